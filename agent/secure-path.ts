@@ -1,0 +1,65 @@
+/**
+ * Ownership and mode checks for files and directories that grant access (STYLE.md §10):
+ * refused when owned by another uid or writable (or, for secrets, readable) by group/world.
+ */
+import { constants, promises as fs, type Stats } from 'node:fs';
+
+export class InsecurePathError extends Error {
+  readonly code = 'insecure-path';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InsecurePathError';
+  }
+}
+
+export interface PathRule {
+  /** uids allowed to own it; default: root and the current process's uid. */
+  owners?: readonly number[];
+  /** Bits that must be clear: 0o022 for "not group/world-writable", 0o077 for secrets. */
+  forbiddenModeBits: number;
+}
+
+export function trustedOwners(): number[] {
+  const uid = process.getuid?.() ?? 0;
+  return uid === 0 ? [0] : [0, uid];
+}
+
+export function checkStats(target: string, stats: Stats, rule: PathRule): void {
+  const owners = rule.owners ?? trustedOwners();
+  if (!owners.includes(stats.uid)) {
+    throw new InsecurePathError(target, `${target} is owned by uid ${stats.uid}; it must be owned by ${owners.map((o) => (o === 0 ? 'root' : `uid ${o}`)).join(' or ')}`);
+  }
+  const bad = stats.mode & rule.forbiddenModeBits;
+  if (bad !== 0) {
+    const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+    const what = rule.forbiddenModeBits & 0o044 ? 'accessible' : 'writable';
+    throw new InsecurePathError(target, `${target} has mode ${mode}: it must not be group- or world-${what} (try chmod ${rule.forbiddenModeBits & 0o044 ? '600/700' : 'go-w'})`);
+  }
+}
+
+/** Reads a whole file through one descriptor after checking it (no swap between check and read). */
+export async function readCheckedFile(file: string, rule: PathRule, maxBytes: number): Promise<Buffer> {
+  const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new InsecurePathError(file, `${file} is not a regular file`);
+    checkStats(file, stats, rule);
+    if (stats.size > maxBytes) throw new RangeError(`${file} is ${stats.size} bytes, over the limit of ${maxBytes}`);
+    const data = await handle.readFile();
+    if (data.length > maxBytes) throw new RangeError(`${file} grew over the limit of ${maxBytes} bytes while being read`);
+    return data;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates `directory` (mode 0700 by default) if missing, then checks owner and mode. */
+export async function ensureSecureDirectory(directory: string, rule: PathRule, mode = 0o700): Promise<void> {
+  await fs.mkdir(directory, { recursive: true, mode });
+  const stats = await fs.lstat(directory);
+  if (!stats.isDirectory()) throw new InsecurePathError(directory, `${directory} is not a directory`);
+  checkStats(directory, stats, rule);
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Makes sure the system packages the test suite drives for real are present (npm test runs
+// this first). As root it installs what is missing with apt-get (update first); otherwise it
+// names exactly what is missing and exits non-zero. Add a row when a test needs a new tool.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** [what must exist (a command on PATH, an absolute path, or lib:NAME for a shared library), Debian package, why] */
+const REQUIREMENTS = [
+  ['dbus-run-session', 'dbus', 'a private session bus for the Secret Service keystore tests'],
+  ['dbus-daemon', 'dbus', 'a private session bus for the Secret Service keystore tests'],
+  ['gnome-keyring-daemon', 'gnome-keyring', 'the real Secret Service behind the OS-keychain backend'],
+  ['lib:libsecret-1.so.0', 'libsecret-1-0', 'the Secret Service client library'],
+  ['oathtool', 'oathtool', 'interop: numeric offline PINs must equal RFC 4226 codes from an independent tool'],
+  ['faketime', 'faketime', 'runs the real agent with the wall clock set back (anti-hammering)'],
+];
+
+function present(what) {
+  if (what.startsWith('/')) return existsSync(what);
+  if (what.startsWith('lib:')) {
+    const cache = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '';
+    return cache.includes(what.slice(4));
+  }
+  return spawnSync('sh', ['-c', `command -v ${what}`], { stdio: 'ignore' }).status === 0;
+}
+
+const missing = REQUIREMENTS.filter(([what]) => !present(what));
+if (missing.length === 0) process.exit(0);
+
+const packages = [...new Set(missing.map(([, pkg]) => pkg))];
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) {
+  process.stderr.write('The tests need these system packages, which are missing:\n');
+  for (const [what, pkg, why] of missing) process.stderr.write(`  ${pkg.padEnd(16)} (${what}: ${why})\n`);
+  process.stderr.write(`Install them as root, or run npm test as root:\n  apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}\n`);
+  process.exit(1);
+}
+
+process.stdout.write(`Installing system packages for the tests: ${packages.join(' ')}\n`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+try {
+  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+} catch (error) {
+  process.stderr.write(`apt-get failed (${error.message}); install by hand: ${packages.join(' ')}\n`);
+  process.exit(1);
+}
+const still = REQUIREMENTS.filter(([what]) => !present(what));
+if (still.length > 0) {
+  process.stderr.write(`Still missing after apt-get: ${still.map(([what]) => what).join(', ')}\n`);
+  process.exit(1);
+}
