@@ -1,0 +1,29 @@
+/**
+ * Errors of the operating-system layer (agent/system). Each carries a stable `code` the agent
+ * maps to a wire reason or a startup failure; `cause` keeps the underlying error for the log.
+ * No message ever contains a secret.
+ */
+export type SystemErrorCode =
+  | 'peer-credentials-unavailable'
+  | 'user-lookup-failed'
+  | 'lock-held'
+  | 'lock-unavailable'
+  | 'boot-clock-unavailable'
+  | 'pam-unavailable';
+
+export class SystemError extends Error {
+  readonly code: SystemErrorCode;
+
+  constructor(code: SystemErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SystemError';
+    this.code = code;
+  }
+}
+
+/** Fails closed on every platform this layer does not implement yet. */
+export function requireLinux(code: SystemErrorCode, what: string): void {
+  if (process.platform !== 'linux') {
+    throw new SystemError(code, `${what} is only implemented on Linux (this is ${process.platform})`);
+  }
+}
