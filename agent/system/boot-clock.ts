@@ -1,0 +1,40 @@
+/**
+ * The two kernel clocks the anti-hammering delays are measured on (docs/state-files.md,
+ * "Delays survive restarts, reboots and a clock set back"): the boot id, and the time since
+ * boot from /proc/uptime, which is CLOCK_BOOTTIME (counts suspend, cannot be set).
+ * Anything unexpected throws: the caller treats an unreadable clock as a fault, never as 0.
+ */
+import { readFileSync } from 'node:fs';
+import { SystemError, requireLinux } from './errors.js';
+
+export interface BootClockReading {
+  bootId: string;
+  uptimeMs: number;
+  wallMs: number;
+}
+
+const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
+const UPTIME_FILE = '/proc/uptime';
+const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// "12345.67 54321.00\n": seconds since boot, then idle time; Linux prints two decimals.
+const UPTIME = /^(\d{1,12})\.(\d{2}) \d+\.\d+\n?$/;
+const CODE = 'boot-clock-unavailable';
+
+export function readBootClock(): BootClockReading {
+  requireLinux(CODE, 'Reading the boot clock');
+  const bootId = readProc(BOOT_ID_FILE).trim();
+  if (!BOOT_ID.test(bootId)) throw new SystemError(CODE, `${BOOT_ID_FILE} does not hold a UUID`);
+  const uptime = UPTIME.exec(readProc(UPTIME_FILE));
+  if (!uptime) throw new SystemError(CODE, `${UPTIME_FILE} is not in the expected "seconds.hundredths idle" form`);
+  // Integer arithmetic: no float rounding in a value compared across restarts.
+  const uptimeMs = Number(uptime[1]) * 1000 + Number(uptime[2]) * 10;
+  return { bootId, uptimeMs, wallMs: Date.now() };
+}
+
+function readProc(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SystemError(CODE, `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
