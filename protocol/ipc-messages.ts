@@ -215,9 +215,13 @@ function encodeValue(name: FieldName, value: Value): RawField {
       return { tag: spec.tag, value: bytes };
     }
     case 'text':
-      return { tag: spec.tag, value: utf8(value as string) };
-    case 'bytes':
-      return { tag: spec.tag, value: value as Uint8Array };
+    case 'bytes': {
+      const bytes = spec.type === 'text' ? utf8(value as string) : (value as Uint8Array);
+      if (bytes.length < (spec.min ?? 0) || bytes.length > (spec.max ?? Infinity)) {
+        throw new RangeError(`field ${name} must be ${spec.min ?? 0}–${spec.max} bytes, got ${bytes.length}`);
+      }
+      return { tag: spec.tag, value: bytes };
+    }
   }
 }
 

@@ -1,0 +1,254 @@
+/**
+ * What the agent does for each IPC operation (docs/ipc.md "Operations"): authorization in one
+ * place, one user's work serialised, durable state before every reply, an audit entry for
+ * every decision. Transport-free: ipc-server.ts feeds it decoded requests.
+ */
+import type { Reply, Request } from '../protocol/ipc-messages.js';
+import { FRESH_HAMMERING, gate } from './anti-hammering.js';
+import type { AuditLog } from './audit-log.js';
+import type { Clock, ClockReading } from './clock.js';
+import type { AgentConfig } from './config.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { Logger } from './log.js';
+import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js';
+import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
+import { isLow } from './policy.js';
+import { KeyUnavailableError } from './sealing-key.js';
+import { DEFAULT_AUTHENTICATOR_ID, MAX_POOLS_PER_USER, emptyUserState, isExpired, pinCountOf, remainingOf, type UserState } from './user-state.js';
+import { StateUnreadableError, type SealingKeys, type UserStateStore } from './user-state-store.js';
+import { noUsablePoolReason, usablePools, verifyOfflinePin } from './verify-offline-pin.js';
+
+export interface Peer {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export type PasswordCheck = (options: { service: string; user: string; password: Uint8Array }) => Promise<
+  { ok: true } | { ok: false; code: 'password-rejected' | 'password-check-unavailable'; message: string }
+>;
+
+export interface AgentServiceDeps {
+  readonly config: AgentConfig;
+  readonly store: UserStateStore;
+  readonly keys: () => Promise<SealingKeys>;
+  readonly clock: Clock;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  readonly host: string;
+  readonly lookupUid: (user: string) => Promise<number | null>;
+  readonly passwordCheck: PasswordCheck;
+  readonly verifier?: VerifierFunction;
+}
+
+type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
+
+const error = (reason: NonNullable<Reply['reason']>, message: string): Refusal => ({ status: 'error', reason, message });
+
+export class AgentService {
+  readonly #mutex = new KeyedMutex();
+
+  constructor(private readonly deps: AgentServiceDeps) {}
+
+  /** Answers one request; never throws (an internal fault is `unavailable/internal-error`). */
+  async handle(request: Request, peer: Peer): Promise<Reply> {
+    const requestId = request.requestId;
+    try {
+      const denied = await this.#authorize(request, peer);
+      if (denied) return { requestId, ...denied };
+      switch (request.op) {
+        case 'status':
+          return { requestId, ...(await this.#status(request.user)) };
+        case 'verify':
+          return { requestId, ...(await this.#verify(request.user, request.pin, request.context, peer)) };
+        case 'enroll':
+          return { requestId, ...(await this.#enroll(request.user, request.authenticator ?? DEFAULT_AUTHENTICATOR_ID, request.password, peer)) };
+        case 'reset':
+          return { requestId, ...(await this.#reset(request.user, request.discardState, peer)) };
+        case 'unenroll':
+          return { requestId, ...(await this.#unenroll(request.user, request.authenticator, peer)) };
+        case 'list':
+          return { requestId, ...(await this.#list()) };
+      }
+    } catch (fault) {
+      return { requestId, ...this.#fault(fault, request.op, 'user' in request ? request.user : undefined) };
+    }
+  }
+
+  /** docs/ipc.md "Peer credentials": root may ask anything; others only about themselves. */
+  async #authorize(request: Request, peer: Peer): Promise<Refusal | null> {
+    if (this.#isAdmin(peer)) return null;
+    if (request.op === 'reset' || request.op === 'list') return error('permission-denied', `only root may ${request.op === 'reset' ? 'reset a user' : 'list users'}`);
+    const uid = await this.deps.lookupUid(request.user);
+    if (uid === null) return error('unknown-user', `there is no user ${JSON.stringify(request.user)} on this computer`);
+    if (uid !== peer.uid) return error('permission-denied', `uid ${peer.uid} may only ask about its own user, not ${JSON.stringify(request.user)}`);
+    return null;
+  }
+
+  /** Root, or the uid the agent itself runs as (a per-user agent's owner administers it). */
+  #isAdmin(peer: Peer): boolean {
+    return peer.uid === 0 || peer.uid === (process.getuid?.() ?? 0);
+  }
+
+  #fault(fault: unknown, op: string, user: string | undefined): Refusal {
+    const reason = fault instanceof StateUnreadableError ? 'state-unreadable' : fault instanceof KeyUnavailableError ? 'keystore-unavailable' : 'internal-error';
+    this.deps.log.error(`${op}.failed`, { user, reason, error: fault as Error });
+    return { status: 'unavailable', reason, message: reasonMessage(reason) };
+  }
+
+  async #status(user: string): Promise<Omit<Reply, 'requestId'>> {
+    const { policy } = this.deps.config;
+    const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
+    const now = this.deps.clock.now();
+    const pools = usablePools(state, policy, now);
+    const remaining = pools.reduce((sum, pool) => sum + remainingOf(pool), 0);
+    const low = pools.length > 0 && isLow(remaining, pools.reduce((sum, pool) => sum + pinCountOf(pool), 0), policy);
+    const open = gate(state.hammering, now);
+    const retryAfter = !open.open && open.reason === 'hammering-delay' ? Math.ceil(open.retryAfterMs / 1000) : undefined;
+    let message: string;
+    if (!policy.offlineMode) message = reasonMessage('offline-mode-off');
+    else if (!open.open) message = reasonMessage(open.reason, retryAfter);
+    else if (pools.length === 0) message = reasonMessage(noUsablePoolReason(state, policy, now));
+    else message = remainingMessage(remaining, low);
+    return {
+      status: 'ok',
+      offlineMode: policy.offlineMode,
+      usable: pools.length > 0,
+      remaining,
+      low,
+      locked: !open.open,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+      message,
+      detail: JSON.stringify(this.#statusDetail(state, now)),
+    };
+  }
+
+  #statusDetail(state: UserState, now: ClockReading) {
+    const { policy } = this.deps.config;
+    const open = gate(state.hammering, now);
+    const effectiveNow = Math.max(now.wallMs, state.wallHighWaterMs);
+    return {
+      user: state.user,
+      offlineMode: policy.offlineMode,
+      pools: state.pools.map((pool) => ({
+        authenticatorId: pool.authenticatorId,
+        charset: pool.charset,
+        length: pool.length,
+        remaining: remainingOf(pool),
+        pinCount: pinCountOf(pool),
+        issuedAt: new Date(pool.issuedAtMs).toISOString(),
+        expiresAt: new Date(pool.issuedAtMs + policy.offlineAccessDays * 86_400_000).toISOString(),
+        expired: isExpired(pool, policy.offlineAccessDays, effectiveNow),
+      })),
+      failures: state.hammering.failures,
+      locked: !open.open,
+      retryAfter: !open.open && open.reason === 'hammering-delay' ? Math.ceil(open.retryAfterMs / 1000) : null,
+      disabled: state.hammering.disabled,
+    };
+  }
+
+  async #verify(user: string, pin: Uint8Array, context: string, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
+    return this.#mutex.run(user, async () => {
+      const state = await this.deps.store.read(user);
+      const keys = await this.deps.keys();
+      const now = this.deps.clock.now();
+      const { decision, nextState } = await verifyOfflinePin({
+        user, state, policy: this.deps.config.policy, pin, now, tagKey: keys.tagKey, verifier: this.deps.verifier,
+      });
+      if (nextState !== null) await this.deps.store.write(nextState);
+      await this.deps.audit.append(
+        {
+          event: 'verify', user, authenticatorId: decision.ok ? decision.authenticatorId : null, result: decision.status,
+          reason: decision.ok ? null : decision.reason, remaining: decision.ok ? decision.remaining : null, context, peer: { pid: peer.pid, uid: peer.uid },
+        },
+        now.wallMs,
+      );
+      this.deps.log.info('verify', { user, result: decision.status, reason: decision.ok ? undefined : decision.reason, context });
+      if (decision.ok) return { status: 'accepted', remaining: decision.remaining, low: decision.low, message: acceptedMessage(decision.remaining, decision.low) };
+      const reply: Omit<Reply, 'requestId'> = { status: decision.status, reason: decision.reason, message: reasonMessage(decision.reason, decision.retryAfterSeconds) };
+      if (decision.retryAfterSeconds !== undefined) reply.retryAfter = decision.retryAfterSeconds;
+      return reply;
+    });
+  }
+
+  async #enroll(user: string, authenticatorId: string, password: Uint8Array | undefined, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
+    const { config } = this.deps;
+    if (!config.policy.offlineMode) return { status: 'unavailable', reason: 'offline-mode-off', message: reasonMessage('offline-mode-off') };
+    if (this.#isAdmin(peer)) {
+      if ((await this.deps.lookupUid(user)) === null) return error('unknown-user', `there is no user ${JSON.stringify(user)} on this computer`);
+    } else {
+      if (password === undefined) return error('permission-denied', 'enrolling yourself needs your password (latchkey enroll asks for it)');
+      const checked = await this.deps.passwordCheck({ service: config.selfEnrollPamService, user, password });
+      if (!checked.ok) {
+        this.deps.log.warn('enroll.password-check', { user, result: checked.code });
+        return error(checked.code, checked.code === 'password-rejected' ? 'the password was not accepted' : `the password could not be checked: ${checked.message}`);
+      }
+    }
+    return this.#mutex.run(user, async () => {
+      const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
+      const others = state.pools.filter((pool) => pool.authenticatorId !== authenticatorId);
+      if (others.length >= MAX_POOLS_PER_USER) return error('bad-field', `a user may have at most ${MAX_POOLS_PER_USER} authenticators`);
+      const now = this.deps.clock.now();
+      const { pool, importUri } = await issuePool({
+        user, host: this.deps.host, authenticatorId, format: { charset: config.policy.pinCharset, length: config.policy.pinLength },
+        pinCount: config.policy.pinCount, kdf: config.kdf, nowMs: now.wallMs, verifier: this.deps.verifier,
+      });
+      // An enrollment is an authenticated event (root, or the user's password): it clears anti-hammering.
+      await this.deps.store.write({
+        ...state, generation: state.generation + 1, wallHighWaterMs: Math.max(state.wallHighWaterMs, now.wallMs), pools: [...others, pool], hammering: FRESH_HAMMERING,
+      });
+      await this.deps.audit.append({ event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      this.deps.log.info('enroll', { user, authenticatorId, pinCount: pool.limit });
+      const expiresAt = new Date(pool.issuedAtMs + config.policy.offlineAccessDays * 86_400_000).toISOString();
+      return {
+        status: 'ok',
+        secret: importUri,
+        remaining: pool.limit,
+        message: `Enrolled ${authenticatorId} for ${user}: ${pool.limit} offline PINs, valid until ${expiresAt.slice(0, 10)}.`,
+        detail: JSON.stringify({ user, authenticatorId, charset: pool.charset, length: pool.length, pinCount: pool.limit, expiresAt }),
+      };
+    });
+  }
+
+  async #reset(user: string, discardState: boolean, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
+    return this.#mutex.run(user, async () => {
+      const now = this.deps.clock.now();
+      let discarded = false;
+      if (discardState) {
+        discarded = await this.deps.store.discard(user, now.wallMs);
+      } else {
+        const state = await this.deps.store.read(user);
+        if (state !== null) await this.deps.store.write({ ...state, generation: state.generation + 1, hammering: FRESH_HAMMERING });
+      }
+      await this.deps.audit.append({ event: 'reset', user, authenticatorId: null, result: 'ok', reason: discardState ? 'discard-state' : null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      this.deps.log.info('reset', { user, discardState, discarded });
+      return {
+        status: 'ok',
+        message: discardState
+          ? discarded ? `Set ${user}'s offline PIN state aside; ${user} must enroll again.` : `${user} had no offline PIN state.`
+          : `Cleared failed attempts for ${user}; offline PINs work again.`,
+        detail: JSON.stringify({ user, discarded }),
+      };
+    });
+  }
+
+  async #unenroll(user: string, authenticatorId: string, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
+    return this.#mutex.run(user, async () => {
+      const state = await this.deps.store.read(user);
+      if (state === null || !state.pools.some((pool) => pool.authenticatorId === authenticatorId)) {
+        return error('not-enrolled', `${user} has no offline PINs for ${authenticatorId}`);
+      }
+      const now = this.deps.clock.now();
+      await this.deps.store.write({ ...state, generation: state.generation + 1, pools: state.pools.filter((pool) => pool.authenticatorId !== authenticatorId) });
+      await this.deps.audit.append({ event: 'unenroll', user, authenticatorId, result: 'ok', reason: null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      return { status: 'ok', message: `Removed ${authenticatorId}'s offline PINs for ${user}.` };
+    });
+  }
+
+  async #list(): Promise<Omit<Reply, 'requestId'>> {
+    const { states, unreadable } = await this.deps.store.list();
+    const now = this.deps.clock.now();
+    return { status: 'ok', detail: JSON.stringify({ users: states.map((state) => this.#statusDetail(state, now)), unreadable }) };
+  }
+}
+

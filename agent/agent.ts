@@ -1,0 +1,93 @@
+/**
+ * Wires the agent together (docs/architecture.md): config → state directory and lock →
+ * keystore and sealing key → service → IPC server. `startAgent` returns once the socket
+ * accepts connections.
+ */
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { AgentService, type PasswordCheck } from './agent-service.js';
+import { AuditLog } from './audit-log.js';
+import type { Clock } from './clock.js';
+import type { AgentConfig } from './config.js';
+import { startIpcServer } from './ipc-server.js';
+import { isBelowFloor } from './kdf.js';
+import { openKeystore } from './keystore/keystore.js';
+import { createLogger, type Logger } from './log.js';
+import type { VerifierFunction } from './offline-pin-pool.js';
+import { SealingKeyProvider, type SecretStore } from './sealing-key.js';
+import { ensureSecureDirectory } from './secure-path.js';
+import { readBootClock } from './system/boot-clock.js';
+import { acquireExclusiveLock } from './system/lock-file.js';
+import { checkPassword } from './system/password-check.js';
+import { getPeerCredentials } from './system/peer-credentials.js';
+import { lookupUserByName } from './system/users.js';
+import { UserStateStore } from './user-state-store.js';
+
+export const systemClock: Clock = { now: readBootClock };
+
+export interface StartAgentOptions {
+  readonly config: AgentConfig;
+  readonly log?: Logger;
+  /** Injected by tests that move time by hand; the kernel's clocks otherwise. */
+  readonly clock?: Clock;
+  /** Injected by tests; the configured backend otherwise. */
+  readonly keystore?: SecretStore;
+  readonly passwordCheck?: PasswordCheck;
+  readonly verifier?: VerifierFunction;
+}
+
+export interface RunningAgent {
+  readonly socketPath: string;
+  readonly config: AgentConfig;
+  close(): Promise<void>;
+}
+
+export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
+  const { config } = options;
+  const log = options.log ?? createLogger();
+  const owner = { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o077 };
+  await ensureSecureDirectory(config.stateDir, owner);
+  const usersDir = path.join(config.stateDir, 'users');
+  await ensureSecureDirectory(usersDir, owner);
+  const lock = await acquireExclusiveLock(path.join(config.stateDir, 'agent.lock'));
+  try {
+    const keystore = options.keystore ?? openKeystore(config.keystore.backend === 'file' ? { backend: 'file', directory: config.keystore.directory } : { backend: 'os' });
+    let store: UserStateStore;
+    const keys = new SealingKeyProvider(config.stateDir, keystore, () => store.hasAnyState());
+    store = new UserStateStore(usersDir, () => keys.keys());
+    const service = new AgentService({
+      config,
+      store,
+      keys: () => keys.keys(),
+      clock: options.clock ?? systemClock,
+      audit: new AuditLog(config.auditLog, log),
+      log,
+      host: hostname(),
+      lookupUid: async (user) => lookupUserByName(user)?.uid ?? null,
+      passwordCheck: options.passwordCheck ?? checkPassword,
+      verifier: options.verifier,
+    });
+    const server = await startIpcServer({ socketPath: config.socket, handle: (request, peer) => service.handle(request, peer), peerOf: getPeerCredentials, log });
+    if (isBelowFloor(config.kdf)) {
+      log.warn('kdf.below-recommended', { memoryKiB: config.kdf.memoryKiB, iterations: config.kdf.iterations, note: 'test/benchmark setting: offline PIN verifiers are cheap to guess from a copied disk' });
+    }
+    // Load (or create) the sealing key now so a keystore problem shows in the log at start;
+    // requests retry it, so a keychain unlocked later still works.
+    await keys.keys().catch((error: unknown) => log.error('keystore.unavailable', { error: error as Error }));
+    log.info('agent.ready', {
+      socket: config.socket, stateDir: config.stateDir, config: config.source ?? '(embedded defaults)', keystore: keystore.describe(),
+      offlineMode: config.policy.offlineMode, pid: process.pid,
+    });
+    return {
+      socketPath: server.socketPath,
+      config,
+      async close() {
+        await server.close();
+        await lock.release();
+      },
+    };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The agent's one config loader (docs/configuration.md): embedded defaults, then the JSON
+ * file, then command-line overrides. A file that grants access is refused when someone other
+ * than root (or the agent's own user) could have written it.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as v from 'valibot';
+import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
+import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from './policy.js';
+import { describeIssues } from './schema-errors.js';
+import { InsecurePathError, readCheckedFile } from './secure-path.js';
+
+export const DEFAULT_CONFIG_FILE = '/etc/latchkey/agent.json';
+export const DEFAULT_SOCKET = '/run/latchkey/agent.sock';
+export const DEFAULT_STATE_DIR = '/var/lib/latchkey';
+export const DEFAULT_SELF_ENROLL_PAM_SERVICE = 'latchkey-enroll';
+export const MAX_CONFIG_BYTES = 64 * 1024;
+/** sockaddr_un.sun_path is 108 bytes on Linux, 104 on macOS; keep a margin. */
+export const MAX_SOCKET_PATH_BYTES = 100;
+
+export type KeystoreBackendName = 'file' | 'os';
+
+export interface AgentConfig {
+  readonly policy: Policy;
+  readonly socket: string;
+  readonly stateDir: string;
+  readonly auditLog: string;
+  readonly keystore: { readonly backend: KeystoreBackendName; readonly directory: string };
+  readonly kdf: KdfParams;
+  readonly selfEnrollPamService: string;
+  /** The file the settings came from, or null for embedded defaults. */
+  readonly source: string | null;
+}
+
+export type ConfigErrorCode = 'config-missing' | 'config-insecure' | 'config-invalid';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly code: ConfigErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+const absolutePath = (what: string, maxBytes = 4096) =>
+  v.pipe(
+    v.string(`must be an absolute path`),
+    v.check((value) => path.isAbsolute(value) && !value.includes('\0'), `must be an absolute path`),
+    v.check((value) => Buffer.byteLength(value) <= maxBytes, `${what} must be at most ${maxBytes} bytes`),
+  );
+
+const ConfigFileSchema = v.strictObject(
+  {
+    policy: v.optional(PolicyInputSchema),
+    socket: v.optional(absolutePath('the socket path', MAX_SOCKET_PATH_BYTES)),
+    stateDir: v.optional(absolutePath('stateDir')),
+    auditLog: v.optional(absolutePath('auditLog')),
+    keystore: v.optional(
+      v.strictObject({
+        backend: v.optional(v.picklist(['file', 'os'], 'must be "file" or "os"')),
+        directory: v.optional(absolutePath('keystore.directory')),
+      }, 'must be an object'),
+    ),
+    kdf: v.optional(
+      v.strictObject({
+        memoryKiB: v.optional(intRange(...KDF_RANGES.memoryKiB)),
+        iterations: v.optional(intRange(...KDF_RANGES.iterations)),
+      }, 'must be an object'),
+    ),
+    selfEnrollPamService: v.optional(v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}'))),
+  },
+  'must be a JSON object',
+);
+
+export interface ConfigOverrides {
+  readonly stateDir?: string | undefined;
+  readonly socket?: string | undefined;
+}
+
+/** Builds the effective config from parsed JSON (or undefined for "no file"). Pure. */
+export function resolveAgentConfig(json: unknown, source: string | null, overrides: ConfigOverrides = {}, isRoot = process.getuid?.() === 0): AgentConfig {
+  const where = source ?? 'the configuration';
+  const parsed = v.safeParse(ConfigFileSchema, json ?? {});
+  if (!parsed.success) throw new ConfigError('config-invalid', `${where}: ${describeIssues(parsed.issues, '')}`);
+  const file = parsed.output;
+  const overrideCheck = v.safeParse(v.object({ stateDir: v.optional(absolutePath('--state-dir')), socket: v.optional(absolutePath('--socket', MAX_SOCKET_PATH_BYTES)) }), overrides);
+  if (!overrideCheck.success) throw new ConfigError('config-invalid', `command line: ${describeIssues(overrideCheck.issues, '-')}`);
+  const stateDir = overrides.stateDir ?? file.stateDir ?? DEFAULT_STATE_DIR;
+  const backend = file.keystore?.backend ?? (isRoot ? 'file' : 'os');
+  return {
+    policy: file.policy ?? DEFAULT_POLICY,
+    socket: overrides.socket ?? file.socket ?? DEFAULT_SOCKET,
+    stateDir,
+    auditLog: file.auditLog ?? path.join(stateDir, 'audit.jsonl'),
+    keystore: {
+      backend,
+      directory: file.keystore?.directory ?? (isRoot && stateDir === DEFAULT_STATE_DIR ? path.join(DEFAULT_STATE_DIR, 'keystore') : path.join(stateDir, 'keystore')),
+    },
+    kdf: { ...DEFAULT_KDF, ...file.kdf },
+    selfEnrollPamService: file.selfEnrollPamService ?? DEFAULT_SELF_ENROLL_PAM_SERVICE,
+    source,
+  };
+}
+
+/**
+ * Loads the config file. `file` undefined means the default path, where a missing file means
+ * embedded defaults; a file named explicitly must exist.
+ */
+export async function loadAgentConfig(file: string | undefined, overrides: ConfigOverrides = {}): Promise<AgentConfig> {
+  const target = file ?? DEFAULT_CONFIG_FILE;
+  let data: Buffer;
+  try {
+    const directory = path.dirname(path.resolve(target));
+    const dirStats = await fs.stat(directory);
+    if ((dirStats.mode & 0o022) !== 0 && (dirStats.mode & 0o1000) === 0) {
+      throw new InsecurePathError(directory, `${directory} is group- or world-writable without the sticky bit, so ${target} could be replaced`);
+    }
+    data = await readCheckedFile(target, { forbiddenModeBits: 0o022 }, MAX_CONFIG_BYTES);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && file === undefined) return resolveAgentConfig(undefined, null, overrides);
+    if (code === 'ENOENT') throw new ConfigError('config-missing', `config file ${target} does not exist`, { cause: error });
+    if (error instanceof InsecurePathError) throw new ConfigError('config-insecure', `refusing config file: ${error.message}`, { cause: error });
+    if (error instanceof RangeError) throw new ConfigError('config-invalid', error.message, { cause: error });
+    if (code === 'ELOOP') throw new ConfigError('config-insecure', `refusing config file ${target}: it is a symbolic link`, { cause: error });
+    throw new ConfigError('config-invalid', `cannot read config file ${target}: ${(error as Error).message}`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch (error) {
+    throw new ConfigError('config-invalid', `${target} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return resolveAgentConfig(json, target, overrides);
+}
+

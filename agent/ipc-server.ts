@@ -1,0 +1,217 @@
+/**
+ * The agent's Unix-socket server (docs/ipc.md): frames in, replies out, strictly in turn.
+ * Every malformed, oversized, slow or out-of-order input gets an error reply or a closed
+ * connection; nothing here decides anything about PINs.
+ */
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { wipe } from '../protocol/bytes.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REQUEST_BODY, decodeFrameHeader } from '../protocol/ipc-frame.js';
+import { decodeRequestBody, encodeReply, type Reason, type Reply, type Request } from '../protocol/ipc-messages.js';
+import type { Peer } from './agent-service.js';
+import type { Logger } from './log.js';
+
+export const FRAME_READ_TIMEOUT_MS = 2_000;
+export const IDLE_TIMEOUT_MS = 30_000;
+export const MAX_CONNECTIONS = 64;
+
+export interface IpcServerOptions {
+  readonly socketPath: string;
+  readonly handle: (request: Request, peer: Peer) => Promise<Reply>;
+  readonly peerOf: (socket: net.Socket) => Peer;
+  readonly log: Logger;
+  readonly frameReadTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly maxConnections?: number;
+}
+
+export interface IpcServer {
+  readonly socketPath: string;
+  close(): Promise<void>;
+}
+
+const PROTOCOL_REASONS: Record<ProtocolError['code'], Reason> = {
+  'bad-frame': 'bad-frame', 'frame-too-large': 'frame-too-large', 'unsupported-version': 'unsupported-version', 'unknown-op': 'unknown-op',
+  'missing-field': 'missing-field', 'bad-field': 'bad-field', 'bad-pin-format': 'bad-field', 'bad-seed': 'bad-field', 'bad-counter': 'bad-field',
+  'bad-uri': 'bad-field', 'bad-base32': 'bad-field',
+};
+
+/** Refuses to start over a live agent; removes a stale socket (never any other kind of file). */
+async function prepareSocketPath(socketPath: string): Promise<void> {
+  await fs.mkdir(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+  let stats;
+  try {
+    stats = await fs.lstat(socketPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (!stats.isSocket()) throw new Error(`${socketPath} exists and is not a socket; refusing to replace it`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new Error(`another agent is already answering on ${socketPath}`);
+  await fs.unlink(socketPath);
+}
+
+export async function startIpcServer(options: IpcServerOptions): Promise<IpcServer> {
+  const frameTimeout = options.frameReadTimeoutMs ?? FRAME_READ_TIMEOUT_MS;
+  const idleTimeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  const maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  const sockets = new Set<net.Socket>();
+  const { log } = options;
+
+  await prepareSocketPath(options.socketPath);
+  const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
+
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    if (sockets.size > maxConnections) {
+      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'too-many-connections', message: 'the agent has too many open connections; try again' });
+      return;
+    }
+    let peer: Peer;
+    try {
+      peer = options.peerOf(socket);
+    } catch (error) {
+      log.warn('ipc.peer-credentials', { error: error as Error });
+      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'permission-denied', message: 'the agent could not identify the connecting process' });
+      return;
+    }
+    serveConnection(socket, peer);
+  });
+
+  function sendAndClose(socket: net.Socket, reply: Reply): void {
+    socket.end(encodeReply(reply));
+    socket.destroySoon?.();
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  }
+
+  function serveConnection(socket: net.Socket, peer: Peer): void {
+    let buffer: Buffer = Buffer.alloc(0);
+    let bodyLength: number | null = null;
+    let busy = false;
+    let closed = false;
+    let frameTimer: NodeJS.Timeout | null = null;
+    const idleTimer = setTimeout(() => socket.destroy(), idleTimeout);
+    const refreshIdle = () => idleTimer.refresh();
+    socket.on('close', () => {
+      closed = true;
+      clearTimeout(idleTimer);
+      if (frameTimer) clearTimeout(frameTimer);
+      buffer.fill(0);
+    });
+
+    const fail = (reason: Reason, message: string, requestId = 0) => {
+      if (closed) return;
+      closed = true;
+      if (frameTimer) clearTimeout(frameTimer);
+      buffer.fill(0);
+      log.debug('ipc.refused', { reason, peerUid: peer.uid, peerPid: peer.pid });
+      sendAndClose(socket, { requestId, status: 'error', reason, message });
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      if (closed) return;
+      refreshIdle();
+      if (busy) {
+        chunk.fill(0);
+        fail('out-of-order', 'a new request arrived before the reply to the previous one');
+        return;
+      }
+      if (buffer.length === 0 && frameTimer === null) {
+        frameTimer = setTimeout(() => fail('read-timeout', `the request frame was not complete within ${frameTimeout} ms`), frameTimeout);
+      }
+      const joined = Buffer.concat([buffer, chunk]);
+      buffer.fill(0);
+      chunk.fill(0);
+      buffer = joined;
+      try {
+        if (bodyLength === null && buffer.length >= FRAME_HEADER_BYTES) {
+          bodyLength = decodeFrameHeader(buffer.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY).bodyLength;
+        }
+      } catch (error) {
+        const protocolError = error as ProtocolError;
+        fail(PROTOCOL_REASONS[protocolError.code] ?? 'bad-frame', protocolError.message);
+        return;
+      }
+      if (bodyLength === null || buffer.length < FRAME_HEADER_BYTES + bodyLength) return;
+      if (buffer.length > FRAME_HEADER_BYTES + bodyLength) {
+        fail('out-of-order', 'bytes arrived after a complete request, before its reply');
+        return;
+      }
+      if (frameTimer) clearTimeout(frameTimer);
+      frameTimer = null;
+      const frame = buffer;
+      buffer = Buffer.alloc(0);
+      bodyLength = null;
+      let request: Request;
+      try {
+        request = decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES));
+      } catch (error) {
+        frame.fill(0);
+        if (error instanceof ProtocolError) fail(PROTOCOL_REASONS[error.code] ?? 'bad-frame', error.message, error.requestId);
+        else fail('bad-frame', 'the request could not be decoded');
+        return;
+      }
+      busy = true;
+      void answer(request, frame);
+    });
+
+    async function answer(request: Request, frame: Buffer): Promise<void> {
+      let reply: Reply;
+      try {
+        reply = await options.handle(request, peer);
+      } catch (error) {
+        log.error('ipc.handler-fault', { op: request.op, error: error as Error });
+        reply = { requestId: request.requestId, status: 'unavailable', reason: 'internal-error', message: 'Offline PINs are unavailable right now — use your password.' };
+      } finally {
+        frame.fill(0); // the request's PIN or password lived in this buffer
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeReply(reply);
+      } catch (error) {
+        log.error('ipc.reply-too-large', { op: request.op, error: error as Error });
+        bytes = encodeReply({ requestId: request.requestId, status: 'unavailable', reason: 'internal-error', message: 'The answer was too large to send.' });
+      }
+      wipe(reply.secret);
+      busy = false;
+      if (closed) {
+        wipe(bytes);
+        return;
+      }
+      refreshIdle();
+      socket.write(bytes, () => wipe(bytes));
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await fs.chmod(options.socketPath, 0o666);
+  server.on('error', (error) => log.error('ipc.server-error', { error }));
+
+  return {
+    socketPath: options.socketPath,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Issuing a pool (docs/offline-pins.md "Pools"): draw a seed, derive every PIN, keep only a
+ * salted Argon2id verifier per counter, hand the seed out once and wipe it.
+ */
+import { randomBytes } from 'node:crypto';
+import { buildEnrollmentUri } from '../protocol/enrollment-uri.js';
+import { SEED_BYTES, deriveOfflinePin, type PinFormat } from '../protocol/offline-pin.js';
+import { wipe } from '../protocol/bytes.js';
+import { VERIFIER_SALT_BYTES, computeVerifier, type KdfParams } from './kdf.js';
+import type { PoolState, Verifier } from './user-state.js';
+
+export type VerifierFunction = (pin: Uint8Array, salt: Uint8Array, params: KdfParams) => Promise<Uint8Array>;
+
+export interface IssuePoolOptions {
+  readonly user: string;
+  readonly host: string;
+  readonly authenticatorId: string;
+  readonly format: PinFormat;
+  readonly pinCount: number;
+  readonly kdf: KdfParams;
+  readonly nowMs: number;
+  /** Injected for tests of pure logic; the real Argon2id otherwise. */
+  readonly verifier?: VerifierFunction;
+}
+
+export interface IssuedPool {
+  readonly pool: PoolState;
+  /** The import URI for the phone (it carries the seed). The caller wipes it after sending. */
+  readonly importUri: Uint8Array;
+}
+
+export async function issuePool(options: IssuePoolOptions): Promise<IssuedPool> {
+  const verifierOf = options.verifier ?? computeVerifier;
+  const seed = new Uint8Array(randomBytes(SEED_BYTES));
+  const pins: Uint8Array[] = [];
+  try {
+    for (let c = 0; c < options.pinCount; c++) pins.push(deriveOfflinePin(seed, c, options.format));
+    const verifiers: Verifier[] = await Promise.all(
+      pins.map(async (pin, c) => {
+        const salt = new Uint8Array(randomBytes(VERIFIER_SALT_BYTES));
+        return { c, salt, hash: await verifierOf(pin, salt, options.kdf) };
+      }),
+    );
+    const pool: PoolState = {
+      authenticatorId: options.authenticatorId,
+      poolId: randomBytes(16).toString('hex'),
+      charset: options.format.charset,
+      length: options.format.length,
+      start: 0,
+      next: 0,
+      limit: options.pinCount,
+      issuedAtMs: options.nowMs,
+      kdf: options.kdf,
+      verifiers,
+    };
+    const importUri = buildEnrollmentUri({
+      user: options.user,
+      host: options.host,
+      authenticatorId: options.authenticatorId,
+      format: options.format,
+      counter: 0,
+      count: options.pinCount,
+      seed,
+    });
+    return { pool, importUri };
+  } finally {
+    wipe(seed, ...pins);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * A client for the agent's socket (docs/ipc.md): one request, one reply, bounded by a timeout.
+ * Fails closed: any transport or protocol problem is an AgentClientError, never a reply.
+ */
+import net from 'node:net';
+import { wipe } from '../protocol/bytes.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, decodeFrameHeader } from '../protocol/ipc-frame.js';
+import { decodeReplyBody, encodeRequest, type Reply, type Request } from '../protocol/ipc-messages.js';
+
+export const DEFAULT_SOCKET = '/run/latchkey/agent.sock';
+
+export class AgentClientError extends Error {
+  constructor(
+    readonly code: 'agent-unreachable' | 'agent-timeout' | 'agent-protocol',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AgentClientError';
+  }
+}
+
+export type RequestWithoutId = Request extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
+
+let nextRequestId = (Math.random() * 0xffff) >>> 0;
+
+/** Sends one request and returns the reply. The request's secrets are wiped from the sent frame. */
+export function askAgent(socketPath: string, request: RequestWithoutId, timeoutMs: number): Promise<Reply> {
+  const requestId = (nextRequestId = (nextRequestId + 1) >>> 0);
+  const frame = encodeRequest({ ...request, requestId } as Request);
+  return new Promise<Reply>((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const finish = (error: Error | null, reply?: Reply) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      wipe(frame);
+      received.fill(0);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(reply!);
+    };
+    const timer = setTimeout(() => finish(new AgentClientError('agent-timeout', `the agent on ${socketPath} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('connect', () => socket.write(frame));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'ENOENT' ? 'no agent socket there' : error.code === 'ECONNREFUSED' ? 'no agent is listening' : error.code === 'EACCES' ? 'permission denied' : error.message;
+      finish(new AgentClientError('agent-unreachable', `cannot reach the agent on ${socketPath}: ${why}`, { cause: error }));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      try {
+        if (received.length < FRAME_HEADER_BYTES) return;
+        const { bodyLength } = decodeFrameHeader(received.subarray(0, FRAME_HEADER_BYTES), FrameKind.reply, MAX_REPLY_BODY);
+        if (received.length < FRAME_HEADER_BYTES + bodyLength) return;
+        if (received.length > FRAME_HEADER_BYTES + bodyLength) throw new Error('extra bytes after the reply');
+        const reply = decodeReplyBody(Buffer.from(received.subarray(FRAME_HEADER_BYTES)));
+        if (reply.requestId !== requestId && reply.requestId !== 0) throw new Error(`reply for request ${reply.requestId}, expected ${requestId}`);
+        if (reply.secret) reply.secret = new Uint8Array(reply.secret); // own copy: `received` is wiped
+        finish(null, reply);
+      } catch (error) {
+        finish(new AgentClientError('agent-protocol', `the agent sent a reply this client cannot read: ${(error as Error).message}`, { cause: error }));
+      }
+    });
+    socket.on('end', () => finish(new AgentClientError('agent-protocol', 'the agent closed the connection without a complete reply')));
+  });
+}

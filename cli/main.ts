@@ -1,0 +1,46 @@
+/** The `latchkey` command (docs/cli.md). Each subcommand lives in cli/commands/. */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerAgent } from './commands/agent.js';
+import { registerDemo } from './commands/demo.js';
+import { registerEnroll } from './commands/enroll.js';
+import { registerPins } from './commands/pins.js';
+import { registerReset } from './commands/reset.js';
+import { registerStatus } from './commands/status.js';
+import { registerVerify } from './commands/verify.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('latchkey')
+    .description('Latchkey: unlock this computer with your phone — online, with one-time offline PINs, or over Bluetooth.')
+    .version(version())
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo]) register(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (error instanceof CliError) {
+      process.stderr.write(`latchkey: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else {
+      process.stderr.write(`latchkey: ${(error as Error).message ?? String(error)}\n`);
+      process.exitCode = EXIT.failure;
+    }
+  }
+}

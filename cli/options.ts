@@ -1,0 +1,28 @@
+/** Option parsers shared by the subcommands; each names the option it rejects. */
+import { InvalidArgumentError } from 'commander';
+import { DEFAULT_SOCKET } from './agent-client.js';
+
+export function integerOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+    const number = Number(value);
+    if (number < min || number > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}`);
+    return number;
+  };
+}
+
+export function userOption(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value.length === 0 || Buffer.byteLength(value) > 256 || /[/\u0000-\u001f\u007f]/.test(value)) {
+    throw new InvalidArgumentError('a user name is 1–256 bytes without "/" or control characters');
+  }
+  return value;
+}
+
+export function authenticatorOption(value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) throw new InvalidArgumentError('an authenticator name is 1–64 of A–Z a–z 0–9 . _ -');
+  return value;
+}
+
+export const socketHelp = `the agent's socket (default ${DEFAULT_SOCKET})`;
+export const timeoutOption = integerOption('--timeout', 100, 600_000);
