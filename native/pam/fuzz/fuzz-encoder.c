@@ -1,0 +1,44 @@
+/*
+ * libFuzzer harness: the request encoder (native/pam/ipc-codec.c) with arbitrary user, PIN
+ * and context. Checks: it never writes past LK_REQUEST_FRAME_MAX (ASan), an encoded frame
+ * has a consistent header and a body within MAX_REQUEST_BODY, and a refused input leaves no
+ * PIN bytes behind in the output buffer.
+ */
+#include "../ipc-codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(cond)                                                                            \
+  do {                                                                                         \
+    if (!(cond)) __builtin_trap();                                                             \
+  } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 3) return 0;
+  size_t user_length = data[0] % 300, pin_length = data[1] % 80;
+  uint32_t id = data[2];
+  data += 3, size -= 3;
+  if (user_length + pin_length > size) return 0;
+  char *user = calloc(1, user_length + 1), *context = calloc(1, size - user_length - pin_length + 1);
+  uint8_t *frame = malloc(LK_REQUEST_FRAME_MAX);
+  if (user == NULL || context == NULL || frame == NULL) goto done;
+  memset(frame, 0xaa, LK_REQUEST_FRAME_MAX);
+  memcpy(user, data, user_length);
+  memcpy(context, data + user_length + pin_length, size - user_length - pin_length);
+  size_t n = lk_encode_verify(frame, LK_REQUEST_FRAME_MAX, id, user, data + user_length, pin_length,
+                              context[0] == '\0' ? NULL : context);
+  if (n > 0) {
+    CHECK(n <= LK_REQUEST_FRAME_MAX && frame[0] == LK_MAGIC_0 && frame[3] == LK_KIND_REQUEST);
+    uint32_t body = ((uint32_t)frame[4] << 24) | ((uint32_t)frame[5] << 16) | ((uint32_t)frame[6] << 8) | frame[7];
+    CHECK(body == n - LK_FRAME_HEADER_BYTES && body <= LK_MAX_REQUEST_BODY);
+  } else {
+    /* refused: whatever was written (fields, the PIN) has been wiped again */
+    for (size_t i = 0; i < LK_REQUEST_FRAME_MAX; i++) CHECK(frame[i] == 0xaa || frame[i] == 0);
+  }
+  n = lk_encode_status(frame, LK_REQUEST_FRAME_MAX, id, user);
+  CHECK(n == 0 || n <= LK_REQUEST_FRAME_MAX);
+done:
+  free(user), free(context), free(frame);
+  return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * Module options (docs/pam.md "Options"), parsed in one place: defaults first, then the
+ * arguments of the stack line. Pure: the caller logs the error text.
+ */
+#ifndef LATCHKEY_OPTIONS_H
+#define LATCHKEY_OPTIONS_H
+
+#include <stddef.h>
+
+#define LK_DEFAULT_SOCKET "/run/latchkey/agent.sock"
+#define LK_SOCKET_PATH_MAX 100 /* the agent's own limit (docs/configuration.md `socket`) */
+#define LK_DEFAULT_TIMEOUT_MS 2000u
+#define LK_TIMEOUT_MIN_MS 1u
+#define LK_TIMEOUT_MAX_MS 30000u
+#define LK_DEFAULT_PROMPT "Offline PIN: "
+#define LK_PROMPT_MAX 128
+#define LK_OPTION_ERROR_MAX 160
+
+struct lk_options {
+  char socket_path[LK_SOCKET_PATH_MAX + 1];
+  unsigned timeout_ms;
+  char prompt[LK_PROMPT_MAX + 1];
+  int debug;
+};
+
+/*
+ * Fills *options from argv. Returns 0, or -1 with a one-line reason in error (always
+ * NUL-terminated, argument text escaped and cut short) for an unknown, repeated or
+ * malformed option; *options then holds the defaults.
+ */
+int lk_parse_options(int argc, const char **argv, struct lk_options *options, char *error,
+                     size_t error_size);
+
+#endif

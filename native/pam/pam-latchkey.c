@@ -1,0 +1,220 @@
+/*
+ * pam_latchkey: lets a person unlock with a one-time offline PIN from their phone
+ * (docs/pam.md). Only the PAM entry points live here; every decision is the agent's
+ * (docs/ipc.md). The module asks, maps the answer, and otherwise steps aside so the
+ * password path always works.
+ */
+#define _GNU_SOURCE
+#include "ipc-codec.h"
+#include "options.h"
+#include "transport.h"
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* Texts for when the agent sent no `message` (docs/offline-pins.md "Messages a person sees"). */
+#define FALLBACK_REJECTED "That PIN didn't work — type the next offline PIN from your phone."
+#define FALLBACK_UNAVAILABLE "Offline PINs are unavailable right now — use your password."
+#define FALLBACK_LOCKED_LATER "Too many attempts — try again later."
+#define CONTEXT_PREFIX "pam:"
+
+struct session {
+  pam_handle_t *pamh;
+  const struct lk_options *options;
+  const char *user;
+  int silent;
+};
+
+static uint32_t new_request_id(void) {
+  uint32_t id = 0;
+  if (getrandom(&id, sizeof id, GRND_NONBLOCK) != (ssize_t)sizeof id)
+    id = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
+  return id;
+}
+
+static void say(const struct session *s, int style, const char *text) {
+  if (!s->silent && text != NULL && text[0] != '\0') pam_prompt(s->pamh, style, NULL, "%s", text);
+}
+
+static const char *message_or(const struct lk_reply *reply, const char *fallback) {
+  return (reply->present & LK_HAS_MESSAGE) && reply->message[0] != '\0' ? reply->message : fallback;
+}
+
+static void say_locked(const struct session *s, const struct lk_reply *reply) {
+  char text[96];
+  const char *line = FALLBACK_LOCKED_LATER;
+  if (!(reply->present & LK_HAS_MESSAGE) && (reply->present & LK_HAS_RETRY_AFTER)) {
+    unsigned long minutes = (reply->retry_after + 59ul) / 60ul;
+    snprintf(text, sizeof text, "Too many attempts — try again in %lu minute%s.", minutes,
+             minutes == 1 ? "" : "s");
+    line = text;
+  }
+  say(s, PAM_ERROR_MSG, message_or(reply, line));
+}
+
+/* One exchange; a reply to another request counts as malformed. 0 on success. */
+static int ask(const struct session *s, const uint8_t *frame, size_t length, uint32_t id,
+               const char *what, struct lk_reply *reply) {
+  enum lk_parse_result parsed = LK_PARSE_OK;
+  enum lk_exchange_result result =
+      lk_exchange(s->options->socket_path, s->options->timeout_ms, frame, length, reply, &parsed);
+  if (result == LK_EXCHANGE_OK && reply->request_id == id) return 0;
+  pam_syslog(s->pamh, LOG_WARNING, "%s for %s: %s%s%s (socket %s); falling through", what,
+             s->user, result == LK_EXCHANGE_OK ? "reply to another request" : lk_exchange_result_name(result),
+             result == LK_EXCHANGE_MALFORMED ? ": " : "",
+             result == LK_EXCHANGE_MALFORMED ? lk_parse_result_name(parsed) : "", s->options->socket_path);
+  return -1;
+}
+
+/*
+ * Before any prompt. Returns 1 when the user should be asked for a PIN; otherwise 0 and
+ * *code is what the module answers (PAM_IGNORE or PAM_MAXTRIES).
+ */
+static int should_prompt(const struct session *s, int *code) {
+  uint8_t frame[LK_REQUEST_FRAME_MAX];
+  struct lk_reply reply;
+  uint32_t id = new_request_id();
+  size_t length = lk_encode_status(frame, sizeof frame, id, s->user);
+  *code = PAM_IGNORE;
+  if (length == 0 || ask(s, frame, length, id, "status", &reply) != 0) return 0;
+  if (s->options->debug)
+    pam_syslog(s->pamh, LOG_DEBUG, "status for %s: status=%d offlineMode=%d usable=%d locked=%d remaining=%u reason=%s",
+               s->user, (int)reply.status, reply.offline_mode, reply.usable, reply.locked, reply.remaining,
+               (reply.present & LK_HAS_REASON) ? reply.reason : "-");
+  if (reply.status != LK_STATUS_OK || !reply.offline_mode) return 0; /* silent: no offline PINs here */
+  if (reply.locked) {
+    say_locked(s, &reply);
+    *code = PAM_MAXTRIES;
+    return 0;
+  }
+  if (!reply.usable) {
+    /* exhausted or expired: say so; "no pool" and "offline mode off" stay silent */
+    int quiet = !(reply.present & LK_HAS_REASON) || strcmp(reply.reason, "no-pool") == 0 ||
+                strcmp(reply.reason, "offline-mode-off") == 0;
+    if (!quiet) say(s, PAM_TEXT_INFO, message_or(&reply, NULL));
+    return 0;
+  }
+  return 1;
+}
+
+/* The typed answer, or NULL when the conversation failed or the user typed nothing. */
+static char *read_pin(const struct session *s) {
+  char *answer = NULL;
+  if (pam_prompt(s->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", s->options->prompt) != PAM_SUCCESS)
+    answer = NULL;
+  if (answer != NULL && answer[0] == '\0') {
+    free(answer);
+    answer = NULL;
+  }
+  return answer;
+}
+
+static void context_for(pam_handle_t *pamh, char out[LK_CONTEXT_MAX + 1]) {
+  const size_t prefix = sizeof CONTEXT_PREFIX - 1;
+  const void *item = NULL;
+  strcpy(out, CONTEXT_PREFIX);
+  if (pam_get_item(pamh, PAM_SERVICE, &item) != PAM_SUCCESS || item == NULL) return;
+  const char *service = item;
+  size_t n = strnlen(service, LK_CONTEXT_MAX + 1);
+  if (prefix + n <= LK_CONTEXT_MAX && lk_valid_text((const uint8_t *)service, n))
+    memcpy(out + prefix, service, n + 1);
+}
+
+/*
+ * Sends the PIN (wiped as soon as it is sent) and maps the agent's decision. The result
+ * starts as a failure and becomes PAM_SUCCESS in exactly one place: an `accepted` reply.
+ */
+static int verify_pin(const struct session *s, char *pin) {
+  uint8_t frame[LK_REQUEST_FRAME_MAX];
+  char context[LK_CONTEXT_MAX + 1];
+  struct lk_reply reply;
+  int result = PAM_AUTH_ERR;
+  uint32_t id = new_request_id();
+  size_t pin_length = strlen(pin);
+  context_for(s->pamh, context);
+  size_t length = pin_length <= LK_PIN_MAX
+                      ? lk_encode_verify(frame, sizeof frame, id, s->user, (const uint8_t *)pin,
+                                         pin_length, context)
+                      : 0;
+  explicit_bzero(pin, pin_length);
+  if (length == 0) {
+    /* longer than any PIN (a password typed into the PIN prompt?): let the next module ask */
+    return PAM_IGNORE;
+  }
+  int asked = ask(s, frame, length, id, "verify", &reply);
+  explicit_bzero(frame, sizeof frame);
+  if (asked != 0) {
+    say(s, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE);
+    return PAM_AUTHINFO_UNAVAIL;
+  }
+  if (s->options->debug)
+    pam_syslog(s->pamh, LOG_DEBUG, "verify for %s: status=%d reason=%s remaining=%u", s->user,
+               (int)reply.status, (reply.present & LK_HAS_REASON) ? reply.reason : "-", reply.remaining);
+  switch (reply.status) {
+  case LK_STATUS_ACCEPTED:
+    say(s, PAM_TEXT_INFO, message_or(&reply, "Unlocked."));
+    result = PAM_SUCCESS;
+    break;
+  case LK_STATUS_REJECTED:
+    say(s, PAM_ERROR_MSG, message_or(&reply, FALLBACK_REJECTED));
+    result = PAM_AUTH_ERR;
+    break;
+  case LK_STATUS_LOCKED:
+    say_locked(s, &reply);
+    result = PAM_MAXTRIES;
+    break;
+  case LK_STATUS_UNAVAILABLE:
+    say(s, PAM_ERROR_MSG, message_or(&reply, FALLBACK_UNAVAILABLE));
+    result = PAM_AUTHINFO_UNAVAIL;
+    break;
+  default: /* `ok` to a verify, or `error`: the module asked wrongly; the password decides */
+    pam_syslog(s->pamh, LOG_ERR, "verify for %s: agent answered status %d reason %s", s->user,
+               (int)reply.status, (reply.present & LK_HAS_REASON) ? reply.reason : "-");
+    say(s, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE);
+    result = PAM_AUTHINFO_UNAVAIL;
+    break;
+  }
+  return result;
+}
+
+EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  struct lk_options options;
+  char error[LK_OPTION_ERROR_MAX];
+  const char *user = NULL;
+  int code = PAM_IGNORE;
+  if (lk_parse_options(argc, argv, &options, error, sizeof error) != 0) {
+    pam_syslog(pamh, LOG_ERR, "bad module option: %s; skipping pam_latchkey", error);
+    return PAM_IGNORE;
+  }
+  if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !lk_valid_user(user)) {
+    if (options.debug) pam_syslog(pamh, LOG_DEBUG, "no usable user name; skipping");
+    return PAM_IGNORE;
+  }
+  struct session s = {.pamh = pamh, .options = &options, .user = user, .silent = (flags & PAM_SILENT) != 0};
+  if (!should_prompt(&s, &code)) return code;
+  char *pin = read_pin(&s);
+  if (pin == NULL) return PAM_IGNORE; /* nothing typed: the password decides */
+  code = verify_pin(&s, pin);
+  free(pin);
+  return code;
+}
+
+/*
+ * Nothing to establish or delete. libpam replays the stack that authentication chose and
+ * counts this return value, so anything but success here would turn an accepted PIN into
+ * a failed login (docs/pam.md "setcred").
+ */
+EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)pamh, (void)flags, (void)argc, (void)argv;
+  return PAM_SUCCESS;
+}

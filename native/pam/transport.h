@@ -1,0 +1,32 @@
+/*
+ * One request/reply exchange with the agent over its Unix socket, bounded as a whole by a
+ * deadline (docs/ipc.md "Timeouts on the client side").
+ */
+#ifndef LATCHKEY_TRANSPORT_H
+#define LATCHKEY_TRANSPORT_H
+
+#include "ipc-codec.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum lk_exchange_result {
+  LK_EXCHANGE_OK = 0,
+  LK_EXCHANGE_UNREACHABLE, /* no socket, connection refused, too many connections */
+  LK_EXCHANGE_TIMEOUT,     /* the deadline passed */
+  LK_EXCHANGE_CLOSED,      /* the agent closed before a whole reply */
+  LK_EXCHANGE_MALFORMED,   /* a reply that breaks docs/ipc.md (see *parse_result) */
+  LK_EXCHANGE_IO_ERROR     /* any other system error */
+};
+
+const char *lk_exchange_result_name(enum lk_exchange_result result);
+
+/*
+ * Connects to socket_path, sends request, reads one reply and parses it. The whole exchange
+ * is bounded by timeout_ms. The caller wipes request; nothing here copies it.
+ */
+enum lk_exchange_result lk_exchange(const char *socket_path, unsigned timeout_ms,
+                                    const uint8_t *request, size_t request_length,
+                                    struct lk_reply *reply, enum lk_parse_result *parse_result);
+
+#endif

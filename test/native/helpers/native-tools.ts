@@ -1,0 +1,48 @@
+/**
+ * Builds what the native tests run: the module itself (native/build-native.mjs) and small C
+ * drivers compiled with clang and sanitizers into a temp dir.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+export const MODULE_PATH = join(ROOT, 'build', 'Release', 'pam_latchkey.so');
+export const NATIVE_SOURCES = ['ipc-codec.c', 'options.c', 'transport.c'].map((f) => join(ROOT, 'native', 'pam', f));
+
+/** The built module; builds it when missing (npm test's pretest normally has). */
+export function pamModule(): string {
+  if (!existsSync(MODULE_PATH)) {
+    execFileSync(process.execPath, [join(ROOT, 'native', 'build-native.mjs'), '--require'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  return MODULE_PATH;
+}
+
+let scratch: string | undefined;
+export function scratchDir(): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'latchkey-native-'));
+  return scratch;
+}
+
+/** Compiles C sources with clang into the scratch dir and returns the binary's path. */
+export function compileC(name: string, sources: string[], flags: string[] = []): string {
+  const output = join(scratchDir(), name);
+  execFileSync('clang', ['-std=gnu11', '-g', '-O1', '-Wall', '-Wextra', '-Werror', ...flags, '-o', output, ...sources], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return output;
+}
+
+/** The codec/options driver (test/native/c/codec-cli.c) under ASan and UBSan. */
+export function codecCli(): string {
+  return compileC('codec-cli', [join(ROOT, 'test/native/c/codec-cli.c'), ...NATIVE_SOURCES.slice(0, 2)], [
+    '-fsanitize=address,undefined',
+    '-fno-sanitize-recover=all',
+  ]);
+}
+
+export function runJson<T>(binary: string, args: string[], input?: string): T {
+  return JSON.parse(execFileSync(binary, args, { encoding: 'utf8', input })) as T;
+}

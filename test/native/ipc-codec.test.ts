@@ -1,0 +1,212 @@
+/**
+ * The module's IPC codec (native/pam/ipc-codec.c) against docs/ipc.md: the shared vectors,
+ * edge cases of the reply parser, and a differential check against the TypeScript codec the
+ * agent uses (protocol/ipc-messages.ts) on generated frames.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fromHex, toHex } from '../../protocol/bytes.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY, decodeFrameHeader } from '../../protocol/ipc-frame.js';
+import { decodeReplyBody, decodeRequestBody } from '../../protocol/ipc-messages.js';
+import { codecCli, runJson } from './helpers/native-tools.js';
+
+interface Case { name: string; hex: string; reason?: string; request?: Record<string, unknown>; reply?: Record<string, unknown> }
+const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as Record<string, Case[]>;
+
+interface Parsed { result: string; reply?: Record<string, unknown> }
+let cli: string;
+beforeAll(() => {
+  cli = codecCli();
+});
+
+const parse = (hex: string) => runJson<Parsed>(cli, ['parse-reply', hex]);
+/** Many frames through one driver process (one hex frame per line). */
+function parseMany(hexes: string[]): Parsed[] {
+  const out = execFileSync(cli, ['parse-replies'], { encoding: 'utf8', input: hexes.join('\n') + '\n', maxBuffer: 64 << 20 });
+  return out.trim().split('\n').map((line) => JSON.parse(line) as Parsed);
+}
+
+/** What the TypeScript side makes of a reply frame, in the driver's shape. */
+function tsParse(frame: Uint8Array): Parsed {
+  try {
+    if (frame.length < FRAME_HEADER_BYTES) throw new ProtocolError('bad-frame', 'short');
+    const header = decodeFrameHeader(frame.subarray(0, FRAME_HEADER_BYTES), FrameKind.reply, MAX_REPLY_BODY);
+    if (frame.length - FRAME_HEADER_BYTES !== header.bodyLength) throw new ProtocolError('bad-frame', 'length mismatch');
+    const { secret: _secret, detail: _detail, ...reply } = decodeReplyBody(frame.subarray(FRAME_HEADER_BYTES));
+    return { result: 'ok', reply };
+  } catch (error) {
+    if (error instanceof ProtocolError) return { result: error.code };
+    throw error;
+  }
+}
+
+const field = (tag: number, value: Uint8Array | number[]) => {
+  const bytes = Uint8Array.from(value as ArrayLike<number>);
+  return [tag, bytes.length >> 8, bytes.length & 0xff, ...bytes];
+};
+const u32 = (v: number) => [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
+const text = (s: string) => [...new TextEncoder().encode(s)];
+function replyFrame(body: number[], { magic = [0x4c, 0x4b], version = 1, kind = 2, length = body.length } = {}): string {
+  return toHex(Uint8Array.from([...magic, version, kind, ...u32(length), ...body]));
+}
+const base = [...field(0x02, u32(5)), ...field(0x10, [2])];
+
+describe('reply parser against test/vectors/ipc-frames.json', () => {
+  it.each(vectors.validReplies!.map((c) => [c.name, c] as const))('valid: %s', (_name, c) => {
+    expect(parse(c.hex)).toEqual({ result: 'ok', reply: c.reply });
+  });
+
+  it.each(vectors.invalidReplies!.map((c) => [c.name, c] as const))('invalid: %s', (_name, c) => {
+    expect(parse(c.hex).result).toBe(c.reason);
+  });
+});
+
+describe('reply parser edge cases (docs/ipc.md "Frame", "Fields")', () => {
+  const cases: [string, string, string][] = [
+    ['bad magic', replyFrame(base, { magic: [0x4c, 0x58] }), 'bad-frame'],
+    ['version 2', replyFrame(base, { version: 2 }), 'unsupported-version'],
+    ['kind request', replyFrame(base, { kind: 1 }), 'bad-frame'],
+    ['body over 65,536 bytes, refused from the header', replyFrame([], { length: MAX_REPLY_BODY + 1 }), 'frame-too-large'],
+    ['length 2^32-1', replyFrame([], { length: 0xffffffff }), 'frame-too-large'],
+    ['header only, 7 bytes', replyFrame(base).slice(0, 14), 'bad-frame'],
+    ['body shorter than the header says', replyFrame(base, { length: base.length + 1 }), 'bad-frame'],
+    ['trailing byte after the body', replyFrame(base) + '00', 'bad-frame'],
+    ['truncated field header', replyFrame([...base, 0x12, 0x00]), 'bad-frame'],
+    ['field overruns the body', replyFrame([...base, 0x12, 0x00, 0x09, 0x61]), 'bad-frame'],
+    ['duplicate status', replyFrame([...base, ...field(0x10, [1])]), 'bad-field'],
+    ['duplicate before a later overrun is still bad-field', replyFrame([...base, ...field(0x10, [1]), 0x12, 0, 9]), 'bad-field'],
+    ['unknown tag', replyFrame([...base, ...field(0x7f, [1])]), 'bad-field'],
+    ['request tag op', replyFrame([...base, ...field(0x01, [2])]), 'bad-field'],
+    ['requestId of 5 bytes', replyFrame([...field(0x02, [0, 0, 0, 0, 1]), ...field(0x10, [2])]), 'bad-field'],
+    ['status of 0 bytes', replyFrame([...field(0x02, u32(1)), ...field(0x10, [])]), 'bad-field'],
+    ['missing requestId', replyFrame(field(0x10, [1])), 'missing-field'],
+    ['empty body', replyFrame([]), 'missing-field'],
+    ['overlong NUL in message', replyFrame([...base, ...field(0x12, [0xc0, 0x80])]), 'bad-field'],
+    ['surrogate in message', replyFrame([...base, ...field(0x12, [0xed, 0xa0, 0x80])]), 'bad-field'],
+    ['code point above U+10FFFF', replyFrame([...base, ...field(0x12, [0xf4, 0x90, 0x80, 0x80])]), 'bad-field'],
+    ['cut multi-byte sequence', replyFrame([...base, ...field(0x12, [0x41, 0xe2, 0x80])]), 'bad-field'],
+    ['newline in message', replyFrame([...base, ...field(0x12, text('a\nb'))]), 'bad-field'],
+    ['DEL in message', replyFrame([...base, ...field(0x12, text('a\x7fb'))]), 'bad-field'],
+    ['escape sequence in message', replyFrame([...base, ...field(0x12, text('\x1b[2J'))]), 'bad-field'],
+    ['upper-case reason', replyFrame([...base, ...field(0x11, text('Wrong-pin'))]), 'bad-field'],
+    ['empty reason', replyFrame([...base, ...field(0x11, [])]), 'bad-field'],
+    ['reason of 49 bytes', replyFrame([...base, ...field(0x11, text('a'.repeat(49)))]), 'bad-field'],
+    ['retryAfter of 8 bytes', replyFrame([...base, ...field(0x15, [0, 0, 0, 0, 0, 0, 0, 1])]), 'bad-field'],
+    ['locked flag of 2', replyFrame([...base, ...field(0x18, [2])]), 'bad-field'],
+    ['empty secret', replyFrame([...base, ...field(0x19, [])]), 'bad-field'],
+    ['detail of 60,001 bytes', replyFrame([...base, ...field(0x1a, text('a'.repeat(60_001)))]), 'bad-field'],
+  ];
+  it.each(cases)('%s → %s', (_name, hex, expected) => {
+    expect(parse(hex).result).toBe(expected);
+    expect(tsParse(fromHex(hex)).result).toBe(expected);
+  });
+
+  it('keeps a 512-byte message with multi-byte characters, a 4-byte character and a 60,000-byte detail', () => {
+    const message = 'ü'.repeat(254) + '🔑'; // 508 + 4 bytes
+    const hex = replyFrame([...base, ...field(0x12, text(message)), ...field(0x1a, text('x'.repeat(60_000))), ...field(0x19, [1])]);
+    expect(parse(hex)).toEqual({ result: 'ok', reply: { requestId: 5, status: 'rejected', message } });
+  });
+
+  it('maps an unknown reason to internal-error and an unknown status to error/internal-error (fail closed)', () => {
+    expect(parse(replyFrame([...base, ...field(0x11, text('brand-new'))])).reply).toEqual({ requestId: 5, status: 'rejected', reason: 'internal-error' });
+    expect(parse(replyFrame([...field(0x02, u32(5)), ...field(0x10, [6]), ...field(0x11, text('wrong-pin'))])).reply).toEqual({
+      requestId: 5,
+      status: 'error',
+      reason: 'internal-error',
+    });
+  });
+
+  it('refuses a reason that starts with a byte-order mark (stricter than a BOM-stripping decoder)', () => {
+    expect(parse(replyFrame([...base, ...field(0x11, [0xef, 0xbb, 0xbf, ...text('wrong-pin')])])).result).toBe('bad-field');
+  });
+});
+
+describe('reply parser agrees with the TypeScript codec on generated frames', () => {
+  const REPLY_TAGS = [0x02, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a];
+  const symbols = ['a', 'z', '-', '0', 'K', ' ', 'é', '—', '🔑', '\u0085'];
+  const textBytes = fc.array(fc.constantFrom(...symbols), { maxLength: 60 }).map((s) => text(s.join('')));
+  const value = fc.oneof(
+    fc.constantFrom([0], [1], [2], [5], [6], [255]),
+    fc.integer({ min: 0, max: 0xffffffff }).map(u32),
+    fc.constantFrom(...['wrong-pin', 'no-pool', 'hammering-delay', 'made-up'].map(text)),
+    textBytes,
+    fc.uint8Array({ maxLength: 8 }).map((b) => [...b]),
+  );
+  const flag = fc.constantFrom([0], [1]);
+  const wellTyped = fc.oneof(
+    fc.tuple(fc.constantFrom(0x13, 0x15), fc.integer({ min: 0, max: 0xffffffff }).map(u32)),
+    fc.tuple(fc.constantFrom(0x14, 0x16, 0x17, 0x18), flag),
+    fc.tuple(fc.constant(0x11), fc.constantFrom(...['wrong-pin', 'no-pool', 'pools-exhausted', 'made-up'].map(text))),
+    fc.tuple(fc.constantFrom(0x12, 0x1a), textBytes),
+  );
+  const anyField = fc.tuple(fc.oneof(fc.constantFrom(...REPLY_TAGS), fc.integer({ min: 0, max: 255 })), value);
+  const fieldArb = fc.oneof({ arbitrary: wellTyped, weight: 6 }, { arbitrary: anyField, weight: 1 });
+  const bodyArb = fc.array(fieldArb, { maxLength: 6 }).map((fields) => fields.flatMap(([tag, v]) => field(tag, v)));
+  const mutation = fc.oneof(
+    { arbitrary: fc.constant((b: number[]) => b), weight: 6 },
+    { arbitrary: fc.constant((b: number[]) => b.slice(0, -1)), weight: 1 },
+    { arbitrary: fc.constant((b: number[]) => [...b, 0]), weight: 1 },
+    { arbitrary: fc.nat().map((i) => (b: number[]) => b.map((x, j) => (j === i % b.length ? x ^ 0x80 : x))), weight: 2 },
+  );
+  const frameArb = fc.tuple(bodyArb, mutation, fc.boolean()).map(([body, mutate, withIdAndStatus]) => {
+    const mutated = mutate(withIdAndStatus ? [...field(0x02, u32(9)), ...field(0x10, [1]), ...body] : body);
+    return replyFrame(mutated, { length: mutated.length });
+  });
+
+  it('3,000 frames: same verdict and same fields', () => {
+    const frames = fc.sample(frameArb, { numRuns: 3000, seed: 20261128 });
+    const results = parseMany(frames);
+    expect(results).toHaveLength(frames.length);
+    let accepted = 0;
+    frames.forEach((hex, i) => {
+      const ours = results[i]!;
+      if (ours.result === 'ok') accepted++;
+      expect({ hex, ...ours }).toEqual({ hex, ...tsParse(fromHex(hex)) });
+    });
+    expect(accepted).toBeGreaterThan(300); // the generator reaches valid replies too
+  });
+});
+
+describe('request encoder', () => {
+  const byName = (name: string) => vectors.validRequests!.find((c) => c.name === name)!;
+
+  it('encodes the status vector byte for byte', () => {
+    expect(runJson<{ hex: string }>(cli, ['encode-status', '7', 'alice']).hex).toBe(byName('status').hex);
+  });
+
+  it('encodes the verify vector byte for byte', () => {
+    const v = byName('verify');
+    const out = runJson<{ hex: string }>(cli, ['encode-verify', '4294967295', 'alice', String(v.request!.pinHex), 'pam:login']);
+    expect(out.hex).toBe(v.hex);
+  });
+
+  it('produces requests the agent-side decoder accepts with the same fields', () => {
+    const userArb = fc.array(fc.constantFrom('a', 'Z', '.', '_', '@', 'ü', '漢', '-', '1'), { minLength: 1, maxLength: 40 }).map((s) => s.join(''));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), userArb, fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.constantFrom('pam:login', 'pam:i3lock', ''), (id, user, pin, context) => {
+        const hex = runJson<{ hex: string }>(cli, ['encode-verify', String(id), user, toHex(pin), context]).hex;
+        const frame = fromHex(hex);
+        decodeFrameHeader(frame.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY);
+        const request = decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES));
+        expect(request).toEqual({ op: 'verify', requestId: id, user, pin: new Uint8Array(pin), context });
+      }),
+      { numRuns: 40, seed: 7 },
+    );
+  });
+
+  it.each([
+    ['an empty user', ['encode-status', '1', '']],
+    ['a user with a slash', ['encode-status', '1', '../root']],
+    ['a user of 257 bytes', ['encode-status', '1', 'a'.repeat(257)]],
+    ['a user with a newline', ['encode-status', '1', 'al\nice']],
+    ['an empty PIN', ['encode-verify', '1', 'alice', '']],
+    ['a PIN of 65 bytes', ['encode-verify', '1', 'alice', '31'.repeat(65)]],
+    ['a context of 129 bytes', ['encode-verify', '1', 'alice', '31', 'c'.repeat(129)]],
+    ['a context with a tab', ['encode-verify', '1', 'alice', '31', 'pam:\tx']],
+  ])('refuses to encode %s', (_name, args) => {
+    expect(runJson<{ hex: string | null }>(cli, args as string[]).hex).toBeNull();
+  });
+});

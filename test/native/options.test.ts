@@ -1,0 +1,72 @@
+/**
+ * Module options (native/pam/options.c, docs/pam.md "Options"): defaults, each option, and
+ * every way a stack line can be wrong. A wrong line makes the module step aside
+ * (PAM_IGNORE; proven end to end in pam-stack.integration.test.ts), so here the parser must
+ * refuse it rather than guess.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { codecCli, runJson } from './helpers/native-tools.js';
+
+type Parsed = { ok: true; socket: string; timeoutMs: number; prompt: string; debug: boolean } | { ok: false; error: string };
+let cli: string;
+beforeAll(() => {
+  cli = codecCli();
+});
+const parse = (...args: string[]) => runJson<Parsed>(cli, ['options', ...args]);
+
+describe('options', () => {
+  it('defaults: the agent socket of docs/ipc.md, 2,000 ms, "Offline PIN: ", no debug', () => {
+    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', timeoutMs: 2000, prompt: 'Offline PIN: ', debug: false });
+  });
+
+  it('reads every option', () => {
+    expect(parse('socket=/tmp/lk/agent.sock', 'timeout=150', 'prompt=PIN from your phone: ', 'debug')).toEqual({
+      ok: true,
+      socket: '/tmp/lk/agent.sock',
+      timeoutMs: 150,
+      prompt: 'PIN from your phone: ',
+      debug: true,
+    });
+  });
+
+  it('accepts the limits: timeout 1 and 30000, a 100-byte socket path, a 128-byte prompt', () => {
+    expect(parse('timeout=1')).toMatchObject({ ok: true, timeoutMs: 1 });
+    expect(parse('timeout=30000')).toMatchObject({ ok: true, timeoutMs: 30000 });
+    expect(parse(`socket=/${'s'.repeat(99)}`)).toMatchObject({ ok: true });
+    expect(parse(`prompt=${'p'.repeat(127)}:`)).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['an unknown option', ['nullok'], /unknown option "nullok"/],
+    ['a misspelt option', ['timeout:100'], /unknown option/],
+    ['an option with different case', ['Debug'], /unknown option "Debug"/],
+    ['a flag with a value', ['debug=1'], /unknown option/],
+    ['an empty argument', [''], /unknown option ""/],
+    ['timeout 0', ['timeout=0'], /timeout= needs milliseconds/],
+    ['timeout over 30 s', ['timeout=30001'], /timeout=/],
+    ['a huge timeout (no overflow)', ['timeout=99999999999999999999'], /timeout=/],
+    ['a negative timeout', ['timeout=-5'], /timeout=/],
+    ['a timeout with a unit', ['timeout=2s'], /timeout=/],
+    ['a timeout with a space', ['timeout= 20'], /timeout=/],
+    ['an empty timeout', ['timeout='], /timeout=/],
+    ['a relative socket path', ['socket=run/agent.sock'], /socket= needs an absolute path/],
+    ['an empty socket path', ['socket='], /socket=/],
+    ['a socket path of 101 bytes', [`socket=/${'s'.repeat(100)}`], /socket=/],
+    ['a socket path ending in /', ['socket=/run/latchkey/'], /socket=/],
+    ['an empty prompt', ['prompt='], /prompt= needs 1-128 bytes/],
+    ['a prompt of 129 bytes', [`prompt=${'p'.repeat(129)}`], /prompt=/],
+    ['a prompt with an escape sequence', ['prompt=\x1b[31mPIN'], /prompt=/],
+    ['a repeated option', ['timeout=100', 'timeout=200'], /repeated option "timeout=200"/],
+    ['a repeated flag', ['debug', 'debug'], /repeated option "debug"/],
+  ])('refuses %s', (_name, args, message) => {
+    const parsed = parse(...(args as string[]));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(message as RegExp);
+  });
+
+  it('quotes a long or unprintable argument short and safely for the log', () => {
+    const parsed = parse(`bogus=${'x'.repeat(200)}\u0007`);
+    expect(parsed).toEqual({ ok: false, error: `unknown option "bogus=${'x'.repeat(34)}..."` });
+    expect(parse('what\u0007ever')).toEqual({ ok: false, error: 'unknown option "what?ever"' });
+  });
+});
