@@ -13,6 +13,17 @@ const REQUIREMENTS = [
   ['lib:libsecret-1.so.0', 'libsecret-1-0', 'the Secret Service client library'],
   ['oathtool', 'oathtool', 'interop: numeric offline PINs must equal RFC 4226 codes from an independent tool'],
   ['faketime', 'faketime', 'runs the real agent with the wall clock set back (anti-hammering)'],
+  ['/usr/include/security/pam_modules.h', 'libpam0g-dev', 'pam_latchkey.so is compiled against the PAM headers (native/)'],
+  ['cc', 'gcc', 'node-gyp compiles pam_latchkey.so'],
+  ['make', 'make', 'node-gyp compiles pam_latchkey.so'],
+  ['nm', 'binutils', 'the module test checks which symbols pam_latchkey.so exports'],
+  ['pamtester', 'pamtester', 'drives pam_latchkey.so through a real PAM stack'],
+  ['clang', 'clang', 'libFuzzer harnesses and sanitizer builds of the PAM module parsers'],
+  ['/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a', 'libclang-rt-14-dev', 'the libFuzzer runtime'],
+  ['valgrind', 'valgrind', 'runs the pamtester flows with pam_latchkey.so under memcheck'],
+  ['Xvfb', 'xvfb', 'a headless X server for the screen-locker test'],
+  ['i3lock', 'i3lock', 'a real screen locker that unlocks through PAM'],
+  ['xdotool', 'xdotool', 'types the offline PIN into the screen locker'],
 ];
 
 function present(what) {
