@@ -12,9 +12,10 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from './log.js';
 import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js';
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
-import { isLow } from './policy.js';
+import { DAY_MS, isLow } from './policy.js';
 import { KeyUnavailableError } from './sealing-key.js';
-import { DEFAULT_AUTHENTICATOR_ID, MAX_POOLS_PER_USER, emptyUserState, isExpired, pinCountOf, remainingOf, type UserState } from './user-state.js';
+import { DEFAULT_AUTHENTICATOR_ID, MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf, remainingOf, type UserState } from './user-state.js';
+import type { WallClockFloor } from './wall-clock-floor.js';
 import { StateUnreadableError, type SealingKeys, type UserStateStore } from './user-state-store.js';
 import { noUsablePoolReason, usablePools, verifyOfflinePin } from './verify-offline-pin.js';
 
@@ -39,6 +40,7 @@ export interface AgentServiceDeps {
   readonly lookupUid: (user: string) => Promise<number | null>;
   readonly passwordCheck: PasswordCheck;
   readonly verifier?: VerifierFunction;
+  readonly wallFloor: WallClockFloor;
 }
 
 type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
@@ -85,6 +87,12 @@ export class AgentService {
     return null;
   }
 
+  #now(): ClockReading {
+    const now = this.deps.clock.now();
+    this.deps.wallFloor.observe(now.wallMs);
+    return now;
+  }
+
   /** Root, or the uid the agent itself runs as (a per-user agent's owner administers it). */
   #isAdmin(peer: Peer): boolean {
     return peer.uid === 0 || peer.uid === (process.getuid?.() ?? 0);
@@ -99,8 +107,9 @@ export class AgentService {
   async #status(user: string): Promise<Omit<Reply, 'requestId'>> {
     const { policy } = this.deps.config;
     const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
-    const now = this.deps.clock.now();
-    const pools = usablePools(state, policy, now);
+    const now = this.#now();
+    const floor = this.deps.wallFloor.floorMs;
+    const pools = usablePools(state, policy, now, floor);
     const remaining = pools.reduce((sum, pool) => sum + remainingOf(pool), 0);
     const low = pools.length > 0 && isLow(remaining, pools.reduce((sum, pool) => sum + pinCountOf(pool), 0), policy);
     const open = gate(state.hammering, now);
@@ -108,7 +117,7 @@ export class AgentService {
     let message: string;
     if (!policy.offlineMode) message = reasonMessage('offline-mode-off');
     else if (!open.open) message = reasonMessage(open.reason, retryAfter);
-    else if (pools.length === 0) message = reasonMessage(noUsablePoolReason(state, policy, now));
+    else if (pools.length === 0) message = reasonMessage(noUsablePoolReason(state, policy, now, floor));
     else message = remainingMessage(remaining, low);
     return {
       status: 'ok',
@@ -126,7 +135,7 @@ export class AgentService {
   #statusDetail(state: UserState, now: ClockReading) {
     const { policy } = this.deps.config;
     const open = gate(state.hammering, now);
-    const effectiveNow = Math.max(now.wallMs, state.wallHighWaterMs);
+    const floor = Math.max(state.wallHighWaterMs, this.deps.wallFloor.floorMs);
     return {
       user: state.user,
       offlineMode: policy.offlineMode,
@@ -137,8 +146,8 @@ export class AgentService {
         remaining: remainingOf(pool),
         pinCount: pinCountOf(pool),
         issuedAt: new Date(pool.issuedAtMs).toISOString(),
-        expiresAt: new Date(pool.issuedAtMs + policy.offlineAccessDays * 86_400_000).toISOString(),
-        expired: isExpired(pool, policy.offlineAccessDays, effectiveNow),
+        expiresAt: new Date(expiresAtMs(pool, policy.offlineAccessDays, now, floor)).toISOString(),
+        expired: isExpired(pool, policy.offlineAccessDays, now, floor),
       })),
       failures: state.hammering.failures,
       locked: !open.open,
@@ -151,9 +160,9 @@ export class AgentService {
     return this.#mutex.run(user, async () => {
       const state = await this.deps.store.read(user);
       const keys = await this.deps.keys();
-      const now = this.deps.clock.now();
+      const now = this.#now();
       const { decision, nextState } = await verifyOfflinePin({
-        user, state, policy: this.deps.config.policy, pin, now, tagKey: keys.tagKey, verifier: this.deps.verifier,
+        user, state, policy: this.deps.config.policy, pin, now, wallFloorMs: this.deps.wallFloor.floorMs, tagKey: keys.tagKey, verifier: this.deps.verifier,
       });
       if (nextState !== null) await this.deps.store.write(nextState);
       await this.deps.audit.append(
@@ -188,10 +197,10 @@ export class AgentService {
       const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
       const others = state.pools.filter((pool) => pool.authenticatorId !== authenticatorId);
       if (others.length >= MAX_POOLS_PER_USER) return error('bad-field', `a user may have at most ${MAX_POOLS_PER_USER} authenticators`);
-      const now = this.deps.clock.now();
+      const now = this.#now();
       const { pool, importUri } = await issuePool({
         user, host: this.deps.host, authenticatorId, format: { charset: config.policy.pinCharset, length: config.policy.pinLength },
-        pinCount: config.policy.pinCount, kdf: config.kdf, nowMs: now.wallMs, verifier: this.deps.verifier,
+        pinCount: config.policy.pinCount, kdf: config.kdf, now, verifier: this.deps.verifier,
       });
       // An enrollment is an authenticated event (root, or the user's password): it clears anti-hammering.
       await this.deps.store.write({
@@ -199,7 +208,7 @@ export class AgentService {
       });
       await this.deps.audit.append({ event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
       this.deps.log.info('enroll', { user, authenticatorId, pinCount: pool.limit });
-      const expiresAt = new Date(pool.issuedAtMs + config.policy.offlineAccessDays * 86_400_000).toISOString();
+      const expiresAt = new Date(pool.issuedAtMs + config.policy.offlineAccessDays * DAY_MS).toISOString();
       return {
         status: 'ok',
         secret: importUri,
@@ -212,7 +221,7 @@ export class AgentService {
 
   async #reset(user: string, discardState: boolean, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
     return this.#mutex.run(user, async () => {
-      const now = this.deps.clock.now();
+      const now = this.#now();
       let discarded = false;
       if (discardState) {
         discarded = await this.deps.store.discard(user, now.wallMs);
@@ -238,7 +247,7 @@ export class AgentService {
       if (state === null || !state.pools.some((pool) => pool.authenticatorId === authenticatorId)) {
         return error('not-enrolled', `${user} has no offline PINs for ${authenticatorId}`);
       }
-      const now = this.deps.clock.now();
+      const now = this.#now();
       await this.deps.store.write({ ...state, generation: state.generation + 1, pools: state.pools.filter((pool) => pool.authenticatorId !== authenticatorId) });
       await this.deps.audit.append({ event: 'unenroll', user, authenticatorId, result: 'ok', reason: null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
       return { status: 'ok', message: `Removed ${authenticatorId}'s offline PINs for ${user}.` };
@@ -247,7 +256,7 @@ export class AgentService {
 
   async #list(): Promise<Omit<Reply, 'requestId'>> {
     const { states, unreadable } = await this.deps.store.list();
-    const now = this.deps.clock.now();
+    const now = this.#now();
     return { status: 'ok', detail: JSON.stringify({ users: states.map((state) => this.#statusDetail(state, now)), unreadable }) };
   }
 }

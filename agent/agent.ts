@@ -9,7 +9,7 @@ import { AgentService, type PasswordCheck } from './agent-service.js';
 import { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
 import type { AgentConfig } from './config.js';
-import { startIpcServer } from './ipc-server.js';
+import { startIpcServer, type IpcServerOptions } from './ipc-server.js';
 import { isBelowFloor } from './kdf.js';
 import { openKeystore } from './keystore/keystore.js';
 import { createLogger, type Logger } from './log.js';
@@ -22,6 +22,7 @@ import { checkPassword } from './system/password-check.js';
 import { getPeerCredentials } from './system/peer-credentials.js';
 import { lookupUserByName } from './system/users.js';
 import { UserStateStore } from './user-state-store.js';
+import { WallClockFloor } from './wall-clock-floor.js';
 
 export const systemClock: Clock = { now: readBootClock };
 
@@ -34,6 +35,8 @@ export interface StartAgentOptions {
   readonly keystore?: SecretStore;
   readonly passwordCheck?: PasswordCheck;
   readonly verifier?: VerifierFunction;
+  /** Socket limits (docs/ipc.md); tests shorten the timeouts. */
+  readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>;
 }
 
 export interface RunningAgent {
@@ -55,7 +58,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     let store: UserStateStore;
     const keys = new SealingKeyProvider(config.stateDir, keystore, () => store.hasAnyState());
     store = new UserStateStore(usersDir, () => keys.keys());
+    const wallFloor = new WallClockFloor(path.join(config.stateDir, 'clock.json'), log);
+    await wallFloor.load();
     const service = new AgentService({
+      wallFloor,
       config,
       store,
       keys: () => keys.keys(),
@@ -67,7 +73,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       passwordCheck: options.passwordCheck ?? checkPassword,
       verifier: options.verifier,
     });
-    const server = await startIpcServer({ socketPath: config.socket, handle: (request, peer) => service.handle(request, peer), peerOf: getPeerCredentials, log });
+    const stale = await store.removeStaleTempFiles();
+    if (stale > 0) log.info('state.removed-temp-files', { count: stale });
+    const server = await startIpcServer({ ...options.ipcLimits, socketPath: config.socket, handle: (request, peer) => service.handle(request, peer), peerOf: getPeerCredentials, log });
     if (isBelowFloor(config.kdf)) {
       log.warn('kdf.below-recommended', { memoryKiB: config.kdf.memoryKiB, iterations: config.kdf.iterations, note: 'test/benchmark setting: offline PIN verifiers are cheap to guess from a copied disk' });
     }
@@ -83,6 +91,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       config,
       async close() {
         await server.close();
+        wallFloor.observe((options.clock ?? systemClock).now().wallMs);
+        await wallFloor.flush();
         await lock.release();
       },
     };

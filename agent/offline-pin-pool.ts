@@ -7,6 +7,7 @@ import { buildEnrollmentUri } from '../protocol/enrollment-uri.js';
 import { SEED_BYTES, deriveOfflinePin, type PinFormat } from '../protocol/offline-pin.js';
 import { wipe } from '../protocol/bytes.js';
 import { VERIFIER_SALT_BYTES, computeVerifier, type KdfParams } from './kdf.js';
+import type { ClockReading } from './clock.js';
 import type { PoolState, Verifier } from './user-state.js';
 
 export type VerifierFunction = (pin: Uint8Array, salt: Uint8Array, params: KdfParams) => Promise<Uint8Array>;
@@ -18,7 +19,7 @@ export interface IssuePoolOptions {
   readonly format: PinFormat;
   readonly pinCount: number;
   readonly kdf: KdfParams;
-  readonly nowMs: number;
+  readonly now: ClockReading;
   /** Injected for tests of pure logic; the real Argon2id otherwise. */
   readonly verifier?: VerifierFunction;
 }
@@ -49,7 +50,9 @@ export async function issuePool(options: IssuePoolOptions): Promise<IssuedPool> 
       start: 0,
       next: 0,
       limit: options.pinCount,
-      issuedAtMs: options.nowMs,
+      issuedAtMs: options.now.wallMs,
+      issuedBootId: options.now.bootId,
+      issuedUptimeMs: options.now.uptimeMs,
       kdf: options.kdf,
       verifiers,
     };

@@ -181,6 +181,13 @@ export class UserStateStore {
     return { states, unreadable };
   }
 
+  /** Removes temp files a crash left between write and rename (they never hold the live state). */
+  async removeStaleTempFiles(): Promise<number> {
+    const stale = (await fs.readdir(this.directory)).filter((entry) => entry.startsWith('.') && entry.includes('.state.tmp-'));
+    await Promise.all(stale.map((entry) => fs.unlink(path.join(this.directory, entry)).catch(() => undefined)));
+    return stale.length;
+  }
+
   async hasAnyState(): Promise<boolean> {
     try {
       return (await fs.readdir(this.directory)).some((entry) => entry.endsWith('.state'));

@@ -6,6 +6,8 @@
 import * as v from 'valibot';
 import { PIN_LENGTH_RANGE, type PinCharset } from '../protocol/offline-pin.js';
 import type { HammeringState } from './anti-hammering.js';
+import type { ClockReading } from './clock.js';
+import { DAY_MS } from './policy.js';
 import { FRESH_HAMMERING, MAX_WRONG_TAGS } from './anti-hammering.js';
 import { KdfParamsSchema, VERIFIER_HASH_BYTES, VERIFIER_SALT_BYTES, type KdfParams } from './kdf.js';
 
@@ -28,7 +30,10 @@ export interface PoolState {
   readonly start: number;
   readonly next: number;
   readonly limit: number;
+  /** When the pool was issued, on both clocks (its age is measured like a delay: docs/state-files.md). */
   readonly issuedAtMs: number;
+  readonly issuedBootId: string;
+  readonly issuedUptimeMs: number;
   readonly kdf: KdfParams;
   readonly verifiers: readonly Verifier[];
 }
@@ -66,6 +71,8 @@ const PoolSchema = v.pipe(
     next: counter,
     limit: counter,
     issuedAtMs: counter,
+    issuedBootId: v.pipe(v.string(), v.maxLength(64)),
+    issuedUptimeMs: counter,
     kdf: KdfParamsSchema,
     verifiers: v.pipe(v.array(VerifierSchema), v.maxLength(MAX_POOL_SIZE)),
   }),
@@ -118,8 +125,23 @@ export function userStateToJson(state: UserState): unknown {
   };
 }
 
-export function isExpired(pool: PoolState, offlineAccessDays: number, effectiveNowMs: number): boolean {
-  return effectiveNowMs >= pool.issuedAtMs + offlineAccessDays * 24 * 60 * 60 * 1000;
+/**
+ * How long ago the pool was issued: on the boot clock within the boot it was issued in, else
+ * on the wall clock but never before the latest wall time this user's state has seen — so a
+ * clock set back does not make a pool younger.
+ */
+export function poolAgeMs(pool: PoolState, now: ClockReading, wallHighWaterMs: number): number {
+  if (pool.issuedBootId === now.bootId) return Math.max(0, now.uptimeMs - pool.issuedUptimeMs);
+  return Math.max(0, Math.max(now.wallMs, wallHighWaterMs) - pool.issuedAtMs);
+}
+
+export function isExpired(pool: PoolState, offlineAccessDays: number, now: ClockReading, wallHighWaterMs: number): boolean {
+  return poolAgeMs(pool, now, wallHighWaterMs) >= offlineAccessDays * DAY_MS;
+}
+
+/** When the pool stops working, on the wall clock (for display). */
+export function expiresAtMs(pool: PoolState, offlineAccessDays: number, now: ClockReading, wallHighWaterMs: number): number {
+  return now.wallMs - poolAgeMs(pool, now, wallHighWaterMs) + offlineAccessDays * DAY_MS;
 }
 
 export function remainingOf(pool: PoolState): number {

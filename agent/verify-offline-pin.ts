@@ -31,6 +31,8 @@ export interface VerifyInput {
   /** What was typed (raw); not modified. */
   readonly pin: Uint8Array;
   readonly now: ClockReading;
+  /** The agent's wall-clock floor (wall-clock-floor.ts); pool expiry never uses an earlier time. */
+  readonly wallFloorMs?: number;
   /** K_tag (docs/state-files.md) for the identical-wrong-PIN rule. */
   readonly tagKey: Uint8Array;
   readonly verifier?: VerifierFunction;
@@ -49,16 +51,16 @@ const refuse = (status: 'rejected' | 'locked' | 'unavailable', reason: Reason, r
 });
 
 /** Pools a PIN could still unlock right now. */
-export function usablePools(state: UserState, policy: Policy, now: ClockReading): PoolState[] {
-  const effectiveNow = Math.max(now.wallMs, state.wallHighWaterMs);
-  return state.pools.filter((pool) => remainingOf(pool) > 0 && !isExpired(pool, policy.offlineAccessDays, effectiveNow));
+export function usablePools(state: UserState, policy: Policy, now: ClockReading, wallFloorMs = 0): PoolState[] {
+  const floor = Math.max(state.wallHighWaterMs, wallFloorMs);
+  return state.pools.filter((pool) => remainingOf(pool) > 0 && !isExpired(pool, policy.offlineAccessDays, now, floor));
 }
 
 /** Why no pool is usable: expired wins only when every pool has expired. */
-export function noUsablePoolReason(state: UserState, policy: Policy, now: ClockReading): Reason {
+export function noUsablePoolReason(state: UserState, policy: Policy, now: ClockReading, wallFloorMs = 0): Reason {
   if (state.pools.length === 0) return 'no-pool';
-  const effectiveNow = Math.max(now.wallMs, state.wallHighWaterMs);
-  return state.pools.every((pool) => isExpired(pool, policy.offlineAccessDays, effectiveNow)) ? 'pools-expired' : 'pools-exhausted';
+  const floor = Math.max(state.wallHighWaterMs, wallFloorMs);
+  return state.pools.every((pool) => isExpired(pool, policy.offlineAccessDays, now, floor)) ? 'pools-expired' : 'pools-exhausted';
 }
 
 interface Candidate {
@@ -117,8 +119,8 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
   if (state === null || state.pools.length === 0) return refuse('unavailable', 'no-pool');
   const open = gate(state.hammering, input.now);
   if (!open.open) return open.reason === 'hammering-delay' ? refuse('locked', open.reason, open.retryAfterMs) : refuse('locked', open.reason);
-  const pools = usablePools(state, input.policy, input.now);
-  if (pools.length === 0) return refuse('unavailable', noUsablePoolReason(state, input.policy, input.now));
+  const pools = usablePools(state, input.policy, input.now, input.wallFloorMs);
+  if (pools.length === 0) return refuse('unavailable', noUsablePoolReason(state, input.policy, input.now, input.wallFloorMs));
 
   const { candidates, normalized } = candidatesFor(pools, input.pin);
   let match: Candidate | null;

@@ -1,0 +1,147 @@
+/**
+ * Test harness: a real agent (in this process, or as a child process through the CLI) on a
+ * temporary directory with a real socket, real sealed files and the real file keystore.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startAgent, type RunningAgent, type StartAgentOptions } from '../../agent/agent.js';
+import type { Clock } from '../../agent/clock.js';
+import { resolveAgentConfig, type AgentConfig } from '../../agent/config.js';
+import { createLogger, type Logger } from '../../agent/log.js';
+import { askAgent, type RequestWithoutId } from '../../cli/agent-client.js';
+import { utf8, wipe } from '../../protocol/bytes.js';
+import { parseEnrollmentUri, type EnrollmentImport } from '../../protocol/enrollment-uri.js';
+import type { Reply } from '../../protocol/ipc-messages.js';
+import { deriveOfflinePin, formatPinForDisplay } from '../../protocol/offline-pin.js';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = path.join(REPO, 'bin/latchkey.js');
+/** The cheapest Argon2id the agent accepts: tests measure behaviour, benchmarks measure cost. */
+export const TEST_KDF = { memoryKiB: 8, iterations: 1 } as const;
+
+export async function makeTempDir(prefix = 'latchkey-test-'): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(tmpdir(), prefix));
+  await fs.chmod(dir, 0o700);
+  return dir;
+}
+
+export interface AgentFiles {
+  readonly dir: string;
+  readonly configFile: string;
+  readonly stateDir: string;
+  readonly socket: string;
+  readonly auditLog: string;
+  readonly keystoreDir: string;
+}
+
+export async function writeAgentConfig(dir: string, policy: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<AgentFiles> {
+  const files: AgentFiles = {
+    dir,
+    configFile: path.join(dir, 'agent.json'),
+    stateDir: path.join(dir, 'state'),
+    socket: path.join(dir, 'agent.sock'),
+    auditLog: path.join(dir, 'audit.jsonl'),
+    keystoreDir: path.join(dir, 'keystore'),
+  };
+  const config = { policy, stateDir: files.stateDir, socket: files.socket, auditLog: files.auditLog, keystore: { backend: 'file', directory: files.keystoreDir }, kdf: TEST_KDF, ...extra };
+  await fs.writeFile(files.configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return files;
+}
+
+export interface InProcessAgent {
+  readonly files: AgentFiles;
+  readonly agent: RunningAgent;
+  readonly logLines: string[];
+  ask(request: RequestWithoutId, timeoutMs?: number): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+/** Starts the agent in this process (so a test can inject a clock) with a captured log. */
+export async function startInProcessAgent(
+  files: AgentFiles,
+  options: { clock?: Clock; policy?: Record<string, unknown>; log?: Logger; ipcLimits?: StartAgentOptions['ipcLimits'] } = {},
+): Promise<InProcessAgent> {
+  const json = JSON.parse(await fs.readFile(files.configFile, 'utf8')) as Record<string, unknown>;
+  if (options.policy) json.policy = options.policy;
+  const config: AgentConfig = resolveAgentConfig(json, files.configFile);
+  const logLines: string[] = [];
+  const agent = await startAgent({ config, clock: options.clock, ipcLimits: options.ipcLimits, log: options.log ?? createLogger({ level: 'debug', write: (line) => logLines.push(line) }) });
+  return {
+    files,
+    agent,
+    logLines,
+    ask: (request, timeoutMs = 10_000) => askAgent(files.socket, request, timeoutMs),
+    close: () => agent.close(),
+  };
+}
+
+export interface AgentProcess {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `latchkey agent` as a child process and waits until its socket accepts connections. */
+export async function spawnAgent(files: AgentFiles, options: { env?: NodeJS.ProcessEnv; command?: string[] } = {}): Promise<AgentProcess> {
+  const args = [BIN, 'agent', '--config', files.configFile, '--log-level', 'debug'];
+  const [command, ...prefix] = options.command ?? [process.execPath];
+  const child = spawn(command!, [...prefix, ...(options.command ? [process.execPath] : []), ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}: ${output}`);
+    if (await canConnect(files.socket)) break;
+    if (Date.now() > deadline) throw new Error(`agent did not start: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function canConnect(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socket, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+  });
+}
+
+/** The phone's side of an enrollment: PINs from the import URI. */
+export class Phone {
+  readonly imported: EnrollmentImport;
+  constructor(uri: Uint8Array) {
+    this.imported = parseEnrollmentUri(Buffer.from(uri).toString('utf8'));
+  }
+  pin(counter: number): string {
+    const pin = deriveOfflinePin(this.imported.seed, counter, this.imported.format);
+    const shown = formatPinForDisplay(pin, this.imported.format.charset);
+    wipe(pin);
+    return shown;
+  }
+  pinBytes(counter: number): Uint8Array {
+    return utf8(this.pin(counter));
+  }
+}
+
+export async function enroll(ask: InProcessAgent['ask'], user: string, authenticator = 'phone'): Promise<Phone> {
+  const reply = await ask({ op: 'enroll', user, authenticator }, 60_000);
+  if (reply.status !== 'ok' || !reply.secret) throw new Error(`enroll failed: ${JSON.stringify({ ...reply, secret: undefined })}`);
+  return new Phone(reply.secret);
+}
+
+export const verifyWith = (ask: InProcessAgent['ask'], user: string, pin: string) => ask({ op: 'verify', user, pin: utf8(pin), context: 'test' });
