@@ -91,6 +91,10 @@ static int should_prompt(const struct session *s, int *code) {
     pam_syslog(s->pamh, LOG_DEBUG, "status for %s: status=%d offlineMode=%d usable=%d locked=%d remaining=%u reason=%s",
                s->user, (int)reply.status, reply.offline_mode, reply.usable, reply.locked, reply.remaining,
                (reply.present & LK_HAS_REASON) ? reply.reason : "-");
+  if (reply.status == LK_STATUS_UNAVAILABLE) { /* a fault on the agent's side: say so, then the password */
+    say(s, PAM_TEXT_INFO, message_or(&reply, FALLBACK_UNAVAILABLE));
+    return 0;
+  }
   if (reply.status != LK_STATUS_OK || !reply.offline_mode) return 0; /* silent: no offline PINs here */
   if (reply.locked) {
     say_locked(s, &reply);

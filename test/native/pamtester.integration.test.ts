@@ -1,0 +1,200 @@
+/**
+ * pam_latchkey.so in real PAM stacks, driven by pamtester against the real agent
+ * (docs/pam.md). Two stacks per agent:
+ *  - "alone": `auth required pam_latchkey.so` — pamtester's verdict is exactly what the
+ *    module returned (a lone PAM_IGNORE shows as "Permission denied");
+ *  - "stack": `auth sufficient pam_latchkey.so` before `pam_unix.so` — the stack a lock screen
+ *    uses, where the user's password must keep working whatever the agent does.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  VERDICT, createUser, enroll, latchkey, moduleLine, pamService, pamtester, pins, removePamServices, removeUser, startAgent, userStateFile,
+  type Agent, type TestUser,
+} from './helpers/pam-env.js';
+
+let agent: Agent;
+let alice: TestUser; // enrolled
+let bob: TestUser; // never enrolled
+let uri: string;
+let alone: string;
+let stack: string;
+const TIMEOUT_MS = 400;
+
+beforeAll(async () => {
+  agent = await startAgent();
+  alice = createUser('a');
+  bob = createUser('b');
+  uri = enroll(agent, alice.name);
+  alone = pamService('alone', [moduleLine('required', agent, `timeout=${TIMEOUT_MS}`)]);
+  stack = pamService('stack', [moduleLine('sufficient', agent, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  removePamServices();
+  removeUser(alice);
+  removeUser(bob);
+});
+
+describe('pamtester: offline PINs at the prompt', () => {
+  it('accepts a valid PIN and says how many are left', () => {
+    const [pin] = pins(uri, 0);
+    const run = pamtester(alone, alice.name, `${pin}\n`);
+    expect(run.output).toContain('Offline PIN: ');
+    expect(run.output).toContain('Unlocked — 24 offline PINs left.');
+    expect(run.output).toContain(VERDICT.success);
+    expect(run.status).toBe(0);
+  });
+
+  it('refuses the same PIN a second time (replay)', () => {
+    const [pin] = pins(uri, 0);
+    const run = pamtester(alone, alice.name, `${pin}\n`);
+    expect(run.output).toContain("That PIN didn't work — type the next offline PIN from your phone.");
+    expect(run.output).toContain(VERDICT.authErr);
+    expect(run.status).not.toBe(0);
+  });
+
+  it('refuses a wrong PIN, then the password still unlocks in the same stack', () => {
+    const run = pamtester(stack, alice.name, `ZZZZ-ZZZZ\n${alice.password}\n`);
+    expect(run.output).toContain("That PIN didn't work");
+    expect(run.output).toContain('Password: ');
+    expect(run.output).toContain(VERDICT.success);
+  });
+
+  it('accepts a PIN typed in lower case without the hyphen, and several in one session', () => {
+    const [second, third] = pins(uri, 1, 2);
+    const run = pamtester(alone, alice.name, `${second!.replace('-', '').toLowerCase()}\n${third}\n`, ['authenticate', 'authenticate']);
+    expect(run.output).toContain('Unlocked — 23 offline PINs left.');
+    expect(run.output).toContain('Unlocked — 22 offline PINs left.');
+    expect(run.status).toBe(0);
+  });
+
+  it('passes the PAM service to the agent as the context of the attempt (audit log)', () => {
+    const audit = readFileSync(`${agent.stateDir}/audit.jsonl`, 'utf8');
+    expect(audit).toContain(`"context":"pam:${alone}"`);
+  });
+
+  it('an empty answer skips to the password without counting as a failure', () => {
+    const failures = () => JSON.parse(latchkey(['status', '--user', alice.name, '--socket', agent.socket, '--json']).stdout).failures;
+    expect(pamtester(alone, alice.name, 'WRONG-PIN1\n').output).toContain(VERDICT.authErr);
+    expect(failures()).toBe(1);
+    const run = pamtester(stack, alice.name, `\n${alice.password}\n`);
+    expect(run.output).toContain('Offline PIN: ');
+    expect(run.output).toContain('Password: ');
+    expect(run.output).toContain(VERDICT.success);
+    expect(failures()).toBe(1);
+  });
+
+  it('does not prompt a user who has no offline PINs: straight to the password', () => {
+    const run = pamtester(stack, bob.name, `${bob.password}\n`);
+    expect(run.output).not.toContain('Offline PIN');
+    expect(run.output).not.toMatch(/offline PIN/i);
+    expect(run.output).toContain(VERDICT.success);
+    expect(pamtester(alone, bob.name, '').output).toContain(VERDICT.noDecision);
+  });
+
+  it('warns when PINs run low, and says when the last one is used', () => {
+    const [lowPin] = pins(uri, 20); // skipping ahead uses up 3…19 as well
+    const low = pamtester(alone, alice.name, `${lowPin}\n`);
+    expect(low.output).toContain('4 offline PINs left — sign in once online to get more.');
+    const [last] = pins(uri, 24);
+    const lastRun = pamtester(alone, alice.name, `${last}\n`);
+    expect(lastRun.output).toContain('That was your last offline PIN — sign in once online to get new ones.');
+    expect(lastRun.status).toBe(0);
+    const after = pamtester(stack, alice.name, `${alice.password}\n`);
+    expect(after.output).not.toContain('Offline PIN: ');
+    expect(after.output).toContain(VERDICT.success);
+  });
+});
+
+describe('pamtester: lockout', () => {
+  let carol: TestUser;
+  let carolUri: string;
+  beforeAll(() => {
+    carol = createUser('c');
+    carolUri = enroll(agent, carol.name);
+  });
+  afterAll(() => removeUser(carol));
+
+  it('after five wrong PINs says when to try again, then refuses without prompting; the password still works', () => {
+    const wrong = ['AAAA-AAAA', 'BBBB-BBBB', 'CCCC-CCCC', 'DDDD-DDDD'];
+    for (const pin of wrong) expect(pamtester(alone, carol.name, `${pin}\n`).output).toContain(VERDICT.authErr);
+    const fifth = pamtester(alone, carol.name, 'EEEE-EEEE\n');
+    expect(fifth.output).toContain("That PIN didn't work. Too many attempts — try again in 1 minute.");
+    const locked = pamtester(alone, carol.name, `${pins(carolUri, 0)[0]}\n`);
+    expect(locked.output).not.toContain('Offline PIN: ');
+    expect(locked.output).toMatch(/Too many attempts — try again in (1 minute|\d+ seconds)\./);
+    expect(locked.output).toContain(VERDICT.maxTries);
+    const password = pamtester(stack, carol.name, `${carol.password}\n`);
+    expect(password.output).toContain(VERDICT.success);
+  });
+});
+
+describe('pamtester: the password path survives the agent', () => {
+  it('falls through at once when the agent is not running', async () => {
+    const other = await startAgent();
+    const dead = pamService('dead', [moduleLine('sufficient', other, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+    await other.stop();
+    const run = pamtester(dead, alice.name, `${alice.password}\n`);
+    expect(run.output).not.toContain('Offline PIN: ');
+    expect(run.output).toContain(VERDICT.success);
+    expect(run.ms).toBeLessThan(5_000); // no wait at all: the socket is gone (no timing claim; bench/ measures)
+  });
+
+  it('falls through after the timeout when the agent hangs', async () => {
+    const hung = await startAgent();
+    const svc = pamService('hung', [moduleLine('sufficient', hung, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+    hung.child.kill('SIGSTOP');
+    try {
+      const run = pamtester(svc, alice.name, `${alice.password}\n`);
+      expect(run.output).not.toContain('Offline PIN: ');
+      expect(run.output).toContain(VERDICT.success);
+      expect(run.ms).toBeGreaterThanOrEqual(TIMEOUT_MS); // it did wait for the agent, then gave up
+      expect(run.ms).toBeLessThan(TIMEOUT_MS + 10_000);
+    } finally {
+      await hung.stop();
+    }
+  });
+
+  it('offline mode off: no prompt, no message, the password decides', async () => {
+    const off = await startAgent({ policy: { offlineMode: false } });
+    const svc = pamService('off', [moduleLine('sufficient', off, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+    try {
+      const run = pamtester(svc, alice.name, `${alice.password}\n`);
+      expect(run.output).not.toContain('Offline PIN');
+      expect(run.output).not.toContain('offline');
+      expect(run.output).toContain(VERDICT.success);
+    } finally {
+      await off.stop();
+    }
+  });
+
+  it('corrupt agent state: says PINs are unavailable, and pam_unix with the password still authenticates', async () => {
+    const broken = await startAgent();
+    const dave = createUser('d');
+    try {
+      enroll(broken, dave.name);
+      writeFileSync(userStateFile(broken, dave.name), '{"format":"latchkey-user-state","version":1,"nonce":"AAAA","sealed":"garbage"}');
+      const svc = pamService('corrupt', [moduleLine('sufficient', broken, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+      const run = pamtester(svc, dave.name, `${dave.password}\n`);
+      expect(run.output).not.toContain('Offline PIN: ');
+      expect(run.output).toContain('Offline PINs are unavailable right now — use your password.');
+      expect(run.output).toContain('Password: ');
+      expect(run.output).toContain(VERDICT.success);
+      expect(pamtester(svc, dave.name, 'wrong-password\n').output).toContain(VERDICT.authErr); // and it still checks it
+    } finally {
+      await broken.stop();
+      removeUser(dave);
+    }
+  });
+
+  it('a malformed option makes the module step aside; the password still works', () => {
+    const bad = pamService('badopt', [moduleLine('sufficient', agent, 'timeout=soon'), 'auth required pam_unix.so']);
+    const run = pamtester(bad, alice.name, `${alice.password}\n`);
+    expect(run.output).not.toContain('Offline PIN: ');
+    expect(run.output).toContain(VERDICT.success);
+    const lone = pamService('badopt-alone', [moduleLine('required', agent, 'nullok')]);
+    expect(pamtester(lone, alice.name, '').output).toContain(VERDICT.noDecision);
+  });
+});
