@@ -38,12 +38,14 @@ afterAll(async () => {
 });
 
 describe('pamtester: offline PINs at the prompt', () => {
-  it('accepts a valid PIN and says how many are left', () => {
+  it('accepts a valid PIN and says how many are left; setcred then succeeds too', () => {
     const [pin] = pins(uri, 0);
-    const run = pamtester(alone, alice.name, `${pin}\n`);
+    const run = pamtester(alone, alice.name, `${pin}\n`, ['authenticate', 'setcred']);
     expect(run.output).toContain('Offline PIN: ');
     expect(run.output).toContain('Unlocked — 24 offline PINs left.');
     expect(run.output).toContain(VERDICT.success);
+    // libpam replays the chain authentication chose and counts this module's setcred answer
+    expect(run.output).toContain('credential info has successfully been set');
     expect(run.status).toBe(0);
   });
 
