@@ -28,6 +28,7 @@ const REQUIREMENTS = [
   ['Xvfb', 'xvfb', 'a headless X server for the screen-locker test'],
   ['i3lock', 'i3lock', 'a real screen locker that unlocks through PAM'],
   ['xdotool', 'xdotool', 'types the offline PIN into the screen locker'],
+  ['socat', 'socat', 'catches what pam_latchkey.so sends to syslog (a /dev/log socket in a private namespace)'],
 ];
 
 function present(what) {
