@@ -39,10 +39,10 @@ async function lockScreen(): Promise<ChildProcess> {
     ['-m', 'sh', '-c', 'mount --bind "$1" /etc/pam.d/i3lock && exec runuser -u "$2" -- env DISPLAY="$3" i3lock -n', 'sh', service, user.name, DISPLAY],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  // locked once i3lock's window exists and has grabbed the keyboard
-  const shown = await until(() => xdotool('search', '--class', 'i3lock').stdout.trim() !== '', 10_000);
+  // i3lock grabs the keyboard right after its window becomes viewable (a grab needs one)
+  const shown = await until(() => xdotool('search', '--onlyvisible', '--class', 'i3lock').stdout.trim() !== '', 10_000);
   if (!shown) throw new Error('i3lock did not come up');
-  await sleep(300);
+  await sleep(700);
   return child;
 }
 
