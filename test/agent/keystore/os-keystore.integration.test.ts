@@ -109,7 +109,7 @@ describe('OS keystore on a locked keyring', () => {
     await keystore.create(name, Uint8Array.of(0, 42));
     await session.stopKeyring();
     await session.startKeyring({ unlock: false });
-    expect(session.loginKeyringLocked()).toBe(true);
+    await waitFor(() => session.loginKeyringLocked() === true, 'the login keyring to be loaded, locked');
 
     expect((await rejection(keystore.get(name))).code).toBe('keystore-locked');
     // gnome-keyring searches a locked collection's attributes, so a name never stored is still
@@ -119,6 +119,22 @@ describe('OS keystore on a locked keyring', () => {
     await session.stopKeyring();
     await startUnlocked();
     expect(Array.from(await keystore.get(name))).toEqual([0, 42]);
+  });
+});
+
+describe('OS keystore on a Secret Service with no login keyring', () => {
+  it('storing is keystore-io ("no default keyring"), reading is keystore-missing', async () => {
+    await session.stopKeyring();
+    await session.startKeyring({ unlock: false, emptyKeyringDirectory: true });
+    expect(session.loginKeyringLocked()).toBe(null);
+
+    const error = await rejection(keystore.create(freshName(), Uint8Array.of(1)));
+    expect(error.code).toBe('keystore-io');
+    expect(error.message).toMatch(/the Secret Service has no default keyring to store into \(Secret Service: no result found\)/);
+    expect((await rejection(keystore.get(freshName()))).code).toBe('keystore-missing');
+
+    await session.stopKeyring();
+    await startUnlocked();
   });
 });
 

@@ -18,6 +18,7 @@ export class SecretServiceSession {
   readonly #root: string;
   readonly #env: NodeJS.ProcessEnv;
   #keyring: ChildProcess | undefined;
+  #busStopped = false;
 
   private constructor(root: string, address: string, busPid: number) {
     this.#root = root;
@@ -59,12 +60,15 @@ export class SecretServiceSession {
 
   /**
    * Starts gnome-keyring-daemon. `unlock: true` feeds the password on stdin (creating the login
-   * keyring on first start); `unlock: false` leaves an existing login keyring locked.
+   * keyring on first start); `unlock: false` leaves an existing login keyring locked, and
+   * creates none.
    */
-  async startKeyring(options: { unlock: boolean }): Promise<void> {
+  async startKeyring(options: { unlock: boolean; emptyKeyringDirectory?: boolean }): Promise<void> {
     if (this.#keyring) throw new Error('gnome-keyring-daemon is already running');
     const args = ['--foreground', ...(options.unlock ? ['--unlock'] : []), '--components=secrets'];
-    const child = spawn('gnome-keyring-daemon', args, { env: this.#env, stdio: ['pipe', 'ignore', 'ignore'] });
+    // A data directory with no keyrings in it: a daemon that was never unlocked has no login keyring.
+    const env = options.emptyKeyringDirectory ? { ...this.#env, XDG_DATA_HOME: mkdtempSync(path.join(this.#root, 'empty-data-')) } : this.#env;
+    const child = spawn('gnome-keyring-daemon', args, { env, stdio: ['pipe', 'ignore', 'ignore'] });
     this.#keyring = child;
     child.stdin?.end(options.unlock ? KEYRING_PASSWORD : '');
     await waitFor(() => this.#nameHasOwner('org.freedesktop.secrets'), 'gnome-keyring-daemon to own org.freedesktop.secrets');
@@ -79,6 +83,9 @@ export class SecretServiceSession {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
+    // The bus drops the name when it sees the socket close, a moment after the exit: wait, so
+    // the next startKeyring does not mistake the old owner for the new daemon.
+    await waitFor(() => !this.#nameHasOwner('org.freedesktop.secrets'), 'the bus to release org.freedesktop.secrets');
   }
 
   /** Locks every collection (org.freedesktop.Secret.Service.Lock), as a screen locker would. */
@@ -102,6 +109,8 @@ export class SecretServiceSession {
   /** Stops the keyring daemon and the bus, waiting until the bus process is gone. */
   async stopBus(): Promise<void> {
     await this.stopKeyring();
+    if (this.#busStopped) return; // never signal a pid that may have been reused since
+    this.#busStopped = true;
     try {
       process.kill(this.#busPid, 'SIGTERM');
     } catch {
