@@ -3,7 +3,7 @@
  * place, one user's work serialised, durable state before every reply, an audit entry for
  * every decision. Transport-free: ipc-server.ts feeds it decoded requests.
  */
-import type { Reply, Request } from '../protocol/ipc-messages.js';
+import type { Reason, Reply, Request } from '../protocol/ipc-messages.js';
 import { FRESH_HAMMERING, gate } from './anti-hammering.js';
 import type { AuditLog } from './audit-log.js';
 import type { Clock, ClockReading } from './clock.js';
@@ -114,13 +114,18 @@ export class AgentService {
     const low = pools.length > 0 && isLow(remaining, pools.reduce((sum, pool) => sum + pinCountOf(pool), 0), policy);
     const open = gate(state.hammering, now);
     const retryAfter = !open.open && open.reason === 'hammering-delay' ? Math.ceil(open.retryAfterMs / 1000) : undefined;
-    let message: string;
-    if (!policy.offlineMode) message = reasonMessage('offline-mode-off');
-    else if (!open.open) message = reasonMessage(open.reason, retryAfter);
-    else if (pools.length === 0) message = reasonMessage(noUsablePoolReason(state, policy, now, floor));
-    else message = remainingMessage(remaining, low);
+    // The reason tells a lock screen why it should not prompt (docs/ipc.md, status).
+    const reason: Reason | undefined = !policy.offlineMode
+      ? 'offline-mode-off'
+      : !open.open
+        ? open.reason
+        : pools.length === 0
+          ? noUsablePoolReason(state, policy, now, floor)
+          : undefined;
+    const message = reason === undefined ? remainingMessage(remaining, low) : reasonMessage(reason, retryAfter);
     return {
       status: 'ok',
+      ...(reason !== undefined ? { reason } : {}),
       offlineMode: policy.offlineMode,
       usable: pools.length > 0,
       remaining,

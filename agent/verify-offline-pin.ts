@@ -70,7 +70,7 @@ interface Candidate {
 }
 
 /** Each pool's `next` first, then each pool's next+1, … (the phone hands PINs out in order). */
-function candidatesFor(pools: readonly PoolState[], typed: Uint8Array): { candidates: Candidate[]; normalized: Uint8Array[] } {
+function candidatesFor(pools: readonly PoolState[], typed: Uint8Array): { candidates: Candidate[]; firstRound: number; normalized: Uint8Array[] } {
   const normalized: Uint8Array[] = [];
   const perPool: { pool: PoolState; pin: Uint8Array }[] = [];
   for (const pool of pools) {
@@ -87,21 +87,30 @@ function candidatesFor(pools: readonly PoolState[], typed: Uint8Array): { candid
       if (verifier) candidates.push({ pool, verifier, pin });
     }
   }
-  return { candidates, normalized };
+  return { candidates, firstRound: perPool.length, normalized };
 }
 
-async function firstMatch(candidates: readonly Candidate[], verifierOf: VerifierFunction, parallelism: number): Promise<Candidate | null> {
-  let index = 0;
+/**
+ * The first candidate whose verifier matches. Each pool's `next` is tried first, on its own
+ * round, so the common case — the PIN the phone shows next — costs one evaluation; only then
+ * do the rest run, one per core.
+ */
+async function firstMatch(candidates: readonly Candidate[], firstRound: number, verifierOf: VerifierFunction, parallelism: number): Promise<Candidate | null> {
   let found: Candidate | null = null;
-  const worker = async () => {
-    while (found === null && index < candidates.length) {
-      const candidate = candidates[index++]!;
-      const hash = await verifierOf(candidate.pin, candidate.verifier.salt, candidate.pool.kdf);
-      if (hash.length === candidate.verifier.hash.length && timingSafeEqual(hash, candidate.verifier.hash)) found ??= candidate;
-      wipe(hash);
-    }
+  const run = async (slice: readonly Candidate[], workers: number) => {
+    let index = 0;
+    const worker = async () => {
+      while (found === null && index < slice.length) {
+        const candidate = slice[index++]!;
+        const hash = await verifierOf(candidate.pin, candidate.verifier.salt, candidate.pool.kdf);
+        if (hash.length === candidate.verifier.hash.length && timingSafeEqual(hash, candidate.verifier.hash)) found ??= candidate;
+        wipe(hash);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(workers, slice.length) }, worker));
   };
-  await Promise.all(Array.from({ length: Math.min(parallelism, candidates.length) }, worker));
+  await run(candidates.slice(0, firstRound), parallelism);
+  if (found === null) await run(candidates.slice(firstRound), parallelism);
   return found;
 }
 
@@ -122,10 +131,10 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
   const pools = usablePools(state, input.policy, input.now, input.wallFloorMs);
   if (pools.length === 0) return refuse('unavailable', noUsablePoolReason(state, input.policy, input.now, input.wallFloorMs));
 
-  const { candidates, normalized } = candidatesFor(pools, input.pin);
+  const { candidates, firstRound, normalized } = candidatesFor(pools, input.pin);
   let match: Candidate | null;
   try {
-    match = await firstMatch(candidates, input.verifier ?? computeVerifier, input.parallelism ?? availableParallelism());
+    match = await firstMatch(candidates, firstRound, input.verifier ?? computeVerifier, input.parallelism ?? availableParallelism());
   } finally {
     wipe(...normalized);
   }

@@ -1,7 +1,8 @@
 /** Small byte helpers shared by the protocol modules. */
 
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF as a character; stripping it would make "\uFEFFalice" read as "alice".
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
