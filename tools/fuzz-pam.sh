@@ -1,6 +1,7 @@
 #!/bin/sh
-# Long libFuzzer run over the PAM module's parsers (native/pam/fuzz/): the reply parser, the
-# option parser and the request encoder, each under ASan and UBSan. The test suite runs the
+# Long libFuzzer run over the PAM module's input handling (native/pam/fuzz/): the reply
+# parser, the option parser, the request encoder and the transport (a hostile agent on a real
+# socket, failing allocations), each under ASan and UBSan. The test suite runs the
 # same harnesses for a few seconds (test/native/fuzz.test.ts); this is the long run.
 #
 #   tools/fuzz-pam.sh [SECONDS_PER_HARNESS=600]
@@ -14,10 +15,16 @@ work=$root/build/fuzz
 mkdir -p "$work/artifacts"
 node "$root/tools/fuzz-seeds.mjs" "$work/seeds" >/dev/null
 status=0
-for harness in reply options encoder; do
+for harness in reply options encoder transport; do
   binary=$work/fuzz-$harness
-  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o "$binary" \
-    "$root/native/pam/fuzz/fuzz-$harness.c" "$root/native/pam/ipc-codec.c" "$root/native/pam/options.c"
+  if [ "$harness" = transport ]; then
+    extra="-pthread -Dmalloc=fuzz_malloc"; sources="$root/native/pam/transport.c"
+  else
+    extra=; sources="$root/native/pam/options.c"
+  fi
+  # shellcheck disable=SC2086
+  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $extra -o "$binary" \
+    "$root/native/pam/fuzz/fuzz-$harness.c" "$root/native/pam/ipc-codec.c" $sources
   mkdir -p "$work/corpus/$harness"
   dict=
   [ "$harness" = options ] && dict="-dict=$root/native/pam/fuzz/options.dict"

@@ -62,8 +62,8 @@ static void say_locked(const struct session *s, const struct lk_reply *reply) {
   say(s, PAM_ERROR_MSG, message_or(reply, line));
 }
 
-/* One exchange; a reply to another request counts as malformed. 0 on success. */
-static int ask(const struct session *s, const uint8_t *frame, size_t length, uint32_t id,
+/* One exchange (frame is wiped once sent); a reply to another request is malformed. 0 on success. */
+static int ask(const struct session *s, uint8_t *frame, size_t length, uint32_t id,
                const char *what, struct lk_reply *reply) {
   enum lk_parse_result parsed = LK_PARSE_OK;
   enum lk_exchange_result result =
@@ -155,8 +155,8 @@ static int verify_pin(const struct session *s, char *pin) {
     /* longer than any PIN (a password typed into the PIN prompt?): let the next module ask */
     return PAM_IGNORE;
   }
-  int asked = ask(s, frame, length, id, "verify", &reply);
-  explicit_bzero(frame, sizeof frame);
+  int asked = ask(s, frame, length, id, "verify", &reply); /* wipes frame once it is sent */
+  explicit_bzero(frame, sizeof frame);                       /* and the unused tail */
   if (asked != 0) {
     say(s, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE);
     return PAM_AUTHINFO_UNAVAIL;

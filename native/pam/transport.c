@@ -2,6 +2,7 @@
  * Non-blocking socket I/O under one monotonic deadline. The reply header is checked before
  * any body byte is read, so a hostile length never allocates more than LK_MAX_REPLY_BODY.
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "transport.h"
 
 #include <errno.h>
@@ -134,15 +135,16 @@ static enum lk_exchange_result read_reply(int fd, int64_t deadline, struct lk_re
 }
 
 enum lk_exchange_result lk_exchange(const char *socket_path, unsigned timeout_ms,
-                                    const uint8_t *request, size_t request_length,
+                                    uint8_t *request, size_t request_length,
                                     struct lk_reply *reply, enum lk_parse_result *parse_result) {
   int64_t deadline = now_ms() + timeout_ms;
   int fd = -1;
   *parse_result = LK_PARSE_OK;
   memset(reply, 0, sizeof *reply);
   enum lk_exchange_result result = connect_socket(socket_path, deadline, &fd);
-  if (result != LK_EXCHANGE_OK) return result;
-  result = send_all(fd, request, request_length, deadline);
+  if (result == LK_EXCHANGE_OK) result = send_all(fd, request, request_length, deadline);
+  explicit_bzero(request, request_length); /* sent (or never will be): the PIN goes now */
+  if (fd < 0) return result;
   if (result == LK_EXCHANGE_OK) result = read_reply(fd, deadline, reply, parse_result);
   close(fd);
   if (result != LK_EXCHANGE_OK) memset(reply, 0, sizeof *reply);

@@ -23,10 +23,11 @@ const char *lk_exchange_result_name(enum lk_exchange_result result);
 
 /*
  * Connects to socket_path, sends request, reads one reply and parses it. The whole exchange
- * is bounded by timeout_ms. The caller wipes request; nothing here copies it.
+ * is bounded by timeout_ms. request may hold a PIN: it is wiped as soon as it has been
+ * written (or the exchange failed before that), and nothing here copies it.
  */
 enum lk_exchange_result lk_exchange(const char *socket_path, unsigned timeout_ms,
-                                    const uint8_t *request, size_t request_length,
+                                    uint8_t *request, size_t request_length,
                                     struct lk_reply *reply, enum lk_parse_result *parse_result);
 
 #endif
