@@ -7,10 +7,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ROOT, compileC, scratchDir } from './helpers/native-tools.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, compileC, scratchDir, removeScratchDir } from './helpers/native-tools.js';
 
 const SECONDS = 6;
+
+afterAll(() => removeScratchDir());
 
 describe('libFuzzer harnesses (short run)', () => {
   const seeds = join(scratchDir(), 'seeds');

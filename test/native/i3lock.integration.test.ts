@@ -8,9 +8,17 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
 import { createUser, enroll, moduleLine, pins, removeUser, startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
 
-const DISPLAY_NUMBER = 40 + (process.pid % 50);
+/** A display number no X server on this machine uses yet. */
+function freeDisplay(): number {
+  for (let n = 40 + (process.pid % 50); n < 400; n++) {
+    if (!existsSync(`/tmp/.X11-unix/X${n}`) && !existsSync(`/tmp/.X${n}-lock`)) return n;
+  }
+  throw new Error('no free X display number');
+}
+const DISPLAY_NUMBER = freeDisplay();
 const DISPLAY = `:${DISPLAY_NUMBER}`;
 let xvfb: ChildProcess;
 let agent: Agent;
@@ -59,7 +67,7 @@ beforeAll(async () => {
   agent = await startAgent();
   user = createUser('l');
   uri = enroll(agent, user.name);
-  service = join(agent.dir, 'pam.d-i3lock');
+  service = join(scratchDir(), 'pam.d-i3lock');
   writeFileSync(service, [moduleLine('sufficient', agent, 'timeout=2000'), '@include common-auth', '@include common-account', ''].join('\n'));
 });
 
@@ -69,6 +77,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  removeScratchDir();
   await agent?.stop();
   xvfb?.kill('SIGTERM');
   removeUser(user);

@@ -6,12 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY, decodeFrameHeader } from '../../protocol/ipc-frame.js';
 import { decodeReplyBody, decodeRequestBody } from '../../protocol/ipc-messages.js';
-import { codecCli, runJson } from './helpers/native-tools.js';
+import { codecCli, runJson, removeScratchDir } from './helpers/native-tools.js';
 
 interface Case { name: string; hex: string; reason?: string; request?: Record<string, unknown>; reply?: Record<string, unknown> }
 const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as Record<string, Case[]>;
@@ -53,6 +53,8 @@ function replyFrame(body: number[], { magic = [0x4c, 0x4b], version = 1, kind = 
   return toHex(Uint8Array.from([...magic, version, kind, ...u32(length), ...body]));
 }
 const base = [...field(0x02, u32(5)), ...field(0x10, [2])];
+
+afterAll(() => removeScratchDir());
 
 describe('reply parser against test/vectors/ipc-frames.json', () => {
   it.each(vectors.validReplies!.map((c) => [c.name, c] as const))('valid: %s', (_name, c) => {

@@ -4,8 +4,8 @@
  * (PAM_IGNORE; proven end to end in pam-stack.integration.test.ts), so here the parser must
  * refuse it rather than guess.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { codecCli, runJson } from './helpers/native-tools.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codecCli, runJson, removeScratchDir } from './helpers/native-tools.js';
 
 type Parsed = { ok: true; socket: string; timeoutMs: number; prompt: string; debug: boolean } | { ok: false; error: string };
 let cli: string;
@@ -13,6 +13,8 @@ beforeAll(() => {
   cli = codecCli();
 });
 const parse = (...args: string[]) => runJson<Parsed>(cli, ['options', ...args]);
+
+afterAll(() => removeScratchDir());
 
 describe('options', () => {
   it('defaults: the agent socket of docs/ipc.md, 2,000 ms, "Offline PIN: ", no debug', () => {

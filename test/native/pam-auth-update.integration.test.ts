@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, pamModule } from './helpers/native-tools.js';
+import { ROOT, pamModule, scratchDir, removeScratchDir } from './helpers/native-tools.js';
 import { VERDICT, createUser, enroll, pins, removeUser, startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
 
 const PROFILE = join(ROOT, 'native/pam/pam-configs/latchkey');
@@ -34,7 +34,7 @@ beforeAll(async () => {
   user = createUser('p');
   uri = enroll(agent, user.name);
   moduleDir = systemModuleDir();
-  work = mkdtempSync('/tmp/latchkey-pam-auth-update-');
+  work = mkdtempSync(join(scratchDir(), 'pam-auth-update-'));
   cpSync('/etc/pam.d', join(work, 'pam.d'), { recursive: true });
   cpSync('/usr/share/pam-configs', join(work, 'pam-configs'), { recursive: true });
   cpSync('/var/lib/pam', join(work, 'var-lib-pam'), { recursive: true });
@@ -61,6 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  removeScratchDir();
   await agent?.stop();
   removeUser(user);
 });

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
 import { createUser, enroll, moduleLine, pins, removeUser, startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
 import { onTerminal, runOnPty } from './helpers/pty.js';
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
   target = createUser('s');
   caller = createUser('r');
   uri = enroll(agent, target.name);
-  suService = join(agent.dir, 'pam.d-su');
+  suService = join(scratchDir(), 'pam.d-su');
   writeFileSync(
     suService,
     [
@@ -36,6 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  removeScratchDir();
   await agent?.stop();
   removeUser(target);
   removeUser(caller);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
 import { createUser, enroll, moduleLine, pamService, pins, removePamServices, removeUser, startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
 
 const LOG_AUTHPRIV = 10 << 3;
@@ -23,13 +24,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  removeScratchDir();
   await agent?.stop();
   removePamServices();
   removeUser(alice);
 });
 
 function pamtesterLogged(service: string, input: string): { output: string; syslog: string } {
-  const dir = mkdtempSync('/tmp/latchkey-syslog-');
+  const dir = mkdtempSync(join(scratchDir(), 'syslog-'));
   const script = [
     'd=$1; touch "$d/null" "$d/syslog"',
     'mount --bind /dev/null "$d/null" && mount -t tmpfs tmpfs /dev && touch /dev/null && mount --bind "$d/null" /dev/null || exit 70',

@@ -57,6 +57,8 @@ static void *serve(void *arg) {
   return NULL;
 }
 
+static void remove_socket(void) { unlink(socket_path); }
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc, (void)argv;
   static int listener;
@@ -69,6 +71,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   pthread_t thread;
   if (pthread_create(&thread, NULL, serve, &listener) != 0) abort();
   pthread_detach(thread);
+  atexit(remove_socket);
   return 0;
 }
 

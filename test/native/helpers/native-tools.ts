@@ -3,7 +3,7 @@
  * drivers compiled with clang and sanitizers into a temp dir.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -20,9 +20,20 @@ export function pamModule(): string {
 }
 
 let scratch: string | undefined;
+/** A temp dir for this test process, removed when it exits. */
 export function scratchDir(): string {
-  scratch ??= mkdtempSync(join(tmpdir(), 'latchkey-native-'));
+  if (scratch === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-native-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
   return scratch;
+}
+
+/** Removes this process's scratch dir (call from afterAll: test workers may be killed, not exit). */
+export function removeScratchDir(): void {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
 }
 
 /** Compiles C sources with clang into the scratch dir and returns the binary's path. */

@@ -20,6 +20,7 @@ export interface Agent {
   readonly stateDir: string;
   readonly child: ChildProcess;
   output(): string;
+  /** Stops the agent (also a paused one) and removes its directory. */
   stop(): Promise<void>;
 }
 
@@ -61,13 +62,16 @@ export async function startAgent(options: { policy?: Partial<typeof TEST_POLICY>
     stateDir,
     child,
     output: () => output,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGCONT');
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGCONT');
+          child.kill('SIGTERM');
+        });
+      }
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
