@@ -114,9 +114,9 @@ static int should_prompt(const struct session *s, int *code) {
 /* The typed answer, or NULL when the conversation failed or the user typed nothing. */
 static char *read_pin(const struct session *s) {
   char *answer = NULL;
-  if (pam_prompt(s->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", s->options->prompt) != PAM_SUCCESS)
-    answer = NULL;
-  if (answer != NULL && answer[0] == '\0') {
+  int asked = pam_prompt(s->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", s->options->prompt);
+  if (answer != NULL && (asked != PAM_SUCCESS || answer[0] == '\0')) {
+    explicit_bzero(answer, strlen(answer)); /* a failed conversation may still hand text back */
     free(answer);
     answer = NULL;
   }
