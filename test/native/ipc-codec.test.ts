@@ -121,8 +121,13 @@ describe('reply parser edge cases (docs/ipc.md "Frame", "Fields")', () => {
     });
   });
 
-  it('refuses a reason that starts with a byte-order mark (stricter than a BOM-stripping decoder)', () => {
-    expect(parse(replyFrame([...base, ...field(0x11, [0xef, 0xbb, 0xbf, ...text('wrong-pin')])])).result).toBe('bad-field');
+  it('keeps a leading byte-order mark as text: a reason starting with one is refused, a message keeps it', () => {
+    const bomReason = replyFrame([...base, ...field(0x11, [0xef, 0xbb, 0xbf, ...text('wrong-pin')])]);
+    expect(parse(bomReason).result).toBe('bad-field');
+    expect(tsParse(fromHex(bomReason)).result).toBe('bad-field');
+    const bomMessage = replyFrame([...base, ...field(0x12, [0xef, 0xbb, 0xbf, ...text('Hi')])]);
+    expect(parse(bomMessage)).toEqual(tsParse(fromHex(bomMessage)));
+    expect(parse(bomMessage).reply?.message).toBe('\ufeffHi');
   });
 });
 

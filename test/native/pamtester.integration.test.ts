@@ -88,7 +88,7 @@ describe('pamtester: offline PINs at the prompt', () => {
     expect(failures()).toBe(1);
   });
 
-  it('does not prompt a user who has no offline PINs: straight to the password', () => {
+  it('does not prompt a user who has no offline PINs, and says nothing about them: straight to the password', () => {
     const run = pamtester(stack, bob.name, `${bob.password}\n`);
     expect(run.output).not.toContain('Offline PIN');
     expect(run.output).not.toMatch(/offline PIN/i);
@@ -96,7 +96,7 @@ describe('pamtester: offline PINs at the prompt', () => {
     expect(pamtester(alone, bob.name, '').output).toContain(VERDICT.noDecision);
   });
 
-  it('warns when PINs run low, and says when the last one is used', () => {
+  it('warns when PINs run low, says when the last one is used, then says there are none left without prompting', () => {
     const [lowPin] = pins(uri, 20); // skipping ahead uses up 3…19 as well
     const low = pamtester(alone, alice.name, `${lowPin}\n`);
     expect(low.output).toContain('4 offline PINs left — sign in once online to get more.');
@@ -106,6 +106,7 @@ describe('pamtester: offline PINs at the prompt', () => {
     expect(lastRun.status).toBe(0);
     const after = pamtester(stack, alice.name, `${alice.password}\n`);
     expect(after.output).not.toContain('Offline PIN: ');
+    expect(after.output).toContain('No offline PINs left — sign in once online to get new ones.');
     expect(after.output).toContain(VERDICT.success);
   });
 });
