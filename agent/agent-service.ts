@@ -170,7 +170,7 @@ export class AgentService {
         user, state, policy: this.deps.config.policy, pin, now, wallFloorMs: this.deps.wallFloor.floorMs, tagKey: keys.tagKey, verifier: this.deps.verifier,
       });
       if (nextState !== null) await this.deps.store.write(nextState);
-      await this.deps.audit.append(
+      this.deps.audit.append(
         {
           event: 'verify', user, authenticatorId: decision.ok ? decision.authenticatorId : null, result: decision.status,
           reason: decision.ok ? null : decision.reason, remaining: decision.ok ? decision.remaining : null, context, peer: { pid: peer.pid, uid: peer.uid },
@@ -211,7 +211,7 @@ export class AgentService {
       await this.deps.store.write({
         ...state, generation: state.generation + 1, wallHighWaterMs: Math.max(state.wallHighWaterMs, now.wallMs), pools: [...others, pool], hammering: FRESH_HAMMERING,
       });
-      await this.deps.audit.append({ event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      this.deps.audit.append({ event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
       this.deps.log.info('enroll', { user, authenticatorId, pinCount: pool.limit });
       const expiresAt = new Date(pool.issuedAtMs + config.policy.offlineAccessDays * DAY_MS).toISOString();
       return {
@@ -234,7 +234,7 @@ export class AgentService {
         const state = await this.deps.store.read(user);
         if (state !== null) await this.deps.store.write({ ...state, generation: state.generation + 1, hammering: FRESH_HAMMERING });
       }
-      await this.deps.audit.append({ event: 'reset', user, authenticatorId: null, result: 'ok', reason: discardState ? 'discard-state' : null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      this.deps.audit.append({ event: 'reset', user, authenticatorId: null, result: 'ok', reason: discardState ? 'discard-state' : null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
       this.deps.log.info('reset', { user, discardState, discarded });
       return {
         status: 'ok',
@@ -254,7 +254,7 @@ export class AgentService {
       }
       const now = this.#now();
       await this.deps.store.write({ ...state, generation: state.generation + 1, pools: state.pools.filter((pool) => pool.authenticatorId !== authenticatorId) });
-      await this.deps.audit.append({ event: 'unenroll', user, authenticatorId, result: 'ok', reason: null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      this.deps.audit.append({ event: 'unenroll', user, authenticatorId, result: 'ok', reason: null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
       return { status: 'ok', message: `Removed ${authenticatorId}'s offline PINs for ${user}.` };
     });
   }

@@ -60,13 +60,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     store = new UserStateStore(usersDir, () => keys.keys());
     const wallFloor = new WallClockFloor(path.join(config.stateDir, 'clock.json'), log);
     await wallFloor.load();
+    const audit = new AuditLog(config.auditLog, log);
     const service = new AgentService({
       wallFloor,
       config,
       store,
       keys: () => keys.keys(),
       clock: options.clock ?? systemClock,
-      audit: new AuditLog(config.auditLog, log),
+      audit,
       log,
       host: hostname(),
       lookupUid: async (user) => lookupUserByName(user)?.uid ?? null,
@@ -91,6 +92,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       config,
       async close() {
         await server.close();
+        await audit.close();
         wallFloor.observe((options.clock ?? systemClock).now().wallMs);
         await wallFloor.flush();
         await lock.release();

@@ -1,8 +1,10 @@
 /**
  * The JSON-lines audit log (docs/state-files.md "Audit log"). Entries carry outcomes, never
- * secrets: the entry type has no field a PIN, seed or password could go into.
+ * secrets: the entry type has no field a PIN, seed or password could go into. Lines are
+ * appended before the reply and fdatasynced in the background, coalesced: a power cut can
+ * lose the newest lines, never a decision (the state journal is synced first).
  */
-import { appendLineDurably } from './durable-file.js';
+import { closeSync, constants, fdatasync, openSync, writeSync } from 'node:fs';
 import type { Logger } from './log.js';
 
 export interface AuditEntry {
@@ -17,18 +19,58 @@ export interface AuditEntry {
 }
 
 export class AuditLog {
+  #fd: number | null = null;
+  #syncing = false;
+  #dirty = false;
+
   constructor(
     readonly file: string,
     private readonly log: Logger,
   ) {}
 
-  /** Appends and fdatasyncs. A failure is logged loudly but never changes a decision already made durable. */
-  async append(entry: AuditEntry, nowMs: number): Promise<void> {
-    const line = JSON.stringify({ time: new Date(nowMs).toISOString(), ...entry });
+  /** Appends one line. A failure is logged loudly but never changes a decision already made durable. */
+  append(entry: AuditEntry, nowMs: number): void {
+    const line = Buffer.from(`${JSON.stringify({ time: new Date(nowMs).toISOString(), ...entry })}\n`);
     try {
-      await appendLineDurably(this.file, line);
+      this.#fd ??= openSync(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      let written = 0;
+      while (written < line.length) written += writeSync(this.#fd, line, written);
+      this.#scheduleSync();
     } catch (error) {
       this.log.error('audit.write-failed', { file: this.file, error: error as Error, event: entry.event, user: entry.user, result: entry.result });
+      this.#closeQuietly();
     }
+  }
+
+  #scheduleSync(): void {
+    this.#dirty = true;
+    if (this.#syncing || this.#fd === null) return;
+    this.#syncing = true;
+    this.#dirty = false;
+    fdatasync(this.#fd, (error) => {
+      this.#syncing = false;
+      if (error) this.log.error('audit.sync-failed', { file: this.file, error });
+      if (this.#dirty) this.#scheduleSync();
+    });
+  }
+
+  /** Waits for outstanding syncs, then closes (agent shutdown). */
+  async close(): Promise<void> {
+    while (this.#syncing) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.#fd !== null && this.#dirty) {
+      const fd = this.#fd;
+      await new Promise<void>((resolve) => fdatasync(fd, () => resolve()));
+    }
+    this.#closeQuietly();
+  }
+
+  #closeQuietly(): void {
+    if (this.#fd === null) return;
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // already closed
+    }
+    this.#fd = null;
   }
 }

@@ -38,14 +38,3 @@ export async function writeFileDurably(file: string, data: Uint8Array, mode = 0o
   }
   await fsyncDirectory(directory);
 }
-
-/** Appends one line and fdatasyncs it (the audit log). */
-export async function appendLineDurably(file: string, line: string, mode = 0o600): Promise<void> {
-  const handle = await fs.open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
-  try {
-    await handle.write(line.endsWith('\n') ? line : `${line}\n`);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}

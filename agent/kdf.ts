@@ -4,7 +4,7 @@
  * thread pool, at most one per core, so a wrong PIN checked against a full pool uses both
  * cores without starving file I/O.
  */
-import { hashRaw } from '@node-rs/argon2';
+import { requireCjs } from './load-cjs.js';
 import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
 import { intRange } from './policy.js';
@@ -58,12 +58,13 @@ class Gate {
 }
 
 const gate = new Gate(Math.max(1, availableParallelism()));
+let argon2: typeof import('@node-rs/argon2') | undefined;
 
 /** Argon2id(pin, salt) with the pool's parameters; the caller owns and wipes the result. */
 export async function computeVerifier(pin: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   if (salt.length !== VERIFIER_SALT_BYTES) throw new RangeError(`salt must be ${VERIFIER_SALT_BYTES} bytes`);
   const hash = await gate.run(() =>
-    hashRaw(pin, {
+    (argon2 ??= requireCjs('@node-rs/argon2') as typeof import('@node-rs/argon2')).hashRaw(pin, {
       algorithm: ARGON2ID as never,
       version: VERSION_0x13 as never,
       memoryCost: params.memoryKiB,

@@ -1,6 +1,7 @@
 /** The `latchkey` command (docs/cli.md). Each subcommand lives in cli/commands/. */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import type { Command as CommandType } from 'commander';
+import { requireCjs } from '../agent/load-cjs.js';
 import { registerAgent } from './commands/agent.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnroll } from './commands/enroll.js';
@@ -10,6 +11,8 @@ import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { CliError, EXIT } from './exit-codes.js';
 
+const { Command, CommanderError } = requireCjs('commander') as typeof import('commander');
+
 function version(): string {
   try {
     return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -18,7 +21,7 @@ function version(): string {
   }
 }
 
-export function buildProgram(): Command {
+export function buildProgram(): CommandType {
   const program = new Command('latchkey')
     .description('Latchkey: unlock this computer with your phone — online, with one-time offline PINs, or over Bluetooth.')
     .version(version())

@@ -1,6 +1,8 @@
 /** Option parsers shared by the subcommands; each names the option it rejects. */
-import { InvalidArgumentError } from 'commander';
+import { requireCjs } from '../agent/load-cjs.js';
 import { DEFAULT_SOCKET } from './agent-client.js';
+
+const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
 
 export function integerOption(name: string, min: number, max: number) {
   return (value: string): number => {

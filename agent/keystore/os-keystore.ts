@@ -4,10 +4,13 @@
  * Service on Linux. Loaded only through openKeystore's dynamic import, so an agent on the
  * file store never loads the native library.
  */
-import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import type { AsyncEntry as AsyncEntryType, EntryOptions } from '@napi-rs/keyring';
+import { requireCjs } from '../load-cjs.js';
 import { KeystoreError } from './errors.js';
 import type { KeystoreOperations } from './keystore.js';
 import { MAX_SECRET_BYTES, MIN_SECRET_BYTES } from './limits.js';
+
+const { AsyncEntry } = requireCjs('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
 
 /** The library's default silently falls back to the kernel keyring, which a reboot empties. */
 const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
@@ -38,7 +41,7 @@ export class OsKeystore implements KeystoreOperations {
     return this.#call(name, 'delete', (entry) => entry.deleteCredential());
   }
 
-  async #call<T>(name: string, action: Action, operation: (entry: AsyncEntry) => Promise<T>): Promise<T> {
+  async #call<T>(name: string, action: Action, operation: (entry: AsyncEntryType) => Promise<T>): Promise<T> {
     try {
       // A new entry per call: the constructor connects to the session bus (and throws when there
       // is none), so a bus that went away and came back is picked up on the next call.
