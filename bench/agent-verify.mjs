@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+// Agent benchmark (issue 2): prints figures, never asserts. Everything runs against real agent
+// processes on temp directories, over the real socket, with the default KDF unless noted.
+//
+//   npm run build && node bench/agent-verify.mjs [--samples 100]
+//
+// Prints: verification latency p50/p99 for a valid PIN and for a wrong PIN against a full
+// default pool; the KDF cost per guess and the offline-guessing estimate; the IPC + durable
+// write overhead with the KDF at its minimum; cold start to socket ready; idle RSS beside a
+// bare `node` measured in the same run. Results also go to bench/results/agent-verify.json.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (module) => import(join(ROOT, 'dist', module));
+const { askAgent } = await dist('cli/agent-client.js');
+const { parseEnrollmentUri } = await dist('protocol/enrollment-uri.js');
+const { deriveOfflinePin, formatPinForDisplay } = await dist('protocol/offline-pin.js');
+const { computeVerifier, DEFAULT_KDF } = await dist('agent/kdf.js');
+const BIN = join(ROOT, 'bin/latchkey.js');
+const arg = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const SAMPLES = arg('--samples', 100);
+const MIN_KDF = { memoryKiB: 8, iterations: 1 };
+const USER = 'daemon';
+const enc = new TextEncoder();
+
+const quantile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+const ms = (value) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+
+function canConnect(socket) {
+  return new Promise((resolve) => {
+    const probe = net.connect(socket, () => (probe.destroy(), resolve(true)));
+    probe.on('error', () => resolve(false));
+  });
+}
+
+async function startAgent(policy, kdf) {
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+  const config = join(dir, 'agent.json');
+  const socket = join(dir, 'agent.sock');
+  writeFileSync(config, JSON.stringify({ policy, stateDir: join(dir, 'state'), socket, keystore: { backend: 'file', directory: join(dir, 'keystore') }, ...(kdf ? { kdf } : {}) }), { mode: 0o600 });
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, 'agent', '--config', config, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  while (!(await canConnect(socket))) {
+    if (child.exitCode !== null) throw new Error('agent exited');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const readyMs = performance.now() - started;
+  return {
+    socket, child, readyMs,
+    ask: (request) => askAgent(socket, request, 30_000),
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function rssKiB(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+
+async function enroll(agent) {
+  const reply = await agent.ask({ op: 'enroll', user: USER });
+  if (reply.status !== 'ok') throw new Error(`enroll: ${reply.message}`);
+  const imported = parseEnrollmentUri(Buffer.from(reply.secret).toString());
+  return (c) => enc.encode(formatPinForDisplay(deriveOfflinePin(imported.seed, c, imported.format), imported.format.charset));
+}
+
+async function timeVerify(agent, pin) {
+  const started = performance.now();
+  const reply = await agent.ask({ op: 'verify', user: USER, pin, context: 'bench' });
+  return { elapsed: performance.now() - started, reply };
+}
+
+async function validLatencies(agent, count, pinCount) {
+  const times = [];
+  while (times.length < count) {
+    const pin = await enroll(agent);
+    for (let c = 0; c < pinCount && times.length < count; c++) {
+      const { elapsed, reply } = await timeVerify(agent, pin(c));
+      if (reply.status !== 'accepted') throw new Error(`valid PIN refused: ${reply.message}`);
+      times.push(elapsed);
+    }
+  }
+  return times;
+}
+
+/** Wrong PINs against a full pool; an admin reset every 4 keeps the ladder from starting. */
+async function wrongLatencies(agent, count) {
+  const times = [];
+  await enroll(agent);
+  for (let i = 0; times.length < count; i++) {
+    const { elapsed, reply } = await timeVerify(agent, enc.encode(`WRNG-${String(i).padStart(4, '0')}`));
+    if (reply.status !== 'rejected') throw new Error(`wrong PIN not rejected: ${reply.status}`);
+    times.push(elapsed);
+    if (i % 4 === 3) await agent.ask({ op: 'reset', user: USER, discardState: false });
+  }
+  return times;
+}
+
+async function statusLatencies(agent, count) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await agent.ask({ op: 'status', user: USER });
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+async function kdfMs(params, runs) {
+  const pin = enc.encode('K7QM2XHD');
+  const salt = new Uint8Array(16);
+  await computeVerifier(pin, salt, params);
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) await computeVerifier(pin, salt, params);
+  return (performance.now() - started) / runs;
+}
+
+async function bareNodeRssKiB() {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 1500));
+  const rss = rssKiB(child.pid);
+  child.kill();
+  return rss;
+}
+
+const results = {};
+const POLICY = { offlineMode: true };
+
+// Cold start and idle memory.
+const starts = [];
+for (let i = 0; i < 5; i++) {
+  const agent = await startAgent(POLICY);
+  starts.push(agent.readyMs);
+  if (i === 4) {
+    await enroll(agent);
+    await new Promise((r) => setTimeout(r, 1500));
+    results.idleRssKiB = rssKiB(agent.child.pid);
+  }
+  await agent.stop();
+}
+results.coldStartMs = quantile(starts, 0.5);
+results.bareNodeRssKiB = await bareNodeRssKiB();
+
+// Default KDF: valid and wrong PINs with the default pool of 25.
+{
+  const agent = await startAgent(POLICY);
+  results.validDefault = await validLatencies(agent, SAMPLES, 25);
+  results.wrongDefault = await wrongLatencies(agent, Math.max(12, Math.round(SAMPLES / 5)));
+  await new Promise((r) => setTimeout(r, 500));
+  results.rssAfterVerificationsKiB = rssKiB(agent.child.pid);
+  await agent.stop();
+}
+
+// KDF at its minimum: what the socket, the sealing and the durable write cost.
+{
+  const agent = await startAgent({ ...POLICY, pinCount: 100 }, MIN_KDF);
+  await validLatencies(agent, 20, 100); // warm-up
+  results.validMinKdf = await validLatencies(agent, SAMPLES * 3, 100);
+  results.statusMinKdf = await statusLatencies(agent, SAMPLES * 3);
+  await agent.stop();
+}
+results.kdfDefaultMs = await kdfMs(DEFAULT_KDF, 20);
+results.kdfMinMs = await kdfMs({ ...DEFAULT_KDF, ...MIN_KDF }, 200);
+
+const guesses = 2 ** 39; // expected guesses for one 8-symbol Crockford PIN (32^8 / 2)
+const coreYears = (guesses * results.kdfDefaultMs) / 1000 / (365.25 * 24 * 3600);
+const summary = {
+  validP50: quantile(results.validDefault, 0.5), validP99: quantile(results.validDefault, 0.99),
+  wrongP50: quantile(results.wrongDefault, 0.5), wrongP99: quantile(results.wrongDefault, 0.99),
+  overheadP50: quantile(results.validMinKdf, 0.5) - results.kdfMinMs, overheadP99: quantile(results.validMinKdf, 0.99) - results.kdfMinMs,
+  statusP50: quantile(results.statusMinKdf, 0.5),
+  rssRatio: results.idleRssKiB / results.bareNodeRssKiB, coreYears,
+};
+
+const line = (label, value, target) => process.stdout.write(`${label.padEnd(52)} ${value.padEnd(22)} ${target ?? ''}\n`);
+process.stdout.write(`Latchkey agent benchmark — ${new Date().toISOString()}, node ${process.version}, ${SAMPLES} samples\n\n`);
+line('valid PIN, default KDF, full default pool: p50', ms(summary.validP50), `target ≤ 100 ms ${summary.validP50 <= 100 ? 'MET' : 'MISSED'}`);
+line('valid PIN, default KDF: p99', ms(summary.validP99));
+line('wrong PIN, default KDF, 25 verifiers: p50', ms(summary.wrongP50), `target ≤ 1000 ms ${summary.wrongP50 <= 1000 ? 'MET' : 'MISSED'}`);
+line('wrong PIN, default KDF: p99', ms(summary.wrongP99));
+line(`KDF per guess (Argon2id ${DEFAULT_KDF.memoryKiB / 1024} MiB, t=${DEFAULT_KDF.iterations})`, ms(results.kdfDefaultMs));
+line('offline guessing of one default PIN (2^39 guesses)', `${Math.round(coreYears)} core-years`, `target ≥ 100 ${coreYears >= 100 ? 'MET' : 'MISSED'}`);
+line('IPC + sealing + durable write, KDF excluded: p50', ms(summary.overheadP50), `target ≤ 1 ms ${summary.overheadP50 <= 1 ? 'MET' : 'MISSED'}`);
+line('  same, p99', ms(summary.overheadP99));
+line(`  (min KDF ${ms(results.kdfMinMs)} subtracted; status round trip p50)`, ms(summary.statusP50));
+line('cold start to socket ready: p50 of 5', ms(results.coldStartMs));
+line('idle RSS: agent / bare node', `${(results.idleRssKiB / 1024).toFixed(1)} / ${(results.bareNodeRssKiB / 1024).toFixed(1)} MiB`, `ratio ${summary.rssRatio.toFixed(2)} (target ≤ 1.5) ${summary.rssRatio <= 1.5 ? 'MET' : 'MISSED'}`);
+line('RSS after default-KDF verifications', `${(results.rssAfterVerificationsKiB / 1024).toFixed(1)} MiB`);
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench/results/agent-verify.json'), `${JSON.stringify({ date: new Date().toISOString(), summary, results }, null, 1)}\n`);
