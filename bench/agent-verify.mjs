@@ -21,7 +21,7 @@ const { askAgent } = await dist('cli/agent-client.js');
 const { parseEnrollmentUri } = await dist('protocol/enrollment-uri.js');
 const { deriveOfflinePin, formatPinForDisplay } = await dist('protocol/offline-pin.js');
 const { computeVerifier, DEFAULT_KDF } = await dist('agent/kdf.js');
-const BIN = join(ROOT, 'bin/latchkey.js');
+const { latchkeyCommand } = await dist('cli/agent-process.js');
 const arg = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const SAMPLES = arg('--samples', 100);
 const MIN_KDF = { memoryKiB: 8, iterations: 1 };
@@ -47,7 +47,8 @@ async function startAgent(policy, kdf) {
   const socket = join(dir, 'agent.sock');
   writeFileSync(config, JSON.stringify({ policy, stateDir: join(dir, 'state'), socket, keystore: { backend: 'file', directory: join(dir, 'keystore') }, ...(kdf ? { kdf } : {}) }), { mode: 0o600 });
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'agent', '--config', config, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const run = latchkeyCommand(['agent', '--config', config, '--log-level', 'warn']);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'inherit'] });
   while (!(await canConnect(socket))) {
     if (child.exitCode !== null) throw new Error('agent exited');
     await new Promise((r) => setTimeout(r, 2));
@@ -165,9 +166,9 @@ results.bareNodeRssKiB = await bareNodeRssKiB();
 
 // KDF at its minimum: what the socket, the sealing and the durable write cost.
 {
-  const agent = await startAgent({ ...POLICY, pinCount: 100 }, MIN_KDF);
-  await validLatencies(agent, 20, 100); // warm-up
-  results.validMinKdf = await validLatencies(agent, SAMPLES * 3, 100);
+  const agent = await startAgent(POLICY, MIN_KDF);
+  await validLatencies(agent, 20, 25); // warm-up
+  results.validMinKdf = await validLatencies(agent, SAMPLES * 3, 25);
   results.statusMinKdf = await statusLatencies(agent, SAMPLES * 3);
   await agent.stop();
 }

@@ -8,17 +8,16 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { utf8, wipe } from '../../protocol/bytes.js';
 import { parseEnrollmentUri } from '../../protocol/enrollment-uri.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../protocol/offline-pin.js';
 import { askAgent } from '../agent-client.js';
+import { latchkeyCommand } from '../agent-process.js';
 import { askOk } from '../ask.js';
 import { CliError } from '../exit-codes.js';
 import { DEFAULT_POLICY } from '../../agent/policy.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/latchkey.js', import.meta.url));
 const say = (who: string, text: string) => process.stdout.write(`${`[${who}]`.padEnd(14)} ${text}\n`);
 
 async function waitForSocket(socket: string, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
@@ -42,7 +41,8 @@ async function runAgent(dir: string, policy: Record<string, unknown>): Promise<{
   const config = path.join(dir, 'agent.json');
   const socket = path.join(dir, 'agent.sock');
   await fs.writeFile(config, `${JSON.stringify({ policy, keystore: { backend: 'file', directory: path.join(dir, 'keystore') }, auditLog: path.join(dir, 'audit.jsonl') }, null, 2)}\n`, { mode: 0o600 });
-  const child = spawn(process.execPath, [BIN, 'agent', '--config', config, '--state-dir', path.join(dir, 'state'), '--socket', socket, '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const run = latchkeyCommand(['agent', '--config', config, '--state-dir', path.join(dir, 'state'), '--socket', socket, '--log-level', 'warn']);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'inherit', 'inherit'] });
   await waitForSocket(socket, child);
   return {
     socket,

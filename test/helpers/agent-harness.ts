@@ -13,6 +13,7 @@ import type { Clock } from '../../agent/clock.js';
 import { resolveAgentConfig, type AgentConfig } from '../../agent/config.js';
 import { createLogger, type Logger } from '../../agent/log.js';
 import { askAgent, type RequestWithoutId } from '../../cli/agent-client.js';
+import { latchkeyCommand } from '../../cli/agent-process.js';
 import { utf8, wipe } from '../../protocol/bytes.js';
 import { parseEnrollmentUri, type EnrollmentImport } from '../../protocol/enrollment-uri.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
@@ -87,9 +88,12 @@ export interface AgentProcess {
 
 /** Runs `latchkey agent` as a child process and waits until its socket accepts connections. */
 export async function spawnAgent(files: AgentFiles, options: { env?: NodeJS.ProcessEnv; command?: string[] } = {}): Promise<AgentProcess> {
-  const args = [BIN, 'agent', '--config', files.configFile, '--log-level', 'debug'];
-  const [command, ...prefix] = options.command ?? [process.execPath];
-  const child = spawn(command!, [...prefix, ...(options.command ? [process.execPath] : []), ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = latchkeyCommand(['agent', '--config', files.configFile, '--log-level', 'debug']);
+  // `command` wraps the agent (e.g. ['faketime', '-f', '-1d']).
+  const [command, ...prefix] = options.command ?? [];
+  const child = command
+    ? spawn(command, [...prefix, run.command, ...run.args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(run.command, run.args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
