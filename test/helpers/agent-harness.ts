@@ -24,10 +24,19 @@ export const BIN = path.join(REPO, 'bin/latchkey.js');
 /** The cheapest Argon2id the agent accepts: tests measure behaviour, benchmarks measure cost. */
 export const TEST_KDF = { memoryKiB: 8, iterations: 1 } as const;
 
+const tempDirs = new Set<string>();
+
+/** A 0700 temp dir, removed after the test file (test/setup/cleanup.ts). */
 export async function makeTempDir(prefix = 'latchkey-test-'): Promise<string> {
   const dir = await fs.mkdtemp(path.join(tmpdir(), prefix));
   await fs.chmod(dir, 0o700);
+  tempDirs.add(dir);
   return dir;
+}
+
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all([...tempDirs].map((dir) => fs.rm(dir, { recursive: true, force: true })));
+  tempDirs.clear();
 }
 
 export interface AgentFiles {

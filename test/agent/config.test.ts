@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, resolveAgentConfig } from '../../agent/config.js';
+import { DEFAULT_POLICY } from '../../agent/policy.js';
+
+describe('config defaults and overrides (docs/configuration.md)', () => {
+  it('embedded defaults: offline mode off, the anchors\' pool shape, file keystore as root', () => {
+    const config = resolveAgentConfig(undefined, null, {}, true);
+    expect(config.policy).toEqual({ offlineMode: false, pinCount: 25, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20 });
+    expect(config).toMatchObject({
+      socket: '/run/latchkey/agent.sock', stateDir: '/var/lib/latchkey', auditLog: '/var/lib/latchkey/audit.jsonl',
+      keystore: { backend: 'file', directory: '/var/lib/latchkey/keystore' }, kdf: { memoryKiB: 65536, iterations: 2 }, source: null,
+    });
+    expect(resolveAgentConfig(undefined, null, {}, false).keystore.backend).toBe('os');
+  });
+
+  it('command-line overrides win over the file, and the audit log follows the state directory', () => {
+    const config = resolveAgentConfig({ stateDir: '/srv/a', socket: '/srv/a.sock', policy: { offlineMode: true } }, '/etc/x.json', { stateDir: '/srv/b' }, true);
+    expect(config).toMatchObject({ stateDir: '/srv/b', socket: '/srv/a.sock', auditLog: '/srv/b/audit.jsonl', policy: { ...DEFAULT_POLICY, offlineMode: true } });
+  });
+
+  it('reports every problem at once, naming keys and ranges', () => {
+    try {
+      resolveAgentConfig({ policy: { pinCount: 101, lowPinWarnPercent: -1, colour: 'red' }, extra: 1 }, '/etc/latchkey/agent.json', {}, true);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).code).toBe('config-invalid');
+      const message = (error as Error).message;
+      expect(message).toMatch(/^\/etc\/latchkey\/agent.json: /);
+      expect(message).toMatch(/policy.pinCount must be an integer from 10 to 100 \(got 101\)/);
+      expect(message).toMatch(/policy.lowPinWarnPercent must be an integer from 0 to 100 \(got -1\)/);
+      expect(message).toMatch(/policy.colour is not a known key/);
+      expect(message).toMatch(/extra is not a known key/);
+    }
+  });
+
+  it('refuses a socket path too long for a Unix socket', () => {
+    expect(() => resolveAgentConfig({ socket: `/${'a'.repeat(120)}` }, 'f', {}, true)).toThrow(/the socket path must be at most 100 bytes/);
+    expect(() => resolveAgentConfig({}, 'f', { socket: 'relative.sock' }, true)).toThrow(/command line: .*must be an absolute path/);
+  });
+});
