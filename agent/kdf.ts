@@ -23,8 +23,8 @@ export interface KdfParams {
 }
 
 export const KDF_RANGES = { memoryKiB: [8, 1_048_576], iterations: [1, 16] } as const;
-export const DEFAULT_KDF: KdfParams = Object.freeze({ algorithm: 'argon2id', version: 19, memoryKiB: 65_536, iterations: 2, parallelism: 1 });
-/** OWASP's smallest recommended Argon2id setting; below it the agent warns at every start. */
+export const DEFAULT_KDF: KdfParams = Object.freeze({ algorithm: 'argon2id', version: 19, memoryKiB: 65_536, iterations: 1, parallelism: 1 });
+/** OWASP's smallest recommended Argon2id setting (19 MiB × 2 passes, or as much memory × passes); below it the agent warns at every start. */
 export const KDF_FLOOR = { memoryKiB: 19_456, iterations: 2 } as const;
 
 export const KdfParamsSchema = v.strictObject({

@@ -8,7 +8,7 @@ describe('config defaults and overrides (docs/configuration.md)', () => {
     expect(config.policy).toEqual({ offlineMode: false, pinCount: 25, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20 });
     expect(config).toMatchObject({
       socket: '/run/latchkey/agent.sock', stateDir: '/var/lib/latchkey', auditLog: '/var/lib/latchkey/audit.jsonl',
-      keystore: { backend: 'file', directory: '/var/lib/latchkey/keystore' }, kdf: { memoryKiB: 65536, iterations: 2 }, source: null,
+      keystore: { backend: 'file', directory: '/var/lib/latchkey/keystore' }, kdf: { memoryKiB: 65536, iterations: 1 }, source: null,
     });
     expect(resolveAgentConfig(undefined, null, {}, false).keystore.backend).toBe('os');
   });
