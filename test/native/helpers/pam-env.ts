@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT, pamModule } from './native-tools.js';
+import { stateFileName } from '../../../agent/user-state-store.js';
 
 export const BIN = join(ROOT, 'bin', 'latchkey.js');
 export const TEST_POLICY = { offlineMode: true, pinCount: 25, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20 };
@@ -158,9 +159,9 @@ export const VERDICT = {
   noDecision: 'Permission denied',
 };
 
+/** The user's state journal (docs/state-files.md); the name comes from the agent's own code. */
 export function userStateFile(agent: Agent, user: string): string {
-  const hash = execFileSync('sh', ['-c', 'printf %s "$1" | sha256sum | cut -d" " -f1', 'sh', user], { encoding: 'utf8' }).trim();
-  return join(agent.stateDir, 'users', `${hash}.state`);
+  return join(agent.stateDir, 'users', stateFileName(user));
 }
 
 export { existsSync };
