@@ -1,4 +1,5 @@
 /** Option parsers shared by the subcommands; each names the option it rejects. */
+import type { Command as CommandType } from 'commander';
 import { requireCjs } from '../agent/load-cjs.js';
 import { DEFAULT_SOCKET } from './agent-client.js';
 
@@ -26,5 +27,11 @@ export function authenticatorOption(value: string): string {
   return value;
 }
 
-export const socketHelp = `the agent's socket (default ${DEFAULT_SOCKET})`;
-export const timeoutOption = integerOption('--timeout', 100, 600_000);
+const timeoutOption = integerOption('--timeout', 100, 600_000);
+
+/** --socket and --timeout, which every command that talks to the agent takes. */
+export function withAgentOptions(command: CommandType, timeoutMs = 5000, timeoutHelp = 'give up after this long'): CommandType {
+  return command
+    .option('--socket <path>', `the agent's socket (default ${DEFAULT_SOCKET})`, DEFAULT_SOCKET)
+    .option('--timeout <ms>', timeoutHelp, timeoutOption, timeoutMs);
+}

@@ -1,9 +1,8 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
-import { DEFAULT_SOCKET } from '../agent-client.js';
 import { askOk, parseDetail } from '../ask.js';
-import { authenticatorOption, socketHelp, timeoutOption, userOption } from '../options.js';
+import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
 import { readSecret } from '../read-secret.js';
 
 interface EnrollDetail {
@@ -16,14 +15,13 @@ interface EnrollDetail {
 }
 
 export function registerEnroll(program: Command): void {
-  program
+  const command = program
     .command('enroll')
     .description('issue a pool of offline PINs for a user and print what the phone imports (shown once, never stored)')
     .requiredOption('--user <name>', 'the OS user the PINs unlock', userOption)
     .option('--authenticator <name>', 'which phone (re-enrolling the same one replaces its PINs)', authenticatorOption, 'phone')
-    .option('--socket <path>', socketHelp, DEFAULT_SOCKET)
-    .option('--json', 'print one JSON object (includes the import URI)')
-    .option('--timeout <ms>', 'give up after this long (issuing a pool runs the deliberate KDF once per PIN)', timeoutOption, 60_000)
+    .option('--json', 'print one JSON object (includes the import URI)');
+  withAgentOptions(command, 60_000, 'give up after this long (issuing a pool runs the deliberate KDF once per PIN)')
     .addHelpText('after', '\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). Until the phone app and Control Center exist this counts\nas the user\'s first successful authentication (R2).')
     .action(async (options: { user: string; authenticator: string; socket: string; json?: boolean; timeout: number }) => {
       const isRoot = process.getuid?.() === 0;

@@ -1,30 +1,25 @@
 import type { Command } from 'commander';
-import { DEFAULT_SOCKET } from '../agent-client.js';
 import { askOk } from '../ask.js';
-import { authenticatorOption, socketHelp, timeoutOption, userOption } from '../options.js';
+import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
 
 export function registerReset(program: Command): void {
-  program
+  const reset = program
     .command('reset')
-    .description('admin: clear a user\'s failed attempts and lockout (root only)')
+    .description("admin: clear a user's failed attempts and lockout (root only)")
     .requiredOption('--user <name>', 'the user', userOption)
-    .option('--discard-state', 'set the user\'s state file aside (kept as *.corrupt-<time>) when it is unreadable; they must enroll again')
-    .option('--socket <path>', socketHelp, DEFAULT_SOCKET)
-    .option('--timeout <ms>', 'give up after this long', timeoutOption, 5000)
-    .action(async (options: { user: string; discardState?: boolean; socket: string; timeout: number }) => {
-      const reply = await askOk(options.socket, { op: 'reset', user: options.user, discardState: options.discardState === true }, options.timeout);
-      process.stdout.write(`${reply.message}\n`);
-    });
+    .option('--discard-state', "set the user's state journal aside (kept as *.corrupt-<time>) when it is unreadable; they must enroll again");
+  withAgentOptions(reset).action(async (options: { user: string; discardState?: boolean; socket: string; timeout: number }) => {
+    const reply = await askOk(options.socket, { op: 'reset', user: options.user, discardState: options.discardState === true }, options.timeout);
+    process.stdout.write(`${reply.message}\n`);
+  });
 
-  program
+  const unenroll = program
     .command('unenroll')
-    .description('remove one authenticator\'s offline PINs for a user')
+    .description("remove one authenticator's offline PINs for a user")
     .requiredOption('--user <name>', 'the user', userOption)
-    .option('--authenticator <name>', 'which phone', authenticatorOption, 'phone')
-    .option('--socket <path>', socketHelp, DEFAULT_SOCKET)
-    .option('--timeout <ms>', 'give up after this long', timeoutOption, 5000)
-    .action(async (options: { user: string; authenticator: string; socket: string; timeout: number }) => {
-      const reply = await askOk(options.socket, { op: 'unenroll', user: options.user, authenticator: options.authenticator }, options.timeout);
-      process.stdout.write(`${reply.message}\n`);
-    });
+    .option('--authenticator <name>', 'which phone', authenticatorOption, 'phone');
+  withAgentOptions(unenroll).action(async (options: { user: string; authenticator: string; socket: string; timeout: number }) => {
+    const reply = await askOk(options.socket, { op: 'unenroll', user: options.user, authenticator: options.authenticator }, options.timeout);
+    process.stdout.write(`${reply.message}\n`);
+  });
 }

@@ -1,8 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { DEFAULT_SOCKET } from '../agent-client.js';
 import { askOk, parseDetail } from '../ask.js';
-import { socketHelp, timeoutOption, userOption } from '../options.js';
+import { userOption, withAgentOptions } from '../options.js';
 
 interface PoolDetail { authenticatorId: string; charset: string; length: number; remaining: number; pinCount: number; expiresAt: string; expired: boolean }
 interface UserDetail { user: string; offlineMode: boolean; pools: PoolDetail[]; failures: number; locked: boolean; retryAfter: number | null; disabled: boolean }
@@ -21,30 +20,28 @@ function describe(user: UserDetail): string {
 }
 
 export function registerStatus(program: Command): void {
-  program
+  const command = program
     .command('status')
     .description('show offline PIN status for a user (root without --user: every user)')
     .option('--user <name>', 'the user to show (default: yourself; root: everyone)', userOption)
-    .option('--json', 'print JSON')
-    .option('--socket <path>', socketHelp, DEFAULT_SOCKET)
-    .option('--timeout <ms>', 'give up after this long', timeoutOption, 5000)
-    .action(async (options: { user?: string; json?: boolean; socket: string; timeout: number }) => {
-      if (options.user === undefined && process.getuid?.() === 0) {
-        const reply = await askOk(options.socket, { op: 'list' }, options.timeout);
-        const detail = parseDetail<{ users: UserDetail[]; unreadable: { file: string; reason: string }[] }>(reply);
-        if (options.json) return void process.stdout.write(`${JSON.stringify(detail)}\n`);
-        if (detail.users.length === 0 && detail.unreadable.length === 0) process.stdout.write('No user has offline PINs on this computer.\n');
-        for (const user of detail.users) process.stdout.write(`${describe(user)}\n`);
-        for (const entry of detail.unreadable) process.stdout.write(`UNREADABLE ${entry.file}: ${entry.reason}\n`);
-        return;
-      }
-      const user = options.user ?? userInfo().username;
-      const reply = await askOk(options.socket, { op: 'status', user }, options.timeout);
-      const detail = parseDetail<UserDetail>(reply);
-      if (options.json) {
-        const { offlineMode, usable, remaining, low, locked, retryAfter, message } = reply;
-        return void process.stdout.write(`${JSON.stringify({ ...detail, offlineMode, usable, remaining, low, locked, retryAfter: retryAfter ?? null, message })}\n`);
-      }
-      process.stdout.write(`${describe(detail)}\n  lock screen shows: ${reply.message}\n`);
-    });
+    .option('--json', 'print JSON');
+  withAgentOptions(command).action(async (options: { user?: string; json?: boolean; socket: string; timeout: number }) => {
+    if (options.user === undefined && process.getuid?.() === 0) {
+      const reply = await askOk(options.socket, { op: 'list' }, options.timeout);
+      const detail = parseDetail<{ users: UserDetail[]; unreadable: { file: string; reason: string }[] }>(reply);
+      if (options.json) return void process.stdout.write(`${JSON.stringify(detail)}\n`);
+      if (detail.users.length === 0 && detail.unreadable.length === 0) process.stdout.write('No user has offline PINs on this computer.\n');
+      for (const user of detail.users) process.stdout.write(`${describe(user)}\n`);
+      for (const entry of detail.unreadable) process.stdout.write(`UNREADABLE ${entry.file}: ${entry.reason}\n`);
+      return;
+    }
+    const user = options.user ?? userInfo().username;
+    const reply = await askOk(options.socket, { op: 'status', user }, options.timeout);
+    const detail = parseDetail<UserDetail>(reply);
+    if (options.json) {
+      const { offlineMode, usable, remaining, low, locked, retryAfter, message } = reply;
+      return void process.stdout.write(`${JSON.stringify({ ...detail, offlineMode, usable, remaining, low, locked, retryAfter: retryAfter ?? null, message })}\n`);
+    }
+    process.stdout.write(`${describe(detail)}\n  lock screen shows: ${reply.message}\n`);
+  });
 }

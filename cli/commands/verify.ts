@@ -1,20 +1,19 @@
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
-import { AgentClientError, DEFAULT_SOCKET, askAgent } from '../agent-client.js';
+import { AgentClientError, askAgent } from '../agent-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { socketHelp, timeoutOption, userOption } from '../options.js';
+import { userOption, withAgentOptions } from '../options.js';
 import { readSecret } from '../read-secret.js';
 
 const EXIT_BY_STATUS: Record<string, number> = { accepted: EXIT.ok, rejected: EXIT.rejected, locked: EXIT.locked };
 
 export function registerVerify(program: Command): void {
-  program
+  const command = program
     .command('verify')
     .description('check an offline PIN as a lock screen would; reads the PIN from stdin (echo off on a terminal)')
     .requiredOption('--user <name>', 'the user whose PIN it is', userOption)
-    .option('--socket <path>', socketHelp, DEFAULT_SOCKET)
-    .option('--context <text>', 'what is asking, for the audit log', 'cli:verify')
-    .option('--timeout <ms>', 'give up (exit 3) after this long', timeoutOption, 5000)
+    .option('--context <text>', 'what is asking, for the audit log', 'cli:verify');
+  withAgentOptions(command, 5000, 'give up (exit 3) after this long')
     .addHelpText('after', '\nExit status: 0 accepted, 1 rejected, 2 locked (try later), 3 unavailable (use your password), 64 usage error.')
     .action(async (options: { user: string; socket: string; context: string; timeout: number }) => {
       const pin = await readSecret('Offline PIN: ');
