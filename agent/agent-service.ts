@@ -4,8 +4,8 @@
  * every decision. Transport-free: ipc-server.ts feeds it decoded requests.
  */
 import type { Reason, Reply, Request } from '../protocol/ipc-messages.js';
-import { FRESH_HAMMERING, gate } from './anti-hammering.js';
-import type { AuditLog } from './audit-log.js';
+import { FRESH_HAMMERING, gate, type Gate } from './anti-hammering.js';
+import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { Clock, ClockReading } from './clock.js';
 import type { AgentConfig } from './config.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -46,6 +46,11 @@ export interface AgentServiceDeps {
 type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
 
 const error = (reason: NonNullable<Reply['reason']>, message: string): Refusal => ({ status: 'error', reason, message });
+
+/** Whole seconds left of a running delay, if one runs. */
+function retryAfterSeconds(open: Gate): number | undefined {
+  return !open.open && open.reason === 'hammering-delay' ? Math.ceil(open.retryAfterMs / 1000) : undefined;
+}
 
 export class AgentService {
   readonly #mutex = new KeyedMutex();
@@ -93,6 +98,10 @@ export class AgentService {
     return now;
   }
 
+  #audit(entry: Omit<AuditEntry, 'peer'>, peer: Peer, now: ClockReading): void {
+    this.deps.audit.append({ ...entry, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+  }
+
   /** Root, or the uid the agent itself runs as (a per-user agent's owner administers it). */
   #isAdmin(peer: Peer): boolean {
     return peer.uid === 0 || peer.uid === (process.getuid?.() ?? 0);
@@ -113,7 +122,7 @@ export class AgentService {
     const remaining = pools.reduce((sum, pool) => sum + remainingOf(pool), 0);
     const low = pools.length > 0 && isLow(remaining, pools.reduce((sum, pool) => sum + pinCountOf(pool), 0), policy);
     const open = gate(state.hammering, now);
-    const retryAfter = !open.open && open.reason === 'hammering-delay' ? Math.ceil(open.retryAfterMs / 1000) : undefined;
+    const retryAfter = retryAfterSeconds(open);
     // The reason tells a lock screen why it should not prompt (docs/ipc.md, status).
     const reason: Reason | undefined = !policy.offlineMode
       ? 'offline-mode-off'
@@ -156,7 +165,7 @@ export class AgentService {
       })),
       failures: state.hammering.failures,
       locked: !open.open,
-      retryAfter: !open.open && open.reason === 'hammering-delay' ? Math.ceil(open.retryAfterMs / 1000) : null,
+      retryAfter: retryAfterSeconds(open) ?? null,
       disabled: state.hammering.disabled,
     };
   }
@@ -170,12 +179,13 @@ export class AgentService {
         user, state, policy: this.deps.config.policy, pin, now, wallFloorMs: this.deps.wallFloor.floorMs, tagKey: keys.tagKey, verifier: this.deps.verifier,
       });
       if (nextState !== null) await this.deps.store.write(nextState);
-      this.deps.audit.append(
+      this.#audit(
         {
           event: 'verify', user, authenticatorId: decision.ok ? decision.authenticatorId : null, result: decision.status,
-          reason: decision.ok ? null : decision.reason, remaining: decision.ok ? decision.remaining : null, context, peer: { pid: peer.pid, uid: peer.uid },
+          reason: decision.ok ? null : decision.reason, remaining: decision.ok ? decision.remaining : null, context,
         },
-        now.wallMs,
+        peer,
+        now,
       );
       this.deps.log.info('verify', { user, result: decision.status, reason: decision.ok ? undefined : decision.reason, context });
       if (decision.ok) return { status: 'accepted', remaining: decision.remaining, low: decision.low, message: acceptedMessage(decision.remaining, decision.low) };
@@ -211,7 +221,7 @@ export class AgentService {
       await this.deps.store.write({
         ...state, generation: state.generation + 1, wallHighWaterMs: Math.max(state.wallHighWaterMs, now.wallMs), pools: [...others, pool], hammering: FRESH_HAMMERING,
       });
-      this.deps.audit.append({ event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      this.#audit({ event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null }, peer, now);
       this.deps.log.info('enroll', { user, authenticatorId, pinCount: pool.limit });
       const expiresAt = new Date(pool.issuedAtMs + config.policy.offlineAccessDays * DAY_MS).toISOString();
       return {
@@ -234,7 +244,7 @@ export class AgentService {
         const state = await this.deps.store.read(user);
         if (state !== null) await this.deps.store.write({ ...state, generation: state.generation + 1, hammering: FRESH_HAMMERING });
       }
-      this.deps.audit.append({ event: 'reset', user, authenticatorId: null, result: 'ok', reason: discardState ? 'discard-state' : null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      this.#audit({ event: 'reset', user, authenticatorId: null, result: 'ok', reason: discardState ? 'discard-state' : null, remaining: null, context: null }, peer, now);
       this.deps.log.info('reset', { user, discardState, discarded });
       return {
         status: 'ok',
@@ -254,7 +264,7 @@ export class AgentService {
       }
       const now = this.#now();
       await this.deps.store.write({ ...state, generation: state.generation + 1, pools: state.pools.filter((pool) => pool.authenticatorId !== authenticatorId) });
-      this.deps.audit.append({ event: 'unenroll', user, authenticatorId, result: 'ok', reason: null, remaining: null, context: null, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
+      this.#audit({ event: 'unenroll', user, authenticatorId, result: 'ok', reason: null, remaining: null, context: null }, peer, now);
       return { status: 'ok', message: `Removed ${authenticatorId}'s offline PINs for ${user}.` };
     });
   }
