@@ -43,7 +43,7 @@ function tsParse(frame: Uint8Array): Parsed {
   }
 }
 
-const field = (tag: number, value: Uint8Array | number[]) => {
+const field = (tag: number, value: Uint8Array | readonly number[]) => {
   const bytes = Uint8Array.from(value as ArrayLike<number>);
   return [tag, bytes.length >> 8, bytes.length & 0xff, ...bytes];
 };
