@@ -71,7 +71,9 @@ const latchkey = (args, input) => {
   return run.stdout;
 };
 
+const agentDirs = [];
 async function startAgent(dir, kdf) {
+  agentDirs.push(dir);
   chmodSync(dir, 0o755);
   const config = join(dir, 'agent.json');
   writeFileSync(config, JSON.stringify(kdf ? { policy: POLICY, kdf } : { policy: { ...POLICY, pinCount: 25 } }), { mode: 0o644 });
@@ -203,6 +205,7 @@ async function main() {
     for (const file of services) rmSync(file, { force: true });
     spawnSync('userdel', ['-r', user], { stdio: 'ignore' });
     rmSync(work, { recursive: true, force: true });
+    for (const dir of agentDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
