@@ -171,6 +171,7 @@ export class AgentService {
   }
 
   async #verify(user: string, pin: Uint8Array, context: string, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
+    const started = performance.now();
     return this.#mutex.run(user, async () => {
       const state = await this.deps.store.read(user);
       const keys = await this.deps.keys();
@@ -187,7 +188,8 @@ export class AgentService {
         peer,
         now,
       );
-      this.deps.log.info('verify', { user, result: decision.status, reason: decision.ok ? undefined : decision.reason, context });
+      // ms: from the request to a durable, audited decision (bench/agent-verify.mjs reads it).
+      this.deps.log.info('verify', { user, result: decision.status, reason: decision.ok ? undefined : decision.reason, context, ms: Number((performance.now() - started).toFixed(3)) });
       if (decision.ok) return { status: 'accepted', remaining: decision.remaining, low: decision.low, message: acceptedMessage(decision.remaining, decision.low) };
       const reply: Omit<Reply, 'requestId'> = { status: decision.status, reason: decision.reason, message: reasonMessage(decision.reason, decision.retryAfterSeconds) };
       if (decision.retryAfterSeconds !== undefined) reply.retryAfter = decision.retryAfterSeconds;

@@ -60,19 +60,29 @@ class Gate {
 const gate = new Gate(Math.max(1, availableParallelism()));
 let argon2: typeof import('@node-rs/argon2') | undefined;
 
+/**
+ * Evaluations this small (memory × passes, KiB) take less time than a round trip through the
+ * thread pool (~0.1 ms), so they run inline. Only settings far below the floor (tests,
+ * benchmarks) are this small; the default is 1,000 times larger.
+ */
+export const INLINE_KDF_MAX_KIB_PASSES = 64;
+
 /** Argon2id(pin, salt) with the pool's parameters; the caller owns and wipes the result. */
 export async function computeVerifier(pin: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   if (salt.length !== VERIFIER_SALT_BYTES) throw new RangeError(`salt must be ${VERIFIER_SALT_BYTES} bytes`);
-  const hash = await gate.run(() =>
-    (argon2 ??= requireCjs('@node-rs/argon2') as typeof import('@node-rs/argon2')).hashRaw(pin, {
-      algorithm: ARGON2ID as never,
-      version: VERSION_0x13 as never,
-      memoryCost: params.memoryKiB,
-      timeCost: params.iterations,
-      parallelism: params.parallelism,
-      outputLen: VERIFIER_HASH_BYTES,
-      salt,
-    }),
-  );
+  const library = (argon2 ??= requireCjs('@node-rs/argon2') as typeof import('@node-rs/argon2'));
+  const options = {
+    algorithm: ARGON2ID as never,
+    version: VERSION_0x13 as never,
+    memoryCost: params.memoryKiB,
+    timeCost: params.iterations,
+    parallelism: params.parallelism,
+    outputLen: VERIFIER_HASH_BYTES,
+    salt,
+  };
+  const hash =
+    params.memoryKiB * params.iterations <= INLINE_KDF_MAX_KIB_PASSES
+      ? library.hashRawSync(pin, options)
+      : await gate.run(() => library.hashRaw(pin, options));
   return new Uint8Array(hash.buffer, hash.byteOffset, hash.byteLength);
 }

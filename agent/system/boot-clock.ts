@@ -20,15 +20,23 @@ const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const UPTIME = /^(\d{1,12})\.(\d{2}) \d+\.\d+\n?$/;
 const CODE = 'boot-clock-unavailable';
 
+/** The boot id cannot change while this process runs: read it once. */
+let cachedBootId: string | undefined;
+
 export function readBootClock(): BootClockReading {
   requireLinux(CODE, 'Reading the boot clock');
-  const bootId = readProc(BOOT_ID_FILE).trim();
-  if (!BOOT_ID.test(bootId)) throw new SystemError(CODE, `${BOOT_ID_FILE} does not hold a UUID`);
+  const bootId = (cachedBootId ??= readBootId());
   const uptime = UPTIME.exec(readProc(UPTIME_FILE));
   if (!uptime) throw new SystemError(CODE, `${UPTIME_FILE} is not in the expected "seconds.hundredths idle" form`);
   // Integer arithmetic: no float rounding in a value compared across restarts.
   const uptimeMs = Number(uptime[1]) * 1000 + Number(uptime[2]) * 10;
   return { bootId, uptimeMs, wallMs: Date.now() };
+}
+
+function readBootId(): string {
+  const bootId = readProc(BOOT_ID_FILE).trim();
+  if (!BOOT_ID.test(bootId)) throw new SystemError(CODE, `${BOOT_ID_FILE} does not hold a UUID`);
+  return bootId;
 }
 
 function readProc(file: string): string {
