@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeystoreError, openKeystore, type Keystore } from '../../../agent/keystore/keystore.js';
 import { expectNoSecretIn } from './secret-leak.js';
+import { rejection } from './expect-keystore-error.js';
 
 const OTHER_UID = 65534; // nobody: tests run as root in CI
 let root: string;
@@ -25,16 +26,6 @@ afterEach(async () => {
 const entryPath = (name: string): string => path.join(directory, `${createHash('sha256').update(name).digest('hex')}.secret`);
 const hostKeyPath = (): string => path.join(directory, 'host.key');
 const mode = async (file: string): Promise<number> => (await fs.stat(file)).mode & 0o777;
-
-async function rejection(promise: Promise<unknown>): Promise<KeystoreError> {
-  const outcome = await promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a KeystoreError, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(KeystoreError);
-  return outcome.error as KeystoreError;
-}
 
 async function rewriteEntry(name: string, change: (entry: Record<string, unknown>) => void): Promise<void> {
   const entry = JSON.parse(await fs.readFile(entryPath(name), 'utf8')) as Record<string, unknown>;

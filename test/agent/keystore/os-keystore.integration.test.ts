@@ -5,22 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeystoreError, openKeystore, type Keystore } from '../../../agent/keystore/keystore.js';
 import { expectNoSecretIn } from './secret-leak.js';
 import { SecretServiceSession, waitFor } from './secret-service-session.js';
+import { rejection } from './expect-keystore-error.js';
 
 const originalBus = process.env.DBUS_SESSION_BUS_ADDRESS;
 let session: SecretServiceSession;
 let keystore: Keystore;
 let counter = 0;
 const freshName = (): string => `test/os-${process.pid}-${++counter}`;
-
-async function rejection(promise: Promise<unknown>): Promise<KeystoreError> {
-  const outcome = await promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a KeystoreError, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(KeystoreError);
-  return outcome.error as KeystoreError;
-}
 
 async function startUnlocked(): Promise<void> {
   await session.startKeyring({ unlock: true });
