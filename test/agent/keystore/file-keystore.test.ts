@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeystoreError, openKeystore, type Keystore } from '../../../agent/keystore/keystore.js';
+import { openKeystore, type Keystore, type KeystoreError } from '../../../agent/keystore/keystore.js';
 import { expectNoSecretIn } from './secret-leak.js';
 import { rejection } from './expect-keystore-error.js';
 

@@ -2,7 +2,7 @@
 // docs/keystore.md, "`os`: the OS keychain".
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeystoreError, openKeystore, type Keystore } from '../../../agent/keystore/keystore.js';
+import { openKeystore, type Keystore } from '../../../agent/keystore/keystore.js';
 import { expectNoSecretIn } from './secret-leak.js';
 import { SecretServiceSession, waitFor } from './secret-service-session.js';
 import { rejection } from './expect-keystore-error.js';
