@@ -3,6 +3,7 @@
  * the decision and the state to make durable before anyone is told; it performs no I/O itself.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { normalizePinInput } from '../protocol/offline-pin.js';
 import { wipe } from '../protocol/bytes.js';
 import type { Reason } from '../protocol/ipc-messages.js';
@@ -12,7 +13,6 @@ import { computeVerifier } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import { isLow, type Policy } from './policy.js';
 import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState, type Verifier } from './user-state.js';
-import { availableParallelism } from 'node:os';
 
 export type VerifyDecision =
   | { readonly ok: true; readonly status: 'accepted'; readonly authenticatorId: string; readonly remaining: number; readonly low: boolean }
