@@ -12,7 +12,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from './log.js';
 import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js';
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
-import { DAY_MS, isLow } from './policy.js';
+import { DAY_MS, isLow } from '../protocol/policy-settings.js';
 import { KeyUnavailableError } from './sealing-key.js';
 import { DEFAULT_AUTHENTICATOR_ID, MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf, remainingOf, type UserState } from './user-state.js';
 import type { WallClockFloor } from './wall-clock-floor.js';

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
-import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from './policy.js';
+import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
 import { describeIssues } from './schema-errors.js';
 import { InsecurePathError, readCheckedFile } from './secure-path.js';
 

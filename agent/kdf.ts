@@ -7,7 +7,7 @@
 import { requireCjs } from './load-cjs.js';
 import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
-import { intRange } from './policy.js';
+import { intRange } from '../protocol/policy-settings.js';
 
 export const VERIFIER_SALT_BYTES = 16;
 export const VERIFIER_HASH_BYTES = 32;

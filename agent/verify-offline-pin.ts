@@ -11,7 +11,7 @@ import { FRESH_HAMMERING, gate, recordFailure } from './anti-hammering.js';
 import type { ClockReading } from './clock.js';
 import { computeVerifier } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
-import { isLow, type Policy } from './policy.js';
+import { isLow, type Policy } from '../protocol/policy-settings.js';
 import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState, type Verifier } from './user-state.js';
 
 export type VerifyDecision =

@@ -16,7 +16,7 @@ import { askAgent } from '../agent-client.js';
 import { latchkeyCommand } from '../agent-process.js';
 import { askOk } from '../ask.js';
 import { CliError } from '../exit-codes.js';
-import { DEFAULT_POLICY } from '../../agent/policy.js';
+import { DEFAULT_POLICY } from '../../protocol/policy-settings.js';
 
 const say = (who: string, text: string) => process.stdout.write(`${`[${who}]`.padEnd(14)} ${text}\n`);
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FRESH_HAMMERING } from '../../agent/anti-hammering.js';
 import { ManualClock } from '../../agent/clock.js';
 import { issuePool } from '../../agent/offline-pin-pool.js';
-import { DEFAULT_POLICY, type Policy } from '../../agent/policy.js';
+import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
 import type { UserState } from '../../agent/user-state.js';
 import { verifyOfflinePin, wrongInputTag } from '../../agent/verify-offline-pin.js';
 import { utf8 } from '../../protocol/bytes.js';

@@ -1,9 +1,10 @@
 /**
- * Workstation Settings for offline PINs (docs/configuration.md "policy"). The names are the
- * ones the Control Center will use. One schema, one place for the ranges.
+ * Workstation Settings (docs/configuration.md "policy"): the names, defaults and ranges shared
+ * by the agent's config file, the Control Center and signed policies. One schema, one place
+ * for the ranges. Pure.
  */
 import * as v from 'valibot';
-import { PIN_LENGTH_RANGE, type PinCharset } from '../protocol/offline-pin.js';
+import { PIN_LENGTH_RANGE, type PinCharset } from './offline-pin.js';
 
 export interface Policy {
   readonly offlineMode: boolean;
@@ -12,6 +13,8 @@ export interface Policy {
   readonly pinCharset: PinCharset;
   readonly offlineAccessDays: number;
   readonly lowPinWarnPercent: number;
+  /** An admin can reveal a one-time recovery PIN (needs a Control Center: docs/online-protocol.md). */
+  readonly recoveryPin: boolean;
 }
 
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -21,6 +24,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   pinCharset: 'alphanumeric',
   offlineAccessDays: 30,
   lowPinWarnPercent: 20,
+  recoveryPin: false,
 });
 
 export const POLICY_RANGES = {
@@ -45,6 +49,7 @@ export const PolicyInputSchema = v.pipe(
       pinCharset: v.optional(v.picklist(['alphanumeric', 'numeric'], 'must be "alphanumeric" or "numeric"')),
       offlineAccessDays: v.optional(intRange(...POLICY_RANGES.offlineAccessDays)),
       lowPinWarnPercent: v.optional(intRange(...POLICY_RANGES.lowPinWarnPercent)),
+      recoveryPin: v.optional(v.boolean('must be true or false')),
     },
     'must be an object',
   ),

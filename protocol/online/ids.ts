@@ -1,0 +1,21 @@
+/** Typed random ids (docs/online-protocol.md "Keys"): a prefix, then 26 Crockford symbols (128 bits). */
+import { CROCKFORD_ALPHABET } from '../base32.js';
+import { randomBytes } from './webcrypto.js';
+
+export const ID_PREFIXES = ['t', 'g', 'ws', 'dev', 'ar', 'pd', 'pc', 'ev', 'in', 'pool'] as const;
+export type IdPrefix = (typeof ID_PREFIXES)[number];
+
+export function newId(prefix: IdPrefix, symbols = 26): string {
+  const bytes = randomBytes(symbols);
+  let out = `${prefix}_`;
+  for (const byte of bytes) out += CROCKFORD_ALPHABET[byte & 31];
+  return out;
+}
+
+export function idPattern(prefix: IdPrefix, symbols = 26): RegExp {
+  return new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{${symbols}}$`);
+}
+
+export function isId(value: unknown, prefix: IdPrefix, symbols = 26): value is string {
+  return typeof value === 'string' && idPattern(prefix, symbols).test(value);
+}
