@@ -6,7 +6,8 @@
 import { CROCKFORD_ALPHABET } from '../base32.js';
 import { normalizePinInput } from '../offline-pin.js';
 import { transcript } from './canonical-json.js';
-import { equalBytes, hmacSha256, pbkdf2Sha256, randomBytes } from './webcrypto.js';
+import { fromBase64url, toBase64url } from './base64url.js';
+import { equalBytes, hmacSha256, pbkdf2Sha256, randomBytes, sign, verify, type CryptoKey } from './webcrypto.js';
 
 export const PAIRING_ID_SYMBOLS = 5;
 export const PAIRING_SECRET_SYMBOLS = 12;
@@ -63,6 +64,20 @@ export function deviceMac(pairingKey: Uint8Array, keys: DeviceKeys): Promise<Uin
 
 export function workstationMac(pairingKey: Uint8Array, keys: WorkstationKeys): Promise<Uint8Array> {
   return hmacSha256(pairingKey, transcript('latchkey-pairing-workstation-mac-v1', { ...keys }));
+}
+
+/** The new device key's signature over `latchkey-device-proof-v1` (step 2: proves the phone holds the signing key it registers). */
+export async function signDeviceProof(keys: DeviceKeys, deviceSigningKey: CryptoKey): Promise<string> {
+  return toBase64url(await sign(deviceSigningKey, transcript('latchkey-device-proof-v1', { ...keys })));
+}
+
+/** The Control Center's check of `proof` against the signing key the request itself carries; false for anything malformed. */
+export async function checkDeviceProof(keys: DeviceKeys, proof: string): Promise<boolean> {
+  try {
+    return await verify(fromBase64url(keys.signingKey), fromBase64url(proof), transcript('latchkey-device-proof-v1', { ...keys }));
+  } catch {
+    return false;
+  }
 }
 
 export async function checkMac(expected: Promise<Uint8Array>, received: Uint8Array): Promise<boolean> {
