@@ -2,7 +2,8 @@
 import { CROCKFORD_ALPHABET } from '../base32.js';
 import { randomBytes } from './webcrypto.js';
 
-export const ID_PREFIXES = ['t', 'g', 'ws', 'dev', 'ar', 'pd', 'pc', 'ev', 'in', 'pool'] as const;
+/** `it` install token and `at` admin token: the Control Center's own records (docs/control-center.md). */
+export const ID_PREFIXES = ['t', 'g', 'ws', 'dev', 'ar', 'pd', 'pc', 'ev', 'in', 'pool', 'it', 'at'] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 export function newId(prefix: IdPrefix, symbols = 26): string {

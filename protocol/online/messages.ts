@@ -88,7 +88,9 @@ export const EventSchema = v.strictObject({
   user, result: v.pipe(v.string(), v.maxLength(32)), reason: v.nullable(v.pipe(v.string(), v.maxLength(48))), context: v.nullable(v.pipe(v.string(), v.maxLength(128))),
 });
 export const PostEventsRequestSchema = v.strictObject({ events: v.pipe(v.array(EventSchema), v.maxLength(MAX_EVENTS_PER_REQUEST)) });
+export const PostEventsResponseSchema = v.strictObject({ stored: v.pipe(v.number(), v.safeInteger(), v.minValue(0)), duplicates: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
 export const PutRecoveryPinRequestSchema = v.strictObject({ eph: key32, nonce: v.pipe(v.string(), v.length(16)), ciphertext: v.pipe(v.string(), v.maxLength(256)) });
+export const PutRecoveryPinResponseSchema = v.strictObject({ storedAt: millis });
 export const RevealRecoveryPinRequestSchema = v.strictObject({ workstationId: id('ws'), user });
 export const RevealRecoveryPinResponseSchema = v.strictObject({ pin: v.pipe(v.string(), v.regex(/^[0-9A-HJKMNP-TV-Z]{12}$/)) });
 
