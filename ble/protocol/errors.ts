@@ -1,0 +1,45 @@
+/**
+ * Errors of the pure BLE protocol layer (docs/ble-protocol.md §8). Each carries a stable `code`;
+ * a failed session never recovers, so callers map the code to a denial and end the connection.
+ */
+export type BleFramingErrorCode =
+  | 'fragment-malformed'
+  | 'fragment-too-large'
+  | 'message-too-large'
+  | 'fragment-gap'
+  | 'fragment-duplicate'
+  | 'message-out-of-order'
+  | 'message-overrun'
+  | 'reassembly-timeout';
+
+export type BleHandshakeErrorCode =
+  | 'message-malformed'
+  | 'unexpected-message'
+  | 'unknown-tag'
+  | 'replayed-hello'
+  | 'unsupported-request'
+  | 'bad-signature'
+  | 'bad-key'
+  | 'decrypt-failed'
+  | 'declined'
+  | 'approval-timeout'
+  | 'reply-too-late'
+  | 'signal-too-weak'
+  | 'peer-error'
+  | 'refused'
+  | 'step-timeout';
+
+export type BleProtocolErrorCode = BleFramingErrorCode | BleHandshakeErrorCode;
+
+export class BleProtocolError extends Error {
+  readonly code: BleProtocolErrorCode;
+  /** The ERROR code the peer sent, for `peer-error` (§5.1). */
+  readonly peerCode: number | undefined;
+
+  constructor(code: BleProtocolErrorCode, message: string, options?: { cause?: unknown; peerCode?: number }) {
+    super(message, options);
+    this.name = 'BleProtocolError';
+    this.code = code;
+    this.peerCode = options?.peerCode;
+  }
+}

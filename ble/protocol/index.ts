@@ -1,0 +1,11 @@
+/** latchkey-ble/1, the pure layer (docs/ble-protocol.md): no sockets, no files, no timers. */
+export * from './constants.js';
+export * from './crypto.js';
+export * from './errors.js';
+export * from './framing.js';
+export * from './handshake-phone.js';
+export * from './handshake-workstation.js';
+export * from './messages.js';
+export * from './pairing.js';
+export * from './session.js';
+export * from './tag.js';

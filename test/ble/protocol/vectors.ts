@@ -1,0 +1,24 @@
+/** Loads test/vectors/ble-protocol.json (written by the independent Python generator). */
+import { readFileSync } from 'node:fs';
+import { fromHex } from '../../../protocol/bytes.js';
+
+const path = new URL('../../vectors/ble-protocol.json', import.meta.url);
+export const vectors = JSON.parse(readFileSync(path, 'utf8')) as {
+  tags: { pairingKey: string; tagKey: string; sessionSalt: string; slot: number; tag: string; manufacturerData: string; advertisingData: string }[];
+  handshake: Record<string, string> & { unixMs: number; slot: number };
+  invalidHandshake: { name: string; side: 'phone' | 'workstation'; after: string[]; input: string; code: string }[];
+  fragments: { name: string; mtu: number; messageId: number; message: string; fragments: string[] }[];
+  invalidFragments: { name: string; mtu: number; fragments: string[]; failsAt: number; code: string }[];
+};
+
+export const hex = fromHex;
+
+/** A random source that hands out the given byte strings in order, then refuses. */
+export function scriptedRandom(...chunks: Uint8Array[]): (length: number) => Uint8Array {
+  const queue = [...chunks];
+  return (length) => {
+    const next = queue.shift();
+    if (!next || next.length !== length) throw new Error(`scripted random: no ${length}-byte chunk left`);
+    return next.slice();
+  };
+}
