@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../protocol/bytes.js';
 import { HelloReplayCache, PhoneHandshake, type PhoneStep } from '../../../ble/protocol/handshake-phone.js';
 import { WorkstationHandshake, type WorkstationStep } from '../../../ble/protocol/handshake-workstation.js';
+import { sha256, x25519 } from '../../../ble/protocol/crypto.js';
 import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/messages.js';
+import { deriveSessionKeys } from '../../../ble/protocol/session.js';
+import { deriveSessionSalt } from '../../../ble/protocol/tag.js';
 import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../../ble/protocol/pairing.js';
 import { hex, scriptedRandom, vectors } from './vectors.js';
 
@@ -51,6 +54,15 @@ describe('the unlock handshake (docs/ble-protocol.md §5)', () => {
     expect(toHex(message)).toBe(v.verdict);
     expect(phone.receive(message, NOW + 25)).toEqual({ kind: 'done', accepted: true, result: 0 });
     expect([workstation.state, phone.state]).toEqual(['done', 'done']);
+  });
+
+  it('derives the vector's shared secret, transcript hash and per-direction keys (§5.2)', () => {
+    const ephW = hex(v.workstationEphemeralPrivate);
+    const ephP = hex(v.phoneEphemeralPublic);
+    expect(toHex(x25519(ephW, ephP)!)).toBe(v.sharedSecret);
+    expect(toHex(sha256(hex(v.hello), ephP))).toBe(v.th1);
+    const keys = deriveSessionKeys(ephW, ephP, deriveSessionSalt(hex(v.pairingKey)), hex(v.hello), ephP);
+    expect([toHex(keys.w2p), toHex(keys.p2w)]).toEqual([v.kW2P, v.kP2W]);
   });
 
   it('has the sizes the doc promises: 317 application bytes per unlock', () => {

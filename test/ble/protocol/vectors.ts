@@ -5,11 +5,17 @@ import { fromHex } from '../../../protocol/bytes.js';
 const path = new URL('../../vectors/ble-protocol.json', import.meta.url);
 export const vectors = JSON.parse(readFileSync(path, 'utf8')) as {
   tags: { pairingKey: string; tagKey: string; sessionSalt: string; slot: number; tag: string; manufacturerData: string; advertisingData: string }[];
-  handshake: Record<string, string> & { unixMs: number; slot: number };
+  handshake: { unixMs: number; slot: number } & Record<HandshakeField, string>;
   invalidHandshake: { name: string; side: 'phone' | 'workstation'; after: string[]; input: string; code: string }[];
   fragments: { name: string; mtu: number; messageId: number; message: string; fragments: string[] }[];
   invalidFragments: { name: string; mtu: number; fragments: string[]; failsAt: number; code: string }[];
 };
+
+type HandshakeField =
+  | 'pairingKey' | 'workstationSeed' | 'workstationPublicKey' | 'phoneSeed' | 'phonePublicKey'
+  | 'workstationEphemeralPrivate' | 'workstationEphemeralPublic' | 'phoneEphemeralPrivate' | 'phoneEphemeralPublic'
+  | 'challenge' | 'tag' | 'sharedSecret' | 'th1' | 'kW2P' | 'kP2W' | 'hello' | 'ready' | 'challengeMessage'
+  | 'proofSignature' | 'proof' | 'verdict' | 'verdictTooWeak' | 'verdictBadProof';
 
 export const hex = fromHex;
 
