@@ -56,7 +56,7 @@ describe('the unlock handshake (docs/ble-protocol.md §5)', () => {
     expect([workstation.state, phone.state]).toEqual(['done', 'done']);
   });
 
-  it('derives the vector's shared secret, transcript hash and per-direction keys (§5.2)', () => {
+  it('derives the vector shared secret, transcript hash and per-direction keys (§5.2)', () => {
     const ephW = hex(v.workstationEphemeralPrivate);
     const ephP = hex(v.phoneEphemeralPublic);
     expect(toHex(x25519(ephW, ephP)!)).toBe(v.sharedSecret);
