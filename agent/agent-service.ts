@@ -12,7 +12,9 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from './log.js';
 import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js';
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
-import { DAY_MS, isLow } from '../protocol/policy-settings.js';
+import { DAY_MS, isLow, type Policy } from '../protocol/policy-settings.js';
+import { OnlineOps } from './online/online-ops.js';
+import type { OnlineService } from './online/online-service.js';
 import { KeyUnavailableError } from './sealing-key.js';
 import { DEFAULT_AUTHENTICATOR_ID, MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf, remainingOf, type UserState } from './user-state.js';
 import type { WallClockFloor } from './wall-clock-floor.js';
@@ -41,6 +43,10 @@ export interface AgentServiceDeps {
   readonly passwordCheck: PasswordCheck;
   readonly verifier?: VerifierFunction;
   readonly wallFloor: WallClockFloor;
+  /** Serialises each user's read-modify-write; shared with the online side (agent/online/). */
+  readonly mutex: KeyedMutex;
+  /** The online side; its signed policy replaces the config file's once the workstation is enrolled. */
+  readonly online: OnlineService;
 }
 
 type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
@@ -53,9 +59,19 @@ function retryAfterSeconds(open: Gate): number | undefined {
 }
 
 export class AgentService {
-  readonly #mutex = new KeyedMutex();
+  readonly #mutex: KeyedMutex;
 
-  constructor(private readonly deps: AgentServiceDeps) {}
+  readonly #onlineOps: OnlineOps;
+
+  constructor(private readonly deps: AgentServiceDeps) {
+    this.#mutex = deps.mutex;
+    this.#onlineOps = new OnlineOps(deps.online, deps.log);
+  }
+
+  /** The policy in force: signed by the Control Center when enrolled, else the config file's. */
+  #policy(): Policy {
+    return this.deps.online.policy ?? this.deps.config.policy;
+  }
 
   /** Answers one request; never throws (an internal fault is `unavailable/internal-error`). */
   async handle(request: Request, peer: Peer): Promise<Reply> {
@@ -76,6 +92,14 @@ export class AgentService {
           return { requestId, ...(await this.#unenroll(request.user, request.authenticator, peer)) };
         case 'list':
           return { requestId, ...(await this.#list()) };
+        case 'online-auth':
+          return { requestId, ...(await this.#onlineOps.signIn(request.user, request.wait, request.context)) };
+        case 'pair':
+          return { requestId, ...(await this.#onlineOps.pair(request.user)) };
+        case 'pair-finish':
+          return { requestId, ...(await this.#onlineOps.finishPairing(request.pairingId, request.wait)) };
+        case 'workstation-enroll':
+          return { requestId, ...(await this.#onlineOps.enroll(request.url, request.token, request.name)) };
       }
     } catch (fault) {
       return { requestId, ...this.#fault(fault, request.op, 'user' in request ? request.user : undefined) };
@@ -85,7 +109,7 @@ export class AgentService {
   /** docs/ipc.md "Peer credentials": root may ask anything; others only about themselves. */
   async #authorize(request: Request, peer: Peer): Promise<Refusal | null> {
     if (this.#isAdmin(peer)) return null;
-    if (request.op === 'reset' || request.op === 'list') return error('permission-denied', `only root may ${request.op === 'reset' ? 'reset a user' : 'list users'}`);
+    if (!('user' in request) || request.op === 'reset') return error('permission-denied', `only root may ask for ${request.op}`);
     const uid = await this.deps.lookupUid(request.user);
     if (uid === null) return error('unknown-user', `there is no user ${JSON.stringify(request.user)} on this computer`);
     if (uid !== peer.uid) return error('permission-denied', `uid ${peer.uid} may only ask about its own user, not ${JSON.stringify(request.user)}`);
@@ -114,7 +138,7 @@ export class AgentService {
   }
 
   async #status(user: string): Promise<Omit<Reply, 'requestId'>> {
-    const { policy } = this.deps.config;
+    const policy = this.#policy();
     const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
     const now = this.#now();
     const floor = this.deps.wallFloor.floorMs;
@@ -136,6 +160,7 @@ export class AgentService {
       status: 'ok',
       ...(reason !== undefined ? { reason } : {}),
       offlineMode: policy.offlineMode,
+      online: await this.deps.online.canSignInOnline(user),
       usable: pools.length > 0,
       remaining,
       low,
@@ -147,7 +172,7 @@ export class AgentService {
   }
 
   #statusDetail(state: UserState, now: ClockReading) {
-    const { policy } = this.deps.config;
+    const policy = this.#policy();
     const open = gate(state.hammering, now);
     const floor = Math.max(state.wallHighWaterMs, this.deps.wallFloor.floorMs);
     return {
@@ -177,7 +202,7 @@ export class AgentService {
       const keys = await this.deps.keys();
       const now = this.#now();
       const { decision, nextState } = await verifyOfflinePin({
-        user, state, policy: this.deps.config.policy, pin, now, wallFloorMs: this.deps.wallFloor.floorMs, tagKey: keys.tagKey, verifier: this.deps.verifier,
+        user, state, policy: this.#policy(), pin, now, wallFloorMs: this.deps.wallFloor.floorMs, tagKey: keys.tagKey, verifier: this.deps.verifier,
       });
       if (nextState !== null) await this.deps.store.write(nextState);
       this.#audit(
@@ -199,7 +224,9 @@ export class AgentService {
 
   async #enroll(user: string, authenticatorId: string, password: Uint8Array | undefined, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
     const { config } = this.deps;
-    if (!config.policy.offlineMode) return { status: 'unavailable', reason: 'offline-mode-off', message: reasonMessage('offline-mode-off') };
+    const policy = this.#policy();
+    if (this.deps.online.managed) return error('permission-denied', 'this computer is enrolled with a Control Center: offline PINs come from signing in with your phone (latchkey pair)');
+    if (!policy.offlineMode) return { status: 'unavailable', reason: 'offline-mode-off', message: reasonMessage('offline-mode-off') };
     if (this.#isAdmin(peer)) {
       if ((await this.deps.lookupUid(user)) === null) return error('unknown-user', `there is no user ${JSON.stringify(user)} on this computer`);
     } else {
@@ -216,8 +243,8 @@ export class AgentService {
       if (others.length >= MAX_POOLS_PER_USER) return error('bad-field', `a user may have at most ${MAX_POOLS_PER_USER} authenticators`);
       const now = this.#now();
       const { pool, importUri } = await issuePool({
-        user, host: this.deps.host, authenticatorId, format: { charset: config.policy.pinCharset, length: config.policy.pinLength },
-        pinCount: config.policy.pinCount, kdf: config.kdf, now, verifier: this.deps.verifier,
+        user, host: this.deps.host, authenticatorId, format: { charset: policy.pinCharset, length: policy.pinLength },
+        pinCount: policy.pinCount, kdf: config.kdf, now, verifier: this.deps.verifier,
       });
       // An enrollment is an authenticated event (root, or the user's password): it clears anti-hammering.
       await this.deps.store.write({
@@ -225,7 +252,7 @@ export class AgentService {
       });
       this.#audit({ event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null }, peer, now);
       this.deps.log.info('enroll', { user, authenticatorId, pinCount: pool.limit });
-      const expiresAt = new Date(pool.issuedAtMs + config.policy.offlineAccessDays * DAY_MS).toISOString();
+      const expiresAt = new Date(pool.issuedAtMs + policy.offlineAccessDays * DAY_MS).toISOString();
       return {
         status: 'ok',
         secret: importUri,

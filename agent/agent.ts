@@ -21,7 +21,10 @@ import { acquireExclusiveLock } from './system/lock-file.js';
 import { checkPassword } from './system/password-check.js';
 import { getPeerCredentials } from './system/peer-credentials.js';
 import { lookupUserByName } from './system/users.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import { UserStateStore } from './user-state-store.js';
+import { OnlineService } from './online/online-service.js';
+import type { FetchLike } from '../protocol/online/api-client.js';
 import { WallClockFloor } from './wall-clock-floor.js';
 
 export const systemClock: Clock = { now: readBootClock };
@@ -37,6 +40,8 @@ export interface StartAgentOptions {
   readonly verifier?: VerifierFunction;
   /** Socket limits (docs/ipc.md); tests shorten the timeouts. */
   readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>;
+  /** The HTTP transport to the Control Center (tests); global fetch otherwise. */
+  readonly fetch?: FetchLike;
 }
 
 export interface RunningAgent {
@@ -61,12 +66,21 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const wallFloor = new WallClockFloor(path.join(config.stateDir, 'clock.json'), log);
     await wallFloor.load();
     const audit = new AuditLog(config.auditLog, log);
+    const clock = options.clock ?? systemClock;
+    const mutex = new KeyedMutex();
+    const online = new OnlineService({
+      stateDir: config.stateDir, auditFile: config.auditLog, keystore, store, mutex, audit, log, clock, kdf: config.kdf,
+      enrollment: config.controlCenter ? { url: config.controlCenter.url, installToken: config.controlCenter.installToken, name: config.controlCenter.name ?? hostname() } : undefined,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
     const service = new AgentService({
+      online,
+      mutex,
       wallFloor,
       config,
       store,
       keys: () => keys.keys(),
-      clock: options.clock ?? systemClock,
+      clock,
       audit,
       log,
       host: hostname(),
@@ -83,6 +97,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     // Load (or create) the sealing key now so a keystore problem shows in the log at start;
     // requests retry it, so a keychain unlocked later still works.
     await keys.keys().catch((error: unknown) => log.error('keystore.unavailable', { error: error as Error }));
+    await online.start().catch((error: unknown) => log.error('online.start-failed', { error: error as Error }));
     log.info('agent.ready', {
       socket: config.socket, stateDir: config.stateDir, config: config.source ?? '(embedded defaults)', keystore: keystore.describe(),
       offlineMode: config.policy.offlineMode, pid: process.pid,
@@ -92,6 +107,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       config,
       async close() {
         await server.close();
+        await online.close();
         await audit.close();
         wallFloor.observe((options.clock ?? systemClock).now().wallMs);
         await wallFloor.flush();

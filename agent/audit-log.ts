@@ -5,10 +5,13 @@
  * lose the newest lines, never a decision (the state journal is synced first).
  */
 import { closeSync, constants, fdatasync, openSync, writeSync } from 'node:fs';
+import { newId } from '../protocol/online/ids.js';
 import type { Logger } from './log.js';
 
+export type AuditEvent = 'verify' | 'enroll' | 'unenroll' | 'reset' | 'online-auth' | 'pairing' | 'replenish' | 'recovery-pin';
+
 export interface AuditEntry {
-  readonly event: 'verify' | 'enroll' | 'unenroll' | 'reset';
+  readonly event: AuditEvent;
   readonly user: string;
   readonly authenticatorId: string | null;
   readonly result: string;
@@ -30,7 +33,8 @@ export class AuditLog {
 
   /** Appends one line. A failure is logged loudly but never changes a decision already made durable. */
   append(entry: AuditEntry, nowMs: number): void {
-    const line = Buffer.from(`${JSON.stringify({ time: new Date(nowMs).toISOString(), ...entry })}\n`);
+    // The id lets the Control Center drop an event it already has (docs/online-protocol.md "Events").
+    const line = Buffer.from(`${JSON.stringify({ id: newId('ev'), time: new Date(nowMs).toISOString(), ...entry })}\n`);
     try {
       this.#fd ??= openSync(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
       let written = 0;

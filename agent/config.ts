@@ -29,6 +29,8 @@ export interface AgentConfig {
   readonly keystore: { readonly backend: KeystoreBackendName; readonly directory: string };
   readonly kdf: KdfParams;
   readonly selfEnrollPamService: string;
+  /** Where to enroll this workstation (docs/online-protocol.md); installers write it. */
+  readonly controlCenter: { readonly url: string; readonly installToken?: string | undefined; readonly name?: string | undefined } | null;
   /** The file the settings came from, or null for embedded defaults. */
   readonly source: string | null;
 }
@@ -71,6 +73,13 @@ const ConfigFileSchema = v.strictObject(
         iterations: v.optional(intRange(...KDF_RANGES.iterations)),
       }, 'must be an object'),
     ),
+    controlCenter: v.optional(
+      v.strictObject({
+        url: v.pipe(v.string('must be a URL'), v.url('must be an http(s) URL'), v.regex(/^https?:\/\//, 'must be an http(s) URL')),
+        installToken: v.optional(v.pipe(v.string(), v.regex(/^lk_install_[A-Za-z0-9_-]{43}$/, 'must be an install token (lk_install_…)'))),
+        name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+      }, 'must be an object'),
+    ),
     selfEnrollPamService: v.optional(v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}'))),
   },
   'must be a JSON object',
@@ -102,6 +111,7 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
     },
     kdf: { ...DEFAULT_KDF, ...file.kdf },
     selfEnrollPamService: file.selfEnrollPamService ?? DEFAULT_SELF_ENROLL_PAM_SERVICE,
+    controlCenter: file.controlCenter ?? null,
     source,
   };
 }

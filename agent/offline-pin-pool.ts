@@ -22,6 +22,8 @@ export interface IssuePoolOptions {
   readonly now: ClockReading;
   /** Injected for tests of pure logic; the real Argon2id otherwise. */
   readonly verifier?: VerifierFunction;
+  /** Receives the seed (and the pool) before it is wiped, e.g. to seal it to a phone. */
+  readonly sealSeed?: (seed: Uint8Array, pool: PoolState) => Promise<void>;
 }
 
 export interface IssuedPool {
@@ -56,6 +58,7 @@ export async function issuePool(options: IssuePoolOptions): Promise<IssuedPool> 
       kdf: options.kdf,
       verifiers,
     };
+    await options.sealSeed?.(seed, pool);
     const importUri = buildEnrollmentUri({
       user: options.user,
       host: options.host,

@@ -9,6 +9,7 @@ import type { HammeringState } from './anti-hammering.js';
 import type { ClockReading } from './clock.js';
 import { DAY_MS } from '../protocol/policy-settings.js';
 import { FRESH_HAMMERING, MAX_WRONG_TAGS } from './anti-hammering.js';
+import { PoolEnvelopeSchema, type PoolEnvelope } from '../protocol/online/pool-envelope.js';
 import { KdfParamsSchema, VERIFIER_HASH_BYTES, VERIFIER_SALT_BYTES, type KdfParams } from './kdf.js';
 
 export const MAX_POOLS_PER_USER = 16;
@@ -38,16 +39,53 @@ export interface PoolState {
   readonly verifiers: readonly Verifier[];
 }
 
+/** A phone paired with this user at this workstation (docs/online-protocol.md "Pairing"). */
+export interface PairedDevice {
+  readonly deviceId: string;
+  readonly name: string;
+  /** base64url raw Ed25519 key: approvals and pool confirmations are checked against it. */
+  readonly signingKey: string;
+  /** base64url raw X25519 key: pools are sealed to it. */
+  readonly boxKey: string;
+  readonly pairedAtMs: number;
+}
+
+/** A pool sent to a phone and not yet confirmed (docs/online-protocol.md "Replenishment"). */
+export interface PendingPool {
+  readonly deliveryId: string;
+  readonly deviceId: string;
+  /** True once the Control Center has the envelope. */
+  readonly uploaded: boolean;
+  readonly pool: PoolState;
+  /** The seed sealed to the phone (only the phone can open it), kept to retry the upload. */
+  readonly envelope: PoolEnvelope;
+}
+
+/** The one-time recovery PIN's verifier (docs/online-protocol.md "Recovery PIN"). */
+export interface RecoveryPinState {
+  readonly salt: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly kdf: KdfParams;
+  readonly createdAtMs: number;
+  /** True once the Control Center holds the sealed PIN. */
+  readonly uploaded: boolean;
+}
+
 export interface UserState {
   readonly user: string;
   readonly generation: number;
   readonly wallHighWaterMs: number;
   readonly pools: readonly PoolState[];
   readonly hammering: HammeringState;
+  readonly devices: readonly PairedDevice[];
+  readonly pendingPools: readonly PendingPool[];
+  readonly recovery: RecoveryPinState | null;
+  /** The last successful online sign-in (R2: offline PINs exist only after one). */
+  readonly onlineAuthAtMs: number | null;
 }
 
 export function emptyUserState(user: string): UserState {
-  return { user, generation: 0, wallHighWaterMs: 0, pools: [], hammering: FRESH_HAMMERING };
+  return { user, generation: 0, wallHighWaterMs: 0, pools: [], hammering: FRESH_HAMMERING, devices: [], pendingPools: [], recovery: null, onlineAuthAtMs: null };
 }
 
 const base64Bytes = (length: number) =>
@@ -94,12 +132,42 @@ const DelaySchema = v.strictObject({
   wallMs: counter,
 });
 
+const key32 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/));
+
+const PairedDeviceSchema = v.strictObject({
+  deviceId: v.pipe(v.string(), v.regex(AUTHENTICATOR_ID_PATTERN)),
+  name: v.pipe(v.string(), v.maxLength(128)),
+  signingKey: key32,
+  boxKey: key32,
+  pairedAtMs: counter,
+});
+
+const PendingPoolSchema = v.strictObject({
+  deliveryId: v.pipe(v.string(), v.maxLength(128)),
+  deviceId: v.pipe(v.string(), v.regex(AUTHENTICATOR_ID_PATTERN)),
+  uploaded: v.boolean(),
+  pool: PoolSchema,
+  envelope: PoolEnvelopeSchema,
+});
+
+const RecoveryPinSchema = v.strictObject({
+  salt: base64Bytes(VERIFIER_SALT_BYTES),
+  hash: base64Bytes(VERIFIER_HASH_BYTES),
+  kdf: KdfParamsSchema,
+  createdAtMs: counter,
+  uploaded: v.boolean(),
+});
+
 export const UserStateSchema = v.pipe(
   v.strictObject({
     user: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
     generation: counter,
     wallHighWaterMs: counter,
     pools: v.pipe(v.array(PoolSchema), v.maxLength(MAX_POOLS_PER_USER)),
+    devices: v.optional(v.pipe(v.array(PairedDeviceSchema), v.maxLength(MAX_POOLS_PER_USER)), []),
+    pendingPools: v.optional(v.pipe(v.array(PendingPoolSchema), v.maxLength(MAX_POOLS_PER_USER)), []),
+    recovery: v.optional(v.nullable(RecoveryPinSchema), null),
+    onlineAuthAtMs: v.optional(v.nullable(counter), null),
     hammering: v.strictObject({
       failures: counter,
       disabled: v.boolean(),
@@ -108,20 +176,22 @@ export const UserStateSchema = v.pipe(
     }),
   }),
   v.check((state) => new Set(state.pools.map((pool) => pool.authenticatorId)).size === state.pools.length, 'one pool per authenticator'),
+  v.check((state) => new Set(state.pendingPools.map((pending) => pending.deviceId)).size === state.pendingPools.length, 'one pending pool per device'),
 );
+
+const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+function poolToJson(pool: PoolState): unknown {
+  return { ...pool, verifiers: pool.verifiers.map((verifier) => ({ c: verifier.c, salt: base64(verifier.salt), hash: base64(verifier.hash) })) };
+}
 
 /** The JSON form: bytes as base64. */
 export function userStateToJson(state: UserState): unknown {
   return {
     ...state,
-    pools: state.pools.map((pool) => ({
-      ...pool,
-      verifiers: pool.verifiers.map((verifier) => ({
-        c: verifier.c,
-        salt: Buffer.from(verifier.salt).toString('base64'),
-        hash: Buffer.from(verifier.hash).toString('base64'),
-      })),
-    })),
+    pools: state.pools.map(poolToJson),
+    pendingPools: state.pendingPools.map((pending) => ({ ...pending, pool: poolToJson(pending.pool) })),
+    recovery: state.recovery && { ...state.recovery, salt: base64(state.recovery.salt), hash: base64(state.recovery.hash) },
   };
 }
 

@@ -2,20 +2,31 @@
  * The one decision on a typed offline PIN (docs/offline-pins.md "Accepting a PIN"). It returns
  * the decision and the state to make durable before anyone is told; it performs no I/O itself.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { normalizePinInput } from '../protocol/offline-pin.js';
 import { wipe } from '../protocol/bytes.js';
 import type { Reason } from '../protocol/ipc-messages.js';
+import { isLow, type Policy } from '../protocol/policy-settings.js';
 import { FRESH_HAMMERING, gate, recordFailure } from './anti-hammering.js';
 import type { ClockReading } from './clock.js';
 import { computeVerifier } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
-import { isLow, type Policy } from '../protocol/policy-settings.js';
-import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState, type Verifier } from './user-state.js';
+import { candidatesFor, firstMatch, type Candidate, type Source } from './pin-candidates.js';
+import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState } from './user-state.js';
 
 export type VerifyDecision =
-  | { readonly ok: true; readonly status: 'accepted'; readonly authenticatorId: string; readonly remaining: number; readonly low: boolean }
+  | {
+      readonly ok: true;
+      readonly status: 'accepted';
+      /** The device or authenticator whose PIN it was; `recovery` for the recovery PIN. */
+      readonly authenticatorId: string;
+      readonly remaining: number;
+      readonly low: boolean;
+      /** Set when the PIN came from a pending pool, which it thereby confirmed. */
+      readonly confirmedDeliveryId?: string;
+      readonly recovery?: true;
+    }
   | {
       readonly ok: false;
       readonly status: 'rejected' | 'locked' | 'unavailable';
@@ -50,68 +61,34 @@ const refuse = (status: 'rejected' | 'locked' | 'unavailable', reason: Reason, r
   nextState: null,
 });
 
-/** Pools a PIN could still unlock right now. */
+function usable(pool: PoolState, policy: Policy, now: ClockReading, floor: number): boolean {
+  return remainingOf(pool) > 0 && !isExpired(pool, policy.offlineAccessDays, now, floor);
+}
+
+/** Live pools a PIN could still unlock right now. */
 export function usablePools(state: UserState, policy: Policy, now: ClockReading, wallFloorMs = 0): PoolState[] {
   const floor = Math.max(state.wallHighWaterMs, wallFloorMs);
-  return state.pools.filter((pool) => remainingOf(pool) > 0 && !isExpired(pool, policy.offlineAccessDays, now, floor));
+  return state.pools.filter((pool) => usable(pool, policy, now, floor));
+}
+
+/** Every source a typed PIN is checked against right now (pin-candidates.ts). */
+export function usableSources(state: UserState, policy: Policy, now: ClockReading, wallFloorMs = 0): Source[] {
+  const floor = Math.max(state.wallHighWaterMs, wallFloorMs);
+  const sources: Source[] = [];
+  if (policy.offlineMode) {
+    for (const pool of state.pools) if (usable(pool, policy, now, floor)) sources.push({ kind: 'pool', pool });
+    for (const pending of state.pendingPools) if (usable(pending.pool, policy, now, floor)) sources.push({ kind: 'pending', pending });
+  }
+  if (policy.recoveryPin && state.recovery) sources.push({ kind: 'recovery', recovery: state.recovery });
+  return sources;
 }
 
 /** Why no pool is usable: expired wins only when every pool has expired. */
 export function noUsablePoolReason(state: UserState, policy: Policy, now: ClockReading, wallFloorMs = 0): Reason {
-  if (state.pools.length === 0) return 'no-pool';
+  const all = [...state.pools, ...state.pendingPools.map((pending) => pending.pool)];
+  if (all.length === 0) return 'no-pool';
   const floor = Math.max(state.wallHighWaterMs, wallFloorMs);
-  return state.pools.every((pool) => isExpired(pool, policy.offlineAccessDays, now, floor)) ? 'pools-expired' : 'pools-exhausted';
-}
-
-interface Candidate {
-  readonly pool: PoolState;
-  readonly verifier: Verifier;
-  readonly pin: Uint8Array;
-}
-
-/** Each pool's `next` first, then each pool's next+1, … (the phone hands PINs out in order). */
-function candidatesFor(pools: readonly PoolState[], typed: Uint8Array): { candidates: Candidate[]; firstRound: number; normalized: Uint8Array[] } {
-  const normalized: Uint8Array[] = [];
-  const perPool: { pool: PoolState; pin: Uint8Array }[] = [];
-  for (const pool of pools) {
-    const pin = normalizePinInput(typed, pool.charset);
-    if (pin === null) continue;
-    normalized.push(pin);
-    if (pin.length === pool.length) perPool.push({ pool, pin });
-  }
-  const candidates: Candidate[] = [];
-  const longest = Math.max(0, ...perPool.map(({ pool }) => pool.verifiers.length));
-  for (let offset = 0; offset < longest; offset++) {
-    for (const { pool, pin } of perPool) {
-      const verifier = pool.verifiers[offset];
-      if (verifier) candidates.push({ pool, verifier, pin });
-    }
-  }
-  return { candidates, firstRound: perPool.length, normalized };
-}
-
-/**
- * The first candidate whose verifier matches. Each pool's `next` is tried first, on its own
- * round, so the common case — the PIN the phone shows next — costs one evaluation; only then
- * do the rest run, one per core.
- */
-async function firstMatch(candidates: readonly Candidate[], firstRound: number, verifierOf: VerifierFunction, parallelism: number): Promise<Candidate | null> {
-  let found: Candidate | null = null;
-  const run = async (slice: readonly Candidate[], workers: number) => {
-    let index = 0;
-    const worker = async () => {
-      while (found === null && index < slice.length) {
-        const candidate = slice[index++]!;
-        const hash = await verifierOf(candidate.pin, candidate.verifier.salt, candidate.pool.kdf);
-        if (hash.length === candidate.verifier.hash.length && timingSafeEqual(hash, candidate.verifier.hash)) found ??= candidate;
-        wipe(hash);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(workers, slice.length) }, worker));
-  };
-  await run(candidates.slice(0, firstRound), parallelism);
-  if (found === null) await run(candidates.slice(firstRound), parallelism);
-  return found;
+  return all.every((pool) => isExpired(pool, policy.offlineAccessDays, now, floor)) ? 'pools-expired' : 'pools-exhausted';
 }
 
 /** The tag of a wrong input (docs/state-files.md): same input, same tag; a different user, a different tag. */
@@ -122,16 +99,49 @@ export function wrongInputTag(tagKey: Uint8Array, user: string, typed: Uint8Arra
   return tag.subarray(0, 16).toString('hex');
 }
 
+/** The state after `match` was accepted: counters advanced, a pending pool made live, a recovery PIN spent. */
+function accept(state: UserState, match: Candidate, policy: Policy, wallHighWaterMs: number): VerifyResult {
+  const base = { ...state, generation: state.generation + 1, wallHighWaterMs, hammering: FRESH_HAMMERING };
+  const consume = (pool: PoolState): PoolState => ({ ...pool, next: match.counter + 1, verifiers: pool.verifiers.filter((v) => v.c > match.counter) });
+  const source = match.source;
+  if (source.kind === 'recovery') {
+    const remaining = state.pools.reduce((sum, pool) => sum + remainingOf(pool), 0);
+    return { decision: { ok: true, status: 'accepted', authenticatorId: 'recovery', remaining, low: false, recovery: true }, nextState: { ...base, recovery: null } };
+  }
+  let consumed: PoolState;
+  let nextState: UserState;
+  if (source.kind === 'pool') {
+    consumed = consume(source.pool);
+    nextState = { ...base, pools: state.pools.map((pool) => (pool === source.pool ? consumed : pool)) };
+  } else {
+    consumed = consume(source.pending.pool);
+    nextState = {
+      ...base,
+      pools: [...state.pools.filter((pool) => pool.authenticatorId !== consumed.authenticatorId), consumed],
+      pendingPools: state.pendingPools.filter((pending) => pending !== source.pending),
+    };
+  }
+  const remaining = remainingOf(consumed);
+  return {
+    decision: {
+      ok: true, status: 'accepted', authenticatorId: consumed.authenticatorId, remaining, low: isLow(remaining, pinCountOf(consumed), policy),
+      ...(source.kind === 'pending' ? { confirmedDeliveryId: source.pending.deliveryId } : {}),
+    },
+    nextState,
+  };
+}
+
 export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult> {
-  if (!input.policy.offlineMode) return refuse('unavailable', 'offline-mode-off');
-  const state = input.state;
-  if (state === null || state.pools.length === 0) return refuse('unavailable', 'no-pool');
+  const { policy, state } = input;
+  const recoveryPossible = policy.recoveryPin && state?.recovery;
+  if (!policy.offlineMode && !recoveryPossible) return refuse('unavailable', 'offline-mode-off');
+  if (state === null) return refuse('unavailable', 'no-pool');
   const open = gate(state.hammering, input.now);
   if (!open.open) return open.reason === 'hammering-delay' ? refuse('locked', open.reason, open.retryAfterMs) : refuse('locked', open.reason);
-  const pools = usablePools(state, input.policy, input.now, input.wallFloorMs);
-  if (pools.length === 0) return refuse('unavailable', noUsablePoolReason(state, input.policy, input.now, input.wallFloorMs));
+  const sources = usableSources(state, policy, input.now, input.wallFloorMs);
+  if (sources.length === 0) return refuse('unavailable', policy.offlineMode ? noUsablePoolReason(state, policy, input.now, input.wallFloorMs) : 'offline-mode-off');
 
-  const { candidates, firstRound, normalized } = candidatesFor(pools, input.pin);
+  const { candidates, firstRound, normalized } = candidatesFor(sources, input.pin);
   let match: Candidate | null;
   try {
     match = await firstMatch(candidates, firstRound, input.verifier ?? computeVerifier, input.parallelism ?? availableParallelism());
@@ -139,22 +149,7 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
     wipe(...normalized);
   }
   const wallHighWaterMs = Math.max(state.wallHighWaterMs, input.now.wallMs);
-
-  if (match !== null) {
-    const matched = match;
-    const consumed: PoolState = { ...matched.pool, next: matched.verifier.c + 1, verifiers: matched.pool.verifiers.filter((v) => v.c > matched.verifier.c) };
-    const remaining = remainingOf(consumed);
-    return {
-      decision: { ok: true, status: 'accepted', authenticatorId: consumed.authenticatorId, remaining, low: isLow(remaining, pinCountOf(consumed), input.policy) },
-      nextState: {
-        ...state,
-        generation: state.generation + 1,
-        wallHighWaterMs,
-        pools: state.pools.map((pool) => (pool === matched.pool ? consumed : pool)),
-        hammering: FRESH_HAMMERING,
-      },
-    };
-  }
+  if (match !== null) return accept(state, match, policy, wallHighWaterMs);
 
   const failure = recordFailure(state.hammering, wrongInputTag(input.tagKey, input.user, input.pin), input.now);
   const decision: VerifyDecision = failure.disabled

@@ -14,7 +14,7 @@ import {
   type RawField,
 } from './ipc-frame.js';
 
-export const Op = { status: 1, verify: 2, enroll: 3, reset: 4, list: 5, unenroll: 6 } as const;
+export const Op = { status: 1, verify: 2, enroll: 3, reset: 4, list: 5, unenroll: 6, 'online-auth': 7, pair: 8, 'pair-finish': 9, 'workstation-enroll': 10 } as const;
 export type OpName = keyof typeof Op;
 const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([name, code]) => [code, name])) as Record<number, OpName>;
 
@@ -29,11 +29,16 @@ export const REASONS = [
   'bad-frame', 'frame-too-large', 'unsupported-version', 'unknown-op', 'missing-field', 'bad-field',
   'permission-denied', 'unknown-user', 'read-timeout', 'out-of-order', 'too-many-connections',
   'password-rejected', 'password-check-unavailable', 'not-enrolled',
+  'offline', 'no-device', 'denied', 'timeout', 'bad-approval', 'not-managed',
+  'pairing-expired', 'pairing-mac', 'pairing-unknown', 'pairing-timeout', 'enrollment-failed',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 const REASON_SET: ReadonlySet<string> = new Set(REASONS);
 
 export const RESET_FLAG_DISCARD_STATE = 1;
+/** Longest a client may ask the agent to wait (online-auth, pair-finish). */
+export const MAX_WAIT_MS = 600_000;
+export const DEFAULT_ONLINE_WAIT_MS = 30_000;
 
 type FieldType = 'u8' | 'u32' | 'flag' | 'text' | 'bytes';
 interface FieldSpec {
@@ -45,7 +50,7 @@ interface FieldSpec {
 }
 
 export const FIELDS = {
-  op: { tag: 0x01, type: 'u8', min: 1, max: 6 },
+  op: { tag: 0x01, type: 'u8', min: 1, max: 10 },
   requestId: { tag: 0x02, type: 'u32' },
   user: { tag: 0x03, type: 'text', min: 1, max: 256, pattern: /^[^/]+$/ },
   pin: { tag: 0x04, type: 'bytes', min: 1, max: 64 },
@@ -53,6 +58,11 @@ export const FIELDS = {
   authenticator: { tag: 0x06, type: 'text', min: 1, max: 64, pattern: /^[A-Za-z0-9._-]+$/ },
   password: { tag: 0x07, type: 'bytes', min: 1, max: 512 },
   flags: { tag: 0x08, type: 'u32', min: 0, max: RESET_FLAG_DISCARD_STATE },
+  wait: { tag: 0x09, type: 'u32', min: 0, max: MAX_WAIT_MS },
+  pairingId: { tag: 0x0a, type: 'text', min: 5, max: 5, pattern: /^[0-9A-HJKMNP-TV-Z]{5}$/ },
+  url: { tag: 0x0b, type: 'text', min: 1, max: 2048, pattern: /^https?:\/\/[^\s]+$/ },
+  token: { tag: 0x0c, type: 'bytes', min: 1, max: 128 },
+  name: { tag: 0x0d, type: 'text', min: 1, max: 128 },
   status: { tag: 0x10, type: 'u8' },
   reason: { tag: 0x11, type: 'text', min: 1, max: 48, pattern: /^[a-z0-9-]+$/ },
   message: { tag: 0x12, type: 'text', min: 0, max: 512 },
@@ -64,6 +74,7 @@ export const FIELDS = {
   locked: { tag: 0x18, type: 'flag' },
   secret: { tag: 0x19, type: 'bytes', min: 1, max: 2048 },
   detail: { tag: 0x1a, type: 'text', min: 0, max: 60000 },
+  online: { tag: 0x1b, type: 'flag' },
 } as const satisfies Record<string, FieldSpec>;
 type FieldName = keyof typeof FIELDS;
 const FIELD_BY_TAG = new Map<number, [FieldName, FieldSpec]>(
@@ -78,9 +89,13 @@ const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional:
   reset: { required: ['user'], optional: ['flags'] },
   list: { required: [], optional: [] },
   unenroll: { required: ['user', 'authenticator'], optional: [] },
+  'online-auth': { required: ['user'], optional: ['context', 'wait'] },
+  pair: { required: ['user'], optional: [] },
+  'pair-finish': { required: ['user', 'pairingId'], optional: ['wait'] },
+  'workstation-enroll': { required: ['url', 'token'], optional: ['name'] },
 };
 const REPLY_FIELDS: readonly FieldName[] = [
-  'requestId', 'status', 'reason', 'message', 'remaining', 'low', 'retryAfter', 'offlineMode', 'usable', 'locked', 'secret', 'detail',
+  'requestId', 'status', 'reason', 'message', 'remaining', 'low', 'retryAfter', 'offlineMode', 'usable', 'locked', 'secret', 'detail', 'online',
 ];
 
 export type Request =
@@ -89,7 +104,11 @@ export type Request =
   | { op: 'enroll'; requestId: number; user: string; authenticator?: string; password?: Uint8Array }
   | { op: 'reset'; requestId: number; user: string; discardState: boolean }
   | { op: 'list'; requestId: number }
-  | { op: 'unenroll'; requestId: number; user: string; authenticator: string };
+  | { op: 'unenroll'; requestId: number; user: string; authenticator: string }
+  | { op: 'online-auth'; requestId: number; user: string; context: string; wait: number }
+  | { op: 'pair'; requestId: number; user: string }
+  | { op: 'pair-finish'; requestId: number; user: string; pairingId: string; wait: number }
+  | { op: 'workstation-enroll'; requestId: number; url: string; token: Uint8Array; name?: string };
 
 export interface Reply {
   requestId: number;
@@ -104,6 +123,7 @@ export interface Reply {
   locked?: boolean;
   secret?: Uint8Array;
   detail?: string;
+  online?: boolean;
 }
 
 type Value = number | boolean | string | Uint8Array;
@@ -199,6 +219,17 @@ export function decodeRequestBody(body: Uint8Array): Request {
       return { op: opName, requestId };
     case 'unenroll':
       return { op: opName, requestId, user, authenticator: values.get('authenticator') as string };
+    case 'online-auth':
+      return { op: opName, requestId, user, context: (values.get('context') as string) ?? '', wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
+    case 'pair':
+      return { op: opName, requestId, user };
+    case 'pair-finish':
+      return { op: opName, requestId, user, pairingId: values.get('pairingId') as string, wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
+    case 'workstation-enroll': {
+      const request: Request = { op: opName, requestId, url: values.get('url') as string, token: values.get('token') as Uint8Array };
+      if (values.has('name')) request.name = values.get('name') as string;
+      return request;
+    }
   }
 }
 

@@ -13,6 +13,7 @@ enum {
   TAG_USER = 0x03,
   TAG_PIN = 0x04,
   TAG_CONTEXT = 0x05,
+  TAG_WAIT = 0x09,
   TAG_STATUS = 0x10,
   TAG_REASON = 0x11,
   TAG_MESSAGE = 0x12,
@@ -23,7 +24,8 @@ enum {
   TAG_USABLE = 0x17,
   TAG_LOCKED = 0x18,
   TAG_SECRET = 0x19,
-  TAG_DETAIL = 0x1a
+  TAG_DETAIL = 0x1a,
+  TAG_ONLINE = 0x1b
 };
 
 #define STATUS_HIGHEST LK_STATUS_ERROR
@@ -35,7 +37,9 @@ static const char *const known_reasons[] = {
     "internal-error", "bad-frame", "frame-too-large", "unsupported-version", "unknown-op",
     "missing-field", "bad-field", "permission-denied", "unknown-user", "read-timeout",
     "out-of-order", "too-many-connections", "password-rejected",
-    "password-check-unavailable", "not-enrolled",
+    "password-check-unavailable", "not-enrolled", "offline", "no-device", "denied", "timeout",
+    "bad-approval", "not-managed", "pairing-expired", "pairing-mac", "pairing-unknown",
+    "pairing-timeout", "enrollment-failed",
 };
 
 const char *lk_parse_result_name(enum lk_parse_result result) {
@@ -188,6 +192,9 @@ static int decode_field(uint8_t tag, const uint8_t *v, size_t n, struct lk_reply
   case TAG_LOCKED:
     r->present |= LK_HAS_LOCKED;
     return read_flag(v, n, &r->locked);
+  case TAG_ONLINE:
+    r->present |= LK_HAS_ONLINE;
+    return read_flag(v, n, &r->online);
   case TAG_SECRET: /* enroll only; checked, never kept */
     r->present |= LK_HAS_SECRET;
     return n >= 1 && n <= LK_SECRET_MAX;
@@ -298,17 +305,33 @@ size_t lk_encode_status(uint8_t *out, size_t capacity, uint32_t request_id, cons
   return finish_request(&w);
 }
 
+static void put_context(struct writer *w, const char *context) {
+  if (context == NULL) return;
+  size_t n = strnlen(context, LK_CONTEXT_MAX + 1);
+  if (n > LK_CONTEXT_MAX || !lk_valid_text((const uint8_t *)context, n)) w->failed = 1;
+  else put_field(w, TAG_CONTEXT, (const uint8_t *)context, n);
+}
+
+size_t lk_encode_online_auth(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
+                             const char *context, uint32_t wait_ms) {
+  struct writer w;
+  if (begin_request(&w, out, capacity, LK_OP_ONLINE_AUTH, request_id, user)) {
+    put_context(&w, context);
+    if (wait_ms > LK_WAIT_MAX_MS) w.failed = 1;
+    uint8_t wait[4] = {(uint8_t)(wait_ms >> 24), (uint8_t)(wait_ms >> 16), (uint8_t)(wait_ms >> 8),
+                       (uint8_t)wait_ms};
+    put_field(&w, TAG_WAIT, wait, sizeof wait);
+  }
+  return finish_request(&w);
+}
+
 size_t lk_encode_verify(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
                         const uint8_t *pin, size_t pin_length, const char *context) {
   struct writer w;
   if (begin_request(&w, out, capacity, LK_OP_VERIFY, request_id, user)) {
     if (pin == NULL || pin_length < 1 || pin_length > LK_PIN_MAX) w.failed = 1;
     else put_field(&w, TAG_PIN, pin, pin_length);
-    if (context != NULL) {
-      size_t n = strnlen(context, LK_CONTEXT_MAX + 1);
-      if (n > LK_CONTEXT_MAX || !lk_valid_text((const uint8_t *)context, n)) w.failed = 1;
-      else put_field(&w, TAG_CONTEXT, (const uint8_t *)context, n);
-    }
+    put_context(&w, context);
   }
   return finish_request(&w);
 }

@@ -1,6 +1,6 @@
 /*
- * The module's side of the agent IPC (docs/ipc.md, protocol version 1): encodes the two
- * requests it sends (status, verify) and parses replies. Pure: no I/O, no allocation.
+ * The module's side of the agent IPC (docs/ipc.md, protocol version 1): encodes the three
+ * requests it sends (status, verify, online-auth) and parses replies. Pure: no I/O, no allocation.
  */
 #ifndef LATCHKEY_IPC_CODEC_H
 #define LATCHKEY_IPC_CODEC_H
@@ -27,13 +27,14 @@
 #define LK_MESSAGE_MAX 512
 #define LK_SECRET_MAX 2048
 #define LK_DETAIL_MAX 60000
+#define LK_WAIT_MAX_MS 600000
 
 /* A request frame this module builds is never larger than this. */
 #define LK_REQUEST_FRAME_MAX                                                                  \
-  (LK_FRAME_HEADER_BYTES + 5 * LK_FIELD_HEADER_BYTES + 1 + 4 + LK_USER_MAX + LK_PIN_MAX +     \
-   LK_CONTEXT_MAX)
+  (LK_FRAME_HEADER_BYTES + 6 * LK_FIELD_HEADER_BYTES + 1 + 4 + LK_USER_MAX + LK_PIN_MAX +     \
+   LK_CONTEXT_MAX + 4)
 
-enum lk_op { LK_OP_STATUS = 1, LK_OP_VERIFY = 2 };
+enum lk_op { LK_OP_STATUS = 1, LK_OP_VERIFY = 2, LK_OP_ONLINE_AUTH = 7 };
 
 /* docs/ipc.md "status codes"; any other value on the wire becomes LK_STATUS_ERROR. */
 enum lk_status {
@@ -66,6 +67,7 @@ enum lk_parse_result {
 #define LK_HAS_LOCKED (1u << 7)
 #define LK_HAS_SECRET (1u << 8)
 #define LK_HAS_DETAIL (1u << 9)
+#define LK_HAS_ONLINE (1u << 10)
 
 struct lk_reply {
   uint32_t request_id;
@@ -75,7 +77,7 @@ struct lk_reply {
   char message[LK_MESSAGE_MAX + 1];  /* the sentence for a person; UTF-8, no control chars */
   uint32_t remaining;
   uint32_t retry_after;
-  int low, offline_mode, usable, locked; /* flags: 0 or 1 */
+  int low, offline_mode, usable, locked, online; /* flags: 0 or 1 */
 };
 
 const char *lk_parse_result_name(enum lk_parse_result result);
@@ -105,5 +107,8 @@ int lk_valid_user(const char *name);
 size_t lk_encode_status(uint8_t *out, size_t capacity, uint32_t request_id, const char *user);
 size_t lk_encode_verify(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
                         const uint8_t *pin, size_t pin_length, const char *context);
+/* docs/ipc.md op 7: online sign-in, the agent waiting at most wait_ms for the phone. */
+size_t lk_encode_online_auth(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
+                             const char *context, uint32_t wait_ms);
 
 #endif

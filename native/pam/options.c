@@ -1,5 +1,5 @@
 /*
- * Options: socket=PATH, timeout=MS, prompt=TEXT, debug (docs/pam.md "Options"). Anything
+ * Options: socket=PATH, timeout=MS, online_wait=MS, prompt=TEXT, debug (docs/pam.md "Options"). Anything
  * else, a repeated option, or a value out of range is an error: the module then steps aside
  * (PAM_IGNORE) rather than guess what the administrator meant.
  */
@@ -16,6 +16,7 @@ static void set_defaults(struct lk_options *o) {
   memset(o, 0, sizeof *o);
   strcpy(o->socket_path, LK_DEFAULT_SOCKET);
   o->timeout_ms = LK_DEFAULT_TIMEOUT_MS;
+  o->online_wait_ms = LK_DEFAULT_ONLINE_WAIT_MS;
   strcpy(o->prompt, LK_DEFAULT_PROMPT);
 }
 
@@ -39,15 +40,15 @@ static int fail(char *error, size_t size, const char *what, const char *arg) {
 }
 
 /* Decimal digits only, no sign, no spaces, within [min, max]. */
-static int parse_ms(const char *s, unsigned *out) {
+static int parse_ms(const char *s, unsigned *out, unsigned long min, unsigned long max) {
   unsigned long value = 0;
   if (*s == '\0') return 0;
   for (; *s != '\0'; s++) {
     if (*s < '0' || *s > '9') return 0;
     value = value * 10 + (unsigned long)(*s - '0');
-    if (value > LK_TIMEOUT_MAX_MS) return 0;
+    if (value > max) return 0;
   }
-  if (value < LK_TIMEOUT_MIN_MS) return 0;
+  if (value < min) return 0;
   *out = (unsigned)value;
   return 1;
 }
@@ -65,7 +66,7 @@ static int valid_prompt(const char *s) {
 
 int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *error,
                      size_t error_size) {
-  int seen_socket = 0, seen_timeout = 0, seen_prompt = 0, seen_debug = 0;
+  int seen_socket = 0, seen_timeout = 0, seen_online_wait = 0, seen_prompt = 0, seen_debug = 0;
   struct lk_options parsed;
   set_defaults(o);
   set_defaults(&parsed);
@@ -81,8 +82,12 @@ int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *er
       strcpy(parsed.socket_path, arg + 7);
     } else if (strncmp(arg, "timeout=", 8) == 0) {
       if (seen_timeout++) return fail(error, error_size, "repeated option", arg);
-      if (!parse_ms(arg + 8, &parsed.timeout_ms))
+      if (!parse_ms(arg + 8, &parsed.timeout_ms, LK_TIMEOUT_MIN_MS, LK_TIMEOUT_MAX_MS))
         return fail(error, error_size, "timeout= needs milliseconds from 1 to 30000, got", arg);
+    } else if (strncmp(arg, "online_wait=", 12) == 0) {
+      if (seen_online_wait++) return fail(error, error_size, "repeated option", arg);
+      if (!parse_ms(arg + 12, &parsed.online_wait_ms, 0, LK_ONLINE_WAIT_MAX_MS))
+        return fail(error, error_size, "online_wait= needs milliseconds from 0 (off) to 120000, got", arg);
     } else if (strncmp(arg, "prompt=", 7) == 0) {
       if (seen_prompt++) return fail(error, error_size, "repeated option", arg);
       if (!valid_prompt(arg + 7))

@@ -12,6 +12,8 @@
 #define LK_DEFAULT_TIMEOUT_MS 2000u
 #define LK_TIMEOUT_MIN_MS 1u
 #define LK_TIMEOUT_MAX_MS 30000u
+#define LK_DEFAULT_ONLINE_WAIT_MS 20000u
+#define LK_ONLINE_WAIT_MAX_MS 120000u
 #define LK_DEFAULT_PROMPT "Offline PIN: "
 #define LK_PROMPT_MAX 128
 #define LK_OPTION_ERROR_MAX 160
@@ -19,6 +21,7 @@
 struct lk_options {
   char socket_path[LK_SOCKET_PATH_MAX + 1];
   unsigned timeout_ms;
+  unsigned online_wait_ms; /* 0: never try the phone online */
   char prompt[LK_PROMPT_MAX + 1];
   int debug;
 };

@@ -1,6 +1,7 @@
 /*
- * pam_latchkey: lets a person unlock with a one-time offline PIN from their phone
- * (docs/pam.md). Only the PAM entry points live here; every decision is the agent's
+ * pam_latchkey: lets a person unlock with their phone — an approval when the workstation is
+ * online, else a one-time offline PIN (docs/pam.md). Only the PAM entry points live here;
+ * every decision is the agent's
  * (docs/ipc.md). The module asks, maps the answer, and otherwise steps aside so the
  * password path always works.
  */
@@ -26,6 +27,10 @@
 #define FALLBACK_REJECTED "That PIN didn't work — type the next offline PIN from your phone."
 #define FALLBACK_UNAVAILABLE "Offline PINs are unavailable right now — use your password."
 #define FALLBACK_LOCKED_LATER "Too many attempts — try again later."
+#define FALLBACK_APPROVE "Approve the sign-in on your phone…"
+#define FALLBACK_NO_ANSWER "No answer from your phone — type an offline PIN or your password."
+/* The agent waits online_wait; the exchange may take that long plus this much. */
+#define ONLINE_EXCHANGE_MARGIN_MS 2000u
 #define CONTEXT_PREFIX "pam:"
 
 struct session {
@@ -64,10 +69,10 @@ static void say_locked(const struct session *s, const struct lk_reply *reply) {
 
 /* One exchange (frame is wiped once sent); a reply to another request is malformed. 0 on success. */
 static int ask(const struct session *s, uint8_t *frame, size_t length, uint32_t id,
-               const char *what, struct lk_reply *reply) {
+               const char *what, unsigned timeout_ms, struct lk_reply *reply) {
   enum lk_parse_result parsed = LK_PARSE_OK;
   enum lk_exchange_result result =
-      lk_exchange(s->options->socket_path, s->options->timeout_ms, frame, length, reply, &parsed);
+      lk_exchange(s->options->socket_path, timeout_ms, frame, length, reply, &parsed);
   if (result == LK_EXCHANGE_OK && reply->request_id == id) return 0;
   pam_syslog(s->pamh, LOG_WARNING, "%s for %s: %s%s%s (socket %s); falling through", what,
              s->user, result == LK_EXCHANGE_OK ? "reply to another request" : lk_exchange_result_name(result),
@@ -76,39 +81,53 @@ static int ask(const struct session *s, uint8_t *frame, size_t length, uint32_t 
   return -1;
 }
 
-/*
- * Before any prompt. Returns 1 when the user should be asked for a PIN; otherwise 0 and
- * *code is what the module answers (PAM_IGNORE or PAM_MAXTRIES).
- */
-static int should_prompt(const struct session *s, int *code) {
+/* What status said: try the phone online first? prompt for a PIN? */
+struct plan {
+  int online;
+  int prompt;
+  int code; /* the answer when neither happens: PAM_IGNORE or PAM_MAXTRIES */
+  struct lk_reply status;
+};
+
+/* Before any prompt: asks status and plans (docs/ipc.md "Online sign-in at the lock screen"). */
+static void plan_for(const struct session *s, struct plan *p) {
   uint8_t frame[LK_REQUEST_FRAME_MAX];
-  struct lk_reply reply;
+  struct lk_reply *reply = &p->status;
   uint32_t id = new_request_id();
   size_t length = lk_encode_status(frame, sizeof frame, id, s->user);
-  *code = PAM_IGNORE;
-  if (length == 0 || ask(s, frame, length, id, "status", &reply) != 0) return 0;
+  p->online = p->prompt = 0;
+  p->code = PAM_IGNORE;
+  if (length == 0 || ask(s, frame, length, id, "status", s->options->timeout_ms, reply) != 0) return;
   if (s->options->debug)
-    pam_syslog(s->pamh, LOG_DEBUG, "status for %s: status=%d offlineMode=%d usable=%d locked=%d remaining=%u reason=%s",
-               s->user, (int)reply.status, reply.offline_mode, reply.usable, reply.locked, reply.remaining,
-               (reply.present & LK_HAS_REASON) ? reply.reason : "-");
-  if (reply.status == LK_STATUS_UNAVAILABLE) { /* a fault on the agent's side: say so, then the password */
-    say(s, PAM_TEXT_INFO, message_or(&reply, FALLBACK_UNAVAILABLE));
-    return 0;
+    pam_syslog(s->pamh, LOG_DEBUG, "status for %s: status=%d online=%d offlineMode=%d usable=%d locked=%d remaining=%u reason=%s",
+               s->user, (int)reply->status, reply->online, reply->offline_mode, reply->usable, reply->locked,
+               reply->remaining, (reply->present & LK_HAS_REASON) ? reply->reason : "-");
+  if (reply->status == LK_STATUS_UNAVAILABLE) { /* a fault on the agent's side: say so, then the password */
+    say(s, PAM_TEXT_INFO, message_or(reply, FALLBACK_UNAVAILABLE));
+    return;
   }
-  if (reply.status != LK_STATUS_OK || !reply.offline_mode) return 0; /* silent: no offline PINs here */
-  if (reply.locked) {
-    say_locked(s, &reply);
-    *code = PAM_MAXTRIES;
-    return 0;
+  if (reply->status != LK_STATUS_OK) return;
+  p->online = reply->online && s->options->online_wait_ms > 0;
+  if (!reply->offline_mode) return; /* silent: no offline PINs here */
+  if (reply->locked) {
+    p->code = PAM_MAXTRIES;
+    return;
   }
-  if (!reply.usable) {
-    /* exhausted or expired: say so; "no pool" and "offline mode off" stay silent */
-    int quiet = !(reply.present & LK_HAS_REASON) || strcmp(reply.reason, "no-pool") == 0 ||
-                strcmp(reply.reason, "offline-mode-off") == 0;
-    if (!quiet) say(s, PAM_TEXT_INFO, message_or(&reply, NULL));
-    return 0;
+  p->prompt = reply->usable;
+}
+
+/* Says why no PIN is asked for, once online sign-in did not decide. */
+static void explain_no_prompt(const struct session *s, const struct plan *p) {
+  const struct lk_reply *reply = &p->status;
+  if (reply->status != LK_STATUS_OK || !reply->offline_mode) return;
+  if (reply->locked) {
+    say_locked(s, reply);
+    return;
   }
-  return 1;
+  /* exhausted or expired: say so; "no pool" and "offline mode off" stay silent */
+  int quiet = !(reply->present & LK_HAS_REASON) || strcmp(reply->reason, "no-pool") == 0 ||
+              strcmp(reply->reason, "offline-mode-off") == 0;
+  if (!reply->usable && !quiet) say(s, PAM_TEXT_INFO, message_or(reply, NULL));
 }
 
 /* The typed answer, or NULL when the conversation failed or the user typed nothing. */
@@ -135,14 +154,68 @@ static void context_for(pam_handle_t *pamh, char out[LK_CONTEXT_MAX + 1]) {
 }
 
 /*
- * Sends the PIN (wiped as soon as it is sent) and maps the agent's decision. The result
- * starts as a failure and becomes PAM_SUCCESS in exactly one place: an `accepted` reply.
+ * Maps the agent's decision on a PIN or an online sign-in. The result starts as a failure
+ * and becomes PAM_SUCCESS in exactly one place: an `accepted` reply to this request.
  */
+static int decide(const struct session *s, const struct lk_reply *reply, const char *what) {
+  int result = PAM_AUTH_ERR;
+  switch (reply->status) {
+  case LK_STATUS_ACCEPTED:
+    say(s, PAM_TEXT_INFO, message_or(reply, "Unlocked."));
+    result = PAM_SUCCESS;
+    break;
+  case LK_STATUS_REJECTED:
+    say(s, PAM_ERROR_MSG, message_or(reply, FALLBACK_REJECTED));
+    result = PAM_AUTH_ERR;
+    break;
+  case LK_STATUS_LOCKED:
+    say_locked(s, reply);
+    result = PAM_MAXTRIES;
+    break;
+  case LK_STATUS_UNAVAILABLE:
+    say(s, PAM_ERROR_MSG, message_or(reply, FALLBACK_UNAVAILABLE));
+    result = PAM_AUTHINFO_UNAVAIL;
+    break;
+  default: /* `ok` to a decision, or `error`: the module asked wrongly; the password decides */
+    pam_syslog(s->pamh, LOG_ERR, "%s for %s: agent answered status %d reason %s", what, s->user,
+               (int)reply->status, (reply->present & LK_HAS_REASON) ? reply->reason : "-");
+    say(s, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE);
+    result = PAM_AUTHINFO_UNAVAIL;
+    break;
+  }
+  return result;
+}
+
+/*
+ * Online sign-in (docs/ipc.md op 7): the agent asks the phone and waits at most online_wait.
+ * Returns 1 with *code when the phone decided (approved or denied); 0 to go on to the PIN.
+ */
+static int sign_in_online(const struct session *s, int *code) {
+  uint8_t frame[LK_REQUEST_FRAME_MAX];
+  char context[LK_CONTEXT_MAX + 1];
+  struct lk_reply reply;
+  uint32_t id = new_request_id();
+  context_for(s->pamh, context);
+  size_t length = lk_encode_online_auth(frame, sizeof frame, id, s->user, context, s->options->online_wait_ms);
+  if (length == 0) return 0;
+  say(s, PAM_TEXT_INFO, FALLBACK_APPROVE);
+  if (ask(s, frame, length, id, "online-auth", s->options->online_wait_ms + ONLINE_EXCHANGE_MARGIN_MS, &reply) != 0) return 0;
+  if (s->options->debug)
+    pam_syslog(s->pamh, LOG_DEBUG, "online-auth for %s: status=%d reason=%s", s->user, (int)reply.status,
+               (reply.present & LK_HAS_REASON) ? reply.reason : "-");
+  if (reply.status == LK_STATUS_ACCEPTED || reply.status == LK_STATUS_REJECTED) {
+    *code = decide(s, &reply, "online-auth");
+    return 1;
+  }
+  say(s, PAM_TEXT_INFO, message_or(&reply, FALLBACK_NO_ANSWER));
+  return 0;
+}
+
+/* Sends the PIN (wiped as soon as it is sent) and maps the agent's decision. */
 static int verify_pin(const struct session *s, char *pin) {
   uint8_t frame[LK_REQUEST_FRAME_MAX];
   char context[LK_CONTEXT_MAX + 1];
   struct lk_reply reply;
-  int result = PAM_AUTH_ERR;
   uint32_t id = new_request_id();
   size_t pin_length = strlen(pin);
   context_for(s->pamh, context);
@@ -155,7 +228,7 @@ static int verify_pin(const struct session *s, char *pin) {
     /* longer than any PIN (a password typed into the PIN prompt?): let the next module ask */
     return PAM_IGNORE;
   }
-  int asked = ask(s, frame, length, id, "verify", &reply); /* wipes frame once it is sent */
+  int asked = ask(s, frame, length, id, "verify", s->options->timeout_ms, &reply); /* wipes frame once it is sent */
   explicit_bzero(frame, sizeof frame);                       /* and the unused tail */
   if (asked != 0) {
     say(s, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE);
@@ -164,31 +237,7 @@ static int verify_pin(const struct session *s, char *pin) {
   if (s->options->debug)
     pam_syslog(s->pamh, LOG_DEBUG, "verify for %s: status=%d reason=%s remaining=%u", s->user,
                (int)reply.status, (reply.present & LK_HAS_REASON) ? reply.reason : "-", reply.remaining);
-  switch (reply.status) {
-  case LK_STATUS_ACCEPTED:
-    say(s, PAM_TEXT_INFO, message_or(&reply, "Unlocked."));
-    result = PAM_SUCCESS;
-    break;
-  case LK_STATUS_REJECTED:
-    say(s, PAM_ERROR_MSG, message_or(&reply, FALLBACK_REJECTED));
-    result = PAM_AUTH_ERR;
-    break;
-  case LK_STATUS_LOCKED:
-    say_locked(s, &reply);
-    result = PAM_MAXTRIES;
-    break;
-  case LK_STATUS_UNAVAILABLE:
-    say(s, PAM_ERROR_MSG, message_or(&reply, FALLBACK_UNAVAILABLE));
-    result = PAM_AUTHINFO_UNAVAIL;
-    break;
-  default: /* `ok` to a verify, or `error`: the module asked wrongly; the password decides */
-    pam_syslog(s->pamh, LOG_ERR, "verify for %s: agent answered status %d reason %s", s->user,
-               (int)reply.status, (reply.present & LK_HAS_REASON) ? reply.reason : "-");
-    say(s, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE);
-    result = PAM_AUTHINFO_UNAVAIL;
-    break;
-  }
-  return result;
+  return decide(s, &reply, "verify");
 }
 
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
@@ -205,7 +254,13 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
     return PAM_IGNORE;
   }
   struct session s = {.pamh = pamh, .options = &options, .user = user, .silent = (flags & PAM_SILENT) != 0};
-  if (!should_prompt(&s, &code)) return code;
+  struct plan plan;
+  plan_for(&s, &plan);
+  if (plan.online && sign_in_online(&s, &code)) return code;
+  if (!plan.prompt) {
+    explain_no_prompt(&s, &plan);
+    return plan.code;
+  }
   char *pin = read_pin(&s);
   if (pin == NULL) return PAM_IGNORE; /* nothing typed: the password decides */
   code = verify_pin(&s, pin);

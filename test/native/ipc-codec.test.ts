@@ -184,6 +184,11 @@ describe('request encoder', () => {
     expect(runJson<{ hex: string }>(cli, ['encode-status', '7', 'alice']).hex).toBe(byName('status').hex);
   });
 
+  it('encodes the online-auth vector byte for byte, and refuses a wait over ten minutes', () => {
+    expect(runJson<{ hex: string }>(cli, ['encode-online-auth', '6', 'alice', 'pam:gdm-password', '20000']).hex).toBe(byName('online-auth').hex);
+    expect(runJson<{ hex: string | null }>(cli, ['encode-online-auth', '6', 'alice', 'pam:x', '600001']).hex).toBeNull();
+  });
+
   it('encodes the verify vector byte for byte', () => {
     const v = byName('verify');
     const out = runJson<{ hex: string }>(cli, ['encode-verify', '4294967295', 'alice', String(v.request!.pinHex), 'pam:login']);

@@ -18,14 +18,15 @@ afterAll(() => removeScratchDir());
 
 describe('options', () => {
   it('defaults: the agent socket of docs/ipc.md, 2,000 ms, "Offline PIN: ", no debug', () => {
-    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', timeoutMs: 2000, prompt: 'Offline PIN: ', debug: false });
+    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', timeoutMs: 2000, onlineWaitMs: 20000, prompt: 'Offline PIN: ', debug: false });
   });
 
   it('reads every option', () => {
-    expect(parse('socket=/tmp/lk/agent.sock', 'timeout=150', 'prompt=PIN from your phone: ', 'debug')).toEqual({
+    expect(parse('socket=/tmp/lk/agent.sock', 'timeout=150', 'online_wait=0', 'prompt=PIN from your phone: ', 'debug')).toEqual({
       ok: true,
       socket: '/tmp/lk/agent.sock',
       timeoutMs: 150,
+      onlineWaitMs: 0,
       prompt: 'PIN from your phone: ',
       debug: true,
     });
@@ -45,6 +46,8 @@ describe('options', () => {
     ['a flag with a value', ['debug=1'], /unknown option/],
     ['an empty argument', [''], /unknown option ""/],
     ['timeout 0', ['timeout=0'], /timeout= needs milliseconds/],
+    ['online_wait over two minutes', ['online_wait=120001'], /online_wait= needs milliseconds from 0 \(off\) to 120000/],
+    ['online_wait with a unit', ['online_wait=20s'], /online_wait= needs milliseconds/],
     ['timeout over 30 s', ['timeout=30001'], /timeout=/],
     ['a huge timeout (no overflow)', ['timeout=99999999999999999999'], /timeout=/],
     ['a negative timeout', ['timeout=-5'], /timeout=/],

@@ -33,6 +33,10 @@ function plain(request: Request): Record<string, unknown> {
     out.pinHex = toHex(request.pin);
     delete out.pin;
   }
+  if ('token' in request) {
+    out.tokenHex = toHex(request.token);
+    delete out.token;
+  }
   return out;
 }
 

@@ -10,7 +10,7 @@ import json, os, struct
 TAG = {"op": 0x01, "requestId": 0x02, "user": 0x03, "pin": 0x04, "context": 0x05, "authenticator": 0x06,
        "password": 0x07, "flags": 0x08, "status": 0x10, "reason": 0x11, "message": 0x12, "remaining": 0x13,
        "low": 0x14, "retryAfter": 0x15, "offlineMode": 0x16, "usable": 0x17, "locked": 0x18, "secret": 0x19,
-       "detail": 0x1A}
+       "detail": 0x1A, "wait": 0x09, "pairingId": 0x0A, "url": 0x0B, "token": 0x0C, "name": 0x0D, "online": 0x1B}
 
 
 def field(tag: int, value: bytes) -> bytes:
@@ -48,6 +48,15 @@ def main() -> None:
         {"name": "list", "hex": req(F("op", u8(5)), F("requestId", u32(4))), "request": {"op": "list", "requestId": 4}},
         {"name": "unenroll", "hex": req(F("op", u8(6)), F("requestId", u32(5)), F("user", txt("j\u00fcrgen@corp")), F("authenticator", txt("phone"))),
          "request": {"op": "unenroll", "requestId": 5, "user": "j\u00fcrgen@corp", "authenticator": "phone"}},
+        {"name": "online-auth", "hex": req(F("op", u8(7)), F("requestId", u32(6)), F("user", txt("alice")), F("context", txt("pam:gdm-password")), F("wait", u32(20000))),
+         "request": {"op": "online-auth", "requestId": 6, "user": "alice", "context": "pam:gdm-password", "wait": 20000}},
+        {"name": "online-auth with the default wait", "hex": req(F("op", u8(7)), F("requestId", u32(7)), F("user", txt("alice"))),
+         "request": {"op": "online-auth", "requestId": 7, "user": "alice", "context": "", "wait": 30000}},
+        {"name": "pair", "hex": req(F("op", u8(8)), F("requestId", u32(8)), F("user", txt("alice"))), "request": {"op": "pair", "requestId": 8, "user": "alice"}},
+        {"name": "pair-finish", "hex": req(F("op", u8(9)), F("requestId", u32(9)), F("user", txt("alice")), F("pairingId", txt("7K2QD")), F("wait", u32(600000))),
+         "request": {"op": "pair-finish", "requestId": 9, "user": "alice", "pairingId": "7K2QD", "wait": 600000}},
+        {"name": "workstation-enroll", "hex": req(F("op", u8(10)), F("requestId", u32(10)), F("url", txt("https://cc.example.test:8443")), F("token", txt("lk_install_x")), F("name", txt("ws-12"))),
+         "request": {"op": "workstation-enroll", "requestId": 10, "url": "https://cc.example.test:8443", "tokenHex": txt("lk_install_x").hex(), "name": "ws-12"}},
     ]
     status_alice = [F("op", u8(1)), F("requestId", u32(9)), F("user", txt("alice"))]
     invalid_requests = [
@@ -79,6 +88,12 @@ def main() -> None:
         {"name": "verify without pin", "hex": req(F("op", u8(2)), F("requestId", u32(1)), F("user", txt("a"))), "reason": "missing-field"},
         {"name": "op 0", "hex": req(F("op", u8(0)), F("requestId", u32(1))), "reason": "unknown-op"},
         {"name": "op 99", "hex": req(F("op", u8(99)), F("requestId", u32(1))), "reason": "unknown-op"},
+        {"name": "op 11", "hex": req(F("op", u8(11)), F("requestId", u32(1))), "reason": "unknown-op"},
+        {"name": "wait over 600 s", "hex": req(F("op", u8(7)), F("requestId", u32(1)), F("user", txt("a")), F("wait", u32(600001))), "reason": "bad-field"},
+        {"name": "pairing id of 4 symbols", "hex": req(F("op", u8(9)), F("requestId", u32(1)), F("user", txt("a")), F("pairingId", txt("7K2Q"))), "reason": "bad-field"},
+        {"name": "pairing id with a U", "hex": req(F("op", u8(9)), F("requestId", u32(1)), F("user", txt("a")), F("pairingId", txt("7K2QU"))), "reason": "bad-field"},
+        {"name": "enroll url that is not http(s)", "hex": req(F("op", u8(10)), F("requestId", u32(1)), F("url", txt("file:///etc/passwd")), F("token", txt("t"))), "reason": "bad-field"},
+        {"name": "workstation-enroll without a token", "hex": req(F("op", u8(10)), F("requestId", u32(1)), F("url", txt("https://x"))), "reason": "missing-field"},
     ]
     rep = lambda *fields: frame(2, b"".join(fields)).hex()
     valid_replies = [
@@ -91,6 +106,11 @@ def main() -> None:
         {"name": "status", "hex": rep(F("requestId", u32(9)), F("status", u8(0)), F("offlineMode", u8(1)), F("usable", u8(1)),
                                       F("remaining", u32(3)), F("low", u8(1)), F("locked", u8(0))),
          "reply": {"requestId": 9, "status": "ok", "offlineMode": True, "usable": True, "remaining": 3, "low": True, "locked": False}},
+        {"name": "status with online sign-in possible", "hex": rep(F("requestId", u32(11)), F("status", u8(0)), F("offlineMode", u8(1)), F("online", u8(1)), F("usable", u8(0)),
+                                      F("remaining", u32(0)), F("low", u8(0)), F("locked", u8(0)), F("reason", txt("no-pool"))),
+         "reply": {"requestId": 11, "status": "ok", "offlineMode": True, "online": True, "usable": False, "remaining": 0, "low": False, "locked": False, "reason": "no-pool"}},
+        {"name": "online-auth denied", "hex": rep(F("requestId", u32(12)), F("status", u8(2)), F("reason", txt("denied")), F("message", txt("The sign-in was denied on your phone."))),
+         "reply": {"requestId": 12, "status": "rejected", "reason": "denied", "message": "The sign-in was denied on your phone."}},
         {"name": "unknown status fails closed", "hex": rep(F("requestId", u32(1)), F("status", u8(42))),
          "reply": {"requestId": 1, "status": "error", "reason": "internal-error"}},
         {"name": "unknown reason fails closed", "hex": rep(F("requestId", u32(1)), F("status", u8(2)), F("reason", txt("new-reason"))),
@@ -98,6 +118,7 @@ def main() -> None:
     ]
     invalid_replies = [
         {"name": "no status", "hex": rep(F("requestId", u32(1))), "reason": "missing-field"},
+        {"name": "online flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(0)), F("online", u8(2))), "reason": "bad-field"},
         {"name": "low flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), F("low", u8(2))), "reason": "bad-field"},
         {"name": "remaining of 2 bytes", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), field(0x13, b"\x00\x01")), "reason": "bad-field"},
         {"name": "request field in a reply", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), F("pin", b"1234")), "reason": "bad-field"},

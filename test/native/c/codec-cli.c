@@ -5,6 +5,7 @@
  *   codec-cli parse-replies              (one HEX frame per stdin line, one JSON line each)
  *   codec-cli encode-status ID USER
  *   codec-cli encode-verify ID USER PIN_HEX [CONTEXT]
+ *   codec-cli encode-online-auth ID USER CONTEXT WAIT_MS
  *   codec-cli options [ARG...]
  * Prints one JSON object on stdout.
  */
@@ -64,6 +65,7 @@ static int parse_reply(const char *hex) {
     if (r.present & LK_HAS_RETRY_AFTER) printf(",\"retryAfter\":%u", r.retry_after);
     if (r.present & LK_HAS_OFFLINE_MODE) printf(",\"offlineMode\":%s", r.offline_mode ? "true" : "false");
     if (r.present & LK_HAS_USABLE) printf(",\"usable\":%s", r.usable ? "true" : "false");
+    if (r.present & LK_HAS_ONLINE) printf(",\"online\":%s", r.online ? "true" : "false");
     if (r.present & LK_HAS_LOCKED) printf(",\"locked\":%s", r.locked ? "true" : "false");
     printf("}");
   }
@@ -100,6 +102,13 @@ int main(int argc, char **argv) {
     else print_hex(out, n);
     return 0;
   }
+  if (argc == 6 && strcmp(argv[1], "encode-online-auth") == 0) {
+    size_t n = lk_encode_online_auth(out, sizeof out, (uint32_t)strtoul(argv[2], NULL, 10), argv[3], argv[4],
+                                     (uint32_t)strtoul(argv[5], NULL, 10));
+    if (n == 0) printf("{\"hex\":null}\n");
+    else print_hex(out, n);
+    return 0;
+  }
   if (argc >= 2 && strcmp(argv[1], "options") == 0) {
     struct lk_options o;
     char error[LK_OPTION_ERROR_MAX];
@@ -108,10 +117,10 @@ int main(int argc, char **argv) {
       return 0;
     }
     printf("{\"ok\":true,\"socket\":"), json_string(o.socket_path);
-    printf(",\"timeoutMs\":%u,\"prompt\":", o.timeout_ms), json_string(o.prompt);
+    printf(",\"timeoutMs\":%u,\"onlineWaitMs\":%u,\"prompt\":", o.timeout_ms, o.online_wait_ms), json_string(o.prompt);
     printf(",\"debug\":%s}\n", o.debug ? "true" : "false");
     return 0;
   }
-  fprintf(stderr, "usage: codec-cli parse-reply HEX | encode-status ID USER | encode-verify ID USER PIN_HEX [CONTEXT] | options [ARG...]\n");
+  fprintf(stderr, "usage: codec-cli parse-reply HEX | encode-status ID USER | encode-verify ID USER PIN_HEX [CONTEXT] | encode-online-auth ID USER CONTEXT WAIT_MS | options [ARG...]\n");
   return 2;
 }

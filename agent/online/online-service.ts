@@ -1,0 +1,197 @@
+/**
+ * The agent's online side (docs/online-protocol.md): enrollment, the signed policy, pairing,
+ * online sign-in, replenishment, events and recovery PINs, and the background loop that keeps
+ * them moving while the Control Center answers. Unmanaged workstations have none of it: every
+ * call then answers "offline", and the lock screen goes straight to the offline PIN.
+ */
+import { ApiError, type FetchLike } from '../../protocol/online/api-client.js';
+import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/messages.js';
+import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
+import type { AuditLog } from '../audit-log.js';
+import type { Clock } from '../clock.js';
+import type { KdfParams } from '../kdf.js';
+import type { KeyedMutex } from '../keyed-mutex.js';
+import type { Logger } from '../log.js';
+import type { SecretStore } from '../sealing-key.js';
+import type { UserStateStore } from '../user-state-store.js';
+import { ControlCenterLink, PROBE_TIMEOUT_MS } from './control-center-link.js';
+import type { OnlineContext } from './context.js';
+import { enrollWorkstation } from './enrollment.js';
+import { EventUploader } from './event-uploader.js';
+import { OnlineSignIn, type SignInResult } from './online-sign-in.js';
+import { Pairings } from './pairing.js';
+import { PolicyCache } from './policy-cache.js';
+import { RecoveryPins } from './recovery-pins.js';
+import { Replenisher } from './replenisher.js';
+import { loadIdentity, type LoadedIdentity } from './workstation-identity.js';
+
+export interface OnlineServiceOptions {
+  readonly stateDir: string;
+  readonly auditFile: string;
+  readonly keystore: SecretStore;
+  readonly store: UserStateStore;
+  readonly mutex: KeyedMutex;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly kdf: KdfParams;
+  /** From the config file: enroll at start when not enrolled yet. */
+  readonly enrollment?: { readonly url: string; readonly installToken?: string | undefined; readonly name: string } | undefined;
+  readonly fetch?: FetchLike;
+}
+
+const INBOX_WAIT_S = 25;
+const POLICY_REFRESH_MS = 60_000;
+const RECOVERY_RECONCILE_MS = 5 * 60_000;
+
+interface Managed {
+  readonly link: ControlCenterLink;
+  readonly policy: PolicyCache;
+  readonly signIn: OnlineSignIn;
+  readonly pairings: Pairings;
+  readonly replenisher: Replenisher;
+  readonly events: EventUploader;
+  readonly recovery: RecoveryPins;
+}
+
+export class OnlineService {
+  #managed: Managed | null = null;
+  #stopped = false;
+  readonly #abort = new AbortController();
+
+  constructor(private readonly options: OnlineServiceOptions) {}
+
+  get managed(): boolean {
+    return this.#managed !== null;
+  }
+
+  /** The signed policy in force, or null for an unmanaged workstation (then the config file's applies). */
+  get policy(): Policy | null {
+    return this.#managed ? (this.#managed.policy.settings ?? null) : null;
+  }
+
+  get online(): boolean {
+    return this.#managed?.link.online ?? false;
+  }
+
+  get pairings(): Pairings | null {
+    return this.#managed?.pairings ?? null;
+  }
+
+  /**
+   * Loads the identity and starts the background loop; a workstation the config file says to
+   * enroll is enrolled in the background (retrying), never holding up the agent's start.
+   */
+  async start(): Promise<void> {
+    const { options } = this;
+    const loaded = await loadIdentity(options.stateDir, options.keystore);
+    if (loaded) return this.#activate(loaded);
+    const enrollment = options.enrollment;
+    if (!enrollment?.installToken) return;
+    void (async () => {
+      for (let delay = 2_000; !this.#stopped && !this.#managed; delay = Math.min(300_000, delay * 2)) {
+        try {
+          await this.enroll(enrollment.url, enrollment.installToken!, enrollment.name);
+          return;
+        } catch (error) {
+          options.log.error('workstation.enroll-failed', { url: enrollment.url, error: error as Error, retryInMs: delay });
+          // A refusal (bad token) will not change by retrying; only an unreachable CC is worth waiting for.
+          if (!(error instanceof ApiError && error.offline)) return;
+          await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        }
+      }
+    })();
+  }
+
+  async #activate(loaded: LoadedIdentity): Promise<void> {
+    const { options } = this;
+    const link = new ControlCenterLink(loaded, options.log, () => options.clock.now().wallMs, options.fetch);
+    const policy = new PolicyCache(options.stateDir, loaded.ccKey, loaded.identity.workstationId, options.log);
+    await policy.load();
+    const ctx: OnlineContext = {
+      link, store: options.store, mutex: options.mutex, audit: options.audit, log: options.log, clock: options.clock, kdf: options.kdf,
+      policy: () => policy.settings ?? DEFAULT_POLICY,
+    };
+    const replenisher = new Replenisher(ctx);
+    this.#managed = {
+      link, policy, replenisher,
+      signIn: new OnlineSignIn(ctx, (user, deviceId) => replenisher.schedule(user, deviceId)),
+      pairings: new Pairings(ctx),
+      events: new EventUploader(ctx, options.auditFile, options.stateDir),
+      recovery: new RecoveryPins(ctx),
+    };
+    options.log.info('workstation.managed', { url: loaded.identity.url, workstationId: loaded.identity.workstationId, policyVersion: policy.version });
+    void this.#loop(this.#managed);
+  }
+
+  /** Enrolls now (IPC `workstation-enroll`) and starts the online side. */
+  async enroll(url: string, installToken: string, name: string): Promise<void> {
+    if (this.#managed) throw new Error(`this workstation is already enrolled with ${this.#managed.link.loaded.identity.url}`);
+    await enrollWorkstation({ stateDir: this.options.stateDir, keystore: this.options.keystore, url, installToken, name, log: this.options.log, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+    const loaded = await loadIdentity(this.options.stateDir, this.options.keystore);
+    if (loaded) await this.#activate(loaded);
+  }
+
+  /** Whether the lock screen should try a phone first for this user (docs/ipc.md, status `online`). */
+  async canSignInOnline(user: string): Promise<boolean> {
+    const managed = this.#managed;
+    return managed !== null && managed.link.online && (await managed.signIn.hasDevice(user));
+  }
+
+  /** Online sign-in for the lock screen: a fresh approval from the phone, or one it gave in the last minute. */
+  async signIn(user: string, waitMs: number): Promise<SignInResult> {
+    const managed = this.#managed;
+    if (!managed) return { ok: false, code: 'offline', message: 'this workstation is not enrolled with a Control Center' };
+    const preApproved = managed.signIn.takePreApproval(user);
+    if (preApproved) return { ok: true, deviceId: preApproved };
+    if (!managed.link.online && !(await this.#probe(managed))) return { ok: false, code: 'offline', message: 'the Control Center cannot be reached' };
+    return managed.signIn.signIn(user, waitMs, undefined, this.#abort.signal);
+  }
+
+  async close(): Promise<void> {
+    this.#stopped = true;
+    this.#abort.abort();
+    this.#managed?.replenisher.stop();
+  }
+
+  async #probe(managed: Managed): Promise<boolean> {
+    try {
+      await managed.policy.apply(await managed.link.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, PROBE_TIMEOUT_MS, this.#abort.signal));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Long-polls the inbox (phone-initiated sign-ins) and does the periodic work while online. */
+  async #loop(managed: Managed): Promise<void> {
+    let backoff = 1_000;
+    let lastPolicy = 0;
+    let lastRecovery = 0;
+    await managed.replenisher.resumeAll().catch((error: unknown) => this.options.log.error('replenish.resume-failed', { error: error as Error }));
+    while (!this.#stopped) {
+      try {
+        const now = Date.now();
+        if (now - lastPolicy > POLICY_REFRESH_MS) {
+          await managed.policy.apply(await managed.link.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, 10_000, this.#abort.signal));
+          lastPolicy = now;
+        }
+        await managed.events.upload();
+        if (now - lastRecovery > RECOVERY_RECONCILE_MS) {
+          await managed.recovery.reconcile();
+          lastRecovery = now;
+        }
+        const inbox = await managed.link.call('GET', `/v1/workstation/inbox?wait=${INBOX_WAIT_S}`, undefined, WorkstationInboxResponseSchema, (INBOX_WAIT_S + 5) * 1000, this.#abort.signal);
+        for (const intent of inbox.intents) {
+          void managed.signIn.signIn(intent.user, Math.min(60_000, Math.max(5_000, intent.expiresAt - Date.now())), intent.intentId, this.#abort.signal);
+        }
+        backoff = 1_000;
+      } catch (error) {
+        if (this.#stopped) return;
+        if (!(error instanceof ApiError)) this.options.log.error('online.loop-fault', { error: error as Error });
+        await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+        backoff = Math.min(60_000, backoff * 2);
+      }
+    }
+  }
+}

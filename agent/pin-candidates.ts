@@ -1,0 +1,74 @@
+/**
+ * What a typed PIN is checked against (docs/offline-pins.md "Accepting a PIN"): every usable
+ * pool's verifiers, pending pools' too (a PIN from a pool the phone has not confirmed yet is the
+ * confirmation: docs/online-protocol.md "Replenishment"), and the recovery PIN. Each source's
+ * next PIN is tried first, on its own round, so the common case costs one evaluation.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { normalizePinInput } from '../protocol/offline-pin.js';
+import { wipe } from '../protocol/bytes.js';
+import type { KdfParams } from './kdf.js';
+import type { VerifierFunction } from './offline-pin-pool.js';
+import type { PendingPool, PoolState, RecoveryPinState, Verifier } from './user-state.js';
+
+export const RECOVERY_PIN_LENGTH = 12;
+
+export type Source =
+  | { readonly kind: 'pool'; readonly pool: PoolState }
+  | { readonly kind: 'pending'; readonly pending: PendingPool }
+  | { readonly kind: 'recovery'; readonly recovery: RecoveryPinState };
+
+export interface Candidate {
+  readonly source: Source;
+  /** The pool counter, or -1 for the recovery PIN. */
+  readonly counter: number;
+  readonly salt: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly kdf: KdfParams;
+  readonly pin: Uint8Array;
+}
+
+function poolOf(source: Source): PoolState | null {
+  return source.kind === 'pool' ? source.pool : source.kind === 'pending' ? source.pending.pool : null;
+}
+
+/** Candidates in the order to try them, the size of the first round, and the buffers to wipe. */
+export function candidatesFor(sources: readonly Source[], typed: Uint8Array): { candidates: Candidate[]; firstRound: number; normalized: Uint8Array[] } {
+  const normalized: Uint8Array[] = [];
+  const lists: Candidate[][] = [];
+  for (const source of sources) {
+    const pool = poolOf(source);
+    const pin = normalizePinInput(typed, pool?.charset ?? 'alphanumeric');
+    if (pin === null) continue;
+    normalized.push(pin);
+    if (pool !== null) {
+      if (pin.length === pool.length) lists.push(pool.verifiers.map((verifier: Verifier) => ({ source, counter: verifier.c, salt: verifier.salt, hash: verifier.hash, kdf: pool.kdf, pin })));
+    } else if (source.kind === 'recovery' && pin.length === RECOVERY_PIN_LENGTH) {
+      lists.push([{ source, counter: -1, salt: source.recovery.salt, hash: source.recovery.hash, kdf: source.recovery.kdf, pin }]);
+    }
+  }
+  const candidates: Candidate[] = [];
+  const longest = Math.max(0, ...lists.map((list) => list.length));
+  for (let offset = 0; offset < longest; offset++) for (const list of lists) if (list[offset]) candidates.push(list[offset]!);
+  return { candidates, firstRound: lists.length, normalized };
+}
+
+/** The first candidate whose verifier matches, evaluating at most `parallelism` at once. */
+export async function firstMatch(candidates: readonly Candidate[], firstRound: number, verifierOf: VerifierFunction, parallelism: number): Promise<Candidate | null> {
+  let found: Candidate | null = null;
+  const run = async (slice: readonly Candidate[]) => {
+    let index = 0;
+    const worker = async () => {
+      while (found === null && index < slice.length) {
+        const candidate = slice[index++]!;
+        const hash = await verifierOf(candidate.pin, candidate.salt, candidate.kdf);
+        if (hash.length === candidate.hash.length && timingSafeEqual(hash, candidate.hash)) found ??= candidate;
+        wipe(hash);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallelism, slice.length) }, worker));
+  };
+  await run(candidates.slice(0, firstRound));
+  if (found === null) await run(candidates.slice(firstRound));
+  return found;
+}
