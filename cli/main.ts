@@ -5,6 +5,7 @@ import { requireCjs } from '../agent/load-cjs.js';
 import { registerAgent } from './commands/agent.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnroll } from './commands/enroll.js';
+import { registerOnline } from './commands/online.js';
 import { registerPins } from './commands/pins.js';
 import { registerReset } from './commands/reset.js';
 import { registerStatus } from './commands/status.js';
@@ -27,8 +28,13 @@ export function buildProgram(): CommandType {
     .version(version())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo]) register(program);
-  for (const command of program.commands) command.exitOverride();
+  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline]) register(program);
+  // Usage errors everywhere (subcommands of subcommands too) exit 64, not commander's 1.
+  const override = (command: CommandType): void => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  override(program);
   return program;
 }
 

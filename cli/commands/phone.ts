@@ -1,0 +1,115 @@
+/**
+ * `latchkey phone …`: the reference phone authenticator on the command line (docs/phone.md).
+ * Parsing only; each action lives in phone/cli/actions.ts.
+ */
+import type { Command } from 'commander';
+import { requireCjs } from '../../agent/load-cjs.js';
+import { runDecide, runInit, runLongPress, runPair, runServe, runStatus, runTap, runUnpair } from '../../phone/cli/actions.js';
+import { toCliError } from '../../phone/cli/exit-codes.js';
+import type { GlobalOptions } from '../../phone/cli/open-phone.js';
+import { readSecret } from '../read-secret.js';
+import { integerOption, userOption } from '../options.js';
+
+const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
+
+function urlOption(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('--url must be the Control Center\'s URL, e.g. https://cc.example.com');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('--url must be an http:// or https:// URL');
+  return url.origin;
+}
+
+function nameOption(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value.length === 0 || value.length > 128 || /[\u0000-\u001f\u007f]/.test(value)) throw new InvalidArgumentError('a name is 1–128 characters without control characters');
+  return value;
+}
+
+async function run(global: Command, action: (options: GlobalOptions) => Promise<number>): Promise<void> {
+  try {
+    const code = await action(global.opts<GlobalOptions>());
+    if (code !== 0) process.exitCode = code;
+  } catch (error) {
+    throw toCliError(error);
+  }
+}
+
+export function registerPhone(program: Command): void {
+  const phone = program
+    .command('phone')
+    .description('the reference phone authenticator: pair, approve sign-ins, and show offline PINs (prints what the app screen shows)')
+    .option('--home <dir>', 'where the phone keeps its vault (default $LATCHKEY_PHONE_HOME, else ~/.latchkey-phone)')
+    .option('--passphrase-file <file>', `read the vault passphrase from this file's first line (default $LATCHKEY_PHONE_PASSPHRASE, else a prompt)`)
+    .option('--offline', 'behave as a phone with no network (airplane mode)')
+    .addHelpText('after', '\nExit codes: 0 done, 1 failure, 2 no offline PIN, 3 Control Center unreachable, 4 vault, 5 pairing refused,\n6 offer only, 64 usage (docs/phone.md).');
+  const user = ['--user <name>', 'the user, when the phone is paired for several there', userOption] as const;
+
+  phone
+    .command('init')
+    .description('make this phone\'s keys and its encrypted vault')
+    .option('--name <name>', 'how the phone is called on workstations', nameOption)
+    .action((options: { name?: string }) => run(phone, (g) => runInit(g, options.name)));
+
+  phone
+    .command('pair')
+    .argument('[code]', 'the pairing code shown on the workstation (XXXXX-XXXX-XXXX-XXXX); read from stdin when left out')
+    .description('pair with a workstation (for the user it was shown for)')
+    .requiredOption('--url <url>', 'the Control Center', urlOption)
+    .option('--name <name>', 'how this phone is called on that workstation (default: the name from init)', nameOption)
+    .action(async (code: string | undefined, options: { url: string; name?: string }) => {
+      const typed = code ?? Buffer.from(await readSecret('Pairing code: ')).toString('utf8');
+      await run(phone, (g) => runPair(g, typed, options.url, options.name));
+    });
+
+  phone
+    .command('status')
+    .description('the main screen: workstations, offline PINs left, warnings, and whether the phone is online')
+    .action(() => run(phone, runStatus));
+
+  phone
+    .command('tap')
+    .argument('<workstation>', 'a workstation id (ws_…) or name')
+    .description('sign in online; when the workstation does not answer within 5 s (or there is no internet), show an offline PIN')
+    .option(...user)
+    .option('--offer-only', 'stop at the offer instead of showing the offline PIN')
+    .option('--pool-wait <s>', 'after an approval, wait this long for new offline PINs', integerOption('--pool-wait', 0, 60), 10)
+    .action((workstation: string, options: { user?: string; offerOnly?: boolean; poolWait: number }) =>
+      run(phone, (g) => runTap(g, { workstation, ...(options.user ? { user: options.user } : {}) }, options)),
+    );
+
+  phone
+    .command('long-press')
+    .argument('<workstation>', 'a workstation id (ws_…) or name')
+    .description('show the next offline PIN, online or not')
+    .option(...user)
+    .action((workstation: string, options: { user?: string }) => run(phone, (g) => runLongPress(g, { workstation, ...(options.user ? { user: options.user } : {}) })));
+
+  phone
+    .command('serve')
+    .description('stay online: import new offline PINs and list sign-in requests (or approve them)')
+    .option('--auto-approve', 'approve every sign-in request for a paired workstation (for tests and engineers)')
+    .option('--once', 'one round, then exit')
+    .option('--timeout <s>', 'stop after this many seconds (with --once: wait this long for the round)', integerOption('--timeout', 0, 86_400))
+    .action((options: { autoApprove?: boolean; once?: boolean; timeout?: number }) => run(phone, (g) => runServe(g, options)));
+
+  for (const decision of ['approve', 'deny'] as const) {
+    phone
+      .command(decision)
+      .argument('[request]', 'the request id (ar_…); the only waiting one when left out')
+      .description(`${decision} a waiting sign-in request`)
+      .action((request: string | undefined) => run(phone, (g) => runDecide(g, request, decision)));
+  }
+
+  phone
+    .command('unpair')
+    .argument('<workstation>', 'a workstation id (ws_…) or name')
+    .description('forget a workstation and its offline PINs on this phone')
+    .option(...user)
+    .action((workstation: string, options: { user?: string }) => run(phone, (g) => runUnpair(g, { workstation, ...(options.user ? { user: options.user } : {}) })));
+
+  for (const command of phone.commands) command.exitOverride();
+}
