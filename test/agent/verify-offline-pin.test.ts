@@ -3,7 +3,7 @@ import { FRESH_HAMMERING } from '../../agent/anti-hammering.js';
 import { ManualClock } from '../../agent/clock.js';
 import { issuePool } from '../../agent/offline-pin-pool.js';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
-import type { UserState } from '../../agent/user-state.js';
+import { emptyUserState, type UserState } from '../../agent/user-state.js';
 import { verifyOfflinePin, wrongInputTag } from '../../agent/verify-offline-pin.js';
 import { utf8 } from '../../protocol/bytes.js';
 import type { PinFormat } from '../../protocol/offline-pin.js';
@@ -15,7 +15,7 @@ const tagKey = new Uint8Array(32).fill(7);
 
 async function enrolled(clock: ManualClock, user = 'alice', authenticatorId = 'phone', format: PinFormat = { charset: 'alphanumeric', length: 8 }) {
   const { pool, importUri } = await issuePool({ user, host: 'ws', authenticatorId, format, pinCount: policy.pinCount, kdf: KDF, now: clock.now() });
-  const state: UserState = { user, generation: 1, wallHighWaterMs: clock.now().wallMs, pools: [pool], hammering: FRESH_HAMMERING };
+  const state: UserState = { ...emptyUserState(user), generation: 1, wallHighWaterMs: clock.now().wallMs, pools: [pool], hammering: FRESH_HAMMERING };
   return { state, phone: new Phone(importUri) };
 }
 
@@ -134,5 +134,36 @@ describe('verifyOfflinePin (docs/offline-pins.md "Accepting a PIN")', () => {
     const after = await verify(state, phone.pin(0), clock);
     expect(after.decision.ok).toBe(true);
     expect(after.nextState!.hammering).toEqual(FRESH_HAMMERING);
+  });
+});
+
+describe('pending pools and the recovery PIN (docs/online-protocol.md)', () => {
+  it('a PIN from a pending pool is accepted and makes that pool live in place of the old one', async () => {
+    const clock = new ManualClock();
+    const old = await enrolled(clock, 'alice', 'dev_A');
+    const fresh = await enrolled(clock, 'alice', 'dev_A');
+    const envelope = { v: 1, deliveryId: 'pd_x', deviceId: 'dev_A', user: 'alice', eph: 'a'.repeat(43), nonce: 'n'.repeat(16), ciphertext: 'c', signature: 's'.repeat(86) } as const;
+    const state: UserState = { ...old.state, pendingPools: [{ deliveryId: 'pd_x', deviceId: 'dev_A', uploaded: true, pool: fresh.state.pools[0]!, envelope }] };
+    expect((await verify(state, old.phone.pin(0), clock)).decision).toMatchObject({ ok: true, remaining: 9 }); // the old pool still works
+    const switched = await verify(state, fresh.phone.pin(0), clock);
+    expect(switched.decision).toMatchObject({ ok: true, authenticatorId: 'dev_A', remaining: 9, confirmedDeliveryId: 'pd_x' });
+    expect(switched.nextState!.pendingPools).toEqual([]);
+    expect(switched.nextState!.pools).toHaveLength(1);
+    expect((await verify(switched.nextState, old.phone.pin(1), clock)).decision).toMatchObject({ ok: false, reason: 'wrong-pin' }); // the old pool is gone
+  });
+
+  it('a recovery PIN works once, only while the policy allows it, even with Offline Mode off', async () => {
+    const clock = new ManualClock();
+    const { state } = await enrolled(clock);
+    const salt = new Uint8Array(16).fill(4);
+    const pin = utf8('ABCD1234EFGH');
+    const { computeVerifier } = await import('../../agent/kdf.js');
+    const recovery = { salt, hash: await computeVerifier(pin, salt, KDF), kdf: KDF, createdAtMs: 0, uploaded: true };
+    const withRecovery: UserState = { ...state, recovery };
+    expect((await verify(withRecovery, 'ABCD-1234-EFGH', clock, { recoveryPin: false })).decision).toMatchObject({ ok: false, reason: 'wrong-pin' });
+    const used = await verify(withRecovery, 'abcd 1234 efgh', clock, { recoveryPin: true, offlineMode: false });
+    expect(used.decision).toMatchObject({ ok: true, authenticatorId: 'recovery', recovery: true });
+    expect(used.nextState!.recovery).toBeNull();
+    expect((await verify(used.nextState, 'ABCD-1234-EFGH', clock, { recoveryPin: true, offlineMode: false })).decision).toMatchObject({ ok: false, reason: 'offline-mode-off' });
   });
 });
