@@ -1,0 +1,38 @@
+/**
+ * Errors of the phone (docs/phone.md "Errors"): one class, stable codes. No message ever holds a
+ * seed, a PIN, a passphrase or a key.
+ */
+export type PhoneErrorCode =
+  // the vault (phone/vault, phone/cli/vault-file.ts)
+  | 'vault-missing'
+  | 'vault-exists'
+  | 'vault-wrong-passphrase'
+  | 'vault-tampered'
+  | 'vault-malformed'
+  | 'vault-permissions'
+  | 'vault-busy'
+  | 'weak-passphrase'
+  // pairing
+  | 'bad-pairing-code'
+  | 'pairing-refused'
+  | 'pairing-mac-mismatch'
+  // finding things
+  | 'unknown-workstation'
+  | 'ambiguous-workstation'
+  | 'unknown-request'
+  | 'request-expired'
+  // the Control Center
+  | 'unreachable'
+  | 'refused'
+  | 'bad-response';
+
+export class PhoneError extends Error {
+  constructor(
+    readonly code: PhoneErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PhoneError';
+  }
+}

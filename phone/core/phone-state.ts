@@ -1,0 +1,81 @@
+/**
+ * The phone's state (docs/phone.md "What the phone keeps"): the device keys, and one pairing per
+ * (workstation, user) with its settings and pools. It is what the vault encrypts; the schema is
+ * checked on every read because the vault file is a trust boundary (STYLE.md §4).
+ */
+import * as v from 'valibot';
+import { idPattern } from '../../protocol/online/ids.js';
+import { PolicyInputSchema, type Policy } from '../../protocol/policy-settings.js';
+
+const b64u = (bytes: number) => v.pipe(v.string(), v.length(Math.ceil((bytes * 4) / 3)), v.regex(/^[A-Za-z0-9_-]+$/));
+const millis = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const text = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max));
+
+export const StoredPoolSchema = v.strictObject({
+  deliveryId: text(128),
+  poolId: text(128),
+  /** base64url of the 32-byte seed. */
+  seed: b64u(32),
+  charset: v.picklist(['alphanumeric', 'numeric']),
+  length: v.pipe(v.number(), v.integer(), v.minValue(6), v.maxValue(13)),
+  /** The first counter of the pool and how many PINs it has: counters start … start+count−1. */
+  start: millis,
+  count: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)),
+  /** The next counter to show. */
+  next: millis,
+  issuedAt: millis,
+  receivedAt: millis,
+});
+export type StoredPool = v.InferOutput<typeof StoredPoolSchema>;
+
+export const PairingSchema = v.strictObject({
+  workstationId: v.pipe(v.string(), v.regex(idPattern('ws'))),
+  workstationName: text(128),
+  user: text(256),
+  deviceId: v.pipe(v.string(), v.regex(idPattern('dev'))),
+  url: text(2048),
+  workstationKey: b64u(32),
+  ccKey: b64u(32),
+  pairedAt: millis,
+  settings: v.nullable(PolicyInputSchema),
+  settingsAt: v.nullable(millis),
+  pool: v.nullable(StoredPoolSchema),
+  pendingPool: v.nullable(StoredPoolSchema),
+  lastApprovedAt: v.nullable(millis),
+});
+export type Pairing = Omit<v.InferOutput<typeof PairingSchema>, 'settings'> & { settings: Policy | null };
+
+export const DeviceSchema = v.strictObject({
+  name: text(128),
+  signingPkcs8: v.pipe(v.string(), v.maxLength(256)),
+  signingPublic: b64u(32),
+  boxPkcs8: v.pipe(v.string(), v.maxLength(256)),
+  boxPublic: b64u(32),
+  createdAt: millis,
+});
+export type Device = v.InferOutput<typeof DeviceSchema>;
+
+export const PhoneStateSchema = v.strictObject({
+  v: v.literal(1),
+  device: DeviceSchema,
+  pairings: v.pipe(v.array(PairingSchema), v.maxLength(1000)),
+});
+export interface PhoneState {
+  v: 1;
+  device: Device;
+  pairings: Pairing[];
+}
+
+/** Null when `input` is not a phone state (the caller names the error). */
+export function parsePhoneState(input: unknown): PhoneState | null {
+  const parsed = v.safeParse(PhoneStateSchema, input);
+  return parsed.success ? (parsed.output as PhoneState) : null;
+}
+
+export function remainingIn(pool: StoredPool): number {
+  return Math.max(0, pool.start + pool.count - pool.next);
+}
+
+export function samePairing(a: { workstationId: string; user: string }, b: { workstationId: string; user: string }): boolean {
+  return a.workstationId === b.workstationId && a.user === b.user;
+}
