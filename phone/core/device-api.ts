@@ -4,10 +4,12 @@
  * PhoneError: `unreachable` when the Control Center did not answer (that is "no internet", R4),
  * `refused` with the server's code otherwise.
  */
-import * as v from 'valibot';
+import type * as v from 'valibot';
 import { ApiClient, ApiError, type FetchLike } from '../../protocol/online/api-client.js';
 import {
+  AuthStatusResponseSchema,
   DeviceInboxResponseSchema,
+  PoolDeliveryStatusResponseSchema,
   DeviceWorkstationsResponseSchema,
   RedeemPairingResponseSchema,
   SignInIntentResponseSchema,
@@ -50,12 +52,12 @@ export class DeviceApi {
     return guard(this.#client.call('GET', `/v1/device/inbox?wait=${wait}`, undefined, DeviceInboxResponseSchema, { timeoutMs, ...(signal ? { signal } : {}) }));
   }
 
-  decide(requestId: string, body: { decision: 'approve' | 'deny'; signedAt: number; signature: string }): Promise<unknown> {
-    return guard(this.#client.call('POST', `/v1/device/auth-requests/${encodeURIComponent(requestId)}/decision`, body, anyBody(), { timeoutMs: CALL_TIMEOUT_MS }));
+  decide(requestId: string, body: { decision: 'approve' | 'deny'; signedAt: number; signature: string }): Promise<v.InferOutput<typeof AuthStatusResponseSchema>> {
+    return guard(this.#client.call('POST', `/v1/device/auth-requests/${encodeURIComponent(requestId)}/decision`, body, AuthStatusResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }));
   }
 
-  confirmPool(deliveryId: string, body: { poolId: string; signature: string }): Promise<unknown> {
-    return guard(this.#client.call('POST', `/v1/device/pool-deliveries/${encodeURIComponent(deliveryId)}/confirm`, body, anyBody(), { timeoutMs: CALL_TIMEOUT_MS }));
+  confirmPool(deliveryId: string, body: { poolId: string; signature: string }): Promise<v.InferOutput<typeof PoolDeliveryStatusResponseSchema>> {
+    return guard(this.#client.call('POST', `/v1/device/pool-deliveries/${encodeURIComponent(deliveryId)}/confirm`, body, PoolDeliveryStatusResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }));
   }
 
   workstations(): Promise<DeviceWorkstation[]> {
@@ -63,8 +65,6 @@ export class DeviceApi {
   }
 }
 
-/** The decision and confirm answers carry nothing the phone needs: any JSON (or none) will do. */
-const anyBody = () => v.unknown();
 
 async function guard<T>(call: Promise<T>): Promise<T> {
   try {

@@ -97,7 +97,7 @@ export class MemoryControlCenter {
       if (request.decision) return error(409, 'conflict', 'already decided');
       request.decision = { deviceId, ...body.output };
       this.onDecision(request);
-      return { status: 200, body: {} };
+      return { status: 200, body: { status: body.output.decision === 'approve' ? 'approved' : 'denied', ...request.decision } };
     }
     if (method === 'POST' && (match = path.match(/^\/v1\/device\/pool-deliveries\/([^/]+)\/confirm$/))) {
       const body = v.safeParse(ConfirmPoolRequestSchema, json);
@@ -105,7 +105,7 @@ export class MemoryControlCenter {
       const delivery = this.deliveries.get(match[1]!);
       if (!delivery || delivery.deviceId !== deviceId) return error(404, 'not-found', 'no such delivery');
       delivery.confirmed = body.output;
-      return { status: 200, body: {} };
+      return { status: 200, body: { status: 'confirmed', ...body.output } };
     }
     return error(404, 'not-found', `no route ${method} ${path}`);
   }

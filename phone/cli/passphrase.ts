@@ -1,0 +1,54 @@
+/**
+ * Where the vault passphrase comes from (docs/phone.md): `--passphrase-file` (its first line; the
+ * file must be this user's and not readable by group or others), else LATCHKEY_PHONE_PASSPHRASE,
+ * else a prompt with echo off (or one line on a piped stdin). Bytes; the caller wipes them.
+ */
+import { InsecurePathError, readCheckedFile } from '../../agent/secure-path.js';
+import { readSecret } from '../../cli/read-secret.js';
+import { PhoneError } from '../core/errors.js';
+
+export const PASSPHRASE_ENV = 'LATCHKEY_PHONE_PASSPHRASE';
+const MAX_PASSPHRASE_FILE_BYTES = 4096;
+
+export interface PassphraseSource {
+  readonly passphraseFile?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Ask twice on a terminal (init). */
+  readonly confirm?: boolean;
+}
+
+function firstLine(bytes: Uint8Array): Uint8Array {
+  let end = bytes.indexOf(0x0a);
+  if (end < 0) end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  return bytes.slice(0, end);
+}
+
+export async function readPassphrase(source: PassphraseSource): Promise<Uint8Array> {
+  if (source.passphraseFile !== undefined) {
+    let raw: Buffer;
+    try {
+      const uid = process.getuid?.();
+      raw = await readCheckedFile(source.passphraseFile, { ...(uid === undefined ? {} : { owners: [uid] }), forbiddenModeBits: 0o077 }, MAX_PASSPHRASE_FILE_BYTES);
+    } catch (error) {
+      if (error instanceof InsecurePathError) throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
+      throw new PhoneError('vault-permissions', `Cannot read the passphrase file ${source.passphraseFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`, { cause: error });
+    }
+    const line = firstLine(raw);
+    raw.fill(0);
+    return line;
+  }
+  const fromEnv = (source.env ?? process.env)[PASSPHRASE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return new TextEncoder().encode(fromEnv);
+  const first = await readSecret('Phone vault passphrase: ');
+  if (source.confirm && process.stdin.isTTY) {
+    const again = await readSecret('Again: ');
+    const same = again.length === first.length && again.every((byte, i) => byte === first[i]);
+    again.fill(0);
+    if (!same) {
+      first.fill(0);
+      throw new PhoneError('weak-passphrase', 'The two passphrases differ.');
+    }
+  }
+  return first;
+}
