@@ -1,0 +1,232 @@
+/**
+ * The workstation side (GATT central, @stoprocent/noble): find a paired phone by its rotating
+ * tag, connect, set up the GATT link, run the exchange, and answer one typed UnlockResult.
+ * Transport failures are retried with a fresh handshake while the budget lasts (§8).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Characteristic, Noble, Peripheral } from '@stoprocent/noble';
+import { BleTransportError, RETRYABLE_CODES, withTimeout, type BleUnlockFailureCode } from './errors.js';
+import { CONNECT_TIMEOUT_MS, CONTROL_POINT_UUID, DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_MIN_RSSI, DEFAULT_SLOT_TOLERANCE, GATT_SETUP_TIMEOUT_MS, MIN_ATT_MTU, RESPONSE_UUID, SERVICE_UUID } from './protocol/constants.js';
+import type { RandomSource } from './protocol/crypto.js';
+import { checkWorkstationPairing, type WorkstationPairing } from './protocol/pairing.js';
+import { deriveTagKey, tagFromManufacturerData, TagMatcher } from './protocol/tag.js';
+import { createNoble, type BleTransport } from './stack.js';
+import { runWorkstationExchange, type ExchangeLink } from './workstation-exchange.js';
+
+export interface WorkstationCentralOptions {
+  readonly transport: BleTransport;
+  readonly pairings: readonly WorkstationPairing[];
+  /** Wall clock for tag slots (ms since the epoch). */
+  readonly clock?: () => number;
+  readonly random?: RandomSource;
+  /** Lowest RSSI accepted, at discovery and on the link (dBm); null turns the check off (§7). */
+  readonly minRssi?: number | null;
+  /** Relay bound for PROOF after CHALLENGE, ms (§7). */
+  readonly proofDeadlineMs?: number;
+  readonly slotTolerance?: number;
+  /** How long to wait for the adapter to power on. */
+  readonly powerOnTimeoutMs?: number;
+}
+
+export interface UnlockRequest {
+  /** Only these pairings (default: any). */
+  readonly pairingIds?: readonly string[];
+  /** The whole attempt, retries included (default 35 s; the PAM flow passes ~5 s). */
+  readonly budgetMs?: number;
+  readonly approvalTimeoutMs?: number;
+  /** Attempts for retryable transport failures (default 2). */
+  readonly attempts?: number;
+}
+
+export interface UnlockTimings {
+  readonly scanMs: number;
+  readonly connectMs: number;
+  readonly setupMs: number;
+  readonly exchangeMs: number;
+  readonly proofMs: number;
+  readonly totalMs: number;
+}
+
+export type UnlockResult =
+  | { readonly ok: true; readonly pairingId: string; readonly address: string; readonly rssi: number | null; readonly mtu: number; readonly attempts: number; readonly timings: UnlockTimings }
+  | { readonly ok: false; readonly code: BleUnlockFailureCode; readonly reason: string; readonly attempts: number; readonly retryable: boolean; readonly peerCode?: number };
+
+interface Found {
+  readonly peripheral: Peripheral;
+  readonly pairing: WorkstationPairing;
+  readonly tag: Uint8Array;
+}
+
+export class WorkstationCentral {
+  readonly #noble: Noble;
+  readonly #options: WorkstationCentralOptions;
+  readonly #pairings: Map<string, WorkstationPairing>;
+  readonly #matcher: TagMatcher<string>;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(noble: Noble, options: WorkstationCentralOptions) {
+    this.#noble = noble;
+    this.#options = options;
+    for (const pairing of options.pairings) checkWorkstationPairing(pairing);
+    this.#pairings = new Map(options.pairings.map((p) => [p.id, p]));
+    this.#matcher = new TagMatcher(
+      options.pairings.map((p) => ({ id: p.id, tagKey: deriveTagKey(p.pairingKey) })),
+      options.slotTolerance ?? DEFAULT_SLOT_TOLERANCE,
+    );
+  }
+
+  /** Opens the adapter; fails with `adapter-unavailable` when it does not power on. */
+  static async open(options: WorkstationCentralOptions): Promise<WorkstationCentral> {
+    const noble = createNoble(options.transport);
+    try {
+      await noble.waitForPoweredOnAsync(options.powerOnTimeoutMs ?? 5_000);
+    } catch (error) {
+      noble.stop();
+      throw new BleTransportError('adapter-unavailable', `the Bluetooth adapter did not power on (state ${noble.state})`, { cause: error });
+    }
+    return new WorkstationCentral(noble, options);
+  }
+
+  get address(): string {
+    return this.#noble.address;
+  }
+
+  /** One unlock, serialised with any other on this adapter. */
+  unlock(request: UnlockRequest = {}): Promise<UnlockResult> {
+    const run = this.#queue.then(() => this.#unlock(request));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  close(): void {
+    this.#noble.removeAllListeners('discover');
+    this.#noble.stop();
+  }
+
+  async #unlock(request: UnlockRequest): Promise<UnlockResult> {
+    const started = performance.now();
+    const deadline = started + (request.budgetMs ?? DEFAULT_APPROVAL_TIMEOUT_MS + 5_000);
+    const attempts = request.attempts ?? 2;
+    let last: UnlockResult | null = null;
+    for (let attempt = 1; attempt <= attempts && performance.now() < deadline; attempt++) {
+      last = await this.#attempt(request, deadline, attempt, started);
+      if (last.ok || !last.retryable) return last;
+    }
+    return last ?? { ok: false, code: 'no-phone-found', reason: 'no time was left to look for the phone', attempts: 0, retryable: false };
+  }
+
+  async #attempt(request: UnlockRequest, deadline: number, attempt: number, started: number): Promise<UnlockResult> {
+    const failure = (code: BleUnlockFailureCode, reason: string, peerCode?: number): UnlockResult => ({
+      ok: false,
+      code,
+      reason,
+      attempts: attempt,
+      retryable: RETRYABLE_CODES.has(code),
+      ...(peerCode !== undefined && { peerCode }),
+    });
+    const t0 = performance.now();
+    const scan = await this.#find(request.pairingIds, deadline);
+    if ('code' in scan) return failure(scan.code, scan.reason);
+    const { peripheral, pairing, tag } = scan;
+    const t1 = performance.now();
+    try {
+      await withTimeout(peripheral.connectAsync(), Math.min(CONNECT_TIMEOUT_MS, deadline - t1), () => new BleTransportError('connect-failed', 'the phone did not accept the connection in time'));
+    } catch (error) {
+      peripheral.cancelConnect();
+      return failure('connect-failed', error instanceof Error ? error.message : String(error));
+    }
+    const t2 = performance.now();
+    try {
+      const link = await this.#setUp(peripheral, deadline);
+      const t3 = performance.now();
+      const approvalTimeoutMs = Math.max(0, Math.min(request.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, deadline - t3));
+      const result = await runWorkstationExchange(link, pairing, tag, {
+        approvalTimeoutMs,
+        ...(this.#options.proofDeadlineMs !== undefined && { proofDeadlineMs: this.#options.proofDeadlineMs }),
+        minRssi: this.#options.minRssi === undefined ? DEFAULT_MIN_RSSI : this.#options.minRssi,
+        ...(this.#options.random !== undefined && { random: this.#options.random }),
+      });
+      if (!result.ok) return failure(result.code, result.reason, result.peerCode);
+      const end = performance.now();
+      return {
+        ok: true,
+        pairingId: pairing.id,
+        address: peripheral.address,
+        rssi: result.rssi,
+        mtu: link.mtu,
+        attempts: attempt,
+        timings: { scanMs: t1 - t0, connectMs: t2 - t1, setupMs: t3 - t2, exchangeMs: result.exchangeMs, proofMs: result.proofMs, totalMs: end - started },
+      };
+    } catch (error) {
+      const code = error instanceof BleTransportError ? error.code : 'gatt-setup-failed';
+      return failure(code, error instanceof Error ? error.message : String(error));
+    } finally {
+      if (peripheral.state === 'connected') await withTimeout(peripheral.disconnectAsync(), 2_000, () => new Error('disconnect timed out')).catch(() => undefined);
+    }
+  }
+
+  /** Scans until a paired phone's tag shows up with a strong enough signal, or the deadline. */
+  async #find(pairingIds: readonly string[] | undefined, deadline: number): Promise<Found | { code: BleUnlockFailureCode; reason: string }> {
+    const minRssi = this.#options.minRssi === undefined ? DEFAULT_MIN_RSSI : this.#options.minRssi;
+    const clock = this.#options.clock ?? Date.now;
+    let weakest: number | null = null;
+    const found = await new Promise<Found | null>((resolve) => {
+      const timer = setTimeout(() => done(null), Math.max(0, deadline - performance.now()));
+      const onDiscover = (peripheral: Peripheral): void => {
+        const data = peripheral.advertisement?.manufacturerData;
+        const tag = data ? tagFromManufacturerData(new Uint8Array(data)) : null;
+        const match = tag ? this.#matcher.match(tag, clock()) : null;
+        if (!tag || !match || (pairingIds && !pairingIds.includes(match.id)) || !peripheral.connectable) return;
+        if (minRssi !== null && peripheral.rssi < minRssi) {
+          weakest = peripheral.rssi;
+          return;
+        }
+        done({ peripheral, pairing: this.#pairings.get(match.id)!, tag });
+      };
+      const done = (value: Found | null): void => {
+        clearTimeout(timer);
+        this.#noble.removeListener('discover', onDiscover);
+        resolve(value);
+      };
+      this.#noble.on('discover', onDiscover);
+      this.#noble.startScanningAsync([], true).catch(() => done(null));
+    });
+    await withTimeout(this.#noble.stopScanningAsync(), 1_000, () => new Error('stop scanning timed out')).catch(() => undefined);
+    if (found) return found;
+    if (weakest !== null) return { code: 'signal-too-weak', reason: `a paired phone was heard only at ${weakest} dBm, below ${minRssi} dBm` };
+    return { code: 'no-phone-found', reason: 'no paired phone advertised in range' };
+  }
+
+  /** GATT setup: discover the Latchkey service, subscribe to responses (§3). */
+  async #setUp(peripheral: Peripheral, deadline: number): Promise<ExchangeLink> {
+    const lost = new Promise<never>((_, reject) => peripheral.once('disconnect', () => reject(new BleTransportError('disconnected', 'the phone disconnected during GATT setup'))));
+    lost.catch(() => undefined);
+    const setup = (async () => {
+      const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync([SERVICE_UUID], [CONTROL_POINT_UUID, RESPONSE_UUID]);
+      const controlPoint = characteristics.find((c) => c.uuid === CONTROL_POINT_UUID);
+      const response = characteristics.find((c) => c.uuid === RESPONSE_UUID);
+      if (!controlPoint || !response) throw new BleTransportError('gatt-setup-failed', 'the phone does not offer the Latchkey GATT service');
+      await response.subscribeAsync();
+      return { controlPoint, response };
+    })();
+    const { controlPoint, response } = await withTimeout(Promise.race([setup, lost]), Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()), () => new BleTransportError('gatt-setup-failed', 'GATT setup did not finish in time'));
+    return this.#link(peripheral, controlPoint, response);
+  }
+
+  #link(peripheral: Peripheral, controlPoint: Characteristic, response: Characteristic): ExchangeLink {
+    return {
+      mtu: Math.max(MIN_ATT_MTU, peripheral.mtu ?? MIN_ATT_MTU),
+      write: (fragment) => controlPoint.writeAsync(Buffer.from(fragment), true),
+      onFragment: (listener) => {
+        const onData = (data: Buffer): void => listener(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        response.on('data', onData);
+        return () => response.removeListener('data', onData);
+      },
+      onDisconnect: (listener) => {
+        peripheral.once('disconnect', listener);
+        return () => peripheral.removeListener('disconnect', listener);
+      },
+      readRssi: () => withTimeout(peripheral.updateRssiAsync(), 1_000, () => new Error('RSSI read timed out')),
+    };
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The phone's side of one connection (docs/ble-protocol.md §5–6): reassembles the control-point
+ * writes, runs PhoneHandshake, asks its user, and notifies fragments back. One per connection;
+ * independent of bleno (the peripheral wires it to GATT callbacks).
+ */
+import { performance } from 'node:perf_hooks';
+import { HELLO_TIMEOUT_MS, PHONE_APPROVAL_PROMPT_MS, VERDICT_TIMEOUT_MS } from './protocol/constants.js';
+import type { RandomSource } from './protocol/crypto.js';
+import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
+import { Fragmenter, Reassembler } from './protocol/framing.js';
+import { HelloReplayCache, PhoneHandshake, type Approval, type PhoneStep } from './protocol/handshake-phone.js';
+import { encodeError, ErrorCode } from './protocol/messages.js';
+import type { PhonePairing } from './protocol/pairing.js';
+
+export interface ApprovalRequest {
+  readonly pairingId: string;
+  readonly workstationName: string | undefined;
+  readonly address: string;
+}
+
+/** The user's answer: true approves, false declines. Timing out is the session's job. */
+export type Approver = (request: ApprovalRequest) => Promise<boolean>;
+
+export type PhoneSessionOutcome =
+  | { readonly ok: true; readonly address: string; readonly pairingId: string; readonly accepted: boolean; readonly verdict: number }
+  | { readonly ok: false; readonly address: string; readonly code: BleProtocolErrorCode | 'disconnected'; readonly reason: string };
+
+export interface PhoneSessionDeps {
+  readonly pairings: readonly PhonePairing[];
+  readonly replayCache: HelloReplayCache;
+  readonly approve: Approver;
+  readonly clock: () => number;
+  readonly random?: RandomSource;
+  readonly approvalPromptMs?: number;
+  readonly helloTimeoutMs?: number;
+  readonly verdictTimeoutMs?: number;
+  /** Ends the connection (after a failure, or once the verdict is in). */
+  readonly disconnect: () => void;
+  readonly onOutcome: (outcome: PhoneSessionOutcome) => void;
+}
+
+export class PhoneSession {
+  readonly #deps: PhoneSessionDeps;
+  readonly #address: string;
+  readonly #handshake: PhoneHandshake;
+  #notify: ((fragment: Uint8Array) => void) | null = null;
+  #reassembler: Reassembler | null = null;
+  #fragmenter: Fragmenter | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #pairingId = '';
+  #finished = false;
+
+  constructor(address: string, deps: PhoneSessionDeps) {
+    this.#deps = deps;
+    this.#address = address;
+    this.#handshake = new PhoneHandshake(deps.pairings, { replayCache: deps.replayCache, ...(deps.random && { random: deps.random }) });
+    this.#arm(deps.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
+  }
+
+  /** The workstation enabled notifications: now the MTU is known (maxValueSize = ATT_MTU − 3). */
+  subscribed(maxValueSize: number, notify: (fragment: Uint8Array) => void): void {
+    this.#notify = notify;
+    this.#reassembler ??= new Reassembler(maxValueSize + 3);
+    this.#fragmenter ??= new Fragmenter(maxValueSize + 3);
+  }
+
+  /** One control-point write. */
+  write(fragment: Uint8Array): void {
+    if (this.#finished) return;
+    if (!this.#reassembler) {
+      this.#fail(new BleProtocolError('unexpected-message', 'the workstation wrote before enabling notifications'), null);
+      return;
+    }
+    let message: Uint8Array | null;
+    try {
+      message = this.#reassembler.push(fragment, performance.now());
+    } catch (error) {
+      this.#fail(error, encodeError(ErrorCode.badMessage));
+      return;
+    }
+    if (message) this.#step(this.#handshake.receive(message, this.#deps.clock()));
+    else if (this.#reassembler.deadline !== null) this.#arm(this.#reassembler.deadline - performance.now() + 1, 'fragment');
+  }
+
+  disconnected(): void {
+    if (this.#finished) return;
+    this.#finish({ ok: false, address: this.#address, code: 'disconnected', reason: `the workstation disconnected in state ${this.#handshake.state}` });
+  }
+
+  #step(step: PhoneStep): void {
+    if (this.#finished) return;
+    switch (step.kind) {
+      case 'approve':
+        this.#pairingId = step.pairing.id;
+        clearTimeout(this.#timer);
+        void this.#ask(step.pairing);
+        return;
+      case 'send':
+        this.#send(step.message);
+        this.#arm(this.#deps.verdictTimeoutMs ?? VERDICT_TIMEOUT_MS);
+        return;
+      case 'done':
+        this.#finish({ ok: true, address: this.#address, pairingId: this.#pairingId, accepted: step.accepted, verdict: step.result });
+        this.#deps.disconnect();
+        return;
+      case 'failed':
+        this.#fail(step.error, step.message);
+    }
+  }
+
+  async #ask(pairing: PhonePairing): Promise<void> {
+    const promptMs = this.#deps.approvalPromptMs ?? PHONE_APPROVAL_PROMPT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race<Approval>([
+      this.#deps
+        .approve({ pairingId: pairing.id, workstationName: pairing.workstationName, address: this.#address })
+        .then((approved): Approval => (approved ? 'approved' : 'declined'))
+        .catch((): Approval => 'declined'),
+      new Promise<Approval>((resolve) => (timer = setTimeout(() => resolve('timed-out'), promptMs))),
+    ]);
+    clearTimeout(timer);
+    if (this.#finished) return;
+    this.#send(this.#handshake.approval(answer));
+    if (answer === 'approved') this.#arm(this.#deps.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
+    else {
+      this.#finish({ ok: false, address: this.#address, code: answer === 'declined' ? 'declined' : 'approval-timeout', reason: `the user ${answer === 'declined' ? 'declined' : 'did not answer'}` });
+    }
+  }
+
+  #send(message: Uint8Array): void {
+    if (!this.#notify || !this.#fragmenter) return;
+    for (const fragment of this.#fragmenter.fragment(message)) this.#notify(fragment);
+  }
+
+  #arm(ms: number, what: 'step' | 'fragment' = 'step'): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      if (what === 'fragment') {
+        try {
+          this.#reassembler?.checkTimeout(performance.now() + 1);
+        } catch (error) {
+          this.#fail(error, encodeError(ErrorCode.timeout));
+        }
+        return;
+      }
+      this.#step(this.#handshake.timeout());
+    }, Math.max(0, ms));
+  }
+
+  #fail(error: unknown, message: Uint8Array | null): void {
+    if (this.#finished) return;
+    if (message) this.#send(message);
+    const failure = error instanceof BleProtocolError ? error : new BleProtocolError('message-malformed', 'internal fault in the session', { cause: error });
+    this.#finish({ ok: false, address: this.#address, code: failure.code, reason: failure.message });
+    // Give the ERROR a moment to leave before the link goes.
+    setTimeout(() => this.#deps.disconnect(), 50).unref();
+  }
+
+  #finish(outcome: PhoneSessionOutcome): void {
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#deps.onOutcome(outcome);
+  }
+}

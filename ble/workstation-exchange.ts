@@ -1,0 +1,144 @@
+/**
+ * The workstation's side of one unlock exchange over a connected, subscribed GATT link
+ * (docs/ble-protocol.md §5–6): fragments out, fragments in, the per-step timers, and the
+ * WorkstationHandshake deciding. The link is an interface, so this file knows nothing of noble.
+ */
+import { performance } from 'node:perf_hooks';
+import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
+import { Fragmenter, Reassembler } from './protocol/framing.js';
+import { WorkstationHandshake, type WorkstationStep } from './protocol/handshake-workstation.js';
+import { encodeError, ErrorCode } from './protocol/messages.js';
+import type { WorkstationPairing } from './protocol/pairing.js';
+import type { RandomSource } from './protocol/crypto.js';
+
+/** What the exchange needs from a connected GATT link. */
+export interface ExchangeLink {
+  /** Negotiated ATT_MTU. */
+  readonly mtu: number;
+  /** Writes one fragment to the control point. */
+  write(fragment: Uint8Array): Promise<void>;
+  /** Calls `listener` with each notified fragment; returns a function that stops it. */
+  onFragment(listener: (fragment: Uint8Array) => void): () => void;
+  onDisconnect(listener: () => void): () => void;
+  /** The connection's RSSI (HCI Read RSSI), or null when the adapter cannot say. */
+  readRssi(): Promise<number | null>;
+}
+
+export interface ExchangeOptions {
+  readonly approvalTimeoutMs: number;
+  readonly proofDeadlineMs?: number;
+  readonly minRssi?: number | null;
+  readonly random?: RandomSource;
+}
+
+export type ExchangeResult =
+  | { readonly ok: true; readonly proofMs: number; readonly rssi: number | null; readonly exchangeMs: number }
+  | { readonly ok: false; readonly code: BleProtocolErrorCode | 'disconnected'; readonly reason: string; readonly peerCode?: number };
+
+export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationPairing, tag: Uint8Array, options: ExchangeOptions): Promise<ExchangeResult> {
+  const handshake = new WorkstationHandshake(pairing, tag, {
+    ...(options.proofDeadlineMs !== undefined && { proofDeadlineMs: options.proofDeadlineMs }),
+    ...(options.minRssi !== undefined && { minRssi: options.minRssi }),
+    ...(options.random !== undefined && { random: options.random }),
+  });
+  const reassembler = new Reassembler(link.mtu);
+  const fragmenter = new Fragmenter(link.mtu);
+  const started = performance.now();
+
+  return new Promise<ExchangeResult>((resolve) => {
+    let finished = false;
+    let stepTimer: NodeJS.Timeout | undefined;
+    let fragmentTimer: NodeJS.Timeout | undefined;
+    const stops: (() => void)[] = [];
+
+    const finish = (result: ExchangeResult): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(stepTimer);
+      clearTimeout(fragmentTimer);
+      for (const stop of stops) stop();
+      resolve(result);
+    };
+    const send = async (message: Uint8Array): Promise<void> => {
+      for (const fragment of fragmenter.fragment(message)) await link.write(fragment);
+    };
+    const fail = (error: unknown, message: Uint8Array | null): void => {
+      if (finished) return;
+      // Best effort: tell the phone why (ERROR or a refusing VERDICT), never wait for it.
+      if (message) send(message).catch(() => undefined);
+      const failure = error instanceof BleProtocolError ? error : new BleProtocolError('step-timeout', 'internal fault in the exchange', { cause: error });
+      finish({ ok: false, code: failure.code, reason: failure.message, ...(failure.peerCode !== undefined && { peerCode: failure.peerCode }) });
+    };
+    const arm = (ms: number): void => {
+      clearTimeout(stepTimer);
+      stepTimer = setTimeout(() => onStep(handshake.timeout()), ms);
+    };
+
+    const onStep = (step: WorkstationStep): void => {
+      if (finished) return;
+      switch (step.kind) {
+        case 'send':
+          clearTimeout(stepTimer);
+          send(step.message)
+            .then(() => {
+              handshake.challengeSent(performance.now());
+              if (handshake.state === 'challenge-sent') arm((options.proofDeadlineMs ?? 300) + 1);
+            })
+            .catch((error) => fail(new BleProtocolError('step-timeout', 'CHALLENGE could not be written', { cause: error }), null));
+          return;
+        case 'proof-verified':
+          clearTimeout(stepTimer);
+          void link
+            .readRssi()
+            .catch(() => null)
+            .then((rssi) => {
+              if (finished) return;
+              const { decision, message } = handshake.conclude(rssi);
+              const exchangeMs = performance.now() - started;
+              // The VERDICT only informs the phone; hand it to the adapter before the link goes.
+              void send(message)
+                .catch(() => undefined)
+                .then(() => {
+                  if (decision.ok) finish({ ok: true, proofMs: decision.proofMs, rssi: decision.rssi, exchangeMs });
+                  else finish({ ok: false, code: decision.code, reason: decision.reason });
+                });
+            });
+          return;
+        case 'failed':
+          fail(step.error, step.message);
+      }
+    };
+
+    stops.push(
+      link.onFragment((fragment) => {
+        if (finished) return;
+        let message: Uint8Array | null;
+        try {
+          message = reassembler.push(fragment, performance.now());
+        } catch (error) {
+          fail(error, encodeError(ErrorCode.badMessage));
+          return;
+        }
+        clearTimeout(fragmentTimer);
+        const deadline = reassembler.deadline;
+        if (deadline !== null) {
+          fragmentTimer = setTimeout(() => {
+            try {
+              reassembler.checkTimeout(performance.now() + 1);
+            } catch (error) {
+              fail(error, encodeError(ErrorCode.timeout));
+            }
+          }, deadline - performance.now() + 2);
+        }
+        if (message) onStep(handshake.receive(message, performance.now()));
+      }),
+      link.onDisconnect(() => finish({ ok: false, code: 'disconnected', reason: 'the phone disconnected during the exchange' })),
+    );
+
+    send(handshake.hello())
+      .then(() => {
+        if (handshake.state === 'hello-sent') arm(options.approvalTimeoutMs);
+      })
+      .catch((error) => fail(new BleProtocolError('step-timeout', 'HELLO could not be written', { cause: error }), null));
+  });
+}
