@@ -1,0 +1,67 @@
+/**
+ * Bodies of the admin API (docs/control-center.md "Admin API"), shared by the server, which
+ * validates requests with them, and `latchkey admin`, which validates answers with them.
+ */
+import * as v from 'valibot';
+import { idPattern } from '../protocol/online/ids.js';
+
+const id = (prefix: Parameters<typeof idPattern>[0]) => v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
+const name = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters'), v.regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'));
+const int = (min: number, max: number) => v.pipe(v.number(`must be a whole number from ${min} to ${max}`), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
+const millis = v.number();
+const nullableMillis = v.nullable(v.number());
+
+export const INSTALL_TOKEN_DEFAULT_HOURS = 168;
+export const INSTALL_TOKEN_DEFAULT_USES = 1000;
+
+// Requests
+export const CreateGroupRequestSchema = v.strictObject({ name });
+export const CreateInstallTokenRequestSchema = v.strictObject({
+  groupId: v.optional(id('g')),
+  expiresInHours: v.optional(int(1, 8760)),
+  maxUses: v.optional(int(1, 1_000_000)),
+  note: v.optional(v.pipe(v.string(), v.maxLength(200, 'must be at most 200 characters'))),
+});
+export const MoveWorkstationRequestSchema = v.strictObject({ groupId: id('g') });
+export const CreateAdminTokenRequestSchema = v.strictObject({ name });
+
+// Answers
+const Overrides = v.record(v.string(), v.union([v.boolean(), v.number(), v.string()]));
+export const SettingsViewSchema = v.object({
+  scope: v.picklist(['tenant', 'group']), tenantId: v.string(), groupId: v.nullable(v.string()), name: v.string(),
+  overrides: Overrides, effective: Overrides, revision: v.number(),
+});
+export const GroupViewSchema = v.object({ groupId: v.string(), name: v.string(), isDefault: v.boolean(), workstations: v.number(), overrides: Overrides, createdAt: millis });
+export const GroupsViewSchema = v.object({ groups: v.array(GroupViewSchema) });
+export const InstallTokenViewSchema = v.object({
+  installTokenId: v.string(), groupId: v.string(), note: v.string(), createdAt: millis, expiresAt: millis, maxUses: v.number(), uses: v.number(), revokedAt: nullableMillis,
+  /** Only in the answer that creates it: the token itself, shown once. */
+  token: v.optional(v.string()),
+});
+export const InstallTokensViewSchema = v.object({ installTokens: v.array(InstallTokenViewSchema) });
+export const WorkstationViewSchema = v.object({
+  workstationId: v.string(), name: v.string(), groupId: v.string(), enrolledAt: millis, lastSeenAt: nullableMillis, removedAt: nullableMillis, installTokenId: v.nullable(v.string()),
+});
+export const WorkstationsViewSchema = v.object({ workstations: v.array(WorkstationViewSchema), next: v.nullable(v.string()) });
+export const UsersViewSchema = v.object({ users: v.array(v.object({ user: v.string(), createdAt: millis, devices: v.array(v.string()), workstations: v.array(v.string()) })) });
+export const DeviceViewSchema = v.object({
+  deviceId: v.string(), name: v.string(), createdAt: millis, lastSeenAt: nullableMillis, revokedAt: nullableMillis,
+  bindings: v.array(v.object({ workstationId: v.string(), user: v.string(), createdAt: millis })),
+});
+export const DevicesViewSchema = v.object({ devices: v.array(DeviceViewSchema) });
+export const AuditViewSchema = v.object({
+  entries: v.array(v.object({
+    id: v.number(), time: millis, actor: v.string(), address: v.nullable(v.string()), action: v.string(), target: v.nullable(v.string()), result: v.string(),
+    detail: v.nullable(v.record(v.string(), v.union([v.string(), v.number(), v.boolean(), v.null()]))),
+  })),
+  next: v.nullable(v.number()),
+});
+export const EventsViewSchema = v.object({
+  events: v.array(v.object({
+    id: v.string(), workstationId: v.string(), time: millis, type: v.string(), user: v.string(), result: v.string(), reason: v.nullable(v.string()), context: v.nullable(v.string()), receivedAt: millis,
+  })),
+  next: v.nullable(v.number()),
+});
+export const AdminTokenViewSchema = v.object({ adminTokenId: v.string(), name: v.string(), createdAt: millis, revokedAt: nullableMillis, token: v.optional(v.string()) });
+export const AdminTokensViewSchema = v.object({ adminTokens: v.array(AdminTokenViewSchema) });
+export const OkViewSchema = v.object({ ok: v.literal(true) });

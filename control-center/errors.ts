@@ -1,0 +1,62 @@
+/**
+ * The Control Center's errors (docs/control-center.md "Errors"): a closed set of wire codes,
+ * each with one HTTP status, and the startup failures that stop the server before it listens.
+ * Messages are sentences for people; they never carry a secret or echo a submitted value.
+ */
+export type WireCode =
+  | 'bad-request'
+  | 'body-too-large'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'gone'
+  | 'rate-limited'
+  | 'internal';
+
+export const HTTP_STATUS: Readonly<Record<WireCode, number>> = {
+  'bad-request': 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  gone: 410,
+  'body-too-large': 413,
+  'rate-limited': 429,
+  internal: 500,
+};
+
+export class CcError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: WireCode,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'CcError';
+    this.status = HTTP_STATUS[code];
+  }
+}
+
+export type StartupErrorCode =
+  | 'bad-option'
+  | 'database-unreadable'
+  | 'database-newer'
+  | 'keys-insecure'
+  | 'keys-unreadable'
+  | 'keys-missing'
+  | 'keys-mismatch'
+  | 'listen-failed';
+
+export class StartupError extends Error {
+  constructor(
+    readonly code: StartupErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}

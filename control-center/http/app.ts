@@ -1,0 +1,44 @@
+/**
+ * The Fastify application: the boundary (raw bodies ≤ 64 KiB, one error shape), one register
+ * call per group of routes, and a debug line per request that names the route, never a body,
+ * header or token.
+ */
+import type { FastifyInstance } from 'fastify';
+import { requireCjs } from '../../agent/load-cjs.js';
+import { MAX_BODY_BYTES } from '../../protocol/online/messages.js';
+import { installBoundary } from './boundary.js';
+import type { CcContext } from './context.js';
+import { adminAuditRoutes } from './routes/admin-audit.js';
+import { adminFleetRoutes } from './routes/admin-fleet.js';
+import { adminSettingsRoutes } from './routes/admin-settings.js';
+import { deviceRoutes } from './routes/device.js';
+import { enrollmentRoutes } from './routes/enrollment.js';
+import { pairingRoutes } from './routes/pairing.js';
+import { relayRoutes } from './routes/relay.js';
+import { signInRoutes } from './routes/sign-in.js';
+
+const fastify = requireCjs('fastify') as typeof import('fastify').default;
+
+export interface AppOptions {
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Proxies whose X-Forwarded-For is believed (docs/control-center.md "TLS and reverse proxies"). */
+  readonly trustProxy?: readonly string[];
+}
+
+export function buildApp(ctx: CcContext, options: AppOptions = {}): FastifyInstance {
+  const app = fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
+  installBoundary(app, ctx.log);
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.log.debug('control-center.request', { method: request.method, route: request.routeOptions.url ?? 'none', status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+  });
+  for (const register of [enrollmentRoutes, pairingRoutes, signInRoutes, deviceRoutes, relayRoutes, adminSettingsRoutes, adminFleetRoutes, adminAuditRoutes]) register(app, ctx);
+  return app;
+}

@@ -1,0 +1,25 @@
+/** What every route handler is given: storage, the wake-up bus, the CC keys, the clock, the log, the limiters. */
+import type { Logger } from '../../agent/log.js';
+import type { EventBus } from '../event-bus.js';
+import type { CcKeys } from '../keys.js';
+import type { AuditDetail, AuditEntry } from '../storage/records.js';
+import type { Storage } from '../storage/storage.js';
+import type { Limiters } from './rate-limit.js';
+
+export interface CcContext {
+  readonly storage: Storage;
+  readonly bus: EventBus;
+  readonly keys: CcKeys;
+  readonly now: () => number;
+  readonly log: Logger;
+  readonly limiters: Limiters;
+  /** The tenant of unauthenticated requests (enrollment and redemption resolve theirs from the token or pairing). */
+  readonly defaultTenantId: string;
+}
+
+export function audit(
+  ctx: CcContext,
+  fields: { tenantId: string | null; actor: string; address: string | null; action: string; target?: string | null; result: string; detail?: AuditDetail | null },
+): AuditEntry {
+  return { time: ctx.now(), target: null, detail: null, ...fields };
+}

@@ -1,0 +1,48 @@
+/**
+ * A phone's own views (docs/online-protocol.md "Online sign-in", "Replenishment", "Pairing"):
+ * its inbox (auth requests for the (workstation, user) pairs it is bound to, and pool
+ * deliveries addressed to it), long-polled, and the workstations it is paired with together
+ * with the settings in force there (R1, R8).
+ */
+import type { FastifyInstance } from 'fastify';
+import { settingsFor } from '../../policy.js';
+import { authenticateDevice } from '../authenticate.js';
+import { NoQuery, readQuery, WaitQuery } from '../boundary.js';
+import type { CcContext } from '../context.js';
+import { longPoll } from '../long-poll.js';
+
+export function deviceRoutes(app: FastifyInstance, ctx: CcContext): void {
+  app.get('/v1/device/inbox', async (request, reply) => {
+    const device = await authenticateDevice(ctx, request);
+    const { wait } = readQuery(request, WaitQuery);
+    const inbox = await longPoll(ctx, reply, [`device:${device.id}`], wait, async () => {
+      const [requests, deliveries] = await Promise.all([
+        ctx.storage.pendingAuthRequestsForDevice(device.id, ctx.now()),
+        ctx.storage.pendingPoolDeliveriesForDevice(device.id),
+      ]);
+      const value = {
+        authRequests: requests.map((r) => ({
+          requestId: r.id, workstationId: r.workstationId, workstationName: r.workstationName, user: r.user, challenge: r.challenge,
+          createdAt: r.createdAt, expiresAt: r.expiresAt, intentId: r.intentId,
+        })),
+        poolDeliveries: deliveries.map((d) => ({
+          deliveryId: d.id, workstationId: d.workstationId, user: d.user, envelope: (JSON.parse(d.body) as { envelope: unknown }).envelope,
+        })),
+      };
+      return { value, final: value.authRequests.length + value.poolDeliveries.length > 0 };
+    });
+    return reply.send(inbox);
+  });
+
+  app.get('/v1/device/workstations', async (request, reply) => {
+    const device = await authenticateDevice(ctx, request);
+    readQuery(request, NoQuery);
+    const workstations = [];
+    for (const binding of await ctx.storage.bindingsOfDevice(device.id)) {
+      const workstation = await ctx.storage.getWorkstation(binding.workstationId);
+      if (!workstation || workstation.removedAt !== null) continue;
+      workstations.push({ workstationId: workstation.id, workstationName: workstation.name, user: binding.user, settings: await settingsFor(ctx.storage, workstation) });
+    }
+    return reply.send({ workstations });
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * The Control Center's key file `<db>.keys` (docs/control-center.md "Data layout"): its Ed25519
+ * signing key (policies) and X25519 box key (recovery PINs), as base64url PKCS#8 in JSON, mode
+ * 0600. Created once with write-temp, fsync, rename; refused when it is a symlink, not ours, or
+ * readable by group or others.
+ */
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as v from 'valibot';
+import { fromBase64url, toBase64url } from '../protocol/online/base64url.js';
+import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf, type CryptoKey } from '../protocol/online/webcrypto.js';
+import { StartupError } from './errors.js';
+
+export interface CcKeys {
+  readonly signingKey: CryptoKey;
+  readonly boxKey: CryptoKey;
+  /** Raw public keys. */
+  readonly signingPublic: Uint8Array;
+  readonly boxPublic: Uint8Array;
+  /** base64url of the raw public keys, as they travel (`ccKey`, `ccBoxKey`). */
+  readonly ccKey: string;
+  readonly ccBoxKey: string;
+}
+
+const pkcs8 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{20,200}$/, 'must be base64url PKCS#8'));
+const KeyFileSchema = v.strictObject({ v: v.literal(1), signingKey: pkcs8, boxKey: pkcs8, createdAt: v.pipe(v.number(), v.safeInteger()) });
+
+export function keyFileFor(databaseFile: string): string {
+  return `${databaseFile}.keys`;
+}
+
+export async function keyFileExists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function createKeyFile(file: string, now: number): Promise<void> {
+  const signing = await generateKeyPair(ED25519);
+  const box = await generateKeyPair(X25519);
+  const text = `${JSON.stringify({ v: 1, signingKey: toBase64url(signing.pkcs8), boxKey: toBase64url(box.pkcs8), createdAt: now })}\n`;
+  signing.pkcs8.fill(0);
+  box.pkcs8.fill(0);
+  const temp = `${file}.${process.pid}.tmp`;
+  const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
+  const dir = await fs.open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+export async function loadKeyFile(file: string): Promise<CcKeys> {
+  let stat;
+  try {
+    stat = await fs.lstat(file);
+  } catch (error) {
+    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  if (!stat.isFile()) throw new StartupError('keys-insecure', `the key file ${file} is not a regular file (a symlink is refused)`);
+  if ((stat.mode & 0o077) !== 0) {
+    throw new StartupError('keys-insecure', `the key file ${file} is accessible to group or others (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 on it`);
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) throw new StartupError('keys-insecure', `the key file ${file} belongs to uid ${stat.uid}, not to this process (uid ${uid})`);
+  let parsed: v.InferOutput<typeof KeyFileSchema>;
+  try {
+    parsed = v.parse(KeyFileSchema, JSON.parse(await fs.readFile(file, 'utf8')));
+  } catch (error) {
+    throw new StartupError('keys-unreadable', `the key file ${file} is not a Latchkey Control Center key file`, { cause: error });
+  }
+  const signingBytes = fromBase64url(parsed.signingKey);
+  const boxBytes = fromBase64url(parsed.boxKey);
+  try {
+    const signingPublic = await publicKeyOf(ED25519, signingBytes);
+    const boxPublic = await publicKeyOf(X25519, boxBytes);
+    return {
+      signingKey: await importPrivateKey(ED25519, signingBytes),
+      boxKey: await importPrivateKey(X25519, boxBytes),
+      signingPublic,
+      boxPublic,
+      ccKey: toBase64url(signingPublic),
+      ccBoxKey: toBase64url(boxPublic),
+    };
+  } catch (error) {
+    throw new StartupError('keys-unreadable', `the key file ${file} holds keys that do not import`, { cause: error });
+  } finally {
+    signingBytes.fill(0);
+    boxBytes.fill(0);
+  }
+}

@@ -1,0 +1,48 @@
+/** Helpers the SQLite storage areas share: the audit writer, the revision counter, row mapping. */
+import type { AuditEntry, Revision, SettingsOverrides } from '../records.js';
+import type { Database } from './open-database.js';
+
+export type { Database };
+
+export interface Shared {
+  readonly db: Database;
+  /** Appends one audit line; call inside the transaction that does what it records. */
+  audit(entry: AuditEntry): void;
+  /** Increases the settings revision by one; call inside the transaction of the change. */
+  bumpRevision(now: number): Revision;
+  readRevision(): Revision;
+}
+
+export function makeShared(db: Database): Shared {
+  const insertAudit = db.prepare(
+    'INSERT INTO audit (tenant_id, time, actor, address, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+  const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  const readRevision = (): Revision => ({
+    revision: Number(getMeta.get('revision')?.value ?? '0'),
+    at: Number(getMeta.get('revision_at')?.value ?? '0'),
+  });
+  return {
+    db,
+    audit(entry) {
+      insertAudit.run(entry.tenantId, entry.time, entry.actor, entry.address, entry.action, entry.target, entry.result, entry.detail === null ? null : JSON.stringify(entry.detail));
+    },
+    bumpRevision(now) {
+      const next = { revision: readRevision().revision + 1, at: now };
+      setMeta.run('revision', String(next.revision));
+      setMeta.run('revision_at', String(next.at));
+      return next;
+    },
+    readRevision,
+  };
+}
+
+export function parseOverrides(json: string): SettingsOverrides {
+  return JSON.parse(json) as SettingsOverrides;
+}
+
+/** Runs `fn` in one IMMEDIATE transaction (the write lock is taken at BEGIN, so no upgrade deadlock). */
+export function inTransaction<T>(db: Database, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
