@@ -21,7 +21,7 @@ function firstLine(bytes: Uint8Array): Uint8Array {
   let end = bytes.indexOf(0x0a);
   if (end < 0) end = bytes.length;
   if (end > 0 && bytes[end - 1] === 0x0d) end--;
-  return bytes.slice(0, end);
+  return new Uint8Array(bytes.subarray(0, end)); // a copy: the caller wipes the buffer it came from
 }
 
 export async function readPassphrase(source: PassphraseSource): Promise<Uint8Array> {
