@@ -6,6 +6,7 @@ import { registerAgent } from './commands/agent.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerOnline } from './commands/online.js';
+import { registerPhone } from './commands/phone.js';
 import { registerPins } from './commands/pins.js';
 import { registerReset } from './commands/reset.js';
 import { registerStatus } from './commands/status.js';
@@ -28,7 +29,7 @@ export function buildProgram(): CommandType {
     .version(version())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline]) register(program);
+  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone]) register(program);
   // Usage errors everywhere (subcommands of subcommands too) exit 64, not commander's 1.
   const override = (command: CommandType): void => {
     command.exitOverride();
