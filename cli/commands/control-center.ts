@@ -1,0 +1,80 @@
+/** `latchkey control-center`: run the Control Center server in the foreground (docs/control-center.md). */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { createLogger, type LogLevel } from '../../agent/log.js';
+import { createAdminTokenOffline, startControlCenter } from '../../control-center/control-center.js';
+import { StartupError } from '../../control-center/errors.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/;
+
+export function parseListen(value: string): { host: string; port: number } {
+  const match = LISTEN.exec(value);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) throw new CliError('--listen must be HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080', EXIT.usage);
+  return { host: match[1] ?? match[2]!, port };
+}
+
+function readPem(file: string, option: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new CliError(`${option} ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+interface Options {
+  db: string;
+  listen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy?: string;
+  createAdminToken?: string;
+  logLevel: string;
+}
+
+export function registerControlCenter(program: Command): void {
+  program
+    .command('control-center')
+    .description('run the Control Center server in the foreground (stops on SIGINT/SIGTERM)')
+    .requiredOption('--db <file>', 'the SQLite database (created at the first start, with <file>.keys next to it)')
+    .option('--listen <host:port>', 'address to listen on, such as 127.0.0.1:8080 or 0.0.0.0:8443')
+    .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--trust-proxy <list>', 'comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed')
+    .option('--create-admin-token <name>', 'create one more admin token, print it once, and exit')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(async (options: Options) => {
+      if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw new CliError('--log-level must be debug, info, warn or error', EXIT.usage);
+      if (options.createAdminToken !== undefined) {
+        if (!/^[^\u0000-\u001f\u007f]{1,128}$/.test(options.createAdminToken)) throw new CliError('--create-admin-token needs a name of 1–128 printable characters', EXIT.usage);
+        try {
+          return await createAdminTokenOffline(options.db, options.createAdminToken);
+        } catch (error) {
+          throw new CliError(`no admin token was created: ${(error as Error).message}`);
+        }
+      }
+      if (options.listen === undefined) throw new CliError('--listen HOST:PORT is required', EXIT.usage);
+      const { host, port } = parseListen(options.listen);
+      if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
+      const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
+      const trustProxy = options.trustProxy?.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+      const log = createLogger({ level: options.logLevel as LogLevel });
+      let server;
+      try {
+        server = await startControlCenter({ databaseFile: options.db, host, port, ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), log });
+      } catch (error) {
+        if (error instanceof StartupError) throw new CliError(`the Control Center could not start (${error.code}): ${error.message}`);
+        throw new CliError(`the Control Center could not start: ${(error as Error).message}`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log.info('control-center.stopping', { signal });
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server.close();
+    });
+}
