@@ -26,6 +26,8 @@ export interface WorkstationCentralOptions {
   readonly slotTolerance?: number;
   /** How long to wait for the adapter to power on. */
   readonly powerOnTimeoutMs?: number;
+  /** ATT_MTU to ask for (default 256, noble's; 23 forces the smallest fragments). */
+  readonly mtu?: number;
 }
 
 export interface UnlockRequest {
@@ -130,7 +132,9 @@ export class WorkstationCentral {
     const { peripheral, pairing, tag } = scan;
     const t1 = performance.now();
     try {
-      await withTimeout(peripheral.connectAsync(), Math.min(CONNECT_TIMEOUT_MS, deadline - t1), () => new BleTransportError('connect-failed', 'the phone did not accept the connection in time'));
+      // noble 2.8.0 reads `mtu` from the connect parameters although its typings omit it.
+      const connect = peripheral.connectAsync as (options?: { mtu?: number }) => Promise<void>;
+      await withTimeout(connect.call(peripheral, this.#options.mtu === undefined ? undefined : { mtu: this.#options.mtu }), Math.min(CONNECT_TIMEOUT_MS, deadline - t1), () => new BleTransportError('connect-failed', 'the phone did not accept the connection in time'));
     } catch (error) {
       peripheral.cancelConnect();
       return failure('connect-failed', error instanceof Error ? error.message : String(error));

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Bleno, ConnectionHandle } from '@stoprocent/bleno';
-import { BleTransportError } from './errors.js';
+import { BleTransportError, withTimeout } from './errors.js';
 import { PhoneSession, type Approver, type PhoneSessionOutcome } from './phone-session.js';
 import { CONTROL_POINT_UUID, GATT_DEVICE_NAME, RESPONSE_UUID, SERVICE_UUID, SLOT_SECONDS } from './protocol/constants.js';
 import type { RandomSource } from './protocol/crypto.js';
@@ -158,7 +158,10 @@ export class PhonePeripheral extends EventEmitter {
     const now = (this.#options.clock ?? Date.now)();
     const index = this.#cycle++ % this.#tagKeys.length;
     const tag = rotatingTag(this.#tagKeys[index]!, slotAt(now));
-    await this.#bleno.startAdvertisingWithEIRDataAsync(Buffer.from(encodeAdvertisingData(tag)), Buffer.alloc(0));
+    // bleno reports "advertising started" only from its own idle state; when it is restarting
+    // advertising after a disconnect the report never comes, although the controller got the new
+    // data and advertises it. So wait for the report a short while, never forever.
+    await withTimeout(this.#bleno.startAdvertisingWithEIRDataAsync(Buffer.from(encodeAdvertisingData(tag)), Buffer.alloc(0)), 500, () => new Error('no advertising report')).catch(() => undefined);
     const untilSlot = SLOT_SECONDS * 1000 - (now % (SLOT_SECONDS * 1000)) + 5;
     const wait = this.#tagKeys.length > 1 ? Math.min(this.#options.tagCycleMs ?? 1_000, untilSlot) : untilSlot;
     this.#timer = setTimeout(() => void this.#advertise().catch(() => undefined), wait);

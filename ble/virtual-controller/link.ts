@@ -106,8 +106,8 @@ export class Connection {
     const sender = this.endOf(port);
     // The packet leaves the controller's buffer at the next connection event: report it then.
     const sentAt = this.#eventTime(performance.now() + this.#timing.latencyMs);
-    port.send(numberOfCompletedPackets(sender.handle, 1), sentAt);
-    setTimeoutOrNow(sentAt, () => (port.aclInFlight = Math.max(0, port.aclInFlight - 1)));
+    // The buffer is free once the host hears so, not before.
+    port.send(numberOfCompletedPackets(sender.handle, 1), sentAt, () => (port.aclInFlight = Math.max(0, port.aclInFlight - 1)));
     const pdu = this.#reassembly[direction].push(boundary, payload);
     if (pdu) this.#route(direction, pdu);
   }
@@ -198,10 +198,3 @@ function l2capAtt(att: Uint8Array): Uint8Array {
   pdu.set(att, L2CAP_HEADER_BYTES);
   return pdu;
 }
-
-function setTimeoutOrNow(at: number, fn: () => void): void {
-  const wait = at - performance.now();
-  if (wait <= 0) fn();
-  else setTimeout(fn, Math.ceil(wait)).unref();
-}
-

@@ -38,6 +38,7 @@ interface Queued {
   readonly at: number;
   readonly seq: number;
   readonly packet: Uint8Array;
+  readonly delivered: (() => void) | undefined;
 }
 
 export class Port {
@@ -112,9 +113,9 @@ export class Port {
   }
 
   /** Queues a packet for the host at `at` (performance.now() ms; now by default), in order. */
-  send(packet: Uint8Array, at = performance.now()): void {
+  send(packet: Uint8Array, at = performance.now(), delivered?: () => void): void {
     if (this.#sink === null) return;
-    const entry = { at, seq: this.#seq++, packet };
+    const entry = { at, seq: this.#seq++, packet, delivered };
     let i = this.#outbox.length;
     while (i > 0 && this.#outbox[i - 1]!.at > at) i -= 1;
     this.#outbox.splice(i, 0, entry);
@@ -147,8 +148,9 @@ export class Port {
     this.#timerAt = Infinity;
     const now = performance.now();
     while (this.#outbox.length > 0 && this.#outbox[0]!.at <= now + 0.5 && this.#sink !== null) {
-      const { packet } = this.#outbox.shift()!;
+      const { packet, delivered } = this.#outbox.shift()!;
       this.#capture?.write('controller-to-host', packet);
+      delivered?.();
       this.#sink(packet);
     }
     this.#arm();
