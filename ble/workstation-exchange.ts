@@ -51,23 +51,36 @@ export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationP
     let fragmentTimer: NodeJS.Timeout | undefined;
     const stops: (() => void)[] = [];
 
-    const finish = (result: ExchangeResult): void => {
-      if (finished) return;
+    let settled = false;
+    /** No more input: the outcome is decided (only the last message may still be going out). */
+    const stopListening = (): void => {
       finished = true;
       clearTimeout(stepTimer);
       clearTimeout(fragmentTimer);
-      for (const stop of stops) stop();
+      for (const stop of stops.splice(0)) stop();
+    };
+    const finish = (result: ExchangeResult): void => {
+      if (settled) return;
+      settled = true;
+      stopListening();
       resolve(result);
     };
     const send = async (message: Uint8Array): Promise<void> => {
       for (const fragment of fragmenter.fragment(message)) await link.write(fragment);
     };
+    /** Hands the last message to the adapter before the result lets the caller disconnect. */
+    const sendLast = async (message: Uint8Array | null): Promise<void> => {
+      if (message) await send(message).catch(() => undefined);
+      // noble writes ACL data a few microtasks after a write resolves; let it reach the socket.
+      await new Promise((resolve) => setImmediate(resolve));
+    };
     const fail = (error: unknown, message: Uint8Array | null): void => {
       if (finished) return;
-      // Best effort: tell the phone why (ERROR or a refusing VERDICT), never wait for it.
-      if (message) send(message).catch(() => undefined);
       const failure = error instanceof BleProtocolError ? error : new BleProtocolError('step-timeout', 'internal fault in the exchange', { cause: error });
-      finish({ ok: false, code: failure.code, reason: failure.message, ...(failure.peerCode !== undefined && { peerCode: failure.peerCode }) });
+      const result: ExchangeResult = { ok: false, code: failure.code, reason: failure.message, ...(failure.peerCode !== undefined && { peerCode: failure.peerCode }) };
+      stopListening();
+      // Tell the phone why (ERROR or a refusing VERDICT), best effort.
+      void sendLast(message).then(() => finish(result));
     };
     const arm = (ms: number): void => {
       clearTimeout(stepTimer);
@@ -96,12 +109,11 @@ export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationP
               const { decision, message } = handshake.conclude(rssi);
               const exchangeMs = performance.now() - started;
               // The VERDICT only informs the phone; hand it to the adapter before the link goes.
-              void send(message)
-                .catch(() => undefined)
-                .then(() => {
-                  if (decision.ok) finish({ ok: true, proofMs: decision.proofMs, rssi: decision.rssi, exchangeMs });
-                  else finish({ ok: false, code: decision.code, reason: decision.reason });
-                });
+              stopListening();
+              void sendLast(message).then(() => {
+                if (decision.ok) finish({ ok: true, proofMs: decision.proofMs, rssi: decision.rssi, exchangeMs });
+                else finish({ ok: false, code: decision.code, reason: decision.reason });
+              });
             });
           return;
         case 'failed':
