@@ -34,6 +34,7 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[], what = '
     if (issue.type === 'strict_object' && issue.expected === 'never') return `${name} is not a known field`;
     if (issue.type === 'strict_object' && issue.received === 'undefined') return `${name} is missing`;
     if (issue.kind === 'schema' && issue.message.startsWith('Invalid')) return `${name} must be ${issue.expected}`;
+    if (/^(must|is|has)\b/.test(issue.message)) return `${name} ${issue.message}`;
     return `${name}: ${issue.message.replace(/ but received .*$/s, '')}`;
   });
   return `${sentences.join('; ')}.`;
