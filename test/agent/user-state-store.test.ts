@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FRESH_HAMMERING } from '../../agent/anti-hammering.js';
 import { deriveSealingKeys, parseJournal } from '../../agent/state-journal.js';
-import type { UserState } from '../../agent/user-state.js';
+import { emptyUserState, type UserState } from '../../agent/user-state.js';
 import { COMPACT_AFTER_RECORDS, StateUnreadableError, UserStateStore } from '../../agent/user-state-store.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 
@@ -13,7 +13,7 @@ const keys = deriveSealingKeys(new Uint8Array(32).fill(9));
 const otherKeys = deriveSealingKeys(new Uint8Array(32).fill(10));
 
 function stateFor(user: string, generation: number): UserState {
-  return { user, generation, wallHighWaterMs: 1_000 + generation, pools: [], hammering: { ...FRESH_HAMMERING, failures: generation % 5 } };
+  return { ...emptyUserState(user), generation, wallHighWaterMs: 1_000 + generation, hammering: { ...FRESH_HAMMERING, failures: generation % 5 } };
 }
 
 async function freshStore() {
