@@ -29,6 +29,7 @@ const REQUIREMENTS = [
   ['i3lock', 'i3lock', 'a real screen locker that unlocks through PAM'],
   ['xdotool', 'xdotool', 'types the offline PIN into the screen locker'],
   ['socat', 'socat', 'catches what pam_latchkey.so sends to syslog (a /dev/log socket in a private namespace)'],
+  ['openssl', 'openssl', 'a self-signed certificate for the Control Center HTTPS test'],
 ];
 
 function present(what) {

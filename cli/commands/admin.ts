@@ -10,6 +10,7 @@ import {
   AdminTokenViewSchema, AdminTokensViewSchema, AuditViewSchema, DeviceViewSchema, DevicesViewSchema, EventsViewSchema, GroupViewSchema, GroupsViewSchema,
   InstallTokenViewSchema, InstallTokensViewSchema, OkViewSchema, SettingsViewSchema, UsersViewSchema, WorkstationViewSchema, WorkstationsViewSchema,
 } from '../../control-center/admin-api.js';
+import { nodeFetch } from '../../phone/cli/node-fetch.js';
 import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
 import { RevealRecoveryPinResponseSchema } from '../../protocol/online/messages.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -38,7 +39,8 @@ async function call<S extends v.GenericSchema>(command: Command, method: string,
   const globals = command.optsWithGlobals<Globals>();
   const url = globals.url ?? process.env.LATCHKEY_CC_URL;
   if (!url) throw new CliError('no Control Center: pass --url URL or set LATCHKEY_CC_URL', EXIT.usage);
-  const client = new ApiClient({ baseUrl: url, adminToken: adminToken(globals) });
+  // node:http(s), not global fetch: the CLI runs without WebAssembly, which undici needs (phone/cli/node-fetch.ts).
+  const client = new ApiClient({ baseUrl: url, adminToken: adminToken(globals), fetch: nodeFetch });
   try {
     return await client.call(method, path, body, schema, { timeoutMs: globals.timeout });
   } catch (error) {

@@ -1,0 +1,181 @@
+// The real `latchkey control-center` and `latchkey admin` processes (bin/latchkey.js): the first
+// admin token on stdout once, admin commands against the running server, SIGTERM, restart,
+// --create-admin-token, and HTTPS with a private CA.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import * as v from 'valibot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latchkeyCommand } from '../../cli/agent-process.js';
+import { startControlCenter } from '../../control-center/control-center.js';
+import type { FetchLike } from '../../protocol/online/api-client.js';
+import { EnrollResponseSchema } from '../../protocol/online/messages.js';
+import { ED25519, generateKeyPair } from '../../protocol/online/webcrypto.js';
+import { makeTempDir } from '../helpers/agent-harness.js';
+import { runCli } from '../helpers/run-cli.js';
+import { ApiClient, CALL, enroll, enrollProof, testClock, toBase64url, type TestCc } from './helpers.js';
+
+interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  stdout: string;
+  stderr: string;
+}
+
+async function startServer(databaseFile: string): Promise<ServerProcess> {
+  const run = latchkeyCommand(['control-center', '--db', databaseFile, '--listen', '127.0.0.1:0']);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = { child, url: '', stdout: '', stderr: '' };
+  child.stdout!.on('data', (chunk: Buffer) => (server.stdout += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${server.stderr}`)), 20_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      server.stderr += chunk.toString();
+      const match = /control-center\.listening url=(\S+)/.exec(server.stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited with ${code}: ${server.stderr}`)));
+  });
+  return Object.assign(server, { url });
+}
+
+async function stop(server: ServerProcess): Promise<number | null> {
+  if (server.child.exitCode !== null) return server.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+  server.child.kill('SIGTERM');
+  return exited;
+}
+
+let dir: string;
+let databaseFile: string;
+let server: ServerProcess;
+let token: string;
+const admin = (args: string[], env: Record<string, string> = { LATCHKEY_ADMIN_TOKEN: token }) => runCli(['admin', '--url', server.url, ...args], { env });
+
+beforeAll(async () => {
+  dir = await makeTempDir('latchkey-cc-cli-');
+  databaseFile = path.join(dir, 'cc.db');
+  server = await startServer(databaseFile);
+  token = /lk_admin_[A-Za-z0-9_-]{43}/.exec(server.stdout)?.[0] ?? '';
+});
+afterAll(async () => {
+  await stop(server);
+});
+
+describe('latchkey control-center', () => {
+  it('prints the first admin token on stdout, once, with a clear line, and never to its log', () => {
+    expect(server.stdout).toMatch(/^Latchkey Control Center: first admin token \(shown once, store it now\): lk_admin_[A-Za-z0-9_-]{43}\n$/);
+    expect(server.stderr).not.toContain(token);
+  });
+});
+
+describe('latchkey admin against the running server', () => {
+  it('sets and shows settings, creates an install token a workstation enrolls with, and lists and moves it', async () => {
+    const set = await admin(['settings', 'set', 'offlineMode=true', 'pinCount=40']);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/in force: {2}offlineMode=true pinCount=40/);
+    const shown = await admin(['--json', 'settings', 'show']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ scope: 'tenant', overrides: { offlineMode: true, pinCount: 40 } });
+
+    const created = await admin(['install-tokens', 'create', '--max-uses', '2', '--note', 'ci']);
+    expect(created.code).toBe(0);
+    const installToken = /lk_install_[A-Za-z0-9_-]{43}/.exec(created.stdout)?.[0];
+    expect(installToken).toBeDefined();
+    const t = { url: server.url, clock: testClock() } as unknown as TestCc;
+    const ws = await enroll(t, installToken!, 'cli-ws');
+    expect(ws.enrolled.policy.settings.pinCount).toBe(40);
+    expect((await admin(['install-tokens', 'list'])).stdout).toMatch(/1\/2 uses .*"ci"/);
+
+    const group = await admin(['--json', 'groups', 'create', 'lab']);
+    const groupId = JSON.parse(group.stdout).groupId as string;
+    expect((await admin(['workstations', 'move', ws.id, groupId])).stdout).toContain(`Moved ${ws.id} to group ${groupId}`);
+    expect((await admin(['workstations', 'list', '--group', groupId])).stdout).toContain('cli-ws');
+    expect((await admin(['users', 'list'])).stdout).toBe('No users.\n');
+    expect((await admin(['devices', 'list'])).stdout).toBe('No phones.\n');
+    const audit = await admin(['audit', '--limit', '3']);
+    expect(audit.stdout).toMatch(/workstation\.move/);
+    expect(audit.stdout).not.toContain(installToken!);
+  });
+
+  it('reads the token from --token-file, and refuses a wrong, a missing or an unreachable one clearly', async () => {
+    const file = path.join(dir, 'admin-token');
+    await fs.writeFile(file, `${token}\n`, { mode: 0o600 });
+    expect((await admin(['--token-file', file, 'admin-tokens', 'list'], {})).code).toBe(0);
+    const wrong = await admin(['groups', 'list'], { LATCHKEY_ADMIN_TOKEN: `lk_admin_${'C'.repeat(43)}` });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/refused \(unauthenticated\): The admin token is not valid/);
+    const none = await runCli(['admin', '--url', server.url, 'groups', 'list'], { env: { LATCHKEY_ADMIN_TOKEN: '' } });
+    expect(none.code).toBe(64);
+    expect(none.stderr).toMatch(/no admin token/);
+    const unreachable = await runCli(['admin', '--url', 'http://127.0.0.1:1', 'groups', 'list'], { env: { LATCHKEY_ADMIN_TOKEN: token } });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/cannot be reached/);
+    const off = await admin(['recovery-pin', 'reveal', '--workstation', `ws_${'0'.repeat(26)}`, '--user', 'alice']);
+    expect(off.code).toBe(1);
+    expect(off.stderr).toMatch(/not-found/);
+    const bad = await admin(['settings', 'set', 'pinCount=500']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/pinCount must be an integer from 10 to 100/);
+  });
+
+  it('stops on SIGTERM, prints no token at the next start, and --create-admin-token makes one more', async () => {
+    expect(await stop(server)).toBe(0);
+    server = await startServer(databaseFile);
+    expect(server.stdout).toBe('');
+    expect((await admin(['groups', 'list'])).code).toBe(0);
+    const extra = await runCli(['control-center', '--db', databaseFile, '--create-admin-token', 'break-glass']);
+    expect(extra.code).toBe(0);
+    const second = /lk_admin_[A-Za-z0-9_-]{43}/.exec(extra.stdout)?.[0];
+    expect(second).toBeDefined();
+    expect((await admin(['admin-tokens', 'list'], { LATCHKEY_ADMIN_TOKEN: second! })).stdout).toMatch(/break-glass/);
+  });
+});
+
+describe('HTTPS', () => {
+  it('serves TLS with --tls-cert/--tls-key; clients trust it through their CA, not otherwise', async () => {
+    const tlsDir = await makeTempDir('latchkey-cc-tls-');
+    const cert = path.join(tlsDir, 'cert.pem');
+    const key = path.join(tlsDir, 'key.pem');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '1', '-subj', '/CN=latchkey-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const printed: string[] = [];
+    const cc = await startControlCenter({
+      databaseFile: path.join(tlsDir, 'cc.db'), host: '127.0.0.1', port: 0, tls: { cert: await fs.readFile(cert), key: await fs.readFile(key) },
+      log: { debug() {}, info() {}, warn() {}, error() {} }, printSecretLine: (line) => printed.push(line),
+    });
+    try {
+      expect(cc.url).toMatch(/^https:\/\//);
+      const tlsToken = /lk_admin_[A-Za-z0-9_-]{43}/.exec(printed.join(''))![0];
+      const trusted = await runCli(['admin', '--url', cc.url, 'settings', 'show'], { env: { LATCHKEY_ADMIN_TOKEN: tlsToken, NODE_EXTRA_CA_CERTS: cert } });
+      expect(trusted.code, trusted.stderr).toBe(0);
+      const untrusted = await runCli(['admin', '--url', cc.url, 'settings', 'show'], { env: { LATCHKEY_ADMIN_TOKEN: tlsToken } });
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/cannot be reached/);
+
+      // A workstation over HTTPS, through the api-client with a transport that trusts the CA.
+      const ca = await fs.readFile(cert);
+      const fetch: FetchLike = (url, init) => new Promise((resolve, reject) => {
+        const request = https.request(url, { method: init.method, headers: init.headers, ca, signal: init.signal }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, arrayBuffer: async () => new Uint8Array(Buffer.concat(chunks)).buffer }));
+        });
+        request.on('error', reject);
+        request.end(init.body ? Buffer.from(init.body) : undefined);
+      });
+      const adminClient = new ApiClient({ baseUrl: cc.url, adminToken: tlsToken, fetch });
+      const { token: created } = await adminClient.call('POST', '/v1/admin/install-tokens', {}, v.object({ token: v.string() }), CALL);
+      const pair = await generateKeyPair(ED25519);
+      const enrolled = await new ApiClient({ baseUrl: cc.url, fetch }).call('POST', '/v1/workstations/enroll',
+        { installToken: created, name: 'tls-ws', publicKey: toBase64url(pair.publicKey), proof: await enrollProof(created, pair, 'tls-ws') }, EnrollResponseSchema, CALL);
+      expect(enrolled.ccKey).toBe(cc.keys.ccKey);
+    } finally {
+      await cc.close();
+    }
+  });
+});
