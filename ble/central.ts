@@ -100,6 +100,28 @@ export class WorkstationCentral {
     return run;
   }
 
+  /**
+   * Listens for Latchkey advertisements for `durationMs` (for `latchkey ble scan`): each call of
+   * `onSeen` names the pairing the tag belongs to, or null for another Latchkey phone.
+   */
+  async scan(durationMs: number, onSeen: (seen: { address: string; addressType: string; rssi: number; pairingId: string | null }) => void): Promise<void> {
+    const clock = this.#options.clock ?? Date.now;
+    const onDiscover = (peripheral: Peripheral): void => {
+      const data = peripheral.advertisement?.manufacturerData;
+      const tag = data ? tagFromManufacturerData(new Uint8Array(data)) : null;
+      if (!tag) return;
+      onSeen({ address: peripheral.address, addressType: peripheral.addressType, rssi: peripheral.rssi, pairingId: this.#matcher.match(tag, clock())?.id ?? null });
+    };
+    this.#noble.on('discover', onDiscover);
+    try {
+      await this.#noble.startScanningAsync([], true);
+      await new Promise((resolve) => setTimeout(resolve, durationMs));
+    } finally {
+      this.#noble.removeListener('discover', onDiscover);
+      await withTimeout(this.#noble.stopScanningAsync(), 1_000, () => new Error('stop scanning timed out')).catch(() => undefined);
+    }
+  }
+
   close(): void {
     this.#noble.removeAllListeners('discover');
     this.#noble.stop();

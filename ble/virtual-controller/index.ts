@@ -7,3 +7,4 @@ export { H4Splitter } from './h4-stream.js';
 export { VirtualHciSocket, type VirtualBindParams } from './in-process-socket.js';
 export { Connection, LL_PDU_OVERHEAD_BYTES, type ConnectionStats } from './link.js';
 export { Port } from './port.js';
+export { openPtyPort, type PtyPort } from './pty.js';

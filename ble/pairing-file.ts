@@ -1,0 +1,41 @@
+/**
+ * A pairing record on disk, for development and the dongle tools only (docs/ble-dongles.md
+ * "Pairing files"): the agent keeps pairings in its keystore and the phone in its home, once
+ * pairing exists. Plain JSON, hex fields; refused unless only the owner can read it.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { fromHex } from '../protocol/bytes.js';
+import { identityFromSeed, type PhonePairing, type WorkstationPairing } from './protocol/pairing.js';
+
+export interface PairingFile {
+  readonly role: 'workstation' | 'phone';
+  readonly id: string;
+  readonly pairingKey: string;
+  /** This side's Ed25519 private seed. */
+  readonly identityPrivateKey: string;
+  /** The other side's Ed25519 public key. */
+  readonly peerPublicKey: string;
+  readonly workstationName?: string;
+}
+
+function hex32(file: string, name: string, value: unknown): Uint8Array {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/i.test(value)) throw new TypeError(`${file}: ${name} must be 64 hex digits`);
+  return fromHex(value);
+}
+
+export function readPairingFile(path: string): WorkstationPairing | PhonePairing {
+  const mode = statSync(path).mode;
+  if ((mode & 0o077) !== 0) throw new Error(`${path} holds secrets and must not be readable by group or others (chmod 600)`);
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<PairingFile>;
+  if (raw.role !== 'workstation' && raw.role !== 'phone') throw new TypeError(`${path}: role must be "workstation" or "phone"`);
+  if (typeof raw.id !== 'string' || raw.id.length === 0 || raw.id.length > 64) throw new TypeError(`${path}: id must be a string of 1–64 characters`);
+  const pairingKey = hex32(path, 'pairingKey', raw.pairingKey);
+  const identity = identityFromSeed(hex32(path, 'identityPrivateKey', raw.identityPrivateKey));
+  const peer = hex32(path, 'peerPublicKey', raw.peerPublicKey);
+  if (raw.role === 'workstation') return { id: raw.id, pairingKey, workstationIdentity: identity, phonePublicKey: peer };
+  return { id: raw.id, pairingKey, phoneIdentity: identity, workstationPublicKey: peer, ...(typeof raw.workstationName === 'string' && { workstationName: raw.workstationName }) };
+}
+
+export function isWorkstationPairing(pairing: WorkstationPairing | PhonePairing): pairing is WorkstationPairing {
+  return 'workstationIdentity' in pairing;
+}

@@ -1,0 +1,62 @@
+// Two machines in two processes: the phone (real bleno) and the workstation (real noble), each
+// on its own pseudo-terminal of a virtual controller running in a third process, exactly as
+// `latchkey ble virtual-controller`, `latchkey phone … ble serve` and `latchkey ble test` will run.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toHex } from '../../protocol/bytes.js';
+import { parseBtsnoop } from '../../ble/virtual-controller/index.js';
+import { ensureBuilt, runCliFunction, type CliProcess } from './processes.js';
+import { newPairing } from './rig.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-ble-pty-'));
+const started: CliProcess[] = [];
+
+beforeAll(() => ensureBuilt(), 120_000);
+afterAll(async () => {
+  for (const proc of started) if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+  await Promise.all(started.map((p) => p.exited));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function pairingFiles(): { workstation: string; phone: string } {
+  const pairing = newPairing('phone-over-pty');
+  const workstation = join(dir, 'workstation-pairing.json');
+  const phone = join(dir, 'phone-pairing.json');
+  writeFileSync(workstation, JSON.stringify({ role: 'workstation', id: pairing.workstation.id, pairingKey: toHex(pairing.workstation.pairingKey), identityPrivateKey: toHex(pairing.workstation.workstationIdentity.privateKey), peerPublicKey: toHex(pairing.workstation.phonePublicKey) }), { mode: 0o600 });
+  writeFileSync(phone, JSON.stringify({ role: 'phone', id: 'ws-over-pty', pairingKey: toHex(pairing.phone.pairingKey), identityPrivateKey: toHex(pairing.phone.phoneIdentity.privateKey), peerPublicKey: toHex(pairing.phone.workstationPublicKey), workstationName: 'ws-1' }), { mode: 0o600 });
+  return { workstation, phone };
+}
+
+describe('two processes over pseudo-terminals', () => {
+  it('the phone process unlocks the workstation process three times through the controller process', async () => {
+    const files = pairingFiles();
+    const controller = runCliFunction('runVirtualController', ['--json', '--dir', join(dir, 'pty'), '--capture', join(dir, 'capture')]);
+    started.push(controller);
+    const { ports } = JSON.parse(await controller.firstLine()) as { ports: { phone: string; workstation: string } };
+    expect(existsSync(ports.phone) && existsSync(ports.workstation)).toBe(true);
+
+    const phone = runCliFunction('runBlePhone', ['--transport', `uart:${ports.phone}`, '--pairing', files.phone, '--auto-approve', '--count', '3']);
+    started.push(phone);
+    await phone.firstLine();
+    const workstation = runCliFunction('runBleUnlockTest', ['--transport', `uart:${ports.workstation}`, '--pairing', files.workstation, '--count', '3', '--json']);
+    started.push(workstation);
+
+    expect(await workstation.exited, workstation.stderr).toBe(0);
+    const summary = JSON.parse(workstation.stdout.trim()) as { unlocked: number; p50Ms: number };
+    expect(summary.unlocked).toBe(3);
+    expect(workstation.stderr).toContain('unlock 3/3: ok');
+    expect(await phone.exited, phone.stderr).toBe(0);
+    expect(phone.stdout.match(/unlocked/g)).toHaveLength(3);
+
+    controller.child.kill('SIGTERM');
+    expect(await controller.exited).toBe(0);
+    expect(controller.stderr).toMatch(/connection 3 workstation → phone: \d+ ATT PDUs/);
+    expect(existsSync(ports.phone)).toBe(false);
+    // Each machine's HCI traffic was captured; the workstation's shows its three connections.
+    const records = parseBtsnoop(new Uint8Array(readFileSync(join(dir, 'capture', 'workstation.btsnoop'))));
+    const connectionCompletes = records.filter((r) => r.direction === 'controller-to-host' && r.packet[1] === 0x3e && r.packet[3] === 0x01 && r.packet[4] === 0x00);
+    expect(connectionCompletes).toHaveLength(3);
+  }, 60_000);
+});
