@@ -30,6 +30,8 @@ const REQUIREMENTS = [
   ['xdotool', 'xdotool', 'types the offline PIN into the screen locker'],
   ['socat', 'socat', 'catches what pam_latchkey.so sends to syslog (a /dev/log socket in a private namespace)'],
   ['openssl', 'openssl', 'a self-signed certificate for the Control Center HTTPS test'],
+  ['socat', 'socat', 'the BLE virtual controller gives each host a pseudo-terminal (two processes as two machines)'],
+  ['tshark', 'tshark', "Wireshark's dissector must open the BLE virtual controller's btsnoop captures"],
 ];
 
 function present(what) {
