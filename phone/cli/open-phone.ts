@@ -3,6 +3,7 @@ import { hostname, homedir } from 'node:os';
 import path from 'node:path';
 import { Phone, newPhoneState } from '../core/phone.js';
 import type { Connectivity } from '../core/ports.js';
+import { nodeFetch } from './node-fetch.js';
 import { readPassphrase } from './passphrase.js';
 import { FileVaultStore } from './vault-file.js';
 
@@ -27,7 +28,7 @@ export async function openPhone(options: GlobalOptions): Promise<{ phone: Phone;
   const passphrase = await readPassphrase(options.passphraseFile === undefined ? {} : { passphraseFile: options.passphraseFile });
   try {
     const store = await FileVaultStore.open(homeOf(options), passphrase);
-    return { phone: await Phone.open({ store, connectivity: connectivityOf(options) }), store };
+    return { phone: await Phone.open({ store, connectivity: connectivityOf(options), fetch: nodeFetch }), store };
   } finally {
     passphrase.fill(0);
   }
