@@ -65,7 +65,8 @@ export async function tap(ctx: PhoneContext, ref: WorkstationRef, options: TapOp
     if (error.code === 'unreachable') return showOfflinePin(ctx, exact, 'no-internet');
     return offer(ctx, exact, label, options);
   }
-  const waitForPoolMs = options.waitForPoolMs ?? 0;
+  // No pool follows where Offline Mode is known to be off (R1): do not wait for one.
+  const waitForPoolMs = pairing.settings?.offlineMode === false ? 0 : (options.waitForPoolMs ?? 0);
   let replenished = false;
   if (waitForPoolMs > 0) {
     const pool = await pollUntil(ctx, endpoint, waitForPoolMs, (round) =>

@@ -55,6 +55,15 @@ describe('tap while online', () => {
     expect(await fx.phone.longPress(ws)).toMatchObject({ screen: 'offline-pin', pin: pinOf(seed!, 0), position: 1, count: 25 });
   });
 
+  it('R1: where Offline Mode is off, an approval does not wait for a pool that will not come', async () => {
+    const fx = await makeFixture({ offlineMode: false });
+    await pairPhone(fx);
+    await fx.phone.mainScreen(); // learns the settings
+    fx.ws.answerIntents();
+    expect(await fx.phone.tap(ws, { waitForPoolMs: 10_000 })).toMatchObject({ screen: 'approved', replenished: false });
+    expect(fx.clock.pendingTimers).toBe(0);
+  });
+
   it('R3: no auth request within 5 s → the offline PIN (the next one in order)', async () => {
     const fx = await makeFixture();
     await pairPhone(fx);
