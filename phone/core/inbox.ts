@@ -6,7 +6,7 @@
 import type { PhoneContext } from './context.js';
 import type { InboxAuthRequest } from './device-api.js';
 import { PhoneError } from './errors.js';
-import { importPoolDelivery, type Endpoint, type PoolImport } from './pool-import.js';
+import { importPoolDelivery, reconfirmPending, type Endpoint, type PoolImport } from './pool-import.js';
 import { refreshSettings } from './settings-refresh.js';
 
 export interface InboxRound {
@@ -25,6 +25,11 @@ export async function inboxRound(ctx: PhoneContext, endpoint: Endpoint, waitSeco
       // The Control Center went away or refused mid-way: the delivery stays listed; next round retries.
       if (!(error instanceof PhoneError)) throw error;
     }
+  }
+  try {
+    imports.push(...(await reconfirmPending(ctx, endpoint, new Set(inbox.poolDeliveries.map((d) => d.deliveryId)))));
+  } catch (error) {
+    if (!(error instanceof PhoneError)) throw error;
   }
   // A new pool comes with the settings that go with it (R8's threshold, R1).
   if (imports.some((i) => i.ok && i.outcome === 'imported')) await refreshSettings(ctx, endpoint).catch(() => undefined);

@@ -54,7 +54,10 @@ export function decideOfflinePin(pairing: Pairing, nowMs: number): OfflinePinDec
   if (!settings.offlineMode) return { ok: false, code: 'offline-mode-off' };
   const held = pairing.pool ?? pairing.pendingPool;
   if (held === null) return { ok: false, code: 'no-sign-in-yet' };
-  const which = usable(pairing.pool, settings, nowMs) ? 'pool' : usable(pairing.pendingPool, settings, nowMs) ? 'pendingPool' : null;
+  // A pending pool whose confirmation was sent comes first: if it got through, the agent may have
+  // dropped the old pool; the pending one it accepts either way (docs/phone.md "Pools").
+  const pendingFirst = pairing.pendingPool?.confirmTriedAt !== undefined && usable(pairing.pendingPool, settings, nowMs);
+  const which = pendingFirst ? 'pendingPool' : usable(pairing.pool, settings, nowMs) ? 'pool' : usable(pairing.pendingPool, settings, nowMs) ? 'pendingPool' : null;
   if (which === null) {
     // Report what the person can act on: an unexpired but used-up pool is "all used" (R10).
     const current = pairing.pool ?? pairing.pendingPool!;

@@ -25,6 +25,8 @@ export const StoredPoolSchema = v.strictObject({
   next: millis,
   issuedAt: millis,
   receivedAt: millis,
+  /** When a confirmation of this (pending) pool was first sent without an answer. */
+  confirmTriedAt: v.optional(millis),
 });
 export type StoredPool = v.InferOutput<typeof StoredPoolSchema>;
 

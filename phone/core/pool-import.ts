@@ -96,8 +96,14 @@ async function confirm(ctx: PhoneContext, endpoint: Endpoint, pairing: Pairing, 
     // A repeat for the current pool changes nothing whatever the answer.
     if (pairing.pool?.deliveryId === pool.deliveryId) return false;
     if (error instanceof PhoneError && error.code === 'refused' && (serverCode(error) === 'gone' || serverCode(error) === 'not-found')) throw error;
-    if (error instanceof PhoneError) return false;
-    throw error;
+    if (!(error instanceof PhoneError)) throw error;
+    // The confirmation may have got through with its answer lost: from now on the phone shows
+    // this pool's PINs, which the agent accepts either way (offline-pin-rules.ts).
+    await ctx.store.update((state) => {
+      const current = findPairing(state, endpoint, pairing);
+      if (current?.pendingPool?.deliveryId === pool.deliveryId) current.pendingPool.confirmTriedAt ??= ctx.clock.now();
+    });
+    return false;
   }
   await ctx.store.update((state) => {
     const current = findPairing(state, endpoint, pairing);
@@ -106,4 +112,20 @@ async function confirm(ctx: PhoneContext, endpoint: Endpoint, pairing: Pairing, 
     current.pendingPool = null;
   });
   return true;
+}
+
+/**
+ * Confirms again a pending pool the inbox no longer lists: a confirmation that reached the
+ * Control Center takes the delivery out of the inbox even when its answer never came back.
+ */
+export async function reconfirmPending(ctx: PhoneContext, endpoint: Endpoint, listed: ReadonlySet<string>): Promise<PoolImport[]> {
+  const state = await ctx.store.read();
+  const waiting = state.pairings.filter((p) => p.deviceId === endpoint.deviceId && p.url === endpoint.url && p.pendingPool !== null && !listed.has(p.pendingPool.deliveryId));
+  const results: PoolImport[] = [];
+  for (const pairing of waiting) {
+    const pool = pairing.pendingPool!;
+    const who = { deliveryId: pool.deliveryId, workstationId: pairing.workstationId, workstationName: pairing.workstationName, user: pairing.user };
+    results.push(await settle(ctx, endpoint, pairing, pool, who, 'already-held'));
+  }
+  return results;
 }

@@ -64,6 +64,12 @@ describe('decideOfflinePin', () => {
     expect(decideOfflinePin(pairing({ offlineMode: true }, { pool: pool({ next: 2 }), pendingPool: pending }), NOW)).toMatchObject({ ok: true, which: 'pool', counter: 2 });
   });
 
+  it('a pending pool whose confirmation was sent comes first (the agent may have dropped the old one)', () => {
+    const pending = pool({ deliveryId: 'pd_2', confirmTriedAt: NOW - 1000 });
+    expect(decideOfflinePin(pairing({ offlineMode: true }, { pool: pool({ next: 2 }), pendingPool: pending }), NOW)).toMatchObject({ ok: true, which: 'pendingPool', counter: 0 });
+    expect(decideOfflinePin(pairing({ offlineMode: true }, { pool: pool({ next: 2 }), pendingPool: pool({ ...pending, next: 25 }) }), NOW)).toMatchObject({ ok: true, which: 'pool', counter: 2 });
+  });
+
   it('before any settings were fetched, a held pool stands for Offline Mode on, with its size as pinCount', () => {
     expect(decideOfflinePin(pairing(null, { pool: pool({ count: 10, next: 7 }) }), NOW)).toEqual({ ok: true, which: 'pool', counter: 7, remainingAfter: 2, lowAfter: true });
   });

@@ -44,7 +44,7 @@ describe('pool deliveries', () => {
     expect(await fx.phone.longPress(ws)).toMatchObject({ pin: pinOf(second.seed, 0), remaining: 24 });
   });
 
-  it('keeps the new pool pending while the confirmation fails, shows the old pool’s PINs, and switches on retry', async () => {
+  it('a confirmation that fails keeps both pools, shows the new one’s PINs, and switches on retry', async () => {
     const fx = await makeFixture();
     await pairPhone(fx);
     const first = await deliverAndImport(fx);
@@ -55,12 +55,30 @@ describe('pool deliveries', () => {
     expect(await cutOff.serveRound({ waitSeconds: 0 })).toEqual([expect.objectContaining({ event: 'pool-imported', deliveryId: second.contents.deliveryId, confirmed: false })]);
     let state = await fx.pairing();
     expect(state.pool!.deliveryId).toBe(first.contents.deliveryId);
-    expect(state.pendingPool!.deliveryId).toBe(second.contents.deliveryId);
-    expect(await fx.phone.longPress(ws)).toMatchObject({ pin: pinOf(first.seed, 0) });
+    expect(state.pendingPool).toMatchObject({ deliveryId: second.contents.deliveryId, confirmTriedAt: fx.clock.now() });
+    // The confirmation may have gone through: the new pool is the one the agent surely accepts.
+    expect(await fx.phone.longPress(ws)).toMatchObject({ pin: pinOf(second.seed, 0) });
     expect(await fx.phone.serveRound({ waitSeconds: 0 })).toEqual([expect.objectContaining({ event: 'pool-imported', deliveryId: second.contents.deliveryId, confirmed: true })]);
     state = await fx.pairing();
-    expect(state.pool!.deliveryId).toBe(second.contents.deliveryId);
+    expect(state.pool).toMatchObject({ deliveryId: second.contents.deliveryId, next: 1 });
     expect(state.pendingPool).toBeNull();
+  });
+
+  it('a confirmation whose answer was lost is sent again although the inbox no longer lists the delivery', async () => {
+    const fx = await makeFixture();
+    const pairing = await pairPhone(fx);
+    const delivered = await fx.ws.deliverPool('ana', pairing.deviceId);
+    const answerLost: FetchLike = async (url, init) => {
+      const answer = await fx.cc.fetch(url, init);
+      if (/\/confirm$/.test(url)) throw new TypeError('connection reset');
+      return answer;
+    };
+    const lossy = await Phone.open({ store: fx.store, clock: fx.clock, fetch: answerLost });
+    await lossy.serveRound({ waitSeconds: 0 });
+    expect(fx.cc.deliveries.get(delivered.contents.deliveryId)!.confirmed).toBeDefined(); // the CC has it
+    expect((await fx.pairing()).pendingPool).not.toBeNull(); // the phone does not know
+    expect(await fx.phone.serveRound({ waitSeconds: 0 })).toEqual([expect.objectContaining({ event: 'pool-imported', deliveryId: delivered.contents.deliveryId, confirmed: true })]);
+    expect(await fx.pairing()).toMatchObject({ pool: { deliveryId: delivered.contents.deliveryId }, pendingPool: null });
   });
 
   it('uses a pending pool when no current one exists (the agent takes its PIN as the confirmation)', async () => {
