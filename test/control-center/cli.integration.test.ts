@@ -23,20 +23,27 @@ interface ServerProcess {
   stderr: string;
 }
 
-async function startServer(databaseFile: string): Promise<ServerProcess> {
+/** Starts the real server; resolves once it listens and, at a first start, once its token line arrived (stdout and stderr are separate pipes). */
+async function startServer(databaseFile: string, firstStart: boolean): Promise<ServerProcess> {
   const run = latchkeyCommand(['control-center', '--db', databaseFile, '--listen', '127.0.0.1:0']);
   const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const server = { child, url: '', stdout: '', stderr: '' };
-  child.stdout!.on('data', (chunk: Buffer) => (server.stdout += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line: ${server.stderr}`)), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      server.stderr += chunk.toString();
+    const check = () => {
       const match = /control-center\.listening url=(\S+)/.exec(server.stderr);
-      if (match) {
+      if (match && (!firstStart || server.stdout.endsWith('\n'))) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
+    };
+    child.stdout!.on('data', (chunk: Buffer) => {
+      server.stdout += chunk.toString();
+      check();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      server.stderr += chunk.toString();
+      check();
     });
     child.once('exit', (code) => reject(new Error(`the server exited with ${code}: ${server.stderr}`)));
   });
@@ -59,7 +66,7 @@ const admin = (args: string[], env: Record<string, string> = { LATCHKEY_ADMIN_TO
 beforeAll(async () => {
   dir = await makeTempDir('latchkey-cc-cli-');
   databaseFile = path.join(dir, 'cc.db');
-  server = await startServer(databaseFile);
+  server = await startServer(databaseFile, true);
   token = /lk_admin_[A-Za-z0-9_-]{43}/.exec(server.stdout)?.[0] ?? '';
 });
 afterAll(async () => {
@@ -124,7 +131,7 @@ describe('latchkey admin against the running server', () => {
 
   it('stops on SIGTERM, prints no token at the next start, and --create-admin-token makes one more', async () => {
     expect(await stop(server)).toBe(0);
-    server = await startServer(databaseFile);
+    server = await startServer(databaseFile, false);
     expect(server.stdout).toBe('');
     expect((await admin(['groups', 'list'])).code).toBe(0);
     const extra = await runCli(['control-center', '--db', databaseFile, '--create-admin-token', 'break-glass']);
