@@ -6,7 +6,7 @@
  */
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { checkMac, derivePairingKey, deviceMac, parsePairingCode, signDeviceProof, workstationMac, type DeviceKeys as PairingDeviceKeys } from '../../protocol/online/pairing.js';
-import type { DeviceApi } from './device-api.js';
+import { serverCode, type DeviceApi } from './device-api.js';
 import type { DeviceKeys } from './device-keys.js';
 import { PhoneError } from './errors.js';
 import type { Pairing } from './phone-state.js';
@@ -57,8 +57,7 @@ export async function redeemPairingCode(api: DeviceApi, keys: DeviceKeys, input:
 }
 
 function refusal(error: PhoneError): string {
-  const code = (error.cause as { code?: string } | undefined)?.code;
-  switch (code) {
+  switch (serverCode(error)) {
     case 'gone':
       return 'That pairing code has expired or was already used — show a new one on the workstation.';
     case 'conflict':
