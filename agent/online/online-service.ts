@@ -41,7 +41,7 @@ export interface OnlineServiceOptions {
 }
 
 const INBOX_WAIT_S = 25;
-const POLICY_REFRESH_MS = 60_000;
+const CHORES_INTERVAL_MS = 2_000;
 const RECOVERY_RECONCILE_MS = 5 * 60_000;
 
 interface Managed {
@@ -163,35 +163,70 @@ export class OnlineService {
     }
   }
 
-  /** Long-polls the inbox (phone-initiated sign-ins) and does the periodic work while online. */
+  /**
+   * The background work while managed: three loops, each backing off on its own while the CC is
+   * unreachable — phone-initiated sign-ins (inbox long-poll), policy changes (long-poll on the
+   * version: a change reaches this workstation within a second), and the periodic chores
+   * (events, recovery PINs, interrupted deliveries when the CC comes back).
+   */
   async #loop(managed: Managed): Promise<void> {
-    let backoff = 1_000;
-    let lastPolicy = 0;
-    let lastRecovery = 0;
     await managed.replenisher.resumeAll().catch((error: unknown) => this.options.log.error('replenish.resume-failed', { error: error as Error }));
+    void this.#repeat('inbox', async () => {
+      const inbox = await managed.link.call('GET', `/v1/workstation/inbox?wait=${INBOX_WAIT_S}`, undefined, WorkstationInboxResponseSchema, (INBOX_WAIT_S + 5) * 1000, this.#abort.signal);
+      for (const intent of inbox.intents) {
+        void managed.signIn.signIn(intent.user, Math.min(60_000, Math.max(5_000, intent.expiresAt - Date.now())), intent.intentId, this.#abort.signal);
+      }
+    });
+    let reconciledVersion = -1;
+    void this.#repeat('policy', async () => {
+      const since = managed.policy.version;
+      const signed = await managed.link.call('GET', `/v1/workstation/policy?since=${since}&wait=${INBOX_WAIT_S}`, undefined, SignedPolicySchema, (INBOX_WAIT_S + 5) * 1000, this.#abort.signal);
+      await managed.policy.apply(signed);
+      if (managed.policy.version !== reconciledVersion) {
+        await managed.recovery.reconcile();
+        reconciledVersion = managed.policy.version;
+      }
+    });
+    let wasOnline = true;
+    let lastRecovery = Date.now();
+    void this.#repeat('chores', async () => {
+      if (managed.link.online) {
+        if (!wasOnline) await managed.replenisher.resumeAll();
+        await managed.events.upload();
+        if (Date.now() - lastRecovery > RECOVERY_RECONCILE_MS) {
+          await managed.recovery.reconcile();
+          lastRecovery = Date.now();
+        }
+      }
+      wasOnline = managed.link.online;
+      await this.#sleep(CHORES_INTERVAL_MS);
+    });
+  }
+
+  /** Runs `step` until the service stops, backing off (1 s … 60 s) after a failure. */
+  async #repeat(name: string, step: () => Promise<void>): Promise<void> {
+    let backoff = 1_000;
     while (!this.#stopped) {
       try {
-        const now = Date.now();
-        if (now - lastPolicy > POLICY_REFRESH_MS) {
-          await managed.policy.apply(await managed.link.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, 10_000, this.#abort.signal));
-          lastPolicy = now;
-        }
-        await managed.events.upload();
-        if (now - lastRecovery > RECOVERY_RECONCILE_MS) {
-          await managed.recovery.reconcile();
-          lastRecovery = now;
-        }
-        const inbox = await managed.link.call('GET', `/v1/workstation/inbox?wait=${INBOX_WAIT_S}`, undefined, WorkstationInboxResponseSchema, (INBOX_WAIT_S + 5) * 1000, this.#abort.signal);
-        for (const intent of inbox.intents) {
-          void managed.signIn.signIn(intent.user, Math.min(60_000, Math.max(5_000, intent.expiresAt - Date.now())), intent.intentId, this.#abort.signal);
-        }
+        await step();
         backoff = 1_000;
       } catch (error) {
         if (this.#stopped) return;
-        if (!(error instanceof ApiError)) this.options.log.error('online.loop-fault', { error: error as Error });
-        await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+        if (!(error instanceof ApiError)) this.options.log.error('online.loop-fault', { loop: name, error: error as Error });
+        await this.#sleep(backoff);
         backoff = Math.min(60_000, backoff * 2);
       }
     }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.#abort.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
   }
 }

@@ -3,6 +3,7 @@ import { startAgent } from '../../agent/agent.js';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadAgentConfig } from '../../agent/config.js';
 import { createLogger, type LogLevel } from '../../agent/log.js';
 import { CliError } from '../exit-codes.js';
+import { nodeFetch } from '../../phone/cli/node-fetch.js';
 
 export const EXIT_CONFIG = 78;
 
@@ -20,7 +21,8 @@ export function registerAgent(program: Command): void {
       let agent;
       try {
         const config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
-        agent = await startAgent({ config, log });
+        // node:http(s), not global fetch: the agent runs without WebAssembly, which undici needs.
+        agent = await startAgent({ config, log, fetch: nodeFetch });
       } catch (error) {
         if (error instanceof ConfigError) throw new CliError(error.message, EXIT_CONFIG);
         throw new CliError(`the agent could not start: ${(error as Error).message}`);

@@ -39,8 +39,8 @@ export function registerStatus(program: Command): void {
     const reply = await askOk(options.socket, { op: 'status', user }, options.timeout);
     const detail = parseDetail<UserDetail>(reply);
     if (options.json) {
-      const { offlineMode, usable, remaining, low, locked, retryAfter, message } = reply;
-      return void process.stdout.write(`${JSON.stringify({ ...detail, offlineMode, usable, remaining, low, locked, retryAfter: retryAfter ?? null, message })}\n`);
+      const { offlineMode, usable, remaining, low, locked, retryAfter, message, online } = reply;
+      return void process.stdout.write(`${JSON.stringify({ ...detail, offlineMode, online: online ?? false, usable, remaining, low, locked, retryAfter: retryAfter ?? null, message })}\n`);
     }
     process.stdout.write(`${describe(detail)}\n  lock screen shows: ${reply.message}\n`);
   });
