@@ -4,14 +4,17 @@
  * Transport failures are retried with a fresh handshake while the budget lasts (§8).
  */
 import { performance } from 'node:perf_hooks';
-import type { Characteristic, Noble, Peripheral } from '@stoprocent/noble';
+import type { Noble, Peripheral } from '@stoprocent/noble';
+import { cachedLink, discoverLink, type GattHandles } from './central-gatt.js';
 import { BleTransportError, RETRYABLE_CODES, withTimeout, type BleUnlockFailureCode } from './errors.js';
-import { CONNECT_TIMEOUT_MS, CONTROL_POINT_UUID, DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_MIN_RSSI, DEFAULT_SLOT_TOLERANCE, GATT_SETUP_TIMEOUT_MS, MIN_ATT_MTU, RESPONSE_UUID, SERVICE_UUID } from './protocol/constants.js';
+import { CONNECT_TIMEOUT_MS, DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_MIN_RSSI, DEFAULT_SLOT_TOLERANCE, GATT_SETUP_TIMEOUT_MS } from './protocol/constants.js';
 import type { RandomSource } from './protocol/crypto.js';
 import { checkWorkstationPairing, type WorkstationPairing } from './protocol/pairing.js';
 import { deriveTagKey, tagFromManufacturerData, TagMatcher } from './protocol/tag.js';
 import { createNoble, type BleTransport } from './stack.js';
 import { runWorkstationExchange, type ExchangeLink } from './workstation-exchange.js';
+
+export type { GattHandles } from './central-gatt.js';
 
 export interface WorkstationCentralOptions {
   readonly transport: BleTransport;
@@ -28,6 +31,10 @@ export interface WorkstationCentralOptions {
   readonly powerOnTimeoutMs?: number;
   /** ATT_MTU to ask for (default 256, noble's; 23 forces the smallest fragments). */
   readonly mtu?: number;
+  /** GATT handles learnt earlier, per pairing id (persisted by the caller from UnlockResult.gattHandles). */
+  readonly gattHandles?: Readonly<Record<string, GattHandles>>;
+  /** Always run full GATT discovery (no handle cache). */
+  readonly noGattCache?: boolean;
 }
 
 export interface UnlockRequest {
@@ -50,7 +57,18 @@ export interface UnlockTimings {
 }
 
 export type UnlockResult =
-  | { readonly ok: true; readonly pairingId: string; readonly address: string; readonly rssi: number | null; readonly mtu: number; readonly attempts: number; readonly timings: UnlockTimings }
+  | {
+      readonly ok: true;
+      readonly pairingId: string;
+      readonly address: string;
+      readonly rssi: number | null;
+      readonly mtu: number;
+      readonly attempts: number;
+      readonly timings: UnlockTimings;
+      /** Whether GATT setup used cached handles, and the handles to keep for next time. */
+      readonly gattCached: boolean;
+      readonly gattHandles: GattHandles | null;
+    }
   | { readonly ok: false; readonly code: BleUnlockFailureCode; readonly reason: string; readonly attempts: number; readonly retryable: boolean; readonly peerCode?: number };
 
 interface Found {
@@ -64,6 +82,7 @@ export class WorkstationCentral {
   readonly #options: WorkstationCentralOptions;
   readonly #pairings: Map<string, WorkstationPairing>;
   readonly #matcher: TagMatcher<string>;
+  readonly #gattHandles = new Map<string, GattHandles>();
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(noble: Noble, options: WorkstationCentralOptions) {
@@ -71,6 +90,7 @@ export class WorkstationCentral {
     this.#options = options;
     for (const pairing of options.pairings) checkWorkstationPairing(pairing);
     this.#pairings = new Map(options.pairings.map((p) => [p.id, p]));
+    for (const [id, handles] of Object.entries(options.gattHandles ?? {})) this.#gattHandles.set(id, handles);
     this.#matcher = new TagMatcher(
       options.pairings.map((p) => ({ id: p.id, tagKey: deriveTagKey(p.pairingKey) })),
       options.slotTolerance ?? DEFAULT_SLOT_TOLERANCE,
@@ -163,7 +183,7 @@ export class WorkstationCentral {
     }
     const t2 = performance.now();
     try {
-      const link = await this.#setUp(peripheral, deadline);
+      const { link, cached } = await this.#setUp(peripheral, pairing.id, deadline);
       const t3 = performance.now();
       const approvalTimeoutMs = Math.max(0, Math.min(request.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, deadline - t3));
       const result = await runWorkstationExchange(link, pairing, tag, {
@@ -172,7 +192,11 @@ export class WorkstationCentral {
         minRssi: this.#options.minRssi === undefined ? DEFAULT_MIN_RSSI : this.#options.minRssi,
         ...(this.#options.random !== undefined && { random: this.#options.random }),
       });
-      if (!result.ok) return failure(result.code, result.reason, result.peerCode);
+      if (!result.ok) {
+        // A cached setup that led nowhere may mean the phone's GATT layout changed: rediscover next time.
+        if (cached && (result.code === 'gatt-setup-failed' || result.code === 'reassembly-timeout')) this.#gattHandles.delete(pairing.id);
+        return failure(result.code, result.reason, result.peerCode);
+      }
       const end = performance.now();
       return {
         ok: true,
@@ -182,6 +206,8 @@ export class WorkstationCentral {
         mtu: link.mtu,
         attempts: attempt,
         timings: { scanMs: t1 - t0, connectMs: t2 - t1, setupMs: t3 - t2, exchangeMs: result.exchangeMs, proofMs: result.proofMs, totalMs: end - started },
+        gattCached: cached,
+        gattHandles: this.#gattHandles.get(pairing.id) ?? null,
       };
     } catch (error) {
       const code = error instanceof BleTransportError ? error.code : 'gatt-setup-failed';
@@ -223,36 +249,16 @@ export class WorkstationCentral {
     return { code: 'no-phone-found', reason: 'no paired phone advertised in range' };
   }
 
-  /** GATT setup: discover the Latchkey service, subscribe to responses (§3). */
-  async #setUp(peripheral: Peripheral, deadline: number): Promise<ExchangeLink> {
-    const lost = new Promise<never>((_, reject) => peripheral.once('disconnect', () => reject(new BleTransportError('disconnected', 'the phone disconnected during GATT setup'))));
-    lost.catch(() => undefined);
-    const setup = (async () => {
-      const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync([SERVICE_UUID], [CONTROL_POINT_UUID, RESPONSE_UUID]);
-      const controlPoint = characteristics.find((c) => c.uuid === CONTROL_POINT_UUID);
-      const response = characteristics.find((c) => c.uuid === RESPONSE_UUID);
-      if (!controlPoint || !response) throw new BleTransportError('gatt-setup-failed', 'the phone does not offer the Latchkey GATT service');
-      await response.subscribeAsync();
-      return { controlPoint, response };
-    })();
-    const { controlPoint, response } = await withTimeout(Promise.race([setup, lost]), Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()), () => new BleTransportError('gatt-setup-failed', 'GATT setup did not finish in time'));
-    return this.#link(peripheral, controlPoint, response);
-  }
-
-  #link(peripheral: Peripheral, controlPoint: Characteristic, response: Characteristic): ExchangeLink {
-    return {
-      mtu: Math.max(MIN_ATT_MTU, peripheral.mtu ?? MIN_ATT_MTU),
-      write: (fragment) => controlPoint.writeAsync(Buffer.from(fragment), true),
-      onFragment: (listener) => {
-        const onData = (data: Buffer): void => listener(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        response.on('data', onData);
-        return () => response.removeListener('data', onData);
-      },
-      onDisconnect: (listener) => {
-        peripheral.once('disconnect', listener);
-        return () => peripheral.removeListener('disconnect', listener);
-      },
-      readRssi: () => withTimeout(peripheral.updateRssiAsync(), 1_000, () => new Error('RSSI read timed out')),
-    };
+  /** GATT setup (§3): the cached handles if there are any and they still fit, else full discovery. */
+  async #setUp(peripheral: Peripheral, pairingId: string, deadline: number): Promise<{ link: ExchangeLink; cached: boolean }> {
+    const known = this.#options.noGattCache ? undefined : this.#gattHandles.get(pairingId);
+    if (known) {
+      const link = await cachedLink(peripheral, known);
+      if (link) return { link, cached: true };
+      this.#gattHandles.delete(pairingId);
+    }
+    const { link, handles } = await discoverLink(peripheral, Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()));
+    if (handles && !this.#options.noGattCache) this.#gattHandles.set(pairingId, handles);
+    return { link, cached: false };
   }
 }

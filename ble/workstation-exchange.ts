@@ -15,8 +15,14 @@ import type { RandomSource } from './protocol/crypto.js';
 export interface ExchangeLink {
   /** Negotiated ATT_MTU. */
   readonly mtu: number;
-  /** Writes one fragment to the control point. */
+  /** Writes one fragment to the control point (Write Command). */
   write(fragment: Uint8Array): Promise<void>;
+  /**
+   * Writes one fragment with a Write Request and resolves on the Write Response. Present only
+   * when the handles came from a cache: HELLO's last fragment then proves the control-point
+   * handle is still right, at no extra round trip (the response travels with READY's run).
+   */
+  writeConfirmed?(fragment: Uint8Array): Promise<void>;
   /** Calls `listener` with each notified fragment; returns a function that stops it. */
   onFragment(listener: (fragment: Uint8Array) => void): () => void;
   onDisconnect(listener: () => void): () => void;
@@ -33,7 +39,9 @@ export interface ExchangeOptions {
 
 export type ExchangeResult =
   | { readonly ok: true; readonly proofMs: number; readonly rssi: number | null; readonly exchangeMs: number }
-  | { readonly ok: false; readonly code: BleProtocolErrorCode | 'disconnected'; readonly reason: string; readonly peerCode?: number };
+  | { readonly ok: false; readonly code: BleProtocolErrorCode | 'disconnected' | 'gatt-setup-failed'; readonly reason: string; readonly peerCode?: number };
+
+const CONFIRM_TIMEOUT_MS = 500;
 
 export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationPairing, tag: Uint8Array, options: ExchangeOptions): Promise<ExchangeResult> {
   const handshake = new WorkstationHandshake(pairing, tag, {
@@ -147,10 +155,26 @@ export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationP
       link.onDisconnect(() => finish({ ok: false, code: 'disconnected', reason: 'the phone disconnected during the exchange' })),
     );
 
-    send(handshake.hello())
-      .then(() => {
-        if (handshake.state === 'hello-sent') arm(options.approvalTimeoutMs);
-      })
+    const helloFragments = fragmenter.fragment(handshake.hello());
+    const last = helloFragments.pop()!;
+    const confirm = link.writeConfirmed;
+    (async () => {
+      for (const fragment of helloFragments) await link.write(fragment);
+      if (confirm) {
+        // The last fragment as a Write Request: its response shares READY's run, so no extra round trip.
+        if (!(await withTimeout(confirm.call(link, last), CONFIRM_TIMEOUT_MS))) {
+          finish({ ok: false, code: 'gatt-setup-failed', reason: 'the cached control-point handle did not answer: the GATT layout changed' });
+          return;
+        }
+      } else await link.write(last);
+      if (handshake.state === 'hello-sent' && !settled) arm(options.approvalTimeoutMs);
+    })()
       .catch((error) => fail(new BleProtocolError('step-timeout', 'HELLO could not be written', { cause: error }), null));
   });
+}
+
+/** True when the promise settles in time; false when it does not (noble never rejects an ATT error). */
+function withTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]).finally(() => clearTimeout(timer));
 }

@@ -9,7 +9,10 @@ export type LinkDirection = 'central-to-peripheral' | 'peripheral-to-central';
 export interface AttRecord {
   readonly direction: LinkDirection;
   readonly opcode: number;
+  /** ATT PDU length (opcode included). */
   readonly length: number;
+  /** Bytes this PDU took on the air: its L2CAP PDU cut into LL data PDUs, each with its overhead. */
+  readonly airBytes: number;
   readonly atMs: number;
 }
 
@@ -77,4 +80,13 @@ export function countRoundTrips(records: readonly AttRecord[]): number {
     previous = record.direction;
   }
   return trips;
+}
+
+/**
+ * Where a Latchkey unlock exchange starts in a connection's ATT log: the first write carrying at
+ * least 3 value bytes (a fragment, docs/ble-protocol.md §4); GATT setup writes only the 2-byte
+ * CCCD value before it.
+ */
+export function unlockExchangeStart(records: readonly AttRecord[]): number {
+  return records.findIndex((r) => (r.opcode === AttOpcode.writeCommand || r.opcode === AttOpcode.writeRequest) && r.length >= 6);
 }

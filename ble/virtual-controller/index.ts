@@ -1,5 +1,5 @@
 /** The virtual HCI controller (docs/ble-virtual-controller.md). */
-export { AttOpcode, countRoundTrips, type AttRecord, type LinkDirection } from './att.js';
+export { AttOpcode, countRoundTrips, unlockExchangeStart, type AttRecord, type LinkDirection } from './att.js';
 export { BtsnoopWriter, parseBtsnoop, type BtsnoopRecord } from './btsnoop.js';
 export { VirtualController, type VirtualControllerOptions } from './controller.js';
 export { Faults, type AttPduView, type FaultAction, type FaultRule } from './faults.js';

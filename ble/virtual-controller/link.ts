@@ -133,7 +133,7 @@ export class Connection {
       const from = direction === 'central-to-peripheral' ? this.central.port : this.peripheral.port;
       const to = direction === 'central-to-peripheral' ? this.peripheral.port : this.central.port;
       const view = { connectionId: this.id, from: from.name, to: to.name, direction, index: this.#attIndex[direction]++, opcode: att[0]!, att };
-      this.stats.att.push({ direction, opcode: att[0]!, length: att.length, atMs: performance.now() });
+      this.stats.att.push({ direction, opcode: att[0]!, length: att.length, airBytes: this.#airBytes(pdu.length), atMs: performance.now() });
       const action = this.#faults.decide(view);
       if (action) this.#faultsFired += 1;
       switch (action?.kind) {
@@ -178,6 +178,10 @@ export class Connection {
       this.stats.aclPackets[direction] += 1;
       this.stats.airBytes[direction] += chunk.length + LL_PDU_OVERHEAD_BYTES;
     }
+  }
+
+  #airBytes(l2capLength: number): number {
+    return l2capLength + Math.ceil(l2capLength / this.#timing.aclDataLength) * LL_PDU_OVERHEAD_BYTES;
   }
 
   /** The first connection event at or after `t`. */

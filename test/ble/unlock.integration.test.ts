@@ -1,7 +1,7 @@
 // Unlocks that should succeed, with the real noble (workstation) and the real bleno (phone) on
 // the in-process virtual controller: fragmentation, address and tag rotation, retries.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AttOpcode, countRoundTrips, type ConnectionStats } from '../../ble/virtual-controller/index.js';
+import { AttOpcode, countRoundTrips, unlockExchangeStart, type ConnectionStats } from '../../ble/virtual-controller/index.js';
 import { newPairing, startRig, type Rig } from './rig.js';
 import { waitUntil } from './raw-central.js';
 
@@ -11,11 +11,12 @@ afterEach(async () => {
   rig = null;
 });
 
-/** ATT round trips from the first control-point write (the unlock exchange) to the end. */
-function unlockRoundTrips(connection: ConnectionStats): number {
-  const first = connection.att.findIndex((r) => r.opcode === AttOpcode.writeCommand);
-  return countRoundTrips(connection.att.slice(first));
+/** ATT round trips of GATT setup, and of the unlock exchange (first fragment written to the end). */
+function roundTrips(connection: ConnectionStats): { setup: number; unlock: number } {
+  const start = unlockExchangeStart(connection.att);
+  return { setup: countRoundTrips(connection.att.slice(0, start)), unlock: countRoundTrips(connection.att.slice(start)) };
 }
+const unlockRoundTrips = (connection: ConnectionStats) => roundTrips(connection).unlock;
 
 describe('unlock over the virtual controller (real noble, real bleno)', () => {
   it('a paired phone that approves unlocks the workstation in 2 ATT round trips after GATT setup', async () => {
@@ -31,6 +32,30 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
     expect(connection!.att.filter((r) => r.opcode === AttOpcode.notification)).toHaveLength(2);
   });
 
+  it('skips GATT discovery on the next unlock with the handles it learnt: 4 ATT round trips per connection in all', async () => {
+    rig = await startRig();
+    const first = await rig.workstation.unlock({ budgetMs: 5_000 });
+    expect(first).toMatchObject({ ok: true, gattCached: false });
+    const second = await rig.workstation.unlock({ budgetMs: 5_000 });
+    expect(second).toMatchObject({ ok: true, gattCached: true });
+    const [discovered, cached] = rig.controller.connections;
+    expect(roundTrips(discovered!)).toEqual({ setup: 8, unlock: 2 });
+    // MTU exchange, one CCCD write; HELLO's first fragment goes as a Write Request to check the cache.
+    expect(roundTrips(cached!)).toEqual({ setup: 2, unlock: 2 });
+    expect(countRoundTrips(cached!.att)).toBe(4);
+  });
+
+  it('falls back to discovery when cached handles no longer fit the phone', async () => {
+    // A CCCD handle that is the read-only device name, and a control point that does not exist.
+    const bogus = { 'phone-1': { controlPoint: 0x0099, response: 0x0002, cccd: 0x0003 } };
+    rig = await startRig({ workstation: { gattHandles: bogus } });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true, gattCached: false, attempts: 1 });
+    const stale = { 'phone-1': { controlPoint: 0x0099, response: 0x000e, cccd: 0x000f } };
+    await rig.close();
+    rig = await startRig({ workstation: { gattHandles: stale } });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true, gattCached: false, attempts: 2 });
+  });
+
   it('fragments every message at the smallest ATT_MTU (23) and still unlocks', async () => {
     rig = await startRig({ workstation: { mtu: 23 } });
     const result = await rig.workstation.unlock({ budgetMs: 5_000 });
@@ -41,6 +66,9 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
     expect(connection!.att.filter((r) => r.opcode === AttOpcode.notification)).toHaveLength(8);
     expect(Math.max(...connection!.att.map((r) => r.length))).toBeLessThanOrEqual(23);
     expect(unlockRoundTrips(connection!)).toBe(2);
+    // With cached handles the last HELLO fragment goes as a Write Request: still 2 round trips.
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true, gattCached: true });
+    expect(roundTrips(rig.controller.connections[1]!)).toEqual({ setup: 2, unlock: 2 });
   });
 
   it("unlocks again after the phone's address rotates, and the advertisement carries nothing stable", async () => {
