@@ -3,9 +3,10 @@
 // (phone): end-to-end latency p50/p99 (unlock() call → decision: scan, connect, GATT setup,
 // exchange), ATT round trips and bytes on the air per unlock, counted by the controller.
 // Targets (issue 5): ≤ 2 ATT round trips after the connection is up, ≤ 1 s end to end.
+// Results also go to bench/results/ble-unlock.json.
 //   npm run build && node bench/ble-unlock.mjs [--count N]
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -135,5 +136,7 @@ for (const r of rows) {
 const worst = Math.max(...rows.filter((r) => !r.stress).flatMap((r) => [r.p99Ms, r.firstMs]));
 const trips = Math.max(...rows.map((r) => r.unlockTrips));
 console.log(`\ntargets: round trips after GATT setup ${trips} (≤ 2: ${trips <= 2 ? 'met' : 'MISSED'}); worst p99 (and first unlock) outside the stress row ${f(worst)} (≤ 1 s: ${worst <= 1000 ? 'met' : 'MISSED'})`);
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench/results/ble-unlock.json'), `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`);
 // bleno polls its adapter forever; end the process explicitly.
 process.exit(rows.some((r) => r.failures > 0) ? 1 : 0);
