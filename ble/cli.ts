@@ -3,7 +3,8 @@
  * call (cli/ wires them later): each takes argv after the subcommand name and an IO object, and
  * resolves with the exit code. Options are parsed strictly here (node:util parseArgs).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,8 @@ import { WorkstationCentral } from './central.js';
 import { BleTransportError } from './errors.js';
 import { isWorkstationPairing, readPairingFile } from './pairing-file.js';
 import { PhonePeripheral } from './peripheral.js';
-import type { PhonePairing, WorkstationPairing } from './protocol/pairing.js';
+import { identityFromSeed, type PhonePairing, type WorkstationPairing } from './protocol/pairing.js';
+import { toHex } from '../protocol/bytes.js';
 import { parseTransport } from './transport-spec.js';
 import { countRoundTrips, openPtyPort, VirtualController, type PtyPort } from './virtual-controller/index.js';
 
@@ -50,12 +52,14 @@ function integer(name: string, value: string | undefined, fallback: number, min:
   return n;
 }
 
-/** Runs `body`, turning a bad option or an unusable adapter into a message and exit code 2. */
+/** Runs `body`, turning a bad option, an unusable adapter or a file error into a message and exit code 2. */
 async function guarded(io: CliIo, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (error) {
-    if (error instanceof RangeError || error instanceof TypeError || error instanceof BleTransportError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const code = (error as { code?: unknown }).code;
+    const systemError = typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code.startsWith('ERR_PARSE_ARGS'));
+    if (error instanceof RangeError || error instanceof TypeError || error instanceof BleTransportError || systemError) {
       io.stderr(`${(error as Error).message}\n`);
       return 2;
     }
@@ -246,6 +250,26 @@ export function runBleScan(args: readonly string[], io: CliIo = processIo): Prom
       central.close();
     }
     if (seen.size === 0) io.stdout('no Latchkey phone in range\n');
+    return 0;
+  });
+}
+
+/**
+ * `latchkey ble dev-pairing --workstation FILE --phone FILE [--id ID] [--name NAME]`: writes a
+ * matching pair of pairing files with fresh keys (mode 0600), for engineers until pairing exists.
+ */
+export function runBleDevPairing(args: readonly string[], io: CliIo = processIo): Promise<number> {
+  return guarded(io, async () => {
+    const { values } = parseArgs({ args: [...args], options: { workstation: { type: 'string' }, phone: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' } }, strict: true });
+    if (!values.workstation || !values.phone) throw new TypeError('--workstation FILE and --phone FILE are required');
+    const pairingKey = toHex(randomBytes(32));
+    const workstation = identityFromSeed(new Uint8Array(randomBytes(32)));
+    const phone = identityFromSeed(new Uint8Array(randomBytes(32)));
+    const id = values.id ?? 'dev-phone';
+    const write = (path: string, record: object) => writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    write(values.workstation, { role: 'workstation', id, pairingKey, identityPrivateKey: toHex(workstation.privateKey), peerPublicKey: toHex(phone.publicKey) });
+    write(values.phone, { role: 'phone', id: `${id}-workstation`, pairingKey, identityPrivateKey: toHex(phone.privateKey), peerPublicKey: toHex(workstation.publicKey), workstationName: values.name ?? 'this workstation' });
+    io.stdout(`wrote ${values.workstation} (workstation side) and ${values.phone} (phone side)\n`);
     return 0;
   });
 }

@@ -41,7 +41,7 @@ export interface CliProcess {
 }
 
 /** Spawns `node -e` calling one exported function of dist/ble/cli.js with `args`, then exits with its code. */
-export function runCliFunction(name: 'runVirtualController' | 'runBlePhone' | 'runBleUnlockTest' | 'runBleScan', args: readonly string[]): CliProcess {
+export function runCliFunction(name: 'runVirtualController' | 'runBlePhone' | 'runBleUnlockTest' | 'runBleScan' | 'runBleDevPairing', args: readonly string[]): CliProcess {
   const script = 'const m = await import(process.argv[1]); process.exit(await m[process.argv[2]](process.argv.slice(3)));';
   const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', pathToFileURL(BUILT_CLI).href, name, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: CliProcess = {

@@ -1,14 +1,12 @@
 // Two machines in two processes: the phone (real bleno) and the workstation (real noble), each
 // on its own pseudo-terminal of a virtual controller running in a third process, exactly as
 // `latchkey ble virtual-controller`, `latchkey phone … ble serve` and `latchkey ble test` will run.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toHex } from '../../protocol/bytes.js';
 import { parseBtsnoop } from '../../ble/virtual-controller/index.js';
 import { ensureBuilt, runCliFunction, type CliProcess } from './processes.js';
-import { newPairing } from './rig.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ble-pty-'));
 const started: CliProcess[] = [];
@@ -20,18 +18,18 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function pairingFiles(): { workstation: string; phone: string } {
-  const pairing = newPairing('phone-over-pty');
-  const workstation = join(dir, 'workstation-pairing.json');
-  const phone = join(dir, 'phone-pairing.json');
-  writeFileSync(workstation, JSON.stringify({ role: 'workstation', id: pairing.workstation.id, pairingKey: toHex(pairing.workstation.pairingKey), identityPrivateKey: toHex(pairing.workstation.workstationIdentity.privateKey), peerPublicKey: toHex(pairing.workstation.phonePublicKey) }), { mode: 0o600 });
-  writeFileSync(phone, JSON.stringify({ role: 'phone', id: 'ws-over-pty', pairingKey: toHex(pairing.phone.pairingKey), identityPrivateKey: toHex(pairing.phone.phoneIdentity.privateKey), peerPublicKey: toHex(pairing.phone.workstationPublicKey), workstationName: 'ws-1' }), { mode: 0o600 });
-  return { workstation, phone };
+async function pairingFiles(): Promise<{ workstation: string; phone: string }> {
+  const files = { workstation: join(dir, 'workstation-pairing.json'), phone: join(dir, 'phone-pairing.json') };
+  const pairing = runCliFunction('runBleDevPairing', ['--workstation', files.workstation, '--phone', files.phone, '--id', 'phone-over-pty', '--name', 'ws-1']);
+  started.push(pairing);
+  expect(await pairing.exited, pairing.stderr).toBe(0);
+  expect(statSync(files.phone).mode & 0o777).toBe(0o600);
+  return files;
 }
 
 describe('two processes over pseudo-terminals', () => {
   it('the phone process unlocks the workstation process three times through the controller process', async () => {
-    const files = pairingFiles();
+    const files = await pairingFiles();
     const controller = runCliFunction('runVirtualController', ['--json', '--dir', join(dir, 'pty'), '--capture', join(dir, 'capture')]);
     started.push(controller);
     const { ports } = JSON.parse(await controller.firstLine()) as { ports: { phone: string; workstation: string } };

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttOpcode, countRoundTrips, unlockExchangeStart, type ConnectionStats } from '../../ble/virtual-controller/index.js';
 import { newPairing, startRig, type Rig } from './rig.js';
-import { waitUntil } from './raw-central.js';
+import { rawSession, waitUntil } from './raw-central.js';
 
 let rig: Rig | null = null;
 afterEach(async () => {
@@ -83,6 +83,19 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
     await rig.phone.setAddress('c4:11:22:33:44:55');
     const third = await rig.workstation.unlock({ budgetMs: 5_000 });
     expect(third.ok).toBe(true);
+  });
+
+  it('shows bystanders nothing stable: only the shared marker and a per-slot tag, and the GATT name "Latchkey"', async () => {
+    rig = await startRig();
+    const ad = Buffer.from(rig.controller.port('phone').advertising.data).toString('hex');
+    expect(ad).toMatch(/^0201061[6]ffffff4c4b01[0-9a-f]{32}$/);
+    const rogue = await rawSession(rig.controller, 'bystander');
+    try {
+      const { characteristics } = await rogue.peripheral.discoverSomeServicesAndCharacteristicsAsync(['1800'], ['2a00']);
+      expect((await characteristics[0]!.readAsync()).toString()).toBe('Latchkey');
+    } finally {
+      await rogue.close();
+    }
   });
 
   it('follows the tag from one 10-minute slot to the next on both clocks, and tolerates one slot of skew', async () => {
