@@ -105,7 +105,8 @@ export class OnlineService {
 
   async #activate(loaded: LoadedIdentity): Promise<void> {
     const { options } = this;
-    const link = new ControlCenterLink(loaded, options.log, () => options.clock.now().wallMs, options.fetch);
+    // Requests are signed with the real wall clock (the CC checks it); the injected clock is for anti-hammering.
+    const link = new ControlCenterLink(loaded, options.log, Date.now, options.fetch);
     const policy = new PolicyCache(options.stateDir, loaded.ccKey, loaded.identity.workstationId, options.log);
     await policy.load();
     const ctx: OnlineContext = {
