@@ -37,6 +37,8 @@ export interface RunningControlCenter {
 }
 
 const PRUNE_INTERVAL_MS = 60_000;
+/** How long a stopping server lets answers in flight finish before it cuts the remaining connections. */
+const CLOSE_GRACE_MS = 300_000;
 const stdoutLine = (line: string) => void process.stdout.write(`${line}\n`);
 
 /** Creates the key file at first start; afterwards the file must hold the keys the database recorded. */
@@ -112,8 +114,10 @@ export async function startControlCenter(options: ControlCenterOptions): Promise
       close() {
         closing ??= (async () => {
           clearInterval(pruner);
-          bus.close();
+          bus.close(); // waiting long-polls answer now, with Connection: close
+          const straggler = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
           await app.close();
+          clearTimeout(straggler);
           await storage.close();
           log.info('control-center.stopped', {});
         })();

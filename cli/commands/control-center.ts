@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../../agent/log.js';
 import { createAdminTokenOffline, startControlCenter } from '../../control-center/control-center.js';
 import { StartupError } from '../../control-center/errors.js';
+import type { RateLimits } from '../../control-center/http/rate-limit.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/;
@@ -23,6 +24,20 @@ function readPem(file: string, option: string): Buffer {
   }
 }
 
+const RATE_NAMES: Record<string, keyof RateLimits> = { enroll: 'enrollPerMinute', redeem: 'redeemPerMinute', failures: 'failuresPerMinute', 'per-key': 'perKeyPerMinute' };
+
+/** `--rate-limit enroll=100,per-key=1200`: per-minute budgets (docs/control-center.md "Limits and rate limits"). */
+export function parseRateLimits(value: string): Partial<RateLimits> {
+  const out: Partial<Record<keyof RateLimits, number>> = {};
+  for (const entry of value.split(',')) {
+    const match = /^\s*([a-z-]+)=(\d{1,9})\s*$/.exec(entry);
+    const name = match ? RATE_NAMES[match[1]!] : undefined;
+    if (!match || !name || Number(match[2]) < 1) throw new CliError('--rate-limit takes NAME=N[,NAME=N…] with NAME enroll, redeem, failures or per-key and N ≥ 1 (a minute)', EXIT.usage);
+    out[name] = Number(match[2]);
+  }
+  return out;
+}
+
 interface Options {
   db: string;
   listen?: string;
@@ -30,6 +45,7 @@ interface Options {
   tlsKey?: string;
   trustProxy?: string;
   createAdminToken?: string;
+  rateLimit?: string;
   logLevel: string;
 }
 
@@ -42,6 +58,7 @@ export function registerControlCenter(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--trust-proxy <list>', 'comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed')
+    .option('--rate-limit <list>', 'per-minute budgets, such as enroll=100,per-key=1200 (defaults: enroll=10, redeem=10, failures=30, per-key=600)')
     .option('--create-admin-token <name>', 'create one more admin token, print it once, and exit')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (options: Options) => {
@@ -59,10 +76,11 @@ export function registerControlCenter(program: Command): void {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
       const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
       const trustProxy = options.trustProxy?.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+      const rateLimits = options.rateLimit === undefined ? {} : parseRateLimits(options.rateLimit);
       const log = createLogger({ level: options.logLevel as LogLevel });
       let server;
       try {
-        server = await startControlCenter({ databaseFile: options.db, host, port, ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), log });
+        server = await startControlCenter({ databaseFile: options.db, host, port, ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), rateLimits, log });
       } catch (error) {
         if (error instanceof StartupError) throw new CliError(`the Control Center could not start (${error.code}): ${error.message}`);
         throw new CliError(`the Control Center could not start: ${(error as Error).message}`);

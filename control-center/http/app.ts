@@ -36,6 +36,11 @@ export function buildApp(ctx: CcContext, options: AppOptions = {}): FastifyInsta
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }) as unknown as FastifyInstance;
   installBoundary(app, ctx.log);
+  // Once stopping, every answer closes its connection, so no keep-alive socket holds the close for keepAliveTimeout.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (ctx.bus.closed) void reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     ctx.log.debug('control-center.request', { method: request.method, route: request.routeOptions.url ?? 'none', status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });

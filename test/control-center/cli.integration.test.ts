@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latchkeyCommand } from '../../cli/agent-process.js';
 import { startControlCenter } from '../../control-center/control-center.js';
 import type { FetchLike } from '../../protocol/online/api-client.js';
-import { EnrollResponseSchema } from '../../protocol/online/messages.js';
-import { ED25519, generateKeyPair } from '../../protocol/online/webcrypto.js';
+import { signApproval } from '../../protocol/online/approvals.js';
+import { CreateAuthResponseSchema, DeviceInboxResponseSchema, EnrollResponseSchema } from '../../protocol/online/messages.js';
+import { ED25519, generateKeyPair, randomBytes } from '../../protocol/online/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';
-import { ApiClient, CALL, enroll, enrollProof, testClock, toBase64url, type TestCc } from './helpers.js';
+import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, toBase64url, type TestCc, type TestWorkstation } from './helpers.js';
 
 interface ServerProcess {
   readonly child: ChildProcess;
@@ -61,6 +62,7 @@ let dir: string;
 let databaseFile: string;
 let server: ServerProcess;
 let token: string;
+let workstation: TestWorkstation;
 const admin = (args: string[], env: Record<string, string> = { LATCHKEY_ADMIN_TOKEN: token }) => runCli(['admin', '--url', server.url, ...args], { env });
 
 beforeAll(async () => {
@@ -94,6 +96,7 @@ describe('latchkey admin against the running server', () => {
     expect(installToken).toBeDefined();
     const t = { url: server.url, clock: testClock() } as unknown as TestCc;
     const ws = await enroll(t, installToken!, 'cli-ws');
+    workstation = ws;
     expect(ws.enrolled.policy.settings.pinCount).toBe(40);
     expect((await admin(['install-tokens', 'list'])).stdout).toMatch(/1\/2 uses .*"ci"/);
 
@@ -129,8 +132,34 @@ describe('latchkey admin against the running server', () => {
     expect(bad.stderr).toMatch(/pinCount must be an integer from 10 to 100/);
   });
 
-  it('stops on SIGTERM, prints no token at the next start, and --create-admin-token makes one more', async () => {
+  it('stops on SIGTERM within seconds under long-polls and keep-alive traffic, prints no token at the next start, and --create-admin-token makes one more', async () => {
+    let stopping = false;
+    const t = { url: server.url, clock: testClock() } as unknown as TestCc;
+    const phone = await newPhone(t);
+    await pair(t, workstation, phone, 'alice');
+    // Approvals in a loop, as bench/control-center-approvals.mjs drives them: both sides long-poll.
+    const phoneLoop = async () => {
+      while (!stopping) {
+        const inbox = await phone.client.call('GET', '/v1/device/inbox?wait=25', undefined, DeviceInboxResponseSchema, { timeoutMs: 30_000 });
+        for (const r of inbox.authRequests) {
+          const fields = { requestId: r.requestId, workstationId: workstation.id, user: 'alice', challenge: r.challenge, decision: 'approve' as const, deviceId: phone.deviceId, signedAt: Date.now() };
+          await phone.client.call('POST', `/v1/device/auth-requests/${r.requestId}/decision`, { decision: 'approve', signedAt: fields.signedAt, signature: await signApproval(fields, phone.signing.privateKey) }, any, CALL);
+        }
+      }
+    };
+    const workstationLoop = async () => {
+      while (!stopping) {
+        const { requestId } = await workstation.client.call('POST', '/v1/workstation/auth-requests', { user: 'alice', challenge: toBase64url(randomBytes(32)), ttlMs: 60_000 }, CreateAuthResponseSchema, CALL);
+        await workstation.client.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=25`, undefined, any, { timeoutMs: 30_000 });
+      }
+    };
+    const traffic = Promise.all([phoneLoop(), ...Array.from({ length: 6 }, workstationLoop)].map((loop) => loop.catch(() => undefined)));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    stopping = true; // the clients send nothing new; their long-polls are still waiting on kept-alive connections
+    const started = Date.now();
     expect(await stop(server)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000); // not the 72 s keep-alive timeout
+    await traffic;
     server = await startServer(databaseFile, false);
     expect(server.stdout).toBe('');
     expect((await admin(['groups', 'list'])).code).toBe(0);

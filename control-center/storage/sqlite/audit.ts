@@ -1,7 +1,7 @@
 /** SQLite storage: the audit log, the signed-request nonce memory, and pruning of expired rows. */
 import type { AuditRecord } from '../records.js';
 import type { Storage } from '../storage.js';
-import { inTransaction, type Shared } from './common.js';
+import { inTransaction, type Database, type Shared } from './common.js';
 
 export type AuditStore = Pick<Storage, 'appendAudit' | 'listAudit' | 'rememberNonce' | 'prune'>;
 
@@ -17,12 +17,13 @@ const record = (row: AuditRow): AuditRecord => ({
   detail: row.detail === null ? null : (JSON.parse(row.detail) as AuditRecord['detail']),
 });
 
-export function auditStore(shared: Shared): AuditStore {
+/** `replay` is the NORMAL-sync connection (open-database.ts openReplayConnection). */
+export function auditStore(shared: Shared, replay: Database): AuditStore {
   const { db } = shared;
   const list = db.prepare<[string, number, number], AuditRow>('SELECT * FROM audit WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?');
-  const remember = db.prepare('INSERT INTO nonces (key_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
-  const seenWorkstation = db.prepare('UPDATE workstations SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)');
-  const seenDevice = db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)');
+  const remember = replay.prepare('INSERT INTO nonces (key_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+  const seenWorkstation = replay.prepare('UPDATE workstations SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)');
+  const seenDevice = replay.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)');
   const pruneNonces = db.prepare('DELETE FROM nonces WHERE expires_at < ?');
   const prunePairings = db.prepare("DELETE FROM pairings WHERE expires_at < ? AND state <> 'redeemed'");
   const pruneIntents = db.prepare('DELETE FROM intents WHERE expires_at < ?');
@@ -37,7 +38,7 @@ export function auditStore(shared: Shared): AuditStore {
       return { items, next: rows.length > query.limit ? items.at(-1)!.id : null };
     },
     async rememberNonce(keyId, nonce, expiresAt, now) {
-      return inTransaction(db, () => {
+      return inTransaction(replay, () => {
         if (remember.run(keyId, nonce, expiresAt).changes === 0) return false;
         (keyId.startsWith('ws_') ? seenWorkstation : seenDevice).run(now, keyId, now - LAST_SEEN_RESOLUTION_MS);
         return true;

@@ -1,7 +1,8 @@
 /**
  * Opens the Control Center's SQLite database: created 0600, WAL, foreign keys, FULL sync,
  * migrations applied in one transaction, a database newer than this code refused
- * (docs/control-center.md "Data layout").
+ * (docs/control-center.md "Data layout"). A second connection with NORMAL sync carries only
+ * the signed-request nonces and last-seen times, written on every request.
  */
 import { closeSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -50,4 +51,18 @@ function migrate(db: Database, file: string): void {
     if (row === undefined) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(LATEST_SCHEMA_VERSION);
     else if (current < LATEST_SCHEMA_VERSION) db.prepare('UPDATE schema_version SET version = ?').run(LATEST_SCHEMA_VERSION);
   }).immediate();
+}
+
+/**
+ * The connection for nonces and last-seen times. WAL with NORMAL sync survives a crash of the
+ * process (the write is in the OS before the reply) and loses only the last commits on a power
+ * cut; a nonce matters for 5 minutes, and FULL sync on every request would cost an fsync each
+ * (bench/control-center-approvals.mjs).
+ */
+export function openReplayConnection(file: string): Database {
+  const db = new BetterSqlite(file, { fileMustExist: true });
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
 }

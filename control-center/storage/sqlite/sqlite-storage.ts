@@ -6,7 +6,7 @@ import type { Storage } from '../storage.js';
 import { auditStore } from './audit.js';
 import { makeShared } from './common.js';
 import { bootstrapDirectory, directoryStore } from './directory.js';
-import { openDatabase } from './open-database.js';
+import { openDatabase, openReplayConnection } from './open-database.js';
 import { pairingStore } from './pairing.js';
 import { relayStore } from './relay.js';
 import { signInStore } from './sign-in.js';
@@ -21,6 +21,7 @@ export function openSqliteStorage(file: string, now: number): SqliteStorage {
   const db = openDatabase(file);
   const shared = makeShared(db);
   bootstrapDirectory(shared, now);
+  const replay = openReplayConnection(file);
   let closed = false;
   return {
     ...directoryStore(shared),
@@ -28,7 +29,7 @@ export function openSqliteStorage(file: string, now: number): SqliteStorage {
     ...pairingStore(shared),
     ...signInStore(shared),
     ...relayStore(shared),
-    ...auditStore(shared),
+    ...auditStore(shared, replay),
     async checkpointAndMeasure() {
       db.pragma('wal_checkpoint(TRUNCATE)');
       const pages = db.pragma('page_count', { simple: true }) as number;
@@ -45,6 +46,7 @@ export function openSqliteStorage(file: string, now: number): SqliteStorage {
     async close() {
       if (closed) return;
       closed = true;
+      replay.close();
       db.close();
     },
   };
