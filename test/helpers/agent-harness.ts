@@ -14,6 +14,7 @@ import { resolveAgentConfig, type AgentConfig } from '../../agent/config.js';
 import { createLogger, type Logger } from '../../agent/log.js';
 import { askAgent, type RequestWithoutId } from '../../cli/agent-client.js';
 import { latchkeyCommand } from '../../cli/agent-process.js';
+import { nodeFetch } from '../../phone/cli/node-fetch.js';
 import { utf8, wipe } from '../../protocol/bytes.js';
 import { parseEnrollmentUri, type EnrollmentImport } from '../../protocol/enrollment-uri.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
@@ -79,7 +80,7 @@ export async function startInProcessAgent(
   if (options.policy) json.policy = options.policy;
   const config: AgentConfig = resolveAgentConfig(json, files.configFile);
   const logLines: string[] = [];
-  const agent = await startAgent({ config, clock: options.clock, ipcLimits: options.ipcLimits, log: options.log ?? createLogger({ level: 'debug', write: (line) => logLines.push(line) }) });
+  const agent = await startAgent({ config, clock: options.clock, ipcLimits: options.ipcLimits, fetch: nodeFetch, log: options.log ?? createLogger({ level: 'debug', write: (line) => logLines.push(line) }) });
   return {
     files,
     agent,
