@@ -11,6 +11,9 @@ import { CONNECT_TIMEOUT_MS, DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_MIN_RSSI, DEFA
 import type { RandomSource } from './protocol/crypto.js';
 import { checkWorkstationPairing, type WorkstationPairing } from './protocol/pairing.js';
 import { deriveTagKey, tagFromManufacturerData, TagMatcher } from './protocol/tag.js';
+import { findPhone } from './central-scan.js';
+import { centralPair, type PairRequest } from './central-pairing.js';
+import type { PairingExchangeResult } from './workstation-pairing.js';
 import { createNoble, type BleTransport } from './stack.js';
 import { runWorkstationExchange, type ExchangeLink } from './workstation-exchange.js';
 
@@ -38,6 +41,8 @@ export interface WorkstationCentralOptions {
 }
 
 export interface UnlockRequest {
+  /** The pairings to look for (default: those given at open); the agent passes one user's phones. */
+  readonly pairings?: readonly WorkstationPairing[];
   /** Only these pairings (default: any). */
   readonly pairingIds?: readonly string[];
   /** The whole attempt, retries included (default 35 s; the PAM flow passes ~5 s). */
@@ -69,32 +74,43 @@ export type UnlockResult =
       readonly gattCached: boolean;
       readonly gattHandles: GattHandles | null;
     }
-  | { readonly ok: false; readonly code: BleUnlockFailureCode; readonly reason: string; readonly attempts: number; readonly retryable: boolean; readonly peerCode?: number };
+  | {
+      readonly ok: false;
+      readonly code: BleUnlockFailureCode;
+      readonly reason: string;
+      readonly attempts: number;
+      readonly retryable: boolean;
+      readonly peerCode?: number;
+      /** 'scan' when no paired phone was connected to (nothing was proven either way), else 'link'. */
+      readonly stage?: 'scan' | 'link';
+    };
 
-interface Found {
-  readonly peripheral: Peripheral;
-  readonly pairing: WorkstationPairing;
-  readonly tag: Uint8Array;
+
+interface PairingSet {
+  readonly byId: ReadonlyMap<string, WorkstationPairing>;
+  readonly matcher: TagMatcher<string>;
 }
 
 export class WorkstationCentral {
   readonly #noble: Noble;
   readonly #options: WorkstationCentralOptions;
-  readonly #pairings: Map<string, WorkstationPairing>;
-  readonly #matcher: TagMatcher<string>;
+  readonly #known: PairingSet;
   readonly #gattHandles = new Map<string, GattHandles>();
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(noble: Noble, options: WorkstationCentralOptions) {
     this.#noble = noble;
     this.#options = options;
-    for (const pairing of options.pairings) checkWorkstationPairing(pairing);
-    this.#pairings = new Map(options.pairings.map((p) => [p.id, p]));
     for (const [id, handles] of Object.entries(options.gattHandles ?? {})) this.#gattHandles.set(id, handles);
-    this.#matcher = new TagMatcher(
-      options.pairings.map((p) => ({ id: p.id, tagKey: deriveTagKey(p.pairingKey) })),
-      options.slotTolerance ?? DEFAULT_SLOT_TOLERANCE,
-    );
+    this.#known = this.#pairingSet(options.pairings);
+  }
+
+  #pairingSet(pairings: readonly WorkstationPairing[]): PairingSet {
+    for (const pairing of pairings) checkWorkstationPairing(pairing);
+    return {
+      byId: new Map(pairings.map((p) => [p.id, p])),
+      matcher: new TagMatcher(pairings.map((p) => ({ id: p.id, tagKey: deriveTagKey(p.pairingKey) })), this.#options.slotTolerance ?? DEFAULT_SLOT_TOLERANCE),
+    };
   }
 
   /** Opens the adapter; fails with `adapter-unavailable` when it does not power on. */
@@ -130,7 +146,7 @@ export class WorkstationCentral {
       const data = peripheral.advertisement?.manufacturerData;
       const tag = data ? tagFromManufacturerData(new Uint8Array(data)) : null;
       if (!tag) return;
-      onSeen({ address: peripheral.address, addressType: peripheral.addressType, rssi: peripheral.rssi, pairingId: this.#matcher.match(tag, clock())?.id ?? null });
+      onSeen({ address: peripheral.address, addressType: peripheral.addressType, rssi: peripheral.rssi, pairingId: this.#known.matcher.match(tag, clock())?.id ?? null });
     };
     this.#noble.on('discover', onDiscover);
     try {
@@ -142,6 +158,20 @@ export class WorkstationCentral {
     }
   }
 
+  /**
+   * Pairing over BLE (§12): finds the phone advertising the pairing tag, connects, discovers
+   * the service and runs the exchange. Serialised with unlocks on this adapter.
+   */
+  pair(request: PairRequest): Promise<PairingExchangeResult> {
+    const run = this.#queue.then(() => centralPair(this.#noble, request, { minRssi: this.#minRssi(), clock: this.#options.clock ?? Date.now, mtu: this.#options.mtu }));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #minRssi(): number | null {
+    return this.#options.minRssi === undefined ? DEFAULT_MIN_RSSI : this.#options.minRssi;
+  }
+
   close(): void {
     this.#noble.removeAllListeners('discover');
     this.#noble.stop();
@@ -151,27 +181,32 @@ export class WorkstationCentral {
     const started = performance.now();
     const deadline = started + (request.budgetMs ?? DEFAULT_APPROVAL_TIMEOUT_MS + 5_000);
     const attempts = request.attempts ?? 2;
+    const set = request.pairings ? this.#pairingSet(request.pairings) : this.#known;
     let last: UnlockResult | null = null;
     for (let attempt = 1; attempt <= attempts && performance.now() < deadline; attempt++) {
-      last = await this.#attempt(request, deadline, attempt, started);
+      last = await this.#attempt(request, set, deadline, attempt, started);
       if (last.ok || !last.retryable) return last;
     }
     return last ?? { ok: false, code: 'no-phone-found', reason: 'no time was left to look for the phone', attempts: 0, retryable: false };
   }
 
-  async #attempt(request: UnlockRequest, deadline: number, attempt: number, started: number): Promise<UnlockResult> {
-    const failure = (code: BleUnlockFailureCode, reason: string, peerCode?: number): UnlockResult => ({
+  async #attempt(request: UnlockRequest, set: PairingSet, deadline: number, attempt: number, started: number): Promise<UnlockResult> {
+    const failure = (code: BleUnlockFailureCode, reason: string, peerCode?: number, stage: 'scan' | 'link' = 'link'): UnlockResult => ({
       ok: false,
       code,
       reason,
       attempts: attempt,
       retryable: RETRYABLE_CODES.has(code),
       ...(peerCode !== undefined && { peerCode }),
+      stage,
     });
     const t0 = performance.now();
-    const scan = await this.#find(request.pairingIds, deadline);
-    if ('code' in scan) return failure(scan.code, scan.reason);
-    const { peripheral, pairing, tag } = scan;
+    const scan = await findPhone(this.#noble, {
+      matcher: set.matcher, ids: request.pairingIds, minRssi: this.#minRssi(), clock: this.#options.clock ?? Date.now, deadline,
+    });
+    if ('code' in scan) return failure(scan.code, scan.reason, undefined, 'scan');
+    const { peripheral, tag } = scan;
+    const pairing = set.byId.get(scan.id)!;
     const t1 = performance.now();
     try {
       // noble 2.8.0 reads `mtu` from the connect parameters although its typings omit it.
@@ -189,7 +224,7 @@ export class WorkstationCentral {
       const result = await runWorkstationExchange(link, pairing, tag, {
         approvalTimeoutMs,
         ...(this.#options.proofDeadlineMs !== undefined && { proofDeadlineMs: this.#options.proofDeadlineMs }),
-        minRssi: this.#options.minRssi === undefined ? DEFAULT_MIN_RSSI : this.#options.minRssi,
+        minRssi: this.#minRssi(),
         ...(this.#options.random !== undefined && { random: this.#options.random }),
       });
       if (!result.ok) {
@@ -215,38 +250,6 @@ export class WorkstationCentral {
     } finally {
       if (peripheral.state === 'connected') await withTimeout(peripheral.disconnectAsync(), 2_000, () => new Error('disconnect timed out')).catch(() => undefined);
     }
-  }
-
-  /** Scans until a paired phone's tag shows up with a strong enough signal, or the deadline. */
-  async #find(pairingIds: readonly string[] | undefined, deadline: number): Promise<Found | { code: BleUnlockFailureCode; reason: string }> {
-    const minRssi = this.#options.minRssi === undefined ? DEFAULT_MIN_RSSI : this.#options.minRssi;
-    const clock = this.#options.clock ?? Date.now;
-    let weakest: number | null = null;
-    const found = await new Promise<Found | null>((resolve) => {
-      const timer = setTimeout(() => done(null), Math.max(0, deadline - performance.now()));
-      const onDiscover = (peripheral: Peripheral): void => {
-        const data = peripheral.advertisement?.manufacturerData;
-        const tag = data ? tagFromManufacturerData(new Uint8Array(data)) : null;
-        const match = tag ? this.#matcher.match(tag, clock()) : null;
-        if (!tag || !match || (pairingIds && !pairingIds.includes(match.id)) || !peripheral.connectable) return;
-        if (minRssi !== null && peripheral.rssi < minRssi) {
-          weakest = peripheral.rssi;
-          return;
-        }
-        done({ peripheral, pairing: this.#pairings.get(match.id)!, tag });
-      };
-      const done = (value: Found | null): void => {
-        clearTimeout(timer);
-        this.#noble.removeListener('discover', onDiscover);
-        resolve(value);
-      };
-      this.#noble.on('discover', onDiscover);
-      this.#noble.startScanningAsync([], true).catch(() => done(null));
-    });
-    await withTimeout(this.#noble.stopScanningAsync(), 1_000, () => new Error('stop scanning timed out')).catch(() => undefined);
-    if (found) return found;
-    if (weakest !== null) return { code: 'signal-too-weak', reason: `a paired phone was heard only at ${weakest} dBm, below ${minRssi} dBm` };
-    return { code: 'no-phone-found', reason: 'no paired phone advertised in range' };
   }
 
   /** GATT setup (§3): the cached handles if there are any and they still fit, else full discovery. */

@@ -6,11 +6,14 @@
 import { EventEmitter } from 'node:events';
 import type { Bleno, ConnectionHandle } from '@stoprocent/bleno';
 import { BleTransportError, withTimeout } from './errors.js';
-import { PhoneSession, type Approver, type PhoneSessionOutcome } from './phone-session.js';
+import { PhonePairingSession, type PhonePairingOutcome } from './phone-pairing-session.js';
+import { PhoneSession, type Approver, type PeripheralSession, type PhoneSessionOutcome } from './phone-session.js';
 import { CONTROL_POINT_UUID, GATT_DEVICE_NAME, RESPONSE_UUID, SERVICE_UUID, SLOT_SECONDS } from './protocol/constants.js';
 import type { RandomSource } from './protocol/crypto.js';
 import { HelloReplayCache } from './protocol/handshake-phone.js';
 import { checkPhonePairing, type PhonePairing } from './protocol/pairing.js';
+import { derivePairTagKey } from './protocol/pairing-code.js';
+import { PhonePairingHandshake, type PairedPeer, type PairingSetup } from './protocol/pairing-handshake.js';
 import { deriveTagKey, encodeAdvertisingData, rotatingTag, slotAt } from './protocol/tag.js';
 import { blenoClasses, createBleno, type BleTransport } from './stack.js';
 
@@ -29,38 +32,103 @@ export interface PhonePeripheralOptions {
   readonly powerOnTimeoutMs?: number;
 }
 
+/** A phone that waits to be paired (§12): it advertises the pairing tag of the code it was given. */
+export interface PhonePairingPeripheralOptions {
+  readonly transport: BleTransport;
+  readonly setup: Omit<PairingSetup, 'random'>;
+  /** Keeps the new pairing; resolves true once it is durable. */
+  readonly store: (peer: PairedPeer) => Promise<boolean>;
+  readonly clock?: () => number;
+  readonly random?: RandomSource;
+  readonly stepTimeoutMs?: number;
+  readonly powerOnTimeoutMs?: number;
+}
+
+/** What differs between serving unlocks and waiting to be paired: the tags, and the session per connection. */
+interface Mode {
+  readonly tagKeys: readonly Uint8Array[];
+  readonly clock: () => number;
+  readonly tagCycleMs?: number | undefined;
+  session(address: string, disconnect: () => void): PeripheralSession;
+}
+
 const RESULT_SUCCESS = 0x00;
 
-/** Emits 'session' with a PhoneSessionOutcome when a connection's exchange ends. */
+/**
+ * Emits 'session' with a PhoneSessionOutcome when a connection's unlock exchange ends, or
+ * 'pairing' with a PhonePairingOutcome when a pairing connection ends.
+ */
 export class PhonePeripheral extends EventEmitter {
   readonly #bleno: Bleno;
-  readonly #options: PhonePeripheralOptions;
-  readonly #replayCache = new HelloReplayCache();
-  readonly #sessions = new Map<ConnectionHandle, PhoneSession>();
-  readonly #tagKeys: Uint8Array[];
+  readonly #mode: Mode;
+  readonly #sessions = new Map<ConnectionHandle, PeripheralSession>();
   #cycle = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   readonly outcomes: PhoneSessionOutcome[] = [];
 
-  private constructor(bleno: Bleno, options: PhonePeripheralOptions) {
+  private constructor(bleno: Bleno, mode: (peripheral: PhonePeripheral) => Mode) {
     super();
     this.#bleno = bleno;
-    this.#options = options;
-    this.#tagKeys = options.pairings.map((p) => deriveTagKey(p.pairingKey));
+    this.#mode = mode(this);
   }
 
+  /** Serves unlocks for its pairings (§2–5). */
   static async start(options: PhonePeripheralOptions): Promise<PhonePeripheral> {
     if (options.pairings.length === 0) throw new RangeError('pairings must hold at least one pairing');
     for (const pairing of options.pairings) checkPhonePairing(pairing);
-    const bleno = createBleno(options.transport);
+    const replayCache = new HelloReplayCache();
+    const clock = options.clock ?? Date.now;
+    return PhonePeripheral.#open(options.transport, options.powerOnTimeoutMs, (peripheral) => ({
+      tagKeys: options.pairings.map((p) => deriveTagKey(p.pairingKey)),
+      clock,
+      tagCycleMs: options.tagCycleMs,
+      session: (address, disconnect) =>
+        new PhoneSession(address, {
+          pairings: options.pairings,
+          replayCache,
+          approve: options.approve,
+          clock,
+          ...(options.random && { random: options.random }),
+          ...(options.approvalPromptMs !== undefined && { approvalPromptMs: options.approvalPromptMs }),
+          ...(options.helloTimeoutMs !== undefined && { helloTimeoutMs: options.helloTimeoutMs }),
+          ...(options.verdictTimeoutMs !== undefined && { verdictTimeoutMs: options.verdictTimeoutMs }),
+          disconnect,
+          onOutcome: (outcome) => {
+            peripheral.outcomes.push(outcome);
+            peripheral.emit('session', outcome);
+          },
+        }),
+    }));
+  }
+
+  /** Waits to be paired (§12): advertises the pairing tag and runs a pairing session per connection. */
+  static async startPairing(options: PhonePairingPeripheralOptions): Promise<PhonePeripheral> {
+    const clock = options.clock ?? Date.now;
+    return PhonePeripheral.#open(options.transport, options.powerOnTimeoutMs, (peripheral) => ({
+      tagKeys: [derivePairTagKey(options.setup.pairingId)],
+      clock,
+      session: (address, disconnect) =>
+        new PhonePairingSession(address, {
+          handshake: new PhonePairingHandshake({ ...options.setup, ...(options.random && { random: options.random }) }),
+          clock,
+          store: options.store,
+          disconnect,
+          ...(options.stepTimeoutMs !== undefined && { stepTimeoutMs: options.stepTimeoutMs }),
+          onOutcome: (outcome: PhonePairingOutcome) => peripheral.emit('pairing', outcome),
+        }),
+    }));
+  }
+
+  static async #open(transport: BleTransport, powerOnTimeoutMs: number | undefined, mode: (peripheral: PhonePeripheral) => Mode): Promise<PhonePeripheral> {
+    const bleno = createBleno(transport);
     try {
-      await bleno.waitForPoweredOnAsync(options.powerOnTimeoutMs ?? 5_000);
+      await bleno.waitForPoweredOnAsync(powerOnTimeoutMs ?? 5_000);
     } catch (error) {
       bleno.stop();
       throw new BleTransportError('adapter-unavailable', `the Bluetooth adapter did not power on (state ${bleno.state})`, { cause: error });
     }
-    const peripheral = new PhonePeripheral(bleno, options);
+    const peripheral = new PhonePeripheral(bleno, mode);
     await peripheral.#serve();
     return peripheral;
   }
@@ -83,9 +151,18 @@ export class PhonePeripheral extends EventEmitter {
 
   /** Resolves with the next session outcome. */
   nextOutcome(timeoutMs = 10_000): Promise<PhoneSessionOutcome> {
+    return this.#next('session', timeoutMs);
+  }
+
+  /** Resolves with the next pairing outcome (a phone started with startPairing). */
+  nextPairing(timeoutMs = 10_000): Promise<PhonePairingOutcome> {
+    return this.#next('pairing', timeoutMs);
+  }
+
+  #next<T>(event: 'session' | 'pairing', timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no phone session ended in time')), timeoutMs);
-      this.once('session', (outcome: PhoneSessionOutcome) => {
+      const timer = setTimeout(() => reject(new Error(`no phone ${event} ended in time`)), timeoutMs);
+      this.once(event, (outcome: T) => {
         clearTimeout(timer);
         resolve(outcome);
       });
@@ -131,23 +208,9 @@ export class PhonePeripheral extends EventEmitter {
   }
 
   #accept(address: string, handle: ConnectionHandle): void {
-    const session = new PhoneSession(address, {
-      pairings: this.#options.pairings,
-      replayCache: this.#replayCache,
-      approve: this.#options.approve,
-      clock: this.#options.clock ?? Date.now,
-      ...(this.#options.random && { random: this.#options.random }),
-      ...(this.#options.approvalPromptMs !== undefined && { approvalPromptMs: this.#options.approvalPromptMs }),
-      ...(this.#options.helloTimeoutMs !== undefined && { helloTimeoutMs: this.#options.helloTimeoutMs }),
-      ...(this.#options.verdictTimeoutMs !== undefined && { verdictTimeoutMs: this.#options.verdictTimeoutMs }),
-      disconnect: () => {
-        // bleno 0.12.4 takes the handle although its typings say it takes nothing.
-        if (this.#sessions.has(handle)) (this.#bleno.disconnect as (handle?: ConnectionHandle) => void).call(this.#bleno, handle);
-      },
-      onOutcome: (outcome) => {
-        this.outcomes.push(outcome);
-        this.emit('session', outcome);
-      },
+    const session = this.#mode.session(address, () => {
+      // bleno 0.12.4 takes the handle although its typings say it takes nothing.
+      if (this.#sessions.has(handle)) (this.#bleno.disconnect as (handle?: ConnectionHandle) => void).call(this.#bleno, handle);
     });
     this.#sessions.set(handle, session);
   }
@@ -155,15 +218,16 @@ export class PhonePeripheral extends EventEmitter {
   /** Advertises the tag of the current slot (cycling pairings), then re-arms for the next change. */
   async #advertise(): Promise<void> {
     if (this.#stopped) return;
-    const now = (this.#options.clock ?? Date.now)();
-    const index = this.#cycle++ % this.#tagKeys.length;
-    const tag = rotatingTag(this.#tagKeys[index]!, slotAt(now));
+    const now = this.#mode.clock();
+    const tagKeys = this.#mode.tagKeys;
+    const index = this.#cycle++ % tagKeys.length;
+    const tag = rotatingTag(tagKeys[index]!, slotAt(now));
     // bleno reports "advertising started" only from its own idle state; when it is restarting
     // advertising after a disconnect the report never comes, although the controller got the new
     // data and advertises it. So wait for the report a short while, never forever.
     await withTimeout(this.#bleno.startAdvertisingWithEIRDataAsync(Buffer.from(encodeAdvertisingData(tag)), Buffer.alloc(0)), 500, () => new Error('no advertising report')).catch(() => undefined);
     const untilSlot = SLOT_SECONDS * 1000 - (now % (SLOT_SECONDS * 1000)) + 5;
-    const wait = this.#tagKeys.length > 1 ? Math.min(this.#options.tagCycleMs ?? 1_000, untilSlot) : untilSlot;
+    const wait = tagKeys.length > 1 ? Math.min(this.#mode.tagCycleMs ?? 1_000, untilSlot) : untilSlot;
     this.#timer = setTimeout(() => void this.#advertise().catch(() => undefined), wait);
     this.#timer.unref();
   }

@@ -25,6 +25,15 @@ export type PhoneSessionOutcome =
   | { readonly ok: true; readonly address: string; readonly pairingId: string; readonly accepted: boolean; readonly verdict: number }
   | { readonly ok: false; readonly address: string; readonly code: BleProtocolErrorCode | 'disconnected'; readonly reason: string };
 
+/** What the peripheral drives for each connection: an unlock session, or a pairing session (§12). */
+export interface PeripheralSession {
+  /** The workstation enabled notifications: now the MTU is known (maxValueSize = ATT_MTU − 3). */
+  subscribed(maxValueSize: number, notify: (fragment: Uint8Array) => void): void;
+  /** One control-point write. */
+  write(fragment: Uint8Array): void;
+  disconnected(): void;
+}
+
 export interface PhoneSessionDeps {
   readonly pairings: readonly PhonePairing[];
   readonly replayCache: HelloReplayCache;
@@ -39,7 +48,7 @@ export interface PhoneSessionDeps {
   readonly onOutcome: (outcome: PhoneSessionOutcome) => void;
 }
 
-export class PhoneSession {
+export class PhoneSession implements PeripheralSession {
   readonly #deps: PhoneSessionDeps;
   readonly #address: string;
   readonly #handshake: PhoneHandshake;

@@ -31,6 +31,8 @@ export const SIGNATURE_BYTES = 64;
 export const CHALLENGE_BYTES = 32;
 export const AEAD_TAG_BYTES = 16;
 export const PAIRING_KEY_BYTES = 32;
+/** A name inside a pairing message: UTF-8, zero-padded (§12.2). */
+export const NAME_BYTES = 64;
 
 // §6 timeouts (milliseconds)
 export const FRAGMENT_TIMEOUT_MS = 1_000;
@@ -41,6 +43,14 @@ export const DEFAULT_APPROVAL_TIMEOUT_MS = 30_000;
 export const PHONE_APPROVAL_PROMPT_MS = 25_000;
 export const DEFAULT_PROOF_DEADLINE_MS = 300;
 export const VERDICT_TIMEOUT_MS = 2_000;
+
+// §12 pairing over BLE
+/** A BLE pairing code lives as long as an online one (docs/online-protocol.md "Limits"). */
+export const PAIRING_LIFETIME_MS = 10 * 60_000;
+/** Wrong-code attempts before a pairing is burnt, as at the Control Center. */
+export const MAX_PAIRING_ATTEMPTS = 5;
+/** PAIR-READY after PAIR-HELLO, PAIR-CONFIRM after PAIR-READY, PAIR-DONE after PAIR-CONFIRM. */
+export const PAIRING_STEP_TIMEOUT_MS = 5_000;
 
 // §7 proximity
 export const DEFAULT_MIN_RSSI = -80;

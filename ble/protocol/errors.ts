@@ -29,7 +29,14 @@ export type BleHandshakeErrorCode =
   | 'refused'
   | 'step-timeout';
 
-export type BleProtocolErrorCode = BleFramingErrorCode | BleHandshakeErrorCode;
+/** Pairing over BLE (docs/ble-protocol.md §12). */
+export type BlePairingErrorCode =
+  /** PAIR-READY or PAIR-CONFIRM does not open, or its MAC does not verify: a wrong code, or tampering. */
+  | 'pairing-mismatch'
+  /** The peer's store of the new pairing failed (PAIR-DONE said so). */
+  | 'pairing-not-stored';
+
+export type BleProtocolErrorCode = BleFramingErrorCode | BleHandshakeErrorCode | BlePairingErrorCode;
 
 export class BleProtocolError extends Error {
   readonly code: BleProtocolErrorCode;

@@ -7,5 +7,8 @@ export * from './handshake-phone.js';
 export * from './handshake-workstation.js';
 export * from './messages.js';
 export * from './pairing.js';
+export * from './pairing-code.js';
+export * from './pairing-handshake.js';
+export * from './pairing-schedule.js';
 export * from './session.js';
 export * from './tag.js';

@@ -3,10 +3,22 @@
  * fixed-length body per type. One decoder validates every message at the trust boundary.
  */
 import { concatBytes } from '../../protocol/bytes.js';
-import { AEAD_TAG_BYTES, CHALLENGE_BYTES, KEY_BYTES, PROTOCOL_VERSION, SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
+import { AEAD_TAG_BYTES, CHALLENGE_BYTES, KEY_BYTES, NAME_BYTES, PROTOCOL_VERSION, SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
 import { BleProtocolError } from './errors.js';
 
-export const MessageType = { hello: 0x01, ready: 0x02, challenge: 0x03, proof: 0x04, verdict: 0x05, error: 0x7f } as const;
+export const MessageType = {
+  hello: 0x01,
+  ready: 0x02,
+  challenge: 0x03,
+  proof: 0x04,
+  verdict: 0x05,
+  // Pairing over BLE (§12)
+  pairHello: 0x11,
+  pairReady: 0x12,
+  pairConfirm: 0x13,
+  pairDone: 0x14,
+  error: 0x7f,
+} as const;
 export type MessageTypeName = keyof typeof MessageType;
 
 export const HEADER_BYTES = 2;
@@ -15,12 +27,18 @@ export const REQUEST_UNLOCK = 0x01;
 /** Offsets and sizes inside each message. */
 export const HELLO_SIGNED_BYTES = HEADER_BYTES + 1 + TAG_BYTES + KEY_BYTES; // 51
 export const READY_AAD_BYTES = HEADER_BYTES + KEY_BYTES; // 34
+/** The sealed part of PAIR-READY and PAIR-CONFIRM: identity key ‖ MAC ‖ signature ‖ name (§12.2). */
+export const PAIR_SEALED_PLAINTEXT_BYTES = KEY_BYTES + 32 + SIGNATURE_BYTES + NAME_BYTES; // 192
 export const MESSAGE_BYTES = {
   hello: HELLO_SIGNED_BYTES + SIGNATURE_BYTES, // 115
   ready: READY_AAD_BYTES + 1 + AEAD_TAG_BYTES, // 51
   challenge: HEADER_BYTES + CHALLENGE_BYTES + AEAD_TAG_BYTES, // 50
   proof: HEADER_BYTES + SIGNATURE_BYTES + AEAD_TAG_BYTES, // 82
   verdict: HEADER_BYTES + 1 + AEAD_TAG_BYTES, // 19
+  pairHello: HEADER_BYTES + TAG_BYTES + KEY_BYTES, // 50
+  pairReady: READY_AAD_BYTES + PAIR_SEALED_PLAINTEXT_BYTES + AEAD_TAG_BYTES, // 242
+  pairConfirm: HEADER_BYTES + PAIR_SEALED_PLAINTEXT_BYTES + AEAD_TAG_BYTES, // 210
+  pairDone: HEADER_BYTES + 1 + AEAD_TAG_BYTES, // 19
   error: HEADER_BYTES + 1, // 3
 } as const;
 
@@ -34,7 +52,11 @@ export const ErrorCode = {
   timeout: 0x05,
   busy: 0x06,
   unsupportedRequest: 0x07,
+  /** Pairing: PAIR-READY did not open under the code's key (a wrong code). */
+  pairingRefused: 0x08,
 } as const;
+/** PAIR-DONE status (§12.1). */
+export const PairDoneStatus = { stored: 0x00, notStored: 0x01 } as const;
 
 export type DecodedMessage =
   | { readonly type: 'hello'; readonly bytes: Uint8Array; readonly request: number; readonly tag: Uint8Array; readonly ephemeral: Uint8Array; readonly signature: Uint8Array }
@@ -42,6 +64,10 @@ export type DecodedMessage =
   | { readonly type: 'challenge'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'proof'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'verdict'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
+  | { readonly type: 'pairHello'; readonly bytes: Uint8Array; readonly tag: Uint8Array; readonly ephemeral: Uint8Array }
+  | { readonly type: 'pairReady'; readonly bytes: Uint8Array; readonly ephemeral: Uint8Array; readonly sealed: Uint8Array }
+  | { readonly type: 'pairConfirm'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
+  | { readonly type: 'pairDone'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'error'; readonly bytes: Uint8Array; readonly code: number };
 
 const NAMES = new Map<number, MessageTypeName>(Object.entries(MessageType).map(([name, value]) => [value, name as MessageTypeName]));
@@ -71,7 +97,10 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
         signature: bytes.subarray(HELLO_SIGNED_BYTES),
       };
     case 'ready':
+    case 'pairReady':
       return { type, bytes, ephemeral: body.subarray(0, KEY_BYTES), sealed: bytes.subarray(READY_AAD_BYTES) };
+    case 'pairHello':
+      return { type, bytes, tag: body.subarray(0, TAG_BYTES), ephemeral: body.subarray(TAG_BYTES, TAG_BYTES + KEY_BYTES) };
     case 'error':
       return { type, bytes, code: body[0]! };
     default:

@@ -1,0 +1,116 @@
+/**
+ * The phone's side of one pairing connection (docs/ble-protocol.md §12.3): reassembles the
+ * control-point writes, runs PhonePairingHandshake, stores the pairing when the workstation's
+ * key checks out, and tells the workstation with PAIR-DONE. Independent of bleno.
+ */
+import { performance } from 'node:perf_hooks';
+import { PAIRING_STEP_TIMEOUT_MS } from './protocol/constants.js';
+import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
+import { Fragmenter, Reassembler } from './protocol/framing.js';
+import { encodeError, ErrorCode } from './protocol/messages.js';
+import type { PairedPeer, PairingStep, PhonePairingHandshake } from './protocol/pairing-handshake.js';
+import type { PeripheralSession } from './phone-session.js';
+
+export type PhonePairingOutcome =
+  | { readonly ok: true; readonly address: string; readonly peer: PairedPeer }
+  | { readonly ok: false; readonly address: string; readonly code: BleProtocolErrorCode | 'disconnected'; readonly reason: string; readonly peerCode?: number };
+
+export interface PhonePairingSessionDeps {
+  readonly handshake: PhonePairingHandshake;
+  readonly clock: () => number;
+  /** Keeps the new pairing (the vault); resolves true once it is durable. */
+  readonly store: (peer: PairedPeer) => Promise<boolean>;
+  readonly disconnect: () => void;
+  readonly onOutcome: (outcome: PhonePairingOutcome) => void;
+  readonly stepTimeoutMs?: number;
+}
+
+export class PhonePairingSession implements PeripheralSession {
+  readonly #deps: PhonePairingSessionDeps;
+  readonly #address: string;
+  #notify: ((fragment: Uint8Array) => void) | null = null;
+  #reassembler: Reassembler | null = null;
+  #fragmenter: Fragmenter | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #finished = false;
+
+  constructor(address: string, deps: PhonePairingSessionDeps) {
+    this.#deps = deps;
+    this.#address = address;
+    this.#arm();
+  }
+
+  subscribed(maxValueSize: number, notify: (fragment: Uint8Array) => void): void {
+    this.#notify = notify;
+    this.#reassembler ??= new Reassembler(maxValueSize + 3);
+    this.#fragmenter ??= new Fragmenter(maxValueSize + 3);
+  }
+
+  write(fragment: Uint8Array): void {
+    if (this.#finished) return;
+    if (!this.#reassembler) return this.#fail(new BleProtocolError('unexpected-message', 'the workstation wrote before enabling notifications'), null);
+    let message: Uint8Array | null;
+    try {
+      message = this.#reassembler.push(fragment, performance.now());
+    } catch (error) {
+      return this.#fail(error, encodeError(ErrorCode.badMessage));
+    }
+    if (message) this.#step(this.#deps.handshake.receive(message, this.#deps.clock()));
+  }
+
+  disconnected(): void {
+    if (this.#finished) return;
+    this.#finish({ ok: false, address: this.#address, code: 'disconnected', reason: `the workstation disconnected in pairing state ${this.#deps.handshake.state}` });
+  }
+
+  #step(step: PairingStep): void {
+    switch (step.kind) {
+      case 'send':
+        this.#send(step.message);
+        this.#arm();
+        return;
+      case 'store':
+        clearTimeout(this.#timer);
+        void this.#store(step.peer);
+        return;
+      case 'done':
+        return; // the workstation's step; never here
+      case 'failed':
+        this.#fail(step.error, step.message);
+    }
+  }
+
+  async #store(peer: PairedPeer): Promise<void> {
+    const stored = await this.#deps.store(peer).catch(() => false);
+    if (this.#finished) return;
+    this.#send(this.#deps.handshake.stored(stored));
+    if (stored) this.#finish({ ok: true, address: this.#address, peer });
+    else this.#finish({ ok: false, address: this.#address, code: 'pairing-not-stored', reason: 'the phone could not store the pairing' });
+    // The workstation disconnects once it has PAIR-DONE; do it ourselves if it does not.
+    setTimeout(() => this.#deps.disconnect(), 1_000).unref();
+  }
+
+  #send(message: Uint8Array): void {
+    if (!this.#notify || !this.#fragmenter) return;
+    for (const fragment of this.#fragmenter.fragment(message)) this.#notify(fragment);
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#step(this.#deps.handshake.timeout()), this.#deps.stepTimeoutMs ?? PAIRING_STEP_TIMEOUT_MS);
+  }
+
+  #fail(error: unknown, message: Uint8Array | null): void {
+    if (this.#finished) return;
+    if (message) this.#send(message);
+    const failure = error instanceof BleProtocolError ? error : new BleProtocolError('message-malformed', 'internal fault in the pairing session', { cause: error });
+    this.#finish({ ok: false, address: this.#address, code: failure.code, reason: failure.message, ...(failure.peerCode !== undefined && { peerCode: failure.peerCode }) });
+    setTimeout(() => this.#deps.disconnect(), 50).unref();
+  }
+
+  #finish(outcome: PhonePairingOutcome): void {
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#deps.onOutcome(outcome);
+  }
+}
