@@ -3,17 +3,19 @@
 // control-center` process on loopback with its SQLite store on disk; this process plays N
 // workstations and N phones with real signed requests (protocol/online/api-client.ts).
 //
-//   npm run build && node bench/control-center-approvals.mjs [--pairs 32] [--seconds 10] [--workstations 10000] [--jit]
+//   npm run build && node bench/control-center-approvals.mjs [--pairs 1,32] [--seconds 10] [--workstations 10000] [--jit]
 //
 // 1. Database size: enroll --workstations workstations over HTTP, checkpoint the WAL, measure
 //    the database file plus its WAL, against the same database before (schema only).
 // 2. Online approvals end to end on that database: each workstation in a loop creates an auth
 //    request and long-polls it; its phone, long-polling its inbox, sees it, signs an approval
 //    and posts it; the workstation sees "approved". Approvals per second over --seconds after a
-//    2 s warm-up, and the latency of each (create → approved seen) at p50/p99.
+//    2 s warm-up, the latency of each (create → approved seen) at p50/p99, and the server's CPU
+//    time per approval, for each number of pairs in --pairs (1: latency unloaded; 32: throughput).
 // The server runs as shipped (bin flags: --lite-mode); --jit runs it without lite mode as well.
 // Results also go to bench/results/control-center-approvals.json.
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -32,7 +34,7 @@ const { AGENT_NODE_FLAGS, LATCHKEY_BIN } = await dist('cli/agent-process.js');
 const v = createRequire(import.meta.url)('valibot');
 
 const arg = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
-const PAIRS = arg('--pairs', 32);
+const PAIRS = (process.argv.includes('--pairs') ? process.argv[process.argv.indexOf('--pairs') + 1] : '1,32').split(',').map(Number);
 const SECONDS = arg('--seconds', 10);
 const WORKSTATIONS = arg('--workstations', 10_000);
 const WARMUP_MS = 2_000;
@@ -134,12 +136,12 @@ async function pairOne(url, ws, user) {
 async function phoneLoop(phone, ws, user, stop) {
   const answered = new Set();
   while (!stop.done) {
-    const inbox = await phone.client.call('GET', '/v1/device/inbox?wait=25', undefined, any, LONG);
+    const inbox = await phone.client.call('GET', '/v1/device/inbox?wait=25', undefined, any, { ...LONG, signal: stop.signal });
     for (const request of inbox.authRequests) {
       if (answered.has(request.requestId)) continue;
       answered.add(request.requestId);
       const fields = { requestId: request.requestId, workstationId: ws.id, user, challenge: request.challenge, decision: 'approve', deviceId: phone.deviceId, signedAt: Date.now() };
-      await phone.client.call('POST', `/v1/device/auth-requests/${request.requestId}/decision`, { decision: 'approve', signedAt: fields.signedAt, signature: await signApproval(fields, phone.signing.privateKey) }, any, CALL);
+      await phone.client.call('POST', `/v1/device/auth-requests/${request.requestId}/decision`, { decision: 'approve', signedAt: fields.signedAt, signature: await signApproval(fields, phone.signing.privateKey) }, any, { ...CALL, signal: stop.signal });
     }
   }
 }
@@ -148,13 +150,43 @@ async function phoneLoop(phone, ws, user, stop) {
 async function workstationLoop(ws, user, stop, samples) {
   while (!stop.done) {
     const started = performance.now();
-    const { requestId } = await ws.client.call('POST', '/v1/workstation/auth-requests', { user, challenge: toBase64url(randomBytes(32)), ttlMs: 60_000 }, any, CALL);
+    const { requestId } = await ws.client.call('POST', '/v1/workstation/auth-requests', { user, challenge: toBase64url(randomBytes(32)), ttlMs: 60_000 }, any, { ...CALL, signal: stop.signal });
     let status;
-    do status = await ws.client.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=25`, undefined, any, LONG);
+    do status = await ws.client.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=25`, undefined, any, { ...LONG, signal: stop.signal });
     while (status.status === 'pending');
     if (status.status !== 'approved') throw new Error(`auth request ${status.status}`);
     if (stop.measuring) samples.push(performance.now() - started);
   }
+}
+
+/** Runs the approval loops of `pairs` for a warm-up and --seconds; the figures of that window. */
+async function measure(server, pairs) {
+  const abort = new AbortController();
+  setMaxListeners(0, abort.signal); // every loop's call listens on it
+  const stop = { done: false, measuring: false, signal: abort.signal };
+  const samples = [];
+  const failures = [];
+  // A loop that fails while measuring is reported; the ones cut off at the end are expected.
+  const loops = pairs.flatMap(({ ws, user, phone }) => [phoneLoop(phone, ws, user, stop), workstationLoop(ws, user, stop, samples)])
+    .map((loop) => loop.catch((error) => (stop.done ? undefined : failures.push(error.message))));
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  stop.measuring = true;
+  const started = performance.now();
+  const serverCpuBefore = cpuMs(server.child.pid);
+  const clientCpuBefore = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  stop.measuring = false;
+  const seconds = (performance.now() - started) / 1000;
+  const serverCpu = cpuMs(server.child.pid) - serverCpuBefore;
+  const clientCpuUsage = process.cpuUsage(clientCpuBefore);
+  stop.done = true;
+  abort.abort();
+  await Promise.all(loops);
+  if (failures.length > 0) process.stderr.write(`${failures.length} loops failed while measuring, first: ${failures[0]}\n`);
+  return {
+    pairs: pairs.length, seconds, count: samples.length, perSecond: samples.length / seconds, p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99),
+    serverCpuMsPerApproval: serverCpu / samples.length, clientCpuMsPerApproval: (clientCpuUsage.user + clientCpuUsage.system) / 1000 / samples.length,
+  };
 }
 
 async function run(jit) {
@@ -171,37 +203,16 @@ async function run(jit) {
     const full = databaseBytes(databaseFile);
     const perTenThousand = ((full.total - empty.total) * 10_000) / WORKSTATIONS;
 
-    const pairs = await inParallel(PAIRS, 8, async (i) => ({ ws: fleet[i], user: `user${i}`, phone: await pairOne(server.url, fleet[i], `user${i}`) }));
-    const stop = { done: false, measuring: false };
-    const samples = [];
-    const failures = [];
-    // A loop that fails while measuring is reported; the ones cut off by the server stopping are expected.
-    const loops = pairs.flatMap(({ ws, user, phone }) => [phoneLoop(phone, ws, user, stop), workstationLoop(ws, user, stop, samples)])
-      .map((loop) => loop.catch((error) => (stop.done ? undefined : failures.push(error.message))));
-    await new Promise((r) => setTimeout(r, WARMUP_MS));
-    stop.measuring = true;
-    const measureStarted = performance.now();
-    const serverCpuBefore = cpuMs(server.child.pid);
-    const clientCpuBefore = process.cpuUsage();
-    await new Promise((r) => setTimeout(r, SECONDS * 1000));
-    stop.measuring = false;
-    const measuredSeconds = (performance.now() - measureStarted) / 1000;
-    const serverCpu = cpuMs(server.child.pid) - serverCpuBefore;
-    const clientCpuUsage = process.cpuUsage(clientCpuBefore);
-    const clientCpu = (clientCpuUsage.user + clientCpuUsage.system) / 1000;
+    const pairs = await inParallel(Math.max(...PAIRS), 8, async (i) => ({ ws: fleet[i], user: `user${i}`, phone: await pairOne(server.url, fleet[i], `user${i}`) }));
+    const approvals = [];
+    for (const count of PAIRS) approvals.push(await measure(server, pairs.slice(0, count)));
     const rss = rssMiB(server.child.pid);
-    stop.done = true;
-    await stopServer(server); // answers the waiting long-polls at once
-    await Promise.all(loops);
-    if (failures.length > 0) process.stderr.write(`${failures.length} loops failed while measuring, first: ${failures[0]}\n`);
+    await stopServer(server);
     return {
       server: jit ? 'full JIT (node bin/latchkey.js)' : 'as shipped (--lite-mode)',
       enroll: { workstations: WORKSTATIONS, seconds: enrollSeconds, perSecond: WORKSTATIONS / enrollSeconds },
       databaseBytes: { empty, full, per10000Workstations: perTenThousand },
-      approvals: {
-        pairs: PAIRS, seconds: measuredSeconds, count: samples.length, perSecond: samples.length / measuredSeconds, p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99),
-        serverCpuMsPerApproval: serverCpu / samples.length, clientCpuMsPerApproval: clientCpu / samples.length,
-      },
+      approvals,
       serverRssMiB: rss,
     };
   } finally {
@@ -218,9 +229,11 @@ for (const jit of process.argv.includes('--jit') ? [false, true] : [false]) {
     `  enrollment: ${r.enroll.workstations} workstations in ${r.enroll.seconds.toFixed(1)} s (${r.enroll.perSecond.toFixed(0)}/s, 32 in flight)`,
     `  database: ${mib(r.databaseBytes.empty.total)} empty, ${mib(r.databaseBytes.full.total)} with ${r.enroll.workstations} workstations (WAL ${r.databaseBytes.full.wal} B after checkpoint)`,
     `            → ${mib(r.databaseBytes.per10000Workstations)} per 10,000 enrolled workstations (${(r.databaseBytes.per10000Workstations / 10_000).toFixed(0)} B each)`,
-    `  online approvals end to end, ${r.approvals.pairs} workstation+phone pairs: ${r.approvals.perSecond.toFixed(0)}/s over ${r.approvals.seconds.toFixed(1)} s (${r.approvals.count} approvals)`,
-    `            latency create → approved seen: p50 ${ms(r.approvals.p50Ms)}, p99 ${ms(r.approvals.p99Ms)}`,
-    `            CPU per approval: server ${ms(r.approvals.serverCpuMsPerApproval)} (→ ~${(1000 / r.approvals.serverCpuMsPerApproval).toFixed(0)} approvals/s per core), simulated clients ${ms(r.approvals.clientCpuMsPerApproval)}`,
+    ...r.approvals.flatMap((a) => [
+      `  online approvals end to end, ${a.pairs} workstation+phone pair${a.pairs === 1 ? '' : 's'}: ${a.perSecond.toFixed(0)}/s over ${a.seconds.toFixed(1)} s (${a.count} approvals)`,
+      `            latency create → approved seen: p50 ${ms(a.p50Ms)}, p99 ${ms(a.p99Ms)}`,
+      `            CPU per approval: server ${ms(a.serverCpuMsPerApproval)} (→ ~${(1000 / a.serverCpuMsPerApproval).toFixed(0)} approvals/s per core), simulated clients ${ms(a.clientCpuMsPerApproval)}`,
+    ]),
     `  server RSS after the run: ${r.serverRssMiB.toFixed(0)} MiB`,
     '',
   ].join('\n'));
