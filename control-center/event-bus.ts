@@ -12,6 +12,8 @@ export interface Subscription {
 
 export class EventBus {
   readonly #listeners = new Map<string, Set<() => void>>();
+  /** Every live subscription, woken when the bus closes. */
+  readonly #closeListeners = new Set<() => void>();
   #closed = false;
 
   publish(...topics: string[]): void {
@@ -61,8 +63,6 @@ export class EventBus {
       },
     };
   }
-
-  readonly #closeListeners = new Set<() => void>();
 
   /** Wakes every waiter now and every later one at once: the server is stopping. */
   close(): void {

@@ -25,7 +25,7 @@ export function auditStore(shared: Shared, replay: Database): AuditStore {
   const seenWorkstation = replay.prepare('UPDATE workstations SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)');
   const seenDevice = replay.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)');
   const pruneNonces = db.prepare('DELETE FROM nonces WHERE expires_at < ?');
-  const prunePairings = db.prepare("DELETE FROM pairings WHERE expires_at < ? AND state <> 'redeemed'");
+  const prunePairings = db.prepare('DELETE FROM pairings WHERE expires_at < ?');
   const pruneIntents = db.prepare('DELETE FROM intents WHERE expires_at < ?');
 
   return {
