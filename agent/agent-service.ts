@@ -14,6 +14,9 @@ import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js'
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
 import { DAY_MS, isLow, type Policy } from '../protocol/policy-settings.js';
 import { OnlineOps } from './online/online-ops.js';
+import { BleOps } from './ble/ble-ops.js';
+import { describeBlePhone } from './ble/ble-phones.js';
+import type { BleRadio } from './ble/ble-radio.js';
 import type { OnlineService } from './online/online-service.js';
 import { KeyUnavailableError } from './sealing-key.js';
 import { DEFAULT_AUTHENTICATOR_ID, MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf, remainingOf, type UserState } from './user-state.js';
@@ -47,6 +50,8 @@ export interface AgentServiceDeps {
   readonly mutex: KeyedMutex;
   /** The online side; its signed policy replaces the config file's once the workstation is enrolled. */
   readonly online: OnlineService;
+  /** The Bluetooth adapter, opened on first use (agent/ble/). */
+  readonly radio: BleRadio;
 }
 
 type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
@@ -63,9 +68,13 @@ export class AgentService {
 
   readonly #onlineOps: OnlineOps;
 
+  readonly #bleOps: BleOps;
+
   constructor(private readonly deps: AgentServiceDeps) {
     this.#mutex = deps.mutex;
     this.#onlineOps = new OnlineOps(deps.online, deps.log);
+    const { config, store, mutex, audit, log, clock, host, radio } = deps;
+    this.#bleOps = new BleOps({ config: config.ble, store, mutex, audit, log, clock, host, radio });
   }
 
   /** The policy in force: signed by the Control Center when enrolled, else the config file's. */
@@ -100,16 +109,27 @@ export class AgentService {
           return { requestId, ...(await this.#onlineOps.finishPairing(request.pairingId, request.wait)) };
         case 'workstation-enroll':
           return { requestId, ...(await this.#onlineOps.enroll(request.url, request.token, request.name)) };
+        case 'ble-auth':
+          return { requestId, ...(await this.#bleOps.auth(request.user, request.wait, request.context, peer)) };
+        case 'ble-pair':
+          return { requestId, ...(await this.#bleOps.pair(request.user)) };
+        case 'ble-pair-finish':
+          return { requestId, ...(await this.#bleOps.finishPairing(request.user, request.pairingId, request.wait, peer)) };
+        case 'ble-unpair':
+          return { requestId, ...(await this.#bleOps.unpair(request.user, request.authenticator, peer)) };
       }
     } catch (fault) {
       return { requestId, ...this.#fault(fault, request.op, 'user' in request ? request.user : undefined) };
     }
   }
 
-  /** docs/ipc.md "Peer credentials": root may ask anything; others only about themselves. */
+  /**
+   * docs/ipc.md "Peer credentials": root may ask anything; others only about themselves. Pairing
+   * a phone over Bluetooth makes a credential without a password check, so it is root's.
+   */
   async #authorize(request: Request, peer: Peer): Promise<Refusal | null> {
     if (this.#isAdmin(peer)) return null;
-    if (!('user' in request) || request.op === 'reset') return error('permission-denied', `only root may ask for ${request.op}`);
+    if (!('user' in request) || request.op === 'reset' || request.op === 'ble-pair' || request.op === 'ble-pair-finish') return error('permission-denied', `only root may ask for ${request.op}`);
     const uid = await this.deps.lookupUid(request.user);
     if (uid === null) return error('unknown-user', `there is no user ${JSON.stringify(request.user)} on this computer`);
     if (uid !== peer.uid) return error('permission-denied', `uid ${peer.uid} may only ask about its own user, not ${JSON.stringify(request.user)}`);
@@ -139,7 +159,8 @@ export class AgentService {
 
   async #status(user: string): Promise<Omit<Reply, 'requestId'>> {
     const policy = this.#policy();
-    const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
+    const stored = await this.deps.store.read(user);
+    const state = stored ?? emptyUserState(user);
     const now = this.#now();
     const floor = this.deps.wallFloor.floorMs;
     const pools = usablePools(state, policy, now, floor);
@@ -161,6 +182,7 @@ export class AgentService {
       ...(reason !== undefined ? { reason } : {}),
       offlineMode: policy.offlineMode,
       online: await this.deps.online.canSignInOnline(user),
+      ble: this.#bleOps.canUnlock(stored),
       usable: pools.length > 0,
       remaining,
       low,
@@ -192,6 +214,7 @@ export class AgentService {
       locked: !open.open,
       retryAfter: retryAfterSeconds(open) ?? null,
       disabled: state.hammering.disabled,
+      blePhones: state.blePhones.map(describeBlePhone),
     };
   }
 

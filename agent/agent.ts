@@ -26,6 +26,8 @@ import { UserStateStore } from './user-state-store.js';
 import { OnlineService } from './online/online-service.js';
 import type { FetchLike } from '../protocol/online/api-client.js';
 import { WallClockFloor } from './wall-clock-floor.js';
+import { BleRadio } from './ble/ble-radio.js';
+import type { BleTransport } from '../ble/stack.js';
 
 export const systemClock: Clock = { now: readBootClock };
 
@@ -42,6 +44,8 @@ export interface StartAgentOptions {
   readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>;
   /** The HTTP transport to the Control Center (tests); global fetch otherwise. */
   readonly fetch?: FetchLike;
+  /** The Bluetooth transport (tests: a port of an in-process virtual controller); `ble.transport` otherwise. */
+  readonly bleTransport?: BleTransport;
 }
 
 export interface RunningAgent {
@@ -73,8 +77,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       enrollment: config.controlCenter ? { url: config.controlCenter.url, installToken: config.controlCenter.installToken, name: config.controlCenter.name ?? hostname() } : undefined,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
+    const radio = new BleRadio(config.ble, log, options.bleTransport);
     const service = new AgentService({
       online,
+      radio,
       mutex,
       wallFloor,
       config,
@@ -100,13 +106,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     await online.start().catch((error: unknown) => log.error('online.start-failed', { error: error as Error }));
     log.info('agent.ready', {
       socket: config.socket, stateDir: config.stateDir, config: config.source ?? '(embedded defaults)', keystore: keystore.describe(),
-      offlineMode: config.policy.offlineMode, pid: process.pid,
+      offlineMode: config.policy.offlineMode, ble: config.ble.enabled ? config.ble.transport : false, pid: process.pid,
     });
     return {
       socketPath: server.socketPath,
       config,
       async close() {
         await server.close();
+        await radio.close();
         await online.close();
         await audit.close();
         wallFloor.observe((options.clock ?? systemClock).now().wallMs);

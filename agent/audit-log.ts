@@ -8,7 +8,7 @@ import { closeSync, constants, fdatasync, openSync, writeSync } from 'node:fs';
 import { newId } from '../protocol/online/ids.js';
 import type { Logger } from './log.js';
 
-export type AuditEvent = 'verify' | 'enroll' | 'unenroll' | 'reset' | 'online-auth' | 'pairing' | 'replenish' | 'recovery-pin';
+export type AuditEvent = 'verify' | 'enroll' | 'unenroll' | 'reset' | 'online-auth' | 'ble-auth' | 'pairing' | 'replenish' | 'recovery-pin';
 
 export interface AuditEntry {
   readonly event: AuditEvent;

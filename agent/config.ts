@@ -10,6 +10,7 @@ import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
 import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
 import { describeIssues } from './schema-errors.js';
 import { InsecurePathError, readCheckedFile } from './secure-path.js';
+import { parseTransport } from '../ble/transport-spec.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/latchkey/agent.json';
 export const DEFAULT_SOCKET = '/run/latchkey/agent.sock';
@@ -21,6 +22,34 @@ export const MAX_SOCKET_PATH_BYTES = 100;
 
 export type KeystoreBackendName = 'file' | 'os';
 
+/** Bluetooth unlock (docs/configuration.md "ble", docs/ble-protocol.md). */
+export interface BleConfig {
+  readonly enabled: boolean;
+  /** Which adapter: `hci:N`, `hci-user:N`, `uart:PATH[@BAUD]` or `usb:VID:PID[:BUS:ADDR]` (docs/ble-dongles.md). */
+  readonly transport: string;
+  /** The lock screen's whole BLE attempt at most (scan, connect, the person's approval, the proof). */
+  readonly budgetMs: number;
+  /** Lowest RSSI accepted (dBm); null turns the check off (lab use only). */
+  readonly minRssi: number | null;
+  /** The relay bound: PROOF must follow CHALLENGE within this (docs/ble-protocol.md §7). */
+  readonly proofDeadlineMs: number;
+}
+
+export const DEFAULT_BLE: BleConfig = { enabled: false, transport: 'hci:0', budgetMs: 5_000, minRssi: -80, proofDeadlineMs: 300 };
+export const BLE_RANGES = { budgetMs: [500, 60_000], minRssi: [-127, 20], proofDeadlineMs: [10, 5_000] } as const;
+
+const transportSpec = v.pipe(
+  v.string('must be a transport such as "hci:0"'),
+  v.check((value) => {
+    try {
+      parseTransport(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be hci:N, hci-user:N, uart:/ABSOLUTE/PATH[@BAUD] or usb:VID:PID[:BUS:ADDRESS]'),
+);
+
 export interface AgentConfig {
   readonly policy: Policy;
   readonly socket: string;
@@ -29,6 +58,7 @@ export interface AgentConfig {
   readonly keystore: { readonly backend: KeystoreBackendName; readonly directory: string };
   readonly kdf: KdfParams;
   readonly selfEnrollPamService: string;
+  readonly ble: BleConfig;
   /** Where to enroll this workstation (docs/online-protocol.md); installers write it. */
   readonly controlCenter: { readonly url: string; readonly installToken?: string | undefined; readonly name?: string | undefined } | null;
   /** The file the settings came from, or null for embedded defaults. */
@@ -81,6 +111,15 @@ const ConfigFileSchema = v.strictObject(
       }, 'must be an object'),
     ),
     selfEnrollPamService: v.optional(v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}'))),
+    ble: v.optional(
+      v.strictObject({
+        enabled: v.optional(v.boolean('must be true or false')),
+        transport: v.optional(transportSpec),
+        budgetMs: v.optional(intRange(...BLE_RANGES.budgetMs)),
+        minRssi: v.optional(v.nullable(intRange(...BLE_RANGES.minRssi))),
+        proofDeadlineMs: v.optional(intRange(...BLE_RANGES.proofDeadlineMs)),
+      }, 'must be an object'),
+    ),
   },
   'must be a JSON object',
 );
@@ -111,6 +150,7 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
     },
     kdf: { ...DEFAULT_KDF, ...file.kdf },
     selfEnrollPamService: file.selfEnrollPamService ?? DEFAULT_SELF_ENROLL_PAM_SERVICE,
+    ble: { ...DEFAULT_BLE, ...file.ble },
     controlCenter: file.controlCenter ?? null,
     source,
   };

@@ -50,6 +50,23 @@ export interface PairedDevice {
   readonly pairedAtMs: number;
 }
 
+/**
+ * A phone paired over Bluetooth with this user here (docs/ble-protocol.md §1, §12): the keys of
+ * that pairing, sealed with the rest of the state. Fields are base64url of 32 raw bytes.
+ */
+export interface BlePhone {
+  /** `ble-` and the pairing id of the code it paired with. */
+  readonly deviceId: string;
+  /** The name the phone gave (shown by `latchkey status`). */
+  readonly name: string;
+  readonly pairingKey: string;
+  /** This workstation's Ed25519 identity for this pairing: the private seed. */
+  readonly workstationSeed: string;
+  /** The phone's Ed25519 identity key for this pairing. */
+  readonly phoneKey: string;
+  readonly pairedAtMs: number;
+}
+
 /** A pool sent to a phone and not yet confirmed (docs/online-protocol.md "Replenishment"). */
 export interface PendingPool {
   readonly deliveryId: string;
@@ -78,6 +95,7 @@ export interface UserState {
   readonly pools: readonly PoolState[];
   readonly hammering: HammeringState;
   readonly devices: readonly PairedDevice[];
+  readonly blePhones: readonly BlePhone[];
   readonly pendingPools: readonly PendingPool[];
   readonly recovery: RecoveryPinState | null;
   /** The last successful online sign-in (R2: offline PINs exist only after one). */
@@ -85,7 +103,7 @@ export interface UserState {
 }
 
 export function emptyUserState(user: string): UserState {
-  return { user, generation: 0, wallHighWaterMs: 0, pools: [], hammering: FRESH_HAMMERING, devices: [], pendingPools: [], recovery: null, onlineAuthAtMs: null };
+  return { user, generation: 0, wallHighWaterMs: 0, pools: [], hammering: FRESH_HAMMERING, devices: [], blePhones: [], pendingPools: [], recovery: null, onlineAuthAtMs: null };
 }
 
 const base64Bytes = (length: number) =>
@@ -142,6 +160,15 @@ const PairedDeviceSchema = v.strictObject({
   pairedAtMs: counter,
 });
 
+const BlePhoneSchema = v.strictObject({
+  deviceId: v.pipe(v.string(), v.regex(/^ble-[0-9A-HJKMNP-TV-Z]{5}$/)),
+  name: v.pipe(v.string(), v.maxLength(128)),
+  pairingKey: key32,
+  workstationSeed: key32,
+  phoneKey: key32,
+  pairedAtMs: counter,
+});
+
 const PendingPoolSchema = v.strictObject({
   deliveryId: v.pipe(v.string(), v.maxLength(128)),
   deviceId: v.pipe(v.string(), v.regex(AUTHENTICATOR_ID_PATTERN)),
@@ -165,6 +192,7 @@ export const UserStateSchema = v.pipe(
     wallHighWaterMs: counter,
     pools: v.pipe(v.array(PoolSchema), v.maxLength(MAX_POOLS_PER_USER)),
     devices: v.optional(v.pipe(v.array(PairedDeviceSchema), v.maxLength(MAX_POOLS_PER_USER)), []),
+    blePhones: v.optional(v.pipe(v.array(BlePhoneSchema), v.maxLength(MAX_POOLS_PER_USER)), []),
     pendingPools: v.optional(v.pipe(v.array(PendingPoolSchema), v.maxLength(MAX_POOLS_PER_USER)), []),
     recovery: v.optional(v.nullable(RecoveryPinSchema), null),
     onlineAuthAtMs: v.optional(v.nullable(counter), null),
@@ -177,6 +205,7 @@ export const UserStateSchema = v.pipe(
   }),
   v.check((state) => new Set(state.pools.map((pool) => pool.authenticatorId)).size === state.pools.length, 'one pool per authenticator'),
   v.check((state) => new Set(state.pendingPools.map((pending) => pending.deviceId)).size === state.pendingPools.length, 'one pending pool per device'),
+  v.check((state) => new Set(state.blePhones.map((phone) => phone.deviceId)).size === state.blePhones.length, 'one record per BLE phone'),
 );
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');

@@ -47,6 +47,8 @@ export interface UnlockRequest {
   readonly pairingIds?: readonly string[];
   /** The whole attempt, retries included (default 35 s; the PAM flow passes ~5 s). */
   readonly budgetMs?: number;
+  /** performance.now() by which the attempt ends, time queued behind another unlock included (wins over budgetMs). */
+  readonly deadline?: number;
   readonly approvalTimeoutMs?: number;
   /** Attempts for retryable transport failures (default 2). */
   readonly attempts?: number;
@@ -179,7 +181,7 @@ export class WorkstationCentral {
 
   async #unlock(request: UnlockRequest): Promise<UnlockResult> {
     const started = performance.now();
-    const deadline = started + (request.budgetMs ?? DEFAULT_APPROVAL_TIMEOUT_MS + 5_000);
+    const deadline = request.deadline ?? started + (request.budgetMs ?? DEFAULT_APPROVAL_TIMEOUT_MS + 5_000);
     const attempts = request.attempts ?? 2;
     const set = request.pairings ? this.#pairingSet(request.pairings) : this.#known;
     let last: UnlockResult | null = null;

@@ -13,6 +13,7 @@ import type { RandomSource } from './protocol/crypto.js';
 import { HelloReplayCache } from './protocol/handshake-phone.js';
 import { checkPhonePairing, type PhonePairing } from './protocol/pairing.js';
 import { derivePairTagKey } from './protocol/pairing-code.js';
+import { ErrorCode } from './protocol/messages.js';
 import { PhonePairingHandshake, type PairedPeer, type PairingSetup } from './protocol/pairing-handshake.js';
 import { deriveTagKey, encodeAdvertisingData, rotatingTag, slotAt } from './protocol/tag.js';
 import { blenoClasses, createBleno, type BleTransport } from './stack.js';
@@ -65,6 +66,7 @@ export class PhonePeripheral extends EventEmitter {
   #cycle = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #quiet = false;
   readonly outcomes: PhoneSessionOutcome[] = [];
 
   private constructor(bleno: Bleno, mode: (peripheral: PhonePeripheral) => Mode) {
@@ -115,7 +117,11 @@ export class PhonePeripheral extends EventEmitter {
           store: options.store,
           disconnect,
           ...(options.stepTimeoutMs !== undefined && { stepTimeoutMs: options.stepTimeoutMs }),
-          onOutcome: (outcome: PhonePairingOutcome) => peripheral.emit('pairing', outcome),
+          onOutcome: (outcome: PhonePairingOutcome) => {
+            // Paired, or told the code is wrong: nothing more to wait for until the person acts again.
+            if (outcome.ok || (outcome.code === 'peer-error' && outcome.peerCode === ErrorCode.pairingRefused)) void peripheral.stopAdvertising();
+            peripheral.emit('pairing', outcome);
+          },
         }),
     }));
   }
@@ -141,6 +147,13 @@ export class PhonePeripheral extends EventEmitter {
   async refreshAdvertising(): Promise<void> {
     clearTimeout(this.#timer);
     await this.#advertise();
+  }
+
+  /** Stops advertising (the slot timer too); connections already up go on. */
+  async stopAdvertising(): Promise<void> {
+    this.#quiet = true;
+    clearTimeout(this.#timer);
+    await withTimeout(this.#bleno.stopAdvertisingAsync(), 500, () => new Error('no advertising report')).catch(() => undefined);
   }
 
   /** Changes the adapter address (a vendor command; real phones rotate it in the OS). */
@@ -217,7 +230,7 @@ export class PhonePeripheral extends EventEmitter {
 
   /** Advertises the tag of the current slot (cycling pairings), then re-arms for the next change. */
   async #advertise(): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#quiet) return;
     const now = this.#mode.clock();
     const tagKeys = this.#mode.tagKeys;
     const index = this.#cycle++ % tagKeys.length;

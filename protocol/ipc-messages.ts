@@ -14,7 +14,10 @@ import {
   type RawField,
 } from './ipc-frame.js';
 
-export const Op = { status: 1, verify: 2, enroll: 3, reset: 4, list: 5, unenroll: 6, 'online-auth': 7, pair: 8, 'pair-finish': 9, 'workstation-enroll': 10 } as const;
+export const Op = {
+  status: 1, verify: 2, enroll: 3, reset: 4, list: 5, unenroll: 6, 'online-auth': 7, pair: 8, 'pair-finish': 9, 'workstation-enroll': 10,
+  'ble-auth': 11, 'ble-pair': 12, 'ble-pair-finish': 13, 'ble-unpair': 14,
+} as const;
 export type OpName = keyof typeof Op;
 const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([name, code]) => [code, name])) as Record<number, OpName>;
 
@@ -31,6 +34,7 @@ export const REASONS = [
   'password-rejected', 'password-check-unavailable', 'not-enrolled',
   'offline', 'no-device', 'denied', 'timeout', 'bad-approval', 'not-managed',
   'pairing-expired', 'pairing-mac', 'pairing-unknown', 'pairing-timeout', 'enrollment-failed',
+  'declined', 'bad-proof', 'too-late', 'too-weak', 'no-phone', 'ble-off', 'link',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 const REASON_SET: ReadonlySet<string> = new Set(REASONS);
@@ -39,6 +43,8 @@ export const RESET_FLAG_DISCARD_STATE = 1;
 /** Longest a client may ask the agent to wait (online-auth, pair-finish). */
 export const MAX_WAIT_MS = 600_000;
 export const DEFAULT_ONLINE_WAIT_MS = 30_000;
+/** ble-auth's wait when the request names none (docs/ipc.md op 11). */
+export const DEFAULT_BLE_WAIT_MS = 5_000;
 
 type FieldType = 'u8' | 'u32' | 'flag' | 'text' | 'bytes';
 interface FieldSpec {
@@ -50,7 +56,7 @@ interface FieldSpec {
 }
 
 export const FIELDS = {
-  op: { tag: 0x01, type: 'u8', min: 1, max: 10 },
+  op: { tag: 0x01, type: 'u8', min: 1, max: 14 },
   requestId: { tag: 0x02, type: 'u32' },
   user: { tag: 0x03, type: 'text', min: 1, max: 256, pattern: /^[^/]+$/ },
   pin: { tag: 0x04, type: 'bytes', min: 1, max: 64 },
@@ -75,6 +81,7 @@ export const FIELDS = {
   secret: { tag: 0x19, type: 'bytes', min: 1, max: 2048 },
   detail: { tag: 0x1a, type: 'text', min: 0, max: 60000 },
   online: { tag: 0x1b, type: 'flag' },
+  ble: { tag: 0x1c, type: 'flag' },
 } as const satisfies Record<string, FieldSpec>;
 type FieldName = keyof typeof FIELDS;
 const FIELD_BY_TAG = new Map<number, [FieldName, FieldSpec]>(
@@ -93,9 +100,13 @@ const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional:
   pair: { required: ['user'], optional: [] },
   'pair-finish': { required: ['user', 'pairingId'], optional: ['wait'] },
   'workstation-enroll': { required: ['url', 'token'], optional: ['name'] },
+  'ble-auth': { required: ['user'], optional: ['context', 'wait'] },
+  'ble-pair': { required: ['user'], optional: [] },
+  'ble-pair-finish': { required: ['user', 'pairingId'], optional: ['wait'] },
+  'ble-unpair': { required: ['user'], optional: ['authenticator'] },
 };
 const REPLY_FIELDS: readonly FieldName[] = [
-  'requestId', 'status', 'reason', 'message', 'remaining', 'low', 'retryAfter', 'offlineMode', 'usable', 'locked', 'secret', 'detail', 'online',
+  'requestId', 'status', 'reason', 'message', 'remaining', 'low', 'retryAfter', 'offlineMode', 'usable', 'locked', 'secret', 'detail', 'online', 'ble',
 ];
 
 export type Request =
@@ -108,7 +119,11 @@ export type Request =
   | { op: 'online-auth'; requestId: number; user: string; context: string; wait: number }
   | { op: 'pair'; requestId: number; user: string }
   | { op: 'pair-finish'; requestId: number; user: string; pairingId: string; wait: number }
-  | { op: 'workstation-enroll'; requestId: number; url: string; token: Uint8Array; name?: string };
+  | { op: 'workstation-enroll'; requestId: number; url: string; token: Uint8Array; name?: string }
+  | { op: 'ble-auth'; requestId: number; user: string; context: string; wait: number }
+  | { op: 'ble-pair'; requestId: number; user: string }
+  | { op: 'ble-pair-finish'; requestId: number; user: string; pairingId: string; wait: number }
+  | { op: 'ble-unpair'; requestId: number; user: string; authenticator?: string };
 
 export interface Reply {
   requestId: number;
@@ -124,6 +139,7 @@ export interface Reply {
   secret?: Uint8Array;
   detail?: string;
   online?: boolean;
+  ble?: boolean;
 }
 
 type Value = number | boolean | string | Uint8Array;
@@ -228,6 +244,17 @@ export function decodeRequestBody(body: Uint8Array): Request {
     case 'workstation-enroll': {
       const request: Request = { op: opName, requestId, url: values.get('url') as string, token: values.get('token') as Uint8Array };
       if (values.has('name')) request.name = values.get('name') as string;
+      return request;
+    }
+    case 'ble-auth':
+      return { op: opName, requestId, user, context: (values.get('context') as string) ?? '', wait: (values.get('wait') as number) ?? DEFAULT_BLE_WAIT_MS };
+    case 'ble-pair':
+      return { op: opName, requestId, user };
+    case 'ble-pair-finish':
+      return { op: opName, requestId, user, pairingId: values.get('pairingId') as string, wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
+    case 'ble-unpair': {
+      const request: Request = { op: opName, requestId, user };
+      if (values.has('authenticator')) request.authenticator = values.get('authenticator') as string;
       return request;
     }
   }

@@ -25,7 +25,8 @@ enum {
   TAG_LOCKED = 0x18,
   TAG_SECRET = 0x19,
   TAG_DETAIL = 0x1a,
-  TAG_ONLINE = 0x1b
+  TAG_ONLINE = 0x1b,
+  TAG_BLE = 0x1c
 };
 
 #define STATUS_HIGHEST LK_STATUS_ERROR
@@ -39,7 +40,8 @@ static const char *const known_reasons[] = {
     "out-of-order", "too-many-connections", "password-rejected",
     "password-check-unavailable", "not-enrolled", "offline", "no-device", "denied", "timeout",
     "bad-approval", "not-managed", "pairing-expired", "pairing-mac", "pairing-unknown",
-    "pairing-timeout", "enrollment-failed",
+    "pairing-timeout", "enrollment-failed", "declined", "bad-proof", "too-late", "too-weak",
+    "no-phone", "ble-off", "link",
 };
 
 const char *lk_parse_result_name(enum lk_parse_result result) {
@@ -195,6 +197,9 @@ static int decode_field(uint8_t tag, const uint8_t *v, size_t n, struct lk_reply
   case TAG_ONLINE:
     r->present |= LK_HAS_ONLINE;
     return read_flag(v, n, &r->online);
+  case TAG_BLE:
+    r->present |= LK_HAS_BLE;
+    return read_flag(v, n, &r->ble);
   case TAG_SECRET: /* enroll only; checked, never kept */
     r->present |= LK_HAS_SECRET;
     return n >= 1 && n <= LK_SECRET_MAX;
@@ -312,10 +317,11 @@ static void put_context(struct writer *w, const char *context) {
   else put_field(w, TAG_CONTEXT, (const uint8_t *)context, n);
 }
 
-size_t lk_encode_online_auth(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
-                             const char *context, uint32_t wait_ms) {
+/* online-auth and ble-auth: user, context, wait (docs/ipc.md ops 7 and 11) */
+static size_t encode_phone_request(uint8_t *out, size_t capacity, uint8_t op, uint32_t request_id,
+                                   const char *user, const char *context, uint32_t wait_ms) {
   struct writer w;
-  if (begin_request(&w, out, capacity, LK_OP_ONLINE_AUTH, request_id, user)) {
+  if (begin_request(&w, out, capacity, op, request_id, user)) {
     put_context(&w, context);
     if (wait_ms > LK_WAIT_MAX_MS) w.failed = 1;
     uint8_t wait[4] = {(uint8_t)(wait_ms >> 24), (uint8_t)(wait_ms >> 16), (uint8_t)(wait_ms >> 8),
@@ -323,6 +329,16 @@ size_t lk_encode_online_auth(uint8_t *out, size_t capacity, uint32_t request_id,
     put_field(&w, TAG_WAIT, wait, sizeof wait);
   }
   return finish_request(&w);
+}
+
+size_t lk_encode_online_auth(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
+                             const char *context, uint32_t wait_ms) {
+  return encode_phone_request(out, capacity, LK_OP_ONLINE_AUTH, request_id, user, context, wait_ms);
+}
+
+size_t lk_encode_ble_auth(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
+                          const char *context, uint32_t wait_ms) {
+  return encode_phone_request(out, capacity, LK_OP_BLE_AUTH, request_id, user, context, wait_ms);
 }
 
 size_t lk_encode_verify(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,

@@ -1,6 +1,6 @@
 /*
- * The module's side of the agent IPC (docs/ipc.md, protocol version 1): encodes the three
- * requests it sends (status, verify, online-auth) and parses replies. Pure: no I/O, no allocation.
+ * The module's side of the agent IPC (docs/ipc.md, protocol version 1): encodes the four
+ * requests it sends (status, verify, online-auth, ble-auth) and parses replies. Pure: no I/O, no allocation.
  */
 #ifndef LATCHKEY_IPC_CODEC_H
 #define LATCHKEY_IPC_CODEC_H
@@ -34,7 +34,7 @@
   (LK_FRAME_HEADER_BYTES + 6 * LK_FIELD_HEADER_BYTES + 1 + 4 + LK_USER_MAX + LK_PIN_MAX +     \
    LK_CONTEXT_MAX + 4)
 
-enum lk_op { LK_OP_STATUS = 1, LK_OP_VERIFY = 2, LK_OP_ONLINE_AUTH = 7 };
+enum lk_op { LK_OP_STATUS = 1, LK_OP_VERIFY = 2, LK_OP_ONLINE_AUTH = 7, LK_OP_BLE_AUTH = 11 };
 
 /* docs/ipc.md "status codes"; any other value on the wire becomes LK_STATUS_ERROR. */
 enum lk_status {
@@ -68,6 +68,7 @@ enum lk_parse_result {
 #define LK_HAS_SECRET (1u << 8)
 #define LK_HAS_DETAIL (1u << 9)
 #define LK_HAS_ONLINE (1u << 10)
+#define LK_HAS_BLE (1u << 11)
 
 struct lk_reply {
   uint32_t request_id;
@@ -77,7 +78,7 @@ struct lk_reply {
   char message[LK_MESSAGE_MAX + 1];  /* the sentence for a person; UTF-8, no control chars */
   uint32_t remaining;
   uint32_t retry_after;
-  int low, offline_mode, usable, locked, online; /* flags: 0 or 1 */
+  int low, offline_mode, usable, locked, online, ble; /* flags: 0 or 1 */
 };
 
 const char *lk_parse_result_name(enum lk_parse_result result);
@@ -110,5 +111,8 @@ size_t lk_encode_verify(uint8_t *out, size_t capacity, uint32_t request_id, cons
 /* docs/ipc.md op 7: online sign-in, the agent waiting at most wait_ms for the phone. */
 size_t lk_encode_online_auth(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
                              const char *context, uint32_t wait_ms);
+/* docs/ipc.md op 11: Bluetooth unlock, the agent trying the paired phone for at most wait_ms. */
+size_t lk_encode_ble_auth(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
+                          const char *context, uint32_t wait_ms);
 
 #endif

@@ -84,7 +84,7 @@ export const DeviceWorkstationsResponseSchema = v.strictObject({
 
 // Events and recovery PINs
 export const EventSchema = v.strictObject({
-  id: id('ev'), time: millis, type: v.picklist(['verify', 'enroll', 'unenroll', 'reset', 'online-auth', 'recovery-pin', 'pairing', 'replenish']),
+  id: id('ev'), time: millis, type: v.picklist(['verify', 'enroll', 'unenroll', 'reset', 'online-auth', 'ble-auth', 'recovery-pin', 'pairing', 'replenish']),
   user, result: v.pipe(v.string(), v.maxLength(32)), reason: v.nullable(v.pipe(v.string(), v.maxLength(48))), context: v.nullable(v.pipe(v.string(), v.maxLength(128))),
 });
 export const PostEventsRequestSchema = v.strictObject({ events: v.pipe(v.array(EventSchema), v.maxLength(MAX_EVENTS_PER_REQUEST)) });

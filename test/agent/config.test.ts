@@ -39,3 +39,27 @@ describe('config defaults and overrides (docs/configuration.md)', () => {
     expect(() => resolveAgentConfig({}, 'f', { socket: 'relative.sock' }, true)).toThrow(/command line: .*must be an absolute path/);
   });
 });
+
+describe('the ble section (docs/configuration.md "ble")', () => {
+  it('is off by default, with the documented budget, RSSI floor and relay bound', () => {
+    expect(resolveAgentConfig(undefined, null, {}, true).ble).toEqual({ enabled: false, transport: 'hci:0', budgetMs: 5000, minRssi: -80, proofDeadlineMs: 300 });
+  });
+
+  it('takes every adapter kind, and null to turn the RSSI check off', () => {
+    for (const transport of ['hci:1', 'hci-user:0', 'uart:/dev/ttyACM0', 'uart:/tmp/vc/workstation@115200', 'usb:0a12:0001', 'usb:0a12:0001:1:4']) {
+      expect(resolveAgentConfig({ ble: { enabled: true, transport } }, 'f', {}, true).ble.transport).toBe(transport);
+    }
+    expect(resolveAgentConfig({ ble: { minRssi: null } }, 'f', {}, true).ble.minRssi).toBeNull();
+  });
+
+  it('refuses bad values, naming the key and the allowed values', () => {
+    const refuse = (ble: unknown, pattern: RegExp) => expect(() => resolveAgentConfig({ ble }, '/etc/latchkey/agent.json', {}, true)).toThrow(pattern);
+    refuse({ transport: 'bluetooth' }, /ble.transport must be hci:N, hci-user:N, uart:\/ABSOLUTE\/PATH\[@BAUD\] or usb:VID:PID/);
+    refuse({ transport: 'uart:ttyUSB0' }, /ble.transport/);
+    refuse({ budgetMs: 100 }, /ble.budgetMs must be an integer from 500 to 60000 \(got 100\)/);
+    refuse({ proofDeadlineMs: 0 }, /ble.proofDeadlineMs must be an integer from 10 to 5000/);
+    refuse({ minRssi: -200 }, /ble.minRssi must be an integer from -127 to 20/);
+    refuse({ enabled: 'yes' }, /ble.enabled must be true or false/);
+    refuse({ radio: 'on' }, /ble.radio is not a known key/);
+  });
+});

@@ -132,7 +132,7 @@ describe('reply parser edge cases (docs/ipc.md "Frame", "Fields")', () => {
 });
 
 describe('reply parser agrees with the TypeScript codec on generated frames', () => {
-  const REPLY_TAGS = [0x02, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a];
+  const REPLY_TAGS = [0x02, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c];
   const symbols = ['a', 'z', '-', '0', 'K', ' ', 'é', '—', '🔑', '\u0085'];
   const textBytes = fc.array(fc.constantFrom(...symbols), { maxLength: 60 }).map((s) => text(s.join('')));
   const value = fc.oneof(
@@ -145,8 +145,8 @@ describe('reply parser agrees with the TypeScript codec on generated frames', ()
   const flag = fc.constantFrom([0], [1]);
   const wellTyped = fc.oneof(
     fc.tuple(fc.constantFrom(0x13, 0x15), fc.integer({ min: 0, max: 0xffffffff }).map(u32)),
-    fc.tuple(fc.constantFrom(0x14, 0x16, 0x17, 0x18), flag),
-    fc.tuple(fc.constant(0x11), fc.constantFrom(...['wrong-pin', 'no-pool', 'pools-exhausted', 'made-up'].map(text))),
+    fc.tuple(fc.constantFrom(0x14, 0x16, 0x17, 0x18, 0x1b, 0x1c), flag),
+    fc.tuple(fc.constant(0x11), fc.constantFrom(...['wrong-pin', 'no-pool', 'pools-exhausted', 'too-late', 'ble-off', 'made-up'].map(text))),
     fc.tuple(fc.constantFrom(0x12, 0x1a), textBytes),
   );
   const anyField = fc.tuple(fc.oneof(fc.constantFrom(...REPLY_TAGS), fc.integer({ min: 0, max: 255 })), value);
@@ -187,6 +187,12 @@ describe('request encoder', () => {
   it('encodes the online-auth vector byte for byte, and refuses a wait over ten minutes', () => {
     expect(runJson<{ hex: string }>(cli, ['encode-online-auth', '6', 'alice', 'pam:gdm-password', '20000']).hex).toBe(byName('online-auth').hex);
     expect(runJson<{ hex: string | null }>(cli, ['encode-online-auth', '6', 'alice', 'pam:x', '600001']).hex).toBeNull();
+  });
+
+  it('encodes the ble-auth vector byte for byte, and refuses a wait over ten minutes or a bad user', () => {
+    expect(runJson<{ hex: string }>(cli, ['encode-ble-auth', '11', 'alice', 'pam:gdm-password', '5000']).hex).toBe(byName('ble-auth').hex);
+    expect(runJson<{ hex: string | null }>(cli, ['encode-ble-auth', '11', 'alice', 'pam:x', '600001']).hex).toBeNull();
+    expect(runJson<{ hex: string | null }>(cli, ['encode-ble-auth', '11', '../root', 'pam:x', '5000']).hex).toBeNull();
   });
 
   it('encodes the verify vector byte for byte', () => {

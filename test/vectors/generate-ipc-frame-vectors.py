@@ -10,7 +10,8 @@ import json, os, struct
 TAG = {"op": 0x01, "requestId": 0x02, "user": 0x03, "pin": 0x04, "context": 0x05, "authenticator": 0x06,
        "password": 0x07, "flags": 0x08, "status": 0x10, "reason": 0x11, "message": 0x12, "remaining": 0x13,
        "low": 0x14, "retryAfter": 0x15, "offlineMode": 0x16, "usable": 0x17, "locked": 0x18, "secret": 0x19,
-       "detail": 0x1A, "wait": 0x09, "pairingId": 0x0A, "url": 0x0B, "token": 0x0C, "name": 0x0D, "online": 0x1B}
+       "detail": 0x1A, "wait": 0x09, "pairingId": 0x0A, "url": 0x0B, "token": 0x0C, "name": 0x0D, "online": 0x1B,
+       "ble": 0x1C}
 
 
 def field(tag: int, value: bytes) -> bytes:
@@ -57,6 +58,17 @@ def main() -> None:
          "request": {"op": "pair-finish", "requestId": 9, "user": "alice", "pairingId": "7K2QD", "wait": 600000}},
         {"name": "workstation-enroll", "hex": req(F("op", u8(10)), F("requestId", u32(10)), F("url", txt("https://cc.example.test:8443")), F("token", txt("lk_install_x")), F("name", txt("ws-12"))),
          "request": {"op": "workstation-enroll", "requestId": 10, "url": "https://cc.example.test:8443", "tokenHex": txt("lk_install_x").hex(), "name": "ws-12"}},
+        {"name": "ble-auth", "hex": req(F("op", u8(11)), F("requestId", u32(11)), F("user", txt("alice")), F("context", txt("pam:gdm-password")), F("wait", u32(5000))),
+         "request": {"op": "ble-auth", "requestId": 11, "user": "alice", "context": "pam:gdm-password", "wait": 5000}},
+        {"name": "ble-auth with the default wait", "hex": req(F("op", u8(11)), F("requestId", u32(12)), F("user", txt("alice"))),
+         "request": {"op": "ble-auth", "requestId": 12, "user": "alice", "context": "", "wait": 5000}},
+        {"name": "ble-pair", "hex": req(F("op", u8(12)), F("requestId", u32(13)), F("user", txt("alice"))), "request": {"op": "ble-pair", "requestId": 13, "user": "alice"}},
+        {"name": "ble-pair-finish", "hex": req(F("op", u8(13)), F("requestId", u32(14)), F("user", txt("alice")), F("pairingId", txt("7K2QD")), F("wait", u32(120000))),
+         "request": {"op": "ble-pair-finish", "requestId": 14, "user": "alice", "pairingId": "7K2QD", "wait": 120000}},
+        {"name": "ble-unpair one phone", "hex": req(F("op", u8(14)), F("requestId", u32(15)), F("user", txt("alice")), F("authenticator", txt("ble-7K2QD"))),
+         "request": {"op": "ble-unpair", "requestId": 15, "user": "alice", "authenticator": "ble-7K2QD"}},
+        {"name": "ble-unpair every phone", "hex": req(F("op", u8(14)), F("requestId", u32(16)), F("user", txt("alice"))),
+         "request": {"op": "ble-unpair", "requestId": 16, "user": "alice"}},
     ]
     status_alice = [F("op", u8(1)), F("requestId", u32(9)), F("user", txt("alice"))]
     invalid_requests = [
@@ -88,7 +100,12 @@ def main() -> None:
         {"name": "verify without pin", "hex": req(F("op", u8(2)), F("requestId", u32(1)), F("user", txt("a"))), "reason": "missing-field"},
         {"name": "op 0", "hex": req(F("op", u8(0)), F("requestId", u32(1))), "reason": "unknown-op"},
         {"name": "op 99", "hex": req(F("op", u8(99)), F("requestId", u32(1))), "reason": "unknown-op"},
-        {"name": "op 11", "hex": req(F("op", u8(11)), F("requestId", u32(1))), "reason": "unknown-op"},
+        {"name": "op 15", "hex": req(F("op", u8(15)), F("requestId", u32(1))), "reason": "unknown-op"},
+        {"name": "ble-auth without a user", "hex": req(F("op", u8(11)), F("requestId", u32(1))), "reason": "missing-field"},
+        {"name": "ble-auth with a pin", "hex": req(F("op", u8(11)), F("requestId", u32(1)), F("user", txt("a")), F("pin", txt("123456"))), "reason": "bad-field"},
+        {"name": "ble-auth wait over 600 s", "hex": req(F("op", u8(11)), F("requestId", u32(1)), F("user", txt("a")), F("wait", u32(600001))), "reason": "bad-field"},
+        {"name": "ble-unpair device with a space", "hex": req(F("op", u8(14)), F("requestId", u32(1)), F("user", txt("a")), F("authenticator", txt("my phone"))), "reason": "bad-field"},
+        {"name": "ble flag in a request", "hex": req(*status_alice, F("ble", u8(1))), "reason": "bad-field"},
         {"name": "wait over 600 s", "hex": req(F("op", u8(7)), F("requestId", u32(1)), F("user", txt("a")), F("wait", u32(600001))), "reason": "bad-field"},
         {"name": "pairing id of 4 symbols", "hex": req(F("op", u8(9)), F("requestId", u32(1)), F("user", txt("a")), F("pairingId", txt("7K2Q"))), "reason": "bad-field"},
         {"name": "pairing id with a U", "hex": req(F("op", u8(9)), F("requestId", u32(1)), F("user", txt("a")), F("pairingId", txt("7K2QU"))), "reason": "bad-field"},
@@ -109,6 +126,13 @@ def main() -> None:
         {"name": "status with online sign-in possible", "hex": rep(F("requestId", u32(11)), F("status", u8(0)), F("offlineMode", u8(1)), F("online", u8(1)), F("usable", u8(0)),
                                       F("remaining", u32(0)), F("low", u8(0)), F("locked", u8(0)), F("reason", txt("no-pool"))),
          "reply": {"requestId": 11, "status": "ok", "offlineMode": True, "online": True, "usable": False, "remaining": 0, "low": False, "locked": False, "reason": "no-pool"}},
+        {"name": "status with a BLE unlock possible", "hex": rep(F("requestId", u32(13)), F("status", u8(0)), F("offlineMode", u8(1)), F("online", u8(0)), F("ble", u8(1)),
+                                      F("usable", u8(1)), F("remaining", u32(5)), F("low", u8(0)), F("locked", u8(0))),
+         "reply": {"requestId": 13, "status": "ok", "offlineMode": True, "online": False, "ble": True, "usable": True, "remaining": 5, "low": False, "locked": False}},
+        {"name": "ble-auth too late", "hex": rep(F("requestId", u32(14)), F("status", u8(2)), F("reason", txt("too-late")), F("message", txt("Your phone answered too late \u2014 type an offline PIN or your password."))),
+         "reply": {"requestId": 14, "status": "rejected", "reason": "too-late", "message": "Your phone answered too late \u2014 type an offline PIN or your password."}},
+        {"name": "ble-auth unavailable, no phone answered", "hex": rep(F("requestId", u32(15)), F("status", u8(4)), F("reason", txt("timeout"))),
+         "reply": {"requestId": 15, "status": "unavailable", "reason": "timeout"}},
         {"name": "online-auth denied", "hex": rep(F("requestId", u32(12)), F("status", u8(2)), F("reason", txt("denied")), F("message", txt("The sign-in was denied on your phone."))),
          "reply": {"requestId": 12, "status": "rejected", "reason": "denied", "message": "The sign-in was denied on your phone."}},
         {"name": "unknown status fails closed", "hex": rep(F("requestId", u32(1)), F("status", u8(42))),
@@ -119,6 +143,8 @@ def main() -> None:
     invalid_replies = [
         {"name": "no status", "hex": rep(F("requestId", u32(1))), "reason": "missing-field"},
         {"name": "online flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(0)), F("online", u8(2))), "reason": "bad-field"},
+        {"name": "ble flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(0)), F("ble", u8(2))), "reason": "bad-field"},
+        {"name": "ble flag of 2 bytes", "hex": rep(F("requestId", u32(1)), F("status", u8(0)), field(0x1C, b"\x00\x01")), "reason": "bad-field"},
         {"name": "low flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), F("low", u8(2))), "reason": "bad-field"},
         {"name": "remaining of 2 bytes", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), field(0x13, b"\x00\x01")), "reason": "bad-field"},
         {"name": "request field in a reply", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), F("pin", b"1234")), "reason": "bad-field"},

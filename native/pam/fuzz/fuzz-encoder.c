@@ -1,8 +1,9 @@
 /*
- * libFuzzer harness: the request encoder (native/pam/ipc-codec.c) with arbitrary user, PIN
- * and context. Checks: it never writes past LK_REQUEST_FRAME_MAX (ASan), an encoded frame
- * has a consistent header and a body within MAX_REQUEST_BODY, and a refused input leaves no
- * PIN bytes behind in the output buffer.
+ * libFuzzer harness: the request encoder (native/pam/ipc-codec.c) with arbitrary user, PIN,
+ * context and wait. Checks: it never writes past LK_REQUEST_FRAME_MAX (ASan), an encoded frame
+ * has a consistent header and a body within MAX_REQUEST_BODY, a refused input leaves no PIN
+ * bytes behind in the output buffer, and online-auth/ble-auth carry their op and refuse a wait
+ * over LK_WAIT_MAX_MS.
  */
 #include "../ipc-codec.h"
 
@@ -38,6 +39,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   n = lk_encode_status(frame, LK_REQUEST_FRAME_MAX, id, user);
   CHECK(n == 0 || n <= LK_REQUEST_FRAME_MAX);
+  /* the phone requests: the wait comes from the PIN bytes, sometimes over the limit */
+  uint32_t wait = 0;
+  for (size_t i = 0; i < pin_length && i < 4; i++) wait = (wait << 8) | data[user_length + i];
+  for (int op = 0; op < 2; op++) {
+    n = op == 0 ? lk_encode_online_auth(frame, LK_REQUEST_FRAME_MAX, id, user, context[0] == '\0' ? NULL : context, wait)
+                : lk_encode_ble_auth(frame, LK_REQUEST_FRAME_MAX, id, user, context[0] == '\0' ? NULL : context, wait);
+    if (wait > LK_WAIT_MAX_MS) CHECK(n == 0);
+    if (n > 0) {
+      uint32_t body = ((uint32_t)frame[4] << 24) | ((uint32_t)frame[5] << 16) | ((uint32_t)frame[6] << 8) | frame[7];
+      CHECK(n <= LK_REQUEST_FRAME_MAX && body == n - LK_FRAME_HEADER_BYTES && body <= LK_MAX_REQUEST_BODY);
+      /* the first field is the op: tag 0x01, length 1, then 7 or 11 */
+      CHECK(frame[8] == 0x01 && frame[9] == 0 && frame[10] == 1 && frame[11] == (op == 0 ? LK_OP_ONLINE_AUTH : LK_OP_BLE_AUTH));
+    }
+  }
 done:
   free(user), free(context), free(frame);
   return 0;

@@ -15,7 +15,8 @@
 
 static void check_reply(const struct lk_reply *r) {
   CHECK(r->status >= LK_STATUS_OK && r->status <= LK_STATUS_ERROR);
-  CHECK(r->low <= 1 && r->offline_mode <= 1 && r->usable <= 1 && r->locked <= 1 && r->online <= 1);
+  CHECK(r->low <= 1 && r->offline_mode <= 1 && r->usable <= 1 && r->locked <= 1 && r->online <= 1 && r->ble <= 1);
+  CHECK((r->present & LK_HAS_BLE) || r->ble == 0);
   size_t reason = strnlen(r->reason, sizeof r->reason);
   CHECK(reason < sizeof r->reason);
   CHECK((r->present & LK_HAS_REASON) ? reason > 0 : reason == 0);

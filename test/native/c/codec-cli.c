@@ -6,6 +6,7 @@
  *   codec-cli encode-status ID USER
  *   codec-cli encode-verify ID USER PIN_HEX [CONTEXT]
  *   codec-cli encode-online-auth ID USER CONTEXT WAIT_MS
+ *   codec-cli encode-ble-auth ID USER CONTEXT WAIT_MS
  *   codec-cli options [ARG...]
  * Prints one JSON object on stdout.
  */
@@ -66,6 +67,7 @@ static int parse_reply(const char *hex) {
     if (r.present & LK_HAS_OFFLINE_MODE) printf(",\"offlineMode\":%s", r.offline_mode ? "true" : "false");
     if (r.present & LK_HAS_USABLE) printf(",\"usable\":%s", r.usable ? "true" : "false");
     if (r.present & LK_HAS_ONLINE) printf(",\"online\":%s", r.online ? "true" : "false");
+    if (r.present & LK_HAS_BLE) printf(",\"ble\":%s", r.ble ? "true" : "false");
     if (r.present & LK_HAS_LOCKED) printf(",\"locked\":%s", r.locked ? "true" : "false");
     printf("}");
   }
@@ -102,9 +104,11 @@ int main(int argc, char **argv) {
     else print_hex(out, n);
     return 0;
   }
-  if (argc == 6 && strcmp(argv[1], "encode-online-auth") == 0) {
-    size_t n = lk_encode_online_auth(out, sizeof out, (uint32_t)strtoul(argv[2], NULL, 10), argv[3], argv[4],
-                                     (uint32_t)strtoul(argv[5], NULL, 10));
+  if (argc == 6 && (strcmp(argv[1], "encode-online-auth") == 0 || strcmp(argv[1], "encode-ble-auth") == 0)) {
+    size_t (*encode)(uint8_t *, size_t, uint32_t, const char *, const char *, uint32_t) =
+        strcmp(argv[1], "encode-ble-auth") == 0 ? lk_encode_ble_auth : lk_encode_online_auth;
+    size_t n = encode(out, sizeof out, (uint32_t)strtoul(argv[2], NULL, 10), argv[3], argv[4],
+                      (uint32_t)strtoul(argv[5], NULL, 10));
     if (n == 0) printf("{\"hex\":null}\n");
     else print_hex(out, n);
     return 0;
@@ -121,6 +125,6 @@ int main(int argc, char **argv) {
     printf(",\"debug\":%s}\n", o.debug ? "true" : "false");
     return 0;
   }
-  fprintf(stderr, "usage: codec-cli parse-reply HEX | encode-status ID USER | encode-verify ID USER PIN_HEX [CONTEXT] | encode-online-auth ID USER CONTEXT WAIT_MS | options [ARG...]\n");
+  fprintf(stderr, "usage: codec-cli parse-reply HEX | encode-status ID USER | encode-verify ID USER PIN_HEX [CONTEXT] | encode-online-auth ID USER CONTEXT WAIT_MS | encode-ble-auth ID USER CONTEXT WAIT_MS | options [ARG...]\n");
   return 2;
 }

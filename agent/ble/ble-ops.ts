@@ -1,0 +1,151 @@
+/**
+ * The IPC operations of Bluetooth unlock (docs/ipc.md ops 11–14): what the lock screen and the
+ * CLI ask of BLE unlock, pairing and unpairing. Authorisation happened before these run
+ * (agent-service.ts); each answers with a reply, never throws for a radio problem, writes an
+ * audit entry for every decision, and makes state durable before it answers.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Reply } from '../../protocol/ipc-messages.js';
+import { FRESH_HAMMERING } from '../anti-hammering.js';
+import type { AuditEntry, AuditLog } from '../audit-log.js';
+import type { Clock } from '../clock.js';
+import type { BleConfig } from '../config.js';
+import type { KeyedMutex } from '../keyed-mutex.js';
+import type { Logger } from '../log.js';
+import { emptyUserState, MAX_POOLS_PER_USER, type UserState } from '../user-state.js';
+import type { UserStateStore } from '../user-state-store.js';
+import { BlePairings } from './ble-pairing.js';
+import { describeBlePhone, toWorkstationPairing, wipePairings } from './ble-phones.js';
+import type { BleRadio } from './ble-radio.js';
+import { bleAuthAnswer, bleAuthOutcome, type BleAuthOutcome } from './ble-result.js';
+
+type Answer = Omit<Reply, 'requestId'>;
+type Peer = { readonly pid: number; readonly uid: number };
+
+/**
+ * After a rejected BLE unlock the lock screen skips Bluetooth for this user for a minute, so the
+ * person can go on with a PIN at once, and someone tampering with the radio cannot keep the PIN
+ * prompt away (docs/ipc.md op 11).
+ */
+export const BLE_REJECTION_PAUSE_MS = 60_000;
+
+export interface BleOpsDeps {
+  readonly config: BleConfig;
+  readonly store: UserStateStore;
+  readonly mutex: KeyedMutex;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly host: string;
+  readonly radio: BleRadio;
+}
+
+export class BleOps {
+  readonly #pairings: BlePairings;
+  readonly #pausedUntil = new Map<string, number>();
+
+  constructor(private readonly deps: BleOpsDeps) {
+    this.#pairings = new BlePairings({
+      radio: deps.radio,
+      clock: deps.clock,
+      log: deps.log,
+      label: (user) => `${user} on ${deps.host}`,
+      keep: (user, phone) => this.#update(user, (state) => ({ ...state, blePhones: [...state.blePhones.filter((p) => p.deviceId !== phone.deviceId), phone] })),
+      onWrongCode: (user, pairingId) => this.#audit({ event: 'pairing', user, authenticatorId: `ble-${pairingId}`, result: 'rejected', reason: 'pairing-mac', remaining: null, context: 'ble' }, null),
+    });
+  }
+
+  /** The `ble` flag of status: Bluetooth is on here, the user has a BLE-paired phone, and no refusal is fresh. */
+  canUnlock(state: UserState | null): boolean {
+    if (!this.deps.config.enabled || !state || state.blePhones.length === 0) return false;
+    return (this.#pausedUntil.get(state.user) ?? 0) <= performance.now();
+  }
+
+  /** Op 11: one BLE unlock for the lock screen, bounded by the smaller of `waitMs` and `ble.budgetMs`. */
+  async auth(user: string, waitMs: number, context: string, peer: Peer): Promise<Answer> {
+    const started = performance.now();
+    const outcome = await this.#unlock(user, Math.min(waitMs, this.deps.config.budgetMs), started);
+    if (outcome.status === 'accepted') {
+      // A proof from the paired phone is an authenticated event, like an online sign-in: it clears anti-hammering.
+      await this.#update(user, (state) => ({ ...state, wallHighWaterMs: Math.max(state.wallHighWaterMs, this.deps.clock.now().wallMs), hammering: FRESH_HAMMERING }));
+    }
+    if (outcome.status === 'rejected') this.#pausedUntil.set(user, performance.now() + BLE_REJECTION_PAUSE_MS);
+    const reason = outcome.status === 'accepted' ? null : outcome.reason;
+    this.#audit({ event: 'ble-auth', user, authenticatorId: outcome.status === 'accepted' ? outcome.deviceId : null, result: outcome.status, reason, remaining: null, context }, peer);
+    // ms: from the request to a durable, audited decision (bench/ble-pam.mjs reads it).
+    this.deps.log.info('ble-auth', { user, result: outcome.status, reason: reason ?? undefined, detail: outcome.status === 'accepted' ? undefined : outcome.detail, context, ms: Number((performance.now() - started).toFixed(1)) });
+    return bleAuthAnswer(outcome);
+  }
+
+  /** Op 12: a pairing code for `user` (root only). */
+  async pair(user: string): Promise<Answer> {
+    if (!this.deps.config.enabled) return { status: 'unavailable', reason: 'ble-off', message: 'Bluetooth unlock is not enabled on this computer (ble.enabled in the agent config).' };
+    const state = await this.deps.store.read(user);
+    if ((state?.blePhones.length ?? 0) >= MAX_POOLS_PER_USER) return { status: 'error', reason: 'bad-field', message: `${user} already has ${MAX_POOLS_PER_USER} phones paired over Bluetooth; unpair one first.` };
+    const started = await this.#pairings.start(user);
+    const minutes = Math.round((started.expiresAt - this.deps.clock.now().wallMs) / 60_000);
+    return {
+      status: 'ok',
+      secret: new TextEncoder().encode(started.code),
+      message: `On the phone, run "latchkey phone ble pair CODE" (or type the code in the app) within ${minutes} minutes, near this computer.`,
+      detail: JSON.stringify({ user, pairingId: started.pairingId, expiresAt: new Date(started.expiresAt).toISOString() }),
+    };
+  }
+
+  /** Op 13: waits for the phone given the code and pairs with it. */
+  async finishPairing(user: string, pairingId: string, waitMs: number, peer: Peer): Promise<Answer> {
+    const outcome = await this.#pairings.finish(user, pairingId, waitMs);
+    if (outcome.ok) {
+      this.#audit({ event: 'pairing', user, authenticatorId: outcome.phone.deviceId, result: 'ok', reason: null, remaining: null, context: 'ble' }, peer);
+      this.deps.log.info('ble.paired', { user, deviceId: outcome.phone.deviceId, name: outcome.phone.name });
+      return { status: 'ok', message: `Paired ${outcome.phone.name} over Bluetooth (${outcome.phone.deviceId}).`, detail: JSON.stringify(describeBlePhone(outcome.phone)) };
+    }
+    if (outcome.code === 'ble-off') return { status: 'unavailable', reason: 'ble-off', message: outcome.message };
+    const wrong = outcome.wrongCodes > 0 ? ` A phone tried a wrong code ${outcome.wrongCodes} time${outcome.wrongCodes === 1 ? '' : 's'}.` : '';
+    return { status: 'error', reason: outcome.code, message: `${outcome.message[0]!.toUpperCase()}${outcome.message.slice(1)}.${wrong}` };
+  }
+
+  /** Op 14: forgets one BLE phone of `user`, or all of them. */
+  async unpair(user: string, deviceId: string | undefined, peer: Peer): Promise<Answer> {
+    let removed: string[] = [];
+    await this.#update(user, (state) => {
+      removed = state.blePhones.filter((p) => deviceId === undefined || p.deviceId === deviceId).map((p) => p.deviceId);
+      return removed.length === 0 ? null : { ...state, blePhones: state.blePhones.filter((p) => !removed.includes(p.deviceId)) };
+    });
+    if (removed.length === 0) return { status: 'error', reason: 'not-enrolled', message: deviceId ? `${user} has no Bluetooth phone ${deviceId} here.` : `${user} has no phone paired over Bluetooth here.` };
+    for (const id of removed) this.#audit({ event: 'unenroll', user, authenticatorId: id, result: 'ok', reason: null, remaining: null, context: 'ble' }, peer);
+    return { status: 'ok', message: `Unpaired ${removed.join(', ')} for ${user}; ${removed.length === 1 ? 'that phone' : 'those phones'} can no longer unlock this computer over Bluetooth.`, detail: JSON.stringify({ user, removed }) };
+  }
+
+  async #unlock(user: string, budgetMs: number, started: number): Promise<BleAuthOutcome> {
+    if (!this.deps.config.enabled) return { status: 'unavailable', reason: 'ble-off', detail: 'ble.enabled is false' };
+    const state = await this.deps.store.read(user);
+    if (!state || state.blePhones.length === 0) return { status: 'unavailable', reason: 'no-phone', detail: 'no BLE-paired phone' };
+    let central;
+    try {
+      central = await this.deps.radio.central();
+    } catch (error) {
+      return { status: 'unavailable', reason: 'ble-off', detail: (error as Error).message };
+    }
+    const pairings = state.blePhones.map(toWorkstationPairing);
+    try {
+      // The deadline counts from the request, so time queued behind another unlock is not added.
+      return bleAuthOutcome(await central.unlock({ pairings, deadline: started + budgetMs, approvalTimeoutMs: budgetMs }));
+    } finally {
+      wipePairings(pairings);
+    }
+  }
+
+  async #update(user: string, change: (state: UserState) => UserState | null): Promise<void> {
+    await this.deps.mutex.run(user, async () => {
+      const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
+      const next = change(state);
+      if (next !== null) await this.deps.store.write({ ...next, generation: state.generation + 1 });
+    });
+  }
+
+  #audit(entry: Omit<AuditEntry, 'peer'>, peer: Peer | null): void {
+    const who = peer ?? { pid: process.pid, uid: process.getuid?.() ?? 0 };
+    this.deps.audit.append({ ...entry, peer: { pid: who.pid, uid: who.uid } }, this.deps.clock.now().wallMs);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What a BLE unlock attempt means for the lock screen (docs/ipc.md op 11): the one function
+ * that maps the radio's result to `accepted`, `rejected` or `unavailable`, and the sentence a
+ * person sees. Only a verified proof in time from a close phone is `accepted`; a refusal the
+ * phone or its user caused is `rejected`; anything that proved nothing is `unavailable`, and the
+ * lock screen goes on to online sign-in or the offline PIN.
+ */
+import type { UnlockResult } from '../../ble/central.js';
+import type { Reply } from '../../protocol/ipc-messages.js';
+
+export type BleRejection = 'declined' | 'bad-proof' | 'too-late' | 'too-weak';
+export type BleUnavailable = 'no-phone' | 'ble-off' | 'timeout' | 'link';
+
+export type BleAuthOutcome =
+  | { readonly status: 'accepted'; readonly deviceId: string }
+  | { readonly status: 'rejected'; readonly reason: BleRejection; readonly detail: string }
+  | { readonly status: 'unavailable'; readonly reason: BleUnavailable; readonly detail: string };
+
+export const BLE_MESSAGES: Record<'accepted' | BleRejection | BleUnavailable, string> = {
+  accepted: 'Approved on your phone over Bluetooth — unlocked.',
+  declined: 'The unlock was declined on your phone.',
+  'bad-proof': 'The phone nearby could not prove it is your paired phone — try again with an offline PIN or your password.',
+  'too-late': 'Your phone answered too late — try again with an offline PIN or your password.',
+  'too-weak': 'Your phone is too far away — bring it closer, or try again with an offline PIN or your password.',
+  'no-phone': 'No phone is paired over Bluetooth for you on this computer.',
+  'ble-off': 'Bluetooth is not available on this computer right now — type an offline PIN or your password.',
+  timeout: 'No answer from your phone over Bluetooth — type an offline PIN or your password.',
+  link: 'The Bluetooth connection to your phone failed — type an offline PIN or your password.',
+};
+
+/** The radio's result → the lock screen's answer (docs/ipc.md op 11, docs/ble-protocol.md §8). */
+export function bleAuthOutcome(result: UnlockResult): BleAuthOutcome {
+  if (result.ok) return { status: 'accepted', deviceId: result.pairingId };
+  const detail = result.reason;
+  switch (result.code) {
+    case 'declined':
+      return { status: 'rejected', reason: 'declined', detail };
+    case 'bad-signature':
+    case 'decrypt-failed':
+    case 'bad-key':
+      return { status: 'rejected', reason: 'bad-proof', detail };
+    case 'reply-too-late':
+      return { status: 'rejected', reason: 'too-late', detail };
+    case 'signal-too-weak':
+      // Heard only faintly while scanning: nothing was tried, the person is simply not near.
+      return result.stage === 'scan' ? { status: 'unavailable', reason: 'timeout', detail } : { status: 'rejected', reason: 'too-weak', detail };
+    case 'adapter-unavailable':
+      return { status: 'unavailable', reason: 'ble-off', detail };
+    case 'no-phone-found':
+    case 'approval-timeout':
+      return { status: 'unavailable', reason: 'timeout', detail };
+    default:
+      return { status: 'unavailable', reason: 'link', detail };
+  }
+}
+
+export function bleAuthAnswer(outcome: BleAuthOutcome): Omit<Reply, 'requestId'> {
+  if (outcome.status === 'accepted') return { status: 'accepted', message: BLE_MESSAGES.accepted };
+  return { status: outcome.status, reason: outcome.reason, message: BLE_MESSAGES[outcome.reason] };
+}
