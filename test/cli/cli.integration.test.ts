@@ -65,7 +65,8 @@ describe('enroll, pins, verify, status, reset', () => {
 
     for (let n = 2; n <= 5; n++) await runCli(['verify', '--user', 'daemon', ...sock()], { input: `WRNG-000${n}` });
     const locked = await runCli(['verify', '--user', 'daemon', ...sock()], { input: pins[1] });
-    expect(locked).toMatchObject({ code: 2, stdout: 'Too many attempts — try again in 1 minute.\n' });
+    expect(locked.code).toBe(2);
+    expect(locked.stdout).toMatch(/^Too many attempts — try again in (1 minute|5\d seconds)\.\n$/); // a second or two may pass under load
 
     const status = JSON.parse((await runCli(['status', '--user', 'daemon', '--json', ...sock()])).stdout);
     expect(status).toMatchObject({ user: 'daemon', offlineMode: true, locked: true, failures: 5, usable: true, remaining: 9, retryAfter: expect.any(Number) });
