@@ -38,7 +38,7 @@ export interface RunningControlCenter {
 
 const PRUNE_INTERVAL_MS = 60_000;
 /** How long a stopping server lets answers in flight finish before it cuts the remaining connections. */
-const CLOSE_GRACE_MS = 300_000;
+const CLOSE_GRACE_MS = 3_000;
 const stdoutLine = (line: string) => void process.stdout.write(`${line}\n`);
 
 /** Creates the key file at first start; afterwards the file must hold the keys the database recorded. */
@@ -115,8 +115,12 @@ export async function startControlCenter(options: ControlCenterOptions): Promise
         closing ??= (async () => {
           clearInterval(pruner);
           bus.close(); // waiting long-polls answer now, with Connection: close
+          // server.close() reaps only the connections idle at that instant; kept-alive ones that
+          // go idle later would hold it for the 72 s keep-alive timeout, so reap as they go idle.
+          const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
           const straggler = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
           await app.close();
+          clearInterval(reaper);
           clearTimeout(straggler);
           await storage.close();
           log.info('control-center.stopped', {});

@@ -32,10 +32,13 @@ export function buildApp(ctx: CcContext, options: AppOptions = {}): FastifyInsta
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     requestTimeout: 60_000,
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    return503OnClosing: false, // answered below, in the error shape of the contract
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }) as unknown as FastifyInstance;
   installBoundary(app, ctx.log);
+  app.addHook('onRequest', async (_request, reply) => {
+    if (ctx.bus.closed) return reply.code(503).header('retry-after', '5').send({ error: { code: 'internal', message: 'The Control Center is stopping; try again in a moment.' } });
+  });
   // Once stopping, every answer closes its connection, so no keep-alive socket holds the close for keepAliveTimeout.
   app.addHook('onSend', async (_request, reply, payload) => {
     if (ctx.bus.closed) void reply.header('connection', 'close');
