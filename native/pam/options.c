@@ -1,5 +1,5 @@
 /*
- * Options: socket=PATH, timeout=MS, online_wait=MS, prompt=TEXT, debug (docs/pam.md "Options"). Anything
+ * Options: socket=PATH, timeout=MS, online_wait=MS, ble_wait=MS, prompt=TEXT, debug (docs/pam.md "Options"). Anything
  * else, a repeated option, or a value out of range is an error: the module then steps aside
  * (PAM_IGNORE) rather than guess what the administrator meant.
  */
@@ -17,6 +17,7 @@ static void set_defaults(struct lk_options *o) {
   strcpy(o->socket_path, LK_DEFAULT_SOCKET);
   o->timeout_ms = LK_DEFAULT_TIMEOUT_MS;
   o->online_wait_ms = LK_DEFAULT_ONLINE_WAIT_MS;
+  o->ble_wait_ms = LK_DEFAULT_BLE_WAIT_MS;
   strcpy(o->prompt, LK_DEFAULT_PROMPT);
 }
 
@@ -66,7 +67,7 @@ static int valid_prompt(const char *s) {
 
 int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *error,
                      size_t error_size) {
-  int seen_socket = 0, seen_timeout = 0, seen_online_wait = 0, seen_prompt = 0, seen_debug = 0;
+  int seen_socket = 0, seen_timeout = 0, seen_online_wait = 0, seen_ble_wait = 0, seen_prompt = 0, seen_debug = 0;
   struct lk_options parsed;
   set_defaults(o);
   set_defaults(&parsed);
@@ -88,6 +89,10 @@ int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *er
       if (seen_online_wait++) return fail(error, error_size, "repeated option", arg);
       if (!parse_ms(arg + 12, &parsed.online_wait_ms, 0, LK_ONLINE_WAIT_MAX_MS))
         return fail(error, error_size, "online_wait= needs milliseconds from 0 (off) to 120000, got", arg);
+    } else if (strncmp(arg, "ble_wait=", 9) == 0) {
+      if (seen_ble_wait++) return fail(error, error_size, "repeated option", arg);
+      if (!parse_ms(arg + 9, &parsed.ble_wait_ms, 0, LK_BLE_WAIT_MAX_MS))
+        return fail(error, error_size, "ble_wait= needs milliseconds from 0 (off) to 60000, got", arg);
     } else if (strncmp(arg, "prompt=", 7) == 0) {
       if (seen_prompt++) return fail(error, error_size, "repeated option", arg);
       if (!valid_prompt(arg + 7))

@@ -14,6 +14,8 @@
 #define LK_TIMEOUT_MAX_MS 30000u
 #define LK_DEFAULT_ONLINE_WAIT_MS 20000u
 #define LK_ONLINE_WAIT_MAX_MS 120000u
+#define LK_DEFAULT_BLE_WAIT_MS 5000u
+#define LK_BLE_WAIT_MAX_MS 60000u
 #define LK_DEFAULT_PROMPT "Offline PIN: "
 #define LK_PROMPT_MAX 128
 #define LK_OPTION_ERROR_MAX 160
@@ -22,6 +24,7 @@ struct lk_options {
   char socket_path[LK_SOCKET_PATH_MAX + 1];
   unsigned timeout_ms;
   unsigned online_wait_ms; /* 0: never try the phone online */
+  unsigned ble_wait_ms;    /* 0: never try the phone over Bluetooth */
   char prompt[LK_PROMPT_MAX + 1];
   int debug;
 };

@@ -1,6 +1,7 @@
 /*
- * pam_latchkey: lets a person unlock with their phone — an approval when the workstation is
- * online, else a one-time offline PIN (docs/pam.md). Only the PAM entry points live here;
+ * pam_latchkey: lets a person unlock with their phone — over Bluetooth when a paired phone is
+ * near, an approval when the workstation is online, else a one-time offline PIN (docs/pam.md).
+ * Only the PAM entry points live here;
  * every decision is the agent's
  * (docs/ipc.md). The module asks, maps the answer, and otherwise steps aside so the
  * password path always works.
@@ -29,8 +30,9 @@
 #define FALLBACK_LOCKED_LATER "Too many attempts — try again later."
 #define FALLBACK_APPROVE "Approve the sign-in on your phone…"
 #define FALLBACK_NO_ANSWER "No answer from your phone — type an offline PIN or your password."
-/* The agent waits online_wait; the exchange may take that long plus this much. */
-#define ONLINE_EXCHANGE_MARGIN_MS 2000u
+#define FALLBACK_APPROVE_BLE "Approve on your phone…"
+/* The agent waits online_wait (or ble_wait); the exchange may take that long plus this much. */
+#define PHONE_EXCHANGE_MARGIN_MS 2000u
 #define CONTEXT_PREFIX "pam:"
 
 struct session {
@@ -81,8 +83,9 @@ static int ask(const struct session *s, uint8_t *frame, size_t length, uint32_t 
   return -1;
 }
 
-/* What status said: try the phone online first? prompt for a PIN? */
+/* What status said: try the phone over Bluetooth, then online, first? prompt for a PIN? */
 struct plan {
+  int ble;
   int online;
   int prompt;
   int code; /* the answer when neither happens: PAM_IGNORE or PAM_MAXTRIES */
@@ -95,18 +98,19 @@ static void plan_for(const struct session *s, struct plan *p) {
   struct lk_reply *reply = &p->status;
   uint32_t id = new_request_id();
   size_t length = lk_encode_status(frame, sizeof frame, id, s->user);
-  p->online = p->prompt = 0;
+  p->ble = p->online = p->prompt = 0;
   p->code = PAM_IGNORE;
   if (length == 0 || ask(s, frame, length, id, "status", s->options->timeout_ms, reply) != 0) return;
   if (s->options->debug)
-    pam_syslog(s->pamh, LOG_DEBUG, "status for %s: status=%d online=%d offlineMode=%d usable=%d locked=%d remaining=%u reason=%s",
+    pam_syslog(s->pamh, LOG_DEBUG, "status for %s: status=%d online=%d offlineMode=%d usable=%d locked=%d remaining=%u reason=%s ble=%d",
                s->user, (int)reply->status, reply->online, reply->offline_mode, reply->usable, reply->locked,
-               reply->remaining, (reply->present & LK_HAS_REASON) ? reply->reason : "-");
+               reply->remaining, (reply->present & LK_HAS_REASON) ? reply->reason : "-", reply->ble);
   if (reply->status == LK_STATUS_UNAVAILABLE) { /* a fault on the agent's side: say so, then the password */
     say(s, PAM_TEXT_INFO, message_or(reply, FALLBACK_UNAVAILABLE));
     return;
   }
   if (reply->status != LK_STATUS_OK) return;
+  p->ble = reply->ble && s->options->ble_wait_ms > 0;
   p->online = reply->online && s->options->online_wait_ms > 0;
   if (!reply->offline_mode) return; /* silent: no offline PINs here */
   if (reply->locked) {
@@ -154,7 +158,7 @@ static void context_for(pam_handle_t *pamh, char out[LK_CONTEXT_MAX + 1]) {
 }
 
 /*
- * Maps the agent's decision on a PIN or an online sign-in. The result starts as a failure
+ * Maps the agent's decision on a PIN, a Bluetooth unlock or an online sign-in. The result starts as a failure
  * and becomes PAM_SUCCESS in exactly one place: an `accepted` reply to this request.
  */
 static int decide(const struct session *s, const struct lk_reply *reply, const char *what) {
@@ -186,25 +190,36 @@ static int decide(const struct session *s, const struct lk_reply *reply, const c
   return result;
 }
 
+typedef size_t (*phone_encoder)(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
+                                const char *context, uint32_t wait_ms);
+
+/* One way of asking the phone: over Bluetooth (op 11) or online (op 7), docs/ipc.md. */
+struct phone_way {
+  const char *what;       /* the op's name, for the log */
+  phone_encoder encode;
+  unsigned wait_ms;       /* how long the agent may wait for the phone */
+  const char *approve;    /* what the person is told while it waits */
+};
+
 /*
- * Online sign-in (docs/ipc.md op 7): the agent asks the phone and waits at most online_wait.
- * Returns 1 with *code when the phone decided (approved or denied); 0 to go on to the PIN.
+ * Asks the agent to get the phone's answer, waiting at most way->wait_ms. Returns 1 with *code
+ * when the phone decided (accepted or rejected); 0 to go on to the next way, then the PIN.
  */
-static int sign_in_online(const struct session *s, int *code) {
+static int ask_phone(const struct session *s, const struct phone_way *way, int *code) {
   uint8_t frame[LK_REQUEST_FRAME_MAX];
   char context[LK_CONTEXT_MAX + 1];
   struct lk_reply reply;
   uint32_t id = new_request_id();
   context_for(s->pamh, context);
-  size_t length = lk_encode_online_auth(frame, sizeof frame, id, s->user, context, s->options->online_wait_ms);
+  size_t length = way->encode(frame, sizeof frame, id, s->user, context, way->wait_ms);
   if (length == 0) return 0;
-  say(s, PAM_TEXT_INFO, FALLBACK_APPROVE);
-  if (ask(s, frame, length, id, "online-auth", s->options->online_wait_ms + ONLINE_EXCHANGE_MARGIN_MS, &reply) != 0) return 0;
+  say(s, PAM_TEXT_INFO, way->approve);
+  if (ask(s, frame, length, id, way->what, way->wait_ms + PHONE_EXCHANGE_MARGIN_MS, &reply) != 0) return 0;
   if (s->options->debug)
-    pam_syslog(s->pamh, LOG_DEBUG, "online-auth for %s: status=%d reason=%s", s->user, (int)reply.status,
+    pam_syslog(s->pamh, LOG_DEBUG, "%s for %s: status=%d reason=%s", way->what, s->user, (int)reply.status,
                (reply.present & LK_HAS_REASON) ? reply.reason : "-");
   if (reply.status == LK_STATUS_ACCEPTED || reply.status == LK_STATUS_REJECTED) {
-    *code = decide(s, &reply, "online-auth");
+    *code = decide(s, &reply, way->what);
     return 1;
   }
   say(s, PAM_TEXT_INFO, message_or(&reply, FALLBACK_NO_ANSWER));
@@ -256,7 +271,10 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
   struct session s = {.pamh = pamh, .options = &options, .user = user, .silent = (flags & PAM_SILENT) != 0};
   struct plan plan;
   plan_for(&s, &plan);
-  if (plan.online && sign_in_online(&s, &code)) return code;
+  const struct phone_way ble = {"ble-auth", lk_encode_ble_auth, options.ble_wait_ms, FALLBACK_APPROVE_BLE};
+  const struct phone_way online = {"online-auth", lk_encode_online_auth, options.online_wait_ms, FALLBACK_APPROVE};
+  if (plan.ble && ask_phone(&s, &ble, &code)) return code;
+  if (plan.online && ask_phone(&s, &online, &code)) return code;
   if (!plan.prompt) {
     explain_no_prompt(&s, &plan);
     return plan.code;

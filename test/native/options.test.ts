@@ -18,15 +18,16 @@ afterAll(() => removeScratchDir());
 
 describe('options', () => {
   it('defaults: the agent socket of docs/ipc.md, 2,000 ms, "Offline PIN: ", no debug', () => {
-    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', timeoutMs: 2000, onlineWaitMs: 20000, prompt: 'Offline PIN: ', debug: false });
+    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', timeoutMs: 2000, onlineWaitMs: 20000, bleWaitMs: 5000, prompt: 'Offline PIN: ', debug: false });
   });
 
   it('reads every option', () => {
-    expect(parse('socket=/tmp/lk/agent.sock', 'timeout=150', 'online_wait=0', 'prompt=PIN from your phone: ', 'debug')).toEqual({
+    expect(parse('socket=/tmp/lk/agent.sock', 'timeout=150', 'online_wait=0', 'ble_wait=2500', 'prompt=PIN from your phone: ', 'debug')).toEqual({
       ok: true,
       socket: '/tmp/lk/agent.sock',
       timeoutMs: 150,
       onlineWaitMs: 0,
+      bleWaitMs: 2500,
       prompt: 'PIN from your phone: ',
       debug: true,
     });
@@ -35,6 +36,8 @@ describe('options', () => {
   it('accepts the limits: timeout 1 and 30000, a 100-byte socket path, a 128-byte prompt', () => {
     expect(parse('timeout=1')).toMatchObject({ ok: true, timeoutMs: 1 });
     expect(parse('timeout=30000')).toMatchObject({ ok: true, timeoutMs: 30000 });
+    expect(parse('ble_wait=0')).toMatchObject({ ok: true, bleWaitMs: 0 });
+    expect(parse('ble_wait=60000')).toMatchObject({ ok: true, bleWaitMs: 60000 });
     expect(parse(`socket=/${'s'.repeat(99)}`)).toMatchObject({ ok: true });
     expect(parse(`prompt=${'p'.repeat(127)}:`)).toMatchObject({ ok: true });
   });
@@ -48,6 +51,10 @@ describe('options', () => {
     ['timeout 0', ['timeout=0'], /timeout= needs milliseconds/],
     ['online_wait over two minutes', ['online_wait=120001'], /online_wait= needs milliseconds from 0 \(off\) to 120000/],
     ['online_wait with a unit', ['online_wait=20s'], /online_wait= needs milliseconds/],
+    ['ble_wait over a minute', ['ble_wait=60001'], /ble_wait= needs milliseconds from 0 \(off\) to 60000/],
+    ['ble_wait negative', ['ble_wait=-1'], /ble_wait= needs milliseconds/],
+    ['an empty ble_wait', ['ble_wait='], /ble_wait=/],
+    ['a repeated ble_wait', ['ble_wait=100', 'ble_wait=200'], /repeated option "ble_wait=200"/],
     ['timeout over 30 s', ['timeout=30001'], /timeout=/],
     ['a huge timeout (no overflow)', ['timeout=99999999999999999999'], /timeout=/],
     ['a negative timeout', ['timeout=-5'], /timeout=/],

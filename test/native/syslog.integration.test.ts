@@ -70,6 +70,7 @@ describe('syslog', () => {
     const syslog = accepted.syslog + rejected.syslog;
     expect(syslog).toContain(`${PRI.debug}`);
     expect(syslog).toMatch(/status for .*: status=0 online=0 offlineMode=1 usable=1/);
+    expect(syslog).toMatch(/status for .*: status=0 .* reason=- ble=0/);
     expect(syslog).toMatch(/verify for .*: status=1/);
     expect(syslog).toMatch(/verify for .*: status=2 reason=wrong-pin/);
     for (const secret of [pin!, pin!.replace('-', ''), 'K7QM', '2XHD']) expect(syslog).not.toContain(secret);

@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char error[LK_OPTION_ERROR_MAX];
   if (lk_parse_options(argc, argv, &options, error, sizeof error) == 0) {
     CHECK(options.timeout_ms >= LK_TIMEOUT_MIN_MS && options.timeout_ms <= LK_TIMEOUT_MAX_MS);
+    CHECK(options.online_wait_ms <= LK_ONLINE_WAIT_MAX_MS && options.ble_wait_ms <= LK_BLE_WAIT_MAX_MS);
     CHECK(options.socket_path[0] == '/' && strlen(options.socket_path) <= LK_SOCKET_PATH_MAX);
     size_t prompt = strlen(options.prompt);
     CHECK(prompt >= 1 && prompt <= LK_PROMPT_MAX);
