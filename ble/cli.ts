@@ -1,7 +1,8 @@
 /**
- * Command-line entry points the `latchkey ble …` and `latchkey phone … ble …` subcommands will
- * call (cli/ wires them later): each takes argv after the subcommand name and an IO object, and
- * resolves with the exit code. Options are parsed strictly here (node:util parseArgs).
+ * Command-line entry points of the radio tools — `latchkey ble virtual-controller`, `scan`,
+ * `test --pairing`, `dev-pairing` (cli/commands/ble.ts) — and the development phone
+ * (`runBlePhone`, for pairing files): each takes argv after the subcommand name and an IO
+ * object, and resolves with the exit code. Options are parsed strictly here (node:util parseArgs).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { identityFromSeed, type PhonePairing, type WorkstationPairing } from './
 import { toHex } from '../protocol/bytes.js';
 import { parseTransport } from './transport-spec.js';
 import { countRoundTrips, openPtyPort, VirtualController, type PtyPort } from './virtual-controller/index.js';
+import { readCommands } from './controller-commands.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -69,8 +71,11 @@ async function guarded(io: CliIo, body: () => Promise<number>): Promise<number> 
 
 /**
  * `latchkey ble virtual-controller [--port NAME]… [--dir DIR] [--capture DIR] [--latency MS]
- * [--interval MS] [--acl-buffers N] [--json]`: one pty per port; prints "NAME PATH" per port
- * (or one JSON line), runs until stopped, then prints what each connection carried.
+ * [--interval MS] [--acl-buffers N] [--json] [--commands]`: one pty per port; prints "NAME PATH"
+ * per port (or one JSON line), runs until stopped, then prints what each connection carried.
+ * With --commands it reads lines from stdin: `rotate NAME` gives a port a fresh random address
+ * (as a phone's OS does), `rssi NAME DBM` sets what others hear, `stats` prints one JSON line of
+ * what every connection carried so far, `state` one JSON line of which ports advertise.
  */
 export function runVirtualController(args: readonly string[], io: CliIo = processIo): Promise<number> {
   return guarded(io, async () => {
@@ -84,6 +89,7 @@ export function runVirtualController(args: readonly string[], io: CliIo = proces
         interval: { type: 'string' },
         'acl-buffers': { type: 'string' },
         json: { type: 'boolean' },
+        commands: { type: 'boolean' },
       },
       strict: true,
     });
@@ -104,7 +110,9 @@ export function runVirtualController(args: readonly string[], io: CliIo = proces
       }
       if (values.json) io.stdout(`${JSON.stringify({ ports: Object.fromEntries(ptys.map((p) => [p.name, p.path])) })}\n`);
       else for (const pty of ptys) io.stdout(`${pty.name} ${pty.path}\n`);
+      const stopCommands = values.commands ? readCommands(controller, io) : () => undefined;
       await untilStopped(io);
+      stopCommands();
       for (const c of controller.connections) {
         const air = c.airBytes['central-to-peripheral'] + c.airBytes['peripheral-to-central'];
         io.stderr(`connection ${c.id} ${c.central} → ${c.peripheral}: ${c.att.length} ATT PDUs, ${countRoundTrips(c.att)} round trips, ${air} bytes on the air\n`);

@@ -1,7 +1,8 @@
 /**
- * A pairing record on disk, for development and the dongle tools only (docs/ble-dongles.md
- * "Pairing files"): the agent keeps pairings in its keystore and the phone in its home, once
- * pairing exists. Plain JSON, hex fields; refused unless only the owner can read it.
+ * A development pairing record on disk, for the dongle tools only (docs/ble-dongles.md
+ * "Pairing"): the agent never reads one — it keeps pairings made over BLE in the user's sealed
+ * state, and the phone in its vault. Plain JSON, hex fields; refused unless only the owner can
+ * read it.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { fromHex } from '../protocol/bytes.js';

@@ -182,10 +182,11 @@ export class PhonePeripheral extends EventEmitter {
     });
   }
 
+  /** Stops advertising first and waits for the adapter to confirm (bleno's own stop closes the transport before its last command leaves), then stops. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    await this.stopAdvertising();
     this.#bleno.removeAllListeners('accept');
     this.#bleno.removeAllListeners('disconnect');
     this.#bleno.stop();

@@ -11,6 +11,9 @@ import { encodeError, ErrorCode } from './protocol/messages.js';
 import type { PairedPeer, PairingStep, PhonePairingHandshake } from './protocol/pairing-handshake.js';
 import type { PeripheralSession } from './phone-session.js';
 
+/** How long the phone waits for the workstation to hang up after PAIR-DONE. */
+const DONE_LINGER_MS = 2_000;
+
 export type PhonePairingOutcome =
   | { readonly ok: true; readonly address: string; readonly peer: PairedPeer }
   | { readonly ok: false; readonly address: string; readonly code: BleProtocolErrorCode | 'disconnected'; readonly reason: string; readonly peerCode?: number };
@@ -33,6 +36,8 @@ export class PhonePairingSession implements PeripheralSession {
   #fragmenter: Fragmenter | null = null;
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
+  /** Stored and PAIR-DONE sent: the outcome waits for the workstation to hang up (it got PAIR-DONE). */
+  #sentDone: PhonePairingOutcome | null = null;
 
   constructor(address: string, deps: PhonePairingSessionDeps) {
     this.#deps = deps;
@@ -60,6 +65,7 @@ export class PhonePairingSession implements PeripheralSession {
 
   disconnected(): void {
     if (this.#finished) return;
+    if (this.#sentDone) return this.#finish(this.#sentDone);
     this.#finish({ ok: false, address: this.#address, code: 'disconnected', reason: `the workstation disconnected in pairing state ${this.#deps.handshake.state}` });
   }
 
@@ -84,10 +90,14 @@ export class PhonePairingSession implements PeripheralSession {
     const stored = await this.#deps.store(peer).catch(() => false);
     if (this.#finished) return;
     this.#send(this.#deps.handshake.stored(stored));
-    if (stored) this.#finish({ ok: true, address: this.#address, peer });
-    else this.#finish({ ok: false, address: this.#address, code: 'pairing-not-stored', reason: 'the phone could not store the pairing' });
-    // The workstation disconnects once it has PAIR-DONE; do it ourselves if it does not.
-    setTimeout(() => this.#deps.disconnect(), 1_000).unref();
+    this.#sentDone = stored ? { ok: true, address: this.#address, peer } : { ok: false, address: this.#address, code: 'pairing-not-stored', reason: 'the phone could not store the pairing' };
+    // The workstation hangs up once it has PAIR-DONE, and only then is the outcome reported, so a
+    // caller that stops the radio right after cannot cut PAIR-DONE off. If it does not hang up, we do.
+    this.#timer = setTimeout(() => {
+      if (this.#finished) return;
+      this.#finish(this.#sentDone!);
+      this.#deps.disconnect();
+    }, DONE_LINGER_MS);
   }
 
   #send(message: Uint8Array): void {

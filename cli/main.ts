@@ -4,6 +4,7 @@ import type { Command as CommandType } from 'commander';
 import { requireCjs } from '../agent/load-cjs.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerAgent } from './commands/agent.js';
+import { registerBle } from './commands/ble.js';
 import { registerControlCenter } from './commands/control-center.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnroll } from './commands/enroll.js';
@@ -31,7 +32,7 @@ export function buildProgram(): CommandType {
     .version(version())
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone, registerControlCenter, registerAdmin]) register(program);
+  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone, registerBle, registerControlCenter, registerAdmin]) register(program);
   // Usage errors everywhere (subcommands of subcommands too) exit 64, not commander's 1.
   const override = (command: CommandType): void => {
     command.exitOverride();

@@ -73,7 +73,8 @@ export class BleOps {
     const reason = outcome.status === 'accepted' ? null : outcome.reason;
     this.#audit({ event: 'ble-auth', user, authenticatorId: outcome.status === 'accepted' ? outcome.deviceId : null, result: outcome.status, reason, remaining: null, context }, peer);
     // ms: from the request to a durable, audited decision (bench/ble-pam.mjs reads it).
-    this.deps.log.info('ble-auth', { user, result: outcome.status, reason: reason ?? undefined, detail: outcome.status === 'accepted' ? undefined : outcome.detail, context, ms: Number((performance.now() - started).toFixed(1)) });
+    const radio = outcome.status === 'accepted' ? Object.fromEntries(Object.entries(outcome.timings ?? {}).map(([k, v]) => [k, Number(v.toFixed(1))])) : { detail: outcome.detail };
+    this.deps.log.info('ble-auth', { user, result: outcome.status, reason: reason ?? undefined, ...radio, context, ms: Number((performance.now() - started).toFixed(1)) });
     return bleAuthAnswer(outcome);
   }
 

@@ -18,7 +18,7 @@ import { newBlePhone } from './ble-phones.js';
 import type { BleRadio } from './ble-radio.js';
 
 /** One radio slice of the wait: unlocks queued on the same adapter run between slices. */
-const SCAN_SLICE_MS = 1_500;
+const SCAN_SLICE_MS = 1_000;
 /** Pause after a transport failure, so a broken adapter is not hammered. */
 const RETRY_PAUSE_MS = 250;
 

@@ -5,14 +5,14 @@
  * phone or its user caused is `rejected`; anything that proved nothing is `unavailable`, and the
  * lock screen goes on to online sign-in or the offline PIN.
  */
-import type { UnlockResult } from '../../ble/central.js';
+import type { UnlockResult, UnlockTimings } from '../../ble/central.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
 
 export type BleRejection = 'declined' | 'bad-proof' | 'too-late' | 'too-weak';
 export type BleUnavailable = 'no-phone' | 'ble-off' | 'timeout' | 'link';
 
 export type BleAuthOutcome =
-  | { readonly status: 'accepted'; readonly deviceId: string }
+  | { readonly status: 'accepted'; readonly deviceId: string; readonly timings?: UnlockTimings }
   | { readonly status: 'rejected'; readonly reason: BleRejection; readonly detail: string }
   | { readonly status: 'unavailable'; readonly reason: BleUnavailable; readonly detail: string };
 
@@ -30,7 +30,7 @@ export const BLE_MESSAGES: Record<'accepted' | BleRejection | BleUnavailable, st
 
 /** The radio's result → the lock screen's answer (docs/ipc.md op 11, docs/ble-protocol.md §8). */
 export function bleAuthOutcome(result: UnlockResult): BleAuthOutcome {
-  if (result.ok) return { status: 'accepted', deviceId: result.pairingId };
+  if (result.ok) return { status: 'accepted', deviceId: result.pairingId, timings: result.timings };
   const detail = result.reason;
   switch (result.code) {
     case 'declined':

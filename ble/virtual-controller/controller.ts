@@ -125,6 +125,14 @@ export class VirtualController {
     return address;
   }
 
+  /**
+   * The port's host went away (its process ended, its pty closed): the radio goes quiet as if the
+   * machine were switched off — no more advertising or scanning, and its links time out for peers.
+   */
+  hostGone(name: string): void {
+    this.#reset(this.port(name));
+  }
+
   /** Cuts an open connection as a supervision timeout would (both sides get reason 0x08). */
   dropConnection(connection: Connection): void {
     this.#disconnect(connection, new Map(), Status.connectionTimeout);

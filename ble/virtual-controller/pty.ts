@@ -2,8 +2,9 @@
  * Pseudo-terminal ports: each controller port gets a pty (made by socat, from Debian) whose
  * slave end a host opens as a UART, so another process — noble or bleno with the 'uart' HCI
  * driver, or anything that speaks H4 — acts as another machine. socat's other end is its
- * stdin/stdout, piped to the controller. If the host closes the pty, socat exits and is restarted
- * on the same path, so the host can come back.
+ * stdin/stdout, piped to the controller. If the host closes the pty, socat exits, the port goes
+ * quiet (as a machine switched off: no advertising, links time out), and socat is restarted on
+ * the same path, so the host can come back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -40,6 +41,8 @@ export async function openPtyPort(controller: VirtualController, name: string, p
     proc.stderr!.resume();
     proc.on('exit', () => {
       if (child === proc) child = null;
+      // The host's machine is gone: a dead phone must not go on advertising (or holding links).
+      if (!closing) controller.hostGone(name);
       // The host closed the pty: offer a fresh one on the same path. A socat that never made
       // its link is not restarted (bad path, no socat): the wait below reports it.
       if (!closing && ready) child = start();

@@ -9,6 +9,8 @@ import { toCliError } from '../../phone/cli/exit-codes.js';
 import type { GlobalOptions } from '../../phone/cli/open-phone.js';
 import { readSecret } from '../read-secret.js';
 import { integerOption, userOption } from '../options.js';
+import { runBleList, runBlePair, runBleServe, runBleUnpair } from '../../phone/cli/ble-actions.js';
+import { adapterTransport, runThenExit, withAdapterOptions, type AdapterOptions } from '../ble-options.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
 
@@ -111,5 +113,47 @@ export function registerPhone(program: Command): void {
     .option(...user)
     .action((workstation: string, options: { user?: string }) => run(phone, (g) => runUnpair(g, { workstation, ...(options.user ? { user: options.user } : {}) })));
 
+  registerPhoneBle(phone);
   for (const command of phone.commands) command.exitOverride();
+}
+
+/** `latchkey phone … ble …`: pairing and unlocking over Bluetooth (docs/ble-protocol.md §12). */
+function registerPhoneBle(phone: Command): void {
+  const ble = phone.command('ble').description('the phone over Bluetooth: pair with a workstation offline, and unlock it when it asks');
+  const global = () => phone.opts<GlobalOptions>();
+
+  withAdapterOptions(
+    ble
+      .command('pair')
+      .argument('[code]', 'the code "latchkey ble pair" shows on the workstation (XXXXX-XXXX-XXXX-XXXX); read from stdin when left out')
+      .description('pair with the workstation showing CODE, over Bluetooth, with neither side online')
+      .option('--wait <s>', 'how long to wait for the workstation to come near', integerOption('--wait', 1, 600), 120),
+  ).action(async (code: string | undefined, options: AdapterOptions & { wait: number }) => {
+    const typed = code ?? Buffer.from(await readSecret('Pairing code: ')).toString('utf8');
+    await runThenExit(() => runBlePair(global(), typed, adapterTransport(options), options.wait), toCliError);
+  });
+
+  withAdapterOptions(
+    ble
+      .command('serve')
+      .description('advertise to the workstations paired over Bluetooth and answer their unlock requests (asks on the terminal unless --auto-approve)')
+      .option('--auto-approve', 'approve every unlock from a paired workstation (for tests and engineers)')
+      .option('--count <n>', 'stop after this many unlock sessions', integerOption('--count', 0, 1_000_000), 0)
+      .option('--timeout <s>', 'stop after this many seconds', integerOption('--timeout', 0, 86_400), 0),
+  ).action((options: AdapterOptions & { autoApprove?: boolean; count: number; timeout: number }) =>
+    runThenExit(() => runBleServe(global(), adapterTransport(options), options), toCliError),
+  );
+
+  ble
+    .command('unpair')
+    .argument('<workstation>', 'the pairing id (ble-…) or the workstation\'s name as "ble list" shows it')
+    .description('forget a workstation paired over Bluetooth on this phone')
+    .action((workstation: string) => run(phone, (g) => runBleUnpair(g, workstation)));
+
+  ble
+    .command('list')
+    .description('the workstations this phone unlocks over Bluetooth')
+    .action(() => run(phone, runBleList));
+
+  for (const command of ble.commands) command.exitOverride();
 }

@@ -4,7 +4,8 @@ import { askOk, parseDetail } from '../ask.js';
 import { userOption, withAgentOptions } from '../options.js';
 
 interface PoolDetail { authenticatorId: string; charset: string; length: number; remaining: number; pinCount: number; expiresAt: string; expired: boolean }
-interface UserDetail { user: string; offlineMode: boolean; pools: PoolDetail[]; failures: number; locked: boolean; retryAfter: number | null; disabled: boolean }
+interface BlePhoneDetail { deviceId: string; name: string; pairedAt: string }
+interface UserDetail { user: string; offlineMode: boolean; pools: PoolDetail[]; failures: number; locked: boolean; retryAfter: number | null; disabled: boolean; blePhones?: BlePhoneDetail[] }
 
 function describe(user: UserDetail): string {
   const lines = [`${user.user}: offline PINs ${user.offlineMode ? 'enabled' : 'not enabled on this computer'}`];
@@ -13,6 +14,7 @@ function describe(user: UserDetail): string {
     const state = pool.expired ? 'expired' : pool.remaining === 0 ? 'used up' : `${pool.remaining} of ${pool.pinCount} left`;
     lines.push(`  ${pool.authenticatorId}: ${state} (${pool.length}-character ${pool.charset}, expires ${pool.expiresAt.slice(0, 10)})`);
   }
+  for (const phone of user.blePhones ?? []) lines.push(`  ${phone.deviceId}: ${phone.name}, paired over Bluetooth ${phone.pairedAt.slice(0, 10)}`);
   if (user.disabled) lines.push('  offline PINs disabled after 10 failed attempts (latchkey reset, or sign in online)');
   else if (user.locked) lines.push(`  locked for ${user.retryAfter} more seconds after ${user.failures} failed attempts`);
   else if (user.failures > 0) lines.push(`  ${user.failures} failed attempt${user.failures === 1 ? '' : 's'} since the last success`);
@@ -39,8 +41,8 @@ export function registerStatus(program: Command): void {
     const reply = await askOk(options.socket, { op: 'status', user }, options.timeout);
     const detail = parseDetail<UserDetail>(reply);
     if (options.json) {
-      const { offlineMode, usable, remaining, low, locked, retryAfter, message, online } = reply;
-      return void process.stdout.write(`${JSON.stringify({ ...detail, offlineMode, online: online ?? false, usable, remaining, low, locked, retryAfter: retryAfter ?? null, message })}\n`);
+      const { offlineMode, usable, remaining, low, locked, retryAfter, message, online, ble } = reply;
+      return void process.stdout.write(`${JSON.stringify({ ...detail, offlineMode, online: online ?? false, ble: ble ?? false, usable, remaining, low, locked, retryAfter: retryAfter ?? null, message })}\n`);
     }
     process.stdout.write(`${describe(detail)}\n  lock screen shows: ${reply.message}\n`);
   });

@@ -25,6 +25,7 @@ const BY_CODE: Partial<Record<PhoneErrorCode, number>> = {
   'bad-pairing-code': PHONE_EXIT.pairing,
   'pairing-refused': PHONE_EXIT.pairing,
   'pairing-mac-mismatch': PHONE_EXIT.pairing,
+  'pairing-timeout': PHONE_EXIT.pairing,
   unreachable: PHONE_EXIT.unreachable,
 };
 

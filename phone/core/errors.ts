@@ -16,6 +16,9 @@ export type PhoneErrorCode =
   | 'bad-pairing-code'
   | 'pairing-refused'
   | 'pairing-mac-mismatch'
+  | 'pairing-timeout'
+  // Bluetooth (phone/cli/ble-actions.ts)
+  | 'bluetooth-unavailable'
   // finding things
   | 'unknown-workstation'
   | 'ambiguous-workstation'

@@ -57,15 +57,34 @@ export const DeviceSchema = v.strictObject({
 });
 export type Device = v.InferOutput<typeof DeviceSchema>;
 
+/**
+ * A workstation paired over Bluetooth (docs/ble-protocol.md §1, §12): no Control Center, no
+ * pools — the keys of the unlock protocol. Keys are base64url of 32 raw bytes.
+ */
+export const BlePairingSchema = v.strictObject({
+  /** `ble-` and the pairing id of the code; the workstation knows the phone by the same id. */
+  id: v.pipe(v.string(), v.regex(/^ble-[0-9A-HJKMNP-TV-Z]{5}$/)),
+  /** What the workstation called itself: "alice on ws-1". */
+  workstationName: text(128),
+  pairingKey: b64u(32),
+  /** This phone's Ed25519 identity for this pairing: the private seed. */
+  identitySeed: b64u(32),
+  workstationKey: b64u(32),
+  pairedAt: millis,
+});
+export type BlePairing = v.InferOutput<typeof BlePairingSchema>;
+
 export const PhoneStateSchema = v.strictObject({
   v: v.literal(1),
   device: DeviceSchema,
   pairings: v.pipe(v.array(PairingSchema), v.maxLength(1000)),
+  blePairings: v.optional(v.pipe(v.array(BlePairingSchema), v.maxLength(100))),
 });
 export interface PhoneState {
   v: 1;
   device: Device;
   pairings: Pairing[];
+  blePairings?: BlePairing[];
 }
 
 /** Null when `input` is not a phone state (the caller names the error). */

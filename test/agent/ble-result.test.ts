@@ -12,7 +12,7 @@ describe('bleAuthOutcome (docs/ipc.md op 11)', () => {
       ok: true, pairingId: 'ble-7K2QD', address: 'x', rssi: -50, mtu: 256, attempts: 1,
       timings: { scanMs: 1, connectMs: 1, setupMs: 1, exchangeMs: 1, proofMs: 1, totalMs: 5 }, gattCached: false, gattHandles: null,
     };
-    expect(bleAuthOutcome(ok)).toEqual({ status: 'accepted', deviceId: 'ble-7K2QD' });
+    expect(bleAuthOutcome(ok)).toMatchObject({ status: "accepted", deviceId: "ble-7K2QD" });
     expect(bleAuthAnswer(bleAuthOutcome(ok))).toEqual({ status: 'accepted', message: 'Approved on your phone over Bluetooth — unlocked.' });
   });
 

@@ -1,0 +1,163 @@
+/**
+ * `latchkey phone … ble …`: the phone over Bluetooth (docs/ble-protocol.md, docs/phone.md "BLE").
+ * Pairing keys live in the phone's encrypted vault, next to its online pairings. Each action
+ * resolves with an exit code; the command layer ends the process, because bleno keeps polling
+ * its adapter after it stops.
+ */
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { PhonePeripheral } from '../../ble/peripheral.js';
+import { deriveCodeKey, parseBlePairingCode } from '../../ble/protocol/pairing-code.js';
+import { identityFromSeed, type PhonePairing } from '../../ble/protocol/pairing.js';
+import { ErrorCode } from '../../ble/protocol/messages.js';
+import type { BleTransport } from '../../ble/stack.js';
+import { wipe } from '../../protocol/bytes.js';
+import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
+import { PhoneError } from '../core/errors.js';
+import type { BlePairing } from '../core/phone-state.js';
+import { PHONE_EXIT } from './exit-codes.js';
+import { openPhone, type GlobalOptions } from './open-phone.js';
+
+type Print = (line: string) => void;
+const print: Print = (line) => process.stdout.write(`${line}\n`);
+
+async function startRadio<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'adapter-unavailable') throw new PhoneError('bluetooth-unavailable', `Bluetooth is not available: ${(error as Error).message}.`, { cause: error });
+    throw error;
+  }
+}
+
+/** `ble pair CODE`: waits near the workstation showing CODE, and keeps the pairing in the vault. */
+export async function runBlePair(global: GlobalOptions, typed: string, transport: BleTransport, waitSeconds: number): Promise<number> {
+  const parsed = parseBlePairingCode(typed);
+  if (parsed === null) throw new PhoneError('bad-pairing-code', 'That is not a pairing code: it has 17 letters and digits, shown as XXXXX-XXXX-XXXX-XXXX on the workstation.');
+  const { store } = await openPhone(global);
+  const state = await store.read();
+  const id = `ble-${parsed.pairingId}`;
+  const seed = new Uint8Array(randomBytes(32));
+  const codeKey = await deriveCodeKey(parsed.pairingId, parsed.secret);
+  const phone = await startRadio(() =>
+    PhonePeripheral.startPairing({
+      transport,
+      setup: { pairingId: parsed.pairingId, codeKey, identity: identityFromSeed(seed), name: state.device.name },
+      store: async (peer) => {
+        const record: BlePairing = {
+          id, workstationName: peer.peerName || 'a workstation', pairingKey: toBase64url(peer.pairingKey), identitySeed: toBase64url(seed),
+          workstationKey: toBase64url(peer.peerPublicKey), pairedAt: Date.now(),
+        };
+        await store.update((draft) => {
+          draft.blePairings = [...(draft.blePairings ?? []).filter((p) => p.id !== id), record];
+        });
+        return true;
+      },
+    }),
+  );
+  print(`Waiting up to ${waitSeconds} s for the workstation showing ${parsed.pairingId}-… — keep this phone near it.`);
+  const deadline = Date.now() + waitSeconds * 1000;
+  try {
+    // A broken link or a stranger's attempt is not the end: keep waiting for the workstation.
+    for (;;) {
+      const outcome = await phone.nextPairing(Math.max(0, deadline - Date.now())).catch(() => null);
+      if (outcome === null) throw new PhoneError('pairing-timeout', 'No workstation showing this code came near. Check that "latchkey ble pair" is still waiting there, then try again.');
+      if (outcome.ok) {
+        print(`Paired over Bluetooth with ${outcome.peer.peerName} (${id}).`);
+        return PHONE_EXIT.ok;
+      }
+      if (outcome.code === 'peer-error' && outcome.peerCode === ErrorCode.pairingRefused) throw new PhoneError('pairing-refused', 'The workstation refused this code — check it and type it again.');
+      if (outcome.code === 'pairing-not-stored') throw new PhoneError('vault-malformed', 'The pairing could not be saved in the vault; nothing was paired.');
+    }
+  } finally {
+    wipe(seed, codeKey);
+    await phone.stop();
+  }
+}
+
+function phonePairings(records: readonly BlePairing[]): PhonePairing[] {
+  return records.map((r) => ({
+    id: r.id,
+    pairingKey: fromBase64urlOfLength(r.pairingKey, 32, 'pairingKey'),
+    phoneIdentity: identityFromSeed(fromBase64urlOfLength(r.identitySeed, 32, 'identitySeed')),
+    workstationPublicKey: fromBase64urlOfLength(r.workstationKey, 32, 'workstationKey'),
+    workstationName: r.workstationName,
+  }));
+}
+
+function askOnTerminal(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return Promise.resolve(false);
+  const lines = createInterface({ input: process.stdin, output: process.stdout });
+  return new Promise((resolve) => lines.question(`${question} [y/N] `, (answer) => {
+    lines.close();
+    resolve(/^y(es)?$/i.test(answer.trim()));
+  }));
+}
+
+export interface BleServeFlags {
+  readonly autoApprove?: boolean;
+  /** Stop after this many sessions (0: never). */
+  readonly count: number;
+  /** Stop after this many seconds (0: never). */
+  readonly timeout: number;
+}
+
+/** `ble serve`: advertises the rotating tags of its BLE pairings and answers unlocks until stopped. */
+export async function runBleServe(global: GlobalOptions, transport: BleTransport, flags: BleServeFlags): Promise<number> {
+  const { store } = await openPhone(global);
+  const records = (await store.read()).blePairings ?? [];
+  if (records.length === 0) throw new PhoneError('unknown-workstation', 'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.');
+  const pairings = phonePairings(records);
+  const phone = await startRadio(() =>
+    PhonePeripheral.start({
+      transport,
+      pairings,
+      approve: async ({ workstationName }) => flags.autoApprove === true || askOnTerminal(`Unlock ${workstationName ?? 'the workstation'}?`),
+    }),
+  );
+  print(`Serving ${records.length} Bluetooth pairing${records.length === 1 ? '' : 's'} on ${phone.address}.`);
+  let served = 0;
+  try {
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (flags.timeout > 0) setTimeout(stop, flags.timeout * 1000).unref();
+      phone.on('session', (outcome) => {
+        served += 1;
+        const name = outcome.ok ? records.find((r) => r.id === outcome.pairingId)?.workstationName : undefined;
+        print(outcome.ok ? (outcome.accepted ? `Unlocked ${name ?? 'the workstation'}.` : `${name ?? 'The workstation'} refused the unlock (verdict ${outcome.verdict}).`) : `An unlock did not finish: ${outcome.code} — ${outcome.reason}`);
+        if (flags.count > 0 && served >= flags.count) stop();
+      });
+    });
+  } finally {
+    for (const pairing of pairings) wipe(pairing.pairingKey, pairing.phoneIdentity.privateKey);
+    await phone.stop();
+  }
+  return PHONE_EXIT.ok;
+}
+
+/** `ble unpair WORKSTATION`: forgets one Bluetooth pairing (by its ble-… id or the workstation's name). */
+export async function runBleUnpair(global: GlobalOptions, workstation: string): Promise<number> {
+  const { store } = await openPhone(global);
+  const gone = await store.update((state) => {
+    const all = state.blePairings ?? [];
+    const matches = all.filter((p) => p.id === workstation || p.workstationName === workstation);
+    if (matches.length === 0) throw new PhoneError('unknown-workstation', `This phone has no Bluetooth pairing called ${workstation} (see "latchkey phone ble list").`);
+    if (matches.length > 1) throw new PhoneError('ambiguous-workstation', `Several Bluetooth pairings are called ${workstation}; name one by its id: ${matches.map((p) => p.id).join(', ')}.`);
+    state.blePairings = all.filter((p) => p !== matches[0]);
+    return matches[0]!;
+  });
+  print(`Forgot the Bluetooth pairing with ${gone.workstationName} (${gone.id}); this phone no longer unlocks it.`);
+  print('On the workstation, "latchkey ble unpair --user USER --device ID" removes its side.');
+  return PHONE_EXIT.ok;
+}
+
+/** `ble list`: the workstations this phone unlocks over Bluetooth. */
+export async function runBleList(global: GlobalOptions): Promise<number> {
+  const { store } = await openPhone(global);
+  const records = (await store.read()).blePairings ?? [];
+  if (records.length === 0) print('No workstation is paired over Bluetooth.');
+  for (const r of records) print(`${r.id}  ${r.workstationName}  paired ${new Date(r.pairedAt).toISOString().slice(0, 10)}`);
+  return PHONE_EXIT.ok;
+}
