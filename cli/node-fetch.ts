@@ -1,13 +1,13 @@
 /**
- * A FetchLike over node:http and node:https for the CLI. The `latchkey` binary runs under
+ * A FetchLike over node:http and node:https for every command that talks to a Control Center (the agent, the phone, admin). The `latchkey` binary runs under
  * `--no-expose-wasm` (bin/latchkey.js), and Node's global fetch (undici) needs WebAssembly for
  * its HTTP parser, so inside the CLI it fails before sending anything. Bounded like ApiClient:
  * the answer is cut off past MAX_ANSWER_BYTES.
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { FetchLike } from '../../protocol/online/api-client.js';
-import { MAX_BODY_BYTES } from '../../protocol/online/messages.js';
+import type { FetchLike } from '../protocol/online/api-client.js';
+import { MAX_BODY_BYTES } from '../protocol/online/messages.js';
 
 const MAX_ANSWER_BYTES = MAX_BODY_BYTES * 4 + 1;
 

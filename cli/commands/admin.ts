@@ -10,7 +10,7 @@ import {
   AdminTokenViewSchema, AdminTokensViewSchema, AuditViewSchema, DeviceViewSchema, DevicesViewSchema, EventsViewSchema, GroupViewSchema, GroupsViewSchema,
   InstallTokenViewSchema, InstallTokensViewSchema, OkViewSchema, SettingsViewSchema, UsersViewSchema, WorkstationViewSchema, WorkstationsViewSchema,
 } from '../../control-center/admin-api.js';
-import { nodeFetch } from '../../phone/cli/node-fetch.js';
+import { nodeFetch } from '../node-fetch.js';
 import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
 import { RevealRecoveryPinResponseSchema } from '../../protocol/online/messages.js';
 import { CliError, EXIT } from '../exit-codes.js';

@@ -3,7 +3,7 @@ import { startAgent } from '../../agent/agent.js';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadAgentConfig } from '../../agent/config.js';
 import { createLogger, type LogLevel } from '../../agent/log.js';
 import { CliError } from '../exit-codes.js';
-import { nodeFetch } from '../../phone/cli/node-fetch.js';
+import { nodeFetch } from '../node-fetch.js';
 
 export const EXIT_CONFIG = 78;
 

@@ -14,7 +14,7 @@ import { resolveAgentConfig, type AgentConfig } from '../../agent/config.js';
 import { createLogger, type Logger } from '../../agent/log.js';
 import { askAgent, type RequestWithoutId } from '../../cli/agent-client.js';
 import { latchkeyCommand } from '../../cli/agent-process.js';
-import { nodeFetch } from '../../phone/cli/node-fetch.js';
+import { nodeFetch } from '../../cli/node-fetch.js';
 import { utf8, wipe } from '../../protocol/bytes.js';
 import { parseEnrollmentUri, type EnrollmentImport } from '../../protocol/enrollment-uri.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
