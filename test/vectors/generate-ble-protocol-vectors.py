@@ -208,7 +208,7 @@ def self_check():
 # ---------------------------------------------------------------- latchkey-ble/1
 LABEL = b"latchkey-ble/1"
 VERSION = 1
-T = {"hello": 1, "ready": 2, "challenge": 3, "proof": 4, "verdict": 5, "error": 0x7F}
+T = {"hello": 1, "ready": 2, "challenge": 3, "proof": 4, "verdict": 5, "pairHello": 0x11, "pairReady": 0x12, "pairConfirm": 0x13, "pairDone": 0x14, "error": 0x7F}
 MAX_MESSAGE = 512
 
 
@@ -267,6 +267,52 @@ def build_ready(kp2w, eph_p_pub, status):
 
 def seal_message(t, key, counter, pt):
     return hdr(t) + aead_seal(key, nonce_for(counter), hdr(t), pt)
+
+
+# ---------------------------------------------------------------- §12 pairing over BLE
+def code_key(pairing_id, secret):
+    return hashlib.pbkdf2_hmac("sha256", secret.encode(), b"latchkey-pairing-v1:" + pairing_id.encode(), 200_000, 32)
+
+
+def pair_tag(pairing_id, slot):
+    key = hkdf(pairing_id.encode(), b"", LABEL + b" pair tag", 32)
+    return hmac.new(key, struct.pack(">Q", slot), hashlib.sha256).digest()[:16]
+
+
+def name_field(name):
+    raw = name.encode()
+    assert len(raw) <= 64
+    return raw + b"\x00" * (64 - len(raw))
+
+
+class Pairing:
+    """One pairing exchange from fixed inputs (docs/ble-protocol.md §12.1-12.2)."""
+
+    def __init__(self, ck, pairing_id, slot, ikw, ikp, eph_w, eph_p, ws_name, phone_name):
+        self.ck = ck
+        self.salt = hkdf(ck, b"", LABEL + b" pair session", 32)
+        self.mac_key = hkdf(ck, b"", LABEL + b" pair mac", 32)
+        self.hello = hdr("pairHello") + pair_tag(pairing_id, slot) + x25519_public(eph_w)
+        eph_p_pub = x25519_public(eph_p)
+        self.ss = x25519(eph_p, x25519_public(eph_w))
+        self.th1 = sha256(self.hello, eph_p_pub)
+        okm = hkdf(self.ss, self.salt, LABEL + b" pair keys" + self.th1, 64)
+        self.kw2p, self.kp2w = okm[:32], okm[32:]
+        pn = name_field(phone_name)
+        payload_p = LABEL + b" pair phone" + self.th1 + ed25519_public(ikp) + pn
+        self.mac_p = hmac.new(self.mac_key, payload_p, hashlib.sha256).digest()
+        aad = hdr("pairReady") + eph_p_pub
+        self.ready = aad + aead_seal(self.kp2w, nonce_for(0), aad, ed25519_public(ikp) + self.mac_p + ed25519_sign(ikp, payload_p) + pn)
+        self.th2 = sha256(self.hello, self.ready)
+        wn = name_field(ws_name)
+        self.payload_w = LABEL + b" pair workstation" + self.th2 + ed25519_public(ikw) + ed25519_public(ikp) + wn
+        self.mac_w = hmac.new(self.mac_key, self.payload_w, hashlib.sha256).digest()
+        self.confirm = self.seal_confirm(ed25519_public(ikw) + self.mac_w + ed25519_sign(ikw, self.payload_w) + wn)
+        self.pairing_key = hkdf(self.ss, ck, LABEL + b" pairing key" + sha256(self.hello, self.ready, self.confirm), 32)
+        self.done = seal_message("pairDone", self.kp2w, 1, b"\x00")
+
+    def seal_confirm(self, plaintext):
+        return seal_message("pairConfirm", self.kw2p, 0, plaintext)
 
 
 def seed(label):
@@ -386,11 +432,56 @@ def main():
         {"name": "single fragment longer than declared", "mtu": 23, "fragments": ["00000002010203"], "failsAt": 0, "code": "message-overrun"},
     ]
 
+    # --- pairing over BLE (§12) from fixed inputs
+    pairing_id, secret = "7K2QD", "ABCDEFGH1234"
+    ck = code_key(pairing_id, secret)
+    p_ikw, p_ikp = seed("pairing workstation identity"), seed("pairing phone identity")
+    p_eph_w, p_eph_p = seed("pairing workstation ephemeral"), seed("pairing phone ephemeral")
+    pr = Pairing(ck, pairing_id, slot, p_ikw, p_ikp, p_eph_w, p_eph_p, "alice on ws-1", "Alice phone")
+    wrong = Pairing(code_key(pairing_id, "ABCDEFGH1235"), pairing_id, slot, p_ikw, p_ikp, p_eph_w, p_eph_p, "alice on ws-1", "Alice phone")
+    pairing = {
+        "unixMs": unix_ms, "slot": slot, "pairingId": pairing_id, "secret": secret, "codeKey": hx(ck),
+        "pairTag": hx(pair_tag(pairing_id, slot)), "pairSalt": hx(pr.salt), "macKey": hx(pr.mac_key),
+        "workstationSeed": hx(p_ikw), "workstationPublicKey": hx(ed25519_public(p_ikw)), "phoneSeed": hx(p_ikp), "phonePublicKey": hx(ed25519_public(p_ikp)),
+        "workstationEphemeralPrivate": hx(p_eph_w), "phoneEphemeralPrivate": hx(p_eph_p),
+        "workstationName": "alice on ws-1", "phoneName": "Alice phone",
+        "sharedSecret": hx(pr.ss), "th1": hx(pr.th1), "kW2P": hx(pr.kw2p), "kP2W": hx(pr.kp2w), "macP": hx(pr.mac_p), "macW": hx(pr.mac_w),
+        "pairHello": hx(pr.hello), "pairReady": hx(pr.ready), "pairConfirm": hx(pr.confirm), "pairDone": hx(pr.done),
+        "pairDoneNotStored": hx(seal_message("pairDone", pr.kp2w, 1, b"\x01")), "pairingKey": hx(pr.pairing_key),
+    }
+    other_ikw = seed("another pairing workstation identity")
+    wn = name_field("alice on ws-1")
+    forged_sig = pr.seal_confirm(ed25519_public(p_ikw) + pr.mac_w + ed25519_sign(other_ikw, pr.payload_w) + wn)
+    bad_mac = pr.seal_confirm(ed25519_public(p_ikw) + bytes(32) + ed25519_sign(p_ikw, pr.payload_w) + wn)
+    dirty_name = pr.seal_confirm(ed25519_public(p_ikw) + pr.mac_w + ed25519_sign(p_ikw, pr.payload_w) + b"ws\x07" + bytes(61))
+    invalid_pairing = [
+        # the workstation, after PAIR-HELLO (state hello-sent)
+        {"name": "pair-ready from a phone given a wrong secret", "side": "workstation", "after": ["hello"], "input": hx(wrong.ready), "code": "pairing-mismatch"},
+        {"name": "pair-ready with a flipped ciphertext byte", "side": "workstation", "after": ["hello"], "input": hx(flip(pr.ready, 100)), "code": "pairing-mismatch"},
+        {"name": "pair-ready with an all-zero ephemeral key", "side": "workstation", "after": ["hello"], "input": hx(hdr("pairReady") + bytes(240)), "code": "bad-key"},
+        {"name": "pair-done before pair-ready (reordered)", "side": "workstation", "after": ["hello"], "input": hx(pr.done), "code": "unexpected-message"},
+        {"name": "error 0x08 from the phone", "side": "workstation", "after": ["hello"], "input": hx(hdr("error") + b"\x08"), "code": "peer-error"},
+        # the workstation, after PAIR-READY (state confirm-sent)
+        {"name": "pair-done saying the phone could not store it", "side": "workstation", "after": ["hello", "ready"], "input": hx(seal_message("pairDone", pr.kp2w, 1, b"\x01")), "code": "pairing-not-stored"},
+        {"name": "pair-done sealed with counter 0", "side": "workstation", "after": ["hello", "ready"], "input": hx(seal_message("pairDone", pr.kp2w, 0, b"\x00")), "code": "pairing-mismatch"},
+        # the phone (state listening)
+        {"name": "pair-hello with another pairing id's tag", "side": "phone", "after": [], "input": hx(hdr("pairHello") + pair_tag("7K2QE", slot) + x25519_public(p_eph_w)), "code": "unknown-tag"},
+        {"name": "pair-hello with a tag two slots old", "side": "phone", "after": [], "input": hx(hdr("pairHello") + pair_tag(pairing_id, slot - 2) + x25519_public(p_eph_w)), "code": "unknown-tag"},
+        {"name": "an unlock hello to a phone waiting to pair", "side": "phone", "after": [], "input": hx(hello), "code": "unexpected-message"},
+        # the phone, after PAIR-READY (state ready-sent)
+        {"name": "pair-confirm from a workstation given a wrong secret", "side": "phone", "after": ["hello"], "input": hx(wrong.confirm), "code": "pairing-mismatch"},
+        {"name": "pair-confirm with a MAC that does not verify", "side": "phone", "after": ["hello"], "input": hx(bad_mac), "code": "pairing-mismatch"},
+        {"name": "pair-confirm signed by another key than the one it offers", "side": "phone", "after": ["hello"], "input": hx(forged_sig), "code": "bad-signature"},
+        {"name": "pair-confirm with a control character in the name", "side": "phone", "after": ["hello"], "input": hx(dirty_name), "code": "message-malformed"},
+        {"name": "pair-confirm one byte short", "side": "phone", "after": ["hello"], "input": hx(pr.confirm[:-1]), "code": "message-malformed"},
+    ]
+
     doc = {
         "description": "latchkey-ble/1 vectors (docs/ble-protocol.md), from an independent Python implementation (standard library only).",
         "generator": "test/vectors/generate-ble-protocol-vectors.py",
         "tags": tags, "handshake": handshake, "invalidHandshake": invalid,
         "fragments": fragments, "invalidFragments": invalid_fragments,
+        "pairing": pairing, "invalidPairing": invalid_pairing,
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ble-protocol.json")
     with open(path, "w") as f:

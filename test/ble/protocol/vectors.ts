@@ -9,7 +9,14 @@ export const vectors = JSON.parse(readFileSync(path, 'utf8')) as {
   invalidHandshake: { name: string; side: 'phone' | 'workstation'; after: string[]; input: string; code: string }[];
   fragments: { name: string; mtu: number; messageId: number; message: string; fragments: string[] }[];
   invalidFragments: { name: string; mtu: number; fragments: string[]; failsAt: number; code: string }[];
+  pairing: { unixMs: number; slot: number; pairingId: string; secret: string; workstationName: string; phoneName: string } & Record<PairingField, string>;
+  invalidPairing: { name: string; side: 'phone' | 'workstation'; after: string[]; input: string; code: string }[];
 };
+
+type PairingField =
+  | 'codeKey' | 'pairTag' | 'pairSalt' | 'macKey' | 'workstationSeed' | 'workstationPublicKey' | 'phoneSeed' | 'phonePublicKey'
+  | 'workstationEphemeralPrivate' | 'phoneEphemeralPrivate' | 'sharedSecret' | 'th1' | 'kW2P' | 'kP2W' | 'macP' | 'macW'
+  | 'pairHello' | 'pairReady' | 'pairConfirm' | 'pairDone' | 'pairDoneNotStored' | 'pairingKey';
 
 type HandshakeField =
   | 'pairingKey' | 'workstationSeed' | 'workstationPublicKey' | 'phoneSeed' | 'phonePublicKey'
