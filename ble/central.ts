@@ -131,6 +131,11 @@ export class WorkstationCentral {
     return this.#noble.address;
   }
 
+  /** noble's adapter state: 'poweredOn' while usable ('poweredOff', 'unsupported', … after a fault). */
+  get state(): string {
+    return this.#noble.state;
+  }
+
   /** One unlock, serialised with any other on this adapter. */
   unlock(request: UnlockRequest = {}): Promise<UnlockResult> {
     const run = this.#queue.then(() => this.#unlock(request));

@@ -27,9 +27,24 @@ export class BleRadio {
     private readonly transport: BleTransport | undefined = undefined,
   ) {}
 
-  /** The open central; rejects with `adapter-unavailable` when the adapter cannot be used. */
-  central(): Promise<WorkstationCentral> {
-    if (this.#closed) return Promise.reject(new BleTransportError('adapter-unavailable', 'the agent is stopping'));
+  /**
+   * The open central; rejects with `adapter-unavailable` when the adapter cannot be used. An
+   * adapter that left the powered-on state since (unplugged, reset, switched off) is closed and
+   * opened again.
+   */
+  async central(): Promise<WorkstationCentral> {
+    if (this.#closed) throw new BleTransportError('adapter-unavailable', 'the agent is stopping');
+    const open = await this.#central?.catch(() => null);
+    if (open && open.state === 'poweredOn') return open;
+    if (open) {
+      this.log.warn('ble.adapter-lost', { transport: this.config.transport, state: open.state });
+      open.close();
+      this.#central = null;
+    }
+    return this.#open();
+  }
+
+  #open(): Promise<WorkstationCentral> {
     if (this.#central) return this.#central;
     if (performance.now() - this.#failedAt < REOPEN_AFTER_MS) return Promise.reject(new BleTransportError('adapter-unavailable', 'the Bluetooth adapter did not power on a moment ago'));
     const transport = this.transport ?? parseTransport(this.config.transport);
