@@ -120,6 +120,20 @@ describe('peer credentials', () => {
     expect(verified[0]).toMatchObject({ status: 'accepted', message: 'Unlocked — 9 offline PINs left.' });
   });
 
+  it('lets a user ask for a Bluetooth unlock or unpair of their own, but never pair a phone (root only)', async () => {
+    const { replies } = await askAsNobody([
+      { op: 'ble-auth', user: 'nobody', context: 'test', wait: 1000 },
+      { op: 'ble-auth', user: 'daemon', context: 'test', wait: 1000 },
+      { op: 'ble-pair', user: 'nobody' },
+      { op: 'ble-pair-finish', user: 'nobody', pairingId: '7K2QD', wait: 1000 },
+      { op: 'ble-unpair', user: 'nobody' },
+      { op: 'ble-unpair', user: 'daemon' },
+    ]);
+    expect(replies[0]).toMatchObject({ status: 'unavailable', reason: 'ble-off' });
+    for (const i of [1, 2, 3, 5]) expect(replies[i], `request ${i}`).toMatchObject({ status: 'error', reason: 'permission-denied' });
+    expect(replies[4]).toMatchObject({ status: 'error', reason: 'not-enrolled' });
+  });
+
   it('audits the peer of every verification', async () => {
     await askAsNobody([{ op: 'verify', user: 'nobody', pin: '1234-5678', context: 'pam:test' }]);
     const lines = (await fs.readFile(agent.files.auditLog, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
