@@ -61,14 +61,14 @@ async function phoneTyping(controller: VirtualController, typed: string) {
   return { phone, identity, stored };
 }
 
-async function pairPhone(s: Setup): Promise<{ identity: Ed25519Identity; pairing: PhonePairing; deviceId: string }> {
+async function pairPhone(s: Setup): Promise<{ identity: Ed25519Identity; pairing: PhonePairing; deviceId: string; code: string }> {
   const { code, pairingId } = await showCode(s.agent);
   const { phone, identity, stored } = await phoneTyping(s.controller, code);
   const finished = await s.agent.ask({ op: 'ble-pair-finish', user: USER, pairingId, wait: 5_000 }, 15_000);
   expect(finished.status, finished.message).toBe('ok');
   await phone.stop();
   const peer = stored[0]!;
-  return { identity, deviceId: `ble-${pairingId}`, pairing: { id: 'ws', pairingKey: peer.pairingKey, phoneIdentity: identity, workstationPublicKey: peer.peerPublicKey, workstationName: peer.peerName } };
+  return { identity, code, deviceId: `ble-${pairingId}`, pairing: { id: 'ws', pairingKey: peer.pairingKey, phoneIdentity: identity, workstationPublicKey: peer.peerPublicKey, workstationName: peer.peerName } };
 }
 
 async function serve(controller: VirtualController, pairing: PhonePairing, approve = true): Promise<PhonePeripheral> {
@@ -85,8 +85,12 @@ async function auditLines(agent: InProcessAgent): Promise<{ event: string; resul
 describe('BLE pairing through the agent', () => {
   it('pairs with the right code: the phone shows "USER on HOST", status lists the phone and sets the ble flag', async () => {
     const s = await setup();
-    const { pairing, deviceId } = await pairPhone(s);
+    const { pairing, deviceId, code } = await pairPhone(s);
     expect(pairing.workstationName).toMatch(new RegExp(`^${USER} on `));
+    // Neither the code's secret nor the keys it made reach the log, in any encoding.
+    const log = s.agent.logLines.join('\n');
+    const key = Buffer.from(pairing.pairingKey);
+    for (const secret of [code.slice(6), code.slice(6).replaceAll('-', ''), key.toString('hex'), key.toString('base64url'), key.toString('base64')]) expect(log).not.toContain(secret);
     const status = await s.agent.ask({ op: 'status', user: USER });
     expect(status.ble).toBe(true);
     expect(JSON.parse(status.detail!).blePhones).toEqual([expect.objectContaining({ deviceId, name: 'Test phone' })]);
