@@ -112,6 +112,8 @@ export class AgentService {
         case 'ble-auth':
           return { requestId, ...(await this.#bleOps.auth(request.user, request.wait, request.context, peer)) };
         case 'ble-pair':
+          // As for enroll: a pairing for a name that is no user here is a typo, not a credential.
+          if ((await this.deps.lookupUid(request.user)) === null) return { requestId, ...error('unknown-user', `there is no user ${JSON.stringify(request.user)} on this computer`) };
           return { requestId, ...(await this.#bleOps.pair(request.user)) };
         case 'ble-pair-finish':
           return { requestId, ...(await this.#bleOps.finishPairing(request.user, request.pairingId, request.wait, peer)) };

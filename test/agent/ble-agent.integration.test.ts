@@ -199,6 +199,7 @@ describe('BLE unlock through the agent (op 11)', () => {
     expect((await s.agent.ask({ op: 'status', user: USER })).ble).toBe(false);
     expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 1_000 })).toMatchObject({ status: 'unavailable', reason: 'no-phone' });
     expect(await s.agent.ask({ op: 'ble-unpair', user: USER })).toMatchObject({ status: 'error', reason: 'not-enrolled' });
+    expect(await s.agent.ask({ op: 'ble-pair', user: 'no-such-user-latchkey' })).toMatchObject({ status: 'error', reason: 'unknown-user' });
   });
 
   it('with ble.enabled false there is no flag, no pairing and no radio', async () => {

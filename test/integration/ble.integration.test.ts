@@ -24,6 +24,7 @@ let controller: ControllerProcess;
 let files: AgentFiles;
 let agent: AgentProcess;
 let alice: TestUser;
+let bob: TestUser;
 let phoneA: PhoneCli;
 let phoneB: PhoneCli;
 let service: string;
@@ -72,6 +73,7 @@ beforeAll(async () => {
   files = await writeAgentConfig(dir, { offlineMode: true, pinCount: 10 }, { ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 } });
   agent = await spawnAgent(files);
   alice = createUser('blea');
+  bob = createUser('bleb');
   phoneA = await PhoneCli.create(dir, 'Alice phone');
   phoneB = await PhoneCli.create(dir, 'Bob phone');
   const enrolled = await runCli(['enroll', '--user', alice.name, '--json', ...socket()], { timeoutMs: 60_000 });
@@ -88,6 +90,7 @@ afterAll(async () => {
   await controller?.stop();
   removePamServices();
   removeUser(alice);
+  removeUser(bob);
 });
 
 describe('Bluetooth unlock, end to end (issue 5)', () => {
@@ -108,17 +111,17 @@ describe('Bluetooth unlock, end to end (issue 5)', () => {
   }, 60_000);
 
   it('refuses a wrong code: the phone is told, nothing is stored on either side', async () => {
-    const shown = await showCode('bob-ble');
+    const shown = await showCode(bob.name);
     const last = shown.code.at(-1) === '0' ? '1' : '0';
     const wrong = await phonePair(phoneB, `${shown.code.slice(0, -1)}${last}`, controller.ports.phone2!, 20);
     expect(wrong.code).toBe(5);
     expect(wrong.stderr).toMatch(/The workstation refused this code/);
     expect((await phoneB.run(['ble', 'list'])).stdout).toContain('No workstation is paired over Bluetooth.');
-    // Typed again correctly, the same code still pairs (Bob's phone, for a user who is not Alice).
+    // Typed again correctly, the same code still pairs (Bob's phone, for Bob).
     const right = await phonePair(phoneB, shown.code, controller.ports.phone2!);
     expect(right.code, right.stderr).toBe(0);
     expect(await shown.exited).toBe(0);
-    expect((await audit()).some((e) => e.event === 'pairing' && e.user === 'bob-ble' && e.result === 'rejected')).toBe(true);
+    expect((await audit()).some((e) => e.event === 'pairing' && e.user === bob.name && e.result === 'rejected')).toBe(true);
   }, 60_000);
 
   it('unlocks at the PAM prompt when the paired phone approves over BLE, with an audit entry', async () => {
@@ -144,14 +147,14 @@ describe('Bluetooth unlock, end to end (issue 5)', () => {
   it("another user's paired phone nearby never unlocks alice: no answer in the budget, then the PIN prompt", async () => {
     for (const phone of serving.splice(0)) await phone.stop();
     await controller.quiet('phone'); // Alice's phone is switched off
-    const bob = await serve(phoneB, 'phone2'); // paired over BLE, but for bob-ble
+    const bobsPhone = await serve(phoneB, 'phone2'); // paired over BLE, but for bob
     const run = pamtester(service, alice.name, `${pins[0]}\n`);
     expect(run.output).toContain('Approve on your phone');
     expect(run.output).toContain('No answer from your phone over Bluetooth');
     expect(run.output).toContain('Offline PIN:');
     expect(run.output).toContain('Unlocked — 9 offline PINs left.');
     expect(run.output).toContain(VERDICT.success);
-    expect(bob.output).not.toMatch(/Unlocked/);
+    expect(bobsPhone.output).not.toMatch(/Unlocked/);
     expect(run.ms).toBeLessThan(BLE_WAIT_MS + 4_000); // bounded by ble_wait, not the agent's budget
   }, 30_000);
 
