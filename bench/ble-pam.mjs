@@ -23,7 +23,8 @@ const BIN = join(ROOT, 'bin/latchkey.js');
 const MODULE = join(ROOT, 'build/Release/pam_latchkey.so');
 const { values } = parseArgs({ options: { count: { type: 'string' } } });
 const COUNT = Number(values.count ?? 30);
-const USER = 'lkblebench';
+// A user every machine has (ble-pair refuses names that are no user); the PAM service is the bench's own.
+const USER = 'root';
 const children = [];
 
 function need(condition, message) {
