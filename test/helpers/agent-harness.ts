@@ -26,6 +26,7 @@ export const BIN = path.join(REPO, 'bin/latchkey.js');
 export const TEST_KDF = { memoryKiB: 8, iterations: 1 } as const;
 
 const tempDirs = new Set<string>();
+const agentProcesses = new Set<ChildProcess>();
 
 /** A 0700 temp dir, removed after the test file (test/setup/cleanup.ts). */
 export async function makeTempDir(prefix = 'latchkey-test-'): Promise<string> {
@@ -35,7 +36,17 @@ export async function makeTempDir(prefix = 'latchkey-test-'): Promise<string> {
   return dir;
 }
 
+/** After a test file: kills agents a failed test left running, then removes the temp dirs. */
 export async function removeTempDirs(): Promise<void> {
+  await Promise.all(
+    [...agentProcesses].map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
+  agentProcesses.clear();
   await Promise.all([...tempDirs].map((dir) => fs.rm(dir, { recursive: true, force: true })));
   tempDirs.clear();
 }
@@ -104,6 +115,8 @@ export async function spawnAgent(files: AgentFiles, options: { env?: NodeJS.Proc
   const child = command
     ? spawn(command, [...prefix, run.command, ...run.args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(run.command, run.args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  agentProcesses.add(child);
+  child.once('exit', () => agentProcesses.delete(child));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
