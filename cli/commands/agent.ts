@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startAgent } from '../../agent/agent.js';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadAgentConfig } from '../../agent/config.js';
 import { createLogger, type LogLevel } from '../../agent/log.js';
 import { CliError } from '../exit-codes.js';
@@ -22,6 +21,7 @@ export function registerAgent(program: Command): void {
       try {
         const config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
         // node:http(s), not global fetch: the agent runs without WebAssembly, which undici needs.
+        const { startAgent } = await import('../../agent/agent.js');
         agent = await startAgent({ config, log, fetch: nodeFetch });
       } catch (error) {
         if (error instanceof ConfigError) throw new CliError(error.message, EXIT_CONFIG);

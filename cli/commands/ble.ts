@@ -6,9 +6,7 @@
  */
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
-import { runBleDevPairing, runBleScan, runBleUnlockTest, runVirtualController } from '../../ble/cli.js';
 import { askOk, parseDetail } from '../ask.js';
-import { runAgentUnlockTest } from '../ble-agent-test.js';
 import { adapterSpec, runThenExit, withAdapterOptions, type AdapterOptions } from '../ble-options.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { authenticatorOption, integerOption, userOption, withAgentOptions } from '../options.js';
@@ -26,6 +24,15 @@ function argv(pairs: Record<string, string | number | boolean | string[] | undef
   }
   return out;
 }
+
+// The Bluetooth stacks load only when a ble command runs.
+type BleCli = typeof import('../../ble/cli.js');
+const bleCli = () => import('../../ble/cli.js');
+const runBleDevPairing: BleCli['runBleDevPairing'] = async (...args) => (await bleCli()).runBleDevPairing(...args);
+const runBleScan: BleCli['runBleScan'] = async (...args) => (await bleCli()).runBleScan(...args);
+const runBleUnlockTest: BleCli['runBleUnlockTest'] = async (...args) => (await bleCli()).runBleUnlockTest(...args);
+const runVirtualController: BleCli['runVirtualController'] = async (...args) => (await bleCli()).runVirtualController(...args);
+const runAgentUnlockTest: typeof import('../ble-agent-test.js')['runAgentUnlockTest'] = async (...args) => (await import('../ble-agent-test.js')).runAgentUnlockTest(...args);
 
 export function registerBle(program: Command): void {
   const ble = program.command('ble').description('Bluetooth unlock: pair a phone with no network, test an adapter, run a virtual controller');

@@ -2,8 +2,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../../agent/log.js';
-import { createAdminTokenOffline, startControlCenter } from '../../control-center/control-center.js';
-import { StartupError } from '../../control-center/errors.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
@@ -66,6 +64,7 @@ export function registerControlCenter(program: Command): void {
       if (options.createAdminToken !== undefined) {
         if (!/^[^\u0000-\u001f\u007f]{1,128}$/.test(options.createAdminToken)) throw new CliError('--create-admin-token needs a name of 1–128 printable characters', EXIT.usage);
         try {
+          const { createAdminTokenOffline } = await import('../../control-center/control-center.js');
           return await createAdminTokenOffline(options.db, options.createAdminToken);
         } catch (error) {
           throw new CliError(`no admin token was created: ${(error as Error).message}`);
@@ -80,8 +79,11 @@ export function registerControlCenter(program: Command): void {
       const log = createLogger({ level: options.logLevel as LogLevel });
       let server;
       try {
+        // The server (Fastify, SQLite) loads only for this command.
+        const { startControlCenter } = await import('../../control-center/control-center.js');
         server = await startControlCenter({ databaseFile: options.db, host, port, ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), rateLimits, log });
       } catch (error) {
+        const { StartupError } = await import('../../control-center/errors.js');
         if (error instanceof StartupError) throw new CliError(`the Control Center could not start (${error.code}): ${error.message}`);
         throw new CliError(`the Control Center could not start: ${(error as Error).message}`);
       }

@@ -4,12 +4,10 @@
  */
 import type { Command } from 'commander';
 import { requireCjs } from '../../agent/load-cjs.js';
-import { runDecide, runInit, runLongPress, runPair, runServe, runStatus, runTap, runUnpair } from '../../phone/cli/actions.js';
 import { toCliError } from '../../phone/cli/exit-codes.js';
 import type { GlobalOptions } from '../../phone/cli/open-phone.js';
 import { readSecret } from '../read-secret.js';
 import { integerOption, userOption } from '../options.js';
-import { runBleList, runBlePair, runBleServe, runBleUnpair } from '../../phone/cli/ble-actions.js';
 import { adapterTransport, runThenExit, withAdapterOptions, type AdapterOptions } from '../ble-options.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
@@ -39,6 +37,25 @@ async function run(global: Command, action: (options: GlobalOptions) => Promise<
     throw toCliError(error);
   }
 }
+
+// The phone's code (and its Bluetooth stack) loads only when a phone command runs: `latchkey
+// agent` and the other commands stay small (bench/agent-verify.mjs, cold start and RSS).
+type Actions = typeof import('../../phone/cli/actions.js');
+type BleActions = typeof import('../../phone/cli/ble-actions.js');
+const actions = () => import('../../phone/cli/actions.js');
+const bleActions = () => import('../../phone/cli/ble-actions.js');
+const runInit: Actions['runInit'] = async (...args) => (await actions()).runInit(...args);
+const runPair: Actions['runPair'] = async (...args) => (await actions()).runPair(...args);
+const runStatus: Actions['runStatus'] = async (...args) => (await actions()).runStatus(...args);
+const runTap: Actions['runTap'] = async (...args) => (await actions()).runTap(...args);
+const runLongPress: Actions['runLongPress'] = async (...args) => (await actions()).runLongPress(...args);
+const runServe: Actions['runServe'] = async (...args) => (await actions()).runServe(...args);
+const runDecide: Actions['runDecide'] = async (...args) => (await actions()).runDecide(...args);
+const runUnpair: Actions['runUnpair'] = async (...args) => (await actions()).runUnpair(...args);
+const runBlePair: BleActions['runBlePair'] = async (...args) => (await bleActions()).runBlePair(...args);
+const runBleServe: BleActions['runBleServe'] = async (...args) => (await bleActions()).runBleServe(...args);
+const runBleUnpair: BleActions['runBleUnpair'] = async (...args) => (await bleActions()).runBleUnpair(...args);
+const runBleList: BleActions['runBleList'] = async (...args) => (await bleActions()).runBleList(...args);
 
 export function registerPhone(program: Command): void {
   const phone = program
