@@ -164,7 +164,7 @@ const rows = [
   await scenario('pseudo-terminals, 45 ms connection interval', ['--interval', '45'], Math.min(COUNT, 20)),
 ];
 
-const f = (n) => `${n.toFixed(1)} ms`;
+const f = (n) => (typeof n === "number" ? `${n.toFixed(1)} ms` : "n/a");
 console.log(`BLE unlock through PAM (pamtester → pam_latchkey → agent → virtual controller → phone), node ${process.version}`);
 for (const r of rows) {
   console.log(`\n${r.name}: ${r.unlocks} unlocked, ${r.audited} ble-auth audit entries`);
