@@ -208,6 +208,26 @@ describe('online sign-in and offline PINs, end to end', () => {
     expect((await verifyCli(alice.name, old.pin!)).code).toBe(1); // from the retired pool
   }, 120_000);
 
+  it('a tap on the phone signs in through the agent (R3), or offers the PIN when the workstation does not answer (R3) or there is no internet (R4)', async () => {
+    const tapped = await phoneA.run(['tap', WORKSTATION]);
+    expect(tapped.stdout).toMatch(/Approved — ws-e2e is signing/);
+    // The approval the phone started is good at the lock screen for a minute: no second push.
+    const run = pamtester(onlineService, alice.name, '');
+    expect(run.output).toContain(VERDICT.success);
+    expect(run.ms).toBeLessThan(5_000);
+
+    await agent.stop();
+    const silent = await phoneA.run(['tap', WORKSTATION], { timeoutMs: 30_000 });
+    expect(silent.stdout).toMatch(/didn't answer within 5 seconds/);
+    expect(silent.stdout).toMatch(/[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/);
+    agent = await spawnAgent(files);
+    await eventually('the agent to be online again', async () => ((await status(alice.name)).online ? true : undefined), 40_000);
+
+    const noInternet = await phoneA.run(['tap', WORKSTATION], { offline: true });
+    expect(noInternet.stdout).toMatch(/no internet/i);
+    expect(noInternet.stdout).toMatch(/[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/);
+  }, 120_000);
+
   it("another user's phone cannot approve", async () => {
     await pair(bob, phoneB);
     phoneB.startServing();
