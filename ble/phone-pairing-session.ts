@@ -3,12 +3,11 @@
  * control-point writes, runs PhonePairingHandshake, stores the pairing when the workstation's
  * key checks out, and tells the workstation with PAIR-DONE. Independent of bleno.
  */
-import { performance } from 'node:perf_hooks';
 import { PAIRING_STEP_TIMEOUT_MS } from './protocol/constants.js';
 import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
-import { Fragmenter, Reassembler } from './protocol/framing.js';
 import { encodeError, ErrorCode } from './protocol/messages.js';
 import type { PairedPeer, PairingStep, PhonePairingHandshake } from './protocol/pairing-handshake.js';
+import { PeripheralFraming } from './peripheral-framing.js';
 import type { PeripheralSession } from './phone-session.js';
 
 /** How long the phone waits for the workstation to hang up after PAIR-DONE. */
@@ -31,9 +30,7 @@ export interface PhonePairingSessionDeps {
 export class PhonePairingSession implements PeripheralSession {
   readonly #deps: PhonePairingSessionDeps;
   readonly #address: string;
-  #notify: ((fragment: Uint8Array) => void) | null = null;
-  #reassembler: Reassembler | null = null;
-  #fragmenter: Fragmenter | null = null;
+  readonly #framing = new PeripheralFraming();
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
   /** Stored and PAIR-DONE sent: the outcome waits for the workstation to hang up (it got PAIR-DONE). */
@@ -46,19 +43,16 @@ export class PhonePairingSession implements PeripheralSession {
   }
 
   subscribed(maxValueSize: number, notify: (fragment: Uint8Array) => void): void {
-    this.#notify = notify;
-    this.#reassembler ??= new Reassembler(maxValueSize + 3);
-    this.#fragmenter ??= new Fragmenter(maxValueSize + 3);
+    this.#framing.subscribed(maxValueSize, notify);
   }
 
   write(fragment: Uint8Array): void {
     if (this.#finished) return;
-    if (!this.#reassembler) return this.#fail(new BleProtocolError('unexpected-message', 'the workstation wrote before enabling notifications'), null);
     let message: Uint8Array | null;
     try {
-      message = this.#reassembler.push(fragment, performance.now());
+      message = this.#framing.push(fragment);
     } catch (error) {
-      return this.#fail(error, encodeError(ErrorCode.badMessage));
+      return this.#fail(error, this.#framing.ready ? encodeError(ErrorCode.badMessage) : null);
     }
     if (message) this.#step(this.#deps.handshake.receive(message, this.#deps.clock()));
   }
@@ -101,8 +95,7 @@ export class PhonePairingSession implements PeripheralSession {
   }
 
   #send(message: Uint8Array): void {
-    if (!this.#notify || !this.#fragmenter) return;
-    for (const fragment of this.#fragmenter.fragment(message)) this.#notify(fragment);
+    this.#framing.send(message);
   }
 
   #arm(): void {

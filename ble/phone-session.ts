@@ -3,14 +3,13 @@
  * writes, runs PhoneHandshake, asks its user, and notifies fragments back. One per connection;
  * independent of bleno (the peripheral wires it to GATT callbacks).
  */
-import { performance } from 'node:perf_hooks';
 import { HELLO_TIMEOUT_MS, PHONE_APPROVAL_PROMPT_MS, VERDICT_TIMEOUT_MS } from './protocol/constants.js';
 import type { RandomSource } from './protocol/crypto.js';
 import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
-import { Fragmenter, Reassembler } from './protocol/framing.js';
 import { HelloReplayCache, PhoneHandshake, type Approval, type PhoneStep } from './protocol/handshake-phone.js';
 import { encodeError, ErrorCode } from './protocol/messages.js';
 import type { PhonePairing } from './protocol/pairing.js';
+import { PeripheralFraming } from './peripheral-framing.js';
 
 export interface ApprovalRequest {
   readonly pairingId: string;
@@ -52,9 +51,7 @@ export class PhoneSession implements PeripheralSession {
   readonly #deps: PhoneSessionDeps;
   readonly #address: string;
   readonly #handshake: PhoneHandshake;
-  #notify: ((fragment: Uint8Array) => void) | null = null;
-  #reassembler: Reassembler | null = null;
-  #fragmenter: Fragmenter | null = null;
+  readonly #framing = new PeripheralFraming();
   #timer: NodeJS.Timeout | undefined;
   #pairingId = '';
   #finished = false;
@@ -68,27 +65,22 @@ export class PhoneSession implements PeripheralSession {
 
   /** The workstation enabled notifications: now the MTU is known (maxValueSize = ATT_MTU − 3). */
   subscribed(maxValueSize: number, notify: (fragment: Uint8Array) => void): void {
-    this.#notify = notify;
-    this.#reassembler ??= new Reassembler(maxValueSize + 3);
-    this.#fragmenter ??= new Fragmenter(maxValueSize + 3);
+    this.#framing.subscribed(maxValueSize, notify);
   }
 
   /** One control-point write. */
   write(fragment: Uint8Array): void {
     if (this.#finished) return;
-    if (!this.#reassembler) {
-      this.#fail(new BleProtocolError('unexpected-message', 'the workstation wrote before enabling notifications'), null);
-      return;
-    }
     let message: Uint8Array | null;
     try {
-      message = this.#reassembler.push(fragment, performance.now());
+      message = this.#framing.push(fragment);
     } catch (error) {
-      this.#fail(error, encodeError(ErrorCode.badMessage));
+      this.#fail(error, this.#framing.ready ? encodeError(ErrorCode.badMessage) : null);
       return;
     }
-    if (message) this.#step(this.#handshake.receive(message, this.#deps.clock()));
-    else if (this.#reassembler.deadline !== null) this.#arm(this.#reassembler.deadline - performance.now() + 1, 'fragment');
+    if (message) return this.#step(this.#handshake.receive(message, this.#deps.clock()));
+    const msToDeadline = this.#framing.msToDeadline();
+    if (msToDeadline !== null) this.#arm(msToDeadline + 1, 'fragment');
   }
 
   disconnected(): void {
@@ -137,8 +129,7 @@ export class PhoneSession implements PeripheralSession {
   }
 
   #send(message: Uint8Array): void {
-    if (!this.#notify || !this.#fragmenter) return;
-    for (const fragment of this.#fragmenter.fragment(message)) this.#notify(fragment);
+    this.#framing.send(message);
   }
 
   #arm(ms: number, what: 'step' | 'fragment' = 'step'): void {
@@ -146,7 +137,7 @@ export class PhoneSession implements PeripheralSession {
     this.#timer = setTimeout(() => {
       if (what === 'fragment') {
         try {
-          this.#reassembler?.checkTimeout(performance.now() + 1);
+          this.#framing.checkTimeout();
         } catch (error) {
           this.#fail(error, encodeError(ErrorCode.timeout));
         }
