@@ -26,7 +26,8 @@ export const BIN = path.join(REPO, 'bin/latchkey.js');
 export const TEST_KDF = { memoryKiB: 8, iterations: 1 } as const;
 
 const tempDirs = new Set<string>();
-const agentProcesses = new Set<ChildProcess>();
+/** Agents this test file started, each with how to signal it (and, wrapped, the wrapper's children). */
+const agentProcesses = new Map<ChildProcess, (signal: NodeJS.Signals) => void>();
 
 /** A 0700 temp dir, removed after the test file (test/setup/cleanup.ts). */
 export async function makeTempDir(prefix = 'latchkey-test-'): Promise<string> {
@@ -39,10 +40,10 @@ export async function makeTempDir(prefix = 'latchkey-test-'): Promise<string> {
 /** After a test file: kills agents a failed test left running, then removes the temp dirs. */
 export async function removeTempDirs(): Promise<void> {
   await Promise.all(
-    [...agentProcesses].map(async (child) => {
+    [...agentProcesses].map(async ([child, signal]) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       await exited;
     }),
   );
@@ -110,12 +111,31 @@ export interface AgentProcess {
 /** Runs `latchkey agent` as a child process and waits until its socket accepts connections. */
 export async function spawnAgent(files: AgentFiles, options: { env?: NodeJS.ProcessEnv; command?: string[] } = {}): Promise<AgentProcess> {
   const run = latchkeyCommand(['agent', '--config', files.configFile, '--log-level', 'debug']);
-  // `command` wraps the agent (e.g. ['faketime', '-f', '-1d']).
+  // `command` wraps the agent (e.g. ['faketime', '-f', '-1d']). faketime forks the agent and does
+  // not pass signals on, so a wrapped agent gets a process group of its own and is signalled as one.
   const [command, ...prefix] = options.command ?? [];
-  const child = command
-    ? spawn(command, [...prefix, run.command, ...run.args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(run.command, run.args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  agentProcesses.add(child);
+  const spawnOptions = { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], detached: command !== undefined };
+  const child = command ? spawn(command, [...prefix, run.command, ...run.args], spawnOptions) : spawn(run.command, run.args, spawnOptions);
+  const signal = (name: NodeJS.Signals) => {
+    if (!command) return void child.kill(name);
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // the group is gone already
+    }
+  };
+  /** Resolves once every process of a wrapped agent's group has exited. */
+  const groupGone = async () => {
+    for (let alive = command !== undefined; alive; ) {
+      try {
+        process.kill(-child.pid!, 0);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      } catch {
+        alive = false;
+      }
+    }
+  };
+  agentProcesses.set(child, signal);
   child.once('exit', () => agentProcesses.delete(child));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -131,9 +151,11 @@ export async function spawnAgent(files: AgentFiles, options: { env?: NodeJS.Proc
   return {
     child,
     output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+    async stop(name = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) signal(name);
+      const code = await exited;
+      await groupGone();
+      return code;
     },
   };
 }
