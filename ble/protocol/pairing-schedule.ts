@@ -3,9 +3,10 @@
  * (docs/ble-protocol.md §12.2), shared by both roles so they cannot drift apart.
  */
 import { concatBytes, decodeUtf8Strict, utf8, wipe } from '../../protocol/bytes.js';
-import { KEY_BYTES, NAME_BYTES, PAIRING_KEY_BYTES, PROTOCOL_LABEL } from './constants.js';
-import { hkdfSha256, hmacSha256, sha256, x25519 } from './crypto.js';
+import { NAME_BYTES, PAIRING_KEY_BYTES, PROTOCOL_LABEL } from './constants.js';
+import { hkdfSha256, hmacSha256, sha256 } from './crypto.js';
 import { BleProtocolError } from './errors.js';
+import { deriveDirectionalKeys } from './session.js';
 
 const KEYS_LABEL = utf8(`${PROTOCOL_LABEL} pair keys`);
 const PHONE_LABEL = utf8(`${PROTOCOL_LABEL} pair phone`);
@@ -21,10 +22,7 @@ export interface PairSessionKeys {
 
 /** ss = X25519(…); kW2P ‖ kP2W = HKDF(ss, pairSalt, "latchkey-ble/1 pair keys" ‖ SHA-256(PAIR-HELLO ‖ ephP), 64). */
 export function derivePairSessionKeys(ephemeralPrivate: Uint8Array, peerEphemeral: Uint8Array, pairSalt: Uint8Array, pairHello: Uint8Array, phoneEphemeral: Uint8Array): PairSessionKeys {
-  const shared = x25519(ephemeralPrivate, peerEphemeral);
-  if (shared === null) throw new BleProtocolError('bad-key', 'the peer ephemeral key gives no shared secret (low-order point)');
-  const okm = hkdfSha256(shared, pairSalt, concatBytes(KEYS_LABEL, sha256(pairHello, phoneEphemeral)), 2 * KEY_BYTES);
-  return { shared, w2p: okm.slice(0, KEY_BYTES), p2w: okm.slice(KEY_BYTES) };
+  return deriveDirectionalKeys(ephemeralPrivate, peerEphemeral, pairSalt, KEYS_LABEL, pairHello, phoneEphemeral);
 }
 
 export function wipePairSessionKeys(keys: PairSessionKeys | null): void {

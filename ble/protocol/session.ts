@@ -18,13 +18,23 @@ export interface SessionKeys {
   readonly p2w: Uint8Array;
 }
 
-/** ss = X25519(…); OKM = HKDF(ss, sessionSalt, "latchkey-ble/1 keys" ‖ SHA-256(HELLO ‖ ephP), 64). */
-export function deriveSessionKeys(ephemeralPrivate: Uint8Array, peerEphemeral: Uint8Array, sessionSalt: Uint8Array, hello: Uint8Array, phoneEphemeral: Uint8Array): SessionKeys {
+/**
+ * ss = X25519(…); kW2P ‖ kP2W = HKDF(ss, salt, label ‖ SHA-256(hello ‖ ephP), 64): the unlock
+ * (§5.1) and pairing (§12.2) schedules differ only in salt, label and opening message. The caller
+ * owns `shared` (and wipes it).
+ */
+export function deriveDirectionalKeys(ephemeralPrivate: Uint8Array, peerEphemeral: Uint8Array, salt: Uint8Array, label: Uint8Array, hello: Uint8Array, phoneEphemeral: Uint8Array): SessionKeys & { readonly shared: Uint8Array } {
   const shared = x25519(ephemeralPrivate, peerEphemeral);
   if (shared === null) throw new BleProtocolError('bad-key', 'the peer ephemeral key gives no shared secret (low-order point)');
-  const okm = hkdfSha256(shared, sessionSalt, concatBytes(KEYS_LABEL, sha256(hello, phoneEphemeral)), 2 * KEY_BYTES);
+  const okm = hkdfSha256(shared, salt, concatBytes(label, sha256(hello, phoneEphemeral)), 2 * KEY_BYTES);
+  return { shared, w2p: okm.slice(0, KEY_BYTES), p2w: okm.slice(KEY_BYTES) };
+}
+
+/** ss = X25519(…); OKM = HKDF(ss, sessionSalt, "latchkey-ble/1 keys" ‖ SHA-256(HELLO ‖ ephP), 64). */
+export function deriveSessionKeys(ephemeralPrivate: Uint8Array, peerEphemeral: Uint8Array, sessionSalt: Uint8Array, hello: Uint8Array, phoneEphemeral: Uint8Array): SessionKeys {
+  const { shared, w2p, p2w } = deriveDirectionalKeys(ephemeralPrivate, peerEphemeral, sessionSalt, KEYS_LABEL, hello, phoneEphemeral);
   wipe(shared);
-  return { w2p: okm.slice(0, KEY_BYTES), p2w: okm.slice(KEY_BYTES) };
+  return { w2p, p2w };
 }
 
 export function wipeSessionKeys(keys: SessionKeys | null): void {
