@@ -5,7 +5,6 @@
 import { concatBytes, decodeUtf8Strict, utf8, wipe } from '../../protocol/bytes.js';
 import { NAME_BYTES, PAIRING_KEY_BYTES, PROTOCOL_LABEL } from './constants.js';
 import { hkdfSha256, hmacSha256, sha256 } from './crypto.js';
-import { BleProtocolError } from './errors.js';
 import { deriveDirectionalKeys } from './session.js';
 
 const KEYS_LABEL = utf8(`${PROTOCOL_LABEL} pair keys`);
