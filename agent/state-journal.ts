@@ -6,7 +6,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import * as v from 'valibot';
 import { decodeUtf8Strict } from '../protocol/bytes.js';
 import { describeIssues } from './schema-errors.js';
-import { UserStateSchema, userStateToJson, type UserState } from './user-state.js';
+import { UserStateSchema, resolveStoredState, userStateToJson, type UserState } from './user-state.js';
 
 export const JOURNAL_MAGIC = Buffer.from('LKJ1', 'ascii');
 export const MAX_USER_BYTES = 256;
@@ -53,12 +53,30 @@ export function encodeJournalHeader(user: string): Buffer {
   return Buffer.concat([JOURNAL_MAGIC, length, name]);
 }
 
-/** One record: length prefix, then nonce || ciphertext || tag of the snapshot. */
-export function sealRecord(state: UserState, keys: SealingKeys): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
+/** Nonces are public: they are cut from one CSPRNG draw per 341 records instead of one draw each. */
+const NONCE_BATCH_BYTES = 341 * NONCE_BYTES;
+let nonceBatch = Buffer.alloc(0);
+let nonceOffset = 0;
+
+function freshNonce(): Buffer {
+  if (nonceOffset + NONCE_BYTES > nonceBatch.length) {
+    nonceBatch = randomBytes(NONCE_BATCH_BYTES);
+    nonceOffset = 0;
+  }
+  nonceOffset += NONCE_BYTES;
+  return nonceBatch.subarray(nonceOffset - NONCE_BYTES, nonceOffset);
+}
+
+/**
+ * One record: length prefix, then nonce || ciphertext || tag of the snapshot. `previous` is the
+ * state of the record it follows in the same journal (null for a journal's first record): pools
+ * unchanged since then but for spent PINs carry their verifiers (docs/state-files.md "Carried verifiers").
+ */
+export function sealRecord(state: UserState, keys: SealingKeys, previous: UserState | null = null): Buffer {
+  const nonce = freshNonce();
   const cipher = createCipheriv('aes-256-gcm', keys.stateKey, nonce);
   cipher.setAAD(aadFor(state.user));
-  const plaintext = Buffer.from(JSON.stringify(userStateToJson(state)), 'utf8');
+  const plaintext = Buffer.from(JSON.stringify(userStateToJson(state, previous)), 'utf8');
   const body = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   plaintext.fill(0);
   if (body.length > MAX_RECORD_BYTES) throw new RangeError(`a state snapshot of ${body.length} bytes is over the limit of ${MAX_RECORD_BYTES}`);
@@ -102,7 +120,7 @@ export function parseJournal(bytes: Uint8Array, user: string, keys: SealingKeys,
     if (length < MIN_RECORD_BYTES || length > MAX_RECORD_BYTES) throw fail(`has a record of impossible length ${length} at byte ${offset}`);
     if (buffer.length - offset - LENGTH_BYTES < length) break; // torn tail: the body was cut
     const body = buffer.subarray(offset + LENGTH_BYTES, offset + LENGTH_BYTES + length);
-    const next = openRecord(body, user, keys, fail, offset);
+    const next = openRecord(body, user, keys, fail, offset, state);
     if (state !== null && next.generation !== state.generation + 1) {
       throw fail(`has record generation ${next.generation} after ${state.generation} at byte ${offset} (records missing or reordered)`);
     }
@@ -115,7 +133,7 @@ export function parseJournal(bytes: Uint8Array, user: string, keys: SealingKeys,
   return { state, records, end };
 }
 
-function openRecord(body: Buffer, user: string, keys: SealingKeys, fail: (why: string, cause?: unknown) => StateUnreadableError, at: number): UserState {
+function openRecord(body: Buffer, user: string, keys: SealingKeys, fail: (why: string, cause?: unknown) => StateUnreadableError, at: number, previous: UserState | null): UserState {
   let plaintext: Buffer;
   try {
     const decipher = createDecipheriv('aes-256-gcm', keys.stateKey, body.subarray(0, NONCE_BYTES));
@@ -129,7 +147,11 @@ function openRecord(body: Buffer, user: string, keys: SealingKeys, fail: (why: s
     const parsed = v.safeParse(UserStateSchema, JSON.parse(plaintext.toString('utf8')));
     if (!parsed.success) throw fail(`has a record at byte ${at} with invalid content: ${describeIssues(parsed.issues, '')}`);
     if (parsed.output.user !== user) throw fail('has a record for another user');
-    return parsed.output;
+    try {
+      return resolveStoredState(parsed.output, previous);
+    } catch (error) {
+      throw fail(`has a record at byte ${at} that ${(error as Error).message}`, error);
+    }
   } catch (error) {
     if (error instanceof StateUnreadableError) throw error;
     throw fail(`has a record at byte ${at} whose content is not JSON`, error);

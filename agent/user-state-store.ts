@@ -14,9 +14,12 @@ import type { UserState } from './user-state.js';
 export { StateUnreadableError, deriveSealingKeys, type SealingKeys } from './state-journal.js';
 
 /** Compaction thresholds (docs/state-files.md "Writing is durable before the reply"). */
-export const COMPACT_AFTER_RECORDS = 64;
+/** Records are a few hundred bytes (verifiers are carried), so reading 256 of them at start costs a few milliseconds. */
+export const COMPACT_AFTER_RECORDS = 256;
 export const COMPACT_AFTER_BYTES = 512 * 1024;
 const JOURNAL_SUFFIX = '.journal';
+/** File names are a sha256 each; remembering them saves two per unlock. */
+const FILE_NAME_CACHE_SIZE = 4096;
 
 interface Cached {
   readonly state: UserState;
@@ -50,8 +53,16 @@ export class UserStateStore {
     private readonly keys: () => Promise<SealingKeys>,
   ) {}
 
+  readonly #fileNames = new Map<string, string>();
+
   fileFor(user: string): string {
-    return path.join(this.directory, stateFileName(user));
+    let file = this.#fileNames.get(user);
+    if (file === undefined) {
+      if (this.#fileNames.size >= FILE_NAME_CACHE_SIZE) this.#fileNames.clear();
+      file = path.join(this.directory, stateFileName(user));
+      this.#fileNames.set(user, file);
+    }
+    return file;
   }
 
   /** The user's state, or null when they have none. Throws StateUnreadableError or keystore errors. */
@@ -85,10 +96,13 @@ export class UserStateStore {
    * whole and renamed into place. Callers read the user's state first, under the per-user lock.
    */
   async write(state: UserState): Promise<void> {
-    const record = sealRecord(state, await this.keys());
+    const keys = await this.keys();
     const file = this.fileFor(state.user);
     const cached = this.#cache.get(state.user);
-    if (cached === undefined || cached.records >= COMPACT_AFTER_RECORDS || cached.end + record.length > COMPACT_AFTER_BYTES) {
+    // An appended record may carry verifiers from the one before it; a journal's first record lists them all.
+    let record = cached === undefined || cached.records >= COMPACT_AFTER_RECORDS ? null : sealRecord(state, keys, cached.state);
+    if (cached === undefined || record === null || cached.end + record.length > COMPACT_AFTER_BYTES) {
+      record = sealRecord(state, keys);
       const header = encodeJournalHeader(state.user);
       await writeFileDurably(file, Buffer.concat([header, record]));
       this.#cache.set(state.user, { state, records: 1, end: header.length + record.length, identity: identityOf(lstatSync(file, { bigint: true })) });

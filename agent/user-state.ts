@@ -106,6 +106,12 @@ export function emptyUserState(user: string): UserState {
   return { user, generation: 0, wallHighWaterMs: 0, pools: [], hammering: FRESH_HAMMERING, devices: [], blePhones: [], pendingPools: [], recovery: null, onlineAuthAtMs: null };
 }
 
+/**
+ * In a journal record, a pool's `verifiers` may be this instead of the list: the previous
+ * record's verifiers for the same pool, less the spent ones (docs/state-files.md "Carried verifiers").
+ */
+export const CARRIED_VERIFIERS = 'previous-record';
+
 const base64Bytes = (length: number) =>
   v.pipe(
     v.string(),
@@ -130,18 +136,19 @@ const PoolSchema = v.pipe(
     issuedBootId: v.pipe(v.string(), v.maxLength(64)),
     issuedUptimeMs: counter,
     kdf: KdfParamsSchema,
-    verifiers: v.pipe(v.array(VerifierSchema), v.maxLength(MAX_POOL_SIZE)),
+    verifiers: v.union([v.pipe(v.array(VerifierSchema), v.maxLength(MAX_POOL_SIZE)), v.literal(CARRIED_VERIFIERS)]),
   }),
   v.check((pool) => {
     const [min, max] = PIN_LENGTH_RANGE[pool.charset];
     return pool.length >= min && pool.length <= max;
   }, 'pin length out of range for its charset'),
   v.check((pool) => pool.start <= pool.next && pool.next <= pool.limit && pool.limit - pool.start <= MAX_POOL_SIZE, 'counters out of order'),
-  v.check(
-    (pool) => pool.verifiers.length === pool.limit - pool.next && pool.verifiers.every((verifier, i) => verifier.c === pool.next + i),
-    'verifiers must cover next ≤ c < limit in order',
-  ),
+  v.check((pool) => pool.verifiers === CARRIED_VERIFIERS || coversRemaining(pool.verifiers, pool), 'verifiers must cover next ≤ c < limit in order'),
 );
+
+function coversRemaining(verifiers: readonly Verifier[], pool: Pick<PoolState, 'next' | 'limit'>): boolean {
+  return verifiers.length === pool.limit - pool.next && verifiers.every((verifier, i) => verifier.c === pool.next + i);
+}
 
 const DelaySchema = v.strictObject({
   remainingMs: counter,
@@ -208,20 +215,80 @@ export const UserStateSchema = v.pipe(
   v.check((state) => new Set(state.blePhones.map((phone) => phone.deviceId)).size === state.blePhones.length, 'one record per BLE phone'),
 );
 
+/** A record as the schema reads it: a pool's verifiers may still be carried from the previous record. */
+export type StoredUserState = v.InferOutput<typeof UserStateSchema>;
+type StoredPool = StoredUserState['pools'][number];
+
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
-function poolToJson(pool: PoolState): unknown {
-  return { ...pool, verifiers: pool.verifiers.map((verifier) => ({ c: verifier.c, salt: base64(verifier.salt), hash: base64(verifier.hash) })) };
+function poolsById(state: UserState | null): Map<string, PoolState> {
+  const byId = new Map<string, PoolState>();
+  for (const pool of state?.pools ?? []) byId.set(pool.poolId, pool);
+  for (const pending of state?.pendingPools ?? []) byId.set(pending.pool.poolId, pending.pool);
+  return byId;
 }
 
-/** The JSON form: bytes as base64. */
-export function userStateToJson(state: UserState): unknown {
+/** The same pool, issued once: everything but `next` and the spent verifiers is unchanged. */
+function samePool(earlier: PoolState, later: Pick<PoolState, 'authenticatorId' | 'charset' | 'length' | 'start' | 'next' | 'limit' | 'kdf'>): boolean {
+  const a = earlier.kdf;
+  const b = later.kdf;
+  return (
+    earlier.authenticatorId === later.authenticatorId && earlier.charset === later.charset && earlier.length === later.length &&
+    earlier.start === later.start && earlier.limit === later.limit && earlier.next <= later.next &&
+    a.algorithm === b.algorithm && a.version === b.version && a.memoryKiB === b.memoryKiB && a.iterations === b.iterations && a.parallelism === b.parallelism
+  );
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+
+/** True when `pool.verifiers` is exactly `earlier`'s list less the spent ones, so a record may carry it. */
+function carriable(earlier: PoolState | undefined, pool: PoolState): boolean {
+  if (earlier === undefined || !samePool(earlier, pool)) return false;
+  const skip = earlier.verifiers.length - pool.verifiers.length;
+  if (skip < 0) return false;
+  return pool.verifiers.every((verifier, i) => {
+    const old = earlier.verifiers[skip + i]!;
+    return verifier === old || (verifier.c === old.c && sameBytes(verifier.salt, old.salt) && sameBytes(verifier.hash, old.hash));
+  });
+}
+
+/**
+ * The JSON form: bytes as base64. With `previous` (the state of the record just before this one
+ * in the same journal), a pool whose verifiers only lost spent ones carries them instead of listing them.
+ */
+export function userStateToJson(state: UserState, previous: UserState | null = null): unknown {
+  const earlier = poolsById(previous);
+  const poolToJson = (pool: PoolState): unknown => ({
+    ...pool,
+    verifiers: carriable(earlier.get(pool.poolId), pool)
+      ? CARRIED_VERIFIERS
+      : pool.verifiers.map((verifier) => ({ c: verifier.c, salt: base64(verifier.salt), hash: base64(verifier.hash) })),
+  });
   return {
     ...state,
     pools: state.pools.map(poolToJson),
     pendingPools: state.pendingPools.map((pending) => ({ ...pending, pool: poolToJson(pending.pool) })),
     recovery: state.recovery && { ...state.recovery, salt: base64(state.recovery.salt), hash: base64(state.recovery.hash) },
   };
+}
+
+/**
+ * A stored record as a state: carried verifiers taken from `previous` (the record before it; null
+ * for the first record of a journal). Throws an Error saying what is wrong; the caller makes it
+ * StateUnreadableError.
+ */
+export function resolveStoredState(stored: StoredUserState, previous: UserState | null): UserState {
+  const earlier = poolsById(previous);
+  const resolve = (pool: StoredPool): PoolState => {
+    if (pool.verifiers !== CARRIED_VERIFIERS) return pool as PoolState;
+    const from = earlier.get(pool.poolId);
+    if (previous === null) throw new Error(`carries the verifiers of pool ${pool.poolId}, but it is the first record`);
+    if (from === undefined || !samePool(from, pool)) throw new Error(`carries the verifiers of pool ${pool.poolId}, which the previous record does not hold`);
+    const verifiers = from.verifiers.filter((verifier) => verifier.c >= pool.next);
+    if (!coversRemaining(verifiers, pool)) throw new Error(`carries verifiers of pool ${pool.poolId} that do not cover next ≤ c < limit`);
+    return { ...pool, verifiers };
+  };
+  return { ...stored, pools: stored.pools.map(resolve), pendingPools: stored.pendingPools.map((pending) => ({ ...pending, pool: resolve(pending.pool) })) };
 }
 
 /**
