@@ -1,8 +1,10 @@
 /**
  * The JSON-lines audit log (docs/state-files.md "Audit log"). Entries carry outcomes, never
  * secrets: the entry type has no field a PIN, seed or password could go into. Lines are
- * appended before the reply and fdatasynced in the background, coalesced: a power cut can
- * lose the newest lines, never a decision (the state journal is synced first).
+ * appended before the reply and fdatasynced in the background at most AUDIT_SYNC_DELAY_MS
+ * later, many lines in one sync: a power cut can lose the newest second of lines, never a
+ * decision (the state journal is synced before every reply). A sync per line would contend with
+ * the journal's own sync on the next unlock's path.
  */
 import { closeSync, constants, fdatasync, openSync, writeSync } from 'node:fs';
 import { newId } from '../protocol/online/ids.js';
@@ -21,9 +23,12 @@ export interface AuditEntry {
   readonly peer: { readonly pid: number; readonly uid: number };
 }
 
+export const AUDIT_SYNC_DELAY_MS = 1_000;
+
 export class AuditLog {
   #fd: number | null = null;
-  #syncing = false;
+  #timer: NodeJS.Timeout | null = null;
+  #inFlight: Promise<void> | null = null;
   #dirty = false;
 
   constructor(
@@ -46,23 +51,38 @@ export class AuditLog {
     }
   }
 
+  /** Syncs what was written AUDIT_SYNC_DELAY_MS from now, one sync at a time. */
   #scheduleSync(): void {
     this.#dirty = true;
-    if (this.#syncing || this.#fd === null) return;
-    this.#syncing = true;
+    if (this.#timer !== null || this.#inFlight !== null || this.#fd === null) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#sync();
+    }, AUDIT_SYNC_DELAY_MS).unref();
+  }
+
+  #sync(): void {
+    const fd = this.#fd;
+    if (fd === null) return;
     this.#dirty = false;
-    fdatasync(this.#fd, (error) => {
-      this.#syncing = false;
-      if (error) this.log.error('audit.sync-failed', { file: this.file, error });
-      if (this.#dirty) this.#scheduleSync();
+    this.#inFlight = new Promise<void>((resolve) => {
+      fdatasync(fd, (error) => {
+        this.#inFlight = null;
+        if (error) this.log.error('audit.sync-failed', { file: this.file, error });
+        resolve();
+        if (this.#dirty) this.#scheduleSync();
+      });
     });
   }
 
-  /** Waits for outstanding syncs, then closes (agent shutdown). */
+  /** Syncs what is still unsynced, then closes (agent shutdown). */
   async close(): Promise<void> {
-    while (this.#syncing) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#inFlight;
     if (this.#fd !== null && this.#dirty) {
       const fd = this.#fd;
+      this.#dirty = false;
       await new Promise<void>((resolve) => fdatasync(fd, () => resolve()));
     }
     this.#closeQuietly();
