@@ -32,29 +32,53 @@ function poolOf(source: Source): PoolState | null {
   return source.kind === 'pool' ? source.pool : source.kind === 'pending' ? source.pending.pool : null;
 }
 
-/** Candidates in the order to try them, the size of the first round, and the buffers to wipe. */
-export function candidatesFor(sources: readonly Source[], typed: Uint8Array): { candidates: Candidate[]; firstRound: number; normalized: Uint8Array[] } {
+/** The candidates one source offers, made only when asked for (a valid PIN needs just the first). */
+type CandidateList = (offset: number) => Candidate | undefined;
+
+export interface Candidates {
+  /** Each source's next PIN: the common case, tried first. */
+  readonly firstRound: Candidate[];
+  /** The rest, interleaved across sources, for when no first-round candidate matched. */
+  rest(): Candidate[];
+  /** The normalized inputs, for the caller to wipe once done. */
+  readonly normalized: Uint8Array[];
+}
+
+/** Candidates in the order to try them, and the buffers to wipe. */
+export function candidatesFor(sources: readonly Source[], typed: Uint8Array): Candidates {
   const normalized: Uint8Array[] = [];
-  const lists: Candidate[][] = [];
+  const lists: { at: CandidateList; length: number }[] = [];
   for (const source of sources) {
     const pool = poolOf(source);
     const pin = normalizePinInput(typed, pool?.charset ?? 'alphanumeric');
     if (pin === null) continue;
     normalized.push(pin);
     if (pool !== null) {
-      if (pin.length === pool.length) lists.push(pool.verifiers.map((verifier: Verifier) => ({ source, counter: verifier.c, salt: verifier.salt, hash: verifier.hash, kdf: pool.kdf, pin })));
+      if (pin.length !== pool.length || pool.verifiers.length === 0) continue;
+      const at = (offset: number) => {
+        const verifier: Verifier | undefined = pool.verifiers[offset];
+        return verifier && { source, counter: verifier.c, salt: verifier.salt, hash: verifier.hash, kdf: pool.kdf, pin };
+      };
+      lists.push({ at, length: pool.verifiers.length });
     } else if (source.kind === 'recovery' && pin.length === RECOVERY_PIN_LENGTH) {
-      lists.push([{ source, counter: -1, salt: source.recovery.salt, hash: source.recovery.hash, kdf: source.recovery.kdf, pin }]);
+      const only: Candidate = { source, counter: -1, salt: source.recovery.salt, hash: source.recovery.hash, kdf: source.recovery.kdf, pin };
+      lists.push({ at: (offset) => (offset === 0 ? only : undefined), length: 1 });
     }
   }
-  const candidates: Candidate[] = [];
-  const longest = Math.max(0, ...lists.map((list) => list.length));
-  for (let offset = 0; offset < longest; offset++) for (const list of lists) if (list[offset]) candidates.push(list[offset]!);
-  return { candidates, firstRound: lists.length, normalized };
+  const rest = () => {
+    const candidates: Candidate[] = [];
+    const longest = Math.max(0, ...lists.map((list) => list.length));
+    for (let offset = 1; offset < longest; offset++) for (const list of lists) {
+      const candidate = list.at(offset);
+      if (candidate) candidates.push(candidate);
+    }
+    return candidates;
+  };
+  return { firstRound: lists.map((list) => list.at(0)!), rest, normalized };
 }
 
 /** The first candidate whose verifier matches, evaluating at most `parallelism` at once. */
-export async function firstMatch(candidates: readonly Candidate[], firstRound: number, verifierOf: VerifierFunction, parallelism: number): Promise<Candidate | null> {
+export async function firstMatch(candidates: Candidates, verifierOf: VerifierFunction, parallelism: number): Promise<Candidate | null> {
   let found: Candidate | null = null;
   const run = async (slice: readonly Candidate[]) => {
     let index = 0;
@@ -68,7 +92,7 @@ export async function firstMatch(candidates: readonly Candidate[], firstRound: n
     };
     await Promise.all(Array.from({ length: Math.min(parallelism, slice.length) }, worker));
   };
-  await run(candidates.slice(0, firstRound));
-  if (found === null) await run(candidates.slice(firstRound));
+  await run(candidates.firstRound);
+  if (found === null) await run(candidates.rest());
   return found;
 }

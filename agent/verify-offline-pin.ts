@@ -56,6 +56,9 @@ export interface VerifyResult {
   readonly nextState: UserState | null;
 }
 
+/** Concurrent KDF evaluations when a PIN is checked against many verifiers: one per core. */
+const PARALLELISM = availableParallelism();
+
 const refuse = (status: 'rejected' | 'locked' | 'unavailable', reason: Reason, retryAfterMs?: number): VerifyResult => ({
   decision: { ok: false, status, reason, ...(retryAfterMs ? { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) } : {}) },
   nextState: null,
@@ -141,12 +144,12 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
   const sources = usableSources(state, policy, input.now, input.wallFloorMs);
   if (sources.length === 0) return refuse('unavailable', policy.offlineMode ? noUsablePoolReason(state, policy, input.now, input.wallFloorMs) : 'offline-mode-off');
 
-  const { candidates, firstRound, normalized } = candidatesFor(sources, input.pin);
+  const candidates = candidatesFor(sources, input.pin);
   let match: Candidate | null;
   try {
-    match = await firstMatch(candidates, firstRound, input.verifier ?? computeVerifier, input.parallelism ?? availableParallelism());
+    match = await firstMatch(candidates, input.verifier ?? computeVerifier, input.parallelism ?? PARALLELISM);
   } finally {
-    wipe(...normalized);
+    wipe(...candidates.normalized);
   }
   const wallHighWaterMs = Math.max(state.wallHighWaterMs, input.now.wallMs);
   if (match !== null) return accept(state, match, policy, wallHighWaterMs);
