@@ -90,7 +90,7 @@ export class AgentService {
       if (denied) return { requestId, ...denied };
       switch (request.op) {
         case 'status':
-          return { requestId, ...(await this.#status(request.user)) };
+          return { requestId, ...(await this.#status(request.user, request.lockScreen === true)) };
         case 'verify':
           return { requestId, ...(await this.#verify(request.user, request.pin, request.context, peer)) };
         case 'enroll':
@@ -159,7 +159,8 @@ export class AgentService {
     return { status: 'unavailable', reason, message: reasonMessage(reason) };
   }
 
-  async #status(user: string): Promise<Omit<Reply, 'requestId'>> {
+  /** A lock screen's status (lockScreen) leaves out `detail`, which only the CLI reads. */
+  async #status(user: string, lockScreen: boolean): Promise<Omit<Reply, 'requestId'>> {
     const policy = this.#policy();
     const stored = await this.deps.store.read(user);
     const state = stored ?? emptyUserState(user);
@@ -191,7 +192,7 @@ export class AgentService {
       locked: !open.open,
       ...(retryAfter !== undefined ? { retryAfter } : {}),
       message,
-      detail: JSON.stringify(this.#statusDetail(state, now)),
+      ...(lockScreen ? {} : { detail: JSON.stringify(this.#statusDetail(state, now)) }),
     };
   }
 
@@ -239,7 +240,9 @@ export class AgentService {
         now,
       );
       // ms: from the request to a durable, audited decision (bench/agent-verify.mjs reads it).
-      this.deps.log.info('verify', { user, result: decision.status, reason: decision.ok ? undefined : decision.reason, context, ms: Number((performance.now() - started).toFixed(3)) });
+      // Logged once the reply is on its way: the log line is not part of the decision.
+      const fields = { user, result: decision.status, reason: decision.ok ? undefined : decision.reason, context, ms: Number((performance.now() - started).toFixed(3)) };
+      setImmediate(() => this.deps.log.info('verify', fields));
       if (decision.ok) return { status: 'accepted', remaining: decision.remaining, low: decision.low, message: acceptedMessage(decision.remaining, decision.low) };
       const reply: Omit<Reply, 'requestId'> = { status: decision.status, reason: decision.reason, message: reasonMessage(decision.reason, decision.retryAfterSeconds) };
       if (decision.retryAfterSeconds !== undefined) reply.retryAfter = decision.retryAfterSeconds;

@@ -16,6 +16,8 @@ import type { Logger } from './log.js';
 export const FRAME_READ_TIMEOUT_MS = 2_000;
 export const IDLE_TIMEOUT_MS = 30_000;
 export const MAX_CONNECTIONS = 64;
+/** What a connection bound by a lock screen's status may still ask (docs/ipc.md "Lock-screen connections"). */
+const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set(['status', 'verify', 'online-auth', 'ble-auth']);
 
 export interface IpcServerOptions {
   readonly socketPath: string;
@@ -87,6 +89,7 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
       sendAndClose(socket, { requestId: 0, status: 'error', reason: 'permission-denied', message: 'the agent could not identify the connecting process' });
       return;
     }
+    log.debug('ipc.connection', { peerUid: peer.uid, peerPid: peer.pid });
     serveConnection(socket, peer);
   });
 
@@ -101,6 +104,8 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     let bodyLength: number | null = null;
     let busy = false;
     let closed = false;
+    /** Set by a status with the lock-screen flag: from then on, only that user's lock-screen requests. */
+    let boundUser: string | null = null;
     let frameTimer: NodeJS.Timeout | null = null;
     const idleTimer = setTimeout(() => socket.destroy(), idleTimeout);
     const refreshIdle = () => idleTimer.refresh();
@@ -163,6 +168,12 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
         else fail('bad-frame', 'the request could not be decoded');
         return;
       }
+      if (boundUser !== null && (!LOCK_SCREEN_OPS.has(request.op) || !('user' in request) || request.user !== boundUser)) {
+        frame.fill(0);
+        fail('permission-denied', `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth and ble-auth for that user`, request.requestId);
+        return;
+      }
+      if (request.op === 'status' && request.lockScreen) boundUser = request.user;
       busy = true;
       void answer(request, frame);
     });

@@ -40,6 +40,10 @@ export type Reason = (typeof REASONS)[number];
 const REASON_SET: ReadonlySet<string> = new Set(REASONS);
 
 export const RESET_FLAG_DISCARD_STATE = 1;
+/** status from a lock screen: no `detail`, and the connection is bound to that user's lock-screen requests (docs/ipc.md). */
+export const STATUS_FLAG_LOCK_SCREEN = 2;
+/** The `flags` bits each op defines; any other bit is `bad-field`. */
+const FLAGS_BY_OP: Partial<Record<OpName, number>> = { reset: RESET_FLAG_DISCARD_STATE, status: STATUS_FLAG_LOCK_SCREEN };
 /** Longest a client may ask the agent to wait (online-auth, pair-finish). */
 export const MAX_WAIT_MS = 600_000;
 export const DEFAULT_ONLINE_WAIT_MS = 30_000;
@@ -63,7 +67,7 @@ export const FIELDS = {
   context: { tag: 0x05, type: 'text', min: 0, max: 128 },
   authenticator: { tag: 0x06, type: 'text', min: 1, max: 64, pattern: /^[A-Za-z0-9._-]+$/ },
   password: { tag: 0x07, type: 'bytes', min: 1, max: 512 },
-  flags: { tag: 0x08, type: 'u32', min: 0, max: RESET_FLAG_DISCARD_STATE },
+  flags: { tag: 0x08, type: 'u32', min: 0, max: RESET_FLAG_DISCARD_STATE | STATUS_FLAG_LOCK_SCREEN },
   wait: { tag: 0x09, type: 'u32', min: 0, max: MAX_WAIT_MS },
   pairingId: { tag: 0x0a, type: 'text', min: 5, max: 5, pattern: /^[0-9A-HJKMNP-TV-Z]{5}$/ },
   url: { tag: 0x0b, type: 'text', min: 1, max: 2048, pattern: /^https?:\/\/[^\s]+$/ },
@@ -90,7 +94,7 @@ const FIELD_BY_TAG = new Map<number, [FieldName, FieldSpec]>(
 
 /** Which fields each request may carry (besides op and requestId), and which it must. */
 const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional: readonly FieldName[] }> = {
-  status: { required: ['user'], optional: [] },
+  status: { required: ['user'], optional: ['flags'] },
   verify: { required: ['user', 'pin'], optional: ['context'] },
   enroll: { required: ['user'], optional: ['authenticator', 'password'] },
   reset: { required: ['user'], optional: ['flags'] },
@@ -110,7 +114,7 @@ const REPLY_FIELDS: readonly FieldName[] = [
 ];
 
 export type Request =
-  | { op: 'status'; requestId: number; user: string }
+  | { op: 'status'; requestId: number; user: string; lockScreen?: true }
   | { op: 'verify'; requestId: number; user: string; pin: Uint8Array; context: string }
   | { op: 'enroll'; requestId: number; user: string; authenticator?: string; password?: Uint8Array }
   | { op: 'reset'; requestId: number; user: string; discardState: boolean }
@@ -218,9 +222,11 @@ export function decodeRequestBody(body: Uint8Array): Request {
     if (!values.has(name)) throw new ProtocolError('missing-field', `a ${opName} request needs the field ${name}`, { requestId });
   }
   const user = values.get('user') as string;
+  const flags = (values.get('flags') as number | undefined) ?? 0;
+  if ((flags & ~(FLAGS_BY_OP[opName] ?? 0)) !== 0) throw new ProtocolError('bad-field', `field flags has a bit a ${opName} request does not define (${flags})`, { requestId });
   switch (opName) {
     case 'status':
-      return { op: opName, requestId, user };
+      return flags & STATUS_FLAG_LOCK_SCREEN ? { op: opName, requestId, user, lockScreen: true } : { op: opName, requestId, user };
     case 'verify':
       return { op: opName, requestId, user, pin: values.get('pin') as Uint8Array, context: (values.get('context') as string) ?? '' };
     case 'enroll': {
@@ -230,7 +236,7 @@ export function decodeRequestBody(body: Uint8Array): Request {
       return request;
     }
     case 'reset':
-      return { op: opName, requestId, user, discardState: (((values.get('flags') as number) ?? 0) & RESET_FLAG_DISCARD_STATE) !== 0 };
+      return { op: opName, requestId, user, discardState: (flags & RESET_FLAG_DISCARD_STATE) !== 0 };
     case 'list':
       return { op: opName, requestId };
     case 'unenroll':
@@ -287,8 +293,8 @@ export function encodeRequest(request: Request): Uint8Array {
   const fields: RawField[] = [encodeValue('op', Op[request.op]), encodeValue('requestId', request.requestId)];
   for (const [key, value] of Object.entries(request)) {
     if (key === 'op' || key === 'requestId' || value === undefined) continue;
-    if (key === 'discardState') {
-      if (value) fields.push(encodeValue('flags', RESET_FLAG_DISCARD_STATE));
+    if (key === 'discardState' || key === 'lockScreen') {
+      if (value) fields.push(encodeValue('flags', key === 'discardState' ? RESET_FLAG_DISCARD_STATE : STATUS_FLAG_LOCK_SCREEN));
       continue;
     }
     fields.push(encodeValue(key as FieldName, value as Value));

@@ -13,6 +13,7 @@ enum {
   TAG_USER = 0x03,
   TAG_PIN = 0x04,
   TAG_CONTEXT = 0x05,
+  TAG_FLAGS = 0x08,
   TAG_WAIT = 0x09,
   TAG_STATUS = 0x10,
   TAG_REASON = 0x11,
@@ -305,8 +306,10 @@ static size_t finish_request(struct writer *w) {
 }
 
 size_t lk_encode_status(uint8_t *out, size_t capacity, uint32_t request_id, const char *user) {
+  static const uint8_t lock_screen[4] = {0, 0, 0, LK_STATUS_FLAG_LOCK_SCREEN};
   struct writer w;
-  begin_request(&w, out, capacity, LK_OP_STATUS, request_id, user);
+  if (begin_request(&w, out, capacity, LK_OP_STATUS, request_id, user))
+    put_field(&w, TAG_FLAGS, lock_screen, sizeof lock_screen);
   return finish_request(&w);
 }
 

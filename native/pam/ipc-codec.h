@@ -36,6 +36,9 @@
 
 enum lk_op { LK_OP_STATUS = 1, LK_OP_VERIFY = 2, LK_OP_ONLINE_AUTH = 7, LK_OP_BLE_AUTH = 11 };
 
+/* docs/ipc.md field `flags`, bit 1 of a status request */
+#define LK_STATUS_FLAG_LOCK_SCREEN 2
+
 /* docs/ipc.md "status codes"; any other value on the wire becomes LK_STATUS_ERROR. */
 enum lk_status {
   LK_STATUS_OK = 0,
@@ -105,6 +108,8 @@ int lk_valid_user(const char *name);
  * the frame length, or 0 when an argument cannot travel (bad user, PIN length, context).
  * context may be NULL (no context field).
  */
+/* status with the lock-screen flag: no `detail` in the reply, and the connection is then
+ * bound to this user's lock-screen requests (docs/ipc.md "Lock-screen connections"). */
 size_t lk_encode_status(uint8_t *out, size_t capacity, uint32_t request_id, const char *user);
 size_t lk_encode_verify(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
                         const uint8_t *pin, size_t pin_length, const char *context);

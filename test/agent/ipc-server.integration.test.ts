@@ -66,6 +66,29 @@ describe('IPC boundary', () => {
     expect(pipelined.closed).toBe(true);
   });
 
+  it('a lock screen\'s status leaves out the detail and binds the connection to that user\'s lock-screen requests', async () => {
+    const lockScreen = encodeRequest({ op: 'status', requestId: 1, user: 'daemon', lockScreen: true });
+    const verify = encodeRequest({ op: 'verify', requestId: 2, user: 'daemon', pin: utf8(phone.pin(nextPin++)), context: 'pam:test' });
+    const plain = await rawExchange(agent.files.socket, [encodeRequest({ op: 'status', requestId: 9, user: 'daemon' })], 300);
+    expect(plain.replies[0]!.detail).toBeDefined();
+    const bound = await rawExchange(agent.files.socket, [lockScreen, 100, verify, 100, encodeRequest({ op: 'status', requestId: 3, user: 'daemon', lockScreen: true })], 600);
+    expect(bound.replies.map((r) => [r.requestId, r.status])).toEqual([[1, 'ok'], [2, 'accepted'], [3, 'ok']]);
+    expect(bound.replies[0]).toMatchObject({ offlineMode: true, usable: true });
+    expect(bound.replies[0]!.detail).toBeUndefined();
+    for (const other of [
+      encodeRequest({ op: 'status', requestId: 4, user: 'root' }),
+      encodeRequest({ op: 'list', requestId: 4 }),
+      encodeRequest({ op: 'enroll', requestId: 4, user: 'daemon' }),
+      encodeRequest({ op: 'reset', requestId: 4, user: 'daemon', discardState: false }),
+    ]) {
+      const refused = await rawExchange(agent.files.socket, [lockScreen, 100, other], 600);
+      expect(refused.replies.map((r) => [r.requestId, r.status, r.reason])).toEqual([[1, 'ok', undefined], [4, 'error', 'permission-denied']]);
+      expect(refused.replies[1]!.message).toMatch(/lock screen asking about "daemon"/);
+      expect(refused.closed).toBe(true);
+    }
+    await stillServes();
+  });
+
   it('a wrong PIN in a pipelined burst is still refused and the agent carries on', async () => {
     const wrongFrame = encodeRequest({ op: 'verify', requestId: 9, user: 'daemon', pin: utf8('0000-0000'), context: 'x' });
     const outcome = await rawExchange(agent.files.socket, [Buffer.concat([wrongFrame, wrongFrame, wrongFrame])]);

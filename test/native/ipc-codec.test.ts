@@ -180,8 +180,8 @@ describe('reply parser agrees with the TypeScript codec on generated frames', ()
 describe('request encoder', () => {
   const byName = (name: string) => vectors.validRequests!.find((c) => c.name === name)!;
 
-  it('encodes the status vector byte for byte', () => {
-    expect(runJson<{ hex: string }>(cli, ['encode-status', '7', 'alice']).hex).toBe(byName('status').hex);
+  it('encodes the lock-screen status vector byte for byte', () => {
+    expect(runJson<{ hex: string }>(cli, ['encode-status', '7', 'alice']).hex).toBe(byName('status from a lock screen').hex);
   });
 
   it('encodes the online-auth vector byte for byte, and refuses a wait over ten minutes', () => {

@@ -36,6 +36,8 @@ def main() -> None:
     valid_requests = [
         {"name": "status", "hex": req(F("op", u8(1)), F("requestId", u32(7)), F("user", txt("alice"))),
          "request": {"op": "status", "requestId": 7, "user": "alice"}},
+        {"name": "status from a lock screen", "hex": req(F("op", u8(1)), F("requestId", u32(7)), F("user", txt("alice")), F("flags", u32(2))),
+         "request": {"op": "status", "requestId": 7, "user": "alice", "lockScreen": True}},
         {"name": "verify", "hex": req(F("op", u8(2)), F("requestId", u32(0xFFFFFFFF)), F("user", txt("alice")),
                                       F("pin", txt("K7QM-2XHD")), F("context", txt("pam:login"))),
          "request": {"op": "verify", "requestId": 4294967295, "user": "alice", "pinHex": txt("K7QM-2XHD").hex(), "context": "pam:login"}},
@@ -94,6 +96,9 @@ def main() -> None:
         {"name": "pin of 65 bytes", "hex": req(F("op", u8(2)), F("requestId", u32(1)), F("user", txt("a")), F("pin", b"1" * 65)), "reason": "bad-field"},
         {"name": "empty pin", "hex": req(F("op", u8(2)), F("requestId", u32(1)), F("user", txt("a")), F("pin", b"")), "reason": "bad-field"},
         {"name": "authenticator with a space", "hex": req(F("op", u8(3)), F("requestId", u32(1)), F("user", txt("a")), F("authenticator", txt("my phone"))), "reason": "bad-field"},
+        {"name": "status with the discard-state flag", "hex": req(*status_alice, F("flags", u32(1))), "reason": "bad-field"},
+        {"name": "status with an undefined flag", "hex": req(*status_alice, F("flags", u32(4))), "reason": "bad-field"},
+        {"name": "verify with flags", "hex": req(F("op", u8(2)), F("requestId", u32(1)), F("user", txt("a")), F("pin", txt("123456")), F("flags", u32(2))), "reason": "bad-field"},
         {"name": "flags with an undefined bit", "hex": req(F("op", u8(4)), F("requestId", u32(1)), F("user", txt("a")), F("flags", u32(2))), "reason": "bad-field"},
         {"name": "missing op", "hex": req(F("requestId", u32(1)), F("user", txt("a"))), "reason": "missing-field"},
         {"name": "missing requestId", "hex": req(F("op", u8(1)), F("user", txt("a"))), "reason": "missing-field"},
