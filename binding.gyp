@@ -14,6 +14,7 @@
         'native/pam/options.c',
         'native/pam/ipc-codec.c',
         'native/pam/transport.c',
+        'native/pam/handle-connection.c',
       ],
       'cflags': [
         '-std=gnu11', '-fvisibility=hidden', '-fstack-protector-strong', '-D_FORTIFY_SOURCE=2',

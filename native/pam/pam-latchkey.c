@@ -7,6 +7,7 @@
  * password path always works.
  */
 #define _GNU_SOURCE
+#include "handle-connection.h"
 #include "ipc-codec.h"
 #include "options.h"
 #include "transport.h"
@@ -40,6 +41,7 @@ struct session {
   const struct lk_options *options;
   const char *user;
   int silent;
+  struct lk_connection *conn; /* the handle's connection to the agent (handle-connection.h) */
 };
 
 static uint32_t new_request_id(void) {
@@ -69,13 +71,17 @@ static void say_locked(const struct session *s, const struct lk_reply *reply) {
   say(s, PAM_ERROR_MSG, message_or(reply, line));
 }
 
-/* One exchange (frame is wiped once sent); a reply to another request is malformed. 0 on success. */
+/*
+ * One exchange on the session's connection (frame is wiped once sent); a reply to another
+ * request is malformed and ends the connection. 0 on success.
+ */
 static int ask(const struct session *s, uint8_t *frame, size_t length, uint32_t id,
                const char *what, unsigned timeout_ms, struct lk_reply *reply) {
   enum lk_parse_result parsed = LK_PARSE_OK;
   enum lk_exchange_result result =
-      lk_exchange(s->options->socket_path, timeout_ms, frame, length, reply, &parsed);
+      lk_exchange_on(s->conn, s->options->socket_path, timeout_ms, frame, length, reply, &parsed);
   if (result == LK_EXCHANGE_OK && reply->request_id == id) return 0;
+  lk_disconnect(s->conn);
   pam_syslog(s->pamh, LOG_WARNING, "%s for %s: %s%s%s (socket %s); falling through", what,
              s->user, result == LK_EXCHANGE_OK ? "reply to another request" : lk_exchange_result_name(result),
              result == LK_EXCHANGE_MALFORMED ? ": " : "",
@@ -255,11 +261,31 @@ static int verify_pin(const struct session *s, char *pin) {
   return decide(s, &reply, "verify");
 }
 
+/* Status, then Bluetooth, online or a PIN, as status allows; every exchange on s->conn. */
+static int authenticate(const struct session *s) {
+  const struct lk_options *options = s->options;
+  int code = PAM_IGNORE;
+  struct plan plan;
+  plan_for(s, &plan);
+  const struct phone_way ble = {"ble-auth", lk_encode_ble_auth, options->ble_wait_ms, FALLBACK_APPROVE_BLE};
+  const struct phone_way online = {"online-auth", lk_encode_online_auth, options->online_wait_ms, FALLBACK_APPROVE};
+  if (plan.ble && ask_phone(s, &ble, &code)) return code;
+  if (plan.online && ask_phone(s, &online, &code)) return code;
+  if (!plan.prompt) {
+    explain_no_prompt(s, &plan);
+    return plan.code;
+  }
+  char *pin = read_pin(s);
+  if (pin == NULL) return PAM_IGNORE; /* nothing typed: the password decides */
+  code = verify_pin(s, pin);
+  free(pin);
+  return code;
+}
+
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
   struct lk_options options;
   char error[LK_OPTION_ERROR_MAX];
   const char *user = NULL;
-  int code = PAM_IGNORE;
   if (lk_parse_options(argc, argv, &options, error, sizeof error) != 0) {
     pam_syslog(pamh, LOG_ERR, "bad module option: %s; skipping pam_latchkey", error);
     return PAM_IGNORE;
@@ -268,30 +294,22 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
     if (options.debug) pam_syslog(pamh, LOG_DEBUG, "no usable user name; skipping");
     return PAM_IGNORE;
   }
-  struct session s = {.pamh = pamh, .options = &options, .user = user, .silent = (flags & PAM_SILENT) != 0};
-  struct plan plan;
-  plan_for(&s, &plan);
-  const struct phone_way ble = {"ble-auth", lk_encode_ble_auth, options.ble_wait_ms, FALLBACK_APPROVE_BLE};
-  const struct phone_way online = {"online-auth", lk_encode_online_auth, options.online_wait_ms, FALLBACK_APPROVE};
-  if (plan.ble && ask_phone(&s, &ble, &code)) return code;
-  if (plan.online && ask_phone(&s, &online, &code)) return code;
-  if (!plan.prompt) {
-    explain_no_prompt(&s, &plan);
-    return plan.code;
-  }
-  char *pin = read_pin(&s);
-  if (pin == NULL) return PAM_IGNORE; /* nothing typed: the password decides */
-  code = verify_pin(&s, pin);
-  free(pin);
+  struct lk_connection spare = LK_CONNECTION_INIT;
+  struct lk_connection *conn = lk_handle_connection(pamh, options.socket_path, user, &spare);
+  struct session s = {.pamh = pamh, .options = &options, .user = user, .silent = (flags & PAM_SILENT) != 0, .conn = conn};
+  int code = authenticate(&s);
+  lk_disconnect(&spare);
   return code;
 }
 
 /*
- * Nothing to establish or delete. libpam replays the stack that authentication chose and
- * counts this return value, so anything but success here would turn an accepted PIN into
- * a failed login (docs/pam.md "setcred").
+ * No credentials to establish or delete; authentication is over, so the handle's connection
+ * to the agent goes. libpam replays the stack that authentication chose and counts this
+ * return value, so anything but success here would turn an accepted PIN into a failed login
+ * (docs/pam.md "setcred").
  */
 EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-  (void)pamh, (void)flags, (void)argc, (void)argv;
+  (void)flags, (void)argc, (void)argv;
+  lk_drop_handle_connection(pamh);
   return PAM_SUCCESS;
 }

@@ -134,19 +134,49 @@ static enum lk_exchange_result read_reply(int fd, int64_t deadline, struct lk_re
   return result;
 }
 
+void lk_disconnect(struct lk_connection *conn) {
+  if (conn->fd >= 0) close(conn->fd);
+  conn->fd = -1;
+}
+
+/*
+ * Between exchanges the agent sends nothing: a connection with anything to read (end of file
+ * after its idle timeout or a restart, or stray bytes) is not used again.
+ */
+static int still_open(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
+  int n;
+  do n = poll(&p, 1, 0);
+  while (n < 0 && errno == EINTR);
+  return n == 0;
+}
+
+enum lk_exchange_result lk_exchange_on(struct lk_connection *conn, const char *socket_path,
+                                       unsigned timeout_ms, uint8_t *request,
+                                       size_t request_length, struct lk_reply *reply,
+                                       enum lk_parse_result *parse_result) {
+  int64_t deadline = now_ms() + timeout_ms;
+  enum lk_exchange_result result = LK_EXCHANGE_OK;
+  *parse_result = LK_PARSE_OK;
+  memset(reply, 0, sizeof *reply);
+  if (conn->fd >= 0 && !still_open(conn->fd)) lk_disconnect(conn);
+  if (conn->fd < 0) result = connect_socket(socket_path, deadline, &conn->fd);
+  if (result == LK_EXCHANGE_OK) result = send_all(conn->fd, request, request_length, deadline);
+  explicit_bzero(request, request_length); /* sent (or never will be): the PIN goes now */
+  if (result == LK_EXCHANGE_OK) result = read_reply(conn->fd, deadline, reply, parse_result);
+  if (result != LK_EXCHANGE_OK) {
+    lk_disconnect(conn);
+    memset(reply, 0, sizeof *reply);
+  }
+  return result;
+}
+
 enum lk_exchange_result lk_exchange(const char *socket_path, unsigned timeout_ms,
                                     uint8_t *request, size_t request_length,
                                     struct lk_reply *reply, enum lk_parse_result *parse_result) {
-  int64_t deadline = now_ms() + timeout_ms;
-  int fd = -1;
-  *parse_result = LK_PARSE_OK;
-  memset(reply, 0, sizeof *reply);
-  enum lk_exchange_result result = connect_socket(socket_path, deadline, &fd);
-  if (result == LK_EXCHANGE_OK) result = send_all(fd, request, request_length, deadline);
-  explicit_bzero(request, request_length); /* sent (or never will be): the PIN goes now */
-  if (fd < 0) return result;
-  if (result == LK_EXCHANGE_OK) result = read_reply(fd, deadline, reply, parse_result);
-  close(fd);
-  if (result != LK_EXCHANGE_OK) memset(reply, 0, sizeof *reply);
+  struct lk_connection conn = LK_CONNECTION_INIT;
+  enum lk_exchange_result result =
+      lk_exchange_on(&conn, socket_path, timeout_ms, request, request_length, reply, parse_result);
+  lk_disconnect(&conn);
   return result;
 }

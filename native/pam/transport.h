@@ -22,10 +22,30 @@ enum lk_exchange_result {
 const char *lk_exchange_result_name(enum lk_exchange_result result);
 
 /*
- * Connects to socket_path, sends request, reads one reply and parses it. The whole exchange
- * is bounded by timeout_ms. request may hold a PIN: it is wiped as soon as it has been
- * written (or the exchange failed before that), and nothing here copies it.
+ * A connection to the agent kept for the exchanges of one authentication (status, then the
+ * decision), so each authentication pays for one connect (docs/ipc.md "Several requests on one
+ * connection"). Start with LK_CONNECTION_INIT; end with lk_disconnect.
  */
+struct lk_connection {
+  int fd; /* -1: not connected */
+};
+#define LK_CONNECTION_INIT {.fd = -1}
+
+/*
+ * Sends request and reads one reply on conn, connecting to socket_path first when conn is not
+ * connected or the agent has closed it since the last exchange (its idle timeout runs while a
+ * person types). The whole exchange is bounded by timeout_ms. request may hold a PIN: it is
+ * wiped as soon as it has been written (or the exchange failed before that), and nothing here
+ * copies it. After any failure conn is disconnected, so a broken stream is never reused.
+ */
+enum lk_exchange_result lk_exchange_on(struct lk_connection *conn, const char *socket_path,
+                                       unsigned timeout_ms, uint8_t *request,
+                                       size_t request_length, struct lk_reply *reply,
+                                       enum lk_parse_result *parse_result);
+
+void lk_disconnect(struct lk_connection *conn);
+
+/* One exchange on a connection of its own (lk_exchange_on, then lk_disconnect). */
 enum lk_exchange_result lk_exchange(const char *socket_path, unsigned timeout_ms,
                                     uint8_t *request, size_t request_length,
                                     struct lk_reply *reply, enum lk_parse_result *parse_result);

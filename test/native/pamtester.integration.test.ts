@@ -6,7 +6,8 @@
  *  - "stack": `auth sufficient pam_latchkey.so` before `pam_unix.so` — the stack a lock screen
  *    uses, where the user's password must keep working whatever the agent does.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   VERDICT, createUser, enroll, latchkey, moduleLine, pamService, pamtester, pins, removePamServices, removeUser, startAgent, userStateFile,
@@ -199,5 +200,68 @@ describe('pamtester: the password path survives the agent', () => {
     expect(run.output).toContain(VERDICT.success);
     const lone = pamService('badopt-alone', [moduleLine('required', agent, 'nullok')]);
     expect(pamtester(lone, alice.name, '').output).toContain(VERDICT.noDecision);
+  });
+});
+
+describe('pamtester: the connection a PAM handle keeps (docs/pam.md "One connection per PAM handle")', () => {
+  const count = (agent: Agent) => agent.output().split('ipc.connection').length - 1;
+  /** Connections the agent logged (its log arrives on a pipe: wait for it to settle). */
+  const connections = async (agent: Agent) => {
+    let seen = -1;
+    for (let n = count(agent); n !== seen; n = count(agent)) {
+      seen = n;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return seen;
+  };
+
+  it('asks status and the PIN on one connection, keeps it for the next attempt, and setcred closes it', async () => {
+    const chatty = await startAgent({ logLevel: 'debug' });
+    try {
+      const user = alice.name;
+      const codes = pins(enroll(chatty, user), 0, 5);
+      const svc = pamService('kept', [moduleLine('required', chatty, `timeout=${TIMEOUT_MS}`)]);
+      const before = await connections(chatty);
+      const three = pamtester(svc, user, `${codes.slice(0, 3).join('\n')}\n`, ['authenticate', 'authenticate', 'authenticate']);
+      expect(three.output.split(VERDICT.success).length - 1).toBe(3);
+      expect((await connections(chatty)) - before).toBe(1);
+      const split = pamtester(svc, user, `${codes.slice(3, 5).join('\n')}\n`, ['authenticate', 'setcred', 'authenticate']);
+      expect(split.output.split(VERDICT.success).length - 1).toBe(2);
+      expect((await connections(chatty)) - before).toBe(3);
+    } finally {
+      await chatty.stop();
+    }
+  });
+
+  it('connects afresh when the agent went away while the person typed, and the PIN still counts once', async () => {
+    const dir = mkdtempSync('/tmp/latchkey-pam-');
+    const first = await startAgent({ dir });
+    let second: Agent | undefined;
+    const svc = pamService('restart', [moduleLine('required', first, `timeout=${TIMEOUT_MS}`)]);
+    const codes = pins(enroll(first, alice.name), 0, 2);
+    const child = spawn('pamtester', ['-v', svc, alice.name, 'authenticate', 'authenticate'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      let output = '';
+      const prompts = () => output.split('Offline PIN: ').length - 1;
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const until = async (done: () => boolean) => {
+        for (const deadline = Date.now() + 20_000; !done(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > deadline) throw new Error(`pamtester said: ${output}`);
+      };
+      await until(() => prompts() === 1);
+      child.stdin.write(`${codes[0]}\n`);
+      await until(() => prompts() === 2); // the second attempt's status went over the kept connection
+      await first.stop();
+      second = await startAgent({ dir });
+      child.stdin.end(`${codes[1]}\n`);
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(output.split(VERDICT.success).length - 1, output).toBe(2);
+      expect(code).toBe(0);
+      expect(pamtester(svc, alice.name, `${codes[1]}\n`).output).not.toContain(VERDICT.success); // replay
+    } finally {
+      child.kill();
+      await second?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

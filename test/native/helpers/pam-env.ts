@@ -37,7 +37,7 @@ function canConnect(socket: string): Promise<boolean> {
 }
 
 /** Starts `latchkey agent` in the foreground; resolves once its socket accepts connections. */
-export async function startAgent(options: { policy?: Partial<typeof TEST_POLICY>; kdf?: typeof TEST_KDF | null; dir?: string } = {}): Promise<Agent> {
+export async function startAgent(options: { policy?: Partial<typeof TEST_POLICY>; kdf?: typeof TEST_KDF | null; dir?: string; logLevel?: 'debug' | 'info' } = {}): Promise<Agent> {
   const dir = options.dir ?? mkdtempSync('/tmp/latchkey-pam-');
   chmodSync(dir, 0o755); // screen lockers run as the user and must reach the socket
   const configFile = join(dir, 'agent.json');
@@ -46,7 +46,7 @@ export async function startAgent(options: { policy?: Partial<typeof TEST_POLICY>
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o644 });
   const socket = join(dir, 'run', 'agent.sock');
   const stateDir = join(dir, 'state');
-  const child = spawn(process.execPath, [BIN, 'agent', '--state-dir', stateDir, '--socket', socket, '--config', configFile], {
+  const child = spawn(process.execPath, [BIN, 'agent', '--state-dir', stateDir, '--socket', socket, '--config', configFile, '--log-level', options.logLevel ?? 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
