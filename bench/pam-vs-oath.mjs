@@ -64,6 +64,8 @@ function prerequisites() {
 
 /** The agent's own default KDF (agent/kdf.ts), so the figures follow it when it changes. */
 let DEFAULT_KDF;
+/** How the package starts the agent (cli/agent-process.ts). */
+let latchkeyCommand;
 
 const latchkey = (args, input) => {
   const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input });
@@ -78,9 +80,9 @@ async function startAgent(dir, kdf) {
   const config = join(dir, 'agent.json');
   writeFileSync(config, JSON.stringify(kdf ? { policy: POLICY, kdf } : { policy: { ...POLICY, pinCount: 25 } }), { mode: 0o644 });
   const socket = join(dir, 'run/agent.sock');
-  const child = spawn(process.execPath, [BIN, 'agent', '--state-dir', join(dir, 'state'), '--socket', socket, '--config', config, '--log-level', 'error'], {
-    stdio: 'ignore',
-  });
+  // As shipped: the bin's V8 flags (cli/agent-process.ts), which `node BIN` alone would drop.
+  const run = latchkeyCommand(['agent', '--state-dir', join(dir, 'state'), '--socket', socket, '--config', config, '--log-level', 'error']);
+  const child = spawn(run.command, run.args, { stdio: 'ignore' });
   for (let i = 0; i < 400; i++) {
     const up = await new Promise((res) => net.connect(socket).once('connect', function () { this.destroy(); res(true); }).once('error', () => res(false)));
     if (up) return { socket, stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) };
@@ -104,6 +106,7 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 async function main() {
   prerequisites();
   ({ DEFAULT_KDF } = await import(join(ROOT, 'dist/agent/kdf.js')));
+  ({ latchkeyCommand } = await import(join(ROOT, 'dist/cli/agent-process.js')));
   const user = `lkbench${process.pid % 10000}`;
   const work = mkdtempSync('/tmp/latchkey-bench-');
   const services = [];
