@@ -260,6 +260,7 @@ describe('pamtester: the connection a PAM handle keeps (docs/pam.md "One connect
       expect(pamtester(svc, alice.name, `${codes[1]}\n`).output).not.toContain(VERDICT.success); // replay
     } finally {
       child.kill();
+      await first.stop(); // again when the test went wrong before it did
       await second?.stop();
       rmSync(dir, { recursive: true, force: true });
     }
