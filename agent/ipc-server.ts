@@ -133,13 +133,14 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
         fail('out-of-order', 'a new request arrived before the reply to the previous one');
         return;
       }
-      if (buffer.length === 0 && frameTimer === null) {
-        frameTimer = setTimeout(() => fail('read-timeout', `the request frame was not complete within ${frameTimeout} ms`), frameTimeout);
+      // A whole frame in one chunk (the usual case) is used as it is; pieces are joined and wiped.
+      if (buffer.length === 0) buffer = chunk;
+      else {
+        const joined = Buffer.concat([buffer, chunk]);
+        buffer.fill(0);
+        chunk.fill(0);
+        buffer = joined;
       }
-      const joined = Buffer.concat([buffer, chunk]);
-      buffer.fill(0);
-      chunk.fill(0);
-      buffer = joined;
       try {
         if (bodyLength === null && buffer.length >= FRAME_HEADER_BYTES) {
           bodyLength = decodeFrameHeader(buffer.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY).bodyLength;
@@ -149,7 +150,11 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
         fail(PROTOCOL_REASONS[protocolError.code] ?? 'bad-frame', protocolError.message);
         return;
       }
-      if (bodyLength === null || buffer.length < FRAME_HEADER_BYTES + bodyLength) return;
+      if (bodyLength === null || buffer.length < FRAME_HEADER_BYTES + bodyLength) {
+        // Incomplete: the frame has FRAME_READ_TIMEOUT_MS from its first byte to arrive whole.
+        frameTimer ??= setTimeout(() => fail('read-timeout', `the request frame was not complete within ${frameTimeout} ms`), frameTimeout);
+        return;
+      }
       if (buffer.length > FRAME_HEADER_BYTES + bodyLength) {
         fail('out-of-order', 'bytes arrived after a complete request, before its reply');
         return;
