@@ -7,8 +7,11 @@
 //
 // Prints milliseconds per authentication for each, the ratio, and the share of ours spent in
 // the deliberate KDF (Argon2id at the agent's minimum, measured alone with the agent's
-// library); then, with the agent's default KDF (agent/kdf.ts), the time for a valid PIN at a
-// lock screen: one pamtester process per PIN, p50/p95. Needs root (useradd, /etc/pam.d), pamtester,
+// library); the floors under ours, in the same rounds: the same module and IPC answered by
+// bench/c/floor-agent.c, which only appends and fdatasyncs a record per verify (and once with
+// no write at all), and by bench/floor-agent.mjs, the agent's own codec in Node doing only the
+// KDF and that append; then, with the agent's default KDF (agent/kdf.ts), the time for a valid PIN
+// at a lock screen: one pamtester process per PIN, p50/p95. Needs root (useradd, /etc/pam.d), pamtester,
 // libpam-oath and oathtool; as root it installs the missing packages. Results also go to
 // bench/results/pam-vs-oath.json.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -30,6 +33,8 @@ const arg = (name, fallback) => {
 const ROUNDS = arg('--rounds', 5);
 const LATENCY_SAMPLES = arg('--latency-samples', 20);
 const MIN_KDF = { memoryKiB: 8, iterations: 1 };
+/** About the size of the agent's record on the verify path (carried verifiers: docs/state-files.md). */
+const FLOOR_RECORD_BYTES = 600;
 const POLICY = { offlineMode: true, pinCount: N, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20 };
 
 function need(condition, message) {
@@ -72,6 +77,24 @@ const latchkey = (args, input) => {
   if (run.status !== 0) throw new Error(`latchkey ${args[0]} failed: ${run.stderr}`);
   return run.stdout;
 };
+
+/** bench/c/floor-agent.c, built and started on SOCKET: its stop function. */
+function startFloorAgent(work, name, recordBytes) {
+  const compiler = ['cc', 'gcc', 'clang'].find((cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
+  need(compiler !== undefined, 'no C compiler (cc, gcc or clang) to build bench/c/floor-agent.c');
+  const binary = join(work, 'floor-agent');
+  if (!existsSync(binary)) execFileSync(compiler, ['-O2', '-o', binary, join(ROOT, 'bench/c/floor-agent.c')], { stdio: 'inherit' });
+  const socket = join(work, `${name}.sock`);
+  const child = spawn(binary, [socket, join(work, `${name}.journal`), String(recordBytes)], { stdio: 'ignore' });
+  return { socket, stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) };
+}
+
+/** bench/floor-agent.mjs (Node: the codec, the KDF at the minimum, the append) on SOCKET. */
+function startNodeFloorAgent(work, recordBytes) {
+  const socket = join(work, 'floor-node.sock');
+  const child = spawn(process.execPath, [join(ROOT, 'bench/floor-agent.mjs'), socket, join(work, 'floor-node.journal'), String(recordBytes), String(MIN_KDF.memoryKiB), String(MIN_KDF.iterations)], { stdio: 'ignore' });
+  return { socket, stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) };
+}
 
 const agentDirs = [];
 async function startAgent(dir, kdf) {
@@ -142,16 +165,30 @@ async function main() {
       return latchkey(['pins', '--uri', uri, '--from', '0', '--count', String(N)]).trim().split('\n');
     };
 
+    // --- the floor: the same module and IPC, an agent that only makes its record durable ---
+    const floors = [startFloorAgent(work, 'floor', FLOOR_RECORD_BYTES), startFloorAgent(work, 'floor-nosync', 0), startNodeFloorAgent(work, FLOOR_RECORD_BYTES)];
+    for (let i = 0; i < 100 && !existsSync(floors[2].socket); i++) await new Promise((r) => setTimeout(r, 50));
+    const floorService = service('floor', `auth required ${MODULE} socket=${floors[0].socket} timeout=5000`);
+    const noSyncService = service('floor-nosync', `auth required ${MODULE} socket=${floors[1].socket} timeout=5000`);
+    const nodeFloorService = service('floor-node', `auth required ${MODULE} socket=${floors[2].socket} timeout=5000`);
+    const anyPins = Array(N).fill('0000-0000');
+
     pamtester(oath, user, oathCodes(10), 10); // warm-up: page cache, dynamic loader
     pamtester(ours, user, freshPins().slice(0, 10), 10);
-    const perAuth = { latchkey: [], oath: [] };
+    pamtester(floorService, user, anyPins.slice(0, 10), 10);
+    pamtester(nodeFloorService, user, anyPins.slice(0, 10), 10);
+    const perAuth = { latchkey: [], oath: [], floor: [], floorNoSync: [], nodeFloor: [] };
     for (let round = 0; round < ROUNDS; round++) {
       const pins = freshPins();
       perAuth.oath.push(pamtester(oath, user, oathCodes(N), N) / N);
       perAuth.latchkey.push(pamtester(ours, user, pins, N) / N);
+      perAuth.floor.push(pamtester(floorService, user, anyPins, N) / N);
+      perAuth.floorNoSync.push(pamtester(noSyncService, user, anyPins, N) / N);
+      perAuth.nodeFloor.push(pamtester(nodeFloorService, user, anyPins, N) / N);
     }
     await agent.stop();
     agent = undefined;
+    await Promise.all(floors.map((floor) => floor.stop()));
 
     // --- the deliberate KDF alone, with the agent's library and the same parameters ---
     const kdfMs = async (params, count) => {
@@ -181,13 +218,15 @@ async function main() {
     await agent.stop();
     agent = undefined;
 
-    const ms = { latchkey: median(perAuth.latchkey), oath: median(perAuth.oath) };
+    const ms = { latchkey: median(perAuth.latchkey), oath: median(perAuth.oath), floor: median(perAuth.floor), floorNoSync: median(perAuth.floorNoSync), nodeFloor: median(perAuth.nodeFloor) };
     const result = {
       machine: `${process.arch}, ${(await import('node:os')).availableParallelism()} cores, node ${process.version}`,
       command: `node bench/pam-vs-oath.mjs --rounds ${ROUNDS} --latency-samples ${LATENCY_SAMPLES}`,
       authenticationsPerCall: N,
       rounds: ROUNDS,
       msPerAuth: { latchkey: ms.latchkey, pamOath: ms.oath, latchkeyAllRounds: perAuth.latchkey, pamOathAllRounds: perAuth.oath },
+      floor: { recordBytes: FLOOR_RECORD_BYTES, msPerAuth: ms.floor, withoutWriteMsPerAuth: ms.floorNoSync, ratio: ms.floor / ms.oath, allRounds: perAuth.floor },
+      nodeFloor: { msPerAuth: ms.nodeFloor, ratio: ms.nodeFloor / ms.oath, allRounds: perAuth.nodeFloor },
       ratio: ms.latchkey / ms.oath,
       kdf: { minimumMs: kdfMin, shareOfOurs: kdfMin / ms.latchkey, default: DEFAULT_KDF, defaultMs: kdfDefault },
       defaultSettings: { samples: latencies.length, p50Ms: pct(latencies, 50), p95Ms: pct(latencies, 95), kdfShareOfP50: kdfDefault / pct(latencies, 50) },
@@ -200,6 +239,9 @@ async function main() {
         `  pam_oath (HOTP users file):          ${f(ms.oath)} ms per authentication`,
         `  ratio latchkey / oath:               ${result.ratio.toFixed(2)}x (target <= 1.25x)`,
         `  deliberate KDF (one Argon2id, m=8 KiB t=1, median): ${f(kdfMin)} ms = ${(100 * result.kdf.shareOfOurs).toFixed(1)}% of ours`,
+        `  floor: the same module and IPC, a C agent that only appends + fdatasyncs ${FLOOR_RECORD_BYTES} B per verify: ${f(ms.floor)} ms (${result.floor.ratio.toFixed(2)}x pam_oath); without the write: ${f(ms.floorNoSync)} ms`,
+        `  floor in Node: the agent's codec on a plain net server, only the KDF and that append: ${f(ms.nodeFloor)} ms (${result.nodeFloor.ratio.toFixed(2)}x pam_oath)`,
+        `  so beyond the C floor the agent costs ${f(ms.latchkey - ms.floor)} ms per authentication, ${f(ms.nodeFloor - ms.floor)} ms of it for the KDF and answering from Node at all`,
         `default settings (Argon2id m=${DEFAULT_KDF.memoryKiB / 1024} MiB t=${DEFAULT_KDF.iterations}, one evaluation alone, median ${kdfDefault.toFixed(1)} ms), valid PIN, one pamtester process each:`,
         `  p50 ${result.defaultSettings.p50Ms.toFixed(1)} ms, p95 ${result.defaultSettings.p95Ms.toFixed(1)} ms over ${latencies.length} unlocks (target p50 <= 100 ms); KDF share of p50 ${(100 * result.defaultSettings.kdfShareOfP50).toFixed(0)}%`,
         '',
