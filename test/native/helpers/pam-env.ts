@@ -9,6 +9,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT, pamModule } from './native-tools.js';
 import { stateFileName } from '../../../agent/user-state-store.js';
+import { latchkeyCommand } from '../../../cli/agent-process.js';
 
 export const BIN = join(ROOT, 'bin', 'latchkey.js');
 export const TEST_POLICY = { offlineMode: true, pinCount: 25, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20 };
@@ -46,9 +47,9 @@ export async function startAgent(options: { policy?: Partial<typeof TEST_POLICY>
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o644 });
   const socket = join(dir, 'run', 'agent.sock');
   const stateDir = join(dir, 'state');
-  const child = spawn(process.execPath, [BIN, 'agent', '--state-dir', stateDir, '--socket', socket, '--config', configFile, '--log-level', options.logLevel ?? 'info'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // As shipped: the bin's V8 flags (cli/agent-process.ts).
+  const run = latchkeyCommand(['agent', '--state-dir', stateDir, '--socket', socket, '--config', configFile, '--log-level', options.logLevel ?? 'info']);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
