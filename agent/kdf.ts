@@ -57,7 +57,10 @@ class Gate {
   }
 }
 
-const gate = new Gate(Math.max(1, availableParallelism()));
+/** Concurrent evaluations: one per core. */
+export const KDF_PARALLELISM = Math.max(1, availableParallelism());
+
+const gate = new Gate(KDF_PARALLELISM);
 let argon2: typeof import('@node-rs/argon2') | undefined;
 
 /**

@@ -3,14 +3,13 @@
  * the decision and the state to make durable before anyone is told; it performs no I/O itself.
  */
 import { createHmac } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { normalizePinInput } from '../protocol/offline-pin.js';
 import { wipe } from '../protocol/bytes.js';
 import type { Reason } from '../protocol/ipc-messages.js';
 import { isLow, type Policy } from '../protocol/policy-settings.js';
 import { FRESH_HAMMERING, gate, recordFailure } from './anti-hammering.js';
 import type { ClockReading } from './clock.js';
-import { computeVerifier } from './kdf.js';
+import { KDF_PARALLELISM, computeVerifier } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import { candidatesFor, firstMatch, type Candidate, type Source } from './pin-candidates.js';
 import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState } from './user-state.js';
@@ -55,9 +54,6 @@ export interface VerifyResult {
   /** The state to write durably before replying; null when nothing changed. */
   readonly nextState: UserState | null;
 }
-
-/** Concurrent KDF evaluations when a PIN is checked against many verifiers: one per core. */
-const PARALLELISM = availableParallelism();
 
 const refuse = (status: 'rejected' | 'locked' | 'unavailable', reason: Reason, retryAfterMs?: number): VerifyResult => ({
   decision: { ok: false, status, reason, ...(retryAfterMs ? { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) } : {}) },
@@ -147,7 +143,7 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
   const candidates = candidatesFor(sources, input.pin);
   let match: Candidate | null;
   try {
-    match = await firstMatch(candidates, input.verifier ?? computeVerifier, input.parallelism ?? PARALLELISM);
+    match = await firstMatch(candidates, input.verifier ?? computeVerifier, input.parallelism ?? KDF_PARALLELISM);
   } finally {
     wipe(...candidates.normalized);
   }
