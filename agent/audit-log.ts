@@ -80,11 +80,8 @@ export class AuditLog {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#inFlight;
-    if (this.#fd !== null && this.#dirty) {
-      const fd = this.#fd;
-      this.#dirty = false;
-      await new Promise<void>((resolve) => fdatasync(fd, () => resolve()));
-    }
+    if (this.#dirty) this.#sync();
+    await this.#inFlight;
     this.#closeQuietly();
   }
 
