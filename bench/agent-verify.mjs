@@ -17,6 +17,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { C_COMPILER, compileC } from './c/compile.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
@@ -129,15 +130,12 @@ async function statusLatencies(agent, count) {
   return times;
 }
 
-/** The lock screen's client (bench/c/lock-screen-client.c), built with the C compiler at hand; null without one. */
+/** The lock screen's client (bench/c/lock-screen-client.c); null without a C compiler. */
 function buildLockScreenClient() {
-  const compiler = ['cc', 'gcc', 'clang'].find((cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
-  if (!compiler) return null;
-  const out = join(mkdtempSync(join(tmpdir(), 'latchkey-bench-cc-')), 'lock-screen-client');
+  if (C_COMPILER === undefined) return null;
   const pam = join(ROOT, 'native/pam');
-  const built = spawnSync(compiler, ['-O2', `-I${pam}`, '-o', out, join(ROOT, 'bench/c/lock-screen-client.c'), join(pam, 'ipc-codec.c'), join(pam, 'transport.c')], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`building the lock-screen client failed: ${built.stderr}`);
-  return out;
+  const out = join(mkdtempSync(join(tmpdir(), 'latchkey-bench-cc-')), 'lock-screen-client');
+  return compileC(out, [join(ROOT, 'bench/c/lock-screen-client.c'), join(pam, 'ipc-codec.c'), join(pam, 'transport.c')], [pam]);
 }
 
 /** Status then verify on one kept connection, pool after pool: the round trips in ms. */

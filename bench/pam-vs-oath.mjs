@@ -19,6 +19,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { C_COMPILER, compileC } from './c/compile.mjs';
 import { randomBytes } from 'node:crypto';
 import { hashRaw } from '@node-rs/argon2';
 
@@ -80,10 +81,9 @@ const latchkey = (args, input) => {
 
 /** bench/c/floor-agent.c, built and started on SOCKET: its stop function. */
 function startFloorAgent(work, name, recordBytes) {
-  const compiler = ['cc', 'gcc', 'clang'].find((cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
-  need(compiler !== undefined, 'no C compiler (cc, gcc or clang) to build bench/c/floor-agent.c');
+  need(C_COMPILER !== undefined, 'no C compiler (cc, gcc or clang) to build bench/c/floor-agent.c');
   const binary = join(work, 'floor-agent');
-  if (!existsSync(binary)) execFileSync(compiler, ['-O2', '-o', binary, join(ROOT, 'bench/c/floor-agent.c')], { stdio: 'inherit' });
+  if (!existsSync(binary)) compileC(binary, [join(ROOT, 'bench/c/floor-agent.c')]);
   const socket = join(work, `${name}.sock`);
   const child = spawn(binary, [socket, join(work, `${name}.journal`), String(recordBytes)], { stdio: 'ignore' });
   return { socket, stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) };
