@@ -9,7 +9,7 @@ import * as v from 'valibot';
 import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
 import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
 import { describeIssues } from './schema-errors.js';
-import { InsecurePathError, readCheckedFile } from './secure-path.js';
+import { InsecurePathError, readCheckedFileWithStats } from './secure-path.js';
 import { parseTransport } from '../ble/transport-spec.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/latchkey/agent.json';
@@ -163,13 +163,14 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
 export async function loadAgentConfig(file: string | undefined, overrides: ConfigOverrides = {}): Promise<AgentConfig> {
   const target = file ?? DEFAULT_CONFIG_FILE;
   let data: Buffer;
+  let mode: number;
   try {
     const directory = path.dirname(path.resolve(target));
     const dirStats = await fs.stat(directory);
     if ((dirStats.mode & 0o022) !== 0 && (dirStats.mode & 0o1000) === 0) {
       throw new InsecurePathError(directory, `${directory} is group- or world-writable without the sticky bit, so ${target} could be replaced`);
     }
-    data = await readCheckedFile(target, { forbiddenModeBits: 0o022 }, MAX_CONFIG_BYTES);
+    ({ data, stats: { mode } } = await readCheckedFileWithStats(target, { forbiddenModeBits: 0o022 }, MAX_CONFIG_BYTES));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && file === undefined) return resolveAgentConfig(undefined, null, overrides);
@@ -185,6 +186,11 @@ export async function loadAgentConfig(file: string | undefined, overrides: Confi
   } catch (error) {
     throw new ConfigError('config-invalid', `${target} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  return resolveAgentConfig(json, target, overrides);
+  const config = resolveAgentConfig(json, target, overrides);
+  // A file that holds a secret must not be readable by others (docs/configuration.md "controlCenter").
+  if (config.controlCenter?.installToken !== undefined && (mode & 0o044) !== 0) {
+    throw new ConfigError('config-insecure', `refusing config file ${target}: it holds controlCenter.installToken and other users can read it (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); run chmod 600 ${target}`);
+  }
+  return config;
 }
 

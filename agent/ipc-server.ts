@@ -12,10 +12,12 @@ import { FRAME_HEADER_BYTES, FrameKind, MAX_REQUEST_BODY, decodeFrameHeader } fr
 import { decodeRequestBody, encodeReply, type Reason, type Reply, type Request } from '../protocol/ipc-messages.js';
 import type { Peer } from './agent-service.js';
 import type { Logger } from './log.js';
+import { checkDirectoryChain, makeDirectories } from './secure-path.js';
 
 export const FRAME_READ_TIMEOUT_MS = 2_000;
 export const IDLE_TIMEOUT_MS = 30_000;
 export const MAX_CONNECTIONS = 64;
+const SOCKET_DIRECTORY_MODE = 0o755;
 /** What a connection bound by a lock screen's status may still ask (docs/ipc.md "Lock-screen connections"). */
 const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set(['status', 'verify', 'online-auth', 'ble-auth']);
 
@@ -40,9 +42,15 @@ const PROTOCOL_REASONS: Record<ProtocolError['code'], Reason> = {
   'bad-uri': 'bad-field', 'bad-base32': 'bad-field',
 };
 
-/** Refuses to start over a live agent; removes a stale socket (never any other kind of file). */
+/**
+ * Creates the socket's directory (0755 whatever the umask: screen lockers run as the user),
+ * refuses a directory chain someone else could swap (docs/ipc.md "Transport"), refuses to start
+ * over a live agent, and removes a stale socket (never any other kind of file).
+ */
 async function prepareSocketPath(socketPath: string): Promise<void> {
-  await fs.mkdir(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+  const directory = path.dirname(socketPath);
+  await makeDirectories(directory, SOCKET_DIRECTORY_MODE);
+  await checkDirectoryChain(directory);
   let stats;
   try {
     stats = await fs.lstat(socketPath);

@@ -3,6 +3,7 @@
  * refused when owned by another uid or writable (or, for secrets, readable) by group/world.
  */
 import { constants, promises as fs, type Stats } from 'node:fs';
+import path from 'node:path';
 
 export class InsecurePathError extends Error {
   readonly code = 'insecure-path';
@@ -30,7 +31,7 @@ export function trustedOwners(): number[] {
 export function checkStats(target: string, stats: Stats, rule: PathRule): void {
   const owners = rule.owners ?? trustedOwners();
   if (!owners.includes(stats.uid)) {
-    throw new InsecurePathError(target, `${target} is owned by uid ${stats.uid}; it must be owned by ${owners.map((o) => (o === 0 ? 'root' : `uid ${o}`)).join(' or ')}`);
+    throw new InsecurePathError(target, `${target} is owned by uid ${stats.uid}; it must be owned by ${describeOwners(owners)}`);
   }
   const bad = stats.mode & rule.forbiddenModeBits;
   if (bad !== 0) {
@@ -42,6 +43,11 @@ export function checkStats(target: string, stats: Stats, rule: PathRule): void {
 
 /** Reads a whole file through one descriptor after checking it (no swap between check and read). */
 export async function readCheckedFile(file: string, rule: PathRule, maxBytes: number): Promise<Buffer> {
+  return (await readCheckedFileWithStats(file, rule, maxBytes)).data;
+}
+
+/** readCheckedFile, also returning the stats the checks were made on (for a second, content-dependent rule). */
+export async function readCheckedFileWithStats(file: string, rule: PathRule, maxBytes: number): Promise<{ data: Buffer; stats: Stats }> {
   const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const stats = await handle.stat();
@@ -50,16 +56,62 @@ export async function readCheckedFile(file: string, rule: PathRule, maxBytes: nu
     if (stats.size > maxBytes) throw new RangeError(`${file} is ${stats.size} bytes, over the limit of ${maxBytes}`);
     const data = await handle.readFile();
     if (data.length > maxBytes) throw new RangeError(`${file} grew over the limit of ${maxBytes} bytes while being read`);
-    return data;
+    return { data, stats };
   } finally {
     await handle.close();
   }
 }
 
-/** Creates `directory` (mode 0700 by default) if missing, then checks owner and mode. */
+/**
+ * Creates `directory` and any missing parents with exactly `mode` (0700 by default), whatever
+ * the umask, then checks the whole chain (checkDirectoryChain).
+ */
 export async function ensureSecureDirectory(directory: string, rule: PathRule, mode = 0o700): Promise<void> {
-  await fs.mkdir(directory, { recursive: true, mode });
+  await makeDirectories(directory, mode);
   const stats = await fs.lstat(directory);
   if (!stats.isDirectory()) throw new InsecurePathError(directory, `${directory} is not a directory`);
   checkStats(directory, stats, rule);
+  await checkDirectoryChain(directory, rule.owners);
+}
+
+/** `mkdir -p` where every directory it creates gets `mode` exactly (the umask would narrow it). */
+export async function makeDirectories(directory: string, mode: number): Promise<void> {
+  const first = await fs.mkdir(directory, { recursive: true, mode });
+  if (first === undefined) return; // it existed: its mode is checked, not changed
+  let current = path.resolve(first);
+  await fs.chmod(current, mode);
+  for (const part of path.relative(current, path.resolve(directory)).split(path.sep).filter(Boolean)) {
+    current = path.join(current, part);
+    await fs.chmod(current, mode);
+  }
+}
+
+/**
+ * Nobody but the trusted owners can swap `directory` or anything above it: every directory from
+ * it up to / (symbolic links resolved first) is owned by root or a trusted owner, `directory`
+ * itself is not group- or world-writable, and an ancestor is writable by others only with the
+ * sticky bit (like /tmp, where others cannot rename what root made).
+ */
+export async function checkDirectoryChain(directory: string, trusted: readonly number[] = trustedOwners()): Promise<void> {
+  const owners = trusted.includes(0) ? trusted : [0, ...trusted];
+  const real = await fs.realpath(directory);
+  for (let current = real, first = true; ; first = false) {
+    const stats = await fs.stat(current);
+    if (!stats.isDirectory()) throw new InsecurePathError(current, `${current} is not a directory`);
+    if (!owners.includes(stats.uid)) {
+      throw new InsecurePathError(current, `${current} is owned by uid ${stats.uid}, so that user could replace what is inside it; ${describeOwners(owners)} must own it (chown root ${current})`);
+    }
+    const othersMayWrite = (stats.mode & 0o022) !== 0;
+    if (othersMayWrite && (first || (stats.mode & 0o1000) === 0)) {
+      const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+      throw new InsecurePathError(current, `${current} has mode ${mode}: others could replace what is inside it (chmod go-w ${current})`);
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
+}
+
+function describeOwners(owners: readonly number[]): string {
+  return owners.map((o) => (o === 0 ? 'root' : `uid ${o}`)).join(' or ');
 }

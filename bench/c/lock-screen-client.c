@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_PINS 1000
 
@@ -45,13 +46,13 @@ int main(int argc, char **argv) {
     enum lk_parse_result parsed;
     double started = now_us();
     size_t length = lk_encode_status(frame, sizeof frame, 1, argv[2]);
-    if (length == 0 || lk_exchange_on(&conn, argv[1], 5000, frame, length, &reply, &parsed) != LK_EXCHANGE_OK || !reply.usable) {
+    if (length == 0 || lk_exchange_on(&conn, argv[1], (unsigned)geteuid(), 5000, frame, length, &reply, &parsed) != LK_EXCHANGE_OK || !reply.usable) {
       fprintf(stderr, "lock-screen-client: status %d for PIN %d: not usable\n", (int)reply.status, n);
       return 1;
     }
     double asked = now_us();
     length = lk_encode_verify(frame, sizeof frame, 2, argv[2], (const uint8_t *)pin, strlen(pin), "bench");
-    if (length == 0 || lk_exchange_on(&conn, argv[1], 5000, frame, length, &reply, &parsed) != LK_EXCHANGE_OK ||
+    if (length == 0 || lk_exchange_on(&conn, argv[1], (unsigned)geteuid(), 5000, frame, length, &reply, &parsed) != LK_EXCHANGE_OK ||
         reply.status != LK_STATUS_ACCEPTED) {
       fprintf(stderr, "lock-screen-client: verify of PIN %d answered %d\n", n, (int)reply.status);
       return 1;

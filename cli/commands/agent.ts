@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadAgentConfig } from '../../agent/config.js';
 import { createLogger, type LogLevel } from '../../agent/log.js';
+import { InsecurePathError } from '../../agent/secure-path.js';
 import { CliError } from '../exit-codes.js';
 import { nodeFetch } from '../node-fetch.js';
 
@@ -25,6 +26,7 @@ export function registerAgent(program: Command): void {
         agent = await startAgent({ config, log, fetch: nodeFetch });
       } catch (error) {
         if (error instanceof ConfigError) throw new CliError(error.message, EXIT_CONFIG);
+        if (error instanceof InsecurePathError) throw new CliError(`refusing to start: ${error.message}`, EXIT_CONFIG);
         throw new CliError(`the agent could not start: ${(error as Error).message}`);
       }
       await new Promise<void>((resolve) => {

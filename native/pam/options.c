@@ -1,5 +1,6 @@
 /*
- * Options: socket=PATH, timeout=MS, online_wait=MS, ble_wait=MS, prompt=TEXT, debug (docs/pam.md "Options"). Anything
+ * Options: socket=PATH, agent_uid=UID, timeout=MS, online_wait=MS, ble_wait=MS, prompt=TEXT, debug
+ * (docs/pam.md "Options"). Anything
  * else, a repeated option, or a value out of range is an error: the module then steps aside
  * (PAM_IGNORE) rather than guess what the administrator meant.
  */
@@ -18,6 +19,7 @@ static void set_defaults(struct lk_options *o) {
   o->timeout_ms = LK_DEFAULT_TIMEOUT_MS;
   o->online_wait_ms = LK_DEFAULT_ONLINE_WAIT_MS;
   o->ble_wait_ms = LK_DEFAULT_BLE_WAIT_MS;
+  o->agent_uid = LK_DEFAULT_AGENT_UID;
   strcpy(o->prompt, LK_DEFAULT_PROMPT);
 }
 
@@ -41,7 +43,7 @@ static int fail(char *error, size_t size, const char *what, const char *arg) {
 }
 
 /* Decimal digits only, no sign, no spaces, within [min, max]. */
-static int parse_ms(const char *s, unsigned *out, unsigned long min, unsigned long max) {
+static int parse_decimal(const char *s, unsigned *out, unsigned long min, unsigned long max) {
   unsigned long value = 0;
   if (*s == '\0') return 0;
   for (; *s != '\0'; s++) {
@@ -67,7 +69,7 @@ static int valid_prompt(const char *s) {
 
 int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *error,
                      size_t error_size) {
-  int seen_socket = 0, seen_timeout = 0, seen_online_wait = 0, seen_ble_wait = 0, seen_prompt = 0, seen_debug = 0;
+  int seen_socket = 0, seen_agent_uid = 0, seen_timeout = 0, seen_online_wait = 0, seen_ble_wait = 0, seen_prompt = 0, seen_debug = 0;
   struct lk_options parsed;
   set_defaults(o);
   set_defaults(&parsed);
@@ -81,17 +83,21 @@ int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *er
       if (!valid_socket_path(arg + 7))
         return fail(error, error_size, "socket= needs an absolute path of at most 100 bytes, got", arg);
       strcpy(parsed.socket_path, arg + 7);
+    } else if (strncmp(arg, "agent_uid=", 10) == 0) {
+      if (seen_agent_uid++) return fail(error, error_size, "repeated option", arg);
+      if (!parse_decimal(arg + 10, &parsed.agent_uid, 0, LK_AGENT_UID_MAX))
+        return fail(error, error_size, "agent_uid= needs a numeric uid, got", arg);
     } else if (strncmp(arg, "timeout=", 8) == 0) {
       if (seen_timeout++) return fail(error, error_size, "repeated option", arg);
-      if (!parse_ms(arg + 8, &parsed.timeout_ms, LK_TIMEOUT_MIN_MS, LK_TIMEOUT_MAX_MS))
+      if (!parse_decimal(arg + 8, &parsed.timeout_ms, LK_TIMEOUT_MIN_MS, LK_TIMEOUT_MAX_MS))
         return fail(error, error_size, "timeout= needs milliseconds from 1 to 30000, got", arg);
     } else if (strncmp(arg, "online_wait=", 12) == 0) {
       if (seen_online_wait++) return fail(error, error_size, "repeated option", arg);
-      if (!parse_ms(arg + 12, &parsed.online_wait_ms, 0, LK_ONLINE_WAIT_MAX_MS))
+      if (!parse_decimal(arg + 12, &parsed.online_wait_ms, 0, LK_ONLINE_WAIT_MAX_MS))
         return fail(error, error_size, "online_wait= needs milliseconds from 0 (off) to 120000, got", arg);
     } else if (strncmp(arg, "ble_wait=", 9) == 0) {
       if (seen_ble_wait++) return fail(error, error_size, "repeated option", arg);
-      if (!parse_ms(arg + 9, &parsed.ble_wait_ms, 0, LK_BLE_WAIT_MAX_MS))
+      if (!parse_decimal(arg + 9, &parsed.ble_wait_ms, 0, LK_BLE_WAIT_MAX_MS))
         return fail(error, error_size, "ble_wait= needs milliseconds from 0 (off) to 60000, got", arg);
     } else if (strncmp(arg, "prompt=", 7) == 0) {
       if (seen_prompt++) return fail(error, error_size, "repeated option", arg);

@@ -16,6 +16,8 @@
 #define LK_ONLINE_WAIT_MAX_MS 120000u
 #define LK_DEFAULT_BLE_WAIT_MS 5000u
 #define LK_BLE_WAIT_MAX_MS 60000u
+#define LK_DEFAULT_AGENT_UID 0u
+#define LK_AGENT_UID_MAX 4294967294u /* (uid_t)-1 means "no uid" */
 #define LK_DEFAULT_PROMPT "Offline PIN: "
 #define LK_PROMPT_MAX 128
 #define LK_OPTION_ERROR_MAX 160
@@ -25,6 +27,7 @@ struct lk_options {
   unsigned timeout_ms;
   unsigned online_wait_ms; /* 0: never try the phone online */
   unsigned ble_wait_ms;    /* 0: never try the phone over Bluetooth */
+  unsigned agent_uid;      /* the listener on socket_path must run as this uid (SO_PEERCRED) */
   char prompt[LK_PROMPT_MAX + 1];
   int debug;
 };

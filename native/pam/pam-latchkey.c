@@ -79,9 +79,15 @@ static int ask(const struct session *s, uint8_t *frame, size_t length, uint32_t 
                const char *what, unsigned timeout_ms, struct lk_reply *reply) {
   enum lk_parse_result parsed = LK_PARSE_OK;
   enum lk_exchange_result result =
-      lk_exchange_on(s->conn, s->options->socket_path, timeout_ms, frame, length, reply, &parsed);
+      lk_exchange_on(s->conn, s->options->socket_path, s->options->agent_uid, timeout_ms, frame,
+                     length, reply, &parsed);
   if (result == LK_EXCHANGE_OK && reply->request_id == id) return 0;
   lk_disconnect(s->conn);
+  if (result == LK_EXCHANGE_UNTRUSTED) {
+    pam_syslog(s->pamh, LOG_ERR, "%s for %s: refusing the listener on %s: it runs as uid %ld, not agent_uid=%u; falling through",
+               what, s->user, s->options->socket_path, s->conn->peer_uid, s->options->agent_uid);
+    return -1;
+  }
   pam_syslog(s->pamh, LOG_WARNING, "%s for %s: %s%s%s (socket %s); falling through", what,
              s->user, result == LK_EXCHANGE_OK ? "reply to another request" : lk_exchange_result_name(result),
              result == LK_EXCHANGE_MALFORMED ? ": " : "",
@@ -295,7 +301,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
     return PAM_IGNORE;
   }
   struct lk_connection spare = LK_CONNECTION_INIT;
-  struct lk_connection *conn = lk_handle_connection(pamh, options.socket_path, user, &spare);
+  struct lk_connection *conn = lk_handle_connection(pamh, options.socket_path, options.agent_uid, user, &spare);
   struct session s = {.pamh = pamh, .options = &options, .user = user, .silent = (flags & PAM_SILENT) != 0, .conn = conn};
   int code = authenticate(&s);
   lk_disconnect(&spare);

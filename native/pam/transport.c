@@ -2,7 +2,7 @@
  * Non-blocking socket I/O under one monotonic deadline. The reply header is checked before
  * any body byte is read, so a hostile length never allocates more than LK_MAX_REPLY_BODY.
  */
-#define _DEFAULT_SOURCE /* explicit_bzero */
+#define _GNU_SOURCE /* explicit_bzero, struct ucred */
 #include "transport.h"
 
 #include <errno.h>
@@ -23,6 +23,7 @@ const char *lk_exchange_result_name(enum lk_exchange_result result) {
   case LK_EXCHANGE_CLOSED: return "agent closed the connection";
   case LK_EXCHANGE_MALFORMED: return "malformed reply";
   case LK_EXCHANGE_IO_ERROR: return "I/O error";
+  case LK_EXCHANGE_UNTRUSTED: return "the listener is not run by the agent's uid";
   }
   return "I/O error";
 }
@@ -44,6 +45,17 @@ static int wait_for(int fd, short events, int64_t deadline) {
     if (n == 0) return 0;
     if (errno != EINTR) return -1;
   }
+}
+
+/* The kernel's record of who listens (socket(7) SO_PEERCRED): only agent_uid is believed. */
+static enum lk_exchange_result check_listener(int fd, unsigned agent_uid, long *peer_uid) {
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  memset(&cred, 0, sizeof cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred)
+    return LK_EXCHANGE_UNTRUSTED;
+  *peer_uid = (long)cred.uid;
+  return cred.uid == (uid_t)agent_uid ? LK_EXCHANGE_OK : LK_EXCHANGE_UNTRUSTED;
 }
 
 static enum lk_exchange_result connect_socket(const char *path, int64_t deadline, int *out) {
@@ -152,7 +164,7 @@ static int still_open(int fd) {
 }
 
 enum lk_exchange_result lk_exchange_on(struct lk_connection *conn, const char *socket_path,
-                                       unsigned timeout_ms, uint8_t *request,
+                                       unsigned agent_uid, unsigned timeout_ms, uint8_t *request,
                                        size_t request_length, struct lk_reply *reply,
                                        enum lk_parse_result *parse_result) {
   int64_t deadline = now_ms() + timeout_ms;
@@ -160,7 +172,11 @@ enum lk_exchange_result lk_exchange_on(struct lk_connection *conn, const char *s
   *parse_result = LK_PARSE_OK;
   memset(reply, 0, sizeof *reply);
   if (conn->fd >= 0 && !still_open(conn->fd)) lk_disconnect(conn);
-  if (conn->fd < 0) result = connect_socket(socket_path, deadline, &conn->fd);
+  if (conn->fd < 0) {
+    conn->peer_uid = -1;
+    result = connect_socket(socket_path, deadline, &conn->fd);
+    if (result == LK_EXCHANGE_OK) result = check_listener(conn->fd, agent_uid, &conn->peer_uid);
+  }
   if (result == LK_EXCHANGE_OK) result = send_all(conn->fd, request, request_length, deadline);
   explicit_bzero(request, request_length); /* sent (or never will be): the PIN goes now */
   if (result == LK_EXCHANGE_OK) result = read_reply(conn->fd, deadline, reply, parse_result);
@@ -171,12 +187,12 @@ enum lk_exchange_result lk_exchange_on(struct lk_connection *conn, const char *s
   return result;
 }
 
-enum lk_exchange_result lk_exchange(const char *socket_path, unsigned timeout_ms,
+enum lk_exchange_result lk_exchange(const char *socket_path, unsigned agent_uid, unsigned timeout_ms,
                                     uint8_t *request, size_t request_length,
                                     struct lk_reply *reply, enum lk_parse_result *parse_result) {
   struct lk_connection conn = LK_CONNECTION_INIT;
-  enum lk_exchange_result result =
-      lk_exchange_on(&conn, socket_path, timeout_ms, request, request_length, reply, parse_result);
+  enum lk_exchange_result result = lk_exchange_on(&conn, socket_path, agent_uid, timeout_ms, request,
+                                                  request_length, reply, parse_result);
   lk_disconnect(&conn);
   return result;
 }

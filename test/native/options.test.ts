@@ -18,13 +18,14 @@ afterAll(() => removeScratchDir());
 
 describe('options', () => {
   it('defaults: the agent socket of docs/ipc.md, 2,000 ms, "Offline PIN: ", no debug', () => {
-    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', timeoutMs: 2000, onlineWaitMs: 20000, bleWaitMs: 5000, prompt: 'Offline PIN: ', debug: false });
+    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', agentUid: 0, timeoutMs: 2000, onlineWaitMs: 20000, bleWaitMs: 5000, prompt: 'Offline PIN: ', debug: false });
   });
 
   it('reads every option', () => {
-    expect(parse('socket=/tmp/lk/agent.sock', 'timeout=150', 'online_wait=0', 'ble_wait=2500', 'prompt=PIN from your phone: ', 'debug')).toEqual({
+    expect(parse('socket=/tmp/lk/agent.sock', 'agent_uid=991', 'timeout=150', 'online_wait=0', 'ble_wait=2500', 'prompt=PIN from your phone: ', 'debug')).toEqual({
       ok: true,
       socket: '/tmp/lk/agent.sock',
+      agentUid: 991,
       timeoutMs: 150,
       onlineWaitMs: 0,
       bleWaitMs: 2500,
@@ -37,6 +38,8 @@ describe('options', () => {
     expect(parse('timeout=1')).toMatchObject({ ok: true, timeoutMs: 1 });
     expect(parse('timeout=30000')).toMatchObject({ ok: true, timeoutMs: 30000 });
     expect(parse('ble_wait=0')).toMatchObject({ ok: true, bleWaitMs: 0 });
+    expect(parse('agent_uid=0')).toMatchObject({ ok: true, agentUid: 0 });
+    expect(parse('agent_uid=4294967294')).toMatchObject({ ok: true, agentUid: 4294967294 });
     expect(parse('ble_wait=60000')).toMatchObject({ ok: true, bleWaitMs: 60000 });
     expect(parse(`socket=/${'s'.repeat(99)}`)).toMatchObject({ ok: true });
     expect(parse(`prompt=${'p'.repeat(127)}:`)).toMatchObject({ ok: true });
@@ -49,6 +52,11 @@ describe('options', () => {
     ['a flag with a value', ['debug=1'], /unknown option/],
     ['an empty argument', [''], /unknown option ""/],
     ['timeout 0', ['timeout=0'], /timeout= needs milliseconds/],
+    ['agent_uid as a name', ['agent_uid=root'], /agent_uid= needs a numeric uid/],
+    ['agent_uid of (uid_t)-1', ['agent_uid=4294967295'], /agent_uid= needs a numeric uid/],
+    ['agent_uid negative', ['agent_uid=-1'], /agent_uid= needs a numeric uid/],
+    ['an empty agent_uid', ['agent_uid='], /agent_uid=/],
+    ['a repeated agent_uid', ['agent_uid=0', 'agent_uid=0'], /repeated option "agent_uid=0"/],
     ['online_wait over two minutes', ['online_wait=120001'], /online_wait= needs milliseconds from 0 \(off\) to 120000/],
     ['online_wait with a unit', ['online_wait=20s'], /online_wait= needs milliseconds/],
     ['ble_wait over a minute', ['ble_wait=60001'], /ble_wait= needs milliseconds from 0 \(off\) to 60000/],

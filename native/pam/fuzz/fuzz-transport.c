@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pthread_mutex_lock(&lock);
   unsigned long before = connections_served;
   pthread_mutex_unlock(&lock);
-  enum lk_exchange_result result = lk_exchange(socket_path, 2000, request, n, &reply, &parsed);
+  enum lk_exchange_result result = lk_exchange(socket_path, (unsigned)geteuid(), 2000, request, n, &reply, &parsed);
   CHECK(result != LK_EXCHANGE_TIMEOUT && result != LK_EXCHANGE_UNREACHABLE);
   /* the server must be done with this input before libFuzzer reuses its buffer */
   pthread_mutex_lock(&lock);
