@@ -14,6 +14,7 @@ import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js'
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
 import { DAY_MS, isLow, type Policy } from '../protocol/policy-settings.js';
 import { OnlineOps } from './online/online-ops.js';
+import type { PairingCaller } from './online/pairing.js';
 import { BleOps } from './ble/ble-ops.js';
 import { describeBlePhone } from './ble/ble-phones.js';
 import type { BleRadio } from './ble/ble-radio.js';
@@ -104,9 +105,9 @@ export class AgentService {
         case 'online-auth':
           return { requestId, ...(await this.#onlineOps.signIn(request.user, request.wait, request.context)) };
         case 'pair':
-          return { requestId, ...(await this.#onlineOps.pair(request.user)) };
+          return { requestId, ...(await this.#pair(request.user, request.password, peer)) };
         case 'pair-finish':
-          return { requestId, ...(await this.#onlineOps.finishPairing(request.pairingId, request.wait)) };
+          return { requestId, ...(await this.#onlineOps.finishPairing(request.user, request.pairingId, request.wait, this.#caller(peer))) };
         case 'workstation-enroll':
           return { requestId, ...(await this.#onlineOps.enroll(request.url, request.token, request.name)) };
         case 'ble-auth':
@@ -151,6 +152,10 @@ export class AgentService {
   /** Root, or the uid the agent itself runs as (a per-user agent's owner administers it). */
   #isAdmin(peer: Peer): boolean {
     return peer.uid === 0 || peer.uid === (process.getuid?.() ?? 0);
+  }
+
+  #caller(peer: Peer): PairingCaller {
+    return { uid: peer.uid, admin: this.#isAdmin(peer) };
   }
 
   #fault(fault: unknown, op: string, user: string | undefined): Refusal {
@@ -250,21 +255,48 @@ export class AgentService {
     });
   }
 
+  /**
+   * What makes a new credential for `user` (an enrollment, a phone paired online) legitimate:
+   * root, or the user's own password checked through the self-enrollment PAM service. A moment
+   * of code execution as the user must not become a lasting passwordless login (docs/security.md).
+   */
+  async #proveSelf(op: 'enroll' | 'pair', user: string, password: Uint8Array | undefined, peer: Peer, needPassword: string): Promise<Refusal | null> {
+    if (this.#isAdmin(peer)) {
+      return (await this.deps.lookupUid(user)) === null ? error('unknown-user', `there is no user ${JSON.stringify(user)} on this computer`) : null;
+    }
+    if (password === undefined) return error('permission-denied', needPassword);
+    const checked = await this.deps.passwordCheck({ service: this.deps.config.selfEnrollPamService, user, password });
+    if (checked.ok) return null;
+    this.deps.log.warn(`${op}.password-check`, { user, result: checked.code });
+    return error(checked.code, checked.code === 'password-rejected' ? 'the password was not accepted' : `the password could not be checked: ${checked.message}`);
+  }
+
+  /** docs/ipc.md op 8: root, or the user with their password while the policy allows self-pairing; audited either way. */
+  async #pair(user: string, password: Uint8Array | undefined, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
+    const now = this.#now();
+    const audit = (result: string, reason: string | null, authenticatorId: string | null = null) =>
+      this.#audit({ event: 'pairing', user, authenticatorId, result, reason, remaining: null, context: null }, peer, now);
+    if (!this.#isAdmin(peer) && !this.#policy().selfPairing) {
+      audit('refused', 'self-pairing-off');
+      return error('permission-denied', 'your administrator has turned off pairing phones yourself: ask them to pair your phone');
+    }
+    const unproven = await this.#proveSelf('pair', user, password, peer, 'pairing your own phone needs your password (latchkey pair asks for it)');
+    if (unproven) {
+      if (unproven.reason !== 'unknown-user') audit('refused', unproven.reason ?? null);
+      return unproven;
+    }
+    const answer = await this.#onlineOps.pair(user, this.#caller(peer));
+    audit(answer.status === 'ok' ? 'started' : 'refused', answer.status === 'ok' ? (this.#isAdmin(peer) ? 'by-root' : 'password-checked') : (answer.reason ?? null));
+    return answer;
+  }
+
   async #enroll(user: string, authenticatorId: string, password: Uint8Array | undefined, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
     const { config } = this.deps;
     const policy = this.#policy();
     if (this.deps.online.managed) return error('permission-denied', 'this computer is enrolled with a Control Center: offline PINs come from signing in with your phone (latchkey pair)');
     if (!policy.offlineMode) return { status: 'unavailable', reason: 'offline-mode-off', message: reasonMessage('offline-mode-off') };
-    if (this.#isAdmin(peer)) {
-      if ((await this.deps.lookupUid(user)) === null) return error('unknown-user', `there is no user ${JSON.stringify(user)} on this computer`);
-    } else {
-      if (password === undefined) return error('permission-denied', 'enrolling yourself needs your password (latchkey enroll asks for it)');
-      const checked = await this.deps.passwordCheck({ service: config.selfEnrollPamService, user, password });
-      if (!checked.ok) {
-        this.deps.log.warn('enroll.password-check', { user, result: checked.code });
-        return error(checked.code, checked.code === 'password-rejected' ? 'the password was not accepted' : `the password could not be checked: ${checked.message}`);
-      }
-    }
+    const unproven = await this.#proveSelf('enroll', user, password, peer, 'enrolling yourself needs your password (latchkey enroll asks for it)');
+    if (unproven) return unproven;
     return this.#mutex.run(user, async () => {
       const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
       const others = state.pools.filter((pool) => pool.authenticatorId !== authenticatorId);

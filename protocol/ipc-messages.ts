@@ -101,7 +101,7 @@ const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional:
   list: { required: [], optional: [] },
   unenroll: { required: ['user', 'authenticator'], optional: [] },
   'online-auth': { required: ['user'], optional: ['context', 'wait'] },
-  pair: { required: ['user'], optional: [] },
+  pair: { required: ['user'], optional: ['password'] },
   'pair-finish': { required: ['user', 'pairingId'], optional: ['wait'] },
   'workstation-enroll': { required: ['url', 'token'], optional: ['name'] },
   'ble-auth': { required: ['user'], optional: ['context', 'wait'] },
@@ -121,7 +121,7 @@ export type Request =
   | { op: 'list'; requestId: number }
   | { op: 'unenroll'; requestId: number; user: string; authenticator: string }
   | { op: 'online-auth'; requestId: number; user: string; context: string; wait: number }
-  | { op: 'pair'; requestId: number; user: string }
+  | { op: 'pair'; requestId: number; user: string; password?: Uint8Array }
   | { op: 'pair-finish'; requestId: number; user: string; pairingId: string; wait: number }
   | { op: 'workstation-enroll'; requestId: number; url: string; token: Uint8Array; name?: string }
   | { op: 'ble-auth'; requestId: number; user: string; context: string; wait: number }
@@ -243,8 +243,11 @@ export function decodeRequestBody(body: Uint8Array): Request {
       return { op: opName, requestId, user, authenticator: values.get('authenticator') as string };
     case 'online-auth':
       return { op: opName, requestId, user, context: (values.get('context') as string) ?? '', wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
-    case 'pair':
-      return { op: opName, requestId, user };
+    case 'pair': {
+      const request: Request = { op: opName, requestId, user };
+      if (values.has('password')) request.password = values.get('password') as Uint8Array;
+      return request;
+    }
     case 'pair-finish':
       return { op: opName, requestId, user, pairingId: values.get('pairingId') as string, wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
     case 'workstation-enroll': {

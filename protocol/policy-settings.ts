@@ -15,6 +15,8 @@ export interface Policy {
   readonly lowPinWarnPercent: number;
   /** An admin can reveal a one-time recovery PIN (needs a Control Center: docs/online-protocol.md). */
   readonly recoveryPin: boolean;
+  /** A user may pair their own phone online with their password (docs/security.md); root always may. */
+  readonly selfPairing: boolean;
 }
 
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -25,6 +27,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   offlineAccessDays: 30,
   lowPinWarnPercent: 20,
   recoveryPin: false,
+  selfPairing: true,
 });
 
 export const POLICY_RANGES = {
@@ -50,6 +53,7 @@ export const PolicyInputSchema = v.pipe(
       offlineAccessDays: v.optional(intRange(...POLICY_RANGES.offlineAccessDays)),
       lowPinWarnPercent: v.optional(intRange(...POLICY_RANGES.lowPinWarnPercent)),
       recoveryPin: v.optional(v.boolean('must be true or false')),
+      selfPairing: v.optional(v.boolean('must be true or false')),
     },
     'must be an object',
   ),

@@ -8,6 +8,7 @@ import { ApiError } from '../../protocol/online/api-client.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
 import type { Logger } from '../log.js';
 import type { OnlineService } from './online-service.js';
+import type { PairingCaller } from './pairing.js';
 
 type Answer = Omit<Reply, 'requestId'>;
 
@@ -34,11 +35,11 @@ export class OnlineOps {
     return { status, reason: result.code, message: SIGN_IN_MESSAGES[result.code] };
   }
 
-  async pair(user: string): Promise<Answer> {
+  async pair(user: string, caller: PairingCaller): Promise<Answer> {
     const pairings = this.online.pairings;
     if (!pairings) return { status: 'unavailable', reason: 'not-managed', message: 'This computer is not enrolled with a Control Center, so phones cannot be paired yet.' };
     try {
-      const started = await pairings.start(user);
+      const started = await pairings.start(user, caller);
       return {
         status: 'ok',
         secret: new TextEncoder().encode(started.code),
@@ -50,11 +51,11 @@ export class OnlineOps {
     }
   }
 
-  async finishPairing(pairingId: string, waitMs: number): Promise<Answer> {
+  async finishPairing(user: string, pairingId: string, waitMs: number, caller: PairingCaller): Promise<Answer> {
     const pairings = this.online.pairings;
     if (!pairings) return { status: 'unavailable', reason: 'not-managed', message: 'This computer is not enrolled with a Control Center.' };
     try {
-      const outcome = await pairings.finish(pairingId, waitMs);
+      const outcome = await pairings.finish(user, pairingId, waitMs, caller);
       if (outcome.ok) return { status: 'ok', message: `Paired ${outcome.device.name}.`, detail: JSON.stringify({ deviceId: outcome.device.deviceId, name: outcome.device.name }) };
       return { status: 'error', reason: outcome.code, message: outcome.message };
     } catch (error) {

@@ -13,8 +13,17 @@ import { auditOnline, updateUser, type OnlineContext } from './context.js';
 
 export const PAIRING_WAIT_SLICE_S = 25;
 
+/** Who asks the agent to start or finish a pairing (docs/ipc.md ops 8–9). */
+export interface PairingCaller {
+  readonly uid: number;
+  /** root, or the agent's own uid */
+  readonly admin: boolean;
+}
+
 interface OpenPairing {
   readonly user: string;
+  /** Only the uid that started it (or an admin) may finish it. */
+  readonly starterUid: number;
   readonly pairingKey: Uint8Array;
   readonly expiresAt: number;
 }
@@ -29,7 +38,7 @@ export class Pairings {
   constructor(private readonly ctx: OnlineContext) {}
 
   /** Creates a pairing and returns the code for the screen (the secret lives only in memory here). */
-  async start(user: string): Promise<{ pairingId: string; code: string; expiresAt: number }> {
+  async start(user: string, caller: PairingCaller): Promise<{ pairingId: string; code: string; expiresAt: number }> {
     const { link } = this.ctx;
     const created = await link.call('POST', '/v1/workstation/pairings', { user }, CreatePairingResponseSchema, 5_000);
     const secret = newPairingSecret();
@@ -37,14 +46,17 @@ export class Pairings {
     const identity = link.loaded.identity;
     const mac = await workstationMac(pairingKey, { pairingId: created.pairingId, workstationId: identity.workstationId, workstationKey: identity.publicKey, user, ccKey: identity.ccKey });
     await link.call('PUT', `/v1/workstation/pairings/${created.pairingId}`, { workstationMac: toBase64url(mac) }, v.unknown(), 5_000);
-    this.#open.set(created.pairingId, { user, pairingKey, expiresAt: created.expiresAt });
+    this.#open.set(created.pairingId, { user, starterUid: caller.uid, pairingKey, expiresAt: created.expiresAt });
     return { pairingId: created.pairingId, code: formatPairingCode(created.pairingId, secret), expiresAt: created.expiresAt };
   }
 
   /** Waits for the phone (up to `waitMs`), checks its MAC, and binds it to the user if it holds. */
-  async finish(pairingId: string, waitMs: number): Promise<PairingOutcome> {
+  async finish(user: string, pairingId: string, waitMs: number, caller: PairingCaller): Promise<PairingOutcome> {
     const open = this.#open.get(pairingId);
-    if (!open) return { ok: false, code: 'pairing-unknown', message: 'this agent did not start that pairing (or was restarted since)' };
+    // Someone else's pairing is as unknown to this caller as one that never existed.
+    if (!open || open.user !== user || (!caller.admin && caller.uid !== open.starterUid)) {
+      return { ok: false, code: 'pairing-unknown', message: 'this agent did not start that pairing for you (or was restarted since)' };
+    }
     const deadline = Date.now() + waitMs;
     for (;;) {
       const left = Math.min(deadline, open.expiresAt) - Date.now();

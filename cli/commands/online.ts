@@ -1,5 +1,5 @@
 /** Workstation-side commands of the online flows (docs/online-protocol.md): enroll, pair, sign in. */
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
@@ -31,8 +31,16 @@ export function registerOnline(program: Command): void {
     .description("show a code to pair a user's phone with this workstation, and wait until the phone has used it")
     .requiredOption('--user <name>', 'the user whose phone it is', userOption)
     .option('--wait <seconds>', 'how long to wait for the phone', integerOption('--wait', 1, 600), 600);
+  pair.addHelpText('after', '\nRoot may pair a phone for any user. Any other user may pair only their own phone, is asked for\ntheir password (read from stdin when it is not a terminal), and only while the Workstation Settings\nallow it (selfPairing). Every pairing is audited.');
   withAgentOptions(pair).action(async (options: { user: string; wait: number; socket: string; timeout: number }) => {
-    const started = await askOk(options.socket, { op: 'pair', user: options.user }, options.timeout);
+    const isRoot = process.getuid?.() === 0;
+    const password = !isRoot && options.user === userInfo().username ? await readSecret(`Password for ${options.user}: `) : undefined;
+    let started;
+    try {
+      started = await askOk(options.socket, { op: 'pair', user: options.user, ...(password ? { password } : {}) }, options.timeout);
+    } finally {
+      wipe(password);
+    }
     const code = Buffer.from(started.secret ?? []).toString('utf8');
     wipe(started.secret);
     const { pairingId } = parseDetail<{ pairingId: string }>(started);

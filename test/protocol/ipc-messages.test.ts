@@ -37,6 +37,10 @@ function plain(request: Request): Record<string, unknown> {
     out.tokenHex = toHex(request.token);
     delete out.token;
   }
+  if ('password' in request && request.password !== undefined) {
+    out.passwordHex = toHex(request.password);
+    delete out.password;
+  }
   return out;
 }
 

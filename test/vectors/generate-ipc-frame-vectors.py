@@ -56,6 +56,8 @@ def main() -> None:
         {"name": "online-auth with the default wait", "hex": req(F("op", u8(7)), F("requestId", u32(7)), F("user", txt("alice"))),
          "request": {"op": "online-auth", "requestId": 7, "user": "alice", "context": "", "wait": 30000}},
         {"name": "pair", "hex": req(F("op", u8(8)), F("requestId", u32(8)), F("user", txt("alice"))), "request": {"op": "pair", "requestId": 8, "user": "alice"}},
+        {"name": "pair with the user's password", "hex": req(F("op", u8(8)), F("requestId", u32(20)), F("user", txt("alice")), F("password", txt("hunter2 but longer"))),
+         "request": {"op": "pair", "requestId": 20, "user": "alice", "passwordHex": txt("hunter2 but longer").hex()}},
         {"name": "pair-finish", "hex": req(F("op", u8(9)), F("requestId", u32(9)), F("user", txt("alice")), F("pairingId", txt("7K2QD")), F("wait", u32(600000))),
          "request": {"op": "pair-finish", "requestId": 9, "user": "alice", "pairingId": "7K2QD", "wait": 600000}},
         {"name": "workstation-enroll", "hex": req(F("op", u8(10)), F("requestId", u32(10)), F("url", txt("https://cc.example.test:8443")), F("token", txt("lk_install_x")), F("name", txt("ws-12"))),
@@ -116,6 +118,8 @@ def main() -> None:
         {"name": "pairing id with a U", "hex": req(F("op", u8(9)), F("requestId", u32(1)), F("user", txt("a")), F("pairingId", txt("7K2QU"))), "reason": "bad-field"},
         {"name": "enroll url that is not http(s)", "hex": req(F("op", u8(10)), F("requestId", u32(1)), F("url", txt("file:///etc/passwd")), F("token", txt("t"))), "reason": "bad-field"},
         {"name": "workstation-enroll without a token", "hex": req(F("op", u8(10)), F("requestId", u32(1)), F("url", txt("https://x"))), "reason": "missing-field"},
+        {"name": "pair with an empty password", "hex": req(F("op", u8(8)), F("requestId", u32(1)), F("user", txt("alice")), F("password", b"")), "reason": "bad-field"},
+        {"name": "pair-finish with a password", "hex": req(F("op", u8(9)), F("requestId", u32(1)), F("user", txt("alice")), F("pairingId", txt("7K2QD")), F("password", txt("x"))), "reason": "bad-field"},
     ]
     rep = lambda *fields: frame(2, b"".join(fields)).hex()
     valid_replies = [
