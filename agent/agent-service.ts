@@ -27,8 +27,13 @@ import { noUsablePoolReason, usablePools, verifyOfflinePin } from './verify-offl
 
 export interface Peer {
   readonly pid: number;
+  /** The effective uid (SO_PEERCRED): what the peer may ask. */
   readonly uid: number;
   readonly gid: number;
+  /** The real uid of the peer's process: whose limits it counts against (docs/ipc.md "Limits per account"). */
+  readonly account: number;
+  /** account is root or the agent's own uid: a pool of its own, no rate limit. */
+  readonly privileged: boolean;
 }
 
 export type PasswordCheck = (options: { service: string; user: string; password: Uint8Array }) => Promise<

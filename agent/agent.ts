@@ -6,13 +6,13 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { AgentService, type PasswordCheck } from './agent-service.js';
-import { AuditLog } from './audit-log.js';
+import { AUDIT_COALESCE_MS, AUDIT_MAX_BYTES, AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
 import type { AgentConfig } from './config.js';
 import { startIpcServer, type IpcServerOptions } from './ipc-server.js';
 import { isBelowFloor } from './kdf.js';
 import { openKeystore } from './keystore/keystore.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, withUserBudget, type Logger } from './log.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import { SealingKeyProvider, type SecretStore } from './sealing-key.js';
 import { ensureSecureDirectory } from './secure-path.js';
@@ -41,7 +41,9 @@ export interface StartAgentOptions {
   readonly passwordCheck?: PasswordCheck;
   readonly verifier?: VerifierFunction;
   /** Socket limits (docs/ipc.md); tests shorten the timeouts. */
-  readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>;
+  readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'limits' | 'accountOf'>;
+  /** Audit bounds (docs/state-files.md "Audit log"); tests shrink them. */
+  readonly auditLimits?: { readonly maxBytes?: number; readonly coalesceMs?: number };
   /** The HTTP transport to the Control Center (tests); global fetch otherwise. */
   readonly fetch?: FetchLike;
   /** The Bluetooth transport (tests: a port of an in-process virtual controller); `ble.transport` otherwise. */
@@ -56,7 +58,7 @@ export interface RunningAgent {
 
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
   const { config } = options;
-  const log = options.log ?? createLogger();
+  const log = withUserBudget(options.log ?? createLogger());
   const owner = { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o077 };
   await ensureSecureDirectory(config.stateDir, owner);
   const usersDir = path.join(config.stateDir, 'users');
@@ -69,8 +71,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     store = new UserStateStore(usersDir, () => keys.keys());
     const wallFloor = new WallClockFloor(path.join(config.stateDir, 'clock.json'), log);
     await wallFloor.load();
-    const audit = new AuditLog(config.auditLog, log);
     const clock = options.clock ?? systemClock;
+    const audit = new AuditLog(config.auditLog, log, options.auditLimits?.maxBytes ?? AUDIT_MAX_BYTES, options.auditLimits?.coalesceMs ?? AUDIT_COALESCE_MS, () => clock.now().wallMs);
     const mutex = new KeyedMutex();
     const online = new OnlineService({
       stateDir: config.stateDir, auditFile: config.auditLog, keystore, store, mutex, audit, log, clock, kdf: config.kdf,

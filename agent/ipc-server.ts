@@ -11,24 +11,32 @@ import { ProtocolError } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES, FrameKind, MAX_REQUEST_BODY, decodeFrameHeader } from '../protocol/ipc-frame.js';
 import { decodeRequestBody, encodeReply, type Reason, type Reply, type Request } from '../protocol/ipc-messages.js';
 import type { Peer } from './agent-service.js';
+import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits, type TrackedConnection } from './ipc-limits.js';
+import type { PeerCredentials } from './system/peer-credentials.js';
+import { realUidOf } from './system/process-identity.js';
 import type { Logger } from './log.js';
 import { checkDirectoryChain, makeDirectories } from './secure-path.js';
 
 export const FRAME_READ_TIMEOUT_MS = 2_000;
 export const IDLE_TIMEOUT_MS = 30_000;
-export const MAX_CONNECTIONS = 64;
 const SOCKET_DIRECTORY_MODE = 0o755;
+/** Whatever the accounts' limits, never more sockets than this at once (descriptors are finite). */
+const HARD_SOCKET_CAP = 1024;
+const RATE_LOG_INTERVAL_MS = 60_000;
 /** What a connection bound by a lock screen's status may still ask (docs/ipc.md "Lock-screen connections"). */
 const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set(['status', 'verify', 'online-auth', 'ble-auth']);
 
 export interface IpcServerOptions {
   readonly socketPath: string;
   readonly handle: (request: Request, peer: Peer) => Promise<Reply>;
-  readonly peerOf: (socket: net.Socket) => Peer;
+  readonly peerOf: (socket: net.Socket) => PeerCredentials;
+  /** The account a connection counts against: the real uid of the peer's process (docs/ipc.md "Limits per account"). */
+  readonly accountOf?: (peer: PeerCredentials) => number;
   readonly log: Logger;
   readonly frameReadTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
-  readonly maxConnections?: number;
+  /** Connection and request limits per account (agent/ipc-limits.ts); tests shorten them. */
+  readonly limits?: Partial<IpcLimits>;
 }
 
 export interface IpcServer {
@@ -74,31 +82,74 @@ async function prepareSocketPath(socketPath: string): Promise<void> {
 export async function startIpcServer(options: IpcServerOptions): Promise<IpcServer> {
   const frameTimeout = options.frameReadTimeoutMs ?? FRAME_READ_TIMEOUT_MS;
   const idleTimeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
-  const maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  const limits: IpcLimits = { ...DEFAULT_IPC_LIMITS, ...options.limits };
+  const budget = new ConnectionBudget(limits);
+  const rateLimiter = new RequestRateLimiter(limits);
+  const accountOf = options.accountOf ?? ((peer: PeerCredentials) => realUidOf(peer.pid) ?? peer.uid);
+  const ownUid = process.getuid?.() ?? 0;
   const sockets = new Set<net.Socket>();
   const { log } = options;
+  /** Refusals for the rate limit, per account, logged once a minute rather than per request. */
+  const rateLimited = new Map<number, number>();
+  const logRateLimited = () => {
+    for (const [account, refused] of rateLimited) log.warn('ipc.rate-limited', { account, refused, perSecond: limits.requestsPerSecond });
+    rateLimited.clear();
+  };
+  const rateLog = setInterval(() => {
+    logRateLimited();
+    rateLimiter.sweep(performance.now());
+  }, RATE_LOG_INTERVAL_MS).unref();
 
   await prepareSocketPath(options.socketPath);
   const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
+
+  /** One token of the account's budget; a refusal is counted for the log, with its reply and when the next token comes. */
+  function takeToken(peer: Peer, requestId: number): { reply: Reply; waitMs: number } | null {
+    if (peer.privileged) return null;
+    const taken = rateLimiter.take(peer.account, performance.now());
+    if (taken.ok) return null;
+    rateLimited.set(peer.account, (rateLimited.get(peer.account) ?? 0) + 1);
+    const reply: Reply = { requestId, status: 'error', reason: 'rate-limited', retryAfter: taken.retryAfterSeconds, message: `too many requests from uid ${peer.account}; try again in ${taken.retryAfterSeconds} s` };
+    return { reply, waitMs: taken.waitMs };
+  }
 
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    if (sockets.size > maxConnections) {
+    if (sockets.size > HARD_SOCKET_CAP) {
       sendAndClose(socket, { requestId: 0, status: 'error', reason: 'too-many-connections', message: 'the agent has too many open connections; try again' });
       return;
     }
     let peer: Peer;
     try {
-      peer = options.peerOf(socket);
+      const credentials = options.peerOf(socket);
+      const account = accountOf(credentials);
+      peer = { ...credentials, account, privileged: account === 0 || account === ownUid };
     } catch (error) {
       log.warn('ipc.peer-credentials', { error: error as Error });
       sendAndClose(socket, { requestId: 0, status: 'error', reason: 'permission-denied', message: 'the agent could not identify the connecting process' });
       return;
     }
-    log.debug('ipc.connection', { peerUid: peer.uid, peerPid: peer.pid });
-    serveConnection(socket, peer);
+    const limited = takeToken(peer, 0);
+    if (limited) {
+      sendAndClose(socket, limited.reply);
+      return;
+    }
+    const tracked: TrackedConnection = { account: peer.account, privileged: peer.privileged, busy: false, lastActiveMs: performance.now(), evict: () => socket.destroy() };
+    const admission = budget.admit(tracked);
+    if (!admission.ok) {
+      log.debug('ipc.refused', { reason: 'too-many-connections', peerUid: peer.uid, account: peer.account });
+      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'too-many-connections', message: `uid ${peer.account} has too many connections open to the agent, all busy; try again` });
+      return;
+    }
+    for (const victim of admission.evicted) {
+      log.debug('ipc.evicted', { account: victim.account, for: peer.account });
+      victim.evict();
+    }
+    socket.on('close', () => budget.release(tracked));
+    log.debug('ipc.connection', { peerUid: peer.uid, peerPid: peer.pid, account: peer.account });
+    serveConnection(socket, peer, tracked);
   });
 
   function sendAndClose(socket: net.Socket, reply: Reply): void {
@@ -107,7 +158,7 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
-  function serveConnection(socket: net.Socket, peer: Peer): void {
+  function serveConnection(socket: net.Socket, peer: Peer, tracked: TrackedConnection): void {
     let buffer: Buffer = Buffer.alloc(0);
     let bodyLength: number | null = null;
     let busy = false;
@@ -136,6 +187,7 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     socket.on('data', (chunk: Buffer) => {
       if (closed) return;
       refreshIdle();
+      tracked.lastActiveMs = performance.now();
       if (busy) {
         chunk.fill(0);
         fail('out-of-order', 'a new request arrived before the reply to the previous one');
@@ -186,8 +238,21 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
         fail('permission-denied', `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth and ble-auth for that user`, request.requestId);
         return;
       }
+      const limited = takeToken(peer, request.requestId);
+      if (limited) {
+        // Answered when the next token is due, not at once: a flood on this connection then runs
+        // at the allowed rate instead of keeping the agent busy refusing it (a frame meanwhile is out of order).
+        frame.fill(0);
+        busy = true;
+        setTimeout(() => {
+          busy = false;
+          if (!closed) socket.write(encodeReply(limited.reply));
+        }, limited.waitMs);
+        return;
+      }
       if (request.op === 'status' && request.lockScreen) boundUser = request.user;
       busy = true;
+      tracked.busy = true;
       void answer(request, frame);
     });
 
@@ -210,6 +275,8 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
       }
       wipe(reply.secret);
       busy = false;
+      tracked.busy = false;
+      tracked.lastActiveMs = performance.now();
       if (closed) {
         wipe(bytes);
         return;
@@ -232,6 +299,8 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
   return {
     socketPath: options.socketPath,
     async close() {
+      clearInterval(rateLog);
+      logRateLimited();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();

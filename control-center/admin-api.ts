@@ -59,6 +59,7 @@ export const AuditViewSchema = v.object({
 export const EventsViewSchema = v.object({
   events: v.array(v.object({
     id: v.string(), workstationId: v.string(), time: millis, type: v.string(), user: v.string(), result: v.string(), reason: v.nullable(v.string()), context: v.nullable(v.string()), receivedAt: millis,
+    repeated: v.optional(v.number()), since: v.optional(millis),
   })),
   next: v.nullable(v.number()),
 });

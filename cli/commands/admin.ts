@@ -159,7 +159,7 @@ function registerAuditAndTokens(admin: Command): void {
     .option('--limit <n>', 'events per page', integerOption('--limit', 1, 1000), 50).option('--before <cursor>', 'events older than this cursor', integerOption('--before', 1, Number.MAX_SAFE_INTEGER))
     .action(async (o: { workstation?: string; limit: number; before?: number }, command: Command) =>
       show(command, await call(command, 'GET', `/v1/admin/events?${page(o, o.workstation ? { workstationId: o.workstation } : {})}`, undefined, EventsViewSchema),
-        (a) => [...a.events.map((e) => `${when(e.time)}  ${e.workstationId}  ${e.user}  ${e.type}  ${e.result}${e.reason ? ` (${e.reason})` : ''}`),
+        (a) => [...a.events.map((e) => `${when(e.time)}  ${e.workstationId}  ${e.user}  ${e.type}  ${e.result}${e.reason ? ` (${e.reason})` : ''}${e.repeated ? `  ×${e.repeated} since ${when(e.since ?? e.time)}` : ''}`),
           ...(a.next ? [`(older: --before ${a.next})`] : [])].join('\n') || 'No events.'));
 
   const tokens = admin.command('admin-tokens').description('admin tokens');

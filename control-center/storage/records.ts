@@ -162,6 +162,9 @@ export interface WorkstationEvent {
   readonly result: string;
   readonly reason: string | null;
   readonly context: string | null;
+  /** This many more identical refusals came between `since` and `time` (counted by the agent). */
+  readonly repeated?: number | undefined;
+  readonly since?: number | undefined;
 }
 
 export interface StoredEvent extends WorkstationEvent {

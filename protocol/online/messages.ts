@@ -86,6 +86,8 @@ export const DeviceWorkstationsResponseSchema = v.strictObject({
 export const EventSchema = v.strictObject({
   id: id('ev'), time: millis, type: v.picklist(['verify', 'enroll', 'unenroll', 'reset', 'online-auth', 'ble-auth', 'recovery-pin', 'pairing', 'replenish']),
   user, result: v.pipe(v.string(), v.maxLength(32)), reason: v.nullable(v.pipe(v.string(), v.maxLength(48))), context: v.nullable(v.pipe(v.string(), v.maxLength(128))),
+  /** This many more identical refusals came since `since` (the agent's audit counts them, docs/state-files.md "Audit log"). */
+  repeated: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), since: v.optional(millis),
 });
 export const PostEventsRequestSchema = v.strictObject({ events: v.pipe(v.array(EventSchema), v.maxLength(MAX_EVENTS_PER_REQUEST)) });
 export const PostEventsResponseSchema = v.strictObject({ stored: v.pipe(v.number(), v.safeInteger(), v.minValue(0)), duplicates: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });

@@ -19,7 +19,7 @@ let nextPin = 0;
 
 beforeAll(async () => {
   const files = await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 100 });
-  agent = await startInProcessAgent(files, { ipcLimits: { frameReadTimeoutMs: 300, idleTimeoutMs: 1_000, maxConnections: 8 } });
+  agent = await startInProcessAgent(files, { ipcLimits: { frameReadTimeoutMs: 300, idleTimeoutMs: 1_000, limits: { connectionsPerPool: 8 } } });
   phone = await enroll(agent.ask, 'daemon');
 });
 afterAll(() => agent?.close());
@@ -97,15 +97,19 @@ describe('IPC boundary', () => {
     await stillServes();
   });
 
-  it('limits open connections', async () => {
+  it('limits open connections: a new one takes the place of the longest idle one (docs/ipc.md "Limits per account")', async () => {
     const held: net.Socket[] = [];
     for (let i = 0; i < 8; i++) {
       const socket = net.connect(agent.files.socket);
       await new Promise((resolve) => socket.once('connect', resolve));
       held.push(socket);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // distinct idle times
     }
-    const extra = await rawExchange(agent.files.socket, [], 500);
-    expect(extra.replies[0]).toMatchObject({ status: 'error', reason: 'too-many-connections' });
+    const oldestClosed = new Promise((resolve) => held[0]!.once('close', resolve));
+    const extra = await rawExchange(agent.files.socket, [encodeRequest({ op: 'status', requestId: 3, user: 'daemon' })], 500);
+    expect(extra.replies[0]).toMatchObject({ requestId: 3, status: 'ok' });
+    await oldestClosed; // evicted without a reply, as by the idle timeout
+    expect(held.slice(1).every((socket) => !socket.destroyed)).toBe(true);
     for (const socket of held) socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 50));
     await stillServes();

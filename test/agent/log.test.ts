@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, formatLogLine } from '../../agent/log.js';
+import { MAX_LOG_TEXT_CHARS, createLogger, formatLogLine, withUserBudget } from '../../agent/log.js';
 
 describe('the redacting log formatter', () => {
   it('never prints bytes or fields named like secrets', () => {
@@ -18,5 +18,28 @@ describe('the redacting log formatter', () => {
     log.info('quiet');
     log.warn('loud');
     expect(lines).toHaveLength(1);
+  });
+
+  it('cuts a long text value short and says by how much (a request cannot make a line long)', () => {
+    const line = formatLogLine('info', 'verify', { context: 'c'.repeat(MAX_LOG_TEXT_CHARS + 40) }, new Date(0));
+    expect(line).toBe(`1970-01-01T00:00:00.000Z info verify context="${'c'.repeat(MAX_LOG_TEXT_CHARS)}…(+40)"\n`);
+  });
+});
+
+describe('the per-user line budget', () => {
+  it('lets perMinute lines about one user through, counts the rest, and sums them up once the minute is over', () => {
+    const lines: string[] = [];
+    let now = 0;
+    const log = withUserBudget(createLogger({ write: (line) => lines.push(line) }), 3, () => now);
+    for (let i = 0; i < 10; i++) log.info('verify', { user: 'mallory', result: 'locked' });
+    log.info('verify', { user: 'alice', result: 'accepted' }); // another user has a budget of their own
+    log.info('agent.ready'); // lines about no user are never counted
+    log.error('verify.failed', { user: 'mallory' }); // nor are errors
+    expect(lines.filter((line) => line.includes('user=mallory'))).toHaveLength(4);
+    expect(lines.filter((line) => line.includes('user=alice'))).toHaveLength(1);
+    now = 60_000;
+    log.info('verify', { user: 'mallory', result: 'locked' });
+    expect(lines.at(-2)).toMatch(/warn log.suppressed user=mallory lines=7 perMinute=3/);
+    expect(lines.at(-1)).toMatch(/info verify user=mallory/);
   });
 });

@@ -129,6 +129,11 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
 
       const event = { id: newId('ev'), time: NOW, type: 'verify', user: 'alice', result: 'accepted', reason: null, context: null };
       expect(await storage.addEvents(ws.id, [event, event], NOW)).toEqual({ stored: 1, duplicates: 1 });
+      const counted = { id: newId('ev'), time: NOW + 60_000, type: 'verify', user: 'mallory', result: 'locked', reason: 'hammering-delay', context: null, repeated: 795, since: NOW + 5 };
+      expect(await storage.addEvents(ws.id, [counted], NOW + 61_000)).toEqual({ stored: 1, duplicates: 0 });
+      const listed = (await storage.listEvents(ws.tenantId, { limit: 10 })).items;
+      expect(listed[0]).toMatchObject({ id: counted.id, repeated: 795, since: NOW + 5 });
+      expect(listed[1]).not.toHaveProperty('repeated');
       await storage.close();
     });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY, decodeFrameHeader } from '../../protocol/ipc-frame.js';
-import { decodeReplyBody, decodeRequestBody } from '../../protocol/ipc-messages.js';
+import { REASONS, decodeReplyBody, decodeRequestBody } from '../../protocol/ipc-messages.js';
 import { codecCli, runJson, removeScratchDir } from './helpers/native-tools.js';
 
 interface Case { name: string; hex: string; reason?: string; request?: Record<string, unknown>; reply?: Record<string, unknown> }
@@ -63,6 +63,15 @@ describe('reply parser against test/vectors/ipc-frames.json', () => {
 
   it.each(vectors.invalidReplies!.map((c) => [c.name, c] as const))('invalid: %s', (_name, c) => {
     expect(parse(c.hex).result).toBe(c.reason);
+  });
+});
+
+describe('reasons (docs/ipc.md "Reasons (closed set)")', () => {
+  it('the C parser knows every reason the agent can send, and collapses any other to internal-error', () => {
+    const withReason = (reason: string) => replyFrame([...base, ...field(0x11, text(reason))]);
+    const parsed = parseMany(REASONS.map(withReason));
+    expect(parsed.map((p) => (p as { reply?: { reason?: string } }).reply?.reason)).toEqual([...REASONS]);
+    expect(parse(withReason('made-up-reason'))).toMatchObject({ result: 'ok', reply: { reason: 'internal-error' } });
   });
 });
 

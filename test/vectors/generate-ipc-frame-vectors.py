@@ -138,6 +138,8 @@ def main() -> None:
         {"name": "status with a BLE unlock possible", "hex": rep(F("requestId", u32(13)), F("status", u8(0)), F("offlineMode", u8(1)), F("online", u8(0)), F("ble", u8(1)),
                                       F("usable", u8(1)), F("remaining", u32(5)), F("low", u8(0)), F("locked", u8(0))),
          "reply": {"requestId": 13, "status": "ok", "offlineMode": True, "online": False, "ble": True, "usable": True, "remaining": 5, "low": False, "locked": False}},
+        {"name": "rate-limited, with when to come back", "hex": rep(F("requestId", u32(15)), F("status", u8(5)), F("reason", txt("rate-limited")), F("retryAfter", u32(1)), F("message", txt("too many requests from uid 1002; try again in 1 s"))),
+         "reply": {"requestId": 15, "status": "error", "reason": "rate-limited", "retryAfter": 1, "message": "too many requests from uid 1002; try again in 1 s"}},
         {"name": "ble-auth too late", "hex": rep(F("requestId", u32(14)), F("status", u8(2)), F("reason", txt("too-late")), F("message", txt("Your phone answered too late \u2014 type an offline PIN or your password."))),
          "reply": {"requestId": 14, "status": "rejected", "reason": "too-late", "message": "Your phone answered too late \u2014 type an offline PIN or your password."}},
         {"name": "ble-auth unavailable, no phone answered", "hex": rep(F("requestId", u32(15)), F("status", u8(4)), F("reason", txt("timeout"))),

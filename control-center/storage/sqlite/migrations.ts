@@ -110,4 +110,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX nonces_expiry ON nonces (expires_at);
     `,
   },
+  {
+    // An agent's audit counts repeated refusals (docs/state-files.md "Audit log"): how many, since when.
+    version: 2,
+    sql: `
+      ALTER TABLE events ADD COLUMN repeated INTEGER;
+      ALTER TABLE events ADD COLUMN since INTEGER;
+    `,
+  },
 ];

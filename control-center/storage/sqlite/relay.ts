@@ -15,6 +15,7 @@ interface DeliveryRow {
 }
 interface EventRow {
   rowid: number; id: string; workstation_id: string; time: number; type: string; user: string; result: string; reason: string | null; context: string | null; received_at: number;
+  repeated: number | null; since: number | null;
 }
 interface RecoveryRow { workstation_id: string; user: string; eph: string; nonce: string; ciphertext: string; stored_at: number; revealed_at: number | null }
 
@@ -24,6 +25,7 @@ const delivery = (row: DeliveryRow): PoolDelivery => ({
 });
 const event = (row: EventRow): StoredEvent => ({
   id: row.id, workstationId: row.workstation_id, time: row.time, type: row.type, user: row.user, result: row.result, reason: row.reason, context: row.context, receivedAt: row.received_at,
+  ...(row.repeated !== null ? { repeated: row.repeated, since: row.since ?? row.time } : {}),
 });
 const recovery = (row: RecoveryRow): RecoveryPinBox => ({
   workstationId: row.workstation_id, user: row.user, eph: row.eph, nonce: row.nonce, ciphertext: row.ciphertext, storedAt: row.stored_at, revealedAt: row.revealed_at,
@@ -44,7 +46,7 @@ export function relayStore(shared: Shared): RelayStore {
   );
   const confirm = db.prepare("UPDATE pool_deliveries SET state = 'confirmed', pool_id = ?, signature = ?, confirmed_at = ? WHERE id = ? AND state = 'pending'");
   const insertEvent = db.prepare(
-    'INSERT INTO events (id, workstation_id, time, type, user, result, reason, context, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    'INSERT INTO events (id, workstation_id, time, type, user, result, reason, context, received_at, repeated, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   );
   const listEvents = db.prepare<[string, string | null, string | null, number, number], EventRow>(
     `SELECT e.rowid, e.* FROM events e JOIN workstations w ON w.id = e.workstation_id
@@ -95,7 +97,7 @@ export function relayStore(shared: Shared): RelayStore {
     async addEvents(workstationId, events, now) {
       return inTransaction(db, () => {
         let stored = 0;
-        for (const e of events) stored += insertEvent.run(e.id, workstationId, e.time, e.type, e.user, e.result, e.reason, e.context, now).changes;
+        for (const e of events) stored += insertEvent.run(e.id, workstationId, e.time, e.type, e.user, e.result, e.reason, e.context, now, e.repeated ?? null, e.repeated === undefined ? null : (e.since ?? e.time)).changes;
         return { stored, duplicates: events.length - stored };
       });
     },
