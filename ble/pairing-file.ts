@@ -40,3 +40,22 @@ export function readPairingFile(path: string): WorkstationPairing | PhonePairing
 export function isWorkstationPairing(pairing: WorkstationPairing | PhonePairing): pairing is WorkstationPairing {
   return 'workstationIdentity' in pairing;
 }
+
+function readRole<T extends WorkstationPairing | PhonePairing>(files: readonly string[], role: 'workstation' | 'phone'): T[] {
+  if (files.length === 0) throw new TypeError('--pairing FILE is required (docs/ble-dongles.md "Pairing")');
+  return files.map((file) => {
+    const pairing = readPairingFile(file);
+    if (isWorkstationPairing(pairing) !== (role === 'workstation')) throw new TypeError(`${file} is not a ${role} pairing`);
+    return pairing as T;
+  });
+}
+
+/** The workstation sides of development pairings (`ble test`, `ble scan`). */
+export function readWorkstationPairingFiles(files: readonly string[]): WorkstationPairing[] {
+  return readRole<WorkstationPairing>(files, 'workstation');
+}
+
+/** The phone sides of development pairings (`phone ble serve --pairing`). */
+export function readPhonePairingFiles(files: readonly string[]): PhonePairing[] {
+  return readRole<PhonePairing>(files, 'phone');
+}

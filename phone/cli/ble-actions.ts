@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { readPhonePairingFiles } from '../../ble/pairing-file.js';
 import { PhonePeripheral } from '../../ble/peripheral.js';
 import { deriveCodeKey, parseBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { identityFromSeed, type PhonePairing } from '../../ble/protocol/pairing.js';
@@ -100,39 +101,50 @@ export interface BleServeFlags {
   readonly count: number;
   /** Stop after this many seconds (0: never). */
   readonly timeout: number;
+  /** Development pairing files to serve instead of the vault's pairings (docs/ble-dongles.md "Pairing"). */
+  readonly pairing?: readonly string[];
+}
+
+/** The pairings to serve: the vault's, or with --pairing the phone sides of development pairing files (no vault needed). */
+async function servedPairings(global: GlobalOptions, files: readonly string[] | undefined): Promise<PhonePairing[]> {
+  if (files !== undefined) return readPhonePairingFiles(files);
+  const { store } = await openPhone(global);
+  const records = (await store.read()).blePairings ?? [];
+  if (records.length === 0) throw new PhoneError('unknown-workstation', 'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.');
+  return phonePairings(records);
 }
 
 /** `ble serve`: advertises the rotating tags of its BLE pairings and answers unlocks until stopped. */
 export async function runBleServe(global: GlobalOptions, transport: BleTransport, flags: BleServeFlags): Promise<number> {
-  const { store } = await openPhone(global);
-  const records = (await store.read()).blePairings ?? [];
-  if (records.length === 0) throw new PhoneError('unknown-workstation', 'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.');
-  const pairings = phonePairings(records);
-  const phone = await startRadio(() =>
-    PhonePeripheral.start({
-      transport,
-      pairings,
-      approve: async ({ workstationName }) => flags.autoApprove === true || askOnTerminal(`Unlock ${workstationName ?? 'the workstation'}?`),
-    }),
-  );
-  print(`Serving ${records.length} Bluetooth pairing${records.length === 1 ? '' : 's'} on ${phone.address}.`);
+  const pairings = await servedPairings(global, flags.pairing);
   let served = 0;
   try {
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      if (flags.timeout > 0) setTimeout(stop, flags.timeout * 1000).unref();
-      phone.on('session', (outcome) => {
-        served += 1;
-        const name = outcome.ok ? records.find((r) => r.id === outcome.pairingId)?.workstationName : undefined;
-        print(outcome.ok ? (outcome.accepted ? `Unlocked ${name ?? 'the workstation'}.` : `${name ?? 'The workstation'} refused the unlock (verdict ${outcome.verdict}).`) : `An unlock did not finish: ${outcome.code} — ${outcome.reason}`);
-        if (flags.count > 0 && served >= flags.count) stop();
+    const phone = await startRadio(() =>
+      PhonePeripheral.start({
+        transport,
+        pairings,
+        approve: async ({ workstationName }) => flags.autoApprove === true || askOnTerminal(`Unlock ${workstationName ?? 'the workstation'}?`),
+      }),
+    );
+    print(`Serving ${pairings.length} Bluetooth pairing${pairings.length === 1 ? '' : 's'} on ${phone.address}.`);
+    try {
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        if (flags.timeout > 0) setTimeout(stop, flags.timeout * 1000).unref();
+        phone.on('session', (outcome) => {
+          served += 1;
+          const name = outcome.ok ? pairings.find((p) => p.id === outcome.pairingId)?.workstationName : undefined;
+          print(outcome.ok ? (outcome.accepted ? `Unlocked ${name ?? 'the workstation'}.` : `${name ?? 'The workstation'} refused the unlock (verdict ${outcome.verdict}).`) : `An unlock did not finish: ${outcome.code} — ${outcome.reason}`);
+          if (flags.count > 0 && served >= flags.count) stop();
+        });
       });
-    });
+    } finally {
+      await phone.stop();
+    }
   } finally {
     for (const pairing of pairings) wipe(pairing.pairingKey, pairing.phoneIdentity.privateKey);
-    await phone.stop();
   }
   return PHONE_EXIT.ok;
 }
