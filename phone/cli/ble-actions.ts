@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { readPhonePairingFiles } from '../../ble/pairing-file.js';
+import { PairingFileError, readPhonePairingFiles } from '../../ble/pairing-file.js';
 import { PhonePeripheral } from '../../ble/peripheral.js';
 import { deriveCodeKey, parseBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { identityFromSeed, type PhonePairing } from '../../ble/protocol/pairing.js';
@@ -16,6 +16,7 @@ import { wipe } from '../../protocol/bytes.js';
 import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
 import { PhoneError } from '../core/errors.js';
 import type { BlePairing } from '../core/phone-state.js';
+import { CliError } from '../../cli/exit-codes.js';
 import { PHONE_EXIT } from './exit-codes.js';
 import { openPhone, type GlobalOptions } from './open-phone.js';
 
@@ -107,7 +108,15 @@ export interface BleServeFlags {
 
 /** The pairings to serve: the vault's, or with --pairing the phone sides of development pairing files (no vault needed). */
 async function servedPairings(global: GlobalOptions, files: readonly string[] | undefined): Promise<PhonePairing[]> {
-  if (files !== undefined) return readPhonePairingFiles(files);
+  if (files !== undefined) {
+    try {
+      return readPhonePairingFiles(files);
+    } catch (error) {
+      // The file stands in for the vault: the vault's exit code (docs/phone.md "CLI").
+      if (error instanceof PairingFileError) throw new CliError(error.message, PHONE_EXIT.vault);
+      throw error;
+    }
+  }
   const { store } = await openPhone(global);
   const records = (await store.read()).blePairings ?? [];
   if (records.length === 0) throw new PhoneError('unknown-workstation', 'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.');

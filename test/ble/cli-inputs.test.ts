@@ -48,6 +48,58 @@ describe('pairing files', () => {
   });
 });
 
+describe('pairing-file errors: one latchkey: line, exit 2 for the ble tools and 4 (the vault\'s) for the phone (docs/cli.md, docs/phone.md)', () => {
+  const oneLine = (stderr: string) => {
+    expect(stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(stderr).toMatch(/^latchkey: /);
+  };
+
+  it('a file that group or others can read exits 2 and says chmod 600', async () => {
+    const ws = join(dir, 'open-ws.json');
+    const phone = join(dir, 'open-phone.json');
+    expect((await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', phone])).code).toBe(0);
+    chmodSync(ws, 0o644);
+    for (const command of [['test', '--count', '1'], ['scan', '--seconds', '1']]) {
+      const run = await runCli(['ble', ...command, '--uart', '/dev/null', '--pairing', ws]);
+      expect(run.code, run.stderr).toBe(2);
+      oneLine(run.stderr);
+      expect(run.stderr).toContain(`${ws} holds secrets and must not be readable by group or others (chmod 600)`);
+    }
+    chmodSync(phone, 0o644);
+    const served = await runCli(['phone', 'ble', 'serve', '--uart', '/dev/null', '--pairing', phone]);
+    expect(served.code).toBe(4);
+    oneLine(served.stderr);
+    expect(served.stderr).toContain('chmod 600');
+  });
+
+  it('a missing file is one sentence that names it and how to make one, never a raw ENOENT', async () => {
+    const missing = join(dir, 'no-such-pairing.json');
+    const run = await runCli(['ble', 'test', '--uart', '/dev/null', '--pairing', missing]);
+    expect(run.code).toBe(2);
+    oneLine(run.stderr);
+    expect(run.stderr).toBe(`latchkey: the pairing file ${missing} does not exist: check the path, or write a pair with "latchkey ble dev-pairing" (docs/ble-dongles.md "Pairing")\n`);
+    const served = await runCli(['phone', 'ble', 'serve', '--uart', '/dev/null', '--pairing', missing]);
+    expect(served.code).toBe(4);
+    oneLine(served.stderr);
+    expect(`${served.stdout}${served.stderr}`).not.toMatch(/ENOENT|\n\s+at /);
+  });
+
+  it('a file that is not JSON, or the other side of the pairing, is refused without quoting it', async () => {
+    const garbled = join(dir, 'garbled.json');
+    writeFileSync(garbled, `{"role": "workstation", "pairingKey": "${'ab'.repeat(32)}"`, { mode: 0o600 });
+    const run = await runCli(['ble', 'test', '--uart', '/dev/null', '--pairing', garbled]);
+    expect(run.code).toBe(2);
+    oneLine(run.stderr);
+    expect(run.stderr).toContain(`${garbled} is not valid JSON`);
+    expect(run.stderr).not.toContain('abab');
+    const ws = join(dir, 'side-ws.json');
+    expect((await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', join(dir, 'side-phone.json')])).code).toBe(0);
+    const served = await runCli(['phone', 'ble', 'serve', '--uart', '/dev/null', '--pairing', ws]);
+    expect(served.code).toBe(4);
+    expect(served.stderr).toBe(`latchkey: ${ws} is the workstation side of a pairing; give this side the phone file\n`);
+  });
+});
+
 describe('options', () => {
   it('a malformed option value is exit code 2 with one sentence, never a stack trace; an unknown option is a usage error', async () => {
     const budget = await runCli(['ble', 'test', '--uart', '/dev/null', '--pairing', join(dir, 'none.json'), '--budget', 'soon']);

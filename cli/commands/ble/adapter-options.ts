@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { requireCjs } from '../../../agent/load-cjs.js';
 import { BleTransportError } from '../../../ble/errors.js';
+import { PairingFileError } from '../../../ble/pairing-file.js';
 import type { BleTransport } from '../../../ble/stack.js';
 import { parseTransport } from '../../../ble/transport-spec.js';
 import { CliError, EXIT } from '../../exit-codes.js';
@@ -72,7 +73,7 @@ export function radioToolError(error: unknown): unknown {
   if (error instanceof CliError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   const systemError = typeof code === 'string' && /^E[A-Z]+$/.test(code);
-  if (error instanceof RangeError || error instanceof TypeError || error instanceof BleTransportError || systemError) {
+  if (error instanceof RangeError || error instanceof TypeError || error instanceof BleTransportError || error instanceof PairingFileError || systemError) {
     return new CliError((error as Error).message, RADIO_TOOL_FAILED);
   }
   return error;
