@@ -45,9 +45,9 @@ export interface CliProcess {
 }
 
 /** Starts `latchkey ARGS…` (stdin closed); the caller stops it by its pid when it must. */
-export function startLatchkey(args: readonly string[]): CliProcess {
+export function startLatchkey(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const run = latchkeyCommand(args);
-  const child = spawn(run.command, run.args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(run.command, run.args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: CliProcess = {
     child,
     stdout: '',

@@ -36,7 +36,8 @@ describe('two processes over pseudo-terminals', () => {
     const { ports } = JSON.parse(await controller.firstLine()) as { ports: { phone: string; workstation: string } };
     expect(existsSync(ports.phone) && existsSync(ports.workstation)).toBe(true);
 
-    const phone = startLatchkey(['phone', 'ble', 'serve', '--uart', ports.phone, '--pairing', files.phone, '--auto-approve', '--count', '3']);
+    // The phone side needs no vault: its home does not even exist.
+    const phone = startLatchkey(['phone', 'ble', 'serve', '--uart', ports.phone, '--pairing', files.phone, '--auto-approve', '--count', '3'], { LATCHKEY_PHONE_HOME: join(dir, 'no-phone-home') });
     started.push(phone);
     await phone.firstLine();
     const workstation = startLatchkey(['ble', 'test', '--uart', ports.workstation, '--pairing', files.workstation, '--count', '3', '--json']);
