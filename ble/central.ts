@@ -14,7 +14,7 @@ import { deriveTagKey, tagFromManufacturerData, TagMatcher } from './protocol/ta
 import { findPhone } from './central-scan.js';
 import { centralPair, type PairRequest } from './central-pairing.js';
 import type { PairingExchangeResult } from './workstation-pairing.js';
-import { createNoble, type BleTransport } from './stack.js';
+import { createNoble, openRadio, type BleTransport } from './stack.js';
 import { runWorkstationExchange, type ExchangeLink } from './workstation-exchange.js';
 
 export type { GattHandles } from './central-gatt.js';
@@ -115,15 +115,9 @@ export class WorkstationCentral {
     };
   }
 
-  /** Opens the adapter; fails with `adapter-unavailable` when it does not power on. */
+  /** Opens the adapter; fails with `adapter-unavailable` and a sentence when it cannot be used or does not power on. */
   static async open(options: WorkstationCentralOptions): Promise<WorkstationCentral> {
-    const noble = createNoble(options.transport);
-    try {
-      await noble.waitForPoweredOnAsync(options.powerOnTimeoutMs ?? 5_000);
-    } catch (error) {
-      noble.stop();
-      throw new BleTransportError('adapter-unavailable', `the Bluetooth adapter did not power on (state ${noble.state})`, { cause: error });
-    }
+    const noble = await openRadio(options.transport, createNoble, options.powerOnTimeoutMs ?? 5_000);
     return new WorkstationCentral(noble, options);
   }
 

@@ -8,6 +8,9 @@
 import { createRequire } from 'node:module';
 import type { Bleno } from '@stoprocent/bleno';
 import type { Noble } from '@stoprocent/noble';
+import { describeTransport } from './adapter-check.js';
+import { checkAdapter } from './adapter-probe.js';
+import { BleTransportError } from './errors.js';
 import type { VirtualController } from './virtual-controller/controller.js';
 import { VirtualHciSocket } from './virtual-controller/in-process-socket.js';
 
@@ -60,9 +63,35 @@ export function hciOptions(transport: BleTransport): Record<string, unknown> {
   }
 }
 
+/**
+ * noble and bleno print their own advice on stdout when an adapter is `unsupported` or
+ * `unauthorized` ("Try to run with environment variable: NOBLE_HCI_DEVICE_ID=x"), once per
+ * instance: again at every reopen of the agent, into a `--json` output, and naming variables
+ * Latchkey does not use. Their bindings' onStateChange runs quiet instead; openRadio says the
+ * cause once, in its own sentence.
+ */
+function quietStateWarnings(bindingsModule: string): void {
+  type Bindings = { prototype: { onStateChange(state: string): void; latchkeyQuiet?: true } };
+  const { prototype } = require(bindingsModule) as Bindings;
+  if (prototype.latchkeyQuiet) return;
+  const original = prototype.onStateChange;
+  prototype.onStateChange = function (this: unknown, state: string) {
+    if (state !== 'unsupported' && state !== 'unauthorized') return original.call(this, state);
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      return original.call(this, state);
+    } finally {
+      console.log = log;
+    }
+  };
+  prototype.latchkeyQuiet = true;
+}
+
 /** A fresh noble instance on this transport. Its hci-socket bindings are loaded on first use. */
 export function createNoble(transport: BleTransport): Noble {
   patchLoadDriver('@stoprocent/noble');
+  quietStateWarnings('@stoprocent/noble/lib/hci-socket/bindings');
   // lib/resolve-bindings (noble 2.8.0) is withBindings without the default instance index.js builds.
   const withBindings = require('@stoprocent/noble/lib/resolve-bindings') as WithBindings<Noble>;
   return withBindings('hci', { ...hciOptions(transport), extended: false });
@@ -71,8 +100,59 @@ export function createNoble(transport: BleTransport): Noble {
 /** A fresh bleno instance on this transport. */
 export function createBleno(transport: BleTransport): Bleno {
   patchLoadDriver('@stoprocent/bleno');
+  quietStateWarnings('@stoprocent/bleno/lib/hci-socket/bindings');
   const withBindings = require('@stoprocent/bleno/lib/resolve-bindings') as WithBindings<Bleno>;
   return withBindings('hci', hciOptions(transport));
+}
+
+/** What noble and bleno have in common for opening. */
+interface Radio {
+  readonly state: string;
+  on(event: 'stateChange', listener: (state: string) => void): unknown;
+  removeListener(event: 'stateChange', listener: (state: string) => void): unknown;
+  stop(): void;
+}
+
+function unusable(transport: BleTransport, state: string): BleTransportError {
+  const name = transport.kind === 'virtual' ? `the virtual controller's port ${transport.port}` : describeTransport(transport);
+  if (state === 'unauthorized') return new BleTransportError('adapter-unavailable', `no permission to use ${name}: run as root, or give node CAP_NET_RAW and CAP_NET_ADMIN (docs/ble-dongles.md "Permissions")`);
+  if (state === 'unsupported') return new BleTransportError('adapter-unavailable', `${name} cannot be used as a Bluetooth LE adapter (state unsupported: it could not be opened, or it is older than Bluetooth 4.0): try another adapter (docs/ble-dongles.md)`);
+  return new BleTransportError('adapter-unavailable', `the Bluetooth adapter ${name} did not power on (state ${state}): check that it is plugged in and not blocked (rfkill unblock bluetooth)`);
+}
+
+/**
+ * Opens a radio: checks the adapter first (ble/adapter-probe.ts: a missing device fails at
+ * once, with the cause and the next step), then waits for it to power on. `unsupported` and
+ * `unauthorized` end the wait at once: neither library leaves them by itself.
+ */
+export async function openRadio<T extends Radio>(transport: BleTransport, create: (transport: BleTransport) => T, timeoutMs: number): Promise<T> {
+  checkAdapter(transport);
+  const radio = create(transport);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const finish = (error?: BleTransportError) => {
+        clearTimeout(timer);
+        radio.removeListener('stateChange', onState);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onState = (state: string) => {
+        if (state === 'poweredOn') finish();
+        else if (state === 'unsupported' || state === 'unauthorized') finish(unusable(transport, state));
+      };
+      const timer = setTimeout(() => finish(unusable(transport, radio.state)), timeoutMs);
+      if (radio.state === 'poweredOn') finish();
+      else radio.on('stateChange', onState);
+    });
+  } catch (error) {
+    try {
+      radio.stop();
+    } catch {
+      // a driver that never opened may throw on stop; the reason to report is the one above
+    }
+    throw error;
+  }
+  return radio;
 }
 
 /** bleno's GATT classes, from the same loaded copy. */
