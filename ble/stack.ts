@@ -11,6 +11,7 @@ import type { Noble } from '@stoprocent/noble';
 import { describeTransport } from './adapter-check.js';
 import { checkAdapter } from './adapter-probe.js';
 import { BleTransportError } from './errors.js';
+import { controllerIsShared, withoutControllerReset } from './shared-controller.js';
 import type { VirtualController } from './virtual-controller/controller.js';
 import { VirtualHciSocket } from './virtual-controller/in-process-socket.js';
 
@@ -18,8 +19,11 @@ const require = createRequire(import.meta.url);
 
 /** Which HCI transport a central or peripheral uses (docs/ble-dongles.md). */
 export type BleTransport =
-  /** A port of an in-process virtual controller (tests, benchmarks). */
-  | { readonly kind: 'virtual'; readonly controller: VirtualController; readonly port: string }
+  /**
+   * A port of an in-process virtual controller (tests, benchmarks); `shared` treats it as a
+   * controller the OS also holds, as `hci:N` is (ble/shared-controller.ts).
+   */
+  | { readonly kind: 'virtual'; readonly controller: VirtualController; readonly port: string; readonly shared?: boolean }
   /** H4 over a serial device: a pseudo-terminal of `latchkey ble virtual-controller`, or a UART adapter. */
   | { readonly kind: 'uart'; readonly path: string; readonly baudRate?: number }
   /** A Linux kernel controller, hciN (raw socket; `userChannel` takes it from BlueZ). */
@@ -30,16 +34,21 @@ export type BleTransport =
 type WithBindings<T> = (bindingType: 'hci', options: Record<string, unknown>) => T;
 type LoadDriver = ((type: unknown) => unknown) & { latchkeyAcceptsClasses?: true };
 
+type RadioPackage = '@stoprocent/noble' | '@stoprocent/bleno';
 const patched = new Set<string>();
 
-function patchLoadDriver(packageName: string): void {
+/** The copy of @stoprocent/bluetooth-hci-socket that `packageName` loads. */
+function hciSocketOf(packageName: RadioPackage): { loadDriver: LoadDriver } {
+  return createRequire(require.resolve(packageName))('@stoprocent/bluetooth-hci-socket') as { loadDriver: LoadDriver };
+}
+
+function patchLoadDriver(packageName: RadioPackage): void {
   if (patched.has(packageName)) return;
   // The package's Hci module copies loadDriver when it loads; if that already happened, the
   // virtual driver would silently not take (the adapter would just say "unsupported").
   const hciModule = require.resolve(`${packageName}/lib/hci-socket/hci.js`);
   if (require.cache[hciModule]) throw new Error(`${packageName} loaded its HCI layer before ble/stack.ts could install the virtual driver`);
-  const fromPackage = createRequire(require.resolve(packageName));
-  const hciSocket = fromPackage('@stoprocent/bluetooth-hci-socket') as { loadDriver: LoadDriver };
+  const hciSocket = hciSocketOf(packageName);
   if (!hciSocket.loadDriver.latchkeyAcceptsClasses) {
     const original = hciSocket.loadDriver;
     const loadDriver: LoadDriver = (type) => (typeof type === 'function' ? type : original(type));
@@ -49,15 +58,21 @@ function patchLoadDriver(packageName: string): void {
   patched.add(packageName);
 }
 
-/** withBindings options for a transport (the keys noble's and bleno's Hci constructors read). */
-export function hciOptions(transport: BleTransport): Record<string, unknown> {
+/**
+ * withBindings options for a transport (the keys noble's and bleno's Hci constructors read). A
+ * controller the OS shares gets its driver wrapped so that it is never reset (ble/shared-controller.ts).
+ */
+function hciOptions(transport: BleTransport, packageName: RadioPackage): Record<string, unknown> {
+  const shared = controllerIsShared(transport);
   switch (transport.kind) {
     case 'virtual':
-      return { hciDriver: VirtualHciSocket, bindParams: { virtual: { controller: transport.controller, port: transport.port } } };
+      return { hciDriver: shared ? withoutControllerReset(VirtualHciSocket) : VirtualHciSocket, bindParams: { virtual: { controller: transport.controller, port: transport.port } } };
     case 'uart':
       return { hciDriver: 'uart', bindParams: { uart: { port: transport.path, baudRate: transport.baudRate ?? 1_000_000 } } };
-    case 'hci':
-      return { hciDriver: 'native', deviceId: transport.deviceId, userChannel: transport.userChannel ?? false };
+    case 'hci': {
+      const native = () => hciSocketOf(packageName).loadDriver('native') as new () => { write(data: Buffer): void; emit(event: 'data', data: Buffer): boolean };
+      return { hciDriver: shared ? withoutControllerReset(native()) : 'native', deviceId: transport.deviceId, userChannel: transport.userChannel ?? false };
+    }
     case 'usb':
       return { hciDriver: 'usb', bindParams: { usb: { vid: transport.vid, pid: transport.pid, bus: transport.bus, address: transport.address } } };
   }
@@ -94,7 +109,7 @@ export function createNoble(transport: BleTransport): Noble {
   quietStateWarnings('@stoprocent/noble/lib/hci-socket/bindings');
   // lib/resolve-bindings (noble 2.8.0) is withBindings without the default instance index.js builds.
   const withBindings = require('@stoprocent/noble/lib/resolve-bindings') as WithBindings<Noble>;
-  return withBindings('hci', { ...hciOptions(transport), extended: false });
+  return withBindings('hci', { ...hciOptions(transport, '@stoprocent/noble'), extended: false });
 }
 
 /** A fresh bleno instance on this transport. */
@@ -102,7 +117,7 @@ export function createBleno(transport: BleTransport): Bleno {
   patchLoadDriver('@stoprocent/bleno');
   quietStateWarnings('@stoprocent/bleno/lib/hci-socket/bindings');
   const withBindings = require('@stoprocent/bleno/lib/resolve-bindings') as WithBindings<Bleno>;
-  return withBindings('hci', hciOptions(transport));
+  return withBindings('hci', hciOptions(transport, '@stoprocent/bleno'));
 }
 
 /** What noble and bleno have in common for opening. */
