@@ -14,6 +14,7 @@ import type { KeyedMutex } from '../keyed-mutex.js';
 import type { Logger } from '../log.js';
 import { emptyUserState, MAX_POOLS_PER_USER, type BleGattHandles, type UserState } from '../user-state.js';
 import type { UserStateStore } from '../user-state-store.js';
+import { workstationLabel } from '../../ble/protocol/workstation-label.js';
 import { BlePairings } from './ble-pairing.js';
 import { describeBlePhone, keptGattHandles, toWorkstationPairing, wipePairings, withGattHandles } from './ble-phones.js';
 import type { BleRadio } from './ble-radio.js';
@@ -36,7 +37,8 @@ export interface BleOpsDeps {
   readonly audit: AuditLog;
   readonly log: Logger;
   readonly clock: Clock;
-  readonly host: string;
+  /** How phones are told this workstation is called: its enrolled name, else its host name. */
+  readonly workstationName: () => string;
   readonly radio: BleRadio;
 }
 
@@ -49,7 +51,7 @@ export class BleOps {
       radio: deps.radio,
       clock: deps.clock,
       log: deps.log,
-      label: (user) => `${user} on ${deps.host}`,
+      label: (user) => workstationLabel(user, deps.workstationName()),
       keep: (user, phone) => this.#update(user, (state) => ({ ...state, blePhones: [...state.blePhones.filter((p) => p.deviceId !== phone.deviceId), phone] })),
       onWrongCode: (user, pairingId) => this.#audit({ event: 'pairing', user, authenticatorId: `ble-${pairingId}`, result: 'rejected', reason: 'pairing-mac', remaining: null, context: 'ble' }, null),
     });

@@ -164,9 +164,10 @@ function registerPhoneBle(phone: Command): void {
 
   ble
     .command('unpair')
-    .argument('<workstation>', 'the pairing id (ble-…) or the workstation\'s name as "ble list" shows it')
+    .argument('<workstation>', 'the pairing id (ble-…), or the workstation as "ble list" ("alice on ws-1") or "status" ("ws-1") shows it')
     .description('forget a workstation paired over Bluetooth on this phone')
-    .action((workstation: string) => run(phone, (g) => runBleUnpair(g, workstation)));
+    .option('--user <name>', 'the user, when the phone is paired over Bluetooth for several there', userOption)
+    .action((workstation: string, options: { user?: string }) => run(phone, (g) => runBleUnpair(g, workstation, options.user)));
 
   ble
     .command('list')

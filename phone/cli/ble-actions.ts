@@ -10,6 +10,7 @@ import { PairingFileError, readPhonePairingFiles } from '../../ble/pairing-file.
 import { PhonePeripheral } from '../../ble/peripheral.js';
 import { deriveCodeKey, parseBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { identityFromSeed, type PhonePairing } from '../../ble/protocol/pairing.js';
+import { labelNames } from '../../ble/protocol/workstation-label.js';
 import { ErrorCode } from '../../ble/protocol/messages.js';
 import type { BleTransport } from '../../ble/stack.js';
 import { wipe } from '../../protocol/bytes.js';
@@ -158,14 +159,19 @@ export async function runBleServe(global: GlobalOptions, transport: BleTransport
   return PHONE_EXIT.ok;
 }
 
-/** `ble unpair WORKSTATION`: forgets one Bluetooth pairing (by its ble-… id or the workstation's name). */
-export async function runBleUnpair(global: GlobalOptions, workstation: string): Promise<number> {
+/**
+ * `ble unpair WORKSTATION [--user U]`: forgets one Bluetooth pairing, named by its ble-… id, by
+ * the label `ble list` shows ("alice on ws-1"), or by the workstation's name as `status` shows it
+ * ("ws-1": one name per workstation, online and over Bluetooth); `--user` picks among several.
+ */
+export async function runBleUnpair(global: GlobalOptions, workstation: string, user?: string): Promise<number> {
   const { store } = await openPhone(global);
   const gone = await store.update((state) => {
     const all = state.blePairings ?? [];
-    const matches = all.filter((p) => p.id === workstation || p.workstationName === workstation);
-    if (matches.length === 0) throw new PhoneError('unknown-workstation', `This phone has no Bluetooth pairing called ${workstation} (see "latchkey phone ble list").`);
-    if (matches.length > 1) throw new PhoneError('ambiguous-workstation', `Several Bluetooth pairings are called ${workstation}; name one by its id: ${matches.map((p) => p.id).join(', ')}.`);
+    const matches = all.filter((p) => (user === undefined && p.id === workstation) || labelNames(p.workstationName, workstation, user));
+    const called = user === undefined ? workstation : `${workstation} for ${user}`;
+    if (matches.length === 0) throw new PhoneError('unknown-workstation', `This phone has no Bluetooth pairing with ${called} (see "latchkey phone ble list").`);
+    if (matches.length > 1) throw new PhoneError('ambiguous-workstation', `Several Bluetooth pairings are with ${called}; name one by its id, or the user with --user: ${matches.map((p) => `${p.id} (${p.workstationName})`).join(', ')}.`);
     state.blePairings = all.filter((p) => p !== matches[0]);
     return matches[0]!;
   });

@@ -21,7 +21,7 @@ describe('BLE phone records on disk (test/vectors/ble-phone-records.json)', () =
   it.each(vectors.valid)('reads $name', ({ record }) => {
     const parsed = v.safeParse(UserStateSchema, stateWith(record));
     expect(parsed.success, JSON.stringify(parsed.issues?.map((i) => i.message))).toBe(true);
-    expect(parsed.output!.blePhones[0]).toEqual(record);
+    expect((parsed.output as { blePhones: unknown[] }).blePhones[0]).toEqual(record);
   });
 
   it.each(vectors.invalid)('refuses $name', ({ record }) => {
