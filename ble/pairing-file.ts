@@ -7,6 +7,7 @@
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { fromHex } from '../protocol/bytes.js';
+import { PairingFileError } from './errors.js';
 import { identityFromSeed, type PhonePairing, type WorkstationPairing } from './protocol/pairing.js';
 
 export interface PairingFile {
@@ -22,19 +23,6 @@ export interface PairingFile {
 
 /** A pairing file is a few hundred bytes; anything much larger is not one. */
 export const MAX_PAIRING_FILE_BYTES = 16 * 1024;
-
-export type PairingFileErrorCode = 'missing' | 'unreadable' | 'insecure' | 'malformed' | 'wrong-role';
-
-export class PairingFileError extends Error {
-  constructor(
-    readonly code: PairingFileErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'PairingFileError';
-  }
-}
 
 const HOW_TO_MAKE = 'write a pair with "latchkey ble dev-pairing" (docs/ble-dongles.md "Pairing")';
 

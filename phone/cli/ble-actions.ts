@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { PairingFileError, readPhonePairingFiles } from '../../ble/pairing-file.js';
+import { PairingFileError } from '../../ble/errors.js';
+import { readPhonePairingFiles } from '../../ble/pairing-file.js';
 import { PhonePeripheral } from '../../ble/peripheral.js';
 import { deriveCodeKey, parseBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { identityFromSeed, type PhonePairing } from '../../ble/protocol/pairing.js';

@@ -7,8 +7,7 @@
  */
 import type { Command } from 'commander';
 import { requireCjs } from '../../../agent/load-cjs.js';
-import { BleTransportError } from '../../../ble/errors.js';
-import { PairingFileError } from '../../../ble/pairing-file.js';
+import { BleTransportError, PairingFileError } from '../../../ble/errors.js';
 import type { BleTransport } from '../../../ble/stack.js';
 import { parseTransport } from '../../../ble/transport-spec.js';
 import { CliError, EXIT } from '../../exit-codes.js';
