@@ -3,7 +3,9 @@
  * agent/load-cjs.ts does), so processes that never use BLE never load them, and builds one
  * instance per transport. Before the first load it teaches @stoprocent/bluetooth-hci-socket's
  * exported `loadDriver` to accept a driver class, which is how the in-process virtual
- * controller replaces the transport; every other driver name goes to the original.
+ * controller replaces the transport, and how a controller the OS shares gets a driver that never
+ * resets it (ble/shared-controller.ts); every other driver name goes to the original. `openRadio`
+ * checks the adapter first (ble/adapter-probe.ts) and waits for it to power on.
  */
 import { createRequire } from 'node:module';
 import type { Bleno } from '@stoprocent/bleno';
