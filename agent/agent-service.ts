@@ -80,7 +80,8 @@ export class AgentService {
     this.#mutex = deps.mutex;
     this.#onlineOps = new OnlineOps(deps.online, deps.log);
     const { config, store, mutex, audit, log, clock, host, radio } = deps;
-    this.#bleOps = new BleOps({ config: config.ble, store, mutex, audit, log, clock, host, radio });
+    // One name per workstation: the one it enrolled under, else the host name (docs/ble-protocol.md §12.1).
+    this.#bleOps = new BleOps({ config: config.ble, store, mutex, audit, log, clock, workstationName: () => deps.online.workstationName ?? host, radio });
   }
 
   /** The policy in force: signed by the Control Center when enrolled, else the config file's. */

@@ -65,6 +65,18 @@ export interface BlePhone {
   /** The phone's Ed25519 identity key for this pairing. */
   readonly phoneKey: string;
   readonly pairedAtMs: number;
+  /**
+   * The phone's attribute handles for the Latchkey service, from pairing or the last unlock, so
+   * an unlock skips GATT discovery even after a restart (docs/ble-protocol.md §3). Not secret.
+   */
+  readonly gatt?: BleGattHandles;
+}
+
+/** docs/ble-protocol.md §3: the control point's and the response's value handles, and the response's CCCD right after it. */
+export interface BleGattHandles {
+  readonly controlPoint: number;
+  readonly response: number;
+  readonly cccd: number;
 }
 
 /** A pool sent to a phone and not yet confirmed (docs/online-protocol.md "Replenishment"). */
@@ -167,6 +179,8 @@ const PairedDeviceSchema = v.strictObject({
   pairedAtMs: counter,
 });
 
+const attributeHandle = v.pipe(v.number(), v.integer(), v.minValue(0x0001), v.maxValue(0xffff));
+
 const BlePhoneSchema = v.strictObject({
   deviceId: v.pipe(v.string(), v.regex(/^ble-[0-9A-HJKMNP-TV-Z]{5}$/)),
   name: v.pipe(v.string(), v.maxLength(128)),
@@ -174,6 +188,12 @@ const BlePhoneSchema = v.strictObject({
   workstationSeed: key32,
   phoneKey: key32,
   pairedAtMs: counter,
+  gatt: v.optional(
+    v.pipe(
+      v.strictObject({ controlPoint: attributeHandle, response: attributeHandle, cccd: attributeHandle }),
+      v.check((gatt) => gatt.cccd === gatt.response + 1, 'the CCCD is the attribute right after the response value'),
+    ),
+  ),
 });
 
 const PendingPoolSchema = v.strictObject({

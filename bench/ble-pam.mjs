@@ -119,7 +119,7 @@ async function scenario(name, controllerArgs, count) {
       return { ms: performance.now() - started, ok: run.status === 0 && /successfully authenticated/.test(`${run.stdout}${run.stderr}`) };
     };
     const before = (await stats()).length; // the pairing's connection
-    const firstRun = pam(); // the first unlock discovers the phone's GATT service; later ones use the cached handles
+    const firstRun = pam(); // the first unlock after pairing: GATT handles kept from pairing (docs/ble-protocol.md §3)
     need(firstRun.ok, `the first unlock failed:\n${agent.output().slice(-2000)}`);
     const first = (await stats()).at(-1);
     const wall = [];
@@ -170,9 +170,9 @@ for (const r of rows) {
   console.log(`\n${r.name}: ${r.unlocks} unlocked, ${r.audited} ble-auth audit entries`);
   console.log(`  PAM request → decision (a pamtester process: status + ble-auth): p50 ${f(r.pamP50Ms)}, p99 ${f(r.pamP99Ms)}`);
   console.log(`  agent, ble-auth request → durable audited decision: p50 ${f(r.agentP50Ms)}, p99 ${f(r.agentP99Ms)}`);
-  console.log(`  ATT round trips per unlock: ${r.exchangeTrips} after GATT setup (target ≤ 2), ${r.setupTrips} for GATT setup with cached handles (${r.firstSetupTrips} the first time, with discovery)`);
+  console.log(`  ATT round trips per unlock: ${r.exchangeTrips} after GATT setup (target ≤ 2), ${r.setupTrips} for GATT setup with cached handles (${r.firstSetupTrips} for the first unlock after pairing)`);
   console.log(`  bytes on the air per unlock (LL data PDUs): ${r.exchangeAir} for the exchange, ${r.setupAir} for GATT setup`);
-  console.log(`  the first unlock after pairing (GATT discovery): ${f(r.firstPamMs)}`);
+  console.log(`  the first unlock after pairing (handles kept from pairing): ${f(r.firstPamMs)}`);
 }
 const worst = Math.max(...rows.flatMap((r) => [r.pamP99Ms, r.firstPamMs]));
 const trips = Math.max(...rows.map((r) => r.exchangeTrips));

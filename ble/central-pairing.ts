@@ -1,11 +1,12 @@
 /**
  * The workstation's radio work for pairing over BLE (docs/ble-protocol.md §12.1): scan for the
  * pairing tag of one pairing id, connect, discover the Latchkey service (no handle cache: the
- * phone is new), run the exchange, disconnect. Transport failures come back as results.
+ * phone is new), run the exchange, disconnect, and hand back the handles discovery found.
+ * Transport failures come back as results.
  */
 import { performance } from 'node:perf_hooks';
 import type { Noble } from '@stoprocent/noble';
-import { discoverLink } from './central-gatt.js';
+import { discoverLink, type GattHandles } from './central-gatt.js';
 import { findPhone } from './central-scan.js';
 import { BleTransportError, withTimeout } from './errors.js';
 import { CONNECT_TIMEOUT_MS, DEFAULT_SLOT_TOLERANCE, GATT_SETUP_TIMEOUT_MS } from './protocol/constants.js';
@@ -23,7 +24,10 @@ export interface PairRequest {
   readonly budgetMs: number;
 }
 
-export async function centralPair(noble: Noble, request: PairRequest, options: { minRssi: number | null; clock: () => number; mtu?: number | undefined }): Promise<PairingExchangeResult> {
+/** A pairing's outcome; a paired phone's GATT handles come with it, so its first unlock skips discovery (§3). */
+export type PairResult = (Extract<PairingExchangeResult, { ok: true }> & { readonly gattHandles: GattHandles | null }) | Extract<PairingExchangeResult, { ok: false }>;
+
+export async function centralPair(noble: Noble, request: PairRequest, options: { minRssi: number | null; clock: () => number; mtu?: number | undefined }): Promise<PairResult> {
   const deadline = performance.now() + request.budgetMs;
   const matcher = new TagMatcher([{ id: request.pairingId, tagKey: derivePairTagKey(request.pairingId) }], DEFAULT_SLOT_TOLERANCE);
   const found = await findPhone(noble, { matcher, minRssi: options.minRssi, clock: options.clock, deadline });
@@ -37,8 +41,9 @@ export async function centralPair(noble: Noble, request: PairRequest, options: {
     return { ok: false, code: 'connect-failed', reason: error instanceof Error ? error.message : String(error) };
   }
   try {
-    const { link } = await discoverLink(peripheral, Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()));
-    return await runWorkstationPairing(link, request.handshake(tag));
+    const { link, handles } = await discoverLink(peripheral, Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()));
+    const result = await runWorkstationPairing(link, request.handshake(tag));
+    return result.ok ? { ...result, gattHandles: handles } : result;
   } catch (error) {
     return { ok: false, code: error instanceof BleTransportError ? error.code : 'gatt-setup-failed', reason: error instanceof Error ? error.message : String(error) };
   } finally {

@@ -12,9 +12,8 @@ import type { RandomSource } from './protocol/crypto.js';
 import { checkWorkstationPairing, type WorkstationPairing } from './protocol/pairing.js';
 import { deriveTagKey, tagFromManufacturerData, TagMatcher } from './protocol/tag.js';
 import { findPhone } from './central-scan.js';
-import { centralPair, type PairRequest } from './central-pairing.js';
-import type { PairingExchangeResult } from './workstation-pairing.js';
-import { createNoble, type BleTransport } from './stack.js';
+import { centralPair, type PairRequest, type PairResult } from './central-pairing.js';
+import { createNoble, openRadio, type BleTransport } from './stack.js';
 import { runWorkstationExchange, type ExchangeLink } from './workstation-exchange.js';
 
 export type { GattHandles } from './central-gatt.js';
@@ -52,6 +51,12 @@ export interface UnlockRequest {
   readonly approvalTimeoutMs?: number;
   /** Attempts for retryable transport failures (default 2). */
   readonly attempts?: number;
+  /**
+   * GATT handles the caller kept from pairing or an earlier unlock, per pairing id (the agent
+   * keeps them in the sealed record of each phone). Handles this central learnt or found stale
+   * since win over them.
+   */
+  readonly gattHandles?: Readonly<Record<string, GattHandles>>;
 }
 
 export interface UnlockTimings {
@@ -97,7 +102,8 @@ export class WorkstationCentral {
   readonly #noble: Noble;
   readonly #options: WorkstationCentralOptions;
   readonly #known: PairingSet;
-  readonly #gattHandles = new Map<string, GattHandles>();
+  /** Per pairing id: the handles learnt here, or null once cached ones proved stale (until rediscovered). */
+  readonly #gattHandles = new Map<string, GattHandles | null>();
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(noble: Noble, options: WorkstationCentralOptions) {
@@ -115,15 +121,9 @@ export class WorkstationCentral {
     };
   }
 
-  /** Opens the adapter; fails with `adapter-unavailable` when it does not power on. */
+  /** Opens the adapter; fails with `adapter-unavailable` and a sentence when it cannot be used or does not power on. */
   static async open(options: WorkstationCentralOptions): Promise<WorkstationCentral> {
-    const noble = createNoble(options.transport);
-    try {
-      await noble.waitForPoweredOnAsync(options.powerOnTimeoutMs ?? 5_000);
-    } catch (error) {
-      noble.stop();
-      throw new BleTransportError('adapter-unavailable', `the Bluetooth adapter did not power on (state ${noble.state})`, { cause: error });
-    }
+    const noble = await openRadio(options.transport, createNoble, options.powerOnTimeoutMs ?? 5_000);
     return new WorkstationCentral(noble, options);
   }
 
@@ -169,7 +169,7 @@ export class WorkstationCentral {
    * Pairing over BLE (§12): finds the phone advertising the pairing tag, connects, discovers
    * the service and runs the exchange. Serialised with unlocks on this adapter.
    */
-  pair(request: PairRequest): Promise<PairingExchangeResult> {
+  pair(request: PairRequest): Promise<PairResult> {
     const run = this.#queue.then(() => centralPair(this.#noble, request, { minRssi: this.#minRssi(), clock: this.#options.clock ?? Date.now, mtu: this.#options.mtu }));
     this.#queue = run.catch(() => undefined);
     return run;
@@ -225,7 +225,7 @@ export class WorkstationCentral {
     }
     const t2 = performance.now();
     try {
-      const { link, cached } = await this.#setUp(peripheral, pairing.id, deadline);
+      const { link, cached } = await this.#setUp(peripheral, pairing.id, request.gattHandles?.[pairing.id], deadline);
       const t3 = performance.now();
       const approvalTimeoutMs = Math.max(0, Math.min(request.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, deadline - t3));
       const result = await runWorkstationExchange(link, pairing, tag, {
@@ -236,7 +236,7 @@ export class WorkstationCentral {
       });
       if (!result.ok) {
         // A cached setup that led nowhere may mean the phone's GATT layout changed: rediscover next time.
-        if (cached && (result.code === 'gatt-setup-failed' || result.code === 'reassembly-timeout')) this.#gattHandles.delete(pairing.id);
+        if (cached && (result.code === 'gatt-setup-failed' || result.code === 'reassembly-timeout')) this.#gattHandles.set(pairing.id, null);
         return failure(result.code, result.reason, result.peerCode);
       }
       const end = performance.now();
@@ -260,12 +260,15 @@ export class WorkstationCentral {
   }
 
   /** GATT setup (§3): the cached handles if there are any and they still fit, else full discovery. */
-  async #setUp(peripheral: Peripheral, pairingId: string, deadline: number): Promise<{ link: ExchangeLink; cached: boolean }> {
-    const known = this.#options.noGattCache ? undefined : this.#gattHandles.get(pairingId);
+  async #setUp(peripheral: Peripheral, pairingId: string, kept: GattHandles | undefined, deadline: number): Promise<{ link: ExchangeLink; cached: boolean }> {
+    const known = this.#options.noGattCache ? undefined : this.#gattHandles.has(pairingId) ? this.#gattHandles.get(pairingId) : kept;
     if (known) {
       const link = await cachedLink(peripheral, known);
-      if (link) return { link, cached: true };
-      this.#gattHandles.delete(pairingId);
+      if (link) {
+        this.#gattHandles.set(pairingId, known);
+        return { link, cached: true };
+      }
+      this.#gattHandles.set(pairingId, null);
     }
     const { link, handles } = await discoverLink(peripheral, Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()));
     if (handles && !this.#options.noGattCache) this.#gattHandles.set(pairingId, handles);

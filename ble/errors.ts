@@ -1,6 +1,7 @@
 /**
  * Errors of the BLE I/O layer (docs/ble-protocol.md §8, transport codes). The pure layer's
- * codes (ble/protocol/errors.ts) pass through unchanged; these name what the radio did.
+ * codes (ble/protocol/errors.ts) pass through unchanged; these name what the radio did, or what
+ * was wrong with a development pairing file.
  */
 import type { BleProtocolErrorCode } from './protocol/errors.js';
 
@@ -13,6 +14,19 @@ export class BleTransportError extends Error {
   constructor(code: BleTransportErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BleTransportError';
+    this.code = code;
+  }
+}
+
+export type PairingFileErrorCode = 'missing' | 'unreadable' | 'insecure' | 'malformed' | 'wrong-role';
+
+/** A development pairing file that cannot be used (ble/pairing-file.ts, docs/ble-dongles.md "Pairing"). */
+export class PairingFileError extends Error {
+  readonly code: PairingFileErrorCode;
+
+  constructor(code: PairingFileErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PairingFileError';
     this.code = code;
   }
 }

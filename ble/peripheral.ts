@@ -16,7 +16,7 @@ import { derivePairTagKey } from './protocol/pairing-code.js';
 import { ErrorCode } from './protocol/messages.js';
 import { PhonePairingHandshake, type PairedPeer, type PairingSetup } from './protocol/pairing-handshake.js';
 import { deriveTagKey, encodeAdvertisingData, rotatingTag, slotAt } from './protocol/tag.js';
-import { blenoClasses, createBleno, type BleTransport } from './stack.js';
+import { blenoClasses, createBleno, openRadio, type BleTransport } from './stack.js';
 
 export interface PhonePeripheralOptions {
   readonly transport: BleTransport;
@@ -127,13 +127,7 @@ export class PhonePeripheral extends EventEmitter {
   }
 
   static async #open(transport: BleTransport, powerOnTimeoutMs: number | undefined, mode: (peripheral: PhonePeripheral) => Mode): Promise<PhonePeripheral> {
-    const bleno = createBleno(transport);
-    try {
-      await bleno.waitForPoweredOnAsync(powerOnTimeoutMs ?? 5_000);
-    } catch (error) {
-      bleno.stop();
-      throw new BleTransportError('adapter-unavailable', `the Bluetooth adapter did not power on (state ${bleno.state})`, { cause: error });
-    }
+    const bleno = await openRadio(transport, createBleno, powerOnTimeoutMs ?? 5_000);
     const peripheral = new PhonePeripheral(bleno, mode);
     await peripheral.#serve();
     return peripheral;

@@ -4,7 +4,7 @@ import type { Command as CommandType } from 'commander';
 import { requireCjs } from '../agent/load-cjs.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerAgent } from './commands/agent.js';
-import { registerBle } from './commands/ble.js';
+import { registerBle } from './commands/ble/index.js';
 import { registerControlCenter } from './commands/control-center.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnroll } from './commands/enroll.js';

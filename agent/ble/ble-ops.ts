@@ -12,10 +12,11 @@ import type { Clock } from '../clock.js';
 import type { BleConfig } from '../config.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
 import type { Logger } from '../log.js';
-import { emptyUserState, MAX_POOLS_PER_USER, type UserState } from '../user-state.js';
+import { emptyUserState, MAX_POOLS_PER_USER, type BleGattHandles, type UserState } from '../user-state.js';
 import type { UserStateStore } from '../user-state-store.js';
+import { workstationLabel } from '../../ble/protocol/workstation-label.js';
 import { BlePairings } from './ble-pairing.js';
-import { describeBlePhone, toWorkstationPairing, wipePairings } from './ble-phones.js';
+import { describeBlePhone, keptGattHandles, toWorkstationPairing, wipePairings, withGattHandles } from './ble-phones.js';
 import type { BleRadio } from './ble-radio.js';
 import { bleAuthAnswer, bleAuthOutcome, type BleAuthOutcome } from './ble-result.js';
 
@@ -36,7 +37,8 @@ export interface BleOpsDeps {
   readonly audit: AuditLog;
   readonly log: Logger;
   readonly clock: Clock;
-  readonly host: string;
+  /** How phones are told this workstation is called: its enrolled name, else its host name. */
+  readonly workstationName: () => string;
   readonly radio: BleRadio;
 }
 
@@ -49,7 +51,7 @@ export class BleOps {
       radio: deps.radio,
       clock: deps.clock,
       log: deps.log,
-      label: (user) => `${user} on ${deps.host}`,
+      label: (user) => workstationLabel(user, deps.workstationName()),
       keep: (user, phone) => this.#update(user, (state) => ({ ...state, blePhones: [...state.blePhones.filter((p) => p.deviceId !== phone.deviceId), phone] })),
       onWrongCode: (user, pairingId) => this.#audit({ event: 'pairing', user, authenticatorId: `ble-${pairingId}`, result: 'rejected', reason: 'pairing-mac', remaining: null, context: 'ble' }, null),
     });
@@ -64,10 +66,16 @@ export class BleOps {
   /** Op 11: one BLE unlock for the lock screen, bounded by the smaller of `waitMs` and `ble.budgetMs`. */
   async auth(user: string, waitMs: number, context: string, peer: Peer): Promise<Answer> {
     const started = performance.now();
-    const outcome = await this.#unlock(user, Math.min(waitMs, this.deps.config.budgetMs), started);
+    const { outcome, gatt } = await this.#unlock(user, Math.min(waitMs, this.deps.config.budgetMs), started);
     if (outcome.status === 'accepted') {
-      // A proof from the paired phone is an authenticated event, like an online sign-in: it clears anti-hammering.
-      await this.#update(user, (state) => ({ ...state, wallHighWaterMs: Math.max(state.wallHighWaterMs, this.deps.clock.now().wallMs), hammering: FRESH_HAMMERING }));
+      // A proof from the paired phone is an authenticated event, like an online sign-in: it clears
+      // anti-hammering. The phone's GATT handles are kept with it when they changed (§3).
+      await this.#update(user, (state) => ({
+        ...state,
+        wallHighWaterMs: Math.max(state.wallHighWaterMs, this.deps.clock.now().wallMs),
+        hammering: FRESH_HAMMERING,
+        blePhones: state.blePhones.map((phone) => (phone.deviceId === outcome.deviceId ? (withGattHandles(phone, gatt) ?? phone) : phone)),
+      }));
     }
     if (outcome.status === 'rejected') this.#pausedUntil.set(user, performance.now() + BLE_REJECTION_PAUSE_MS);
     const reason = outcome.status === 'accepted' ? null : outcome.reason;
@@ -118,20 +126,23 @@ export class BleOps {
     return { status: 'ok', message: `Unpaired ${removed.join(', ')} for ${user}; ${removed.length === 1 ? 'that phone' : 'those phones'} can no longer unlock this computer over Bluetooth.`, detail: JSON.stringify({ user, removed }) };
   }
 
-  async #unlock(user: string, budgetMs: number, started: number): Promise<BleAuthOutcome> {
-    if (!this.deps.config.enabled) return { status: 'unavailable', reason: 'ble-off', detail: 'ble.enabled is false' };
+  /** One unlock; with an accepted one, the GATT handles it used (null when it has none to keep). */
+  async #unlock(user: string, budgetMs: number, started: number): Promise<{ outcome: BleAuthOutcome; gatt: BleGattHandles | null }> {
+    const none = (outcome: BleAuthOutcome) => ({ outcome, gatt: null });
+    if (!this.deps.config.enabled) return none({ status: 'unavailable', reason: 'ble-off', detail: 'ble.enabled is false' });
     const state = await this.deps.store.read(user);
-    if (!state || state.blePhones.length === 0) return { status: 'unavailable', reason: 'no-phone', detail: 'no BLE-paired phone' };
+    if (!state || state.blePhones.length === 0) return none({ status: 'unavailable', reason: 'no-phone', detail: 'no BLE-paired phone' });
     let central;
     try {
       central = await this.deps.radio.central();
     } catch (error) {
-      return { status: 'unavailable', reason: 'ble-off', detail: (error as Error).message };
+      return none({ status: 'unavailable', reason: 'ble-off', detail: (error as Error).message });
     }
     const pairings = state.blePhones.map(toWorkstationPairing);
     try {
       // The deadline counts from the request, so time queued behind another unlock is not added.
-      return bleAuthOutcome(await central.unlock({ pairings, deadline: started + budgetMs, approvalTimeoutMs: budgetMs }));
+      const result = await central.unlock({ pairings, deadline: started + budgetMs, approvalTimeoutMs: budgetMs, gattHandles: keptGattHandles(state.blePhones) });
+      return { outcome: bleAuthOutcome(result), gatt: result.ok ? result.gattHandles : null };
     } finally {
       wipePairings(pairings);
     }

@@ -87,7 +87,7 @@ export class BlePairings {
         handshake: (tag) => new WorkstationPairingHandshake({ pairingId, codeKey: open.codeKey, identity: identityFromSeed(seed), name: this.deps.label(user) }, tag),
       });
       if (result.ok) {
-        const phone = newBlePhone(pairingId, seed, result.peer, this.deps.clock.now().wallMs);
+        const phone = newBlePhone(pairingId, seed, result.peer, this.deps.clock.now().wallMs, result.gattHandles);
         wipe(seed, result.peer.pairingKey);
         this.#end(pairingId, 'pairing-unknown', '', wrongCodes);
         await this.deps.keep(user, phone);

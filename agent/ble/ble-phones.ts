@@ -6,7 +6,7 @@ import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64
 import { wipe } from '../../protocol/bytes.js';
 import { identityFromSeed, type WorkstationPairing } from '../../ble/protocol/pairing.js';
 import type { PairedPeer } from '../../ble/protocol/pairing-handshake.js';
-import type { BlePhone } from '../user-state.js';
+import type { BleGattHandles, BlePhone } from '../user-state.js';
 
 export const BLE_DEVICE_PREFIX = 'ble-';
 
@@ -14,8 +14,8 @@ export function bleDeviceId(pairingId: string): string {
   return `${BLE_DEVICE_PREFIX}${pairingId}`;
 }
 
-/** A new record from a finished pairing (docs/ble-protocol.md §12). */
-export function newBlePhone(pairingId: string, workstationSeed: Uint8Array, peer: PairedPeer, pairedAtMs: number): BlePhone {
+/** A new record from a finished pairing (docs/ble-protocol.md §12), with the GATT handles pairing found (§3). */
+export function newBlePhone(pairingId: string, workstationSeed: Uint8Array, peer: PairedPeer, pairedAtMs: number, gatt: BleGattHandles | null): BlePhone {
   return {
     deviceId: bleDeviceId(pairingId),
     name: peer.peerName.slice(0, 64),
@@ -23,7 +23,21 @@ export function newBlePhone(pairingId: string, workstationSeed: Uint8Array, peer
     workstationSeed: toBase64url(workstationSeed),
     phoneKey: toBase64url(peer.peerPublicKey),
     pairedAtMs,
+    ...(gatt !== null && { gatt: { controlPoint: gatt.controlPoint, response: gatt.response, cccd: gatt.cccd } }),
   };
+}
+
+/** The handles the central may skip discovery with, per device id (docs/ble-protocol.md §3). */
+export function keptGattHandles(phones: readonly BlePhone[]): Record<string, BleGattHandles> {
+  return Object.fromEntries(phones.flatMap((phone) => (phone.gatt ? [[phone.deviceId, phone.gatt]] : [])));
+}
+
+/** The phone's record with the handles the last unlock used, or null when they are what it holds already. */
+export function withGattHandles(phone: BlePhone, gatt: BleGattHandles | null): BlePhone | null {
+  const same = gatt === null ? phone.gatt === undefined : phone.gatt?.controlPoint === gatt.controlPoint && phone.gatt.response === gatt.response && phone.gatt.cccd === gatt.cccd;
+  if (same) return null;
+  const { gatt: _old, ...rest } = phone;
+  return gatt === null ? rest : { ...rest, gatt: { controlPoint: gatt.controlPoint, response: gatt.response, cccd: gatt.cccd } };
 }
 
 /** The keys as the central wants them; the caller wipes them with `wipePairings` after use. */

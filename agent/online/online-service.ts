@@ -78,6 +78,11 @@ export class OnlineService {
     return this.#managed?.pairings ?? null;
   }
 
+  /** The name this workstation enrolled under (what the Control Center and paired phones show), or null when not enrolled. */
+  get workstationName(): string | null {
+    return this.#managed?.link.loaded.identity.name ?? null;
+  }
+
   /**
    * Loads the identity and starts the background loop; a workstation the config file says to
    * enroll is enrolled in the background (retrying), never holding up the agent's start.

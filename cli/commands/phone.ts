@@ -8,7 +8,7 @@ import { toCliError } from '../../phone/cli/exit-codes.js';
 import type { GlobalOptions } from '../../phone/cli/open-phone.js';
 import { readSecret } from '../read-secret.js';
 import { integerOption, userOption } from '../options.js';
-import { adapterTransport, runThenExit, withAdapterOptions, type AdapterOptions } from '../ble-options.js';
+import { adapterTransport, runThenExit, withAdapterOptions, type AdapterOptions } from './ble/adapter-options.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
 
@@ -156,16 +156,18 @@ function registerPhoneBle(phone: Command): void {
       .description('advertise to the workstations paired over Bluetooth and answer their unlock requests (asks on the terminal unless --auto-approve)')
       .option('--auto-approve', 'approve every unlock from a paired workstation (for tests and engineers)')
       .option('--count <n>', 'stop after this many unlock sessions', integerOption('--count', 0, 1_000_000), 0)
-      .option('--timeout <s>', 'stop after this many seconds', integerOption('--timeout', 0, 86_400), 0),
-  ).action((options: AdapterOptions & { autoApprove?: boolean; count: number; timeout: number }) =>
+      .option('--timeout <s>', 'stop after this many seconds', integerOption('--timeout', 0, 86_400), 0)
+      .option('--pairing <file>', 'serve the phone side of a development pairing file (repeatable; "latchkey ble dev-pairing" writes one) instead of the vault\'s pairings: no vault needed', (value: string, previous: string[] = []) => [...previous, value]),
+  ).action((options: AdapterOptions & { autoApprove?: boolean; count: number; timeout: number; pairing?: string[] }) =>
     runThenExit(() => runBleServe(global(), adapterTransport(options), options), toCliError),
   );
 
   ble
     .command('unpair')
-    .argument('<workstation>', 'the pairing id (ble-…) or the workstation\'s name as "ble list" shows it')
+    .argument('<workstation>', 'the pairing id (ble-…), or the workstation as "ble list" ("alice on ws-1") or "status" ("ws-1") shows it')
     .description('forget a workstation paired over Bluetooth on this phone')
-    .action((workstation: string) => run(phone, (g) => runBleUnpair(g, workstation)));
+    .option('--user <name>', 'the user, when the phone is paired over Bluetooth for several there', userOption)
+    .action((workstation: string, options: { user?: string }) => run(phone, (g) => runBleUnpair(g, workstation, options.user)));
 
   ble
     .command('list')

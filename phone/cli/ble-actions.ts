@@ -6,15 +6,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { PairingFileError } from '../../ble/errors.js';
+import { readPhonePairingFiles } from '../../ble/pairing-file.js';
 import { PhonePeripheral } from '../../ble/peripheral.js';
 import { deriveCodeKey, parseBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { identityFromSeed, type PhonePairing } from '../../ble/protocol/pairing.js';
+import { labelNames } from '../../ble/protocol/workstation-label.js';
 import { ErrorCode } from '../../ble/protocol/messages.js';
 import type { BleTransport } from '../../ble/stack.js';
 import { wipe } from '../../protocol/bytes.js';
 import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
 import { PhoneError } from '../core/errors.js';
 import type { BlePairing } from '../core/phone-state.js';
+import { CliError } from '../../cli/exit-codes.js';
 import { PHONE_EXIT } from './exit-codes.js';
 import { openPhone, type GlobalOptions } from './open-phone.js';
 
@@ -100,51 +104,75 @@ export interface BleServeFlags {
   readonly count: number;
   /** Stop after this many seconds (0: never). */
   readonly timeout: number;
+  /** Development pairing files to serve instead of the vault's pairings (docs/ble-dongles.md "Pairing"). */
+  readonly pairing?: readonly string[];
+}
+
+/** The pairings to serve: the vault's, or with --pairing the phone sides of development pairing files (no vault needed). */
+async function servedPairings(global: GlobalOptions, files: readonly string[] | undefined): Promise<PhonePairing[]> {
+  if (files !== undefined) {
+    try {
+      return readPhonePairingFiles(files);
+    } catch (error) {
+      // The file stands in for the vault: the vault's exit code (docs/phone.md "CLI").
+      if (error instanceof PairingFileError) throw new CliError(error.message, PHONE_EXIT.vault);
+      throw error;
+    }
+  }
+  const { store } = await openPhone(global);
+  const records = (await store.read()).blePairings ?? [];
+  if (records.length === 0) throw new PhoneError('unknown-workstation', 'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.');
+  return phonePairings(records);
 }
 
 /** `ble serve`: advertises the rotating tags of its BLE pairings and answers unlocks until stopped. */
 export async function runBleServe(global: GlobalOptions, transport: BleTransport, flags: BleServeFlags): Promise<number> {
-  const { store } = await openPhone(global);
-  const records = (await store.read()).blePairings ?? [];
-  if (records.length === 0) throw new PhoneError('unknown-workstation', 'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.');
-  const pairings = phonePairings(records);
-  const phone = await startRadio(() =>
-    PhonePeripheral.start({
-      transport,
-      pairings,
-      approve: async ({ workstationName }) => flags.autoApprove === true || askOnTerminal(`Unlock ${workstationName ?? 'the workstation'}?`),
-    }),
-  );
-  print(`Serving ${records.length} Bluetooth pairing${records.length === 1 ? '' : 's'} on ${phone.address}.`);
+  const pairings = await servedPairings(global, flags.pairing);
   let served = 0;
   try {
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      if (flags.timeout > 0) setTimeout(stop, flags.timeout * 1000).unref();
-      phone.on('session', (outcome) => {
-        served += 1;
-        const name = outcome.ok ? records.find((r) => r.id === outcome.pairingId)?.workstationName : undefined;
-        print(outcome.ok ? (outcome.accepted ? `Unlocked ${name ?? 'the workstation'}.` : `${name ?? 'The workstation'} refused the unlock (verdict ${outcome.verdict}).`) : `An unlock did not finish: ${outcome.code} — ${outcome.reason}`);
-        if (flags.count > 0 && served >= flags.count) stop();
+    const phone = await startRadio(() =>
+      PhonePeripheral.start({
+        transport,
+        pairings,
+        approve: async ({ workstationName }) => flags.autoApprove === true || askOnTerminal(`Unlock ${workstationName ?? 'the workstation'}?`),
+      }),
+    );
+    print(`Serving ${pairings.length} Bluetooth pairing${pairings.length === 1 ? '' : 's'} on ${phone.address}.`);
+    try {
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        if (flags.timeout > 0) setTimeout(stop, flags.timeout * 1000).unref();
+        phone.on('session', (outcome) => {
+          served += 1;
+          const name = outcome.ok ? pairings.find((p) => p.id === outcome.pairingId)?.workstationName : undefined;
+          print(outcome.ok ? (outcome.accepted ? `Unlocked ${name ?? 'the workstation'}.` : `${name ?? 'The workstation'} refused the unlock (verdict ${outcome.verdict}).`) : `An unlock did not finish: ${outcome.code} — ${outcome.reason}`);
+          if (flags.count > 0 && served >= flags.count) stop();
+        });
       });
-    });
+    } finally {
+      await phone.stop();
+    }
   } finally {
     for (const pairing of pairings) wipe(pairing.pairingKey, pairing.phoneIdentity.privateKey);
-    await phone.stop();
   }
   return PHONE_EXIT.ok;
 }
 
-/** `ble unpair WORKSTATION`: forgets one Bluetooth pairing (by its ble-… id or the workstation's name). */
-export async function runBleUnpair(global: GlobalOptions, workstation: string): Promise<number> {
+/**
+ * `ble unpair WORKSTATION [--user U]`: forgets one Bluetooth pairing, named by its ble-… id, by
+ * the label `ble list` shows ("alice on ws-1"), or by the workstation's name as `status` shows it
+ * ("ws-1": one name per workstation, online and over Bluetooth); `--user` picks among several.
+ */
+export async function runBleUnpair(global: GlobalOptions, workstation: string, user?: string): Promise<number> {
   const { store } = await openPhone(global);
   const gone = await store.update((state) => {
     const all = state.blePairings ?? [];
-    const matches = all.filter((p) => p.id === workstation || p.workstationName === workstation);
-    if (matches.length === 0) throw new PhoneError('unknown-workstation', `This phone has no Bluetooth pairing called ${workstation} (see "latchkey phone ble list").`);
-    if (matches.length > 1) throw new PhoneError('ambiguous-workstation', `Several Bluetooth pairings are called ${workstation}; name one by its id: ${matches.map((p) => p.id).join(', ')}.`);
+    const matches = all.filter((p) => (user === undefined && p.id === workstation) || labelNames(p.workstationName, workstation, user));
+    const called = user === undefined ? workstation : `${workstation} for ${user}`;
+    if (matches.length === 0) throw new PhoneError('unknown-workstation', `This phone has no Bluetooth pairing with ${called} (see "latchkey phone ble list").`);
+    if (matches.length > 1) throw new PhoneError('ambiguous-workstation', `Several Bluetooth pairings are with ${called}; name one by its id, or the user with --user: ${matches.map((p) => `${p.id} (${p.workstationName})`).join(', ')}.`);
     state.blePairings = all.filter((p) => p !== matches[0]);
     return matches[0]!;
   });

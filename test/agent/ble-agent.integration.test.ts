@@ -11,7 +11,7 @@ import { deriveCodeKey, parseBlePairingCode } from '../../ble/protocol/pairing-c
 import type { PairedPeer } from '../../ble/protocol/pairing-handshake.js';
 import { identityFromSeed, type Ed25519Identity, type PhonePairing } from '../../ble/protocol/pairing.js';
 import { ErrorCode } from '../../ble/protocol/messages.js';
-import { VirtualController } from '../../ble/virtual-controller/index.js';
+import { countRoundTrips, VirtualController } from '../../ble/virtual-controller/index.js';
 import { ManualClock } from '../../agent/clock.js';
 import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
 
@@ -22,9 +22,11 @@ afterEach(async () => {
 });
 
 interface Setup {
-  readonly agent: InProcessAgent;
+  agent: InProcessAgent;
   readonly controller: VirtualController;
   readonly clock: ManualClock;
+  /** Stops the agent and starts it again on the same state directory and controller port. */
+  restart(): Promise<void>;
 }
 
 async function setup(ble: Record<string, unknown> = {}): Promise<Setup> {
@@ -35,9 +37,18 @@ async function setup(ble: Record<string, unknown> = {}): Promise<Setup> {
   controller.addPort('workstation');
   cleanups.push(() => controller.close());
   const clock = new ManualClock({ wallMs: Date.now() });
-  const agent = await startInProcessAgent(files, { clock, bleTransport: { kind: 'virtual', controller, port: 'workstation' } });
-  cleanups.push(() => agent.close());
-  return { agent, controller, clock };
+  const start = () => startInProcessAgent(files, { clock, bleTransport: { kind: 'virtual', controller, port: 'workstation' } });
+  const s: Setup = {
+    agent: await start(),
+    controller,
+    clock,
+    async restart() {
+      await s.agent.close();
+      s.agent = await start();
+    },
+  };
+  cleanups.push(() => s.agent.close());
+  return s;
 }
 
 async function showCode(agent: InProcessAgent): Promise<{ code: string; pairingId: string }> {
@@ -200,6 +211,25 @@ describe('BLE unlock through the agent (op 11)', () => {
     expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 1_000 })).toMatchObject({ status: 'unavailable', reason: 'no-phone' });
     expect(await s.agent.ask({ op: 'ble-unpair', user: USER })).toMatchObject({ status: 'error', reason: 'not-enrolled' });
     expect(await s.agent.ask({ op: 'ble-pair', user: 'no-such-user-latchkey' })).toMatchObject({ status: 'error', reason: 'unknown-user' });
+  });
+
+  it('the first unlock after pairing skips GATT discovery with the handles pairing found (4 ATT round trips, not 10), after a restart too', async () => {
+    const s = await setup();
+    const { pairing, deviceId } = await pairPhone(s);
+    await serve(s.controller, pairing);
+    const roundTrips = async () => {
+      const before = s.controller.connections.length;
+      expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 3_000 })).toMatchObject({ status: 'accepted' });
+      const connections = s.controller.connections.slice(before);
+      expect(connections).toHaveLength(1);
+      return countRoundTrips(connections[0]!.att);
+    };
+    // MTU exchange + the cached CCCD write, then HELLO→READY and CHALLENGE→PROOF (docs/ble-protocol.md §3, §9).
+    expect(await roundTrips()).toBe(4);
+    // The handles live in the phone's sealed record, so a restarted agent skips discovery as well.
+    await s.restart();
+    expect(await roundTrips()).toBe(4);
+    expect((await auditLines(s.agent)).filter((e) => e.event === 'ble-auth').map((e) => e.authenticatorId)).toEqual([deviceId, deviceId]);
   });
 
   it('with ble.enabled false there is no flag, no pairing and no radio', async () => {

@@ -1,19 +1,16 @@
-// What the BLE command-line entry points accept: transport specs, pairing files, options.
+// What the Bluetooth commands accept: transport specs, pairing files, options (the real CLI).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runBleDevPairing, runBleUnlockTest, runVirtualController, type CliIo } from '../../ble/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPairingFile } from '../../ble/pairing-file.js';
 import { parseTransport } from '../../ble/transport-spec.js';
+import { runCli } from '../helpers/run-cli.js';
+import { ensureBuilt } from './processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ble-cli-'));
+beforeAll(() => ensureBuilt(), 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function io(): CliIo & { out: string; err: string } {
-  const sink = { out: '', err: '' };
-  return Object.assign(sink, { stdout: (t: string) => void (sink.out += t), stderr: (t: string) => void (sink.err += t) });
-}
 
 describe('transport specs (docs/ble-dongles.md)', () => {
   it('names a kernel adapter, a UART, or a USB dongle', () => {
@@ -34,14 +31,14 @@ describe('pairing files', () => {
   it('round-trips through dev-pairing, and is refused when group or others can read it', async () => {
     const ws = join(dir, 'ws.json');
     const phone = join(dir, 'phone.json');
-    const out = io();
-    expect(await runBleDevPairing(['--workstation', ws, '--phone', phone], out)).toBe(0);
+    const made = await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', phone]);
+    expect(made.code, made.stderr).toBe(0);
     const w = readPairingFile(ws);
     const p = readPairingFile(phone);
     expect('workstationIdentity' in w && 'phoneIdentity' in p && Buffer.from(w.phonePublicKey).equals(Buffer.from(p.phoneIdentity.publicKey))).toBe(true);
     chmodSync(ws, 0o640);
     expect(() => readPairingFile(ws)).toThrow(/chmod 600/);
-    expect(await runBleDevPairing(['--workstation', ws, '--phone', join(dir, 'other.json')], io())).not.toBe(0);
+    expect((await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', join(dir, 'other.json')])).code).not.toBe(0);
   });
 
   it('names the bad field', () => {
@@ -51,15 +48,67 @@ describe('pairing files', () => {
   });
 });
 
+describe('pairing-file errors: one latchkey: line, exit 2 for the ble tools and 4 (the vault\'s) for the phone (docs/cli.md, docs/phone.md)', () => {
+  const oneLine = (stderr: string) => {
+    expect(stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(stderr).toMatch(/^latchkey: /);
+  };
+
+  it('a file that group or others can read exits 2 and says chmod 600', async () => {
+    const ws = join(dir, 'open-ws.json');
+    const phone = join(dir, 'open-phone.json');
+    expect((await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', phone])).code).toBe(0);
+    chmodSync(ws, 0o644);
+    for (const command of [['test', '--count', '1'], ['scan', '--seconds', '1']]) {
+      const run = await runCli(['ble', ...command, '--uart', '/dev/null', '--pairing', ws]);
+      expect(run.code, run.stderr).toBe(2);
+      oneLine(run.stderr);
+      expect(run.stderr).toContain(`${ws} holds secrets and must not be readable by group or others (chmod 600)`);
+    }
+    chmodSync(phone, 0o644);
+    const served = await runCli(['phone', 'ble', 'serve', '--uart', '/dev/null', '--pairing', phone]);
+    expect(served.code).toBe(4);
+    oneLine(served.stderr);
+    expect(served.stderr).toContain('chmod 600');
+  });
+
+  it('a missing file is one sentence that names it and how to make one, never a raw ENOENT', async () => {
+    const missing = join(dir, 'no-such-pairing.json');
+    const run = await runCli(['ble', 'test', '--uart', '/dev/null', '--pairing', missing]);
+    expect(run.code).toBe(2);
+    oneLine(run.stderr);
+    expect(run.stderr).toBe(`latchkey: the pairing file ${missing} does not exist: check the path, or write a pair with "latchkey ble dev-pairing" (docs/ble-dongles.md "Pairing")\n`);
+    const served = await runCli(['phone', 'ble', 'serve', '--uart', '/dev/null', '--pairing', missing]);
+    expect(served.code).toBe(4);
+    oneLine(served.stderr);
+    expect(`${served.stdout}${served.stderr}`).not.toMatch(/ENOENT|\n\s+at /);
+  });
+
+  it('a file that is not JSON, or the other side of the pairing, is refused without quoting it', async () => {
+    const garbled = join(dir, 'garbled.json');
+    writeFileSync(garbled, `{"role": "workstation", "pairingKey": "${'ab'.repeat(32)}"`, { mode: 0o600 });
+    const run = await runCli(['ble', 'test', '--uart', '/dev/null', '--pairing', garbled]);
+    expect(run.code).toBe(2);
+    oneLine(run.stderr);
+    expect(run.stderr).toContain(`${garbled} is not valid JSON`);
+    expect(run.stderr).not.toContain('abab');
+    const ws = join(dir, 'side-ws.json');
+    expect((await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', join(dir, 'side-phone.json')])).code).toBe(0);
+    const served = await runCli(['phone', 'ble', 'serve', '--uart', '/dev/null', '--pairing', ws]);
+    expect(served.code).toBe(4);
+    expect(served.stderr).toBe(`latchkey: ${ws} is the workstation side of a pairing; give this side the phone file\n`);
+  });
+});
+
 describe('options', () => {
-  it('a missing or malformed option is exit code 2 with a sentence, never a stack trace', async () => {
-    const out = io();
-    expect(await runBleUnlockTest(['--count', '3'], out)).toBe(2);
-    expect(out.err).toMatch(/--transport is required/);
-    const bad = io();
-    expect(await runVirtualController(['--interval', 'soon'], bad)).toBe(2);
-    expect(bad.err).toMatch(/--interval must be an integer/);
-    const unknown = io();
-    expect(await runVirtualController(['--frobnicate'], unknown)).toBe(2);
+  it('a malformed option value is exit code 2 with one sentence, never a stack trace; an unknown option is a usage error', async () => {
+    const budget = await runCli(['ble', 'test', '--uart', '/dev/null', '--pairing', join(dir, 'none.json'), '--budget', 'soon']);
+    expect(budget.code).toBe(2);
+    expect(budget.stderr).toBe('latchkey: --budget must be an integer in 100…120000 (got soon)\n');
+    const bad = await runCli(['ble', 'virtual-controller', '--interval', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^latchkey: --interval must be an integer/);
+    const unknown = await runCli(['ble', 'virtual-controller', '--frobnicate']);
+    expect(unknown.code).toBe(64);
   });
 });

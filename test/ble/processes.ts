@@ -1,14 +1,17 @@
 /**
- * Runs the ble/cli.ts entry points as separate Node processes on the built code (dist/), as the
- * `latchkey ble …` subcommands will. Builds dist/ first when it is older than ble/.
+ * Runs `latchkey ble …` and `latchkey phone … ble …` as separate Node processes on the built
+ * code (dist/), as an engineer runs them. Builds dist/ first when it is older than the sources
+ * the Bluetooth commands are made of.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { latchkeyCommand } from '../../cli/agent-process.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const BUILT_CLI = join(ROOT, 'dist/ble/cli.js');
+const BUILT_CLI = join(ROOT, 'dist/cli/main.js');
+const SOURCES = ['ble', 'cli', 'phone', 'protocol', 'agent'];
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -19,15 +22,16 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-/** Makes sure dist/ble is at least as new as ble/ (npm test builds first; a lone vitest run may not). */
+/** Makes sure dist/ is at least as new as the sources (npm test builds first; a lone vitest run may not). */
 export function ensureBuilt(): void {
-  if (existsSync(BUILT_CLI) && statSync(BUILT_CLI).mtimeMs >= newestSource(join(ROOT, 'ble'))) return;
+  const newest = Math.max(...SOURCES.map((dir) => newestSource(join(ROOT, dir))));
+  if (existsSync(BUILT_CLI) && statSync(BUILT_CLI).mtimeMs >= newest) return;
   try {
     execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
   } catch {
-    // tsc emits even when another folder has type errors; what matters is that ble/ was emitted.
+    // tsc emits even when another folder has type errors; what matters is that the CLI was emitted.
   }
-  if (!existsSync(BUILT_CLI)) throw new Error('dist/ble/cli.js is missing after the build');
+  if (!existsSync(BUILT_CLI)) throw new Error('dist/cli/main.js is missing after the build');
 }
 
 export interface CliProcess {
@@ -40,10 +44,10 @@ export interface CliProcess {
   firstLine(): Promise<string>;
 }
 
-/** Spawns `node -e` calling one exported function of dist/ble/cli.js with `args`, then exits with its code. */
-export function runCliFunction(name: 'runVirtualController' | 'runBlePhone' | 'runBleUnlockTest' | 'runBleScan' | 'runBleDevPairing', args: readonly string[]): CliProcess {
-  const script = 'const m = await import(process.argv[1]); process.exit(await m[process.argv[2]](process.argv.slice(3)));';
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', pathToFileURL(BUILT_CLI).href, name, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `latchkey ARGS…` (stdin closed); the caller stops it by its pid when it must. */
+export function startLatchkey(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const run = latchkeyCommand(args);
+  const child = spawn(run.command, run.args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: CliProcess = {
     child,
     stdout: '',
@@ -59,7 +63,7 @@ export function runCliFunction(name: 'runVirtualController' | 'runBlePhone' | 'r
           }
         };
         child.stdout!.on('data', check);
-        child.once('exit', () => reject(new Error(`${name} exited before printing a line: ${proc.stderr}`)));
+        child.once('exit', () => reject(new Error(`latchkey ${args.join(' ')} exited before printing a line: ${proc.stderr}`)));
         check();
       }),
   };

@@ -1,12 +1,13 @@
 // Two machines in two processes: the phone (real bleno) and the workstation (real noble), each
-// on its own pseudo-terminal of a virtual controller running in a third process, exactly as
-// `latchkey ble virtual-controller`, `latchkey phone … ble serve` and `latchkey ble test` will run.
+// on its own pseudo-terminal of a virtual controller running in a third process, run from the
+// CLI alone as two dongles on two machines would be: `latchkey ble dev-pairing`, `latchkey ble
+// virtual-controller`, `latchkey phone ble serve --pairing` and `latchkey ble test --pairing`.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBtsnoop } from '../../ble/virtual-controller/index.js';
-import { ensureBuilt, runCliFunction, type CliProcess } from './processes.js';
+import { ensureBuilt, startLatchkey, type CliProcess } from './processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-ble-pty-'));
 const started: CliProcess[] = [];
@@ -20,7 +21,7 @@ afterAll(async () => {
 
 async function pairingFiles(): Promise<{ workstation: string; phone: string }> {
   const files = { workstation: join(dir, 'workstation-pairing.json'), phone: join(dir, 'phone-pairing.json') };
-  const pairing = runCliFunction('runBleDevPairing', ['--workstation', files.workstation, '--phone', files.phone, '--id', 'phone-over-pty', '--name', 'ws-1']);
+  const pairing = startLatchkey(['ble', 'dev-pairing', '--workstation', files.workstation, '--phone', files.phone, '--id', 'phone-over-pty', '--name', 'ws-1']);
   started.push(pairing);
   expect(await pairing.exited, pairing.stderr).toBe(0);
   expect(statSync(files.phone).mode & 0o777).toBe(0o600);
@@ -30,15 +31,16 @@ async function pairingFiles(): Promise<{ workstation: string; phone: string }> {
 describe('two processes over pseudo-terminals', () => {
   it('the phone process unlocks the workstation process three times through the controller process', async () => {
     const files = await pairingFiles();
-    const controller = runCliFunction('runVirtualController', ['--json', '--dir', join(dir, 'pty'), '--capture', join(dir, 'capture')]);
+    const controller = startLatchkey(['ble', 'virtual-controller', '--json', '--dir', join(dir, 'pty'), '--capture', join(dir, 'capture')]);
     started.push(controller);
     const { ports } = JSON.parse(await controller.firstLine()) as { ports: { phone: string; workstation: string } };
     expect(existsSync(ports.phone) && existsSync(ports.workstation)).toBe(true);
 
-    const phone = runCliFunction('runBlePhone', ['--transport', `uart:${ports.phone}`, '--pairing', files.phone, '--auto-approve', '--count', '3']);
+    // The phone side needs no vault: its home does not even exist.
+    const phone = startLatchkey(['phone', 'ble', 'serve', '--uart', ports.phone, '--pairing', files.phone, '--auto-approve', '--count', '3'], { LATCHKEY_PHONE_HOME: join(dir, 'no-phone-home') });
     started.push(phone);
     await phone.firstLine();
-    const workstation = runCliFunction('runBleUnlockTest', ['--transport', `uart:${ports.workstation}`, '--pairing', files.workstation, '--count', '3', '--json']);
+    const workstation = startLatchkey(['ble', 'test', '--uart', ports.workstation, '--pairing', files.workstation, '--count', '3', '--json']);
     started.push(workstation);
 
     expect(await workstation.exited, workstation.stderr).toBe(0);
@@ -46,7 +48,7 @@ describe('two processes over pseudo-terminals', () => {
     expect(summary.unlocked).toBe(3);
     expect(workstation.stderr).toContain('unlock 3/3: ok');
     expect(await phone.exited, phone.stderr).toBe(0);
-    expect(phone.stdout.match(/unlocked/g)).toHaveLength(3);
+    expect(phone.stdout.match(/^Unlocked ws-1\.$/gm)).toHaveLength(3);
 
     controller.child.kill('SIGTERM');
     expect(await controller.exited).toBe(0);

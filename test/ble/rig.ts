@@ -39,6 +39,8 @@ export async function startRig(
     controller?: VirtualControllerOptions;
     phone?: Partial<PhonePeripheralOptions>;
     workstation?: Partial<WorkstationCentralOptions>;
+    /** Treat the workstation's port as a controller the OS shares, as hci:N is (no HCI Reset). */
+    sharedWorkstation?: boolean;
   } = {},
 ): Promise<Rig> {
   const pairing = options.pairing ?? newPairing();
@@ -54,7 +56,7 @@ export async function startRig(
       ...options.phone,
     });
     const workstation = await WorkstationCentral.open({
-      transport: { kind: 'virtual', controller, port: 'workstation' },
+      transport: { kind: 'virtual', controller, port: 'workstation', ...(options.sharedWorkstation && { shared: true }) },
       pairings: options.workstationPairings ?? [pairing.workstation],
       ...options.workstation,
     });

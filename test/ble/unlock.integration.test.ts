@@ -56,6 +56,23 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
     expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true, gattCached: false, attempts: 2 });
   });
 
+  it("takes the caller's kept handles (from pairing) until they prove stale; what it learns since wins", async () => {
+    rig = await startRig();
+    const first = await rig.workstation.unlock({ budgetMs: 5_000 });
+    const learnt = first.ok ? first.gattHandles! : null;
+    await rig.close();
+    // A fresh central (a restarted agent) given the handles kept from before: no discovery.
+    rig = await startRig();
+    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: { 'phone-1': learnt! } })).toMatchObject({ ok: true, gattCached: true, gattHandles: learnt });
+    expect(roundTrips(rig.controller.connections[0]!)).toEqual({ setup: 2, unlock: 2 });
+    await rig.close();
+    // Kept handles that no longer fit: rediscovered once, and the stale ones are not tried again.
+    rig = await startRig();
+    const stale = { 'phone-1': { controlPoint: 0x0099, response: 0x000e, cccd: 0x000f } };
+    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: stale })).toMatchObject({ ok: true, gattCached: false, gattHandles: learnt });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: stale })).toMatchObject({ ok: true, gattCached: true, attempts: 1 });
+  });
+
   it('fragments every message at the smallest ATT_MTU (23) and still unlocks', async () => {
     rig = await startRig({ workstation: { mtu: 23 } });
     const result = await rig.workstation.unlock({ budgetMs: 5_000 });

@@ -68,7 +68,7 @@ export class ControllerProcess {
     return (await answer).split(' ')[2]!;
   }
 
-  /** What every connection carried so far (ble/controller-commands.ts). */
+  /** What every connection carried so far (cli/commands/ble/virtual-controller.ts). */
   async stats(): Promise<{ id: number; attPdus: number; roundTrips: number; exchangeRoundTrips: number; airBytes: number; exchangeAirBytes: number }[]> {
     const answer = this.lines.next(/^\{"connections"/, 5_000, 'the virtual controller');
     this.child.stdin!.write('stats\n');

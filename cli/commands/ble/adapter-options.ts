@@ -1,16 +1,21 @@
 /**
  * What every Bluetooth subcommand shares (docs/cli.md "Bluetooth"): choosing the adapter —
- * `--transport SPEC`, or one of `--hci N`, `--uart PATH`, `--usb VID:PID` — and ending the
- * process when the action is done, because bleno keeps polling its adapter after it stops
+ * `--transport SPEC`, or one of `--hci N`, `--uart PATH`, `--usb VID:PID` — reporting a radio
+ * tool's failure as one `latchkey:` line with its exit code, and ending the process when the
+ * action is done, because bleno keeps polling its adapter after it stops
  * (docs/ble-virtual-controller.md, *Limits*).
  */
 import type { Command } from 'commander';
-import { requireCjs } from '../agent/load-cjs.js';
-import type { BleTransport } from '../ble/stack.js';
-import { parseTransport } from '../ble/transport-spec.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { requireCjs } from '../../../agent/load-cjs.js';
+import { BleTransportError, PairingFileError } from '../../../ble/errors.js';
+import type { BleTransport } from '../../../ble/stack.js';
+import { parseTransport } from '../../../ble/transport-spec.js';
+import { CliError, EXIT } from '../../exit-codes.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
+
+/** docs/cli.md "Bluetooth": the radio tools could not use the adapter, or a file or option was wrong. */
+export const RADIO_TOOL_FAILED = 2;
 
 export interface AdapterOptions {
   readonly transport?: string;
@@ -28,7 +33,7 @@ function checked(spec: string): string {
   }
 }
 
-/** Adds the adapter options; `required` makes one of them mandatory (else `hci:0`). */
+/** Adds the adapter options (none given means `hci:0`). */
 export function withAdapterOptions(command: Command): Command {
   return command
     .option('--transport <spec>', 'the adapter: hci:N, hci-user:N, uart:PATH[@BAUD] or usb:VID:PID (docs/ble-dongles.md)', checked)
@@ -60,8 +65,22 @@ export function adapterTransport(options: AdapterOptions): Exclude<BleTransport,
 }
 
 /**
+ * A radio tool's failure as the CLI reports it: a bad option value, an unusable adapter, or a
+ * file that cannot be used is exit 2 with its sentence; anything else passes through (exit 1).
+ */
+export function radioToolError(error: unknown): unknown {
+  if (error instanceof CliError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const systemError = typeof code === 'string' && /^E[A-Z]+$/.test(code);
+  if (error instanceof RangeError || error instanceof TypeError || error instanceof BleTransportError || error instanceof PairingFileError || systemError) {
+    return new CliError((error as Error).message, RADIO_TOOL_FAILED);
+  }
+  return error;
+}
+
+/**
  * Runs a Bluetooth action and ends the process with its exit code. Errors are reported as the
- * main program reports them (`latchkey: …`), mapped by `toError`.
+ * main program reports them (one `latchkey: …` line), mapped by `toError`.
  */
 export async function runThenExit(action: () => Promise<number>, toError: (error: unknown) => unknown = (error) => error): Promise<never> {
   let code: number;

@@ -1,38 +1,31 @@
 /**
  * `latchkey ble …`: Bluetooth unlock on the workstation (docs/cli.md "Bluetooth",
- * docs/ble-dongles.md). Pairing and unpairing go through the agent, which holds the keys in the
- * user's sealed state; the radio tools (virtual-controller, scan, test with --pairing) run
- * their own adapter and end the process when done.
+ * docs/ble-dongles.md). Parsing only. Pairing and unpairing go through the agent, which holds the
+ * keys in the user's sealed state; the radio tools (virtual-controller, scan, test with
+ * --pairing, dev-pairing) run their own adapter and end the process when done.
  */
 import type { Command } from 'commander';
-import { wipe } from '../../protocol/bytes.js';
-import { askOk, parseDetail } from '../ask.js';
-import { adapterSpec, runThenExit, withAdapterOptions, type AdapterOptions } from '../ble-options.js';
-import { CliError, EXIT } from '../exit-codes.js';
-import { authenticatorOption, integerOption, userOption, withAgentOptions } from '../options.js';
+import { wipe } from '../../../protocol/bytes.js';
+import { askOk, parseDetail } from '../../ask.js';
+import { CliError, EXIT } from '../../exit-codes.js';
+import { authenticatorOption, integerOption, userOption, withAgentOptions } from '../../options.js';
+import { adapterTransport, radioToolError, runThenExit, withAdapterOptions, type AdapterOptions } from './adapter-options.js';
+import type { UnlockTestFlags } from './radio-tools.js';
+import type { VirtualControllerFlags } from './virtual-controller.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** `--name value` pairs for the ble/cli.ts entry points, which parse their own argv. */
-function argv(pairs: Record<string, string | number | boolean | string[] | undefined>): string[] {
-  const out: string[] = [];
-  for (const [name, value] of Object.entries(pairs)) {
-    if (value === undefined || value === false) continue;
-    if (value === true) out.push(`--${name}`);
-    else if (Array.isArray(value)) for (const item of value) out.push(`--${name}`, item);
-    else out.push(`--${name}`, String(value));
-  }
-  return out;
-}
-
 // The Bluetooth stacks load only when a ble command runs.
-type BleCli = typeof import('../../ble/cli.js');
-const bleCli = () => import('../../ble/cli.js');
-const runBleDevPairing: BleCli['runBleDevPairing'] = async (...args) => (await bleCli()).runBleDevPairing(...args);
-const runBleScan: BleCli['runBleScan'] = async (...args) => (await bleCli()).runBleScan(...args);
-const runBleUnlockTest: BleCli['runBleUnlockTest'] = async (...args) => (await bleCli()).runBleUnlockTest(...args);
-const runVirtualController: BleCli['runVirtualController'] = async (...args) => (await bleCli()).runVirtualController(...args);
-const runAgentUnlockTest: typeof import('../ble-agent-test.js')['runAgentUnlockTest'] = async (...args) => (await import('../ble-agent-test.js')).runAgentUnlockTest(...args);
+type RadioTools = typeof import('./radio-tools.js');
+const radioTools = () => import('./radio-tools.js');
+const runBleDevPairing: RadioTools['runBleDevPairing'] = async (...args) => (await radioTools()).runBleDevPairing(...args);
+const runBleScan: RadioTools['runBleScan'] = async (...args) => (await radioTools()).runBleScan(...args);
+const runBleUnlockTest: RadioTools['runBleUnlockTest'] = async (...args) => (await radioTools()).runBleUnlockTest(...args);
+const runVirtualController: typeof import('./virtual-controller.js')['runVirtualController'] = async (...args) => (await import('./virtual-controller.js')).runVirtualController(...args);
+const runAgentUnlockTest: typeof import('./agent-test.js')['runAgentUnlockTest'] = async (...args) => (await import('./agent-test.js')).runAgentUnlockTest(...args);
+
+/** A radio tool: its failure is one `latchkey:` line, exit 2 for an adapter, file or option value (docs/cli.md). */
+const radioTool = (action: () => Promise<number>) => runThenExit(action, radioToolError);
 
 export function registerBle(program: Command): void {
   const ble = program.command('ble').description('Bluetooth unlock: pair a phone with no network, test an adapter, run a virtual controller');
@@ -47,12 +40,8 @@ export function registerBle(program: Command): void {
     .option('--interval <ms>', 'connection interval: packets move only at connection events')
     .option('--acl-buffers <n>', 'ACL buffers per host (flow control)')
     .option('--json', 'print the ports as one JSON line')
-    .option('--commands', 'read commands from stdin: "rotate PORT" (a new random address), "rssi PORT DBM", "stats"')
-    .action((options: { port?: string[]; dir?: string; capture?: string; latency?: string; interval?: string; aclBuffers?: string; json?: boolean; commands?: boolean }) =>
-      runThenExit(() =>
-        runVirtualController(argv({ port: options.port, dir: options.dir, capture: options.capture, latency: options.latency, interval: options.interval, 'acl-buffers': options.aclBuffers, json: options.json, commands: options.commands })),
-      ),
-    );
+    .option('--commands', 'read commands from stdin: "rotate PORT" (a new random address), "rssi PORT DBM", "stats", "state"')
+    .action((options: VirtualControllerFlags) => radioTool(() => runVirtualController(options)));
 
   withAdapterOptions(
     ble
@@ -60,9 +49,7 @@ export function registerBle(program: Command): void {
       .description('list the Latchkey phones in range, and which development pairing each belongs to')
       .option('--pairing <file>', 'a development pairing file (repeatable) to recognise its phone', collect)
       .option('--seconds <n>', 'how long to listen', '5'),
-  ).action((options: AdapterOptions & { pairing?: string[]; seconds: string }) =>
-    runThenExit(() => runBleScan(argv({ transport: adapterSpec(options), pairing: options.pairing, seconds: options.seconds }))),
-  );
+  ).action((options: AdapterOptions & { pairing?: string[]; seconds: string }) => radioTool(() => runBleScan(adapterTransport(options), options)));
 
   const pair = ble
     .command('pair')
@@ -103,23 +90,18 @@ export function registerBle(program: Command): void {
       .option('--mtu <n>', 'with --pairing: the ATT_MTU to ask for')
       .option('--json', 'print the summary as JSON'),
   );
-  withAgentOptions(test).action((options: AdapterOptions & { count: number; user?: string; wait: number; pairing?: string[]; budget?: string; minRssi?: string; proofDeadline?: string; mtu?: string; json?: boolean; socket: string }) => {
+  withAgentOptions(test).action((options: AdapterOptions & Omit<UnlockTestFlags, 'pairing'> & { user?: string; wait: number; pairing?: string[]; socket: string }) => {
     if ((options.user === undefined) === (options.pairing === undefined)) throw new CliError('name either --user (through the agent) or --pairing FILE (on an adapter)', EXIT.usage);
     if (options.user !== undefined) return runThenExit(() => runAgentUnlockTest({ user: options.user!, count: options.count, wait: options.wait, socket: options.socket, json: options.json ?? false }));
-    return runThenExit(() =>
-      runBleUnlockTest(argv({
-        transport: adapterSpec(options), pairing: options.pairing, count: options.count, budget: options.budget, 'min-rssi': options.minRssi,
-        'proof-deadline': options.proofDeadline, mtu: options.mtu, json: options.json,
-      })),
-    );
+    return radioTool(() => runBleUnlockTest(adapterTransport(options), { ...options, pairing: options.pairing! }));
   });
 
   ble
     .command('dev-pairing')
-    .description('write a matching pair of development pairing files with fresh keys (for ble test/scan without an agent)')
+    .description('write a matching pair of development pairing files with fresh keys (for ble test/scan and "phone ble serve --pairing" without an agent)')
     .requiredOption('--workstation <file>', 'the workstation side')
     .requiredOption('--phone <file>', 'the phone side')
     .option('--id <id>', 'the pairing id')
     .option('--name <name>', 'the workstation name the phone shows')
-    .action((options: { workstation: string; phone: string; id?: string; name?: string }) => runThenExit(() => runBleDevPairing(argv(options))));
+    .action((options: { workstation: string; phone: string; id?: string; name?: string }) => radioTool(() => runBleDevPairing(options)));
 }

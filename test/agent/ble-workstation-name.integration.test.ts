@@ -1,0 +1,94 @@
+/**
+ * One name per workstation (issue 10, item 11), every part a real process: a Control Center, an
+ * agent enrolled under a name that is not its host name and with Bluetooth on a virtual
+ * controller's pty, and a phone paired with it online and over Bluetooth. The phone shows one name
+ * for the workstation both ways, and `latchkey phone ble unpair NAME` takes that name.
+ */
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latchkeyCommand } from '../../cli/agent-process.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
+import { ControllerProcess } from '../helpers/ble-stack.js';
+import { ControlCenterProcess, PhoneCli, eventually, freePort } from '../helpers/online-stack.js';
+import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+
+const WORKSTATION = `Lab bench ${process.pid}`; // the enrolled name: not the host name, and with spaces
+const CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
+let dir: string;
+let cc: ControlCenterProcess;
+let controller: ControllerProcess;
+let files: AgentFiles;
+let agent: AgentProcess;
+let alice: TestUser;
+let phone: PhoneCli;
+
+/** `latchkey COMMAND --user U --socket S` in the background until it prints a pairing code; the phone's `pairWith(code)` runs then. */
+async function withCode(command: string[], user: string, pairWith: (code: string) => Promise<{ code: number | null; stdout: string; stderr: string }>) {
+  const run = latchkeyCommand([...command, '--user', user, '--wait', '60', '--socket', files.socket]);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    const code = await eventually('the pairing code', async () => CODE.exec(out)?.[1]);
+    const phoneRun = await pairWith(code);
+    expect(phoneRun.code, phoneRun.stderr).toBe(0);
+    expect(await exited, out).toBe(0);
+    return phoneRun.stdout;
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }
+}
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error('this suite needs root (a test user); CI runs npm test as root');
+  expect(hostname()).not.toBe(WORKSTATION);
+  dir = await makeTempDir('latchkey-ble-name-');
+  cc = new ControlCenterProcess(path.join(dir, 'cc.db'), await freePort());
+  await cc.start();
+  const created = await cc.admin(['install-tokens', 'create', '--note', 'ble-name']);
+  const installToken = /lk_install_[A-Za-z0-9_-]{43}/.exec(created.stdout)![0];
+  controller = await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'workstation']);
+  files = await writeAgentConfig(dir, {}, {
+    controlCenter: { url: cc.url, installToken, name: WORKSTATION },
+    ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 },
+  });
+  agent = await spawnAgent(files);
+  await eventually('the agent to enroll', async () => (agent.output().includes('workstation.managed') ? true : undefined));
+  alice = createUser('blen');
+  phone = await PhoneCli.create(dir, 'Alice phone');
+}, 120_000);
+
+afterAll(async () => {
+  await agent?.stop();
+  await controller?.stop();
+  await cc?.stop();
+  removeUser(alice);
+});
+
+describe('one name per workstation, online and over Bluetooth', () => {
+  it('the Bluetooth pairing names the workstation by its enrolled name, as the online pairing does', async () => {
+    const online = await withCode(['pair'], alice.name, (code) => phone.run(['pair', code, '--url', cc.url]));
+    expect(online).toContain(WORKSTATION);
+    expect((await phone.run(['status'])).stdout).toContain(`${WORKSTATION} (${alice.name})`);
+    const overBle = await withCode(['ble', 'pair'], alice.name, (code) => phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '30'], { timeoutMs: 60_000 }));
+    expect(overBle).toContain(`Paired over Bluetooth with ${alice.name} on ${WORKSTATION}`);
+    expect(overBle).not.toContain(hostname());
+    expect((await phone.run(['ble', 'list'])).stdout).toContain(`${alice.name} on ${WORKSTATION}`);
+  }, 90_000);
+
+  it('phone ble unpair takes the name the phone shows for the workstation', async () => {
+    const wrongUser = await phone.run(['ble', 'unpair', WORKSTATION, '--user', 'someone-else']);
+    expect(wrongUser.code).toBe(1);
+    expect(wrongUser.stderr).toMatch(/no Bluetooth pairing with .* for someone-else/);
+    const unpaired = await phone.run(['ble', 'unpair', WORKSTATION]);
+    expect(unpaired.code, unpaired.stderr).toBe(0);
+    expect(unpaired.stdout).toContain(`Forgot the Bluetooth pairing with ${alice.name} on ${WORKSTATION}`);
+    expect((await phone.run(['ble', 'list'])).stdout).toContain('No workstation is paired over Bluetooth.');
+    // The online pairing, under the same name, is untouched.
+    expect((await phone.run(['status'])).stdout).toContain(`${WORKSTATION} (${alice.name})`);
+  });
+});
