@@ -15,6 +15,8 @@ export interface Policy {
   readonly lowPinWarnPercent: number;
   /** An admin can reveal a one-time recovery PIN (needs a Control Center: docs/online-protocol.md). */
   readonly recoveryPin: boolean;
+  /** How long the phone shows an offline PIN before hiding it, in seconds (HYPR's "PIN display timeout"). */
+  readonly pinDisplaySeconds: number;
 }
 
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -25,6 +27,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   offlineAccessDays: 30,
   lowPinWarnPercent: 20,
   recoveryPin: false,
+  pinDisplaySeconds: 60,
 });
 
 export const POLICY_RANGES = {
@@ -32,6 +35,7 @@ export const POLICY_RANGES = {
   pinLength: [6, 13],
   offlineAccessDays: [7, 90],
   lowPinWarnPercent: [0, 100],
+  pinDisplaySeconds: [10, 300],
 } as const;
 
 /** An integer schema whose every failure names the allowed range. */
@@ -50,6 +54,8 @@ export const PolicyInputSchema = v.pipe(
       offlineAccessDays: v.optional(intRange(...POLICY_RANGES.offlineAccessDays)),
       lowPinWarnPercent: v.optional(intRange(...POLICY_RANGES.lowPinWarnPercent)),
       recoveryPin: v.optional(v.boolean('must be true or false')),
+      // Absent from policies signed before it existed: they keep verifying, with the default.
+      pinDisplaySeconds: v.optional(intRange(...POLICY_RANGES.pinDisplaySeconds)),
     },
     'must be an object',
   ),
