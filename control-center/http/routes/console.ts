@@ -94,6 +94,8 @@ export function consoleRoutes(app: FastifyInstance, ctx: CcContext, consoleDir: 
 
   app.get('/v1/console/session', async (request, reply) => {
     readQuery(request, NoQuery);
+    // Every console load asks this first: no cookie yet is not a failed authentication.
+    if (request.headers.authorization === undefined && sessionCookie(request) === null) throw new CcError('unauthenticated', 'Sign in with an admin token.');
     const admin = await authenticateAdmin(ctx, request);
     if (admin.sessionId === null) throw new CcError('bad-request', 'This is the console\'s own session; admin tokens need none.');
     const session = ctx.consoleSessions.get(admin.sessionId)!;
