@@ -22,6 +22,7 @@ export const RECOVERY_PIN_LABEL = 'latchkey-recovery-pin-v1';
 const RECOVERY_PIN_PATTERN = /^[0-9A-HJKMNP-TV-Z]{12}$/;
 
 const AuditQuery = v.strictObject({ before: v.optional(queryInteger(1, Number.MAX_SAFE_INTEGER, 1)), limit: queryInteger(1, 1000, 100) });
+const queryMillis = v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'must be a time in milliseconds since 1970'), v.transform(Number)));
 const EventsQuery = v.strictObject({
   workstationId: v.optional(v.pipe(v.string(), v.regex(idPattern('ws'), 'must be a ws_ id'))),
   user: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(256, 'must be at most 256 characters'))),
@@ -30,8 +31,8 @@ const EventsQuery = v.strictObject({
     v.transform((list) => list.split(',')),
     v.check((types) => types.every((t) => (EVENT_TYPES as readonly string[]).includes(t)), `must be a comma-separated list of ${EVENT_TYPES.join(', ')}`),
   )),
-  since: v.optional(queryInteger(0, Number.MAX_SAFE_INTEGER, 0)),
-  until: v.optional(queryInteger(0, Number.MAX_SAFE_INTEGER, 0)),
+  since: queryMillis,
+  until: queryMillis,
   before: v.optional(queryInteger(1, Number.MAX_SAFE_INTEGER, 1)),
   limit: queryInteger(1, 1000, 100),
 });
