@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSettings } from '../../control-center/admin-api.js';
+import { AdminClient } from '../../control-center/admin-client.js';
 import { startControlCenter } from '../../control-center/control-center.js';
 import { CONSOLE_IDLE_MS, CONSOLE_LIFETIME_MS, MAX_SESSIONS_PER_TOKEN } from '../../control-center/http/console-session.js';
 import { createLogger } from '../../agent/log.js';
@@ -106,7 +107,7 @@ describe('CSRF', () => {
   });
 
   it('leaves bearer tokens as they were: a request with Authorization is judged by it, cookie or not', async () => {
-    expect((await t.admin.call('GET', '/v1/admin/settings', undefined, any, CALL)).revision).toBeGreaterThan(0);
+    expect((await new AdminClient(t.admin, CALL.timeoutMs).settings()).revision).toBeGreaterThan(0);
     const bearer = await rawRequest(t.url, 'PUT', '/v1/admin/settings', { headers: { ...json, authorization: `Bearer ${t.adminToken}`, cookie: 'latchkey_console=x' }, body: JSON.stringify({ pinCount: 30 }) });
     expect(bearer.status).toBe(200);
     expect(lastAudit('settings.set')!.actor).toMatch(/^admin:at_[0-9A-HJKMNP-TV-Z]{26}$/);

@@ -2,7 +2,7 @@
  * The console's frame: resumes the session on load, shows the sign-in page without one, and
  * otherwise the navigation and the page of the hash route (docs/console.md "Pages").
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ConsoleSessionView } from '../../admin-client.js';
 import { admin, isSignedOut, messageOf, setCsrfToken } from './api.js';
 import { AuditPage } from './pages/audit.js';
@@ -28,12 +28,17 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const [route, setRoute] = useState(routeOf);
 
+  // Calls in flight when a session ends all fail; the first one says why (expired, revoked…).
+  const ended = useRef(false);
   const signedOut = useCallback((message: string) => {
+    if (ended.current) return;
+    ended.current = true;
     setCsrfToken(null);
     setNotice(message);
     setSession(null);
   }, []);
   const signedIn = useCallback((view: ConsoleSessionView) => {
+    ended.current = false;
     setCsrfToken(view.csrfToken);
     setNotice(null);
     setSession(view);
