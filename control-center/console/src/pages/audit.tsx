@@ -65,7 +65,7 @@ export function AuditPage() {
     const link = Object.assign(document.createElement('a'), { href: url, download: `latchkey-unlocks-${new Date().toISOString().slice(0, 10)}.csv` });
     link.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    setStatus({ kind: 'ok', text: `Exported ${page.events.length} events${page.next !== null ? ` (the newest ${EXPORT_LIMIT}; narrow the filter for older ones)` : ''}.` });
+    setStatus({ kind: 'ok', text: `Exported ${page.events.length} event${page.events.length === 1 ? '' : 's'}${page.next !== null ? ` (the newest ${EXPORT_LIMIT}; narrow the filter for older ones)` : ''}.` });
   };
 
   return (
