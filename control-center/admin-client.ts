@@ -11,6 +11,7 @@ import {
   GroupsViewSchema, InstallTokenViewSchema, InstallTokensViewSchema, LockoutResetViewSchema, OkViewSchema, SettingsViewSchema, UsersViewSchema,
   WorkstationDetailViewSchema, WorkstationViewSchema, WorkstationsViewSchema,
 } from './admin-api.js';
+import type { EventsQuery } from './storage/storage.js';
 
 export type SettingsView = v.InferOutput<typeof SettingsViewSchema>;
 export type WorkstationView = v.InferOutput<typeof WorkstationViewSchema>;
@@ -20,15 +21,8 @@ export type EventView = v.InferOutput<typeof EventsViewSchema>['events'][number]
 export type AuditEntryView = v.InferOutput<typeof AuditViewSchema>['entries'][number];
 export type ConsoleSessionView = v.InferOutput<typeof ConsoleSessionViewSchema>;
 
-export interface EventsFilter {
-  readonly workstationId?: string;
-  readonly user?: string;
-  readonly types?: readonly string[];
-  readonly since?: number;
-  readonly until?: number;
-  readonly before?: number;
-  readonly limit: number;
-}
+/** The filters of `GET /v1/admin/events`: those of the storage query behind it. */
+export type EventsFilter = EventsQuery;
 
 const seg = encodeURIComponent;
 const query = (params: Record<string, string | number | undefined>) => {
