@@ -14,6 +14,15 @@ export function integerOption(name: string, min: number, max: number) {
   };
 }
 
+/** A point in time as ISO 8601 (a date, or a date and time), in milliseconds. */
+export function timeOption(name: string) {
+  return (value: string): number => {
+    const ms = Date.parse(value);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError(`${name} must be a time such as 2026-12-04 or 2026-12-04T09:30:00Z`);
+    return ms;
+  };
+}
+
 export function userOption(value: string): string {
   // eslint-disable-next-line no-control-regex
   if (value.length === 0 || Buffer.byteLength(value) > 256 || /[/\u0000-\u001f\u007f]/.test(value)) {

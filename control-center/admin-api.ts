@@ -4,6 +4,9 @@
  */
 import * as v from 'valibot';
 import { idPattern } from '../protocol/online/ids.js';
+import { EVENT_TYPES, SettingsSchema } from '../protocol/online/messages.js';
+import type { Policy } from '../protocol/policy-settings.js';
+import { describeIssues } from '../protocol/schema-issues.js';
 
 const id = (prefix: Parameters<typeof idPattern>[0]) => v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const name = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters'), v.regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters'));
@@ -24,6 +27,22 @@ export const CreateInstallTokenRequestSchema = v.strictObject({
 });
 export const MoveWorkstationRequestSchema = v.strictObject({ groupId: id('g') });
 export const CreateAdminTokenRequestSchema = v.strictObject({ name });
+export const ConsoleSignInRequestSchema = v.strictObject({ adminToken: v.pipe(v.string(), v.maxLength(128, 'must be an admin token')) });
+const user = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(256, 'must be at most 256 bytes'), v.regex(/^[^/\u0000-\u001f\u007f]+$/, 'must be a user name'));
+export const UnpairRequestSchema = v.strictObject({ deviceId: id('dev'), user });
+export const LockoutResetRequestSchema = v.strictObject({ user });
+/** The kinds of unlock the console's audit filters by, and the event types each one is (docs/console.md "Pages"). */
+export const UNLOCK_KINDS = { online: ['online-auth'], offline: ['verify'], bluetooth: ['ble-auth'], recovery: ['recovery-pin'] } as const;
+export { EVENT_TYPES };
+
+/**
+ * The one check on Workstation Settings sent by an admin: the schema the Control Center
+ * refuses a PUT with, and the sentence it answers — the console shows the same one before sending.
+ */
+export function checkSettings(input: unknown): { ok: true; settings: Policy } | { ok: false; message: string } {
+  const parsed = v.safeParse(SettingsSchema, input, { abortEarly: false });
+  return parsed.success ? { ok: true, settings: parsed.output } : { ok: false, message: describeIssues(parsed.issues) };
+}
 
 // Answers
 const Overrides = v.record(v.string(), v.union([v.boolean(), v.number(), v.string()]));
@@ -41,6 +60,17 @@ export const InstallTokenViewSchema = v.object({
 export const InstallTokensViewSchema = v.object({ installTokens: v.array(InstallTokenViewSchema) });
 export const WorkstationViewSchema = v.object({
   workstationId: v.string(), name: v.string(), groupId: v.string(), enrolledAt: millis, lastSeenAt: nullableMillis, removedAt: nullableMillis, installTokenId: v.nullable(v.string()),
+  /** The policy version it last said it holds; null before its first policy poll. */
+  policyVersion: v.optional(v.nullable(v.number())),
+  /** Users with a paired phone there, and how many phones. */
+  users: v.optional(v.array(v.string())),
+  phones: v.optional(v.number()),
+});
+export const LockoutResetViewSchema = v.object({ resetId: v.string(), user: v.string(), requestedAt: millis, requestedBy: v.string(), doneAt: nullableMillis, result: v.nullable(v.string()) });
+export const WorkstationDetailViewSchema = v.object({
+  workstation: WorkstationViewSchema,
+  phones: v.array(v.object({ deviceId: v.string(), name: v.string(), user: v.string(), pairedAt: millis, lastSeenAt: nullableMillis })),
+  lockoutResets: v.array(LockoutResetViewSchema),
 });
 export const WorkstationsViewSchema = v.object({ workstations: v.array(WorkstationViewSchema), next: v.nullable(v.string()) });
 export const UsersViewSchema = v.object({ users: v.array(v.object({ user: v.string(), createdAt: millis, devices: v.array(v.string()), workstations: v.array(v.string()) })) });
@@ -66,3 +96,4 @@ export const EventsViewSchema = v.object({
 export const AdminTokenViewSchema = v.object({ adminTokenId: v.string(), name: v.string(), createdAt: millis, revokedAt: nullableMillis, token: v.optional(v.string()) });
 export const AdminTokensViewSchema = v.object({ adminTokens: v.array(AdminTokenViewSchema) });
 export const OkViewSchema = v.object({ ok: v.literal(true) });
+export const ConsoleSessionViewSchema = v.object({ csrfToken: v.string(), adminTokenId: v.string(), adminTokenName: v.string(), idleSeconds: v.number(), expiresAt: millis });

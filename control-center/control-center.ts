@@ -8,6 +8,7 @@ import { newId } from '../protocol/online/ids.js';
 import { StartupError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { buildApp } from './http/app.js';
+import { ConsoleSessions } from './http/console-session.js';
 import type { CcContext } from './http/context.js';
 import { DEFAULT_RATE_LIMITS, makeLimiters, type RateLimits } from './http/rate-limit.js';
 import { createKeyFile, keyFileExists, keyFileFor, loadKeyFile, type CcKeys } from './keys.js';
@@ -94,6 +95,7 @@ export async function startControlCenter(options: ControlCenterOptions): Promise
     const bus = new EventBus();
     const ctx: CcContext = {
       storage, bus, keys, now, log, limiters: makeLimiters({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }, now), defaultTenantId: tenant.id,
+      consoleSessions: new ConsoleSessions(now),
     };
     const app = buildApp(ctx, { ...(options.tls ? { tls: options.tls } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) });
     try {

@@ -17,6 +17,8 @@ export interface Policy {
   readonly recoveryPin: boolean;
   /** A user may pair their own phone online with their password (docs/security.md); root always may. */
   readonly selfPairing: boolean;
+  /** How long the phone shows an offline PIN before hiding it, in seconds (HYPR's "PIN display timeout"). */
+  readonly pinDisplaySeconds: number;
 }
 
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -28,6 +30,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   lowPinWarnPercent: 20,
   recoveryPin: false,
   selfPairing: true,
+  pinDisplaySeconds: 60,
 });
 
 export const POLICY_RANGES = {
@@ -35,6 +38,7 @@ export const POLICY_RANGES = {
   pinLength: [6, 13],
   offlineAccessDays: [7, 90],
   lowPinWarnPercent: [0, 100],
+  pinDisplaySeconds: [10, 300],
 } as const;
 
 /** An integer schema whose every failure names the allowed range. */
@@ -54,6 +58,8 @@ export const PolicyInputSchema = v.pipe(
       lowPinWarnPercent: v.optional(intRange(...POLICY_RANGES.lowPinWarnPercent)),
       recoveryPin: v.optional(v.boolean('must be true or false')),
       selfPairing: v.optional(v.boolean('must be true or false')),
+      // Absent from policies signed before it existed: they keep verifying, with the default.
+      pinDisplaySeconds: v.optional(intRange(...POLICY_RANGES.pinDisplaySeconds)),
     },
     'must be an object',
   ),

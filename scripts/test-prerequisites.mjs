@@ -32,6 +32,7 @@ const REQUIREMENTS = [
   ['openssl', 'openssl', 'a self-signed certificate for the Control Center HTTPS test'],
   ['socat', 'socat', 'the BLE virtual controller gives each host a pseudo-terminal (two processes as two machines)'],
   ['tshark', 'tshark', "Wireshark's dissector must open the BLE virtual controller's btsnoop captures"],
+  ['/usr/bin/chromium', 'chromium', 'the web console test drives a real Chromium through playwright-core (never a downloaded browser)'],
 ];
 
 function present(what) {

@@ -18,6 +18,7 @@ import { ControlCenterLink, PROBE_TIMEOUT_MS } from './control-center-link.js';
 import type { OnlineContext } from './context.js';
 import { enrollWorkstation } from './enrollment.js';
 import { EventUploader } from './event-uploader.js';
+import { LockoutResets } from './lockout-resets.js';
 import { OnlineSignIn, type SignInResult } from './online-sign-in.js';
 import { Pairings } from './pairing.js';
 import { PolicyCache } from './policy-cache.js';
@@ -52,6 +53,7 @@ interface Managed {
   readonly replenisher: Replenisher;
   readonly events: EventUploader;
   readonly recovery: RecoveryPins;
+  readonly lockoutResets: LockoutResets;
 }
 
 export class OnlineService {
@@ -125,6 +127,7 @@ export class OnlineService {
       pairings: new Pairings(ctx),
       events: new EventUploader(ctx, options.auditFile, options.stateDir),
       recovery: new RecoveryPins(ctx),
+      lockoutResets: new LockoutResets(ctx),
     };
     options.log.info('workstation.managed', { url: loaded.identity.url, workstationId: loaded.identity.workstationId, policyVersion: policy.version });
     void this.#loop(this.#managed);
@@ -182,6 +185,7 @@ export class OnlineService {
       for (const intent of inbox.intents) {
         void managed.signIn.signIn(intent.user, Math.min(60_000, Math.max(5_000, intent.expiresAt - Date.now())), intent.intentId, this.#abort.signal);
       }
+      for (const reset of inbox.lockoutResets ?? []) await managed.lockoutResets.apply(reset, this.#abort.signal);
     });
     let reconciledVersion = -1;
     void this.#repeat('policy', async () => {

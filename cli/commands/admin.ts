@@ -6,15 +6,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as v from 'valibot';
-import {
-  AdminTokenViewSchema, AdminTokensViewSchema, AuditViewSchema, DeviceViewSchema, DevicesViewSchema, EventsViewSchema, GroupViewSchema, GroupsViewSchema,
-  InstallTokenViewSchema, InstallTokensViewSchema, OkViewSchema, SettingsViewSchema, UsersViewSchema, WorkstationViewSchema, WorkstationsViewSchema,
-} from '../../control-center/admin-api.js';
+import { AdminTokenViewSchema, EVENT_TYPES, InstallTokenViewSchema, SettingsViewSchema, WorkstationDetailViewSchema, WorkstationViewSchema } from '../../control-center/admin-api.js';
+import { AdminClient, eventsToCsv } from '../../control-center/admin-client.js';
 import { nodeFetch } from '../node-fetch.js';
 import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
-import { RevealRecoveryPinResponseSchema } from '../../protocol/online/messages.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { integerOption, userOption } from '../options.js';
+import { integerOption, timeOption, userOption } from '../options.js';
 
 interface Globals { url?: string; tokenFile?: string; json?: boolean; timeout: number }
 type Print = (text: string) => void;
@@ -34,15 +31,15 @@ function adminToken(globals: Globals): string {
   return token;
 }
 
-/** One admin call: the answer validated, any refusal turned into a sentence and exit code 1. */
-async function call<S extends v.GenericSchema>(command: Command, method: string, path: string, body: unknown, schema: S): Promise<v.InferOutput<S>> {
+/** One admin call (control-center/admin-client.ts): the answer validated, any refusal turned into a sentence and exit code 1. */
+async function call<T>(command: Command, request: (admin: AdminClient) => Promise<T>): Promise<T> {
   const globals = command.optsWithGlobals<Globals>();
   const url = globals.url ?? process.env.LATCHKEY_CC_URL;
   if (!url) throw new CliError('no Control Center: pass --url URL or set LATCHKEY_CC_URL', EXIT.usage);
   // node:http(s), not global fetch: the CLI runs without WebAssembly, which undici needs (phone/cli/node-fetch.ts).
-  const client = new ApiClient({ baseUrl: url, adminToken: adminToken(globals), fetch: nodeFetch });
+  const client = new AdminClient(new ApiClient({ baseUrl: url, adminToken: adminToken(globals), fetch: nodeFetch }), globals.timeout);
   try {
-    return await client.call(method, path, body, schema, { timeoutMs: globals.timeout });
+    return await request(client);
   } catch (error) {
     if (error instanceof ApiError) throw new CliError(error.status > 0 ? `the Control Center refused (${error.code}): ${error.message}` : error.message);
     throw error;
@@ -74,37 +71,38 @@ const describeInstallToken = (t: v.InferOutput<typeof InstallTokenViewSchema>) =
   `${t.installTokenId}  group ${t.groupId}  ${t.uses}/${t.maxUses} uses  expires ${when(t.expiresAt)}${t.revokedAt === null ? '' : `  revoked ${when(t.revokedAt)}`}${t.note ? `  "${t.note}"` : ''}`;
 const describeWorkstation = (w: v.InferOutput<typeof WorkstationViewSchema>) =>
   `${w.workstationId}  ${w.name}  group ${w.groupId}  enrolled ${when(w.enrolledAt)}  last seen ${when(w.lastSeenAt)}${w.removedAt === null ? '' : '  removed'}`;
+const describeWorkstationDetail = (d: v.InferOutput<typeof WorkstationDetailViewSchema>) => [
+  `${describeWorkstation(d.workstation)}  policy ${d.workstation.policyVersion ?? '-'}`,
+  ...(d.phones.length === 0 ? ['  no paired phones'] : d.phones.map((p) => `  ${p.user}: ${p.deviceId} ${p.name}, paired ${when(p.pairedAt)}, last seen ${when(p.lastSeenAt)}`)),
+  ...d.lockoutResets.map((r) => `  lockout reset ${r.resetId} for ${r.user}: ${r.doneAt === null ? 'pending' : `${r.result} ${when(r.doneAt)}`}`),
+].join('\n');
 const describeAdminToken = (t: v.InferOutput<typeof AdminTokenViewSchema>) => `${t.adminTokenId}  ${t.name}  created ${when(t.createdAt)}${t.revokedAt === null ? '' : `  revoked ${when(t.revokedAt)}`}`;
-
-function settingsPath(group?: string): string {
-  return group === undefined ? '/v1/admin/settings' : `/v1/admin/groups/${encodeURIComponent(group)}/settings`;
-}
 
 function registerSettings(admin: Command): void {
   const settings = admin.command('settings').description('Workstation Settings of the tenant or a group');
   settings.command('show').description('show overrides and the settings in force').option('--group <groupId>', 'a group instead of the tenant')
-    .action(async (options: { group?: string }, command: Command) => show(command, await call(command, 'GET', settingsPath(options.group), undefined, SettingsViewSchema), describeSettings));
+    .action(async (options: { group?: string }, command: Command) => show(command, await call(command, (a) => a.settings(options.group)), describeSettings));
   settings.command('set').description('set settings, such as offlineMode=true pinCount=30').argument('<key=value...>').option('--group <groupId>', 'a group instead of the tenant')
     .action(async (pairs: string[], options: { group?: string }, command: Command) => {
-      const current = await call(command, 'GET', settingsPath(options.group), undefined, SettingsViewSchema);
-      show(command, await call(command, 'PUT', settingsPath(options.group), { ...current.overrides, ...parseAssignments(pairs) }, SettingsViewSchema), describeSettings);
+      const current = await call(command, (a) => a.settings(options.group));
+      show(command, await call(command, (a) => a.putSettings({ ...current.overrides, ...parseAssignments(pairs) }, options.group)), describeSettings);
     });
   settings.command('unset').description('drop overrides, so the tenant default or built-in default applies').argument('<key...>').option('--group <groupId>', 'a group instead of the tenant')
     .action(async (keys: string[], options: { group?: string }, command: Command) => {
-      const current = await call(command, 'GET', settingsPath(options.group), undefined, SettingsViewSchema);
+      const current = await call(command, (a) => a.settings(options.group));
       const overrides = Object.fromEntries(Object.entries(current.overrides).filter(([key]) => !keys.includes(key)));
-      show(command, await call(command, 'PUT', settingsPath(options.group), overrides, SettingsViewSchema), describeSettings);
+      show(command, await call(command, (a) => a.putSettings(overrides, options.group)), describeSettings);
     });
 }
 
 function registerDirectory(admin: Command): void {
   const groups = admin.command('groups').description('workstation groups');
-  groups.command('list').action(async (_o: object, command: Command) => show(command, await call(command, 'GET', '/v1/admin/groups', undefined, GroupsViewSchema),
+  groups.command('list').action(async (_o: object, command: Command) => show(command, await call(command, (a) => a.groups()),
     (a) => a.groups.map((g) => `${g.groupId}  ${g.name}${g.isDefault ? ' (default)' : ''}  ${g.workstations} workstations`).join('\n')));
   groups.command('create').argument('<name>').action(async (name: string, _o: object, command: Command) =>
-    show(command, await call(command, 'POST', '/v1/admin/groups', { name }, GroupViewSchema), (g) => `Created group ${g.name}: ${g.groupId}`));
+    show(command, await call(command, (a) => a.createGroup(name)), (g) => `Created group ${g.name}: ${g.groupId}`));
   groups.command('delete').argument('<groupId>').action(async (id: string, _o: object, command: Command) =>
-    show(command, await call(command, 'DELETE', `/v1/admin/groups/${encodeURIComponent(id)}`, undefined, OkViewSchema), () => `Deleted group ${id}.`));
+    show(command, await call(command, (a) => a.deleteGroup(id)), () => `Deleted group ${id}.`));
 
   const tokens = admin.command('install-tokens').description('install tokens for enrolling workstations');
   tokens.command('create').description('create one (the token is shown once)')
@@ -114,66 +112,77 @@ function registerDirectory(admin: Command): void {
     .option('--note <text>', 'a note for the list')
     .action(async (o: { group?: string; expiresInHours?: number; maxUses?: number; note?: string }, command: Command) => {
       const body = { ...(o.group ? { groupId: o.group } : {}), ...(o.expiresInHours ? { expiresInHours: o.expiresInHours } : {}), ...(o.maxUses ? { maxUses: o.maxUses } : {}), ...(o.note ? { note: o.note } : {}) };
-      show(command, await call(command, 'POST', '/v1/admin/install-tokens', body, InstallTokenViewSchema), (t) => `Install token (shown once, store it now): ${t.token}\n  ${describeInstallToken(t)}`);
+      show(command, await call(command, (a) => a.createInstallToken(body)), (t) => `Install token (shown once, store it now): ${t.token}\n  ${describeInstallToken(t)}`);
     });
   tokens.command('list').action(async (_o: object, command: Command) =>
-    show(command, await call(command, 'GET', '/v1/admin/install-tokens', undefined, InstallTokensViewSchema), (a) => a.installTokens.map(describeInstallToken).join('\n') || 'No install tokens.'));
+    show(command, await call(command, (a) => a.installTokens()), (a) => a.installTokens.map(describeInstallToken).join('\n') || 'No install tokens.'));
   tokens.command('revoke').argument('<id>').action(async (id: string, _o: object, command: Command) =>
-    show(command, await call(command, 'DELETE', `/v1/admin/install-tokens/${encodeURIComponent(id)}`, undefined, InstallTokenViewSchema), (t) => `Revoked ${t.installTokenId}.`));
+    show(command, await call(command, (a) => a.revokeInstallToken(id)), (t) => `Revoked ${t.installTokenId}.`));
 
   const workstations = admin.command('workstations').description('enrolled workstations');
   workstations.command('list').option('--group <groupId>', 'only this group').option('--limit <n>', 'at most this many', integerOption('--limit', 1, 1000), 100)
     .option('--after <workstationId>', 'the page after this workstation')
-    .action(async (o: { group?: string; limit: number; after?: string }, command: Command) => {
-      const query = new URLSearchParams({ limit: String(o.limit), ...(o.group ? { groupId: o.group } : {}), ...(o.after ? { after: o.after } : {}) });
-      show(command, await call(command, 'GET', `/v1/admin/workstations?${query}`, undefined, WorkstationsViewSchema),
-        (a) => [...a.workstations.map(describeWorkstation), ...(a.next ? [`(more: --after ${a.next})`] : [])].join('\n') || 'No workstations.');
-    });
+    .action(async (o: { group?: string; limit: number; after?: string }, command: Command) =>
+      show(command, await call(command, (a) => a.workstations({ limit: o.limit, groupId: o.group, after: o.after })),
+        (a) => [...a.workstations.map(describeWorkstation), ...(a.next ? [`(more: --after ${a.next})`] : [])].join('\n') || 'No workstations.'));
+  workstations.command('show').description('one workstation: its users, paired phones and lockout resets').argument('<workstationId>')
+    .action(async (id: string, _o: object, command: Command) => show(command, await call(command, (a) => a.workstation(id)), describeWorkstationDetail));
+  workstations.command('unpair').description('end one phone\'s pairing for a user on this workstation (the phone keeps its other pairings)')
+    .argument('<workstationId>').requiredOption('--device <deviceId>', 'the phone').requiredOption('--user <name>', 'the user it is paired for', userOption)
+    .action(async (id: string, o: { device: string; user: string }, command: Command) =>
+      show(command, await call(command, (a) => a.unpair(id, o.device, o.user)), () => `Unpaired ${o.device} from ${o.user} on ${id}.`));
+  workstations.command('reset-lockout').description('ask the workstation to clear a user\'s failed offline-PIN attempts (it does when it next polls)')
+    .argument('<workstationId>').requiredOption('--user <name>', 'the locked-out user', userOption)
+    .action(async (id: string, o: { user: string }, command: Command) =>
+      show(command, await call(command, (a) => a.resetLockout(id, o.user)), (r) => `Asked ${id} to clear ${r.user}'s failed attempts (${r.resetId}); it does when it next polls, within seconds while online.`));
   workstations.command('move').argument('<workstationId>').argument('<groupId>').action(async (id: string, groupId: string, _o: object, command: Command) =>
-    show(command, await call(command, 'PUT', `/v1/admin/workstations/${encodeURIComponent(id)}/group`, { groupId }, WorkstationViewSchema), (w) => `Moved ${w.workstationId} to group ${w.groupId}.`));
+    show(command, await call(command, (a) => a.moveWorkstation(id, groupId)), (w) => `Moved ${w.workstationId} to group ${w.groupId}.`));
   workstations.command('remove').argument('<workstationId>').action(async (id: string, _o: object, command: Command) =>
-    show(command, await call(command, 'DELETE', `/v1/admin/workstations/${encodeURIComponent(id)}`, undefined, WorkstationViewSchema), (w) => `Removed ${w.workstationId}; its key is refused from now on.`));
+    show(command, await call(command, (a) => a.removeWorkstation(id)), (w) => `Removed ${w.workstationId}; its key is refused from now on.`));
 
   admin.command('users').description('users').command('list').action(async (_o: object, command: Command) =>
-    show(command, await call(command, 'GET', '/v1/admin/users', undefined, UsersViewSchema),
+    show(command, await call(command, (a) => a.users()),
       (a) => a.users.map((u) => `${u.user}  ${u.devices.length} phones  ${u.workstations.length} workstations`).join('\n') || 'No users.'));
 
   const devices = admin.command('devices').description('paired phones');
   devices.command('list').option('--user <name>', 'only phones of this user', userOption).action(async (o: { user?: string }, command: Command) =>
-    show(command, await call(command, 'GET', `/v1/admin/devices${o.user ? `?user=${encodeURIComponent(o.user)}` : ''}`, undefined, DevicesViewSchema),
+    show(command, await call(command, (a) => a.devices(o.user)),
       (a) => a.devices.map((d) => `${d.deviceId}  ${d.name}  ${d.revokedAt === null ? d.bindings.map((b) => `${b.user}@${b.workstationId}`).join(' ') : `revoked ${when(d.revokedAt)}`}`).join('\n') || 'No phones.'));
   devices.command('revoke').argument('<deviceId>').action(async (id: string, _o: object, command: Command) =>
-    show(command, await call(command, 'DELETE', `/v1/admin/devices/${encodeURIComponent(id)}`, undefined, DeviceViewSchema), (d) => `Revoked ${d.deviceId}; its key is refused from now on.`));
+    show(command, await call(command, (a) => a.revokeDevice(id)), (d) => `Revoked ${d.deviceId}; its key is refused from now on.`));
 }
 
 function registerAuditAndTokens(admin: Command): void {
-  const page = (o: { limit: number; before?: number }, extra: Record<string, string> = {}) =>
-    new URLSearchParams({ limit: String(o.limit), ...(o.before ? { before: String(o.before) } : {}), ...extra });
   admin.command('audit').description('the audit log, newest first')
     .option('--limit <n>', 'entries per page', integerOption('--limit', 1, 1000), 50).option('--before <id>', 'entries older than this id', integerOption('--before', 1, Number.MAX_SAFE_INTEGER))
-    .action(async (o: { limit: number; before?: number }, command: Command) => show(command, await call(command, 'GET', `/v1/admin/audit?${page(o)}`, undefined, AuditViewSchema),
+    .action(async (o: { limit: number; before?: number }, command: Command) => show(command, await call(command, (a) => a.audit(o)),
       (a) => [...a.entries.map((e) => `${e.id}  ${when(e.time)}  ${e.actor}  ${e.action}  ${e.target ?? '-'}  ${e.result}${e.detail ? `  ${JSON.stringify(e.detail)}` : ''}`),
         ...(a.next ? [`(older: --before ${a.next})`] : [])].join('\n') || 'The audit log is empty.'));
-  admin.command('events').description('events uploaded by workstations (offline unlocks), newest first')
-    .option('--workstation <workstationId>', 'only this workstation')
+  admin.command('events').description('events uploaded by workstations (online and offline unlocks…), newest first')
+    .option('--workstation <workstationId>', 'only this workstation').option('--user <name>', 'only this user', userOption)
+    .option('--type <types>', `only these types, comma-separated (${EVENT_TYPES.join(', ')})`)
+    .option('--since <time>', 'at or after this time (ISO 8601)', timeOption('--since')).option('--until <time>', 'at or before this time (ISO 8601)', timeOption('--until'))
     .option('--limit <n>', 'events per page', integerOption('--limit', 1, 1000), 50).option('--before <cursor>', 'events older than this cursor', integerOption('--before', 1, Number.MAX_SAFE_INTEGER))
-    .action(async (o: { workstation?: string; limit: number; before?: number }, command: Command) =>
-      show(command, await call(command, 'GET', `/v1/admin/events?${page(o, o.workstation ? { workstationId: o.workstation } : {})}`, undefined, EventsViewSchema),
-        (a) => [...a.events.map((e) => `${when(e.time)}  ${e.workstationId}  ${e.user}  ${e.type}  ${e.result}${e.reason ? ` (${e.reason})` : ''}${e.repeated ? `  ×${e.repeated} since ${when(e.since ?? e.time)}` : ''}`),
-          ...(a.next ? [`(older: --before ${a.next})`] : [])].join('\n') || 'No events.'));
+    .option('--csv', 'print CSV (the console\'s export format)')
+    .action(async (o: { workstation?: string; user?: string; type?: string; since?: number; until?: number; limit: number; before?: number; csv?: boolean }, command: Command) => {
+      const answer = await call(command, (a) => a.events({ workstationId: o.workstation, user: o.user, types: o.type?.split(','), since: o.since, until: o.until, before: o.before, limit: o.limit }));
+      if (o.csv) return void process.stdout.write(eventsToCsv(answer.events));
+      show(command, answer, (a) => [...a.events.map((e) => `${when(e.time)}  ${e.workstationId}  ${e.user}  ${e.type}  ${e.result}${e.reason ? ` (${e.reason})` : ''}${e.repeated ? `  ×${e.repeated} since ${when(e.since ?? e.time)}` : ''}`),
+        ...(a.next ? [`(older: --before ${a.next})`] : [])].join('\n') || 'No events.');
+    });
 
   const tokens = admin.command('admin-tokens').description('admin tokens');
   tokens.command('list').action(async (_o: object, command: Command) =>
-    show(command, await call(command, 'GET', '/v1/admin/admin-tokens', undefined, AdminTokensViewSchema), (a) => a.adminTokens.map(describeAdminToken).join('\n')));
+    show(command, await call(command, (a) => a.adminTokens()), (a) => a.adminTokens.map(describeAdminToken).join('\n')));
   tokens.command('create').argument('<name>').action(async (name: string, _o: object, command: Command) =>
-    show(command, await call(command, 'POST', '/v1/admin/admin-tokens', { name }, AdminTokenViewSchema), (t) => `Admin token "${t.name}" (shown once, store it now): ${t.token}\n  ${t.adminTokenId}`));
+    show(command, await call(command, (a) => a.createAdminToken(name)), (t) => `Admin token "${t.name}" (shown once, store it now): ${t.token}\n  ${t.adminTokenId}`));
   tokens.command('revoke').argument('<id>').action(async (id: string, _o: object, command: Command) =>
-    show(command, await call(command, 'DELETE', `/v1/admin/admin-tokens/${encodeURIComponent(id)}`, undefined, AdminTokenViewSchema), (t) => `Revoked ${t.adminTokenId}.`));
+    show(command, await call(command, (a) => a.revokeAdminToken(id)), (t) => `Revoked ${t.adminTokenId}.`));
 
   admin.command('recovery-pin').description('recovery PINs').command('reveal').description('reveal the one-time recovery PIN of a user on a workstation (audited)')
     .requiredOption('--workstation <workstationId>', 'the workstation').requiredOption('--user <name>', 'the user at that workstation', userOption)
     .action(async (o: { workstation: string; user: string }, command: Command) =>
-      show(command, await call(command, 'POST', '/v1/admin/recovery-pins/reveal', { workstationId: o.workstation, user: o.user }, RevealRecoveryPinResponseSchema),
+      show(command, await call(command, (a) => a.revealRecoveryPin(o.workstation, o.user)),
         (a) => `Recovery PIN for ${o.user} on ${o.workstation}: ${a.pin.replace(/(.{4})(?=.)/g, '$1-')}\nIt works once, offline too; the workstation makes a new one when it is next online.`));
 }
 

@@ -11,6 +11,8 @@ import type { CcContext } from './context.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminFleetRoutes } from './routes/admin-fleet.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
+import { adminWorkstationRoutes } from './routes/admin-workstations.js';
+import { consoleRoutes } from './routes/console.js';
 import { deviceRoutes } from './routes/device.js';
 import { enrollmentRoutes } from './routes/enrollment.js';
 import { pairingRoutes } from './routes/pairing.js';
@@ -47,6 +49,6 @@ export function buildApp(ctx: CcContext, options: AppOptions = {}): FastifyInsta
   app.addHook('onResponse', async (request, reply) => {
     ctx.log.debug('control-center.request', { method: request.method, route: request.routeOptions.url ?? 'none', status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });
-  for (const register of [enrollmentRoutes, pairingRoutes, signInRoutes, deviceRoutes, relayRoutes, adminSettingsRoutes, adminFleetRoutes, adminAuditRoutes]) register(app, ctx);
+  for (const register of [enrollmentRoutes, pairingRoutes, signInRoutes, deviceRoutes, relayRoutes, adminSettingsRoutes, adminFleetRoutes, adminWorkstationRoutes, adminAuditRoutes, consoleRoutes]) register(app, ctx);
   return app;
 }

@@ -12,7 +12,14 @@ import { CcError } from '../errors.js';
 import { ADMIN_TOKEN_PATTERN, tokenDigest } from '../secrets.js';
 import type { AdminToken, Device, Workstation } from '../storage/records.js';
 import { rawBody } from './boundary.js';
+import { csrfRefusal, sessionCookie } from './console-session.js';
 import { audit, type CcContext } from './context.js';
+
+/** An authenticated admin: the token, and who the audit names (`admin:at_…`, or `admin:at_…/cs_…` from a console session). */
+export interface AdminCaller extends AdminToken {
+  readonly actor: string;
+  readonly sessionId: string | null;
+}
 
 async function refuse(ctx: CcContext, request: FastifyRequest, actor: string, tenantId: string | null, action: string, reason: string): Promise<never> {
   await ctx.storage.appendAudit(audit(ctx, { tenantId: tenantId ?? ctx.defaultTenantId, actor, address: request.ip, action, result: 'refused', detail: { reason } }));
@@ -62,14 +69,60 @@ export function authenticateDevice(ctx: CcContext, request: FastifyRequest): Pro
   return authenticateSigned<Device>(ctx, request, 'device');
 }
 
-export async function authenticateAdmin(ctx: CcContext, request: FastifyRequest): Promise<AdminToken> {
+/**
+ * Admins by bearer token (`latchkey admin`) or by the console's session cookie (docs/console.md).
+ * A request with an Authorization header is judged by it alone.
+ */
+export async function authenticateAdmin(ctx: CcContext, request: FastifyRequest): Promise<AdminCaller> {
   ctx.limiters.failures.check(request.ip);
   const header = request.headers.authorization;
+  const cookie = header === undefined ? sessionCookie(request) : null;
+  if (cookie !== null) return authenticateConsole(ctx, request, cookie);
   const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
   if (token === null) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'admin requests need an Authorization: Bearer lk_admin_… header');
+  const found = await findAdminToken(ctx, request, token);
+  return { ...found, actor: `admin:${found.id}`, sessionId: null };
+}
+
+/** The admin token itself (bearer, or exchanged for a console session); refusals are audited and counted. */
+export async function findAdminToken(ctx: CcContext, request: FastifyRequest, token: string): Promise<AdminToken> {
   if (!ADMIN_TOKEN_PATTERN.test(token)) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'the admin token is malformed');
   const found = await ctx.storage.findAdminToken(await tokenDigest(token));
   if (!found) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'the admin token is not valid (unknown or revoked)');
   ctx.limiters.perKey.hit(found.id);
   return found;
+}
+
+async function authenticateConsole(ctx: CcContext, request: FastifyRequest, secret: string): Promise<AdminCaller> {
+  const found = await ctx.consoleSessions.lookup(secret);
+  if (!found.ok) {
+    if (found.code === 'expired') {
+      await ctx.storage.appendAudit(audit(ctx, {
+        tenantId: found.session.token.tenantId, actor: `admin:${found.session.token.id}`, address: request.ip, action: 'console.expired', target: found.session.id, result: 'expired', detail: { reason: found.reason },
+      }));
+    }
+    throw new ConsoleSessionEnded(found.code === 'expired' ? 'Your console session expired; sign in again.' : 'Your console session has ended; sign in again.');
+  }
+  const { session } = found;
+  const token = await ctx.storage.findAdminToken(session.tokenSha256);
+  if (!token) {
+    ctx.consoleSessions.end(session.id);
+    throw new ConsoleSessionEnded('Your console session has ended (its admin token was revoked); sign in again.');
+  }
+  const actor = `admin:${token.id}/${session.id}`;
+  const refusal = csrfRefusal(request, session);
+  if (refusal) {
+    await ctx.storage.appendAudit(audit(ctx, { tenantId: token.tenantId, actor, address: request.ip, action: 'console.csrf', result: 'refused', detail: { reason: refusal.message } }));
+    ctx.limiters.failures.hit(request.ip);
+    throw refusal;
+  }
+  ctx.limiters.perKey.hit(token.id);
+  return { ...token, actor, sessionId: session.id };
+}
+
+/** A 401 for a cookie that names no live session (the answer also clears the cookie: routes/console.ts). */
+export class ConsoleSessionEnded extends CcError {
+  constructor(message: string) {
+    super('unauthenticated', message);
+  }
 }

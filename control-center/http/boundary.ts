@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import type { Logger } from '../../agent/log.js';
 import { MAX_WAIT_SECONDS } from '../../protocol/online/messages.js';
+import { describeIssues } from '../../protocol/schema-issues.js';
 import { CcError } from '../errors.js';
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
@@ -15,29 +16,6 @@ const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
 /** The body as received (empty for a request without one): what the signature covers. */
 export function rawBody(request: FastifyRequest): Uint8Array {
   return request.body instanceof Buffer ? request.body : new Uint8Array();
-}
-
-function field(issue: v.BaseIssue<unknown>): string {
-  let out = '';
-  for (const item of issue.path ?? []) {
-    const key = (item as { key: unknown }).key;
-    out += typeof key === 'number' ? `[${key}]` : `${out === '' ? '' : '.'}${String(key)}`;
-  }
-  return out;
-}
-
-/** One sentence per issue, naming the field; never the received value. */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[], what = 'the body'): string {
-  const sentences = issues.slice(0, 5).map((issue) => {
-    const name = field(issue);
-    if (name === '') return `${what} ${issue.message.startsWith('Invalid') ? `must be ${issue.expected ?? 'valid'}` : issue.message}`;
-    if (issue.type === 'strict_object' && issue.expected === 'never') return `${name} is not a known field`;
-    if (issue.type === 'strict_object' && issue.received === 'undefined') return `${name} is missing`;
-    if (issue.kind === 'schema' && issue.message.startsWith('Invalid')) return `${name} must be ${issue.expected}`;
-    if (/^(must|is|has)\b/.test(issue.message)) return `${name} ${issue.message}`;
-    return `${name}: ${issue.message.replace(/ but received .*$/s, '')}`;
-  });
-  return `${sentences.join('; ')}.`;
 }
 
 export function readBody<S extends v.GenericSchema>(request: FastifyRequest, schema: S): v.InferOutput<S> {

@@ -4,6 +4,7 @@ import type { EventBus } from '../event-bus.js';
 import type { CcKeys } from '../keys.js';
 import type { AuditDetail, AuditEntry } from '../storage/records.js';
 import type { Storage } from '../storage/storage.js';
+import type { ConsoleSessions } from './console-session.js';
 import type { Limiters } from './rate-limit.js';
 
 export interface CcContext {
@@ -13,6 +14,7 @@ export interface CcContext {
   readonly now: () => number;
   readonly log: Logger;
   readonly limiters: Limiters;
+  readonly consoleSessions: ConsoleSessions;
   /** The tenant of unauthenticated requests (enrollment and redemption resolve theirs from the token or pairing). */
   readonly defaultTenantId: string;
 }

@@ -62,6 +62,8 @@ export interface Workstation {
   readonly enrolledAt: number;
   readonly lastSeenAt: number | null;
   readonly removedAt: number | null;
+  /** The policy version the workstation last said it holds (`since` of its policy long-poll). */
+  readonly policyVersion: number | null;
 }
 
 export interface Device {
@@ -152,6 +154,26 @@ export interface PoolDelivery {
   readonly createdAt: number;
   readonly state: PoolDeliveryState;
   readonly confirmation: { readonly poolId: string; readonly signature: string; readonly confirmedAt: number } | null;
+}
+
+/** A phone bound to a user on one workstation, as the fleet view lists it. */
+export interface FleetBinding extends Binding {
+  readonly deviceName: string;
+  readonly deviceLastSeenAt: number | null;
+}
+
+/** An admin's request that a workstation clear a user's failed-attempt ladder (docs/console.md "Fleet"). */
+export interface LockoutReset {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly workstationId: string;
+  readonly user: string;
+  readonly requestedAt: number;
+  /** The audit actor who asked. */
+  readonly requestedBy: string;
+  readonly doneAt: number | null;
+  /** `cleared`, or `no-state` when the workstation had nothing to clear. */
+  readonly result: string | null;
 }
 
 export interface WorkstationEvent {

@@ -6,7 +6,7 @@
  * `BEGIN … COMMIT` and conditional `UPDATE … RETURNING` without touching a handler.
  */
 import type {
-  AdminToken, AuditEntry, AuditRecord, AuthRequest, Binding, Decision, Device, Group, InboxAuthRequest, InstallToken, Intent, Page,
+  AdminToken, AuditEntry, AuditRecord, AuthRequest, Binding, Decision, Device, FleetBinding, Group, InboxAuthRequest, InstallToken, Intent, LockoutReset, Page,
   Pairing, PoolDelivery, RecoveryPinBox, Redemption, Revision, SettingsOverrides, StoredEvent, Tenant, UserSummary, Workstation,
   WorkstationEvent,
 } from './records.js';
@@ -45,6 +45,17 @@ export interface NewAuthRequest {
   readonly intentId: string | null;
   readonly now: number;
   readonly expiresAt: number;
+}
+
+/** Filters of the uploaded events (all optional; `since`/`until` bound the event's own time, inclusive). */
+export interface EventsQuery {
+  readonly workstationId?: string;
+  readonly user?: string;
+  readonly types?: readonly string[];
+  readonly since?: number;
+  readonly until?: number;
+  readonly before?: number;
+  readonly limit: number;
 }
 
 export interface Storage {
@@ -90,6 +101,21 @@ export interface Storage {
   listWorkstations(tenantId: string, query: { groupId?: string; after?: string; limit: number }): Promise<Page<Workstation>>;
   moveWorkstation(tenantId: string, id: string, groupId: string, now: number, audit: AuditEntry): Promise<Outcome<{ workstation: Workstation; revision: Revision }, 'not-found' | 'no-group'>>;
   removeWorkstation(tenantId: string, id: string, now: number, audit: AuditEntry): Promise<Outcome<{ workstation: Workstation }, 'not-found'>>;
+
+  // The fleet (docs/console.md "Fleet")
+  /** Records the policy version a workstation says it holds (the NORMAL-sync connection, like last-seen times). */
+  notePolicyVersion(workstationId: string, version: number): Promise<void>;
+  /** Bindings of phones that are not revoked, to these workstations. */
+  fleetBindings(workstationIds: readonly string[]): Promise<FleetBinding[]>;
+  /** Ends one binding of a phone (the phone keeps its key and its other bindings). */
+  unbindDevice(tenantId: string, binding: { deviceId: string; workstationId: string; user: string }, audit: AuditEntry): Promise<Outcome<object, 'not-found'>>;
+  createLockoutReset(reset: Omit<LockoutReset, 'doneAt' | 'result'>, audit: AuditEntry): Promise<Outcome<{ reset: LockoutReset }, 'not-found'>>;
+  /** Resets not done yet, oldest first. */
+  pendingLockoutResets(workstationId: string): Promise<LockoutReset[]>;
+  /** Marks a reset done once; a repeat answers the stored one (`created: false`). */
+  finishLockoutReset(workstationId: string, id: string, result: string, now: number, audit: AuditEntry): Promise<Outcome<{ reset: LockoutReset; created: boolean }, 'not-found'>>;
+  /** The newest resets of a workstation, done or not. */
+  listLockoutResets(workstationId: string, limit: number): Promise<LockoutReset[]>;
 
   // Signed-request replay memory and last-seen times
   /** Remembers (keyId, nonce) until expiresAt; false when it was already remembered. */
@@ -145,7 +171,7 @@ export interface Storage {
 
   // Events and recovery PINs
   addEvents(workstationId: string, events: readonly WorkstationEvent[], now: number): Promise<{ stored: number; duplicates: number }>;
-  listEvents(tenantId: string, query: { workstationId?: string; before?: number; limit: number }): Promise<Page<StoredEvent>>;
+  listEvents(tenantId: string, query: EventsQuery): Promise<Page<StoredEvent>>;
   putRecoveryPin(box: Omit<RecoveryPinBox, 'revealedAt'>, audit: AuditEntry): Promise<void>;
   getRecoveryPin(workstationId: string, user: string): Promise<RecoveryPinBox | null>;
   markRecoveryPinRevealed(workstationId: string, user: string, now: number, audit: AuditEntry): Promise<void>;

@@ -26,6 +26,11 @@ export function pinsLeft(remaining: number, low: boolean): string {
   return low ? `${n} — sign in once online to get more.` : `${n}.`;
 }
 
+/** The PIN display timeout (policy pinDisplaySeconds): the app hides the PIN after this long. */
+export function pinShownFor(seconds: number): string {
+  return `The PIN is hidden after ${seconds} seconds.`;
+}
+
 function tileLines(tile: Tile): string[] {
   const head = `${tile.workstationName} (${tile.user}) — ${tile.workstationId}`;
   const state = tile.offline.ok ? pinsLeft(tile.offline.remaining, tile.offline.low) : noOfflinePin(tile.offline.code);
@@ -59,6 +64,7 @@ export function renderOfflinePinScreen(screen: OfflinePinScreen): string[] {
     `Offline PIN for ${screen.workstationName} (${screen.user}), ${screen.position} of ${screen.count}:`,
     `  ${screen.pin}`,
     `Type it at ${screen.workstationName}'s login or lock screen.`,
+    pinShownFor(screen.displaySeconds),
     pinsLeft(screen.remaining, screen.low),
   ];
 }

@@ -4,7 +4,7 @@
  */
 import { fromBase64urlOfLength } from '../../protocol/online/base64url.js';
 import { deriveOfflinePin, formatPinForDisplay, type PinCharset } from '../../protocol/offline-pin.js';
-import { decideOfflinePin, type NoOfflinePinCode } from './offline-pin-rules.js';
+import { decideOfflinePin, effectiveSettings, type NoOfflinePinCode } from './offline-pin-rules.js';
 import type { PhoneStore } from './ports.js';
 import { resolvePairing, type WorkstationRef } from './workstation-ref.js';
 
@@ -22,6 +22,9 @@ export type TakenPin =
       readonly count: number;
       readonly remaining: number;
       readonly low: boolean;
+      /** The policy's PIN display timeout: the screen hides the PIN at `hideAt` (docs/phone.md "Pools"). */
+      readonly displaySeconds: number;
+      readonly hideAt: number;
     }
   | { readonly ok: false; readonly workstationId: string; readonly workstationName: string; readonly user: string; readonly code: NoOfflinePinCode };
 
@@ -33,7 +36,8 @@ export async function takeOfflinePin(store: PhoneStore, ref: WorkstationRef, now
     if (!decision.ok) return { ...who, ok: false as const, code: decision.code };
     const pool = pairing[decision.which]!;
     pool.next = decision.counter + 1;
-    return { ...who, ok: true as const, decision, seed: pool.seed, charset: pool.charset as PinCharset, length: pool.length, start: pool.start, count: pool.count };
+    const { pinDisplaySeconds } = effectiveSettings(pairing);
+    return { ...who, ok: true as const, decision, pinDisplaySeconds, seed: pool.seed, charset: pool.charset as PinCharset, length: pool.length, start: pool.start, count: pool.count };
   });
   if (!taken.ok) return taken;
   // The new counter is on disk: derive and show.
@@ -51,6 +55,8 @@ export async function takeOfflinePin(store: PhoneStore, ref: WorkstationRef, now
       count: taken.count,
       remaining: taken.decision.remainingAfter,
       low: taken.decision.lowAfter,
+      displaySeconds: taken.pinDisplaySeconds,
+      hideAt: nowMs + taken.pinDisplaySeconds * 1000,
     };
   } finally {
     seed.fill(0);

@@ -45,6 +45,8 @@ export interface ApiClientOptions {
   readonly signer?: { readonly keyId: string; readonly privateKey: CryptoKey };
   /** Admin requests carry this bearer token. */
   readonly adminToken?: string;
+  /** More headers for every request with this method (the web console's CSRF token on changes). */
+  readonly headers?: (method: string) => Readonly<Record<string, string>>;
 }
 
 export interface CallOptions {
@@ -74,6 +76,7 @@ export class ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.signer) Object.assign(headers, await signRequest({ method, path, body: bytes }, this.options.signer.keyId, this.options.signer.privateKey, this.#now()));
     if (this.options.adminToken) headers.authorization = `Bearer ${this.options.adminToken}`;
+    if (this.options.headers) Object.assign(headers, this.options.headers(method));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), call.timeoutMs);
     const onAbort = () => controller.abort();

@@ -2,8 +2,11 @@
 import { CROCKFORD_ALPHABET } from '../base32.js';
 import { randomBytes } from './webcrypto.js';
 
-/** `it` install token and `at` admin token: the Control Center's own records (docs/control-center.md). */
-export const ID_PREFIXES = ['t', 'g', 'ws', 'dev', 'ar', 'pd', 'pc', 'ev', 'in', 'pool', 'it', 'at'] as const;
+/**
+ * `it` install token, `at` admin token, `cs` console session and `lr` lockout reset: the Control
+ * Center's own records (docs/control-center.md, docs/console.md).
+ */
+export const ID_PREFIXES = ['t', 'g', 'ws', 'dev', 'ar', 'pd', 'pc', 'ev', 'in', 'pool', 'it', 'at', 'cs', 'lr'] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 export function newId(prefix: IdPrefix, symbols = 26): string {

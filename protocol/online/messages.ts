@@ -75,16 +75,20 @@ export const DeviceInboxResponseSchema = v.strictObject({
   authRequests: v.array(v.strictObject({ requestId: id('ar'), workstationId: id('ws'), workstationName: name, user, challenge: key32, createdAt: millis, expiresAt: millis, intentId: v.nullable(id('in')) })),
   poolDeliveries: v.array(v.strictObject({ deliveryId: id('pd'), workstationId: id('ws'), user, envelope: PoolEnvelopeSchema })),
 });
+/** `lockoutResets` is sent only when there is one (docs/online-protocol.md "Lockout reset"). */
 export const WorkstationInboxResponseSchema = v.strictObject({
   intents: v.array(v.strictObject({ intentId: id('in'), user, deviceId: id('dev'), createdAt: millis, expiresAt: millis })),
+  lockoutResets: v.optional(v.array(v.strictObject({ resetId: id('lr'), user, requestedAt: millis }))),
 });
+export const LockoutResetDoneRequestSchema = v.strictObject({ result: v.picklist(['cleared', 'no-state']) });
 export const DeviceWorkstationsResponseSchema = v.strictObject({
   workstations: v.array(v.strictObject({ workstationId: id('ws'), workstationName: name, user, settings: PolicyInputSchema })),
 });
 
 // Events and recovery PINs
+export const EVENT_TYPES = ['verify', 'enroll', 'unenroll', 'reset', 'online-auth', 'ble-auth', 'recovery-pin', 'pairing', 'replenish'] as const;
 export const EventSchema = v.strictObject({
-  id: id('ev'), time: millis, type: v.picklist(['verify', 'enroll', 'unenroll', 'reset', 'online-auth', 'ble-auth', 'recovery-pin', 'pairing', 'replenish']),
+  id: id('ev'), time: millis, type: v.picklist(EVENT_TYPES),
   user, result: v.pipe(v.string(), v.maxLength(32)), reason: v.nullable(v.pipe(v.string(), v.maxLength(48))), context: v.nullable(v.pipe(v.string(), v.maxLength(128))),
   /** This many more identical refusals came since `since` (the agent's audit counts them, docs/state-files.md "Audit log"). */
   repeated: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), since: v.optional(millis),

@@ -12,7 +12,8 @@ type KeyUsage = webcrypto.KeyUsage;
 type BufferSource = webcrypto.BufferSource;
 export type { CryptoKey };
 
-const subtle = globalThis.crypto.subtle;
+// Node's typing of SubtleCrypto, also where the DOM's is in scope (the web console's build).
+const subtle = globalThis.crypto.subtle as unknown as webcrypto.SubtleCrypto;
 
 export const ED25519 = { name: 'Ed25519' } as const;
 export const X25519 = { name: 'X25519' } as const;

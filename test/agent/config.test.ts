@@ -5,7 +5,7 @@ import { DEFAULT_POLICY } from '../../protocol/policy-settings.js';
 describe('config defaults and overrides (docs/configuration.md)', () => {
   it('embedded defaults: offline mode off, the anchors\' pool shape, file keystore as root', () => {
     const config = resolveAgentConfig(undefined, null, {}, true);
-    expect(config.policy).toEqual({ offlineMode: false, pinCount: 25, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20, recoveryPin: false, selfPairing: true });
+    expect(config.policy).toEqual({ offlineMode: false, pinCount: 25, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20, recoveryPin: false, selfPairing: true, pinDisplaySeconds: 60 });
     expect(config).toMatchObject({
       socket: '/run/latchkey/agent.sock', stateDir: '/var/lib/latchkey', auditLog: '/var/lib/latchkey/audit.jsonl',
       keystore: { backend: 'file', directory: '/var/lib/latchkey/keystore' }, kdf: { memoryKiB: 65536, iterations: 1 }, source: null,

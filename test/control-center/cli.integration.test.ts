@@ -11,6 +11,7 @@ import { latchkeyCommand } from '../../cli/agent-process.js';
 import { startControlCenter } from '../../control-center/control-center.js';
 import type { FetchLike } from '../../protocol/online/api-client.js';
 import { signApproval } from '../../protocol/online/approvals.js';
+import { newId } from '../../protocol/online/ids.js';
 import { CreateAuthResponseSchema, DeviceInboxResponseSchema, EnrollResponseSchema } from '../../protocol/online/messages.js';
 import { ED25519, generateKeyPair, randomBytes } from '../../protocol/online/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
@@ -109,6 +110,27 @@ describe('latchkey admin against the running server', () => {
     const audit = await admin(['audit', '--limit', '3']);
     expect(audit.stdout).toMatch(/workstation\.move/);
     expect(audit.stdout).not.toContain(installToken!);
+  });
+
+  it('sets the PIN display timeout, shows a workstation, asks it to reset a lockout, and exports filtered events as CSV', async () => {
+    const set = await admin(['settings', 'set', 'pinDisplaySeconds=90']);
+    expect(set.stdout).toMatch(/pinDisplaySeconds=90/);
+    const tooShort = await admin(['settings', 'set', 'pinDisplaySeconds=5']);
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toBe('latchkey: the Control Center refused (bad-request): pinDisplaySeconds must be an integer from 10 to 300.\n');
+    const shown = await admin(['workstations', 'show', workstation.id]);
+    expect(shown.stdout).toMatch(/cli-ws .* policy -\n {2}no paired phones/);
+    const reset = await admin(['workstations', 'reset-lockout', workstation.id, '--user', 'alice']);
+    expect(reset.stdout).toMatch(new RegExp(`^Asked ${workstation.id} to clear alice's failed attempts \\(lr_`));
+    expect((await admin(['workstations', 'show', workstation.id])).stdout).toMatch(/lockout reset lr_\S+ for alice: pending/);
+    const event = (type: string, user: string) => ({ id: newId('ev'), time: Date.now(), type, user, result: 'accepted', reason: null, context: null });
+    await workstation.client.call('POST', '/v1/workstation/events', { events: [event('verify', 'alice'), event('online-auth', 'alice'), event('verify', 'bob')] }, any, CALL);
+    const csv = await admin(['events', '--csv', '--user', 'alice', '--type', 'verify', '--since', '2020-01-01']);
+    expect(csv.stdout.split('\r\n').filter(Boolean)).toHaveLength(2); // header + alice's offline unlock
+    expect(csv.stdout).toMatch(/,alice,verify,accepted,/);
+    const badTime = await admin(['events', '--since', 'yesterday']);
+    expect(badTime.code).toBe(64);
+    expect(badTime.stderr).toMatch(/--since must be a time such as 2026-12-04/);
   });
 
   it('reads the token from --token-file, and refuses a wrong, a missing or an unreachable one clearly', async () => {

@@ -137,6 +137,59 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       await storage.close();
     });
 
+    it('keeps the fleet view: policy versions held, phones per workstation, one binding ended, lockout resets done once', async () => {
+      const { storage, reopen } = await factory.create();
+      const { tenant, workstation: ws } = await workstation(storage);
+      expect(ws.policyVersion).toBeNull();
+      await storage.notePolicyVersion(ws.id, 4);
+      expect((await storage.getWorkstation(ws.id))!.policyVersion).toBe(4);
+      const pairing = await openPairing(storage, ws.id, tenant.id);
+      const redeemed = await storage.redeemPairing(pairing, redemption(), NOW, () => audit('redeem'));
+      if (!redeemed.ok) throw new Error(redeemed.code);
+      await storage.confirmPairing(pairing, true, NOW, audit('confirm'));
+      const deviceId = redeemed.device.id;
+      expect(await storage.fleetBindings([ws.id])).toEqual([{ deviceId, workstationId: ws.id, user: 'alice', createdAt: NOW, deviceName: 'phone', deviceLastSeenAt: null }]);
+      expect(await storage.fleetBindings([])).toEqual([]);
+      const binding = { deviceId, workstationId: ws.id, user: 'alice' };
+      expect(await storage.unbindDevice('t_OTHER', binding, audit('device.unpair'))).toEqual({ ok: false, code: 'not-found' });
+      expect(await storage.unbindDevice(tenant.id, binding, audit('device.unpair'))).toEqual({ ok: true });
+      expect(await storage.unbindDevice(tenant.id, binding, audit('device.unpair'))).toEqual({ ok: false, code: 'not-found' });
+      expect(await storage.devicesFor(ws.id, 'alice')).toEqual([]);
+      expect((await storage.getDevice(deviceId))!.revokedAt).toBeNull(); // the phone keeps its key
+
+      const request = { tenantId: tenant.id, workstationId: ws.id, user: 'alice', requestedAt: NOW, requestedBy: 'admin:at_X' };
+      const id = newId('lr');
+      expect(await storage.createLockoutReset({ ...request, id, tenantId: 't_OTHER' }, audit('lockout-reset.request'))).toEqual({ ok: false, code: 'not-found' });
+      expect(await storage.createLockoutReset({ ...request, id }, audit('lockout-reset.request'))).toMatchObject({ ok: true, reset: { id, doneAt: null } });
+      expect((await storage.pendingLockoutResets(ws.id)).map((r) => r.id)).toEqual([id]);
+      expect(await storage.finishLockoutReset('ws_OTHER', id, 'cleared', NOW + 1, audit('lockout-reset.done'))).toEqual({ ok: false, code: 'not-found' });
+      expect(await storage.finishLockoutReset(ws.id, id, 'cleared', NOW + 1, audit('lockout-reset.done'))).toMatchObject({ ok: true, created: true, reset: { doneAt: NOW + 1, result: 'cleared' } });
+      expect(await storage.finishLockoutReset(ws.id, id, 'no-state', NOW + 2, audit('lockout-reset.done'))).toMatchObject({ ok: true, created: false, reset: { result: 'cleared' } });
+      expect(await storage.pendingLockoutResets(ws.id)).toEqual([]);
+      await storage.close();
+      const again = await reopen();
+      expect(await again.listLockoutResets(ws.id, 10)).toMatchObject([{ id, result: 'cleared' }]);
+      await again.close();
+    });
+
+    it('filters uploaded events by workstation, user, type and time, newest first', async () => {
+      const { storage } = await factory.create();
+      const { tenant, workstation: ws } = await workstation(storage);
+      const { workstation: other } = await workstation(storage);
+      const event = (time: number, type: string, user: string) => ({ id: newId('ev'), time, type, user, result: 'accepted', reason: null, context: null });
+      await storage.addEvents(ws.id, [event(NOW, 'verify', 'alice'), event(NOW + 10, 'online-auth', 'alice'), event(NOW + 20, 'verify', 'bob'), event(NOW + 30, 'enroll', 'alice')], NOW);
+      await storage.addEvents(other.id, [event(NOW + 5, 'verify', 'alice')], NOW);
+      const list = async (query: Omit<Parameters<Storage['listEvents']>[1], 'limit'>) => (await storage.listEvents(tenant.id, { limit: 100, ...query })).items.map((e) => `${e.type}:${e.user}@${e.time - NOW}`);
+      expect(await list({ workstationId: ws.id, types: ['verify', 'online-auth'] })).toEqual(['verify:bob@20', 'online-auth:alice@10', 'verify:alice@0']);
+      expect(await list({ user: 'alice', types: ['verify'] })).toEqual(['verify:alice@5', 'verify:alice@0']);
+      expect(await list({ since: NOW + 5, until: NOW + 20 })).toEqual(['verify:alice@5', 'verify:bob@20', 'online-auth:alice@10']);
+      expect(await list({ types: [] })).toEqual([]);
+      const page = await storage.listEvents(tenant.id, { limit: 2 });
+      expect(page.items).toHaveLength(2);
+      expect((await storage.listEvents(tenant.id, { limit: 100, before: page.next as number })).items).toHaveLength(3);
+      await storage.close();
+    });
+
     it('appends one audit line with every write, in the same transaction', async () => {
       const { storage } = await factory.create();
       const tenant = await storage.defaultTenant();

@@ -113,6 +113,29 @@ export class PhoneCli {
   }
 }
 
+/**
+ * Pairs a phone for `user` the way a person does: `latchkey pair` on the workstation shows the
+ * code, the phone redeems it, and the workstation confirms (both exit 0, or this throws).
+ */
+export async function pairThroughAgent(socket: string, user: string, phone: PhoneCli, ccUrl: string): Promise<{ pairOut: string; phoneOut: string; code: string }> {
+  const run = latchkeyCommand(['pair', '--user', user, '--wait', '60', '--socket', socket]);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    const code = await eventually('the pairing code', async () => /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/.exec(out)?.[1]);
+    const phoneRun = await phone.run(['pair', code, '--url', ccUrl]);
+    if (phoneRun.code !== 0) throw new Error(`the phone did not pair: ${phoneRun.stderr}`);
+    const exit = await exited;
+    if (exit !== 0) throw new Error(`latchkey pair exited with ${exit}: ${out}`);
+    return { pairOut: out, phoneOut: phoneRun.stdout, code };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }
+}
+
 /** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs` saying `what`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

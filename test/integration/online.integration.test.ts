@@ -6,13 +6,11 @@
  * a replenishment; a tampered policy; another user's phone; a reused pairing code; offline
  * unlocks reaching the CC's audit once; the recovery PIN.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latchkeyCommand } from '../../cli/agent-process.js';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
-import { ControlCenterProcess, PhoneCli, eventually, freePort } from '../helpers/online-stack.js';
+import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
 import { VERDICT, createUser, moduleLine, pamService, pamtester, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
@@ -47,18 +45,8 @@ async function verifyCli(user: string, pin: string) {
   return runCli(['verify', '--user', user, ...socket()], { input: `${pin}\n` });
 }
 
-async function pair(user: TestUser, phone: PhoneCli): Promise<{ pairOut: string; phoneOut: string; code: string }> {
-  const run = latchkeyCommand(['pair', '--user', user.name, '--wait', '60', ...socket()]);
-  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const code = await eventually('the pairing code', async () => /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/.exec(out)?.[1]);
-  const phoneRun = await phone.run(['pair', code, '--url', cc.url]);
-  expect(phoneRun.code, phoneRun.stderr).toBe(0);
-  expect(await exited, out).toBe(0);
-  return { pairOut: out, phoneOut: phoneRun.stdout, code };
+function pair(user: TestUser, phone: PhoneCli): Promise<{ pairOut: string; phoneOut: string; code: string }> {
+  return pairThroughAgent(files.socket, user.name, phone, cc.url);
 }
 
 beforeAll(async () => {

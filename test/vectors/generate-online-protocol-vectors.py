@@ -40,6 +40,8 @@ def main():
                 "challenge": b64u(bytes(32)), "decision": "approve", "deviceId": "dev_0123456789ABCDEFGHJKMNPQRS", "signedAt": 1795000000000}
     policy = {"v": 1, "tenantId": "t_0123456789ABCDEFGHJKMNPQRS", "workstationId": "ws_0123456789ABCDEFGHJKMNPQRS", "version": 7, "issuedAt": 1795000000000,
               "settings": {"offlineMode": True, "pinCount": 25, "pinLength": 8, "pinCharset": "alphanumeric", "offlineAccessDays": 30, "lowPinWarnPercent": 20, "recoveryPin": False}}
+    # A policy signed after pinDisplaySeconds joined the settings; the one above predates it and must still verify.
+    policy_display = dict(policy, version=8, settings=dict(policy["settings"], pinDisplaySeconds=90))
     pairing_id, secret = "7K2QD", "0123456789AB"
     pairing_key = hashlib.pbkdf2_hmac("sha256", secret.encode(), ("latchkey-pairing-v1:" + pairing_id).encode(), 200000, 32)
     device_keys = {"pairingId": pairing_id, "signingKey": b64u(ed_pub), "boxKey": b64u(bytes([9] * 32)), "name": "Pixel 9"}
@@ -66,6 +68,7 @@ def main():
         ],
         "approval": {"fields": approval, "signature": b64u(ed.sign(transcript("latchkey-approval-v1", approval)))},
         "policy": {"policy": policy, "signature": b64u(ed.sign(transcript("latchkey-policy-v1", policy)))},
+        "policyWithDisplaySeconds": {"policy": policy_display, "signature": b64u(ed.sign(transcript("latchkey-policy-v1", policy_display)))},
         "pairing": {"pairingId": pairing_id, "secret": secret, "pairingKey": b64u(pairing_key), "deviceKeys": device_keys,
                     "deviceMac": b64u(hmac.new(pairing_key, transcript("latchkey-pairing-device-mac-v1", device_keys), hashlib.sha256).digest())},
         "envelope": {"boxPkcs8": b64u(box_pkcs8), "boxPublicKey": b64u(box_pub), "workstationKey": b64u(ed_pub), "envelope": envelope, "contents": contents},

@@ -9,7 +9,7 @@ import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
 import { RevealRecoveryPinRequestSchema } from '../../../protocol/online/messages.js';
 import { openFrom } from '../../../protocol/online/sealed-box.js';
-import { CreateAdminTokenRequestSchema } from '../../admin-api.js';
+import { CreateAdminTokenRequestSchema, EVENT_TYPES } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { settingsFor } from '../../policy.js';
 import { newAdminToken, tokenDigest } from '../../secrets.js';
@@ -22,8 +22,17 @@ export const RECOVERY_PIN_LABEL = 'latchkey-recovery-pin-v1';
 const RECOVERY_PIN_PATTERN = /^[0-9A-HJKMNP-TV-Z]{12}$/;
 
 const AuditQuery = v.strictObject({ before: v.optional(queryInteger(1, Number.MAX_SAFE_INTEGER, 1)), limit: queryInteger(1, 1000, 100) });
+const queryMillis = v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'must be a time in milliseconds since 1970'), v.transform(Number)));
 const EventsQuery = v.strictObject({
   workstationId: v.optional(v.pipe(v.string(), v.regex(idPattern('ws'), 'must be a ws_ id'))),
+  user: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(256, 'must be at most 256 characters'))),
+  type: v.optional(v.pipe(
+    v.string(),
+    v.transform((list) => list.split(',')),
+    v.check((types) => types.every((t) => (EVENT_TYPES as readonly string[]).includes(t)), `must be a comma-separated list of ${EVENT_TYPES.join(', ')}`),
+  )),
+  since: queryMillis,
+  until: queryMillis,
   before: v.optional(queryInteger(1, Number.MAX_SAFE_INTEGER, 1)),
   limit: queryInteger(1, 1000, 100),
 });
@@ -44,8 +53,8 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
 
   app.get('/v1/admin/events', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
-    const query = readQuery(request, EventsQuery);
-    const page = await ctx.storage.listEvents(admin.tenantId, query);
+    const { type, ...query } = readQuery(request, EventsQuery);
+    const page = await ctx.storage.listEvents(admin.tenantId, { ...query, ...(type ? { types: type } : {}) });
     return reply.send({ events: page.items, next: page.next });
   });
 
@@ -61,7 +70,7 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
     const token = newAdminToken();
     const id = newId('at');
     const created = await ctx.storage.createAdminToken({ id, tenantId: admin.tenantId, name, sha256: await tokenDigest(token), now: ctx.now() },
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'admin-token.create', target: id, result: 'ok', detail: { name } }));
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'admin-token.create', target: id, result: 'ok', detail: { name } }));
     return reply.code(201).send({ ...adminTokenView(created), token });
   });
 
@@ -69,7 +78,7 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'id', v.pipe(v.string(), v.regex(idPattern('at'), 'must be an at_ id')));
     const result = await ctx.storage.revokeAdminToken(admin.tenantId, id, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'admin-token.revoke', target: id, result: 'ok' }));
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'admin-token.revoke', target: id, result: 'ok' }));
     if (!result.ok) {
       throw result.code === 'last-token'
         ? new CcError('conflict', 'This is the last active admin token; create another one first.')
@@ -81,7 +90,7 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
   app.post('/v1/admin/recovery-pins/reveal', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
     const { workstationId, user } = readBody(request, RevealRecoveryPinRequestSchema);
-    const note = (result: string) => audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'recovery-pin.reveal', target: workstationId, result, detail: { user } });
+    const note = (result: string) => audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'recovery-pin.reveal', target: workstationId, result, detail: { user } });
     const refuse = async (result: string, error: CcError): Promise<never> => {
       await ctx.storage.appendAudit(note(result));
       throw error;

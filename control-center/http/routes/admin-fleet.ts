@@ -8,19 +8,17 @@ import { idPattern, newId } from '../../../protocol/online/ids.js';
 import { CreateInstallTokenRequestSchema, INSTALL_TOKEN_DEFAULT_HOURS, INSTALL_TOKEN_DEFAULT_USES, MoveWorkstationRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { newInstallToken, tokenDigest } from '../../secrets.js';
-import type { Binding, Device, InstallToken, Workstation } from '../../storage/records.js';
+import type { Binding, Device, InstallToken } from '../../storage/records.js';
 import { authenticateAdmin } from '../authenticate.js';
 import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
 import { audit, type CcContext } from '../context.js';
+import { workstationView } from './admin-workstations.js';
 
 const param = (prefix: Parameters<typeof idPattern>[0]) => v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const HOUR_MS = 3_600_000;
 
 const installTokenView = (t: InstallToken) => ({
   installTokenId: t.id, groupId: t.groupId, note: t.note, createdAt: t.createdAt, expiresAt: t.expiresAt, maxUses: t.maxUses, uses: t.uses, revokedAt: t.revokedAt,
-});
-const workstationView = (w: Workstation) => ({
-  workstationId: w.id, name: w.name, groupId: w.groupId, enrolledAt: w.enrolledAt, lastSeenAt: w.lastSeenAt, removedAt: w.removedAt, installTokenId: w.installTokenId,
 });
 const deviceView = (d: Device & { bindings: Binding[] }) => ({
   deviceId: d.id, name: d.name, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt, revokedAt: d.revokedAt,
@@ -42,7 +40,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     const id = newId('it');
     const created = await ctx.storage.createInstallToken(
       { id, tenantId: admin.tenantId, groupId, note: body.note ?? '', createdAt: now, expiresAt: now + (body.expiresInHours ?? INSTALL_TOKEN_DEFAULT_HOURS) * HOUR_MS, maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES, sha256: await tokenDigest(token) },
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'install-token.create', target: id, result: 'ok', detail: { groupId, maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES } }),
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'install-token.create', target: id, result: 'ok', detail: { groupId, maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES } }),
     );
     return reply.code(201).send({ ...installTokenView(created), token });
   });
@@ -57,7 +55,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'id', param('it'));
     const result = await ctx.storage.revokeInstallToken(admin.tenantId, id, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'install-token.revoke', target: id, result: 'ok' }));
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'install-token.revoke', target: id, result: 'ok' }));
     if (!result.ok) throw new CcError('not-found', 'There is no active install token with that id.');
     return reply.send(installTokenView(result.token));
   });
@@ -66,7 +64,8 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     const admin = await authenticateAdmin(ctx, request);
     const query = readQuery(request, WorkstationsQuery);
     const page = await ctx.storage.listWorkstations(admin.tenantId, query);
-    return reply.send({ workstations: page.items.map(workstationView), next: page.next });
+    const bindings = await ctx.storage.fleetBindings(page.items.map((w) => w.id));
+    return reply.send({ workstations: page.items.map((w) => workstationView(w, bindings)), next: page.next });
   });
 
   app.put('/v1/admin/workstations/:id/group', async (request, reply) => {
@@ -74,7 +73,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     const id = readParam(request, 'id', param('ws'));
     const { groupId } = readBody(request, MoveWorkstationRequestSchema);
     const result = await ctx.storage.moveWorkstation(admin.tenantId, id, groupId, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'workstation.move', target: id, result: 'ok', detail: { groupId } }));
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'workstation.move', target: id, result: 'ok', detail: { groupId } }));
     if (!result.ok) throw new CcError('not-found', result.code === 'no-group' ? 'groupId names no group.' : 'There is no workstation with that id.');
     ctx.bus.publish('policy');
     return reply.send(workstationView(result.workstation));
@@ -84,7 +83,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'id', param('ws'));
     const result = await ctx.storage.removeWorkstation(admin.tenantId, id, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'workstation.remove', target: id, result: 'ok' }));
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'workstation.remove', target: id, result: 'ok' }));
     if (!result.ok) throw new CcError('not-found', 'There is no workstation with that id.');
     return reply.send(workstationView(result.workstation));
   });
@@ -105,7 +104,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'id', param('dev'));
     const result = await ctx.storage.revokeDevice(admin.tenantId, id, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'device.revoke', target: id, result: 'ok' }));
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'device.revoke', target: id, result: 'ok' }));
     if (!result.ok) throw new CcError('not-found', 'There is no active phone with that id.');
     ctx.bus.publish(`device:${id}`);
     return reply.send(deviceView({ ...result.device, bindings: [] }));

@@ -12,7 +12,7 @@ import { CreateGroupRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { resolveSettings } from '../../policy.js';
 import type { AdminToken, Group, SettingsOverrides, Tenant } from '../../storage/records.js';
-import { authenticateAdmin } from '../authenticate.js';
+import { authenticateAdmin, type AdminCaller } from '../authenticate.js';
 import { NoQuery, rawBody, readBody, readParam, readQuery } from '../boundary.js';
 import { audit, type CcContext } from '../context.js';
 
@@ -48,7 +48,7 @@ async function view(ctx: CcContext, tenant: Tenant, group: Group | null) {
 export const groupView = (group: Group) => ({ groupId: group.id, name: group.name, isDefault: group.isDefault, workstations: group.workstations, overrides: group.overrides, createdAt: group.createdAt });
 
 export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void {
-  const change = async (request: FastifyRequest, admin: AdminToken, tenant: Tenant, group: Group | null) => {
+  const change = async (request: FastifyRequest, admin: AdminCaller, tenant: Tenant, group: Group | null) => {
     const overrides = readOverrides(request);
     const groups = group ? [group] : await ctx.storage.listGroups(tenant.id);
     for (const g of groups) {
@@ -56,7 +56,7 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
       if (!resolved.ok) throw new CcError('bad-request', `These settings would make group ${g.name} invalid: ${resolved.message}.`);
     }
     const result = await ctx.storage.setOverrides({ tenantId: tenant.id, ...(group ? { groupId: group.id } : {}) }, overrides, ctx.now(), audit(ctx, {
-      tenantId: tenant.id, actor: `admin:${admin.id}`, address: request.ip, action: 'settings.set', target: group?.id ?? tenant.id, result: 'ok', detail: { settings: JSON.stringify(overrides) },
+      tenantId: tenant.id, actor: admin.actor, address: request.ip, action: 'settings.set', target: group?.id ?? tenant.id, result: 'ok', detail: { settings: JSON.stringify(overrides) },
     }));
     if (!result.ok) throw new CcError('not-found', 'There is no such group.');
     ctx.bus.publish('policy');
@@ -97,7 +97,7 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
     const { name } = readBody(request, CreateGroupRequestSchema);
     const id = newId('g');
     const result = await ctx.storage.createGroup({ id, tenantId: admin.tenantId, name, now: ctx.now() },
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'group.create', target: id, result: 'ok', detail: { name } }));
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'group.create', target: id, result: 'ok', detail: { name } }));
     if (!result.ok) throw new CcError('conflict', 'A group with that name already exists.');
     return reply.code(201).send(groupView(result.group));
   });
@@ -106,7 +106,7 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'groupId', groupIdParam);
     const result = await ctx.storage.deleteGroup(admin.tenantId, id,
-      audit(ctx, { tenantId: admin.tenantId, actor: `admin:${admin.id}`, address: request.ip, action: 'group.delete', target: id, result: 'ok' }));
+      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'group.delete', target: id, result: 'ok' }));
     if (!result.ok) {
       if (result.code === 'not-found') throw new CcError('not-found', 'There is no group with that id.');
       throw new CcError('conflict', result.code === 'default-group' ? 'The default group cannot be deleted.' : 'The group still has workstations or install tokens; move or revoke them first.');

@@ -62,6 +62,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: CcContext): void {
     const workstation = await authenticateWorkstation(ctx, request);
     const query = readQuery(request, PolicyQuery);
     const since = query.since;
+    if (since !== undefined) await ctx.storage.notePolicyVersion(workstation.id, since);
     await longPoll(ctx, reply, ['policy'], query.wait, async () => {
       const revision = await ctx.storage.revision();
       return { value: null, final: since === undefined || revision.revision > since };

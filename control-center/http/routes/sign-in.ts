@@ -68,13 +68,16 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
   app.get('/v1/workstation/inbox', async (request, reply) => {
     const workstation = await authenticateWorkstation(ctx, request);
     const { wait } = readQuery(request, WaitQuery);
-    const intents = await longPoll(ctx, reply, [`workstation:${workstation.id}`], wait, async () => {
-      const value = (await ctx.storage.pendingIntents(workstation.id, ctx.now())).map((intent) => ({
-        intentId: intent.id, user: intent.user, deviceId: intent.deviceId, createdAt: intent.createdAt, expiresAt: intent.expiresAt,
-      }));
-      return { value, final: value.length > 0 };
+    const inbox = await longPoll(ctx, reply, [`workstation:${workstation.id}`], wait, async () => {
+      const [intents, resets] = await Promise.all([ctx.storage.pendingIntents(workstation.id, ctx.now()), ctx.storage.pendingLockoutResets(workstation.id)]);
+      const value = {
+        intents: intents.map((intent) => ({ intentId: intent.id, user: intent.user, deviceId: intent.deviceId, createdAt: intent.createdAt, expiresAt: intent.expiresAt })),
+        // Only when there is one, so an agent that predates lockout resets keeps reading its inbox.
+        ...(resets.length > 0 ? { lockoutResets: resets.map((r) => ({ resetId: r.id, user: r.user, requestedAt: r.requestedAt })) } : {}),
+      };
+      return { value, final: intents.length + resets.length > 0 };
     });
-    return reply.send({ intents });
+    return reply.send(inbox);
   });
 
   app.post('/v1/device/sign-in', async (request, reply) => {

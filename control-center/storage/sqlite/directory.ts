@@ -14,7 +14,7 @@ interface TenantRow { id: string; name: string; settings: string; created_at: nu
 interface GroupRow { id: string; tenant_id: string; name: string; is_default: number; settings: string; created_at: number; workstations: number }
 export interface WorkstationRow {
   id: string; tenant_id: string; group_id: string; name: string; public_key: string; install_token_id: string | null;
-  enrolled_at: number; last_seen_at: number | null; removed_at: number | null;
+  enrolled_at: number; last_seen_at: number | null; removed_at: number | null; policy_version: number | null;
 }
 
 const tenant = (row: TenantRow): Tenant => ({ id: row.id, name: row.name, overrides: parseOverrides(row.settings), createdAt: row.created_at });
@@ -23,7 +23,7 @@ const group = (row: GroupRow): Group => ({
 });
 export const workstation = (row: WorkstationRow): Workstation => ({
   id: row.id, tenantId: row.tenant_id, groupId: row.group_id, name: row.name, publicKey: row.public_key, installTokenId: row.install_token_id,
-  enrolledAt: row.enrolled_at, lastSeenAt: row.last_seen_at, removedAt: row.removed_at,
+  enrolledAt: row.enrolled_at, lastSeenAt: row.last_seen_at, removedAt: row.removed_at, policyVersion: row.policy_version,
 });
 
 const GROUP_COLUMNS = `g.id, g.tenant_id, g.name, g.is_default, g.settings, g.created_at,

@@ -111,8 +111,26 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // An agent's audit counts repeated refusals (docs/state-files.md "Audit log"): how many, since when.
+    // The web console's fleet view (docs/console.md): the policy version each workstation says it
+    // holds, lockout resets an admin asked for, and the indexes the audit filters use.
     version: 2,
+    sql: `
+      ALTER TABLE workstations ADD COLUMN policy_version INTEGER;
+
+      CREATE TABLE lockout_resets (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        workstation_id TEXT NOT NULL REFERENCES workstations(id), user TEXT NOT NULL,
+        requested_at INTEGER NOT NULL, requested_by TEXT NOT NULL, done_at INTEGER, result TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX lockout_resets_pending ON lockout_resets (workstation_id, requested_at) WHERE done_at IS NULL;
+
+      CREATE INDEX events_user ON events (user);
+      CREATE INDEX events_time ON events (time);
+    `,
+  },
+  {
+    // An agent's audit counts repeated refusals (docs/state-files.md "Audit log"): how many, since when.
+    version: 3,
     sql: `
       ALTER TABLE events ADD COLUMN repeated INTEGER;
       ALTER TABLE events ADD COLUMN since INTEGER;

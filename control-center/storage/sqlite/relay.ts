@@ -48,9 +48,11 @@ export function relayStore(shared: Shared): RelayStore {
   const insertEvent = db.prepare(
     'INSERT INTO events (id, workstation_id, time, type, user, result, reason, context, received_at, repeated, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   );
-  const listEvents = db.prepare<[string, string | null, string | null, number, number], EventRow>(
+  const listEvents = db.prepare<[string, string | null, string | null, string | null, string | null, string | null, string | null, number, number, number, number], EventRow>(
     `SELECT e.rowid, e.* FROM events e JOIN workstations w ON w.id = e.workstation_id
-     WHERE w.tenant_id = ? AND (? IS NULL OR e.workstation_id = ?) AND e.rowid < ? ORDER BY e.rowid DESC LIMIT ?`,
+     WHERE w.tenant_id = ? AND (? IS NULL OR e.workstation_id = ?) AND (? IS NULL OR e.user = ?)
+       AND (? IS NULL OR e.type IN (SELECT value FROM json_each(?))) AND e.time >= ? AND e.time <= ?
+       AND e.rowid < ? ORDER BY e.rowid DESC LIMIT ?`,
   );
   const putRecovery = db.prepare(
     `INSERT INTO recovery_pins (workstation_id, user, eph, nonce, ciphertext, stored_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -102,7 +104,11 @@ export function relayStore(shared: Shared): RelayStore {
       });
     },
     async listEvents(tenantId, query) {
-      const rows = listEvents.all(tenantId, query.workstationId ?? null, query.workstationId ?? null, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1);
+      const types = query.types === undefined ? null : JSON.stringify(query.types);
+      const rows = listEvents.all(
+        tenantId, query.workstationId ?? null, query.workstationId ?? null, query.user ?? null, query.user ?? null, types, types,
+        query.since ?? 0, query.until ?? Number.MAX_SAFE_INTEGER, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1,
+      );
       const items = rows.slice(0, query.limit);
       return { items: items.map(event), next: rows.length > query.limit ? items.at(-1)!.rowid : null };
     },

@@ -6,6 +6,7 @@ import type { Storage } from '../storage.js';
 import { auditStore } from './audit.js';
 import { makeShared } from './common.js';
 import { bootstrapDirectory, directoryStore } from './directory.js';
+import { fleetStore } from './fleet.js';
 import { openDatabase, openReplayConnection } from './open-database.js';
 import { pairingStore } from './pairing.js';
 import { relayStore } from './relay.js';
@@ -30,6 +31,7 @@ export function openSqliteStorage(file: string, now: number): SqliteStorage {
     ...signInStore(shared),
     ...relayStore(shared),
     ...auditStore(shared, replay),
+    ...fleetStore(shared, replay),
     async checkpointAndMeasure() {
       db.pragma('wal_checkpoint(TRUNCATE)');
       const pages = db.pragma('page_count', { simple: true }) as number;

@@ -3,6 +3,7 @@
  * seconds of R3 pass when the test says so, never in real time.
  */
 import { describe, expect, it } from 'vitest';
+import { renderOfflinePinScreen } from '../../../phone/core/messages.js';
 import { OFFLINE_OFFER_AFTER_MS } from '../../../phone/core/sign-in-flow.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
 import { deliverAndImport, makeFixture, pairPhone, type Fixture } from '../helpers/phone-fixture.js';
@@ -53,6 +54,17 @@ describe('tap while online', () => {
     const [delivery] = [...fx.cc.deliveries.values()];
     expect(await fx.ws.confirmationVerifies(delivery!.deliveryId)).toBe(true);
     expect(await fx.phone.longPress(ws)).toMatchObject({ screen: 'offline-pin', pin: pinOf(seed!, 0), position: 1, count: 25 });
+  });
+
+  it('shows a PIN for the policy\'s display timeout (pinDisplaySeconds), and says so on the screen', async () => {
+    const fx = await makeFixture({ offlineMode: true, pinDisplaySeconds: 45 });
+    await pairPhone(fx);
+    fx.ws.answerIntents();
+    fx.cc.onDecision = (request) => void fx.ws.deliverPool(request.user, request.decision!.deviceId);
+    await fx.phone.tap(ws, { waitForPoolMs: 10_000 });
+    const screen = await fx.phone.longPress(ws);
+    expect(screen).toMatchObject({ screen: 'offline-pin', displaySeconds: 45, hideAt: fx.clock.now() + 45_000 });
+    expect(renderOfflinePinScreen(screen).join('\n')).toContain('The PIN is hidden after 45 seconds.');
   });
 
   it('R1: where Offline Mode is off, an approval does not wait for a pool that will not come', async () => {

@@ -9,6 +9,7 @@ import { openPoolEnvelope, sealPoolEnvelope, type PoolContents } from '../../../
 import { checkRequestSignature, signRequest } from '../../../protocol/online/request-signing.js';
 import { checkSignedPolicy, signPolicy, type PolicyDocument } from '../../../protocol/online/signed-policy.js';
 import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf } from '../../../protocol/online/webcrypto.js';
+import { DEFAULT_POLICY } from '../../../protocol/policy-settings.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../vectors/online-protocol.json', import.meta.url), 'utf8'));
 const edPrivate = () => importPrivateKey(ED25519, fromBase64url(vectors.ed25519.pkcs8));
@@ -57,6 +58,16 @@ describe('signatures', () => {
     const other = await generateKeyPair(ED25519);
     const forged = await signPolicy(policy as PolicyDocument, other.privateKey);
     expect(await checkSignedPolicy(forged, edPublic, ws, 0)).toMatchObject({ ok: false, code: 'policy-signature' });
+  });
+
+  it('keeps verifying a policy signed before pinDisplaySeconds existed, with the default; reads one that has it', async () => {
+    const older = vectors.policy;
+    expect('pinDisplaySeconds' in older.policy.settings).toBe(false);
+    expect(await checkSignedPolicy(older, edPublic, older.policy.workstationId, 0)).toMatchObject({ ok: true, policy: { settings: { pinDisplaySeconds: DEFAULT_POLICY.pinDisplaySeconds } } });
+    const newer = vectors.policyWithDisplaySeconds;
+    expect(await checkSignedPolicy(newer, edPublic, newer.policy.workstationId, 7)).toMatchObject({ ok: true, policy: { version: 8, settings: { pinDisplaySeconds: 90 } } });
+    const tooLong = { policy: { ...newer.policy, settings: { ...newer.policy.settings, pinDisplaySeconds: 301 } }, signature: newer.signature };
+    expect(await checkSignedPolicy(tooLong, edPublic, newer.policy.workstationId, 0)).toMatchObject({ ok: false, code: 'policy-malformed', message: /pinDisplaySeconds must be an integer from 10 to 300/ });
   });
 
   it('signs requests over method, path, time, nonce and body; any change breaks the signature', async () => {

@@ -1,0 +1,59 @@
+/** Pieces every page uses: the page frame, the status line, scrollable tables, and calling the API. */
+import { createContext, type ComponentChildren } from 'preact';
+import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { isSignedOut, messageOf } from './api.js';
+
+/** Lets a page send the person back to the sign-in page, saying why. */
+export const SessionContext = createContext<{ signedOut(message: string): void }>({ signedOut: () => undefined });
+
+export type Status = { kind: 'ok' | 'error'; text: string } | null;
+
+/** The result line of a page: polite for success, an alert for a refusal. */
+export function StatusLine({ status }: { status: Status }) {
+  return (
+    <div class="status-area">
+      <p role="status" class="status ok">{status?.kind === 'ok' ? status.text : ''}</p>
+      <p role="alert" class="status error">{status?.kind === 'error' ? status.text : ''}</p>
+    </div>
+  );
+}
+
+/** A page: its heading takes the focus when the page opens, so a screen reader announces it. */
+export function Page({ title, id, children }: { title: string; id: string; children: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <section aria-labelledby={`${id}-title`} class="page">
+      <h2 id={`${id}-title`} tabIndex={-1} ref={heading}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** A table that scrolls sideways on a narrow screen, reachable with the keyboard. */
+export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
+
+/**
+ * Runs one API call for a page: the status line says what failed; a 401 returns to sign-in.
+ * Answers the result, or undefined when the call failed.
+ */
+export function useApiCall(): { status: Status; setStatus: (status: Status) => void; run: <T>(call: () => Promise<T>) => Promise<T | undefined> } {
+  const { signedOut } = useContext(SessionContext);
+  const [status, setStatus] = useState<Status>(null);
+  const run = useCallback(async <T,>(call: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await call();
+    } catch (error) {
+      if (isSignedOut(error)) signedOut(messageOf(error));
+      else setStatus({ kind: 'error', text: messageOf(error) });
+      return undefined;
+    }
+  }, [signedOut]);
+  return { status, setStatus, run };
+}
