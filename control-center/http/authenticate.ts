@@ -2,7 +2,10 @@
  * Who is calling (docs/online-protocol.md "Request authentication"): workstations and phones
  * by signed requests (signature, 5-minute clock window, a nonce remembered in the database for
  * 10 minutes), admins by bearer tokens stored as SHA-256. Every refusal is a 401 that is
- * audited and counted against the source address; a key past its budget gets 429.
+ * audited and counted against the source address and the credential it named; past either
+ * failure budget the refusal is a 429 (logged once a window, not audited each time). Only
+ * failures spend those budgets: a caller who proves who they are is never refused because of
+ * them (docs/control-center.md "Limits and rate limits"). A key past its request budget gets 429.
  */
 import type { FastifyRequest } from 'fastify';
 import { fromBase64url } from '../../protocol/online/base64url.js';
@@ -21,14 +24,27 @@ export interface AdminCaller extends AdminToken {
   readonly sessionId: string | null;
 }
 
-async function refuse(ctx: CcContext, request: FastifyRequest, actor: string, tenantId: string | null, action: string, reason: string): Promise<never> {
+/**
+ * Counts a failed authentication against the source address and the credential it presented
+ * (a key id, an admin token's digest, a console session); throws 429 past either budget.
+ */
+function spendFailure(ctx: CcContext, request: FastifyRequest, action: string, credential: string | null): void {
+  const byAddress = ctx.limiters.failures.spend(`address:${request.ip}`);
+  const byCredential = credential === null ? null : ctx.limiters.failures.spend(`credential:${credential}`);
+  const limited = byAddress ?? byCredential;
+  if (limited === null) return;
+  if (limited.first) ctx.log.warn('auth.failure-budget', { address: request.ip, credential: byAddress === null ? credential : undefined, action });
+  throw limited.error;
+}
+
+/** A failed authentication: counted (429 past a budget), else audited and answered 401. */
+async function refuse(ctx: CcContext, request: FastifyRequest, actor: string, tenantId: string | null, action: string, reason: string, credential: string | null = null): Promise<never> {
+  spendFailure(ctx, request, action, credential);
   await ctx.storage.appendAudit(audit(ctx, { tenantId: tenantId ?? ctx.defaultTenantId, actor, address: request.ip, action, result: 'refused', detail: { reason } }));
-  ctx.limiters.failures.hit(request.ip);
   throw new CcError('unauthenticated', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`);
 }
 
 async function authenticateSigned<T extends Workstation | Device>(ctx: CcContext, request: FastifyRequest, kind: 'workstation' | 'device'): Promise<T> {
-  ctx.limiters.failures.check(request.ip);
   let caller: T | null = null;
   const now = ctx.now();
   const check = await checkRequestSignature(
@@ -48,14 +64,15 @@ async function authenticateSigned<T extends Workstation | Device>(ctx: CcContext
     now,
   );
   const keyHeader = request.headers['latchkey-key-id'];
-  const actor = typeof keyHeader === 'string' && (isId(keyHeader, 'ws') || isId(keyHeader, 'dev')) ? `${keyHeader.startsWith('ws_') ? 'workstation' : 'device'}:${keyHeader}` : 'anonymous';
+  const named = typeof keyHeader === 'string' && (isId(keyHeader, 'ws') || isId(keyHeader, 'dev')) ? keyHeader : null;
+  const actor = named !== null ? `${named.startsWith('ws_') ? 'workstation' : 'device'}:${named}` : 'anonymous';
   const found = caller as T | null;
   if (!check.ok || found === null) {
     const reason = check.ok ? 'unknown or revoked key' : check.message === 'unknown or revoked key' ? `unknown or revoked ${kind} key` : check.message;
-    return refuse(ctx, request, actor, found?.tenantId ?? null, `${kind}.auth`, reason);
+    return refuse(ctx, request, actor, found?.tenantId ?? null, `${kind}.auth`, reason, named);
   }
   if (!(await ctx.storage.rememberNonce(check.keyId, check.nonce, now + NONCE_MEMORY_MS, now))) {
-    return refuse(ctx, request, actor, found.tenantId, `${kind}.auth`, 'this request was already received once (replayed Latchkey-Nonce)');
+    return refuse(ctx, request, actor, found.tenantId, `${kind}.auth`, 'this request was already received once (replayed Latchkey-Nonce)', named);
   }
   ctx.limiters.perKey.hit(check.keyId);
   return found;
@@ -74,7 +91,6 @@ export function authenticateDevice(ctx: CcContext, request: FastifyRequest): Pro
  * A request with an Authorization header is judged by it alone.
  */
 export async function authenticateAdmin(ctx: CcContext, request: FastifyRequest): Promise<AdminCaller> {
-  ctx.limiters.failures.check(request.ip);
   const header = request.headers.authorization;
   const cookie = header === undefined ? sessionCookie(request) : null;
   if (cookie !== null) return authenticateConsole(ctx, request, cookie);
@@ -87,8 +103,9 @@ export async function authenticateAdmin(ctx: CcContext, request: FastifyRequest)
 /** The admin token itself (bearer, or exchanged for a console session); refusals are audited and counted. */
 export async function findAdminToken(ctx: CcContext, request: FastifyRequest, token: string): Promise<AdminToken> {
   if (!ADMIN_TOKEN_PATTERN.test(token)) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'the admin token is malformed');
-  const found = await ctx.storage.findAdminToken(await tokenDigest(token));
-  if (!found) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'the admin token is not valid (unknown or revoked)');
+  const digest = await tokenDigest(token);
+  const found = await ctx.storage.findAdminToken(digest);
+  if (!found) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'the admin token is not valid (unknown or revoked)', `admin-token:${digest}`);
   ctx.limiters.perKey.hit(found.id);
   return found;
 }
@@ -112,8 +129,8 @@ async function authenticateConsole(ctx: CcContext, request: FastifyRequest, secr
   const actor = `admin:${token.id}/${session.id}`;
   const refusal = csrfRefusal(request, session);
   if (refusal) {
+    spendFailure(ctx, request, 'console.csrf', session.id);
     await ctx.storage.appendAudit(audit(ctx, { tenantId: token.tenantId, actor, address: request.ip, action: 'console.csrf', result: 'refused', detail: { reason: refusal.message } }));
-    ctx.limiters.failures.hit(request.ip);
     throw refusal;
   }
   ctx.limiters.perKey.hit(token.id);

@@ -28,6 +28,15 @@ export class RateLimiter {
 
   /** Counts one hit for `key`; throws `rate-limited` past the limit. */
   hit(key: string): void {
+    const refusal = this.spend(key);
+    if (refusal) throw refusal.error;
+  }
+
+  /**
+   * Counts one hit for `key`; past the limit, the `rate-limited` error to answer with, and
+   * whether this is the first hit refused in the window (to be logged once, not per request).
+   */
+  spend(key: string): { error: CcError; first: boolean } | null {
     const now = this.now();
     let window = this.#windows.get(key);
     if (!window || now - window.start >= WINDOW_MS) {
@@ -37,19 +46,20 @@ export class RateLimiter {
       if (this.#windows.size > MAX_KEYS) this.#sweep(now);
     }
     window.count += 1;
-    if (window.count > this.limit) this.#refuse(window, now);
+    if (window.count <= this.limit) return null;
+    return { error: this.#refusal(window, now), first: window.count === this.limit + 1 };
   }
 
   /** Throws `rate-limited` when `key` is already at the limit, without counting. */
   check(key: string): void {
     const now = this.now();
     const window = this.#windows.get(key);
-    if (window && now - window.start < WINDOW_MS && window.count >= this.limit) this.#refuse(window, now);
+    if (window && now - window.start < WINDOW_MS && window.count >= this.limit) throw this.#refusal(window, now);
   }
 
-  #refuse(window: { start: number }, now: number): never {
+  #refusal(window: { start: number }, now: number): CcError {
     const seconds = Math.max(1, Math.ceil((window.start + WINDOW_MS - now) / 1000));
-    throw new CcError('rate-limited', `Too many ${this.what} from here (at most ${this.limit} a minute); try again in ${seconds} s.`, seconds);
+    return new CcError('rate-limited', `Too many ${this.what} from here (at most ${this.limit} a minute); try again in ${seconds} s.`, seconds);
   }
 
   #sweep(now: number): void {

@@ -45,14 +45,14 @@ export interface TestCc {
   close(): Promise<void>;
 }
 
-export async function startTestCc(options: { dir?: string; rateLimits?: Partial<RateLimits>; clock?: TestClock; adminToken?: string } = {}): Promise<TestCc> {
+export async function startTestCc(options: { dir?: string; rateLimits?: Partial<RateLimits>; clock?: TestClock; adminToken?: string; trustProxy?: string[] } = {}): Promise<TestCc> {
   const dir = options.dir ?? (await makeTempDir('latchkey-cc-'));
   const databaseFile = path.join(dir, 'cc.db');
   const clock = options.clock ?? testClock();
   const logLines: string[] = [];
   const printed: string[] = [];
   const cc = await startControlCenter({
-    databaseFile, host: '127.0.0.1', port: 0, now: clock.now, rateLimits: options.rateLimits ?? {},
+    databaseFile, host: '127.0.0.1', port: 0, now: clock.now, rateLimits: options.rateLimits ?? {}, ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }), printSecretLine: (line) => printed.push(line),
   });
   const adminToken = options.adminToken ?? /lk_admin_[A-Za-z0-9_-]{43}/.exec(printed.join('\n'))?.[0];

@@ -80,7 +80,6 @@ export function consoleRoutes(app: FastifyInstance, ctx: CcContext, consoleDir: 
   });
 
   app.post('/v1/console/session', async (request, reply) => {
-    ctx.limiters.failures.check(request.ip);
     const { adminToken } = readBody(request, ConsoleSignInRequestSchema);
     const token = await findAdminToken(ctx, request, adminToken);
     const created = await ctx.consoleSessions.create(token, await tokenDigest(adminToken));
