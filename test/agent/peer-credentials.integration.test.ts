@@ -2,17 +2,15 @@
  * docs/ipc.md "Peer credentials" with a real non-root client: a process running as `nobody`
  * (uid 65534) may ask about itself only. The agent reads SO_PEERCRED; nothing is claimed.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookupUserByName } from '../../agent/system/users.js';
 import { utf8 } from '../../protocol/bytes.js';
-import { enroll, makeTempDir, Phone, REPO, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, Phone, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
+import { NOBODY, makeScriptDir, runScriptAs } from '../helpers/other-user.js';
 import { administer, removeUser } from './system/helpers.js';
 
-const NOBODY = 65534;
 const SELF_USER = 'latchkey-selfenrol';
 const SELF_PASSWORD = 'correct horse battery staple 42';
 const PAM_SERVICE = 'latchkey-test-selfenrol';
@@ -48,17 +46,8 @@ process.stdout.write(JSON.stringify({ uid: process.getuid(), replies: out }));
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('this test needs root (it runs a client as uid 65534); CI runs npm test as root');
-  const protocolDist = path.join(REPO, 'dist/protocol');
-  await fs.access(path.join(protocolDist, 'ipc-messages.js')).catch(() => {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
-  });
   // A world-readable place for the socket and the client, outside root's 0700 temp dirs.
-  clientDir = await makeTempDir('latchkey-peer-');
-  await fs.chmod(clientDir, 0o755);
-  await fs.cp(protocolDist, path.join(clientDir, 'protocol'), { recursive: true });
-  await fs.writeFile(path.join(clientDir, 'package.json'), '{"type":"module"}');
-  await fs.writeFile(path.join(clientDir, 'client.mjs'), CLIENT);
-  execFileSync('chmod', ['-R', 'a+rX', clientDir]);
+  clientDir = await makeScriptDir({ client: CLIENT });
   removeUser(SELF_USER);
   administer('useradd', ['-M', '-s', '/usr/sbin/nologin', SELF_USER]);
   administer('chpasswd', [], `${SELF_USER}:${SELF_PASSWORD}\n`);
@@ -71,13 +60,11 @@ afterAll(async () => {
   await agent?.close();
   removeUser(SELF_USER);
   await fs.rm(`/etc/pam.d/${PAM_SERVICE}`, { force: true });
-  if (clientDir) await fs.rm(clientDir, { recursive: true, force: true });
 });
 
 /** Runs the client as nobody (asynchronously: the agent answers from this same process). */
 async function askAsNobody(requests: object[], uid = NOBODY) {
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(clientDir, 'client.mjs'), agent.files.socket, JSON.stringify(requests)], { uid, gid: uid, cwd: clientDir, encoding: 'utf8' });
-  return JSON.parse(stdout) as { uid: number; replies: Record<string, unknown>[] };
+  return JSON.parse(await runScriptAs(uid, clientDir, 'client', [agent.files.socket, JSON.stringify(requests)])) as { uid: number; replies: Record<string, unknown>[] };
 }
 
 describe('peer credentials', () => {

@@ -28,7 +28,7 @@ export function administer(command: string, args: string[], input?: string): voi
   for (let attempt = 1; ; attempt++) {
     const run = spawnSync(command, args, { input, encoding: 'utf8' });
     if (run.status === 0) return;
-    if (attempt < 20 && /lock/i.test(run.stderr)) {
+    if (attempt < 100 && /lock/i.test(run.stderr)) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
       continue;
     }

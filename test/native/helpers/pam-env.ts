@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT, pamModule } from './native-tools.js';
+import { administer } from '../../agent/system/helpers.js';
 import { stateFileName } from '../../../agent/user-state-store.js';
 import { latchkeyCommand } from '../../../cli/agent-process.js';
 
@@ -106,15 +107,19 @@ export interface TestUser {
 export function createUser(tag: string): TestUser {
   const name = `lk${process.pid % 100000}${tag}`.slice(0, 31);
   const password = `Pw-${tag}-${process.pid}-ok`;
-  spawnSync('userdel', ['-r', name], { stdio: 'ignore' });
-  execFileSync('useradd', ['-m', '-s', '/bin/sh', name]);
-  execFileSync('chpasswd', { input: `${name}:${password}\n` });
+  removeUserNamed(name);
+  administer('useradd', ['-m', '-s', '/bin/sh', name]);
+  administer('chpasswd', [], `${name}:${password}\n`);
   const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
   return { name, password, uid };
 }
 
 export function removeUser(user: TestUser | undefined): void {
-  if (user) spawnSync('userdel', ['-r', '-f', user.name], { stdio: 'ignore' });
+  if (user) removeUserNamed(user.name);
+}
+
+function removeUserNamed(name: string): void {
+  if (spawnSync('getent', ['passwd', name]).status === 0) administer('userdel', ['-r', '-f', name]);
 }
 
 /** The module's stack line: `CONTROL /abs/pam_latchkey.so socket=… OPTIONS`. */
