@@ -177,7 +177,10 @@ export class AgentService {
     const state = stored ?? emptyUserState(user);
     const now = this.#now();
     const floor = this.deps.wallFloor.floorMs;
+    // Every pool a PIN would be accepted from, pending ones included (usablePools); and a recovery
+    // PIN an admin may have revealed, so the prompt is there to type it.
     const pools = usablePools(state, policy, now, floor);
+    const recovery = policy.recoveryPin && state.recovery !== null;
     const remaining = pools.reduce((sum, pool) => sum + remainingOf(pool), 0);
     const low = pools.length > 0 && isLow(remaining, pools.reduce((sum, pool) => sum + pinCountOf(pool), 0), policy);
     const open = gate(state.hammering, now);
@@ -197,7 +200,7 @@ export class AgentService {
       offlineMode: policy.offlineMode,
       online: await this.deps.online.canSignInOnline(user),
       ble: this.#bleOps.canUnlock(stored),
-      usable: pools.length > 0,
+      usable: pools.length > 0 || (recovery && policy.offlineMode),
       remaining,
       low,
       locked: !open.open,
@@ -214,7 +217,8 @@ export class AgentService {
     return {
       user: state.user,
       offlineMode: policy.offlineMode,
-      pools: state.pools.map((pool) => ({
+      // A pending pool (sent to the phone after a sign-in, not used yet) is listed too: its PINs work already.
+      pools: [...state.pools.map((pool) => [pool, false] as const), ...state.pendingPools.map((pending) => [pending.pool, true] as const)].map(([pool, pending]) => ({
         authenticatorId: pool.authenticatorId,
         charset: pool.charset,
         length: pool.length,
@@ -223,6 +227,7 @@ export class AgentService {
         issuedAt: new Date(pool.issuedAtMs).toISOString(),
         expiresAt: new Date(expiresAtMs(pool, policy.offlineAccessDays, now, floor)).toISOString(),
         expired: isExpired(pool, policy.offlineAccessDays, now, floor),
+        pending,
       })),
       failures: state.hammering.failures,
       locked: !open.open,

@@ -56,6 +56,12 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
+/** Where the policy in force comes from, for a person reading the log or `latchkey doctor`. */
+export function policySource(online: Pick<OnlineService, 'managed' | 'policyRevision'>, config: Pick<AgentConfig, 'source'>): string {
+  if (online.managed) return online.policyRevision === null ? 'embedded defaults (no valid signed policy from the Control Center yet)' : `the Control Center (signed, revision ${online.policyRevision})`;
+  return config.source === null ? 'embedded defaults' : `the config file ${config.source}`;
+}
+
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
   const { config } = options;
   const log = withUserBudget(options.log ?? createLogger());
@@ -106,9 +112,11 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     // requests retry it, so a keychain unlocked later still works.
     await keys.keys().catch((error: unknown) => log.error('keystore.unavailable', { error: error as Error }));
     await online.start().catch((error: unknown) => log.error('online.start-failed', { error: error as Error }));
+    // The policy in force and where it came from: the Control Center's signed one replaces the file's.
+    const policy = online.policy ?? config.policy;
     log.info('agent.ready', {
       socket: config.socket, stateDir: config.stateDir, config: config.source ?? '(embedded defaults)', keystore: keystore.describe(),
-      offlineMode: config.policy.offlineMode, ble: config.ble.enabled ? config.ble.transport : false, pid: process.pid,
+      offlineMode: policy.offlineMode, policyFrom: policySource(online, config), ble: config.ble.enabled ? config.ble.transport : false, pid: process.pid,
     });
     return {
       socketPath: server.socketPath,

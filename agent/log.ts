@@ -31,13 +31,13 @@ function formatValue(name: string, value: unknown): string {
     const text = value.length > MAX_LOG_TEXT_CHARS ? `${value.slice(0, MAX_LOG_TEXT_CHARS)}…(+${value.length - MAX_LOG_TEXT_CHARS})` : value;
     return /^[\w./:@+-]*$/.test(text) && text !== '' ? text : JSON.stringify(text);
   }
-  if (value === undefined) return 'undefined';
   return JSON.stringify(value) ?? String(value);
 }
 
 export function formatLogLine(level: LogLevel, event: string, fields: LogFields = {}, now = new Date()): string {
   let line = `${now.toISOString()} ${level} ${event}`;
-  for (const [name, value] of Object.entries(fields)) line += ` ${name}=${formatValue(name, value)}`;
+  // An absent value (undefined) is left out rather than printed as "undefined".
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) line += ` ${name}=${formatValue(name, value)}`;
   return `${line}\n`;
 }
 

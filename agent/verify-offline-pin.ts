@@ -64,10 +64,17 @@ function usable(pool: PoolState, policy: Policy, now: ClockReading, floor: numbe
   return remainingOf(pool) > 0 && !isExpired(pool, policy.offlineAccessDays, now, floor);
 }
 
-/** Live pools a PIN could still unlock right now. */
+/**
+ * The pools a typed PIN could unlock right now, one per phone, as a lock screen counts them
+ * (docs/ipc.md status): a phone's pending pool when it has a usable one — the phone shows it
+ * once it has imported it, and its first PIN confirms it (usableSources accepts it already) —
+ * else its live pool.
+ */
 export function usablePools(state: UserState, policy: Policy, now: ClockReading, wallFloorMs = 0): PoolState[] {
   const floor = Math.max(state.wallHighWaterMs, wallFloorMs);
-  return state.pools.filter((pool) => usable(pool, policy, now, floor));
+  const pending = state.pendingPools.map((candidate) => candidate.pool).filter((pool) => usable(pool, policy, now, floor));
+  const replaced = new Set(pending.map((pool) => pool.authenticatorId));
+  return [...state.pools.filter((pool) => usable(pool, policy, now, floor) && !replaced.has(pool.authenticatorId)), ...pending];
 }
 
 /** Every source a typed PIN is checked against right now (pin-candidates.ts). */

@@ -111,7 +111,7 @@ async function scenario(name, controllerArgs, count) {
     const phone = start([...phoneArgs, 'ble', 'serve', '--auto-approve', '--uart', ports.phone]);
     await phone.line(/^Serving /);
     mkdirSync('/etc/pam.d', { recursive: true });
-    writeFileSync(`/etc/pam.d/${service}`, `auth sufficient ${MODULE} socket=${socket} ble_wait=5000 online_wait=0\nauth required pam_deny.so\naccount required pam_permit.so\n`);
+    writeFileSync(`/etc/pam.d/${service}`, `auth sufficient ${MODULE} socket=${socket} push=auto ble_wait=5000 online_wait=0\nauth required pam_deny.so\naccount required pam_permit.so\n`);
 
     const pam = () => {
       const started = performance.now();

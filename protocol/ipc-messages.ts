@@ -34,7 +34,7 @@ export const REASONS = [
   'password-rejected', 'password-check-unavailable', 'not-enrolled',
   'offline', 'no-device', 'denied', 'timeout', 'bad-approval', 'not-managed',
   'pairing-expired', 'pairing-mac', 'pairing-unknown', 'pairing-timeout', 'enrollment-failed',
-  'declined', 'bad-proof', 'too-late', 'too-weak', 'no-phone', 'ble-off', 'link', 'rate-limited',
+  'declined', 'bad-proof', 'too-late', 'too-weak', 'no-phone', 'ble-off', 'link', 'rate-limited', 'service-refused',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 const REASON_SET: ReadonlySet<string> = new Set(REASONS);

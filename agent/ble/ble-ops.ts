@@ -129,14 +129,14 @@ export class BleOps {
   /** One unlock; with an accepted one, the GATT handles it used (null when it has none to keep). */
   async #unlock(user: string, budgetMs: number, started: number): Promise<{ outcome: BleAuthOutcome; gatt: BleGattHandles | null }> {
     const none = (outcome: BleAuthOutcome) => ({ outcome, gatt: null });
-    if (!this.deps.config.enabled) return none({ status: 'unavailable', reason: 'ble-off', detail: 'ble.enabled is false' });
+    if (!this.deps.config.enabled) return none({ status: 'unavailable', reason: 'ble-off', sentence: 'ble-off', detail: 'ble.enabled is false' });
     const state = await this.deps.store.read(user);
-    if (!state || state.blePhones.length === 0) return none({ status: 'unavailable', reason: 'no-phone', detail: 'no BLE-paired phone' });
+    if (!state || state.blePhones.length === 0) return none({ status: 'unavailable', reason: 'no-phone', sentence: 'no-phone', detail: 'no BLE-paired phone' });
     let central;
     try {
       central = await this.deps.radio.central();
     } catch (error) {
-      return none({ status: 'unavailable', reason: 'ble-off', detail: (error as Error).message });
+      return none({ status: 'unavailable', reason: 'ble-off', sentence: 'ble-off', detail: (error as Error).message });
     }
     const pairings = state.blePhones.map(toWorkstationPairing);
     try {

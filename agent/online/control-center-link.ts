@@ -46,6 +46,8 @@ export class ControlCenterLink {
       this.#answered();
       return result;
     } catch (error) {
+      // Cut short by our own signal (the agent stopping): that says nothing about the Control Center.
+      if (signal?.aborted) throw error;
       if (error instanceof ApiError && !error.offline) this.#answered();
       else if (error instanceof ApiError) this.#unreachable(error.message);
       throw error;

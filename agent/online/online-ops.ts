@@ -12,9 +12,12 @@ import type { PairingCaller } from './pairing.js';
 
 type Answer = Omit<Reply, 'requestId'>;
 
+/** Each names the cause (docs/pam.md "What the person is told"): the Control Center, not the phone, when it is the Control Center. */
 const SIGN_IN_MESSAGES = {
   accepted: 'Approved on your phone — unlocked.',
-  offline: 'Your phone cannot be reached right now — type an offline PIN or your password.',
+  offline: 'The sign-in service cannot be reached right now — type an offline PIN or your password.',
+  'service-refused': 'The sign-in service refused this computer\'s request — type an offline PIN or your password, and tell IT.',
+  'not-managed': 'This computer is not set up for sign-in with your phone.',
   'no-device': 'No phone is paired for you on this computer.',
   denied: 'The sign-in was denied on your phone.',
   timeout: 'No answer from your phone — type an offline PIN or your password.',

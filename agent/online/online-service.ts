@@ -4,6 +4,7 @@
  * them moving while the Control Center answers. Unmanaged workstations have none of it: every
  * call then answers "offline", and the lock screen goes straight to the offline PIN.
  */
+import { abortableSleep } from '../abortable-sleep.js';
 import { ApiError, type FetchLike } from '../../protocol/online/api-client.js';
 import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/messages.js';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
@@ -67,9 +68,18 @@ export class OnlineService {
     return this.#managed !== null;
   }
 
-  /** The signed policy in force, or null for an unmanaged workstation (then the config file's applies). */
+  /**
+   * The signed policy in force, or null for an unmanaged workstation (then the config file's
+   * applies). A managed workstation without a valid signed policy (a refused cache) runs on the
+   * embedded defaults — Offline Mode off — never on the config file's policy section.
+   */
   get policy(): Policy | null {
-    return this.#managed ? (this.#managed.policy.settings ?? null) : null;
+    return this.#managed ? (this.#managed.policy.settings ?? DEFAULT_POLICY) : null;
+  }
+
+  /** The signed policy's revision, or null when none is in force (unmanaged, or none valid yet). */
+  get policyRevision(): number | null {
+    return this.#managed?.policy.settings ? this.#managed.policy.version : null;
   }
 
   get online(): boolean {
@@ -104,7 +114,7 @@ export class OnlineService {
           options.log.error('workstation.enroll-failed', { url: enrollment.url, error: error as Error, retryInMs: delay });
           // A refusal (bad token) will not change by retrying; only an unreachable CC is worth waiting for.
           if (!(error instanceof ApiError && error.offline)) return;
-          await new Promise((resolve) => setTimeout(resolve, delay).unref());
+          await this.#sleep(delay);
         }
       }
     })();
@@ -150,7 +160,7 @@ export class OnlineService {
   /** Online sign-in for the lock screen: a fresh approval from the phone, or one it gave in the last minute. */
   async signIn(user: string, waitMs: number): Promise<SignInResult> {
     const managed = this.#managed;
-    if (!managed) return { ok: false, code: 'offline', message: 'this workstation is not enrolled with a Control Center' };
+    if (!managed) return { ok: false, code: 'not-managed', message: 'this workstation is not enrolled with a Control Center' };
     const preApproved = managed.signIn.takePreApproval(user);
     if (preApproved) return { ok: true, deviceId: preApproved };
     if (!managed.link.online && !(await this.#probe(managed))) return { ok: false, code: 'offline', message: 'the Control Center cannot be reached' };
@@ -230,13 +240,6 @@ export class OnlineService {
   }
 
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      timer.unref();
-      this.#abort.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
+    return abortableSleep(ms, this.#abort.signal);
   }
 }

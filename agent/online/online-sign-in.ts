@@ -19,7 +19,7 @@ export const PRE_APPROVAL_MS = 60_000;
 
 export type SignInResult =
   | { ok: true; deviceId: string }
-  | { ok: false; code: 'offline' | 'no-device' | 'denied' | 'timeout' | 'bad-approval'; message: string };
+  | { ok: false; code: 'offline' | 'service-refused' | 'not-managed' | 'no-device' | 'denied' | 'timeout' | 'bad-approval'; message: string };
 
 export class OnlineSignIn {
   readonly #preApproved = new Map<string, { deviceId: string; until: number }>();
@@ -77,7 +77,7 @@ export class OnlineSignIn {
       }
     } catch (error) {
       if (error instanceof ApiError && error.offline) return { ok: false, code: 'offline', message: 'the Control Center cannot be reached' };
-      if (error instanceof ApiError) return { ok: false, code: 'offline', message: `the Control Center refused the sign-in request (${error.code})` };
+      if (error instanceof ApiError) return { ok: false, code: 'service-refused', message: `the Control Center refused the sign-in request (${error.code})` };
       throw error;
     }
   }

@@ -14,14 +14,21 @@ import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/messages
 import { sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { issuePool } from '../offline-pin-pool.js';
 import type { PendingPool } from '../user-state.js';
+import { abortableSleep } from '../abortable-sleep.js';
 import { auditOnline, updateUser, type OnlineContext } from './context.js';
 
 const FIRST_POLL_MS = 1_000;
 const MAX_POLL_MS = 30_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
+/** A (user, phone) whose replenishment is running: asked again while it runs, it runs once more, woken from any wait. */
+interface Run {
+  again: boolean;
+  wake: AbortController;
+}
+
 export class Replenisher {
-  readonly #inFlight = new Set<string>();
+  readonly #inFlight = new Map<string, Run>();
   readonly #abort = new AbortController();
 
   constructor(private readonly ctx: OnlineContext) {}
@@ -43,13 +50,25 @@ export class Replenisher {
 
   async #run(user: string, deviceId: string): Promise<void> {
     const key = `${user}\u0000${deviceId}`;
-    if (this.#inFlight.has(key)) return;
-    this.#inFlight.add(key);
+    const running = this.#inFlight.get(key);
+    if (running) {
+      // A sign-in while the last delivery is still waiting (the Control Center away, say): that
+      // one may be done by now (a PIN from it activated it); look again at once rather than drop this.
+      running.again = true;
+      running.wake.abort();
+      running.wake = new AbortController();
+      return;
+    }
+    const run: Run = { again: true, wake: new AbortController() };
+    this.#inFlight.set(key, run);
     try {
-      const pending = await this.#ensurePending(user, deviceId);
-      if (pending === null) return;
-      if (!pending.uploaded) await this.#retry(() => this.#upload(user, pending));
-      await this.#awaitConfirmation(user, pending);
+      while (run.again && !this.#abort.signal.aborted) {
+        run.again = false;
+        const pending = await this.#ensurePending(user, deviceId);
+        if (pending === null) return;
+        if (!pending.uploaded && (await this.#retry(run, user, pending, () => this.#upload(user, pending).then(() => true))) === null) continue;
+        await this.#awaitConfirmation(run, user, pending);
+      }
     } finally {
       this.#inFlight.delete(key);
     }
@@ -93,18 +112,16 @@ export class Replenisher {
   }
 
   /** Polls until the phone confirms (then activates), a PIN from the pool activated it, or the agent stops. */
-  async #awaitConfirmation(user: string, pending: PendingPool): Promise<void> {
+  async #awaitConfirmation(run: Run, user: string, pending: PendingPool): Promise<void> {
     let delay = FIRST_POLL_MS;
     while (!this.#abort.signal.aborted) {
-      const current = (await this.ctx.store.read(user))?.pendingPools.find((candidate) => candidate.deliveryId === pending.deliveryId);
-      if (!current) return; // activated by a PIN, or replaced
-      const status = await this.#retry(() => this.ctx.link.call('GET', `/v1/workstation/pool-deliveries/${pending.deliveryId}`, undefined, PoolDeliveryStatusResponseSchema, 10_000, this.#abort.signal));
+      const status = await this.#retry(run, user, pending, () => this.ctx.link.call('GET', `/v1/workstation/pool-deliveries/${pending.deliveryId}`, undefined, PoolDeliveryStatusResponseSchema, 10_000, this.#abort.signal));
       if (status === null) return;
       if ('signature' in status) {
         await this.#activate(user, pending, status.poolId, status.signature);
         return;
       }
-      await this.#sleep(delay);
+      await this.#sleep(run, delay);
       delay = Math.min(MAX_POLL_MS, delay * 2);
     }
   }
@@ -135,10 +152,16 @@ export class Replenisher {
     }
   }
 
-  /** Runs `attempt` until it succeeds, backing off while the Control Center is unreachable; null once stopped. */
-  async #retry<T>(attempt: () => Promise<T>): Promise<T | null> {
+  /**
+   * Runs `attempt` until it succeeds, backing off while the Control Center is unreachable; null
+   * once stopped, refused for good, or once `pending` is no longer waiting (a PIN from it made it
+   * live, or it was replaced) — which is looked at before every try.
+   */
+  async #retry<T>(run: Run, user: string, pending: PendingPool, attempt: () => Promise<T>): Promise<T | null> {
     let delay = 2_000;
     while (!this.#abort.signal.aborted) {
+      const current = (await this.ctx.store.read(user))?.pendingPools.find((candidate) => candidate.deliveryId === pending.deliveryId);
+      if (!current) return null;
       try {
         return await attempt();
       } catch (error) {
@@ -149,20 +172,14 @@ export class Replenisher {
           return null;
         }
         this.ctx.log.debug('replenish.retry', { code: error.code, delayMs: delay });
-        await this.#sleep(delay);
+        await this.#sleep(run, delay);
         delay = Math.min(MAX_BACKOFF_MS, delay * 2);
       }
     }
     return null;
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#abort.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
+  #sleep(run: Run, ms: number): Promise<void> {
+    return abortableSleep(ms, this.#abort.signal, run.wake.signal);
   }
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { askOk, parseDetail } from '../ask.js';
 import { userOption, withAgentOptions } from '../options.js';
 
-interface PoolDetail { authenticatorId: string; charset: string; length: number; remaining: number; pinCount: number; expiresAt: string; expired: boolean }
+interface PoolDetail { authenticatorId: string; charset: string; length: number; remaining: number; pinCount: number; expiresAt: string; expired: boolean; pending?: boolean }
 interface BlePhoneDetail { deviceId: string; name: string; pairedAt: string }
 interface UserDetail { user: string; offlineMode: boolean; pools: PoolDetail[]; failures: number; locked: boolean; retryAfter: number | null; disabled: boolean; blePhones?: BlePhoneDetail[] }
 
@@ -12,7 +12,7 @@ function describe(user: UserDetail): string {
   if (user.pools.length === 0) lines.push('  no offline PINs enrolled');
   for (const pool of user.pools) {
     const state = pool.expired ? 'expired' : pool.remaining === 0 ? 'used up' : `${pool.remaining} of ${pool.pinCount} left`;
-    lines.push(`  ${pool.authenticatorId}: ${state} (${pool.length}-character ${pool.charset}, expires ${pool.expiresAt.slice(0, 10)})`);
+    lines.push(`  ${pool.authenticatorId}${pool.pending ? ' (new pool, not used yet)' : ''}: ${state} (${pool.length}-character ${pool.charset}, expires ${pool.expiresAt.slice(0, 10)})`);
   }
   for (const phone of user.blePhones ?? []) lines.push(`  ${phone.deviceId}: ${phone.name}, paired over Bluetooth ${phone.pairedAt.slice(0, 10)}`);
   if (user.disabled) lines.push('  offline PINs disabled after 10 failed attempts (latchkey reset, or sign in online)');

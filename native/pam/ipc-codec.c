@@ -42,7 +42,7 @@ static const char *const known_reasons[] = {
     "password-check-unavailable", "not-enrolled", "offline", "no-device", "denied", "timeout",
     "bad-approval", "not-managed", "pairing-expired", "pairing-mac", "pairing-unknown",
     "pairing-timeout", "enrollment-failed", "declined", "bad-proof", "too-late", "too-weak",
-    "no-phone", "ble-off", "link", "rate-limited",
+    "no-phone", "ble-off", "link", "rate-limited", "service-refused",
 };
 
 const char *lk_parse_result_name(enum lk_parse_result result) {

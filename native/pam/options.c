@@ -1,5 +1,6 @@
 /*
- * Options: socket=PATH, agent_uid=UID, timeout=MS, online_wait=MS, ble_wait=MS, prompt=TEXT, debug
+ * Options: socket=PATH, agent_uid=UID, push=ask|auto, timeout=MS, online_wait=MS, ble_wait=MS,
+ * prompt=TEXT, debug
  * (docs/pam.md "Options"). Anything
  * else, a repeated option, or a value out of range is an error: the module then steps aside
  * (PAM_IGNORE) rather than guess what the administrator meant.
@@ -69,7 +70,7 @@ static int valid_prompt(const char *s) {
 
 int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *error,
                      size_t error_size) {
-  int seen_socket = 0, seen_agent_uid = 0, seen_timeout = 0, seen_online_wait = 0, seen_ble_wait = 0, seen_prompt = 0, seen_debug = 0;
+  int seen_socket = 0, seen_agent_uid = 0, seen_push = 0, seen_timeout = 0, seen_online_wait = 0, seen_ble_wait = 0, seen_prompt = 0, seen_debug = 0;
   struct lk_options parsed;
   set_defaults(o);
   set_defaults(&parsed);
@@ -87,6 +88,11 @@ int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *er
       if (seen_agent_uid++) return fail(error, error_size, "repeated option", arg);
       if (!parse_decimal(arg + 10, &parsed.agent_uid, 0, LK_AGENT_UID_MAX))
         return fail(error, error_size, "agent_uid= needs a numeric uid, got", arg);
+    } else if (strncmp(arg, "push=", 5) == 0) {
+      if (seen_push++) return fail(error, error_size, "repeated option", arg);
+      if (strcmp(arg + 5, "ask") == 0) parsed.push = LK_PUSH_ASK;
+      else if (strcmp(arg + 5, "auto") == 0) parsed.push = LK_PUSH_AUTO;
+      else return fail(error, error_size, "push= needs ask or auto, got", arg);
     } else if (strncmp(arg, "timeout=", 8) == 0) {
       if (seen_timeout++) return fail(error, error_size, "repeated option", arg);
       if (!parse_decimal(arg + 8, &parsed.timeout_ms, LK_TIMEOUT_MIN_MS, LK_TIMEOUT_MAX_MS))
@@ -95,6 +101,7 @@ int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *er
       if (seen_online_wait++) return fail(error, error_size, "repeated option", arg);
       if (!parse_decimal(arg + 12, &parsed.online_wait_ms, 0, LK_ONLINE_WAIT_MAX_MS))
         return fail(error, error_size, "online_wait= needs milliseconds from 0 (off) to 120000, got", arg);
+      parsed.online_wait_set = 1;
     } else if (strncmp(arg, "ble_wait=", 9) == 0) {
       if (seen_ble_wait++) return fail(error, error_size, "repeated option", arg);
       if (!parse_decimal(arg + 9, &parsed.ble_wait_ms, 0, LK_BLE_WAIT_MAX_MS))

@@ -13,6 +13,9 @@
 #define LK_TIMEOUT_MIN_MS 1u
 #define LK_TIMEOUT_MAX_MS 30000u
 #define LK_DEFAULT_ONLINE_WAIT_MS 20000u
+/* push=auto without an explicit online_wait=: the phone gets this long in all before the PIN
+ * prompt appears (PRODUCT.md R3's five seconds). */
+#define LK_AUTO_PHONE_BUDGET_MS 5000u
 #define LK_ONLINE_WAIT_MAX_MS 120000u
 #define LK_DEFAULT_BLE_WAIT_MS 5000u
 #define LK_BLE_WAIT_MAX_MS 60000u
@@ -22,8 +25,16 @@
 #define LK_PROMPT_MAX 128
 #define LK_OPTION_ERROR_MAX 160
 
+/* Who goes first when a phone could approve (docs/pam.md "push="). */
+enum lk_push {
+  LK_PUSH_ASK = 0, /* the PIN prompt first; an empty Enter asks the phone */
+  LK_PUSH_AUTO     /* the phone first, then the PIN prompt */
+};
+
 struct lk_options {
   char socket_path[LK_SOCKET_PATH_MAX + 1];
+  enum lk_push push;
+  int online_wait_set; /* online_wait= was given on the stack line */
   unsigned timeout_ms;
   unsigned online_wait_ms; /* 0: never try the phone online */
   unsigned ble_wait_ms;    /* 0: never try the phone over Bluetooth */

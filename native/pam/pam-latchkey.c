@@ -32,6 +32,9 @@
 #define FALLBACK_APPROVE "Approve the sign-in on your phone…"
 #define FALLBACK_NO_ANSWER "No answer from your phone — type an offline PIN or your password."
 #define FALLBACK_APPROVE_BLE "Approve on your phone…"
+/* push=ask (docs/pam.md "push="): the first prompt when a phone could approve. */
+#define ASK_PROMPT_PIN "Offline PIN (or Enter to approve on your phone): "
+#define ASK_PROMPT_ENTER "Press Enter to approve on your phone: "
 /* The agent waits online_wait (or ble_wait); the exchange may take that long plus this much. */
 #define PHONE_EXCHANGE_MARGIN_MS 2000u
 #define CONTEXT_PREFIX "pam:"
@@ -146,16 +149,29 @@ static void explain_no_prompt(const struct session *s, const struct plan *p) {
   if (!reply->usable && !quiet) say(s, PAM_TEXT_INFO, message_or(reply, NULL));
 }
 
-/* The typed answer, or NULL when the conversation failed or the user typed nothing. */
-static char *read_pin(const struct session *s) {
-  char *answer = NULL;
-  int asked = pam_prompt(s->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", s->options->prompt);
-  if (answer != NULL && (asked != PAM_SUCCESS || answer[0] == '\0')) {
-    explicit_bzero(answer, strlen(answer)); /* a failed conversation may still hand text back */
-    free(answer);
-    answer = NULL;
+static void discard(char *answer) {
+  if (answer == NULL) return;
+  explicit_bzero(answer, strlen(answer));
+  free(answer);
+}
+
+enum answer_kind { ANSWER_TEXT, ANSWER_EMPTY, ANSWER_FAILED };
+
+/* Asks with echo off. *answer is the typed text (ANSWER_TEXT only; the caller wipes and frees it). */
+static enum answer_kind ask_person(const struct session *s, const char *prompt, char **answer) {
+  char *typed = NULL;
+  int asked = pam_prompt(s->pamh, PAM_PROMPT_ECHO_OFF, &typed, "%s", prompt);
+  *answer = NULL;
+  if (asked != PAM_SUCCESS || typed == NULL) {
+    discard(typed); /* a failed conversation may still hand text back */
+    return ANSWER_FAILED;
   }
-  return answer;
+  if (typed[0] == '\0') {
+    free(typed);
+    return ANSWER_EMPTY;
+  }
+  *answer = typed;
+  return ANSWER_TEXT;
 }
 
 static void context_for(pam_handle_t *pamh, char out[LK_CONTEXT_MAX + 1]) {
@@ -267,25 +283,86 @@ static int verify_pin(const struct session *s, char *pin) {
   return decide(s, &reply, "verify");
 }
 
-/* Status, then Bluetooth, online or a PIN, as status allows; every exchange on s->conn. */
+static int64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The phone's turn: over Bluetooth when paired, then online. Returns 1 with *code when the
+ * phone decided. With a budget (push=auto, online_wait= not given) both ways together wait at
+ * most budget_ms; Bluetooth then gets half of it when online sign-in could follow.
+ */
+static int ask_phone_ways(const struct session *s, const struct plan *p, unsigned budget_ms, int *code) {
+  const struct lk_options *o = s->options;
+  unsigned ble_wait = o->ble_wait_ms, online_wait = o->online_wait_ms;
+  int64_t started = monotonic_ms();
+  if (budget_ms > 0) {
+    unsigned ble_share = p->online ? budget_ms / 2 : budget_ms;
+    if (ble_wait > ble_share) ble_wait = ble_share;
+  }
+  const struct phone_way ble = {"ble-auth", lk_encode_ble_auth, ble_wait, FALLBACK_APPROVE_BLE};
+  if (p->ble && ask_phone(s, &ble, code)) return 1;
+  if (budget_ms > 0) {
+    int64_t left = (int64_t)budget_ms - (monotonic_ms() - started);
+    if (left <= 0) return 0;
+    if ((int64_t)online_wait > left) online_wait = (unsigned)left;
+  }
+  const struct phone_way online = {"online-auth", lk_encode_online_auth, online_wait, FALLBACK_APPROVE};
+  return p->online && ask_phone(s, &online, code);
+}
+
+/* The plain PIN prompt, and the agent's decision on what is typed there. */
+static int prompt_for_pin(const struct session *s) {
+  char *pin = NULL;
+  if (ask_person(s, s->options->prompt, &pin) != ANSWER_TEXT) return PAM_IGNORE; /* nothing typed: the password decides */
+  int code = verify_pin(s, pin);
+  free(pin);
+  return code;
+}
+
+/*
+ * push=ask (docs/pam.md "push="): the person chooses. A PIN typed at the first prompt is checked at
+ * once; an empty Enter asks the phone, and the PIN prompt follows when it does not answer.
+ */
+static int authenticate_asking(const struct session *s, const struct plan *p) {
+  char *typed = NULL;
+  enum answer_kind answered = ask_person(s, p->prompt ? ASK_PROMPT_PIN : ASK_PROMPT_ENTER, &typed);
+  if (answered == ANSWER_FAILED) return PAM_IGNORE;
+  if (answered == ANSWER_TEXT) {
+    if (!p->prompt) { /* no PIN could work: whatever was typed is not ours (a password?) */
+      discard(typed);
+      return PAM_IGNORE;
+    }
+    int code = verify_pin(s, typed);
+    free(typed);
+    return code;
+  }
+  int code = PAM_IGNORE;
+  if (ask_phone_ways(s, p, 0, &code)) return code;
+  if (!p->prompt) {
+    explain_no_prompt(s, p);
+    return p->code;
+  }
+  return prompt_for_pin(s);
+}
+
+/* Status, then the phone or a PIN as status and push= allow; every exchange on s->conn. */
 static int authenticate(const struct session *s) {
   const struct lk_options *options = s->options;
   int code = PAM_IGNORE;
   struct plan plan;
   plan_for(s, &plan);
-  const struct phone_way ble = {"ble-auth", lk_encode_ble_auth, options->ble_wait_ms, FALLBACK_APPROVE_BLE};
-  const struct phone_way online = {"online-auth", lk_encode_online_auth, options->online_wait_ms, FALLBACK_APPROVE};
-  if (plan.ble && ask_phone(s, &ble, &code)) return code;
-  if (plan.online && ask_phone(s, &online, &code)) return code;
+  if ((plan.ble || plan.online) && options->push == LK_PUSH_ASK) return authenticate_asking(s, &plan);
+  /* push=auto, or no phone to ask: the phone first (if any), then the PIN prompt. */
+  unsigned budget = options->online_wait_set ? 0 : LK_AUTO_PHONE_BUDGET_MS;
+  if (ask_phone_ways(s, &plan, budget, &code)) return code;
   if (!plan.prompt) {
     explain_no_prompt(s, &plan);
     return plan.code;
   }
-  char *pin = read_pin(s);
-  if (pin == NULL) return PAM_IGNORE; /* nothing typed: the password decides */
-  code = verify_pin(s, pin);
-  free(pin);
-  return code;
+  return prompt_for_pin(s);
 }
 
 EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {

@@ -46,6 +46,15 @@ describe('bleAuthOutcome (docs/ipc.md op 11)', () => {
     expect(bleAuthOutcome(failed('signal-too-weak', 'scan'))).toMatchObject({ status: 'unavailable', reason: 'timeout' });
   });
 
+  it('names the cause the person can act on (docs/pam.md "What the person is told")', () => {
+    expect(bleAuthAnswer(bleAuthOutcome(failed('no-phone-found'))).message).toBe('Your phone was not found over Bluetooth — is it near, with Latchkey open? Type an offline PIN or your password.');
+    expect(bleAuthAnswer(bleAuthOutcome(failed('approval-timeout'))).message).toBe('No answer from your phone over Bluetooth — type an offline PIN or your password.');
+    expect(bleAuthAnswer(bleAuthOutcome(failed('signal-too-weak', 'scan'))).message).toBe('Your phone is too far away for Bluetooth — bring it closer, or type an offline PIN or your password.');
+    expect(bleAuthAnswer(bleAuthOutcome(failed('signal-too-weak'))).message).toMatch(/^Your phone is too far away — bring it closer/);
+    expect(bleAuthAnswer(bleAuthOutcome(failed('adapter-unavailable'))).message).toMatch(/^Bluetooth is not available on this computer/);
+    expect(bleAuthAnswer(bleAuthOutcome(failed('disconnected'))).message).toMatch(/^The Bluetooth connection to your phone failed/);
+  });
+
   it('every answer carries a sentence, and no detail of the radio reaches it', () => {
     for (const code of ['declined', 'reply-too-late', 'no-phone-found', 'disconnected'] as const) {
       const answer = bleAuthAnswer(bleAuthOutcome(failed(code)));

@@ -20,6 +20,10 @@ describe('the redacting log formatter', () => {
     expect(lines).toHaveLength(1);
   });
 
+  it('leaves out a field with no value instead of printing "undefined"', () => {
+    expect(formatLogLine('info', 'verify', { user: 'alice', result: 'accepted', reason: undefined, ms: 3 }, new Date(0))).toBe('1970-01-01T00:00:00.000Z info verify user=alice result=accepted ms=3\n');
+  });
+
   it('cuts a long text value short and says by how much (a request cannot make a line long)', () => {
     const line = formatLogLine('info', 'verify', { context: 'c'.repeat(MAX_LOG_TEXT_CHARS + 40) }, new Date(0));
     expect(line).toBe(`1970-01-01T00:00:00.000Z info verify context="${'c'.repeat(MAX_LOG_TEXT_CHARS)}…(+40)"\n`);

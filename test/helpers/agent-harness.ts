@@ -86,13 +86,13 @@ export interface InProcessAgent {
 /** Starts the agent in this process (so a test can inject a clock) with a captured log. */
 export async function startInProcessAgent(
   files: AgentFiles,
-  options: { clock?: Clock; policy?: Record<string, unknown>; log?: Logger; ipcLimits?: StartAgentOptions['ipcLimits']; auditLimits?: StartAgentOptions['auditLimits']; bleTransport?: StartAgentOptions['bleTransport'] } = {},
+  options: { clock?: Clock; policy?: Record<string, unknown>; log?: Logger; ipcLimits?: StartAgentOptions['ipcLimits']; auditLimits?: StartAgentOptions['auditLimits']; bleTransport?: StartAgentOptions['bleTransport']; fetch?: StartAgentOptions['fetch'] } = {},
 ): Promise<InProcessAgent> {
   const json = JSON.parse(await fs.readFile(files.configFile, 'utf8')) as Record<string, unknown>;
   if (options.policy) json.policy = options.policy;
   const config: AgentConfig = resolveAgentConfig(json, files.configFile);
   const logLines: string[] = [];
-  const agent = await startAgent({ config, clock: options.clock, ipcLimits: options.ipcLimits, auditLimits: options.auditLimits, fetch: nodeFetch, ...(options.bleTransport && { bleTransport: options.bleTransport }), log: options.log ?? createLogger({ level: 'debug', write: (line) => logLines.push(line) }) });
+  const agent = await startAgent({ config, clock: options.clock, ipcLimits: options.ipcLimits, auditLimits: options.auditLimits, fetch: options.fetch ?? nodeFetch, ...(options.bleTransport && { bleTransport: options.bleTransport }), log: options.log ?? createLogger({ level: 'debug', write: (line) => logLines.push(line) }) });
   return {
     files,
     agent,

@@ -80,7 +80,7 @@ beforeAll(async () => {
   expect(enrolled.code, enrolled.stderr).toBe(0);
   const uri = (JSON.parse(enrolled.stdout) as { uri: string }).uri;
   pins = (await runCli(['pins', '--uri', uri, '--from', '0', '--count', '3'])).stdout.trim().split('\n');
-  service = pamService('ble-e2e', [moduleLine('sufficient', files, `ble_wait=${BLE_WAIT_MS} online_wait=0`), 'auth required pam_unix.so']);
+  service = pamService('ble-e2e', [moduleLine('sufficient', files, `push=auto ble_wait=${BLE_WAIT_MS} online_wait=0`), 'auth required pam_unix.so']);
 }, 120_000);
 
 afterAll(async () => {
@@ -144,13 +144,21 @@ describe('Bluetooth unlock, end to end (issue 5)', () => {
     expect(run.output).not.toContain('Offline PIN:');
   }, 30_000);
 
+  it('push=ask (the default): the PIN prompt first, and Enter asks the paired phone over Bluetooth', async () => {
+    const asking = pamService('ble-ask', [moduleLine('sufficient', files, `ble_wait=${BLE_WAIT_MS} online_wait=0`), 'auth required pam_unix.so']);
+    const run = pamtester(asking, alice.name, '\n');
+    expect(run.output).toContain('Offline PIN (or Enter to approve on your phone): ');
+    expect(run.output).toContain('Approved on your phone over Bluetooth — unlocked.');
+    expect(run.output).toContain(VERDICT.success);
+  }, 30_000);
+
   it("another user's paired phone nearby never unlocks alice: no answer in the budget, then the PIN prompt", async () => {
     for (const phone of serving.splice(0)) await phone.stop();
     await controller.quiet('phone'); // Alice's phone is switched off
     const bobsPhone = await serve(phoneB, 'phone2'); // paired over BLE, but for bob
     const run = pamtester(service, alice.name, `${pins[0]}\n`);
     expect(run.output).toContain('Approve on your phone');
-    expect(run.output).toContain('No answer from your phone over Bluetooth');
+    expect(run.output).toContain('Your phone was not found over Bluetooth');
     expect(run.output).toContain('Offline PIN:');
     expect(run.output).toContain('Unlocked — 9 offline PINs left.');
     expect(run.output).toContain(VERDICT.success);
@@ -162,7 +170,7 @@ describe('Bluetooth unlock, end to end (issue 5)', () => {
     for (const phone of serving.splice(0)) await phone.stop();
     await controller.quiet('phone2');
     const run = pamtester(service, alice.name, `\n${alice.password}\n`);
-    expect(run.output).toContain('No answer from your phone over Bluetooth');
+    expect(run.output).toContain('Your phone was not found over Bluetooth');
     expect(run.output).toContain('Offline PIN:');
     expect(run.output).toMatch(/Password:/);
     expect(run.output).toContain(VERDICT.success);

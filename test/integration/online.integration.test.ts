@@ -31,7 +31,7 @@ const socket = () => ['--socket', files.socket];
 async function status(user: string) {
   const run = await runCli(['status', '--user', user, '--json', ...socket()]);
   if (run.code !== 0) throw new Error(`status: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { online: boolean; usable: boolean; remaining: number; pools: { authenticatorId: string; remaining: number; pinCount: number }[]; failures: number };
+  return JSON.parse(run.stdout) as { online: boolean; usable: boolean; remaining: number; pools: { authenticatorId: string; remaining: number; pinCount: number; pending: boolean }[]; failures: number };
 }
 
 /** The next offline PIN the phone shows (R5: a long press), and the screen text. */
@@ -67,8 +67,8 @@ beforeAll(async () => {
   bob = createUser('e2eb');
   phoneA = await PhoneCli.create(dir, 'Alice phone');
   phoneB = await PhoneCli.create(dir, 'Bob phone');
-  onlineService = pamService('e2e-online', [moduleLine('sufficient', files, 'online_wait=15000'), 'auth required pam_unix.so']);
-  offlineService = pamService('e2e-offline', [moduleLine('sufficient', files, 'online_wait=1500'), 'auth required pam_unix.so']);
+  onlineService = pamService('e2e-online', [moduleLine('sufficient', files, 'push=auto online_wait=15000'), 'auth required pam_unix.so']);
+  offlineService = pamService('e2e-offline', [moduleLine('sufficient', files, 'push=auto online_wait=1500'), 'auth required pam_unix.so']);
 }, 120_000);
 
 afterAll(async () => {
@@ -182,12 +182,12 @@ describe('online sign-in and offline PINs, end to end', () => {
     const old = await nextPin(phoneA);
     expect((await verifyCli(alice.name, old.pin!)).code).toBe(0);
     let detail = await status(alice.name);
-    expect(detail.pools).toHaveLength(1);
+    expect(detail.pools.filter((pool) => !pool.pending)).toHaveLength(1); // one live pool; the new one is listed as pending
     await cc.start();
     phoneA.startServing();
     detail = await eventually('the pending pool to be confirmed after the restart', async () => {
       const current = await status(alice.name);
-      return current.remaining === 10 ? current : undefined;
+      return current.remaining === 10 && current.pools.every((pool) => !pool.pending) ? current : undefined;
     }, 60_000);
     expect(detail.pools).toHaveLength(1);
     await phoneA.stopServing();

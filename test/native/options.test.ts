@@ -18,14 +18,16 @@ afterAll(() => removeScratchDir());
 
 describe('options', () => {
   it('defaults: the agent socket of docs/ipc.md, 2,000 ms, "Offline PIN: ", no debug', () => {
-    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', agentUid: 0, timeoutMs: 2000, onlineWaitMs: 20000, bleWaitMs: 5000, prompt: 'Offline PIN: ', debug: false });
+    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', agentUid: 0, push: 'ask', onlineWaitSet: false, timeoutMs: 2000, onlineWaitMs: 20000, bleWaitMs: 5000, prompt: 'Offline PIN: ', debug: false });
   });
 
   it('reads every option', () => {
-    expect(parse('socket=/tmp/lk/agent.sock', 'agent_uid=991', 'timeout=150', 'online_wait=0', 'ble_wait=2500', 'prompt=PIN from your phone: ', 'debug')).toEqual({
+    expect(parse('socket=/tmp/lk/agent.sock', 'agent_uid=991', 'push=auto', 'timeout=150', 'online_wait=0', 'ble_wait=2500', 'prompt=PIN from your phone: ', 'debug')).toEqual({
       ok: true,
       socket: '/tmp/lk/agent.sock',
       agentUid: 991,
+      push: 'auto',
+      onlineWaitSet: true,
       timeoutMs: 150,
       onlineWaitMs: 0,
       bleWaitMs: 2500,
@@ -53,6 +55,9 @@ describe('options', () => {
     ['an empty argument', [''], /unknown option ""/],
     ['timeout 0', ['timeout=0'], /timeout= needs milliseconds/],
     ['agent_uid as a name', ['agent_uid=root'], /agent_uid= needs a numeric uid/],
+    ['push with another value', ['push=always'], /push= needs ask or auto, got "push=always"/],
+    ['push in upper case', ['push=ASK'], /push= needs ask or auto/],
+    ['a repeated push', ['push=ask', 'push=auto'], /repeated option "push=auto"/],
     ['agent_uid of (uid_t)-1', ['agent_uid=4294967295'], /agent_uid= needs a numeric uid/],
     ['agent_uid negative', ['agent_uid=-1'], /agent_uid= needs a numeric uid/],
     ['an empty agent_uid', ['agent_uid='], /agent_uid=/],

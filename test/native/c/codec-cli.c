@@ -121,7 +121,8 @@ int main(int argc, char **argv) {
       return 0;
     }
     printf("{\"ok\":true,\"socket\":"), json_string(o.socket_path);
-    printf(",\"agentUid\":%u,\"timeoutMs\":%u,\"onlineWaitMs\":%u,\"bleWaitMs\":%u,\"prompt\":", o.agent_uid, o.timeout_ms, o.online_wait_ms, o.ble_wait_ms), json_string(o.prompt);
+    printf(",\"agentUid\":%u,\"push\":\"%s\",\"onlineWaitSet\":%s,", o.agent_uid, o.push == LK_PUSH_AUTO ? "auto" : "ask", o.online_wait_set ? "true" : "false");
+    printf("\"timeoutMs\":%u,\"onlineWaitMs\":%u,\"bleWaitMs\":%u,\"prompt\":", o.timeout_ms, o.online_wait_ms, o.ble_wait_ms), json_string(o.prompt);
     printf(",\"debug\":%s}\n", o.debug ? "true" : "false");
     return 0;
   }

@@ -155,6 +155,37 @@ export function pamtester(service: string, user: string, input: string, operatio
   return { status: run.status, output: `${run.stdout}${run.stderr}`, ms: performance.now() - started };
 }
 
+export interface TimedPamRun extends PamRun {
+  /** ms from the start until each watched text first appeared in pamtester's output (absent: never). */
+  readonly seenAt: Readonly<Record<string, number>>;
+}
+
+/**
+ * pamtester in the background (for an agent in this same process, which a blocking run would
+ * starve), noting when each of `watch` first appears: the time a person waits for a prompt.
+ */
+export function pamtesterTimed(service: string, user: string, input: string, watch: readonly string[] = [], operations = ['authenticate']): Promise<TimedPamRun> {
+  const started = performance.now();
+  // Unbuffered, so each message shows when pamtester writes it, not when its pipe buffer flushes.
+  const child = spawn('stdbuf', ['-o0', '-e0', 'pamtester', '-v', service, user, ...operations], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  const seenAt: Record<string, number> = {};
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const text of watch) if (seenAt[text] === undefined && output.includes(text)) seenAt[text] = performance.now() - started;
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  child.stdin!.end(input);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  return new Promise((resolve) => {
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output, ms: performance.now() - started, seenAt });
+    });
+  });
+}
+
 /** pamtester's verdicts (pam_strerror of what the stack returned). */
 export const VERDICT = {
   success: 'successfully authenticated',
