@@ -9,7 +9,8 @@
 // write overhead with the KDF at its minimum — as the lock screen's client sees it (the PAM
 // module's own C transport, bench/c/lock-screen-client.c, one kept connection: status, then
 // verify) and as the Node CLI client sees it (a new connection per request); cold start to
-// socket ready; idle RSS beside a bare `node` measured in the same run. Results also go to
+// socket ready; idle RSS beside a bare `node` measured in the same run; memory after a
+// simulated day of an enrolled agent's background chores (bench/agent-chores-day.mjs). Results also go to
 // bench/results/agent-verify.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -189,6 +190,14 @@ for (let i = 0; i < 5; i++) {
 results.coldStartMs = quantile(starts, 0.5);
 results.bareNodeRssKiB = await bareNodeRssKiB();
 
+// A simulated day of an enrolled agent's background chores (bench/agent-chores-day.mjs: the
+// agent and a Control Center in one process on mock timers), beside the idle figures above.
+{
+  const day = spawnSync(process.execPath, ['--expose-gc', '--no-warnings', join(ROOT, 'bench/agent-chores-day.mjs'), '--hours', '24'], { encoding: 'utf8', timeout: 300_000 });
+  results.choresDay = day.status === 0 ? JSON.parse(day.stdout.trim().split('\n').at(-1)) : null;
+  if (day.status !== 0) process.stderr.write(`agent-chores-day failed: ${day.stderr}\n`);
+}
+
 // Default KDF: valid and wrong PINs with the default pool of 25.
 {
   const agent = await startAgent(POLICY);
@@ -252,5 +261,9 @@ line(`  (each: the min KDF, ${ms(results.kdfMinMs)}, subtracted)`, '');
 line('cold start to socket ready: p50 of 5', ms(results.coldStartMs));
 line('idle RSS: agent / bare node', `${(results.idleRssKiB / 1024).toFixed(1)} / ${(results.bareNodeRssKiB / 1024).toFixed(1)} MiB`, `ratio ${summary.rssRatio.toFixed(2)} (target ≤ 1.5) ${summary.rssRatio <= 1.5 ? 'MET' : 'MISSED'}`);
 line('RSS after default-KDF verifications', `${(results.rssAfterVerificationsKiB / 1024).toFixed(1)} MiB`);
+if (results.choresDay) {
+  const day = results.choresDay;
+  line('enrolled agent + CC in one process: RSS after enrolling / after a simulated day of chores', `${(day.rssAfterEnrollKiB / 1024).toFixed(1)} / ${(day.rssAfterDayKiB / 1024).toFixed(1)} MiB`, `JS heap ${(day.heapBeforeKiB / 1024).toFixed(1)} → ${(day.heapAfterKiB / 1024).toFixed(1)} MiB over ${day.ticks} chores rounds`);
+} else line('a simulated day of chores', 'n/a (see the error above)');
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/agent-verify.json'), `${JSON.stringify({ date: new Date().toISOString(), summary, results }, null, 1)}\n`);
