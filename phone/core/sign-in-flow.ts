@@ -7,6 +7,7 @@
  * - a long press (R5): the offline PIN, whatever the connectivity.
  * Whether an offline PIN may be shown is decided by offline-pin-rules.ts alone.
  */
+import { refreshSettings } from './settings-refresh.js';
 import type { PhoneContext } from './context.js';
 import { decideAuthRequest } from './auth-decision.js';
 import { PhoneError } from './errors.js';
@@ -65,8 +66,11 @@ export async function tap(ctx: PhoneContext, ref: WorkstationRef, options: TapOp
     if (error.code === 'unreachable') return showOfflinePin(ctx, exact, 'no-internet');
     return offer(ctx, exact, label, options);
   }
-  // No pool follows where Offline Mode is known to be off (R1): do not wait for one.
-  const waitForPoolMs = pairing.settings?.offlineMode === false ? 0 : (options.waitForPoolMs ?? 0);
+  // No pool follows where Offline Mode is off (R1): do not wait for one. The settings kept since
+  // pairing may be stale (an admin turned Offline Mode on since), so ask for them now.
+  await refreshSettings(ctx, endpoint).catch(() => undefined);
+  const settings = resolvePairing(await ctx.store.read(), exact).settings;
+  const waitForPoolMs = settings?.offlineMode === false ? 0 : (options.waitForPoolMs ?? 0);
   let replenished = false;
   if (waitForPoolMs > 0) {
     const pool = await pollUntil(ctx, endpoint, waitForPoolMs, (round) =>

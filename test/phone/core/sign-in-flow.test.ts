@@ -76,6 +76,17 @@ describe('tap while online', () => {
     expect(fx.clock.pendingTimers).toBe(0);
   });
 
+  it('R1, R9: Offline Mode turned on since pairing — the approval waits for the pool that now follows', async () => {
+    const fx = await makeFixture({ offlineMode: false });
+    await pairPhone(fx);
+    await fx.phone.mainScreen(); // learns "off"
+    const listed = fx.cc.workstations.get(fx.ws.workstationId)!;
+    listed.settings = { ...listed.settings, offlineMode: true }; // the admin turns it on
+    fx.ws.answerIntents();
+    fx.cc.onDecision = (request) => void fx.ws.deliverPool(request.user, request.decision!.deviceId);
+    expect(await fx.phone.tap(ws, { waitForPoolMs: 10_000 })).toMatchObject({ screen: 'approved', replenished: true });
+  });
+
   it('R3: no auth request within 5 s → the offline PIN (the next one in order)', async () => {
     const fx = await makeFixture();
     await pairPhone(fx);
