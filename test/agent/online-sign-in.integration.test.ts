@@ -3,15 +3,14 @@
  * SQLite on disk) and the real phone core: an approval lifts the 10-failure disable (issue 4),
  * a denial is a refusal, and an approval signed by an unpaired key is refused.
  */
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../agent/clock.js';
-import { Phone, newPhoneState } from '../../phone/core/phone.js';
-import { MemoryStore, systemClock } from '../../phone/core/ports.js';
+import type { Phone } from '../../phone/core/phone.js';
 import { utf8 } from '../../protocol/bytes.js';
-import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
+import { newPhoneApp, pairThroughAgentInProcess, startManagedAgent } from '../helpers/managed-agent.js';
 import { eventually } from '../helpers/online-stack.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { startTestCc, type TestCc } from '../control-center/helpers.js';
 
 const USER = 'daemon';
 let cc: TestCc;
@@ -21,16 +20,9 @@ const clock = new ManualClock({ wallMs: Date.now() });
 
 beforeAll(async () => {
   cc = await startTestCc();
-  await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
-  const token = await installToken(cc);
-  const files = await writeAgentConfig(await makeTempDir(), {}, { controlCenter: { url: cc.url, installToken: token, name: 'ws-sign-in' } });
-  agent = await startInProcessAgent(files, { clock });
-  await eventually('the agent to enroll', async () => (agent.logLines.join('').includes('workstation.managed') ? true : undefined));
-  phone = await Phone.open({ store: new MemoryStore(await newPhoneState('test phone', Date.now())), clock: systemClock, connectivity: { hasNetwork: () => true } });
-  const started = await agent.ask({ op: 'pair', user: USER });
-  const finish = agent.ask({ op: 'pair-finish', user: USER, pairingId: JSON.parse(started.detail!).pairingId, wait: 20_000 }, 30_000);
-  await phone.pair(Buffer.from(started.secret!).toString('utf8'), cc.url);
-  expect(await finish).toMatchObject({ status: 'ok' });
+  agent = await startManagedAgent(cc, { name: 'ws-sign-in', agent: { clock } });
+  phone = await newPhoneApp('test phone');
+  expect(await pairThroughAgentInProcess(agent, USER, phone, cc.url)).toMatchObject({ status: 'ok' });
 }, 60_000);
 
 afterAll(async () => {

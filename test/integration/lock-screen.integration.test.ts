@@ -8,18 +8,16 @@
  *   appears and its PIN unlocks;
  * - the sentence names the real cause when the Control Center is down.
  */
-import path from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Phone as PhoneApp, newPhoneState } from '../../phone/core/phone.js';
-import { MemoryStore, systemClock } from '../../phone/core/ports.js';
+import type { Phone as PhoneApp } from '../../phone/core/phone.js';
 import type { FetchLike } from '../../protocol/online/api-client.js';
 import { nodeFetch } from '../../cli/node-fetch.js';
-import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
+import { approveOnPhone, newPhoneApp, pairThroughAgentInProcess, poolConfirmed, signInApproving, startManagedAgent } from '../helpers/managed-agent.js';
 import { makeScriptDir } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import { VERDICT, createUser, pamService, pamtesterTimed, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 import { pamModule } from '../native/helpers/native-tools.js';
 
@@ -59,16 +57,8 @@ async function nextPin(): Promise<string> {
   return screen.pin;
 }
 
-/** Approves the next sign-in request that reaches the phone. */
-async function approveOnPhone(): Promise<void> {
-  const pending = await eventually('the request on the phone', async () => (await phone.pendingRequests())[0], 20_000);
-  await phone.decide(pending.request.requestId, 'approve');
-}
-
-async function signInApproving(): Promise<void> {
-  const answer = agent.ask({ op: 'online-auth', user: alice.name, context: 'test', wait: 15_000 }, 20_000);
-  await approveOnPhone();
-  expect(await answer).toMatchObject({ status: 'accepted' });
+async function signIn(): Promise<void> {
+  expect(await signInApproving(agent, phone, alice.name)).toMatchObject({ status: 'accepted' });
 }
 
 async function status() {
@@ -80,21 +70,12 @@ async function status() {
 beforeAll(async () => {
   alice = createUser('lock');
   cc = await startTestCc();
-  await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
-  const dir = await makeScriptDir({}); // a socket directory pam_unix's helpers may traverse
-  const files = await writeAgentConfig(await makeTempDir(), {}, { socket: path.join(dir, 'agent.sock'), controlCenter: { url: cc.url, installToken: await installToken(cc), name: WORKSTATION } });
-  agent = await startInProcessAgent({ ...files, socket: path.join(dir, 'agent.sock') }, { fetch: lossyFetch });
-  await eventually('the agent to enroll', async () => (agent.logLines.join('').includes('workstation.managed') ? true : undefined));
-  phone = await PhoneApp.open({ store: new MemoryStore(await newPhoneState('Alice phone', Date.now())), clock: systemClock, connectivity: { hasNetwork: () => true } });
-  const started = await agent.ask({ op: 'pair', user: alice.name });
-  const finish = agent.ask({ op: 'pair-finish', user: alice.name, pairingId: (JSON.parse(started.detail!) as { pairingId: string }).pairingId, wait: 20_000 }, 30_000);
-  await phone.pair(Buffer.from(started.secret!).toString('utf8'), cc.url);
-  expect(await finish).toMatchObject({ status: 'ok' });
-  await signInApproving(); // the first sign-in brings the first pool (R2, R9)
-  await eventually('the pool on the phone and confirmed', async () => {
-    await phone.serveRound({ waitSeconds: 1 });
-    return (await status()).pools.some((pool) => !pool.pending) ? true : undefined;
-  });
+  // The socket in a directory pam_unix's helpers may traverse.
+  agent = await startManagedAgent(cc, { name: WORKSTATION, socketDir: await makeScriptDir({}), agent: { fetch: lossyFetch } });
+  phone = await newPhoneApp('Alice phone');
+  expect(await pairThroughAgentInProcess(agent, alice.name, phone, cc.url)).toMatchObject({ status: 'ok' });
+  await signIn(); // the first sign-in brings the first pool (R2, R9)
+  await poolConfirmed(agent, phone, alice.name);
 }, 90_000);
 
 afterAll(async () => {
@@ -114,7 +95,7 @@ describe('push=ask: the person chooses (item 1)', () => {
 
   it('Enter asks the phone; its approval unlocks', async () => {
     const run = pamtesterTimed(stack('ask-phone', ''), alice.name, '\n');
-    await approveOnPhone();
+    await approveOnPhone(phone);
     const done = await run;
     expect(done.output).toContain(ASK_PROMPT);
     expect(done.output).toContain(APPROVE);
@@ -176,7 +157,7 @@ describe('a pool the phone holds counts at the lock screen, confirmed or not (it
     }
     expect(await status()).toMatchObject({ usable: false, message: 'No offline PINs left — sign in once online to get new ones.' });
     confirmationsLost = true;
-    await signInApproving();
+    await signIn();
     await eventually('the new pool on the phone', async () => {
       await phone.serveRound({ waitSeconds: 1 });
       return (await phonePins()) === 10 ? true : undefined;

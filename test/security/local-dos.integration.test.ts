@@ -12,15 +12,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Phone as PhoneApp, newPhoneState } from '../../phone/core/phone.js';
-import { MemoryStore, systemClock } from '../../phone/core/ports.js';
-import { utf8 } from '../../protocol/bytes.js';
+import type { Phone as PhoneApp } from '../../phone/core/phone.js';
 import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
 import { NOBODY, makeScriptDir, runScriptAs, startScriptAs } from '../helpers/other-user.js';
-import { eventually } from '../helpers/online-stack.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { newPhoneApp, pairThroughAgentInProcess, poolConfirmed, signInApproving, startManagedAgent } from '../helpers/managed-agent.js';
+import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import { compileC, removeScratchDir, ROOT } from '../native/helpers/native-tools.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
@@ -134,32 +131,18 @@ describe('one user cannot take another user\'s lock screen away (connections)', 
     await fs.copyFile(built, helper);
     await fs.chmod(helper, 0o4755); // setuid root, as su is
     cc = await startTestCc();
-    await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
-    const files = await writeAgentConfig(await makeTempDir(), {}, { socket: path.join(scripts, 'agent.sock'), controlCenter: { url: cc.url, installToken: await installToken(cc), name: 'ws-dos' } });
-    agent = await startInProcessAgent({ ...files, socket: path.join(scripts, 'agent.sock') }, { ipcLimits: { idleTimeoutMs: IDLE_TIMEOUT_MS } });
-    await eventually('the agent to enroll', async () => (agent.logLines.join('').includes('workstation.managed') ? true : undefined));
-    phone = await PhoneApp.open({ store: new MemoryStore(await newPhoneState('victim phone', Date.now())), clock: systemClock, connectivity: { hasNetwork: () => true } });
-    const started = await agent.ask({ op: 'pair', user: victim.name });
-    const finish = agent.ask({ op: 'pair-finish', user: victim.name, pairingId: (JSON.parse(started.detail!) as { pairingId: string }).pairingId, wait: 20_000 }, 30_000);
-    await phone.pair(Buffer.from(started.secret!).toString('utf8'), cc.url);
-    expect(await finish).toMatchObject({ status: 'ok' });
+    agent = await startManagedAgent(cc, { name: 'ws-dos', socketDir: scripts, agent: { ipcLimits: { idleTimeoutMs: IDLE_TIMEOUT_MS } } });
+    phone = await newPhoneApp('victim phone');
+    expect(await pairThroughAgentInProcess(agent, victim.name, phone, cc.url)).toMatchObject({ status: 'ok' });
     expect(await approveSignIn()).toMatchObject({ status: 'accepted' }); // the first sign-in brings the first pool (R2, R9)
-    await eventually('the pool on the phone and confirmed', async () => {
-      await phone.serveRound({ waitSeconds: 1 });
-      return (await agent.ask({ op: 'status', user: victim.name })).usable ? true : undefined;
-    });
+    await poolConfirmed(agent, phone, victim.name);
   }, 90_000);
   afterAll(async () => {
     await agent?.close();
     await cc?.close();
   });
 
-  async function approveSignIn() {
-    const answer = agent.ask({ op: 'online-auth', user: victim.name, context: 'pam:gdm-password', wait: 15_000 }, 20_000);
-    const pending = await eventually('the request on the phone', async () => (await phone.pendingRequests())[0]);
-    await phone.decide(pending.request.requestId, 'approve');
-    return answer;
-  }
+  const approveSignIn = () => signInApproving(agent, phone, victim.name, 'pam:gdm-password');
 
   async function nextPin(): Promise<string> {
     const screen = await phone.longPress({ workstation: 'ws-dos' });
