@@ -9,10 +9,10 @@
 //   --compression xz|gzip  data compression (default xz; gzip builds faster and is bigger)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { MAINTAINER, HOMEPAGE, PACKAGES, ROOT, packageVersion, stageApp, stagePackage } from '../staging.mjs';
-import { describeSize, installedSizeKiB, md5sums } from '../tree.mjs';
+import { join } from 'node:path';
+import { HOMEPAGE, MAINTAINER, PACKAGES, ROOT, stagePackage } from '../staging.mjs';
+import { runPackageBuild } from '../build-command.mjs';
+import { installedSizeKiB, md5sums } from '../tree.mjs';
 import { systemdSnippets } from './systemd-snippets.mjs';
 
 const HERE = join(ROOT, 'installer', 'deb');
@@ -94,7 +94,7 @@ function writeControlArea(name, version, root) {
   }
 }
 
-export function buildDeb(name, { version, staging, appDir, cacheDir, out, compression }) {
+function buildDeb(name, { version, staging, appDir, cacheDir, out, compression }) {
   const root = stagePackage(name, { root: join(staging, name), appDir, cacheDir, version });
   writeControlArea(name, version, root);
   const file = join(out, `${name}_${version}_amd64.deb`);
@@ -102,32 +102,4 @@ export function buildDeb(name, { version, staging, appDir, cacheDir, out, compre
   return { file, installedKiB: installedSizeKiB(root, ['DEBIAN']) };
 }
 
-function main() {
-  const { values } = parseArgs({
-    options: { version: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, compression: { type: 'string', default: 'xz' } },
-  });
-  const version = values.version ?? packageVersion();
-  if (!/^[0-9][A-Za-z0-9.+~-]*$/.test(version)) throw new Error(`--version ${version} is not a Debian version`);
-  if (!['xz', 'gzip'].includes(values.compression)) throw new Error('--compression must be xz or gzip');
-  const names = values.only ? [values.only] : Object.keys(PACKAGES);
-  for (const name of names) if (!PACKAGES[name]) throw new Error(`--only ${name}: the packages are ${Object.keys(PACKAGES).join(', ')}`);
-  const out = resolve(values.out ?? join(ROOT, 'dist-packages'));
-  const staging = join(out, 'staging');
-  const cacheDir = join(ROOT, 'dist-packages', 'cache');
-  mkdirSync(staging, { recursive: true });
-  const appDir = join(staging, 'app');
-  stageApp(appDir, version);
-  for (const name of names) {
-    const built = buildDeb(name, { version, staging, appDir, cacheDir, out, compression: values.compression });
-    process.stdout.write(`${relative(process.cwd(), built.file) || built.file}: installed size ${describeSize(built.installedKiB)}\n`);
-  }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    main();
-  } catch (error) {
-    process.stderr.write(`package:deb: ${error.message}\n`);
-    process.exit(1);
-  }
-}
+runPackageBuild({ label: 'deb', versionPattern: /^[0-9][A-Za-z0-9.+~-]*$/, build: buildDeb });
