@@ -13,10 +13,12 @@ export const NOT_AT_RUNTIME = {
   '@typescript': 'the native half of the typescript package above',
 };
 
-const FILE_PATTERNS = [/\.(md|markdown|html?)$/i, /\.[mc]?ts$/, /\.map$/, /\.tsbuildinfo$/, /^\.(npmignore|eslintrc.*|prettierrc.*|editorconfig|travis\.yml|nycrc.*|gitattributes|gitmodules)$/, /^(CHANGELOG|CHANGES|HISTORY)(\..*)?$/i, /\.(c|cc|cpp|cxx|h|hh|hpp|gyp|gypi)$/];
+const FILE_PATTERNS = [/\.(md|markdown|html?)$/i, /\.[mc]?ts$/, /\.map$/, /\.tsbuildinfo$/, /^\.(npmignore|eslintrc.*|prettierrc.*|editorconfig|travis\.yml|nycrc.*|gitattributes|gitmodules)$/, /^(CHANGELOG|CHANGES|HISTORY)(\..*)?$/i, /\.(c|cc|cpp|cxx|h|hh|hpp|gyp|gypi|S|asm|inc|def)$/, /^CMakeLists\.txt$/];
 const TOP_LEVEL_DIRS = new Set(['test', 'tests', '__tests__', 'example', 'examples', 'doc', 'docs', 'benchmark', 'benchmarks', 'coverage', 'integration', 'scripts', 'tools', '.github', '.vscode']);
 /** Native sources at a native package's top level (binding.gyp, CMake or cnoke builds). */
 const NATIVE_SOURCE_DIRS = new Set(['src', 'deps', 'vendor', 'libusb']);
+/** …except where the package loads JavaScript from them (test/installer's load check proves the list). */
+const NATIVE_DIRS_WITH_CODE = { koffi: ['src'] };
 const PLATFORM = 'linux-x64';
 
 function isNativePackage(dir) {
@@ -81,7 +83,7 @@ function prunePackage(dir, removed) {
     const full = join(dir, entry);
     const stats = lstatSync(full);
     if (!stats.isDirectory()) continue;
-    if (TOP_LEVEL_DIRS.has(entry) || entry.startsWith('.') || (native && NATIVE_SOURCE_DIRS.has(entry) && entry !== main) || /^musl_/.test(entry)) {
+    if (TOP_LEVEL_DIRS.has(entry) || entry.startsWith('.') || (native && NATIVE_SOURCE_DIRS.has(entry) && entry !== main && !NATIVE_DIRS_WITH_CODE[manifest.name]?.includes(entry)) || /^musl_/.test(entry)) {
       rmSync(full, { recursive: true, force: true });
       removed.push(full);
     } else if (entry === 'build') pruneBuildDir(full);

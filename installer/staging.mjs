@@ -33,7 +33,7 @@ export const PACKAGES = {
     conffiles: ['/etc/latchkey/agent.json', '/etc/pam.d/latchkey-enroll'],
     files: [
       ['/usr/bin/latchkey', join(FILES, 'latchkey.sh'), 0o755],
-      [`/usr/lib/${MULTIARCH}/security/pam_latchkey.so`, join(ROOT, 'build', 'Release', 'pam_latchkey.so'), 0o644],
+      [`/lib/${MULTIARCH}/security/pam_latchkey.so`, join(ROOT, 'build', 'Release', 'pam_latchkey.so'), 0o644],
       ['/usr/share/pam-configs/latchkey', join(ROOT, 'native', 'pam', 'pam-configs', 'latchkey'), 0o644],
       ['/etc/latchkey/agent.json', join(FILES, 'agent.json'), 0o644],
       ['/etc/pam.d/latchkey-enroll', join(FILES, 'latchkey-enroll.pam'), 0o644],
@@ -113,7 +113,7 @@ export function stagePackage(name, { root, appDir, cacheDir, version }) {
     chmodSync(destination, mode);
   };
   for (const [target, source, mode] of spec.files) place(target, source, mode);
-  const pamModule = join(root, `usr/lib/${MULTIARCH}/security/pam_latchkey.so`);
+  const pamModule = join(root, `lib/${MULTIARCH}/security/pam_latchkey.so`);
   if (existsSync(pamModule)) execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', pamModule]);
   cpSync(appDir, join(root, spec.prefix), { recursive: true, verbatimSymlinks: true });
   installNodeRuntime(cacheDir, join(root, spec.prefix, 'node'));

@@ -18,7 +18,7 @@ const HERE = join(ROOT, 'installer', 'rpm');
 /** Debian path → RPM path; null drops the file (Debian-only machinery). */
 const REMAP = [
   [/^lib\/systemd\/system\//, 'usr/lib/systemd/system/'],
-  [new RegExp(`^usr/lib/${MULTIARCH}/security/`), 'usr/lib64/security/'],
+  [new RegExp(`^lib/${MULTIARCH}/security/`), 'usr/lib64/security/'],
   [/^usr\/share\/pam-configs(\/|$)/, null],
   [/^usr\/share\/lintian(\/|$)/, null],
 ];
