@@ -2,10 +2,12 @@
  * The Control Center's one config loader (docs/configuration.md "Control Center"): the JSON
  * file (`--config`, default /etc/latchkey/control-center.json; missing there means "no file"),
  * then command-line flags over it. Same rules as the agent's loader (agent/config.ts): a file
- * someone else could have written is refused, and so is an unknown key.
+ * someone else could have written is refused, and so is an unknown key; errors are the
+ * agent's ConfigError, with the same codes.
  */
 import path from 'node:path';
 import * as v from 'valibot';
+import { ConfigError } from '../agent/config.js';
 import { describeIssues } from '../agent/schema-errors.js';
 import { SettingsFileError, readSettingsFile } from '../agent/secure-path.js';
 import { intRange } from '../protocol/policy-settings.js';
@@ -66,21 +68,10 @@ export interface CcConfig {
   readonly source: string | null;
 }
 
-export class CcConfigError extends Error {
-  constructor(
-    readonly code: 'config-missing' | 'config-insecure' | 'config-invalid',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CcConfigError';
-  }
-}
-
 /** The file's settings with command-line values (already checked by the CLI) over them. Pure. */
 export function resolveCcConfig(json: unknown, source: string | null, flags: Partial<CcConfigFile> = {}): CcConfig {
   const parsed = v.safeParse(CcConfigFileSchema, json ?? {});
-  if (!parsed.success) throw new CcConfigError('config-invalid', `${source ?? 'the configuration'}: ${describeIssues(parsed.issues, '')}`);
+  if (!parsed.success) throw new ConfigError('config-invalid', `${source ?? 'the configuration'}: ${describeIssues(parsed.issues, '')}`);
   const merged = { ...parsed.output, ...Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) } as CcConfigFile;
   const limits = merged.rateLimits ?? {};
   return {
@@ -109,8 +100,8 @@ export async function loadCcConfig(file: string | undefined, flags: Partial<CcCo
   } catch (error) {
     if (!(error instanceof SettingsFileError)) throw error;
     if (error.problem === 'missing' && file === undefined) return resolveCcConfig(undefined, null, flags);
-    if (error.problem === 'missing') throw new CcConfigError('config-missing', `config file ${target} does not exist`, { cause: error });
-    throw new CcConfigError(error.problem === 'insecure' ? 'config-insecure' : 'config-invalid', error.message, { cause: error });
+    if (error.problem === 'missing') throw new ConfigError('config-missing', `config file ${target} does not exist`, { cause: error });
+    throw new ConfigError(error.problem === 'insecure' ? 'config-insecure' : 'config-invalid', error.message, { cause: error });
   }
   return resolveCcConfig(json, target, flags);
 }

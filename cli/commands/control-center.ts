@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../agent/log.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
-import { CcConfigError, DEFAULT_CC_CONFIG_FILE, LOG_LEVELS, loadCcConfig, parseListenAddress, type CcConfig } from '../../control-center/config.js';
+import { DEFAULT_CC_CONFIG_FILE, LOG_LEVELS, loadCcConfig, parseListenAddress, type CcConfig } from '../../control-center/config.js';
+import { ConfigError } from '../../agent/config.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { EXIT_CONFIG } from './agent.js';
 
@@ -65,7 +66,7 @@ async function loadConfig(options: Options): Promise<CcConfig> {
       ...(options.tlsCert !== undefined && options.tlsKey !== undefined && { tls: { cert: options.tlsCert, key: options.tlsKey } }),
     });
   } catch (error) {
-    if (error instanceof CcConfigError) throw new CliError(error.message, EXIT_CONFIG);
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT_CONFIG);
     throw error;
   }
 }

@@ -3,7 +3,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CcConfigError, loadCcConfig, parseListenAddress, resolveCcConfig } from '../../control-center/config.js';
+import { ConfigError } from '../../agent/config.js';
+import { loadCcConfig, parseListenAddress, resolveCcConfig } from '../../control-center/config.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 
 const FULL = {
@@ -36,7 +37,7 @@ describe('Control Center config (docs/configuration.md "Control Center")', () =>
 
   it('names every bad key and value at once', () => {
     const bad = { database: 'relative.db', listen: 'nowhere', tls: { cert: '/c' }, rateLimits: { enroll: 0 }, logLevel: 'loud', colour: 'red' };
-    expect(() => resolveCcConfig(bad, '/etc/latchkey/control-center.json')).toThrow(CcConfigError);
+    expect(() => resolveCcConfig(bad, '/etc/latchkey/control-center.json')).toThrow(ConfigError);
     try {
       resolveCcConfig(bad, '/etc/latchkey/control-center.json');
     } catch (error) {
