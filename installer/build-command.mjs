@@ -1,6 +1,6 @@
 // The command line both package builders share (npm run package:deb, package:rpm): options,
 // staging the application once, building each package, printing its installed size.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGES, ROOT, packageVersion, stageApp } from './staging.mjs';
@@ -24,10 +24,14 @@ export function runPackageBuild({ label, versionPattern, build }) {
     const appDir = join(staging, 'app');
     stageApp(appDir, version);
     const context = { version, staging, appDir, cacheDir: join(ROOT, 'dist-packages', 'cache'), out, compression: values.compression };
-    for (const name of names) {
-      const built = build(name, context);
-      const shown = relative(process.cwd(), built.file);
-      process.stdout.write(`${shown.startsWith('..') ? built.file : shown}: installed size ${describeSize(built.installedKiB)}\n`);
+    try {
+      for (const name of names) {
+        const built = build(name, context);
+        const shown = relative(process.cwd(), built.file);
+        process.stdout.write(`${shown.startsWith('..') ? built.file : shown}: installed size ${describeSize(built.installedKiB)}\n`);
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true }); // hundreds of MB; the packages are what counts
     }
   } catch (error) {
     process.stderr.write(`package:${label}: ${error.message}\n`);
