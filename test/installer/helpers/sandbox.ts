@@ -1,13 +1,13 @@
 /**
  * A private copy of this machine for installing packages: a mount namespace (held open by one
- * `sleep` process) where /etc, /usr and /var are overlays whose upper layers live in a temp
+ * `sleep` process, which made the mounts itself right after unshare) where /etc, /usr and /var are overlays whose upper layers live in a temp
  * directory, and /run is a fresh tmpfs. apt, dpkg, pam-auth-update, useradd and the services
  * write only into the upper layers, so nothing another test or engineer reads changes; the
  * upper layers are also an exact record of what the packages changed. Everything inside runs
  * through `nsenter`; its files are readable from here through /proc/HOLDER/root.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const OVERLAID = ['etc', 'usr', 'var'] as const;
@@ -27,20 +27,34 @@ export class Sandbox {
   static async create(): Promise<Sandbox> {
     const work = mkdtempSync(`/tmp/latchkey-packages-${process.pid}-`);
     for (const dir of OVERLAID) for (const part of ['upper', 'work']) mkdirSync(join(work, 'overlay', dir, part), { recursive: true });
-    // unshare execs sleep in the new namespace: this PID is the namespace's holder.
-    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', '3600'], { stdio: 'ignore' });
-    const sandbox = new Sandbox(work, holder);
+    // The mounts are made by the holder itself, after unshare(2) and before it becomes `sleep`:
+    // they can only ever land in its own namespace. (Entering the holder with nsenter to mount
+    // would race its unshare and could mount over this machine's own /etc.)
     const mounts = [
       ...OVERLAID.map((dir) => `mount -t overlay overlay -o lowerdir=/${dir},upperdir=${work}/overlay/${dir}/upper,workdir=${work}/overlay/${dir}/work /${dir}`),
       'mount -t tmpfs -o mode=0755 tmpfs /run',
+      'exec sleep 3600',
     ].join(' && ');
-    for (let tries = 0; ; tries++) {
-      const run = sandbox.sh(mounts);
-      if (run.status === 0) break;
-      if (tries > 50) throw new Error(`cannot set up the sandbox: ${run.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the holder may not have unshared yet
+    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', mounts], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    holder.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const sandbox = new Sandbox(work, holder);
+    for (const deadline = Date.now() + 30_000; ; ) {
+      if (holder.exitCode !== null || holder.signalCode !== null || Date.now() > deadline) {
+        await sandbox.close();
+        throw new Error(`cannot set up the sandbox: ${errors}`);
+      }
+      if (readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    sandbox.assertSeparate();
     return sandbox;
+  }
+
+  /** Throws unless the holder's mount namespace is not this process's and this one has none of the sandbox's mounts. */
+  assertSeparate(): void {
+    if (readlinkSync(`/proc/${this.pid}/ns/mnt`) === readlinkSync('/proc/self/ns/mnt')) throw new Error('the sandbox holder is in this machine\'s own mount namespace');
+    if (readFileSync('/proc/self/mountinfo', 'utf8').includes(this.work)) throw new Error(`this machine's own mounts include ${this.work}: unmount them before anything else`);
   }
 
   get pid(): number {
@@ -53,6 +67,7 @@ export class Sandbox {
   }
 
   run(command: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Run {
+    this.assertSeparate();
     const run = spawnSync('nsenter', ['--target', String(this.pid), '--mount', '--', ...command], {
       encoding: 'utf8', input: options.input, env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 180_000,
     });
@@ -72,6 +87,7 @@ export class Sandbox {
 
   /** A long-running process inside (nsenter execs it: the returned PID is the process itself). */
   spawn(command: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
+    this.assertSeparate();
     return spawn('nsenter', ['--target', String(this.pid), '--mount', '--', ...command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
@@ -110,6 +126,8 @@ export class Sandbox {
       this.holder.kill('SIGKILL');
       await exited;
     }
+    // Never delete layers something still has mounted.
+    if (readFileSync('/proc/self/mountinfo', 'utf8').includes(this.work)) throw new Error(`${this.work} is still mounted in this machine's namespace; left in place`);
     rmSync(this.work, { recursive: true, force: true });
   }
 }
