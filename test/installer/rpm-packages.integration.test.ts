@@ -17,7 +17,8 @@ const query = (args: string[]) => execFileSync('rpm', args, { encoding: 'utf8', 
 
 beforeAll(() => {
   out = mkdtempSync(`/tmp/latchkey-rpms-${process.pid}-`);
-  const run = spawnSync(process.execPath, [join(ROOT, 'installer/rpm/build-rpm.mjs'), '--compression', 'gzip', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  // Niced: long CPU work next to suites that time a screen locker.
+  const run = spawnSync('nice', ['-n', '10', process.execPath, join(ROOT, 'installer/rpm/build-rpm.mjs'), '--compression', 'gzip', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
   if (run.status !== 0) throw new Error(`build-rpm failed (${run.status}): ${run.stdout}${run.stderr}`);
   buildOutput = run.stdout;
 }, 300_000);
