@@ -167,7 +167,8 @@ describe('on a workstation (apt, in a private copy of this machine)', () => {
 
   it('runs the agent as its unit says; a self-enrolled user unlocks through the installed common-auth, once per PIN', async () => {
     sandbox.check(['sh', '-c', `printf '{ "policy": { "offlineMode": true } }\\n' > /etc/latchkey/agent.json`]);
-    sandbox.check(['useradd', '-M', '-d', '/nonexistent', '-s', '/bin/sh', USER]);
+    // A uid far from the ones other tests give their users on this machine (the sandbox shares its processes).
+    sandbox.check(['useradd', '-M', '-d', '/nonexistent', '-s', '/bin/sh', '-u', String(61_000 + (process.pid % 3_000)), USER]);
     sandbox.check(['chpasswd'], { input: `${USER}:${PASSWORD}\n` });
     sandbox.check(['sh', '-c', `printf '@include common-auth\\naccount required pam_permit.so\\n' > /etc/pam.d/${SERVICE}`]);
     agent = startService(sandbox, AGENT_UNIT, mdwe);
@@ -269,7 +270,7 @@ describe('with the Control Center package', () => {
 
   it('purge leaves nothing of Latchkey: no file, directory, user, unit link or debconf answer', async () => {
     await cc!.stop();
-    sandbox.check(['userdel', USER]);
+    sandbox.check(['userdel', '-f', USER]); // -f: a process of another machine user may share the uid number
     sandbox.check(['rm', '-f', `/etc/pam.d/${SERVICE}`]);
     const installed = ['latchkey', 'latchkey-control-center'].flatMap((name) =>
       execFileSync('dpkg-deb', ['-c', deb(name)], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n').filter(Boolean).map((line) => line.split(' ./').at(-1)!.replace(/\/$/, '')));
