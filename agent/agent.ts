@@ -83,6 +83,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const online = new OnlineService({
       stateDir: config.stateDir, auditFile: config.auditLog, keystore, store, mutex, audit, log, clock, kdf: config.kdf,
       enrollment: config.controlCenter ? { url: config.controlCenter.url, installToken: config.controlCenter.installToken, name: config.controlCenter.name ?? hostname() } : undefined,
+      enrollFile: config.enrollFile,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const radio = new BleRadio(config.ble, log, options.bleTransport);

@@ -17,6 +17,8 @@ export const DEFAULT_SOCKET = '/run/latchkey/agent.sock';
 export const DEFAULT_STATE_DIR = '/var/lib/latchkey';
 export const DEFAULT_SELF_ENROLL_PAM_SERVICE = 'latchkey-enroll';
 export const MAX_CONFIG_BYTES = 64 * 1024;
+/** The enrollment file's name, next to the config file by default (docs/deployment.md). */
+export const ENROLL_FILE_NAME = 'enroll.json';
 /** sockaddr_un.sun_path is 108 bytes on Linux, 104 on macOS; keep a margin. */
 export const MAX_SOCKET_PATH_BYTES = 100;
 
@@ -61,6 +63,8 @@ export interface AgentConfig {
   readonly ble: BleConfig;
   /** Where to enroll this workstation (docs/online-protocol.md); installers write it. */
   readonly controlCenter: { readonly url: string; readonly installToken?: string | undefined; readonly name?: string | undefined } | null;
+  /** The enrollment file an installer drops (docs/deployment.md); read at start while not enrolled. */
+  readonly enrollFile: string;
   /** The file the settings came from, or null for embedded defaults. */
   readonly source: string | null;
 }
@@ -77,6 +81,11 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** `controlCenter.*` here and in the enrollment file (agent/online/enroll-file.ts) follow the same rules. */
+export const ControlCenterUrlSchema = v.pipe(v.string('must be a URL'), v.url('must be an http(s) URL'), v.regex(/^https?:\/\//, 'must be an http(s) URL'));
+export const InstallTokenSchema = v.pipe(v.string('must be a string'), v.regex(/^lk_install_[A-Za-z0-9_-]{43}$/, 'must be an install token (lk_install_…)'));
+export const WorkstationNameSchema = v.pipe(v.string('must be a string'), v.minLength(1, 'must be 1–128 characters'), v.maxLength(128, 'must be 1–128 characters'));
 
 const absolutePath = (what: string, maxBytes = 4096) =>
   v.pipe(
@@ -105,11 +114,12 @@ const ConfigFileSchema = v.strictObject(
     ),
     controlCenter: v.optional(
       v.strictObject({
-        url: v.pipe(v.string('must be a URL'), v.url('must be an http(s) URL'), v.regex(/^https?:\/\//, 'must be an http(s) URL')),
-        installToken: v.optional(v.pipe(v.string(), v.regex(/^lk_install_[A-Za-z0-9_-]{43}$/, 'must be an install token (lk_install_…)'))),
-        name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+        url: ControlCenterUrlSchema,
+        installToken: v.optional(InstallTokenSchema),
+        name: v.optional(WorkstationNameSchema),
       }, 'must be an object'),
     ),
+    enrollFile: v.optional(absolutePath('enrollFile')),
     selfEnrollPamService: v.optional(v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}'))),
     ble: v.optional(
       v.strictObject({
@@ -152,6 +162,7 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
     selfEnrollPamService: file.selfEnrollPamService ?? DEFAULT_SELF_ENROLL_PAM_SERVICE,
     ble: { ...DEFAULT_BLE, ...file.ble },
     controlCenter: file.controlCenter ?? null,
+    enrollFile: file.enrollFile ?? path.join(path.dirname(source ?? DEFAULT_CONFIG_FILE), ENROLL_FILE_NAME),
     source,
   };
 }

@@ -115,3 +115,47 @@ export async function checkDirectoryChain(directory: string, trusted: readonly n
 function describeOwners(owners: readonly number[]): string {
   return owners.map((o) => (o === 0 ? 'root' : `uid ${o}`)).join(' or ');
 }
+
+/** Why a settings file (config, enroll file) was not used; `missing` only for an absent file. */
+export type SettingsFileProblem = 'missing' | 'insecure' | 'invalid';
+
+export class SettingsFileError extends Error {
+  constructor(
+    readonly problem: SettingsFileProblem,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SettingsFileError';
+  }
+}
+
+/**
+ * Reads a JSON settings file that grants access (STYLE.md §10): its directory must not be
+ * group- or world-writable without the sticky bit, the file must be a regular file (not a
+ * symbolic link) passing `rule`, at most `maxBytes`, and valid JSON. Returns the parsed value;
+ * every refusal is a SettingsFileError naming the file and what to do.
+ */
+export async function readSettingsFile(file: string, rule: PathRule, maxBytes: number): Promise<unknown> {
+  let data: Buffer;
+  try {
+    const directory = path.dirname(path.resolve(file));
+    const dirStats = await fs.stat(directory);
+    if ((dirStats.mode & 0o022) !== 0 && (dirStats.mode & 0o1000) === 0) {
+      throw new InsecurePathError(directory, `${directory} is group- or world-writable without the sticky bit, so ${file} could be replaced`);
+    }
+    data = await readCheckedFile(file, rule, maxBytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SettingsFileError('missing', `${file} does not exist`, { cause: error });
+    if (error instanceof InsecurePathError) throw new SettingsFileError('insecure', `refusing ${file}: ${error.message}`, { cause: error });
+    if (code === 'ELOOP') throw new SettingsFileError('insecure', `refusing ${file}: it is a symbolic link (name the real file)`, { cause: error });
+    if (error instanceof RangeError) throw new SettingsFileError('invalid', error.message, { cause: error });
+    throw new SettingsFileError('invalid', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(data.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new SettingsFileError('invalid', `${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}

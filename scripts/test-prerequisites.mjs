@@ -33,6 +33,12 @@ const REQUIREMENTS = [
   ['socat', 'socat', 'the BLE virtual controller gives each host a pseudo-terminal (two processes as two machines)'],
   ['tshark', 'tshark', "Wireshark's dissector must open the BLE virtual controller's btsnoop captures"],
   ['/usr/bin/chromium', 'chromium', 'the web console test drives a real Chromium through playwright-core (never a downloaded browser)'],
+  ['dpkg-shlibdeps', 'dpkg-dev', 'the .deb build computes the packages\' shared-library dependencies (installer/deb)'],
+  ['lintian', 'lintian', 'the package test checks both .debs with lintian'],
+  ['systemd-analyze', 'systemd', 'the package test verifies the units and measures their exposure (systemd-analyze)'],
+  ['rpmbuild', 'rpm', 'npm run package:rpm builds the .rpms; the test checks them with rpm -qlp and rpm -K'],
+  ['adduser', 'adduser', "the Control Center package's scripts create its system user (inside the package test's sandbox)"],
+  ['setpriv', 'util-linux', 'the package test starts the services as their units say (user, no-new-privs, capability bounding set)'],
 ];
 
 function present(what) {

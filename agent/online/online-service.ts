@@ -5,6 +5,7 @@
  * call then answers "offline", and the lock screen goes straight to the offline PIN.
  */
 import { abortableSleep } from '../abortable-sleep.js';
+import { hostname } from 'node:os';
 import { ApiError, type FetchLike } from '../../protocol/online/api-client.js';
 import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/messages.js';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
@@ -17,6 +18,7 @@ import type { SecretStore } from '../sealing-key.js';
 import type { UserStateStore } from '../user-state-store.js';
 import { ControlCenterLink, PROBE_TIMEOUT_MS } from './control-center-link.js';
 import type { OnlineContext } from './context.js';
+import { readEnrollFile, removeEnrollFile } from './enroll-file.js';
 import { enrollWorkstation } from './enrollment.js';
 import { EventUploader } from './event-uploader.js';
 import { LockoutResets } from './lockout-resets.js';
@@ -39,10 +41,15 @@ export interface OnlineServiceOptions {
   readonly kdf: KdfParams;
   /** From the config file: enroll at start when not enrolled yet. */
   readonly enrollment?: { readonly url: string; readonly installToken?: string | undefined; readonly name: string } | undefined;
+  /** The enrollment file an installer drops (docs/deployment.md): used first, deleted once used. */
+  readonly enrollFile?: string | undefined;
   readonly fetch?: FetchLike;
 }
 
 const INBOX_WAIT_S = 25;
+const TRANSIENT_CODES = new Set(['internal', 'rate-limited', 'bad-response']);
+/** Whether enrolling again later may succeed: the CC was unreachable, busy, rate-limiting, or something in between answered. */
+const isTransient = (error: unknown) => error instanceof ApiError && (error.offline || TRANSIENT_CODES.has(error.code));
 const CHORES_INTERVAL_MS = 2_000;
 const RECOVERY_RECONCILE_MS = 5 * 60_000;
 
@@ -102,18 +109,25 @@ export class OnlineService {
   async start(): Promise<void> {
     const { options } = this;
     const loaded = await loadIdentity(options.stateDir, options.keystore);
-    if (loaded) return this.#activate(loaded);
-    const enrollment = options.enrollment;
+    const dropped = options.enrollFile ? await readEnrollFile(options.enrollFile, options.log) : null;
+    if (loaded) {
+      if (dropped) await removeEnrollFile(options.enrollFile!, options.log, `already enrolled with ${loaded.identity.url}`);
+      return this.#activate(loaded);
+    }
+    const enrollment = dropped
+      ? { url: dropped.url, installToken: dropped.installToken, name: dropped.name ?? options.enrollment?.name ?? hostname() }
+      : options.enrollment;
     if (!enrollment?.installToken) return;
+    const used = dropped ? () => removeEnrollFile(options.enrollFile!, options.log, 'install token used') : async () => {};
     void (async () => {
       for (let delay = 2_000; !this.#stopped && !this.#managed; delay = Math.min(300_000, delay * 2)) {
         try {
           await this.enroll(enrollment.url, enrollment.installToken!, enrollment.name);
-          return;
+          return await used();
         } catch (error) {
           options.log.error('workstation.enroll-failed', { url: enrollment.url, error: error as Error, retryInMs: delay });
-          // A refusal (bad token) will not change by retrying; only an unreachable CC is worth waiting for.
-          if (!(error instanceof ApiError && error.offline)) return;
+          // A refusal (bad token) will not change by retrying; an unreachable, busy or rate-limiting CC is worth waiting for.
+          if (!isTransient(error)) return await used();
           await this.#sleep(delay);
         }
       }

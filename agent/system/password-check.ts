@@ -87,7 +87,7 @@ function runChild(script: string, service: string, user: string, password: Uint8
 
     // Its own process group and session: no controlling terminal for PAM modules, and one
     // group to kill on timeout (with the descendants that left it, see process-tree.ts).
-    const child = spawn(process.execPath, [script, service, user, nonce], {
+    const child = spawn(process.execPath, [...process.execArgv.filter((flag) => HELPER_V8_FLAGS.has(flag)), script, service, user, nonce], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: CHILD_ENV,
       detached: true,
@@ -148,6 +148,12 @@ function killChild(pid: number | undefined): void {
 }
 
 /** The compiled child next to this module; from TypeScript sources (tests), the build output. */
+/**
+ * The helper runs under the agent's own V8 flags: under lite mode (no JIT) it needs no memory
+ * that is both writable and executable, so it survives the unit's MemoryDenyWriteExecute=yes.
+ */
+const HELPER_V8_FLAGS = new Set(['--lite-mode', '--jitless', '--no-expose-wasm']);
+
 function childScript(): string {
   const here = fileURLToPath(import.meta.url);
   const directory = path.dirname(here);

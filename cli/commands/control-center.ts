@@ -1,17 +1,18 @@
 /** `latchkey control-center`: run the Control Center server in the foreground (docs/control-center.md). */
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { createLogger, type LogLevel } from '../../agent/log.js';
+import { createLogger } from '../../agent/log.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
+import { DEFAULT_CC_CONFIG_FILE, LOG_LEVELS, loadCcConfig, parseListenAddress, type CcConfig } from '../../control-center/config.js';
+import { ConfigError } from '../../agent/config.js';
 import { CliError, EXIT } from '../exit-codes.js';
-
-const LISTEN = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/;
+import { EXIT_CONFIG } from './agent.js';
 
 export function parseListen(value: string): { host: string; port: number } {
-  const match = LISTEN.exec(value);
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new CliError('--listen must be HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080', EXIT.usage);
-  return { host: match[1] ?? match[2]!, port };
+  const address = parseListenAddress(value);
+  if (!address) throw new CliError('--listen must be HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080', EXIT.usage);
+  return address;
 }
 
 function readPem(file: string, option: string): Buffer {
@@ -36,52 +37,91 @@ export function parseRateLimits(value: string): Partial<RateLimits> {
   return out;
 }
 
+/** The first admin token's line into a new 0600 file (config `firstAdminTokenFile`), durably, never to a log. */
+function writeSecretLineTo(file: string): (line: string) => void {
+  return (line) => {
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, `${line}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      renameSync(temp, file);
+    } catch (error) {
+      unlinkSync(temp);
+      throw error;
+    }
+  };
+}
+
+async function loadConfig(options: Options): Promise<CcConfig> {
+  if (options.listen !== undefined) parseListen(options.listen);
+  try {
+    return await loadCcConfig(options.config, {
+      database: options.db, listen: options.listen, logLevel: options.logLevel as CcConfig['logLevel'] | undefined,
+      trustProxy: options.trustProxy?.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
+      ...(options.tlsCert !== undefined && options.tlsKey !== undefined && { tls: { cert: options.tlsCert, key: options.tlsKey } }),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT_CONFIG);
+    throw error;
+  }
+}
+
 interface Options {
-  db: string;
+  config?: string;
+  db?: string;
   listen?: string;
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: string;
   createAdminToken?: string;
   rateLimit?: string;
-  logLevel: string;
+  logLevel?: string;
 }
 
 export function registerControlCenter(program: Command): void {
   program
     .command('control-center')
     .description('run the Control Center server in the foreground (stops on SIGINT/SIGTERM)')
-    .requiredOption('--db <file>', 'the SQLite database (created at the first start, with <file>.keys next to it)')
+    .option('--config <file>', `config file (default ${DEFAULT_CC_CONFIG_FILE}, if it exists); the flags below override it`)
+    .option('--db <file>', 'the SQLite database (created at the first start, with <file>.keys next to it)')
     .option('--listen <host:port>', 'address to listen on, such as 127.0.0.1:8080 or 0.0.0.0:8443')
     .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--trust-proxy <list>', 'comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed')
     .option('--rate-limit <list>', 'per-minute budgets, such as enroll=100,per-key=1200 (defaults: enroll=10, redeem=10, failures=30, per-key=600)')
     .option('--create-admin-token <name>', 'create one more admin token, print it once, and exit')
-    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--log-level <level>', 'debug, info, warn or error (default info)')
     .action(async (options: Options) => {
-      if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw new CliError('--log-level must be debug, info, warn or error', EXIT.usage);
+      if (options.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(options.logLevel)) throw new CliError('--log-level must be debug, info, warn or error', EXIT.usage);
+      if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
+      const config = await loadConfig(options);
+      if (config.database === undefined) throw new CliError(`--db FILE is required (or "database" in ${config.source ?? DEFAULT_CC_CONFIG_FILE})`, EXIT.usage);
       if (options.createAdminToken !== undefined) {
         if (!/^[^\u0000-\u001f\u007f]{1,128}$/.test(options.createAdminToken)) throw new CliError('--create-admin-token needs a name of 1–128 printable characters', EXIT.usage);
         try {
           const { createAdminTokenOffline } = await import('../../control-center/control-center.js');
-          return await createAdminTokenOffline(options.db, options.createAdminToken);
+          return await createAdminTokenOffline(config.database, options.createAdminToken);
         } catch (error) {
           throw new CliError(`no admin token was created: ${(error as Error).message}`);
         }
       }
-      if (options.listen === undefined) throw new CliError('--listen HOST:PORT is required', EXIT.usage);
-      const { host, port } = parseListen(options.listen);
-      if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
-      const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
-      const trustProxy = options.trustProxy?.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
-      const rateLimits = options.rateLimit === undefined ? {} : parseRateLimits(options.rateLimit);
-      const log = createLogger({ level: options.logLevel as LogLevel });
+      if (config.listen === undefined) throw new CliError(`--listen HOST:PORT is required (or "listen" in ${config.source ?? DEFAULT_CC_CONFIG_FILE})`, EXIT.usage);
+      const { host, port } = config.listen;
+      const tls = config.tls ? { cert: readPem(config.tls.cert, 'tls.cert'), key: readPem(config.tls.key, 'tls.key') } : undefined;
+      const trustProxy = config.trustProxy;
+      const rateLimits = { ...config.rateLimits, ...(options.rateLimit === undefined ? {} : parseRateLimits(options.rateLimit)) };
+      const log = createLogger({ level: config.logLevel });
+      const printSecretLine = config.firstAdminTokenFile === undefined ? undefined : writeSecretLineTo(config.firstAdminTokenFile);
       let server;
       try {
         // The server (Fastify, SQLite) loads only for this command.
         const { startControlCenter } = await import('../../control-center/control-center.js');
-        server = await startControlCenter({ databaseFile: options.db, host, port, ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), rateLimits, log });
+        server = await startControlCenter({ databaseFile: config.database, host, port, ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), rateLimits, log, ...(printSecretLine && { printSecretLine }) });
       } catch (error) {
         const { StartupError } = await import('../../control-center/errors.js');
         if (error instanceof StartupError) throw new CliError(`the Control Center could not start (${error.code}): ${error.message}`);
