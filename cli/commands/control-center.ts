@@ -1,5 +1,7 @@
 /** `latchkey control-center`: run the Control Center server in the foreground (docs/control-center.md). */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { describeFileError } from '../../agent/file-errors.js';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../../agent/log.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
@@ -18,8 +20,28 @@ function readPem(file: string, option: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new CliError(`${option} ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CliError(`${option}: ${describeFileError(error, file)}`);
   }
+}
+
+/** The certificate and key, checked now: OpenSSL's own words ("PEM routines::no start line") name neither file. */
+export function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const cert = readPem(certFile, '--tls-cert');
+  const key = readPem(keyFile, '--tls-key');
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw new CliError(`--tls-cert ${certFile} is not a PEM certificate (it starts with -----BEGIN CERTIFICATE-----)`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new CliError(`--tls-key ${keyFile} is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) throw new CliError(`--tls-key ${keyFile} is not the private key of the certificate in --tls-cert ${certFile}`);
+  return { cert, key };
 }
 
 const RATE_NAMES: Record<string, keyof RateLimits> = { enroll: 'enrollPerMinute', redeem: 'redeemPerMinute', failures: 'failuresPerMinute', 'per-key': 'perKeyPerMinute' };
@@ -34,6 +56,16 @@ export function parseRateLimits(value: string): Partial<RateLimits> {
     out[name] = Number(match[2]);
   }
   return out;
+}
+
+/** Which option to change for each kind of start failure (docs/control-center.md "Running it"). */
+const OPTION_OF: Partial<Record<string, string>> = { 'database-unreadable': '--db', 'database-newer': '--db', 'listen-failed': '--listen' };
+
+async function startFailure(error: unknown, what = 'the Control Center could not start'): Promise<CliError> {
+  const { StartupError } = await import('../../control-center/errors.js');
+  if (!(error instanceof StartupError)) return new CliError(`${what}: ${(error as Error).message}`);
+  const option = OPTION_OF[error.code];
+  return new CliError(`${what} (${error.code}): ${error.message}${option ? ` (check ${option})` : ''}`);
 }
 
 interface Options {
@@ -67,13 +99,13 @@ export function registerControlCenter(program: Command): void {
           const { createAdminTokenOffline } = await import('../../control-center/control-center.js');
           return await createAdminTokenOffline(options.db, options.createAdminToken);
         } catch (error) {
-          throw new CliError(`no admin token was created: ${(error as Error).message}`);
+          throw await startFailure(error, 'no admin token was created');
         }
       }
       if (options.listen === undefined) throw new CliError('--listen HOST:PORT is required', EXIT.usage);
       const { host, port } = parseListen(options.listen);
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', EXIT.usage);
-      const tls = options.tlsCert && options.tlsKey ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') } : undefined;
+      const tls = options.tlsCert && options.tlsKey ? readTls(options.tlsCert, options.tlsKey) : undefined;
       const trustProxy = options.trustProxy?.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
       const rateLimits = options.rateLimit === undefined ? {} : parseRateLimits(options.rateLimit);
       const log = createLogger({ level: options.logLevel as LogLevel });
@@ -83,9 +115,7 @@ export function registerControlCenter(program: Command): void {
         const { startControlCenter } = await import('../../control-center/control-center.js');
         server = await startControlCenter({ databaseFile: options.db, host, port, ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), rateLimits, log });
       } catch (error) {
-        const { StartupError } = await import('../../control-center/errors.js');
-        if (error instanceof StartupError) throw new CliError(`the Control Center could not start (${error.code}): ${error.message}`);
-        throw new CliError(`the Control Center could not start: ${(error as Error).message}`);
+        throw await startFailure(error);
       }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
