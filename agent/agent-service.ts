@@ -203,7 +203,23 @@ export class AgentService {
       locked: !open.open,
       ...(retryAfter !== undefined ? { retryAfter } : {}),
       message,
-      ...(lockScreen ? {} : { detail: JSON.stringify(this.#statusDetail(state, now)) }),
+      ...(lockScreen ? {} : { detail: JSON.stringify({ ...this.#statusDetail(state, now), ...(await this.#setupDetail()) }) }),
+    };
+  }
+
+  /** Where the policy came from, the Control Center, the keystore and Bluetooth, for `latchkey doctor` (docs/ipc.md, status detail). */
+  async #setupDetail() {
+    const { config, online } = this.deps;
+    const standing = online.standing;
+    const policy = standing?.policyIssuedAt != null
+      ? { source: 'control-center', version: standing.policyVersion, issuedAt: new Date(standing.policyIssuedAt).toISOString() }
+      : config.source !== null ? { source: 'config-file', file: config.source } : { source: 'defaults' };
+    const keystoreReady = await this.deps.keys().then(() => true, () => false);
+    return {
+      policy,
+      controlCenter: standing && { url: standing.url, online: standing.online },
+      keystore: { backend: config.keystore.backend, ready: keystoreReady },
+      ble: { enabled: config.ble.enabled, transport: config.ble.transport },
     };
   }
 

@@ -7,6 +7,7 @@ import { registerAgent } from './commands/agent.js';
 import { registerBle } from './commands/ble/index.js';
 import { registerControlCenter } from './commands/control-center.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerOnline } from './commands/online.js';
 import { registerPhone } from './commands/phone.js';
@@ -48,7 +49,7 @@ export function buildProgram(): CommandType {
     .description('Latchkey: unlock this computer with your phone — online, with one-time offline PINs, or over Bluetooth.')
     .version(version())
     .exitOverride();
-  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone, registerBle, registerControlCenter, registerAdmin]) register(program);
+  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone, registerBle, registerControlCenter, registerAdmin, registerDoctor]) register(program);
   // Usage errors everywhere (subcommands of subcommands too) exit 64, not commander's 1, and
   // print as one `latchkey:` line naming the command's --help (docs/cli.md).
   const override = (command: CommandType): void => {

@@ -80,6 +80,14 @@ export class OnlineService {
     return this.#managed?.pairings ?? null;
   }
 
+  /** The Control Center, whether it answers, and the signed policy in force (`latchkey doctor`), or null when not enrolled. */
+  get standing(): { url: string; online: boolean; policyVersion: number | null; policyIssuedAt: number | null } | null {
+    const managed = this.#managed;
+    if (!managed) return null;
+    const { policy } = managed;
+    return { url: managed.link.loaded.identity.url, online: managed.link.online, policyVersion: policy.issuedAt === null ? null : policy.version, policyIssuedAt: policy.issuedAt };
+  }
+
   /** The name this workstation enrolled under (what the Control Center and paired phones show), or null when not enrolled. */
   get workstationName(): string | null {
     return this.#managed?.link.loaded.identity.name ?? null;
