@@ -16,7 +16,7 @@ import { registerReset } from './commands/reset.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { CliError, EXIT } from './exit-codes.js';
-import { oneLine } from '../agent/file-errors.js';
+import { describeFileError, isSystemCallError, oneLine } from '../agent/file-errors.js';
 
 const { Command, CommanderError } = requireCjs('commander') as typeof import('commander');
 
@@ -71,7 +71,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`latchkey: ${oneLine(error.message)}\n`);
       process.exitCode = error.exitCode;
     } else {
-      process.stderr.write(`latchkey: ${oneLine((error as Error).message ?? String(error))}\n`);
+      // A file-system error no command translated still names its path in words, not as ENOTDIR.
+      const text = isSystemCallError(error) && error.path ? describeFileError(error) : (error as Error).message ?? String(error);
+      process.stderr.write(`latchkey: ${oneLine(text)}\n`);
       process.exitCode = EXIT.failure;
     }
   }

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import * as v from 'valibot';
 import { AdminTokenViewSchema, EVENT_TYPES, InstallTokenViewSchema, SettingsViewSchema, WorkstationDetailViewSchema, WorkstationViewSchema } from '../../control-center/admin-api.js';
 import { AdminClient, eventsToCsv } from '../../control-center/admin-client.js';
+import { describeFileError } from '../../agent/file-errors.js';
 import { whyUnreachable } from '../control-center-reach.js';
 import { nodeFetch } from '../node-fetch.js';
 import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
@@ -25,7 +26,7 @@ function adminToken(globals: Globals): string {
     try {
       token = readFileSync(globals.tokenFile, 'utf8').trim();
     } catch (error) {
-      throw new CliError(`--token-file ${globals.tokenFile} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new CliError(`--token-file: ${describeFileError(error, globals.tokenFile)}`);
     }
   }
   if (!token) throw new CliError('no admin token: pass --token-file FILE or set LATCHKEY_ADMIN_TOKEN', EXIT.usage);

@@ -1,7 +1,7 @@
 /** `latchkey control-center`: run the Control Center server in the foreground (docs/control-center.md). */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describeFileError } from '../../agent/file-errors.js';
+import { describeFileError, isSystemCallError } from '../../agent/file-errors.js';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../../agent/log.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
@@ -63,7 +63,7 @@ const OPTION_OF: Partial<Record<string, string>> = { 'database-unreadable': '--d
 
 async function startFailure(error: unknown, what = 'the Control Center could not start'): Promise<CliError> {
   const { StartupError } = await import('../../control-center/errors.js');
-  if (!(error instanceof StartupError)) return new CliError(`${what}: ${(error as Error).message}`);
+  if (!(error instanceof StartupError)) return new CliError(`${what}: ${isSystemCallError(error) && error.path ? describeFileError(error) : (error as Error).message}`);
   const option = OPTION_OF[error.code];
   return new CliError(`${what} (${error.code}): ${error.message}${option ? ` (check ${option})` : ''}`);
 }
