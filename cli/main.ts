@@ -41,7 +41,7 @@ export function usageLine(text: string, command: string): string {
   const argument = /^command-argument value '(.*)' is invalid for argument '.+?'\. (.+)$/.exec(message);
   const invalid = option ?? argument;
   const why = invalid ? `${invalid[2]} (got '${invalid[1]}')` : message;
-  return `${why}; see ${command} --help`;
+  return `${why.replace(/\.$/, '')}; see ${command} --help`;
 }
 
 export function buildProgram(): CommandType {

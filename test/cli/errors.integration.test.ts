@@ -35,6 +35,7 @@ describe('usage errors: one line naming the command\'s --help, exit 64', () => {
     [['status', '--user'], /^latchkey: option '--user <name>' argument missing; see latchkey status --help\n$/],
     [['verify'], /^latchkey: required option '--user <name>' not specified; see latchkey verify --help\n$/],
     [['frobnicate'], /^latchkey: unknown command 'frobnicate'; see latchkey --help\n$/],
+    [['status', 'alice'], /^latchkey: too many arguments for 'status'\. Expected 0 arguments but got 1; see latchkey status --help\n$/],
     [['status', '--timeout', 'soon'], /^latchkey: --timeout must be a whole number from 100 to 600000 \(got 'soon'\); see latchkey status --help\n$/],
     [['phone', 'ble', 'pair', '--wait', '0'], /^latchkey: --wait must be from 1 to 600 \(got '0'\); see latchkey phone ble pair --help\n$/],
     [['agent', '--state-dir', 'relative/dir'], /^latchkey: --state-dir must be an absolute path \(starting with \/\) \(got 'relative\/dir'\); see latchkey agent --help\n$/],
