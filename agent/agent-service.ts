@@ -13,6 +13,7 @@ import type { Logger } from './log.js';
 import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js';
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
 import { DAY_MS, isLow, type Policy } from '../protocol/policy-settings.js';
+import { policyOrigin } from './policy-origin.js';
 import { OnlineOps } from './online/online-ops.js';
 import type { PairingCaller } from './online/pairing.js';
 import { BleOps } from './ble/ble-ops.js';
@@ -206,7 +207,21 @@ export class AgentService {
       locked: !open.open,
       ...(retryAfter !== undefined ? { retryAfter } : {}),
       message,
-      ...(lockScreen ? {} : { detail: JSON.stringify(this.#statusDetail(state, now)) }),
+      ...(lockScreen ? {} : { detail: JSON.stringify({ ...this.#statusDetail(state, now), ...(await this.#setupDetail()) }) }),
+    };
+  }
+
+  /** Where the policy came from, the Control Center, the keystore and Bluetooth, for `latchkey doctor` (docs/ipc.md, status detail). */
+  async #setupDetail() {
+    const { config, online } = this.deps;
+    const standing = online.standing;
+    const policy = policyOrigin(online, config);
+    const keystoreReady = await this.deps.keys().then(() => true, () => false);
+    return {
+      policy,
+      controlCenter: standing && { url: standing.url, online: standing.online },
+      keystore: { backend: config.keystore.backend, ready: keystoreReady },
+      ble: { enabled: config.ble.enabled, transport: config.ble.transport },
     };
   }
 

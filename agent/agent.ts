@@ -23,6 +23,7 @@ import { getPeerCredentials } from './system/peer-credentials.js';
 import { lookupUserByName } from './system/users.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { UserStateStore } from './user-state-store.js';
+import { describePolicyOrigin, policyOrigin } from './policy-origin.js';
 import { OnlineService } from './online/online-service.js';
 import type { FetchLike } from '../protocol/online/api-client.js';
 import { WallClockFloor } from './wall-clock-floor.js';
@@ -54,12 +55,6 @@ export interface RunningAgent {
   readonly socketPath: string;
   readonly config: AgentConfig;
   close(): Promise<void>;
-}
-
-/** Where the policy in force comes from, for a person reading the log or `latchkey doctor`. */
-export function policySource(online: Pick<OnlineService, 'managed' | 'policyRevision'>, config: Pick<AgentConfig, 'source'>): string {
-  if (online.managed) return online.policyRevision === null ? 'embedded defaults (no valid signed policy from the Control Center yet)' : `the Control Center (signed, revision ${online.policyRevision})`;
-  return config.source === null ? 'embedded defaults' : `the config file ${config.source}`;
 }
 
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
@@ -117,7 +112,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const policy = online.policy ?? config.policy;
     log.info('agent.ready', {
       socket: config.socket, stateDir: config.stateDir, config: config.source ?? '(embedded defaults)', keystore: keystore.describe(),
-      offlineMode: policy.offlineMode, policyFrom: policySource(online, config), ble: config.ble.enabled ? config.ble.transport : false, pid: process.pid,
+      offlineMode: policy.offlineMode, policyFrom: describePolicyOrigin(policyOrigin(online, config)), ble: config.ble.enabled ? config.ble.transport : false, pid: process.pid,
     });
     return {
       socketPath: server.socketPath,

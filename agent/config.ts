@@ -8,7 +8,8 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
 import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
-import { describeIssues } from './schema-errors.js';
+import { describeIssues, describeJsonSyntaxError } from './schema-errors.js';
+import { describeFileError } from './file-errors.js';
 import { InsecurePathError, readCheckedFileWithStats } from './secure-path.js';
 import { parseTransport } from '../ble/transport-spec.js';
 
@@ -87,23 +88,23 @@ export const ControlCenterUrlSchema = v.pipe(v.string('must be a URL'), v.url('m
 export const InstallTokenSchema = v.pipe(v.string('must be a string'), v.regex(/^lk_install_[A-Za-z0-9_-]{43}$/, 'must be an install token (lk_install_…)'));
 export const WorkstationNameSchema = v.pipe(v.string('must be a string'), v.minLength(1, 'must be 1–128 characters'), v.maxLength(128, 'must be 1–128 characters'));
 
-const absolutePath = (what: string, maxBytes = 4096) =>
+const absolutePath = (maxBytes = 4096) =>
   v.pipe(
     v.string(`must be an absolute path`),
     v.check((value) => path.isAbsolute(value) && !value.includes('\0'), `must be an absolute path`),
-    v.check((value) => Buffer.byteLength(value) <= maxBytes, `${what} must be at most ${maxBytes} bytes`),
+    v.check((value) => Buffer.byteLength(value) <= maxBytes, `must be at most ${maxBytes} bytes`),
   );
 
 const ConfigFileSchema = v.strictObject(
   {
     policy: v.optional(PolicyInputSchema),
-    socket: v.optional(absolutePath('the socket path', MAX_SOCKET_PATH_BYTES)),
-    stateDir: v.optional(absolutePath('stateDir')),
-    auditLog: v.optional(absolutePath('auditLog')),
+    socket: v.optional(absolutePath(MAX_SOCKET_PATH_BYTES)),
+    stateDir: v.optional(absolutePath()),
+    auditLog: v.optional(absolutePath()),
     keystore: v.optional(
       v.strictObject({
         backend: v.optional(v.picklist(['file', 'os'], 'must be "file" or "os"')),
-        directory: v.optional(absolutePath('keystore.directory')),
+        directory: v.optional(absolutePath()),
       }, 'must be an object'),
     ),
     kdf: v.optional(
@@ -119,7 +120,7 @@ const ConfigFileSchema = v.strictObject(
         name: v.optional(WorkstationNameSchema),
       }, 'must be an object'),
     ),
-    enrollFile: v.optional(absolutePath('enrollFile')),
+    enrollFile: v.optional(absolutePath()),
     selfEnrollPamService: v.optional(v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}'))),
     ble: v.optional(
       v.strictObject({
@@ -145,8 +146,9 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
   const parsed = v.safeParse(ConfigFileSchema, json ?? {});
   if (!parsed.success) throw new ConfigError('config-invalid', `${where}: ${describeIssues(parsed.issues, '')}`);
   const file = parsed.output;
-  const overrideCheck = v.safeParse(v.object({ stateDir: v.optional(absolutePath('--state-dir')), socket: v.optional(absolutePath('--socket', MAX_SOCKET_PATH_BYTES)) }), overrides);
-  if (!overrideCheck.success) throw new ConfigError('config-invalid', `command line: ${describeIssues(overrideCheck.issues, '-')}`);
+  // Keyed by the flags, so a message names the one to fix.
+  const overrideCheck = v.safeParse(v.object({ '--state-dir': v.optional(absolutePath()), '--socket': v.optional(absolutePath(MAX_SOCKET_PATH_BYTES)) }), { '--state-dir': overrides.stateDir, '--socket': overrides.socket });
+  if (!overrideCheck.success) throw new ConfigError('config-invalid', describeIssues(overrideCheck.issues, ''));
   const stateDir = overrides.stateDir ?? file.stateDir ?? DEFAULT_STATE_DIR;
   const backend = file.keystore?.backend ?? (isRoot ? 'file' : 'os');
   return {
@@ -185,17 +187,18 @@ export async function loadAgentConfig(file: string | undefined, overrides: Confi
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && file === undefined) return resolveAgentConfig(undefined, null, overrides);
-    if (code === 'ENOENT') throw new ConfigError('config-missing', `config file ${target} does not exist`, { cause: error });
+    if (code === 'ENOENT') throw new ConfigError('config-missing', `config file ${target} does not exist: write one (docs/configuration.md), or leave out --config for the embedded defaults`, { cause: error });
     if (error instanceof InsecurePathError) throw new ConfigError('config-insecure', `refusing config file: ${error.message}`, { cause: error });
     if (error instanceof RangeError) throw new ConfigError('config-invalid', error.message, { cause: error });
     if (code === 'ELOOP') throw new ConfigError('config-insecure', `refusing config file ${target}: it is a symbolic link`, { cause: error });
-    throw new ConfigError('config-invalid', `cannot read config file ${target}: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError('config-invalid', `cannot read config file ${target}: ${describeFileError(error, target)}`, { cause: error });
   }
   let json: unknown;
+  const text = data.toString('utf8');
   try {
-    json = JSON.parse(data.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError('config-invalid', `${target} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError('config-invalid', `${target} is not valid JSON (${describeJsonSyntaxError(text, error)}): fix it (docs/configuration.md has an example)`, { cause: error });
   }
   const config = resolveAgentConfig(json, target, overrides);
   // A file that holds a secret must not be readable by others (docs/configuration.md "controlCenter").

@@ -4,6 +4,7 @@
  */
 import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
+import { describeFileError } from './file-errors.js';
 
 export class InsecurePathError extends Error {
   readonly code = 'insecure-path';
@@ -74,15 +75,52 @@ export async function ensureSecureDirectory(directory: string, rule: PathRule, m
   await checkDirectoryChain(directory, rule.owners);
 }
 
-/** `mkdir -p` where every directory it creates gets `mode` exactly (the umask would narrow it). */
+/** A directory that cannot be made or used, with the sentence that says why (docs/cli.md). */
+export class UnusablePathError extends Error {
+  readonly code = 'unusable-path';
+  constructor(
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'UnusablePathError';
+  }
+}
+
+/**
+ * `mkdir -p` where every directory it creates gets `mode` exactly (the umask would narrow it).
+ * It walks up to the first directory that exists and creates the rest one by one: Node's own
+ * recursive mkdir loops forever under /proc, and names no culprit when a parent is a file.
+ */
 export async function makeDirectories(directory: string, mode: number): Promise<void> {
-  const first = await fs.mkdir(directory, { recursive: true, mode });
-  if (first === undefined) return; // it existed: its mode is checked, not changed
-  let current = path.resolve(first);
-  await fs.chmod(current, mode);
-  for (const part of path.relative(current, path.resolve(directory)).split(path.sep).filter(Boolean)) {
-    current = path.join(current, part);
-    await fs.chmod(current, mode);
+  const target = path.resolve(directory);
+  const missing: string[] = [];
+  for (let current = target; ; ) {
+    let stats: Stats;
+    try {
+      stats = await fs.stat(current);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const parent = path.dirname(current);
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && parent !== current) {
+        missing.push(current);
+        current = parent;
+        continue;
+      }
+      throw new UnusablePathError(target, describeFileError(error), { cause: error });
+    }
+    if (stats.isDirectory()) break;
+    throw new UnusablePathError(target, current === target ? `${target} exists and is not a directory` : `cannot create ${target}: ${current} is a file, not a directory`);
+  }
+  for (const created of missing.reverse()) {
+    try {
+      await fs.mkdir(created, { mode });
+      await fs.chmod(created, mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && (await fs.stat(created).catch(() => null))?.isDirectory()) continue; // made meanwhile: checked, not changed
+      throw new UnusablePathError(target, describeFileError(error), { cause: error });
+    }
   }
 }
 

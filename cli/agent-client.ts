@@ -22,6 +22,24 @@ export class AgentClientError extends Error {
 
 export type RequestWithoutId = Request extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
 
+/** Why a connection to the agent's socket failed, as words. */
+export function unreachableBecause(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'no agent socket there';
+    case 'ECONNREFUSED':
+      return 'no agent is listening';
+    case 'EACCES':
+      return 'permission denied (the socket\'s directory must be open to this user: docs/ipc.md)';
+    case 'ENOTDIR':
+      return 'a part of that path is a file, not a directory';
+    default:
+      return error.message;
+  }
+}
+
+const START_IT = ' (is the agent running? start it with "latchkey agent", or name its socket with --socket)';
+
 let nextRequestId = (Math.random() * 0xffff) >>> 0;
 
 /** Sends one request and returns the reply. The request's secrets are wiped from the sent frame. */
@@ -45,8 +63,8 @@ export function askAgent(socketPath: string, request: RequestWithoutId, timeoutM
     const timer = setTimeout(() => finish(new AgentClientError('agent-timeout', `the agent on ${socketPath} did not answer within ${timeoutMs} ms`)), timeoutMs);
     socket.once('connect', () => socket.write(frame));
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'ENOENT' ? 'no agent socket there' : error.code === 'ECONNREFUSED' ? 'no agent is listening' : error.code === 'EACCES' ? 'permission denied' : error.message;
-      finish(new AgentClientError('agent-unreachable', `cannot reach the agent on ${socketPath}: ${why}`, { cause: error }));
+      const hint = error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? START_IT : '';
+      finish(new AgentClientError('agent-unreachable', `cannot reach the agent on ${socketPath}: ${unreachableBecause(error)}${hint}`, { cause: error }));
     });
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);

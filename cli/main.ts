@@ -7,6 +7,7 @@ import { registerAgent } from './commands/agent.js';
 import { registerBle } from './commands/ble/index.js';
 import { registerControlCenter } from './commands/control-center.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerOnline } from './commands/online.js';
 import { registerPhone } from './commands/phone.js';
@@ -15,6 +16,7 @@ import { registerReset } from './commands/reset.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { describeFileError, isSystemCallError, oneLine } from '../agent/file-errors.js';
 
 const { Command, CommanderError } = requireCjs('commander') as typeof import('commander');
 
@@ -26,16 +28,33 @@ function version(): string {
   }
 }
 
+function commandPath(command: CommandType): string {
+  const names: string[] = [];
+  for (let at: CommandType | null = command; at; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
+/** Commander's "error: option '--x <n>' argument 'y' is invalid. WHY" as "WHY (got 'y'); see latchkey … --help". */
+export function usageLine(text: string, command: string): string {
+  const message = oneLine(text.replace(/^error:\s*/, ''));
+  const option = /^option '.+?' argument '(.*)' is invalid\. (.+)$/.exec(message);
+  const argument = /^command-argument value '(.*)' is invalid for argument '.+?'\. (.+)$/.exec(message);
+  const invalid = option ?? argument;
+  const why = invalid ? `${invalid[2]} (got '${invalid[1]}')` : message;
+  return `${why.replace(/\.$/, '')}; see ${command} --help`;
+}
+
 export function buildProgram(): CommandType {
   const program = new Command('latchkey')
     .description('Latchkey: unlock this computer with your phone — online, with one-time offline PINs, or over Bluetooth.')
     .version(version())
-    .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
-  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone, registerBle, registerControlCenter, registerAdmin]) register(program);
-  // Usage errors everywhere (subcommands of subcommands too) exit 64, not commander's 1.
+    .exitOverride();
+  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone, registerBle, registerControlCenter, registerAdmin, registerDoctor]) register(program);
+  // Usage errors everywhere (subcommands of subcommands too) exit 64, not commander's 1, and
+  // print as one `latchkey:` line naming the command's --help (docs/cli.md).
   const override = (command: CommandType): void => {
     command.exitOverride();
+    command.configureOutput({ outputError: (text, write) => write(`latchkey: ${usageLine(text, commandPath(command))}\n`) });
     command.commands.forEach(override);
   };
   override(program);
@@ -49,10 +68,12 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     } else if (error instanceof CliError) {
-      process.stderr.write(`latchkey: ${error.message}\n`);
+      process.stderr.write(`latchkey: ${oneLine(error.message)}\n`);
       process.exitCode = error.exitCode;
     } else {
-      process.stderr.write(`latchkey: ${(error as Error).message ?? String(error)}\n`);
+      // A file-system error no command translated still names its path in words, not as ENOTDIR.
+      const text = isSystemCallError(error) && error.path ? describeFileError(error) : (error as Error).message ?? String(error);
+      process.stderr.write(`latchkey: ${oneLine(text)}\n`);
       process.exitCode = EXIT.failure;
     }
   }

@@ -1,4 +1,5 @@
 /** Option parsers shared by the subcommands; each names the option it rejects. */
+import path from 'node:path';
 import type { Command as CommandType } from 'commander';
 import { requireCjs } from '../agent/load-cjs.js';
 import { DEFAULT_SOCKET } from './agent-client.js';
@@ -43,4 +44,25 @@ export function withAgentOptions(command: CommandType, timeoutMs = 5000, timeout
   return command
     .option('--socket <path>', `the agent's socket (default ${DEFAULT_SOCKET})`, DEFAULT_SOCKET)
     .option('--timeout <ms>', timeoutHelp, timeoutOption, timeoutMs);
+}
+
+/** An absolute path of at most `maxBytes` (a socket's is short: sockaddr_un). */
+export function absolutePathOption(name: string, maxBytes = 4096) {
+  return (value: string): string => {
+    if (!path.isAbsolute(value) || value.includes('\0')) throw new InvalidArgumentError(`${name} must be an absolute path (starting with /)`);
+    if (Buffer.byteLength(value) > maxBytes) throw new InvalidArgumentError(`${name} must be at most ${maxBytes} bytes`);
+    return value;
+  };
+}
+
+/** A Control Center's URL: http(s), reduced to its origin. */
+export function urlOption(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('--url must be the Control Center\'s URL, e.g. https://cc.example.com');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('--url must be an http:// or https:// URL');
+  return url.origin;
 }

@@ -2,11 +2,23 @@
  * Reads a PIN or password as bytes: from a terminal with echo off, or one line from a pipe.
  * The caller wipes the result.
  */
+import { CliError, EXIT } from './exit-codes.js';
+
 export const MAX_SECRET_INPUT_BYTES = 1024;
 
 export async function readSecret(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<Uint8Array> {
   if (input.isTTY) return readFromTerminal(prompt, input, output);
   return readLine(input);
+}
+
+/**
+ * readSecret for a value the command cannot go on without: nothing on a standard input that is
+ * not a terminal (`</dev/null`, an empty pipe) is a usage error naming where else it can come from.
+ */
+export async function readRequiredSecret(prompt: string, what: string, otherwise: string, input: NodeJS.ReadStream = process.stdin): Promise<Uint8Array> {
+  const secret = await readSecret(prompt, input);
+  if (secret.length === 0 && !input.isTTY) throw new CliError(`no ${what} on standard input, and no terminal to ask on: ${otherwise}`, EXIT.usage);
+  return secret;
 }
 
 async function readLine(input: NodeJS.ReadableStream): Promise<Uint8Array> {

@@ -3,7 +3,10 @@
  * database, the key file (created once, then checked against the database), the first admin
  * token (printed once), the HTTP(S) server, and a minute timer that prunes expired rows.
  */
+import path from 'node:path';
+import { describeListenError } from '../agent/file-errors.js';
 import { createLogger, type Logger } from '../agent/log.js';
+import { makeDirectories } from '../agent/secure-path.js';
 import { newId } from '../protocol/online/ids.js';
 import { StartupError } from './errors.js';
 import { EventBus } from './event-bus.js';
@@ -69,8 +72,22 @@ export async function createAdminToken(storage: Storage, name: string, now: numb
   return token;
 }
 
+/**
+ * Makes the database's directory (0700, whatever the umask, as the agent makes its state
+ * directory) when it is missing, so `--db /var/lib/latchkey-cc/cc.db` works on a fresh machine.
+ * An existing directory is left as it is.
+ */
+export async function prepareDatabaseDirectory(databaseFile: string): Promise<void> {
+  try {
+    await makeDirectories(path.dirname(path.resolve(databaseFile)), 0o700);
+  } catch (error) {
+    throw new StartupError('database-unreadable', (error as Error).message, { cause: error });
+  }
+}
+
 /** `--create-admin-token NAME`: one more admin token, printed once (works while the server runs). */
 export async function createAdminTokenOffline(databaseFile: string, name: string, print: (line: string) => void = stdoutLine): Promise<void> {
+  await prepareDatabaseDirectory(databaseFile);
   const storage = openSqliteStorage(databaseFile, Date.now());
   try {
     const token = await createAdminToken(storage, name, Date.now(), 'system:command-line');
@@ -83,6 +100,7 @@ export async function createAdminTokenOffline(databaseFile: string, name: string
 export async function startControlCenter(options: ControlCenterOptions): Promise<RunningControlCenter> {
   const now = options.now ?? Date.now;
   const log = options.log ?? createLogger();
+  await prepareDatabaseDirectory(options.databaseFile);
   const storage = openSqliteStorage(options.databaseFile, now());
   try {
     const keys = await setUpKeys(storage, options.databaseFile, now());
@@ -101,7 +119,7 @@ export async function startControlCenter(options: ControlCenterOptions): Promise
     try {
       await app.listen({ host: options.host, port: options.port });
     } catch (error) {
-      throw new StartupError('listen-failed', `cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`, { cause: error });
+      throw new StartupError('listen-failed', describeListenError(error, options.host, options.port), { cause: error });
     }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../protocol/online/base64url.js';
 import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf, type CryptoKey } from '../protocol/online/webcrypto.js';
+import { describeFileError } from '../agent/file-errors.js';
 import { StartupError } from './errors.js';
 
 export interface CcKeys {
@@ -35,7 +36,7 @@ export async function keyFileExists(file: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${describeFileError(error, file)}`, { cause: error });
   }
 }
 
@@ -67,7 +68,7 @@ export async function loadKeyFile(file: string): Promise<CcKeys> {
   try {
     stat = await fs.lstat(file);
   } catch (error) {
-    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${describeFileError(error, file)}`, { cause: error });
   }
   if (!stat.isFile()) throw new StartupError('keys-insecure', `the key file ${file} is not a regular file (a symlink is refused)`);
   if ((stat.mode & 0o077) !== 0) {

@@ -84,10 +84,6 @@ export class OnlineService {
     return this.#managed ? (this.#managed.policy.settings ?? DEFAULT_POLICY) : null;
   }
 
-  /** The signed policy's revision, or null when none is in force (unmanaged, or none valid yet). */
-  get policyRevision(): number | null {
-    return this.#managed?.policy.settings ? this.#managed.policy.version : null;
-  }
 
   get online(): boolean {
     return this.#managed?.link.online ?? false;
@@ -95,6 +91,14 @@ export class OnlineService {
 
   get pairings(): Pairings | null {
     return this.#managed?.pairings ?? null;
+  }
+
+  /** The Control Center, whether it answers, and the signed policy in force (`latchkey doctor`), or null when not enrolled. */
+  get standing(): { url: string; online: boolean; policyVersion: number | null; policyIssuedAt: number | null } | null {
+    const managed = this.#managed;
+    if (!managed) return null;
+    const { policy } = managed;
+    return { url: managed.link.loaded.identity.url, online: managed.link.online, policyVersion: policy.issuedAt === null ? null : policy.version, policyIssuedAt: policy.issuedAt };
   }
 
   /** The name this workstation enrolled under (what the Control Center and paired phones show), or null when not enrolled. */

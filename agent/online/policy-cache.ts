@@ -31,6 +31,11 @@ export class PolicyCache {
     return this.#current?.version ?? 0;
   }
 
+  /** When the Control Center signed the policy in force (ms), or null before the first one. */
+  get issuedAt(): number | null {
+    return this.#current?.issuedAt ?? null;
+  }
+
   /** Loads the cached policy, checking its signature again (a tampered cache is refused). */
   async load(): Promise<void> {
     const file = path.join(this.stateDir, POLICY_FILE);

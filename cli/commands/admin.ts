@@ -8,10 +8,12 @@ import type { Command } from 'commander';
 import * as v from 'valibot';
 import { AdminTokenViewSchema, EVENT_TYPES, InstallTokenViewSchema, SettingsViewSchema, WorkstationDetailViewSchema, WorkstationViewSchema } from '../../control-center/admin-api.js';
 import { AdminClient, eventsToCsv } from '../../control-center/admin-client.js';
+import { describeFileError } from '../../agent/file-errors.js';
+import { whyUnreachable } from '../control-center-reach.js';
 import { nodeFetch } from '../node-fetch.js';
 import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { integerOption, timeOption, userOption } from '../options.js';
+import { integerOption, timeOption, urlOption, userOption } from '../options.js';
 
 interface Globals { url?: string; tokenFile?: string; json?: boolean; timeout: number }
 type Print = (text: string) => void;
@@ -24,24 +26,39 @@ function adminToken(globals: Globals): string {
     try {
       token = readFileSync(globals.tokenFile, 'utf8').trim();
     } catch (error) {
-      throw new CliError(`--token-file ${globals.tokenFile} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new CliError(`--token-file: ${describeFileError(error, globals.tokenFile)}`);
     }
   }
   if (!token) throw new CliError('no admin token: pass --token-file FILE or set LATCHKEY_ADMIN_TOKEN', EXIT.usage);
   return token;
 }
 
+function fromEnvironment(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    return urlOption(value);
+  } catch (error) {
+    throw new CliError(`LATCHKEY_CC_URL: ${(error as Error).message.replace(/^--url /, 'it ')}`, EXIT.usage);
+  }
+}
+
+/** Why the Control Center did not answer, and what to check. */
+function unreachable(error: ApiError, url: string, timeoutMs: number): string {
+  const why = error.code === 'timeout' ? `no answer within ${timeoutMs} ms` : whyUnreachable(error.cause);
+  return `the Control Center at ${url} cannot be reached (${why}): check --url (or LATCHKEY_CC_URL) and that the Control Center runs`;
+}
+
 /** One admin call (control-center/admin-client.ts): the answer validated, any refusal turned into a sentence and exit code 1. */
 async function call<T>(command: Command, request: (admin: AdminClient) => Promise<T>): Promise<T> {
   const globals = command.optsWithGlobals<Globals>();
-  const url = globals.url ?? process.env.LATCHKEY_CC_URL;
+  const url = globals.url ?? fromEnvironment(process.env.LATCHKEY_CC_URL);
   if (!url) throw new CliError('no Control Center: pass --url URL or set LATCHKEY_CC_URL', EXIT.usage);
   // node:http(s), not global fetch: the CLI runs without WebAssembly, which undici needs (phone/cli/node-fetch.ts).
   const client = new AdminClient(new ApiClient({ baseUrl: url, adminToken: adminToken(globals), fetch: nodeFetch }), globals.timeout);
   try {
     return await request(client);
   } catch (error) {
-    if (error instanceof ApiError) throw new CliError(error.status > 0 ? `the Control Center refused (${error.code}): ${error.message}` : error.message);
+    if (error instanceof ApiError) throw new CliError(error.status > 0 ? `the Control Center refused (${error.code}): ${error.message}` : unreachable(error, url, globals.timeout));
     throw error;
   }
 }
@@ -190,7 +207,7 @@ export function registerAdmin(program: Command): void {
   const admin = program
     .command('admin')
     .description('manage a Control Center: settings, install tokens, workstations, users, phones, audit (docs/control-center.md)')
-    .option('--url <url>', 'the Control Center (default: $LATCHKEY_CC_URL)')
+    .option('--url <url>', 'the Control Center (default: $LATCHKEY_CC_URL)', urlOption)
     .option('--token-file <file>', 'a file holding an admin token (default: $LATCHKEY_ADMIN_TOKEN)')
     .option('--json', 'print the answer as JSON')
     .option('--timeout <ms>', 'give up after this long', integerOption('--timeout', 100, 600_000), 10_000);

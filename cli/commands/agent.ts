@@ -1,33 +1,59 @@
+import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, DEFAULT_CONFIG_FILE, loadAgentConfig } from '../../agent/config.js';
+import { ConfigError, DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
+import { describeFileError, isSystemCallError } from '../../agent/file-errors.js';
 import { createLogger, type LogLevel } from '../../agent/log.js';
-import { InsecurePathError } from '../../agent/secure-path.js';
+import { InsecurePathError, UnusablePathError } from '../../agent/secure-path.js';
 import { CliError } from '../exit-codes.js';
 import { nodeFetch } from '../node-fetch.js';
+import { absolutePathOption } from '../options.js';
 
 export const EXIT_CONFIG = 78;
+
+/** Which setting chose `file`, so the error says what to change. */
+export function settingFor(config: AgentConfig, file: string): string {
+  const configFile = config.source ?? DEFAULT_CONFIG_FILE;
+  const key = (name: string) => `${name} in ${configFile}`;
+  const flagOrKey = (flag: string, name: string) => (config.source ? `${flag}, or ${key(name)}` : flag);
+  const under = (directory: string) => file === directory || file.startsWith(`${directory}/`);
+  if (file === config.socket || file === path.dirname(config.socket)) return flagOrKey('--socket', 'socket');
+  if (file === config.auditLog) return key('auditLog');
+  if (config.keystore.backend === 'file' && under(config.keystore.directory)) return key('keystore.directory');
+  if (under(config.stateDir)) return flagOrKey('--state-dir', 'stateDir');
+  return `--config ${configFile}`;
+}
+
+/** A start failure as one line: what went wrong with which path, and the setting that names it. */
+function startFailure(error: unknown, config: AgentConfig | undefined): CliError {
+  if (error instanceof ConfigError) return new CliError(error.message, EXIT_CONFIG);
+  if (error instanceof InsecurePathError) return new CliError(`refusing to start: ${error.message}`, EXIT_CONFIG);
+  if (error instanceof UnusablePathError && config) return new CliError(`refusing to start: ${error.message} (choose another with ${settingFor(config, error.path)})`, EXIT_CONFIG);
+  if (isSystemCallError(error) && error.path && config) {
+    return new CliError(`refusing to start: ${describeFileError(error)} (check ${settingFor(config, path.resolve(error.path))})`, EXIT_CONFIG);
+  }
+  return new CliError(`the agent could not start: ${(error as Error).message}`);
+}
 
 export function registerAgent(program: Command): void {
   program
     .command('agent')
     .description('run the agent in the foreground (stops on SIGINT/SIGTERM)')
     .option('--config <file>', `config file (default ${DEFAULT_CONFIG_FILE}; if that is missing, embedded defaults with offline PINs off)`)
-    .option('--state-dir <dir>', 'state directory (overrides the config file; default /var/lib/latchkey)')
-    .option('--socket <path>', 'socket to listen on (overrides the config file; default /run/latchkey/agent.sock)')
+    .option('--state-dir <dir>', 'state directory (overrides the config file; default /var/lib/latchkey)', absolutePathOption('--state-dir'))
+    .option('--socket <path>', 'socket to listen on (overrides the config file; default /run/latchkey/agent.sock)', absolutePathOption('--socket', MAX_SOCKET_PATH_BYTES))
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (options: { config?: string; stateDir?: string; socket?: string; logLevel: string }) => {
       if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw new CliError('--log-level must be debug, info, warn or error', 64);
       const log = createLogger({ level: options.logLevel as LogLevel });
       let agent;
+      let config: AgentConfig | undefined;
       try {
-        const config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
+        config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
         // node:http(s), not global fetch: the agent runs without WebAssembly, which undici needs.
         const { startAgent } = await import('../../agent/agent.js');
         agent = await startAgent({ config, log, fetch: nodeFetch });
       } catch (error) {
-        if (error instanceof ConfigError) throw new CliError(error.message, EXIT_CONFIG);
-        if (error instanceof InsecurePathError) throw new CliError(`refusing to start: ${error.message}`, EXIT_CONFIG);
-        throw new CliError(`the agent could not start: ${(error as Error).message}`);
+        throw startFailure(error, config);
       }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

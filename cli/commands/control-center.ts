@@ -1,7 +1,9 @@
 /** `latchkey control-center`: run the Control Center server in the foreground (docs/control-center.md). */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { describeFileError, isSystemCallError } from '../../agent/file-errors.js';
 import { createLogger } from '../../agent/log.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
 import { DEFAULT_CC_CONFIG_FILE, LOG_LEVELS, loadCcConfig, parseListenAddress, type CcConfig } from '../../control-center/config.js';
@@ -19,8 +21,28 @@ function readPem(file: string, option: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new CliError(`${option} ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CliError(`${option}: ${describeFileError(error, file)}`);
   }
+}
+
+/** The certificate and key, checked now: OpenSSL's own words ("PEM routines::no start line") name neither file. */
+export function readTls(certFile: string, keyFile: string, names = { cert: '--tls-cert', key: '--tls-key' }): { cert: Buffer; key: Buffer } {
+  const cert = readPem(certFile, names.cert);
+  const key = readPem(keyFile, names.key);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw new CliError(`${names.cert} ${certFile} is not a PEM certificate (it starts with -----BEGIN CERTIFICATE-----)`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new CliError(`${names.key} ${keyFile} is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) throw new CliError(`${names.key} ${keyFile} is not the private key of the certificate in ${names.cert} ${certFile}`);
+  return { cert, key };
 }
 
 const RATE_NAMES: Record<string, keyof RateLimits> = { enroll: 'enrollPerMinute', redeem: 'redeemPerMinute', failures: 'failuresPerMinute', 'per-key': 'perKeyPerMinute' };
@@ -35,6 +57,16 @@ export function parseRateLimits(value: string): Partial<RateLimits> {
     out[name] = Number(match[2]);
   }
   return out;
+}
+
+/** Which option to change for each kind of start failure (docs/control-center.md "Running it"). */
+const OPTION_OF: Partial<Record<string, string>> = { 'database-unreadable': '--db', 'database-newer': '--db', 'listen-failed': '--listen' };
+
+async function startFailure(error: unknown, what = 'the Control Center could not start'): Promise<CliError> {
+  const { StartupError } = await import('../../control-center/errors.js');
+  if (!(error instanceof StartupError)) return new CliError(`${what}: ${isSystemCallError(error) && error.path ? describeFileError(error) : (error as Error).message}`);
+  const option = OPTION_OF[error.code];
+  return new CliError(`${what} (${error.code}): ${error.message}${option ? ` (check ${option})` : ''}`);
 }
 
 /** The first admin token's line into a new 0600 file (config `firstAdminTokenFile`), durably, never to a log. */
@@ -107,12 +139,13 @@ export function registerControlCenter(program: Command): void {
           const { createAdminTokenOffline } = await import('../../control-center/control-center.js');
           return await createAdminTokenOffline(config.database, options.createAdminToken);
         } catch (error) {
-          throw new CliError(`no admin token was created: ${(error as Error).message}`);
+          throw await startFailure(error, 'no admin token was created');
         }
       }
       if (config.listen === undefined) throw new CliError(`--listen HOST:PORT is required (or "listen" in ${config.source ?? DEFAULT_CC_CONFIG_FILE})`, EXIT.usage);
       const { host, port } = config.listen;
-      const tls = config.tls ? { cert: readPem(config.tls.cert, 'tls.cert'), key: readPem(config.tls.key, 'tls.key') } : undefined;
+      const fromFlags = options.tlsCert !== undefined;
+      const tls = config.tls ? readTls(config.tls.cert, config.tls.key, fromFlags ? { cert: '--tls-cert', key: '--tls-key' } : { cert: 'tls.cert', key: 'tls.key' }) : undefined;
       const trustProxy = config.trustProxy;
       const rateLimits = { ...config.rateLimits, ...(options.rateLimit === undefined ? {} : parseRateLimits(options.rateLimit)) };
       const log = createLogger({ level: config.logLevel });
@@ -123,9 +156,7 @@ export function registerControlCenter(program: Command): void {
         const { startControlCenter } = await import('../../control-center/control-center.js');
         server = await startControlCenter({ databaseFile: config.database, host, port, ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), rateLimits, log, ...(printSecretLine && { printSecretLine }) });
       } catch (error) {
-        const { StartupError } = await import('../../control-center/errors.js');
-        if (error instanceof StartupError) throw new CliError(`the Control Center could not start (${error.code}): ${error.message}`);
-        throw new CliError(`the Control Center could not start: ${(error as Error).message}`);
+        throw await startFailure(error);
       }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

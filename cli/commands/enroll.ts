@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { askOk, parseDetail } from '../ask.js';
 import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
-import { readSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../read-secret.js';
 
 interface EnrollDetail {
   user: string;
@@ -25,7 +25,7 @@ export function registerEnroll(program: Command): void {
     .addHelpText('after', '\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). Until the phone app and Control Center exist this counts\nas the user\'s first successful authentication (R2).')
     .action(async (options: { user: string; authenticator: string; socket: string; json?: boolean; timeout: number }) => {
       const isRoot = process.getuid?.() === 0;
-      const password = !isRoot && options.user === userInfo().username ? await readSecret(`Password for ${options.user}: `) : undefined;
+      const password = !isRoot && options.user === userInfo().username ? await readRequiredSecret(`Password for ${options.user}: `, 'password', 'run it on a terminal, or pipe your password in') : undefined;
       let uri: Uint8Array | undefined;
       try {
         const reply = await askOk(options.socket, { op: 'enroll', user: options.user, authenticator: options.authenticator, ...(password ? { password } : {}) }, options.timeout);

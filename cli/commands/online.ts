@@ -5,19 +5,25 @@ import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
 import { askOk, parseDetail } from '../ask.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { integerOption, userOption, withAgentOptions } from '../options.js';
-import { readSecret } from '../read-secret.js';
+import { integerOption, urlOption, userOption, withAgentOptions } from '../options.js';
+import { readRequiredSecret } from '../read-secret.js';
+
+/** The URL as given (the agent keeps it), once it is an http(s) URL. */
+function checkedUrl(value: string): string {
+  urlOption(value);
+  return value;
+}
 
 export function registerOnline(program: Command): void {
   const workstation = program.command('workstation').description('this workstation and its Control Center');
   const enroll = workstation
     .command('enroll')
     .description('enroll this workstation with a Control Center (root); the install token is read from stdin unless given')
-    .requiredOption('--url <url>', 'the Control Center, e.g. https://latchkey.example.com')
+    .requiredOption('--url <url>', 'the Control Center, e.g. https://latchkey.example.com', checkedUrl)
     .option('--install-token <token>', 'the install token from the Control Center (visible in the process list; prefer stdin)')
     .option('--name <name>', 'how the Control Center shows this workstation', hostname());
   withAgentOptions(enroll, 30_000).action(async (options: { url: string; installToken?: string; name: string; socket: string; timeout: number }) => {
-    const token = options.installToken !== undefined ? new TextEncoder().encode(options.installToken) : await readSecret('Install token: ');
+    const token = options.installToken !== undefined ? new TextEncoder().encode(options.installToken) : await readRequiredSecret('Install token: ', 'install token', 'pipe it in (echo TOKEN | latchkey workstation enroll …), or pass --install-token');
     try {
       const reply = await askOk(options.socket, { op: 'workstation-enroll', url: options.url, token, name: options.name }, options.timeout);
       process.stdout.write(`${reply.message}\n`);
@@ -34,7 +40,7 @@ export function registerOnline(program: Command): void {
   pair.addHelpText('after', '\nRoot may pair a phone for any user. Any other user may pair only their own phone, is asked for\ntheir password (read from stdin when it is not a terminal), and only while the Workstation Settings\nallow it (selfPairing). Every pairing is audited.');
   withAgentOptions(pair).action(async (options: { user: string; wait: number; socket: string; timeout: number }) => {
     const isRoot = process.getuid?.() === 0;
-    const password = !isRoot && options.user === userInfo().username ? await readSecret(`Password for ${options.user}: `) : undefined;
+    const password = !isRoot && options.user === userInfo().username ? await readRequiredSecret(`Password for ${options.user}: `, 'password', 'run it on a terminal, or pipe your password in') : undefined;
     let started;
     try {
       started = await askOk(options.socket, { op: 'pair', user: options.user, ...(password ? { password } : {}) }, options.timeout);

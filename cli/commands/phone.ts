@@ -6,22 +6,11 @@ import type { Command } from 'commander';
 import { requireCjs } from '../../agent/load-cjs.js';
 import { toCliError } from '../../phone/cli/exit-codes.js';
 import type { GlobalOptions } from '../../phone/cli/open-phone.js';
-import { readSecret } from '../read-secret.js';
-import { integerOption, userOption } from '../options.js';
+import { readRequiredSecret } from '../read-secret.js';
+import { integerOption, urlOption, userOption } from '../options.js';
 import { adapterTransport, runThenExit, withAdapterOptions, type AdapterOptions } from './ble/adapter-options.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
-
-function urlOption(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError('--url must be the Control Center\'s URL, e.g. https://cc.example.com');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('--url must be an http:// or https:// URL');
-  return url.origin;
-}
 
 function nameOption(value: string): string {
   // eslint-disable-next-line no-control-regex
@@ -80,7 +69,7 @@ export function registerPhone(program: Command): void {
     .requiredOption('--url <url>', 'the Control Center', urlOption)
     .option('--name <name>', 'how this phone is called on that workstation (default: the name from init)', nameOption)
     .action(async (code: string | undefined, options: { url: string; name?: string }) => {
-      const typed = code ?? Buffer.from(await readSecret('Pairing code: ')).toString('utf8');
+      const typed = code ?? Buffer.from(await readRequiredSecret('Pairing code: ', 'pairing code', 'give it as an argument, or pipe it in')).toString('utf8');
       await run(phone, (g) => runPair(g, typed, options.url, options.name));
     });
 
@@ -146,7 +135,7 @@ function registerPhoneBle(phone: Command): void {
       .description('pair with the workstation showing CODE, over Bluetooth, with neither side online')
       .option('--wait <s>', 'how long to wait for the workstation to come near', integerOption('--wait', 1, 600), 120),
   ).action(async (code: string | undefined, options: AdapterOptions & { wait: number }) => {
-    const typed = code ?? Buffer.from(await readSecret('Pairing code: ')).toString('utf8');
+    const typed = code ?? Buffer.from(await readRequiredSecret('Pairing code: ', 'pairing code', 'give it as an argument, or pipe it in')).toString('utf8');
     await runThenExit(() => runBlePair(global(), typed, adapterTransport(options), options.wait), toCliError);
   });
 

@@ -5,7 +5,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../protocol/offline-pin.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { integerOption } from '../options.js';
-import { readSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../read-secret.js';
 
 export function registerPins(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function registerPins(program: Command): void {
     .option('--from <n>', 'first counter (the phone starts at the URI\'s counter)', integerOption('--from', 0, 2 ** 48))
     .option('--count <k>', 'how many PINs (default: the rest of the pool)', integerOption('--count', 1, 100))
     .action(async (options: { uri?: string; from?: number; count?: number }) => {
-      const uriBytes = options.uri !== undefined ? new Uint8Array(Buffer.from(options.uri)) : await readSecret('Import URI: ');
+      const uriBytes = options.uri !== undefined ? new Uint8Array(Buffer.from(options.uri)) : await readRequiredSecret('Import URI: ', 'import URI', 'pipe it in (latchkey enroll prints it), or pass --uri');
       let seed: Uint8Array | undefined;
       try {
         const parsed = parseEnrollmentUri(Buffer.from(uriBytes).toString('utf8'));

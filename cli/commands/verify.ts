@@ -3,7 +3,7 @@ import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { userOption, withAgentOptions } from '../options.js';
-import { readSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../read-secret.js';
 
 const EXIT_BY_STATUS: Record<string, number> = { accepted: EXIT.ok, rejected: EXIT.rejected, locked: EXIT.locked };
 
@@ -16,7 +16,7 @@ export function registerVerify(program: Command): void {
   withAgentOptions(command, 5000, 'give up (exit 3) after this long')
     .addHelpText('after', '\nExit status: 0 accepted, 1 rejected, 2 locked (try later), 3 unavailable (use your password), 64 usage error.')
     .action(async (options: { user: string; socket: string; context: string; timeout: number }) => {
-      const pin = await readSecret('Offline PIN: ');
+      const pin = await readRequiredSecret('Offline PIN: ', 'PIN', 'pipe one in (echo PIN | latchkey verify --user NAME), or run it on a terminal');
       if (pin.length === 0 || pin.length > 64) {
         wipe(pin);
         throw new CliError('a PIN is 1–64 characters', EXIT.usage);

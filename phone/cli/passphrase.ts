@@ -3,8 +3,9 @@
  * file must be this user's and not readable by group or others), else LATCHKEY_PHONE_PASSPHRASE,
  * else a prompt with echo off (or one line on a piped stdin). Bytes; the caller wipes them.
  */
+import { describeFileError } from '../../agent/file-errors.js';
 import { InsecurePathError, readCheckedFile } from '../../agent/secure-path.js';
-import { readSecret } from '../../cli/read-secret.js';
+import { readRequiredSecret, readSecret } from '../../cli/read-secret.js';
 import { PhoneError } from '../core/errors.js';
 
 export const PASSPHRASE_ENV = 'LATCHKEY_PHONE_PASSPHRASE';
@@ -32,7 +33,7 @@ export async function readPassphrase(source: PassphraseSource): Promise<Uint8Arr
       raw = await readCheckedFile(source.passphraseFile, { ...(uid === undefined ? {} : { owners: [uid] }), forbiddenModeBits: 0o077 }, MAX_PASSPHRASE_FILE_BYTES);
     } catch (error) {
       if (error instanceof InsecurePathError) throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
-      throw new PhoneError('vault-permissions', `Cannot read the passphrase file ${source.passphraseFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`, { cause: error });
+      throw new PhoneError('vault-permissions', `Cannot read the passphrase file: ${describeFileError(error, source.passphraseFile)}.`, { cause: error });
     }
     const line = firstLine(raw);
     raw.fill(0);
@@ -40,7 +41,7 @@ export async function readPassphrase(source: PassphraseSource): Promise<Uint8Arr
   }
   const fromEnv = (source.env ?? process.env)[PASSPHRASE_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return new TextEncoder().encode(fromEnv);
-  const first = await readSecret('Phone vault passphrase: ');
+  const first = await readRequiredSecret('Phone vault passphrase: ', 'vault passphrase', `set ${PASSPHRASE_ENV}, or pass --passphrase-file FILE (its first line is the passphrase; only you may read it)`);
   if (source.confirm && process.stdin.isTTY) {
     const again = await readSecret('Again: ');
     const same = again.length === first.length && again.every((byte, i) => byte === first[i]);

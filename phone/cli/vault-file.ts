@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileDurably } from '../../agent/durable-file.js';
-import { InsecurePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule } from '../../agent/secure-path.js';
+import { InsecurePathError, UnusablePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule } from '../../agent/secure-path.js';
 import { SystemError } from '../../agent/system/errors.js';
 import { acquireExclusiveLock, type ExclusiveLock } from '../../agent/system/lock-file.js';
 import { PhoneError } from '../core/errors.js';
@@ -34,6 +34,7 @@ async function checkHome(home: string, create: boolean): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new PhoneError('vault-missing', `There is no phone vault in ${home} — run "latchkey phone init" first.`);
     if (error instanceof InsecurePathError) throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
+    if (error instanceof UnusablePathError) throw new PhoneError('vault-permissions', `${error.message}: choose another --home.`, { cause: error });
     throw error;
   }
 }

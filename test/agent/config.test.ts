@@ -35,8 +35,10 @@ describe('config defaults and overrides (docs/configuration.md)', () => {
   });
 
   it('refuses a socket path too long for a Unix socket', () => {
-    expect(() => resolveAgentConfig({ socket: `/${'a'.repeat(120)}` }, 'f', {}, true)).toThrow(/the socket path must be at most 100 bytes/);
-    expect(() => resolveAgentConfig({}, 'f', { socket: 'relative.sock' }, true)).toThrow(/command line: .*must be an absolute path/);
+    expect(() => resolveAgentConfig({ socket: `/${'a'.repeat(120)}` }, 'f', {}, true)).toThrow(/^f: socket must be at most 100 bytes/);
+    // A command-line override is named by its flag (issue 10 item 12: once "-.stateDir must be …").
+    expect(() => resolveAgentConfig({}, 'f', { socket: 'relative.sock' }, true)).toThrow(/^--socket must be an absolute path \(got "relative.sock"\)$/);
+    expect(() => resolveAgentConfig({}, 'f', { stateDir: 'rel' }, true)).toThrow(/^--state-dir must be an absolute path \(got "rel"\)$/);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
+import { describeFileError } from '../../../agent/file-errors.js';
 import { requireCjs } from '../../../agent/load-cjs.js';
 import { StartupError } from '../../errors.js';
 import { MIGRATIONS } from './migrations.js';
@@ -18,7 +19,11 @@ export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
 
 export function openDatabase(file: string): Database {
   // Create the file ourselves so it is 0600 from the start; SQLite gives -wal and -shm the same mode.
-  closeSync(openSync(file, 'a', 0o600));
+  try {
+    closeSync(openSync(file, 'a', 0o600));
+  } catch (error) {
+    throw new StartupError('database-unreadable', describeFileError(error, file), { cause: error });
+  }
   let db: Database;
   try {
     db = new BetterSqlite(file, { fileMustExist: true });
