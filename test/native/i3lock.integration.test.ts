@@ -47,9 +47,13 @@ async function lockScreen(): Promise<ChildProcess> {
     ['-m', 'sh', '-c', 'mount --bind "$1" /etc/pam.d/i3lock && exec runuser -u "$2" -- env DISPLAY="$3" i3lock -n', 'sh', service, user.name, DISPLAY],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  // i3lock grabs the keyboard right after its window becomes viewable (a grab needs one)
-  const shown = await until(() => xdotool('search', '--onlyvisible', '--class', 'i3lock').stdout.trim() !== '', 10_000);
-  if (!shown) throw new Error('i3lock did not come up');
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // i3lock grabs the keyboard right after its window becomes viewable (a grab needs one). On a
+  // machine busy with the package builds beside this suite, that can take a while.
+  const shown = await until(() => child.exitCode !== null || xdotool('search', '--onlyvisible', '--class', 'i3lock').stdout.trim() !== '', 30_000);
+  if (!shown || child.exitCode !== null) throw new Error(`i3lock did not come up (exit ${child.exitCode}): ${output}`);
   await sleep(700);
   return child;
 }
@@ -92,7 +96,7 @@ describe('i3lock under Xvfb', () => {
     // the module asked as the user itself (no root needed at the lock screen)
     const audit = readFileSync(join(agent.stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(audit.at(-1)).toMatchObject({ event: 'verify', user: user.name, result: 'accepted', context: 'pam:i3lock', peer: { uid: user.uid } });
-  });
+  }, 60_000);
 
   it('stays locked on a wrong PIN and on a used one, then unlocks with the next PIN', async () => {
     locker = await lockScreen();
@@ -120,7 +124,7 @@ describe('i3lock under Xvfb', () => {
     }
     const status = JSON.parse(latchkey(['status', '--user', user.name, '--socket', agent.socket, '--json']).stdout);
     expect(status.failures).toBe(1);
-  }, 60_000);
+  }, 120_000);
 
   it('stays usable when the agent is gone: the password unlocks', async () => {
     await agent.stop();
@@ -128,5 +132,5 @@ describe('i3lock under Xvfb', () => {
     type(user.password);
     expect(await until(() => !running(locker!), 15_000)).toBe(true);
     expect(locker.exitCode).toBe(0);
-  });
+  }, 60_000);
 });
