@@ -31,6 +31,8 @@ const REQUIREMENTS = [
   ['socat', 'socat', 'catches what pam_latchkey.so sends to syslog (a /dev/log socket in a private namespace)'],
   ['openssl', 'openssl', 'a self-signed certificate for the Control Center HTTPS test'],
   ['socat', 'socat', 'the BLE virtual controller gives each host a pseudo-terminal (two processes as two machines)'],
+  ['ip', 'iproute2', "the README test runs the README's blocks in their own network namespace (127.0.0.1:8080 is theirs)"],
+  ['unshare', 'util-linux', "the README test runs the README's blocks in private mount, PID and network namespaces"],
   ['tshark', 'tshark', "Wireshark's dissector must open the BLE virtual controller's btsnoop captures"],
   ['/usr/bin/chromium', 'chromium', 'the web console test drives a real Chromium through playwright-core (never a downloaded browser)'],
   ['dpkg-shlibdeps', 'dpkg-dev', 'the .deb build computes the packages\' shared-library dependencies (installer/deb)'],

@@ -178,3 +178,37 @@ describe('a delay survives a restart under a clock set back two days (faketime)'
     }
   });
 });
+
+describe('the import URI in a file (enroll --uri-file, pins --uri-file)', () => {
+  it('writes it to a new 0600 file instead of the terminal, and pins reads PINs from it that the agent accepts', async () => {
+    const dir = await makeTempDir();
+    const file = `${dir}/bin-phone.uri`;
+    const enrolled = await runCli(['enroll', '--user', 'bin', '--uri-file', file, ...sock()]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    expect(enrolled.stdout).toContain(`The import URI is in ${file} (0600)`);
+    expect(enrolled.stdout).not.toContain('latchkey://');
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    const pins = await runCli(['pins', '--uri-file', file, '--count', '2']);
+    expect(pins.code, pins.stderr).toBe(0);
+    const [first] = pins.stdout.trim().split('\n');
+    expect((await runCli(['verify', '--user', 'bin', ...sock()], { input: `${first}\n` })).stdout).toBe('Unlocked — 9 offline PINs left.\n');
+  });
+
+  it('never writes over a file, refuses a file others can read, and takes --uri or --uri-file, not both', async () => {
+    const dir = await makeTempDir();
+    const taken = `${dir}/taken.uri`;
+    await fs.writeFile(taken, 'something else\n', { mode: 0o600 });
+    const over = await runCli(['enroll', '--user', 'bin', '--uri-file', taken, ...sock()]);
+    expect(over.code).toBe(64);
+    expect(over.stderr).toMatch(/^latchkey: --uri-file .* exists: an import URI is never written over another/);
+    expect(await fs.readFile(taken, 'utf8')).toBe('something else\n');
+    await fs.chmod(taken, 0o644);
+    const readable = await runCli(['pins', '--uri-file', taken]);
+    expect(readable.code).toBe(64);
+    expect(readable.stderr).toMatch(/^latchkey: --uri-file: .* must not be group- or world-accessible/);
+    expect((await runCli(['pins', '--uri', 'latchkey://x', '--uri-file', taken])).stderr).toContain('give --uri or --uri-file, not both');
+    const missing = await runCli(['pins', '--uri-file', `${dir}/none.uri`]);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/^latchkey: --uri-file .*none\.uri/);
+  });
+});
