@@ -4,7 +4,7 @@
  * default Argon2id cost; the phone's part is played by the same derivation the phone uses.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -43,16 +43,37 @@ async function runAgent(dir: string, policy: Record<string, unknown>): Promise<{
   await fs.writeFile(config, `${JSON.stringify({ policy, keystore: { backend: 'file', directory: path.join(dir, 'keystore') }, auditLog: path.join(dir, 'audit.jsonl') }, null, 2)}\n`, { mode: 0o600 });
   const run = latchkeyCommand(['agent', '--config', config, '--state-dir', path.join(dir, 'state'), '--socket', socket, '--log-level', 'warn']);
   const child = spawn(run.command, run.args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  await waitForSocket(socket, child);
-  return {
-    socket,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+  // However the demo ends — a crash, a closed pipe (`| head`), a signal — its agent ends with it.
+  const orphaned = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
+  process.once('exit', orphaned);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      process.off('exit', orphaned);
+      running.delete(stop);
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  running.add(stop);
+  await waitForSocket(socket, child);
+  return { socket, stop };
+}
+
+/** The demo's agents still running, each by how to stop it. */
+const running = new Set<() => Promise<void>>();
+
+/** A signal or a closed stdout (`| head`) stops the demo's agents, removes its directory, and ends it. */
+function exitCleanlyOnInterruption(dir: string, keep: boolean): void {
+  const leave = (code: number) => {
+    void Promise.all([...running].map((stop) => stop())).finally(() => {
+      if (!keep) rmSync(dir, { recursive: true, force: true });
+      process.exit(code);
+    });
+  };
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => leave(code));
+  process.stdout.on('error', () => leave(141)); // EPIPE: whoever read the output stopped reading
 }
 
 export function registerDemo(program: Command): void {
@@ -62,6 +83,7 @@ export function registerDemo(program: Command): void {
     .option('--keep', 'keep the temporary directory (state, audit log) for a look afterwards')
     .action(async (options: { keep?: boolean }) => {
       const dir = await fs.mkdtemp(path.join(tmpdir(), 'latchkey-demo-'));
+      exitCleanlyOnInterruption(dir, options.keep === true);
       const user = userInfo().username;
       let agent: Awaited<ReturnType<typeof runAgent>> | null = null;
       let uri: Uint8Array | undefined;

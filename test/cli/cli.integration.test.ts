@@ -2,12 +2,12 @@
  * The `latchkey` command as administrators and scripts use it (docs/cli.md): real processes,
  * a real agent, exit codes as a contract.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { parseEnrollmentUri } from '../../protocol/enrollment-uri.js';
-import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
+import { BIN, makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';
 
 let files: AgentFiles;
@@ -211,4 +211,35 @@ describe('the import URI in a file (enroll --uri-file, pins --uri-file)', () => 
     expect(missing.code).toBe(64);
     expect(missing.stderr).toMatch(/^latchkey: --uri-file .*none\.uri/);
   });
+});
+
+describe('the demo cleans up after itself', () => {
+  /** Starts the demo, reads its first line (the directory it uses), then ends it with `stop`. */
+  async function interrupted(stop: (child: ChildProcess) => void): Promise<string> {
+    const child = spawn(process.execPath, [BIN, 'demo'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const dir = await new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /a real agent on (\S+),/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // its agent is up by now
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    stop(child);
+    await exited;
+    for (let i = 0; i < 50 && spawnSync('pgrep', ['-f', dir]).status === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    return dir;
+  }
+
+  it.each([
+    ['SIGTERM', (child: ChildProcess) => child.kill('SIGTERM')],
+    ['SIGINT', (child: ChildProcess) => child.kill('SIGINT')],
+    ['its output closed (| head)', (child: ChildProcess) => child.stdout!.destroy()],
+  ] as const)('stops its agent and removes its directory when ended by %s', async (_how, stop) => {
+    const dir = await interrupted(stop);
+    expect(spawnSync('pgrep', ['-af', dir], { encoding: 'utf8' }).stdout).toBe('');
+    await expect(fs.access(dir)).rejects.toThrow();
+  }, 30_000);
 });
