@@ -9,7 +9,7 @@ import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { Clock, ClockReading } from './clock.js';
 import type { AgentConfig } from './config.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../platform/log.js';
 import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js';
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
 import { DAY_MS, isLow, type Policy } from '../protocol/policy-settings.js';

@@ -14,7 +14,7 @@
  */
 import { closeSync, constants, fdatasync, fdatasyncSync, fstatSync, openSync, renameSync, writeSync } from 'node:fs';
 import { newId } from '../protocol/online/ids.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../platform/log.js';
 
 export type AuditEvent = 'verify' | 'enroll' | 'unenroll' | 'reset' | 'online-auth' | 'ble-auth' | 'pairing' | 'replenish' | 'recovery-pin';
 

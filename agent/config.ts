@@ -8,9 +8,9 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
 import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
-import { describeIssues, describeJsonSyntaxError } from './schema-errors.js';
-import { describeFileError } from './file-errors.js';
-import { InsecurePathError, readCheckedFileWithStats } from './secure-path.js';
+import { describeIssues, describeJsonSyntaxError } from '../platform/schema-errors.js';
+import { describeFileError } from '../platform/file-errors.js';
+import { InsecurePathError, readCheckedFileWithStats } from '../platform/secure-path.js';
 import { parseTransport } from '../ble/transport-spec.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/latchkey/agent.json';

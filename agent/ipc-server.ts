@@ -14,8 +14,8 @@ import type { Peer } from './agent-service.js';
 import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits, type TrackedConnection } from './ipc-limits.js';
 import type { PeerCredentials } from './system/peer-credentials.js';
 import { realUidOf } from './system/process-identity.js';
-import type { Logger } from './log.js';
-import { checkDirectoryChain, makeDirectories } from './secure-path.js';
+import type { Logger } from '../platform/log.js';
+import { checkDirectoryChain, makeDirectories } from '../platform/secure-path.js';
 
 export const FRAME_READ_TIMEOUT_MS = 2_000;
 export const IDLE_TIMEOUT_MS = 30_000;

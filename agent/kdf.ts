@@ -4,7 +4,7 @@
  * thread pool, at most one per core, so a wrong PIN checked against a full pool uses both
  * cores without starving file I/O.
  */
-import { requireCjs } from './load-cjs.js';
+import { requireCjs } from '../platform/load-cjs.js';
 import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
 import { intRange } from '../protocol/policy-settings.js';

@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
-import { writeFileDurably } from './durable-file.js';
-import { describeIssues } from './schema-errors.js';
-import { readCheckedFile } from './secure-path.js';
+import { writeFileDurably } from '../platform/durable-file.js';
+import { describeIssues } from '../platform/schema-errors.js';
+import { readCheckedFile } from '../platform/secure-path.js';
 import { deriveSealingKeys, type SealingKeys } from './user-state-store.js';
 
 export const MANIFEST_FORMAT = 'latchkey-agent-state';

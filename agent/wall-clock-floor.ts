@@ -5,9 +5,9 @@
  * Delays do not use it: for them a larger "now" would be the unsafe direction.
  */
 import * as v from 'valibot';
-import { writeFileDurably } from './durable-file.js';
-import type { Logger } from './log.js';
-import { readCheckedFile } from './secure-path.js';
+import { writeFileDurably } from '../platform/durable-file.js';
+import type { Logger } from '../platform/log.js';
+import { readCheckedFile } from '../platform/secure-path.js';
 
 /** How stale the file may get while the agent runs. */
 export const FLOOR_PERSIST_INTERVAL_MS = 60_000;

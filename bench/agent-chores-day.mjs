@@ -17,8 +17,8 @@ const dist = (module) => import(join(ROOT, 'dist', module));
 const { startControlCenter } = await dist('control-center/control-center.js');
 const { startAgent } = await dist('agent/agent.js');
 const { resolveAgentConfig } = await dist('agent/config.js');
-const { createLogger, silentLogger } = await dist('agent/log.js');
-const { nodeFetch } = await dist('cli/node-fetch.js');
+const { createLogger, silentLogger } = await dist('platform/log.js');
+const { nodeFetch } = await dist('platform/node-fetch.js');
 const { ApiClient } = await dist('protocol/online/api-client.js');
 const v = await import('valibot');
 

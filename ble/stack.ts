@@ -1,6 +1,6 @@
 /**
  * Loads the real noble (central) and bleno (peripheral) lazily, with createRequire (as
- * agent/load-cjs.ts does), so processes that never use BLE never load them, and builds one
+ * platform/load-cjs.ts does), so processes that never use BLE never load them, and builds one
  * instance per transport. Before the first load it teaches @stoprocent/bluetooth-hci-socket's
  * exported `loadDriver` to accept a driver class, which is how the in-process virtual
  * controller replaces the transport, and how a controller the OS shares gets a driver that never

@@ -1,7 +1,7 @@
 /** Runs one admin/user request and turns every refusal into a CliError with the agent's sentence. */
 import type { Reply } from '../protocol/ipc-messages.js';
 import { AgentClientError, askAgent, type RequestWithoutId } from './agent-client.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT } from '../platform/exit-codes.js';
 
 export async function askOk(socket: string, request: RequestWithoutId, timeoutMs: number): Promise<Reply> {
   let reply: Reply;

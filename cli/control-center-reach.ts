@@ -2,7 +2,7 @@
  * Whether a Control Center answers, and why not in words ("nothing listens there" rather than
  * "connect ECONNREFUSED 127.0.0.1:1"): for `latchkey admin` and `latchkey doctor`.
  */
-import { nodeFetch } from './node-fetch.js';
+import { nodeFetch } from '../platform/node-fetch.js';
 
 const BECAUSE: Partial<Record<string, string>> = {
   ECONNREFUSED: 'nothing listens there',

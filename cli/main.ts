@@ -1,7 +1,7 @@
 /** The `latchkey` command (docs/cli.md). Each subcommand lives in cli/commands/. */
 import { readFileSync } from 'node:fs';
 import type { Command as CommandType } from 'commander';
-import { requireCjs } from '../agent/load-cjs.js';
+import { requireCjs } from '../platform/load-cjs.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerAgent } from './commands/agent.js';
 import { registerBle } from './commands/ble/index.js';
@@ -15,8 +15,8 @@ import { registerPins } from './commands/pins.js';
 import { registerReset } from './commands/reset.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
-import { CliError, EXIT } from './exit-codes.js';
-import { describeFileError, isSystemCallError, oneLine } from '../agent/file-errors.js';
+import { CliError, EXIT } from '../platform/exit-codes.js';
+import { describeFileError, isSystemCallError, oneLine } from '../platform/file-errors.js';
 
 const { Command, CommanderError } = requireCjs('commander') as typeof import('commander');
 

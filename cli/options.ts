@@ -1,7 +1,7 @@
 /** Option parsers shared by the subcommands; each names the option it rejects. */
 import path from 'node:path';
 import type { Command as CommandType } from 'commander';
-import { requireCjs } from '../agent/load-cjs.js';
+import { requireCjs } from '../platform/load-cjs.js';
 import { DEFAULT_SOCKET } from './agent-client.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');

@@ -8,8 +8,8 @@
 import path from 'node:path';
 import * as v from 'valibot';
 import { ConfigError } from '../agent/config.js';
-import { describeIssues } from '../agent/schema-errors.js';
-import { SettingsFileError, readSettingsFile } from '../agent/secure-path.js';
+import { describeIssues } from '../platform/schema-errors.js';
+import { SettingsFileError, readSettingsFile } from '../platform/secure-path.js';
 import { intRange } from '../protocol/policy-settings.js';
 import type { RateLimits } from './http/rate-limit.js';
 

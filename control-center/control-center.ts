@@ -4,9 +4,9 @@
  * token (printed once), the HTTP(S) server, and a minute timer that prunes expired rows.
  */
 import path from 'node:path';
-import { describeListenError } from '../agent/file-errors.js';
-import { createLogger, type Logger } from '../agent/log.js';
-import { makeDirectories } from '../agent/secure-path.js';
+import { describeListenError } from '../platform/file-errors.js';
+import { createLogger, type Logger } from '../platform/log.js';
+import { makeDirectories } from '../platform/secure-path.js';
 import { newId } from '../protocol/online/ids.js';
 import { StartupError } from './errors.js';
 import { EventBus } from './event-bus.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../protocol/online/base64url.js';
 import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf, type CryptoKey } from '../protocol/online/webcrypto.js';
-import { describeFileError } from '../agent/file-errors.js';
+import { describeFileError } from '../platform/file-errors.js';
 import { StartupError } from './errors.js';
 
 export interface CcKeys {

@@ -11,7 +11,7 @@ import type { AuditEntry, AuditLog } from '../audit-log.js';
 import type { Clock } from '../clock.js';
 import type { BleConfig } from '../config.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 import { emptyUserState, MAX_POOLS_PER_USER, type BleGattHandles, type UserState } from '../user-state.js';
 import type { UserStateStore } from '../user-state-store.js';
 import { workstationLabel } from '../../ble/protocol/workstation-label.js';

@@ -12,7 +12,7 @@ import { WorkstationPairingHandshake } from '../../ble/protocol/pairing-handshak
 import { identityFromSeed } from '../../ble/protocol/pairing.js';
 import { wipe } from '../../protocol/bytes.js';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 import type { BlePhone } from '../user-state.js';
 import { newBlePhone } from './ble-phones.js';
 import type { BleRadio } from './ble-radio.js';

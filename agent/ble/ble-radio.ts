@@ -10,7 +10,7 @@ import { BleTransportError } from '../../ble/errors.js';
 import type { BleTransport } from '../../ble/stack.js';
 import { parseTransport } from '../../ble/transport-spec.js';
 import type { BleConfig } from '../config.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 
 const REOPEN_AFTER_MS = 5_000;
 const POWER_ON_TIMEOUT_MS = 3_000;

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fsyncDirectory, writeFileDurably } from '../durable-file.js';
-import { InsecurePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule } from '../secure-path.js';
+import { fsyncDirectory, writeFileDurably } from '../../platform/durable-file.js';
+import { InsecurePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule } from '../../platform/secure-path.js';
 import { KeystoreError } from './errors.js';
 import type { KeystoreOperations } from './keystore.js';
 import { ENTRY_FILE_SUFFIX, HOST_KEY_BYTES, MAX_ENTRY_FILE_BYTES, entryFileName, openEntry, sealEntry } from './sealed-entry.js';

@@ -5,7 +5,7 @@
  * file store never loads the native library.
  */
 import type { AsyncEntry as AsyncEntryType, EntryOptions } from '@napi-rs/keyring';
-import { requireCjs } from '../load-cjs.js';
+import { requireCjs } from '../../platform/load-cjs.js';
 import { KeystoreError } from './errors.js';
 import type { KeystoreOperations } from './keystore.js';
 import { MAX_SECRET_BYTES, MIN_SECRET_BYTES } from './limits.js';

@@ -4,7 +4,7 @@ import type { AuditEntry, AuditLog } from '../audit-log.js';
 import type { Clock } from '../clock.js';
 import type { KdfParams } from '../kdf.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 import { emptyUserState, type UserState } from '../user-state.js';
 import type { UserStateStore } from '../user-state-store.js';
 import type { ControlCenterLink } from './control-center-link.js';

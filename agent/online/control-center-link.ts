@@ -5,7 +5,7 @@
  */
 import type * as v from 'valibot';
 import { ApiClient, ApiError, type FetchLike } from '../../protocol/online/api-client.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 import type { LoadedIdentity } from './workstation-identity.js';
 
 export const ONLINE_WINDOW_MS = 30_000;

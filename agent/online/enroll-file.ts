@@ -7,10 +7,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { ControlCenterUrlSchema, InstallTokenSchema, WorkstationNameSchema } from '../config.js';
-import { fsyncDirectory } from '../durable-file.js';
-import type { Logger } from '../log.js';
-import { describeIssues } from '../schema-errors.js';
-import { SettingsFileError, readSettingsFile } from '../secure-path.js';
+import { fsyncDirectory } from '../../platform/durable-file.js';
+import type { Logger } from '../../platform/log.js';
+import { describeIssues } from '../../platform/schema-errors.js';
+import { SettingsFileError, readSettingsFile } from '../../platform/secure-path.js';
 
 export const MAX_ENROLL_FILE_BYTES = 4096;
 

@@ -11,7 +11,7 @@ import { transcript } from '../../protocol/online/canonical-json.js';
 import { EnrollResponseSchema } from '../../protocol/online/messages.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { ED25519, generateKeyPair, sha256, sign } from '../../protocol/online/webcrypto.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 import type { SecretStore } from '../sealing-key.js';
 import { PolicyCache } from './policy-cache.js';
 import { identityExists, saveIdentity, type WorkstationIdentity } from './workstation-identity.js';

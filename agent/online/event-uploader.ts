@@ -8,8 +8,8 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { EventSchema, MAX_EVENTS_PER_REQUEST } from '../../protocol/online/messages.js';
 import { rotatedAuditFile } from '../audit-log.js';
-import { writeFileDurably } from '../durable-file.js';
-import { readCheckedFile } from '../secure-path.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import { readCheckedFile } from '../../platform/secure-path.js';
 import type { OnlineContext } from './context.js';
 
 export const EVENTS_OFFSET_FILE = 'events-uploaded.json';

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { ApiError } from '../../protocol/online/api-client.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 import type { OnlineService } from './online-service.js';
 import type { PairingCaller } from './pairing.js';
 

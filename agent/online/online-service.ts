@@ -4,7 +4,7 @@
  * them moving while the Control Center answers. Unmanaged workstations have none of it: every
  * call then answers "offline", and the lock screen goes straight to the offline PIN.
  */
-import { abortableSleep } from '../abortable-sleep.js';
+import { abortableSleep } from '../../platform/abortable-sleep.js';
 import { hostname } from 'node:os';
 import { ApiError, type FetchLike } from '../../protocol/online/api-client.js';
 import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/messages.js';
@@ -13,7 +13,7 @@ import type { AuditLog } from '../audit-log.js';
 import type { Clock } from '../clock.js';
 import type { KdfParams } from '../kdf.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 import type { SecretStore } from '../sealing-key.js';
 import type { UserStateStore } from '../user-state-store.js';
 import { ControlCenterLink, PROBE_TIMEOUT_MS } from './control-center-link.js';

@@ -6,9 +6,9 @@
 import path from 'node:path';
 import { checkSignedPolicy, type PolicyDocument, type SignedPolicy } from '../../protocol/online/signed-policy.js';
 import type { Policy } from '../../protocol/policy-settings.js';
-import { writeFileDurably } from '../durable-file.js';
-import type { Logger } from '../log.js';
-import { readCheckedFile } from '../secure-path.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import type { Logger } from '../../platform/log.js';
+import { readCheckedFile } from '../../platform/secure-path.js';
 
 export const POLICY_FILE = 'policy.json';
 

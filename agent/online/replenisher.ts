@@ -14,7 +14,7 @@ import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/messages
 import { sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { issuePool } from '../offline-pin-pool.js';
 import type { PendingPool } from '../user-state.js';
-import { abortableSleep } from '../abortable-sleep.js';
+import { abortableSleep } from '../../platform/abortable-sleep.js';
 import { auditOnline, updateUser, type OnlineContext } from './context.js';
 
 const FIRST_POLL_MS = 1_000;

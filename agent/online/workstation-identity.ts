@@ -9,10 +9,10 @@ import * as v from 'valibot';
 import { fromBase64url } from '../../protocol/online/base64url.js';
 import { idPattern } from '../../protocol/online/ids.js';
 import { ED25519, importPrivateKey, type CryptoKey } from '../../protocol/online/webcrypto.js';
-import { writeFileDurably } from '../durable-file.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
 import type { SecretStore } from '../sealing-key.js';
-import { describeIssues } from '../schema-errors.js';
-import { readCheckedFile } from '../secure-path.js';
+import { describeIssues } from '../../platform/schema-errors.js';
+import { readCheckedFile } from '../../platform/secure-path.js';
 
 export const WORKSTATION_FILE = 'workstation.json';
 const key32 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/));

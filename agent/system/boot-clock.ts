@@ -5,7 +5,7 @@
  * Anything unexpected throws: the caller treats an unreadable clock as a fault, never as 0.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { SystemError, requireLinux } from './errors.js';
+import { SystemError, requireLinux } from '../../platform/system-error.js';
 
 export interface BootClockReading {
   bootId: string;

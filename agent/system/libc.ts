@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { getSystemErrorName } from 'node:util';
 import type KoffiModule from 'koffi';
 import type { TypeObject } from 'koffi';
-import { SystemError, type SystemErrorCode } from './errors.js';
+import { SystemError, type SystemErrorCode } from '../../platform/system-error.js';
 
 export type Koffi = typeof KoffiModule;
 type Native = (...args: any[]) => any;

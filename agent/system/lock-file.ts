@@ -5,7 +5,7 @@
  */
 import { close, closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { SystemError, requireLinux } from './errors.js';
+import { SystemError, requireLinux } from '../../platform/system-error.js';
 import { describeErrno, useLibc, type Libc } from './libc.js';
 
 export interface ExclusiveLock {

@@ -6,7 +6,7 @@
  * Memory ownership (pam_conv(3)): the conversation function returns an array of responses and
  * each `resp` string allocated with malloc; PAM frees them (Linux-PAM overwrites them first).
  */
-import { SystemError } from './errors.js';
+import { SystemError } from '../../platform/system-error.js';
 import { loadKoffi, useLibc, type Koffi, type Libc } from './libc.js';
 
 export type PamOutcome = { result: 'ok' } | { result: 'rejected' | 'failed'; reason: string };

@@ -4,7 +4,7 @@
  * cannot be read is refused.
  */
 import type net from 'node:net';
-import { SystemError, requireLinux } from './errors.js';
+import { SystemError, requireLinux } from '../../platform/system-error.js';
 import { describeErrno, useLibc } from './libc.js';
 
 export interface PeerCredentials {

@@ -3,7 +3,7 @@
  * `null` means the user does not exist; any other failure throws, so an NSS outage is never
  * mistaken for "no such user".
  */
-import { SystemError, requireLinux } from './errors.js';
+import { SystemError, requireLinux } from '../../platform/system-error.js';
 import { describeErrno, useLibc, type Libc, type Passwd } from './libc.js';
 
 export interface UserRecord {

@@ -8,11 +8,11 @@ import type { Command } from 'commander';
 import * as v from 'valibot';
 import { AdminTokenViewSchema, EVENT_TYPES, InstallTokenViewSchema, SettingsViewSchema, WorkstationDetailViewSchema, WorkstationViewSchema } from '../../control-center/admin-api.js';
 import { AdminClient, eventsToCsv } from '../../control-center/admin-client.js';
-import { describeFileError } from '../../agent/file-errors.js';
+import { describeFileError } from '../../platform/file-errors.js';
 import { whyUnreachable } from '../control-center-reach.js';
-import { nodeFetch } from '../node-fetch.js';
+import { nodeFetch } from '../../platform/node-fetch.js';
 import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { integerOption, timeOption, urlOption, userOption } from '../options.js';
 
 interface Globals { url?: string; tokenFile?: string; json?: boolean; timeout: number }
@@ -53,7 +53,7 @@ async function call<T>(command: Command, request: (admin: AdminClient) => Promis
   const globals = command.optsWithGlobals<Globals>();
   const url = globals.url ?? fromEnvironment(process.env.LATCHKEY_CC_URL);
   if (!url) throw new CliError('no Control Center: pass --url URL or set LATCHKEY_CC_URL', EXIT.usage);
-  // node:http(s), not global fetch: the CLI runs without WebAssembly, which undici needs (phone/cli/node-fetch.ts).
+  // node:http(s), not global fetch: the CLI runs without WebAssembly, which undici needs (platform/node-fetch.ts).
   const client = new AdminClient(new ApiClient({ baseUrl: url, adminToken: adminToken(globals), fetch: nodeFetch }), globals.timeout);
   try {
     return await request(client);

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
-import { describeFileError, isSystemCallError } from '../../agent/file-errors.js';
-import { createLogger, type LogLevel } from '../../agent/log.js';
-import { InsecurePathError, UnusablePathError } from '../../agent/secure-path.js';
-import { CliError } from '../exit-codes.js';
-import { nodeFetch } from '../node-fetch.js';
+import { describeFileError, isSystemCallError } from '../../platform/file-errors.js';
+import { createLogger, type LogLevel } from '../../platform/log.js';
+import { InsecurePathError, UnusablePathError } from '../../platform/secure-path.js';
+import { CliError } from '../../platform/exit-codes.js';
+import { nodeFetch } from '../../platform/node-fetch.js';
 import { absolutePathOption } from '../options.js';
 
 export const EXIT_CONFIG = 78;

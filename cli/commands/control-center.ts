@@ -3,12 +3,12 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { describeFileError, isSystemCallError } from '../../agent/file-errors.js';
-import { createLogger } from '../../agent/log.js';
+import { describeFileError, isSystemCallError } from '../../platform/file-errors.js';
+import { createLogger } from '../../platform/log.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
 import { DEFAULT_CC_CONFIG_FILE, LOG_LEVELS, loadCcConfig, parseListenAddress, type CcConfig } from '../../control-center/config.js';
 import { ConfigError } from '../../agent/config.js';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { EXIT_CONFIG } from './agent.js';
 
 export function parseListen(value: string): { host: string; port: number } {

@@ -15,7 +15,7 @@ import { deriveOfflinePin, formatPinForDisplay } from '../../protocol/offline-pi
 import { askAgent } from '../agent-client.js';
 import { latchkeyCommand } from '../agent-process.js';
 import { askOk } from '../ask.js';
-import { CliError } from '../exit-codes.js';
+import { CliError } from '../../platform/exit-codes.js';
 import { DEFAULT_POLICY } from '../../protocol/policy-settings.js';
 
 const say = (who: string, text: string) => process.stdout.write(`${`[${who}]`.padEnd(14)} ${text}\n`);

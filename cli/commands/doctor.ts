@@ -4,7 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { EXIT } from '../exit-codes.js';
+import { EXIT } from '../../platform/exit-codes.js';
 import { absolutePathOption, integerOption, userOption } from '../options.js';
 import { MAX_SOCKET_PATH_BYTES } from '../../agent/config.js';
 import type { Check, Diagnosis } from '../doctor/checks.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { askOk, parseDetail } from '../ask.js';
 import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
-import { readRequiredSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../../platform/read-secret.js';
 
 interface EnrollDetail {
   user: string;

@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
 import { askOk, parseDetail } from '../ask.js';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { integerOption, urlOption, userOption, withAgentOptions } from '../options.js';
-import { readRequiredSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../../platform/read-secret.js';
 
 /** The URL as given (the agent keeps it), once it is an http(s) URL. */
 function checkedUrl(value: string): string {

@@ -3,10 +3,10 @@
  * Parsing only; each action lives in phone/cli/actions.ts.
  */
 import type { Command } from 'commander';
-import { requireCjs } from '../../agent/load-cjs.js';
+import { requireCjs } from '../../platform/load-cjs.js';
 import { toCliError } from '../../phone/cli/exit-codes.js';
 import type { GlobalOptions } from '../../phone/cli/open-phone.js';
-import { readRequiredSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../../platform/read-secret.js';
 import { integerOption, urlOption, userOption } from '../options.js';
 import { adapterTransport, runThenExit, withAdapterOptions, type AdapterOptions } from './ble/adapter-options.js';
 

@@ -3,9 +3,9 @@ import { wipe } from '../../protocol/bytes.js';
 import { parseEnrollmentUri } from '../../protocol/enrollment-uri.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../protocol/offline-pin.js';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { integerOption } from '../options.js';
-import { readRequiredSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../../platform/read-secret.js';
 
 export function registerPins(program: Command): void {
   program

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { userOption, withAgentOptions } from '../options.js';
-import { readRequiredSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../../platform/read-secret.js';
 
 const EXIT_BY_STATUS: Record<string, number> = { accepted: EXIT.ok, rejected: EXIT.rejected, locked: EXIT.locked };
 

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { DEFAULT_SOCKET } from '../../agent/config.js';
-import { InsecurePathError, checkStats } from '../../agent/secure-path.js';
+import { InsecurePathError, checkStats } from '../../platform/secure-path.js';
 import { getPeerCredentials } from '../../agent/system/peer-credentials.js';
 import { lookupUserByName } from '../../agent/system/users.js';
 import { AgentClientError, askAgent, unreachableBecause } from '../agent-client.js';

@@ -4,7 +4,7 @@
  * header or token.
  */
 import type { FastifyInstance } from 'fastify';
-import { requireCjs } from '../../agent/load-cjs.js';
+import { requireCjs } from '../../platform/load-cjs.js';
 import { MAX_BODY_BYTES } from '../../protocol/online/messages.js';
 import { installBoundary } from './boundary.js';
 import type { CcContext } from './context.js';

@@ -1,5 +1,5 @@
 /** What every route handler is given: storage, the wake-up bus, the CC keys, the clock, the log, the limiters. */
-import type { Logger } from '../../agent/log.js';
+import type { Logger } from '../../platform/log.js';
 import type { EventBus } from '../event-bus.js';
 import type { CcKeys } from '../keys.js';
 import type { AuditDetail, AuditEntry } from '../storage/records.js';

@@ -18,7 +18,7 @@ import { wipe } from '../../protocol/bytes.js';
 import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
 import { PhoneError } from '../core/errors.js';
 import type { BlePairing } from '../core/phone-state.js';
-import { CliError } from '../../cli/exit-codes.js';
+import { CliError } from '../../platform/exit-codes.js';
 import { PHONE_EXIT } from './exit-codes.js';
 import { openPhone, type GlobalOptions } from './open-phone.js';
 

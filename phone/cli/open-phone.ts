@@ -3,7 +3,7 @@ import { hostname, homedir } from 'node:os';
 import path from 'node:path';
 import { Phone, newPhoneState } from '../core/phone.js';
 import type { Connectivity } from '../core/ports.js';
-import { nodeFetch } from '../../cli/node-fetch.js';
+import { nodeFetch } from '../../platform/node-fetch.js';
 import { readPassphrase } from './passphrase.js';
 import { FileVaultStore } from './vault-file.js';
 

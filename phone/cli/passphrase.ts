@@ -3,9 +3,9 @@
  * file must be this user's and not readable by group or others), else LATCHKEY_PHONE_PASSPHRASE,
  * else a prompt with echo off (or one line on a piped stdin). Bytes; the caller wipes them.
  */
-import { describeFileError } from '../../agent/file-errors.js';
-import { InsecurePathError, readCheckedFile } from '../../agent/secure-path.js';
-import { readRequiredSecret, readSecret } from '../../cli/read-secret.js';
+import { describeFileError } from '../../platform/file-errors.js';
+import { InsecurePathError, readCheckedFile } from '../../platform/secure-path.js';
+import { readRequiredSecret, readSecret } from '../../platform/read-secret.js';
 import { PhoneError } from '../core/errors.js';
 
 export const PASSPHRASE_ENV = 'LATCHKEY_PHONE_PASSPHRASE';

@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileDurably } from '../../agent/durable-file.js';
-import { InsecurePathError, UnusablePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule } from '../../agent/secure-path.js';
-import { SystemError } from '../../agent/system/errors.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import { InsecurePathError, UnusablePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule } from '../../platform/secure-path.js';
+import { SystemError } from '../../platform/system-error.js';
 import { acquireExclusiveLock, type ExclusiveLock } from '../../agent/system/lock-file.js';
 import { PhoneError } from '../core/errors.js';
 import { parsePhoneState, type PhoneState } from '../core/phone-state.js';

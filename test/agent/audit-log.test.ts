@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_WRITTEN_PER_RUN, AuditLog, rotatedAuditFile, type AuditEntry } from '../../agent/audit-log.js';
-import { createLogger } from '../../agent/log.js';
+import { createLogger } from '../../platform/log.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 
 const refusal = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({

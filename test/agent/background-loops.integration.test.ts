@@ -1,7 +1,7 @@
 /**
  * Issue 10 item 4: the agent's background loops (chores every 2 s, the inbox and policy
  * long-polls, replenishment) wait through one abortable sleep that leaves no listener behind
- * (agent/abortable-sleep.ts). An enrolled agent and its Control Center run here for a simulated
+ * (platform/abortable-sleep.ts). An enrolled agent and its Control Center run here for a simulated
  * day on fake timers (setTimeout/setInterval only: sockets, files and the clock are real), and
  * no AbortSignal ever holds more than a handful of 'abort' listeners — before the fix, one more
  * piled up on the agent's signal every 2 s, and Node warned after 20 s.
@@ -9,7 +9,7 @@
 import { getEventListeners } from 'node:events';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { abortableSleep } from '../../agent/abortable-sleep.js';
+import { abortableSleep } from '../../platform/abortable-sleep.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
 import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
 

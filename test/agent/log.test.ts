@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LOG_TEXT_CHARS, createLogger, formatLogLine, withUserBudget } from '../../agent/log.js';
+import { MAX_LOG_TEXT_CHARS, createLogger, formatLogLine, withUserBudget } from '../../platform/log.js';
 
 describe('the redacting log formatter', () => {
   it('never prints bytes or fields named like secrets', () => {

@@ -1,8 +1,8 @@
-/** makeDirectories (agent/secure-path.ts): `mkdir -p` with exact modes, and a sentence when it cannot. */
+/** makeDirectories (platform/secure-path.ts): `mkdir -p` with exact modes, and a sentence when it cannot. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UnusablePathError, makeDirectories } from '../../agent/secure-path.js';
+import { UnusablePathError, makeDirectories } from '../../platform/secure-path.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 
 const mode = async (dir: string) => (await fs.stat(dir)).mode & 0o777;

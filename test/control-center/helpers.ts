@@ -5,7 +5,7 @@
 import path from 'node:path';
 import * as v from 'valibot';
 import BetterSqlite3 from 'better-sqlite3';
-import { createLogger } from '../../agent/log.js';
+import { createLogger } from '../../platform/log.js';
 import { startControlCenter, type RunningControlCenter } from '../../control-center/control-center.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
 import { ApiClient, ApiError } from '../../protocol/online/api-client.js';

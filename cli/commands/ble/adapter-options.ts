@@ -6,11 +6,11 @@
  * (docs/ble-virtual-controller.md, *Limits*).
  */
 import type { Command } from 'commander';
-import { requireCjs } from '../../../agent/load-cjs.js';
+import { requireCjs } from '../../../platform/load-cjs.js';
 import { BleTransportError, PairingFileError } from '../../../ble/errors.js';
 import type { BleTransport } from '../../../ble/stack.js';
 import { parseTransport } from '../../../ble/transport-spec.js';
-import { CliError, EXIT } from '../../exit-codes.js';
+import { CliError, EXIT } from '../../../platform/exit-codes.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
 

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { AgentClientError, askAgent } from '../../agent-client.js';
-import { CliError, EXIT } from '../../exit-codes.js';
+import { CliError, EXIT } from '../../../platform/exit-codes.js';
 import { UnlockTally } from './unlock-summary.js';
 
 export interface AgentTestOptions {

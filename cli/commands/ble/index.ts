@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { wipe } from '../../../protocol/bytes.js';
 import { askOk, parseDetail } from '../../ask.js';
-import { CliError, EXIT } from '../../exit-codes.js';
+import { CliError, EXIT } from '../../../platform/exit-codes.js';
 import { authenticatorOption, integerOption, userOption, withAgentOptions } from '../../options.js';
 import { adapterTransport, radioToolError, runThenExit, withAdapterOptions, type AdapterOptions } from './adapter-options.js';
 import type { UnlockTestFlags } from './radio-tools.js';

@@ -6,8 +6,8 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
-import { describeFileError } from '../../../agent/file-errors.js';
-import { requireCjs } from '../../../agent/load-cjs.js';
+import { describeFileError } from '../../../platform/file-errors.js';
+import { requireCjs } from '../../../platform/load-cjs.js';
 import { StartupError } from '../../errors.js';
 import { MIGRATIONS } from './migrations.js';
 

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveAgentConfig } from '../../../agent/config.js';
-import { createLogger } from '../../../agent/log.js';
+import { createLogger } from '../../../platform/log.js';
 import { parseEnrollFile, readEnrollFile, removeEnrollFile } from '../../../agent/online/enroll-file.js';
 import { makeTempDir } from '../../helpers/agent-harness.js';
 
