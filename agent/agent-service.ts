@@ -3,10 +3,12 @@
  * place, one user's work serialised, durable state before every reply, an audit entry for
  * every decision. Transport-free: ipc-server.ts feeds it decoded requests.
  */
+import type { AccountId, Caller } from '../platform/ipc-transport.js';
+import type { PasswordCheck } from '../platform/password-check.js';
 import type { Reason, Reply, Request } from '../protocol/ipc-messages.js';
 import { FRESH_HAMMERING, gate, type Gate } from './anti-hammering.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
-import type { Clock, ClockReading } from './clock.js';
+import type { Clock, ClockReading } from '../platform/clock.js';
 import type { AgentConfig } from './config.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from '../platform/log.js';
@@ -26,20 +28,8 @@ import type { WallClockFloor } from './wall-clock-floor.js';
 import { StateUnreadableError, type SealingKeys, type UserStateStore } from './user-state-store.js';
 import { noUsablePoolReason, usablePools, verifyOfflinePin } from './verify-offline-pin.js';
 
-export interface Peer {
-  readonly pid: number;
-  /** The effective uid (SO_PEERCRED): what the peer may ask. */
-  readonly uid: number;
-  readonly gid: number;
-  /** The real uid of the peer's process: whose limits it counts against (docs/ipc.md "Limits per account"). */
-  readonly account: number;
-  /** account is root or the agent's own uid: a pool of its own, no rate limit. */
-  readonly privileged: boolean;
-}
-
-export type PasswordCheck = (options: { service: string; user: string; password: Uint8Array }) => Promise<
-  { ok: true } | { ok: false; code: 'password-rejected' | 'password-check-unavailable'; message: string }
->;
+/** Who asks, as the OS vouches for it (platform/ipc-transport.ts): the uid it may ask for, the account it counts against, whether it is an administrator. */
+export type Peer = Caller;
 
 export interface AgentServiceDeps {
   readonly config: AgentConfig;
@@ -49,7 +39,7 @@ export interface AgentServiceDeps {
   readonly audit: AuditLog;
   readonly log: Logger;
   readonly host: string;
-  readonly lookupUid: (user: string) => Promise<number | null>;
+  readonly lookupUid: (user: string) => Promise<AccountId | null>;
   readonly passwordCheck: PasswordCheck;
   readonly verifier?: VerifierFunction;
   readonly wallFloor: WallClockFloor;
@@ -156,9 +146,9 @@ export class AgentService {
     this.deps.audit.append({ ...entry, peer: { pid: peer.pid, uid: peer.uid } }, now.wallMs);
   }
 
-  /** Root, or the uid the agent itself runs as (a per-user agent's owner administers it). */
+  /** Root, or the uid the agent itself runs as (a per-user agent's owner administers it): the transport says. */
   #isAdmin(peer: Peer): boolean {
-    return peer.uid === 0 || peer.uid === (process.getuid?.() ?? 0);
+    return peer.admin;
   }
 
   #caller(peer: Peer): PairingCaller {

@@ -4,23 +4,22 @@
  * accepts connections.
  */
 import { hostname } from 'node:os';
+import { ownedByThisProcess } from '../platform/secure-path.js';
 import path from 'node:path';
-import { AgentService, type PasswordCheck } from './agent-service.js';
+import { AgentService } from './agent-service.js';
 import { AUDIT_COALESCE_MS, AUDIT_MAX_BYTES, AuditLog } from './audit-log.js';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from '../platform/clock.js';
 import type { AgentConfig } from './config.js';
 import { startIpcServer, type IpcServerOptions } from './ipc-server.js';
 import { isBelowFloor } from './kdf.js';
-import { openKeystore } from './keystore/keystore.js';
+import { openKeystore, type Keystore } from '../platform/keystore/keystore.js';
 import { createLogger, withUserBudget, type Logger } from '../platform/log.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
-import { SealingKeyProvider, type SecretStore } from './sealing-key.js';
+import { SealingKeyProvider } from './sealing-key.js';
 import { ensureSecureDirectory } from '../platform/secure-path.js';
-import { readBootClock } from './system/boot-clock.js';
-import { acquireExclusiveLock } from './system/lock-file.js';
-import { checkPassword } from './system/password-check.js';
-import { getPeerCredentials } from './system/peer-credentials.js';
-import { lookupUserByName } from './system/users.js';
+import { acquireExclusiveLock } from '../platform/file-lock.js';
+import { checkPassword, type PasswordCheck } from '../platform/password-check.js';
+import { lookupUserByName } from '../platform/users.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { UserStateStore } from './user-state-store.js';
 import { describePolicyOrigin, policyOrigin } from './policy-origin.js';
@@ -30,19 +29,17 @@ import { WallClockFloor } from './wall-clock-floor.js';
 import { BleRadio } from './ble/ble-radio.js';
 import type { BleTransport } from '../ble/stack.js';
 
-export const systemClock: Clock = { now: readBootClock };
-
 export interface StartAgentOptions {
   readonly config: AgentConfig;
   readonly log?: Logger;
   /** Injected by tests that move time by hand; the kernel's clocks otherwise. */
   readonly clock?: Clock;
   /** Injected by tests; the configured backend otherwise. */
-  readonly keystore?: SecretStore;
+  readonly keystore?: Keystore;
   readonly passwordCheck?: PasswordCheck;
   readonly verifier?: VerifierFunction;
   /** Socket limits (docs/ipc.md); tests shorten the timeouts. */
-  readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'limits' | 'accountOf'>;
+  readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'limits'>;
   /** Audit bounds (docs/state-files.md "Audit log"); tests shrink them. */
   readonly auditLimits?: { readonly maxBytes?: number; readonly coalesceMs?: number };
   /** The HTTP transport to the Control Center (tests); global fetch otherwise. */
@@ -60,7 +57,7 @@ export interface RunningAgent {
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
   const { config } = options;
   const log = withUserBudget(options.log ?? createLogger());
-  const owner = { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o077 };
+  const owner = ownedByThisProcess(0o077);
   await ensureSecureDirectory(config.stateDir, owner);
   const usersDir = path.join(config.stateDir, 'users');
   await ensureSecureDirectory(usersDir, owner);
@@ -100,7 +97,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     });
     const stale = await store.removeStaleTempFiles();
     if (stale > 0) log.info('state.removed-temp-files', { count: stale });
-    const server = await startIpcServer({ ...options.ipcLimits, socketPath: config.socket, handle: (request, peer) => service.handle(request, peer), peerOf: getPeerCredentials, log });
+    const server = await startIpcServer({ ...options.ipcLimits, socketPath: config.socket, handle: (request, peer) => service.handle(request, peer), log });
     if (isBelowFloor(config.kdf)) {
       log.warn('kdf.below-recommended', { memoryKiB: config.kdf.memoryKiB, iterations: config.kdf.iterations, note: 'test/benchmark setting: offline PIN verifiers are cheap to guess from a copied disk' });
     }

@@ -13,6 +13,7 @@
  * that on disk.
  */
 import { closeSync, constants, fdatasync, fdatasyncSync, fstatSync, openSync, renameSync, writeSync } from 'node:fs';
+import type { AccountId } from '../platform/ipc-transport.js';
 import { newId } from '../protocol/online/ids.js';
 import type { Logger } from '../platform/log.js';
 
@@ -26,7 +27,7 @@ export interface AuditEntry {
   readonly reason: string | null;
   readonly remaining: number | null;
   readonly context: string | null;
-  readonly peer: { readonly pid: number; readonly uid: number };
+  readonly peer: { readonly pid: number; readonly uid: AccountId };
 }
 
 export const AUDIT_SYNC_DELAY_MS = 1_000;

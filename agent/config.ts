@@ -3,18 +3,22 @@
  * file, then command-line overrides. A file that grants access is refused when someone other
  * than root (or the agent's own user) could have written it.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../platform/config-error.js';
+import { localTransport } from '../platform/ipc-transport.js';
+import { runsAsAdministrator } from '../platform/users.js';
 import * as v from 'valibot';
 import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
 import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
-import { describeIssues, describeJsonSyntaxError } from '../platform/schema-errors.js';
+import { describeIssues } from '../platform/schema-errors.js';
 import { describeFileError } from '../platform/file-errors.js';
-import { InsecurePathError, readCheckedFileWithStats } from '../platform/secure-path.js';
+import { JsonFileError, readJsonFileWithStats } from '../platform/json-file.js';
+import { InsecurePathError } from '../platform/secure-path.js';
 import { parseTransport } from '../ble/transport-spec.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/latchkey/agent.json';
-export const DEFAULT_SOCKET = '/run/latchkey/agent.sock';
+/** Where the agent listens by default: the platform's endpoint (/run/latchkey/agent.sock on Linux, docs/ipc.md). */
+export const DEFAULT_SOCKET = localTransport().defaultEndpoint;
 export const DEFAULT_STATE_DIR = '/var/lib/latchkey';
 export const DEFAULT_SELF_ENROLL_PAM_SERVICE = 'latchkey-enroll';
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -68,19 +72,6 @@ export interface AgentConfig {
   readonly enrollFile: string;
   /** The file the settings came from, or null for embedded defaults. */
   readonly source: string | null;
-}
-
-export type ConfigErrorCode = 'config-missing' | 'config-insecure' | 'config-invalid';
-
-export class ConfigError extends Error {
-  constructor(
-    readonly code: ConfigErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ConfigError';
-  }
 }
 
 /** `controlCenter.*` here and in the enrollment file (agent/online/enroll-file.ts) follow the same rules. */
@@ -141,7 +132,7 @@ export interface ConfigOverrides {
 }
 
 /** Builds the effective config from parsed JSON (or undefined for "no file"). Pure. */
-export function resolveAgentConfig(json: unknown, source: string | null, overrides: ConfigOverrides = {}, isRoot = process.getuid?.() === 0): AgentConfig {
+export function resolveAgentConfig(json: unknown, source: string | null, overrides: ConfigOverrides = {}, isRoot = runsAsAdministrator()): AgentConfig {
   const where = source ?? 'the configuration';
   const parsed = v.safeParse(ConfigFileSchema, json ?? {});
   if (!parsed.success) throw new ConfigError('config-invalid', `${where}: ${describeIssues(parsed.issues, '')}`);
@@ -175,30 +166,28 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
  */
 export async function loadAgentConfig(file: string | undefined, overrides: ConfigOverrides = {}): Promise<AgentConfig> {
   const target = file ?? DEFAULT_CONFIG_FILE;
-  let data: Buffer;
+  let json: v.InferOutput<typeof ConfigFileSchema>;
   let mode: number;
   try {
-    const directory = path.dirname(path.resolve(target));
-    const dirStats = await fs.stat(directory);
-    if ((dirStats.mode & 0o022) !== 0 && (dirStats.mode & 0o1000) === 0) {
-      throw new InsecurePathError(directory, `${directory} is group- or world-writable without the sticky bit, so ${target} could be replaced`);
+    ({ value: json, stats: { mode } } = await readJsonFileWithStats(target, ConfigFileSchema, { forbiddenModeBits: 0o022, checkDirectory: true }, MAX_CONFIG_BYTES));
+  } catch (error) {
+    if (!(error instanceof JsonFileError)) throw error;
+    switch (error.problem) {
+      case 'missing':
+        if (file === undefined) return resolveAgentConfig(undefined, null, overrides);
+        throw new ConfigError('config-missing', `config file ${target} does not exist: write one (docs/configuration.md), or leave out --config for the embedded defaults`, { cause: error });
+      case 'insecure':
+        if (error.cause instanceof InsecurePathError) throw new ConfigError('config-insecure', `refusing config file: ${error.reason}`, { cause: error });
+        throw new ConfigError('config-insecure', `refusing config file ${target}: it is a symbolic link`, { cause: error });
+      case 'too-large':
+        throw new ConfigError('config-invalid', error.message, { cause: error });
+      case 'unreadable':
+        throw new ConfigError('config-invalid', `cannot read config file ${target}: ${describeFileError(error.cause, target)}`, { cause: error });
+      case 'not-json':
+        throw new ConfigError('config-invalid', `${target} is not valid JSON (${error.syntax}): fix it (docs/configuration.md has an example)`, { cause: error });
+      case 'invalid':
+        throw new ConfigError('config-invalid', `${target}: ${describeIssues(error.issues, '')}`, { cause: error });
     }
-    ({ data, stats: { mode } } = await readCheckedFileWithStats(target, { forbiddenModeBits: 0o022 }, MAX_CONFIG_BYTES));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && file === undefined) return resolveAgentConfig(undefined, null, overrides);
-    if (code === 'ENOENT') throw new ConfigError('config-missing', `config file ${target} does not exist: write one (docs/configuration.md), or leave out --config for the embedded defaults`, { cause: error });
-    if (error instanceof InsecurePathError) throw new ConfigError('config-insecure', `refusing config file: ${error.message}`, { cause: error });
-    if (error instanceof RangeError) throw new ConfigError('config-invalid', error.message, { cause: error });
-    if (code === 'ELOOP') throw new ConfigError('config-insecure', `refusing config file ${target}: it is a symbolic link`, { cause: error });
-    throw new ConfigError('config-invalid', `cannot read config file ${target}: ${describeFileError(error, target)}`, { cause: error });
-  }
-  let json: unknown;
-  const text = data.toString('utf8');
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError('config-invalid', `${target} is not valid JSON (${describeJsonSyntaxError(text, error)}): fix it (docs/configuration.md has an example)`, { cause: error });
   }
   const config = resolveAgentConfig(json, target, overrides);
   // A file that holds a secret must not be readable by others (docs/configuration.md "controlCenter").

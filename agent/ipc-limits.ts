@@ -8,6 +8,8 @@
  * uid) have a pool of their own that unprivileged accounts cannot touch.
  */
 
+import type { AccountId } from '../platform/ipc-transport.js';
+
 export interface IpcLimits {
   /** Connections one unprivileged account may hold. */
   readonly connectionsPerAccount: number;
@@ -25,7 +27,7 @@ export const DEFAULT_IPC_LIMITS: IpcLimits = Object.freeze({ connectionsPerAccou
 
 /** What the budget knows of a connection; `evict` closes it without a reply, like the idle timeout. */
 export interface TrackedConnection {
-  readonly account: number;
+  readonly account: AccountId;
   readonly privileged: boolean;
   /** A request is being answered: never evicted. */
   busy: boolean;
@@ -89,7 +91,7 @@ export class ConnectionBudget {
   }
 
   #heaviestAccountsIdle(pool: readonly TrackedConnection[]): TrackedConnection | undefined {
-    const byAccount = new Map<number, TrackedConnection[]>();
+    const byAccount = new Map<AccountId, TrackedConnection[]>();
     for (const connection of pool) byAccount.set(connection.account, [...(byAccount.get(connection.account) ?? []), connection]);
     const heaviestFirst = [...byAccount.values()].sort((a, b) => b.length - a.length);
     for (const connections of heaviestFirst) {
@@ -102,12 +104,12 @@ export class ConnectionBudget {
 
 /** A token bucket per unprivileged account: `take` answers whether one more request may go now. */
 export class RequestRateLimiter {
-  readonly #buckets = new Map<number, { tokens: number; atMs: number }>();
+  readonly #buckets = new Map<AccountId, { tokens: number; atMs: number }>();
 
   constructor(private readonly limits: IpcLimits = DEFAULT_IPC_LIMITS) {}
 
   /** Takes a token; when there is none, how long until there is one (ms, and whole seconds for the reply). */
-  take(account: number, nowMs: number): { ok: true } | { ok: false; waitMs: number; retryAfterSeconds: number } {
+  take(account: AccountId, nowMs: number): { ok: true } | { ok: false; waitMs: number; retryAfterSeconds: number } {
     const { requestsPerSecond, requestBurst } = this.limits;
     const bucket = this.#buckets.get(account) ?? { tokens: requestBurst, atMs: nowMs };
     bucket.tokens = Math.min(requestBurst, bucket.tokens + ((nowMs - bucket.atMs) * requestsPerSecond) / 1000);

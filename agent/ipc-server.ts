@@ -1,25 +1,20 @@
 /**
- * The agent's Unix-socket server (docs/ipc.md): frames in, replies out, strictly in turn.
+ * The agent's IPC server (docs/ipc.md) over the platform's local transport: frames in, replies out, strictly in turn.
  * Every malformed, oversized, slow or out-of-order input gets an error reply or a closed
  * connection; nothing here decides anything about PINs.
  */
-import { promises as fs } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { wipe } from '../protocol/bytes.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES, FrameKind, MAX_REQUEST_BODY, decodeFrameHeader } from '../protocol/ipc-frame.js';
 import { decodeRequestBody, encodeReply, type Reason, type Reply, type Request } from '../protocol/ipc-messages.js';
 import type { Peer } from './agent-service.js';
 import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits, type TrackedConnection } from './ipc-limits.js';
-import type { PeerCredentials } from './system/peer-credentials.js';
-import { realUidOf } from './system/process-identity.js';
+import { localTransport, type LocalTransport } from '../platform/ipc-transport.js';
 import type { Logger } from '../platform/log.js';
-import { checkDirectoryChain, makeDirectories } from '../platform/secure-path.js';
 
 export const FRAME_READ_TIMEOUT_MS = 2_000;
 export const IDLE_TIMEOUT_MS = 30_000;
-const SOCKET_DIRECTORY_MODE = 0o755;
 /** Whatever the accounts' limits, never more sockets than this at once (descriptors are finite). */
 const HARD_SOCKET_CAP = 1024;
 const RATE_LOG_INTERVAL_MS = 60_000;
@@ -29,9 +24,8 @@ const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set(['status', 'verify',
 export interface IpcServerOptions {
   readonly socketPath: string;
   readonly handle: (request: Request, peer: Peer) => Promise<Reply>;
-  readonly peerOf: (socket: net.Socket) => PeerCredentials;
-  /** The account a connection counts against: the real uid of the peer's process (docs/ipc.md "Limits per account"). */
-  readonly accountOf?: (peer: PeerCredentials) => number;
+  /** The platform's local transport (platform/ipc-transport.ts) unless a test gives another. */
+  readonly transport?: LocalTransport;
   readonly log: Logger;
   readonly frameReadTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
@@ -50,47 +44,17 @@ const PROTOCOL_REASONS: Record<ProtocolError['code'], Reason> = {
   'bad-uri': 'bad-field', 'bad-base32': 'bad-field',
 };
 
-/**
- * Creates the socket's directory (0755 whatever the umask: screen lockers run as the user),
- * refuses a directory chain someone else could swap (docs/ipc.md "Transport"), refuses to start
- * over a live agent, and removes a stale socket (never any other kind of file).
- */
-async function prepareSocketPath(socketPath: string): Promise<void> {
-  const directory = path.dirname(socketPath);
-  await makeDirectories(directory, SOCKET_DIRECTORY_MODE);
-  await checkDirectoryChain(directory);
-  let stats;
-  try {
-    stats = await fs.lstat(socketPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  if (!stats.isSocket()) throw new Error(`${socketPath} exists and is not a socket; refusing to replace it`);
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = net.connect(socketPath);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (live) throw new Error(`another agent is already answering on ${socketPath}`);
-  await fs.unlink(socketPath);
-}
-
 export async function startIpcServer(options: IpcServerOptions): Promise<IpcServer> {
   const frameTimeout = options.frameReadTimeoutMs ?? FRAME_READ_TIMEOUT_MS;
   const idleTimeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   const limits: IpcLimits = { ...DEFAULT_IPC_LIMITS, ...options.limits };
   const budget = new ConnectionBudget(limits);
   const rateLimiter = new RequestRateLimiter(limits);
-  const accountOf = options.accountOf ?? ((peer: PeerCredentials) => realUidOf(peer.pid) ?? peer.uid);
-  const ownUid = process.getuid?.() ?? 0;
-  const sockets = new Set<net.Socket>();
+  const transport = options.transport ?? localTransport();
+  const sockets = new Set<Duplex>();
   const { log } = options;
   /** Refusals for the rate limit, per account, logged once a minute rather than per request. */
-  const rateLimited = new Map<number, number>();
+  const rateLimited = new Map<Peer['account'], number>();
   const logRateLimited = () => {
     for (const [account, refused] of rateLimited) log.warn('ipc.rate-limited', { account, refused, perSecond: limits.requestsPerSecond });
     rateLimited.clear();
@@ -99,9 +63,6 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     logRateLimited();
     rateLimiter.sweep(performance.now());
   }, RATE_LOG_INTERVAL_MS).unref();
-
-  await prepareSocketPath(options.socketPath);
-  const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
 
   /** One token of the account's budget; a refusal is counted for the log, with its reply and when the next token comes. */
   function takeToken(peer: Peer, requestId: number): { reply: Reply; waitMs: number } | null {
@@ -113,7 +74,7 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     return { reply, waitMs: taken.waitMs };
   }
 
-  server.on('connection', (socket) => {
+  function accept(socket: Duplex): void {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -123,9 +84,7 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     }
     let peer: Peer;
     try {
-      const credentials = options.peerOf(socket);
-      const account = accountOf(credentials);
-      peer = { ...credentials, account, privileged: account === 0 || account === ownUid };
+      peer = transport.identifyCaller(socket);
     } catch (error) {
       log.warn('ipc.peer-credentials', { error: error as Error });
       sendAndClose(socket, { requestId: 0, status: 'error', reason: 'permission-denied', message: 'the agent could not identify the connecting process' });
@@ -150,15 +109,15 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     socket.on('close', () => budget.release(tracked));
     log.debug('ipc.connection', { peerUid: peer.uid, peerPid: peer.pid, account: peer.account });
     serveConnection(socket, peer, tracked);
-  });
+  }
 
-  function sendAndClose(socket: net.Socket, reply: Reply): void {
+  function sendAndClose(socket: Duplex, reply: Reply): void {
     socket.end(encodeReply(reply));
-    socket.destroySoon?.();
+    (socket as Duplex & { destroySoon?: () => void }).destroySoon?.();
     setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
-  function serveConnection(socket: net.Socket, peer: Peer, tracked: TrackedConnection): void {
+  function serveConnection(socket: Duplex, peer: Peer, tracked: TrackedConnection): void {
     let buffer: Buffer = Buffer.alloc(0);
     let bodyLength: number | null = null;
     let busy = false;
@@ -286,25 +245,22 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.socketPath, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  await fs.chmod(options.socketPath, 0o666);
-  server.on('error', (error) => log.error('ipc.server-error', { error }));
-
+  let server;
+  try {
+    server = await transport.listen(options.socketPath, { connection: accept, error: (error) => log.error('ipc.server-error', { error }) });
+  } catch (error) {
+    clearInterval(rateLog);
+    throw error;
+  }
+  const listening = server;
   return {
-    socketPath: options.socketPath,
+    socketPath: listening.endpoint,
     async close() {
       clearInterval(rateLog);
       logRateLimited();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      const closed = listening.close();
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }

@@ -7,7 +7,7 @@ import { buildEnrollmentUri } from '../protocol/enrollment-uri.js';
 import { SEED_BYTES, deriveOfflinePin, type PinFormat } from '../protocol/offline-pin.js';
 import { wipe } from '../protocol/bytes.js';
 import { VERIFIER_SALT_BYTES, computeVerifier, type KdfParams } from './kdf.js';
-import type { ClockReading } from './clock.js';
+import type { ClockReading } from '../platform/clock.js';
 import type { PoolState, Verifier } from './user-state.js';
 
 export type VerifierFunction = (pin: Uint8Array, salt: Uint8Array, params: KdfParams) => Promise<Uint8Array>;

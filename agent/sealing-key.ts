@@ -4,25 +4,19 @@
  * never a reason to start over.
  */
 import { randomBytes } from 'node:crypto';
+import { ownedByThisProcess } from '../platform/secure-path.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { writeFileDurably } from '../platform/durable-file.js';
+import { JsonFileError, readJsonFile } from '../platform/json-file.js';
 import { describeIssues } from '../platform/schema-errors.js';
-import { readCheckedFile } from '../platform/secure-path.js';
+import type { Keystore } from '../platform/keystore/keystore.js';
 import { deriveSealingKeys, type SealingKeys } from './user-state-store.js';
 
 export const MANIFEST_FORMAT = 'latchkey-agent-state';
 export const MANIFEST_FILE = 'agent.json';
 const SEALING_KEY_BYTES = 32;
-
-/** What the agent needs from a keystore (docs/keystore.md). */
-export interface SecretStore {
-  readonly backend: 'file' | 'os';
-  get(name: string): Promise<Uint8Array>;
-  create(name: string, secret: Uint8Array): Promise<void>;
-  describe(): string;
-}
 
 export class KeyUnavailableError extends Error {
   readonly code = 'keystore-unavailable';
@@ -51,7 +45,7 @@ export class SealingKeyProvider {
 
   constructor(
     private readonly stateDir: string,
-    private readonly keystore: SecretStore,
+    private readonly keystore: Keystore,
     /** Whether any user state exists (then a missing manifest or key is an error). */
     private readonly hasUserState: () => Promise<boolean>,
   ) {}
@@ -101,21 +95,15 @@ export class SealingKeyProvider {
   }
 
   async #readManifest(file: string): Promise<Manifest | null> {
-    let bytes: Buffer;
     try {
-      bytes = await readCheckedFile(file, { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o022 }, 4096);
+      return await readJsonFile(file, ManifestSchema, ownedByThisProcess(0o022), 4096);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new KeyUnavailableError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
+      if (!(error instanceof JsonFileError)) throw error;
+      if (error.problem === 'missing') return null;
+      if (error.problem === 'not-json') throw new KeyUnavailableError(`${file} is not valid JSON`, { cause: error });
+      if (error.problem === 'invalid') throw new KeyUnavailableError(`${file} is not a valid manifest: ${describeIssues(error.issues, '')}`, { cause: error });
+      throw new KeyUnavailableError(`cannot read ${file}: ${error.reason}`, { cause: error });
     }
-    let parsed: v.SafeParseResult<typeof ManifestSchema>;
-    try {
-      parsed = v.safeParse(ManifestSchema, JSON.parse(bytes.toString('utf8')));
-    } catch (error) {
-      throw new KeyUnavailableError(`${file} is not valid JSON`, { cause: error });
-    }
-    if (!parsed.success) throw new KeyUnavailableError(`${file} is not a valid manifest: ${describeIssues(parsed.issues, '')}`);
-    return parsed.output;
   }
 
   async #create(file: string): Promise<SealingKeys> {

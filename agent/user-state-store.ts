@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync, promises as fs, writeSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { writeFileDurably } from '../platform/durable-file.js';
-import { readCheckedFile } from '../platform/secure-path.js';
+import { ownedByThisProcess, readCheckedFile } from '../platform/secure-path.js';
 import { MAX_JOURNAL_BYTES, StateUnreadableError, encodeJournalHeader, journalUser, parseJournal, sealRecord, type SealingKeys } from './state-journal.js';
 import type { UserState } from './user-state.js';
 
@@ -46,7 +46,7 @@ export interface UnreadableEntry {
 
 export class UserStateStore {
   readonly #cache = new Map<string, Cached>();
-  readonly #owner = process.getuid?.() ?? 0;
+  readonly #rule = ownedByThisProcess(0o077);
 
   constructor(
     readonly directory: string,
@@ -81,7 +81,7 @@ export class UserStateStore {
     this.#cache.delete(user);
     let bytes: Buffer;
     try {
-      bytes = await readCheckedFile(file, { owners: [this.#owner], forbiddenModeBits: 0o077 }, MAX_JOURNAL_BYTES);
+      bytes = await readCheckedFile(file, this.#rule, MAX_JOURNAL_BYTES);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new StateUnreadableError(file, `state journal ${file} for user ${JSON.stringify(user)} cannot be read: ${(error as Error).message}`, { cause: error });
@@ -163,7 +163,7 @@ export class UserStateStore {
     for (const name of (await fs.readdir(this.directory)).filter((entry) => entry.endsWith(JOURNAL_SUFFIX)).sort()) {
       const file = path.join(this.directory, name);
       try {
-        const bytes = await readCheckedFile(file, { owners: [this.#owner], forbiddenModeBits: 0o077 }, MAX_JOURNAL_BYTES);
+        const bytes = await readCheckedFile(file, this.#rule, MAX_JOURNAL_BYTES);
         const user = journalUser(bytes);
         if (user === null || stateFileName(user) !== name) throw new Error(`state journal ${file} does not name its user or is stored under another user's name`);
         states.push(parseJournal(bytes, user, keys, file).state);

@@ -6,7 +6,7 @@
 import * as v from 'valibot';
 import { PIN_LENGTH_RANGE, type PinCharset } from '../protocol/offline-pin.js';
 import type { HammeringState } from './anti-hammering.js';
-import type { ClockReading } from './clock.js';
+import type { ClockReading } from '../platform/clock.js';
 import { DAY_MS } from '../protocol/policy-settings.js';
 import { FRESH_HAMMERING, MAX_WRONG_TAGS } from './anti-hammering.js';
 import { PoolEnvelopeSchema, type PoolEnvelope } from '../protocol/online/pool-envelope.js';

@@ -8,7 +8,7 @@ import { wipe } from '../protocol/bytes.js';
 import type { Reason } from '../protocol/ipc-messages.js';
 import { isLow, type Policy } from '../protocol/policy-settings.js';
 import { FRESH_HAMMERING, gate, recordFailure } from './anti-hammering.js';
-import type { ClockReading } from './clock.js';
+import type { ClockReading } from '../platform/clock.js';
 import { KDF_PARALLELISM, computeVerifier } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import { candidatesFor, firstMatch, type Candidate, type Source } from './pin-candidates.js';

@@ -5,9 +5,10 @@
  * Delays do not use it: for them a larger "now" would be the unsafe direction.
  */
 import * as v from 'valibot';
+import { ownedByThisProcess } from '../platform/secure-path.js';
 import { writeFileDurably } from '../platform/durable-file.js';
 import type { Logger } from '../platform/log.js';
-import { readCheckedFile } from '../platform/secure-path.js';
+import { JsonFileError, readJsonFile } from '../platform/json-file.js';
 
 /** How stale the file may get while the agent runs. */
 export const FLOOR_PERSIST_INTERVAL_MS = 60_000;
@@ -31,11 +32,10 @@ export class WallClockFloor {
   /** Reads the file; an unreadable file is logged and counts as no floor (the state's own high-water marks remain). */
   async load(): Promise<void> {
     try {
-      const parsed = v.safeParse(FloorSchema, JSON.parse((await readCheckedFile(this.file, { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o022 }, 1024)).toString('utf8')));
-      if (!parsed.success) throw new Error('not a clock floor file');
-      this.#floorMs = this.#persistedMs = parsed.output.wallMs;
+      const floor = await readJsonFile(this.file, FloorSchema, ownedByThisProcess(0o022), 1024);
+      this.#floorMs = this.#persistedMs = floor.wallMs;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('clock-floor.unreadable', { file: this.file, error: error as Error });
+      if (!(error instanceof JsonFileError && error.problem === 'missing')) this.log.warn('clock-floor.unreadable', { file: this.file, error: error as Error });
     }
   }
 

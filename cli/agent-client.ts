@@ -2,12 +2,12 @@
  * A client for the agent's socket (docs/ipc.md): one request, one reply, bounded by a timeout.
  * Fails closed: any transport or protocol problem is an AgentClientError, never a reply.
  */
-import net from 'node:net';
+import { localTransport } from '../platform/ipc-transport.js';
 import { wipe } from '../protocol/bytes.js';
 import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, decodeFrameHeader } from '../protocol/ipc-frame.js';
 import { decodeReplyBody, encodeRequest, type Reply, type Request } from '../protocol/ipc-messages.js';
 
-export const DEFAULT_SOCKET = '/run/latchkey/agent.sock';
+export { DEFAULT_SOCKET } from '../agent/config.js';
 
 export class AgentClientError extends Error {
   constructor(
@@ -47,7 +47,7 @@ export function askAgent(socketPath: string, request: RequestWithoutId, timeoutM
   const requestId = (nextRequestId = (nextRequestId + 1) >>> 0);
   const frame = encodeRequest({ ...request, requestId } as Request);
   return new Promise<Reply>((resolve, reject) => {
-    const socket = net.connect(socketPath);
+    const socket = localTransport().connect(socketPath);
     let received = Buffer.alloc(0);
     let settled = false;
     const finish = (error: Error | null, reply?: Reply) => {

@@ -7,9 +7,9 @@
  */
 import path from 'node:path';
 import * as v from 'valibot';
-import { ConfigError } from '../agent/config.js';
+import { ConfigError } from '../platform/config-error.js';
 import { describeIssues } from '../platform/schema-errors.js';
-import { SettingsFileError, readSettingsFile } from '../platform/secure-path.js';
+import { JsonFileError, readJsonFile } from '../platform/json-file.js';
 import { intRange } from '../protocol/policy-settings.js';
 import type { RateLimits } from './http/rate-limit.js';
 
@@ -94,13 +94,15 @@ export function resolveCcConfig(json: unknown, source: string | null, flags: Par
 /** Loads `file` (undefined: the default path, where a missing file means "no file"). */
 export async function loadCcConfig(file: string | undefined, flags: Partial<CcConfigFile> = {}): Promise<CcConfig> {
   const target = file ?? DEFAULT_CC_CONFIG_FILE;
-  let json: unknown;
+  let json: CcConfigFile;
   try {
-    json = await readSettingsFile(target, { forbiddenModeBits: 0o022 }, MAX_CC_CONFIG_BYTES);
+    json = await readJsonFile(target, CcConfigFileSchema, { forbiddenModeBits: 0o022, checkDirectory: true }, MAX_CC_CONFIG_BYTES);
   } catch (error) {
-    if (!(error instanceof SettingsFileError)) throw error;
+    if (!(error instanceof JsonFileError)) throw error;
     if (error.problem === 'missing' && file === undefined) return resolveCcConfig(undefined, null, flags);
     if (error.problem === 'missing') throw new ConfigError('config-missing', `config file ${target} does not exist`, { cause: error });
+    // As resolveCcConfig words it: the values a person wrote are theirs to see.
+    if (error.problem === 'invalid') throw new ConfigError('config-invalid', `${target}: ${describeIssues(error.issues, '')}`, { cause: error });
     throw new ConfigError(error.problem === 'insecure' ? 'config-insecure' : 'config-invalid', error.message, { cause: error });
   }
   return resolveCcConfig(json, target, flags);

@@ -1,5 +1,5 @@
 /**
- * Errors of the operating-system layer (agent/system). Each carries a stable `code` the agent
+ * Errors of the operating-system seams (platform/). Each carries a stable `code` the agent
  * maps to a wire reason or a startup failure; `cause` keeps the underlying error for the log.
  * No message ever contains a secret.
  */
@@ -9,7 +9,8 @@ export type SystemErrorCode =
   | 'lock-held'
   | 'lock-unavailable'
   | 'boot-clock-unavailable'
-  | 'pam-unavailable';
+  | 'pam-unavailable'
+  | 'files-unavailable';
 
 export class SystemError extends Error {
   readonly code: SystemErrorCode;

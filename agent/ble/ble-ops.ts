@@ -5,10 +5,12 @@
  * audit entry for every decision, and makes state durable before it answers.
  */
 import { performance } from 'node:perf_hooks';
+import { currentAccount } from '../../platform/users.js';
+import type { Caller } from '../../platform/ipc-transport.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
 import { FRESH_HAMMERING } from '../anti-hammering.js';
 import type { AuditEntry, AuditLog } from '../audit-log.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../platform/clock.js';
 import type { BleConfig } from '../config.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
 import type { Logger } from '../../platform/log.js';
@@ -21,7 +23,7 @@ import type { BleRadio } from './ble-radio.js';
 import { bleAuthAnswer, bleAuthOutcome, type BleAuthOutcome } from './ble-result.js';
 
 type Answer = Omit<Reply, 'requestId'>;
-type Peer = { readonly pid: number; readonly uid: number };
+type Peer = Pick<Caller, 'pid' | 'uid'>;
 
 /**
  * After a rejected BLE unlock the lock screen skips Bluetooth for this user for a minute, so the
@@ -157,7 +159,7 @@ export class BleOps {
   }
 
   #audit(entry: Omit<AuditEntry, 'peer'>, peer: Peer | null): void {
-    const who = peer ?? { pid: process.pid, uid: process.getuid?.() ?? 0 };
+    const who = peer ?? { pid: process.pid, uid: currentAccount() };
     this.deps.audit.append({ ...entry, peer: { pid: who.pid, uid: who.uid } }, this.deps.clock.now().wallMs);
   }
 }

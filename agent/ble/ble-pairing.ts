@@ -11,7 +11,7 @@ import { deriveCodeKey, newBlePairingCode } from '../../ble/protocol/pairing-cod
 import { WorkstationPairingHandshake } from '../../ble/protocol/pairing-handshake.js';
 import { identityFromSeed } from '../../ble/protocol/pairing.js';
 import { wipe } from '../../protocol/bytes.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../platform/clock.js';
 import type { Logger } from '../../platform/log.js';
 import type { BlePhone } from '../user-state.js';
 import { newBlePhone } from './ble-phones.js';

@@ -1,7 +1,8 @@
 /** What the online side of the agent shares with the offline side (agent-service.ts). */
 import type { Policy } from '../../protocol/policy-settings.js';
+import { currentAccount } from '../../platform/users.js';
 import type { AuditEntry, AuditLog } from '../audit-log.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../platform/clock.js';
 import type { KdfParams } from '../kdf.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
 import type { Logger } from '../../platform/log.js';
@@ -36,5 +37,5 @@ export async function updateUser<T>(ctx: OnlineContext, user: string, change: (s
 
 /** An audit entry for something the agent did on its own (no IPC peer). */
 export function auditOnline(ctx: OnlineContext, entry: Omit<AuditEntry, 'peer' | 'context'> & { context?: string | null }): void {
-  ctx.audit.append({ context: null, ...entry, peer: { pid: process.pid, uid: process.getuid?.() ?? 0 } }, ctx.clock.now().wallMs);
+  ctx.audit.append({ context: null, ...entry, peer: { pid: process.pid, uid: currentAccount() } }, ctx.clock.now().wallMs);
 }

@@ -12,13 +12,13 @@ import { EnrollResponseSchema } from '../../protocol/online/messages.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { ED25519, generateKeyPair, sha256, sign } from '../../protocol/online/webcrypto.js';
 import type { Logger } from '../../platform/log.js';
-import type { SecretStore } from '../sealing-key.js';
+import type { Keystore } from '../../platform/keystore/keystore.js';
 import { PolicyCache } from './policy-cache.js';
 import { identityExists, saveIdentity, type WorkstationIdentity } from './workstation-identity.js';
 
 export interface EnrollOptions {
   readonly stateDir: string;
-  readonly keystore: SecretStore;
+  readonly keystore: Keystore;
   readonly url: string;
   readonly installToken: string;
   readonly name: string;

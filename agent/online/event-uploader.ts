@@ -4,12 +4,13 @@
  * CC drops ids it already has, so a retry after a crash never duplicates anything.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { ownedByThisProcess } from '../../platform/secure-path.js';
 import path from 'node:path';
 import * as v from 'valibot';
 import { EventSchema, MAX_EVENTS_PER_REQUEST } from '../../protocol/online/messages.js';
 import { rotatedAuditFile } from '../audit-log.js';
 import { writeFileDurably } from '../../platform/durable-file.js';
-import { readCheckedFile } from '../../platform/secure-path.js';
+import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
 import type { OnlineContext } from './context.js';
 
 export const EVENTS_OFFSET_FILE = 'events-uploaded.json';
@@ -62,12 +63,11 @@ export class EventUploader {
   async #loadPosition(): Promise<Position> {
     if (this.#position !== null) return this.#position;
     try {
-      const json: unknown = JSON.parse((await readCheckedFile(path.join(this.stateDir, EVENTS_OFFSET_FILE), { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o022 }, 1024)).toString('utf8'));
-      const parsed = v.parse(PositionSchema, json);
-      this.#position = { offset: parsed.offset, first: parsed.first ?? null };
+      const saved = await readJsonFile(path.join(this.stateDir, EVENTS_OFFSET_FILE), PositionSchema, ownedByThisProcess(0o022), 1024);
+      this.#position = { offset: saved.offset, first: saved.first ?? null };
     } catch (error) {
       // Missing (nothing sent yet) or unreadable: send from the start; the CC drops ids it has.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.ctx.log.warn('events.offset-unreadable', { file: EVENTS_OFFSET_FILE, error: error as Error });
+      if (!(error instanceof JsonFileError && error.problem === 'missing')) this.ctx.log.warn('events.offset-unreadable', { file: EVENTS_OFFSET_FILE, error: error as Error });
       this.#position = { offset: 0, first: null };
     }
     return this.#position;

@@ -4,6 +4,7 @@
  * wait for the phone, check its MAC, and only then trust its keys (kept in the user's sealed state).
  */
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
+import type { AccountId } from '../../platform/ipc-transport.js';
 import { ConfirmPairingRequestSchema, CreatePairingResponseSchema, PairingStatusResponseSchema } from '../../protocol/online/messages.js';
 import { derivePairingKey, deviceMac, formatPairingCode, newPairingSecret, workstationMac } from '../../protocol/online/pairing.js';
 import { equalBytes } from '../../protocol/online/webcrypto.js';
@@ -15,7 +16,7 @@ export const PAIRING_WAIT_SLICE_S = 25;
 
 /** Who asks the agent to start or finish a pairing (docs/ipc.md ops 8–9). */
 export interface PairingCaller {
-  readonly uid: number;
+  readonly uid: AccountId;
   /** root, or the agent's own uid */
   readonly admin: boolean;
 }
@@ -23,7 +24,7 @@ export interface PairingCaller {
 interface OpenPairing {
   readonly user: string;
   /** Only the uid that started it (or an admin) may finish it. */
-  readonly starterUid: number;
+  readonly starterUid: AccountId;
   readonly pairingKey: Uint8Array;
   readonly expiresAt: number;
 }

@@ -4,15 +4,16 @@
  * workstation's Ed25519 private key in the keystore. Written once, at enrollment.
  */
 import { promises as fs } from 'node:fs';
+import { ownedByThisProcess } from '../../platform/secure-path.js';
 import path from 'node:path';
 import * as v from 'valibot';
 import { fromBase64url } from '../../protocol/online/base64url.js';
 import { idPattern } from '../../protocol/online/ids.js';
 import { ED25519, importPrivateKey, type CryptoKey } from '../../protocol/online/webcrypto.js';
 import { writeFileDurably } from '../../platform/durable-file.js';
-import type { SecretStore } from '../sealing-key.js';
+import type { Keystore } from '../../platform/keystore/keystore.js';
+import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
 import { describeIssues } from '../../platform/schema-errors.js';
-import { readCheckedFile } from '../../platform/secure-path.js';
 
 export const WORKSTATION_FILE = 'workstation.json';
 const key32 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/));
@@ -44,23 +45,18 @@ export interface LoadedIdentity {
 }
 
 /** The identity, or null for an unmanaged workstation. A broken file or missing key is an error. */
-export async function loadIdentity(stateDir: string, keystore: SecretStore): Promise<LoadedIdentity | null> {
+export async function loadIdentity(stateDir: string, keystore: Keystore): Promise<LoadedIdentity | null> {
   const file = path.join(stateDir, WORKSTATION_FILE);
-  let bytes: Buffer;
+  let identity: WorkstationIdentity;
   try {
-    bytes = await readCheckedFile(file, { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o022 }, 8192);
+    identity = await readJsonFile(file, IdentitySchema, ownedByThisProcess(0o022), 8192);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new IdentityError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    if (!(error instanceof JsonFileError)) throw error;
+    if (error.problem === 'missing') return null;
+    if (error.problem === 'not-json') throw new IdentityError(`${file} is not valid JSON`, { cause: error });
+    if (error.problem === 'invalid') throw new IdentityError(`${file} is not a workstation identity: ${describeIssues(error.issues, '')}`, { cause: error });
+    throw new IdentityError(`cannot read ${file}: ${error.reason}`, { cause: error });
   }
-  let parsed: v.SafeParseResult<typeof IdentitySchema>;
-  try {
-    parsed = v.safeParse(IdentitySchema, JSON.parse(bytes.toString('utf8')));
-  } catch (error) {
-    throw new IdentityError(`${file} is not valid JSON`, { cause: error });
-  }
-  if (!parsed.success) throw new IdentityError(`${file} is not a workstation identity: ${describeIssues(parsed.issues, '')}`);
-  const identity = parsed.output;
   const pkcs8 = await keystore.get(identity.keyName);
   try {
     return { identity, privateKey: await importPrivateKey(ED25519, pkcs8), ccKey: fromBase64url(identity.ccKey), ccBoxKey: fromBase64url(identity.ccBoxKey) };

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
+import { DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
+import { ConfigError } from '../../platform/config-error.js';
 import { describeFileError, isSystemCallError } from '../../platform/file-errors.js';
 import { createLogger, type LogLevel } from '../../platform/log.js';
 import { InsecurePathError, UnusablePathError } from '../../platform/secure-path.js';

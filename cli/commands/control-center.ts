@@ -7,7 +7,7 @@ import { describeFileError, isSystemCallError } from '../../platform/file-errors
 import { createLogger } from '../../platform/log.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
 import { DEFAULT_CC_CONFIG_FILE, LOG_LEVELS, loadCcConfig, parseListenAddress, type CcConfig } from '../../control-center/config.js';
-import { ConfigError } from '../../agent/config.js';
+import { ConfigError } from '../../platform/config-error.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { EXIT_CONFIG } from './agent.js';
 

@@ -3,6 +3,7 @@
  * and exit 0 only when a PIN prompt would appear (docs/cli.md "doctor").
  */
 import { userInfo } from 'node:os';
+import { runsAsAdministrator } from '../../platform/users.js';
 import type { Command } from 'commander';
 import { EXIT } from '../../platform/exit-codes.js';
 import { absolutePathOption, integerOption, userOption } from '../options.js';
@@ -24,7 +25,7 @@ const MARK: Record<Check['status'], string> = { ok: '✓', problem: '✗', info:
 /** Whose lock screen: --user, else the one who ran sudo, else oneself. */
 function defaultUser(): string {
   const sudoUser = process.env.SUDO_USER;
-  return process.getuid?.() === 0 && sudoUser && sudoUser !== 'root' ? sudoUser : userInfo().username;
+  return runsAsAdministrator() && sudoUser && sudoUser !== 'root' ? sudoUser : userInfo().username;
 }
 
 export function renderDiagnosis(diagnosis: Diagnosis): string {

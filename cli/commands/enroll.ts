@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { runsAsAdministrator } from '../../platform/users.js';
 import { wipe } from '../../protocol/bytes.js';
 import { askOk, parseDetail } from '../ask.js';
 import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
@@ -24,7 +25,7 @@ export function registerEnroll(program: Command): void {
   withAgentOptions(command, 60_000, 'give up after this long (issuing a pool runs the deliberate KDF once per PIN)')
     .addHelpText('after', '\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). Until the phone app and Control Center exist this counts\nas the user\'s first successful authentication (R2).')
     .action(async (options: { user: string; authenticator: string; socket: string; json?: boolean; timeout: number }) => {
-      const isRoot = process.getuid?.() === 0;
+      const isRoot = runsAsAdministrator();
       const password = !isRoot && options.user === userInfo().username ? await readRequiredSecret(`Password for ${options.user}: `, 'password', 'run it on a terminal, or pipe your password in') : undefined;
       let uri: Uint8Array | undefined;
       try {

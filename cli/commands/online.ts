@@ -1,5 +1,6 @@
 /** Workstation-side commands of the online flows (docs/online-protocol.md): enroll, pair, sign in. */
 import { hostname, userInfo } from 'node:os';
+import { runsAsAdministrator } from '../../platform/users.js';
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
@@ -39,7 +40,7 @@ export function registerOnline(program: Command): void {
     .option('--wait <seconds>', 'how long to wait for the phone', integerOption('--wait', 1, 600), 600);
   pair.addHelpText('after', '\nRoot may pair a phone for any user. Any other user may pair only their own phone, is asked for\ntheir password (read from stdin when it is not a terminal), and only while the Workstation Settings\nallow it (selfPairing). Every pairing is audited.');
   withAgentOptions(pair).action(async (options: { user: string; wait: number; socket: string; timeout: number }) => {
-    const isRoot = process.getuid?.() === 0;
+    const isRoot = runsAsAdministrator();
     const password = !isRoot && options.user === userInfo().username ? await readRequiredSecret(`Password for ${options.user}: `, 'password', 'run it on a terminal, or pipe your password in') : undefined;
     let started;
     try {

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { runsAsAdministrator } from '../../platform/users.js';
 import { askOk, parseDetail } from '../ask.js';
 import { userOption, withAgentOptions } from '../options.js';
 
@@ -28,7 +29,7 @@ export function registerStatus(program: Command): void {
     .option('--user <name>', 'the user to show (default: yourself; root: everyone)', userOption)
     .option('--json', 'print JSON');
   withAgentOptions(command).action(async (options: { user?: string; json?: boolean; socket: string; timeout: number }) => {
-    if (options.user === undefined && process.getuid?.() === 0) {
+    if (options.user === undefined && runsAsAdministrator()) {
       const reply = await askOk(options.socket, { op: 'list' }, options.timeout);
       const detail = parseDetail<{ users: UserDetail[]; unreadable: { file: string; reason: string }[] }>(reply);
       if (options.json) return void process.stdout.write(`${JSON.stringify(detail)}\n`);

@@ -4,12 +4,12 @@
  * the agent's status for the user, and the Bluetooth adapter. Every read answers; none throws.
  */
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import net from 'node:net';
+import { runsAsAdministrator } from '../../platform/users.js';
 import path from 'node:path';
 import { DEFAULT_SOCKET } from '../../agent/config.js';
 import { InsecurePathError, checkStats } from '../../platform/secure-path.js';
-import { getPeerCredentials } from '../../agent/system/peer-credentials.js';
-import { lookupUserByName } from '../../agent/system/users.js';
+import { localTransport } from '../../platform/ipc-transport.js';
+import { lookupUserByName } from '../../platform/users.js';
 import { AgentClientError, askAgent, unreachableBecause } from '../agent-client.js';
 import { probeControlCenter } from '../control-center-reach.js';
 import type { AgentFinding, DoctorFindings, ModuleFile, PamFinding, StatusAnswer, StatusDetail } from './findings.js';
@@ -108,7 +108,8 @@ function moduleFile(file: string): ModuleFile {
 /** Who listens on the socket, as the kernel recorded it when it accepted the connection. */
 function listenerUid(socketPath: string, timeoutMs: number): Promise<{ uid: number | null } | { problem: string }> {
   return new Promise((resolve) => {
-    const socket = net.connect(socketPath);
+    const transport = localTransport();
+    const socket = transport.connect(socketPath);
     const timer = setTimeout(() => finish({ problem: `no connection within ${timeoutMs} ms` }), timeoutMs);
     const finish = (result: { uid: number | null } | { problem: string }) => {
       clearTimeout(timer);
@@ -117,7 +118,9 @@ function listenerUid(socketPath: string, timeoutMs: number): Promise<{ uid: numb
     };
     socket.once('connect', () => {
       try {
-        finish({ uid: getPeerCredentials(socket).uid });
+        const { uid } = transport.identifyServer(socket);
+        // The PAM module's agent_uid option is a number: doctor reads Linux's PAM stacks.
+        finish({ uid: typeof uid === 'number' ? uid : null });
       } catch {
         finish({ uid: null });
       }
@@ -191,7 +194,7 @@ export async function gather(options: GatherOptions): Promise<DoctorFindings> {
     syslog: { path: options.syslogSocket, present: statOrNull(options.syslogSocket)?.isSocket() === true },
     controlCenterProbe: cc ? (cc.online ? { answered: true } : await probeControlCenter(cc.url, Math.min(options.timeoutMs, CC_PROBE_MS))) : null,
     bleAdapter: ble?.enabled ? await gatherAdapter(ble.transport) : null,
-    asRoot: process.getuid?.() === 0,
+    asRoot: runsAsAdministrator(),
     now: Date.now(),
   };
 }

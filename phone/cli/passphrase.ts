@@ -4,7 +4,7 @@
  * else a prompt with echo off (or one line on a piped stdin). Bytes; the caller wipes them.
  */
 import { describeFileError } from '../../platform/file-errors.js';
-import { InsecurePathError, readCheckedFile } from '../../platform/secure-path.js';
+import { InsecurePathError, ownedByThisProcess, readCheckedFile } from '../../platform/secure-path.js';
 import { readRequiredSecret, readSecret } from '../../platform/read-secret.js';
 import { PhoneError } from '../core/errors.js';
 
@@ -29,8 +29,7 @@ export async function readPassphrase(source: PassphraseSource): Promise<Uint8Arr
   if (source.passphraseFile !== undefined) {
     let raw: Buffer;
     try {
-      const uid = process.getuid?.();
-      raw = await readCheckedFile(source.passphraseFile, { ...(uid === undefined ? {} : { owners: [uid] }), forbiddenModeBits: 0o077 }, MAX_PASSPHRASE_FILE_BYTES);
+      raw = await readCheckedFile(source.passphraseFile, ownedByThisProcess(0o077), MAX_PASSPHRASE_FILE_BYTES);
     } catch (error) {
       if (error instanceof InsecurePathError) throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
       throw new PhoneError('vault-permissions', `Cannot read the passphrase file: ${describeFileError(error, source.passphraseFile)}.`, { cause: error });

@@ -6,9 +6,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileDurably } from '../../platform/durable-file.js';
-import { InsecurePathError, UnusablePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule } from '../../platform/secure-path.js';
+import { InsecurePathError, UnusablePathError, checkStats, ensureSecureDirectory, ownedByThisProcess, readCheckedFile, type PathRule } from '../../platform/secure-path.js';
 import { SystemError } from '../../platform/system-error.js';
-import { acquireExclusiveLock, type ExclusiveLock } from '../../agent/system/lock-file.js';
+import { acquireExclusiveLock, type ExclusiveLock } from '../../platform/file-lock.js';
 import { PhoneError } from '../core/errors.js';
 import { parsePhoneState, type PhoneState } from '../core/phone-state.js';
 import type { PhoneStore } from '../core/ports.js';
@@ -21,8 +21,7 @@ const LOCK_WAIT_MS = 10_000;
 const LOCK_RETRY_MS = 25;
 
 function privateRule(): PathRule {
-  const uid = process.getuid?.();
-  return { ...(uid === undefined ? {} : { owners: [uid] }), forbiddenModeBits: 0o077 };
+  return ownedByThisProcess(0o077);
 }
 
 async function checkHome(home: string, create: boolean): Promise<void> {

@@ -12,7 +12,7 @@ import type { PairedPeer } from '../../ble/protocol/pairing-handshake.js';
 import { identityFromSeed, type Ed25519Identity, type PhonePairing } from '../../ble/protocol/pairing.js';
 import { ErrorCode } from '../../ble/protocol/messages.js';
 import { countRoundTrips, VirtualController } from '../../ble/virtual-controller/index.js';
-import { ManualClock } from '../../agent/clock.js';
+import { ManualClock } from '../../platform/clock.js';
 import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
 
 const USER = 'root'; // a user that exists on every machine (enroll checks it)

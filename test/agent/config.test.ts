@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveAgentConfig } from '../../agent/config.js';
+import { ConfigError } from '../../platform/config-error.js';
+import { resolveAgentConfig } from '../../agent/config.js';
 import { DEFAULT_POLICY } from '../../protocol/policy-settings.js';
 
 describe('config defaults and overrides (docs/configuration.md)', () => {

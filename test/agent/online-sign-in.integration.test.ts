@@ -4,7 +4,7 @@
  * a denial is a refusal, and an approval signed by an unpaired key is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../agent/clock.js';
+import { ManualClock } from '../../platform/clock.js';
 import type { Phone } from '../../phone/core/phone.js';
 import { utf8 } from '../../protocol/bytes.js';
 import type { InProcessAgent } from '../helpers/agent-harness.js';

@@ -1,13 +1,13 @@
 /**
  * The agent on the OS-keychain backend for real: a private D-Bus session with gnome-keyring
- * (test/agent/keystore/secret-service-session.ts). A locked keychain is an error the lock
+ * (test/platform/keystore/secret-service-session.ts). A locked keychain is an error the lock
  * screen hears as "unavailable", never "no PINs".
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../cli/agent-client.js';
 import { utf8 } from '../../protocol/bytes.js';
 import { Phone, makeTempDir, spawnAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-harness.js';
-import { SecretServiceSession } from './keystore/secret-service-session.js';
+import { SecretServiceSession } from '../platform/keystore/secret-service-session.js';
 
 let session: SecretServiceSession | undefined;
 let agent: AgentProcess | undefined;

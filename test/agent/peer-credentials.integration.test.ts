@@ -5,11 +5,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lookupUserByName } from '../../agent/system/users.js';
+import { lookupUserByName } from '../../platform/linux/users.js';
 import { utf8 } from '../../protocol/bytes.js';
 import { enroll, makeTempDir, Phone, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
 import { NOBODY, makeScriptDir, runScriptAs } from '../helpers/other-user.js';
-import { administer, removeUser } from './system/helpers.js';
+import { administer, removeUser } from '../platform/linux/helpers.js';
 
 const SELF_USER = 'latchkey-selfenrol';
 const SELF_PASSWORD = 'correct horse battery staple 42';

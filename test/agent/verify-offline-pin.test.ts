@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FRESH_HAMMERING } from '../../agent/anti-hammering.js';
-import { ManualClock } from '../../agent/clock.js';
+import { ManualClock } from '../../platform/clock.js';
 import { issuePool } from '../../agent/offline-pin-pool.js';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
 import { emptyUserState, type UserState } from '../../agent/user-state.js';

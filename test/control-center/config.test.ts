@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../agent/config.js';
+import { ConfigError } from '../../platform/config-error.js';
 import { loadCcConfig, parseListenAddress, resolveCcConfig } from '../../control-center/config.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 

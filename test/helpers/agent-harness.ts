@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAgent, type RunningAgent, type StartAgentOptions } from '../../agent/agent.js';
-import type { Clock } from '../../agent/clock.js';
+import type { Clock } from '../../platform/clock.js';
 import { resolveAgentConfig, type AgentConfig } from '../../agent/config.js';
 import { createLogger, type Logger } from '../../platform/log.js';
 import { askAgent, type RequestWithoutId } from '../../cli/agent-client.js';

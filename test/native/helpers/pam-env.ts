@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT, pamModule } from './native-tools.js';
-import { administer } from '../../agent/system/helpers.js';
+import { administer } from '../../platform/linux/helpers.js';
 import { stateFileName } from '../../../agent/user-state-store.js';
 import { latchkeyCommand } from '../../../cli/agent-process.js';
 
