@@ -6,14 +6,14 @@
 import type { AccountId, Caller } from '../platform/ipc-transport.js';
 import type { PasswordCheck } from '../platform/password-check.js';
 import type { Reason, Reply, Request } from '../protocol/ipc-messages.js';
-import { FRESH_HAMMERING, gate, type Gate } from './anti-hammering.js';
-import type { AuditEntry, AuditLog } from './audit-log.js';
+import { FRESH_HAMMERING, gate, type Gate } from './offline-pin/anti-hammering.js';
+import type { AuditEntry, AuditLog } from './state/audit-log.js';
 import type { Clock, ClockReading } from '../platform/clock.js';
 import type { AgentConfig } from './config.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from '../platform/log.js';
 import { acceptedMessage, reasonMessage, remainingMessage } from './messages.js';
-import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
+import { issuePool, type VerifierFunction } from './offline-pin/offline-pin-pool.js';
 import { DAY_MS, isLow, type Policy } from '../protocol/policy-settings.js';
 import { policyOrigin } from './policy-origin.js';
 import { OnlineOps } from './online/online-ops.js';
@@ -22,11 +22,11 @@ import { BleOps } from './ble/ble-ops.js';
 import { describeBlePhone } from './ble/ble-phones.js';
 import type { BleRadio } from './ble/ble-radio.js';
 import type { OnlineService } from './online/online-service.js';
-import { KeyUnavailableError } from './sealing-key.js';
-import { DEFAULT_AUTHENTICATOR_ID, MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf, remainingOf, type UserState } from './user-state.js';
-import type { WallClockFloor } from './wall-clock-floor.js';
-import { StateUnreadableError, type SealingKeys, type UserStateStore } from './user-state-store.js';
-import { noUsablePoolReason, usablePools, verifyOfflinePin } from './verify-offline-pin.js';
+import { KeyUnavailableError } from './state/sealing-key.js';
+import { DEFAULT_AUTHENTICATOR_ID, MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf, remainingOf, type UserState } from './state/user-state.js';
+import type { WallClockFloor } from './state/wall-clock-floor.js';
+import { StateUnreadableError, type SealingKeys, type UserStateStore } from './state/user-state-store.js';
+import { noUsablePoolReason, usablePools, verifyOfflinePin } from './offline-pin/verify-offline-pin.js';
 
 /** Who asks, as the OS vouches for it (platform/ipc-transport.ts): the uid it may ask for, the account it counts against, whether it is an administrator. */
 export type Peer = Caller;

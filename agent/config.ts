@@ -8,7 +8,7 @@ import { ConfigError } from '../platform/config-error.js';
 import { localTransport } from '../platform/ipc-transport.js';
 import { runsAsAdministrator } from '../platform/users.js';
 import * as v from 'valibot';
-import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
+import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './offline-pin/kdf.js';
 import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
 import { describeIssues } from '../platform/schema-errors.js';
 import { describeFileError } from '../platform/file-errors.js';

@@ -25,7 +25,7 @@ const dist = (module) => import(join(ROOT, 'dist', module));
 const { askAgent } = await dist('cli/agent-client.js');
 const { parseEnrollmentUri } = await dist('protocol/enrollment-uri.js');
 const { deriveOfflinePin, formatPinForDisplay } = await dist('protocol/offline-pin.js');
-const { computeVerifier, DEFAULT_KDF } = await dist('agent/kdf.js');
+const { computeVerifier, DEFAULT_KDF } = await dist('agent/offline-pin/kdf.js');
 const { latchkeyCommand } = await dist('cli/agent-process.js');
 const arg = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const SAMPLES = arg('--samples', 100);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { computeVerifier, DEFAULT_KDF, KDF_FLOOR } = await import(join(ROOT, 'dist/agent/kdf.js'));
+const { computeVerifier, DEFAULT_KDF, KDF_FLOOR } = await import(join(ROOT, 'dist/agent/offline-pin/kdf.js'));
 const pin = new TextEncoder().encode('K7QM2XHD');
 const salt = new Uint8Array(16).fill(7);
 

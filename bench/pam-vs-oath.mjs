@@ -10,7 +10,7 @@
 // library); the floors under ours, in the same rounds: the same module and IPC answered by
 // bench/c/floor-agent.c, which only appends and fdatasyncs a record per verify (and once with
 // no write at all), and by bench/floor-agent.mjs, the agent's own codec in Node doing only the
-// KDF and that append; then, with the agent's default KDF (agent/kdf.ts), the time for a valid PIN
+// KDF and that append; then, with the agent's default KDF (agent/offline-pin/kdf.ts), the time for a valid PIN
 // at a lock screen: one pamtester process per PIN, p50/p95. Needs root (useradd, /etc/pam.d), pamtester,
 // libpam-oath and oathtool; as root it installs the missing packages. Results also go to
 // bench/results/pam-vs-oath.json.
@@ -68,7 +68,7 @@ function prerequisites() {
   need(existsSync(join(ROOT, 'dist/cli/main.js')), 'the CLI is not compiled; run npm run build first');
 }
 
-/** The agent's own default KDF (agent/kdf.ts), so the figures follow it when it changes. */
+/** The agent's own default KDF (agent/offline-pin/kdf.ts), so the figures follow it when it changes. */
 let DEFAULT_KDF;
 /** How the package starts the agent (cli/agent-process.ts). */
 let latchkeyCommand;
@@ -128,7 +128,7 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 
 async function main() {
   prerequisites();
-  ({ DEFAULT_KDF } = await import(join(ROOT, 'dist/agent/kdf.js')));
+  ({ DEFAULT_KDF } = await import(join(ROOT, 'dist/agent/offline-pin/kdf.js')));
   ({ latchkeyCommand } = await import(join(ROOT, 'dist/cli/agent-process.js')));
   const user = `lkbench${process.pid % 10000}`;
   const work = mkdtempSync('/tmp/latchkey-bench-');

@@ -13,7 +13,7 @@ import { identityFromSeed } from '../../ble/protocol/pairing.js';
 import { wipe } from '../../protocol/bytes.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Logger } from '../../platform/log.js';
-import type { BlePhone } from '../user-state.js';
+import type { BlePhone } from '../state/user-state.js';
 import { newBlePhone } from './ble-phones.js';
 import type { BleRadio } from './ble-radio.js';
 

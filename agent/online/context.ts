@@ -1,13 +1,13 @@
 /** What the online side of the agent shares with the offline side (agent-service.ts). */
 import type { Policy } from '../../protocol/policy-settings.js';
 import { currentAccount } from '../../platform/users.js';
-import type { AuditEntry, AuditLog } from '../audit-log.js';
+import type { AuditEntry, AuditLog } from '../state/audit-log.js';
 import type { Clock } from '../../platform/clock.js';
-import type { KdfParams } from '../kdf.js';
+import type { KdfParams } from '../offline-pin/kdf.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
 import type { Logger } from '../../platform/log.js';
-import { emptyUserState, type UserState } from '../user-state.js';
-import type { UserStateStore } from '../user-state-store.js';
+import { emptyUserState, type UserState } from '../state/user-state.js';
+import type { UserStateStore } from '../state/user-state-store.js';
 import type { ControlCenterLink } from './control-center-link.js';
 
 export interface OnlineContext {

@@ -8,7 +8,7 @@ import { ownedByThisProcess } from '../../platform/secure-path.js';
 import path from 'node:path';
 import * as v from 'valibot';
 import { EventSchema, MAX_EVENTS_PER_REQUEST } from '../../protocol/online/messages.js';
-import { rotatedAuditFile } from '../audit-log.js';
+import { rotatedAuditFile } from '../state/audit-log.js';
 import { writeFileDurably } from '../../platform/durable-file.js';
 import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
 import type { OnlineContext } from './context.js';

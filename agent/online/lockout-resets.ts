@@ -4,7 +4,7 @@
  * change as `latchkey reset` — durably, audits it, and then tells the CC it is done.
  */
 import * as v from 'valibot';
-import { FRESH_HAMMERING } from '../anti-hammering.js';
+import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
 import { auditOnline, type OnlineContext } from './context.js';
 
 const DONE_TIMEOUT_MS = 10_000;

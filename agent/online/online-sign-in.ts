@@ -9,8 +9,8 @@ import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { AuthStatusResponseSchema, CreateAuthResponseSchema, MAX_AUTH_REQUEST_TTL_MS } from '../../protocol/online/messages.js';
 import { randomBytes } from '../../protocol/online/webcrypto.js';
 import { ApiError } from '../../protocol/online/api-client.js';
-import { FRESH_HAMMERING } from '../anti-hammering.js';
-import { emptyUserState } from '../user-state.js';
+import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
+import { emptyUserState } from '../state/user-state.js';
 import { auditOnline, updateUser, type OnlineContext } from './context.js';
 
 export const WAIT_SLICE_S = 25;

@@ -9,7 +9,7 @@ import { ConfirmPairingRequestSchema, CreatePairingResponseSchema, PairingStatus
 import { derivePairingKey, deviceMac, formatPairingCode, newPairingSecret, workstationMac } from '../../protocol/online/pairing.js';
 import { equalBytes } from '../../protocol/online/webcrypto.js';
 import * as v from 'valibot';
-import type { PairedDevice } from '../user-state.js';
+import type { PairedDevice } from '../state/user-state.js';
 import { auditOnline, updateUser, type OnlineContext } from './context.js';
 
 export const PAIRING_WAIT_SLICE_S = 25;

@@ -10,9 +10,9 @@ import { CROCKFORD_ALPHABET } from '../../protocol/base32.js';
 import { toBase64url } from '../../protocol/online/base64url.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
 import { wipe } from '../../protocol/bytes.js';
-import { VERIFIER_SALT_BYTES, computeVerifier } from '../kdf.js';
-import { RECOVERY_PIN_LENGTH } from '../pin-candidates.js';
-import type { RecoveryPinState } from '../user-state.js';
+import { VERIFIER_SALT_BYTES, computeVerifier } from '../offline-pin/kdf.js';
+import { RECOVERY_PIN_LENGTH } from '../offline-pin/pin-candidates.js';
+import type { RecoveryPinState } from '../state/user-state.js';
 import { updateUser, type OnlineContext } from './context.js';
 
 export const RECOVERY_LABEL = 'latchkey-recovery-pin-v1';

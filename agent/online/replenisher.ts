@@ -12,8 +12,8 @@ import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { newId } from '../../protocol/online/ids.js';
 import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/messages.js';
 import { sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
-import { issuePool } from '../offline-pin-pool.js';
-import type { PendingPool } from '../user-state.js';
+import { issuePool } from '../offline-pin/offline-pin-pool.js';
+import type { PendingPool } from '../state/user-state.js';
 import { abortableSleep } from '../../platform/abortable-sleep.js';
 import { auditOnline, updateUser, type OnlineContext } from './context.js';
 

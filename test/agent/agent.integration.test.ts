@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.js';
-import { stateFileName } from '../../agent/user-state-store.js';
+import { stateFileName } from '../../agent/state/user-state-store.js';
 import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
 
 const MINUTE = 60_000;

@@ -8,7 +8,7 @@ import { copyFileSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateFileName } from '../../agent/user-state-store.js';
+import { stateFileName } from '../../agent/state/user-state-store.js';
 import { latchkeyCommand } from '../../cli/agent-process.js';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';

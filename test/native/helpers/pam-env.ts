@@ -9,7 +9,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT, pamModule } from './native-tools.js';
 import { administer } from '../../platform/linux/helpers.js';
-import { stateFileName } from '../../../agent/user-state-store.js';
+import { stateFileName } from '../../../agent/state/user-state-store.js';
 import { latchkeyCommand } from '../../../cli/agent-process.js';
 
 export const BIN = join(ROOT, 'bin', 'latchkey.js');

@@ -4,10 +4,10 @@
  * thread pool, at most one per core, so a wrong PIN checked against a full pool uses both
  * cores without starving file I/O.
  */
-import { requireCjs } from '../platform/load-cjs.js';
+import { requireCjs } from '../../platform/load-cjs.js';
 import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
-import { intRange } from '../protocol/policy-settings.js';
+import { intRange } from '../../protocol/policy-settings.js';
 
 export const VERIFIER_SALT_BYTES = 16;
 export const VERIFIER_HASH_BYTES = 32;

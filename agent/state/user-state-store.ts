@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync, promises as fs, writeSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { writeFileDurably } from '../platform/durable-file.js';
-import { ownedByThisProcess, readCheckedFile } from '../platform/secure-path.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import { ownedByThisProcess, readCheckedFile } from '../../platform/secure-path.js';
 import { MAX_JOURNAL_BYTES, StateUnreadableError, encodeJournalHeader, journalUser, parseJournal, sealRecord, type SealingKeys } from './state-journal.js';
 import type { UserState } from './user-state.js';
 

@@ -13,9 +13,9 @@
  * that on disk.
  */
 import { closeSync, constants, fdatasync, fdatasyncSync, fstatSync, openSync, renameSync, writeSync } from 'node:fs';
-import type { AccountId } from '../platform/ipc-transport.js';
-import { newId } from '../protocol/online/ids.js';
-import type { Logger } from '../platform/log.js';
+import type { AccountId } from '../../platform/ipc-transport.js';
+import { newId } from '../../protocol/online/ids.js';
+import type { Logger } from '../../platform/log.js';
 
 export type AuditEvent = 'verify' | 'enroll' | 'unenroll' | 'reset' | 'online-auth' | 'ble-auth' | 'pairing' | 'replenish' | 'recovery-pin';
 

@@ -4,8 +4,8 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import * as v from 'valibot';
-import { decodeUtf8Strict } from '../protocol/bytes.js';
-import { describeIssues } from '../platform/schema-errors.js';
+import { decodeUtf8Strict } from '../../protocol/bytes.js';
+import { describeIssues } from '../../platform/schema-errors.js';
 import { UserStateSchema, resolveStoredState, userStateToJson, type UserState } from './user-state.js';
 
 export const JOURNAL_MAGIC = Buffer.from('LKJ1', 'ascii');

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { FRESH_HAMMERING } from '../../agent/anti-hammering.js';
-import { ManualClock } from '../../platform/clock.js';
-import { issuePool } from '../../agent/offline-pin-pool.js';
-import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
-import { emptyUserState, type UserState } from '../../agent/user-state.js';
-import { verifyOfflinePin, wrongInputTag } from '../../agent/verify-offline-pin.js';
-import { utf8 } from '../../protocol/bytes.js';
-import type { PinFormat } from '../../protocol/offline-pin.js';
-import { Phone } from '../helpers/agent-harness.js';
+import { FRESH_HAMMERING } from '../../../agent/offline-pin/anti-hammering.js';
+import { ManualClock } from '../../../platform/clock.js';
+import { issuePool } from '../../../agent/offline-pin/offline-pin-pool.js';
+import { DEFAULT_POLICY, type Policy } from '../../../protocol/policy-settings.js';
+import { emptyUserState, type UserState } from '../../../agent/state/user-state.js';
+import { verifyOfflinePin, wrongInputTag } from '../../../agent/offline-pin/verify-offline-pin.js';
+import { utf8 } from '../../../protocol/bytes.js';
+import type { PinFormat } from '../../../protocol/offline-pin.js';
+import { Phone } from '../../helpers/agent-harness.js';
 
 const KDF = { algorithm: 'argon2id', version: 19, memoryKiB: 8, iterations: 1, parallelism: 1 } as const;
 const policy: Policy = { ...DEFAULT_POLICY, offlineMode: true, pinCount: 10 };
@@ -125,7 +125,7 @@ describe('verifyOfflinePin (docs/offline-pins.md "Accepting a PIN")', () => {
     let { state, phone } = await enrolled(clock);
     for (let n = 1; n <= 5; n++) state = (await verify(state, `WRNG${n}AAA`, clock)).nextState!;
     let checked = 0;
-    const counting = { verifier: async (...args: Parameters<typeof import('../../agent/kdf.js').computeVerifier>) => (checked++, (await import('../../agent/kdf.js')).computeVerifier(...args)) };
+    const counting = { verifier: async (...args: Parameters<typeof import('../../../agent/offline-pin/kdf.js').computeVerifier>) => (checked++, (await import('../../../agent/offline-pin/kdf.js')).computeVerifier(...args)) };
     const during = await verifyOfflinePin({ user: 'alice', state, policy, pin: utf8(phone.pin(0)), now: clock.now(), tagKey, ...counting });
     expect(during.decision).toEqual({ ok: false, status: 'locked', reason: 'hammering-delay', retryAfterSeconds: 60 });
     expect(checked).toBe(0);
@@ -157,7 +157,7 @@ describe('pending pools and the recovery PIN (docs/online-protocol.md)', () => {
     const { state } = await enrolled(clock);
     const salt = new Uint8Array(16).fill(4);
     const pin = utf8('ABCD1234EFGH');
-    const { computeVerifier } = await import('../../agent/kdf.js');
+    const { computeVerifier } = await import('../../../agent/offline-pin/kdf.js');
     const recovery = { salt, hash: await computeVerifier(pin, salt, KDF), kdf: KDF, createdAtMs: 0, uploaded: true };
     const withRecovery: UserState = { ...state, recovery };
     expect((await verify(withRecovery, 'ABCD-1234-EFGH', clock, { recoveryPin: false })).decision).toMatchObject({ ok: false, reason: 'wrong-pin' });

@@ -1,14 +1,14 @@
 /**
- * agent/audit-log.ts on real files (docs/state-files.md "Audit log"): repeated refusals are
+ * agent/state/audit-log.ts on real files (docs/state-files.md "Audit log"): repeated refusals are
  * counted, not written one by one; the file rotates to FILE.1 at its bound; nothing is lost at
  * close.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_WRITTEN_PER_RUN, AuditLog, rotatedAuditFile, type AuditEntry } from '../../agent/audit-log.js';
-import { createLogger } from '../../platform/log.js';
-import { makeTempDir } from '../helpers/agent-harness.js';
+import { AUDIT_WRITTEN_PER_RUN, AuditLog, rotatedAuditFile, type AuditEntry } from '../../../agent/state/audit-log.js';
+import { createLogger } from '../../../platform/log.js';
+import { makeTempDir } from '../../helpers/agent-harness.js';
 
 const refusal = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({
   event: 'verify', user: 'alice', authenticatorId: null, result: 'locked', reason: 'hammering-delay', remaining: null, context: 'x'.repeat(128), peer: { pid: 42, uid: 1000 }, ...overrides,

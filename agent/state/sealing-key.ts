@@ -4,14 +4,14 @@
  * never a reason to start over.
  */
 import { randomBytes } from 'node:crypto';
-import { ownedByThisProcess } from '../platform/secure-path.js';
+import { ownedByThisProcess } from '../../platform/secure-path.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
-import { writeFileDurably } from '../platform/durable-file.js';
-import { JsonFileError, readJsonFile } from '../platform/json-file.js';
-import { describeIssues } from '../platform/schema-errors.js';
-import type { Keystore } from '../platform/keystore/keystore.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
+import { describeIssues } from '../../platform/schema-errors.js';
+import type { Keystore } from '../../platform/keystore/keystore.js';
 import { deriveSealingKeys, type SealingKeys } from './user-state-store.js';
 
 export const MANIFEST_FORMAT = 'latchkey-agent-state';

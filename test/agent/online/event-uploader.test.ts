@@ -6,11 +6,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditLog, rotatedAuditFile, type AuditEntry } from '../../agent/audit-log.js';
-import { createLogger } from '../../platform/log.js';
-import type { OnlineContext } from '../../agent/online/context.js';
-import { EVENTS_OFFSET_FILE, EventUploader } from '../../agent/online/event-uploader.js';
-import { makeTempDir } from '../helpers/agent-harness.js';
+import { AuditLog, rotatedAuditFile, type AuditEntry } from '../../../agent/state/audit-log.js';
+import { createLogger } from '../../../platform/log.js';
+import type { OnlineContext } from '../../../agent/online/context.js';
+import { EVENTS_OFFSET_FILE, EventUploader } from '../../../agent/online/event-uploader.js';
+import { makeTempDir } from '../../helpers/agent-harness.js';
 
 const entry = (user: string, result = 'accepted'): AuditEntry => ({
   event: 'verify', user, authenticatorId: null, result, reason: result === 'accepted' ? null : 'hammering-delay', remaining: null, context: 'pam:login', peer: { pid: 1, uid: 0 },

@@ -2,12 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FRESH_HAMMERING } from '../../agent/anti-hammering.js';
-import { DEFAULT_KDF } from '../../agent/kdf.js';
-import { deriveSealingKeys, encodeJournalHeader, parseJournal, sealRecord } from '../../agent/state-journal.js';
-import { CARRIED_VERIFIERS, emptyUserState, userStateToJson, type PoolState, type UserState } from '../../agent/user-state.js';
-import { UserStateStore } from '../../agent/user-state-store.js';
-import { makeTempDir } from '../helpers/agent-harness.js';
+import { FRESH_HAMMERING } from '../../../agent/offline-pin/anti-hammering.js';
+import { DEFAULT_KDF } from '../../../agent/offline-pin/kdf.js';
+import { deriveSealingKeys, encodeJournalHeader, parseJournal, sealRecord } from '../../../agent/state/state-journal.js';
+import { CARRIED_VERIFIERS, emptyUserState, userStateToJson, type PoolState, type UserState } from '../../../agent/state/user-state.js';
+import { UserStateStore } from '../../../agent/state/user-state-store.js';
+import { makeTempDir } from '../../helpers/agent-harness.js';
 
 const keys = deriveSealingKeys(new Uint8Array(32).fill(3));
 const USER = 'alice';

@@ -5,10 +5,10 @@
  * Delays do not use it: for them a larger "now" would be the unsafe direction.
  */
 import * as v from 'valibot';
-import { ownedByThisProcess } from '../platform/secure-path.js';
-import { writeFileDurably } from '../platform/durable-file.js';
-import type { Logger } from '../platform/log.js';
-import { JsonFileError, readJsonFile } from '../platform/json-file.js';
+import { ownedByThisProcess } from '../../platform/secure-path.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import type { Logger } from '../../platform/log.js';
+import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
 
 /** How stale the file may get while the agent runs. */
 export const FLOOR_PERSIST_INTERVAL_MS = 60_000;

@@ -4,13 +4,13 @@
  * live in user-state-store.ts.
  */
 import * as v from 'valibot';
-import { PIN_LENGTH_RANGE, type PinCharset } from '../protocol/offline-pin.js';
-import type { HammeringState } from './anti-hammering.js';
-import type { ClockReading } from '../platform/clock.js';
-import { DAY_MS } from '../protocol/policy-settings.js';
-import { FRESH_HAMMERING, MAX_WRONG_TAGS } from './anti-hammering.js';
-import { PoolEnvelopeSchema, type PoolEnvelope } from '../protocol/online/pool-envelope.js';
-import { KdfParamsSchema, VERIFIER_HASH_BYTES, VERIFIER_SALT_BYTES, type KdfParams } from './kdf.js';
+import { PIN_LENGTH_RANGE, type PinCharset } from '../../protocol/offline-pin.js';
+import type { HammeringState } from '../offline-pin/anti-hammering.js';
+import type { ClockReading } from '../../platform/clock.js';
+import { DAY_MS } from '../../protocol/policy-settings.js';
+import { FRESH_HAMMERING, MAX_WRONG_TAGS } from '../offline-pin/anti-hammering.js';
+import { PoolEnvelopeSchema, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
+import { KdfParamsSchema, VERIFIER_HASH_BYTES, VERIFIER_SALT_BYTES, type KdfParams } from '../offline-pin/kdf.js';
 
 export const MAX_POOLS_PER_USER = 16;
 export const MAX_POOL_SIZE = 100;

@@ -5,11 +5,11 @@
  * next PIN is tried first, on its own round, so the common case costs one evaluation.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { normalizePinInput } from '../protocol/offline-pin.js';
-import { wipe } from '../protocol/bytes.js';
+import { normalizePinInput } from '../../protocol/offline-pin.js';
+import { wipe } from '../../protocol/bytes.js';
 import type { KdfParams } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
-import type { PendingPool, PoolState, RecoveryPinState, Verifier } from './user-state.js';
+import type { PendingPool, PoolState, RecoveryPinState, Verifier } from '../state/user-state.js';
 
 export const RECOVERY_PIN_LENGTH = 12;
 

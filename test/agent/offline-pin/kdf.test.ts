@@ -1,7 +1,7 @@
 import { argon2id } from '@noble/hashes/argon2.js';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KDF, computeVerifier, isBelowFloor } from '../../agent/kdf.js';
-import { utf8 } from '../../protocol/bytes.js';
+import { DEFAULT_KDF, computeVerifier, isBelowFloor } from '../../../agent/offline-pin/kdf.js';
+import { utf8 } from '../../../protocol/bytes.js';
 
 describe('verifier KDF (docs/offline-pins.md "Verifiers at rest")', () => {
   it('is Argon2id v1.3 as an independent implementation computes it', async () => {

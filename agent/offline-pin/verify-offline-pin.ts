@@ -3,16 +3,16 @@
  * the decision and the state to make durable before anyone is told; it performs no I/O itself.
  */
 import { createHmac } from 'node:crypto';
-import { normalizePinInput } from '../protocol/offline-pin.js';
-import { wipe } from '../protocol/bytes.js';
-import type { Reason } from '../protocol/ipc-messages.js';
-import { isLow, type Policy } from '../protocol/policy-settings.js';
+import { normalizePinInput } from '../../protocol/offline-pin.js';
+import { wipe } from '../../protocol/bytes.js';
+import type { Reason } from '../../protocol/ipc-messages.js';
+import { isLow, type Policy } from '../../protocol/policy-settings.js';
 import { FRESH_HAMMERING, gate, recordFailure } from './anti-hammering.js';
-import type { ClockReading } from '../platform/clock.js';
+import type { ClockReading } from '../../platform/clock.js';
 import { KDF_PARALLELISM, computeVerifier } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import { candidatesFor, firstMatch, type Candidate, type Source } from './pin-candidates.js';
-import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState } from './user-state.js';
+import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState } from '../state/user-state.js';
 
 export type VerifyDecision =
   | {

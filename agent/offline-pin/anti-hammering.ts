@@ -3,7 +3,7 @@
  * Delays are measured on the boot clock within one boot and on the wall clock across boots,
  * never letting a clock set back shorten them.
  */
-import type { ClockReading } from '../platform/clock.js';
+import type { ClockReading } from '../../platform/clock.js';
 
 export const MINUTE_MS = 60_000;
 /** Delay after the n-th counted failure (index n − 1); failure 10 disables offline PINs. */

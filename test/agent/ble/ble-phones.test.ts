@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { keptGattHandles, newBlePhone, withGattHandles } from '../../agent/ble/ble-phones.js';
-import { UserStateSchema, type BlePhone } from '../../agent/user-state.js';
+import { keptGattHandles, newBlePhone, withGattHandles } from '../../../agent/ble/ble-phones.js';
+import { UserStateSchema, type BlePhone } from '../../../agent/state/user-state.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../vectors/ble-phone-records.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../../vectors/ble-phone-records.json', import.meta.url), 'utf8')) as {
   valid: { name: string; record: Record<string, unknown> }[];
   invalid: { name: string; record: Record<string, unknown> }[];
 };

@@ -3,12 +3,12 @@
  * salted Argon2id verifier per counter, hand the seed out once and wipe it.
  */
 import { randomBytes } from 'node:crypto';
-import { buildEnrollmentUri } from '../protocol/enrollment-uri.js';
-import { SEED_BYTES, deriveOfflinePin, type PinFormat } from '../protocol/offline-pin.js';
-import { wipe } from '../protocol/bytes.js';
+import { buildEnrollmentUri } from '../../protocol/enrollment-uri.js';
+import { SEED_BYTES, deriveOfflinePin, type PinFormat } from '../../protocol/offline-pin.js';
+import { wipe } from '../../protocol/bytes.js';
 import { VERIFIER_SALT_BYTES, computeVerifier, type KdfParams } from './kdf.js';
-import type { ClockReading } from '../platform/clock.js';
-import type { PoolState, Verifier } from './user-state.js';
+import type { ClockReading } from '../../platform/clock.js';
+import type { PoolState, Verifier } from '../state/user-state.js';
 
 export type VerifierFunction = (pin: Uint8Array, salt: Uint8Array, params: KdfParams) => Promise<Uint8Array>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DISABLE_AT_FAILURE, FRESH_HAMMERING, LADDER_MS, MINUTE_MS, delayLeftMs, gate, recordFailure, type HammeringState } from '../../agent/anti-hammering.js';
-import { ManualClock } from '../../platform/clock.js';
+import { DISABLE_AT_FAILURE, FRESH_HAMMERING, LADDER_MS, MINUTE_MS, delayLeftMs, gate, recordFailure, type HammeringState } from '../../../agent/offline-pin/anti-hammering.js';
+import { ManualClock } from '../../../platform/clock.js';
 
 function fail(state: HammeringState, clock: ManualClock, tag: string) {
   return recordFailure(state, tag, clock.now());

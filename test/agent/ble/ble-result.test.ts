@@ -1,8 +1,8 @@
 // The one mapping from the radio's result to the lock screen's answer (agent/ble/ble-result.ts).
 import { describe, expect, it } from 'vitest';
-import { bleAuthAnswer, bleAuthOutcome } from '../../agent/ble/ble-result.js';
-import type { UnlockResult } from '../../ble/central.js';
-import type { BleUnlockFailureCode } from '../../ble/errors.js';
+import { bleAuthAnswer, bleAuthOutcome } from '../../../agent/ble/ble-result.js';
+import type { UnlockResult } from '../../../ble/central.js';
+import type { BleUnlockFailureCode } from '../../../ble/errors.js';
 
 const failed = (code: BleUnlockFailureCode, stage: 'scan' | 'link' = 'link'): UnlockResult => ({ ok: false, code, reason: `because ${code}`, attempts: 1, retryable: false, stage });
 

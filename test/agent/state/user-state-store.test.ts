@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FRESH_HAMMERING } from '../../agent/anti-hammering.js';
-import { deriveSealingKeys, parseJournal } from '../../agent/state-journal.js';
-import { emptyUserState, type UserState } from '../../agent/user-state.js';
-import { COMPACT_AFTER_RECORDS, StateUnreadableError, UserStateStore } from '../../agent/user-state-store.js';
-import { makeTempDir } from '../helpers/agent-harness.js';
+import { FRESH_HAMMERING } from '../../../agent/offline-pin/anti-hammering.js';
+import { deriveSealingKeys, parseJournal } from '../../../agent/state/state-journal.js';
+import { emptyUserState, type UserState } from '../../../agent/state/user-state.js';
+import { COMPACT_AFTER_RECORDS, StateUnreadableError, UserStateStore } from '../../../agent/state/user-state-store.js';
+import { makeTempDir } from '../../helpers/agent-harness.js';
 
 const keys = deriveSealingKeys(new Uint8Array(32).fill(9));
 const otherKeys = deriveSealingKeys(new Uint8Array(32).fill(10));
