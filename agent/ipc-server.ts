@@ -1,14 +1,12 @@
 /**
- * The agent's IPC server (docs/ipc.md) over the platform's local transport: frames in, replies out, strictly in turn.
- * Every malformed, oversized, slow or out-of-order input gets an error reply or a closed
- * connection; nothing here decides anything about PINs.
+ * The agent's IPC server (docs/ipc.md) over the platform's local transport (Unix socket and
+ * SO_PEERCRED on Linux): who may connect, how many connections and requests each account may
+ * have (ipc-limits.ts); each accepted connection is served by ipc-connection.ts.
  */
 import type { Duplex } from 'node:stream';
-import { wipe } from '../protocol/bytes.js';
-import { ProtocolError } from '../protocol/errors.js';
-import { FRAME_HEADER_BYTES, FrameKind, MAX_REQUEST_BODY, decodeFrameHeader } from '../protocol/ipc-frame.js';
-import { decodeRequestBody, encodeReply, type Reason, type Reply, type Request } from '../protocol/ipc-messages.js';
+import { encodeReply, type Reply, type Request } from '../protocol/ipc-messages.js';
 import type { Peer } from './agent-service.js';
+import { serveConnection, type ConnectionServices } from './ipc-connection.js';
 import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits, type TrackedConnection } from './ipc-limits.js';
 import { localTransport, type LocalTransport } from '../platform/ipc-transport.js';
 import type { Logger } from '../platform/log.js';
@@ -18,8 +16,6 @@ export const IDLE_TIMEOUT_MS = 30_000;
 /** Whatever the accounts' limits, never more sockets than this at once (descriptors are finite). */
 const HARD_SOCKET_CAP = 1024;
 const RATE_LOG_INTERVAL_MS = 60_000;
-/** What a connection bound by a lock screen's status may still ask (docs/ipc.md "Lock-screen connections"). */
-const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set(['status', 'verify', 'online-auth', 'ble-auth']);
 
 export interface IpcServerOptions {
   readonly socketPath: string;
@@ -37,12 +33,6 @@ export interface IpcServer {
   readonly socketPath: string;
   close(): Promise<void>;
 }
-
-const PROTOCOL_REASONS: Record<ProtocolError['code'], Reason> = {
-  'bad-frame': 'bad-frame', 'frame-too-large': 'frame-too-large', 'unsupported-version': 'unsupported-version', 'unknown-op': 'unknown-op',
-  'missing-field': 'missing-field', 'bad-field': 'bad-field', 'bad-pin-format': 'bad-field', 'bad-seed': 'bad-field', 'bad-counter': 'bad-field',
-  'bad-uri': 'bad-field', 'bad-base32': 'bad-field',
-};
 
 export async function startIpcServer(options: IpcServerOptions): Promise<IpcServer> {
   const frameTimeout = options.frameReadTimeoutMs ?? FRAME_READ_TIMEOUT_MS;
@@ -73,6 +63,8 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     const reply: Reply = { requestId, status: 'error', reason: 'rate-limited', retryAfter: taken.retryAfterSeconds, message: `too many requests from uid ${peer.account}; try again in ${taken.retryAfterSeconds} s` };
     return { reply, waitMs: taken.waitMs };
   }
+
+  const services: ConnectionServices = { log, frameTimeoutMs: frameTimeout, idleTimeoutMs: idleTimeout, handle: options.handle, takeToken, sendAndClose };
 
   function accept(socket: Duplex): void {
     sockets.add(socket);
@@ -108,141 +100,13 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     }
     socket.on('close', () => budget.release(tracked));
     log.debug('ipc.connection', { peerUid: peer.uid, peerPid: peer.pid, account: peer.account });
-    serveConnection(socket, peer, tracked);
+    serveConnection(socket, peer, tracked, services);
   }
 
   function sendAndClose(socket: Duplex, reply: Reply): void {
     socket.end(encodeReply(reply));
     (socket as Duplex & { destroySoon?: () => void }).destroySoon?.();
     setTimeout(() => socket.destroy(), 1_000).unref();
-  }
-
-  function serveConnection(socket: Duplex, peer: Peer, tracked: TrackedConnection): void {
-    let buffer: Buffer = Buffer.alloc(0);
-    let bodyLength: number | null = null;
-    let busy = false;
-    let closed = false;
-    /** Set by a status with the lock-screen flag: from then on, only that user's lock-screen requests. */
-    let boundUser: string | null = null;
-    let frameTimer: NodeJS.Timeout | null = null;
-    const idleTimer = setTimeout(() => socket.destroy(), idleTimeout);
-    const refreshIdle = () => idleTimer.refresh();
-    socket.on('close', () => {
-      closed = true;
-      clearTimeout(idleTimer);
-      if (frameTimer) clearTimeout(frameTimer);
-      buffer.fill(0);
-    });
-
-    const fail = (reason: Reason, message: string, requestId = 0) => {
-      if (closed) return;
-      closed = true;
-      if (frameTimer) clearTimeout(frameTimer);
-      buffer.fill(0);
-      log.debug('ipc.refused', { reason, peerUid: peer.uid, peerPid: peer.pid });
-      sendAndClose(socket, { requestId, status: 'error', reason, message });
-    };
-
-    socket.on('data', (chunk: Buffer) => {
-      if (closed) return;
-      refreshIdle();
-      tracked.lastActiveMs = performance.now();
-      if (busy) {
-        chunk.fill(0);
-        fail('out-of-order', 'a new request arrived before the reply to the previous one');
-        return;
-      }
-      // A whole frame in one chunk (the usual case) is used as it is; pieces are joined and wiped.
-      if (buffer.length === 0) buffer = chunk;
-      else {
-        const joined = Buffer.concat([buffer, chunk]);
-        buffer.fill(0);
-        chunk.fill(0);
-        buffer = joined;
-      }
-      try {
-        if (bodyLength === null && buffer.length >= FRAME_HEADER_BYTES) {
-          bodyLength = decodeFrameHeader(buffer.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY).bodyLength;
-        }
-      } catch (error) {
-        const protocolError = error as ProtocolError;
-        fail(PROTOCOL_REASONS[protocolError.code] ?? 'bad-frame', protocolError.message);
-        return;
-      }
-      if (bodyLength === null || buffer.length < FRAME_HEADER_BYTES + bodyLength) {
-        // Incomplete: the frame has FRAME_READ_TIMEOUT_MS from its first byte to arrive whole.
-        frameTimer ??= setTimeout(() => fail('read-timeout', `the request frame was not complete within ${frameTimeout} ms`), frameTimeout);
-        return;
-      }
-      if (buffer.length > FRAME_HEADER_BYTES + bodyLength) {
-        fail('out-of-order', 'bytes arrived after a complete request, before its reply');
-        return;
-      }
-      if (frameTimer) clearTimeout(frameTimer);
-      frameTimer = null;
-      const frame = buffer;
-      buffer = Buffer.alloc(0);
-      bodyLength = null;
-      let request: Request;
-      try {
-        request = decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES));
-      } catch (error) {
-        frame.fill(0);
-        if (error instanceof ProtocolError) fail(PROTOCOL_REASONS[error.code] ?? 'bad-frame', error.message, error.requestId);
-        else fail('bad-frame', 'the request could not be decoded');
-        return;
-      }
-      if (boundUser !== null && (!LOCK_SCREEN_OPS.has(request.op) || !('user' in request) || request.user !== boundUser)) {
-        frame.fill(0);
-        fail('permission-denied', `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth and ble-auth for that user`, request.requestId);
-        return;
-      }
-      const limited = takeToken(peer, request.requestId);
-      if (limited) {
-        // Answered when the next token is due, not at once: a flood on this connection then runs
-        // at the allowed rate instead of keeping the agent busy refusing it (a frame meanwhile is out of order).
-        frame.fill(0);
-        busy = true;
-        setTimeout(() => {
-          busy = false;
-          if (!closed) socket.write(encodeReply(limited.reply));
-        }, limited.waitMs);
-        return;
-      }
-      if (request.op === 'status' && request.lockScreen) boundUser = request.user;
-      busy = true;
-      tracked.busy = true;
-      void answer(request, frame);
-    });
-
-    async function answer(request: Request, frame: Buffer): Promise<void> {
-      let reply: Reply;
-      try {
-        reply = await options.handle(request, peer);
-      } catch (error) {
-        log.error('ipc.handler-fault', { op: request.op, error: error as Error });
-        reply = { requestId: request.requestId, status: 'unavailable', reason: 'internal-error', message: 'Offline PINs are unavailable right now — use your password.' };
-      } finally {
-        frame.fill(0); // the request's PIN or password lived in this buffer
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = encodeReply(reply);
-      } catch (error) {
-        log.error('ipc.reply-too-large', { op: request.op, error: error as Error });
-        bytes = encodeReply({ requestId: request.requestId, status: 'unavailable', reason: 'internal-error', message: 'The answer was too large to send.' });
-      }
-      wipe(reply.secret);
-      busy = false;
-      tracked.busy = false;
-      tracked.lastActiveMs = performance.now();
-      if (closed) {
-        wipe(bytes);
-        return;
-      }
-      refreshIdle();
-      socket.write(bytes, () => wipe(bytes));
-    }
   }
 
   let server;

@@ -4,7 +4,8 @@
  */
 import { localTransport } from '../platform/ipc-transport.js';
 import { wipe } from '../protocol/bytes.js';
-import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, decodeFrameHeader } from '../protocol/ipc-frame.js';
+import { FrameReader } from '../protocol/ipc-frame-reader.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY } from '../protocol/ipc-frame.js';
 import { decodeReplyBody, encodeRequest, type Reply, type Request } from '../protocol/ipc-messages.js';
 
 export { DEFAULT_SOCKET } from '../agent/config.js';
@@ -48,14 +49,14 @@ export function askAgent(socketPath: string, request: RequestWithoutId, timeoutM
   const frame = encodeRequest({ ...request, requestId } as Request);
   return new Promise<Reply>((resolve, reject) => {
     const socket = localTransport().connect(socketPath);
-    let received = Buffer.alloc(0);
+    const reader = new FrameReader(FrameKind.reply, MAX_REPLY_BODY);
     let settled = false;
     const finish = (error: Error | null, reply?: Reply) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       wipe(frame);
-      received.fill(0);
+      reader.wipe();
       socket.destroy();
       if (error) reject(error);
       else resolve(reply!);
@@ -67,15 +68,19 @@ export function askAgent(socketPath: string, request: RequestWithoutId, timeoutM
       finish(new AgentClientError('agent-unreachable', `cannot reach the agent on ${socketPath}: ${unreachableBecause(error)}${hint}`, { cause: error }));
     });
     socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
       try {
-        if (received.length < FRAME_HEADER_BYTES) return;
-        const { bodyLength } = decodeFrameHeader(received.subarray(0, FRAME_HEADER_BYTES), FrameKind.reply, MAX_REPLY_BODY);
-        if (received.length < FRAME_HEADER_BYTES + bodyLength) return;
-        if (received.length > FRAME_HEADER_BYTES + bodyLength) throw new Error('extra bytes after the reply');
-        const reply = decodeReplyBody(Buffer.from(received.subarray(FRAME_HEADER_BYTES)));
+        const read = reader.push(chunk);
+        if (read.status === 'incomplete') return;
+        if (read.status === 'bad-header') throw read.error;
+        if (read.status === 'overrun') throw new Error('extra bytes after the reply');
+        let reply: Reply;
+        try {
+          reply = decodeReplyBody(read.frame.subarray(FRAME_HEADER_BYTES));
+          if (reply.secret) reply.secret = new Uint8Array(reply.secret); // own copy: the frame is wiped
+        } finally {
+          read.frame.fill(0);
+        }
         if (reply.requestId !== requestId && reply.requestId !== 0) throw new Error(`reply for request ${reply.requestId}, expected ${requestId}`);
-        if (reply.secret) reply.secret = new Uint8Array(reply.secret); // own copy: `received` is wiped
         finish(null, reply);
       } catch (error) {
         finish(new AgentClientError('agent-protocol', `the agent sent a reply this client cannot read: ${(error as Error).message}`, { cause: error }));

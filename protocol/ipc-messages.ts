@@ -192,8 +192,8 @@ function decodeValue(name: FieldName, spec: FieldSpec, raw: Uint8Array, requestI
   }
 }
 
-function decodeKnownFields(body: Uint8Array, allowed: ReadonlySet<FieldName>, what: string, requestId?: number) {
-  const raw = splitFields(body);
+/** Names and decodes split fields; each must be one `allowed` here. */
+function decodeKnownFields(raw: ReadonlyMap<number, Uint8Array>, allowed: ReadonlySet<FieldName>, what: string, requestId?: number) {
   const values = new Map<FieldName, Value>();
   for (const [tag, bytes] of raw) {
     const entry = FIELD_BY_TAG.get(tag);
@@ -205,7 +205,7 @@ function decodeKnownFields(body: Uint8Array, allowed: ReadonlySet<FieldName>, wh
   return values;
 }
 
-/** Decodes a request body (docs/ipc.md). Throws ProtocolError with the request id when known. */
+/** Decodes a request body (docs/ipc.md), split into fields once. Throws ProtocolError with the request id when known. */
 export function decodeRequestBody(body: Uint8Array): Request {
   const raw = splitFields(body);
   const idBytes = raw.get(FIELDS.requestId.tag);
@@ -217,7 +217,7 @@ export function decodeRequestBody(body: Uint8Array): Request {
   if (opName === undefined) throw new ProtocolError('unknown-op', `unknown op ${opBytes.length === 1 ? opBytes[0] : '(malformed)'}`, { requestId });
   const shape = REQUEST_SHAPES[opName];
   const allowed = new Set<FieldName>(['op', 'requestId', ...shape.required, ...shape.optional]);
-  const values = decodeKnownFields(body, allowed, `a ${opName} request`, requestId);
+  const values = decodeKnownFields(raw, allowed, `a ${opName} request`, requestId);
   for (const name of shape.required) {
     if (!values.has(name)) throw new ProtocolError('missing-field', `a ${opName} request needs the field ${name}`, { requestId });
   }
@@ -320,7 +320,7 @@ export function encodeReply(reply: Reply): Uint8Array {
  * becomes `internal-error`; malformed fields throw.
  */
 export function decodeReplyBody(body: Uint8Array): Reply {
-  const values = decodeKnownFields(body, new Set(REPLY_FIELDS), 'a reply');
+  const values = decodeKnownFields(splitFields(body), new Set(REPLY_FIELDS), 'a reply');
   const statusCode = values.get('status');
   if (statusCode === undefined || !values.has('requestId')) {
     throw new ProtocolError('missing-field', 'a reply needs the fields requestId and status');
