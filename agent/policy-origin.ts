@@ -6,6 +6,7 @@
  */
 import type { AgentConfig } from './config.js';
 import type { OnlineService } from './online/online-service.js';
+import type { SealingKeys } from './state/user-state-store.js';
 
 export type PolicyOrigin =
   | { readonly source: 'control-center'; readonly version: number; readonly issuedAt: string }
@@ -32,4 +33,20 @@ export function describePolicyOrigin(origin: PolicyOrigin): string {
     case 'defaults':
       return origin.note ? `embedded defaults (${origin.note})` : 'embedded defaults';
   }
+}
+
+/** Where the policy came from, the Control Center, the keystore and Bluetooth, for `latchkey doctor` (docs/ipc.md, status detail). */
+export async function agentSetup(online: Pick<OnlineService, 'standing'>, config: Pick<AgentConfig, 'source' | 'keystore' | 'ble'>, keys: () => Promise<SealingKeys>) {
+  const standing = online.standing;
+  const policy = policyOrigin(online, config);
+  const keystoreReady = await keys().then(
+    () => true,
+    () => false,
+  );
+  return {
+    policy,
+    controlCenter: standing && { url: standing.url, online: standing.online },
+    keystore: { backend: config.keystore.backend, ready: keystoreReady },
+    ble: { enabled: config.ble.enabled, transport: config.ble.transport },
+  };
 }

@@ -5,11 +5,11 @@
  * next PIN is tried first, on its own round, so the common case costs one evaluation.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { normalizePinInput } from '../../protocol/offline-pin.js';
 import { wipe } from '../../protocol/bytes.js';
 import type { KdfParams } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import type { PendingPool, PoolState, RecoveryPinState, Verifier } from '../state/user-state.js';
+import type { TypedPin } from './typed-pin.js';
 
 export const RECOVERY_PIN_LENGTH = 12;
 
@@ -40,19 +40,15 @@ export interface Candidates {
   readonly firstRound: Candidate[];
   /** The rest, interleaved across sources, for when no first-round candidate matched. */
   rest(): Candidate[];
-  /** The normalized inputs, for the caller to wipe once done. */
-  readonly normalized: Uint8Array[];
 }
 
-/** Candidates in the order to try them, and the buffers to wipe. */
-export function candidatesFor(sources: readonly Source[], typed: Uint8Array): Candidates {
-  const normalized: Uint8Array[] = [];
+/** Candidates in the order to try them; their PINs are `typed`'s normalised forms (the caller wipes `typed`). */
+export function candidatesFor(sources: readonly Source[], typed: TypedPin): Candidates {
   const lists: { at: CandidateList; length: number }[] = [];
   for (const source of sources) {
     const pool = poolOf(source);
-    const pin = normalizePinInput(typed, pool?.charset ?? 'alphanumeric');
+    const pin = typed.as(pool?.charset ?? 'alphanumeric');
     if (pin === null) continue;
-    normalized.push(pin);
     if (pool !== null) {
       if (pin.length !== pool.length || pool.verifiers.length === 0) continue;
       const at = (offset: number) => {
@@ -74,7 +70,7 @@ export function candidatesFor(sources: readonly Source[], typed: Uint8Array): Ca
     }
     return candidates;
   };
-  return { firstRound: lists.map((list) => list.at(0)!), rest, normalized };
+  return { firstRound: lists.map((list) => list.at(0)!), rest };
 }
 
 /** The first candidate whose verifier matches, evaluating at most `parallelism` at once. */

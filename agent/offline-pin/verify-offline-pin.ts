@@ -3,7 +3,6 @@
  * the decision and the state to make durable before anyone is told; it performs no I/O itself.
  */
 import { createHmac } from 'node:crypto';
-import { normalizePinInput } from '../../protocol/offline-pin.js';
 import { wipe } from '../../protocol/bytes.js';
 import type { Reason } from '../../protocol/ipc-messages.js';
 import { isLow, type Policy } from '../../protocol/policy-settings.js';
@@ -12,6 +11,7 @@ import type { ClockReading } from '../../platform/clock.js';
 import { KDF_PARALLELISM, computeVerifier } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import { candidatesFor, firstMatch, type Candidate, type Source } from './pin-candidates.js';
+import { TypedPin } from './typed-pin.js';
 import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState } from '../state/user-state.js';
 
 export type VerifyDecision =
@@ -98,11 +98,14 @@ export function noUsablePoolReason(state: UserState, policy: Policy, now: ClockR
 }
 
 /** The tag of a wrong input (docs/state-files.md): same input, same tag; a different user, a different tag. */
-export function wrongInputTag(tagKey: Uint8Array, user: string, typed: Uint8Array): string {
-  const canonical = normalizePinInput(typed, 'alphanumeric') ?? typed.slice();
-  const tag = createHmac('sha256', tagKey).update(user, 'utf8').update(new Uint8Array([0])).update(canonical).digest();
-  wipe(canonical);
-  return tag.subarray(0, 16).toString('hex');
+export function wrongInputTag(tagKey: Uint8Array, user: string, typed: Uint8Array | TypedPin): string {
+  const pin = typed instanceof TypedPin ? typed : new TypedPin(typed);
+  try {
+    const tag = createHmac('sha256', tagKey).update(user, 'utf8').update(new Uint8Array([0])).update(pin.canonical()).digest();
+    return tag.subarray(0, 16).toString('hex');
+  } finally {
+    if (pin !== typed) pin.wipe();
+  }
 }
 
 /** The state after `match` was accepted: counters advanced, a pending pool made live, a recovery PIN spent. */
@@ -147,17 +150,21 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
   const sources = usableSources(state, policy, input.now, input.wallFloorMs);
   if (sources.length === 0) return refuse('unavailable', policy.offlineMode ? noUsablePoolReason(state, policy, input.now, input.wallFloorMs) : 'offline-mode-off');
 
-  const candidates = candidatesFor(sources, input.pin);
-  let match: Candidate | null;
+  // Normalised once per charset, for every candidate and the wrong-PIN tag alike; wiped once decided.
+  const typed = new TypedPin(input.pin);
   try {
-    match = await firstMatch(candidates, input.verifier ?? computeVerifier, input.parallelism ?? KDF_PARALLELISM);
+    const match = await firstMatch(candidatesFor(sources, typed), input.verifier ?? computeVerifier, input.parallelism ?? KDF_PARALLELISM);
+    const wallHighWaterMs = Math.max(state.wallHighWaterMs, input.now.wallMs);
+    if (match !== null) return accept(state, match, policy, wallHighWaterMs);
+    return refuseWrongPin(state, wrongInputTag(input.tagKey, input.user, typed), input.now, wallHighWaterMs);
   } finally {
-    wipe(...candidates.normalized);
+    typed.wipe();
   }
-  const wallHighWaterMs = Math.max(state.wallHighWaterMs, input.now.wallMs);
-  if (match !== null) return accept(state, match, policy, wallHighWaterMs);
+}
 
-  const failure = recordFailure(state.hammering, wrongInputTag(input.tagKey, input.user, input.pin), input.now);
+/** A counted (or repeated) wrong input: the ladder's next step (anti-hammering.ts). */
+function refuseWrongPin(state: UserState, tag: string, now: ClockReading, wallHighWaterMs: number): VerifyResult {
+  const failure = recordFailure(state.hammering, tag, now);
   const decision: VerifyDecision = failure.disabled
     ? { ok: false, status: 'rejected', reason: 'hammering-disabled' }
     : { ok: false, status: 'rejected', reason: 'wrong-pin', ...(failure.delayMs > 0 ? { retryAfterSeconds: Math.ceil(failure.delayMs / 1000) } : {}) };
