@@ -24,7 +24,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { UserStateStore } from './state/user-state-store.js';
 import { describePolicyOrigin, policyOrigin } from './policy-origin.js';
 import { OnlineService } from './online/online-service.js';
-import type { FetchLike } from '../protocol/online/api-client.js';
+import type { FetchLike } from '../platform/api-client.js';
 import { WallClockFloor } from './state/wall-clock-floor.js';
 import { BleRadio } from './ble/ble-radio.js';
 import type { BleTransport } from '../ble/stack.js';

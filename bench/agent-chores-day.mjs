@@ -19,7 +19,7 @@ const { startAgent } = await dist('agent/agent.js');
 const { resolveAgentConfig } = await dist('agent/config.js');
 const { createLogger, silentLogger } = await dist('platform/log.js');
 const { nodeFetch } = await dist('platform/node-fetch.js');
-const { ApiClient } = await dist('protocol/online/api-client.js');
+const { ApiClient } = await dist('platform/api-client.js');
 const v = await import('valibot');
 
 const hours = process.argv.includes('--hours') ? Number(process.argv[process.argv.indexOf('--hours') + 1]) : 24;

@@ -10,12 +10,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchCount } from './bench-options.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
-const { values } = parseArgs({ options: { count: { type: 'string' } } });
-const COUNT = Number(values.count ?? 10);
+const COUNT = benchCount(10);
 
 const cases = [
   { name: 'a USB dongle that is not plugged in', args: ['ble', 'scan', '--usb', 'f0f0:0f0f'] },

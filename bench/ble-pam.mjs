@@ -16,13 +16,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchCount } from './bench-options.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
 const MODULE = join(ROOT, 'build/Release/pam_latchkey.so');
-const { values } = parseArgs({ options: { count: { type: 'string' } } });
-const COUNT = Number(values.count ?? 30);
+const COUNT = benchCount(30);
 // A user every machine has (ble-pair refuses names that are no user); the PAM service is the bench's own.
 const USER = 'root';
 const children = [];

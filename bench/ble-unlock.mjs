@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchCount } from './bench-options.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(pathToFileURL(join(ROOT, 'dist', module)).href);
@@ -19,8 +19,7 @@ const { PhonePeripheral } = await dist('ble/peripheral.js');
 const { identityFromSeed } = await dist('ble/protocol/pairing.js');
 const { VirtualController, countRoundTrips, openPtyPort, unlockExchangeStart } = await dist('ble/virtual-controller/index.js');
 
-const { values } = parseArgs({ options: { count: { type: 'string' } } });
-const COUNT = Number(values.count ?? 100);
+const COUNT = benchCount(100);
 
 function pairing() {
   const pairingKey = new Uint8Array(randomBytes(32));

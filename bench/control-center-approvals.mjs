@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Control Center benchmark (issue 4): prints figures, never asserts. A real `latchkey
 // control-center` process on loopback with its SQLite store on disk; this process plays N
-// workstations and N phones with real signed requests (protocol/online/api-client.ts).
+// workstations and N phones with real signed requests (platform/api-client.ts).
 //
 //   npm run build && node bench/control-center-approvals.mjs [--pairs 1,32] [--seconds 10] [--workstations 10000] [--jit]
 //
@@ -24,12 +24,13 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
-const { ApiClient } = await dist('protocol/online/api-client.js');
+const { ApiClient } = await dist('platform/api-client.js');
 const { toBase64url } = await dist('protocol/online/base64url.js');
 const { transcript } = await dist('protocol/online/canonical-json.js');
 const { signApproval } = await dist('protocol/online/approvals.js');
 const { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof, workstationMac } = await dist('protocol/online/pairing.js');
-const { ED25519, X25519, generateKeyPair, randomBytes, sha256, sign } = await dist('protocol/online/webcrypto.js');
+const { ED25519, X25519, generateKeyPair, sign } = await dist('protocol/crypto/webcrypto.js');
+const { randomBytes, sha256 } = await dist('protocol/crypto/hashes.js');
 const { AGENT_NODE_FLAGS, LATCHKEY_BIN } = await dist('cli/agent-process.js');
 const v = createRequire(import.meta.url)('valibot');
 

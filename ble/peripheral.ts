@@ -9,7 +9,6 @@ import { BleTransportError, withTimeout } from './errors.js';
 import { PhonePairingSession, type PhonePairingOutcome } from './phone-pairing-session.js';
 import { PhoneSession, type Approver, type PeripheralSession, type PhoneSessionOutcome } from './phone-session.js';
 import { CONTROL_POINT_UUID, GATT_DEVICE_NAME, RESPONSE_UUID, SERVICE_UUID, SLOT_SECONDS } from './protocol/constants.js';
-import type { RandomSource } from './protocol/crypto.js';
 import { HelloReplayCache } from './protocol/handshake-phone.js';
 import { checkPhonePairing, type PhonePairing } from './protocol/pairing.js';
 import { derivePairTagKey } from './protocol/pairing-code.js';
@@ -17,6 +16,7 @@ import { ErrorCode } from './protocol/messages.js';
 import { PhonePairingHandshake, type PairedPeer, type PairingSetup } from './protocol/pairing-handshake.js';
 import { deriveTagKey, encodeAdvertisingData, rotatingTag, slotAt } from './protocol/tag.js';
 import { blenoClasses, createBleno, openRadio, type BleTransport } from './stack.js';
+import { type RandomSource } from '../protocol/crypto/hashes.js';
 
 export interface PhonePeripheralOptions {
   readonly transport: BleTransport;

@@ -9,7 +9,7 @@ import { Fragmenter, Reassembler } from './protocol/framing.js';
 import { WorkstationHandshake, type WorkstationStep } from './protocol/handshake-workstation.js';
 import { encodeError, ErrorCode } from './protocol/messages.js';
 import type { WorkstationPairing } from './protocol/pairing.js';
-import type { RandomSource } from './protocol/crypto.js';
+import { type RandomSource } from '../protocol/crypto/hashes.js';
 
 /** What the exchange needs from a connected GATT link. */
 export interface ExchangeLink {

@@ -4,7 +4,7 @@
  * fetch): one list of routes and answer schemas. Pure: the transport is the injected ApiClient.
  */
 import * as v from 'valibot';
-import { ApiClient } from '../protocol/online/api-client.js';
+import { ApiClient } from '../platform/api-client.js';
 import { RevealRecoveryPinResponseSchema } from '../protocol/online/messages.js';
 import {
   AdminTokenViewSchema, AdminTokensViewSchema, AuditViewSchema, ConsoleSessionViewSchema, DeviceViewSchema, DevicesViewSchema, EventsViewSchema, GroupViewSchema,

@@ -2,7 +2,7 @@
 // staging the application once, building each package, printing its installed size.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { PACKAGES, ROOT, packageVersion, stageApp } from './staging.mjs';
 import { describeSize } from './tree.mjs';
 
@@ -12,7 +12,16 @@ import { describeSize } from './tree.mjs';
  */
 export function runPackageBuild({ label, versionPattern, build }) {
   try {
-    const { values } = parseArgs({ options: { version: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, compression: { type: 'string', default: 'xz' } } });
+    // commander, like the latchkey command: one CLI parser in the project. Its errors become this script's one line.
+    const values = new Command()
+      .option('--version <version>')
+      .option('--out <dir>')
+      .option('--only <name>')
+      .option('--compression <kind>', 'xz or gzip', 'xz')
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined })
+      .parse()
+      .opts();
     const version = values.version ?? packageVersion();
     if (!versionPattern.test(version)) throw new Error(`--version ${version} is not a valid ${label} version`);
     if (!['xz', 'gzip'].includes(values.compression)) throw new Error('--compression must be xz or gzip');

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { FetchLike } from '../protocol/online/api-client.js';
+import type { FetchLike } from './api-client.js';
 import { MAX_BODY_BYTES } from '../protocol/online/messages.js';
 
 const MAX_ANSWER_BYTES = MAX_BODY_BYTES * 4 + 1;

@@ -43,14 +43,6 @@ export function wipe(...buffers: (Uint8Array | null | undefined)[]): void {
   for (const buffer of buffers) buffer?.fill(0);
 }
 
-/** Constant-time comparison of two byte arrays of possibly different length. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
 export function toHex(bytes: Uint8Array): string {
   let out = '';
   for (const byte of bytes) out += byte.toString(16).padStart(2, '0');

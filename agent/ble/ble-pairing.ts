@@ -5,7 +5,7 @@
  * caller's wait ends. The new keys go into the user's sealed state before the reply.
  */
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { MAX_PAIRING_ATTEMPTS, PAIRING_LIFETIME_MS } from '../../ble/protocol/constants.js';
 import { deriveCodeKey, newBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { WorkstationPairingHandshake } from '../../ble/protocol/pairing-handshake.js';
@@ -80,7 +80,7 @@ export class BlePairings {
       } catch (error) {
         return { ok: false, code: 'ble-off', message: `Bluetooth is not available: ${(error as Error).message}`, wrongCodes };
       }
-      const seed = new Uint8Array(randomBytes(32));
+      const seed = randomBytes(32);
       const result = await central.pair({
         pairingId,
         budgetMs: Math.min(SCAN_SLICE_MS, left),

@@ -2,10 +2,10 @@
  * Issuing a pool (docs/offline-pins.md "Pools"): draw a seed, derive every PIN, keep only a
  * salted Argon2id verifier per counter, hand the seed out once and wipe it.
  */
-import { randomBytes } from 'node:crypto';
 import { buildEnrollmentUri } from '../../protocol/enrollment-uri.js';
 import { SEED_BYTES, deriveOfflinePin, type PinFormat } from '../../protocol/offline-pin.js';
-import { wipe } from '../../protocol/bytes.js';
+import { toHex, wipe } from '../../protocol/bytes.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { VERIFIER_SALT_BYTES, computeVerifier, type KdfParams } from './kdf.js';
 import type { ClockReading } from '../../platform/clock.js';
 import type { PoolState, Verifier } from '../state/user-state.js';
@@ -34,19 +34,19 @@ export interface IssuedPool {
 
 export async function issuePool(options: IssuePoolOptions): Promise<IssuedPool> {
   const verifierOf = options.verifier ?? computeVerifier;
-  const seed = new Uint8Array(randomBytes(SEED_BYTES));
+  const seed = randomBytes(SEED_BYTES);
   const pins: Uint8Array[] = [];
   try {
     for (let c = 0; c < options.pinCount; c++) pins.push(deriveOfflinePin(seed, c, options.format));
     const verifiers: Verifier[] = await Promise.all(
       pins.map(async (pin, c) => {
-        const salt = new Uint8Array(randomBytes(VERIFIER_SALT_BYTES));
+        const salt = randomBytes(VERIFIER_SALT_BYTES);
         return { c, salt, hash: await verifierOf(pin, salt, options.kdf) };
       }),
     );
     const pool: PoolState = {
       authenticatorId: options.authenticatorId,
-      poolId: randomBytes(16).toString('hex'),
+      poolId: toHex(randomBytes(16)),
       charset: options.format.charset,
       length: options.format.length,
       start: 0,

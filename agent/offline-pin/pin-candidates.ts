@@ -4,8 +4,8 @@
  * confirmation: docs/online-protocol.md "Replenishment"), and the recovery PIN. Each source's
  * next PIN is tried first, on its own round, so the common case costs one evaluation.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { wipe } from '../../protocol/bytes.js';
+import { equalBytes } from '../../protocol/crypto/hashes.js';
 import type { KdfParams } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import type { PendingPool, PoolState, RecoveryPinState, Verifier } from '../state/user-state.js';
@@ -82,7 +82,7 @@ export async function firstMatch(candidates: Candidates, verifierOf: VerifierFun
       while (found === null && index < slice.length) {
         const candidate = slice[index++]!;
         const hash = await verifierOf(candidate.pin, candidate.salt, candidate.kdf);
-        if (hash.length === candidate.hash.length && timingSafeEqual(hash, candidate.hash)) found ??= candidate;
+        if (equalBytes(hash, candidate.hash)) found ??= candidate;
         wipe(hash);
       }
     };

@@ -2,8 +2,8 @@
  * The one decision on a typed offline PIN (docs/offline-pins.md "Accepting a PIN"). It returns
  * the decision and the state to make durable before anyone is told; it performs no I/O itself.
  */
-import { createHmac } from 'node:crypto';
-import { wipe } from '../../protocol/bytes.js';
+import { toHex, utf8 } from '../../protocol/bytes.js';
+import { hmacSha256 } from '../../protocol/crypto/hashes.js';
 import type { Reason } from '../../protocol/ipc-messages.js';
 import { isLow, type Policy } from '../../protocol/policy-settings.js';
 import { FRESH_HAMMERING, gate, recordFailure } from './anti-hammering.js';
@@ -101,8 +101,7 @@ export function noUsablePoolReason(state: UserState, policy: Policy, now: ClockR
 export function wrongInputTag(tagKey: Uint8Array, user: string, typed: Uint8Array | TypedPin): string {
   const pin = typed instanceof TypedPin ? typed : new TypedPin(typed);
   try {
-    const tag = createHmac('sha256', tagKey).update(user, 'utf8').update(new Uint8Array([0])).update(pin.canonical()).digest();
-    return tag.subarray(0, 16).toString('hex');
+    return toHex(hmacSha256(tagKey, utf8(user), new Uint8Array([0]), pin.canonical()).subarray(0, 16));
   } finally {
     if (pin !== typed) pin.wipe();
   }

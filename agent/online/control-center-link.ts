@@ -4,7 +4,7 @@
  * 30 s, or answers a probe within 1.5 s now. An unreachable or slow CC counts as offline at once.
  */
 import type * as v from 'valibot';
-import { ApiClient, ApiError, type FetchLike } from '../../protocol/online/api-client.js';
+import { ApiClient, ApiError, type FetchLike } from '../../platform/api-client.js';
 import type { Logger } from '../../platform/log.js';
 import type { LoadedIdentity } from './workstation-identity.js';
 

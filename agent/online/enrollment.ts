@@ -3,18 +3,19 @@
  * enrollment"): a fresh Ed25519 key into the keystore, the install token, the CC's keys pinned
  * from its answer, the first signed policy cached. Idempotent: an enrolled workstation stays as is.
  */
-import { randomBytes } from 'node:crypto';
 
-import { ApiClient, type FetchLike } from '../../protocol/online/api-client.js';
+import { ApiClient, type FetchLike } from '../../platform/api-client.js';
+import { toHex } from '../../protocol/bytes.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { transcript } from '../../protocol/online/canonical-json.js';
 import { EnrollResponseSchema } from '../../protocol/online/messages.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
-import { ED25519, generateKeyPair, sha256, sign } from '../../protocol/online/webcrypto.js';
+import { ED25519, generateKeyPair, sign } from '../../protocol/crypto/webcrypto.js';
 import type { Logger } from '../../platform/log.js';
 import type { Keystore } from '../../platform/keystore/keystore.js';
 import { PolicyCache } from './policy-cache.js';
 import { identityExists, saveIdentity, type WorkstationIdentity } from './workstation-identity.js';
+import { randomBytes, sha256 } from '../../protocol/crypto/hashes.js';
 
 export interface EnrollOptions {
   readonly stateDir: string;
@@ -35,14 +36,14 @@ export async function enrollWorkstation(options: EnrollOptions): Promise<Worksta
   if (await identityExists(options.stateDir)) return null;
   if (!/^lk_install_[A-Za-z0-9_-]{43}$/.test(options.installToken)) throw new EnrollmentError('the install token is malformed (lk_install_…)');
   const key = await generateKeyPair(ED25519);
-  const keyName = `workstation-key/${randomBytes(16).toString('hex')}`;
+  const keyName = `workstation-key/${toHex(randomBytes(16))}`;
   try {
     await options.keystore.create(keyName, key.pkcs8);
   } finally {
     key.pkcs8.fill(0);
   }
   const publicKey = toBase64url(key.publicKey);
-  const installTokenSha256 = toBase64url(await sha256(new TextEncoder().encode(options.installToken)));
+  const installTokenSha256 = toBase64url(sha256(new TextEncoder().encode(options.installToken)));
   const proof = toBase64url(await sign(key.privateKey, transcript('latchkey-enroll-v1', { installTokenSha256, publicKey, name: options.name })));
   const client = new ApiClient({ baseUrl: options.url, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const answer = await client.call('POST', '/v1/workstations/enroll', { installToken: options.installToken, name: options.name, publicKey, proof }, EnrollResponseSchema, { timeoutMs: options.timeoutMs ?? 15_000 });

@@ -4,7 +4,7 @@
  * (agent-service.ts); each answers with a reply the offline side could have given, never throws.
  */
 import { hostname } from 'node:os';
-import { ApiError } from '../../protocol/online/api-client.js';
+import { ApiError } from '../../platform/api-client.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
 import type { Logger } from '../../platform/log.js';
 import type { OnlineService } from './online-service.js';

@@ -6,7 +6,7 @@
  */
 import { abortableSleep } from '../../platform/abortable-sleep.js';
 import { hostname } from 'node:os';
-import { ApiError, type FetchLike } from '../../protocol/online/api-client.js';
+import { ApiError, type FetchLike } from '../../platform/api-client.js';
 import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/messages.js';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
 import type { AuditLog } from '../state/audit-log.js';

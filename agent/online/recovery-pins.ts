@@ -4,9 +4,8 @@
  * hands the PIN, sealed to the Control Center's box key, to the CC, where an admin can reveal it.
  * Used or not uploaded (a crash between), it is replaced by a fresh one.
  */
-import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
-import { CROCKFORD_ALPHABET } from '../../protocol/base32.js';
+import { randomBytes, randomCrockfordBytes } from '../../protocol/crypto/hashes.js';
 import { toBase64url } from '../../protocol/online/base64url.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
 import { wipe } from '../../protocol/bytes.js';
@@ -18,11 +17,7 @@ import { updateUser, type OnlineContext } from './context.js';
 export const RECOVERY_LABEL = 'latchkey-recovery-pin-v1';
 
 function newRecoveryPin(): Uint8Array {
-  const pin = new Uint8Array(RECOVERY_PIN_LENGTH);
-  const random = randomBytes(RECOVERY_PIN_LENGTH);
-  for (let i = 0; i < pin.length; i++) pin[i] = CROCKFORD_ALPHABET.charCodeAt(random[i]! & 31);
-  random.fill(0);
-  return pin;
+  return randomCrockfordBytes(RECOVERY_PIN_LENGTH);
 }
 
 export class RecoveryPins {
@@ -45,7 +40,7 @@ export class RecoveryPins {
     const { ctx } = this;
     const pin = newRecoveryPin();
     try {
-      const salt = new Uint8Array(randomBytes(VERIFIER_SALT_BYTES));
+      const salt = randomBytes(VERIFIER_SALT_BYTES);
       const recovery: RecoveryPinState = { salt, hash: await computeVerifier(pin, salt, ctx.kdf), kdf: ctx.kdf, createdAtMs: ctx.clock.now().wallMs, uploaded: false };
       // Durable first: if the upload is lost, the next reconcile replaces this PIN (nobody can know it).
       await updateUser(ctx, user, (state) => ({ next: { ...state, recovery }, result: undefined }));

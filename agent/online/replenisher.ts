@@ -7,7 +7,7 @@
  */
 import * as v from 'valibot';
 import { checkPoolConfirm } from '../../protocol/online/approvals.js';
-import { ApiError } from '../../protocol/online/api-client.js';
+import { ApiError } from '../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { newId } from '../../protocol/online/ids.js';
 import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/messages.js';

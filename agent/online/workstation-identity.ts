@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { fromBase64url } from '../../protocol/online/base64url.js';
 import { idPattern } from '../../protocol/online/ids.js';
-import { ED25519, importPrivateKey, type CryptoKey } from '../../protocol/online/webcrypto.js';
+import { ED25519, importPrivateKey, type CryptoKey } from '../../protocol/crypto/webcrypto.js';
 import { writeFileDurably } from '../../platform/durable-file.js';
 import type { Keystore } from '../../platform/keystore/keystore.js';
 import { JsonFileError, readJsonFile } from '../../platform/json-file.js';

@@ -3,8 +3,9 @@
  * is created only for an empty state directory; a missing key for existing state is an error,
  * never a reason to start over.
  */
-import { randomBytes } from 'node:crypto';
 import { ownedByThisProcess } from '../../platform/secure-path.js';
+import { toHex } from '../../protocol/bytes.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
@@ -107,8 +108,8 @@ export class SealingKeyProvider {
   }
 
   async #create(file: string): Promise<SealingKeys> {
-    const stateId = randomBytes(16).toString('hex');
-    const master = new Uint8Array(randomBytes(SEALING_KEY_BYTES));
+    const stateId = toHex(randomBytes(16));
+    const master = randomBytes(SEALING_KEY_BYTES);
     try {
       await this.keystore.create(sealingKeyName(stateId), master);
       const manifest: Manifest = { format: MANIFEST_FORMAT, version: 1, stateId, keystore: this.keystore.backend, createdAt: new Date().toISOString() };

@@ -2,9 +2,10 @@
  * The user state journal format (docs/state-files.md "User state journal"): a clear header
  * naming the user, then length-prefixed sealed snapshots. Pure: bytes in, bytes out.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import { decodeUtf8Strict } from '../../protocol/bytes.js';
+import { hkdfSha256, randomBytes } from '../../protocol/crypto/hashes.js';
+import { aes256GcmOpen, aes256GcmSeal } from '../../protocol/crypto/node-crypto.js';
 import { describeIssues } from '../../platform/schema-errors.js';
 import { UserStateSchema, resolveStoredState, userStateToJson, type UserState } from './user-state.js';
 
@@ -25,7 +26,7 @@ export interface SealingKeys {
 
 /** K_state and K_tag from the keystore's sealing key (docs/state-files.md). */
 export function deriveSealingKeys(master: Uint8Array): SealingKeys {
-  const derive = (info: string) => new Uint8Array(hkdfSync('sha256', master, new Uint8Array(0), info, 32));
+  const derive = (info: string) => hkdfSha256(master, new Uint8Array(0), info, 32);
   return { stateKey: derive('latchkey/user-state/v1'), tagKey: derive('latchkey/wrong-pin-tag/v1') };
 }
 
@@ -55,10 +56,10 @@ export function encodeJournalHeader(user: string): Buffer {
 
 /** Nonces are public: they are cut from one CSPRNG draw per 341 records instead of one draw each. */
 const NONCE_BATCH_BYTES = 341 * NONCE_BYTES;
-let nonceBatch = Buffer.alloc(0);
+let nonceBatch: Uint8Array = new Uint8Array(0);
 let nonceOffset = 0;
 
-function freshNonce(): Buffer {
+function freshNonce(): Uint8Array {
   if (nonceOffset + NONCE_BYTES > nonceBatch.length) {
     nonceBatch = randomBytes(NONCE_BATCH_BYTES);
     nonceOffset = 0;
@@ -74,10 +75,8 @@ function freshNonce(): Buffer {
  */
 export function sealRecord(state: UserState, keys: SealingKeys, previous: UserState | null = null): Buffer {
   const nonce = freshNonce();
-  const cipher = createCipheriv('aes-256-gcm', keys.stateKey, nonce);
-  cipher.setAAD(aadFor(state.user));
   const plaintext = Buffer.from(JSON.stringify(userStateToJson(state, previous)), 'utf8');
-  const body = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const body = Buffer.concat([nonce, aes256GcmSeal(keys.stateKey, nonce, plaintext, aadFor(state.user))]);
   plaintext.fill(0);
   if (body.length > MAX_RECORD_BYTES) throw new RangeError(`a state snapshot of ${body.length} bytes is over the limit of ${MAX_RECORD_BYTES}`);
   const length = Buffer.alloc(LENGTH_BYTES);
@@ -134,15 +133,9 @@ export function parseJournal(bytes: Uint8Array, user: string, keys: SealingKeys,
 }
 
 function openRecord(body: Buffer, user: string, keys: SealingKeys, fail: (why: string, cause?: unknown) => StateUnreadableError, at: number, previous: UserState | null): UserState {
-  let plaintext: Buffer;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', keys.stateKey, body.subarray(0, NONCE_BYTES));
-    decipher.setAAD(aadFor(user));
-    decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-    plaintext = Buffer.concat([decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)), decipher.final()]);
-  } catch (error) {
-    throw fail(`has a record at byte ${at} that fails authentication (tampered, copied from another user, or sealed with another key)`, error);
-  }
+  const opened = aes256GcmOpen(keys.stateKey, body.subarray(0, NONCE_BYTES), body.subarray(NONCE_BYTES), aadFor(user));
+  if (opened === null) throw fail(`has a record at byte ${at} that fails authentication (tampered, copied from another user, or sealed with another key)`);
+  const plaintext = Buffer.from(opened.buffer, opened.byteOffset, opened.byteLength);
   try {
     const parsed = v.safeParse(UserStateSchema, JSON.parse(plaintext.toString('utf8')));
     if (!parsed.success) throw fail(`has a record at byte ${at} with invalid content: ${describeIssues(parsed.issues, '')}`);

@@ -3,8 +3,9 @@
  * sealed snapshot and fdatasync it before the reply; compact by atomic rename now and then.
  * A journal that exists but cannot be read is an error, never "no pools", and is left as is.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync, promises as fs, writeSync, type BigIntStats } from 'node:fs';
+import { toHex, utf8 } from '../../protocol/bytes.js';
+import { sha256 } from '../../protocol/crypto/hashes.js';
 import path from 'node:path';
 import { writeFileDurably } from '../../platform/durable-file.js';
 import { ownedByThisProcess, readCheckedFile } from '../../platform/secure-path.js';
@@ -31,7 +32,7 @@ interface Cached {
 
 /** File name for a user: sha256 of the name, so any name maps to a fixed, safe path. */
 export function stateFileName(user: string): string {
-  return `${createHash('sha256').update(user, 'utf8').digest('hex')}${JOURNAL_SUFFIX}`;
+  return `${toHex(sha256(utf8(user)))}${JOURNAL_SUFFIX}`;
 }
 
 /** What changes whenever anyone but us writes the file. */

@@ -3,14 +3,15 @@
  * (docs/ble-protocol.md §5.4 "PhoneHandshake"). One instance per connection; the replay cache
  * is shared by all of them.
  */
-import { concatBytes, equalBytes, toHex, wipe } from '../../protocol/bytes.js';
+import { concatBytes, toHex, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES } from './constants.js';
-import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, systemRandom, x25519PublicKey, type RandomSource } from './crypto.js';
+import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError } from './errors.js';
 import { decodeMessage, encodeError, ErrorCode, header, HELLO_SIGNED_BYTES, ReadyStatus, REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './messages.js';
 import { checkPhonePairing, type PhonePairing } from './pairing.js';
 import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys, type SessionKeys } from './session.js';
 import { deriveSessionSalt, deriveTagKey, rotatingTag, slotAt } from './tag.js';
+import { equalBytes, type RandomSource, systemRandom } from '../../protocol/crypto/hashes.js';
 
 export type PhoneState = 'listening' | 'awaiting-approval' | 'ready-sent' | 'proof-sent' | 'done' | 'failed';
 export type Approval = 'approved' | 'declined' | 'timed-out';

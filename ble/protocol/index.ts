@@ -1,6 +1,6 @@
 /** latchkey-ble/1, the pure layer (docs/ble-protocol.md): no sockets, no files, no timers. */
 export * from './constants.js';
-export * from './crypto.js';
+export * from '../../protocol/crypto/node-crypto.js';
 export * from './errors.js';
 export * from './framing.js';
 export * from './handshake-phone.js';

@@ -9,7 +9,7 @@
 import { utf8 } from '../../protocol/bytes.js';
 import { derivePairingKey, formatPairingCode, newPairingId, newPairingSecret, parsePairingCode } from '../../protocol/online/pairing.js';
 import { PROTOCOL_LABEL } from './constants.js';
-import { hkdfSha256 } from './crypto.js';
+import { hkdfSha256 } from '../../protocol/crypto/hashes.js';
 
 const EMPTY = new Uint8Array(0);
 

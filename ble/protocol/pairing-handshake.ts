@@ -4,9 +4,9 @@
  * each side's new Ed25519 identity key sealed under keys that need the code, MACed with the
  * code's MAC key and signed by the identity itself. Both end with the same pairing key.
  */
-import { concatBytes, equalBytes, wipe } from '../../protocol/bytes.js';
+import { concatBytes, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES, NAME_BYTES, SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
-import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, sha256, systemRandom, x25519PublicKey, type RandomSource } from './crypto.js';
+import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError } from './errors.js';
 import { decodeMessage, encodeError, ErrorCode, header, PairDoneStatus, READY_AAD_BYTES, type DecodedMessage } from './messages.js';
 import { derivePairKeys, derivePairTagKey } from './pairing-code.js';
@@ -23,6 +23,7 @@ import {
   type PairSessionKeys,
 } from './pairing-schedule.js';
 import { rotatingTag, slotAt } from './tag.js';
+import { equalBytes, type RandomSource, sha256, systemRandom } from '../../protocol/crypto/hashes.js';
 
 const MAC_BYTES = 32;
 

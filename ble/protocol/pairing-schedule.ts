@@ -4,8 +4,8 @@
  */
 import { concatBytes, decodeUtf8Strict, utf8, wipe } from '../../protocol/bytes.js';
 import { NAME_BYTES, PAIRING_KEY_BYTES, PROTOCOL_LABEL } from './constants.js';
-import { hkdfSha256, hmacSha256, sha256 } from './crypto.js';
 import { deriveDirectionalKeys } from './session.js';
+import { hkdfSha256, hmacSha256, sha256 } from '../../protocol/crypto/hashes.js';
 
 const KEYS_LABEL = utf8(`${PROTOCOL_LABEL} pair keys`);
 const PHONE_LABEL = utf8(`${PROTOCOL_LABEL} pair phone`);

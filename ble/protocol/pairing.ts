@@ -3,7 +3,7 @@
  * the BLE layer only reads these records.
  */
 import { KEY_BYTES, PAIRING_KEY_BYTES } from './constants.js';
-import { ed25519PublicKey } from './crypto.js';
+import { ed25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 
 export interface Ed25519Identity {
   /** The 32-byte private seed (RFC 8032 §5.1.5). */

@@ -4,8 +4,9 @@
  */
 import { concatBytes, utf8, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES, PROTOCOL_LABEL } from './constants.js';
-import { hkdfSha256, sha256, x25519 } from './crypto.js';
+import { x25519 } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError } from './errors.js';
+import { hkdfSha256, sha256 } from '../../protocol/crypto/hashes.js';
 
 const HELLO_LABEL = utf8(`${PROTOCOL_LABEL} hello`);
 const PROOF_LABEL = utf8(`${PROTOCOL_LABEL} proof`);

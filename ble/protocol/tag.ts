@@ -2,9 +2,9 @@
  * Discovery without tracking (docs/ble-protocol.md §2): the rotating tag a phone advertises,
  * the advertising data that carries it, and the workstation's matcher.
  */
-import { concatBytes, equalBytes, utf8 } from '../../protocol/bytes.js';
+import { concatBytes, utf8 } from '../../protocol/bytes.js';
 import { COMPANY_ID_TEST, DEFAULT_SLOT_TOLERANCE, PAIRING_KEY_BYTES, PROTOCOL_LABEL, SLOT_SECONDS, TAG_BYTES, TAG_MARKER } from './constants.js';
-import { hkdfSha256, hmacSha256 } from './crypto.js';
+import { equalBytes, hkdfSha256, hmacSha256 } from '../../protocol/crypto/hashes.js';
 
 const EMPTY = new Uint8Array(0);
 const AD_FLAGS = Uint8Array.of(0x02, 0x01, 0x06); // LE General Discoverable, BR/EDR not supported

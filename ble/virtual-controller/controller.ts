@@ -3,8 +3,8 @@
  * their HCI commands, relays advertising and scan responses between them, connects them, and
  * carries their ACL data with flow control, fault injection and btsnoop capture.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { handleCommand, type ControllerActions } from './commands.js';
@@ -46,7 +46,7 @@ export class VirtualController {
       aclDataLength: options.aclDataLength ?? 27,
       linkLatencyMs: options.linkLatencyMs ?? 0,
       connectionIntervalMs: options.connectionIntervalMs ?? 0,
-      random: options.random ?? ((n) => new Uint8Array(randomBytes(n))),
+      random: options.random ?? randomBytes,
       captureDir: options.captureDir,
       advertisingIntervalMs: options.advertisingIntervalMs,
     };

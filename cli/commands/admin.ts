@@ -11,7 +11,7 @@ import { AdminClient, eventsToCsv } from '../../control-center/admin-client.js';
 import { describeFileError } from '../../platform/file-errors.js';
 import { whyUnreachable } from '../control-center-reach.js';
 import { nodeFetch } from '../../platform/node-fetch.js';
-import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
+import { ApiClient, ApiError } from '../../platform/api-client.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { integerOption, timeOption, urlOption, userOption } from '../options.js';
 

@@ -3,14 +3,14 @@
  * an HttpOnly, SameSite=Strict cookie; a CSRF token per session for every change; idle expiry,
  * an absolute lifetime and sign-out. Sessions live in memory: one process serves a database.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toBase64url } from '../../protocol/online/base64url.js';
 import { newId } from '../../protocol/online/ids.js';
-import { randomBytes } from '../../protocol/online/webcrypto.js';
 import { CcError } from '../errors.js';
 import { tokenDigest } from '../secrets.js';
 import type { AdminToken } from '../storage/records.js';
+import { equalBytes, randomBytes } from '../../protocol/crypto/hashes.js';
+import { utf8 } from '../../protocol/bytes.js';
 
 export const CONSOLE_IDLE_MS = 15 * 60_000;
 export const CONSOLE_LIFETIME_MS = 12 * 60 * 60_000;
@@ -133,8 +133,7 @@ export function csrfRefusal(request: FastifyRequest, session: ConsoleSession): C
     return new CcError('forbidden', 'This change came from another site; use the console at this address.');
   }
   const sent = request.headers[CSRF_HEADER];
-  const expected = Buffer.from(session.csrfToken);
-  if (typeof sent !== 'string' || Buffer.byteLength(sent) !== expected.length || !timingSafeEqual(Buffer.from(sent), expected)) {
+  if (typeof sent !== 'string' || !equalBytes(utf8(sent), utf8(session.csrfToken))) {
     return new CcError('forbidden', 'This change did not carry the console\'s CSRF token; reload the console and try again.');
   }
   return null;

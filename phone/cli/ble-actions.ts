@@ -4,8 +4,8 @@
  * resolves with an exit code; the command layer ends the process, because bleno keeps polling
  * its adapter after it stops.
  */
-import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { PairingFileError } from '../../ble/errors.js';
 import { readPhonePairingFiles } from '../../ble/pairing-file.js';
 import { PhonePeripheral } from '../../ble/peripheral.js';
@@ -41,7 +41,7 @@ export async function runBlePair(global: GlobalOptions, typed: string, transport
   const { store } = await openPhone(global);
   const state = await store.read();
   const id = `ble-${parsed.pairingId}`;
-  const seed = new Uint8Array(randomBytes(32));
+  const seed = randomBytes(32);
   const codeKey = await deriveCodeKey(parsed.pairingId, parsed.secret);
   const phone = await startRadio(() =>
     PhonePeripheral.startPairing({

@@ -1,5 +1,5 @@
 /** What every phone flow works with: the injected ports, the device keys, and signed API clients. */
-import type { FetchLike } from '../../protocol/online/api-client.js';
+import type { FetchLike } from '../../platform/api-client.js';
 import { DeviceApi } from './device-api.js';
 import type { DeviceKeys } from './device-keys.js';
 import type { Clock, Connectivity, PhoneStore } from './ports.js';

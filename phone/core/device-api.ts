@@ -5,7 +5,7 @@
  * `refused` with the server's code otherwise.
  */
 import type * as v from 'valibot';
-import { ApiClient, ApiError, type FetchLike } from '../../protocol/online/api-client.js';
+import { ApiClient, ApiError, type FetchLike } from '../../platform/api-client.js';
 import {
   AuthStatusResponseSchema,
   DeviceInboxResponseSchema,
@@ -14,7 +14,7 @@ import {
   RedeemPairingResponseSchema,
   SignInIntentResponseSchema,
 } from '../../protocol/online/messages.js';
-import type { CryptoKey } from '../../protocol/online/webcrypto.js';
+import type { CryptoKey } from '../../protocol/crypto/webcrypto.js';
 import { PhoneError } from './errors.js';
 
 /** How long the Control Center has to answer before the phone counts as offline (R4). */

@@ -2,7 +2,7 @@
  * The phone (docs/phone.md): one object over the injected ports that a CLI or a web app drives.
  * Each method is one person's action and returns what the screen shows.
  */
-import type { FetchLike } from '../../protocol/online/api-client.js';
+import type { FetchLike } from '../../platform/api-client.js';
 import type { Decision, DecidedRequest } from './auth-decision.js';
 import { makeContext, type PhoneContext } from './context.js';
 import { loadDeviceKeys, newDevice } from './device-keys.js';

@@ -7,9 +7,10 @@
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { canonicalJson } from '../../protocol/online/canonical-json.js';
-import { aesGcmOpen, aesGcmSeal, equalBytes, hkdfSha256, pbkdf2Sha256, randomBytes } from '../../protocol/online/webcrypto.js';
+import { aesGcmOpen, aesGcmSeal, pbkdf2Sha256 } from '../../protocol/crypto/webcrypto.js';
 import { PhoneError } from '../core/errors.js';
 import { parsePhoneState, type PhoneState } from '../core/phone-state.js';
+import { equalBytes, hkdfSha256, randomBytes } from '../../protocol/crypto/hashes.js';
 
 export const VAULT_FORMAT = 'latchkey-phone-vault';
 /** OWASP's figure for PBKDF2-HMAC-SHA-256 (2023); fewer are refused on read. */

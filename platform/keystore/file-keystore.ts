@@ -3,8 +3,8 @@
  * directory owned by the agent's uid holding `host.key` and one sealed `<sha256(name)>.secret`
  * per entry. Every read checks owner and mode through the descriptor it reads from.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import path from 'node:path';
 import { fsyncDirectory, writeFileDurably } from '../durable-file.js';
 import { InsecurePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule, ownedByThisProcess } from '../secure-path.js';
@@ -115,7 +115,7 @@ export class FileKeystore implements Keystore {
   }
 
   /** The host key, or null when host.key does not exist. The caller wipes it. */
-  async #readHostKey(): Promise<Buffer | null> {
+  async #readHostKey(): Promise<Uint8Array | null> {
     const file = this.#hostKeyPath();
     let key: Buffer;
     try {
@@ -134,7 +134,7 @@ export class FileKeystore implements Keystore {
   }
 
   /** Created on the first `create` only, and never while sealed entries exist (they would be lost for good). */
-  async #createHostKey(): Promise<Buffer> {
+  async #createHostKey(): Promise<Uint8Array> {
     const orphans = (await fs.readdir(this.directory)).filter((file) => file.endsWith(ENTRY_FILE_SUFFIX));
     if (orphans.length > 0) {
       throw new KeystoreError('keystore-tampered', `${this.#hostKeyPath()} is missing but ${orphans.length} sealed entries exist in ${this.directory}; refusing to create a new host key that would make them unreadable for good; restore host.key or delete the entries`);

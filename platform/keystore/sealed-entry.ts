@@ -4,8 +4,9 @@
  * with sealed = AES-256-GCM(host key, nonce, secret, aad = "latchkey-keystore-entry/v1" || 0x00 || name),
  * the 16-byte tag appended. No file system access here.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { concatBytes, decodeUtf8Strict, utf8 } from '../../protocol/bytes.js';
+import { concatBytes, decodeUtf8Strict, toHex, utf8 } from '../../protocol/bytes.js';
+import { randomBytes, sha256 } from '../../protocol/crypto/hashes.js';
+import { aes256GcmOpen, aes256GcmSeal } from '../../protocol/crypto/node-crypto.js';
 import { KeystoreError } from './errors.js';
 import { MAX_SECRET_BYTES, MIN_SECRET_BYTES } from './limits.js';
 
@@ -24,7 +25,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** `<sha256(name) hex>.secret`: the file name says nothing about the name. */
 export function entryFileName(name: string): string {
-  return `${createHash('sha256').update(name, 'utf8').digest('hex')}${ENTRY_FILE_SUFFIX}`;
+  return `${toHex(sha256(utf8(name)))}${ENTRY_FILE_SUFFIX}`;
 }
 
 /** Binding the name means an entry copied over another name fails authentication. */
@@ -34,10 +35,8 @@ export function entryAad(name: string): Uint8Array {
 
 export function sealEntry(hostKey: Uint8Array, name: string, secret: Uint8Array): Uint8Array {
   const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', hostKey, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(entryAad(name));
-  const sealed = Buffer.concat([cipher.update(secret), cipher.final(), cipher.getAuthTag()]);
-  const entry = { format: ENTRY_FORMAT, version: ENTRY_VERSION, nonce: nonce.toString('base64'), sealed: sealed.toString('base64') };
+  const sealed = aes256GcmSeal(hostKey, nonce, secret, entryAad(name));
+  const entry = { format: ENTRY_FORMAT, version: ENTRY_VERSION, nonce: Buffer.from(nonce).toString('base64'), sealed: Buffer.from(sealed).toString('base64') };
   return utf8(JSON.stringify(entry));
 }
 
@@ -70,26 +69,9 @@ export function openEntry(hostKey: Uint8Array, name: string, file: Uint8Array, w
     throw tampered(`has a sealed field that is not ${TAG_BYTES + MIN_SECRET_BYTES}–${TAG_BYTES + MAX_SECRET_BYTES} bytes of base64`);
   }
 
-  const ciphertext = sealed.subarray(0, sealed.length - TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', hostKey, nonce, { authTagLength: TAG_BYTES });
-  decipher.setAAD(entryAad(name));
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-  let head: Buffer | undefined;
-  let tail: Buffer | undefined;
-  try {
-    head = decipher.update(ciphertext);
-    tail = decipher.final();
-    // A fresh array the caller owns alone (Buffers may share Node's pool), then wipe the copies.
-    const secret = new Uint8Array(head.length + tail.length);
-    secret.set(head, 0);
-    secret.set(tail, head.length);
-    return secret;
-  } catch (error) {
-    throw tampered('failed authentication: it was modified, sealed under another name, or sealed with another host key', error);
-  } finally {
-    head?.fill(0);
-    tail?.fill(0);
-  }
+  const secret = aes256GcmOpen(hostKey, nonce, sealed, entryAad(name));
+  if (secret === null) throw tampered('failed authentication: it was modified, sealed under another name, or sealed with another host key');
+  return secret;
 }
 
 function decodeBase64(value: unknown): Buffer | null {

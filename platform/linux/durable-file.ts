@@ -3,8 +3,9 @@
  * fsync it, rename it over the target, fsync the directory. A crash at any point leaves
  * either the old or the new file, complete.
  */
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
+import { toHex } from '../../protocol/bytes.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import path from 'node:path';
 
 export async function fsyncDirectory(directory: string): Promise<void> {
@@ -19,7 +20,7 @@ export async function fsyncDirectory(directory: string): Promise<void> {
 /** Replaces `file` with `data` (mode 0600 unless given) durably. */
 export async function writeFileDurably(file: string, data: Uint8Array, mode = 0o600): Promise<void> {
   const directory = path.dirname(file);
-  const temp = path.join(directory, `.${path.basename(file)}.tmp-${randomBytes(6).toString('hex')}`);
+  const temp = path.join(directory, `.${path.basename(file)}.tmp-${toHex(randomBytes(6))}`);
   const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     await handle.writeFile(data);

@@ -5,7 +5,8 @@
  * takes longer than `timeoutMs` is killed and answers "unavailable".
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { toHex } from '../../protocol/bytes.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -74,7 +75,7 @@ function runChild(script: string, service: string, user: string, password: Uint8
   return new Promise((resolve) => {
     const copy = new Uint8Array(password.length);
     copy.set(password);
-    const nonce = randomBytes(16).toString('hex');
+    const nonce = toHex(randomBytes(16));
     let timedOut = false;
     let settled = false;
     const finish = (outcome: Omit<ChildOutcome, 'timedOut' | 'reason' | 'output'>): void => {

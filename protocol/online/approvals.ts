@@ -4,7 +4,7 @@
  */
 import { fromBase64url, toBase64url } from './base64url.js';
 import { transcript } from './canonical-json.js';
-import { sign, verify, type CryptoKey } from './webcrypto.js';
+import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export interface ApprovalFields {
   readonly requestId: string;

@@ -3,11 +3,11 @@
  * Code = 5-symbol pairing id (CC-assigned) + 12-symbol secret (agent-drawn, 60 bits), shown
  * `XXXXX-XXXX-XXXX-XXXX`; the secret never reaches the Control Center.
  */
-import { CROCKFORD_ALPHABET } from '../base32.js';
 import { normalizePinInput } from '../offline-pin.js';
 import { transcript } from './canonical-json.js';
 import { fromBase64url, toBase64url } from './base64url.js';
-import { equalBytes, hmacSha256, pbkdf2Sha256, randomBytes, sign, verify, type CryptoKey } from './webcrypto.js';
+import { equalBytes, hmacSha256, randomCrockford } from '../crypto/hashes.js';
+import { pbkdf2Sha256, sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export const PAIRING_ID_SYMBOLS = 5;
 export const PAIRING_SECRET_SYMBOLS = 12;
@@ -15,15 +15,11 @@ export const PAIRING_PBKDF2_ITERATIONS = 200_000;
 const encoder = new TextEncoder();
 
 export function newPairingSecret(): string {
-  let out = '';
-  for (const byte of randomBytes(PAIRING_SECRET_SYMBOLS)) out += CROCKFORD_ALPHABET[byte & 31];
-  return out;
+  return randomCrockford(PAIRING_SECRET_SYMBOLS);
 }
 
 export function newPairingId(): string {
-  let out = '';
-  for (const byte of randomBytes(PAIRING_ID_SYMBOLS)) out += CROCKFORD_ALPHABET[byte & 31];
-  return out;
+  return randomCrockford(PAIRING_ID_SYMBOLS);
 }
 
 export function formatPairingCode(pairingId: string, secret: string): string {
@@ -58,11 +54,11 @@ export interface WorkstationKeys {
   readonly ccKey: string;
 }
 
-export function deviceMac(pairingKey: Uint8Array, keys: DeviceKeys): Promise<Uint8Array> {
+export function deviceMac(pairingKey: Uint8Array, keys: DeviceKeys): Uint8Array {
   return hmacSha256(pairingKey, transcript('latchkey-pairing-device-mac-v1', { ...keys }));
 }
 
-export function workstationMac(pairingKey: Uint8Array, keys: WorkstationKeys): Promise<Uint8Array> {
+export function workstationMac(pairingKey: Uint8Array, keys: WorkstationKeys): Uint8Array {
   return hmacSha256(pairingKey, transcript('latchkey-pairing-workstation-mac-v1', { ...keys }));
 }
 
@@ -80,6 +76,6 @@ export async function checkDeviceProof(keys: DeviceKeys, proof: string): Promise
   }
 }
 
-export async function checkMac(expected: Promise<Uint8Array>, received: Uint8Array): Promise<boolean> {
+export async function checkMac(expected: Uint8Array | PromiseLike<Uint8Array>, received: Uint8Array): Promise<boolean> {
   return equalBytes(await expected, received);
 }

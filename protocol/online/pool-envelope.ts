@@ -7,7 +7,7 @@ import type { PinCharset } from '../offline-pin.js';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { canonicalJson, transcript } from './canonical-json.js';
 import { openFrom, sealTo } from './sealed-box.js';
-import { sign, verify, type CryptoKey } from './webcrypto.js';
+import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export const ENVELOPE_LABEL = 'latchkey-pool-envelope-v1';
 const encoder = new TextEncoder();

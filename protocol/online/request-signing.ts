@@ -5,7 +5,8 @@
  */
 import { fromBase64url, toBase64url } from './base64url.js';
 import { transcript } from './canonical-json.js';
-import { randomBytes, sha256, sign, verify, type CryptoKey } from './webcrypto.js';
+import { randomBytes, sha256 } from '../crypto/hashes.js';
+import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export const REQUEST_LABEL = 'latchkey-request-v1';
 export const HEADER_KEY_ID = 'latchkey-key-id';
@@ -28,7 +29,7 @@ async function requestTranscript(request: RequestToSign, timestamp: string, nonc
     path: request.path,
     timestamp,
     nonce,
-    bodySha256: toBase64url(await sha256(request.body)),
+    bodySha256: toBase64url(sha256(request.body)),
   });
 }
 

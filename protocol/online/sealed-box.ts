@@ -3,8 +3,8 @@
  * X25519 key, HKDF-SHA-256 over the shared secret, AES-256-GCM. Used for pool envelopes (to a
  * phone) and recovery PINs (to the Control Center). The label separates the two uses.
  */
-import { X25519, aesGcmOpen, aesGcmSeal, generateKeyPair, hkdfSha256, randomBytes, x25519 } from './webcrypto.js';
-import type { CryptoKey } from './webcrypto.js';
+import { hkdfSha256, randomBytes } from '../crypto/hashes.js';
+import { X25519, aesGcmOpen, aesGcmSeal, generateKeyPair, x25519, type CryptoKey } from '../crypto/webcrypto.js';
 
 export const NONCE_BYTES = 12;
 
@@ -28,7 +28,7 @@ export async function sealTo(recipient: Uint8Array, plaintext: Uint8Array, aad: 
   const ephemeral = await generateKeyPair(X25519);
   ephemeral.pkcs8.fill(0);
   const shared = await x25519(ephemeral.privateKey, recipient);
-  const key = await hkdfSha256(shared, concat(ephemeral.publicKey, recipient), label, 32);
+  const key = hkdfSha256(shared, concat(ephemeral.publicKey, recipient), label, 32);
   shared.fill(0);
   const nonce = randomBytes(NONCE_BYTES);
   const ciphertext = await aesGcmSeal(key, nonce, plaintext, aad);
@@ -45,7 +45,7 @@ export async function openFrom(recipientPrivate: CryptoKey, recipientPublic: Uin
   } catch {
     return null;
   }
-  const key = await hkdfSha256(shared, concat(box.eph, recipientPublic), label, 32);
+  const key = hkdfSha256(shared, concat(box.eph, recipientPublic), label, 32);
   shared.fill(0);
   const plaintext = await aesGcmOpen(key, box.nonce, box.ciphertext, aad);
   key.fill(0);

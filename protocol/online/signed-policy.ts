@@ -7,7 +7,7 @@ import { PolicyInputSchema, type Policy } from '../policy-settings.js';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { transcript, type CanonicalValue } from './canonical-json.js';
 import { idPattern } from './ids.js';
-import { sign, verify, type CryptoKey } from './webcrypto.js';
+import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export const POLICY_LABEL = 'latchkey-policy-v1';
 

@@ -9,14 +9,15 @@ import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latchkeyCommand } from '../../cli/agent-process.js';
 import { startControlCenter } from '../../control-center/control-center.js';
-import type { FetchLike } from '../../protocol/online/api-client.js';
+import type { FetchLike } from '../../platform/api-client.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { newId } from '../../protocol/online/ids.js';
 import { CreateAuthResponseSchema, DeviceInboxResponseSchema, EnrollResponseSchema } from '../../protocol/online/messages.js';
-import { ED25519, generateKeyPair, randomBytes } from '../../protocol/online/webcrypto.js';
+import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';
 import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, toBase64url, type TestCc, type TestWorkstation } from './helpers.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 interface ServerProcess {
   readonly child: ChildProcess;

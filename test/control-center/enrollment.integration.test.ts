@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignedPolicySchema } from '../../protocol/online/messages.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
-import { ED25519, generateKeyPair } from '../../protocol/online/webcrypto.js';
+import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { ApiClient, CALL, any, countRows, enroll, enrollProof, failure, fromBase64url, installToken, queryDb, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
 
 let t: TestCc;

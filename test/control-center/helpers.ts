@@ -1,6 +1,6 @@
 /**
  * A real Control Center on loopback with SQLite on disk in a temp dir, and real workstations
- * and phones that talk to it with signed requests through protocol/online/api-client.ts.
+ * and phones that talk to it with signed requests through platform/api-client.ts.
  */
 import path from 'node:path';
 import * as v from 'valibot';
@@ -8,15 +8,16 @@ import BetterSqlite3 from 'better-sqlite3';
 import { createLogger } from '../../platform/log.js';
 import { startControlCenter, type RunningControlCenter } from '../../control-center/control-center.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
-import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
+import { ApiClient, ApiError } from '../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { transcript } from '../../protocol/online/canonical-json.js';
 import {
   ConfirmPairingRequestSchema, CreatePairingResponseSchema, EnrollResponseSchema, PairingStatusResponseSchema, RedeemPairingResponseSchema,
 } from '../../protocol/online/messages.js';
 import { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof, workstationMac } from '../../protocol/online/pairing.js';
-import { ED25519, X25519, generateKeyPair, sha256, sign, type KeyPair } from '../../protocol/online/webcrypto.js';
+import { ED25519, X25519, generateKeyPair, sign, type KeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
+import { sha256 } from '../../protocol/crypto/hashes.js';
 
 export const CALL = { timeoutMs: 10_000 } as const;
 const any = v.unknown();

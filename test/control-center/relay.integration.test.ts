@@ -7,8 +7,8 @@ import { newId } from '../../protocol/online/ids.js';
 import { DeviceInboxResponseSchema, PoolDeliveryStatusResponseSchema, PostEventsResponseSchema, PutRecoveryPinResponseSchema, RevealRecoveryPinResponseSchema } from '../../protocol/online/messages.js';
 import { openPoolEnvelope, sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
-import { randomBytes } from '../../protocol/online/webcrypto.js';
 import { ApiClient, CALL, any, countRows, enroll, failure, fromBase64url, installToken, newPhone, pair, queryDb, startTestCc, toBase64url, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 let t: TestCc;
 let ws: TestWorkstation;

@@ -11,9 +11,9 @@ import { AuthStatusResponseSchema, CreateAuthResponseSchema, DeviceInboxResponse
 import { signApproval } from '../../protocol/online/approvals.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
-import { randomBytes } from '../../protocol/online/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { ApiClient, CALL, any, enroll, fromBase64url, installToken, newPhone, pair, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 const running: TestCc[] = [];
 afterAll(async () => {

@@ -6,8 +6,8 @@ import { checkApproval, signApproval, type ApprovalFields } from '../../protocol
 import {
   AuthStatusResponseSchema, CreateAuthResponseSchema, DeviceInboxResponseSchema, SignInIntentResponseSchema, WorkstationInboxResponseSchema,
 } from '../../protocol/online/messages.js';
-import { randomBytes } from '../../protocol/online/webcrypto.js';
 import { CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, startTestCc, toBase64url, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 let t: TestCc;
 let ws: TestWorkstation;

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Phone as PhoneApp } from '../../phone/core/phone.js';
-import type { FetchLike } from '../../protocol/online/api-client.js';
+import type { FetchLike } from '../../platform/api-client.js';
 import { nodeFetch } from '../../platform/node-fetch.js';
 import type { InProcessAgent } from '../helpers/agent-harness.js';
 import { approveOnPhone, newPhoneApp, pairThroughAgentInProcess, poolConfirmed, signInApproving, startManagedAgent } from '../helpers/managed-agent.js';

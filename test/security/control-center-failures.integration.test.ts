@@ -4,7 +4,7 @@
  * address and per presented credential, but never refuses a caller who proves who they are.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../../protocol/online/api-client.js';
+import { ApiClient } from '../../platform/api-client.js';
 import { CALL, any, enroll, failure, installToken, newPhone, pair, rawRequest, startTestCc, type TestCc } from '../control-center/helpers.js';
 import type { TestPhone } from '../control-center/helpers.js';
 

@@ -4,8 +4,8 @@
  * `ble dev-pairing`. Each resolves with its exit code; a failure throws (cli/commands/ble/
  * adapter-options.ts reports it).
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { randomBytes } from '../../../protocol/crypto/hashes.js';
 import { WorkstationCentral } from '../../../ble/central.js';
 import { readWorkstationPairingFiles } from '../../../ble/pairing-file.js';
 import { identityFromSeed } from '../../../ble/protocol/pairing.js';
@@ -73,8 +73,8 @@ export async function runBleScan(transport: BleTransport, flags: { pairing?: rea
  */
 export async function runBleDevPairing(flags: { workstation: string; phone: string; id?: string; name?: string }): Promise<number> {
   const pairingKey = toHex(randomBytes(32));
-  const workstation = identityFromSeed(new Uint8Array(randomBytes(32)));
-  const phone = identityFromSeed(new Uint8Array(randomBytes(32)));
+  const workstation = identityFromSeed(randomBytes(32));
+  const phone = identityFromSeed(randomBytes(32));
   const id = flags.id ?? 'dev-phone';
   const write = (path: string, record: object) => writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   write(flags.workstation, { role: 'workstation', id, pairingKey, identityPrivateKey: toHex(workstation.privateKey), peerPublicKey: toHex(phone.publicKey) });

@@ -4,7 +4,7 @@
  * (docs/console.md "Sign-in, sessions and CSRF").
  */
 import { AdminClient } from '../../admin-client.js';
-import { ApiClient, ApiError, type FetchLike } from '../../../protocol/online/api-client.js';
+import { ApiClient, ApiError, type FetchLike } from '../../../platform/api-client.js';
 
 export const CSRF_HEADER = 'latchkey-csrf';
 const TIMEOUT_MS = 15_000;

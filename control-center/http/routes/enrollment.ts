@@ -8,7 +8,7 @@ import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { transcript } from '../../../protocol/online/canonical-json.js';
 import { newId } from '../../../protocol/online/ids.js';
 import { EnrollRequestSchema } from '../../../protocol/online/messages.js';
-import { verify } from '../../../protocol/online/webcrypto.js';
+import { verify } from '../../../protocol/crypto/webcrypto.js';
 import { CcError } from '../../errors.js';
 import { signedPolicyFor } from '../../policy.js';
 import { tokenDigest } from '../../secrets.js';

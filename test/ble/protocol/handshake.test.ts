@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../protocol/bytes.js';
 import { HelloReplayCache, PhoneHandshake, type PhoneStep } from '../../../ble/protocol/handshake-phone.js';
 import { WorkstationHandshake, type WorkstationStep } from '../../../ble/protocol/handshake-workstation.js';
-import { sha256, x25519 } from '../../../ble/protocol/crypto.js';
+import { x25519 } from '../../../protocol/crypto/node-crypto.js';
 import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/messages.js';
 import { deriveSessionKeys } from '../../../ble/protocol/session.js';
 import { deriveSessionSalt } from '../../../ble/protocol/tag.js';
 import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../../ble/protocol/pairing.js';
 import { hex, scriptedRandom, vectors } from './vectors.js';
+import { sha256 } from '../../../protocol/crypto/hashes.js';
 
 const v = vectors.handshake;
 const NOW = v.unixMs;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { equalBytes, utf8 } from '../../../protocol/bytes.js';
+import { utf8 } from '../../../protocol/bytes.js';
 import { HelloReplayCache, PhoneHandshake } from '../../../ble/protocol/handshake-phone.js';
 import { WorkstationHandshake } from '../../../ble/protocol/handshake-workstation.js';
 import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/messages.js';
@@ -9,6 +9,7 @@ import { PhonePairingHandshake, WorkstationPairingHandshake, type PairingStep } 
 import { decodeNameField, encodeNameField } from '../../../ble/protocol/pairing-schedule.js';
 import { identityFromSeed } from '../../../ble/protocol/pairing.js';
 import { deriveTagKey, rotatingTag, slotAt } from '../../../ble/protocol/tag.js';
+import { equalBytes } from '../../../protocol/crypto/hashes.js';
 
 const NOW = Date.UTC(2026, 10, 28, 12);
 const identity = () => identityFromSeed(new Uint8Array(randomBytes(32)));

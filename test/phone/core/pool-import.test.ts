@@ -1,9 +1,9 @@
 /** Pool deliveries (phone/core/pool-import.ts): open, keep pending, confirm, switch, idempotently. */
 import { describe, expect, it } from 'vitest';
-import { ED25519, X25519, generateKeyPair } from '../../../protocol/online/webcrypto.js';
+import { ED25519, X25519, generateKeyPair } from '../../../protocol/crypto/webcrypto.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
 import { Phone } from '../../../phone/core/phone.js';
-import type { FetchLike } from '../../../protocol/online/api-client.js';
+import type { FetchLike } from '../../../platform/api-client.js';
 import { deliverAndImport, makeFixture, pairPhone, type Fixture } from '../helpers/phone-fixture.js';
 
 const ws = { workstation: 'build-box' };

@@ -13,9 +13,9 @@ import {
 } from '../../../protocol/online/messages.js';
 import { checkMac, deviceMac, formatPairingCode } from '../../../protocol/online/pairing.js';
 import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
-import { randomBytes } from '../../../protocol/online/webcrypto.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
 import { CALL, enroll, installToken, openPairing, type TestCc, type TestWorkstation } from '../../control-center/helpers.js';
+import { randomBytes } from '../../../protocol/crypto/hashes.js';
 
 const any = v.unknown();
 

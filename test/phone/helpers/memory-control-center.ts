@@ -6,7 +6,7 @@
  * allow. Time is the test's FakeClock. The workstation side lives in memory-workstation.ts.
  */
 import * as v from 'valibot';
-import type { FetchLike } from '../../../protocol/online/api-client.js';
+import type { FetchLike } from '../../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { newId } from '../../../protocol/online/ids.js';
 import {

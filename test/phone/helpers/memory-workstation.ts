@@ -7,10 +7,11 @@ import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.j
 import { newId } from '../../../protocol/online/ids.js';
 import { checkMac, derivePairingKey, deviceMac, formatPairingCode, newPairingId, newPairingSecret, workstationMac } from '../../../protocol/online/pairing.js';
 import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
-import { ED25519, generateKeyPair, randomBytes, type KeyPair } from '../../../protocol/online/webcrypto.js';
+import { ED25519, generateKeyPair, type KeyPair } from '../../../protocol/crypto/webcrypto.js';
 import type { PinCharset } from '../../../protocol/offline-pin.js';
 import type { Policy } from '../../../protocol/policy-settings.js';
 import { CC_KEY, type MemoryControlCenter } from './memory-control-center.js';
+import { randomBytes } from '../../../protocol/crypto/hashes.js';
 
 export class TestWorkstation {
   readonly #pairingKeys = new Map<string, Uint8Array>();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../../protocol/online/base64url.js';
 import { checkDeviceProof, signDeviceProof, type DeviceKeys } from '../../../protocol/online/pairing.js';
-import { ED25519, X25519, generateKeyPair } from '../../../protocol/online/webcrypto.js';
+import { ED25519, X25519, generateKeyPair } from '../../../protocol/crypto/webcrypto.js';
 
 describe('device proof', () => {
   it('verifies against the signing key it registers and nothing else', async () => {

@@ -8,7 +8,7 @@ import { derivePairingKey, deviceMac, formatPairingCode, newPairingId, newPairin
 import { openPoolEnvelope, sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
 import { checkRequestSignature, signRequest } from '../../../protocol/online/request-signing.js';
 import { checkSignedPolicy, signPolicy, type PolicyDocument } from '../../../protocol/online/signed-policy.js';
-import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf } from '../../../protocol/online/webcrypto.js';
+import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf } from '../../../protocol/crypto/webcrypto.js';
 import { DEFAULT_POLICY } from '../../../protocol/policy-settings.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../vectors/online-protocol.json', import.meta.url), 'utf8'));

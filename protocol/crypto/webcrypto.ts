@@ -1,7 +1,9 @@
 /**
- * The primitives the online protocol uses, over WebCrypto so the same code runs in Node 20 and
- * in a browser (the phone web app). Raw 32-byte public keys on the wire; private keys as
- * non-extractable CryptoKeys in memory and PKCS#8 bytes when sealed at rest.
+ * The asymmetric primitives and AEAD the online protocol uses (docs/online-protocol.md), over
+ * WebCrypto so the same code runs in Node 20 and in a browser (the phone web app, the console):
+ * Ed25519, X25519, AES-256-GCM, and PBKDF2 (native: 200,000 iterations in JavaScript would keep a
+ * phone busy for seconds). Raw 32-byte public keys on the wire; private keys as non-extractable
+ * CryptoKeys in memory and PKCS#8 bytes when sealed at rest. Hashes, HMAC and HKDF: hashes.ts.
  */
 import type { webcrypto } from 'node:crypto';
 
@@ -24,10 +26,6 @@ export interface KeyPair {
   readonly publicKey: Uint8Array;
 }
 
-export function randomBytes(length: number): Uint8Array {
-  return globalThis.crypto.getRandomValues(new Uint8Array(length));
-}
-
 async function rawPublic(key: CryptoKey): Promise<Uint8Array> {
   return new Uint8Array(await subtle.exportKey('raw', key));
 }
@@ -48,7 +46,7 @@ export async function importPrivateKey(algorithm: typeof ED25519 | typeof X25519
 export async function publicKeyOf(algorithm: typeof ED25519 | typeof X25519, pkcs8: Uint8Array): Promise<Uint8Array> {
   const key = await subtle.importKey('pkcs8', pkcs8 as BufferSource, algorithm, true, algorithm.name === 'Ed25519' ? ['sign'] : ['deriveBits']);
   const jwk = await subtle.exportKey('jwk', key);
-  const { fromBase64url } = await import('./base64url.js');
+  const { fromBase64url } = await import('../online/base64url.js');
   return fromBase64url(jwk.x!);
 }
 
@@ -72,23 +70,9 @@ export async function x25519(privateKey: CryptoKey, peerPublicKey: Uint8Array): 
   return new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: peer }, privateKey, 256));
 }
 
-export async function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string, length: number): Promise<Uint8Array> {
-  const key = await subtle.importKey('raw', ikm as BufferSource, 'HKDF', false, ['deriveBits']);
-  return new Uint8Array(await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: salt as BufferSource, info: new TextEncoder().encode(info) }, key, length * 8));
-}
-
 export async function pbkdf2Sha256(secret: Uint8Array, salt: Uint8Array, iterations: number, length: number): Promise<Uint8Array> {
   const key = await subtle.importKey('raw', secret as BufferSource, 'PBKDF2', false, ['deriveBits']);
   return new Uint8Array(await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, key, length * 8));
-}
-
-export async function hmacSha256(key: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  const hmacKey = await subtle.importKey('raw', key as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return new Uint8Array(await subtle.sign('HMAC', hmacKey, message as BufferSource));
-}
-
-export async function sha256(message: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await subtle.digest('SHA-256', message as BufferSource));
 }
 
 export async function aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
@@ -106,10 +90,3 @@ export async function aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uin
   }
 }
 
-/** Constant-time comparison. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}

@@ -5,9 +5,9 @@
  * closed as an ApiError.
  */
 import * as v from 'valibot';
-import { ErrorBodySchema, MAX_BODY_BYTES } from './messages.js';
-import { signRequest } from './request-signing.js';
-import type { CryptoKey } from './webcrypto.js';
+import { ErrorBodySchema, MAX_BODY_BYTES } from '../protocol/online/messages.js';
+import { signRequest } from '../protocol/online/request-signing.js';
+import type { CryptoKey } from '../protocol/crypto/webcrypto.js';
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: Uint8Array; signal?: AbortSignal }) => Promise<{
   status: number;

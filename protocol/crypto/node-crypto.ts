@@ -1,33 +1,32 @@
 /**
- * The primitives latchkey-ble/1 uses (docs/ble-protocol.md §5.2), over node:crypto with raw
- * 32-byte keys: Ed25519 (RFC 8032), X25519 (RFC 7748), HKDF-SHA-256 (RFC 5869), HMAC-SHA-256,
- * SHA-256 and ChaCha20-Poly1305 (RFC 8439). No I/O; secrets are Uint8Array.
+ * The asymmetric primitives and AEADs that run synchronously over raw keys, through node:crypto
+ * (Node only): Ed25519 (RFC 8032), X25519 (RFC 7748) and ChaCha20-Poly1305 (RFC 8439) for
+ * latchkey-ble/1 (docs/ble-protocol.md §5.2), AES-256-GCM for the agent's sealed files
+ * (docs/state-files.md, docs/keystore.md). No I/O; secrets are Uint8Array. Hashes, HMAC, HKDF
+ * and randomness: hashes.ts.
  */
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
-  createHmac,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  hkdfSync,
-  randomBytes,
   sign,
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { AEAD_TAG_BYTES, KEY_BYTES, SIGNATURE_BYTES } from './constants.js';
 
 // DER prefixes that wrap a raw 32-byte key (RFC 8410 §7 and §4).
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+/** Raw Ed25519 and X25519 keys (RFC 8032, RFC 7748), and the AEADs' keys. */
+export const KEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+/** Poly1305's and GCM's full tag. */
+export const AEAD_TAG_BYTES = 16;
 const NONCE_BYTES = 12;
-
-export type RandomSource = (length: number) => Uint8Array;
-export const systemRandom: RandomSource = (length) => new Uint8Array(randomBytes(length));
 
 function checkKey(name: string, key: Uint8Array): void {
   if (!(key instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
@@ -88,20 +87,6 @@ export function x25519(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8
   return any === 0 ? null : shared;
 }
 
-export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
-}
-
-export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key).update(data).digest());
-}
-
-export function sha256(...parts: Uint8Array[]): Uint8Array {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return new Uint8Array(hash.digest());
-}
-
 function nonce(counter: number): Uint8Array {
   if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError(`counter must be a non-negative integer (got ${counter})`);
   const out = new Uint8Array(NONCE_BYTES);
@@ -132,5 +117,36 @@ export function aeadOpen(key: Uint8Array, counter: number, aad: Uint8Array, seal
     return new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
   } catch {
     return null;
+  }
+}
+
+/** AES-256-GCM with a 12-byte nonce and the full 16-byte tag: ciphertext ‖ tag. */
+export function aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: AEAD_TAG_BYTES });
+  cipher.setAAD(aad);
+  return new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+}
+
+/** The plaintext of ciphertext ‖ tag in a fresh array the caller owns (and wipes), or null when it does not authenticate. */
+export function aes256GcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
+  if (sealed.length < AEAD_TAG_BYTES) return null;
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: AEAD_TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - AEAD_TAG_BYTES));
+  let head: Buffer | undefined;
+  let tail: Buffer | undefined;
+  try {
+    head = decipher.update(sealed.subarray(0, sealed.length - AEAD_TAG_BYTES));
+    tail = decipher.final();
+    // A fresh array the caller owns alone (Buffers may share Node's pool), then wipe the copies.
+    const plaintext = new Uint8Array(head.length + tail.length);
+    plaintext.set(head, 0);
+    plaintext.set(tail, head.length);
+    return plaintext;
+  } catch {
+    return null;
+  } finally {
+    head?.fill(0);
+    tail?.fill(0);
   }
 }

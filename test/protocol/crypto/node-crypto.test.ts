@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../../protocol/bytes.js';
-import { aeadOpen, aeadSeal, ed25519PublicKey, ed25519Sign, ed25519Verify, hkdfSha256, x25519, x25519PublicKey } from '../../../ble/protocol/crypto.js';
-import { hex } from './vectors.js';
+import { aeadOpen, aeadSeal, ed25519PublicKey, ed25519Sign, ed25519Verify, x25519, x25519PublicKey } from '../../../protocol/crypto/node-crypto.js';
+import { hex } from '../../ble/protocol/vectors.js';
+import { hkdfSha256 } from '../../../protocol/crypto/hashes.js';
 
 describe('BLE crypto primitives against their RFC vectors', () => {
   it('X25519: RFC 7748 §6.1 Alice and Bob', () => {
