@@ -16,7 +16,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(pathToFileURL(join(ROOT, 'dist', module)).href);
 const { WorkstationCentral } = await dist('ble/central.js');
 const { PhonePeripheral } = await dist('ble/peripheral.js');
-const { identityFromSeed } = await dist('ble/protocol/pairing.js');
+const { identityFromSeed } = await dist('ble/protocol/pairing-records.js');
 const { VirtualController, countRoundTrips, openPtyPort, unlockExchangeStart } = await dist('ble/virtual-controller/index.js');
 
 const COUNT = benchCount(100);

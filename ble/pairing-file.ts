@@ -8,7 +8,7 @@
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { fromHex } from '../protocol/bytes.js';
 import { PairingFileError } from './errors.js';
-import { identityFromSeed, type PhonePairing, type WorkstationPairing } from './protocol/pairing.js';
+import { identityFromSeed, type PhonePairing, type WorkstationPairing } from './protocol/pairing-records.js';
 
 export interface PairingFile {
   readonly role: 'workstation' | 'phone';

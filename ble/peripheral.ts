@@ -10,9 +10,9 @@ import { PhonePairingSession, type PhonePairingOutcome } from './phone-pairing-s
 import { PhoneSession, type Approver, type PeripheralSession, type PhoneSessionOutcome } from './phone-session.js';
 import { CONTROL_POINT_UUID, GATT_DEVICE_NAME, RESPONSE_UUID, SERVICE_UUID, SLOT_SECONDS } from './protocol/constants.js';
 import { HelloReplayCache } from './protocol/handshake-phone.js';
-import { checkPhonePairing, type PhonePairing } from './protocol/pairing.js';
+import { checkPhonePairing, type PhonePairing } from './protocol/pairing-records.js';
 import { derivePairTagKey } from './protocol/pairing-code.js';
-import { ErrorCode } from './protocol/messages.js';
+import { ErrorCode } from './protocol/message-codec.js';
 import { PhonePairingHandshake, type PairedPeer, type PairingSetup } from './protocol/pairing-handshake.js';
 import { deriveTagKey, encodeAdvertisingData, rotatingTag, slotAt } from './protocol/tag.js';
 import { blenoClasses, createBleno, openRadio, type BleTransport } from './stack.js';

@@ -5,7 +5,7 @@
  */
 import { PAIRING_STEP_TIMEOUT_MS } from './protocol/constants.js';
 import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
-import { encodeError, ErrorCode } from './protocol/messages.js';
+import { encodeError, ErrorCode } from './protocol/message-codec.js';
 import type { PairedPeer, PairingStep, PhonePairingHandshake } from './protocol/pairing-handshake.js';
 import { PeripheralFraming } from './peripheral-framing.js';
 import type { PeripheralSession } from './phone-session.js';

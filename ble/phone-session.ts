@@ -6,8 +6,8 @@
 import { HELLO_TIMEOUT_MS, PHONE_APPROVAL_PROMPT_MS, VERDICT_TIMEOUT_MS } from './protocol/constants.js';
 import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
 import { HelloReplayCache, PhoneHandshake, type Approval, type PhoneStep } from './protocol/handshake-phone.js';
-import { encodeError, ErrorCode } from './protocol/messages.js';
-import type { PhonePairing } from './protocol/pairing.js';
+import { encodeError, ErrorCode } from './protocol/message-codec.js';
+import type { PhonePairing } from './protocol/pairing-records.js';
 import { PeripheralFraming } from './peripheral-framing.js';
 import { type RandomSource } from '../protocol/crypto/hashes.js';
 

@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
 import { Fragmenter, Reassembler } from './protocol/framing.js';
 import { WorkstationHandshake, type WorkstationStep } from './protocol/handshake-workstation.js';
-import { encodeError, ErrorCode } from './protocol/messages.js';
-import type { WorkstationPairing } from './protocol/pairing.js';
+import { encodeError, ErrorCode } from './protocol/message-codec.js';
+import type { WorkstationPairing } from './protocol/pairing-records.js';
 import { type RandomSource } from '../protocol/crypto/hashes.js';
 
 /** What the exchange needs from a connected GATT link. */

@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { idPattern } from '../protocol/online/ids.js';
-import { EVENT_TYPES, SettingsSchema } from '../protocol/online/messages.js';
+import { EVENT_TYPES, SettingsSchema } from '../protocol/online/http-bodies.js';
 import type { Policy } from '../protocol/policy-settings.js';
 import { describeIssues } from '../protocol/schema-issues.js';
 

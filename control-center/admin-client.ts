@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { ApiClient } from '../platform/api-client.js';
-import { RevealRecoveryPinResponseSchema } from '../protocol/online/messages.js';
+import { RevealRecoveryPinResponseSchema } from '../protocol/online/http-bodies.js';
 import {
   AdminTokenViewSchema, AdminTokensViewSchema, AuditViewSchema, ConsoleSessionViewSchema, DeviceViewSchema, DevicesViewSchema, EventsViewSchema, GroupViewSchema,
   GroupsViewSchema, InstallTokenViewSchema, InstallTokensViewSchema, LockoutResetViewSchema, OkViewSchema, SettingsViewSchema, UsersViewSchema,

@@ -12,7 +12,7 @@ import { StartupError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { buildApp } from './http/app.js';
 import { ConsoleSessions } from './http/console-session.js';
-import type { CcContext } from './http/context.js';
+import type { CcContext } from './http/route-context.js';
 import { DEFAULT_RATE_LIMITS, makeLimiters, type RateLimits } from './http/rate-limit.js';
 import { createKeyFile, keyFileExists, keyFileFor, loadKeyFile, type CcKeys } from './keys.js';
 import { newAdminToken, tokenDigest } from './secrets.js';

@@ -5,7 +5,7 @@
  * always one document.
  */
 import * as v from 'valibot';
-import { SettingsSchema } from '../protocol/online/messages.js';
+import { SettingsSchema } from '../protocol/online/http-bodies.js';
 import { signPolicy, type SignedPolicy } from '../protocol/online/signed-policy.js';
 import type { Policy } from '../protocol/policy-settings.js';
 import { CcError } from './errors.js';

@@ -5,7 +5,7 @@
  * closed as an ApiError.
  */
 import * as v from 'valibot';
-import { ErrorBodySchema, MAX_BODY_BYTES } from '../protocol/online/messages.js';
+import { ErrorBodySchema, MAX_BODY_BYTES } from '../protocol/online/http-bodies.js';
 import { signRequest } from '../protocol/online/request-signing.js';
 import type { CryptoKey } from '../protocol/crypto/webcrypto.js';
 

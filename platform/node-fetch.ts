@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { FetchLike } from './api-client.js';
-import { MAX_BODY_BYTES } from '../protocol/online/messages.js';
+import { MAX_BODY_BYTES } from '../protocol/online/http-bodies.js';
 
 const MAX_ANSWER_BYTES = MAX_BODY_BYTES * 4 + 1;
 

@@ -9,7 +9,7 @@ import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { MAX_PAIRING_ATTEMPTS, PAIRING_LIFETIME_MS } from '../../ble/protocol/constants.js';
 import { deriveCodeKey, newBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { WorkstationPairingHandshake } from '../../ble/protocol/pairing-handshake.js';
-import { identityFromSeed } from '../../ble/protocol/pairing.js';
+import { identityFromSeed } from '../../ble/protocol/pairing-records.js';
 import { wipe } from '../../protocol/bytes.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Logger } from '../../platform/log.js';

@@ -1,10 +1,10 @@
 /**
  * The agent's records of phones paired over Bluetooth (agent/state/user-state.ts `BlePhone`) and the
- * shape the BLE layer reads (ble/protocol/pairing.ts `WorkstationPairing`). Pure.
+ * shape the BLE layer reads (ble/protocol/pairing-records.ts `WorkstationPairing`). Pure.
  */
 import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
 import { wipe } from '../../protocol/bytes.js';
-import { identityFromSeed, type WorkstationPairing } from '../../ble/protocol/pairing.js';
+import { identityFromSeed, type WorkstationPairing } from '../../ble/protocol/pairing-records.js';
 import type { PairedPeer } from '../../ble/protocol/pairing-handshake.js';
 import type { BleGattHandles, BlePhone } from '../state/user-state.js';
 

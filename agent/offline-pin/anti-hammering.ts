@@ -39,13 +39,13 @@ export function delayLeftMs(state: HammeringState, now: ClockReading): number {
   return Math.max(0, state.delay.remainingMs - elapsedSinceMs(state.delay, now));
 }
 
-export type Gate =
+export type AttemptGate =
   | { readonly open: true }
   | { readonly open: false; readonly reason: 'hammering-disabled' }
   | { readonly open: false; readonly reason: 'hammering-delay'; readonly retryAfterMs: number };
 
 /** Whether an attempt may be checked at all right now. */
-export function gate(state: HammeringState, now: ClockReading): Gate {
+export function attemptGate(state: HammeringState, now: ClockReading): AttemptGate {
   if (state.disabled) return { open: false, reason: 'hammering-disabled' };
   const left = delayLeftMs(state, now);
   if (left > 0) return { open: false, reason: 'hammering-delay', retryAfterMs: left };

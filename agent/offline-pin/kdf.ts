@@ -40,7 +40,7 @@ export function isBelowFloor(params: KdfParams): boolean {
 }
 
 /** Limits concurrent evaluations to the number of cores. */
-class Gate {
+class ConcurrencyLimit {
   #active = 0;
   readonly #waiting: (() => void)[] = [];
   constructor(readonly limit: number) {}
@@ -60,7 +60,7 @@ class Gate {
 /** Concurrent evaluations: one per core. */
 export const KDF_PARALLELISM = Math.max(1, availableParallelism());
 
-const gate = new Gate(KDF_PARALLELISM);
+const evaluations = new ConcurrencyLimit(KDF_PARALLELISM);
 let argon2: typeof import('@node-rs/argon2') | undefined;
 
 /**
@@ -86,6 +86,6 @@ export async function computeVerifier(pin: Uint8Array, salt: Uint8Array, params:
   const hash =
     params.memoryKiB * params.iterations <= INLINE_KDF_MAX_KIB_PASSES
       ? library.hashRawSync(pin, options)
-      : await gate.run(() => library.hashRaw(pin, options));
+      : await evaluations.run(() => library.hashRaw(pin, options));
   return new Uint8Array(hash.buffer, hash.byteOffset, hash.byteLength);
 }

@@ -10,11 +10,11 @@ import { DAY_MS, isLow, type Policy } from '../../protocol/policy-settings.js';
 import type { Peer } from '../agent-service.js';
 import { describeBlePhone } from '../ble/ble-phones.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
-import { acceptedMessage, reasonMessage, remainingMessage } from '../messages.js';
+import { acceptedMessage, reasonMessage, remainingMessage } from '../sentences.js';
 import type { AuditEntry } from '../state/audit-log.js';
 import { MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf, remainingOf, type UserState } from '../state/user-state.js';
 import type { SealingKeys, UserStateStore } from '../state/user-state-store.js';
-import { FRESH_HAMMERING, gate, type Gate } from './anti-hammering.js';
+import { FRESH_HAMMERING, attemptGate, type AttemptGate } from './anti-hammering.js';
 import type { KdfParams } from './kdf.js';
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
 import { noUsablePoolReason, usablePools, verifyOfflinePin } from './verify-offline-pin.js';
@@ -50,7 +50,7 @@ export interface OfflineOpsDeps {
 const error = (reason: NonNullable<Reply['reason']>, message: string): Refusal => ({ status: 'error', reason, message });
 
 /** Whole seconds left of a running delay, if one runs. */
-function retryAfterSeconds(open: Gate): number | undefined {
+function retryAfterSeconds(open: AttemptGate): number | undefined {
   return !open.open && open.reason === 'hammering-delay' ? Math.ceil(open.retryAfterMs / 1000) : undefined;
 }
 
@@ -70,7 +70,7 @@ export class OfflineOps {
     const recovery = policy.recoveryPin && state.recovery !== null;
     const remaining = pools.reduce((sum, pool) => sum + remainingOf(pool), 0);
     const low = pools.length > 0 && isLow(remaining, pools.reduce((sum, pool) => sum + pinCountOf(pool), 0), policy);
-    const open = gate(state.hammering, now);
+    const open = attemptGate(state.hammering, now);
     const retryAfter = retryAfterSeconds(open);
     // The reason tells a lock screen why it should not prompt (docs/ipc.md, status).
     const reason: Reason | undefined = !policy.offlineMode
@@ -99,7 +99,7 @@ export class OfflineOps {
 
   #statusDetail(state: UserState, now: ClockReading) {
     const policy = this.deps.policy();
-    const open = gate(state.hammering, now);
+    const open = attemptGate(state.hammering, now);
     const floor = Math.max(state.wallHighWaterMs, this.deps.wallFloorMs());
     return {
       user: state.user,

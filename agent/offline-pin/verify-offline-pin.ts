@@ -6,7 +6,7 @@ import { toHex, utf8 } from '../../protocol/bytes.js';
 import { hmacSha256 } from '../../protocol/crypto/hashes.js';
 import type { Reason } from '../../protocol/ipc-messages.js';
 import { isLow, type Policy } from '../../protocol/policy-settings.js';
-import { FRESH_HAMMERING, gate, recordFailure } from './anti-hammering.js';
+import { FRESH_HAMMERING, attemptGate, recordFailure } from './anti-hammering.js';
 import type { ClockReading } from '../../platform/clock.js';
 import { KDF_PARALLELISM, computeVerifier } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
@@ -144,7 +144,7 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
   const recoveryPossible = policy.recoveryPin && state?.recovery;
   if (!policy.offlineMode && !recoveryPossible) return refuse('unavailable', 'offline-mode-off');
   if (state === null) return refuse('unavailable', 'no-pool');
-  const open = gate(state.hammering, input.now);
+  const open = attemptGate(state.hammering, input.now);
   if (!open.open) return open.reason === 'hammering-delay' ? refuse('locked', open.reason, open.retryAfterMs) : refuse('locked', open.reason);
   const sources = usableSources(state, policy, input.now, input.wallFloorMs);
   if (sources.length === 0) return refuse('unavailable', policy.offlineMode ? noUsablePoolReason(state, policy, input.now, input.wallFloorMs) : 'offline-mode-off');

@@ -8,7 +8,7 @@ import { ApiClient, type FetchLike } from '../../platform/api-client.js';
 import { toHex } from '../../protocol/bytes.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { transcript } from '../../protocol/online/canonical-json.js';
-import { EnrollResponseSchema } from '../../protocol/online/messages.js';
+import { EnrollResponseSchema } from '../../protocol/online/http-bodies.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { ED25519, generateKeyPair, sign } from '../../protocol/crypto/webcrypto.js';
 import type { Logger } from '../../platform/log.js';

@@ -7,11 +7,11 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ownedByThisProcess } from '../../platform/secure-path.js';
 import path from 'node:path';
 import * as v from 'valibot';
-import { EventSchema, MAX_EVENTS_PER_REQUEST } from '../../protocol/online/messages.js';
+import { EventSchema, MAX_EVENTS_PER_REQUEST } from '../../protocol/online/http-bodies.js';
 import { rotatedAuditFile } from '../state/audit-log.js';
 import { writeFileDurably } from '../../platform/durable-file.js';
 import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
-import type { OnlineContext } from './context.js';
+import type { OnlineContext } from './online-context.js';
 
 export const EVENTS_OFFSET_FILE = 'events-uploaded.json';
 const MAX_BATCH_BYTES = 256 * 1024;

@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
-import { auditOnline, type OnlineContext } from './context.js';
+import { auditOnline, type OnlineContext } from './online-context.js';
 
 const DONE_TIMEOUT_MS = 10_000;
 

@@ -8,7 +8,7 @@ import { ApiError } from '../../platform/api-client.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
 import type { Logger } from '../../platform/log.js';
 import type { OnlineService } from './online-service.js';
-import type { PairingCaller } from './pairing.js';
+import type { PairingCaller } from './phone-pairing.js';
 
 type Answer = Omit<Reply, 'requestId'>;
 

@@ -6,11 +6,11 @@
  */
 import { checkApproval } from '../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
-import { AuthStatusResponseSchema, CreateAuthResponseSchema, MAX_AUTH_REQUEST_TTL_MS } from '../../protocol/online/messages.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema, MAX_AUTH_REQUEST_TTL_MS } from '../../protocol/online/http-bodies.js';
 import { ApiError } from '../../platform/api-client.js';
 import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
 import { emptyUserState } from '../state/user-state.js';
-import { auditOnline, updateUser, type OnlineContext } from './context.js';
+import { auditOnline, updateUser, type OnlineContext } from './online-context.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 export const WAIT_SLICE_S = 25;

@@ -12,7 +12,7 @@ import { wipe } from '../../protocol/bytes.js';
 import { VERIFIER_SALT_BYTES, computeVerifier } from '../offline-pin/kdf.js';
 import { RECOVERY_PIN_LENGTH } from '../offline-pin/pin-candidates.js';
 import type { RecoveryPinState } from '../state/user-state.js';
-import { updateUser, type OnlineContext } from './context.js';
+import { updateUser, type OnlineContext } from './online-context.js';
 
 export const RECOVERY_LABEL = 'latchkey-recovery-pin-v1';
 

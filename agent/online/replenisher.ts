@@ -10,12 +10,12 @@ import { checkPoolConfirm } from '../../protocol/online/approvals.js';
 import { ApiError } from '../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { newId } from '../../protocol/online/ids.js';
-import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/messages.js';
+import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/http-bodies.js';
 import { sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { issuePool } from '../offline-pin/offline-pin-pool.js';
 import type { PendingPool } from '../state/user-state.js';
 import { abortableSleep } from '../../platform/abortable-sleep.js';
-import { auditOnline, updateUser, type OnlineContext } from './context.js';
+import { auditOnline, updateUser, type OnlineContext } from './online-context.js';
 
 const FIRST_POLL_MS = 1_000;
 const MAX_POLL_MS = 30_000;

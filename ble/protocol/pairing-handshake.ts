@@ -8,9 +8,9 @@ import { concatBytes, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES, NAME_BYTES, SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
 import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError } from './errors.js';
-import { decodeMessage, encodeError, ErrorCode, header, PairDoneStatus, READY_AAD_BYTES, type DecodedMessage } from './messages.js';
+import { decodeMessage, encodeError, ErrorCode, header, PairDoneStatus, READY_AAD_BYTES, type DecodedMessage } from './message-codec.js';
 import { derivePairKeys, derivePairTagKey } from './pairing-code.js';
-import type { Ed25519Identity } from './pairing.js';
+import type { Ed25519Identity } from './pairing-records.js';
 import {
   decodeNameField,
   derivePairingKeyFromExchange,

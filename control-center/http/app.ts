@@ -5,9 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { requireCjs } from '../../platform/load-cjs.js';
-import { MAX_BODY_BYTES } from '../../protocol/online/messages.js';
+import { MAX_BODY_BYTES } from '../../protocol/online/http-bodies.js';
 import { installBoundary } from './boundary.js';
-import type { CcContext } from './context.js';
+import type { CcContext } from './route-context.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminFleetRoutes } from './routes/admin-fleet.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
@@ -15,7 +15,7 @@ import { adminWorkstationRoutes } from './routes/admin-workstations.js';
 import { consoleRoutes } from './routes/console.js';
 import { deviceRoutes } from './routes/device.js';
 import { enrollmentRoutes } from './routes/enrollment.js';
-import { pairingRoutes } from './routes/pairing.js';
+import { pairingRoutes } from './routes/pairing-relay.js';
 import { relayRoutes } from './routes/relay.js';
 import { signInRoutes } from './routes/sign-in.js';
 

@@ -16,7 +16,7 @@ import { ADMIN_TOKEN_PATTERN, tokenDigest } from '../secrets.js';
 import type { AdminToken, Device, Workstation } from '../storage/records.js';
 import { rawBody } from './boundary.js';
 import { csrfRefusal, sessionCookie } from './console-session.js';
-import { audit, type CcContext } from './context.js';
+import { audit, type CcContext } from './route-context.js';
 
 /** An authenticated admin: the token, and who the audit names (`admin:at_…`, or `admin:at_…/cs_…` from a console session). */
 export interface AdminCaller extends AdminToken {

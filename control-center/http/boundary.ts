@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import type { Logger } from '../../platform/log.js';
-import { MAX_WAIT_SECONDS } from '../../protocol/online/messages.js';
+import { MAX_WAIT_SECONDS } from '../../protocol/online/http-bodies.js';
 import { describeIssues } from '../../protocol/schema-issues.js';
 import { CcError } from '../errors.js';
 

@@ -6,7 +6,7 @@
  * client goes away.
  */
 import type { FastifyReply } from 'fastify';
-import type { CcContext } from './context.js';
+import type { CcContext } from './route-context.js';
 
 export interface PollRead<T> {
   readonly value: T;

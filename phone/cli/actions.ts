@@ -2,7 +2,7 @@
  * What each `latchkey phone` command does: open the phone, take one action, print the screen
  * (docs/phone.md "CLI"). Returns the exit code; errors are thrown as PhoneErrors.
  */
-import { renderInboxEvent, renderMainScreen, renderOfflinePinScreen, renderTapScreen } from '../core/messages.js';
+import { renderInboxEvent, renderMainScreen, renderOfflinePinScreen, renderTapScreen } from '../core/sentences.js';
 import type { InboxEvent } from '../core/screens.js';
 import type { WorkstationRef } from '../core/workstation-ref.js';
 import { PHONE_EXIT } from './exit-codes.js';

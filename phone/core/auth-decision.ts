@@ -4,7 +4,7 @@
  * never forge it. Only requests for a (workstation, user) this device is paired with are signed.
  */
 import { signApproval } from '../../protocol/online/approvals.js';
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import type { InboxAuthRequest } from './device-api.js';
 import { PhoneError } from './errors.js';
 import type { Endpoint } from './pool-import.js';

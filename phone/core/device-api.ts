@@ -1,6 +1,6 @@
 /**
  * The Control Center calls a phone makes (docs/online-protocol.md "Flows"), each with its body
- * schema from protocol/online/messages.ts and a bounded time. Every failure becomes a
+ * schema from protocol/online/http-bodies.ts and a bounded time. Every failure becomes a
  * PhoneError: `unreachable` when the Control Center did not answer (that is "no internet", R4),
  * `refused` with the server's code otherwise.
  */
@@ -13,7 +13,7 @@ import {
   DeviceWorkstationsResponseSchema,
   RedeemPairingResponseSchema,
   SignInIntentResponseSchema,
-} from '../../protocol/online/messages.js';
+} from '../../protocol/online/http-bodies.js';
 import type { CryptoKey } from '../../protocol/crypto/webcrypto.js';
 import { PhoneError } from './errors.js';
 

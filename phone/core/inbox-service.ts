@@ -4,7 +4,7 @@
  * engineers and tests).
  */
 import { decideAuthRequest, type Decision } from './auth-decision.js';
-import { endpointsOf, type PhoneContext } from './context.js';
+import { endpointsOf, type PhoneContext } from './phone-context.js';
 import type { InboxAuthRequest } from './device-api.js';
 import { PhoneError } from './errors.js';
 import { inboxRound, type InboxRound } from './inbox.js';

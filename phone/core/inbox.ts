@@ -3,7 +3,7 @@
  * delivery is imported and confirmed (R9); auth requests for this phone's pairings are handed
  * back for the caller to decide (the sign-in flow, `serve`, or a person).
  */
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import type { InboxAuthRequest } from './device-api.js';
 import { PhoneError } from './errors.js';
 import { importPoolDelivery, reconfirmPending, type Endpoint, type PoolImport } from './pool-import.js';

@@ -4,7 +4,7 @@
  */
 import type { FetchLike } from '../../platform/api-client.js';
 import type { Decision, DecidedRequest } from './auth-decision.js';
-import { makeContext, type PhoneContext } from './context.js';
+import { makeContext, type PhoneContext } from './phone-context.js';
 import { loadDeviceKeys, newDevice } from './device-keys.js';
 import { PhoneError } from './errors.js';
 import { decidePending, pendingRequests, serveRound, type PendingRequest, type ServeOptions } from './inbox-service.js';

@@ -3,7 +3,7 @@
  * injected clock, whichever is first (R3's five seconds, the wait for a pool after an approval).
  * Pool deliveries met on the way are imported (inbox.ts).
  */
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import { PhoneError } from './errors.js';
 import { inboxRound, type InboxRound } from './inbox.js';
 import type { Endpoint } from './pool-import.js';

@@ -7,7 +7,7 @@
 import { signPoolConfirm } from '../../protocol/online/approvals.js';
 import { fromBase64urlOfLength } from '../../protocol/online/base64url.js';
 import { openPoolEnvelope, type EnvelopeOpening } from '../../protocol/online/pool-envelope.js';
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import { serverCode, type InboxPoolDelivery } from './device-api.js';
 import { PhoneError } from './errors.js';
 import type { Pairing, PhoneState, StoredPool } from './phone-state.js';

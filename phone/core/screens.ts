@@ -1,6 +1,6 @@
 /**
  * What the app shows (docs/phone.md "Screens and states"), as data: the core returns a screen,
- * the CLI prints it (phone/core/messages.ts has the sentences), a web app would draw it.
+ * the CLI prints it (phone/core/sentences.ts has the sentences), a web app would draw it.
  */
 import type { NoOfflinePinCode, OfflinePinStatus } from './offline-pin-rules.js';
 import type { TakenPin } from './offline-pin-take.js';

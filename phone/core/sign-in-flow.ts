@@ -8,7 +8,7 @@
  * Whether an offline PIN may be shown is decided by offline-pin-rules.ts alone.
  */
 import { refreshSettings } from './settings-refresh.js';
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import { decideAuthRequest } from './auth-decision.js';
 import { PhoneError } from './errors.js';
 import { decideOfflinePin } from './offline-pin-rules.js';

@@ -4,7 +4,7 @@
 // refusal carries its code, and nothing crashes: a clean unlock still works afterwards.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { identityFromSeed } from '../../ble/protocol/pairing.js';
+import { identityFromSeed } from '../../ble/protocol/pairing-records.js';
 import { AttOpcode, type AttPduView } from '../../ble/virtual-controller/index.js';
 import { rawSession, waitUntil } from './raw-central.js';
 import { newPairing, startRig, type Rig } from './rig.js';

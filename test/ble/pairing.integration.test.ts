@@ -7,8 +7,8 @@ import { WorkstationCentral } from '../../ble/central.js';
 import { PhonePeripheral } from '../../ble/peripheral.js';
 import { deriveCodeKey, newBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { WorkstationPairingHandshake, type PairedPeer } from '../../ble/protocol/pairing-handshake.js';
-import { identityFromSeed } from '../../ble/protocol/pairing.js';
-import { ErrorCode } from '../../ble/protocol/messages.js';
+import { identityFromSeed } from '../../ble/protocol/pairing-records.js';
+import { ErrorCode } from '../../ble/protocol/message-codec.js';
 import { VirtualController } from '../../ble/virtual-controller/index.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkstationCentral, type WorkstationCentralOptions } from '../../ble/central.js';
 import { PhonePeripheral, type PhonePeripheralOptions } from '../../ble/peripheral.js';
-import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../ble/protocol/pairing.js';
+import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../ble/protocol/pairing-records.js';
 import { VirtualController, type VirtualControllerOptions } from '../../ble/virtual-controller/index.js';
 
 export interface Pairing {

@@ -2,7 +2,7 @@
 // timestamp, a wrong key, a revoked phone, a removed workstation, a changed body and a wrong
 // admin token are all 401, audited, and counted per address; keys have a budget.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceInboxResponseSchema, WorkstationInboxResponseSchema } from '../../protocol/online/messages.js';
+import { DeviceInboxResponseSchema, WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { ApiClient, CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, rawRequest, startTestCc, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';

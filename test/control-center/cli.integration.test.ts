@@ -12,7 +12,7 @@ import { startControlCenter } from '../../control-center/control-center.js';
 import type { FetchLike } from '../../platform/api-client.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { newId } from '../../protocol/online/ids.js';
-import { CreateAuthResponseSchema, DeviceInboxResponseSchema, EnrollResponseSchema } from '../../protocol/online/messages.js';
+import { CreateAuthResponseSchema, DeviceInboxResponseSchema, EnrollResponseSchema } from '../../protocol/online/http-bodies.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';

@@ -1,7 +1,7 @@
 // Enrollment with install tokens and the signed policy (docs/online-protocol.md "Workstation
 // enrollment", "Policy", "Policy updates"; docs/control-center.md "Workstation Settings").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignedPolicySchema } from '../../protocol/online/messages.js';
+import { SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { ApiClient, CALL, any, countRows, enroll, enrollProof, failure, fromBase64url, installToken, queryDb, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';

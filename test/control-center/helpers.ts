@@ -13,8 +13,8 @@ import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { transcript } from '../../protocol/online/canonical-json.js';
 import {
   ConfirmPairingRequestSchema, CreatePairingResponseSchema, EnrollResponseSchema, PairingStatusResponseSchema, RedeemPairingResponseSchema,
-} from '../../protocol/online/messages.js';
-import { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof, workstationMac } from '../../protocol/online/pairing.js';
+} from '../../protocol/online/http-bodies.js';
+import { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof, workstationMac } from '../../protocol/online/pairing-keys.js';
 import { ED25519, X25519, generateKeyPair, sign, type KeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { sha256 } from '../../protocol/crypto/hashes.js';

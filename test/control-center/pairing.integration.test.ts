@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreatePairingResponseSchema, DeviceWorkstationsResponseSchema, PairingStatusResponseSchema, RedeemPairingResponseSchema,
-} from '../../protocol/online/messages.js';
-import { derivePairingKey, newPairingId, newPairingSecret, signDeviceProof } from '../../protocol/online/pairing.js';
+} from '../../protocol/online/http-bodies.js';
+import { derivePairingKey, newPairingId, newPairingSecret, signDeviceProof } from '../../protocol/online/pairing-keys.js';
 import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb, redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;

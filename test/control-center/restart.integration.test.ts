@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startControlCenter } from '../../control-center/control-center.js';
 import { StartupError } from '../../control-center/errors.js';
-import { AuthStatusResponseSchema, CreateAuthResponseSchema, DeviceInboxResponseSchema, SignedPolicySchema } from '../../protocol/online/messages.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema, DeviceInboxResponseSchema, SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';

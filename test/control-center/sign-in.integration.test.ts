@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkApproval, signApproval, type ApprovalFields } from '../../protocol/online/approvals.js';
 import {
   AuthStatusResponseSchema, CreateAuthResponseSchema, DeviceInboxResponseSchema, SignInIntentResponseSchema, WorkstationInboxResponseSchema,
-} from '../../protocol/online/messages.js';
+} from '../../protocol/online/http-bodies.js';
 import { CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, startTestCc, toBase64url, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 

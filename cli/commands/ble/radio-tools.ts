@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { randomBytes } from '../../../protocol/crypto/hashes.js';
 import { WorkstationCentral } from '../../../ble/central.js';
 import { readWorkstationPairingFiles } from '../../../ble/pairing-file.js';
-import { identityFromSeed } from '../../../ble/protocol/pairing.js';
+import { identityFromSeed } from '../../../ble/protocol/pairing-records.js';
 import type { BleTransport } from '../../../ble/stack.js';
 import { toHex } from '../../../protocol/bytes.js';
 import { integerIn } from './option-values.js';

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { RevealRecoveryPinRequestSchema } from '../../../protocol/online/messages.js';
+import { RevealRecoveryPinRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { openFrom } from '../../../protocol/online/sealed-box.js';
 import { CreateAdminTokenRequestSchema, EVENT_TYPES } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
@@ -16,7 +16,7 @@ import { newAdminToken, tokenDigest } from '../../secrets.js';
 import type { AdminToken } from '../../storage/records.js';
 import { authenticateAdmin } from '../authenticate.js';
 import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 
 export const RECOVERY_PIN_LABEL = 'latchkey-recovery-pin-v1';
 const RECOVERY_PIN_PATTERN = /^[0-9A-HJKMNP-TV-Z]{12}$/;

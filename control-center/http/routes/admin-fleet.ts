@@ -11,7 +11,7 @@ import { newInstallToken, tokenDigest } from '../../secrets.js';
 import type { Binding, Device, InstallToken } from '../../storage/records.js';
 import { authenticateAdmin } from '../authenticate.js';
 import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 import { workstationView } from './admin-workstations.js';
 
 const param = (prefix: Parameters<typeof idPattern>[0]) => v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));

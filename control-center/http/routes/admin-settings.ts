@@ -7,14 +7,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { SettingsSchema } from '../../../protocol/online/messages.js';
+import { SettingsSchema } from '../../../protocol/online/http-bodies.js';
 import { CreateGroupRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { resolveSettings } from '../../policy.js';
 import type { AdminToken, Group, SettingsOverrides, Tenant } from '../../storage/records.js';
 import { authenticateAdmin, type AdminCaller } from '../authenticate.js';
 import { NoQuery, rawBody, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 
 const groupIdParam = v.pipe(v.string(), v.regex(idPattern('g'), 'must be a g_ id'));
 

@@ -7,13 +7,13 @@
 import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { LockoutResetDoneRequestSchema } from '../../../protocol/online/messages.js';
+import { LockoutResetDoneRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { LockoutResetRequestSchema, UnpairRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import type { FleetBinding, LockoutReset, Workstation } from '../../storage/records.js';
 import { authenticateAdmin, authenticateWorkstation, type AdminCaller } from '../authenticate.js';
 import { NoQuery, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 
 const param = (prefix: Parameters<typeof idPattern>[0]) => v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const RECENT_RESETS = 20;

@@ -11,7 +11,7 @@ import { ConsoleSignInRequestSchema } from '../../admin-api.js';
 import { authenticateAdmin, findAdminToken } from '../authenticate.js';
 import { NoQuery, readBody, readQuery } from '../boundary.js';
 import { CONSOLE_IDLE_MS, clearSessionCookie, sessionCookie, setSessionCookie, type ConsoleSession } from '../console-session.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 import { tokenDigest } from '../../secrets.js';
 import { CcError } from '../../errors.js';
 

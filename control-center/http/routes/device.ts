@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { settingsFor } from '../../policy.js';
 import { authenticateDevice } from '../authenticate.js';
 import { NoQuery, readQuery, WaitQuery } from '../boundary.js';
-import type { CcContext } from '../context.js';
+import type { CcContext } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 export function deviceRoutes(app: FastifyInstance, ctx: CcContext): void {

@@ -7,14 +7,14 @@ import * as v from 'valibot';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { transcript } from '../../../protocol/online/canonical-json.js';
 import { newId } from '../../../protocol/online/ids.js';
-import { EnrollRequestSchema } from '../../../protocol/online/messages.js';
+import { EnrollRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { verify } from '../../../protocol/crypto/webcrypto.js';
 import { CcError } from '../../errors.js';
 import { signedPolicyFor } from '../../policy.js';
 import { tokenDigest } from '../../secrets.js';
 import { authenticateWorkstation } from '../authenticate.js';
 import { readBody, readQuery, waitSeconds } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 const REFUSALS = {

@@ -10,13 +10,13 @@ import { checkPoolConfirm } from '../../../protocol/online/approvals.js';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { canonicalJson } from '../../../protocol/online/canonical-json.js';
 import { idPattern } from '../../../protocol/online/ids.js';
-import { ConfirmPoolRequestSchema, PostEventsRequestSchema, PutPoolDeliveryRequestSchema, PutRecoveryPinRequestSchema, RevealRecoveryPinRequestSchema } from '../../../protocol/online/messages.js';
+import { ConfirmPoolRequestSchema, PostEventsRequestSchema, PutPoolDeliveryRequestSchema, PutRecoveryPinRequestSchema, RevealRecoveryPinRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { CcError } from '../../errors.js';
 import { settingsFor } from '../../policy.js';
 import type { PoolDelivery } from '../../storage/records.js';
 import { authenticateDevice, authenticateWorkstation } from '../authenticate.js';
 import { readBody, readParam, readQuery, WaitQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 const deliveryIdParam = v.pipe(v.string(), v.regex(idPattern('pd'), 'must be a pd_ id'));

@@ -9,12 +9,12 @@ import * as v from 'valibot';
 import { checkApproval } from '../../../protocol/online/approvals.js';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { CreateAuthRequestSchema, DecisionRequestSchema, SignInIntentRequestSchema } from '../../../protocol/online/messages.js';
+import { CreateAuthRequestSchema, DecisionRequestSchema, SignInIntentRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { CcError } from '../../errors.js';
 import type { AuthRequest, Decision } from '../../storage/records.js';
 import { authenticateDevice, authenticateWorkstation } from '../authenticate.js';
 import { readBody, readParam, readQuery, WaitQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 export const INTENT_TTL_MS = 30_000;

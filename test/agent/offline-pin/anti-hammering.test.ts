@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DISABLE_AT_FAILURE, FRESH_HAMMERING, LADDER_MS, MINUTE_MS, delayLeftMs, gate, recordFailure, type HammeringState } from '../../../agent/offline-pin/anti-hammering.js';
+import { DISABLE_AT_FAILURE, FRESH_HAMMERING, LADDER_MS, MINUTE_MS, delayLeftMs, attemptGate, recordFailure, type HammeringState } from '../../../agent/offline-pin/anti-hammering.js';
 import { ManualClock } from '../../../platform/clock.js';
 
 function fail(state: HammeringState, clock: ManualClock, tag: string) {
@@ -17,15 +17,15 @@ describe('anti-hammering ladder (docs/state-files.md)', () => {
       expect(outcome.counted).toBe(true);
       expect(outcome.delayMs, `failure ${n}`).toBe(expected[n - 1]);
       state = outcome.state;
-      expect(gate(state, clock.now()).open).toBe(expected[n - 1] === 0);
+      expect(attemptGate(state, clock.now()).open).toBe(expected[n - 1] === 0);
       clock.advance(expected[n - 1]!);
-      expect(gate(state, clock.now()).open).toBe(true);
+      expect(attemptGate(state, clock.now()).open).toBe(true);
     }
     const tenth = fail(state, clock, 'ten'.padEnd(32, '0'));
     expect(DISABLE_AT_FAILURE).toBe(10);
     expect(tenth.disabled).toBe(true);
     clock.advance(365 * 24 * 60 * MINUTE_MS);
-    expect(gate(tenth.state, clock.now())).toEqual({ open: false, reason: 'hammering-disabled' });
+    expect(attemptGate(tenth.state, clock.now())).toEqual({ open: false, reason: 'hammering-disabled' });
   });
 
   it('counts the same wrong input once', () => {
@@ -33,7 +33,7 @@ describe('anti-hammering ladder (docs/state-files.md)', () => {
     let state = FRESH_HAMMERING;
     for (let i = 0; i < 20; i++) state = fail(state, clock, 'a'.repeat(32)).state;
     expect(state.failures).toBe(1);
-    expect(gate(state, clock.now()).open).toBe(true);
+    expect(attemptGate(state, clock.now()).open).toBe(true);
   });
 
   it('never lets a clock set back shorten a delay, within a boot or across a reboot', () => {
@@ -58,6 +58,6 @@ describe('anti-hammering ladder (docs/state-files.md)', () => {
     clock.reboot(2 * MINUTE_MS);
     expect(delayLeftMs(state, clock.now())).toBe(3 * MINUTE_MS);
     clock.advance(3 * MINUTE_MS);
-    expect(gate(state, clock.now()).open).toBe(true);
+    expect(attemptGate(state, clock.now()).open).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditLog, rotatedAuditFile, type AuditEntry } from '../../../agent/state/audit-log.js';
 import { createLogger } from '../../../platform/log.js';
-import type { OnlineContext } from '../../../agent/online/context.js';
+import type { OnlineContext } from '../../../agent/online/online-context.js';
 import { EVENTS_OFFSET_FILE, EventUploader } from '../../../agent/online/event-uploader.js';
 import { makeTempDir } from '../../helpers/agent-harness.js';
 

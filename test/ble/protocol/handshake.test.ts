@@ -3,10 +3,10 @@ import { toHex } from '../../../protocol/bytes.js';
 import { HelloReplayCache, PhoneHandshake, type PhoneStep } from '../../../ble/protocol/handshake-phone.js';
 import { WorkstationHandshake, type WorkstationStep } from '../../../ble/protocol/handshake-workstation.js';
 import { x25519 } from '../../../protocol/crypto/node-crypto.js';
-import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/messages.js';
+import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/message-codec.js';
 import { deriveSessionKeys } from '../../../ble/protocol/session.js';
 import { deriveSessionSalt } from '../../../ble/protocol/tag.js';
-import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../../ble/protocol/pairing.js';
+import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../../ble/protocol/pairing-records.js';
 import { hex, scriptedRandom, vectors } from './vectors.js';
 import { sha256 } from '../../../protocol/crypto/hashes.js';
 

@@ -1,6 +1,6 @@
-/** The main screen (phone/core/main-screen.ts) and its text (phone/core/messages.ts). */
+/** The main screen (phone/core/main-screen.ts) and its text (phone/core/sentences.ts). */
 import { describe, expect, it } from 'vitest';
-import { NO_INTERNET, renderMainScreen } from '../../../phone/core/messages.js';
+import { NO_INTERNET, renderMainScreen } from '../../../phone/core/sentences.js';
 import { deliverAndImport, makeFixture, pairPhone } from '../helpers/phone-fixture.js';
 
 describe('main screen', () => {

@@ -3,7 +3,7 @@
  * seconds of R3 pass when the test says so, never in real time.
  */
 import { describe, expect, it } from 'vitest';
-import { renderOfflinePinScreen } from '../../../phone/core/messages.js';
+import { renderOfflinePinScreen } from '../../../phone/core/sentences.js';
 import { OFFLINE_OFFER_AFTER_MS } from '../../../phone/core/sign-in-flow.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
 import { deliverAndImport, makeFixture, pairPhone, type Fixture } from '../helpers/phone-fixture.js';

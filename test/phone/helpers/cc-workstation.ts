@@ -10,8 +10,8 @@ import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.j
 import { newId } from '../../../protocol/online/ids.js';
 import {
   AuthStatusResponseSchema, CreateAuthResponseSchema, PairingStatusResponseSchema, PoolDeliveryStatusResponseSchema, WorkstationInboxResponseSchema,
-} from '../../../protocol/online/messages.js';
-import { checkMac, deviceMac, formatPairingCode } from '../../../protocol/online/pairing.js';
+} from '../../../protocol/online/http-bodies.js';
+import { checkMac, deviceMac, formatPairingCode } from '../../../protocol/online/pairing-keys.js';
 import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
 import { CALL, enroll, installToken, openPairing, type TestCc, type TestWorkstation } from '../../control-center/helpers.js';

@@ -1,7 +1,7 @@
 /**
  * An in-memory stand-in for the Control Center's device API, for unit tests of the phone core
  * only (integration tests use the real server). It speaks the real contract: request bodies
- * are checked with the schemas of protocol/online/messages.ts, device requests with
+ * are checked with the schemas of protocol/online/http-bodies.ts, device requests with
  * checkRequestSignature, the redemption with checkDeviceProof; answers are what those schemas
  * allow. Time is the test's FakeClock. The workstation side lives in memory-workstation.ts.
  */
@@ -14,8 +14,8 @@ import {
   DecisionRequestSchema,
   RedeemPairingRequestSchema,
   SignInIntentRequestSchema,
-} from '../../../protocol/online/messages.js';
-import { checkDeviceProof } from '../../../protocol/online/pairing.js';
+} from '../../../protocol/online/http-bodies.js';
+import { checkDeviceProof } from '../../../protocol/online/pairing-keys.js';
 import type { PoolEnvelope } from '../../../protocol/online/pool-envelope.js';
 import { checkRequestSignature } from '../../../protocol/online/request-signing.js';
 import { DEFAULT_POLICY, type Policy } from '../../../protocol/policy-settings.js';

@@ -1,7 +1,7 @@
 /** The device proof at pairing (docs/online-protocol.md "Pairing", step 2). */
 import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../../protocol/online/base64url.js';
-import { checkDeviceProof, signDeviceProof, type DeviceKeys } from '../../../protocol/online/pairing.js';
+import { checkDeviceProof, signDeviceProof, type DeviceKeys } from '../../../protocol/online/pairing-keys.js';
 import { ED25519, X25519, generateKeyPair } from '../../../protocol/crypto/webcrypto.js';
 
 describe('device proof', () => {

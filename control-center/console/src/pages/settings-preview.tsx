@@ -1,8 +1,8 @@
 /**
  * What a user will see on the phone with these settings: the phone's own sentences
- * (phone/core/messages.ts) around a sample PIN of the chosen shape (protocol/offline-pin.ts).
+ * (phone/core/sentences.ts) around a sample PIN of the chosen shape (protocol/offline-pin.ts).
  */
-import { noOfflinePin, pinsLeft, renderOfflinePinScreen } from '../../../../phone/core/messages.js';
+import { noOfflinePin, pinsLeft, renderOfflinePinScreen } from '../../../../phone/core/sentences.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../../protocol/offline-pin.js';
 import { isLow, type Policy } from '../../../../protocol/policy-settings.js';
 

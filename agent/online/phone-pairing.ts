@@ -5,11 +5,11 @@
  */
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import type { AccountId } from '../../platform/ipc-transport.js';
-import { ConfirmPairingRequestSchema, CreatePairingResponseSchema, PairingStatusResponseSchema } from '../../protocol/online/messages.js';
-import { derivePairingKey, deviceMac, formatPairingCode, newPairingSecret, workstationMac } from '../../protocol/online/pairing.js';
+import { ConfirmPairingRequestSchema, CreatePairingResponseSchema, PairingStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { derivePairingKey, deviceMac, formatPairingCode, newPairingSecret, workstationMac } from '../../protocol/online/pairing-keys.js';
 import * as v from 'valibot';
 import type { PairedDevice } from '../state/user-state.js';
-import { auditOnline, updateUser, type OnlineContext } from './context.js';
+import { auditOnline, updateUser, type OnlineContext } from './online-context.js';
 import { equalBytes } from '../../protocol/crypto/hashes.js';
 
 export const PAIRING_WAIT_SLICE_S = 25;

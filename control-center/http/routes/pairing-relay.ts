@@ -7,13 +7,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import { newId } from '../../../protocol/online/ids.js';
-import { ConfirmPairingRequestSchema, CreatePairingRequestSchema, PAIRING_ID_PATTERN, PutWorkstationMacRequestSchema, RedeemPairingRequestSchema } from '../../../protocol/online/messages.js';
-import { checkDeviceProof, newPairingId } from '../../../protocol/online/pairing.js';
+import { ConfirmPairingRequestSchema, CreatePairingRequestSchema, PAIRING_ID_PATTERN, PutWorkstationMacRequestSchema, RedeemPairingRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { checkDeviceProof, newPairingId } from '../../../protocol/online/pairing-keys.js';
 import { CcError } from '../../errors.js';
 import type { Pairing, Workstation } from '../../storage/records.js';
 import { authenticateWorkstation } from '../authenticate.js';
 import { readBody, readParam, readQuery, WaitQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 export const PAIRING_TTL_MS = 10 * 60_000;
