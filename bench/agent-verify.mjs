@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C_COMPILER, compileC } from './c/compile.mjs';
+import { INCLUDE_DIR, buildLibraries } from '../native/c-library.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
@@ -134,9 +135,8 @@ async function statusLatencies(agent, count) {
 /** The lock screen's client (bench/c/lock-screen-client.c); null without a C compiler. */
 function buildLockScreenClient() {
   if (C_COMPILER === undefined) return null;
-  const pam = join(ROOT, 'native/pam');
   const out = join(mkdtempSync(join(tmpdir(), 'latchkey-bench-cc-')), 'lock-screen-client');
-  return compileC(out, [join(ROOT, 'bench/c/lock-screen-client.c'), join(pam, 'ipc-codec.c'), join(pam, 'transport.c')], [pam]);
+  return compileC(out, [join(ROOT, 'bench/c/lock-screen-client.c'), ...buildLibraries('bench')], [INCLUDE_DIR]);
 }
 
 /** Status then verify on one kept connection, pool after pool: the round trips in ms. */

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, compileC, scratchDir, removeScratchDir } from './helpers/native-tools.js';
+import { ROOT, cLibraries, compileC, scratchDir, removeScratchDir } from './helpers/native-tools.js';
 
 const SECONDS = 6;
 
@@ -22,8 +22,9 @@ describe('libFuzzer harnesses (short run)', () => {
     const transport = harness === 'transport';
     const binary = compileC(
       `fuzz-${harness}`,
-      [`native/pam/fuzz/fuzz-${harness}.c`, 'native/pam/ipc-codec.c', transport ? 'native/pam/transport.c' : 'native/pam/options.c'],
+      [`native/pam/fuzz/fuzz-${harness}.c`],
       ['-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=all', ...(transport ? ['-pthread', '-Dmalloc=fuzz_malloc'] : [])],
+      cLibraries(transport ? 'fuzz-malloc' : 'fuzz'),
     );
     const corpus = join(scratchDir(), `corpus-${harness}`);
     mkdirSync(corpus, { recursive: true });

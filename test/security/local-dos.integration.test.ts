@@ -18,7 +18,7 @@ import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig,
 import { NOBODY, makeScriptDir, runScriptAs, startScriptAs } from '../helpers/other-user.js';
 import { newPhoneApp, pairThroughAgentInProcess, poolConfirmed, signInApproving, startManagedAgent } from '../helpers/managed-agent.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
-import { compileC, removeScratchDir, ROOT } from '../native/helpers/native-tools.js';
+import { cLibraries, compileC, removeScratchDir, ROOT } from '../native/helpers/native-tools.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
 const IDLE_TIMEOUT_MS = 3_000;
@@ -126,7 +126,7 @@ describe('one user cannot take another user\'s lock screen away (connections)', 
   let helper: string;
 
   beforeAll(async () => {
-    const built = compileC('hold-connections', [path.join(ROOT, 'test/security/c/hold-connections.c'), path.join(ROOT, 'native/pam/ipc-codec.c')]);
+    const built = compileC('hold-connections', [path.join(ROOT, 'test/security/c/hold-connections.c')], [], cLibraries('plain'));
     helper = path.join(scripts, 'hold-connections');
     await fs.copyFile(built, helper);
     await fs.chmod(helper, 0o4755); // setuid root, as su is
