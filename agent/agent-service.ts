@@ -53,7 +53,11 @@ export interface AgentServiceDeps {
 
 type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
 
-const error = (reason: NonNullable<Reply['reason']>, message: string): Refusal => ({ status: 'error', reason, message });
+const error = (reason: NonNullable<Reply['reason']>, message: string): Refusal => ({
+  status: 'error',
+  reason,
+  message,
+});
 
 export class AgentService {
   readonly #offlineOps: OfflineOps;
@@ -66,15 +70,34 @@ export class AgentService {
     this.#onlineOps = new OnlineOps(deps.online, deps.log);
     const { config, store, mutex, audit, log, clock, host, radio, online, wallFloor } = deps;
     // One name per workstation: the one it enrolled under, else the host name (docs/ble-protocol.md §12.1).
-    this.#bleOps = new BleOps({ config: config.ble, store, mutex, audit, log, clock, workstationName: () => online.workstationName ?? host, radio });
+    this.#bleOps = new BleOps({
+      config: config.ble,
+      store,
+      mutex,
+      audit,
+      log,
+      clock,
+      workstationName: () => online.workstationName ?? host,
+      radio,
+    });
     this.#offlineOps = new OfflineOps({
-      store, keys: deps.keys, mutex, log, host, kdf: config.kdf, verifier: deps.verifier,
+      store,
+      keys: deps.keys,
+      mutex,
+      log,
+      host,
+      kdf: config.kdf,
+      verifier: deps.verifier,
       policy: () => this.#policy(),
       wallFloorMs: () => wallFloor.floorMs,
       now: () => this.#now(),
       audit: (entry, peer, now) => this.#audit(entry, peer, now),
       managed: () => online.managed,
-      others: { online: (user) => online.canSignInOnline(user), ble: (state) => this.#bleOps.canUnlock(state), setup: () => agentSetup(online, config, deps.keys) },
+      others: {
+        online: (user) => online.canSignInOnline(user),
+        ble: (state) => this.#bleOps.canUnlock(state),
+        setup: () => agentSetup(online, config, deps.keys),
+      },
     });
   }
 
@@ -96,8 +119,18 @@ export class AgentService {
           return { requestId, ...(await this.#offlineOps.verify(request.user, request.pin, request.context, peer)) };
         case 'enroll': {
           const { user, password } = request;
-          const prove = () => this.#proveSelf('enroll', user, password, peer, 'enrolling yourself needs your password (latchkey enroll asks for it)');
-          return { requestId, ...(await this.#offlineOps.enroll(user, request.authenticator ?? DEFAULT_AUTHENTICATOR_ID, peer, prove)) };
+          const prove = () =>
+            this.#proveSelf(
+              'enroll',
+              user,
+              password,
+              peer,
+              'enrolling yourself needs your password (latchkey enroll asks for it)',
+            );
+          return {
+            requestId,
+            ...(await this.#offlineOps.enroll(user, request.authenticator ?? DEFAULT_AUTHENTICATOR_ID, peer, prove)),
+          };
         }
         case 'reset':
           return { requestId, ...(await this.#offlineOps.reset(request.user, request.discardState, peer)) };
@@ -110,17 +143,27 @@ export class AgentService {
         case 'pair':
           return { requestId, ...(await this.#pair(request.user, request.password, peer)) };
         case 'pair-finish':
-          return { requestId, ...(await this.#onlineOps.finishPairing(request.user, request.pairingId, request.wait, this.#caller(peer))) };
+          return {
+            requestId,
+            ...(await this.#onlineOps.finishPairing(request.user, request.pairingId, request.wait, this.#caller(peer))),
+          };
         case 'workstation-enroll':
           return { requestId, ...(await this.#onlineOps.enroll(request.url, request.token, request.name)) };
         case 'ble-auth':
           return { requestId, ...(await this.#bleOps.auth(request.user, request.wait, request.context, peer)) };
         case 'ble-pair':
           // As for enroll: a pairing for a name that is no user here is a typo, not a credential.
-          if ((await this.deps.lookupUid(request.user)) === null) return { requestId, ...error('unknown-user', `there is no user ${JSON.stringify(request.user)} on this computer`) };
+          if ((await this.deps.lookupUid(request.user)) === null)
+            return {
+              requestId,
+              ...error('unknown-user', `there is no user ${JSON.stringify(request.user)} on this computer`),
+            };
           return { requestId, ...(await this.#bleOps.pair(request.user)) };
         case 'ble-pair-finish':
-          return { requestId, ...(await this.#bleOps.finishPairing(request.user, request.pairingId, request.wait, peer)) };
+          return {
+            requestId,
+            ...(await this.#bleOps.finishPairing(request.user, request.pairingId, request.wait, peer)),
+          };
         case 'ble-unpair':
           return { requestId, ...(await this.#bleOps.unpair(request.user, request.authenticator, peer)) };
       }
@@ -135,10 +178,15 @@ export class AgentService {
    */
   async #authorize(request: Request, peer: Peer): Promise<Refusal | null> {
     if (this.#isAdmin(peer)) return null;
-    if (!('user' in request) || request.op === 'reset' || request.op === 'ble-pair' || request.op === 'ble-pair-finish') return error('permission-denied', `only root may ask for ${request.op}`);
+    if (!('user' in request) || request.op === 'reset' || request.op === 'ble-pair' || request.op === 'ble-pair-finish')
+      return error('permission-denied', `only root may ask for ${request.op}`);
     const uid = await this.deps.lookupUid(request.user);
     if (uid === null) return error('unknown-user', `there is no user ${JSON.stringify(request.user)} on this computer`);
-    if (uid !== peer.uid) return error('permission-denied', `uid ${peer.uid} may only ask about its own user, not ${JSON.stringify(request.user)}`);
+    if (uid !== peer.uid)
+      return error(
+        'permission-denied',
+        `uid ${peer.uid} may only ask about its own user, not ${JSON.stringify(request.user)}`,
+      );
     return null;
   }
 
@@ -162,7 +210,12 @@ export class AgentService {
   }
 
   #fault(fault: unknown, op: string, user: string | undefined): Refusal {
-    const reason = fault instanceof StateUnreadableError ? 'state-unreadable' : fault instanceof KeyUnavailableError ? 'keystore-unavailable' : 'internal-error';
+    const reason =
+      fault instanceof StateUnreadableError
+        ? 'state-unreadable'
+        : fault instanceof KeyUnavailableError
+          ? 'keystore-unavailable'
+          : 'internal-error';
     this.deps.log.error(`${op}.failed`, { user, reason, error: fault as Error });
     return { status: 'unavailable', reason, message: reasonMessage(reason) };
   }
@@ -172,33 +225,62 @@ export class AgentService {
    * root, or the user's own password checked through the self-enrollment PAM service. A moment
    * of code execution as the user must not become a lasting passwordless login (docs/security.md).
    */
-  async #proveSelf(op: 'enroll' | 'pair', user: string, password: Uint8Array | undefined, peer: Peer, needPassword: string): Promise<Refusal | null> {
+  async #proveSelf(
+    op: 'enroll' | 'pair',
+    user: string,
+    password: Uint8Array | undefined,
+    peer: Peer,
+    needPassword: string,
+  ): Promise<Refusal | null> {
     if (this.#isAdmin(peer)) {
-      return (await this.deps.lookupUid(user)) === null ? error('unknown-user', `there is no user ${JSON.stringify(user)} on this computer`) : null;
+      return (await this.deps.lookupUid(user)) === null
+        ? error('unknown-user', `there is no user ${JSON.stringify(user)} on this computer`)
+        : null;
     }
     if (password === undefined) return error('permission-denied', needPassword);
     const checked = await this.deps.passwordCheck({ service: this.deps.config.selfEnrollPamService, user, password });
     if (checked.ok) return null;
     this.deps.log.warn(`${op}.password-check`, { user, result: checked.code });
-    return error(checked.code, checked.code === 'password-rejected' ? 'the password was not accepted' : `the password could not be checked: ${checked.message}`);
+    return error(
+      checked.code,
+      checked.code === 'password-rejected'
+        ? 'the password was not accepted'
+        : `the password could not be checked: ${checked.message}`,
+    );
   }
 
   /** docs/ipc.md op 8: root, or the user with their password while the policy allows self-pairing; audited either way. */
   async #pair(user: string, password: Uint8Array | undefined, peer: Peer): Promise<Omit<Reply, 'requestId'>> {
     const now = this.#now();
     const audit = (result: string, reason: string | null, authenticatorId: string | null = null) =>
-      this.#audit({ event: 'pairing', user, authenticatorId, result, reason, remaining: null, context: null }, peer, now);
+      this.#audit(
+        { event: 'pairing', user, authenticatorId, result, reason, remaining: null, context: null },
+        peer,
+        now,
+      );
     if (!this.#isAdmin(peer) && !this.#policy().selfPairing) {
       audit('refused', 'self-pairing-off');
-      return error('permission-denied', 'your administrator has turned off pairing phones yourself: ask them to pair your phone');
+      return error(
+        'permission-denied',
+        'your administrator has turned off pairing phones yourself: ask them to pair your phone',
+      );
     }
-    const unproven = await this.#proveSelf('pair', user, password, peer, 'pairing your own phone needs your password (latchkey pair asks for it)');
+    const unproven = await this.#proveSelf(
+      'pair',
+      user,
+      password,
+      peer,
+      'pairing your own phone needs your password (latchkey pair asks for it)',
+    );
     if (unproven) {
       if (unproven.reason !== 'unknown-user') audit('refused', unproven.reason ?? null);
       return unproven;
     }
     const answer = await this.#onlineOps.pair(user, this.#caller(peer));
-    audit(answer.status === 'ok' ? 'started' : 'refused', answer.status === 'ok' ? (this.#isAdmin(peer) ? 'by-root' : 'password-checked') : (answer.reason ?? null));
+    audit(
+      answer.status === 'ok' ? 'started' : 'refused',
+      answer.status === 'ok' ? (this.#isAdmin(peer) ? 'by-root' : 'password-checked') : (answer.reason ?? null),
+    );
     return answer;
   }
 }

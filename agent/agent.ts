@@ -63,18 +63,44 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   await ensureSecureDirectory(usersDir, owner);
   const lock = await acquireExclusiveLock(path.join(config.stateDir, 'agent.lock'));
   try {
-    const keystore = options.keystore ?? openKeystore(config.keystore.backend === 'file' ? { backend: 'file', directory: config.keystore.directory } : { backend: 'os' });
+    const keystore =
+      options.keystore ??
+      openKeystore(
+        config.keystore.backend === 'file'
+          ? { backend: 'file', directory: config.keystore.directory }
+          : { backend: 'os' },
+      );
     let store: UserStateStore;
     const keys = new SealingKeyProvider(config.stateDir, keystore, () => store.hasAnyState());
     store = new UserStateStore(usersDir, () => keys.keys());
     const wallFloor = new WallClockFloor(path.join(config.stateDir, 'clock.json'), log);
     await wallFloor.load();
     const clock = options.clock ?? systemClock;
-    const audit = new AuditLog(config.auditLog, log, options.auditLimits?.maxBytes ?? AUDIT_MAX_BYTES, options.auditLimits?.coalesceMs ?? AUDIT_COALESCE_MS, () => clock.now().wallMs);
+    const audit = new AuditLog(
+      config.auditLog,
+      log,
+      options.auditLimits?.maxBytes ?? AUDIT_MAX_BYTES,
+      options.auditLimits?.coalesceMs ?? AUDIT_COALESCE_MS,
+      () => clock.now().wallMs,
+    );
     const mutex = new KeyedMutex();
     const online = new OnlineService({
-      stateDir: config.stateDir, auditFile: config.auditLog, keystore, store, mutex, audit, log, clock, kdf: config.kdf,
-      enrollment: config.controlCenter ? { url: config.controlCenter.url, installToken: config.controlCenter.installToken, name: config.controlCenter.name ?? hostname() } : undefined,
+      stateDir: config.stateDir,
+      auditFile: config.auditLog,
+      keystore,
+      store,
+      mutex,
+      audit,
+      log,
+      clock,
+      kdf: config.kdf,
+      enrollment: config.controlCenter
+        ? {
+            url: config.controlCenter.url,
+            installToken: config.controlCenter.installToken,
+            name: config.controlCenter.name ?? hostname(),
+          }
+        : undefined,
       enrollFile: config.enrollFile,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
@@ -97,9 +123,18 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     });
     const stale = await store.removeStaleTempFiles();
     if (stale > 0) log.info('state.removed-temp-files', { count: stale });
-    const server = await startIpcServer({ ...options.ipcLimits, socketPath: config.socket, handle: (request, peer) => service.handle(request, peer), log });
+    const server = await startIpcServer({
+      ...options.ipcLimits,
+      socketPath: config.socket,
+      handle: (request, peer) => service.handle(request, peer),
+      log,
+    });
     if (isBelowFloor(config.kdf)) {
-      log.warn('kdf.below-recommended', { memoryKiB: config.kdf.memoryKiB, iterations: config.kdf.iterations, note: 'test/benchmark setting: offline PIN verifiers are cheap to guess from a copied disk' });
+      log.warn('kdf.below-recommended', {
+        memoryKiB: config.kdf.memoryKiB,
+        iterations: config.kdf.iterations,
+        note: 'test/benchmark setting: offline PIN verifiers are cheap to guess from a copied disk',
+      });
     }
     // Load (or create) the sealing key now so a keystore problem shows in the log at start;
     // requests retry it, so a keychain unlocked later still works.
@@ -108,8 +143,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     // The policy in force and where it came from: the Control Center's signed one replaces the file's.
     const policy = online.policy ?? config.policy;
     log.info('agent.ready', {
-      socket: config.socket, stateDir: config.stateDir, config: config.source ?? '(embedded defaults)', keystore: keystore.describe(),
-      offlineMode: policy.offlineMode, policyFrom: describePolicyOrigin(policyOrigin(online, config)), ble: config.ble.enabled ? config.ble.transport : false, pid: process.pid,
+      socket: config.socket,
+      stateDir: config.stateDir,
+      config: config.source ?? '(embedded defaults)',
+      keystore: keystore.describe(),
+      offlineMode: policy.offlineMode,
+      policyFrom: describePolicyOrigin(policyOrigin(online, config)),
+      ble: config.ble.enabled ? config.ble.transport : false,
+      pid: process.pid,
     });
     return {
       socketPath: server.socketPath,

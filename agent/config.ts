@@ -42,7 +42,13 @@ export interface BleConfig {
   readonly proofDeadlineMs: number;
 }
 
-export const DEFAULT_BLE: BleConfig = { enabled: false, transport: 'hci:0', budgetMs: 5_000, minRssi: -80, proofDeadlineMs: 300 };
+export const DEFAULT_BLE: BleConfig = {
+  enabled: false,
+  transport: 'hci:0',
+  budgetMs: 5_000,
+  minRssi: -80,
+  proofDeadlineMs: 300,
+};
 export const BLE_RANGES = { budgetMs: [500, 60_000], minRssi: [-127, 20], proofDeadlineMs: [10, 5_000] } as const;
 
 const transportSpec = v.pipe(
@@ -67,7 +73,11 @@ export interface AgentConfig {
   readonly selfEnrollPamService: string;
   readonly ble: BleConfig;
   /** Where to enroll this workstation (docs/online-protocol.md); installers write it. */
-  readonly controlCenter: { readonly url: string; readonly installToken?: string | undefined; readonly name?: string | undefined } | null;
+  readonly controlCenter: {
+    readonly url: string;
+    readonly installToken?: string | undefined;
+    readonly name?: string | undefined;
+  } | null;
   /** The enrollment file an installer drops (docs/deployment.md); read at start while not enrolled. */
   readonly enrollFile: string;
   /** The file the settings came from, or null for embedded defaults. */
@@ -75,9 +85,20 @@ export interface AgentConfig {
 }
 
 /** `controlCenter.*` here and in the enrollment file (agent/online/enroll-file.ts) follow the same rules. */
-export const ControlCenterUrlSchema = v.pipe(v.string('must be a URL'), v.url('must be an http(s) URL'), v.regex(/^https?:\/\//, 'must be an http(s) URL'));
-export const InstallTokenSchema = v.pipe(v.string('must be a string'), v.regex(/^lk_install_[A-Za-z0-9_-]{43}$/, 'must be an install token (lk_install_…)'));
-export const WorkstationNameSchema = v.pipe(v.string('must be a string'), v.minLength(1, 'must be 1–128 characters'), v.maxLength(128, 'must be 1–128 characters'));
+export const ControlCenterUrlSchema = v.pipe(
+  v.string('must be a URL'),
+  v.url('must be an http(s) URL'),
+  v.regex(/^https?:\/\//, 'must be an http(s) URL'),
+);
+export const InstallTokenSchema = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^lk_install_[A-Za-z0-9_-]{43}$/, 'must be an install token (lk_install_…)'),
+);
+export const WorkstationNameSchema = v.pipe(
+  v.string('must be a string'),
+  v.minLength(1, 'must be 1–128 characters'),
+  v.maxLength(128, 'must be 1–128 characters'),
+);
 
 const absolutePath = (maxBytes = 4096) =>
   v.pipe(
@@ -93,34 +114,48 @@ const ConfigFileSchema = v.strictObject(
     stateDir: v.optional(absolutePath()),
     auditLog: v.optional(absolutePath()),
     keystore: v.optional(
-      v.strictObject({
-        backend: v.optional(v.picklist(['file', 'os'], 'must be "file" or "os"')),
-        directory: v.optional(absolutePath()),
-      }, 'must be an object'),
+      v.strictObject(
+        {
+          backend: v.optional(v.picklist(['file', 'os'], 'must be "file" or "os"')),
+          directory: v.optional(absolutePath()),
+        },
+        'must be an object',
+      ),
     ),
     kdf: v.optional(
-      v.strictObject({
-        memoryKiB: v.optional(intRange(...KDF_RANGES.memoryKiB)),
-        iterations: v.optional(intRange(...KDF_RANGES.iterations)),
-      }, 'must be an object'),
+      v.strictObject(
+        {
+          memoryKiB: v.optional(intRange(...KDF_RANGES.memoryKiB)),
+          iterations: v.optional(intRange(...KDF_RANGES.iterations)),
+        },
+        'must be an object',
+      ),
     ),
     controlCenter: v.optional(
-      v.strictObject({
-        url: ControlCenterUrlSchema,
-        installToken: v.optional(InstallTokenSchema),
-        name: v.optional(WorkstationNameSchema),
-      }, 'must be an object'),
+      v.strictObject(
+        {
+          url: ControlCenterUrlSchema,
+          installToken: v.optional(InstallTokenSchema),
+          name: v.optional(WorkstationNameSchema),
+        },
+        'must be an object',
+      ),
     ),
     enrollFile: v.optional(absolutePath()),
-    selfEnrollPamService: v.optional(v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}'))),
+    selfEnrollPamService: v.optional(
+      v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}')),
+    ),
     ble: v.optional(
-      v.strictObject({
-        enabled: v.optional(v.boolean('must be true or false')),
-        transport: v.optional(transportSpec),
-        budgetMs: v.optional(intRange(...BLE_RANGES.budgetMs)),
-        minRssi: v.optional(v.nullable(intRange(...BLE_RANGES.minRssi))),
-        proofDeadlineMs: v.optional(intRange(...BLE_RANGES.proofDeadlineMs)),
-      }, 'must be an object'),
+      v.strictObject(
+        {
+          enabled: v.optional(v.boolean('must be true or false')),
+          transport: v.optional(transportSpec),
+          budgetMs: v.optional(intRange(...BLE_RANGES.budgetMs)),
+          minRssi: v.optional(v.nullable(intRange(...BLE_RANGES.minRssi))),
+          proofDeadlineMs: v.optional(intRange(...BLE_RANGES.proofDeadlineMs)),
+        },
+        'must be an object',
+      ),
     ),
   },
   'must be a JSON object',
@@ -132,13 +167,24 @@ export interface ConfigOverrides {
 }
 
 /** Builds the effective config from parsed JSON (or undefined for "no file"). Pure. */
-export function resolveAgentConfig(json: unknown, source: string | null, overrides: ConfigOverrides = {}, isRoot = runsAsAdministrator()): AgentConfig {
+export function resolveAgentConfig(
+  json: unknown,
+  source: string | null,
+  overrides: ConfigOverrides = {},
+  isRoot = runsAsAdministrator(),
+): AgentConfig {
   const where = source ?? 'the configuration';
   const parsed = v.safeParse(ConfigFileSchema, json ?? {});
   if (!parsed.success) throw new ConfigError('config-invalid', `${where}: ${describeIssues(parsed.issues, '')}`);
   const file = parsed.output;
   // Keyed by the flags, so a message names the one to fix.
-  const overrideCheck = v.safeParse(v.object({ '--state-dir': v.optional(absolutePath()), '--socket': v.optional(absolutePath(MAX_SOCKET_PATH_BYTES)) }), { '--state-dir': overrides.stateDir, '--socket': overrides.socket });
+  const overrideCheck = v.safeParse(
+    v.object({
+      '--state-dir': v.optional(absolutePath()),
+      '--socket': v.optional(absolutePath(MAX_SOCKET_PATH_BYTES)),
+    }),
+    { '--state-dir': overrides.stateDir, '--socket': overrides.socket },
+  );
   if (!overrideCheck.success) throw new ConfigError('config-invalid', describeIssues(overrideCheck.issues, ''));
   const stateDir = overrides.stateDir ?? file.stateDir ?? DEFAULT_STATE_DIR;
   const backend = file.keystore?.backend ?? (isRoot ? 'file' : 'os');
@@ -149,7 +195,11 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
     auditLog: file.auditLog ?? path.join(stateDir, 'audit.jsonl'),
     keystore: {
       backend,
-      directory: file.keystore?.directory ?? (isRoot && stateDir === DEFAULT_STATE_DIR ? path.join(DEFAULT_STATE_DIR, 'keystore') : path.join(stateDir, 'keystore')),
+      directory:
+        file.keystore?.directory ??
+        (isRoot && stateDir === DEFAULT_STATE_DIR
+          ? path.join(DEFAULT_STATE_DIR, 'keystore')
+          : path.join(stateDir, 'keystore')),
     },
     kdf: { ...DEFAULT_KDF, ...file.kdf },
     selfEnrollPamService: file.selfEnrollPamService ?? DEFAULT_SELF_ENROLL_PAM_SERVICE,
@@ -169,22 +219,45 @@ export async function loadAgentConfig(file: string | undefined, overrides: Confi
   let json: v.InferOutput<typeof ConfigFileSchema>;
   let mode: number;
   try {
-    ({ value: json, stats: { mode } } = await readJsonFileWithStats(target, ConfigFileSchema, { forbiddenModeBits: 0o022, checkDirectory: true }, MAX_CONFIG_BYTES));
+    ({
+      value: json,
+      stats: { mode },
+    } = await readJsonFileWithStats(
+      target,
+      ConfigFileSchema,
+      { forbiddenModeBits: 0o022, checkDirectory: true },
+      MAX_CONFIG_BYTES,
+    ));
   } catch (error) {
     if (!(error instanceof JsonFileError)) throw error;
     switch (error.problem) {
       case 'missing':
         if (file === undefined) return resolveAgentConfig(undefined, null, overrides);
-        throw new ConfigError('config-missing', `config file ${target} does not exist: write one (docs/configuration.md), or leave out --config for the embedded defaults`, { cause: error });
+        throw new ConfigError(
+          'config-missing',
+          `config file ${target} does not exist: write one (docs/configuration.md), or leave out --config for the embedded defaults`,
+          { cause: error },
+        );
       case 'insecure':
-        if (error.cause instanceof InsecurePathError) throw new ConfigError('config-insecure', `refusing config file: ${error.reason}`, { cause: error });
-        throw new ConfigError('config-insecure', `refusing config file ${target}: it is a symbolic link`, { cause: error });
+        if (error.cause instanceof InsecurePathError)
+          throw new ConfigError('config-insecure', `refusing config file: ${error.reason}`, { cause: error });
+        throw new ConfigError('config-insecure', `refusing config file ${target}: it is a symbolic link`, {
+          cause: error,
+        });
       case 'too-large':
         throw new ConfigError('config-invalid', error.message, { cause: error });
       case 'unreadable':
-        throw new ConfigError('config-invalid', `cannot read config file ${target}: ${describeFileError(error.cause, target)}`, { cause: error });
+        throw new ConfigError(
+          'config-invalid',
+          `cannot read config file ${target}: ${describeFileError(error.cause, target)}`,
+          { cause: error },
+        );
       case 'not-json':
-        throw new ConfigError('config-invalid', `${target} is not valid JSON (${error.syntax}): fix it (docs/configuration.md has an example)`, { cause: error });
+        throw new ConfigError(
+          'config-invalid',
+          `${target} is not valid JSON (${error.syntax}): fix it (docs/configuration.md has an example)`,
+          { cause: error },
+        );
       case 'invalid':
         throw new ConfigError('config-invalid', `${target}: ${describeIssues(error.issues, '')}`, { cause: error });
     }
@@ -192,8 +265,10 @@ export async function loadAgentConfig(file: string | undefined, overrides: Confi
   const config = resolveAgentConfig(json, target, overrides);
   // A file that holds a secret must not be readable by others (docs/configuration.md "controlCenter").
   if (config.controlCenter?.installToken !== undefined && (mode & 0o044) !== 0) {
-    throw new ConfigError('config-insecure', `refusing config file ${target}: it holds controlCenter.installToken and other users can read it (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); run chmod 600 ${target}`);
+    throw new ConfigError(
+      'config-insecure',
+      `refusing config file ${target}: it holds controlCenter.installToken and other users can read it (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); run chmod 600 ${target}`,
+    );
   }
   return config;
 }
-

@@ -18,9 +18,17 @@ import type { TrackedConnection } from './ipc-limits.js';
 const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set(['status', 'verify', 'online-auth', 'ble-auth']);
 
 const PROTOCOL_REASONS: Record<ProtocolError['code'], Reason> = {
-  'bad-frame': 'bad-frame', 'frame-too-large': 'frame-too-large', 'unsupported-version': 'unsupported-version', 'unknown-op': 'unknown-op',
-  'missing-field': 'missing-field', 'bad-field': 'bad-field', 'bad-pin-format': 'bad-field', 'bad-seed': 'bad-field', 'bad-counter': 'bad-field',
-  'bad-uri': 'bad-field', 'bad-base32': 'bad-field',
+  'bad-frame': 'bad-frame',
+  'frame-too-large': 'frame-too-large',
+  'unsupported-version': 'unsupported-version',
+  'unknown-op': 'unknown-op',
+  'missing-field': 'missing-field',
+  'bad-field': 'bad-field',
+  'bad-pin-format': 'bad-field',
+  'bad-seed': 'bad-field',
+  'bad-counter': 'bad-field',
+  'bad-uri': 'bad-field',
+  'bad-base32': 'bad-field',
 };
 
 /** What the server lends each connection. */
@@ -34,7 +42,12 @@ export interface ConnectionServices {
   readonly sendAndClose: (socket: Duplex, reply: Reply) => void;
 }
 
-export function serveConnection(socket: Duplex, peer: Peer, tracked: TrackedConnection, services: ConnectionServices): void {
+export function serveConnection(
+  socket: Duplex,
+  peer: Peer,
+  tracked: TrackedConnection,
+  services: ConnectionServices,
+): void {
   const { log } = services;
   const reader = new FrameReader(FrameKind.request, MAX_REQUEST_BODY);
   let busy = false;
@@ -63,7 +76,8 @@ export function serveConnection(socket: Duplex, peer: Peer, tracked: TrackedConn
     services.sendAndClose(socket, { requestId, status: 'error', reason, message });
   };
   const failProtocol = (error: unknown, requestId?: number) => {
-    if (error instanceof ProtocolError) fail(PROTOCOL_REASONS[error.code] ?? 'bad-frame', error.message, requestId ?? error.requestId);
+    if (error instanceof ProtocolError)
+      fail(PROTOCOL_REASONS[error.code] ?? 'bad-frame', error.message, requestId ?? error.requestId);
     else fail('bad-frame', 'the request could not be decoded');
   };
 
@@ -82,7 +96,10 @@ export function serveConnection(socket: Duplex, peer: Peer, tracked: TrackedConn
         return failProtocol(read.error, 0);
       case 'incomplete':
         // The frame has its read timeout from its first byte to arrive whole.
-        frameTimer ??= setTimeout(() => fail('read-timeout', `the request frame was not complete within ${services.frameTimeoutMs} ms`), services.frameTimeoutMs);
+        frameTimer ??= setTimeout(
+          () => fail('read-timeout', `the request frame was not complete within ${services.frameTimeoutMs} ms`),
+          services.frameTimeoutMs,
+        );
         return;
       case 'overrun':
         return fail('out-of-order', 'bytes arrived after a complete request, before its reply');
@@ -98,11 +115,20 @@ export function serveConnection(socket: Duplex, peer: Peer, tracked: TrackedConn
       request = decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES));
     } catch (error) {
       frame.fill(0);
-      return failProtocol(error);
+      failProtocol(error);
+      return;
     }
-    if (boundUser !== null && (!LOCK_SCREEN_OPS.has(request.op) || !('user' in request) || request.user !== boundUser)) {
+    if (
+      boundUser !== null &&
+      (!LOCK_SCREEN_OPS.has(request.op) || !('user' in request) || request.user !== boundUser)
+    ) {
       frame.fill(0);
-      return fail('permission-denied', `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth and ble-auth for that user`, request.requestId);
+      fail(
+        'permission-denied',
+        `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth and ble-auth for that user`,
+        request.requestId,
+      );
+      return;
     }
     const limited = services.takeToken(peer, request.requestId);
     if (limited) {
@@ -128,7 +154,12 @@ export function serveConnection(socket: Duplex, peer: Peer, tracked: TrackedConn
       reply = await services.handle(request, peer);
     } catch (error) {
       log.error('ipc.handler-fault', { op: request.op, error: error as Error });
-      reply = { requestId: request.requestId, status: 'unavailable', reason: 'internal-error', message: 'Offline PINs are unavailable right now — use your password.' };
+      reply = {
+        requestId: request.requestId,
+        status: 'unavailable',
+        reason: 'internal-error',
+        message: 'Offline PINs are unavailable right now — use your password.',
+      };
     } finally {
       frame.fill(0); // the request's PIN or password lived in this buffer
     }
@@ -137,7 +168,12 @@ export function serveConnection(socket: Duplex, peer: Peer, tracked: TrackedConn
       bytes = encodeReply(reply);
     } catch (error) {
       log.error('ipc.reply-too-large', { op: request.op, error: error as Error });
-      bytes = encodeReply({ requestId: request.requestId, status: 'unavailable', reason: 'internal-error', message: 'The answer was too large to send.' });
+      bytes = encodeReply({
+        requestId: request.requestId,
+        status: 'unavailable',
+        reason: 'internal-error',
+        message: 'The answer was too large to send.',
+      });
     }
     wipe(reply.secret);
     busy = false;

@@ -23,7 +23,13 @@ export interface IpcLimits {
   readonly requestBurst: number;
 }
 
-export const DEFAULT_IPC_LIMITS: IpcLimits = Object.freeze({ connectionsPerAccount: 8, connectionsPerPool: 64, reservedForNewAccounts: 16, requestsPerSecond: 10, requestBurst: 40 });
+export const DEFAULT_IPC_LIMITS: IpcLimits = Object.freeze({
+  connectionsPerAccount: 8,
+  connectionsPerPool: 64,
+  reservedForNewAccounts: 16,
+  requestsPerSecond: 10,
+  requestBurst: 40,
+});
 
 /** What the budget knows of a connection; `evict` closes it without a reply, like the idle timeout. */
 export interface TrackedConnection {
@@ -41,7 +47,8 @@ export type Admission = { ok: true; evicted: readonly TrackedConnection[] } | { 
 function oldestIdle(connections: Iterable<TrackedConnection>): TrackedConnection | undefined {
   let oldest: TrackedConnection | undefined;
   for (const connection of connections) {
-    if (!connection.busy && (oldest === undefined || connection.lastActiveMs < oldest.lastActiveMs)) oldest = connection;
+    if (!connection.busy && (oldest === undefined || connection.lastActiveMs < oldest.lastActiveMs))
+      oldest = connection;
   }
   return oldest;
 }
@@ -79,7 +86,8 @@ export class ConnectionBudget {
       const victim = connection.privileged ? oldestIdle(remaining) : this.#heaviestAccountsIdle(remaining);
       const newcomer = !connection.privileged && !remaining.some((other) => other.account === connection.account);
       if (victim !== undefined) evicted.push(victim);
-      else if (!newcomer || remaining.length >= this.limits.connectionsPerPool + this.limits.reservedForNewAccounts) return { ok: false };
+      else if (!newcomer || remaining.length >= this.limits.connectionsPerPool + this.limits.reservedForNewAccounts)
+        return { ok: false };
     }
     for (const victim of evicted) this.release(victim);
     this.#connections.add(connection);
@@ -92,7 +100,8 @@ export class ConnectionBudget {
 
   #heaviestAccountsIdle(pool: readonly TrackedConnection[]): TrackedConnection | undefined {
     const byAccount = new Map<AccountId, TrackedConnection[]>();
-    for (const connection of pool) byAccount.set(connection.account, [...(byAccount.get(connection.account) ?? []), connection]);
+    for (const connection of pool)
+      byAccount.set(connection.account, [...(byAccount.get(connection.account) ?? []), connection]);
     const heaviestFirst = [...byAccount.values()].sort((a, b) => b.length - a.length);
     for (const connections of heaviestFirst) {
       const victim = oldestIdle(connections);
@@ -127,7 +136,8 @@ export class RequestRateLimiter {
   sweep(nowMs: number): void {
     const { requestsPerSecond, requestBurst } = this.limits;
     for (const [account, bucket] of this.#buckets) {
-      if (bucket.tokens + ((nowMs - bucket.atMs) * requestsPerSecond) / 1000 >= requestBurst) this.#buckets.delete(account);
+      if (bucket.tokens + ((nowMs - bucket.atMs) * requestsPerSecond) / 1000 >= requestBurst)
+        this.#buckets.delete(account);
     }
   }
 }

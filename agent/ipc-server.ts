@@ -7,8 +7,14 @@ import type { Duplex } from 'node:stream';
 import { encodeReply, type Reply, type Request } from '../protocol/ipc-messages.js';
 import type { Peer } from './agent-service.js';
 import { serveConnection, type ConnectionServices } from './ipc-connection.js';
-import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits, type TrackedConnection } from './ipc-limits.js';
-import { localTransport, type LocalTransport } from '../platform/ipc-transport.js';
+import {
+  ConnectionBudget,
+  DEFAULT_IPC_LIMITS,
+  RequestRateLimiter,
+  type IpcLimits,
+  type TrackedConnection,
+} from './ipc-limits.js';
+import { localTransport, type LocalServer, type LocalTransport } from '../platform/ipc-transport.js';
 import type { Logger } from '../platform/log.js';
 
 export const FRAME_READ_TIMEOUT_MS = 2_000;
@@ -46,7 +52,8 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
   /** Refusals for the rate limit, per account, logged once a minute rather than per request. */
   const rateLimited = new Map<Peer['account'], number>();
   const logRateLimited = () => {
-    for (const [account, refused] of rateLimited) log.warn('ipc.rate-limited', { account, refused, perSecond: limits.requestsPerSecond });
+    for (const [account, refused] of rateLimited)
+      log.warn('ipc.rate-limited', { account, refused, perSecond: limits.requestsPerSecond });
     rateLimited.clear();
   };
   const rateLog = setInterval(() => {
@@ -60,18 +67,36 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     const taken = rateLimiter.take(peer.account, performance.now());
     if (taken.ok) return null;
     rateLimited.set(peer.account, (rateLimited.get(peer.account) ?? 0) + 1);
-    const reply: Reply = { requestId, status: 'error', reason: 'rate-limited', retryAfter: taken.retryAfterSeconds, message: `too many requests from uid ${peer.account}; try again in ${taken.retryAfterSeconds} s` };
+    const reply: Reply = {
+      requestId,
+      status: 'error',
+      reason: 'rate-limited',
+      retryAfter: taken.retryAfterSeconds,
+      message: `too many requests from uid ${peer.account}; try again in ${taken.retryAfterSeconds} s`,
+    };
     return { reply, waitMs: taken.waitMs };
   }
 
-  const services: ConnectionServices = { log, frameTimeoutMs: frameTimeout, idleTimeoutMs: idleTimeout, handle: options.handle, takeToken, sendAndClose };
+  const services: ConnectionServices = {
+    log,
+    frameTimeoutMs: frameTimeout,
+    idleTimeoutMs: idleTimeout,
+    handle: options.handle,
+    takeToken,
+    sendAndClose,
+  };
 
   function accept(socket: Duplex): void {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     if (sockets.size > HARD_SOCKET_CAP) {
-      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'too-many-connections', message: 'the agent has too many open connections; try again' });
+      sendAndClose(socket, {
+        requestId: 0,
+        status: 'error',
+        reason: 'too-many-connections',
+        message: 'the agent has too many open connections; try again',
+      });
       return;
     }
     let peer: Peer;
@@ -79,7 +104,12 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
       peer = transport.identifyCaller(socket);
     } catch (error) {
       log.warn('ipc.peer-credentials', { error: error as Error });
-      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'permission-denied', message: 'the agent could not identify the connecting process' });
+      sendAndClose(socket, {
+        requestId: 0,
+        status: 'error',
+        reason: 'permission-denied',
+        message: 'the agent could not identify the connecting process',
+      });
       return;
     }
     const limited = takeToken(peer, 0);
@@ -87,11 +117,22 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
       sendAndClose(socket, limited.reply);
       return;
     }
-    const tracked: TrackedConnection = { account: peer.account, privileged: peer.privileged, busy: false, lastActiveMs: performance.now(), evict: () => socket.destroy() };
+    const tracked: TrackedConnection = {
+      account: peer.account,
+      privileged: peer.privileged,
+      busy: false,
+      lastActiveMs: performance.now(),
+      evict: () => socket.destroy(),
+    };
     const admission = budget.admit(tracked);
     if (!admission.ok) {
       log.debug('ipc.refused', { reason: 'too-many-connections', peerUid: peer.uid, account: peer.account });
-      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'too-many-connections', message: `uid ${peer.account} has too many connections open to the agent, all busy; try again` });
+      sendAndClose(socket, {
+        requestId: 0,
+        status: 'error',
+        reason: 'too-many-connections',
+        message: `uid ${peer.account} has too many connections open to the agent, all busy; try again`,
+      });
       return;
     }
     for (const victim of admission.evicted) {
@@ -109,9 +150,12 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
-  let server;
+  let server: LocalServer;
   try {
-    server = await transport.listen(options.socketPath, { connection: accept, error: (error) => log.error('ipc.server-error', { error }) });
+    server = await transport.listen(options.socketPath, {
+      connection: accept,
+      error: (error) => log.error('ipc.server-error', { error }),
+    });
   } catch (error) {
     clearInterval(rateLog);
     throw error;

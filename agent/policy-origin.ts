@@ -13,11 +13,18 @@ export type PolicyOrigin =
   | { readonly source: 'config-file'; readonly file: string }
   | { readonly source: 'defaults'; readonly note?: string };
 
-export function policyOrigin(online: Pick<OnlineService, 'standing'>, config: Pick<AgentConfig, 'source'>): PolicyOrigin {
+export function policyOrigin(
+  online: Pick<OnlineService, 'standing'>,
+  config: Pick<AgentConfig, 'source'>,
+): PolicyOrigin {
   const standing = online.standing;
   if (standing !== null) {
     return standing.policyIssuedAt !== null && standing.policyVersion !== null
-      ? { source: 'control-center', version: standing.policyVersion, issuedAt: new Date(standing.policyIssuedAt).toISOString() }
+      ? {
+          source: 'control-center',
+          version: standing.policyVersion,
+          issuedAt: new Date(standing.policyIssuedAt).toISOString(),
+        }
       : { source: 'defaults', note: 'enrolled, no valid signed policy from the Control Center yet' };
   }
   return config.source === null ? { source: 'defaults' } : { source: 'config-file', file: config.source };
@@ -36,7 +43,11 @@ export function describePolicyOrigin(origin: PolicyOrigin): string {
 }
 
 /** Where the policy came from, the Control Center, the keystore and Bluetooth, for `latchkey doctor` (docs/ipc.md, status detail). */
-export async function agentSetup(online: Pick<OnlineService, 'standing'>, config: Pick<AgentConfig, 'source' | 'keystore' | 'ble'>, keys: () => Promise<SealingKeys>) {
+export async function agentSetup(
+  online: Pick<OnlineService, 'standing'>,
+  config: Pick<AgentConfig, 'source' | 'keystore' | 'ble'>,
+  keys: () => Promise<SealingKeys>,
+) {
   const standing = online.standing;
   const policy = policyOrigin(online, config);
   const keystoreReady = await keys().then(

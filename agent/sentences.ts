@@ -22,7 +22,8 @@ export function remainingMessage(remaining: number, low: boolean): string {
 }
 
 export function wrongPinMessage(retryAfterSeconds?: number): string {
-  if (retryAfterSeconds) return `That PIN didn't work. Too many attempts — try again in ${retryPhrase(retryAfterSeconds)}.`;
+  if (retryAfterSeconds)
+    return `That PIN didn't work. Too many attempts — try again in ${retryPhrase(retryAfterSeconds)}.`;
   return "That PIN didn't work — type the next offline PIN from your phone.";
 }
 

@@ -33,21 +33,51 @@ let cc;
 let agent;
 try {
   const printed = [];
-  cc = await startControlCenter({ databaseFile: join(dir, 'cc.db'), host: '127.0.0.1', port: 0, log: silentLogger, printSecretLine: (line) => printed.push(line) });
-  const admin = new ApiClient({ baseUrl: cc.url, adminToken: /lk_admin_[A-Za-z0-9_-]{43}/.exec(printed.join('\n'))[0] });
-  await admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), { timeoutMs: 10_000 });
-  const { token } = await admin.call('POST', '/v1/admin/install-tokens', { note: 'bench' }, v.object({ token: v.string() }), { timeoutMs: 10_000 });
-  const json = { stateDir: join(dir, 'state'), socket: join(dir, 'agent.sock'), keystore: { backend: 'file', directory: join(dir, 'keystore') }, kdf: { memoryKiB: 8, iterations: 1 }, controlCenter: { url: cc.url, installToken: token, name: 'bench-day' } };
+  cc = await startControlCenter({
+    databaseFile: join(dir, 'cc.db'),
+    host: '127.0.0.1',
+    port: 0,
+    log: silentLogger,
+    printSecretLine: (line) => printed.push(line),
+  });
+  const admin = new ApiClient({
+    baseUrl: cc.url,
+    adminToken: /lk_admin_[A-Za-z0-9_-]{43}/.exec(printed.join('\n'))[0],
+  });
+  await admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), {
+    timeoutMs: 10_000,
+  });
+  const { token } = await admin.call(
+    'POST',
+    '/v1/admin/install-tokens',
+    { note: 'bench' },
+    v.object({ token: v.string() }),
+    { timeoutMs: 10_000 },
+  );
+  const json = {
+    stateDir: join(dir, 'state'),
+    socket: join(dir, 'agent.sock'),
+    keystore: { backend: 'file', directory: join(dir, 'keystore') },
+    kdf: { memoryKiB: 8, iterations: 1 },
+    controlCenter: { url: cc.url, installToken: token, name: 'bench-day' },
+  };
   writeFileSync(join(dir, 'agent.json'), JSON.stringify(json), { mode: 0o600 });
   mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
   const lines = [];
-  agent = await startAgent({ config: resolveAgentConfig(json, join(dir, 'agent.json')), fetch: nodeFetch, log: createLogger({ level: 'info', write: (line) => lines.push(line) }) });
+  agent = await startAgent({
+    config: resolveAgentConfig(json, join(dir, 'agent.json')),
+    fetch: nodeFetch,
+    log: createLogger({ level: 'info', write: (line) => lines.push(line) }),
+  });
   for (let turn = 0; !lines.join('').includes('workstation.managed'); turn++) {
     if (turn > 100_000) throw new Error(`the agent did not enroll: ${lines.join('')}`);
     mock.timers.tick(10);
     await settle();
   }
-  for (let i = 0; i < 30; i++) (mock.timers.tick(CHORES_MS), await settle());
+  for (let i = 0; i < 30; i++) {
+    mock.timers.tick(CHORES_MS);
+    await settle();
+  }
   gc();
   const before = rssKiB();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -58,7 +88,9 @@ try {
     await settle();
   }
   gc();
-  process.stdout.write(`${JSON.stringify({ hours, ticks, realSeconds: Number(((performance.now() - started) / 1000).toFixed(1)), rssAfterEnrollKiB: before, rssAfterDayKiB: rssKiB(), heapBeforeKiB: Math.round(heapBefore / 1024), heapAfterKiB: Math.round(process.memoryUsage().heapUsed / 1024), logLines: lines.length, loopFaults: lines.filter((line) => line.includes("online.loop-fault")).length })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ hours, ticks, realSeconds: Number(((performance.now() - started) / 1000).toFixed(1)), rssAfterEnrollKiB: before, rssAfterDayKiB: rssKiB(), heapBeforeKiB: Math.round(heapBefore / 1024), heapAfterKiB: Math.round(process.memoryUsage().heapUsed / 1024), logLines: lines.length, loopFaults: lines.filter((line) => line.includes('online.loop-fault')).length })}\n`,
+  );
 } finally {
   mock.timers.reset();
   await agent?.close();

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 export function benchCount(defaultCount) {
   const { count } = new Command().option('--count <n>', 'how many rounds', String(defaultCount)).parse().opts();
   const value = Number(count);
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`--count must be a whole number from 1 up (got ${count})`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`--count must be a whole number from 1 up (got ${count})`);
   return value;
 }

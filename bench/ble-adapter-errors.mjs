@@ -40,9 +40,14 @@ const rows = cases.map(({ name, args }) => {
 });
 
 const f = (n) => `${n.toFixed(0)} ms`;
-console.log(`latchkey ble with an adapter that is not there, spawn → exit, ${COUNT} runs each, node ${process.version}`);
+console.log(
+  `latchkey ble with an adapter that is not there, spawn → exit, ${COUNT} runs each, node ${process.version}`,
+);
 for (const r of rows) console.log(`  ${r.name}: p50 ${f(r.p50Ms)}, max ${f(r.maxMs)}\n    ${r.line}`);
 const worst = Math.max(...rows.map((r) => r.maxMs));
 console.log(`\ntarget: every failure within 1 s: worst ${f(worst)} (${worst <= 1000 ? 'met' : 'MISSED'})`);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/ble-adapter-errors.json'), `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`);
+writeFileSync(
+  join(ROOT, 'bench/results/ble-adapter-errors.json'),
+  `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`,
+);

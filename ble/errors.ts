@@ -5,7 +5,12 @@
  */
 import type { BleProtocolErrorCode } from './protocol/errors.js';
 
-export type BleTransportErrorCode = 'adapter-unavailable' | 'no-phone-found' | 'connect-failed' | 'gatt-setup-failed' | 'disconnected';
+export type BleTransportErrorCode =
+  | 'adapter-unavailable'
+  | 'no-phone-found'
+  | 'connect-failed'
+  | 'gatt-setup-failed'
+  | 'disconnected';
 export type BleUnlockFailureCode = BleProtocolErrorCode | BleTransportErrorCode;
 
 export class BleTransportError extends Error {
@@ -32,13 +37,20 @@ export class PairingFileError extends Error {
 }
 
 /** Failures a new attempt (new connection, new keys, new challenge) may cure (§8). */
-export const RETRYABLE_CODES: ReadonlySet<BleUnlockFailureCode> = new Set(['connect-failed', 'gatt-setup-failed', 'disconnected']);
+export const RETRYABLE_CODES: ReadonlySet<BleUnlockFailureCode> = new Set([
+  'connect-failed',
+  'gatt-setup-failed',
+  'disconnected',
+]);
 
 /** Resolves with the promise, or rejects with `error()` after `ms`; the timer never outlives it. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), Math.max(0, ms))))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), Math.max(0, ms)))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -26,7 +26,8 @@ export class PeripheralFraming {
 
   /** One write: the whole message once its last fragment is in, else null. Throws BleProtocolError. */
   push(fragment: Uint8Array): Uint8Array | null {
-    if (!this.#reassembler) throw new BleProtocolError('unexpected-message', 'the workstation wrote before enabling notifications');
+    if (!this.#reassembler)
+      throw new BleProtocolError('unexpected-message', 'the workstation wrote before enabling notifications');
     return this.#reassembler.push(fragment, performance.now());
   }
 

@@ -21,7 +21,11 @@ export class AgentClientError extends Error {
   }
 }
 
-export type RequestWithoutId = Request extends infer R ? (R extends { requestId: number } ? Omit<R, 'requestId'> : never) : never;
+export type RequestWithoutId = Request extends infer R
+  ? R extends { requestId: number }
+    ? Omit<R, 'requestId'>
+    : never
+  : never;
 
 /** Why a connection to the agent's socket failed, as words. */
 export function unreachableBecause(error: NodeJS.ErrnoException): string {
@@ -31,7 +35,7 @@ export function unreachableBecause(error: NodeJS.ErrnoException): string {
     case 'ECONNREFUSED':
       return 'no agent is listening';
     case 'EACCES':
-      return 'permission denied (the socket\'s directory must be open to this user: docs/ipc.md)';
+      return "permission denied (the socket's directory must be open to this user: docs/ipc.md)";
     case 'ENOTDIR':
       return 'a part of that path is a file, not a directory';
     default:
@@ -45,7 +49,8 @@ let nextRequestId = (Math.random() * 0xffff) >>> 0;
 
 /** Sends one request and returns the reply. The request's secrets are wiped from the sent frame. */
 export function askAgent(socketPath: string, request: RequestWithoutId, timeoutMs: number): Promise<Reply> {
-  const requestId = (nextRequestId = (nextRequestId + 1) >>> 0);
+  nextRequestId = (nextRequestId + 1) >>> 0;
+  const requestId = nextRequestId;
   const frame = encodeRequest({ ...request, requestId } as Request);
   return new Promise<Reply>((resolve, reject) => {
     const socket = localTransport().connect(socketPath);
@@ -61,11 +66,23 @@ export function askAgent(socketPath: string, request: RequestWithoutId, timeoutM
       if (error) reject(error);
       else resolve(reply!);
     };
-    const timer = setTimeout(() => finish(new AgentClientError('agent-timeout', `the agent on ${socketPath} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          new AgentClientError('agent-timeout', `the agent on ${socketPath} did not answer within ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
     socket.once('connect', () => socket.write(frame));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const hint = error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? START_IT : '';
-      finish(new AgentClientError('agent-unreachable', `cannot reach the agent on ${socketPath}: ${unreachableBecause(error)}${hint}`, { cause: error }));
+      finish(
+        new AgentClientError(
+          'agent-unreachable',
+          `cannot reach the agent on ${socketPath}: ${unreachableBecause(error)}${hint}`,
+          { cause: error },
+        ),
+      );
     });
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -80,12 +97,21 @@ export function askAgent(socketPath: string, request: RequestWithoutId, timeoutM
         } finally {
           read.frame.fill(0);
         }
-        if (reply.requestId !== requestId && reply.requestId !== 0) throw new Error(`reply for request ${reply.requestId}, expected ${requestId}`);
+        if (reply.requestId !== requestId && reply.requestId !== 0)
+          throw new Error(`reply for request ${reply.requestId}, expected ${requestId}`);
         finish(null, reply);
       } catch (error) {
-        finish(new AgentClientError('agent-protocol', `the agent sent a reply this client cannot read: ${(error as Error).message}`, { cause: error }));
+        finish(
+          new AgentClientError(
+            'agent-protocol',
+            `the agent sent a reply this client cannot read: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        );
       }
     });
-    socket.on('end', () => finish(new AgentClientError('agent-protocol', 'the agent closed the connection without a complete reply')));
+    socket.on('end', () =>
+      finish(new AgentClientError('agent-protocol', 'the agent closed the connection without a complete reply')),
+    );
   });
 }

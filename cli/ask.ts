@@ -12,7 +12,10 @@ export async function askOk(socket: string, request: RequestWithoutId, timeoutMs
     throw error;
   }
   if (reply.status !== 'ok') {
-    throw new CliError(`${reply.message ?? 'the agent refused the request'} (${reply.status}${reply.reason ? `: ${reply.reason}` : ''})`, reply.status === 'unavailable' ? EXIT.unavailable : EXIT.failure);
+    throw new CliError(
+      `${reply.message ?? 'the agent refused the request'} (${reply.status}${reply.reason ? `: ${reply.reason}` : ''})`,
+      reply.status === 'unavailable' ? EXIT.unavailable : EXIT.failure,
+    );
   }
   return reply;
 }

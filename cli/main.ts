@@ -22,7 +22,8 @@ const { Command, CommanderError } = requireCjs('commander') as typeof import('co
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -46,15 +47,34 @@ export function usageLine(text: string, command: string): string {
 
 export function buildProgram(): CommandType {
   const program = new Command('latchkey')
-    .description('Latchkey: unlock this computer with your phone — online, with one-time offline PINs, or over Bluetooth.')
+    .description(
+      'Latchkey: unlock this computer with your phone — online, with one-time offline PINs, or over Bluetooth.',
+    )
     .version(version())
     .exitOverride();
-  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone, registerBle, registerControlCenter, registerAdmin, registerDoctor]) register(program);
+  for (const register of [
+    registerAgent,
+    registerEnroll,
+    registerVerify,
+    registerStatus,
+    registerReset,
+    registerPins,
+    registerDemo,
+    registerOnline,
+    registerPhone,
+    registerBle,
+    registerControlCenter,
+    registerAdmin,
+    registerDoctor,
+  ])
+    register(program);
   // Usage errors everywhere (subcommands of subcommands too) exit 64, not commander's 1, and
   // print as one `latchkey:` line naming the command's --help (docs/cli.md).
   const override = (command: CommandType): void => {
     command.exitOverride();
-    command.configureOutput({ outputError: (text, write) => write(`latchkey: ${usageLine(text, commandPath(command))}\n`) });
+    command.configureOutput({
+      outputError: (text, write) => write(`latchkey: ${usageLine(text, commandPath(command))}\n`),
+    });
     command.commands.forEach(override);
   };
   override(program);
@@ -72,7 +92,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
     } else {
       // A file-system error no command translated still names its path in words, not as ENOTDIR.
-      const text = isSystemCallError(error) && error.path ? describeFileError(error) : (error as Error).message ?? String(error);
+      const text =
+        isSystemCallError(error) && error.path ? describeFileError(error) : ((error as Error).message ?? String(error));
       process.stderr.write(`latchkey: ${oneLine(text)}\n`);
       process.exitCode = EXIT.failure;
     }

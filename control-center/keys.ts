@@ -7,7 +7,14 @@
 import { promises as fs } from 'node:fs';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../protocol/online/base64url.js';
-import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf, type CryptoKey } from '../protocol/crypto/webcrypto.js';
+import {
+  ED25519,
+  X25519,
+  generateKeyPair,
+  importPrivateKey,
+  publicKeyOf,
+  type CryptoKey,
+} from '../protocol/crypto/webcrypto.js';
 import { writeFileDurably } from '../platform/durable-file.js';
 import { describeFileError } from '../platform/file-errors.js';
 import { JsonFileError, readJsonFile } from '../platform/json-file.js';
@@ -26,7 +33,12 @@ export interface CcKeys {
 }
 
 const pkcs8 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{20,200}$/, 'must be base64url PKCS#8'));
-const KeyFileSchema = v.strictObject({ v: v.literal(1), signingKey: pkcs8, boxKey: pkcs8, createdAt: v.pipe(v.number(), v.safeInteger()) });
+const KeyFileSchema = v.strictObject({
+  v: v.literal(1),
+  signingKey: pkcs8,
+  boxKey: pkcs8,
+  createdAt: v.pipe(v.number(), v.safeInteger()),
+});
 
 const MAX_KEY_FILE_BYTES = 4096;
 
@@ -40,7 +52,11 @@ export async function keyFileExists(file: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${describeFileError(error, file)}`, { cause: error });
+    throw new StartupError(
+      'keys-unreadable',
+      `the key file ${file} cannot be read: ${describeFileError(error, file)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -59,9 +75,17 @@ export async function loadKeyFile(file: string): Promise<CcKeys> {
     parsed = await readJsonFile(file, KeyFileSchema, ownedByThisProcess(0o077), MAX_KEY_FILE_BYTES);
   } catch (error) {
     if (!(error instanceof JsonFileError)) throw error;
-    if (error.problem === 'insecure') throw new StartupError('keys-insecure', `the key file ${file} is refused: ${error.reason}`, { cause: error });
-    if (error.problem === 'missing' || error.problem === 'unreadable') throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${describeFileError(error.cause, file)}`, { cause: error });
-    throw new StartupError('keys-unreadable', `the key file ${file} is not a Latchkey Control Center key file`, { cause: error });
+    if (error.problem === 'insecure')
+      throw new StartupError('keys-insecure', `the key file ${file} is refused: ${error.reason}`, { cause: error });
+    if (error.problem === 'missing' || error.problem === 'unreadable')
+      throw new StartupError(
+        'keys-unreadable',
+        `the key file ${file} cannot be read: ${describeFileError(error.cause, file)}`,
+        { cause: error },
+      );
+    throw new StartupError('keys-unreadable', `the key file ${file} is not a Latchkey Control Center key file`, {
+      cause: error,
+    });
   }
   const signingBytes = fromBase64url(parsed.signingKey);
   const boxBytes = fromBase64url(parsed.boxKey);

@@ -26,18 +26,28 @@ export function runPackageBuild({ label, versionPattern, build }) {
     if (!versionPattern.test(version)) throw new Error(`--version ${version} is not a valid ${label} version`);
     if (!['xz', 'gzip'].includes(values.compression)) throw new Error('--compression must be xz or gzip');
     const names = values.only ? [values.only] : Object.keys(PACKAGES);
-    for (const name of names) if (!PACKAGES[name]) throw new Error(`--only ${name}: the packages are ${Object.keys(PACKAGES).join(', ')}`);
+    for (const name of names)
+      if (!PACKAGES[name]) throw new Error(`--only ${name}: the packages are ${Object.keys(PACKAGES).join(', ')}`);
     const out = resolve(values.out ?? join(ROOT, 'dist-packages'));
     const staging = join(out, 'staging');
     mkdirSync(staging, { recursive: true });
     const appDir = join(staging, 'app');
     stageApp(appDir, version);
-    const context = { version, staging, appDir, cacheDir: join(ROOT, 'dist-packages', 'cache'), out, compression: values.compression };
+    const context = {
+      version,
+      staging,
+      appDir,
+      cacheDir: join(ROOT, 'dist-packages', 'cache'),
+      out,
+      compression: values.compression,
+    };
     try {
       for (const name of names) {
         const built = build(name, context);
         const shown = relative(process.cwd(), built.file);
-        process.stdout.write(`${shown.startsWith('..') ? built.file : shown}: installed size ${describeSize(built.installedKiB)}\n`);
+        process.stdout.write(
+          `${shown.startsWith('..') ? built.file : shown}: installed size ${describeSize(built.installedKiB)}\n`,
+        );
       }
     } finally {
       rmSync(staging, { recursive: true, force: true }); // hundreds of MB; the packages are what counts

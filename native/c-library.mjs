@@ -36,25 +36,51 @@ export const FLAVOURS = {
   /** The same without sanitizers, for a helper that runs setuid root (the local-DoS attacker). */
   plain: { cc: 'clang', flags: ['-std=gnu11', '-g', '-O1', '-Wall', '-Wextra', '-Werror'] },
   /** The libFuzzer harnesses (native/pam/fuzz/): coverage instrumentation for the libraries too. */
-  fuzz: { cc: 'clang', flags: ['-std=gnu11', '-g', '-O1', '-fsanitize=fuzzer-no-link,address,undefined', '-fno-sanitize-recover=all'] },
+  fuzz: {
+    cc: 'clang',
+    flags: ['-std=gnu11', '-g', '-O1', '-fsanitize=fuzzer-no-link,address,undefined', '-fno-sanitize-recover=all'],
+  },
   /** The transport's harness: every malloc in the libraries goes through the harness's failing one. */
-  'fuzz-malloc': { cc: 'clang', flags: ['-std=gnu11', '-g', '-O1', '-fsanitize=fuzzer-no-link,address,undefined', '-fno-sanitize-recover=all', '-pthread', '-Dmalloc=fuzz_malloc'] },
+  'fuzz-malloc': {
+    cc: 'clang',
+    flags: [
+      '-std=gnu11',
+      '-g',
+      '-O1',
+      '-fsanitize=fuzzer-no-link,address,undefined',
+      '-fno-sanitize-recover=all',
+      '-pthread',
+      '-Dmalloc=fuzz_malloc',
+    ],
+  },
   /** The benchmarks' clients: optimised like the module. */
   bench: { cc: undefined, flags: ['-std=gnu11', '-O2'] },
 };
 
 /** cc, gcc or clang, whichever answers first; undefined when there is none. */
-export const C_COMPILER = ['cc', 'gcc', 'clang'].find((cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
+export const C_COMPILER = ['cc', 'gcc', 'clang'].find(
+  (cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0,
+);
 
 function newestInput(sources) {
-  const headers = readdirSync(PAM_DIR).filter((name) => name.endsWith('.h')).map((name) => join(PAM_DIR, name));
-  return Math.max(...[...sources.map((source) => join(ROOT, source)), ...headers, fileURLToPath(import.meta.url), join(PAM_DIR, 'sources.gypi')].map((file) => statSync(file).mtimeMs));
+  const headers = readdirSync(PAM_DIR)
+    .filter((name) => name.endsWith('.h'))
+    .map((name) => join(PAM_DIR, name));
+  return Math.max(
+    ...[
+      ...sources.map((source) => join(ROOT, source)),
+      ...headers,
+      fileURLToPath(import.meta.url),
+      join(PAM_DIR, 'sources.gypi'),
+    ].map((file) => statSync(file).mtimeMs),
+  );
 }
 
 /** Builds (when stale) and returns the paths of the flavour's libraries, in link order. */
 export function buildLibraries(flavour) {
   const spec = FLAVOURS[flavour];
-  if (spec === undefined) throw new RangeError(`no C library flavour ${flavour} (there are ${Object.keys(FLAVOURS).join(', ')})`);
+  if (spec === undefined)
+    throw new RangeError(`no C library flavour ${flavour} (there are ${Object.keys(FLAVOURS).join(', ')})`);
   const cc = spec.cc ?? C_COMPILER;
   if (cc === undefined) throw new Error('no C compiler (cc, gcc or clang)');
   const directory = join(ROOT, 'build', 'c', flavour);
@@ -66,7 +92,10 @@ export function buildLibraries(flavour) {
     try {
       const objects = sources.map((source) => {
         const object = join(work, `${basename(source, '.c')}.o`);
-        execFileSync(cc, [...spec.flags, '-c', '-o', object, join(ROOT, source)], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+        execFileSync(cc, [...spec.flags, '-c', '-o', object, join(ROOT, source)], {
+          cwd: ROOT,
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
         return object;
       });
       const built = join(work, basename(library));

@@ -9,16 +9,39 @@ import { ErrorBodySchema, MAX_BODY_BYTES } from '../protocol/online/http-bodies.
 import { signRequest } from '../protocol/online/request-signing.js';
 import type { CryptoKey } from '../protocol/crypto/webcrypto.js';
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: Uint8Array; signal?: AbortSignal }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: Uint8Array; signal?: AbortSignal },
+) => Promise<{
   status: number;
   arrayBuffer(): Promise<ArrayBuffer>;
 }>;
 
 /** Stable codes (docs/online-protocol.md "Errors") plus the client's own transport failures. */
 export type ApiErrorCode =
-  | 'bad-request' | 'body-too-large' | 'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'gone' | 'rate-limited' | 'internal'
-  | 'unreachable' | 'timeout' | 'bad-response';
-const SERVER_CODES = new Set(['bad-request', 'body-too-large', 'unauthenticated', 'forbidden', 'not-found', 'conflict', 'gone', 'rate-limited', 'internal']);
+  | 'bad-request'
+  | 'body-too-large'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'gone'
+  | 'rate-limited'
+  | 'internal'
+  | 'unreachable'
+  | 'timeout'
+  | 'bad-response';
+const SERVER_CODES = new Set([
+  'bad-request',
+  'body-too-large',
+  'unauthenticated',
+  'forbidden',
+  'not-found',
+  'conflict',
+  'gone',
+  'rate-limited',
+  'internal',
+]);
 
 export class ApiError extends Error {
   constructor(
@@ -70,11 +93,26 @@ export class ApiClient {
   }
 
   /** One request; resolves with the validated body, or throws ApiError. */
-  async call<S extends v.GenericSchema>(method: string, path: string, body: unknown, schema: S, call: CallOptions): Promise<v.InferOutput<S>> {
+  async call<S extends v.GenericSchema>(
+    method: string,
+    path: string,
+    body: unknown,
+    schema: S,
+    call: CallOptions,
+  ): Promise<v.InferOutput<S>> {
     const bytes = body === undefined ? new Uint8Array() : encoder.encode(JSON.stringify(body));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.signer) Object.assign(headers, await signRequest({ method, path, body: bytes }, this.options.signer.keyId, this.options.signer.privateKey, this.#now()));
+    if (this.options.signer)
+      Object.assign(
+        headers,
+        await signRequest(
+          { method, path, body: bytes },
+          this.options.signer.keyId,
+          this.options.signer.privateKey,
+          this.#now(),
+        ),
+      );
     if (this.options.adminToken) headers.authorization = `Bearer ${this.options.adminToken}`;
     if (this.options.headers) Object.assign(headers, this.options.headers(method));
     const controller = new AbortController();
@@ -84,17 +122,28 @@ export class ApiClient {
     let status: number;
     let raw: ArrayBuffer;
     try {
-      const response = await this.#fetch(new URL(path, this.options.baseUrl).toString(), { method, headers, ...(body === undefined ? {} : { body: bytes }), signal: controller.signal });
+      const response = await this.#fetch(new URL(path, this.options.baseUrl).toString(), {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: bytes }),
+        signal: controller.signal,
+      });
       status = response.status;
       raw = await response.arrayBuffer();
     } catch (error) {
-      if (controller.signal.aborted) throw new ApiError('timeout', 0, `the Control Center did not answer within ${call.timeoutMs} ms`, { cause: error });
-      throw new ApiError('unreachable', 0, `the Control Center cannot be reached: ${(error as Error).message}`, { cause: error });
+      if (controller.signal.aborted)
+        throw new ApiError('timeout', 0, `the Control Center did not answer within ${call.timeoutMs} ms`, {
+          cause: error,
+        });
+      throw new ApiError('unreachable', 0, `the Control Center cannot be reached: ${(error as Error).message}`, {
+        cause: error,
+      });
     } finally {
       clearTimeout(timer);
       call.signal?.removeEventListener('abort', onAbort);
     }
-    if (raw.byteLength > MAX_BODY_BYTES * 4) throw new ApiError('bad-response', status, 'the Control Center sent an oversized body');
+    if (raw.byteLength > MAX_BODY_BYTES * 4)
+      throw new ApiError('bad-response', status, 'the Control Center sent an oversized body');
     let json: unknown;
     try {
       json = raw.byteLength === 0 ? null : JSON.parse(new TextDecoder().decode(raw));
@@ -103,11 +152,19 @@ export class ApiClient {
     }
     if (status >= 400) {
       const parsed = v.safeParse(ErrorBodySchema, json);
-      const code = parsed.success && SERVER_CODES.has(parsed.output.error.code) ? (parsed.output.error.code as ApiErrorCode) : 'internal';
+      const code =
+        parsed.success && SERVER_CODES.has(parsed.output.error.code)
+          ? (parsed.output.error.code as ApiErrorCode)
+          : 'internal';
       throw new ApiError(code, status, parsed.success ? parsed.output.error.message : `HTTP ${status}`);
     }
     const parsed = v.safeParse(schema, json);
-    if (!parsed.success) throw new ApiError('bad-response', status, `the Control Center sent an unexpected ${method} ${path.split('?')[0]} response`);
+    if (!parsed.success)
+      throw new ApiError(
+        'bad-response',
+        status,
+        `the Control Center sent an unexpected ${method} ${path.split('?')[0]} response`,
+      );
     return parsed.output;
   }
 }

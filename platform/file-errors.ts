@@ -14,7 +14,11 @@ interface SystemCallError {
 
 /** Whether `error` came from a system call (it has an errno code such as ENOENT). */
 export function isSystemCallError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as SystemCallError).code === 'string' && /^E[A-Z0-9]+$/.test((error as SystemCallError).code!);
+  return (
+    error instanceof Error &&
+    typeof (error as SystemCallError).code === 'string' &&
+    /^E[A-Z0-9]+$/.test((error as SystemCallError).code!)
+  );
 }
 
 /** "…/afile/state: …/afile is a file, not a directory"-style text for a failed call on a path. */
@@ -32,7 +36,9 @@ export function describeFileError(error: unknown, fallbackPath?: string): string
       return `${target} is a directory, not a file`;
     case 'EACCES':
     case 'EPERM':
-      return syscall === 'mkdir' ? `no permission to create ${target} (run as root, or choose a path this user may write)` : `no permission to ${syscall === 'open' ? 'open' : 'use'} ${target} (run as root, or as the user it belongs to)`;
+      return syscall === 'mkdir'
+        ? `no permission to create ${target} (run as root, or choose a path this user may write)`
+        : `no permission to ${syscall === 'open' ? 'open' : 'use'} ${target} (run as root, or as the user it belongs to)`;
     case 'EROFS':
       return `${target} is on a read-only file system`;
     case 'ENOSPC':
@@ -68,5 +74,8 @@ export function describeListenError(error: unknown, host: string, port: number):
 
 /** Collapses line breaks and runs of spaces: an error is one line (docs/cli.md). */
 export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[ \t]{2,}/g, ' ').trim();
+  return text
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim();
 }

@@ -43,7 +43,12 @@ export class JsonFileError extends Error {
 }
 
 /** Reads `file` as JSON valid against `schema` (see the module comment); throws JsonFileError. */
-export async function readJsonFile<const S extends v.GenericSchema>(file: string, schema: S, rule: JsonFileRule, maxBytes: number): Promise<v.InferOutput<S>> {
+export async function readJsonFile<const S extends v.GenericSchema>(
+  file: string,
+  schema: S,
+  rule: JsonFileRule,
+  maxBytes: number,
+): Promise<v.InferOutput<S>> {
   return (await readJsonFileWithStats(file, schema, rule, maxBytes)).value;
 }
 
@@ -62,8 +67,12 @@ export async function readJsonFileWithStats<const S extends v.GenericSchema>(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new JsonFileError('missing', file, `${file} does not exist`, { cause: error });
-    if (error instanceof InsecurePathError) throw new JsonFileError('insecure', file, `refusing ${file}: ${error.message}`, { cause: error });
-    if (code === 'ELOOP') throw new JsonFileError('insecure', file, `refusing ${file}: it is a symbolic link (name the real file)`, { cause: error });
+    if (error instanceof InsecurePathError)
+      throw new JsonFileError('insecure', file, `refusing ${file}: ${error.message}`, { cause: error });
+    if (code === 'ELOOP')
+      throw new JsonFileError('insecure', file, `refusing ${file}: it is a symbolic link (name the real file)`, {
+        cause: error,
+      });
     if (error instanceof RangeError) throw new JsonFileError('too-large', file, error.message, { cause: error });
     throw new JsonFileError('unreadable', file, `cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }

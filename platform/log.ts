@@ -28,7 +28,10 @@ function formatValue(name: string, value: unknown): string {
     return JSON.stringify(`${code ? `${String(code)}: ` : ''}${value.message}`);
   }
   if (typeof value === 'string') {
-    const text = value.length > MAX_LOG_TEXT_CHARS ? `${value.slice(0, MAX_LOG_TEXT_CHARS)}…(+${value.length - MAX_LOG_TEXT_CHARS})` : value;
+    const text =
+      value.length > MAX_LOG_TEXT_CHARS
+        ? `${value.slice(0, MAX_LOG_TEXT_CHARS)}…(+${value.length - MAX_LOG_TEXT_CHARS})`
+        : value;
     return /^[\w./:@+-]*$/.test(text) && text !== '' ? text : JSON.stringify(text);
   }
   return JSON.stringify(value) ?? String(value);
@@ -37,7 +40,8 @@ function formatValue(name: string, value: unknown): string {
 export function formatLogLine(level: LogLevel, event: string, fields: LogFields = {}, now = new Date()): string {
   let line = `${now.toISOString()} ${level} ${event}`;
   // An absent value (undefined) is left out rather than printed as "undefined".
-  for (const [name, value] of Object.entries(fields)) if (value !== undefined) line += ` ${name}=${formatValue(name, value)}`;
+  for (const [name, value] of Object.entries(fields))
+    if (value !== undefined) line += ` ${name}=${formatValue(name, value)}`;
   return `${line}\n`;
 }
 
@@ -63,7 +67,11 @@ const LOG_BUDGET_WINDOW_MS = 60_000;
  * Errors (and debug lines, which an administrator asked for) always pass. Decisions are
  * unaffected: the audit log keeps them (counted, not dropped).
  */
-export function withUserBudget(log: Logger, perMinute = LOG_LINES_PER_USER_PER_MINUTE, now: () => number = Date.now): Logger {
+export function withUserBudget(
+  log: Logger,
+  perMinute = LOG_LINES_PER_USER_PER_MINUTE,
+  now: () => number = Date.now,
+): Logger {
   const windows = new Map<string, { start: number; lines: number; suppressed: number }>();
   const summarise = (user: string, window: { suppressed: number }) => {
     if (window.suppressed > 0) log.warn('log.suppressed', { user, lines: window.suppressed, perMinute });
@@ -93,5 +101,10 @@ export function withUserBudget(log: Logger, perMinute = LOG_LINES_PER_USER_PER_M
     window.lines += 1;
     log[level](event, fields);
   };
-  return { debug: (event, fields) => log.debug(event, fields), info: budgeted('info'), warn: budgeted('warn'), error: (event, fields) => log.error(event, fields) };
+  return {
+    debug: (event, fields) => log.debug(event, fields),
+    info: budgeted('info'),
+    warn: budgeted('warn'),
+    error: (event, fields) => log.error(event, fields),
+  };
 }

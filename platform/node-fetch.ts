@@ -14,10 +14,14 @@ const MAX_ANSWER_BYTES = MAX_BODY_BYTES * 4 + 1;
 export const nodeFetch: FetchLike = (url, init) =>
   new Promise((resolve, reject) => {
     const target = new URL(url);
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') return reject(new TypeError(`unsupported URL scheme ${target.protocol}`));
+    if (target.protocol !== 'http:' && target.protocol !== 'https:')
+      return reject(new TypeError(`unsupported URL scheme ${target.protocol}`));
     if (init.signal?.aborted) return reject(init.signal.reason);
     const transport = target.protocol === 'https:' ? https : http;
-    const headers: Record<string, string> = { ...init.headers, ...(init.body ? { 'content-length': String(init.body.length) } : {}) };
+    const headers: Record<string, string> = {
+      ...init.headers,
+      ...(init.body ? { 'content-length': String(init.body.length) } : {}),
+    };
     const request = transport.request(target, { method: init.method, headers, signal: init.signal }, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -29,7 +33,10 @@ export const nodeFetch: FetchLike = (url, init) =>
       response.on('error', reject);
       response.on('end', () => {
         const body = Buffer.concat(chunks);
-        resolve({ status: response.statusCode ?? 0, arrayBuffer: async () => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer });
+        resolve({
+          status: response.statusCode ?? 0,
+          arrayBuffer: async () => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer,
+        });
       });
     });
     request.on('error', reject);

@@ -65,13 +65,42 @@ export function unsupportedPlatform(name: NodeJS.Platform): Platform {
   };
   return {
     name,
-    ipc: { defaultEndpoint: '', listen: refuse('peer-credentials-unavailable', 'the agent\'s local socket'), connect: refuse('peer-credentials-unavailable', 'the agent\'s local socket'), identifyCaller: refuse('peer-credentials-unavailable', 'reading a caller\'s identity'), identifyServer: refuse('peer-credentials-unavailable', 'reading a server\'s identity') },
-    users: { byName: refuse('user-lookup-failed', 'looking up users'), byId: refuse('user-lookup-failed', 'looking up users'), current: refuse('user-lookup-failed', 'looking up users'), isAdministrator: () => false },
+    ipc: {
+      defaultEndpoint: '',
+      listen: refuse('peer-credentials-unavailable', "the agent's local socket"),
+      connect: refuse('peer-credentials-unavailable', "the agent's local socket"),
+      identifyCaller: refuse('peer-credentials-unavailable', "reading a caller's identity"),
+      identifyServer: refuse('peer-credentials-unavailable', "reading a server's identity"),
+    },
+    users: {
+      byName: refuse('user-lookup-failed', 'looking up users'),
+      byId: refuse('user-lookup-failed', 'looking up users'),
+      current: refuse('user-lookup-failed', 'looking up users'),
+      isAdministrator: () => false,
+    },
     locks: { acquireExclusive: refuse('lock-unavailable', 'locking the state directory') },
-    durable: { writeFile: refuse('files-unavailable', 'writing files durably'), syncDirectory: refuse('files-unavailable', 'writing files durably') },
-    access: { check: refuse('files-unavailable', 'checking who may use a file'), checkDirectoryChain: refuse('files-unavailable', 'checking who may use a directory'), checkParentDirectory: refuse('files-unavailable', 'checking who may use a directory'), makeDirectories: refuse('files-unavailable', 'making directories'), trustedOwners: () => [] },
+    durable: {
+      writeFile: refuse('files-unavailable', 'writing files durably'),
+      syncDirectory: refuse('files-unavailable', 'writing files durably'),
+    },
+    access: {
+      check: refuse('files-unavailable', 'checking who may use a file'),
+      checkDirectoryChain: refuse('files-unavailable', 'checking who may use a directory'),
+      checkParentDirectory: refuse('files-unavailable', 'checking who may use a directory'),
+      makeDirectories: refuse('files-unavailable', 'making directories'),
+      trustedOwners: () => [],
+    },
     bootClock: { now: refuse('boot-clock-unavailable', 'reading the boot clock') },
-    keystores: { file: refuse('files-unavailable', 'the file keystore'), os: refuse('files-unavailable', 'the OS keychain') },
-    passwords: { check: async (options) => ({ ok: false, code: 'password-check-unavailable', message: `checking passwords is not implemented on ${name} yet (${options.service})` }) },
+    keystores: {
+      file: refuse('files-unavailable', 'the file keystore'),
+      os: refuse('files-unavailable', 'the OS keychain'),
+    },
+    passwords: {
+      check: async (options) => ({
+        ok: false,
+        code: 'password-check-unavailable',
+        message: `checking passwords is not implemented on ${name} yet (${options.service})`,
+      }),
+    },
   };
 }

@@ -6,7 +6,11 @@ import { CliError, EXIT } from './exit-codes.js';
 
 export const MAX_SECRET_INPUT_BYTES = 1024;
 
-export async function readSecret(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<Uint8Array> {
+export async function readSecret(
+  prompt: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<Uint8Array> {
   if (input.isTTY) return readFromTerminal(prompt, input, output);
   return readLine(input);
 }
@@ -15,9 +19,15 @@ export async function readSecret(prompt: string, input: NodeJS.ReadStream = proc
  * readSecret for a value the command cannot go on without: nothing on a standard input that is
  * not a terminal (`</dev/null`, an empty pipe) is a usage error naming where else it can come from.
  */
-export async function readRequiredSecret(prompt: string, what: string, otherwise: string, input: NodeJS.ReadStream = process.stdin): Promise<Uint8Array> {
+export async function readRequiredSecret(
+  prompt: string,
+  what: string,
+  otherwise: string,
+  input: NodeJS.ReadStream = process.stdin,
+): Promise<Uint8Array> {
   const secret = await readSecret(prompt, input);
-  if (secret.length === 0 && !input.isTTY) throw new CliError(`no ${what} on standard input, and no terminal to ask on: ${otherwise}`, EXIT.usage);
+  if (secret.length === 0 && !input.isTTY)
+    throw new CliError(`no ${what} on standard input, and no terminal to ask on: ${otherwise}`, EXIT.usage);
   return secret;
 }
 
@@ -28,7 +38,8 @@ async function readLine(input: NodeJS.ReadableStream): Promise<Uint8Array> {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       for (const byte of chunk) {
         if (byte === 0x0a) return finish();
-        if (length > MAX_SECRET_INPUT_BYTES) throw new RangeError(`input is longer than ${MAX_SECRET_INPUT_BYTES} bytes`);
+        if (length > MAX_SECRET_INPUT_BYTES)
+          throw new RangeError(`input is longer than ${MAX_SECRET_INPUT_BYTES} bytes`);
         buffer[length++] = byte;
       }
       chunk.fill(0);

@@ -21,7 +21,8 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[], prefix: 
  */
 export function describeJsonSyntaxError(text: string, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (/^Unexpected end of JSON input/.test(message)) return text.trim() === '' ? 'the file is empty' : 'it ends too early';
+  if (/^Unexpected end of JSON input/.test(message))
+    return text.trim() === '' ? 'the file is empty' : 'it ends too early';
   const position = /at position (\d+)/.exec(message);
   const what = (message.split(/, "|\s+in JSON at position|\s+at position/)[0] ?? message).replace(/\s+/g, ' ').trim();
   const lowered = what.charAt(0).toLowerCase() + what.slice(1);

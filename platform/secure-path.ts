@@ -68,7 +68,11 @@ export async function readCheckedFile(file: string, rule: PathRule, maxBytes: nu
 }
 
 /** readCheckedFile, also returning the stats the checks were made on (for a second, content-dependent rule). */
-export async function readCheckedFileWithStats(file: string, rule: PathRule, maxBytes: number): Promise<{ data: Buffer; stats: Stats }> {
+export async function readCheckedFileWithStats(
+  file: string,
+  rule: PathRule,
+  maxBytes: number,
+): Promise<{ data: Buffer; stats: Stats }> {
   const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const stats = await handle.stat();
@@ -76,7 +80,8 @@ export async function readCheckedFileWithStats(file: string, rule: PathRule, max
     checkStats(file, stats, rule);
     if (stats.size > maxBytes) throw new RangeError(`${file} is ${stats.size} bytes, over the limit of ${maxBytes}`);
     const data = await handle.readFile();
-    if (data.length > maxBytes) throw new RangeError(`${file} grew over the limit of ${maxBytes} bytes while being read`);
+    if (data.length > maxBytes)
+      throw new RangeError(`${file} grew over the limit of ${maxBytes} bytes while being read`);
     return { data, stats };
   } finally {
     await handle.close();

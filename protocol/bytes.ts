@@ -30,7 +30,8 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 }
 
 export function uint64BigEndian(value: number): Uint8Array {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`counter must be a non-negative safe integer (got ${value})`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`counter must be a non-negative safe integer (got ${value})`);
   const out = new Uint8Array(8);
   const view = new DataView(out.buffer);
   view.setUint32(0, Math.floor(value / 2 ** 32));

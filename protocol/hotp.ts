@@ -8,8 +8,7 @@ export const HOTP_MAX_DIGITS = 8;
 export function hotpTruncated(key: Uint8Array, counter: number): number {
   const mac = hmacSha1(key, uint64BigEndian(counter));
   const offset = mac[19]! & 0x0f;
-  const value =
-    ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
+  const value = ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
   wipe(mac);
   return value;
 }

@@ -37,12 +37,17 @@ export class FrameReader {
     }
     if (this.#bodyLength === null && this.#buffer.length >= FRAME_HEADER_BYTES) {
       try {
-        this.#bodyLength = decodeFrameHeader(this.#buffer.subarray(0, FRAME_HEADER_BYTES), this.kind, this.maxBody).bodyLength;
+        this.#bodyLength = decodeFrameHeader(
+          this.#buffer.subarray(0, FRAME_HEADER_BYTES),
+          this.kind,
+          this.maxBody,
+        ).bodyLength;
       } catch (error) {
         return { status: 'bad-header', error: error as ProtocolError };
       }
     }
-    if (this.#bodyLength === null || this.#buffer.length < FRAME_HEADER_BYTES + this.#bodyLength) return { status: 'incomplete' };
+    if (this.#bodyLength === null || this.#buffer.length < FRAME_HEADER_BYTES + this.#bodyLength)
+      return { status: 'incomplete' };
     if (this.#buffer.length > FRAME_HEADER_BYTES + this.#bodyLength) return { status: 'overrun' };
     const frame = this.#buffer;
     this.#buffer = new Uint8Array(0);

@@ -15,26 +15,77 @@ import {
 } from './ipc-frame.js';
 
 export const Op = {
-  status: 1, verify: 2, enroll: 3, reset: 4, list: 5, unenroll: 6, 'online-auth': 7, pair: 8, 'pair-finish': 9, 'workstation-enroll': 10,
-  'ble-auth': 11, 'ble-pair': 12, 'ble-pair-finish': 13, 'ble-unpair': 14,
+  status: 1,
+  verify: 2,
+  enroll: 3,
+  reset: 4,
+  list: 5,
+  unenroll: 6,
+  'online-auth': 7,
+  pair: 8,
+  'pair-finish': 9,
+  'workstation-enroll': 10,
+  'ble-auth': 11,
+  'ble-pair': 12,
+  'ble-pair-finish': 13,
+  'ble-unpair': 14,
 } as const;
 export type OpName = keyof typeof Op;
 const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([name, code]) => [code, name])) as Record<number, OpName>;
 
 export const ReplyStatus = { ok: 0, accepted: 1, rejected: 2, locked: 3, unavailable: 4, error: 5 } as const;
 export type ReplyStatusName = keyof typeof ReplyStatus;
-const STATUS_NAMES = Object.fromEntries(Object.entries(ReplyStatus).map(([n, c]) => [c, n])) as Record<number, ReplyStatusName>;
+const STATUS_NAMES = Object.fromEntries(Object.entries(ReplyStatus).map(([n, c]) => [c, n])) as Record<
+  number,
+  ReplyStatusName
+>;
 
 /** Reasons (docs/ipc.md "Reasons"): a closed set; a client maps anything else to internal-error. */
 export const REASONS = [
-  'offline-mode-off', 'no-pool', 'pools-exhausted', 'pools-expired', 'hammering-delay', 'hammering-disabled',
-  'wrong-pin', 'state-unreadable', 'keystore-unavailable', 'internal-error',
-  'bad-frame', 'frame-too-large', 'unsupported-version', 'unknown-op', 'missing-field', 'bad-field',
-  'permission-denied', 'unknown-user', 'read-timeout', 'out-of-order', 'too-many-connections',
-  'password-rejected', 'password-check-unavailable', 'not-enrolled',
-  'offline', 'no-device', 'denied', 'timeout', 'bad-approval', 'not-managed',
-  'pairing-expired', 'pairing-mac', 'pairing-unknown', 'pairing-timeout', 'enrollment-failed',
-  'declined', 'bad-proof', 'too-late', 'too-weak', 'no-phone', 'ble-off', 'link', 'rate-limited', 'service-refused',
+  'offline-mode-off',
+  'no-pool',
+  'pools-exhausted',
+  'pools-expired',
+  'hammering-delay',
+  'hammering-disabled',
+  'wrong-pin',
+  'state-unreadable',
+  'keystore-unavailable',
+  'internal-error',
+  'bad-frame',
+  'frame-too-large',
+  'unsupported-version',
+  'unknown-op',
+  'missing-field',
+  'bad-field',
+  'permission-denied',
+  'unknown-user',
+  'read-timeout',
+  'out-of-order',
+  'too-many-connections',
+  'password-rejected',
+  'password-check-unavailable',
+  'not-enrolled',
+  'offline',
+  'no-device',
+  'denied',
+  'timeout',
+  'bad-approval',
+  'not-managed',
+  'pairing-expired',
+  'pairing-mac',
+  'pairing-unknown',
+  'pairing-timeout',
+  'enrollment-failed',
+  'declined',
+  'bad-proof',
+  'too-late',
+  'too-weak',
+  'no-phone',
+  'ble-off',
+  'link',
+  'rate-limited',
+  'service-refused',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 const REASON_SET: ReadonlySet<string> = new Set(REASONS);
@@ -43,7 +94,10 @@ export const RESET_FLAG_DISCARD_STATE = 1;
 /** status from a lock screen: no `detail`, and the connection is bound to that user's lock-screen requests (docs/ipc.md). */
 export const STATUS_FLAG_LOCK_SCREEN = 2;
 /** The `flags` bits each op defines; any other bit is `bad-field`. */
-const FLAGS_BY_OP: Partial<Record<OpName, number>> = { reset: RESET_FLAG_DISCARD_STATE, status: STATUS_FLAG_LOCK_SCREEN };
+const FLAGS_BY_OP: Partial<Record<OpName, number>> = {
+  reset: RESET_FLAG_DISCARD_STATE,
+  status: STATUS_FLAG_LOCK_SCREEN,
+};
 /** Longest a client may ask the agent to wait (online-auth, pair-finish). */
 export const MAX_WAIT_MS = 600_000;
 export const DEFAULT_ONLINE_WAIT_MS = 30_000;
@@ -110,7 +164,20 @@ const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional:
   'ble-unpair': { required: ['user'], optional: ['authenticator'] },
 };
 const REPLY_FIELDS: readonly FieldName[] = [
-  'requestId', 'status', 'reason', 'message', 'remaining', 'low', 'retryAfter', 'offlineMode', 'usable', 'locked', 'secret', 'detail', 'online', 'ble',
+  'requestId',
+  'status',
+  'reason',
+  'message',
+  'remaining',
+  'low',
+  'retryAfter',
+  'offlineMode',
+  'usable',
+  'locked',
+  'secret',
+  'detail',
+  'online',
+  'ble',
 ];
 
 export type Request =
@@ -179,7 +246,7 @@ function decodeValue(name: FieldName, spec: FieldSpec, raw: Uint8Array, requestI
       }
       const text = decodeUtf8Strict(raw);
       if (text === null) throw bad('is not valid UTF-8');
-      // eslint-disable-next-line no-control-regex
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
       if (/[\u0000-\u001f\u007f]/.test(text)) throw bad('contains a control character');
       if (spec.pattern && !spec.pattern.test(text)) throw bad('has characters that are not allowed');
       return text;
@@ -193,13 +260,19 @@ function decodeValue(name: FieldName, spec: FieldSpec, raw: Uint8Array, requestI
 }
 
 /** Names and decodes split fields; each must be one `allowed` here. */
-function decodeKnownFields(raw: ReadonlyMap<number, Uint8Array>, allowed: ReadonlySet<FieldName>, what: string, requestId?: number) {
+function decodeKnownFields(
+  raw: ReadonlyMap<number, Uint8Array>,
+  allowed: ReadonlySet<FieldName>,
+  what: string,
+  requestId?: number,
+) {
   const values = new Map<FieldName, Value>();
   for (const [tag, bytes] of raw) {
     const entry = FIELD_BY_TAG.get(tag);
     if (entry === undefined) throw new ProtocolError('bad-field', `unknown field 0x${hex(tag)}`, { requestId });
     const [name, spec] = entry;
-    if (!allowed.has(name)) throw new ProtocolError('bad-field', `field ${name} is not allowed in ${what}`, { requestId });
+    if (!allowed.has(name))
+      throw new ProtocolError('bad-field', `field ${name} is not allowed in ${what}`, { requestId });
     values.set(name, decodeValue(name, spec, bytes, requestId));
   }
   return values;
@@ -209,26 +282,43 @@ function decodeKnownFields(raw: ReadonlyMap<number, Uint8Array>, allowed: Readon
 export function decodeRequestBody(body: Uint8Array): Request {
   const raw = splitFields(body);
   const idBytes = raw.get(FIELDS.requestId.tag);
-  const requestId = idBytes?.length === 4 ? new DataView(idBytes.buffer, idBytes.byteOffset, 4).getUint32(0) : undefined;
+  const requestId =
+    idBytes?.length === 4 ? new DataView(idBytes.buffer, idBytes.byteOffset, 4).getUint32(0) : undefined;
   const opBytes = raw.get(FIELDS.op.tag);
   if (opBytes === undefined) throw new ProtocolError('missing-field', 'request has no op field', { requestId });
-  if (requestId === undefined) throw new ProtocolError(idBytes ? 'bad-field' : 'missing-field', 'request has no 4-byte requestId field');
+  if (requestId === undefined)
+    throw new ProtocolError(idBytes ? 'bad-field' : 'missing-field', 'request has no 4-byte requestId field');
   const opName = opBytes.length === 1 ? OP_NAMES[opBytes[0]!] : undefined;
-  if (opName === undefined) throw new ProtocolError('unknown-op', `unknown op ${opBytes.length === 1 ? opBytes[0] : '(malformed)'}`, { requestId });
+  if (opName === undefined)
+    throw new ProtocolError('unknown-op', `unknown op ${opBytes.length === 1 ? opBytes[0] : '(malformed)'}`, {
+      requestId,
+    });
   const shape = REQUEST_SHAPES[opName];
   const allowed = new Set<FieldName>(['op', 'requestId', ...shape.required, ...shape.optional]);
   const values = decodeKnownFields(raw, allowed, `a ${opName} request`, requestId);
   for (const name of shape.required) {
-    if (!values.has(name)) throw new ProtocolError('missing-field', `a ${opName} request needs the field ${name}`, { requestId });
+    if (!values.has(name))
+      throw new ProtocolError('missing-field', `a ${opName} request needs the field ${name}`, { requestId });
   }
   const user = values.get('user') as string;
   const flags = (values.get('flags') as number | undefined) ?? 0;
-  if ((flags & ~(FLAGS_BY_OP[opName] ?? 0)) !== 0) throw new ProtocolError('bad-field', `field flags has a bit a ${opName} request does not define (${flags})`, { requestId });
+  if ((flags & ~(FLAGS_BY_OP[opName] ?? 0)) !== 0)
+    throw new ProtocolError('bad-field', `field flags has a bit a ${opName} request does not define (${flags})`, {
+      requestId,
+    });
   switch (opName) {
     case 'status':
-      return flags & STATUS_FLAG_LOCK_SCREEN ? { op: opName, requestId, user, lockScreen: true } : { op: opName, requestId, user };
+      return flags & STATUS_FLAG_LOCK_SCREEN
+        ? { op: opName, requestId, user, lockScreen: true }
+        : { op: opName, requestId, user };
     case 'verify':
-      return { op: opName, requestId, user, pin: values.get('pin') as Uint8Array, context: (values.get('context') as string) ?? '' };
+      return {
+        op: opName,
+        requestId,
+        user,
+        pin: values.get('pin') as Uint8Array,
+        context: (values.get('context') as string) ?? '',
+      };
     case 'enroll': {
       const request: Request = { op: opName, requestId, user };
       if (values.has('authenticator')) request.authenticator = values.get('authenticator') as string;
@@ -242,25 +332,54 @@ export function decodeRequestBody(body: Uint8Array): Request {
     case 'unenroll':
       return { op: opName, requestId, user, authenticator: values.get('authenticator') as string };
     case 'online-auth':
-      return { op: opName, requestId, user, context: (values.get('context') as string) ?? '', wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
+      return {
+        op: opName,
+        requestId,
+        user,
+        context: (values.get('context') as string) ?? '',
+        wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS,
+      };
     case 'pair': {
       const request: Request = { op: opName, requestId, user };
       if (values.has('password')) request.password = values.get('password') as Uint8Array;
       return request;
     }
     case 'pair-finish':
-      return { op: opName, requestId, user, pairingId: values.get('pairingId') as string, wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
+      return {
+        op: opName,
+        requestId,
+        user,
+        pairingId: values.get('pairingId') as string,
+        wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS,
+      };
     case 'workstation-enroll': {
-      const request: Request = { op: opName, requestId, url: values.get('url') as string, token: values.get('token') as Uint8Array };
+      const request: Request = {
+        op: opName,
+        requestId,
+        url: values.get('url') as string,
+        token: values.get('token') as Uint8Array,
+      };
       if (values.has('name')) request.name = values.get('name') as string;
       return request;
     }
     case 'ble-auth':
-      return { op: opName, requestId, user, context: (values.get('context') as string) ?? '', wait: (values.get('wait') as number) ?? DEFAULT_BLE_WAIT_MS };
+      return {
+        op: opName,
+        requestId,
+        user,
+        context: (values.get('context') as string) ?? '',
+        wait: (values.get('wait') as number) ?? DEFAULT_BLE_WAIT_MS,
+      };
     case 'ble-pair':
       return { op: opName, requestId, user };
     case 'ble-pair-finish':
-      return { op: opName, requestId, user, pairingId: values.get('pairingId') as string, wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
+      return {
+        op: opName,
+        requestId,
+        user,
+        pairingId: values.get('pairingId') as string,
+        wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS,
+      };
     case 'ble-unpair': {
       const request: Request = { op: opName, requestId, user };
       if (values.has('authenticator')) request.authenticator = values.get('authenticator') as string;
@@ -297,7 +416,8 @@ export function encodeRequest(request: Request): Uint8Array {
   for (const [key, value] of Object.entries(request)) {
     if (key === 'op' || key === 'requestId' || value === undefined) continue;
     if (key === 'discardState' || key === 'lockScreen') {
-      if (value) fields.push(encodeValue('flags', key === 'discardState' ? RESET_FLAG_DISCARD_STATE : STATUS_FLAG_LOCK_SCREEN));
+      if (value)
+        fields.push(encodeValue('flags', key === 'discardState' ? RESET_FLAG_DISCARD_STATE : STATUS_FLAG_LOCK_SCREEN));
       continue;
     }
     fields.push(encodeValue(key as FieldName, value as Value));
@@ -306,7 +426,10 @@ export function encodeRequest(request: Request): Uint8Array {
 }
 
 export function encodeReply(reply: Reply): Uint8Array {
-  const fields: RawField[] = [encodeValue('requestId', reply.requestId), encodeValue('status', ReplyStatus[reply.status])];
+  const fields: RawField[] = [
+    encodeValue('requestId', reply.requestId),
+    encodeValue('status', ReplyStatus[reply.status]),
+  ];
   for (const name of REPLY_FIELDS) {
     if (name === 'requestId' || name === 'status') continue;
     const value = reply[name as keyof Reply];
@@ -325,7 +448,10 @@ export function decodeReplyBody(body: Uint8Array): Reply {
   if (statusCode === undefined || !values.has('requestId')) {
     throw new ProtocolError('missing-field', 'a reply needs the fields requestId and status');
   }
-  const reply: Reply = { requestId: values.get('requestId') as number, status: STATUS_NAMES[statusCode as number] ?? 'error' };
+  const reply: Reply = {
+    requestId: values.get('requestId') as number,
+    status: STATUS_NAMES[statusCode as number] ?? 'error',
+  };
   for (const name of REPLY_FIELDS) {
     if (name === 'requestId' || name === 'status' || !values.has(name)) continue;
     (reply as unknown as Record<string, Value>)[name] = values.get(name)!;

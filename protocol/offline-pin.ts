@@ -77,7 +77,8 @@ export function normalizePinInput(input: Uint8Array, charset: PinCharset): Uint8
     let symbol = byte;
     if (charset === 'alphanumeric') {
       if (symbol >= 0x61 && symbol <= 0x7a) symbol -= 0x20; // a-z → A-Z
-      if (symbol === 0x49 || symbol === 0x4c) symbol = 0x31; // I, L → 1
+      if (symbol === 0x49 || symbol === 0x4c)
+        symbol = 0x31; // I, L → 1
       else if (symbol === 0x4f) symbol = 0x30; // O → 0
       if (CROCKFORD_ALPHABET.indexOf(String.fromCharCode(symbol)) < 0) {
         wipe(out);

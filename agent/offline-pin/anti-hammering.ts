@@ -7,7 +7,17 @@ import type { ClockReading } from '../../platform/clock.js';
 
 export const MINUTE_MS = 60_000;
 /** Delay after the n-th counted failure (index n − 1); failure 10 disables offline PINs. */
-export const LADDER_MS: readonly number[] = [0, 0, 0, 0, MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS, 15 * MINUTE_MS, 60 * MINUTE_MS];
+export const LADDER_MS: readonly number[] = [
+  0,
+  0,
+  0,
+  0,
+  MINUTE_MS,
+  5 * MINUTE_MS,
+  15 * MINUTE_MS,
+  15 * MINUTE_MS,
+  60 * MINUTE_MS,
+];
 export const DISABLE_AT_FAILURE = 10;
 export const MAX_WRONG_TAGS = 16;
 
@@ -26,7 +36,12 @@ export interface HammeringState {
   readonly delay: DelayRecord | null;
 }
 
-export const FRESH_HAMMERING: HammeringState = Object.freeze({ failures: 0, disabled: false, wrongTags: [], delay: null });
+export const FRESH_HAMMERING: HammeringState = Object.freeze({
+  failures: 0,
+  disabled: false,
+  wrongTags: [],
+  delay: null,
+});
 
 /** Time elapsed since a record was taken, never more than really elapsed (docs/state-files.md). */
 export function elapsedSinceMs(record: DelayRecord, now: ClockReading): number {
@@ -68,6 +83,7 @@ export function recordFailure(state: HammeringState, tag: string, now: ClockRead
   const wrongTags = [...state.wrongTags, tag].slice(-MAX_WRONG_TAGS);
   const disabled = failures >= DISABLE_AT_FAILURE;
   const delayMs = disabled ? 0 : (LADDER_MS[failures - 1] ?? 0);
-  const delay: DelayRecord | null = delayMs > 0 ? { remainingMs: delayMs, bootId: now.bootId, uptimeMs: now.uptimeMs, wallMs: now.wallMs } : null;
+  const delay: DelayRecord | null =
+    delayMs > 0 ? { remainingMs: delayMs, bootId: now.bootId, uptimeMs: now.uptimeMs, wallMs: now.wallMs } : null;
   return { state: { failures, disabled, wrongTags, delay }, counted: true, delayMs, disabled };
 }

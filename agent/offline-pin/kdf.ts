@@ -23,7 +23,13 @@ export interface KdfParams {
 }
 
 export const KDF_RANGES = { memoryKiB: [8, 1_048_576], iterations: [1, 16] } as const;
-export const DEFAULT_KDF: KdfParams = Object.freeze({ algorithm: 'argon2id', version: 19, memoryKiB: 65_536, iterations: 1, parallelism: 1 });
+export const DEFAULT_KDF: KdfParams = Object.freeze({
+  algorithm: 'argon2id',
+  version: 19,
+  memoryKiB: 65_536,
+  iterations: 1,
+  parallelism: 1,
+});
 /** OWASP's smallest recommended Argon2id setting (19 MiB × 2 passes, or as much memory × passes); below it the agent warns at every start. */
 export const KDF_FLOOR = { memoryKiB: 19_456, iterations: 2 } as const;
 
@@ -73,7 +79,8 @@ export const INLINE_KDF_MAX_KIB_PASSES = 64;
 /** Argon2id(pin, salt) with the pool's parameters; the caller owns and wipes the result. */
 export async function computeVerifier(pin: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   if (salt.length !== VERIFIER_SALT_BYTES) throw new RangeError(`salt must be ${VERIFIER_SALT_BYTES} bytes`);
-  const library = (argon2 ??= requireCjs('@node-rs/argon2') as typeof import('@node-rs/argon2'));
+  argon2 ??= requireCjs('@node-rs/argon2') as typeof import('@node-rs/argon2');
+  const library = argon2;
   const options = {
     algorithm: ARGON2ID as never,
     version: VERSION_0x13 as never,

@@ -53,28 +53,42 @@ export function candidatesFor(sources: readonly Source[], typed: TypedPin): Cand
       if (pin.length !== pool.length || pool.verifiers.length === 0) continue;
       const at = (offset: number) => {
         const verifier: Verifier | undefined = pool.verifiers[offset];
-        return verifier && { source, counter: verifier.c, salt: verifier.salt, hash: verifier.hash, kdf: pool.kdf, pin };
+        return (
+          verifier && { source, counter: verifier.c, salt: verifier.salt, hash: verifier.hash, kdf: pool.kdf, pin }
+        );
       };
       lists.push({ at, length: pool.verifiers.length });
     } else if (source.kind === 'recovery' && pin.length === RECOVERY_PIN_LENGTH) {
-      const only: Candidate = { source, counter: -1, salt: source.recovery.salt, hash: source.recovery.hash, kdf: source.recovery.kdf, pin };
+      const only: Candidate = {
+        source,
+        counter: -1,
+        salt: source.recovery.salt,
+        hash: source.recovery.hash,
+        kdf: source.recovery.kdf,
+        pin,
+      };
       lists.push({ at: (offset) => (offset === 0 ? only : undefined), length: 1 });
     }
   }
   const rest = () => {
     const candidates: Candidate[] = [];
     const longest = Math.max(0, ...lists.map((list) => list.length));
-    for (let offset = 1; offset < longest; offset++) for (const list of lists) {
-      const candidate = list.at(offset);
-      if (candidate) candidates.push(candidate);
-    }
+    for (let offset = 1; offset < longest; offset++)
+      for (const list of lists) {
+        const candidate = list.at(offset);
+        if (candidate) candidates.push(candidate);
+      }
     return candidates;
   };
   return { firstRound: lists.map((list) => list.at(0)!), rest };
 }
 
 /** The first candidate whose verifier matches, evaluating at most `parallelism` at once. */
-export async function firstMatch(candidates: Candidates, verifierOf: VerifierFunction, parallelism: number): Promise<Candidate | null> {
+export async function firstMatch(
+  candidates: Candidates,
+  verifierOf: VerifierFunction,
+  parallelism: number,
+): Promise<Candidate | null> {
   let found: Candidate | null = null;
   const run = async (slice: readonly Candidate[]) => {
     let index = 0;

@@ -55,8 +55,17 @@ export interface VerifyResult {
   readonly nextState: UserState | null;
 }
 
-const refuse = (status: 'rejected' | 'locked' | 'unavailable', reason: Reason, retryAfterMs?: number): VerifyResult => ({
-  decision: { ok: false, status, reason, ...(retryAfterMs ? { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) } : {}) },
+const refuse = (
+  status: 'rejected' | 'locked' | 'unavailable',
+  reason: Reason,
+  retryAfterMs?: number,
+): VerifyResult => ({
+  decision: {
+    ok: false,
+    status,
+    reason,
+    ...(retryAfterMs ? { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) } : {}),
+  },
   nextState: null,
 });
 
@@ -72,9 +81,14 @@ function usable(pool: PoolState, policy: Policy, now: ClockReading, floor: numbe
  */
 export function usablePools(state: UserState, policy: Policy, now: ClockReading, wallFloorMs = 0): PoolState[] {
   const floor = Math.max(state.wallHighWaterMs, wallFloorMs);
-  const pending = state.pendingPools.map((candidate) => candidate.pool).filter((pool) => usable(pool, policy, now, floor));
+  const pending = state.pendingPools
+    .map((candidate) => candidate.pool)
+    .filter((pool) => usable(pool, policy, now, floor));
   const replaced = new Set(pending.map((pool) => pool.authenticatorId));
-  return [...state.pools.filter((pool) => usable(pool, policy, now, floor) && !replaced.has(pool.authenticatorId)), ...pending];
+  return [
+    ...state.pools.filter((pool) => usable(pool, policy, now, floor) && !replaced.has(pool.authenticatorId)),
+    ...pending,
+  ];
 }
 
 /** Every source a typed PIN is checked against right now (pin-candidates.ts). */
@@ -83,7 +97,8 @@ export function usableSources(state: UserState, policy: Policy, now: ClockReadin
   const sources: Source[] = [];
   if (policy.offlineMode) {
     for (const pool of state.pools) if (usable(pool, policy, now, floor)) sources.push({ kind: 'pool', pool });
-    for (const pending of state.pendingPools) if (usable(pending.pool, policy, now, floor)) sources.push({ kind: 'pending', pending });
+    for (const pending of state.pendingPools)
+      if (usable(pending.pool, policy, now, floor)) sources.push({ kind: 'pending', pending });
   }
   if (policy.recoveryPin && state.recovery) sources.push({ kind: 'recovery', recovery: state.recovery });
   return sources;
@@ -94,7 +109,9 @@ export function noUsablePoolReason(state: UserState, policy: Policy, now: ClockR
   const all = [...state.pools, ...state.pendingPools.map((pending) => pending.pool)];
   if (all.length === 0) return 'no-pool';
   const floor = Math.max(state.wallHighWaterMs, wallFloorMs);
-  return all.every((pool) => isExpired(pool, policy.offlineAccessDays, now, floor)) ? 'pools-expired' : 'pools-exhausted';
+  return all.every((pool) => isExpired(pool, policy.offlineAccessDays, now, floor))
+    ? 'pools-expired'
+    : 'pools-exhausted';
 }
 
 /** The tag of a wrong input (docs/state-files.md): same input, same tag; a different user, a different tag. */
@@ -110,11 +127,18 @@ export function wrongInputTag(tagKey: Uint8Array, user: string, typed: Uint8Arra
 /** The state after `match` was accepted: counters advanced, a pending pool made live, a recovery PIN spent. */
 function accept(state: UserState, match: Candidate, policy: Policy, wallHighWaterMs: number): VerifyResult {
   const base = { ...state, generation: state.generation + 1, wallHighWaterMs, hammering: FRESH_HAMMERING };
-  const consume = (pool: PoolState): PoolState => ({ ...pool, next: match.counter + 1, verifiers: pool.verifiers.filter((v) => v.c > match.counter) });
+  const consume = (pool: PoolState): PoolState => ({
+    ...pool,
+    next: match.counter + 1,
+    verifiers: pool.verifiers.filter((v) => v.c > match.counter),
+  });
   const source = match.source;
   if (source.kind === 'recovery') {
     const remaining = state.pools.reduce((sum, pool) => sum + remainingOf(pool), 0);
-    return { decision: { ok: true, status: 'accepted', authenticatorId: 'recovery', remaining, low: false, recovery: true }, nextState: { ...base, recovery: null } };
+    return {
+      decision: { ok: true, status: 'accepted', authenticatorId: 'recovery', remaining, low: false, recovery: true },
+      nextState: { ...base, recovery: null },
+    };
   }
   let consumed: PoolState;
   let nextState: UserState;
@@ -132,7 +156,11 @@ function accept(state: UserState, match: Candidate, policy: Policy, wallHighWate
   const remaining = remainingOf(consumed);
   return {
     decision: {
-      ok: true, status: 'accepted', authenticatorId: consumed.authenticatorId, remaining, low: isLow(remaining, pinCountOf(consumed), policy),
+      ok: true,
+      status: 'accepted',
+      authenticatorId: consumed.authenticatorId,
+      remaining,
+      low: isLow(remaining, pinCountOf(consumed), policy),
       ...(source.kind === 'pending' ? { confirmedDeliveryId: source.pending.deliveryId } : {}),
     },
     nextState,
@@ -145,14 +173,25 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
   if (!policy.offlineMode && !recoveryPossible) return refuse('unavailable', 'offline-mode-off');
   if (state === null) return refuse('unavailable', 'no-pool');
   const open = attemptGate(state.hammering, input.now);
-  if (!open.open) return open.reason === 'hammering-delay' ? refuse('locked', open.reason, open.retryAfterMs) : refuse('locked', open.reason);
+  if (!open.open)
+    return open.reason === 'hammering-delay'
+      ? refuse('locked', open.reason, open.retryAfterMs)
+      : refuse('locked', open.reason);
   const sources = usableSources(state, policy, input.now, input.wallFloorMs);
-  if (sources.length === 0) return refuse('unavailable', policy.offlineMode ? noUsablePoolReason(state, policy, input.now, input.wallFloorMs) : 'offline-mode-off');
+  if (sources.length === 0)
+    return refuse(
+      'unavailable',
+      policy.offlineMode ? noUsablePoolReason(state, policy, input.now, input.wallFloorMs) : 'offline-mode-off',
+    );
 
   // Normalised once per charset, for every candidate and the wrong-PIN tag alike; wiped once decided.
   const typed = new TypedPin(input.pin);
   try {
-    const match = await firstMatch(candidatesFor(sources, typed), input.verifier ?? computeVerifier, input.parallelism ?? KDF_PARALLELISM);
+    const match = await firstMatch(
+      candidatesFor(sources, typed),
+      input.verifier ?? computeVerifier,
+      input.parallelism ?? KDF_PARALLELISM,
+    );
     const wallHighWaterMs = Math.max(state.wallHighWaterMs, input.now.wallMs);
     if (match !== null) return accept(state, match, policy, wallHighWaterMs);
     return refuseWrongPin(state, wrongInputTag(input.tagKey, input.user, typed), input.now, wallHighWaterMs);
@@ -166,9 +205,16 @@ function refuseWrongPin(state: UserState, tag: string, now: ClockReading, wallHi
   const failure = recordFailure(state.hammering, tag, now);
   const decision: VerifyDecision = failure.disabled
     ? { ok: false, status: 'rejected', reason: 'hammering-disabled' }
-    : { ok: false, status: 'rejected', reason: 'wrong-pin', ...(failure.delayMs > 0 ? { retryAfterSeconds: Math.ceil(failure.delayMs / 1000) } : {}) };
+    : {
+        ok: false,
+        status: 'rejected',
+        reason: 'wrong-pin',
+        ...(failure.delayMs > 0 ? { retryAfterSeconds: Math.ceil(failure.delayMs / 1000) } : {}),
+      };
   return {
     decision,
-    nextState: failure.counted ? { ...state, generation: state.generation + 1, wallHighWaterMs, hammering: failure.state } : null,
+    nextState: failure.counted
+      ? { ...state, generation: state.generation + 1, wallHighWaterMs, hammering: failure.state }
+      : null,
   };
 }

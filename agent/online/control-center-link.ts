@@ -40,7 +40,14 @@ export class ControlCenterLink {
   }
 
   /** One signed request; any answer from the CC (even an error status) proves it is reachable. */
-  async call<S extends v.GenericSchema>(method: string, path: string, body: unknown, schema: S, timeoutMs: number, signal?: AbortSignal): Promise<v.InferOutput<S>> {
+  async call<S extends v.GenericSchema>(
+    method: string,
+    path: string,
+    body: unknown,
+    schema: S,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<v.InferOutput<S>> {
     try {
       const result = await this.client.call(method, path, body, schema, { timeoutMs, ...(signal ? { signal } : {}) });
       this.#answered();

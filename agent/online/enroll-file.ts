@@ -29,7 +29,10 @@ export function parseEnrollFile(json: unknown, file: string): EnrollFile {
 
 /** The message names keys and rules, and values but the token's: a wrong token must not reach the log. */
 function describeEnrollIssues(file: string, issues: readonly v.BaseIssue<unknown>[]): string {
-  const quiet = issues.map((issue) => ({ ...issue, received: issue.path?.[0]?.key === 'installToken' ? undefined : issue.received }));
+  const quiet = issues.map((issue) => ({
+    ...issue,
+    received: issue.path?.[0]?.key === 'installToken' ? undefined : issue.received,
+  }));
   return `${file}: ${describeIssues(quiet as typeof issues, '')}`;
 }
 
@@ -40,11 +43,23 @@ function describeEnrollIssues(file: string, issues: readonly v.BaseIssue<unknown
  */
 export async function readEnrollFile(file: string, log: Logger): Promise<EnrollFile | null> {
   try {
-    return await readJsonFile(file, EnrollFileSchema, { forbiddenModeBits: 0o077, checkDirectory: true }, MAX_ENROLL_FILE_BYTES);
+    return await readJsonFile(
+      file,
+      EnrollFileSchema,
+      { forbiddenModeBits: 0o077, checkDirectory: true },
+      MAX_ENROLL_FILE_BYTES,
+    );
   } catch (error) {
     if (error instanceof JsonFileError && error.problem === 'missing') return null;
-    const reason = error instanceof JsonFileError && error.problem === 'invalid' ? describeEnrollIssues(file, error.issues) : (error as Error).message;
-    log.error('enroll-file.refused', { file, reason, next: `fix or replace ${file} (root-owned, chmod 600), then restart the agent` });
+    const reason =
+      error instanceof JsonFileError && error.problem === 'invalid'
+        ? describeEnrollIssues(file, error.issues)
+        : (error as Error).message;
+    log.error('enroll-file.refused', {
+      file,
+      reason,
+      next: `fix or replace ${file} (root-owned, chmod 600), then restart the agent`,
+    });
     return null;
   }
 }
@@ -57,6 +72,10 @@ export async function removeEnrollFile(file: string, log: Logger, why: string): 
     log.info('enroll-file.removed', { file, why });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    log.error('enroll-file.not-removed', { file, error: error as Error, next: `delete ${file} by hand: it holds an install token` });
+    log.error('enroll-file.not-removed', {
+      file,
+      error: error as Error,
+      next: `delete ${file} by hand: it holds an install token`,
+    });
   }
 }

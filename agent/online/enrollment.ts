@@ -34,7 +34,8 @@ export class EnrollmentError extends Error {
 
 export async function enrollWorkstation(options: EnrollOptions): Promise<WorkstationIdentity | null> {
   if (await identityExists(options.stateDir)) return null;
-  if (!/^lk_install_[A-Za-z0-9_-]{43}$/.test(options.installToken)) throw new EnrollmentError('the install token is malformed (lk_install_…)');
+  if (!/^lk_install_[A-Za-z0-9_-]{43}$/.test(options.installToken))
+    throw new EnrollmentError('the install token is malformed (lk_install_…)');
   const key = await generateKeyPair(ED25519);
   const keyName = `workstation-key/${toHex(randomBytes(16))}`;
   try {
@@ -44,19 +45,50 @@ export async function enrollWorkstation(options: EnrollOptions): Promise<Worksta
   }
   const publicKey = toBase64url(key.publicKey);
   const installTokenSha256 = toBase64url(sha256(new TextEncoder().encode(options.installToken)));
-  const proof = toBase64url(await sign(key.privateKey, transcript('latchkey-enroll-v1', { installTokenSha256, publicKey, name: options.name })));
+  const proof = toBase64url(
+    await sign(key.privateKey, transcript('latchkey-enroll-v1', { installTokenSha256, publicKey, name: options.name })),
+  );
   const client = new ApiClient({ baseUrl: options.url, ...(options.fetch ? { fetch: options.fetch } : {}) });
-  const answer = await client.call('POST', '/v1/workstations/enroll', { installToken: options.installToken, name: options.name, publicKey, proof }, EnrollResponseSchema, { timeoutMs: options.timeoutMs ?? 15_000 });
+  const answer = await client.call(
+    'POST',
+    '/v1/workstations/enroll',
+    { installToken: options.installToken, name: options.name, publicKey, proof },
+    EnrollResponseSchema,
+    { timeoutMs: options.timeoutMs ?? 15_000 },
+  );
   const ccKey = fromBase64url(answer.ccKey);
-  const policyCheck = await checkSignedPolicy({ policy: answer.policy, signature: answer.signature }, ccKey, answer.workstationId, 0);
-  if (!policyCheck.ok) throw new EnrollmentError(`the Control Center's first policy does not verify with the key it sent: ${policyCheck.message}`);
+  const policyCheck = await checkSignedPolicy(
+    { policy: answer.policy, signature: answer.signature },
+    ccKey,
+    answer.workstationId,
+    0,
+  );
+  if (!policyCheck.ok)
+    throw new EnrollmentError(
+      `the Control Center's first policy does not verify with the key it sent: ${policyCheck.message}`,
+    );
   const identity: WorkstationIdentity = {
-    format: 'latchkey-workstation', version: 1, url: options.url, workstationId: answer.workstationId, tenantId: answer.tenantId,
-    name: options.name, publicKey, ccKey: answer.ccKey, ccBoxKey: answer.ccBoxKey, keyName, enrolledAt: Date.now(),
+    format: 'latchkey-workstation',
+    version: 1,
+    url: options.url,
+    workstationId: answer.workstationId,
+    tenantId: answer.tenantId,
+    name: options.name,
+    publicKey,
+    ccKey: answer.ccKey,
+    ccBoxKey: answer.ccBoxKey,
+    keyName,
+    enrolledAt: Date.now(),
   };
-  await new PolicyCache(options.stateDir, ccKey, answer.workstationId, options.log).apply({ policy: answer.policy, signature: answer.signature });
+  await new PolicyCache(options.stateDir, ccKey, answer.workstationId, options.log).apply({
+    policy: answer.policy,
+    signature: answer.signature,
+  });
   await saveIdentity(options.stateDir, identity);
-  options.log.info('workstation.enrolled', { url: options.url, workstationId: answer.workstationId, policyVersion: answer.policy.version });
+  options.log.info('workstation.enrolled', {
+    url: options.url,
+    workstationId: answer.workstationId,
+    policyVersion: answer.policy.version,
+  });
   return identity;
 }
-

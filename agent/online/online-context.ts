@@ -26,7 +26,11 @@ export interface OnlineContext {
  * Reads the user's state under their lock, lets `change` decide, and makes the returned state
  * durable before returning (the same discipline as every offline decision).
  */
-export async function updateUser<T>(ctx: OnlineContext, user: string, change: (state: UserState) => Promise<{ next: UserState | null; result: T }> | { next: UserState | null; result: T }): Promise<T> {
+export async function updateUser<T>(
+  ctx: OnlineContext,
+  user: string,
+  change: (state: UserState) => Promise<{ next: UserState | null; result: T }> | { next: UserState | null; result: T },
+): Promise<T> {
   return ctx.mutex.run(user, async () => {
     const state = (await ctx.store.read(user)) ?? emptyUserState(user);
     const { next, result } = await change(state);
@@ -36,6 +40,12 @@ export async function updateUser<T>(ctx: OnlineContext, user: string, change: (s
 }
 
 /** An audit entry for something the agent did on its own (no IPC peer). */
-export function auditOnline(ctx: OnlineContext, entry: Omit<AuditEntry, 'peer' | 'context'> & { context?: string | null }): void {
-  ctx.audit.append({ context: null, ...entry, peer: { pid: process.pid, uid: currentAccount() } }, ctx.clock.now().wallMs);
+export function auditOnline(
+  ctx: OnlineContext,
+  entry: Omit<AuditEntry, 'peer' | 'context'> & { context?: string | null },
+): void {
+  ctx.audit.append(
+    { context: null, ...entry, peer: { pid: process.pid, uid: currentAccount() } },
+    ctx.clock.now().wallMs,
+  );
 }

@@ -5,8 +5,18 @@
  */
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import type { AccountId } from '../../platform/ipc-transport.js';
-import { ConfirmPairingRequestSchema, CreatePairingResponseSchema, PairingStatusResponseSchema } from '../../protocol/online/http-bodies.js';
-import { derivePairingKey, deviceMac, formatPairingCode, newPairingSecret, workstationMac } from '../../protocol/online/pairing-keys.js';
+import {
+  type ConfirmPairingRequestSchema,
+  CreatePairingResponseSchema,
+  PairingStatusResponseSchema,
+} from '../../protocol/online/http-bodies.js';
+import {
+  derivePairingKey,
+  deviceMac,
+  formatPairingCode,
+  newPairingSecret,
+  workstationMac,
+} from '../../protocol/online/pairing-keys.js';
 import * as v from 'valibot';
 import type { PairedDevice } from '../state/user-state.js';
 import { auditOnline, updateUser, type OnlineContext } from './online-context.js';
@@ -45,10 +55,26 @@ export class Pairings {
     const secret = newPairingSecret();
     const pairingKey = await derivePairingKey(created.pairingId, secret);
     const identity = link.loaded.identity;
-    const mac = await workstationMac(pairingKey, { pairingId: created.pairingId, workstationId: identity.workstationId, workstationKey: identity.publicKey, user, ccKey: identity.ccKey });
-    await link.call('PUT', `/v1/workstation/pairings/${created.pairingId}`, { workstationMac: toBase64url(mac) }, v.unknown(), 5_000);
+    const mac = await workstationMac(pairingKey, {
+      pairingId: created.pairingId,
+      workstationId: identity.workstationId,
+      workstationKey: identity.publicKey,
+      user,
+      ccKey: identity.ccKey,
+    });
+    await link.call(
+      'PUT',
+      `/v1/workstation/pairings/${created.pairingId}`,
+      { workstationMac: toBase64url(mac) },
+      v.unknown(),
+      5_000,
+    );
     this.#open.set(created.pairingId, { user, starterUid: caller.uid, pairingKey, expiresAt: created.expiresAt });
-    return { pairingId: created.pairingId, code: formatPairingCode(created.pairingId, secret), expiresAt: created.expiresAt };
+    return {
+      pairingId: created.pairingId,
+      code: formatPairingCode(created.pairingId, secret),
+      expiresAt: created.expiresAt,
+    };
   }
 
   /** Waits for the phone (up to `waitMs`), checks its MAC, and binds it to the user if it holds. */
@@ -56,33 +82,78 @@ export class Pairings {
     const open = this.#open.get(pairingId);
     // Someone else's pairing is as unknown to this caller as one that never existed.
     if (!open || open.user !== user || (!caller.admin && caller.uid !== open.starterUid)) {
-      return { ok: false, code: 'pairing-unknown', message: 'this agent did not start that pairing for you (or was restarted since)' };
+      return {
+        ok: false,
+        code: 'pairing-unknown',
+        message: 'this agent did not start that pairing for you (or was restarted since)',
+      };
     }
     const deadline = Date.now() + waitMs;
     for (;;) {
       const left = Math.min(deadline, open.expiresAt) - Date.now();
       if (left <= 0) {
         if (Date.now() >= open.expiresAt) return this.#close(pairingId, 'pairing-expired');
-        return { ok: false, code: 'pairing-timeout', message: 'no phone used the code yet; the code stays valid until it expires' };
+        return {
+          ok: false,
+          code: 'pairing-timeout',
+          message: 'no phone used the code yet; the code stays valid until it expires',
+        };
       }
       const wait = Math.max(1, Math.min(PAIRING_WAIT_SLICE_S, Math.floor(left / 1000)));
-      const status = await this.ctx.link.call('GET', `/v1/workstation/pairings/${pairingId}?wait=${wait}`, undefined, PairingStatusResponseSchema, (wait + 5) * 1000);
+      const status = await this.ctx.link.call(
+        'GET',
+        `/v1/workstation/pairings/${pairingId}?wait=${wait}`,
+        undefined,
+        PairingStatusResponseSchema,
+        (wait + 5) * 1000,
+      );
       if (status.status === 'pending') continue;
       if (status.status !== 'redeemed') return this.#close(pairingId, 'pairing-expired');
       const device = status.device;
-      const expected = await deviceMac(open.pairingKey, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name });
+      const expected = await deviceMac(open.pairingKey, {
+        pairingId,
+        signingKey: device.signingKey,
+        boxKey: device.boxKey,
+        name: device.name,
+      });
       const accept = equalBytes(expected, fromBase64url(device.deviceMac));
-      await this.ctx.link.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept } satisfies v.InferInput<typeof ConfirmPairingRequestSchema>, v.unknown(), 5_000);
+      await this.ctx.link.call(
+        'POST',
+        `/v1/workstation/pairings/${pairingId}/confirm`,
+        { accept } satisfies v.InferInput<typeof ConfirmPairingRequestSchema>,
+        v.unknown(),
+        5_000,
+      );
       if (!accept) {
-        auditOnline(this.ctx, { event: 'pairing', user: open.user, authenticatorId: device.deviceId, result: 'rejected', reason: 'pairing-mac', remaining: null });
+        auditOnline(this.ctx, {
+          event: 'pairing',
+          user: open.user,
+          authenticatorId: device.deviceId,
+          result: 'rejected',
+          reason: 'pairing-mac',
+          remaining: null,
+        });
         return this.#close(pairingId, 'pairing-mac');
       }
-      const paired: PairedDevice = { deviceId: device.deviceId, name: device.name, signingKey: device.signingKey, boxKey: device.boxKey, pairedAtMs: this.ctx.clock.now().wallMs };
+      const paired: PairedDevice = {
+        deviceId: device.deviceId,
+        name: device.name,
+        signingKey: device.signingKey,
+        boxKey: device.boxKey,
+        pairedAtMs: this.ctx.clock.now().wallMs,
+      };
       await updateUser(this.ctx, open.user, (state) => ({
         next: { ...state, devices: [...state.devices.filter((known) => known.deviceId !== paired.deviceId), paired] },
         result: undefined,
       }));
-      auditOnline(this.ctx, { event: 'pairing', user: open.user, authenticatorId: device.deviceId, result: 'ok', reason: null, remaining: null });
+      auditOnline(this.ctx, {
+        event: 'pairing',
+        user: open.user,
+        authenticatorId: device.deviceId,
+        result: 'ok',
+        reason: null,
+        remaining: null,
+      });
       this.ctx.log.info('pairing.confirmed', { user: open.user, deviceId: device.deviceId });
       this.#forget(pairingId);
       return { ok: true, device: paired };
@@ -91,7 +162,10 @@ export class Pairings {
 
   #close(pairingId: string, code: 'pairing-expired' | 'pairing-mac'): PairingOutcome {
     this.#forget(pairingId);
-    const message = code === 'pairing-expired' ? 'the pairing code expired before a phone used it' : 'the phone did not prove it knew the code: the pairing was refused';
+    const message =
+      code === 'pairing-expired'
+        ? 'the pairing code expired before a phone used it'
+        : 'the phone did not prove it knew the code: the pairing was refused';
     return { ok: false, code, message };
   }
 

@@ -46,7 +46,8 @@ export class PolicyCache {
       // The schema, the signature and the version are checkSignedPolicy's, below.
       json = await readJsonFile(file, v.unknown(), ownedByThisProcess(0o022), 16384);
     } catch (error) {
-      if (!(error instanceof JsonFileError && error.problem === 'missing')) this.log.error('policy.cache-unreadable', { file, error: error as Error });
+      if (!(error instanceof JsonFileError && error.problem === 'missing'))
+        this.log.error('policy.cache-unreadable', { file, error: error as Error });
       return;
     }
     const check = await checkSignedPolicy(json, this.ccKey, this.workstationId, 0);

@@ -28,7 +28,11 @@ export class RecoveryPins {
     const { states } = await this.ctx.store.list();
     for (const state of states) {
       if (!this.ctx.policy().recoveryPin) {
-        if (state.recovery) await updateUser(this.ctx, state.user, (current) => ({ next: current.recovery ? { ...current, recovery: null } : null, result: undefined }));
+        if (state.recovery)
+          await updateUser(this.ctx, state.user, (current) => ({
+            next: current.recovery ? { ...current, recovery: null } : null,
+            result: undefined,
+          }));
         continue;
       }
       if (state.recovery?.uploaded) continue;
@@ -41,13 +45,31 @@ export class RecoveryPins {
     const pin = newRecoveryPin();
     try {
       const salt = randomBytes(VERIFIER_SALT_BYTES);
-      const recovery: RecoveryPinState = { salt, hash: await computeVerifier(pin, salt, ctx.kdf), kdf: ctx.kdf, createdAtMs: ctx.clock.now().wallMs, uploaded: false };
+      const recovery: RecoveryPinState = {
+        salt,
+        hash: await computeVerifier(pin, salt, ctx.kdf),
+        kdf: ctx.kdf,
+        createdAtMs: ctx.clock.now().wallMs,
+        uploaded: false,
+      };
       // Durable first: if the upload is lost, the next reconcile replaces this PIN (nobody can know it).
       await updateUser(ctx, user, (state) => ({ next: { ...state, recovery }, result: undefined }));
       const aad = new TextEncoder().encode(`${ctx.link.workstationId}\u0000${user}`);
       const box = await sealTo(ctx.link.loaded.ccBoxKey, pin, aad, RECOVERY_LABEL);
-      await ctx.link.call('PUT', `/v1/workstation/recovery-pins/${encodeURIComponent(user)}`, { eph: toBase64url(box.eph), nonce: toBase64url(box.nonce), ciphertext: toBase64url(box.ciphertext) }, v.unknown(), 10_000);
-      await updateUser(ctx, user, (state) => ({ next: state.recovery?.createdAtMs === recovery.createdAtMs ? { ...state, recovery: { ...state.recovery, uploaded: true } } : null, result: undefined }));
+      await ctx.link.call(
+        'PUT',
+        `/v1/workstation/recovery-pins/${encodeURIComponent(user)}`,
+        { eph: toBase64url(box.eph), nonce: toBase64url(box.nonce), ciphertext: toBase64url(box.ciphertext) },
+        v.unknown(),
+        10_000,
+      );
+      await updateUser(ctx, user, (state) => ({
+        next:
+          state.recovery?.createdAtMs === recovery.createdAtMs
+            ? { ...state, recovery: { ...state.recovery, uploaded: true } }
+            : null,
+        result: undefined,
+      }));
       ctx.log.info('recovery-pin.issued', { user });
     } finally {
       wipe(pin);

@@ -54,19 +54,31 @@ export async function loadIdentity(stateDir: string, keystore: Keystore): Promis
     if (!(error instanceof JsonFileError)) throw error;
     if (error.problem === 'missing') return null;
     if (error.problem === 'not-json') throw new IdentityError(`${file} is not valid JSON`, { cause: error });
-    if (error.problem === 'invalid') throw new IdentityError(`${file} is not a workstation identity: ${describeIssues(error.issues, '')}`, { cause: error });
+    if (error.problem === 'invalid')
+      throw new IdentityError(`${file} is not a workstation identity: ${describeIssues(error.issues, '')}`, {
+        cause: error,
+      });
     throw new IdentityError(`cannot read ${file}: ${error.reason}`, { cause: error });
   }
   const pkcs8 = await keystore.get(identity.keyName);
   try {
-    return { identity, privateKey: await importPrivateKey(ED25519, pkcs8), ccKey: fromBase64url(identity.ccKey), ccBoxKey: fromBase64url(identity.ccBoxKey) };
+    return {
+      identity,
+      privateKey: await importPrivateKey(ED25519, pkcs8),
+      ccKey: fromBase64url(identity.ccKey),
+      ccBoxKey: fromBase64url(identity.ccBoxKey),
+    };
   } finally {
     pkcs8.fill(0);
   }
 }
 
 export async function saveIdentity(stateDir: string, identity: WorkstationIdentity): Promise<void> {
-  await writeFileDurably(path.join(stateDir, WORKSTATION_FILE), Buffer.from(`${JSON.stringify(identity, null, 1)}\n`), 0o600);
+  await writeFileDurably(
+    path.join(stateDir, WORKSTATION_FILE),
+    Buffer.from(`${JSON.stringify(identity, null, 1)}\n`),
+    0o600,
+  );
 }
 
 export async function identityExists(stateDir: string): Promise<boolean> {

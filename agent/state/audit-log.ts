@@ -17,7 +17,16 @@ import type { AccountId } from '../../platform/ipc-transport.js';
 import { newId } from '../../protocol/online/ids.js';
 import type { Logger } from '../../platform/log.js';
 
-export type AuditEvent = 'verify' | 'enroll' | 'unenroll' | 'reset' | 'online-auth' | 'ble-auth' | 'pairing' | 'replenish' | 'recovery-pin';
+export type AuditEvent =
+  | 'verify'
+  | 'enroll'
+  | 'unenroll'
+  | 'reset'
+  | 'online-auth'
+  | 'ble-auth'
+  | 'pairing'
+  | 'replenish'
+  | 'recovery-pin';
 
 export interface AuditEntry {
   readonly event: AuditEvent;
@@ -112,7 +121,9 @@ export class AuditLog {
 
   #write(entry: AuditEntry, nowMs: number, extra?: { repeated: number; since: string }): void {
     // The id lets the Control Center drop an event it already has (docs/online-protocol.md "Events").
-    const line = Buffer.from(`${JSON.stringify({ id: newId('ev'), time: new Date(nowMs).toISOString(), ...entry, ...extra })}\n`);
+    const line = Buffer.from(
+      `${JSON.stringify({ id: newId('ev'), time: new Date(nowMs).toISOString(), ...entry, ...extra })}\n`,
+    );
     try {
       this.#open();
       // Not while a background sync holds the descriptor: the file may then exceed the bound by one second of lines.
@@ -123,14 +134,24 @@ export class AuditLog {
       this.#size += line.length;
       this.#scheduleSync();
     } catch (error) {
-      this.log.error('audit.write-failed', { file: this.file, error: error as Error, event: entry.event, user: entry.user, result: entry.result });
+      this.log.error('audit.write-failed', {
+        file: this.file,
+        error: error as Error,
+        event: entry.event,
+        user: entry.user,
+        result: entry.result,
+      });
       this.#closeQuietly();
     }
   }
 
   #open(): number {
     if (this.#fd === null) {
-      this.#fd = openSync(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      this.#fd = openSync(
+        this.file,
+        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+        0o600,
+      );
       this.#size = fstatSync(this.#fd).size;
     }
     return this.#fd;

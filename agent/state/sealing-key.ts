@@ -73,22 +73,30 @@ export class SealingKeyProvider {
     const manifest = await this.#readManifest(manifestFile);
     if (manifest === null) {
       if (await this.hasUserState()) {
-        throw new KeyUnavailableError(`${manifestFile} is missing but user state exists; refusing to create a new sealing key (it could not open that state)`);
+        throw new KeyUnavailableError(
+          `${manifestFile} is missing but user state exists; refusing to create a new sealing key (it could not open that state)`,
+        );
       }
       return this.#create(manifestFile);
     }
     if (manifest.keystore !== this.keystore.backend) {
-      throw new KeyUnavailableError(`the state in ${this.stateDir} was sealed with the ${manifest.keystore} keystore, but the agent is configured with the ${this.keystore.backend} keystore`);
+      throw new KeyUnavailableError(
+        `the state in ${this.stateDir} was sealed with the ${manifest.keystore} keystore, but the agent is configured with the ${this.keystore.backend} keystore`,
+      );
     }
     let master: Uint8Array;
     try {
       master = await this.keystore.get(sealingKeyName(manifest.stateId));
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'keystore-io';
-      throw new KeyUnavailableError(`cannot read the sealing key ${sealingKeyName(manifest.stateId)} from the ${this.keystore.describe()} (${code}: ${(error as Error).message})`, { cause: error });
+      throw new KeyUnavailableError(
+        `cannot read the sealing key ${sealingKeyName(manifest.stateId)} from the ${this.keystore.describe()} (${code}: ${(error as Error).message})`,
+        { cause: error },
+      );
     }
     try {
-      if (master.length !== SEALING_KEY_BYTES) throw new KeyUnavailableError(`the sealing key in the ${this.keystore.describe()} has the wrong length`);
+      if (master.length !== SEALING_KEY_BYTES)
+        throw new KeyUnavailableError(`the sealing key in the ${this.keystore.describe()} has the wrong length`);
       return deriveSealingKeys(master);
     } finally {
       master.fill(0);
@@ -102,7 +110,10 @@ export class SealingKeyProvider {
       if (!(error instanceof JsonFileError)) throw error;
       if (error.problem === 'missing') return null;
       if (error.problem === 'not-json') throw new KeyUnavailableError(`${file} is not valid JSON`, { cause: error });
-      if (error.problem === 'invalid') throw new KeyUnavailableError(`${file} is not a valid manifest: ${describeIssues(error.issues, '')}`, { cause: error });
+      if (error.problem === 'invalid')
+        throw new KeyUnavailableError(`${file} is not a valid manifest: ${describeIssues(error.issues, '')}`, {
+          cause: error,
+        });
       throw new KeyUnavailableError(`cannot read ${file}: ${error.reason}`, { cause: error });
     }
   }
@@ -112,13 +123,22 @@ export class SealingKeyProvider {
     const master = randomBytes(SEALING_KEY_BYTES);
     try {
       await this.keystore.create(sealingKeyName(stateId), master);
-      const manifest: Manifest = { format: MANIFEST_FORMAT, version: 1, stateId, keystore: this.keystore.backend, createdAt: new Date().toISOString() };
+      const manifest: Manifest = {
+        format: MANIFEST_FORMAT,
+        version: 1,
+        stateId,
+        keystore: this.keystore.backend,
+        createdAt: new Date().toISOString(),
+      };
       await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
       await writeFileDurably(file, Buffer.from(`${JSON.stringify(manifest)}\n`), 0o600);
       return deriveSealingKeys(master);
     } catch (error) {
       if (error instanceof KeyUnavailableError) throw error;
-      throw new KeyUnavailableError(`cannot create the sealing key in the ${this.keystore.describe()}: ${(error as Error).message}`, { cause: error });
+      throw new KeyUnavailableError(
+        `cannot create the sealing key in the ${this.keystore.describe()}: ${(error as Error).message}`,
+        { cause: error },
+      );
     } finally {
       master.fill(0);
     }

@@ -48,7 +48,8 @@ function aadFor(user: string): Buffer {
 
 export function encodeJournalHeader(user: string): Buffer {
   const name = Buffer.from(user, 'utf8');
-  if (name.length < 1 || name.length > MAX_USER_BYTES) throw new RangeError(`user name must be 1–${MAX_USER_BYTES} bytes`);
+  if (name.length < 1 || name.length > MAX_USER_BYTES)
+    throw new RangeError(`user name must be 1–${MAX_USER_BYTES} bytes`);
   const length = Buffer.alloc(2);
   length.writeUInt16BE(name.length);
   return Buffer.concat([JOURNAL_MAGIC, length, name]);
@@ -78,7 +79,8 @@ export function sealRecord(state: UserState, keys: SealingKeys, previous: UserSt
   const plaintext = Buffer.from(JSON.stringify(userStateToJson(state, previous)), 'utf8');
   const body = Buffer.concat([nonce, aes256GcmSeal(keys.stateKey, nonce, plaintext, aadFor(state.user))]);
   plaintext.fill(0);
-  if (body.length > MAX_RECORD_BYTES) throw new RangeError(`a state snapshot of ${body.length} bytes is over the limit of ${MAX_RECORD_BYTES}`);
+  if (body.length > MAX_RECORD_BYTES)
+    throw new RangeError(`a state snapshot of ${body.length} bytes is over the limit of ${MAX_RECORD_BYTES}`);
   const length = Buffer.alloc(LENGTH_BYTES);
   length.writeUInt32BE(body.length);
   return Buffer.concat([length, body]);
@@ -103,9 +105,11 @@ export interface ParsedJournal {
 
 /** Reads a journal for `user` (docs/state-files.md "Reading fails closed"). */
 export function parseJournal(bytes: Uint8Array, user: string, keys: SealingKeys, file: string): ParsedJournal {
-  const fail = (why: string, cause?: unknown) => new StateUnreadableError(file, `state journal ${file} for user ${JSON.stringify(user)} ${why}`, { cause });
+  const fail = (why: string, cause?: unknown) =>
+    new StateUnreadableError(file, `state journal ${file} for user ${JSON.stringify(user)} ${why}`, { cause });
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buffer.length > MAX_JOURNAL_BYTES) throw fail(`is ${buffer.length} bytes, over the limit of ${MAX_JOURNAL_BYTES}`);
+  if (buffer.length > MAX_JOURNAL_BYTES)
+    throw fail(`is ${buffer.length} bytes, over the limit of ${MAX_JOURNAL_BYTES}`);
   const named = journalUser(buffer);
   if (named === null) throw fail('does not start with a Latchkey journal header');
   if (named !== user) throw fail('belongs to another user');
@@ -116,12 +120,15 @@ export function parseJournal(bytes: Uint8Array, user: string, keys: SealingKeys,
   while (offset < buffer.length) {
     if (buffer.length - offset < LENGTH_BYTES) break; // torn tail: the length itself was cut
     const length = buffer.readUInt32BE(offset);
-    if (length < MIN_RECORD_BYTES || length > MAX_RECORD_BYTES) throw fail(`has a record of impossible length ${length} at byte ${offset}`);
+    if (length < MIN_RECORD_BYTES || length > MAX_RECORD_BYTES)
+      throw fail(`has a record of impossible length ${length} at byte ${offset}`);
     if (buffer.length - offset - LENGTH_BYTES < length) break; // torn tail: the body was cut
     const body = buffer.subarray(offset + LENGTH_BYTES, offset + LENGTH_BYTES + length);
     const next = openRecord(body, user, keys, fail, offset, state);
     if (state !== null && next.generation !== state.generation + 1) {
-      throw fail(`has record generation ${next.generation} after ${state.generation} at byte ${offset} (records missing or reordered)`);
+      throw fail(
+        `has record generation ${next.generation} after ${state.generation} at byte ${offset} (records missing or reordered)`,
+      );
     }
     state = next;
     records++;
@@ -132,13 +139,24 @@ export function parseJournal(bytes: Uint8Array, user: string, keys: SealingKeys,
   return { state, records, end };
 }
 
-function openRecord(body: Buffer, user: string, keys: SealingKeys, fail: (why: string, cause?: unknown) => StateUnreadableError, at: number, previous: UserState | null): UserState {
+function openRecord(
+  body: Buffer,
+  user: string,
+  keys: SealingKeys,
+  fail: (why: string, cause?: unknown) => StateUnreadableError,
+  at: number,
+  previous: UserState | null,
+): UserState {
   const opened = aes256GcmOpen(keys.stateKey, body.subarray(0, NONCE_BYTES), body.subarray(NONCE_BYTES), aadFor(user));
-  if (opened === null) throw fail(`has a record at byte ${at} that fails authentication (tampered, copied from another user, or sealed with another key)`);
+  if (opened === null)
+    throw fail(
+      `has a record at byte ${at} that fails authentication (tampered, copied from another user, or sealed with another key)`,
+    );
   const plaintext = Buffer.from(opened.buffer, opened.byteOffset, opened.byteLength);
   try {
     const parsed = v.safeParse(UserStateSchema, JSON.parse(plaintext.toString('utf8')));
-    if (!parsed.success) throw fail(`has a record at byte ${at} with invalid content: ${describeIssues(parsed.issues, '')}`);
+    if (!parsed.success)
+      throw fail(`has a record at byte ${at} with invalid content: ${describeIssues(parsed.issues, '')}`);
     if (parsed.output.user !== user) throw fail('has a record for another user');
     try {
       return resolveStoredState(parsed.output, previous);

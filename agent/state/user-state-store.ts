@@ -3,13 +3,32 @@
  * sealed snapshot and fdatasync it before the reply; compact by atomic rename now and then.
  * A journal that exists but cannot be read is an error, never "no pools", and is left as is.
  */
-import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync, promises as fs, writeSync, type BigIntStats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  promises as fs,
+  writeSync,
+  type BigIntStats,
+} from 'node:fs';
 import { toHex, utf8 } from '../../protocol/bytes.js';
 import { sha256 } from '../../protocol/crypto/hashes.js';
 import path from 'node:path';
 import { writeFileDurably } from '../../platform/durable-file.js';
 import { ownedByThisProcess, readCheckedFile } from '../../platform/secure-path.js';
-import { MAX_JOURNAL_BYTES, StateUnreadableError, encodeJournalHeader, journalUser, parseJournal, sealRecord, type SealingKeys } from './state-journal.js';
+import {
+  MAX_JOURNAL_BYTES,
+  StateUnreadableError,
+  encodeJournalHeader,
+  journalUser,
+  parseJournal,
+  sealRecord,
+  type SealingKeys,
+} from './state-journal.js';
 import type { UserState } from './user-state.js';
 
 export { StateUnreadableError, deriveSealingKeys, type SealingKeys } from './state-journal.js';
@@ -75,7 +94,9 @@ export class UserStateStore {
     } catch (error) {
       this.#cache.delete(user);
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new StateUnreadableError(file, `state journal ${file} cannot be examined: ${(error as Error).message}`, { cause: error });
+      throw new StateUnreadableError(file, `state journal ${file} cannot be examined: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const cached = this.#cache.get(user);
     if (cached !== undefined && cached.identity === identityOf(stats)) return cached.state;
@@ -85,10 +106,19 @@ export class UserStateStore {
       bytes = await readCheckedFile(file, this.#rule, MAX_JOURNAL_BYTES);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new StateUnreadableError(file, `state journal ${file} for user ${JSON.stringify(user)} cannot be read: ${(error as Error).message}`, { cause: error });
+      throw new StateUnreadableError(
+        file,
+        `state journal ${file} for user ${JSON.stringify(user)} cannot be read: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const parsed = parseJournal(bytes, user, await this.keys(), file);
-    this.#cache.set(user, { state: parsed.state, records: parsed.records, end: parsed.end, identity: identityOf(lstatSync(file, { bigint: true })) });
+    this.#cache.set(user, {
+      state: parsed.state,
+      records: parsed.records,
+      end: parsed.end,
+      identity: identityOf(lstatSync(file, { bigint: true })),
+    });
     return parsed.state;
   }
 
@@ -101,12 +131,18 @@ export class UserStateStore {
     const file = this.fileFor(state.user);
     const cached = this.#cache.get(state.user);
     // An appended record may carry verifiers from the one before it; a journal's first record lists them all.
-    let record = cached === undefined || cached.records >= COMPACT_AFTER_RECORDS ? null : sealRecord(state, keys, cached.state);
+    let record =
+      cached === undefined || cached.records >= COMPACT_AFTER_RECORDS ? null : sealRecord(state, keys, cached.state);
     if (cached === undefined || record === null || cached.end + record.length > COMPACT_AFTER_BYTES) {
       record = sealRecord(state, keys);
       const header = encodeJournalHeader(state.user);
       await writeFileDurably(file, Buffer.concat([header, record]));
-      this.#cache.set(state.user, { state, records: 1, end: header.length + record.length, identity: identityOf(lstatSync(file, { bigint: true })) });
+      this.#cache.set(state.user, {
+        state,
+        records: 1,
+        end: header.length + record.length,
+        identity: identityOf(lstatSync(file, { bigint: true })),
+      });
       return;
     }
     const fd = openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW);
@@ -115,7 +151,8 @@ export class UserStateStore {
       if (fstatSync(fd).size !== cached.end) ftruncateSync(fd, cached.end);
       try {
         let written = 0;
-        while (written < record.length) written += writeSync(fd, record, written, record.length - written, cached.end + written);
+        while (written < record.length)
+          written += writeSync(fd, record, written, record.length - written, cached.end + written);
         fdatasyncSync(fd);
       } catch (error) {
         try {
@@ -126,7 +163,12 @@ export class UserStateStore {
         this.#cache.delete(state.user);
         throw error;
       }
-      this.#cache.set(state.user, { state, records: cached.records + 1, end: cached.end + record.length, identity: identityOf(fstatSync(fd, { bigint: true })) });
+      this.#cache.set(state.user, {
+        state,
+        records: cached.records + 1,
+        end: cached.end + record.length,
+        identity: identityOf(fstatSync(fd, { bigint: true })),
+      });
     } finally {
       closeSync(fd);
     }
@@ -166,7 +208,8 @@ export class UserStateStore {
       try {
         const bytes = await readCheckedFile(file, this.#rule, MAX_JOURNAL_BYTES);
         const user = journalUser(bytes);
-        if (user === null || stateFileName(user) !== name) throw new Error(`state journal ${file} does not name its user or is stored under another user's name`);
+        if (user === null || stateFileName(user) !== name)
+          throw new Error(`state journal ${file} does not name its user or is stored under another user's name`);
         states.push(parseJournal(bytes, user, keys, file).state);
       } catch (error) {
         unreadable.push({ file, reason: (error as Error).message });
@@ -177,7 +220,9 @@ export class UserStateStore {
 
   /** Removes temp files a crash left between write and rename (they never hold the live state). */
   async removeStaleTempFiles(): Promise<number> {
-    const stale = (await fs.readdir(this.directory)).filter((entry) => entry.startsWith('.') && entry.includes(`${JOURNAL_SUFFIX}.tmp-`));
+    const stale = (await fs.readdir(this.directory)).filter(
+      (entry) => entry.startsWith('.') && entry.includes(`${JOURNAL_SUFFIX}.tmp-`),
+    );
     await Promise.all(stale.map((entry) => fs.unlink(path.join(this.directory, entry)).catch(() => undefined)));
     return stale.length;
   }

@@ -115,7 +115,18 @@ export interface UserState {
 }
 
 export function emptyUserState(user: string): UserState {
-  return { user, generation: 0, wallHighWaterMs: 0, pools: [], hammering: FRESH_HAMMERING, devices: [], blePhones: [], pendingPools: [], recovery: null, onlineAuthAtMs: null };
+  return {
+    user,
+    generation: 0,
+    wallHighWaterMs: 0,
+    pools: [],
+    hammering: FRESH_HAMMERING,
+    devices: [],
+    blePhones: [],
+    pendingPools: [],
+    recovery: null,
+    onlineAuthAtMs: null,
+  };
 }
 
 /**
@@ -133,7 +144,11 @@ const base64Bytes = (length: number) =>
   );
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
-const VerifierSchema = v.strictObject({ c: counter, salt: base64Bytes(VERIFIER_SALT_BYTES), hash: base64Bytes(VERIFIER_HASH_BYTES) });
+const VerifierSchema = v.strictObject({
+  c: counter,
+  salt: base64Bytes(VERIFIER_SALT_BYTES),
+  hash: base64Bytes(VERIFIER_HASH_BYTES),
+});
 
 const PoolSchema = v.pipe(
   v.strictObject({
@@ -154,8 +169,14 @@ const PoolSchema = v.pipe(
     const [min, max] = PIN_LENGTH_RANGE[pool.charset];
     return pool.length >= min && pool.length <= max;
   }, 'pin length out of range for its charset'),
-  v.check((pool) => pool.start <= pool.next && pool.next <= pool.limit && pool.limit - pool.start <= MAX_POOL_SIZE, 'counters out of order'),
-  v.check((pool) => pool.verifiers === CARRIED_VERIFIERS || coversRemaining(pool.verifiers, pool), 'verifiers must cover next ≤ c < limit in order'),
+  v.check(
+    (pool) => pool.start <= pool.next && pool.next <= pool.limit && pool.limit - pool.start <= MAX_POOL_SIZE,
+    'counters out of order',
+  ),
+  v.check(
+    (pool) => pool.verifiers === CARRIED_VERIFIERS || coversRemaining(pool.verifiers, pool),
+    'verifiers must cover next ≤ c < limit in order',
+  ),
 );
 
 function coversRemaining(verifiers: readonly Verifier[], pool: Pick<PoolState, 'next' | 'limit'>): boolean {
@@ -230,9 +251,18 @@ export const UserStateSchema = v.pipe(
       delay: v.nullable(DelaySchema),
     }),
   }),
-  v.check((state) => new Set(state.pools.map((pool) => pool.authenticatorId)).size === state.pools.length, 'one pool per authenticator'),
-  v.check((state) => new Set(state.pendingPools.map((pending) => pending.deviceId)).size === state.pendingPools.length, 'one pending pool per device'),
-  v.check((state) => new Set(state.blePhones.map((phone) => phone.deviceId)).size === state.blePhones.length, 'one record per BLE phone'),
+  v.check(
+    (state) => new Set(state.pools.map((pool) => pool.authenticatorId)).size === state.pools.length,
+    'one pool per authenticator',
+  ),
+  v.check(
+    (state) => new Set(state.pendingPools.map((pending) => pending.deviceId)).size === state.pendingPools.length,
+    'one pending pool per device',
+  ),
+  v.check(
+    (state) => new Set(state.blePhones.map((phone) => phone.deviceId)).size === state.blePhones.length,
+    'one record per BLE phone',
+  ),
 );
 
 /** A record as the schema reads it: a pool's verifiers may still be carried from the previous record. */
@@ -249,13 +279,24 @@ function poolsById(state: UserState | null): Map<string, PoolState> {
 }
 
 /** The same pool, issued once: everything but `next` and the spent verifiers is unchanged. */
-function samePool(earlier: PoolState, later: Pick<PoolState, 'authenticatorId' | 'charset' | 'length' | 'start' | 'next' | 'limit' | 'kdf'>): boolean {
+function samePool(
+  earlier: PoolState,
+  later: Pick<PoolState, 'authenticatorId' | 'charset' | 'length' | 'start' | 'next' | 'limit' | 'kdf'>,
+): boolean {
   const a = earlier.kdf;
   const b = later.kdf;
   return (
-    earlier.authenticatorId === later.authenticatorId && earlier.charset === later.charset && earlier.length === later.length &&
-    earlier.start === later.start && earlier.limit === later.limit && earlier.next <= later.next &&
-    a.algorithm === b.algorithm && a.version === b.version && a.memoryKiB === b.memoryKiB && a.iterations === b.iterations && a.parallelism === b.parallelism
+    earlier.authenticatorId === later.authenticatorId &&
+    earlier.charset === later.charset &&
+    earlier.length === later.length &&
+    earlier.start === later.start &&
+    earlier.limit === later.limit &&
+    earlier.next <= later.next &&
+    a.algorithm === b.algorithm &&
+    a.version === b.version &&
+    a.memoryKiB === b.memoryKiB &&
+    a.iterations === b.iterations &&
+    a.parallelism === b.parallelism
   );
 }
 
@@ -268,7 +309,10 @@ function carriable(earlier: PoolState | undefined, pool: PoolState): boolean {
   if (skip < 0) return false;
   return pool.verifiers.every((verifier, i) => {
     const old = earlier.verifiers[skip + i]!;
-    return verifier === old || (verifier.c === old.c && sameBytes(verifier.salt, old.salt) && sameBytes(verifier.hash, old.hash));
+    return (
+      verifier === old ||
+      (verifier.c === old.c && sameBytes(verifier.salt, old.salt) && sameBytes(verifier.hash, old.hash))
+    );
   });
 }
 
@@ -288,7 +332,11 @@ export function userStateToJson(state: UserState, previous: UserState | null = n
     ...state,
     pools: state.pools.map(poolToJson),
     pendingPools: state.pendingPools.map((pending) => ({ ...pending, pool: poolToJson(pending.pool) })),
-    recovery: state.recovery && { ...state.recovery, salt: base64(state.recovery.salt), hash: base64(state.recovery.hash) },
+    recovery: state.recovery && {
+      ...state.recovery,
+      salt: base64(state.recovery.salt),
+      hash: base64(state.recovery.hash),
+    },
   };
 }
 
@@ -303,12 +351,18 @@ export function resolveStoredState(stored: StoredUserState, previous: UserState 
     if (pool.verifiers !== CARRIED_VERIFIERS) return pool as PoolState;
     const from = earlier.get(pool.poolId);
     if (previous === null) throw new Error(`carries the verifiers of pool ${pool.poolId}, but it is the first record`);
-    if (from === undefined || !samePool(from, pool)) throw new Error(`carries the verifiers of pool ${pool.poolId}, which the previous record does not hold`);
+    if (from === undefined || !samePool(from, pool))
+      throw new Error(`carries the verifiers of pool ${pool.poolId}, which the previous record does not hold`);
     const verifiers = from.verifiers.filter((verifier) => verifier.c >= pool.next);
-    if (!coversRemaining(verifiers, pool)) throw new Error(`carries verifiers of pool ${pool.poolId} that do not cover next ≤ c < limit`);
+    if (!coversRemaining(verifiers, pool))
+      throw new Error(`carries verifiers of pool ${pool.poolId} that do not cover next ≤ c < limit`);
     return { ...pool, verifiers };
   };
-  return { ...stored, pools: stored.pools.map(resolve), pendingPools: stored.pendingPools.map((pending) => ({ ...pending, pool: resolve(pending.pool) })) };
+  return {
+    ...stored,
+    pools: stored.pools.map(resolve),
+    pendingPools: stored.pendingPools.map((pending) => ({ ...pending, pool: resolve(pending.pool) })),
+  };
 }
 
 /**
@@ -321,12 +375,22 @@ export function poolAgeMs(pool: PoolState, now: ClockReading, wallHighWaterMs: n
   return Math.max(0, Math.max(now.wallMs, wallHighWaterMs) - pool.issuedAtMs);
 }
 
-export function isExpired(pool: PoolState, offlineAccessDays: number, now: ClockReading, wallHighWaterMs: number): boolean {
+export function isExpired(
+  pool: PoolState,
+  offlineAccessDays: number,
+  now: ClockReading,
+  wallHighWaterMs: number,
+): boolean {
   return poolAgeMs(pool, now, wallHighWaterMs) >= offlineAccessDays * DAY_MS;
 }
 
 /** When the pool stops working, on the wall clock (for display). */
-export function expiresAtMs(pool: PoolState, offlineAccessDays: number, now: ClockReading, wallHighWaterMs: number): number {
+export function expiresAtMs(
+  pool: PoolState,
+  offlineAccessDays: number,
+  now: ClockReading,
+  wallHighWaterMs: number,
+): number {
   return now.wallMs - poolAgeMs(pool, now, wallHighWaterMs) + offlineAccessDays * DAY_MS;
 }
 

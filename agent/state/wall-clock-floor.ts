@@ -13,7 +13,11 @@ import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
 /** How stale the file may get while the agent runs. */
 export const FLOOR_PERSIST_INTERVAL_MS = 60_000;
 
-const FloorSchema = v.strictObject({ format: v.literal('latchkey-clock-floor'), version: v.literal(1), wallMs: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
+const FloorSchema = v.strictObject({
+  format: v.literal('latchkey-clock-floor'),
+  version: v.literal(1),
+  wallMs: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+});
 
 export class WallClockFloor {
   #floorMs = 0;
@@ -35,7 +39,8 @@ export class WallClockFloor {
       const floor = await readJsonFile(this.file, FloorSchema, ownedByThisProcess(0o022), 1024);
       this.#floorMs = this.#persistedMs = floor.wallMs;
     } catch (error) {
-      if (!(error instanceof JsonFileError && error.problem === 'missing')) this.log.warn('clock-floor.unreadable', { file: this.file, error: error as Error });
+      if (!(error instanceof JsonFileError && error.problem === 'missing'))
+        this.log.warn('clock-floor.unreadable', { file: this.file, error: error as Error });
     }
   }
 
@@ -49,7 +54,10 @@ export class WallClockFloor {
   async flush(): Promise<void> {
     if (this.#writing) return this.#writing;
     const wallMs = this.#floorMs;
-    this.#writing = writeFileDurably(this.file, Buffer.from(`${JSON.stringify({ format: 'latchkey-clock-floor', version: 1, wallMs })}\n`))
+    this.#writing = writeFileDurably(
+      this.file,
+      Buffer.from(`${JSON.stringify({ format: 'latchkey-clock-floor', version: 1, wallMs })}\n`),
+    )
       .then(() => {
         this.#persistedMs = Math.max(this.#persistedMs, wallMs);
       })

@@ -3,7 +3,15 @@
  * fixed-length body per type. One decoder validates every message at the trust boundary.
  */
 import { concatBytes } from '../../protocol/bytes.js';
-import { AEAD_TAG_BYTES, CHALLENGE_BYTES, KEY_BYTES, NAME_BYTES, PROTOCOL_VERSION, SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
+import {
+  AEAD_TAG_BYTES,
+  CHALLENGE_BYTES,
+  KEY_BYTES,
+  NAME_BYTES,
+  PROTOCOL_VERSION,
+  SIGNATURE_BYTES,
+  TAG_BYTES,
+} from './constants.js';
 import { BleProtocolError } from './errors.js';
 
 export const MessageType = {
@@ -59,18 +67,32 @@ export const ErrorCode = {
 export const PairDoneStatus = { stored: 0x00, notStored: 0x01 } as const;
 
 export type DecodedMessage =
-  | { readonly type: 'hello'; readonly bytes: Uint8Array; readonly request: number; readonly tag: Uint8Array; readonly ephemeral: Uint8Array; readonly signature: Uint8Array }
+  | {
+      readonly type: 'hello';
+      readonly bytes: Uint8Array;
+      readonly request: number;
+      readonly tag: Uint8Array;
+      readonly ephemeral: Uint8Array;
+      readonly signature: Uint8Array;
+    }
   | { readonly type: 'ready'; readonly bytes: Uint8Array; readonly ephemeral: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'challenge'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'proof'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'verdict'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'pairHello'; readonly bytes: Uint8Array; readonly tag: Uint8Array; readonly ephemeral: Uint8Array }
-  | { readonly type: 'pairReady'; readonly bytes: Uint8Array; readonly ephemeral: Uint8Array; readonly sealed: Uint8Array }
+  | {
+      readonly type: 'pairReady';
+      readonly bytes: Uint8Array;
+      readonly ephemeral: Uint8Array;
+      readonly sealed: Uint8Array;
+    }
   | { readonly type: 'pairConfirm'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'pairDone'; readonly bytes: Uint8Array; readonly sealed: Uint8Array }
   | { readonly type: 'error'; readonly bytes: Uint8Array; readonly code: number };
 
-const NAMES = new Map<number, MessageTypeName>(Object.entries(MessageType).map(([name, value]) => [value, name as MessageTypeName]));
+const NAMES = new Map<number, MessageTypeName>(
+  Object.entries(MessageType).map(([name, value]) => [value, name as MessageTypeName]),
+);
 
 export function header(type: MessageTypeName): Uint8Array {
   return Uint8Array.of(PROTOCOL_VERSION, MessageType[type]);
@@ -78,12 +100,21 @@ export function header(type: MessageTypeName): Uint8Array {
 
 /** Checks version, type and the exact length for the type before reading any field. */
 export function decodeMessage(bytes: Uint8Array): DecodedMessage {
-  if (bytes.length < HEADER_BYTES) throw new BleProtocolError('message-malformed', `message of ${bytes.length} bytes has no header`);
-  if (bytes[0] !== PROTOCOL_VERSION) throw new BleProtocolError('message-malformed', `protocol version ${bytes[0]} is not supported (this side speaks ${PROTOCOL_VERSION})`);
+  if (bytes.length < HEADER_BYTES)
+    throw new BleProtocolError('message-malformed', `message of ${bytes.length} bytes has no header`);
+  if (bytes[0] !== PROTOCOL_VERSION)
+    throw new BleProtocolError(
+      'message-malformed',
+      `protocol version ${bytes[0]} is not supported (this side speaks ${PROTOCOL_VERSION})`,
+    );
   const type = NAMES.get(bytes[1]!);
-  if (type === undefined) throw new BleProtocolError('message-malformed', `unknown message type 0x${bytes[1]!.toString(16)}`);
+  if (type === undefined)
+    throw new BleProtocolError('message-malformed', `unknown message type 0x${bytes[1]!.toString(16)}`);
   if (bytes.length !== MESSAGE_BYTES[type]) {
-    throw new BleProtocolError('message-malformed', `${type.toUpperCase()} must be ${MESSAGE_BYTES[type]} bytes (got ${bytes.length})`);
+    throw new BleProtocolError(
+      'message-malformed',
+      `${type.toUpperCase()} must be ${MESSAGE_BYTES[type]} bytes (got ${bytes.length})`,
+    );
   }
   const body = bytes.subarray(HEADER_BYTES);
   switch (type) {
@@ -100,7 +131,12 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
     case 'pairReady':
       return { type, bytes, ephemeral: body.subarray(0, KEY_BYTES), sealed: bytes.subarray(READY_AAD_BYTES) };
     case 'pairHello':
-      return { type, bytes, tag: body.subarray(0, TAG_BYTES), ephemeral: body.subarray(TAG_BYTES, TAG_BYTES + KEY_BYTES) };
+      return {
+        type,
+        bytes,
+        tag: body.subarray(0, TAG_BYTES),
+        ephemeral: body.subarray(TAG_BYTES, TAG_BYTES + KEY_BYTES),
+      };
     case 'error':
       return { type, bytes, code: body[0]! };
     default:

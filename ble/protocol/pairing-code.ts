@@ -7,7 +7,13 @@
  * online pairing.
  */
 import { utf8 } from '../../protocol/bytes.js';
-import { derivePairingKey, formatPairingCode, newPairingId, newPairingSecret, parsePairingCode } from '../../protocol/online/pairing-keys.js';
+import {
+  derivePairingKey,
+  formatPairingCode,
+  newPairingId,
+  newPairingSecret,
+  parsePairingCode,
+} from '../../protocol/online/pairing-keys.js';
 import { PROTOCOL_LABEL } from './constants.js';
 import { hkdfSha256 } from '../../protocol/crypto/hashes.js';
 

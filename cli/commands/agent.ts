@@ -8,6 +8,7 @@ import { InsecurePathError, UnusablePathError } from '../../platform/secure-path
 import { CliError } from '../../platform/exit-codes.js';
 import { nodeFetch } from '../../platform/node-fetch.js';
 import { absolutePathOption } from '../options.js';
+import type { RunningAgent } from '../../agent/agent.js';
 
 export const EXIT_CONFIG = 78;
 
@@ -28,9 +29,16 @@ export function settingFor(config: AgentConfig, file: string): string {
 function startFailure(error: unknown, config: AgentConfig | undefined): CliError {
   if (error instanceof ConfigError) return new CliError(error.message, EXIT_CONFIG);
   if (error instanceof InsecurePathError) return new CliError(`refusing to start: ${error.message}`, EXIT_CONFIG);
-  if (error instanceof UnusablePathError && config) return new CliError(`refusing to start: ${error.message} (choose another with ${settingFor(config, error.path)})`, EXIT_CONFIG);
+  if (error instanceof UnusablePathError && config)
+    return new CliError(
+      `refusing to start: ${error.message} (choose another with ${settingFor(config, error.path)})`,
+      EXIT_CONFIG,
+    );
   if (isSystemCallError(error) && error.path && config) {
-    return new CliError(`refusing to start: ${describeFileError(error)} (check ${settingFor(config, path.resolve(error.path))})`, EXIT_CONFIG);
+    return new CliError(
+      `refusing to start: ${describeFileError(error)} (check ${settingFor(config, path.resolve(error.path))})`,
+      EXIT_CONFIG,
+    );
   }
   return new CliError(`the agent could not start: ${(error as Error).message}`);
 }
@@ -39,14 +47,26 @@ export function registerAgent(program: Command): void {
   program
     .command('agent')
     .description('run the agent in the foreground (stops on SIGINT/SIGTERM)')
-    .option('--config <file>', `config file (default ${DEFAULT_CONFIG_FILE}; if that is missing, embedded defaults with offline PINs off)`)
-    .option('--state-dir <dir>', 'state directory (overrides the config file; default /var/lib/latchkey)', absolutePathOption('--state-dir'))
-    .option('--socket <path>', 'socket to listen on (overrides the config file; default /run/latchkey/agent.sock)', absolutePathOption('--socket', MAX_SOCKET_PATH_BYTES))
+    .option(
+      '--config <file>',
+      `config file (default ${DEFAULT_CONFIG_FILE}; if that is missing, embedded defaults with offline PINs off)`,
+    )
+    .option(
+      '--state-dir <dir>',
+      'state directory (overrides the config file; default /var/lib/latchkey)',
+      absolutePathOption('--state-dir'),
+    )
+    .option(
+      '--socket <path>',
+      'socket to listen on (overrides the config file; default /run/latchkey/agent.sock)',
+      absolutePathOption('--socket', MAX_SOCKET_PATH_BYTES),
+    )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (options: { config?: string; stateDir?: string; socket?: string; logLevel: string }) => {
-      if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw new CliError('--log-level must be debug, info, warn or error', 64);
+      if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel))
+        throw new CliError('--log-level must be debug, info, warn or error', 64);
       const log = createLogger({ level: options.logLevel as LogLevel });
-      let agent;
+      let agent: RunningAgent;
       let config: AgentConfig | undefined;
       try {
         config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });

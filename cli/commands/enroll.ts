@@ -20,28 +20,57 @@ export function registerEnroll(program: Command): void {
     .command('enroll')
     .description('issue a pool of offline PINs for a user and print what the phone imports (shown once, never stored)')
     .requiredOption('--user <name>', 'the OS user the PINs unlock', userOption)
-    .option('--authenticator <name>', 'which phone (re-enrolling the same one replaces its PINs)', authenticatorOption, 'phone')
+    .option(
+      '--authenticator <name>',
+      'which phone (re-enrolling the same one replaces its PINs)',
+      authenticatorOption,
+      'phone',
+    )
     .option('--json', 'print one JSON object (includes the import URI)');
   withAgentOptions(command, 60_000, 'give up after this long (issuing a pool runs the deliberate KDF once per PIN)')
-    .addHelpText('after', '\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). Until the phone app and Control Center exist this counts\nas the user\'s first successful authentication (R2).')
-    .action(async (options: { user: string; authenticator: string; socket: string; json?: boolean; timeout: number }) => {
-      const isRoot = runsAsAdministrator();
-      const password = !isRoot && options.user === userInfo().username ? await readRequiredSecret(`Password for ${options.user}: `, 'password', 'run it on a terminal, or pipe your password in') : undefined;
-      let uri: Uint8Array | undefined;
-      try {
-        const reply = await askOk(options.socket, { op: 'enroll', user: options.user, authenticator: options.authenticator, ...(password ? { password } : {}) }, options.timeout);
-        uri = reply.secret;
-        const detail = parseDetail<EnrollDetail>(reply);
-        const uriText = Buffer.from(uri ?? []).toString('utf8');
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify({ ...detail, uri: uriText })}\n`);
-          return;
+    .addHelpText(
+      'after',
+      "\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). Until the phone app and Control Center exist this counts\nas the user's first successful authentication (R2).",
+    )
+    .action(
+      async (options: { user: string; authenticator: string; socket: string; json?: boolean; timeout: number }) => {
+        const isRoot = runsAsAdministrator();
+        const password =
+          !isRoot && options.user === userInfo().username
+            ? await readRequiredSecret(
+                `Password for ${options.user}: `,
+                'password',
+                'run it on a terminal, or pipe your password in',
+              )
+            : undefined;
+        let uri: Uint8Array | undefined;
+        try {
+          const reply = await askOk(
+            options.socket,
+            {
+              op: 'enroll',
+              user: options.user,
+              authenticator: options.authenticator,
+              ...(password ? { password } : {}),
+            },
+            options.timeout,
+          );
+          uri = reply.secret;
+          const detail = parseDetail<EnrollDetail>(reply);
+          const uriText = Buffer.from(uri ?? []).toString('utf8');
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify({ ...detail, uri: uriText })}\n`);
+            return;
+          }
+          process.stdout.write(`${reply.message}\n`);
+          process.stdout.write(
+            `Import this on the phone now — it is shown once and the agent keeps no copy:\n\n  ${uriText}\n\n`,
+          );
+          if (detail.charset === 'numeric')
+            process.stdout.write('Any RFC 4226 HOTP app can import this otpauth:// URI.\n');
+        } finally {
+          wipe(password, uri);
         }
-        process.stdout.write(`${reply.message}\n`);
-        process.stdout.write(`Import this on the phone now — it is shown once and the agent keeps no copy:\n\n  ${uriText}\n\n`);
-        if (detail.charset === 'numeric') process.stdout.write('Any RFC 4226 HOTP app can import this otpauth:// URI.\n');
-      } finally {
-        wipe(password, uri);
-      }
-    });
+      },
+    );
 }

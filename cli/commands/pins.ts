@@ -12,10 +12,17 @@ export function registerPins(program: Command): void {
     .command('pins')
     .description('print the offline PINs a phone would show for an import URI (for engineers and tests)')
     .option('--uri <uri>', 'the import URI (visible to other local users in the process list; prefer stdin)')
-    .option('--from <n>', 'first counter (the phone starts at the URI\'s counter)', integerOption('--from', 0, 2 ** 48))
+    .option('--from <n>', "first counter (the phone starts at the URI's counter)", integerOption('--from', 0, 2 ** 48))
     .option('--count <k>', 'how many PINs (default: the rest of the pool)', integerOption('--count', 1, 100))
     .action(async (options: { uri?: string; from?: number; count?: number }) => {
-      const uriBytes = options.uri !== undefined ? new Uint8Array(Buffer.from(options.uri)) : await readRequiredSecret('Import URI: ', 'import URI', 'pipe it in (latchkey enroll prints it), or pass --uri');
+      const uriBytes =
+        options.uri !== undefined
+          ? new Uint8Array(Buffer.from(options.uri))
+          : await readRequiredSecret(
+              'Import URI: ',
+              'import URI',
+              'pipe it in (latchkey enroll prints it), or pass --uri',
+            );
       let seed: Uint8Array | undefined;
       try {
         const parsed = parseEnrollmentUri(Buffer.from(uriBytes).toString('utf8'));

@@ -21,7 +21,15 @@ export interface CcContext {
 
 export function audit(
   ctx: CcContext,
-  fields: { tenantId: string | null; actor: string; address: string | null; action: string; target?: string | null; result: string; detail?: AuditDetail | null },
+  fields: {
+    tenantId: string | null;
+    actor: string;
+    address: string | null;
+    action: string;
+    target?: string | null;
+    result: string;
+    detail?: AuditDetail | null;
+  },
 ): AuditEntry {
   return { time: ctx.now(), target: null, detail: null, ...fields };
 }

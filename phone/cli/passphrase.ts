@@ -31,8 +31,13 @@ export async function readPassphrase(source: PassphraseSource): Promise<Uint8Arr
     try {
       raw = await readCheckedFile(source.passphraseFile, ownedByThisProcess(0o077), MAX_PASSPHRASE_FILE_BYTES);
     } catch (error) {
-      if (error instanceof InsecurePathError) throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
-      throw new PhoneError('vault-permissions', `Cannot read the passphrase file: ${describeFileError(error, source.passphraseFile)}.`, { cause: error });
+      if (error instanceof InsecurePathError)
+        throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
+      throw new PhoneError(
+        'vault-permissions',
+        `Cannot read the passphrase file: ${describeFileError(error, source.passphraseFile)}.`,
+        { cause: error },
+      );
     }
     const line = firstLine(raw);
     raw.fill(0);
@@ -40,7 +45,11 @@ export async function readPassphrase(source: PassphraseSource): Promise<Uint8Arr
   }
   const fromEnv = (source.env ?? process.env)[PASSPHRASE_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return new TextEncoder().encode(fromEnv);
-  const first = await readRequiredSecret('Phone vault passphrase: ', 'vault passphrase', `set ${PASSPHRASE_ENV}, or pass --passphrase-file FILE (its first line is the passphrase; only you may read it)`);
+  const first = await readRequiredSecret(
+    'Phone vault passphrase: ',
+    'vault passphrase',
+    `set ${PASSPHRASE_ENV}, or pass --passphrase-file FILE (its first line is the passphrase; only you may read it)`,
+  );
   if (source.confirm && process.stdin.isTTY) {
     const again = await readSecret('Again: ');
     const same = again.length === first.length && again.every((byte, i) => byte === first[i]);

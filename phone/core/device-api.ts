@@ -33,38 +33,89 @@ export type RedeemedPairing = v.InferOutput<typeof RedeemPairingResponseSchema>;
 export class DeviceApi {
   readonly #client: ApiClient;
 
-  constructor(baseUrl: string, options: { fetch?: FetchLike; now: () => number; signer?: { keyId: string; privateKey: CryptoKey } }) {
-    this.#client = new ApiClient({ baseUrl, now: options.now, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signer ? { signer: options.signer } : {}) });
+  constructor(
+    baseUrl: string,
+    options: { fetch?: FetchLike; now: () => number; signer?: { keyId: string; privateKey: CryptoKey } },
+  ) {
+    this.#client = new ApiClient({
+      baseUrl,
+      now: options.now,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.signer ? { signer: options.signer } : {}),
+    });
   }
 
-  redeemPairing(body: { pairingId: string; signingKey: string; boxKey: string; name: string; proof: string; deviceMac: string }): Promise<RedeemedPairing> {
-    return guard(this.#client.call('POST', '/v1/devices/pair', body, RedeemPairingResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }));
+  redeemPairing(body: {
+    pairingId: string;
+    signingKey: string;
+    boxKey: string;
+    name: string;
+    proof: string;
+    deviceMac: string;
+  }): Promise<RedeemedPairing> {
+    return guard(
+      this.#client.call('POST', '/v1/devices/pair', body, RedeemPairingResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }),
+    );
   }
 
   signIn(workstationId: string, user: string): Promise<{ intentId: string; expiresAt: number }> {
-    return guard(this.#client.call('POST', '/v1/device/sign-in', { workstationId, user }, SignInIntentResponseSchema, { timeoutMs: ONLINE_ANSWER_MS }));
+    return guard(
+      this.#client.call('POST', '/v1/device/sign-in', { workstationId, user }, SignInIntentResponseSchema, {
+        timeoutMs: ONLINE_ANSWER_MS,
+      }),
+    );
   }
 
   /** Long-poll: the server answers at once when something is waiting, else within `waitSeconds`. */
   inbox(waitSeconds: number, signal?: AbortSignal): Promise<DeviceInbox> {
     const wait = Math.max(0, Math.min(30, Math.ceil(waitSeconds)));
     const timeoutMs = wait === 0 ? ONLINE_ANSWER_MS : wait * 1000 + LONG_POLL_GRACE_MS;
-    return guard(this.#client.call('GET', `/v1/device/inbox?wait=${wait}`, undefined, DeviceInboxResponseSchema, { timeoutMs, ...(signal ? { signal } : {}) }));
+    return guard(
+      this.#client.call('GET', `/v1/device/inbox?wait=${wait}`, undefined, DeviceInboxResponseSchema, {
+        timeoutMs,
+        ...(signal ? { signal } : {}),
+      }),
+    );
   }
 
-  decide(requestId: string, body: { decision: 'approve' | 'deny'; signedAt: number; signature: string }): Promise<v.InferOutput<typeof AuthStatusResponseSchema>> {
-    return guard(this.#client.call('POST', `/v1/device/auth-requests/${encodeURIComponent(requestId)}/decision`, body, AuthStatusResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }));
+  decide(
+    requestId: string,
+    body: { decision: 'approve' | 'deny'; signedAt: number; signature: string },
+  ): Promise<v.InferOutput<typeof AuthStatusResponseSchema>> {
+    return guard(
+      this.#client.call(
+        'POST',
+        `/v1/device/auth-requests/${encodeURIComponent(requestId)}/decision`,
+        body,
+        AuthStatusResponseSchema,
+        { timeoutMs: CALL_TIMEOUT_MS },
+      ),
+    );
   }
 
-  confirmPool(deliveryId: string, body: { poolId: string; signature: string }): Promise<v.InferOutput<typeof PoolDeliveryStatusResponseSchema>> {
-    return guard(this.#client.call('POST', `/v1/device/pool-deliveries/${encodeURIComponent(deliveryId)}/confirm`, body, PoolDeliveryStatusResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }));
+  confirmPool(
+    deliveryId: string,
+    body: { poolId: string; signature: string },
+  ): Promise<v.InferOutput<typeof PoolDeliveryStatusResponseSchema>> {
+    return guard(
+      this.#client.call(
+        'POST',
+        `/v1/device/pool-deliveries/${encodeURIComponent(deliveryId)}/confirm`,
+        body,
+        PoolDeliveryStatusResponseSchema,
+        { timeoutMs: CALL_TIMEOUT_MS },
+      ),
+    );
   }
 
   workstations(): Promise<DeviceWorkstation[]> {
-    return guard(this.#client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, { timeoutMs: ONLINE_ANSWER_MS })).then((r) => r.workstations);
+    return guard(
+      this.#client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, {
+        timeoutMs: ONLINE_ANSWER_MS,
+      }),
+    ).then((r) => r.workstations);
   }
 }
-
 
 async function guard<T>(call: Promise<T>): Promise<T> {
   try {
@@ -72,7 +123,12 @@ async function guard<T>(call: Promise<T>): Promise<T> {
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.offline) throw new PhoneError('unreachable', 'The Control Center cannot be reached.', { cause: error });
-    if (error.code === 'bad-response') throw new PhoneError('bad-response', `The Control Center sent an answer this phone cannot use: ${error.message}.`, { cause: error });
+    if (error.code === 'bad-response')
+      throw new PhoneError(
+        'bad-response',
+        `The Control Center sent an answer this phone cannot use: ${error.message}.`,
+        { cause: error },
+      );
     throw new PhoneError('refused', `The Control Center refused (${error.code}): ${error.message}`, { cause: error });
   }
 }

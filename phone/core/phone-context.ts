@@ -15,7 +15,10 @@ export interface PhoneContext {
   anonymousApi(url: string): DeviceApi;
 }
 
-export function makeContext(ports: { store: PhoneStore; clock: Clock; connectivity: Connectivity; fetch?: FetchLike }, keys: DeviceKeys): PhoneContext {
+export function makeContext(
+  ports: { store: PhoneStore; clock: Clock; connectivity: Connectivity; fetch?: FetchLike },
+  keys: DeviceKeys,
+): PhoneContext {
   const now = () => ports.clock.now();
   const options = ports.fetch ? { fetch: ports.fetch, now } : { now };
   return {
@@ -23,13 +26,16 @@ export function makeContext(ports: { store: PhoneStore; clock: Clock; connectivi
     clock: ports.clock,
     connectivity: ports.connectivity,
     keys,
-    api: (endpoint) => new DeviceApi(endpoint.url, { ...options, signer: { keyId: endpoint.deviceId, privateKey: keys.signing } }),
+    api: (endpoint) =>
+      new DeviceApi(endpoint.url, { ...options, signer: { keyId: endpoint.deviceId, privateKey: keys.signing } }),
     anonymousApi: (url) => new DeviceApi(url, options),
   };
 }
 
 /** The distinct inboxes behind a set of pairings: one per (Control Center, device id). */
-export function endpointsOf(pairings: readonly { url: string; deviceId: string }[]): { url: string; deviceId: string }[] {
+export function endpointsOf(
+  pairings: readonly { url: string; deviceId: string }[],
+): { url: string; deviceId: string }[] {
   const seen = new Map<string, { url: string; deviceId: string }>();
   for (const p of pairings) seen.set(`${p.deviceId} ${p.url}`, { url: p.url, deviceId: p.deviceId });
   return [...seen.values()];

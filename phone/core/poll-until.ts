@@ -19,7 +19,12 @@ export type PollOutcome<T> =
   /** The Control Center refused or answered nonsense. */
   | { readonly kind: 'failed'; readonly error: PhoneError };
 
-export async function pollUntil<T>(ctx: PhoneContext, endpoint: Endpoint, withinMs: number, look: (round: InboxRound) => T | undefined): Promise<PollOutcome<T>> {
+export async function pollUntil<T>(
+  ctx: PhoneContext,
+  endpoint: Endpoint,
+  withinMs: number,
+  look: (round: InboxRound) => T | undefined,
+): Promise<PollOutcome<T>> {
   const deadline = ctx.clock.now() + withinMs;
   const controller = new AbortController();
   const timeout = ctx.clock.sleep(withinMs, controller.signal).then(

@@ -36,7 +36,8 @@ function tileLines(tile: Tile): string[] {
   const state = tile.offline.ok ? pinsLeft(tile.offline.remaining, tile.offline.low) : noOfflinePin(tile.offline.code);
   const error = !tile.offline.ok && tile.offline.code === 'pins-exhausted' ? 'Error: ' : '';
   const lines = [head, `  ${error}${state}`];
-  if (tile.active === false) lines.push('  Not active at the Control Center yet — the workstation has to accept the pairing.');
+  if (tile.active === false)
+    lines.push('  Not active at the Control Center yet — the workstation has to accept the pairing.');
   return lines;
 }
 
@@ -72,9 +73,15 @@ export function renderOfflinePinScreen(screen: OfflinePinScreen): string[] {
 export function renderTapScreen(screen: TapScreen): string[] {
   switch (screen.screen) {
     case 'approved':
-      return [`Approved — ${screen.workstationName} is signing ${screen.user} in.`, ...(screen.replenished ? ['New offline PINs arrived.'] : [])];
+      return [
+        `Approved — ${screen.workstationName} is signing ${screen.user} in.`,
+        ...(screen.replenished ? ['New offline PINs arrived.'] : []),
+      ];
     case 'offline-pin-offered':
-      return [`${screen.workstationName} didn't answer within 5 seconds.`, 'Use an offline PIN instead: long-press the workstation, or tap again without --offer-only.'];
+      return [
+        `${screen.workstationName} didn't answer within 5 seconds.`,
+        'Use an offline PIN instead: long-press the workstation, or tap again without --offer-only.',
+      ];
     default:
       return renderOfflinePinScreen(screen);
   }

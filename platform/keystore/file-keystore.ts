@@ -3,14 +3,28 @@
  * directory owned by the agent's uid holding `host.key` and one sealed `<sha256(name)>.secret`
  * per entry. Every read checks owner and mode through the descriptor it reads from.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 import path from 'node:path';
 import { fsyncDirectory, writeFileDurably } from '../durable-file.js';
-import { InsecurePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule, ownedByThisProcess } from '../secure-path.js';
+import {
+  InsecurePathError,
+  checkStats,
+  ensureSecureDirectory,
+  readCheckedFile,
+  type PathRule,
+  ownedByThisProcess,
+} from '../secure-path.js';
 import { KeystoreError } from './errors.js';
 import type { Keystore } from './keystore.js';
-import { ENTRY_FILE_SUFFIX, HOST_KEY_BYTES, MAX_ENTRY_FILE_BYTES, entryFileName, openEntry, sealEntry } from './sealed-entry.js';
+import {
+  ENTRY_FILE_SUFFIX,
+  HOST_KEY_BYTES,
+  MAX_ENTRY_FILE_BYTES,
+  entryFileName,
+  openEntry,
+  sealEntry,
+} from './sealed-entry.js';
 
 export const HOST_KEY_FILE = 'host.key';
 
@@ -38,7 +52,10 @@ export class FileKeystore implements Keystore {
       const file = await this.#readEntry(name, entryPath);
       const hostKey = await this.#readHostKey();
       if (hostKey === null) {
-        throw new KeystoreError('keystore-tampered', `${entryPath} holds the entry for "${name}" but ${this.#hostKeyPath()} is missing, so it cannot be unsealed; restore host.key from the same backup as the entries`);
+        throw new KeystoreError(
+          'keystore-tampered',
+          `${entryPath} holds the entry for "${name}" but ${this.#hostKeyPath()} is missing, so it cannot be unsealed; restore host.key from the same backup as the entries`,
+        );
       }
       try {
         return openEntry(hostKey, name, file, entryPath);
@@ -55,7 +72,11 @@ export class FileKeystore implements Keystore {
       try {
         await ensureSecureDirectory(this.directory, this.#rule);
         const entryPath = this.#entryPath(name);
-        if (await exists(entryPath)) throw new KeystoreError('keystore-exists', `the secret "${name}" already exists in the file keystore in ${this.directory}; delete it first`);
+        if (await exists(entryPath))
+          throw new KeystoreError(
+            'keystore-exists',
+            `the secret "${name}" already exists in the file keystore in ${this.directory}; delete it first`,
+          );
         const hostKey = (await this.#readHostKey()) ?? (await this.#createHostKey());
         try {
           // The agent holds agent.lock and this instance serialises writes, so nothing can
@@ -90,7 +111,7 @@ export class FileKeystore implements Keystore {
 
   /** False when the directory does not exist (nothing stored yet); throws when it is unsafe. */
   async #checkExistingDirectory(): Promise<boolean> {
-    let stats;
+    let stats: Stats;
     try {
       stats = await fs.lstat(this.directory);
     } catch (error) {
@@ -108,7 +129,11 @@ export class FileKeystore implements Keystore {
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') throw this.#missing(name);
       if (error instanceof RangeError) {
-        throw new KeystoreError('keystore-tampered', `the keystore entry for "${name}" (${entryPath}) is over ${MAX_ENTRY_FILE_BYTES} bytes: not an entry this agent wrote`, { cause: error });
+        throw new KeystoreError(
+          'keystore-tampered',
+          `the keystore entry for "${name}" (${entryPath}) is over ${MAX_ENTRY_FILE_BYTES} bytes: not an entry this agent wrote`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -122,7 +147,10 @@ export class FileKeystore implements Keystore {
       key = await readCheckedFile(file, this.#rule, HOST_KEY_BYTES);
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') return null;
-      if (error instanceof RangeError) throw new KeystoreError('keystore-tampered', `${file} is longer than ${HOST_KEY_BYTES} bytes: not a host key`, { cause: error });
+      if (error instanceof RangeError)
+        throw new KeystoreError('keystore-tampered', `${file} is longer than ${HOST_KEY_BYTES} bytes: not a host key`, {
+          cause: error,
+        });
       throw error;
     }
     if (key.length !== HOST_KEY_BYTES) {
@@ -137,7 +165,10 @@ export class FileKeystore implements Keystore {
   async #createHostKey(): Promise<Uint8Array> {
     const orphans = (await fs.readdir(this.directory)).filter((file) => file.endsWith(ENTRY_FILE_SUFFIX));
     if (orphans.length > 0) {
-      throw new KeystoreError('keystore-tampered', `${this.#hostKeyPath()} is missing but ${orphans.length} sealed entries exist in ${this.directory}; refusing to create a new host key that would make them unreadable for good; restore host.key or delete the entries`);
+      throw new KeystoreError(
+        'keystore-tampered',
+        `${this.#hostKeyPath()} is missing but ${orphans.length} sealed entries exist in ${this.directory}; refusing to create a new host key that would make them unreadable for good; restore host.key or delete the entries`,
+      );
     }
     const key = randomBytes(HOST_KEY_BYTES);
     try {
@@ -155,11 +186,17 @@ export class FileKeystore implements Keystore {
 
   #mapped(error: unknown, doing: string): KeystoreError {
     if (error instanceof KeystoreError) return error;
-    if (error instanceof InsecurePathError) return new KeystoreError('keystore-insecure', `${doing}: ${error.message}`, { cause: error });
+    if (error instanceof InsecurePathError)
+      return new KeystoreError('keystore-insecure', `${doing}: ${error.message}`, { cause: error });
     const errno = errnoOf(error);
-    if (errno === 'ELOOP') return new KeystoreError('keystore-insecure', `${doing}: a file in ${this.directory} is a symbolic link`, { cause: error });
+    if (errno === 'ELOOP')
+      return new KeystoreError('keystore-insecure', `${doing}: a file in ${this.directory} is a symbolic link`, {
+        cause: error,
+      });
     const detail = error instanceof Error ? error.message : String(error);
-    return new KeystoreError('keystore-io', `${doing} in the file keystore in ${this.directory}: ${detail}`, { cause: error });
+    return new KeystoreError('keystore-io', `${doing} in the file keystore in ${this.directory}: ${detail}`, {
+      cause: error,
+    });
   }
 
   #serialised<T>(operation: () => Promise<T>): Promise<T> {
@@ -188,5 +225,7 @@ async function exists(file: string): Promise<boolean> {
 }
 
 function errnoOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }

@@ -83,7 +83,9 @@ export function lazyOsKeystore(service: string, storeName: string): Keystore {
       (module) => new module.OsKeystore(service, storeName),
       (error: unknown) => {
         loading = undefined;
-        throw new KeystoreError('keystore-io', 'the OS keychain library (@napi-rs/keyring) could not be loaded', { cause: error });
+        throw new KeystoreError('keystore-io', 'the OS keychain library (@napi-rs/keyring) could not be loaded', {
+          cause: error,
+        });
       },
     ));
   return {

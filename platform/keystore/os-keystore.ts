@@ -42,7 +42,10 @@ export class OsKeystore implements Keystore {
     const existing = await this.#call(name, 'store', (entry) => entry.getSecret());
     if (existing !== null) {
       existing.fill(0);
-      throw new KeystoreError('keystore-exists', `the secret "${name}" already exists in the OS keychain (service "${this.service}"); delete it first`);
+      throw new KeystoreError(
+        'keystore-exists',
+        `the secret "${name}" already exists in the OS keychain (service "${this.service}"); delete it first`,
+      );
     }
     await this.#call(name, 'store', (entry) => entry.setSecret(secret));
   }
@@ -57,12 +60,18 @@ export class OsKeystore implements Keystore {
       // is none), so a bus that went away and came back is picked up on the next call.
       return await operation(new AsyncEntry(this.service, name, ENTRY_OPTIONS));
     } catch (error) {
-      throw classifyKeyringError(error, `cannot ${action} the secret "${name}" in the OS keychain (service "${this.service}")`);
+      throw classifyKeyringError(
+        error,
+        `cannot ${action} the secret "${name}" in the OS keychain (service "${this.service}")`,
+      );
     }
   }
 
   #missing(name: string): KeystoreError {
-    return new KeystoreError('keystore-missing', `no secret named "${name}" in the OS keychain (service "${this.service}")`);
+    return new KeystoreError(
+      'keystore-missing',
+      `no secret named "${name}" in the OS keychain (service "${this.service}")`,
+    );
   }
 }
 
@@ -73,7 +82,10 @@ function takeSecret(stored: number[], name: string): Uint8Array {
   if (secret.length < MIN_SECRET_BYTES || secret.length > MAX_SECRET_BYTES) {
     const length = secret.length;
     secret.fill(0);
-    throw new KeystoreError('keystore-io', `the OS keychain holds ${length} bytes under "${name}", outside ${MIN_SECRET_BYTES}–${MAX_SECRET_BYTES}: not a secret this agent stored`);
+    throw new KeystoreError(
+      'keystore-io',
+      `the OS keychain holds ${length} bytes under "${name}", outside ${MIN_SECRET_BYTES}–${MAX_SECRET_BYTES}: not a secret this agent stored`,
+    );
   }
   return secret;
 }
@@ -107,10 +119,18 @@ export function classifyKeyringError(error: unknown, doing: string): KeystoreErr
     return new KeystoreError('keystore-locked', `${doing}: the keyring is locked (${detail})`, { cause: error });
   }
   if (messages.some((message) => NO_SERVICE.some((pattern) => pattern.test(message)))) {
-    return new KeystoreError('keystore-locked', `${doing}: no session bus or no Secret Service is reachable (${detail})`, { cause: error });
+    return new KeystoreError(
+      'keystore-locked',
+      `${doing}: no session bus or no Secret Service is reachable (${detail})`,
+      { cause: error },
+    );
   }
   if (messages.some((message) => NO_DEFAULT_COLLECTION.test(message))) {
-    return new KeystoreError('keystore-io', `${doing}: the Secret Service has no default keyring to store into (${detail})`, { cause: error });
+    return new KeystoreError(
+      'keystore-io',
+      `${doing}: the Secret Service has no default keyring to store into (${detail})`,
+      { cause: error },
+    );
   }
   return new KeystoreError('keystore-io', `${doing}: ${detail}`, { cause: error });
 }

@@ -36,7 +36,12 @@ export function entryAad(name: string): Uint8Array {
 export function sealEntry(hostKey: Uint8Array, name: string, secret: Uint8Array): Uint8Array {
   const nonce = randomBytes(NONCE_BYTES);
   const sealed = aes256GcmSeal(hostKey, nonce, secret, entryAad(name));
-  const entry = { format: ENTRY_FORMAT, version: ENTRY_VERSION, nonce: Buffer.from(nonce).toString('base64'), sealed: Buffer.from(sealed).toString('base64') };
+  const entry = {
+    format: ENTRY_FORMAT,
+    version: ENTRY_VERSION,
+    nonce: Buffer.from(nonce).toString('base64'),
+    sealed: Buffer.from(sealed).toString('base64'),
+  };
   return utf8(JSON.stringify(entry));
 }
 
@@ -46,9 +51,14 @@ export function sealEntry(hostKey: Uint8Array, name: string, secret: Uint8Array)
  */
 export function openEntry(hostKey: Uint8Array, name: string, file: Uint8Array, where: string): Uint8Array {
   const tampered = (why: string, cause?: unknown): KeystoreError =>
-    new KeystoreError('keystore-tampered', `the keystore entry for "${name}" (${where}) ${why}`, cause === undefined ? undefined : { cause });
+    new KeystoreError(
+      'keystore-tampered',
+      `the keystore entry for "${name}" (${where}) ${why}`,
+      cause === undefined ? undefined : { cause },
+    );
 
-  if (file.length > MAX_ENTRY_FILE_BYTES) throw tampered(`is ${file.length} bytes, over the limit of ${MAX_ENTRY_FILE_BYTES}`);
+  if (file.length > MAX_ENTRY_FILE_BYTES)
+    throw tampered(`is ${file.length} bytes, over the limit of ${MAX_ENTRY_FILE_BYTES}`);
   const text = decodeUtf8Strict(file);
   if (text === null) throw tampered('is not UTF-8');
   let parsed: unknown;
@@ -59,18 +69,27 @@ export function openEntry(hostKey: Uint8Array, name: string, file: Uint8Array, w
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw tampered('is not a JSON object');
   const entry = parsed as Record<string, unknown>;
-  if (Object.keys(entry).sort().join() !== ENTRY_KEYS.join()) throw tampered(`must have exactly the fields ${ENTRY_KEYS.join(', ')}`);
-  if (entry.format !== ENTRY_FORMAT) throw tampered(`has format ${JSON.stringify(entry.format)}, not "${ENTRY_FORMAT}"`);
-  if (entry.version !== ENTRY_VERSION) throw tampered(`has version ${JSON.stringify(entry.version)}; this agent reads version ${ENTRY_VERSION}`);
+  if (Object.keys(entry).sort().join() !== ENTRY_KEYS.join())
+    throw tampered(`must have exactly the fields ${ENTRY_KEYS.join(', ')}`);
+  if (entry.format !== ENTRY_FORMAT)
+    throw tampered(`has format ${JSON.stringify(entry.format)}, not "${ENTRY_FORMAT}"`);
+  if (entry.version !== ENTRY_VERSION)
+    throw tampered(`has version ${JSON.stringify(entry.version)}; this agent reads version ${ENTRY_VERSION}`);
   const nonce = decodeBase64(entry.nonce);
-  if (nonce === null || nonce.length !== NONCE_BYTES) throw tampered(`has a nonce that is not ${NONCE_BYTES} bytes of base64`);
+  if (nonce === null || nonce.length !== NONCE_BYTES)
+    throw tampered(`has a nonce that is not ${NONCE_BYTES} bytes of base64`);
   const sealed = decodeBase64(entry.sealed);
   if (sealed === null || sealed.length < TAG_BYTES + MIN_SECRET_BYTES || sealed.length > TAG_BYTES + MAX_SECRET_BYTES) {
-    throw tampered(`has a sealed field that is not ${TAG_BYTES + MIN_SECRET_BYTES}–${TAG_BYTES + MAX_SECRET_BYTES} bytes of base64`);
+    throw tampered(
+      `has a sealed field that is not ${TAG_BYTES + MIN_SECRET_BYTES}–${TAG_BYTES + MAX_SECRET_BYTES} bytes of base64`,
+    );
   }
 
   const secret = aes256GcmOpen(hostKey, nonce, sealed, entryAad(name));
-  if (secret === null) throw tampered('failed authentication: it was modified, sealed under another name, or sealed with another host key');
+  if (secret === null)
+    throw tampered(
+      'failed authentication: it was modified, sealed under another name, or sealed with another host key',
+    );
   return secret;
 }
 

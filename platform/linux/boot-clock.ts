@@ -25,7 +25,8 @@ let cachedBootId: string | undefined;
 
 export function readBootClock(): BootClockReading {
   requireLinux(CODE, 'Reading the boot clock');
-  const bootId = (cachedBootId ??= readBootId());
+  cachedBootId ??= readBootId();
+  const bootId = cachedBootId;
   const uptime = UPTIME.exec(readUptime());
   if (!uptime) throw new SystemError(CODE, `${UPTIME_FILE} is not in the expected "seconds.hundredths idle" form`);
   // Integer arithmetic: no float rounding in a value compared across restarts.
@@ -61,7 +62,8 @@ function readUptime(): string {
         }
         uptimeFd = undefined;
       }
-      if (attempt > 0) throw new SystemError(CODE, `cannot read ${UPTIME_FILE}: ${(error as Error).message}`, { cause: error });
+      if (attempt > 0)
+        throw new SystemError(CODE, `cannot read ${UPTIME_FILE}: ${(error as Error).message}`, { cause: error });
     }
   }
 }

@@ -21,7 +21,11 @@ export async function fsyncDirectory(directory: string): Promise<void> {
 export async function writeFileDurably(file: string, data: Uint8Array, mode = 0o600): Promise<void> {
   const directory = path.dirname(file);
   const temp = path.join(directory, `.${path.basename(file)}.tmp-${toHex(randomBytes(6))}`);
-  const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  const handle = await fs.open(
+    temp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    mode,
+  );
   try {
     await handle.writeFile(data);
     await handle.sync();

@@ -36,7 +36,8 @@ export async function acquireExclusiveLock(file: string): Promise<ExclusiveLock>
       const held = fstatSync(fd);
       const current = lstatSync(file, { throwIfNoEntry: false });
       if (current && current.ino === held.ino && current.dev === held.dev) return lockFor(fd);
-      if (attempt >= MAX_ATTEMPTS) throw new SystemError('lock-unavailable', `the lock file ${file} keeps being replaced`);
+      if (attempt >= MAX_ATTEMPTS)
+        throw new SystemError('lock-unavailable', `the lock file ${file} keeps being replaced`);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -49,7 +50,9 @@ function openLockFile(file: string): number {
   try {
     return openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, LOCK_FILE_MODE);
   } catch (error) {
-    throw new SystemError('lock-unavailable', `cannot open the lock file ${file}: ${(error as Error).message}`, { cause: error });
+    throw new SystemError('lock-unavailable', `cannot open the lock file ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -59,7 +62,10 @@ function flockExclusive(libc: Libc, file: string, fd: number): void {
     const errno = libc.errno();
     if (errno === EINTR) continue;
     if (errno === EWOULDBLOCK) {
-      throw new SystemError('lock-held', `another Latchkey agent is using ${path.dirname(file)} (lock held on ${file})`);
+      throw new SystemError(
+        'lock-held',
+        `another Latchkey agent is using ${path.dirname(file)} (lock held on ${file})`,
+      );
     }
     throw new SystemError('lock-unavailable', `cannot lock ${file}: ${describeErrno(errno)}`);
   }
@@ -75,7 +81,10 @@ function checkLockFile(file: string, fd: number): void {
   }
   if ((stats.mode & 0o077) !== 0) {
     const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
-    throw new SystemError('lock-unavailable', `${file} has mode ${mode}: it must not be accessible to group or others (chmod 600)`);
+    throw new SystemError(
+      'lock-unavailable',
+      `${file} has mode ${mode}: it must not be accessible to group or others (chmod 600)`,
+    );
   }
 }
 

@@ -3,7 +3,7 @@
  * socket in a directory only root can change, the caller's effective uid from SO_PEERCRED
  * (what it may ask), and its real uid from /proc (whose limits it counts against).
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -26,7 +26,7 @@ async function prepareSocketPath(socketPath: string): Promise<void> {
   const directory = path.dirname(socketPath);
   await makeDirectories(directory, SOCKET_DIRECTORY_MODE);
   await checkDirectoryChain(directory);
-  let stats;
+  let stats: Stats;
   try {
     stats = await fs.lstat(socketPath);
   } catch (error) {

@@ -10,6 +10,7 @@ import type { TypeObject } from 'koffi';
 import { SystemError, type SystemErrorCode } from '../system-error.js';
 
 export type Koffi = typeof KoffiModule;
+// biome-ignore lint/suspicious/noExplicitAny: koffi functions take and return whatever their C declaration says; the typed wrappers below pin each one down
 type Native = (...args: any[]) => any;
 type ArgumentType = string | TypeObject | ReturnType<Koffi['out']>;
 
@@ -61,7 +62,9 @@ export function useLibc(code: SystemErrorCode): Libc {
   try {
     cached = bind(loadKoffi());
   } catch (error) {
-    throw new SystemError(code, `cannot load the C library through koffi: ${(error as Error).message}`, { cause: error });
+    throw new SystemError(code, `cannot load the C library through koffi: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return cached;
 }
@@ -95,8 +98,20 @@ function bind(koffi: Koffi): Libc {
     koffi,
     getsockoptUcred: fn('getsockopt', 'int', ['int', 'int', 'int', koffi.out(koffi.pointer(ucred)), socklen]),
     getsockoptInt: fn('getsockopt', 'int', ['int', 'int', 'int', koffi.out(koffi.pointer('int')), socklen]),
-    getpwnam_r: fn('getpwnam_r', 'int', ['str', koffi.out(koffi.pointer(passwd)), 'uint8_t *', 'size_t', koffi.out(koffi.pointer('void *'))]),
-    getpwuid_r: fn('getpwuid_r', 'int', ['uint32_t', koffi.out(koffi.pointer(passwd)), 'uint8_t *', 'size_t', koffi.out(koffi.pointer('void *'))]),
+    getpwnam_r: fn('getpwnam_r', 'int', [
+      'str',
+      koffi.out(koffi.pointer(passwd)),
+      'uint8_t *',
+      'size_t',
+      koffi.out(koffi.pointer('void *')),
+    ]),
+    getpwuid_r: fn('getpwuid_r', 'int', [
+      'uint32_t',
+      koffi.out(koffi.pointer(passwd)),
+      'uint8_t *',
+      'size_t',
+      koffi.out(koffi.pointer('void *')),
+    ]),
     sysconf: fn('sysconf', 'long', ['int']),
     flock: fn('flock', 'int', ['int', 'int']),
     malloc: fn('malloc', 'void *', ['size_t']),

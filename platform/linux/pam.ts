@@ -29,8 +29,15 @@ const PAM_MAX_NUM_MSG = 32;
 
 /** Answers that mean "this user may not get in with this password", as opposed to a fault. */
 const AUTH_REJECTIONS = new Set([PAM_AUTH_ERR, PAM_USER_UNKNOWN, PAM_MAXTRIES, PAM_PERM_DENIED]);
-const ACCOUNT_REJECTIONS = new Set([PAM_AUTH_ERR, PAM_USER_UNKNOWN, PAM_PERM_DENIED, PAM_ACCT_EXPIRED, PAM_NEW_AUTHTOK_REQD]);
+const ACCOUNT_REJECTIONS = new Set([
+  PAM_AUTH_ERR,
+  PAM_USER_UNKNOWN,
+  PAM_PERM_DENIED,
+  PAM_ACCT_EXPIRED,
+  PAM_NEW_AUTHTOK_REQD,
+]);
 
+// biome-ignore lint/suspicious/noExplicitAny: koffi functions take and return whatever their C declaration says; each use below is typed at its call
 type Native = (...args: any[]) => any;
 
 interface Pam {
@@ -83,7 +90,8 @@ export function authenticateWithPam(service: string, user: string, password: Uin
   try {
     const handle: [unknown] = [null];
     const started = pam.start(service, user, { conv: callback, appdata_ptr: null }, handle);
-    if (started !== PAM_SUCCESS || handle[0] === null) return { result: 'failed', reason: `pam_start: error ${started}` };
+    if (started !== PAM_SUCCESS || handle[0] === null)
+      return { result: 'failed', reason: `pam_start: error ${started}` };
     let status = PAM_CONV_ERR;
     try {
       status = pam.authenticate(handle[0], PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);

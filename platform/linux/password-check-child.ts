@@ -17,7 +17,15 @@ import {
 
 function main(): number {
   const [service, user, nonce, ...rest] = process.argv.slice(2);
-  if (service === undefined || user === undefined || nonce === undefined || rest.length > 0 || !isValidPamServiceName(service) || !isValidPamUserName(user) || !isValidNonce(nonce)) {
+  if (
+    service === undefined ||
+    user === undefined ||
+    nonce === undefined ||
+    rest.length > 0 ||
+    !isValidPamServiceName(service) ||
+    !isValidPamUserName(user) ||
+    !isValidNonce(nonce)
+  ) {
     return fail('usage: password-check-child <service> <user> <nonce> (password on stdin)');
   }
   // The agent checked this too; without the file PAM would silently use the "other" service.

@@ -12,7 +12,14 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { killProcessTree } from './process-tree.js';
-import { CHILD_EXIT, MAX_PASSWORD_BYTES, MAX_REASON_BYTES, isValidPamServiceName, isValidPamUserName, successLine } from './password-check-protocol.js';
+import {
+  CHILD_EXIT,
+  MAX_PASSWORD_BYTES,
+  MAX_REASON_BYTES,
+  isValidPamServiceName,
+  isValidPamUserName,
+  successLine,
+} from './password-check-protocol.js';
 
 export type PasswordCheckResult =
   | { ok: true }
@@ -44,7 +51,8 @@ export async function checkPassword(options: PasswordCheckOptions): Promise<Pass
     throw new RangeError(`timeoutMs must be an integer 1–${MAX_TIMEOUT_MS}, got ${timeoutMs}`);
   }
 
-  if (process.platform !== 'linux') return unavailable(`checking passwords through PAM is only implemented on Linux (this is ${process.platform})`);
+  if (process.platform !== 'linux')
+    return unavailable(`checking passwords through PAM is only implemented on Linux (this is ${process.platform})`);
   if (!isValidPamServiceName(service)) return unavailable('the PAM service name is not a valid file name');
   // Neither can be a working password or user, so no PAM module needs to see them.
   if (!isValidPamUserName(user)) return rejected();
@@ -71,7 +79,13 @@ interface ChildOutcome {
   output: string;
 }
 
-function runChild(script: string, service: string, user: string, password: Uint8Array, timeoutMs: number): Promise<PasswordCheckResult> {
+function runChild(
+  script: string,
+  service: string,
+  user: string,
+  password: Uint8Array,
+  timeoutMs: number,
+): Promise<PasswordCheckResult> {
   return new Promise((resolve) => {
     const copy = new Uint8Array(password.length);
     copy.set(password);
@@ -88,11 +102,15 @@ function runChild(script: string, service: string, user: string, password: Uint8
 
     // Its own process group and session: no controlling terminal for PAM modules, and one
     // group to kill on timeout (with the descendants that left it, see process-tree.ts).
-    const child = spawn(process.execPath, [...process.execArgv.filter((flag) => HELPER_V8_FLAGS.has(flag)), script, service, user, nonce], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: CHILD_ENV,
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv.filter((flag) => HELPER_V8_FLAGS.has(flag)), script, service, user, nonce],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: CHILD_ENV,
+        detached: true,
+      },
+    );
     const stdout = collect(child.stdout);
     const stderr = collect(child.stderr);
     const timer = setTimeout(() => {

@@ -17,13 +17,19 @@ export function trustedOwners(): number[] {
 export function checkStats(target: string, stats: Stats, rule: PathRule): void {
   const owners = rule.owners ?? trustedOwners();
   if (!owners.includes(stats.uid)) {
-    throw new InsecurePathError(target, `${target} is owned by uid ${stats.uid}; it must be owned by ${describeOwners(owners)}`);
+    throw new InsecurePathError(
+      target,
+      `${target} is owned by uid ${stats.uid}; it must be owned by ${describeOwners(owners)}`,
+    );
   }
   const bad = stats.mode & rule.forbiddenModeBits;
   if (bad !== 0) {
     const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
     const what = rule.forbiddenModeBits & 0o044 ? 'accessible' : 'writable';
-    throw new InsecurePathError(target, `${target} has mode ${mode}: it must not be group- or world-${what} (try chmod ${rule.forbiddenModeBits & 0o044 ? '600/700' : 'go-w'})`);
+    throw new InsecurePathError(
+      target,
+      `${target} has mode ${mode}: it must not be group- or world-${what} (try chmod ${rule.forbiddenModeBits & 0o044 ? '600/700' : 'go-w'})`,
+    );
   }
 }
 
@@ -50,14 +56,23 @@ export async function makeDirectories(directory: string, mode: number): Promise<
       throw new UnusablePathError(target, describeFileError(error), { cause: error });
     }
     if (stats.isDirectory()) break;
-    throw new UnusablePathError(target, current === target ? `${target} exists and is not a directory` : `cannot create ${target}: ${current} is a file, not a directory`);
+    throw new UnusablePathError(
+      target,
+      current === target
+        ? `${target} exists and is not a directory`
+        : `cannot create ${target}: ${current} is a file, not a directory`,
+    );
   }
   for (const created of missing.reverse()) {
     try {
       await fs.mkdir(created, { mode });
       await fs.chmod(created, mode);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && (await fs.stat(created).catch(() => null))?.isDirectory()) continue; // made meanwhile: checked, not changed
+      if (
+        (error as NodeJS.ErrnoException).code === 'EEXIST' &&
+        (await fs.stat(created).catch(() => null))?.isDirectory()
+      )
+        continue; // made meanwhile: checked, not changed
       throw new UnusablePathError(target, describeFileError(error), { cause: error });
     }
   }
@@ -69,19 +84,28 @@ export async function makeDirectories(directory: string, mode: number): Promise<
  * itself is not group- or world-writable, and an ancestor is writable by others only with the
  * sticky bit (like /tmp, where others cannot rename what root made).
  */
-export async function checkDirectoryChain(directory: string, trusted: readonly AccountId[] = trustedOwners()): Promise<void> {
+export async function checkDirectoryChain(
+  directory: string,
+  trusted: readonly AccountId[] = trustedOwners(),
+): Promise<void> {
   const owners = trusted.includes(0) ? trusted : [0, ...trusted];
   const real = await fs.realpath(directory);
   for (let current = real, first = true; ; first = false) {
     const stats = await fs.stat(current);
     if (!stats.isDirectory()) throw new InsecurePathError(current, `${current} is not a directory`);
     if (!owners.includes(stats.uid)) {
-      throw new InsecurePathError(current, `${current} is owned by uid ${stats.uid}, so that user could replace what is inside it; ${describeOwners(owners)} must own it (chown root ${current})`);
+      throw new InsecurePathError(
+        current,
+        `${current} is owned by uid ${stats.uid}, so that user could replace what is inside it; ${describeOwners(owners)} must own it (chown root ${current})`,
+      );
     }
     const othersMayWrite = (stats.mode & 0o022) !== 0;
     if (othersMayWrite && (first || (stats.mode & 0o1000) === 0)) {
       const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
-      throw new InsecurePathError(current, `${current} has mode ${mode}: others could replace what is inside it (chmod go-w ${current})`);
+      throw new InsecurePathError(
+        current,
+        `${current} has mode ${mode}: others could replace what is inside it (chmod go-w ${current})`,
+      );
     }
     const parent = path.dirname(current);
     if (parent === current) return;
@@ -94,7 +118,10 @@ export async function checkParentDirectory(file: string): Promise<void> {
   const directory = path.dirname(path.resolve(file));
   const stats = await fs.stat(directory);
   if ((stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0) {
-    throw new InsecurePathError(directory, `${directory} is group- or world-writable without the sticky bit, so ${file} could be replaced`);
+    throw new InsecurePathError(
+      directory,
+      `${directory} is group- or world-writable without the sticky bit, so ${file} could be replaced`,
+    );
   }
 }
 

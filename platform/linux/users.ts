@@ -28,15 +28,19 @@ const EINTR = 4;
 export function lookupUserByName(name: string): UserRecord | null {
   if (typeof name !== 'string') throw new TypeError('name must be a string');
   const bytes = Buffer.byteLength(name);
-  if (bytes === 0 || bytes > MAX_USER_NAME_BYTES) throw new RangeError(`name must be 1–${MAX_USER_NAME_BYTES} bytes, got ${bytes}`);
+  if (bytes === 0 || bytes > MAX_USER_NAME_BYTES)
+    throw new RangeError(`name must be 1–${MAX_USER_NAME_BYTES} bytes, got ${bytes}`);
   // C would stop at the NUL and look up a different name.
   if (name.includes('\0')) throw new TypeError('name must not contain a NUL character');
   requireLinux(CODE, 'Looking up users');
-  return lookup(`user ${JSON.stringify(name)}`, (libc, pwd, buf, result) => libc.getpwnam_r(name, pwd, buf, buf.length, result));
+  return lookup(`user ${JSON.stringify(name)}`, (libc, pwd, buf, result) =>
+    libc.getpwnam_r(name, pwd, buf, buf.length, result),
+  );
 }
 
 export function lookupUserByUid(uid: number): UserRecord | null {
-  if (!Number.isInteger(uid) || uid < 0 || uid > MAX_UID) throw new RangeError(`uid must be an integer 0–${MAX_UID}, got ${uid}`);
+  if (!Number.isInteger(uid) || uid < 0 || uid > MAX_UID)
+    throw new RangeError(`uid must be an integer 0–${MAX_UID}, got ${uid}`);
   requireLinux(CODE, 'Looking up users');
   return lookup(`uid ${uid}`, (libc, pwd, buf, result) => libc.getpwuid_r(uid, pwd, buf, buf.length, result));
 }
@@ -53,7 +57,8 @@ function lookup(what: string, call: Call): UserRecord | null {
     const status = call(libc, pwd, Buffer.alloc(size), result);
     if (status === EINTR) continue;
     if (status === ERANGE) {
-      if (size >= MAX_BUFFER_BYTES) throw new SystemError(CODE, `looking up ${what}: the record does not fit in ${MAX_BUFFER_BYTES} bytes`);
+      if (size >= MAX_BUFFER_BYTES)
+        throw new SystemError(CODE, `looking up ${what}: the record does not fit in ${MAX_BUFFER_BYTES} bytes`);
       size = Math.min(size * 2, MAX_BUFFER_BYTES);
       continue;
     }

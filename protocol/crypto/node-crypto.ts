@@ -78,7 +78,12 @@ export function x25519(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8
   if (peerPublicKey.length !== KEY_BYTES) return null;
   let shared: Uint8Array;
   try {
-    shared = new Uint8Array(diffieHellman({ privateKey: privateKeyObject(X25519_PKCS8, privateKey), publicKey: publicKeyObject(X25519_SPKI, peerPublicKey) }));
+    shared = new Uint8Array(
+      diffieHellman({
+        privateKey: privateKeyObject(X25519_PKCS8, privateKey),
+        publicKey: publicKeyObject(X25519_SPKI, peerPublicKey),
+      }),
+    );
   } catch {
     return null;
   }
@@ -88,7 +93,8 @@ export function x25519(privateKey: Uint8Array, peerPublicKey: Uint8Array): Uint8
 }
 
 function nonce(counter: number): Uint8Array {
-  if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError(`counter must be a non-negative integer (got ${counter})`);
+  if (!Number.isSafeInteger(counter) || counter < 0)
+    throw new RangeError(`counter must be a non-negative integer (got ${counter})`);
   const out = new Uint8Array(NONCE_BYTES);
   const view = new DataView(out.buffer);
   view.setUint32(4, Math.floor(counter / 2 ** 32));
@@ -128,7 +134,12 @@ export function aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uin
 }
 
 /** The plaintext of ciphertext ‖ tag in a fresh array the caller owns (and wipes), or null when it does not authenticate. */
-export function aes256GcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
+export function aes256GcmOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  aad: Uint8Array,
+): Uint8Array | null {
   if (sealed.length < AEAD_TAG_BYTES) return null;
   const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: AEAD_TAG_BYTES });
   decipher.setAAD(aad);

@@ -31,20 +31,37 @@ async function rawPublic(key: CryptoKey): Promise<Uint8Array> {
 }
 
 /** A fresh key pair; the private key is extractable only as PKCS#8 for sealing at rest. */
-export async function generateKeyPair(algorithm: typeof ED25519 | typeof X25519): Promise<KeyPair & { pkcs8: Uint8Array }> {
+export async function generateKeyPair(
+  algorithm: typeof ED25519 | typeof X25519,
+): Promise<KeyPair & { pkcs8: Uint8Array }> {
   const usages: KeyUsage[] = algorithm.name === 'Ed25519' ? ['sign', 'verify'] : ['deriveBits'];
   const pair = (await subtle.generateKey(algorithm, true, usages)) as CryptoKeyPair;
   const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', pair.privateKey));
   return { privateKey: await importPrivateKey(algorithm, pkcs8), publicKey: await rawPublic(pair.publicKey), pkcs8 };
 }
 
-export async function importPrivateKey(algorithm: typeof ED25519 | typeof X25519, pkcs8: Uint8Array): Promise<CryptoKey> {
-  return subtle.importKey('pkcs8', pkcs8 as BufferSource, algorithm, false, algorithm.name === 'Ed25519' ? ['sign'] : ['deriveBits']);
+export async function importPrivateKey(
+  algorithm: typeof ED25519 | typeof X25519,
+  pkcs8: Uint8Array,
+): Promise<CryptoKey> {
+  return subtle.importKey(
+    'pkcs8',
+    pkcs8 as BufferSource,
+    algorithm,
+    false,
+    algorithm.name === 'Ed25519' ? ['sign'] : ['deriveBits'],
+  );
 }
 
 /** The raw public key of a PKCS#8 private key (via a JWK round trip, which WebCrypto allows). */
 export async function publicKeyOf(algorithm: typeof ED25519 | typeof X25519, pkcs8: Uint8Array): Promise<Uint8Array> {
-  const key = await subtle.importKey('pkcs8', pkcs8 as BufferSource, algorithm, true, algorithm.name === 'Ed25519' ? ['sign'] : ['deriveBits']);
+  const key = await subtle.importKey(
+    'pkcs8',
+    pkcs8 as BufferSource,
+    algorithm,
+    true,
+    algorithm.name === 'Ed25519' ? ['sign'] : ['deriveBits'],
+  );
   const jwk = await subtle.exportKey('jwk', key);
   const { fromBase64url } = await import('../online/base64url.js');
   return fromBase64url(jwk.x!);
@@ -70,23 +87,55 @@ export async function x25519(privateKey: CryptoKey, peerPublicKey: Uint8Array): 
   return new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: peer }, privateKey, 256));
 }
 
-export async function pbkdf2Sha256(secret: Uint8Array, salt: Uint8Array, iterations: number, length: number): Promise<Uint8Array> {
+export async function pbkdf2Sha256(
+  secret: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  length: number,
+): Promise<Uint8Array> {
   const key = await subtle.importKey('raw', secret as BufferSource, 'PBKDF2', false, ['deriveBits']);
-  return new Uint8Array(await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, key, length * 8));
+  return new Uint8Array(
+    await subtle.deriveBits(
+      { name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations },
+      key,
+      length * 8,
+    ),
+  );
 }
 
-export async function aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
+export async function aesGcmSeal(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array> {
   const aes = await subtle.importKey('raw', key as BufferSource, 'AES-GCM', false, ['encrypt']);
-  return new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: nonce as BufferSource, additionalData: aad as BufferSource }, aes, plaintext as BufferSource));
+  return new Uint8Array(
+    await subtle.encrypt(
+      { name: 'AES-GCM', iv: nonce as BufferSource, additionalData: aad as BufferSource },
+      aes,
+      plaintext as BufferSource,
+    ),
+  );
 }
 
 /** Null when authentication fails. */
-export async function aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null> {
+export async function aesGcmOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array | null> {
   try {
     const aes = await subtle.importKey('raw', key as BufferSource, 'AES-GCM', false, ['decrypt']);
-    return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: nonce as BufferSource, additionalData: aad as BufferSource }, aes, sealed as BufferSource));
+    return new Uint8Array(
+      await subtle.decrypt(
+        { name: 'AES-GCM', iv: nonce as BufferSource, additionalData: aad as BufferSource },
+        aes,
+        sealed as BufferSource,
+      ),
+    );
   } catch {
     return null;
   }
 }
-

@@ -5,7 +5,22 @@ import { randomCrockford } from '../crypto/hashes.js';
  * `it` install token, `at` admin token, `cs` console session and `lr` lockout reset: the Control
  * Center's own records (docs/control-center.md, docs/console.md).
  */
-export const ID_PREFIXES = ['t', 'g', 'ws', 'dev', 'ar', 'pd', 'pc', 'ev', 'in', 'pool', 'it', 'at', 'cs', 'lr'] as const;
+export const ID_PREFIXES = [
+  't',
+  'g',
+  'ws',
+  'dev',
+  'ar',
+  'pd',
+  'pc',
+  'ev',
+  'in',
+  'pool',
+  'it',
+  'at',
+  'cs',
+  'lr',
+] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 export function newId(prefix: IdPrefix, symbols = 26): string {

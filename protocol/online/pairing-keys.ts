@@ -36,7 +36,12 @@ export function parsePairingCode(typed: string): { pairingId: string; secret: st
 }
 
 export function derivePairingKey(pairingId: string, secret: string): Promise<Uint8Array> {
-  return pbkdf2Sha256(encoder.encode(secret), encoder.encode(`latchkey-pairing-v1:${pairingId}`), PAIRING_PBKDF2_ITERATIONS, 32);
+  return pbkdf2Sha256(
+    encoder.encode(secret),
+    encoder.encode(`latchkey-pairing-v1:${pairingId}`),
+    PAIRING_PBKDF2_ITERATIONS,
+    32,
+  );
 }
 
 export interface DeviceKeys {
@@ -70,7 +75,11 @@ export async function signDeviceProof(keys: DeviceKeys, deviceSigningKey: Crypto
 /** The Control Center's check of `proof` against the signing key the request itself carries; false for anything malformed. */
 export async function checkDeviceProof(keys: DeviceKeys, proof: string): Promise<boolean> {
   try {
-    return await verify(fromBase64url(keys.signingKey), fromBase64url(proof), transcript('latchkey-device-proof-v1', { ...keys }));
+    return await verify(
+      fromBase64url(keys.signingKey),
+      fromBase64url(proof),
+      transcript('latchkey-device-proof-v1', { ...keys }),
+    );
   } catch {
     return false;
   }

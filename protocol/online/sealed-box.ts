@@ -23,7 +23,12 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-export async function sealTo(recipient: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, label: string): Promise<SealedBox> {
+export async function sealTo(
+  recipient: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  label: string,
+): Promise<SealedBox> {
   if (recipient.length !== 32) throw new RangeError('recipient must be a 32-byte X25519 public key');
   const ephemeral = await generateKeyPair(X25519);
   ephemeral.pkcs8.fill(0);
@@ -37,7 +42,13 @@ export async function sealTo(recipient: Uint8Array, plaintext: Uint8Array, aad: 
 }
 
 /** The plaintext, or null when the box does not open with this key (tampered, or not ours). */
-export async function openFrom(recipientPrivate: CryptoKey, recipientPublic: Uint8Array, box: SealedBox, aad: Uint8Array, label: string): Promise<Uint8Array | null> {
+export async function openFrom(
+  recipientPrivate: CryptoKey,
+  recipientPublic: Uint8Array,
+  box: SealedBox,
+  aad: Uint8Array,
+  label: string,
+): Promise<Uint8Array | null> {
   if (box.eph.length !== 32 || box.nonce.length !== NONCE_BYTES || box.ciphertext.length < 16) return null;
   let shared: Uint8Array;
   try {

@@ -68,7 +68,11 @@ describe('an enrolled agent for a simulated day', () => {
   beforeAll(async () => {
     cc = await startTestCc();
     await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
-    const files = await writeAgentConfig(await makeTempDir(), {}, { controlCenter: { url: cc.url, installToken: await installToken(cc), name: 'ws-a-day' } });
+    const files = await writeAgentConfig(
+      await makeTempDir(),
+      {},
+      { controlCenter: { url: cc.url, installToken: await installToken(cc), name: 'ws-a-day' } },
+    );
     process.on('warning', onWarning);
     // Every wait the agent (and the CC) starts is on the fake clock; sockets and files stay real.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });

@@ -9,7 +9,13 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latchkeyCommand } from '../../cli/agent-process.js';
-import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
+import {
+  makeTempDir,
+  spawnAgent,
+  writeAgentConfig,
+  type AgentFiles,
+  type AgentProcess,
+} from '../helpers/agent-harness.js';
 import { ControllerProcess } from '../helpers/ble-stack.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort } from '../helpers/online-stack.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
@@ -25,7 +31,11 @@ let alice: TestUser;
 let phone: PhoneCli;
 
 /** `latchkey COMMAND --user U --socket S` in the background until it prints a pairing code; the phone's `pairWith(code)` runs then. */
-async function withCode(command: string[], user: string, pairWith: (code: string) => Promise<{ code: number | null; stdout: string; stderr: string }>) {
+async function withCode(
+  command: string[],
+  user: string,
+  pairWith: (code: string) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+) {
   const run = latchkeyCommand([...command, '--user', user, '--wait', '60', '--socket', files.socket]);
   const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -52,12 +62,18 @@ beforeAll(async () => {
   const created = await cc.admin(['install-tokens', 'create', '--note', 'ble-name']);
   const installToken = /lk_install_[A-Za-z0-9_-]{43}/.exec(created.stdout)![0];
   controller = await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'workstation']);
-  files = await writeAgentConfig(dir, {}, {
-    controlCenter: { url: cc.url, installToken, name: WORKSTATION },
-    ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 },
-  });
+  files = await writeAgentConfig(
+    dir,
+    {},
+    {
+      controlCenter: { url: cc.url, installToken, name: WORKSTATION },
+      ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 },
+    },
+  );
   agent = await spawnAgent(files);
-  await eventually('the agent to enroll', async () => (agent.output().includes('workstation.managed') ? true : undefined));
+  await eventually('the agent to enroll', async () =>
+    agent.output().includes('workstation.managed') ? true : undefined,
+  );
   alice = createUser('blen');
   phone = await PhoneCli.create(dir, 'Alice phone');
 }, 120_000);
@@ -74,7 +90,9 @@ describe('one name per workstation, online and over Bluetooth', () => {
     const online = await withCode(['pair'], alice.name, (code) => phone.run(['pair', code, '--url', cc.url]));
     expect(online).toContain(WORKSTATION);
     expect((await phone.run(['status'])).stdout).toContain(`${WORKSTATION} (${alice.name})`);
-    const overBle = await withCode(['ble', 'pair'], alice.name, (code) => phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '30'], { timeoutMs: 60_000 }));
+    const overBle = await withCode(['ble', 'pair'], alice.name, (code) =>
+      phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '30'], { timeoutMs: 60_000 }),
+    );
     expect(overBle).toContain(`Paired over Bluetooth with ${alice.name} on ${WORKSTATION}`);
     expect(overBle).not.toContain(hostname());
     expect((await phone.run(['ble', 'list'])).stdout).toContain(`${alice.name} on ${WORKSTATION}`);

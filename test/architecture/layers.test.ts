@@ -37,7 +37,9 @@ const files = Object.keys(MAY_IMPORT).flatMap(sources);
 
 function importsOf(file: string): string[] {
   const source = readFileSync(new URL(file, REPO), 'utf8');
-  return [...source.matchAll(/(?:^import[^;]*?from|import\()\s*'(\.{1,2}\/[^']+)'/gms)].map((m) => path.normalize(path.join(path.dirname(file), m[1]!)));
+  return [...source.matchAll(/(?:^import[^;]*?from|import\()\s*'(\.{1,2}\/[^']+)'/gms)].map((m) =>
+    path.normalize(path.join(path.dirname(file), m[1]!)),
+  );
 }
 
 describe('layers', () => {
@@ -45,12 +47,22 @@ describe('layers', () => {
     const own = file.split('/')[0]!;
     for (const target of importsOf(file)) {
       const top = target.split('/')[0]!;
-      if (top === own || ALLOWED.has(`${file} -> ${target.replace(/\.js$/, '.ts').replace(/\.ts$/, (ext) => (target.endsWith('.tsx') ? '.tsx' : ext))}`)) continue;
+      if (
+        top === own ||
+        ALLOWED.has(
+          `${file} -> ${target.replace(/\.js$/, '.ts').replace(/\.ts$/, (ext) => (target.endsWith('.tsx') ? '.tsx' : ext))}`,
+        )
+      )
+        continue;
       expect(MAY_IMPORT[own], `${file} imports ${target}`).toContain(top);
     }
   });
 
-  it.each(files.filter((file) => !file.startsWith('platform/')))('%s reaches the OS only through platform/ seams', (file) => {
-    for (const target of importsOf(file)) expect(target, `${file} imports ${target}`).not.toMatch(/^platform\/(linux|windows|darwin)\//);
-  });
+  it.each(files.filter((file) => !file.startsWith('platform/')))(
+    '%s reaches the OS only through platform/ seams',
+    (file) => {
+      for (const target of importsOf(file))
+        expect(target, `${file} imports ${target}`).not.toMatch(/^platform\/(linux|windows|darwin)\//);
+    },
+  );
 });

@@ -21,16 +21,25 @@ function sources(root: string): string[] {
 const read = (file: string) => readFileSync(new URL(file, REPO), 'utf8');
 const allImports = (source: string) => [...source.matchAll(/^import[^;]*?from '([^']+)'/gms)].map((m) => m[1]!);
 /** Runtime imports (a type-only import leaves nothing behind at run time). */
-const runtimeImports = (source: string) => [...source.matchAll(/^import(?!\s+type\b)[^;]*?from '([^']+)'/gms)].map((m) => m[1]!);
+const runtimeImports = (source: string) =>
+  [...source.matchAll(/^import(?!\s+type\b)[^;]*?from '([^']+)'/gms)].map((m) => m[1]!);
 
 const pure = [...sources('protocol'), ...sources('ble/protocol')];
-const browser = [...sources('phone/core'), ...sources('phone/vault'), ...sources('protocol/online'), 'protocol/crypto/hashes.ts', 'protocol/crypto/webcrypto.ts'];
+const browser = [
+  ...sources('phone/core'),
+  ...sources('phone/vault'),
+  ...sources('protocol/online'),
+  'protocol/crypto/hashes.ts',
+  'protocol/crypto/webcrypto.ts',
+];
 
 describe('protocol/ and ble/protocol/ do no I/O', () => {
   it.each(pure)('%s', (file) => {
     const source = read(file);
     for (const spec of runtimeImports(source)) {
-      expect(spec, `${file} imports ${spec}`).not.toMatch(/^(node:)?(fs|fs\/promises|net|child_process|timers|timers\/promises|http|https|dgram|worker_threads|os)$/);
+      expect(spec, `${file} imports ${spec}`).not.toMatch(
+        /^(node:)?(fs|fs\/promises|net|child_process|timers|timers\/promises|http|https|dgram|worker_threads|os)$/,
+      );
       expect(spec, `${file} imports ${spec}`).not.toMatch(/\/(agent|cli|platform|phone|control-center)\//);
     }
     expect(source, `${file} starts a timer`).not.toMatch(/\b(setTimeout|setInterval|setImmediate)\s*\(/);

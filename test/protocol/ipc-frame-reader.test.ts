@@ -4,7 +4,8 @@ import { FRAME_HEADER_BYTES, FrameKind, MAX_REQUEST_BODY } from '../../protocol/
 import { encodeRequest } from '../../protocol/ipc-messages.js';
 import { utf8 } from '../../protocol/bytes.js';
 
-const frame = () => encodeRequest({ op: 'verify', requestId: 7, user: 'alice', pin: utf8('K7QM2XHD'), context: 'test' });
+const frame = () =>
+  encodeRequest({ op: 'verify', requestId: 7, user: 'alice', pin: utf8('K7QM2XHD'), context: 'test' });
 
 describe('FrameReader', () => {
   it('takes a whole frame in one piece as it is, and is empty again after it', () => {

@@ -5,30 +5,92 @@ import { inTransaction, type Shared } from './common.js';
 
 export type PairingStore = Pick<
   Storage,
-  | 'createPairing' | 'getPairing' | 'setWorkstationMac' | 'countPairingTry' | 'redeemPairing' | 'confirmPairing'
-  | 'findDeviceBySigningKey' | 'getDevice' | 'listDevices' | 'revokeDevice' | 'bindingsOfDevice' | 'devicesFor' | 'isBound' | 'listUsers'
+  | 'createPairing'
+  | 'getPairing'
+  | 'setWorkstationMac'
+  | 'countPairingTry'
+  | 'redeemPairing'
+  | 'confirmPairing'
+  | 'findDeviceBySigningKey'
+  | 'getDevice'
+  | 'listDevices'
+  | 'revokeDevice'
+  | 'bindingsOfDevice'
+  | 'devicesFor'
+  | 'isBound'
+  | 'listUsers'
 >;
 
 interface PairingRow {
-  id: string; tenant_id: string; workstation_id: string; user: string; created_at: number; expires_at: number; workstation_mac: string | null;
-  tries: number; state: PairingState; device_id: string | null; device_signing_key: string | null; device_box_key: string | null;
-  device_name: string | null; device_mac: string | null;
+  id: string;
+  tenant_id: string;
+  workstation_id: string;
+  user: string;
+  created_at: number;
+  expires_at: number;
+  workstation_mac: string | null;
+  tries: number;
+  state: PairingState;
+  device_id: string | null;
+  device_signing_key: string | null;
+  device_box_key: string | null;
+  device_name: string | null;
+  device_mac: string | null;
 }
-interface DeviceRow { id: string; tenant_id: string; name: string; signing_key: string; box_key: string; created_at: number; last_seen_at: number | null; revoked_at: number | null }
-interface BindingRow { device_id: string; workstation_id: string; user: string; created_at: number }
+interface DeviceRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  signing_key: string;
+  box_key: string;
+  created_at: number;
+  last_seen_at: number | null;
+  revoked_at: number | null;
+}
+interface BindingRow {
+  device_id: string;
+  workstation_id: string;
+  user: string;
+  created_at: number;
+}
 
 const pairing = (row: PairingRow): Pairing => ({
-  id: row.id, tenantId: row.tenant_id, workstationId: row.workstation_id, user: row.user, createdAt: row.created_at, expiresAt: row.expires_at,
-  workstationMac: row.workstation_mac, tries: row.tries, state: row.state,
-  redemption: row.device_id === null ? null : {
-    deviceId: row.device_id, signingKey: row.device_signing_key!, boxKey: row.device_box_key!, name: row.device_name!, deviceMac: row.device_mac!,
-  },
+  id: row.id,
+  tenantId: row.tenant_id,
+  workstationId: row.workstation_id,
+  user: row.user,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  workstationMac: row.workstation_mac,
+  tries: row.tries,
+  state: row.state,
+  redemption:
+    row.device_id === null
+      ? null
+      : {
+          deviceId: row.device_id,
+          signingKey: row.device_signing_key!,
+          boxKey: row.device_box_key!,
+          name: row.device_name!,
+          deviceMac: row.device_mac!,
+        },
 });
 const device = (row: DeviceRow): Device => ({
-  id: row.id, tenantId: row.tenant_id, name: row.name, signingKey: row.signing_key, boxKey: row.box_key, createdAt: row.created_at,
-  lastSeenAt: row.last_seen_at, revokedAt: row.revoked_at,
+  id: row.id,
+  tenantId: row.tenant_id,
+  name: row.name,
+  signingKey: row.signing_key,
+  boxKey: row.box_key,
+  createdAt: row.created_at,
+  lastSeenAt: row.last_seen_at,
+  revokedAt: row.revoked_at,
 });
-const binding = (row: BindingRow): Binding => ({ deviceId: row.device_id, workstationId: row.workstation_id, user: row.user, createdAt: row.created_at });
+const binding = (row: BindingRow): Binding => ({
+  deviceId: row.device_id,
+  workstationId: row.workstation_id,
+  user: row.user,
+  createdAt: row.created_at,
+});
 
 export function pairingStore(shared: Shared): PairingStore {
   const { db } = shared;
@@ -36,17 +98,25 @@ export function pairingStore(shared: Shared): PairingStore {
   const insertPairing = db.prepare(
     "INSERT INTO pairings (id, tenant_id, workstation_id, user, created_at, expires_at, state) VALUES (?, ?, ?, ?, ?, ?, 'open')",
   );
-  const insertUser = db.prepare('INSERT INTO users (tenant_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+  const insertUser = db.prepare(
+    'INSERT INTO users (tenant_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
   const setMac = db.prepare('UPDATE pairings SET workstation_mac = ? WHERE id = ?');
-  const countTry = db.prepare("UPDATE pairings SET tries = tries + 1, state = CASE WHEN tries + 1 >= ? THEN 'burnt' ELSE state END WHERE id = ? AND state = 'open'");
+  const countTry = db.prepare(
+    "UPDATE pairings SET tries = tries + 1, state = CASE WHEN tries + 1 >= ? THEN 'burnt' ELSE state END WHERE id = ? AND state = 'open'",
+  );
   const redeem = db.prepare(
     "UPDATE pairings SET state = 'redeemed', device_id = ?, device_signing_key = ?, device_box_key = ?, device_name = ?, device_mac = ? WHERE id = ? AND state = 'open'",
   );
   const setState = db.prepare('UPDATE pairings SET state = ? WHERE id = ?');
   const getDevice = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
   const deviceByKey = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE signing_key = ?');
-  const insertDevice = db.prepare('INSERT INTO devices (id, tenant_id, name, signing_key, box_key, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-  const listDevices = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE tenant_id = ? ORDER BY created_at, id');
+  const insertDevice = db.prepare(
+    'INSERT INTO devices (id, tenant_id, name, signing_key, box_key, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const listDevices = db.prepare<[string], DeviceRow>(
+    'SELECT * FROM devices WHERE tenant_id = ? ORDER BY created_at, id',
+  );
   const revokeDevice = db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const insertBinding = db.prepare(
     'INSERT INTO bindings (device_id, workstation_id, user, pairing_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -63,7 +133,9 @@ export function pairingStore(shared: Shared): PairingStore {
     `SELECT 1 AS one FROM bindings b JOIN devices d ON d.id = b.device_id JOIN workstations w ON w.id = b.workstation_id
      WHERE b.device_id = ? AND b.workstation_id = ? AND b.user = ? AND d.revoked_at IS NULL AND w.removed_at IS NULL`,
   );
-  const listUsers = db.prepare<[string], { name: string; created_at: number }>('SELECT name, created_at FROM users WHERE tenant_id = ? ORDER BY name');
+  const listUsers = db.prepare<[string], { name: string; created_at: number }>(
+    'SELECT name, created_at FROM users WHERE tenant_id = ? ORDER BY name',
+  );
   const tenantBindings = db.prepare<[string], BindingRow>(
     `SELECT b.device_id, b.workstation_id, b.user, b.created_at FROM bindings b JOIN devices d ON d.id = b.device_id
      WHERE d.tenant_id = ? AND d.revoked_at IS NULL ORDER BY b.created_at`,
@@ -86,8 +158,9 @@ export function pairingStore(shared: Shared): PairingStore {
     async setWorkstationMac(id, mac, now) {
       return inTransaction(db, () => {
         const row = getPairing.get(id);
-        if (!row || row.state !== 'open' || row.expires_at <= now) return { ok: false, code: 'not-open' } as const;
-        if (row.workstation_mac !== null && row.workstation_mac !== mac) return { ok: false, code: 'different-mac' } as const;
+        if (row?.state !== 'open' || row.expires_at <= now) return { ok: false, code: 'not-open' } as const;
+        if (row.workstation_mac !== null && row.workstation_mac !== mac)
+          return { ok: false, code: 'different-mac' } as const;
         setMac.run(mac, id);
         return { ok: true, pairing: pairing(getPairing.get(id)!) } as const;
       });
@@ -104,12 +177,13 @@ export function pairingStore(shared: Shared): PairingStore {
     async redeemPairing(id, input, now, audit) {
       return inTransaction(db, () => {
         const row = getPairing.get(id);
-        if (!row || row.state !== 'open') return { ok: false, code: 'not-open' } as const;
+        if (row?.state !== 'open') return { ok: false, code: 'not-open' } as const;
         if (row.expires_at <= now) return { ok: false, code: 'expired' } as const;
         if (row.workstation_mac === null) return { ok: false, code: 'no-mac' } as const;
         let existing = deviceByKey.get(input.signingKey);
         if (existing && existing.revoked_at !== null) return { ok: false, code: 'revoked-device' } as const;
-        if (existing && (existing.box_key !== input.boxKey || existing.tenant_id !== row.tenant_id)) return { ok: false, code: 'key-mismatch' } as const;
+        if (existing && (existing.box_key !== input.boxKey || existing.tenant_id !== row.tenant_id))
+          return { ok: false, code: 'key-mismatch' } as const;
         if (!existing) {
           insertDevice.run(input.newDeviceId, row.tenant_id, input.name, input.signingKey, input.boxKey, now);
           existing = getDevice.get(input.newDeviceId)!;
@@ -122,7 +196,7 @@ export function pairingStore(shared: Shared): PairingStore {
     async confirmPairing(id, accept, now, audit) {
       return inTransaction(db, () => {
         const row = getPairing.get(id);
-        if (!row || row.state !== 'redeemed') return { ok: false, code: 'not-redeemed' } as const;
+        if (row?.state !== 'redeemed') return { ok: false, code: 'not-redeemed' } as const;
         if (row.expires_at <= now) return { ok: false, code: 'expired' } as const;
         setState.run(accept ? 'confirmed' : 'rejected', id);
         if (accept) insertBinding.run(row.device_id, row.workstation_id, row.user, id, now);
@@ -139,13 +213,16 @@ export function pairingStore(shared: Shared): PairingStore {
       return row ? device(row) : null;
     },
     async listDevices(tenantId, query) {
-      return listDevices.all(tenantId).map((row) => ({ ...device(row), bindings: bindingsOf.all(row.id).map(binding) }))
+      return listDevices
+        .all(tenantId)
+        .map((row) => ({ ...device(row), bindings: bindingsOf.all(row.id).map(binding) }))
         .filter((entry) => query.user === undefined || entry.bindings.some((b) => b.user === query.user));
     },
     async revokeDevice(tenantId, id, now, audit) {
       return inTransaction(db, () => {
         const row = getDevice.get(id);
-        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null) return { ok: false, code: 'not-found' } as const;
+        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null)
+          return { ok: false, code: 'not-found' } as const;
         revokeDevice.run(now, id);
         deleteBindings.run(id);
         shared.audit(audit);
@@ -170,7 +247,10 @@ export function pairingStore(shared: Shared): PairingStore {
         byUser.set(row.user, entry);
       }
       return listUsers.all(tenantId).map((row) => ({
-        user: row.name, createdAt: row.created_at, devices: [...(byUser.get(row.name)?.devices ?? [])], workstations: [...(byUser.get(row.name)?.workstations ?? [])],
+        user: row.name,
+        createdAt: row.created_at,
+        devices: [...(byUser.get(row.name)?.devices ?? [])],
+        workstations: [...(byUser.get(row.name)?.workstations ?? [])],
       }));
     },
   };

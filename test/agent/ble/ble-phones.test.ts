@@ -14,7 +14,14 @@ const vectors = JSON.parse(readFileSync(new URL('../../vectors/ble-phone-records
 
 /** A whole sealed snapshot holding one BLE phone record. */
 function stateWith(record: Record<string, unknown>) {
-  return { user: 'alice', generation: 1, wallHighWaterMs: 0, pools: [], hammering: { failures: 0, disabled: false, wrongTags: [], delay: null }, blePhones: [record] };
+  return {
+    user: 'alice',
+    generation: 1,
+    wallHighWaterMs: 0,
+    pools: [],
+    hammering: { failures: 0, disabled: false, wrongTags: [], delay: null },
+    blePhones: [record],
+  };
 }
 
 describe('BLE phone records on disk (test/vectors/ble-phone-records.json)', () => {
@@ -30,7 +37,11 @@ describe('BLE phone records on disk (test/vectors/ble-phone-records.json)', () =
 });
 
 describe('keeping the GATT handles', () => {
-  const peer = { peerName: 'Pixel 9', pairingKey: new Uint8Array(32).fill(1), peerPublicKey: new Uint8Array(32).fill(2) };
+  const peer = {
+    peerName: 'Pixel 9',
+    pairingKey: new Uint8Array(32).fill(1),
+    peerPublicKey: new Uint8Array(32).fill(2),
+  };
   const handles = { controlPoint: 0x0e, response: 0x10, cccd: 0x11 };
 
   it('a new record keeps what pairing found, or nothing when discovery could not tell', () => {
@@ -47,7 +58,11 @@ describe('keeping the GATT handles', () => {
   it('an unlock that used other handles replaces them (no write when they are the same)', () => {
     const phone = newBlePhone('AAAAA', new Uint8Array(32), peer, 1, handles);
     expect(withGattHandles(phone, { ...handles })).toBeNull();
-    expect(withGattHandles(phone, { controlPoint: 0x4e, response: 0x50, cccd: 0x51 })?.gatt).toEqual({ controlPoint: 0x4e, response: 0x50, cccd: 0x51 });
+    expect(withGattHandles(phone, { controlPoint: 0x4e, response: 0x50, cccd: 0x51 })?.gatt).toEqual({
+      controlPoint: 0x4e,
+      response: 0x50,
+      cccd: 0x51,
+    });
     expect(withGattHandles(phone, null)).not.toHaveProperty('gatt');
     expect(withGattHandles(newBlePhone('AAAAA', new Uint8Array(32), peer, 1, null), null)).toBeNull();
   });

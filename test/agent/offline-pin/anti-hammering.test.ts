@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DISABLE_AT_FAILURE, FRESH_HAMMERING, LADDER_MS, MINUTE_MS, delayLeftMs, attemptGate, recordFailure, type HammeringState } from '../../../agent/offline-pin/anti-hammering.js';
+import {
+  DISABLE_AT_FAILURE,
+  FRESH_HAMMERING,
+  LADDER_MS,
+  MINUTE_MS,
+  delayLeftMs,
+  attemptGate,
+  recordFailure,
+  type HammeringState,
+} from '../../../agent/offline-pin/anti-hammering.js';
 import { ManualClock } from '../../../platform/clock.js';
 
 function fail(state: HammeringState, clock: ManualClock, tag: string) {
@@ -7,7 +16,7 @@ function fail(state: HammeringState, clock: ManualClock, tag: string) {
 }
 
 describe('anti-hammering ladder (docs/state-files.md)', () => {
-  it('follows Apple\'s ladder: 1–4 free, 5th 1 min, 6th 5 min, 7th–8th 15 min, 9th 1 h, 10th disables', () => {
+  it("follows Apple's ladder: 1–4 free, 5th 1 min, 6th 5 min, 7th–8th 15 min, 9th 1 h, 10th disables", () => {
     expect(LADDER_MS).toEqual([0, 0, 0, 0, 60_000, 300_000, 900_000, 900_000, 3_600_000]);
     const clock = new ManualClock();
     let state = FRESH_HAMMERING;

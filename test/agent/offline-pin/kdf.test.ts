@@ -6,7 +6,11 @@ import { utf8 } from '../../../protocol/bytes.js';
 describe('verifier KDF (docs/offline-pins.md "Verifiers at rest")', () => {
   it('is Argon2id v1.3 as an independent implementation computes it', async () => {
     const salt = Uint8Array.from({ length: 16 }, (_, i) => i);
-    for (const [memoryKiB, iterations] of [[8, 1], [64, 3], [1024, 2]] as const) {
+    for (const [memoryKiB, iterations] of [
+      [8, 1],
+      [64, 3],
+      [1024, 2],
+    ] as const) {
       const params = { ...DEFAULT_KDF, memoryKiB, iterations };
       const ours = await computeVerifier(utf8('K7QM2XHD'), salt, params);
       const theirs = argon2id(utf8('K7QM2XHD'), salt, { t: iterations, m: memoryKiB, p: 1, dkLen: 32, version: 0x13 });

@@ -13,7 +13,14 @@ import { EVENTS_OFFSET_FILE, EventUploader } from '../../../agent/online/event-u
 import { makeTempDir } from '../../helpers/agent-harness.js';
 
 const entry = (user: string, result = 'accepted'): AuditEntry => ({
-  event: 'verify', user, authenticatorId: null, result, reason: result === 'accepted' ? null : 'hammering-delay', remaining: null, context: 'pam:login', peer: { pid: 1, uid: 0 },
+  event: 'verify',
+  user,
+  authenticatorId: null,
+  result,
+  reason: result === 'accepted' ? null : 'hammering-delay',
+  remaining: null,
+  context: 'pam:login',
+  peer: { pid: 1, uid: 0 },
 });
 
 async function setup(maxBytes = 1_000_000, coalesceMs = 60_000) {
@@ -64,7 +71,10 @@ describe('sending the audit to the Control Center', () => {
     const upload = uploader();
     await upload.upload();
     for (let i = 1; i < 40; i++) audit.append(entry(`u${i}`), 1_000 + i);
-    const newest = (await fs.readFile(auditFile, 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { user: string }).user);
+    const newest = (await fs.readFile(auditFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { user: string }).user);
     await upload.upload();
     expect(logLines.join('')).toContain('events.rotated-away');
     expect(received.map((event) => event.user).slice(1)).toEqual(newest);
@@ -78,7 +88,13 @@ describe('sending the audit to the Control Center', () => {
     await audit.close();
     await uploader().upload();
     expect(received).toHaveLength(6);
-    expect(received.at(-1)).toMatchObject({ user: 'mallory', result: 'locked', repeated: 7, since: 5_005, time: 5_011 });
+    expect(received.at(-1)).toMatchObject({
+      user: 'mallory',
+      result: 'locked',
+      repeated: 7,
+      since: 5_005,
+      time: 5_011,
+    });
   });
 
   it('an offset file it cannot read means "from the start" (the CC drops what it has), with a warning', async () => {

@@ -11,18 +11,35 @@ import { createLogger } from '../../../platform/log.js';
 import { makeTempDir } from '../../helpers/agent-harness.js';
 
 const refusal = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({
-  event: 'verify', user: 'alice', authenticatorId: null, result: 'locked', reason: 'hammering-delay', remaining: null, context: 'x'.repeat(128), peer: { pid: 42, uid: 1000 }, ...overrides,
+  event: 'verify',
+  user: 'alice',
+  authenticatorId: null,
+  result: 'locked',
+  reason: 'hammering-delay',
+  remaining: null,
+  context: 'x'.repeat(128),
+  peer: { pid: 42, uid: 1000 },
+  ...overrides,
 });
 
 async function lines(file: string): Promise<Array<Record<string, unknown>>> {
   const text = await fs.readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 async function newLog(options: { maxBytes?: number; coalesceMs?: number; now?: () => number } = {}) {
   const file = path.join(await makeTempDir(), 'audit.jsonl');
   const logLines: string[] = [];
-  const log = new AuditLog(file, createLogger({ write: (line) => logLines.push(line) }), options.maxBytes, options.coalesceMs, options.now);
+  const log = new AuditLog(
+    file,
+    createLogger({ write: (line) => logLines.push(line) }),
+    options.maxBytes,
+    options.coalesceMs,
+    options.now,
+  );
   return { file, log, logLines };
 }
 
@@ -36,7 +53,14 @@ describe('the audit log', () => {
     log.append(refusal(), now); // a new window: the count of the old one goes first
     const written = await lines(file);
     expect(written).toHaveLength(AUDIT_WRITTEN_PER_RUN + 2);
-    expect(written[AUDIT_WRITTEN_PER_RUN]).toMatchObject({ event: 'verify', result: 'locked', repeated: 1000 - AUDIT_WRITTEN_PER_RUN, since: new Date(1_000_000 + AUDIT_WRITTEN_PER_RUN).toISOString(), time: new Date(1_000_999).toISOString(), peer: { uid: 1000 } });
+    expect(written[AUDIT_WRITTEN_PER_RUN]).toMatchObject({
+      event: 'verify',
+      result: 'locked',
+      repeated: 1000 - AUDIT_WRITTEN_PER_RUN,
+      since: new Date(1_000_000 + AUDIT_WRITTEN_PER_RUN).toISOString(),
+      time: new Date(1_000_999).toISOString(),
+      peer: { uid: 1000 },
+    });
     expect(written.at(-1)).not.toHaveProperty('repeated');
     await log.close();
   });
@@ -60,7 +84,8 @@ describe('the audit log', () => {
 
   it('rotates to FILE.1 at its bound, so the audit never holds much more than twice that', async () => {
     const { file, log, logLines } = await newLog({ maxBytes: 4096 });
-    for (let i = 0; i < 200; i++) log.append(refusal({ user: `user-${i}`, result: 'accepted', reason: null }), 1_000 + i);
+    for (let i = 0; i < 200; i++)
+      log.append(refusal({ user: `user-${i}`, result: 'accepted', reason: null }), 1_000 + i);
     await log.close();
     const [current, rotated] = await Promise.all([fs.stat(file), fs.stat(rotatedAuditFile(file))]);
     expect(current.size).toBeLessThanOrEqual(4096);

@@ -7,7 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { verifyOfflinePin, wrongInputTag } from '../../../agent/offline-pin/verify-offline-pin.js';
-import { StateUnreadableError, deriveSealingKeys, encodeJournalHeader, parseJournal } from '../../../agent/state/state-journal.js';
+import {
+  StateUnreadableError,
+  deriveSealingKeys,
+  encodeJournalHeader,
+  parseJournal,
+} from '../../../agent/state/state-journal.js';
 import { stateFileName } from '../../../agent/state/user-state-store.js';
 import { userStateToJson } from '../../../agent/state/user-state.js';
 import { fromHex, toHex, utf8 } from '../../../protocol/bytes.js';
@@ -28,7 +33,9 @@ interface Vectors {
   wrongPinTags: { user: string; typed: string; tag: string }[];
   invalid: { name: string; hex: string; error: string }[];
 }
-const vectors = JSON.parse(readFileSync(new URL('../../vectors/state-journal.json', import.meta.url), 'utf8')) as Vectors;
+const vectors = JSON.parse(
+  readFileSync(new URL('../../vectors/state-journal.json', import.meta.url), 'utf8'),
+) as Vectors;
 const keys = deriveSealingKeys(fromHex(vectors.sealingKeyHex));
 
 describe('state journal vectors', () => {
@@ -39,7 +46,7 @@ describe('state journal vectors', () => {
     expect(toHex(encodeJournalHeader(vectors.user))).toBe(vectors.headerHex);
   });
 
-  it('opens the generator\'s journal, carried verifiers resolved from the record before', () => {
+  it("opens the generator's journal, carried verifiers resolved from the record before", () => {
     const parsed = parseJournal(fromHex(vectors.journalHex), vectors.user, keys, 'vector');
     expect(userStateToJson(parsed.state)).toEqual(vectors.state);
     expect({ records: parsed.records, end: parsed.end }).toEqual({ records: vectors.records, end: vectors.end });
@@ -48,7 +55,10 @@ describe('state journal vectors', () => {
   it('ignores a torn tail: the last whole record is the state', () => {
     const parsed = parseJournal(fromHex(vectors.tornTail.hex), vectors.user, keys, 'vector');
     expect(userStateToJson(parsed.state)).toEqual(vectors.tornTail.state);
-    expect({ records: parsed.records, end: parsed.end }).toEqual({ records: vectors.tornTail.records, end: vectors.tornTail.end });
+    expect({ records: parsed.records, end: parsed.end }).toEqual({
+      records: vectors.tornTail.records,
+      end: vectors.tornTail.end,
+    });
   });
 
   it.each(vectors.wrongPinTags)('tags a wrong $typed for $user as the generator does', ({ user, typed, tag }) => {
@@ -60,11 +70,19 @@ describe('state journal vectors', () => {
     expect(() => parseJournal(fromHex(hex), vectors.user, keys, 'vector')).toThrow(error);
   });
 
-  it('counts the generator\'s wrong-PIN tag for the state it sealed', async () => {
+  it("counts the generator's wrong-PIN tag for the state it sealed", async () => {
     const { state } = parseJournal(fromHex(vectors.journalHex), vectors.user, keys, 'vector');
     const now = { wallMs: 1795000000100, bootId: 'boot-1', uptimeMs: 61_000 };
     const policy = { ...DEFAULT_POLICY, offlineMode: true };
-    const { decision, nextState } = await verifyOfflinePin({ user: vectors.user, state, policy, pin: utf8(vectors.wrongPinTags[0]!.typed), now, tagKey: keys.tagKey, verifier: async () => new Uint8Array(32) });
+    const { decision, nextState } = await verifyOfflinePin({
+      user: vectors.user,
+      state,
+      policy,
+      pin: utf8(vectors.wrongPinTags[0]!.typed),
+      now,
+      tagKey: keys.tagKey,
+      verifier: async () => new Uint8Array(32),
+    });
     expect(decision).toMatchObject({ ok: false, reason: 'wrong-pin' });
     expect(nextState?.hammering.wrongTags).toContain(vectors.wrongPinTags[0]!.tag);
   });

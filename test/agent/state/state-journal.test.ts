@@ -4,8 +4,19 @@ import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FRESH_HAMMERING } from '../../../agent/offline-pin/anti-hammering.js';
 import { DEFAULT_KDF } from '../../../agent/offline-pin/kdf.js';
-import { deriveSealingKeys, encodeJournalHeader, parseJournal, sealRecord } from '../../../agent/state/state-journal.js';
-import { CARRIED_VERIFIERS, emptyUserState, userStateToJson, type PoolState, type UserState } from '../../../agent/state/user-state.js';
+import {
+  deriveSealingKeys,
+  encodeJournalHeader,
+  parseJournal,
+  sealRecord,
+} from '../../../agent/state/state-journal.js';
+import {
+  CARRIED_VERIFIERS,
+  emptyUserState,
+  userStateToJson,
+  type PoolState,
+  type UserState,
+} from '../../../agent/state/user-state.js';
 import { UserStateStore } from '../../../agent/state/user-state-store.js';
 import { makeTempDir } from '../../helpers/agent-harness.js';
 
@@ -14,24 +25,48 @@ const USER = 'alice';
 
 function pool(authenticatorId: string, size: number): PoolState {
   return {
-    authenticatorId, poolId: randomBytes(16).toString('hex'), charset: 'alphanumeric', length: 8, start: 0, next: 0, limit: size,
-    issuedAtMs: 1_795_000_000_000, issuedBootId: 'boot', issuedUptimeMs: 1_000, kdf: DEFAULT_KDF,
-    verifiers: Array.from({ length: size }, (_, c) => ({ c, salt: new Uint8Array(randomBytes(16)), hash: new Uint8Array(randomBytes(32)) })),
+    authenticatorId,
+    poolId: randomBytes(16).toString('hex'),
+    charset: 'alphanumeric',
+    length: 8,
+    start: 0,
+    next: 0,
+    limit: size,
+    issuedAtMs: 1_795_000_000_000,
+    issuedBootId: 'boot',
+    issuedUptimeMs: 1_000,
+    kdf: DEFAULT_KDF,
+    verifiers: Array.from({ length: size }, (_, c) => ({
+      c,
+      salt: new Uint8Array(randomBytes(16)),
+      hash: new Uint8Array(randomBytes(32)),
+    })),
   };
 }
 
 /** What accepting the PIN for counter c does to a pool. */
-const spend = (p: PoolState, c: number): PoolState => ({ ...p, next: c + 1, verifiers: p.verifiers.filter((v) => v.c > c) });
+const spend = (p: PoolState, c: number): PoolState => ({
+  ...p,
+  next: c + 1,
+  verifiers: p.verifiers.filter((v) => v.c > c),
+});
 
 function withPools(generation: number, pools: PoolState[], pendingPools: UserState['pendingPools'] = []): UserState {
-  return { ...emptyUserState(USER), generation, wallHighWaterMs: 1_795_000_000_000, pools, pendingPools, hammering: FRESH_HAMMERING };
+  return {
+    ...emptyUserState(USER),
+    generation,
+    wallHighWaterMs: 1_795_000_000_000,
+    pools,
+    pendingPools,
+    hammering: FRESH_HAMMERING,
+  };
 }
 
 const journal = (...records: Buffer[]) => Buffer.concat([encodeJournalHeader(USER), ...records]);
 const read = (bytes: Buffer) => parseJournal(bytes, USER, keys, 'test.journal');
 
 describe('carried verifiers', () => {
-  it('a record after the first carries an unchanged pool\'s verifiers and reads back whole', () => {
+  it("a record after the first carries an unchanged pool's verifiers and reads back whole", () => {
     const phone = pool('phone', 100);
     const first = withPools(1, [phone]);
     const second = withPools(2, [spend(phone, 0)]);
@@ -52,16 +87,35 @@ describe('carried verifiers', () => {
     const tablet = pool('tablet', 10);
     const reissued = { ...pool('phone', 25), poolId: phone.poolId }; // same id, other verifiers: never carried
     const second = withPools(2, [spend(phone, 0), tablet]);
-    expect(userStateToJson(second, first)).toMatchObject({ pools: [{ verifiers: CARRIED_VERIFIERS }, { verifiers: expect.any(Array) }] });
-    expect(userStateToJson(withPools(2, [reissued]), first)).toMatchObject({ pools: [{ verifiers: expect.any(Array) }] });
+    expect(userStateToJson(second, first)).toMatchObject({
+      pools: [{ verifiers: CARRIED_VERIFIERS }, { verifiers: expect.any(Array) }],
+    });
+    expect(userStateToJson(withPools(2, [reissued]), first)).toMatchObject({
+      pools: [{ verifiers: expect.any(Array) }],
+    });
     const third = withPools(3, [spend(phone, 1), spend(tablet, 0)]);
-    expect(read(journal(sealRecord(first, keys), sealRecord(second, keys, first), sealRecord(third, keys, second))).state).toEqual(third);
+    expect(
+      read(journal(sealRecord(first, keys), sealRecord(second, keys, first), sealRecord(third, keys, second))).state,
+    ).toEqual(third);
   });
 
-  it('carries a pending pool\'s verifiers into the live pool it becomes', () => {
+  it("carries a pending pool's verifiers into the live pool it becomes", () => {
     const pending = pool('dev_1', 25);
-    const envelope = { v: 1, deliveryId: 'pd_1', deviceId: 'dev_1', user: USER, eph: 'A'.repeat(43), nonce: 'A'.repeat(16), ciphertext: 'A'.repeat(64), signature: 'A'.repeat(86) } as const;
-    const first = withPools(1, [], [{ deliveryId: 'pd_1', deviceId: 'dev_1', uploaded: true, pool: pending, envelope }]);
+    const envelope = {
+      v: 1,
+      deliveryId: 'pd_1',
+      deviceId: 'dev_1',
+      user: USER,
+      eph: 'A'.repeat(43),
+      nonce: 'A'.repeat(16),
+      ciphertext: 'A'.repeat(64),
+      signature: 'A'.repeat(86),
+    } as const;
+    const first = withPools(
+      1,
+      [],
+      [{ deliveryId: 'pd_1', deviceId: 'dev_1', uploaded: true, pool: pending, envelope }],
+    );
     const second = withPools(2, [spend(pending, 0)]);
     expect(userStateToJson(second, first)).toMatchObject({ pools: [{ verifiers: CARRIED_VERIFIERS }] });
     expect(read(journal(sealRecord(first, keys), sealRecord(second, keys, first))).state).toEqual(second);

@@ -13,7 +13,12 @@ const keys = deriveSealingKeys(new Uint8Array(32).fill(9));
 const otherKeys = deriveSealingKeys(new Uint8Array(32).fill(10));
 
 function stateFor(user: string, generation: number): UserState {
-  return { ...emptyUserState(user), generation, wallHighWaterMs: 1_000 + generation, hammering: { ...FRESH_HAMMERING, failures: generation % 5 } };
+  return {
+    ...emptyUserState(user),
+    generation,
+    wallHighWaterMs: 1_000 + generation,
+    hammering: { ...FRESH_HAMMERING, failures: generation % 5 },
+  };
 }
 
 async function freshStore() {
@@ -72,7 +77,9 @@ describe('user state journal', () => {
       const damaged = Buffer.from(whole);
       damaged[at]! ^= 0x40;
       await fs.writeFile(file, damaged);
-      const error = await new UserStateStore(store.directory, async () => keys).read('alice').catch((caught: unknown) => caught);
+      const error = await new UserStateStore(store.directory, async () => keys)
+        .read('alice')
+        .catch((caught: unknown) => caught);
       expect(error, `byte ${at}`).toBeInstanceOf(StateUnreadableError);
       expect((error as Error).message).toMatch(/state journal .* for user "alice"/);
       expect(await fs.readFile(file)).toEqual(damaged);
@@ -82,24 +89,36 @@ describe('user state journal', () => {
   it('refuses a record sealed with another key, a header naming another user and a missing middle record', async () => {
     const { store } = await freshStore();
     await writeGenerations(store, 'alice', 3);
-    await expect(new UserStateStore(store.directory, async () => otherKeys).read('alice')).rejects.toThrow(/fails authentication/);
+    await expect(new UserStateStore(store.directory, async () => otherKeys).read('alice')).rejects.toThrow(
+      /fails authentication/,
+    );
     const bobFile = path.join(store.directory, path.basename(store.fileFor('bob')));
     await fs.copyFile(store.fileFor('alice'), bobFile);
-    await expect(new UserStateStore(store.directory, async () => keys).read('bob')).rejects.toThrow(/belongs to another user/);
+    await expect(new UserStateStore(store.directory, async () => keys).read('bob')).rejects.toThrow(
+      /belongs to another user/,
+    );
     // Drop the middle record: the generations no longer follow each other.
     const bytes = await fs.readFile(store.fileFor('alice'));
     const header = 6 + 5;
     const first = 4 + bytes.readUInt32BE(header);
     const second = 4 + bytes.readUInt32BE(header + first);
-    await fs.writeFile(store.fileFor('alice'), Buffer.concat([bytes.subarray(0, header + first), bytes.subarray(header + first + second)]));
-    await expect(new UserStateStore(store.directory, async () => keys).read('alice')).rejects.toThrow(/generation 3 after 1/);
+    await fs.writeFile(
+      store.fileFor('alice'),
+      Buffer.concat([bytes.subarray(0, header + first), bytes.subarray(header + first + second)]),
+    );
+    await expect(new UserStateStore(store.directory, async () => keys).read('alice')).rejects.toThrow(
+      /generation 3 after 1/,
+    );
   });
 
-  it('notices a journal changed behind the agent\'s back instead of trusting its cache', async () => {
+  it("notices a journal changed behind the agent's back instead of trusting its cache", async () => {
     const { store } = await freshStore();
     await writeGenerations(store, 'alice', 2);
     expect(await store.read('alice')).toEqual(stateFor('alice', 2));
-    await fs.appendFile(store.fileFor('alice'), Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), randomBytes(100)]));
+    await fs.appendFile(
+      store.fileFor('alice'),
+      Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), randomBytes(100)]),
+    );
     await expect(store.read('alice')).rejects.toBeInstanceOf(StateUnreadableError);
   });
 

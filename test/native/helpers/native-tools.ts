@@ -18,7 +18,10 @@ export const cLibraries = (flavour: CLibraryFlavour): string[] => buildLibraries
 /** The built module; builds it when missing (npm test's pretest normally has). */
 export function pamModule(): string {
   if (!existsSync(MODULE_PATH)) {
-    execFileSync(process.execPath, [join(ROOT, 'native', 'build-native.mjs'), '--require'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(ROOT, 'native', 'build-native.mjs'), '--require'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   }
   return MODULE_PATH;
 }
@@ -43,10 +46,14 @@ export function removeScratchDir(): void {
 /** Compiles C sources with clang into the scratch dir (linking `libraries` after them) and returns the binary's path. */
 export function compileC(name: string, sources: string[], flags: string[] = [], libraries: string[] = []): string {
   const output = join(scratchDir(), name);
-  execFileSync('clang', ['-std=gnu11', '-g', '-O1', '-Wall', '-Wextra', '-Werror', ...flags, '-o', output, ...sources, ...libraries], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    'clang',
+    ['-std=gnu11', '-g', '-O1', '-Wall', '-Wextra', '-Werror', ...flags, '-o', output, ...sources, ...libraries],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   return output;
 }
 

@@ -16,7 +16,10 @@ async function home(): Promise<string> {
 }
 
 async function code(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(PhoneError);
   return (error as PhoneError).code;
 }
@@ -74,12 +77,16 @@ describe('vault file', () => {
     expect((await fs.stat(file)).ino).not.toBe(inode); // replaced, not rewritten in place
     expect((await fs.readdir(dir)).sort()).toEqual([LOCK_FILE, VAULT_FILE].sort());
     const before = await fs.readFile(file);
-    await expect(store.update(() => {
-      throw new Error('changed my mind');
-    })).rejects.toThrow('changed my mind');
-    await expect(store.update((state) => {
-      state.device.name = '';
-    })).rejects.toMatchObject({ code: 'vault-malformed' });
+    await expect(
+      store.update(() => {
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await expect(
+      store.update((state) => {
+        state.device.name = '';
+      }),
+    ).rejects.toMatchObject({ code: 'vault-malformed' });
     expect(await fs.readFile(file)).toEqual(before);
     expect((await store.read()).device.name).toBe('renamed');
   });
@@ -108,6 +115,8 @@ describe('passphrase sources', () => {
     await fs.chmod(file, 0o640);
     expect(await code(readPassphrase({ passphraseFile: file }))).toBe('vault-permissions');
     expect(await code(readPassphrase({ passphraseFile: path.join(dir, 'missing') }))).toBe('vault-permissions');
-    expect(new TextDecoder().decode(await readPassphrase({ env: { LATCHKEY_PHONE_PASSPHRASE: 'from the env' } }))).toBe('from the env');
+    expect(new TextDecoder().decode(await readPassphrase({ env: { LATCHKEY_PHONE_PASSPHRASE: 'from the env' } }))).toBe(
+      'from the env',
+    );
   });
 });

@@ -11,7 +11,12 @@ describe('main screen', () => {
     for (let i = 0; i < 7; i++) await fx.phone.longPress({ workstation: 'build-box' });
     fx.cc.reachable = false;
     const screen = await fx.phone.mainScreen();
-    expect(screen).toMatchObject({ noInternet: true, tiles: [{ workstationName: 'build-box', user: 'ana', offline: { ok: true, remaining: 3, low: true }, active: null }] });
+    expect(screen).toMatchObject({
+      noInternet: true,
+      tiles: [
+        { workstationName: 'build-box', user: 'ana', offline: { ok: true, remaining: 3, low: true }, active: null },
+      ],
+    });
     const text = renderMainScreen(screen).join('\n');
     expect(text).toContain(NO_INTERNET);
     expect(text).toContain('3 offline PINs left — sign in once online to get more.'); // R8

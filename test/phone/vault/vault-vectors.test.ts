@@ -25,7 +25,7 @@ async function open(vault: string, passphrase: string) {
 }
 
 describe('phone vault vectors', () => {
-  it('stretches the passphrase into the generator\'s key and opens its vault to its state', async () => {
+  it("stretches the passphrase into the generator's key and opens its vault to its state", async () => {
     const key = await unlockVault(utf8(vectors.vault), utf8(vectors.passphrase));
     expect(toHex(key.encKey)).toBe(vectors.encKeyHex);
     expect(key.header.check).toBe(vectors.check);
@@ -33,7 +33,10 @@ describe('phone vault vectors', () => {
   });
 
   it.each(vectors.invalid)('refuses $name with $code', async ({ vault, passphrase, code }) => {
-    const error = await open(vault, passphrase).then(() => null, (e: unknown) => e);
+    const error = await open(vault, passphrase).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PhoneError);
     expect((error as PhoneError).code).toBe(code);
   });

@@ -23,7 +23,8 @@ afterEach(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const entryPath = (name: string): string => path.join(directory, `${createHash('sha256').update(name).digest('hex')}.secret`);
+const entryPath = (name: string): string =>
+  path.join(directory, `${createHash('sha256').update(name).digest('hex')}.secret`);
 const hostKeyPath = (): string => path.join(directory, 'host.key');
 const mode = async (file: string): Promise<number> => (await fs.stat(file)).mode & 0o777;
 
@@ -98,7 +99,8 @@ describe('file keystore: storing and reading', () => {
   it('concurrent first creates make one host key and every entry stays readable', async () => {
     const names = Array.from({ length: 12 }, (_, index) => `concurrent/${index}`);
     await Promise.all(names.map((name, index) => keystore.create(name, Uint8Array.of(index, 0, index))));
-    for (const [index, name] of names.entries()) expect(Array.from(await keystore.get(name))).toEqual([index, 0, index]);
+    for (const [index, name] of names.entries())
+      expect(Array.from(await keystore.get(name))).toEqual([index, 0, index]);
     const reopened = openKeystore({ backend: 'file', directory });
     expect(Array.from(await reopened.get('concurrent/3'))).toEqual([3, 0, 3]);
   });
@@ -126,7 +128,11 @@ describe('file keystore: tampering is keystore-tampered', () => {
 
   it('one flipped bit in the sealed bytes, the tag or the nonce fails authentication', async () => {
     const original = await fs.readFile(entryPath('victim'), 'utf8');
-    for (const [field, index] of [['sealed', 0], ['sealed', -1], ['nonce', 5]] as const) {
+    for (const [field, index] of [
+      ['sealed', 0],
+      ['sealed', -1],
+      ['nonce', 5],
+    ] as const) {
       await rewriteEntry('victim', (entry) => {
         const bytes = Buffer.from(entry[field] as string, 'base64');
         bytes[index < 0 ? bytes.length + index : index]! ^= 0x01;
@@ -160,7 +166,9 @@ describe('file keystore: tampering is keystore-tampered', () => {
     await expectTampered(/holds the entry for "victim" but .*host\.key is missing, so it cannot be unsealed/);
     const error = await rejection(keystore.create('new', Uint8Array.of(1)));
     expect(error.code).toBe('keystore-tampered');
-    expect(error.message).toMatch(/host\.key is missing but 2 sealed entries exist .*refusing to create a new host key/);
+    expect(error.message).toMatch(
+      /host\.key is missing but 2 sealed entries exist .*refusing to create a new host key/,
+    );
     await expect(fs.stat(hostKeyPath())).rejects.toThrow(/ENOENT/);
   });
 
@@ -171,7 +179,10 @@ describe('file keystore: tampering is keystore-tampered', () => {
       ['[1,2,3]', /is not a JSON object/],
       ['null', /is not a JSON object/],
       ['x'.repeat(8193), /is over 8192 bytes/],
-      [`{"format":"latchkey-keystore-entry","version":1,"nonce":"AAAAAAAAAAAAAAAA","sealed":"${'A'.repeat(8000)}"}`, /is over 8192 bytes|sealed field/],
+      [
+        `{"format":"latchkey-keystore-entry","version":1,"nonce":"AAAAAAAAAAAAAAAA","sealed":"${'A'.repeat(8000)}"}`,
+        /is over 8192 bytes|sealed field/,
+      ],
     ];
     for (const [content, pattern] of cases) {
       await fs.writeFile(entryPath('victim'), content);
@@ -222,7 +233,10 @@ describe('file keystore: wrong owner or mode is keystore-insecure', () => {
   it('a group/world-accessible directory (0755, 0750) is refused for get, create and delete', async () => {
     for (const bits of [0o755, 0o750]) {
       await fs.chmod(directory, bits);
-      await expectInsecure(() => keystore.get('k'), /keystore has mode 0(755|750): it must not be group- or world-accessible/);
+      await expectInsecure(
+        () => keystore.get('k'),
+        /keystore has mode 0(755|750): it must not be group- or world-accessible/,
+      );
       await expectInsecure(() => keystore.create('new', Uint8Array.of(1)), /has mode/);
       await expectInsecure(() => keystore.delete('k'), /has mode/);
     }

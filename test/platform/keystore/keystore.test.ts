@@ -21,7 +21,10 @@ const keyringLibraryLoaded = (): boolean => {
 };
 
 describe('openKeystore', () => {
-  const stores: Keystore[] = [openKeystore({ backend: 'file', directory: path.join(root, 'store') }), openKeystore({ backend: 'os', service: 'latchkey-test' })];
+  const stores: Keystore[] = [
+    openKeystore({ backend: 'file', directory: path.join(root, 'store') }),
+    openKeystore({ backend: 'os', service: 'latchkey-test' }),
+  ];
 
   it('refuses names that are not strings (TypeError) or not [a-z0-9/._-]{1,128} (RangeError), naming the parameter', async () => {
     for (const store of stores) {
@@ -51,9 +54,13 @@ describe('openKeystore', () => {
 
   it('refuses bad options', () => {
     expect(() => openKeystore({ backend: 'file', directory: 'relative/dir' })).toThrow(RangeError);
-    expect(() => openKeystore({ backend: 'file', directory: 7 as unknown as string })).toThrow(/options.directory must be a string/);
+    expect(() => openKeystore({ backend: 'file', directory: 7 as unknown as string })).toThrow(
+      /options.directory must be a string/,
+    );
     expect(() => openKeystore({ backend: 'os', service: '' })).toThrow(/options.service must be 1–128 characters/);
-    expect(() => openKeystore({ backend: 'tpm' } as unknown as { backend: 'os' })).toThrow(/options.backend must be "file" or "os"/);
+    expect(() => openKeystore({ backend: 'tpm' } as unknown as { backend: 'os' })).toThrow(
+      /options.backend must be "file" or "os"/,
+    );
   });
 
   it('describes each store in one line without loading anything', () => {

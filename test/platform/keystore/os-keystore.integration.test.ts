@@ -121,7 +121,9 @@ describe('OS keystore on a Secret Service with no login keyring', () => {
 
     const error = await rejection(keystore.create(freshName(), Uint8Array.of(1)));
     expect(error.code).toBe('keystore-io');
-    expect(error.message).toMatch(/the Secret Service has no default keyring to store into \(Secret Service: no result found\)/);
+    expect(error.message).toMatch(
+      /the Secret Service has no default keyring to store into \(Secret Service: no result found\)/,
+    );
     expect((await rejection(keystore.get(freshName()))).code).toBe('keystore-missing');
 
     await session.stopKeyring();
@@ -134,10 +136,16 @@ describe('OS keystore when the Secret Service or the bus goes away', () => {
     const name = freshName();
     await keystore.create(name, Uint8Array.of(3, 0, 3));
     await session.stopKeyring();
-    for (const attempt of [() => keystore.get(name), () => keystore.create(freshName(), Uint8Array.of(1)), () => keystore.delete(name)]) {
+    for (const attempt of [
+      () => keystore.get(name),
+      () => keystore.create(freshName(), Uint8Array.of(1)),
+      () => keystore.delete(name),
+    ]) {
       const error = await rejection(attempt());
       expect(error.code).toBe('keystore-locked');
-      expect(error.message).toMatch(/no session bus or no Secret Service is reachable \(The name org.freedesktop.secrets was not provided by any .service files\)/);
+      expect(error.message).toMatch(
+        /no session bus or no Secret Service is reachable \(The name org.freedesktop.secrets was not provided by any .service files\)/,
+      );
     }
 
     await startUnlocked();
@@ -152,6 +160,8 @@ describe('OS keystore when the Secret Service or the bus goes away', () => {
     await session.stopBus();
     const error = await rejection(keystore.get(name));
     expect(error.code).toBe('keystore-locked');
-    expect(error.message).toMatch(/no session bus or no Secret Service is reachable \(Failed to connect to socket .*: (No such file or directory|Connection refused)\)/);
+    expect(error.message).toMatch(
+      /no session bus or no Secret Service is reachable \(Failed to connect to socket .*: (No such file or directory|Connection refused)\)/,
+    );
   });
 });

@@ -10,14 +10,18 @@ interface Vectors {
   valid: { name: string; fileName: string; secret: string; entry: string }[];
   invalid: { why: string; name: string; entry: string }[];
 }
-const vectors = JSON.parse(readFileSync(new URL('./vectors/keystore-entries.json', import.meta.url), 'utf8')) as Vectors;
+const vectors = JSON.parse(
+  readFileSync(new URL('./vectors/keystore-entries.json', import.meta.url), 'utf8'),
+) as Vectors;
 const hostKey = Buffer.from(vectors.hostKey, 'hex');
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 describe('keystore entry format', () => {
   it('opens every entry sealed by the independent implementation, and names files by sha256(name)', () => {
     for (const vector of vectors.valid) {
-      expect(Buffer.from(openEntry(hostKey, vector.name, bytes(vector.entry), 'vector')).toString('hex')).toBe(vector.secret);
+      expect(Buffer.from(openEntry(hostKey, vector.name, bytes(vector.entry), 'vector')).toString('hex')).toBe(
+        vector.secret,
+      );
       expect(entryFileName(vector.name)).toBe(vector.fileName);
     }
   });

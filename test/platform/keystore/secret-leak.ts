@@ -19,5 +19,7 @@ export function expectNoSecretIn(error: unknown, secret: Uint8Array): void {
       break;
     }
   }
-  for (const text of texts) for (const form of forms) expect(text.includes(form), `error text contains the secret as ${form.slice(0, 12)}…`).toBe(false);
+  for (const text of texts)
+    for (const form of forms)
+      expect(text.includes(form), `error text contains the secret as ${form.slice(0, 12)}…`).toBe(false);
 }

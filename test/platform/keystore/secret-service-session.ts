@@ -52,7 +52,11 @@ export class SecretServiceSession {
 </busconfig>
 `,
     );
-    const output = execFileSync('dbus-daemon', [`--config-file=${config}`, '--fork', '--print-address=1', '--print-pid=1'], { encoding: 'utf8' });
+    const output = execFileSync(
+      'dbus-daemon',
+      [`--config-file=${config}`, '--fork', '--print-address=1', '--print-pid=1'],
+      { encoding: 'utf8' },
+    );
     const [address, pid] = output.trim().split('\n');
     if (!address?.startsWith('unix:') || !pid) throw new Error(`dbus-daemon printed ${JSON.stringify(output)}`);
     return new SecretServiceSession(root, address, Number(pid));
@@ -67,11 +71,16 @@ export class SecretServiceSession {
     if (this.#keyring) throw new Error('gnome-keyring-daemon is already running');
     const args = ['--foreground', ...(options.unlock ? ['--unlock'] : []), '--components=secrets'];
     // A data directory with no keyrings in it: a daemon that was never unlocked has no login keyring.
-    const env = options.emptyKeyringDirectory ? { ...this.#env, XDG_DATA_HOME: mkdtempSync(path.join(this.#root, 'empty-data-')) } : this.#env;
+    const env = options.emptyKeyringDirectory
+      ? { ...this.#env, XDG_DATA_HOME: mkdtempSync(path.join(this.#root, 'empty-data-')) }
+      : this.#env;
     const child = spawn('gnome-keyring-daemon', args, { env, stdio: ['pipe', 'ignore', 'ignore'] });
     this.#keyring = child;
     child.stdin?.end(options.unlock ? KEYRING_PASSWORD : '');
-    await waitFor(() => this.#nameHasOwner('org.freedesktop.secrets'), 'gnome-keyring-daemon to own org.freedesktop.secrets');
+    await waitFor(
+      () => this.#nameHasOwner('org.freedesktop.secrets'),
+      'gnome-keyring-daemon to own org.freedesktop.secrets',
+    );
   }
 
   async stopKeyring(): Promise<void> {
@@ -90,14 +99,23 @@ export class SecretServiceSession {
 
   /** Locks every collection (org.freedesktop.Secret.Service.Lock), as a screen locker would. */
   lockLoginKeyring(): void {
-    this.#dbusSend('/org/freedesktop/secrets', 'org.freedesktop.Secret.Service.Lock', `array:objpath:${LOGIN_COLLECTION}`);
+    this.#dbusSend(
+      '/org/freedesktop/secrets',
+      'org.freedesktop.Secret.Service.Lock',
+      `array:objpath:${LOGIN_COLLECTION}`,
+    );
   }
 
   /** The login collection's Locked property, or null when there is no login collection. */
   loginKeyringLocked(): boolean | null {
     let reply: string;
     try {
-      reply = this.#dbusSend(LOGIN_COLLECTION, 'org.freedesktop.DBus.Properties.Get', 'string:org.freedesktop.Secret.Collection', 'string:Locked');
+      reply = this.#dbusSend(
+        LOGIN_COLLECTION,
+        'org.freedesktop.DBus.Properties.Get',
+        'string:org.freedesktop.Secret.Collection',
+        'string:Locked',
+      );
     } catch {
       return null;
     }
@@ -127,18 +145,29 @@ export class SecretServiceSession {
   #nameHasOwner(name: string): boolean {
     const reply = execFileSync(
       'dbus-send',
-      ['--session', '--print-reply=literal', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', `string:${name}`],
+      [
+        '--session',
+        '--print-reply=literal',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.NameHasOwner',
+        `string:${name}`,
+      ],
       { env: this.#env, encoding: 'utf8' },
     );
     return reply.includes('true');
   }
 
   #dbusSend(objectPath: string, method: string, ...args: string[]): string {
-    return execFileSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.secrets', objectPath, method, ...args], {
-      env: this.#env,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    return execFileSync(
+      'dbus-send',
+      ['--session', '--print-reply', '--dest=org.freedesktop.secrets', objectPath, method, ...args],
+      {
+        env: this.#env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
   }
 }
 

@@ -44,7 +44,9 @@ if (process.env.HOLD) setInterval(() => {}, 60_000);`;
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  return new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+  );
 }
 
 describe('acquireExclusiveLock (flock)', () => {
@@ -82,7 +84,10 @@ describe('acquireExclusiveLock (flock)', () => {
     const open = path.join(directory, 'open.lock');
     writeFileSync(open, '');
     chmodSync(open, 0o644);
-    await expect(acquireExclusiveLock(open)).rejects.toMatchObject({ code: 'lock-unavailable', message: expect.stringMatching(/mode 0644/) });
+    await expect(acquireExclusiveLock(open)).rejects.toMatchObject({
+      code: 'lock-unavailable',
+      message: expect.stringMatching(/mode 0644/),
+    });
 
     const link = path.join(directory, 'link.lock');
     symlinkSync(path.join(directory, 'target.lock'), link);

@@ -9,7 +9,9 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 /** Fails (never skips) with a clear message when the suite is not run as root, as CI does. */
 export function requireRoot(suite: string): void {
   if (process.getuid?.() !== 0) {
-    throw new Error(`${suite} must run as root (it creates users, PAM services or processes with other uids); run npm test as root, as CI does`);
+    throw new Error(
+      `${suite} must run as root (it creates users, PAM services or processes with other uids); run npm test as root, as CI does`,
+    );
   }
 }
 

@@ -4,7 +4,9 @@ import { distModule } from './helpers.js';
 
 describe('libc binding', () => {
   it('loads koffi only when a function first needs it, not on import', () => {
-    const modules = ['peer-credentials.js', 'users.js', 'file-lock.js', 'boot-clock.js', 'password-check.js'].map((name) => distModule(name).url);
+    const modules = ['peer-credentials.js', 'users.js', 'file-lock.js', 'boot-clock.js', 'password-check.js'].map(
+      (name) => distModule(name).url,
+    );
     const script = `import { readFileSync } from 'node:fs';
 const loaded = () => readFileSync('/proc/self/maps', 'utf8').includes('koffi');
 for (const url of ${JSON.stringify(modules)}) await import(url);

@@ -23,7 +23,10 @@ beforeAll(() => {
   distModule('password-check-child.js');
   mkdirSync(PAM_DIR, { recursive: true });
   writeFileSync(`${PAM_DIR}/${SERVICE}`, 'auth required pam_unix.so\naccount required pam_unix.so\n');
-  writeFileSync(`${PAM_DIR}/${SLOW_SERVICE}`, 'auth required pam_exec.so /bin/sleep 10\naccount required pam_unix.so\n');
+  writeFileSync(
+    `${PAM_DIR}/${SLOW_SERVICE}`,
+    'auth required pam_exec.so /bin/sleep 10\naccount required pam_unix.so\n',
+  );
   rmSync(`${PAM_DIR}/${MISSING_SERVICE}`, { force: true });
   try {
     administer('useradd', ['-M', '-s', '/usr/sbin/nologin', USER]);
@@ -96,15 +99,21 @@ describe('checkPassword (PAM in a child process)', () => {
     // The slow service would time out (unavailable) if a child were started.
     for (const password of [bytes('abc\0def'), new Uint8Array(0), new Uint8Array(513).fill(0x61)]) {
       const started = Date.now();
-      expect(await checkPassword({ service: SLOW_SERVICE, user: USER, password, timeoutMs: 500 })).toMatchObject(REJECTED);
+      expect(await checkPassword({ service: SLOW_SERVICE, user: USER, password, timeoutMs: 500 })).toMatchObject(
+        REJECTED,
+      );
       expect(Date.now() - started).toBeLessThan(200);
     }
   });
 
   it('refuses service and user names that are not plain names', async () => {
-    expect(await checkPassword({ service: '../shadow', user: USER, password: bytes(PASSWORD) })).toMatchObject(UNAVAILABLE);
+    expect(await checkPassword({ service: '../shadow', user: USER, password: bytes(PASSWORD) })).toMatchObject(
+      UNAVAILABLE,
+    );
     expect(await checkPassword({ service: SERVICE, user: '-root', password: bytes(PASSWORD) })).toMatchObject(REJECTED);
-    expect(await checkPassword({ service: SERVICE, user: `${USER}\n`, password: bytes(PASSWORD) })).toMatchObject(REJECTED);
+    expect(await checkPassword({ service: SERVICE, user: `${USER}\n`, password: bytes(PASSWORD) })).toMatchObject(
+      REJECTED,
+    );
   });
 
   it('kills a check that outlives its timeout, with what PAM started, and answers unavailable', async () => {
@@ -113,16 +122,29 @@ describe('checkPassword (PAM in a child process)', () => {
     const pending = checkPassword({ service: SLOW_SERVICE, user: USER, password: bytes(PASSWORD), timeoutMs: 2_000 });
     let child: number | undefined;
     await expect
-      .poll(() => (child = processes().find((p) => p.cmdline.some((a) => a.endsWith('password-check-child.js')) && p.cmdline.includes(SLOW_SERVICE))?.pid), { timeout: 1_500, interval: 20 })
+      .poll(
+        () =>
+          (child = processes().find(
+            (p) => p.cmdline.some((a) => a.endsWith('password-check-child.js')) && p.cmdline.includes(SLOW_SERVICE),
+          )?.pid),
+        { timeout: 1_500, interval: 20 },
+      )
       .toBeDefined();
     // pam_exec runs its helper in a new session, so it is outside the child's process group.
     let helper: number | undefined;
-    await expect.poll(() => (helper = processes().find((p) => p.ppid === child && p.cmdline[0] === '/bin/sleep')?.pid), { timeout: 1_500, interval: 20 }).toBeDefined();
+    await expect
+      .poll(() => (helper = processes().find((p) => p.ppid === child && p.cmdline[0] === '/bin/sleep')?.pid), {
+        timeout: 1_500,
+        interval: 20,
+      })
+      .toBeDefined();
 
     const result = await pending;
     expect(result).toMatchObject({ ...UNAVAILABLE, message: expect.stringMatching(/2000 ms/) });
     expect(Date.now() - started).toBeLessThan(5_000);
     // Killed at once; under load the kernel may take a moment to take them out of /proc.
-    await expect.poll(() => processes().filter((p) => p.pid === child || p.pid === helper), { timeout: 2_000, interval: 20 }).toEqual([]);
+    await expect
+      .poll(() => processes().filter((p) => p.pid === child || p.pid === helper), { timeout: 2_000, interval: 20 })
+      .toEqual([]);
   });
 });

@@ -72,7 +72,11 @@ describe('getPeerCredentials (SO_PEERCRED)', () => {
 
   it('reports another process running as nobody: its pid, uid 65534 and gid 65534', async () => {
     const connection = nextConnection();
-    const child = spawn(process.execPath, [path.join(directory, 'client.mjs'), socketPath], { uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(directory, 'client.mjs'), socketPath], {
+      uid: NOBODY,
+      gid: NOBODY,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const { credentials, claimed } = await connection;
     expect(await exited).toBe(0);
@@ -81,7 +85,9 @@ describe('getPeerCredentials (SO_PEERCRED)', () => {
   });
 
   it('throws peer-credentials-unavailable for a socket that has no descriptor', () => {
-    expect(() => getPeerCredentials(new net.Socket())).toThrow(expect.objectContaining({ name: 'SystemError', code: 'peer-credentials-unavailable' }));
+    expect(() => getPeerCredentials(new net.Socket())).toThrow(
+      expect.objectContaining({ name: 'SystemError', code: 'peer-credentials-unavailable' }),
+    );
   });
 
   it('refuses a TCP socket, where the kernel would answer with the overflow uid', async () => {
@@ -92,7 +98,12 @@ describe('getPeerCredentials (SO_PEERCRED)', () => {
     const client = net.connect(port, '127.0.0.1');
     const socket = await accepted;
     try {
-      expect(() => getPeerCredentials(socket)).toThrow(expect.objectContaining({ code: 'peer-credentials-unavailable', message: expect.stringMatching(/Unix socket/) }));
+      expect(() => getPeerCredentials(socket)).toThrow(
+        expect.objectContaining({
+          code: 'peer-credentials-unavailable',
+          message: expect.stringMatching(/Unix socket/),
+        }),
+      );
     } finally {
       client.destroy();
       socket.destroy();

@@ -31,12 +31,16 @@ describe('makeDirectories', () => {
     const base = await makeTempDir();
     const file = path.join(base, 'file');
     await fs.writeFile(file, '');
-    await expect(makeDirectories(path.join(file, 'x', 'y'), 0o700)).rejects.toThrow(new UnusablePathError(path.join(file, 'x', 'y'), `cannot create ${file}/x/y: ${file} is a file, not a directory`));
+    await expect(makeDirectories(path.join(file, 'x', 'y'), 0o700)).rejects.toThrow(
+      new UnusablePathError(path.join(file, 'x', 'y'), `cannot create ${file}/x/y: ${file} is a file, not a directory`),
+    );
     await expect(makeDirectories(file, 0o700)).rejects.toThrow(`${file} exists and is not a directory`);
   });
 
-  it('fails at once where the file system allows no directory (Node\'s own recursive mkdir loops forever under /proc)', async () => {
+  it("fails at once where the file system allows no directory (Node's own recursive mkdir loops forever under /proc)", async () => {
     const target = `/proc/latchkey-${process.pid}/a`;
-    await expect(makeDirectories(target, 0o700)).rejects.toThrow(`the file system does not allow creating /proc/latchkey-${process.pid}`);
+    await expect(makeDirectories(target, 0o700)).rejects.toThrow(
+      `the file system does not allow creating /proc/latchkey-${process.pid}`,
+    );
   });
 });

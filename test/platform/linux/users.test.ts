@@ -11,7 +11,9 @@ const UNUSED_UID = 3_999_999_999;
 
 /** The same record through an independent implementation (getent). */
 function getent(key: string) {
-  const [name, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', key], { encoding: 'utf8' }).trim().split(':');
+  const [name, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', key], { encoding: 'utf8' })
+    .trim()
+    .split(':');
   return { name, uid: Number(uid), gid: Number(gid), home, shell };
 }
 

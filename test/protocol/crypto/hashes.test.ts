@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../../protocol/bytes.js';
 import { CROCKFORD_ALPHABET } from '../../../protocol/base32.js';
-import { equalBytes, hkdfSha256, hmacSha1, hmacSha256, randomCrockford, randomCrockfordBytes, sha256 } from '../../../protocol/crypto/hashes.js';
+import {
+  equalBytes,
+  hkdfSha256,
+  hmacSha1,
+  hmacSha256,
+  randomCrockford,
+  randomCrockfordBytes,
+  sha256,
+} from '../../../protocol/crypto/hashes.js';
 import { aes256GcmOpen, aes256GcmSeal } from '../../../protocol/crypto/node-crypto.js';
 
 describe('the crypto module against its RFC vectors', () => {
@@ -11,13 +19,19 @@ describe('the crypto module against its RFC vectors', () => {
   });
 
   it('HMAC-SHA-256: RFC 4231 test case 2; HMAC-SHA-1: RFC 2202 test case 2', () => {
-    expect(toHex(hmacSha256(utf8('Jefe'), utf8('what do ya want '), utf8('for nothing?')))).toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
-    expect(toHex(hmacSha1(utf8('Jefe'), utf8('what do ya want for nothing?')))).toBe('effcdf6ae5eb2fa2d27416d5f184df9c259a7c79');
+    expect(toHex(hmacSha256(utf8('Jefe'), utf8('what do ya want '), utf8('for nothing?')))).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+    expect(toHex(hmacSha1(utf8('Jefe'), utf8('what do ya want for nothing?')))).toBe(
+      'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79',
+    );
   });
 
   it('HKDF-SHA-256 takes a text info as its UTF-8 bytes', () => {
     const ikm = new Uint8Array(22).fill(0x0b);
-    expect(toHex(hkdfSha256(ikm, new Uint8Array(0), 'latchkey', 32))).toBe(toHex(hkdfSha256(ikm, new Uint8Array(0), utf8('latchkey'), 32)));
+    expect(toHex(hkdfSha256(ikm, new Uint8Array(0), 'latchkey', 32))).toBe(
+      toHex(hkdfSha256(ikm, new Uint8Array(0), utf8('latchkey'), 32)),
+    );
   });
 
   it('compares in constant time and tells lengths apart', () => {
@@ -28,7 +42,9 @@ describe('the crypto module against its RFC vectors', () => {
 
   it('draws Crockford symbols only', () => {
     expect(randomCrockford(26)).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
-    expect([...randomCrockfordBytes(200)].every((byte) => CROCKFORD_ALPHABET.includes(String.fromCharCode(byte)))).toBe(true);
+    expect([...randomCrockfordBytes(200)].every((byte) => CROCKFORD_ALPHABET.includes(String.fromCharCode(byte)))).toBe(
+      true,
+    );
   });
 
   it('AES-256-GCM: McGrew–Viega test case 14 (zero key, nonce and block), and a flipped bit does not open', () => {

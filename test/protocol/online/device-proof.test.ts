@@ -8,7 +8,12 @@ describe('device proof', () => {
   it('verifies against the signing key it registers and nothing else', async () => {
     const signing = await generateKeyPair(ED25519);
     const box = await generateKeyPair(X25519);
-    const keys: DeviceKeys = { pairingId: 'AB3DE', signingKey: toBase64url(signing.publicKey), boxKey: toBase64url(box.publicKey), name: 'Ana’s phone' };
+    const keys: DeviceKeys = {
+      pairingId: 'AB3DE',
+      signingKey: toBase64url(signing.publicKey),
+      boxKey: toBase64url(box.publicKey),
+      name: 'Ana’s phone',
+    };
     const proof = await signDeviceProof(keys, signing.privateKey);
     expect(await checkDeviceProof(keys, proof)).toBe(true);
     expect(await checkDeviceProof({ ...keys, pairingId: 'AB3DF' }, proof)).toBe(false);
