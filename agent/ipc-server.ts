@@ -7,13 +7,8 @@ import type { Duplex } from 'node:stream';
 import { encodeReply, type Reply, type Request } from '../protocol/ipc-messages.js';
 import type { Peer } from './agent-service.js';
 import { serveConnection, type ConnectionServices } from './ipc-connection.js';
-import {
-  ConnectionBudget,
-  DEFAULT_IPC_LIMITS,
-  RequestRateLimiter,
-  type IpcLimits,
-  type TrackedConnection,
-} from './ipc-limits.js';
+import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits } from './ipc-limits.js';
+import type { TrackedConnection } from './ipc-limits.js';
 import { localTransport, type LocalServer, type LocalTransport } from '../platform/ipc-transport.js';
 import type { Logger } from '../platform/log.js';
 

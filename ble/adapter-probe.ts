@@ -9,13 +9,8 @@ import { closeSync, constants, existsSync, openSync, readdirSync } from 'node:fs
 import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import type { Device } from 'usb';
-import {
-  adapterProblem,
-  type AdapterView,
-  type KernelAdapterView,
-  type UartView,
-  type UsbView,
-} from './adapter-check.js';
+import { adapterProblem, type AdapterView, type KernelAdapterView, type UartView } from './adapter-check.js';
+import type { UsbView } from './adapter-check.js';
 import { BleTransportError } from './errors.js';
 import type { BleTransport } from './stack.js';
 

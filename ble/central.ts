@@ -7,13 +7,8 @@ import { performance } from 'node:perf_hooks';
 import type { Noble, Peripheral } from '@stoprocent/noble';
 import { cachedLink, discoverLink, type GattHandles } from './central-gatt.js';
 import { BleTransportError, RETRYABLE_CODES, withTimeout, type BleUnlockFailureCode } from './errors.js';
-import {
-  CONNECT_TIMEOUT_MS,
-  DEFAULT_APPROVAL_TIMEOUT_MS,
-  DEFAULT_MIN_RSSI,
-  DEFAULT_SLOT_TOLERANCE,
-  GATT_SETUP_TIMEOUT_MS,
-} from './protocol/constants.js';
+import { CONNECT_TIMEOUT_MS, DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_MIN_RSSI } from './protocol/constants.js';
+import { DEFAULT_SLOT_TOLERANCE, GATT_SETUP_TIMEOUT_MS } from './protocol/constants.js';
 import { checkWorkstationPairing, type WorkstationPairing } from './protocol/pairing-records.js';
 import { deriveTagKey, tagFromManufacturerData, TagMatcher } from './protocol/tag.js';
 import { findPhone } from './central-scan.js';

@@ -8,13 +8,8 @@ import type { Bleno, ConnectionHandle } from '@stoprocent/bleno';
 import { withTimeout } from './errors.js';
 import { PhonePairingSession, type PhonePairingOutcome } from './phone-pairing-session.js';
 import { PhoneSession, type Approver, type PeripheralSession, type PhoneSessionOutcome } from './phone-session.js';
-import {
-  CONTROL_POINT_UUID,
-  GATT_DEVICE_NAME,
-  RESPONSE_UUID,
-  SERVICE_UUID,
-  SLOT_SECONDS,
-} from './protocol/constants.js';
+import { CONTROL_POINT_UUID, GATT_DEVICE_NAME, RESPONSE_UUID, SERVICE_UUID } from './protocol/constants.js';
+import { SLOT_SECONDS } from './protocol/constants.js';
 import { HelloReplayCache } from './protocol/handshake-phone.js';
 import { checkPhonePairing, type PhonePairing } from './protocol/pairing-records.js';
 import { derivePairTagKey } from './protocol/pairing-code.js';

@@ -6,26 +6,11 @@
 import type * as v from 'valibot';
 import type { ApiClient } from '../platform/api-client.js';
 import { RevealRecoveryPinResponseSchema } from '../protocol/online/http-bodies.js';
-import {
-  AdminTokenViewSchema,
-  AdminTokensViewSchema,
-  AuditViewSchema,
-  ConsoleSessionViewSchema,
-  DeviceViewSchema,
-  DevicesViewSchema,
-  EventsViewSchema,
-  GroupViewSchema,
-  GroupsViewSchema,
-  InstallTokenViewSchema,
-  InstallTokensViewSchema,
-  LockoutResetViewSchema,
-  OkViewSchema,
-  SettingsViewSchema,
-  UsersViewSchema,
-  WorkstationDetailViewSchema,
-  WorkstationViewSchema,
-  WorkstationsViewSchema,
-} from './admin-api.js';
+import { AdminTokenViewSchema, AdminTokensViewSchema, AuditViewSchema, ConsoleSessionViewSchema } from './admin-api.js';
+import { DeviceViewSchema, DevicesViewSchema, EventsViewSchema, GroupViewSchema } from './admin-api.js';
+import { GroupsViewSchema, InstallTokenViewSchema, InstallTokensViewSchema } from './admin-api.js';
+import { LockoutResetViewSchema, OkViewSchema, SettingsViewSchema, UsersViewSchema } from './admin-api.js';
+import { WorkstationDetailViewSchema, WorkstationViewSchema, WorkstationsViewSchema } from './admin-api.js';
 import type { EventsQuery } from './storage/storage.js';
 
 export type SettingsView = v.InferOutput<typeof SettingsViewSchema>;

@@ -7,14 +7,8 @@
 import { promises as fs } from 'node:fs';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../protocol/online/base64url.js';
-import {
-  ED25519,
-  X25519,
-  generateKeyPair,
-  importPrivateKey,
-  publicKeyOf,
-  type CryptoKey,
-} from '../protocol/crypto/webcrypto.js';
+import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf } from '../protocol/crypto/webcrypto.js';
+import type { CryptoKey } from '../protocol/crypto/webcrypto.js';
 import { writeFileDurably } from '../platform/durable-file.js';
 import { describeFileError } from '../platform/file-errors.js';
 import { JsonFileError, readJsonFile } from '../platform/json-file.js';

@@ -4,17 +4,8 @@
 // platforms — and every remaining ELF object is stripped. Rules are by position (a package's
 // own top-level folders), never by name anywhere: `yaml/dist/doc/` is code.
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  readSync,
-  closeSync,
-  readdirSync,
-  rmSync,
-} from 'node:fs';
+import { chmodSync, existsSync, lstatSync, openSync, readFileSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Packages npm keeps that nothing loads at run time, with why. */

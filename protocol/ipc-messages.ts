@@ -4,15 +4,8 @@
  */
 import { decodeUtf8Strict, utf8 } from './bytes.js';
 import { ProtocolError } from './errors.js';
-import {
-  FrameKind,
-  MAX_REPLY_BODY,
-  MAX_REQUEST_BODY,
-  encodeFrame,
-  hex,
-  splitFields,
-  type RawField,
-} from './ipc-frame.js';
+import { FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY, encodeFrame, hex, splitFields } from './ipc-frame.js';
+import type { RawField } from './ipc-frame.js';
 
 export const Op = {
   status: 1,

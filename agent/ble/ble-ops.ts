@@ -18,13 +18,8 @@ import { emptyUserState, MAX_POOLS_PER_USER, type BleGattHandles, type UserState
 import type { UserStateStore } from '../state/user-state-store.js';
 import { workstationLabel } from '../../ble/protocol/workstation-label.js';
 import { BlePairings } from './ble-pairing.js';
-import {
-  describeBlePhone,
-  keptGattHandles,
-  toWorkstationPairing,
-  wipePairings,
-  withGattHandles,
-} from './ble-phones.js';
+import { describeBlePhone, keptGattHandles, toWorkstationPairing, wipePairings } from './ble-phones.js';
+import { withGattHandles } from './ble-phones.js';
 import type { BleRadio } from './ble-radio.js';
 import { bleAuthAnswer, bleAuthOutcome, type BleAuthOutcome } from './ble-result.js';
 import type { WorkstationCentral } from '../../ble/central.js';

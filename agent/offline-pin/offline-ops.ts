@@ -12,15 +12,8 @@ import { describeBlePhone } from '../ble/ble-phones.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
 import { acceptedMessage, reasonMessage, remainingMessage } from '../sentences.js';
 import type { AuditEntry } from '../state/audit-log.js';
-import {
-  MAX_POOLS_PER_USER,
-  emptyUserState,
-  expiresAtMs,
-  isExpired,
-  pinCountOf,
-  remainingOf,
-  type UserState,
-} from '../state/user-state.js';
+import { MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf } from '../state/user-state.js';
+import { remainingOf, type UserState } from '../state/user-state.js';
 import type { SealingKeys, UserStateStore } from '../state/user-state-store.js';
 import { FRESH_HAMMERING, attemptGate, type AttemptGate } from './anti-hammering.js';
 import type { KdfParams } from './kdf.js';

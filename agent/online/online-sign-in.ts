@@ -6,11 +6,8 @@
  */
 import { checkApproval } from '../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
-import {
-  AuthStatusResponseSchema,
-  CreateAuthResponseSchema,
-  MAX_AUTH_REQUEST_TTL_MS,
-} from '../../protocol/online/http-bodies.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
+import { MAX_AUTH_REQUEST_TTL_MS } from '../../protocol/online/http-bodies.js';
 import { ApiError } from '../../platform/api-client.js';
 import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
 import { emptyUserState } from '../state/user-state.js';

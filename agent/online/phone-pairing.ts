@@ -5,18 +5,10 @@
  */
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import type { AccountId } from '../../platform/ipc-transport.js';
-import {
-  type ConfirmPairingRequestSchema,
-  CreatePairingResponseSchema,
-  PairingStatusResponseSchema,
-} from '../../protocol/online/http-bodies.js';
-import {
-  derivePairingKey,
-  deviceMac,
-  formatPairingCode,
-  newPairingSecret,
-  workstationMac,
-} from '../../protocol/online/pairing-keys.js';
+import { type ConfirmPairingRequestSchema, CreatePairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { PairingStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { derivePairingKey, deviceMac, formatPairingCode } from '../../protocol/online/pairing-keys.js';
+import { newPairingSecret, workstationMac } from '../../protocol/online/pairing-keys.js';
 import * as v from 'valibot';
 import type { PairedDevice } from '../state/user-state.js';
 import { auditOnline, updateUser, type OnlineContext } from './online-context.js';

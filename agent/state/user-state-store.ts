@@ -3,32 +3,15 @@
  * sealed snapshot and fdatasync it before the reply; compact by atomic rename now and then.
  * A journal that exists but cannot be read is an error, never "no pools", and is left as is.
  */
-import {
-  closeSync,
-  constants,
-  fdatasyncSync,
-  fstatSync,
-  ftruncateSync,
-  lstatSync,
-  openSync,
-  promises as fs,
-  writeSync,
-  type BigIntStats,
-} from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, lstatSync, openSync } from 'node:fs';
+import { promises as fs, writeSync, type BigIntStats } from 'node:fs';
 import { toHex, utf8 } from '../../protocol/bytes.js';
 import { sha256 } from '../../protocol/crypto/hashes.js';
 import path from 'node:path';
 import { writeFileDurably } from '../../platform/durable-file.js';
 import { ownedByThisProcess, readCheckedFile } from '../../platform/secure-path.js';
-import {
-  MAX_JOURNAL_BYTES,
-  StateUnreadableError,
-  encodeJournalHeader,
-  journalUser,
-  parseJournal,
-  sealRecord,
-  type SealingKeys,
-} from './state-journal.js';
+import { MAX_JOURNAL_BYTES, StateUnreadableError, encodeJournalHeader, journalUser } from './state-journal.js';
+import { parseJournal, sealRecord, type SealingKeys } from './state-journal.js';
 import type { UserState } from './user-state.js';
 
 export { StateUnreadableError, deriveSealingKeys, type SealingKeys } from './state-journal.js';

@@ -2,16 +2,9 @@
  * Framing and fragmentation (docs/ble-protocol.md §4): a message of up to 512 bytes travels as
  * fragments of at most ATT_MTU − 3 bytes. Pure: the caller passes the clock reading.
  */
-import {
-  ATT_HEADER_BYTES,
-  FIRST_FRAGMENT_HEADER_BYTES,
-  FRAGMENT_HEADER_BYTES,
-  FRAGMENT_TIMEOUT_MS,
-  MAX_ATT_VALUE_BYTES,
-  MAX_MESSAGE_BYTES,
-  MIN_ATT_MTU,
-  MIN_MESSAGE_BYTES,
-} from './constants.js';
+import { ATT_HEADER_BYTES, FIRST_FRAGMENT_HEADER_BYTES, FRAGMENT_HEADER_BYTES } from './constants.js';
+import { FRAGMENT_TIMEOUT_MS, MAX_ATT_VALUE_BYTES, MAX_MESSAGE_BYTES, MIN_ATT_MTU } from './constants.js';
+import { MIN_MESSAGE_BYTES } from './constants.js';
 import { BleProtocolError } from './errors.js';
 
 /** The largest fragment (ATT value) for a negotiated ATT_MTU. */

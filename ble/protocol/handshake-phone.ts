@@ -7,25 +7,11 @@ import { concatBytes, toHex, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES } from './constants.js';
 import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError } from './errors.js';
-import {
-  decodeMessage,
-  encodeError,
-  ErrorCode,
-  header,
-  HELLO_SIGNED_BYTES,
-  ReadyStatus,
-  REQUEST_UNLOCK,
-  VerdictResult,
-  type DecodedMessage,
-} from './message-codec.js';
+import { decodeMessage, encodeError, ErrorCode, header, HELLO_SIGNED_BYTES, ReadyStatus } from './message-codec.js';
+import { REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './message-codec.js';
 import { checkPhonePairing, type PhonePairing } from './pairing-records.js';
-import {
-  deriveSessionKeys,
-  helloSignedPayload,
-  proofSignedPayload,
-  wipeSessionKeys,
-  type SessionKeys,
-} from './session.js';
+import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys } from './session.js';
+import type { SessionKeys } from './session.js';
 import { deriveSessionSalt, deriveTagKey, rotatingTag, slotAt } from './tag.js';
 import { equalBytes, type RandomSource, systemRandom } from '../../protocol/crypto/hashes.js';
 

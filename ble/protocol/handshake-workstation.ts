@@ -7,25 +7,11 @@ import { concatBytes, wipe } from '../../protocol/bytes.js';
 import { CHALLENGE_BYTES, DEFAULT_MIN_RSSI, DEFAULT_PROOF_DEADLINE_MS, KEY_BYTES, TAG_BYTES } from './constants.js';
 import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError, type BleProtocolErrorCode } from './errors.js';
-import {
-  decodeMessage,
-  encodeError,
-  ErrorCode,
-  header,
-  READY_AAD_BYTES,
-  ReadyStatus,
-  REQUEST_UNLOCK,
-  VerdictResult,
-  type DecodedMessage,
-} from './message-codec.js';
+import { decodeMessage, encodeError, ErrorCode, header, READY_AAD_BYTES, ReadyStatus } from './message-codec.js';
+import { REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './message-codec.js';
 import { checkWorkstationPairing, type WorkstationPairing } from './pairing-records.js';
-import {
-  deriveSessionKeys,
-  helloSignedPayload,
-  proofSignedPayload,
-  wipeSessionKeys,
-  type SessionKeys,
-} from './session.js';
+import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys } from './session.js';
+import type { SessionKeys } from './session.js';
 import { deriveSessionSalt } from './tag.js';
 import { type RandomSource, systemRandom } from '../../protocol/crypto/hashes.js';
 

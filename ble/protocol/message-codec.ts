@@ -3,15 +3,8 @@
  * fixed-length body per type. One decoder validates every message at the trust boundary.
  */
 import { concatBytes } from '../../protocol/bytes.js';
-import {
-  AEAD_TAG_BYTES,
-  CHALLENGE_BYTES,
-  KEY_BYTES,
-  NAME_BYTES,
-  PROTOCOL_VERSION,
-  SIGNATURE_BYTES,
-  TAG_BYTES,
-} from './constants.js';
+import { AEAD_TAG_BYTES, CHALLENGE_BYTES, KEY_BYTES, NAME_BYTES, PROTOCOL_VERSION } from './constants.js';
+import { SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
 import { BleProtocolError } from './errors.js';
 
 export const MessageType = {

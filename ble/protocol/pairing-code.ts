@@ -7,13 +7,8 @@
  * online pairing.
  */
 import { utf8 } from '../../protocol/bytes.js';
-import {
-  derivePairingKey,
-  formatPairingCode,
-  newPairingId,
-  newPairingSecret,
-  parsePairingCode,
-} from '../../protocol/online/pairing-keys.js';
+import { derivePairingKey, formatPairingCode, newPairingId } from '../../protocol/online/pairing-keys.js';
+import { newPairingSecret, parsePairingCode } from '../../protocol/online/pairing-keys.js';
 import { PROTOCOL_LABEL } from './constants.js';
 import { hkdfSha256 } from '../../protocol/crypto/hashes.js';
 

@@ -8,28 +8,13 @@ import { concatBytes, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES, NAME_BYTES, SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
 import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError } from './errors.js';
-import {
-  decodeMessage,
-  encodeError,
-  ErrorCode,
-  header,
-  PairDoneStatus,
-  READY_AAD_BYTES,
-  type DecodedMessage,
-} from './message-codec.js';
+import { decodeMessage, encodeError, ErrorCode, header, PairDoneStatus, READY_AAD_BYTES } from './message-codec.js';
+import type { DecodedMessage } from './message-codec.js';
 import { derivePairKeys, derivePairTagKey } from './pairing-code.js';
 import type { Ed25519Identity } from './pairing-records.js';
-import {
-  decodeNameField,
-  derivePairingKeyFromExchange,
-  derivePairSessionKeys,
-  encodeNameField,
-  pairMac,
-  phonePairPayload,
-  wipePairSessionKeys,
-  workstationPairPayload,
-  type PairSessionKeys,
-} from './pairing-schedule.js';
+import { decodeNameField, derivePairingKeyFromExchange, derivePairSessionKeys } from './pairing-schedule.js';
+import { encodeNameField, pairMac, phonePairPayload, wipePairSessionKeys } from './pairing-schedule.js';
+import { workstationPairPayload, type PairSessionKeys } from './pairing-schedule.js';
 import { rotatingTag, slotAt } from './tag.js';
 import { equalBytes, type RandomSource, sha256, systemRandom } from '../../protocol/crypto/hashes.js';
 

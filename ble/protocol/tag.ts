@@ -3,15 +3,8 @@
  * the advertising data that carries it, and the workstation's matcher.
  */
 import { concatBytes, utf8 } from '../../protocol/bytes.js';
-import {
-  COMPANY_ID_TEST,
-  DEFAULT_SLOT_TOLERANCE,
-  PAIRING_KEY_BYTES,
-  PROTOCOL_LABEL,
-  SLOT_SECONDS,
-  TAG_BYTES,
-  TAG_MARKER,
-} from './constants.js';
+import { COMPANY_ID_TEST, DEFAULT_SLOT_TOLERANCE, PAIRING_KEY_BYTES, PROTOCOL_LABEL } from './constants.js';
+import { SLOT_SECONDS, TAG_BYTES, TAG_MARKER } from './constants.js';
 import { equalBytes, hkdfSha256, hmacSha256 } from '../../protocol/crypto/hashes.js';
 
 const EMPTY = new Uint8Array(0);

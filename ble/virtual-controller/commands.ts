@@ -2,20 +2,8 @@
  * HCI commands the virtual controller answers (docs/ble-virtual-controller.md "Commands"). Each
  * checks its parameter length first; anything unknown gets Command Complete "Unknown HCI Command".
  */
-import {
-  AdvType,
-  bytesToAddress,
-  commandComplete,
-  commandStatus,
-  HCI_VERSION_5_0,
-  leMeta,
-  LeSub,
-  MANUFACTURER_LINUX_FOUNDATION,
-  addressToBytes,
-  Op,
-  Status,
-  u16,
-} from './hci.js';
+import { AdvType, bytesToAddress, commandComplete, commandStatus, HCI_VERSION_5_0, leMeta, LeSub } from './hci.js';
+import { MANUFACTURER_LINUX_FOUNDATION, addressToBytes, Op, Status, u16 } from './hci.js';
 import type { Port } from './port.js';
 
 /** What command handlers may ask of the controller. */

@@ -9,19 +9,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { handleCommand, type ControllerActions } from './commands.js';
 import { Faults } from './faults.js';
-import {
-  ACL_PB_CONTINUATION,
-  AdvReport,
-  AdvType,
-  addressToBytes,
-  disconnectionComplete,
-  H4,
-  leMeta,
-  LeSub,
-  randomAddress,
-  Status,
-  u16,
-} from './hci.js';
+import { ACL_PB_CONTINUATION, AdvReport, AdvType, addressToBytes, disconnectionComplete, H4, leMeta } from './hci.js';
+import { LeSub, randomAddress, Status, u16 } from './hci.js';
 import { Connection, type ConnectionStats } from './link.js';
 import { Port } from './port.js';
 

@@ -7,13 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import { isAtt, L2capReassembler, type AttRecord, type LinkDirection } from './att.js';
 import type { Faults } from './faults.js';
-import {
-  ACL_PB_CONTINUATION,
-  ACL_PB_FIRST_FLUSHABLE,
-  aclPacket,
-  L2CAP_HEADER_BYTES,
-  numberOfCompletedPackets,
-} from './hci.js';
+import { ACL_PB_CONTINUATION, ACL_PB_FIRST_FLUSHABLE, aclPacket, L2CAP_HEADER_BYTES } from './hci.js';
+import { numberOfCompletedPackets } from './hci.js';
 import type { Port } from './port.js';
 
 /** Air overhead of one LL data PDU around its payload: preamble 1, access address 4, header 2, CRC 3. */

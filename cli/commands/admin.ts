@@ -6,14 +6,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type * as v from 'valibot';
-import {
-  type AdminTokenViewSchema,
-  EVENT_TYPES,
-  type InstallTokenViewSchema,
-  type SettingsViewSchema,
-  type WorkstationDetailViewSchema,
-  type WorkstationViewSchema,
-} from '../../control-center/admin-api.js';
+import { type AdminTokenViewSchema, EVENT_TYPES, type InstallTokenViewSchema } from '../../control-center/admin-api.js';
+import type { SettingsViewSchema, WorkstationDetailViewSchema } from '../../control-center/admin-api.js';
+import type { WorkstationViewSchema } from '../../control-center/admin-api.js';
 import { AdminClient, eventsToCsv } from '../../control-center/admin-client.js';
 import { describeFileError } from '../../platform/file-errors.js';
 import { whyUnreachable } from '../control-center-reach.js';

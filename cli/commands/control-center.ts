@@ -6,13 +6,8 @@ import type { Command } from 'commander';
 import { describeFileError, isSystemCallError } from '../../platform/file-errors.js';
 import { createLogger } from '../../platform/log.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
-import {
-  DEFAULT_CC_CONFIG_FILE,
-  LOG_LEVELS,
-  loadCcConfig,
-  parseListenAddress,
-  type CcConfig,
-} from '../../control-center/config.js';
+import { DEFAULT_CC_CONFIG_FILE, LOG_LEVELS, loadCcConfig, parseListenAddress } from '../../control-center/config.js';
+import type { CcConfig } from '../../control-center/config.js';
 import { ConfigError } from '../../platform/config-error.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { EXIT_CONFIG } from './agent.js';

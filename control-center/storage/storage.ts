@@ -5,33 +5,10 @@
  * implements it today (storage/sqlite/); a PostgreSQL backend can implement it with
  * `BEGIN … COMMIT` and conditional `UPDATE … RETURNING` without touching a handler.
  */
-import type {
-  AdminToken,
-  AuditEntry,
-  AuditRecord,
-  AuthRequest,
-  Binding,
-  Decision,
-  Device,
-  FleetBinding,
-  Group,
-  InboxAuthRequest,
-  InstallToken,
-  Intent,
-  LockoutReset,
-  Page,
-  Pairing,
-  PoolDelivery,
-  RecoveryPinBox,
-  Redemption,
-  Revision,
-  SettingsOverrides,
-  StoredEvent,
-  Tenant,
-  UserSummary,
-  Workstation,
-  WorkstationEvent,
-} from './records.js';
+import type { AdminToken, AuditEntry, AuditRecord, AuthRequest, Binding, Decision, Device } from './records.js';
+import type { FleetBinding, Group, InboxAuthRequest, InstallToken, Intent, LockoutReset, Page } from './records.js';
+import type { Pairing, PoolDelivery, RecoveryPinBox, Redemption, Revision, SettingsOverrides } from './records.js';
+import type { StoredEvent, Tenant, UserSummary, Workstation, WorkstationEvent } from './records.js';
 
 export type Refusal<C extends string> = { readonly ok: false; readonly code: C };
 export type Outcome<T, C extends string> = ({ readonly ok: true } & T) | Refusal<C>;

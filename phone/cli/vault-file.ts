@@ -6,28 +6,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileDurably } from '../../platform/durable-file.js';
-import {
-  InsecurePathError,
-  UnusablePathError,
-  checkStats,
-  ensureSecureDirectory,
-  ownedByThisProcess,
-  readCheckedFile,
-  type PathRule,
-} from '../../platform/secure-path.js';
+import { InsecurePathError, UnusablePathError, checkStats, ensureSecureDirectory } from '../../platform/secure-path.js';
+import { ownedByThisProcess, readCheckedFile, type PathRule } from '../../platform/secure-path.js';
 import { SystemError } from '../../platform/system-error.js';
 import { acquireExclusiveLock, type ExclusiveLock } from '../../platform/file-lock.js';
 import { PhoneError } from '../core/errors.js';
 import { parsePhoneState, type PhoneState } from '../core/phone-state.js';
 import type { PhoneStore } from '../core/ports.js';
-import {
-  MAX_VAULT_BYTES,
-  newVaultKey,
-  openVault,
-  sealVault,
-  unlockVault,
-  type VaultKey,
-} from '../vault/vault-format.js';
+import { MAX_VAULT_BYTES, newVaultKey, openVault, sealVault, unlockVault } from '../vault/vault-format.js';
+import type { VaultKey } from '../vault/vault-format.js';
 
 export const VAULT_FILE = 'vault.json';
 export const LOCK_FILE = 'vault.lock';

@@ -6,14 +6,10 @@
  */
 import type * as v from 'valibot';
 import { ApiClient, ApiError, type FetchLike } from '../../platform/api-client.js';
-import {
-  AuthStatusResponseSchema,
-  DeviceInboxResponseSchema,
-  PoolDeliveryStatusResponseSchema,
-  DeviceWorkstationsResponseSchema,
-  RedeemPairingResponseSchema,
-  SignInIntentResponseSchema,
-} from '../../protocol/online/http-bodies.js';
+import { AuthStatusResponseSchema, DeviceInboxResponseSchema } from '../../protocol/online/http-bodies.js';
+import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { DeviceWorkstationsResponseSchema, RedeemPairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { SignInIntentResponseSchema } from '../../protocol/online/http-bodies.js';
 import type { CryptoKey } from '../../protocol/crypto/webcrypto.js';
 import { PhoneError } from './errors.js';
 

@@ -5,15 +5,9 @@
  * nothing is stored.
  */
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
-import {
-  checkMac,
-  derivePairingKey,
-  deviceMac,
-  parsePairingCode,
-  signDeviceProof,
-  workstationMac,
-  type DeviceKeys as PairingDeviceKeys,
-} from '../../protocol/online/pairing-keys.js';
+import { checkMac, derivePairingKey, deviceMac, parsePairingCode } from '../../protocol/online/pairing-keys.js';
+import { signDeviceProof, workstationMac } from '../../protocol/online/pairing-keys.js';
+import type { DeviceKeys as PairingDeviceKeys } from '../../protocol/online/pairing-keys.js';
 import { serverCode, type DeviceApi } from './device-api.js';
 import type { DeviceKeys } from './device-keys.js';
 import { PhoneError } from './errors.js';

@@ -7,24 +7,12 @@ import { promises as fs, type Stats } from 'node:fs';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 import path from 'node:path';
 import { fsyncDirectory, writeFileDurably } from '../durable-file.js';
-import {
-  InsecurePathError,
-  checkStats,
-  ensureSecureDirectory,
-  readCheckedFile,
-  type PathRule,
-  ownedByThisProcess,
-} from '../secure-path.js';
+import { InsecurePathError, checkStats, ensureSecureDirectory, readCheckedFile } from '../secure-path.js';
+import { type PathRule, ownedByThisProcess } from '../secure-path.js';
 import { KeystoreError } from './errors.js';
 import type { Keystore } from './keystore.js';
-import {
-  ENTRY_FILE_SUFFIX,
-  HOST_KEY_BYTES,
-  MAX_ENTRY_FILE_BYTES,
-  entryFileName,
-  openEntry,
-  sealEntry,
-} from './sealed-entry.js';
+import { ENTRY_FILE_SUFFIX, HOST_KEY_BYTES, MAX_ENTRY_FILE_BYTES, entryFileName, openEntry } from './sealed-entry.js';
+import { sealEntry } from './sealed-entry.js';
 
 export const HOST_KEY_FILE = 'host.key';
 

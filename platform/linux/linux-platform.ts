@@ -6,13 +6,8 @@ import { acquireExclusiveLock } from './file-lock.js';
 import { unixSocketTransport } from './ipc-transport.js';
 import { linuxKeystores } from './keystores.js';
 import { checkPassword } from './password-check.js';
-import {
-  checkDirectoryChain,
-  checkParentDirectory,
-  checkStats,
-  makeDirectories,
-  trustedOwners,
-} from './secure-path.js';
+import { checkDirectoryChain, checkParentDirectory, checkStats, makeDirectories } from './secure-path.js';
+import { trustedOwners } from './secure-path.js';
 import { lookupUserByName, lookupUserByUid } from './users.js';
 
 export const linuxPlatform: Platform = {

@@ -5,15 +5,8 @@
  */
 import { readSync, statSync, writeSync } from 'node:fs';
 import { authenticateWithPam } from './pam.js';
-import {
-  CHILD_EXIT,
-  MAX_PASSWORD_BYTES,
-  MAX_REASON_BYTES,
-  isValidNonce,
-  isValidPamServiceName,
-  isValidPamUserName,
-  successLine,
-} from './password-check-protocol.js';
+import { CHILD_EXIT, MAX_PASSWORD_BYTES, MAX_REASON_BYTES, isValidNonce } from './password-check-protocol.js';
+import { isValidPamServiceName, isValidPamUserName, successLine } from './password-check-protocol.js';
 
 function main(): number {
   const [service, user, nonce, ...rest] = process.argv.slice(2);

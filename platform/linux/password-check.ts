@@ -12,14 +12,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { killProcessTree } from './process-tree.js';
-import {
-  CHILD_EXIT,
-  MAX_PASSWORD_BYTES,
-  MAX_REASON_BYTES,
-  isValidPamServiceName,
-  isValidPamUserName,
-  successLine,
-} from './password-check-protocol.js';
+import { CHILD_EXIT, MAX_PASSWORD_BYTES, MAX_REASON_BYTES, isValidPamServiceName } from './password-check-protocol.js';
+import { isValidPamUserName, successLine } from './password-check-protocol.js';
 
 export type PasswordCheckResult =
   | { ok: true }

@@ -5,16 +5,8 @@
  * (docs/state-files.md, docs/keystore.md). No I/O; secrets are Uint8Array. Hashes, HMAC, HKDF
  * and randomness: hashes.ts.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, sign } from 'node:crypto';
+import { verify, type KeyObject } from 'node:crypto';
 
 // DER prefixes that wrap a raw 32-byte key (RFC 8410 §7 and §4).
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');

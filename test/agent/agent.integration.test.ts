@@ -8,14 +8,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock.js';
 import { stateFileName } from '../../agent/state/user-state-store.js';
-import {
-  enroll,
-  makeTempDir,
-  startInProcessAgent,
-  verifyWith,
-  writeAgentConfig,
-  type InProcessAgent,
-} from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
 
 const MINUTE = 60_000;
 const ON = { offlineMode: true, pinCount: 10 };

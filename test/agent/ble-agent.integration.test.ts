@@ -13,14 +13,8 @@ import { identityFromSeed, type Ed25519Identity, type PhonePairing } from '../..
 import { ErrorCode } from '../../ble/protocol/message-codec.js';
 import { countRoundTrips, VirtualController } from '../../ble/virtual-controller/index.js';
 import { ManualClock } from '../../platform/clock.js';
-import {
-  enroll,
-  makeTempDir,
-  startInProcessAgent,
-  verifyWith,
-  writeAgentConfig,
-  type InProcessAgent,
-} from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
 
 const USER = 'root'; // a user that exists on every machine (enroll checks it)
 const cleanups: (() => Promise<void> | void)[] = [];

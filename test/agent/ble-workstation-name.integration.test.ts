@@ -9,13 +9,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latchkeyCommand } from '../../cli/agent-process.js';
-import {
-  makeTempDir,
-  spawnAgent,
-  writeAgentConfig,
-  type AgentFiles,
-  type AgentProcess,
-} from '../helpers/agent-harness.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControllerProcess } from '../helpers/ble-stack.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort } from '../helpers/online-stack.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';

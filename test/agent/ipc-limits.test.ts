@@ -1,11 +1,7 @@
 /** agent/ipc-limits.ts (docs/ipc.md "Limits per account"): who gets a connection, who waits. Pure. */
 import { describe, expect, it } from 'vitest';
-import {
-  ConnectionBudget,
-  RequestRateLimiter,
-  type IpcLimits,
-  type TrackedConnection,
-} from '../../agent/ipc-limits.js';
+import { ConnectionBudget, RequestRateLimiter, type IpcLimits } from '../../agent/ipc-limits.js';
+import type { TrackedConnection } from '../../agent/ipc-limits.js';
 
 const LIMITS: IpcLimits = {
   connectionsPerAccount: 3,

@@ -10,15 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, utf8 } from '../../protocol/bytes.js';
 import { encodeFrame, FrameKind } from '../../protocol/ipc-frame.js';
 import { encodeRequest } from '../../protocol/ipc-messages.js';
-import {
-  enroll,
-  makeTempDir,
-  startInProcessAgent,
-  verifyWith,
-  writeAgentConfig,
-  type InProcessAgent,
-  type Phone,
-} from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent, Phone } from '../helpers/agent-harness.js';
 import { rawExchange } from '../helpers/raw-socket.js';
 
 let agent: InProcessAgent;

@@ -7,14 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookupUserByName } from '../../platform/linux/users.js';
 import { utf8 } from '../../protocol/bytes.js';
-import {
-  enroll,
-  makeTempDir,
-  Phone,
-  startInProcessAgent,
-  writeAgentConfig,
-  type InProcessAgent,
-} from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, Phone, startInProcessAgent, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
 import { NOBODY, makeScriptDir, runScriptAs } from '../helpers/other-user.js';
 import { administer, removeUser } from '../platform/linux/helpers.js';
 

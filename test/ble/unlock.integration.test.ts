@@ -1,12 +1,8 @@
 // Unlocks that should succeed, with the real noble (workstation) and the real bleno (phone) on
 // the in-process virtual controller: fragmentation, address and tag rotation, retries.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AttOpcode,
-  countRoundTrips,
-  unlockExchangeStart,
-  type ConnectionStats,
-} from '../../ble/virtual-controller/index.js';
+import { AttOpcode, countRoundTrips, unlockExchangeStart } from '../../ble/virtual-controller/index.js';
+import type { ConnectionStats } from '../../ble/virtual-controller/index.js';
 import { newPairing, startRig, type Rig } from './rig.js';
 import { rawSession, waitUntil } from './raw-central.js';
 

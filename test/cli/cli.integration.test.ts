@@ -7,13 +7,8 @@ import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { parseEnrollmentUri } from '../../protocol/enrollment-uri.js';
-import {
-  makeTempDir,
-  spawnAgent,
-  writeAgentConfig,
-  type AgentFiles,
-  type AgentProcess,
-} from '../helpers/agent-harness.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';
 
 let files: AgentFiles;

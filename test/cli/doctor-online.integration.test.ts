@@ -6,13 +6,8 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  makeTempDir,
-  spawnAgent,
-  writeAgentConfig,
-  type AgentFiles,
-  type AgentProcess,
-} from '../helpers/agent-harness.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, eventually, freePort } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
 import { pamModule } from '../native/helpers/native-tools.js';

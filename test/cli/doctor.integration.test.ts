@@ -13,16 +13,8 @@ import { latchkeyCommand } from '../../cli/agent-process.js';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';
 import { pamModule } from '../native/helpers/native-tools.js';
-import {
-  enroll,
-  moduleLine,
-  pamService,
-  pamtester,
-  pins,
-  removePamServices,
-  startAgent,
-  type Agent,
-} from '../native/helpers/pam-env.js';
+import { enroll, moduleLine, pamService, pamtester, pins, removePamServices } from '../native/helpers/pam-env.js';
+import { startAgent, type Agent } from '../native/helpers/pam-env.js';
 
 const USER = 'daemon'; // exists on every Debian system; its lock screen is only simulated
 let agent: Agent;

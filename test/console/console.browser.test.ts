@@ -14,14 +14,8 @@ import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  REPO,
-  makeTempDir,
-  spawnAgent,
-  writeAgentConfig,
-  type AgentFiles,
-  type AgentProcess,
-} from '../helpers/agent-harness.js';
+import { REPO, makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';

@@ -5,22 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceInboxResponseSchema, WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
-import {
-  ApiClient,
-  CALL,
-  any,
-  enroll,
-  failure,
-  installToken,
-  newPhone,
-  pair,
-  queryDb,
-  rawRequest,
-  startTestCc,
-  type TestCc,
-  type TestPhone,
-  type TestWorkstation,
-} from './helpers.js';
+import { ApiClient, CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, rawRequest } from './helpers.js';
+import { startTestCc, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;
 let ws: TestWorkstation;

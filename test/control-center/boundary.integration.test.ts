@@ -3,15 +3,8 @@
 // value sent, and nothing is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../protocol/online/request-signing.js';
-import {
-  countRows,
-  enroll,
-  installToken,
-  rawRequest,
-  startTestCc,
-  type TestCc,
-  type TestWorkstation,
-} from './helpers.js';
+import { countRows, enroll, installToken, rawRequest, startTestCc, type TestCc } from './helpers.js';
+import type { TestWorkstation } from './helpers.js';
 
 let t: TestCc;
 let ws: TestWorkstation;

@@ -12,27 +12,13 @@ import { startControlCenter } from '../../control-center/control-center.js';
 import type { FetchLike } from '../../platform/api-client.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { newId } from '../../protocol/online/ids.js';
-import {
-  CreateAuthResponseSchema,
-  DeviceInboxResponseSchema,
-  EnrollResponseSchema,
-} from '../../protocol/online/http-bodies.js';
+import { CreateAuthResponseSchema, DeviceInboxResponseSchema } from '../../protocol/online/http-bodies.js';
+import { EnrollResponseSchema } from '../../protocol/online/http-bodies.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';
-import {
-  ApiClient,
-  CALL,
-  any,
-  enroll,
-  enrollProof,
-  newPhone,
-  pair,
-  testClock,
-  toBase64url,
-  type TestCc,
-  type TestWorkstation,
-} from './helpers.js';
+import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, toBase64url } from './helpers.js';
+import type { TestCc, TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 interface ServerProcess {

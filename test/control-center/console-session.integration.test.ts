@@ -6,11 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSettings } from '../../control-center/admin-api.js';
 import { AdminClient } from '../../control-center/admin-client.js';
 import { startControlCenter } from '../../control-center/control-center.js';
-import {
-  CONSOLE_IDLE_MS,
-  CONSOLE_LIFETIME_MS,
-  MAX_SESSIONS_PER_TOKEN,
-} from '../../control-center/http/console-session.js';
+import { CONSOLE_IDLE_MS, CONSOLE_LIFETIME_MS } from '../../control-center/http/console-session.js';
+import { MAX_SESSIONS_PER_TOKEN } from '../../control-center/http/console-session.js';
 import { createLogger } from '../../platform/log.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { CALL, any, failure, queryDb, rawRequest, startTestCc, type TestCc } from './helpers.js';

@@ -4,22 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
-import {
-  ApiClient,
-  CALL,
-  any,
-  countRows,
-  enroll,
-  enrollProof,
-  failure,
-  fromBase64url,
-  installToken,
-  queryDb,
-  rawRequest,
-  startTestCc,
-  toBase64url,
-  type TestCc,
-} from './helpers.js';
+import { ApiClient, CALL, any, countRows, enroll, enrollProof, failure, fromBase64url } from './helpers.js';
+import { installToken, queryDb, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
 
 let t: TestCc;
 beforeAll(async () => {

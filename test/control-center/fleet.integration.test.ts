@@ -7,19 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, eventsToCsv } from '../../control-center/admin-client.js';
 import { newId } from '../../protocol/online/ids.js';
 import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
-import {
-  CALL,
-  any,
-  enroll,
-  failure,
-  installToken,
-  newPhone,
-  pair,
-  startTestCc,
-  type TestCc,
-  type TestPhone,
-  type TestWorkstation,
-} from './helpers.js';
+import { CALL, any, enroll, failure, installToken, newPhone, pair, startTestCc, type TestCc } from './helpers.js';
+import type { TestPhone, TestWorkstation } from './helpers.js';
 
 let t: TestCc;
 let admin: AdminClient;

@@ -11,20 +11,11 @@ import type { RateLimits } from '../../control-center/http/rate-limit.js';
 import { ApiClient, ApiError } from '../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { transcript } from '../../protocol/online/canonical-json.js';
-import {
-  type ConfirmPairingRequestSchema,
-  CreatePairingResponseSchema,
-  EnrollResponseSchema,
-  PairingStatusResponseSchema,
-  RedeemPairingResponseSchema,
-} from '../../protocol/online/http-bodies.js';
-import {
-  derivePairingKey,
-  deviceMac,
-  newPairingSecret,
-  signDeviceProof,
-  workstationMac,
-} from '../../protocol/online/pairing-keys.js';
+import { type ConfirmPairingRequestSchema, CreatePairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { EnrollResponseSchema, PairingStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { RedeemPairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof } from '../../protocol/online/pairing-keys.js';
+import { workstationMac } from '../../protocol/online/pairing-keys.js';
 import { ED25519, X25519, generateKeyPair, sign, type KeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { sha256 } from '../../protocol/crypto/hashes.js';

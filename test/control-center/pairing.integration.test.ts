@@ -2,33 +2,12 @@
 // "Pairing"): MACs both ways, single use, 5 failed tries burn a pairing, guessing ids is
 // rate-limited, a redemption before the workstation MAC is 409.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CreatePairingResponseSchema,
-  DeviceWorkstationsResponseSchema,
-  PairingStatusResponseSchema,
-  RedeemPairingResponseSchema,
-} from '../../protocol/online/http-bodies.js';
-import {
-  derivePairingKey,
-  newPairingId,
-  newPairingSecret,
-  signDeviceProof,
-} from '../../protocol/online/pairing-keys.js';
-import {
-  CALL,
-  any,
-  enroll,
-  failure,
-  installToken,
-  newPhone,
-  openPairing,
-  pair,
-  queryDb,
-  redeemBody,
-  startTestCc,
-  type TestCc,
-  type TestWorkstation,
-} from './helpers.js';
+import { CreatePairingResponseSchema, DeviceWorkstationsResponseSchema } from '../../protocol/online/http-bodies.js';
+import { PairingStatusResponseSchema, RedeemPairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { derivePairingKey, newPairingId, newPairingSecret } from '../../protocol/online/pairing-keys.js';
+import { signDeviceProof } from '../../protocol/online/pairing-keys.js';
+import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb } from './helpers.js';
+import { redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;
 let ws: TestWorkstation;

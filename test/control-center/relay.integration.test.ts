@@ -4,33 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPoolConfirm, signPoolConfirm } from '../../protocol/online/approvals.js';
 import { newId } from '../../protocol/online/ids.js';
-import {
-  DeviceInboxResponseSchema,
-  PoolDeliveryStatusResponseSchema,
-  PostEventsResponseSchema,
-  PutRecoveryPinResponseSchema,
-  RevealRecoveryPinResponseSchema,
-} from '../../protocol/online/http-bodies.js';
+import { DeviceInboxResponseSchema, PoolDeliveryStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { PostEventsResponseSchema, PutRecoveryPinResponseSchema } from '../../protocol/online/http-bodies.js';
+import { RevealRecoveryPinResponseSchema } from '../../protocol/online/http-bodies.js';
 import { openPoolEnvelope, sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
-import {
-  ApiClient,
-  CALL,
-  any,
-  countRows,
-  enroll,
-  failure,
-  fromBase64url,
-  installToken,
-  newPhone,
-  pair,
-  queryDb,
-  startTestCc,
-  toBase64url,
-  type TestCc,
-  type TestPhone,
-  type TestWorkstation,
-} from './helpers.js';
+import { ApiClient, CALL, any, countRows, enroll, failure, fromBase64url, installToken, newPhone } from './helpers.js';
+import { pair, queryDb, startTestCc, toBase64url, type TestCc, type TestPhone } from './helpers.js';
+import type { TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 let t: TestCc;

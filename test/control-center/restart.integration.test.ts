@@ -7,30 +7,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startControlCenter } from '../../control-center/control-center.js';
 import { StartupError } from '../../control-center/errors.js';
-import {
-  AuthStatusResponseSchema,
-  CreateAuthResponseSchema,
-  DeviceInboxResponseSchema,
-  SignedPolicySchema,
-} from '../../protocol/online/http-bodies.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
+import { DeviceInboxResponseSchema, SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
-import {
-  ApiClient,
-  CALL,
-  any,
-  enroll,
-  fromBase64url,
-  installToken,
-  newPhone,
-  pair,
-  rawRequest,
-  startTestCc,
-  toBase64url,
-  type TestCc,
-} from './helpers.js';
+import { ApiClient, CALL, any, enroll, fromBase64url, installToken, newPhone, pair, rawRequest } from './helpers.js';
+import { startTestCc, toBase64url, type TestCc } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 const running: TestCc[] = [];

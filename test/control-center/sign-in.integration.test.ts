@@ -3,28 +3,11 @@
 // sees it and checks the signature itself; another user's phone sees and answers nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkApproval, signApproval, type ApprovalFields } from '../../protocol/online/approvals.js';
-import {
-  AuthStatusResponseSchema,
-  CreateAuthResponseSchema,
-  DeviceInboxResponseSchema,
-  SignInIntentResponseSchema,
-  WorkstationInboxResponseSchema,
-} from '../../protocol/online/http-bodies.js';
-import {
-  CALL,
-  any,
-  enroll,
-  failure,
-  installToken,
-  newPhone,
-  pair,
-  queryDb,
-  startTestCc,
-  toBase64url,
-  type TestCc,
-  type TestPhone,
-  type TestWorkstation,
-} from './helpers.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
+import { DeviceInboxResponseSchema, SignInIntentResponseSchema } from '../../protocol/online/http-bodies.js';
+import { WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
+import { CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, startTestCc } from './helpers.js';
+import { toBase64url, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 let t: TestCc;

@@ -12,26 +12,13 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latchkeyCommand } from '../../cli/agent-process.js';
-import {
-  makeTempDir,
-  spawnAgent,
-  writeAgentConfig,
-  type AgentFiles,
-  type AgentProcess,
-} from '../helpers/agent-harness.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
 import { PhoneCli, eventually } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
-import {
-  VERDICT,
-  createUser,
-  moduleLine,
-  pamService,
-  pamtester,
-  removePamServices,
-  removeUser,
-  type TestUser,
-} from '../native/helpers/pam-env.js';
+import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
+import { removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
 const BLE_WAIT_MS = 2_500;
 let dir: string;

@@ -13,27 +13,14 @@ import type { Phone as PhoneApp } from '../../phone/core/phone.js';
 import type { FetchLike } from '../../platform/api-client.js';
 import { nodeFetch } from '../../platform/node-fetch.js';
 import type { InProcessAgent } from '../helpers/agent-harness.js';
-import {
-  approveOnPhone,
-  newPhoneApp,
-  pairThroughAgentInProcess,
-  poolConfirmed,
-  signInApproving,
-  startManagedAgent,
-} from '../helpers/managed-agent.js';
+import { approveOnPhone, newPhoneApp, pairThroughAgentInProcess, poolConfirmed } from '../helpers/managed-agent.js';
+import { signInApproving, startManagedAgent } from '../helpers/managed-agent.js';
 import { makeScriptDir } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
-import {
-  VERDICT,
-  createUser,
-  pamService,
-  pamtesterTimed,
-  removePamServices,
-  removeUser,
-  type TestUser,
-} from '../native/helpers/pam-env.js';
+import { VERDICT, createUser, pamService, pamtesterTimed, removePamServices } from '../native/helpers/pam-env.js';
+import { removeUser, type TestUser } from '../native/helpers/pam-env.js';
 import { pamModule } from '../native/helpers/native-tools.js';
 
 const WORKSTATION = 'ws-lock-screen';

@@ -9,25 +9,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  makeTempDir,
-  spawnAgent,
-  writeAgentConfig,
-  type AgentFiles,
-  type AgentProcess,
-} from '../helpers/agent-harness.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
-import {
-  VERDICT,
-  createUser,
-  moduleLine,
-  pamService,
-  pamtester,
-  removePamServices,
-  removeUser,
-  type TestUser,
-} from '../native/helpers/pam-env.js';
+import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
+import { removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
 const WORKSTATION = 'ws-e2e';
 let dir: string;

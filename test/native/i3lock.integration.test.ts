@@ -9,17 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import {
-  createUser,
-  enroll,
-  latchkey,
-  moduleLine,
-  pins,
-  removeUser,
-  startAgent,
-  type Agent,
-  type TestUser,
-} from './helpers/pam-env.js';
+import { createUser, enroll, latchkey, moduleLine, pins, removeUser, startAgent } from './helpers/pam-env.js';
+import type { Agent, TestUser } from './helpers/pam-env.js';
 
 /** A display number no X server on this machine uses yet. */
 function freeDisplay(): number {

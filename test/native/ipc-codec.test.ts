@@ -9,13 +9,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import {
-  FRAME_HEADER_BYTES,
-  FrameKind,
-  MAX_REPLY_BODY,
-  MAX_REQUEST_BODY,
-  decodeFrameHeader,
-} from '../../protocol/ipc-frame.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY } from '../../protocol/ipc-frame.js';
+import { decodeFrameHeader } from '../../protocol/ipc-frame.js';
 import { REASONS, decodeReplyBody, decodeRequestBody } from '../../protocol/ipc-messages.js';
 import { codecCli, runJson, removeScratchDir } from './helpers/native-tools.js';
 

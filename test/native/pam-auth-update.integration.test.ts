@@ -12,16 +12,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, writeFileS
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, pamModule, scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import {
-  VERDICT,
-  createUser,
-  enroll,
-  pins,
-  removeUser,
-  startAgent,
-  type Agent,
-  type TestUser,
-} from './helpers/pam-env.js';
+import { VERDICT, createUser, enroll, pins, removeUser, startAgent, type Agent } from './helpers/pam-env.js';
+import type { TestUser } from './helpers/pam-env.js';
 
 const PROFILE = join(ROOT, 'native/pam/pam-configs/latchkey');
 let agent: Agent;

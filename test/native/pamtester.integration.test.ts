@@ -9,22 +9,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  VERDICT,
-  createUser,
-  enroll,
-  latchkey,
-  moduleLine,
-  pamService,
-  pamtester,
-  pins,
-  removePamServices,
-  removeUser,
-  startAgent,
-  userStateFile,
-  type Agent,
-  type TestUser,
-} from './helpers/pam-env.js';
+import { VERDICT, createUser, enroll, latchkey, moduleLine, pamService, pamtester, pins } from './helpers/pam-env.js';
+import { removePamServices, removeUser, startAgent, userStateFile, type Agent } from './helpers/pam-env.js';
+import type { TestUser } from './helpers/pam-env.js';
 
 let agent: Agent;
 let alice: TestUser; // enrolled

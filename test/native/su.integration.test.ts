@@ -8,16 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import {
-  createUser,
-  enroll,
-  moduleLine,
-  pins,
-  removeUser,
-  startAgent,
-  type Agent,
-  type TestUser,
-} from './helpers/pam-env.js';
+import { createUser, enroll, moduleLine, pins, removeUser, startAgent, type Agent } from './helpers/pam-env.js';
+import type { TestUser } from './helpers/pam-env.js';
 import { onTerminal, runOnPty } from './helpers/pty.js';
 
 let agent: Agent;

@@ -6,21 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  VERDICT,
-  createUser,
-  enroll,
-  moduleLine,
-  pamService,
-  pamtester,
-  pins,
-  removePamServices,
-  removeUser,
-  startAgent,
-  userStateFile,
-  type Agent,
-  type TestUser,
-} from './helpers/pam-env.js';
+import { VERDICT, createUser, enroll, moduleLine, pamService, pamtester, pins } from './helpers/pam-env.js';
+import { removePamServices, removeUser, startAgent, userStateFile, type Agent } from './helpers/pam-env.js';
+import type { TestUser } from './helpers/pam-env.js';
 
 const VALGRIND = [
   'valgrind',

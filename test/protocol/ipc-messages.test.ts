@@ -3,20 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import {
-  FRAME_HEADER_BYTES,
-  FrameKind,
-  MAX_REPLY_BODY,
-  MAX_REQUEST_BODY,
-  decodeFrameHeader,
-} from '../../protocol/ipc-frame.js';
-import {
-  decodeReplyBody,
-  decodeRequestBody,
-  encodeReply,
-  encodeRequest,
-  type Request,
-} from '../../protocol/ipc-messages.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY } from '../../protocol/ipc-frame.js';
+import { decodeFrameHeader } from '../../protocol/ipc-frame.js';
+import { decodeReplyBody, decodeRequestBody, encodeReply, encodeRequest } from '../../protocol/ipc-messages.js';
+import type { Request } from '../../protocol/ipc-messages.js';
 
 interface Case {
   name: string;

@@ -2,12 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, utf8 } from '../../protocol/bytes.js';
 import { hotp } from '../../protocol/hotp.js';
-import {
-  deriveOfflinePin,
-  formatPinForDisplay,
-  normalizePinInput,
-  type PinCharset,
-} from '../../protocol/offline-pin.js';
+import { deriveOfflinePin, formatPinForDisplay, normalizePinInput } from '../../protocol/offline-pin.js';
+import type { PinCharset } from '../../protocol/offline-pin.js';
 
 interface Vectors {
   rfc4226: { secretHex: string; counter: number; digits: number; pin: string }[];

@@ -5,18 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../platform/api-client.js';
-import {
-  CALL,
-  any,
-  enroll,
-  failure,
-  installToken,
-  newPhone,
-  pair,
-  rawRequest,
-  startTestCc,
-  type TestCc,
-} from '../control-center/helpers.js';
+import { CALL, any, enroll, failure, installToken, newPhone, pair, rawRequest } from '../control-center/helpers.js';
+import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import type { TestPhone } from '../control-center/helpers.js';
 
 let cc: TestCc;

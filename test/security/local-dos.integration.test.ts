@@ -14,22 +14,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Phone as PhoneApp } from '../../phone/core/phone.js';
-import {
-  enroll,
-  makeTempDir,
-  startInProcessAgent,
-  verifyWith,
-  writeAgentConfig,
-  type InProcessAgent,
-} from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
 import { NOBODY, makeScriptDir, runScriptAs, startScriptAs } from '../helpers/other-user.js';
-import {
-  newPhoneApp,
-  pairThroughAgentInProcess,
-  poolConfirmed,
-  signInApproving,
-  startManagedAgent,
-} from '../helpers/managed-agent.js';
+import { newPhoneApp, pairThroughAgentInProcess, poolConfirmed, signInApproving } from '../helpers/managed-agent.js';
+import { startManagedAgent } from '../helpers/managed-agent.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import { cLibraries, compileC, removeScratchDir, ROOT } from '../native/helpers/native-tools.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';

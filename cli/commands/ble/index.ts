@@ -9,13 +9,8 @@ import { wipe } from '../../../protocol/bytes.js';
 import { askOk, parseDetail } from '../../ask.js';
 import { CliError, EXIT } from '../../../platform/exit-codes.js';
 import { authenticatorOption, integerOption, userOption, withAgentOptions } from '../../options.js';
-import {
-  adapterTransport,
-  radioToolError,
-  runThenExit,
-  withAdapterOptions,
-  type AdapterOptions,
-} from './adapter-options.js';
+import { adapterTransport, radioToolError, runThenExit, withAdapterOptions } from './adapter-options.js';
+import type { AdapterOptions } from './adapter-options.js';
 import type { UnlockTestFlags } from './radio-tools.js';
 import type { VirtualControllerFlags } from './virtual-controller.js';
 

@@ -8,13 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  countRoundTrips,
-  openPtyPort,
-  unlockExchangeStart,
-  VirtualController,
-  type PtyPort,
-} from '../../../ble/virtual-controller/index.js';
+import { countRoundTrips, openPtyPort, unlockExchangeStart } from '../../../ble/virtual-controller/index.js';
+import { VirtualController, type PtyPort } from '../../../ble/virtual-controller/index.js';
 import { integerIn } from './option-values.js';
 
 export interface VirtualControllerFlags {

@@ -5,12 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import {
-  CreateInstallTokenRequestSchema,
-  INSTALL_TOKEN_DEFAULT_HOURS,
-  INSTALL_TOKEN_DEFAULT_USES,
-  MoveWorkstationRequestSchema,
-} from '../../admin-api.js';
+import { CreateInstallTokenRequestSchema, INSTALL_TOKEN_DEFAULT_HOURS } from '../../admin-api.js';
+import { INSTALL_TOKEN_DEFAULT_USES, MoveWorkstationRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { newInstallToken, tokenDigest } from '../../secrets.js';
 import type { Binding, Device, InstallToken } from '../../storage/records.js';

@@ -10,13 +10,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ConsoleSignInRequestSchema } from '../../admin-api.js';
 import { authenticateAdmin, findAdminToken } from '../authenticate.js';
 import { NoQuery, readBody, readQuery } from '../boundary.js';
-import {
-  CONSOLE_IDLE_MS,
-  clearSessionCookie,
-  sessionCookie,
-  setSessionCookie,
-  type ConsoleSession,
-} from '../console-session.js';
+import { CONSOLE_IDLE_MS, clearSessionCookie, sessionCookie, setSessionCookie } from '../console-session.js';
+import type { ConsoleSession } from '../console-session.js';
 import { audit, type CcContext } from '../route-context.js';
 import { tokenDigest } from '../../secrets.js';
 import { CcError } from '../../errors.js';

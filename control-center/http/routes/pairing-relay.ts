@@ -7,13 +7,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import { newId } from '../../../protocol/online/ids.js';
-import {
-  ConfirmPairingRequestSchema,
-  CreatePairingRequestSchema,
-  PAIRING_ID_PATTERN,
-  PutWorkstationMacRequestSchema,
-  RedeemPairingRequestSchema,
-} from '../../../protocol/online/http-bodies.js';
+import { ConfirmPairingRequestSchema, CreatePairingRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { PAIRING_ID_PATTERN, PutWorkstationMacRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { RedeemPairingRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { checkDeviceProof, newPairingId } from '../../../protocol/online/pairing-keys.js';
 import { CcError } from '../../errors.js';
 import type { Pairing, Workstation } from '../../storage/records.js';

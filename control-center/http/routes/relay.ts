@@ -10,13 +10,9 @@ import { checkPoolConfirm } from '../../../protocol/online/approvals.js';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { canonicalJson } from '../../../protocol/online/canonical-json.js';
 import { idPattern } from '../../../protocol/online/ids.js';
-import {
-  ConfirmPoolRequestSchema,
-  PostEventsRequestSchema,
-  PutPoolDeliveryRequestSchema,
-  PutRecoveryPinRequestSchema,
-  RevealRecoveryPinRequestSchema,
-} from '../../../protocol/online/http-bodies.js';
+import { ConfirmPoolRequestSchema, PostEventsRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { PutPoolDeliveryRequestSchema, PutRecoveryPinRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { RevealRecoveryPinRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { CcError } from '../../errors.js';
 import { settingsFor } from '../../policy.js';
 import type { PoolDelivery } from '../../storage/records.js';

@@ -9,11 +9,8 @@ import * as v from 'valibot';
 import { checkApproval } from '../../../protocol/online/approvals.js';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import {
-  CreateAuthRequestSchema,
-  DecisionRequestSchema,
-  SignInIntentRequestSchema,
-} from '../../../protocol/online/http-bodies.js';
+import { CreateAuthRequestSchema, DecisionRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { SignInIntentRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { CcError } from '../../errors.js';
 import type { AuthRequest, Decision } from '../../storage/records.js';
 import { authenticateDevice, authenticateWorkstation } from '../authenticate.js';

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DISABLE_AT_FAILURE,
-  FRESH_HAMMERING,
-  LADDER_MS,
-  MINUTE_MS,
-  delayLeftMs,
-  attemptGate,
-  recordFailure,
-  type HammeringState,
-} from '../../../agent/offline-pin/anti-hammering.js';
+import { DISABLE_AT_FAILURE, FRESH_HAMMERING, LADDER_MS } from '../../../agent/offline-pin/anti-hammering.js';
+import { MINUTE_MS, delayLeftMs, attemptGate, recordFailure } from '../../../agent/offline-pin/anti-hammering.js';
+import type { HammeringState } from '../../../agent/offline-pin/anti-hammering.js';
 import { ManualClock } from '../../../platform/clock.js';
 
 function fail(state: HammeringState, clock: ManualClock, tag: string) {

@@ -7,12 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { verifyOfflinePin, wrongInputTag } from '../../../agent/offline-pin/verify-offline-pin.js';
-import {
-  StateUnreadableError,
-  deriveSealingKeys,
-  encodeJournalHeader,
-  parseJournal,
-} from '../../../agent/state/state-journal.js';
+import { StateUnreadableError, deriveSealingKeys, encodeJournalHeader } from '../../../agent/state/state-journal.js';
+import { parseJournal } from '../../../agent/state/state-journal.js';
 import { stateFileName } from '../../../agent/state/user-state-store.js';
 import { userStateToJson } from '../../../agent/state/user-state.js';
 import { fromHex, toHex, utf8 } from '../../../protocol/bytes.js';

@@ -4,19 +4,10 @@ import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FRESH_HAMMERING } from '../../../agent/offline-pin/anti-hammering.js';
 import { DEFAULT_KDF } from '../../../agent/offline-pin/kdf.js';
-import {
-  deriveSealingKeys,
-  encodeJournalHeader,
-  parseJournal,
-  sealRecord,
-} from '../../../agent/state/state-journal.js';
-import {
-  CARRIED_VERIFIERS,
-  emptyUserState,
-  userStateToJson,
-  type PoolState,
-  type UserState,
-} from '../../../agent/state/user-state.js';
+import { deriveSealingKeys, encodeJournalHeader, parseJournal } from '../../../agent/state/state-journal.js';
+import { sealRecord } from '../../../agent/state/state-journal.js';
+import { CARRIED_VERIFIERS, emptyUserState, userStateToJson, type PoolState } from '../../../agent/state/user-state.js';
+import type { UserState } from '../../../agent/state/user-state.js';
 import { UserStateStore } from '../../../agent/state/user-state-store.js';
 import { makeTempDir } from '../../helpers/agent-harness.js';
 

@@ -4,17 +4,10 @@ import { utf8 } from '../../../protocol/bytes.js';
 import { HelloReplayCache, PhoneHandshake } from '../../../ble/protocol/handshake-phone.js';
 import { WorkstationHandshake } from '../../../ble/protocol/handshake-workstation.js';
 import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/message-codec.js';
-import {
-  deriveCodeKey,
-  derivePairTagKey,
-  newBlePairingCode,
-  parseBlePairingCode,
-} from '../../../ble/protocol/pairing-code.js';
-import {
-  PhonePairingHandshake,
-  WorkstationPairingHandshake,
-  type PairingStep,
-} from '../../../ble/protocol/pairing-handshake.js';
+import { deriveCodeKey, derivePairTagKey, newBlePairingCode } from '../../../ble/protocol/pairing-code.js';
+import { parseBlePairingCode } from '../../../ble/protocol/pairing-code.js';
+import { PhonePairingHandshake, WorkstationPairingHandshake } from '../../../ble/protocol/pairing-handshake.js';
+import type { PairingStep } from '../../../ble/protocol/pairing-handshake.js';
 import { decodeNameField, encodeNameField } from '../../../ble/protocol/pairing-schedule.js';
 import { identityFromSeed } from '../../../ble/protocol/pairing-records.js';
 import { deriveTagKey, rotatingTag, slotAt } from '../../../ble/protocol/tag.js';

@@ -3,11 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../protocol/bytes.js';
 import { deriveCodeKey, derivePairKeys } from '../../../ble/protocol/pairing-code.js';
-import {
-  PhonePairingHandshake,
-  WorkstationPairingHandshake,
-  type PairingStep,
-} from '../../../ble/protocol/pairing-handshake.js';
+import { PhonePairingHandshake, WorkstationPairingHandshake } from '../../../ble/protocol/pairing-handshake.js';
+import type { PairingStep } from '../../../ble/protocol/pairing-handshake.js';
 import { identityFromSeed } from '../../../ble/protocol/pairing-records.js';
 import { hex, scriptedRandom, vectors } from './vectors.js';
 

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../protocol/bytes.js';
-import {
-  deriveSessionSalt,
-  deriveTagKey,
-  encodeAdvertisingData,
-  rotatingTag,
-  slotAt,
-  tagFromAdvertisingData,
-  tagFromManufacturerData,
-  TagMatcher,
-} from '../../../ble/protocol/tag.js';
+import { deriveSessionSalt, deriveTagKey, encodeAdvertisingData, rotatingTag } from '../../../ble/protocol/tag.js';
+import { slotAt, tagFromAdvertisingData, tagFromManufacturerData, TagMatcher } from '../../../ble/protocol/tag.js';
 import { hex, vectors } from './vectors.js';
 
 describe('rotating tag (docs/ble-protocol.md §2)', () => {

@@ -8,24 +8,14 @@ import * as v from 'valibot';
 import { checkApproval, checkPoolConfirm } from '../../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { newId } from '../../../protocol/online/ids.js';
-import {
-  AuthStatusResponseSchema,
-  CreateAuthResponseSchema,
-  PairingStatusResponseSchema,
-  PoolDeliveryStatusResponseSchema,
-  WorkstationInboxResponseSchema,
-} from '../../../protocol/online/http-bodies.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../../protocol/online/http-bodies.js';
+import { PairingStatusResponseSchema, PoolDeliveryStatusResponseSchema } from '../../../protocol/online/http-bodies.js';
+import { WorkstationInboxResponseSchema } from '../../../protocol/online/http-bodies.js';
 import { checkMac, deviceMac, formatPairingCode } from '../../../protocol/online/pairing-keys.js';
 import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
-import {
-  CALL,
-  enroll,
-  installToken,
-  openPairing,
-  type TestCc,
-  type TestWorkstation,
-} from '../../control-center/helpers.js';
+import { CALL, enroll, installToken, openPairing, type TestCc } from '../../control-center/helpers.js';
+import type { TestWorkstation } from '../../control-center/helpers.js';
 import { randomBytes } from '../../../protocol/crypto/hashes.js';
 
 const any = v.unknown();

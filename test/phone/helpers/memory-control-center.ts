@@ -9,12 +9,8 @@ import * as v from 'valibot';
 import type { FetchLike } from '../../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { newId } from '../../../protocol/online/ids.js';
-import {
-  ConfirmPoolRequestSchema,
-  DecisionRequestSchema,
-  RedeemPairingRequestSchema,
-  SignInIntentRequestSchema,
-} from '../../../protocol/online/http-bodies.js';
+import { ConfirmPoolRequestSchema, DecisionRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { RedeemPairingRequestSchema, SignInIntentRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { checkDeviceProof } from '../../../protocol/online/pairing-keys.js';
 import type { PoolEnvelope } from '../../../protocol/online/pool-envelope.js';
 import { checkRequestSignature } from '../../../protocol/online/request-signing.js';

@@ -5,15 +5,8 @@
 import { checkApproval, checkPoolConfirm } from '../../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { newId } from '../../../protocol/online/ids.js';
-import {
-  checkMac,
-  derivePairingKey,
-  deviceMac,
-  formatPairingCode,
-  newPairingId,
-  newPairingSecret,
-  workstationMac,
-} from '../../../protocol/online/pairing-keys.js';
+import { checkMac, derivePairingKey, deviceMac, formatPairingCode } from '../../../protocol/online/pairing-keys.js';
+import { newPairingId, newPairingSecret, workstationMac } from '../../../protocol/online/pairing-keys.js';
 import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
 import { ED25519, generateKeyPair, type KeyPair } from '../../../protocol/crypto/webcrypto.js';
 import type { PinCharset } from '../../../protocol/offline-pin.js';

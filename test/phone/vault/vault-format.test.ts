@@ -2,13 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { PhoneError } from '../../../phone/core/errors.js';
 import { newPhoneState } from '../../../phone/core/phone.js';
-import {
-  MIN_PBKDF2_ITERATIONS,
-  newVaultKey,
-  openVault,
-  sealVault,
-  unlockVault,
-} from '../../../phone/vault/vault-format.js';
+import { MIN_PBKDF2_ITERATIONS, newVaultKey, openVault, sealVault } from '../../../phone/vault/vault-format.js';
+import { unlockVault } from '../../../phone/vault/vault-format.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../../protocol/bytes.js';
 import { CROCKFORD_ALPHABET } from '../../../protocol/base32.js';
-import {
-  equalBytes,
-  hkdfSha256,
-  hmacSha1,
-  hmacSha256,
-  randomCrockford,
-  randomCrockfordBytes,
-  sha256,
-} from '../../../protocol/crypto/hashes.js';
+import { equalBytes, hkdfSha256, hmacSha1, hmacSha256, randomCrockford } from '../../../protocol/crypto/hashes.js';
+import { randomCrockfordBytes, sha256 } from '../../../protocol/crypto/hashes.js';
 import { aes256GcmOpen, aes256GcmSeal } from '../../../protocol/crypto/node-crypto.js';
 
 describe('the crypto module against its RFC vectors', () => {

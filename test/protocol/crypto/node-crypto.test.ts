@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../../protocol/bytes.js';
-import {
-  aeadOpen,
-  aeadSeal,
-  ed25519PublicKey,
-  ed25519Sign,
-  ed25519Verify,
-  x25519,
-  x25519PublicKey,
-} from '../../../protocol/crypto/node-crypto.js';
+import { aeadOpen, aeadSeal, ed25519PublicKey, ed25519Sign } from '../../../protocol/crypto/node-crypto.js';
+import { ed25519Verify, x25519, x25519PublicKey } from '../../../protocol/crypto/node-crypto.js';
 import { hex } from '../../ble/protocol/vectors.js';
 import { hkdfSha256 } from '../../../protocol/crypto/hashes.js';
 

@@ -4,14 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { checkApproval, signApproval, type ApprovalFields } from '../../../protocol/online/approvals.js';
 import { fromBase64url, fromBase64urlOfLength, toBase64url } from '../../../protocol/online/base64url.js';
 import { canonicalJson, transcript } from '../../../protocol/online/canonical-json.js';
-import {
-  derivePairingKey,
-  deviceMac,
-  formatPairingCode,
-  newPairingId,
-  newPairingSecret,
-  parsePairingCode,
-} from '../../../protocol/online/pairing-keys.js';
+import { derivePairingKey, deviceMac, formatPairingCode, newPairingId } from '../../../protocol/online/pairing-keys.js';
+import { newPairingSecret, parsePairingCode } from '../../../protocol/online/pairing-keys.js';
 import { openPoolEnvelope, sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
 import { checkRequestSignature, signRequest } from '../../../protocol/online/request-signing.js';
 import { checkSignedPolicy, signPolicy, type PolicyDocument } from '../../../protocol/online/signed-policy.js';

@@ -5,13 +5,8 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { EVENT_TYPES, UNLOCK_KINDS } from '../../../admin-api.js';
-import {
-  eventsToCsv,
-  type AuditEntryView,
-  type EventView,
-  type EventsFilter,
-  type WorkstationView,
-} from '../../../admin-client.js';
+import { eventsToCsv, type AuditEntryView, type EventView, type EventsFilter } from '../../../admin-client.js';
+import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { when } from '../format.js';
 import { Page, StatusLine, TableWrap, useApiCall } from '../ui.js';
