@@ -4,6 +4,7 @@
  * was wrong with a development pairing file.
  */
 import type { BleProtocolErrorCode } from './protocol/errors.js';
+import { CodedError } from '../protocol/coded-error.js';
 
 export type BleTransportErrorCode =
   | 'adapter-unavailable'
@@ -13,28 +14,12 @@ export type BleTransportErrorCode =
   | 'disconnected';
 export type BleUnlockFailureCode = BleProtocolErrorCode | BleTransportErrorCode;
 
-export class BleTransportError extends Error {
-  readonly code: BleTransportErrorCode;
-
-  constructor(code: BleTransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BleTransportError';
-    this.code = code;
-  }
-}
+export class BleTransportError extends CodedError<BleTransportErrorCode> {}
 
 export type PairingFileErrorCode = 'missing' | 'unreadable' | 'insecure' | 'malformed' | 'wrong-role';
 
 /** A development pairing file that cannot be used (ble/pairing-file.ts, docs/ble-dongles.md "Pairing"). */
-export class PairingFileError extends Error {
-  readonly code: PairingFileErrorCode;
-
-  constructor(code: PairingFileErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PairingFileError';
-    this.code = code;
-  }
-}
+export class PairingFileError extends CodedError<PairingFileErrorCode> {}
 
 /** Failures a new attempt (new connection, new keys, new challenge) may cure (§8). */
 export const RETRYABLE_CODES: ReadonlySet<BleUnlockFailureCode> = new Set([

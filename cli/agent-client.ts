@@ -7,19 +7,11 @@ import { wipe } from '../protocol/bytes.js';
 import { FrameReader } from '../protocol/ipc-frame-reader.js';
 import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY } from '../protocol/ipc-frame.js';
 import { decodeReplyBody, encodeRequest, type Reply, type Request } from '../protocol/ipc-messages.js';
+import { CodedError } from '../protocol/coded-error.js';
 
 export { DEFAULT_SOCKET } from '../agent/config.js';
 
-export class AgentClientError extends Error {
-  constructor(
-    readonly code: 'agent-unreachable' | 'agent-timeout' | 'agent-protocol',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'AgentClientError';
-  }
-}
+export class AgentClientError extends CodedError<'agent-unreachable' | 'agent-timeout' | 'agent-protocol'> {}
 
 export type RequestWithoutId = Request extends infer R
   ? R extends { requestId: number }

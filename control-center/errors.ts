@@ -3,6 +3,8 @@
  * each with one HTTP status, and the startup failures that stop the server before it listens.
  * Messages are sentences for people; they never carry a secret or echo a submitted value.
  */
+import { CodedError } from '../protocol/coded-error.js';
+
 export type WireCode =
   | 'bad-request'
   | 'body-too-large'
@@ -50,13 +52,4 @@ export type StartupErrorCode =
   | 'keys-mismatch'
   | 'listen-failed';
 
-export class StartupError extends Error {
-  constructor(
-    readonly code: StartupErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StartupError';
-  }
-}
+export class StartupError extends CodedError<StartupErrorCode> {}

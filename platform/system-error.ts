@@ -3,6 +3,8 @@
  * maps to a wire reason or a startup failure; `cause` keeps the underlying error for the log.
  * No message ever contains a secret.
  */
+import { CodedError } from '../protocol/coded-error.js';
+
 export type SystemErrorCode =
   | 'peer-credentials-unavailable'
   | 'user-lookup-failed'
@@ -12,15 +14,7 @@ export type SystemErrorCode =
   | 'pam-unavailable'
   | 'files-unavailable';
 
-export class SystemError extends Error {
-  readonly code: SystemErrorCode;
-
-  constructor(code: SystemErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SystemError';
-    this.code = code;
-  }
-}
+export class SystemError extends CodedError<SystemErrorCode> {}
 
 /** Fails closed on every platform this layer does not implement yet. */
 export function requireLinux(code: SystemErrorCode, what: string): void {

@@ -14,16 +14,15 @@ import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
 import { describeIssues } from '../../platform/schema-errors.js';
 import type { Keystore } from '../../platform/keystore/keystore.js';
 import { deriveSealingKeys, type SealingKeys } from './user-state-store.js';
+import { CodedError } from '../../protocol/coded-error.js';
 
 export const MANIFEST_FORMAT = 'latchkey-agent-state';
 export const MANIFEST_FILE = 'agent.json';
 const SEALING_KEY_BYTES = 32;
 
-export class KeyUnavailableError extends Error {
-  readonly code = 'keystore-unavailable';
+export class KeyUnavailableError extends CodedError<'keystore-unavailable'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'KeyUnavailableError';
+    super('keystore-unavailable', message, options);
   }
 }
 

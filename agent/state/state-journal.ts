@@ -8,6 +8,7 @@ import { hkdfSha256, randomBytes } from '../../protocol/crypto/hashes.js';
 import { aes256GcmOpen, aes256GcmSeal } from '../../protocol/crypto/node-crypto.js';
 import { describeIssues } from '../../platform/schema-errors.js';
 import { UserStateSchema, resolveStoredState, userStateToJson, type UserState } from './user-state.js';
+import { CodedError } from '../../protocol/coded-error.js';
 
 export const JOURNAL_MAGIC = Buffer.from('LKJ1', 'ascii');
 export const MAX_USER_BYTES = 256;
@@ -30,15 +31,13 @@ export function deriveSealingKeys(master: Uint8Array): SealingKeys {
   return { stateKey: derive('latchkey/user-state/v1'), tagKey: derive('latchkey/wrong-pin-tag/v1') };
 }
 
-export class StateUnreadableError extends Error {
-  readonly code = 'state-unreadable';
-  constructor(
-    readonly file: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StateUnreadableError';
+export class StateUnreadableError extends CodedError<'state-unreadable'> {
+  /** The journal that could not be read. */
+  readonly file: string;
+
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('state-unreadable', message, options);
+    this.file = file;
   }
 }
 

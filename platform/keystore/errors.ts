@@ -1,4 +1,6 @@
 /** Errors of the keystore (docs/keystore.md, table of codes). Messages never contain secret bytes. */
+import { CodedError } from '../../protocol/coded-error.js';
+
 export type KeystoreErrorCode =
   | 'keystore-missing'
   | 'keystore-locked'
@@ -7,12 +9,4 @@ export type KeystoreErrorCode =
   | 'keystore-exists'
   | 'keystore-io';
 
-export class KeystoreError extends Error {
-  readonly code: KeystoreErrorCode;
-
-  constructor(code: KeystoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'KeystoreError';
-    this.code = code;
-  }
-}
+export class KeystoreError extends CodedError<KeystoreErrorCode> {}
