@@ -12,7 +12,7 @@ import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './offline-pin/kdf.js';
 import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
 import { describeIssues } from '../platform/schema-errors.js';
 import { describeFileError } from '../platform/file-errors.js';
-import { JsonFileError, readJsonFileWithStats } from '../platform/json-file.js';
+import { JsonFileError, readJsonFileWithStats, SETTINGS_FILE_RULE } from '../platform/json-file.js';
 import { InsecurePathError } from '../platform/secure-path.js';
 import { parseTransport } from '../ble/transport-spec.js';
 
@@ -222,12 +222,7 @@ export async function loadAgentConfig(file: string | undefined, overrides: Confi
     ({
       value: json,
       stats: { mode },
-    } = await readJsonFileWithStats(
-      target,
-      ConfigFileSchema,
-      { forbiddenModeBits: 0o022, checkDirectory: true },
-      MAX_CONFIG_BYTES,
-    ));
+    } = await readJsonFileWithStats(target, ConfigFileSchema, SETTINGS_FILE_RULE, MAX_CONFIG_BYTES));
   } catch (error) {
     if (!(error instanceof JsonFileError)) throw error;
     switch (error.problem) {

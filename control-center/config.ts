@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { ConfigError } from '../platform/config-error.js';
 import { describeIssues } from '../platform/schema-errors.js';
-import { JsonFileError, readJsonFile } from '../platform/json-file.js';
+import { JsonFileError, readJsonFile, SETTINGS_FILE_RULE } from '../platform/json-file.js';
 import { intRange } from '../protocol/policy-settings.js';
 import type { RateLimits } from './http/rate-limit.js';
 
@@ -116,12 +116,7 @@ export async function loadCcConfig(file: string | undefined, flags: Partial<CcCo
   const target = file ?? DEFAULT_CC_CONFIG_FILE;
   let json: CcConfigFile;
   try {
-    json = await readJsonFile(
-      target,
-      CcConfigFileSchema,
-      { forbiddenModeBits: 0o022, checkDirectory: true },
-      MAX_CC_CONFIG_BYTES,
-    );
+    json = await readJsonFile(target, CcConfigFileSchema, SETTINGS_FILE_RULE, MAX_CC_CONFIG_BYTES);
   } catch (error) {
     if (!(error instanceof JsonFileError)) throw error;
     if (error.problem === 'missing' && file === undefined) return resolveCcConfig(undefined, null, flags);

@@ -7,12 +7,21 @@
 import type { Stats } from 'node:fs';
 import * as v from 'valibot';
 import { describeIssues, describeJsonSyntaxError } from './schema-errors.js';
-import { InsecurePathError, checkParentDirectory, readCheckedFileWithStats, type PathRule } from './secure-path.js';
+import {
+  InsecurePathError,
+  checkParentDirectory,
+  ownedByThisProcess,
+  readCheckedFileWithStats,
+  type PathRule,
+} from './secure-path.js';
 
 export interface JsonFileRule extends PathRule {
   /** Also refuse the file when others may write its directory without the sticky bit (files an administrator writes). */
   readonly checkDirectory?: boolean;
 }
+
+/** A settings file an administrator writes (config): nobody else may write it or swap it through its directory. */
+export const SETTINGS_FILE_RULE: JsonFileRule = Object.freeze({ forbiddenModeBits: 0o022, checkDirectory: true });
 
 /** Why the file was not used: `missing` only for a file that is not there. */
 export type JsonFileProblem = 'missing' | 'insecure' | 'too-large' | 'unreadable' | 'not-json' | 'invalid';
@@ -91,4 +100,28 @@ export async function readJsonFileWithStats<const S extends v.GenericSchema>(
     throw new JsonFileError('invalid', file, `${file}: ${describeIssues(quiet, '')}`, { issues: parsed.issues });
   }
   return { value: parsed.output, stats };
+}
+
+/**
+ * A JSON file this process wrote into its own state directory (owned by it, not writable by others):
+ * its value, or null when there is none; any other refusal is `fail`'s error, saying what the file
+ * should have been (`what`: "a valid manifest").
+ */
+export async function readStateFile<const S extends v.GenericSchema>(
+  file: string,
+  schema: S,
+  maxBytes: number,
+  what: string,
+  fail: (message: string, options: { cause: unknown }) => Error,
+): Promise<v.InferOutput<S> | null> {
+  try {
+    return await readJsonFile(file, schema, ownedByThisProcess(0o022), maxBytes);
+  } catch (error) {
+    if (!(error instanceof JsonFileError)) throw error;
+    if (error.problem === 'missing') return null;
+    if (error.problem === 'not-json') throw fail(`${file} is not valid JSON`, { cause: error });
+    if (error.problem === 'invalid')
+      throw fail(`${file} is not ${what}: ${describeIssues(error.issues, '')}`, { cause: error });
+    throw fail(`cannot read ${file}: ${error.reason}`, { cause: error });
+  }
 }

@@ -4,7 +4,6 @@
  * workstation's Ed25519 private key in the keystore. Written once, at enrollment.
  */
 import { promises as fs } from 'node:fs';
-import { ownedByThisProcess } from '../../platform/secure-path.js';
 import path from 'node:path';
 import * as v from 'valibot';
 import { fromBase64url } from '../../protocol/online/base64url.js';
@@ -12,8 +11,7 @@ import { idPattern } from '../../protocol/online/ids.js';
 import { ED25519, importPrivateKey, type CryptoKey } from '../../protocol/crypto/webcrypto.js';
 import { writeFileDurably } from '../../platform/durable-file.js';
 import type { Keystore } from '../../platform/keystore/keystore.js';
-import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
-import { describeIssues } from '../../platform/schema-errors.js';
+import { readStateFile } from '../../platform/json-file.js';
 
 export const WORKSTATION_FILE = 'workstation.json';
 const key32 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/));
@@ -47,19 +45,14 @@ export interface LoadedIdentity {
 /** The identity, or null for an unmanaged workstation. A broken file or missing key is an error. */
 export async function loadIdentity(stateDir: string, keystore: Keystore): Promise<LoadedIdentity | null> {
   const file = path.join(stateDir, WORKSTATION_FILE);
-  let identity: WorkstationIdentity;
-  try {
-    identity = await readJsonFile(file, IdentitySchema, ownedByThisProcess(0o022), 8192);
-  } catch (error) {
-    if (!(error instanceof JsonFileError)) throw error;
-    if (error.problem === 'missing') return null;
-    if (error.problem === 'not-json') throw new IdentityError(`${file} is not valid JSON`, { cause: error });
-    if (error.problem === 'invalid')
-      throw new IdentityError(`${file} is not a workstation identity: ${describeIssues(error.issues, '')}`, {
-        cause: error,
-      });
-    throw new IdentityError(`cannot read ${file}: ${error.reason}`, { cause: error });
-  }
+  const identity = await readStateFile(
+    file,
+    IdentitySchema,
+    8192,
+    'a workstation identity',
+    (message, options) => new IdentityError(message, options),
+  );
+  if (identity === null) return null;
   const pkcs8 = await keystore.get(identity.keyName);
   try {
     return {

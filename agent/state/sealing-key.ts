@@ -1,17 +1,11 @@
-/**
- * The state directory's manifest and its sealing key (docs/state-files.md "Manifest"). A key
- * is created only for an empty state directory; a missing key for existing state is an error,
- * never a reason to start over.
- */
-import { ownedByThisProcess } from '../../platform/secure-path.js';
+
 import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { writeFileDurably } from '../../platform/durable-file.js';
-import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
-import { describeIssues } from '../../platform/schema-errors.js';
+import { readStateFile } from '../../platform/json-file.js';
 import type { Keystore } from '../../platform/keystore/keystore.js';
 import { deriveSealingKeys, type SealingKeys } from './user-state-store.js';
 import { CodedError } from '../../protocol/coded-error.js';
@@ -103,18 +97,13 @@ export class SealingKeyProvider {
   }
 
   async #readManifest(file: string): Promise<Manifest | null> {
-    try {
-      return await readJsonFile(file, ManifestSchema, ownedByThisProcess(0o022), 4096);
-    } catch (error) {
-      if (!(error instanceof JsonFileError)) throw error;
-      if (error.problem === 'missing') return null;
-      if (error.problem === 'not-json') throw new KeyUnavailableError(`${file} is not valid JSON`, { cause: error });
-      if (error.problem === 'invalid')
-        throw new KeyUnavailableError(`${file} is not a valid manifest: ${describeIssues(error.issues, '')}`, {
-          cause: error,
-        });
-      throw new KeyUnavailableError(`cannot read ${file}: ${error.reason}`, { cause: error });
-    }
+    return readStateFile(
+      file,
+      ManifestSchema,
+      4096,
+      'a valid manifest',
+      (message, options) => new KeyUnavailableError(message, options),
+    );
   }
 
   async #create(file: string): Promise<SealingKeys> {

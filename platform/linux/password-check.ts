@@ -11,22 +11,10 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { PasswordCheckOptions, PasswordCheckResult } from '../password-check.js';
 import { killProcessTree } from './process-tree.js';
 import { CHILD_EXIT, MAX_PASSWORD_BYTES, MAX_REASON_BYTES, isValidPamServiceName } from './password-check-protocol.js';
 import { isValidPamUserName, successLine } from './password-check-protocol.js';
-
-export type PasswordCheckResult =
-  | { ok: true }
-  | { ok: false; code: 'password-rejected' | 'password-check-unavailable'; message: string };
-
-export interface PasswordCheckOptions {
-  /** A file name in /etc/pam.d, e.g. "latchkey". */
-  service: string;
-  user: string;
-  /** Copied and sent to the child; the caller still owns (and should wipe) this buffer. */
-  password: Uint8Array;
-  timeoutMs?: number;
-}
 
 export const DEFAULT_PASSWORD_CHECK_TIMEOUT_MS = 5_000;
 const MAX_TIMEOUT_MS = 60_000;
