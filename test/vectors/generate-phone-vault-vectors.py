@@ -6,7 +6,7 @@ its passphrase stretches into, and vaults the reader must refuse, each with the 
 phone/vault/vault-format.ts must open what this seals and refuse what it refuses.
     python3 test/vectors/generate-phone-vault-vectors.py
 """
-import base64, hashlib, json, os
+import base64, hashlib, json, pathlib
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -94,10 +94,7 @@ def main() -> None:
         "state": state,
         "invalid": invalid,
     }
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "phone-vault.json")
-    with open(path, "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    pathlib.Path(__file__).with_name("phone-vault.json").write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ the journal's file name, and journals every reader must refuse. agent/state/stat
 open what this seals, state for state, and refuse what it refuses.
     python3 test/vectors/generate-state-journal-vectors.py
 """
-import base64, hashlib, hmac, json, os, struct
+import base64, hashlib, hmac, json, pathlib, struct
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -111,10 +111,7 @@ def main() -> None:
                          for u, t in [(user, "k7qm-2xhd"), (user, "K7QM2XHD"), ("bob", "K7QM2XHD"), (user, "1O1L-ILOO"), (user, "héllo wörld")]],
         "invalid": invalid,
     }
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "state-journal.json")
-    with open(path, "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    pathlib.Path(__file__).with_name("state-journal.json").write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

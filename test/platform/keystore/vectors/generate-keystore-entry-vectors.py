@@ -6,7 +6,7 @@ Writes keystore-entries.json next to this file; test/platform/keystore/sealed-en
 every valid entry with the TypeScript code and must refuse every invalid one.
     python3 test/platform/keystore/vectors/generate-keystore-entry-vectors.py
 """
-import base64, hashlib, json, os
+import base64, hashlib, json, pathlib
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -45,10 +45,7 @@ def main() -> None:
          "entry": json.dumps({**good, "sealed": base64.b64encode(base64.b64decode(good["sealed"])[:-4]).decode()})},
     ]
     out = {"hostKey": host_key.hex(), "valid": valid, "invalid": invalid}
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keystore-entries.json")
-    with open(path, "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
+    pathlib.Path(__file__).with_name("keystore-entries.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
