@@ -1,4 +1,3 @@
-
 import { toHex } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { promises as fs } from 'node:fs';

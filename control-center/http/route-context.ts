@@ -33,3 +33,23 @@ export function audit(
 ): AuditEntry {
   return { time: ctx.now(), target: null, detail: null, ...fields };
 }
+
+/** The audit entry of an administrator's change (docs/control-center.md "Audit"): who, from where, what on which; it succeeded. */
+export function adminAudit(
+  ctx: CcContext,
+  admin: { readonly tenantId: string; readonly actor: string },
+  request: { readonly ip: string },
+  action: string,
+  target: string | null,
+  detail?: AuditDetail,
+): AuditEntry {
+  return audit(ctx, {
+    tenantId: admin.tenantId,
+    actor: admin.actor,
+    address: request.ip,
+    action,
+    target,
+    result: 'ok',
+    ...(detail ? { detail } : {}),
+  });
+}

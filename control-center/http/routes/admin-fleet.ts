@@ -12,7 +12,7 @@ import { newInstallToken, tokenDigest } from '../../secrets.js';
 import type { Binding, Device, InstallToken } from '../../storage/records.js';
 import { authenticateAdmin } from '../authenticate.js';
 import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext } from '../route-context.js';
+import { type CcContext, adminAudit } from '../route-context.js';
 import { workstationView } from './admin-workstations.js';
 
 const param = (prefix: Parameters<typeof idPattern>[0]) =>
@@ -66,14 +66,9 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
         maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES,
         sha256: await tokenDigest(token),
       },
-      audit(ctx, {
-        tenantId: admin.tenantId,
-        actor: admin.actor,
-        address: request.ip,
-        action: 'install-token.create',
-        target: id,
-        result: 'ok',
-        detail: { groupId, maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES },
+      adminAudit(ctx, admin, request, 'install-token.create', id, {
+        groupId,
+        maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES,
       }),
     );
     return reply.code(201).send({ ...installTokenView(created), token });
@@ -92,14 +87,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
       admin.tenantId,
       id,
       ctx.now(),
-      audit(ctx, {
-        tenantId: admin.tenantId,
-        actor: admin.actor,
-        address: request.ip,
-        action: 'install-token.revoke',
-        target: id,
-        result: 'ok',
-      }),
+      adminAudit(ctx, admin, request, 'install-token.revoke', id),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no active install token with that id.');
     return reply.send(installTokenView(result.token));
@@ -122,15 +110,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
       id,
       groupId,
       ctx.now(),
-      audit(ctx, {
-        tenantId: admin.tenantId,
-        actor: admin.actor,
-        address: request.ip,
-        action: 'workstation.move',
-        target: id,
-        result: 'ok',
-        detail: { groupId },
-      }),
+      adminAudit(ctx, admin, request, 'workstation.move', id, { groupId }),
     );
     if (!result.ok)
       throw new CcError(
@@ -148,14 +128,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
       admin.tenantId,
       id,
       ctx.now(),
-      audit(ctx, {
-        tenantId: admin.tenantId,
-        actor: admin.actor,
-        address: request.ip,
-        action: 'workstation.remove',
-        target: id,
-        result: 'ok',
-      }),
+      adminAudit(ctx, admin, request, 'workstation.remove', id),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no workstation with that id.');
     return reply.send(workstationView(result.workstation));
@@ -180,14 +153,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
       admin.tenantId,
       id,
       ctx.now(),
-      audit(ctx, {
-        tenantId: admin.tenantId,
-        actor: admin.actor,
-        address: request.ip,
-        action: 'device.revoke',
-        target: id,
-        result: 'ok',
-      }),
+      adminAudit(ctx, admin, request, 'device.revoke', id),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no active phone with that id.');
     ctx.bus.publish(`device:${id}`);
