@@ -5,7 +5,6 @@
  */
 import { PAIRING_STEP_TIMEOUT_MS } from './protocol/constants.js';
 import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
-import { encodeError, ErrorCode } from './protocol/message-codec.js';
 import type { PairedPeer, PairingStep, PhonePairingHandshake } from './protocol/pairing-handshake.js';
 import { PeripheralFraming } from './peripheral-framing.js';
 import type { PeripheralSession } from './phone-session.js';
@@ -54,13 +53,7 @@ export class PhonePairingSession implements PeripheralSession {
 
   write(fragment: Uint8Array): void {
     if (this.#finished) return;
-    let message: Uint8Array | null;
-    try {
-      message = this.#framing.push(fragment);
-    } catch (error) {
-      this.#fail(error, this.#framing.ready ? encodeError(ErrorCode.badMessage) : null);
-      return;
-    }
+    const message = this.#framing.receive(fragment, (error, reply) => this.#fail(error, reply));
     if (message) this.#step(this.#deps.handshake.receive(message, this.#deps.clock()));
   }
 

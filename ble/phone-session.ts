@@ -85,13 +85,7 @@ export class PhoneSession implements PeripheralSession {
   /** One control-point write. */
   write(fragment: Uint8Array): void {
     if (this.#finished) return;
-    let message: Uint8Array | null;
-    try {
-      message = this.#framing.push(fragment);
-    } catch (error) {
-      this.#fail(error, this.#framing.ready ? encodeError(ErrorCode.badMessage) : null);
-      return;
-    }
+    const message = this.#framing.receive(fragment, (error, reply) => this.#fail(error, reply));
     if (message) {
       this.#step(this.#handshake.receive(message, this.#deps.clock()));
       return;

@@ -156,6 +156,14 @@ const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional:
   'ble-pair-finish': { required: ['user', 'pairingId'], optional: ['wait'] },
   'ble-unpair': { required: ['user'], optional: ['authenticator'] },
 };
+/** What a request carries when it leaves an optional field out. */
+const REQUEST_DEFAULTS: Partial<Record<OpName, Partial<Record<FieldName, Value>>>> = {
+  verify: { context: '' },
+  'online-auth': { context: '', wait: DEFAULT_ONLINE_WAIT_MS },
+  'pair-finish': { wait: DEFAULT_ONLINE_WAIT_MS },
+  'ble-auth': { context: '', wait: DEFAULT_BLE_WAIT_MS },
+  'ble-pair-finish': { wait: DEFAULT_ONLINE_WAIT_MS },
+};
 const REPLY_FIELDS: readonly FieldName[] = [
   'requestId',
   'status',
@@ -293,92 +301,20 @@ export function decodeRequestBody(body: Uint8Array): Request {
     if (!values.has(name))
       throw new ProtocolError('missing-field', `a ${opName} request needs the field ${name}`, { requestId });
   }
-  const user = values.get('user') as string;
   const flags = (values.get('flags') as number | undefined) ?? 0;
   if ((flags & ~(FLAGS_BY_OP[opName] ?? 0)) !== 0)
     throw new ProtocolError('bad-field', `field flags has a bit a ${opName} request does not define (${flags})`, {
       requestId,
     });
-  switch (opName) {
-    case 'status':
-      return flags & STATUS_FLAG_LOCK_SCREEN
-        ? { op: opName, requestId, user, lockScreen: true }
-        : { op: opName, requestId, user };
-    case 'verify':
-      return {
-        op: opName,
-        requestId,
-        user,
-        pin: values.get('pin') as Uint8Array,
-        context: (values.get('context') as string) ?? '',
-      };
-    case 'enroll': {
-      const request: Request = { op: opName, requestId, user };
-      if (values.has('authenticator')) request.authenticator = values.get('authenticator') as string;
-      if (values.has('password')) request.password = values.get('password') as Uint8Array;
-      return request;
-    }
-    case 'reset':
-      return { op: opName, requestId, user, discardState: (flags & RESET_FLAG_DISCARD_STATE) !== 0 };
-    case 'list':
-      return { op: opName, requestId };
-    case 'unenroll':
-      return { op: opName, requestId, user, authenticator: values.get('authenticator') as string };
-    case 'online-auth':
-      return {
-        op: opName,
-        requestId,
-        user,
-        context: (values.get('context') as string) ?? '',
-        wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS,
-      };
-    case 'pair': {
-      const request: Request = { op: opName, requestId, user };
-      if (values.has('password')) request.password = values.get('password') as Uint8Array;
-      return request;
-    }
-    case 'pair-finish':
-      return {
-        op: opName,
-        requestId,
-        user,
-        pairingId: values.get('pairingId') as string,
-        wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS,
-      };
-    case 'workstation-enroll': {
-      const request: Request = {
-        op: opName,
-        requestId,
-        url: values.get('url') as string,
-        token: values.get('token') as Uint8Array,
-      };
-      if (values.has('name')) request.name = values.get('name') as string;
-      return request;
-    }
-    case 'ble-auth':
-      return {
-        op: opName,
-        requestId,
-        user,
-        context: (values.get('context') as string) ?? '',
-        wait: (values.get('wait') as number) ?? DEFAULT_BLE_WAIT_MS,
-      };
-    case 'ble-pair':
-      return { op: opName, requestId, user };
-    case 'ble-pair-finish':
-      return {
-        op: opName,
-        requestId,
-        user,
-        pairingId: values.get('pairingId') as string,
-        wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS,
-      };
-    case 'ble-unpair': {
-      const request: Request = { op: opName, requestId, user };
-      if (values.has('authenticator')) request.authenticator = values.get('authenticator') as string;
-      return request;
-    }
+  // Every field the op allows, with its default when absent (docs/ipc.md "Operations"); flags become the op's flag.
+  const request: Record<string, unknown> = { op: opName, requestId };
+  for (const name of [...shape.required, ...shape.optional]) {
+    const value = values.get(name) ?? REQUEST_DEFAULTS[opName]?.[name];
+    if (name !== 'flags' && value !== undefined) request[name] = value;
   }
+  if (opName === 'status' && (flags & STATUS_FLAG_LOCK_SCREEN) !== 0) request.lockScreen = true;
+  if (opName === 'reset') request.discardState = (flags & RESET_FLAG_DISCARD_STATE) !== 0;
+  return request as Request;
 }
 
 function encodeValue(name: FieldName, value: Value): RawField {
