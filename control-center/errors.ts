@@ -4,17 +4,9 @@
  * Messages are sentences for people; they never carry a secret or echo a submitted value.
  */
 import { CodedError } from '../protocol/coded-error.js';
+import type { WireErrorCode } from '../protocol/online/http-bodies.js';
 
-export type WireCode =
-  | 'bad-request'
-  | 'body-too-large'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not-found'
-  | 'conflict'
-  | 'gone'
-  | 'rate-limited'
-  | 'internal';
+export type WireCode = WireErrorCode;
 
 export const HTTP_STATUS: Readonly<Record<WireCode, number>> = {
   'bad-request': 400,

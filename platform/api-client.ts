@@ -5,7 +5,12 @@
  * closed as an ApiError.
  */
 import * as v from 'valibot';
-import { ErrorBodySchema, MAX_BODY_BYTES } from '../protocol/online/http-bodies.js';
+import {
+  ErrorBodySchema,
+  MAX_BODY_BYTES,
+  WIRE_ERROR_CODES,
+  type WireErrorCode,
+} from '../protocol/online/http-bodies.js';
 import { signRequest } from '../protocol/online/request-signing.js';
 import type { CryptoKey } from '../protocol/crypto/webcrypto.js';
 
@@ -18,30 +23,8 @@ export type FetchLike = (
 }>;
 
 /** Stable codes (docs/online-protocol.md "Errors") plus the client's own transport failures. */
-export type ApiErrorCode =
-  | 'bad-request'
-  | 'body-too-large'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not-found'
-  | 'conflict'
-  | 'gone'
-  | 'rate-limited'
-  | 'internal'
-  | 'unreachable'
-  | 'timeout'
-  | 'bad-response';
-const SERVER_CODES = new Set([
-  'bad-request',
-  'body-too-large',
-  'unauthenticated',
-  'forbidden',
-  'not-found',
-  'conflict',
-  'gone',
-  'rate-limited',
-  'internal',
-]);
+export type ApiErrorCode = WireErrorCode | 'unreachable' | 'timeout' | 'bad-response';
+const SERVER_CODES: ReadonlySet<string> = new Set(WIRE_ERROR_CODES);
 
 export class ApiError extends Error {
   constructor(

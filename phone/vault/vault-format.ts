@@ -105,16 +105,14 @@ function aadOf(header: Header): Uint8Array {
   return encoder.encode(canonicalJson({ format, v: version, kdf: { ...kdf }, cipher, check }));
 }
 
+function headerOf({ format, v: version, kdf, cipher, check }: v.InferOutput<typeof VaultFileSchema>): Header {
+  return { format, v: version, kdf, cipher, check };
+}
+
 /** Derives the key of an existing vault from its header; a wrong passphrase is told apart here. */
 export async function unlockVault(file: Uint8Array, passphrase: Uint8Array): Promise<VaultKey> {
   const parsed = parseFile(file);
-  const header: Header = {
-    format: parsed.format,
-    v: parsed.v,
-    kdf: parsed.kdf,
-    cipher: parsed.cipher,
-    check: parsed.check,
-  };
+  const header = headerOf(parsed);
   const { encKey, check } = await deriveKeys(passphrase, fromBase64url(header.kdf.salt), header.kdf.iterations);
   if (!equalBytes(check, fromBase64url(header.check))) {
     encKey.fill(0);
@@ -126,13 +124,7 @@ export async function unlockVault(file: Uint8Array, passphrase: Uint8Array): Pro
 /** Opens a vault file with its key: the phone state, or vault-tampered / vault-malformed. */
 export async function openVault(file: Uint8Array, key: VaultKey): Promise<PhoneState> {
   const parsed = parseFile(file);
-  const header: Header = {
-    format: parsed.format,
-    v: parsed.v,
-    kdf: parsed.kdf,
-    cipher: parsed.cipher,
-    check: parsed.check,
-  };
+  const header = headerOf(parsed);
   if (
     canonicalJson({ ...header, kdf: { ...header.kdf } }) !==
     canonicalJson({ ...key.header, kdf: { ...key.header.kdf } })

@@ -38,6 +38,20 @@ const millis = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 export const PAIRING_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{5}$/;
 const pairingId = v.pipe(v.string(), v.regex(PAIRING_ID_PATTERN, 'must be 5 Crockford symbols'));
 
+/** The closed set of error codes an answer may carry (docs/online-protocol.md "Errors"); a client maps any other to `internal`. */
+export const WIRE_ERROR_CODES = [
+  'bad-request',
+  'body-too-large',
+  'unauthenticated',
+  'forbidden',
+  'not-found',
+  'conflict',
+  'gone',
+  'rate-limited',
+  'internal',
+] as const;
+export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
+
 export const ErrorBodySchema = v.object({ error: v.object({ code: v.string(), message: v.string() }) });
 export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>;
 
