@@ -1,7 +1,10 @@
 /** Runs one admin/user request and turns every refusal into a CliError with the agent's sentence. */
 import type { Reply } from '../protocol/ipc-messages.js';
 import { AgentClientError, askAgent, type RequestWithoutId } from './agent-client.js';
+import { userInfo } from 'node:os';
 import { CliError, EXIT } from '../platform/exit-codes.js';
+import { readRequiredSecret } from '../platform/read-secret.js';
+import { runsAsAdministrator } from '../platform/users.js';
 
 export async function askOk(socket: string, request: RequestWithoutId, timeoutMs: number): Promise<Reply> {
   let reply: Reply;
@@ -18,6 +21,15 @@ export async function askOk(socket: string, request: RequestWithoutId, timeoutMs
     );
   }
   return reply;
+}
+
+/**
+ * The user's own password when someone other than root acts for their own account (the agent
+ * checks it before making a credential: docs/security.md); root needs none. The caller wipes it.
+ */
+export async function ownPasswordFor(user: string): Promise<Uint8Array | undefined> {
+  if (runsAsAdministrator() || user !== userInfo().username) return undefined;
+  return readRequiredSecret(`Password for ${user}: `, 'password', 'run it on a terminal, or pipe your password in');
 }
 
 export function parseDetail<T>(reply: Reply): T {

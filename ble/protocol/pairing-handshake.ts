@@ -7,7 +7,7 @@
 import { concatBytes, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES, NAME_BYTES, SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
 import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
-import { BleProtocolError } from './errors.js';
+import { BleProtocolError, type BleProtocolErrorCode } from './errors.js';
 import { decodeMessage, encodeError, ErrorCode, header, PairDoneStatus, READY_AAD_BYTES } from './message-codec.js';
 import type { DecodedMessage } from './message-codec.js';
 import { derivePairKeys, derivePairTagKey } from './pairing-code.js';
@@ -198,23 +198,27 @@ export class WorkstationPairingHandshake {
   }
 
   #fail(error: unknown): PairingStep {
-    const code = error instanceof BleProtocolError ? error.code : null;
-    const notice =
-      this.#state === 'failed' || this.#state === 'done'
-        ? null
-        : encodeError(
-            code === 'pairing-mismatch'
-              ? ErrorCode.pairingRefused
-              : code === 'step-timeout'
-                ? ErrorCode.timeout
-                : ErrorCode.badMessage,
-          );
+    const notice = failureNotice(this.#state, error, {
+      'pairing-mismatch': ErrorCode.pairingRefused,
+      'step-timeout': ErrorCode.timeout,
+    });
     this.#state = 'failed';
     wipe(this.#ephemeralPrivate, this.#peer?.pairingKey);
     wipePairSessionKeys(this.#session);
     this.#peer = null;
     return failure(error, notice);
   }
+}
+
+/** The ERROR a side answers a failure with (§12.4): its own code for the failures it names, bad-message for the rest, none once it has failed or finished. */
+function failureNotice(
+  state: string,
+  error: unknown,
+  codes: Partial<Record<BleProtocolErrorCode, number>>,
+): Uint8Array | null {
+  if (state === 'failed' || state === 'done') return null;
+  const code = error instanceof BleProtocolError ? codes[error.code] : undefined;
+  return encodeError(code ?? ErrorCode.badMessage);
 }
 
 export type PhonePairingState = 'listening' | 'ready-sent' | 'storing' | 'done' | 'failed';
@@ -347,19 +351,11 @@ export class PhonePairingHandshake {
   }
 
   #fail(error: unknown): PairingStep {
-    const code = error instanceof BleProtocolError ? error.code : null;
-    const notice =
-      this.#state === 'failed' || this.#state === 'done'
-        ? null
-        : encodeError(
-            code === 'unknown-tag'
-              ? ErrorCode.unknownTag
-              : code === 'step-timeout'
-                ? ErrorCode.timeout
-                : code === 'pairing-mismatch'
-                  ? ErrorCode.pairingRefused
-                  : ErrorCode.badMessage,
-          );
+    const notice = failureNotice(this.#state, error, {
+      'unknown-tag': ErrorCode.unknownTag,
+      'step-timeout': ErrorCode.timeout,
+      'pairing-mismatch': ErrorCode.pairingRefused,
+    });
     this.#state = 'failed';
     wipePairSessionKeys(this.#session);
     return failure(error, notice);

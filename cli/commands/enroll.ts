@@ -1,10 +1,8 @@
-import { userInfo } from 'node:os';
+
 import type { Command } from 'commander';
-import { runsAsAdministrator } from '../../platform/users.js';
 import { wipe } from '../../protocol/bytes.js';
-import { askOk, parseDetail } from '../ask.js';
+import { askOk, parseDetail, ownPasswordFor } from '../ask.js';
 import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
-import { readRequiredSecret } from '../../platform/read-secret.js';
 
 interface EnrollDetail {
   user: string;
@@ -34,15 +32,7 @@ export function registerEnroll(program: Command): void {
     )
     .action(
       async (options: { user: string; authenticator: string; socket: string; json?: boolean; timeout: number }) => {
-        const isRoot = runsAsAdministrator();
-        const password =
-          !isRoot && options.user === userInfo().username
-            ? await readRequiredSecret(
-                `Password for ${options.user}: `,
-                'password',
-                'run it on a terminal, or pipe your password in',
-              )
-            : undefined;
+        const password = await ownPasswordFor(options.user);
         let uri: Uint8Array | undefined;
         try {
           const reply = await askOk(

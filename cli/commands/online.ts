@@ -1,10 +1,9 @@
 /** Workstation-side commands of the online flows (docs/online-protocol.md): enroll, pair, sign in. */
-import { hostname, userInfo } from 'node:os';
-import { runsAsAdministrator } from '../../platform/users.js';
+import { hostname, } from 'node:os';
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
-import { askOk, parseDetail } from '../ask.js';
+import { askOk, parseDetail, ownPasswordFor } from '../ask.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { integerOption, urlOption, userOption, withAgentOptions } from '../options.js';
 import { readRequiredSecret } from '../../platform/read-secret.js';
@@ -62,15 +61,7 @@ export function registerOnline(program: Command): void {
     '\nRoot may pair a phone for any user. Any other user may pair only their own phone, is asked for\ntheir password (read from stdin when it is not a terminal), and only while the Workstation Settings\nallow it (selfPairing). Every pairing is audited.',
   );
   withAgentOptions(pair).action(async (options: { user: string; wait: number; socket: string; timeout: number }) => {
-    const isRoot = runsAsAdministrator();
-    const password =
-      !isRoot && options.user === userInfo().username
-        ? await readRequiredSecret(
-            `Password for ${options.user}: `,
-            'password',
-            'run it on a terminal, or pipe your password in',
-          )
-        : undefined;
+    const password = await ownPasswordFor(options.user);
     let started: Reply;
     try {
       started = await askOk(
