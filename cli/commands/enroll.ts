@@ -1,4 +1,3 @@
-
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { askOk, parseDetail, ownPasswordFor } from '../ask.js';

@@ -1,5 +1,5 @@
 /** Workstation-side commands of the online flows (docs/online-protocol.md): enroll, pair, sign in. */
-import { hostname, } from 'node:os';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';

@@ -34,10 +34,25 @@ export function audit(
   return { time: ctx.now(), target: null, detail: null, ...fields };
 }
 
-/** The audit entry of an administrator's change (docs/control-center.md "Audit"): who, from where, what on which; it succeeded. */
-export function adminAudit(
+/** Who acted, as the audit names them: an administrator (its token's actor), a device, a workstation. */
+export interface AuditActor {
+  readonly tenantId: string;
+  readonly actor: string;
+}
+
+export const deviceActor = (device: { readonly id: string; readonly tenantId: string }): AuditActor => ({
+  tenantId: device.tenantId,
+  actor: `device:${device.id}`,
+});
+export const workstationActor = (workstation: { readonly id: string; readonly tenantId: string }): AuditActor => ({
+  tenantId: workstation.tenantId,
+  actor: `workstation:${workstation.id}`,
+});
+
+/** The audit entry of a change that succeeded (docs/control-center.md "Audit"): who, from where, what on which. */
+export function auditOk(
   ctx: CcContext,
-  admin: { readonly tenantId: string; readonly actor: string },
+  admin: AuditActor,
   request: { readonly ip: string },
   action: string,
   target: string | null,

@@ -16,7 +16,7 @@ import { newAdminToken, tokenDigest } from '../../secrets.js';
 import type { AdminToken } from '../../storage/records.js';
 import { authenticateAdmin } from '../authenticate.js';
 import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext, adminAudit } from '../route-context.js';
+import { audit, type CcContext, auditOk } from '../route-context.js';
 
 export const RECOVERY_PIN_LABEL = 'latchkey-recovery-pin-v1';
 const RECOVERY_PIN_PATTERN = /^[0-9A-HJKMNP-TV-Z]{12}$/;
@@ -88,7 +88,7 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
     const id = newId('at');
     const created = await ctx.storage.createAdminToken(
       { id, tenantId: admin.tenantId, name, sha256: await tokenDigest(token), now: ctx.now() },
-      adminAudit(ctx, admin, request, 'admin-token.create', id, { name }),
+      auditOk(ctx, admin, request, 'admin-token.create', id, { name }),
     );
     return reply.code(201).send({ ...adminTokenView(created), token });
   });
@@ -100,7 +100,7 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
       admin.tenantId,
       id,
       ctx.now(),
-      adminAudit(ctx, admin, request, 'admin-token.revoke', id),
+      auditOk(ctx, admin, request, 'admin-token.revoke', id),
     );
     if (!result.ok) {
       throw result.code === 'last-token'

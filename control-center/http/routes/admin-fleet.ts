@@ -12,7 +12,7 @@ import { newInstallToken, tokenDigest } from '../../secrets.js';
 import type { Binding, Device, InstallToken } from '../../storage/records.js';
 import { authenticateAdmin } from '../authenticate.js';
 import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
-import { type CcContext, adminAudit } from '../route-context.js';
+import { type CcContext, auditOk } from '../route-context.js';
 import { workstationView } from './admin-workstations.js';
 
 const param = (prefix: Parameters<typeof idPattern>[0]) =>
@@ -66,7 +66,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
         maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES,
         sha256: await tokenDigest(token),
       },
-      adminAudit(ctx, admin, request, 'install-token.create', id, {
+      auditOk(ctx, admin, request, 'install-token.create', id, {
         groupId,
         maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES,
       }),
@@ -87,7 +87,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
       admin.tenantId,
       id,
       ctx.now(),
-      adminAudit(ctx, admin, request, 'install-token.revoke', id),
+      auditOk(ctx, admin, request, 'install-token.revoke', id),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no active install token with that id.');
     return reply.send(installTokenView(result.token));
@@ -110,7 +110,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
       id,
       groupId,
       ctx.now(),
-      adminAudit(ctx, admin, request, 'workstation.move', id, { groupId }),
+      auditOk(ctx, admin, request, 'workstation.move', id, { groupId }),
     );
     if (!result.ok)
       throw new CcError(
@@ -128,7 +128,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
       admin.tenantId,
       id,
       ctx.now(),
-      adminAudit(ctx, admin, request, 'workstation.remove', id),
+      auditOk(ctx, admin, request, 'workstation.remove', id),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no workstation with that id.');
     return reply.send(workstationView(result.workstation));
@@ -153,7 +153,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
       admin.tenantId,
       id,
       ctx.now(),
-      adminAudit(ctx, admin, request, 'device.revoke', id),
+      auditOk(ctx, admin, request, 'device.revoke', id),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no active phone with that id.');
     ctx.bus.publish(`device:${id}`);

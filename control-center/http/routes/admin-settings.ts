@@ -14,7 +14,7 @@ import { resolveSettings } from '../../policy.js';
 import type { AdminToken, Group, SettingsOverrides, Tenant } from '../../storage/records.js';
 import { authenticateAdmin, type AdminCaller } from '../authenticate.js';
 import { NoQuery, rawBody, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext, adminAudit } from '../route-context.js';
+import { audit, type CcContext, auditOk } from '../route-context.js';
 
 const groupIdParam = v.pipe(v.string(), v.regex(idPattern('g'), 'must be a g_ id'));
 
@@ -122,7 +122,7 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
     const id = newId('g');
     const result = await ctx.storage.createGroup(
       { id, tenantId: admin.tenantId, name, now: ctx.now() },
-      adminAudit(ctx, admin, request, 'group.create', id, { name }),
+      auditOk(ctx, admin, request, 'group.create', id, { name }),
     );
     if (!result.ok) throw new CcError('conflict', 'A group with that name already exists.');
     return reply.code(201).send(groupView(result.group));
@@ -131,11 +131,7 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
   app.delete('/v1/admin/groups/:groupId', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'groupId', groupIdParam);
-    const result = await ctx.storage.deleteGroup(
-      admin.tenantId,
-      id,
-      adminAudit(ctx, admin, request, 'group.delete', id),
-    );
+    const result = await ctx.storage.deleteGroup(admin.tenantId, id, auditOk(ctx, admin, request, 'group.delete', id));
     if (!result.ok) {
       if (result.code === 'not-found') throw new CcError('not-found', 'There is no group with that id.');
       throw new CcError(

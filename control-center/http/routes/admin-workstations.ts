@@ -13,7 +13,7 @@ import { CcError } from '../../errors.js';
 import type { FleetBinding, LockoutReset, Workstation } from '../../storage/records.js';
 import { authenticateAdmin, authenticateWorkstation, type AdminCaller } from '../authenticate.js';
 import { NoQuery, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext, adminAudit } from '../route-context.js';
+import { audit, type CcContext, auditOk } from '../route-context.js';
 
 const param = (prefix: Parameters<typeof idPattern>[0]) =>
   v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
@@ -79,7 +79,7 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
     const result = await ctx.storage.unbindDevice(
       admin.tenantId,
       { deviceId, workstationId: workstation.id, user },
-      adminAudit(ctx, admin, request, 'device.unpair', deviceId, { workstationId: workstation.id, user }),
+      auditOk(ctx, admin, request, 'device.unpair', deviceId, { workstationId: workstation.id, user }),
     );
     if (!result.ok) throw new CcError('not-found', 'That phone is not paired for that user on this workstation.');
     ctx.bus.publish(`device:${deviceId}`);
@@ -100,7 +100,7 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
         requestedAt: ctx.now(),
         requestedBy: admin.actor,
       },
-      adminAudit(ctx, admin, request, 'lockout-reset.request', workstation.id, { user, resetId: id }),
+      auditOk(ctx, admin, request, 'lockout-reset.request', workstation.id, { user, resetId: id }),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no workstation with that id.');
     ctx.bus.publish(`workstation:${workstation.id}`);

@@ -12,7 +12,7 @@ import { authenticateAdmin, findAdminToken } from '../authenticate.js';
 import { NoQuery, readBody, readQuery } from '../boundary.js';
 import { CONSOLE_IDLE_MS, clearSessionCookie, sessionCookie, setSessionCookie } from '../console-session.js';
 import type { ConsoleSession } from '../console-session.js';
-import { audit, type CcContext, adminAudit } from '../route-context.js';
+import { audit, type CcContext, auditOk } from '../route-context.js';
 import { tokenDigest } from '../../secrets.js';
 import { CcError } from '../../errors.js';
 
@@ -144,7 +144,7 @@ export function consoleRoutes(
     if (admin.sessionId === null)
       throw new CcError('bad-request', "This is the console's own session; admin tokens need none.");
     ctx.consoleSessions.end(admin.sessionId);
-    await ctx.storage.appendAudit(adminAudit(ctx, admin, request, 'console.sign-out', admin.sessionId));
+    await ctx.storage.appendAudit(auditOk(ctx, admin, request, 'console.sign-out', admin.sessionId));
     clearSessionCookie(request, reply);
     return reply.send({ ok: true });
   });

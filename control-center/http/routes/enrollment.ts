@@ -50,17 +50,19 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: CcContext): void {
       transcript('latchkey-enroll-v1', { installTokenSha256, publicKey: body.publicKey, name: body.name }),
     );
     const address = request.ip;
-    if (!proofOk) {
-      await ctx.storage.appendAudit(
+    const refused = (reason: string) =>
+      ctx.storage.appendAudit(
         audit(ctx, {
           tenantId: ctx.defaultTenantId,
           actor: 'anonymous',
           address,
           action: 'workstation.enroll',
           result: 'refused',
-          detail: { reason: 'proof' },
+          detail: { reason },
         }),
       );
+    if (!proofOk) {
+      await refused('proof');
       throw new CcError('unauthenticated', 'proof does not verify with publicKey (latchkey-enroll-v1).');
     }
     const result = await ctx.storage.enrollWorkstation(
@@ -77,16 +79,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: CcContext): void {
         }),
     );
     if (!result.ok) {
-      await ctx.storage.appendAudit(
-        audit(ctx, {
-          tenantId: ctx.defaultTenantId,
-          actor: 'anonymous',
-          address,
-          action: 'workstation.enroll',
-          result: 'refused',
-          detail: { reason: result.code },
-        }),
-      );
+      await refused(result.code);
       throw REFUSALS[result.code];
     }
     const signed = await signedPolicyFor(ctx.storage, ctx.keys, result.workstation);

@@ -15,7 +15,7 @@ import { CcError } from '../../errors.js';
 import type { Pairing, Workstation } from '../../storage/records.js';
 import { authenticateWorkstation } from '../authenticate.js';
 import { readBody, readParam, readQuery, WaitQuery } from '../boundary.js';
-import { audit, type CcContext } from '../route-context.js';
+import { audit, type CcContext, auditOk, workstationActor } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 export const PAIRING_TTL_MS = 10 * 60_000;
@@ -61,15 +61,7 @@ export function pairingRoutes(app: FastifyInstance, ctx: CcContext): void {
           now,
           expiresAt: now + PAIRING_TTL_MS,
         },
-        audit(ctx, {
-          tenantId: workstation.tenantId,
-          actor: `workstation:${workstation.id}`,
-          address: request.ip,
-          action: 'pairing.create',
-          target: id,
-          result: 'ok',
-          detail: { user },
-        }),
+        auditOk(ctx, workstationActor(workstation), request, 'pairing.create', id, { user }),
       );
       if (created.ok) return reply.code(201).send({ pairingId: id, expiresAt: created.pairing.expiresAt });
     }

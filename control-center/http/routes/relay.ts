@@ -18,7 +18,7 @@ import { settingsFor } from '../../policy.js';
 import type { PoolDelivery } from '../../storage/records.js';
 import { authenticateDevice, authenticateWorkstation } from '../authenticate.js';
 import { readBody, readParam, readQuery, WaitQuery } from '../boundary.js';
-import { audit, type CcContext } from '../route-context.js';
+import { type CcContext, auditOk, deviceActor, workstationActor } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 const deliveryIdParam = v.pipe(v.string(), v.regex(idPattern('pd'), 'must be a pd_ id'));
@@ -73,14 +73,9 @@ export function relayRoutes(app: FastifyInstance, ctx: CcContext): void {
         body: canonicalJson(body as never),
         createdAt: ctx.now(),
       },
-      audit(ctx, {
-        tenantId: workstation.tenantId,
-        actor: `workstation:${workstation.id}`,
-        address: request.ip,
-        action: 'pool-delivery.put',
-        target: id,
-        result: 'ok',
-        detail: { user: body.user, deviceId: body.deviceId },
+      auditOk(ctx, workstationActor(workstation), request, 'pool-delivery.put', id, {
+        user: body.user,
+        deviceId: body.deviceId,
       }),
     );
     if (!result.ok) throw new CcError('conflict', 'A different pool delivery already has this id.');
@@ -125,14 +120,9 @@ export function relayRoutes(app: FastifyInstance, ctx: CcContext): void {
       id,
       body,
       ctx.now(),
-      audit(ctx, {
-        tenantId: device.tenantId,
-        actor: `device:${device.id}`,
-        address: request.ip,
-        action: 'pool-delivery.confirm',
-        target: id,
-        result: 'ok',
-        detail: { workstationId: delivery.workstationId, user: delivery.user },
+      auditOk(ctx, deviceActor(device), request, 'pool-delivery.confirm', id, {
+        workstationId: delivery.workstationId,
+        user: delivery.user,
       }),
     );
     if (!result.ok)
@@ -162,15 +152,7 @@ export function relayRoutes(app: FastifyInstance, ctx: CcContext): void {
     const storedAt = ctx.now();
     await ctx.storage.putRecoveryPin(
       { workstationId: workstation.id, user, eph: body.eph, nonce: body.nonce, ciphertext: body.ciphertext, storedAt },
-      audit(ctx, {
-        tenantId: workstation.tenantId,
-        actor: `workstation:${workstation.id}`,
-        address: request.ip,
-        action: 'recovery-pin.upload',
-        target: workstation.id,
-        result: 'ok',
-        detail: { user },
-      }),
+      auditOk(ctx, workstationActor(workstation), request, 'recovery-pin.upload', workstation.id, { user }),
     );
     return reply.send({ storedAt });
   });

@@ -15,7 +15,7 @@ import { CcError } from '../../errors.js';
 import type { AuthRequest, Decision } from '../../storage/records.js';
 import { authenticateDevice, authenticateWorkstation } from '../authenticate.js';
 import { readBody, readParam, readQuery, WaitQuery } from '../boundary.js';
-import { audit, type CcContext } from '../route-context.js';
+import { audit, type CcContext, auditOk, deviceActor, workstationActor } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 export const INTENT_TTL_MS = 30_000;
@@ -62,14 +62,9 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
         now,
         expiresAt: now + body.ttlMs,
       },
-      audit(ctx, {
-        tenantId: workstation.tenantId,
-        actor: `workstation:${workstation.id}`,
-        address: request.ip,
-        action: 'auth-request.create',
-        target: id,
-        result: 'ok',
-        detail: { user: body.user, intentId: body.intentId ?? null },
+      auditOk(ctx, workstationActor(workstation), request, 'auth-request.create', id, {
+        user: body.user,
+        intentId: body.intentId ?? null,
       }),
     );
     if (!created.ok) throw new CcError('conflict', 'That sign-in intent already has an auth request.');
@@ -134,14 +129,9 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
         createdAt: now,
         expiresAt: now + INTENT_TTL_MS,
       },
-      audit(ctx, {
-        tenantId: device.tenantId,
-        actor: `device:${device.id}`,
-        address: request.ip,
-        action: 'sign-in.intent',
-        target: id,
-        result: 'ok',
-        detail: { workstationId: body.workstationId, user: body.user },
+      auditOk(ctx, deviceActor(device), request, 'sign-in.intent', id, {
+        workstationId: body.workstationId,
+        user: body.user,
       }),
     );
     ctx.bus.publish(`workstation:${body.workstationId}`);
