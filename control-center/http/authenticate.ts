@@ -134,34 +134,28 @@ export async function authenticateAdmin(ctx: CcContext, request: FastifyRequest)
   if (cookie !== null) return authenticateConsole(ctx, request, cookie);
   const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
   if (token === null)
-    return refuse(
-      ctx,
-      request,
-      'anonymous',
-      null,
-      'admin.auth',
-      'admin requests need an Authorization: Bearer lk_admin_… header',
-    );
+    return refuseAdmin(ctx, request, 'admin requests need an Authorization: Bearer lk_admin_… header');
   const found = await findAdminToken(ctx, request, token);
   return { ...found, actor: `admin:${found.id}`, sessionId: null };
 }
 
+/** An admin request without a valid token: anonymous as far as the audit can tell. */
+function refuseAdmin(
+  ctx: CcContext,
+  request: FastifyRequest,
+  reason: string,
+  credential: string | null = null,
+): Promise<never> {
+  return refuse(ctx, request, 'anonymous', null, 'admin.auth', reason, credential);
+}
+
 /** The admin token itself (bearer, or exchanged for a console session); refusals are audited and counted. */
 export async function findAdminToken(ctx: CcContext, request: FastifyRequest, token: string): Promise<AdminToken> {
-  if (!ADMIN_TOKEN_PATTERN.test(token))
-    return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'the admin token is malformed');
+  if (!ADMIN_TOKEN_PATTERN.test(token)) return refuseAdmin(ctx, request, 'the admin token is malformed');
   const digest = await tokenDigest(token);
   const found = await ctx.storage.findAdminToken(digest);
   if (!found)
-    return refuse(
-      ctx,
-      request,
-      'anonymous',
-      null,
-      'admin.auth',
-      'the admin token is not valid (unknown or revoked)',
-      `admin-token:${digest}`,
-    );
+    return refuseAdmin(ctx, request, 'the admin token is not valid (unknown or revoked)', `admin-token:${digest}`);
   ctx.limiters.perKey.hit(found.id);
   return found;
 }
