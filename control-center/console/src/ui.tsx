@@ -71,3 +71,40 @@ export function useApiCall(): {
   );
   return { status, setStatus, run };
 }
+
+/** A table's header: one column header per name, and a last one, named for screen readers only, over the row's buttons. */
+export function TableHead({ columns, actions = false }: { columns: readonly string[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (
+          <th scope="col" key={column}>
+            {column}
+          </th>
+        ))}
+        {actions && (
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}
+
+/** One option per workstation, named as the fleet names it. */
+export function WorkstationOptions({
+  workstations,
+}: {
+  workstations: readonly { workstationId: string; name: string }[];
+}) {
+  return (
+    <>
+      {workstations.map((w) => (
+        <option key={w.workstationId} value={w.workstationId}>
+          {w.name}
+        </option>
+      ))}
+    </>
+  );
+}

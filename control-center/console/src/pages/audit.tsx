@@ -9,7 +9,7 @@ import { eventsToCsv, type AuditEntryView, type EventView, type EventsFilter } f
 import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { when } from '../format.js';
-import { Page, StatusLine, TableWrap, useApiCall } from '../ui.js';
+import { Page, StatusLine, TableWrap, useApiCall, TableHead, WorkstationOptions } from '../ui.js';
 
 const PAGE_SIZE = 100;
 const EXPORT_LIMIT = 1000;
@@ -123,11 +123,7 @@ export function AuditPage() {
           <label for="filter-workstation">Workstation</label>
           <select id="filter-workstation" value={filters.workstationId} onChange={set('workstationId')}>
             <option value="">All workstations</option>
-            {workstations.map((w) => (
-              <option key={w.workstationId} value={w.workstationId}>
-                {w.name}
-              </option>
-            ))}
+            <WorkstationOptions workstations={workstations} />
           </select>
         </div>
         <div class="field">
@@ -163,16 +159,7 @@ export function AuditPage() {
       ) : (
         <TableWrap label="Unlocks">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Workstation</th>
-                <th scope="col">User</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Result</th>
-                <th scope="col">Reported</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Time', 'Workstation', 'User', 'Kind', 'Result', 'Reported']} />
             <tbody>
               {events.items.map((e) => (
                 <tr key={e.id}>
@@ -206,15 +193,7 @@ export function AuditPage() {
       ) : (
         <TableWrap label="Control Center log">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Result</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Time', 'Who', 'Action', 'Target', 'Result']} />
             <tbody>
               {log.items.map((e) => (
                 <tr key={e.id}>

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { WorkstationDetailView, WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { shortId, when } from '../format.js';
-import { Page, StatusLine, TableWrap, useApiCall } from '../ui.js';
+import { Page, StatusLine, TableWrap, useApiCall, TableHead } from '../ui.js';
 
 const PAGE_SIZE = 1000;
 
@@ -41,18 +41,7 @@ export function FleetPage() {
         <TableWrap label="Workstations">
           <table>
             <caption class="visually-hidden">Workstations</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Policy revision</th>
-                <th scope="col">Users</th>
-                <th scope="col">Phones</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Last seen', 'Policy revision', 'Users', 'Phones']} actions />
             <tbody>
               {workstations.map((w) => (
                 <tr key={w.workstationId}>
@@ -151,17 +140,7 @@ function WorkstationDetail({ id, onChanged, onRemoved }: { id: string; onChanged
       ) : (
         <TableWrap label={`Phones paired on ${name}`}>
           <table>
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Phone</th>
-                <th scope="col">Paired</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['User', 'Phone', 'Paired', 'Last seen']} actions />
             <tbody>
               {detail.phones.map((p) => (
                 <tr key={`${p.deviceId} ${p.user}`}>

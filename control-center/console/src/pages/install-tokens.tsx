@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { InstallTokenView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { shortId, when } from '../format.js';
-import { Page, StatusLine, TableWrap, useApiCall } from '../ui.js';
+import { Page, StatusLine, TableWrap, useApiCall, TableHead } from '../ui.js';
 
 export function InstallTokensPage() {
   const { status, setStatus, run } = useApiCall();
@@ -104,18 +104,7 @@ export function InstallTokensPage() {
       ) : (
         <TableWrap label="Install tokens">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Token</th>
-                <th scope="col">Note</th>
-                <th scope="col">Uses</th>
-                <th scope="col">Expires</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Token', 'Note', 'Uses', 'Expires', 'State']} actions />
             <tbody>
               {tokens.map((t) => {
                 const state =

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
-import { Page, StatusLine, useApiCall } from '../ui.js';
+import { Page, StatusLine, useApiCall, WorkstationOptions } from '../ui.js';
 
 export function RecoveryPage() {
   const { status, setStatus, run } = useApiCall();
@@ -58,11 +58,7 @@ export function RecoveryPage() {
             value={workstationId}
             onChange={(e) => setWorkstationId((e.currentTarget as HTMLSelectElement).value)}
           >
-            {workstations.map((w) => (
-              <option key={w.workstationId} value={w.workstationId}>
-                {w.name}
-              </option>
-            ))}
+            <WorkstationOptions workstations={workstations} />
           </select>
         </div>
         <div class="field">
