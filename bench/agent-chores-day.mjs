@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mock } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { benchOptions } from './bench-options.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
@@ -22,7 +23,7 @@ const { nodeFetch } = await dist('platform/node-fetch.js');
 const { ApiClient } = await dist('platform/api-client.js');
 const v = await import('valibot');
 
-const hours = process.argv.includes('--hours') ? Number(process.argv[process.argv.indexOf('--hours') + 1]) : 24;
+const { hours } = benchOptions({ numbers: { hours: 24 } });
 const CHORES_MS = 2_000;
 const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 const settle = () => new Promise((r) => setImmediate(r));

@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C_COMPILER, compileC } from './c/compile.mjs';
 import { INCLUDE_DIR, buildLibraries } from '../native/c-library.mjs';
+import { benchOptions } from './bench-options.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
@@ -28,9 +29,7 @@ const { parseEnrollmentUri } = await dist('protocol/enrollment-uri.js');
 const { deriveOfflinePin, formatPinForDisplay } = await dist('protocol/offline-pin.js');
 const { computeVerifier, DEFAULT_KDF } = await dist('agent/offline-pin/kdf.js');
 const { latchkeyCommand } = await dist('cli/agent-process.js');
-const arg = (name, fallback) =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const SAMPLES = arg('--samples', 100);
+const { samples: SAMPLES } = benchOptions({ numbers: { samples: 100 } });
 const MIN_KDF = { memoryKiB: 8, iterations: 1 };
 const USER = 'daemon';
 const enc = new TextEncoder();

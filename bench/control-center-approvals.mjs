@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchOptions } from './bench-options.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
@@ -36,13 +37,14 @@ const { randomBytes, sha256 } = await dist('protocol/crypto/hashes.js');
 const { AGENT_NODE_FLAGS, LATCHKEY_BIN } = await dist('cli/agent-process.js');
 const v = createRequire(import.meta.url)('valibot');
 
-const arg = (name, fallback) =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const PAIRS = (process.argv.includes('--pairs') ? process.argv[process.argv.indexOf('--pairs') + 1] : '1,32')
-  .split(',')
-  .map(Number);
-const SECONDS = arg('--seconds', 10);
-const WORKSTATIONS = arg('--workstations', 10_000);
+const options = benchOptions({
+  numbers: { seconds: 10, workstations: 10_000 },
+  strings: { pairs: '1,32' },
+  flags: ['jit'],
+});
+const PAIRS = options.pairs.split(',').map(Number);
+const SECONDS = options.seconds;
+const WORKSTATIONS = options.workstations;
 const WARMUP_MS = 2_000;
 const any = v.unknown();
 const CALL = { timeoutMs: 30_000 };
@@ -323,7 +325,7 @@ async function run(jit) {
 }
 
 const results = [];
-for (const jit of process.argv.includes('--jit') ? [false, true] : [false]) {
+for (const jit of options.jit ? [false, true] : [false]) {
   const r = await run(jit);
   results.push(r);
   process.stdout.write(

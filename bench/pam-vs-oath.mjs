@@ -22,17 +22,15 @@ import { fileURLToPath } from 'node:url';
 import { C_COMPILER, compileC } from './c/compile.mjs';
 import { randomBytes } from 'node:crypto';
 import { hashRaw } from '@node-rs/argon2';
+import { benchOptions } from './bench-options.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
 const MODULE = join(ROOT, 'build/Release/pam_latchkey.so');
 const N = 100; // authentications per pamtester call (and the largest pool the agent issues)
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const ROUNDS = arg('--rounds', 5);
-const LATENCY_SAMPLES = arg('--latency-samples', 20);
+const { rounds: ROUNDS, latencySamples: LATENCY_SAMPLES } = benchOptions({
+  numbers: { rounds: 5, 'latency-samples': 20 },
+});
 const MIN_KDF = { memoryKiB: 8, iterations: 1 };
 /** About the size of the agent's record on the verify path (carried verifiers: docs/state-files.md). */
 const FLOOR_RECORD_BYTES = 600;
