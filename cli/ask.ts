@@ -1,4 +1,5 @@
 /** Runs one admin/user request and turns every refusal into a CliError with the agent's sentence. */
+import { wipe } from '../protocol/bytes.js';
 import type { Reply } from '../protocol/ipc-messages.js';
 import { AgentClientError, askAgent, type RequestWithoutId } from './agent-client.js';
 import { userInfo } from 'node:os';
@@ -30,6 +31,28 @@ export async function askOk(socket: string, request: RequestWithoutId, timeoutMs
 export async function ownPasswordFor(user: string): Promise<Uint8Array | undefined> {
   if (runsAsAdministrator() || user !== userInfo().username) return undefined;
   return readRequiredSecret(`Password for ${user}: `, 'password', 'run it on a terminal, or pipe your password in');
+}
+
+/**
+ * The second half of pairing a phone (online or over Bluetooth): shows the code the agent made
+ * (then wipes it), and waits until the phone has used it or the wait runs out.
+ */
+export async function showCodeThenFinish(
+  started: Reply,
+  request: { socket: string; user: string; wait: number },
+  shown: { label: string; finish: 'pair-finish' | 'ble-pair-finish' },
+): Promise<void> {
+  const code = Buffer.from(started.secret ?? []).toString('utf8');
+  wipe(started.secret);
+  const { pairingId } = parseDetail<{ pairingId: string }>(started);
+  process.stdout.write(`${shown.label} for ${request.user}:\n\n    ${code}\n\n${started.message}\n`);
+  const waitMs = request.wait * 1000;
+  const finished = await askOk(
+    request.socket,
+    { op: shown.finish, user: request.user, pairingId, wait: waitMs },
+    waitMs + 10_000,
+  );
+  process.stdout.write(`${finished.message}\n`);
 }
 
 export function parseDetail<T>(reply: Reply): T {

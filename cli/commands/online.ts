@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
-import { askOk, parseDetail, ownPasswordFor } from '../ask.js';
+import { askOk, ownPasswordFor, showCodeThenFinish } from '../ask.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { integerOption, urlOption, userOption, withAgentOptions } from '../options.js';
 import { readRequiredSecret } from '../../platform/read-secret.js';
@@ -72,16 +72,7 @@ export function registerOnline(program: Command): void {
     } finally {
       wipe(password);
     }
-    const code = Buffer.from(started.secret ?? []).toString('utf8');
-    wipe(started.secret);
-    const { pairingId } = parseDetail<{ pairingId: string }>(started);
-    process.stdout.write(`Pairing code for ${options.user}:\n\n    ${code}\n\n${started.message}\n`);
-    const finished = await askOk(
-      options.socket,
-      { op: 'pair-finish', user: options.user, pairingId, wait: options.wait * 1000 },
-      options.wait * 1000 + 10_000,
-    );
-    process.stdout.write(`${finished.message}\n`);
+    await showCodeThenFinish(started, options, { label: 'Pairing code', finish: 'pair-finish' });
   });
 
   const signIn = program

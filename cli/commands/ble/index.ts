@@ -5,8 +5,7 @@
  * --pairing, dev-pairing) run their own adapter and end the process when done.
  */
 import type { Command } from 'commander';
-import { wipe } from '../../../protocol/bytes.js';
-import { askOk, parseDetail } from '../../ask.js';
+import { askOk, showCodeThenFinish } from '../../ask.js';
 import { CliError, EXIT } from '../../../platform/exit-codes.js';
 import { authenticatorOption, integerOption, userOption, withAgentOptions } from '../../options.js';
 import { adapterTransport, radioToolError, runThenExit, withAdapterOptions } from './adapter-options.js';
@@ -74,16 +73,7 @@ export function registerBle(program: Command): void {
     .option('--wait <seconds>', 'how long to wait for the phone', integerOption('--wait', 1, 600), 600);
   withAgentOptions(pair).action(async (options: { user: string; wait: number; socket: string; timeout: number }) => {
     const started = await askOk(options.socket, { op: 'ble-pair', user: options.user }, options.timeout);
-    const code = Buffer.from(started.secret ?? []).toString('utf8');
-    wipe(started.secret);
-    const { pairingId } = parseDetail<{ pairingId: string }>(started);
-    process.stdout.write(`Bluetooth pairing code for ${options.user}:\n\n    ${code}\n\n${started.message}\n`);
-    const finished = await askOk(
-      options.socket,
-      { op: 'ble-pair-finish', user: options.user, pairingId, wait: options.wait * 1000 },
-      options.wait * 1000 + 10_000,
-    );
-    process.stdout.write(`${finished.message}\n`);
+    await showCodeThenFinish(started, options, { label: 'Bluetooth pairing code', finish: 'ble-pair-finish' });
   });
 
   const unpair = ble
