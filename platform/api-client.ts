@@ -5,12 +5,8 @@
  * closed as an ApiError.
  */
 import * as v from 'valibot';
-import {
-  ErrorBodySchema,
-  MAX_BODY_BYTES,
-  WIRE_ERROR_CODES,
-  type WireErrorCode,
-} from '../protocol/online/http-bodies.js';
+import { ErrorBodySchema, MAX_BODY_BYTES, WIRE_ERROR_CODES } from '../protocol/online/http-bodies.js';
+import type { WireErrorCode } from '../protocol/online/http-bodies.js';
 import { signRequest } from '../protocol/online/request-signing.js';
 import type { CryptoKey } from '../protocol/crypto/webcrypto.js';
 

@@ -7,13 +7,8 @@
 import type { Stats } from 'node:fs';
 import * as v from 'valibot';
 import { describeIssues, describeJsonSyntaxError } from './schema-errors.js';
-import {
-  InsecurePathError,
-  checkParentDirectory,
-  ownedByThisProcess,
-  readCheckedFileWithStats,
-  type PathRule,
-} from './secure-path.js';
+import { InsecurePathError, checkParentDirectory, ownedByThisProcess } from './secure-path.js';
+import { readCheckedFileWithStats, type PathRule } from './secure-path.js';
 
 export interface JsonFileRule extends PathRule {
   /** Also refuse the file when others may write its directory without the sticky bit (files an administrator writes). */

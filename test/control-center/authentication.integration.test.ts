@@ -6,6 +6,7 @@ import { DeviceInboxResponseSchema, WorkstationInboxResponseSchema } from '../..
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { ApiClient, CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, rawRequest } from './helpers.js';
+import { failureCode } from './helpers.js';
 import { startTestCc, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;
@@ -52,15 +53,13 @@ describe('signed requests', () => {
   it('refuse a request signed by another key, a phone key on a workstation route, a changed body, and no signature at all', async () => {
     const other = await generateKeyPair(ED25519);
     const impostor = new ApiClient({ baseUrl: t.url, signer: { keyId: ws.id, privateKey: other.privateKey } });
-    expect((await failure(impostor.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).code).toBe(
+    expect(await failureCode(impostor.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).toBe(
       'unauthenticated',
     );
-    expect((await failure(phone.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).code).toBe(
+    expect(await failureCode(phone.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).toBe(
       'unauthenticated',
     );
-    expect((await failure(ws.client.call('GET', '/v1/device/inbox', undefined, any, CALL))).code).toBe(
-      'unauthenticated',
-    );
+    expect(await failureCode(ws.client.call('GET', '/v1/device/inbox', undefined, any, CALL))).toBe('unauthenticated');
 
     const path = '/v1/workstation/pairings';
     const signed = encoder.encode(JSON.stringify({ user: 'alice' }));
@@ -90,11 +89,11 @@ describe('signed requests', () => {
     const doomed = await enroll(t, await installToken(t), 'doomed');
     await doomed.client.call('GET', '/v1/workstation/inbox', undefined, WorkstationInboxResponseSchema, CALL);
     await t.admin.call('DELETE', `/v1/admin/workstations/${doomed.id}`, undefined, any, CALL);
-    expect((await failure(doomed.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).code).toBe(
+    expect(await failureCode(doomed.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).toBe(
       'unauthenticated',
     );
     // Re-enrolling the removed key is refused too.
-    expect((await failure(enroll(t, await installToken(t), 'doomed', doomed.key))).code).toBe('forbidden');
+    expect(await failureCode(enroll(t, await installToken(t), 'doomed', doomed.key))).toBe('forbidden');
   });
 
   it('audit every refusal with the reason and the claimed key id', async () => {
@@ -115,7 +114,7 @@ describe('admin tokens', () => {
     const codes = [];
     for (const token of [undefined, 'lk_admin_short', `lk_admin_${'A'.repeat(43)}`]) {
       const client = new ApiClient({ baseUrl: t.url, ...(token ? { adminToken: token } : {}) });
-      codes.push((await failure(client.call('GET', '/v1/admin/settings', undefined, any, CALL))).code);
+      codes.push(await failureCode(client.call('GET', '/v1/admin/settings', undefined, any, CALL)));
     }
     expect(codes).toEqual(['unauthenticated', 'unauthenticated', 'unauthenticated']);
     const created = (await t.admin.call('POST', '/v1/admin/admin-tokens', { name: 'second' }, any, CALL)) as {
@@ -127,16 +126,14 @@ describe('admin tokens', () => {
     const listed = JSON.stringify(await t.admin.call('GET', '/v1/admin/admin-tokens', undefined, any, CALL));
     expect(listed).not.toContain(created.token);
     await t.admin.call('DELETE', `/v1/admin/admin-tokens/${created.adminTokenId}`, undefined, any, CALL);
-    expect((await failure(second.call('GET', '/v1/admin/settings', undefined, any, CALL))).code).toBe(
-      'unauthenticated',
-    );
+    expect(await failureCode(second.call('GET', '/v1/admin/settings', undefined, any, CALL))).toBe('unauthenticated');
     // The last active token cannot lock everyone out.
     const tokens = (await t.admin.call('GET', '/v1/admin/admin-tokens', undefined, any, CALL)) as {
       adminTokens: { adminTokenId: string; revokedAt: number | null }[];
     };
     const last = tokens.adminTokens.find((token) => token.revokedAt === null)!;
     expect(
-      (await failure(t.admin.call('DELETE', `/v1/admin/admin-tokens/${last.adminTokenId}`, undefined, any, CALL))).code,
+      await failureCode(t.admin.call('DELETE', `/v1/admin/admin-tokens/${last.adminTokenId}`, undefined, any, CALL)),
     ).toBe('conflict');
     expect(
       queryDb(t.databaseFile, 'SELECT sha256 FROM admin_tokens').map((row) => (row as { sha256: string }).sha256),
@@ -156,7 +153,7 @@ describe('rate limits', () => {
       const stranger = new ApiClient({ baseUrl: limited.url, adminToken: `lk_admin_${'B'.repeat(43)}` });
       const codes = [];
       for (let i = 0; i < 4; i++)
-        codes.push((await failure(stranger.call('GET', '/v1/admin/settings', undefined, any, CALL))).code);
+        codes.push(await failureCode(stranger.call('GET', '/v1/admin/settings', undefined, any, CALL)));
       expect(codes).toEqual(['unauthenticated', 'unauthenticated', 'unauthenticated', 'rate-limited']);
     } finally {
       await limited.close();

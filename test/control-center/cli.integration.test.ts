@@ -12,7 +12,7 @@ import { startControlCenter } from '../../control-center/control-center.js';
 import type { FetchLike } from '../../platform/api-client.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { newId } from '../../protocol/online/ids.js';
-import { CreateAuthResponseSchema, DeviceInboxResponseSchema } from '../../protocol/online/http-bodies.js';
+import { DeviceInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { EnrollResponseSchema } from '../../protocol/online/http-bodies.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
@@ -20,6 +20,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, toBase64url } from './helpers.js';
 import type { TestCc, TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
+import { askAuth } from './helpers.js';
 
 interface ServerProcess {
   readonly child: ChildProcess;
@@ -219,13 +220,11 @@ describe('latchkey admin against the running server', () => {
     };
     const workstationLoop = async () => {
       while (!stopping) {
-        const { requestId } = await workstation.client.call(
-          'POST',
-          '/v1/workstation/auth-requests',
-          { user: 'alice', challenge: toBase64url(randomBytes(32)), ttlMs: 60_000 },
-          CreateAuthResponseSchema,
-          CALL,
-        );
+        const { requestId } = await askAuth(workstation, {
+          user: 'alice',
+          challenge: toBase64url(randomBytes(32)),
+          ttlMs: 60_000,
+        });
         await workstation.client.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=25`, undefined, any, {
           timeoutMs: 30_000,
         });

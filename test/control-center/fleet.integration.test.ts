@@ -8,6 +8,7 @@ import { AdminClient, eventsToCsv } from '../../control-center/admin-client.js';
 import { newId } from '../../protocol/online/ids.js';
 import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { CALL, any, enroll, failure, installToken, newPhone, pair, startTestCc, type TestCc } from './helpers.js';
+import { failureCode } from './helpers.js';
 import type { TestPhone, TestWorkstation } from './helpers.js';
 
 let t: TestCc;
@@ -41,7 +42,7 @@ describe('the fleet view', () => {
       { deviceId: phone.deviceId, name: 'Pixel', user: 'alice', pairedAt: expect.any(Number) },
       { deviceId: phone.deviceId, name: 'Pixel', user: 'bob', pairedAt: expect.any(Number) },
     ]);
-    expect((await failure(admin.workstation(newId('ws')))).code).toBe('not-found');
+    expect(await failureCode(admin.workstation(newId('ws')))).toBe('not-found');
   });
 
   it('unpairs a phone from one user: the Control Center stops relaying for that pair, the other pairing stays', async () => {
@@ -108,24 +109,14 @@ describe('the fleet view', () => {
     ]);
     const other = await enroll(t, await installToken(t), 'other-ws');
     expect(
-      (
-        await failure(
-          other.client.call(
-            'POST',
-            `/v1/workstation/lockout-resets/${asked.resetId}`,
-            { result: 'cleared' },
-            any,
-            CALL,
-          ),
-        )
-      ).code,
+      await failureCode(
+        other.client.call('POST', `/v1/workstation/lockout-resets/${asked.resetId}`, { result: 'cleared' }, any, CALL),
+      ),
     ).toBe('not-found');
     expect(
-      (
-        await failure(
-          ws.client.call('POST', `/v1/workstation/lockout-resets/${asked.resetId}`, { result: 'maybe' }, any, CALL),
-        )
-      ).code,
+      await failureCode(
+        ws.client.call('POST', `/v1/workstation/lockout-resets/${asked.resetId}`, { result: 'maybe' }, any, CALL),
+      ),
     ).toBe('bad-request');
   });
 });

@@ -13,6 +13,7 @@ import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { transcript } from '../../protocol/online/canonical-json.js';
 import { type ConfirmPairingRequestSchema, CreatePairingResponseSchema } from '../../protocol/online/http-bodies.js';
 import { EnrollResponseSchema, PairingStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
 import { RedeemPairingResponseSchema } from '../../protocol/online/http-bodies.js';
 import { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof } from '../../protocol/online/pairing-keys.js';
 import { workstationMac } from '../../protocol/online/pairing-keys.js';
@@ -276,6 +277,36 @@ export async function failure(promise: Promise<unknown>): Promise<ApiError> {
     throw error;
   }
   throw new Error('the call succeeded but was expected to fail');
+}
+
+type Caller = { readonly client: ApiClient };
+
+/** A workstation asks its user's phone to approve a sign-in (docs/online-protocol.md "Online sign-in"). */
+export const askAuth = (ws: Caller, body: unknown) =>
+  ws.client.call('POST', '/v1/workstation/auth-requests', body, CreateAuthResponseSchema, CALL);
+
+/** Where a sign-in request stands, as its workstation reads it. */
+export const authStatus = (ws: Caller, requestId: string) =>
+  ws.client.call('GET', `/v1/workstation/auth-requests/${requestId}`, undefined, AuthStatusResponseSchema, CALL);
+
+/** A phone's decision on a sign-in request. */
+export const sendDecision = <S extends v.GenericSchema = typeof any>(
+  phone: Caller,
+  requestId: string,
+  body: unknown,
+  schema?: S,
+) =>
+  phone.client.call(
+    'POST',
+    `/v1/device/auth-requests/${requestId}/decision`,
+    body,
+    schema ?? (any as unknown as S),
+    CALL,
+  );
+
+/** The code of the ApiError a call fails with (fails the test when the call succeeds). */
+export async function failureCode(promise: Promise<unknown>): Promise<string> {
+  return (await failure(promise)).code;
 }
 
 /** A raw HTTP request, for bodies the ApiClient would never send. */

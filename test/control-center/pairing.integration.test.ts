@@ -7,6 +7,7 @@ import { PairingStatusResponseSchema, RedeemPairingResponseSchema } from '../../
 import { derivePairingKey, newPairingId, newPairingSecret } from '../../protocol/online/pairing-keys.js';
 import { signDeviceProof } from '../../protocol/online/pairing-keys.js';
 import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb } from './helpers.js';
+import { failureCode } from './helpers.js';
 import { redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;
@@ -106,11 +107,9 @@ describe('pairing end to end', () => {
     // The agent finds the device MAC wrong (say) and rejects: no binding, and the answer cannot change.
     await ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: false }, any, CALL);
     expect(
-      (
-        await failure(
-          ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: true }, any, CALL),
-        )
-      ).code,
+      await failureCode(
+        ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: true }, any, CALL),
+      ),
     ).toBe('conflict');
     expect(queryDb(t.databaseFile, "SELECT 1 FROM bindings WHERE user = 'erin'")).toEqual([]);
     const error = await failure(
@@ -186,17 +185,15 @@ describe('pairing end to end', () => {
     const { pairingId, pairingKey } = await openPairing(ws, 'hal');
     const other = await enroll(t, await installToken(t), 'nosy-ws');
     expect(
-      (await failure(other.client.call('GET', `/v1/workstation/pairings/${pairingId}`, undefined, any, CALL))).code,
+      await failureCode(other.client.call('GET', `/v1/workstation/pairings/${pairingId}`, undefined, any, CALL)),
     ).toBe('not-found');
     t.clock.offsetMs += 10 * 60_000 + 1000;
     try {
       const phone = await newPhone(t);
       expect(
-        (
-          await failure(
-            phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), any, CALL),
-          )
-        ).code,
+        await failureCode(
+          phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), any, CALL),
+        ),
       ).toBe('gone');
     } finally {
       t.clock.offsetMs -= 10 * 60_000 + 1000;
@@ -216,28 +213,18 @@ describe('guessing pairing ids', () => {
         let guess = newPairingId();
         while (guess === pairingId) guess = newPairingId();
         codes.push(
-          (
-            await failure(
-              guesser.client.call('POST', '/v1/devices/pair', await redeemBody(guesser, guess, pairingKey), any, CALL),
-            )
-          ).code,
+          await failureCode(
+            guesser.client.call('POST', '/v1/devices/pair', await redeemBody(guesser, guess, pairingKey), any, CALL),
+          ),
         );
       }
       expect(codes.slice(0, 10)).toEqual(Array(10).fill('not-found'));
       expect(codes[10]).toBe('rate-limited');
       // Even the right id is refused from this address until the minute is over.
       expect(
-        (
-          await failure(
-            guesser.client.call(
-              'POST',
-              '/v1/devices/pair',
-              await redeemBody(guesser, pairingId, pairingKey),
-              any,
-              CALL,
-            ),
-          )
-        ).code,
+        await failureCode(
+          guesser.client.call('POST', '/v1/devices/pair', await redeemBody(guesser, pairingId, pairingKey), any, CALL),
+        ),
       ).toBe('rate-limited');
       expect(queryDb(limited.databaseFile, 'SELECT tries, state FROM pairings WHERE id = ?', pairingId)).toEqual([
         { tries: 0, state: 'open' },

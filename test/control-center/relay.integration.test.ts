@@ -10,6 +10,7 @@ import { RevealRecoveryPinResponseSchema } from '../../protocol/online/http-bodi
 import { openPoolEnvelope, sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
 import { ApiClient, CALL, any, countRows, enroll, failure, fromBase64url, installToken, newPhone } from './helpers.js';
+import { failureCode } from './helpers.js';
 import { pair, queryDb, startTestCc, toBase64url, type TestCc, type TestPhone } from './helpers.js';
 import type { TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
@@ -142,11 +143,9 @@ describe('pool deliveries', () => {
       signature: await signPoolConfirm(otherPool, phone.signing.privateKey),
     };
     expect(
-      (
-        await failure(
-          phone.client.call('POST', `/v1/device/pool-deliveries/${deliveryId}/confirm`, conflicting, any, CALL),
-        )
-      ).code,
+      await failureCode(
+        phone.client.call('POST', `/v1/device/pool-deliveries/${deliveryId}/confirm`, conflicting, any, CALL),
+      ),
     ).toBe('conflict');
     expect(
       (await phone.client.call('GET', '/v1/device/inbox', undefined, DeviceInboxResponseSchema, CALL)).poolDeliveries,
@@ -177,12 +176,12 @@ describe('pool deliveries', () => {
     const inbox = await phone.client.call('GET', '/v1/device/inbox', undefined, DeviceInboxResponseSchema, CALL);
     expect(inbox.poolDeliveries.map((d) => d.deliveryId)).toEqual([newer]);
     expect(
-      (await failure(ws.client.call('GET', `/v1/workstation/pool-deliveries/${older}`, undefined, any, CALL))).code,
+      await failureCode(ws.client.call('GET', `/v1/workstation/pool-deliveries/${older}`, undefined, any, CALL)),
     ).toBe('gone');
     const fields = { deliveryId: older, poolId: 'p', deviceId: phone.deviceId, workstationId: ws.id, user: 'alice' };
     const late = { poolId: 'p', signature: await signPoolConfirm(fields, phone.signing.privateKey) };
     expect(
-      (await failure(phone.client.call('POST', `/v1/device/pool-deliveries/${older}/confirm`, late, any, CALL))).code,
+      await failureCode(phone.client.call('POST', `/v1/device/pool-deliveries/${older}/confirm`, late, any, CALL)),
     ).toBe('gone');
   });
 
@@ -271,8 +270,9 @@ describe('recovery PIN', () => {
 
   it('is refused while the setting is off, then revealed only to an admin, and every reveal is audited', async () => {
     expect(
-      (await failure(ws.client.call('PUT', '/v1/workstation/recovery-pins/alice', await sealPin('alice'), any, CALL)))
-        .code,
+      await failureCode(
+        ws.client.call('PUT', '/v1/workstation/recovery-pins/alice', await sealPin('alice'), any, CALL),
+      ),
     ).toBe('conflict');
     await t.admin.call('PUT', '/v1/admin/settings', { recoveryPin: true }, any, CALL);
     await ws.client.call(
@@ -319,24 +319,14 @@ describe('recovery PIN', () => {
 
     const noToken = new ApiClient({ baseUrl: t.url });
     expect(
-      (
-        await failure(
-          noToken.call('POST', '/v1/admin/recovery-pins/reveal', { workstationId: ws.id, user: 'alice' }, any, CALL),
-        )
-      ).code,
+      await failureCode(
+        noToken.call('POST', '/v1/admin/recovery-pins/reveal', { workstationId: ws.id, user: 'alice' }, any, CALL),
+      ),
     ).toBe('unauthenticated');
     expect(
-      (
-        await failure(
-          phone.client.call(
-            'POST',
-            '/v1/admin/recovery-pins/reveal',
-            { workstationId: ws.id, user: 'alice' },
-            any,
-            CALL,
-          ),
-        )
-      ).code,
+      await failureCode(
+        phone.client.call('POST', '/v1/admin/recovery-pins/reveal', { workstationId: ws.id, user: 'alice' }, any, CALL),
+      ),
     ).toBe('unauthenticated');
     expect(t.logLines.join('')).not.toContain(pin);
 

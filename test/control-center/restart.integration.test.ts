@@ -7,7 +7,6 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startControlCenter } from '../../control-center/control-center.js';
 import { StartupError } from '../../control-center/errors.js';
-import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
 import { DeviceInboxResponseSchema, SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
@@ -15,6 +14,7 @@ import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { ApiClient, CALL, any, enroll, fromBase64url, installToken, newPhone, pair, rawRequest } from './helpers.js';
 import { startTestCc, toBase64url, type TestCc } from './helpers.js';
+import { askAuth, authStatus } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 const running: TestCc[] = [];
@@ -52,13 +52,7 @@ describe('restart on the same database', () => {
     await first.admin.call('PUT', '/v1/admin/settings', { offlineMode: true }, any, CALL);
     const policy = await ws.client.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, CALL);
     const challenge = toBase64url(randomBytes(32));
-    const { requestId } = await ws.client.call(
-      'POST',
-      '/v1/workstation/auth-requests',
-      { user: 'alice', challenge, ttlMs: 120_000 },
-      CreateAuthResponseSchema,
-      CALL,
-    );
+    const { requestId } = await askAuth(ws, { user: 'alice', challenge, ttlMs: 120_000 });
     const beforeRestart = await signRequest(
       { method: 'GET', path: '/v1/workstation/inbox', body: new Uint8Array() },
       ws.id,
@@ -111,17 +105,7 @@ describe('restart on the same database', () => {
       any,
       CALL,
     );
-    expect(
-      (
-        await ws2.client.call(
-          'GET',
-          `/v1/workstation/auth-requests/${requestId}`,
-          undefined,
-          AuthStatusResponseSchema,
-          CALL,
-        )
-      ).status,
-    ).toBe('approved');
+    expect((await authStatus(ws2, requestId)).status).toBe('approved');
     const logs = [...first.logLines, ...second.logLines].join('');
     expect(logs).not.toMatch(/lk_admin_[A-Za-z0-9_-]{43}/);
     expect(logs).not.toMatch(/lk_install_[A-Za-z0-9_-]{43}/);

@@ -3,12 +3,14 @@
 // sees it and checks the signature itself; another user's phone sees and answers nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkApproval, signApproval, type ApprovalFields } from '../../protocol/online/approvals.js';
-import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
+import { AuthStatusResponseSchema } from '../../protocol/online/http-bodies.js';
 import { DeviceInboxResponseSchema, SignInIntentResponseSchema } from '../../protocol/online/http-bodies.js';
 import { WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, startTestCc } from './helpers.js';
+import { failureCode } from './helpers.js';
 import { toBase64url, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
+import { askAuth, authStatus, sendDecision } from './helpers.js';
 
 let t: TestCc;
 let ws: TestWorkstation;
@@ -52,13 +54,7 @@ describe('push approval', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const c = challenge();
     const started = Date.now();
-    const { requestId } = await ws.client.call(
-      'POST',
-      '/v1/workstation/auth-requests',
-      { user: 'alice', challenge: c, ttlMs: 60_000 },
-      CreateAuthResponseSchema,
-      CALL,
-    );
+    const { requestId } = await askAuth(ws, { user: 'alice', challenge: c, ttlMs: 60_000 });
     const inbox = await waitingPhone;
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(inbox.authRequests).toEqual([
@@ -81,13 +77,7 @@ describe('push approval', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const { fields, body } = await decide(alice, requestId, 'approve', 'alice', c);
-    await alice.client.call(
-      'POST',
-      `/v1/device/auth-requests/${requestId}/decision`,
-      body,
-      AuthStatusResponseSchema,
-      CALL,
-    );
+    await sendDecision(alice, requestId, body, AuthStatusResponseSchema);
     const status = await waitingWs;
     expect(status.status).toBe('approved');
     if (status.status !== 'approved') return;
@@ -111,70 +101,26 @@ describe('push approval', () => {
   });
 
   it('relays a denial the same way', async () => {
-    const { requestId } = await ws.client.call(
-      'POST',
-      '/v1/workstation/auth-requests',
-      { user: 'alice', challenge: challenge(), ttlMs: 60_000 },
-      CreateAuthResponseSchema,
-      CALL,
-    );
-    await alice.client.call(
-      'POST',
-      `/v1/device/auth-requests/${requestId}/decision`,
-      (await decide(alice, requestId, 'deny')).body,
-      any,
-      CALL,
-    );
-    const status = await ws.client.call(
-      'GET',
-      `/v1/workstation/auth-requests/${requestId}`,
-      undefined,
-      AuthStatusResponseSchema,
-      CALL,
-    );
+    const { requestId } = await askAuth(ws, { user: 'alice', challenge: challenge(), ttlMs: 60_000 });
+    await sendDecision(alice, requestId, (await decide(alice, requestId, 'deny')).body);
+    const status = await authStatus(ws, requestId);
     expect(status).toMatchObject({ status: 'denied', decision: 'deny', deviceId: alice.deviceId });
   });
 
   it('keeps the first decision: the same again is 200, another is 409, a forged signature is 400', async () => {
-    const { requestId } = await ws.client.call(
-      'POST',
-      '/v1/workstation/auth-requests',
-      { user: 'alice', challenge: challenge(), ttlMs: 60_000 },
-      CreateAuthResponseSchema,
-      CALL,
-    );
+    const { requestId } = await askAuth(ws, { user: 'alice', challenge: challenge(), ttlMs: 60_000 });
     const forged = await decide(alice, requestId, 'approve');
-    const bad = await failure(
-      alice.client.call(
-        'POST',
-        `/v1/device/auth-requests/${requestId}/decision`,
-        { ...forged.body, decision: 'deny' },
-        any,
-        CALL,
-      ),
-    );
+    const bad = await failure(sendDecision(alice, requestId, { ...forged.body, decision: 'deny' }));
     expect(bad.code).toBe('bad-request');
     expect(bad.message).toMatch(/signature/);
-    await alice.client.call('POST', `/v1/device/auth-requests/${requestId}/decision`, forged.body, any, CALL);
-    await alice.client.call('POST', `/v1/device/auth-requests/${requestId}/decision`, forged.body, any, CALL);
+    await sendDecision(alice, requestId, forged.body);
+    await sendDecision(alice, requestId, forged.body);
     const other = await decide(alice, requestId, 'deny');
-    expect(
-      (
-        await failure(
-          alice.client.call('POST', `/v1/device/auth-requests/${requestId}/decision`, other.body, any, CALL),
-        )
-      ).code,
-    ).toBe('conflict');
+    expect(await failureCode(sendDecision(alice, requestId, other.body))).toBe('conflict');
   });
 
   it('expires an unanswered request: the workstation sees expired, a late decision is 410', async () => {
-    const { requestId } = await ws.client.call(
-      'POST',
-      '/v1/workstation/auth-requests',
-      { user: 'alice', challenge: challenge(), ttlMs: 1000 },
-      CreateAuthResponseSchema,
-      CALL,
-    );
+    const { requestId } = await askAuth(ws, { user: 'alice', challenge: challenge(), ttlMs: 1000 });
     const started = Date.now();
     const status = await ws.client.call(
       'GET',
@@ -185,21 +131,9 @@ describe('push approval', () => {
     );
     expect(status.status).toBe('expired');
     expect(Date.now() - started).toBeLessThan(5_000); // woke at the expiry, not at the end of wait
-    expect(
-      (
-        await failure(
-          alice.client.call(
-            'POST',
-            `/v1/device/auth-requests/${requestId}/decision`,
-            (
-              await decide(alice, requestId, 'approve')
-            ).body,
-            any,
-            CALL,
-          ),
-        )
-      ).code,
-    ).toBe('gone');
+    expect(await failureCode(sendDecision(alice, requestId, (await decide(alice, requestId, 'approve')).body))).toBe(
+      'gone',
+    );
   });
 
   it('refuses an auth request for a user with no paired phone (409)', async () => {
@@ -218,38 +152,17 @@ describe('push approval', () => {
 
 describe("another user's phone", () => {
   it('neither sees nor answers the request, even with a valid signature of its own', async () => {
-    const { requestId } = await ws.client.call(
-      'POST',
-      '/v1/workstation/auth-requests',
-      { user: 'alice', challenge: challenge(), ttlMs: 60_000 },
-      CreateAuthResponseSchema,
-      CALL,
-    );
+    const { requestId } = await askAuth(ws, { user: 'alice', challenge: challenge(), ttlMs: 60_000 });
     const inbox = await bob.client.call('GET', '/v1/device/inbox', undefined, DeviceInboxResponseSchema, CALL);
     expect(inbox.authRequests.map((r) => r.requestId)).not.toContain(requestId);
     const attempt = await decide(bob, requestId, 'approve');
-    expect(
-      (
-        await failure(
-          bob.client.call('POST', `/v1/device/auth-requests/${requestId}/decision`, attempt.body, any, CALL),
-        )
-      ).code,
-    ).toBe('not-found');
-    expect(
-      (
-        await ws.client.call(
-          'GET',
-          `/v1/workstation/auth-requests/${requestId}`,
-          undefined,
-          AuthStatusResponseSchema,
-          CALL,
-        )
-      ).status,
-    ).toBe('pending');
+    expect(await failureCode(sendDecision(bob, requestId, attempt.body))).toBe('not-found');
+    expect((await authStatus(ws, requestId)).status).toBe('pending');
     // Nor can bob start a sign-in as alice.
     expect(
-      (await failure(bob.client.call('POST', '/v1/device/sign-in', { workstationId: ws.id, user: 'alice' }, any, CALL)))
-        .code,
+      await failureCode(
+        bob.client.call('POST', '/v1/device/sign-in', { workstationId: ws.id, user: 'alice' }, any, CALL),
+      ),
     ).toBe('not-found');
   });
 });
@@ -273,13 +186,7 @@ describe('phone-initiated sign-in (R3)', () => {
     );
     const inbox = await waitingWs;
     expect(inbox.intents).toEqual([expect.objectContaining({ intentId, user: 'alice', deviceId: alice.deviceId })]);
-    const { requestId } = await ws.client.call(
-      'POST',
-      '/v1/workstation/auth-requests',
-      { user: 'alice', challenge: challenge(), ttlMs: 30_000, intentId },
-      CreateAuthResponseSchema,
-      CALL,
-    );
+    const { requestId } = await askAuth(ws, { user: 'alice', challenge: challenge(), ttlMs: 30_000, intentId });
     const phoneInbox = await alice.client.call('GET', '/v1/device/inbox', undefined, DeviceInboxResponseSchema, CALL);
     expect(phoneInbox.authRequests.find((r) => r.requestId === requestId)?.intentId).toBe(intentId);
     expect(

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../platform/api-client.js';
-import { CALL, any, enroll, failure, installToken, newPhone, pair, rawRequest } from '../control-center/helpers.js';
+import { CALL, any, enroll, failureCode, installToken, newPhone, pair, rawRequest } from '../control-center/helpers.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import type { TestPhone } from '../control-center/helpers.js';
 
@@ -29,7 +29,7 @@ describe('the failure budget', () => {
     const stranger = new ApiClient({ baseUrl: cc.url, adminToken: BAD_TOKEN });
     const codes: string[] = [];
     for (let i = 0; i < 35; i++)
-      codes.push((await failure(stranger.call('GET', '/v1/admin/settings', undefined, any, CALL))).code);
+      codes.push(await failureCode(stranger.call('GET', '/v1/admin/settings', undefined, any, CALL)));
     expect(codes.slice(0, 30).every((code) => code === 'unauthenticated')).toBe(true);
     expect(codes.slice(30)).toEqual(Array(5).fill('rate-limited'));
     // The same address (127.0.0.1): whoever proves who they are is served.
@@ -54,7 +54,7 @@ describe('the failure budget', () => {
         signer: { keyId: phone.deviceId, privateKey: wrongKey },
         headers: () => ({ 'x-forwarded-for': `198.51.100.${i + 1}` }),
       });
-      codes.push((await failure(impostor.call('GET', '/v1/device/workstations', undefined, any, CALL))).code);
+      codes.push(await failureCode(impostor.call('GET', '/v1/device/workstations', undefined, any, CALL)));
     }
     expect(codes.slice(0, 30).every((code) => code === 'unauthenticated')).toBe(true);
     expect(codes[30]).toBe('rate-limited');
