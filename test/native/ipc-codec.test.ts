@@ -4,7 +4,6 @@
  * agent uses (protocol/ipc-messages.ts) on generated frames.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
@@ -13,18 +12,9 @@ import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY } from 
 import { decodeFrameHeader } from '../../protocol/ipc-frame.js';
 import { REASONS, decodeReplyBody, decodeRequestBody } from '../../protocol/ipc-messages.js';
 import { codecCli, runJson, removeScratchDir } from './helpers/native-tools.js';
+import { ipcFrameVectors } from '../vectors/ipc-frames.js';
 
-interface Case {
-  name: string;
-  hex: string;
-  reason?: string;
-  request?: Record<string, unknown>;
-  reply?: Record<string, unknown>;
-}
-const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as Record<
-  string,
-  Case[]
->;
+const vectors = ipcFrameVectors;
 
 interface Parsed {
   result: string;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
@@ -7,18 +6,9 @@ import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY } from 
 import { decodeFrameHeader } from '../../protocol/ipc-frame.js';
 import { decodeReplyBody, decodeRequestBody, encodeReply, encodeRequest } from '../../protocol/ipc-messages.js';
 import type { Request } from '../../protocol/ipc-messages.js';
+import { ipcFrameVectors } from '../vectors/ipc-frames.js';
 
-interface Case {
-  name: string;
-  hex: string;
-  reason?: string;
-  request?: Record<string, unknown>;
-  reply?: Record<string, unknown>;
-}
-const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as Record<
-  string,
-  Case[]
->;
+const vectors = ipcFrameVectors;
 
 function decodeRequestFrame(frame: Uint8Array): Request {
   const header = decodeFrameHeader(frame.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY);

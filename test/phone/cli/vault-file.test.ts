@@ -4,9 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readPassphrase } from '../../../phone/cli/passphrase.js';
 import { FileVaultStore, LOCK_FILE, VAULT_FILE } from '../../../phone/cli/vault-file.js';
-import { PhoneError } from '../../../phone/core/errors.js';
 import { newPhoneState } from '../../../phone/core/phone.js';
 import { makeTempDir } from '../../helpers/agent-harness.js';
+import { phoneErrorCode } from '../helpers/phone-error.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const PASS = 'correct horse battery';
@@ -15,14 +15,7 @@ async function home(): Promise<string> {
   return path.join(await makeTempDir('latchkey-phone-'), 'phone');
 }
 
-async function code(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PhoneError);
-  return (error as PhoneError).code;
-}
+const code = phoneErrorCode;
 
 const mode = async (p: string) => (await fs.stat(p)).mode & 0o777;
 

@@ -1,10 +1,10 @@
 /** The vault format (phone/vault/vault-format.ts): what opens, and every way it refuses to. */
 import { describe, expect, it } from 'vitest';
-import { PhoneError } from '../../../phone/core/errors.js';
 import { newPhoneState } from '../../../phone/core/phone.js';
 import { MIN_PBKDF2_ITERATIONS, newVaultKey, openVault, sealVault } from '../../../phone/vault/vault-format.js';
 import { unlockVault } from '../../../phone/vault/vault-format.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
+import { phoneErrorCode } from '../helpers/phone-error.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const passphrase = () => utf8('correct horse battery');
@@ -21,14 +21,7 @@ function edit(file: Uint8Array, change: (json: Record<string, unknown>) => void)
   return utf8(JSON.stringify(json));
 }
 
-async function code(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PhoneError);
-  return (error as PhoneError).code;
-}
+const code = phoneErrorCode;
 
 describe('vault format', () => {
   it('round-trips the phone state; the file shows no key material', async () => {
