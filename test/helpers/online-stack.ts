@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { latchkeyCommand } from '../../cli/agent-process.js';
-import { runCli, type CliResult } from './run-cli.js';
+import { runCli, type CliResult, startCli } from './run-cli.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -146,25 +146,22 @@ export async function pairThroughAgent(
   phone: PhoneCli,
   ccUrl: string,
 ): Promise<{ pairOut: string; phoneOut: string; code: string }> {
-  const run = latchkeyCommand(['pair', '--user', user, '--wait', '60', '--socket', socket]);
-  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const pairing = startCli(['pair', '--user', user, '--wait', '60', '--socket', socket]);
   try {
     const code = await eventually(
       'the pairing code',
       async () =>
-        /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/.exec(out)?.[1],
+        /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/.exec(
+          pairing.output(),
+        )?.[1],
     );
     const phoneRun = await phone.run(['pair', code, '--url', ccUrl]);
     if (phoneRun.code !== 0) throw new Error(`the phone did not pair: ${phoneRun.stderr}`);
-    const exit = await exited;
-    if (exit !== 0) throw new Error(`latchkey pair exited with ${exit}: ${out}`);
-    return { pairOut: out, phoneOut: phoneRun.stdout, code };
+    const exit = await pairing.exited;
+    if (exit !== 0) throw new Error(`latchkey pair exited with ${exit}: ${pairing.output()}`);
+    return { pairOut: pairing.output(), phoneOut: phoneRun.stdout, code };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    pairing.stop();
   }
 }
 

@@ -1,22 +1,12 @@
-/**
- * Issue 5 end to end, every part a real process: a virtual Bluetooth controller on
- * pseudo-terminals, the agent (`ble.transport` = its workstation pty), phones through
- * `latchkey phone … ble`, and PAM through pamtester with pam_latchkey and pam_unix. Pair over
- * BLE (right code; wrong code refused; used code unanswered) → unlock at the PAM prompt with an
- * audit entry → unlock again after the phone's address rotates → no phone in range: the PIN
- * prompt, then the password → another user's phone never unlocks → unpairing on either side.
- */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latchkeyCommand } from '../../cli/agent-process.js';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { AgentProcess } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
 import { PhoneCli, eventually } from '../helpers/online-stack.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
 import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
 import { removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
@@ -41,14 +31,9 @@ async function showCode(
   user: string,
   waitSeconds = 60,
 ): Promise<{ code: string; output: () => string; exited: Promise<number | null>; stop: () => void }> {
-  const run = latchkeyCommand(['ble', 'pair', '--user', user, '--wait', String(waitSeconds), ...socket()]);
-  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const code = await eventually('the Bluetooth pairing code', async () => CODE.exec(out)?.[1]);
-  return { code, output: () => out, exited, stop: () => child.kill('SIGTERM') };
+  const pairing = startCli(['ble', 'pair', '--user', user, '--wait', String(waitSeconds), ...socket()]);
+  const code = await eventually('the Bluetooth pairing code', async () => CODE.exec(pairing.output())?.[1]);
+  return { code, output: pairing.output, exited: pairing.exited, stop: pairing.stop };
 }
 
 function phonePair(phone: PhoneCli, code: string, pty: string, waitSeconds = 30) {
