@@ -1,21 +1,15 @@
-/**
- * Issue 10 item 5: the agent's log says what is true. An enrolled agent (a real process, a real
- * Control Center on loopback) prints the policy in force and where it came from when it is
- * ready; stopping it does not blame the Control Center; no line carries `=undefined`.
- */
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import { eventually } from '../helpers/online-stack.js';
 import { askAgent } from '../../cli/agent-client.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { installToken, startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 
 let cc: TestCc;
 let files: AgentFiles;
 
 beforeAll(async () => {
   cc = await startTestCc();
-  await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
+  await putSettings(cc, { offlineMode: true, pinCount: 10 });
   // The file says Offline Mode off; the Control Center's signed policy says on, and wins.
   files = await writeAgentConfig(
     await makeTempDir(),

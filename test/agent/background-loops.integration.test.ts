@@ -7,11 +7,10 @@
  * piled up on the agent's signal every 2 s, and Node warned after 20 s.
  */
 import { getEventListeners } from 'node:events';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { abortableSleep } from '../../platform/abortable-sleep.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { installToken, startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CHORES_MS = 2_000;
@@ -67,7 +66,7 @@ describe('an enrolled agent for a simulated day', () => {
 
   beforeAll(async () => {
     cc = await startTestCc();
-    await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
+    await putSettings(cc, { offlineMode: true, pinCount: 10 });
     const files = await writeAgentConfig(
       await makeTempDir(),
       {},

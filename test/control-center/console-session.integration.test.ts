@@ -10,7 +10,7 @@ import { CONSOLE_IDLE_MS, CONSOLE_LIFETIME_MS } from '../../control-center/http/
 import { MAX_SESSIONS_PER_TOKEN } from '../../control-center/http/console-session.js';
 import { createLogger } from '../../platform/log.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
-import { CALL, any, failure, queryDb, rawRequest, startTestCc, type TestCc } from './helpers.js';
+import { CALL, any, failure, queryDb, rawRequest, startTestCc, type TestCc, putSettings } from './helpers.js';
 
 let t: TestCc;
 beforeAll(async () => {
@@ -163,13 +163,13 @@ describe('CSRF', () => {
 
   it('refuses settings with the sentence `latchkey admin` shows, the same one checkSettings gives the console', async () => {
     for (const pinCount of [5, 200]) {
-      const error = await failure(t.admin.call('PUT', '/v1/admin/settings', { pinCount }, any, CALL));
+      const error = await failure(putSettings(t, { pinCount }));
       expect(error.message).toBe('pinCount must be an integer from 10 to 100.');
       expect(checkSettings({ pinCount })).toEqual({ ok: false, message: error.message });
     }
-    expect(
-      (await failure(t.admin.call('PUT', '/v1/admin/settings', { pinDisplaySeconds: 5 }, any, CALL))).message,
-    ).toBe('pinDisplaySeconds must be an integer from 10 to 300.');
+    expect((await failure(putSettings(t, { pinDisplaySeconds: 5 }))).message).toBe(
+      'pinDisplaySeconds must be an integer from 10 to 300.',
+    );
   });
 });
 

@@ -4,7 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
-import { ApiClient, CALL, any, countRows, enroll, enrollProof, failure, fromBase64url } from './helpers.js';
+import {
+  ApiClient,
+  CALL,
+  any,
+  countRows,
+  enroll,
+  enrollProof,
+  failure,
+  fromBase64url,
+  putSettings,
+} from './helpers.js';
 import { failureCode } from './helpers.js';
 import { installToken, queryDb, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
 
@@ -128,7 +138,7 @@ describe('the signed policy', () => {
       { timeoutMs: 25_000 },
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await t.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 30 }, any, CALL);
+    await putSettings(t, { offlineMode: true, pinCount: 30 });
     const changed = await waiting;
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(changed.policy.version).toBe(first.policy.version + 1);
@@ -156,12 +166,12 @@ describe('the signed policy', () => {
   it('refuses settings out of range or that would make a group invalid, naming the field or group', async () => {
     const revision = queryDb<{ value: string }>(t.databaseFile, "SELECT value FROM meta WHERE key = 'revision'")[0]!
       .value;
-    const range = await failure(t.admin.call('PUT', '/v1/admin/settings', { pinCount: 5 }, any, CALL));
+    const range = await failure(putSettings(t, { pinCount: 5 }));
     expect(range.code).toBe('bad-request');
     expect(range.message).toMatch(/pinCount.*10 to 100/);
-    const unknown = await failure(t.admin.call('PUT', '/v1/admin/settings', { pinColour: 'red' }, any, CALL));
+    const unknown = await failure(putSettings(t, { pinColour: 'red' }));
     expect(unknown.message).toMatch(/pinColour is not a known field/);
-    const invalid = await failure(t.admin.call('PUT', '/v1/admin/settings', { pinCharset: 'numeric' }, any, CALL));
+    const invalid = await failure(putSettings(t, { pinCharset: 'numeric' }));
     expect(invalid.message).toMatch(/group lab invalid/);
     expect(queryDb<{ value: string }>(t.databaseFile, "SELECT value FROM meta WHERE key = 'revision'")[0]!.value).toBe(
       revision,

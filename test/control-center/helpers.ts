@@ -281,6 +281,10 @@ export async function failure(promise: Promise<unknown>): Promise<ApiError> {
 
 type Caller = { readonly client: ApiClient };
 
+/** An administrator changes the Workstation Settings (docs/control-center.md "Admin API"). */
+export const putSettings = (cc: { readonly admin: ApiClient }, settings: Record<string, unknown>) =>
+  cc.admin.call('PUT', '/v1/admin/settings', settings, any, CALL);
+
 /** A workstation asks its user's phone to approve a sign-in (docs/online-protocol.md "Online sign-in"). */
 export const askAuth = (ws: Caller, body: unknown) =>
   ws.client.call('POST', '/v1/workstation/auth-requests', body, CreateAuthResponseSchema, CALL);

@@ -9,7 +9,18 @@ import { PostEventsResponseSchema, PutRecoveryPinResponseSchema } from '../../pr
 import { RevealRecoveryPinResponseSchema } from '../../protocol/online/http-bodies.js';
 import { openPoolEnvelope, sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
-import { ApiClient, CALL, any, countRows, enroll, failure, fromBase64url, installToken, newPhone } from './helpers.js';
+import {
+  ApiClient,
+  CALL,
+  any,
+  countRows,
+  enroll,
+  failure,
+  fromBase64url,
+  installToken,
+  newPhone,
+  putSettings,
+} from './helpers.js';
 import { failureCode } from './helpers.js';
 import { pair, queryDb, startTestCc, toBase64url, type TestCc, type TestPhone } from './helpers.js';
 import type { TestWorkstation } from './helpers.js';
@@ -274,7 +285,7 @@ describe('recovery PIN', () => {
         ws.client.call('PUT', '/v1/workstation/recovery-pins/alice', await sealPin('alice'), any, CALL),
       ),
     ).toBe('conflict');
-    await t.admin.call('PUT', '/v1/admin/settings', { recoveryPin: true }, any, CALL);
+    await putSettings(t, { recoveryPin: true });
     await ws.client.call(
       'PUT',
       '/v1/workstation/recovery-pins/alice',
@@ -330,7 +341,7 @@ describe('recovery PIN', () => {
     ).toBe('unauthenticated');
     expect(t.logLines.join('')).not.toContain(pin);
 
-    await t.admin.call('PUT', '/v1/admin/settings', { recoveryPin: false }, any, CALL);
+    await putSettings(t, { recoveryPin: false });
     const off = await failure(
       t.admin.call('POST', '/v1/admin/recovery-pins/reveal', { workstationId: ws.id, user: 'alice' }, any, CALL),
     );

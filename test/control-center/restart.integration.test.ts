@@ -12,7 +12,18 @@ import { signApproval } from '../../protocol/online/approvals.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
-import { ApiClient, CALL, any, enroll, fromBase64url, installToken, newPhone, pair, rawRequest } from './helpers.js';
+import {
+  ApiClient,
+  CALL,
+  any,
+  enroll,
+  fromBase64url,
+  installToken,
+  newPhone,
+  pair,
+  rawRequest,
+  putSettings,
+} from './helpers.js';
 import { startTestCc, toBase64url, type TestCc } from './helpers.js';
 import { askAuth, authStatus } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
@@ -49,7 +60,7 @@ describe('restart on the same database', () => {
     const ws = await enroll(first, await installToken(first), 'survivor');
     const phone = await newPhone(first);
     await pair(first, ws, phone, 'alice');
-    await first.admin.call('PUT', '/v1/admin/settings', { offlineMode: true }, any, CALL);
+    await putSettings(first, { offlineMode: true });
     const policy = await ws.client.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, CALL);
     const challenge = toBase64url(randomBytes(32));
     const { requestId } = await askAuth(ws, { user: 'alice', challenge, ttlMs: 120_000 });

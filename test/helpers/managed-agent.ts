@@ -4,11 +4,10 @@
  * a person pairs (the code the agent shows, redeemed by the phone, confirmed by the agent).
  */
 import path from 'node:path';
-import * as v from 'valibot';
 import { Phone, newPhoneState } from '../../phone/core/phone.js';
 import { MemoryStore, systemClock } from '../../phone/core/ports.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
-import { CALL, installToken, type TestCc } from '../control-center/helpers.js';
+import { installToken, type TestCc, putSettings } from '../control-center/helpers.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from './agent-harness.js';
 import { eventually } from './online-stack.js';
 
@@ -26,13 +25,7 @@ export interface ManagedAgentOptions {
 
 /** Starts an agent with an install token for `cc` and waits until it has enrolled. */
 export async function startManagedAgent(cc: TestCc, options: ManagedAgentOptions): Promise<InProcessAgent> {
-  await cc.admin.call(
-    'PUT',
-    '/v1/admin/settings',
-    options.settings ?? { offlineMode: true, pinCount: 10 },
-    v.unknown(),
-    CALL,
-  );
+  await putSettings(cc, options.settings ?? { offlineMode: true, pinCount: 10 });
   const socket = options.socketDir === undefined ? undefined : path.join(options.socketDir, 'agent.sock');
   const files = await writeAgentConfig(
     await makeTempDir(),

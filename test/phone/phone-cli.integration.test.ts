@@ -5,9 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALL, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { CcWorkstation, workstationPin } from './helpers/cc-workstation.js';
@@ -21,13 +20,7 @@ const secrets: string[] = [PASS];
 
 beforeAll(async () => {
   t = await startTestCc();
-  await t.admin.call(
-    'PUT',
-    '/v1/admin/settings',
-    { offlineMode: true, pinCount: 10, lowPinWarnPercent: 30 },
-    v.unknown(),
-    CALL,
-  );
+  await putSettings(t, { offlineMode: true, pinCount: 10, lowPinWarnPercent: 30 });
   ws = await CcWorkstation.enroll(t, 'build-box');
   home = path.join(await makeTempDir('latchkey-phone-cli-'), 'phone');
 });

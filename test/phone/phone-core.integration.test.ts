@@ -4,11 +4,10 @@
  * functions (helpers/cc-workstation.ts). No fakes.
  */
 import path from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileVaultStore } from '../../phone/cli/vault-file.js';
 import { Phone, newPhoneState } from '../../phone/core/phone.js';
-import { CALL, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { CcWorkstation, workstationPin } from './helpers/cc-workstation.js';
 
@@ -17,13 +16,7 @@ let t: TestCc;
 
 beforeAll(async () => {
   t = await startTestCc();
-  await t.admin.call(
-    'PUT',
-    '/v1/admin/settings',
-    { offlineMode: true, pinCount: 10, lowPinWarnPercent: 30 },
-    v.unknown(),
-    CALL,
-  );
+  await putSettings(t, { offlineMode: true, pinCount: 10, lowPinWarnPercent: 30 });
 });
 afterAll(async () => {
   await t?.close();
@@ -139,7 +132,7 @@ describe('phone core ↔ real Control Center', () => {
 
   it('R4: with the Control Center gone, the main screen says so and a tap shows the offline PIN at once', async () => {
     const own = await startTestCc();
-    await own.admin.call('PUT', '/v1/admin/settings', { offlineMode: true }, v.unknown(), CALL);
+    await putSettings(own, { offlineMode: true });
     const ws = await CcWorkstation.enroll(own, 'laptop');
     const phone = await newPhone();
     const { code, accept } = await ws.pairingCode('ana');

@@ -7,14 +7,13 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Phone, newPhoneState } from '../../phone/core/phone.js';
 import { MemoryStore, systemClock } from '../../phone/core/ports.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
 import { makeScriptDir, startScriptAs } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { installToken, startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 import { createUser, pamService, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
 /** As user U: `pair` (with a password when given), then `pair-finish` once the code is out. */
@@ -99,7 +98,7 @@ beforeAll(async () => {
   scripts = await makeScriptDir({ pair: PAIR_AS_USER });
   const service = pamService('selfpair', ['auth required pam_unix.so']);
   cc = await startTestCc();
-  await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
+  await putSettings(cc, { offlineMode: true, pinCount: 10 });
   const token = await installToken(cc);
   // The socket where U can reach it (a root-owned 0755 directory), as /run/latchkey is.
   const files = await writeAgentConfig(
@@ -203,13 +202,7 @@ describe("pairing a phone online needs root or the user's password", () => {
   });
 
   it('with self-pairing off in the Workstation Settings, U cannot pair even with the password; root still can', async () => {
-    await cc.admin.call(
-      'PUT',
-      '/v1/admin/settings',
-      { offlineMode: true, pinCount: 10, selfPairing: false },
-      v.unknown(),
-      CALL,
-    );
+    await putSettings(cc, { offlineMode: true, pinCount: 10, selfPairing: false });
     await eventually(
       'the signed policy with selfPairing off',
       async () => {
