@@ -42,12 +42,7 @@ describe('the agent log', () => {
   it('agent.ready prints the policy in force and where it came from', async () => {
     const agent = await spawnAgent(files);
     try {
-      const ready = await eventually('agent.ready', async () =>
-        agent
-          .output()
-          .split('\n')
-          .find((line) => line.includes('agent.ready')),
-      );
+      const ready = await readyLine(agent);
       expect(ready).toMatch(/offlineMode=true policyFrom="the Control Center \(signed, revision \d+\)"/);
       expect((await askAgent(files.socket, { op: 'status', user: 'daemon' }, 5_000)).offlineMode).toBe(true);
     } finally {
@@ -59,15 +54,20 @@ describe('the agent log', () => {
     const own = await writeAgentConfig(await makeTempDir(), { offlineMode: true });
     const agent = await spawnAgent(own);
     try {
-      const ready = await eventually('agent.ready', async () =>
-        agent
-          .output()
-          .split('\n')
-          .find((line) => line.includes('agent.ready')),
-      );
+      const ready = await readyLine(agent);
       expect(ready).toContain(`offlineMode=true policyFrom="the config file ${own.configFile}"`);
     } finally {
       await agent.stop('SIGTERM');
     }
   }, 30_000);
 });
+
+/** The agent's agent.ready line, once it is logged. */
+function readyLine(agent: { output(): string }): Promise<string> {
+  return eventually('agent.ready', async () =>
+    agent
+      .output()
+      .split('\n')
+      .find((line) => line.includes('agent.ready')),
+  );
+}

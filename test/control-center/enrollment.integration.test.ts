@@ -4,17 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
-import {
-  ApiClient,
-  CALL,
-  any,
-  countRows,
-  enroll,
-  enrollProof,
-  failure,
-  fromBase64url,
-  putSettings,
-} from './helpers.js';
+import { ApiClient, CALL, any, countRows, enroll, enrollProof, failure, fromBase64url } from './helpers.js';
+import { putSettings } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { installToken, queryDb, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
 

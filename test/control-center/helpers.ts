@@ -219,6 +219,17 @@ export async function redeemBody(phone: TestPhone, pairingId: string, pairingKey
 }
 
 /** Pairing end to end (docs/online-protocol.md "Pairing"), each side checking the other's MAC. */
+/** A phone redeems a pairing with the code's key (docs/online-protocol.md "Pairing", step 2). */
+export async function redeem(phone: TestPhone, pairingId: string, pairingKey: Uint8Array) {
+  return phone.client.call(
+    'POST',
+    '/v1/devices/pair',
+    await redeemBody(phone, pairingId, pairingKey),
+    RedeemPairingResponseSchema,
+    CALL,
+  );
+}
+
 export async function pair(t: TestCc, ws: TestWorkstation, phone: TestPhone, user: string): Promise<void> {
   const { pairingId, pairingKey } = await openPairing(ws, user);
   const redeemed = await phone.client.call(

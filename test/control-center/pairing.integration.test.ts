@@ -3,10 +3,10 @@
 // rate-limited, a redemption before the workstation MAC is 409.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreatePairingResponseSchema, DeviceWorkstationsResponseSchema } from '../../protocol/online/http-bodies.js';
-import { PairingStatusResponseSchema, RedeemPairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { PairingStatusResponseSchema } from '../../protocol/online/http-bodies.js';
 import { derivePairingKey, newPairingId, newPairingSecret } from '../../protocol/online/pairing-keys.js';
 import { signDeviceProof } from '../../protocol/online/pairing-keys.js';
-import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb } from './helpers.js';
+import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb, redeem } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
 
@@ -68,13 +68,7 @@ describe('pairing end to end', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const phone = await newPhone(t);
-    await phone.client.call(
-      'POST',
-      '/v1/devices/pair',
-      await redeemBody(phone, pairingId, pairingKey),
-      RedeemPairingResponseSchema,
-      CALL,
-    );
+    await redeem(phone, pairingId, pairingKey);
     const status = await waiting;
     expect(status.status).toBe('redeemed');
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -83,13 +77,7 @@ describe('pairing end to end', () => {
   it('refuses a second redemption of a used pairing (410) and a rejected pairing binds nothing', async () => {
     const { pairingId, pairingKey } = await openPairing(ws, 'erin');
     const phone = await newPhone(t);
-    await phone.client.call(
-      'POST',
-      '/v1/devices/pair',
-      await redeemBody(phone, pairingId, pairingKey),
-      RedeemPairingResponseSchema,
-      CALL,
-    );
+    await redeem(phone, pairingId, pairingKey);
     const intruder = await newPhone(t);
     expect(
       (

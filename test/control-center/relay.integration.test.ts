@@ -9,18 +9,8 @@ import { PostEventsResponseSchema, PutRecoveryPinResponseSchema } from '../../pr
 import { RevealRecoveryPinResponseSchema } from '../../protocol/online/http-bodies.js';
 import { openPoolEnvelope, sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
-import {
-  ApiClient,
-  CALL,
-  any,
-  countRows,
-  enroll,
-  failure,
-  fromBase64url,
-  installToken,
-  newPhone,
-  putSettings,
-} from './helpers.js';
+import { ApiClient, CALL, any, countRows, enroll, failure, fromBase64url, installToken, newPhone } from './helpers.js';
+import { putSettings } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { pair, queryDb, startTestCc, toBase64url, type TestCc, type TestPhone } from './helpers.js';
 import type { TestWorkstation } from './helpers.js';

@@ -12,18 +12,8 @@ import { signApproval } from '../../protocol/online/approvals.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
-import {
-  ApiClient,
-  CALL,
-  any,
-  enroll,
-  fromBase64url,
-  installToken,
-  newPhone,
-  pair,
-  rawRequest,
-  putSettings,
-} from './helpers.js';
+import { ApiClient, CALL, any, enroll, fromBase64url, installToken, newPhone, pair, rawRequest } from './helpers.js';
+import { putSettings } from './helpers.js';
 import { startTestCc, toBase64url, type TestCc } from './helpers.js';
 import { askAuth, authStatus } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
