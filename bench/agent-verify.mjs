@@ -14,13 +14,12 @@
 // bench/results/agent-verify.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C_COMPILER, compileC } from './c/compile.mjs';
 import { INCLUDE_DIR, buildLibraries } from '../native/c-library.mjs';
-import { benchOptions } from './bench-options.mjs';
+import { benchOptions, canConnect } from './bench-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
@@ -39,16 +38,6 @@ const quantile = (values, q) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 };
 const ms = (value) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-
-function canConnect(socket) {
-  return new Promise((resolve) => {
-    const probe = net.connect(socket, () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.on('error', () => resolve(false));
-  });
-}
 
 async function startAgent(policy, kdf, { logLevel = 'warn' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));

@@ -12,11 +12,10 @@
 // Needs root (/etc/pam.d), pamtester and socat. Results also go to bench/results/ble-pam.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchCount } from './bench-options.mjs';
+import { benchCount, canConnect } from './bench-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
@@ -78,16 +77,6 @@ function start(args, { stdin = 'ignore' } = {}) {
         onData('');
       }),
   };
-}
-
-function canConnect(socket) {
-  return new Promise((done) => {
-    const probe = net.connect(socket, () => {
-      probe.destroy();
-      done(true);
-    });
-    probe.on('error', () => done(false));
-  });
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];

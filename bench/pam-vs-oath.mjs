@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { C_COMPILER, compileC } from './c/compile.mjs';
 import { randomBytes } from 'node:crypto';
 import { hashRaw } from '@node-rs/argon2';
-import { benchOptions } from './bench-options.mjs';
+import { benchOptions } from './bench-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');

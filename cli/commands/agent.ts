@@ -9,6 +9,7 @@ import { CliError } from '../../platform/exit-codes.js';
 import { nodeFetch } from '../../platform/node-fetch.js';
 import { absolutePathOption } from '../options.js';
 import type { RunningAgent } from '../../agent/agent.js';
+import { untilStopped } from '../until-stopped.js';
 
 export const EXIT_CONFIG = 78;
 
@@ -76,14 +77,7 @@ export function registerAgent(program: Command): void {
       } catch (error) {
         throw startFailure(error, config);
       }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log.info('agent.stopping', { signal });
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(log, 'agent.stopping');
       await agent.close();
     });
 }

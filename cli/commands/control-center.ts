@@ -12,6 +12,7 @@ import { ConfigError } from '../../platform/config-error.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { EXIT_CONFIG } from './agent.js';
 import type { RunningControlCenter } from '../../control-center/control-center.js';
+import { untilStopped } from '../until-stopped.js';
 
 export function parseListen(value: string): { host: string; port: number } {
   const address = parseListenAddress(value);
@@ -231,14 +232,7 @@ export function registerControlCenter(program: Command): void {
       } catch (error) {
         throw await startFailure(error);
       }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log.info('control-center.stopping', { signal });
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(log, 'control-center.stopping');
       await server.close();
     });
 }

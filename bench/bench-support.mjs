@@ -1,6 +1,8 @@
-// The benchmarks' options (--count, --samples, --rounds…), parsed with commander like every other
-// command line in the project. Unknown options are let through: bench/run-all.mjs hands the same
-// ones to every benchmark, and each takes its own.
+// What several benchmarks share: their options (--count, --samples, --rounds…), parsed with
+// commander like every other command line in the project (unknown options are let through:
+// bench/run-all.mjs hands the same ones to every benchmark, and each takes its own), and whether
+// an agent answers on a socket yet.
+import net from 'node:net';
 import { Command } from 'commander';
 
 /**
@@ -26,4 +28,15 @@ export function benchOptions({ numbers = {}, strings = {}, flags = [] } = {}) {
 /** The one option most benchmarks take: `--count N` rounds. */
 export function benchCount(defaultCount) {
   return benchOptions({ numbers: { count: defaultCount } }).count;
+}
+
+/** Whether something accepts connections on the Unix socket `socket` now. */
+export function canConnect(socket) {
+  return new Promise((resolve) => {
+    const probe = net.connect(socket, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+  });
 }
