@@ -97,14 +97,16 @@ function startFloorAgent(work, name, recordBytes) {
   if (!existsSync(binary)) compileC(binary, [join(ROOT, 'bench/c/floor-agent.c')]);
   const socket = join(work, `${name}.sock`);
   const child = spawn(binary, [socket, join(work, `${name}.journal`), String(recordBytes)], { stdio: 'ignore' });
-  return {
-    socket,
-    stop: () =>
-      new Promise((res) => {
-        child.once('exit', res);
-        child.kill('SIGTERM');
-      }),
-  };
+  return { socket, stop: stopper(child) };
+}
+
+/** SIGTERM, and resolve once it exited. */
+function stopper(child) {
+  return () =>
+    new Promise((res) => {
+      child.once('exit', res);
+      child.kill('SIGTERM');
+    });
 }
 
 /** bench/floor-agent.mjs (Node: the codec, the KDF at the minimum, the append) on SOCKET. */
@@ -122,14 +124,7 @@ function startNodeFloorAgent(work, recordBytes) {
     ],
     { stdio: 'ignore' },
   );
-  return {
-    socket,
-    stop: () =>
-      new Promise((res) => {
-        child.once('exit', res);
-        child.kill('SIGTERM');
-      }),
-  };
+  return { socket, stop: stopper(child) };
 }
 
 const agentDirs = [];

@@ -12,6 +12,7 @@ import { latchkeyCommand } from '../../cli/agent-process.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { freePort } from '../helpers/online-stack.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { makeSelfSignedCertificate } from '../helpers/tls.js';
 
 let dir: string;
 let aFile: string;
@@ -198,23 +199,7 @@ describe('the Control Center', () => {
       /--tls-cert .* is not a PEM certificate/,
     );
     const [cert, key, otherKey] = ['cert.pem', 'key.pem', 'other-key.pem'].map((name) => path.join(dir, name));
-    const made = spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key!,
-      '-out',
-      cert!,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-    ]);
+    const made = makeSelfSignedCertificate(cert!, key!, '/CN=127.0.0.1');
     expect(made.status).toBe(0);
     expect(
       spawnSync('openssl', ['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', otherKey!])

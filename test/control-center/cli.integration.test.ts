@@ -1,7 +1,7 @@
 // The real `latchkey control-center` and `latchkey admin` processes (bin/latchkey.js): the first
 // admin token on stdout once, admin commands against the running server, SIGTERM, restart,
 // --create-admin-token, and HTTPS with a private CA.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, t
 import type { TestCc, TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { askAuth } from './helpers.js';
+import { makeSelfSignedCertificate } from '../helpers/tls.js';
 
 interface ServerProcess {
   readonly child: ChildProcess;
@@ -255,29 +256,7 @@ describe('HTTPS', () => {
     const tlsDir = await makeTempDir('latchkey-cc-tls-');
     const cert = path.join(tlsDir, 'cert.pem');
     const key = path.join(tlsDir, 'key.pem');
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=latchkey-test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { encoding: 'utf8' },
-    );
+    const made = makeSelfSignedCertificate(cert, key, '/CN=latchkey-test', ['-addext', 'subjectAltName=IP:127.0.0.1']);
     expect(made.status, made.stderr).toBe(0);
     const printed: string[] = [];
     const cc = await startControlCenter({

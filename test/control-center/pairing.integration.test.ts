@@ -7,6 +7,7 @@ import { PairingStatusResponseSchema } from '../../protocol/online/http-bodies.j
 import { derivePairingKey, newPairingId, newPairingSecret } from '../../protocol/online/pairing-keys.js';
 import { signDeviceProof } from '../../protocol/online/pairing-keys.js';
 import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb, redeem } from './helpers.js';
+import type { TestPhone } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
 
@@ -23,13 +24,7 @@ describe('pairing end to end', () => {
     const phone = await newPhone(t, 'alice-phone');
     await pair(t, ws, phone, 'alice');
     expect(phone.deviceId).toMatch(/^dev_/);
-    const listed = await phone.client.call(
-      'GET',
-      '/v1/device/workstations',
-      undefined,
-      DeviceWorkstationsResponseSchema,
-      CALL,
-    );
+    const listed = await deviceWorkstations(phone);
     expect(listed.workstations).toEqual([
       expect.objectContaining({ workstationId: ws.id, workstationName: 'pairing-ws', user: 'alice' }),
     ]);
@@ -46,13 +41,7 @@ describe('pairing end to end', () => {
     const other = await enroll(t, await installToken(t), 'second-ws');
     await pair(t, other, phone, 'carol');
     expect(phone.deviceId).toBe(first);
-    const listed = await phone.client.call(
-      'GET',
-      '/v1/device/workstations',
-      undefined,
-      DeviceWorkstationsResponseSchema,
-      CALL,
-    );
+    const listed = await deviceWorkstations(phone);
     expect(listed.workstations.map((w) => w.workstationName).sort()).toEqual(['pairing-ws', 'second-ws']);
   });
 
@@ -228,3 +217,8 @@ describe('guessing pairing ids', () => {
     }
   });
 });
+
+/** What a phone lists as its workstations (docs/online-protocol.md "Phone API"). */
+function deviceWorkstations(phone: TestPhone) {
+  return phone.client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, CALL);
+}
