@@ -4,7 +4,7 @@
  * key checks out, and tells the workstation with PAIR-DONE. Independent of bleno.
  */
 import { PAIRING_STEP_TIMEOUT_MS } from './protocol/constants.js';
-import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
+import { asBleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
 import type { PairedPeer, PairingStep, PhonePairingHandshake } from './protocol/pairing-handshake.js';
 import { PeripheralFraming } from './peripheral-framing.js';
 import type { PeripheralSession } from './phone-session.js';
@@ -124,10 +124,7 @@ export class PhonePairingSession implements PeripheralSession {
   #fail(error: unknown, message: Uint8Array | null): void {
     if (this.#finished) return;
     if (message) this.#send(message);
-    const failure =
-      error instanceof BleProtocolError
-        ? error
-        : new BleProtocolError('message-malformed', 'internal fault in the pairing session', { cause: error });
+    const failure = asBleProtocolError(error, 'the pairing session');
     this.#finish({
       ok: false,
       address: this.#address,

@@ -4,7 +4,7 @@
  * independent of bleno (the peripheral wires it to GATT callbacks).
  */
 import { HELLO_TIMEOUT_MS, PHONE_APPROVAL_PROMPT_MS, VERDICT_TIMEOUT_MS } from './protocol/constants.js';
-import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
+import { asBleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
 import { type HelloReplayCache, PhoneHandshake, type Approval, type PhoneStep } from './protocol/handshake-phone.js';
 import { encodeError, ErrorCode } from './protocol/message-codec.js';
 import type { PhonePairing } from './protocol/pairing-records.js';
@@ -180,10 +180,7 @@ export class PhoneSession implements PeripheralSession {
   #fail(error: unknown, message: Uint8Array | null): void {
     if (this.#finished) return;
     if (message) this.#send(message);
-    const failure =
-      error instanceof BleProtocolError
-        ? error
-        : new BleProtocolError('message-malformed', 'internal fault in the session', { cause: error });
+    const failure = asBleProtocolError(error, 'the session');
     this.#finish({ ok: false, address: this.#address, code: failure.code, reason: failure.message });
     // Give the ERROR a moment to leave before the link goes.
     setTimeout(() => this.#deps.disconnect(), 50).unref();

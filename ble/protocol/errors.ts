@@ -49,3 +49,10 @@ export class BleProtocolError extends CodedError<BleProtocolErrorCode> {
     this.peerCode = options?.peerCode;
   }
 }
+
+/** `error` as the session reports it: itself when it is a protocol error, else an internal fault of `where` (the cause kept). */
+export function asBleProtocolError(error: unknown, where: string): BleProtocolError {
+  return error instanceof BleProtocolError
+    ? error
+    : new BleProtocolError('message-malformed', `internal fault in ${where}`, { cause: error });
+}

@@ -108,16 +108,7 @@ describe('pairing over BLE, real noble and bleno', () => {
     const result = await central.pair({
       pairingId: code.pairingId,
       budgetMs: 5_000,
-      handshake: (tag) =>
-        new WorkstationPairingHandshake(
-          {
-            pairingId: code.pairingId,
-            codeKey,
-            identity: identityFromSeed(new Uint8Array(randomBytes(32))),
-            name: 'ws',
-          },
-          tag,
-        ),
+      handshake: (tag) => strangerHandshake(code.pairingId, codeKey, tag),
     });
     expect(result).toMatchObject({ ok: false, code: 'pairing-mismatch' });
     expect(await outcome).toMatchObject({ ok: false, code: 'peer-error', peerCode: ErrorCode.pairingRefused });
@@ -134,18 +125,17 @@ describe('pairing over BLE, real noble and bleno', () => {
     const result = await central.pair({
       pairingId: shown.pairingId,
       budgetMs: 600,
-      handshake: (tag) =>
-        new WorkstationPairingHandshake(
-          {
-            pairingId: shown.pairingId,
-            codeKey,
-            identity: identityFromSeed(new Uint8Array(randomBytes(32))),
-            name: 'ws',
-          },
-          tag,
-        ),
+      handshake: (tag) => strangerHandshake(shown.pairingId, codeKey, tag),
     });
     expect(result).toMatchObject({ ok: false, code: 'no-phone-found' });
     expect(controller.connections).toHaveLength(0);
   });
 });
+
+/** A workstation's side of a pairing with a fresh identity of its own, named 'ws'. */
+function strangerHandshake(pairingId: string, codeKey: Uint8Array, tag: Uint8Array) {
+  return new WorkstationPairingHandshake(
+    { pairingId, codeKey, identity: identityFromSeed(new Uint8Array(randomBytes(32))), name: 'ws' },
+    tag,
+  );
+}
