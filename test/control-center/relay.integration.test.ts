@@ -48,24 +48,10 @@ describe('pool deliveries', () => {
     const deliveryId = newId('pd');
     const sealed = await envelope(deliveryId);
     const put = { user: 'alice', deviceId: phone.deviceId, envelope: sealed };
-    expect(
-      await ws.client.call(
-        'PUT',
-        `/v1/workstation/pool-deliveries/${deliveryId}`,
-        put,
-        PoolDeliveryStatusResponseSchema,
-        CALL,
-      ),
-    ).toEqual({ status: 'pending' });
-    expect(
-      await ws.client.call(
-        'PUT',
-        `/v1/workstation/pool-deliveries/${deliveryId}`,
-        { envelope: sealed, deviceId: phone.deviceId, user: 'alice' },
-        PoolDeliveryStatusResponseSchema,
-        CALL,
-      ),
-    ).toEqual({ status: 'pending' });
+    expect(await putDelivery(ws, deliveryId, put)).toEqual({ status: 'pending' });
+    expect(await putDelivery(ws, deliveryId, { envelope: sealed, deviceId: phone.deviceId, user: 'alice' })).toEqual({
+      status: 'pending',
+    });
     const different = await failure(
       ws.client.call(
         'PUT',
@@ -108,13 +94,7 @@ describe('pool deliveries', () => {
       poolId: opened.contents.poolId,
       signature: await signPoolConfirm(fields, phone.signing.privateKey),
     };
-    await phone.client.call(
-      'POST',
-      `/v1/device/pool-deliveries/${deliveryId}/confirm`,
-      confirm,
-      PoolDeliveryStatusResponseSchema,
-      CALL,
-    );
+    await confirmDelivery(phone, deliveryId, confirm);
     const status = await waitingWs;
     expect(status.status).toBe('confirmed');
     if (status.status !== 'confirmed') return;
@@ -122,22 +102,8 @@ describe('pool deliveries', () => {
       await checkPoolConfirm({ ...fields, poolId: status.poolId }, status.signature, phone.signing.publicKey),
     ).toBe(true);
     // Repeats are harmless; a different confirmation is not.
-    await phone.client.call(
-      'POST',
-      `/v1/device/pool-deliveries/${deliveryId}/confirm`,
-      confirm,
-      PoolDeliveryStatusResponseSchema,
-      CALL,
-    );
-    expect(
-      await ws.client.call(
-        'PUT',
-        `/v1/workstation/pool-deliveries/${deliveryId}`,
-        put,
-        PoolDeliveryStatusResponseSchema,
-        CALL,
-      ),
-    ).toMatchObject({ status: 'confirmed' });
+    await confirmDelivery(phone, deliveryId, confirm);
+    expect(await putDelivery(ws, deliveryId, put)).toMatchObject({ status: 'confirmed' });
     const otherPool = { ...fields, poolId: newId('pool') };
     const conflicting = {
       poolId: otherPool.poolId,
@@ -341,3 +307,25 @@ describe('recovery PIN', () => {
     ).toEqual([{ result: 'off' }]);
   });
 });
+
+/** A workstation puts a pool delivery for a phone (docs/online-protocol.md "Replenishment"). */
+function putDelivery(ws: TestWorkstation, deliveryId: string, body: unknown) {
+  return ws.client.call(
+    'PUT',
+    `/v1/workstation/pool-deliveries/${deliveryId}`,
+    body,
+    PoolDeliveryStatusResponseSchema,
+    CALL,
+  );
+}
+
+/** A phone confirms it imported a pool (docs/online-protocol.md "Replenishment"). */
+function confirmDelivery(phone: TestPhone, deliveryId: string, body: unknown) {
+  return phone.client.call(
+    'POST',
+    `/v1/device/pool-deliveries/${deliveryId}/confirm`,
+    body,
+    PoolDeliveryStatusResponseSchema,
+    CALL,
+  );
+}
