@@ -4,33 +4,30 @@
  * accepts connections.
  */
 import { hostname } from 'node:os';
+import { ownedByThisProcess } from '../platform/secure-path.js';
 import path from 'node:path';
-import { AgentService, type PasswordCheck } from './agent-service.js';
-import { AUDIT_COALESCE_MS, AUDIT_MAX_BYTES, AuditLog } from './audit-log.js';
-import type { Clock } from './clock.js';
+import { AgentService } from './agent-service.js';
+import { AUDIT_COALESCE_MS, AUDIT_MAX_BYTES, AuditLog } from './state/audit-log.js';
+import { systemClock, type Clock } from '../platform/clock.js';
 import type { AgentConfig } from './config.js';
 import { startIpcServer, type IpcServerOptions } from './ipc-server.js';
-import { isBelowFloor } from './kdf.js';
-import { openKeystore } from './keystore/keystore.js';
-import { createLogger, withUserBudget, type Logger } from './log.js';
-import type { VerifierFunction } from './offline-pin-pool.js';
-import { SealingKeyProvider, type SecretStore } from './sealing-key.js';
-import { ensureSecureDirectory } from './secure-path.js';
-import { readBootClock } from './system/boot-clock.js';
-import { acquireExclusiveLock } from './system/lock-file.js';
-import { checkPassword } from './system/password-check.js';
-import { getPeerCredentials } from './system/peer-credentials.js';
-import { lookupUserByName } from './system/users.js';
+import { isBelowFloor } from './offline-pin/kdf.js';
+import { openKeystore, type Keystore } from '../platform/keystore/keystore.js';
+import { createLogger, withUserBudget, type Logger } from '../platform/log.js';
+import type { VerifierFunction } from './offline-pin/offline-pin-pool.js';
+import { SealingKeyProvider } from './state/sealing-key.js';
+import { ensureSecureDirectory } from '../platform/secure-path.js';
+import { acquireExclusiveLock } from '../platform/file-lock.js';
+import { checkPassword, type PasswordCheck } from '../platform/password-check.js';
+import { lookupUserByName } from '../platform/users.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { UserStateStore } from './user-state-store.js';
+import { UserStateStore } from './state/user-state-store.js';
 import { describePolicyOrigin, policyOrigin } from './policy-origin.js';
 import { OnlineService } from './online/online-service.js';
-import type { FetchLike } from '../protocol/online/api-client.js';
-import { WallClockFloor } from './wall-clock-floor.js';
+import type { FetchLike } from '../platform/api-client.js';
+import { WallClockFloor } from './state/wall-clock-floor.js';
 import { BleRadio } from './ble/ble-radio.js';
 import type { BleTransport } from '../ble/stack.js';
-
-export const systemClock: Clock = { now: readBootClock };
 
 export interface StartAgentOptions {
   readonly config: AgentConfig;
@@ -38,11 +35,11 @@ export interface StartAgentOptions {
   /** Injected by tests that move time by hand; the kernel's clocks otherwise. */
   readonly clock?: Clock;
   /** Injected by tests; the configured backend otherwise. */
-  readonly keystore?: SecretStore;
+  readonly keystore?: Keystore;
   readonly passwordCheck?: PasswordCheck;
   readonly verifier?: VerifierFunction;
   /** Socket limits (docs/ipc.md); tests shorten the timeouts. */
-  readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'limits' | 'accountOf'>;
+  readonly ipcLimits?: Pick<IpcServerOptions, 'frameReadTimeoutMs' | 'idleTimeoutMs' | 'limits'>;
   /** Audit bounds (docs/state-files.md "Audit log"); tests shrink them. */
   readonly auditLimits?: { readonly maxBytes?: number; readonly coalesceMs?: number };
   /** The HTTP transport to the Control Center (tests); global fetch otherwise. */
@@ -60,24 +57,50 @@ export interface RunningAgent {
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
   const { config } = options;
   const log = withUserBudget(options.log ?? createLogger());
-  const owner = { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o077 };
+  const owner = ownedByThisProcess(0o077);
   await ensureSecureDirectory(config.stateDir, owner);
   const usersDir = path.join(config.stateDir, 'users');
   await ensureSecureDirectory(usersDir, owner);
   const lock = await acquireExclusiveLock(path.join(config.stateDir, 'agent.lock'));
   try {
-    const keystore = options.keystore ?? openKeystore(config.keystore.backend === 'file' ? { backend: 'file', directory: config.keystore.directory } : { backend: 'os' });
+    const keystore =
+      options.keystore ??
+      openKeystore(
+        config.keystore.backend === 'file'
+          ? { backend: 'file', directory: config.keystore.directory }
+          : { backend: 'os' },
+      );
     let store: UserStateStore;
     const keys = new SealingKeyProvider(config.stateDir, keystore, () => store.hasAnyState());
     store = new UserStateStore(usersDir, () => keys.keys());
     const wallFloor = new WallClockFloor(path.join(config.stateDir, 'clock.json'), log);
     await wallFloor.load();
     const clock = options.clock ?? systemClock;
-    const audit = new AuditLog(config.auditLog, log, options.auditLimits?.maxBytes ?? AUDIT_MAX_BYTES, options.auditLimits?.coalesceMs ?? AUDIT_COALESCE_MS, () => clock.now().wallMs);
+    const audit = new AuditLog(
+      config.auditLog,
+      log,
+      options.auditLimits?.maxBytes ?? AUDIT_MAX_BYTES,
+      options.auditLimits?.coalesceMs ?? AUDIT_COALESCE_MS,
+      () => clock.now().wallMs,
+    );
     const mutex = new KeyedMutex();
     const online = new OnlineService({
-      stateDir: config.stateDir, auditFile: config.auditLog, keystore, store, mutex, audit, log, clock, kdf: config.kdf,
-      enrollment: config.controlCenter ? { url: config.controlCenter.url, installToken: config.controlCenter.installToken, name: config.controlCenter.name ?? hostname() } : undefined,
+      stateDir: config.stateDir,
+      auditFile: config.auditLog,
+      keystore,
+      store,
+      mutex,
+      audit,
+      log,
+      clock,
+      kdf: config.kdf,
+      enrollment: config.controlCenter
+        ? {
+            url: config.controlCenter.url,
+            installToken: config.controlCenter.installToken,
+            name: config.controlCenter.name ?? hostname(),
+          }
+        : undefined,
       enrollFile: config.enrollFile,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
@@ -100,9 +123,18 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     });
     const stale = await store.removeStaleTempFiles();
     if (stale > 0) log.info('state.removed-temp-files', { count: stale });
-    const server = await startIpcServer({ ...options.ipcLimits, socketPath: config.socket, handle: (request, peer) => service.handle(request, peer), peerOf: getPeerCredentials, log });
+    const server = await startIpcServer({
+      ...options.ipcLimits,
+      socketPath: config.socket,
+      handle: (request, peer) => service.handle(request, peer),
+      log,
+    });
     if (isBelowFloor(config.kdf)) {
-      log.warn('kdf.below-recommended', { memoryKiB: config.kdf.memoryKiB, iterations: config.kdf.iterations, note: 'test/benchmark setting: offline PIN verifiers are cheap to guess from a copied disk' });
+      log.warn('kdf.below-recommended', {
+        memoryKiB: config.kdf.memoryKiB,
+        iterations: config.kdf.iterations,
+        note: 'test/benchmark setting: offline PIN verifiers are cheap to guess from a copied disk',
+      });
     }
     // Load (or create) the sealing key now so a keystore problem shows in the log at start;
     // requests retry it, so a keychain unlocked later still works.
@@ -111,8 +143,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     // The policy in force and where it came from: the Control Center's signed one replaces the file's.
     const policy = online.policy ?? config.policy;
     log.info('agent.ready', {
-      socket: config.socket, stateDir: config.stateDir, config: config.source ?? '(embedded defaults)', keystore: keystore.describe(),
-      offlineMode: policy.offlineMode, policyFrom: describePolicyOrigin(policyOrigin(online, config)), ble: config.ble.enabled ? config.ble.transport : false, pid: process.pid,
+      socket: config.socket,
+      stateDir: config.stateDir,
+      config: config.source ?? '(embedded defaults)',
+      keystore: keystore.describe(),
+      offlineMode: policy.offlineMode,
+      policyFrom: describePolicyOrigin(policyOrigin(online, config)),
+      ble: config.ble.enabled ? config.ble.transport : false,
+      pid: process.pid,
     });
     return {
       socketPath: server.socketPath,

@@ -3,18 +3,22 @@
  * file, then command-line overrides. A file that grants access is refused when someone other
  * than root (or the agent's own user) could have written it.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../platform/config-error.js';
+import { localTransport } from '../platform/ipc-transport.js';
+import { runsAsAdministrator } from '../platform/users.js';
 import * as v from 'valibot';
-import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './kdf.js';
+import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './offline-pin/kdf.js';
 import { DEFAULT_POLICY, PolicyInputSchema, intRange, type Policy } from '../protocol/policy-settings.js';
-import { describeIssues, describeJsonSyntaxError } from './schema-errors.js';
-import { describeFileError } from './file-errors.js';
-import { InsecurePathError, readCheckedFileWithStats } from './secure-path.js';
+import { describeIssues } from '../platform/schema-errors.js';
+import { describeFileError } from '../platform/file-errors.js';
+import { JsonFileError, readJsonFileWithStats, SETTINGS_FILE_RULE } from '../platform/json-file.js';
+import { InsecurePathError } from '../platform/secure-path.js';
 import { parseTransport } from '../ble/transport-spec.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/latchkey/agent.json';
-export const DEFAULT_SOCKET = '/run/latchkey/agent.sock';
+/** Where the agent listens by default: the platform's endpoint (/run/latchkey/agent.sock on Linux, docs/ipc.md). */
+export const DEFAULT_SOCKET = localTransport().defaultEndpoint;
 export const DEFAULT_STATE_DIR = '/var/lib/latchkey';
 export const DEFAULT_SELF_ENROLL_PAM_SERVICE = 'latchkey-enroll';
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -38,7 +42,13 @@ export interface BleConfig {
   readonly proofDeadlineMs: number;
 }
 
-export const DEFAULT_BLE: BleConfig = { enabled: false, transport: 'hci:0', budgetMs: 5_000, minRssi: -80, proofDeadlineMs: 300 };
+export const DEFAULT_BLE: BleConfig = {
+  enabled: false,
+  transport: 'hci:0',
+  budgetMs: 5_000,
+  minRssi: -80,
+  proofDeadlineMs: 300,
+};
 export const BLE_RANGES = { budgetMs: [500, 60_000], minRssi: [-127, 20], proofDeadlineMs: [10, 5_000] } as const;
 
 const transportSpec = v.pipe(
@@ -63,30 +73,32 @@ export interface AgentConfig {
   readonly selfEnrollPamService: string;
   readonly ble: BleConfig;
   /** Where to enroll this workstation (docs/online-protocol.md); installers write it. */
-  readonly controlCenter: { readonly url: string; readonly installToken?: string | undefined; readonly name?: string | undefined } | null;
+  readonly controlCenter: {
+    readonly url: string;
+    readonly installToken?: string | undefined;
+    readonly name?: string | undefined;
+  } | null;
   /** The enrollment file an installer drops (docs/deployment.md); read at start while not enrolled. */
   readonly enrollFile: string;
   /** The file the settings came from, or null for embedded defaults. */
   readonly source: string | null;
 }
 
-export type ConfigErrorCode = 'config-missing' | 'config-insecure' | 'config-invalid';
-
-export class ConfigError extends Error {
-  constructor(
-    readonly code: ConfigErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ConfigError';
-  }
-}
-
 /** `controlCenter.*` here and in the enrollment file (agent/online/enroll-file.ts) follow the same rules. */
-export const ControlCenterUrlSchema = v.pipe(v.string('must be a URL'), v.url('must be an http(s) URL'), v.regex(/^https?:\/\//, 'must be an http(s) URL'));
-export const InstallTokenSchema = v.pipe(v.string('must be a string'), v.regex(/^lk_install_[A-Za-z0-9_-]{43}$/, 'must be an install token (lk_install_…)'));
-export const WorkstationNameSchema = v.pipe(v.string('must be a string'), v.minLength(1, 'must be 1–128 characters'), v.maxLength(128, 'must be 1–128 characters'));
+export const ControlCenterUrlSchema = v.pipe(
+  v.string('must be a URL'),
+  v.url('must be an http(s) URL'),
+  v.regex(/^https?:\/\//, 'must be an http(s) URL'),
+);
+export const InstallTokenSchema = v.pipe(
+  v.string('must be a string'),
+  v.regex(/^lk_install_[A-Za-z0-9_-]{43}$/, 'must be an install token (lk_install_…)'),
+);
+export const WorkstationNameSchema = v.pipe(
+  v.string('must be a string'),
+  v.minLength(1, 'must be 1–128 characters'),
+  v.maxLength(128, 'must be 1–128 characters'),
+);
 
 const absolutePath = (maxBytes = 4096) =>
   v.pipe(
@@ -102,34 +114,48 @@ const ConfigFileSchema = v.strictObject(
     stateDir: v.optional(absolutePath()),
     auditLog: v.optional(absolutePath()),
     keystore: v.optional(
-      v.strictObject({
-        backend: v.optional(v.picklist(['file', 'os'], 'must be "file" or "os"')),
-        directory: v.optional(absolutePath()),
-      }, 'must be an object'),
+      v.strictObject(
+        {
+          backend: v.optional(v.picklist(['file', 'os'], 'must be "file" or "os"')),
+          directory: v.optional(absolutePath()),
+        },
+        'must be an object',
+      ),
     ),
     kdf: v.optional(
-      v.strictObject({
-        memoryKiB: v.optional(intRange(...KDF_RANGES.memoryKiB)),
-        iterations: v.optional(intRange(...KDF_RANGES.iterations)),
-      }, 'must be an object'),
+      v.strictObject(
+        {
+          memoryKiB: v.optional(intRange(...KDF_RANGES.memoryKiB)),
+          iterations: v.optional(intRange(...KDF_RANGES.iterations)),
+        },
+        'must be an object',
+      ),
     ),
     controlCenter: v.optional(
-      v.strictObject({
-        url: ControlCenterUrlSchema,
-        installToken: v.optional(InstallTokenSchema),
-        name: v.optional(WorkstationNameSchema),
-      }, 'must be an object'),
+      v.strictObject(
+        {
+          url: ControlCenterUrlSchema,
+          installToken: v.optional(InstallTokenSchema),
+          name: v.optional(WorkstationNameSchema),
+        },
+        'must be an object',
+      ),
     ),
     enrollFile: v.optional(absolutePath()),
-    selfEnrollPamService: v.optional(v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}'))),
+    selfEnrollPamService: v.optional(
+      v.pipe(v.string('must be a string'), v.regex(/^[a-z0-9._-]{1,64}$/, 'must match [a-z0-9._-]{1,64}')),
+    ),
     ble: v.optional(
-      v.strictObject({
-        enabled: v.optional(v.boolean('must be true or false')),
-        transport: v.optional(transportSpec),
-        budgetMs: v.optional(intRange(...BLE_RANGES.budgetMs)),
-        minRssi: v.optional(v.nullable(intRange(...BLE_RANGES.minRssi))),
-        proofDeadlineMs: v.optional(intRange(...BLE_RANGES.proofDeadlineMs)),
-      }, 'must be an object'),
+      v.strictObject(
+        {
+          enabled: v.optional(v.boolean('must be true or false')),
+          transport: v.optional(transportSpec),
+          budgetMs: v.optional(intRange(...BLE_RANGES.budgetMs)),
+          minRssi: v.optional(v.nullable(intRange(...BLE_RANGES.minRssi))),
+          proofDeadlineMs: v.optional(intRange(...BLE_RANGES.proofDeadlineMs)),
+        },
+        'must be an object',
+      ),
     ),
   },
   'must be a JSON object',
@@ -141,13 +167,24 @@ export interface ConfigOverrides {
 }
 
 /** Builds the effective config from parsed JSON (or undefined for "no file"). Pure. */
-export function resolveAgentConfig(json: unknown, source: string | null, overrides: ConfigOverrides = {}, isRoot = process.getuid?.() === 0): AgentConfig {
+export function resolveAgentConfig(
+  json: unknown,
+  source: string | null,
+  overrides: ConfigOverrides = {},
+  isRoot = runsAsAdministrator(),
+): AgentConfig {
   const where = source ?? 'the configuration';
   const parsed = v.safeParse(ConfigFileSchema, json ?? {});
   if (!parsed.success) throw new ConfigError('config-invalid', `${where}: ${describeIssues(parsed.issues, '')}`);
   const file = parsed.output;
   // Keyed by the flags, so a message names the one to fix.
-  const overrideCheck = v.safeParse(v.object({ '--state-dir': v.optional(absolutePath()), '--socket': v.optional(absolutePath(MAX_SOCKET_PATH_BYTES)) }), { '--state-dir': overrides.stateDir, '--socket': overrides.socket });
+  const overrideCheck = v.safeParse(
+    v.object({
+      '--state-dir': v.optional(absolutePath()),
+      '--socket': v.optional(absolutePath(MAX_SOCKET_PATH_BYTES)),
+    }),
+    { '--state-dir': overrides.stateDir, '--socket': overrides.socket },
+  );
   if (!overrideCheck.success) throw new ConfigError('config-invalid', describeIssues(overrideCheck.issues, ''));
   const stateDir = overrides.stateDir ?? file.stateDir ?? DEFAULT_STATE_DIR;
   const backend = file.keystore?.backend ?? (isRoot ? 'file' : 'os');
@@ -158,7 +195,11 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
     auditLog: file.auditLog ?? path.join(stateDir, 'audit.jsonl'),
     keystore: {
       backend,
-      directory: file.keystore?.directory ?? (isRoot && stateDir === DEFAULT_STATE_DIR ? path.join(DEFAULT_STATE_DIR, 'keystore') : path.join(stateDir, 'keystore')),
+      directory:
+        file.keystore?.directory ??
+        (isRoot && stateDir === DEFAULT_STATE_DIR
+          ? path.join(DEFAULT_STATE_DIR, 'keystore')
+          : path.join(stateDir, 'keystore')),
     },
     kdf: { ...DEFAULT_KDF, ...file.kdf },
     selfEnrollPamService: file.selfEnrollPamService ?? DEFAULT_SELF_ENROLL_PAM_SERVICE,
@@ -175,36 +216,54 @@ export function resolveAgentConfig(json: unknown, source: string | null, overrid
  */
 export async function loadAgentConfig(file: string | undefined, overrides: ConfigOverrides = {}): Promise<AgentConfig> {
   const target = file ?? DEFAULT_CONFIG_FILE;
-  let data: Buffer;
+  let json: v.InferOutput<typeof ConfigFileSchema>;
   let mode: number;
   try {
-    const directory = path.dirname(path.resolve(target));
-    const dirStats = await fs.stat(directory);
-    if ((dirStats.mode & 0o022) !== 0 && (dirStats.mode & 0o1000) === 0) {
-      throw new InsecurePathError(directory, `${directory} is group- or world-writable without the sticky bit, so ${target} could be replaced`);
+    ({
+      value: json,
+      stats: { mode },
+    } = await readJsonFileWithStats(target, ConfigFileSchema, SETTINGS_FILE_RULE, MAX_CONFIG_BYTES));
+  } catch (error) {
+    if (!(error instanceof JsonFileError)) throw error;
+    switch (error.problem) {
+      case 'missing':
+        if (file === undefined) return resolveAgentConfig(undefined, null, overrides);
+        throw new ConfigError(
+          'config-missing',
+          `config file ${target} does not exist: write one (docs/configuration.md), or leave out --config for the embedded defaults`,
+          { cause: error },
+        );
+      case 'insecure':
+        if (error.cause instanceof InsecurePathError)
+          throw new ConfigError('config-insecure', `refusing config file: ${error.reason}`, { cause: error });
+        throw new ConfigError('config-insecure', `refusing config file ${target}: it is a symbolic link`, {
+          cause: error,
+        });
+      case 'too-large':
+        throw new ConfigError('config-invalid', error.message, { cause: error });
+      case 'unreadable':
+        throw new ConfigError(
+          'config-invalid',
+          `cannot read config file ${target}: ${describeFileError(error.cause, target)}`,
+          { cause: error },
+        );
+      case 'not-json':
+        throw new ConfigError(
+          'config-invalid',
+          `${target} is not valid JSON (${error.syntax}): fix it (docs/configuration.md has an example)`,
+          { cause: error },
+        );
+      case 'invalid':
+        throw new ConfigError('config-invalid', `${target}: ${describeIssues(error.issues, '')}`, { cause: error });
     }
-    ({ data, stats: { mode } } = await readCheckedFileWithStats(target, { forbiddenModeBits: 0o022 }, MAX_CONFIG_BYTES));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && file === undefined) return resolveAgentConfig(undefined, null, overrides);
-    if (code === 'ENOENT') throw new ConfigError('config-missing', `config file ${target} does not exist: write one (docs/configuration.md), or leave out --config for the embedded defaults`, { cause: error });
-    if (error instanceof InsecurePathError) throw new ConfigError('config-insecure', `refusing config file: ${error.message}`, { cause: error });
-    if (error instanceof RangeError) throw new ConfigError('config-invalid', error.message, { cause: error });
-    if (code === 'ELOOP') throw new ConfigError('config-insecure', `refusing config file ${target}: it is a symbolic link`, { cause: error });
-    throw new ConfigError('config-invalid', `cannot read config file ${target}: ${describeFileError(error, target)}`, { cause: error });
-  }
-  let json: unknown;
-  const text = data.toString('utf8');
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError('config-invalid', `${target} is not valid JSON (${describeJsonSyntaxError(text, error)}): fix it (docs/configuration.md has an example)`, { cause: error });
   }
   const config = resolveAgentConfig(json, target, overrides);
   // A file that holds a secret must not be readable by others (docs/configuration.md "controlCenter").
   if (config.controlCenter?.installToken !== undefined && (mode & 0o044) !== 0) {
-    throw new ConfigError('config-insecure', `refusing config file ${target}: it holds controlCenter.installToken and other users can read it (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); run chmod 600 ${target}`);
+    throw new ConfigError(
+      'config-insecure',
+      `refusing config file ${target}: it holds controlCenter.installToken and other users can read it (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); run chmod 600 ${target}`,
+    );
   }
   return config;
 }
-

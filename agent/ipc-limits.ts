@@ -8,6 +8,8 @@
  * uid) have a pool of their own that unprivileged accounts cannot touch.
  */
 
+import type { AccountId } from '../platform/ipc-transport.js';
+
 export interface IpcLimits {
   /** Connections one unprivileged account may hold. */
   readonly connectionsPerAccount: number;
@@ -21,11 +23,17 @@ export interface IpcLimits {
   readonly requestBurst: number;
 }
 
-export const DEFAULT_IPC_LIMITS: IpcLimits = Object.freeze({ connectionsPerAccount: 8, connectionsPerPool: 64, reservedForNewAccounts: 16, requestsPerSecond: 10, requestBurst: 40 });
+export const DEFAULT_IPC_LIMITS: IpcLimits = Object.freeze({
+  connectionsPerAccount: 8,
+  connectionsPerPool: 64,
+  reservedForNewAccounts: 16,
+  requestsPerSecond: 10,
+  requestBurst: 40,
+});
 
 /** What the budget knows of a connection; `evict` closes it without a reply, like the idle timeout. */
 export interface TrackedConnection {
-  readonly account: number;
+  readonly account: AccountId;
   readonly privileged: boolean;
   /** A request is being answered: never evicted. */
   busy: boolean;
@@ -39,7 +47,8 @@ export type Admission = { ok: true; evicted: readonly TrackedConnection[] } | { 
 function oldestIdle(connections: Iterable<TrackedConnection>): TrackedConnection | undefined {
   let oldest: TrackedConnection | undefined;
   for (const connection of connections) {
-    if (!connection.busy && (oldest === undefined || connection.lastActiveMs < oldest.lastActiveMs)) oldest = connection;
+    if (!connection.busy && (oldest === undefined || connection.lastActiveMs < oldest.lastActiveMs))
+      oldest = connection;
   }
   return oldest;
 }
@@ -77,7 +86,8 @@ export class ConnectionBudget {
       const victim = connection.privileged ? oldestIdle(remaining) : this.#heaviestAccountsIdle(remaining);
       const newcomer = !connection.privileged && !remaining.some((other) => other.account === connection.account);
       if (victim !== undefined) evicted.push(victim);
-      else if (!newcomer || remaining.length >= this.limits.connectionsPerPool + this.limits.reservedForNewAccounts) return { ok: false };
+      else if (!newcomer || remaining.length >= this.limits.connectionsPerPool + this.limits.reservedForNewAccounts)
+        return { ok: false };
     }
     for (const victim of evicted) this.release(victim);
     this.#connections.add(connection);
@@ -89,8 +99,9 @@ export class ConnectionBudget {
   }
 
   #heaviestAccountsIdle(pool: readonly TrackedConnection[]): TrackedConnection | undefined {
-    const byAccount = new Map<number, TrackedConnection[]>();
-    for (const connection of pool) byAccount.set(connection.account, [...(byAccount.get(connection.account) ?? []), connection]);
+    const byAccount = new Map<AccountId, TrackedConnection[]>();
+    for (const connection of pool)
+      byAccount.set(connection.account, [...(byAccount.get(connection.account) ?? []), connection]);
     const heaviestFirst = [...byAccount.values()].sort((a, b) => b.length - a.length);
     for (const connections of heaviestFirst) {
       const victim = oldestIdle(connections);
@@ -102,12 +113,12 @@ export class ConnectionBudget {
 
 /** A token bucket per unprivileged account: `take` answers whether one more request may go now. */
 export class RequestRateLimiter {
-  readonly #buckets = new Map<number, { tokens: number; atMs: number }>();
+  readonly #buckets = new Map<AccountId, { tokens: number; atMs: number }>();
 
   constructor(private readonly limits: IpcLimits = DEFAULT_IPC_LIMITS) {}
 
   /** Takes a token; when there is none, how long until there is one (ms, and whole seconds for the reply). */
-  take(account: number, nowMs: number): { ok: true } | { ok: false; waitMs: number; retryAfterSeconds: number } {
+  take(account: AccountId, nowMs: number): { ok: true } | { ok: false; waitMs: number; retryAfterSeconds: number } {
     const { requestsPerSecond, requestBurst } = this.limits;
     const bucket = this.#buckets.get(account) ?? { tokens: requestBurst, atMs: nowMs };
     bucket.tokens = Math.min(requestBurst, bucket.tokens + ((nowMs - bucket.atMs) * requestsPerSecond) / 1000);
@@ -125,7 +136,8 @@ export class RequestRateLimiter {
   sweep(nowMs: number): void {
     const { requestsPerSecond, requestBurst } = this.limits;
     for (const [account, bucket] of this.#buckets) {
-      if (bucket.tokens + ((nowMs - bucket.atMs) * requestsPerSecond) / 1000 >= requestBurst) this.#buckets.delete(account);
+      if (bucket.tokens + ((nowMs - bucket.atMs) * requestsPerSecond) / 1000 >= requestBurst)
+        this.#buckets.delete(account);
     }
   }
 }

@@ -1,37 +1,28 @@
 /**
- * The agent's Unix-socket server (docs/ipc.md): frames in, replies out, strictly in turn.
- * Every malformed, oversized, slow or out-of-order input gets an error reply or a closed
- * connection; nothing here decides anything about PINs.
+ * The agent's IPC server (docs/ipc.md) over the platform's local transport (Unix socket and
+ * SO_PEERCRED on Linux): who may connect, how many connections and requests each account may
+ * have (ipc-limits.ts); each accepted connection is served by ipc-connection.ts.
  */
-import { promises as fs } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { wipe } from '../protocol/bytes.js';
-import { ProtocolError } from '../protocol/errors.js';
-import { FRAME_HEADER_BYTES, FrameKind, MAX_REQUEST_BODY, decodeFrameHeader } from '../protocol/ipc-frame.js';
-import { decodeRequestBody, encodeReply, type Reason, type Reply, type Request } from '../protocol/ipc-messages.js';
+import type { Duplex } from 'node:stream';
+import { encodeReply, type Reply, type Request } from '../protocol/ipc-messages.js';
 import type { Peer } from './agent-service.js';
-import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits, type TrackedConnection } from './ipc-limits.js';
-import type { PeerCredentials } from './system/peer-credentials.js';
-import { realUidOf } from './system/process-identity.js';
-import type { Logger } from './log.js';
-import { checkDirectoryChain, makeDirectories } from './secure-path.js';
+import { serveConnection, type ConnectionServices } from './ipc-connection.js';
+import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits } from './ipc-limits.js';
+import type { TrackedConnection } from './ipc-limits.js';
+import { localTransport, type LocalServer, type LocalTransport } from '../platform/ipc-transport.js';
+import type { Logger } from '../platform/log.js';
 
 export const FRAME_READ_TIMEOUT_MS = 2_000;
 export const IDLE_TIMEOUT_MS = 30_000;
-const SOCKET_DIRECTORY_MODE = 0o755;
 /** Whatever the accounts' limits, never more sockets than this at once (descriptors are finite). */
 const HARD_SOCKET_CAP = 1024;
 const RATE_LOG_INTERVAL_MS = 60_000;
-/** What a connection bound by a lock screen's status may still ask (docs/ipc.md "Lock-screen connections"). */
-const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set(['status', 'verify', 'online-auth', 'ble-auth']);
 
 export interface IpcServerOptions {
   readonly socketPath: string;
   readonly handle: (request: Request, peer: Peer) => Promise<Reply>;
-  readonly peerOf: (socket: net.Socket) => PeerCredentials;
-  /** The account a connection counts against: the real uid of the peer's process (docs/ipc.md "Limits per account"). */
-  readonly accountOf?: (peer: PeerCredentials) => number;
+  /** The platform's local transport (platform/ipc-transport.ts) unless a test gives another. */
+  readonly transport?: LocalTransport;
   readonly log: Logger;
   readonly frameReadTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
@@ -44,55 +35,20 @@ export interface IpcServer {
   close(): Promise<void>;
 }
 
-const PROTOCOL_REASONS: Record<ProtocolError['code'], Reason> = {
-  'bad-frame': 'bad-frame', 'frame-too-large': 'frame-too-large', 'unsupported-version': 'unsupported-version', 'unknown-op': 'unknown-op',
-  'missing-field': 'missing-field', 'bad-field': 'bad-field', 'bad-pin-format': 'bad-field', 'bad-seed': 'bad-field', 'bad-counter': 'bad-field',
-  'bad-uri': 'bad-field', 'bad-base32': 'bad-field',
-};
-
-/**
- * Creates the socket's directory (0755 whatever the umask: screen lockers run as the user),
- * refuses a directory chain someone else could swap (docs/ipc.md "Transport"), refuses to start
- * over a live agent, and removes a stale socket (never any other kind of file).
- */
-async function prepareSocketPath(socketPath: string): Promise<void> {
-  const directory = path.dirname(socketPath);
-  await makeDirectories(directory, SOCKET_DIRECTORY_MODE);
-  await checkDirectoryChain(directory);
-  let stats;
-  try {
-    stats = await fs.lstat(socketPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  if (!stats.isSocket()) throw new Error(`${socketPath} exists and is not a socket; refusing to replace it`);
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = net.connect(socketPath);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (live) throw new Error(`another agent is already answering on ${socketPath}`);
-  await fs.unlink(socketPath);
-}
-
 export async function startIpcServer(options: IpcServerOptions): Promise<IpcServer> {
   const frameTimeout = options.frameReadTimeoutMs ?? FRAME_READ_TIMEOUT_MS;
   const idleTimeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   const limits: IpcLimits = { ...DEFAULT_IPC_LIMITS, ...options.limits };
   const budget = new ConnectionBudget(limits);
   const rateLimiter = new RequestRateLimiter(limits);
-  const accountOf = options.accountOf ?? ((peer: PeerCredentials) => realUidOf(peer.pid) ?? peer.uid);
-  const ownUid = process.getuid?.() ?? 0;
-  const sockets = new Set<net.Socket>();
+  const transport = options.transport ?? localTransport();
+  const sockets = new Set<Duplex>();
   const { log } = options;
   /** Refusals for the rate limit, per account, logged once a minute rather than per request. */
-  const rateLimited = new Map<number, number>();
+  const rateLimited = new Map<Peer['account'], number>();
   const logRateLimited = () => {
-    for (const [account, refused] of rateLimited) log.warn('ipc.rate-limited', { account, refused, perSecond: limits.requestsPerSecond });
+    for (const [account, refused] of rateLimited)
+      log.warn('ipc.rate-limited', { account, refused, perSecond: limits.requestsPerSecond });
     rateLimited.clear();
   };
   const rateLog = setInterval(() => {
@@ -100,35 +56,55 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     rateLimiter.sweep(performance.now());
   }, RATE_LOG_INTERVAL_MS).unref();
 
-  await prepareSocketPath(options.socketPath);
-  const server = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
-
   /** One token of the account's budget; a refusal is counted for the log, with its reply and when the next token comes. */
   function takeToken(peer: Peer, requestId: number): { reply: Reply; waitMs: number } | null {
     if (peer.privileged) return null;
     const taken = rateLimiter.take(peer.account, performance.now());
     if (taken.ok) return null;
     rateLimited.set(peer.account, (rateLimited.get(peer.account) ?? 0) + 1);
-    const reply: Reply = { requestId, status: 'error', reason: 'rate-limited', retryAfter: taken.retryAfterSeconds, message: `too many requests from uid ${peer.account}; try again in ${taken.retryAfterSeconds} s` };
+    const reply: Reply = {
+      requestId,
+      status: 'error',
+      reason: 'rate-limited',
+      retryAfter: taken.retryAfterSeconds,
+      message: `too many requests from uid ${peer.account}; try again in ${taken.retryAfterSeconds} s`,
+    };
     return { reply, waitMs: taken.waitMs };
   }
 
-  server.on('connection', (socket) => {
+  const services: ConnectionServices = {
+    log,
+    frameTimeoutMs: frameTimeout,
+    idleTimeoutMs: idleTimeout,
+    handle: options.handle,
+    takeToken,
+    sendAndClose,
+  };
+
+  function accept(socket: Duplex): void {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     if (sockets.size > HARD_SOCKET_CAP) {
-      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'too-many-connections', message: 'the agent has too many open connections; try again' });
+      sendAndClose(socket, {
+        requestId: 0,
+        status: 'error',
+        reason: 'too-many-connections',
+        message: 'the agent has too many open connections; try again',
+      });
       return;
     }
     let peer: Peer;
     try {
-      const credentials = options.peerOf(socket);
-      const account = accountOf(credentials);
-      peer = { ...credentials, account, privileged: account === 0 || account === ownUid };
+      peer = transport.identifyCaller(socket);
     } catch (error) {
       log.warn('ipc.peer-credentials', { error: error as Error });
-      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'permission-denied', message: 'the agent could not identify the connecting process' });
+      sendAndClose(socket, {
+        requestId: 0,
+        status: 'error',
+        reason: 'permission-denied',
+        message: 'the agent could not identify the connecting process',
+      });
       return;
     }
     const limited = takeToken(peer, 0);
@@ -136,11 +112,22 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
       sendAndClose(socket, limited.reply);
       return;
     }
-    const tracked: TrackedConnection = { account: peer.account, privileged: peer.privileged, busy: false, lastActiveMs: performance.now(), evict: () => socket.destroy() };
+    const tracked: TrackedConnection = {
+      account: peer.account,
+      privileged: peer.privileged,
+      busy: false,
+      lastActiveMs: performance.now(),
+      evict: () => socket.destroy(),
+    };
     const admission = budget.admit(tracked);
     if (!admission.ok) {
       log.debug('ipc.refused', { reason: 'too-many-connections', peerUid: peer.uid, account: peer.account });
-      sendAndClose(socket, { requestId: 0, status: 'error', reason: 'too-many-connections', message: `uid ${peer.account} has too many connections open to the agent, all busy; try again` });
+      sendAndClose(socket, {
+        requestId: 0,
+        status: 'error',
+        reason: 'too-many-connections',
+        message: `uid ${peer.account} has too many connections open to the agent, all busy; try again`,
+      });
       return;
     }
     for (const victim of admission.evicted) {
@@ -149,162 +136,34 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcServ
     }
     socket.on('close', () => budget.release(tracked));
     log.debug('ipc.connection', { peerUid: peer.uid, peerPid: peer.pid, account: peer.account });
-    serveConnection(socket, peer, tracked);
-  });
+    serveConnection(socket, peer, tracked, services);
+  }
 
-  function sendAndClose(socket: net.Socket, reply: Reply): void {
+  function sendAndClose(socket: Duplex, reply: Reply): void {
     socket.end(encodeReply(reply));
-    socket.destroySoon?.();
+    (socket as Duplex & { destroySoon?: () => void }).destroySoon?.();
     setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
-  function serveConnection(socket: net.Socket, peer: Peer, tracked: TrackedConnection): void {
-    let buffer: Buffer = Buffer.alloc(0);
-    let bodyLength: number | null = null;
-    let busy = false;
-    let closed = false;
-    /** Set by a status with the lock-screen flag: from then on, only that user's lock-screen requests. */
-    let boundUser: string | null = null;
-    let frameTimer: NodeJS.Timeout | null = null;
-    const idleTimer = setTimeout(() => socket.destroy(), idleTimeout);
-    const refreshIdle = () => idleTimer.refresh();
-    socket.on('close', () => {
-      closed = true;
-      clearTimeout(idleTimer);
-      if (frameTimer) clearTimeout(frameTimer);
-      buffer.fill(0);
+  let server: LocalServer;
+  try {
+    server = await transport.listen(options.socketPath, {
+      connection: accept,
+      error: (error) => log.error('ipc.server-error', { error }),
     });
-
-    const fail = (reason: Reason, message: string, requestId = 0) => {
-      if (closed) return;
-      closed = true;
-      if (frameTimer) clearTimeout(frameTimer);
-      buffer.fill(0);
-      log.debug('ipc.refused', { reason, peerUid: peer.uid, peerPid: peer.pid });
-      sendAndClose(socket, { requestId, status: 'error', reason, message });
-    };
-
-    socket.on('data', (chunk: Buffer) => {
-      if (closed) return;
-      refreshIdle();
-      tracked.lastActiveMs = performance.now();
-      if (busy) {
-        chunk.fill(0);
-        fail('out-of-order', 'a new request arrived before the reply to the previous one');
-        return;
-      }
-      // A whole frame in one chunk (the usual case) is used as it is; pieces are joined and wiped.
-      if (buffer.length === 0) buffer = chunk;
-      else {
-        const joined = Buffer.concat([buffer, chunk]);
-        buffer.fill(0);
-        chunk.fill(0);
-        buffer = joined;
-      }
-      try {
-        if (bodyLength === null && buffer.length >= FRAME_HEADER_BYTES) {
-          bodyLength = decodeFrameHeader(buffer.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY).bodyLength;
-        }
-      } catch (error) {
-        const protocolError = error as ProtocolError;
-        fail(PROTOCOL_REASONS[protocolError.code] ?? 'bad-frame', protocolError.message);
-        return;
-      }
-      if (bodyLength === null || buffer.length < FRAME_HEADER_BYTES + bodyLength) {
-        // Incomplete: the frame has FRAME_READ_TIMEOUT_MS from its first byte to arrive whole.
-        frameTimer ??= setTimeout(() => fail('read-timeout', `the request frame was not complete within ${frameTimeout} ms`), frameTimeout);
-        return;
-      }
-      if (buffer.length > FRAME_HEADER_BYTES + bodyLength) {
-        fail('out-of-order', 'bytes arrived after a complete request, before its reply');
-        return;
-      }
-      if (frameTimer) clearTimeout(frameTimer);
-      frameTimer = null;
-      const frame = buffer;
-      buffer = Buffer.alloc(0);
-      bodyLength = null;
-      let request: Request;
-      try {
-        request = decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES));
-      } catch (error) {
-        frame.fill(0);
-        if (error instanceof ProtocolError) fail(PROTOCOL_REASONS[error.code] ?? 'bad-frame', error.message, error.requestId);
-        else fail('bad-frame', 'the request could not be decoded');
-        return;
-      }
-      if (boundUser !== null && (!LOCK_SCREEN_OPS.has(request.op) || !('user' in request) || request.user !== boundUser)) {
-        frame.fill(0);
-        fail('permission-denied', `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth and ble-auth for that user`, request.requestId);
-        return;
-      }
-      const limited = takeToken(peer, request.requestId);
-      if (limited) {
-        // Answered when the next token is due, not at once: a flood on this connection then runs
-        // at the allowed rate instead of keeping the agent busy refusing it (a frame meanwhile is out of order).
-        frame.fill(0);
-        busy = true;
-        setTimeout(() => {
-          busy = false;
-          if (!closed) socket.write(encodeReply(limited.reply));
-        }, limited.waitMs);
-        return;
-      }
-      if (request.op === 'status' && request.lockScreen) boundUser = request.user;
-      busy = true;
-      tracked.busy = true;
-      void answer(request, frame);
-    });
-
-    async function answer(request: Request, frame: Buffer): Promise<void> {
-      let reply: Reply;
-      try {
-        reply = await options.handle(request, peer);
-      } catch (error) {
-        log.error('ipc.handler-fault', { op: request.op, error: error as Error });
-        reply = { requestId: request.requestId, status: 'unavailable', reason: 'internal-error', message: 'Offline PINs are unavailable right now — use your password.' };
-      } finally {
-        frame.fill(0); // the request's PIN or password lived in this buffer
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = encodeReply(reply);
-      } catch (error) {
-        log.error('ipc.reply-too-large', { op: request.op, error: error as Error });
-        bytes = encodeReply({ requestId: request.requestId, status: 'unavailable', reason: 'internal-error', message: 'The answer was too large to send.' });
-      }
-      wipe(reply.secret);
-      busy = false;
-      tracked.busy = false;
-      tracked.lastActiveMs = performance.now();
-      if (closed) {
-        wipe(bytes);
-        return;
-      }
-      refreshIdle();
-      socket.write(bytes, () => wipe(bytes));
-    }
+  } catch (error) {
+    clearInterval(rateLog);
+    throw error;
   }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.socketPath, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  await fs.chmod(options.socketPath, 0o666);
-  server.on('error', (error) => log.error('ipc.server-error', { error }));
-
+  const listening = server;
   return {
-    socketPath: options.socketPath,
+    socketPath: listening.endpoint,
     async close() {
       clearInterval(rateLog);
       logRateLimited();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      const closed = listening.close();
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }

@@ -14,21 +14,21 @@
 // bench/results/agent-verify.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C_COMPILER, compileC } from './c/compile.mjs';
+import { INCLUDE_DIR, buildLibraries } from '../native/c-library.mjs';
+import { benchOptions, canConnect } from './bench-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
 const { askAgent } = await dist('cli/agent-client.js');
 const { parseEnrollmentUri } = await dist('protocol/enrollment-uri.js');
 const { deriveOfflinePin, formatPinForDisplay } = await dist('protocol/offline-pin.js');
-const { computeVerifier, DEFAULT_KDF } = await dist('agent/kdf.js');
+const { computeVerifier, DEFAULT_KDF } = await dist('agent/offline-pin/kdf.js');
 const { latchkeyCommand } = await dist('cli/agent-process.js');
-const arg = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
-const SAMPLES = arg('--samples', 100);
+const { samples: SAMPLES } = benchOptions({ numbers: { samples: 100 } });
 const MIN_KDF = { memoryKiB: 8, iterations: 1 };
 const USER = 'daemon';
 const enc = new TextEncoder();
@@ -39,18 +39,21 @@ const quantile = (values, q) => {
 };
 const ms = (value) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
 
-function canConnect(socket) {
-  return new Promise((resolve) => {
-    const probe = net.connect(socket, () => (probe.destroy(), resolve(true)));
-    probe.on('error', () => resolve(false));
-  });
-}
-
 async function startAgent(policy, kdf, { logLevel = 'warn' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
   const config = join(dir, 'agent.json');
   const socket = join(dir, 'agent.sock');
-  writeFileSync(config, JSON.stringify({ policy, stateDir: join(dir, 'state'), socket, keystore: { backend: 'file', directory: join(dir, 'keystore') }, ...(kdf ? { kdf } : {}) }), { mode: 0o600 });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      policy,
+      stateDir: join(dir, 'state'),
+      socket,
+      keystore: { backend: 'file', directory: join(dir, 'keystore') },
+      ...(kdf ? { kdf } : {}),
+    }),
+    { mode: 0o600 },
+  );
   const started = performance.now();
   const run = latchkeyCommand(['agent', '--config', config, '--log-level', logLevel]);
   const child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -65,7 +68,9 @@ async function startAgent(policy, kdf, { logLevel = 'warn' } = {}) {
   }
   const readyMs = performance.now() - started;
   return {
-    socket, child, readyMs,
+    socket,
+    child,
+    readyMs,
     /** What the agent itself logged as the time to a durable, audited decision (info level). */
     verifyMsFromLog: () => [...log.matchAll(/ info verify .* ms=([\d.]+)/g)].map((m) => Number(m[1])),
     ask: (request) => askAgent(socket, request, 30_000),
@@ -86,7 +91,8 @@ async function enroll(agent) {
   const reply = await agent.ask({ op: 'enroll', user: USER });
   if (reply.status !== 'ok') throw new Error(`enroll: ${reply.message}`);
   const imported = parseEnrollmentUri(Buffer.from(reply.secret).toString());
-  return (c) => enc.encode(formatPinForDisplay(deriveOfflinePin(imported.seed, c, imported.format), imported.format.charset));
+  return (c) =>
+    enc.encode(formatPinForDisplay(deriveOfflinePin(imported.seed, c, imported.format), imported.format.charset));
 }
 
 async function timeVerify(agent, pin) {
@@ -134,9 +140,8 @@ async function statusLatencies(agent, count) {
 /** The lock screen's client (bench/c/lock-screen-client.c); null without a C compiler. */
 function buildLockScreenClient() {
   if (C_COMPILER === undefined) return null;
-  const pam = join(ROOT, 'native/pam');
   const out = join(mkdtempSync(join(tmpdir(), 'latchkey-bench-cc-')), 'lock-screen-client');
-  return compileC(out, [join(ROOT, 'bench/c/lock-screen-client.c'), join(pam, 'ipc-codec.c'), join(pam, 'transport.c')], [pam]);
+  return compileC(out, [join(ROOT, 'bench/c/lock-screen-client.c'), ...buildLibraries('bench')], [INCLUDE_DIR]);
 }
 
 /** Status then verify on one kept connection, pool after pool: the round trips in ms. */
@@ -145,7 +150,9 @@ async function lockScreenLatencies(agent, client, count, pinCount) {
   const verify = [];
   while (verify.length < count) {
     const pin = await enroll(agent);
-    const pins = Array.from({ length: Math.min(pinCount, count - verify.length) }, (_, c) => Buffer.from(pin(c)).toString());
+    const pins = Array.from({ length: Math.min(pinCount, count - verify.length) }, (_, c) =>
+      Buffer.from(pin(c)).toString(),
+    );
     const run = spawnSync(client, [agent.socket, USER], { input: `${pins.join('\n')}\n`, encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`lock-screen client: ${run.stderr}`);
     const times = JSON.parse(run.stdout);
@@ -193,7 +200,11 @@ results.bareNodeRssKiB = await bareNodeRssKiB();
 // A simulated day of an enrolled agent's background chores (bench/agent-chores-day.mjs: the
 // agent and a Control Center in one process on mock timers), beside the idle figures above.
 {
-  const day = spawnSync(process.execPath, ['--expose-gc', '--no-warnings', join(ROOT, 'bench/agent-chores-day.mjs'), '--hours', '24'], { encoding: 'utf8', timeout: 300_000 });
+  const day = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--no-warnings', join(ROOT, 'bench/agent-chores-day.mjs'), '--hours', '24'],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
   results.choresDay = day.status === 0 ? JSON.parse(day.stdout.trim().split('\n').at(-1)) : null;
   if (day.status !== 0) process.stderr.write(`agent-chores-day failed: ${day.stderr}\n`);
 }
@@ -227,43 +238,94 @@ results.kdfMinMs = await kdfMs({ ...DEFAULT_KDF, ...MIN_KDF }, 200);
 const guesses = 2 ** 39; // expected guesses for one 8-symbol Crockford PIN (32^8 / 2)
 const coreYears = (guesses * results.kdfDefaultMs) / 1000 / (365.25 * 24 * 3600);
 const summary = {
-  validP50: quantile(results.validDefault, 0.5), validP99: quantile(results.validDefault, 0.99),
-  wrongP50: quantile(results.wrongDefault, 0.5), wrongP99: quantile(results.wrongDefault, 0.99),
-  cliOverheadP50: quantile(results.validMinKdf, 0.5) - results.kdfMinMs, cliOverheadP99: quantile(results.validMinKdf, 0.99) - results.kdfMinMs,
+  validP50: quantile(results.validDefault, 0.5),
+  validP99: quantile(results.validDefault, 0.99),
+  wrongP50: quantile(results.wrongDefault, 0.5),
+  wrongP99: quantile(results.wrongDefault, 0.99),
+  cliOverheadP50: quantile(results.validMinKdf, 0.5) - results.kdfMinMs,
+  cliOverheadP99: quantile(results.validMinKdf, 0.99) - results.kdfMinMs,
   statusP50: quantile(results.statusMinKdf, 0.5),
   ...(results.lockScreenMinKdf && {
-    overheadP50: quantile(results.lockScreenMinKdf.verify, 0.5) - results.kdfMinMs, overheadP99: quantile(results.lockScreenMinKdf.verify, 0.99) - results.kdfMinMs,
+    overheadP50: quantile(results.lockScreenMinKdf.verify, 0.5) - results.kdfMinMs,
+    overheadP99: quantile(results.lockScreenMinKdf.verify, 0.99) - results.kdfMinMs,
     lockScreenStatusP50: quantile(results.lockScreenMinKdf.status, 0.5),
   }),
-  agentSideP50: quantile(results.agentSideMinKdf, 0.5) - results.kdfMinMs, agentSideP99: quantile(results.agentSideMinKdf, 0.99) - results.kdfMinMs,
-  rssRatio: results.idleRssKiB / results.bareNodeRssKiB, coreYears,
+  agentSideP50: quantile(results.agentSideMinKdf, 0.5) - results.kdfMinMs,
+  agentSideP99: quantile(results.agentSideMinKdf, 0.99) - results.kdfMinMs,
+  rssRatio: results.idleRssKiB / results.bareNodeRssKiB,
+  coreYears,
 };
 
-const line = (label, value, target) => process.stdout.write(`${label.padEnd(52)} ${value.padEnd(22)} ${target ?? ''}\n`);
-process.stdout.write(`Latchkey agent benchmark — ${new Date().toISOString()}, node ${process.version}, ${SAMPLES} samples\n\n`);
-line('valid PIN, default KDF, full default pool: p50', ms(summary.validP50), `target ≤ 100 ms ${summary.validP50 <= 100 ? 'MET' : 'MISSED'}`);
+const line = (label, value, target) =>
+  process.stdout.write(`${label.padEnd(52)} ${value.padEnd(22)} ${target ?? ''}\n`);
+process.stdout.write(
+  `Latchkey agent benchmark — ${new Date().toISOString()}, node ${process.version}, ${SAMPLES} samples\n\n`,
+);
+line(
+  'valid PIN, default KDF, full default pool: p50',
+  ms(summary.validP50),
+  `target ≤ 100 ms ${summary.validP50 <= 100 ? 'MET' : 'MISSED'}`,
+);
 line('valid PIN, default KDF: p99', ms(summary.validP99));
-line('wrong PIN, default KDF, 25 verifiers: p50', ms(summary.wrongP50), `target ≤ 1000 ms ${summary.wrongP50 <= 1000 ? 'MET' : 'MISSED'}`);
+line(
+  'wrong PIN, default KDF, 25 verifiers: p50',
+  ms(summary.wrongP50),
+  `target ≤ 1000 ms ${summary.wrongP50 <= 1000 ? 'MET' : 'MISSED'}`,
+);
 line('wrong PIN, default KDF: p99', ms(summary.wrongP99));
-line(`KDF per guess (Argon2id ${DEFAULT_KDF.memoryKiB / 1024} MiB, t=${DEFAULT_KDF.iterations})`, ms(results.kdfDefaultMs));
-line('offline guessing of one default PIN (2^39 guesses)', `${Math.round(coreYears)} core-years`, `target ≥ 100 ${coreYears >= 100 ? 'MET' : 'MISSED'}`);
+line(
+  `KDF per guess (Argon2id ${DEFAULT_KDF.memoryKiB / 1024} MiB, t=${DEFAULT_KDF.iterations})`,
+  ms(results.kdfDefaultMs),
+);
+line(
+  'offline guessing of one default PIN (2^39 guesses)',
+  `${Math.round(coreYears)} core-years`,
+  `target ≥ 100 ${coreYears >= 100 ? 'MET' : 'MISSED'}`,
+);
 if (summary.overheadP50 !== undefined) {
-  line('IPC + sealing + durable write, KDF excluded: p50', ms(summary.overheadP50), `target ≤ 1 ms ${summary.overheadP50 <= 1 ? 'MET' : 'MISSED'} (verify round trip of the lock screen's client)`);
+  line(
+    'IPC + sealing + durable write, KDF excluded: p50',
+    ms(summary.overheadP50),
+    `target ≤ 1 ms ${summary.overheadP50 <= 1 ? 'MET' : 'MISSED'} (verify round trip of the lock screen's client)`,
+  );
   line('  same, p99', ms(summary.overheadP99));
   line('  the status before it, p50', ms(summary.lockScreenStatusP50), 'PAM module transport, one kept connection');
 } else {
-  line('IPC + sealing + durable write, lock screen\'s client', 'not measured', 'no C compiler (cc, gcc or clang) to build bench/c/lock-screen-client.c');
+  line(
+    "IPC + sealing + durable write, lock screen's client",
+    'not measured',
+    'no C compiler (cc, gcc or clang) to build bench/c/lock-screen-client.c',
+  );
 }
-line('  of which inside the agent (its log): p50 / p99', `${ms(summary.agentSideP50)} / ${ms(summary.agentSideP99)}`, 'request → sealed, fdatasynced, audited');
-line('  the Node CLI client instead: verify p50 / p99', `${ms(summary.cliOverheadP50)} / ${ms(summary.cliOverheadP99)}`, 'latchkey verify\'s client: a new connection per request');
+line(
+  '  of which inside the agent (its log): p50 / p99',
+  `${ms(summary.agentSideP50)} / ${ms(summary.agentSideP99)}`,
+  'request → sealed, fdatasynced, audited',
+);
+line(
+  '  the Node CLI client instead: verify p50 / p99',
+  `${ms(summary.cliOverheadP50)} / ${ms(summary.cliOverheadP99)}`,
+  "latchkey verify's client: a new connection per request",
+);
 line('  the Node CLI client: status round trip p50', ms(summary.statusP50));
 line(`  (each: the min KDF, ${ms(results.kdfMinMs)}, subtracted)`, '');
 line('cold start to socket ready: p50 of 5', ms(results.coldStartMs));
-line('idle RSS: agent / bare node', `${(results.idleRssKiB / 1024).toFixed(1)} / ${(results.bareNodeRssKiB / 1024).toFixed(1)} MiB`, `ratio ${summary.rssRatio.toFixed(2)} (target ≤ 1.5) ${summary.rssRatio <= 1.5 ? 'MET' : 'MISSED'}`);
+line(
+  'idle RSS: agent / bare node',
+  `${(results.idleRssKiB / 1024).toFixed(1)} / ${(results.bareNodeRssKiB / 1024).toFixed(1)} MiB`,
+  `ratio ${summary.rssRatio.toFixed(2)} (target ≤ 1.5) ${summary.rssRatio <= 1.5 ? 'MET' : 'MISSED'}`,
+);
 line('RSS after default-KDF verifications', `${(results.rssAfterVerificationsKiB / 1024).toFixed(1)} MiB`);
 if (results.choresDay) {
   const day = results.choresDay;
-  line('enrolled agent + CC in one process: RSS after enrolling / after a simulated day of chores', `${(day.rssAfterEnrollKiB / 1024).toFixed(1)} / ${(day.rssAfterDayKiB / 1024).toFixed(1)} MiB`, `JS heap ${(day.heapBeforeKiB / 1024).toFixed(1)} → ${(day.heapAfterKiB / 1024).toFixed(1)} MiB over ${day.ticks} chores rounds`);
+  line(
+    'enrolled agent + CC in one process: RSS after enrolling / after a simulated day of chores',
+    `${(day.rssAfterEnrollKiB / 1024).toFixed(1)} / ${(day.rssAfterDayKiB / 1024).toFixed(1)} MiB`,
+    `JS heap ${(day.heapBeforeKiB / 1024).toFixed(1)} → ${(day.heapAfterKiB / 1024).toFixed(1)} MiB over ${day.ticks} chores rounds`,
+  );
 } else line('a simulated day of chores', 'n/a (see the error above)');
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/agent-verify.json'), `${JSON.stringify({ date: new Date().toISOString(), summary, results }, null, 1)}\n`);
+writeFileSync(
+  join(ROOT, 'bench/results/agent-verify.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), summary, results }, null, 1)}\n`,
+);

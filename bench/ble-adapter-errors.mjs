@@ -10,12 +10,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchCount } from './bench-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
-const { values } = parseArgs({ options: { count: { type: 'string' } } });
-const COUNT = Number(values.count ?? 10);
+const COUNT = benchCount(10);
 
 const cases = [
   { name: 'a USB dongle that is not plugged in', args: ['ble', 'scan', '--usb', 'f0f0:0f0f'] },
@@ -41,9 +40,14 @@ const rows = cases.map(({ name, args }) => {
 });
 
 const f = (n) => `${n.toFixed(0)} ms`;
-console.log(`latchkey ble with an adapter that is not there, spawn → exit, ${COUNT} runs each, node ${process.version}`);
+console.log(
+  `latchkey ble with an adapter that is not there, spawn → exit, ${COUNT} runs each, node ${process.version}`,
+);
 for (const r of rows) console.log(`  ${r.name}: p50 ${f(r.p50Ms)}, max ${f(r.maxMs)}\n    ${r.line}`);
 const worst = Math.max(...rows.map((r) => r.maxMs));
 console.log(`\ntarget: every failure within 1 s: worst ${f(worst)} (${worst <= 1000 ? 'met' : 'MISSED'})`);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/ble-adapter-errors.json'), `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`);
+writeFileSync(
+  join(ROOT, 'bench/results/ble-adapter-errors.json'),
+  `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`,
+);

@@ -10,17 +10,18 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchCount } from './bench-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(pathToFileURL(join(ROOT, 'dist', module)).href);
 const { WorkstationCentral } = await dist('ble/central.js');
 const { PhonePeripheral } = await dist('ble/peripheral.js');
-const { identityFromSeed } = await dist('ble/protocol/pairing.js');
-const { VirtualController, countRoundTrips, openPtyPort, unlockExchangeStart } = await dist('ble/virtual-controller/index.js');
+const { identityFromSeed } = await dist('ble/protocol/pairing-records.js');
+const { VirtualController, countRoundTrips, openPtyPort, unlockExchangeStart } = await dist(
+  'ble/virtual-controller/index.js',
+);
 
-const { values } = parseArgs({ options: { count: { type: 'string' } } });
-const COUNT = Number(values.count ?? 100);
+const COUNT = benchCount(100);
 
 function pairing() {
   const pairingKey = new Uint8Array(randomBytes(32));
@@ -33,7 +34,11 @@ function pairing() {
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-const median = (xs) => pct([...xs].sort((a, b) => a - b), 50);
+const median = (xs) =>
+  pct(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 async function scenario(name, { controller: controllerOptions = {}, mtu, pty = false, count = COUNT }) {
   const controller = new VirtualController({ advertisingIntervalMs: 20, ...controllerOptions });
@@ -48,8 +53,16 @@ async function scenario(name, { controller: controllerOptions = {}, mtu, pty = f
     return { kind: 'uart', path: p.path };
   };
   const keys = pairing();
-  const phone = await PhonePeripheral.start({ transport: await transport('phone'), pairings: [keys.phone], approve: async () => true });
-  const central = await WorkstationCentral.open({ transport: await transport('workstation'), pairings: [keys.workstation], ...(mtu && { mtu }) });
+  const phone = await PhonePeripheral.start({
+    transport: await transport('phone'),
+    pairings: [keys.phone],
+    approve: async () => true,
+  });
+  const central = await WorkstationCentral.open({
+    transport: await transport('workstation'),
+    pairings: [keys.workstation],
+    ...(mtu && { mtu }),
+  });
   const total = [];
   const exchange = [];
   const proof = [];
@@ -119,24 +132,51 @@ const rows = [
   await scenario('in-process, ATT_MTU 256, no link timing', {}),
   await scenario('in-process, ATT_MTU 23, no link timing', { mtu: 23 }),
   await scenario('pseudo-terminals (socat), ATT_MTU 256, no link timing', { pty: true, count: Math.min(COUNT, 50) }),
-  await scenario('in-process, ATT_MTU 185, 15 ms connection interval', { mtu: 185, controller: { connectionIntervalMs: 15 } }),
-  await scenario('in-process, ATT_MTU 185, 45 ms connection interval', { mtu: 185, controller: { connectionIntervalMs: 45 }, count: Math.min(COUNT, 50) }),
-  { ...(await scenario('stress: ATT_MTU 23, 30 ms interval, 1 ACL buffer', { mtu: 23, controller: { connectionIntervalMs: 30, aclBufferCount: 1 }, count: Math.min(COUNT, 20) })), stress: true },
+  await scenario('in-process, ATT_MTU 185, 15 ms connection interval', {
+    mtu: 185,
+    controller: { connectionIntervalMs: 15 },
+  }),
+  await scenario('in-process, ATT_MTU 185, 45 ms connection interval', {
+    mtu: 185,
+    controller: { connectionIntervalMs: 45 },
+    count: Math.min(COUNT, 50),
+  }),
+  {
+    ...(await scenario('stress: ATT_MTU 23, 30 ms interval, 1 ACL buffer', {
+      mtu: 23,
+      controller: { connectionIntervalMs: 30, aclBufferCount: 1 },
+      count: Math.min(COUNT, 20),
+    })),
+    stress: true,
+  },
 ];
 
 const f = (n) => `${n.toFixed(1)} ms`;
 console.log(`BLE unlock over the virtual controller (real noble + real bleno), node ${process.version}`);
 for (const r of rows) {
   console.log(`\n${r.name}: ${r.unlocks} unlocked`);
-  console.log(`  end to end (scan → decision): p50 ${f(r.p50Ms)}, p99 ${f(r.p99Ms)}; exchange p50 ${f(r.exchangeP50Ms)}; CHALLENGE→PROOF p50 ${f(r.proofP50Ms)}`);
-  console.log(`  ATT round trips: ${r.unlockTrips} for the unlock exchange after GATT setup (target ≤ 2), ${r.setupTrips} for GATT setup with cached handles (MTU exchange, subscribe)`);
-  console.log(`  bytes on the air (LL data PDUs): ${r.unlockAir} for the exchange (${r.unlockAtt} ATT bytes), ${r.setupAir} for GATT setup`);
-  console.log(`  first unlock with full GATT discovery: ${f(r.firstMs)}, ${r.discoveryTrips} setup round trips, ${r.discoveryAir} setup bytes on the air`);
+  console.log(
+    `  end to end (scan → decision): p50 ${f(r.p50Ms)}, p99 ${f(r.p99Ms)}; exchange p50 ${f(r.exchangeP50Ms)}; CHALLENGE→PROOF p50 ${f(r.proofP50Ms)}`,
+  );
+  console.log(
+    `  ATT round trips: ${r.unlockTrips} for the unlock exchange after GATT setup (target ≤ 2), ${r.setupTrips} for GATT setup with cached handles (MTU exchange, subscribe)`,
+  );
+  console.log(
+    `  bytes on the air (LL data PDUs): ${r.unlockAir} for the exchange (${r.unlockAtt} ATT bytes), ${r.setupAir} for GATT setup`,
+  );
+  console.log(
+    `  first unlock with full GATT discovery: ${f(r.firstMs)}, ${r.discoveryTrips} setup round trips, ${r.discoveryAir} setup bytes on the air`,
+  );
 }
 const worst = Math.max(...rows.filter((r) => !r.stress).flatMap((r) => [r.p99Ms, r.firstMs]));
 const trips = Math.max(...rows.map((r) => r.unlockTrips));
-console.log(`\ntargets: round trips after GATT setup ${trips} (≤ 2: ${trips <= 2 ? 'met' : 'MISSED'}); worst p99 (and first unlock) outside the stress row ${f(worst)} (≤ 1 s: ${worst <= 1000 ? 'met' : 'MISSED'})`);
+console.log(
+  `\ntargets: round trips after GATT setup ${trips} (≤ 2: ${trips <= 2 ? 'met' : 'MISSED'}); worst p99 (and first unlock) outside the stress row ${f(worst)} (≤ 1 s: ${worst <= 1000 ? 'met' : 'MISSED'})`,
+);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/ble-unlock.json'), `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`);
+writeFileSync(
+  join(ROOT, 'bench/results/ble-unlock.json'),
+  `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`,
+);
 // bleno polls its adapter forever; end the process explicitly.
 process.exit(rows.some((r) => r.failures > 0) ? 1 : 0);

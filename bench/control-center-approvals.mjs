@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Control Center benchmark (issue 4): prints figures, never asserts. A real `latchkey
 // control-center` process on loopback with its SQLite store on disk; this process plays N
-// workstations and N phones with real signed requests (protocol/online/api-client.ts).
+// workstations and N phones with real signed requests (platform/api-client.ts).
 //
 //   npm run build && node bench/control-center-approvals.mjs [--pairs 1,32] [--seconds 10] [--workstations 10000] [--jit]
 //
@@ -21,35 +21,57 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchOptions } from './bench-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (module) => import(join(ROOT, 'dist', module));
-const { ApiClient } = await dist('protocol/online/api-client.js');
+const { ApiClient } = await dist('platform/api-client.js');
 const { toBase64url } = await dist('protocol/online/base64url.js');
 const { transcript } = await dist('protocol/online/canonical-json.js');
 const { signApproval } = await dist('protocol/online/approvals.js');
-const { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof, workstationMac } = await dist('protocol/online/pairing.js');
-const { ED25519, X25519, generateKeyPair, randomBytes, sha256, sign } = await dist('protocol/online/webcrypto.js');
+const { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof, workstationMac } = await dist(
+  'protocol/online/pairing-keys.js',
+);
+const { ED25519, X25519, generateKeyPair, sign } = await dist('protocol/crypto/webcrypto.js');
+const { randomBytes, sha256 } = await dist('protocol/crypto/hashes.js');
 const { AGENT_NODE_FLAGS, LATCHKEY_BIN } = await dist('cli/agent-process.js');
 const v = createRequire(import.meta.url)('valibot');
 
-const arg = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
-const PAIRS = (process.argv.includes('--pairs') ? process.argv[process.argv.indexOf('--pairs') + 1] : '1,32').split(',').map(Number);
-const SECONDS = arg('--seconds', 10);
-const WORKSTATIONS = arg('--workstations', 10_000);
+const options = benchOptions({
+  numbers: { seconds: 10, workstations: 10_000 },
+  strings: { pairs: '1,32' },
+  flags: ['jit'],
+});
+const PAIRS = options.pairs.split(',').map(Number);
+const SECONDS = options.seconds;
+const WORKSTATIONS = options.workstations;
 const WARMUP_MS = 2_000;
 const any = v.unknown();
 const CALL = { timeoutMs: 30_000 };
 const LONG = { timeoutMs: 40_000 };
 const encoder = new TextEncoder();
-const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
+const quantile = (values, q) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
 const ms = (value) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 
 async function startServer(databaseFile, jit) {
   const flags = jit ? [] : AGENT_NODE_FLAGS;
-  const child = spawn(process.execPath, [...flags, LATCHKEY_BIN, 'control-center', '--db', databaseFile, '--listen', '127.0.0.1:0',
-    '--rate-limit', 'enroll=1000000,redeem=1000000,per-key=1000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...flags,
+      LATCHKEY_BIN,
+      'control-center',
+      '--db',
+      databaseFile,
+      '--listen',
+      '127.0.0.1:0',
+      '--rate-limit',
+      'enroll=1000000,redeem=1000000,per-key=1000000',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -93,55 +115,115 @@ function databaseBytes(databaseFile) {
       return 0;
     }
   };
-  return { database: size(databaseFile), wal: size(`${databaseFile}-wal`), total: size(databaseFile) + size(`${databaseFile}-wal`) };
+  return {
+    database: size(databaseFile),
+    wal: size(`${databaseFile}-wal`),
+    total: size(databaseFile) + size(`${databaseFile}-wal`),
+  };
 }
 
 async function enrollOne(url, installToken, name) {
   const key = await generateKeyPair(ED25519);
   const publicKey = toBase64url(key.publicKey);
   const installTokenSha256 = toBase64url(await sha256(encoder.encode(installToken)));
-  const proof = toBase64url(await sign(key.privateKey, transcript('latchkey-enroll-v1', { installTokenSha256, publicKey, name })));
-  const answer = await new ApiClient({ baseUrl: url }).call('POST', '/v1/workstations/enroll', { installToken, name, publicKey, proof }, any, CALL);
-  return { id: answer.workstationId, key, publicKey, ccKey: answer.ccKey, client: new ApiClient({ baseUrl: url, signer: { keyId: answer.workstationId, privateKey: key.privateKey } }) };
+  const proof = toBase64url(
+    await sign(key.privateKey, transcript('latchkey-enroll-v1', { installTokenSha256, publicKey, name })),
+  );
+  const answer = await new ApiClient({ baseUrl: url }).call(
+    'POST',
+    '/v1/workstations/enroll',
+    { installToken, name, publicKey, proof },
+    any,
+    CALL,
+  );
+  return {
+    id: answer.workstationId,
+    key,
+    publicKey,
+    ccKey: answer.ccKey,
+    client: new ApiClient({ baseUrl: url, signer: { keyId: answer.workstationId, privateKey: key.privateKey } }),
+  };
 }
 
 async function inParallel(count, concurrency, task) {
   let next = 0;
   const results = new Array(count);
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      const index = next++;
-      results[index] = await task(index);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await task(index);
+      }
+    }),
+  );
   return results;
 }
 
 async function pairOne(url, ws, user) {
   const { pairingId } = await ws.client.call('POST', '/v1/workstation/pairings', { user }, any, CALL);
   const pairingKey = await derivePairingKey(pairingId, newPairingSecret()); // both sides derive the same key; once is enough here
-  const mac = await workstationMac(pairingKey, { pairingId, workstationId: ws.id, workstationKey: ws.publicKey, user, ccKey: ws.ccKey });
+  const mac = await workstationMac(pairingKey, {
+    pairingId,
+    workstationId: ws.id,
+    workstationKey: ws.publicKey,
+    user,
+    ccKey: ws.ccKey,
+  });
   await ws.client.call('PUT', `/v1/workstation/pairings/${pairingId}`, { workstationMac: toBase64url(mac) }, any, CALL);
   const signing = await generateKeyPair(ED25519);
   const box = await generateKeyPair(X25519);
-  const keys = { pairingId, signingKey: toBase64url(signing.publicKey), boxKey: toBase64url(box.publicKey), name: `phone-${user}` };
-  const body = { ...keys, proof: await signDeviceProof(keys, signing.privateKey), deviceMac: toBase64url(await deviceMac(pairingKey, keys)) };
+  const keys = {
+    pairingId,
+    signingKey: toBase64url(signing.publicKey),
+    boxKey: toBase64url(box.publicKey),
+    name: `phone-${user}`,
+  };
+  const body = {
+    ...keys,
+    proof: await signDeviceProof(keys, signing.privateKey),
+    deviceMac: toBase64url(await deviceMac(pairingKey, keys)),
+  };
   const redeemed = await new ApiClient({ baseUrl: url }).call('POST', '/v1/devices/pair', body, any, CALL);
   await ws.client.call('GET', `/v1/workstation/pairings/${pairingId}`, undefined, any, CALL);
   await ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: true }, any, CALL);
-  return { deviceId: redeemed.deviceId, signing, client: new ApiClient({ baseUrl: url, signer: { keyId: redeemed.deviceId, privateKey: signing.privateKey } }) };
+  return {
+    deviceId: redeemed.deviceId,
+    signing,
+    client: new ApiClient({ baseUrl: url, signer: { keyId: redeemed.deviceId, privateKey: signing.privateKey } }),
+  };
 }
 
 /** The phone: long-poll the inbox, approve every request it has not answered yet. */
 async function phoneLoop(phone, ws, user, stop) {
   const answered = new Set();
   while (!stop.done) {
-    const inbox = await phone.client.call('GET', '/v1/device/inbox?wait=25', undefined, any, { ...LONG, signal: stop.signal });
+    const inbox = await phone.client.call('GET', '/v1/device/inbox?wait=25', undefined, any, {
+      ...LONG,
+      signal: stop.signal,
+    });
     for (const request of inbox.authRequests) {
       if (answered.has(request.requestId)) continue;
       answered.add(request.requestId);
-      const fields = { requestId: request.requestId, workstationId: ws.id, user, challenge: request.challenge, decision: 'approve', deviceId: phone.deviceId, signedAt: Date.now() };
-      await phone.client.call('POST', `/v1/device/auth-requests/${request.requestId}/decision`, { decision: 'approve', signedAt: fields.signedAt, signature: await signApproval(fields, phone.signing.privateKey) }, any, { ...CALL, signal: stop.signal });
+      const fields = {
+        requestId: request.requestId,
+        workstationId: ws.id,
+        user,
+        challenge: request.challenge,
+        decision: 'approve',
+        deviceId: phone.deviceId,
+        signedAt: Date.now(),
+      };
+      await phone.client.call(
+        'POST',
+        `/v1/device/auth-requests/${request.requestId}/decision`,
+        {
+          decision: 'approve',
+          signedAt: fields.signedAt,
+          signature: await signApproval(fields, phone.signing.privateKey),
+        },
+        any,
+        { ...CALL, signal: stop.signal },
+      );
     }
   }
 }
@@ -150,9 +232,19 @@ async function phoneLoop(phone, ws, user, stop) {
 async function workstationLoop(ws, user, stop, samples) {
   while (!stop.done) {
     const started = performance.now();
-    const { requestId } = await ws.client.call('POST', '/v1/workstation/auth-requests', { user, challenge: toBase64url(randomBytes(32)), ttlMs: 60_000 }, any, { ...CALL, signal: stop.signal });
+    const { requestId } = await ws.client.call(
+      'POST',
+      '/v1/workstation/auth-requests',
+      { user, challenge: toBase64url(randomBytes(32)), ttlMs: 60_000 },
+      any,
+      { ...CALL, signal: stop.signal },
+    );
     let status;
-    do status = await ws.client.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=25`, undefined, any, { ...LONG, signal: stop.signal });
+    do
+      status = await ws.client.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=25`, undefined, any, {
+        ...LONG,
+        signal: stop.signal,
+      });
     while (status.status === 'pending');
     if (status.status !== 'approved') throw new Error(`auth request ${status.status}`);
     if (stop.measuring) samples.push(performance.now() - started);
@@ -167,7 +259,8 @@ async function measure(server, pairs) {
   const samples = [];
   const failures = [];
   // A loop that fails while measuring is reported; the ones cut off at the end are expected.
-  const loops = pairs.flatMap(({ ws, user, phone }) => [phoneLoop(phone, ws, user, stop), workstationLoop(ws, user, stop, samples)])
+  const loops = pairs
+    .flatMap(({ ws, user, phone }) => [phoneLoop(phone, ws, user, stop), workstationLoop(ws, user, stop, samples)])
     .map((loop) => loop.catch((error) => (stop.done ? undefined : failures.push(error.message))));
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   stop.measuring = true;
@@ -182,10 +275,17 @@ async function measure(server, pairs) {
   stop.done = true;
   abort.abort();
   await Promise.all(loops);
-  if (failures.length > 0) process.stderr.write(`${failures.length} loops failed while measuring, first: ${failures[0]}\n`);
+  if (failures.length > 0)
+    process.stderr.write(`${failures.length} loops failed while measuring, first: ${failures[0]}\n`);
   return {
-    pairs: pairs.length, seconds, count: samples.length, perSecond: samples.length / seconds, p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99),
-    serverCpuMsPerApproval: serverCpu / samples.length, clientCpuMsPerApproval: (clientCpuUsage.user + clientCpuUsage.system) / 1000 / samples.length,
+    pairs: pairs.length,
+    seconds,
+    count: samples.length,
+    perSecond: samples.length / seconds,
+    p50Ms: quantile(samples, 0.5),
+    p99Ms: quantile(samples, 0.99),
+    serverCpuMsPerApproval: serverCpu / samples.length,
+    clientCpuMsPerApproval: (clientCpuUsage.user + clientCpuUsage.system) / 1000 / samples.length,
   };
 }
 
@@ -203,7 +303,11 @@ async function run(jit) {
     const full = databaseBytes(databaseFile);
     const perTenThousand = ((full.total - empty.total) * 10_000) / WORKSTATIONS;
 
-    const pairs = await inParallel(Math.max(...PAIRS), 8, async (i) => ({ ws: fleet[i], user: `user${i}`, phone: await pairOne(server.url, fleet[i], `user${i}`) }));
+    const pairs = await inParallel(Math.max(...PAIRS), 8, async (i) => ({
+      ws: fleet[i],
+      user: `user${i}`,
+      phone: await pairOne(server.url, fleet[i], `user${i}`),
+    }));
     const approvals = [];
     for (const count of PAIRS) approvals.push(await measure(server, pairs.slice(0, count)));
     const rss = rssMiB(server.child.pid);
@@ -221,22 +325,27 @@ async function run(jit) {
 }
 
 const results = [];
-for (const jit of process.argv.includes('--jit') ? [false, true] : [false]) {
+for (const jit of options.jit ? [false, true] : [false]) {
   const r = await run(jit);
   results.push(r);
-  process.stdout.write([
-    `Control Center ${r.server}, SQLite on disk (WAL, synchronous=FULL), loopback`,
-    `  enrollment: ${r.enroll.workstations} workstations in ${r.enroll.seconds.toFixed(1)} s (${r.enroll.perSecond.toFixed(0)}/s, 32 in flight)`,
-    `  database: ${mib(r.databaseBytes.empty.total)} empty, ${mib(r.databaseBytes.full.total)} with ${r.enroll.workstations} workstations (WAL ${r.databaseBytes.full.wal} B after checkpoint)`,
-    `            → ${mib(r.databaseBytes.per10000Workstations)} per 10,000 enrolled workstations (${(r.databaseBytes.per10000Workstations / 10_000).toFixed(0)} B each)`,
-    ...r.approvals.flatMap((a) => [
-      `  online approvals end to end, ${a.pairs} workstation+phone pair${a.pairs === 1 ? '' : 's'}: ${a.perSecond.toFixed(0)}/s over ${a.seconds.toFixed(1)} s (${a.count} approvals)`,
-      `            latency create → approved seen: p50 ${ms(a.p50Ms)}, p99 ${ms(a.p99Ms)}`,
-      `            CPU per approval: server ${ms(a.serverCpuMsPerApproval)} (→ ~${(1000 / a.serverCpuMsPerApproval).toFixed(0)} approvals/s per core), simulated clients ${ms(a.clientCpuMsPerApproval)}`,
-    ]),
-    `  server RSS after the run: ${r.serverRssMiB.toFixed(0)} MiB`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `Control Center ${r.server}, SQLite on disk (WAL, synchronous=FULL), loopback`,
+      `  enrollment: ${r.enroll.workstations} workstations in ${r.enroll.seconds.toFixed(1)} s (${r.enroll.perSecond.toFixed(0)}/s, 32 in flight)`,
+      `  database: ${mib(r.databaseBytes.empty.total)} empty, ${mib(r.databaseBytes.full.total)} with ${r.enroll.workstations} workstations (WAL ${r.databaseBytes.full.wal} B after checkpoint)`,
+      `            → ${mib(r.databaseBytes.per10000Workstations)} per 10,000 enrolled workstations (${(r.databaseBytes.per10000Workstations / 10_000).toFixed(0)} B each)`,
+      ...r.approvals.flatMap((a) => [
+        `  online approvals end to end, ${a.pairs} workstation+phone pair${a.pairs === 1 ? '' : 's'}: ${a.perSecond.toFixed(0)}/s over ${a.seconds.toFixed(1)} s (${a.count} approvals)`,
+        `            latency create → approved seen: p50 ${ms(a.p50Ms)}, p99 ${ms(a.p99Ms)}`,
+        `            CPU per approval: server ${ms(a.serverCpuMsPerApproval)} (→ ~${(1000 / a.serverCpuMsPerApproval).toFixed(0)} approvals/s per core), simulated clients ${ms(a.clientCpuMsPerApproval)}`,
+      ]),
+      `  server RSS after the run: ${r.serverRssMiB.toFixed(0)} MiB`,
+      '',
+    ].join('\n'),
+  );
 }
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench', 'results', 'control-center-approvals.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`);
+writeFileSync(
+  join(ROOT, 'bench', 'results', 'control-center-approvals.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
+);

@@ -23,17 +23,42 @@ if (!iterations) {
   process.exit(2);
 }
 const record = Buffer.alloc(Number(recordBytes), 1);
-const kdf = { algorithm: 2, version: 1, memoryCost: Number(memoryKiB), timeCost: Number(iterations), parallelism: 1, outputLen: 32, salt: Buffer.alloc(16, 7) };
+const kdf = {
+  algorithm: 2,
+  version: 1,
+  memoryCost: Number(memoryKiB),
+  timeCost: Number(iterations),
+  parallelism: 1,
+  outputLen: 32,
+  salt: Buffer.alloc(16, 7),
+};
 const journal = openSync(journalPath, 'w', 0o600);
 let end = 0;
 
 function answer(request) {
-  if (request.op === 'status') return { requestId: request.requestId, status: 'ok', offlineMode: true, usable: true, locked: false, remaining: 50, low: false, online: false, ble: false };
+  if (request.op === 'status')
+    return {
+      requestId: request.requestId,
+      status: 'ok',
+      offlineMode: true,
+      usable: true,
+      locked: false,
+      remaining: 50,
+      low: false,
+      online: false,
+      ble: false,
+    };
   argon2.hashRawSync(Buffer.from(request.pin), kdf);
   writeSync(journal, record, 0, record.length, end);
   fdatasyncSync(journal);
   end += record.length;
-  return { requestId: request.requestId, status: 'accepted', remaining: 50, low: false, message: 'Unlocked — 50 offline PINs left.' };
+  return {
+    requestId: request.requestId,
+    status: 'accepted',
+    remaining: 50,
+    low: false,
+    message: 'Unlocked — 50 offline PINs left.',
+  };
 }
 
 rmSync(socketPath, { force: true });

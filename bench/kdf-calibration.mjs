@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { computeVerifier, DEFAULT_KDF, KDF_FLOOR } = await import(join(ROOT, 'dist/agent/kdf.js'));
+const { computeVerifier, DEFAULT_KDF, KDF_FLOOR } = await import(join(ROOT, 'dist/agent/offline-pin/kdf.js'));
 const pin = new TextEncoder().encode('K7QM2XHD');
 const salt = new Uint8Array(16).fill(7);
 
@@ -33,8 +33,13 @@ for (const [label, params] of candidates) {
   const ms = await perCall(() => computeVerifier(pin, salt, params), params.memoryKiB > 1024 ? 10 : 500);
   process.stdout.write(`${label.padEnd(48)} ${ms.toFixed(2).padStart(8)} ms per evaluation\n`);
 }
-const scryptMs = await perCall(() => promisify(scrypt)(pin, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), 5);
-process.stdout.write(`${'scrypt N=2^15 r=8 (32 MiB, node:crypto)'.padEnd(48)} ${scryptMs.toFixed(2).padStart(8)} ms per evaluation\n`);
+const scryptMs = await perCall(
+  () => promisify(scrypt)(pin, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }),
+  5,
+);
+process.stdout.write(
+  `${'scrypt N=2^15 r=8 (32 MiB, node:crypto)'.padEnd(48)} ${scryptMs.toFixed(2).padStart(8)} ms per evaluation\n`,
+);
 
 const single = await perCall(() => computeVerifier(pin, salt, DEFAULT_KDF), 10);
 const started = performance.now();
@@ -43,4 +48,6 @@ await Promise.all(Array.from({ length: 24 }, () => computeVerifier(pin, salt, DE
 const wrongPin = performance.now() - started;
 const coreYears = (2 ** 39 * single) / 1000 / (365.25 * 24 * 3600);
 process.stdout.write(`\nwrong PIN against 25 default verifiers: ${wrongPin.toFixed(0)} ms (target ≤ 1000)\n`);
-process.stdout.write(`offline guessing, one 8-symbol PIN (2^39 expected guesses × ${single.toFixed(1)} ms): ${Math.round(coreYears)} core-years (target ≥ 100)\n`);
+process.stdout.write(
+  `offline guessing, one 8-symbol PIN (2^39 expected guesses × ${single.toFixed(1)} ms): ${Math.round(coreYears)} core-years (target ≥ 100)\n`,
+);

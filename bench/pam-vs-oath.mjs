@@ -10,7 +10,7 @@
 // library); the floors under ours, in the same rounds: the same module and IPC answered by
 // bench/c/floor-agent.c, which only appends and fdatasyncs a record per verify (and once with
 // no write at all), and by bench/floor-agent.mjs, the agent's own codec in Node doing only the
-// KDF and that append; then, with the agent's default KDF (agent/kdf.ts), the time for a valid PIN
+// KDF and that append; then, with the agent's default KDF (agent/offline-pin/kdf.ts), the time for a valid PIN
 // at a lock screen: one pamtester process per PIN, p50/p95. Needs root (useradd, /etc/pam.d), pamtester,
 // libpam-oath and oathtool; as root it installs the missing packages. Results also go to
 // bench/results/pam-vs-oath.json.
@@ -22,21 +22,26 @@ import { fileURLToPath } from 'node:url';
 import { C_COMPILER, compileC } from './c/compile.mjs';
 import { randomBytes } from 'node:crypto';
 import { hashRaw } from '@node-rs/argon2';
+import { benchOptions } from './bench-support.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
 const MODULE = join(ROOT, 'build/Release/pam_latchkey.so');
 const N = 100; // authentications per pamtester call (and the largest pool the agent issues)
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const ROUNDS = arg('--rounds', 5);
-const LATENCY_SAMPLES = arg('--latency-samples', 20);
+const { rounds: ROUNDS, latencySamples: LATENCY_SAMPLES } = benchOptions({
+  numbers: { rounds: 5, 'latency-samples': 20 },
+});
 const MIN_KDF = { memoryKiB: 8, iterations: 1 };
 /** About the size of the agent's record on the verify path (carried verifiers: docs/state-files.md). */
 const FLOOR_RECORD_BYTES = 600;
-const POLICY = { offlineMode: true, pinCount: N, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20 };
+const POLICY = {
+  offlineMode: true,
+  pinCount: N,
+  pinLength: 8,
+  pinCharset: 'alphanumeric',
+  offlineAccessDays: 30,
+  lowPinWarnPercent: 20,
+};
 
 function need(condition, message) {
   if (!condition) {
@@ -46,7 +51,12 @@ function need(condition, message) {
 }
 
 function oathModulePath() {
-  return ['/lib/x86_64-linux-gnu/security', '/usr/lib/x86_64-linux-gnu/security', '/lib/aarch64-linux-gnu/security', '/lib/security']
+  return [
+    '/lib/x86_64-linux-gnu/security',
+    '/usr/lib/x86_64-linux-gnu/security',
+    '/lib/aarch64-linux-gnu/security',
+    '/lib/security',
+  ]
     .map((dir) => join(dir, 'pam_oath.so'))
     .find((file) => existsSync(file));
 }
@@ -64,11 +74,12 @@ function prerequisites() {
     execFileSync('apt-get', ['update'], { stdio: 'ignore', env });
     execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'ignore', env });
   }
-  if (!existsSync(MODULE)) execFileSync(process.execPath, [join(ROOT, 'native/build-native.mjs'), '--require'], { stdio: 'inherit' });
+  if (!existsSync(MODULE))
+    execFileSync(process.execPath, [join(ROOT, 'native/build-native.mjs'), '--require'], { stdio: 'inherit' });
   need(existsSync(join(ROOT, 'dist/cli/main.js')), 'the CLI is not compiled; run npm run build first');
 }
 
-/** The agent's own default KDF (agent/kdf.ts), so the figures follow it when it changes. */
+/** The agent's own default KDF (agent/offline-pin/kdf.ts), so the figures follow it when it changes. */
 let DEFAULT_KDF;
 /** How the package starts the agent (cli/agent-process.ts). */
 let latchkeyCommand;
@@ -86,14 +97,34 @@ function startFloorAgent(work, name, recordBytes) {
   if (!existsSync(binary)) compileC(binary, [join(ROOT, 'bench/c/floor-agent.c')]);
   const socket = join(work, `${name}.sock`);
   const child = spawn(binary, [socket, join(work, `${name}.journal`), String(recordBytes)], { stdio: 'ignore' });
-  return { socket, stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) };
+  return { socket, stop: stopper(child) };
+}
+
+/** SIGTERM, and resolve once it exited. */
+function stopper(child) {
+  return () =>
+    new Promise((res) => {
+      child.once('exit', res);
+      child.kill('SIGTERM');
+    });
 }
 
 /** bench/floor-agent.mjs (Node: the codec, the KDF at the minimum, the append) on SOCKET. */
 function startNodeFloorAgent(work, recordBytes) {
   const socket = join(work, 'floor-node.sock');
-  const child = spawn(process.execPath, [join(ROOT, 'bench/floor-agent.mjs'), socket, join(work, 'floor-node.journal'), String(recordBytes), String(MIN_KDF.memoryKiB), String(MIN_KDF.iterations)], { stdio: 'ignore' });
-  return { socket, stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) };
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bench/floor-agent.mjs'),
+      socket,
+      join(work, 'floor-node.journal'),
+      String(recordBytes),
+      String(MIN_KDF.memoryKiB),
+      String(MIN_KDF.iterations),
+    ],
+    { stdio: 'ignore' },
+  );
+  return { socket, stop: stopper(child) };
 }
 
 const agentDirs = [];
@@ -101,14 +132,42 @@ async function startAgent(dir, kdf) {
   agentDirs.push(dir);
   chmodSync(dir, 0o755);
   const config = join(dir, 'agent.json');
-  writeFileSync(config, JSON.stringify(kdf ? { policy: POLICY, kdf } : { policy: { ...POLICY, pinCount: 25 } }), { mode: 0o644 });
+  writeFileSync(config, JSON.stringify(kdf ? { policy: POLICY, kdf } : { policy: { ...POLICY, pinCount: 25 } }), {
+    mode: 0o644,
+  });
   const socket = join(dir, 'run/agent.sock');
   // As shipped: the bin's V8 flags (cli/agent-process.ts), which `node BIN` alone would drop.
-  const run = latchkeyCommand(['agent', '--state-dir', join(dir, 'state'), '--socket', socket, '--config', config, '--log-level', 'error']);
+  const run = latchkeyCommand([
+    'agent',
+    '--state-dir',
+    join(dir, 'state'),
+    '--socket',
+    socket,
+    '--config',
+    config,
+    '--log-level',
+    'error',
+  ]);
   const child = spawn(run.command, run.args, { stdio: 'ignore' });
   for (let i = 0; i < 400; i++) {
-    const up = await new Promise((res) => net.connect(socket).once('connect', function () { this.destroy(); res(true); }).once('error', () => res(false)));
-    if (up) return { socket, stop: () => new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) };
+    const up = await new Promise((res) =>
+      net
+        .connect(socket)
+        .once('connect', function () {
+          this.destroy();
+          res(true);
+        })
+        .once('error', () => res(false)),
+    );
+    if (up)
+      return {
+        socket,
+        stop: () =>
+          new Promise((res) => {
+            child.once('exit', res);
+            child.kill('SIGTERM');
+          }),
+      };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the agent did not start');
@@ -116,10 +175,14 @@ async function startAgent(dir, kdf) {
 
 function pamtester(service, user, answers, count) {
   const started = process.hrtime.bigint();
-  const run = spawnSync('pamtester', [service, user, ...Array(count).fill('authenticate')], { input: answers.join('\n') + '\n', encoding: 'utf8' });
+  const run = spawnSync('pamtester', [service, user, ...Array(count).fill('authenticate')], {
+    input: `${answers.join('\n')}\n`,
+    encoding: 'utf8',
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const successes = (run.stdout + run.stderr).split('successfully authenticated').length - 1;
-  if (run.status !== 0 || successes !== count) throw new Error(`pamtester: ${successes}/${count} succeeded: ${run.stderr.slice(-500)}`);
+  if (run.status !== 0 || successes !== count)
+    throw new Error(`pamtester: ${successes}/${count} succeeded: ${run.stderr.slice(-500)}`);
   return ms;
 }
 
@@ -128,7 +191,7 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 
 async function main() {
   prerequisites();
-  ({ DEFAULT_KDF } = await import(join(ROOT, 'dist/agent/kdf.js')));
+  ({ DEFAULT_KDF } = await import(join(ROOT, 'dist/agent/offline-pin/kdf.js')));
   ({ latchkeyCommand } = await import(join(ROOT, 'dist/cli/agent-process.js')));
   const user = `lkbench${process.pid % 10000}`;
   const work = mkdtempSync('/tmp/latchkey-bench-');
@@ -152,7 +215,11 @@ async function main() {
     const oath = service('oath', `auth required ${oathModulePath()} usersfile=${usersFile} window=20 digits=8`);
     let oathCounter = 0;
     const oathCodes = (count) => {
-      const out = execFileSync('oathtool', ['--hotp', '-d', '8', '-c', String(oathCounter), '-w', String(count - 1), key], { encoding: 'utf8' });
+      const out = execFileSync(
+        'oathtool',
+        ['--hotp', '-d', '8', '-c', String(oathCounter), '-w', String(count - 1), key],
+        { encoding: 'utf8' },
+      );
       oathCounter += count;
       return out.trim().split('\n');
     };
@@ -162,11 +229,17 @@ async function main() {
     const ours = service('latchkey', `auth required ${MODULE} socket=${agent.socket} timeout=5000`);
     const freshPins = () => {
       const uri = JSON.parse(latchkey(['enroll', '--user', user, '--socket', agent.socket, '--json'])).uri;
-      return latchkey(['pins', '--uri', uri, '--from', '0', '--count', String(N)]).trim().split('\n');
+      return latchkey(['pins', '--uri', uri, '--from', '0', '--count', String(N)])
+        .trim()
+        .split('\n');
     };
 
     // --- the floor: the same module and IPC, an agent that only makes its record durable ---
-    const floors = [startFloorAgent(work, 'floor', FLOOR_RECORD_BYTES), startFloorAgent(work, 'floor-nosync', 0), startNodeFloorAgent(work, FLOOR_RECORD_BYTES)];
+    const floors = [
+      startFloorAgent(work, 'floor', FLOOR_RECORD_BYTES),
+      startFloorAgent(work, 'floor-nosync', 0),
+      startNodeFloorAgent(work, FLOOR_RECORD_BYTES),
+    ];
     for (let i = 0; i < 100 && !existsSync(floors[2].socket); i++) await new Promise((r) => setTimeout(r, 50));
     const floorService = service('floor', `auth required ${MODULE} socket=${floors[0].socket} timeout=5000`);
     const noSyncService = service('floor-nosync', `auth required ${MODULE} socket=${floors[1].socket} timeout=5000`);
@@ -193,7 +266,16 @@ async function main() {
     // --- the deliberate KDF alone, with the agent's library and the same parameters ---
     const kdfMs = async (params, count) => {
       const salt = randomBytes(16);
-      const once = () => hashRaw(Buffer.from('K7QM2XHD'), { algorithm: 2, version: 1, memoryCost: params.memoryKiB, timeCost: params.iterations, parallelism: 1, outputLen: 32, salt });
+      const once = () =>
+        hashRaw(Buffer.from('K7QM2XHD'), {
+          algorithm: 2,
+          version: 1,
+          memoryCost: params.memoryKiB,
+          timeCost: params.iterations,
+          parallelism: 1,
+          outputLen: 32,
+          salt,
+        });
       await once(); // warm: the first evaluation also pays for mapping its memory
       const times = [];
       for (let i = 0; i < count; i++) {
@@ -213,23 +295,46 @@ async function main() {
     while (latencies.length < LATENCY_SAMPLES) {
       const uri = JSON.parse(latchkey(['enroll', '--user', user, '--socket', agent.socket, '--json'])).uri;
       const pins = latchkey(['pins', '--uri', uri, '--from', '0', '--count', '20']).trim().split('\n');
-      for (const pin of pins.slice(0, Math.min(20, LATENCY_SAMPLES - latencies.length))) latencies.push(pamtester(lockScreen, user, [pin], 1));
+      for (const pin of pins.slice(0, Math.min(20, LATENCY_SAMPLES - latencies.length)))
+        latencies.push(pamtester(lockScreen, user, [pin], 1));
     }
     await agent.stop();
     agent = undefined;
 
-    const ms = { latchkey: median(perAuth.latchkey), oath: median(perAuth.oath), floor: median(perAuth.floor), floorNoSync: median(perAuth.floorNoSync), nodeFloor: median(perAuth.nodeFloor) };
+    const ms = {
+      latchkey: median(perAuth.latchkey),
+      oath: median(perAuth.oath),
+      floor: median(perAuth.floor),
+      floorNoSync: median(perAuth.floorNoSync),
+      nodeFloor: median(perAuth.nodeFloor),
+    };
     const result = {
       machine: `${process.arch}, ${(await import('node:os')).availableParallelism()} cores, node ${process.version}`,
       command: `node bench/pam-vs-oath.mjs --rounds ${ROUNDS} --latency-samples ${LATENCY_SAMPLES}`,
       authenticationsPerCall: N,
       rounds: ROUNDS,
-      msPerAuth: { latchkey: ms.latchkey, pamOath: ms.oath, latchkeyAllRounds: perAuth.latchkey, pamOathAllRounds: perAuth.oath },
-      floor: { recordBytes: FLOOR_RECORD_BYTES, msPerAuth: ms.floor, withoutWriteMsPerAuth: ms.floorNoSync, ratio: ms.floor / ms.oath, allRounds: perAuth.floor },
+      msPerAuth: {
+        latchkey: ms.latchkey,
+        pamOath: ms.oath,
+        latchkeyAllRounds: perAuth.latchkey,
+        pamOathAllRounds: perAuth.oath,
+      },
+      floor: {
+        recordBytes: FLOOR_RECORD_BYTES,
+        msPerAuth: ms.floor,
+        withoutWriteMsPerAuth: ms.floorNoSync,
+        ratio: ms.floor / ms.oath,
+        allRounds: perAuth.floor,
+      },
       nodeFloor: { msPerAuth: ms.nodeFloor, ratio: ms.nodeFloor / ms.oath, allRounds: perAuth.nodeFloor },
       ratio: ms.latchkey / ms.oath,
       kdf: { minimumMs: kdfMin, shareOfOurs: kdfMin / ms.latchkey, default: DEFAULT_KDF, defaultMs: kdfDefault },
-      defaultSettings: { samples: latencies.length, p50Ms: pct(latencies, 50), p95Ms: pct(latencies, 95), kdfShareOfP50: kdfDefault / pct(latencies, 50) },
+      defaultSettings: {
+        samples: latencies.length,
+        p50Ms: pct(latencies, 50),
+        p95Ms: pct(latencies, 95),
+        kdfShareOfP50: kdfDefault / pct(latencies, 50),
+      },
     };
     const f = (x) => x.toFixed(3);
     process.stdout.write(
@@ -248,7 +353,7 @@ async function main() {
       ].join('\n'),
     );
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench/results/pam-vs-oath.json'), JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(join(ROOT, 'bench/results/pam-vs-oath.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     if (agent) await agent.stop();
     for (const file of services) rmSync(file, { force: true });

@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let failed = 0;
-for (const bench of ['kdf-calibration.mjs', 'agent-verify.mjs', 'pam-vs-oath.mjs', 'control-center-approvals.mjs', 'ble-unlock.mjs', 'ble-pam.mjs', 'ble-adapter-errors.mjs']) {
+for (const bench of [
+  'kdf-calibration.mjs',
+  'agent-verify.mjs',
+  'pam-vs-oath.mjs',
+  'control-center-approvals.mjs',
+  'ble-unlock.mjs',
+  'ble-pam.mjs',
+  'ble-adapter-errors.mjs',
+]) {
   process.stdout.write(`\n=== bench/${bench}\n`);
   const run = spawnSync(process.execPath, [join(here, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
   if (run.status !== 0) failed++;

@@ -49,10 +49,14 @@ export function describeTransport(transport: Exclude<BleTransport, { kind: 'virt
 }
 
 /** Null when the adapter looks usable, else why not and what to do, as one sentence. */
-export function adapterProblem(transport: Exclude<BleTransport, { kind: 'virtual' }>, view: AdapterView): string | null {
+export function adapterProblem(
+  transport: Exclude<BleTransport, { kind: 'virtual' }>,
+  view: AdapterView,
+): string | null {
   const name = describeTransport(transport);
   if (transport.kind === 'hci' && view.kind === 'hci') {
-    if (!view.bluetooth) return 'this computer\'s kernel has no Bluetooth (no /sys/class/bluetooth): plug an adapter in and load its driver (sudo modprobe btusb), or use a dongle with --usb VID:PID or --uart PATH (docs/ble-dongles.md)';
+    if (!view.bluetooth)
+      return "this computer's kernel has no Bluetooth (no /sys/class/bluetooth): plug an adapter in and load its driver (sudo modprobe btusb), or use a dongle with --usb VID:PID or --uart PATH (docs/ble-dongles.md)";
     const up = view.adapters.get(transport.deviceId);
     if (up === undefined) {
       const known = [...view.adapters.keys()].sort((a, b) => a - b).map((id) => `hci${id}`);
@@ -61,8 +65,10 @@ export function adapterProblem(transport: Exclude<BleTransport, { kind: 'virtual
         : `there is no Bluetooth adapter ${name}: this computer has ${known.join(', ')}; name one of those with --hci N`;
     }
     // The raw channel works only on an adapter that is up; the user channel only on one that is down (the kernel answers EBUSY).
-    if (!transport.userChannel && up === false) return `${name} is down: bring it up with "sudo hciconfig ${name} up", or take it for Latchkey alone with --transport hci-user:${transport.deviceId}`;
-    if (transport.userChannel && up === true) return `${name} is up and BlueZ holds it, so it cannot be taken exclusively: take it down first with "sudo hciconfig ${name} down"`;
+    if (!transport.userChannel && up === false)
+      return `${name} is down: bring it up with "sudo hciconfig ${name} up", or take it for Latchkey alone with --transport hci-user:${transport.deviceId}`;
+    if (transport.userChannel && up === true)
+      return `${name} is up and BlueZ holds it, so it cannot be taken exclusively: take it down first with "sudo hciconfig ${name} down"`;
     return null;
   }
   if (transport.kind === 'uart' && view.kind === 'uart') {
@@ -78,7 +84,8 @@ export function adapterProblem(transport: Exclude<BleTransport, { kind: 'virtual
     }
   }
   if (transport.kind === 'usb' && view.kind === 'usb') {
-    if (!view.libusb) return 'USB dongles need the usb package (libusb), which did not load: run "npm ci" in Latchkey\'s directory';
+    if (!view.libusb)
+      return 'USB dongles need the usb package (libusb), which did not load: run "npm ci" in Latchkey\'s directory';
     switch (view.device) {
       case 'ok':
         return null;

@@ -9,7 +9,8 @@ import { closeSync, constants, existsSync, openSync, readdirSync } from 'node:fs
 import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import type { Device } from 'usb';
-import { adapterProblem, type AdapterView, type KernelAdapterView, type UartView, type UsbView } from './adapter-check.js';
+import { adapterProblem, type AdapterView, type KernelAdapterView, type UartView } from './adapter-check.js';
+import type { UsbView } from './adapter-check.js';
 import { BleTransportError } from './errors.js';
 import type { BleTransport } from './stack.js';
 
@@ -24,10 +25,15 @@ function kernelUpStates(): Map<number, boolean> {
   const states = new Map<number, boolean>();
   try {
     const fromNoble = createRequire(require.resolve('@stoprocent/noble'));
-    const { loadDriver } = fromNoble('@stoprocent/bluetooth-hci-socket') as { loadDriver: (type: string) => new () => { on(event: 'error', listener: () => void): void; getDeviceList(): HciDeviceList } };
+    const { loadDriver } = fromNoble('@stoprocent/bluetooth-hci-socket') as {
+      loadDriver: (
+        type: string,
+      ) => new () => { on(event: 'error', listener: () => void): void; getDeviceList(): HciDeviceList };
+    };
     const socket = new (loadDriver('native'))();
     socket.on('error', () => undefined); // "socket creation failed" on a kernel without AF_BLUETOOTH
-    for (const device of socket.getDeviceList()) if (device.devId !== null && device.devUp !== null) states.set(device.devId, device.devUp);
+    for (const device of socket.getDeviceList())
+      if (device.devId !== null && device.devUp !== null) states.set(device.devId, device.devUp);
   } catch {
     // no native driver on this platform: up or down stays unknown
   }
@@ -36,7 +42,9 @@ function kernelUpStates(): Map<number, boolean> {
 
 function probeKernel(): KernelAdapterView {
   if (!existsSync(SYS_BLUETOOTH)) return { kind: 'hci', bluetooth: false, adapters: new Map() };
-  const ids = readdirSync(SYS_BLUETOOTH).flatMap((name) => /^hci(\d+)$/.exec(name)?.[1] ?? []).map(Number);
+  const ids = readdirSync(SYS_BLUETOOTH)
+    .flatMap((name) => /^hci(\d+)$/.exec(name)?.[1] ?? [])
+    .map(Number);
   const up = ids.length > 0 ? kernelUpStates() : new Map<number, boolean>();
   return { kind: 'hci', bluetooth: true, adapters: new Map(ids.map((id) => [id, up.get(id) ?? null])) };
 }
@@ -68,9 +76,15 @@ function probeUsb(transport: Extract<BleTransport, { kind: 'usb' }>): UsbView {
   let device: Device | undefined;
   try {
     // The device the usb driver would take: the first with these ids (and bus and address, if named).
-    device = usb.getDeviceList().find((d) =>
-      d.deviceDescriptor.idVendor === transport.vid && d.deviceDescriptor.idProduct === transport.pid
-      && (transport.bus === undefined || d.busNumber === transport.bus) && (transport.address === undefined || d.deviceAddress === transport.address));
+    device = usb
+      .getDeviceList()
+      .find(
+        (d) =>
+          d.deviceDescriptor.idVendor === transport.vid &&
+          d.deviceDescriptor.idProduct === transport.pid &&
+          (transport.bus === undefined || d.busNumber === transport.bus) &&
+          (transport.address === undefined || d.deviceAddress === transport.address),
+      );
   } catch {
     return { kind: 'usb', libusb: true, device: 'absent' }; // no USB bus to list (a container)
   }
@@ -78,10 +92,18 @@ function probeUsb(transport: Extract<BleTransport, { kind: 'usb' }>): UsbView {
   try {
     device.open();
   } catch (error) {
-    return { kind: 'usb', libusb: true, device: (error as { errno?: number }).errno === LIBUSB_ERROR_ACCESS ? 'no-access' : 'absent' };
+    return {
+      kind: 'usb',
+      libusb: true,
+      device: (error as { errno?: number }).errno === LIBUSB_ERROR_ACCESS ? 'no-access' : 'absent',
+    };
   }
   try {
-    return { kind: 'usb', libusb: true, device: device.interfaces?.[0]?.isKernelDriverActive() ? 'kernel-driver' : 'ok' };
+    return {
+      kind: 'usb',
+      libusb: true,
+      device: device.interfaces?.[0]?.isKernelDriverActive() ? 'kernel-driver' : 'ok',
+    };
   } catch {
     return { kind: 'usb', libusb: true, device: 'ok' }; // libusb cannot tell on this platform: let the driver try
   } finally {

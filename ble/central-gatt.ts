@@ -21,7 +21,11 @@ const CACHED_SUBSCRIBE_TIMEOUT_MS = 500;
 const ENABLE_NOTIFICATIONS = Buffer.from([0x01, 0x00]);
 
 function lostLink(peripheral: Peripheral): Promise<never> {
-  const lost = new Promise<never>((_, reject) => peripheral.once('disconnect', () => reject(new BleTransportError('disconnected', 'the phone disconnected during GATT setup'))));
+  const lost = new Promise<never>((_, reject) =>
+    peripheral.once('disconnect', () =>
+      reject(new BleTransportError('disconnected', 'the phone disconnected during GATT setup')),
+    ),
+  );
   lost.catch(() => undefined);
   return lost;
 }
@@ -31,16 +35,27 @@ function mtuOf(peripheral: Peripheral): number {
 }
 
 /** Discovers the service, subscribes, and reports the handles for next time (null if noble hides them). */
-export async function discoverLink(peripheral: Peripheral, timeoutMs: number): Promise<{ link: ExchangeLink; handles: GattHandles | null }> {
+export async function discoverLink(
+  peripheral: Peripheral,
+  timeoutMs: number,
+): Promise<{ link: ExchangeLink; handles: GattHandles | null }> {
   const setup = (async () => {
-    const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync([SERVICE_UUID], [CONTROL_POINT_UUID, RESPONSE_UUID]);
+    const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync(
+      [SERVICE_UUID],
+      [CONTROL_POINT_UUID, RESPONSE_UUID],
+    );
     const controlPoint = characteristics.find((c) => c.uuid === CONTROL_POINT_UUID);
     const response = characteristics.find((c) => c.uuid === RESPONSE_UUID);
-    if (!controlPoint || !response) throw new BleTransportError('gatt-setup-failed', 'the phone does not offer the Latchkey GATT service');
+    if (!controlPoint || !response)
+      throw new BleTransportError('gatt-setup-failed', 'the phone does not offer the Latchkey GATT service');
     await response.subscribeAsync();
     return { controlPoint, response };
   })();
-  const { controlPoint, response } = await withTimeout(Promise.race([setup, lostLink(peripheral)]), timeoutMs, () => new BleTransportError('gatt-setup-failed', 'GATT setup did not finish in time'));
+  const { controlPoint, response } = await withTimeout(
+    Promise.race([setup, lostLink(peripheral)]),
+    timeoutMs,
+    () => new BleTransportError('gatt-setup-failed', 'GATT setup did not finish in time'),
+  );
   return { link: characteristicLink(peripheral, controlPoint, response), handles: learnHandles(peripheral) };
 }
 
@@ -48,7 +63,11 @@ export async function discoverLink(peripheral: Peripheral, timeoutMs: number): P
 export async function cachedLink(peripheral: Peripheral, handles: GattHandles): Promise<ExchangeLink | null> {
   try {
     // noble swallows an ATT error here (the promise never settles), so a short timeout stands for it.
-    await withTimeout(Promise.race([peripheral.writeHandleAsync(handles.cccd, ENABLE_NOTIFICATIONS, false), lostLink(peripheral)]), CACHED_SUBSCRIBE_TIMEOUT_MS, () => new Error('no Write Response'));
+    await withTimeout(
+      Promise.race([peripheral.writeHandleAsync(handles.cccd, ENABLE_NOTIFICATIONS, false), lostLink(peripheral)]),
+      CACHED_SUBSCRIBE_TIMEOUT_MS,
+      () => new Error('no Write Response'),
+    );
   } catch (error) {
     if (error instanceof BleTransportError) throw error;
     return null;
@@ -68,7 +87,11 @@ export async function cachedLink(peripheral: Peripheral, handles: GattHandles): 
   };
 }
 
-function characteristicLink(peripheral: Peripheral, controlPoint: Characteristic, response: Characteristic): ExchangeLink {
+function characteristicLink(
+  peripheral: Peripheral,
+  controlPoint: Characteristic,
+  response: Characteristic,
+): ExchangeLink {
   return {
     mtu: mtuOf(peripheral),
     write: (fragment) => controlPoint.writeAsync(Buffer.from(fragment), true),
@@ -96,8 +119,15 @@ function linkEvents(peripheral: Peripheral): Pick<ExchangeLink, 'onDisconnect' |
  * does not expose them; read them there, and give up quietly if that ever changes.
  */
 function learnHandles(peripheral: Peripheral): GattHandles | null {
-  type Internal = { _noble?: { _bindings?: { _gatts?: Record<string, { _characteristics?: Record<string, Record<string, { valueHandle?: unknown }>> }> } } };
-  const characteristics = (peripheral as unknown as Internal)._noble?._bindings?._gatts?.[peripheral.id]?._characteristics?.[SERVICE_UUID];
+  type Internal = {
+    _noble?: {
+      _bindings?: {
+        _gatts?: Record<string, { _characteristics?: Record<string, Record<string, { valueHandle?: unknown }>> }>;
+      };
+    };
+  };
+  const characteristics = (peripheral as unknown as Internal)._noble?._bindings?._gatts?.[peripheral.id]
+    ?._characteristics?.[SERVICE_UUID];
   const controlPoint = characteristics?.[CONTROL_POINT_UUID]?.valueHandle;
   const response = characteristics?.[RESPONSE_UUID]?.valueHandle;
   if (!Number.isInteger(controlPoint) || !Number.isInteger(response)) return null;

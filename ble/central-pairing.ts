@@ -25,28 +25,56 @@ export interface PairRequest {
 }
 
 /** A pairing's outcome; a paired phone's GATT handles come with it, so its first unlock skips discovery (§3). */
-export type PairResult = (Extract<PairingExchangeResult, { ok: true }> & { readonly gattHandles: GattHandles | null }) | Extract<PairingExchangeResult, { ok: false }>;
+export type PairResult =
+  | (Extract<PairingExchangeResult, { ok: true }> & { readonly gattHandles: GattHandles | null })
+  | Extract<PairingExchangeResult, { ok: false }>;
 
-export async function centralPair(noble: Noble, request: PairRequest, options: { minRssi: number | null; clock: () => number; mtu?: number | undefined }): Promise<PairResult> {
+export async function centralPair(
+  noble: Noble,
+  request: PairRequest,
+  options: { minRssi: number | null; clock: () => number; mtu?: number | undefined },
+): Promise<PairResult> {
   const deadline = performance.now() + request.budgetMs;
-  const matcher = new TagMatcher([{ id: request.pairingId, tagKey: derivePairTagKey(request.pairingId) }], DEFAULT_SLOT_TOLERANCE);
+  const matcher = new TagMatcher(
+    [{ id: request.pairingId, tagKey: derivePairTagKey(request.pairingId) }],
+    DEFAULT_SLOT_TOLERANCE,
+  );
   const found = await findPhone(noble, { matcher, minRssi: options.minRssi, clock: options.clock, deadline });
-  if ('code' in found) return { ok: false, code: found.code, reason: found.code === 'no-phone-found' ? 'no phone showing this pairing code advertised in range' : found.reason };
+  if ('code' in found)
+    return {
+      ok: false,
+      code: found.code,
+      reason: found.code === 'no-phone-found' ? 'no phone showing this pairing code advertised in range' : found.reason,
+    };
   const { peripheral, tag } = found;
   try {
     const connect = peripheral.connectAsync as (options?: { mtu?: number }) => Promise<void>;
-    await withTimeout(connect.call(peripheral, options.mtu === undefined ? undefined : { mtu: options.mtu }), Math.min(CONNECT_TIMEOUT_MS, deadline - performance.now()), () => new BleTransportError('connect-failed', 'the phone did not accept the connection in time'));
+    await withTimeout(
+      connect.call(peripheral, options.mtu === undefined ? undefined : { mtu: options.mtu }),
+      Math.min(CONNECT_TIMEOUT_MS, deadline - performance.now()),
+      () => new BleTransportError('connect-failed', 'the phone did not accept the connection in time'),
+    );
   } catch (error) {
     peripheral.cancelConnect();
     return { ok: false, code: 'connect-failed', reason: error instanceof Error ? error.message : String(error) };
   }
   try {
-    const { link, handles } = await discoverLink(peripheral, Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()));
+    const { link, handles } = await discoverLink(
+      peripheral,
+      Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()),
+    );
     const result = await runWorkstationPairing(link, request.handshake(tag));
     return result.ok ? { ...result, gattHandles: handles } : result;
   } catch (error) {
-    return { ok: false, code: error instanceof BleTransportError ? error.code : 'gatt-setup-failed', reason: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      code: error instanceof BleTransportError ? error.code : 'gatt-setup-failed',
+      reason: error instanceof Error ? error.message : String(error),
+    };
   } finally {
-    if (peripheral.state === 'connected') await withTimeout(peripheral.disconnectAsync(), 2_000, () => new Error('disconnect timed out')).catch(() => undefined);
+    if (peripheral.state === 'connected')
+      await withTimeout(peripheral.disconnectAsync(), 2_000, () => new Error('disconnect timed out')).catch(
+        () => undefined,
+      );
   }
 }

@@ -50,8 +50,11 @@ export async function findPhone<Id>(noble: Noble, options: FindOptions<Id>): Pro
     noble.on('discover', onDiscover);
     noble.startScanningAsync([], true).catch(() => done(null));
   });
-  await withTimeout(noble.stopScanningAsync(), 1_000, () => new Error('stop scanning timed out')).catch(() => undefined);
+  await withTimeout(noble.stopScanningAsync(), 1_000, () => new Error('stop scanning timed out')).catch(
+    () => undefined,
+  );
   if (found) return found;
-  if (weakest !== null) return { code: 'signal-too-weak', reason: `a paired phone was heard only at ${weakest} dBm, below ${minRssi} dBm` };
+  if (weakest !== null)
+    return { code: 'signal-too-weak', reason: `a paired phone was heard only at ${weakest} dBm, below ${minRssi} dBm` };
   return { code: 'no-phone-found', reason: 'no paired phone advertised in range' };
 }

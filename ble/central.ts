@@ -7,14 +7,15 @@ import { performance } from 'node:perf_hooks';
 import type { Noble, Peripheral } from '@stoprocent/noble';
 import { cachedLink, discoverLink, type GattHandles } from './central-gatt.js';
 import { BleTransportError, RETRYABLE_CODES, withTimeout, type BleUnlockFailureCode } from './errors.js';
-import { CONNECT_TIMEOUT_MS, DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_MIN_RSSI, DEFAULT_SLOT_TOLERANCE, GATT_SETUP_TIMEOUT_MS } from './protocol/constants.js';
-import type { RandomSource } from './protocol/crypto.js';
-import { checkWorkstationPairing, type WorkstationPairing } from './protocol/pairing.js';
+import { CONNECT_TIMEOUT_MS, DEFAULT_APPROVAL_TIMEOUT_MS, DEFAULT_MIN_RSSI } from './protocol/constants.js';
+import { DEFAULT_SLOT_TOLERANCE, GATT_SETUP_TIMEOUT_MS } from './protocol/constants.js';
+import { checkWorkstationPairing, type WorkstationPairing } from './protocol/pairing-records.js';
 import { deriveTagKey, tagFromManufacturerData, TagMatcher } from './protocol/tag.js';
 import { findPhone } from './central-scan.js';
 import { centralPair, type PairRequest, type PairResult } from './central-pairing.js';
 import { createNoble, openRadio, type BleTransport } from './stack.js';
 import { runWorkstationExchange, type ExchangeLink } from './workstation-exchange.js';
+import type { RandomSource } from '../protocol/crypto/hashes.js';
 
 export type { GattHandles } from './central-gatt.js';
 
@@ -92,7 +93,6 @@ export type UnlockResult =
       readonly stage?: 'scan' | 'link';
     };
 
-
 interface PairingSet {
   readonly byId: ReadonlyMap<string, WorkstationPairing>;
   readonly matcher: TagMatcher<string>;
@@ -117,7 +117,10 @@ export class WorkstationCentral {
     for (const pairing of pairings) checkWorkstationPairing(pairing);
     return {
       byId: new Map(pairings.map((p) => [p.id, p])),
-      matcher: new TagMatcher(pairings.map((p) => ({ id: p.id, tagKey: deriveTagKey(p.pairingKey) })), this.#options.slotTolerance ?? DEFAULT_SLOT_TOLERANCE),
+      matcher: new TagMatcher(
+        pairings.map((p) => ({ id: p.id, tagKey: deriveTagKey(p.pairingKey) })),
+        this.#options.slotTolerance ?? DEFAULT_SLOT_TOLERANCE,
+      ),
     };
   }
 
@@ -147,13 +150,21 @@ export class WorkstationCentral {
    * Listens for Latchkey advertisements for `durationMs` (for `latchkey ble scan`): each call of
    * `onSeen` names the pairing the tag belongs to, or null for another Latchkey phone.
    */
-  async scan(durationMs: number, onSeen: (seen: { address: string; addressType: string; rssi: number; pairingId: string | null }) => void): Promise<void> {
+  async scan(
+    durationMs: number,
+    onSeen: (seen: { address: string; addressType: string; rssi: number; pairingId: string | null }) => void,
+  ): Promise<void> {
     const clock = this.#options.clock ?? Date.now;
     const onDiscover = (peripheral: Peripheral): void => {
       const data = peripheral.advertisement?.manufacturerData;
       const tag = data ? tagFromManufacturerData(new Uint8Array(data)) : null;
       if (!tag) return;
-      onSeen({ address: peripheral.address, addressType: peripheral.addressType, rssi: peripheral.rssi, pairingId: this.#known.matcher.match(tag, clock())?.id ?? null });
+      onSeen({
+        address: peripheral.address,
+        addressType: peripheral.addressType,
+        rssi: peripheral.rssi,
+        pairingId: this.#known.matcher.match(tag, clock())?.id ?? null,
+      });
     };
     this.#noble.on('discover', onDiscover);
     try {
@@ -161,7 +172,9 @@ export class WorkstationCentral {
       await new Promise((resolve) => setTimeout(resolve, durationMs));
     } finally {
       this.#noble.removeListener('discover', onDiscover);
-      await withTimeout(this.#noble.stopScanningAsync(), 1_000, () => new Error('stop scanning timed out')).catch(() => undefined);
+      await withTimeout(this.#noble.stopScanningAsync(), 1_000, () => new Error('stop scanning timed out')).catch(
+        () => undefined,
+      );
     }
   }
 
@@ -170,7 +183,13 @@ export class WorkstationCentral {
    * the service and runs the exchange. Serialised with unlocks on this adapter.
    */
   pair(request: PairRequest): Promise<PairResult> {
-    const run = this.#queue.then(() => centralPair(this.#noble, request, { minRssi: this.#minRssi(), clock: this.#options.clock ?? Date.now, mtu: this.#options.mtu }));
+    const run = this.#queue.then(() =>
+      centralPair(this.#noble, request, {
+        minRssi: this.#minRssi(),
+        clock: this.#options.clock ?? Date.now,
+        mtu: this.#options.mtu,
+      }),
+    );
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -194,11 +213,30 @@ export class WorkstationCentral {
       last = await this.#attempt(request, set, deadline, attempt, started);
       if (last.ok || !last.retryable) return last;
     }
-    return last ?? { ok: false, code: 'no-phone-found', reason: 'no time was left to look for the phone', attempts: 0, retryable: false };
+    return (
+      last ?? {
+        ok: false,
+        code: 'no-phone-found',
+        reason: 'no time was left to look for the phone',
+        attempts: 0,
+        retryable: false,
+      }
+    );
   }
 
-  async #attempt(request: UnlockRequest, set: PairingSet, deadline: number, attempt: number, started: number): Promise<UnlockResult> {
-    const failure = (code: BleUnlockFailureCode, reason: string, peerCode?: number, stage: 'scan' | 'link' = 'link'): UnlockResult => ({
+  async #attempt(
+    request: UnlockRequest,
+    set: PairingSet,
+    deadline: number,
+    attempt: number,
+    started: number,
+  ): Promise<UnlockResult> {
+    const failure = (
+      code: BleUnlockFailureCode,
+      reason: string,
+      peerCode?: number,
+      stage: 'scan' | 'link' = 'link',
+    ): UnlockResult => ({
       ok: false,
       code,
       reason,
@@ -209,7 +247,11 @@ export class WorkstationCentral {
     });
     const t0 = performance.now();
     const scan = await findPhone(this.#noble, {
-      matcher: set.matcher, ids: request.pairingIds, minRssi: this.#minRssi(), clock: this.#options.clock ?? Date.now, deadline,
+      matcher: set.matcher,
+      ids: request.pairingIds,
+      minRssi: this.#minRssi(),
+      clock: this.#options.clock ?? Date.now,
+      deadline,
     });
     if ('code' in scan) return failure(scan.code, scan.reason, undefined, 'scan');
     const { peripheral, tag } = scan;
@@ -218,7 +260,11 @@ export class WorkstationCentral {
     try {
       // noble 2.8.0 reads `mtu` from the connect parameters although its typings omit it.
       const connect = peripheral.connectAsync as (options?: { mtu?: number }) => Promise<void>;
-      await withTimeout(connect.call(peripheral, this.#options.mtu === undefined ? undefined : { mtu: this.#options.mtu }), Math.min(CONNECT_TIMEOUT_MS, deadline - t1), () => new BleTransportError('connect-failed', 'the phone did not accept the connection in time'));
+      await withTimeout(
+        connect.call(peripheral, this.#options.mtu === undefined ? undefined : { mtu: this.#options.mtu }),
+        Math.min(CONNECT_TIMEOUT_MS, deadline - t1),
+        () => new BleTransportError('connect-failed', 'the phone did not accept the connection in time'),
+      );
     } catch (error) {
       peripheral.cancelConnect();
       return failure('connect-failed', error instanceof Error ? error.message : String(error));
@@ -227,7 +273,10 @@ export class WorkstationCentral {
     try {
       const { link, cached } = await this.#setUp(peripheral, pairing.id, request.gattHandles?.[pairing.id], deadline);
       const t3 = performance.now();
-      const approvalTimeoutMs = Math.max(0, Math.min(request.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, deadline - t3));
+      const approvalTimeoutMs = Math.max(
+        0,
+        Math.min(request.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS, deadline - t3),
+      );
       const result = await runWorkstationExchange(link, pairing, tag, {
         approvalTimeoutMs,
         ...(this.#options.proofDeadlineMs !== undefined && { proofDeadlineMs: this.#options.proofDeadlineMs }),
@@ -236,7 +285,8 @@ export class WorkstationCentral {
       });
       if (!result.ok) {
         // A cached setup that led nowhere may mean the phone's GATT layout changed: rediscover next time.
-        if (cached && (result.code === 'gatt-setup-failed' || result.code === 'reassembly-timeout')) this.#gattHandles.set(pairing.id, null);
+        if (cached && (result.code === 'gatt-setup-failed' || result.code === 'reassembly-timeout'))
+          this.#gattHandles.set(pairing.id, null);
         return failure(result.code, result.reason, result.peerCode);
       }
       const end = performance.now();
@@ -247,7 +297,14 @@ export class WorkstationCentral {
         rssi: result.rssi,
         mtu: link.mtu,
         attempts: attempt,
-        timings: { scanMs: t1 - t0, connectMs: t2 - t1, setupMs: t3 - t2, exchangeMs: result.exchangeMs, proofMs: result.proofMs, totalMs: end - started },
+        timings: {
+          scanMs: t1 - t0,
+          connectMs: t2 - t1,
+          setupMs: t3 - t2,
+          exchangeMs: result.exchangeMs,
+          proofMs: result.proofMs,
+          totalMs: end - started,
+        },
         gattCached: cached,
         gattHandles: this.#gattHandles.get(pairing.id) ?? null,
       };
@@ -255,13 +312,25 @@ export class WorkstationCentral {
       const code = error instanceof BleTransportError ? error.code : 'gatt-setup-failed';
       return failure(code, error instanceof Error ? error.message : String(error));
     } finally {
-      if (peripheral.state === 'connected') await withTimeout(peripheral.disconnectAsync(), 2_000, () => new Error('disconnect timed out')).catch(() => undefined);
+      if (peripheral.state === 'connected')
+        await withTimeout(peripheral.disconnectAsync(), 2_000, () => new Error('disconnect timed out')).catch(
+          () => undefined,
+        );
     }
   }
 
   /** GATT setup (§3): the cached handles if there are any and they still fit, else full discovery. */
-  async #setUp(peripheral: Peripheral, pairingId: string, kept: GattHandles | undefined, deadline: number): Promise<{ link: ExchangeLink; cached: boolean }> {
-    const known = this.#options.noGattCache ? undefined : this.#gattHandles.has(pairingId) ? this.#gattHandles.get(pairingId) : kept;
+  async #setUp(
+    peripheral: Peripheral,
+    pairingId: string,
+    kept: GattHandles | undefined,
+    deadline: number,
+  ): Promise<{ link: ExchangeLink; cached: boolean }> {
+    const known = this.#options.noGattCache
+      ? undefined
+      : this.#gattHandles.has(pairingId)
+        ? this.#gattHandles.get(pairingId)
+        : kept;
     if (known) {
       const link = await cachedLink(peripheral, known);
       if (link) {
@@ -270,7 +339,10 @@ export class WorkstationCentral {
       }
       this.#gattHandles.set(pairingId, null);
     }
-    const { link, handles } = await discoverLink(peripheral, Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()));
+    const { link, handles } = await discoverLink(
+      peripheral,
+      Math.min(GATT_SETUP_TIMEOUT_MS, deadline - performance.now()),
+    );
     if (handles && !this.#options.noGattCache) this.#gattHandles.set(pairingId, handles);
     return { link, cached: false };
   }

@@ -27,7 +27,9 @@ export class MessageChannel {
     this.#reassembler = new Reassembler(link.mtu);
     this.#stops.push(
       link.onFragment((fragment) => this.#onFragment(fragment)),
-      link.onDisconnect(() => this.#fail(new BleTransportError('disconnected', 'the phone disconnected during the exchange'))),
+      link.onDisconnect(() =>
+        this.#fail(new BleTransportError('disconnected', 'the phone disconnected during the exchange')),
+      ),
     );
   }
 
@@ -76,13 +78,16 @@ export class MessageChannel {
     clearTimeout(this.#fragmentTimer);
     const deadline = this.#reassembler.deadline;
     if (deadline !== null) {
-      this.#fragmentTimer = setTimeout(() => {
-        try {
-          this.#reassembler.checkTimeout(performance.now() + 1);
-        } catch (error) {
-          this.#fail(error as Error);
-        }
-      }, deadline - performance.now() + 2);
+      this.#fragmentTimer = setTimeout(
+        () => {
+          try {
+            this.#reassembler.checkTimeout(performance.now() + 1);
+          } catch (error) {
+            this.#fail(error as Error);
+          }
+        },
+        deadline - performance.now() + 2,
+      );
     }
     if (!message) return;
     const waiter = this.#waiter;
@@ -93,7 +98,10 @@ export class MessageChannel {
 
   #fail(error: Error): void {
     if (this.#failure) return;
-    this.#failure = error instanceof BleProtocolError || error instanceof BleTransportError ? error : new BleProtocolError('message-malformed', 'internal fault in the channel', { cause: error });
+    this.#failure =
+      error instanceof BleProtocolError || error instanceof BleTransportError
+        ? error
+        : new BleProtocolError('message-malformed', 'internal fault in the channel', { cause: error });
     clearTimeout(this.#fragmentTimer);
     const waiter = this.#waiter;
     this.#waiter = null;

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { BleProtocolError } from './protocol/errors.js';
 import { Fragmenter, Reassembler } from './protocol/framing.js';
+import { encodeError, ErrorCode } from './protocol/message-codec.js';
 
 export class PeripheralFraming {
   #notify: ((fragment: Uint8Array) => void) | null = null;
@@ -24,9 +25,24 @@ export class PeripheralFraming {
     return this.#reassembler !== null;
   }
 
+  /**
+   * One control-point write for a session: the whole message once complete, else null. A write the
+   * framing refuses goes to `fail` with the ERROR to answer (bad-message once notifications are on,
+   * none before: there is nothing to notify it on).
+   */
+  receive(fragment: Uint8Array, fail: (error: unknown, reply: Uint8Array | null) => void): Uint8Array | null {
+    try {
+      return this.push(fragment);
+    } catch (error) {
+      fail(error, this.ready ? encodeError(ErrorCode.badMessage) : null);
+      return null;
+    }
+  }
+
   /** One write: the whole message once its last fragment is in, else null. Throws BleProtocolError. */
   push(fragment: Uint8Array): Uint8Array | null {
-    if (!this.#reassembler) throw new BleProtocolError('unexpected-message', 'the workstation wrote before enabling notifications');
+    if (!this.#reassembler)
+      throw new BleProtocolError('unexpected-message', 'the workstation wrote before enabling notifications');
     return this.#reassembler.push(fragment, performance.now());
   }
 

@@ -5,18 +5,19 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Bleno, ConnectionHandle } from '@stoprocent/bleno';
-import { BleTransportError, withTimeout } from './errors.js';
+import { withTimeout } from './errors.js';
 import { PhonePairingSession, type PhonePairingOutcome } from './phone-pairing-session.js';
 import { PhoneSession, type Approver, type PeripheralSession, type PhoneSessionOutcome } from './phone-session.js';
-import { CONTROL_POINT_UUID, GATT_DEVICE_NAME, RESPONSE_UUID, SERVICE_UUID, SLOT_SECONDS } from './protocol/constants.js';
-import type { RandomSource } from './protocol/crypto.js';
+import { CONTROL_POINT_UUID, GATT_DEVICE_NAME, RESPONSE_UUID, SERVICE_UUID } from './protocol/constants.js';
+import { SLOT_SECONDS } from './protocol/constants.js';
 import { HelloReplayCache } from './protocol/handshake-phone.js';
-import { checkPhonePairing, type PhonePairing } from './protocol/pairing.js';
+import { checkPhonePairing, type PhonePairing } from './protocol/pairing-records.js';
 import { derivePairTagKey } from './protocol/pairing-code.js';
-import { ErrorCode } from './protocol/messages.js';
+import { ErrorCode } from './protocol/message-codec.js';
 import { PhonePairingHandshake, type PairedPeer, type PairingSetup } from './protocol/pairing-handshake.js';
 import { deriveTagKey, encodeAdvertisingData, rotatingTag, slotAt } from './protocol/tag.js';
 import { blenoClasses, createBleno, openRadio, type BleTransport } from './stack.js';
+import type { RandomSource } from '../protocol/crypto/hashes.js';
 
 export interface PhonePeripheralOptions {
   readonly transport: BleTransport;
@@ -119,14 +120,19 @@ export class PhonePeripheral extends EventEmitter {
           ...(options.stepTimeoutMs !== undefined && { stepTimeoutMs: options.stepTimeoutMs }),
           onOutcome: (outcome: PhonePairingOutcome) => {
             // Paired, or told the code is wrong: nothing more to wait for until the person acts again.
-            if (outcome.ok || (outcome.code === 'peer-error' && outcome.peerCode === ErrorCode.pairingRefused)) void peripheral.stopAdvertising();
+            if (outcome.ok || (outcome.code === 'peer-error' && outcome.peerCode === ErrorCode.pairingRefused))
+              void peripheral.stopAdvertising();
             peripheral.emit('pairing', outcome);
           },
         }),
     }));
   }
 
-  static async #open(transport: BleTransport, powerOnTimeoutMs: number | undefined, mode: (peripheral: PhonePeripheral) => Mode): Promise<PhonePeripheral> {
+  static async #open(
+    transport: BleTransport,
+    powerOnTimeoutMs: number | undefined,
+    mode: (peripheral: PhonePeripheral) => Mode,
+  ): Promise<PhonePeripheral> {
     const bleno = await openRadio(transport, createBleno, powerOnTimeoutMs ?? 5_000);
     const peripheral = new PhonePeripheral(bleno, mode);
     await peripheral.#serve();
@@ -147,7 +153,9 @@ export class PhonePeripheral extends EventEmitter {
   async stopAdvertising(): Promise<void> {
     this.#quiet = true;
     clearTimeout(this.#timer);
-    await withTimeout(this.#bleno.stopAdvertisingAsync(), 500, () => new Error('no advertising report')).catch(() => undefined);
+    await withTimeout(this.#bleno.stopAdvertisingAsync(), 500, () => new Error('no advertising report')).catch(
+      () => undefined,
+    );
   }
 
   /** Changes the adapter address (a vendor command; real phones rotate it in the OS). */
@@ -192,7 +200,13 @@ export class PhonePeripheral extends EventEmitter {
     const controlPoint = new Characteristic({
       uuid: CONTROL_POINT_UUID,
       properties: ['write', 'writeWithoutResponse'],
-      onWriteRequest: (handle: ConnectionHandle, data: Buffer, _offset: number, _withoutResponse: boolean, callback: (result: number) => void) => {
+      onWriteRequest: (
+        handle: ConnectionHandle,
+        data: Buffer,
+        _offset: number,
+        _withoutResponse: boolean,
+        callback: (result: number) => void,
+      ) => {
         callback(RESULT_SUCCESS);
         sessionFor(handle)?.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
       },
@@ -209,16 +223,21 @@ export class PhonePeripheral extends EventEmitter {
       this.#sessions.get(handle)?.disconnected();
       this.#sessions.delete(handle);
     });
-    await this.#bleno.setServicesAsync([new PrimaryService({ uuid: SERVICE_UUID, characteristics: [controlPoint, response] })]);
+    await this.#bleno.setServicesAsync([
+      new PrimaryService({ uuid: SERVICE_UUID, characteristics: [controlPoint, response] }),
+    ]);
     // The GATT device name must not be the phone's own name (§2); bleno takes it from the host name.
-    (this.#bleno as unknown as { _bindings?: { _gatt?: { updateName?: (name: string) => void } } })._bindings?._gatt?.updateName?.(GATT_DEVICE_NAME);
+    (
+      this.#bleno as unknown as { _bindings?: { _gatt?: { updateName?: (name: string) => void } } }
+    )._bindings?._gatt?.updateName?.(GATT_DEVICE_NAME);
     await this.#advertise();
   }
 
   #accept(address: string, handle: ConnectionHandle): void {
     const session = this.#mode.session(address, () => {
       // bleno 0.12.4 takes the handle although its typings say it takes nothing.
-      if (this.#sessions.has(handle)) (this.#bleno.disconnect as (handle?: ConnectionHandle) => void).call(this.#bleno, handle);
+      if (this.#sessions.has(handle))
+        (this.#bleno.disconnect as (handle?: ConnectionHandle) => void).call(this.#bleno, handle);
     });
     this.#sessions.set(handle, session);
   }
@@ -233,7 +252,11 @@ export class PhonePeripheral extends EventEmitter {
     // bleno reports "advertising started" only from its own idle state; when it is restarting
     // advertising after a disconnect the report never comes, although the controller got the new
     // data and advertises it. So wait for the report a short while, never forever.
-    await withTimeout(this.#bleno.startAdvertisingWithEIRDataAsync(Buffer.from(encodeAdvertisingData(tag)), Buffer.alloc(0)), 500, () => new Error('no advertising report')).catch(() => undefined);
+    await withTimeout(
+      this.#bleno.startAdvertisingWithEIRDataAsync(Buffer.from(encodeAdvertisingData(tag)), Buffer.alloc(0)),
+      500,
+      () => new Error('no advertising report'),
+    ).catch(() => undefined);
     const untilSlot = SLOT_SECONDS * 1000 - (now % (SLOT_SECONDS * 1000)) + 5;
     const wait = tagKeys.length > 1 ? Math.min(this.#mode.tagCycleMs ?? 1_000, untilSlot) : untilSlot;
     this.#timer = setTimeout(() => void this.#advertise().catch(() => undefined), wait);

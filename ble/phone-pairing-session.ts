@@ -4,8 +4,7 @@
  * key checks out, and tells the workstation with PAIR-DONE. Independent of bleno.
  */
 import { PAIRING_STEP_TIMEOUT_MS } from './protocol/constants.js';
-import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
-import { encodeError, ErrorCode } from './protocol/messages.js';
+import { asBleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
 import type { PairedPeer, PairingStep, PhonePairingHandshake } from './protocol/pairing-handshake.js';
 import { PeripheralFraming } from './peripheral-framing.js';
 import type { PeripheralSession } from './phone-session.js';
@@ -15,7 +14,13 @@ const DONE_LINGER_MS = 2_000;
 
 export type PhonePairingOutcome =
   | { readonly ok: true; readonly address: string; readonly peer: PairedPeer }
-  | { readonly ok: false; readonly address: string; readonly code: BleProtocolErrorCode | 'disconnected'; readonly reason: string; readonly peerCode?: number };
+  | {
+      readonly ok: false;
+      readonly address: string;
+      readonly code: BleProtocolErrorCode | 'disconnected';
+      readonly reason: string;
+      readonly peerCode?: number;
+    };
 
 export interface PhonePairingSessionDeps {
   readonly handshake: PhonePairingHandshake;
@@ -48,19 +53,22 @@ export class PhonePairingSession implements PeripheralSession {
 
   write(fragment: Uint8Array): void {
     if (this.#finished) return;
-    let message: Uint8Array | null;
-    try {
-      message = this.#framing.push(fragment);
-    } catch (error) {
-      return this.#fail(error, this.#framing.ready ? encodeError(ErrorCode.badMessage) : null);
-    }
+    const message = this.#framing.receive(fragment, (error, reply) => this.#fail(error, reply));
     if (message) this.#step(this.#deps.handshake.receive(message, this.#deps.clock()));
   }
 
   disconnected(): void {
     if (this.#finished) return;
-    if (this.#sentDone) return this.#finish(this.#sentDone);
-    this.#finish({ ok: false, address: this.#address, code: 'disconnected', reason: `the workstation disconnected in pairing state ${this.#deps.handshake.state}` });
+    if (this.#sentDone) {
+      this.#finish(this.#sentDone);
+      return;
+    }
+    this.#finish({
+      ok: false,
+      address: this.#address,
+      code: 'disconnected',
+      reason: `the workstation disconnected in pairing state ${this.#deps.handshake.state}`,
+    });
   }
 
   #step(step: PairingStep): void {
@@ -84,7 +92,14 @@ export class PhonePairingSession implements PeripheralSession {
     const stored = await this.#deps.store(peer).catch(() => false);
     if (this.#finished) return;
     this.#send(this.#deps.handshake.stored(stored));
-    this.#sentDone = stored ? { ok: true, address: this.#address, peer } : { ok: false, address: this.#address, code: 'pairing-not-stored', reason: 'the phone could not store the pairing' };
+    this.#sentDone = stored
+      ? { ok: true, address: this.#address, peer }
+      : {
+          ok: false,
+          address: this.#address,
+          code: 'pairing-not-stored',
+          reason: 'the phone could not store the pairing',
+        };
     // The workstation hangs up once it has PAIR-DONE, and only then is the outcome reported, so a
     // caller that stops the radio right after cannot cut PAIR-DONE off. If it does not hang up, we do.
     this.#timer = setTimeout(() => {
@@ -100,14 +115,23 @@ export class PhonePairingSession implements PeripheralSession {
 
   #arm(): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#step(this.#deps.handshake.timeout()), this.#deps.stepTimeoutMs ?? PAIRING_STEP_TIMEOUT_MS);
+    this.#timer = setTimeout(
+      () => this.#step(this.#deps.handshake.timeout()),
+      this.#deps.stepTimeoutMs ?? PAIRING_STEP_TIMEOUT_MS,
+    );
   }
 
   #fail(error: unknown, message: Uint8Array | null): void {
     if (this.#finished) return;
     if (message) this.#send(message);
-    const failure = error instanceof BleProtocolError ? error : new BleProtocolError('message-malformed', 'internal fault in the pairing session', { cause: error });
-    this.#finish({ ok: false, address: this.#address, code: failure.code, reason: failure.message, ...(failure.peerCode !== undefined && { peerCode: failure.peerCode }) });
+    const failure = asBleProtocolError(error, 'the pairing session');
+    this.#finish({
+      ok: false,
+      address: this.#address,
+      code: failure.code,
+      reason: failure.message,
+      ...(failure.peerCode !== undefined && { peerCode: failure.peerCode }),
+    });
     setTimeout(() => this.#deps.disconnect(), 50).unref();
   }
 

@@ -4,12 +4,12 @@
  * independent of bleno (the peripheral wires it to GATT callbacks).
  */
 import { HELLO_TIMEOUT_MS, PHONE_APPROVAL_PROMPT_MS, VERDICT_TIMEOUT_MS } from './protocol/constants.js';
-import type { RandomSource } from './protocol/crypto.js';
-import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
-import { HelloReplayCache, PhoneHandshake, type Approval, type PhoneStep } from './protocol/handshake-phone.js';
-import { encodeError, ErrorCode } from './protocol/messages.js';
-import type { PhonePairing } from './protocol/pairing.js';
+import { asBleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
+import { type HelloReplayCache, PhoneHandshake, type Approval, type PhoneStep } from './protocol/handshake-phone.js';
+import { encodeError, ErrorCode } from './protocol/message-codec.js';
+import type { PhonePairing } from './protocol/pairing-records.js';
 import { PeripheralFraming } from './peripheral-framing.js';
+import type { RandomSource } from '../protocol/crypto/hashes.js';
 
 export interface ApprovalRequest {
   readonly pairingId: string;
@@ -21,8 +21,19 @@ export interface ApprovalRequest {
 export type Approver = (request: ApprovalRequest) => Promise<boolean>;
 
 export type PhoneSessionOutcome =
-  | { readonly ok: true; readonly address: string; readonly pairingId: string; readonly accepted: boolean; readonly verdict: number }
-  | { readonly ok: false; readonly address: string; readonly code: BleProtocolErrorCode | 'disconnected'; readonly reason: string };
+  | {
+      readonly ok: true;
+      readonly address: string;
+      readonly pairingId: string;
+      readonly accepted: boolean;
+      readonly verdict: number;
+    }
+  | {
+      readonly ok: false;
+      readonly address: string;
+      readonly code: BleProtocolErrorCode | 'disconnected';
+      readonly reason: string;
+    };
 
 /** What the peripheral drives for each connection: an unlock session, or a pairing session (§12). */
 export interface PeripheralSession {
@@ -59,7 +70,10 @@ export class PhoneSession implements PeripheralSession {
   constructor(address: string, deps: PhoneSessionDeps) {
     this.#deps = deps;
     this.#address = address;
-    this.#handshake = new PhoneHandshake(deps.pairings, { replayCache: deps.replayCache, ...(deps.random && { random: deps.random }) });
+    this.#handshake = new PhoneHandshake(deps.pairings, {
+      replayCache: deps.replayCache,
+      ...(deps.random && { random: deps.random }),
+    });
     this.#arm(deps.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
   }
 
@@ -71,21 +85,23 @@ export class PhoneSession implements PeripheralSession {
   /** One control-point write. */
   write(fragment: Uint8Array): void {
     if (this.#finished) return;
-    let message: Uint8Array | null;
-    try {
-      message = this.#framing.push(fragment);
-    } catch (error) {
-      this.#fail(error, this.#framing.ready ? encodeError(ErrorCode.badMessage) : null);
+    const message = this.#framing.receive(fragment, (error, reply) => this.#fail(error, reply));
+    if (message) {
+      this.#step(this.#handshake.receive(message, this.#deps.clock()));
       return;
     }
-    if (message) return this.#step(this.#handshake.receive(message, this.#deps.clock()));
     const msToDeadline = this.#framing.msToDeadline();
     if (msToDeadline !== null) this.#arm(msToDeadline + 1, 'fragment');
   }
 
   disconnected(): void {
     if (this.#finished) return;
-    this.#finish({ ok: false, address: this.#address, code: 'disconnected', reason: `the workstation disconnected in state ${this.#handshake.state}` });
+    this.#finish({
+      ok: false,
+      address: this.#address,
+      code: 'disconnected',
+      reason: `the workstation disconnected in state ${this.#handshake.state}`,
+    });
   }
 
   #step(step: PhoneStep): void {
@@ -101,7 +117,13 @@ export class PhoneSession implements PeripheralSession {
         this.#arm(this.#deps.verdictTimeoutMs ?? VERDICT_TIMEOUT_MS);
         return;
       case 'done':
-        this.#finish({ ok: true, address: this.#address, pairingId: this.#pairingId, accepted: step.accepted, verdict: step.result });
+        this.#finish({
+          ok: true,
+          address: this.#address,
+          pairingId: this.#pairingId,
+          accepted: step.accepted,
+          verdict: step.result,
+        });
         this.#deps.disconnect();
         return;
       case 'failed':
@@ -124,7 +146,12 @@ export class PhoneSession implements PeripheralSession {
     this.#send(this.#handshake.approval(answer));
     if (answer === 'approved') this.#arm(this.#deps.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
     else {
-      this.#finish({ ok: false, address: this.#address, code: answer === 'declined' ? 'declined' : 'approval-timeout', reason: `the user ${answer === 'declined' ? 'declined' : 'did not answer'}` });
+      this.#finish({
+        ok: false,
+        address: this.#address,
+        code: answer === 'declined' ? 'declined' : 'approval-timeout',
+        reason: `the user ${answer === 'declined' ? 'declined' : 'did not answer'}`,
+      });
     }
   }
 
@@ -134,23 +161,26 @@ export class PhoneSession implements PeripheralSession {
 
   #arm(ms: number, what: 'step' | 'fragment' = 'step'): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      if (what === 'fragment') {
-        try {
-          this.#framing.checkTimeout();
-        } catch (error) {
-          this.#fail(error, encodeError(ErrorCode.timeout));
+    this.#timer = setTimeout(
+      () => {
+        if (what === 'fragment') {
+          try {
+            this.#framing.checkTimeout();
+          } catch (error) {
+            this.#fail(error, encodeError(ErrorCode.timeout));
+          }
+          return;
         }
-        return;
-      }
-      this.#step(this.#handshake.timeout());
-    }, Math.max(0, ms));
+        this.#step(this.#handshake.timeout());
+      },
+      Math.max(0, ms),
+    );
   }
 
   #fail(error: unknown, message: Uint8Array | null): void {
     if (this.#finished) return;
     if (message) this.#send(message);
-    const failure = error instanceof BleProtocolError ? error : new BleProtocolError('message-malformed', 'internal fault in the session', { cause: error });
+    const failure = asBleProtocolError(error, 'the session');
     this.#finish({ ok: false, address: this.#address, code: failure.code, reason: failure.message });
     // Give the ERROR a moment to leave before the link goes.
     setTimeout(() => this.#deps.disconnect(), 50).unref();

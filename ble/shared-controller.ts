@@ -44,10 +44,14 @@ interface HciDriver {
 }
 
 /** The driver class for a shared controller: the same driver, with HCI_Reset answered here and never sent (a mixin: TypeScript wants `any[]` arguments). */
+// biome-ignore lint/suspicious/noExplicitAny: a mixin's constructor must take any[] (TypeScript's rule for mixin classes)
 export function withoutControllerReset<T extends new (...args: any[]) => HciDriver>(Driver: T): T {
   return class SharedControllerDriver extends Driver {
     override write(data: Buffer): void {
-      if (!isResetCommand(data)) return super.write(data);
+      if (!isResetCommand(data)) {
+        super.write(data);
+        return;
+      }
       // Asynchronously, as a controller answers: noble has finished its own init steps by then.
       setImmediate(() => this.emit('data', Buffer.from(RESET_COMPLETE)));
     }

@@ -1,6 +1,6 @@
 /**
  * Loads the real noble (central) and bleno (peripheral) lazily, with createRequire (as
- * agent/load-cjs.ts does), so processes that never use BLE never load them, and builds one
+ * platform/load-cjs.ts does), so processes that never use BLE never load them, and builds one
  * instance per transport. Before the first load it teaches @stoprocent/bluetooth-hci-socket's
  * exported `loadDriver` to accept a driver class, which is how the in-process virtual
  * controller replaces the transport, and how a controller the OS shares gets a driver that never
@@ -25,13 +25,24 @@ export type BleTransport =
    * A port of an in-process virtual controller (tests, benchmarks); `shared` treats it as a
    * controller the OS also holds, as `hci:N` is (ble/shared-controller.ts).
    */
-  | { readonly kind: 'virtual'; readonly controller: VirtualController; readonly port: string; readonly shared?: boolean }
+  | {
+      readonly kind: 'virtual';
+      readonly controller: VirtualController;
+      readonly port: string;
+      readonly shared?: boolean;
+    }
   /** H4 over a serial device: a pseudo-terminal of `latchkey ble virtual-controller`, or a UART adapter. */
   | { readonly kind: 'uart'; readonly path: string; readonly baudRate?: number }
   /** A Linux kernel controller, hciN (raw socket; `userChannel` takes it from BlueZ). */
   | { readonly kind: 'hci'; readonly deviceId: number; readonly userChannel?: boolean }
   /** A USB dongle driven directly through libusb (WinUSB on Windows). */
-  | { readonly kind: 'usb'; readonly vid: number; readonly pid: number; readonly bus?: number; readonly address?: number };
+  | {
+      readonly kind: 'usb';
+      readonly vid: number;
+      readonly pid: number;
+      readonly bus?: number;
+      readonly address?: number;
+    };
 
 type WithBindings<T> = (bindingType: 'hci', options: Record<string, unknown>) => T;
 type LoadDriver = ((type: unknown) => unknown) & { latchkeyAcceptsClasses?: true };
@@ -49,7 +60,8 @@ function patchLoadDriver(packageName: RadioPackage): void {
   // The package's Hci module copies loadDriver when it loads; if that already happened, the
   // virtual driver would silently not take (the adapter would just say "unsupported").
   const hciModule = require.resolve(`${packageName}/lib/hci-socket/hci.js`);
-  if (require.cache[hciModule]) throw new Error(`${packageName} loaded its HCI layer before ble/stack.ts could install the virtual driver`);
+  if (require.cache[hciModule])
+    throw new Error(`${packageName} loaded its HCI layer before ble/stack.ts could install the virtual driver`);
   const hciSocket = hciSocketOf(packageName);
   if (!hciSocket.loadDriver.latchkeyAcceptsClasses) {
     const original = hciSocket.loadDriver;
@@ -68,15 +80,32 @@ function hciOptions(transport: BleTransport, packageName: RadioPackage): Record<
   const shared = controllerIsShared(transport);
   switch (transport.kind) {
     case 'virtual':
-      return { hciDriver: shared ? withoutControllerReset(VirtualHciSocket) : VirtualHciSocket, bindParams: { virtual: { controller: transport.controller, port: transport.port } } };
+      return {
+        hciDriver: shared ? withoutControllerReset(VirtualHciSocket) : VirtualHciSocket,
+        bindParams: { virtual: { controller: transport.controller, port: transport.port } },
+      };
     case 'uart':
-      return { hciDriver: 'uart', bindParams: { uart: { port: transport.path, baudRate: transport.baudRate ?? 1_000_000 } } };
+      return {
+        hciDriver: 'uart',
+        bindParams: { uart: { port: transport.path, baudRate: transport.baudRate ?? 1_000_000 } },
+      };
     case 'hci': {
-      const native = () => hciSocketOf(packageName).loadDriver('native') as new () => { write(data: Buffer): void; emit(event: 'data', data: Buffer): boolean };
-      return { hciDriver: shared ? withoutControllerReset(native()) : 'native', deviceId: transport.deviceId, userChannel: transport.userChannel ?? false };
+      const native = () =>
+        hciSocketOf(packageName).loadDriver('native') as new () => {
+          write(data: Buffer): void;
+          emit(event: 'data', data: Buffer): boolean;
+        };
+      return {
+        hciDriver: shared ? withoutControllerReset(native()) : 'native',
+        deviceId: transport.deviceId,
+        userChannel: transport.userChannel ?? false,
+      };
     }
     case 'usb':
-      return { hciDriver: 'usb', bindParams: { usb: { vid: transport.vid, pid: transport.pid, bus: transport.bus, address: transport.address } } };
+      return {
+        hciDriver: 'usb',
+        bindParams: { usb: { vid: transport.vid, pid: transport.pid, bus: transport.bus, address: transport.address } },
+      };
   }
 }
 
@@ -131,10 +160,22 @@ interface Radio {
 }
 
 function unusable(transport: BleTransport, state: string): BleTransportError {
-  const name = transport.kind === 'virtual' ? `the virtual controller's port ${transport.port}` : describeTransport(transport);
-  if (state === 'unauthorized') return new BleTransportError('adapter-unavailable', `no permission to use ${name}: run as root, or give node CAP_NET_RAW and CAP_NET_ADMIN (docs/ble-dongles.md "Permissions")`);
-  if (state === 'unsupported') return new BleTransportError('adapter-unavailable', `${name} cannot be used as a Bluetooth LE adapter (state unsupported: it could not be opened, or it is older than Bluetooth 4.0): try another adapter (docs/ble-dongles.md)`);
-  return new BleTransportError('adapter-unavailable', `the Bluetooth adapter ${name} did not power on (state ${state}): check that it is plugged in and not blocked (rfkill unblock bluetooth)`);
+  const name =
+    transport.kind === 'virtual' ? `the virtual controller's port ${transport.port}` : describeTransport(transport);
+  if (state === 'unauthorized')
+    return new BleTransportError(
+      'adapter-unavailable',
+      `no permission to use ${name}: run as root, or give node CAP_NET_RAW and CAP_NET_ADMIN (docs/ble-dongles.md "Permissions")`,
+    );
+  if (state === 'unsupported')
+    return new BleTransportError(
+      'adapter-unavailable',
+      `${name} cannot be used as a Bluetooth LE adapter (state unsupported: it could not be opened, or it is older than Bluetooth 4.0): try another adapter (docs/ble-dongles.md)`,
+    );
+  return new BleTransportError(
+    'adapter-unavailable',
+    `the Bluetooth adapter ${name} did not power on (state ${state}): check that it is plugged in and not blocked (rfkill unblock bluetooth)`,
+  );
 }
 
 /**
@@ -142,7 +183,11 @@ function unusable(transport: BleTransport, state: string): BleTransportError {
  * once, with the cause and the next step), then waits for it to power on. `unsupported` and
  * `unauthorized` end the wait at once: neither library leaves them by itself.
  */
-export async function openRadio<T extends Radio>(transport: BleTransport, create: (transport: BleTransport) => T, timeoutMs: number): Promise<T> {
+export async function openRadio<T extends Radio>(
+  transport: BleTransport,
+  create: (transport: BleTransport) => T,
+  timeoutMs: number,
+): Promise<T> {
   checkAdapter(transport);
   const radio = create(transport);
   try {
@@ -173,7 +218,10 @@ export async function openRadio<T extends Radio>(transport: BleTransport, create
 }
 
 /** bleno's GATT classes, from the same loaded copy. */
-export function blenoClasses(): { Characteristic: typeof import('@stoprocent/bleno').Characteristic; PrimaryService: typeof import('@stoprocent/bleno').PrimaryService } {
+export function blenoClasses(): {
+  Characteristic: typeof import('@stoprocent/bleno').Characteristic;
+  PrimaryService: typeof import('@stoprocent/bleno').PrimaryService;
+} {
   patchLoadDriver('@stoprocent/bleno');
   return {
     Characteristic: require('@stoprocent/bleno/lib/characteristic'),

@@ -14,21 +14,26 @@ export function parseTransport(spec: string): Exclude<BleTransport, { kind: 'vir
     case 'hci':
     case 'hci-user': {
       const deviceId = Number(value);
-      if (!Number.isInteger(deviceId) || deviceId < 0 || value === '') throw new RangeError(`transport ${spec}: the HCI device id must be a number, as in hci:0`);
+      if (!Number.isInteger(deviceId) || deviceId < 0 || value === '')
+        throw new RangeError(`transport ${spec}: the HCI device id must be a number, as in hci:0`);
       return { kind: 'hci', deviceId, userChannel: kind === 'hci-user' };
     }
     case 'uart': {
       const at = value.lastIndexOf('@');
       const path = at > 0 ? value.slice(0, at) : value;
       const baudRate = at > 0 ? Number(value.slice(at + 1)) : undefined;
-      if (!path.startsWith('/')) throw new RangeError(`transport ${spec}: the UART needs an absolute device path, as in uart:/dev/ttyUSB0`);
-      if (baudRate !== undefined && (!Number.isInteger(baudRate) || baudRate <= 0)) throw new RangeError(`transport ${spec}: the baud rate must be a positive integer`);
+      if (!path.startsWith('/'))
+        throw new RangeError(`transport ${spec}: the UART needs an absolute device path, as in uart:/dev/ttyUSB0`);
+      if (baudRate !== undefined && (!Number.isInteger(baudRate) || baudRate <= 0))
+        throw new RangeError(`transport ${spec}: the baud rate must be a positive integer`);
       return baudRate === undefined ? { kind: 'uart', path } : { kind: 'uart', path, baudRate };
     }
     case 'usb': {
       const ids = rest.map((part) => Number(part.startsWith('0x') ? part : `0x${part}`));
       if ((ids.length !== 2 && ids.length !== 4) || ids.some((id) => !Number.isInteger(id) || id < 0 || id > 0xffff)) {
-        throw new RangeError(`transport ${spec}: expected usb:VID:PID or usb:VID:PID:BUS:ADDRESS in hex, as in usb:0a12:0001`);
+        throw new RangeError(
+          `transport ${spec}: expected usb:VID:PID or usb:VID:PID:BUS:ADDRESS in hex, as in usb:0a12:0001`,
+        );
       }
       const [vid, pid, bus, address] = ids as [number, number, number?, number?];
       return { kind: 'usb', vid, pid, ...(bus !== undefined && { bus }), ...(address !== undefined && { address }) };

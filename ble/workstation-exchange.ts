@@ -7,9 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { BleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
 import { Fragmenter, Reassembler } from './protocol/framing.js';
 import { WorkstationHandshake, type WorkstationStep } from './protocol/handshake-workstation.js';
-import { encodeError, ErrorCode } from './protocol/messages.js';
-import type { WorkstationPairing } from './protocol/pairing.js';
-import type { RandomSource } from './protocol/crypto.js';
+import { encodeError, ErrorCode } from './protocol/message-codec.js';
+import type { WorkstationPairing } from './protocol/pairing-records.js';
+import type { RandomSource } from '../protocol/crypto/hashes.js';
 
 /** What the exchange needs from a connected GATT link. */
 export interface ExchangeLink {
@@ -39,11 +39,21 @@ export interface ExchangeOptions {
 
 export type ExchangeResult =
   | { readonly ok: true; readonly proofMs: number; readonly rssi: number | null; readonly exchangeMs: number }
-  | { readonly ok: false; readonly code: BleProtocolErrorCode | 'disconnected' | 'gatt-setup-failed'; readonly reason: string; readonly peerCode?: number };
+  | {
+      readonly ok: false;
+      readonly code: BleProtocolErrorCode | 'disconnected' | 'gatt-setup-failed';
+      readonly reason: string;
+      readonly peerCode?: number;
+    };
 
 const CONFIRM_TIMEOUT_MS = 500;
 
-export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationPairing, tag: Uint8Array, options: ExchangeOptions): Promise<ExchangeResult> {
+export function runWorkstationExchange(
+  link: ExchangeLink,
+  pairing: WorkstationPairing,
+  tag: Uint8Array,
+  options: ExchangeOptions,
+): Promise<ExchangeResult> {
   const handshake = new WorkstationHandshake(pairing, tag, {
     ...(options.proofDeadlineMs !== undefined && { proofDeadlineMs: options.proofDeadlineMs }),
     ...(options.minRssi !== undefined && { minRssi: options.minRssi }),
@@ -84,8 +94,16 @@ export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationP
     };
     const fail = (error: unknown, message: Uint8Array | null): void => {
       if (finished) return;
-      const failure = error instanceof BleProtocolError ? error : new BleProtocolError('step-timeout', 'internal fault in the exchange', { cause: error });
-      const result: ExchangeResult = { ok: false, code: failure.code, reason: failure.message, ...(failure.peerCode !== undefined && { peerCode: failure.peerCode }) };
+      const failure =
+        error instanceof BleProtocolError
+          ? error
+          : new BleProtocolError('step-timeout', 'internal fault in the exchange', { cause: error });
+      const result: ExchangeResult = {
+        ok: false,
+        code: failure.code,
+        reason: failure.message,
+        ...(failure.peerCode !== undefined && { peerCode: failure.peerCode }),
+      };
       stopListening();
       // Tell the phone why (ERROR or a refusing VERDICT), best effort.
       void sendLast(message).then(() => finish(result));
@@ -105,7 +123,9 @@ export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationP
               handshake.challengeSent(performance.now());
               if (handshake.state === 'challenge-sent') arm((options.proofDeadlineMs ?? 300) + 1);
             })
-            .catch((error) => fail(new BleProtocolError('step-timeout', 'CHALLENGE could not be written', { cause: error }), null));
+            .catch((error) =>
+              fail(new BleProtocolError('step-timeout', 'CHALLENGE could not be written', { cause: error }), null),
+            );
           return;
         case 'proof-verified':
           clearTimeout(stepTimer);
@@ -142,17 +162,22 @@ export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationP
         clearTimeout(fragmentTimer);
         const deadline = reassembler.deadline;
         if (deadline !== null) {
-          fragmentTimer = setTimeout(() => {
-            try {
-              reassembler.checkTimeout(performance.now() + 1);
-            } catch (error) {
-              fail(error, encodeError(ErrorCode.timeout));
-            }
-          }, deadline - performance.now() + 2);
+          fragmentTimer = setTimeout(
+            () => {
+              try {
+                reassembler.checkTimeout(performance.now() + 1);
+              } catch (error) {
+                fail(error, encodeError(ErrorCode.timeout));
+              }
+            },
+            deadline - performance.now() + 2,
+          );
         }
         if (message) onStep(handshake.receive(message, performance.now()));
       }),
-      link.onDisconnect(() => finish({ ok: false, code: 'disconnected', reason: 'the phone disconnected during the exchange' })),
+      link.onDisconnect(() =>
+        finish({ ok: false, code: 'disconnected', reason: 'the phone disconnected during the exchange' }),
+      ),
     );
 
     const helloFragments = fragmenter.fragment(handshake.hello());
@@ -163,18 +188,26 @@ export function runWorkstationExchange(link: ExchangeLink, pairing: WorkstationP
       if (confirm) {
         // The last fragment as a Write Request: its response shares READY's run, so no extra round trip.
         if (!(await withTimeout(confirm.call(link, last), CONFIRM_TIMEOUT_MS))) {
-          finish({ ok: false, code: 'gatt-setup-failed', reason: 'the cached control-point handle did not answer: the GATT layout changed' });
+          finish({
+            ok: false,
+            code: 'gatt-setup-failed',
+            reason: 'the cached control-point handle did not answer: the GATT layout changed',
+          });
           return;
         }
       } else await link.write(last);
       if (handshake.state === 'hello-sent' && !settled) arm(options.approvalTimeoutMs);
-    })()
-      .catch((error) => fail(new BleProtocolError('step-timeout', 'HELLO could not be written', { cause: error }), null));
+    })().catch((error) =>
+      fail(new BleProtocolError('step-timeout', 'HELLO could not be written', { cause: error }), null),
+    );
   });
 }
 
 /** True when the promise settles in time; false when it does not (noble never rejects an ATT error). */
 function withTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -14,7 +14,11 @@ export type PairingExchangeResult =
   | { readonly ok: true; readonly peer: PairedPeer }
   | { readonly ok: false; readonly code: BleUnlockFailureCode; readonly reason: string; readonly peerCode?: number };
 
-export async function runWorkstationPairing(link: ExchangeLink, handshake: WorkstationPairingHandshake, stepTimeoutMs = PAIRING_STEP_TIMEOUT_MS): Promise<PairingExchangeResult> {
+export async function runWorkstationPairing(
+  link: ExchangeLink,
+  handshake: WorkstationPairingHandshake,
+  stepTimeoutMs = PAIRING_STEP_TIMEOUT_MS,
+): Promise<PairingExchangeResult> {
   const channel = new MessageChannel(link);
   const quiet = () => new BleProtocolError('step-timeout', 'the phone did not answer the pairing step in time');
   try {
@@ -41,11 +45,22 @@ export async function runWorkstationPairing(link: ExchangeLink, handshake: Works
           // Tell the phone why (a wrong code, most often), best effort, before the link goes.
           if (step.message) await channel.send(step.message).catch(() => undefined);
           await new Promise((resolve) => setImmediate(resolve));
-          return { ok: false, code: step.error.code, reason: step.error.message, ...(step.error.peerCode !== undefined && { peerCode: step.error.peerCode }) };
+          return {
+            ok: false,
+            code: step.error.code,
+            reason: step.error.message,
+            ...(step.error.peerCode !== undefined && { peerCode: step.error.peerCode }),
+          };
       }
     }
   } catch (error) {
-    if (error instanceof BleProtocolError) return { ok: false, code: error.code, reason: error.message, ...(error.peerCode !== undefined && { peerCode: error.peerCode }) };
+    if (error instanceof BleProtocolError)
+      return {
+        ok: false,
+        code: error.code,
+        reason: error.message,
+        ...(error.peerCode !== undefined && { peerCode: error.peerCode }),
+      };
     if (error instanceof BleTransportError) return { ok: false, code: error.code, reason: error.message };
     return { ok: false, code: 'disconnected', reason: error instanceof Error ? error.message : String(error) };
   } finally {

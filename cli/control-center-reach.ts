@@ -2,7 +2,7 @@
  * Whether a Control Center answers, and why not in words ("nothing listens there" rather than
  * "connect ECONNREFUSED 127.0.0.1:1"): for `latchkey admin` and `latchkey doctor`.
  */
-import { nodeFetch } from './node-fetch.js';
+import { nodeFetch } from '../platform/node-fetch.js';
 
 const BECAUSE: Partial<Record<string, string>> = {
   ECONNREFUSED: 'nothing listens there',
@@ -22,14 +22,20 @@ export function whyUnreachable(cause: unknown): string {
 }
 
 /** One GET of the Control Center's front page: any HTTP answer means it is reachable from here. */
-export async function probeControlCenter(url: string, timeoutMs: number): Promise<{ answered: true } | { answered: false; problem: string }> {
+export async function probeControlCenter(
+  url: string,
+  timeoutMs: number,
+): Promise<{ answered: true } | { answered: false; problem: string }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     await nodeFetch(new URL('/', url).toString(), { method: 'GET', headers: {}, signal: controller.signal });
     return { answered: true };
   } catch (error) {
-    return { answered: false, problem: controller.signal.aborted ? `no answer within ${timeoutMs} ms` : whyUnreachable(error) };
+    return {
+      answered: false,
+      problem: controller.signal.aborted ? `no answer within ${timeoutMs} ms` : whyUnreachable(error),
+    };
   } finally {
     clearTimeout(timer);
   }

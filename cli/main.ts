@@ -1,7 +1,7 @@
 /** The `latchkey` command (docs/cli.md). Each subcommand lives in cli/commands/. */
 import { readFileSync } from 'node:fs';
 import type { Command as CommandType } from 'commander';
-import { requireCjs } from '../agent/load-cjs.js';
+import { requireCjs } from '../platform/load-cjs.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerAgent } from './commands/agent.js';
 import { registerBle } from './commands/ble/index.js';
@@ -15,14 +15,15 @@ import { registerPins } from './commands/pins.js';
 import { registerReset } from './commands/reset.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
-import { CliError, EXIT } from './exit-codes.js';
-import { describeFileError, isSystemCallError, oneLine } from '../agent/file-errors.js';
+import { CliError, EXIT } from '../platform/exit-codes.js';
+import { describeFileError, isSystemCallError, oneLine } from '../platform/file-errors.js';
 
 const { Command, CommanderError } = requireCjs('commander') as typeof import('commander');
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -46,15 +47,34 @@ export function usageLine(text: string, command: string): string {
 
 export function buildProgram(): CommandType {
   const program = new Command('latchkey')
-    .description('Latchkey: unlock this computer with your phone — online, with one-time offline PINs, or over Bluetooth.')
+    .description(
+      'Latchkey: unlock this computer with your phone — online, with one-time offline PINs, or over Bluetooth.',
+    )
     .version(version())
     .exitOverride();
-  for (const register of [registerAgent, registerEnroll, registerVerify, registerStatus, registerReset, registerPins, registerDemo, registerOnline, registerPhone, registerBle, registerControlCenter, registerAdmin, registerDoctor]) register(program);
+  for (const register of [
+    registerAgent,
+    registerEnroll,
+    registerVerify,
+    registerStatus,
+    registerReset,
+    registerPins,
+    registerDemo,
+    registerOnline,
+    registerPhone,
+    registerBle,
+    registerControlCenter,
+    registerAdmin,
+    registerDoctor,
+  ])
+    register(program);
   // Usage errors everywhere (subcommands of subcommands too) exit 64, not commander's 1, and
   // print as one `latchkey:` line naming the command's --help (docs/cli.md).
   const override = (command: CommandType): void => {
     command.exitOverride();
-    command.configureOutput({ outputError: (text, write) => write(`latchkey: ${usageLine(text, commandPath(command))}\n`) });
+    command.configureOutput({
+      outputError: (text, write) => write(`latchkey: ${usageLine(text, commandPath(command))}\n`),
+    });
     command.commands.forEach(override);
   };
   override(program);
@@ -72,7 +92,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
     } else {
       // A file-system error no command translated still names its path in words, not as ENOTDIR.
-      const text = isSystemCallError(error) && error.path ? describeFileError(error) : (error as Error).message ?? String(error);
+      const text =
+        isSystemCallError(error) && error.path ? describeFileError(error) : ((error as Error).message ?? String(error));
       process.stderr.write(`latchkey: ${oneLine(text)}\n`);
       process.exitCode = EXIT.failure;
     }

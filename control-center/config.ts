@@ -7,9 +7,9 @@
  */
 import path from 'node:path';
 import * as v from 'valibot';
-import { ConfigError } from '../agent/config.js';
-import { describeIssues } from '../agent/schema-errors.js';
-import { SettingsFileError, readSettingsFile } from '../agent/secure-path.js';
+import { ConfigError } from '../platform/config-error.js';
+import { describeIssues } from '../platform/schema-errors.js';
+import { JsonFileError, readJsonFile, SETTINGS_FILE_RULE } from '../platform/json-file.js';
 import { intRange } from '../protocol/policy-settings.js';
 import type { RateLimits } from './http/rate-limit.js';
 
@@ -39,15 +39,31 @@ const perMinute = v.optional(intRange(1, MAX_PER_MINUTE));
 const CcConfigFileSchema = v.strictObject(
   {
     database: v.optional(absolutePath),
-    listen: v.optional(v.pipe(v.string(LISTEN_RULE), v.check((value) => parseListenAddress(value) !== null, LISTEN_RULE))),
+    listen: v.optional(
+      v.pipe(
+        v.string(LISTEN_RULE),
+        v.check((value) => parseListenAddress(value) !== null, LISTEN_RULE),
+      ),
+    ),
     tls: v.optional(v.strictObject({ cert: absolutePath, key: absolutePath }, 'must be an object with cert and key')),
     trustProxy: v.optional(
       v.pipe(
-        v.array(v.pipe(v.string('must be an address or CIDR'), v.regex(/^[0-9A-Fa-f:./]{2,64}$/, 'must be an address or CIDR')), 'must be a list of addresses or CIDRs'),
+        v.array(
+          v.pipe(
+            v.string('must be an address or CIDR'),
+            v.regex(/^[0-9A-Fa-f:./]{2,64}$/, 'must be an address or CIDR'),
+          ),
+          'must be a list of addresses or CIDRs',
+        ),
         v.maxLength(MAX_TRUSTED_PROXIES, `must list at most ${MAX_TRUSTED_PROXIES} entries`),
       ),
     ),
-    rateLimits: v.optional(v.strictObject({ enroll: perMinute, redeem: perMinute, failures: perMinute, perKey: perMinute }, 'must be an object')),
+    rateLimits: v.optional(
+      v.strictObject(
+        { enroll: perMinute, redeem: perMinute, failures: perMinute, perKey: perMinute },
+        'must be an object',
+      ),
+    ),
     firstAdminTokenFile: v.optional(absolutePath),
     logLevel: v.optional(v.picklist(LOG_LEVELS, 'must be "debug", "info", "warn" or "error"')),
   },
@@ -71,8 +87,12 @@ export interface CcConfig {
 /** The file's settings with command-line values (already checked by the CLI) over them. Pure. */
 export function resolveCcConfig(json: unknown, source: string | null, flags: Partial<CcConfigFile> = {}): CcConfig {
   const parsed = v.safeParse(CcConfigFileSchema, json ?? {});
-  if (!parsed.success) throw new ConfigError('config-invalid', `${source ?? 'the configuration'}: ${describeIssues(parsed.issues, '')}`);
-  const merged = { ...parsed.output, ...Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) } as CcConfigFile;
+  if (!parsed.success)
+    throw new ConfigError('config-invalid', `${source ?? 'the configuration'}: ${describeIssues(parsed.issues, '')}`);
+  const merged = {
+    ...parsed.output,
+    ...Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)),
+  } as CcConfigFile;
   const limits = merged.rateLimits ?? {};
   return {
     database: merged.database,
@@ -94,14 +114,20 @@ export function resolveCcConfig(json: unknown, source: string | null, flags: Par
 /** Loads `file` (undefined: the default path, where a missing file means "no file"). */
 export async function loadCcConfig(file: string | undefined, flags: Partial<CcConfigFile> = {}): Promise<CcConfig> {
   const target = file ?? DEFAULT_CC_CONFIG_FILE;
-  let json: unknown;
+  let json: CcConfigFile;
   try {
-    json = await readSettingsFile(target, { forbiddenModeBits: 0o022 }, MAX_CC_CONFIG_BYTES);
+    json = await readJsonFile(target, CcConfigFileSchema, SETTINGS_FILE_RULE, MAX_CC_CONFIG_BYTES);
   } catch (error) {
-    if (!(error instanceof SettingsFileError)) throw error;
+    if (!(error instanceof JsonFileError)) throw error;
     if (error.problem === 'missing' && file === undefined) return resolveCcConfig(undefined, null, flags);
-    if (error.problem === 'missing') throw new ConfigError('config-missing', `config file ${target} does not exist`, { cause: error });
-    throw new ConfigError(error.problem === 'insecure' ? 'config-insecure' : 'config-invalid', error.message, { cause: error });
+    if (error.problem === 'missing')
+      throw new ConfigError('config-missing', `config file ${target} does not exist`, { cause: error });
+    // As resolveCcConfig words it: the values a person wrote are theirs to see.
+    if (error.problem === 'invalid')
+      throw new ConfigError('config-invalid', `${target}: ${describeIssues(error.issues, '')}`, { cause: error });
+    throw new ConfigError(error.problem === 'insecure' ? 'config-insecure' : 'config-invalid', error.message, {
+      cause: error,
+    });
   }
   return resolveCcConfig(json, target, flags);
 }

@@ -4,15 +4,15 @@
  * token (printed once), the HTTP(S) server, and a minute timer that prunes expired rows.
  */
 import path from 'node:path';
-import { describeListenError } from '../agent/file-errors.js';
-import { createLogger, type Logger } from '../agent/log.js';
-import { makeDirectories } from '../agent/secure-path.js';
+import { describeListenError } from '../platform/file-errors.js';
+import { createLogger, type Logger } from '../platform/log.js';
+import { makeDirectories } from '../platform/secure-path.js';
 import { newId } from '../protocol/online/ids.js';
 import { StartupError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import { buildApp } from './http/app.js';
 import { ConsoleSessions } from './http/console-session.js';
-import type { CcContext } from './http/context.js';
+import type { CcContext } from './http/route-context.js';
 import { DEFAULT_RATE_LIMITS, makeLimiters, type RateLimits } from './http/rate-limit.js';
 import { createKeyFile, keyFileExists, keyFileFor, loadKeyFile, type CcKeys } from './keys.js';
 import { newAdminToken, tokenDigest } from './secrets.js';
@@ -51,14 +51,20 @@ async function setUpKeys(storage: Storage, databaseFile: string, now: number): P
   const recorded = await storage.getMeta('cc_signing_key');
   if (!(await keyFileExists(file))) {
     if (recorded !== null) {
-      throw new StartupError('keys-missing', `the key file ${file} is missing, but this database was created with a key (${recorded}); restore the key file from the backup of this database`);
+      throw new StartupError(
+        'keys-missing',
+        `the key file ${file} is missing, but this database was created with a key (${recorded}); restore the key file from the backup of this database`,
+      );
     }
     await createKeyFile(file, now);
   }
   const keys = await loadKeyFile(file);
   const stored = await storage.initMeta({ cc_signing_key: keys.ccKey, cc_box_key: keys.ccBoxKey });
   if (stored.cc_signing_key !== keys.ccKey || stored.cc_box_key !== keys.ccBoxKey) {
-    throw new StartupError('keys-mismatch', `the key file ${file} holds other keys than the ones this database was created with (signing key ${stored.cc_signing_key}); restore the matching key file`);
+    throw new StartupError(
+      'keys-mismatch',
+      `the key file ${file} holds other keys than the ones this database was created with (signing key ${stored.cc_signing_key}); restore the matching key file`,
+    );
   }
   return keys;
 }
@@ -67,8 +73,19 @@ export async function createAdminToken(storage: Storage, name: string, now: numb
   const tenant = await storage.defaultTenant();
   const token = newAdminToken();
   const id = newId('at');
-  await storage.createAdminToken({ id, tenantId: tenant.id, name, sha256: await tokenDigest(token), now },
-    { time: now, tenantId: tenant.id, actor, address: null, action: 'admin-token.create', target: id, result: 'ok', detail: { name } });
+  await storage.createAdminToken(
+    { id, tenantId: tenant.id, name, sha256: await tokenDigest(token), now },
+    {
+      time: now,
+      tenantId: tenant.id,
+      actor,
+      address: null,
+      action: 'admin-token.create',
+      target: id,
+      result: 'ok',
+      detail: { name },
+    },
+  );
   return token;
 }
 
@@ -86,7 +103,11 @@ export async function prepareDatabaseDirectory(databaseFile: string): Promise<vo
 }
 
 /** `--create-admin-token NAME`: one more admin token, printed once (works while the server runs). */
-export async function createAdminTokenOffline(databaseFile: string, name: string, print: (line: string) => void = stdoutLine): Promise<void> {
+export async function createAdminTokenOffline(
+  databaseFile: string,
+  name: string,
+  print: (line: string) => void = stdoutLine,
+): Promise<void> {
   await prepareDatabaseDirectory(databaseFile);
   const storage = openSqliteStorage(databaseFile, Date.now());
   try {
@@ -107,15 +128,26 @@ export async function startControlCenter(options: ControlCenterOptions): Promise
     const tenant = await storage.defaultTenant();
     if ((await storage.listAdminTokens(tenant.id)).length === 0) {
       const token = await createAdminToken(storage, 'first', now(), 'system:first-start');
-      (options.printSecretLine ?? stdoutLine)(`Latchkey Control Center: first admin token (shown once, store it now): ${token}`);
+      (options.printSecretLine ?? stdoutLine)(
+        `Latchkey Control Center: first admin token (shown once, store it now): ${token}`,
+      );
       log.info('control-center.first-admin-token', { printed: 'stdout' });
     }
     const bus = new EventBus();
     const ctx: CcContext = {
-      storage, bus, keys, now, log, limiters: makeLimiters({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }, now), defaultTenantId: tenant.id,
+      storage,
+      bus,
+      keys,
+      now,
+      log,
+      limiters: makeLimiters({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits }, now),
+      defaultTenantId: tenant.id,
       consoleSessions: new ConsoleSessions(now),
     };
-    const app = buildApp(ctx, { ...(options.tls ? { tls: options.tls } : {}), ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}) });
+    const app = buildApp(ctx, {
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    });
     try {
       await app.listen({ host: options.host, port: options.port });
     } catch (error) {
@@ -125,12 +157,18 @@ export async function startControlCenter(options: ControlCenterOptions): Promise
     const port = typeof address === 'object' && address ? address.port : options.port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
-    const pruner = setInterval(() => void storage.prune(now()).catch((error: unknown) => log.warn('control-center.prune-failed', { error })), PRUNE_INTERVAL_MS);
+    const pruner = setInterval(
+      () => void storage.prune(now()).catch((error: unknown) => log.warn('control-center.prune-failed', { error })),
+      PRUNE_INTERVAL_MS,
+    );
     pruner.unref();
     log.info('control-center.listening', { url, database: options.databaseFile });
     let closing: Promise<void> | null = null;
     return {
-      url, port, storage, keys,
+      url,
+      port,
+      storage,
+      keys,
       close() {
         closing ??= (async () => {
           clearInterval(pruner);

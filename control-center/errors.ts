@@ -3,16 +3,10 @@
  * each with one HTTP status, and the startup failures that stop the server before it listens.
  * Messages are sentences for people; they never carry a secret or echo a submitted value.
  */
-export type WireCode =
-  | 'bad-request'
-  | 'body-too-large'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not-found'
-  | 'conflict'
-  | 'gone'
-  | 'rate-limited'
-  | 'internal';
+import { CodedError } from '../protocol/coded-error.js';
+import type { WireErrorCode } from '../protocol/online/http-bodies.js';
+
+export type WireCode = WireErrorCode;
 
 export const HTTP_STATUS: Readonly<Record<WireCode, number>> = {
   'bad-request': 400,
@@ -50,13 +44,4 @@ export type StartupErrorCode =
   | 'keys-mismatch'
   | 'listen-failed';
 
-export class StartupError extends Error {
-  constructor(
-    readonly code: StartupErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StartupError';
-  }
-}
+export class StartupError extends CodedError<StartupErrorCode> {}

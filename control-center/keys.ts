@@ -4,12 +4,15 @@
  * 0600. Created once with write-temp, fsync, rename; refused when it is a symlink, not ours, or
  * readable by group or others.
  */
-import { constants, promises as fs } from 'node:fs';
-import path from 'node:path';
+import { promises as fs } from 'node:fs';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../protocol/online/base64url.js';
-import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf, type CryptoKey } from '../protocol/online/webcrypto.js';
-import { describeFileError } from '../agent/file-errors.js';
+import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf } from '../protocol/crypto/webcrypto.js';
+import type { CryptoKey } from '../protocol/crypto/webcrypto.js';
+import { writeFileDurably } from '../platform/durable-file.js';
+import { describeFileError } from '../platform/file-errors.js';
+import { JsonFileError, readJsonFile } from '../platform/json-file.js';
+import { ownedByThisProcess } from '../platform/secure-path.js';
 import { StartupError } from './errors.js';
 
 export interface CcKeys {
@@ -24,7 +27,14 @@ export interface CcKeys {
 }
 
 const pkcs8 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{20,200}$/, 'must be base64url PKCS#8'));
-const KeyFileSchema = v.strictObject({ v: v.literal(1), signingKey: pkcs8, boxKey: pkcs8, createdAt: v.pipe(v.number(), v.safeInteger()) });
+const KeyFileSchema = v.strictObject({
+  v: v.literal(1),
+  signingKey: pkcs8,
+  boxKey: pkcs8,
+  createdAt: v.pipe(v.number(), v.safeInteger()),
+});
+
+const MAX_KEY_FILE_BYTES = 4096;
 
 export function keyFileFor(databaseFile: string): string {
   return `${databaseFile}.keys`;
@@ -36,7 +46,11 @@ export async function keyFileExists(file: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${describeFileError(error, file)}`, { cause: error });
+    throw new StartupError(
+      'keys-unreadable',
+      `the key file ${file} cannot be read: ${describeFileError(error, file)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -46,41 +60,26 @@ export async function createKeyFile(file: string, now: number): Promise<void> {
   const text = `${JSON.stringify({ v: 1, signingKey: toBase64url(signing.pkcs8), boxKey: toBase64url(box.pkcs8), createdAt: now })}\n`;
   signing.pkcs8.fill(0);
   box.pkcs8.fill(0);
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
-  const dir = await fs.open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileDurably(file, new TextEncoder().encode(text), 0o600);
 }
 
 export async function loadKeyFile(file: string): Promise<CcKeys> {
-  let stat;
-  try {
-    stat = await fs.lstat(file);
-  } catch (error) {
-    throw new StartupError('keys-unreadable', `the key file ${file} cannot be read: ${describeFileError(error, file)}`, { cause: error });
-  }
-  if (!stat.isFile()) throw new StartupError('keys-insecure', `the key file ${file} is not a regular file (a symlink is refused)`);
-  if ((stat.mode & 0o077) !== 0) {
-    throw new StartupError('keys-insecure', `the key file ${file} is accessible to group or others (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 on it`);
-  }
-  const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) throw new StartupError('keys-insecure', `the key file ${file} belongs to uid ${stat.uid}, not to this process (uid ${uid})`);
   let parsed: v.InferOutput<typeof KeyFileSchema>;
   try {
-    parsed = v.parse(KeyFileSchema, JSON.parse(await fs.readFile(file, 'utf8')));
+    parsed = await readJsonFile(file, KeyFileSchema, ownedByThisProcess(0o077), MAX_KEY_FILE_BYTES);
   } catch (error) {
-    throw new StartupError('keys-unreadable', `the key file ${file} is not a Latchkey Control Center key file`, { cause: error });
+    if (!(error instanceof JsonFileError)) throw error;
+    if (error.problem === 'insecure')
+      throw new StartupError('keys-insecure', `the key file ${file} is refused: ${error.reason}`, { cause: error });
+    if (error.problem === 'missing' || error.problem === 'unreadable')
+      throw new StartupError(
+        'keys-unreadable',
+        `the key file ${file} cannot be read: ${describeFileError(error.cause, file)}`,
+        { cause: error },
+      );
+    throw new StartupError('keys-unreadable', `the key file ${file} is not a Latchkey Control Center key file`, {
+      cause: error,
+    });
   }
   const signingBytes = fromBase64url(parsed.signingKey);
   const boxBytes = fromBase64url(parsed.boxKey);

@@ -5,7 +5,7 @@
  * always one document.
  */
 import * as v from 'valibot';
-import { SettingsSchema } from '../protocol/online/messages.js';
+import { SettingsSchema } from '../protocol/online/http-bodies.js';
 import { signPolicy, type SignedPolicy } from '../protocol/online/signed-policy.js';
 import type { Policy } from '../protocol/policy-settings.js';
 import { CcError } from './errors.js';
@@ -22,17 +22,29 @@ export function resolveSettings(tenant: SettingsOverrides, group: SettingsOverri
 }
 
 export async function settingsFor(storage: Storage, workstation: Workstation): Promise<Policy> {
-  const [tenant, group] = await Promise.all([storage.getTenant(workstation.tenantId), storage.getGroup(workstation.groupId)]);
-  if (!tenant || !group) throw new CcError('internal', 'the workstation refers to a tenant or group that does not exist');
+  const [tenant, group] = await Promise.all([
+    storage.getTenant(workstation.tenantId),
+    storage.getGroup(workstation.groupId),
+  ]);
+  if (!tenant || !group)
+    throw new CcError('internal', 'the workstation refers to a tenant or group that does not exist');
   const resolved = resolveSettings(tenant.overrides, group.overrides);
-  if (!resolved.ok) throw new CcError('internal', `the settings of group ${group.name} do not resolve: ${resolved.message}`);
+  if (!resolved.ok)
+    throw new CcError('internal', `the settings of group ${group.name} do not resolve: ${resolved.message}`);
   return resolved.settings;
 }
 
 export async function signedPolicyFor(storage: Storage, keys: CcKeys, workstation: Workstation): Promise<SignedPolicy> {
   const [settings, revision] = await Promise.all([settingsFor(storage, workstation), storage.revision()]);
   return signPolicy(
-    { v: 1, tenantId: workstation.tenantId, workstationId: workstation.id, version: revision.revision, issuedAt: revision.at, settings },
+    {
+      v: 1,
+      tenantId: workstation.tenantId,
+      workstationId: workstation.id,
+      version: revision.revision,
+      issuedAt: revision.at,
+      settings,
+    },
     keys.signingKey,
   );
 }

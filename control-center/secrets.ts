@@ -4,7 +4,7 @@
  * base64url SHA-256 (the same digest the enrollment proof covers).
  */
 import { toBase64url } from '../protocol/online/base64url.js';
-import { randomBytes, sha256 } from '../protocol/online/webcrypto.js';
+import { randomBytes, sha256 } from '../protocol/crypto/hashes.js';
 
 export const INSTALL_TOKEN_PREFIX = 'lk_install_';
 export const ADMIN_TOKEN_PREFIX = 'lk_admin_';

@@ -24,7 +24,11 @@ export function nodeRuntimeTarball(cacheDir) {
     mkdirSync(cacheDir, { recursive: true });
     const scratch = mkdtempSync(join(cacheDir, '.fetch-'));
     try {
-      execFileSync('npm', ['pack', `${NODE_RUNTIME.name}@${NODE_RUNTIME.version}`, '--pack-destination', scratch, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync(
+        'npm',
+        ['pack', `${NODE_RUNTIME.name}@${NODE_RUNTIME.version}`, '--pack-destination', scratch, '--silent'],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
       renameSync(join(scratch, `${NODE_RUNTIME.name}-${NODE_RUNTIME.version}.tgz`), file); // atomic: concurrent builds share the cache
     } finally {
       rmSync(scratch, { recursive: true, force: true });
@@ -33,7 +37,9 @@ export function nodeRuntimeTarball(cacheDir) {
   const actual = integrityOf(file);
   if (actual !== NODE_RUNTIME.integrity) {
     rmSync(file, { force: true });
-    throw new Error(`${NODE_RUNTIME.name}@${NODE_RUNTIME.version}: integrity ${actual} is not the pinned ${NODE_RUNTIME.integrity}; the cached file was removed`);
+    throw new Error(
+      `${NODE_RUNTIME.name}@${NODE_RUNTIME.version}: integrity ${actual} is not the pinned ${NODE_RUNTIME.integrity}; the cached file was removed`,
+    );
   }
   return file;
 }
@@ -42,8 +48,18 @@ export function nodeRuntimeTarball(cacheDir) {
 export function installNodeRuntime(cacheDir, targetDir) {
   const tarball = nodeRuntimeTarball(cacheDir);
   mkdirSync(targetDir, { recursive: true });
-  execFileSync('tar', ['-xzf', tarball, '-C', targetDir, '--strip-components=1', '--no-same-owner', 'package/bin/node', 'package/LICENSE']);
+  execFileSync('tar', [
+    '-xzf',
+    tarball,
+    '-C',
+    targetDir,
+    '--strip-components=1',
+    '--no-same-owner',
+    'package/bin/node',
+    'package/LICENSE',
+  ]);
   execFileSync('strip', ['--remove-section=.comment', '--remove-section=.note', join(targetDir, 'bin', 'node')]);
   const version = execFileSync(join(targetDir, 'bin', 'node'), ['--version'], { encoding: 'utf8' }).trim();
-  if (version !== `v${NODE_RUNTIME.version}`) throw new Error(`the unpacked runtime says ${version}, expected v${NODE_RUNTIME.version}`);
+  if (version !== `v${NODE_RUNTIME.version}`)
+    throw new Error(`the unpacked runtime says ${version}, expected v${NODE_RUNTIME.version}`);
 }

@@ -4,7 +4,8 @@
 // platforms — and every remaining ELF object is stripped. Rules are by position (a package's
 // own top-level folders), never by name anywhere: `yaml/dist/doc/` is code.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, openSync, readFileSync, readSync, closeSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, openSync, readFileSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Packages npm keeps that nothing loads at run time, with why. */
@@ -13,8 +14,33 @@ export const NOT_AT_RUNTIME = {
   '@typescript': 'the native half of the typescript package above',
 };
 
-const FILE_PATTERNS = [/\.(md|markdown|html?)$/i, /\.[mc]?ts$/, /\.map$/, /\.tsbuildinfo$/, /^\.(npmignore|eslintrc.*|prettierrc.*|editorconfig|travis\.yml|nycrc.*|gitattributes|gitmodules)$/, /^(CHANGELOG|CHANGES|HISTORY)(\..*)?$/i, /\.(c|cc|cpp|cxx|h|hh|hpp|gyp|gypi|S|asm|inc|def)$/, /^CMakeLists\.txt$/];
-const TOP_LEVEL_DIRS = new Set(['test', 'tests', '__tests__', 'example', 'examples', 'doc', 'docs', 'benchmark', 'benchmarks', 'coverage', 'integration', 'scripts', 'tools', '.github', '.vscode']);
+const FILE_PATTERNS = [
+  /\.(md|markdown|html?)$/i,
+  /\.[mc]?ts$/,
+  /\.map$/,
+  /\.tsbuildinfo$/,
+  /^\.(npmignore|eslintrc.*|prettierrc.*|editorconfig|travis\.yml|nycrc.*|gitattributes|gitmodules)$/,
+  /^(CHANGELOG|CHANGES|HISTORY)(\..*)?$/i,
+  /\.(c|cc|cpp|cxx|h|hh|hpp|gyp|gypi|S|asm|inc|def)$/,
+  /^CMakeLists\.txt$/,
+];
+const TOP_LEVEL_DIRS = new Set([
+  'test',
+  'tests',
+  '__tests__',
+  'example',
+  'examples',
+  'doc',
+  'docs',
+  'benchmark',
+  'benchmarks',
+  'coverage',
+  'integration',
+  'scripts',
+  'tools',
+  '.github',
+  '.vscode',
+]);
 /** Native sources at a native package's top level (binding.gyp, CMake or cnoke builds). */
 const NATIVE_SOURCE_DIRS = new Set(['src', 'deps', 'vendor', 'libusb']);
 /** …except where the package loads JavaScript from them (test/installer's load check proves the list). */
@@ -61,7 +87,8 @@ function pruneBuildDir(build) {
   const release = join(build, 'Release');
   if (!existsSync(release)) return;
   for (const entry of readdirSync(release)) {
-    if (!entry.endsWith('.node') || entry === 'test_extension.node') rmSync(join(release, entry), { recursive: true, force: true });
+    if (!entry.endsWith('.node') || entry === 'test_extension.node')
+      rmSync(join(release, entry), { recursive: true, force: true });
   }
 }
 
@@ -70,7 +97,9 @@ function prunePrebuilds(prebuilds) {
   for (const entry of readdirSync(prebuilds)) {
     const full = join(prebuilds, entry);
     if (entry !== PLATFORM) rmSync(full, { recursive: true, force: true });
-    else for (const file of readdirSync(full)) if (/\.musl\.node$|\.armv\d\.node$/.test(file)) rmSync(join(full, file), { force: true });
+    else
+      for (const file of readdirSync(full))
+        if (/\.musl\.node$|\.armv\d\.node$/.test(file)) rmSync(join(full, file), { force: true });
   }
 }
 
@@ -83,7 +112,15 @@ function prunePackage(dir, removed) {
     const full = join(dir, entry);
     const stats = lstatSync(full);
     if (!stats.isDirectory()) continue;
-    if (TOP_LEVEL_DIRS.has(entry) || entry.startsWith('.') || (native && NATIVE_SOURCE_DIRS.has(entry) && entry !== main && !NATIVE_DIRS_WITH_CODE[manifest.name]?.includes(entry)) || /^musl_/.test(entry)) {
+    if (
+      TOP_LEVEL_DIRS.has(entry) ||
+      entry.startsWith('.') ||
+      (native &&
+        NATIVE_SOURCE_DIRS.has(entry) &&
+        entry !== main &&
+        !NATIVE_DIRS_WITH_CODE[manifest.name]?.includes(entry)) ||
+      /^musl_/.test(entry)
+    ) {
       rmSync(full, { recursive: true, force: true });
       removed.push(full);
     } else if (entry === 'build') pruneBuildDir(full);
@@ -119,18 +156,21 @@ function packageDirs(modules) {
     if (entry.startsWith('@')) for (const scoped of readdirSync(full)) dirs.push(join(full, scoped));
     else dirs.push(full);
   }
-  for (const dir of [...dirs]) if (existsSync(join(dir, 'node_modules'))) dirs.push(...packageDirs(join(dir, 'node_modules')));
+  for (const dir of [...dirs])
+    if (existsSync(join(dir, 'node_modules'))) dirs.push(...packageDirs(join(dir, 'node_modules')));
   return dirs;
 }
 
 /** Prunes `modules` (an app's node_modules) in place; returns the ELF objects it stripped. */
 export function pruneNodeModules(modules) {
   for (const name of Object.keys(NOT_AT_RUNTIME)) rmSync(join(modules, name), { recursive: true, force: true });
-  for (const entry of ['.bin', '.package-lock.json', '.cache']) rmSync(join(modules, entry), { recursive: true, force: true });
+  for (const entry of ['.bin', '.package-lock.json', '.cache'])
+    rmSync(join(modules, entry), { recursive: true, force: true });
   const removed = [];
   for (const dir of packageDirs(modules)) if (existsSync(join(dir, 'package.json'))) prunePackage(dir, removed);
   const elves = [];
   pruneFiles(modules, elves);
-  if (elves.length > 0) execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', ...elves]);
+  if (elves.length > 0)
+    execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', ...elves]);
   return elves.map((file) => relative(modules, file));
 }

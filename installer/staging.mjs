@@ -58,7 +58,11 @@ export const PACKAGES = {
       ['/usr/sbin/latchkey-control-center', join(FILES, 'latchkey-control-center.sh'), 0o755],
       ['/etc/latchkey/control-center.json', join(FILES, 'control-center.json'), 0o644],
       ['/lib/systemd/system/latchkey-control-center.service', join(UNITS, 'latchkey-control-center.service'), 0o644],
-      ['/usr/share/lintian/overrides/latchkey-control-center', join(FILES, 'lintian-overrides.latchkey-control-center'), 0o644],
+      [
+        '/usr/share/lintian/overrides/latchkey-control-center',
+        join(FILES, 'lintian-overrides.latchkey-control-center'),
+        0o644,
+      ],
     ],
     manPages: [['latchkey-control-center.8', 'man8']],
   },
@@ -69,8 +73,13 @@ export function packageVersion() {
 }
 
 function requireBuilt() {
-  const missing = [join(ROOT, 'dist', 'cli', 'main.js'), join(ROOT, 'build', 'Release', 'pam_latchkey.so'), join(ROOT, 'node_modules')].filter((file) => !existsSync(file));
-  if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} missing; run npm ci (or npm run build) first`);
+  const missing = [
+    join(ROOT, 'dist', 'cli', 'main.js'),
+    join(ROOT, 'build', 'Release', 'pam_latchkey.so'),
+    join(ROOT, 'node_modules'),
+  ].filter((file) => !existsSync(file));
+  if (missing.length > 0)
+    throw new Error(`not built: ${missing.join(', ')} missing; run npm ci (or npm run build) first`);
 }
 
 /**
@@ -83,7 +92,10 @@ export function stageApp(appDir, version) {
   rmSync(appDir, { recursive: true, force: true });
   mkdirSync(join(appDir, 'bin'), { recursive: true });
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  writeFileSync(join(appDir, 'package.json'), `${JSON.stringify({ name: manifest.name, version, description: manifest.description, license: manifest.license, private: true, type: manifest.type, bin: manifest.bin, engines: manifest.engines, dependencies: manifest.dependencies }, null, 2)}\n`);
+  writeFileSync(
+    join(appDir, 'package.json'),
+    `${JSON.stringify({ name: manifest.name, version, description: manifest.description, license: manifest.license, private: true, type: manifest.type, bin: manifest.bin, engines: manifest.engines, dependencies: manifest.dependencies }, null, 2)}\n`,
+  );
   copyFileSync(join(ROOT, 'package-lock.json'), join(appDir, 'package-lock.json'));
   // Run by the bundled node (/usr/bin/latchkey, the units), never through its shebang, which
   // would find another node: the staged copy has none.
@@ -92,13 +104,28 @@ export function stageApp(appDir, version) {
   cpSync(join(ROOT, 'dist'), join(appDir, 'dist'), { recursive: true, filter: (source) => !source.endsWith('.map') });
   cpSync(join(ROOT, 'node_modules'), join(appDir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
   // Drops devDependencies (and what only they needed) offline, with the lockfile as the list.
-  execFileSync('npm', ['prune', '--omit=dev', '--omit=peer', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(
+    'npm',
+    [
+      'prune',
+      '--omit=dev',
+      '--omit=peer',
+      '--offline',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+    ],
+    { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   rmSync(join(appDir, 'package-lock.json'));
   pruneNodeModules(join(appDir, 'node_modules'));
 }
 
 function changelog(name, version) {
-  const date = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)) * 1000).toUTCString().replace(/GMT$/, '+0000');
+  const date = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)) * 1000)
+    .toUTCString()
+    .replace(/GMT$/, '+0000');
   return `${name} (${version}) unstable; urgency=medium\n\n  * Built from the Latchkey repository (see its git log for the changes).\n\n -- ${MAINTAINER}  ${date}\n`;
 }
 
@@ -114,7 +141,8 @@ export function stagePackage(name, { root, appDir, cacheDir, version }) {
   };
   for (const [target, source, mode] of spec.files) place(target, source, mode);
   const pamModule = join(root, `lib/${MULTIARCH}/security/pam_latchkey.so`);
-  if (existsSync(pamModule)) execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', pamModule]);
+  if (existsSync(pamModule))
+    execFileSync('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', pamModule]);
   cpSync(appDir, join(root, spec.prefix), { recursive: true, verbatimSymlinks: true });
   installNodeRuntime(cacheDir, join(root, spec.prefix, 'node'));
   const doc = join(root, 'usr', 'share', 'doc', name);
@@ -123,7 +151,10 @@ export function stagePackage(name, { root, appDir, cacheDir, version }) {
   writeFileSync(join(doc, 'changelog.gz'), gzipSync(changelog(name, version), { level: 9 }));
   for (const [page, section] of spec.manPages) {
     mkdirSync(join(root, 'usr', 'share', 'man', section), { recursive: true });
-    writeFileSync(join(root, 'usr', 'share', 'man', section, `${page}.gz`), gzipSync(readFileSync(join(FILES, page)), { level: 9 }));
+    writeFileSync(
+      join(root, 'usr', 'share', 'man', section, `${page}.gz`),
+      gzipSync(readFileSync(join(FILES, page)), { level: 9 }),
+    );
   }
   execFileSync('chmod', ['-R', 'u=rwX,go=rX', join(root, 'usr')]);
   for (const [target, , mode] of spec.files) chmodSync(join(root, target), mode);

@@ -22,7 +22,10 @@ export function walkTree(root, exclude = []) {
 }
 
 export function installedSizeKiB(root, exclude = ['DEBIAN']) {
-  return walkTree(root, exclude).reduce((sum, { stats }) => sum + (stats.isFile() ? Math.ceil(stats.size / 1024) : 1), 0);
+  return walkTree(root, exclude).reduce(
+    (sum, { stats }) => sum + (stats.isFile() ? Math.ceil(stats.size / 1024) : 1),
+    0,
+  );
 }
 
 /** DEBIAN/md5sums: one line per regular file, paths relative to /. */

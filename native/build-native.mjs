@@ -31,8 +31,17 @@ function nodeHeadersDir() {
 function nodeGypCommand() {
   const bundled = [
     process.env.npm_config_node_gyp,
-    join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-  ].find((file) => file && file.endsWith('.js') && existsSync(file));
+    join(
+      dirname(dirname(process.execPath)),
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
+  ].find((file) => file?.endsWith('.js') && existsSync(file));
   if (bundled) return [process.execPath, [bundled]];
   return onPath('node-gyp') ? ['node-gyp', []] : undefined;
 }
@@ -40,7 +49,8 @@ function nodeGypCommand() {
 function missingPrerequisite() {
   if (process.platform !== 'linux') return `PAM modules are built on Linux only (this is ${process.platform})`;
   if (!onPath('cc') || !onPath('make')) return 'no C compiler or make (apt-get install gcc make)';
-  if (!PAM_HEADERS.every((file) => existsSync(file))) return 'the PAM headers are missing (apt-get install libpam0g-dev)';
+  if (!PAM_HEADERS.every((file) => existsSync(file)))
+    return 'the PAM headers are missing (apt-get install libpam0g-dev)';
   if (!nodeHeadersDir()) return 'no Node headers on this machine for an offline node-gyp build';
   if (!nodeGypCommand()) return 'node-gyp was not found (it ships with npm)';
   return undefined;

@@ -30,7 +30,8 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 }
 
 export function uint64BigEndian(value: number): Uint8Array {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`counter must be a non-negative safe integer (got ${value})`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`counter must be a non-negative safe integer (got ${value})`);
   const out = new Uint8Array(8);
   const view = new DataView(out.buffer);
   view.setUint32(0, Math.floor(value / 2 ** 32));
@@ -41,14 +42,6 @@ export function uint64BigEndian(value: number): Uint8Array {
 /** Zero-fills secrets once they are no longer needed. */
 export function wipe(...buffers: (Uint8Array | null | undefined)[]): void {
   for (const buffer of buffers) buffer?.fill(0);
-}
-
-/** Constant-time comparison of two byte arrays of possibly different length. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }
 
 export function toHex(bytes: Uint8Array): string {

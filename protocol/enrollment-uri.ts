@@ -45,7 +45,8 @@ function integer(params: URLSearchParams, name: string, min: number, max: number
   const text = params.get(name);
   if (text === null || !/^\d+$/.test(text)) throw new ProtocolError('bad-uri', `the import URI has no numeric ${name}`);
   const value = Number(text);
-  if (value < min || value > max) throw new ProtocolError('bad-uri', `the import URI's ${name} must be from ${min} to ${max}`);
+  if (value < min || value > max)
+    throw new ProtocolError('bad-uri', `the import URI's ${name} must be from ${min} to ${max}`);
   return value;
 }
 
@@ -63,7 +64,8 @@ export function parseEnrollmentUri(uri: string): EnrollmentImport {
   const seed = decodeBase32(secret);
   let result: EnrollmentImport;
   if (url.protocol === 'otpauth:' && url.host === 'hotp') {
-    if ((params.get('algorithm') ?? 'SHA1').toUpperCase() !== 'SHA1') throw new ProtocolError('bad-uri', 'only SHA1 HOTP is used');
+    if ((params.get('algorithm') ?? 'SHA1').toUpperCase() !== 'SHA1')
+      throw new ProtocolError('bad-uri', 'only SHA1 HOTP is used');
     const label = decodeURIComponent(url.pathname.replace(/^\//, ''));
     const account = label.includes(':') ? label.slice(label.indexOf(':') + 1) : label;
     const at = account.lastIndexOf('@');
@@ -91,6 +93,7 @@ export function parseEnrollmentUri(uri: string): EnrollmentImport {
   } else {
     throw new ProtocolError('bad-uri', 'not an otpauth://hotp or latchkey://offline-pins URI');
   }
-  if (seed.length < 16 || seed.length > 64) throw new ProtocolError('bad-uri', 'the import URI secret must be 16–64 bytes');
+  if (seed.length < 16 || seed.length > 64)
+    throw new ProtocolError('bad-uri', 'the import URI secret must be 16–64 bytes');
   return result;
 }

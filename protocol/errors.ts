@@ -1,4 +1,6 @@
 /** Errors of the pure protocol layer. Each carries a stable `code` that callers map to wire reasons. */
+import { CodedError } from './coded-error.js';
+
 export type ProtocolErrorCode =
   | 'bad-frame'
   | 'frame-too-large'
@@ -12,15 +14,12 @@ export type ProtocolErrorCode =
   | 'bad-uri'
   | 'bad-base32';
 
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
+export class ProtocolError extends CodedError<ProtocolErrorCode> {
   /** The request id, when the frame was read far enough to know it (IPC decoding). */
   readonly requestId: number | undefined;
 
   constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown; requestId?: number }) {
-    super(message, options);
-    this.name = 'ProtocolError';
-    this.code = code;
+    super(code, message, options);
     this.requestId = options?.requestId;
   }
 }

@@ -1,16 +1,14 @@
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha1 } from '@noble/hashes/legacy.js';
 import { uint64BigEndian, wipe } from './bytes.js';
+import { hmacSha1 } from './crypto/hashes.js';
 
 export const HOTP_MIN_DIGITS = 6;
 export const HOTP_MAX_DIGITS = 8;
 
 /** RFC 4226 §5.3: HMAC-SHA-1 over the 8-byte counter, then dynamic truncation (31 bits). */
 export function hotpTruncated(key: Uint8Array, counter: number): number {
-  const mac = hmac(sha1, key, uint64BigEndian(counter));
+  const mac = hmacSha1(key, uint64BigEndian(counter));
   const offset = mac[19]! & 0x0f;
-  const value =
-    ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
+  const value = ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
   wipe(mac);
   return value;
 }

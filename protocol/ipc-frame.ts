@@ -31,10 +31,16 @@ export function decodeFrameHeader(header: Uint8Array, expectedKind: FrameKind, m
     throw new ProtocolError('bad-frame', 'frame does not start with the magic "LK"');
   }
   if (header[2] !== IPC_VERSION) {
-    throw new ProtocolError('unsupported-version', `protocol version ${header[2]} is not supported (this side speaks 1)`);
+    throw new ProtocolError(
+      'unsupported-version',
+      `protocol version ${header[2]} is not supported (this side speaks 1)`,
+    );
   }
   if (header[3] !== expectedKind) {
-    throw new ProtocolError('bad-frame', `frame kind ${header[3]} where ${expectedKind === FrameKind.request ? 'a request' : 'a reply'} was expected`);
+    throw new ProtocolError(
+      'bad-frame',
+      `frame kind ${header[3]} where ${expectedKind === FrameKind.request ? 'a request' : 'a reply'} was expected`,
+    );
   }
   const bodyLength = new DataView(header.buffer, header.byteOffset, header.byteLength).getUint32(4);
   if (bodyLength > maxBody) {
@@ -60,7 +66,10 @@ export function splitFields(body: Uint8Array): Map<number, Uint8Array> {
     const length = (body[offset + 1]! << 8) | body[offset + 2]!;
     offset += FIELD_HEADER_BYTES;
     if (length > body.length - offset) {
-      throw new ProtocolError('bad-frame', `field 0x${hex(tag)} declares ${length} bytes but only ${body.length - offset} remain`);
+      throw new ProtocolError(
+        'bad-frame',
+        `field 0x${hex(tag)} declares ${length} bytes but only ${body.length - offset} remain`,
+      );
     }
     if (fields.has(tag)) throw new ProtocolError('bad-field', `field 0x${hex(tag)} appears twice`);
     fields.set(tag, body.subarray(offset, offset + length));
@@ -73,7 +82,8 @@ export function splitFields(body: Uint8Array): Map<number, Uint8Array> {
 export function encodeFrame(kind: FrameKind, fields: readonly RawField[], maxBody: number): Uint8Array {
   let bodyLength = 0;
   for (const field of fields) {
-    if (field.value.length > MAX_FIELD_VALUE) throw new RangeError(`field 0x${hex(field.tag)} is longer than ${MAX_FIELD_VALUE} bytes`);
+    if (field.value.length > MAX_FIELD_VALUE)
+      throw new RangeError(`field 0x${hex(field.tag)} is longer than ${MAX_FIELD_VALUE} bytes`);
     bodyLength += FIELD_HEADER_BYTES + field.value.length;
   }
   if (bodyLength > maxBody) throw new RangeError(`frame body of ${bodyLength} bytes is over the limit of ${maxBody}`);

@@ -4,37 +4,81 @@
  */
 import { decodeUtf8Strict, utf8 } from './bytes.js';
 import { ProtocolError } from './errors.js';
-import {
-  FrameKind,
-  MAX_REPLY_BODY,
-  MAX_REQUEST_BODY,
-  encodeFrame,
-  hex,
-  splitFields,
-  type RawField,
-} from './ipc-frame.js';
+import { FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY, encodeFrame, hex, splitFields } from './ipc-frame.js';
+import type { RawField } from './ipc-frame.js';
 
 export const Op = {
-  status: 1, verify: 2, enroll: 3, reset: 4, list: 5, unenroll: 6, 'online-auth': 7, pair: 8, 'pair-finish': 9, 'workstation-enroll': 10,
-  'ble-auth': 11, 'ble-pair': 12, 'ble-pair-finish': 13, 'ble-unpair': 14,
+  status: 1,
+  verify: 2,
+  enroll: 3,
+  reset: 4,
+  list: 5,
+  unenroll: 6,
+  'online-auth': 7,
+  pair: 8,
+  'pair-finish': 9,
+  'workstation-enroll': 10,
+  'ble-auth': 11,
+  'ble-pair': 12,
+  'ble-pair-finish': 13,
+  'ble-unpair': 14,
 } as const;
 export type OpName = keyof typeof Op;
 const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([name, code]) => [code, name])) as Record<number, OpName>;
 
 export const ReplyStatus = { ok: 0, accepted: 1, rejected: 2, locked: 3, unavailable: 4, error: 5 } as const;
 export type ReplyStatusName = keyof typeof ReplyStatus;
-const STATUS_NAMES = Object.fromEntries(Object.entries(ReplyStatus).map(([n, c]) => [c, n])) as Record<number, ReplyStatusName>;
+const STATUS_NAMES = Object.fromEntries(Object.entries(ReplyStatus).map(([n, c]) => [c, n])) as Record<
+  number,
+  ReplyStatusName
+>;
 
 /** Reasons (docs/ipc.md "Reasons"): a closed set; a client maps anything else to internal-error. */
 export const REASONS = [
-  'offline-mode-off', 'no-pool', 'pools-exhausted', 'pools-expired', 'hammering-delay', 'hammering-disabled',
-  'wrong-pin', 'state-unreadable', 'keystore-unavailable', 'internal-error',
-  'bad-frame', 'frame-too-large', 'unsupported-version', 'unknown-op', 'missing-field', 'bad-field',
-  'permission-denied', 'unknown-user', 'read-timeout', 'out-of-order', 'too-many-connections',
-  'password-rejected', 'password-check-unavailable', 'not-enrolled',
-  'offline', 'no-device', 'denied', 'timeout', 'bad-approval', 'not-managed',
-  'pairing-expired', 'pairing-mac', 'pairing-unknown', 'pairing-timeout', 'enrollment-failed',
-  'declined', 'bad-proof', 'too-late', 'too-weak', 'no-phone', 'ble-off', 'link', 'rate-limited', 'service-refused',
+  'offline-mode-off',
+  'no-pool',
+  'pools-exhausted',
+  'pools-expired',
+  'hammering-delay',
+  'hammering-disabled',
+  'wrong-pin',
+  'state-unreadable',
+  'keystore-unavailable',
+  'internal-error',
+  'bad-frame',
+  'frame-too-large',
+  'unsupported-version',
+  'unknown-op',
+  'missing-field',
+  'bad-field',
+  'permission-denied',
+  'unknown-user',
+  'read-timeout',
+  'out-of-order',
+  'too-many-connections',
+  'password-rejected',
+  'password-check-unavailable',
+  'not-enrolled',
+  'offline',
+  'no-device',
+  'denied',
+  'timeout',
+  'bad-approval',
+  'not-managed',
+  'pairing-expired',
+  'pairing-mac',
+  'pairing-unknown',
+  'pairing-timeout',
+  'enrollment-failed',
+  'declined',
+  'bad-proof',
+  'too-late',
+  'too-weak',
+  'no-phone',
+  'ble-off',
+  'link',
+  'rate-limited',
+  'service-refused',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 const REASON_SET: ReadonlySet<string> = new Set(REASONS);
@@ -43,7 +87,10 @@ export const RESET_FLAG_DISCARD_STATE = 1;
 /** status from a lock screen: no `detail`, and the connection is bound to that user's lock-screen requests (docs/ipc.md). */
 export const STATUS_FLAG_LOCK_SCREEN = 2;
 /** The `flags` bits each op defines; any other bit is `bad-field`. */
-const FLAGS_BY_OP: Partial<Record<OpName, number>> = { reset: RESET_FLAG_DISCARD_STATE, status: STATUS_FLAG_LOCK_SCREEN };
+const FLAGS_BY_OP: Partial<Record<OpName, number>> = {
+  reset: RESET_FLAG_DISCARD_STATE,
+  status: STATUS_FLAG_LOCK_SCREEN,
+};
 /** Longest a client may ask the agent to wait (online-auth, pair-finish). */
 export const MAX_WAIT_MS = 600_000;
 export const DEFAULT_ONLINE_WAIT_MS = 30_000;
@@ -109,8 +156,29 @@ const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional:
   'ble-pair-finish': { required: ['user', 'pairingId'], optional: ['wait'] },
   'ble-unpair': { required: ['user'], optional: ['authenticator'] },
 };
+/** What a request carries when it leaves an optional field out. */
+const REQUEST_DEFAULTS: Partial<Record<OpName, Partial<Record<FieldName, Value>>>> = {
+  verify: { context: '' },
+  'online-auth': { context: '', wait: DEFAULT_ONLINE_WAIT_MS },
+  'pair-finish': { wait: DEFAULT_ONLINE_WAIT_MS },
+  'ble-auth': { context: '', wait: DEFAULT_BLE_WAIT_MS },
+  'ble-pair-finish': { wait: DEFAULT_ONLINE_WAIT_MS },
+};
 const REPLY_FIELDS: readonly FieldName[] = [
-  'requestId', 'status', 'reason', 'message', 'remaining', 'low', 'retryAfter', 'offlineMode', 'usable', 'locked', 'secret', 'detail', 'online', 'ble',
+  'requestId',
+  'status',
+  'reason',
+  'message',
+  'remaining',
+  'low',
+  'retryAfter',
+  'offlineMode',
+  'usable',
+  'locked',
+  'secret',
+  'detail',
+  'online',
+  'ble',
 ];
 
 export type Request =
@@ -179,7 +247,7 @@ function decodeValue(name: FieldName, spec: FieldSpec, raw: Uint8Array, requestI
       }
       const text = decodeUtf8Strict(raw);
       if (text === null) throw bad('is not valid UTF-8');
-      // eslint-disable-next-line no-control-regex
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
       if (/[\u0000-\u001f\u007f]/.test(text)) throw bad('contains a control character');
       if (spec.pattern && !spec.pattern.test(text)) throw bad('has characters that are not allowed');
       return text;
@@ -192,81 +260,61 @@ function decodeValue(name: FieldName, spec: FieldSpec, raw: Uint8Array, requestI
   }
 }
 
-function decodeKnownFields(body: Uint8Array, allowed: ReadonlySet<FieldName>, what: string, requestId?: number) {
-  const raw = splitFields(body);
+/** Names and decodes split fields; each must be one `allowed` here. */
+function decodeKnownFields(
+  raw: ReadonlyMap<number, Uint8Array>,
+  allowed: ReadonlySet<FieldName>,
+  what: string,
+  requestId?: number,
+) {
   const values = new Map<FieldName, Value>();
   for (const [tag, bytes] of raw) {
     const entry = FIELD_BY_TAG.get(tag);
     if (entry === undefined) throw new ProtocolError('bad-field', `unknown field 0x${hex(tag)}`, { requestId });
     const [name, spec] = entry;
-    if (!allowed.has(name)) throw new ProtocolError('bad-field', `field ${name} is not allowed in ${what}`, { requestId });
+    if (!allowed.has(name))
+      throw new ProtocolError('bad-field', `field ${name} is not allowed in ${what}`, { requestId });
     values.set(name, decodeValue(name, spec, bytes, requestId));
   }
   return values;
 }
 
-/** Decodes a request body (docs/ipc.md). Throws ProtocolError with the request id when known. */
+/** Decodes a request body (docs/ipc.md), split into fields once. Throws ProtocolError with the request id when known. */
 export function decodeRequestBody(body: Uint8Array): Request {
   const raw = splitFields(body);
   const idBytes = raw.get(FIELDS.requestId.tag);
-  const requestId = idBytes?.length === 4 ? new DataView(idBytes.buffer, idBytes.byteOffset, 4).getUint32(0) : undefined;
+  const requestId =
+    idBytes?.length === 4 ? new DataView(idBytes.buffer, idBytes.byteOffset, 4).getUint32(0) : undefined;
   const opBytes = raw.get(FIELDS.op.tag);
   if (opBytes === undefined) throw new ProtocolError('missing-field', 'request has no op field', { requestId });
-  if (requestId === undefined) throw new ProtocolError(idBytes ? 'bad-field' : 'missing-field', 'request has no 4-byte requestId field');
+  if (requestId === undefined)
+    throw new ProtocolError(idBytes ? 'bad-field' : 'missing-field', 'request has no 4-byte requestId field');
   const opName = opBytes.length === 1 ? OP_NAMES[opBytes[0]!] : undefined;
-  if (opName === undefined) throw new ProtocolError('unknown-op', `unknown op ${opBytes.length === 1 ? opBytes[0] : '(malformed)'}`, { requestId });
+  if (opName === undefined)
+    throw new ProtocolError('unknown-op', `unknown op ${opBytes.length === 1 ? opBytes[0] : '(malformed)'}`, {
+      requestId,
+    });
   const shape = REQUEST_SHAPES[opName];
   const allowed = new Set<FieldName>(['op', 'requestId', ...shape.required, ...shape.optional]);
-  const values = decodeKnownFields(body, allowed, `a ${opName} request`, requestId);
+  const values = decodeKnownFields(raw, allowed, `a ${opName} request`, requestId);
   for (const name of shape.required) {
-    if (!values.has(name)) throw new ProtocolError('missing-field', `a ${opName} request needs the field ${name}`, { requestId });
+    if (!values.has(name))
+      throw new ProtocolError('missing-field', `a ${opName} request needs the field ${name}`, { requestId });
   }
-  const user = values.get('user') as string;
   const flags = (values.get('flags') as number | undefined) ?? 0;
-  if ((flags & ~(FLAGS_BY_OP[opName] ?? 0)) !== 0) throw new ProtocolError('bad-field', `field flags has a bit a ${opName} request does not define (${flags})`, { requestId });
-  switch (opName) {
-    case 'status':
-      return flags & STATUS_FLAG_LOCK_SCREEN ? { op: opName, requestId, user, lockScreen: true } : { op: opName, requestId, user };
-    case 'verify':
-      return { op: opName, requestId, user, pin: values.get('pin') as Uint8Array, context: (values.get('context') as string) ?? '' };
-    case 'enroll': {
-      const request: Request = { op: opName, requestId, user };
-      if (values.has('authenticator')) request.authenticator = values.get('authenticator') as string;
-      if (values.has('password')) request.password = values.get('password') as Uint8Array;
-      return request;
-    }
-    case 'reset':
-      return { op: opName, requestId, user, discardState: (flags & RESET_FLAG_DISCARD_STATE) !== 0 };
-    case 'list':
-      return { op: opName, requestId };
-    case 'unenroll':
-      return { op: opName, requestId, user, authenticator: values.get('authenticator') as string };
-    case 'online-auth':
-      return { op: opName, requestId, user, context: (values.get('context') as string) ?? '', wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
-    case 'pair': {
-      const request: Request = { op: opName, requestId, user };
-      if (values.has('password')) request.password = values.get('password') as Uint8Array;
-      return request;
-    }
-    case 'pair-finish':
-      return { op: opName, requestId, user, pairingId: values.get('pairingId') as string, wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
-    case 'workstation-enroll': {
-      const request: Request = { op: opName, requestId, url: values.get('url') as string, token: values.get('token') as Uint8Array };
-      if (values.has('name')) request.name = values.get('name') as string;
-      return request;
-    }
-    case 'ble-auth':
-      return { op: opName, requestId, user, context: (values.get('context') as string) ?? '', wait: (values.get('wait') as number) ?? DEFAULT_BLE_WAIT_MS };
-    case 'ble-pair':
-      return { op: opName, requestId, user };
-    case 'ble-pair-finish':
-      return { op: opName, requestId, user, pairingId: values.get('pairingId') as string, wait: (values.get('wait') as number) ?? DEFAULT_ONLINE_WAIT_MS };
-    case 'ble-unpair': {
-      const request: Request = { op: opName, requestId, user };
-      if (values.has('authenticator')) request.authenticator = values.get('authenticator') as string;
-      return request;
-    }
+  if ((flags & ~(FLAGS_BY_OP[opName] ?? 0)) !== 0)
+    throw new ProtocolError('bad-field', `field flags has a bit a ${opName} request does not define (${flags})`, {
+      requestId,
+    });
+  // Every field the op allows, with its default when absent (docs/ipc.md "Operations"); flags become the op's flag.
+  const request: Record<string, unknown> = { op: opName, requestId };
+  for (const name of [...shape.required, ...shape.optional]) {
+    const value = values.get(name) ?? REQUEST_DEFAULTS[opName]?.[name];
+    if (name !== 'flags' && value !== undefined) request[name] = value;
   }
+  if (opName === 'status' && (flags & STATUS_FLAG_LOCK_SCREEN) !== 0) request.lockScreen = true;
+  if (opName === 'reset') request.discardState = (flags & RESET_FLAG_DISCARD_STATE) !== 0;
+  return request as Request;
 }
 
 function encodeValue(name: FieldName, value: Value): RawField {
@@ -297,7 +345,8 @@ export function encodeRequest(request: Request): Uint8Array {
   for (const [key, value] of Object.entries(request)) {
     if (key === 'op' || key === 'requestId' || value === undefined) continue;
     if (key === 'discardState' || key === 'lockScreen') {
-      if (value) fields.push(encodeValue('flags', key === 'discardState' ? RESET_FLAG_DISCARD_STATE : STATUS_FLAG_LOCK_SCREEN));
+      if (value)
+        fields.push(encodeValue('flags', key === 'discardState' ? RESET_FLAG_DISCARD_STATE : STATUS_FLAG_LOCK_SCREEN));
       continue;
     }
     fields.push(encodeValue(key as FieldName, value as Value));
@@ -306,7 +355,10 @@ export function encodeRequest(request: Request): Uint8Array {
 }
 
 export function encodeReply(reply: Reply): Uint8Array {
-  const fields: RawField[] = [encodeValue('requestId', reply.requestId), encodeValue('status', ReplyStatus[reply.status])];
+  const fields: RawField[] = [
+    encodeValue('requestId', reply.requestId),
+    encodeValue('status', ReplyStatus[reply.status]),
+  ];
   for (const name of REPLY_FIELDS) {
     if (name === 'requestId' || name === 'status') continue;
     const value = reply[name as keyof Reply];
@@ -320,12 +372,15 @@ export function encodeReply(reply: Reply): Uint8Array {
  * becomes `internal-error`; malformed fields throw.
  */
 export function decodeReplyBody(body: Uint8Array): Reply {
-  const values = decodeKnownFields(body, new Set(REPLY_FIELDS), 'a reply');
+  const values = decodeKnownFields(splitFields(body), new Set(REPLY_FIELDS), 'a reply');
   const statusCode = values.get('status');
   if (statusCode === undefined || !values.has('requestId')) {
     throw new ProtocolError('missing-field', 'a reply needs the fields requestId and status');
   }
-  const reply: Reply = { requestId: values.get('requestId') as number, status: STATUS_NAMES[statusCode as number] ?? 'error' };
+  const reply: Reply = {
+    requestId: values.get('requestId') as number,
+    status: STATUS_NAMES[statusCode as number] ?? 'error',
+  };
   for (const name of REPLY_FIELDS) {
     if (name === 'requestId' || name === 'status' || !values.has(name)) continue;
     (reply as unknown as Record<string, Value>)[name] = values.get(name)!;

@@ -2,10 +2,9 @@
  * Offline PIN derivation and input normalisation (docs/offline-pins.md). Pure: no I/O.
  * PINs travel as ASCII bytes so callers can wipe them.
  */
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { CROCKFORD_ALPHABET, crockfordSymbols } from './base32.js';
-import { concatBytes, uint64BigEndian, utf8, wipe } from './bytes.js';
+import { uint64BigEndian, utf8, wipe } from './bytes.js';
+import { hmacSha256 } from './crypto/hashes.js';
 import { ProtocolError } from './errors.js';
 import { hotp } from './hotp.js';
 
@@ -53,7 +52,7 @@ export function deriveOfflinePin(seed: Uint8Array, counter: number, format: PinF
   checkPinFormat(format);
   checkSeedAndCounter(seed, counter);
   if (format.charset === 'numeric') return hotp(seed, counter, format.length);
-  const mac = hmac(sha256, seed, concatBytes(ALPHANUMERIC_LABEL, new Uint8Array([0]), uint64BigEndian(counter)));
+  const mac = hmacSha256(seed, ALPHANUMERIC_LABEL, new Uint8Array([0]), uint64BigEndian(counter));
   const pin = crockfordSymbols(mac, format.length);
   wipe(mac);
   return pin;
@@ -78,7 +77,8 @@ export function normalizePinInput(input: Uint8Array, charset: PinCharset): Uint8
     let symbol = byte;
     if (charset === 'alphanumeric') {
       if (symbol >= 0x61 && symbol <= 0x7a) symbol -= 0x20; // a-z → A-Z
-      if (symbol === 0x49 || symbol === 0x4c) symbol = 0x31; // I, L → 1
+      if (symbol === 0x49 || symbol === 0x4c)
+        symbol = 0x31; // I, L → 1
       else if (symbol === 0x4f) symbol = 0x30; // O → 0
       if (CROCKFORD_ALPHABET.indexOf(String.fromCharCode(symbol)) < 0) {
         wipe(out);

@@ -18,7 +18,8 @@ function field(issue: v.BaseIssue<unknown>): string {
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[], what = 'the body'): string {
   const sentences = issues.slice(0, 5).map((issue) => {
     const name = field(issue);
-    if (name === '') return `${what} ${issue.message.startsWith('Invalid') ? `must be ${issue.expected ?? 'valid'}` : issue.message}`;
+    if (name === '')
+      return `${what} ${issue.message.startsWith('Invalid') ? `must be ${issue.expected ?? 'valid'}` : issue.message}`;
     if (issue.type === 'strict_object' && issue.expected === 'never') return `${name} is not a known field`;
     if (issue.type === 'strict_object' && issue.received === 'undefined') return `${name} is missing`;
     if (issue.kind === 'schema' && issue.message.startsWith('Invalid')) return `${name} must be ${issue.expected}`;

@@ -17,13 +17,21 @@ const REQUIREMENTS = [
   ['useradd', 'passwd', 'the password-check and user-lookup tests create real local users'],
   ['chpasswd', 'passwd', 'the password-check tests set a real password'],
   ['chage', 'passwd', 'the password-check tests expire a real account'],
-  ['/usr/include/security/pam_modules.h', 'libpam0g-dev', 'pam_latchkey.so is compiled against the PAM headers (native/)'],
+  [
+    '/usr/include/security/pam_modules.h',
+    'libpam0g-dev',
+    'pam_latchkey.so is compiled against the PAM headers (native/)',
+  ],
   ['cc', 'gcc', 'node-gyp compiles pam_latchkey.so'],
   ['make', 'make', 'node-gyp compiles pam_latchkey.so'],
   ['nm', 'binutils', 'the module test checks which symbols pam_latchkey.so exports'],
   ['pamtester', 'pamtester', 'drives pam_latchkey.so through a real PAM stack'],
   ['clang', 'clang', 'libFuzzer harnesses and sanitizer builds of the PAM module parsers'],
-  ['/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a', 'libclang-rt-14-dev', 'the libFuzzer runtime'],
+  [
+    '/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a',
+    'libclang-rt-14-dev',
+    'the libFuzzer runtime',
+  ],
   ['valgrind', 'valgrind', 'runs the pamtester flows with pam_latchkey.so under memcheck'],
   ['Xvfb', 'xvfb', 'a headless X server for the screen-locker test'],
   ['i3lock', 'i3lock', 'a real screen locker that unlocks through PAM'],
@@ -31,16 +39,32 @@ const REQUIREMENTS = [
   ['socat', 'socat', 'catches what pam_latchkey.so sends to syslog (a /dev/log socket in a private namespace)'],
   ['openssl', 'openssl', 'a self-signed certificate for the Control Center HTTPS test'],
   ['socat', 'socat', 'the BLE virtual controller gives each host a pseudo-terminal (two processes as two machines)'],
-  ['ip', 'iproute2', "the README test runs the README's blocks in their own network namespace (127.0.0.1:8080 is theirs)"],
+  [
+    'ip',
+    'iproute2',
+    "the README test runs the README's blocks in their own network namespace (127.0.0.1:8080 is theirs)",
+  ],
   ['unshare', 'util-linux', "the README test runs the README's blocks in private mount, PID and network namespaces"],
   ['tshark', 'tshark', "Wireshark's dissector must open the BLE virtual controller's btsnoop captures"],
-  ['/usr/bin/chromium', 'chromium', 'the web console test drives a real Chromium through playwright-core (never a downloaded browser)'],
-  ['dpkg-shlibdeps', 'dpkg-dev', 'the .deb build computes the packages\' shared-library dependencies (installer/deb)'],
+  [
+    '/usr/bin/chromium',
+    'chromium',
+    'the web console test drives a real Chromium through playwright-core (never a downloaded browser)',
+  ],
+  ['dpkg-shlibdeps', 'dpkg-dev', "the .deb build computes the packages' shared-library dependencies (installer/deb)"],
   ['lintian', 'lintian', 'the package test checks both .debs with lintian'],
   ['systemd-analyze', 'systemd', 'the package test verifies the units and measures their exposure (systemd-analyze)'],
   ['rpmbuild', 'rpm', 'npm run package:rpm builds the .rpms; the test checks them with rpm -qlp and rpm -K'],
-  ['adduser', 'adduser', "the Control Center package's scripts create its system user (inside the package test's sandbox)"],
-  ['setpriv', 'util-linux', 'the package test starts the services as their units say (user, no-new-privs, capability bounding set)'],
+  [
+    'adduser',
+    'adduser',
+    "the Control Center package's scripts create its system user (inside the package test's sandbox)",
+  ],
+  [
+    'setpriv',
+    'util-linux',
+    'the package test starts the services as their units say (user, no-new-privs, capability bounding set)',
+  ],
 ];
 
 function present(what) {
@@ -60,7 +84,9 @@ const isRoot = process.getuid?.() === 0;
 if (!isRoot) {
   process.stderr.write('The tests need these system packages, which are missing:\n');
   for (const [what, pkg, why] of missing) process.stderr.write(`  ${pkg.padEnd(16)} (${what}: ${why})\n`);
-  process.stderr.write(`Install them as root, or run npm test as root:\n  apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}\n`);
+  process.stderr.write(
+    `Install them as root, or run npm test as root:\n  apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}\n`,
+  );
   process.exit(1);
 }
 

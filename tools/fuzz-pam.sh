@@ -18,13 +18,15 @@ status=0
 for harness in reply options encoder transport; do
   binary=$work/fuzz-$harness
   if [ "$harness" = transport ]; then
-    extra="-pthread -Dmalloc=fuzz_malloc"; sources="$root/native/pam/transport.c"
+    extra="-pthread -Dmalloc=fuzz_malloc"; flavour=fuzz-malloc
   else
-    extra=; sources="$root/native/pam/options.c"
+    extra=; flavour=fuzz
   fi
+  # The module's sources as libraries, from their one list (native/c-library.mjs).
+  libraries=$(node "$root/native/c-library.mjs" "$flavour" | tr '\n' ' ')
   # shellcheck disable=SC2086
   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $extra -o "$binary" \
-    "$root/native/pam/fuzz/fuzz-$harness.c" "$root/native/pam/ipc-codec.c" $sources
+    "$root/native/pam/fuzz/fuzz-$harness.c" $libraries
   mkdir -p "$work/corpus/$harness"
   dict=
   [ "$harness" = options ] && dict="-dict=$root/native/pam/fuzz/options.dict"

@@ -17,12 +17,14 @@ const seeds = {
     'nullok',
     'debug\0debug',
   ].map((s) => Buffer.from(s)),
-  transport: [...vectors.validReplies, ...vectors.invalidReplies].map((c) => Buffer.concat([Buffer.from([1]), Buffer.from(c.hex, 'hex')])),
+  transport: [...vectors.validReplies, ...vectors.invalidReplies].map((c) =>
+    Buffer.concat([Buffer.from([1]), Buffer.from(c.hex, 'hex')]),
+  ),
   encoder: [Buffer.from('\x05\x08\x07aliceK7QM2XHDpam:login'), Buffer.from('\x01\x01\x01a1')],
 };
 for (const [harness, list] of Object.entries(seeds)) {
   const dir = join(out, harness);
   mkdirSync(dir, { recursive: true });
-  list.forEach((bytes, i) => writeFileSync(join(dir, `seed-${i}`), bytes));
+  for (const [i, bytes] of list.entries()) writeFileSync(join(dir, `seed-${i}`), bytes);
 }
 process.stdout.write(`${out}\n`);

@@ -5,23 +5,27 @@
  * audit entry for every decision, and makes state durable before it answers.
  */
 import { performance } from 'node:perf_hooks';
+import { currentAccount } from '../../platform/users.js';
+import type { Caller } from '../../platform/ipc-transport.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
-import { FRESH_HAMMERING } from '../anti-hammering.js';
-import type { AuditEntry, AuditLog } from '../audit-log.js';
-import type { Clock } from '../clock.js';
+import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
+import type { AuditEntry, AuditLog } from '../state/audit-log.js';
+import type { Clock } from '../../platform/clock.js';
 import type { BleConfig } from '../config.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
-import type { Logger } from '../log.js';
-import { emptyUserState, MAX_POOLS_PER_USER, type BleGattHandles, type UserState } from '../user-state.js';
-import type { UserStateStore } from '../user-state-store.js';
+import type { Logger } from '../../platform/log.js';
+import { emptyUserState, MAX_POOLS_PER_USER, type BleGattHandles, type UserState } from '../state/user-state.js';
+import type { UserStateStore } from '../state/user-state-store.js';
 import { workstationLabel } from '../../ble/protocol/workstation-label.js';
 import { BlePairings } from './ble-pairing.js';
-import { describeBlePhone, keptGattHandles, toWorkstationPairing, wipePairings, withGattHandles } from './ble-phones.js';
+import { describeBlePhone, keptGattHandles, toWorkstationPairing, wipePairings } from './ble-phones.js';
+import { withGattHandles } from './ble-phones.js';
 import type { BleRadio } from './ble-radio.js';
 import { bleAuthAnswer, bleAuthOutcome, type BleAuthOutcome } from './ble-result.js';
+import type { WorkstationCentral } from '../../ble/central.js';
 
 type Answer = Omit<Reply, 'requestId'>;
-type Peer = { readonly pid: number; readonly uid: number };
+type Peer = Pick<Caller, 'pid' | 'uid'>;
 
 /**
  * After a rejected BLE unlock the lock screen skips Bluetooth for this user for a minute, so the
@@ -52,8 +56,24 @@ export class BleOps {
       clock: deps.clock,
       log: deps.log,
       label: (user) => workstationLabel(user, deps.workstationName()),
-      keep: (user, phone) => this.#update(user, (state) => ({ ...state, blePhones: [...state.blePhones.filter((p) => p.deviceId !== phone.deviceId), phone] })),
-      onWrongCode: (user, pairingId) => this.#audit({ event: 'pairing', user, authenticatorId: `ble-${pairingId}`, result: 'rejected', reason: 'pairing-mac', remaining: null, context: 'ble' }, null),
+      keep: (user, phone) =>
+        this.#update(user, (state) => ({
+          ...state,
+          blePhones: [...state.blePhones.filter((p) => p.deviceId !== phone.deviceId), phone],
+        })),
+      onWrongCode: (user, pairingId) =>
+        this.#audit(
+          {
+            event: 'pairing',
+            user,
+            authenticatorId: `ble-${pairingId}`,
+            result: 'rejected',
+            reason: 'pairing-mac',
+            remaining: null,
+            context: 'ble',
+          },
+          null,
+        ),
     });
   }
 
@@ -74,30 +94,67 @@ export class BleOps {
         ...state,
         wallHighWaterMs: Math.max(state.wallHighWaterMs, this.deps.clock.now().wallMs),
         hammering: FRESH_HAMMERING,
-        blePhones: state.blePhones.map((phone) => (phone.deviceId === outcome.deviceId ? (withGattHandles(phone, gatt) ?? phone) : phone)),
+        blePhones: state.blePhones.map((phone) =>
+          phone.deviceId === outcome.deviceId ? (withGattHandles(phone, gatt) ?? phone) : phone,
+        ),
       }));
     }
     if (outcome.status === 'rejected') this.#pausedUntil.set(user, performance.now() + BLE_REJECTION_PAUSE_MS);
     const reason = outcome.status === 'accepted' ? null : outcome.reason;
-    this.#audit({ event: 'ble-auth', user, authenticatorId: outcome.status === 'accepted' ? outcome.deviceId : null, result: outcome.status, reason, remaining: null, context }, peer);
+    this.#audit(
+      {
+        event: 'ble-auth',
+        user,
+        authenticatorId: outcome.status === 'accepted' ? outcome.deviceId : null,
+        result: outcome.status,
+        reason,
+        remaining: null,
+        context,
+      },
+      peer,
+    );
     // ms: from the request to a durable, audited decision (bench/ble-pam.mjs reads it).
-    const radio = outcome.status === 'accepted' ? Object.fromEntries(Object.entries(outcome.timings ?? {}).map(([k, v]) => [k, Number(v.toFixed(1))])) : { detail: outcome.detail };
-    this.deps.log.info('ble-auth', { user, result: outcome.status, reason: reason ?? undefined, ...radio, context, ms: Number((performance.now() - started).toFixed(1)) });
+    const radio =
+      outcome.status === 'accepted'
+        ? Object.fromEntries(Object.entries(outcome.timings ?? {}).map(([k, v]) => [k, Number(v.toFixed(1))]))
+        : { detail: outcome.detail };
+    this.deps.log.info('ble-auth', {
+      user,
+      result: outcome.status,
+      reason: reason ?? undefined,
+      ...radio,
+      context,
+      ms: Number((performance.now() - started).toFixed(1)),
+    });
     return bleAuthAnswer(outcome);
   }
 
   /** Op 12: a pairing code for `user` (root only). */
   async pair(user: string): Promise<Answer> {
-    if (!this.deps.config.enabled) return { status: 'unavailable', reason: 'ble-off', message: 'Bluetooth unlock is not enabled on this computer (ble.enabled in the agent config).' };
+    if (!this.deps.config.enabled)
+      return {
+        status: 'unavailable',
+        reason: 'ble-off',
+        message: 'Bluetooth unlock is not enabled on this computer (ble.enabled in the agent config).',
+      };
     const state = await this.deps.store.read(user);
-    if ((state?.blePhones.length ?? 0) >= MAX_POOLS_PER_USER) return { status: 'error', reason: 'bad-field', message: `${user} already has ${MAX_POOLS_PER_USER} phones paired over Bluetooth; unpair one first.` };
+    if ((state?.blePhones.length ?? 0) >= MAX_POOLS_PER_USER)
+      return {
+        status: 'error',
+        reason: 'bad-field',
+        message: `${user} already has ${MAX_POOLS_PER_USER} phones paired over Bluetooth; unpair one first.`,
+      };
     const started = await this.#pairings.start(user);
     const minutes = Math.round((started.expiresAt - this.deps.clock.now().wallMs) / 60_000);
     return {
       status: 'ok',
       secret: new TextEncoder().encode(started.code),
       message: `On the phone, run "latchkey phone ble pair CODE" (or type the code in the app) within ${minutes} minutes, near this computer.`,
-      detail: JSON.stringify({ user, pairingId: started.pairingId, expiresAt: new Date(started.expiresAt).toISOString() }),
+      detail: JSON.stringify({
+        user,
+        pairingId: started.pairingId,
+        expiresAt: new Date(started.expiresAt).toISOString(),
+      }),
     };
   }
 
@@ -105,13 +162,35 @@ export class BleOps {
   async finishPairing(user: string, pairingId: string, waitMs: number, peer: Peer): Promise<Answer> {
     const outcome = await this.#pairings.finish(user, pairingId, waitMs);
     if (outcome.ok) {
-      this.#audit({ event: 'pairing', user, authenticatorId: outcome.phone.deviceId, result: 'ok', reason: null, remaining: null, context: 'ble' }, peer);
+      this.#audit(
+        {
+          event: 'pairing',
+          user,
+          authenticatorId: outcome.phone.deviceId,
+          result: 'ok',
+          reason: null,
+          remaining: null,
+          context: 'ble',
+        },
+        peer,
+      );
       this.deps.log.info('ble.paired', { user, deviceId: outcome.phone.deviceId, name: outcome.phone.name });
-      return { status: 'ok', message: `Paired ${outcome.phone.name} over Bluetooth (${outcome.phone.deviceId}).`, detail: JSON.stringify(describeBlePhone(outcome.phone)) };
+      return {
+        status: 'ok',
+        message: `Paired ${outcome.phone.name} over Bluetooth (${outcome.phone.deviceId}).`,
+        detail: JSON.stringify(describeBlePhone(outcome.phone)),
+      };
     }
     if (outcome.code === 'ble-off') return { status: 'unavailable', reason: 'ble-off', message: outcome.message };
-    const wrong = outcome.wrongCodes > 0 ? ` A phone tried a wrong code ${outcome.wrongCodes} time${outcome.wrongCodes === 1 ? '' : 's'}.` : '';
-    return { status: 'error', reason: outcome.code, message: `${outcome.message[0]!.toUpperCase()}${outcome.message.slice(1)}.${wrong}` };
+    const wrong =
+      outcome.wrongCodes > 0
+        ? ` A phone tried a wrong code ${outcome.wrongCodes} time${outcome.wrongCodes === 1 ? '' : 's'}.`
+        : '';
+    return {
+      status: 'error',
+      reason: outcome.code,
+      message: `${outcome.message[0]!.toUpperCase()}${outcome.message.slice(1)}.${wrong}`,
+    };
   }
 
   /** Op 14: forgets one BLE phone of `user`, or all of them. */
@@ -119,20 +198,43 @@ export class BleOps {
     let removed: string[] = [];
     await this.#update(user, (state) => {
       removed = state.blePhones.filter((p) => deviceId === undefined || p.deviceId === deviceId).map((p) => p.deviceId);
-      return removed.length === 0 ? null : { ...state, blePhones: state.blePhones.filter((p) => !removed.includes(p.deviceId)) };
+      return removed.length === 0
+        ? null
+        : { ...state, blePhones: state.blePhones.filter((p) => !removed.includes(p.deviceId)) };
     });
-    if (removed.length === 0) return { status: 'error', reason: 'not-enrolled', message: deviceId ? `${user} has no Bluetooth phone ${deviceId} here.` : `${user} has no phone paired over Bluetooth here.` };
-    for (const id of removed) this.#audit({ event: 'unenroll', user, authenticatorId: id, result: 'ok', reason: null, remaining: null, context: 'ble' }, peer);
-    return { status: 'ok', message: `Unpaired ${removed.join(', ')} for ${user}; ${removed.length === 1 ? 'that phone' : 'those phones'} can no longer unlock this computer over Bluetooth.`, detail: JSON.stringify({ user, removed }) };
+    if (removed.length === 0)
+      return {
+        status: 'error',
+        reason: 'not-enrolled',
+        message: deviceId
+          ? `${user} has no Bluetooth phone ${deviceId} here.`
+          : `${user} has no phone paired over Bluetooth here.`,
+      };
+    for (const id of removed)
+      this.#audit(
+        { event: 'unenroll', user, authenticatorId: id, result: 'ok', reason: null, remaining: null, context: 'ble' },
+        peer,
+      );
+    return {
+      status: 'ok',
+      message: `Unpaired ${removed.join(', ')} for ${user}; ${removed.length === 1 ? 'that phone' : 'those phones'} can no longer unlock this computer over Bluetooth.`,
+      detail: JSON.stringify({ user, removed }),
+    };
   }
 
   /** One unlock; with an accepted one, the GATT handles it used (null when it has none to keep). */
-  async #unlock(user: string, budgetMs: number, started: number): Promise<{ outcome: BleAuthOutcome; gatt: BleGattHandles | null }> {
+  async #unlock(
+    user: string,
+    budgetMs: number,
+    started: number,
+  ): Promise<{ outcome: BleAuthOutcome; gatt: BleGattHandles | null }> {
     const none = (outcome: BleAuthOutcome) => ({ outcome, gatt: null });
-    if (!this.deps.config.enabled) return none({ status: 'unavailable', reason: 'ble-off', sentence: 'ble-off', detail: 'ble.enabled is false' });
+    if (!this.deps.config.enabled)
+      return none({ status: 'unavailable', reason: 'ble-off', sentence: 'ble-off', detail: 'ble.enabled is false' });
     const state = await this.deps.store.read(user);
-    if (!state || state.blePhones.length === 0) return none({ status: 'unavailable', reason: 'no-phone', sentence: 'no-phone', detail: 'no BLE-paired phone' });
-    let central;
+    if (!state || state.blePhones.length === 0)
+      return none({ status: 'unavailable', reason: 'no-phone', sentence: 'no-phone', detail: 'no BLE-paired phone' });
+    let central: WorkstationCentral;
     try {
       central = await this.deps.radio.central();
     } catch (error) {
@@ -141,7 +243,12 @@ export class BleOps {
     const pairings = state.blePhones.map(toWorkstationPairing);
     try {
       // The deadline counts from the request, so time queued behind another unlock is not added.
-      const result = await central.unlock({ pairings, deadline: started + budgetMs, approvalTimeoutMs: budgetMs, gattHandles: keptGattHandles(state.blePhones) });
+      const result = await central.unlock({
+        pairings,
+        deadline: started + budgetMs,
+        approvalTimeoutMs: budgetMs,
+        gattHandles: keptGattHandles(state.blePhones),
+      });
       return { outcome: bleAuthOutcome(result), gatt: result.ok ? result.gattHandles : null };
     } finally {
       wipePairings(pairings);
@@ -157,7 +264,7 @@ export class BleOps {
   }
 
   #audit(entry: Omit<AuditEntry, 'peer'>, peer: Peer | null): void {
-    const who = peer ?? { pid: process.pid, uid: process.getuid?.() ?? 0 };
+    const who = peer ?? { pid: process.pid, uid: currentAccount() };
     this.deps.audit.append({ ...entry, peer: { pid: who.pid, uid: who.uid } }, this.deps.clock.now().wallMs);
   }
 }

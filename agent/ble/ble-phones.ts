@@ -1,12 +1,12 @@
 /**
- * The agent's records of phones paired over Bluetooth (agent/user-state.ts `BlePhone`) and the
- * shape the BLE layer reads (ble/protocol/pairing.ts `WorkstationPairing`). Pure.
+ * The agent's records of phones paired over Bluetooth (agent/state/user-state.ts `BlePhone`) and the
+ * shape the BLE layer reads (ble/protocol/pairing-records.ts `WorkstationPairing`). Pure.
  */
 import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
 import { wipe } from '../../protocol/bytes.js';
-import { identityFromSeed, type WorkstationPairing } from '../../ble/protocol/pairing.js';
+import { identityFromSeed, type WorkstationPairing } from '../../ble/protocol/pairing-records.js';
 import type { PairedPeer } from '../../ble/protocol/pairing-handshake.js';
-import type { BleGattHandles, BlePhone } from '../user-state.js';
+import type { BleGattHandles, BlePhone } from '../state/user-state.js';
 
 export const BLE_DEVICE_PREFIX = 'ble-';
 
@@ -15,7 +15,13 @@ export function bleDeviceId(pairingId: string): string {
 }
 
 /** A new record from a finished pairing (docs/ble-protocol.md §12), with the GATT handles pairing found (§3). */
-export function newBlePhone(pairingId: string, workstationSeed: Uint8Array, peer: PairedPeer, pairedAtMs: number, gatt: BleGattHandles | null): BlePhone {
+export function newBlePhone(
+  pairingId: string,
+  workstationSeed: Uint8Array,
+  peer: PairedPeer,
+  pairedAtMs: number,
+  gatt: BleGattHandles | null,
+): BlePhone {
   return {
     deviceId: bleDeviceId(pairingId),
     name: peer.peerName.slice(0, 64),
@@ -34,10 +40,17 @@ export function keptGattHandles(phones: readonly BlePhone[]): Record<string, Ble
 
 /** The phone's record with the handles the last unlock used, or null when they are what it holds already. */
 export function withGattHandles(phone: BlePhone, gatt: BleGattHandles | null): BlePhone | null {
-  const same = gatt === null ? phone.gatt === undefined : phone.gatt?.controlPoint === gatt.controlPoint && phone.gatt.response === gatt.response && phone.gatt.cccd === gatt.cccd;
+  const same =
+    gatt === null
+      ? phone.gatt === undefined
+      : phone.gatt?.controlPoint === gatt.controlPoint &&
+        phone.gatt.response === gatt.response &&
+        phone.gatt.cccd === gatt.cccd;
   if (same) return null;
   const { gatt: _old, ...rest } = phone;
-  return gatt === null ? rest : { ...rest, gatt: { controlPoint: gatt.controlPoint, response: gatt.response, cccd: gatt.cccd } };
+  return gatt === null
+    ? rest
+    : { ...rest, gatt: { controlPoint: gatt.controlPoint, response: gatt.response, cccd: gatt.cccd } };
 }
 
 /** The keys as the central wants them; the caller wipes them with `wipePairings` after use. */

@@ -10,7 +10,7 @@ import { BleTransportError } from '../../ble/errors.js';
 import type { BleTransport } from '../../ble/stack.js';
 import { parseTransport } from '../../ble/transport-spec.js';
 import type { BleConfig } from '../config.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 
 const REOPEN_AFTER_MS = 5_000;
 const POWER_ON_TIMEOUT_MS = 3_000;
@@ -46,12 +46,25 @@ export class BleRadio {
 
   #open(): Promise<WorkstationCentral> {
     if (this.#central) return this.#central;
-    if (performance.now() - this.#failedAt < REOPEN_AFTER_MS) return Promise.reject(new BleTransportError('adapter-unavailable', 'the Bluetooth adapter did not power on a moment ago'));
+    if (performance.now() - this.#failedAt < REOPEN_AFTER_MS)
+      return Promise.reject(
+        new BleTransportError('adapter-unavailable', 'the Bluetooth adapter did not power on a moment ago'),
+      );
     const transport = this.transport ?? parseTransport(this.config.transport);
-    const opening = WorkstationCentral.open({ transport, pairings: [], minRssi: this.config.minRssi, proofDeadlineMs: this.config.proofDeadlineMs, powerOnTimeoutMs: POWER_ON_TIMEOUT_MS });
+    const opening = WorkstationCentral.open({
+      transport,
+      pairings: [],
+      minRssi: this.config.minRssi,
+      proofDeadlineMs: this.config.proofDeadlineMs,
+      powerOnTimeoutMs: POWER_ON_TIMEOUT_MS,
+    });
     this.#central = opening;
     opening.then(
-      (central) => this.log.info('ble.adapter-open', { transport: this.transport ? this.transport.kind : this.config.transport, address: central.address }),
+      (central) =>
+        this.log.info('ble.adapter-open', {
+          transport: this.transport ? this.transport.kind : this.config.transport,
+          address: central.address,
+        }),
       (error: unknown) => {
         this.#central = null;
         this.#failedAt = performance.now();

@@ -4,8 +4,8 @@
  * 30 s, or answers a probe within 1.5 s now. An unreachable or slow CC counts as offline at once.
  */
 import type * as v from 'valibot';
-import { ApiClient, ApiError, type FetchLike } from '../../protocol/online/api-client.js';
-import type { Logger } from '../log.js';
+import { ApiClient, ApiError, type FetchLike } from '../../platform/api-client.js';
+import type { Logger } from '../../platform/log.js';
 import type { LoadedIdentity } from './workstation-identity.js';
 
 export const ONLINE_WINDOW_MS = 30_000;
@@ -40,7 +40,14 @@ export class ControlCenterLink {
   }
 
   /** One signed request; any answer from the CC (even an error status) proves it is reachable. */
-  async call<S extends v.GenericSchema>(method: string, path: string, body: unknown, schema: S, timeoutMs: number, signal?: AbortSignal): Promise<v.InferOutput<S>> {
+  async call<S extends v.GenericSchema>(
+    method: string,
+    path: string,
+    body: unknown,
+    schema: S,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<v.InferOutput<S>> {
     try {
       const result = await this.client.call(method, path, body, schema, { timeoutMs, ...(signal ? { signal } : {}) });
       this.#answered();

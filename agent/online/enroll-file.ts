@@ -7,10 +7,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { ControlCenterUrlSchema, InstallTokenSchema, WorkstationNameSchema } from '../config.js';
-import { fsyncDirectory } from '../durable-file.js';
-import type { Logger } from '../log.js';
-import { describeIssues } from '../schema-errors.js';
-import { SettingsFileError, readSettingsFile } from '../secure-path.js';
+import { fsyncDirectory } from '../../platform/durable-file.js';
+import type { Logger } from '../../platform/log.js';
+import { describeIssues } from '../../platform/schema-errors.js';
+import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
 
 export const MAX_ENROLL_FILE_BYTES = 4096;
 
@@ -23,12 +23,17 @@ export type EnrollFile = v.InferOutput<typeof EnrollFileSchema>;
 /** Validates the parsed JSON of an enrollment file. Pure. */
 export function parseEnrollFile(json: unknown, file: string): EnrollFile {
   const parsed = v.safeParse(EnrollFileSchema, json);
-  if (!parsed.success) {
-    // The message names keys and rules, never a value: a wrong token must not reach the log.
-    const issues = parsed.issues.map((issue) => ({ ...issue, received: issue.path?.[0]?.key === 'installToken' ? undefined : issue.received }));
-    throw new SettingsFileError('invalid', `${file}: ${describeIssues(issues as typeof parsed.issues, '')}`);
-  }
+  if (!parsed.success) throw new Error(describeEnrollIssues(file, parsed.issues));
   return parsed.output;
+}
+
+/** The message names keys and rules, and values but the token's: a wrong token must not reach the log. */
+function describeEnrollIssues(file: string, issues: readonly v.BaseIssue<unknown>[]): string {
+  const quiet = issues.map((issue) => ({
+    ...issue,
+    received: issue.path?.[0]?.key === 'installToken' ? undefined : issue.received,
+  }));
+  return `${file}: ${describeIssues(quiet as typeof issues, '')}`;
 }
 
 /**
@@ -38,10 +43,23 @@ export function parseEnrollFile(json: unknown, file: string): EnrollFile {
  */
 export async function readEnrollFile(file: string, log: Logger): Promise<EnrollFile | null> {
   try {
-    return parseEnrollFile(await readSettingsFile(file, { forbiddenModeBits: 0o077 }, MAX_ENROLL_FILE_BYTES), file);
+    return await readJsonFile(
+      file,
+      EnrollFileSchema,
+      { forbiddenModeBits: 0o077, checkDirectory: true },
+      MAX_ENROLL_FILE_BYTES,
+    );
   } catch (error) {
-    if (error instanceof SettingsFileError && error.problem === 'missing') return null;
-    log.error('enroll-file.refused', { file, reason: (error as Error).message, next: `fix or replace ${file} (root-owned, chmod 600), then restart the agent` });
+    if (error instanceof JsonFileError && error.problem === 'missing') return null;
+    const reason =
+      error instanceof JsonFileError && error.problem === 'invalid'
+        ? describeEnrollIssues(file, error.issues)
+        : (error as Error).message;
+    log.error('enroll-file.refused', {
+      file,
+      reason,
+      next: `fix or replace ${file} (root-owned, chmod 600), then restart the agent`,
+    });
     return null;
   }
 }
@@ -54,6 +72,10 @@ export async function removeEnrollFile(file: string, log: Logger, why: string): 
     log.info('enroll-file.removed', { file, why });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    log.error('enroll-file.not-removed', { file, error: error as Error, next: `delete ${file} by hand: it holds an install token` });
+    log.error('enroll-file.not-removed', {
+      file,
+      error: error as Error,
+      next: `delete ${file} by hand: it holds an install token`,
+    });
   }
 }

@@ -4,21 +4,29 @@
  * CC drops ids it already has, so a retry after a crash never duplicates anything.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { ownedByThisProcess } from '../../platform/secure-path.js';
 import path from 'node:path';
 import * as v from 'valibot';
-import { EventSchema, MAX_EVENTS_PER_REQUEST } from '../../protocol/online/messages.js';
-import { rotatedAuditFile } from '../audit-log.js';
-import { writeFileDurably } from '../durable-file.js';
-import { readCheckedFile } from '../secure-path.js';
-import type { OnlineContext } from './context.js';
+import { EventSchema, MAX_EVENTS_PER_REQUEST } from '../../protocol/online/http-bodies.js';
+import { rotatedAuditFile } from '../state/audit-log.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
+import type { OnlineContext } from './online-context.js';
 
 export const EVENTS_OFFSET_FILE = 'events-uploaded.json';
 const MAX_BATCH_BYTES = 256 * 1024;
 type Event = v.InferOutput<typeof EventSchema>;
 
 const AuditLineSchema = v.object({
-  id: v.string(), time: v.string(), event: v.string(), user: v.string(), result: v.string(),
-  reason: v.nullable(v.string()), context: v.nullable(v.string()), repeated: v.optional(v.number()), since: v.optional(v.string()),
+  id: v.string(),
+  time: v.string(),
+  event: v.string(),
+  user: v.string(),
+  result: v.string(),
+  reason: v.nullable(v.string()),
+  context: v.nullable(v.string()),
+  repeated: v.optional(v.number()),
+  since: v.optional(v.string()),
 });
 
 function toEvent(line: string): Event | null {
@@ -27,8 +35,18 @@ function toEvent(line: string): Event | null {
     if (!parsed.success) return null;
     const entry = parsed.output;
     // Checked with the CC's own schema: one odd line must never block the whole queue.
-    const counted = entry.repeated !== undefined ? { repeated: entry.repeated, since: Date.parse(entry.since ?? entry.time) } : {};
-    const event = v.safeParse(EventSchema, { id: entry.id, time: Date.parse(entry.time), type: entry.event, user: entry.user, result: entry.result, reason: entry.reason, context: entry.context, ...counted });
+    const counted =
+      entry.repeated !== undefined ? { repeated: entry.repeated, since: Date.parse(entry.since ?? entry.time) } : {};
+    const event = v.safeParse(EventSchema, {
+      id: entry.id,
+      time: Date.parse(entry.time),
+      type: entry.event,
+      user: entry.user,
+      result: entry.result,
+      reason: entry.reason,
+      context: entry.context,
+      ...counted,
+    });
     return event.success ? event.output : null;
   } catch {
     return null;
@@ -45,7 +63,10 @@ interface Position {
   readonly first: string | null;
 }
 
-const PositionSchema = v.object({ offset: v.pipe(v.number(), v.safeInteger(), v.minValue(0)), first: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(64)))) });
+const PositionSchema = v.object({
+  offset: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  first: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(64)))),
+});
 /** The first line's id is within its first bytes (audit-log.ts writes it first). */
 const FIRST_ID = /^\{"id":"([A-Za-z0-9_-]{1,60})"/;
 
@@ -62,12 +83,17 @@ export class EventUploader {
   async #loadPosition(): Promise<Position> {
     if (this.#position !== null) return this.#position;
     try {
-      const json: unknown = JSON.parse((await readCheckedFile(path.join(this.stateDir, EVENTS_OFFSET_FILE), { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o022 }, 1024)).toString('utf8'));
-      const parsed = v.parse(PositionSchema, json);
-      this.#position = { offset: parsed.offset, first: parsed.first ?? null };
+      const saved = await readJsonFile(
+        path.join(this.stateDir, EVENTS_OFFSET_FILE),
+        PositionSchema,
+        ownedByThisProcess(0o022),
+        1024,
+      );
+      this.#position = { offset: saved.offset, first: saved.first ?? null };
     } catch (error) {
       // Missing (nothing sent yet) or unreadable: send from the start; the CC drops ids it has.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.ctx.log.warn('events.offset-unreadable', { file: EVENTS_OFFSET_FILE, error: error as Error });
+      if (!(error instanceof JsonFileError && error.problem === 'missing'))
+        this.ctx.log.warn('events.offset-unreadable', { file: EVENTS_OFFSET_FILE, error: error as Error });
       this.#position = { offset: 0, first: null };
     }
     return this.#position;
@@ -82,7 +108,8 @@ export class EventUploader {
       for (;;) {
         const position = await this.#loadPosition();
         const { events, next } = this.#read(position);
-        if (events.length > 0) await this.ctx.link.call('POST', '/v1/workstation/events', { events }, v.unknown(), 10_000);
+        if (events.length > 0)
+          await this.ctx.link.call('POST', '/v1/workstation/events', { events }, v.unknown(), 10_000);
         // Lines that were not events (skipped) still count as read.
         if (next.offset !== position.offset || next.first !== position.first) await this.#savePosition(next);
         sent += events.length;
@@ -107,7 +134,11 @@ export class EventUploader {
       const rest = this.#readRotated(at);
       if (rest !== null && (rest.events.length > 0 || rest.next.offset !== at.offset)) return rest;
       if (fd === null) return { events: [], next: at };
-      if (rest === null) this.ctx.log.warn('events.rotated-away', { file: this.auditFile, note: 'audit lines were rotated twice before they reached the Control Center' });
+      if (rest === null)
+        this.ctx.log.warn('events.rotated-away', {
+          file: this.auditFile,
+          note: 'audit lines were rotated twice before they reached the Control Center',
+        });
       return readBatch(fd, { offset: 0, first });
     } finally {
       if (fd !== null) closeSync(fd);

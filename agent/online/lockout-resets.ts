@@ -4,8 +4,8 @@
  * change as `latchkey reset` — durably, audits it, and then tells the CC it is done.
  */
 import * as v from 'valibot';
-import { FRESH_HAMMERING } from '../anti-hammering.js';
-import { auditOnline, type OnlineContext } from './context.js';
+import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
+import { auditOnline, type OnlineContext } from './online-context.js';
 
 const DONE_TIMEOUT_MS = 10_000;
 
@@ -27,10 +27,25 @@ export class LockoutResets {
         return 'cleared' as const;
       });
       this.#cleared.set(reset.resetId, result);
-      auditOnline(ctx, { event: 'reset', user: reset.user, authenticatorId: null, result: 'ok', reason: 'control-center', remaining: null, context: reset.resetId });
+      auditOnline(ctx, {
+        event: 'reset',
+        user: reset.user,
+        authenticatorId: null,
+        result: 'ok',
+        reason: 'control-center',
+        remaining: null,
+        context: reset.resetId,
+      });
       ctx.log.info('lockout-reset', { user: reset.user, resetId: reset.resetId, result });
     }
-    await ctx.link.call('POST', `/v1/workstation/lockout-resets/${reset.resetId}`, { result }, v.unknown(), DONE_TIMEOUT_MS, signal);
+    await ctx.link.call(
+      'POST',
+      `/v1/workstation/lockout-resets/${reset.resetId}`,
+      { result },
+      v.unknown(),
+      DONE_TIMEOUT_MS,
+      signal,
+    );
     this.#cleared.delete(reset.resetId);
   }
 }

@@ -4,11 +4,11 @@
  * (agent-service.ts); each answers with a reply the offline side could have given, never throws.
  */
 import { hostname } from 'node:os';
-import { ApiError } from '../../protocol/online/api-client.js';
+import { ApiError } from '../../platform/api-client.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../platform/log.js';
 import type { OnlineService } from './online-service.js';
-import type { PairingCaller } from './pairing.js';
+import type { PairingCaller } from './phone-pairing.js';
 
 type Answer = Omit<Reply, 'requestId'>;
 
@@ -16,7 +16,8 @@ type Answer = Omit<Reply, 'requestId'>;
 const SIGN_IN_MESSAGES = {
   accepted: 'Approved on your phone — unlocked.',
   offline: 'The sign-in service cannot be reached right now — type an offline PIN or your password.',
-  'service-refused': 'The sign-in service refused this computer\'s request — type an offline PIN or your password, and tell IT.',
+  'service-refused':
+    "The sign-in service refused this computer's request — type an offline PIN or your password, and tell IT.",
   'not-managed': 'This computer is not set up for sign-in with your phone.',
   'no-device': 'No phone is paired for you on this computer.',
   denied: 'The sign-in was denied on your phone.',
@@ -40,14 +41,23 @@ export class OnlineOps {
 
   async pair(user: string, caller: PairingCaller): Promise<Answer> {
     const pairings = this.online.pairings;
-    if (!pairings) return { status: 'unavailable', reason: 'not-managed', message: 'This computer is not enrolled with a Control Center, so phones cannot be paired yet.' };
+    if (!pairings)
+      return {
+        status: 'unavailable',
+        reason: 'not-managed',
+        message: 'This computer is not enrolled with a Control Center, so phones cannot be paired yet.',
+      };
     try {
       const started = await pairings.start(user, caller);
       return {
         status: 'ok',
         secret: new TextEncoder().encode(started.code),
         message: `Type this code into the Latchkey app on your phone within ${Math.round((started.expiresAt - Date.now()) / 60_000)} minutes.`,
-        detail: JSON.stringify({ user, pairingId: started.pairingId, expiresAt: new Date(started.expiresAt).toISOString() }),
+        detail: JSON.stringify({
+          user,
+          pairingId: started.pairingId,
+          expiresAt: new Date(started.expiresAt).toISOString(),
+        }),
       };
     } catch (error) {
       return this.#controlCenterTrouble(error);
@@ -56,10 +66,20 @@ export class OnlineOps {
 
   async finishPairing(user: string, pairingId: string, waitMs: number, caller: PairingCaller): Promise<Answer> {
     const pairings = this.online.pairings;
-    if (!pairings) return { status: 'unavailable', reason: 'not-managed', message: 'This computer is not enrolled with a Control Center.' };
+    if (!pairings)
+      return {
+        status: 'unavailable',
+        reason: 'not-managed',
+        message: 'This computer is not enrolled with a Control Center.',
+      };
     try {
       const outcome = await pairings.finish(user, pairingId, waitMs, caller);
-      if (outcome.ok) return { status: 'ok', message: `Paired ${outcome.device.name}.`, detail: JSON.stringify({ deviceId: outcome.device.deviceId, name: outcome.device.name }) };
+      if (outcome.ok)
+        return {
+          status: 'ok',
+          message: `Paired ${outcome.device.name}.`,
+          detail: JSON.stringify({ deviceId: outcome.device.deviceId, name: outcome.device.name }),
+        };
       return { status: 'error', reason: outcome.code, message: outcome.message };
     } catch (error) {
       return this.#controlCenterTrouble(error);
@@ -72,14 +92,21 @@ export class OnlineOps {
       return { status: 'ok', message: `Enrolled with ${url}; policy from the Control Center is in force.` };
     } catch (error) {
       this.log.error('workstation.enroll-failed', { url, error: error as Error });
-      const message = error instanceof ApiError ? `the Control Center refused the enrollment (${error.code}): ${error.message}` : (error as Error).message;
+      const message =
+        error instanceof ApiError
+          ? `the Control Center refused the enrollment (${error.code}): ${error.message}`
+          : (error as Error).message;
       return { status: 'error', reason: 'enrollment-failed', message: message.slice(0, 500) };
     }
   }
 
   #controlCenterTrouble(error: unknown): Answer {
     if (error instanceof ApiError) {
-      return { status: 'unavailable', reason: 'offline', message: `The Control Center did not help (${error.code}): ${error.message}`.slice(0, 500) };
+      return {
+        status: 'unavailable',
+        reason: 'offline',
+        message: `The Control Center did not help (${error.code}): ${error.message}`.slice(0, 500),
+      };
     }
     throw error;
   }

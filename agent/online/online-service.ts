@@ -4,26 +4,26 @@
  * them moving while the Control Center answers. Unmanaged workstations have none of it: every
  * call then answers "offline", and the lock screen goes straight to the offline PIN.
  */
-import { abortableSleep } from '../abortable-sleep.js';
+import { abortableSleep } from '../../platform/abortable-sleep.js';
 import { hostname } from 'node:os';
-import { ApiError, type FetchLike } from '../../protocol/online/api-client.js';
-import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/messages.js';
+import { ApiError, type FetchLike } from '../../platform/api-client.js';
+import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { DEFAULT_POLICY, type Policy } from '../../protocol/policy-settings.js';
-import type { AuditLog } from '../audit-log.js';
-import type { Clock } from '../clock.js';
-import type { KdfParams } from '../kdf.js';
+import type { AuditLog } from '../state/audit-log.js';
+import type { Clock } from '../../platform/clock.js';
+import type { KdfParams } from '../offline-pin/kdf.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
-import type { Logger } from '../log.js';
-import type { SecretStore } from '../sealing-key.js';
-import type { UserStateStore } from '../user-state-store.js';
+import type { Logger } from '../../platform/log.js';
+import type { Keystore } from '../../platform/keystore/keystore.js';
+import type { UserStateStore } from '../state/user-state-store.js';
 import { ControlCenterLink, PROBE_TIMEOUT_MS } from './control-center-link.js';
-import type { OnlineContext } from './context.js';
+import type { OnlineContext } from './online-context.js';
 import { readEnrollFile, removeEnrollFile } from './enroll-file.js';
 import { enrollWorkstation } from './enrollment.js';
 import { EventUploader } from './event-uploader.js';
 import { LockoutResets } from './lockout-resets.js';
 import { OnlineSignIn, type SignInResult } from './online-sign-in.js';
-import { Pairings } from './pairing.js';
+import { Pairings } from './phone-pairing.js';
 import { PolicyCache } from './policy-cache.js';
 import { RecoveryPins } from './recovery-pins.js';
 import { Replenisher } from './replenisher.js';
@@ -32,7 +32,7 @@ import { loadIdentity, type LoadedIdentity } from './workstation-identity.js';
 export interface OnlineServiceOptions {
   readonly stateDir: string;
   readonly auditFile: string;
-  readonly keystore: SecretStore;
+  readonly keystore: Keystore;
   readonly store: UserStateStore;
   readonly mutex: KeyedMutex;
   readonly audit: AuditLog;
@@ -40,7 +40,9 @@ export interface OnlineServiceOptions {
   readonly clock: Clock;
   readonly kdf: KdfParams;
   /** From the config file: enroll at start when not enrolled yet. */
-  readonly enrollment?: { readonly url: string; readonly installToken?: string | undefined; readonly name: string } | undefined;
+  readonly enrollment?:
+    | { readonly url: string; readonly installToken?: string | undefined; readonly name: string }
+    | undefined;
   /** The enrollment file an installer drops (docs/deployment.md): used first, deleted once used. */
   readonly enrollFile?: string | undefined;
   readonly fetch?: FetchLike;
@@ -84,7 +86,6 @@ export class OnlineService {
     return this.#managed ? (this.#managed.policy.settings ?? DEFAULT_POLICY) : null;
   }
 
-
   get online(): boolean {
     return this.#managed?.link.online ?? false;
   }
@@ -98,7 +99,12 @@ export class OnlineService {
     const managed = this.#managed;
     if (!managed) return null;
     const { policy } = managed;
-    return { url: managed.link.loaded.identity.url, online: managed.link.online, policyVersion: policy.issuedAt === null ? null : policy.version, policyIssuedAt: policy.issuedAt };
+    return {
+      url: managed.link.loaded.identity.url,
+      online: managed.link.online,
+      policyVersion: policy.issuedAt === null ? null : policy.version,
+      policyIssuedAt: policy.issuedAt,
+    };
   }
 
   /** The name this workstation enrolled under (what the Control Center and paired phones show), or null when not enrolled. */
@@ -115,21 +121,32 @@ export class OnlineService {
     const loaded = await loadIdentity(options.stateDir, options.keystore);
     const dropped = options.enrollFile ? await readEnrollFile(options.enrollFile, options.log) : null;
     if (loaded) {
-      if (dropped) await removeEnrollFile(options.enrollFile!, options.log, `already enrolled with ${loaded.identity.url}`);
+      if (dropped)
+        await removeEnrollFile(options.enrollFile!, options.log, `already enrolled with ${loaded.identity.url}`);
       return this.#activate(loaded);
     }
     const enrollment = dropped
-      ? { url: dropped.url, installToken: dropped.installToken, name: dropped.name ?? options.enrollment?.name ?? hostname() }
+      ? {
+          url: dropped.url,
+          installToken: dropped.installToken,
+          name: dropped.name ?? options.enrollment?.name ?? hostname(),
+        }
       : options.enrollment;
     if (!enrollment?.installToken) return;
-    const used = dropped ? () => removeEnrollFile(options.enrollFile!, options.log, 'install token used') : async () => {};
+    const used = dropped
+      ? () => removeEnrollFile(options.enrollFile!, options.log, 'install token used')
+      : async () => {};
     void (async () => {
       for (let delay = 2_000; !this.#stopped && !this.#managed; delay = Math.min(300_000, delay * 2)) {
         try {
           await this.enroll(enrollment.url, enrollment.installToken!, enrollment.name);
           return await used();
         } catch (error) {
-          options.log.error('workstation.enroll-failed', { url: enrollment.url, error: error as Error, retryInMs: delay });
+          options.log.error('workstation.enroll-failed', {
+            url: enrollment.url,
+            error: error as Error,
+            retryInMs: delay,
+          });
           // A refusal (bad token) will not change by retrying; an unreachable, busy or rate-limiting CC is worth waiting for.
           if (!isTransient(error)) return await used();
           await this.#sleep(delay);
@@ -145,26 +162,47 @@ export class OnlineService {
     const policy = new PolicyCache(options.stateDir, loaded.ccKey, loaded.identity.workstationId, options.log);
     await policy.load();
     const ctx: OnlineContext = {
-      link, store: options.store, mutex: options.mutex, audit: options.audit, log: options.log, clock: options.clock, kdf: options.kdf,
+      link,
+      store: options.store,
+      mutex: options.mutex,
+      audit: options.audit,
+      log: options.log,
+      clock: options.clock,
+      kdf: options.kdf,
       policy: () => policy.settings ?? DEFAULT_POLICY,
     };
     const replenisher = new Replenisher(ctx);
     this.#managed = {
-      link, policy, replenisher,
+      link,
+      policy,
+      replenisher,
       signIn: new OnlineSignIn(ctx, (user, deviceId) => replenisher.schedule(user, deviceId)),
       pairings: new Pairings(ctx),
       events: new EventUploader(ctx, options.auditFile, options.stateDir),
       recovery: new RecoveryPins(ctx),
       lockoutResets: new LockoutResets(ctx),
     };
-    options.log.info('workstation.managed', { url: loaded.identity.url, workstationId: loaded.identity.workstationId, policyVersion: policy.version });
+    options.log.info('workstation.managed', {
+      url: loaded.identity.url,
+      workstationId: loaded.identity.workstationId,
+      policyVersion: policy.version,
+    });
     void this.#loop(this.#managed);
   }
 
   /** Enrolls now (IPC `workstation-enroll`) and starts the online side. */
   async enroll(url: string, installToken: string, name: string): Promise<void> {
-    if (this.#managed) throw new Error(`this workstation is already enrolled with ${this.#managed.link.loaded.identity.url}`);
-    await enrollWorkstation({ stateDir: this.options.stateDir, keystore: this.options.keystore, url, installToken, name, log: this.options.log, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+    if (this.#managed)
+      throw new Error(`this workstation is already enrolled with ${this.#managed.link.loaded.identity.url}`);
+    await enrollWorkstation({
+      stateDir: this.options.stateDir,
+      keystore: this.options.keystore,
+      url,
+      installToken,
+      name,
+      log: this.options.log,
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
     const loaded = await loadIdentity(this.options.stateDir, this.options.keystore);
     if (loaded) await this.#activate(loaded);
   }
@@ -172,16 +210,19 @@ export class OnlineService {
   /** Whether the lock screen should try a phone first for this user (docs/ipc.md, status `online`). */
   async canSignInOnline(user: string): Promise<boolean> {
     const managed = this.#managed;
-    return managed !== null && managed.link.online && (await managed.signIn.hasDevice(user));
+    if (managed === null || !managed.link.online) return false;
+    return managed.signIn.hasDevice(user);
   }
 
   /** Online sign-in for the lock screen: a fresh approval from the phone, or one it gave in the last minute. */
   async signIn(user: string, waitMs: number): Promise<SignInResult> {
     const managed = this.#managed;
-    if (!managed) return { ok: false, code: 'not-managed', message: 'this workstation is not enrolled with a Control Center' };
+    if (!managed)
+      return { ok: false, code: 'not-managed', message: 'this workstation is not enrolled with a Control Center' };
     const preApproved = managed.signIn.takePreApproval(user);
     if (preApproved) return { ok: true, deviceId: preApproved };
-    if (!managed.link.online && !(await this.#probe(managed))) return { ok: false, code: 'offline', message: 'the Control Center cannot be reached' };
+    if (!managed.link.online && !(await this.#probe(managed)))
+      return { ok: false, code: 'offline', message: 'the Control Center cannot be reached' };
     return managed.signIn.signIn(user, waitMs, undefined, this.#abort.signal);
   }
 
@@ -193,7 +234,16 @@ export class OnlineService {
 
   async #probe(managed: Managed): Promise<boolean> {
     try {
-      await managed.policy.apply(await managed.link.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, PROBE_TIMEOUT_MS, this.#abort.signal));
+      await managed.policy.apply(
+        await managed.link.call(
+          'GET',
+          '/v1/workstation/policy',
+          undefined,
+          SignedPolicySchema,
+          PROBE_TIMEOUT_MS,
+          this.#abort.signal,
+        ),
+      );
       return true;
     } catch {
       return false;
@@ -207,18 +257,39 @@ export class OnlineService {
    * (events, recovery PINs, interrupted deliveries when the CC comes back).
    */
   async #loop(managed: Managed): Promise<void> {
-    await managed.replenisher.resumeAll().catch((error: unknown) => this.options.log.error('replenish.resume-failed', { error: error as Error }));
+    await managed.replenisher
+      .resumeAll()
+      .catch((error: unknown) => this.options.log.error('replenish.resume-failed', { error: error as Error }));
     void this.#repeat('inbox', async () => {
-      const inbox = await managed.link.call('GET', `/v1/workstation/inbox?wait=${INBOX_WAIT_S}`, undefined, WorkstationInboxResponseSchema, (INBOX_WAIT_S + 5) * 1000, this.#abort.signal);
+      const inbox = await managed.link.call(
+        'GET',
+        `/v1/workstation/inbox?wait=${INBOX_WAIT_S}`,
+        undefined,
+        WorkstationInboxResponseSchema,
+        (INBOX_WAIT_S + 5) * 1000,
+        this.#abort.signal,
+      );
       for (const intent of inbox.intents) {
-        void managed.signIn.signIn(intent.user, Math.min(60_000, Math.max(5_000, intent.expiresAt - Date.now())), intent.intentId, this.#abort.signal);
+        void managed.signIn.signIn(
+          intent.user,
+          Math.min(60_000, Math.max(5_000, intent.expiresAt - Date.now())),
+          intent.intentId,
+          this.#abort.signal,
+        );
       }
       for (const reset of inbox.lockoutResets ?? []) await managed.lockoutResets.apply(reset, this.#abort.signal);
     });
     let reconciledVersion = -1;
     void this.#repeat('policy', async () => {
       const since = managed.policy.version;
-      const signed = await managed.link.call('GET', `/v1/workstation/policy?since=${since}&wait=${INBOX_WAIT_S}`, undefined, SignedPolicySchema, (INBOX_WAIT_S + 5) * 1000, this.#abort.signal);
+      const signed = await managed.link.call(
+        'GET',
+        `/v1/workstation/policy?since=${since}&wait=${INBOX_WAIT_S}`,
+        undefined,
+        SignedPolicySchema,
+        (INBOX_WAIT_S + 5) * 1000,
+        this.#abort.signal,
+      );
       await managed.policy.apply(signed);
       if (managed.policy.version !== reconciledVersion) {
         await managed.recovery.reconcile();
@@ -250,7 +321,8 @@ export class OnlineService {
         backoff = 1_000;
       } catch (error) {
         if (this.#stopped) return;
-        if (!(error instanceof ApiError)) this.options.log.error('online.loop-fault', { loop: name, error: error as Error });
+        if (!(error instanceof ApiError))
+          this.options.log.error('online.loop-fault', { loop: name, error: error as Error });
         await this.#sleep(backoff);
         backoff = Math.min(60_000, backoff * 2);
       }

@@ -6,12 +6,13 @@
  */
 import { checkApproval } from '../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
-import { AuthStatusResponseSchema, CreateAuthResponseSchema, MAX_AUTH_REQUEST_TTL_MS } from '../../protocol/online/messages.js';
-import { randomBytes } from '../../protocol/online/webcrypto.js';
-import { ApiError } from '../../protocol/online/api-client.js';
-import { FRESH_HAMMERING } from '../anti-hammering.js';
-import { emptyUserState } from '../user-state.js';
-import { auditOnline, updateUser, type OnlineContext } from './context.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
+import { MAX_AUTH_REQUEST_TTL_MS } from '../../protocol/online/http-bodies.js';
+import { ApiError } from '../../platform/api-client.js';
+import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
+import { emptyUserState } from '../state/user-state.js';
+import { auditOnline, updateUser, type OnlineContext } from './online-context.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 export const WAIT_SLICE_S = 25;
 /** How long an approval the phone started (a tap, R3) stays good for the lock screen. */
@@ -19,7 +20,11 @@ export const PRE_APPROVAL_MS = 60_000;
 
 export type SignInResult =
   | { ok: true; deviceId: string }
-  | { ok: false; code: 'offline' | 'service-refused' | 'not-managed' | 'no-device' | 'denied' | 'timeout' | 'bad-approval'; message: string };
+  | {
+      ok: false;
+      code: 'offline' | 'service-refused' | 'not-managed' | 'no-device' | 'denied' | 'timeout' | 'bad-approval';
+      message: string;
+    };
 
 export class OnlineSignIn {
   readonly #preApproved = new Map<string, { deviceId: string; until: number }>();
@@ -43,32 +48,79 @@ export class OnlineSignIn {
 
   async signIn(user: string, waitMs: number, intentId?: string, signal?: AbortSignal): Promise<SignInResult> {
     const state = (await this.ctx.store.read(user)) ?? emptyUserState(user);
-    if (state.devices.length === 0) return { ok: false, code: 'no-device', message: 'no phone is paired for this user on this workstation' };
+    if (state.devices.length === 0)
+      return { ok: false, code: 'no-device', message: 'no phone is paired for this user on this workstation' };
     const { link } = this.ctx;
     const challenge = toBase64url(randomBytes(32));
     const deadline = Date.now() + waitMs;
     let requestId: string;
     try {
-      const created = await link.call('POST', '/v1/workstation/auth-requests', { user, challenge, ttlMs: Math.min(Math.max(waitMs, 1000), MAX_AUTH_REQUEST_TTL_MS), ...(intentId ? { intentId } : {}) }, CreateAuthResponseSchema, 1_500, signal);
+      const created = await link.call(
+        'POST',
+        '/v1/workstation/auth-requests',
+        {
+          user,
+          challenge,
+          ttlMs: Math.min(Math.max(waitMs, 1000), MAX_AUTH_REQUEST_TTL_MS),
+          ...(intentId ? { intentId } : {}),
+        },
+        CreateAuthResponseSchema,
+        1_500,
+        signal,
+      );
       requestId = created.requestId;
       for (;;) {
         const left = deadline - Date.now();
-        if (left <= 0 || signal?.aborted) return { ok: false, code: 'timeout', message: 'the phone did not answer in time' };
+        if (left <= 0 || signal?.aborted)
+          return { ok: false, code: 'timeout', message: 'the phone did not answer in time' };
         const wait = Math.max(1, Math.min(WAIT_SLICE_S, Math.floor(left / 1000)));
-        const status = await link.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=${wait}`, undefined, AuthStatusResponseSchema, Math.min(left, wait * 1000) + 2_000, signal);
+        const status = await link.call(
+          'GET',
+          `/v1/workstation/auth-requests/${requestId}?wait=${wait}`,
+          undefined,
+          AuthStatusResponseSchema,
+          Math.min(left, wait * 1000) + 2_000,
+          signal,
+        );
         if (!('signature' in status)) {
           if (status.status === 'pending') continue;
           return { ok: false, code: 'timeout', message: 'the sign-in request expired' };
         }
         const device = state.devices.find((known) => known.deviceId === status.deviceId);
-        const fields = { requestId, workstationId: link.workstationId, user, challenge, decision: status.decision, deviceId: status.deviceId, signedAt: status.signedAt };
+        const fields = {
+          requestId,
+          workstationId: link.workstationId,
+          user,
+          challenge,
+          decision: status.decision,
+          deviceId: status.deviceId,
+          signedAt: status.signedAt,
+        };
         if (!device || !(await checkApproval(fields, status.signature, fromBase64url(device.signingKey)))) {
           this.ctx.log.error('online-auth.bad-approval', { user, deviceId: status.deviceId, known: Boolean(device) });
-          auditOnline(this.ctx, { event: 'online-auth', user, authenticatorId: status.deviceId, result: 'rejected', reason: 'bad-approval', remaining: null });
-          return { ok: false, code: 'bad-approval', message: 'the answer was not signed by a phone paired for this user' };
+          auditOnline(this.ctx, {
+            event: 'online-auth',
+            user,
+            authenticatorId: status.deviceId,
+            result: 'rejected',
+            reason: 'bad-approval',
+            remaining: null,
+          });
+          return {
+            ok: false,
+            code: 'bad-approval',
+            message: 'the answer was not signed by a phone paired for this user',
+          };
         }
         if (status.decision === 'deny') {
-          auditOnline(this.ctx, { event: 'online-auth', user, authenticatorId: device.deviceId, result: 'rejected', reason: 'denied', remaining: null });
+          auditOnline(this.ctx, {
+            event: 'online-auth',
+            user,
+            authenticatorId: device.deviceId,
+            result: 'rejected',
+            reason: 'denied',
+            remaining: null,
+          });
           return { ok: false, code: 'denied', message: 'the sign-in was denied on the phone' };
         }
         await this.#recordSuccess(user, device.deviceId);
@@ -76,18 +128,33 @@ export class OnlineSignIn {
         return { ok: true, deviceId: device.deviceId };
       }
     } catch (error) {
-      if (error instanceof ApiError && error.offline) return { ok: false, code: 'offline', message: 'the Control Center cannot be reached' };
-      if (error instanceof ApiError) return { ok: false, code: 'service-refused', message: `the Control Center refused the sign-in request (${error.code})` };
+      if (error instanceof ApiError && error.offline)
+        return { ok: false, code: 'offline', message: 'the Control Center cannot be reached' };
+      if (error instanceof ApiError)
+        return {
+          ok: false,
+          code: 'service-refused',
+          message: `the Control Center refused the sign-in request (${error.code})`,
+        };
       throw error;
     }
   }
 
   async #recordSuccess(user: string, deviceId: string): Promise<void> {
     const now = this.ctx.clock.now();
-    await updateUser(this.ctx, user, (state) => ({ next: { ...state, onlineAuthAtMs: now.wallMs, hammering: FRESH_HAMMERING }, result: undefined }));
-    auditOnline(this.ctx, { event: 'online-auth', user, authenticatorId: deviceId, result: 'accepted', reason: null, remaining: null });
+    await updateUser(this.ctx, user, (state) => ({
+      next: { ...state, onlineAuthAtMs: now.wallMs, hammering: FRESH_HAMMERING },
+      result: undefined,
+    }));
+    auditOnline(this.ctx, {
+      event: 'online-auth',
+      user,
+      authenticatorId: deviceId,
+      result: 'accepted',
+      reason: null,
+      remaining: null,
+    });
     this.ctx.log.info('online-auth', { user, deviceId, result: 'accepted' });
     this.onSuccess(user, deviceId);
   }
 }
-

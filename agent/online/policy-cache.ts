@@ -4,11 +4,13 @@
  * pinned key, this workstation, never older. Refusals are logged and change nothing.
  */
 import path from 'node:path';
+import { ownedByThisProcess } from '../../platform/secure-path.js';
 import { checkSignedPolicy, type PolicyDocument, type SignedPolicy } from '../../protocol/online/signed-policy.js';
 import type { Policy } from '../../protocol/policy-settings.js';
-import { writeFileDurably } from '../durable-file.js';
-import type { Logger } from '../log.js';
-import { readCheckedFile } from '../secure-path.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import type { Logger } from '../../platform/log.js';
+import * as v from 'valibot';
+import { JsonFileError, readJsonFile } from '../../platform/json-file.js';
 
 export const POLICY_FILE = 'policy.json';
 
@@ -41,9 +43,11 @@ export class PolicyCache {
     const file = path.join(this.stateDir, POLICY_FILE);
     let json: unknown;
     try {
-      json = JSON.parse((await readCheckedFile(file, { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o022 }, 16384)).toString('utf8'));
+      // The schema, the signature and the version are checkSignedPolicy's, below.
+      json = await readJsonFile(file, v.unknown(), ownedByThisProcess(0o022), 16384);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.error('policy.cache-unreadable', { file, error: error as Error });
+      if (!(error instanceof JsonFileError && error.problem === 'missing'))
+        this.log.error('policy.cache-unreadable', { file, error: error as Error });
       return;
     }
     const check = await checkSignedPolicy(json, this.ccKey, this.workstationId, 0);

@@ -4,25 +4,20 @@
  * hands the PIN, sealed to the Control Center's box key, to the CC, where an admin can reveal it.
  * Used or not uploaded (a crash between), it is replaced by a fresh one.
  */
-import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
-import { CROCKFORD_ALPHABET } from '../../protocol/base32.js';
+import { randomBytes, randomCrockfordBytes } from '../../protocol/crypto/hashes.js';
 import { toBase64url } from '../../protocol/online/base64url.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
 import { wipe } from '../../protocol/bytes.js';
-import { VERIFIER_SALT_BYTES, computeVerifier } from '../kdf.js';
-import { RECOVERY_PIN_LENGTH } from '../pin-candidates.js';
-import type { RecoveryPinState } from '../user-state.js';
-import { updateUser, type OnlineContext } from './context.js';
+import { VERIFIER_SALT_BYTES, computeVerifier } from '../offline-pin/kdf.js';
+import { RECOVERY_PIN_LENGTH } from '../offline-pin/pin-candidates.js';
+import type { RecoveryPinState } from '../state/user-state.js';
+import { updateUser, type OnlineContext } from './online-context.js';
 
 export const RECOVERY_LABEL = 'latchkey-recovery-pin-v1';
 
 function newRecoveryPin(): Uint8Array {
-  const pin = new Uint8Array(RECOVERY_PIN_LENGTH);
-  const random = randomBytes(RECOVERY_PIN_LENGTH);
-  for (let i = 0; i < pin.length; i++) pin[i] = CROCKFORD_ALPHABET.charCodeAt(random[i]! & 31);
-  random.fill(0);
-  return pin;
+  return randomCrockfordBytes(RECOVERY_PIN_LENGTH);
 }
 
 export class RecoveryPins {
@@ -33,7 +28,11 @@ export class RecoveryPins {
     const { states } = await this.ctx.store.list();
     for (const state of states) {
       if (!this.ctx.policy().recoveryPin) {
-        if (state.recovery) await updateUser(this.ctx, state.user, (current) => ({ next: current.recovery ? { ...current, recovery: null } : null, result: undefined }));
+        if (state.recovery)
+          await updateUser(this.ctx, state.user, (current) => ({
+            next: current.recovery ? { ...current, recovery: null } : null,
+            result: undefined,
+          }));
         continue;
       }
       if (state.recovery?.uploaded) continue;
@@ -45,14 +44,32 @@ export class RecoveryPins {
     const { ctx } = this;
     const pin = newRecoveryPin();
     try {
-      const salt = new Uint8Array(randomBytes(VERIFIER_SALT_BYTES));
-      const recovery: RecoveryPinState = { salt, hash: await computeVerifier(pin, salt, ctx.kdf), kdf: ctx.kdf, createdAtMs: ctx.clock.now().wallMs, uploaded: false };
+      const salt = randomBytes(VERIFIER_SALT_BYTES);
+      const recovery: RecoveryPinState = {
+        salt,
+        hash: await computeVerifier(pin, salt, ctx.kdf),
+        kdf: ctx.kdf,
+        createdAtMs: ctx.clock.now().wallMs,
+        uploaded: false,
+      };
       // Durable first: if the upload is lost, the next reconcile replaces this PIN (nobody can know it).
       await updateUser(ctx, user, (state) => ({ next: { ...state, recovery }, result: undefined }));
       const aad = new TextEncoder().encode(`${ctx.link.workstationId}\u0000${user}`);
       const box = await sealTo(ctx.link.loaded.ccBoxKey, pin, aad, RECOVERY_LABEL);
-      await ctx.link.call('PUT', `/v1/workstation/recovery-pins/${encodeURIComponent(user)}`, { eph: toBase64url(box.eph), nonce: toBase64url(box.nonce), ciphertext: toBase64url(box.ciphertext) }, v.unknown(), 10_000);
-      await updateUser(ctx, user, (state) => ({ next: state.recovery?.createdAtMs === recovery.createdAtMs ? { ...state, recovery: { ...state.recovery, uploaded: true } } : null, result: undefined }));
+      await ctx.link.call(
+        'PUT',
+        `/v1/workstation/recovery-pins/${encodeURIComponent(user)}`,
+        { eph: toBase64url(box.eph), nonce: toBase64url(box.nonce), ciphertext: toBase64url(box.ciphertext) },
+        v.unknown(),
+        10_000,
+      );
+      await updateUser(ctx, user, (state) => ({
+        next:
+          state.recovery?.createdAtMs === recovery.createdAtMs
+            ? { ...state, recovery: { ...state.recovery, uploaded: true } }
+            : null,
+        result: undefined,
+      }));
       ctx.log.info('recovery-pin.issued', { user });
     } finally {
       wipe(pin);

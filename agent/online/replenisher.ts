@@ -7,15 +7,15 @@
  */
 import * as v from 'valibot';
 import { checkPoolConfirm } from '../../protocol/online/approvals.js';
-import { ApiError } from '../../protocol/online/api-client.js';
+import { ApiError } from '../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { newId } from '../../protocol/online/ids.js';
-import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/messages.js';
+import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/http-bodies.js';
 import { sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
-import { issuePool } from '../offline-pin-pool.js';
-import type { PendingPool } from '../user-state.js';
-import { abortableSleep } from '../abortable-sleep.js';
-import { auditOnline, updateUser, type OnlineContext } from './context.js';
+import { issuePool } from '../offline-pin/offline-pin-pool.js';
+import type { PendingPool } from '../state/user-state.js';
+import { abortableSleep } from '../../platform/abortable-sleep.js';
+import { auditOnline, updateUser, type OnlineContext } from './online-context.js';
 
 const FIRST_POLL_MS = 1_000;
 const MAX_POLL_MS = 30_000;
@@ -39,7 +39,9 @@ export class Replenisher {
 
   /** After a successful sign-in with `deviceId`: make sure a new pool is on its way. */
   schedule(user: string, deviceId: string): void {
-    void this.#run(user, deviceId).catch((error: unknown) => this.ctx.log.error('replenish.failed', { user, deviceId, error: error as Error }));
+    void this.#run(user, deviceId).catch((error: unknown) =>
+      this.ctx.log.error('replenish.failed', { user, deviceId, error: error as Error }),
+    );
   }
 
   /** Finishes every delivery a restart interrupted. */
@@ -66,7 +68,11 @@ export class Replenisher {
         run.again = false;
         const pending = await this.#ensurePending(user, deviceId);
         if (pending === null) return;
-        if (!pending.uploaded && (await this.#retry(run, user, pending, () => this.#upload(user, pending).then(() => true))) === null) continue;
+        if (
+          !pending.uploaded &&
+          (await this.#retry(run, user, pending, () => this.#upload(user, pending).then(() => true))) === null
+        )
+          continue;
         await this.#awaitConfirmation(run, user, pending);
       }
     } finally {
@@ -87,12 +93,30 @@ export class Replenisher {
       const identity = ctx.link.loaded;
       let envelope: PoolEnvelope | undefined;
       const { pool } = await issuePool({
-        user, host: identity.identity.name, authenticatorId: deviceId, format: { charset: policy.pinCharset, length: policy.pinLength },
-        pinCount: policy.pinCount, kdf: ctx.kdf, now: ctx.clock.now(),
+        user,
+        host: identity.identity.name,
+        authenticatorId: deviceId,
+        format: { charset: policy.pinCharset, length: policy.pinLength },
+        pinCount: policy.pinCount,
+        kdf: ctx.kdf,
+        now: ctx.clock.now(),
         sealSeed: async (seed, issued) => {
           envelope = await sealPoolEnvelope(
-            { deliveryId, poolId: issued.poolId, workstationId: identity.identity.workstationId, user, seed: toBase64url(seed), charset: issued.charset, length: issued.length, counter: issued.start, count: issued.limit - issued.start, issuedAt: issued.issuedAtMs },
-            deviceId, fromBase64url(device.boxKey), identity.privateKey,
+            {
+              deliveryId,
+              poolId: issued.poolId,
+              workstationId: identity.identity.workstationId,
+              user,
+              seed: toBase64url(seed),
+              charset: issued.charset,
+              length: issued.length,
+              counter: issued.start,
+              count: issued.limit - issued.start,
+              issuedAt: issued.issuedAtMs,
+            },
+            deviceId,
+            fromBase64url(device.boxKey),
+            identity.privateKey,
           );
         },
       });
@@ -103,11 +127,26 @@ export class Replenisher {
   }
 
   async #upload(user: string, pending: PendingPool): Promise<void> {
-    await this.ctx.link.call('PUT', `/v1/workstation/pool-deliveries/${pending.deliveryId}`, { user, deviceId: pending.deviceId, envelope: pending.envelope }, v.unknown(), 10_000, this.#abort.signal);
+    await this.ctx.link.call(
+      'PUT',
+      `/v1/workstation/pool-deliveries/${pending.deliveryId}`,
+      { user, deviceId: pending.deviceId, envelope: pending.envelope },
+      v.unknown(),
+      10_000,
+      this.#abort.signal,
+    );
     await updateUser(this.ctx, user, (state) => {
       const current = state.pendingPools.find((candidate) => candidate.deliveryId === pending.deliveryId);
       if (!current || current.uploaded) return { next: null, result: undefined };
-      return { next: { ...state, pendingPools: state.pendingPools.map((candidate) => (candidate === current ? { ...candidate, uploaded: true } : candidate)) }, result: undefined };
+      return {
+        next: {
+          ...state,
+          pendingPools: state.pendingPools.map((candidate) =>
+            candidate === current ? { ...candidate, uploaded: true } : candidate,
+          ),
+        },
+        result: undefined,
+      };
     });
   }
 
@@ -115,7 +154,16 @@ export class Replenisher {
   async #awaitConfirmation(run: Run, user: string, pending: PendingPool): Promise<void> {
     let delay = FIRST_POLL_MS;
     while (!this.#abort.signal.aborted) {
-      const status = await this.#retry(run, user, pending, () => this.ctx.link.call('GET', `/v1/workstation/pool-deliveries/${pending.deliveryId}`, undefined, PoolDeliveryStatusResponseSchema, 10_000, this.#abort.signal));
+      const status = await this.#retry(run, user, pending, () =>
+        this.ctx.link.call(
+          'GET',
+          `/v1/workstation/pool-deliveries/${pending.deliveryId}`,
+          undefined,
+          PoolDeliveryStatusResponseSchema,
+          10_000,
+          this.#abort.signal,
+        ),
+      );
       if (status === null) return;
       if ('signature' in status) {
         await this.#activate(user, pending, status.poolId, status.signature);
@@ -132,8 +180,17 @@ export class Replenisher {
       const current = state.pendingPools.find((candidate) => candidate.deliveryId === pending.deliveryId);
       const device = state.devices.find((known) => known.deviceId === pending.deviceId);
       if (!current || !device) return { next: null, result: false };
-      const fields = { deliveryId: current.deliveryId, poolId, deviceId: current.deviceId, workstationId: ctx.link.workstationId, user };
-      if (poolId !== current.pool.poolId || !(await checkPoolConfirm(fields, signature, fromBase64url(device.signingKey)))) {
+      const fields = {
+        deliveryId: current.deliveryId,
+        poolId,
+        deviceId: current.deviceId,
+        workstationId: ctx.link.workstationId,
+        user,
+      };
+      if (
+        poolId !== current.pool.poolId ||
+        !(await checkPoolConfirm(fields, signature, fromBase64url(device.signingKey)))
+      ) {
         ctx.log.error('replenish.bad-confirmation', { user, deliveryId: current.deliveryId });
         return { next: null, result: false };
       }
@@ -147,7 +204,14 @@ export class Replenisher {
       };
     });
     if (activated) {
-      auditOnline(ctx, { event: 'replenish', user, authenticatorId: pending.deviceId, result: 'ok', reason: null, remaining: pending.pool.limit - pending.pool.next });
+      auditOnline(ctx, {
+        event: 'replenish',
+        user,
+        authenticatorId: pending.deviceId,
+        result: 'ok',
+        reason: null,
+        remaining: pending.pool.limit - pending.pool.next,
+      });
       ctx.log.info('replenish.confirmed', { user, deviceId: pending.deviceId, deliveryId: pending.deliveryId });
     }
   }
@@ -160,7 +224,9 @@ export class Replenisher {
   async #retry<T>(run: Run, user: string, pending: PendingPool, attempt: () => Promise<T>): Promise<T | null> {
     let delay = 2_000;
     while (!this.#abort.signal.aborted) {
-      const current = (await this.ctx.store.read(user))?.pendingPools.find((candidate) => candidate.deliveryId === pending.deliveryId);
+      const current = (await this.ctx.store.read(user))?.pendingPools.find(
+        (candidate) => candidate.deliveryId === pending.deliveryId,
+      );
       if (!current) return null;
       try {
         return await attempt();

@@ -8,11 +8,10 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { fromBase64url } from '../../protocol/online/base64url.js';
 import { idPattern } from '../../protocol/online/ids.js';
-import { ED25519, importPrivateKey, type CryptoKey } from '../../protocol/online/webcrypto.js';
-import { writeFileDurably } from '../durable-file.js';
-import type { SecretStore } from '../sealing-key.js';
-import { describeIssues } from '../schema-errors.js';
-import { readCheckedFile } from '../secure-path.js';
+import { ED25519, importPrivateKey, type CryptoKey } from '../../protocol/crypto/webcrypto.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import type { Keystore } from '../../platform/keystore/keystore.js';
+import { readStateFile } from '../../platform/json-file.js';
 
 export const WORKSTATION_FILE = 'workstation.json';
 const key32 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/));
@@ -44,33 +43,35 @@ export interface LoadedIdentity {
 }
 
 /** The identity, or null for an unmanaged workstation. A broken file or missing key is an error. */
-export async function loadIdentity(stateDir: string, keystore: SecretStore): Promise<LoadedIdentity | null> {
+export async function loadIdentity(stateDir: string, keystore: Keystore): Promise<LoadedIdentity | null> {
   const file = path.join(stateDir, WORKSTATION_FILE);
-  let bytes: Buffer;
-  try {
-    bytes = await readCheckedFile(file, { owners: [process.getuid?.() ?? 0], forbiddenModeBits: 0o022 }, 8192);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new IdentityError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
-  let parsed: v.SafeParseResult<typeof IdentitySchema>;
-  try {
-    parsed = v.safeParse(IdentitySchema, JSON.parse(bytes.toString('utf8')));
-  } catch (error) {
-    throw new IdentityError(`${file} is not valid JSON`, { cause: error });
-  }
-  if (!parsed.success) throw new IdentityError(`${file} is not a workstation identity: ${describeIssues(parsed.issues, '')}`);
-  const identity = parsed.output;
+  const identity = await readStateFile(
+    file,
+    IdentitySchema,
+    8192,
+    'a workstation identity',
+    (message, options) => new IdentityError(message, options),
+  );
+  if (identity === null) return null;
   const pkcs8 = await keystore.get(identity.keyName);
   try {
-    return { identity, privateKey: await importPrivateKey(ED25519, pkcs8), ccKey: fromBase64url(identity.ccKey), ccBoxKey: fromBase64url(identity.ccBoxKey) };
+    return {
+      identity,
+      privateKey: await importPrivateKey(ED25519, pkcs8),
+      ccKey: fromBase64url(identity.ccKey),
+      ccBoxKey: fromBase64url(identity.ccBoxKey),
+    };
   } finally {
     pkcs8.fill(0);
   }
 }
 
 export async function saveIdentity(stateDir: string, identity: WorkstationIdentity): Promise<void> {
-  await writeFileDurably(path.join(stateDir, WORKSTATION_FILE), Buffer.from(`${JSON.stringify(identity, null, 1)}\n`), 0o600);
+  await writeFileDurably(
+    path.join(stateDir, WORKSTATION_FILE),
+    Buffer.from(`${JSON.stringify(identity, null, 1)}\n`),
+    0o600,
+  );
 }
 
 export async function identityExists(stateDir: string): Promise<boolean> {

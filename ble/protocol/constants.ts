@@ -26,10 +26,8 @@ export const FIRST_FRAGMENT_HEADER_BYTES = 4;
 export const MIN_MESSAGE_BYTES = 2;
 
 // §5 key and message sizes
-export const KEY_BYTES = 32;
-export const SIGNATURE_BYTES = 64;
+export { AEAD_TAG_BYTES, KEY_BYTES, SIGNATURE_BYTES } from '../../protocol/crypto/node-crypto.js';
 export const CHALLENGE_BYTES = 32;
-export const AEAD_TAG_BYTES = 16;
 export const PAIRING_KEY_BYTES = 32;
 /** A name inside a pairing message: UTF-8, zero-padded (§12.2). */
 export const NAME_BYTES = 64;

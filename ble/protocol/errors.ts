@@ -2,6 +2,8 @@
  * Errors of the pure BLE protocol layer (docs/ble-protocol.md §8). Each carries a stable `code`;
  * a failed session never recovers, so callers map the code to a denial and end the connection.
  */
+import { CodedError } from '../../protocol/coded-error.js';
+
 export type BleFramingErrorCode =
   | 'fragment-malformed'
   | 'fragment-too-large'
@@ -38,15 +40,19 @@ export type BlePairingErrorCode =
 
 export type BleProtocolErrorCode = BleFramingErrorCode | BleHandshakeErrorCode | BlePairingErrorCode;
 
-export class BleProtocolError extends Error {
-  readonly code: BleProtocolErrorCode;
+export class BleProtocolError extends CodedError<BleProtocolErrorCode> {
   /** The ERROR code the peer sent, for `peer-error` (§5.1). */
   readonly peerCode: number | undefined;
 
   constructor(code: BleProtocolErrorCode, message: string, options?: { cause?: unknown; peerCode?: number }) {
-    super(message, options);
-    this.name = 'BleProtocolError';
-    this.code = code;
+    super(code, message, options);
     this.peerCode = options?.peerCode;
   }
+}
+
+/** `error` as the session reports it: itself when it is a protocol error, else an internal fault of `where` (the cause kept). */
+export function asBleProtocolError(error: unknown, where: string): BleProtocolError {
+  return error instanceof BleProtocolError
+    ? error
+    : new BleProtocolError('message-malformed', `internal fault in ${where}`, { cause: error });
 }

@@ -2,27 +2,22 @@
  * Framing and fragmentation (docs/ble-protocol.md §4): a message of up to 512 bytes travels as
  * fragments of at most ATT_MTU − 3 bytes. Pure: the caller passes the clock reading.
  */
-import {
-  ATT_HEADER_BYTES,
-  FIRST_FRAGMENT_HEADER_BYTES,
-  FRAGMENT_HEADER_BYTES,
-  FRAGMENT_TIMEOUT_MS,
-  MAX_ATT_VALUE_BYTES,
-  MAX_MESSAGE_BYTES,
-  MIN_ATT_MTU,
-  MIN_MESSAGE_BYTES,
-} from './constants.js';
+import { ATT_HEADER_BYTES, FIRST_FRAGMENT_HEADER_BYTES, FRAGMENT_HEADER_BYTES } from './constants.js';
+import { FRAGMENT_TIMEOUT_MS, MAX_ATT_VALUE_BYTES, MAX_MESSAGE_BYTES, MIN_ATT_MTU } from './constants.js';
+import { MIN_MESSAGE_BYTES } from './constants.js';
 import { BleProtocolError } from './errors.js';
 
 /** The largest fragment (ATT value) for a negotiated ATT_MTU. */
 export function maxFragmentBytes(attMtu: number): number {
-  if (!Number.isInteger(attMtu) || attMtu < MIN_ATT_MTU) throw new RangeError(`attMtu must be an integer ≥ ${MIN_ATT_MTU} (got ${attMtu})`);
+  if (!Number.isInteger(attMtu) || attMtu < MIN_ATT_MTU)
+    throw new RangeError(`attMtu must be an integer ≥ ${MIN_ATT_MTU} (got ${attMtu})`);
   return Math.min(attMtu - ATT_HEADER_BYTES, MAX_ATT_VALUE_BYTES);
 }
 
 /** Cuts one message into fragments, filling each but the last. */
 export function fragmentMessage(message: Uint8Array, messageId: number, attMtu: number): Uint8Array[] {
-  if (!Number.isInteger(messageId) || messageId < 0 || messageId > 0xff) throw new RangeError(`messageId must be 0–255 (got ${messageId})`);
+  if (!Number.isInteger(messageId) || messageId < 0 || messageId > 0xff)
+    throw new RangeError(`messageId must be 0–255 (got ${messageId})`);
   if (message.length < MIN_MESSAGE_BYTES || message.length > MAX_MESSAGE_BYTES) {
     throw new RangeError(`message must be ${MIN_MESSAGE_BYTES}–${MAX_MESSAGE_BYTES} bytes (got ${message.length})`);
   }
@@ -98,49 +93,71 @@ export class Reassembler {
   checkTimeout(nowMs: number): void {
     if (this.#failure) throw this.#failure;
     const deadline = this.deadline;
-    if (deadline !== null && nowMs > deadline) this.#fail('reassembly-timeout', `no fragment for ${nowMs - this.#lastFragmentAt} ms in the middle of message ${this.#partial!.id}`);
+    if (deadline !== null && nowMs > deadline)
+      this.#fail(
+        'reassembly-timeout',
+        `no fragment for ${nowMs - this.#lastFragmentAt} ms in the middle of message ${this.#partial!.id}`,
+      );
   }
 
   /** Feeds one fragment; returns the message it completes, or null while more are due. */
   push(fragment: Uint8Array, nowMs: number): Uint8Array | null {
     this.checkTimeout(nowMs);
-    if (fragment.length > this.#maxFragment) this.#fail('fragment-too-large', `fragment of ${fragment.length} bytes is over the limit of ${this.#maxFragment}`);
-    if (fragment.length < FRAGMENT_HEADER_BYTES) this.#fail('fragment-malformed', `fragment of ${fragment.length} bytes has no room for its header`);
+    if (fragment.length > this.#maxFragment)
+      this.#fail(
+        'fragment-too-large',
+        `fragment of ${fragment.length} bytes is over the limit of ${this.#maxFragment}`,
+      );
+    if (fragment.length < FRAGMENT_HEADER_BYTES)
+      this.#fail('fragment-malformed', `fragment of ${fragment.length} bytes has no room for its header`);
     const id = fragment[0]!;
     const index = fragment[1]!;
     const partial = this.#partial;
     if (partial === null) {
-      if (id !== this.#expectedId) this.#fail('message-out-of-order', `message ${id} where message ${this.#expectedId} was expected`);
+      if (id !== this.#expectedId)
+        this.#fail('message-out-of-order', `message ${id} where message ${this.#expectedId} was expected`);
       if (index !== 0) this.#fail('fragment-gap', `fragment ${index} of message ${id} arrived before fragment 0`);
       return this.#start(fragment, id, nowMs);
     }
     if (id !== partial.id) this.#fail('message-out-of-order', `message ${id} interleaved with message ${partial.id}`);
     if (index < partial.nextIndex) this.#fail('fragment-duplicate', `fragment ${index} of message ${id} arrived twice`);
-    if (index > partial.nextIndex) this.#fail('fragment-gap', `fragment ${index} of message ${id} where fragment ${partial.nextIndex} was expected`);
+    if (index > partial.nextIndex)
+      this.#fail('fragment-gap', `fragment ${index} of message ${id} where fragment ${partial.nextIndex} was expected`);
     return this.#append(partial, fragment.subarray(FRAGMENT_HEADER_BYTES), nowMs);
   }
 
   #start(fragment: Uint8Array, id: number, nowMs: number): Uint8Array | null {
-    if (fragment.length < FIRST_FRAGMENT_HEADER_BYTES) this.#fail('fragment-malformed', `first fragment of ${fragment.length} bytes has no room for the message length`);
+    if (fragment.length < FIRST_FRAGMENT_HEADER_BYTES)
+      this.#fail('fragment-malformed', `first fragment of ${fragment.length} bytes has no room for the message length`);
     const total = (fragment[2]! << 8) | fragment[3]!;
-    if (total > MAX_MESSAGE_BYTES) this.#fail('message-too-large', `message ${id} declares ${total} bytes, over the limit of ${MAX_MESSAGE_BYTES}`);
-    if (total < MIN_MESSAGE_BYTES) this.#fail('fragment-malformed', `message ${id} declares ${total} bytes, under the minimum of ${MIN_MESSAGE_BYTES}`);
+    if (total > MAX_MESSAGE_BYTES)
+      this.#fail('message-too-large', `message ${id} declares ${total} bytes, over the limit of ${MAX_MESSAGE_BYTES}`);
+    if (total < MIN_MESSAGE_BYTES)
+      this.#fail(
+        'fragment-malformed',
+        `message ${id} declares ${total} bytes, under the minimum of ${MIN_MESSAGE_BYTES}`,
+      );
     const partial: Partial = { id, bytes: new Uint8Array(total), filled: 0, nextIndex: 0 };
     this.#partial = partial;
     return this.#append(partial, fragment.subarray(FIRST_FRAGMENT_HEADER_BYTES), nowMs);
   }
 
   #append(partial: Partial, payload: Uint8Array, nowMs: number): Uint8Array | null {
-    if (payload.length === 0) this.#fail('fragment-malformed', `fragment ${partial.nextIndex} of message ${partial.id} carries no payload`);
+    if (payload.length === 0)
+      this.#fail('fragment-malformed', `fragment ${partial.nextIndex} of message ${partial.id} carries no payload`);
     if (payload.length > partial.bytes.length - partial.filled) {
-      this.#fail('message-overrun', `fragment ${partial.nextIndex} of message ${partial.id} runs past the declared ${partial.bytes.length} bytes`);
+      this.#fail(
+        'message-overrun',
+        `fragment ${partial.nextIndex} of message ${partial.id} runs past the declared ${partial.bytes.length} bytes`,
+      );
     }
     partial.bytes.set(payload, partial.filled);
     partial.filled += payload.length;
     partial.nextIndex += 1;
     this.#lastFragmentAt = nowMs;
     if (partial.filled < partial.bytes.length) {
-      if (partial.nextIndex > 0xff) this.#fail('fragment-malformed', `message ${partial.id} needs more than 256 fragments`);
+      if (partial.nextIndex > 0xff)
+        this.#fail('fragment-malformed', `message ${partial.id} needs more than 256 fragments`);
       return null;
     }
     this.#partial = null;

@@ -3,14 +3,17 @@
  * (docs/ble-protocol.md §5.4 "PhoneHandshake"). One instance per connection; the replay cache
  * is shared by all of them.
  */
-import { concatBytes, equalBytes, toHex, wipe } from '../../protocol/bytes.js';
+import { concatBytes, toHex, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES } from './constants.js';
-import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, systemRandom, x25519PublicKey, type RandomSource } from './crypto.js';
+import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError } from './errors.js';
-import { decodeMessage, encodeError, ErrorCode, header, HELLO_SIGNED_BYTES, ReadyStatus, REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './messages.js';
-import { checkPhonePairing, type PhonePairing } from './pairing.js';
-import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys, type SessionKeys } from './session.js';
+import { decodeMessage, encodeError, ErrorCode, header, HELLO_SIGNED_BYTES, ReadyStatus } from './message-codec.js';
+import { REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './message-codec.js';
+import { checkPhonePairing, type PhonePairing } from './pairing-records.js';
+import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys } from './session.js';
+import type { SessionKeys } from './session.js';
 import { deriveSessionSalt, deriveTagKey, rotatingTag, slotAt } from './tag.js';
+import { equalBytes, type RandomSource, systemRandom } from '../../protocol/crypto/hashes.js';
 
 export type PhoneState = 'listening' | 'awaiting-approval' | 'ready-sent' | 'proof-sent' | 'done' | 'failed';
 export type Approval = 'approved' | 'declined' | 'timed-out';
@@ -68,7 +71,12 @@ export class PhoneHandshake {
   receive(bytes: Uint8Array, nowMs: number): PhoneStep {
     try {
       const message = decodeMessage(bytes);
-      if (message.type === 'error') throw new BleProtocolError('peer-error', `the workstation ended the session (error 0x${message.code.toString(16)})`, { peerCode: message.code });
+      if (message.type === 'error')
+        throw new BleProtocolError(
+          'peer-error',
+          `the workstation ended the session (error 0x${message.code.toString(16)})`,
+          { peerCode: message.code },
+        );
       switch (this.#state) {
         case 'listening':
           return this.#onHello(message, nowMs);
@@ -77,7 +85,10 @@ export class PhoneHandshake {
         case 'proof-sent':
           return this.#onVerdict(message);
         default:
-          throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} arrived in state ${this.#state}`);
+          throw new BleProtocolError(
+            'unexpected-message',
+            `${message.type.toUpperCase()} arrived in state ${this.#state}`,
+          );
       }
     } catch (error) {
       return this.#failed(error);
@@ -86,7 +97,8 @@ export class PhoneHandshake {
 
   /** The user's answer: READY carries it, sealed under fresh session keys (§5.1). */
   approval(answer: Approval): Uint8Array {
-    if (this.#state !== 'awaiting-approval') throw new BleProtocolError('unexpected-message', `no approval is pending (state ${this.#state})`);
+    if (this.#state !== 'awaiting-approval')
+      throw new BleProtocolError('unexpected-message', `no approval is pending (state ${this.#state})`);
     const ephemeralPrivate = this.#random(KEY_BYTES);
     const ephemeral = x25519PublicKey(ephemeralPrivate);
     const salt = deriveSessionSalt(this.#pairing!.pairingKey);
@@ -95,7 +107,12 @@ export class PhoneHandshake {
     } finally {
       wipe(ephemeralPrivate, salt);
     }
-    const status = answer === 'approved' ? ReadyStatus.approved : answer === 'declined' ? ReadyStatus.declined : ReadyStatus.timedOut;
+    const status =
+      answer === 'approved'
+        ? ReadyStatus.approved
+        : answer === 'declined'
+          ? ReadyStatus.declined
+          : ReadyStatus.timedOut;
     const aad = concatBytes(header('ready'), ephemeral);
     this.#ready = concatBytes(aad, aeadSeal(this.#keys.p2w, 0, aad, Uint8Array.of(status)));
     if (answer === 'approved') this.#state = 'ready-sent';
@@ -112,20 +129,37 @@ export class PhoneHandshake {
   }
 
   #onHello(message: DecodedMessage, nowMs: number): PhoneStep {
-    if (message.type !== 'hello') throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where HELLO was expected`);
-    if (message.request !== REQUEST_UNLOCK) throw new BleProtocolError('unsupported-request', `request kind 0x${message.request.toString(16)} is not supported`);
+    if (message.type !== 'hello')
+      throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where HELLO was expected`);
+    if (message.request !== REQUEST_UNLOCK)
+      throw new BleProtocolError(
+        'unsupported-request',
+        `request kind 0x${message.request.toString(16)} is not supported`,
+      );
     const slot = slotAt(nowMs);
     // Only a tag this phone advertised: its current or previous slot (§2).
     const pairing = this.#pairings.find((candidate) => {
       const tagKey = deriveTagKey(candidate.pairingKey);
-      const match = equalBytes(rotatingTag(tagKey, slot), message.tag) || (slot > 0 && equalBytes(rotatingTag(tagKey, slot - 1), message.tag));
+      const match =
+        equalBytes(rotatingTag(tagKey, slot), message.tag) ||
+        (slot > 0 && equalBytes(rotatingTag(tagKey, slot - 1), message.tag));
       wipe(tagKey);
       return match;
     });
-    if (!pairing) throw new BleProtocolError('unknown-tag', 'HELLO names a tag this phone did not advertise (not paired, or too old)');
-    const signed = helloSignedPayload(pairing.workstationPublicKey, pairing.phoneIdentity.publicKey, message.bytes.subarray(0, HELLO_SIGNED_BYTES));
-    if (!ed25519Verify(pairing.workstationPublicKey, signed, message.signature)) throw new BleProtocolError('bad-signature', "HELLO is not signed by the paired workstation's key");
-    if (!this.#replayCache.remember(message.ephemeral, slot)) throw new BleProtocolError('replayed-hello', 'this HELLO was already answered');
+    if (!pairing)
+      throw new BleProtocolError(
+        'unknown-tag',
+        'HELLO names a tag this phone did not advertise (not paired, or too old)',
+      );
+    const signed = helloSignedPayload(
+      pairing.workstationPublicKey,
+      pairing.phoneIdentity.publicKey,
+      message.bytes.subarray(0, HELLO_SIGNED_BYTES),
+    );
+    if (!ed25519Verify(pairing.workstationPublicKey, signed, message.signature))
+      throw new BleProtocolError('bad-signature', "HELLO is not signed by the paired workstation's key");
+    if (!this.#replayCache.remember(message.ephemeral, slot))
+      throw new BleProtocolError('replayed-hello', 'this HELLO was already answered');
     this.#pairing = pairing;
     this.#hello = message;
     this.#state = 'awaiting-approval';
@@ -133,11 +167,20 @@ export class PhoneHandshake {
   }
 
   #onChallenge(message: DecodedMessage): PhoneStep {
-    if (message.type !== 'challenge') throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where CHALLENGE was expected`);
+    if (message.type !== 'challenge')
+      throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where CHALLENGE was expected`);
     const challenge = aeadOpen(this.#keys!.w2p, 0, header('challenge'), message.sealed);
-    if (challenge === null) throw new BleProtocolError('decrypt-failed', 'CHALLENGE does not open under the session key');
+    if (challenge === null)
+      throw new BleProtocolError('decrypt-failed', 'CHALLENGE does not open under the session key');
     const { phoneIdentity, workstationPublicKey } = this.#pairing!;
-    const signed = proofSignedPayload(phoneIdentity.publicKey, workstationPublicKey, this.#hello.bytes, this.#ready!, message.bytes, challenge);
+    const signed = proofSignedPayload(
+      phoneIdentity.publicKey,
+      workstationPublicKey,
+      this.#hello.bytes,
+      this.#ready!,
+      message.bytes,
+      challenge,
+    );
     const signature = ed25519Sign(phoneIdentity.privateKey, signed);
     const proof = concatBytes(header('proof'), aeadSeal(this.#keys!.p2w, 1, header('proof'), signature));
     this.#state = 'proof-sent';
@@ -145,16 +188,21 @@ export class PhoneHandshake {
   }
 
   #onVerdict(message: DecodedMessage): PhoneStep {
-    if (message.type !== 'verdict') throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where VERDICT was expected`);
+    if (message.type !== 'verdict')
+      throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where VERDICT was expected`);
     const result = aeadOpen(this.#keys!.w2p, 1, header('verdict'), message.sealed);
-    if (result === null || result.length !== 1) throw new BleProtocolError('decrypt-failed', 'VERDICT does not open under the session key');
+    if (result === null || result.length !== 1)
+      throw new BleProtocolError('decrypt-failed', 'VERDICT does not open under the session key');
     this.#state = 'done';
     wipeSessionKeys(this.#keys);
     return { kind: 'done', accepted: result[0] === VerdictResult.accepted, result: result[0]! };
   }
 
   #failed(error: unknown): PhoneStep {
-    const failure = error instanceof BleProtocolError ? error : new BleProtocolError('message-malformed', 'internal fault while handling a message', { cause: error });
+    const failure =
+      error instanceof BleProtocolError
+        ? error
+        : new BleProtocolError('message-malformed', 'internal fault while handling a message', { cause: error });
     this.#state = 'failed';
     wipeSessionKeys(this.#keys);
     const code = ERROR_FOR[failure.code] ?? ErrorCode.badMessage;

@@ -5,12 +5,15 @@
  */
 import { concatBytes, wipe } from '../../protocol/bytes.js';
 import { CHALLENGE_BYTES, DEFAULT_MIN_RSSI, DEFAULT_PROOF_DEADLINE_MS, KEY_BYTES, TAG_BYTES } from './constants.js';
-import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, systemRandom, x25519PublicKey, type RandomSource } from './crypto.js';
+import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError, type BleProtocolErrorCode } from './errors.js';
-import { decodeMessage, encodeError, ErrorCode, header, READY_AAD_BYTES, ReadyStatus, REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './messages.js';
-import { checkWorkstationPairing, type WorkstationPairing } from './pairing.js';
-import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys, type SessionKeys } from './session.js';
+import { decodeMessage, encodeError, ErrorCode, header, READY_AAD_BYTES, ReadyStatus } from './message-codec.js';
+import { REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './message-codec.js';
+import { checkWorkstationPairing, type WorkstationPairing } from './pairing-records.js';
+import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys } from './session.js';
+import type { SessionKeys } from './session.js';
 import { deriveSessionSalt } from './tag.js';
+import { type RandomSource, systemRandom } from '../../protocol/crypto/hashes.js';
 
 export type WorkstationState = 'start' | 'hello-sent' | 'challenge-sent' | 'proof-verified' | 'done' | 'failed';
 
@@ -62,7 +65,8 @@ export class WorkstationHandshake {
     this.#random = options.random ?? systemRandom;
     this.#proofDeadlineMs = options.proofDeadlineMs ?? DEFAULT_PROOF_DEADLINE_MS;
     this.#minRssi = options.minRssi === undefined ? DEFAULT_MIN_RSSI : options.minRssi;
-    if (!(this.#proofDeadlineMs > 0)) throw new RangeError(`proofDeadlineMs must be positive (got ${this.#proofDeadlineMs})`);
+    if (!(this.#proofDeadlineMs > 0))
+      throw new RangeError(`proofDeadlineMs must be positive (got ${this.#proofDeadlineMs})`);
   }
 
   get state(): WorkstationState {
@@ -73,9 +77,17 @@ export class WorkstationHandshake {
   hello(): Uint8Array {
     this.#expect('start');
     this.#ephemeralPrivate = this.#random(KEY_BYTES);
-    const prefix = concatBytes(header('hello'), Uint8Array.of(REQUEST_UNLOCK), this.#tag, x25519PublicKey(this.#ephemeralPrivate));
+    const prefix = concatBytes(
+      header('hello'),
+      Uint8Array.of(REQUEST_UNLOCK),
+      this.#tag,
+      x25519PublicKey(this.#ephemeralPrivate),
+    );
     const { workstationIdentity, phonePublicKey } = this.#pairing;
-    const signature = ed25519Sign(workstationIdentity.privateKey, helloSignedPayload(workstationIdentity.publicKey, phonePublicKey, prefix));
+    const signature = ed25519Sign(
+      workstationIdentity.privateKey,
+      helloSignedPayload(workstationIdentity.publicKey, phonePublicKey, prefix),
+    );
     this.#hello = concatBytes(prefix, signature);
     this.#state = 'hello-sent';
     return this.#hello;
@@ -88,7 +100,10 @@ export class WorkstationHandshake {
         throw new BleProtocolError('unexpected-message', `a message arrived in state ${this.#state}`);
       }
       const message = decodeMessage(bytes);
-      if (message.type === 'error') throw new BleProtocolError('peer-error', `the phone ended the session (error 0x${message.code.toString(16)})`, { peerCode: message.code });
+      if (message.type === 'error')
+        throw new BleProtocolError('peer-error', `the phone ended the session (error 0x${message.code.toString(16)})`, {
+          peerCode: message.code,
+        });
       return this.#state === 'hello-sent' ? this.#onReady(message, nowMs) : this.#onProof(message, nowMs);
     } catch (error) {
       return this.#failed(error);
@@ -102,7 +117,12 @@ export class WorkstationHandshake {
 
   /** The step's timer fired before the phone answered. */
   timeout(): WorkstationStep {
-    const code: BleProtocolErrorCode = this.#state === 'hello-sent' ? 'approval-timeout' : this.#state === 'challenge-sent' ? 'reply-too-late' : 'step-timeout';
+    const code: BleProtocolErrorCode =
+      this.#state === 'hello-sent'
+        ? 'approval-timeout'
+        : this.#state === 'challenge-sent'
+          ? 'reply-too-late'
+          : 'step-timeout';
     const waiting = this.#state === 'hello-sent';
     const step = this.#failed(new BleProtocolError(code, `no answer from the phone in state ${this.#state}`));
     // Tell the phone to drop its approval prompt: nothing will read its answer any more.
@@ -126,18 +146,25 @@ export class WorkstationHandshake {
   }
 
   #onReady(message: DecodedMessage, nowMs: number): WorkstationStep {
-    if (message.type !== 'ready') throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where READY was expected`);
+    if (message.type !== 'ready')
+      throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where READY was expected`);
     const salt = deriveSessionSalt(this.#pairing.pairingKey);
     this.#keys = deriveSessionKeys(this.#ephemeralPrivate!, message.ephemeral, salt, this.#hello!, message.ephemeral);
     wipe(this.#ephemeralPrivate, salt);
     this.#ephemeralPrivate = null;
     const status = aeadOpen(this.#keys.p2w, 0, message.bytes.subarray(0, READY_AAD_BYTES), message.sealed);
-    if (status === null || status.length !== 1) throw new BleProtocolError('decrypt-failed', 'READY does not open under the session key');
-    if (status[0] === ReadyStatus.declined) throw new BleProtocolError('declined', 'the phone user declined the unlock');
-    if (status[0] !== ReadyStatus.approved) throw new BleProtocolError('approval-timeout', 'the phone user did not answer in time');
+    if (status === null || status.length !== 1)
+      throw new BleProtocolError('decrypt-failed', 'READY does not open under the session key');
+    if (status[0] === ReadyStatus.declined)
+      throw new BleProtocolError('declined', 'the phone user declined the unlock');
+    if (status[0] !== ReadyStatus.approved)
+      throw new BleProtocolError('approval-timeout', 'the phone user did not answer in time');
     this.#ready = message.bytes;
     this.#challenge = this.#random(CHALLENGE_BYTES);
-    this.#challengeMessage = concatBytes(header('challenge'), aeadSeal(this.#keys.w2p, 0, header('challenge'), this.#challenge));
+    this.#challengeMessage = concatBytes(
+      header('challenge'),
+      aeadSeal(this.#keys.w2p, 0, header('challenge'), this.#challenge),
+    );
     this.#state = 'challenge-sent';
     // Until the transport says when the last fragment left (challengeSent), time from now.
     this.#challengeSentAt = nowMs;
@@ -145,16 +172,28 @@ export class WorkstationHandshake {
   }
 
   #onProof(message: DecodedMessage, nowMs: number): WorkstationStep {
-    if (message.type !== 'proof') throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where PROOF was expected`);
+    if (message.type !== 'proof')
+      throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where PROOF was expected`);
     this.#proofMs = nowMs - this.#challengeSentAt;
     if (this.#proofMs > this.#proofDeadlineMs) {
-      throw new BleProtocolError('reply-too-late', `PROOF came ${this.#proofMs} ms after CHALLENGE, over the bound of ${this.#proofDeadlineMs} ms`);
+      throw new BleProtocolError(
+        'reply-too-late',
+        `PROOF came ${this.#proofMs} ms after CHALLENGE, over the bound of ${this.#proofDeadlineMs} ms`,
+      );
     }
     const signature = aeadOpen(this.#keys!.p2w, 1, header('proof'), message.sealed);
     if (signature === null) throw new BleProtocolError('decrypt-failed', 'PROOF does not open under the session key');
     const { workstationIdentity, phonePublicKey } = this.#pairing;
-    const signed = proofSignedPayload(phonePublicKey, workstationIdentity.publicKey, this.#hello!, this.#ready!, this.#challengeMessage!, this.#challenge!);
-    if (!ed25519Verify(phonePublicKey, signed, signature)) throw new BleProtocolError('bad-signature', "the phone's signature over the transcript does not verify");
+    const signed = proofSignedPayload(
+      phonePublicKey,
+      workstationIdentity.publicKey,
+      this.#hello!,
+      this.#ready!,
+      this.#challengeMessage!,
+      this.#challenge!,
+    );
+    if (!ed25519Verify(phonePublicKey, signed, signature))
+      throw new BleProtocolError('bad-signature', "the phone's signature over the transcript does not verify");
     this.#state = 'proof-verified';
     return { kind: 'proof-verified' };
   }
@@ -164,11 +203,16 @@ export class WorkstationHandshake {
   }
 
   #failed(error: unknown): WorkstationStep {
-    const failure = error instanceof BleProtocolError ? error : new BleProtocolError('message-malformed', 'internal fault while handling a message', { cause: error });
+    const failure =
+      error instanceof BleProtocolError
+        ? error
+        : new BleProtocolError('message-malformed', 'internal fault while handling a message', { cause: error });
     let message: Uint8Array | null = null;
     if (this.#state !== 'failed' && this.#state !== 'done') {
-      if (this.#keys && this.#state !== 'hello-sent') message = this.#verdict(REFUSAL[failure.code] ?? VerdictResult.other);
-      else if (failure.code !== 'peer-error' && failure.code !== 'declined' && failure.code !== 'approval-timeout') message = encodeError(ErrorCode.badMessage);
+      if (this.#keys && this.#state !== 'hello-sent')
+        message = this.#verdict(REFUSAL[failure.code] ?? VerdictResult.other);
+      else if (failure.code !== 'peer-error' && failure.code !== 'declined' && failure.code !== 'approval-timeout')
+        message = encodeError(ErrorCode.badMessage);
     }
     this.#state = 'failed';
     this.#cleanup();
@@ -176,7 +220,11 @@ export class WorkstationHandshake {
   }
 
   #expect(state: WorkstationState): void {
-    if (this.#state !== state) throw new BleProtocolError('unexpected-message', `this step needs state ${state}, the handshake is in ${this.#state}`);
+    if (this.#state !== state)
+      throw new BleProtocolError(
+        'unexpected-message',
+        `this step needs state ${state}, the handshake is in ${this.#state}`,
+      );
   }
 
   #cleanup(): void {

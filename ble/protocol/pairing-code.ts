@@ -1,15 +1,16 @@
 /**
  * The code a person carries from the workstation screen to the phone when pairing over BLE
- * (docs/ble-protocol.md §12). It is the online pairing's construction (protocol/online/pairing.ts):
+ * (docs/ble-protocol.md §12). It is the online pairing's construction (protocol/online/pairing-keys.ts):
  * a 5-symbol pairing id and a 12-symbol (60-bit) secret, shown `XXXXX-XXXX-XXXX-XXXX`, stretched
  * with PBKDF2-HMAC-SHA-256 (200,000 iterations) into the code key. Everything BLE derives from
  * the code key or the pairing id through HKDF with its own label, so nothing is shared with an
  * online pairing.
  */
 import { utf8 } from '../../protocol/bytes.js';
-import { derivePairingKey, formatPairingCode, newPairingId, newPairingSecret, parsePairingCode } from '../../protocol/online/pairing.js';
+import { derivePairingKey, formatPairingCode, newPairingId } from '../../protocol/online/pairing-keys.js';
+import { newPairingSecret, parsePairingCode } from '../../protocol/online/pairing-keys.js';
 import { PROTOCOL_LABEL } from './constants.js';
-import { hkdfSha256 } from './crypto.js';
+import { hkdfSha256 } from '../../protocol/crypto/hashes.js';
 
 const EMPTY = new Uint8Array(0);
 

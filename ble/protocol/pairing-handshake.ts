@@ -4,25 +4,19 @@
  * each side's new Ed25519 identity key sealed under keys that need the code, MACed with the
  * code's MAC key and signed by the identity itself. Both end with the same pairing key.
  */
-import { concatBytes, equalBytes, wipe } from '../../protocol/bytes.js';
+import { concatBytes, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES, NAME_BYTES, SIGNATURE_BYTES, TAG_BYTES } from './constants.js';
-import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, sha256, systemRandom, x25519PublicKey, type RandomSource } from './crypto.js';
-import { BleProtocolError } from './errors.js';
-import { decodeMessage, encodeError, ErrorCode, header, PairDoneStatus, READY_AAD_BYTES, type DecodedMessage } from './messages.js';
+import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
+import { BleProtocolError, type BleProtocolErrorCode } from './errors.js';
+import { decodeMessage, encodeError, ErrorCode, header, PairDoneStatus, READY_AAD_BYTES } from './message-codec.js';
+import type { DecodedMessage } from './message-codec.js';
 import { derivePairKeys, derivePairTagKey } from './pairing-code.js';
-import type { Ed25519Identity } from './pairing.js';
-import {
-  decodeNameField,
-  derivePairingKeyFromExchange,
-  derivePairSessionKeys,
-  encodeNameField,
-  pairMac,
-  phonePairPayload,
-  wipePairSessionKeys,
-  workstationPairPayload,
-  type PairSessionKeys,
-} from './pairing-schedule.js';
+import type { Ed25519Identity } from './pairing-records.js';
+import { decodeNameField, derivePairingKeyFromExchange, derivePairSessionKeys } from './pairing-schedule.js';
+import { encodeNameField, pairMac, phonePairPayload, wipePairSessionKeys } from './pairing-schedule.js';
+import { workstationPairPayload, type PairSessionKeys } from './pairing-schedule.js';
 import { rotatingTag, slotAt } from './tag.js';
+import { equalBytes, type RandomSource, sha256, systemRandom } from '../../protocol/crypto/hashes.js';
 
 const MAC_BYTES = 32;
 
@@ -53,10 +47,21 @@ export type PairingStep =
   | { readonly kind: 'failed'; readonly error: BleProtocolError; readonly message: Uint8Array | null };
 
 /** Splits and checks the sealed part of PAIR-READY or PAIR-CONFIRM. */
-function openIdentity(plaintext: Uint8Array | null, what: string): { publicKey: Uint8Array; mac: Uint8Array; signature: Uint8Array; nameField: Uint8Array; name: string } {
-  if (plaintext === null) throw new BleProtocolError('pairing-mismatch', `${what} does not open under the code's keys: the code is wrong, or the message was changed`);
+function openIdentity(
+  plaintext: Uint8Array | null,
+  what: string,
+): { publicKey: Uint8Array; mac: Uint8Array; signature: Uint8Array; nameField: Uint8Array; name: string } {
+  if (plaintext === null)
+    throw new BleProtocolError(
+      'pairing-mismatch',
+      `${what} does not open under the code's keys: the code is wrong, or the message was changed`,
+    );
   let offset = 0;
-  const take = (n: number) => plaintext.subarray(offset, (offset += n));
+  const take = (n: number) => {
+    const part = plaintext.subarray(offset, offset + n);
+    offset += n;
+    return part;
+  };
   const publicKey = take(KEY_BYTES).slice();
   const mac = take(MAC_BYTES).slice();
   const signature = take(SIGNATURE_BYTES).slice();
@@ -67,12 +72,17 @@ function openIdentity(plaintext: Uint8Array | null, what: string): { publicKey: 
 }
 
 function failure(error: unknown, message: Uint8Array | null): PairingStep {
-  const failed = error instanceof BleProtocolError ? error : new BleProtocolError('message-malformed', 'internal fault while handling a pairing message', { cause: error });
+  const failed =
+    error instanceof BleProtocolError
+      ? error
+      : new BleProtocolError('message-malformed', 'internal fault while handling a pairing message', { cause: error });
   return { kind: 'failed', error: failed, message: failed.code === 'peer-error' ? null : message };
 }
 
 function peerError(message: DecodedMessage & { type: 'error' }, who: string): BleProtocolError {
-  return new BleProtocolError('peer-error', `the ${who} ended the pairing (error 0x${message.code.toString(16)})`, { peerCode: message.code });
+  return new BleProtocolError('peer-error', `the ${who} ended the pairing (error 0x${message.code.toString(16)})`, {
+    peerCode: message.code,
+  });
 }
 
 export type WorkstationPairingState = 'start' | 'hello-sent' | 'confirm-sent' | 'done' | 'failed';
@@ -101,7 +111,8 @@ export class WorkstationPairingHandshake {
 
   /** PAIR-HELLO: tag ‖ ephW. */
   hello(): Uint8Array {
-    if (this.#state !== 'start') throw new BleProtocolError('unexpected-message', `PAIR-HELLO was already sent (state ${this.#state})`);
+    if (this.#state !== 'start')
+      throw new BleProtocolError('unexpected-message', `PAIR-HELLO was already sent (state ${this.#state})`);
     this.#ephemeralPrivate = (this.#setup.random ?? systemRandom)(KEY_BYTES);
     this.#hello = concatBytes(header('pairHello'), this.#tag, x25519PublicKey(this.#ephemeralPrivate));
     this.#state = 'hello-sent';
@@ -125,21 +136,51 @@ export class WorkstationPairingHandshake {
   }
 
   #onReady(message: DecodedMessage & { type: 'pairReady' }): PairingStep {
-    this.#session = derivePairSessionKeys(this.#ephemeralPrivate!, message.ephemeral, this.#keys.salt, this.#hello!, message.ephemeral);
+    this.#session = derivePairSessionKeys(
+      this.#ephemeralPrivate!,
+      message.ephemeral,
+      this.#keys.salt,
+      this.#hello!,
+      message.ephemeral,
+    );
     wipe(this.#ephemeralPrivate);
     this.#ephemeralPrivate = null;
-    const phone = openIdentity(aeadOpen(this.#session.p2w, 0, message.bytes.subarray(0, READY_AAD_BYTES), message.sealed), 'PAIR-READY');
+    const phone = openIdentity(
+      aeadOpen(this.#session.p2w, 0, message.bytes.subarray(0, READY_AAD_BYTES), message.sealed),
+      'PAIR-READY',
+    );
     const th1 = sha256(this.#hello!, message.ephemeral);
     const phonePayload = phonePairPayload(th1, phone.publicKey, phone.nameField);
-    if (!equalBytes(pairMac(this.#keys.macKey, phonePayload), phone.mac)) throw new BleProtocolError('pairing-mismatch', "the phone's MAC over its key does not verify under the code");
-    if (!ed25519Verify(phone.publicKey, phonePayload, phone.signature)) throw new BleProtocolError('bad-signature', 'the phone does not hold the identity key it offers');
+    if (!equalBytes(pairMac(this.#keys.macKey, phonePayload), phone.mac))
+      throw new BleProtocolError('pairing-mismatch', "the phone's MAC over its key does not verify under the code");
+    if (!ed25519Verify(phone.publicKey, phonePayload, phone.signature))
+      throw new BleProtocolError('bad-signature', 'the phone does not hold the identity key it offers');
     const { identity, name } = this.#setup;
     const nameField = encodeNameField(name);
-    const payload = workstationPairPayload(sha256(this.#hello!, message.bytes), identity.publicKey, phone.publicKey, nameField);
-    const plaintext = concatBytes(identity.publicKey, pairMac(this.#keys.macKey, payload), ed25519Sign(identity.privateKey, payload), nameField);
-    const confirm = concatBytes(header('pairConfirm'), aeadSeal(this.#session.w2p, 0, header('pairConfirm'), plaintext));
+    const payload = workstationPairPayload(
+      sha256(this.#hello!, message.bytes),
+      identity.publicKey,
+      phone.publicKey,
+      nameField,
+    );
+    const plaintext = concatBytes(
+      identity.publicKey,
+      pairMac(this.#keys.macKey, payload),
+      ed25519Sign(identity.privateKey, payload),
+      nameField,
+    );
+    const confirm = concatBytes(
+      header('pairConfirm'),
+      aeadSeal(this.#session.w2p, 0, header('pairConfirm'), plaintext),
+    );
     wipe(plaintext);
-    const pairingKey = derivePairingKeyFromExchange(this.#session.shared, this.#setup.codeKey, this.#hello!, message.bytes, confirm);
+    const pairingKey = derivePairingKeyFromExchange(
+      this.#session.shared,
+      this.#setup.codeKey,
+      this.#hello!,
+      message.bytes,
+      confirm,
+    );
     this.#peer = { pairingKey, peerPublicKey: phone.publicKey, peerName: phone.name };
     this.#state = 'confirm-sent';
     return { kind: 'send', message: confirm };
@@ -147,22 +188,37 @@ export class WorkstationPairingHandshake {
 
   #onDone(message: DecodedMessage & { type: 'pairDone' }): PairingStep {
     const status = aeadOpen(this.#session!.p2w, 1, header('pairDone'), message.sealed);
-    if (status === null || status.length !== 1) throw new BleProtocolError('pairing-mismatch', 'PAIR-DONE does not open under the session key');
-    if (status[0] !== PairDoneStatus.stored) throw new BleProtocolError('pairing-not-stored', 'the phone could not store the pairing');
+    if (status === null || status.length !== 1)
+      throw new BleProtocolError('pairing-mismatch', 'PAIR-DONE does not open under the session key');
+    if (status[0] !== PairDoneStatus.stored)
+      throw new BleProtocolError('pairing-not-stored', 'the phone could not store the pairing');
     this.#state = 'done';
     wipePairSessionKeys(this.#session);
     return { kind: 'done', peer: this.#peer! };
   }
 
   #fail(error: unknown): PairingStep {
-    const code = error instanceof BleProtocolError ? error.code : null;
-    const notice = this.#state === 'failed' || this.#state === 'done' ? null : encodeError(code === 'pairing-mismatch' ? ErrorCode.pairingRefused : code === 'step-timeout' ? ErrorCode.timeout : ErrorCode.badMessage);
+    const notice = failureNotice(this.#state, error, {
+      'pairing-mismatch': ErrorCode.pairingRefused,
+      'step-timeout': ErrorCode.timeout,
+    });
     this.#state = 'failed';
     wipe(this.#ephemeralPrivate, this.#peer?.pairingKey);
     wipePairSessionKeys(this.#session);
     this.#peer = null;
     return failure(error, notice);
   }
+}
+
+/** The ERROR a side answers a failure with (§12.4): its own code for the failures it names, bad-message for the rest, none once it has failed or finished. */
+function failureNotice(
+  state: string,
+  error: unknown,
+  codes: Partial<Record<BleProtocolErrorCode, number>>,
+): Uint8Array | null {
+  if (state === 'failed' || state === 'done') return null;
+  const code = error instanceof BleProtocolError ? codes[error.code] : undefined;
+  return encodeError(code ?? ErrorCode.badMessage);
 }
 
 export type PhonePairingState = 'listening' | 'ready-sent' | 'storing' | 'done' | 'failed';
@@ -205,33 +261,58 @@ export class PhonePairingHandshake {
 
   /** The pairing is (or could not be) stored: PAIR-DONE tells the workstation. */
   stored(ok: boolean): Uint8Array {
-    if (this.#state !== 'storing') throw new BleProtocolError('unexpected-message', `nothing to store (state ${this.#state})`);
-    const done = concatBytes(header('pairDone'), aeadSeal(this.#session!.p2w, 1, header('pairDone'), Uint8Array.of(ok ? PairDoneStatus.stored : PairDoneStatus.notStored)));
+    if (this.#state !== 'storing')
+      throw new BleProtocolError('unexpected-message', `nothing to store (state ${this.#state})`);
+    const done = concatBytes(
+      header('pairDone'),
+      aeadSeal(
+        this.#session!.p2w,
+        1,
+        header('pairDone'),
+        Uint8Array.of(ok ? PairDoneStatus.stored : PairDoneStatus.notStored),
+      ),
+    );
     this.#state = ok ? 'done' : 'failed';
     wipePairSessionKeys(this.#session);
     return done;
   }
 
   timeout(): PairingStep {
-    return this.#fail(new BleProtocolError('step-timeout', `the workstation went quiet in pairing state ${this.#state}`));
+    return this.#fail(
+      new BleProtocolError('step-timeout', `the workstation went quiet in pairing state ${this.#state}`),
+    );
   }
 
   #onHello(message: DecodedMessage & { type: 'pairHello' }, nowMs: number): PairingStep {
     const slot = slotAt(nowMs);
-    if (!equalBytes(rotatingTag(this.#tagKey, slot), message.tag) && !(slot > 0 && equalBytes(rotatingTag(this.#tagKey, slot - 1), message.tag))) {
+    if (
+      !equalBytes(rotatingTag(this.#tagKey, slot), message.tag) &&
+      !(slot > 0 && equalBytes(rotatingTag(this.#tagKey, slot - 1), message.tag))
+    ) {
       throw new BleProtocolError('unknown-tag', 'PAIR-HELLO names a tag this phone did not advertise');
     }
     const ephemeralPrivate = (this.#setup.random ?? systemRandom)(KEY_BYTES);
     const ephemeral = x25519PublicKey(ephemeralPrivate);
     try {
-      this.#session = derivePairSessionKeys(ephemeralPrivate, message.ephemeral, this.#keys.salt, message.bytes, ephemeral);
+      this.#session = derivePairSessionKeys(
+        ephemeralPrivate,
+        message.ephemeral,
+        this.#keys.salt,
+        message.bytes,
+        ephemeral,
+      );
     } finally {
       wipe(ephemeralPrivate);
     }
     const { identity, name } = this.#setup;
     const nameField = encodeNameField(name);
     const payload = phonePairPayload(sha256(message.bytes, ephemeral), identity.publicKey, nameField);
-    const plaintext = concatBytes(identity.publicKey, pairMac(this.#keys.macKey, payload), ed25519Sign(identity.privateKey, payload), nameField);
+    const plaintext = concatBytes(
+      identity.publicKey,
+      pairMac(this.#keys.macKey, payload),
+      ed25519Sign(identity.privateKey, payload),
+      nameField,
+    );
     const aad = concatBytes(header('pairReady'), ephemeral);
     this.#ready = concatBytes(aad, aeadSeal(this.#session.p2w, 0, aad, plaintext));
     wipe(plaintext);
@@ -241,21 +322,40 @@ export class PhonePairingHandshake {
   }
 
   #onConfirm(message: DecodedMessage & { type: 'pairConfirm' }): PairingStep {
-    const workstation = openIdentity(aeadOpen(this.#session!.w2p, 0, header('pairConfirm'), message.sealed), 'PAIR-CONFIRM');
-    const payload = workstationPairPayload(sha256(this.#hello!, this.#ready!), workstation.publicKey, this.#setup.identity.publicKey, workstation.nameField);
-    if (!equalBytes(pairMac(this.#keys.macKey, payload), workstation.mac)) throw new BleProtocolError('pairing-mismatch', "the workstation's MAC over its key does not verify under the code");
-    if (!ed25519Verify(workstation.publicKey, payload, workstation.signature)) throw new BleProtocolError('bad-signature', 'the workstation does not hold the identity key it offers');
-    const pairingKey = derivePairingKeyFromExchange(this.#session!.shared, this.#setup.codeKey, this.#hello!, this.#ready!, message.bytes);
+    const workstation = openIdentity(
+      aeadOpen(this.#session!.w2p, 0, header('pairConfirm'), message.sealed),
+      'PAIR-CONFIRM',
+    );
+    const payload = workstationPairPayload(
+      sha256(this.#hello!, this.#ready!),
+      workstation.publicKey,
+      this.#setup.identity.publicKey,
+      workstation.nameField,
+    );
+    if (!equalBytes(pairMac(this.#keys.macKey, payload), workstation.mac))
+      throw new BleProtocolError(
+        'pairing-mismatch',
+        "the workstation's MAC over its key does not verify under the code",
+      );
+    if (!ed25519Verify(workstation.publicKey, payload, workstation.signature))
+      throw new BleProtocolError('bad-signature', 'the workstation does not hold the identity key it offers');
+    const pairingKey = derivePairingKeyFromExchange(
+      this.#session!.shared,
+      this.#setup.codeKey,
+      this.#hello!,
+      this.#ready!,
+      message.bytes,
+    );
     this.#state = 'storing';
     return { kind: 'store', peer: { pairingKey, peerPublicKey: workstation.publicKey, peerName: workstation.name } };
   }
 
   #fail(error: unknown): PairingStep {
-    const code = error instanceof BleProtocolError ? error.code : null;
-    const notice =
-      this.#state === 'failed' || this.#state === 'done'
-        ? null
-        : encodeError(code === 'unknown-tag' ? ErrorCode.unknownTag : code === 'step-timeout' ? ErrorCode.timeout : code === 'pairing-mismatch' ? ErrorCode.pairingRefused : ErrorCode.badMessage);
+    const notice = failureNotice(this.#state, error, {
+      'unknown-tag': ErrorCode.unknownTag,
+      'step-timeout': ErrorCode.timeout,
+      'pairing-mismatch': ErrorCode.pairingRefused,
+    });
     this.#state = 'failed';
     wipePairSessionKeys(this.#session);
     return failure(error, notice);

@@ -4,8 +4,8 @@
  */
 import { concatBytes, decodeUtf8Strict, utf8, wipe } from '../../protocol/bytes.js';
 import { NAME_BYTES, PAIRING_KEY_BYTES, PROTOCOL_LABEL } from './constants.js';
-import { hkdfSha256, hmacSha256, sha256 } from './crypto.js';
 import { deriveDirectionalKeys } from './session.js';
+import { hkdfSha256, hmacSha256, sha256 } from '../../protocol/crypto/hashes.js';
 
 const KEYS_LABEL = utf8(`${PROTOCOL_LABEL} pair keys`);
 const PHONE_LABEL = utf8(`${PROTOCOL_LABEL} pair phone`);
@@ -20,7 +20,13 @@ export interface PairSessionKeys {
 }
 
 /** ss = X25519(…); kW2P ‖ kP2W = HKDF(ss, pairSalt, "latchkey-ble/1 pair keys" ‖ SHA-256(PAIR-HELLO ‖ ephP), 64). */
-export function derivePairSessionKeys(ephemeralPrivate: Uint8Array, peerEphemeral: Uint8Array, pairSalt: Uint8Array, pairHello: Uint8Array, phoneEphemeral: Uint8Array): PairSessionKeys {
+export function derivePairSessionKeys(
+  ephemeralPrivate: Uint8Array,
+  peerEphemeral: Uint8Array,
+  pairSalt: Uint8Array,
+  pairHello: Uint8Array,
+  phoneEphemeral: Uint8Array,
+): PairSessionKeys {
   return deriveDirectionalKeys(ephemeralPrivate, peerEphemeral, pairSalt, KEYS_LABEL, pairHello, phoneEphemeral);
 }
 
@@ -34,7 +40,12 @@ export function phonePairPayload(th1: Uint8Array, phonePublicKey: Uint8Array, ph
 }
 
 /** What macW and sigW cover: label ‖ SHA-256(PAIR-HELLO ‖ PAIR-READY) ‖ IKw.pub ‖ IKp.pub ‖ workstation name. */
-export function workstationPairPayload(th2: Uint8Array, workstationPublicKey: Uint8Array, phonePublicKey: Uint8Array, workstationName: Uint8Array): Uint8Array {
+export function workstationPairPayload(
+  th2: Uint8Array,
+  workstationPublicKey: Uint8Array,
+  phonePublicKey: Uint8Array,
+  workstationName: Uint8Array,
+): Uint8Array {
   return concatBytes(WORKSTATION_LABEL, th2, workstationPublicKey, phonePublicKey, workstationName);
 }
 
@@ -47,13 +58,24 @@ export function pairMac(macKey: Uint8Array, payload: Uint8Array): Uint8Array {
  * PAIR-READY ‖ PAIR-CONFIRM), 32): the pairing key both sides keep (§1). It needs the ephemeral
  * secret, so someone who recorded the pairing and later learnt the code still cannot derive it.
  */
-export function derivePairingKeyFromExchange(shared: Uint8Array, codeKey: Uint8Array, pairHello: Uint8Array, pairReady: Uint8Array, pairConfirm: Uint8Array): Uint8Array {
-  return hkdfSha256(shared, codeKey, concatBytes(PAIRING_KEY_LABEL, sha256(pairHello, pairReady, pairConfirm)), PAIRING_KEY_BYTES);
+export function derivePairingKeyFromExchange(
+  shared: Uint8Array,
+  codeKey: Uint8Array,
+  pairHello: Uint8Array,
+  pairReady: Uint8Array,
+  pairConfirm: Uint8Array,
+): Uint8Array {
+  return hkdfSha256(
+    shared,
+    codeKey,
+    concatBytes(PAIRING_KEY_LABEL, sha256(pairHello, pairReady, pairConfirm)),
+    PAIRING_KEY_BYTES,
+  );
 }
 
 /** A name as a fixed 64-byte field: UTF-8 cut at a character boundary, zero-padded. */
 export function encodeNameField(name: string): Uint8Array {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
   const clean = name.replace(/[\u0000-\u001f\u007f]/g, ' ');
   const out = new Uint8Array(NAME_BYTES);
   let used = 0;
@@ -72,7 +94,7 @@ export function decodeNameField(field: Uint8Array): string | null {
   let end = field.length;
   while (end > 0 && field[end - 1] === 0) end--;
   const text = decodeUtf8Strict(field.subarray(0, end));
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
   if (text === null || /[\u0000-\u001f\u007f]/.test(text)) return null;
   return text;
 }

@@ -2,9 +2,10 @@
  * Discovery without tracking (docs/ble-protocol.md §2): the rotating tag a phone advertises,
  * the advertising data that carries it, and the workstation's matcher.
  */
-import { concatBytes, equalBytes, utf8 } from '../../protocol/bytes.js';
-import { COMPANY_ID_TEST, DEFAULT_SLOT_TOLERANCE, PAIRING_KEY_BYTES, PROTOCOL_LABEL, SLOT_SECONDS, TAG_BYTES, TAG_MARKER } from './constants.js';
-import { hkdfSha256, hmacSha256 } from './crypto.js';
+import { concatBytes, utf8 } from '../../protocol/bytes.js';
+import { COMPANY_ID_TEST, DEFAULT_SLOT_TOLERANCE, PAIRING_KEY_BYTES, PROTOCOL_LABEL } from './constants.js';
+import { SLOT_SECONDS, TAG_BYTES, TAG_MARKER } from './constants.js';
+import { equalBytes, hkdfSha256, hmacSha256 } from '../../protocol/crypto/hashes.js';
 
 const EMPTY = new Uint8Array(0);
 const AD_FLAGS = Uint8Array.of(0x02, 0x01, 0x06); // LE General Discoverable, BR/EDR not supported
@@ -15,7 +16,8 @@ export const ADVERTISING_DATA_BYTES = AD_FLAGS.length + 2 + MANUFACTURER_DATA_BY
 
 function checkPairingKey(pairingKey: Uint8Array): void {
   if (!(pairingKey instanceof Uint8Array)) throw new TypeError('pairingKey must be a Uint8Array');
-  if (pairingKey.length !== PAIRING_KEY_BYTES) throw new RangeError(`pairingKey must be ${PAIRING_KEY_BYTES} bytes (got ${pairingKey.length})`);
+  if (pairingKey.length !== PAIRING_KEY_BYTES)
+    throw new RangeError(`pairingKey must be ${PAIRING_KEY_BYTES} bytes (got ${pairingKey.length})`);
 }
 
 /** tagKey = HKDF(PK, "", "latchkey-ble/1 tag", 32) (§1). */
@@ -32,13 +34,15 @@ export function deriveSessionSalt(pairingKey: Uint8Array): Uint8Array {
 
 /** The 10-minute slot of a wall-clock time in milliseconds. */
 export function slotAt(unixMs: number): number {
-  if (!Number.isFinite(unixMs) || unixMs < 0) throw new RangeError(`unixMs must be a non-negative time (got ${unixMs})`);
+  if (!Number.isFinite(unixMs) || unixMs < 0)
+    throw new RangeError(`unixMs must be a non-negative time (got ${unixMs})`);
   return Math.floor(unixMs / 1000 / SLOT_SECONDS);
 }
 
 /** tag = HMAC-SHA-256(tagKey, uint64_be(slot))[0..16) (§2). */
 export function rotatingTag(tagKey: Uint8Array, slot: number): Uint8Array {
-  if (!Number.isSafeInteger(slot) || slot < 0) throw new RangeError(`slot must be a non-negative integer (got ${slot})`);
+  if (!Number.isSafeInteger(slot) || slot < 0)
+    throw new RangeError(`slot must be a non-negative integer (got ${slot})`);
   const counter = new Uint8Array(8);
   const view = new DataView(counter.buffer);
   view.setUint32(0, Math.floor(slot / 2 ** 32));
@@ -50,7 +54,13 @@ export function rotatingTag(tagKey: Uint8Array, slot: number): Uint8Array {
 export function encodeAdvertisingData(tag: Uint8Array): Uint8Array {
   if (tag.length !== TAG_BYTES) throw new RangeError(`tag must be ${TAG_BYTES} bytes (got ${tag.length})`);
   const company = Uint8Array.of(COMPANY_ID_TEST & 0xff, COMPANY_ID_TEST >> 8);
-  return concatBytes(AD_FLAGS, Uint8Array.of(1 + MANUFACTURER_DATA_BYTES, AD_TYPE_MANUFACTURER), company, TAG_MARKER, tag);
+  return concatBytes(
+    AD_FLAGS,
+    Uint8Array.of(1 + MANUFACTURER_DATA_BYTES, AD_TYPE_MANUFACTURER),
+    company,
+    TAG_MARKER,
+    tag,
+  );
 }
 
 /** The tag inside manufacturer-specific data (company id first, as noble reports it), or null. */
@@ -86,8 +96,12 @@ export class TagMatcher<Id> {
   #cachedSlot = -1;
   #cached: { readonly id: Id; readonly tag: Uint8Array; readonly slot: number }[] = [];
 
-  constructor(pairings: readonly { readonly id: Id; readonly tagKey: Uint8Array }[], tolerance = DEFAULT_SLOT_TOLERANCE) {
-    if (!Number.isInteger(tolerance) || tolerance < 0 || tolerance > 144) throw new RangeError(`tolerance must be 0–144 slots (got ${tolerance})`);
+  constructor(
+    pairings: readonly { readonly id: Id; readonly tagKey: Uint8Array }[],
+    tolerance = DEFAULT_SLOT_TOLERANCE,
+  ) {
+    if (!Number.isInteger(tolerance) || tolerance < 0 || tolerance > 144)
+      throw new RangeError(`tolerance must be 0–144 slots (got ${tolerance})`);
     this.#entries = [...pairings];
     this.#tolerance = tolerance;
   }
@@ -98,7 +112,8 @@ export class TagMatcher<Id> {
     if (slot !== this.#cachedSlot) {
       this.#cached = [];
       for (const { id, tagKey } of this.#entries) {
-        for (let s = Math.max(0, slot - this.#tolerance); s <= slot + this.#tolerance; s++) this.#cached.push({ id, tag: rotatingTag(tagKey, s), slot: s });
+        for (let s = Math.max(0, slot - this.#tolerance); s <= slot + this.#tolerance; s++)
+          this.#cached.push({ id, tag: rotatingTag(tagKey, s), slot: s });
       }
       this.#cachedSlot = slot;
     }

@@ -23,7 +23,12 @@ export function parseWorkstationLabel(label: string): { user: string; workstatio
 /** Whether a label names the workstation `name` (for `user`, when given): the whole label, or the name within it, possibly cut at 64 bytes. */
 export function labelNames(label: string, name: string, user?: string): boolean {
   const parsed = parseWorkstationLabel(label);
-  if (user !== undefined) return parsed !== null && parsed.user === user && (parsed.workstation === name || cutShort(label, parsed.workstation, name));
+  if (user !== undefined)
+    return (
+      parsed !== null &&
+      parsed.user === user &&
+      (parsed.workstation === name || cutShort(label, parsed.workstation, name))
+    );
   if (label === name) return true;
   return parsed !== null && (parsed.workstation === name || cutShort(label, parsed.workstation, name));
 }

@@ -88,5 +88,7 @@ export function countRoundTrips(records: readonly AttRecord[]): number {
  * CCCD value before it.
  */
 export function unlockExchangeStart(records: readonly AttRecord[]): number {
-  return records.findIndex((r) => (r.opcode === AttOpcode.writeCommand || r.opcode === AttOpcode.writeRequest) && r.length >= 6);
+  return records.findIndex(
+    (r) => (r.opcode === AttOpcode.writeCommand || r.opcode === AttOpcode.writeRequest) && r.length >= 6,
+  );
 }

@@ -58,9 +58,11 @@ export class BtsnoopWriter {
 
 /** Reads a btsnoop file back; throws on anything that is not a well-formed H4 capture. */
 export function parseBtsnoop(bytes: Uint8Array): BtsnoopRecord[] {
-  if (bytes.length < HEADER_BYTES || !BTSNOOP_MAGIC.every((b, i) => bytes[i] === b)) throw new Error('not a btsnoop file');
+  if (bytes.length < HEADER_BYTES || !BTSNOOP_MAGIC.every((b, i) => bytes[i] === b))
+    throw new Error('not a btsnoop file');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(8) !== BTSNOOP_VERSION || view.getUint32(12) !== DATALINK_H4) throw new Error('not a version 1 H4 btsnoop file');
+  if (view.getUint32(8) !== BTSNOOP_VERSION || view.getUint32(12) !== DATALINK_H4)
+    throw new Error('not a version 1 H4 btsnoop file');
   const records: BtsnoopRecord[] = [];
   let offset = HEADER_BYTES;
   while (offset < bytes.length) {

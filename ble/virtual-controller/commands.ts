@@ -2,20 +2,8 @@
  * HCI commands the virtual controller answers (docs/ble-virtual-controller.md "Commands"). Each
  * checks its parameter length first; anything unknown gets Command Complete "Unknown HCI Command".
  */
-import {
-  AdvType,
-  bytesToAddress,
-  commandComplete,
-  commandStatus,
-  HCI_VERSION_5_0,
-  leMeta,
-  LeSub,
-  MANUFACTURER_LINUX_FOUNDATION,
-  addressToBytes,
-  Op,
-  Status,
-  u16,
-} from './hci.js';
+import { AdvType, bytesToAddress, commandComplete, commandStatus, HCI_VERSION_5_0, leMeta, LeSub } from './hci.js';
+import { MANUFACTURER_LINUX_FOUNDATION, addressToBytes, Op, Status, u16 } from './hci.js';
 import type { Port } from './port.js';
 
 /** What command handlers may ask of the controller. */
@@ -75,7 +63,16 @@ export function handleCommand(actions: ControllerActions, port: Port, opcode: nu
       port.send(ok(opcode, 0x01, 0x00));
       return;
     case Op.readLocalVersion:
-      port.send(ok(opcode, HCI_VERSION_5_0, ...u16(0x0000), HCI_VERSION_5_0, ...u16(MANUFACTURER_LINUX_FOUNDATION), ...u16(0x0000)));
+      port.send(
+        ok(
+          opcode,
+          HCI_VERSION_5_0,
+          ...u16(0x0000),
+          HCI_VERSION_5_0,
+          ...u16(MANUFACTURER_LINUX_FOUNDATION),
+          ...u16(0x0000),
+        ),
+      );
       return;
     case Op.readLocalCommands:
       port.send(ok(opcode, ...new Uint8Array(64)));
@@ -193,7 +190,12 @@ export function handleCommand(actions: ControllerActions, port: Port, opcode: nu
       const handle = view.getUint16(0, true) & 0x0fff;
       const connection = port.connections.get(handle);
       const rssi = connection ? connection.peerOf(port).port.rssi : 0;
-      port.send(commandComplete(opcode, Uint8Array.of(connection ? Status.success : Status.unknownConnection, ...u16(handle), rssi & 0xff)));
+      port.send(
+        commandComplete(
+          opcode,
+          Uint8Array.of(connection ? Status.success : Status.unknownConnection, ...u16(handle), rssi & 0xff),
+        ),
+      );
       return;
     }
     case Op.leConnectionUpdate: {
@@ -205,7 +207,12 @@ export function handleCommand(actions: ControllerActions, port: Port, opcode: nu
       const latency = view.getUint16(6, true);
       const timeout = view.getUint16(8, true);
       for (const end of [connection.central, connection.peripheral]) {
-        end.port.send(leMeta(LeSub.connectionUpdateComplete, Uint8Array.of(Status.success, ...u16(end.handle), ...u16(interval), ...u16(latency), ...u16(timeout))));
+        end.port.send(
+          leMeta(
+            LeSub.connectionUpdateComplete,
+            Uint8Array.of(Status.success, ...u16(end.handle), ...u16(interval), ...u16(latency), ...u16(timeout)),
+          ),
+        );
       }
       return;
     }

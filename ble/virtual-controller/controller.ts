@@ -3,13 +3,14 @@
  * their HCI commands, relays advertising and scan responses between them, connects them, and
  * carries their ACL data with flow control, fault injection and btsnoop capture.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { handleCommand, type ControllerActions } from './commands.js';
 import { Faults } from './faults.js';
-import { ACL_PB_CONTINUATION, AdvReport, AdvType, addressToBytes, disconnectionComplete, H4, leMeta, LeSub, randomAddress, Status, u16 } from './hci.js';
+import { ACL_PB_CONTINUATION, AdvReport, AdvType, addressToBytes, disconnectionComplete, H4, leMeta } from './hci.js';
+import { LeSub, randomAddress, Status, u16 } from './hci.js';
 import { Connection, type ConnectionStats } from './link.js';
 import { Port } from './port.js';
 
@@ -31,7 +32,8 @@ export interface VirtualControllerOptions {
 
 export class VirtualController {
   readonly faults = new Faults();
-  readonly #options: Required<Omit<VirtualControllerOptions, 'captureDir' | 'advertisingIntervalMs'>> & Pick<VirtualControllerOptions, 'captureDir' | 'advertisingIntervalMs'>;
+  readonly #options: Required<Omit<VirtualControllerOptions, 'captureDir' | 'advertisingIntervalMs'>> &
+    Pick<VirtualControllerOptions, 'captureDir' | 'advertisingIntervalMs'>;
   readonly #ports = new Map<string, Port>();
   readonly #connections: Connection[] = [];
   readonly #advTimers = new Map<Port, NodeJS.Timeout>();
@@ -46,14 +48,15 @@ export class VirtualController {
       aclDataLength: options.aclDataLength ?? 27,
       linkLatencyMs: options.linkLatencyMs ?? 0,
       connectionIntervalMs: options.connectionIntervalMs ?? 0,
-      random: options.random ?? ((n) => new Uint8Array(randomBytes(n))),
+      random: options.random ?? randomBytes,
       captureDir: options.captureDir,
       advertisingIntervalMs: options.advertisingIntervalMs,
     };
-    if (this.#options.aclDataLength < 27 || this.#options.aclDataLength > 251) throw new RangeError(`aclDataLength must be 27–251 (got ${this.#options.aclDataLength})`);
-    if (this.#options.aclBufferCount < 1) throw new RangeError(`aclBufferCount must be ≥ 1 (got ${this.#options.aclBufferCount})`);
+    if (this.#options.aclDataLength < 27 || this.#options.aclDataLength > 251)
+      throw new RangeError(`aclDataLength must be 27–251 (got ${this.#options.aclDataLength})`);
+    if (this.#options.aclBufferCount < 1)
+      throw new RangeError(`aclBufferCount must be ≥ 1 (got ${this.#options.aclBufferCount})`);
     if (this.#options.captureDir) mkdirSync(this.#options.captureDir, { recursive: true });
-    const self = this;
     this.#actions = {
       aclDataLength: this.#options.aclDataLength,
       aclBufferCount: this.#options.aclBufferCount,
@@ -61,7 +64,7 @@ export class VirtualController {
       reset: (port) => this.#reset(port),
       advertisingChanged: (port) => this.#advertisingChanged(port),
       scanningChanged: (port) => {
-        if (port.scanning.enabled) for (const other of self.#ports.values()) this.#advertiseTo(other, port);
+        if (port.scanning.enabled) for (const other of this.#ports.values()) this.#advertiseTo(other, port);
       },
       initiate: (port) => this.#initiate(port),
       cancelInitiate: (port) => this.#cancelInitiate(port),
@@ -78,7 +81,8 @@ export class VirtualController {
   /** Adds a host slot. Its public address defaults to a locally administered one. */
   addPort(name: string, options: { address?: string; rssi?: number } = {}): Port {
     if (this.#closed) throw new Error('the virtual controller is closed');
-    if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name)) throw new TypeError(`port name must be 1–40 letters, digits, . _ - (got ${name})`);
+    if (!/^[A-Za-z0-9_.-]{1,40}$/.test(name))
+      throw new TypeError(`port name must be 1–40 letters, digits, . _ - (got ${name})`);
     if (this.#ports.has(name)) throw new Error(`port ${name} already exists`);
     const index = this.#ports.size;
     const address = options.address ?? `02:4c:4b:00:00:${(index + 1).toString(16).padStart(2, '0')}`;
@@ -107,12 +111,17 @@ export class VirtualController {
 
   /** The open connection between two ports, if any. */
   openConnection(central: string, peripheral: string): Connection | null {
-    return this.#connections.find((c) => c.open && c.central.port.name === central && c.peripheral.port.name === peripheral) ?? null;
+    return (
+      this.#connections.find(
+        (c) => c.open && c.central.port.name === central && c.peripheral.port.name === peripheral,
+      ) ?? null
+    );
   }
 
   /** The port's signal as others hear it (advertising reports and Read RSSI), in dBm. */
   setRssi(name: string, dbm: number): void {
-    if (!Number.isInteger(dbm) || dbm < -127 || dbm > 20) throw new RangeError(`rssi must be an integer dBm in −127…20 (got ${dbm})`);
+    if (!Number.isInteger(dbm) || dbm < -127 || dbm > 20)
+      throw new RangeError(`rssi must be an integer dBm in −127…20 (got ${dbm})`);
     this.port(name).rssi = dbm;
   }
 
@@ -165,7 +174,8 @@ export class VirtualController {
     if (!connection) return;
     port.aclInFlight += 1;
     const length = packet.length - 5;
-    if (port.aclInFlight > this.#options.aclBufferCount || length > this.#options.aclDataLength) port.flowViolations += 1;
+    if (port.aclInFlight > this.#options.aclBufferCount || length > this.#options.aclDataLength)
+      port.flowViolations += 1;
     connection.fromHost(port, boundary === ACL_PB_CONTINUATION ? ACL_PB_CONTINUATION : 0x02, packet.subarray(5));
   }
 
@@ -202,9 +212,15 @@ export class VirtualController {
     if (advertiser === scanner || !adv.enabled || !scanner.scanning.enabled || !scanner.attached) return;
     if (adv.type === AdvType.advDirectIndHigh || adv.type === AdvType.advDirectIndLow) return;
     const air = advertiser.airAddress(adv.ownAddressType);
-    const type = adv.type === AdvType.advInd ? AdvReport.advInd : adv.type === AdvType.advScanInd ? AdvReport.advScanInd : AdvReport.advNonconnInd;
+    const type =
+      adv.type === AdvType.advInd
+        ? AdvReport.advInd
+        : adv.type === AdvType.advScanInd
+          ? AdvReport.advScanInd
+          : AdvReport.advNonconnInd;
     this.#report(scanner, type, air, adv.data, advertiser.rssi);
-    if (scanner.scanning.active && type !== AdvReport.advNonconnInd) this.#report(scanner, AdvReport.scanRsp, air, adv.scanResponse, advertiser.rssi);
+    if (scanner.scanning.active && type !== AdvReport.advNonconnInd)
+      this.#report(scanner, AdvReport.scanRsp, air, adv.scanResponse, advertiser.rssi);
   }
 
   #report(scanner: Port, type: number, air: { address: string; type: number }, data: Uint8Array, rssi: number): void {
@@ -213,7 +229,12 @@ export class VirtualController {
       if (scanner.scanning.seen.has(key)) return;
       scanner.scanning.seen.add(key);
     }
-    scanner.send(leMeta(LeSub.advertisingReport, Uint8Array.of(1, type, air.type, ...addressToBytes(air.address), data.length, ...data, rssi & 0xff)));
+    scanner.send(
+      leMeta(
+        LeSub.advertisingReport,
+        Uint8Array.of(1, type, air.type, ...addressToBytes(air.address), data.length, ...data, rssi & 0xff),
+      ),
+    );
   }
 
   #initiate(initiator: Port): void {
@@ -222,12 +243,19 @@ export class VirtualController {
     const failure = this.faults.takeConnectionFailure();
     if (failure !== null) {
       initiator.initiating = null;
-      this.#later(this.faults.connectDelayMs, () => initiator.send(leMeta(LeSub.connectionComplete, Uint8Array.of(failure, ...new Uint8Array(17)))));
+      this.#later(this.faults.connectDelayMs, () =>
+        initiator.send(leMeta(LeSub.connectionComplete, Uint8Array.of(failure, ...new Uint8Array(17)))),
+      );
       return;
     }
     const target = [...this.#ports.values()].find((p) => {
       if (p === initiator || !p.advertising.enabled) return false;
-      if (p.advertising.type !== AdvType.advInd && p.advertising.type !== AdvType.advDirectIndHigh && p.advertising.type !== AdvType.advDirectIndLow) return false;
+      if (
+        p.advertising.type !== AdvType.advInd &&
+        p.advertising.type !== AdvType.advDirectIndHigh &&
+        p.advertising.type !== AdvType.advDirectIndLow
+      )
+        return false;
       const air = p.airAddress(p.advertising.ownAddressType);
       return air.address === want.peerAddress && air.type === want.peerAddressType;
     });
@@ -244,15 +272,43 @@ export class VirtualController {
         { port: initiator, handle: initiator.allocateHandle() },
         { port: target, handle: target.allocateHandle() },
         this.faults,
-        { latencyMs: this.#options.linkLatencyMs, connectionIntervalMs: this.#options.connectionIntervalMs, aclDataLength: this.#options.aclDataLength },
+        {
+          latencyMs: this.#options.linkLatencyMs,
+          connectionIntervalMs: this.#options.connectionIntervalMs,
+          aclDataLength: this.#options.aclDataLength,
+        },
         (c, reason) => this.#disconnect(c, new Map(), reason),
       );
       this.#connections.push(connection);
       initiator.connections.set(connection.central.handle, connection);
       target.connections.set(connection.peripheral.handle, connection);
       const tail = [...u16(want.intervalUnits), ...u16(want.latency), ...u16(want.timeoutUnits), 0];
-      initiator.send(leMeta(LeSub.connectionComplete, Uint8Array.of(Status.success, ...u16(connection.central.handle), 0, peripheralAir.type, ...addressToBytes(peripheralAir.address), ...tail)));
-      target.send(leMeta(LeSub.connectionComplete, Uint8Array.of(Status.success, ...u16(connection.peripheral.handle), 1, centralAir.type, ...addressToBytes(centralAir.address), ...tail)));
+      initiator.send(
+        leMeta(
+          LeSub.connectionComplete,
+          Uint8Array.of(
+            Status.success,
+            ...u16(connection.central.handle),
+            0,
+            peripheralAir.type,
+            ...addressToBytes(peripheralAir.address),
+            ...tail,
+          ),
+        ),
+      );
+      target.send(
+        leMeta(
+          LeSub.connectionComplete,
+          Uint8Array.of(
+            Status.success,
+            ...u16(connection.peripheral.handle),
+            1,
+            centralAir.type,
+            ...addressToBytes(centralAir.address),
+            ...tail,
+          ),
+        ),
+      );
     });
   }
 
@@ -267,7 +323,12 @@ export class VirtualController {
    * `flush`, data already queued reaches its receiver first (a host's Disconnect); without, it is
    * lost (a supervision timeout).
    */
-  #disconnect(connection: Connection, reasons: Map<Port, number>, reason: number, options: { flush?: boolean } = {}): void {
+  #disconnect(
+    connection: Connection,
+    reasons: Map<Port, number>,
+    reason: number,
+    options: { flush?: boolean } = {},
+  ): void {
     if (!connection.open) return;
     const at = options.flush ? Math.max(performance.now(), connection.drainedAt) : performance.now();
     connection.close(reason);

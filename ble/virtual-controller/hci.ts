@@ -42,7 +42,13 @@ export const Op = {
   vendorWriteBdAddr: 0xfc06,
 } as const;
 
-export const Evt = { disconnectionComplete: 0x05, commandComplete: 0x0e, commandStatus: 0x0f, numberOfCompletedPackets: 0x13, leMeta: 0x3e } as const;
+export const Evt = {
+  disconnectionComplete: 0x05,
+  commandComplete: 0x0e,
+  commandStatus: 0x0f,
+  numberOfCompletedPackets: 0x13,
+  leMeta: 0x3e,
+} as const;
 export const LeSub = { connectionComplete: 0x01, advertisingReport: 0x02, connectionUpdateComplete: 0x03 } as const;
 
 /** Error codes (Core Vol 1 Part F). */
@@ -60,9 +66,21 @@ export const Status = {
 } as const;
 
 /** Advertising PDU types as reported in LE Advertising Report events (Core Vol 4 Part E 7.7.65.2). */
-export const AdvReport = { advInd: 0x00, advDirectInd: 0x01, advScanInd: 0x02, advNonconnInd: 0x03, scanRsp: 0x04 } as const;
+export const AdvReport = {
+  advInd: 0x00,
+  advDirectInd: 0x01,
+  advScanInd: 0x02,
+  advNonconnInd: 0x03,
+  scanRsp: 0x04,
+} as const;
 /** Advertising_Type of LE Set Advertising Parameters. */
-export const AdvType = { advInd: 0x00, advDirectIndHigh: 0x01, advScanInd: 0x02, advNonconnInd: 0x03, advDirectIndLow: 0x04 } as const;
+export const AdvType = {
+  advInd: 0x00,
+  advDirectIndHigh: 0x01,
+  advScanInd: 0x02,
+  advNonconnInd: 0x03,
+  advDirectIndLow: 0x04,
+} as const;
 
 export const ACL_PB_FIRST_NON_FLUSHABLE = 0x00;
 export const ACL_PB_CONTINUATION = 0x01;
@@ -76,12 +94,16 @@ export const HCI_VERSION_5_0 = 0x09;
 /** "c0:ff:ee:00:00:01" → 6 little-endian bytes, as HCI carries addresses. */
 export function addressToBytes(address: string): Uint8Array {
   const parts = address.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw new TypeError(`address must look like aa:bb:cc:dd:ee:ff (got ${address})`);
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p)))
+    throw new TypeError(`address must look like aa:bb:cc:dd:ee:ff (got ${address})`);
   return Uint8Array.from(parts.reverse().map((p) => Number.parseInt(p, 16)));
 }
 
 export function bytesToAddress(bytes: Uint8Array): string {
-  return [...bytes.subarray(0, 6)].reverse().map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return [...bytes.subarray(0, 6)]
+    .reverse()
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join(':');
 }
 
 /** A random private address: top two bits 01 (resolvable-style) or 11 (static), Core Vol 6 Part B 1.3.2. */

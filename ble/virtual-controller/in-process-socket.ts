@@ -60,7 +60,31 @@ export class VirtualHciSocket extends EventEmitter {
     this.#controller.receive(this.#port, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
   }
 
-  getDeviceList(): Promise<{ devId: number; devUp: boolean; idVendor: null; idProduct: null; busNumber: null; deviceAddress: null; path: string }[]> {
-    return Promise.resolve(this.#port ? [{ devId: 0, devUp: this.#up, idVendor: null, idProduct: null, busNumber: null, deviceAddress: null, path: `virtual:${this.#port.name}` }] : []);
+  getDeviceList(): Promise<
+    {
+      devId: number;
+      devUp: boolean;
+      idVendor: null;
+      idProduct: null;
+      busNumber: null;
+      deviceAddress: null;
+      path: string;
+    }[]
+  > {
+    return Promise.resolve(
+      this.#port
+        ? [
+            {
+              devId: 0,
+              devUp: this.#up,
+              idVendor: null,
+              idProduct: null,
+              busNumber: null,
+              deviceAddress: null,
+              path: `virtual:${this.#port.name}`,
+            },
+          ]
+        : [],
+    );
   }
 }

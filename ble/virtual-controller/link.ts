@@ -7,7 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import { isAtt, L2capReassembler, type AttRecord, type LinkDirection } from './att.js';
 import type { Faults } from './faults.js';
-import { ACL_PB_CONTINUATION, ACL_PB_FIRST_FLUSHABLE, aclPacket, L2CAP_HEADER_BYTES, numberOfCompletedPackets } from './hci.js';
+import { ACL_PB_CONTINUATION, ACL_PB_FIRST_FLUSHABLE, aclPacket, L2CAP_HEADER_BYTES } from './hci.js';
+import { numberOfCompletedPackets } from './hci.js';
 import type { Port } from './port.js';
 
 /** Air overhead of one LL data PDU around its payload: preamble 1, access address 4, header 2, CRC 3. */
@@ -51,13 +52,26 @@ export class Connection {
   readonly #faults: Faults;
   readonly #timing: LinkTiming;
   readonly #onDisconnect: (connection: Connection, reason: number) => void;
-  readonly #reassembly = { 'central-to-peripheral': new L2capReassembler(), 'peripheral-to-central': new L2capReassembler() };
+  readonly #reassembly = {
+    'central-to-peripheral': new L2capReassembler(),
+    'peripheral-to-central': new L2capReassembler(),
+  };
   readonly #lastDelivery = { 'central-to-peripheral': 0, 'peripheral-to-central': 0 };
   readonly #attIndex = { 'central-to-peripheral': 0, 'peripheral-to-central': 0 };
-  readonly #held: Record<LinkDirection, Uint8Array | null> = { 'central-to-peripheral': null, 'peripheral-to-central': null };
+  readonly #held: Record<LinkDirection, Uint8Array | null> = {
+    'central-to-peripheral': null,
+    'peripheral-to-central': null,
+  };
   #faultsFired = 0;
 
-  constructor(id: number, central: LinkEnd, peripheral: LinkEnd, faults: Faults, timing: LinkTiming, onDisconnect: (connection: Connection, reason: number) => void) {
+  constructor(
+    id: number,
+    central: LinkEnd,
+    peripheral: LinkEnd,
+    faults: Faults,
+    timing: LinkTiming,
+    onDisconnect: (connection: Connection, reason: number) => void,
+  ) {
     this.id = id;
     this.central = central;
     this.peripheral = peripheral;
@@ -107,7 +121,11 @@ export class Connection {
     // The packet leaves the controller's buffer at the next connection event: report it then.
     const sentAt = this.#eventTime(performance.now() + this.#timing.latencyMs);
     // The buffer is free once the host hears so, not before.
-    port.send(numberOfCompletedPackets(sender.handle, 1), sentAt, () => (port.aclInFlight = Math.max(0, port.aclInFlight - 1)));
+    port.send(
+      numberOfCompletedPackets(sender.handle, 1),
+      sentAt,
+      () => (port.aclInFlight = Math.max(0, port.aclInFlight - 1)),
+    );
     const pdu = this.#reassembly[direction].push(boundary, payload);
     if (pdu) this.#route(direction, pdu);
   }
@@ -132,8 +150,22 @@ export class Connection {
       const att = pdu.subarray(L2CAP_HEADER_BYTES);
       const from = direction === 'central-to-peripheral' ? this.central.port : this.peripheral.port;
       const to = direction === 'central-to-peripheral' ? this.peripheral.port : this.central.port;
-      const view = { connectionId: this.id, from: from.name, to: to.name, direction, index: this.#attIndex[direction]++, opcode: att[0]!, att };
-      this.stats.att.push({ direction, opcode: att[0]!, length: att.length, airBytes: this.#airBytes(pdu.length), atMs: performance.now() });
+      const view = {
+        connectionId: this.id,
+        from: from.name,
+        to: to.name,
+        direction,
+        index: this.#attIndex[direction]++,
+        opcode: att[0]!,
+        att,
+      };
+      this.stats.att.push({
+        direction,
+        opcode: att[0]!,
+        length: att.length,
+        airBytes: this.#airBytes(pdu.length),
+        atMs: performance.now(),
+      });
       const action = this.#faults.decide(view);
       if (action) this.#faultsFired += 1;
       switch (action?.kind) {
@@ -169,12 +201,17 @@ export class Connection {
     if (!this.#open) return;
     const receiver = direction === 'central-to-peripheral' ? this.peripheral : this.central;
     // The link keeps order: a delayed PDU holds back the ones behind it.
-    const at = this.#eventTime(Math.max(performance.now() + this.#timing.latencyMs + extraDelay, this.#lastDelivery[direction]));
+    const at = this.#eventTime(
+      Math.max(performance.now() + this.#timing.latencyMs + extraDelay, this.#lastDelivery[direction]),
+    );
     this.#lastDelivery[direction] = at;
     const size = this.#timing.aclDataLength;
     for (let offset = 0; offset < pdu.length; offset += size) {
       const chunk = pdu.subarray(offset, Math.min(pdu.length, offset + size));
-      receiver.port.send(aclPacket(receiver.handle, offset === 0 ? ACL_PB_FIRST_FLUSHABLE : ACL_PB_CONTINUATION, chunk), at);
+      receiver.port.send(
+        aclPacket(receiver.handle, offset === 0 ? ACL_PB_FIRST_FLUSHABLE : ACL_PB_CONTINUATION, chunk),
+        at,
+      );
       this.stats.aclPackets[direction] += 1;
       this.stats.airBytes[direction] += chunk.length + LL_PDU_OVERHEAD_BYTES;
     }

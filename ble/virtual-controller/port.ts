@@ -50,7 +50,14 @@ export class Port {
   privacyAddress: string | null = null;
   /** RSSI at which others hear this port, in dBm. */
   rssi = -50;
-  advertising: AdvertisingState = { enabled: false, type: 0, ownAddressType: 0, intervalMs: 100, data: new Uint8Array(0), scanResponse: new Uint8Array(0) };
+  advertising: AdvertisingState = {
+    enabled: false,
+    type: 0,
+    ownAddressType: 0,
+    intervalMs: 100,
+    data: new Uint8Array(0),
+    scanResponse: new Uint8Array(0),
+  };
   scanning: ScanState = { enabled: false, active: false, ownAddressType: 0, filterDuplicates: false, seen: new Set() };
   initiating: InitiatingState | null = null;
   readonly connections = new Map<number, Connection>();
@@ -124,7 +131,9 @@ export class Port {
 
   /** Forgets queued ACL packets of a handle that just closed (the host would drop them anyway). */
   dropQueuedAcl(handle: number): void {
-    this.#outbox = this.#outbox.filter(({ packet }) => !(packet[0] === 0x02 && ((packet[1]! | (packet[2]! << 8)) & 0x0fff) === handle));
+    this.#outbox = this.#outbox.filter(
+      ({ packet }) => !(packet[0] === 0x02 && ((packet[1]! | (packet[2]! << 8)) & 0x0fff) === handle),
+    );
   }
 
   close(): void {

@@ -1,12 +1,15 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
-import { describeFileError, isSystemCallError } from '../../agent/file-errors.js';
-import { createLogger, type LogLevel } from '../../agent/log.js';
-import { InsecurePathError, UnusablePathError } from '../../agent/secure-path.js';
-import { CliError } from '../exit-codes.js';
-import { nodeFetch } from '../node-fetch.js';
+import { DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
+import { ConfigError } from '../../platform/config-error.js';
+import { describeFileError, isSystemCallError } from '../../platform/file-errors.js';
+import { createLogger, type LogLevel } from '../../platform/log.js';
+import { InsecurePathError, UnusablePathError } from '../../platform/secure-path.js';
+import { CliError } from '../../platform/exit-codes.js';
+import { nodeFetch } from '../../platform/node-fetch.js';
 import { absolutePathOption } from '../options.js';
+import type { RunningAgent } from '../../agent/agent.js';
+import { untilStopped } from '../until-stopped.js';
 
 export const EXIT_CONFIG = 78;
 
@@ -27,9 +30,16 @@ export function settingFor(config: AgentConfig, file: string): string {
 function startFailure(error: unknown, config: AgentConfig | undefined): CliError {
   if (error instanceof ConfigError) return new CliError(error.message, EXIT_CONFIG);
   if (error instanceof InsecurePathError) return new CliError(`refusing to start: ${error.message}`, EXIT_CONFIG);
-  if (error instanceof UnusablePathError && config) return new CliError(`refusing to start: ${error.message} (choose another with ${settingFor(config, error.path)})`, EXIT_CONFIG);
+  if (error instanceof UnusablePathError && config)
+    return new CliError(
+      `refusing to start: ${error.message} (choose another with ${settingFor(config, error.path)})`,
+      EXIT_CONFIG,
+    );
   if (isSystemCallError(error) && error.path && config) {
-    return new CliError(`refusing to start: ${describeFileError(error)} (check ${settingFor(config, path.resolve(error.path))})`, EXIT_CONFIG);
+    return new CliError(
+      `refusing to start: ${describeFileError(error)} (check ${settingFor(config, path.resolve(error.path))})`,
+      EXIT_CONFIG,
+    );
   }
   return new CliError(`the agent could not start: ${(error as Error).message}`);
 }
@@ -38,14 +48,26 @@ export function registerAgent(program: Command): void {
   program
     .command('agent')
     .description('run the agent in the foreground (stops on SIGINT/SIGTERM)')
-    .option('--config <file>', `config file (default ${DEFAULT_CONFIG_FILE}; if that is missing, embedded defaults with offline PINs off)`)
-    .option('--state-dir <dir>', 'state directory (overrides the config file; default /var/lib/latchkey)', absolutePathOption('--state-dir'))
-    .option('--socket <path>', 'socket to listen on (overrides the config file; default /run/latchkey/agent.sock)', absolutePathOption('--socket', MAX_SOCKET_PATH_BYTES))
+    .option(
+      '--config <file>',
+      `config file (default ${DEFAULT_CONFIG_FILE}; if that is missing, embedded defaults with offline PINs off)`,
+    )
+    .option(
+      '--state-dir <dir>',
+      'state directory (overrides the config file; default /var/lib/latchkey)',
+      absolutePathOption('--state-dir'),
+    )
+    .option(
+      '--socket <path>',
+      'socket to listen on (overrides the config file; default /run/latchkey/agent.sock)',
+      absolutePathOption('--socket', MAX_SOCKET_PATH_BYTES),
+    )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (options: { config?: string; stateDir?: string; socket?: string; logLevel: string }) => {
-      if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel)) throw new CliError('--log-level must be debug, info, warn or error', 64);
+      if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel))
+        throw new CliError('--log-level must be debug, info, warn or error', 64);
       const log = createLogger({ level: options.logLevel as LogLevel });
-      let agent;
+      let agent: RunningAgent;
       let config: AgentConfig | undefined;
       try {
         config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
@@ -55,14 +77,7 @@ export function registerAgent(program: Command): void {
       } catch (error) {
         throw startFailure(error, config);
       }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log.info('agent.stopping', { signal });
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(log, 'agent.stopping');
       await agent.close();
     });
 }

@@ -15,7 +15,7 @@ import { deriveOfflinePin, formatPinForDisplay } from '../../protocol/offline-pi
 import { askAgent } from '../agent-client.js';
 import { latchkeyCommand } from '../agent-process.js';
 import { askOk } from '../ask.js';
-import { CliError } from '../exit-codes.js';
+import { CliError } from '../../platform/exit-codes.js';
 import { DEFAULT_POLICY } from '../../protocol/policy-settings.js';
 
 const say = (who: string, text: string) => process.stdout.write(`${`[${who}]`.padEnd(14)} ${text}\n`);
@@ -23,7 +23,8 @@ const say = (who: string, text: string) => process.stdout.write(`${`[${who}]`.pa
 async function waitForSocket(socket: string, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new CliError(`the agent exited with status ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null)
+      throw new CliError(`the agent exited with status ${child.exitCode} before it was ready`);
     const up = await new Promise<boolean>((resolve) => {
       const probe = net.connect(socket, () => {
         probe.destroy();
@@ -37,11 +38,28 @@ async function waitForSocket(socket: string, child: ChildProcess, timeoutMs = 15
   throw new CliError(`the agent did not open ${socket} within ${timeoutMs} ms`);
 }
 
-async function runAgent(dir: string, policy: Record<string, unknown>): Promise<{ socket: string; stop(): Promise<void> }> {
+async function runAgent(
+  dir: string,
+  policy: Record<string, unknown>,
+): Promise<{ socket: string; stop(): Promise<void> }> {
   const config = path.join(dir, 'agent.json');
   const socket = path.join(dir, 'agent.sock');
-  await fs.writeFile(config, `${JSON.stringify({ policy, keystore: { backend: 'file', directory: path.join(dir, 'keystore') }, auditLog: path.join(dir, 'audit.jsonl') }, null, 2)}\n`, { mode: 0o600 });
-  const run = latchkeyCommand(['agent', '--config', config, '--state-dir', path.join(dir, 'state'), '--socket', socket, '--log-level', 'warn']);
+  await fs.writeFile(
+    config,
+    `${JSON.stringify({ policy, keystore: { backend: 'file', directory: path.join(dir, 'keystore') }, auditLog: path.join(dir, 'audit.jsonl') }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
+  const run = latchkeyCommand([
+    'agent',
+    '--config',
+    config,
+    '--state-dir',
+    path.join(dir, 'state'),
+    '--socket',
+    socket,
+    '--log-level',
+    'warn',
+  ]);
   const child = spawn(run.command, run.args, { stdio: ['ignore', 'inherit', 'inherit'] });
   // However the demo ends — a crash, a closed pipe (`| head`), a signal — its agent ends with it.
   const orphaned = () => {
@@ -72,7 +90,12 @@ function exitCleanlyOnInterruption(dir: string, keep: boolean): void {
       process.exit(code);
     });
   };
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => leave(code));
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)
+    process.once(signal, () => leave(code));
   process.stdout.on('error', () => leave(141)); // EPIPE: whoever read the output stopped reading
 }
 
@@ -91,8 +114,15 @@ export function registerDemo(program: Command): void {
         process.stdout.write(`Latchkey demo — a real agent on ${dir}, user ${user}, offline PINs end to end.\n\n`);
         agent = await runAgent(dir, {});
         const off = await askAgent(agent.socket, { op: 'status', user }, 5000);
-        say('agent', `started with embedded defaults: offline mode ${off.offlineMode ? 'on' : 'off'} (R1: off by default)`);
-        const refused = await askAgent(agent.socket, { op: 'verify', user, pin: utf8('ABCD-EFGH'), context: 'demo' }, 5000);
+        say(
+          'agent',
+          `started with embedded defaults: offline mode ${off.offlineMode ? 'on' : 'off'} (R1: off by default)`,
+        );
+        const refused = await askAgent(
+          agent.socket,
+          { op: 'verify', user, pin: utf8('ABCD-EFGH'), context: 'demo' },
+          5000,
+        );
         say('lock screen', `a PIN typed now → "${refused.message}"`);
         await agent.stop();
 
@@ -102,7 +132,10 @@ export function registerDemo(program: Command): void {
         uri = enrolled.secret!;
         say('admin', `latchkey enroll --user ${user} → "${enrolled.message}"`);
         const imported = parseEnrollmentUri(Buffer.from(uri).toString('utf8'));
-        say('phone', `imports the enrollment URI: ${imported.count} ${imported.format.length}-character PINs (the agent kept only Argon2id verifiers, not the seed)`);
+        say(
+          'phone',
+          `imports the enrollment URI: ${imported.count} ${imported.format.length}-character PINs (the agent kept only Argon2id verifiers, not the seed)`,
+        );
 
         const pinFor = (counter: number) => {
           const pin = deriveOfflinePin(imported.seed, counter, imported.format);
@@ -112,8 +145,15 @@ export function registerDemo(program: Command): void {
         };
         const type = async (shown: string, note = '') => {
           const started = performance.now();
-          const reply = await askAgent(agent!.socket, { op: 'verify', user, pin: utf8(shown), context: 'demo' }, 10_000);
-          say('lock screen', `types ${shown}${note} → ${reply.status}: "${reply.message}" (${Math.round(performance.now() - started)} ms)`);
+          const reply = await askAgent(
+            agent!.socket,
+            { op: 'verify', user, pin: utf8(shown), context: 'demo' },
+            10_000,
+          );
+          say(
+            'lock screen',
+            `types ${shown}${note} → ${reply.status}: "${reply.message}" (${Math.round(performance.now() - started)} ms)`,
+          );
           return reply;
         };
 
@@ -145,7 +185,9 @@ export function registerDemo(program: Command): void {
 
         const audit = (await fs.readFile(path.join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n');
         say('audit', `${audit.length} entries, e.g. ${audit[1]}`);
-        process.stdout.write(`\nDone. Offline PINs, anti-hammering and the audit log all went through a real agent process.\n`);
+        process.stdout.write(
+          `\nDone. Offline PINs, anti-hammering and the audit log all went through a real agent process.\n`,
+        );
       } finally {
         wipe(uri);
         await agent?.stop();

@@ -1,12 +1,10 @@
 import { closeSync, constants, existsSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { describeFileError } from '../../agent/file-errors.js';
-import { CliError, EXIT } from '../exit-codes.js';
 import type { Command } from 'commander';
+import { CliError, EXIT } from '../../platform/exit-codes.js';
+import { describeFileError } from '../../platform/file-errors.js';
 import { wipe } from '../../protocol/bytes.js';
-import { askOk, parseDetail } from '../ask.js';
+import { askOk, parseDetail, ownPasswordFor } from '../ask.js';
 import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
-import { readRequiredSecret } from '../read-secret.js';
 
 interface EnrollDetail {
   user: string;
@@ -29,7 +27,9 @@ function writeUriFile(file: string, uri: Uint8Array, uriText: string): void {
     writeSync(fd, '\n');
     fsyncSync(fd);
   } catch (error) {
-    process.stdout.write(`Import this on the phone now — it is shown once and the agent keeps no copy:\n\n  ${uriText}\n\n`);
+    process.stdout.write(
+      `Import this on the phone now — it is shown once and the agent keeps no copy:\n\n  ${uriText}\n\n`,
+    );
     throw new CliError(`--uri-file ${file}: ${describeFileError(error, file)} (the import URI is above instead)`);
   } finally {
     if (fd !== undefined) closeSync(fd);
@@ -41,35 +41,73 @@ export function registerEnroll(program: Command): void {
     .command('enroll')
     .description('issue a pool of offline PINs for a user and print what the phone imports (shown once, never stored)')
     .requiredOption('--user <name>', 'the OS user the PINs unlock', userOption)
-    .option('--authenticator <name>', 'which phone (re-enrolling the same one replaces its PINs)', authenticatorOption, 'phone')
+    .option(
+      '--authenticator <name>',
+      'which phone (re-enrolling the same one replaces its PINs)',
+      authenticatorOption,
+      'phone',
+    )
     .option('--json', 'print one JSON object (includes the import URI)')
-    .option('--uri-file <file>', 'write the import URI to this new file (mode 0600; never overwritten) instead of the terminal: `latchkey pins --uri-file` reads it');
+    .option(
+      '--uri-file <file>',
+      'write the import URI to this new file (mode 0600; never overwritten) instead of the terminal: `latchkey pins --uri-file` reads it',
+    );
   withAgentOptions(command, 60_000, 'give up after this long (issuing a pool runs the deliberate KDF once per PIN)')
-    .addHelpText('after', '\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). Until the phone app and Control Center exist this counts\nas the user\'s first successful authentication (R2).')
-    .action(async (options: { user: string; authenticator: string; socket: string; json?: boolean; uriFile?: string; timeout: number }) => {
-      if (options.uriFile !== undefined && existsSync(options.uriFile)) throw new CliError(`--uri-file ${options.uriFile} exists: an import URI is never written over another; remove it or name a new file`, EXIT.usage);
-      const isRoot = process.getuid?.() === 0;
-      const password = !isRoot && options.user === userInfo().username ? await readRequiredSecret(`Password for ${options.user}: `, 'password', 'run it on a terminal, or pipe your password in') : undefined;
-      let uri: Uint8Array | undefined;
-      try {
-        const reply = await askOk(options.socket, { op: 'enroll', user: options.user, authenticator: options.authenticator, ...(password ? { password } : {}) }, options.timeout);
-        uri = reply.secret;
-        const detail = parseDetail<EnrollDetail>(reply);
-        const uriText = Buffer.from(uri ?? []).toString('utf8');
-        if (options.uriFile !== undefined) {
-          writeUriFile(options.uriFile, uri ?? new Uint8Array(), uriText);
-          process.stdout.write(`${reply.message}\nThe import URI is in ${options.uriFile} (0600) — the agent keeps no copy; give it to the phone, then delete it.\n`);
-          return;
+    .addHelpText(
+      'after',
+      "\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). Until the phone app and Control Center exist this counts\nas the user's first successful authentication (R2).",
+    )
+    .action(
+      async (options: {
+        user: string;
+        authenticator: string;
+        socket: string;
+        json?: boolean;
+        uriFile?: string;
+        timeout: number;
+      }) => {
+        if (options.uriFile !== undefined && existsSync(options.uriFile)) {
+          throw new CliError(
+            `--uri-file ${options.uriFile} exists: an import URI is never written over another; remove it or name a new file`,
+            EXIT.usage,
+          );
         }
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify({ ...detail, uri: uriText })}\n`);
-          return;
+        const password = await ownPasswordFor(options.user);
+        let uri: Uint8Array | undefined;
+        try {
+          const reply = await askOk(
+            options.socket,
+            {
+              op: 'enroll',
+              user: options.user,
+              authenticator: options.authenticator,
+              ...(password ? { password } : {}),
+            },
+            options.timeout,
+          );
+          uri = reply.secret;
+          const detail = parseDetail<EnrollDetail>(reply);
+          const uriText = Buffer.from(uri ?? []).toString('utf8');
+          if (options.uriFile !== undefined) {
+            writeUriFile(options.uriFile, uri ?? new Uint8Array(), uriText);
+            process.stdout.write(
+              `${reply.message}\nThe import URI is in ${options.uriFile} (0600) — the agent keeps no copy; give it to the phone, then delete it.\n`,
+            );
+            return;
+          }
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify({ ...detail, uri: uriText })}\n`);
+            return;
+          }
+          process.stdout.write(`${reply.message}\n`);
+          process.stdout.write(
+            `Import this on the phone now — it is shown once and the agent keeps no copy:\n\n  ${uriText}\n\n`,
+          );
+          if (detail.charset === 'numeric')
+            process.stdout.write('Any RFC 4226 HOTP app can import this otpauth:// URI.\n');
+        } finally {
+          wipe(password, uri);
         }
-        process.stdout.write(`${reply.message}\n`);
-        process.stdout.write(`Import this on the phone now — it is shown once and the agent keeps no copy:\n\n  ${uriText}\n\n`);
-        if (detail.charset === 'numeric') process.stdout.write('Any RFC 4226 HOTP app can import this otpauth:// URI.\n');
-      } finally {
-        wipe(password, uri);
-      }
-    });
+      },
+    );
 }

@@ -3,18 +3,19 @@
  * Parsing only; each action lives in phone/cli/actions.ts.
  */
 import type { Command } from 'commander';
-import { requireCjs } from '../../agent/load-cjs.js';
+import { requireCjs } from '../../platform/load-cjs.js';
 import { toCliError } from '../../phone/cli/exit-codes.js';
 import type { GlobalOptions } from '../../phone/cli/open-phone.js';
-import { readRequiredSecret } from '../read-secret.js';
+import { readRequiredSecret } from '../../platform/read-secret.js';
 import { integerOption, urlOption, userOption } from '../options.js';
 import { adapterTransport, runThenExit, withAdapterOptions, type AdapterOptions } from './ble/adapter-options.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
 
 function nameOption(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (value.length === 0 || value.length > 128 || /[\u0000-\u001f\u007f]/.test(value)) throw new InvalidArgumentError('a name is 1–128 characters without control characters');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
+  if (value.length === 0 || value.length > 128 || /[\u0000-\u001f\u007f]/.test(value))
+    throw new InvalidArgumentError('a name is 1–128 characters without control characters');
   return value;
 }
 
@@ -49,27 +50,42 @@ const runBleList: BleActions['runBleList'] = async (...args) => (await bleAction
 export function registerPhone(program: Command): void {
   const phone = program
     .command('phone')
-    .description('the reference phone authenticator: pair, approve sign-ins, and show offline PINs (prints what the app screen shows)')
+    .description(
+      'the reference phone authenticator: pair, approve sign-ins, and show offline PINs (prints what the app screen shows)',
+    )
     .option('--home <dir>', 'where the phone keeps its vault (default $LATCHKEY_PHONE_HOME, else ~/.latchkey-phone)')
-    .option('--passphrase-file <file>', `read the vault passphrase from this file's first line (default $LATCHKEY_PHONE_PASSPHRASE, else a prompt)`)
+    .option(
+      '--passphrase-file <file>',
+      `read the vault passphrase from this file's first line (default $LATCHKEY_PHONE_PASSPHRASE, else a prompt)`,
+    )
     .option('--offline', 'behave as a phone with no network (airplane mode)')
-    .addHelpText('after', '\nExit codes: 0 done, 1 failure, 2 no offline PIN, 3 Control Center unreachable, 4 vault, 5 pairing refused,\n6 offer only, 64 usage (docs/phone.md).');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done, 1 failure, 2 no offline PIN, 3 Control Center unreachable, 4 vault, 5 pairing refused,\n6 offer only, 64 usage (docs/phone.md).',
+    );
   const user = ['--user <name>', 'the user, when the phone is paired for several there', userOption] as const;
 
   phone
     .command('init')
-    .description('make this phone\'s keys and its encrypted vault')
+    .description("make this phone's keys and its encrypted vault")
     .option('--name <name>', 'how the phone is called on workstations', nameOption)
     .action((options: { name?: string }) => run(phone, (g) => runInit(g, options.name)));
 
   phone
     .command('pair')
-    .argument('[code]', 'the pairing code shown on the workstation (XXXXX-XXXX-XXXX-XXXX); read from stdin when left out')
+    .argument(
+      '[code]',
+      'the pairing code shown on the workstation (XXXXX-XXXX-XXXX-XXXX); read from stdin when left out',
+    )
     .description('pair with a workstation (for the user it was shown for)')
     .requiredOption('--url <url>', 'the Control Center', urlOption)
     .option('--name <name>', 'how this phone is called on that workstation (default: the name from init)', nameOption)
     .action(async (code: string | undefined, options: { url: string; name?: string }) => {
-      const typed = code ?? Buffer.from(await readRequiredSecret('Pairing code: ', 'pairing code', 'give it as an argument, or pipe it in')).toString('utf8');
+      const typed =
+        code ??
+        Buffer.from(
+          await readRequiredSecret('Pairing code: ', 'pairing code', 'give it as an argument, or pipe it in'),
+        ).toString('utf8');
       await run(phone, (g) => runPair(g, typed, options.url, options.name));
     });
 
@@ -81,10 +97,17 @@ export function registerPhone(program: Command): void {
   phone
     .command('tap')
     .argument('<workstation>', 'a workstation id (ws_…) or name')
-    .description('sign in online; when the workstation does not answer within 5 s (or there is no internet), show an offline PIN')
+    .description(
+      'sign in online; when the workstation does not answer within 5 s (or there is no internet), show an offline PIN',
+    )
     .option(...user)
     .option('--offer-only', 'stop at the offer instead of showing the offline PIN')
-    .option('--pool-wait <s>', 'after an approval, wait this long for new offline PINs', integerOption('--pool-wait', 0, 60), 10)
+    .option(
+      '--pool-wait <s>',
+      'after an approval, wait this long for new offline PINs',
+      integerOption('--pool-wait', 0, 60),
+      10,
+    )
     .action((workstation: string, options: { user?: string; offerOnly?: boolean; poolWait: number }) =>
       run(phone, (g) => runTap(g, { workstation, ...(options.user ? { user: options.user } : {}) }, options)),
     );
@@ -94,15 +117,23 @@ export function registerPhone(program: Command): void {
     .argument('<workstation>', 'a workstation id (ws_…) or name')
     .description('show the next offline PIN, online or not')
     .option(...user)
-    .action((workstation: string, options: { user?: string }) => run(phone, (g) => runLongPress(g, { workstation, ...(options.user ? { user: options.user } : {}) })));
+    .action((workstation: string, options: { user?: string }) =>
+      run(phone, (g) => runLongPress(g, { workstation, ...(options.user ? { user: options.user } : {}) })),
+    );
 
   phone
     .command('serve')
     .description('stay online: import new offline PINs and list sign-in requests (or approve them)')
     .option('--auto-approve', 'approve every sign-in request for a paired workstation (for tests and engineers)')
     .option('--once', 'one round, then exit')
-    .option('--timeout <s>', 'stop after this many seconds (with --once: wait this long for the round)', integerOption('--timeout', 0, 86_400))
-    .action((options: { autoApprove?: boolean; once?: boolean; timeout?: number }) => run(phone, (g) => runServe(g, options)));
+    .option(
+      '--timeout <s>',
+      'stop after this many seconds (with --once: wait this long for the round)',
+      integerOption('--timeout', 0, 86_400),
+    )
+    .action((options: { autoApprove?: boolean; once?: boolean; timeout?: number }) =>
+      run(phone, (g) => runServe(g, options)),
+    );
 
   for (const decision of ['approve', 'deny'] as const) {
     phone
@@ -117,7 +148,9 @@ export function registerPhone(program: Command): void {
     .argument('<workstation>', 'a workstation id (ws_…) or name')
     .description('forget a workstation and its offline PINs on this phone')
     .option(...user)
-    .action((workstation: string, options: { user?: string }) => run(phone, (g) => runUnpair(g, { workstation, ...(options.user ? { user: options.user } : {}) })));
+    .action((workstation: string, options: { user?: string }) =>
+      run(phone, (g) => runUnpair(g, { workstation, ...(options.user ? { user: options.user } : {}) })),
+    );
 
   registerPhoneBle(phone);
   for (const command of phone.commands) command.exitOverride();
@@ -125,38 +158,58 @@ export function registerPhone(program: Command): void {
 
 /** `latchkey phone … ble …`: pairing and unlocking over Bluetooth (docs/ble-protocol.md §12). */
 function registerPhoneBle(phone: Command): void {
-  const ble = phone.command('ble').description('the phone over Bluetooth: pair with a workstation offline, and unlock it when it asks');
+  const ble = phone
+    .command('ble')
+    .description('the phone over Bluetooth: pair with a workstation offline, and unlock it when it asks');
   const global = () => phone.opts<GlobalOptions>();
 
   withAdapterOptions(
     ble
       .command('pair')
-      .argument('[code]', 'the code "latchkey ble pair" shows on the workstation (XXXXX-XXXX-XXXX-XXXX); read from stdin when left out')
+      .argument(
+        '[code]',
+        'the code "latchkey ble pair" shows on the workstation (XXXXX-XXXX-XXXX-XXXX); read from stdin when left out',
+      )
       .description('pair with the workstation showing CODE, over Bluetooth, with neither side online')
       .option('--wait <s>', 'how long to wait for the workstation to come near', integerOption('--wait', 1, 600), 120),
   ).action(async (code: string | undefined, options: AdapterOptions & { wait: number }) => {
-    const typed = code ?? Buffer.from(await readRequiredSecret('Pairing code: ', 'pairing code', 'give it as an argument, or pipe it in')).toString('utf8');
+    const typed =
+      code ??
+      Buffer.from(
+        await readRequiredSecret('Pairing code: ', 'pairing code', 'give it as an argument, or pipe it in'),
+      ).toString('utf8');
     await runThenExit(() => runBlePair(global(), typed, adapterTransport(options), options.wait), toCliError);
   });
 
   withAdapterOptions(
     ble
       .command('serve')
-      .description('advertise to the workstations paired over Bluetooth and answer their unlock requests (asks on the terminal unless --auto-approve)')
+      .description(
+        'advertise to the workstations paired over Bluetooth and answer their unlock requests (asks on the terminal unless --auto-approve)',
+      )
       .option('--auto-approve', 'approve every unlock from a paired workstation (for tests and engineers)')
       .option('--count <n>', 'stop after this many unlock sessions', integerOption('--count', 0, 1_000_000), 0)
       .option('--timeout <s>', 'stop after this many seconds', integerOption('--timeout', 0, 86_400), 0)
-      .option('--pairing <file>', 'serve the phone side of a development pairing file (repeatable; "latchkey ble dev-pairing" writes one) instead of the vault\'s pairings: no vault needed', (value: string, previous: string[] = []) => [...previous, value]),
+      .option(
+        '--pairing <file>',
+        'serve the phone side of a development pairing file (repeatable; "latchkey ble dev-pairing" writes one) instead of the vault\'s pairings: no vault needed',
+        (value: string, previous: string[] = []) => [...previous, value],
+      ),
   ).action((options: AdapterOptions & { autoApprove?: boolean; count: number; timeout: number; pairing?: string[] }) =>
     runThenExit(() => runBleServe(global(), adapterTransport(options), options), toCliError),
   );
 
   ble
     .command('unpair')
-    .argument('<workstation>', 'the pairing id (ble-…), or the workstation as "ble list" ("alice on ws-1") or "status" ("ws-1") shows it')
+    .argument(
+      '<workstation>',
+      'the pairing id (ble-…), or the workstation as "ble list" ("alice on ws-1") or "status" ("ws-1") shows it',
+    )
     .description('forget a workstation paired over Bluetooth on this phone')
     .option('--user <name>', 'the user, when the phone is paired over Bluetooth for several there', userOption)
-    .action((workstation: string, options: { user?: string }) => run(phone, (g) => runBleUnpair(g, workstation, options.user)));
+    .action((workstation: string, options: { user?: string }) =>
+      run(phone, (g) => runBleUnpair(g, workstation, options.user)),
+    );
 
   ble
     .command('list')

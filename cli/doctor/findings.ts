@@ -8,13 +8,23 @@ import type { ServiceReach } from './pam-stacks.js';
 export interface StatusDetail {
   readonly user: string;
   readonly offlineMode: boolean;
-  readonly pools: readonly { authenticatorId: string; remaining: number; pinCount: number; expiresAt: string; expired: boolean; pending?: boolean }[];
+  readonly pools: readonly {
+    authenticatorId: string;
+    remaining: number;
+    pinCount: number;
+    expiresAt: string;
+    expired: boolean;
+    pending?: boolean;
+  }[];
   readonly failures: number;
   readonly locked: boolean;
   readonly retryAfter: number | null;
   readonly disabled: boolean;
   readonly blePhones?: readonly { deviceId: string; name: string; pairedAt: string }[];
-  readonly policy?: { source: 'control-center'; version: number; issuedAt: string } | { source: 'config-file'; file: string } | { source: 'defaults' };
+  readonly policy?:
+    | { source: 'control-center'; version: number; issuedAt: string }
+    | { source: 'config-file'; file: string }
+    | { source: 'defaults' };
   readonly controlCenter?: { url: string; online: boolean } | null;
   readonly keystore?: { backend: 'file' | 'os'; ready: boolean };
   readonly ble?: { enabled: boolean; transport: string };
@@ -73,7 +83,10 @@ export interface DoctorFindings {
   readonly pam: PamFinding;
   readonly syslog: { readonly path: string; readonly present: boolean };
   /** Doctor's own request to the Control Center the agent is enrolled with (the agent may not have heard from it lately). */
-  readonly controlCenterProbe: { readonly answered: true } | { readonly answered: false; readonly problem: string } | null;
+  readonly controlCenterProbe:
+    | { readonly answered: true }
+    | { readonly answered: false; readonly problem: string }
+    | null;
   /** The Bluetooth adapter the agent is configured with, when Bluetooth unlock is on. */
   readonly bleAdapter: { readonly transport: string; readonly problem: string | null } | null;
   /** Doctor runs as root (it may ask about any user). */

@@ -4,12 +4,12 @@
  * the agent's status for the user, and the Bluetooth adapter. Every read answers; none throws.
  */
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import net from 'node:net';
+import { runsAsAdministrator } from '../../platform/users.js';
 import path from 'node:path';
 import { DEFAULT_SOCKET } from '../../agent/config.js';
-import { InsecurePathError, checkStats } from '../../agent/secure-path.js';
-import { getPeerCredentials } from '../../agent/system/peer-credentials.js';
-import { lookupUserByName } from '../../agent/system/users.js';
+import { InsecurePathError, checkStats } from '../../platform/secure-path.js';
+import { localTransport } from '../../platform/ipc-transport.js';
+import { lookupUserByName } from '../../platform/users.js';
 import { AgentClientError, askAgent, unreachableBecause } from '../agent-client.js';
 import { probeControlCenter } from '../control-center-reach.js';
 import type { AgentFinding, DoctorFindings, ModuleFile, PamFinding, StatusAnswer, StatusDetail } from './findings.js';
@@ -42,15 +42,31 @@ function statOrNull(file: string): Stats | null {
   }
 }
 
-const MULTIARCH: Partial<Record<string, string>> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', ia32: 'i386-linux-gnu', ppc64: 'powerpc64le-linux-gnu', s390x: 's390x-linux-gnu', riscv64: 'riscv64-linux-gnu' };
+const MULTIARCH: Partial<Record<string, string>> = {
+  x64: 'x86_64-linux-gnu',
+  arm64: 'aarch64-linux-gnu',
+  arm: 'arm-linux-gnueabihf',
+  ia32: 'i386-linux-gnu',
+  ppc64: 'powerpc64le-linux-gnu',
+  s390x: 's390x-linux-gnu',
+  riscv64: 'riscv64-linux-gnu',
+};
 
 /** libpam's module directory: where pam_unix.so is (`/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/security` on Debian). */
 export function findModuleDirectory(): string {
   const triplet = MULTIARCH[process.arch];
-  const candidates = [...(triplet ? [`/lib/${triplet}/security`, `/usr/lib/${triplet}/security`] : []), '/lib64/security', '/usr/lib64/security', '/lib/security', '/usr/lib/security'];
+  const candidates = [
+    ...(triplet ? [`/lib/${triplet}/security`, `/usr/lib/${triplet}/security`] : []),
+    '/lib64/security',
+    '/usr/lib64/security',
+    '/lib/security',
+    '/usr/lib/security',
+  ];
   const isFile = (file: string) => statOrNull(file)?.isFile() === true;
   const isDirectory = (dir: string) => statOrNull(dir)?.isDirectory() === true;
-  return candidates.find((dir) => isFile(path.join(dir, 'pam_unix.so'))) ?? candidates.find(isDirectory) ?? candidates[0]!;
+  return (
+    candidates.find((dir) => isFile(path.join(dir, 'pam_unix.so'))) ?? candidates.find(isDirectory) ?? candidates[0]!
+  );
 }
 
 function gatherPam(options: GatherOptions): PamFinding {
@@ -78,7 +94,8 @@ function gatherPam(options: GatherOptions): PamFinding {
     return text;
   };
   const known = new Set<string>(KNOWN_SURFACES);
-  const services: ServiceReach[] = names.sort()
+  const services: ServiceReach[] = names
+    .sort()
     .map((name) => reachOf(name, read))
     .filter((reach) => reach.references.length > 0 || known.has(reach.service));
   services.sort((a, b) => rank(a.service) - rank(b.service) || a.service.localeCompare(b.service));
@@ -100,7 +117,8 @@ function moduleFile(file: string): ModuleFile {
     checkStats(file, stats, { owners: [0], forbiddenModeBits: 0o022 });
     return { path: file, state: 'ok' };
   } catch (error) {
-    if (error instanceof InsecurePathError) return { path: file, state: 'insecure', problem: error.message.replace(`${file} `, '') };
+    if (error instanceof InsecurePathError)
+      return { path: file, state: 'insecure', problem: error.message.replace(`${file} `, '') };
     return { path: file, state: 'missing' };
   }
 }
@@ -108,7 +126,8 @@ function moduleFile(file: string): ModuleFile {
 /** Who listens on the socket, as the kernel recorded it when it accepted the connection. */
 function listenerUid(socketPath: string, timeoutMs: number): Promise<{ uid: number | null } | { problem: string }> {
   return new Promise((resolve) => {
-    const socket = net.connect(socketPath);
+    const transport = localTransport();
+    const socket = transport.connect(socketPath);
     const timer = setTimeout(() => finish({ problem: `no connection within ${timeoutMs} ms` }), timeoutMs);
     const finish = (result: { uid: number | null } | { problem: string }) => {
       clearTimeout(timer);
@@ -117,7 +136,9 @@ function listenerUid(socketPath: string, timeoutMs: number): Promise<{ uid: numb
     };
     socket.once('connect', () => {
       try {
-        finish({ uid: getPeerCredentials(socket).uid });
+        const { uid } = transport.identifyServer(socket);
+        // The PAM module's agent_uid option is a number: doctor reads Linux's PAM stacks.
+        finish({ uid: typeof uid === 'number' ? uid : null });
       } catch {
         finish({ uid: null });
       }
@@ -132,7 +153,12 @@ async function gatherAgent(socket: string, user: string, timeoutMs: number): Pro
   try {
     const reply = await askAgent(socket, { op: 'status', user }, timeoutMs);
     if (reply.status !== 'ok' && reply.status !== 'unavailable') {
-      return { reachable: true, listenerUid: listener.uid, answer: null, problem: `${reply.message ?? 'refused'} (${reply.reason ?? reply.status})` };
+      return {
+        reachable: true,
+        listenerUid: listener.uid,
+        answer: null,
+        problem: `${reply.message ?? 'refused'} (${reply.reason ?? reply.status})`,
+      };
     }
     let detail: StatusDetail | null = null;
     try {
@@ -141,8 +167,16 @@ async function gatherAgent(socket: string, user: string, timeoutMs: number): Pro
       detail = null;
     }
     const answer: StatusAnswer = {
-      status: reply.status, reason: reply.reason, message: reply.message, offlineMode: reply.offlineMode ?? false, usable: reply.usable ?? false,
-      locked: reply.locked ?? false, retryAfter: reply.retryAfter, online: reply.online ?? false, ble: reply.ble ?? false, detail,
+      status: reply.status,
+      reason: reply.reason,
+      message: reply.message,
+      offlineMode: reply.offlineMode ?? false,
+      usable: reply.usable ?? false,
+      locked: reply.locked ?? false,
+      retryAfter: reply.retryAfter,
+      online: reply.online ?? false,
+      ble: reply.ble ?? false,
+      detail,
     };
     return { reachable: true, listenerUid: listener.uid, answer };
   } catch (error) {
@@ -174,8 +208,12 @@ function userExists(user: string): boolean {
 export async function gather(options: GatherOptions): Promise<DoctorFindings> {
   const pam = gatherPam(options);
   const references = pam.services.flatMap((s) => s.references);
-  const uids = references.map((r) => (typeof r.options.agent_uid === 'string' && /^\d+$/.test(r.options.agent_uid) ? Number(r.options.agent_uid) : 0));
-  const sockets = [...new Set(references.map((r) => (typeof r.options.socket === 'string' ? r.options.socket : DEFAULT_SOCKET)))];
+  const uids = references.map((r) =>
+    typeof r.options.agent_uid === 'string' && /^\d+$/.test(r.options.agent_uid) ? Number(r.options.agent_uid) : 0,
+  );
+  const sockets = [
+    ...new Set(references.map((r) => (typeof r.options.socket === 'string' ? r.options.socket : DEFAULT_SOCKET))),
+  ];
   const socket = options.socket ?? (sockets.length === 1 ? sockets[0]! : DEFAULT_SOCKET);
   const agent = await gatherAgent(socket, options.user, options.timeoutMs);
   const detail = agent.reachable ? agent.answer?.detail : undefined;
@@ -189,9 +227,13 @@ export async function gather(options: GatherOptions): Promise<DoctorFindings> {
     agent,
     pam,
     syslog: { path: options.syslogSocket, present: statOrNull(options.syslogSocket)?.isSocket() === true },
-    controlCenterProbe: cc ? (cc.online ? { answered: true } : await probeControlCenter(cc.url, Math.min(options.timeoutMs, CC_PROBE_MS))) : null,
+    controlCenterProbe: cc
+      ? cc.online
+        ? { answered: true }
+        : await probeControlCenter(cc.url, Math.min(options.timeoutMs, CC_PROBE_MS))
+      : null,
     bleAdapter: ble?.enabled ? await gatherAdapter(ble.transport) : null,
-    asRoot: process.getuid?.() === 0,
+    asRoot: runsAsAdministrator(),
     now: Date.now(),
   };
 }

@@ -12,14 +12,39 @@ export const MAX_INCLUDE_DEPTH = 8;
 
 /** The login and lock surfaces docs/pam.md names, in the order `latchkey doctor` reports them. */
 export const KNOWN_SURFACES = [
-  'common-auth', 'login', 'gdm-password', 'lightdm', 'sddm', 'sudo', 'su', 'polkit-1',
-  'i3lock', 'swaylock', 'xscreensaver', 'xsecurelock', 'kde', 'kscreensaver', 'cinnamon-screensaver',
-  'mate-screensaver', 'xfce4-screensaver', 'gnome-screensaver', 'lxdm', 'slim', 'sshd',
+  'common-auth',
+  'login',
+  'gdm-password',
+  'lightdm',
+  'sddm',
+  'sudo',
+  'su',
+  'polkit-1',
+  'i3lock',
+  'swaylock',
+  'xscreensaver',
+  'xsecurelock',
+  'kde',
+  'kscreensaver',
+  'cinnamon-screensaver',
+  'mate-screensaver',
+  'xfce4-screensaver',
+  'gnome-screensaver',
+  'lxdm',
+  'slim',
+  'sshd',
 ] as const;
 
 export type PamEntry =
   | { readonly kind: 'include'; readonly target: string; readonly line: number }
-  | { readonly kind: 'rule'; readonly type: string; readonly control: string; readonly module: string; readonly args: readonly string[]; readonly line: number };
+  | {
+      readonly kind: 'rule';
+      readonly type: string;
+      readonly control: string;
+      readonly module: string;
+      readonly args: readonly string[];
+      readonly line: number;
+    };
 
 /** Splits one logical line into words, keeping `[…]` groups (with `\]` inside) as one word. */
 function words(text: string): string[] {
@@ -121,13 +146,26 @@ export function reachOf(service: string, read: (file: string) => string | null):
     }
     for (const entry of parsePamFile(text)) {
       const isAuth = entry.kind === 'rule' && entry.type.replace(/^-/, '') === 'auth';
-      const target = entry.kind === 'include' ? entry.target : isAuth && (entry.control === 'include' || entry.control === 'substack') ? entry.module : null;
+      const target =
+        entry.kind === 'include'
+          ? entry.target
+          : isAuth && (entry.control === 'include' || entry.control === 'substack')
+            ? entry.module
+            : null;
       if (target !== null) {
-        if (!seen.has(target) && via.length < MAX_INCLUDE_DEPTH) visit(target, [...via, target], new Set([...seen, target]));
+        if (!seen.has(target) && via.length < MAX_INCLUDE_DEPTH)
+          visit(target, [...via, target], new Set([...seen, target]));
         continue;
       }
       if (entry.kind === 'rule' && isAuth && isOurModule(entry.module)) {
-        references.push({ file, line: entry.line, control: entry.control, path: entry.module, options: moduleOptions(entry.args), via });
+        references.push({
+          file,
+          line: entry.line,
+          control: entry.control,
+          path: entry.module,
+          options: moduleOptions(entry.args),
+          via,
+        });
       }
     }
   };

@@ -15,7 +15,7 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     reportCompressedSize: false,
-    // protocol/online/webcrypto.ts loads base64url lazily for Node's sake; bundled here, that is moot.
+    // protocol/crypto/webcrypto.ts loads base64url lazily for Node's sake; bundled here, that is moot.
     rolldownOptions: { checks: { ineffectiveDynamicImport: false } },
   },
 });

@@ -4,10 +4,10 @@
  * header or token.
  */
 import type { FastifyInstance } from 'fastify';
-import { requireCjs } from '../../agent/load-cjs.js';
-import { MAX_BODY_BYTES } from '../../protocol/online/messages.js';
+import { requireCjs } from '../../platform/load-cjs.js';
+import { MAX_BODY_BYTES } from '../../protocol/online/http-bodies.js';
 import { installBoundary } from './boundary.js';
-import type { CcContext } from './context.js';
+import type { CcContext } from './route-context.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminFleetRoutes } from './routes/admin-fleet.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
@@ -15,7 +15,7 @@ import { adminWorkstationRoutes } from './routes/admin-workstations.js';
 import { consoleRoutes } from './routes/console.js';
 import { deviceRoutes } from './routes/device.js';
 import { enrollmentRoutes } from './routes/enrollment.js';
-import { pairingRoutes } from './routes/pairing.js';
+import { pairingRoutes } from './routes/pairing-relay.js';
 import { relayRoutes } from './routes/relay.js';
 import { signInRoutes } from './routes/sign-in.js';
 
@@ -39,7 +39,11 @@ export function buildApp(ctx: CcContext, options: AppOptions = {}): FastifyInsta
   }) as unknown as FastifyInstance;
   installBoundary(app, ctx.log);
   app.addHook('onRequest', async (_request, reply) => {
-    if (ctx.bus.closed) return reply.code(503).header('retry-after', '5').send({ error: { code: 'internal', message: 'The Control Center is stopping; try again in a moment.' } });
+    if (ctx.bus.closed)
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: { code: 'internal', message: 'The Control Center is stopping; try again in a moment.' } });
   });
   // Once stopping, every answer closes its connection, so no keep-alive socket holds the close for keepAliveTimeout.
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -47,8 +51,25 @@ export function buildApp(ctx: CcContext, options: AppOptions = {}): FastifyInsta
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    ctx.log.debug('control-center.request', { method: request.method, route: request.routeOptions.url ?? 'none', status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    ctx.log.debug('control-center.request', {
+      method: request.method,
+      route: request.routeOptions.url ?? 'none',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    });
   });
-  for (const register of [enrollmentRoutes, pairingRoutes, signInRoutes, deviceRoutes, relayRoutes, adminSettingsRoutes, adminFleetRoutes, adminWorkstationRoutes, adminAuditRoutes, consoleRoutes]) register(app, ctx);
+  for (const register of [
+    enrollmentRoutes,
+    pairingRoutes,
+    signInRoutes,
+    deviceRoutes,
+    relayRoutes,
+    adminSettingsRoutes,
+    adminFleetRoutes,
+    adminWorkstationRoutes,
+    adminAuditRoutes,
+    consoleRoutes,
+  ])
+    register(app, ctx);
   return app;
 }

@@ -16,7 +16,7 @@ import { ADMIN_TOKEN_PATTERN, tokenDigest } from '../secrets.js';
 import type { AdminToken, Device, Workstation } from '../storage/records.js';
 import { rawBody } from './boundary.js';
 import { csrfRefusal, sessionCookie } from './console-session.js';
-import { audit, type CcContext } from './context.js';
+import { audit, type CcContext } from './route-context.js';
 
 /** An authenticated admin: the token, and who the audit names (`admin:at_…`, or `admin:at_…/cs_…` from a console session). */
 export interface AdminCaller extends AdminToken {
@@ -33,18 +33,44 @@ function spendFailure(ctx: CcContext, request: FastifyRequest, action: string, c
   const byCredential = credential === null ? null : ctx.limiters.failures.spend(`credential:${credential}`);
   const limited = byAddress ?? byCredential;
   if (limited === null) return;
-  if (limited.first) ctx.log.warn('auth.failure-budget', { address: request.ip, credential: byAddress === null ? credential : undefined, action });
+  if (limited.first)
+    ctx.log.warn('auth.failure-budget', {
+      address: request.ip,
+      credential: byAddress === null ? credential : undefined,
+      action,
+    });
   throw limited.error;
 }
 
 /** A failed authentication: counted (429 past a budget), else audited and answered 401. */
-async function refuse(ctx: CcContext, request: FastifyRequest, actor: string, tenantId: string | null, action: string, reason: string, credential: string | null = null): Promise<never> {
+async function refuse(
+  ctx: CcContext,
+  request: FastifyRequest,
+  actor: string,
+  tenantId: string | null,
+  action: string,
+  reason: string,
+  credential: string | null = null,
+): Promise<never> {
   spendFailure(ctx, request, action, credential);
-  await ctx.storage.appendAudit(audit(ctx, { tenantId: tenantId ?? ctx.defaultTenantId, actor, address: request.ip, action, result: 'refused', detail: { reason } }));
+  await ctx.storage.appendAudit(
+    audit(ctx, {
+      tenantId: tenantId ?? ctx.defaultTenantId,
+      actor,
+      address: request.ip,
+      action,
+      result: 'refused',
+      detail: { reason },
+    }),
+  );
   throw new CcError('unauthenticated', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`);
 }
 
-async function authenticateSigned<T extends Workstation | Device>(ctx: CcContext, request: FastifyRequest, kind: 'workstation' | 'device'): Promise<T> {
+async function authenticateSigned<T extends Workstation | Device>(
+  ctx: CcContext,
+  request: FastifyRequest,
+  kind: 'workstation' | 'device',
+): Promise<T> {
   let caller: T | null = null;
   const now = ctx.now();
   const check = await checkRequestSignature(
@@ -68,11 +94,23 @@ async function authenticateSigned<T extends Workstation | Device>(ctx: CcContext
   const actor = named !== null ? `${named.startsWith('ws_') ? 'workstation' : 'device'}:${named}` : 'anonymous';
   const found = caller as T | null;
   if (!check.ok || found === null) {
-    const reason = check.ok ? 'unknown or revoked key' : check.message === 'unknown or revoked key' ? `unknown or revoked ${kind} key` : check.message;
+    const reason = check.ok
+      ? 'unknown or revoked key'
+      : check.message === 'unknown or revoked key'
+        ? `unknown or revoked ${kind} key`
+        : check.message;
     return refuse(ctx, request, actor, found?.tenantId ?? null, `${kind}.auth`, reason, named);
   }
   if (!(await ctx.storage.rememberNonce(check.keyId, check.nonce, now + NONCE_MEMORY_MS, now))) {
-    return refuse(ctx, request, actor, found.tenantId, `${kind}.auth`, 'this request was already received once (replayed Latchkey-Nonce)', named);
+    return refuse(
+      ctx,
+      request,
+      actor,
+      found.tenantId,
+      `${kind}.auth`,
+      'this request was already received once (replayed Latchkey-Nonce)',
+      named,
+    );
   }
   ctx.limiters.perKey.hit(check.keyId);
   return found;
@@ -95,17 +133,29 @@ export async function authenticateAdmin(ctx: CcContext, request: FastifyRequest)
   const cookie = header === undefined ? sessionCookie(request) : null;
   if (cookie !== null) return authenticateConsole(ctx, request, cookie);
   const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
-  if (token === null) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'admin requests need an Authorization: Bearer lk_admin_… header');
+  if (token === null)
+    return refuseAdmin(ctx, request, 'admin requests need an Authorization: Bearer lk_admin_… header');
   const found = await findAdminToken(ctx, request, token);
   return { ...found, actor: `admin:${found.id}`, sessionId: null };
 }
 
+/** An admin request without a valid token: anonymous as far as the audit can tell. */
+function refuseAdmin(
+  ctx: CcContext,
+  request: FastifyRequest,
+  reason: string,
+  credential: string | null = null,
+): Promise<never> {
+  return refuse(ctx, request, 'anonymous', null, 'admin.auth', reason, credential);
+}
+
 /** The admin token itself (bearer, or exchanged for a console session); refusals are audited and counted. */
 export async function findAdminToken(ctx: CcContext, request: FastifyRequest, token: string): Promise<AdminToken> {
-  if (!ADMIN_TOKEN_PATTERN.test(token)) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'the admin token is malformed');
+  if (!ADMIN_TOKEN_PATTERN.test(token)) return refuseAdmin(ctx, request, 'the admin token is malformed');
   const digest = await tokenDigest(token);
   const found = await ctx.storage.findAdminToken(digest);
-  if (!found) return refuse(ctx, request, 'anonymous', null, 'admin.auth', 'the admin token is not valid (unknown or revoked)', `admin-token:${digest}`);
+  if (!found)
+    return refuseAdmin(ctx, request, 'the admin token is not valid (unknown or revoked)', `admin-token:${digest}`);
   ctx.limiters.perKey.hit(found.id);
   return found;
 }
@@ -114,11 +164,23 @@ async function authenticateConsole(ctx: CcContext, request: FastifyRequest, secr
   const found = await ctx.consoleSessions.lookup(secret);
   if (!found.ok) {
     if (found.code === 'expired') {
-      await ctx.storage.appendAudit(audit(ctx, {
-        tenantId: found.session.token.tenantId, actor: `admin:${found.session.token.id}`, address: request.ip, action: 'console.expired', target: found.session.id, result: 'expired', detail: { reason: found.reason },
-      }));
+      await ctx.storage.appendAudit(
+        audit(ctx, {
+          tenantId: found.session.token.tenantId,
+          actor: `admin:${found.session.token.id}`,
+          address: request.ip,
+          action: 'console.expired',
+          target: found.session.id,
+          result: 'expired',
+          detail: { reason: found.reason },
+        }),
+      );
     }
-    throw new ConsoleSessionEnded(found.code === 'expired' ? 'Your console session expired; sign in again.' : 'Your console session has ended; sign in again.');
+    throw new ConsoleSessionEnded(
+      found.code === 'expired'
+        ? 'Your console session expired; sign in again.'
+        : 'Your console session has ended; sign in again.',
+    );
   }
   const { session } = found;
   const token = await ctx.storage.findAdminToken(session.tokenSha256);
@@ -130,7 +192,16 @@ async function authenticateConsole(ctx: CcContext, request: FastifyRequest, secr
   const refusal = csrfRefusal(request, session);
   if (refusal) {
     spendFailure(ctx, request, 'console.csrf', session.id);
-    await ctx.storage.appendAudit(audit(ctx, { tenantId: token.tenantId, actor, address: request.ip, action: 'console.csrf', result: 'refused', detail: { reason: refusal.message } }));
+    await ctx.storage.appendAudit(
+      audit(ctx, {
+        tenantId: token.tenantId,
+        actor,
+        address: request.ip,
+        action: 'console.csrf',
+        result: 'refused',
+        detail: { reason: refusal.message },
+      }),
+    );
     throw refusal;
   }
   ctx.limiters.perKey.hit(token.id);

@@ -6,8 +6,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
-import type { Logger } from '../../agent/log.js';
-import { MAX_WAIT_SECONDS } from '../../protocol/online/messages.js';
+import type { Logger } from '../../platform/log.js';
+import { MAX_WAIT_SECONDS } from '../../protocol/online/http-bodies.js';
 import { describeIssues } from '../../protocol/schema-issues.js';
 import { CcError } from '../errors.js';
 
@@ -22,14 +22,16 @@ export function readBody<S extends v.GenericSchema>(request: FastifyRequest, sch
   const bytes = rawBody(request);
   if (bytes.length === 0) throw new CcError('bad-request', 'The request has no body; send a JSON object.');
   const type = request.headers['content-type'];
-  if (typeof type !== 'string' || !JSON_TYPE.test(type)) throw new CcError('bad-request', 'The body must be sent as application/json.');
+  if (typeof type !== 'string' || !JSON_TYPE.test(type))
+    throw new CcError('bad-request', 'The body must be sent as application/json.');
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
     throw new CcError('bad-request', 'The body is not valid JSON.');
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new CcError('bad-request', 'The body must be a JSON object.');
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new CcError('bad-request', 'The body must be a JSON object.');
   const parsed = v.safeParse(schema, json, { abortEarly: false });
   if (!parsed.success) throw new CcError('bad-request', describeIssues(parsed.issues));
   return parsed.output;
@@ -38,20 +40,27 @@ export function readBody<S extends v.GenericSchema>(request: FastifyRequest, sch
 /** Validates the query string (one value per name: repeated names are refused). */
 export function readQuery<S extends v.GenericSchema>(request: FastifyRequest, schema: S): v.InferOutput<S> {
   const parsed = v.safeParse(schema, request.query ?? {}, { abortEarly: false });
-  if (!parsed.success) throw new CcError('bad-request', describeIssues(parsed.issues, 'the query').replace(/^/, 'Query: '));
+  if (!parsed.success)
+    throw new CcError('bad-request', describeIssues(parsed.issues, 'the query').replace(/^/, 'Query: '));
   return parsed.output;
 }
 
 export function readParam(request: FastifyRequest, name: string, schema: v.GenericSchema<string, string>): string {
   const value = (request.params as Record<string, string | undefined>)[name];
   const parsed = v.safeParse(schema, value);
-  if (!parsed.success) throw new CcError('bad-request', `The path parameter ${name} is malformed: ${describeIssues(parsed.issues, name)}`);
+  if (!parsed.success)
+    throw new CcError('bad-request', `The path parameter ${name} is malformed: ${describeIssues(parsed.issues, name)}`);
   return parsed.output;
 }
 
 /** `wait`: whole seconds, 0–30 (docs/online-protocol.md "Long-poll"). */
 export const waitSeconds = v.optional(
-  v.pipe(v.string(), v.regex(/^\d{1,2}$/, `must be whole seconds from 0 to ${MAX_WAIT_SECONDS}`), v.transform(Number), v.maxValue(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`)),
+  v.pipe(
+    v.string(),
+    v.regex(/^\d{1,2}$/, `must be whole seconds from 0 to ${MAX_WAIT_SECONDS}`),
+    v.transform(Number),
+    v.maxValue(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`),
+  ),
   '0',
 );
 export const WaitQuery = v.strictObject({ wait: waitSeconds });
@@ -60,7 +69,13 @@ export const NoQuery = v.strictObject({});
 /** Counts and limits in query strings: whole numbers in a range. */
 export function queryInteger(min: number, max: number, fallback: number) {
   return v.optional(
-    v.pipe(v.string(), v.regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`), v.transform(Number), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`)),
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`),
+      v.transform(Number),
+      v.minValue(min, `must be from ${min} to ${max}`),
+      v.maxValue(max, `must be from ${min} to ${max}`),
+    ),
     String(fallback),
   );
 }
@@ -74,14 +89,20 @@ export function sendError(reply: FastifyReply, error: CcError): void {
 export function installBoundary(app: FastifyInstance, log: Logger): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.setNotFoundHandler((request, reply) => sendError(reply, new CcError('not-found', `There is no ${request.method} ${request.url.split('?')[0]}.`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new CcError('not-found', `There is no ${request.method} ${request.url.split('?')[0]}.`)),
+  );
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof CcError) return sendError(reply, error);
     const fastifyError = error as { code?: string; statusCode?: number };
     if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fastifyError.statusCode === 413) {
       return sendError(reply, new CcError('body-too-large', 'The body is larger than 64 KiB.'));
     }
-    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    if (
+      typeof fastifyError.statusCode === 'number' &&
+      fastifyError.statusCode >= 400 &&
+      fastifyError.statusCode < 500
+    ) {
       return sendError(reply, new CcError('bad-request', 'The request is malformed.'));
     }
     log.error('control-center.fault', { method: request.method, route: request.routeOptions.url ?? 'unknown', error });

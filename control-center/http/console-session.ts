@@ -3,14 +3,14 @@
  * an HttpOnly, SameSite=Strict cookie; a CSRF token per session for every change; idle expiry,
  * an absolute lifetime and sign-out. Sessions live in memory: one process serves a database.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toBase64url } from '../../protocol/online/base64url.js';
 import { newId } from '../../protocol/online/ids.js';
-import { randomBytes } from '../../protocol/online/webcrypto.js';
 import { CcError } from '../errors.js';
 import { tokenDigest } from '../secrets.js';
 import type { AdminToken } from '../storage/records.js';
+import { equalBytes, randomBytes } from '../../protocol/crypto/hashes.js';
+import { utf8 } from '../../protocol/bytes.js';
 
 export const CONSOLE_IDLE_MS = 15 * 60_000;
 export const CONSOLE_LIFETIME_MS = 12 * 60 * 60_000;
@@ -35,7 +35,12 @@ export interface ConsoleSession {
 export type SessionLookup =
   | { readonly ok: true; readonly session: ConsoleSession }
   | { readonly ok: false; readonly code: 'unknown' }
-  | { readonly ok: false; readonly code: 'expired'; readonly session: ConsoleSession; readonly reason: 'idle' | 'lifetime' };
+  | {
+      readonly ok: false;
+      readonly code: 'expired';
+      readonly session: ConsoleSession;
+      readonly reason: 'idle' | 'lifetime';
+    };
 
 export class ConsoleSessions {
   /** By the SHA-256 of the cookie secret; a Map keeps insertion order, so the first entry is the oldest. */
@@ -44,13 +49,24 @@ export class ConsoleSessions {
   constructor(private readonly now: () => number) {}
 
   /** A new session; answers the cookie secret (never stored) and the session. */
-  async create(token: AdminToken, tokenSha256: string): Promise<{ secret: string; session: ConsoleSession; ended: ConsoleSession[] }> {
+  async create(
+    token: AdminToken,
+    tokenSha256: string,
+  ): Promise<{ secret: string; session: ConsoleSession; ended: ConsoleSession[] }> {
     const secret = toBase64url(randomBytes(32));
     const now = this.now();
-    const session: ConsoleSession = { id: newId('cs'), csrfToken: toBase64url(randomBytes(32)), token, tokenSha256, createdAt: now, lastUsedAt: now };
+    const session: ConsoleSession = {
+      id: newId('cs'),
+      csrfToken: toBase64url(randomBytes(32)),
+      token,
+      tokenSha256,
+      createdAt: now,
+      lastUsedAt: now,
+    };
     const ended: ConsoleSession[] = [];
     const mine = [...this.#sessions].filter(([, s]) => s.token.id === token.id);
-    for (const [key, old] of mine.slice(0, Math.max(0, mine.length - MAX_SESSIONS_PER_TOKEN + 1))) ended.push(this.#drop(key, old));
+    for (const [key, old] of mine.slice(0, Math.max(0, mine.length - MAX_SESSIONS_PER_TOKEN + 1)))
+      ended.push(this.#drop(key, old));
     while (this.#sessions.size >= MAX_SESSIONS) {
       const [key, old] = this.#sessions.entries().next().value as [string, ConsoleSession];
       ended.push(this.#drop(key, old));
@@ -66,7 +82,12 @@ export class ConsoleSessions {
     const session = this.#sessions.get(key);
     if (!session) return { ok: false, code: 'unknown' };
     const now = this.now();
-    const reason = now - session.createdAt >= CONSOLE_LIFETIME_MS ? 'lifetime' : now - session.lastUsedAt >= CONSOLE_IDLE_MS ? 'idle' : null;
+    const reason =
+      now - session.createdAt >= CONSOLE_LIFETIME_MS
+        ? 'lifetime'
+        : now - session.lastUsedAt >= CONSOLE_IDLE_MS
+          ? 'idle'
+          : null;
     if (reason !== null) {
       this.#sessions.delete(key);
       return { ok: false, code: 'expired', session, reason };
@@ -111,12 +132,18 @@ export function sessionCookie(request: FastifyRequest): string | null {
 
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, secret: string): void {
   const flags = secure(request) ? '; Secure' : '';
-  void reply.header('set-cookie', `${secure(request) ? SECURE_COOKIE : COOKIE}=${secret}; Path=/; HttpOnly; SameSite=Strict${flags}`);
+  void reply.header(
+    'set-cookie',
+    `${secure(request) ? SECURE_COOKIE : COOKIE}=${secret}; Path=/; HttpOnly; SameSite=Strict${flags}`,
+  );
 }
 
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
   const flags = secure(request) ? '; Secure' : '';
-  void reply.header('set-cookie', `${secure(request) ? SECURE_COOKIE : COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${flags}`);
+  void reply.header(
+    'set-cookie',
+    `${secure(request) ? SECURE_COOKIE : COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${flags}`,
+  );
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -133,9 +160,11 @@ export function csrfRefusal(request: FastifyRequest, session: ConsoleSession): C
     return new CcError('forbidden', 'This change came from another site; use the console at this address.');
   }
   const sent = request.headers[CSRF_HEADER];
-  const expected = Buffer.from(session.csrfToken);
-  if (typeof sent !== 'string' || Buffer.byteLength(sent) !== expected.length || !timingSafeEqual(Buffer.from(sent), expected)) {
-    return new CcError('forbidden', 'This change did not carry the console\'s CSRF token; reload the console and try again.');
+  if (typeof sent !== 'string' || !equalBytes(utf8(sent), utf8(session.csrfToken))) {
+    return new CcError(
+      'forbidden',
+      "This change did not carry the console's CSRF token; reload the console and try again.",
+    );
   }
   return null;
 }

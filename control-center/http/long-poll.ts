@@ -6,7 +6,7 @@
  * client goes away.
  */
 import type { FastifyReply } from 'fastify';
-import type { CcContext } from './context.js';
+import type { CcContext } from './route-context.js';
 
 export interface PollRead<T> {
   readonly value: T;
@@ -16,7 +16,13 @@ export interface PollRead<T> {
   readonly wakeAt?: number;
 }
 
-export async function longPoll<T>(ctx: CcContext, reply: FastifyReply, topics: readonly string[], waitSeconds: number, read: () => Promise<PollRead<T>>): Promise<T> {
+export async function longPoll<T>(
+  ctx: CcContext,
+  reply: FastifyReply,
+  topics: readonly string[],
+  waitSeconds: number,
+  read: () => Promise<PollRead<T>>,
+): Promise<T> {
   const subscription = ctx.bus.subscribe(topics);
   const gone = new AbortController();
   const onClose = () => gone.abort();

@@ -11,7 +11,12 @@ export interface RateLimits {
   readonly perKeyPerMinute: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({ enrollPerMinute: 10, redeemPerMinute: 10, failuresPerMinute: 30, perKeyPerMinute: 600 });
+export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
+  enrollPerMinute: 10,
+  redeemPerMinute: 10,
+  failuresPerMinute: 30,
+  perKeyPerMinute: 600,
+});
 
 const WINDOW_MS = 60_000;
 /** Beyond this many keys, finished windows are swept, then the oldest entries go. */
@@ -59,7 +64,11 @@ export class RateLimiter {
 
   #refusal(window: { start: number }, now: number): CcError {
     const seconds = Math.max(1, Math.ceil((window.start + WINDOW_MS - now) / 1000));
-    return new CcError('rate-limited', `Too many ${this.what} from here (at most ${this.limit} a minute); try again in ${seconds} s.`, seconds);
+    return new CcError(
+      'rate-limited',
+      `Too many ${this.what} from here (at most ${this.limit} a minute); try again in ${seconds} s.`,
+      seconds,
+    );
   }
 
   #sweep(now: number): void {

@@ -5,11 +5,10 @@
  * implements it today (storage/sqlite/); a PostgreSQL backend can implement it with
  * `BEGIN … COMMIT` and conditional `UPDATE … RETURNING` without touching a handler.
  */
-import type {
-  AdminToken, AuditEntry, AuditRecord, AuthRequest, Binding, Decision, Device, FleetBinding, Group, InboxAuthRequest, InstallToken, Intent, LockoutReset, Page,
-  Pairing, PoolDelivery, RecoveryPinBox, Redemption, Revision, SettingsOverrides, StoredEvent, Tenant, UserSummary, Workstation,
-  WorkstationEvent,
-} from './records.js';
+import type { AdminToken, AuditEntry, AuditRecord, AuthRequest, Binding, Decision, Device } from './records.js';
+import type { FleetBinding, Group, InboxAuthRequest, InstallToken, Intent, LockoutReset, Page } from './records.js';
+import type { Pairing, PoolDelivery, RecoveryPinBox, Redemption, Revision, SettingsOverrides } from './records.js';
+import type { StoredEvent, Tenant, UserSummary, Workstation, WorkstationEvent } from './records.js';
 
 export type Refusal<C extends string> = { readonly ok: false; readonly code: C };
 export type Outcome<T, C extends string> = ({ readonly ok: true } & T) | Refusal<C>;
@@ -72,35 +71,83 @@ export interface Storage {
   getTenant(tenantId: string): Promise<Tenant | null>;
   listGroups(tenantId: string): Promise<Group[]>;
   getGroup(groupId: string): Promise<Group | null>;
-  createGroup(group: { id: string; tenantId: string; name: string; now: number }, audit: AuditEntry): Promise<Outcome<{ group: Group }, 'name-taken'>>;
-  deleteGroup(tenantId: string, groupId: string, audit: AuditEntry): Promise<Outcome<object, 'not-found' | 'default-group' | 'not-empty'>>;
-  setOverrides(scope: SettingsScope, overrides: SettingsOverrides, now: number, audit: AuditEntry): Promise<Outcome<{ revision: Revision }, 'not-found'>>;
+  createGroup(
+    group: { id: string; tenantId: string; name: string; now: number },
+    audit: AuditEntry,
+  ): Promise<Outcome<{ group: Group }, 'name-taken'>>;
+  deleteGroup(
+    tenantId: string,
+    groupId: string,
+    audit: AuditEntry,
+  ): Promise<Outcome<object, 'not-found' | 'default-group' | 'not-empty'>>;
+  setOverrides(
+    scope: SettingsScope,
+    overrides: SettingsOverrides,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ revision: Revision }, 'not-found'>>;
   revision(): Promise<Revision>;
 
   // Admin tokens
-  createAdminToken(token: { id: string; tenantId: string; name: string; sha256: string; now: number }, audit: AuditEntry): Promise<AdminToken>;
+  createAdminToken(
+    token: { id: string; tenantId: string; name: string; sha256: string; now: number },
+    audit: AuditEntry,
+  ): Promise<AdminToken>;
   findAdminToken(sha256: string): Promise<AdminToken | null>;
   listAdminTokens(tenantId: string): Promise<AdminToken[]>;
-  revokeAdminToken(tenantId: string, id: string, now: number, audit: AuditEntry): Promise<Outcome<{ token: AdminToken }, 'not-found' | 'last-token'>>;
+  revokeAdminToken(
+    tenantId: string,
+    id: string,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ token: AdminToken }, 'not-found' | 'last-token'>>;
 
   // Install tokens and enrollment
-  createInstallToken(token: Omit<InstallToken, 'uses' | 'revokedAt'> & { sha256: string }, audit: AuditEntry): Promise<InstallToken>;
+  createInstallToken(
+    token: Omit<InstallToken, 'uses' | 'revokedAt'> & { sha256: string },
+    audit: AuditEntry,
+  ): Promise<InstallToken>;
   findInstallToken(sha256: string): Promise<InstallToken | null>;
   listInstallTokens(tenantId: string): Promise<InstallToken[]>;
-  revokeInstallToken(tenantId: string, id: string, now: number, audit: AuditEntry): Promise<Outcome<{ token: InstallToken }, 'not-found'>>;
+  revokeInstallToken(
+    tenantId: string,
+    id: string,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ token: InstallToken }, 'not-found'>>;
   /**
    * Enrolls with the install token whose SHA-256 is given, counting one use; a public key that
    * is already enrolled answers its workstation (`created: false`) without counting a use.
    */
-  enrollWorkstation(workstation: NewWorkstation, audit: (result: { workstation: Workstation; created: boolean }) => AuditEntry): Promise<
-    Outcome<{ workstation: Workstation; created: boolean }, 'unknown-token' | 'revoked-token' | 'expired-token' | 'used-up-token' | 'removed'>
+  enrollWorkstation(
+    workstation: NewWorkstation,
+    audit: (result: { workstation: Workstation; created: boolean }) => AuditEntry,
+  ): Promise<
+    Outcome<
+      { workstation: Workstation; created: boolean },
+      'unknown-token' | 'revoked-token' | 'expired-token' | 'used-up-token' | 'removed'
+    >
   >;
 
   // Workstations
   getWorkstation(id: string): Promise<Workstation | null>;
-  listWorkstations(tenantId: string, query: { groupId?: string; after?: string; limit: number }): Promise<Page<Workstation>>;
-  moveWorkstation(tenantId: string, id: string, groupId: string, now: number, audit: AuditEntry): Promise<Outcome<{ workstation: Workstation; revision: Revision }, 'not-found' | 'no-group'>>;
-  removeWorkstation(tenantId: string, id: string, now: number, audit: AuditEntry): Promise<Outcome<{ workstation: Workstation }, 'not-found'>>;
+  listWorkstations(
+    tenantId: string,
+    query: { groupId?: string; after?: string; limit: number },
+  ): Promise<Page<Workstation>>;
+  moveWorkstation(
+    tenantId: string,
+    id: string,
+    groupId: string,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ workstation: Workstation; revision: Revision }, 'not-found' | 'no-group'>>;
+  removeWorkstation(
+    tenantId: string,
+    id: string,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ workstation: Workstation }, 'not-found'>>;
 
   // The fleet (docs/console.md "Fleet")
   /** Records the policy version a workstation says it holds (the NORMAL-sync connection, like last-seen times). */
@@ -108,12 +155,25 @@ export interface Storage {
   /** Bindings of phones that are not revoked, to these workstations. */
   fleetBindings(workstationIds: readonly string[]): Promise<FleetBinding[]>;
   /** Ends one binding of a phone (the phone keeps its key and its other bindings). */
-  unbindDevice(tenantId: string, binding: { deviceId: string; workstationId: string; user: string }, audit: AuditEntry): Promise<Outcome<object, 'not-found'>>;
-  createLockoutReset(reset: Omit<LockoutReset, 'doneAt' | 'result'>, audit: AuditEntry): Promise<Outcome<{ reset: LockoutReset }, 'not-found'>>;
+  unbindDevice(
+    tenantId: string,
+    binding: { deviceId: string; workstationId: string; user: string },
+    audit: AuditEntry,
+  ): Promise<Outcome<object, 'not-found'>>;
+  createLockoutReset(
+    reset: Omit<LockoutReset, 'doneAt' | 'result'>,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ reset: LockoutReset }, 'not-found'>>;
   /** Resets not done yet, oldest first. */
   pendingLockoutResets(workstationId: string): Promise<LockoutReset[]>;
   /** Marks a reset done once; a repeat answers the stored one (`created: false`). */
-  finishLockoutReset(workstationId: string, id: string, result: string, now: number, audit: AuditEntry): Promise<Outcome<{ reset: LockoutReset; created: boolean }, 'not-found'>>;
+  finishLockoutReset(
+    workstationId: string,
+    id: string,
+    result: string,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ reset: LockoutReset; created: boolean }, 'not-found'>>;
   /** The newest resets of a workstation, done or not. */
   listLockoutResets(workstationId: string, limit: number): Promise<LockoutReset[]>;
 
@@ -127,22 +187,43 @@ export interface Storage {
   /** Creates a pairing; 'id-taken' when the pairing id is in use (the caller draws another). */
   createPairing(pairing: NewPairing, audit: AuditEntry): Promise<Outcome<{ pairing: Pairing }, 'id-taken'>>;
   getPairing(id: string): Promise<Pairing | null>;
-  setWorkstationMac(id: string, mac: string, now: number): Promise<Outcome<{ pairing: Pairing }, 'not-open' | 'different-mac'>>;
+  setWorkstationMac(
+    id: string,
+    mac: string,
+    now: number,
+  ): Promise<Outcome<{ pairing: Pairing }, 'not-open' | 'different-mac'>>;
   /** Counts a failed redemption; burns the pairing at `maxTries`. */
-  countPairingTry(id: string, maxTries: number, now: number, audit: AuditEntry): Promise<{ tries: number; burnt: boolean }>;
+  countPairingTry(
+    id: string,
+    maxTries: number,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<{ tries: number; burnt: boolean }>;
   /** Redeems an open, unexpired pairing with a MAC, creating the device unless its signing key is registered. */
   redeemPairing(
     id: string,
     device: Omit<Redemption, 'deviceId'> & { newDeviceId: string },
     now: number,
     audit: (deviceId: string) => AuditEntry,
-  ): Promise<Outcome<{ pairing: Pairing; device: Device }, 'not-open' | 'expired' | 'no-mac' | 'revoked-device' | 'key-mismatch'>>;
+  ): Promise<
+    Outcome<{ pairing: Pairing; device: Device }, 'not-open' | 'expired' | 'no-mac' | 'revoked-device' | 'key-mismatch'>
+  >;
   /** Accepts (binding the device to the pairing's workstation and user) or rejects a redeemed pairing. */
-  confirmPairing(id: string, accept: boolean, now: number, audit: AuditEntry): Promise<Outcome<{ pairing: Pairing }, 'not-redeemed' | 'expired'>>;
+  confirmPairing(
+    id: string,
+    accept: boolean,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ pairing: Pairing }, 'not-redeemed' | 'expired'>>;
   findDeviceBySigningKey(signingKey: string): Promise<Device | null>;
   getDevice(id: string): Promise<Device | null>;
   listDevices(tenantId: string, query: { user?: string }): Promise<Array<Device & { bindings: Binding[] }>>;
-  revokeDevice(tenantId: string, id: string, now: number, audit: AuditEntry): Promise<Outcome<{ device: Device }, 'not-found'>>;
+  revokeDevice(
+    tenantId: string,
+    id: string,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ device: Device }, 'not-found'>>;
   bindingsOfDevice(deviceId: string): Promise<Binding[]>;
   /** Devices bound to (workstation, user) and not revoked. */
   devicesFor(workstationId: string, user: string): Promise<string[]>;
@@ -154,23 +235,41 @@ export interface Storage {
   getIntent(id: string): Promise<Intent | null>;
   pendingIntents(workstationId: string, now: number): Promise<Intent[]>;
   /** Creates the request; with an intent, only while that intent is unanswered (then it is answered by it). */
-  createAuthRequest(request: NewAuthRequest, audit: AuditEntry): Promise<Outcome<{ request: AuthRequest }, 'intent-answered'>>;
+  createAuthRequest(
+    request: NewAuthRequest,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ request: AuthRequest }, 'intent-answered'>>;
   getAuthRequest(id: string): Promise<AuthRequest | null>;
   pendingAuthRequestsForDevice(deviceId: string, now: number): Promise<InboxAuthRequest[]>;
   /** Records the first decision on an unexpired request; answers the stored one when already decided. */
-  decideAuthRequest(id: string, decision: Decision, now: number, audit: AuditEntry): Promise<{ outcome: 'decided' | 'already-decided' | 'expired'; request: AuthRequest }>;
+  decideAuthRequest(
+    id: string,
+    decision: Decision,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<{ outcome: 'decided' | 'already-decided' | 'expired'; request: AuthRequest }>;
 
   // Pool deliveries
   /** Stores a new delivery (superseding older pending ones for the same workstation, user and device). */
-  putPoolDelivery(delivery: Omit<PoolDelivery, 'state' | 'confirmation'>, audit: AuditEntry): Promise<Outcome<{ delivery: PoolDelivery; created: boolean }, 'different-body'>>;
+  putPoolDelivery(
+    delivery: Omit<PoolDelivery, 'state' | 'confirmation'>,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ delivery: PoolDelivery; created: boolean }, 'different-body'>>;
   getPoolDelivery(id: string): Promise<PoolDelivery | null>;
   pendingPoolDeliveriesForDevice(deviceId: string): Promise<PoolDelivery[]>;
-  confirmPoolDelivery(id: string, confirmation: { poolId: string; signature: string }, now: number, audit: AuditEntry): Promise<
-    Outcome<{ delivery: PoolDelivery; created: boolean }, 'superseded' | 'different-confirmation'>
-  >;
+  confirmPoolDelivery(
+    id: string,
+    confirmation: { poolId: string; signature: string },
+    now: number,
+    audit: AuditEntry,
+  ): Promise<Outcome<{ delivery: PoolDelivery; created: boolean }, 'superseded' | 'different-confirmation'>>;
 
   // Events and recovery PINs
-  addEvents(workstationId: string, events: readonly WorkstationEvent[], now: number): Promise<{ stored: number; duplicates: number }>;
+  addEvents(
+    workstationId: string,
+    events: readonly WorkstationEvent[],
+    now: number,
+  ): Promise<{ stored: number; duplicates: number }>;
   listEvents(tenantId: string, query: EventsQuery): Promise<Page<StoredEvent>>;
   putRecoveryPin(box: Omit<RecoveryPinBox, 'revealedAt'>, audit: AuditEntry): Promise<void>;
   getRecoveryPin(workstationId: string, user: string): Promise<RecoveryPinBox | null>;

@@ -29,7 +29,10 @@ function sharedLibraryDepends(root, elves) {
   try {
     mkdirSync(join(work, 'debian'));
     writeFileSync(join(work, 'debian', 'control'), 'Source: latchkey\n\nPackage: latchkey\nArchitecture: amd64\n');
-    const out = execFileSync('dpkg-shlibdeps', ['-O', '--warnings=0', ...elves.map((file) => `-e${file}`)], { cwd: work, encoding: 'utf8' });
+    const out = execFileSync('dpkg-shlibdeps', ['-O', '--warnings=0', ...elves.map((file) => `-e${file}`)], {
+      cwd: work,
+      encoding: 'utf8',
+    });
     return /^shlibs:Depends=(.*)$/m.exec(out)?.[1].split(', ') ?? [];
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -37,7 +40,11 @@ function sharedLibraryDepends(root, elves) {
 }
 
 function elfObjects(root) {
-  const out = execFileSync('find', [root, '-type', 'f', '(', '-name', '*.so', '-o', '-name', '*.node', '-o', '-path', '*/node/bin/node', ')'], { encoding: 'utf8' });
+  const out = execFileSync(
+    'find',
+    [root, '-type', 'f', '(', '-name', '*.so', '-o', '-name', '*.node', '-o', '-path', '*/node/bin/node', ')'],
+    { encoding: 'utf8' },
+  );
   return out.split('\n').filter(Boolean);
 }
 
@@ -98,7 +105,9 @@ function buildDeb(name, { version, staging, appDir, cacheDir, out, compression }
   const root = stagePackage(name, { root: join(staging, name), appDir, cacheDir, version });
   writeControlArea(name, version, root);
   const file = join(out, `${name}_${version}_amd64.deb`);
-  execFileSync('dpkg-deb', ['--root-owner-group', `-Z${compression}`, '-z6', '--build', root, file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('dpkg-deb', ['--root-owner-group', `-Z${compression}`, '-z6', '--build', root, file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return { file, installedKiB: installedSizeKiB(root, ['DEBIAN']) };
 }
 

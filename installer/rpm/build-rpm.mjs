@@ -24,7 +24,8 @@ const REMAP = [
 ];
 
 function remap(path) {
-  for (const [pattern, replacement] of REMAP) if (pattern.test(path)) return replacement === null ? null : path.replace(pattern, replacement);
+  for (const [pattern, replacement] of REMAP)
+    if (pattern.test(path)) return replacement === null ? null : path.replace(pattern, replacement);
   return path;
 }
 
@@ -43,7 +44,23 @@ function rpmTree(debRoot, rpmRoot) {
 /** %files: the package's own directories (%dir), conffiles as %config(noreplace), the rest. */
 function filesSection(name, rpmRoot) {
   const spec = PACKAGES[name];
-  const shared = new Set(['etc', 'usr', 'usr/bin', 'usr/sbin', 'usr/lib', 'usr/lib64', 'usr/lib64/security', 'usr/lib/systemd', 'usr/lib/systemd/system', 'usr/share', 'usr/share/doc', 'usr/share/man', 'usr/share/man/man1', 'usr/share/man/man8', 'etc/pam.d']);
+  const shared = new Set([
+    'etc',
+    'usr',
+    'usr/bin',
+    'usr/sbin',
+    'usr/lib',
+    'usr/lib64',
+    'usr/lib64/security',
+    'usr/lib/systemd',
+    'usr/lib/systemd/system',
+    'usr/share',
+    'usr/share/doc',
+    'usr/share/man',
+    'usr/share/man/man1',
+    'usr/share/man/man8',
+    'etc/pam.d',
+  ]);
   const lines = [];
   for (const { path, stats } of walkTree(rpmRoot)) {
     const quoted = `"/${path}"`;
@@ -105,7 +122,21 @@ function buildRpm(name, { version, staging, appDir, cacheDir, out, compression }
   const specPath = join(top, 'SPECS', `${name}.spec`);
   writeFileSync(specPath, specFile(name, version, rpmRoot));
   const payload = compression === 'xz' ? 'w6.xzdio' : 'w6.gzdio';
-  execFileSync('rpmbuild', ['-bb', '--quiet', '--define', `_topdir ${top}`, '--define', `_binary_payload ${payload}`, '--define', '_rpmfilename %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm', specPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(
+    'rpmbuild',
+    [
+      '-bb',
+      '--quiet',
+      '--define',
+      `_topdir ${top}`,
+      '--define',
+      `_binary_payload ${payload}`,
+      '--define',
+      '_rpmfilename %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm',
+      specPath,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const file = join(out, `${name}-${version}-1.x86_64.rpm`);
   renameSync(join(top, 'RPMS', `${name}-${version}-1.x86_64.rpm`), file);
   return { file, installedKiB: installedSizeKiB(rpmRoot, []) };

@@ -2,7 +2,7 @@
  * What each `latchkey phone` command does: open the phone, take one action, print the screen
  * (docs/phone.md "CLI"). Returns the exit code; errors are thrown as PhoneErrors.
  */
-import { renderInboxEvent, renderMainScreen, renderOfflinePinScreen, renderTapScreen } from '../core/messages.js';
+import { renderInboxEvent, renderMainScreen, renderOfflinePinScreen, renderTapScreen } from '../core/sentences.js';
 import type { InboxEvent } from '../core/screens.js';
 import type { WorkstationRef } from '../core/workstation-ref.js';
 import { PHONE_EXIT } from './exit-codes.js';
@@ -14,11 +14,18 @@ const print: Print = (line) => process.stdout.write(`${line}\n`);
 export async function runInit(global: GlobalOptions, name: string | undefined): Promise<number> {
   const made = await initPhone(global, name);
   print(`Phone "${made.name}" set up in ${made.home}.`);
-  print('Pair it with a workstation: run "latchkey pair --user USER" there, then "latchkey phone pair CODE --url URL" here.');
+  print(
+    'Pair it with a workstation: run "latchkey pair --user USER" there, then "latchkey phone pair CODE --url URL" here.',
+  );
   return PHONE_EXIT.ok;
 }
 
-export async function runPair(global: GlobalOptions, code: string, url: string, name: string | undefined): Promise<number> {
+export async function runPair(
+  global: GlobalOptions,
+  code: string,
+  url: string,
+  name: string | undefined,
+): Promise<number> {
   const { phone } = await openPhone(global);
   const pairing = await phone.pair(code, url, name);
   print(`Paired with ${pairing.workstationName} as ${pairing.user} (${pairing.workstationId}).`);
@@ -32,7 +39,11 @@ export async function runStatus(global: GlobalOptions): Promise<number> {
   return PHONE_EXIT.ok;
 }
 
-export async function runTap(global: GlobalOptions, ref: WorkstationRef, options: { offerOnly?: boolean; poolWait: number }): Promise<number> {
+export async function runTap(
+  global: GlobalOptions,
+  ref: WorkstationRef,
+  options: { offerOnly?: boolean; poolWait: number },
+): Promise<number> {
   const { phone } = await openPhone(global);
   print(`Signing in to ${ref.workstation}…`);
   const screen = await phone.tap(ref, { takeOffer: !options.offerOnly, waitForPoolMs: options.poolWait * 1000 });
@@ -49,7 +60,11 @@ export async function runLongPress(global: GlobalOptions, ref: WorkstationRef): 
   return screen.screen === 'offline-pin' ? PHONE_EXIT.ok : PHONE_EXIT.noOfflinePin;
 }
 
-export async function runDecide(global: GlobalOptions, requestId: string | undefined, decision: 'approve' | 'deny'): Promise<number> {
+export async function runDecide(
+  global: GlobalOptions,
+  requestId: string | undefined,
+  decision: 'approve' | 'deny',
+): Promise<number> {
   const { phone } = await openPhone(global);
   const decided = await phone.decide(requestId, decision);
   print(renderInboxEvent({ event: 'decided', ...decided }));
@@ -88,13 +103,18 @@ export async function runServe(global: GlobalOptions, flags: ServeFlags): Promis
   try {
     for (;;) {
       const left = Math.max(0, (deadline - Date.now()) / 1000);
-      const events = await phone.serveRound({ waitSeconds: Math.min(MAX_WAIT_S, left), autoApprove: flags.autoApprove ?? false, signal: controller.signal });
+      const events = await phone.serveRound({
+        waitSeconds: Math.min(MAX_WAIT_S, left),
+        autoApprove: flags.autoApprove ?? false,
+        signal: controller.signal,
+      });
       const unreachable = events.some((e) => e.event === 'unreachable');
       if (!unreachable) reachedOnce = true;
       const fresh = events.filter((e) => !seenBefore(shown, e));
       for (const event of fresh) print(renderInboxEvent(event));
       if (flags.once || controller.signal.aborted || Date.now() >= deadline) break;
-      if (unreachable || fresh.length === 0) await pause(unreachable ? PAUSE_WHEN_UNREACHABLE_MS : PAUSE_WHEN_IDLE_MS, deadline, controller.signal);
+      if (unreachable || fresh.length === 0)
+        await pause(unreachable ? PAUSE_WHEN_UNREACHABLE_MS : PAUSE_WHEN_IDLE_MS, deadline, controller.signal);
       if (controller.signal.aborted || Date.now() >= deadline) break;
     }
   } finally {
@@ -107,11 +127,15 @@ export async function runServe(global: GlobalOptions, flags: ServeFlags): Promis
 /** Each thing is printed once: a waiting request, a pool (and its confirmation), a refusal, an outage. */
 function seenBefore(shown: Set<string>, event: InboxEvent): boolean {
   const key =
-    event.event === 'auth-request' ? `request ${event.requestId}`
-    : event.event === 'pool-imported' ? `pool ${event.deliveryId} ${event.confirmed}`
-    : event.event === 'pool-refused' ? `refused ${event.deliveryId} ${event.code}`
-    : event.event === 'unreachable' ? `unreachable ${event.url}`
-    : null;
+    event.event === 'auth-request'
+      ? `request ${event.requestId}`
+      : event.event === 'pool-imported'
+        ? `pool ${event.deliveryId} ${event.confirmed}`
+        : event.event === 'pool-refused'
+          ? `refused ${event.deliveryId} ${event.code}`
+          : event.event === 'unreachable'
+            ? `unreachable ${event.url}`
+            : null;
   if (key === null) return false;
   if (shown.has(key)) return true;
   shown.add(key);

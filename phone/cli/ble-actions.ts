@@ -4,21 +4,21 @@
  * resolves with an exit code; the command layer ends the process, because bleno keeps polling
  * its adapter after it stops.
  */
-import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { PairingFileError } from '../../ble/errors.js';
 import { readPhonePairingFiles } from '../../ble/pairing-file.js';
 import { PhonePeripheral } from '../../ble/peripheral.js';
 import { deriveCodeKey, parseBlePairingCode } from '../../ble/protocol/pairing-code.js';
-import { identityFromSeed, type PhonePairing } from '../../ble/protocol/pairing.js';
+import { identityFromSeed, type PhonePairing } from '../../ble/protocol/pairing-records.js';
 import { labelNames } from '../../ble/protocol/workstation-label.js';
-import { ErrorCode } from '../../ble/protocol/messages.js';
+import { ErrorCode } from '../../ble/protocol/message-codec.js';
 import type { BleTransport } from '../../ble/stack.js';
 import { wipe } from '../../protocol/bytes.js';
 import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
 import { PhoneError } from '../core/errors.js';
 import type { BlePairing } from '../core/phone-state.js';
-import { CliError } from '../../cli/exit-codes.js';
+import { CliError } from '../../platform/exit-codes.js';
 import { PHONE_EXIT } from './exit-codes.js';
 import { openPhone, type GlobalOptions } from './open-phone.js';
 
@@ -29,19 +29,31 @@ async function startRadio<T>(start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (error) {
-    if ((error as { code?: string }).code === 'adapter-unavailable') throw new PhoneError('bluetooth-unavailable', `Bluetooth is not available: ${(error as Error).message}.`, { cause: error });
+    if ((error as { code?: string }).code === 'adapter-unavailable')
+      throw new PhoneError('bluetooth-unavailable', `Bluetooth is not available: ${(error as Error).message}.`, {
+        cause: error,
+      });
     throw error;
   }
 }
 
 /** `ble pair CODE`: waits near the workstation showing CODE, and keeps the pairing in the vault. */
-export async function runBlePair(global: GlobalOptions, typed: string, transport: BleTransport, waitSeconds: number): Promise<number> {
+export async function runBlePair(
+  global: GlobalOptions,
+  typed: string,
+  transport: BleTransport,
+  waitSeconds: number,
+): Promise<number> {
   const parsed = parseBlePairingCode(typed);
-  if (parsed === null) throw new PhoneError('bad-pairing-code', 'That is not a pairing code: it has 17 letters and digits, shown as XXXXX-XXXX-XXXX-XXXX on the workstation.');
+  if (parsed === null)
+    throw new PhoneError(
+      'bad-pairing-code',
+      'That is not a pairing code: it has 17 letters and digits, shown as XXXXX-XXXX-XXXX-XXXX on the workstation.',
+    );
   const { store } = await openPhone(global);
   const state = await store.read();
   const id = `ble-${parsed.pairingId}`;
-  const seed = new Uint8Array(randomBytes(32));
+  const seed = randomBytes(32);
   const codeKey = await deriveCodeKey(parsed.pairingId, parsed.secret);
   const phone = await startRadio(() =>
     PhonePeripheral.startPairing({
@@ -49,8 +61,12 @@ export async function runBlePair(global: GlobalOptions, typed: string, transport
       setup: { pairingId: parsed.pairingId, codeKey, identity: identityFromSeed(seed), name: state.device.name },
       store: async (peer) => {
         const record: BlePairing = {
-          id, workstationName: peer.peerName || 'a workstation', pairingKey: toBase64url(peer.pairingKey), identitySeed: toBase64url(seed),
-          workstationKey: toBase64url(peer.peerPublicKey), pairedAt: Date.now(),
+          id,
+          workstationName: peer.peerName || 'a workstation',
+          pairingKey: toBase64url(peer.pairingKey),
+          identitySeed: toBase64url(seed),
+          workstationKey: toBase64url(peer.peerPublicKey),
+          pairedAt: Date.now(),
         };
         await store.update((draft) => {
           draft.blePairings = [...(draft.blePairings ?? []).filter((p) => p.id !== id), record];
@@ -65,13 +81,19 @@ export async function runBlePair(global: GlobalOptions, typed: string, transport
     // A broken link or a stranger's attempt is not the end: keep waiting for the workstation.
     for (;;) {
       const outcome = await phone.nextPairing(Math.max(0, deadline - Date.now())).catch(() => null);
-      if (outcome === null) throw new PhoneError('pairing-timeout', 'No workstation showing this code came near. Check that "latchkey ble pair" is still waiting there, then try again.');
+      if (outcome === null)
+        throw new PhoneError(
+          'pairing-timeout',
+          'No workstation showing this code came near. Check that "latchkey ble pair" is still waiting there, then try again.',
+        );
       if (outcome.ok) {
         print(`Paired over Bluetooth with ${outcome.peer.peerName} (${id}).`);
         return PHONE_EXIT.ok;
       }
-      if (outcome.code === 'peer-error' && outcome.peerCode === ErrorCode.pairingRefused) throw new PhoneError('pairing-refused', 'The workstation refused this code — check it and type it again.');
-      if (outcome.code === 'pairing-not-stored') throw new PhoneError('vault-malformed', 'The pairing could not be saved in the vault; nothing was paired.');
+      if (outcome.code === 'peer-error' && outcome.peerCode === ErrorCode.pairingRefused)
+        throw new PhoneError('pairing-refused', 'The workstation refused this code — check it and type it again.');
+      if (outcome.code === 'pairing-not-stored')
+        throw new PhoneError('vault-malformed', 'The pairing could not be saved in the vault; nothing was paired.');
     }
   } finally {
     wipe(seed, codeKey);
@@ -92,10 +114,12 @@ function phonePairings(records: readonly BlePairing[]): PhonePairing[] {
 function askOnTerminal(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return Promise.resolve(false);
   const lines = createInterface({ input: process.stdin, output: process.stdout });
-  return new Promise((resolve) => lines.question(`${question} [y/N] `, (answer) => {
-    lines.close();
-    resolve(/^y(es)?$/i.test(answer.trim()));
-  }));
+  return new Promise((resolve) =>
+    lines.question(`${question} [y/N] `, (answer) => {
+      lines.close();
+      resolve(/^y(es)?$/i.test(answer.trim()));
+    }),
+  );
 }
 
 export interface BleServeFlags {
@@ -121,12 +145,20 @@ async function servedPairings(global: GlobalOptions, files: readonly string[] | 
   }
   const { store } = await openPhone(global);
   const records = (await store.read()).blePairings ?? [];
-  if (records.length === 0) throw new PhoneError('unknown-workstation', 'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.');
+  if (records.length === 0)
+    throw new PhoneError(
+      'unknown-workstation',
+      'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.',
+    );
   return phonePairings(records);
 }
 
 /** `ble serve`: advertises the rotating tags of its BLE pairings and answers unlocks until stopped. */
-export async function runBleServe(global: GlobalOptions, transport: BleTransport, flags: BleServeFlags): Promise<number> {
+export async function runBleServe(
+  global: GlobalOptions,
+  transport: BleTransport,
+  flags: BleServeFlags,
+): Promise<number> {
   const pairings = await servedPairings(global, flags.pairing);
   let served = 0;
   try {
@@ -134,7 +166,8 @@ export async function runBleServe(global: GlobalOptions, transport: BleTransport
       PhonePeripheral.start({
         transport,
         pairings,
-        approve: async ({ workstationName }) => flags.autoApprove === true || askOnTerminal(`Unlock ${workstationName ?? 'the workstation'}?`),
+        approve: async ({ workstationName }) =>
+          flags.autoApprove === true || askOnTerminal(`Unlock ${workstationName ?? 'the workstation'}?`),
       }),
     );
     print(`Serving ${pairings.length} Bluetooth pairing${pairings.length === 1 ? '' : 's'} on ${phone.address}.`);
@@ -147,7 +180,13 @@ export async function runBleServe(global: GlobalOptions, transport: BleTransport
         phone.on('session', (outcome) => {
           served += 1;
           const name = outcome.ok ? pairings.find((p) => p.id === outcome.pairingId)?.workstationName : undefined;
-          print(outcome.ok ? (outcome.accepted ? `Unlocked ${name ?? 'the workstation'}.` : `${name ?? 'The workstation'} refused the unlock (verdict ${outcome.verdict}).`) : `An unlock did not finish: ${outcome.code} — ${outcome.reason}`);
+          print(
+            outcome.ok
+              ? outcome.accepted
+                ? `Unlocked ${name ?? 'the workstation'}.`
+                : `${name ?? 'The workstation'} refused the unlock (verdict ${outcome.verdict}).`
+              : `An unlock did not finish: ${outcome.code} — ${outcome.reason}`,
+          );
           if (flags.count > 0 && served >= flags.count) stop();
         });
       });
@@ -169,10 +208,20 @@ export async function runBleUnpair(global: GlobalOptions, workstation: string, u
   const { store } = await openPhone(global);
   const gone = await store.update((state) => {
     const all = state.blePairings ?? [];
-    const matches = all.filter((p) => (user === undefined && p.id === workstation) || labelNames(p.workstationName, workstation, user));
+    const matches = all.filter(
+      (p) => (user === undefined && p.id === workstation) || labelNames(p.workstationName, workstation, user),
+    );
     const called = user === undefined ? workstation : `${workstation} for ${user}`;
-    if (matches.length === 0) throw new PhoneError('unknown-workstation', `This phone has no Bluetooth pairing with ${called} (see "latchkey phone ble list").`);
-    if (matches.length > 1) throw new PhoneError('ambiguous-workstation', `Several Bluetooth pairings are with ${called}; name one by its id, or the user with --user: ${matches.map((p) => `${p.id} (${p.workstationName})`).join(', ')}.`);
+    if (matches.length === 0)
+      throw new PhoneError(
+        'unknown-workstation',
+        `This phone has no Bluetooth pairing with ${called} (see "latchkey phone ble list").`,
+      );
+    if (matches.length > 1)
+      throw new PhoneError(
+        'ambiguous-workstation',
+        `Several Bluetooth pairings are with ${called}; name one by its id, or the user with --user: ${matches.map((p) => `${p.id} (${p.workstationName})`).join(', ')}.`,
+      );
     state.blePairings = all.filter((p) => p !== matches[0]);
     return matches[0]!;
   });
@@ -186,6 +235,7 @@ export async function runBleList(global: GlobalOptions): Promise<number> {
   const { store } = await openPhone(global);
   const records = (await store.read()).blePairings ?? [];
   if (records.length === 0) print('No workstation is paired over Bluetooth.');
-  for (const r of records) print(`${r.id}  ${r.workstationName}  paired ${new Date(r.pairedAt).toISOString().slice(0, 10)}`);
+  for (const r of records)
+    print(`${r.id}  ${r.workstationName}  paired ${new Date(r.pairedAt).toISOString().slice(0, 10)}`);
   return PHONE_EXIT.ok;
 }

@@ -1,5 +1,5 @@
 /** Exit codes of `latchkey phone` (docs/phone.md "CLI"); 64 is every command's usage error. */
-import { CliError } from '../../cli/exit-codes.js';
+import { CliError } from '../../platform/exit-codes.js';
 import { PhoneError, type PhoneErrorCode } from '../core/errors.js';
 
 export const PHONE_EXIT = {

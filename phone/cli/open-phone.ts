@@ -3,7 +3,7 @@ import { hostname, homedir } from 'node:os';
 import path from 'node:path';
 import { Phone, newPhoneState } from '../core/phone.js';
 import type { Connectivity } from '../core/ports.js';
-import { nodeFetch } from '../../cli/node-fetch.js';
+import { nodeFetch } from '../../platform/node-fetch.js';
 import { readPassphrase } from './passphrase.js';
 import { FileVaultStore } from './vault-file.js';
 
@@ -25,7 +25,9 @@ function connectivityOf(options: GlobalOptions): Connectivity {
 }
 
 export async function openPhone(options: GlobalOptions): Promise<{ phone: Phone; store: FileVaultStore }> {
-  const passphrase = await readPassphrase(options.passphraseFile === undefined ? {} : { passphraseFile: options.passphraseFile });
+  const passphrase = await readPassphrase(
+    options.passphraseFile === undefined ? {} : { passphraseFile: options.passphraseFile },
+  );
   try {
     const store = await FileVaultStore.open(homeOf(options), passphrase);
     return { phone: await Phone.open({ store, connectivity: connectivityOf(options), fetch: nodeFetch }), store };
@@ -34,9 +36,15 @@ export async function openPhone(options: GlobalOptions): Promise<{ phone: Phone;
   }
 }
 
-export async function initPhone(options: GlobalOptions, name: string | undefined): Promise<{ home: string; name: string }> {
+export async function initPhone(
+  options: GlobalOptions,
+  name: string | undefined,
+): Promise<{ home: string; name: string }> {
   const home = homeOf(options);
-  const passphrase = await readPassphrase({ ...(options.passphraseFile === undefined ? {} : { passphraseFile: options.passphraseFile }), confirm: true });
+  const passphrase = await readPassphrase({
+    ...(options.passphraseFile === undefined ? {} : { passphraseFile: options.passphraseFile }),
+    confirm: true,
+  });
   try {
     const deviceName = name ?? `Latchkey phone (${hostname()})`;
     await FileVaultStore.create(home, passphrase, await newPhoneState(deviceName, Date.now()));

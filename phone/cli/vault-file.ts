@@ -5,14 +5,16 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileDurably } from '../../agent/durable-file.js';
-import { InsecurePathError, UnusablePathError, checkStats, ensureSecureDirectory, readCheckedFile, type PathRule } from '../../agent/secure-path.js';
-import { SystemError } from '../../agent/system/errors.js';
-import { acquireExclusiveLock, type ExclusiveLock } from '../../agent/system/lock-file.js';
+import { writeFileDurably } from '../../platform/durable-file.js';
+import { InsecurePathError, UnusablePathError, checkStats, ensureSecureDirectory } from '../../platform/secure-path.js';
+import { ownedByThisProcess, readCheckedFile, type PathRule } from '../../platform/secure-path.js';
+import { SystemError } from '../../platform/system-error.js';
+import { acquireExclusiveLock, type ExclusiveLock } from '../../platform/file-lock.js';
 import { PhoneError } from '../core/errors.js';
 import { parsePhoneState, type PhoneState } from '../core/phone-state.js';
 import type { PhoneStore } from '../core/ports.js';
-import { MAX_VAULT_BYTES, newVaultKey, openVault, sealVault, unlockVault, type VaultKey } from '../vault/vault-format.js';
+import { MAX_VAULT_BYTES, newVaultKey, openVault, sealVault, unlockVault } from '../vault/vault-format.js';
+import type { VaultKey } from '../vault/vault-format.js';
 
 export const VAULT_FILE = 'vault.json';
 export const LOCK_FILE = 'vault.lock';
@@ -21,8 +23,7 @@ const LOCK_WAIT_MS = 10_000;
 const LOCK_RETRY_MS = 25;
 
 function privateRule(): PathRule {
-  const uid = process.getuid?.();
-  return { ...(uid === undefined ? {} : { owners: [uid] }), forbiddenModeBits: 0o077 };
+  return ownedByThisProcess(0o077);
 }
 
 async function checkHome(home: string, create: boolean): Promise<void> {
@@ -32,9 +33,12 @@ async function checkHome(home: string, create: boolean): Promise<void> {
     if (!stats.isDirectory()) throw new InsecurePathError(home, `${home} is not a directory`);
     checkStats(home, stats, privateRule());
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new PhoneError('vault-missing', `There is no phone vault in ${home} — run "latchkey phone init" first.`);
-    if (error instanceof InsecurePathError) throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
-    if (error instanceof UnusablePathError) throw new PhoneError('vault-permissions', `${error.message}: choose another --home.`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new PhoneError('vault-missing', `There is no phone vault in ${home} — run "latchkey phone init" first.`);
+    if (error instanceof InsecurePathError)
+      throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
+    if (error instanceof UnusablePathError)
+      throw new PhoneError('vault-permissions', `${error.message}: choose another --home.`, { cause: error });
     throw error;
   }
 }
@@ -44,10 +48,17 @@ async function readVaultBytes(file: string): Promise<Uint8Array> {
     return new Uint8Array(await readCheckedFile(file, privateRule(), MAX_VAULT_BYTES * 2));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PhoneError('vault-missing', `There is no phone vault in ${path.dirname(file)} — run "latchkey phone init" first.`);
-    if (code === 'ELOOP') throw new PhoneError('vault-permissions', `${file} is a symbolic link; the vault must be a regular file.`);
-    if (error instanceof InsecurePathError) throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
-    if (error instanceof RangeError) throw new PhoneError('vault-malformed', 'The vault file is too large to be a phone vault.');
+    if (code === 'ENOENT')
+      throw new PhoneError(
+        'vault-missing',
+        `There is no phone vault in ${path.dirname(file)} — run "latchkey phone init" first.`,
+      );
+    if (code === 'ELOOP')
+      throw new PhoneError('vault-permissions', `${file} is a symbolic link; the vault must be a regular file.`);
+    if (error instanceof InsecurePathError)
+      throw new PhoneError('vault-permissions', `${error.message}.`, { cause: error });
+    if (error instanceof RangeError)
+      throw new PhoneError('vault-malformed', 'The vault file is too large to be a phone vault.');
     throw error;
   }
 }
@@ -60,8 +71,13 @@ async function lock(home: string): Promise<ExclusiveLock> {
       return await acquireExclusiveLock(file);
     } catch (error) {
       if (!(error instanceof SystemError)) throw error;
-      if (error.code !== 'lock-held') throw new PhoneError('vault-permissions', `Cannot lock the phone vault: ${error.message}.`, { cause: error });
-      if (Date.now() - started > LOCK_WAIT_MS) throw new PhoneError('vault-busy', `Another latchkey phone command kept the vault in ${home} busy for ${LOCK_WAIT_MS / 1000} s.`);
+      if (error.code !== 'lock-held')
+        throw new PhoneError('vault-permissions', `Cannot lock the phone vault: ${error.message}.`, { cause: error });
+      if (Date.now() - started > LOCK_WAIT_MS)
+        throw new PhoneError(
+          'vault-busy',
+          `Another latchkey phone command kept the vault in ${home} busy for ${LOCK_WAIT_MS / 1000} s.`,
+        );
       await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
     }
   }
@@ -78,13 +94,21 @@ export class FileVaultStore implements PhoneStore {
   }
 
   /** Makes the home directory and a new vault holding `state`; refuses to overwrite one. */
-  static async create(home: string, passphrase: Uint8Array, state: PhoneState, iterations?: number): Promise<FileVaultStore> {
+  static async create(
+    home: string,
+    passphrase: Uint8Array,
+    state: PhoneState,
+    iterations?: number,
+  ): Promise<FileVaultStore> {
     await checkHome(home, true);
     const key = await newVaultKey(passphrase, iterations);
     const store = new FileVaultStore(home, key);
     const held = await lock(home);
     try {
-      const exists = await fs.lstat(store.file).then(() => true, () => false);
+      const exists = await fs.lstat(store.file).then(
+        () => true,
+        () => false,
+      );
       if (exists) throw new PhoneError('vault-exists', `${store.file} already exists; this phone is set up.`);
       await writeFileDurably(store.file, await sealVault(state, key));
     } finally {
@@ -112,7 +136,11 @@ export class FileVaultStore implements PhoneStore {
     try {
       const state = await this.read();
       const result = change(state);
-      if (parsePhoneState(JSON.parse(JSON.stringify(state))) === null) throw new PhoneError('vault-malformed', 'A change would have left the phone state invalid; nothing was written.');
+      if (parsePhoneState(JSON.parse(JSON.stringify(state))) === null)
+        throw new PhoneError(
+          'vault-malformed',
+          'A change would have left the phone state invalid; nothing was written.',
+        );
       await writeFileDurably(this.file, await sealVault(state, this.key));
       return result;
     } finally {

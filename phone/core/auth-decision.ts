@@ -4,7 +4,7 @@
  * never forge it. Only requests for a (workstation, user) this device is paired with are signed.
  */
 import { signApproval } from '../../protocol/online/approvals.js';
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import type { InboxAuthRequest } from './device-api.js';
 import { PhoneError } from './errors.js';
 import type { Endpoint } from './pool-import.js';
@@ -19,22 +19,54 @@ export interface DecidedRequest {
   readonly decision: Decision;
 }
 
-export async function decideAuthRequest(ctx: PhoneContext, endpoint: Endpoint, request: InboxAuthRequest, decision: Decision): Promise<DecidedRequest> {
+export async function decideAuthRequest(
+  ctx: PhoneContext,
+  endpoint: Endpoint,
+  request: InboxAuthRequest,
+  decision: Decision,
+): Promise<DecidedRequest> {
   const state = await ctx.store.read();
-  const pairing = state.pairings.find((p) => p.workstationId === request.workstationId && p.user === request.user && p.deviceId === endpoint.deviceId && p.url === endpoint.url);
-  if (!pairing) throw new PhoneError('unknown-workstation', `This phone is not paired with ${request.workstationName} for ${request.user}; the request was left alone.`);
+  const pairing = state.pairings.find(
+    (p) =>
+      p.workstationId === request.workstationId &&
+      p.user === request.user &&
+      p.deviceId === endpoint.deviceId &&
+      p.url === endpoint.url,
+  );
+  if (!pairing)
+    throw new PhoneError(
+      'unknown-workstation',
+      `This phone is not paired with ${request.workstationName} for ${request.user}; the request was left alone.`,
+    );
   const signedAt = ctx.clock.now();
-  if (request.expiresAt <= signedAt) throw new PhoneError('request-expired', `The sign-in request from ${pairing.workstationName} has expired.`);
+  if (request.expiresAt <= signedAt)
+    throw new PhoneError('request-expired', `The sign-in request from ${pairing.workstationName} has expired.`);
   const signature = await signApproval(
-    { requestId: request.requestId, workstationId: request.workstationId, user: request.user, challenge: request.challenge, decision, deviceId: endpoint.deviceId, signedAt },
+    {
+      requestId: request.requestId,
+      workstationId: request.workstationId,
+      user: request.user,
+      challenge: request.challenge,
+      decision,
+      deviceId: endpoint.deviceId,
+      signedAt,
+    },
     ctx.keys.signing,
   );
   await ctx.api(endpoint).decide(request.requestId, { decision, signedAt, signature });
   if (decision === 'approve') {
     await ctx.store.update((draft) => {
-      const current = draft.pairings.find((p) => p.workstationId === pairing.workstationId && p.user === pairing.user && p.deviceId === endpoint.deviceId);
+      const current = draft.pairings.find(
+        (p) => p.workstationId === pairing.workstationId && p.user === pairing.user && p.deviceId === endpoint.deviceId,
+      );
       if (current) current.lastApprovedAt = signedAt;
     });
   }
-  return { requestId: request.requestId, workstationId: pairing.workstationId, workstationName: pairing.workstationName, user: pairing.user, decision };
+  return {
+    requestId: request.requestId,
+    workstationId: pairing.workstationId,
+    workstationName: pairing.workstationName,
+    user: pairing.user,
+    decision,
+  };
 }

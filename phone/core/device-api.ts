@@ -1,20 +1,16 @@
 /**
  * The Control Center calls a phone makes (docs/online-protocol.md "Flows"), each with its body
- * schema from protocol/online/messages.ts and a bounded time. Every failure becomes a
+ * schema from protocol/online/http-bodies.ts and a bounded time. Every failure becomes a
  * PhoneError: `unreachable` when the Control Center did not answer (that is "no internet", R4),
  * `refused` with the server's code otherwise.
  */
 import type * as v from 'valibot';
-import { ApiClient, ApiError, type FetchLike } from '../../protocol/online/api-client.js';
-import {
-  AuthStatusResponseSchema,
-  DeviceInboxResponseSchema,
-  PoolDeliveryStatusResponseSchema,
-  DeviceWorkstationsResponseSchema,
-  RedeemPairingResponseSchema,
-  SignInIntentResponseSchema,
-} from '../../protocol/online/messages.js';
-import type { CryptoKey } from '../../protocol/online/webcrypto.js';
+import { ApiClient, ApiError, type FetchLike } from '../../platform/api-client.js';
+import { AuthStatusResponseSchema, DeviceInboxResponseSchema } from '../../protocol/online/http-bodies.js';
+import { PoolDeliveryStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { DeviceWorkstationsResponseSchema, RedeemPairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { SignInIntentResponseSchema } from '../../protocol/online/http-bodies.js';
+import type { CryptoKey } from '../../protocol/crypto/webcrypto.js';
 import { PhoneError } from './errors.js';
 
 /** How long the Control Center has to answer before the phone counts as offline (R4). */
@@ -33,38 +29,89 @@ export type RedeemedPairing = v.InferOutput<typeof RedeemPairingResponseSchema>;
 export class DeviceApi {
   readonly #client: ApiClient;
 
-  constructor(baseUrl: string, options: { fetch?: FetchLike; now: () => number; signer?: { keyId: string; privateKey: CryptoKey } }) {
-    this.#client = new ApiClient({ baseUrl, now: options.now, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signer ? { signer: options.signer } : {}) });
+  constructor(
+    baseUrl: string,
+    options: { fetch?: FetchLike; now: () => number; signer?: { keyId: string; privateKey: CryptoKey } },
+  ) {
+    this.#client = new ApiClient({
+      baseUrl,
+      now: options.now,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.signer ? { signer: options.signer } : {}),
+    });
   }
 
-  redeemPairing(body: { pairingId: string; signingKey: string; boxKey: string; name: string; proof: string; deviceMac: string }): Promise<RedeemedPairing> {
-    return guard(this.#client.call('POST', '/v1/devices/pair', body, RedeemPairingResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }));
+  redeemPairing(body: {
+    pairingId: string;
+    signingKey: string;
+    boxKey: string;
+    name: string;
+    proof: string;
+    deviceMac: string;
+  }): Promise<RedeemedPairing> {
+    return guard(
+      this.#client.call('POST', '/v1/devices/pair', body, RedeemPairingResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }),
+    );
   }
 
   signIn(workstationId: string, user: string): Promise<{ intentId: string; expiresAt: number }> {
-    return guard(this.#client.call('POST', '/v1/device/sign-in', { workstationId, user }, SignInIntentResponseSchema, { timeoutMs: ONLINE_ANSWER_MS }));
+    return guard(
+      this.#client.call('POST', '/v1/device/sign-in', { workstationId, user }, SignInIntentResponseSchema, {
+        timeoutMs: ONLINE_ANSWER_MS,
+      }),
+    );
   }
 
   /** Long-poll: the server answers at once when something is waiting, else within `waitSeconds`. */
   inbox(waitSeconds: number, signal?: AbortSignal): Promise<DeviceInbox> {
     const wait = Math.max(0, Math.min(30, Math.ceil(waitSeconds)));
     const timeoutMs = wait === 0 ? ONLINE_ANSWER_MS : wait * 1000 + LONG_POLL_GRACE_MS;
-    return guard(this.#client.call('GET', `/v1/device/inbox?wait=${wait}`, undefined, DeviceInboxResponseSchema, { timeoutMs, ...(signal ? { signal } : {}) }));
+    return guard(
+      this.#client.call('GET', `/v1/device/inbox?wait=${wait}`, undefined, DeviceInboxResponseSchema, {
+        timeoutMs,
+        ...(signal ? { signal } : {}),
+      }),
+    );
   }
 
-  decide(requestId: string, body: { decision: 'approve' | 'deny'; signedAt: number; signature: string }): Promise<v.InferOutput<typeof AuthStatusResponseSchema>> {
-    return guard(this.#client.call('POST', `/v1/device/auth-requests/${encodeURIComponent(requestId)}/decision`, body, AuthStatusResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }));
+  decide(
+    requestId: string,
+    body: { decision: 'approve' | 'deny'; signedAt: number; signature: string },
+  ): Promise<v.InferOutput<typeof AuthStatusResponseSchema>> {
+    return guard(
+      this.#client.call(
+        'POST',
+        `/v1/device/auth-requests/${encodeURIComponent(requestId)}/decision`,
+        body,
+        AuthStatusResponseSchema,
+        { timeoutMs: CALL_TIMEOUT_MS },
+      ),
+    );
   }
 
-  confirmPool(deliveryId: string, body: { poolId: string; signature: string }): Promise<v.InferOutput<typeof PoolDeliveryStatusResponseSchema>> {
-    return guard(this.#client.call('POST', `/v1/device/pool-deliveries/${encodeURIComponent(deliveryId)}/confirm`, body, PoolDeliveryStatusResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }));
+  confirmPool(
+    deliveryId: string,
+    body: { poolId: string; signature: string },
+  ): Promise<v.InferOutput<typeof PoolDeliveryStatusResponseSchema>> {
+    return guard(
+      this.#client.call(
+        'POST',
+        `/v1/device/pool-deliveries/${encodeURIComponent(deliveryId)}/confirm`,
+        body,
+        PoolDeliveryStatusResponseSchema,
+        { timeoutMs: CALL_TIMEOUT_MS },
+      ),
+    );
   }
 
   workstations(): Promise<DeviceWorkstation[]> {
-    return guard(this.#client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, { timeoutMs: ONLINE_ANSWER_MS })).then((r) => r.workstations);
+    return guard(
+      this.#client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, {
+        timeoutMs: ONLINE_ANSWER_MS,
+      }),
+    ).then((r) => r.workstations);
   }
 }
-
 
 async function guard<T>(call: Promise<T>): Promise<T> {
   try {
@@ -72,7 +119,12 @@ async function guard<T>(call: Promise<T>): Promise<T> {
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.offline) throw new PhoneError('unreachable', 'The Control Center cannot be reached.', { cause: error });
-    if (error.code === 'bad-response') throw new PhoneError('bad-response', `The Control Center sent an answer this phone cannot use: ${error.message}.`, { cause: error });
+    if (error.code === 'bad-response')
+      throw new PhoneError(
+        'bad-response',
+        `The Control Center sent an answer this phone cannot use: ${error.message}.`,
+        { cause: error },
+      );
     throw new PhoneError('refused', `The Control Center refused (${error.code}): ${error.message}`, { cause: error });
   }
 }

@@ -4,7 +4,7 @@
  * PKCS#8 inside the vault, held in memory as non-extractable CryptoKeys.
  */
 import { fromBase64url, fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
-import { ED25519, X25519, generateKeyPair, importPrivateKey, type CryptoKey } from '../../protocol/online/webcrypto.js';
+import { ED25519, X25519, generateKeyPair, importPrivateKey, type CryptoKey } from '../../protocol/crypto/webcrypto.js';
 import type { Device } from './phone-state.js';
 
 export interface DeviceKeys {

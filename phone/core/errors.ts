@@ -2,6 +2,8 @@
  * Errors of the phone (docs/phone.md "Errors"): one class, stable codes. No message ever holds a
  * seed, a PIN, a passphrase or a key.
  */
+import { CodedError } from '../../protocol/coded-error.js';
+
 export type PhoneErrorCode =
   // the vault (phone/vault, phone/cli/vault-file.ts)
   | 'vault-missing'
@@ -29,13 +31,4 @@ export type PhoneErrorCode =
   | 'refused'
   | 'bad-response';
 
-export class PhoneError extends Error {
-  constructor(
-    readonly code: PhoneErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'PhoneError';
-  }
-}
+export class PhoneError extends CodedError<PhoneErrorCode> {}

@@ -4,7 +4,7 @@
  * engineers and tests).
  */
 import { decideAuthRequest, type Decision } from './auth-decision.js';
-import { endpointsOf, type PhoneContext } from './context.js';
+import { endpointsOf, type PhoneContext } from './phone-context.js';
 import type { InboxAuthRequest } from './device-api.js';
 import { PhoneError } from './errors.js';
 import { inboxRound, type InboxRound } from './inbox.js';
@@ -37,7 +37,15 @@ export async function serveRound(ctx: PhoneContext, options: ServeOptions): Prom
     events.push(...importEvents(round));
     for (const request of round.authRequests) {
       if (!options.autoApprove) {
-        events.push({ event: 'auth-request', requestId: request.requestId, workstationId: request.workstationId, workstationName: request.workstationName, user: request.user, expiresAt: request.expiresAt, intentId: request.intentId });
+        events.push({
+          event: 'auth-request',
+          requestId: request.requestId,
+          workstationId: request.workstationId,
+          workstationName: request.workstationName,
+          user: request.user,
+          expiresAt: request.expiresAt,
+          intentId: request.intentId,
+        });
         continue;
       }
       try {
@@ -54,8 +62,24 @@ export async function serveRound(ctx: PhoneContext, options: ServeOptions): Prom
 function importEvents(round: InboxRound): InboxEvent[] {
   return round.imports.map((i) =>
     i.ok
-      ? { event: 'pool-imported', workstationId: i.workstationId, workstationName: i.workstationName, user: i.user, deliveryId: i.deliveryId, count: i.count, confirmed: i.confirmed }
-      : { event: 'pool-refused', workstationId: i.workstationId, workstationName: i.workstationName, user: i.user, deliveryId: i.deliveryId, code: i.code, message: i.message },
+      ? {
+          event: 'pool-imported',
+          workstationId: i.workstationId,
+          workstationName: i.workstationName,
+          user: i.user,
+          deliveryId: i.deliveryId,
+          count: i.count,
+          confirmed: i.confirmed,
+        }
+      : {
+          event: 'pool-refused',
+          workstationId: i.workstationId,
+          workstationName: i.workstationName,
+          user: i.user,
+          deliveryId: i.deliveryId,
+          code: i.code,
+          message: i.message,
+        },
   );
 }
 
@@ -78,7 +102,8 @@ export async function pendingRequests(ctx: PhoneContext): Promise<PendingRequest
       if (!(error instanceof PhoneError) || error.code !== 'unreachable') throw error;
     }
   }
-  if (reached === 0 && endpoints.length > 0) throw new PhoneError('unreachable', 'The Control Center cannot be reached.');
+  if (reached === 0 && endpoints.length > 0)
+    throw new PhoneError('unreachable', 'The Control Center cannot be reached.');
   return pending;
 }
 
@@ -87,10 +112,18 @@ export async function decidePending(ctx: PhoneContext, requestId: string | undef
   const pending = (await pendingRequests(ctx)).filter((p) => ctx.clock.now() < p.request.expiresAt);
   const chosen = requestId === undefined ? pending : pending.filter((p) => p.request.requestId === requestId);
   if (chosen.length === 0) {
-    throw new PhoneError('unknown-request', requestId === undefined ? 'No sign-in request is waiting.' : `No sign-in request ${requestId} is waiting (it may have expired or been answered).`);
+    throw new PhoneError(
+      'unknown-request',
+      requestId === undefined
+        ? 'No sign-in request is waiting.'
+        : `No sign-in request ${requestId} is waiting (it may have expired or been answered).`,
+    );
   }
   if (chosen.length > 1) {
-    throw new PhoneError('unknown-request', `${chosen.length} sign-in requests are waiting — name one: ${chosen.map((p) => `${p.request.requestId} (${p.request.workstationName}, ${p.request.user})`).join(', ')}.`);
+    throw new PhoneError(
+      'unknown-request',
+      `${chosen.length} sign-in requests are waiting — name one: ${chosen.map((p) => `${p.request.requestId} (${p.request.workstationName}, ${p.request.user})`).join(', ')}.`,
+    );
   }
   return decideAuthRequest(ctx, chosen[0]!.endpoint, chosen[0]!.request, decision);
 }

@@ -3,7 +3,7 @@
  * delivery is imported and confirmed (R9); auth requests for this phone's pairings are handed
  * back for the caller to decide (the sign-in flow, `serve`, or a person).
  */
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import type { InboxAuthRequest } from './device-api.js';
 import { PhoneError } from './errors.js';
 import { importPoolDelivery, reconfirmPending, type Endpoint, type PoolImport } from './pool-import.js';
@@ -15,7 +15,12 @@ export interface InboxRound {
   readonly imports: readonly PoolImport[];
 }
 
-export async function inboxRound(ctx: PhoneContext, endpoint: Endpoint, waitSeconds: number, signal?: AbortSignal): Promise<InboxRound> {
+export async function inboxRound(
+  ctx: PhoneContext,
+  endpoint: Endpoint,
+  waitSeconds: number,
+  signal?: AbortSignal,
+): Promise<InboxRound> {
   const inbox = await ctx.api(endpoint).inbox(waitSeconds, signal);
   const imports: PoolImport[] = [];
   for (const delivery of inbox.poolDeliveries) {
@@ -32,8 +37,16 @@ export async function inboxRound(ctx: PhoneContext, endpoint: Endpoint, waitSeco
     if (!(error instanceof PhoneError)) throw error;
   }
   // A new pool comes with the settings that go with it (R8's threshold, R1).
-  if (imports.some((i) => i.ok && i.outcome === 'imported')) await refreshSettings(ctx, endpoint).catch(() => undefined);
+  if (imports.some((i) => i.ok && i.outcome === 'imported'))
+    await refreshSettings(ctx, endpoint).catch(() => undefined);
   const state = await ctx.store.read();
-  const paired = (r: InboxAuthRequest) => state.pairings.some((p) => p.workstationId === r.workstationId && p.user === r.user && p.deviceId === endpoint.deviceId && p.url === endpoint.url);
+  const paired = (r: InboxAuthRequest) =>
+    state.pairings.some(
+      (p) =>
+        p.workstationId === r.workstationId &&
+        p.user === r.user &&
+        p.deviceId === endpoint.deviceId &&
+        p.url === endpoint.url,
+    );
   return { endpoint, authRequests: inbox.authRequests.filter(paired), imports };
 }

@@ -3,7 +3,7 @@
  * no-internet banner (R4) when no Control Center answers. Asking the Control Center also keeps
  * each workstation's settings current (R1, R8).
  */
-import { endpointsOf, type PhoneContext } from './context.js';
+import { endpointsOf, type PhoneContext } from './phone-context.js';
 import { PhoneError } from './errors.js';
 import { offlinePinStatus } from './offline-pin-rules.js';
 import type { MainScreen } from './screens.js';

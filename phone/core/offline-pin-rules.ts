@@ -49,15 +49,23 @@ function usable(pool: StoredPool | null, settings: Policy, nowMs: number): pool 
 
 export function decideOfflinePin(pairing: Pairing, nowMs: number): OfflinePinDecision {
   // Settings not fetched yet and no pool: what the person can act on is the first sign-in.
-  if (pairing.settings === null && pairing.pool === null && pairing.pendingPool === null) return { ok: false, code: 'no-sign-in-yet' };
+  if (pairing.settings === null && pairing.pool === null && pairing.pendingPool === null)
+    return { ok: false, code: 'no-sign-in-yet' };
   const settings = effectiveSettings(pairing);
   if (!settings.offlineMode) return { ok: false, code: 'offline-mode-off' };
   const held = pairing.pool ?? pairing.pendingPool;
   if (held === null) return { ok: false, code: 'no-sign-in-yet' };
   // A pending pool whose confirmation was sent comes first: if it got through, the agent may have
   // dropped the old pool; the pending one it accepts either way (docs/phone.md "Pools").
-  const pendingFirst = pairing.pendingPool?.confirmTriedAt !== undefined && usable(pairing.pendingPool, settings, nowMs);
-  const which = pendingFirst ? 'pendingPool' : usable(pairing.pool, settings, nowMs) ? 'pool' : usable(pairing.pendingPool, settings, nowMs) ? 'pendingPool' : null;
+  const pendingFirst =
+    pairing.pendingPool?.confirmTriedAt !== undefined && usable(pairing.pendingPool, settings, nowMs);
+  const which = pendingFirst
+    ? 'pendingPool'
+    : usable(pairing.pool, settings, nowMs)
+      ? 'pool'
+      : usable(pairing.pendingPool, settings, nowMs)
+        ? 'pendingPool'
+        : null;
   if (which === null) {
     // Report what the person can act on: an unexpired but used-up pool is "all used" (R10).
     const current = pairing.pool ?? pairing.pendingPool!;
@@ -65,7 +73,13 @@ export function decideOfflinePin(pairing: Pairing, nowMs: number): OfflinePinDec
   }
   const pool = pairing[which]!;
   const remainingAfter = remainingIn(pool) - 1;
-  return { ok: true, which, counter: pool.next, remainingAfter, lowAfter: isLow(remainingAfter, settings.pinCount, settings) };
+  return {
+    ok: true,
+    which,
+    counter: pool.next,
+    remainingAfter,
+    lowAfter: isLow(remainingAfter, settings.pinCount, settings),
+  };
 }
 
 /** What a workstation's tile says about offline PINs on the main screen. */

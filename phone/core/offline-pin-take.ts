@@ -26,7 +26,13 @@ export type TakenPin =
       readonly displaySeconds: number;
       readonly hideAt: number;
     }
-  | { readonly ok: false; readonly workstationId: string; readonly workstationName: string; readonly user: string; readonly code: NoOfflinePinCode };
+  | {
+      readonly ok: false;
+      readonly workstationId: string;
+      readonly workstationName: string;
+      readonly user: string;
+      readonly code: NoOfflinePinCode;
+    };
 
 export async function takeOfflinePin(store: PhoneStore, ref: WorkstationRef, nowMs: number): Promise<TakenPin> {
   const taken = await store.update((state) => {
@@ -37,7 +43,17 @@ export async function takeOfflinePin(store: PhoneStore, ref: WorkstationRef, now
     const pool = pairing[decision.which]!;
     pool.next = decision.counter + 1;
     const { pinDisplaySeconds } = effectiveSettings(pairing);
-    return { ...who, ok: true as const, decision, pinDisplaySeconds, seed: pool.seed, charset: pool.charset as PinCharset, length: pool.length, start: pool.start, count: pool.count };
+    return {
+      ...who,
+      ok: true as const,
+      decision,
+      pinDisplaySeconds,
+      seed: pool.seed,
+      charset: pool.charset as PinCharset,
+      length: pool.length,
+      start: pool.start,
+      count: pool.count,
+    };
   });
   if (!taken.ok) return taken;
   // The new counter is on disk: derive and show.

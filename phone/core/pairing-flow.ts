@@ -5,7 +5,9 @@
  * nothing is stored.
  */
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
-import { checkMac, derivePairingKey, deviceMac, parsePairingCode, signDeviceProof, workstationMac, type DeviceKeys as PairingDeviceKeys } from '../../protocol/online/pairing.js';
+import { checkMac, derivePairingKey, deviceMac, parsePairingCode } from '../../protocol/online/pairing-keys.js';
+import { signDeviceProof, workstationMac } from '../../protocol/online/pairing-keys.js';
+import type { DeviceKeys as PairingDeviceKeys } from '../../protocol/online/pairing-keys.js';
 import { serverCode, type DeviceApi } from './device-api.js';
 import type { DeviceKeys } from './device-keys.js';
 import { PhoneError } from './errors.js';
@@ -20,21 +22,44 @@ export interface PairingInput {
 
 export async function redeemPairingCode(api: DeviceApi, keys: DeviceKeys, input: PairingInput): Promise<Pairing> {
   const parsed = parsePairingCode(input.code);
-  if (parsed === null) throw new PhoneError('bad-pairing-code', 'That is not a pairing code: it has 17 letters and digits, shown as XXXXX-XXXX-XXXX-XXXX on the workstation.');
+  if (parsed === null)
+    throw new PhoneError(
+      'bad-pairing-code',
+      'That is not a pairing code: it has 17 letters and digits, shown as XXXXX-XXXX-XXXX-XXXX on the workstation.',
+    );
   const pairingKey = await derivePairingKey(parsed.pairingId, parsed.secret);
   try {
-    const ours: PairingDeviceKeys = { pairingId: parsed.pairingId, signingKey: keys.signingPublic, boxKey: keys.boxPublicText, name: input.deviceName };
-    const body = { ...ours, proof: await signDeviceProof(ours, keys.signing), deviceMac: toBase64url(await deviceMac(pairingKey, ours)) };
-    let answer;
+    const ours: PairingDeviceKeys = {
+      pairingId: parsed.pairingId,
+      signingKey: keys.signingPublic,
+      boxKey: keys.boxPublicText,
+      name: input.deviceName,
+    };
+    const body = {
+      ...ours,
+      proof: await signDeviceProof(ours, keys.signing),
+      deviceMac: toBase64url(await deviceMac(pairingKey, ours)),
+    };
+    let answer: Awaited<ReturnType<typeof api.redeemPairing>>;
     try {
       answer = await api.redeemPairing(body);
     } catch (error) {
-      if (error instanceof PhoneError && error.code === 'refused') throw new PhoneError('pairing-refused', refusal(error), { cause: error });
+      if (error instanceof PhoneError && error.code === 'refused')
+        throw new PhoneError('pairing-refused', refusal(error), { cause: error });
       throw error;
     }
-    const theirs = { pairingId: parsed.pairingId, workstationId: answer.workstationId, workstationKey: answer.workstationKey, user: answer.user, ccKey: answer.ccKey };
+    const theirs = {
+      pairingId: parsed.pairingId,
+      workstationId: answer.workstationId,
+      workstationKey: answer.workstationKey,
+      user: answer.user,
+      ccKey: answer.ccKey,
+    };
     if (!(await checkMac(workstationMac(pairingKey, theirs), fromBase64url(answer.workstationMac)))) {
-      throw new PhoneError('pairing-mac-mismatch', 'The workstation could not be verified — the pairing was not saved. Start again with a new code on the workstation.');
+      throw new PhoneError(
+        'pairing-mac-mismatch',
+        'The workstation could not be verified — the pairing was not saved. Start again with a new code on the workstation.',
+      );
     }
     return {
       workstationId: answer.workstationId,

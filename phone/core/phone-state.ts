@@ -97,6 +97,9 @@ export function remainingIn(pool: StoredPool): number {
   return Math.max(0, pool.start + pool.count - pool.next);
 }
 
-export function samePairing(a: { workstationId: string; user: string }, b: { workstationId: string; user: string }): boolean {
+export function samePairing(
+  a: { workstationId: string; user: string },
+  b: { workstationId: string; user: string },
+): boolean {
   return a.workstationId === b.workstationId && a.user === b.user;
 }

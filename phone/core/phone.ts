@@ -2,9 +2,9 @@
  * The phone (docs/phone.md): one object over the injected ports that a CLI or a web app drives.
  * Each method is one person's action and returns what the screen shows.
  */
-import type { FetchLike } from '../../protocol/online/api-client.js';
+import type { FetchLike } from '../../platform/api-client.js';
 import type { Decision, DecidedRequest } from './auth-decision.js';
-import { makeContext, type PhoneContext } from './context.js';
+import { makeContext, type PhoneContext } from './phone-context.js';
 import { loadDeviceKeys, newDevice } from './device-keys.js';
 import { PhoneError } from './errors.js';
 import { decidePending, pendingRequests, serveRound, type PendingRequest, type ServeOptions } from './inbox-service.js';
@@ -37,18 +37,35 @@ export class Phone {
     const keys = await loadDeviceKeys(state.device);
     const clock = ports.clock ?? systemClock;
     const connectivity = ports.connectivity ?? alwaysConnected;
-    return new Phone(makeContext({ store: ports.store, clock, connectivity, ...(ports.fetch ? { fetch: ports.fetch } : {}) }, keys));
+    return new Phone(
+      makeContext({ store: ports.store, clock, connectivity, ...(ports.fetch ? { fetch: ports.fetch } : {}) }, keys),
+    );
   }
 
   /** Redeems a pairing code and keeps the pairing (replacing one for the same workstation and user). */
   async pair(code: string, url: string, deviceName?: string): Promise<Pairing> {
-    if (!this.ctx.connectivity.hasNetwork()) throw new PhoneError('unreachable', 'Pairing needs an internet connection.');
+    if (!this.ctx.connectivity.hasNetwork())
+      throw new PhoneError('unreachable', 'Pairing needs an internet connection.');
     const state = await this.ctx.store.read();
-    const pairing = await redeemPairingCode(this.ctx.anonymousApi(url), this.ctx.keys, { code, url, deviceName: deviceName ?? state.device.name, nowMs: this.ctx.clock.now() });
+    const pairing = await redeemPairingCode(this.ctx.anonymousApi(url), this.ctx.keys, {
+      code,
+      url,
+      deviceName: deviceName ?? state.device.name,
+      nowMs: this.ctx.clock.now(),
+    });
     await this.ctx.store.update((draft) => {
       const old = draft.pairings.find((p) => samePairing(p, pairing));
       // The pools of an earlier pairing stay only when it is the same device at the same Control Center.
-      const keep = old && old.deviceId === pairing.deviceId && old.url === pairing.url ? { settings: old.settings, settingsAt: old.settingsAt, pool: old.pool, pendingPool: old.pendingPool, lastApprovedAt: old.lastApprovedAt } : {};
+      const keep =
+        old && old.deviceId === pairing.deviceId && old.url === pairing.url
+          ? {
+              settings: old.settings,
+              settingsAt: old.settingsAt,
+              pool: old.pool,
+              pendingPool: old.pendingPool,
+              lastApprovedAt: old.lastApprovedAt,
+            }
+          : {};
       draft.pairings = [...draft.pairings.filter((p) => !samePairing(p, pairing)), { ...pairing, ...keep }];
     });
     // The workstation may not have accepted yet; settings come later if not now.

@@ -3,7 +3,7 @@
  * injected clock, whichever is first (R3's five seconds, the wait for a pool after an approval).
  * Pool deliveries met on the way are imported (inbox.ts).
  */
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import { PhoneError } from './errors.js';
 import { inboxRound, type InboxRound } from './inbox.js';
 import type { Endpoint } from './pool-import.js';
@@ -19,7 +19,12 @@ export type PollOutcome<T> =
   /** The Control Center refused or answered nonsense. */
   | { readonly kind: 'failed'; readonly error: PhoneError };
 
-export async function pollUntil<T>(ctx: PhoneContext, endpoint: Endpoint, withinMs: number, look: (round: InboxRound) => T | undefined): Promise<PollOutcome<T>> {
+export async function pollUntil<T>(
+  ctx: PhoneContext,
+  endpoint: Endpoint,
+  withinMs: number,
+  look: (round: InboxRound) => T | undefined,
+): Promise<PollOutcome<T>> {
   const deadline = ctx.clock.now() + withinMs;
   const controller = new AbortController();
   const timeout = ctx.clock.sleep(withinMs, controller.signal).then(

@@ -1,6 +1,6 @@
 /**
  * What the app shows (docs/phone.md "Screens and states"), as data: the core returns a screen,
- * the CLI prints it (phone/core/messages.ts has the sentences), a web app would draw it.
+ * the CLI prints it (phone/core/sentences.ts has the sentences), a web app would draw it.
  */
 import type { NoOfflinePinCode, OfflinePinStatus } from './offline-pin-rules.js';
 import type { TakenPin } from './offline-pin-take.js';
@@ -23,7 +23,11 @@ export type TapScreen =
 
 export type OfflinePinScreen =
   | (Extract<TakenPin, { ok: true }> & { readonly screen: 'offline-pin'; readonly via: OfflineVia })
-  | (WorkstationLabel & { readonly screen: 'no-offline-pin'; readonly via: OfflineVia; readonly code: NoOfflinePinCode });
+  | (WorkstationLabel & {
+      readonly screen: 'no-offline-pin';
+      readonly via: OfflineVia;
+      readonly code: NoOfflinePinCode;
+    });
 
 export interface Tile extends WorkstationLabel {
   readonly offline: OfflinePinStatus;
@@ -41,8 +45,27 @@ export interface MainScreen {
 
 /** What `serve` saw in one round. */
 export type InboxEvent =
-  | (WorkstationLabel & { readonly event: 'auth-request'; readonly requestId: string; readonly expiresAt: number; readonly intentId: string | null })
-  | (WorkstationLabel & { readonly event: 'decided'; readonly requestId: string; readonly decision: 'approve' | 'deny' })
-  | (WorkstationLabel & { readonly event: 'pool-imported'; readonly deliveryId: string; readonly count: number; readonly confirmed: boolean })
-  | (WorkstationLabel & { readonly event: 'pool-refused'; readonly deliveryId: string; readonly code: string; readonly message: string })
+  | (WorkstationLabel & {
+      readonly event: 'auth-request';
+      readonly requestId: string;
+      readonly expiresAt: number;
+      readonly intentId: string | null;
+    })
+  | (WorkstationLabel & {
+      readonly event: 'decided';
+      readonly requestId: string;
+      readonly decision: 'approve' | 'deny';
+    })
+  | (WorkstationLabel & {
+      readonly event: 'pool-imported';
+      readonly deliveryId: string;
+      readonly count: number;
+      readonly confirmed: boolean;
+    })
+  | (WorkstationLabel & {
+      readonly event: 'pool-refused';
+      readonly deliveryId: string;
+      readonly code: string;
+      readonly message: string;
+    })
   | { readonly event: 'unreachable'; readonly url: string };

@@ -2,7 +2,7 @@
  * Fetching the Workstation Settings of every workstation behind one inbox
  * (`GET /v1/device/workstations`) and keeping them with the pairings, so R1 and R8 hold offline.
  */
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import type { Endpoint } from './pool-import.js';
 
 /** Pairings of this endpoint the Control Center listed (bound and active there). Throws PhoneError. */

@@ -8,7 +8,7 @@
  * Whether an offline PIN may be shown is decided by offline-pin-rules.ts alone.
  */
 import { refreshSettings } from './settings-refresh.js';
-import type { PhoneContext } from './context.js';
+import type { PhoneContext } from './phone-context.js';
 import { decideAuthRequest } from './auth-decision.js';
 import { PhoneError } from './errors.js';
 import { decideOfflinePin } from './offline-pin-rules.js';
@@ -27,10 +27,21 @@ export interface TapOptions {
   readonly waitForPoolMs?: number;
 }
 
-export async function showOfflinePin(ctx: PhoneContext, ref: WorkstationRef, via: OfflineVia): Promise<OfflinePinScreen> {
+export async function showOfflinePin(
+  ctx: PhoneContext,
+  ref: WorkstationRef,
+  via: OfflineVia,
+): Promise<OfflinePinScreen> {
   const taken = await takeOfflinePin(ctx.store, ref, ctx.clock.now());
   if (taken.ok) return { ...taken, screen: 'offline-pin', via };
-  return { workstationId: taken.workstationId, workstationName: taken.workstationName, user: taken.user, screen: 'no-offline-pin', via, code: taken.code };
+  return {
+    workstationId: taken.workstationId,
+    workstationName: taken.workstationName,
+    user: taken.user,
+    screen: 'no-offline-pin',
+    via,
+    code: taken.code,
+  };
 }
 
 export function longPress(ctx: PhoneContext, ref: WorkstationRef): Promise<OfflinePinScreen> {
@@ -40,7 +51,11 @@ export function longPress(ctx: PhoneContext, ref: WorkstationRef): Promise<Offli
 export async function tap(ctx: PhoneContext, ref: WorkstationRef, options: TapOptions = {}): Promise<TapScreen> {
   const pairing = resolvePairing(await ctx.store.read(), ref);
   const exact = { workstation: pairing.workstationId, user: pairing.user };
-  const label: WorkstationLabel = { workstationId: pairing.workstationId, workstationName: pairing.workstationName, user: pairing.user };
+  const label: WorkstationLabel = {
+    workstationId: pairing.workstationId,
+    workstationName: pairing.workstationName,
+    user: pairing.user,
+  };
   if (!ctx.connectivity.hasNetwork()) return showOfflinePin(ctx, exact, 'no-internet');
 
   const endpoint = { url: pairing.url, deviceId: pairing.deviceId };
@@ -54,7 +69,9 @@ export async function tap(ctx: PhoneContext, ref: WorkstationRef, options: TapOp
   }
 
   const waited = await pollUntil(ctx, endpoint, OFFLINE_OFFER_AFTER_MS, (round) =>
-    round.authRequests.find((r) => r.intentId === intentId && r.workstationId === pairing.workstationId && r.user === pairing.user),
+    round.authRequests.find(
+      (r) => r.intentId === intentId && r.workstationId === pairing.workstationId && r.user === pairing.user,
+    ),
   );
   if (waited.kind === 'unreachable') return showOfflinePin(ctx, exact, 'no-internet');
   if (waited.kind !== 'found') return offer(ctx, exact, label, options);
@@ -74,7 +91,9 @@ export async function tap(ctx: PhoneContext, ref: WorkstationRef, options: TapOp
   let replenished = false;
   if (waitForPoolMs > 0) {
     const pool = await pollUntil(ctx, endpoint, waitForPoolMs, (round) =>
-      round.imports.find((i) => i.ok && i.outcome === 'imported' && i.workstationId === pairing.workstationId && i.user === pairing.user),
+      round.imports.find(
+        (i) => i.ok && i.outcome === 'imported' && i.workstationId === pairing.workstationId && i.user === pairing.user,
+      ),
     );
     replenished = pool.kind === 'found';
   }
@@ -82,9 +101,15 @@ export async function tap(ctx: PhoneContext, ref: WorkstationRef, options: TapOp
 }
 
 /** R3's offer, when the rules allow an offline PIN at all; otherwise the reason there is none. */
-async function offer(ctx: PhoneContext, ref: WorkstationRef, label: WorkstationLabel, options: TapOptions): Promise<TapScreen> {
+async function offer(
+  ctx: PhoneContext,
+  ref: WorkstationRef,
+  label: WorkstationLabel,
+  options: TapOptions,
+): Promise<TapScreen> {
   if (options.takeOffer ?? true) return showOfflinePin(ctx, ref, 'workstation-not-answering');
   const decision = decideOfflinePin(resolvePairing(await ctx.store.read(), ref), ctx.clock.now());
-  if (!decision.ok) return { ...label, screen: 'no-offline-pin', via: 'workstation-not-answering', code: decision.code };
+  if (!decision.ok)
+    return { ...label, screen: 'no-offline-pin', via: 'workstation-not-answering', code: decision.code };
   return { ...label, screen: 'offline-pin-offered', via: 'workstation-not-answering' };
 }

@@ -12,13 +12,19 @@ export function resolvePairing(state: PhoneState, ref: WorkstationRef): Pairing 
   const wanted = ref.workstation.trim();
   const lower = wanted.toLowerCase();
   const byId = state.pairings.filter((p) => p.workstationId === wanted);
-  const matches = (byId.length > 0 ? byId : state.pairings.filter((p) => p.workstationName.toLowerCase() === lower)).filter(
-    (p) => ref.user === undefined || p.user === ref.user,
-  );
+  const matches = (
+    byId.length > 0 ? byId : state.pairings.filter((p) => p.workstationName.toLowerCase() === lower)
+  ).filter((p) => ref.user === undefined || p.user === ref.user);
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
-    throw new PhoneError('unknown-workstation', `This phone is not paired with "${wanted}"${ref.user === undefined ? '' : ` for ${ref.user}`}.`);
+    throw new PhoneError(
+      'unknown-workstation',
+      `This phone is not paired with "${wanted}"${ref.user === undefined ? '' : ` for ${ref.user}`}.`,
+    );
   }
   const choices = matches.map((p) => `${p.workstationName} (${p.workstationId}) as ${p.user}`).join('; ');
-  throw new PhoneError('ambiguous-workstation', `"${wanted}" names more than one pairing — say which with the workstation id or the user: ${choices}.`);
+  throw new PhoneError(
+    'ambiguous-workstation',
+    `"${wanted}" names more than one pairing — say which with the workstation id or the user: ${choices}.`,
+  );
 }

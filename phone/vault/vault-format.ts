@@ -7,9 +7,10 @@
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { canonicalJson } from '../../protocol/online/canonical-json.js';
-import { aesGcmOpen, aesGcmSeal, equalBytes, hkdfSha256, pbkdf2Sha256, randomBytes } from '../../protocol/online/webcrypto.js';
+import { aesGcmOpen, aesGcmSeal, pbkdf2Sha256 } from '../../protocol/crypto/webcrypto.js';
 import { PhoneError } from '../core/errors.js';
 import { parsePhoneState, type PhoneState } from '../core/phone-state.js';
+import { equalBytes, hkdfSha256, randomBytes } from '../../protocol/crypto/hashes.js';
 
 export const VAULT_FORMAT = 'latchkey-phone-vault';
 /** OWASP's figure for PBKDF2-HMAC-SHA-256 (2023); fewer are refused on read. */
@@ -25,11 +26,19 @@ const b64 = (bytes: number) => v.pipe(v.string(), v.length(Math.ceil((bytes * 4)
 const HeaderSchema = v.strictObject({
   format: v.literal(VAULT_FORMAT),
   v: v.literal(1),
-  kdf: v.strictObject({ name: v.literal('PBKDF2-SHA-256'), iterations: v.pipe(v.number(), v.safeInteger(), v.minValue(MIN_PBKDF2_ITERATIONS), v.maxValue(100_000_000)), salt: b64(SALT_BYTES) }),
+  kdf: v.strictObject({
+    name: v.literal('PBKDF2-SHA-256'),
+    iterations: v.pipe(v.number(), v.safeInteger(), v.minValue(MIN_PBKDF2_ITERATIONS), v.maxValue(100_000_000)),
+    salt: b64(SALT_BYTES),
+  }),
   cipher: v.literal('AES-256-GCM'),
   check: b64(CHECK_BYTES),
 });
-const VaultFileSchema = v.strictObject({ ...HeaderSchema.entries, nonce: b64(NONCE_BYTES), ciphertext: v.pipe(v.string(), v.maxLength(MAX_VAULT_BYTES)) });
+const VaultFileSchema = v.strictObject({
+  ...HeaderSchema.entries,
+  nonce: b64(NONCE_BYTES),
+  ciphertext: v.pipe(v.string(), v.maxLength(MAX_VAULT_BYTES)),
+});
 type Header = v.InferOutput<typeof HeaderSchema>;
 
 const encoder = new TextEncoder();
@@ -40,7 +49,11 @@ export interface VaultKey {
   readonly encKey: Uint8Array;
 }
 
-async function deriveKeys(passphrase: Uint8Array, salt: Uint8Array, iterations: number): Promise<{ encKey: Uint8Array; check: Uint8Array }> {
+async function deriveKeys(
+  passphrase: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+): Promise<{ encKey: Uint8Array; check: Uint8Array }> {
   const stretched = await pbkdf2Sha256(passphrase, salt, iterations, 32);
   try {
     return {
@@ -59,12 +72,19 @@ export async function newVaultKey(passphrase: Uint8Array, iterations = MIN_PBKDF
   }
   const salt = randomBytes(SALT_BYTES);
   const { encKey, check } = await deriveKeys(passphrase, salt, iterations);
-  const header: Header = { format: VAULT_FORMAT, v: 1, kdf: { name: 'PBKDF2-SHA-256', iterations, salt: toBase64url(salt) }, cipher: 'AES-256-GCM', check: toBase64url(check) };
+  const header: Header = {
+    format: VAULT_FORMAT,
+    v: 1,
+    kdf: { name: 'PBKDF2-SHA-256', iterations, salt: toBase64url(salt) },
+    cipher: 'AES-256-GCM',
+    check: toBase64url(check),
+  };
   return { header: v.parse(HeaderSchema, header), encKey };
 }
 
 function parseFile(bytes: Uint8Array): v.InferOutput<typeof VaultFileSchema> {
-  if (bytes.length > MAX_VAULT_BYTES * 2) throw new PhoneError('vault-malformed', 'The vault file is too large to be a phone vault.');
+  if (bytes.length > MAX_VAULT_BYTES * 2)
+    throw new PhoneError('vault-malformed', 'The vault file is too large to be a phone vault.');
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -72,7 +92,11 @@ function parseFile(bytes: Uint8Array): v.InferOutput<typeof VaultFileSchema> {
     throw new PhoneError('vault-malformed', 'The vault file is not a phone vault (not JSON).');
   }
   const parsed = v.safeParse(VaultFileSchema, json);
-  if (!parsed.success) throw new PhoneError('vault-malformed', `The vault file is not a phone vault (${parsed.issues[0]!.message} at ${(parsed.issues[0]!.path ?? []).map((p) => String(p.key)).join('.') || 'the top'}).`);
+  if (!parsed.success)
+    throw new PhoneError(
+      'vault-malformed',
+      `The vault file is not a phone vault (${parsed.issues[0]!.message} at ${(parsed.issues[0]!.path ?? []).map((p) => String(p.key)).join('.') || 'the top'}).`,
+    );
   return parsed.output;
 }
 
@@ -81,10 +105,14 @@ function aadOf(header: Header): Uint8Array {
   return encoder.encode(canonicalJson({ format, v: version, kdf: { ...kdf }, cipher, check }));
 }
 
+function headerOf({ format, v: version, kdf, cipher, check }: v.InferOutput<typeof VaultFileSchema>): Header {
+  return { format, v: version, kdf, cipher, check };
+}
+
 /** Derives the key of an existing vault from its header; a wrong passphrase is told apart here. */
 export async function unlockVault(file: Uint8Array, passphrase: Uint8Array): Promise<VaultKey> {
   const parsed = parseFile(file);
-  const header: Header = { format: parsed.format, v: parsed.v, kdf: parsed.kdf, cipher: parsed.cipher, check: parsed.check };
+  const header = headerOf(parsed);
   const { encKey, check } = await deriveKeys(passphrase, fromBase64url(header.kdf.salt), header.kdf.iterations);
   if (!equalBytes(check, fromBase64url(header.check))) {
     encKey.fill(0);
@@ -96,9 +124,15 @@ export async function unlockVault(file: Uint8Array, passphrase: Uint8Array): Pro
 /** Opens a vault file with its key: the phone state, or vault-tampered / vault-malformed. */
 export async function openVault(file: Uint8Array, key: VaultKey): Promise<PhoneState> {
   const parsed = parseFile(file);
-  const header: Header = { format: parsed.format, v: parsed.v, kdf: parsed.kdf, cipher: parsed.cipher, check: parsed.check };
-  if (canonicalJson({ ...header, kdf: { ...header.kdf } }) !== canonicalJson({ ...key.header, kdf: { ...key.header.kdf } })) {
-    throw new PhoneError('vault-tampered', 'The vault header changed since it was unlocked — it was replaced or tampered with.');
+  const header = headerOf(parsed);
+  if (
+    canonicalJson({ ...header, kdf: { ...header.kdf } }) !==
+    canonicalJson({ ...key.header, kdf: { ...key.header.kdf } })
+  ) {
+    throw new PhoneError(
+      'vault-tampered',
+      'The vault header changed since it was unlocked — it was replaced or tampered with.',
+    );
   }
   let nonce: Uint8Array;
   let sealed: Uint8Array;
@@ -109,7 +143,11 @@ export async function openVault(file: Uint8Array, key: VaultKey): Promise<PhoneS
     throw new PhoneError('vault-malformed', 'The vault file has bad base64url.');
   }
   const plaintext = await aesGcmOpen(key.encKey, nonce, sealed, aadOf(header));
-  if (plaintext === null) throw new PhoneError('vault-tampered', 'The phone vault was modified: it does not decrypt (the passphrase is right).');
+  if (plaintext === null)
+    throw new PhoneError(
+      'vault-tampered',
+      'The phone vault was modified: it does not decrypt (the passphrase is right).',
+    );
   try {
     let json: unknown;
     try {
@@ -131,7 +169,9 @@ export async function sealVault(state: PhoneState, key: VaultKey): Promise<Uint8
   try {
     const nonce = randomBytes(NONCE_BYTES);
     const sealed = await aesGcmSeal(key.encKey, nonce, plaintext, aadOf(key.header));
-    return encoder.encode(`${JSON.stringify({ ...key.header, nonce: toBase64url(nonce), ciphertext: toBase64url(sealed) })}\n`);
+    return encoder.encode(
+      `${JSON.stringify({ ...key.header, nonce: toBase64url(nonce), ciphertext: toBase64url(sealed) })}\n`,
+    );
   } finally {
     plaintext.fill(0);
   }

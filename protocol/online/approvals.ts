@@ -4,7 +4,7 @@
  */
 import { fromBase64url, toBase64url } from './base64url.js';
 import { transcript } from './canonical-json.js';
-import { sign, verify, type CryptoKey } from './webcrypto.js';
+import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export interface ApprovalFields {
   readonly requestId: string;
@@ -29,7 +29,11 @@ export async function signApproval(fields: ApprovalFields, deviceKey: CryptoKey)
   return toBase64url(await sign(deviceKey, transcript('latchkey-approval-v1', { ...fields })));
 }
 
-export async function checkApproval(fields: ApprovalFields, signature: string, deviceSigningKey: Uint8Array): Promise<boolean> {
+export async function checkApproval(
+  fields: ApprovalFields,
+  signature: string,
+  deviceSigningKey: Uint8Array,
+): Promise<boolean> {
   try {
     return await verify(deviceSigningKey, fromBase64url(signature), transcript('latchkey-approval-v1', { ...fields }));
   } catch {
@@ -41,9 +45,17 @@ export async function signPoolConfirm(fields: PoolConfirmFields, deviceKey: Cryp
   return toBase64url(await sign(deviceKey, transcript('latchkey-pool-confirm-v1', { ...fields })));
 }
 
-export async function checkPoolConfirm(fields: PoolConfirmFields, signature: string, deviceSigningKey: Uint8Array): Promise<boolean> {
+export async function checkPoolConfirm(
+  fields: PoolConfirmFields,
+  signature: string,
+  deviceSigningKey: Uint8Array,
+): Promise<boolean> {
   try {
-    return await verify(deviceSigningKey, fromBase64url(signature), transcript('latchkey-pool-confirm-v1', { ...fields }));
+    return await verify(
+      deviceSigningKey,
+      fromBase64url(signature),
+      transcript('latchkey-pool-confirm-v1', { ...fields }),
+    );
   } catch {
     return false;
   }

@@ -1,19 +1,30 @@
 /** Typed random ids (docs/online-protocol.md "Keys"): a prefix, then 26 Crockford symbols (128 bits). */
-import { CROCKFORD_ALPHABET } from '../base32.js';
-import { randomBytes } from './webcrypto.js';
+import { randomCrockford } from '../crypto/hashes.js';
 
 /**
  * `it` install token, `at` admin token, `cs` console session and `lr` lockout reset: the Control
  * Center's own records (docs/control-center.md, docs/console.md).
  */
-export const ID_PREFIXES = ['t', 'g', 'ws', 'dev', 'ar', 'pd', 'pc', 'ev', 'in', 'pool', 'it', 'at', 'cs', 'lr'] as const;
+export const ID_PREFIXES = [
+  't',
+  'g',
+  'ws',
+  'dev',
+  'ar',
+  'pd',
+  'pc',
+  'ev',
+  'in',
+  'pool',
+  'it',
+  'at',
+  'cs',
+  'lr',
+] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 export function newId(prefix: IdPrefix, symbols = 26): string {
-  const bytes = randomBytes(symbols);
-  let out = `${prefix}_`;
-  for (const byte of bytes) out += CROCKFORD_ALPHABET[byte & 31];
-  return out;
+  return `${prefix}_${randomCrockford(symbols)}`;
 }
 
 export function idPattern(prefix: IdPrefix, symbols = 26): RegExp {

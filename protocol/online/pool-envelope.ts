@@ -7,7 +7,7 @@ import type { PinCharset } from '../offline-pin.js';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { canonicalJson, transcript } from './canonical-json.js';
 import { openFrom, sealTo } from './sealed-box.js';
-import { sign, verify, type CryptoKey } from './webcrypto.js';
+import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export const ENVELOPE_LABEL = 'latchkey-pool-envelope-v1';
 const encoder = new TextEncoder();
@@ -66,18 +66,42 @@ function signedPart(envelope: Omit<PoolEnvelope, 'signature' | 'v'>) {
   return transcript(ENVELOPE_LABEL, { deliveryId, deviceId, user, eph, nonce, ciphertext });
 }
 
-export async function sealPoolEnvelope(contents: PoolContents, deviceId: string, deviceBoxKey: Uint8Array, workstationKey: CryptoKey): Promise<PoolEnvelope> {
+export async function sealPoolEnvelope(
+  contents: PoolContents,
+  deviceId: string,
+  deviceBoxKey: Uint8Array,
+  workstationKey: CryptoKey,
+): Promise<PoolEnvelope> {
   const plaintext = encoder.encode(canonicalJson({ ...contents }));
   const box = await sealTo(deviceBoxKey, plaintext, encoder.encode(contents.deliveryId), ENVELOPE_LABEL);
   plaintext.fill(0);
-  const unsigned = { deliveryId: contents.deliveryId, deviceId, user: contents.user, eph: toBase64url(box.eph), nonce: toBase64url(box.nonce), ciphertext: toBase64url(box.ciphertext) };
+  const unsigned = {
+    deliveryId: contents.deliveryId,
+    deviceId,
+    user: contents.user,
+    eph: toBase64url(box.eph),
+    nonce: toBase64url(box.nonce),
+    ciphertext: toBase64url(box.ciphertext),
+  };
   return { v: 1, ...unsigned, signature: toBase64url(await sign(workstationKey, signedPart(unsigned))) };
 }
 
-export type EnvelopeOpening = { ok: true; contents: PoolContents } | { ok: false; code: 'envelope-malformed' | 'envelope-signature' | 'envelope-undecryptable' | 'envelope-mismatch'; message: string };
+export type EnvelopeOpening =
+  | { ok: true; contents: PoolContents }
+  | {
+      ok: false;
+      code: 'envelope-malformed' | 'envelope-signature' | 'envelope-undecryptable' | 'envelope-mismatch';
+      message: string;
+    };
 
 /** The phone's side: check the workstation's signature, open, and check the ids inside. */
-export async function openPoolEnvelope(input: unknown, workstationKey: Uint8Array, deviceBoxPrivate: CryptoKey, deviceBoxPublic: Uint8Array, expect: { deviceId: string; workstationId: string }): Promise<EnvelopeOpening> {
+export async function openPoolEnvelope(
+  input: unknown,
+  workstationKey: Uint8Array,
+  deviceBoxPrivate: CryptoKey,
+  deviceBoxPublic: Uint8Array,
+  expect: { deviceId: string; workstationId: string },
+): Promise<EnvelopeOpening> {
   const parsed = v.safeParse(PoolEnvelopeSchema, input);
   if (!parsed.success) return { ok: false, code: 'envelope-malformed', message: 'the pool envelope is malformed' };
   const envelope = parsed.output;
@@ -85,24 +109,54 @@ export async function openPoolEnvelope(input: unknown, workstationKey: Uint8Arra
   let box: { eph: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array };
   try {
     signature = fromBase64url(envelope.signature);
-    box = { eph: fromBase64url(envelope.eph), nonce: fromBase64url(envelope.nonce), ciphertext: fromBase64url(envelope.ciphertext) };
+    box = {
+      eph: fromBase64url(envelope.eph),
+      nonce: fromBase64url(envelope.nonce),
+      ciphertext: fromBase64url(envelope.ciphertext),
+    };
   } catch {
     return { ok: false, code: 'envelope-malformed', message: 'the pool envelope has bad base64url' };
   }
-  if (!(await verify(workstationKey, signature, signedPart(envelope)))) return { ok: false, code: 'envelope-signature', message: 'the pool envelope is not signed by the paired workstation' };
-  if (envelope.deviceId !== expect.deviceId) return { ok: false, code: 'envelope-mismatch', message: 'the pool envelope is for another device' };
-  const plaintext = await openFrom(deviceBoxPrivate, deviceBoxPublic, box, encoder.encode(envelope.deliveryId), ENVELOPE_LABEL);
-  if (plaintext === null) return { ok: false, code: 'envelope-undecryptable', message: 'the pool envelope does not open with this device key' };
+  if (!(await verify(workstationKey, signature, signedPart(envelope))))
+    return {
+      ok: false,
+      code: 'envelope-signature',
+      message: 'the pool envelope is not signed by the paired workstation',
+    };
+  if (envelope.deviceId !== expect.deviceId)
+    return { ok: false, code: 'envelope-mismatch', message: 'the pool envelope is for another device' };
+  const plaintext = await openFrom(
+    deviceBoxPrivate,
+    deviceBoxPublic,
+    box,
+    encoder.encode(envelope.deliveryId),
+    ENVELOPE_LABEL,
+  );
+  if (plaintext === null)
+    return {
+      ok: false,
+      code: 'envelope-undecryptable',
+      message: 'the pool envelope does not open with this device key',
+    };
   let contents: v.SafeParseResult<typeof PoolContentsSchema>;
   try {
     contents = v.safeParse(PoolContentsSchema, JSON.parse(new TextDecoder().decode(plaintext)));
   } finally {
     plaintext.fill(0);
   }
-  if (!contents.success) return { ok: false, code: 'envelope-malformed', message: 'the pool inside the envelope is malformed' };
+  if (!contents.success)
+    return { ok: false, code: 'envelope-malformed', message: 'the pool inside the envelope is malformed' };
   const pool = contents.output;
-  if (pool.deliveryId !== envelope.deliveryId || pool.workstationId !== expect.workstationId || pool.user !== envelope.user) {
-    return { ok: false, code: 'envelope-mismatch', message: 'the pool inside the envelope does not match its envelope' };
+  if (
+    pool.deliveryId !== envelope.deliveryId ||
+    pool.workstationId !== expect.workstationId ||
+    pool.user !== envelope.user
+  ) {
+    return {
+      ok: false,
+      code: 'envelope-mismatch',
+      message: 'the pool inside the envelope does not match its envelope',
+    };
   }
   return { ok: true, contents: pool };
 }

@@ -5,7 +5,8 @@
  */
 import { fromBase64url, toBase64url } from './base64url.js';
 import { transcript } from './canonical-json.js';
-import { randomBytes, sha256, sign, verify, type CryptoKey } from './webcrypto.js';
+import { randomBytes, sha256 } from '../crypto/hashes.js';
+import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export const REQUEST_LABEL = 'latchkey-request-v1';
 export const HEADER_KEY_ID = 'latchkey-key-id';
@@ -28,15 +29,25 @@ async function requestTranscript(request: RequestToSign, timestamp: string, nonc
     path: request.path,
     timestamp,
     nonce,
-    bodySha256: toBase64url(await sha256(request.body)),
+    bodySha256: toBase64url(sha256(request.body)),
   });
 }
 
-export async function signRequest(request: RequestToSign, keyId: string, privateKey: CryptoKey, nowMs: number): Promise<Record<string, string>> {
+export async function signRequest(
+  request: RequestToSign,
+  keyId: string,
+  privateKey: CryptoKey,
+  nowMs: number,
+): Promise<Record<string, string>> {
   const timestamp = String(nowMs);
   const nonce = toBase64url(randomBytes(16));
   const signature = await sign(privateKey, await requestTranscript(request, timestamp, nonce));
-  return { [HEADER_KEY_ID]: keyId, [HEADER_TIMESTAMP]: timestamp, [HEADER_NONCE]: nonce, [HEADER_SIGNATURE]: toBase64url(signature) };
+  return {
+    [HEADER_KEY_ID]: keyId,
+    [HEADER_TIMESTAMP]: timestamp,
+    [HEADER_NONCE]: nonce,
+    [HEADER_SIGNATURE]: toBase64url(signature),
+  };
 }
 
 export type RequestCheck =
@@ -55,10 +66,15 @@ export async function checkRequestSignature(
   const timestamp = one(HEADER_TIMESTAMP);
   const nonce = one(HEADER_NONCE);
   const signature = one(HEADER_SIGNATURE);
-  if (!keyId || !timestamp || !nonce || !signature) return { ok: false, message: 'the request is not signed (Latchkey-Key-Id, -Timestamp, -Nonce and -Signature headers)' };
+  if (!keyId || !timestamp || !nonce || !signature)
+    return {
+      ok: false,
+      message: 'the request is not signed (Latchkey-Key-Id, -Timestamp, -Nonce and -Signature headers)',
+    };
   if (!/^\d{1,16}$/.test(timestamp)) return { ok: false, message: 'Latchkey-Timestamp must be unix milliseconds' };
   const timestampMs = Number(timestamp);
-  if (Math.abs(nowMs - timestampMs) > MAX_CLOCK_SKEW_MS) return { ok: false, message: 'Latchkey-Timestamp is more than 5 minutes from the server clock' };
+  if (Math.abs(nowMs - timestampMs) > MAX_CLOCK_SKEW_MS)
+    return { ok: false, message: 'Latchkey-Timestamp is more than 5 minutes from the server clock' };
   if (!/^[A-Za-z0-9_-]{22}$/.test(nonce)) return { ok: false, message: 'Latchkey-Nonce must be 16 bytes of base64url' };
   let signatureBytes: Uint8Array;
   try {

@@ -7,7 +7,7 @@ import { PolicyInputSchema, type Policy } from '../policy-settings.js';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { transcript, type CanonicalValue } from './canonical-json.js';
 import { idPattern } from './ids.js';
-import { sign, verify, type CryptoKey } from './webcrypto.js';
+import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
 
 export const POLICY_LABEL = 'latchkey-policy-v1';
 
@@ -36,18 +36,37 @@ export interface SignedPolicy {
 }
 
 export async function signPolicy(policy: PolicyDocument, ccPrivateKey: CryptoKey): Promise<SignedPolicy> {
-  return { policy, signature: toBase64url(await sign(ccPrivateKey, transcript(POLICY_LABEL, policy as unknown as CanonicalValue))) };
+  return {
+    policy,
+    signature: toBase64url(await sign(ccPrivateKey, transcript(POLICY_LABEL, policy as unknown as CanonicalValue))),
+  };
 }
 
-export type PolicyCheck = { ok: true; policy: PolicyDocument } | { ok: false; code: 'policy-malformed' | 'policy-signature' | 'policy-wrong-workstation' | 'policy-older'; message: string };
+export type PolicyCheck =
+  | { ok: true; policy: PolicyDocument }
+  | {
+      ok: false;
+      code: 'policy-malformed' | 'policy-signature' | 'policy-wrong-workstation' | 'policy-older';
+      message: string;
+    };
 
 /**
  * The one check on a policy that arrived (docs/online-protocol.md "Policy"): shape and ranges,
  * the CC's signature, this workstation, and never older than what is cached.
  */
-export async function checkSignedPolicy(input: unknown, ccKey: Uint8Array, workstationId: string, cachedVersion: number): Promise<PolicyCheck> {
+export async function checkSignedPolicy(
+  input: unknown,
+  ccKey: Uint8Array,
+  workstationId: string,
+  cachedVersion: number,
+): Promise<PolicyCheck> {
   const parsed = v.safeParse(v.strictObject({ policy: PolicyDocumentSchema, signature: v.string() }), input);
-  if (!parsed.success) return { ok: false, code: 'policy-malformed', message: `the policy is malformed: ${parsed.issues.map((i) => `${(i.path ?? []).map((p) => String(p.key)).join('.')} ${i.message}`).join('; ')}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      code: 'policy-malformed',
+      message: `the policy is malformed: ${parsed.issues.map((i) => `${(i.path ?? []).map((p) => String(p.key)).join('.')} ${i.message}`).join('; ')}`,
+    };
   const { policy, signature } = parsed.output;
   let signatureBytes: Uint8Array;
   try {
@@ -58,9 +77,23 @@ export async function checkSignedPolicy(input: unknown, ccKey: Uint8Array, works
   // Verify over the document as received (after validation it is the same object, defaults filled in is not allowed).
   const received = (input as { policy: CanonicalValue }).policy;
   if (!(await verify(ccKey, signatureBytes, transcript(POLICY_LABEL, received)))) {
-    return { ok: false, code: 'policy-signature', message: 'the policy is not signed by the pinned Control Center key' };
+    return {
+      ok: false,
+      code: 'policy-signature',
+      message: 'the policy is not signed by the pinned Control Center key',
+    };
   }
-  if (policy.workstationId !== workstationId) return { ok: false, code: 'policy-wrong-workstation', message: `the policy is for ${policy.workstationId}, not this workstation` };
-  if (policy.version < cachedVersion) return { ok: false, code: 'policy-older', message: `the policy version ${policy.version} is older than the cached ${cachedVersion}` };
+  if (policy.workstationId !== workstationId)
+    return {
+      ok: false,
+      code: 'policy-wrong-workstation',
+      message: `the policy is for ${policy.workstationId}, not this workstation`,
+    };
+  if (policy.version < cachedVersion)
+    return {
+      ok: false,
+      code: 'policy-older',
+      message: `the policy version ${policy.version} is older than the cached ${cachedVersion}`,
+    };
   return { ok: true, policy: policy as PolicyDocument };
 }

@@ -1,23 +1,21 @@
-/**
- * Issue 10 item 5: the agent's log says what is true. An enrolled agent (a real process, a real
- * Control Center on loopback) prints the policy in force and where it came from when it is
- * ready; stopping it does not blame the Control Center; no line carries `=undefined`.
- */
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import { eventually } from '../helpers/online-stack.js';
 import { askAgent } from '../../cli/agent-client.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { installToken, startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 
 let cc: TestCc;
 let files: AgentFiles;
 
 beforeAll(async () => {
   cc = await startTestCc();
-  await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
+  await putSettings(cc, { offlineMode: true, pinCount: 10 });
   // The file says Offline Mode off; the Control Center's signed policy says on, and wins.
-  files = await writeAgentConfig(await makeTempDir(), { offlineMode: false }, { controlCenter: { url: cc.url, installToken: await installToken(cc), name: 'ws-log' } });
+  files = await writeAgentConfig(
+    await makeTempDir(),
+    { offlineMode: false },
+    { controlCenter: { url: cc.url, installToken: await installToken(cc), name: 'ws-log' } },
+  );
 }, 60_000);
 afterAll(() => cc?.close());
 
@@ -25,8 +23,12 @@ describe('the agent log', () => {
   it('stopping an enrolled agent says it stopped, not that the Control Center went away', async () => {
     const agent = await spawnAgent(files);
     try {
-      await eventually('the agent to enroll', async () => (agent.output().includes('workstation.managed') ? true : undefined));
-      await eventually('the long-polls to be waiting', async () => (agent.output().includes('policy.applied') ? true : undefined));
+      await eventually('the agent to enroll', async () =>
+        agent.output().includes('workstation.managed') ? true : undefined,
+      );
+      await eventually('the long-polls to be waiting', async () =>
+        agent.output().includes('policy.applied') ? true : undefined,
+      );
       await new Promise((resolve) => setTimeout(resolve, 500));
     } finally {
       await agent.stop('SIGTERM');
@@ -40,7 +42,7 @@ describe('the agent log', () => {
   it('agent.ready prints the policy in force and where it came from', async () => {
     const agent = await spawnAgent(files);
     try {
-      const ready = await eventually('agent.ready', async () => agent.output().split('\n').find((line) => line.includes('agent.ready')));
+      const ready = await readyLine(agent);
       expect(ready).toMatch(/offlineMode=true policyFrom="the Control Center \(signed, revision \d+\)"/);
       expect((await askAgent(files.socket, { op: 'status', user: 'daemon' }, 5_000)).offlineMode).toBe(true);
     } finally {
@@ -52,10 +54,20 @@ describe('the agent log', () => {
     const own = await writeAgentConfig(await makeTempDir(), { offlineMode: true });
     const agent = await spawnAgent(own);
     try {
-      const ready = await eventually('agent.ready', async () => agent.output().split('\n').find((line) => line.includes('agent.ready')));
+      const ready = await readyLine(agent);
       expect(ready).toContain(`offlineMode=true policyFrom="the config file ${own.configFile}"`);
     } finally {
       await agent.stop('SIGTERM');
     }
   }, 30_000);
 });
+
+/** The agent's agent.ready line, once it is logged. */
+function readyLine(agent: { output(): string }): Promise<string> {
+  return eventually('agent.ready', async () =>
+    agent
+      .output()
+      .split('\n')
+      .find((line) => line.includes('agent.ready')),
+  );
+}

@@ -6,9 +6,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../agent/clock.js';
-import { stateFileName } from '../../agent/user-state-store.js';
-import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
+import { ManualClock } from '../../platform/clock.js';
+import { stateFileName } from '../../agent/state/user-state-store.js';
+import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
 
 const MINUTE = 60_000;
 const ON = { offlineMode: true, pinCount: 10 };
@@ -37,27 +38,53 @@ describe('offline mode and enrollment (R1, R2)', () => {
   it('with embedded defaults offline mode is off: no PIN is accepted and none can be issued', async () => {
     const { ask } = await start({});
     const status = await ask({ op: 'status', user: 'daemon' });
-    expect(status).toMatchObject({ status: 'ok', offlineMode: false, usable: false, message: 'Offline PINs are not enabled on this computer.' });
-    expect(await verifyWith(ask, 'daemon', 'ABCD-EFGH')).toMatchObject({ status: 'unavailable', reason: 'offline-mode-off' });
-    expect(await ask({ op: 'enroll', user: 'daemon' })).toMatchObject({ status: 'unavailable', reason: 'offline-mode-off' });
+    expect(status).toMatchObject({
+      status: 'ok',
+      offlineMode: false,
+      usable: false,
+      message: 'Offline PINs are not enabled on this computer.',
+    });
+    expect(await verifyWith(ask, 'daemon', 'ABCD-EFGH')).toMatchObject({
+      status: 'unavailable',
+      reason: 'offline-mode-off',
+    });
+    expect(await ask({ op: 'enroll', user: 'daemon' })).toMatchObject({
+      status: 'unavailable',
+      reason: 'offline-mode-off',
+    });
   });
 
   it('refuses to enroll an account that does not exist', async () => {
     const { ask } = await start();
-    expect(await ask({ op: 'enroll', user: 'no-such-user-latchkey' })).toMatchObject({ status: 'error', reason: 'unknown-user' });
+    expect(await ask({ op: 'enroll', user: 'no-such-user-latchkey' })).toMatchObject({
+      status: 'error',
+      reason: 'unknown-user',
+    });
   });
 
   it('enrolls, reports status, accepts the next PIN once and refuses its replay', async () => {
     const { ask } = await start();
     const phone = await enroll(ask, 'daemon');
-    expect(await ask({ op: 'status', user: 'daemon' })).toMatchObject({ status: 'ok', offlineMode: true, usable: true, remaining: 10, locked: false, message: '10 offline PINs left.' });
-    expect(await verifyWith(ask, 'daemon', phone.pin(0))).toMatchObject({ status: 'accepted', remaining: 9, low: false, message: 'Unlocked — 9 offline PINs left.' });
+    expect(await ask({ op: 'status', user: 'daemon' })).toMatchObject({
+      status: 'ok',
+      offlineMode: true,
+      usable: true,
+      remaining: 10,
+      locked: false,
+      message: '10 offline PINs left.',
+    });
+    expect(await verifyWith(ask, 'daemon', phone.pin(0))).toMatchObject({
+      status: 'accepted',
+      remaining: 9,
+      low: false,
+      message: 'Unlocked — 9 offline PINs left.',
+    });
     expect(await verifyWith(ask, 'daemon', phone.pin(0))).toMatchObject({ status: 'rejected', reason: 'wrong-pin' });
     expect(await verifyWith(ask, 'daemon', phone.pin(3))).toMatchObject({ status: 'accepted', remaining: 6 });
     expect(await verifyWith(ask, 'daemon', phone.pin(2))).toMatchObject({ status: 'rejected', reason: 'wrong-pin' });
   });
 
-  it('re-enrolling replaces the pool: the old seed\'s PINs die', async () => {
+  it("re-enrolling replaces the pool: the old seed's PINs die", async () => {
     const { ask } = await start();
     const old = await enroll(ask, 'daemon');
     const fresh = await enroll(ask, 'daemon');
@@ -73,7 +100,10 @@ describe('offline mode and enrollment (R1, R2)', () => {
     expect(await verifyWith(ask, 'daemon', phone.pin(0))).toMatchObject({ status: 'accepted', remaining: 9 });
     expect(await ask({ op: 'unenroll', user: 'daemon', authenticator: 'tablet' })).toMatchObject({ status: 'ok' });
     expect(await verifyWith(ask, 'daemon', tablet.pin(1))).toMatchObject({ status: 'rejected' });
-    expect(await ask({ op: 'unenroll', user: 'daemon', authenticator: 'tablet' })).toMatchObject({ status: 'error', reason: 'not-enrolled' });
+    expect(await ask({ op: 'unenroll', user: 'daemon', authenticator: 'tablet' })).toMatchObject({
+      status: 'error',
+      reason: 'not-enrolled',
+    });
   });
 });
 
@@ -90,7 +120,9 @@ describe('exhaustion and expiry messages', () => {
       'That was your last offline PIN — sign in once online to get new ones.',
     ]);
     expect(await verifyWith(ask, 'daemon', phone.pin(9))).toMatchObject({
-      status: 'unavailable', reason: 'pools-exhausted', message: 'No offline PINs left — sign in once online to get new ones.',
+      status: 'unavailable',
+      reason: 'pools-exhausted',
+      message: 'No offline PINs left — sign in once online to get new ones.',
     });
     expect(await ask({ op: 'status', user: 'daemon' })).toMatchObject({ usable: false, remaining: 0 });
   });
@@ -100,13 +132,18 @@ describe('exhaustion and expiry messages', () => {
     const phone = await enroll(ask, 'daemon');
     clock.advance(30 * 24 * 60 * MINUTE);
     expect(await verifyWith(ask, 'daemon', phone.pin(0))).toMatchObject({
-      status: 'unavailable', reason: 'pools-expired', message: 'Your offline PINs have expired — sign in once online to get new ones.',
+      status: 'unavailable',
+      reason: 'pools-expired',
+      message: 'Your offline PINs have expired — sign in once online to get new ones.',
     });
   });
 
   it('a user with no pool is told so and is not prompted', async () => {
     const { ask } = await start();
-    expect(await ask({ op: 'status', user: 'bin' })).toMatchObject({ usable: false, message: 'No offline PINs are set up for you on this computer.' });
+    expect(await ask({ op: 'status', user: 'bin' })).toMatchObject({
+      usable: false,
+      message: 'No offline PINs are set up for you on this computer.',
+    });
     expect(await verifyWith(ask, 'bin', '1234-5678')).toMatchObject({ status: 'unavailable', reason: 'no-pool' });
   });
 });
@@ -127,7 +164,9 @@ describe('anti-hammering through the agent', () => {
       expect(reply.status, `failure ${n}`).toBe('rejected');
       expect(reply.retryAfter ?? 0).toBe(steps[n - 1]! * 60);
       if (steps[n - 1] === 0) continue;
-      expect(reply.message).toBe(`That PIN didn't work. Too many attempts — try again in ${steps[n - 1] === 60 ? '1 hour' : steps[n - 1] === 1 ? '1 minute' : `${steps[n - 1]} minutes`}.`);
+      expect(reply.message).toBe(
+        `That PIN didn't work. Too many attempts — try again in ${steps[n - 1] === 60 ? '1 hour' : steps[n - 1] === 1 ? '1 minute' : `${steps[n - 1]} minutes`}.`,
+      );
       // Restart the agent and set the wall clock back a day: the delay is still there, unchecked.
       agent = await restart(agent, clock);
       clock.setWall(clock.now().wallMs - 24 * 60 * MINUTE);
@@ -142,7 +181,9 @@ describe('anti-hammering through the agent', () => {
     agent = await restart(agent, clock);
     clock.advance(7 * 24 * 60 * MINUTE);
     expect(await verifyWith(agent.ask, 'daemon', phone.pin(0))).toMatchObject({
-      status: 'locked', reason: 'hammering-disabled', message: 'Offline PINs are off after too many attempts — sign in online or ask IT to reset.',
+      status: 'locked',
+      reason: 'hammering-disabled',
+      message: 'Offline PINs are off after too many attempts — sign in online or ask IT to reset.',
     });
     expect(await agent.ask({ op: 'status', user: 'daemon' })).toMatchObject({ locked: true, usable: true });
     expect(await agent.ask({ op: 'reset', user: 'daemon', discardState: false })).toMatchObject({ status: 'ok' });
@@ -174,7 +215,7 @@ describe('anti-hammering through the agent', () => {
     expect(JSON.parse(status.detail!)).toMatchObject({ failures: 1, locked: false });
   });
 
-  it('keeps users apart: another user\'s PIN fails and counts against the one who typed it', async () => {
+  it("keeps users apart: another user's PIN fails and counts against the one who typed it", async () => {
     const { ask } = await start();
     const daemon = await enroll(ask, 'daemon');
     const bin = await enroll(ask, 'bin');
@@ -195,35 +236,49 @@ describe('state that cannot be read fails closed, for that user only', () => {
     const original = await fs.readFile(file);
     await fs.writeFile(file, original.subarray(0, original.length - 40));
     expect(await verifyWith(ask, 'daemon', daemon.pin(0))).toMatchObject({
-      status: 'unavailable', reason: 'state-unreadable', message: 'Offline PINs are unavailable right now — use your password.',
+      status: 'unavailable',
+      reason: 'state-unreadable',
+      message: 'Offline PINs are unavailable right now — use your password.',
     });
-    expect(await ask({ op: 'status', user: 'daemon' })).toMatchObject({ status: 'unavailable', reason: 'state-unreadable' });
+    expect(await ask({ op: 'status', user: 'daemon' })).toMatchObject({
+      status: 'unavailable',
+      reason: 'state-unreadable',
+    });
     expect(await verifyWith(ask, 'bin', bin.pin(0))).toMatchObject({ status: 'accepted' });
     expect((await fs.readFile(file)).length).toBe(original.length - 40); // left exactly as it was
     const list = JSON.parse((await ask({ op: 'list' })).detail!);
     expect(list.users.map((u: { user: string }) => u.user)).toEqual(['bin']);
     expect(list.unreadable[0].file).toBe(file);
     expect(await ask({ op: 'reset', user: 'daemon', discardState: true })).toMatchObject({ status: 'ok' });
-    expect((await fs.readdir(path.dirname(file))).some((name) => name.startsWith(`${stateFileName('daemon')}.corrupt-`))).toBe(true);
+    expect(
+      (await fs.readdir(path.dirname(file))).some((name) => name.startsWith(`${stateFileName('daemon')}.corrupt-`)),
+    ).toBe(true);
     const again = await enroll(ask, 'daemon');
     expect(await verifyWith(ask, 'daemon', again.pin(0))).toMatchObject({ status: 'accepted' });
   });
 
-  it('a state file copied over another user\'s fails authentication instead of unlocking', async () => {
+  it("a state file copied over another user's fails authentication instead of unlocking", async () => {
     const { ask, files } = await start();
     const daemon = await enroll(ask, 'daemon');
     await enroll(ask, 'bin');
     const users = path.join(files.stateDir, 'users');
     await fs.copyFile(path.join(users, stateFileName('daemon')), path.join(users, stateFileName('bin')));
-    expect(await verifyWith(ask, 'bin', daemon.pin(0))).toMatchObject({ status: 'unavailable', reason: 'state-unreadable' });
+    expect(await verifyWith(ask, 'bin', daemon.pin(0))).toMatchObject({
+      status: 'unavailable',
+      reason: 'state-unreadable',
+    });
   });
 
   it('a sealing key missing from the keystore is an error, never "no PINs"', async () => {
     const { ask, files, clock, agent } = await start();
     const phone = await enroll(ask, 'daemon');
-    for (const entry of await fs.readdir(files.keystoreDir)) if (entry.endsWith('.secret')) await fs.unlink(path.join(files.keystoreDir, entry));
+    for (const entry of await fs.readdir(files.keystoreDir))
+      if (entry.endsWith('.secret')) await fs.unlink(path.join(files.keystoreDir, entry));
     const restarted = await restart(agent, clock);
-    expect(await verifyWith(restarted.ask, 'daemon', phone.pin(0))).toMatchObject({ status: 'unavailable', reason: 'keystore-unavailable' });
+    expect(await verifyWith(restarted.ask, 'daemon', phone.pin(0))).toMatchObject({
+      status: 'unavailable',
+      reason: 'keystore-unavailable',
+    });
     expect(restarted.logLines.join('')).toMatch(/keystore.unavailable .*pool-sealing-key/);
   });
 
@@ -232,7 +287,10 @@ describe('state that cannot be read fails closed, for that user only', () => {
     const phone = await enroll(ask, 'daemon');
     await fs.unlink(path.join(files.stateDir, 'agent.json'));
     const restarted = await restart(agent, clock);
-    expect(await verifyWith(restarted.ask, 'daemon', phone.pin(0))).toMatchObject({ status: 'unavailable', reason: 'keystore-unavailable' });
+    expect(await verifyWith(restarted.ask, 'daemon', phone.pin(0))).toMatchObject({
+      status: 'unavailable',
+      reason: 'keystore-unavailable',
+    });
     expect(await fs.readdir(files.stateDir)).not.toContain('agent.json');
   });
 });

@@ -1,17 +1,16 @@
 /**
  * Issue 10 item 4: the agent's background loops (chores every 2 s, the inbox and policy
  * long-polls, replenishment) wait through one abortable sleep that leaves no listener behind
- * (agent/abortable-sleep.ts). An enrolled agent and its Control Center run here for a simulated
+ * (platform/abortable-sleep.ts). An enrolled agent and its Control Center run here for a simulated
  * day on fake timers (setTimeout/setInterval only: sockets, files and the clock are real), and
  * no AbortSignal ever holds more than a handful of 'abort' listeners — before the fix, one more
  * piled up on the agent's signal every 2 s, and Node warned after 20 s.
  */
 import { getEventListeners } from 'node:events';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { abortableSleep } from '../../agent/abortable-sleep.js';
+import { abortableSleep } from '../../platform/abortable-sleep.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { installToken, startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CHORES_MS = 2_000;
@@ -67,8 +66,12 @@ describe('an enrolled agent for a simulated day', () => {
 
   beforeAll(async () => {
     cc = await startTestCc();
-    await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
-    const files = await writeAgentConfig(await makeTempDir(), {}, { controlCenter: { url: cc.url, installToken: await installToken(cc), name: 'ws-a-day' } });
+    await putSettings(cc, { offlineMode: true, pinCount: 10 });
+    const files = await writeAgentConfig(
+      await makeTempDir(),
+      {},
+      { controlCenter: { url: cc.url, installToken: await installToken(cc), name: 'ws-a-day' } },
+    );
     process.on('warning', onWarning);
     // Every wait the agent (and the CC) starts is on the fake clock; sockets and files stay real.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });

@@ -1,18 +1,12 @@
-/**
- * One name per workstation (issue 10, item 11), every part a real process: a Control Center, an
- * agent enrolled under a name that is not its host name and with Bluetooth on a virtual
- * controller's pty, and a phone paired with it online and over Bluetooth. The phone shows one name
- * for the workstation both ways, and `latchkey phone ble unpair NAME` takes that name.
- */
-import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latchkeyCommand } from '../../cli/agent-process.js';
-import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControllerProcess } from '../helpers/ble-stack.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort } from '../helpers/online-stack.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { startCli } from '../helpers/run-cli.js';
 
 const WORKSTATION = `Lab bench ${process.pid}`; // the enrolled name: not the host name, and with spaces
 const CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
@@ -25,21 +19,20 @@ let alice: TestUser;
 let phone: PhoneCli;
 
 /** `latchkey COMMAND --user U --socket S` in the background until it prints a pairing code; the phone's `pairWith(code)` runs then. */
-async function withCode(command: string[], user: string, pairWith: (code: string) => Promise<{ code: number | null; stdout: string; stderr: string }>) {
-  const run = latchkeyCommand([...command, '--user', user, '--wait', '60', '--socket', files.socket]);
-  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+async function withCode(
+  command: string[],
+  user: string,
+  pairWith: (code: string) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+) {
+  const pairing = startCli([...command, '--user', user, '--wait', '60', '--socket', files.socket]);
   try {
-    const code = await eventually('the pairing code', async () => CODE.exec(out)?.[1]);
+    const code = await eventually('the pairing code', async () => CODE.exec(pairing.output())?.[1]);
     const phoneRun = await pairWith(code);
     expect(phoneRun.code, phoneRun.stderr).toBe(0);
-    expect(await exited, out).toBe(0);
+    expect(await pairing.exited, pairing.output()).toBe(0);
     return phoneRun.stdout;
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    pairing.stop();
   }
 }
 
@@ -52,12 +45,18 @@ beforeAll(async () => {
   const created = await cc.admin(['install-tokens', 'create', '--note', 'ble-name']);
   const installToken = /lk_install_[A-Za-z0-9_-]{43}/.exec(created.stdout)![0];
   controller = await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'workstation']);
-  files = await writeAgentConfig(dir, {}, {
-    controlCenter: { url: cc.url, installToken, name: WORKSTATION },
-    ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 },
-  });
+  files = await writeAgentConfig(
+    dir,
+    {},
+    {
+      controlCenter: { url: cc.url, installToken, name: WORKSTATION },
+      ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 },
+    },
+  );
   agent = await spawnAgent(files);
-  await eventually('the agent to enroll', async () => (agent.output().includes('workstation.managed') ? true : undefined));
+  await eventually('the agent to enroll', async () =>
+    agent.output().includes('workstation.managed') ? true : undefined,
+  );
   alice = createUser('blen');
   phone = await PhoneCli.create(dir, 'Alice phone');
 }, 120_000);
@@ -74,7 +73,9 @@ describe('one name per workstation, online and over Bluetooth', () => {
     const online = await withCode(['pair'], alice.name, (code) => phone.run(['pair', code, '--url', cc.url]));
     expect(online).toContain(WORKSTATION);
     expect((await phone.run(['status'])).stdout).toContain(`${WORKSTATION} (${alice.name})`);
-    const overBle = await withCode(['ble', 'pair'], alice.name, (code) => phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '30'], { timeoutMs: 60_000 }));
+    const overBle = await withCode(['ble', 'pair'], alice.name, (code) =>
+      phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '30'], { timeoutMs: 60_000 }),
+    );
     expect(overBle).toContain(`Paired over Bluetooth with ${alice.name} on ${WORKSTATION}`);
     expect(overBle).not.toContain(hostname());
     expect((await phone.run(['ble', 'list'])).stdout).toContain(`${alice.name} on ${WORKSTATION}`);

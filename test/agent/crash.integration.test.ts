@@ -40,7 +40,10 @@ describe('crash safety', () => {
     const record = (phone: Phone, counter: number, reply: Reply) => {
       verifications++;
       // Refusals are fine (a replay, or a replay once the pool is used up); faults are not.
-      expect(['accepted', 'rejected', 'unavailable/pools-exhausted'], `verify ${counter}: ${reply.reason} ${reply.message}`).toContain(reply.status === 'unavailable' ? `unavailable/${reply.reason}` : reply.status);
+      expect(
+        ['accepted', 'rejected', 'unavailable/pools-exhausted'],
+        `verify ${counter}: ${reply.reason} ${reply.message}`,
+      ).toContain(reply.status === 'unavailable' ? `unavailable/${reply.reason}` : reply.status);
       if (reply.status !== 'accepted') return;
       const key = `${phone.imported.seed.join(',')}#${counter}`;
       acceptedCount.set(key, (acceptedCount.get(key) ?? 0) + 1);
@@ -72,7 +75,12 @@ describe('crash safety', () => {
           if (again.status === 'accepted') lastAccepted = counter;
         }
         // A PIN whose acceptance was acknowledged is never accepted again.
-        if (lastAccepted >= 0) record(phone, lastAccepted, await ask({ op: 'verify', user: USER, pin: utf8(phone.pin(lastAccepted)), context: 'crash-test' }));
+        if (lastAccepted >= 0)
+          record(
+            phone,
+            lastAccepted,
+            await ask({ op: 'verify', user: USER, pin: utf8(phone.pin(lastAccepted)), context: 'crash-test' }),
+          );
       }
     }
     expect(verifications).toBeGreaterThanOrEqual(300);

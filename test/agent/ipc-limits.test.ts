@@ -1,12 +1,29 @@
 /** agent/ipc-limits.ts (docs/ipc.md "Limits per account"): who gets a connection, who waits. Pure. */
 import { describe, expect, it } from 'vitest';
-import { ConnectionBudget, RequestRateLimiter, type IpcLimits, type TrackedConnection } from '../../agent/ipc-limits.js';
+import { ConnectionBudget, RequestRateLimiter, type IpcLimits } from '../../agent/ipc-limits.js';
+import type { TrackedConnection } from '../../agent/ipc-limits.js';
 
-const LIMITS: IpcLimits = { connectionsPerAccount: 3, connectionsPerPool: 6, reservedForNewAccounts: 2, requestsPerSecond: 10, requestBurst: 4 };
+const LIMITS: IpcLimits = {
+  connectionsPerAccount: 3,
+  connectionsPerPool: 6,
+  reservedForNewAccounts: 2,
+  requestsPerSecond: 10,
+  requestBurst: 4,
+};
 
 let clock = 0;
-function connection(account: number, options: { busy?: boolean; privileged?: boolean } = {}): TrackedConnection & { evicted: boolean } {
-  const tracked = { account, privileged: options.privileged ?? account === 0, busy: options.busy ?? false, lastActiveMs: clock++, evicted: false, evict: () => (tracked.evicted = true) };
+function connection(
+  account: number,
+  options: { busy?: boolean; privileged?: boolean } = {},
+): TrackedConnection & { evicted: boolean } {
+  const tracked = {
+    account,
+    privileged: options.privileged ?? account === 0,
+    busy: options.busy ?? false,
+    lastActiveMs: clock++,
+    evicted: false,
+    evict: () => (tracked.evicted = true),
+  };
   return tracked;
 }
 

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, utf8 } from '../../protocol/bytes.js';
 import { encodeFrame, FrameKind } from '../../protocol/ipc-frame.js';
 import { encodeRequest } from '../../protocol/ipc-messages.js';
-import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig, type InProcessAgent, type Phone } from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent, Phone } from '../helpers/agent-harness.js';
 import { rawExchange } from '../helpers/raw-socket.js';
 
 let agent: InProcessAgent;
@@ -19,7 +20,9 @@ let nextPin = 0;
 
 beforeAll(async () => {
   const files = await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 100 });
-  agent = await startInProcessAgent(files, { ipcLimits: { frameReadTimeoutMs: 300, idleTimeoutMs: 1_000, limits: { connectionsPerPool: 8 } } });
+  agent = await startInProcessAgent(files, {
+    ipcLimits: { frameReadTimeoutMs: 300, idleTimeoutMs: 1_000, limits: { connectionsPerPool: 8 } },
+  });
   phone = await enroll(agent.ask, 'daemon');
 });
 afterAll(() => agent?.close());
@@ -29,15 +32,20 @@ async function stillServes() {
   expect(await verifyWith(agent.ask, 'daemon', phone.pin(nextPin++))).toMatchObject({ status: 'accepted' });
 }
 
-const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as { invalidRequests: { name: string; hex: string; reason: string }[] };
+const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as {
+  invalidRequests: { name: string; hex: string; reason: string }[];
+};
 
 describe('IPC boundary', () => {
-  it.each(vectors.invalidRequests.map((c) => [c.name, c] as const))('answers the invalid vector "%s" with its reason and closes', async (_name, c) => {
-    const outcome = await rawExchange(agent.files.socket, [fromHex(c.hex)]);
-    expect(outcome.replies).toHaveLength(1);
-    expect(outcome.replies[0]).toMatchObject({ status: 'error', reason: c.reason });
-    expect(outcome.closed).toBe(true);
-  });
+  it.each(vectors.invalidRequests.map((c) => [c.name, c] as const))(
+    'answers the invalid vector "%s" with its reason and closes',
+    async (_name, c) => {
+      const outcome = await rawExchange(agent.files.socket, [fromHex(c.hex)]);
+      expect(outcome.replies).toHaveLength(1);
+      expect(outcome.replies[0]).toMatchObject({ status: 'error', reason: c.reason });
+      expect(outcome.closed).toBe(true);
+    },
+  );
 
   it('refuses an oversized frame from its header alone', async () => {
     const header = encodeFrame(FrameKind.request, [], 0);
@@ -60,19 +68,40 @@ describe('IPC boundary', () => {
     const one = encodeRequest({ op: 'status', requestId: 1, user: 'daemon' });
     const two = encodeRequest({ op: 'status', requestId: 2, user: 'daemon' });
     const inTurn = await rawExchange(agent.files.socket, [one, 100, two], 600);
-    expect(inTurn.replies.map((r) => [r.requestId, r.status])).toEqual([[1, 'ok'], [2, 'ok']]);
+    expect(inTurn.replies.map((r) => [r.requestId, r.status])).toEqual([
+      [1, 'ok'],
+      [2, 'ok'],
+    ]);
     const pipelined = await rawExchange(agent.files.socket, [Buffer.concat([one, two])]);
     expect(pipelined.replies.at(-1)).toMatchObject({ status: 'error', reason: 'out-of-order' });
     expect(pipelined.closed).toBe(true);
   });
 
-  it('a lock screen\'s status leaves out the detail and binds the connection to that user\'s lock-screen requests', async () => {
+  it("a lock screen's status leaves out the detail and binds the connection to that user's lock-screen requests", async () => {
     const lockScreen = encodeRequest({ op: 'status', requestId: 1, user: 'daemon', lockScreen: true });
-    const verify = encodeRequest({ op: 'verify', requestId: 2, user: 'daemon', pin: utf8(phone.pin(nextPin++)), context: 'pam:test' });
-    const plain = await rawExchange(agent.files.socket, [encodeRequest({ op: 'status', requestId: 9, user: 'daemon' })], 300);
+    const verify = encodeRequest({
+      op: 'verify',
+      requestId: 2,
+      user: 'daemon',
+      pin: utf8(phone.pin(nextPin++)),
+      context: 'pam:test',
+    });
+    const plain = await rawExchange(
+      agent.files.socket,
+      [encodeRequest({ op: 'status', requestId: 9, user: 'daemon' })],
+      300,
+    );
     expect(plain.replies[0]!.detail).toBeDefined();
-    const bound = await rawExchange(agent.files.socket, [lockScreen, 100, verify, 100, encodeRequest({ op: 'status', requestId: 3, user: 'daemon', lockScreen: true })], 600);
-    expect(bound.replies.map((r) => [r.requestId, r.status])).toEqual([[1, 'ok'], [2, 'accepted'], [3, 'ok']]);
+    const bound = await rawExchange(
+      agent.files.socket,
+      [lockScreen, 100, verify, 100, encodeRequest({ op: 'status', requestId: 3, user: 'daemon', lockScreen: true })],
+      600,
+    );
+    expect(bound.replies.map((r) => [r.requestId, r.status])).toEqual([
+      [1, 'ok'],
+      [2, 'accepted'],
+      [3, 'ok'],
+    ]);
     expect(bound.replies[0]).toMatchObject({ offlineMode: true, usable: true });
     expect(bound.replies[0]!.detail).toBeUndefined();
     for (const other of [
@@ -82,7 +111,10 @@ describe('IPC boundary', () => {
       encodeRequest({ op: 'reset', requestId: 4, user: 'daemon', discardState: false }),
     ]) {
       const refused = await rawExchange(agent.files.socket, [lockScreen, 100, other], 600);
-      expect(refused.replies.map((r) => [r.requestId, r.status, r.reason])).toEqual([[1, 'ok', undefined], [4, 'error', 'permission-denied']]);
+      expect(refused.replies.map((r) => [r.requestId, r.status, r.reason])).toEqual([
+        [1, 'ok', undefined],
+        [4, 'error', 'permission-denied'],
+      ]);
       expect(refused.replies[1]!.message).toMatch(/lock screen asking about "daemon"/);
       expect(refused.closed).toBe(true);
     }
@@ -90,7 +122,13 @@ describe('IPC boundary', () => {
   });
 
   it('a wrong PIN in a pipelined burst is still refused and the agent carries on', async () => {
-    const wrongFrame = encodeRequest({ op: 'verify', requestId: 9, user: 'daemon', pin: utf8('0000-0000'), context: 'x' });
+    const wrongFrame = encodeRequest({
+      op: 'verify',
+      requestId: 9,
+      user: 'daemon',
+      pin: utf8('0000-0000'),
+      context: 'x',
+    });
     const outcome = await rawExchange(agent.files.socket, [Buffer.concat([wrongFrame, wrongFrame, wrongFrame])]);
     expect(outcome.replies.every((r) => r.status !== 'accepted')).toBe(true);
     await agent.ask({ op: 'reset', user: 'daemon', discardState: false });
@@ -106,7 +144,11 @@ describe('IPC boundary', () => {
       await new Promise((resolve) => setTimeout(resolve, 5)); // distinct idle times
     }
     const oldestClosed = new Promise((resolve) => held[0]!.once('close', resolve));
-    const extra = await rawExchange(agent.files.socket, [encodeRequest({ op: 'status', requestId: 3, user: 'daemon' })], 500);
+    const extra = await rawExchange(
+      agent.files.socket,
+      [encodeRequest({ op: 'status', requestId: 3, user: 'daemon' })],
+      500,
+    );
     expect(extra.replies[0]).toMatchObject({ requestId: 3, status: 'ok' });
     await oldestClosed; // evicted without a reply, as by the idle timeout
     expect(held.slice(1).every((socket) => !socket.destroyed)).toBe(true);
@@ -116,7 +158,13 @@ describe('IPC boundary', () => {
   });
 
   it('survives random bytes, random bodies behind a valid header, and bit-flipped wrong-PIN frames (fuzz)', async () => {
-    const wrongFrame = encodeRequest({ op: 'verify', requestId: 77, user: 'daemon', pin: utf8('ZZZZ-ZZZZ'), context: 'fuzz' });
+    const wrongFrame = encodeRequest({
+      op: 'verify',
+      requestId: 77,
+      user: 'daemon',
+      pin: utf8('ZZZZ-ZZZZ'),
+      context: 'fuzz',
+    });
     const frames = fc.oneof(
       fc.uint8Array({ minLength: 1, maxLength: 600 }),
       fc.uint8Array({ maxLength: 300 }).map((body) => {
@@ -144,7 +192,13 @@ describe('IPC boundary', () => {
   }, 120_000);
 
   it('a client that disconnects mid-request does not disturb the agent', async () => {
-    const frame = encodeRequest({ op: 'verify', requestId: 3, user: 'daemon', pin: phone.pinBytes(nextPin), context: 'x' });
+    const frame = encodeRequest({
+      op: 'verify',
+      requestId: 3,
+      user: 'daemon',
+      pin: phone.pinBytes(nextPin),
+      context: 'x',
+    });
     await rawExchange(agent.files.socket, [frame.subarray(0, frame.length - 3)], 50);
     await stillServes();
   });

@@ -4,7 +4,7 @@
  * a denial is a refusal, and an approval signed by an unpaired key is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../agent/clock.js';
+import { ManualClock } from '../../platform/clock.js';
 import type { Phone } from '../../phone/core/phone.js';
 import { utf8 } from '../../protocol/bytes.js';
 import type { InProcessAgent } from '../helpers/agent-harness.js';
@@ -46,26 +46,51 @@ describe('online sign-in through a real Control Center', () => {
       return (await agent.ask({ op: 'status', user: USER })).usable ? true : undefined;
     });
     for (let n = 1; n <= 10; n++) {
-      const reply = await agent.ask({ op: 'verify', user: USER, pin: utf8(`WRNG-${String(n).padStart(4, '0')}`), context: 'test' });
+      const reply = await agent.ask({
+        op: 'verify',
+        user: USER,
+        pin: utf8(`WRNG-${String(n).padStart(4, '0')}`),
+        context: 'test',
+      });
       expect(['rejected', 'unavailable']).toContain(reply.status);
       clock.advance(2 * 60 * 60_000); // wait out every delay of the ladder
     }
-    expect(await agent.ask({ op: 'status', user: USER })).toMatchObject({ locked: true, reason: 'hammering-disabled', online: true });
-    expect(await signInApproving('deny')).toMatchObject({ status: 'rejected', reason: 'denied', message: 'The sign-in was denied on your phone.' });
+    expect(await agent.ask({ op: 'status', user: USER })).toMatchObject({
+      locked: true,
+      reason: 'hammering-disabled',
+      online: true,
+    });
+    expect(await signInApproving('deny')).toMatchObject({
+      status: 'rejected',
+      reason: 'denied',
+      message: 'The sign-in was denied on your phone.',
+    });
     expect(await agent.ask({ op: 'status', user: USER })).toMatchObject({ locked: true });
-    expect(await signInApproving('approve')).toMatchObject({ status: 'accepted', message: 'Approved on your phone — unlocked.' });
+    expect(await signInApproving('approve')).toMatchObject({
+      status: 'accepted',
+      message: 'Approved on your phone — unlocked.',
+    });
     expect(await agent.ask({ op: 'status', user: USER })).toMatchObject({ locked: false });
-    expect(JSON.parse((await agent.ask({ op: 'status', user: USER })).detail!)).toMatchObject({ failures: 0, disabled: false });
+    expect(JSON.parse((await agent.ask({ op: 'status', user: USER })).detail!)).toMatchObject({
+      failures: 0,
+      disabled: false,
+    });
   }, 60_000);
 
   it('answers at once that a user with no paired phone cannot sign in online', async () => {
-    expect(await agent.ask({ op: 'online-auth', user: 'bin', context: 'test', wait: 10_000 })).toMatchObject({ status: 'unavailable', reason: 'no-device' });
+    expect(await agent.ask({ op: 'online-auth', user: 'bin', context: 'test', wait: 10_000 })).toMatchObject({
+      status: 'unavailable',
+      reason: 'no-device',
+    });
     expect(await agent.ask({ op: 'status', user: 'bin' })).toMatchObject({ online: false });
   });
 
   it('times out, never succeeds, when the phone does not answer', async () => {
     const started = Date.now();
-    expect(await agent.ask({ op: 'online-auth', user: USER, context: 'test', wait: 1_500 })).toMatchObject({ status: 'unavailable', reason: 'timeout' });
+    expect(await agent.ask({ op: 'online-auth', user: USER, context: 'test', wait: 1_500 })).toMatchObject({
+      status: 'unavailable',
+      reason: 'timeout',
+    });
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

@@ -5,11 +5,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lookupUserByName } from '../../agent/system/users.js';
+import { lookupUserByName } from '../../platform/linux/users.js';
 import { utf8 } from '../../protocol/bytes.js';
-import { enroll, makeTempDir, Phone, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, Phone, startInProcessAgent, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
 import { NOBODY, makeScriptDir, runScriptAs } from '../helpers/other-user.js';
-import { administer, removeUser } from './system/helpers.js';
+import { administer, removeUser } from '../platform/linux/helpers.js';
 
 const SELF_USER = 'latchkey-selfenrol';
 const SELF_PASSWORD = 'correct horse battery staple 42';
@@ -45,14 +46,19 @@ process.stdout.write(JSON.stringify({ uid: process.getuid(), replies: out }));
 `;
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('this test needs root (it runs a client as uid 65534); CI runs npm test as root');
+  if (process.getuid?.() !== 0)
+    throw new Error('this test needs root (it runs a client as uid 65534); CI runs npm test as root');
   // A world-readable place for the socket and the client, outside root's 0700 temp dirs.
   clientDir = await makeScriptDir({ client: CLIENT });
   removeUser(SELF_USER);
   administer('useradd', ['-M', '-s', '/usr/sbin/nologin', SELF_USER]);
   administer('chpasswd', [], `${SELF_USER}:${SELF_PASSWORD}\n`);
   await fs.writeFile(`/etc/pam.d/${PAM_SERVICE}`, 'auth required pam_unix.so\naccount required pam_unix.so\n');
-  const files = await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 10 }, { socket: path.join(clientDir, 'agent.sock'), selfEnrollPamService: PAM_SERVICE });
+  const files = await writeAgentConfig(
+    await makeTempDir(),
+    { offlineMode: true, pinCount: 10 },
+    { socket: path.join(clientDir, 'agent.sock'), selfEnrollPamService: PAM_SERVICE },
+  );
   agent = await startInProcessAgent({ ...files, socket: path.join(clientDir, 'agent.sock') });
   await enroll(agent.ask, 'daemon');
 });
@@ -64,7 +70,10 @@ afterAll(async () => {
 
 /** Runs the client as nobody (asynchronously: the agent answers from this same process). */
 async function askAsNobody(requests: object[], uid = NOBODY) {
-  return JSON.parse(await runScriptAs(uid, clientDir, 'client', [agent.files.socket, JSON.stringify(requests)])) as { uid: number; replies: Record<string, unknown>[] };
+  return JSON.parse(await runScriptAs(uid, clientDir, 'client', [agent.files.socket, JSON.stringify(requests)])) as {
+    uid: number;
+    replies: Record<string, unknown>[];
+  };
 }
 
 describe('peer credentials', () => {
@@ -84,8 +93,13 @@ describe('peer credentials', () => {
     expect(uid).toBe(NOBODY);
     expect(replies[0]).toMatchObject({ status: 'ok' });
     expect(replies[1]).toMatchObject({ status: 'unavailable', reason: 'no-pool' });
-    for (const i of [2, 3, 4, 5, 6, 8]) expect(replies[i], `request ${i}`).toMatchObject({ status: 'error', reason: 'permission-denied' });
-    expect(replies[7]).toMatchObject({ status: 'error', reason: 'permission-denied', message: expect.stringMatching(/password/) });
+    for (const i of [2, 3, 4, 5, 6, 8])
+      expect(replies[i], `request ${i}`).toMatchObject({ status: 'error', reason: 'permission-denied' });
+    expect(replies[7]).toMatchObject({
+      status: 'error',
+      reason: 'permission-denied',
+      message: expect.stringMatching(/password/),
+    });
     expect(replies[9]).toMatchObject({ status: 'error', reason: 'unknown-user' });
   });
 
@@ -100,10 +114,16 @@ describe('peer credentials', () => {
       uid,
     );
     expect(replies[0]).toMatchObject({ status: 'error', reason: 'password-rejected' });
-    expect(replies[1]).toMatchObject({ status: 'ok', secret: expect.stringMatching(/^latchkey:\/\/offline-pins\?v=1&user=latchkey-selfenrol&/) });
+    expect(replies[1]).toMatchObject({
+      status: 'ok',
+      secret: expect.stringMatching(/^latchkey:\/\/offline-pins\?v=1&user=latchkey-selfenrol&/),
+    });
     expect(replies[2]).toMatchObject({ status: 'error', reason: 'permission-denied' });
     const phone = new Phone(utf8(replies[1]!.secret as string));
-    const { replies: verified } = await askAsNobody([{ op: 'verify', user: SELF_USER, pin: phone.pin(0), context: 'test' }], uid);
+    const { replies: verified } = await askAsNobody(
+      [{ op: 'verify', user: SELF_USER, pin: phone.pin(0), context: 'test' }],
+      uid,
+    );
     expect(verified[0]).toMatchObject({ status: 'accepted', message: 'Unlocked — 9 offline PINs left.' });
   });
 
@@ -117,13 +137,23 @@ describe('peer credentials', () => {
       { op: 'ble-unpair', user: 'daemon' },
     ]);
     expect(replies[0]).toMatchObject({ status: 'unavailable', reason: 'ble-off' });
-    for (const i of [1, 2, 3, 5]) expect(replies[i], `request ${i}`).toMatchObject({ status: 'error', reason: 'permission-denied' });
+    for (const i of [1, 2, 3, 5])
+      expect(replies[i], `request ${i}`).toMatchObject({ status: 'error', reason: 'permission-denied' });
     expect(replies[4]).toMatchObject({ status: 'error', reason: 'not-enrolled' });
   });
 
   it('audits the peer of every verification', async () => {
     await askAsNobody([{ op: 'verify', user: 'nobody', pin: '1234-5678', context: 'pam:test' }]);
-    const lines = (await fs.readFile(agent.files.auditLog, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines.at(-1)).toMatchObject({ event: 'verify', user: 'nobody', result: 'unavailable', context: 'pam:test', peer: { uid: NOBODY } });
+    const lines = (await fs.readFile(agent.files.auditLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.at(-1)).toMatchObject({
+      event: 'verify',
+      user: 'nobody',
+      result: 'unavailable',
+      context: 'pam:test',
+      peer: { uid: NOBODY },
+    });
   });
 });

@@ -24,9 +24,12 @@ describe('secrets stay secret', () => {
   it('keeps seeds and PINs out of logs, audit, state and keystore files', async () => {
     const files = await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 10 });
     const agent = await spawnAgent(files);
-    const enrolled = JSON.parse((await runCli(['enroll', '--user', 'daemon', '--json', '--socket', files.socket])).stdout);
+    const enrolled = JSON.parse(
+      (await runCli(['enroll', '--user', 'daemon', '--json', '--socket', files.socket])).stdout,
+    );
     const pins = (await runCli(['pins', '--uri', enrolled.uri])).stdout.trim().split('\n');
-    for (const pin of [pins[0], pins[0], 'WRNG-0001', pins[3]]) await runCli(['verify', '--user', 'daemon', '--socket', files.socket], { input: pin });
+    for (const pin of [pins[0], pins[0], 'WRNG-0001', pins[3]])
+      await runCli(['verify', '--user', 'daemon', '--socket', files.socket], { input: pin });
     await runCli(['status', '--user', 'daemon', '--socket', files.socket]);
     await agent.stop();
 
@@ -47,7 +50,8 @@ describe('secrets stay secret', () => {
     const haystacks = [Buffer.from(agent.output()), ...(await everyFile(files.dir))];
     expect(agent.output()).toMatch(/verify user=daemon result=accepted/); // the log did record the events
     for (const haystack of haystacks) {
-      for (const needle of needles) expect(haystack.includes(needle), `found a secret (${needle.length} bytes)`).toBe(false);
+      for (const needle of needles)
+        expect(haystack.includes(needle), `found a secret (${needle.length} bytes)`).toBe(false);
     }
   });
 });

@@ -4,7 +4,7 @@
 // refusal carries its code, and nothing crashes: a clean unlock still works afterwards.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { identityFromSeed } from '../../ble/protocol/pairing.js';
+import { identityFromSeed } from '../../ble/protocol/pairing-records.js';
 import { AttOpcode, type AttPduView } from '../../ble/virtual-controller/index.js';
 import { rawSession, waitUntil } from './raw-central.js';
 import { newPairing, startRig, type Rig } from './rig.js';
@@ -44,17 +44,32 @@ describe('who is refused', () => {
 
   it('an impostor re-broadcasting the paired tag without the keys is refused by its own HELLO check', async () => {
     const real = newPairing();
-    const impostor = { ...real.phone, phoneIdentity: identityFromSeed(new Uint8Array(randomBytes(32))), workstationPublicKey: identityFromSeed(new Uint8Array(randomBytes(32))).publicKey };
+    const impostor = {
+      ...real.phone,
+      phoneIdentity: identityFromSeed(new Uint8Array(randomBytes(32))),
+      workstationPublicKey: identityFromSeed(new Uint8Array(randomBytes(32))).publicKey,
+    };
     rig = await startRig({ pairing: real, phonePairings: [impostor] });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'peer-error', peerCode: 0x02 });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: false,
+      code: 'peer-error',
+      peerCode: 0x02,
+    });
     expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
   });
 
   it("an impostor with the pairing key and the phone's public key, but not its private key, fails on PROOF", async () => {
     const real = newPairing();
-    const impostor = { ...real.phone, phoneIdentity: { ...real.phone.phoneIdentity, privateKey: new Uint8Array(randomBytes(32)) } };
+    const impostor = {
+      ...real.phone,
+      phoneIdentity: { ...real.phone.phoneIdentity, privateKey: new Uint8Array(randomBytes(32)) },
+    };
     rig = await startRig({ pairing: real, phonePairings: [impostor] });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'bad-signature', retryable: false });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: false,
+      code: 'bad-signature',
+      retryable: false,
+    });
     expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict: 1 });
   });
 
@@ -62,8 +77,21 @@ describe('who is refused', () => {
     const real = newPairing();
     let prompts = 0;
     const stranger = { ...real.workstation, workstationIdentity: identityFromSeed(new Uint8Array(randomBytes(32))) };
-    rig = await startRig({ pairing: real, workstationPairings: [stranger], phone: { approve: async () => (prompts += 1) > 0 } });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'peer-error', peerCode: 0x02 });
+    rig = await startRig({
+      pairing: real,
+      workstationPairings: [stranger],
+      phone: {
+        approve: async () => {
+          prompts += 1;
+          return true;
+        },
+      },
+    });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: false,
+      code: 'peer-error',
+      peerCode: 0x02,
+    });
     expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
     expect(prompts).toBe(0);
   });
@@ -73,7 +101,11 @@ describe('replayed, reordered and tampered traffic is refused', () => {
   it('a tampered READY does not open', async () => {
     rig = await startRig();
     rig.controller.faults.onAtt(fromPhone, { kind: 'mutate', mutate: flipLast });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'decrypt-failed', retryable: false });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: false,
+      code: 'decrypt-failed',
+      retryable: false,
+    });
     expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'peer-error' });
     await stillUnlocks();
   });
@@ -81,14 +113,25 @@ describe('replayed, reordered and tampered traffic is refused', () => {
   it('a tampered HELLO fails its signature on the phone', async () => {
     rig = await startRig();
     rig.controller.faults.onAtt(fromWorkstation, { kind: 'mutate', mutate: flipLast });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'peer-error', peerCode: 0x02 });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: false,
+      code: 'peer-error',
+      peerCode: 0x02,
+    });
     expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
   });
 
   it('reordered HELLO fragments are refused as a gap', async () => {
     rig = await startRig({ workstation: { mtu: 23 } });
-    rig.controller.faults.onAtt((pdu) => fromWorkstation(pdu) && fragmentOf(pdu).id === 0 && fragmentOf(pdu).index === 1, { kind: 'hold-until-next' });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'peer-error', peerCode: 0x04 });
+    rig.controller.faults.onAtt(
+      (pdu) => fromWorkstation(pdu) && fragmentOf(pdu).id === 0 && fragmentOf(pdu).index === 1,
+      { kind: 'hold-until-next' },
+    );
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: false,
+      code: 'peer-error',
+      peerCode: 0x04,
+    });
     expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'fragment-gap' });
   });
 
@@ -101,10 +144,13 @@ describe('replayed, reordered and tampered traffic is refused', () => {
   it("a READY replayed from an earlier session does not open under this session's keys", async () => {
     rig = await startRig();
     let recorded: Uint8Array | null = null;
-    rig.controller.faults.onAtt((pdu) => {
-      if (fromPhone(pdu) && recorded === null) recorded = pdu.att.slice();
-      return false;
-    }, { kind: 'drop' });
+    rig.controller.faults.onAtt(
+      (pdu) => {
+        if (fromPhone(pdu) && recorded === null) recorded = pdu.att.slice();
+        return false;
+      },
+      { kind: 'drop' },
+    );
     expect((await rig.workstation.unlock({ budgetMs: 5_000 })).ok).toBe(true);
     rig.controller.faults.onAtt(fromPhone, { kind: 'mutate', mutate: () => recorded! });
     expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'decrypt-failed' });
@@ -112,12 +158,22 @@ describe('replayed, reordered and tampered traffic is refused', () => {
 
   it('a HELLO replayed to the phone on a new connection raises no second prompt', async () => {
     let prompts = 0;
-    rig = await startRig({ phone: { approve: async () => (prompts += 1) > 0 } });
+    rig = await startRig({
+      phone: {
+        approve: async () => {
+          prompts += 1;
+          return true;
+        },
+      },
+    });
     let hello: Uint8Array | null = null;
-    rig.controller.faults.onAtt((pdu) => {
-      if (fromWorkstation(pdu) && hello === null) hello = pdu.att.slice(3);
-      return false;
-    }, { kind: 'drop' });
+    rig.controller.faults.onAtt(
+      (pdu) => {
+        if (fromWorkstation(pdu) && hello === null) hello = pdu.att.slice(3);
+        return false;
+      },
+      { kind: 'drop' },
+    );
     expect((await rig.workstation.unlock({ budgetMs: 5_000 })).ok).toBe(true);
     const rogue = await rawSession(rig.controller, 'rogue');
     try {
@@ -137,7 +193,11 @@ describe('relay resistance', () => {
   it('a PROOF that arrives later than the bound is refused, and the phone is told', async () => {
     rig = await startRig({ workstation: { proofDeadlineMs: 300 } });
     rig.controller.faults.onAtt((pdu) => fromPhone(pdu) && fragmentOf(pdu).id === 1, { kind: 'delay', ms: 400 });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'reply-too-late', retryable: false });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: false,
+      code: 'reply-too-late',
+      retryable: false,
+    });
     expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict: 2 });
   });
 
@@ -150,10 +210,13 @@ describe('relay resistance', () => {
 
   it('a signal that fades during the exchange is refused at the decision', async () => {
     rig = await startRig({ workstation: { minRssi: -80 } });
-    rig.controller.faults.onAtt((pdu) => {
-      if (fromWorkstation(pdu) && fragmentOf(pdu).id === 1) rig!.controller.setRssi('phone', -95);
-      return false;
-    }, { kind: 'drop' });
+    rig.controller.faults.onAtt(
+      (pdu) => {
+        if (fromWorkstation(pdu) && fragmentOf(pdu).id === 1) rig!.controller.setRssi('phone', -95);
+        return false;
+      },
+      { kind: 'drop' },
+    );
     expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'signal-too-weak' });
     expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict: 3 });
   });
@@ -191,7 +254,8 @@ describe('malformed and oversized fragments are refused without a crash', () => 
     for (let i = 0; i < 10; i++) {
       const rogue = await rawSession(rig.controller, 'rogue', { mtu: 23 });
       try {
-        for (let j = 0; j < 3 && rogue.peripheral.state === 'connected'; j++) await rogue.write(new Uint8Array(randomBytes(1 + (i * 7 + j) % 20)));
+        for (let j = 0; j < 3 && rogue.peripheral.state === 'connected'; j++)
+          await rogue.write(new Uint8Array(randomBytes(1 + ((i * 7 + j) % 20))));
         await Promise.race([rogue.disconnected, new Promise((resolve) => setTimeout(resolve, 1_500))]);
       } finally {
         await rogue.close();
@@ -205,7 +269,11 @@ describe('malformed and oversized fragments are refused without a crash', () => 
     ['a one-byte fragment', [0], 'fragment-malformed'],
     ['a fragment longer than ATT_MTU − 3', [0, 0, 0, 51, ...new Array(30).fill(7)], 'fragment-too-large'],
     ['an unknown message type', [0, 0, 0, 2, 1, 9], 'message-malformed'],
-    ['a first fragment declaring fewer bytes than follow', [0, 0, 0, 50, 1, 3, ...new Array(14).fill(0)], 'message-overrun'],
+    [
+      'a first fragment declaring fewer bytes than follow',
+      [0, 0, 0, 50, 1, 3, ...new Array(14).fill(0)],
+      'message-overrun',
+    ],
   ];
 
   for (const [what, value, code] of toWorkstation) {

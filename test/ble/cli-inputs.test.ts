@@ -17,13 +17,24 @@ describe('transport specs (docs/ble-dongles.md)', () => {
     expect(parseTransport('hci:0')).toEqual({ kind: 'hci', deviceId: 0, userChannel: false });
     expect(parseTransport('hci-user:1')).toEqual({ kind: 'hci', deviceId: 1, userChannel: true });
     expect(parseTransport('uart:/dev/ttyACM0')).toEqual({ kind: 'uart', path: '/dev/ttyACM0' });
-    expect(parseTransport('uart:/dev/ttyUSB0@115200')).toEqual({ kind: 'uart', path: '/dev/ttyUSB0', baudRate: 115200 });
+    expect(parseTransport('uart:/dev/ttyUSB0@115200')).toEqual({
+      kind: 'uart',
+      path: '/dev/ttyUSB0',
+      baudRate: 115200,
+    });
     expect(parseTransport('usb:0a12:0001')).toEqual({ kind: 'usb', vid: 0x0a12, pid: 0x0001 });
-    expect(parseTransport('usb:0x0bda:0x8771:1:7')).toEqual({ kind: 'usb', vid: 0x0bda, pid: 0x8771, bus: 1, address: 7 });
+    expect(parseTransport('usb:0x0bda:0x8771:1:7')).toEqual({
+      kind: 'usb',
+      vid: 0x0bda,
+      pid: 0x8771,
+      bus: 1,
+      address: 7,
+    });
   });
 
   it('refuses anything else with a sentence that shows the right form', () => {
-    for (const bad of ['hci:', 'hci:x', 'uart:ttyUSB0', 'uart:/dev/x@fast', 'usb:0a12', 'usb:zz:01', 'bt:0', '']) expect(() => parseTransport(bad)).toThrow(RangeError);
+    for (const bad of ['hci:', 'hci:x', 'uart:ttyUSB0', 'uart:/dev/x@fast', 'usb:0a12', 'usb:zz:01', 'bt:0', ''])
+      expect(() => parseTransport(bad)).toThrow(RangeError);
   });
 });
 
@@ -35,20 +46,36 @@ describe('pairing files', () => {
     expect(made.code, made.stderr).toBe(0);
     const w = readPairingFile(ws);
     const p = readPairingFile(phone);
-    expect('workstationIdentity' in w && 'phoneIdentity' in p && Buffer.from(w.phonePublicKey).equals(Buffer.from(p.phoneIdentity.publicKey))).toBe(true);
+    expect(
+      'workstationIdentity' in w &&
+        'phoneIdentity' in p &&
+        Buffer.from(w.phonePublicKey).equals(Buffer.from(p.phoneIdentity.publicKey)),
+    ).toBe(true);
     chmodSync(ws, 0o640);
     expect(() => readPairingFile(ws)).toThrow(/chmod 600/);
-    expect((await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', join(dir, 'other.json')])).code).not.toBe(0);
+    expect(
+      (await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', join(dir, 'other.json')])).code,
+    ).not.toBe(0);
   });
 
   it('names the bad field', () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ role: 'phone', id: 'x', pairingKey: 'zz', identityPrivateKey: '00'.repeat(32), peerPublicKey: '00'.repeat(32) }), { mode: 0o600 });
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        role: 'phone',
+        id: 'x',
+        pairingKey: 'zz',
+        identityPrivateKey: '00'.repeat(32),
+        peerPublicKey: '00'.repeat(32),
+      }),
+      { mode: 0o600 },
+    );
     expect(() => readPairingFile(bad)).toThrow(/pairingKey must be 64 hex digits/);
   });
 });
 
-describe('pairing-file errors: one latchkey: line, exit 2 for the ble tools and 4 (the vault\'s) for the phone (docs/cli.md, docs/phone.md)', () => {
+describe("pairing-file errors: one latchkey: line, exit 2 for the ble tools and 4 (the vault's) for the phone (docs/cli.md, docs/phone.md)", () => {
   const oneLine = (stderr: string) => {
     expect(stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(stderr).toMatch(/^latchkey: /);
@@ -59,7 +86,10 @@ describe('pairing-file errors: one latchkey: line, exit 2 for the ble tools and 
     const phone = join(dir, 'open-phone.json');
     expect((await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', phone])).code).toBe(0);
     chmodSync(ws, 0o644);
-    for (const command of [['test', '--count', '1'], ['scan', '--seconds', '1']]) {
+    for (const command of [
+      ['test', '--count', '1'],
+      ['scan', '--seconds', '1'],
+    ]) {
       const run = await runCli(['ble', ...command, '--uart', '/dev/null', '--pairing', ws]);
       expect(run.code, run.stderr).toBe(2);
       oneLine(run.stderr);
@@ -77,7 +107,9 @@ describe('pairing-file errors: one latchkey: line, exit 2 for the ble tools and 
     const run = await runCli(['ble', 'test', '--uart', '/dev/null', '--pairing', missing]);
     expect(run.code).toBe(2);
     oneLine(run.stderr);
-    expect(run.stderr).toBe(`latchkey: the pairing file ${missing} does not exist: check the path, or write a pair with "latchkey ble dev-pairing" (docs/ble-dongles.md "Pairing")\n`);
+    expect(run.stderr).toBe(
+      `latchkey: the pairing file ${missing} does not exist: check the path, or write a pair with "latchkey ble dev-pairing" (docs/ble-dongles.md "Pairing")\n`,
+    );
     const served = await runCli(['phone', 'ble', 'serve', '--uart', '/dev/null', '--pairing', missing]);
     expect(served.code).toBe(4);
     oneLine(served.stderr);
@@ -93,7 +125,9 @@ describe('pairing-file errors: one latchkey: line, exit 2 for the ble tools and 
     expect(run.stderr).toContain(`${garbled} is not valid JSON`);
     expect(run.stderr).not.toContain('abab');
     const ws = join(dir, 'side-ws.json');
-    expect((await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', join(dir, 'side-phone.json')])).code).toBe(0);
+    expect(
+      (await runCli(['ble', 'dev-pairing', '--workstation', ws, '--phone', join(dir, 'side-phone.json')])).code,
+    ).toBe(0);
     const served = await runCli(['phone', 'ble', 'serve', '--uart', '/dev/null', '--pairing', ws]);
     expect(served.code).toBe(4);
     expect(served.stderr).toBe(`latchkey: ${ws} is the workstation side of a pairing; give this side the phone file\n`);
@@ -102,7 +136,16 @@ describe('pairing-file errors: one latchkey: line, exit 2 for the ble tools and 
 
 describe('options', () => {
   it('a malformed option value is exit code 2 with one sentence, never a stack trace; an unknown option is a usage error', async () => {
-    const budget = await runCli(['ble', 'test', '--uart', '/dev/null', '--pairing', join(dir, 'none.json'), '--budget', 'soon']);
+    const budget = await runCli([
+      'ble',
+      'test',
+      '--uart',
+      '/dev/null',
+      '--pairing',
+      join(dir, 'none.json'),
+      '--budget',
+      'soon',
+    ]);
     expect(budget.code).toBe(2);
     expect(budget.stderr).toBe('latchkey: --budget must be an integer in 100…120000 (got soon)\n');
     const bad = await runCli(['ble', 'virtual-controller', '--interval', 'soon']);

@@ -15,13 +15,22 @@ function loadedAfter(body: string): string[] {
     const cache = createRequire(import.meta.url).cache;
     console.log(JSON.stringify(Object.keys(cache).filter((k) => k.includes('@stoprocent')).map((k) => k.split('node_modules/').pop())));
     process.exit(0);`;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as string[];
+  return JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }),
+  ) as string[];
 }
 
 describe('lazy loading of the BLE libraries', () => {
   it('importing the central, the peripheral and the CLI entry points loads neither noble nor bleno', () => {
     const url = (p: string) => pathToFileURL(join(ROOT, 'dist', p)).href;
-    const entryPoints = ['ble/central.js', 'ble/peripheral.js', 'cli/main.js', 'cli/commands/ble/radio-tools.js', 'cli/commands/ble/virtual-controller.js', 'phone/cli/ble-actions.js'];
+    const entryPoints = [
+      'ble/central.js',
+      'ble/peripheral.js',
+      'cli/main.js',
+      'cli/commands/ble/radio-tools.js',
+      'cli/commands/ble/virtual-controller.js',
+      'phone/cli/ble-actions.js',
+    ];
     expect(loadedAfter(entryPoints.map((p) => `await import('${url(p)}');`).join(' '))).toEqual([]);
   });
 

@@ -7,8 +7,8 @@ import { WorkstationCentral } from '../../ble/central.js';
 import { PhonePeripheral } from '../../ble/peripheral.js';
 import { deriveCodeKey, newBlePairingCode } from '../../ble/protocol/pairing-code.js';
 import { WorkstationPairingHandshake, type PairedPeer } from '../../ble/protocol/pairing-handshake.js';
-import { identityFromSeed } from '../../ble/protocol/pairing.js';
-import { ErrorCode } from '../../ble/protocol/messages.js';
+import { identityFromSeed } from '../../ble/protocol/pairing-records.js';
+import { ErrorCode } from '../../ble/protocol/message-codec.js';
 import { VirtualController } from '../../ble/virtual-controller/index.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -21,7 +21,10 @@ async function radio() {
   controller.addPort('phone');
   controller.addPort('workstation');
   cleanups.push(() => controller.close());
-  const central = await WorkstationCentral.open({ transport: { kind: 'virtual', controller, port: 'workstation' }, pairings: [] });
+  const central = await WorkstationCentral.open({
+    transport: { kind: 'virtual', controller, port: 'workstation' },
+    pairings: [],
+  });
   cleanups.push(() => central.close());
   return { controller, central };
 }
@@ -52,7 +55,11 @@ describe('pairing over BLE, real noble and bleno', () => {
     const result = await central.pair({
       pairingId: code.pairingId,
       budgetMs: 5_000,
-      handshake: (tag) => new WorkstationPairingHandshake({ pairingId: code.pairingId, codeKey, identity: ws, name: 'alice on ws-1' }, tag),
+      handshake: (tag) =>
+        new WorkstationPairingHandshake(
+          { pairingId: code.pairingId, codeKey, identity: ws, name: 'alice on ws-1' },
+          tag,
+        ),
     });
     if (!result.ok) throw new Error(`pairing failed: ${result.code} ${result.reason}`);
     expect(await outcome).toMatchObject({ ok: true, peer: { peerName: 'alice on ws-1' } });
@@ -64,11 +71,29 @@ describe('pairing over BLE, real noble and bleno', () => {
     controller.rotateAddress('phone');
     const serving = await PhonePeripheral.start({
       transport: { kind: 'virtual', controller, port: 'phone' },
-      pairings: [{ id: 'ws', pairingKey: stored[0]!.pairingKey, phoneIdentity, workstationPublicKey: stored[0]!.peerPublicKey, workstationName: stored[0]!.peerName }],
+      pairings: [
+        {
+          id: 'ws',
+          pairingKey: stored[0]!.pairingKey,
+          phoneIdentity,
+          workstationPublicKey: stored[0]!.peerPublicKey,
+          workstationName: stored[0]!.peerName,
+        },
+      ],
       approve: async () => true,
     });
     cleanups.push(() => serving.stop());
-    const unlock = await central.unlock({ budgetMs: 5_000, pairings: [{ id: `ble-${code.pairingId}`, pairingKey: result.peer.pairingKey, workstationIdentity: ws, phonePublicKey: result.peer.peerPublicKey }] });
+    const unlock = await central.unlock({
+      budgetMs: 5_000,
+      pairings: [
+        {
+          id: `ble-${code.pairingId}`,
+          pairingKey: result.peer.pairingKey,
+          workstationIdentity: ws,
+          phonePublicKey: result.peer.peerPublicKey,
+        },
+      ],
+    });
     expect(unlock).toMatchObject({ ok: true, pairingId: `ble-${code.pairingId}` });
   });
 
@@ -83,7 +108,7 @@ describe('pairing over BLE, real noble and bleno', () => {
     const result = await central.pair({
       pairingId: code.pairingId,
       budgetMs: 5_000,
-      handshake: (tag) => new WorkstationPairingHandshake({ pairingId: code.pairingId, codeKey, identity: identityFromSeed(new Uint8Array(randomBytes(32))), name: 'ws' }, tag),
+      handshake: (tag) => strangerHandshake(code.pairingId, codeKey, tag),
     });
     expect(result).toMatchObject({ ok: false, code: 'pairing-mismatch' });
     expect(await outcome).toMatchObject({ ok: false, code: 'peer-error', peerCode: ErrorCode.pairingRefused });
@@ -100,9 +125,17 @@ describe('pairing over BLE, real noble and bleno', () => {
     const result = await central.pair({
       pairingId: shown.pairingId,
       budgetMs: 600,
-      handshake: (tag) => new WorkstationPairingHandshake({ pairingId: shown.pairingId, codeKey, identity: identityFromSeed(new Uint8Array(randomBytes(32))), name: 'ws' }, tag),
+      handshake: (tag) => strangerHandshake(shown.pairingId, codeKey, tag),
     });
     expect(result).toMatchObject({ ok: false, code: 'no-phone-found' });
     expect(controller.connections).toHaveLength(0);
   });
 });
+
+/** A workstation's side of a pairing with a fresh identity of its own, named 'ws'. */
+function strangerHandshake(pairingId: string, codeKey: Uint8Array, tag: Uint8Array) {
+  return new WorkstationPairingHandshake(
+    { pairingId, codeKey, identity: identityFromSeed(new Uint8Array(randomBytes(32))), name: 'ws' },
+    tag,
+  );
+}

@@ -47,7 +47,11 @@ export interface CliProcess {
 /** Starts `latchkey ARGS…` (stdin closed); the caller stops it by its pid when it must. */
 export function startLatchkey(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const run = latchkeyCommand(args);
-  const child = spawn(run.command, run.args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(run.command, run.args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const proc: CliProcess = {
     child,
     stdout: '',
@@ -63,7 +67,9 @@ export function startLatchkey(args: readonly string[], env: NodeJS.ProcessEnv = 
           }
         };
         child.stdout!.on('data', check);
-        child.once('exit', () => reject(new Error(`latchkey ${args.join(' ')} exited before printing a line: ${proc.stderr}`)));
+        child.once('exit', () =>
+          reject(new Error(`latchkey ${args.join(' ')} exited before printing a line: ${proc.stderr}`)),
+        );
         check();
       }),
   };

@@ -17,7 +17,11 @@ export interface RawSession {
   close(): Promise<void>;
 }
 
-export async function rawSession(controller: VirtualController, port: string, options: { mtu?: number } = {}): Promise<RawSession> {
+export async function rawSession(
+  controller: VirtualController,
+  port: string,
+  options: { mtu?: number } = {},
+): Promise<RawSession> {
   if (!controller.ports.some((p) => p.name === port)) controller.addPort(port);
   const noble = createNoble({ kind: 'virtual', controller, port });
   try {
@@ -35,7 +39,10 @@ export async function rawSession(controller: VirtualController, port: string, op
     const connect = peripheral.connectAsync as (o?: { mtu?: number }) => Promise<void>;
     await connect.call(peripheral, options.mtu === undefined ? undefined : { mtu: options.mtu });
     const disconnected = new Promise<void>((resolve) => peripheral.once('disconnect', () => resolve()));
-    const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync([SERVICE_UUID], [CONTROL_POINT_UUID, RESPONSE_UUID]);
+    const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync(
+      [SERVICE_UUID],
+      [CONTROL_POINT_UUID, RESPONSE_UUID],
+    );
     const controlPoint = characteristics.find((c: Characteristic) => c.uuid === CONTROL_POINT_UUID)!;
     const response = characteristics.find((c: Characteristic) => c.uuid === RESPONSE_UUID)!;
     const notifications: Uint8Array[] = [];

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkstationCentral, type WorkstationCentralOptions } from '../../ble/central.js';
 import { PhonePeripheral, type PhonePeripheralOptions } from '../../ble/peripheral.js';
-import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../ble/protocol/pairing.js';
+import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../ble/protocol/pairing-records.js';
 import { VirtualController, type VirtualControllerOptions } from '../../ble/virtual-controller/index.js';
 
 export interface Pairing {
@@ -20,7 +20,13 @@ export function newPairing(id = 'phone-1', workstationSeed: Uint8Array = randomB
   const phoneIdentity = identityFromSeed(new Uint8Array(randomBytes(32)));
   return {
     workstation: { id, pairingKey, workstationIdentity, phonePublicKey: phoneIdentity.publicKey },
-    phone: { id: `ws-for-${id}`, pairingKey, phoneIdentity, workstationPublicKey: workstationIdentity.publicKey, workstationName: 'ws-1' },
+    phone: {
+      id: `ws-for-${id}`,
+      pairingKey,
+      phoneIdentity,
+      workstationPublicKey: workstationIdentity.publicKey,
+      workstationName: 'ws-1',
+    },
   };
 }
 
@@ -56,7 +62,12 @@ export async function startRig(
       ...options.phone,
     });
     const workstation = await WorkstationCentral.open({
-      transport: { kind: 'virtual', controller, port: 'workstation', ...(options.sharedWorkstation && { shared: true }) },
+      transport: {
+        kind: 'virtual',
+        controller,
+        port: 'workstation',
+        ...(options.sharedWorkstation && { shared: true }),
+      },
       pairings: options.workstationPairings ?? [pairing.workstation],
       ...options.workstation,
     });

@@ -1,7 +1,8 @@
 // Unlocks that should succeed, with the real noble (workstation) and the real bleno (phone) on
 // the in-process virtual controller: fragmentation, address and tag rotation, retries.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AttOpcode, countRoundTrips, unlockExchangeStart, type ConnectionStats } from '../../ble/virtual-controller/index.js';
+import { AttOpcode, countRoundTrips, unlockExchangeStart } from '../../ble/virtual-controller/index.js';
+import type { ConnectionStats } from '../../ble/virtual-controller/index.js';
 import { newPairing, startRig, type Rig } from './rig.js';
 import { rawSession, waitUntil } from './raw-central.js';
 
@@ -14,7 +15,10 @@ afterEach(async () => {
 /** ATT round trips of GATT setup, and of the unlock exchange (first fragment written to the end). */
 function roundTrips(connection: ConnectionStats): { setup: number; unlock: number } {
   const start = unlockExchangeStart(connection.att);
-  return { setup: countRoundTrips(connection.att.slice(0, start)), unlock: countRoundTrips(connection.att.slice(start)) };
+  return {
+    setup: countRoundTrips(connection.att.slice(0, start)),
+    unlock: countRoundTrips(connection.att.slice(start)),
+  };
 }
 const unlockRoundTrips = (connection: ConnectionStats) => roundTrips(connection).unlock;
 
@@ -49,11 +53,19 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
     // A CCCD handle that is the read-only device name, and a control point that does not exist.
     const bogus = { 'phone-1': { controlPoint: 0x0099, response: 0x0002, cccd: 0x0003 } };
     rig = await startRig({ workstation: { gattHandles: bogus } });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true, gattCached: false, attempts: 1 });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: true,
+      gattCached: false,
+      attempts: 1,
+    });
     const stale = { 'phone-1': { controlPoint: 0x0099, response: 0x000e, cccd: 0x000f } };
     await rig.close();
     rig = await startRig({ workstation: { gattHandles: stale } });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true, gattCached: false, attempts: 2 });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: true,
+      gattCached: false,
+      attempts: 2,
+    });
   });
 
   it("takes the caller's kept handles (from pairing) until they prove stale; what it learns since wins", async () => {
@@ -63,14 +75,26 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
     await rig.close();
     // A fresh central (a restarted agent) given the handles kept from before: no discovery.
     rig = await startRig();
-    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: { 'phone-1': learnt! } })).toMatchObject({ ok: true, gattCached: true, gattHandles: learnt });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: { 'phone-1': learnt! } })).toMatchObject({
+      ok: true,
+      gattCached: true,
+      gattHandles: learnt,
+    });
     expect(roundTrips(rig.controller.connections[0]!)).toEqual({ setup: 2, unlock: 2 });
     await rig.close();
     // Kept handles that no longer fit: rediscovered once, and the stale ones are not tried again.
     rig = await startRig();
     const stale = { 'phone-1': { controlPoint: 0x0099, response: 0x000e, cccd: 0x000f } };
-    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: stale })).toMatchObject({ ok: true, gattCached: false, gattHandles: learnt });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: stale })).toMatchObject({ ok: true, gattCached: true, attempts: 1 });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: stale })).toMatchObject({
+      ok: true,
+      gattCached: false,
+      gattHandles: learnt,
+    });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000, gattHandles: stale })).toMatchObject({
+      ok: true,
+      gattCached: true,
+      attempts: 1,
+    });
   });
 
   it('fragments every message at the smallest ATT_MTU (23) and still unlocks', async () => {
@@ -108,7 +132,10 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
     expect(ad).toMatch(/^0201061[6]ffffff4c4b01[0-9a-f]{32}$/);
     const rogue = await rawSession(rig.controller, 'bystander');
     try {
-      const { characteristics } = await rogue.peripheral.discoverSomeServicesAndCharacteristicsAsync(['1800'], ['2a00']);
+      const { characteristics } = await rogue.peripheral.discoverSomeServicesAndCharacteristicsAsync(
+        ['1800'],
+        ['2a00'],
+      );
       expect((await characteristics[0]!.readAsync()).toString()).toBe('Latchkey');
     } finally {
       await rogue.close();
@@ -135,7 +162,11 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
   it('recovers on retry when the link drops in the middle of the exchange', async () => {
     rig = await startRig();
     // Cut the link when the first fragment of CHALLENGE (message id 1) crosses the air.
-    const cut = rig.controller.faults.onAtt((pdu) => pdu.from === 'workstation' && pdu.opcode === AttOpcode.writeCommand && pdu.att[3] === 1 && pdu.att[4] === 0, { kind: 'disconnect' });
+    const cut = rig.controller.faults.onAtt(
+      (pdu) =>
+        pdu.from === 'workstation' && pdu.opcode === AttOpcode.writeCommand && pdu.att[3] === 1 && pdu.att[4] === 0,
+      { kind: 'disconnect' },
+    );
     const result = await rig.workstation.unlock({ budgetMs: 5_000 });
     expect(cut.fired).toBe(1);
     expect(result).toMatchObject({ ok: true, attempts: 2 });
@@ -146,8 +177,15 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
 
   it('reports the drop as retryable when no attempt is left', async () => {
     rig = await startRig();
-    rig.controller.faults.onAtt((pdu) => pdu.from === 'workstation' && pdu.opcode === AttOpcode.writeCommand, { kind: 'disconnect' });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000, attempts: 1 })).toMatchObject({ ok: false, code: 'disconnected', retryable: true, attempts: 1 });
+    rig.controller.faults.onAtt((pdu) => pdu.from === 'workstation' && pdu.opcode === AttOpcode.writeCommand, {
+      kind: 'disconnect',
+    });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000, attempts: 1 })).toMatchObject({
+      ok: false,
+      code: 'disconnected',
+      retryable: true,
+      attempts: 1,
+    });
   });
 
   it('retries a connection that fails to be established', async () => {
@@ -171,7 +209,10 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
     expect((await rig.workstation.unlock({ budgetMs: 5_000 })).ok).toBe(true);
     const { WorkstationCentral } = await import('../../ble/central.js');
     rig.controller.addPort('workstation-b');
-    const other = await WorkstationCentral.open({ transport: { kind: 'virtual', controller: rig.controller, port: 'workstation-b' }, pairings: [b.workstation] });
+    const other = await WorkstationCentral.open({
+      transport: { kind: 'virtual', controller: rig.controller, port: 'workstation-b' },
+      pairings: [b.workstation],
+    });
     try {
       expect(await other.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true, pairingId: 'phone-b' });
     } finally {
@@ -181,7 +222,11 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
 
   it('the phone user declining ends in declined on both sides', async () => {
     rig = await startRig({ phone: { approve: async () => false } });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'declined', retryable: false });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
+      ok: false,
+      code: 'declined',
+      retryable: false,
+    });
     await waitUntil(() => rig!.phone.outcomes.length === 1);
     expect(rig.phone.outcomes[0]).toMatchObject({ ok: false, code: 'declined' });
   });
@@ -189,7 +234,10 @@ describe('unlock over the virtual controller (real noble, real bleno)', () => {
   it('a phone user who never answers times the workstation out within its approval budget', async () => {
     rig = await startRig({ phone: { approve: () => new Promise(() => undefined) } });
     const started = Date.now();
-    expect(await rig.workstation.unlock({ budgetMs: 5_000, approvalTimeoutMs: 300 })).toMatchObject({ ok: false, code: 'approval-timeout' });
+    expect(await rig.workstation.unlock({ budgetMs: 5_000, approvalTimeoutMs: 300 })).toMatchObject({
+      ok: false,
+      code: 'approval-timeout',
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

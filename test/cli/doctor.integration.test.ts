@@ -8,12 +8,13 @@ import { copyFileSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateFileName } from '../../agent/user-state-store.js';
+import { stateFileName } from '../../agent/state/user-state-store.js';
 import { latchkeyCommand } from '../../cli/agent-process.js';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentProcess } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';
 import { pamModule } from '../native/helpers/native-tools.js';
-import { enroll, moduleLine, pamService, pamtester, pins, removePamServices, startAgent, type Agent } from '../native/helpers/pam-env.js';
+import { enroll, moduleLine, pamService, pamtester, pins, removePamServices } from '../native/helpers/pam-env.js';
+import { startAgent, type Agent } from '../native/helpers/pam-env.js';
 
 const USER = 'daemon'; // exists on every Debian system; its lock screen is only simulated
 let agent: Agent;
@@ -31,7 +32,10 @@ interface Setup {
 
 let setups = 0;
 /** A PAM configuration (files of /etc/pam.d), a module directory and maybe a syslog socket, all temporary. */
-async function pamSetup(files: Record<string, string>, options: { module?: 'installed' | 'missing' | 'writable'; syslog?: boolean } = {}): Promise<Setup> {
+async function pamSetup(
+  files: Record<string, string>,
+  options: { module?: 'installed' | 'missing' | 'writable'; syslog?: boolean } = {},
+): Promise<Setup> {
   const root = path.join(dir, `setup-${++setups}`);
   const pamDir = path.join(root, 'pam.d');
   const moduleDir = path.join(root, 'security');
@@ -49,7 +53,12 @@ async function pamSetup(files: Record<string, string>, options: { module?: 'inst
     await new Promise<void>((resolve) => server.listen(syslog, resolve));
     servers.push(server);
   }
-  return { pamDir, moduleDir, syslog, args: ['--pam-dir', pamDir, '--pam-module-dir', moduleDir, '--syslog-socket', syslog] };
+  return {
+    pamDir,
+    moduleDir,
+    syslog,
+    args: ['--pam-dir', pamDir, '--pam-module-dir', moduleDir, '--syslog-socket', syslog],
+  };
 }
 
 const debianStacks = (socket: string, options = '') => ({
@@ -84,9 +93,13 @@ describe('latchkey doctor: everything in place', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = run.stdout;
-    expect(out).toContain(`✓ the agent answers on ${agent.socket} and runs as root (uid 0), as the PAM module requires`);
+    expect(out).toContain(
+      `✓ the agent answers on ${agent.socket} and runs as root (uid 0), as the PAM module requires`,
+    );
     expect(out).toContain(`✓ pam_latchkey.so is installed: ${setup.moduleDir}/pam_latchkey.so`);
-    expect(out).toContain('✓ PAM stacks that reach pam_latchkey.so: common-auth, login (through common-auth), sudo (through common-auth), i3lock (through login → common-auth)');
+    expect(out).toContain(
+      '✓ PAM stacks that reach pam_latchkey.so: common-auth, login (through common-auth), sudo (through common-auth), i3lock (through login → common-auth)',
+    );
     expect(out).toContain('• no PIN prompt at: lightdm');
     expect(out).toContain(`✓ ${setup.syslog} is there`);
     expect(out).toContain('✓ keystore: sealed files only the agent reads (file); the sealing key is readable');
@@ -99,7 +112,9 @@ describe('latchkey doctor: everything in place', () => {
 
     const json = JSON.parse((await doctor(['--user', USER, '--json', ...setup.args])).stdout);
     expect(json).toMatchObject({ user: USER, pinPrompt: true, promptAt: ['common-auth', 'login', 'sudo', 'i3lock'] });
-    expect(json.checks.map((check: { id: string }) => check.id)).toEqual(expect.arrayContaining(['agent', 'pam-module', 'pam-stacks', 'syslog', 'keystore', 'offline-mode', 'pins']));
+    expect(json.checks.map((check: { id: string }) => check.id)).toEqual(
+      expect.arrayContaining(['agent', 'pam-module', 'pam-stacks', 'syslog', 'keystore', 'offline-mode', 'pins']),
+    );
   });
 
   it('its verdict is what pamtester sees through a real stack: a prompt for a user with PINs, none for one without', async () => {
@@ -113,35 +128,53 @@ describe('latchkey doctor: everything in place', () => {
 
     const no = await doctor(['--user', 'root', ...args]);
     expect(no.code).toBe(1);
-    expect(no.stdout).toContain('✗ root has no offline PINs on this computer\n    fix: latchkey enroll --user root, then import what it prints on the phone');
+    expect(no.stdout).toContain(
+      '✗ root has no offline PINs on this computer\n    fix: latchkey enroll --user root, then import what it prints on the phone',
+    );
     expect(pamtester(service, 'root', '\n').output).not.toContain('Offline PIN: ');
   });
 });
 
 describe('latchkey doctor: each ✗ with its fix, exit 1', () => {
-  it('the newcomer\'s case: the pam-auth-update profile is on, the module is not installed, and there is no /dev/log', async () => {
+  it("the newcomer's case: the pam-auth-update profile is on, the module is not installed, and there is no /dev/log", async () => {
     const setup = await pamSetup(debianStacks(agent.socket), { module: 'missing', syslog: false });
     const run = await doctor(['--user', USER, ...setup.args]);
     expect(run.code).toBe(1);
     const file = `${setup.moduleDir}/pam_latchkey.so`;
-    expect(run.stdout).toContain(`✗ ${file} does not exist, but common-auth names it: libpam cannot load it and goes on without a PIN prompt, and with no ${setup.syslog} nothing logs why\n    fix: install it: install -o root -m 0644 build/Release/pam_latchkey.so ${file}`);
-    expect(run.stdout).toContain(`✗ no ${setup.syslog}: the PAM module's messages go nowhere\n    fix: install a syslog daemon`);
+    expect(run.stdout).toContain(
+      `✗ ${file} does not exist, but common-auth names it: libpam cannot load it and goes on without a PIN prompt, and with no ${setup.syslog} nothing logs why\n    fix: install it: install -o root -m 0644 build/Release/pam_latchkey.so ${file}`,
+    );
+    expect(run.stdout).toContain(
+      `✗ no ${setup.syslog}: the PAM module's messages go nowhere\n    fix: install a syslog daemon`,
+    );
     expect(run.stdout).toContain(`No PIN prompt for ${USER}: ${file} does not exist, but common-auth names it`);
   });
 
   it('no stack names the module', async () => {
-    const setup = await pamSetup({ 'common-auth': 'auth [success=1 default=ignore] pam_unix.so nullok\n', login: '@include common-auth\n' });
+    const setup = await pamSetup({
+      'common-auth': 'auth [success=1 default=ignore] pam_unix.so nullok\n',
+      login: '@include common-auth\n',
+    });
     const run = await doctor(['--user', USER, '--socket', agent.socket, ...setup.args]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`✗ no PAM stack in ${setup.pamDir} names pam_latchkey.so, so no login or lock screen asks for a PIN\n    fix: install -m 0644 native/pam/pam-configs/latchkey /usr/share/pam-configs/latchkey && pam-auth-update --enable latchkey`);
+    expect(run.stdout).toContain(
+      `✗ no PAM stack in ${setup.pamDir} names pam_latchkey.so, so no login or lock screen asks for a PIN\n    fix: install -m 0644 native/pam/pam-configs/latchkey /usr/share/pam-configs/latchkey && pam-auth-update --enable latchkey`,
+    );
   });
 
   it('a module file others may write, and an include that does not exist', async () => {
-    const setup = await pamSetup({ ...debianStacks(agent.socket), sudo: '@include common-nothing\n' }, { module: 'writable' });
+    const setup = await pamSetup(
+      { ...debianStacks(agent.socket), sudo: '@include common-nothing\n' },
+      { module: 'writable' },
+    );
     const run = await doctor(['--user', USER, ...setup.args]);
     expect(run.code).toBe(1);
     const file = `${setup.moduleDir}/pam_latchkey.so`;
-    expect(run.stdout).toMatch(new RegExp(`✗ ${file}: has mode 0666: it must not be group- or world-writable.*\\n    fix: chown root:root ${file} && chmod 0644 ${file}`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `✗ ${file}: has mode 0666: it must not be group- or world-writable.*\\n    fix: chown root:root ${file} && chmod 0644 ${file}`,
+      ),
+    );
     expect(run.stdout).toContain(`✗ sudo includes common-nothing, which is not in ${setup.pamDir}`);
   });
 
@@ -149,14 +182,18 @@ describe('latchkey doctor: each ✗ with its fix, exit 1', () => {
     const setup = await pamSetup(debianStacks(path.join(dir, 'nothing.sock')));
     const run = await doctor(['--user', USER, ...setup.args]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`✗ the agent does not answer on ${dir}/nothing.sock: no agent socket there\n    fix: start it: systemctl start latchkey-agent`);
+    expect(run.stdout).toContain(
+      `✗ the agent does not answer on ${dir}/nothing.sock: no agent socket there\n    fix: start it: systemctl start latchkey-agent`,
+    );
   });
 
   it('an agent the PAM module does not believe (agent_uid)', async () => {
     const setup = await pamSetup(debianStacks(agent.socket, ' agent_uid=4242'));
     const run = await doctor(['--user', USER, ...setup.args]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`✗ the agent on ${agent.socket} runs as root (uid 0), but the PAM module believes only uid 4242 (agent_uid=): it ignores this agent\n    fix: run the agent as root`);
+    expect(run.stdout).toContain(
+      `✗ the agent on ${agent.socket} runs as root (uid 0), but the PAM module believes only uid 4242 (agent_uid=): it ignores this agent\n    fix: run the agent as root`,
+    );
   });
 
   it('a user this computer does not have', async () => {
@@ -173,18 +210,25 @@ describe('latchkey doctor: each ✗ with its fix, exit 1', () => {
     for (let n = 1; n <= 5; n++) await verify(`WRNG-000${n}`);
     const locked = await doctor(['--user', USER, ...setup.args]);
     expect(locked.code).toBe(1);
-    expect(locked.stdout).toMatch(/✗ offline PINs are locked for \d+ more seconds after 5 failed attempts\n {4}fix: wait, or latchkey reset --user daemon \(root\)/);
+    expect(locked.stdout).toMatch(
+      /✗ offline PINs are locked for \d+ more seconds after 5 failed attempts\n {4}fix: wait, or latchkey reset --user daemon \(root\)/,
+    );
 
     expect((await runCli(['reset', '--user', USER, '--socket', agent.socket])).code).toBe(0);
     for (const pin of pins(uri, 0, 10)) expect((await verify(pin)).code).toBe(0);
     const usedUp = await doctor(['--user', USER, ...setup.args]);
     expect(usedUp.code).toBe(1);
-    expect(usedUp.stdout).toContain(`✗ phone: all 10 offline PINs are used\n    fix: latchkey enroll --user ${USER} for a new pool`);
+    expect(usedUp.stdout).toContain(
+      `✗ phone: all 10 offline PINs are used\n    fix: latchkey enroll --user ${USER} for a new pool`,
+    );
   });
 });
 
-describe('latchkey doctor: the agent\'s setup', () => {
-  async function agentWith(policy: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ files: Awaited<ReturnType<typeof writeAgentConfig>>; process: AgentProcess }> {
+describe("latchkey doctor: the agent's setup", () => {
+  async function agentWith(
+    policy: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ files: Awaited<ReturnType<typeof writeAgentConfig>>; process: AgentProcess }> {
     const files = await writeAgentConfig(await makeTempDir(), policy, extra);
     const process = await spawnAgent(files);
     stops.push(() => process.stop());
@@ -196,30 +240,46 @@ describe('latchkey doctor: the agent\'s setup', () => {
     const setup = await pamSetup(debianStacks(files.socket));
     const off = await doctor(['--user', USER, ...setup.args]);
     expect(off.code).toBe(1);
-    expect(off.stdout).toContain(`✗ offline PINs are off (policy from ${files.configFile}): the lock screen asks for no PIN\n    fix: set "policy": {"offlineMode": true} in ${files.configFile} and restart the agent`);
+    expect(off.stdout).toContain(
+      `✗ offline PINs are off (policy from ${files.configFile}): the lock screen asks for no PIN\n    fix: set "policy": {"offlineMode": true} in ${files.configFile} and restart the agent`,
+    );
 
     await fs.writeFile(path.join(files.stateDir, 'users', stateFileName(USER)), 'not a journal\n', { mode: 0o600 });
     const unreadable = await doctor(['--user', USER, ...setup.args]);
     expect(unreadable.code).toBe(1);
-    expect(unreadable.stdout).toMatch(/✗ the agent cannot use daemon's offline PINs: .*\n {4}fix: latchkey reset --user daemon --discard-state/);
+    expect(unreadable.stdout).toMatch(
+      /✗ the agent cannot use daemon's offline PINs: .*\n {4}fix: latchkey reset --user daemon --discard-state/,
+    );
   });
 
   it('a keystore whose sealing key cannot be read', async () => {
     const base = await makeTempDir();
     await fs.writeFile(path.join(base, 'a-file'), '');
-    const { files } = await agentWith({ offlineMode: true }, { keystore: { backend: 'file', directory: path.join(base, 'a-file', 'keystore') } });
+    const { files } = await agentWith(
+      { offlineMode: true },
+      { keystore: { backend: 'file', directory: path.join(base, 'a-file', 'keystore') } },
+    );
     const setup = await pamSetup(debianStacks(files.socket));
     const run = await doctor(['--user', USER, ...setup.args]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('✗ keystore: sealed files only the agent reads (file); the sealing key cannot be read now\n    fix: read the agent\'s log (keystore.unavailable)');
+    expect(run.stdout).toContain(
+      "✗ keystore: sealed files only the agent reads (file); the sealing key cannot be read now\n    fix: read the agent's log (keystore.unavailable)",
+    );
   });
 
-  it('Bluetooth: a serial adapter that is not there, and one that is (a virtual controller\'s pseudo-terminal)', async () => {
-    const missing = await agentWith({ offlineMode: true }, { ble: { enabled: true, transport: `uart:${dir}/no-such-tty` } });
+  it("Bluetooth: a serial adapter that is not there, and one that is (a virtual controller's pseudo-terminal)", async () => {
+    const missing = await agentWith(
+      { offlineMode: true },
+      { ble: { enabled: true, transport: `uart:${dir}/no-such-tty` } },
+    );
     const setupMissing = await pamSetup(debianStacks(missing.files.socket));
     const bad = await doctor(['--user', USER, ...setupMissing.args]);
-    expect(bad.stdout).toContain(`✗ the Bluetooth adapter uart:${dir}/no-such-tty (ble.transport): the serial port ${dir}/no-such-tty does not exist`);
-    expect(bad.stdout).toContain(`• no phone paired over Bluetooth for ${USER}\n    fix: latchkey ble pair --user ${USER} (root)`);
+    expect(bad.stdout).toContain(
+      `✗ the Bluetooth adapter uart:${dir}/no-such-tty (ble.transport): the serial port ${dir}/no-such-tty does not exist`,
+    );
+    expect(bad.stdout).toContain(
+      `• no phone paired over Bluetooth for ${USER}\n    fix: latchkey ble pair --user ${USER} (root)`,
+    );
 
     const port = await startVirtualController(path.join(dir, 'vc'));
     const present = await agentWith({ offlineMode: true }, { ble: { enabled: true, transport: `uart:${port}` } });

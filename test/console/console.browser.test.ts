@@ -14,7 +14,8 @@ import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
+import { REPO, makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
@@ -23,8 +24,17 @@ import { CONSOLE_IDLE_MS } from '../../control-center/http/console-session.js';
 
 const WORKSTATION = 'ws-console';
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = process.env.LATCHKEY_CONSOLE_SCREENSHOTS ? path.resolve(REPO, process.env.LATCHKEY_CONSOLE_SCREENSHOTS) : path.join(tmpdir(), `latchkey-console-screenshots-${process.pid}`);
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SHOTS = process.env.LATCHKEY_CONSOLE_SCREENSHOTS
+  ? path.resolve(REPO, process.env.LATCHKEY_CONSOLE_SCREENSHOTS)
+  : path.join(tmpdir(), `latchkey-console-screenshots-${process.pid}`);
 
 let dir: string;
 let cc: ControlCenterProcess;
@@ -39,7 +49,12 @@ let page: Page;
 async function status() {
   const run = await runCli(['status', '--user', user.name, '--json', '--socket', files.socket]);
   if (run.code !== 0) throw new Error(`status: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { offlineMode: boolean; pools: { pinCount: number; remaining: number }[]; failures: number; locked: boolean };
+  return JSON.parse(run.stdout) as {
+    offlineMode: boolean;
+    pools: { pinCount: number; remaining: number }[];
+    failures: number;
+    locked: boolean;
+  };
 }
 
 async function adminJson<T>(args: string[]): Promise<T> {
@@ -53,7 +68,9 @@ const settingsNow = () => adminJson<{ revision: number; effective: Record<string
 async function expectAccessible(on: Page, what: string): Promise<void> {
   const results = await new AxeBuilder({ page: on }).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual(
+    [],
+  );
 }
 
 async function screenshot(on: Page, name: string): Promise<void> {
@@ -69,7 +86,8 @@ async function open(route: string, heading: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('this suite needs root (a test user for the agent and the phone); CI runs npm test as root');
+  if (process.getuid?.() !== 0)
+    throw new Error('this suite needs root (a test user for the agent and the phone); CI runs npm test as root');
   await fs.mkdir(SHOTS, { recursive: true });
   dir = await makeTempDir('latchkey-console-');
   cc = new ControlCenterProcess(path.join(dir, 'cc.db'), await freePort());
@@ -78,7 +96,9 @@ beforeAll(async () => {
   const installToken = /lk_install_[A-Za-z0-9_-]{43}/.exec(created.stdout)![0];
   files = await writeAgentConfig(dir, {}, { controlCenter: { url: cc.url, installToken, name: WORKSTATION } });
   agent = await spawnAgent(files);
-  await eventually('the agent to enroll', async () => (agent.output().includes('workstation.managed') ? true : undefined));
+  await eventually('the agent to enroll', async () =>
+    agent.output().includes('workstation.managed') ? true : undefined,
+  );
   user = createUser('con');
   phone = await PhoneCli.create(dir, 'Console phone');
   await pairThroughAgent(files.socket, user.name, phone, cc.url);
@@ -125,11 +145,15 @@ describe('the web console in Chromium', () => {
     await screenshot(page, 'settings');
     await page.getByRole('button', { name: 'Save settings' }).click();
     const next = before.revision + 1;
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent()).toBe(`Saved — reaches workstations as policy revision ${next}.`);
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent())
+      .toBe(`Saved — reaches workstations as policy revision ${next}.`);
     expect(await page.getByTestId('revision').textContent()).toBe(String(next));
     expect((await settingsNow()).effective).toMatchObject({ offlineMode: true, pinCount: 12, pinDisplaySeconds: 45 });
     // The agent receives the signed policy, and `latchkey status` shows Offline Mode on.
-    await eventually('the agent to apply the new policy', async () => (agent.output().includes(`policy.applied version=${next}`) ? true : undefined));
+    await eventually('the agent to apply the new policy', async () =>
+      agent.output().includes(`policy.applied version=${next}`) ? true : undefined,
+    );
     expect((await status()).offlineMode).toBe(true);
     const human = await runCli(['status', '--user', user.name, '--socket', files.socket]);
     expect(human.stdout).toContain(`${user.name}: offline PINs enabled`);
@@ -141,7 +165,9 @@ describe('the web console in Chromium', () => {
       await page.getByLabel('Number of offline PINs').fill(count);
       await page.getByRole('button', { name: 'Save settings' }).click();
       const message = 'pinCount must be an integer from 10 to 100.';
-      await expect.poll(() => page.getByRole('alert').filter({ hasText: 'pinCount' }).first().textContent()).toBe(message);
+      await expect
+        .poll(() => page.getByRole('alert').filter({ hasText: 'pinCount' }).first().textContent())
+        .toBe(message);
       expect(await page.getByLabel('Number of offline PINs').getAttribute('aria-invalid')).toBe('true');
       expect(await page.evaluate('document.activeElement?.id')).toBe('setting-pinCount');
       const cli = await cc.admin(['settings', 'set', `pinCount=${count}`]);
@@ -164,7 +190,14 @@ describe('the web console in Chromium', () => {
       seen = current;
       return current.pools.length === 1 && current.pools[0]!.pinCount === 12 ? current.pools[0] : undefined;
     }).catch((error: Error) => {
-      throw new Error(`${error.message}\nphone: ${tapped.stdout}${round.stdout}\nstatus: ${JSON.stringify(seen)}\nagent: ${agent.output().split('\n').filter((l) => /replenish|pool|online-auth/.test(l)).slice(-10).join('\n')}`);
+      throw new Error(
+        `${error.message}\nphone: ${tapped.stdout}${round.stdout}\nstatus: ${JSON.stringify(seen)}\nagent: ${agent
+          .output()
+          .split('\n')
+          .filter((l) => /replenish|pool|online-auth/.test(l))
+          .slice(-10)
+          .join('\n')}`,
+      );
     });
     expect(pool.remaining).toBe(12);
     const shown = await phone.run(['long-press', WORKSTATION], { offline: true });
@@ -202,12 +235,17 @@ describe('the web console in Chromium', () => {
       return (await row.textContent())?.includes(`${revision}${user.name}1`) ? true : undefined;
     });
     // Two different wrong PINs (a repeated one does not count): the agent counts them; the reset from the console clears them.
-    for (const wrong of ['ZZZZ-ZZZZ', 'YYYY-YYYY']) await runCli(['verify', '--user', user.name, '--socket', files.socket], { input: `${wrong}\n` });
+    for (const wrong of ['ZZZZ-ZZZZ', 'YYYY-YYYY'])
+      await runCli(['verify', '--user', user.name, '--socket', files.socket], { input: `${wrong}\n` });
     expect((await status()).failures).toBe(2);
     await page.getByRole('button', { name: `Manage ${WORKSTATION}` }).click();
     await page.getByRole('button', { name: `Reset lockout for ${user.name}` }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'clear' }).first().textContent()).toMatch(/Asked ws-console to clear/);
-    await eventually('the agent to clear the failures', async () => ((await status()).failures === 0 ? true : undefined));
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'clear' }).first().textContent())
+      .toMatch(/Asked ws-console to clear/);
+    await eventually('the agent to clear the failures', async () =>
+      (await status()).failures === 0 ? true : undefined,
+    );
     await expectAccessible(page, 'fleet');
     await screenshot(page, 'fleet');
   }, 90_000);
@@ -220,11 +258,15 @@ describe('the web console in Chromium', () => {
     await open('recovery', 'Recovery PIN');
     await page.getByLabel('User').fill(user.name);
     const pin = page.getByTestId('recovery-pin');
-    await eventually('the workstation to upload a recovery PIN', async () => {
-      await page.getByRole('button', { name: 'Reveal recovery PIN' }).click();
-      await page.waitForTimeout(300);
-      return (await pin.count()) > 0 ? true : undefined;
-    }, 60_000);
+    await eventually(
+      'the workstation to upload a recovery PIN',
+      async () => {
+        await page.getByRole('button', { name: 'Reveal recovery PIN' }).click();
+        await page.waitForTimeout(300);
+        return (await pin.count()) > 0 ? true : undefined;
+      },
+      60_000,
+    );
     expect(await pin.textContent()).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
     await expectAccessible(page, 'recovery');
     await screenshot(page, 'recovery');
@@ -250,18 +292,42 @@ describe('the web console in Chromium', () => {
     await open('fleet', 'Fleet');
     await page.getByRole('button', { name: `Manage ${WORKSTATION}` }).click();
     await page.getByRole('button', { name: new RegExp(`^Unpair .* from ${user.name}$`) }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Unpaired' }).first().textContent()).toMatch(/^Unpaired Console phone/);
-    expect((await adminJson<{ phones: unknown[] }>(['workstations', 'show', (await adminJson<{ workstations: { workstationId: string }[] }>(['workstations', 'list'])).workstations[0]!.workstationId])).phones).toEqual([]);
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'Unpaired' }).first().textContent())
+      .toMatch(/^Unpaired Console phone/);
+    expect(
+      (
+        await adminJson<{ phones: unknown[] }>([
+          'workstations',
+          'show',
+          (
+            await adminJson<{ workstations: { workstationId: string }[] }>(['workstations', 'list'])
+          ).workstations[0]!.workstationId,
+        ])
+      ).phones,
+    ).toEqual([]);
     await page.getByRole('button', { name: `Revoke ${WORKSTATION}…` }).click();
     await page.getByRole('button', { name: `Yes, revoke ${WORKSTATION}` }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'revoked' }).first().textContent()).toMatch(/Workstation revoked/);
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'revoked' }).first().textContent())
+      .toMatch(/Workstation revoked/);
     expect((await adminJson<{ workstations: unknown[] }>(['workstations', 'list'])).workstations).toEqual([]);
   }, 60_000);
 
   it('refuses a change without the CSRF token, or without the session cookie, and saves nothing', async () => {
     const before = await settingsNow();
     const put = (on: Page, headers: Record<string, string>) =>
-      on.evaluate(async (h) => (await fetch('/v1/admin/settings', { method: 'PUT', headers: { 'content-type': 'application/json', ...h }, body: '{"pinCount":50}' })).status, headers);
+      on.evaluate(
+        async (h) =>
+          (
+            await fetch('/v1/admin/settings', {
+              method: 'PUT',
+              headers: { 'content-type': 'application/json', ...h },
+              body: '{"pinCount":50}',
+            })
+          ).status,
+        headers,
+      );
     expect(await put(page, {})).toBe(403);
     expect(await put(page, { 'latchkey-csrf': 'A'.repeat(43) })).toBe(403);
     const stranger = await browser.newContext();
@@ -277,7 +343,13 @@ describe('the web console in Chromium', () => {
 
   it('is usable 360 px wide: nothing wider than the screen, and still accessible', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
-    for (const [route, heading] of [['settings', 'Workstation Settings'], ['fleet', 'Fleet'], ['audit', 'Audit'], ['install-tokens', 'Install tokens'], ['recovery', 'Recovery PIN']] as const) {
+    for (const [route, heading] of [
+      ['settings', 'Workstation Settings'],
+      ['fleet', 'Fleet'],
+      ['audit', 'Audit'],
+      ['install-tokens', 'Install tokens'],
+      ['recovery', 'Recovery PIN'],
+    ] as const) {
       await open(route, heading);
       expect(await page.evaluate('document.documentElement.scrollWidth'), route).toBeLessThanOrEqual(360);
       await expectAccessible(page, `${route} at 360 px`);
@@ -290,7 +362,7 @@ describe('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
     expect(await page.getByRole('status').textContent()).toBe('You signed out.');
-    expect((await page.evaluate(async () => (await fetch('/v1/admin/settings')).status))).toBe(401);
+    expect(await page.evaluate(async () => (await fetch('/v1/admin/settings')).status)).toBe(401);
   }, 30_000);
 });
 

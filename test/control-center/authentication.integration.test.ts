@@ -2,10 +2,12 @@
 // timestamp, a wrong key, a revoked phone, a removed workstation, a changed body and a wrong
 // admin token are all 401, audited, and counted per address; keys have a budget.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceInboxResponseSchema, WorkstationInboxResponseSchema } from '../../protocol/online/messages.js';
+import { DeviceInboxResponseSchema, WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
-import { ED25519, generateKeyPair } from '../../protocol/online/webcrypto.js';
-import { ApiClient, CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, rawRequest, startTestCc, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
+import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
+import { ApiClient, CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, rawRequest } from './helpers.js';
+import { failureCode } from './helpers.js';
+import { startTestCc, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;
 let ws: TestWorkstation;
@@ -23,7 +25,12 @@ const encoder = new TextEncoder();
 describe('signed requests', () => {
   it('accept a request once and refuse the same bytes again (replayed nonce)', async () => {
     const path = '/v1/workstation/inbox';
-    const headers = await signRequest({ method: 'GET', path, body: new Uint8Array() }, ws.id, ws.key.privateKey, t.clock.now());
+    const headers = await signRequest(
+      { method: 'GET', path, body: new Uint8Array() },
+      ws.id,
+      ws.key.privateKey,
+      t.clock.now(),
+    );
     expect((await rawRequest(t.url, 'GET', path, { headers })).status).toBe(200);
     const replay = await rawRequest(t.url, 'GET', path, { headers });
     expect(replay.status).toBe(401);
@@ -32,7 +39,11 @@ describe('signed requests', () => {
 
   it('refuse a timestamp more than 5 minutes off the server clock, either way', async () => {
     for (const skew of [-6 * 60_000, 6 * 60_000]) {
-      const skewed = new ApiClient({ baseUrl: t.url, now: () => t.clock.now() + skew, signer: { keyId: ws.id, privateKey: ws.key.privateKey } });
+      const skewed = new ApiClient({
+        baseUrl: t.url,
+        now: () => t.clock.now() + skew,
+        signer: { keyId: ws.id, privateKey: ws.key.privateKey },
+      });
       const error = await failure(skewed.call('GET', '/v1/workstation/inbox', undefined, any, CALL));
       expect(error.code).toBe('unauthenticated');
       expect(error.message).toMatch(/5 minutes/);
@@ -42,14 +53,21 @@ describe('signed requests', () => {
   it('refuse a request signed by another key, a phone key on a workstation route, a changed body, and no signature at all', async () => {
     const other = await generateKeyPair(ED25519);
     const impostor = new ApiClient({ baseUrl: t.url, signer: { keyId: ws.id, privateKey: other.privateKey } });
-    expect((await failure(impostor.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).code).toBe('unauthenticated');
-    expect((await failure(phone.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).code).toBe('unauthenticated');
-    expect((await failure(ws.client.call('GET', '/v1/device/inbox', undefined, any, CALL))).code).toBe('unauthenticated');
+    expect(await failureCode(impostor.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).toBe(
+      'unauthenticated',
+    );
+    expect(await failureCode(phone.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).toBe(
+      'unauthenticated',
+    );
+    expect(await failureCode(ws.client.call('GET', '/v1/device/inbox', undefined, any, CALL))).toBe('unauthenticated');
 
     const path = '/v1/workstation/pairings';
     const signed = encoder.encode(JSON.stringify({ user: 'alice' }));
     const headers = await signRequest({ method: 'POST', path, body: signed }, ws.id, ws.key.privateKey, t.clock.now());
-    const changed = await rawRequest(t.url, 'POST', path, { headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ user: 'mallory' }) });
+    const changed = await rawRequest(t.url, 'POST', path, {
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'mallory' }),
+    });
     expect(changed.status).toBe(401);
     expect(changed.json?.error?.message).toMatch(/does not verify/);
     expect(queryDb(t.databaseFile, "SELECT 1 FROM pairings WHERE user = 'mallory'")).toEqual([]);
@@ -71,15 +89,22 @@ describe('signed requests', () => {
     const doomed = await enroll(t, await installToken(t), 'doomed');
     await doomed.client.call('GET', '/v1/workstation/inbox', undefined, WorkstationInboxResponseSchema, CALL);
     await t.admin.call('DELETE', `/v1/admin/workstations/${doomed.id}`, undefined, any, CALL);
-    expect((await failure(doomed.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).code).toBe('unauthenticated');
+    expect(await failureCode(doomed.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL))).toBe(
+      'unauthenticated',
+    );
     // Re-enrolling the removed key is refused too.
-    expect((await failure(enroll(t, await installToken(t), 'doomed', doomed.key))).code).toBe('forbidden');
+    expect(await failureCode(enroll(t, await installToken(t), 'doomed', doomed.key))).toBe('forbidden');
   });
 
   it('audit every refusal with the reason and the claimed key id', async () => {
-    const rows = queryDb<{ actor: string; detail: string }>(t.databaseFile, "SELECT actor, detail FROM audit WHERE action IN ('workstation.auth', 'device.auth') AND result = 'refused'");
+    const rows = queryDb<{ actor: string; detail: string }>(
+      t.databaseFile,
+      "SELECT actor, detail FROM audit WHERE action IN ('workstation.auth', 'device.auth') AND result = 'refused'",
+    );
     expect(rows.length).toBeGreaterThanOrEqual(8);
-    expect(rows.map((r) => JSON.parse(r.detail).reason)).toEqual(expect.arrayContaining([expect.stringMatching(/replayed/), expect.stringMatching(/5 minutes/)]));
+    expect(rows.map((r) => JSON.parse(r.detail).reason)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/replayed/), expect.stringMatching(/5 minutes/)]),
+    );
     expect(rows.some((r) => r.actor === `workstation:${ws.id}`)).toBe(true);
   });
 });
@@ -89,21 +114,30 @@ describe('admin tokens', () => {
     const codes = [];
     for (const token of [undefined, 'lk_admin_short', `lk_admin_${'A'.repeat(43)}`]) {
       const client = new ApiClient({ baseUrl: t.url, ...(token ? { adminToken: token } : {}) });
-      codes.push((await failure(client.call('GET', '/v1/admin/settings', undefined, any, CALL))).code);
+      codes.push(await failureCode(client.call('GET', '/v1/admin/settings', undefined, any, CALL)));
     }
     expect(codes).toEqual(['unauthenticated', 'unauthenticated', 'unauthenticated']);
-    const created = (await t.admin.call('POST', '/v1/admin/admin-tokens', { name: 'second' }, any, CALL)) as { adminTokenId: string; token: string };
+    const created = (await t.admin.call('POST', '/v1/admin/admin-tokens', { name: 'second' }, any, CALL)) as {
+      adminTokenId: string;
+      token: string;
+    };
     const second = new ApiClient({ baseUrl: t.url, adminToken: created.token });
     await second.call('GET', '/v1/admin/settings', undefined, any, CALL);
     const listed = JSON.stringify(await t.admin.call('GET', '/v1/admin/admin-tokens', undefined, any, CALL));
     expect(listed).not.toContain(created.token);
     await t.admin.call('DELETE', `/v1/admin/admin-tokens/${created.adminTokenId}`, undefined, any, CALL);
-    expect((await failure(second.call('GET', '/v1/admin/settings', undefined, any, CALL))).code).toBe('unauthenticated');
+    expect(await failureCode(second.call('GET', '/v1/admin/settings', undefined, any, CALL))).toBe('unauthenticated');
     // The last active token cannot lock everyone out.
-    const tokens = (await t.admin.call('GET', '/v1/admin/admin-tokens', undefined, any, CALL)) as { adminTokens: { adminTokenId: string; revokedAt: number | null }[] };
+    const tokens = (await t.admin.call('GET', '/v1/admin/admin-tokens', undefined, any, CALL)) as {
+      adminTokens: { adminTokenId: string; revokedAt: number | null }[];
+    };
     const last = tokens.adminTokens.find((token) => token.revokedAt === null)!;
-    expect((await failure(t.admin.call('DELETE', `/v1/admin/admin-tokens/${last.adminTokenId}`, undefined, any, CALL))).code).toBe('conflict');
-    expect(queryDb(t.databaseFile, 'SELECT sha256 FROM admin_tokens').map((row) => (row as { sha256: string }).sha256)).not.toContain(created.token);
+    expect(
+      await failureCode(t.admin.call('DELETE', `/v1/admin/admin-tokens/${last.adminTokenId}`, undefined, any, CALL)),
+    ).toBe('conflict');
+    expect(
+      queryDb(t.databaseFile, 'SELECT sha256 FROM admin_tokens').map((row) => (row as { sha256: string }).sha256),
+    ).not.toContain(created.token);
     expect(t.logLines.join('')).not.toMatch(/lk_admin_[A-Za-z0-9_-]{43}/);
   });
 });
@@ -118,7 +152,8 @@ describe('rate limits', () => {
       expect(busy.code).toBe('rate-limited');
       const stranger = new ApiClient({ baseUrl: limited.url, adminToken: `lk_admin_${'B'.repeat(43)}` });
       const codes = [];
-      for (let i = 0; i < 4; i++) codes.push((await failure(stranger.call('GET', '/v1/admin/settings', undefined, any, CALL))).code);
+      for (let i = 0; i < 4; i++)
+        codes.push(await failureCode(stranger.call('GET', '/v1/admin/settings', undefined, any, CALL)));
       expect(codes).toEqual(['unauthenticated', 'unauthenticated', 'unauthenticated', 'rate-limited']);
     } finally {
       await limited.close();

@@ -3,11 +3,23 @@
 // value sent, and nothing is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../protocol/online/request-signing.js';
-import { countRows, enroll, installToken, rawRequest, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
+import { countRows, enroll, installToken, rawRequest, startTestCc, type TestCc } from './helpers.js';
+import type { TestWorkstation } from './helpers.js';
 
 let t: TestCc;
 let ws: TestWorkstation;
-const DOMAIN_TABLES = ['workstations', 'pairings', 'auth_requests', 'intents', 'pool_deliveries', 'events', 'recovery_pins', 'devices', 'groups', 'install_tokens'];
+const DOMAIN_TABLES = [
+  'workstations',
+  'pairings',
+  'auth_requests',
+  'intents',
+  'pool_deliveries',
+  'events',
+  'recovery_pins',
+  'devices',
+  'groups',
+  'install_tokens',
+];
 let before: Record<string, number>;
 beforeAll(async () => {
   t = await startTestCc({ rateLimits: { enrollPerMinute: 1000, redeemPerMinute: 1000 } });
@@ -31,35 +43,75 @@ const json = { 'content-type': 'application/json' };
 
 describe('request bodies', () => {
   it('refuse what is not JSON, not an object, or not sent as JSON', async () => {
-    for (const [body, message] of [['{"user": ', /not valid JSON/], ['["alice"]', /JSON object/], ['"alice"', /JSON object/], ['', /no body/]] as const) {
+    for (const [body, message] of [
+      ['{"user": ', /not valid JSON/],
+      ['["alice"]', /JSON object/],
+      ['"alice"', /JSON object/],
+      ['', /no body/],
+    ] as const) {
       const response = await signed('POST', '/v1/workstation/pairings', body);
       expect(response.status).toBe(400);
       expect(response.json?.error).toEqual({ code: 'bad-request', message: expect.stringMatching(message) });
     }
     const text = await signed('POST', '/v1/workstation/pairings', '{"user":"alice"}', 'text/plain');
     expect(text.json?.error?.message).toMatch(/application\/json/);
-    const latin1 = await signed('POST', '/v1/workstation/pairings', new Uint8Array([0x7b, 0x22, 0x75, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]));
+    const latin1 = await signed(
+      'POST',
+      '/v1/workstation/pairings',
+      new Uint8Array([0x7b, 0x22, 0x75, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]),
+    );
     expect(latin1.json?.error?.message).toMatch(/not valid JSON/);
   });
 
   it('name an unknown field, a missing one and a wrong type, without echoing the values', async () => {
     const unknown = await signed('POST', '/v1/workstation/pairings', JSON.stringify({ user: 'alice', admin: true }));
     expect(unknown.json?.error).toEqual({ code: 'bad-request', message: 'admin is not a known field.' });
-    const missing = await signed('POST', '/v1/workstation/auth-requests', JSON.stringify({ user: 'alice', ttlMs: 5000 }));
+    const missing = await signed(
+      'POST',
+      '/v1/workstation/auth-requests',
+      JSON.stringify({ user: 'alice', ttlMs: 5000 }),
+    );
     expect(missing.json?.error?.message).toMatch(/challenge is missing/);
-    const wrongType = await signed('POST', '/v1/workstation/auth-requests', JSON.stringify({ user: 'alice', challenge: 'A'.repeat(43), ttlMs: '5000' }));
+    const wrongType = await signed(
+      'POST',
+      '/v1/workstation/auth-requests',
+      JSON.stringify({ user: 'alice', challenge: 'A'.repeat(43), ttlMs: '5000' }),
+    );
     expect(wrongType.json?.error?.message).toMatch(/ttlMs must be number/);
-    const range = await signed('POST', '/v1/workstation/auth-requests', JSON.stringify({ user: 'alice', challenge: 'A'.repeat(43), ttlMs: 600_000 }));
+    const range = await signed(
+      'POST',
+      '/v1/workstation/auth-requests',
+      JSON.stringify({ user: 'alice', challenge: 'A'.repeat(43), ttlMs: 600_000 }),
+    );
     expect(range.json?.error?.message).toMatch(/ttlMs/);
-    const nested = await signed('POST', '/v1/workstation/events', JSON.stringify({ events: [{ id: 'ev_x', time: 1, type: 'verify', user: 'a', result: 'ok', reason: null, context: null, extra: 1 }] }));
-    expect(nested.json?.error?.message).toMatch(/events\[0\]\.id must be a ev_ id.*events\[0\]\.extra is not a known field/);
+    const nested = await signed(
+      'POST',
+      '/v1/workstation/events',
+      JSON.stringify({
+        events: [
+          { id: 'ev_x', time: 1, type: 'verify', user: 'a', result: 'ok', reason: null, context: null, extra: 1 },
+        ],
+      }),
+    );
+    expect(nested.json?.error?.message).toMatch(
+      /events\[0\]\.id must be a ev_ id.*events\[0\]\.extra is not a known field/,
+    );
 
     const secret = 'SUPERSECRETVALUE';
-    const token = await rawRequest(t.url, 'POST', '/v1/workstations/enroll', { headers: json, body: JSON.stringify({ installToken: `lk_install_${secret}`, name: secret, publicKey: secret, proof: secret }) });
+    const token = await rawRequest(t.url, 'POST', '/v1/workstations/enroll', {
+      headers: json,
+      body: JSON.stringify({ installToken: `lk_install_${secret}`, name: secret, publicKey: secret, proof: secret }),
+    });
     expect(token.status).toBe(400);
     expect(token.json?.error?.message).toMatch(/installToken must be an install token/);
     expect(token.text).not.toContain(secret);
-    const picklist = await signed('POST', '/v1/workstation/events', JSON.stringify({ events: [{ id: 'ev_x', time: 1, type: secret, user: 'a', result: 'ok', reason: null, context: null }] }));
+    const picklist = await signed(
+      'POST',
+      '/v1/workstation/events',
+      JSON.stringify({
+        events: [{ id: 'ev_x', time: 1, type: secret, user: 'a', result: 'ok', reason: null, context: null }],
+      }),
+    );
     expect(picklist.text).not.toContain(secret);
   });
 
@@ -75,9 +127,19 @@ describe('request bodies', () => {
 
 describe('query strings, paths and methods', () => {
   it('refuse a wait above 30 s, a wait that is not a number, a repeated or unknown parameter', async () => {
-    for (const [query, message] of [['wait=31', /wait/], ['wait=soon', /wait/], ['wait=1&wait=2', /wait/], ['colour=red', /colour is not a known field/]] as const) {
+    for (const [query, message] of [
+      ['wait=31', /wait/],
+      ['wait=soon', /wait/],
+      ['wait=1&wait=2', /wait/],
+      ['colour=red', /colour is not a known field/],
+    ] as const) {
       const path = `/v1/workstation/inbox?${query}`;
-      const headers = await signRequest({ method: 'GET', path, body: new Uint8Array() }, ws.id, ws.key.privateKey, t.clock.now());
+      const headers = await signRequest(
+        { method: 'GET', path, body: new Uint8Array() },
+        ws.id,
+        ws.key.privateKey,
+        t.clock.now(),
+      );
       const response = await rawRequest(t.url, 'GET', path, { headers });
       expect(response.status).toBe(400);
       expect(response.json?.error?.message).toMatch(message);
@@ -90,7 +152,12 @@ describe('query strings, paths and methods', () => {
     expect(missing.json?.error?.code).toBe('not-found');
     expect((await rawRequest(t.url, 'PATCH', '/v1/workstations/enroll')).status).toBe(404);
     const path = '/v1/workstation/auth-requests/not-an-id';
-    const headers = await signRequest({ method: 'GET', path, body: new Uint8Array() }, ws.id, ws.key.privateKey, t.clock.now());
+    const headers = await signRequest(
+      { method: 'GET', path, body: new Uint8Array() },
+      ws.id,
+      ws.key.privateKey,
+      t.clock.now(),
+    );
     const malformed = await rawRequest(t.url, 'GET', path, { headers });
     expect(malformed.status).toBe(400);
     expect(malformed.json?.error?.message).toMatch(/requestId/);

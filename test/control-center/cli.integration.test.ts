@@ -1,7 +1,7 @@
 // The real `latchkey control-center` and `latchkey admin` processes (bin/latchkey.js): the first
 // admin token on stdout once, admin commands against the running server, SIGTERM, restart,
 // --create-admin-token, and HTTPS with a private CA.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -9,14 +9,19 @@ import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latchkeyCommand } from '../../cli/agent-process.js';
 import { startControlCenter } from '../../control-center/control-center.js';
-import type { FetchLike } from '../../protocol/online/api-client.js';
+import type { FetchLike } from '../../platform/api-client.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { newId } from '../../protocol/online/ids.js';
-import { CreateAuthResponseSchema, DeviceInboxResponseSchema, EnrollResponseSchema } from '../../protocol/online/messages.js';
-import { ED25519, generateKeyPair, randomBytes } from '../../protocol/online/webcrypto.js';
+import { DeviceInboxResponseSchema } from '../../protocol/online/http-bodies.js';
+import { EnrollResponseSchema } from '../../protocol/online/http-bodies.js';
+import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { runCli } from '../helpers/run-cli.js';
-import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, toBase64url, type TestCc, type TestWorkstation } from './helpers.js';
+import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, toBase64url } from './helpers.js';
+import type { TestCc, TestWorkstation } from './helpers.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
+import { askAuth } from './helpers.js';
+import { makeSelfSignedCertificate } from '../helpers/tls.js';
 
 interface ServerProcess {
   readonly child: ChildProcess;
@@ -64,7 +69,8 @@ let databaseFile: string;
 let server: ServerProcess;
 let token: string;
 let workstation: TestWorkstation;
-const admin = (args: string[], env: Record<string, string> = { LATCHKEY_ADMIN_TOKEN: token }) => runCli(['admin', '--url', server.url, ...args], { env });
+const admin = (args: string[], env: Record<string, string> = { LATCHKEY_ADMIN_TOKEN: token }) =>
+  runCli(['admin', '--url', server.url, ...args], { env });
 
 beforeAll(async () => {
   dir = await makeTempDir('latchkey-cc-cli-');
@@ -78,7 +84,9 @@ afterAll(async () => {
 
 describe('latchkey control-center', () => {
   it('prints the first admin token on stdout, once, with a clear line, and never to its log', () => {
-    expect(server.stdout).toMatch(/^Latchkey Control Center: first admin token \(shown once, store it now\): lk_admin_[A-Za-z0-9_-]{43}\n$/);
+    expect(server.stdout).toMatch(
+      /^Latchkey Control Center: first admin token \(shown once, store it now\): lk_admin_[A-Za-z0-9_-]{43}\n$/,
+    );
     expect(server.stderr).not.toContain(token);
   });
 });
@@ -103,7 +111,9 @@ describe('latchkey admin against the running server', () => {
 
     const group = await admin(['--json', 'groups', 'create', 'lab']);
     const groupId = JSON.parse(group.stdout).groupId as string;
-    expect((await admin(['workstations', 'move', ws.id, groupId])).stdout).toContain(`Moved ${ws.id} to group ${groupId}`);
+    expect((await admin(['workstations', 'move', ws.id, groupId])).stdout).toContain(
+      `Moved ${ws.id} to group ${groupId}`,
+    );
     expect((await admin(['workstations', 'list', '--group', groupId])).stdout).toContain('cli-ws');
     expect((await admin(['users', 'list'])).stdout).toBe('No users.\n');
     expect((await admin(['devices', 'list'])).stdout).toBe('No phones.\n');
@@ -117,14 +127,32 @@ describe('latchkey admin against the running server', () => {
     expect(set.stdout).toMatch(/pinDisplaySeconds=90/);
     const tooShort = await admin(['settings', 'set', 'pinDisplaySeconds=5']);
     expect(tooShort.code).toBe(1);
-    expect(tooShort.stderr).toBe('latchkey: the Control Center refused (bad-request): pinDisplaySeconds must be an integer from 10 to 300.\n');
+    expect(tooShort.stderr).toBe(
+      'latchkey: the Control Center refused (bad-request): pinDisplaySeconds must be an integer from 10 to 300.\n',
+    );
     const shown = await admin(['workstations', 'show', workstation.id]);
     expect(shown.stdout).toMatch(/cli-ws .* policy -\n {2}no paired phones/);
     const reset = await admin(['workstations', 'reset-lockout', workstation.id, '--user', 'alice']);
     expect(reset.stdout).toMatch(new RegExp(`^Asked ${workstation.id} to clear alice's failed attempts \\(lr_`));
-    expect((await admin(['workstations', 'show', workstation.id])).stdout).toMatch(/lockout reset lr_\S+ for alice: pending/);
-    const event = (type: string, user: string) => ({ id: newId('ev'), time: Date.now(), type, user, result: 'accepted', reason: null, context: null });
-    await workstation.client.call('POST', '/v1/workstation/events', { events: [event('verify', 'alice'), event('online-auth', 'alice'), event('verify', 'bob')] }, any, CALL);
+    expect((await admin(['workstations', 'show', workstation.id])).stdout).toMatch(
+      /lockout reset lr_\S+ for alice: pending/,
+    );
+    const event = (type: string, user: string) => ({
+      id: newId('ev'),
+      time: Date.now(),
+      type,
+      user,
+      result: 'accepted',
+      reason: null,
+      context: null,
+    });
+    await workstation.client.call(
+      'POST',
+      '/v1/workstation/events',
+      { events: [event('verify', 'alice'), event('online-auth', 'alice'), event('verify', 'bob')] },
+      any,
+      CALL,
+    );
     const csv = await admin(['events', '--csv', '--user', 'alice', '--type', 'verify', '--since', '2020-01-01']);
     expect(csv.stdout.split('\r\n').filter(Boolean)).toHaveLength(2); // header + alice's offline unlock
     expect(csv.stdout).toMatch(/,alice,verify,accepted,/);
@@ -143,7 +171,9 @@ describe('latchkey admin against the running server', () => {
     const none = await runCli(['admin', '--url', server.url, 'groups', 'list'], { env: { LATCHKEY_ADMIN_TOKEN: '' } });
     expect(none.code).toBe(64);
     expect(none.stderr).toMatch(/no admin token/);
-    const unreachable = await runCli(['admin', '--url', 'http://127.0.0.1:1', 'groups', 'list'], { env: { LATCHKEY_ADMIN_TOKEN: token } });
+    const unreachable = await runCli(['admin', '--url', 'http://127.0.0.1:1', 'groups', 'list'], {
+      env: { LATCHKEY_ADMIN_TOKEN: token },
+    });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/cannot be reached/);
     const off = await admin(['recovery-pin', 'reveal', '--workstation', `ws_${'0'.repeat(26)}`, '--user', 'alice']);
@@ -162,20 +192,48 @@ describe('latchkey admin against the running server', () => {
     // Approvals in a loop, as bench/control-center-approvals.mjs drives them: both sides long-poll.
     const phoneLoop = async () => {
       while (!stopping) {
-        const inbox = await phone.client.call('GET', '/v1/device/inbox?wait=25', undefined, DeviceInboxResponseSchema, { timeoutMs: 30_000 });
+        const inbox = await phone.client.call('GET', '/v1/device/inbox?wait=25', undefined, DeviceInboxResponseSchema, {
+          timeoutMs: 30_000,
+        });
         for (const r of inbox.authRequests) {
-          const fields = { requestId: r.requestId, workstationId: workstation.id, user: 'alice', challenge: r.challenge, decision: 'approve' as const, deviceId: phone.deviceId, signedAt: Date.now() };
-          await phone.client.call('POST', `/v1/device/auth-requests/${r.requestId}/decision`, { decision: 'approve', signedAt: fields.signedAt, signature: await signApproval(fields, phone.signing.privateKey) }, any, CALL);
+          const fields = {
+            requestId: r.requestId,
+            workstationId: workstation.id,
+            user: 'alice',
+            challenge: r.challenge,
+            decision: 'approve' as const,
+            deviceId: phone.deviceId,
+            signedAt: Date.now(),
+          };
+          await phone.client.call(
+            'POST',
+            `/v1/device/auth-requests/${r.requestId}/decision`,
+            {
+              decision: 'approve',
+              signedAt: fields.signedAt,
+              signature: await signApproval(fields, phone.signing.privateKey),
+            },
+            any,
+            CALL,
+          );
         }
       }
     };
     const workstationLoop = async () => {
       while (!stopping) {
-        const { requestId } = await workstation.client.call('POST', '/v1/workstation/auth-requests', { user: 'alice', challenge: toBase64url(randomBytes(32)), ttlMs: 60_000 }, CreateAuthResponseSchema, CALL);
-        await workstation.client.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=25`, undefined, any, { timeoutMs: 30_000 });
+        const { requestId } = await askAuth(workstation, {
+          user: 'alice',
+          challenge: toBase64url(randomBytes(32)),
+          ttlMs: 60_000,
+        });
+        await workstation.client.call('GET', `/v1/workstation/auth-requests/${requestId}?wait=25`, undefined, any, {
+          timeoutMs: 30_000,
+        });
       }
     };
-    const traffic = Promise.all([phoneLoop(), ...Array.from({ length: 6 }, workstationLoop)].map((loop) => loop.catch(() => undefined)));
+    const traffic = Promise.all(
+      [phoneLoop(), ...Array.from({ length: 6 }, workstationLoop)].map((loop) => loop.catch(() => undefined)),
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     stopping = true; // the clients send nothing new; their long-polls are still waiting on kept-alive connections
     const started = Date.now();
@@ -198,39 +256,72 @@ describe('HTTPS', () => {
     const tlsDir = await makeTempDir('latchkey-cc-tls-');
     const cert = path.join(tlsDir, 'cert.pem');
     const key = path.join(tlsDir, 'key.pem');
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '1', '-subj', '/CN=latchkey-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    const made = makeSelfSignedCertificate(cert, key, '/CN=latchkey-test', ['-addext', 'subjectAltName=IP:127.0.0.1']);
     expect(made.status, made.stderr).toBe(0);
     const printed: string[] = [];
     const cc = await startControlCenter({
-      databaseFile: path.join(tlsDir, 'cc.db'), host: '127.0.0.1', port: 0, tls: { cert: await fs.readFile(cert), key: await fs.readFile(key) },
-      log: { debug() {}, info() {}, warn() {}, error() {} }, printSecretLine: (line) => printed.push(line),
+      databaseFile: path.join(tlsDir, 'cc.db'),
+      host: '127.0.0.1',
+      port: 0,
+      tls: { cert: await fs.readFile(cert), key: await fs.readFile(key) },
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      printSecretLine: (line) => printed.push(line),
     });
     try {
       expect(cc.url).toMatch(/^https:\/\//);
       const tlsToken = /lk_admin_[A-Za-z0-9_-]{43}/.exec(printed.join(''))![0];
-      const trusted = await runCli(['admin', '--url', cc.url, 'settings', 'show'], { env: { LATCHKEY_ADMIN_TOKEN: tlsToken, NODE_EXTRA_CA_CERTS: cert } });
+      const trusted = await runCli(['admin', '--url', cc.url, 'settings', 'show'], {
+        env: { LATCHKEY_ADMIN_TOKEN: tlsToken, NODE_EXTRA_CA_CERTS: cert },
+      });
       expect(trusted.code, trusted.stderr).toBe(0);
-      const untrusted = await runCli(['admin', '--url', cc.url, 'settings', 'show'], { env: { LATCHKEY_ADMIN_TOKEN: tlsToken } });
+      const untrusted = await runCli(['admin', '--url', cc.url, 'settings', 'show'], {
+        env: { LATCHKEY_ADMIN_TOKEN: tlsToken },
+      });
       expect(untrusted.code).toBe(1);
       expect(untrusted.stderr).toMatch(/cannot be reached/);
 
       // A workstation over HTTPS, through the api-client with a transport that trusts the CA.
       const ca = await fs.readFile(cert);
-      const fetch: FetchLike = (url, init) => new Promise((resolve, reject) => {
-        const request = https.request(url, { method: init.method, headers: init.headers, ca, signal: init.signal }, (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, arrayBuffer: async () => new Uint8Array(Buffer.concat(chunks)).buffer }));
+      const fetch: FetchLike = (url, init) =>
+        new Promise((resolve, reject) => {
+          const request = https.request(
+            url,
+            { method: init.method, headers: init.headers, ca, signal: init.signal },
+            (response) => {
+              const chunks: Buffer[] = [];
+              response.on('data', (chunk: Buffer) => chunks.push(chunk));
+              response.on('end', () =>
+                resolve({
+                  status: response.statusCode ?? 0,
+                  arrayBuffer: async () => new Uint8Array(Buffer.concat(chunks)).buffer,
+                }),
+              );
+            },
+          );
+          request.on('error', reject);
+          request.end(init.body ? Buffer.from(init.body) : undefined);
         });
-        request.on('error', reject);
-        request.end(init.body ? Buffer.from(init.body) : undefined);
-      });
       const adminClient = new ApiClient({ baseUrl: cc.url, adminToken: tlsToken, fetch });
-      const { token: created } = await adminClient.call('POST', '/v1/admin/install-tokens', {}, v.object({ token: v.string() }), CALL);
+      const { token: created } = await adminClient.call(
+        'POST',
+        '/v1/admin/install-tokens',
+        {},
+        v.object({ token: v.string() }),
+        CALL,
+      );
       const pair = await generateKeyPair(ED25519);
-      const enrolled = await new ApiClient({ baseUrl: cc.url, fetch }).call('POST', '/v1/workstations/enroll',
-        { installToken: created, name: 'tls-ws', publicKey: toBase64url(pair.publicKey), proof: await enrollProof(created, pair, 'tls-ws') }, EnrollResponseSchema, CALL);
+      const enrolled = await new ApiClient({ baseUrl: cc.url, fetch }).call(
+        'POST',
+        '/v1/workstations/enroll',
+        {
+          installToken: created,
+          name: 'tls-ws',
+          publicKey: toBase64url(pair.publicKey),
+          proof: await enrollProof(created, pair, 'tls-ws'),
+        },
+        EnrollResponseSchema,
+        CALL,
+      );
       expect(enrolled.ccKey).toBe(cc.keys.ccKey);
     } finally {
       await cc.close();

@@ -18,7 +18,9 @@ describe('latchkey control-center --config', () => {
     await fs.chmod(file, 0o664);
     const refused = await runCli(['control-center', '--config', file]);
     expect(refused.code).toBe(78);
-    expect(refused.stderr).toMatch(/^latchkey: refusing .*control-center\.json: .*must not be group- or world-writable/);
+    expect(refused.stderr).toMatch(
+      /^latchkey: refusing .*control-center\.json: .*must not be group- or world-writable/,
+    );
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     await fs.chmod(file, 0o600);
     await fs.writeFile(file, JSON.stringify({ database: path.join(dir, 'cc.db') }));
@@ -32,7 +34,16 @@ describe('latchkey control-center --config', () => {
     const file = path.join(dir, 'control-center.json');
     const tokenFile = path.join(dir, 'first-admin-token');
     const port = await freePort();
-    await fs.writeFile(file, JSON.stringify({ database: path.join(dir, 'cc.db'), listen: `127.0.0.1:${port}`, firstAdminTokenFile: tokenFile, logLevel: 'warn' }), { mode: 0o600 });
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        database: path.join(dir, 'cc.db'),
+        listen: `127.0.0.1:${port}`,
+        firstAdminTokenFile: tokenFile,
+        logLevel: 'warn',
+      }),
+      { mode: 0o600 },
+    );
     const run = latchkeyCommand(['control-center', '--config', file, '--log-level', 'info']);
     const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -47,7 +58,9 @@ describe('latchkey control-center --config', () => {
       expect(stderr).toContain(`url=http://127.0.0.1:${port}`); // --log-level info won over the file's warn
       const stats = await fs.stat(tokenFile);
       expect(stats.mode & 0o777).toBe(0o600);
-      expect(await fs.readFile(tokenFile, 'utf8')).toMatch(/^Latchkey Control Center: first admin token \(shown once, store it now\): lk_admin_[A-Za-z0-9_-]{43}\n$/);
+      expect(await fs.readFile(tokenFile, 'utf8')).toMatch(
+        /^Latchkey Control Center: first admin token \(shown once, store it now\): lk_admin_[A-Za-z0-9_-]{43}\n$/,
+      );
       expect(stdout).toBe('');
       expect(stderr).not.toMatch(/lk_admin_/);
     } finally {

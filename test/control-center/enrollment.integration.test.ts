@@ -1,10 +1,13 @@
 // Enrollment with install tokens and the signed policy (docs/online-protocol.md "Workstation
 // enrollment", "Policy", "Policy updates"; docs/control-center.md "Workstation Settings").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignedPolicySchema } from '../../protocol/online/messages.js';
+import { SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
-import { ED25519, generateKeyPair } from '../../protocol/online/webcrypto.js';
-import { ApiClient, CALL, any, countRows, enroll, enrollProof, failure, fromBase64url, installToken, queryDb, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
+import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
+import { ApiClient, CALL, any, countRows, enroll, enrollProof, failure, fromBase64url } from './helpers.js';
+import { putSettings } from './helpers.js';
+import { failureCode } from './helpers.js';
+import { installToken, queryDb, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
 
 let t: TestCc;
 beforeAll(async () => {
@@ -19,11 +22,18 @@ describe('enrollment with an install token', () => {
     const token = await installToken(t, { note: 'first' });
     const ws = await enroll(t, token, 'alpha');
     expect(ws.id).toMatch(/^ws_/);
-    const check = await checkSignedPolicy({ policy: ws.enrolled.policy, signature: ws.enrolled.signature }, fromBase64url(ws.enrolled.ccKey), ws.id, 0);
+    const check = await checkSignedPolicy(
+      { policy: ws.enrolled.policy, signature: ws.enrolled.signature },
+      fromBase64url(ws.enrolled.ccKey),
+      ws.id,
+      0,
+    );
     expect(check.ok).toBe(true);
     expect(ws.enrolled.policy.settings.offlineMode).toBe(false); // R1: off by default
     expect(ws.enrolled.ccKey).toBe(t.cc.keys.ccKey);
-    const listed = (await t.admin.call('GET', '/v1/admin/install-tokens', undefined, any, CALL)) as { installTokens: { uses: number; note: string }[] };
+    const listed = (await t.admin.call('GET', '/v1/admin/install-tokens', undefined, any, CALL)) as {
+      installTokens: { uses: number; note: string }[];
+    };
     expect(listed.installTokens.find((it) => it.note === 'first')?.uses).toBe(1);
   });
 
@@ -33,18 +43,28 @@ describe('enrollment with an install token', () => {
     const first = await enroll(t, token, 'beta', key);
     const again = await enroll(t, token, 'beta', key);
     expect(again.id).toBe(first.id);
-    expect(queryDb<{ uses: number }>(t.databaseFile, "SELECT uses FROM install_tokens WHERE note = 'once'")[0]!.uses).toBe(1);
+    expect(
+      queryDb<{ uses: number }>(t.databaseFile, "SELECT uses FROM install_tokens WHERE note = 'once'")[0]!.uses,
+    ).toBe(1);
   });
 
   it('refuses a wrong, revoked, expired or used-up token, and stores no workstation', async () => {
     const before = countRows(t.databaseFile, 'workstations');
     const wrong = `lk_install_${toBase64url(new Uint8Array(32))}`;
-    expect((await failure(enroll(t, wrong))).code).toBe('unauthenticated');
+    expect(await failureCode(enroll(t, wrong))).toBe('unauthenticated');
 
     const revoked = await installToken(t);
-    const list = (await t.admin.call('GET', '/v1/admin/install-tokens', undefined, any, CALL)) as { installTokens: { installTokenId: string; uses: number }[] };
-    await t.admin.call('DELETE', `/v1/admin/install-tokens/${list.installTokens[0]!.installTokenId}`, undefined, any, CALL);
-    expect((await failure(enroll(t, revoked))).code).toBe('unauthenticated');
+    const list = (await t.admin.call('GET', '/v1/admin/install-tokens', undefined, any, CALL)) as {
+      installTokens: { installTokenId: string; uses: number }[];
+    };
+    await t.admin.call(
+      'DELETE',
+      `/v1/admin/install-tokens/${list.installTokens[0]!.installTokenId}`,
+      undefined,
+      any,
+      CALL,
+    );
+    expect(await failureCode(enroll(t, revoked))).toBe('unauthenticated');
 
     const expiring = await installToken(t, { expiresInHours: 1 });
     t.clock.offsetMs += 2 * HOUR;
@@ -62,7 +82,10 @@ describe('enrollment with an install token', () => {
     expect(usedUp.code).toBe('forbidden');
     expect(usedUp.message).toMatch(/used as many times/);
     expect(countRows(t.databaseFile, 'workstations')).toBe(before + 1);
-    const refusals = queryDb<{ n: number }>(t.databaseFile, "SELECT count(*) AS n FROM audit WHERE action = 'workstation.enroll' AND result = 'refused'")[0]!.n;
+    const refusals = queryDb<{ n: number }>(
+      t.databaseFile,
+      "SELECT count(*) AS n FROM audit WHERE action = 'workstation.enroll' AND result = 'refused'",
+    )[0]!.n;
     expect(refusals).toBeGreaterThanOrEqual(4);
   });
 
@@ -71,7 +94,20 @@ describe('enrollment with an install token', () => {
     const key = await generateKeyPair(ED25519);
     const other = await generateKeyPair(ED25519);
     const anonymous = new ApiClient({ baseUrl: t.url });
-    const error = await failure(anonymous.call('POST', '/v1/workstations/enroll', { installToken: token, name: 'x', publicKey: toBase64url(key.publicKey), proof: await enrollProof(token, other, 'x') }, any, CALL));
+    const error = await failure(
+      anonymous.call(
+        'POST',
+        '/v1/workstations/enroll',
+        {
+          installToken: token,
+          name: 'x',
+          publicKey: toBase64url(key.publicKey),
+          proof: await enrollProof(token, other, 'x'),
+        },
+        any,
+        CALL,
+      ),
+    );
     expect(error.code).toBe('unauthenticated');
     expect(error.message).toMatch(/proof/);
   });
@@ -85,9 +121,15 @@ describe('the signed policy', () => {
     expect(again).toEqual(first);
 
     const started = Date.now();
-    const waiting = ws.client.call('GET', `/v1/workstation/policy?since=${first.policy.version}&wait=20`, undefined, SignedPolicySchema, { timeoutMs: 25_000 });
+    const waiting = ws.client.call(
+      'GET',
+      `/v1/workstation/policy?since=${first.policy.version}&wait=20`,
+      undefined,
+      SignedPolicySchema,
+      { timeoutMs: 25_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await t.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 30 }, any, CALL);
+    await putSettings(t, { offlineMode: true, pinCount: 30 });
     const changed = await waiting;
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(changed.policy.version).toBe(first.policy.version + 1);
@@ -95,7 +137,9 @@ describe('the signed policy', () => {
     const check = await checkSignedPolicy(changed, fromBase64url(ws.enrolled.ccKey), ws.id, first.policy.version);
     expect(check.ok).toBe(true);
     // An older document is refused by the agent's check once the newer one is cached.
-    expect((await checkSignedPolicy(first, fromBase64url(ws.enrolled.ccKey), ws.id, changed.policy.version)).ok).toBe(false);
+    expect((await checkSignedPolicy(first, fromBase64url(ws.enrolled.ccKey), ws.id, changed.policy.version)).ok).toBe(
+      false,
+    );
   });
 
   it('resolves defaults ← tenant ← group, and moving a workstation is a new version', async () => {
@@ -111,15 +155,18 @@ describe('the signed policy', () => {
   });
 
   it('refuses settings out of range or that would make a group invalid, naming the field or group', async () => {
-    const revision = queryDb<{ value: string }>(t.databaseFile, "SELECT value FROM meta WHERE key = 'revision'")[0]!.value;
-    const range = await failure(t.admin.call('PUT', '/v1/admin/settings', { pinCount: 5 }, any, CALL));
+    const revision = queryDb<{ value: string }>(t.databaseFile, "SELECT value FROM meta WHERE key = 'revision'")[0]!
+      .value;
+    const range = await failure(putSettings(t, { pinCount: 5 }));
     expect(range.code).toBe('bad-request');
     expect(range.message).toMatch(/pinCount.*10 to 100/);
-    const unknown = await failure(t.admin.call('PUT', '/v1/admin/settings', { pinColour: 'red' }, any, CALL));
+    const unknown = await failure(putSettings(t, { pinColour: 'red' }));
     expect(unknown.message).toMatch(/pinColour is not a known field/);
-    const invalid = await failure(t.admin.call('PUT', '/v1/admin/settings', { pinCharset: 'numeric' }, any, CALL));
+    const invalid = await failure(putSettings(t, { pinCharset: 'numeric' }));
     expect(invalid.message).toMatch(/group lab invalid/);
-    expect(queryDb<{ value: string }>(t.databaseFile, "SELECT value FROM meta WHERE key = 'revision'")[0]!.value).toBe(revision);
+    expect(queryDb<{ value: string }>(t.databaseFile, "SELECT value FROM meta WHERE key = 'revision'")[0]!.value).toBe(
+      revision,
+    );
   });
 });
 
@@ -127,10 +174,18 @@ describe('enrollment rate limit', () => {
   it('answers 429 with Retry-After past 10 enrollments a minute from one address', async () => {
     const limited = await startTestCc();
     try {
-      const body = { installToken: `lk_install_${'A'.repeat(43)}`, name: 'x', publicKey: 'A'.repeat(43), proof: 'A'.repeat(86) };
+      const body = {
+        installToken: `lk_install_${'A'.repeat(43)}`,
+        name: 'x',
+        publicKey: 'A'.repeat(43),
+        proof: 'A'.repeat(86),
+      };
       const statuses: number[] = [];
       for (let i = 0; i < 11; i++) {
-        const response = await rawRequest(limited.url, 'POST', '/v1/workstations/enroll', { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const response = await rawRequest(limited.url, 'POST', '/v1/workstations/enroll', {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
         statuses.push(response.status);
         if (response.status === 429) {
           expect(response.json?.error?.code).toBe('rate-limited');
@@ -144,4 +199,3 @@ describe('enrollment rate limit', () => {
     }
   });
 });
-

@@ -1,22 +1,25 @@
 /**
  * A real Control Center on loopback with SQLite on disk in a temp dir, and real workstations
- * and phones that talk to it with signed requests through protocol/online/api-client.ts.
+ * and phones that talk to it with signed requests through platform/api-client.ts.
  */
 import path from 'node:path';
 import * as v from 'valibot';
 import BetterSqlite3 from 'better-sqlite3';
-import { createLogger } from '../../agent/log.js';
+import { createLogger } from '../../platform/log.js';
 import { startControlCenter, type RunningControlCenter } from '../../control-center/control-center.js';
 import type { RateLimits } from '../../control-center/http/rate-limit.js';
-import { ApiClient, ApiError } from '../../protocol/online/api-client.js';
+import { ApiClient, ApiError } from '../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { transcript } from '../../protocol/online/canonical-json.js';
-import {
-  ConfirmPairingRequestSchema, CreatePairingResponseSchema, EnrollResponseSchema, PairingStatusResponseSchema, RedeemPairingResponseSchema,
-} from '../../protocol/online/messages.js';
-import { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof, workstationMac } from '../../protocol/online/pairing.js';
-import { ED25519, X25519, generateKeyPair, sha256, sign, type KeyPair } from '../../protocol/online/webcrypto.js';
+import { type ConfirmPairingRequestSchema, CreatePairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { EnrollResponseSchema, PairingStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
+import { RedeemPairingResponseSchema } from '../../protocol/online/http-bodies.js';
+import { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof } from '../../protocol/online/pairing-keys.js';
+import { workstationMac } from '../../protocol/online/pairing-keys.js';
+import { ED25519, X25519, generateKeyPair, sign, type KeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
+import { sha256 } from '../../protocol/crypto/hashes.js';
 
 export const CALL = { timeoutMs: 10_000 } as const;
 const any = v.unknown();
@@ -45,20 +48,41 @@ export interface TestCc {
   close(): Promise<void>;
 }
 
-export async function startTestCc(options: { dir?: string; rateLimits?: Partial<RateLimits>; clock?: TestClock; adminToken?: string; trustProxy?: string[] } = {}): Promise<TestCc> {
+export async function startTestCc(
+  options: {
+    dir?: string;
+    rateLimits?: Partial<RateLimits>;
+    clock?: TestClock;
+    adminToken?: string;
+    trustProxy?: string[];
+  } = {},
+): Promise<TestCc> {
   const dir = options.dir ?? (await makeTempDir('latchkey-cc-'));
   const databaseFile = path.join(dir, 'cc.db');
   const clock = options.clock ?? testClock();
   const logLines: string[] = [];
   const printed: string[] = [];
   const cc = await startControlCenter({
-    databaseFile, host: '127.0.0.1', port: 0, now: clock.now, rateLimits: options.rateLimits ?? {}, ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
-    log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }), printSecretLine: (line) => printed.push(line),
+    databaseFile,
+    host: '127.0.0.1',
+    port: 0,
+    now: clock.now,
+    rateLimits: options.rateLimits ?? {},
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
+    printSecretLine: (line) => printed.push(line),
   });
   const adminToken = options.adminToken ?? /lk_admin_[A-Za-z0-9_-]{43}/.exec(printed.join('\n'))?.[0];
   if (!adminToken) throw new Error('the first start printed no admin token');
   const running: TestCc = {
-    cc, url: cc.url, dir, databaseFile, clock, logLines, printed, adminToken,
+    cc,
+    url: cc.url,
+    dir,
+    databaseFile,
+    clock,
+    logLines,
+    printed,
+    adminToken,
     admin: new ApiClient({ baseUrl: cc.url, adminToken, now: clock.now }),
     async restart() {
       await cc.close();
@@ -84,7 +108,13 @@ export function countRows(databaseFile: string, table: string): number {
 }
 
 export async function installToken(t: TestCc, body: Record<string, unknown> = {}): Promise<string> {
-  const created = (await t.admin.call('POST', '/v1/admin/install-tokens', body, v.object({ token: v.string() }), CALL)) as { token: string };
+  const created = (await t.admin.call(
+    'POST',
+    '/v1/admin/install-tokens',
+    body,
+    v.object({ token: v.string() }),
+    CALL,
+  )) as { token: string };
   return created.token;
 }
 
@@ -98,17 +128,35 @@ export interface TestWorkstation {
 
 export async function enrollProof(token: string, key: KeyPair, name: string): Promise<string> {
   const installTokenSha256 = toBase64url(await sha256(new TextEncoder().encode(token)));
-  return toBase64url(await sign(key.privateKey, transcript('latchkey-enroll-v1', { installTokenSha256, publicKey: toBase64url(key.publicKey), name })));
+  return toBase64url(
+    await sign(
+      key.privateKey,
+      transcript('latchkey-enroll-v1', { installTokenSha256, publicKey: toBase64url(key.publicKey), name }),
+    ),
+  );
 }
 
 export async function enroll(t: TestCc, token: string, name = 'ws-test', key?: KeyPair): Promise<TestWorkstation> {
   const pair = key ?? (await generateKeyPair(ED25519));
   const publicKey = toBase64url(pair.publicKey);
   const anonymous = new ApiClient({ baseUrl: t.url, now: t.clock.now });
-  const enrolled = await anonymous.call('POST', '/v1/workstations/enroll', { installToken: token, name, publicKey, proof: await enrollProof(token, pair, name) }, EnrollResponseSchema, CALL);
+  const enrolled = await anonymous.call(
+    'POST',
+    '/v1/workstations/enroll',
+    { installToken: token, name, publicKey, proof: await enrollProof(token, pair, name) },
+    EnrollResponseSchema,
+    CALL,
+  );
   return {
-    id: enrolled.workstationId, key: pair, publicKey, enrolled,
-    client: new ApiClient({ baseUrl: t.url, now: t.clock.now, signer: { keyId: enrolled.workstationId, privateKey: pair.privateKey } }),
+    id: enrolled.workstationId,
+    key: pair,
+    publicKey,
+    enrolled,
+    client: new ApiClient({
+      baseUrl: t.url,
+      now: t.clock.now,
+      signer: { keyId: enrolled.workstationId, privateKey: pair.privateKey },
+    }),
   };
 }
 
@@ -125,39 +173,110 @@ export interface TestPhone {
 export async function newPhone(t: TestCc, name = 'phone'): Promise<TestPhone> {
   const signing = await generateKeyPair(ED25519);
   const box = await generateKeyPair(X25519);
-  return { signing, box, signingKey: toBase64url(signing.publicKey), boxKey: toBase64url(box.publicKey), name, deviceId: '', client: new ApiClient({ baseUrl: t.url, now: t.clock.now }) };
+  return {
+    signing,
+    box,
+    signingKey: toBase64url(signing.publicKey),
+    boxKey: toBase64url(box.publicKey),
+    name,
+    deviceId: '',
+    client: new ApiClient({ baseUrl: t.url, now: t.clock.now }),
+  };
 }
 
 /** The pairing as the agent opens it: pairing id from the CC, secret drawn here, workstation MAC uploaded. */
-export async function openPairing(ws: TestWorkstation, user: string): Promise<{ pairingId: string; secret: string; pairingKey: Uint8Array }> {
-  const { pairingId } = await ws.client.call('POST', '/v1/workstation/pairings', { user }, CreatePairingResponseSchema, CALL);
+export async function openPairing(
+  ws: TestWorkstation,
+  user: string,
+): Promise<{ pairingId: string; secret: string; pairingKey: Uint8Array }> {
+  const { pairingId } = await ws.client.call(
+    'POST',
+    '/v1/workstation/pairings',
+    { user },
+    CreatePairingResponseSchema,
+    CALL,
+  );
   const secret = newPairingSecret();
   const pairingKey = await derivePairingKey(pairingId, secret);
-  const mac = await workstationMac(pairingKey, { pairingId, workstationId: ws.id, workstationKey: ws.publicKey, user, ccKey: ws.enrolled.ccKey });
+  const mac = await workstationMac(pairingKey, {
+    pairingId,
+    workstationId: ws.id,
+    workstationKey: ws.publicKey,
+    user,
+    ccKey: ws.enrolled.ccKey,
+  });
   await ws.client.call('PUT', `/v1/workstation/pairings/${pairingId}`, { workstationMac: toBase64url(mac) }, any, CALL);
   return { pairingId, secret, pairingKey };
 }
 
 export async function redeemBody(phone: TestPhone, pairingId: string, pairingKey: Uint8Array) {
   const keys = { pairingId, signingKey: phone.signingKey, boxKey: phone.boxKey, name: phone.name };
-  return { ...keys, proof: await signDeviceProof(keys, phone.signing.privateKey), deviceMac: toBase64url(await deviceMac(pairingKey, keys)) };
+  return {
+    ...keys,
+    proof: await signDeviceProof(keys, phone.signing.privateKey),
+    deviceMac: toBase64url(await deviceMac(pairingKey, keys)),
+  };
 }
 
 /** Pairing end to end (docs/online-protocol.md "Pairing"), each side checking the other's MAC. */
+/** A phone redeems a pairing with the code's key (docs/online-protocol.md "Pairing", step 2). */
+export async function redeem(phone: TestPhone, pairingId: string, pairingKey: Uint8Array) {
+  return phone.client.call(
+    'POST',
+    '/v1/devices/pair',
+    await redeemBody(phone, pairingId, pairingKey),
+    RedeemPairingResponseSchema,
+    CALL,
+  );
+}
+
 export async function pair(t: TestCc, ws: TestWorkstation, phone: TestPhone, user: string): Promise<void> {
   const { pairingId, pairingKey } = await openPairing(ws, user);
-  const redeemed = await phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), RedeemPairingResponseSchema, CALL);
-  const expectedWsMac = await workstationMac(pairingKey, { pairingId, workstationId: redeemed.workstationId, workstationKey: redeemed.workstationKey, user: redeemed.user, ccKey: redeemed.ccKey });
+  const redeemed = await phone.client.call(
+    'POST',
+    '/v1/devices/pair',
+    await redeemBody(phone, pairingId, pairingKey),
+    RedeemPairingResponseSchema,
+    CALL,
+  );
+  const expectedWsMac = await workstationMac(pairingKey, {
+    pairingId,
+    workstationId: redeemed.workstationId,
+    workstationKey: redeemed.workstationKey,
+    user: redeemed.user,
+    ccKey: redeemed.ccKey,
+  });
   if (toBase64url(expectedWsMac) !== redeemed.workstationMac) throw new Error('workstation MAC does not check');
-  const status = await ws.client.call('GET', `/v1/workstation/pairings/${pairingId}?wait=5`, undefined, PairingStatusResponseSchema, CALL);
+  const status = await ws.client.call(
+    'GET',
+    `/v1/workstation/pairings/${pairingId}?wait=5`,
+    undefined,
+    PairingStatusResponseSchema,
+    CALL,
+  );
   if (status.status !== 'redeemed') throw new Error(`pairing is ${status.status}`);
   const { device } = status;
-  const expectedDeviceMac = await deviceMac(pairingKey, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name });
+  const expectedDeviceMac = await deviceMac(pairingKey, {
+    pairingId,
+    signingKey: device.signingKey,
+    boxKey: device.boxKey,
+    name: device.name,
+  });
   const accept = toBase64url(expectedDeviceMac) === device.deviceMac;
-  await ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept } satisfies v.InferInput<typeof ConfirmPairingRequestSchema>, any, CALL);
+  await ws.client.call(
+    'POST',
+    `/v1/workstation/pairings/${pairingId}/confirm`,
+    { accept } satisfies v.InferInput<typeof ConfirmPairingRequestSchema>,
+    any,
+    CALL,
+  );
   if (!accept) throw new Error('device MAC does not check');
   phone.deviceId = redeemed.deviceId;
-  phone.client = new ApiClient({ baseUrl: t.url, now: t.clock.now, signer: { keyId: redeemed.deviceId, privateKey: phone.signing.privateKey } });
+  phone.client = new ApiClient({
+    baseUrl: t.url,
+    now: t.clock.now,
+    signer: { keyId: redeemed.deviceId, privateKey: phone.signing.privateKey },
+  });
 }
 
 /** The ApiError a call fails with (or a thrown Error when it does not fail). */
@@ -171,9 +290,52 @@ export async function failure(promise: Promise<unknown>): Promise<ApiError> {
   throw new Error('the call succeeded but was expected to fail');
 }
 
+type Caller = { readonly client: ApiClient };
+
+/** An administrator changes the Workstation Settings (docs/control-center.md "Admin API"). */
+export const putSettings = (cc: { readonly admin: ApiClient }, settings: Record<string, unknown>) =>
+  cc.admin.call('PUT', '/v1/admin/settings', settings, any, CALL);
+
+/** A workstation asks its user's phone to approve a sign-in (docs/online-protocol.md "Online sign-in"). */
+export const askAuth = (ws: Caller, body: unknown) =>
+  ws.client.call('POST', '/v1/workstation/auth-requests', body, CreateAuthResponseSchema, CALL);
+
+/** Where a sign-in request stands, as its workstation reads it. */
+export const authStatus = (ws: Caller, requestId: string) =>
+  ws.client.call('GET', `/v1/workstation/auth-requests/${requestId}`, undefined, AuthStatusResponseSchema, CALL);
+
+/** A phone's decision on a sign-in request. */
+export const sendDecision = <S extends v.GenericSchema = typeof any>(
+  phone: Caller,
+  requestId: string,
+  body: unknown,
+  schema?: S,
+) =>
+  phone.client.call(
+    'POST',
+    `/v1/device/auth-requests/${requestId}/decision`,
+    body,
+    schema ?? (any as unknown as S),
+    CALL,
+  );
+
+/** The code of the ApiError a call fails with (fails the test when the call succeeds). */
+export async function failureCode(promise: Promise<unknown>): Promise<string> {
+  return (await failure(promise)).code;
+}
+
 /** A raw HTTP request, for bodies the ApiClient would never send. */
-export async function rawRequest(url: string, method: string, pathAndQuery: string, init: { headers?: Record<string, string>; body?: string | Uint8Array } = {}) {
-  const response = await fetch(new URL(pathAndQuery, url), { method, headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body }) });
+export async function rawRequest(
+  url: string,
+  method: string,
+  pathAndQuery: string,
+  init: { headers?: Record<string, string>; body?: string | Uint8Array } = {},
+) {
+  const response = await fetch(new URL(pathAndQuery, url), {
+    method,
+    headers: init.headers ?? {},
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
   const text = await response.text();
   let json: unknown = null;
   try {
@@ -181,7 +343,12 @@ export async function rawRequest(url: string, method: string, pathAndQuery: stri
   } catch {
     json = null;
   }
-  return { status: response.status, headers: response.headers, text, json: json as { error?: { code: string; message: string } } | null };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: json as { error?: { code: string; message: string } } | null,
+  };
 }
 
 export { ApiClient, fromBase64url, toBase64url, any };

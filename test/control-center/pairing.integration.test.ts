@@ -2,11 +2,14 @@
 // "Pairing"): MACs both ways, single use, 5 failed tries burn a pairing, guessing ids is
 // rate-limited, a redemption before the workstation MAC is 409.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CreatePairingResponseSchema, DeviceWorkstationsResponseSchema, PairingStatusResponseSchema, RedeemPairingResponseSchema,
-} from '../../protocol/online/messages.js';
-import { derivePairingKey, newPairingId, newPairingSecret, signDeviceProof } from '../../protocol/online/pairing.js';
-import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb, redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
+import { CreatePairingResponseSchema, DeviceWorkstationsResponseSchema } from '../../protocol/online/http-bodies.js';
+import { PairingStatusResponseSchema } from '../../protocol/online/http-bodies.js';
+import { derivePairingKey, newPairingId, newPairingSecret } from '../../protocol/online/pairing-keys.js';
+import { signDeviceProof } from '../../protocol/online/pairing-keys.js';
+import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb, redeem } from './helpers.js';
+import type { TestPhone } from './helpers.js';
+import { failureCode } from './helpers.js';
+import { redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;
 let ws: TestWorkstation;
@@ -21,10 +24,14 @@ describe('pairing end to end', () => {
     const phone = await newPhone(t, 'alice-phone');
     await pair(t, ws, phone, 'alice');
     expect(phone.deviceId).toMatch(/^dev_/);
-    const listed = await phone.client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, CALL);
-    expect(listed.workstations).toEqual([expect.objectContaining({ workstationId: ws.id, workstationName: 'pairing-ws', user: 'alice' })]);
+    const listed = await deviceWorkstations(phone);
+    expect(listed.workstations).toEqual([
+      expect.objectContaining({ workstationId: ws.id, workstationName: 'pairing-ws', user: 'alice' }),
+    ]);
     expect(listed.workstations[0]!.settings.offlineMode).toBe(false);
-    expect(queryDb(t.databaseFile, 'SELECT user FROM bindings WHERE device_id = ?', phone.deviceId)).toEqual([{ user: 'alice' }]);
+    expect(queryDb(t.databaseFile, 'SELECT user FROM bindings WHERE device_id = ?', phone.deviceId)).toEqual([
+      { user: 'alice' },
+    ]);
   });
 
   it('keeps one deviceId when the same phone pairs with a second workstation', async () => {
@@ -34,17 +41,23 @@ describe('pairing end to end', () => {
     const other = await enroll(t, await installToken(t), 'second-ws');
     await pair(t, other, phone, 'carol');
     expect(phone.deviceId).toBe(first);
-    const listed = await phone.client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, CALL);
+    const listed = await deviceWorkstations(phone);
     expect(listed.workstations.map((w) => w.workstationName).sort()).toEqual(['pairing-ws', 'second-ws']);
   });
 
   it('wakes the workstation waiting on the pairing when the phone redeems it', async () => {
     const { pairingId, pairingKey } = await openPairing(ws, 'dave');
     const started = Date.now();
-    const waiting = ws.client.call('GET', `/v1/workstation/pairings/${pairingId}?wait=20`, undefined, PairingStatusResponseSchema, { timeoutMs: 25_000 });
+    const waiting = ws.client.call(
+      'GET',
+      `/v1/workstation/pairings/${pairingId}?wait=20`,
+      undefined,
+      PairingStatusResponseSchema,
+      { timeoutMs: 25_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const phone = await newPhone(t);
-    await phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), RedeemPairingResponseSchema, CALL);
+    await redeem(phone, pairingId, pairingKey);
     const status = await waiting;
     expect(status.status).toBe('redeemed');
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -53,14 +66,38 @@ describe('pairing end to end', () => {
   it('refuses a second redemption of a used pairing (410) and a rejected pairing binds nothing', async () => {
     const { pairingId, pairingKey } = await openPairing(ws, 'erin');
     const phone = await newPhone(t);
-    await phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), RedeemPairingResponseSchema, CALL);
+    await redeem(phone, pairingId, pairingKey);
     const intruder = await newPhone(t);
-    expect((await failure(intruder.client.call('POST', '/v1/devices/pair', await redeemBody(intruder, pairingId, pairingKey), any, CALL))).status).toBe(410);
+    expect(
+      (
+        await failure(
+          intruder.client.call(
+            'POST',
+            '/v1/devices/pair',
+            await redeemBody(intruder, pairingId, pairingKey),
+            any,
+            CALL,
+          ),
+        )
+      ).status,
+    ).toBe(410);
     // The agent finds the device MAC wrong (say) and rejects: no binding, and the answer cannot change.
     await ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: false }, any, CALL);
-    expect((await failure(ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: true }, any, CALL))).code).toBe('conflict');
+    expect(
+      await failureCode(
+        ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: true }, any, CALL),
+      ),
+    ).toBe('conflict');
     expect(queryDb(t.databaseFile, "SELECT 1 FROM bindings WHERE user = 'erin'")).toEqual([]);
-    const error = await failure(ws.client.call('POST', '/v1/workstation/auth-requests', { user: 'erin', challenge: 'A'.repeat(43), ttlMs: 5000 }, any, CALL));
+    const error = await failure(
+      ws.client.call(
+        'POST',
+        '/v1/workstation/auth-requests',
+        { user: 'erin', challenge: 'A'.repeat(43), ttlMs: 5000 },
+        any,
+        CALL,
+      ),
+    );
     expect(error.code).toBe('conflict');
   });
 
@@ -70,34 +107,71 @@ describe('pairing end to end', () => {
     const other = await newPhone(t);
     for (let i = 1; i <= 5; i++) {
       const body = await redeemBody(attacker, pairingId, pairingKey);
-      const wrongProof = await signDeviceProof({ pairingId, signingKey: attacker.signingKey, boxKey: attacker.boxKey, name: attacker.name }, other.signing.privateKey);
-      const error = await failure(attacker.client.call('POST', '/v1/devices/pair', { ...body, proof: wrongProof }, any, CALL));
+      const wrongProof = await signDeviceProof(
+        { pairingId, signingKey: attacker.signingKey, boxKey: attacker.boxKey, name: attacker.name },
+        other.signing.privateKey,
+      );
+      const error = await failure(
+        attacker.client.call('POST', '/v1/devices/pair', { ...body, proof: wrongProof }, any, CALL),
+      );
       expect(error.code).toBe('unauthenticated');
       if (i === 5) expect(error.message).toMatch(/burnt/);
     }
     const phone = await newPhone(t);
-    expect((await failure(phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), any, CALL))).status).toBe(410);
-    const status = await ws.client.call('GET', `/v1/workstation/pairings/${pairingId}`, undefined, PairingStatusResponseSchema, CALL);
+    expect(
+      (
+        await failure(
+          phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), any, CALL),
+        )
+      ).status,
+    ).toBe(410);
+    const status = await ws.client.call(
+      'GET',
+      `/v1/workstation/pairings/${pairingId}`,
+      undefined,
+      PairingStatusResponseSchema,
+      CALL,
+    );
     expect(status.status).toBe('burnt');
   });
 
   it('answers 409 to a redemption before the workstation uploaded its MAC', async () => {
-    const { pairingId } = await ws.client.call('POST', '/v1/workstation/pairings', { user: 'gina' }, CreatePairingResponseSchema, CALL);
+    const { pairingId } = await ws.client.call(
+      'POST',
+      '/v1/workstation/pairings',
+      { user: 'gina' },
+      CreatePairingResponseSchema,
+      CALL,
+    );
     const phone = await newPhone(t);
     const pairingKey = await derivePairingKey(pairingId, newPairingSecret());
-    const error = await failure(phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), any, CALL));
+    const error = await failure(
+      phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), any, CALL),
+    );
     expect(error.code).toBe('conflict');
-    expect(queryDb<{ tries: number; state: string }>(t.databaseFile, 'SELECT tries, state FROM pairings WHERE id = ?', pairingId)).toEqual([{ tries: 1, state: 'open' }]);
+    expect(
+      queryDb<{ tries: number; state: string }>(
+        t.databaseFile,
+        'SELECT tries, state FROM pairings WHERE id = ?',
+        pairingId,
+      ),
+    ).toEqual([{ tries: 1, state: 'open' }]);
   });
 
   it('expires a pairing after 10 minutes (410), and only the workstation that opened it sees it', async () => {
     const { pairingId, pairingKey } = await openPairing(ws, 'hal');
     const other = await enroll(t, await installToken(t), 'nosy-ws');
-    expect((await failure(other.client.call('GET', `/v1/workstation/pairings/${pairingId}`, undefined, any, CALL))).code).toBe('not-found');
+    expect(
+      await failureCode(other.client.call('GET', `/v1/workstation/pairings/${pairingId}`, undefined, any, CALL)),
+    ).toBe('not-found');
     t.clock.offsetMs += 10 * 60_000 + 1000;
     try {
       const phone = await newPhone(t);
-      expect((await failure(phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), any, CALL))).code).toBe('gone');
+      expect(
+        await failureCode(
+          phone.client.call('POST', '/v1/devices/pair', await redeemBody(phone, pairingId, pairingKey), any, CALL),
+        ),
+      ).toBe('gone');
     } finally {
       t.clock.offsetMs -= 10 * 60_000 + 1000;
     }
@@ -115,16 +189,36 @@ describe('guessing pairing ids', () => {
       for (let i = 0; i < 11; i++) {
         let guess = newPairingId();
         while (guess === pairingId) guess = newPairingId();
-        codes.push((await failure(guesser.client.call('POST', '/v1/devices/pair', await redeemBody(guesser, guess, pairingKey), any, CALL))).code);
+        codes.push(
+          await failureCode(
+            guesser.client.call('POST', '/v1/devices/pair', await redeemBody(guesser, guess, pairingKey), any, CALL),
+          ),
+        );
       }
       expect(codes.slice(0, 10)).toEqual(Array(10).fill('not-found'));
       expect(codes[10]).toBe('rate-limited');
       // Even the right id is refused from this address until the minute is over.
-      expect((await failure(guesser.client.call('POST', '/v1/devices/pair', await redeemBody(guesser, pairingId, pairingKey), any, CALL))).code).toBe('rate-limited');
-      expect(queryDb(limited.databaseFile, 'SELECT tries, state FROM pairings WHERE id = ?', pairingId)).toEqual([{ tries: 0, state: 'open' }]);
-      expect(queryDb<{ n: number }>(limited.databaseFile, "SELECT count(*) AS n FROM audit WHERE action = 'pairing.redeem' AND result = 'unknown-pairing'")[0]!.n).toBe(10);
+      expect(
+        await failureCode(
+          guesser.client.call('POST', '/v1/devices/pair', await redeemBody(guesser, pairingId, pairingKey), any, CALL),
+        ),
+      ).toBe('rate-limited');
+      expect(queryDb(limited.databaseFile, 'SELECT tries, state FROM pairings WHERE id = ?', pairingId)).toEqual([
+        { tries: 0, state: 'open' },
+      ]);
+      expect(
+        queryDb<{ n: number }>(
+          limited.databaseFile,
+          "SELECT count(*) AS n FROM audit WHERE action = 'pairing.redeem' AND result = 'unknown-pairing'",
+        )[0]!.n,
+      ).toBe(10);
     } finally {
       await limited.close();
     }
   });
 });
+
+/** What a phone lists as its workstations (docs/online-protocol.md "Phone API"). */
+function deviceWorkstations(phone: TestPhone) {
+  return phone.client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, CALL);
+}

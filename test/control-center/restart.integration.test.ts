@@ -7,13 +7,16 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startControlCenter } from '../../control-center/control-center.js';
 import { StartupError } from '../../control-center/errors.js';
-import { AuthStatusResponseSchema, CreateAuthResponseSchema, DeviceInboxResponseSchema, SignedPolicySchema } from '../../protocol/online/messages.js';
+import { DeviceInboxResponseSchema, SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { signApproval } from '../../protocol/online/approvals.js';
 import { signRequest } from '../../protocol/online/request-signing.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
-import { randomBytes } from '../../protocol/online/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
-import { ApiClient, CALL, any, enroll, fromBase64url, installToken, newPhone, pair, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
+import { ApiClient, CALL, any, enroll, fromBase64url, installToken, newPhone, pair, rawRequest } from './helpers.js';
+import { putSettings } from './helpers.js';
+import { startTestCc, toBase64url, type TestCc } from './helpers.js';
+import { askAuth, authStatus } from './helpers.js';
+import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 const running: TestCc[] = [];
 afterAll(async () => {
@@ -22,7 +25,13 @@ afterAll(async () => {
 
 async function startFailure(databaseFile: string): Promise<StartupError> {
   try {
-    const cc = await startControlCenter({ databaseFile, host: '127.0.0.1', port: 0, log: { debug() {}, info() {}, warn() {}, error() {} }, printSecretLine: () => {} });
+    const cc = await startControlCenter({
+      databaseFile,
+      host: '127.0.0.1',
+      port: 0,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      printSecretLine: () => {},
+    });
     await cc.close();
   } catch (error) {
     if (error instanceof StartupError) return error;
@@ -35,15 +44,22 @@ describe('restart on the same database', () => {
   it('keeps workstations, phones, settings, pending requests, keys, admin tokens and the nonce memory', async () => {
     const first = await startTestCc();
     expect(first.printed).toHaveLength(1);
-    expect(first.printed[0]).toMatch(/^Latchkey Control Center: first admin token \(shown once, store it now\): lk_admin_[A-Za-z0-9_-]{43}$/);
+    expect(first.printed[0]).toMatch(
+      /^Latchkey Control Center: first admin token \(shown once, store it now\): lk_admin_[A-Za-z0-9_-]{43}$/,
+    );
     const ws = await enroll(first, await installToken(first), 'survivor');
     const phone = await newPhone(first);
     await pair(first, ws, phone, 'alice');
-    await first.admin.call('PUT', '/v1/admin/settings', { offlineMode: true }, any, CALL);
+    await putSettings(first, { offlineMode: true });
     const policy = await ws.client.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, CALL);
     const challenge = toBase64url(randomBytes(32));
-    const { requestId } = await ws.client.call('POST', '/v1/workstation/auth-requests', { user: 'alice', challenge, ttlMs: 120_000 }, CreateAuthResponseSchema, CALL);
-    const beforeRestart = await signRequest({ method: 'GET', path: '/v1/workstation/inbox', body: new Uint8Array() }, ws.id, ws.key.privateKey, first.clock.now());
+    const { requestId } = await askAuth(ws, { user: 'alice', challenge, ttlMs: 120_000 });
+    const beforeRestart = await signRequest(
+      { method: 'GET', path: '/v1/workstation/inbox', body: new Uint8Array() },
+      ws.id,
+      ws.key.privateKey,
+      first.clock.now(),
+    );
     expect((await rawRequest(first.url, 'GET', '/v1/workstation/inbox', { headers: beforeRestart })).status).toBe(200);
     const ccKey = first.cc.keys.ccKey;
 
@@ -51,20 +67,46 @@ describe('restart on the same database', () => {
     running.push(second);
     expect(second.printed).toEqual([]); // the first admin token is shown once, ever
     expect(second.cc.keys.ccKey).toBe(ccKey);
-    const ws2 = { ...ws, client: new ApiClient({ baseUrl: second.url, signer: { keyId: ws.id, privateKey: ws.key.privateKey } }) };
-    const phone2 = new ApiClient({ baseUrl: second.url, signer: { keyId: phone.deviceId, privateKey: phone.signing.privateKey } });
+    const ws2 = {
+      ...ws,
+      client: new ApiClient({ baseUrl: second.url, signer: { keyId: ws.id, privateKey: ws.key.privateKey } }),
+    };
+    const phone2 = new ApiClient({
+      baseUrl: second.url,
+      signer: { keyId: phone.deviceId, privateKey: phone.signing.privateKey },
+    });
     const after = await ws2.client.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, CALL);
     expect(after).toEqual(policy);
-    expect((await checkSignedPolicy(after, fromBase64url(ws.enrolled.ccKey), ws.id, policy.policy.version)).ok).toBe(true);
+    expect((await checkSignedPolicy(after, fromBase64url(ws.enrolled.ccKey), ws.id, policy.policy.version)).ok).toBe(
+      true,
+    );
     await second.admin.call('GET', '/v1/admin/settings', undefined, any, CALL);
     // A request captured before the restart is still a replay after it.
     expect((await rawRequest(second.url, 'GET', '/v1/workstation/inbox', { headers: beforeRestart })).status).toBe(401);
 
     const inbox = await phone2.call('GET', '/v1/device/inbox', undefined, DeviceInboxResponseSchema, CALL);
     expect(inbox.authRequests.map((r) => r.requestId)).toEqual([requestId]);
-    const fields = { requestId, workstationId: ws.id, user: 'alice', challenge, decision: 'approve' as const, deviceId: phone.deviceId, signedAt: Date.now() };
-    await phone2.call('POST', `/v1/device/auth-requests/${requestId}/decision`, { decision: 'approve', signedAt: fields.signedAt, signature: await signApproval(fields, phone.signing.privateKey) }, any, CALL);
-    expect((await ws2.client.call('GET', `/v1/workstation/auth-requests/${requestId}`, undefined, AuthStatusResponseSchema, CALL)).status).toBe('approved');
+    const fields = {
+      requestId,
+      workstationId: ws.id,
+      user: 'alice',
+      challenge,
+      decision: 'approve' as const,
+      deviceId: phone.deviceId,
+      signedAt: Date.now(),
+    };
+    await phone2.call(
+      'POST',
+      `/v1/device/auth-requests/${requestId}/decision`,
+      {
+        decision: 'approve',
+        signedAt: fields.signedAt,
+        signature: await signApproval(fields, phone.signing.privateKey),
+      },
+      any,
+      CALL,
+    );
+    expect((await authStatus(ws2, requestId)).status).toBe('approved');
     const logs = [...first.logLines, ...second.logLines].join('');
     expect(logs).not.toMatch(/lk_admin_[A-Za-z0-9_-]{43}/);
     expect(logs).not.toMatch(/lk_install_[A-Za-z0-9_-]{43}/);
@@ -77,9 +119,12 @@ describe('restart on the same database', () => {
     const ws = await enroll(cc, await installToken(cc), 'poller');
     const waiting = ws.client.call('GET', '/v1/workstation/inbox?wait=30', undefined, any, { timeoutMs: 35_000 });
     let stopped = false;
-    const busy = Promise.all(Array.from({ length: 16 }, async () => {
-      while (!stopped) await ws.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL).catch(() => undefined);
-    }));
+    const busy = Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (!stopped)
+          await ws.client.call('GET', '/v1/workstation/inbox', undefined, any, CALL).catch(() => undefined);
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const started = Date.now();
     await cc.close();

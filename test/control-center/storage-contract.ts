@@ -14,27 +14,51 @@ export interface StorageFactory {
 }
 
 const NOW = 1_800_000_000_000;
-const audit = (action: string): AuditEntry => ({ time: NOW, tenantId: null, actor: 'system', address: null, action, target: null, result: 'ok', detail: null });
+const audit = (action: string): AuditEntry => ({
+  time: NOW,
+  tenantId: null,
+  actor: 'system',
+  address: null,
+  action,
+  target: null,
+  result: 'ok',
+  detail: null,
+});
 const key = () => newId('t').slice(2, 45).padEnd(43, 'A');
 
 async function workstation(storage: Storage, maxUses = 10, expiresAt = NOW + 60_000) {
   const tenant = await storage.defaultTenant();
   const group = (await storage.listGroups(tenant.id))[0]!;
   const sha256 = key();
-  await storage.createInstallToken({ id: newId('it'), tenantId: tenant.id, groupId: group.id, note: '', createdAt: NOW, expiresAt, maxUses, sha256 }, audit('install-token.create'));
-  const enrolled = await storage.enrollWorkstation({ id: newId('ws'), name: 'w', publicKey: key(), installTokenSha256: sha256, now: NOW }, () => audit('enroll'));
+  await storage.createInstallToken(
+    { id: newId('it'), tenantId: tenant.id, groupId: group.id, note: '', createdAt: NOW, expiresAt, maxUses, sha256 },
+    audit('install-token.create'),
+  );
+  const enrolled = await storage.enrollWorkstation(
+    { id: newId('ws'), name: 'w', publicKey: key(), installTokenSha256: sha256, now: NOW },
+    () => audit('enroll'),
+  );
   if (!enrolled.ok) throw new Error(enrolled.code);
   return { tenant, group, sha256, workstation: enrolled.workstation };
 }
 
 async function openPairing(storage: Storage, workstationId: string, tenantId: string, withMac = true) {
   const id = newId('pc').slice(3, 8);
-  await storage.createPairing({ id, workstationId, tenantId, user: 'alice', now: NOW, expiresAt: NOW + 600_000 }, audit('pairing.create'));
+  await storage.createPairing(
+    { id, workstationId, tenantId, user: 'alice', now: NOW, expiresAt: NOW + 600_000 },
+    audit('pairing.create'),
+  );
   if (withMac) await storage.setWorkstationMac(id, 'M'.repeat(43), NOW);
   return id;
 }
 
-const redemption = () => ({ signingKey: key(), boxKey: key(), name: 'phone', deviceMac: 'D'.repeat(43), newDeviceId: newId('dev') });
+const redemption = () => ({
+  signingKey: key(),
+  boxKey: key(),
+  name: 'phone',
+  deviceMac: 'D'.repeat(43),
+  newDeviceId: newId('dev'),
+});
 
 export function describeStorageContract(name: string, factory: StorageFactory): void {
   describe(`Storage contract: ${name}`, () => {
@@ -53,7 +77,10 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       const { storage, reopen } = await factory.create();
       const { tenant, workstation: ws } = await workstation(storage);
       await storage.setOverrides({ tenantId: tenant.id }, { offlineMode: true }, NOW, audit('settings.set'));
-      const other = await storage.createGroup({ id: newId('g'), tenantId: tenant.id, name: 'lab', now: NOW }, audit('group.create'));
+      const other = await storage.createGroup(
+        { id: newId('g'), tenantId: tenant.id, name: 'lab', now: NOW },
+        audit('group.create'),
+      );
       if (!other.ok) throw new Error(other.code);
       await storage.moveWorkstation(tenant.id, ws.id, other.group.id, NOW, audit('workstation.move'));
       expect((await storage.revision()).revision).toBe(3);
@@ -66,13 +93,24 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
     it('spends install tokens once per new key, and refuses used-up, expired and unknown ones', async () => {
       const { storage } = await factory.create();
       const { sha256, workstation: ws } = await workstation(storage, 1);
-      const same = await storage.enrollWorkstation({ id: newId('ws'), name: 'w', publicKey: ws.publicKey, installTokenSha256: sha256, now: NOW }, () => audit('enroll'));
+      const same = await storage.enrollWorkstation(
+        { id: newId('ws'), name: 'w', publicKey: ws.publicKey, installTokenSha256: sha256, now: NOW },
+        () => audit('enroll'),
+      );
       expect(same).toMatchObject({ ok: true, created: false, workstation: { id: ws.id } });
-      const again = await storage.enrollWorkstation({ id: newId('ws'), name: 'w', publicKey: key(), installTokenSha256: sha256, now: NOW }, () => audit('enroll'));
+      const again = await storage.enrollWorkstation(
+        { id: newId('ws'), name: 'w', publicKey: key(), installTokenSha256: sha256, now: NOW },
+        () => audit('enroll'),
+      );
       expect(again).toEqual({ ok: false, code: 'used-up-token' });
       const expired = await workstation(storage, 10, NOW).catch((error: Error) => error.message);
       expect(expired).toBe('expired-token');
-      expect(await storage.enrollWorkstation({ id: newId('ws'), name: 'w', publicKey: key(), installTokenSha256: key(), now: NOW }, () => audit('enroll'))).toEqual({ ok: false, code: 'unknown-token' });
+      expect(
+        await storage.enrollWorkstation(
+          { id: newId('ws'), name: 'w', publicKey: key(), installTokenSha256: key(), now: NOW },
+          () => audit('enroll'),
+        ),
+      ).toEqual({ ok: false, code: 'unknown-token' });
       await storage.close();
     });
 
@@ -80,18 +118,30 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       const { storage } = await factory.create();
       const { tenant, workstation: ws } = await workstation(storage);
       const noMac = await openPairing(storage, ws.id, tenant.id, false);
-      expect(await storage.redeemPairing(noMac, redemption(), NOW, () => audit('redeem'))).toEqual({ ok: false, code: 'no-mac' });
+      expect(await storage.redeemPairing(noMac, redemption(), NOW, () => audit('redeem'))).toEqual({
+        ok: false,
+        code: 'no-mac',
+      });
       const id = await openPairing(storage, ws.id, tenant.id);
-      const results = await Promise.all([storage.redeemPairing(id, redemption(), NOW, () => audit('redeem')), storage.redeemPairing(id, redemption(), NOW, () => audit('redeem'))]);
+      const results = await Promise.all([
+        storage.redeemPairing(id, redemption(), NOW, () => audit('redeem')),
+        storage.redeemPairing(id, redemption(), NOW, () => audit('redeem')),
+      ]);
       expect(results.filter((r) => r.ok)).toHaveLength(1);
       expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, code: 'not-open' }]);
       const burning = await openPairing(storage, ws.id, tenant.id);
       const counts = [];
       for (let i = 0; i < 5; i++) counts.push(await storage.countPairingTry(burning, 5, NOW, audit('redeem')));
       expect(counts.at(-1)).toEqual({ tries: 5, burnt: true });
-      expect(await storage.redeemPairing(burning, redemption(), NOW, () => audit('redeem'))).toEqual({ ok: false, code: 'not-open' });
+      expect(await storage.redeemPairing(burning, redemption(), NOW, () => audit('redeem'))).toEqual({
+        ok: false,
+        code: 'not-open',
+      });
       const late = await openPairing(storage, ws.id, tenant.id);
-      expect(await storage.redeemPairing(late, redemption(), NOW + 600_000, () => audit('redeem'))).toEqual({ ok: false, code: 'expired' });
+      expect(await storage.redeemPairing(late, redemption(), NOW + 600_000, () => audit('redeem'))).toEqual({
+        ok: false,
+        code: 'expired',
+      });
       await storage.close();
     });
 
@@ -106,30 +156,74 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       expect(await storage.devicesFor(ws.id, 'alice')).toEqual([deviceId]);
 
       const ar = newId('ar');
-      await storage.createAuthRequest({ id: ar, workstationId: ws.id, user: 'alice', challenge: key(), intentId: null, now: NOW, expiresAt: NOW + 60_000 }, audit('ar'));
+      await storage.createAuthRequest(
+        {
+          id: ar,
+          workstationId: ws.id,
+          user: 'alice',
+          challenge: key(),
+          intentId: null,
+          now: NOW,
+          expiresAt: NOW + 60_000,
+        },
+        audit('ar'),
+      );
       const decision = { deviceId, decision: 'approve' as const, signedAt: NOW, signature: 'S'.repeat(86) };
-      const [first, second] = await Promise.all([storage.decideAuthRequest(ar, decision, NOW, audit('decide')), storage.decideAuthRequest(ar, { ...decision, decision: 'deny' }, NOW, audit('decide'))]);
+      const [first, second] = await Promise.all([
+        storage.decideAuthRequest(ar, decision, NOW, audit('decide')),
+        storage.decideAuthRequest(ar, { ...decision, decision: 'deny' }, NOW, audit('decide')),
+      ]);
       expect([first.outcome, second.outcome]).toEqual(['decided', 'already-decided']);
       expect(second.request.decision?.decision).toBe('approve');
 
       const delivery = { workstationId: ws.id, user: 'alice', deviceId, createdAt: NOW };
       const older = newId('pd');
-      expect(await storage.putPoolDelivery({ ...delivery, id: older, body: '{"a":1}' }, audit('pd'))).toMatchObject({ ok: true, created: true });
-      expect(await storage.putPoolDelivery({ ...delivery, id: older, body: '{"a":1}' }, audit('pd'))).toMatchObject({ ok: true, created: false });
-      expect(await storage.putPoolDelivery({ ...delivery, id: older, body: '{"a":2}' }, audit('pd'))).toEqual({ ok: false, code: 'different-body' });
+      expect(await storage.putPoolDelivery({ ...delivery, id: older, body: '{"a":1}' }, audit('pd'))).toMatchObject({
+        ok: true,
+        created: true,
+      });
+      expect(await storage.putPoolDelivery({ ...delivery, id: older, body: '{"a":1}' }, audit('pd'))).toMatchObject({
+        ok: true,
+        created: false,
+      });
+      expect(await storage.putPoolDelivery({ ...delivery, id: older, body: '{"a":2}' }, audit('pd'))).toEqual({
+        ok: false,
+        code: 'different-body',
+      });
       const newer = newId('pd');
       await storage.putPoolDelivery({ ...delivery, id: newer, body: '{"a":3}' }, audit('pd'));
       expect((await storage.pendingPoolDeliveriesForDevice(deviceId)).map((d) => d.id)).toEqual([newer]);
-      expect(await storage.confirmPoolDelivery(older, { poolId: 'p', signature: 'S' }, NOW, audit('confirm'))).toEqual({ ok: false, code: 'superseded' });
+      expect(await storage.confirmPoolDelivery(older, { poolId: 'p', signature: 'S' }, NOW, audit('confirm'))).toEqual({
+        ok: false,
+        code: 'superseded',
+      });
 
       expect(await storage.rememberNonce(ws.id, 'n1', NOW + 600_000, NOW)).toBe(true);
       expect(await storage.rememberNonce(ws.id, 'n1', NOW + 600_000, NOW)).toBe(false);
       await storage.prune(NOW + 600_001);
       expect(await storage.rememberNonce(ws.id, 'n1', NOW + 1_200_000, NOW)).toBe(true);
 
-      const event = { id: newId('ev'), time: NOW, type: 'verify', user: 'alice', result: 'accepted', reason: null, context: null };
+      const event = {
+        id: newId('ev'),
+        time: NOW,
+        type: 'verify',
+        user: 'alice',
+        result: 'accepted',
+        reason: null,
+        context: null,
+      };
       expect(await storage.addEvents(ws.id, [event, event], NOW)).toEqual({ stored: 1, duplicates: 1 });
-      const counted = { id: newId('ev'), time: NOW + 60_000, type: 'verify', user: 'mallory', result: 'locked', reason: 'hammering-delay', context: null, repeated: 795, since: NOW + 5 };
+      const counted = {
+        id: newId('ev'),
+        time: NOW + 60_000,
+        type: 'verify',
+        user: 'mallory',
+        result: 'locked',
+        reason: 'hammering-delay',
+        context: null,
+        repeated: 795,
+        since: NOW + 5,
+      };
       expect(await storage.addEvents(ws.id, [counted], NOW + 61_000)).toEqual({ stored: 1, duplicates: 0 });
       const listed = (await storage.listEvents(ws.tenantId, { limit: 10 })).items;
       expect(listed[0]).toMatchObject({ id: counted.id, repeated: 795, since: NOW + 5 });
@@ -148,23 +242,48 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       if (!redeemed.ok) throw new Error(redeemed.code);
       await storage.confirmPairing(pairing, true, NOW, audit('confirm'));
       const deviceId = redeemed.device.id;
-      expect(await storage.fleetBindings([ws.id])).toEqual([{ deviceId, workstationId: ws.id, user: 'alice', createdAt: NOW, deviceName: 'phone', deviceLastSeenAt: null }]);
+      expect(await storage.fleetBindings([ws.id])).toEqual([
+        { deviceId, workstationId: ws.id, user: 'alice', createdAt: NOW, deviceName: 'phone', deviceLastSeenAt: null },
+      ]);
       expect(await storage.fleetBindings([])).toEqual([]);
       const binding = { deviceId, workstationId: ws.id, user: 'alice' };
-      expect(await storage.unbindDevice('t_OTHER', binding, audit('device.unpair'))).toEqual({ ok: false, code: 'not-found' });
+      expect(await storage.unbindDevice('t_OTHER', binding, audit('device.unpair'))).toEqual({
+        ok: false,
+        code: 'not-found',
+      });
       expect(await storage.unbindDevice(tenant.id, binding, audit('device.unpair'))).toEqual({ ok: true });
-      expect(await storage.unbindDevice(tenant.id, binding, audit('device.unpair'))).toEqual({ ok: false, code: 'not-found' });
+      expect(await storage.unbindDevice(tenant.id, binding, audit('device.unpair'))).toEqual({
+        ok: false,
+        code: 'not-found',
+      });
       expect(await storage.devicesFor(ws.id, 'alice')).toEqual([]);
       expect((await storage.getDevice(deviceId))!.revokedAt).toBeNull(); // the phone keeps its key
 
-      const request = { tenantId: tenant.id, workstationId: ws.id, user: 'alice', requestedAt: NOW, requestedBy: 'admin:at_X' };
+      const request = {
+        tenantId: tenant.id,
+        workstationId: ws.id,
+        user: 'alice',
+        requestedAt: NOW,
+        requestedBy: 'admin:at_X',
+      };
       const id = newId('lr');
-      expect(await storage.createLockoutReset({ ...request, id, tenantId: 't_OTHER' }, audit('lockout-reset.request'))).toEqual({ ok: false, code: 'not-found' });
-      expect(await storage.createLockoutReset({ ...request, id }, audit('lockout-reset.request'))).toMatchObject({ ok: true, reset: { id, doneAt: null } });
+      expect(
+        await storage.createLockoutReset({ ...request, id, tenantId: 't_OTHER' }, audit('lockout-reset.request')),
+      ).toEqual({ ok: false, code: 'not-found' });
+      expect(await storage.createLockoutReset({ ...request, id }, audit('lockout-reset.request'))).toMatchObject({
+        ok: true,
+        reset: { id, doneAt: null },
+      });
       expect((await storage.pendingLockoutResets(ws.id)).map((r) => r.id)).toEqual([id]);
-      expect(await storage.finishLockoutReset('ws_OTHER', id, 'cleared', NOW + 1, audit('lockout-reset.done'))).toEqual({ ok: false, code: 'not-found' });
-      expect(await storage.finishLockoutReset(ws.id, id, 'cleared', NOW + 1, audit('lockout-reset.done'))).toMatchObject({ ok: true, created: true, reset: { doneAt: NOW + 1, result: 'cleared' } });
-      expect(await storage.finishLockoutReset(ws.id, id, 'no-state', NOW + 2, audit('lockout-reset.done'))).toMatchObject({ ok: true, created: false, reset: { result: 'cleared' } });
+      expect(await storage.finishLockoutReset('ws_OTHER', id, 'cleared', NOW + 1, audit('lockout-reset.done'))).toEqual(
+        { ok: false, code: 'not-found' },
+      );
+      expect(
+        await storage.finishLockoutReset(ws.id, id, 'cleared', NOW + 1, audit('lockout-reset.done')),
+      ).toMatchObject({ ok: true, created: true, reset: { doneAt: NOW + 1, result: 'cleared' } });
+      expect(
+        await storage.finishLockoutReset(ws.id, id, 'no-state', NOW + 2, audit('lockout-reset.done')),
+      ).toMatchObject({ ok: true, created: false, reset: { result: 'cleared' } });
       expect(await storage.pendingLockoutResets(ws.id)).toEqual([]);
       await storage.close();
       const again = await reopen();
@@ -176,13 +295,41 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       const { storage } = await factory.create();
       const { tenant, workstation: ws } = await workstation(storage);
       const { workstation: other } = await workstation(storage);
-      const event = (time: number, type: string, user: string) => ({ id: newId('ev'), time, type, user, result: 'accepted', reason: null, context: null });
-      await storage.addEvents(ws.id, [event(NOW, 'verify', 'alice'), event(NOW + 10, 'online-auth', 'alice'), event(NOW + 20, 'verify', 'bob'), event(NOW + 30, 'enroll', 'alice')], NOW);
+      const event = (time: number, type: string, user: string) => ({
+        id: newId('ev'),
+        time,
+        type,
+        user,
+        result: 'accepted',
+        reason: null,
+        context: null,
+      });
+      await storage.addEvents(
+        ws.id,
+        [
+          event(NOW, 'verify', 'alice'),
+          event(NOW + 10, 'online-auth', 'alice'),
+          event(NOW + 20, 'verify', 'bob'),
+          event(NOW + 30, 'enroll', 'alice'),
+        ],
+        NOW,
+      );
       await storage.addEvents(other.id, [event(NOW + 5, 'verify', 'alice')], NOW);
-      const list = async (query: Omit<Parameters<Storage['listEvents']>[1], 'limit'>) => (await storage.listEvents(tenant.id, { limit: 100, ...query })).items.map((e) => `${e.type}:${e.user}@${e.time - NOW}`);
-      expect(await list({ workstationId: ws.id, types: ['verify', 'online-auth'] })).toEqual(['verify:bob@20', 'online-auth:alice@10', 'verify:alice@0']);
+      const list = async (query: Omit<Parameters<Storage['listEvents']>[1], 'limit'>) =>
+        (await storage.listEvents(tenant.id, { limit: 100, ...query })).items.map(
+          (e) => `${e.type}:${e.user}@${e.time - NOW}`,
+        );
+      expect(await list({ workstationId: ws.id, types: ['verify', 'online-auth'] })).toEqual([
+        'verify:bob@20',
+        'online-auth:alice@10',
+        'verify:alice@0',
+      ]);
       expect(await list({ user: 'alice', types: ['verify'] })).toEqual(['verify:alice@5', 'verify:alice@0']);
-      expect(await list({ since: NOW + 5, until: NOW + 20 })).toEqual(['verify:alice@5', 'verify:bob@20', 'online-auth:alice@10']);
+      expect(await list({ since: NOW + 5, until: NOW + 20 })).toEqual([
+        'verify:alice@5',
+        'verify:bob@20',
+        'online-auth:alice@10',
+      ]);
       expect(await list({ types: [] })).toEqual([]);
       const page = await storage.listEvents(tenant.id, { limit: 2 });
       expect(page.items).toHaveLength(2);
@@ -194,8 +341,14 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       const { storage } = await factory.create();
       const tenant = await storage.defaultTenant();
       const before = (await storage.listAudit(tenant.id, { limit: 1000 })).items.length;
-      await storage.setOverrides({ tenantId: tenant.id }, { pinCount: 30 }, NOW, { ...audit('settings.set'), tenantId: tenant.id });
-      const refused = await storage.deleteGroup(tenant.id, (await storage.listGroups(tenant.id))[0]!.id, { ...audit('group.delete'), tenantId: tenant.id });
+      await storage.setOverrides({ tenantId: tenant.id }, { pinCount: 30 }, NOW, {
+        ...audit('settings.set'),
+        tenantId: tenant.id,
+      });
+      const refused = await storage.deleteGroup(tenant.id, (await storage.listGroups(tenant.id))[0]!.id, {
+        ...audit('group.delete'),
+        tenantId: tenant.id,
+      });
       expect(refused).toEqual({ ok: false, code: 'default-group' });
       const entries = (await storage.listAudit(tenant.id, { limit: 1000 })).items;
       expect(entries.length).toBe(before + 1);

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAgent, type RunningAgent, type StartAgentOptions } from '../../agent/agent.js';
-import type { Clock } from '../../agent/clock.js';
+import type { Clock } from '../../platform/clock.js';
 import { resolveAgentConfig, type AgentConfig } from '../../agent/config.js';
-import { createLogger, type Logger } from '../../agent/log.js';
+import { createLogger, type Logger } from '../../platform/log.js';
 import { askAgent, type RequestWithoutId } from '../../cli/agent-client.js';
 import { latchkeyCommand } from '../../cli/agent-process.js';
-import { nodeFetch } from '../../cli/node-fetch.js';
+import { nodeFetch } from '../../platform/node-fetch.js';
 import { utf8, wipe } from '../../protocol/bytes.js';
 import { parseEnrollmentUri, type EnrollmentImport } from '../../protocol/enrollment-uri.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
@@ -61,7 +61,11 @@ export interface AgentFiles {
   readonly keystoreDir: string;
 }
 
-export async function writeAgentConfig(dir: string, policy: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<AgentFiles> {
+export async function writeAgentConfig(
+  dir: string,
+  policy: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<AgentFiles> {
   const files: AgentFiles = {
     dir,
     configFile: path.join(dir, 'agent.json'),
@@ -70,7 +74,15 @@ export async function writeAgentConfig(dir: string, policy: Record<string, unkno
     auditLog: path.join(dir, 'audit.jsonl'),
     keystoreDir: path.join(dir, 'keystore'),
   };
-  const config = { policy, stateDir: files.stateDir, socket: files.socket, auditLog: files.auditLog, keystore: { backend: 'file', directory: files.keystoreDir }, kdf: TEST_KDF, ...extra };
+  const config = {
+    policy,
+    stateDir: files.stateDir,
+    socket: files.socket,
+    auditLog: files.auditLog,
+    keystore: { backend: 'file', directory: files.keystoreDir },
+    kdf: TEST_KDF,
+    ...extra,
+  };
   await fs.writeFile(files.configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return files;
 }
@@ -86,13 +98,29 @@ export interface InProcessAgent {
 /** Starts the agent in this process (so a test can inject a clock) with a captured log. */
 export async function startInProcessAgent(
   files: AgentFiles,
-  options: { clock?: Clock; policy?: Record<string, unknown>; log?: Logger; ipcLimits?: StartAgentOptions['ipcLimits']; auditLimits?: StartAgentOptions['auditLimits']; bleTransport?: StartAgentOptions['bleTransport']; fetch?: StartAgentOptions['fetch'] } = {},
+  options: {
+    clock?: Clock;
+    policy?: Record<string, unknown>;
+    log?: Logger;
+    ipcLimits?: StartAgentOptions['ipcLimits'];
+    auditLimits?: StartAgentOptions['auditLimits'];
+    bleTransport?: StartAgentOptions['bleTransport'];
+    fetch?: StartAgentOptions['fetch'];
+  } = {},
 ): Promise<InProcessAgent> {
   const json = JSON.parse(await fs.readFile(files.configFile, 'utf8')) as Record<string, unknown>;
   if (options.policy) json.policy = options.policy;
   const config: AgentConfig = resolveAgentConfig(json, files.configFile);
   const logLines: string[] = [];
-  const agent = await startAgent({ config, clock: options.clock, ipcLimits: options.ipcLimits, auditLimits: options.auditLimits, fetch: options.fetch ?? nodeFetch, ...(options.bleTransport && { bleTransport: options.bleTransport }), log: options.log ?? createLogger({ level: 'debug', write: (line) => logLines.push(line) }) });
+  const agent = await startAgent({
+    config,
+    clock: options.clock,
+    ipcLimits: options.ipcLimits,
+    auditLimits: options.auditLimits,
+    fetch: options.fetch ?? nodeFetch,
+    ...(options.bleTransport && { bleTransport: options.bleTransport }),
+    log: options.log ?? createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
+  });
   return {
     files,
     agent,
@@ -109,13 +137,22 @@ export interface AgentProcess {
 }
 
 /** Runs `latchkey agent` as a child process and waits until its socket accepts connections. */
-export async function spawnAgent(files: AgentFiles, options: { env?: NodeJS.ProcessEnv; command?: string[] } = {}): Promise<AgentProcess> {
+export async function spawnAgent(
+  files: AgentFiles,
+  options: { env?: NodeJS.ProcessEnv; command?: string[] } = {},
+): Promise<AgentProcess> {
   const run = latchkeyCommand(['agent', '--config', files.configFile, '--log-level', 'debug']);
   // `command` wraps the agent (e.g. ['faketime', '-f', '-1d']). faketime forks the agent and does
   // not pass signals on, so a wrapped agent gets a process group of its own and is signalled as one.
   const [command, ...prefix] = options.command ?? [];
-  const spawnOptions = { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], detached: command !== undefined };
-  const child = command ? spawn(command, [...prefix, run.command, ...run.args], spawnOptions) : spawn(run.command, run.args, spawnOptions);
+  const spawnOptions = {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+    detached: command !== undefined,
+  };
+  const child = command
+    ? spawn(command, [...prefix, run.command, ...run.args], spawnOptions)
+    : spawn(run.command, run.args, spawnOptions);
   const signal = (name: NodeJS.Signals) => {
     if (!command) return void child.kill(name);
     try {
@@ -189,8 +226,10 @@ export class Phone {
 
 export async function enroll(ask: InProcessAgent['ask'], user: string, authenticator = 'phone'): Promise<Phone> {
   const reply = await ask({ op: 'enroll', user, authenticator }, 60_000);
-  if (reply.status !== 'ok' || !reply.secret) throw new Error(`enroll failed: ${JSON.stringify({ ...reply, secret: undefined })}`);
+  if (reply.status !== 'ok' || !reply.secret)
+    throw new Error(`enroll failed: ${JSON.stringify({ ...reply, secret: undefined })}`);
   return new Phone(reply.secret);
 }
 
-export const verifyWith = (ask: InProcessAgent['ask'], user: string, pin: string) => ask({ op: 'verify', user, pin: utf8(pin), context: 'test' });
+export const verifyWith = (ask: InProcessAgent['ask'], user: string, pin: string) =>
+  ask({ op: 'verify', user, pin: utf8(pin), context: 'test' });

@@ -26,8 +26,17 @@ class Lines {
   /** The next line (from now on) matching `match`. */
   next(match: RegExp, timeoutMs: number, what: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no line matching ${match} from ${what} within ${timeoutMs} ms:\n${this.text}`)), timeoutMs);
-      this.#waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+      const timer = setTimeout(
+        () => reject(new Error(`no line matching ${match} from ${what} within ${timeoutMs} ms:\n${this.text}`)),
+        timeoutMs,
+      );
+      this.#waiters.push({
+        match,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      });
     });
   }
 }
@@ -36,7 +45,10 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pro
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', (code) => (clearTimeout(timer), resolve(code)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
     child.kill(signal);
   });
 }
@@ -51,14 +63,28 @@ export class ControllerProcess {
 
   /** Starts `latchkey ble virtual-controller` with one pty per port under `dir`. */
   static async start(dir: string, ports: readonly string[], extra: readonly string[] = []): Promise<ControllerProcess> {
-    const run = latchkeyCommand(['ble', 'virtual-controller', '--json', '--commands', '--dir', dir, ...ports.flatMap((p) => ['--port', p]), ...extra]);
+    const run = latchkeyCommand([
+      'ble',
+      'virtual-controller',
+      '--json',
+      '--commands',
+      '--dir',
+      dir,
+      ...ports.flatMap((p) => ['--port', p]),
+      ...extra,
+    ]);
     const child = spawn(run.command, run.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const lines = new Lines();
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const first = await lines.next(/^\{"ports"/, 20_000, 'the virtual controller');
-    return new ControllerProcess(child, (JSON.parse(first) as { ports: Record<string, string> }).ports, lines, () => stderr);
+    return new ControllerProcess(
+      child,
+      (JSON.parse(first) as { ports: Record<string, string> }).ports,
+      lines,
+      () => stderr,
+    );
   }
 
   /** Gives a port a fresh random address, as a phone's OS does; resolves with it. */
@@ -69,7 +95,16 @@ export class ControllerProcess {
   }
 
   /** What every connection carried so far (cli/commands/ble/virtual-controller.ts). */
-  async stats(): Promise<{ id: number; attPdus: number; roundTrips: number; exchangeRoundTrips: number; airBytes: number; exchangeAirBytes: number }[]> {
+  async stats(): Promise<
+    {
+      id: number;
+      attPdus: number;
+      roundTrips: number;
+      exchangeRoundTrips: number;
+      airBytes: number;
+      exchangeAirBytes: number;
+    }[]
+  > {
     const answer = this.lines.next(/^\{"connections"/, 5_000, 'the virtual controller');
     this.child.stdin!.write('stats\n');
     return (JSON.parse(await answer) as { connections: [] }).connections;
@@ -81,7 +116,9 @@ export class ControllerProcess {
     for (;;) {
       const answer = this.lines.next(/^\{"state"/, 5_000, 'the virtual controller');
       this.child.stdin!.write('state\n');
-      const state = (JSON.parse(await answer) as { state: Record<string, { advertising: boolean; connections: number }> }).state[port];
+      const state = (
+        JSON.parse(await answer) as { state: Record<string, { advertising: boolean; connections: number }> }
+      ).state[port];
       if (state && !state.advertising && state.connections === 0) return;
       if (Date.now() > deadline) throw new Error(`port ${port} is still busy: ${JSON.stringify(state)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -100,8 +137,23 @@ export class BlePhoneProcess {
     private readonly lines: Lines,
   ) {}
 
-  static async start(phone: { home: string; passphraseFile: string }, pty: string, extra: readonly string[] = ['--auto-approve']): Promise<BlePhoneProcess> {
-    const run = latchkeyCommand(['phone', '--home', phone.home, '--passphrase-file', phone.passphraseFile, 'ble', 'serve', '--uart', pty, ...extra]);
+  static async start(
+    phone: { home: string; passphraseFile: string },
+    pty: string,
+    extra: readonly string[] = ['--auto-approve'],
+  ): Promise<BlePhoneProcess> {
+    const run = latchkeyCommand([
+      'phone',
+      '--home',
+      phone.home,
+      '--passphrase-file',
+      phone.passphraseFile,
+      'ble',
+      'serve',
+      '--uart',
+      pty,
+      ...extra,
+    ]);
     const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = new Lines();
     child.stdout!.on('data', (chunk: Buffer) => lines.push(chunk.toString()));

@@ -4,11 +4,10 @@
  * a person pairs (the code the agent shows, redeemed by the phone, confirmed by the agent).
  */
 import path from 'node:path';
-import * as v from 'valibot';
 import { Phone, newPhoneState } from '../../phone/core/phone.js';
 import { MemoryStore, systemClock } from '../../phone/core/ports.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
-import { CALL, installToken, type TestCc } from '../control-center/helpers.js';
+import { installToken, type TestCc, putSettings } from '../control-center/helpers.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from './agent-harness.js';
 import { eventually } from './online-stack.js';
 
@@ -26,23 +25,50 @@ export interface ManagedAgentOptions {
 
 /** Starts an agent with an install token for `cc` and waits until it has enrolled. */
 export async function startManagedAgent(cc: TestCc, options: ManagedAgentOptions): Promise<InProcessAgent> {
-  await cc.admin.call('PUT', '/v1/admin/settings', options.settings ?? { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
+  await putSettings(cc, options.settings ?? { offlineMode: true, pinCount: 10 });
   const socket = options.socketDir === undefined ? undefined : path.join(options.socketDir, 'agent.sock');
-  const files = await writeAgentConfig(await makeTempDir(), {}, { ...options.config, ...(socket ? { socket } : {}), controlCenter: { url: cc.url, installToken: await installToken(cc), name: options.name } });
+  const files = await writeAgentConfig(
+    await makeTempDir(),
+    {},
+    {
+      ...options.config,
+      ...(socket ? { socket } : {}),
+      controlCenter: { url: cc.url, installToken: await installToken(cc), name: options.name },
+    },
+  );
   const agent = await startInProcessAgent({ ...files, ...(socket ? { socket } : {}) }, options.agent);
-  await eventually('the agent to enroll', async () => (agent.logLines.join('').includes('workstation.managed') ? true : undefined));
+  await eventually('the agent to enroll', async () =>
+    agent.logLines.join('').includes('workstation.managed') ? true : undefined,
+  );
   return agent;
 }
 
 export async function newPhoneApp(name: string): Promise<Phone> {
-  return Phone.open({ store: new MemoryStore(await newPhoneState(name, Date.now())), clock: systemClock, connectivity: { hasNetwork: () => true } });
+  return Phone.open({
+    store: new MemoryStore(await newPhoneState(name, Date.now())),
+    clock: systemClock,
+    connectivity: { hasNetwork: () => true },
+  });
 }
 
 /** Root's `pair` for `user`, the code typed on the phone, and the agent's confirmation. */
-export async function pairThroughAgentInProcess(agent: InProcessAgent, user: string, phone: Phone, ccUrl: string): Promise<Reply> {
+export async function pairThroughAgentInProcess(
+  agent: InProcessAgent,
+  user: string,
+  phone: Phone,
+  ccUrl: string,
+): Promise<Reply> {
   const started = await agent.ask({ op: 'pair', user });
   if (started.status !== 'ok') throw new Error(`pair: ${started.reason}: ${started.message}`);
-  const finish = agent.ask({ op: 'pair-finish', user, pairingId: (JSON.parse(started.detail!) as { pairingId: string }).pairingId, wait: 20_000 }, 30_000);
+  const finish = agent.ask(
+    {
+      op: 'pair-finish',
+      user,
+      pairingId: (JSON.parse(started.detail!) as { pairingId: string }).pairingId,
+      wait: 20_000,
+    },
+    30_000,
+  );
   await phone.pair(Buffer.from(started.secret!).toString('utf8'), ccUrl);
   return finish;
 }
@@ -54,7 +80,12 @@ export async function approveOnPhone(phone: Phone): Promise<void> {
 }
 
 /** Root's online sign-in for `user`, approved on the phone. */
-export async function signInApproving(agent: InProcessAgent, phone: Phone, user: string, context = 'test'): Promise<Reply> {
+export async function signInApproving(
+  agent: InProcessAgent,
+  phone: Phone,
+  user: string,
+  context = 'test',
+): Promise<Reply> {
   const answer = agent.ask({ op: 'online-auth', user, context, wait: 15_000 }, 20_000);
   await approveOnPhone(phone);
   return answer;
@@ -64,7 +95,9 @@ export async function signInApproving(agent: InProcessAgent, phone: Phone, user:
 export async function poolConfirmed(agent: InProcessAgent, phone: Phone, user: string): Promise<void> {
   await eventually('the pool on the phone and confirmed', async () => {
     await phone.serveRound({ waitSeconds: 1 });
-    const detail = JSON.parse((await agent.ask({ op: 'status', user })).detail ?? '{}') as { pools?: Array<{ pending?: boolean }> };
+    const detail = JSON.parse((await agent.ask({ op: 'status', user })).detail ?? '{}') as {
+      pools?: Array<{ pending?: boolean }>;
+    };
     return detail.pools?.some((pool) => !pool.pending) ? true : undefined;
   });
 }

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { latchkeyCommand } from '../../cli/agent-process.js';
-import { runCli, type CliResult } from './run-cli.js';
+import { runCli, type CliResult, startCli } from './run-cli.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,7 +37,15 @@ export class ControlCenterProcess {
   }
 
   async start(): Promise<void> {
-    const run = latchkeyCommand(['control-center', '--db', this.databaseFile, '--listen', `127.0.0.1:${this.port}`, '--log-level', 'debug']);
+    const run = latchkeyCommand([
+      'control-center',
+      '--db',
+      this.databaseFile,
+      '--listen',
+      `127.0.0.1:${this.port}`,
+      '--log-level',
+      'debug',
+    ]);
     const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
@@ -89,14 +97,29 @@ export class PhoneCli {
   }
 
   run(args: string[], options: { offline?: boolean; timeoutMs?: number } = {}): Promise<CliResult> {
-    const head = ['phone', '--home', this.home, '--passphrase-file', this.passphraseFile, ...(options.offline ? ['--offline'] : [])];
+    const head = [
+      'phone',
+      '--home',
+      this.home,
+      '--passphrase-file',
+      this.passphraseFile,
+      ...(options.offline ? ['--offline'] : []),
+    ];
     return runCli([...head, ...args], { timeoutMs: options.timeoutMs ?? 60_000 });
   }
 
   /** `serve --auto-approve` in the background: the phone online, approving and importing pools. */
   startServing(): void {
     if (this.#serving) return;
-    const run = latchkeyCommand(['phone', '--home', this.home, '--passphrase-file', this.passphraseFile, 'serve', '--auto-approve']);
+    const run = latchkeyCommand([
+      'phone',
+      '--home',
+      this.home,
+      '--passphrase-file',
+      this.passphraseFile,
+      'serve',
+      '--auto-approve',
+    ]);
     const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => (this.serveOutput += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (this.serveOutput += chunk.toString()));
@@ -117,22 +140,28 @@ export class PhoneCli {
  * Pairs a phone for `user` the way a person does: `latchkey pair` on the workstation shows the
  * code, the phone redeems it, and the workstation confirms (both exit 0, or this throws).
  */
-export async function pairThroughAgent(socket: string, user: string, phone: PhoneCli, ccUrl: string): Promise<{ pairOut: string; phoneOut: string; code: string }> {
-  const run = latchkeyCommand(['pair', '--user', user, '--wait', '60', '--socket', socket]);
-  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+export async function pairThroughAgent(
+  socket: string,
+  user: string,
+  phone: PhoneCli,
+  ccUrl: string,
+): Promise<{ pairOut: string; phoneOut: string; code: string }> {
+  const pairing = startCli(['pair', '--user', user, '--wait', '60', '--socket', socket]);
   try {
-    const code = await eventually('the pairing code', async () => /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/.exec(out)?.[1]);
+    const code = await eventually(
+      'the pairing code',
+      async () =>
+        /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/.exec(
+          pairing.output(),
+        )?.[1],
+    );
     const phoneRun = await phone.run(['pair', code, '--url', ccUrl]);
     if (phoneRun.code !== 0) throw new Error(`the phone did not pair: ${phoneRun.stderr}`);
-    const exit = await exited;
-    if (exit !== 0) throw new Error(`latchkey pair exited with ${exit}: ${out}`);
-    return { pairOut: out, phoneOut: phoneRun.stdout, code };
+    const exit = await pairing.exited;
+    if (exit !== 0) throw new Error(`latchkey pair exited with ${exit}: ${pairing.output()}`);
+    return { pairOut: pairing.output(), phoneOut: phoneRun.stdout, code };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    pairing.stop();
   }
 }
 
@@ -147,7 +176,8 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

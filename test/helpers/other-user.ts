@@ -28,8 +28,21 @@ export async function makeScriptDir(scripts: Record<string, string>): Promise<st
 }
 
 /** Runs DIR/NAME.mjs as uid (and gid) and returns what it printed. */
-export async function runScriptAs(uid: number, dir: string, name: string, args: string[], timeoutMs = 60_000): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(dir, `${name}.mjs`), ...args], { uid, gid: uid, cwd: dir, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+export async function runScriptAs(
+  uid: number,
+  dir: string,
+  name: string,
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(dir, `${name}.mjs`), ...args], {
+    uid,
+    gid: uid,
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return stdout;
 }
 
@@ -44,7 +57,12 @@ export interface RunningScript {
 
 /** Starts DIR/NAME.mjs as uid in the background. */
 export function startScriptAs(uid: number, dir: string, name: string, args: string[]): RunningScript {
-  const child = spawn(process.execPath, [path.join(dir, `${name}.mjs`), ...args], { uid, gid: uid, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(dir, `${name}.mjs`), ...args], {
+    uid,
+    gid: uid,
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const waiters: Array<() => void> = [];
   const onData = (chunk: Buffer) => {
@@ -65,8 +83,10 @@ export function startScriptAs(uid: number, dir: string, name: string, args: stri
       for (;;) {
         const line = output.split('\n').find((candidate) => pattern.test(candidate));
         if (line !== undefined) return line;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before printing ${pattern}: ${output}`);
-        if (Date.now() > deadline) throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms: ${output}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`${name} exited before printing ${pattern}: ${output}`);
+        if (Date.now() > deadline)
+          throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms: ${output}`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 100);

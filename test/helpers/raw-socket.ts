@@ -14,9 +14,15 @@ function parseReplies(bytes: Buffer): Reply[] {
   const replies: Reply[] = [];
   let offset = 0;
   while (bytes.length - offset >= FRAME_HEADER_BYTES) {
-    const { bodyLength } = decodeFrameHeader(bytes.subarray(offset, offset + FRAME_HEADER_BYTES), FrameKind.reply, MAX_REPLY_BODY);
+    const { bodyLength } = decodeFrameHeader(
+      bytes.subarray(offset, offset + FRAME_HEADER_BYTES),
+      FrameKind.reply,
+      MAX_REPLY_BODY,
+    );
     if (bytes.length - offset < FRAME_HEADER_BYTES + bodyLength) break;
-    replies.push(decodeReplyBody(bytes.subarray(offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + bodyLength)));
+    replies.push(
+      decodeReplyBody(bytes.subarray(offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + bodyLength)),
+    );
     offset += FRAME_HEADER_BYTES + bodyLength;
   }
   return replies;

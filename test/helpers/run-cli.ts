@@ -1,5 +1,5 @@
 /** Runs the real `latchkey` CLI as a child process. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { latchkeyCommand } from '../../cli/agent-process.js';
 
 export interface CliResult {
@@ -8,10 +8,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   const run = latchkeyCommand(args);
   return new Promise((resolve, reject) => {
-    const child = spawn(run.command, run.args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(run.command, run.args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -24,4 +30,27 @@ export function runCli(args: string[], options: { input?: string; timeoutMs?: nu
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+export interface BackgroundCli {
+  readonly child: ChildProcess;
+  /** Standard output and error so far, together. */
+  output(): string;
+  readonly exited: Promise<number | null>;
+  /** SIGTERM, unless it has already ended. */
+  stop(): void;
+}
+
+/** Starts the real CLI in the background (a command that waits, such as `latchkey pair`). */
+export function startCli(args: string[]): BackgroundCli {
+  const run = latchkeyCommand(args);
+  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  return { child, output: () => out, exited, stop };
 }

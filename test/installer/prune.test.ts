@@ -15,7 +15,7 @@ function tree(root: string, files: Record<string, string>): void {
 }
 
 describe('pruning node_modules for the packages', () => {
-  it('drops docs, tests, TypeScript, maps, bins, native sources and other platforms; keeps code, licences and this platform\'s addons', async () => {
+  it("drops docs, tests, TypeScript, maps, bins, native sources and other platforms; keeps code, licences and this platform's addons", async () => {
     const modules = join(await makeTempDir(), 'node_modules');
     tree(modules, {
       'plain/package.json': '{"name":"plain","main":"lib/index.js","bin":{"plain":"cli.js"}}',
@@ -52,10 +52,38 @@ describe('pruning node_modules for the packages', () => {
     });
     pruneNodeModules(modules);
     const kept = (path: string) => existsSync(join(modules, path));
-    for (const path of ['plain/lib/index.js', 'plain/LICENSE', 'plain/license.md', 'yaml/dist/doc/Document.js', 'native/lib/index.js', 'native/build/Release/addon.node', 'native/prebuilds/linux-x64/addon.glibc.node', 'koffi/index.cjs', 'koffi/src/koffi/index.cjs']) {
+    for (const path of [
+      'plain/lib/index.js',
+      'plain/LICENSE',
+      'plain/license.md',
+      'yaml/dist/doc/Document.js',
+      'native/lib/index.js',
+      'native/build/Release/addon.node',
+      'native/prebuilds/linux-x64/addon.glibc.node',
+      'koffi/index.cjs',
+      'koffi/src/koffi/index.cjs',
+    ]) {
       expect(kept(path), path).toBe(true);
     }
-    for (const path of ['plain/lib/index.d.ts', 'plain/lib/index.js.map', 'plain/cli.js', 'plain/README.md', 'plain/test', 'plain/docs', 'plain/.github', 'native/src', 'native/deps', 'native/binding.gyp', 'native/build/Release/obj.target', 'native/build/Makefile', 'native/prebuilds/linux-x64/addon.musl.node', 'native/prebuilds/darwin-x64+arm64', 'koffi/src/koffi/src/abi/x64sysv_asm.S', 'typescript', '.bin']) {
+    for (const path of [
+      'plain/lib/index.d.ts',
+      'plain/lib/index.js.map',
+      'plain/cli.js',
+      'plain/README.md',
+      'plain/test',
+      'plain/docs',
+      'plain/.github',
+      'native/src',
+      'native/deps',
+      'native/binding.gyp',
+      'native/build/Release/obj.target',
+      'native/build/Makefile',
+      'native/prebuilds/linux-x64/addon.musl.node',
+      'native/prebuilds/darwin-x64+arm64',
+      'koffi/src/koffi/src/abi/x64sysv_asm.S',
+      'typescript',
+      '.bin',
+    ]) {
       expect(kept(path), path).toBe(false);
     }
     expect(statSync(join(modules, 'plain/lib/index.js')).mode & 0o777).toBe(0o644);

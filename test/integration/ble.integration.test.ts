@@ -1,22 +1,14 @@
-/**
- * Issue 5 end to end, every part a real process: a virtual Bluetooth controller on
- * pseudo-terminals, the agent (`ble.transport` = its workstation pty), phones through
- * `latchkey phone … ble`, and PAM through pamtester with pam_latchkey and pam_unix. Pair over
- * BLE (right code; wrong code refused; used code unanswered) → unlock at the PAM prompt with an
- * audit entry → unlock again after the phone's address rotates → no phone in range: the PIN
- * prompt, then the password → another user's phone never unlocks → unpairing on either side.
- */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latchkeyCommand } from '../../cli/agent-process.js';
-import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
 import { PhoneCli, eventually } from '../helpers/online-stack.js';
-import { runCli } from '../helpers/run-cli.js';
-import { VERDICT, createUser, moduleLine, pamService, pamtester, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
+import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
+import { removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
 const BLE_WAIT_MS = 2_500;
 let dir: string;
@@ -35,19 +27,19 @@ const socket = () => ['--socket', files.socket];
 const CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
 
 /** `latchkey ble pair --user U` in the background: resolves the code it shows, then its exit. */
-async function showCode(user: string, waitSeconds = 60): Promise<{ code: string; output: () => string; exited: Promise<number | null>; stop: () => void }> {
-  const run = latchkeyCommand(['ble', 'pair', '--user', user, '--wait', String(waitSeconds), ...socket()]);
-  const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const code = await eventually('the Bluetooth pairing code', async () => CODE.exec(out)?.[1]);
-  return { code, output: () => out, exited, stop: () => child.kill('SIGTERM') };
+async function showCode(
+  user: string,
+  waitSeconds = 60,
+): Promise<{ code: string; output: () => string; exited: Promise<number | null>; stop: () => void }> {
+  const pairing = startCli(['ble', 'pair', '--user', user, '--wait', String(waitSeconds), ...socket()]);
+  const code = await eventually('the Bluetooth pairing code', async () => CODE.exec(pairing.output())?.[1]);
+  return { code, output: pairing.output, exited: pairing.exited, stop: pairing.stop };
 }
 
 function phonePair(phone: PhoneCli, code: string, pty: string, waitSeconds = 30) {
-  return phone.run(['ble', 'pair', code, '--uart', pty, '--wait', String(waitSeconds)], { timeoutMs: (waitSeconds + 20) * 1000 });
+  return phone.run(['ble', 'pair', code, '--uart', pty, '--wait', String(waitSeconds)], {
+    timeoutMs: (waitSeconds + 20) * 1000,
+  });
 }
 
 async function status(user: string) {
@@ -56,8 +48,20 @@ async function status(user: string) {
   return JSON.parse(run.stdout) as { ble: boolean; usable: boolean; blePhones: { deviceId: string; name: string }[] };
 }
 
-async function audit(): Promise<{ event: string; user: string; result: string; reason: string | null; authenticatorId: string | null; context: string | null }[]> {
-  return (await fs.readFile(files.auditLog, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+async function audit(): Promise<
+  {
+    event: string;
+    user: string;
+    result: string;
+    reason: string | null;
+    authenticatorId: string | null;
+    context: string | null;
+  }[]
+> {
+  return (await fs.readFile(files.auditLog, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 async function serve(phone: PhoneCli, port: string): Promise<BlePhoneProcess> {
@@ -67,10 +71,15 @@ async function serve(phone: PhoneCli, port: string): Promise<BlePhoneProcess> {
 }
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('this suite needs root (test users, /etc/pam.d, pamtester); CI runs npm test as root');
+  if (process.getuid?.() !== 0)
+    throw new Error('this suite needs root (test users, /etc/pam.d, pamtester); CI runs npm test as root');
   dir = await makeTempDir('latchkey-ble-e2e-');
   controller = await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'phone2', 'workstation']);
-  files = await writeAgentConfig(dir, { offlineMode: true, pinCount: 10 }, { ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 } });
+  files = await writeAgentConfig(
+    dir,
+    { offlineMode: true, pinCount: 10 },
+    { ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 } },
+  );
   agent = await spawnAgent(files);
   alice = createUser('blea');
   bob = createUser('bleb');
@@ -80,11 +89,15 @@ beforeAll(async () => {
   expect(enrolled.code, enrolled.stderr).toBe(0);
   const uri = (JSON.parse(enrolled.stdout) as { uri: string }).uri;
   pins = (await runCli(['pins', '--uri', uri, '--from', '0', '--count', '3'])).stdout.trim().split('\n');
-  service = pamService('ble-e2e', [moduleLine('sufficient', files, `push=auto ble_wait=${BLE_WAIT_MS} online_wait=0`), 'auth required pam_unix.so']);
+  service = pamService('ble-e2e', [
+    moduleLine('sufficient', files, `push=auto ble_wait=${BLE_WAIT_MS} online_wait=0`),
+    'auth required pam_unix.so',
+  ]);
 }, 120_000);
 
 afterAll(async () => {
-  if (process.env.LATCHKEY_E2E_LOGS) await fs.writeFile(path.join(process.env.LATCHKEY_E2E_LOGS, 'ble-agent.log'), agent?.output() ?? '');
+  if (process.env.LATCHKEY_E2E_LOGS)
+    await fs.writeFile(path.join(process.env.LATCHKEY_E2E_LOGS, 'ble-agent.log'), agent?.output() ?? '');
   for (const phone of serving) await phone.stop();
   await agent?.stop();
   await controller?.stop();
@@ -121,7 +134,9 @@ describe('Bluetooth unlock, end to end (issue 5)', () => {
     const right = await phonePair(phoneB, shown.code, controller.ports.phone2!);
     expect(right.code, right.stderr).toBe(0);
     expect(await shown.exited).toBe(0);
-    expect((await audit()).some((e) => e.event === 'pairing' && e.user === bob.name && e.result === 'rejected')).toBe(true);
+    expect((await audit()).some((e) => e.event === 'pairing' && e.user === bob.name && e.result === 'rejected')).toBe(
+      true,
+    );
   }, 60_000);
 
   it('unlocks at the PAM prompt when the paired phone approves over BLE, with an audit entry', async () => {
@@ -132,7 +147,10 @@ describe('Bluetooth unlock, end to end (issue 5)', () => {
     expect(run.output).toContain(VERDICT.success);
     expect(run.output).not.toContain('Offline PIN:');
     expect((await audit()).filter((e) => e.event === 'ble-auth').at(-1)).toMatchObject({
-      user: alice.name, result: 'accepted', authenticatorId: expect.stringMatching(/^ble-/), context: `pam:${service}`,
+      user: alice.name,
+      result: 'accepted',
+      authenticatorId: expect.stringMatching(/^ble-/),
+      context: `pam:${service}`,
     });
   }, 30_000);
 
@@ -145,7 +163,10 @@ describe('Bluetooth unlock, end to end (issue 5)', () => {
   }, 30_000);
 
   it('push=ask (the default): the PIN prompt first, and Enter asks the paired phone over Bluetooth', async () => {
-    const asking = pamService('ble-ask', [moduleLine('sufficient', files, `ble_wait=${BLE_WAIT_MS} online_wait=0`), 'auth required pam_unix.so']);
+    const asking = pamService('ble-ask', [
+      moduleLine('sufficient', files, `ble_wait=${BLE_WAIT_MS} online_wait=0`),
+      'auth required pam_unix.so',
+    ]);
     const run = pamtester(asking, alice.name, '\n');
     expect(run.output).toContain('Offline PIN (or Enter to approve on your phone): ');
     expect(run.output).toContain('Approved on your phone over Bluetooth — unlocked.');
@@ -174,14 +195,19 @@ describe('Bluetooth unlock, end to end (issue 5)', () => {
     expect(run.output).toContain('Offline PIN:');
     expect(run.output).toMatch(/Password:/);
     expect(run.output).toContain(VERDICT.success);
-    expect((await audit()).filter((e) => e.event === 'ble-auth').at(-1)).toMatchObject({ result: 'unavailable', reason: 'timeout' });
+    expect((await audit()).filter((e) => e.event === 'ble-auth').at(-1)).toMatchObject({
+      result: 'unavailable',
+      reason: 'timeout',
+    });
   }, 30_000);
 
   it('unpairing on the phone stops it advertising that pairing; unpairing on the workstation removes the flag', async () => {
     const list = (await phoneA.run(['ble', 'list'])).stdout;
     const id = /ble-[0-9A-Z]{5}/.exec(list)![0];
     expect((await phoneA.run(['ble', 'unpair', id])).code).toBe(0);
-    expect((await phoneA.run(['ble', 'serve', '--uart', controller.ports.phone!, '--timeout', '1'])).stderr).toMatch(/paired with no workstation over Bluetooth/);
+    expect((await phoneA.run(['ble', 'serve', '--uart', controller.ports.phone!, '--timeout', '1'])).stderr).toMatch(
+      /paired with no workstation over Bluetooth/,
+    );
     const removed = await runCli(['ble', 'unpair', '--user', alice.name, '--device', id, ...socket()]);
     expect(removed.code, removed.stderr).toBe(0);
     expect(await status(alice.name)).toMatchObject({ ble: false, blePhones: [] });

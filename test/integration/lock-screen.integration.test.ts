@@ -10,15 +10,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Phone as PhoneApp } from '../../phone/core/phone.js';
-import type { FetchLike } from '../../protocol/online/api-client.js';
-import { nodeFetch } from '../../cli/node-fetch.js';
+import type { FetchLike } from '../../platform/api-client.js';
+import { nodeFetch } from '../../platform/node-fetch.js';
 import type { InProcessAgent } from '../helpers/agent-harness.js';
-import { approveOnPhone, newPhoneApp, pairThroughAgentInProcess, poolConfirmed, signInApproving, startManagedAgent } from '../helpers/managed-agent.js';
+import { approveOnPhone, newPhoneApp, pairThroughAgentInProcess, poolConfirmed } from '../helpers/managed-agent.js';
+import { signInApproving, startManagedAgent } from '../helpers/managed-agent.js';
 import { makeScriptDir } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
-import { VERDICT, createUser, pamService, pamtesterTimed, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { VERDICT, createUser, pamService, pamtesterTimed, removePamServices } from '../native/helpers/pam-env.js';
+import { removeUser, type TestUser } from '../native/helpers/pam-env.js';
 import { pamModule } from '../native/helpers/native-tools.js';
 
 const WORKSTATION = 'ws-lock-screen';
@@ -42,7 +44,10 @@ const lossyFetch: FetchLike = (url, init) => {
 };
 
 function stack(tag: string, options: string): string {
-  return pamService(tag, [`auth sufficient ${pamModule()} socket=${agent.files.socket} ${options}`.trimEnd(), 'auth required pam_unix.so']);
+  return pamService(tag, [
+    `auth sufficient ${pamModule()} socket=${agent.files.socket} ${options}`.trimEnd(),
+    'auth required pam_unix.so',
+  ]);
 }
 
 /** PINs the phone holds for this workstation (0 before the first pool arrives). */
@@ -64,14 +69,25 @@ async function signIn(): Promise<void> {
 async function status() {
   const run = await runCli(['status', '--user', alice.name, '--json', '--socket', agent.files.socket]);
   if (run.code !== 0) throw new Error(run.stderr);
-  return JSON.parse(run.stdout) as { usable: boolean; locked: boolean; remaining: number; message: string; online: boolean; pools: Array<{ remaining: number; pending: boolean }> };
+  return JSON.parse(run.stdout) as {
+    usable: boolean;
+    locked: boolean;
+    remaining: number;
+    message: string;
+    online: boolean;
+    pools: Array<{ remaining: number; pending: boolean }>;
+  };
 }
 
 beforeAll(async () => {
   alice = createUser('lock');
   cc = await startTestCc();
   // The socket in a directory pam_unix's helpers may traverse.
-  agent = await startManagedAgent(cc, { name: WORKSTATION, socketDir: await makeScriptDir({}), agent: { fetch: lossyFetch } });
+  agent = await startManagedAgent(cc, {
+    name: WORKSTATION,
+    socketDir: await makeScriptDir({}),
+    agent: { fetch: lossyFetch },
+  });
   phone = await newPhoneApp('Alice phone');
   expect(await pairThroughAgentInProcess(agent, alice.name, phone, cc.url)).toMatchObject({ status: 'ok' });
   await signIn(); // the first sign-in brings the first pool (R2, R9)
@@ -105,7 +121,10 @@ describe('push=ask: the person chooses (item 1)', () => {
   }, 30_000);
 
   it('Enter, and a phone that never answers: after the wait, the PIN prompt', async () => {
-    const run = await pamtesterTimed(stack('ask-silent', 'online_wait=1500'), alice.name, `\n${await nextPin()}\n`, [ASK_PROMPT, PIN_PROMPT]);
+    const run = await pamtesterTimed(stack('ask-silent', 'online_wait=1500'), alice.name, `\n${await nextPin()}\n`, [
+      ASK_PROMPT,
+      PIN_PROMPT,
+    ]);
     expect(run.output).toContain(APPROVE);
     expect(run.output).toContain('No answer from your phone — type an offline PIN or your password.');
     expect(run.seenAt[PIN_PROMPT]! - run.seenAt[ASK_PROMPT]!).toBeGreaterThanOrEqual(1_000); // the phone's wait came between
@@ -114,9 +133,19 @@ describe('push=ask: the person chooses (item 1)', () => {
 
   it('with no PIN that could work, the first prompt offers only the phone; typing something leaves it to the password', async () => {
     await agent.ask({ op: 'verify', user: alice.name, pin: new TextEncoder().encode('WRNG-0001'), context: 'test' });
-    for (let n = 2; n <= 5; n++) await agent.ask({ op: 'verify', user: alice.name, pin: new TextEncoder().encode(`WRNG-000${n}`), context: 'test' });
+    for (let n = 2; n <= 5; n++)
+      await agent.ask({
+        op: 'verify',
+        user: alice.name,
+        pin: new TextEncoder().encode(`WRNG-000${n}`),
+        context: 'test',
+      });
     expect(await status()).toMatchObject({ locked: true });
-    const locked = await pamtesterTimed(stack('ask-locked', 'online_wait=1500'), alice.name, `${alice.password}\n${alice.password}\n`);
+    const locked = await pamtesterTimed(
+      stack('ask-locked', 'online_wait=1500'),
+      alice.name,
+      `${alice.password}\n${alice.password}\n`,
+    );
     expect(locked.output).toContain(ENTER_PROMPT);
     expect(locked.output).not.toContain(APPROVE); // typed text is not an Enter: no push
     expect(locked.output).toContain('Password: ');
@@ -127,17 +156,27 @@ describe('push=ask: the person chooses (item 1)', () => {
 
 describe('push=auto: the phone first, the PIN within 5 s (item 1, R3)', () => {
   it('a phone that never answers: the PIN prompt within 5.5 s of "Approve…", and the PIN unlocks', async () => {
-    const run = await pamtesterTimed(stack('auto', 'push=auto'), alice.name, `${await nextPin()}\n`, [APPROVE, PIN_PROMPT]);
+    const run = await pamtesterTimed(stack('auto', 'push=auto'), alice.name, `${await nextPin()}\n`, [
+      APPROVE,
+      PIN_PROMPT,
+    ]);
     expect(run.output).not.toContain(ASK_PROMPT);
     const waited = run.seenAt[PIN_PROMPT]! - run.seenAt[APPROVE]!;
-    console.log(`push=auto: PIN prompt ${Math.round(waited)} ms after the phone was asked, ${Math.round(run.seenAt[PIN_PROMPT]!)} ms after pamtester started`);
+    console.log(
+      `push=auto: PIN prompt ${Math.round(waited)} ms after the phone was asked, ${Math.round(run.seenAt[PIN_PROMPT]!)} ms after pamtester started`,
+    );
     expect(waited).toBeGreaterThanOrEqual(4_000);
     expect(waited).toBeLessThanOrEqual(5_500);
     expect(run.output).toContain(VERDICT.success);
   }, 30_000);
 
   it('online_wait= on the stack line is honoured as given', async () => {
-    const run = await pamtesterTimed(stack('auto-wait', 'push=auto online_wait=1000'), alice.name, `${await nextPin()}\n`, [APPROVE, PIN_PROMPT]);
+    const run = await pamtesterTimed(
+      stack('auto-wait', 'push=auto online_wait=1000'),
+      alice.name,
+      `${await nextPin()}\n`,
+      [APPROVE, PIN_PROMPT],
+    );
     expect(run.seenAt[PIN_PROMPT]! - run.seenAt[APPROVE]!).toBeGreaterThanOrEqual(800);
     expect(run.seenAt[PIN_PROMPT]! - run.seenAt[APPROVE]!).toBeLessThan(4_000);
     expect(run.output).toContain(VERDICT.success);
@@ -146,16 +185,26 @@ describe('push=auto: the phone first, the PIN within 5 s (item 1, R3)', () => {
 
 describe('a pool the phone holds counts at the lock screen, confirmed or not (item 2)', () => {
   // The same holds right after a first sign-in (a pending pool and no live one yet): one mechanism.
-  it('the issue\'s sequence: PINs used up, the phone gets new ones online, the confirmation is lost — status, prompt and PIN all agree', async () => {
+  it("the issue's sequence: PINs used up, the phone gets new ones online, the confirmation is lost — status, prompt and PIN all agree", async () => {
     // Earlier sign-ins sent pools: the phone takes them first, so it and the agent agree.
     await eventually('no pool in flight', async () => {
       await phone.serveRound({ waitSeconds: 1 });
       return (await status()).pools.every((pool) => !pool.pending) ? true : undefined;
     });
     for (let left = await phonePins(); left > 0; left--) {
-      expect(await agent.ask({ op: 'verify', user: alice.name, pin: new TextEncoder().encode(await nextPin()), context: 'test' })).toMatchObject({ status: 'accepted' });
+      expect(
+        await agent.ask({
+          op: 'verify',
+          user: alice.name,
+          pin: new TextEncoder().encode(await nextPin()),
+          context: 'test',
+        }),
+      ).toMatchObject({ status: 'accepted' });
     }
-    expect(await status()).toMatchObject({ usable: false, message: 'No offline PINs left — sign in once online to get new ones.' });
+    expect(await status()).toMatchObject({
+      usable: false,
+      message: 'No offline PINs left — sign in once online to get new ones.',
+    });
     confirmationsLost = true;
     await signIn();
     await eventually('the new pool on the phone', async () => {
@@ -176,7 +225,11 @@ describe('the sentence names the cause (item 3)', () => {
   it('the Control Center down is not "your phone cannot be reached"', async () => {
     await cc.close();
     const answer = await agent.ask({ op: 'online-auth', user: alice.name, context: 'test', wait: 3_000 });
-    expect(answer).toMatchObject({ status: 'unavailable', reason: 'offline', message: 'The sign-in service cannot be reached right now — type an offline PIN or your password.' });
+    expect(answer).toMatchObject({
+      status: 'unavailable',
+      reason: 'offline',
+      message: 'The sign-in service cannot be reached right now — type an offline PIN or your password.',
+    });
     expect(answer.message).not.toMatch(/phone/);
   });
 });

@@ -9,10 +9,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles, type AgentProcess } from '../helpers/agent-harness.js';
+import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
-import { VERDICT, createUser, moduleLine, pamService, pamtester, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
+import { removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
 const WORKSTATION = 'ws-e2e';
 let dir: string;
@@ -31,11 +33,20 @@ const socket = () => ['--socket', files.socket];
 async function status(user: string) {
   const run = await runCli(['status', '--user', user, '--json', ...socket()]);
   if (run.code !== 0) throw new Error(`status: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { online: boolean; usable: boolean; remaining: number; pools: { authenticatorId: string; remaining: number; pinCount: number; pending: boolean }[]; failures: number };
+  return JSON.parse(run.stdout) as {
+    online: boolean;
+    usable: boolean;
+    remaining: number;
+    pools: { authenticatorId: string; remaining: number; pinCount: number; pending: boolean }[];
+    failures: number;
+  };
 }
 
 /** The next offline PIN the phone shows (R5: a long press), and the screen text. */
-async function nextPin(phone: PhoneCli, offline = true): Promise<{ pin: string | null; screen: string; code: number | null }> {
+async function nextPin(
+  phone: PhoneCli,
+  offline = true,
+): Promise<{ pin: string | null; screen: string; code: number | null }> {
   const run = await phone.run(['long-press', WORKSTATION], { offline });
   const pin = /\b([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/.exec(run.stdout)?.[1] ?? null;
   return { pin, screen: `${run.stdout}${run.stderr}`, code: run.code };
@@ -50,7 +61,8 @@ function pair(user: TestUser, phone: PhoneCli): Promise<{ pairOut: string; phone
 }
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('this suite needs root (test users, /etc/pam.d, pamtester); CI runs npm test as root');
+  if (process.getuid?.() !== 0)
+    throw new Error('this suite needs root (test users, /etc/pam.d, pamtester); CI runs npm test as root');
   dir = await makeTempDir('latchkey-e2e-');
   cc = new ControlCenterProcess(path.join(dir, 'cc.db'), await freePort());
   await cc.start();
@@ -58,24 +70,39 @@ beforeAll(async () => {
   expect((await cc.admin(['settings', 'set', 'offlineMode=true', 'pinCount=10', 'lowPinWarnPercent=20'])).code).toBe(0);
   const created = await cc.admin(['install-tokens', 'create', '--note', 'e2e']);
   const installToken = /lk_install_[A-Za-z0-9_-]{43}/.exec(created.stdout)![0];
-  files = await writeAgentConfig(path.join(dir), {}, { controlCenter: { url: cc.url, installToken, name: WORKSTATION } });
+  files = await writeAgentConfig(
+    path.join(dir),
+    {},
+    { controlCenter: { url: cc.url, installToken, name: WORKSTATION } },
+  );
   agent = await spawnAgent(files);
-  await eventually('the agent to enroll', async () => (agent.output().includes('workstation.managed') ? true : undefined)).catch((error: Error) => {
+  await eventually('the agent to enroll', async () =>
+    agent.output().includes('workstation.managed') ? true : undefined,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\n${agent.output()}`);
   });
   alice = createUser('e2ea');
   bob = createUser('e2eb');
   phoneA = await PhoneCli.create(dir, 'Alice phone');
   phoneB = await PhoneCli.create(dir, 'Bob phone');
-  onlineService = pamService('e2e-online', [moduleLine('sufficient', files, 'push=auto online_wait=15000'), 'auth required pam_unix.so']);
-  offlineService = pamService('e2e-offline', [moduleLine('sufficient', files, 'push=auto online_wait=1500'), 'auth required pam_unix.so']);
+  onlineService = pamService('e2e-online', [
+    moduleLine('sufficient', files, 'push=auto online_wait=15000'),
+    'auth required pam_unix.so',
+  ]);
+  offlineService = pamService('e2e-offline', [
+    moduleLine('sufficient', files, 'push=auto online_wait=1500'),
+    'auth required pam_unix.so',
+  ]);
 }, 120_000);
 
 afterAll(async () => {
   if (process.env.LATCHKEY_E2E_LOGS) {
     await fs.writeFile(path.join(process.env.LATCHKEY_E2E_LOGS, 'agent.log'), agent?.output() ?? '');
     await fs.writeFile(path.join(process.env.LATCHKEY_E2E_LOGS, 'cc.log'), cc?.stderr ?? '');
-    await fs.writeFile(path.join(process.env.LATCHKEY_E2E_LOGS, 'phone.log'), `${phoneA?.serveOutput}\n---\n${phoneB?.serveOutput}`);
+    await fs.writeFile(
+      path.join(process.env.LATCHKEY_E2E_LOGS, 'phone.log'),
+      `${phoneA?.serveOutput}\n---\n${phoneB?.serveOutput}`,
+    );
   }
   await phoneA?.stopServing();
   await phoneB?.stopServing();
@@ -149,7 +176,9 @@ describe('online sign-in and offline PINs, end to end', () => {
       expect((await verifyCli(alice.name, shown.pin!)).code).toBe(0);
     }
     expect(screens[0], screens[0]).toMatch(/\b7 offline PINs left\./);
-    expect(screens.find((screen) => /2 offline PINs left — sign in once online to get more\./.test(screen))).toBeDefined();
+    expect(
+      screens.find((screen) => /2 offline PINs left — sign in once online to get more\./.test(screen)),
+    ).toBeDefined();
     expect(screens.at(-1)).toMatch(/That was your last offline PIN/);
     const exhausted = await nextPin(phoneA);
     expect(exhausted.pin).toBeNull();
@@ -185,10 +214,14 @@ describe('online sign-in and offline PINs, end to end', () => {
     expect(detail.pools.filter((pool) => !pool.pending)).toHaveLength(1); // one live pool; the new one is listed as pending
     await cc.start();
     phoneA.startServing();
-    detail = await eventually('the pending pool to be confirmed after the restart', async () => {
-      const current = await status(alice.name);
-      return current.remaining === 10 && current.pools.every((pool) => !pool.pending) ? current : undefined;
-    }, 60_000);
+    detail = await eventually(
+      'the pending pool to be confirmed after the restart',
+      async () => {
+        const current = await status(alice.name);
+        return current.remaining === 10 && current.pools.every((pool) => !pool.pending) ? current : undefined;
+      },
+      60_000,
+    );
     expect(detail.pools).toHaveLength(1);
     await phoneA.stopServing();
     const fresh = await nextPin(phoneA);
@@ -209,7 +242,11 @@ describe('online sign-in and offline PINs, end to end', () => {
     expect(silent.stdout).toMatch(/didn't answer within 5 seconds/);
     expect(silent.stdout).toMatch(/[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/);
     agent = await spawnAgent(files);
-    await eventually('the agent to be online again', async () => ((await status(alice.name)).online ? true : undefined), 40_000);
+    await eventually(
+      'the agent to be online again',
+      async () => ((await status(alice.name)).online ? true : undefined),
+      40_000,
+    );
 
     const noInternet = await phoneA.run(['tap', WORKSTATION], { offline: true });
     expect(noInternet.stdout).toMatch(/no internet/i);
@@ -225,12 +262,18 @@ describe('online sign-in and offline PINs, end to end', () => {
   }, 60_000);
 
   it('offline unlocks reach the Control Center audit once each', async () => {
-    const uploaded = await eventually('the events to reach the CC', async () => {
-      const run = await cc.admin(['--json', 'events', '--limit', '500']);
-      const events = JSON.parse(run.stdout) as { events?: { id: string; type: string }[] } | { id: string; type: string }[];
-      const list = Array.isArray(events) ? events : (events.events ?? []);
-      return list.filter((event) => event.type === 'verify').length >= 12 ? list : undefined;
-    }, 40_000);
+    const uploaded = await eventually(
+      'the events to reach the CC',
+      async () => {
+        const run = await cc.admin(['--json', 'events', '--limit', '500']);
+        const events = JSON.parse(run.stdout) as
+          | { events?: { id: string; type: string }[] }
+          | { id: string; type: string }[];
+        const list = Array.isArray(events) ? events : (events.events ?? []);
+        return list.filter((event) => event.type === 'verify').length >= 12 ? list : undefined;
+      },
+      40_000,
+    );
     const ids = uploaded.map((event) => event.id);
     expect(new Set(ids).size).toBe(ids.length);
     await agent.stop();
@@ -249,22 +292,36 @@ describe('online sign-in and offline PINs, end to end', () => {
     cached.policy.settings.pinCount = 99;
     await fs.writeFile(policyFile, JSON.stringify(cached));
     agent = await spawnAgent(files);
-    await eventually('the refusal in the log', async () => (agent.output().includes('policy.cache-refused') ? true : undefined));
+    await eventually('the refusal in the log', async () =>
+      agent.output().includes('policy.cache-refused') ? true : undefined,
+    );
     const { pin } = await nextPin(phoneA);
     const refused = await verifyCli(alice.name, pin!);
     expect(refused.stdout).toBe('Offline PINs are not enabled on this computer.\n'); // no policy in force: Offline Mode off
     await cc.start();
-    await eventually('a fresh signed policy', async () => (agent.output().includes('policy.applied') ? true : undefined), 40_000);
+    await eventually(
+      'a fresh signed policy',
+      async () => (agent.output().includes('policy.applied') ? true : undefined),
+      40_000,
+    );
     expect((await verifyCli(alice.name, pin!)).code).toBe(0);
   }, 120_000);
 
   it('reveals a one-time recovery PIN to an admin that works once, offline too', async () => {
     expect((await cc.admin(['settings', 'set', 'recoveryPin=true'])).code).toBe(0);
-    const { workstationId } = JSON.parse(await fs.readFile(path.join(files.stateDir, 'workstation.json'), 'utf8')) as { workstationId: string };
-    const revealed = await eventually('a recovery PIN at the CC', async () => {
-      const run = await cc.admin(['recovery-pin', 'reveal', '--workstation', workstationId, '--user', alice.name]);
-      return run.code === 0 ? /\b([0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4})\b/.exec(run.stdout)?.[1] : undefined;
-    }, 40_000);
+    const { workstationId } = JSON.parse(await fs.readFile(path.join(files.stateDir, 'workstation.json'), 'utf8')) as {
+      workstationId: string;
+    };
+    const revealed = await eventually(
+      'a recovery PIN at the CC',
+      async () => {
+        const run = await cc.admin(['recovery-pin', 'reveal', '--workstation', workstationId, '--user', alice.name]);
+        return run.code === 0
+          ? /\b([0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4})\b/.exec(run.stdout)?.[1]
+          : undefined;
+      },
+      40_000,
+    );
     await cc.stop();
     const run = pamtester(offlineService, alice.name, `${revealed}\n`);
     expect(run.output).toContain(VERDICT.success);

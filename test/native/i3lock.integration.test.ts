@@ -9,7 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { createUser, enroll, latchkey, moduleLine, pins, removeUser, startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
+import { createUser, enroll, latchkey, moduleLine, pins, removeUser, startAgent } from './helpers/pam-env.js';
+import type { Agent, TestUser } from './helpers/pam-env.js';
 
 /** A display number no X server on this machine uses yet. */
 function freeDisplay(): number {
@@ -38,13 +39,23 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
   return check();
 }
 
-const xdotool = (...args: string[]) => spawnSync('xdotool', args, { env: { ...process.env, DISPLAY }, encoding: 'utf8' });
+const xdotool = (...args: string[]) =>
+  spawnSync('xdotool', args, { env: { ...process.env, DISPLAY }, encoding: 'utf8' });
 
 /** Starts i3lock as the user, its PAM service swapped in a private mount namespace. */
 async function lockScreen(): Promise<ChildProcess> {
   const child = spawn(
     'unshare',
-    ['-m', 'sh', '-c', 'mount --bind "$1" /etc/pam.d/i3lock && exec runuser -u "$2" -- env DISPLAY="$3" i3lock -n', 'sh', service, user.name, DISPLAY],
+    [
+      '-m',
+      'sh',
+      '-c',
+      'mount --bind "$1" /etc/pam.d/i3lock && exec runuser -u "$2" -- env DISPLAY="$3" i3lock -n',
+      'sh',
+      service,
+      user.name,
+      DISPLAY,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -52,7 +63,10 @@ async function lockScreen(): Promise<ChildProcess> {
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   // i3lock grabs the keyboard right after its window becomes viewable (a grab needs one). On a
   // machine busy with the package builds beside this suite, that can take a while.
-  const shown = await until(() => child.exitCode !== null || xdotool('search', '--onlyvisible', '--class', 'i3lock').stdout.trim() !== '', 30_000);
+  const shown = await until(
+    () => child.exitCode !== null || xdotool('search', '--onlyvisible', '--class', 'i3lock').stdout.trim() !== '',
+    30_000,
+  );
   if (!shown || child.exitCode !== null) throw new Error(`i3lock did not come up (exit ${child.exitCode}): ${output}`);
   await sleep(700);
   return child;
@@ -67,12 +81,16 @@ const running = (child: ChildProcess) => child.exitCode === null && child.signal
 
 beforeAll(async () => {
   xvfb = spawn('Xvfb', [DISPLAY, '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-ac'], { stdio: 'ignore' });
-  if (!(await until(() => existsSync(`/tmp/.X11-unix/X${DISPLAY_NUMBER}`), 10_000))) throw new Error('Xvfb did not start');
+  if (!(await until(() => existsSync(`/tmp/.X11-unix/X${DISPLAY_NUMBER}`), 10_000)))
+    throw new Error('Xvfb did not start');
   agent = await startAgent();
   user = createUser('l');
   uri = enroll(agent, user.name);
   service = join(scratchDir(), 'pam.d-i3lock');
-  writeFileSync(service, [moduleLine('sufficient', agent, 'timeout=2000'), '@include common-auth', '@include common-account', ''].join('\n'));
+  writeFileSync(
+    service,
+    [moduleLine('sufficient', agent, 'timeout=2000'), '@include common-auth', '@include common-account', ''].join('\n'),
+  );
 });
 
 afterEach(() => {
@@ -94,8 +112,17 @@ describe('i3lock under Xvfb', () => {
     expect(await until(() => !running(locker!), 10_000)).toBe(true);
     expect(locker.exitCode).toBe(0);
     // the module asked as the user itself (no root needed at the lock screen)
-    const audit = readFileSync(join(agent.stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(audit.at(-1)).toMatchObject({ event: 'verify', user: user.name, result: 'accepted', context: 'pam:i3lock', peer: { uid: user.uid } });
+    const audit = readFileSync(join(agent.stateDir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(audit.at(-1)).toMatchObject({
+      event: 'verify',
+      user: user.name,
+      result: 'accepted',
+      context: 'pam:i3lock',
+      peer: { uid: user.uid },
+    });
   }, 60_000);
 
   it('stays locked on a wrong PIN and on a used one, then unlocks with the next PIN', async () => {
@@ -109,11 +136,15 @@ describe('i3lock under Xvfb', () => {
     type(pins(uri, 1)[0]!);
     expect(await until(() => !running(locker!), 10_000)).toBe(true);
     expect(locker.exitCode).toBe(0);
-    const verdicts = readFileSync(join(agent.stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').slice(-3).map((l) => JSON.parse(l).result);
+    const verdicts = readFileSync(join(agent.stateDir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .map((l) => JSON.parse(l).result);
     expect(verdicts).toEqual(['rejected', 'rejected', 'accepted']);
   }, 60_000);
 
-  it('still unlocks with the user\'s password, again and again, at the cost of one counted failure', async () => {
+  it("still unlocks with the user's password, again and again, at the cost of one counted failure", async () => {
     // i3lock gives the one secret it reads to every prompt: the password reaches the agent as
     // a PIN first (refused), then pam_unix, which unlocks. The same wrong input counts once.
     for (let i = 0; i < 2; i++) {

@@ -4,19 +4,22 @@
  * agent uses (protocol/ipc-messages.ts) on generated frames.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY, decodeFrameHeader } from '../../protocol/ipc-frame.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY } from '../../protocol/ipc-frame.js';
+import { decodeFrameHeader } from '../../protocol/ipc-frame.js';
 import { REASONS, decodeReplyBody, decodeRequestBody } from '../../protocol/ipc-messages.js';
 import { codecCli, runJson, removeScratchDir } from './helpers/native-tools.js';
+import { ipcFrameVectors } from '../vectors/ipc-frames.js';
 
-interface Case { name: string; hex: string; reason?: string; request?: Record<string, unknown>; reply?: Record<string, unknown> }
-const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as Record<string, Case[]>;
+const vectors = ipcFrameVectors;
 
-interface Parsed { result: string; reply?: Record<string, unknown> }
+interface Parsed {
+  result: string;
+  reply?: Record<string, unknown>;
+}
 let cli: string;
 beforeAll(() => {
   cli = codecCli();
@@ -25,8 +28,15 @@ beforeAll(() => {
 const parse = (hex: string) => runJson<Parsed>(cli, ['parse-reply', hex]);
 /** Many frames through one driver process (one hex frame per line). */
 function parseMany(hexes: string[]): Parsed[] {
-  const out = execFileSync(cli, ['parse-replies'], { encoding: 'utf8', input: hexes.join('\n') + '\n', maxBuffer: 64 << 20 });
-  return out.trim().split('\n').map((line) => JSON.parse(line) as Parsed);
+  const out = execFileSync(cli, ['parse-replies'], {
+    encoding: 'utf8',
+    input: `${hexes.join('\n')}\n`,
+    maxBuffer: 64 << 20,
+  });
+  return out
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Parsed);
 }
 
 /** What the TypeScript side makes of a reply frame, in the driver's shape. */
@@ -34,7 +44,8 @@ function tsParse(frame: Uint8Array): Parsed {
   try {
     if (frame.length < FRAME_HEADER_BYTES) throw new ProtocolError('bad-frame', 'short');
     const header = decodeFrameHeader(frame.subarray(0, FRAME_HEADER_BYTES), FrameKind.reply, MAX_REPLY_BODY);
-    if (frame.length - FRAME_HEADER_BYTES !== header.bodyLength) throw new ProtocolError('bad-frame', 'length mismatch');
+    if (frame.length - FRAME_HEADER_BYTES !== header.bodyLength)
+      throw new ProtocolError('bad-frame', 'length mismatch');
     const { secret: _secret, detail: _detail, ...reply } = decodeReplyBody(frame.subarray(FRAME_HEADER_BYTES));
     return { result: 'ok', reply };
   } catch (error) {
@@ -49,7 +60,10 @@ const field = (tag: number, value: Uint8Array | readonly number[]) => {
 };
 const u32 = (v: number) => [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
 const text = (s: string) => [...new TextEncoder().encode(s)];
-function replyFrame(body: number[], { magic = [0x4c, 0x4b], version = 1, kind = 2, length = body.length } = {}): string {
+function replyFrame(
+  body: number[],
+  { magic = [0x4c, 0x4b], version = 1, kind = 2, length = body.length } = {},
+): string {
   return toHex(Uint8Array.from([...magic, version, kind, ...u32(length), ...body]));
 }
 const base = [...field(0x02, u32(5)), ...field(0x10, [2])];
@@ -80,15 +94,23 @@ describe('reply parser edge cases (docs/ipc.md "Frame", "Fields")', () => {
     ['bad magic', replyFrame(base, { magic: [0x4c, 0x58] }), 'bad-frame'],
     ['version 2', replyFrame(base, { version: 2 }), 'unsupported-version'],
     ['kind request', replyFrame(base, { kind: 1 }), 'bad-frame'],
-    ['body over 65,536 bytes, refused from the header', replyFrame([], { length: MAX_REPLY_BODY + 1 }), 'frame-too-large'],
+    [
+      'body over 65,536 bytes, refused from the header',
+      replyFrame([], { length: MAX_REPLY_BODY + 1 }),
+      'frame-too-large',
+    ],
     ['length 2^32-1', replyFrame([], { length: 0xffffffff }), 'frame-too-large'],
     ['header only, 7 bytes', replyFrame(base).slice(0, 14), 'bad-frame'],
     ['body shorter than the header says', replyFrame(base, { length: base.length + 1 }), 'bad-frame'],
-    ['trailing byte after the body', replyFrame(base) + '00', 'bad-frame'],
+    ['trailing byte after the body', `${replyFrame(base)}00`, 'bad-frame'],
     ['truncated field header', replyFrame([...base, 0x12, 0x00]), 'bad-frame'],
     ['field overruns the body', replyFrame([...base, 0x12, 0x00, 0x09, 0x61]), 'bad-frame'],
     ['duplicate status', replyFrame([...base, ...field(0x10, [1])]), 'bad-field'],
-    ['duplicate before a later overrun is still bad-field', replyFrame([...base, ...field(0x10, [1]), 0x12, 0, 9]), 'bad-field'],
+    [
+      'duplicate before a later overrun is still bad-field',
+      replyFrame([...base, ...field(0x10, [1]), 0x12, 0, 9]),
+      'bad-field',
+    ],
     ['unknown tag', replyFrame([...base, ...field(0x7f, [1])]), 'bad-field'],
     ['request tag op', replyFrame([...base, ...field(0x01, [2])]), 'bad-field'],
     ['requestId of 5 bytes', replyFrame([...field(0x02, [0, 0, 0, 0, 1]), ...field(0x10, [2])]), 'bad-field'],
@@ -116,14 +138,25 @@ describe('reply parser edge cases (docs/ipc.md "Frame", "Fields")', () => {
   });
 
   it('keeps a 512-byte message with multi-byte characters, a 4-byte character and a 60,000-byte detail', () => {
-    const message = 'ü'.repeat(254) + '🔑'; // 508 + 4 bytes
-    const hex = replyFrame([...base, ...field(0x12, text(message)), ...field(0x1a, text('x'.repeat(60_000))), ...field(0x19, [1])]);
+    const message = `${'ü'.repeat(254)}🔑`; // 508 + 4 bytes
+    const hex = replyFrame([
+      ...base,
+      ...field(0x12, text(message)),
+      ...field(0x1a, text('x'.repeat(60_000))),
+      ...field(0x19, [1]),
+    ]);
     expect(parse(hex)).toEqual({ result: 'ok', reply: { requestId: 5, status: 'rejected', message } });
   });
 
   it('maps an unknown reason to internal-error and an unknown status to error/internal-error (fail closed)', () => {
-    expect(parse(replyFrame([...base, ...field(0x11, text('brand-new'))])).reply).toEqual({ requestId: 5, status: 'rejected', reason: 'internal-error' });
-    expect(parse(replyFrame([...field(0x02, u32(5)), ...field(0x10, [6]), ...field(0x11, text('wrong-pin'))])).reply).toEqual({
+    expect(parse(replyFrame([...base, ...field(0x11, text('brand-new'))])).reply).toEqual({
+      requestId: 5,
+      status: 'rejected',
+      reason: 'internal-error',
+    });
+    expect(
+      parse(replyFrame([...field(0x02, u32(5)), ...field(0x10, [6]), ...field(0x11, text('wrong-pin'))])).reply,
+    ).toEqual({
       requestId: 5,
       status: 'error',
       reason: 'internal-error',
@@ -155,7 +188,10 @@ describe('reply parser agrees with the TypeScript codec on generated frames', ()
   const wellTyped = fc.oneof(
     fc.tuple(fc.constantFrom(0x13, 0x15), fc.integer({ min: 0, max: 0xffffffff }).map(u32)),
     fc.tuple(fc.constantFrom(0x14, 0x16, 0x17, 0x18, 0x1b, 0x1c), flag),
-    fc.tuple(fc.constant(0x11), fc.constantFrom(...['wrong-pin', 'no-pool', 'pools-exhausted', 'too-late', 'ble-off', 'made-up'].map(text))),
+    fc.tuple(
+      fc.constant(0x11),
+      fc.constantFrom(...['wrong-pin', 'no-pool', 'pools-exhausted', 'too-late', 'ble-off', 'made-up'].map(text)),
+    ),
     fc.tuple(fc.constantFrom(0x12, 0x1a), textBytes),
   );
   const anyField = fc.tuple(fc.oneof(fc.constantFrom(...REPLY_TAGS), fc.integer({ min: 0, max: 255 })), value);
@@ -165,7 +201,10 @@ describe('reply parser agrees with the TypeScript codec on generated frames', ()
     { arbitrary: fc.constant((b: number[]) => b), weight: 6 },
     { arbitrary: fc.constant((b: number[]) => b.slice(0, -1)), weight: 1 },
     { arbitrary: fc.constant((b: number[]) => [...b, 0]), weight: 1 },
-    { arbitrary: fc.nat().map((i) => (b: number[]) => b.map((x, j) => (j === i % b.length ? x ^ 0x80 : x))), weight: 2 },
+    {
+      arbitrary: fc.nat().map((i) => (b: number[]) => b.map((x, j) => (j === i % b.length ? x ^ 0x80 : x))),
+      weight: 2,
+    },
   );
   const frameArb = fc.tuple(bodyArb, mutation, fc.boolean()).map(([body, mutate, withIdAndStatus]) => {
     const mutated = mutate(withIdAndStatus ? [...field(0x02, u32(9)), ...field(0x10, [1]), ...body] : body);
@@ -190,36 +229,58 @@ describe('request encoder', () => {
   const byName = (name: string) => vectors.validRequests!.find((c) => c.name === name)!;
 
   it('encodes the lock-screen status vector byte for byte', () => {
-    expect(runJson<{ hex: string }>(cli, ['encode-status', '7', 'alice']).hex).toBe(byName('status from a lock screen').hex);
+    expect(runJson<{ hex: string }>(cli, ['encode-status', '7', 'alice']).hex).toBe(
+      byName('status from a lock screen').hex,
+    );
   });
 
   it('encodes the online-auth vector byte for byte, and refuses a wait over ten minutes', () => {
-    expect(runJson<{ hex: string }>(cli, ['encode-online-auth', '6', 'alice', 'pam:gdm-password', '20000']).hex).toBe(byName('online-auth').hex);
-    expect(runJson<{ hex: string | null }>(cli, ['encode-online-auth', '6', 'alice', 'pam:x', '600001']).hex).toBeNull();
+    expect(runJson<{ hex: string }>(cli, ['encode-online-auth', '6', 'alice', 'pam:gdm-password', '20000']).hex).toBe(
+      byName('online-auth').hex,
+    );
+    expect(
+      runJson<{ hex: string | null }>(cli, ['encode-online-auth', '6', 'alice', 'pam:x', '600001']).hex,
+    ).toBeNull();
   });
 
   it('encodes the ble-auth vector byte for byte, and refuses a wait over ten minutes or a bad user', () => {
-    expect(runJson<{ hex: string }>(cli, ['encode-ble-auth', '11', 'alice', 'pam:gdm-password', '5000']).hex).toBe(byName('ble-auth').hex);
+    expect(runJson<{ hex: string }>(cli, ['encode-ble-auth', '11', 'alice', 'pam:gdm-password', '5000']).hex).toBe(
+      byName('ble-auth').hex,
+    );
     expect(runJson<{ hex: string | null }>(cli, ['encode-ble-auth', '11', 'alice', 'pam:x', '600001']).hex).toBeNull();
     expect(runJson<{ hex: string | null }>(cli, ['encode-ble-auth', '11', '../root', 'pam:x', '5000']).hex).toBeNull();
   });
 
   it('encodes the verify vector byte for byte', () => {
     const v = byName('verify');
-    const out = runJson<{ hex: string }>(cli, ['encode-verify', '4294967295', 'alice', String(v.request!.pinHex), 'pam:login']);
+    const out = runJson<{ hex: string }>(cli, [
+      'encode-verify',
+      '4294967295',
+      'alice',
+      String(v.request!.pinHex),
+      'pam:login',
+    ]);
     expect(out.hex).toBe(v.hex);
   });
 
   it('produces requests the agent-side decoder accepts with the same fields', () => {
-    const userArb = fc.array(fc.constantFrom('a', 'Z', '.', '_', '@', 'ü', '漢', '-', '1'), { minLength: 1, maxLength: 40 }).map((s) => s.join(''));
+    const userArb = fc
+      .array(fc.constantFrom('a', 'Z', '.', '_', '@', 'ü', '漢', '-', '1'), { minLength: 1, maxLength: 40 })
+      .map((s) => s.join(''));
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffffffff }), userArb, fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.constantFrom('pam:login', 'pam:i3lock', ''), (id, user, pin, context) => {
-        const hex = runJson<{ hex: string }>(cli, ['encode-verify', String(id), user, toHex(pin), context]).hex;
-        const frame = fromHex(hex);
-        decodeFrameHeader(frame.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY);
-        const request = decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES));
-        expect(request).toEqual({ op: 'verify', requestId: id, user, pin: new Uint8Array(pin), context });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        userArb,
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.constantFrom('pam:login', 'pam:i3lock', ''),
+        (id, user, pin, context) => {
+          const hex = runJson<{ hex: string }>(cli, ['encode-verify', String(id), user, toHex(pin), context]).hex;
+          const frame = fromHex(hex);
+          decodeFrameHeader(frame.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY);
+          const request = decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES));
+          expect(request).toEqual({ op: 'verify', requestId: id, user, pin: new Uint8Array(pin), context });
+        },
+      ),
       { numRuns: 40, seed: 7 },
     );
   });

@@ -7,7 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codecCli, runJson, removeScratchDir } from './helpers/native-tools.js';
 
-type Parsed = { ok: true; socket: string; timeoutMs: number; prompt: string; debug: boolean } | { ok: false; error: string };
+type Parsed =
+  | { ok: true; socket: string; timeoutMs: number; prompt: string; debug: boolean }
+  | { ok: false; error: string };
 let cli: string;
 beforeAll(() => {
   cli = codecCli();
@@ -18,11 +20,33 @@ afterAll(() => removeScratchDir());
 
 describe('options', () => {
   it('defaults: the agent socket of docs/ipc.md, 2,000 ms, "Offline PIN: ", no debug', () => {
-    expect(parse()).toEqual({ ok: true, socket: '/run/latchkey/agent.sock', agentUid: 0, push: 'ask', onlineWaitSet: false, timeoutMs: 2000, onlineWaitMs: 20000, bleWaitMs: 5000, prompt: 'Offline PIN: ', debug: false });
+    expect(parse()).toEqual({
+      ok: true,
+      socket: '/run/latchkey/agent.sock',
+      agentUid: 0,
+      push: 'ask',
+      onlineWaitSet: false,
+      timeoutMs: 2000,
+      onlineWaitMs: 20000,
+      bleWaitMs: 5000,
+      prompt: 'Offline PIN: ',
+      debug: false,
+    });
   });
 
   it('reads every option', () => {
-    expect(parse('socket=/tmp/lk/agent.sock', 'agent_uid=991', 'push=auto', 'timeout=150', 'online_wait=0', 'ble_wait=2500', 'prompt=PIN from your phone: ', 'debug')).toEqual({
+    expect(
+      parse(
+        'socket=/tmp/lk/agent.sock',
+        'agent_uid=991',
+        'push=auto',
+        'timeout=150',
+        'online_wait=0',
+        'ble_wait=2500',
+        'prompt=PIN from your phone: ',
+        'debug',
+      ),
+    ).toEqual({
       ok: true,
       socket: '/tmp/lk/agent.sock',
       agentUid: 991,
@@ -62,7 +86,11 @@ describe('options', () => {
     ['agent_uid negative', ['agent_uid=-1'], /agent_uid= needs a numeric uid/],
     ['an empty agent_uid', ['agent_uid='], /agent_uid=/],
     ['a repeated agent_uid', ['agent_uid=0', 'agent_uid=0'], /repeated option "agent_uid=0"/],
-    ['online_wait over two minutes', ['online_wait=120001'], /online_wait= needs milliseconds from 0 \(off\) to 120000/],
+    [
+      'online_wait over two minutes',
+      ['online_wait=120001'],
+      /online_wait= needs milliseconds from 0 \(off\) to 120000/,
+    ],
     ['online_wait with a unit', ['online_wait=20s'], /online_wait= needs milliseconds/],
     ['ble_wait over a minute', ['ble_wait=60001'], /ble_wait= needs milliseconds from 0 \(off\) to 60000/],
     ['ble_wait negative', ['ble_wait=-1'], /ble_wait= needs milliseconds/],

@@ -12,7 +12,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, writeFileS
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, pamModule, scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { VERDICT, createUser, enroll, pins, removeUser, startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
+import { VERDICT, createUser, enroll, pins, removeUser, startAgent, type Agent } from './helpers/pam-env.js';
+import type { TestUser } from './helpers/pam-env.js';
 
 const PROFILE = join(ROOT, 'native/pam/pam-configs/latchkey');
 let agent: Agent;
@@ -23,7 +24,13 @@ let moduleDir: string;
 let steps: string[];
 
 function systemModuleDir(): string {
-  const candidates = ['/lib/x86_64-linux-gnu/security', '/usr/lib/x86_64-linux-gnu/security', '/lib/aarch64-linux-gnu/security', '/lib/security', '/usr/lib/security'];
+  const candidates = [
+    '/lib/x86_64-linux-gnu/security',
+    '/usr/lib/x86_64-linux-gnu/security',
+    '/lib/aarch64-linux-gnu/security',
+    '/lib/security',
+    '/usr/lib/security',
+  ];
   const found = candidates.find((dir) => existsSync(join(dir, 'pam_unix.so')));
   if (!found) throw new Error('no PAM module directory with pam_unix.so');
   return realpathSync(found);
@@ -44,7 +51,7 @@ beforeAll(async () => {
   writeFileSync(join(work, 'pam.d', 'latchkey-profile'), '@include common-auth\naccount required pam_permit.so\n');
   const [pin] = pins(uri, 0);
   const inputs = [`${pin}\n`, `\n${user.password}\n`, `${pin}\nwrong-password\n`];
-  inputs.forEach((input, i) => writeFileSync(join(work, `in${i}`), input));
+  for (const [i, input] of inputs.entries()) writeFileSync(join(work, `in${i}`), input);
   const script = [
     'set -e; d=$1',
     'mount --bind "$d/pam.d" /etc/pam.d; mount --bind "$d/pam-configs" /usr/share/pam-configs; mount --bind "$d/var-lib-pam" /var/lib/pam',
@@ -55,7 +62,11 @@ beforeAll(async () => {
     'for i in 0 1 2; do echo "=== step $i"; pamtester -v latchkey-profile "$2" authenticate < "$d/in$i" 2>&1; done',
     'exit 0',
   ].join('\n');
-  const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', work, user.name, moduleDir, join(agent.dir, 'run')], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(
+    'unshare',
+    ['-m', 'sh', '-c', script, 'sh', work, user.name, moduleDir, join(agent.dir, 'run')],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   if (run.status !== 0) throw new Error(`namespace run failed (${run.status}): ${run.stdout}${run.stderr}`);
   steps = run.stdout.split(/^=== step \d+\n/m).slice(1);
 });
@@ -68,7 +79,9 @@ afterAll(async () => {
 
 describe('pam-auth-update profile', () => {
   it('is enabled by pam-auth-update: pam_latchkey.so first, jumping over pam_unix on success', () => {
-    const auth = readFileSync(join(work, 'pam.d', 'common-auth'), 'utf8').split('\n').filter((l) => l.startsWith('auth'));
+    const auth = readFileSync(join(work, 'pam.d', 'common-auth'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('auth'));
     const ours = auth.findIndex((l) => /pam_latchkey\.so/.test(l));
     const unix = auth.findIndex((l) => /pam_unix\.so/.test(l));
     expect(ours).toBeGreaterThanOrEqual(0);

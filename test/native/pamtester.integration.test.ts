@@ -9,10 +9,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  VERDICT, createUser, enroll, latchkey, moduleLine, pamService, pamtester, pins, removePamServices, removeUser, startAgent, userStateFile,
-  type Agent, type TestUser,
-} from './helpers/pam-env.js';
+import { VERDICT, createUser, enroll, latchkey, moduleLine, pamService, pamtester, pins } from './helpers/pam-env.js';
+import { removePamServices, removeUser, startAgent, userStateFile, type Agent } from './helpers/pam-env.js';
+import type { TestUser } from './helpers/pam-env.js';
 
 let agent: Agent;
 let alice: TestUser; // enrolled
@@ -67,7 +66,10 @@ describe('pamtester: offline PINs at the prompt', () => {
 
   it('accepts a PIN typed in lower case without the hyphen, and several in one session', () => {
     const [second, third] = pins(uri, 1, 2);
-    const run = pamtester(alone, alice.name, `${second!.replace('-', '').toLowerCase()}\n${third}\n`, ['authenticate', 'authenticate']);
+    const run = pamtester(alone, alice.name, `${second!.replace('-', '').toLowerCase()}\n${third}\n`, [
+      'authenticate',
+      'authenticate',
+    ]);
     expect(run.output).toContain('Unlocked — 23 offline PINs left.');
     expect(run.output).toContain('Unlocked — 22 offline PINs left.');
     expect(run.status).toBe(0);
@@ -79,7 +81,8 @@ describe('pamtester: offline PINs at the prompt', () => {
   });
 
   it('an empty answer skips to the password without counting as a failure', () => {
-    const failures = () => JSON.parse(latchkey(['status', '--user', alice.name, '--socket', agent.socket, '--json']).stdout).failures;
+    const failures = () =>
+      JSON.parse(latchkey(['status', '--user', alice.name, '--socket', agent.socket, '--json']).stdout).failures;
     expect(pamtester(alone, alice.name, 'WRONG-PIN1\n').output).toContain(VERDICT.authErr);
     expect(failures()).toBe(1);
     const run = pamtester(stack, alice.name, `\n${alice.password}\n`);
@@ -138,7 +141,10 @@ describe('pamtester: lockout', () => {
 describe('pamtester: the password path survives the agent', () => {
   it('falls through at once when the agent is not running', async () => {
     const other = await startAgent();
-    const dead = pamService('dead', [moduleLine('sufficient', other, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+    const dead = pamService('dead', [
+      moduleLine('sufficient', other, `timeout=${TIMEOUT_MS}`),
+      'auth required pam_unix.so',
+    ]);
     await other.stop();
     const run = pamtester(dead, alice.name, `${alice.password}\n`);
     expect(run.output).not.toContain('Offline PIN: ');
@@ -148,7 +154,10 @@ describe('pamtester: the password path survives the agent', () => {
 
   it('falls through after the timeout when the agent hangs', async () => {
     const hung = await startAgent();
-    const svc = pamService('hung', [moduleLine('sufficient', hung, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+    const svc = pamService('hung', [
+      moduleLine('sufficient', hung, `timeout=${TIMEOUT_MS}`),
+      'auth required pam_unix.so',
+    ]);
     hung.child.kill('SIGSTOP');
     try {
       const run = pamtester(svc, alice.name, `${alice.password}\n`);
@@ -163,7 +172,10 @@ describe('pamtester: the password path survives the agent', () => {
 
   it('offline mode off: no prompt, no message, the password decides', async () => {
     const off = await startAgent({ policy: { offlineMode: false } });
-    const svc = pamService('off', [moduleLine('sufficient', off, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+    const svc = pamService('off', [
+      moduleLine('sufficient', off, `timeout=${TIMEOUT_MS}`),
+      'auth required pam_unix.so',
+    ]);
     try {
       const run = pamtester(svc, alice.name, `${alice.password}\n`);
       expect(run.output).not.toContain('Offline PIN');
@@ -179,8 +191,14 @@ describe('pamtester: the password path survives the agent', () => {
     const dave = createUser('d');
     try {
       enroll(broken, dave.name);
-      writeFileSync(userStateFile(broken, dave.name), '{"format":"latchkey-user-state","version":1,"nonce":"AAAA","sealed":"garbage"}');
-      const svc = pamService('corrupt', [moduleLine('sufficient', broken, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
+      writeFileSync(
+        userStateFile(broken, dave.name),
+        '{"format":"latchkey-user-state","version":1,"nonce":"AAAA","sealed":"garbage"}',
+      );
+      const svc = pamService('corrupt', [
+        moduleLine('sufficient', broken, `timeout=${TIMEOUT_MS}`),
+        'auth required pam_unix.so',
+      ]);
       const run = pamtester(svc, dave.name, `${dave.password}\n`);
       expect(run.output).not.toContain('Offline PIN: ');
       expect(run.output).toContain('Offline PINs are unavailable right now — use your password.');
@@ -222,10 +240,18 @@ describe('pamtester: the connection a PAM handle keeps (docs/pam.md "One connect
       const codes = pins(enroll(chatty, user), 0, 5);
       const svc = pamService('kept', [moduleLine('required', chatty, `timeout=${TIMEOUT_MS}`)]);
       const before = await connections(chatty);
-      const three = pamtester(svc, user, `${codes.slice(0, 3).join('\n')}\n`, ['authenticate', 'authenticate', 'authenticate']);
+      const three = pamtester(svc, user, `${codes.slice(0, 3).join('\n')}\n`, [
+        'authenticate',
+        'authenticate',
+        'authenticate',
+      ]);
       expect(three.output.split(VERDICT.success).length - 1).toBe(3);
       expect((await connections(chatty)) - before).toBe(1);
-      const split = pamtester(svc, user, `${codes.slice(3, 5).join('\n')}\n`, ['authenticate', 'setcred', 'authenticate']);
+      const split = pamtester(svc, user, `${codes.slice(3, 5).join('\n')}\n`, [
+        'authenticate',
+        'setcred',
+        'authenticate',
+      ]);
       expect(split.output.split(VERDICT.success).length - 1).toBe(2);
       expect((await connections(chatty)) - before).toBe(3);
     } finally {
@@ -239,14 +265,17 @@ describe('pamtester: the connection a PAM handle keeps (docs/pam.md "One connect
     let second: Agent | undefined;
     const svc = pamService('restart', [moduleLine('required', first, `timeout=${TIMEOUT_MS}`)]);
     const codes = pins(enroll(first, alice.name), 0, 2);
-    const child = spawn('pamtester', ['-v', svc, alice.name, 'authenticate', 'authenticate'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('pamtester', ['-v', svc, alice.name, 'authenticate', 'authenticate'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     try {
       let output = '';
       const prompts = () => output.split('Offline PIN: ').length - 1;
       child.stdout.on('data', (d) => (output += d));
       child.stderr.on('data', (d) => (output += d));
       const until = async (done: () => boolean) => {
-        for (const deadline = Date.now() + 20_000; !done(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > deadline) throw new Error(`pamtester said: ${output}`);
+        for (const deadline = Date.now() + 20_000; !done(); await new Promise((r) => setTimeout(r, 20)))
+          if (Date.now() > deadline) throw new Error(`pamtester said: ${output}`);
       };
       await until(() => prompts() === 1);
       child.stdin.write(`${codes[0]}\n`);

@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { createUser, enroll, moduleLine, pins, removeUser, startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
+import { createUser, enroll, moduleLine, pins, removeUser, startAgent, type Agent } from './helpers/pam-env.js';
+import type { TestUser } from './helpers/pam-env.js';
 import { onTerminal, runOnPty } from './helpers/pty.js';
 
 let agent: Agent;
@@ -46,7 +47,9 @@ afterAll(async () => {
 /** su as `caller`, on a terminal, with su's PAM service replaced in a private mount namespace. */
 function su(exchanges: { waitFor: RegExp; type: string }[]) {
   const inner = `su -c 'id -un' ${target.name}`;
-  const script = `mount --bind "$1" /etc/pam.d/su && exec runuser -u "$2" -- ${onTerminal(inner).map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`;
+  const script = `mount --bind "$1" /etc/pam.d/su && exec runuser -u "$2" -- ${onTerminal(inner)
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+    .join(' ')}`;
   return runOnPty(['unshare', '-m', 'sh', '-c', script, 'sh', suService, caller.name], exchanges);
 }
 

@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { createUser, enroll, moduleLine, pamService, pins, removePamServices, removeUser, startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
+import { createUser, enroll, moduleLine, pamService, pins, removePamServices, removeUser } from './helpers/pam-env.js';
+import { startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
 
 const LOG_AUTHPRIV = 10 << 3;
 const PRI = { err: `<${LOG_AUTHPRIV | 3}>`, warning: `<${LOG_AUTHPRIV | 4}>`, debug: `<${LOG_AUTHPRIV | 7}>` };
@@ -40,7 +41,11 @@ function pamtesterLogged(service: string, input: string): { output: string; sysl
     'pamtester -v "$2" "$3" authenticate; status=$?',
     'sleep 0.2; kill $reader; exit $status',
   ].join('\n');
-  const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', dir, service, alice.name], { input, encoding: 'utf8', timeout: 30_000 });
+  const run = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', dir, service, alice.name], {
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { output: run.stdout + run.stderr, syslog: readFileSync(join(dir, 'syslog'), 'utf8') };
 }
 
@@ -48,7 +53,9 @@ describe('syslog', () => {
   it('logs a malformed option as an error on LOG_AUTHPRIV, naming it', () => {
     const { syslog } = pamtesterLogged(pamService('log-bad', [moduleLine('required', agent, 'timeout=soon')]), '');
     expect(syslog).toContain(`${PRI.err}`);
-    expect(syslog).toMatch(/pam_latchkey\(latchkey-test-\d+-log-bad:auth\): bad module option: timeout= needs milliseconds from 1 to 30000, got "timeout=soon"/);
+    expect(syslog).toMatch(
+      /pam_latchkey\(latchkey-test-\d+-log-bad:auth\): bad module option: timeout= needs milliseconds from 1 to 30000, got "timeout=soon"/,
+    );
   });
 
   it('logs an unknown option the same way', () => {
@@ -57,8 +64,15 @@ describe('syslog', () => {
   });
 
   it('logs an unreachable agent as a warning', () => {
-    const { syslog } = pamtesterLogged(pamService('log-down', [moduleLine('required', { socket: '/nonexistent/agent.sock' })]), '');
-    expect(syslog).toMatch(new RegExp(`${PRI.warning}.*status for ${alice.name}: agent unreachable \\(socket /nonexistent/agent.sock\\); falling through`));
+    const { syslog } = pamtesterLogged(
+      pamService('log-down', [moduleLine('required', { socket: '/nonexistent/agent.sock' })]),
+      '',
+    );
+    expect(syslog).toMatch(
+      new RegExp(
+        `${PRI.warning}.*status for ${alice.name}: agent unreachable \\(socket /nonexistent/agent.sock\\); falling through`,
+      ),
+    );
   });
 
   it('with debug, logs each step but never the PIN, right or wrong', () => {

@@ -6,14 +6,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  VERDICT, createUser, enroll, moduleLine, pamService, pamtester, pins, removePamServices, removeUser, startAgent, userStateFile,
-  type Agent, type TestUser,
-} from './helpers/pam-env.js';
+import { VERDICT, createUser, enroll, moduleLine, pamService, pamtester, pins } from './helpers/pam-env.js';
+import { removePamServices, removeUser, startAgent, userStateFile, type Agent } from './helpers/pam-env.js';
+import type { TestUser } from './helpers/pam-env.js';
 
 const VALGRIND = [
-  'valgrind', '--leak-check=full', '--show-leak-kinds=definite,indirect,possible', '--errors-for-leak-kinds=definite,indirect,possible',
-  '--track-origins=yes', '--error-exitcode=99',
+  'valgrind',
+  '--leak-check=full',
+  '--show-leak-kinds=definite,indirect,possible',
+  '--errors-for-leak-kinds=definite,indirect,possible',
+  '--track-origins=yes',
+  '--error-exitcode=99',
 ];
 let agent: Agent;
 let alice: TestUser;
@@ -65,7 +68,8 @@ describe('memcheck on the pamtester flows', () => {
     const carol = createUser('vc');
     try {
       enroll(agent, carol.name);
-      for (const pin of ['AAAA-AAAA', 'BBBB-BBBB', 'CCCC-CCCC', 'DDDD-DDDD', 'EEEE-EEEE']) pamtester(alone, carol.name, `${pin}\n`);
+      for (const pin of ['AAAA-AAAA', 'BBBB-BBBB', 'CCCC-CCCC', 'DDDD-DDDD', 'EEEE-EEEE'])
+        pamtester(alone, carol.name, `${pin}\n`);
       expect(underValgrind(alone, carol.name, '').output).toContain(VERDICT.maxTries);
     } finally {
       removeUser(carol);

@@ -5,9 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALL, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { CcWorkstation, workstationPin } from './helpers/cc-workstation.js';
@@ -21,7 +20,7 @@ const secrets: string[] = [PASS];
 
 beforeAll(async () => {
   t = await startTestCc();
-  await t.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10, lowPinWarnPercent: 30 }, v.unknown(), CALL);
+  await putSettings(t, { offlineMode: true, pinCount: 10, lowPinWarnPercent: 30 });
   ws = await CcWorkstation.enroll(t, 'build-box');
   home = path.join(await makeTempDir('latchkey-phone-cli-'), 'phone');
 });
@@ -30,7 +29,10 @@ afterAll(async () => {
 });
 
 async function phone(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  const result = await runCli(['phone', '--home', home, ...args], { env: { LATCHKEY_PHONE_PASSPHRASE: PASS, ...options.env }, ...(options.input === undefined ? {} : { input: options.input }) });
+  const result = await runCli(['phone', '--home', home, ...args], {
+    env: { LATCHKEY_PHONE_PASSPHRASE: PASS, ...options.env },
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
   outputs.push(result);
   return result;
 }
@@ -40,12 +42,18 @@ describe('latchkey phone', () => {
   let seed: Uint8Array;
 
   it('init makes a private vault; --help works everywhere', async () => {
-    expect(await phone(['init', '--name', 'Ana’s phone'])).toMatchObject({ code: 0, stdout: expect.stringContaining('set up in') });
+    expect(await phone(['init', '--name', 'Ana’s phone'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('set up in'),
+    });
     expect((await fs.stat(home)).mode & 0o777).toBe(0o700);
     expect((await fs.stat(path.join(home, 'vault.json'))).mode & 0o777).toBe(0o600);
     expect(await phone(['init'])).toMatchObject({ code: 4, stderr: expect.stringContaining('vault-exists') });
     for (const command of ['init', 'pair', 'status', 'tap', 'long-press', 'serve', 'approve', 'deny', 'unpair']) {
-      expect(await phone([command, '--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: latchkey phone') });
+      expect(await phone([command, '--help'])).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('Usage: latchkey phone'),
+      });
     }
   });
 
@@ -66,19 +74,28 @@ describe('latchkey phone', () => {
     const started = Date.now();
     const tap = await phone(['tap', 'build-box']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
-    expect(tap).toMatchObject({ code: 2, stdout: expect.stringContaining("build-box didn't answer within 5 seconds.") });
+    expect(tap).toMatchObject({
+      code: 2,
+      stdout: expect.stringContaining("build-box didn't answer within 5 seconds."),
+    });
     expect(tap.stdout).toContain('Offline PINs appear after your first online sign-in');
   });
 
   it('serve approves a sign-in the workstation verifies, then imports and confirms the pool (R9)', async () => {
     const request = await ws.createAuthRequest('ana');
     const served = await phone(['serve', '--once', '--auto-approve', '--timeout', '5']);
-    expect(served).toMatchObject({ code: 0, stdout: expect.stringContaining('Approved the sign-in at build-box for ana.') });
+    expect(served).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('Approved the sign-in at build-box for ana.'),
+    });
     expect(await ws.approvedByPhone('ana', request)).toBe(true);
     const pool = await ws.deliverPool('ana', deviceId, { count: 10 });
     seed = pool.seed;
     secrets.push(pool.contents.seed);
-    expect(await phone(['serve', '--once', '--timeout', '5'])).toMatchObject({ code: 0, stdout: expect.stringContaining('10 new offline PINs for build-box (ana).') });
+    expect(await phone(['serve', '--once', '--timeout', '5'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('10 new offline PINs for build-box (ana).'),
+    });
     expect(await ws.confirmedByPhone('ana', deviceId, pool.contents.deliveryId)).toBe(true);
   });
 
@@ -112,7 +129,10 @@ describe('latchkey phone', () => {
     expect(lines[3]).toContain('3 offline PINs left — sign in once online to get more.');
     expect(lines[6]).toContain('That was your last offline PIN — sign in once online to get new ones.');
     expect(lines[6]).toContain(`  ${workstationPin(seed, 9)}\n`);
-    expect(await phone(['long-press', 'build-box'])).toMatchObject({ code: 2, stdout: expect.stringContaining('Error: No offline PINs left — sign in once online to get new ones.') });
+    expect(await phone(['long-press', 'build-box'])).toMatchObject({
+      code: 2,
+      stdout: expect.stringContaining('Error: No offline PINs left — sign in once online to get new ones.'),
+    });
     expect((await phone(['status'])).stdout).toContain('Error: No offline PINs left');
   });
 
@@ -128,7 +148,10 @@ describe('latchkey phone', () => {
     });
     try {
       const tap = await phone(['tap', 'build-box']);
-      expect(tap).toMatchObject({ code: 0, stdout: expect.stringContaining('Approved — build-box is signing ana in.') });
+      expect(tap).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('Approved — build-box is signing ana in.'),
+      });
       expect(tap.stdout).toContain('New offline PINs arrived.');
     } finally {
       stop();
@@ -139,24 +162,46 @@ describe('latchkey phone', () => {
   it('approve/deny a waiting request by id; an unknown one is an error', async () => {
     // Earlier taps left intents the workstation answered late; name the request.
     const request = await ws.createAuthRequest('ana');
-    expect(await phone(['deny', request.requestId])).toMatchObject({ code: 0, stdout: expect.stringContaining('Denied the sign-in at build-box for ana.') });
+    expect(await phone(['deny', request.requestId])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('Denied the sign-in at build-box for ana.'),
+    });
     expect(await ws.approvedByPhone('ana', request)).toBe(false);
-    expect(await phone(['approve', request.requestId])).toMatchObject({ code: 1, stderr: expect.stringContaining('(unknown-request)') });
+    expect(await phone(['approve', request.requestId])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('(unknown-request)'),
+    });
   });
 
   it('a wrong passphrase or a passphrase file others can read is exit 4', async () => {
-    expect(await phone(['status'], { env: { LATCHKEY_PHONE_PASSPHRASE: 'not the passphrase' } })).toMatchObject({ code: 4, stderr: expect.stringContaining('vault-wrong-passphrase') });
+    expect(await phone(['status'], { env: { LATCHKEY_PHONE_PASSPHRASE: 'not the passphrase' } })).toMatchObject({
+      code: 4,
+      stderr: expect.stringContaining('vault-wrong-passphrase'),
+    });
     const file = path.join(path.dirname(home), 'pass');
     await fs.writeFile(file, `${PASS}\n`, { mode: 0o644 });
-    expect(await phone(['--passphrase-file', file, 'status'], { env: { LATCHKEY_PHONE_PASSPHRASE: '' } })).toMatchObject({ code: 4, stderr: expect.stringContaining('vault-permissions') });
+    expect(
+      await phone(['--passphrase-file', file, 'status'], { env: { LATCHKEY_PHONE_PASSPHRASE: '' } }),
+    ).toMatchObject({ code: 4, stderr: expect.stringContaining('vault-permissions') });
     await fs.chmod(file, 0o600);
-    expect(await phone(['--passphrase-file', file, 'status'], { env: { LATCHKEY_PHONE_PASSPHRASE: '' } })).toMatchObject({ code: 0 });
+    expect(
+      await phone(['--passphrase-file', file, 'status'], { env: { LATCHKEY_PHONE_PASSPHRASE: '' } }),
+    ).toMatchObject({ code: 0 });
   });
 
   it('unpair forgets the workstation; a bad code is exit 5; an unknown workstation exit 1', async () => {
-    expect(await phone(['unpair', 'build-box'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Forgot build-box (ana)') });
-    expect(await phone(['long-press', 'build-box'])).toMatchObject({ code: 1, stderr: expect.stringContaining('unknown-workstation') });
-    expect(await phone(['pair', 'ABCDE-1234', '--url', t.url])).toMatchObject({ code: 5, stderr: expect.stringContaining('bad-pairing-code') });
+    expect(await phone(['unpair', 'build-box'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('Forgot build-box (ana)'),
+    });
+    expect(await phone(['long-press', 'build-box'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('unknown-workstation'),
+    });
+    expect(await phone(['pair', 'ABCDE-1234', '--url', t.url])).toMatchObject({
+      code: 5,
+      stderr: expect.stringContaining('bad-pairing-code'),
+    });
     expect(await phone(['tap'])).toMatchObject({ code: 64 });
   });
 

@@ -4,11 +4,10 @@
  * functions (helpers/cc-workstation.ts). No fakes.
  */
 import path from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileVaultStore } from '../../phone/cli/vault-file.js';
 import { Phone, newPhoneState } from '../../phone/core/phone.js';
-import { CALL, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { CcWorkstation, workstationPin } from './helpers/cc-workstation.js';
 
@@ -17,7 +16,7 @@ let t: TestCc;
 
 beforeAll(async () => {
   t = await startTestCc();
-  await t.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10, lowPinWarnPercent: 30 }, v.unknown(), CALL);
+  await putSettings(t, { offlineMode: true, pinCount: 10, lowPinWarnPercent: 30 });
 });
 afterAll(async () => {
   await t?.close();
@@ -42,7 +41,18 @@ describe('phone core ↔ real Control Center', () => {
     const ws = await CcWorkstation.enroll(t, 'build-box');
     const { phone } = await pairedPhone(ws, 'ana');
     const screen = await phone.mainScreen();
-    expect(screen).toMatchObject({ noInternet: false, tiles: [{ workstationId: ws.id, workstationName: 'build-box', user: 'ana', active: true, offline: { ok: false, code: 'no-sign-in-yet' } }] });
+    expect(screen).toMatchObject({
+      noInternet: false,
+      tiles: [
+        {
+          workstationId: ws.id,
+          workstationName: 'build-box',
+          user: 'ana',
+          active: true,
+          offline: { ok: false, code: 'no-sign-in-yet' },
+        },
+      ],
+    });
   });
 
   it('approves a workstation’s auth request with a signature the workstation verifies against the paired key', async () => {
@@ -50,8 +60,13 @@ describe('phone core ↔ real Control Center', () => {
     const { phone } = await pairedPhone(ws, 'ana');
     const request = await ws.createAuthRequest('ana');
     const events = await phone.serveRound({ waitSeconds: 5 });
-    expect(events).toEqual([expect.objectContaining({ event: 'auth-request', requestId: request.requestId, workstationName: 'desk-1' })]);
-    expect(await phone.decide(undefined, 'approve')).toMatchObject({ requestId: request.requestId, decision: 'approve' });
+    expect(events).toEqual([
+      expect.objectContaining({ event: 'auth-request', requestId: request.requestId, workstationName: 'desk-1' }),
+    ]);
+    expect(await phone.decide(undefined, 'approve')).toMatchObject({
+      requestId: request.requestId,
+      decision: 'approve',
+    });
     expect(await ws.approvedByPhone('ana', request)).toBe(true);
   });
 
@@ -67,17 +82,36 @@ describe('phone core ↔ real Control Center', () => {
       });
     });
     try {
-      expect(await phone.tap({ workstation: 'desk-2' }, { waitForPoolMs: 10_000 })).toMatchObject({ screen: 'approved', replenished: true });
+      expect(await phone.tap({ workstation: 'desk-2' }, { waitForPoolMs: 10_000 })).toMatchObject({
+        screen: 'approved',
+        replenished: true,
+      });
     } finally {
       stop();
     }
     expect(await ws.confirmedByPhone('ana', deviceId, sealed!.deliveryId)).toBe(true);
     const pins = [];
     for (let c = 0; c < 10; c++) pins.push(await phone.longPress({ workstation: ws.id }));
-    expect(pins.map((s) => (s.screen === 'offline-pin' ? s.pin : s.code))).toEqual(Array.from({ length: 10 }, (_, c) => workstationPin(sealed!.seed, c)));
+    expect(pins.map((s) => (s.screen === 'offline-pin' ? s.pin : s.code))).toEqual(
+      Array.from({ length: 10 }, (_, c) => workstationPin(sealed!.seed, c)),
+    );
     // R8 from the Control Center's settings (30 % of 10 = 3), R10 after the last.
-    expect(pins.map((s) => s.screen === 'offline-pin' && s.low)).toEqual([false, false, false, false, false, false, true, true, true, true]);
-    expect(await phone.longPress({ workstation: ws.id })).toMatchObject({ screen: 'no-offline-pin', code: 'pins-exhausted' });
+    expect(pins.map((s) => s.screen === 'offline-pin' && s.low)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(await phone.longPress({ workstation: ws.id })).toMatchObject({
+      screen: 'no-offline-pin',
+      code: 'pins-exhausted',
+    });
   });
 
   it('R9: a second pool replaces the first once confirmed; the old one is superseded when it was never confirmed', async () => {
@@ -86,15 +120,19 @@ describe('phone core ↔ real Control Center', () => {
     const first = await ws.deliverPool('ana', deviceId, { count: 10 });
     const second = await ws.deliverPool('ana', deviceId, { count: 10 }); // supersedes the first at the CC
     const events = await phone.serveRound({ waitSeconds: 5 });
-    expect(events).toEqual([expect.objectContaining({ event: 'pool-imported', deliveryId: second.contents.deliveryId, confirmed: true })]);
+    expect(events).toEqual([
+      expect.objectContaining({ event: 'pool-imported', deliveryId: second.contents.deliveryId, confirmed: true }),
+    ]);
     expect(await ws.confirmedByPhone('ana', deviceId, second.contents.deliveryId)).toBe(true);
     expect(await phone.longPress({ workstation: 'desk-3' })).toMatchObject({ pin: workstationPin(second.seed, 0) });
-    await expect(ws.confirmedByPhone('ana', deviceId, first.contents.deliveryId)).rejects.toMatchObject({ code: 'gone' });
+    await expect(ws.confirmedByPhone('ana', deviceId, first.contents.deliveryId)).rejects.toMatchObject({
+      code: 'gone',
+    });
   });
 
   it('R4: with the Control Center gone, the main screen says so and a tap shows the offline PIN at once', async () => {
     const own = await startTestCc();
-    await own.admin.call('PUT', '/v1/admin/settings', { offlineMode: true }, v.unknown(), CALL);
+    await putSettings(own, { offlineMode: true });
     const ws = await CcWorkstation.enroll(own, 'laptop');
     const phone = await newPhone();
     const { code, accept } = await ws.pairingCode('ana');
@@ -102,9 +140,16 @@ describe('phone core ↔ real Control Center', () => {
     const { seed } = await ws.deliverPool('ana', deviceId);
     await phone.serveRound({ waitSeconds: 5 });
     await own.close();
-    expect(await phone.mainScreen()).toMatchObject({ noInternet: true, tiles: [{ offline: { ok: true, remaining: 25 } }] });
+    expect(await phone.mainScreen()).toMatchObject({
+      noInternet: true,
+      tiles: [{ offline: { ok: true, remaining: 25 } }],
+    });
     const started = Date.now();
-    expect(await phone.tap({ workstation: 'laptop' })).toMatchObject({ screen: 'offline-pin', via: 'no-internet', pin: workstationPin(seed, 0) });
+    expect(await phone.tap({ workstation: 'laptop' })).toMatchObject({
+      screen: 'offline-pin',
+      via: 'no-internet',
+      pin: workstationPin(seed, 0),
+    });
     expect(Date.now() - started).toBeLessThan(4000);
   });
 
@@ -115,6 +160,8 @@ describe('phone core ↔ real Control Center', () => {
     const request = await ws.createAuthRequest('ana');
     expect(await bobs.serveRound({ waitSeconds: 0 })).toEqual([]);
     await expect(bobs.decide(request.requestId, 'approve')).rejects.toMatchObject({ code: 'unknown-request' });
-    expect(await anas.serveRound({ waitSeconds: 0 })).toEqual([expect.objectContaining({ requestId: request.requestId })]);
+    expect(await anas.serveRound({ waitSeconds: 0 })).toEqual([
+      expect.objectContaining({ requestId: request.requestId }),
+    ]);
   });
 });

@@ -1,19 +1,14 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../protocol/bytes.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import {
-  FRAME_HEADER_BYTES,
-  FrameKind,
-  MAX_REPLY_BODY,
-  MAX_REQUEST_BODY,
-  decodeFrameHeader,
-} from '../../protocol/ipc-frame.js';
-import { decodeReplyBody, decodeRequestBody, encodeReply, encodeRequest, type Request } from '../../protocol/ipc-messages.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, MAX_REQUEST_BODY } from '../../protocol/ipc-frame.js';
+import { decodeFrameHeader } from '../../protocol/ipc-frame.js';
+import { decodeReplyBody, decodeRequestBody, encodeReply, encodeRequest } from '../../protocol/ipc-messages.js';
+import type { Request } from '../../protocol/ipc-messages.js';
+import { ipcFrameVectors } from '../vectors/ipc-frames.js';
 
-interface Case { name: string; hex: string; reason?: string; request?: Record<string, unknown>; reply?: Record<string, unknown> }
-const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as Record<string, Case[]>;
+const vectors = ipcFrameVectors;
 
 function decodeRequestFrame(frame: Uint8Array): Request {
   const header = decodeFrameHeader(frame.subarray(0, FRAME_HEADER_BYTES), FrameKind.request, MAX_REQUEST_BODY);
@@ -90,10 +85,15 @@ describe('IPC requests (docs/ipc.md, test/vectors/ipc-frames.json)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 2 ** 32 - 1 }),
-        fc.string({ minLength: 1, maxLength: 60 }).filter((s) => !/[\u0000-\u001f\u007f/]/.test(s) && Buffer.byteLength(s) <= 256),
+        fc
+          .string({ minLength: 1, maxLength: 60 })
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
+          .filter((s) => !/[\u0000-\u001f\u007f/]/.test(s) && Buffer.byteLength(s) <= 256),
         fc.uint8Array({ minLength: 1, maxLength: 64 }),
         (requestId, user, pin) => {
-          const decoded = decodeRequestFrame(encodeRequest({ op: 'verify', requestId, user, pin, context: 'pam:test' }));
+          const decoded = decodeRequestFrame(
+            encodeRequest({ op: 'verify', requestId, user, pin, context: 'pam:test' }),
+          );
           expect(decoded).toEqual({ op: 'verify', requestId, user, pin, context: 'pam:test' });
         },
       ),
@@ -101,7 +101,9 @@ describe('IPC requests (docs/ipc.md, test/vectors/ipc-frames.json)', () => {
   });
 
   it('an encoder refuses to build a frame over the request limit', () => {
-    expect(() => encodeRequest({ op: 'verify', requestId: 1, user: 'a', pin: new Uint8Array(5000), context: '' })).toThrow(RangeError);
+    expect(() =>
+      encodeRequest({ op: 'verify', requestId: 1, user: 'a', pin: new Uint8Array(5000), context: '' }),
+    ).toThrow(RangeError);
   });
 });
 
@@ -116,8 +118,18 @@ describe('IPC replies', () => {
 
   it('round-trips every reply field', () => {
     const reply = {
-      requestId: 3, status: 'ok' as const, reason: 'no-pool' as const, message: 'Hello — 1', remaining: 4, low: true, retryAfter: 60,
-      offlineMode: true, usable: false, locked: true, secret: new Uint8Array([1, 2, 3]), detail: '{"a":1}',
+      requestId: 3,
+      status: 'ok' as const,
+      reason: 'no-pool' as const,
+      message: 'Hello — 1',
+      remaining: 4,
+      low: true,
+      retryAfter: 60,
+      offlineMode: true,
+      usable: false,
+      locked: true,
+      secret: new Uint8Array([1, 2, 3]),
+      detail: '{"a":1}',
     };
     expect(decodeReplyFrame(encodeReply(reply))).toEqual(reply);
   });

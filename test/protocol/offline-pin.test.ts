@@ -2,12 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex, utf8 } from '../../protocol/bytes.js';
 import { hotp } from '../../protocol/hotp.js';
-import {
-  deriveOfflinePin,
-  formatPinForDisplay,
-  normalizePinInput,
-  type PinCharset,
-} from '../../protocol/offline-pin.js';
+import { deriveOfflinePin, formatPinForDisplay, normalizePinInput } from '../../protocol/offline-pin.js';
+import type { PinCharset } from '../../protocol/offline-pin.js';
 
 interface Vectors {
   rfc4226: { secretHex: string; counter: number; digits: number; pin: string }[];
@@ -25,7 +21,9 @@ describe('offline PIN derivation (docs/offline-pins.md)', () => {
   it('derives every vector for both charsets and every length', () => {
     expect(vectors.derived.length).toBeGreaterThan(100);
     for (const v of vectors.derived) {
-      expect(ascii(deriveOfflinePin(fromHex(v.seedHex), v.counter, { charset: v.charset, length: v.length }))).toBe(v.pin);
+      expect(ascii(deriveOfflinePin(fromHex(v.seedHex), v.counter, { charset: v.charset, length: v.length }))).toBe(
+        v.pin,
+      );
     }
   });
 
@@ -38,7 +36,9 @@ describe('offline PIN derivation (docs/offline-pins.md)', () => {
 
   it('refuses out-of-range lengths, short seeds and bad counters with the parameter named', () => {
     const seed = new Uint8Array(32);
-    expect(() => deriveOfflinePin(seed, 0, { charset: 'numeric', length: 9 })).toThrow(/pinLength for numeric PINs must be an integer from 6 to 8/);
+    expect(() => deriveOfflinePin(seed, 0, { charset: 'numeric', length: 9 })).toThrow(
+      /pinLength for numeric PINs must be an integer from 6 to 8/,
+    );
     expect(() => deriveOfflinePin(seed, 0, { charset: 'alphanumeric', length: 14 })).toThrow(/from 6 to 13/);
     expect(() => deriveOfflinePin(new Uint8Array(8), 0, { charset: 'numeric', length: 6 })).toThrow(/seed/);
     expect(() => deriveOfflinePin(seed, -1, { charset: 'numeric', length: 6 })).toThrow(/counter/);
@@ -48,7 +48,8 @@ describe('offline PIN derivation (docs/offline-pins.md)', () => {
 
 describe('typed input normalisation', () => {
   it('follows the vector file', () => {
-    for (const v of vectors.normalization) expect(ascii(normalizePinInput(utf8(v.input), v.charset)), v.input).toBe(v.normalized);
+    for (const v of vectors.normalization)
+      expect(ascii(normalizePinInput(utf8(v.input), v.charset)), v.input).toBe(v.normalized);
   });
 
   it('displays alphanumeric PINs in groups of four, and the display form normalises back', () => {

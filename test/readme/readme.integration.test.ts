@@ -47,23 +47,44 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs `script` with bash -e in the private copy of the machine described above. */
 function inSandbox(script: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  for (const dir of OVERLAID) for (const part of ['upper', 'work']) mkdirSync(join(work, 'overlay', dir, part), { recursive: true });
+  for (const dir of OVERLAID)
+    for (const part of ['upper', 'work']) mkdirSync(join(work, 'overlay', dir, part), { recursive: true });
   const home = join(work, 'home-root');
   mkdirSync(home, { recursive: true });
   // The mounts happen inside the new namespaces, after unshare: they can never land on this machine.
   const setup = [
     'set -e',
-    ...OVERLAID.map((dir) => `mount -t overlay overlay -o lowerdir=/${dir},upperdir=${work}/overlay/${dir}/upper,workdir=${work}/overlay/${dir}/work /${dir}`),
+    ...OVERLAID.map(
+      (dir) =>
+        `mount -t overlay overlay -o lowerdir=/${dir},upperdir=${work}/overlay/${dir}/upper,workdir=${work}/overlay/${dir}/work /${dir}`,
+    ),
     'mount -t tmpfs -o mode=0755 tmpfs /run',
     'ip link set lo up',
     `export HOME=${home}`,
     `cd ${REPO}`,
     'set -x',
   ].join('\n');
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--net', '--pid', '--fork', 'bash', '-e', '-o', 'pipefail', '-c', `${setup}\n${script}\n`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, npm_config_update_notifier: 'false' },
-  });
+  const child = spawn(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--net',
+      '--pid',
+      '--fork',
+      'bash',
+      '-e',
+      '-o',
+      'pipefail',
+      '-c',
+      `${setup}\n${script}\n`,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -81,7 +102,8 @@ const blocks = readmeBlocks();
 describe('README.md', () => {
   it('says for every shell block how it is proven', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(5);
-    for (const block of blocks) expect(block.directive, `the block at README.md:${block.line} has no readme-test comment`).not.toBe('');
+    for (const block of blocks)
+      expect(block.directive, `the block at README.md:${block.line} has no readme-test comment`).not.toBe('');
   });
 
   it('Quick start: the test command is the one .ci/run calls, and the demo runs', async () => {
@@ -102,18 +124,25 @@ describe('README.md', () => {
     expect(covered.length).toBeGreaterThan(0);
     for (const block of covered) {
       const files = block.directive.slice('covered by '.length).split(' and ');
-      const tests = files.map((file) => {
-        expect(existsSync(join(REPO, file)), file).toBe(true);
-        return readFileSync(join(REPO, file), 'utf8');
-      }).join('\n');
+      const tests = files
+        .map((file) => {
+          expect(existsSync(join(REPO, file)), file).toBe(true);
+          return readFileSync(join(REPO, file), 'utf8');
+        })
+        .join('\n');
       // Each npm script the block runs, and each system command it starts a line with, is in the test.
-      for (const [, script] of block.code.matchAll(/npm run ([\w:-]+)/g)) expect(tests, `${files.join(', ')} runs npm run ${script}`).toContain(script!);
-      for (const command of ['debconf-set-selections', 'apt-get']) if (block.code.includes(command)) expect(tests, `${files.join(', ')} runs ${command}`).toContain(command);
+      for (const [, script] of block.code.matchAll(/npm run ([\w:-]+)/g))
+        expect(tests, `${files.join(', ')} runs npm run ${script}`).toContain(script!);
+      for (const command of ['debconf-set-selections', 'apt-get'])
+        if (block.code.includes(command)) expect(tests, `${files.join(', ')} runs ${command}`).toContain(command);
     }
   });
 
   it('"Running it for real": every line runs as written, and does what the README says', async () => {
-    const script = blocks.filter((block) => block.directive === 'run in order, one sandbox').map((block) => block.code).join('\n');
+    const script = blocks
+      .filter((block) => block.directive === 'run in order, one sandbox')
+      .map((block) => block.code)
+      .join('\n');
     const run = await inSandbox(script, 300_000);
     const output = run.output;
     expect(run.code, output).toBe(0);

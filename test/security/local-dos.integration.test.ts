@@ -14,11 +14,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Phone as PhoneApp } from '../../phone/core/phone.js';
-import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
+import { enroll, makeTempDir, startInProcessAgent, verifyWith, writeAgentConfig } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
 import { NOBODY, makeScriptDir, runScriptAs, startScriptAs } from '../helpers/other-user.js';
-import { newPhoneApp, pairThroughAgentInProcess, poolConfirmed, signInApproving, startManagedAgent } from '../helpers/managed-agent.js';
+import { newPhoneApp, pairThroughAgentInProcess, poolConfirmed, signInApproving } from '../helpers/managed-agent.js';
+import { startManagedAgent } from '../helpers/managed-agent.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
-import { compileC, removeScratchDir, ROOT } from '../native/helpers/native-tools.js';
+import { cLibraries, compileC, removeScratchDir, ROOT } from '../native/helpers/native-tools.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
 const IDLE_TIMEOUT_MS = 3_000;
@@ -119,19 +121,28 @@ afterAll(() => {
   removeScratchDir();
 });
 
-describe('one user cannot take another user\'s lock screen away (connections)', () => {
+describe("one user cannot take another user's lock screen away (connections)", () => {
   let cc: TestCc;
   let agent: InProcessAgent;
   let phone: PhoneApp;
   let helper: string;
 
   beforeAll(async () => {
-    const built = compileC('hold-connections', [path.join(ROOT, 'test/security/c/hold-connections.c'), path.join(ROOT, 'native/pam/ipc-codec.c')]);
+    const built = compileC(
+      'hold-connections',
+      [path.join(ROOT, 'test/security/c/hold-connections.c')],
+      [],
+      cLibraries('plain'),
+    );
     helper = path.join(scripts, 'hold-connections');
     await fs.copyFile(built, helper);
     await fs.chmod(helper, 0o4755); // setuid root, as su is
     cc = await startTestCc();
-    agent = await startManagedAgent(cc, { name: 'ws-dos', socketDir: scripts, agent: { ipcLimits: { idleTimeoutMs: IDLE_TIMEOUT_MS } } });
+    agent = await startManagedAgent(cc, {
+      name: 'ws-dos',
+      socketDir: scripts,
+      agent: { ipcLimits: { idleTimeoutMs: IDLE_TIMEOUT_MS } },
+    });
     phone = await newPhoneApp('victim phone');
     expect(await pairThroughAgentInProcess(agent, victim.name, phone, cc.url)).toMatchObject({ status: 'ok' });
     expect(await approveSignIn()).toMatchObject({ status: 'accepted' }); // the first sign-in brings the first pool (R2, R9)
@@ -150,24 +161,42 @@ describe('one user cannot take another user\'s lock screen away (connections)', 
     return screen.pin;
   }
 
-  it('64 kept-alive connections and a setuid helper from nobody: the victim\'s PIN and phone still work, nobody holds at most 8', async () => {
-    const attack = startScriptAs(NOBODY, scripts, 'hold', [agent.files.socket, '64', '1000', String(2 * IDLE_TIMEOUT_MS + 1_000)]);
+  it("64 kept-alive connections and a setuid helper from nobody: the victim's PIN and phone still work, nobody holds at most 8", async () => {
+    const attack = startScriptAs(NOBODY, scripts, 'hold', [
+      agent.files.socket,
+      '64',
+      '1000',
+      String(2 * IDLE_TIMEOUT_MS + 1_000),
+    ]);
     try {
       await attack.waitFor(/^holding$/, 30_000);
       // Asynchronously: the agent answers from this same process.
-      const { stdout } = await promisify(execFile)(helper, [agent.files.socket, 'root', '20', '500'], { uid: NOBODY, gid: NOBODY, encoding: 'utf8', timeout: 30_000 });
+      const { stdout } = await promisify(execFile)(helper, [agent.files.socket, 'root', '20', '500'], {
+        uid: NOBODY,
+        gid: NOBODY,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       const asRoot = JSON.parse(stdout) as { euid: number; uid: number; alive: number };
       expect(asRoot).toMatchObject({ euid: 0, uid: NOBODY }); // root's authority, nobody's account
       expect(asRoot.alive).toBeLessThanOrEqual(8);
 
       // The victim's screen locker, running as the victim.
-      const lockScreen = JSON.parse(await runScriptAs(victim.uid, scripts, 'lockScreen', [agent.files.socket, victim.name, await nextPin()])) as Array<Record<string, unknown>>;
-      expect(lockScreen).toEqual([expect.objectContaining({ status: 'ok', usable: true }), expect.objectContaining({ status: 'accepted' })]);
+      const lockScreen = JSON.parse(
+        await runScriptAs(victim.uid, scripts, 'lockScreen', [agent.files.socket, victim.name, await nextPin()]),
+      ) as Array<Record<string, unknown>>;
+      expect(lockScreen).toEqual([
+        expect.objectContaining({ status: 'ok', usable: true }),
+        expect.objectContaining({ status: 'accepted' }),
+      ]);
       // Root's login stack: a PIN, and the phone.
       expect(await verifyWith(agent.ask, victim.name, await nextPin())).toMatchObject({ status: 'accepted' });
       expect(await approveSignIn()).toMatchObject({ status: 'accepted' });
 
-      const report = JSON.parse((await attack.waitFor(/^report /, 30_000)).slice(7)) as { alive: number; closedByAgent: number };
+      const report = JSON.parse((await attack.waitFor(/^report /, 30_000)).slice(7)) as {
+        alive: number;
+        closedByAgent: number;
+      };
       expect(report.alive).toBeLessThanOrEqual(8);
       expect(report.closedByAgent).toBeGreaterThanOrEqual(56);
     } finally {
@@ -204,12 +233,17 @@ describe('one user cannot fill the disk (requests, audit, log)', () => {
       await flood.waitFor(/^flooding$/);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(await verifyWith(agent.ask, 'daemon', daemon.pin(0))).toMatchObject({ status: 'accepted' });
-      const report = JSON.parse((await flood.waitFor(/^report /, 30_000)).slice(7)) as { sent: number; counts: Record<string, number> };
+      const report = JSON.parse((await flood.waitFor(/^report /, 30_000)).slice(7)) as {
+        sent: number;
+        counts: Record<string, number>;
+      };
       const auditGrowth = (await fs.stat(agent.files.auditLog)).size - auditBefore;
       const logGrowth = agent.logLines.join('').length - logBefore;
       const decided = report.counts['locked/hammering-delay'] ?? 0;
       // Figures for docs/security.md (the review saw 40,871 requests, 15 MB of audit and 9.6 MB of log in 10 s).
-      console.log(`flood: ${report.sent} requests in 10 s, ${decided} decided, ${report.counts['error/rate-limited'] ?? 0} rate-limited; audit +${auditGrowth} B, log +${logGrowth} B`);
+      console.log(
+        `flood: ${report.sent} requests in 10 s, ${decided} decided, ${report.counts['error/rate-limited'] ?? 0} rate-limited; audit +${auditGrowth} B, log +${logGrowth} B`,
+      );
       expect(decided).toBeGreaterThan(0);
       expect(decided).toBeLessThanOrEqual(40 + 10 * 12); // the burst, then 10 a second
       expect(report.counts['error/rate-limited']).toBeGreaterThan(0);
@@ -222,8 +256,14 @@ describe('one user cannot fill the disk (requests, audit, log)', () => {
     }
     await agent.close();
     closed = true;
-    const lines = (await fs.readFile(agent.files.auditLog, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.find((line) => typeof line.repeated === 'number' && line.user === 'nobody')).toMatchObject({ result: 'locked', peer: expect.objectContaining({ uid: NOBODY }) });
+    const lines = (await fs.readFile(agent.files.auditLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => typeof line.repeated === 'number' && line.user === 'nobody')).toMatchObject({
+      result: 'locked',
+      peer: expect.objectContaining({ uid: NOBODY }),
+    });
     expect(agent.logLines.join('')).toMatch(/ipc.rate-limited account=65534 refused=\d+/);
     expect(agent.logLines.join('')).not.toContain('x'.repeat(161));
   }, 60_000);

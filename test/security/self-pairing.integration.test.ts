@@ -7,14 +7,13 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Phone, newPhoneState } from '../../phone/core/phone.js';
 import { MemoryStore, systemClock } from '../../phone/core/ports.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
 import { makeScriptDir, startScriptAs } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
-import { CALL, installToken, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { installToken, startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 import { createUser, pamService, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 
 /** As user U: `pair` (with a password when given), then `pair-finish` once the code is out. */
@@ -54,10 +53,19 @@ let agent: InProcessAgent;
 let user: TestUser;
 let scripts: string;
 
-interface Reply { status: string; reason?: string; message?: string; code?: string; detail?: string }
+interface Reply {
+  status: string;
+  reason?: string;
+  message?: string;
+  code?: string;
+  detail?: string;
+}
 
 /** Runs the script as U; `onCode` gets the pairing code when one is handed out. */
-async function pairAsUser(password: string | undefined, onCode?: (code: string) => Promise<void>): Promise<{ start: Reply; finish?: Reply }> {
+async function pairAsUser(
+  password: string | undefined,
+  onCode?: (code: string) => Promise<void>,
+): Promise<{ start: Reply; finish?: Reply }> {
   const run = startScriptAs(user.uid, scripts, 'pair', [agent.files.socket, user.name, password ?? '']);
   try {
     const start = JSON.parse((await run.waitFor(/^start /, 30_000)).slice(6)) as Reply;
@@ -70,12 +78,19 @@ async function pairAsUser(password: string | undefined, onCode?: (code: string) 
 }
 
 async function newPhone(): Promise<Phone> {
-  return Phone.open({ store: new MemoryStore(await newPhoneState('attacker phone', Date.now())), clock: systemClock, connectivity: { hasNetwork: () => true } });
+  return Phone.open({
+    store: new MemoryStore(await newPhoneState('attacker phone', Date.now())),
+    clock: systemClock,
+    connectivity: { hasNetwork: () => true },
+  });
 }
 
 async function auditLines(): Promise<Array<Record<string, unknown>>> {
   const text = await fs.readFile(agent.files.auditLog, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 beforeAll(async () => {
@@ -83,12 +98,22 @@ beforeAll(async () => {
   scripts = await makeScriptDir({ pair: PAIR_AS_USER });
   const service = pamService('selfpair', ['auth required pam_unix.so']);
   cc = await startTestCc();
-  await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10 }, v.unknown(), CALL);
+  await putSettings(cc, { offlineMode: true, pinCount: 10 });
   const token = await installToken(cc);
   // The socket where U can reach it (a root-owned 0755 directory), as /run/latchkey is.
-  const files = await writeAgentConfig(await makeTempDir(), {}, { socket: path.join(scripts, 'agent.sock'), selfEnrollPamService: service, controlCenter: { url: cc.url, installToken: token, name: 'ws-self-pairing' } });
+  const files = await writeAgentConfig(
+    await makeTempDir(),
+    {},
+    {
+      socket: path.join(scripts, 'agent.sock'),
+      selfEnrollPamService: service,
+      controlCenter: { url: cc.url, installToken: token, name: 'ws-self-pairing' },
+    },
+  );
   agent = await startInProcessAgent({ ...files, socket: path.join(scripts, 'agent.sock') });
-  await eventually('the agent to enroll', async () => (agent.logLines.join('').includes('workstation.managed') ? true : undefined));
+  await eventually('the agent to enroll', async () =>
+    agent.logLines.join('').includes('workstation.managed') ? true : undefined,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -98,31 +123,50 @@ afterAll(async () => {
   removeUser(user);
 });
 
-describe('pairing a phone online needs root or the user\'s password', () => {
+describe("pairing a phone online needs root or the user's password", () => {
   it('the attack of the review: a process running as U, without the password, gets no code and no pairing', async () => {
     const { start } = await pairAsUser(undefined);
-    expect(start).toMatchObject({ status: 'error', reason: 'permission-denied', message: expect.stringContaining('needs your password') });
+    expect(start).toMatchObject({
+      status: 'error',
+      reason: 'permission-denied',
+      message: expect.stringContaining('needs your password'),
+    });
     expect(start.code).toBeUndefined();
     const wrong = await pairAsUser('not the password');
     expect(wrong.start).toMatchObject({ status: 'error', reason: 'password-rejected' });
     expect(wrong.start.code).toBeUndefined();
     // Root's sign-in for U has no phone to ask.
-    expect(await agent.ask({ op: 'online-auth', user: user.name, context: 'test', wait: 2_000 })).toMatchObject({ status: 'unavailable', reason: 'no-device' });
+    expect(await agent.ask({ op: 'online-auth', user: user.name, context: 'test', wait: 2_000 })).toMatchObject({
+      status: 'unavailable',
+      reason: 'no-device',
+    });
     const refusals = (await auditLines()).filter((line) => line.event === 'pairing' && line.user === user.name);
     expect(refusals).toEqual([
-      expect.objectContaining({ result: 'refused', reason: 'permission-denied', peer: expect.objectContaining({ uid: user.uid }) }),
-      expect.objectContaining({ result: 'refused', reason: 'password-rejected', peer: expect.objectContaining({ uid: user.uid }) }),
+      expect.objectContaining({
+        result: 'refused',
+        reason: 'permission-denied',
+        peer: expect.objectContaining({ uid: user.uid }),
+      }),
+      expect.objectContaining({
+        result: 'refused',
+        reason: 'password-rejected',
+        peer: expect.objectContaining({ uid: user.uid }),
+      }),
     ]);
   }, 60_000);
 
-  it('with U\'s password it pairs, audited as checked by password; the phone then approves root\'s sign-in for U', async () => {
+  it("with U's password it pairs, audited as checked by password; the phone then approves root's sign-in for U", async () => {
     const phone = await newPhone();
     const { start, finish } = await pairAsUser(user.password, (code) => phone.pair(code, cc.url).then(() => undefined));
     expect(start).toMatchObject({ status: 'ok' });
     expect(finish).toMatchObject({ status: 'ok' });
     const lines = (await auditLines()).filter((line) => line.event === 'pairing' && line.user === user.name);
     expect(lines.slice(-2)).toEqual([
-      expect.objectContaining({ result: 'started', reason: 'password-checked', peer: expect.objectContaining({ uid: user.uid }) }),
+      expect.objectContaining({
+        result: 'started',
+        reason: 'password-checked',
+        peer: expect.objectContaining({ uid: user.uid }),
+      }),
       expect.objectContaining({ result: 'ok' }),
     ]);
     const answer = agent.ask({ op: 'online-auth', user: user.name, context: 'test', wait: 15_000 }, 20_000);
@@ -137,26 +181,50 @@ describe('pairing a phone online needs root or the user\'s password', () => {
     const { pairingId } = JSON.parse(started.detail!) as { pairingId: string };
     const run = startScriptAs(user.uid, scripts, 'pair', [agent.files.socket, user.name, '', pairingId]);
     try {
-      expect(JSON.parse((await run.waitFor(/^finish /, 30_000)).slice(7))).toMatchObject({ status: 'error', reason: 'pairing-unknown' });
+      expect(JSON.parse((await run.waitFor(/^finish /, 30_000)).slice(7))).toMatchObject({
+        status: 'error',
+        reason: 'pairing-unknown',
+      });
     } finally {
       await run.stop();
     }
-    expect(await agent.ask({ op: 'pair-finish', user: user.name, pairingId, wait: 1_000 })).toMatchObject({ status: 'error', reason: 'pairing-timeout' });
+    expect(await agent.ask({ op: 'pair-finish', user: user.name, pairingId, wait: 1_000 })).toMatchObject({
+      status: 'error',
+      reason: 'pairing-timeout',
+    });
   });
 
   it('refuses a name that is no user here, even for root, as ble-pair does', async () => {
-    expect(await agent.ask({ op: 'pair', user: 'no-such-user-latchkey' })).toMatchObject({ status: 'error', reason: 'unknown-user' });
+    expect(await agent.ask({ op: 'pair', user: 'no-such-user-latchkey' })).toMatchObject({
+      status: 'error',
+      reason: 'unknown-user',
+    });
   });
 
   it('with self-pairing off in the Workstation Settings, U cannot pair even with the password; root still can', async () => {
-    await cc.admin.call('PUT', '/v1/admin/settings', { offlineMode: true, pinCount: 10, selfPairing: false }, v.unknown(), CALL);
-    await eventually('the signed policy with selfPairing off', async () => {
-      const { start } = await pairAsUser(user.password);
-      return start.status === 'error' && start.reason === 'permission-denied' ? start : undefined;
-    }, 40_000).then((start) => expect(start.message).toContain('your administrator has turned off pairing phones yourself'));
-    expect((await auditLines()).at(-1)).toMatchObject({ event: 'pairing', user: user.name, result: 'refused', reason: 'self-pairing-off' });
+    await putSettings(cc, { offlineMode: true, pinCount: 10, selfPairing: false });
+    await eventually(
+      'the signed policy with selfPairing off',
+      async () => {
+        const { start } = await pairAsUser(user.password);
+        return start.status === 'error' && start.reason === 'permission-denied' ? start : undefined;
+      },
+      40_000,
+    ).then((start) => expect(start.message).toContain('your administrator has turned off pairing phones yourself'));
+    expect((await auditLines()).at(-1)).toMatchObject({
+      event: 'pairing',
+      user: user.name,
+      result: 'refused',
+      reason: 'self-pairing-off',
+    });
     const byRoot = await agent.ask({ op: 'pair', user: user.name });
     expect(byRoot).toMatchObject({ status: 'ok' });
-    expect((await auditLines()).at(-1)).toMatchObject({ event: 'pairing', user: user.name, result: 'started', reason: 'by-root', peer: expect.objectContaining({ uid: 0 }) });
+    expect((await auditLines()).at(-1)).toMatchObject({
+      event: 'pairing',
+      user: user.name,
+      result: 'started',
+      reason: 'by-root',
+      peer: expect.objectContaining({ uid: 0 }),
+    });
   }, 90_000);
 });

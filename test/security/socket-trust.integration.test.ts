@@ -12,7 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, canConnect, makeTempDir, writeAgentConfig } from '../helpers/agent-harness.js';
 import { NOBODY, makeScriptDir, runScriptAs, startScriptAs, type RunningScript } from '../helpers/other-user.js';
-import { VERDICT, createUser, pamService, pamtester, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { VERDICT, createUser, pamService, pamtester, removePamServices } from '../native/helpers/pam-env.js';
+import { removeUser, type TestUser } from '../native/helpers/pam-env.js';
 import { pamModule } from '../native/helpers/native-tools.js';
 
 /** Answers every request as a real agent's best news would look: a PIN prompt, then "accepted". */
@@ -72,7 +73,10 @@ afterAll(() => {
 
 /** `latchkey agent` with a socket path; resolves when it exits (these refusals exit at once). */
 function runAgent(configFile: string, socket: string): { status: number | null; stderr: string } {
-  const run = spawnSync(process.execPath, [BIN, 'agent', '--config', configFile, '--socket', socket], { encoding: 'utf8', timeout: 30_000 });
+  const run = spawnSync(process.execPath, [BIN, 'agent', '--config', configFile, '--socket', socket], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { status: run.status, stderr: run.stderr };
 }
 
@@ -94,10 +98,16 @@ describe('the agent refuses a socket directory someone else could swap', () => {
     await fs.chmod(owned, 0o755);
     await fs.chown(owned, NOBODY, NOBODY);
     await fs.mkdir(path.join(owned, 'run'), { mode: 0o755 }); // root's, but inside nobody's
-    expect(runAgent(files.configFile, path.join(owned, 'run', 'agent.sock'))).toMatchObject({ status: 78, stderr: expect.stringContaining('owned by uid 65534') });
+    expect(runAgent(files.configFile, path.join(owned, 'run', 'agent.sock'))).toMatchObject({
+      status: 78,
+      stderr: expect.stringContaining('owned by uid 65534'),
+    });
     const shared = await makeTempDir('latchkey-sticky-');
     await fs.chmod(shared, 0o1777);
-    expect(runAgent(files.configFile, path.join(shared, 'agent.sock'))).toMatchObject({ status: 78, stderr: expect.stringMatching(/has mode 1777: others could replace .*chmod go-w/) });
+    expect(runAgent(files.configFile, path.join(shared, 'agent.sock'))).toMatchObject({
+      status: 78,
+      stderr: expect.stringMatching(/has mode 1777: others could replace .*chmod go-w/),
+    });
   });
 });
 
@@ -116,7 +126,10 @@ describe('the PAM module believes only the agent', () => {
   afterAll(() => rogue?.stop());
 
   it('a listener run by a local user gets nothing: no PIN is sent, no "accepted" believed, the password still works', async () => {
-    const stack = pamService('rogue', [`auth sufficient ${pamModule()} socket=${rogueSocket}`, 'auth required pam_unix.so']);
+    const stack = pamService('rogue', [
+      `auth sufficient ${pamModule()} socket=${rogueSocket}`,
+      'auth required pam_unix.so',
+    ]);
     const withPin = pamtester(stack, user.name, 'K7QM-2XHD\n');
     expect(withPin.output).not.toContain('Unlocked by the rogue listener.');
     expect(withPin.output).not.toContain(VERDICT.success);
@@ -128,7 +141,9 @@ describe('the PAM module believes only the agent', () => {
   });
 
   it('agent_uid= names whom to believe (here, the same listener is then trusted)', async () => {
-    const alone = pamService('rogue-trusted', [`auth required ${pamModule()} socket=${rogueSocket} agent_uid=${NOBODY}`]);
+    const alone = pamService('rogue-trusted', [
+      `auth required ${pamModule()} socket=${rogueSocket} agent_uid=${NOBODY}`,
+    ]);
     const run = pamtester(alone, user.name, 'K7QM-2XHD\n');
     expect(run.output).toContain('Unlocked by the rogue listener.');
     expect(run.output).toContain(VERDICT.success);
@@ -140,11 +155,17 @@ describe('the PAM module believes only the agent', () => {
 describe('secrets in files and the umask', () => {
   it('refuses a config file others can read when it holds the install token (exit 78, naming chmod 600)', async () => {
     const dir = await makeTempDir();
-    const files = await writeAgentConfig(dir, { offlineMode: true }, { controlCenter: { url: 'http://127.0.0.1:9', installToken: `lk_install_${'A'.repeat(43)}` } });
+    const files = await writeAgentConfig(
+      dir,
+      { offlineMode: true },
+      { controlCenter: { url: 'http://127.0.0.1:9', installToken: `lk_install_${'A'.repeat(43)}` } },
+    );
     await fs.chmod(files.configFile, 0o644);
     const run = runAgent(files.configFile, files.socket);
     expect(run.status).toBe(78);
-    expect(run.stderr).toContain(`it holds controlCenter.installToken and other users can read it (mode 0644); run chmod 600 ${files.configFile}`);
+    expect(run.stderr).toContain(
+      `it holds controlCenter.installToken and other users can read it (mode 0644); run chmod 600 ${files.configFile}`,
+    );
     expect(run.stderr).not.toContain('A'.repeat(43));
   });
 
@@ -153,7 +174,22 @@ describe('secrets in files and the umask', () => {
     await fs.chmod(dir, 0o755);
     const files = await writeAgentConfig(dir, { offlineMode: true });
     const socket = path.join(dir, 'run', 'latchkey', 'agent.sock');
-    const child = spawn('sh', ['-c', 'umask 077; exec "$@"', 'sh', process.execPath, BIN, 'agent', '--config', files.configFile, '--socket', socket], { stdio: 'ignore' });
+    const child = spawn(
+      'sh',
+      [
+        '-c',
+        'umask 077; exec "$@"',
+        'sh',
+        process.execPath,
+        BIN,
+        'agent',
+        '--config',
+        files.configFile,
+        '--socket',
+        socket,
+      ],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       const deadline = Date.now() + 20_000;

@@ -6,11 +6,11 @@
  * (docs/ble-virtual-controller.md, *Limits*).
  */
 import type { Command } from 'commander';
-import { requireCjs } from '../../../agent/load-cjs.js';
+import { requireCjs } from '../../../platform/load-cjs.js';
 import { BleTransportError, PairingFileError } from '../../../ble/errors.js';
 import type { BleTransport } from '../../../ble/stack.js';
 import { parseTransport } from '../../../ble/transport-spec.js';
-import { CliError, EXIT } from '../../exit-codes.js';
+import { CliError, EXIT } from '../../../platform/exit-codes.js';
 
 const { InvalidArgumentError } = requireCjs('commander') as typeof import('commander');
 
@@ -36,9 +36,16 @@ function checked(spec: string): string {
 /** Adds the adapter options (none given means `hci:0`). */
 export function withAdapterOptions(command: Command): Command {
   return command
-    .option('--transport <spec>', 'the adapter: hci:N, hci-user:N, uart:PATH[@BAUD] or usb:VID:PID (docs/ble-dongles.md)', checked)
+    .option(
+      '--transport <spec>',
+      'the adapter: hci:N, hci-user:N, uart:PATH[@BAUD] or usb:VID:PID (docs/ble-dongles.md)',
+      checked,
+    )
     .option('--hci <n>', 'a Linux kernel controller by HCI device id (same as --transport hci:N)')
-    .option('--uart <path>', 'an H4 controller on a serial port, or a virtual controller pty (same as --transport uart:PATH)')
+    .option(
+      '--uart <path>',
+      'an H4 controller on a serial port, or a virtual controller pty (same as --transport uart:PATH)',
+    )
     .option('--usb <vid:pid>', 'a USB dongle through libusb, ids in hex (same as --transport usb:VID:PID)');
 }
 
@@ -72,7 +79,13 @@ export function radioToolError(error: unknown): unknown {
   if (error instanceof CliError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   const systemError = typeof code === 'string' && /^E[A-Z]+$/.test(code);
-  if (error instanceof RangeError || error instanceof TypeError || error instanceof BleTransportError || error instanceof PairingFileError || systemError) {
+  if (
+    error instanceof RangeError ||
+    error instanceof TypeError ||
+    error instanceof BleTransportError ||
+    error instanceof PairingFileError ||
+    systemError
+  ) {
     return new CliError((error as Error).message, RADIO_TOOL_FAILED);
   }
   return error;
@@ -82,7 +95,10 @@ export function radioToolError(error: unknown): unknown {
  * Runs a Bluetooth action and ends the process with its exit code. Errors are reported as the
  * main program reports them (one `latchkey: …` line), mapped by `toError`.
  */
-export async function runThenExit(action: () => Promise<number>, toError: (error: unknown) => unknown = (error) => error): Promise<never> {
+export async function runThenExit(
+  action: () => Promise<number>,
+  toError: (error: unknown) => unknown = (error) => error,
+): Promise<never> {
   let code: number;
   try {
     code = await action();

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { AgentClientError, askAgent } from '../../agent-client.js';
-import { CliError, EXIT } from '../../exit-codes.js';
+import { CliError, EXIT } from '../../../platform/exit-codes.js';
 import { UnlockTally } from './unlock-summary.js';
 
 export interface AgentTestOptions {
@@ -23,7 +23,11 @@ export async function runAgentUnlockTest(options: AgentTestOptions): Promise<num
     const started = performance.now();
     let outcome: string;
     try {
-      const reply = await askAgent(options.socket, { op: 'ble-auth', user: options.user, context: 'cli:ble-test', wait: options.wait }, options.wait + 5_000);
+      const reply = await askAgent(
+        options.socket,
+        { op: 'ble-auth', user: options.user, context: 'cli:ble-test', wait: options.wait },
+        options.wait + 5_000,
+      );
       outcome = reply.status === 'accepted' ? 'ok' : `${reply.status}/${reply.reason ?? '-'}`;
     } catch (error) {
       if (error instanceof AgentClientError) throw new CliError(error.message, EXIT.unavailable);

@@ -7,6 +7,7 @@
 export function integerIn(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${name} must be an integer in ${min}…${max} (got ${value})`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new RangeError(`${name} must be an integer in ${min}…${max} (got ${value})`);
   return n;
 }

@@ -4,11 +4,11 @@
  * `ble dev-pairing`. Each resolves with its exit code; a failure throws (cli/commands/ble/
  * adapter-options.ts reports it).
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { randomBytes } from '../../../protocol/crypto/hashes.js';
 import { WorkstationCentral } from '../../../ble/central.js';
 import { readWorkstationPairingFiles } from '../../../ble/pairing-file.js';
-import { identityFromSeed } from '../../../ble/protocol/pairing.js';
+import { identityFromSeed } from '../../../ble/protocol/pairing-records.js';
 import type { BleTransport } from '../../../ble/stack.js';
 import { toHex } from '../../../protocol/bytes.js';
 import { integerIn } from './option-values.js';
@@ -48,7 +48,10 @@ export async function runBleUnlockTest(transport: BleTransport, flags: UnlockTes
 }
 
 /** `ble scan [--pairing FILE]… [--seconds N]`: the Latchkey phones in range, and which pairing each tag belongs to. */
-export async function runBleScan(transport: BleTransport, flags: { pairing?: readonly string[]; seconds: string }): Promise<number> {
+export async function runBleScan(
+  transport: BleTransport,
+  flags: { pairing?: readonly string[]; seconds: string },
+): Promise<number> {
   const seconds = integerIn('--seconds', flags.seconds, 5, 1, 600);
   const pairings = flags.pairing ? readWorkstationPairingFiles(flags.pairing) : [];
   const central = await WorkstationCentral.open({ transport, pairings });
@@ -71,14 +74,33 @@ export async function runBleScan(transport: BleTransport, flags: { pairing?: rea
  * development pairing files with fresh keys (mode 0600), for the tools above and the phone's
  * `ble serve --pairing`.
  */
-export async function runBleDevPairing(flags: { workstation: string; phone: string; id?: string; name?: string }): Promise<number> {
+export async function runBleDevPairing(flags: {
+  workstation: string;
+  phone: string;
+  id?: string;
+  name?: string;
+}): Promise<number> {
   const pairingKey = toHex(randomBytes(32));
-  const workstation = identityFromSeed(new Uint8Array(randomBytes(32)));
-  const phone = identityFromSeed(new Uint8Array(randomBytes(32)));
+  const workstation = identityFromSeed(randomBytes(32));
+  const phone = identityFromSeed(randomBytes(32));
   const id = flags.id ?? 'dev-phone';
-  const write = (path: string, record: object) => writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  write(flags.workstation, { role: 'workstation', id, pairingKey, identityPrivateKey: toHex(workstation.privateKey), peerPublicKey: toHex(phone.publicKey) });
-  write(flags.phone, { role: 'phone', id: `${id}-workstation`, pairingKey, identityPrivateKey: toHex(phone.privateKey), peerPublicKey: toHex(workstation.publicKey), workstationName: flags.name ?? 'this workstation' });
+  const write = (path: string, record: object) =>
+    writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  write(flags.workstation, {
+    role: 'workstation',
+    id,
+    pairingKey,
+    identityPrivateKey: toHex(workstation.privateKey),
+    peerPublicKey: toHex(phone.publicKey),
+  });
+  write(flags.phone, {
+    role: 'phone',
+    id: `${id}-workstation`,
+    pairingKey,
+    identityPrivateKey: toHex(phone.privateKey),
+    peerPublicKey: toHex(workstation.publicKey),
+    workstationName: flags.name ?? 'this workstation',
+  });
   process.stdout.write(`wrote ${flags.workstation} (workstation side) and ${flags.phone} (phone side)\n`);
   return 0;
 }

@@ -30,7 +30,9 @@ export class UnlockTally {
   record(index: number, outcome: { ok: true; ms: number } | { ok: false; code: string }): void {
     if (outcome.ok) this.#latencies.push(outcome.ms);
     else this.#failures.set(outcome.code, (this.#failures.get(outcome.code) ?? 0) + 1);
-    process.stderr.write(`\runlock ${index}/${this.count}: ${outcome.ok ? `ok ${outcome.ms.toFixed(0)} ms` : outcome.code}   `);
+    process.stderr.write(
+      `\runlock ${index}/${this.count}: ${outcome.ok ? `ok ${outcome.ms.toFixed(0)} ms` : outcome.code}   `,
+    );
   }
 
   summary(): UnlockSummary {
@@ -54,7 +56,9 @@ export class UnlockTally {
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
       const f = (n: number) => (Number.isNaN(n) ? '–' : `${n.toFixed(1)} ms`);
-      process.stdout.write(`${summary.unlocked}/${summary.count} unlocked (${(summary.successRate * 100).toFixed(1)}%); latency p50 ${f(summary.p50Ms)}, p90 ${f(summary.p90Ms)}, p99 ${f(summary.p99Ms)}, max ${f(summary.maxMs)}\n`);
+      process.stdout.write(
+        `${summary.unlocked}/${summary.count} unlocked (${(summary.successRate * 100).toFixed(1)}%); latency p50 ${f(summary.p50Ms)}, p90 ${f(summary.p90Ms)}, p99 ${f(summary.p99Ms)}, max ${f(summary.maxMs)}\n`,
+      );
       for (const [code, n] of Object.entries(summary.failures)) process.stdout.write(`  ${n} × ${code}\n`);
     }
     return summary.unlocked === summary.count ? 0 : 1;

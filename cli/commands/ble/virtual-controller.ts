@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { countRoundTrips, openPtyPort, unlockExchangeStart, VirtualController, type PtyPort } from '../../../ble/virtual-controller/index.js';
+import { countRoundTrips, openPtyPort, unlockExchangeStart } from '../../../ble/virtual-controller/index.js';
+import { VirtualController, type PtyPort } from '../../../ble/virtual-controller/index.js';
 import { integerIn } from './option-values.js';
 
 export interface VirtualControllerFlags {
@@ -53,7 +54,12 @@ function readCommands(controller: VirtualController): () => void {
         say(`rssi ${name} ${value}`);
       } else if (command === 'stats') say(JSON.stringify({ connections: connectionStats(controller) }));
       else if (command === 'state') {
-        const ports = Object.fromEntries(controller.ports.map((p) => [p.name, { advertising: p.advertising.enabled, connections: p.connections.size }]));
+        const ports = Object.fromEntries(
+          controller.ports.map((p) => [
+            p.name,
+            { advertising: p.advertising.enabled, connections: p.connections.size },
+          ]),
+        );
         say(JSON.stringify({ state: ports }));
       } else if (command) say(`unknown command: ${command} (rotate NAME, rssi NAME DBM, stats, state)`);
     } catch (error) {
@@ -95,14 +101,17 @@ export async function runVirtualController(flags: VirtualControllerFlags): Promi
       controller.addPort(name);
       ptys.push(await openPtyPort(controller, name, join(dir, name)));
     }
-    if (flags.json) process.stdout.write(`${JSON.stringify({ ports: Object.fromEntries(ptys.map((p) => [p.name, p.path])) })}\n`);
+    if (flags.json)
+      process.stdout.write(`${JSON.stringify({ ports: Object.fromEntries(ptys.map((p) => [p.name, p.path])) })}\n`);
     else for (const pty of ptys) process.stdout.write(`${pty.name} ${pty.path}\n`);
     const stopCommands = flags.commands ? readCommands(controller) : () => undefined;
     await untilStopped();
     stopCommands();
     for (const c of controller.connections) {
       const air = c.airBytes['central-to-peripheral'] + c.airBytes['peripheral-to-central'];
-      process.stderr.write(`connection ${c.id} ${c.central} → ${c.peripheral}: ${c.att.length} ATT PDUs, ${countRoundTrips(c.att)} round trips, ${air} bytes on the air\n`);
+      process.stderr.write(
+        `connection ${c.id} ${c.central} → ${c.peripheral}: ${c.att.length} ATT PDUs, ${countRoundTrips(c.att)} round trips, ${air} bytes on the air\n`,
+      );
     }
     return 0;
   } finally {

@@ -12,8 +12,12 @@ export type Status = { kind: 'ok' | 'error'; text: string } | null;
 export function StatusLine({ status }: { status: Status }) {
   return (
     <div class="status-area">
-      <p role="status" class="status ok">{status?.kind === 'ok' ? status.text : ''}</p>
-      <p role="alert" class="status error">{status?.kind === 'error' ? status.text : ''}</p>
+      <p role="status" class="status ok">
+        {status?.kind === 'ok' ? status.text : ''}
+      </p>
+      <p role="alert" class="status error">
+        {status?.kind === 'error' ? status.text : ''}
+      </p>
     </div>
   );
 }
@@ -24,7 +28,9 @@ export function Page({ title, id, children }: { title: string; id: string; child
   useEffect(() => heading.current?.focus(), []);
   return (
     <section aria-labelledby={`${id}-title`} class="page">
-      <h2 id={`${id}-title`} tabIndex={-1} ref={heading}>{title}</h2>
+      <h2 id={`${id}-title`} tabIndex={-1} ref={heading}>
+        {title}
+      </h2>
       {children}
     </section>
   );
@@ -33,6 +39,7 @@ export function Page({ title, id, children }: { title: string; id: string; child
 /** A table that scrolls sideways on a narrow screen, reachable with the keyboard. */
 export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
   return (
+    // biome-ignore lint/a11y/useSemanticElements lint/a11y/noNoninteractiveTabindex: a scrolling table must be reachable by keyboard (axe's scrollable-region-focusable): a focusable, named region is the pattern
     <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
       {children}
     </div>
@@ -43,17 +50,61 @@ export function TableWrap({ label, children }: { label: string; children: Compon
  * Runs one API call for a page: the status line says what failed; a 401 returns to sign-in.
  * Answers the result, or undefined when the call failed.
  */
-export function useApiCall(): { status: Status; setStatus: (status: Status) => void; run: <T>(call: () => Promise<T>) => Promise<T | undefined> } {
+export function useApiCall(): {
+  status: Status;
+  setStatus: (status: Status) => void;
+  run: <T>(call: () => Promise<T>) => Promise<T | undefined>;
+} {
   const { signedOut } = useContext(SessionContext);
   const [status, setStatus] = useState<Status>(null);
-  const run = useCallback(async <T,>(call: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await call();
-    } catch (error) {
-      if (isSignedOut(error)) signedOut(messageOf(error));
-      else setStatus({ kind: 'error', text: messageOf(error) });
-      return undefined;
-    }
-  }, [signedOut]);
+  const run = useCallback(
+    async <T,>(call: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await call();
+      } catch (error) {
+        if (isSignedOut(error)) signedOut(messageOf(error));
+        else setStatus({ kind: 'error', text: messageOf(error) });
+        return undefined;
+      }
+    },
+    [signedOut],
+  );
   return { status, setStatus, run };
+}
+
+/** A table's header: one column header per name, and a last one, named for screen readers only, over the row's buttons. */
+export function TableHead({ columns, actions = false }: { columns: readonly string[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (
+          <th scope="col" key={column}>
+            {column}
+          </th>
+        ))}
+        {actions && (
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}
+
+/** One option per workstation, named as the fleet names it. */
+export function WorkstationOptions({
+  workstations,
+}: {
+  workstations: readonly { workstationId: string; name: string }[];
+}) {
+  return (
+    <>
+      {workstations.map((w) => (
+        <option key={w.workstationId} value={w.workstationId}>
+          {w.name}
+        </option>
+      ))}
+    </>
+  );
 }

@@ -5,27 +5,44 @@
 import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { CreateInstallTokenRequestSchema, INSTALL_TOKEN_DEFAULT_HOURS, INSTALL_TOKEN_DEFAULT_USES, MoveWorkstationRequestSchema } from '../../admin-api.js';
+import { CreateInstallTokenRequestSchema, INSTALL_TOKEN_DEFAULT_HOURS } from '../../admin-api.js';
+import { INSTALL_TOKEN_DEFAULT_USES, MoveWorkstationRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { newInstallToken, tokenDigest } from '../../secrets.js';
 import type { Binding, Device, InstallToken } from '../../storage/records.js';
 import { authenticateAdmin } from '../authenticate.js';
 import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { type CcContext, auditOk } from '../route-context.js';
 import { workstationView } from './admin-workstations.js';
 
-const param = (prefix: Parameters<typeof idPattern>[0]) => v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
+const param = (prefix: Parameters<typeof idPattern>[0]) =>
+  v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const HOUR_MS = 3_600_000;
 
 const installTokenView = (t: InstallToken) => ({
-  installTokenId: t.id, groupId: t.groupId, note: t.note, createdAt: t.createdAt, expiresAt: t.expiresAt, maxUses: t.maxUses, uses: t.uses, revokedAt: t.revokedAt,
+  installTokenId: t.id,
+  groupId: t.groupId,
+  note: t.note,
+  createdAt: t.createdAt,
+  expiresAt: t.expiresAt,
+  maxUses: t.maxUses,
+  uses: t.uses,
+  revokedAt: t.revokedAt,
 });
 const deviceView = (d: Device & { bindings: Binding[] }) => ({
-  deviceId: d.id, name: d.name, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt, revokedAt: d.revokedAt,
+  deviceId: d.id,
+  name: d.name,
+  createdAt: d.createdAt,
+  lastSeenAt: d.lastSeenAt,
+  revokedAt: d.revokedAt,
   bindings: d.bindings.map((b) => ({ workstationId: b.workstationId, user: b.user, createdAt: b.createdAt })),
 });
 
-const WorkstationsQuery = v.strictObject({ groupId: v.optional(param('g')), after: v.optional(param('ws')), limit: queryInteger(1, 1000, 100) });
+const WorkstationsQuery = v.strictObject({
+  groupId: v.optional(param('g')),
+  after: v.optional(param('ws')),
+  limit: queryInteger(1, 1000, 100),
+});
 const DevicesQuery = v.strictObject({ user: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(256))) });
 
 export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
@@ -39,8 +56,20 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     const now = ctx.now();
     const id = newId('it');
     const created = await ctx.storage.createInstallToken(
-      { id, tenantId: admin.tenantId, groupId, note: body.note ?? '', createdAt: now, expiresAt: now + (body.expiresInHours ?? INSTALL_TOKEN_DEFAULT_HOURS) * HOUR_MS, maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES, sha256: await tokenDigest(token) },
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'install-token.create', target: id, result: 'ok', detail: { groupId, maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES } }),
+      {
+        id,
+        tenantId: admin.tenantId,
+        groupId,
+        note: body.note ?? '',
+        createdAt: now,
+        expiresAt: now + (body.expiresInHours ?? INSTALL_TOKEN_DEFAULT_HOURS) * HOUR_MS,
+        maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES,
+        sha256: await tokenDigest(token),
+      },
+      auditOk(ctx, admin, request, 'install-token.create', id, {
+        groupId,
+        maxUses: body.maxUses ?? INSTALL_TOKEN_DEFAULT_USES,
+      }),
     );
     return reply.code(201).send({ ...installTokenView(created), token });
   });
@@ -54,8 +83,12 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
   app.delete('/v1/admin/install-tokens/:id', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'id', param('it'));
-    const result = await ctx.storage.revokeInstallToken(admin.tenantId, id, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'install-token.revoke', target: id, result: 'ok' }));
+    const result = await ctx.storage.revokeInstallToken(
+      admin.tenantId,
+      id,
+      ctx.now(),
+      auditOk(ctx, admin, request, 'install-token.revoke', id),
+    );
     if (!result.ok) throw new CcError('not-found', 'There is no active install token with that id.');
     return reply.send(installTokenView(result.token));
   });
@@ -72,9 +105,18 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'id', param('ws'));
     const { groupId } = readBody(request, MoveWorkstationRequestSchema);
-    const result = await ctx.storage.moveWorkstation(admin.tenantId, id, groupId, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'workstation.move', target: id, result: 'ok', detail: { groupId } }));
-    if (!result.ok) throw new CcError('not-found', result.code === 'no-group' ? 'groupId names no group.' : 'There is no workstation with that id.');
+    const result = await ctx.storage.moveWorkstation(
+      admin.tenantId,
+      id,
+      groupId,
+      ctx.now(),
+      auditOk(ctx, admin, request, 'workstation.move', id, { groupId }),
+    );
+    if (!result.ok)
+      throw new CcError(
+        'not-found',
+        result.code === 'no-group' ? 'groupId names no group.' : 'There is no workstation with that id.',
+      );
     ctx.bus.publish('policy');
     return reply.send(workstationView(result.workstation));
   });
@@ -82,8 +124,12 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
   app.delete('/v1/admin/workstations/:id', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'id', param('ws'));
-    const result = await ctx.storage.removeWorkstation(admin.tenantId, id, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'workstation.remove', target: id, result: 'ok' }));
+    const result = await ctx.storage.removeWorkstation(
+      admin.tenantId,
+      id,
+      ctx.now(),
+      auditOk(ctx, admin, request, 'workstation.remove', id),
+    );
     if (!result.ok) throw new CcError('not-found', 'There is no workstation with that id.');
     return reply.send(workstationView(result.workstation));
   });
@@ -103,8 +149,12 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
   app.delete('/v1/admin/devices/:id', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'id', param('dev'));
-    const result = await ctx.storage.revokeDevice(admin.tenantId, id, ctx.now(),
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'device.revoke', target: id, result: 'ok' }));
+    const result = await ctx.storage.revokeDevice(
+      admin.tenantId,
+      id,
+      ctx.now(),
+      auditOk(ctx, admin, request, 'device.revoke', id),
+    );
     if (!result.ok) throw new CcError('not-found', 'There is no active phone with that id.');
     ctx.bus.publish(`device:${id}`);
     return reply.send(deviceView({ ...result.device, bindings: [] }));

@@ -7,14 +7,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { SettingsSchema } from '../../../protocol/online/messages.js';
+import { SettingsSchema } from '../../../protocol/online/http-bodies.js';
 import { CreateGroupRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { resolveSettings } from '../../policy.js';
 import type { AdminToken, Group, SettingsOverrides, Tenant } from '../../storage/records.js';
 import { authenticateAdmin, type AdminCaller } from '../authenticate.js';
 import { NoQuery, rawBody, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext, auditOk } from '../route-context.js';
 
 const groupIdParam = v.pipe(v.string(), v.regex(idPattern('g'), 'must be a g_ id'));
 
@@ -40,12 +40,24 @@ async function groupOf(ctx: CcContext, request: FastifyRequest, admin: AdminToke
 async function view(ctx: CcContext, tenant: Tenant, group: Group | null) {
   const resolved = resolveSettings(tenant.overrides, group?.overrides ?? {});
   return {
-    scope: group ? 'group' : 'tenant', tenantId: tenant.id, groupId: group?.id ?? null, name: group?.name ?? tenant.name,
-    overrides: group?.overrides ?? tenant.overrides, effective: resolved.ok ? resolved.settings : {}, revision: (await ctx.storage.revision()).revision,
+    scope: group ? 'group' : 'tenant',
+    tenantId: tenant.id,
+    groupId: group?.id ?? null,
+    name: group?.name ?? tenant.name,
+    overrides: group?.overrides ?? tenant.overrides,
+    effective: resolved.ok ? resolved.settings : {},
+    revision: (await ctx.storage.revision()).revision,
   };
 }
 
-export const groupView = (group: Group) => ({ groupId: group.id, name: group.name, isDefault: group.isDefault, workstations: group.workstations, overrides: group.overrides, createdAt: group.createdAt });
+export const groupView = (group: Group) => ({
+  groupId: group.id,
+  name: group.name,
+  isDefault: group.isDefault,
+  workstations: group.workstations,
+  overrides: group.overrides,
+  createdAt: group.createdAt,
+});
 
 export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void {
   const change = async (request: FastifyRequest, admin: AdminCaller, tenant: Tenant, group: Group | null) => {
@@ -53,11 +65,23 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
     const groups = group ? [group] : await ctx.storage.listGroups(tenant.id);
     for (const g of groups) {
       const resolved = resolveSettings(group ? tenant.overrides : overrides, group ? overrides : g.overrides);
-      if (!resolved.ok) throw new CcError('bad-request', `These settings would make group ${g.name} invalid: ${resolved.message}.`);
+      if (!resolved.ok)
+        throw new CcError('bad-request', `These settings would make group ${g.name} invalid: ${resolved.message}.`);
     }
-    const result = await ctx.storage.setOverrides({ tenantId: tenant.id, ...(group ? { groupId: group.id } : {}) }, overrides, ctx.now(), audit(ctx, {
-      tenantId: tenant.id, actor: admin.actor, address: request.ip, action: 'settings.set', target: group?.id ?? tenant.id, result: 'ok', detail: { settings: JSON.stringify(overrides) },
-    }));
+    const result = await ctx.storage.setOverrides(
+      { tenantId: tenant.id, ...(group ? { groupId: group.id } : {}) },
+      overrides,
+      ctx.now(),
+      audit(ctx, {
+        tenantId: tenant.id,
+        actor: admin.actor,
+        address: request.ip,
+        action: 'settings.set',
+        target: group?.id ?? tenant.id,
+        result: 'ok',
+        detail: { settings: JSON.stringify(overrides) },
+      }),
+    );
     if (!result.ok) throw new CcError('not-found', 'There is no such group.');
     ctx.bus.publish('policy');
   };
@@ -96,8 +120,10 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
     const admin = await authenticateAdmin(ctx, request);
     const { name } = readBody(request, CreateGroupRequestSchema);
     const id = newId('g');
-    const result = await ctx.storage.createGroup({ id, tenantId: admin.tenantId, name, now: ctx.now() },
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'group.create', target: id, result: 'ok', detail: { name } }));
+    const result = await ctx.storage.createGroup(
+      { id, tenantId: admin.tenantId, name, now: ctx.now() },
+      auditOk(ctx, admin, request, 'group.create', id, { name }),
+    );
     if (!result.ok) throw new CcError('conflict', 'A group with that name already exists.');
     return reply.code(201).send(groupView(result.group));
   });
@@ -105,11 +131,15 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
   app.delete('/v1/admin/groups/:groupId', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
     const id = readParam(request, 'groupId', groupIdParam);
-    const result = await ctx.storage.deleteGroup(admin.tenantId, id,
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'group.delete', target: id, result: 'ok' }));
+    const result = await ctx.storage.deleteGroup(admin.tenantId, id, auditOk(ctx, admin, request, 'group.delete', id));
     if (!result.ok) {
       if (result.code === 'not-found') throw new CcError('not-found', 'There is no group with that id.');
-      throw new CcError('conflict', result.code === 'default-group' ? 'The default group cannot be deleted.' : 'The group still has workstations or install tokens; move or revoke them first.');
+      throw new CcError(
+        'conflict',
+        result.code === 'default-group'
+          ? 'The default group cannot be deleted.'
+          : 'The group still has workstations or install tokens; move or revoke them first.',
+      );
     }
     return reply.send({ ok: true });
   });

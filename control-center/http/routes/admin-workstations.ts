@@ -7,32 +7,49 @@
 import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { LockoutResetDoneRequestSchema } from '../../../protocol/online/messages.js';
+import { LockoutResetDoneRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { LockoutResetRequestSchema, UnpairRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import type { FleetBinding, LockoutReset, Workstation } from '../../storage/records.js';
 import { authenticateAdmin, authenticateWorkstation, type AdminCaller } from '../authenticate.js';
 import { NoQuery, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext, auditOk } from '../route-context.js';
 
-const param = (prefix: Parameters<typeof idPattern>[0]) => v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
+const param = (prefix: Parameters<typeof idPattern>[0]) =>
+  v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const RECENT_RESETS = 20;
 
 /** A workstation as the admin API lists it; with its bindings, the users and phone count of the fleet view. */
 export function workstationView(w: Workstation, bindings?: readonly FleetBinding[]) {
   const mine = bindings?.filter((b) => b.workstationId === w.id);
   return {
-    workstationId: w.id, name: w.name, groupId: w.groupId, enrolledAt: w.enrolledAt, lastSeenAt: w.lastSeenAt, removedAt: w.removedAt, installTokenId: w.installTokenId,
+    workstationId: w.id,
+    name: w.name,
+    groupId: w.groupId,
+    enrolledAt: w.enrolledAt,
+    lastSeenAt: w.lastSeenAt,
+    removedAt: w.removedAt,
+    installTokenId: w.installTokenId,
     policyVersion: w.policyVersion,
-    ...(mine ? { users: [...new Set(mine.map((b) => b.user))], phones: new Set(mine.map((b) => b.deviceId)).size } : {}),
+    ...(mine
+      ? { users: [...new Set(mine.map((b) => b.user))], phones: new Set(mine.map((b) => b.deviceId)).size }
+      : {}),
   };
 }
 
-const resetView = (r: LockoutReset) => ({ resetId: r.id, user: r.user, requestedAt: r.requestedAt, requestedBy: r.requestedBy, doneAt: r.doneAt, result: r.result });
+const resetView = (r: LockoutReset) => ({
+  resetId: r.id,
+  user: r.user,
+  requestedAt: r.requestedAt,
+  requestedBy: r.requestedBy,
+  doneAt: r.doneAt,
+  result: r.result,
+});
 
 async function activeWorkstation(ctx: CcContext, admin: AdminCaller, id: string): Promise<Workstation> {
   const workstation = await ctx.storage.getWorkstation(id);
-  if (!workstation || workstation.tenantId !== admin.tenantId || workstation.removedAt !== null) throw new CcError('not-found', 'There is no workstation with that id.');
+  if (!workstation || workstation.tenantId !== admin.tenantId || workstation.removedAt !== null)
+    throw new CcError('not-found', 'There is no workstation with that id.');
   return workstation;
 }
 
@@ -44,7 +61,13 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
     const bindings = await ctx.storage.fleetBindings([workstation.id]);
     return reply.send({
       workstation: workstationView(workstation, bindings),
-      phones: bindings.map((b) => ({ deviceId: b.deviceId, name: b.deviceName, user: b.user, pairedAt: b.createdAt, lastSeenAt: b.deviceLastSeenAt })),
+      phones: bindings.map((b) => ({
+        deviceId: b.deviceId,
+        name: b.deviceName,
+        user: b.user,
+        pairedAt: b.createdAt,
+        lastSeenAt: b.deviceLastSeenAt,
+      })),
       lockoutResets: (await ctx.storage.listLockoutResets(workstation.id, RECENT_RESETS)).map(resetView),
     });
   });
@@ -53,8 +76,11 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
     const admin = await authenticateAdmin(ctx, request);
     const workstation = await activeWorkstation(ctx, admin, readParam(request, 'id', param('ws')));
     const { deviceId, user } = readBody(request, UnpairRequestSchema);
-    const result = await ctx.storage.unbindDevice(admin.tenantId, { deviceId, workstationId: workstation.id, user },
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'device.unpair', target: deviceId, result: 'ok', detail: { workstationId: workstation.id, user } }));
+    const result = await ctx.storage.unbindDevice(
+      admin.tenantId,
+      { deviceId, workstationId: workstation.id, user },
+      auditOk(ctx, admin, request, 'device.unpair', deviceId, { workstationId: workstation.id, user }),
+    );
     if (!result.ok) throw new CcError('not-found', 'That phone is not paired for that user on this workstation.');
     ctx.bus.publish(`device:${deviceId}`);
     return reply.send({ ok: true });
@@ -65,8 +91,17 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
     const workstation = await activeWorkstation(ctx, admin, readParam(request, 'id', param('ws')));
     const { user } = readBody(request, LockoutResetRequestSchema);
     const id = newId('lr');
-    const result = await ctx.storage.createLockoutReset({ id, tenantId: admin.tenantId, workstationId: workstation.id, user, requestedAt: ctx.now(), requestedBy: admin.actor },
-      audit(ctx, { tenantId: admin.tenantId, actor: admin.actor, address: request.ip, action: 'lockout-reset.request', target: workstation.id, result: 'ok', detail: { user, resetId: id } }));
+    const result = await ctx.storage.createLockoutReset(
+      {
+        id,
+        tenantId: admin.tenantId,
+        workstationId: workstation.id,
+        user,
+        requestedAt: ctx.now(),
+        requestedBy: admin.actor,
+      },
+      auditOk(ctx, admin, request, 'lockout-reset.request', workstation.id, { user, resetId: id }),
+    );
     if (!result.ok) throw new CcError('not-found', 'There is no workstation with that id.');
     ctx.bus.publish(`workstation:${workstation.id}`);
     return reply.code(202).send(resetView(result.reset));
@@ -76,8 +111,20 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
     const workstation = await authenticateWorkstation(ctx, request);
     const id = readParam(request, 'id', param('lr'));
     const { result } = readBody(request, LockoutResetDoneRequestSchema);
-    const done = await ctx.storage.finishLockoutReset(workstation.id, id, result, ctx.now(),
-      audit(ctx, { tenantId: workstation.tenantId, actor: `workstation:${workstation.id}`, address: request.ip, action: 'lockout-reset.done', target: id, result }));
+    const done = await ctx.storage.finishLockoutReset(
+      workstation.id,
+      id,
+      result,
+      ctx.now(),
+      audit(ctx, {
+        tenantId: workstation.tenantId,
+        actor: `workstation:${workstation.id}`,
+        address: request.ip,
+        action: 'lockout-reset.done',
+        target: id,
+        result,
+      }),
+    );
     if (!done.ok) throw new CcError('not-found', 'There is no lockout reset with that id for this workstation.');
     return reply.send(resetView(done.reset));
   });

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { settingsFor } from '../../policy.js';
 import { authenticateDevice } from '../authenticate.js';
 import { NoQuery, readQuery, WaitQuery } from '../boundary.js';
-import type { CcContext } from '../context.js';
+import type { CcContext } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 export function deviceRoutes(app: FastifyInstance, ctx: CcContext): void {
@@ -22,11 +22,20 @@ export function deviceRoutes(app: FastifyInstance, ctx: CcContext): void {
       ]);
       const value = {
         authRequests: requests.map((r) => ({
-          requestId: r.id, workstationId: r.workstationId, workstationName: r.workstationName, user: r.user, challenge: r.challenge,
-          createdAt: r.createdAt, expiresAt: r.expiresAt, intentId: r.intentId,
+          requestId: r.id,
+          workstationId: r.workstationId,
+          workstationName: r.workstationName,
+          user: r.user,
+          challenge: r.challenge,
+          createdAt: r.createdAt,
+          expiresAt: r.expiresAt,
+          intentId: r.intentId,
         })),
         poolDeliveries: deliveries.map((d) => ({
-          deliveryId: d.id, workstationId: d.workstationId, user: d.user, envelope: (JSON.parse(d.body) as { envelope: unknown }).envelope,
+          deliveryId: d.id,
+          workstationId: d.workstationId,
+          user: d.user,
+          envelope: (JSON.parse(d.body) as { envelope: unknown }).envelope,
         })),
       };
       return { value, final: value.authRequests.length + value.poolDeliveries.length > 0 };
@@ -41,7 +50,12 @@ export function deviceRoutes(app: FastifyInstance, ctx: CcContext): void {
     for (const binding of await ctx.storage.bindingsOfDevice(device.id)) {
       const workstation = await ctx.storage.getWorkstation(binding.workstationId);
       if (!workstation || workstation.removedAt !== null) continue;
-      workstations.push({ workstationId: workstation.id, workstationName: workstation.name, user: binding.user, settings: await settingsFor(ctx.storage, workstation) });
+      workstations.push({
+        workstationId: workstation.id,
+        workstationName: workstation.name,
+        user: binding.user,
+        settings: await settingsFor(ctx.storage, workstation),
+      });
     }
     return reply.send({ workstations });
   });

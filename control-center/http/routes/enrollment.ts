@@ -7,21 +7,30 @@ import * as v from 'valibot';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { transcript } from '../../../protocol/online/canonical-json.js';
 import { newId } from '../../../protocol/online/ids.js';
-import { EnrollRequestSchema } from '../../../protocol/online/messages.js';
-import { verify } from '../../../protocol/online/webcrypto.js';
+import { EnrollRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { verify } from '../../../protocol/crypto/webcrypto.js';
 import { CcError } from '../../errors.js';
 import { signedPolicyFor } from '../../policy.js';
 import { tokenDigest } from '../../secrets.js';
 import { authenticateWorkstation } from '../authenticate.js';
 import { readBody, readQuery, waitSeconds } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 const REFUSALS = {
-  'unknown-token': new CcError('unauthenticated', 'The install token is not valid (unknown or revoked); ask your administrator for a current one.'),
-  'revoked-token': new CcError('unauthenticated', 'The install token is not valid (unknown or revoked); ask your administrator for a current one.'),
+  'unknown-token': new CcError(
+    'unauthenticated',
+    'The install token is not valid (unknown or revoked); ask your administrator for a current one.',
+  ),
+  'revoked-token': new CcError(
+    'unauthenticated',
+    'The install token is not valid (unknown or revoked); ask your administrator for a current one.',
+  ),
   'expired-token': new CcError('gone', 'The install token has expired; ask your administrator for a new one.'),
-  'used-up-token': new CcError('forbidden', 'The install token has been used as many times as it allows; ask your administrator for a new one.'),
+  'used-up-token': new CcError(
+    'forbidden',
+    'The install token has been used as many times as it allows; ask your administrator for a new one.',
+  ),
   removed: new CcError('forbidden', 'An administrator removed this workstation; enroll it again with a new key.'),
 } as const;
 
@@ -35,26 +44,52 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: CcContext): void {
     ctx.limiters.enroll.hit(request.ip);
     const body = readBody(request, EnrollRequestSchema);
     const installTokenSha256 = await tokenDigest(body.installToken);
-    const proofOk = await verify(fromBase64url(body.publicKey), fromBase64url(body.proof), transcript('latchkey-enroll-v1', { installTokenSha256, publicKey: body.publicKey, name: body.name }));
+    const proofOk = await verify(
+      fromBase64url(body.publicKey),
+      fromBase64url(body.proof),
+      transcript('latchkey-enroll-v1', { installTokenSha256, publicKey: body.publicKey, name: body.name }),
+    );
     const address = request.ip;
+    const refused = (reason: string) =>
+      ctx.storage.appendAudit(
+        audit(ctx, {
+          tenantId: ctx.defaultTenantId,
+          actor: 'anonymous',
+          address,
+          action: 'workstation.enroll',
+          result: 'refused',
+          detail: { reason },
+        }),
+      );
     if (!proofOk) {
-      await ctx.storage.appendAudit(audit(ctx, { tenantId: ctx.defaultTenantId, actor: 'anonymous', address, action: 'workstation.enroll', result: 'refused', detail: { reason: 'proof' } }));
+      await refused('proof');
       throw new CcError('unauthenticated', 'proof does not verify with publicKey (latchkey-enroll-v1).');
     }
     const result = await ctx.storage.enrollWorkstation(
       { id: newId('ws'), name: body.name, publicKey: body.publicKey, installTokenSha256, now: ctx.now() },
-      ({ workstation, created }) => audit(ctx, {
-        tenantId: workstation.tenantId, actor: 'anonymous', address, action: 'workstation.enroll', target: workstation.id, result: created ? 'enrolled' : 'already-enrolled',
-        detail: { name: workstation.name, installTokenId: workstation.installTokenId, groupId: workstation.groupId },
-      }),
+      ({ workstation, created }) =>
+        audit(ctx, {
+          tenantId: workstation.tenantId,
+          actor: 'anonymous',
+          address,
+          action: 'workstation.enroll',
+          target: workstation.id,
+          result: created ? 'enrolled' : 'already-enrolled',
+          detail: { name: workstation.name, installTokenId: workstation.installTokenId, groupId: workstation.groupId },
+        }),
     );
     if (!result.ok) {
-      await ctx.storage.appendAudit(audit(ctx, { tenantId: ctx.defaultTenantId, actor: 'anonymous', address, action: 'workstation.enroll', result: 'refused', detail: { reason: result.code } }));
+      await refused(result.code);
       throw REFUSALS[result.code];
     }
     const signed = await signedPolicyFor(ctx.storage, ctx.keys, result.workstation);
     return reply.code(result.created ? 201 : 200).send({
-      workstationId: result.workstation.id, tenantId: result.workstation.tenantId, ccKey: ctx.keys.ccKey, ccBoxKey: ctx.keys.ccBoxKey, policy: signed.policy, signature: signed.signature,
+      workstationId: result.workstation.id,
+      tenantId: result.workstation.tenantId,
+      ccKey: ctx.keys.ccKey,
+      ccBoxKey: ctx.keys.ccBoxKey,
+      policy: signed.policy,
+      signature: signed.signature,
     });
   });
 

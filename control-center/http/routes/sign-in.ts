@@ -9,12 +9,13 @@ import * as v from 'valibot';
 import { checkApproval } from '../../../protocol/online/approvals.js';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { CreateAuthRequestSchema, DecisionRequestSchema, SignInIntentRequestSchema } from '../../../protocol/online/messages.js';
+import { CreateAuthRequestSchema, DecisionRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { SignInIntentRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { CcError } from '../../errors.js';
 import type { AuthRequest, Decision } from '../../storage/records.js';
 import { authenticateDevice, authenticateWorkstation } from '../authenticate.js';
 import { readBody, readParam, readQuery, WaitQuery } from '../boundary.js';
-import { audit, type CcContext } from '../context.js';
+import { audit, type CcContext, auditOk, deviceActor, workstationActor } from '../route-context.js';
 import { longPoll } from '../long-poll.js';
 
 export const INTENT_TTL_MS = 30_000;
@@ -22,11 +23,19 @@ const requestIdParam = v.pipe(v.string(), v.regex(idPattern('ar'), 'must be an a
 
 export function authStatus(request: AuthRequest, now: number) {
   const d = request.decision;
-  if (d) return { status: d.decision === 'approve' ? 'approved' : 'denied', deviceId: d.deviceId, decision: d.decision, signedAt: d.signedAt, signature: d.signature } as const;
+  if (d)
+    return {
+      status: d.decision === 'approve' ? 'approved' : 'denied',
+      deviceId: d.deviceId,
+      decision: d.decision,
+      signedAt: d.signedAt,
+      signature: d.signature,
+    } as const;
   return { status: now < request.expiresAt ? 'pending' : 'expired' } as const;
 }
 
-const sameDecision = (a: Decision, b: Decision) => a.deviceId === b.deviceId && a.decision === b.decision && a.signedAt === b.signedAt && a.signature === b.signature;
+const sameDecision = (a: Decision, b: Decision) =>
+  a.deviceId === b.deviceId && a.decision === b.decision && a.signedAt === b.signedAt && a.signature === b.signature;
 
 export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
   app.post('/v1/workstation/auth-requests', async (request, reply) => {
@@ -37,14 +46,26 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
     const now = ctx.now();
     if (body.intentId !== undefined) {
       const intent = await ctx.storage.getIntent(body.intentId);
-      if (!intent || intent.workstationId !== workstation.id || intent.user !== body.user) throw new CcError('not-found', 'intentId names no sign-in intent for this user on this workstation.');
+      if (!intent || intent.workstationId !== workstation.id || intent.user !== body.user)
+        throw new CcError('not-found', 'intentId names no sign-in intent for this user on this workstation.');
       if (intent.answeredBy !== null) throw new CcError('conflict', 'That sign-in intent already has an auth request.');
       if (now >= intent.expiresAt) throw new CcError('gone', 'That sign-in intent has expired.');
     }
     const id = newId('ar');
     const created = await ctx.storage.createAuthRequest(
-      { id, workstationId: workstation.id, user: body.user, challenge: body.challenge, intentId: body.intentId ?? null, now, expiresAt: now + body.ttlMs },
-      audit(ctx, { tenantId: workstation.tenantId, actor: `workstation:${workstation.id}`, address: request.ip, action: 'auth-request.create', target: id, result: 'ok', detail: { user: body.user, intentId: body.intentId ?? null } }),
+      {
+        id,
+        workstationId: workstation.id,
+        user: body.user,
+        challenge: body.challenge,
+        intentId: body.intentId ?? null,
+        now,
+        expiresAt: now + body.ttlMs,
+      },
+      auditOk(ctx, workstationActor(workstation), request, 'auth-request.create', id, {
+        user: body.user,
+        intentId: body.intentId ?? null,
+      }),
     );
     if (!created.ok) throw new CcError('conflict', 'That sign-in intent already has an auth request.');
     ctx.bus.publish(...devices.map((device) => `device:${device}`));
@@ -56,7 +77,8 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
     const id = readParam(request, 'requestId', requestIdParam);
     const { wait } = readQuery(request, WaitQuery);
     const found = await ctx.storage.getAuthRequest(id);
-    if (!found || found.workstationId !== workstation.id) throw new CcError('not-found', 'This workstation has no auth request with that id.');
+    if (!found || found.workstationId !== workstation.id)
+      throw new CcError('not-found', 'This workstation has no auth request with that id.');
     const status = await longPoll(ctx, reply, [id], wait, async () => {
       const current = (await ctx.storage.getAuthRequest(id)) ?? found;
       const value = authStatus(current, ctx.now());
@@ -69,11 +91,22 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
     const workstation = await authenticateWorkstation(ctx, request);
     const { wait } = readQuery(request, WaitQuery);
     const inbox = await longPoll(ctx, reply, [`workstation:${workstation.id}`], wait, async () => {
-      const [intents, resets] = await Promise.all([ctx.storage.pendingIntents(workstation.id, ctx.now()), ctx.storage.pendingLockoutResets(workstation.id)]);
+      const [intents, resets] = await Promise.all([
+        ctx.storage.pendingIntents(workstation.id, ctx.now()),
+        ctx.storage.pendingLockoutResets(workstation.id),
+      ]);
       const value = {
-        intents: intents.map((intent) => ({ intentId: intent.id, user: intent.user, deviceId: intent.deviceId, createdAt: intent.createdAt, expiresAt: intent.expiresAt })),
+        intents: intents.map((intent) => ({
+          intentId: intent.id,
+          user: intent.user,
+          deviceId: intent.deviceId,
+          createdAt: intent.createdAt,
+          expiresAt: intent.expiresAt,
+        })),
         // Only when there is one, so an agent that predates lockout resets keeps reading its inbox.
-        ...(resets.length > 0 ? { lockoutResets: resets.map((r) => ({ resetId: r.id, user: r.user, requestedAt: r.requestedAt })) } : {}),
+        ...(resets.length > 0
+          ? { lockoutResets: resets.map((r) => ({ resetId: r.id, user: r.user, requestedAt: r.requestedAt })) }
+          : {}),
       };
       return { value, final: intents.length + resets.length > 0 };
     });
@@ -83,12 +116,23 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
   app.post('/v1/device/sign-in', async (request, reply) => {
     const device = await authenticateDevice(ctx, request);
     const body = readBody(request, SignInIntentRequestSchema);
-    if (!(await ctx.storage.isBound(device.id, body.workstationId, body.user))) throw new CcError('not-found', 'This phone is not paired for that user on that workstation.');
+    if (!(await ctx.storage.isBound(device.id, body.workstationId, body.user)))
+      throw new CcError('not-found', 'This phone is not paired for that user on that workstation.');
     const now = ctx.now();
     const id = newId('in');
     const intent = await ctx.storage.createIntent(
-      { id, workstationId: body.workstationId, user: body.user, deviceId: device.id, createdAt: now, expiresAt: now + INTENT_TTL_MS },
-      audit(ctx, { tenantId: device.tenantId, actor: `device:${device.id}`, address: request.ip, action: 'sign-in.intent', target: id, result: 'ok', detail: { workstationId: body.workstationId, user: body.user } }),
+      {
+        id,
+        workstationId: body.workstationId,
+        user: body.user,
+        deviceId: device.id,
+        createdAt: now,
+        expiresAt: now + INTENT_TTL_MS,
+      },
+      auditOk(ctx, deviceActor(device), request, 'sign-in.intent', id, {
+        workstationId: body.workstationId,
+        user: body.user,
+      }),
     );
     ctx.bus.publish(`workstation:${body.workstationId}`);
     return reply.code(201).send({ intentId: intent.id, expiresAt: intent.expiresAt });
@@ -99,24 +143,50 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
     const id = readParam(request, 'requestId', requestIdParam);
     const body = readBody(request, DecisionRequestSchema);
     const found = await ctx.storage.getAuthRequest(id);
-    if (!found || !(await ctx.storage.isBound(device.id, found.workstationId, found.user))) throw new CcError('not-found', 'This phone has no auth request with that id.');
-    const decision: Decision = { deviceId: device.id, decision: body.decision, signedAt: body.signedAt, signature: body.signature };
+    if (!found || !(await ctx.storage.isBound(device.id, found.workstationId, found.user)))
+      throw new CcError('not-found', 'This phone has no auth request with that id.');
+    const decision: Decision = {
+      deviceId: device.id,
+      decision: body.decision,
+      signedAt: body.signedAt,
+      signature: body.signature,
+    };
     const now = ctx.now();
     if (found.decision) {
       if (sameDecision(found.decision, decision)) return reply.send(authStatus(found, now));
       throw new CcError('conflict', 'This auth request was already decided.');
     }
     if (now >= found.expiresAt) throw new CcError('gone', 'This auth request has expired; start the sign-in again.');
-    const fields = { requestId: id, workstationId: found.workstationId, user: found.user, challenge: found.challenge, decision: body.decision, deviceId: device.id, signedAt: body.signedAt };
+    const fields = {
+      requestId: id,
+      workstationId: found.workstationId,
+      user: found.user,
+      challenge: found.challenge,
+      decision: body.decision,
+      deviceId: device.id,
+      signedAt: body.signedAt,
+    };
     if (!(await checkApproval(fields, body.signature, fromBase64url(device.signingKey)))) {
-      throw new CcError('bad-request', 'signature does not verify with this phone\'s key over latchkey-approval-v1.');
+      throw new CcError('bad-request', "signature does not verify with this phone's key over latchkey-approval-v1.");
     }
-    const result = await ctx.storage.decideAuthRequest(id, decision, now, audit(ctx, {
-      tenantId: device.tenantId, actor: `device:${device.id}`, address: request.ip, action: 'auth-request.decide', target: id, result: body.decision,
-      detail: { workstationId: found.workstationId, user: found.user },
-    }));
-    if (result.outcome === 'expired') throw new CcError('gone', 'This auth request has expired; start the sign-in again.');
-    if (result.outcome === 'already-decided' && !sameDecision(result.request.decision!, decision)) throw new CcError('conflict', 'This auth request was already decided.');
+    const result = await ctx.storage.decideAuthRequest(
+      id,
+      decision,
+      now,
+      audit(ctx, {
+        tenantId: device.tenantId,
+        actor: `device:${device.id}`,
+        address: request.ip,
+        action: 'auth-request.decide',
+        target: id,
+        result: body.decision,
+        detail: { workstationId: found.workstationId, user: found.user },
+      }),
+    );
+    if (result.outcome === 'expired')
+      throw new CcError('gone', 'This auth request has expired; start the sign-in again.');
+    if (result.outcome === 'already-decided' && !sameDecision(result.request.decision!, decision))
+      throw new CcError('conflict', 'This auth request was already decided.');
     ctx.bus.publish(id);
     return reply.send(authStatus(result.request, now));
   });

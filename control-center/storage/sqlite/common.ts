@@ -18,7 +18,9 @@ export function makeShared(db: Database): Shared {
     'INSERT INTO audit (tenant_id, time, actor, address, action, target, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
-  const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  const setMeta = db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
   const readRevision = (): Revision => ({
     revision: Number(getMeta.get('revision')?.value ?? '0'),
     at: Number(getMeta.get('revision_at')?.value ?? '0'),
@@ -26,7 +28,16 @@ export function makeShared(db: Database): Shared {
   return {
     db,
     audit(entry) {
-      insertAudit.run(entry.tenantId, entry.time, entry.actor, entry.address, entry.action, entry.target, entry.result, entry.detail === null ? null : JSON.stringify(entry.detail));
+      insertAudit.run(
+        entry.tenantId,
+        entry.time,
+        entry.actor,
+        entry.address,
+        entry.action,
+        entry.target,
+        entry.result,
+        entry.detail === null ? null : JSON.stringify(entry.detail),
+      );
     },
     bumpRevision(now) {
       const next = { revision: readRevision().revision + 1, at: now };

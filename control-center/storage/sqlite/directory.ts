@@ -6,24 +6,76 @@ import { inTransaction, parseOverrides, type Shared } from './common.js';
 
 export type DirectoryStore = Pick<
   Storage,
-  | 'defaultTenant' | 'getMeta' | 'initMeta' | 'getTenant' | 'listGroups' | 'getGroup' | 'createGroup' | 'deleteGroup' | 'setOverrides' | 'revision'
-  | 'getWorkstation' | 'listWorkstations' | 'moveWorkstation' | 'removeWorkstation'
+  | 'defaultTenant'
+  | 'getMeta'
+  | 'initMeta'
+  | 'getTenant'
+  | 'listGroups'
+  | 'getGroup'
+  | 'createGroup'
+  | 'deleteGroup'
+  | 'setOverrides'
+  | 'revision'
+  | 'getWorkstation'
+  | 'listWorkstations'
+  | 'moveWorkstation'
+  | 'removeWorkstation'
 >;
 
-interface TenantRow { id: string; name: string; settings: string; created_at: number }
-interface GroupRow { id: string; tenant_id: string; name: string; is_default: number; settings: string; created_at: number; workstations: number }
+interface TenantRow {
+  id: string;
+  name: string;
+  settings: string;
+  created_at: number;
+}
+interface GroupRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  is_default: number;
+  settings: string;
+  created_at: number;
+  workstations: number;
+}
 export interface WorkstationRow {
-  id: string; tenant_id: string; group_id: string; name: string; public_key: string; install_token_id: string | null;
-  enrolled_at: number; last_seen_at: number | null; removed_at: number | null; policy_version: number | null;
+  id: string;
+  tenant_id: string;
+  group_id: string;
+  name: string;
+  public_key: string;
+  install_token_id: string | null;
+  enrolled_at: number;
+  last_seen_at: number | null;
+  removed_at: number | null;
+  policy_version: number | null;
 }
 
-const tenant = (row: TenantRow): Tenant => ({ id: row.id, name: row.name, overrides: parseOverrides(row.settings), createdAt: row.created_at });
+const tenant = (row: TenantRow): Tenant => ({
+  id: row.id,
+  name: row.name,
+  overrides: parseOverrides(row.settings),
+  createdAt: row.created_at,
+});
 const group = (row: GroupRow): Group => ({
-  id: row.id, tenantId: row.tenant_id, name: row.name, isDefault: row.is_default === 1, overrides: parseOverrides(row.settings), createdAt: row.created_at, workstations: row.workstations,
+  id: row.id,
+  tenantId: row.tenant_id,
+  name: row.name,
+  isDefault: row.is_default === 1,
+  overrides: parseOverrides(row.settings),
+  createdAt: row.created_at,
+  workstations: row.workstations,
 });
 export const workstation = (row: WorkstationRow): Workstation => ({
-  id: row.id, tenantId: row.tenant_id, groupId: row.group_id, name: row.name, publicKey: row.public_key, installTokenId: row.install_token_id,
-  enrolledAt: row.enrolled_at, lastSeenAt: row.last_seen_at, removedAt: row.removed_at, policyVersion: row.policy_version,
+  id: row.id,
+  tenantId: row.tenant_id,
+  groupId: row.group_id,
+  name: row.name,
+  publicKey: row.public_key,
+  installTokenId: row.install_token_id,
+  enrolledAt: row.enrolled_at,
+  lastSeenAt: row.last_seen_at,
+  removedAt: row.removed_at,
+  policyVersion: row.policy_version,
 });
 
 const GROUP_COLUMNS = `g.id, g.tenant_id, g.name, g.is_default, g.settings, g.created_at,
@@ -35,10 +87,26 @@ export function bootstrapDirectory(shared: Shared, now: number): void {
   inTransaction(db, () => {
     if (db.prepare('SELECT 1 FROM tenants LIMIT 1').get() !== undefined) return;
     const tenantId = newId('t');
-    db.prepare('INSERT INTO tenants (id, name, settings, created_at) VALUES (?, ?, ?, ?)').run(tenantId, 'default', '{}', now);
-    db.prepare('INSERT INTO groups (id, tenant_id, name, settings, is_default, created_at) VALUES (?, ?, ?, ?, 1, ?)').run(newId('g'), tenantId, 'default', '{}', now);
+    db.prepare('INSERT INTO tenants (id, name, settings, created_at) VALUES (?, ?, ?, ?)').run(
+      tenantId,
+      'default',
+      '{}',
+      now,
+    );
+    db.prepare(
+      'INSERT INTO groups (id, tenant_id, name, settings, is_default, created_at) VALUES (?, ?, ?, ?, 1, ?)',
+    ).run(newId('g'), tenantId, 'default', '{}', now);
     shared.bumpRevision(now);
-    shared.audit({ time: now, tenantId, actor: 'system', address: null, action: 'control-center.created', target: tenantId, result: 'ok', detail: null });
+    shared.audit({
+      time: now,
+      tenantId,
+      actor: 'system',
+      address: null,
+      action: 'control-center.created',
+      target: tenantId,
+      result: 'ok',
+      detail: null,
+    });
   });
 }
 
@@ -48,10 +116,16 @@ export function directoryStore(shared: Shared): DirectoryStore {
   const insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
   const defaultTenant = db.prepare<[], TenantRow>('SELECT * FROM tenants ORDER BY created_at, id LIMIT 1');
   const getTenant = db.prepare<[string], TenantRow>('SELECT * FROM tenants WHERE id = ?');
-  const listGroups = db.prepare<[string], GroupRow>(`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.tenant_id = ? ORDER BY g.is_default DESC, g.name`);
+  const listGroups = db.prepare<[string], GroupRow>(
+    `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.tenant_id = ? ORDER BY g.is_default DESC, g.name`,
+  );
   const getGroup = db.prepare<[string], GroupRow>(`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.id = ?`);
-  const groupByName = db.prepare<[string, string], { id: string }>('SELECT id FROM groups WHERE tenant_id = ? AND name = ?');
-  const insertGroup = db.prepare('INSERT INTO groups (id, tenant_id, name, settings, is_default, created_at) VALUES (?, ?, ?, ?, 0, ?)');
+  const groupByName = db.prepare<[string, string], { id: string }>(
+    'SELECT id FROM groups WHERE tenant_id = ? AND name = ?',
+  );
+  const insertGroup = db.prepare(
+    'INSERT INTO groups (id, tenant_id, name, settings, is_default, created_at) VALUES (?, ?, ?, ?, 0, ?)',
+  );
   const deleteGroup = db.prepare('DELETE FROM groups WHERE id = ?');
   const groupInUse = db.prepare<[string, string], { n: number }>(
     'SELECT (SELECT count(*) FROM workstations WHERE group_id = ?) + (SELECT count(*) FROM install_tokens WHERE group_id = ?) AS n',
@@ -120,7 +194,10 @@ export function directoryStore(shared: Shared): DirectoryStore {
     async setOverrides(scope, overrides, now, audit) {
       return inTransaction(db, () => {
         const json = JSON.stringify(overrides);
-        const changed = scope.groupId === undefined ? setTenantSettings.run(json, scope.tenantId) : setGroupSettings.run(json, scope.groupId, scope.tenantId);
+        const changed =
+          scope.groupId === undefined
+            ? setTenantSettings.run(json, scope.tenantId)
+            : setGroupSettings.run(json, scope.groupId, scope.tenantId);
         if (changed.changes === 0) return { ok: false, code: 'not-found' } as const;
         const revision = shared.bumpRevision(now);
         shared.audit({ ...audit, detail: { ...audit.detail, revision: revision.revision } });
@@ -135,7 +212,13 @@ export function directoryStore(shared: Shared): DirectoryStore {
       return row ? workstation(row) : null;
     },
     async listWorkstations(tenantId, query) {
-      const rows = listWorkstations.all(tenantId, query.groupId ?? null, query.groupId ?? null, query.after ?? '', query.limit + 1);
+      const rows = listWorkstations.all(
+        tenantId,
+        query.groupId ?? null,
+        query.groupId ?? null,
+        query.after ?? '',
+        query.limit + 1,
+      );
       const items = rows.slice(0, query.limit).map(workstation);
       return { items, next: rows.length > query.limit ? items.at(-1)!.id : null };
     },

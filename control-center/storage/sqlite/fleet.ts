@@ -9,26 +9,59 @@ import { inTransaction, type Database, type Shared } from './common.js';
 
 export type FleetStore = Pick<
   Storage,
-  'notePolicyVersion' | 'fleetBindings' | 'unbindDevice' | 'createLockoutReset' | 'pendingLockoutResets' | 'finishLockoutReset' | 'listLockoutResets'
+  | 'notePolicyVersion'
+  | 'fleetBindings'
+  | 'unbindDevice'
+  | 'createLockoutReset'
+  | 'pendingLockoutResets'
+  | 'finishLockoutReset'
+  | 'listLockoutResets'
 >;
 
-interface FleetBindingRow { device_id: string; workstation_id: string; user: string; created_at: number; device_name: string; device_last_seen_at: number | null }
+interface FleetBindingRow {
+  device_id: string;
+  workstation_id: string;
+  user: string;
+  created_at: number;
+  device_name: string;
+  device_last_seen_at: number | null;
+}
 interface ResetRow {
-  id: string; tenant_id: string; workstation_id: string; user: string; requested_at: number; requested_by: string; done_at: number | null; result: string | null;
+  id: string;
+  tenant_id: string;
+  workstation_id: string;
+  user: string;
+  requested_at: number;
+  requested_by: string;
+  done_at: number | null;
+  result: string | null;
 }
 
 const fleetBinding = (row: FleetBindingRow): FleetBinding => ({
-  deviceId: row.device_id, workstationId: row.workstation_id, user: row.user, createdAt: row.created_at, deviceName: row.device_name, deviceLastSeenAt: row.device_last_seen_at,
+  deviceId: row.device_id,
+  workstationId: row.workstation_id,
+  user: row.user,
+  createdAt: row.created_at,
+  deviceName: row.device_name,
+  deviceLastSeenAt: row.device_last_seen_at,
 });
 const reset = (row: ResetRow): LockoutReset => ({
-  id: row.id, tenantId: row.tenant_id, workstationId: row.workstation_id, user: row.user, requestedAt: row.requested_at, requestedBy: row.requested_by,
-  doneAt: row.done_at, result: row.result,
+  id: row.id,
+  tenantId: row.tenant_id,
+  workstationId: row.workstation_id,
+  user: row.user,
+  requestedAt: row.requested_at,
+  requestedBy: row.requested_by,
+  doneAt: row.done_at,
+  result: row.result,
 });
 
 /** `replay` is the NORMAL-sync connection (open-database.ts openReplayConnection). */
 export function fleetStore(shared: Shared, replay: Database): FleetStore {
   const { db } = shared;
-  const notePolicy = replay.prepare('UPDATE workstations SET policy_version = ? WHERE id = ? AND policy_version IS NOT ?');
+  const notePolicy = replay.prepare(
+    'UPDATE workstations SET policy_version = ? WHERE id = ? AND policy_version IS NOT ?',
+  );
   const bindings = db.prepare<[string], FleetBindingRow>(
     `SELECT b.device_id, b.workstation_id, b.user, b.created_at, d.name AS device_name, d.last_seen_at AS device_last_seen_at
      FROM bindings b JOIN devices d ON d.id = b.device_id
@@ -38,12 +71,20 @@ export function fleetStore(shared: Shared, replay: Database): FleetStore {
     `DELETE FROM bindings WHERE device_id = ? AND workstation_id = ? AND user = ?
      AND device_id IN (SELECT id FROM devices WHERE tenant_id = ? AND revoked_at IS NULL)`,
   );
-  const activeWorkstation = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM workstations WHERE id = ? AND tenant_id = ? AND removed_at IS NULL');
-  const insertReset = db.prepare('INSERT INTO lockout_resets (id, tenant_id, workstation_id, user, requested_at, requested_by) VALUES (?, ?, ?, ?, ?, ?)');
+  const activeWorkstation = db.prepare<[string, string], { one: number }>(
+    'SELECT 1 AS one FROM workstations WHERE id = ? AND tenant_id = ? AND removed_at IS NULL',
+  );
+  const insertReset = db.prepare(
+    'INSERT INTO lockout_resets (id, tenant_id, workstation_id, user, requested_at, requested_by) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   const getReset = db.prepare<[string], ResetRow>('SELECT * FROM lockout_resets WHERE id = ?');
-  const pending = db.prepare<[string], ResetRow>('SELECT * FROM lockout_resets WHERE workstation_id = ? AND done_at IS NULL ORDER BY requested_at, id');
+  const pending = db.prepare<[string], ResetRow>(
+    'SELECT * FROM lockout_resets WHERE workstation_id = ? AND done_at IS NULL ORDER BY requested_at, id',
+  );
   const finish = db.prepare('UPDATE lockout_resets SET done_at = ?, result = ? WHERE id = ? AND done_at IS NULL');
-  const recent = db.prepare<[string, number], ResetRow>('SELECT * FROM lockout_resets WHERE workstation_id = ? ORDER BY requested_at DESC, id DESC LIMIT ?');
+  const recent = db.prepare<[string, number], ResetRow>(
+    'SELECT * FROM lockout_resets WHERE workstation_id = ? ORDER BY requested_at DESC, id DESC LIMIT ?',
+  );
 
   return {
     async notePolicyVersion(workstationId, version) {
@@ -54,15 +95,24 @@ export function fleetStore(shared: Shared, replay: Database): FleetStore {
     },
     async unbindDevice(tenantId, b, audit) {
       return inTransaction(db, () => {
-        if (unbind.run(b.deviceId, b.workstationId, b.user, tenantId).changes === 0) return { ok: false, code: 'not-found' } as const;
+        if (unbind.run(b.deviceId, b.workstationId, b.user, tenantId).changes === 0)
+          return { ok: false, code: 'not-found' } as const;
         shared.audit(audit);
         return { ok: true } as const;
       });
     },
     async createLockoutReset(input, audit) {
       return inTransaction(db, () => {
-        if (!activeWorkstation.get(input.workstationId, input.tenantId)) return { ok: false, code: 'not-found' } as const;
-        insertReset.run(input.id, input.tenantId, input.workstationId, input.user, input.requestedAt, input.requestedBy);
+        if (!activeWorkstation.get(input.workstationId, input.tenantId))
+          return { ok: false, code: 'not-found' } as const;
+        insertReset.run(
+          input.id,
+          input.tenantId,
+          input.workstationId,
+          input.user,
+          input.requestedAt,
+          input.requestedBy,
+        );
         shared.audit(audit);
         return { ok: true, reset: reset(getReset.get(input.id)!) } as const;
       });

@@ -6,8 +6,8 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
-import { describeFileError } from '../../../agent/file-errors.js';
-import { requireCjs } from '../../../agent/load-cjs.js';
+import { describeFileError } from '../../../platform/file-errors.js';
+import { requireCjs } from '../../../platform/load-cjs.js';
 import { StartupError } from '../../errors.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -28,7 +28,11 @@ export function openDatabase(file: string): Database {
   try {
     db = new BetterSqlite(file, { fileMustExist: true });
   } catch (error) {
-    throw new StartupError('database-unreadable', `the database ${file} cannot be opened: ${(error as Error).message}`, { cause: error });
+    throw new StartupError(
+      'database-unreadable',
+      `the database ${file} cannot be opened: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   try {
     db.pragma('journal_mode = WAL');
@@ -39,7 +43,9 @@ export function openDatabase(file: string): Database {
   } catch (error) {
     db.close();
     if (error instanceof StartupError) throw error;
-    throw new StartupError('database-unreadable', `the database ${file} cannot be used: ${(error as Error).message}`, { cause: error });
+    throw new StartupError('database-unreadable', `the database ${file} cannot be used: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return db;
 }
@@ -50,11 +56,15 @@ function migrate(db: Database, file: string): void {
     const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
     const current = row?.version ?? 0;
     if (current > LATEST_SCHEMA_VERSION) {
-      throw new StartupError('database-newer', `the database ${file} has schema version ${current}, newer than this Control Center understands (${LATEST_SCHEMA_VERSION}); run a newer release`);
+      throw new StartupError(
+        'database-newer',
+        `the database ${file} has schema version ${current}, newer than this Control Center understands (${LATEST_SCHEMA_VERSION}); run a newer release`,
+      );
     }
     for (const migration of MIGRATIONS) if (migration.version > current) db.exec(migration.sql);
     if (row === undefined) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(LATEST_SCHEMA_VERSION);
-    else if (current < LATEST_SCHEMA_VERSION) db.prepare('UPDATE schema_version SET version = ?').run(LATEST_SCHEMA_VERSION);
+    else if (current < LATEST_SCHEMA_VERSION)
+      db.prepare('UPDATE schema_version SET version = ?').run(LATEST_SCHEMA_VERSION);
   }).immediate();
 }
 

@@ -5,30 +5,84 @@ import { inTransaction, type Shared } from './common.js';
 
 export type RelayStore = Pick<
   Storage,
-  | 'putPoolDelivery' | 'getPoolDelivery' | 'pendingPoolDeliveriesForDevice' | 'confirmPoolDelivery'
-  | 'addEvents' | 'listEvents' | 'putRecoveryPin' | 'getRecoveryPin' | 'markRecoveryPinRevealed'
+  | 'putPoolDelivery'
+  | 'getPoolDelivery'
+  | 'pendingPoolDeliveriesForDevice'
+  | 'confirmPoolDelivery'
+  | 'addEvents'
+  | 'listEvents'
+  | 'putRecoveryPin'
+  | 'getRecoveryPin'
+  | 'markRecoveryPinRevealed'
 >;
 
 interface DeliveryRow {
-  id: string; workstation_id: string; user: string; device_id: string; body: string; created_at: number; state: PoolDeliveryState;
-  pool_id: string | null; signature: string | null; confirmed_at: number | null;
+  id: string;
+  workstation_id: string;
+  user: string;
+  device_id: string;
+  body: string;
+  created_at: number;
+  state: PoolDeliveryState;
+  pool_id: string | null;
+  signature: string | null;
+  confirmed_at: number | null;
 }
 interface EventRow {
-  rowid: number; id: string; workstation_id: string; time: number; type: string; user: string; result: string; reason: string | null; context: string | null; received_at: number;
-  repeated: number | null; since: number | null;
+  rowid: number;
+  id: string;
+  workstation_id: string;
+  time: number;
+  type: string;
+  user: string;
+  result: string;
+  reason: string | null;
+  context: string | null;
+  received_at: number;
+  repeated: number | null;
+  since: number | null;
 }
-interface RecoveryRow { workstation_id: string; user: string; eph: string; nonce: string; ciphertext: string; stored_at: number; revealed_at: number | null }
+interface RecoveryRow {
+  workstation_id: string;
+  user: string;
+  eph: string;
+  nonce: string;
+  ciphertext: string;
+  stored_at: number;
+  revealed_at: number | null;
+}
 
 const delivery = (row: DeliveryRow): PoolDelivery => ({
-  id: row.id, workstationId: row.workstation_id, user: row.user, deviceId: row.device_id, body: row.body, createdAt: row.created_at, state: row.state,
-  confirmation: row.pool_id === null ? null : { poolId: row.pool_id, signature: row.signature!, confirmedAt: row.confirmed_at! },
+  id: row.id,
+  workstationId: row.workstation_id,
+  user: row.user,
+  deviceId: row.device_id,
+  body: row.body,
+  createdAt: row.created_at,
+  state: row.state,
+  confirmation:
+    row.pool_id === null ? null : { poolId: row.pool_id, signature: row.signature!, confirmedAt: row.confirmed_at! },
 });
 const event = (row: EventRow): StoredEvent => ({
-  id: row.id, workstationId: row.workstation_id, time: row.time, type: row.type, user: row.user, result: row.result, reason: row.reason, context: row.context, receivedAt: row.received_at,
+  id: row.id,
+  workstationId: row.workstation_id,
+  time: row.time,
+  type: row.type,
+  user: row.user,
+  result: row.result,
+  reason: row.reason,
+  context: row.context,
+  receivedAt: row.received_at,
   ...(row.repeated !== null ? { repeated: row.repeated, since: row.since ?? row.time } : {}),
 });
 const recovery = (row: RecoveryRow): RecoveryPinBox => ({
-  workstationId: row.workstation_id, user: row.user, eph: row.eph, nonce: row.nonce, ciphertext: row.ciphertext, storedAt: row.stored_at, revealedAt: row.revealed_at,
+  workstationId: row.workstation_id,
+  user: row.user,
+  eph: row.eph,
+  nonce: row.nonce,
+  ciphertext: row.ciphertext,
+  storedAt: row.stored_at,
+  revealedAt: row.revealed_at,
 });
 
 export function relayStore(shared: Shared): RelayStore {
@@ -44,11 +98,28 @@ export function relayStore(shared: Shared): RelayStore {
     `SELECT p.* FROM pool_deliveries p JOIN workstations w ON w.id = p.workstation_id
      WHERE p.device_id = ? AND p.state = 'pending' AND w.removed_at IS NULL ORDER BY p.created_at`,
   );
-  const confirm = db.prepare("UPDATE pool_deliveries SET state = 'confirmed', pool_id = ?, signature = ?, confirmed_at = ? WHERE id = ? AND state = 'pending'");
+  const confirm = db.prepare(
+    "UPDATE pool_deliveries SET state = 'confirmed', pool_id = ?, signature = ?, confirmed_at = ? WHERE id = ? AND state = 'pending'",
+  );
   const insertEvent = db.prepare(
     'INSERT INTO events (id, workstation_id, time, type, user, result, reason, context, received_at, repeated, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   );
-  const listEvents = db.prepare<[string, string | null, string | null, string | null, string | null, string | null, string | null, number, number, number, number], EventRow>(
+  const listEvents = db.prepare<
+    [
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      number,
+      number,
+      number,
+      number,
+    ],
+    EventRow
+  >(
     `SELECT e.rowid, e.* FROM events e JOIN workstations w ON w.id = e.workstation_id
      WHERE w.tenant_id = ? AND (? IS NULL OR e.workstation_id = ?) AND (? IS NULL OR e.user = ?)
        AND (? IS NULL OR e.type IN (SELECT value FROM json_each(?))) AND e.time >= ? AND e.time <= ?
@@ -59,7 +130,9 @@ export function relayStore(shared: Shared): RelayStore {
      ON CONFLICT (workstation_id, user) DO UPDATE SET eph = excluded.eph, nonce = excluded.nonce, ciphertext = excluded.ciphertext,
        stored_at = excluded.stored_at, revealed_at = NULL`,
   );
-  const getRecovery = db.prepare<[string, string], RecoveryRow>('SELECT * FROM recovery_pins WHERE workstation_id = ? AND user = ?');
+  const getRecovery = db.prepare<[string, string], RecoveryRow>(
+    'SELECT * FROM recovery_pins WHERE workstation_id = ? AND user = ?',
+  );
   const revealRecovery = db.prepare('UPDATE recovery_pins SET revealed_at = ? WHERE workstation_id = ? AND user = ?');
 
   return {
@@ -68,7 +141,9 @@ export function relayStore(shared: Shared): RelayStore {
         const existing = getDelivery.get(input.id);
         if (existing) {
           const same = existing.body === input.body && existing.workstation_id === input.workstationId;
-          return same ? ({ ok: true, delivery: delivery(existing), created: false } as const) : ({ ok: false, code: 'different-body' } as const);
+          return same
+            ? ({ ok: true, delivery: delivery(existing), created: false } as const)
+            : ({ ok: false, code: 'different-body' } as const);
         }
         supersede.run(input.workstationId, input.user, input.deviceId);
         insertDelivery.run(input.id, input.workstationId, input.user, input.deviceId, input.body, input.createdAt);
@@ -89,7 +164,9 @@ export function relayStore(shared: Shared): RelayStore {
         if (row.state === 'superseded') return { ok: false, code: 'superseded' } as const;
         if (row.state === 'confirmed') {
           const same = row.pool_id === confirmation.poolId && row.signature === confirmation.signature;
-          return same ? ({ ok: true, delivery: delivery(row), created: false } as const) : ({ ok: false, code: 'different-confirmation' } as const);
+          return same
+            ? ({ ok: true, delivery: delivery(row), created: false } as const)
+            : ({ ok: false, code: 'different-confirmation' } as const);
         }
         confirm.run(confirmation.poolId, confirmation.signature, now, id);
         shared.audit(audit);
@@ -99,15 +176,37 @@ export function relayStore(shared: Shared): RelayStore {
     async addEvents(workstationId, events, now) {
       return inTransaction(db, () => {
         let stored = 0;
-        for (const e of events) stored += insertEvent.run(e.id, workstationId, e.time, e.type, e.user, e.result, e.reason, e.context, now, e.repeated ?? null, e.repeated === undefined ? null : (e.since ?? e.time)).changes;
+        for (const e of events)
+          stored += insertEvent.run(
+            e.id,
+            workstationId,
+            e.time,
+            e.type,
+            e.user,
+            e.result,
+            e.reason,
+            e.context,
+            now,
+            e.repeated ?? null,
+            e.repeated === undefined ? null : (e.since ?? e.time),
+          ).changes;
         return { stored, duplicates: events.length - stored };
       });
     },
     async listEvents(tenantId, query) {
       const types = query.types === undefined ? null : JSON.stringify(query.types);
       const rows = listEvents.all(
-        tenantId, query.workstationId ?? null, query.workstationId ?? null, query.user ?? null, query.user ?? null, types, types,
-        query.since ?? 0, query.until ?? Number.MAX_SAFE_INTEGER, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1,
+        tenantId,
+        query.workstationId ?? null,
+        query.workstationId ?? null,
+        query.user ?? null,
+        query.user ?? null,
+        types,
+        types,
+        query.since ?? 0,
+        query.until ?? Number.MAX_SAFE_INTEGER,
+        query.before ?? Number.MAX_SAFE_INTEGER,
+        query.limit + 1,
       );
       const items = rows.slice(0, query.limit);
       return { items: items.map(event), next: rows.length > query.limit ? items.at(-1)!.rowid : null };

@@ -5,26 +5,66 @@ import { inTransaction, type Shared } from './common.js';
 
 export type SignInStore = Pick<
   Storage,
-  'createIntent' | 'getIntent' | 'pendingIntents' | 'createAuthRequest' | 'getAuthRequest' | 'pendingAuthRequestsForDevice' | 'decideAuthRequest'
+  | 'createIntent'
+  | 'getIntent'
+  | 'pendingIntents'
+  | 'createAuthRequest'
+  | 'getAuthRequest'
+  | 'pendingAuthRequestsForDevice'
+  | 'decideAuthRequest'
 >;
 
-interface IntentRow { id: string; workstation_id: string; user: string; device_id: string; created_at: number; expires_at: number; answered_by: string | null }
+interface IntentRow {
+  id: string;
+  workstation_id: string;
+  user: string;
+  device_id: string;
+  created_at: number;
+  expires_at: number;
+  answered_by: string | null;
+}
 interface AuthRow {
-  id: string; workstation_id: string; user: string; challenge: string; intent_id: string | null; created_at: number; expires_at: number;
-  device_id: string | null; decision: 'approve' | 'deny' | null; signed_at: number | null; signature: string | null;
+  id: string;
+  workstation_id: string;
+  user: string;
+  challenge: string;
+  intent_id: string | null;
+  created_at: number;
+  expires_at: number;
+  device_id: string | null;
+  decision: 'approve' | 'deny' | null;
+  signed_at: number | null;
+  signature: string | null;
 }
 
 const intent = (row: IntentRow): Intent => ({
-  id: row.id, workstationId: row.workstation_id, user: row.user, deviceId: row.device_id, createdAt: row.created_at, expiresAt: row.expires_at, answeredBy: row.answered_by,
+  id: row.id,
+  workstationId: row.workstation_id,
+  user: row.user,
+  deviceId: row.device_id,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  answeredBy: row.answered_by,
 });
 const authRequest = (row: AuthRow): AuthRequest => ({
-  id: row.id, workstationId: row.workstation_id, user: row.user, challenge: row.challenge, intentId: row.intent_id, createdAt: row.created_at, expiresAt: row.expires_at,
-  decision: row.decision === null ? null : { deviceId: row.device_id!, decision: row.decision, signedAt: row.signed_at!, signature: row.signature! },
+  id: row.id,
+  workstationId: row.workstation_id,
+  user: row.user,
+  challenge: row.challenge,
+  intentId: row.intent_id,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  decision:
+    row.decision === null
+      ? null
+      : { deviceId: row.device_id!, decision: row.decision, signedAt: row.signed_at!, signature: row.signature! },
 });
 
 export function signInStore(shared: Shared): SignInStore {
   const { db } = shared;
-  const insertIntent = db.prepare('INSERT INTO intents (id, workstation_id, user, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertIntent = db.prepare(
+    'INSERT INTO intents (id, workstation_id, user, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   const getIntent = db.prepare<[string], IntentRow>('SELECT * FROM intents WHERE id = ?');
   const pendingIntents = db.prepare<[string, number], IntentRow>(
     'SELECT * FROM intents WHERE workstation_id = ? AND answered_by IS NULL AND expires_at > ? ORDER BY created_at',
@@ -42,7 +82,9 @@ export function signInStore(shared: Shared): SignInStore {
      WHERE b.device_id = ? AND d.revoked_at IS NULL AND w.removed_at IS NULL AND a.decision IS NULL AND a.expires_at > ?
      ORDER BY a.created_at`,
   );
-  const decide = db.prepare('UPDATE auth_requests SET device_id = ?, decision = ?, signed_at = ?, signature = ? WHERE id = ? AND decision IS NULL');
+  const decide = db.prepare(
+    'UPDATE auth_requests SET device_id = ?, decision = ?, signed_at = ?, signature = ? WHERE id = ? AND decision IS NULL',
+  );
 
   return {
     async createIntent(input, audit) {
@@ -61,8 +103,17 @@ export function signInStore(shared: Shared): SignInStore {
     },
     async createAuthRequest(input, audit) {
       return inTransaction(db, () => {
-        if (input.intentId !== null && answerIntent.run(input.id, input.intentId).changes === 0) return { ok: false, code: 'intent-answered' } as const;
-        insertRequest.run(input.id, input.workstationId, input.user, input.challenge, input.intentId, input.now, input.expiresAt);
+        if (input.intentId !== null && answerIntent.run(input.id, input.intentId).changes === 0)
+          return { ok: false, code: 'intent-answered' } as const;
+        insertRequest.run(
+          input.id,
+          input.workstationId,
+          input.user,
+          input.challenge,
+          input.intentId,
+          input.now,
+          input.expiresAt,
+        );
         shared.audit(audit);
         return { ok: true, request: authRequest(getRequest.get(input.id)!) } as const;
       });
@@ -72,7 +123,9 @@ export function signInStore(shared: Shared): SignInStore {
       return row ? authRequest(row) : null;
     },
     async pendingAuthRequestsForDevice(deviceId, now): Promise<InboxAuthRequest[]> {
-      return pendingForDevice.all(deviceId, now).map((row) => ({ ...authRequest(row), workstationName: row.workstation_name }));
+      return pendingForDevice
+        .all(deviceId, now)
+        .map((row) => ({ ...authRequest(row), workstationName: row.workstation_name }));
     },
     async decideAuthRequest(id, decision, now, audit) {
       return inTransaction(db, () => {

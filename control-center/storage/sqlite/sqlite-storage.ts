@@ -8,7 +8,7 @@ import { makeShared } from './common.js';
 import { bootstrapDirectory, directoryStore } from './directory.js';
 import { fleetStore } from './fleet.js';
 import { openDatabase, openReplayConnection } from './open-database.js';
-import { pairingStore } from './pairing.js';
+import { pairingStore } from './paired-devices.js';
 import { relayStore } from './relay.js';
 import { signInStore } from './sign-in.js';
 import { tokenStore } from './tokens.js';

@@ -6,37 +6,81 @@ import { workstation, type WorkstationRow } from './directory.js';
 
 export type TokenStore = Pick<
   Storage,
-  | 'createAdminToken' | 'findAdminToken' | 'listAdminTokens' | 'revokeAdminToken'
-  | 'createInstallToken' | 'findInstallToken' | 'listInstallTokens' | 'revokeInstallToken' | 'enrollWorkstation'
+  | 'createAdminToken'
+  | 'findAdminToken'
+  | 'listAdminTokens'
+  | 'revokeAdminToken'
+  | 'createInstallToken'
+  | 'findInstallToken'
+  | 'listInstallTokens'
+  | 'revokeInstallToken'
+  | 'enrollWorkstation'
 >;
 
-interface AdminTokenRow { id: string; tenant_id: string; name: string; created_at: number; revoked_at: number | null }
+interface AdminTokenRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  created_at: number;
+  revoked_at: number | null;
+}
 interface InstallTokenRow {
-  id: string; tenant_id: string; group_id: string; note: string; created_at: number; expires_at: number; max_uses: number; uses: number; revoked_at: number | null;
+  id: string;
+  tenant_id: string;
+  group_id: string;
+  note: string;
+  created_at: number;
+  expires_at: number;
+  max_uses: number;
+  uses: number;
+  revoked_at: number | null;
 }
 
-const adminToken = (row: AdminTokenRow): AdminToken => ({ id: row.id, tenantId: row.tenant_id, name: row.name, createdAt: row.created_at, revokedAt: row.revoked_at });
+const adminToken = (row: AdminTokenRow): AdminToken => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  name: row.name,
+  createdAt: row.created_at,
+  revokedAt: row.revoked_at,
+});
 const installToken = (row: InstallTokenRow): InstallToken => ({
-  id: row.id, tenantId: row.tenant_id, groupId: row.group_id, note: row.note, createdAt: row.created_at, expiresAt: row.expires_at,
-  maxUses: row.max_uses, uses: row.uses, revokedAt: row.revoked_at,
+  id: row.id,
+  tenantId: row.tenant_id,
+  groupId: row.group_id,
+  note: row.note,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  maxUses: row.max_uses,
+  uses: row.uses,
+  revokedAt: row.revoked_at,
 });
 
 export function tokenStore(shared: Shared): TokenStore {
   const { db } = shared;
   const ADMIN = 'id, tenant_id, name, created_at, revoked_at';
   const INSTALL = 'id, tenant_id, group_id, note, created_at, expires_at, max_uses, uses, revoked_at';
-  const insertAdmin = db.prepare('INSERT INTO admin_tokens (id, tenant_id, name, sha256, created_at) VALUES (?, ?, ?, ?, ?)');
+  const insertAdmin = db.prepare(
+    'INSERT INTO admin_tokens (id, tenant_id, name, sha256, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
   const getAdmin = db.prepare<[string], AdminTokenRow>(`SELECT ${ADMIN} FROM admin_tokens WHERE id = ?`);
-  const findAdmin = db.prepare<[string], AdminTokenRow>(`SELECT ${ADMIN} FROM admin_tokens WHERE sha256 = ? AND revoked_at IS NULL`);
-  const listAdmin = db.prepare<[string], AdminTokenRow>(`SELECT ${ADMIN} FROM admin_tokens WHERE tenant_id = ? ORDER BY created_at, id`);
-  const activeAdmins = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM admin_tokens WHERE tenant_id = ? AND revoked_at IS NULL');
+  const findAdmin = db.prepare<[string], AdminTokenRow>(
+    `SELECT ${ADMIN} FROM admin_tokens WHERE sha256 = ? AND revoked_at IS NULL`,
+  );
+  const listAdmin = db.prepare<[string], AdminTokenRow>(
+    `SELECT ${ADMIN} FROM admin_tokens WHERE tenant_id = ? ORDER BY created_at, id`,
+  );
+  const activeAdmins = db.prepare<[string], { n: number }>(
+    'SELECT count(*) AS n FROM admin_tokens WHERE tenant_id = ? AND revoked_at IS NULL',
+  );
   const revokeAdmin = db.prepare('UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const insertInstall = db.prepare(
     'INSERT INTO install_tokens (id, tenant_id, group_id, sha256, note, created_at, expires_at, max_uses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const getInstall = db.prepare<[string], InstallTokenRow>(`SELECT ${INSTALL} FROM install_tokens WHERE id = ?`);
   const findInstall = db.prepare<[string], InstallTokenRow>(`SELECT ${INSTALL} FROM install_tokens WHERE sha256 = ?`);
-  const listInstall = db.prepare<[string], InstallTokenRow>(`SELECT ${INSTALL} FROM install_tokens WHERE tenant_id = ? ORDER BY created_at DESC, id`);
+  const listInstall = db.prepare<[string], InstallTokenRow>(
+    `SELECT ${INSTALL} FROM install_tokens WHERE tenant_id = ? ORDER BY created_at DESC, id`,
+  );
   const revokeInstall = db.prepare('UPDATE install_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const useInstall = db.prepare('UPDATE install_tokens SET uses = uses + 1 WHERE id = ?');
   const byKey = db.prepare<[string], WorkstationRow>('SELECT * FROM workstations WHERE public_key = ?');
@@ -63,7 +107,8 @@ export function tokenStore(shared: Shared): TokenStore {
     async revokeAdminToken(tenantId, id, now, audit) {
       return inTransaction(db, () => {
         const row = getAdmin.get(id);
-        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null) return { ok: false, code: 'not-found' } as const;
+        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null)
+          return { ok: false, code: 'not-found' } as const;
         if (activeAdmins.get(tenantId)!.n <= 1) return { ok: false, code: 'last-token' } as const;
         revokeAdmin.run(now, id);
         shared.audit(audit);
@@ -72,7 +117,16 @@ export function tokenStore(shared: Shared): TokenStore {
     },
     async createInstallToken(token, audit) {
       return inTransaction(db, () => {
-        insertInstall.run(token.id, token.tenantId, token.groupId, token.sha256, token.note, token.createdAt, token.expiresAt, token.maxUses);
+        insertInstall.run(
+          token.id,
+          token.tenantId,
+          token.groupId,
+          token.sha256,
+          token.note,
+          token.createdAt,
+          token.expiresAt,
+          token.maxUses,
+        );
         shared.audit(audit);
         return installToken(getInstall.get(token.id)!);
       });
@@ -87,7 +141,8 @@ export function tokenStore(shared: Shared): TokenStore {
     async revokeInstallToken(tenantId, id, now, audit) {
       return inTransaction(db, () => {
         const row = getInstall.get(id);
-        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null) return { ok: false, code: 'not-found' } as const;
+        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null)
+          return { ok: false, code: 'not-found' } as const;
         revokeInstall.run(now, id);
         shared.audit(audit);
         return { ok: true, token: installToken(getInstall.get(id)!) } as const;
@@ -110,7 +165,15 @@ export function tokenStore(shared: Shared): TokenStore {
         if (token.expires_at <= input.now) return { ok: false, code: 'expired-token' } as const;
         if (token.uses >= token.max_uses) return { ok: false, code: 'used-up-token' } as const;
         useInstall.run(token.id);
-        insertWorkstation.run(input.id, token.tenant_id, token.group_id, input.name, input.publicKey, token.id, input.now);
+        insertWorkstation.run(
+          input.id,
+          token.tenant_id,
+          token.group_id,
+          input.name,
+          input.publicKey,
+          token.id,
+          input.now,
+        );
         const result = { workstation: workstation(getWorkstation.get(input.id)!), created: true };
         shared.audit(audit(result));
         return { ok: true, ...result } as const;

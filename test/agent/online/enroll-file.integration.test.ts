@@ -36,14 +36,26 @@ describe('enroll.json dropped by an installer', () => {
     await fs.mkdir(path.join(dir, 'ws1'), { mode: 0o700 });
     const files = await writeAgentConfig(path.join(dir, 'ws1'), {});
     const enrollFile = path.join(files.dir, 'enroll.json');
-    await fs.writeFile(enrollFile, JSON.stringify({ url: cc.url, installToken: token, name: 'desk-from-file' }), { mode: 0o600 });
+    await fs.writeFile(enrollFile, JSON.stringify({ url: cc.url, installToken: token, name: 'desk-from-file' }), {
+      mode: 0o600,
+    });
     const agent = await spawnAgent(files);
     agents.push(agent);
-    await eventually('a failed first attempt', async () => (/workstation\.enroll-failed .*unreachable/.test(agent.output()) ? true : undefined), 20_000);
+    await eventually(
+      'a failed first attempt',
+      async () => (/workstation\.enroll-failed .*unreachable/.test(agent.output()) ? true : undefined),
+      20_000,
+    );
     expect(await fs.stat(enrollFile)).toBeTruthy(); // kept while the Control Center is away
     await cc.start();
-    await eventually('enrollment', async () => (/workstation\.managed/.test(agent.output()) ? true : undefined), 60_000);
-    await eventually('the file removed', async () => (/enroll-file\.removed .*install token used/.test(agent.output()) ? true : undefined));
+    await eventually(
+      'enrollment',
+      async () => (/workstation\.managed/.test(agent.output()) ? true : undefined),
+      60_000,
+    );
+    await eventually('the file removed', async () =>
+      /enroll-file\.removed .*install token used/.test(agent.output()) ? true : undefined,
+    );
     await expect(fs.stat(enrollFile)).rejects.toMatchObject({ code: 'ENOENT' });
     const listed = await cc.admin(['workstations', 'list']);
     expect(listed.stdout).toContain('desk-from-file');
@@ -59,7 +71,11 @@ describe('enroll.json dropped by an installer', () => {
     await fs.writeFile(enrollFile, JSON.stringify({ url: cc.url, installToken: token }), { mode: 0o600 });
     const agent = await spawnAgent(files);
     agents.push(agent);
-    await eventually('the refusal', async () => (/enroll-file\.removed/.test(agent.output()) ? true : undefined), 20_000);
+    await eventually(
+      'the refusal',
+      async () => (/enroll-file\.removed/.test(agent.output()) ? true : undefined),
+      20_000,
+    );
     expect(agent.output()).toMatch(/workstation\.enroll-failed/);
     expect(agent.output()).not.toMatch(/workstation\.managed/);
     expect(agent.output()).not.toContain(token);

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveAgentConfig } from '../../../agent/config.js';
-import { createLogger } from '../../../agent/log.js';
+import { createLogger } from '../../../platform/log.js';
 import { parseEnrollFile, readEnrollFile, removeEnrollFile } from '../../../agent/online/enroll-file.js';
 import { makeTempDir } from '../../helpers/agent-harness.js';
 
@@ -19,7 +19,10 @@ function capture() {
 describe('enroll.json (docs/deployment.md)', () => {
   it('takes url, installToken and an optional name', () => {
     expect(parseEnrollFile(GOOD, 'f')).toEqual(GOOD);
-    expect(parseEnrollFile({ url: GOOD.url, installToken: TOKEN }, 'f')).toEqual({ url: GOOD.url, installToken: TOKEN });
+    expect(parseEnrollFile({ url: GOOD.url, installToken: TOKEN }, 'f')).toEqual({
+      url: GOOD.url,
+      installToken: TOKEN,
+    });
   });
 
   it('names what is wrong without ever showing a token', () => {
@@ -32,7 +35,9 @@ describe('enroll.json (docs/deployment.md)', () => {
       }
       throw new Error('accepted');
     };
-    expect(refuse({ url: 'ftp://x', installToken: leaky })).toMatch(/url must be an http\(s\) URL[\s\S]*installToken must be an install token/);
+    expect(refuse({ url: 'ftp://x', installToken: leaky })).toMatch(
+      /url must be an http\(s\) URL[\s\S]*installToken must be an install token/,
+    );
     expect(refuse({ url: 'ftp://x', installToken: leaky })).not.toContain('BBBB');
     expect(refuse({ ...GOOD, name: '' })).toMatch(/name must be 1–128 characters/);
     expect(refuse({ ...GOOD, extra: 1 })).toMatch(/extra is not a known key/);
@@ -42,7 +47,9 @@ describe('enroll.json (docs/deployment.md)', () => {
   it('is next to the config file by default, and can be named', () => {
     expect(resolveAgentConfig(undefined, null, {}, true).enrollFile).toBe('/etc/latchkey/enroll.json');
     expect(resolveAgentConfig({}, '/srv/agent/agent.json', {}, true).enrollFile).toBe('/srv/agent/enroll.json');
-    expect(resolveAgentConfig({ enrollFile: '/run/x/enroll.json' }, '/srv/agent/agent.json', {}, true).enrollFile).toBe('/run/x/enroll.json');
+    expect(resolveAgentConfig({ enrollFile: '/run/x/enroll.json' }, '/srv/agent/agent.json', {}, true).enrollFile).toBe(
+      '/run/x/enroll.json',
+    );
   });
 
   it('is read only when nobody else can read or write it, and is removed once used', async () => {

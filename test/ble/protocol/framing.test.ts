@@ -30,7 +30,10 @@ describe('framing (docs/ble-protocol.md §4)', () => {
       // Walk the reassembler to the vector's message id with 2-byte messages.
       for (let id = 0; id < v.messageId; id++) reassembler.push(fragmentMessage(Uint8Array.of(1, 5), id, v.mtu)[0]!, 0);
       const out = v.fragments.map((f) => reassembler.push(hex(f), 0));
-      expect(out.slice(0, -1).every((m) => m === null), v.name).toBe(true);
+      expect(
+        out.slice(0, -1).every((m) => m === null),
+        v.name,
+      ).toBe(true);
       expect(toHex(out.at(-1)!)).toBe(v.message);
     }
   });
@@ -38,8 +41,11 @@ describe('framing (docs/ble-protocol.md §4)', () => {
   it('refuses gaps, duplicates, reordering, oversize and malformed fragments with the vector code', () => {
     for (const v of vectors.invalidFragments) {
       const reassembler = new Reassembler(v.mtu);
-      v.fragments.slice(0, v.failsAt).forEach((f) => reassembler.push(hex(f), 0));
-      expect(codeOf(() => reassembler.push(hex(v.fragments[v.failsAt]!), 0)), v.name).toBe(v.code);
+      for (const f of v.fragments.slice(0, v.failsAt)) reassembler.push(hex(f), 0);
+      expect(
+        codeOf(() => reassembler.push(hex(v.fragments[v.failsAt]!), 0)),
+        v.name,
+      ).toBe(v.code);
       // Fail closed: the failure is sticky, even for a fragment that would otherwise be fine.
       expect(codeOf(() => reassembler.push(fragmentMessage(Uint8Array.of(1, 5), 0, v.mtu)[0]!, 0))).toBe(v.code);
       expect(reassembler.failure?.code).toBe(v.code);
@@ -66,12 +72,17 @@ describe('framing (docs/ble-protocol.md §4)', () => {
 
   it('round-trips any message at any MTU (property)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 2, maxLength: 512 }), fc.integer({ min: 23, max: 600 }), fc.integer({ min: 0, max: 255 }), (message, mtu, id) => {
-        const reassembler = new Reassembler(mtu);
-        for (let i = 0; i < id; i++) reassembler.push(fragmentMessage(Uint8Array.of(1, 5), i, mtu)[0]!, 0);
-        const out = fragmentMessage(message, id, mtu).map((f) => reassembler.push(f, 0));
-        expect(toHex(out.at(-1)!)).toBe(toHex(message));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 2, maxLength: 512 }),
+        fc.integer({ min: 23, max: 600 }),
+        fc.integer({ min: 0, max: 255 }),
+        (message, mtu, id) => {
+          const reassembler = new Reassembler(mtu);
+          for (let i = 0; i < id; i++) reassembler.push(fragmentMessage(Uint8Array.of(1, 5), i, mtu)[0]!, 0);
+          const out = fragmentMessage(message, id, mtu).map((f) => reassembler.push(f, 0));
+          expect(toHex(out.at(-1)!)).toBe(toHex(message));
+        },
+      ),
       { numRuns: 200 },
     );
   });

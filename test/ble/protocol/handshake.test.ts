@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../protocol/bytes.js';
 import { HelloReplayCache, PhoneHandshake, type PhoneStep } from '../../../ble/protocol/handshake-phone.js';
 import { WorkstationHandshake, type WorkstationStep } from '../../../ble/protocol/handshake-workstation.js';
-import { sha256, x25519 } from '../../../ble/protocol/crypto.js';
-import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/messages.js';
+import { x25519 } from '../../../protocol/crypto/node-crypto.js';
+import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/message-codec.js';
 import { deriveSessionKeys } from '../../../ble/protocol/session.js';
 import { deriveSessionSalt } from '../../../ble/protocol/tag.js';
-import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../../ble/protocol/pairing.js';
+import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../../ble/protocol/pairing-records.js';
 import { hex, scriptedRandom, vectors } from './vectors.js';
+import { sha256 } from '../../../protocol/crypto/hashes.js';
 
 const v = vectors.handshake;
 const NOW = v.unixMs;
@@ -16,17 +17,34 @@ function pairings(): { workstation: WorkstationPairing; phone: PhonePairing } {
   const workstationIdentity = identityFromSeed(hex(v.workstationSeed));
   const phoneIdentity = identityFromSeed(hex(v.phoneSeed));
   return {
-    workstation: { id: 'phone-1', pairingKey: hex(v.pairingKey), workstationIdentity, phonePublicKey: phoneIdentity.publicKey },
-    phone: { id: 'ws-1', pairingKey: hex(v.pairingKey), phoneIdentity, workstationPublicKey: workstationIdentity.publicKey, workstationName: 'ws-1' },
+    workstation: {
+      id: 'phone-1',
+      pairingKey: hex(v.pairingKey),
+      workstationIdentity,
+      phonePublicKey: phoneIdentity.publicKey,
+    },
+    phone: {
+      id: 'ws-1',
+      pairingKey: hex(v.pairingKey),
+      phoneIdentity,
+      workstationPublicKey: workstationIdentity.publicKey,
+      workstationName: 'ws-1',
+    },
   };
 }
 
 function vectorWorkstation(options: { proofDeadlineMs?: number; minRssi?: number | null } = {}): WorkstationHandshake {
-  return new WorkstationHandshake(pairings().workstation, hex(v.tag), { random: scriptedRandom(hex(v.workstationEphemeralPrivate), hex(v.challenge)), ...options });
+  return new WorkstationHandshake(pairings().workstation, hex(v.tag), {
+    random: scriptedRandom(hex(v.workstationEphemeralPrivate), hex(v.challenge)),
+    ...options,
+  });
 }
 
 function vectorPhone(cache = new HelloReplayCache()): PhoneHandshake {
-  return new PhoneHandshake([pairings().phone], { replayCache: cache, random: scriptedRandom(hex(v.phoneEphemeralPrivate)) });
+  return new PhoneHandshake([pairings().phone], {
+    replayCache: cache,
+    random: scriptedRandom(hex(v.phoneEphemeralPrivate)),
+  });
 }
 
 function sent(step: WorkstationStep | PhoneStep): Uint8Array {
@@ -67,7 +85,9 @@ describe('the unlock handshake (docs/ble-protocol.md §5)', () => {
 
   it('has the sizes the doc promises: 317 application bytes per unlock', () => {
     expect(MESSAGE_BYTES).toMatchObject({ hello: 115, ready: 51, challenge: 50, proof: 82, verdict: 19, error: 3 });
-    expect(MESSAGE_BYTES.hello + MESSAGE_BYTES.ready + MESSAGE_BYTES.challenge + MESSAGE_BYTES.proof + MESSAGE_BYTES.verdict).toBe(317);
+    expect(
+      MESSAGE_BYTES.hello + MESSAGE_BYTES.ready + MESSAGE_BYTES.challenge + MESSAGE_BYTES.proof + MESSAGE_BYTES.verdict,
+    ).toBe(317);
   });
 
   for (const c of vectors.invalidHandshake) {
@@ -110,7 +130,11 @@ describe('the unlock handshake (docs/ble-protocol.md §5)', () => {
     phone.receive(hex(v.hello), NOW);
     phone.approval('approved');
     phone.receive(hex(v.challengeMessage), NOW);
-    expect(phone.receive((step as { message: Uint8Array }).message, NOW)).toEqual({ kind: 'done', accepted: false, result: 2 });
+    expect(phone.receive((step as { message: Uint8Array }).message, NOW)).toEqual({
+      kind: 'done',
+      accepted: false,
+      result: 2,
+    });
   });
 
   it('refuses a weak signal or an unknown RSSI, and accepts without the check when it is off', () => {
@@ -133,18 +157,27 @@ describe('the unlock handshake (docs/ble-protocol.md §5)', () => {
     workstation.hello();
     const step = workstation.timeout();
     expect(step).toMatchObject({ kind: 'failed', error: { code: 'approval-timeout' } });
-    expect(decodeMessage((step as { message: Uint8Array }).message)).toMatchObject({ type: 'error', code: ErrorCode.timeout });
+    expect(decodeMessage((step as { message: Uint8Array }).message)).toMatchObject({
+      type: 'error',
+      code: ErrorCode.timeout,
+    });
   });
 
   it('the phone answers a replayed HELLO once only, even on a new connection', () => {
     const cache = new HelloReplayCache();
     expect(vectorPhone(cache).receive(hex(v.hello), NOW).kind).toBe('approve');
-    expect(vectorPhone(cache).receive(hex(v.hello), NOW)).toMatchObject({ kind: 'failed', error: { code: 'replayed-hello' } });
+    expect(vectorPhone(cache).receive(hex(v.hello), NOW)).toMatchObject({
+      kind: 'failed',
+      error: { code: 'replayed-hello' },
+    });
   });
 
   it('the phone accepts the tag of its previous slot but not of the next one', () => {
     expect(vectorPhone().receive(hex(v.hello), NOW + 600_000).kind).toBe('approve');
-    expect(vectorPhone().receive(hex(v.hello), NOW - 600_000)).toMatchObject({ kind: 'failed', error: { code: 'unknown-tag' } });
+    expect(vectorPhone().receive(hex(v.hello), NOW - 600_000)).toMatchObject({
+      kind: 'failed',
+      error: { code: 'unknown-tag' },
+    });
   });
 
   it('a declined approval ends both sides with declined', () => {
@@ -153,7 +186,11 @@ describe('the unlock handshake (docs/ble-protocol.md §5)', () => {
     phone.receive(workstation.hello(), NOW);
     const ready = phone.approval('declined');
     expect(phone.state).toBe('done');
-    expect(workstation.receive(ready, NOW)).toMatchObject({ kind: 'failed', error: { code: 'declined' }, message: null });
+    expect(workstation.receive(ready, NOW)).toMatchObject({
+      kind: 'failed',
+      error: { code: 'declined' },
+      message: null,
+    });
   });
 
   it('runs with fresh randomness end to end, and no two sessions share keys', () => {

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { equalBytes, utf8 } from '../../../protocol/bytes.js';
+import { utf8 } from '../../../protocol/bytes.js';
 import { HelloReplayCache, PhoneHandshake } from '../../../ble/protocol/handshake-phone.js';
 import { WorkstationHandshake } from '../../../ble/protocol/handshake-workstation.js';
-import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/messages.js';
-import { deriveCodeKey, derivePairTagKey, newBlePairingCode, parseBlePairingCode } from '../../../ble/protocol/pairing-code.js';
-import { PhonePairingHandshake, WorkstationPairingHandshake, type PairingStep } from '../../../ble/protocol/pairing-handshake.js';
+import { decodeMessage, ErrorCode, MESSAGE_BYTES } from '../../../ble/protocol/message-codec.js';
+import { deriveCodeKey, derivePairTagKey, newBlePairingCode } from '../../../ble/protocol/pairing-code.js';
+import { parseBlePairingCode } from '../../../ble/protocol/pairing-code.js';
+import { PhonePairingHandshake, WorkstationPairingHandshake } from '../../../ble/protocol/pairing-handshake.js';
+import type { PairingStep } from '../../../ble/protocol/pairing-handshake.js';
 import { decodeNameField, encodeNameField } from '../../../ble/protocol/pairing-schedule.js';
-import { identityFromSeed } from '../../../ble/protocol/pairing.js';
+import { identityFromSeed } from '../../../ble/protocol/pairing-records.js';
 import { deriveTagKey, rotatingTag, slotAt } from '../../../ble/protocol/tag.js';
+import { equalBytes } from '../../../protocol/crypto/hashes.js';
 
 const NOW = Date.UTC(2026, 10, 28, 12);
 const identity = () => identityFromSeed(new Uint8Array(randomBytes(32)));
@@ -29,8 +32,16 @@ async function sides(phoneSecret?: string) {
     code,
     ws,
     phone,
-    workstation: new WorkstationPairingHandshake({ pairingId: code.pairingId, codeKey: workstationKey, identity: ws, name: 'alice on ws-1' }, tag),
-    phoneSide: new PhonePairingHandshake({ pairingId: code.pairingId, codeKey: phoneKey, identity: phone, name: 'Alice phone' }),
+    workstation: new WorkstationPairingHandshake(
+      { pairingId: code.pairingId, codeKey: workstationKey, identity: ws, name: 'alice on ws-1' },
+      tag,
+    ),
+    phoneSide: new PhonePairingHandshake({
+      pairingId: code.pairingId,
+      codeKey: phoneKey,
+      identity: phone,
+      name: 'Alice phone',
+    }),
   };
 }
 
@@ -46,7 +57,7 @@ async function pairFully() {
 }
 
 describe('pairing over BLE (docs/ble-protocol.md §12)', () => {
-  it('a right code leaves both sides with the same pairing key and each other\'s identity key and name', async () => {
+  it("a right code leaves both sides with the same pairing key and each other's identity key and name", async () => {
     const { ws, phone, phonePeer, workstationPeer, workstation, phoneSide } = await pairFully();
     expect(equalBytes(phonePeer.pairingKey, workstationPeer.pairingKey)).toBe(true);
     expect(equalBytes(phonePeer.peerPublicKey, ws.publicKey)).toBe(true);
@@ -57,18 +68,43 @@ describe('pairing over BLE (docs/ble-protocol.md §12)', () => {
 
   it('messages have the sizes of §12.1, and the code never travels', async () => {
     const { code, messages } = await pairFully();
-    expect([MESSAGE_BYTES.pairHello, MESSAGE_BYTES.pairReady, MESSAGE_BYTES.pairConfirm, MESSAGE_BYTES.pairDone]).toEqual([50, 242, 210, 19]);
+    expect([
+      MESSAGE_BYTES.pairHello,
+      MESSAGE_BYTES.pairReady,
+      MESSAGE_BYTES.pairConfirm,
+      MESSAGE_BYTES.pairDone,
+    ]).toEqual([50, 242, 210, 19]);
     expect(messages.ready).toHaveLength(242);
     expect(messages.confirm).toHaveLength(210);
     const secret = utf8(code.secret);
-    for (const message of Object.values(messages)) expect(Buffer.from(message).includes(Buffer.from(secret))).toBe(false);
+    for (const message of Object.values(messages))
+      expect(Buffer.from(message).includes(Buffer.from(secret))).toBe(false);
   });
 
   it('the pairing key works for an unlock afterwards (§5)', async () => {
     const { ws, phone, phonePeer, workstationPeer } = await pairFully();
     const tag = rotatingTag(deriveTagKey(workstationPeer.pairingKey), slotAt(NOW));
-    const central = new WorkstationHandshake({ id: 'p', pairingKey: workstationPeer.pairingKey, workstationIdentity: ws, phonePublicKey: workstationPeer.peerPublicKey }, tag, { minRssi: null });
-    const peripheral = new PhoneHandshake([{ id: 'w', pairingKey: phonePeer.pairingKey, phoneIdentity: phone, workstationPublicKey: phonePeer.peerPublicKey }], { replayCache: new HelloReplayCache() });
+    const central = new WorkstationHandshake(
+      {
+        id: 'p',
+        pairingKey: workstationPeer.pairingKey,
+        workstationIdentity: ws,
+        phonePublicKey: workstationPeer.peerPublicKey,
+      },
+      tag,
+      { minRssi: null },
+    );
+    const peripheral = new PhoneHandshake(
+      [
+        {
+          id: 'w',
+          pairingKey: phonePeer.pairingKey,
+          phoneIdentity: phone,
+          workstationPublicKey: phonePeer.peerPublicKey,
+        },
+      ],
+      { replayCache: new HelloReplayCache() },
+    );
     expect(peripheral.receive(central.hello(), NOW).kind).toBe('approve');
     const challenge = central.receive(peripheral.approval('approved'), NOW);
     if (challenge.kind !== 'send') throw new Error('no challenge');
@@ -85,7 +121,10 @@ describe('pairing over BLE (docs/ble-protocol.md §12)', () => {
     expect(refused).toMatchObject({ kind: 'failed', error: { code: 'pairing-mismatch' } });
     const notice = (refused as { message: Uint8Array }).message;
     expect(decodeMessage(notice)).toMatchObject({ type: 'error', code: ErrorCode.pairingRefused });
-    expect(s.phoneSide.receive(notice, NOW)).toMatchObject({ kind: 'failed', error: { code: 'peer-error', peerCode: ErrorCode.pairingRefused } });
+    expect(s.phoneSide.receive(notice, NOW)).toMatchObject({
+      kind: 'failed',
+      error: { code: 'peer-error', peerCode: ErrorCode.pairingRefused },
+    });
   });
 
   it('every byte of PAIR-READY and PAIR-CONFIRM is covered: a flipped bit anywhere is refused', async () => {
@@ -99,14 +138,20 @@ describe('pairing over BLE (docs/ble-protocol.md §12)', () => {
       const s = await sidesFast();
       const confirm = sent(s.workstation.receive(sent(s.phoneSide.receive(s.workstation.hello(), NOW))));
       confirm[i] = confirm[i]! ^ 0x80;
-      expect(s.phoneSide.receive(confirm, NOW), `byte ${i}`).toMatchObject({ kind: 'failed', error: { code: 'pairing-mismatch' } });
+      expect(s.phoneSide.receive(confirm, NOW), `byte ${i}`).toMatchObject({
+        kind: 'failed',
+        error: { code: 'pairing-mismatch' },
+      });
     }
   });
 
   it('the phone answers only a PAIR-HELLO naming its own pairing tag (current or previous slot)', async () => {
     const s = await sidesFast();
     const hello = s.workstation.hello();
-    expect(s.phoneSide.receive(hello, NOW + 20 * 60_000)).toMatchObject({ kind: 'failed', error: { code: 'unknown-tag' } });
+    expect(s.phoneSide.receive(hello, NOW + 20 * 60_000)).toMatchObject({
+      kind: 'failed',
+      error: { code: 'unknown-tag' },
+    });
     const t = await sidesFast();
     expect(t.phoneSide.receive(t.workstation.hello(), NOW + 10 * 60_000).kind).toBe('send');
   });
@@ -121,7 +166,10 @@ describe('pairing over BLE (docs/ble-protocol.md §12)', () => {
     const s = await sidesFast();
     const confirm = sent(s.workstation.receive(sent(s.phoneSide.receive(s.workstation.hello(), NOW))));
     expect(s.phoneSide.receive(confirm, NOW).kind).toBe('store');
-    expect(s.workstation.receive(s.phoneSide.stored(false))).toMatchObject({ kind: 'failed', error: { code: 'pairing-not-stored' } });
+    expect(s.workstation.receive(s.phoneSide.stored(false))).toMatchObject({
+      kind: 'failed',
+      error: { code: 'pairing-not-stored' },
+    });
   });
 
   it('messages out of order, or after the end, are refused', async () => {
@@ -135,8 +183,13 @@ describe('pairing over BLE (docs/ble-protocol.md §12)', () => {
 
   it('parses codes as typed and keeps names as clean, bounded text', () => {
     const code = newBlePairingCode();
-    expect(code.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
-    expect(parseBlePairingCode(code.code.toLowerCase().replaceAll('-', ' '))).toEqual({ pairingId: code.pairingId, secret: code.secret });
+    expect(code.code).toMatch(
+      /^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/,
+    );
+    expect(parseBlePairingCode(code.code.toLowerCase().replaceAll('-', ' '))).toEqual({
+      pairingId: code.pairingId,
+      secret: code.secret,
+    });
     expect(parseBlePairingCode('ABCDE-1234')).toBeNull();
     expect(decodeNameField(encodeNameField('alice on ws-1'))).toBe('alice on ws-1');
     const long = 'ü'.repeat(40); // 80 bytes: cut at a character boundary
@@ -157,8 +210,15 @@ async function sidesFast() {
   }
   const tag = rotatingTag(derivePairTagKey(cached.pairingId), slotAt(NOW));
   return {
-    workstation: new WorkstationPairingHandshake({ pairingId: cached.pairingId, codeKey: cached.codeKey.slice(), identity: identity(), name: 'ws' }, tag),
-    phoneSide: new PhonePairingHandshake({ pairingId: cached.pairingId, codeKey: cached.codeKey.slice(), identity: identity(), name: 'phone' }),
+    workstation: new WorkstationPairingHandshake(
+      { pairingId: cached.pairingId, codeKey: cached.codeKey.slice(), identity: identity(), name: 'ws' },
+      tag,
+    ),
+    phoneSide: new PhonePairingHandshake({
+      pairingId: cached.pairingId,
+      codeKey: cached.codeKey.slice(),
+      identity: identity(),
+      name: 'phone',
+    }),
   };
 }
-

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../protocol/bytes.js';
 import { deriveCodeKey, derivePairKeys } from '../../../ble/protocol/pairing-code.js';
-import { PhonePairingHandshake, WorkstationPairingHandshake, type PairingStep } from '../../../ble/protocol/pairing-handshake.js';
-import { identityFromSeed } from '../../../ble/protocol/pairing.js';
+import { PhonePairingHandshake, WorkstationPairingHandshake } from '../../../ble/protocol/pairing-handshake.js';
+import type { PairingStep } from '../../../ble/protocol/pairing-handshake.js';
+import { identityFromSeed } from '../../../ble/protocol/pairing-records.js';
 import { hex, scriptedRandom, vectors } from './vectors.js';
 
 const v = vectors.pairing;
@@ -12,11 +13,23 @@ const NOW = v.unixMs;
 
 const workstation = () =>
   new WorkstationPairingHandshake(
-    { pairingId: v.pairingId, codeKey: hex(v.codeKey), identity: identityFromSeed(hex(v.workstationSeed)), name: v.workstationName, random: scriptedRandom(hex(v.workstationEphemeralPrivate)) },
+    {
+      pairingId: v.pairingId,
+      codeKey: hex(v.codeKey),
+      identity: identityFromSeed(hex(v.workstationSeed)),
+      name: v.workstationName,
+      random: scriptedRandom(hex(v.workstationEphemeralPrivate)),
+    },
     hex(v.pairTag),
   );
 const phone = () =>
-  new PhonePairingHandshake({ pairingId: v.pairingId, codeKey: hex(v.codeKey), identity: identityFromSeed(hex(v.phoneSeed)), name: v.phoneName, random: scriptedRandom(hex(v.phoneEphemeralPrivate)) });
+  new PhonePairingHandshake({
+    pairingId: v.pairingId,
+    codeKey: hex(v.codeKey),
+    identity: identityFromSeed(hex(v.phoneSeed)),
+    name: v.phoneName,
+    random: scriptedRandom(hex(v.phoneEphemeralPrivate)),
+  });
 
 function sent(step: PairingStep): string {
   if (step.kind !== 'send') throw new Error(`expected a message, got ${JSON.stringify(step)}`);
@@ -46,7 +59,8 @@ describe('pairing vectors (docs/ble-protocol.md §12)', () => {
     expect(toHex(ph.stored(true))).toBe(v.pairDone);
     const done = ws.receive(hex(v.pairDone));
     expect(done).toMatchObject({ kind: 'done', peer: { peerName: v.phoneName } });
-    if (done.kind === 'done') expect([toHex(done.peer.pairingKey), toHex(done.peer.peerPublicKey)]).toEqual([v.pairingKey, v.phonePublicKey]);
+    if (done.kind === 'done')
+      expect([toHex(done.peer.pairingKey), toHex(done.peer.peerPublicKey)]).toEqual([v.pairingKey, v.phonePublicKey]);
   });
 
   it.each(vectors.invalidPairing.map((c) => [c.name, c] as const))('refuses: %s', (_name, c) => {

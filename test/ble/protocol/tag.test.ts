@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../protocol/bytes.js';
-import { deriveSessionSalt, deriveTagKey, encodeAdvertisingData, rotatingTag, slotAt, tagFromAdvertisingData, tagFromManufacturerData, TagMatcher } from '../../../ble/protocol/tag.js';
+import { deriveSessionSalt, deriveTagKey, encodeAdvertisingData, rotatingTag } from '../../../ble/protocol/tag.js';
+import { slotAt, tagFromAdvertisingData, tagFromManufacturerData, TagMatcher } from '../../../ble/protocol/tag.js';
 import { hex, vectors } from './vectors.js';
 
 describe('rotating tag (docs/ble-protocol.md §2)', () => {
@@ -28,7 +29,10 @@ describe('rotating tag (docs/ble-protocol.md §2)', () => {
   it('recognises a paired phone within ±1 slot and nobody else', () => {
     const a = deriveTagKey(hex(vectors.tags[0]!.pairingKey));
     const b = deriveTagKey(hex(vectors.tags[2]!.pairingKey));
-    const matcher = new TagMatcher([{ id: 'a', tagKey: a }, { id: 'b', tagKey: b }]);
+    const matcher = new TagMatcher([
+      { id: 'a', tagKey: a },
+      { id: 'b', tagKey: b },
+    ]);
     const now = vectors.handshake.unixMs;
     const slot = slotAt(now);
     expect(matcher.match(rotatingTag(a, slot), now)).toEqual({ id: 'a', slot });
@@ -36,7 +40,10 @@ describe('rotating tag (docs/ble-protocol.md §2)', () => {
     expect(matcher.match(rotatingTag(a, slot + 1), now)).toEqual({ id: 'a', slot: slot + 1 });
     expect(matcher.match(rotatingTag(a, slot + 2), now)).toBeNull();
     expect(matcher.match(rotatingTag(deriveTagKey(new Uint8Array(32)), slot), now)).toBeNull();
-    expect(new TagMatcher([{ id: 'a', tagKey: a }], 3).match(rotatingTag(a, slot - 3), now)).toEqual({ id: 'a', slot: slot - 3 });
+    expect(new TagMatcher([{ id: 'a', tagKey: a }], 3).match(rotatingTag(a, slot - 3), now)).toEqual({
+      id: 'a',
+      slot: slot - 3,
+    });
   });
 
   it('reads no tag from foreign or truncated advertising data, and never reads past the end', () => {
@@ -49,7 +56,7 @@ describe('rotating tag (docs/ble-protocol.md §2)', () => {
     apple[5] = 0x4c;
     apple[6] = 0x00;
     expect(tagFromAdvertisingData(apple)).toBeNull();
-    expect(tagFromManufacturerData(hex('ffff4c4b02' + '00'.repeat(16)))).toBeNull();
+    expect(tagFromManufacturerData(hex(`ffff4c4b02${'00'.repeat(16)}`))).toBeNull();
   });
 
   it('names bad parameters', () => {

@@ -4,25 +4,78 @@ import { fromHex } from '../../../protocol/bytes.js';
 
 const path = new URL('../../vectors/ble-protocol.json', import.meta.url);
 export const vectors = JSON.parse(readFileSync(path, 'utf8')) as {
-  tags: { pairingKey: string; tagKey: string; sessionSalt: string; slot: number; tag: string; manufacturerData: string; advertisingData: string }[];
+  tags: {
+    pairingKey: string;
+    tagKey: string;
+    sessionSalt: string;
+    slot: number;
+    tag: string;
+    manufacturerData: string;
+    advertisingData: string;
+  }[];
   handshake: { unixMs: number; slot: number } & Record<HandshakeField, string>;
   invalidHandshake: { name: string; side: 'phone' | 'workstation'; after: string[]; input: string; code: string }[];
   fragments: { name: string; mtu: number; messageId: number; message: string; fragments: string[] }[];
   invalidFragments: { name: string; mtu: number; fragments: string[]; failsAt: number; code: string }[];
-  pairing: { unixMs: number; slot: number; pairingId: string; secret: string; workstationName: string; phoneName: string } & Record<PairingField, string>;
+  pairing: {
+    unixMs: number;
+    slot: number;
+    pairingId: string;
+    secret: string;
+    workstationName: string;
+    phoneName: string;
+  } & Record<PairingField, string>;
   invalidPairing: { name: string; side: 'phone' | 'workstation'; after: string[]; input: string; code: string }[];
 };
 
 type PairingField =
-  | 'codeKey' | 'pairTag' | 'pairSalt' | 'macKey' | 'workstationSeed' | 'workstationPublicKey' | 'phoneSeed' | 'phonePublicKey'
-  | 'workstationEphemeralPrivate' | 'phoneEphemeralPrivate' | 'sharedSecret' | 'th1' | 'kW2P' | 'kP2W' | 'macP' | 'macW'
-  | 'pairHello' | 'pairReady' | 'pairConfirm' | 'pairDone' | 'pairDoneNotStored' | 'pairingKey';
+  | 'codeKey'
+  | 'pairTag'
+  | 'pairSalt'
+  | 'macKey'
+  | 'workstationSeed'
+  | 'workstationPublicKey'
+  | 'phoneSeed'
+  | 'phonePublicKey'
+  | 'workstationEphemeralPrivate'
+  | 'phoneEphemeralPrivate'
+  | 'sharedSecret'
+  | 'th1'
+  | 'kW2P'
+  | 'kP2W'
+  | 'macP'
+  | 'macW'
+  | 'pairHello'
+  | 'pairReady'
+  | 'pairConfirm'
+  | 'pairDone'
+  | 'pairDoneNotStored'
+  | 'pairingKey';
 
 type HandshakeField =
-  | 'pairingKey' | 'workstationSeed' | 'workstationPublicKey' | 'phoneSeed' | 'phonePublicKey'
-  | 'workstationEphemeralPrivate' | 'workstationEphemeralPublic' | 'phoneEphemeralPrivate' | 'phoneEphemeralPublic'
-  | 'challenge' | 'tag' | 'sharedSecret' | 'th1' | 'kW2P' | 'kP2W' | 'hello' | 'ready' | 'challengeMessage'
-  | 'proofSignature' | 'proof' | 'verdict' | 'verdictTooWeak' | 'verdictBadProof';
+  | 'pairingKey'
+  | 'workstationSeed'
+  | 'workstationPublicKey'
+  | 'phoneSeed'
+  | 'phonePublicKey'
+  | 'workstationEphemeralPrivate'
+  | 'workstationEphemeralPublic'
+  | 'phoneEphemeralPrivate'
+  | 'phoneEphemeralPublic'
+  | 'challenge'
+  | 'tag'
+  | 'sharedSecret'
+  | 'th1'
+  | 'kW2P'
+  | 'kP2W'
+  | 'hello'
+  | 'ready'
+  | 'challengeMessage'
+  | 'proofSignature'
+  | 'proof'
+  | 'verdict'
+  | 'verdictTooWeak'
+  | 'verdictBadProof';
 
 export const hex = fromHex;
 

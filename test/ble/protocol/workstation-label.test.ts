@@ -8,7 +8,10 @@ import { labelNames, parseWorkstationLabel, workstationLabel } from '../../../bl
 describe('workstation labels', () => {
   it('are the user and the one workstation name; the name may itself contain " on "', () => {
     expect(workstationLabel('alice', 'ws-1')).toBe('alice on ws-1');
-    expect(parseWorkstationLabel('alice on Lab on 3rd floor')).toEqual({ user: 'alice', workstation: 'Lab on 3rd floor' });
+    expect(parseWorkstationLabel('alice on Lab on 3rd floor')).toEqual({
+      user: 'alice',
+      workstation: 'Lab on 3rd floor',
+    });
     expect(parseWorkstationLabel('this workstation')).toBeNull();
     expect(parseWorkstationLabel(' on ws-1')).toBeNull();
   });

@@ -12,8 +12,14 @@ const dir = mkdtempSync(join(tmpdir(), 'latchkey-ble-capture-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function tshark(file: string, fields: string[], filter: string): string[][] {
-  const out = execFileSync('tshark', ['-r', file, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  return out.split('\n').filter(Boolean).map((line) => line.split('\t'));
+  const out = execFileSync('tshark', ['-r', file, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'));
 }
 
 describe('btsnoop capture', () => {
@@ -28,8 +34,12 @@ describe('btsnoop capture', () => {
     const bytes = new Uint8Array(readFileSync(workstation));
     expect(Buffer.from(bytes.subarray(0, 16)).toString('hex')).toBe('6274736e6f6f7000' + '00000001' + '000003ea');
     const records = parseBtsnoop(bytes);
-    expect(records.some((r) => r.direction === 'host-to-controller' && r.commandOrEvent && r.packet[0] === 0x01)).toBe(true);
-    expect(records.some((r) => r.direction === 'controller-to-host' && !r.commandOrEvent && r.packet[0] === 0x02)).toBe(true);
+    expect(records.some((r) => r.direction === 'host-to-controller' && r.commandOrEvent && r.packet[0] === 0x01)).toBe(
+      true,
+    );
+    expect(records.some((r) => r.direction === 'controller-to-host' && !r.commandOrEvent && r.packet[0] === 0x02)).toBe(
+      true,
+    );
 
     // Wireshark: the LE Create Connection command, then ATT writes out and notifications in.
     expect(tshark(workstation, ['bthci_cmd.opcode'], 'bthci_cmd.opcode == 0x200d')).toHaveLength(1);

@@ -26,15 +26,32 @@ function host(c: VirtualController, name: string): Host {
   return {
     port,
     received,
-    command: (opcode, params = []) => c.receive(port, Uint8Array.of(0x01, opcode & 0xff, opcode >> 8, params.length, ...params)),
-    acl: (handle, boundary, data) => c.receive(port, Uint8Array.of(0x02, handle & 0xff, (handle >> 8) | (boundary << 4), data.length & 0xff, data.length >> 8, ...data)),
+    command: (opcode, params = []) =>
+      c.receive(port, Uint8Array.of(0x01, opcode & 0xff, opcode >> 8, params.length, ...params)),
+    acl: (handle, boundary, data) =>
+      c.receive(
+        port,
+        Uint8Array.of(
+          0x02,
+          handle & 0xff,
+          (handle >> 8) | (boundary << 4),
+          data.length & 0xff,
+          data.length >> 8,
+          ...data,
+        ),
+      ),
   };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const hex = (packets: Uint8Array[]) => packets.map(toHex);
-const le = (address: string) => address.split(':').reverse().map((b) => Number.parseInt(b, 16));
-const leMeta = (packets: Uint8Array[], sub: number) => packets.filter((p) => p[0] === 0x04 && p[1] === 0x3e && p[3] === sub);
+const le = (address: string) =>
+  address
+    .split(':')
+    .reverse()
+    .map((b) => Number.parseInt(b, 16));
+const leMeta = (packets: Uint8Array[], sub: number) =>
+  packets.filter((p) => p[0] === 0x04 && p[1] === 0x3e && p[3] === sub);
 
 /** Two hosts, `b` advertising connectably, `a` connected to it; returns the handles. */
 async function connected(c: VirtualController): Promise<{ a: Host; b: Host; ha: number; hb: number }> {
@@ -138,8 +155,12 @@ describe('virtual controller: advertising and connections', () => {
     expect(data.map((p) => p[2]! >> 4)).toEqual([0x2, 0x1]);
     expect(data.map((p) => p[3])).toEqual([27, 4 + att.length - 27]);
     expect(data.every((p) => ((p[1]! | (p[2]! << 8)) & 0x0fff) === hb)).toBe(true);
-    expect(hex(a.received.filter((p) => p[1] === 0x13))).toEqual([`04130501${toHex(Uint8Array.of(ha & 0xff, ha >> 8))}0100`]);
-    expect(controller.connections[0]!.att).toMatchObject([{ direction: 'central-to-peripheral', opcode: 0x52, length: att.length }]);
+    expect(hex(a.received.filter((p) => p[1] === 0x13))).toEqual([
+      `04130501${toHex(Uint8Array.of(ha & 0xff, ha >> 8))}0100`,
+    ]);
+    expect(controller.connections[0]!.att).toMatchObject([
+      { direction: 'central-to-peripheral', opcode: 0x52, length: att.length },
+    ]);
   });
 
   it('ends a link on Disconnect with reason 0x16 for the host that asked and its reason for the peer', async () => {
@@ -147,8 +168,12 @@ describe('virtual controller: advertising and connections', () => {
     const { a, b, ha, hb } = await connected(controller);
     a.command(0x0406, [ha & 0xff, ha >> 8, 0x13]);
     await tick();
-    expect(hex(a.received.filter((p) => p[1] === 0x05))).toEqual([`040504${'00'}${toHex(Uint8Array.of(ha & 0xff, ha >> 8))}16`]);
-    expect(hex(b.received.filter((p) => p[1] === 0x05))).toEqual([`040504${'00'}${toHex(Uint8Array.of(hb & 0xff, hb >> 8))}13`]);
+    expect(hex(a.received.filter((p) => p[1] === 0x05))).toEqual([
+      `040504${'00'}${toHex(Uint8Array.of(ha & 0xff, ha >> 8))}16`,
+    ]);
+    expect(hex(b.received.filter((p) => p[1] === 0x05))).toEqual([
+      `040504${'00'}${toHex(Uint8Array.of(hb & 0xff, hb >> 8))}13`,
+    ]);
   });
 
   it('drops ACL for unknown handles and survives any garbage a host writes', async () => {
@@ -168,7 +193,11 @@ describe('H4 stream splitting (pseudo-terminals)', () => {
     const event = Uint8Array.of(0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00);
     const acl = Uint8Array.of(0x02, 0x40, 0x00, 0x02, 0x00, 0xaa, 0xbb);
     const stream = Uint8Array.of(0xff, 0x00, ...reset, ...event, ...acl);
-    const out = [...splitter.push(stream.subarray(0, 5)), ...splitter.push(stream.subarray(5, 9)), ...splitter.push(stream.subarray(9))];
+    const out = [
+      ...splitter.push(stream.subarray(0, 5)),
+      ...splitter.push(stream.subarray(5, 9)),
+      ...splitter.push(stream.subarray(9)),
+    ];
     expect(hex(out)).toEqual([toHex(reset), toHex(event), toHex(acl)]);
     expect(splitter.skipped).toBe(2);
   });

@@ -9,23 +9,58 @@ import type { DoctorFindings, StatusAnswer, StatusDetail } from '../../../cli/do
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');
 const detail = (over: Partial<StatusDetail> = {}): StatusDetail => ({
-  user: 'alice', offlineMode: true, failures: 0, locked: false, retryAfter: null, disabled: false, blePhones: [],
-  pools: [{ authenticatorId: 'phone', remaining: 7, pinCount: 25, expiresAt: '2027-01-03T00:00:00.000Z', expired: false }],
-  policy: { source: 'config-file', file: '/etc/latchkey/agent.json' }, controlCenter: null, keystore: { backend: 'file', ready: true }, ble: { enabled: false, transport: 'hci:0' },
+  user: 'alice',
+  offlineMode: true,
+  failures: 0,
+  locked: false,
+  retryAfter: null,
+  disabled: false,
+  blePhones: [],
+  pools: [
+    { authenticatorId: 'phone', remaining: 7, pinCount: 25, expiresAt: '2027-01-03T00:00:00.000Z', expired: false },
+  ],
+  policy: { source: 'config-file', file: '/etc/latchkey/agent.json' },
+  controlCenter: null,
+  keystore: { backend: 'file', ready: true },
+  ble: { enabled: false, transport: 'hci:0' },
   ...over,
 });
 const answer = (over: Partial<StatusAnswer> = {}, detailOver: Partial<StatusDetail> = {}): StatusAnswer => ({
-  status: 'ok', offlineMode: true, usable: true, locked: false, online: false, ble: false, detail: detail(detailOver), ...over,
+  status: 'ok',
+  offlineMode: true,
+  usable: true,
+  locked: false,
+  online: false,
+  ble: false,
+  detail: detail(detailOver),
+  ...over,
 });
 const findings = (over: Partial<DoctorFindings> = {}): DoctorFindings => ({
-  user: 'alice', userExists: true, socket: '/run/latchkey/agent.sock', agentUids: [0],
+  user: 'alice',
+  userExists: true,
+  socket: '/run/latchkey/agent.sock',
+  agentUids: [0],
   agent: { reachable: true, listenerUid: 0, answer: answer() },
   pam: {
-    configDirectory: '/etc/pam.d', configDirectoryExists: true, moduleDirectory: '/lib/x86_64-linux-gnu/security',
-    services: [{ service: 'common-auth', references: [{ file: 'common-auth', line: 1, control: 'sufficient', path: 'pam_latchkey.so', options: {}, via: [] }], missingIncludes: [] }],
+    configDirectory: '/etc/pam.d',
+    configDirectoryExists: true,
+    moduleDirectory: '/lib/x86_64-linux-gnu/security',
+    services: [
+      {
+        service: 'common-auth',
+        references: [
+          { file: 'common-auth', line: 1, control: 'sufficient', path: 'pam_latchkey.so', options: {}, via: [] },
+        ],
+        missingIncludes: [],
+      },
+    ],
     moduleFiles: [{ path: '/lib/x86_64-linux-gnu/security/pam_latchkey.so', state: 'ok' }],
   },
-  syslog: { path: '/dev/log', present: true }, controlCenterProbe: null, bleAdapter: null, asRoot: true, now: NOW,
+  syslog: { path: '/dev/log', present: true },
+  controlCenterProbe: null,
+  bleAdapter: null,
+  asRoot: true,
+  now: NOW,
   ...over,
 });
 const problems = (f: DoctorFindings) => diagnose(f).checks.filter((check) => check.status === 'problem');
@@ -38,49 +73,130 @@ describe('diagnose', () => {
   });
 
   it('an expired pool while no other is usable blocks the prompt; beside a usable one it does not', () => {
-    const expired = { authenticatorId: 'old', remaining: 3, pinCount: 25, expiresAt: '2026-11-01T00:00:00.000Z', expired: true };
-    const alone = findings({ agent: { reachable: true, listenerUid: 0, answer: answer({ usable: false, reason: 'pools-expired' }, { pools: [expired] }) } });
+    const expired = {
+      authenticatorId: 'old',
+      remaining: 3,
+      pinCount: 25,
+      expiresAt: '2026-11-01T00:00:00.000Z',
+      expired: true,
+    };
+    const alone = findings({
+      agent: {
+        reachable: true,
+        listenerUid: 0,
+        answer: answer({ usable: false, reason: 'pools-expired' }, { pools: [expired] }),
+      },
+    });
     expect(diagnose(alone).pinPrompt).toBe(false);
-    expect(problems(alone)).toEqual([expect.objectContaining({ id: 'pins', text: 'old: the offline PINs expired on 2026-11-01', fix: 'latchkey enroll --user alice for a new pool', blocking: true })]);
-    const beside = findings({ agent: { reachable: true, listenerUid: 0, answer: answer({}, { pools: [detail().pools[0]!, expired] }) } });
+    expect(problems(alone)).toEqual([
+      expect.objectContaining({
+        id: 'pins',
+        text: 'old: the offline PINs expired on 2026-11-01',
+        fix: 'latchkey enroll --user alice for a new pool',
+        blocking: true,
+      }),
+    ]);
+    const beside = findings({
+      agent: { reachable: true, listenerUid: 0, answer: answer({}, { pools: [detail().pools[0]!, expired] }) },
+    });
     expect(diagnose(beside).pinPrompt).toBe(true);
     expect(problems(beside)).toEqual([expect.objectContaining({ id: 'pins', blocking: false })]);
   });
 
   it('ten failures: disabled, with the reset as the fix', () => {
-    const f = findings({ agent: { reachable: true, listenerUid: 0, answer: answer({ locked: true }, { disabled: true, failures: 10, locked: true }) } });
+    const f = findings({
+      agent: {
+        reachable: true,
+        listenerUid: 0,
+        answer: answer({ locked: true }, { disabled: true, failures: 10, locked: true }),
+      },
+    });
     expect(diagnose(f).pinPrompt).toBe(false);
-    expect(problems(f)).toEqual([expect.objectContaining({ id: 'lockout', text: 'offline PINs are disabled for alice after 10 failed attempts', fix: 'latchkey reset --user alice (root), or sign in online once' })]);
+    expect(problems(f)).toEqual([
+      expect.objectContaining({
+        id: 'lockout',
+        text: 'offline PINs are disabled for alice after 10 failed attempts',
+        fix: 'latchkey reset --user alice (root), or sign in online once',
+      }),
+    ]);
   });
 
-  it('Offline Mode off in the Control Center\'s signed policy: its revision and age, and the admin\'s fix', () => {
-    const policy = { source: 'control-center' as const, version: 7, issuedAt: new Date(NOW - 3 * 3_600_000).toISOString() };
+  it("Offline Mode off in the Control Center's signed policy: its revision and age, and the admin's fix", () => {
+    const policy = {
+      source: 'control-center' as const,
+      version: 7,
+      issuedAt: new Date(NOW - 3 * 3_600_000).toISOString(),
+    };
     const f = findings({
-      agent: { reachable: true, listenerUid: 0, answer: answer({ offlineMode: false, usable: false }, { policy, controlCenter: { url: 'https://cc.example', online: true } }) },
+      agent: {
+        reachable: true,
+        listenerUid: 0,
+        answer: answer(
+          { offlineMode: false, usable: false },
+          { policy, controlCenter: { url: 'https://cc.example', online: true } },
+        ),
+      },
       controlCenterProbe: { answered: true },
     });
-    expect(problems(f)).toEqual([expect.objectContaining({
-      text: 'offline PINs are off (policy signed by the Control Center, revision 7, 3 h old): the lock screen asks for no PIN',
-      fix: expect.stringContaining('latchkey admin settings set offlineMode=true'),
-    })]);
-    expect(diagnose(f).checks).toContainEqual(expect.objectContaining({ id: 'control-center', status: 'ok', text: 'the Control Center https://cc.example answers' }));
+    expect(problems(f)).toEqual([
+      expect.objectContaining({
+        text: 'offline PINs are off (policy signed by the Control Center, revision 7, 3 h old): the lock screen asks for no PIN',
+        fix: expect.stringContaining('latchkey admin settings set offlineMode=true'),
+      }),
+    ]);
+    expect(diagnose(f).checks).toContainEqual(
+      expect.objectContaining({
+        id: 'control-center',
+        status: 'ok',
+        text: 'the Control Center https://cc.example answers',
+      }),
+    );
   });
 
   it('a user who is not root asking about someone else is told to use sudo', () => {
-    const f = findings({ asRoot: false, user: 'bob', agent: { reachable: true, listenerUid: 0, answer: null, problem: 'uid 1000 may only ask about its own user, not "bob" (permission-denied)' } });
-    expect(problems(f)).toEqual([expect.objectContaining({ id: 'agent-status', fix: 'run it as root: sudo latchkey doctor --user bob' })]);
+    const f = findings({
+      asRoot: false,
+      user: 'bob',
+      agent: {
+        reachable: true,
+        listenerUid: 0,
+        answer: null,
+        problem: 'uid 1000 may only ask about its own user, not "bob" (permission-denied)',
+      },
+    });
+    expect(problems(f)).toEqual([
+      expect.objectContaining({ id: 'agent-status', fix: 'run it as root: sudo latchkey doctor --user bob' }),
+    ]);
     expect(diagnose(f).pinPrompt).toBe(false);
   });
 
   it('new PINs the phone showed but has not confirmed are worth knowing, not a problem', () => {
     const pending = { ...detail().pools[0]!, remaining: 25, pending: true };
-    const f = findings({ agent: { reachable: true, listenerUid: 0, answer: answer({}, { pools: [detail().pools[0]!, pending] }) } });
-    expect(diagnose(f).checks).toContainEqual(expect.objectContaining({ id: 'pins-pending', status: 'info', text: expect.stringContaining('25 new PINs sent to the phone') }));
+    const f = findings({
+      agent: { reachable: true, listenerUid: 0, answer: answer({}, { pools: [detail().pools[0]!, pending] }) },
+    });
+    expect(diagnose(f).checks).toContainEqual(
+      expect.objectContaining({
+        id: 'pins-pending',
+        status: 'info',
+        text: expect.stringContaining('25 new PINs sent to the phone'),
+      }),
+    );
   });
 
   it('no PAM configuration directory at all', () => {
-    const f = findings({ pam: { configDirectory: '/chroot/etc/pam.d', configDirectoryExists: false, moduleDirectory: '/x', services: [], moduleFiles: [] } });
-    expect(problems(f)).toEqual([expect.objectContaining({ id: 'pam-stacks', text: 'there is no PAM configuration in /chroot/etc/pam.d' })]);
+    const f = findings({
+      pam: {
+        configDirectory: '/chroot/etc/pam.d',
+        configDirectoryExists: false,
+        moduleDirectory: '/x',
+        services: [],
+        moduleFiles: [],
+      },
+    });
+    expect(problems(f)).toEqual([
+      expect.objectContaining({ id: 'pam-stacks', text: 'there is no PAM configuration in /chroot/etc/pam.d' }),
+    ]);
     expect(diagnose(f).pinPrompt).toBe(false);
   });
 });

@@ -6,25 +6,38 @@ const files = (map: Record<string, string>) => (name: string) => map[name] ?? nu
 
 describe('parsePamFile', () => {
   it('reads types, bracketed controls and arguments, comments and continued lines', () => {
-    const entries = parsePamFile([
-      '# a comment',
-      '@include common-auth',
-      'auth  [success=2 default=ignore]  pam_latchkey.so [prompt=PIN from your phone: ] socket=/run/x.sock # trailing',
-      '-auth optional pam_gnome_keyring.so',
-      'auth required \\',
-      '   pam_unix.so nullok',
-      'account', // too short: skipped, as libpam does
-    ].join('\n'));
+    const entries = parsePamFile(
+      [
+        '# a comment',
+        '@include common-auth',
+        'auth  [success=2 default=ignore]  pam_latchkey.so [prompt=PIN from your phone: ] socket=/run/x.sock # trailing',
+        '-auth optional pam_gnome_keyring.so',
+        'auth required \\',
+        '   pam_unix.so nullok',
+        'account', // too short: skipped, as libpam does
+      ].join('\n'),
+    );
     expect(entries).toEqual([
       { kind: 'include', target: 'common-auth', line: 2 },
-      { kind: 'rule', type: 'auth', control: '[success=2 default=ignore]', module: 'pam_latchkey.so', args: ['[prompt=PIN from your phone: ]', 'socket=/run/x.sock'], line: 3 },
+      {
+        kind: 'rule',
+        type: 'auth',
+        control: '[success=2 default=ignore]',
+        module: 'pam_latchkey.so',
+        args: ['[prompt=PIN from your phone: ]', 'socket=/run/x.sock'],
+        line: 3,
+      },
       { kind: 'rule', type: '-auth', control: 'optional', module: 'pam_gnome_keyring.so', args: [], line: 4 },
       { kind: 'rule', type: 'auth', control: 'required', module: 'pam_unix.so', args: ['nullok'], line: 5 },
     ]);
   });
 
   it('takes options as key=value, bare words as flags, brackets around values with spaces', () => {
-    expect(moduleOptions(['debug', 'agent_uid=0', '[prompt=PIN please: ]'])).toEqual({ debug: true, agent_uid: '0', prompt: 'PIN please: ' });
+    expect(moduleOptions(['debug', 'agent_uid=0', '[prompt=PIN please: ]'])).toEqual({
+      debug: true,
+      agent_uid: '0',
+      prompt: 'PIN please: ',
+    });
   });
 
   it('keeps an escaped bracket inside a bracketed argument', () => {
@@ -48,11 +61,18 @@ describe('reachOf', () => {
   });
 
   it('follows @include, include and substack, and says through which files', () => {
-    expect(reachOf('common-auth', etc).references[0]).toMatchObject({ file: 'common-auth', via: [], control: '[success=2 default=ignore]' });
+    expect(reachOf('common-auth', etc).references[0]).toMatchObject({
+      file: 'common-auth',
+      via: [],
+      control: '[success=2 default=ignore]',
+    });
     expect(reachOf('login', etc).references[0]).toMatchObject({ file: 'common-auth', via: ['common-auth'] });
     expect(reachOf('i3lock', etc).references[0]).toMatchObject({ via: ['login', 'common-auth'] });
     expect(reachOf('sudo', etc).references).toHaveLength(1);
-    expect(reachOf('direct', etc).references[0]).toMatchObject({ path: '/opt/latchkey/pam_latchkey.so', options: { agent_uid: '0' } });
+    expect(reachOf('direct', etc).references[0]).toMatchObject({
+      path: '/opt/latchkey/pam_latchkey.so',
+      options: { agent_uid: '0' },
+    });
   });
 
   it('does not count other stack types, reports includes that do not exist, and stops on a loop', () => {
@@ -63,7 +83,9 @@ describe('reachOf', () => {
   });
 
   it('loads a bare module name from the module directory, an absolute one from where it says', () => {
-    expect(modulePath('pam_latchkey.so', '/lib/x86_64-linux-gnu/security/')).toBe('/lib/x86_64-linux-gnu/security/pam_latchkey.so');
+    expect(modulePath('pam_latchkey.so', '/lib/x86_64-linux-gnu/security/')).toBe(
+      '/lib/x86_64-linux-gnu/security/pam_latchkey.so',
+    );
     expect(modulePath('/opt/l/pam_latchkey.so', '/lib/security')).toBe('/opt/l/pam_latchkey.so');
   });
 });

@@ -8,7 +8,12 @@ import { createRequire } from 'node:module';
 const app = process.argv[2];
 const require = createRequire(`${app}/dist/cli/main.js`);
 const loaded = [];
-for (const module of ['dist/cli/main.js', 'dist/agent/agent.js', 'dist/control-center/control-center.js', 'dist/ble/stack.js']) {
+for (const module of [
+  'dist/cli/main.js',
+  'dist/agent/agent.js',
+  'dist/control-center/control-center.js',
+  'dist/ble/stack.js',
+]) {
   await import(`${app}/${module}`);
   loaded.push(module);
 }
@@ -19,7 +24,17 @@ new Database(':memory:').prepare('select 1').get();
 loaded.push('better-sqlite3');
 await require('@node-rs/argon2').hash('x', { memoryCost: 8, timeCost: 1 });
 loaded.push('@node-rs/argon2');
-for (const name of ['@napi-rs/keyring', '@stoprocent/noble', '@stoprocent/bleno', '@stoprocent/bluetooth-hci-socket', 'usb', '@serialport/bindings-cpp', 'fastify', 'commander', 'valibot']) {
+for (const name of [
+  '@napi-rs/keyring',
+  '@stoprocent/noble',
+  '@stoprocent/bleno',
+  '@stoprocent/bluetooth-hci-socket',
+  'usb',
+  '@serialport/bindings-cpp',
+  'fastify',
+  'commander',
+  'valibot',
+]) {
   require(name);
   loaded.push(name);
 }

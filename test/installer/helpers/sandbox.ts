@@ -7,7 +7,8 @@
  * through `nsenter`; its files are readable from here through /proc/HOLDER/root.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const OVERLAID = ['etc', 'usr', 'var'] as const;
@@ -26,16 +27,22 @@ export class Sandbox {
 
   static async create(): Promise<Sandbox> {
     const work = mkdtempSync(`/tmp/latchkey-packages-${process.pid}-`);
-    for (const dir of OVERLAID) for (const part of ['upper', 'work']) mkdirSync(join(work, 'overlay', dir, part), { recursive: true });
+    for (const dir of OVERLAID)
+      for (const part of ['upper', 'work']) mkdirSync(join(work, 'overlay', dir, part), { recursive: true });
     // The mounts are made by the holder itself, after unshare(2) and before it becomes `sleep`:
     // they can only ever land in its own namespace. (Entering the holder with nsenter to mount
     // would race its unshare and could mount over this machine's own /etc.)
     const mounts = [
-      ...OVERLAID.map((dir) => `mount -t overlay overlay -o lowerdir=/${dir},upperdir=${work}/overlay/${dir}/upper,workdir=${work}/overlay/${dir}/work /${dir}`),
+      ...OVERLAID.map(
+        (dir) =>
+          `mount -t overlay overlay -o lowerdir=/${dir},upperdir=${work}/overlay/${dir}/upper,workdir=${work}/overlay/${dir}/work /${dir}`,
+      ),
       'mount -t tmpfs -o mode=0755 tmpfs /run',
       'exec sleep 3600',
     ].join(' && ');
-    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', mounts], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', mounts], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let errors = '';
     holder.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     const sandbox = new Sandbox(work, holder);
@@ -53,8 +60,10 @@ export class Sandbox {
 
   /** Throws unless the holder's mount namespace is not this process's and this one has none of the sandbox's mounts. */
   assertSeparate(): void {
-    if (readlinkSync(`/proc/${this.pid}/ns/mnt`) === readlinkSync('/proc/self/ns/mnt')) throw new Error('the sandbox holder is in this machine\'s own mount namespace');
-    if (readFileSync('/proc/self/mountinfo', 'utf8').includes(this.work)) throw new Error(`this machine's own mounts include ${this.work}: unmount them before anything else`);
+    if (readlinkSync(`/proc/${this.pid}/ns/mnt`) === readlinkSync('/proc/self/ns/mnt'))
+      throw new Error("the sandbox holder is in this machine's own mount namespace");
+    if (readFileSync('/proc/self/mountinfo', 'utf8').includes(this.work))
+      throw new Error(`this machine's own mounts include ${this.work}: unmount them before anything else`);
   }
 
   get pid(): number {
@@ -69,9 +78,16 @@ export class Sandbox {
   run(command: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Run {
     this.assertSeparate();
     const run = spawnSync('nsenter', ['--target', String(this.pid), '--mount', '--', ...command], {
-      encoding: 'utf8', input: options.input, env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 180_000,
+      encoding: 'utf8',
+      input: options.input,
+      env: { ...process.env, ...options.env },
+      timeout: options.timeoutMs ?? 180_000,
     });
-    return { status: run.status, stdout: run.stdout ?? '', stderr: `${run.stderr ?? ''}${run.error ? String(run.error) : ''}` };
+    return {
+      status: run.status,
+      stdout: run.stdout ?? '',
+      stderr: `${run.stderr ?? ''}${run.error ? String(run.error) : ''}`,
+    };
   }
 
   sh(script: string, options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Run {
@@ -79,7 +95,10 @@ export class Sandbox {
   }
 
   /** Like run, but throws with the output unless it exits 0. */
-  check(command: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): string {
+  check(
+    command: readonly string[],
+    options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): string {
     const run = this.run(command, options);
     if (run.status !== 0) throw new Error(`${command.join(' ')} exited ${run.status}:\n${run.stdout}${run.stderr}`);
     return run.stdout;
@@ -88,7 +107,10 @@ export class Sandbox {
   /** A long-running process inside (nsenter execs it: the returned PID is the process itself). */
   spawn(command: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
     this.assertSeparate();
-    return spawn('nsenter', ['--target', String(this.pid), '--mount', '--', ...command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn('nsenter', ['--target', String(this.pid), '--mount', '--', ...command], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /**
@@ -127,7 +149,8 @@ export class Sandbox {
       await exited;
     }
     // Never delete layers something still has mounted.
-    if (readFileSync('/proc/self/mountinfo', 'utf8').includes(this.work)) throw new Error(`${this.work} is still mounted in this machine's namespace; left in place`);
+    if (readFileSync('/proc/self/mountinfo', 'utf8').includes(this.work))
+      throw new Error(`${this.work} is still mounted in this machine's namespace; left in place`);
     rmSync(this.work, { recursive: true, force: true });
   }
 }

@@ -76,17 +76,42 @@ const SERVICE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 export function startService(sandbox: Sandbox, unitPath: string, mdweExec: string): RunningService {
   const unit = parseServiceUnit(readFileSync(sandbox.path(unitPath), 'utf8'));
   const owner = unit.user ? `${unit.user}:${unit.group ?? unit.user}` : 'root:root';
-  for (const [base, dir] of [['/run', unit.runtimeDirectory], ['/var/lib', unit.stateDirectory]] as const) {
-    if (dir) sandbox.check(['sh', '-c', `install -d -m "$1" -o "\${2%%:*}" -g "\${2##*:}" "$3"`, 'sh', dir.mode, owner, `${base}/${dir.name}`]);
+  for (const [base, dir] of [
+    ['/run', unit.runtimeDirectory],
+    ['/var/lib', unit.stateDirectory],
+  ] as const) {
+    if (dir)
+      sandbox.check([
+        'sh',
+        '-c',
+        `install -d -m "$1" -o "\${2%%:*}" -g "\${2##*:}" "$3"`,
+        'sh',
+        dir.mode,
+        owner,
+        `${base}/${dir.name}`,
+      ]);
   }
   const setpriv = [
     'setpriv',
     ...(unit.user ? ['--reuid', unit.user, '--regid', unit.group ?? unit.user, '--init-groups'] : []),
     ...(unit.noNewPrivileges ? ['--no-new-privs'] : []),
-    ...(unit.capabilityBoundingSet ? ['--bounding-set', ['-all', ...unit.capabilityBoundingSet.map((cap) => `+${cap.replace(/^CAP_/, '').toLowerCase()}`)].join(',')] : []),
+    ...(unit.capabilityBoundingSet
+      ? [
+          '--bounding-set',
+          ['-all', ...unit.capabilityBoundingSet.map((cap) => `+${cap.replace(/^CAP_/, '').toLowerCase()}`)].join(','),
+        ]
+      : []),
     '--',
   ];
-  const command = ['sh', '-c', `umask ${unit.umask ?? '0022'} && exec "$@"`, 'sh', ...setpriv, ...(unit.memoryDenyWriteExecute ? [mdweExec] : []), ...unit.execStart];
+  const command = [
+    'sh',
+    '-c',
+    `umask ${unit.umask ?? '0022'} && exec "$@"`,
+    'sh',
+    ...setpriv,
+    ...(unit.memoryDenyWriteExecute ? [mdweExec] : []),
+    ...unit.execStart,
+  ];
   const child = sandbox.spawn(command, { PATH: SERVICE_PATH, LANG: 'C.UTF-8', ...unit.environment });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -100,7 +125,8 @@ export function startService(sandbox: Sandbox, unitPath: string, mdweExec: strin
       for (;;) {
         const match = pattern.exec(output);
         if (match) return match[0];
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${unitPath} exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${output}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`${unitPath} exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${output}`);
         if (Date.now() > deadline) throw new Error(`${unitPath}: no ${pattern} within ${timeoutMs} ms:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

@@ -6,15 +6,22 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildLibraries, type CLibraryFlavour } from '../../../native/c-library.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const MODULE_PATH = join(ROOT, 'build', 'Release', 'pam_latchkey.so');
-export const NATIVE_SOURCES = ['ipc-codec.c', 'options.c', 'transport.c'].map((f) => join(ROOT, 'native', 'pam', f));
+const SANITIZE = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
+
+/** The module's C libraries (native/c-library.mjs) in a flavour, in link order. */
+export const cLibraries = (flavour: CLibraryFlavour): string[] => buildLibraries(flavour);
 
 /** The built module; builds it when missing (npm test's pretest normally has). */
 export function pamModule(): string {
   if (!existsSync(MODULE_PATH)) {
-    execFileSync(process.execPath, [join(ROOT, 'native', 'build-native.mjs'), '--require'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(ROOT, 'native', 'build-native.mjs'), '--require'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   }
   return MODULE_PATH;
 }
@@ -36,22 +43,23 @@ export function removeScratchDir(): void {
   scratch = undefined;
 }
 
-/** Compiles C sources with clang into the scratch dir and returns the binary's path. */
-export function compileC(name: string, sources: string[], flags: string[] = []): string {
+/** Compiles C sources with clang into the scratch dir (linking `libraries` after them) and returns the binary's path. */
+export function compileC(name: string, sources: string[], flags: string[] = [], libraries: string[] = []): string {
   const output = join(scratchDir(), name);
-  execFileSync('clang', ['-std=gnu11', '-g', '-O1', '-Wall', '-Wextra', '-Werror', ...flags, '-o', output, ...sources], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    'clang',
+    ['-std=gnu11', '-g', '-O1', '-Wall', '-Wextra', '-Werror', ...flags, '-o', output, ...sources, ...libraries],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   return output;
 }
 
 /** The codec/options driver (test/native/c/codec-cli.c) under ASan and UBSan. */
 export function codecCli(): string {
-  return compileC('codec-cli', [join(ROOT, 'test/native/c/codec-cli.c'), ...NATIVE_SOURCES.slice(0, 2)], [
-    '-fsanitize=address,undefined',
-    '-fno-sanitize-recover=all',
-  ]);
+  return compileC('codec-cli', [join(ROOT, 'test/native/c/codec-cli.c')], SANITIZE, cLibraries('test'));
 }
 
 export function runJson<T>(binary: string, args: string[], input?: string): T {

@@ -8,12 +8,19 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT, pamModule } from './native-tools.js';
-import { administer } from '../../agent/system/helpers.js';
-import { stateFileName } from '../../../agent/user-state-store.js';
+import { administer } from '../../platform/linux/helpers.js';
+import { stateFileName } from '../../../agent/state/user-state-store.js';
 import { latchkeyCommand } from '../../../cli/agent-process.js';
 
 export const BIN = join(ROOT, 'bin', 'latchkey.js');
-export const TEST_POLICY = { offlineMode: true, pinCount: 25, pinLength: 8, pinCharset: 'alphanumeric', offlineAccessDays: 30, lowPinWarnPercent: 20 };
+export const TEST_POLICY = {
+  offlineMode: true,
+  pinCount: 25,
+  pinLength: 8,
+  pinCharset: 'alphanumeric',
+  offlineAccessDays: 30,
+  lowPinWarnPercent: 20,
+};
 /** The lowest Argon2id cost the agent accepts: tests check behaviour, bench/ measures cost. */
 export const TEST_KDF = { memoryKiB: 8, iterations: 1 };
 
@@ -39,7 +46,14 @@ function canConnect(socket: string): Promise<boolean> {
 }
 
 /** Starts `latchkey agent` in the foreground; resolves once its socket accepts connections. */
-export async function startAgent(options: { policy?: Partial<typeof TEST_POLICY>; kdf?: typeof TEST_KDF | null; dir?: string; logLevel?: 'debug' | 'info' } = {}): Promise<Agent> {
+export async function startAgent(
+  options: {
+    policy?: Partial<typeof TEST_POLICY>;
+    kdf?: typeof TEST_KDF | null;
+    dir?: string;
+    logLevel?: 'debug' | 'info';
+  } = {},
+): Promise<Agent> {
   const dir = options.dir ?? mkdtempSync('/tmp/latchkey-pam-');
   chmodSync(dir, 0o755); // screen lockers run as the user and must reach the socket
   const configFile = join(dir, 'agent.json');
@@ -49,7 +63,17 @@ export async function startAgent(options: { policy?: Partial<typeof TEST_POLICY>
   const socket = join(dir, 'run', 'agent.sock');
   const stateDir = join(dir, 'state');
   // As shipped: the bin's V8 flags (cli/agent-process.ts).
-  const run = latchkeyCommand(['agent', '--state-dir', stateDir, '--socket', socket, '--config', configFile, '--log-level', options.logLevel ?? 'info']);
+  const run = latchkeyCommand([
+    'agent',
+    '--state-dir',
+    stateDir,
+    '--socket',
+    socket,
+    '--config',
+    configFile,
+    '--log-level',
+    options.logLevel ?? 'info',
+  ]);
   const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -148,7 +172,13 @@ export interface PamRun {
 }
 
 /** `pamtester SERVICE USER authenticate…` with stdin answering the conversation. */
-export function pamtester(service: string, user: string, input: string, operations = ['authenticate'], wrapper: string[] = []): PamRun {
+export function pamtester(
+  service: string,
+  user: string,
+  input: string,
+  operations = ['authenticate'],
+  wrapper: string[] = [],
+): PamRun {
   const started = performance.now();
   const command = [...wrapper, 'pamtester', '-v', service, user, ...operations];
   const run = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', input, timeout: 120_000 });
@@ -164,15 +194,24 @@ export interface TimedPamRun extends PamRun {
  * pamtester in the background (for an agent in this same process, which a blocking run would
  * starve), noting when each of `watch` first appears: the time a person waits for a prompt.
  */
-export function pamtesterTimed(service: string, user: string, input: string, watch: readonly string[] = [], operations = ['authenticate']): Promise<TimedPamRun> {
+export function pamtesterTimed(
+  service: string,
+  user: string,
+  input: string,
+  watch: readonly string[] = [],
+  operations = ['authenticate'],
+): Promise<TimedPamRun> {
   const started = performance.now();
   // Unbuffered, so each message shows when pamtester writes it, not when its pipe buffer flushes.
-  const child = spawn('stdbuf', ['-o0', '-e0', 'pamtester', '-v', service, user, ...operations], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('stdbuf', ['-o0', '-e0', 'pamtester', '-v', service, user, ...operations], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   const seenAt: Record<string, number> = {};
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
-    for (const text of watch) if (seenAt[text] === undefined && output.includes(text)) seenAt[text] = performance.now() - started;
+    for (const text of watch)
+      if (seenAt[text] === undefined && output.includes(text)) seenAt[text] = performance.now() - started;
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);

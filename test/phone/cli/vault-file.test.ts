@@ -4,9 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readPassphrase } from '../../../phone/cli/passphrase.js';
 import { FileVaultStore, LOCK_FILE, VAULT_FILE } from '../../../phone/cli/vault-file.js';
-import { PhoneError } from '../../../phone/core/errors.js';
 import { newPhoneState } from '../../../phone/core/phone.js';
 import { makeTempDir } from '../../helpers/agent-harness.js';
+import { phoneErrorCode } from '../helpers/phone-error.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const PASS = 'correct horse battery';
@@ -15,11 +15,7 @@ async function home(): Promise<string> {
   return path.join(await makeTempDir('latchkey-phone-'), 'phone');
 }
 
-async function code(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(PhoneError);
-  return (error as PhoneError).code;
-}
+const code = phoneErrorCode;
 
 const mode = async (p: string) => (await fs.stat(p)).mode & 0o777;
 
@@ -74,12 +70,16 @@ describe('vault file', () => {
     expect((await fs.stat(file)).ino).not.toBe(inode); // replaced, not rewritten in place
     expect((await fs.readdir(dir)).sort()).toEqual([LOCK_FILE, VAULT_FILE].sort());
     const before = await fs.readFile(file);
-    await expect(store.update(() => {
-      throw new Error('changed my mind');
-    })).rejects.toThrow('changed my mind');
-    await expect(store.update((state) => {
-      state.device.name = '';
-    })).rejects.toMatchObject({ code: 'vault-malformed' });
+    await expect(
+      store.update(() => {
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await expect(
+      store.update((state) => {
+        state.device.name = '';
+      }),
+    ).rejects.toMatchObject({ code: 'vault-malformed' });
     expect(await fs.readFile(file)).toEqual(before);
     expect((await store.read()).device.name).toBe('renamed');
   });
@@ -108,6 +108,8 @@ describe('passphrase sources', () => {
     await fs.chmod(file, 0o640);
     expect(await code(readPassphrase({ passphraseFile: file }))).toBe('vault-permissions');
     expect(await code(readPassphrase({ passphraseFile: path.join(dir, 'missing') }))).toBe('vault-permissions');
-    expect(new TextDecoder().decode(await readPassphrase({ env: { LATCHKEY_PHONE_PASSPHRASE: 'from the env' } }))).toBe('from the env');
+    expect(new TextDecoder().decode(await readPassphrase({ env: { LATCHKEY_PHONE_PASSPHRASE: 'from the env' } }))).toBe(
+      'from the env',
+    );
   });
 });

@@ -8,7 +8,15 @@ describe('inbox', () => {
     const fx = await makeFixture();
     await pairPhone(fx);
     const requestId = fx.ws.createAuthRequest('ana');
-    expect(await fx.phone.serveRound({ waitSeconds: 0 })).toEqual([expect.objectContaining({ event: 'auth-request', requestId, workstationName: 'build-box', user: 'ana', intentId: null })]);
+    expect(await fx.phone.serveRound({ waitSeconds: 0 })).toEqual([
+      expect.objectContaining({
+        event: 'auth-request',
+        requestId,
+        workstationName: 'build-box',
+        user: 'ana',
+        intentId: null,
+      }),
+    ]);
     expect(fx.cc.authRequests.get(requestId)!.decision).toBeUndefined();
   });
 
@@ -25,7 +33,9 @@ describe('inbox', () => {
     const fx = await makeFixture();
     await pairPhone(fx);
     const requestId = fx.ws.createAuthRequest('ana');
-    expect(await fx.phone.serveRound({ waitSeconds: 0, autoApprove: true })).toEqual([expect.objectContaining({ event: 'decided', requestId, decision: 'approve' })]);
+    expect(await fx.phone.serveRound({ waitSeconds: 0, autoApprove: true })).toEqual([
+      expect.objectContaining({ event: 'decided', requestId, decision: 'approve' }),
+    ]);
     expect(await fx.ws.approvalVerifies(requestId)).toBe(true);
   });
 
@@ -39,7 +49,10 @@ describe('inbox', () => {
     expect(await fx.ws.approvalVerifies(first)).toBe(true);
     const a = fx.ws.createAuthRequest('ana');
     const b = fx.ws.createAuthRequest('bob');
-    await expect(fx.phone.decide(undefined, 'approve')).rejects.toMatchObject({ code: 'unknown-request', message: expect.stringContaining('2 sign-in requests') });
+    await expect(fx.phone.decide(undefined, 'approve')).rejects.toMatchObject({
+      code: 'unknown-request',
+      message: expect.stringContaining('2 sign-in requests'),
+    });
     expect(await fx.phone.decide(b, 'approve')).toMatchObject({ requestId: b, user: 'bob' });
     expect(fx.cc.authRequests.get(a)!.decision).toBeUndefined();
     await expect(fx.phone.decide('ar_00000000000000000000000000', 'approve')).rejects.toBeInstanceOf(PhoneError);
@@ -57,7 +70,9 @@ describe('inbox', () => {
     const fx = await makeFixture();
     await pairPhone(fx);
     fx.cc.reachable = false;
-    expect(await fx.phone.serveRound({ waitSeconds: 0 })).toEqual([{ event: 'unreachable', url: 'https://cc.example.test' }]);
+    expect(await fx.phone.serveRound({ waitSeconds: 0 })).toEqual([
+      { event: 'unreachable', url: 'https://cc.example.test' },
+    ]);
     await expect(fx.phone.decide(undefined, 'approve')).rejects.toMatchObject({ code: 'unreachable' });
   });
 });

@@ -1,6 +1,6 @@
-/** The main screen (phone/core/main-screen.ts) and its text (phone/core/messages.ts). */
+/** The main screen (phone/core/main-screen.ts) and its text (phone/core/sentences.ts). */
 import { describe, expect, it } from 'vitest';
-import { NO_INTERNET, renderMainScreen } from '../../../phone/core/messages.js';
+import { NO_INTERNET, renderMainScreen } from '../../../phone/core/sentences.js';
 import { deliverAndImport, makeFixture, pairPhone } from '../helpers/phone-fixture.js';
 
 describe('main screen', () => {
@@ -11,7 +11,12 @@ describe('main screen', () => {
     for (let i = 0; i < 7; i++) await fx.phone.longPress({ workstation: 'build-box' });
     fx.cc.reachable = false;
     const screen = await fx.phone.mainScreen();
-    expect(screen).toMatchObject({ noInternet: true, tiles: [{ workstationName: 'build-box', user: 'ana', offline: { ok: true, remaining: 3, low: true }, active: null }] });
+    expect(screen).toMatchObject({
+      noInternet: true,
+      tiles: [
+        { workstationName: 'build-box', user: 'ana', offline: { ok: true, remaining: 3, low: true }, active: null },
+      ],
+    });
     const text = renderMainScreen(screen).join('\n');
     expect(text).toContain(NO_INTERNET);
     expect(text).toContain('3 offline PINs left — sign in once online to get more.'); // R8

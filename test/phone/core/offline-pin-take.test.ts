@@ -47,6 +47,10 @@ describe('takeOfflinePin', () => {
   it('a refusal writes nothing that matters and names the reason', async () => {
     const fx = await makeFixture();
     await pairPhone(fx);
-    expect(await takeOfflinePin(fx.store, ref, fx.clock.now())).toMatchObject({ ok: false, code: 'no-sign-in-yet', workstationName: 'build-box' });
+    expect(await takeOfflinePin(fx.store, ref, fx.clock.now())).toMatchObject({
+      ok: false,
+      code: 'no-sign-in-yet',
+      workstationName: 'build-box',
+    });
   });
 });

@@ -4,7 +4,10 @@ import { PhoneError } from '../../../phone/core/errors.js';
 import { CC_URL, makeFixture, pairPhone } from '../helpers/phone-fixture.js';
 
 async function rejects(promise: Promise<unknown>, code: string): Promise<PhoneError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(PhoneError);
   expect((error as PhoneError).code).toBe(code);
   return error as PhoneError;
@@ -14,7 +17,14 @@ describe('pairing', () => {
   it('redeems the code with a proof and a device MAC the workstation accepts, and keeps the pairing', async () => {
     const fx = await makeFixture();
     const pairing = await pairPhone(fx);
-    expect(pairing).toMatchObject({ workstationId: fx.ws.workstationId, workstationName: 'build-box', user: 'ana', url: CC_URL, pool: null, pendingPool: null });
+    expect(pairing).toMatchObject({
+      workstationId: fx.ws.workstationId,
+      workstationName: 'build-box',
+      user: 'ana',
+      url: CC_URL,
+      pool: null,
+      pendingPool: null,
+    });
     // The same device keys serve a second user at the same workstation; the Control Center knows the key.
     const second = await pairPhone(fx, 'bob');
     expect(second.deviceId).toBe(pairing.deviceId);

@@ -3,13 +3,14 @@
  * seconds of R3 pass when the test says so, never in real time.
  */
 import { describe, expect, it } from 'vitest';
-import { renderOfflinePinScreen } from '../../../phone/core/messages.js';
+import { renderOfflinePinScreen } from '../../../phone/core/sentences.js';
 import { OFFLINE_OFFER_AFTER_MS } from '../../../phone/core/sign-in-flow.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
 import { deliverAndImport, makeFixture, pairPhone, type Fixture } from '../helpers/phone-fixture.js';
 
 const ws = { workstation: 'build-box' };
-const pinOf = (seed: Uint8Array, counter: number) => formatPinForDisplay(deriveOfflinePin(seed, counter, { charset: 'alphanumeric', length: 8 }), 'alphanumeric');
+const pinOf = (seed: Uint8Array, counter: number) =>
+  formatPinForDisplay(deriveOfflinePin(seed, counter, { charset: 'alphanumeric', length: 8 }), 'alphanumeric');
 
 /** Taps, lets the R3 timer run out, and returns the screen. */
 async function tapUnanswered(fx: Fixture, options: Parameters<Fixture['phone']['tap']>[1] = {}) {
@@ -48,15 +49,21 @@ describe('tap while online', () => {
     await pairPhone(fx);
     let seed: Uint8Array | undefined;
     fx.ws.answerIntents();
-    fx.cc.onDecision = (request) => void fx.ws.deliverPool(request.user, request.decision!.deviceId).then((d) => (seed = d.seed));
+    fx.cc.onDecision = (request) =>
+      void fx.ws.deliverPool(request.user, request.decision!.deviceId).then((d) => (seed = d.seed));
     const screen = await fx.phone.tap(ws, { waitForPoolMs: 10_000 });
     expect(screen).toMatchObject({ screen: 'approved', replenished: true });
     const [delivery] = [...fx.cc.deliveries.values()];
     expect(await fx.ws.confirmationVerifies(delivery!.deliveryId)).toBe(true);
-    expect(await fx.phone.longPress(ws)).toMatchObject({ screen: 'offline-pin', pin: pinOf(seed!, 0), position: 1, count: 25 });
+    expect(await fx.phone.longPress(ws)).toMatchObject({
+      screen: 'offline-pin',
+      pin: pinOf(seed!, 0),
+      position: 1,
+      count: 25,
+    });
   });
 
-  it('shows a PIN for the policy\'s display timeout (pinDisplaySeconds), and says so on the screen', async () => {
+  it("shows a PIN for the policy's display timeout (pinDisplaySeconds), and says so on the screen", async () => {
     const fx = await makeFixture({ offlineMode: true, pinDisplaySeconds: 45 });
     await pairPhone(fx);
     fx.ws.answerIntents();
@@ -92,7 +99,12 @@ describe('tap while online', () => {
     await pairPhone(fx);
     const { seed } = await deliverAndImport(fx);
     const screen = await tapUnanswered(fx);
-    expect(screen).toMatchObject({ screen: 'offline-pin', via: 'workstation-not-answering', pin: pinOf(seed, 0), remaining: 24 });
+    expect(screen).toMatchObject({
+      screen: 'offline-pin',
+      via: 'workstation-not-answering',
+      pin: pinOf(seed, 0),
+      remaining: 24,
+    });
     expect(fx.cc.calls).toContain('POST /v1/device/sign-in');
     expect(await tapUnanswered(fx)).toMatchObject({ pin: pinOf(seed, 1), position: 2 });
   });
@@ -108,8 +120,15 @@ describe('tap while online', () => {
   it('R2, R6: before a successful sign-in the 5 s pass and no offline PIN is offered', async () => {
     const fx = await makeFixture();
     await pairPhone(fx);
-    expect(await tapUnanswered(fx)).toMatchObject({ screen: 'no-offline-pin', via: 'workstation-not-answering', code: 'no-sign-in-yet' });
-    expect(await tapUnanswered(fx, { takeOffer: false })).toMatchObject({ screen: 'no-offline-pin', code: 'no-sign-in-yet' });
+    expect(await tapUnanswered(fx)).toMatchObject({
+      screen: 'no-offline-pin',
+      via: 'workstation-not-answering',
+      code: 'no-sign-in-yet',
+    });
+    expect(await tapUnanswered(fx, { takeOffer: false })).toMatchObject({
+      screen: 'no-offline-pin',
+      code: 'no-sign-in-yet',
+    });
   });
 
   it('R1: Offline Mode off → no offline PIN after the 5 s, on a long press or without internet', async () => {
@@ -122,7 +141,11 @@ describe('tap while online', () => {
     expect(await tapUnanswered(fx)).toMatchObject({ screen: 'no-offline-pin', code: 'offline-mode-off' });
     expect(await fx.phone.longPress(ws)).toMatchObject({ screen: 'no-offline-pin', code: 'offline-mode-off' });
     fx.setNetwork(false);
-    expect(await fx.phone.tap(ws)).toMatchObject({ screen: 'no-offline-pin', via: 'no-internet', code: 'offline-mode-off' });
+    expect(await fx.phone.tap(ws)).toMatchObject({
+      screen: 'no-offline-pin',
+      via: 'no-internet',
+      code: 'offline-mode-off',
+    });
   });
 });
 
@@ -165,7 +188,11 @@ describe('long press (R5)', () => {
     const { seed } = await deliverAndImport(fx);
     fx.ws.answerIntents();
     const calls = fx.cc.calls.length;
-    expect(await fx.phone.longPress(ws)).toMatchObject({ screen: 'offline-pin', via: 'long-press', pin: pinOf(seed, 0) });
+    expect(await fx.phone.longPress(ws)).toMatchObject({
+      screen: 'offline-pin',
+      via: 'long-press',
+      pin: pinOf(seed, 0),
+    });
     expect(fx.cc.calls.length).toBe(calls);
     expect(fx.cc.authRequests.size).toBe(0);
   });

@@ -8,14 +8,15 @@ import * as v from 'valibot';
 import { checkApproval, checkPoolConfirm } from '../../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { newId } from '../../../protocol/online/ids.js';
-import {
-  AuthStatusResponseSchema, CreateAuthResponseSchema, PairingStatusResponseSchema, PoolDeliveryStatusResponseSchema, WorkstationInboxResponseSchema,
-} from '../../../protocol/online/messages.js';
-import { checkMac, deviceMac, formatPairingCode } from '../../../protocol/online/pairing.js';
+import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../../protocol/online/http-bodies.js';
+import { PairingStatusResponseSchema, PoolDeliveryStatusResponseSchema } from '../../../protocol/online/http-bodies.js';
+import { WorkstationInboxResponseSchema } from '../../../protocol/online/http-bodies.js';
+import { checkMac, deviceMac, formatPairingCode } from '../../../protocol/online/pairing-keys.js';
 import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
-import { randomBytes } from '../../../protocol/online/webcrypto.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
-import { CALL, enroll, installToken, openPairing, type TestCc, type TestWorkstation } from '../../control-center/helpers.js';
+import { CALL, enroll, installToken, openPairing, type TestCc } from '../../control-center/helpers.js';
+import type { TestWorkstation } from '../../control-center/helpers.js';
+import { randomBytes } from '../../../protocol/crypto/hashes.js';
 
 const any = v.unknown();
 
@@ -42,13 +43,25 @@ export class CcWorkstation {
   async pairingCode(user: string): Promise<{ code: string; accept: () => Promise<string> }> {
     const { pairingId, secret, pairingKey } = await openPairing(this.ws, user);
     const accept = async () => {
-      const status = await this.ws.client.call('GET', `/v1/workstation/pairings/${pairingId}?wait=10`, undefined, PairingStatusResponseSchema, CALL);
+      const status = await this.ws.client.call(
+        'GET',
+        `/v1/workstation/pairings/${pairingId}?wait=10`,
+        undefined,
+        PairingStatusResponseSchema,
+        CALL,
+      );
       if (status.status !== 'redeemed') throw new Error(`pairing is ${status.status}`);
       const { device } = status;
-      const ok = await checkMac(deviceMac(pairingKey, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name }), fromBase64url(device.deviceMac));
+      const ok = await checkMac(
+        deviceMac(pairingKey, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name }),
+        fromBase64url(device.deviceMac),
+      );
       await this.ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: ok }, any, CALL);
       if (!ok) throw new Error('device MAC does not verify');
-      this.devices.set(`${device.deviceId} ${user}`, { signingKey: fromBase64url(device.signingKey), boxKey: fromBase64url(device.boxKey) });
+      this.devices.set(`${device.deviceId} ${user}`, {
+        signingKey: fromBase64url(device.signingKey),
+        boxKey: fromBase64url(device.boxKey),
+      });
       return device.deviceId;
     };
     return { code: formatPairingCode(pairingId, secret), accept };
@@ -56,25 +69,53 @@ export class CcWorkstation {
 
   async createAuthRequest(user: string, intentId?: string): Promise<{ requestId: string; challenge: string }> {
     const challenge = toBase64url(randomBytes(32));
-    const { requestId } = await this.ws.client.call('POST', '/v1/workstation/auth-requests', { user, challenge, ttlMs: 60_000, ...(intentId ? { intentId } : {}) }, CreateAuthResponseSchema, CALL);
+    const { requestId } = await this.ws.client.call(
+      'POST',
+      '/v1/workstation/auth-requests',
+      { user, challenge, ttlMs: 60_000, ...(intentId ? { intentId } : {}) },
+      CreateAuthResponseSchema,
+      CALL,
+    );
     return { requestId, challenge };
   }
 
   /** Waits for the phone's decision and checks it as the agent does; true only for a verified approval. */
   async approvedByPhone(user: string, request: { requestId: string; challenge: string }): Promise<boolean> {
-    const status = await this.ws.client.call('GET', `/v1/workstation/auth-requests/${request.requestId}?wait=20`, undefined, AuthStatusResponseSchema, { timeoutMs: 25_000 });
+    const status = await this.ws.client.call(
+      'GET',
+      `/v1/workstation/auth-requests/${request.requestId}?wait=20`,
+      undefined,
+      AuthStatusResponseSchema,
+      { timeoutMs: 25_000 },
+    );
     if (status.status !== 'approved') return false;
     const key = this.devices.get(`${status.deviceId} ${user}`);
     if (!key) return false;
-    return checkApproval({ requestId: request.requestId, workstationId: this.id, user, challenge: request.challenge, decision: status.decision, deviceId: status.deviceId, signedAt: status.signedAt }, status.signature, key.signingKey);
+    return checkApproval(
+      {
+        requestId: request.requestId,
+        workstationId: this.id,
+        user,
+        challenge: request.challenge,
+        decision: status.decision,
+        deviceId: status.deviceId,
+        signedAt: status.signedAt,
+      },
+      status.signature,
+      key.signingKey,
+    );
   }
 
   /** Answers phone-initiated sign-ins (R3) until stopped, as the agent's inbox loop does; resolves each auth request it made. */
-  answerIntents(onRequest: (user: string, request: { requestId: string; challenge: string }) => void = () => undefined): () => void {
+  answerIntents(
+    onRequest: (user: string, request: { requestId: string; challenge: string }) => void = () => undefined,
+  ): () => void {
     this.#answering = true;
     void (async () => {
       while (this.#answering) {
-        const inbox = await this.ws.client.call('GET', '/v1/workstation/inbox?wait=2', undefined, WorkstationInboxResponseSchema, CALL).catch(() => ({ intents: [] }));
+        const inbox = await this.ws.client
+          .call('GET', '/v1/workstation/inbox?wait=2', undefined, WorkstationInboxResponseSchema, CALL)
+          .catch(() => ({ intents: [] }));
         for (const intent of inbox.intents) {
           if (!this.#answering) break;
           const request = await this.createAuthRequest(intent.user, intent.intentId).catch(() => null);
@@ -88,22 +129,55 @@ export class CcWorkstation {
   }
 
   /** Seals a new pool to the phone and hands it to the CC (R9, step 1). */
-  async deliverPool(user: string, deviceId: string, format: { count?: number; length?: number } = {}): Promise<{ seed: Uint8Array; contents: PoolContents }> {
+  async deliverPool(
+    user: string,
+    deviceId: string,
+    format: { count?: number; length?: number } = {},
+  ): Promise<{ seed: Uint8Array; contents: PoolContents }> {
     const seed = randomBytes(32);
     const contents: PoolContents = {
-      deliveryId: newId('pd'), poolId: newId('pool'), workstationId: this.id, user, seed: toBase64url(seed),
-      charset: 'alphanumeric', length: format.length ?? 8, counter: 0, count: format.count ?? 25, issuedAt: this.t.clock.now(),
+      deliveryId: newId('pd'),
+      poolId: newId('pool'),
+      workstationId: this.id,
+      user,
+      seed: toBase64url(seed),
+      charset: 'alphanumeric',
+      length: format.length ?? 8,
+      counter: 0,
+      count: format.count ?? 25,
+      issuedAt: this.t.clock.now(),
     };
-    const envelope = await sealPoolEnvelope(contents, deviceId, this.devices.get(`${deviceId} ${user}`)!.boxKey, this.ws.key.privateKey);
-    await this.ws.client.call('PUT', `/v1/workstation/pool-deliveries/${contents.deliveryId}`, { user, deviceId, envelope }, PoolDeliveryStatusResponseSchema, CALL);
+    const envelope = await sealPoolEnvelope(
+      contents,
+      deviceId,
+      this.devices.get(`${deviceId} ${user}`)!.boxKey,
+      this.ws.key.privateKey,
+    );
+    await this.ws.client.call(
+      'PUT',
+      `/v1/workstation/pool-deliveries/${contents.deliveryId}`,
+      { user, deviceId, envelope },
+      PoolDeliveryStatusResponseSchema,
+      CALL,
+    );
     return { seed, contents };
   }
 
   /** The phone's confirmation as the agent checks it (R9, step 3). */
   async confirmedByPhone(user: string, deviceId: string, deliveryId: string): Promise<boolean> {
-    const status = await this.ws.client.call('GET', `/v1/workstation/pool-deliveries/${deliveryId}?wait=10`, undefined, PoolDeliveryStatusResponseSchema, { timeoutMs: 15_000 });
+    const status = await this.ws.client.call(
+      'GET',
+      `/v1/workstation/pool-deliveries/${deliveryId}?wait=10`,
+      undefined,
+      PoolDeliveryStatusResponseSchema,
+      { timeoutMs: 15_000 },
+    );
     if (status.status !== 'confirmed') return false;
-    return checkPoolConfirm({ deliveryId, poolId: status.poolId, deviceId, workstationId: this.id, user }, status.signature, this.devices.get(`${deviceId} ${user}`)!.signingKey);
+    return checkPoolConfirm(
+      { deliveryId, poolId: status.poolId, deviceId, workstationId: this.id, user },
+      status.signature,
+      this.devices.get(`${deviceId} ${user}`)!.signingKey,
+    );
   }
 }
 

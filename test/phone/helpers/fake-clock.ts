@@ -50,7 +50,8 @@ export class FakeClock implements Clock {
   async untilSleeping(ms: number, withinRealMs = 5000): Promise<void> {
     const started = Date.now();
     while (![...this.#timers].some((t) => t.ms === ms)) {
-      if (Date.now() - started > withinRealMs) throw new Error(`nobody slept for ${ms} ms within ${withinRealMs} ms of real time`);
+      if (Date.now() - started > withinRealMs)
+        throw new Error(`nobody slept for ${ms} ms within ${withinRealMs} ms of real time`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }

@@ -1,33 +1,60 @@
 /**
  * An in-memory stand-in for the Control Center's device API, for unit tests of the phone core
  * only (integration tests use the real server). It speaks the real contract: request bodies
- * are checked with the schemas of protocol/online/messages.ts, device requests with
+ * are checked with the schemas of protocol/online/http-bodies.ts, device requests with
  * checkRequestSignature, the redemption with checkDeviceProof; answers are what those schemas
  * allow. Time is the test's FakeClock. The workstation side lives in memory-workstation.ts.
  */
 import * as v from 'valibot';
-import type { FetchLike } from '../../../protocol/online/api-client.js';
+import type { FetchLike } from '../../../platform/api-client.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { newId } from '../../../protocol/online/ids.js';
-import {
-  ConfirmPoolRequestSchema,
-  DecisionRequestSchema,
-  RedeemPairingRequestSchema,
-  SignInIntentRequestSchema,
-} from '../../../protocol/online/messages.js';
-import { checkDeviceProof } from '../../../protocol/online/pairing.js';
+import { ConfirmPoolRequestSchema, DecisionRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { RedeemPairingRequestSchema, SignInIntentRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { checkDeviceProof } from '../../../protocol/online/pairing-keys.js';
 import type { PoolEnvelope } from '../../../protocol/online/pool-envelope.js';
 import { checkRequestSignature } from '../../../protocol/online/request-signing.js';
 import { DEFAULT_POLICY, type Policy } from '../../../protocol/policy-settings.js';
 import type { FakeClock } from './fake-clock.js';
 
-export interface CcPairing { pairingId: string; workstationId: string; user: string; workstationMac?: string; redeemed?: { deviceId: string; signingKey: string; boxKey: string; name: string; deviceMac: string }; used: boolean }
-export interface CcAuthRequest { requestId: string; workstationId: string; user: string; challenge: string; createdAt: number; expiresAt: number; intentId: string | null; decision?: { deviceId: string; decision: 'approve' | 'deny'; signedAt: number; signature: string } }
-export interface CcDelivery { deliveryId: string; workstationId: string; user: string; deviceId: string; envelope: PoolEnvelope; confirmed?: { poolId: string; signature: string } }
-export interface CcWorkstation { workstationId: string; name: string; publicKey: string; settings: Policy }
+export interface CcPairing {
+  pairingId: string;
+  workstationId: string;
+  user: string;
+  workstationMac?: string;
+  redeemed?: { deviceId: string; signingKey: string; boxKey: string; name: string; deviceMac: string };
+  used: boolean;
+}
+export interface CcAuthRequest {
+  requestId: string;
+  workstationId: string;
+  user: string;
+  challenge: string;
+  createdAt: number;
+  expiresAt: number;
+  intentId: string | null;
+  decision?: { deviceId: string; decision: 'approve' | 'deny'; signedAt: number; signature: string };
+}
+export interface CcDelivery {
+  deliveryId: string;
+  workstationId: string;
+  user: string;
+  deviceId: string;
+  envelope: PoolEnvelope;
+  confirmed?: { poolId: string; signature: string };
+}
+export interface CcWorkstation {
+  workstationId: string;
+  name: string;
+  publicKey: string;
+  settings: Policy;
+}
 
 type Reply = { status: number; body?: unknown };
-const error = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code, message } } });
+const error = (status: number, code: string, message: string): Reply => ({
+  status,
+  body: { error: { code, message } },
+});
 
 export class MemoryControlCenter {
   readonly workstations = new Map<string, CcWorkstation>();
@@ -40,7 +67,8 @@ export class MemoryControlCenter {
   /** False: every request fails as a dead network would. */
   reachable = true;
   /** Called when a phone posts a sign-in intent (the workstation's inbox, in short). */
-  onIntent: (intent: { intentId: string; workstationId: string; user: string; deviceId: string }) => void = () => undefined;
+  onIntent: (intent: { intentId: string; workstationId: string; user: string; deviceId: string }) => void = () =>
+    undefined;
   onDecision: (request: CcAuthRequest) => void = () => undefined;
   #waiters = new Set<() => void>();
 
@@ -51,7 +79,12 @@ export class MemoryControlCenter {
     for (const wake of [...this.#waiters]) wake();
   }
 
-  addWorkstation(workstationId: string, name: string, publicKey: string, settings: Partial<Policy> = {}): CcWorkstation {
+  addWorkstation(
+    workstationId: string,
+    name: string,
+    publicKey: string,
+    settings: Partial<Policy> = {},
+  ): CcWorkstation {
     const ws = { workstationId, name, publicKey, settings: { ...DEFAULT_POLICY, ...settings } };
     this.workstations.set(workstationId, ws);
     return ws;
@@ -64,20 +97,42 @@ export class MemoryControlCenter {
     const text = init.body ? new TextDecoder().decode(init.body) : '';
     const reply = await this.#route(init.method, pathname + search, text, init.headers, init.signal);
     const bytes = reply.body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(reply.body));
-    return { status: reply.status, arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+    return {
+      status: reply.status,
+      arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    };
   };
 
-  async #route(method: string, path: string, text: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Reply> {
+  async #route(
+    method: string,
+    path: string,
+    text: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<Reply> {
     const json = text === '' ? undefined : JSON.parse(text);
     if (method === 'POST' && path === '/v1/devices/pair') return this.#redeem(json);
-    const check = await checkRequestSignature({ method, path, body: new TextEncoder().encode(text) }, headers, async (id) => (this.devices.has(id) ? fromBase64url(this.devices.get(id)!.signingKey) : null), this.clock.now());
+    const check = await checkRequestSignature(
+      { method, path, body: new TextEncoder().encode(text) },
+      headers,
+      async (id) => (this.devices.has(id) ? fromBase64url(this.devices.get(id)!.signingKey) : null),
+      this.clock.now(),
+    );
     if (!check.ok) return error(401, 'unauthenticated', check.message);
     const deviceId = check.keyId;
-    const bound = (workstationId: string, user: string) => this.bindings.some((b) => b.deviceId === deviceId && b.workstationId === workstationId && b.user === user);
-    let match: RegExpMatchArray | null;
-    if (method === 'GET' && (match = path.match(/^\/v1\/device\/inbox\?wait=(\d+)$/))) return this.#inbox(deviceId, Number(match[1]), signal);
+    const bound = (workstationId: string, user: string) =>
+      this.bindings.some((b) => b.deviceId === deviceId && b.workstationId === workstationId && b.user === user);
+    const inbox = method === 'GET' ? path.match(/^\/v1\/device\/inbox\?wait=(\d+)$/) : null;
+    if (inbox) return this.#inbox(deviceId, Number(inbox[1]), signal);
     if (method === 'GET' && path === '/v1/device/workstations') {
-      const list = this.bindings.filter((b) => b.deviceId === deviceId).map((b) => ({ workstationId: b.workstationId, workstationName: this.workstations.get(b.workstationId)!.name, user: b.user, settings: this.workstations.get(b.workstationId)!.settings }));
+      const list = this.bindings
+        .filter((b) => b.deviceId === deviceId)
+        .map((b) => ({
+          workstationId: b.workstationId,
+          workstationName: this.workstations.get(b.workstationId)!.name,
+          user: b.user,
+          settings: this.workstations.get(b.workstationId)!.settings,
+        }));
       return { status: 200, body: { workstations: list } };
     }
     if (method === 'POST' && path === '/v1/device/sign-in') {
@@ -88,21 +143,26 @@ export class MemoryControlCenter {
       this.onIntent({ intentId, workstationId: body.output.workstationId, user: body.output.user, deviceId });
       return { status: 201, body: { intentId, expiresAt: this.clock.now() + 60_000 } };
     }
-    if (method === 'POST' && (match = path.match(/^\/v1\/device\/auth-requests\/([^/]+)\/decision$/))) {
+    const decision = method === 'POST' ? path.match(/^\/v1\/device\/auth-requests\/([^/]+)\/decision$/) : null;
+    if (decision) {
       const body = v.safeParse(DecisionRequestSchema, json);
       if (!body.success) return error(400, 'bad-request', body.issues[0]!.message);
-      const request = this.authRequests.get(match[1]!);
+      const request = this.authRequests.get(decision[1]!);
       if (!request || !bound(request.workstationId, request.user)) return error(404, 'not-found', 'no such request');
       if (request.expiresAt <= this.clock.now()) return error(410, 'gone', 'expired');
       if (request.decision) return error(409, 'conflict', 'already decided');
       request.decision = { deviceId, ...body.output };
       this.onDecision(request);
-      return { status: 200, body: { status: body.output.decision === 'approve' ? 'approved' : 'denied', ...request.decision } };
+      return {
+        status: 200,
+        body: { status: body.output.decision === 'approve' ? 'approved' : 'denied', ...request.decision },
+      };
     }
-    if (method === 'POST' && (match = path.match(/^\/v1\/device\/pool-deliveries\/([^/]+)\/confirm$/))) {
+    const confirm = method === 'POST' ? path.match(/^\/v1\/device\/pool-deliveries\/([^/]+)\/confirm$/) : null;
+    if (confirm) {
       const body = v.safeParse(ConfirmPoolRequestSchema, json);
       if (!body.success) return error(400, 'bad-request', body.issues[0]!.message);
-      const delivery = this.deliveries.get(match[1]!);
+      const delivery = this.deliveries.get(confirm[1]!);
       if (!delivery || delivery.deviceId !== deviceId) return error(404, 'not-found', 'no such delivery');
       delivery.confirmed = body.output;
       return { status: 200, body: { status: 'confirmed', ...body.output } };
@@ -118,22 +178,52 @@ export class MemoryControlCenter {
     if (!pairing) return error(404, 'not-found', 'no such pairing');
     if (pairing.used || pairing.redeemed) return error(410, 'gone', 'pairing used');
     if (!pairing.workstationMac) return error(409, 'conflict', 'not ready');
-    if (!(await checkDeviceProof({ pairingId, signingKey, boxKey, name }, proof))) return error(400, 'bad-request', 'proof does not verify');
+    if (!(await checkDeviceProof({ pairingId, signingKey, boxKey, name }, proof)))
+      return error(400, 'bad-request', 'proof does not verify');
     const known = [...this.devices].find(([, d]) => d.signingKey === signingKey);
     const deviceId = known?.[0] ?? newId('dev');
     this.devices.set(deviceId, { signingKey, boxKey, name });
     pairing.redeemed = { deviceId, signingKey, boxKey, name, deviceMac };
     const ws = this.workstations.get(pairing.workstationId)!;
-    return { status: 200, body: { deviceId, workstationId: ws.workstationId, workstationName: ws.name, workstationKey: ws.publicKey, user: pairing.user, ccKey: CC_KEY, workstationMac: pairing.workstationMac } };
+    return {
+      status: 200,
+      body: {
+        deviceId,
+        workstationId: ws.workstationId,
+        workstationName: ws.name,
+        workstationKey: ws.publicKey,
+        user: pairing.user,
+        ccKey: CC_KEY,
+        workstationMac: pairing.workstationMac,
+      },
+    };
   }
 
   async #inbox(deviceId: string, wait: number, signal?: AbortSignal): Promise<Reply> {
     const collect = () => {
       const now = this.clock.now();
       const authRequests = [...this.authRequests.values()]
-        .filter((r) => !r.decision && r.expiresAt > now && this.bindings.some((b) => b.deviceId === deviceId && b.workstationId === r.workstationId && b.user === r.user))
-        .map((r) => ({ requestId: r.requestId, workstationId: r.workstationId, workstationName: this.workstations.get(r.workstationId)!.name, user: r.user, challenge: r.challenge, createdAt: r.createdAt, expiresAt: r.expiresAt, intentId: r.intentId }));
-      const poolDeliveries = [...this.deliveries.values()].filter((d) => d.deviceId === deviceId && !d.confirmed).map((d) => ({ deliveryId: d.deliveryId, workstationId: d.workstationId, user: d.user, envelope: d.envelope }));
+        .filter(
+          (r) =>
+            !r.decision &&
+            r.expiresAt > now &&
+            this.bindings.some(
+              (b) => b.deviceId === deviceId && b.workstationId === r.workstationId && b.user === r.user,
+            ),
+        )
+        .map((r) => ({
+          requestId: r.requestId,
+          workstationId: r.workstationId,
+          workstationName: this.workstations.get(r.workstationId)!.name,
+          user: r.user,
+          challenge: r.challenge,
+          createdAt: r.createdAt,
+          expiresAt: r.expiresAt,
+          intentId: r.intentId,
+        }));
+      const poolDeliveries = [...this.deliveries.values()]
+        .filter((d) => d.deviceId === deviceId && !d.confirmed)
+        .map((d) => ({ deliveryId: d.deliveryId, workstationId: d.workstationId, user: d.user, envelope: d.envelope }));
       return { authRequests, poolDeliveries };
     };
     let found = collect();

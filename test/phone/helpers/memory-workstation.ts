@@ -5,12 +5,14 @@
 import { checkApproval, checkPoolConfirm } from '../../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { newId } from '../../../protocol/online/ids.js';
-import { checkMac, derivePairingKey, deviceMac, formatPairingCode, newPairingId, newPairingSecret, workstationMac } from '../../../protocol/online/pairing.js';
+import { checkMac, derivePairingKey, deviceMac, formatPairingCode } from '../../../protocol/online/pairing-keys.js';
+import { newPairingId, newPairingSecret, workstationMac } from '../../../protocol/online/pairing-keys.js';
 import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
-import { ED25519, generateKeyPair, randomBytes, type KeyPair } from '../../../protocol/online/webcrypto.js';
+import { ED25519, generateKeyPair, type KeyPair } from '../../../protocol/crypto/webcrypto.js';
 import type { PinCharset } from '../../../protocol/offline-pin.js';
 import type { Policy } from '../../../protocol/policy-settings.js';
 import { CC_KEY, type MemoryControlCenter } from './memory-control-center.js';
+import { randomBytes } from '../../../protocol/crypto/hashes.js';
 
 export class TestWorkstation {
   readonly #pairingKeys = new Map<string, Uint8Array>();
@@ -37,9 +39,21 @@ export class TestWorkstation {
     const secret = newPairingSecret();
     const pairingKey = await derivePairingKey(pairingId, secret);
     this.#pairingKeys.set(pairingId, pairingKey);
-    const mac = await workstationMac(pairingKey, { pairingId, workstationId: this.workstationId, workstationKey: toBase64url(this.key.publicKey), user, ccKey: CC_KEY });
+    const mac = await workstationMac(pairingKey, {
+      pairingId,
+      workstationId: this.workstationId,
+      workstationKey: toBase64url(this.key.publicKey),
+      user,
+      ccKey: CC_KEY,
+    });
     if (options.tamperMac) mac[0]! ^= 1;
-    this.cc.pairings.set(pairingId, { pairingId, workstationId: this.workstationId, user, workstationMac: toBase64url(mac), used: false });
+    this.cc.pairings.set(pairingId, {
+      pairingId,
+      workstationId: this.workstationId,
+      user,
+      workstationMac: toBase64url(mac),
+      used: false,
+    });
     return { code: formatPairingCode(pairingId, secret), pairingId };
   }
 
@@ -47,7 +61,15 @@ export class TestWorkstation {
   async acceptPairing(pairingId: string): Promise<void> {
     const pairing = this.cc.pairings.get(pairingId)!;
     const device = pairing.redeemed!;
-    const ok = await checkMac(deviceMac(this.#pairingKeys.get(pairingId)!, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name }), fromBase64url(device.deviceMac));
+    const ok = await checkMac(
+      deviceMac(this.#pairingKeys.get(pairingId)!, {
+        pairingId,
+        signingKey: device.signingKey,
+        boxKey: device.boxKey,
+        name: device.name,
+      }),
+      fromBase64url(device.deviceMac),
+    );
     if (!ok) throw new Error('device MAC does not verify');
     pairing.used = true;
     this.devices.set(`${device.deviceId} ${pairing.user}`, fromBase64url(device.signingKey));
@@ -57,7 +79,15 @@ export class TestWorkstation {
   createAuthRequest(user: string, intentId: string | null = null, ttlMs = 60_000): string {
     const requestId = newId('ar');
     const now = this.cc.clock.now();
-    this.cc.authRequests.set(requestId, { requestId, workstationId: this.workstationId, user, challenge: toBase64url(randomBytes(32)), createdAt: now, expiresAt: now + ttlMs, intentId });
+    this.cc.authRequests.set(requestId, {
+      requestId,
+      workstationId: this.workstationId,
+      user,
+      challenge: toBase64url(randomBytes(32)),
+      createdAt: now,
+      expiresAt: now + ttlMs,
+      intentId,
+    });
     this.cc.notify();
     return requestId;
   }
@@ -75,11 +105,34 @@ export class TestWorkstation {
     const decision = request.decision!;
     const key = this.devices.get(`${decision.deviceId} ${request.user}`);
     if (!key) return false;
-    return checkApproval({ requestId, workstationId: this.workstationId, user: request.user, challenge: request.challenge, decision: decision.decision, deviceId: decision.deviceId, signedAt: decision.signedAt }, decision.signature, key);
+    return checkApproval(
+      {
+        requestId,
+        workstationId: this.workstationId,
+        user: request.user,
+        challenge: request.challenge,
+        decision: decision.decision,
+        deviceId: decision.deviceId,
+        signedAt: decision.signedAt,
+      },
+      decision.signature,
+      key,
+    );
   }
 
   /** A new pool sealed to the device (R9). Returns the seed so a test can derive the PINs. */
-  async deliverPool(user: string, deviceId: string, format: { count?: number; charset?: PinCharset; length?: number; issuedAt?: number; signWith?: KeyPair; sealFor?: Uint8Array } = {}) {
+  async deliverPool(
+    user: string,
+    deviceId: string,
+    format: {
+      count?: number;
+      charset?: PinCharset;
+      length?: number;
+      issuedAt?: number;
+      signWith?: KeyPair;
+      sealFor?: Uint8Array;
+    } = {},
+  ) {
     const seed = randomBytes(32);
     const contents: PoolContents = {
       deliveryId: newId('pd'),
@@ -95,7 +148,13 @@ export class TestWorkstation {
     };
     const boxKey = format.sealFor ?? fromBase64url(this.cc.devices.get(deviceId)!.boxKey);
     const envelope = await sealPoolEnvelope(contents, deviceId, boxKey, (format.signWith ?? this.key).privateKey);
-    this.cc.deliveries.set(contents.deliveryId, { deliveryId: contents.deliveryId, workstationId: this.workstationId, user, deviceId, envelope });
+    this.cc.deliveries.set(contents.deliveryId, {
+      deliveryId: contents.deliveryId,
+      workstationId: this.workstationId,
+      user,
+      deviceId,
+      envelope,
+    });
     this.cc.notify();
     return { seed, contents };
   }
@@ -103,6 +162,16 @@ export class TestWorkstation {
   async confirmationVerifies(deliveryId: string): Promise<boolean> {
     const delivery = this.cc.deliveries.get(deliveryId)!;
     const key = this.devices.get(`${delivery.deviceId} ${delivery.user}`)!;
-    return checkPoolConfirm({ deliveryId, poolId: delivery.confirmed!.poolId, deviceId: delivery.deviceId, workstationId: this.workstationId, user: delivery.user }, delivery.confirmed!.signature, key);
+    return checkPoolConfirm(
+      {
+        deliveryId,
+        poolId: delivery.confirmed!.poolId,
+        deviceId: delivery.deviceId,
+        workstationId: this.workstationId,
+        user: delivery.user,
+      },
+      delivery.confirmed!.signature,
+      key,
+    );
   }
 }

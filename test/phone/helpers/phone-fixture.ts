@@ -39,7 +39,8 @@ export async function makeFixture(settings: Partial<Policy> = { offlineMode: tru
     setNetwork: (on) => {
       network = on;
     },
-    pairing: async (user = 'ana') => (await store.read()).pairings.find((p) => p.user === user && p.workstationId === ws.workstationId)!,
+    pairing: async (user = 'ana') =>
+      (await store.read()).pairings.find((p) => p.user === user && p.workstationId === ws.workstationId)!,
   };
 }
 
@@ -52,7 +53,11 @@ export async function pairPhone(fx: Fixture, user = 'ana'): Promise<Pairing> {
 }
 
 /** The workstation delivers a pool after a sign-in and the phone's inbox imports it. */
-export async function deliverAndImport(fx: Fixture, user = 'ana', format: Parameters<TestWorkstation['deliverPool']>[2] = {}) {
+export async function deliverAndImport(
+  fx: Fixture,
+  user = 'ana',
+  format: Parameters<TestWorkstation['deliverPool']>[2] = {},
+) {
   const pairing = await fx.pairing(user);
   const delivered = await fx.ws.deliverPool(user, pairing.deviceId, format);
   const events = await fx.phone.serveRound({ waitSeconds: 0 });

@@ -1,9 +1,10 @@
 /** The vault format (phone/vault/vault-format.ts): what opens, and every way it refuses to. */
 import { describe, expect, it } from 'vitest';
-import { PhoneError } from '../../../phone/core/errors.js';
 import { newPhoneState } from '../../../phone/core/phone.js';
-import { MIN_PBKDF2_ITERATIONS, newVaultKey, openVault, sealVault, unlockVault } from '../../../phone/vault/vault-format.js';
+import { MIN_PBKDF2_ITERATIONS, newVaultKey, openVault, sealVault } from '../../../phone/vault/vault-format.js';
+import { unlockVault } from '../../../phone/vault/vault-format.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
+import { phoneErrorCode } from '../helpers/phone-error.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const passphrase = () => utf8('correct horse battery');
@@ -20,11 +21,7 @@ function edit(file: Uint8Array, change: (json: Record<string, unknown>) => void)
   return utf8(JSON.stringify(json));
 }
 
-async function code(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(PhoneError);
-  return (error as PhoneError).code;
-}
+const code = phoneErrorCode;
 
 describe('vault format', () => {
   it('round-trips the phone state; the file shows no key material', async () => {
@@ -32,7 +29,12 @@ describe('vault format', () => {
     const key = await unlockVault(file, passphrase());
     expect(await openVault(file, key)).toEqual(state);
     const text = new TextDecoder().decode(file);
-    expect(JSON.parse(text)).toMatchObject({ format: 'latchkey-phone-vault', v: 1, kdf: { name: 'PBKDF2-SHA-256', iterations: 600_000 }, cipher: 'AES-256-GCM' });
+    expect(JSON.parse(text)).toMatchObject({
+      format: 'latchkey-phone-vault',
+      v: 1,
+      kdf: { name: 'PBKDF2-SHA-256', iterations: 600_000 },
+      cipher: 'AES-256-GCM',
+    });
     expect(text).not.toContain(state.device.signingPkcs8);
     expect(text).not.toContain(state.device.boxPkcs8);
     expect(text).not.toContain('Ana');
@@ -41,7 +43,9 @@ describe('vault format', () => {
   it('a fresh nonce per write, the same key', async () => {
     const { state, key, file } = await sealed();
     const again = await sealVault(state, key);
-    expect(JSON.parse(new TextDecoder().decode(again)).nonce).not.toBe(JSON.parse(new TextDecoder().decode(file)).nonce);
+    expect(JSON.parse(new TextDecoder().decode(again)).nonce).not.toBe(
+      JSON.parse(new TextDecoder().decode(file)).nonce,
+    );
   });
 
   it('a wrong passphrase is vault-wrong-passphrase, never an empty vault', async () => {
@@ -59,7 +63,14 @@ describe('vault format', () => {
         json[field] = toBase64url(bytes);
       });
     expect(await code(openVault(flip('ciphertext', 0), key))).toBe('vault-tampered');
-    expect(await code(openVault(flip('ciphertext', fromBase64url(JSON.parse(new TextDecoder().decode(file)).ciphertext).length - 1), key))).toBe('vault-tampered');
+    expect(
+      await code(
+        openVault(
+          flip('ciphertext', fromBase64url(JSON.parse(new TextDecoder().decode(file)).ciphertext).length - 1),
+          key,
+        ),
+      ),
+    ).toBe('vault-tampered');
     expect(await code(openVault(flip('nonce', 3), key))).toBe('vault-tampered');
   });
 
@@ -79,7 +90,14 @@ describe('vault format', () => {
     expect(await code(unlockVault(utf8('not json'), passphrase()))).toBe('vault-malformed');
     expect(await code(unlockVault(utf8('{}'), passphrase()))).toBe('vault-malformed');
     expect(await code(unlockVault(new Uint8Array(), passphrase()))).toBe('vault-malformed');
-    expect(await code(unlockVault(edit(file, (json) => (json.extra = 1)), passphrase()))).toBe('vault-malformed');
+    expect(
+      await code(
+        unlockVault(
+          edit(file, (json) => (json.extra = 1)),
+          passphrase(),
+        ),
+      ),
+    ).toBe('vault-malformed');
   });
 
   it('a vault whose plaintext is not a phone state is vault-malformed', async () => {

@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { checkApproval, signApproval, type ApprovalFields } from '../../../protocol/online/approvals.js';
 import { fromBase64url, fromBase64urlOfLength, toBase64url } from '../../../protocol/online/base64url.js';
 import { canonicalJson, transcript } from '../../../protocol/online/canonical-json.js';
-import { derivePairingKey, deviceMac, formatPairingCode, newPairingId, newPairingSecret, parsePairingCode } from '../../../protocol/online/pairing.js';
+import { derivePairingKey, deviceMac, formatPairingCode, newPairingId } from '../../../protocol/online/pairing-keys.js';
+import { newPairingSecret, parsePairingCode } from '../../../protocol/online/pairing-keys.js';
 import { openPoolEnvelope, sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
 import { checkRequestSignature, signRequest } from '../../../protocol/online/request-signing.js';
 import { checkSignedPolicy, signPolicy, type PolicyDocument } from '../../../protocol/online/signed-policy.js';
-import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf } from '../../../protocol/online/webcrypto.js';
+import { ED25519, X25519, generateKeyPair, importPrivateKey, publicKeyOf } from '../../../protocol/crypto/webcrypto.js';
 import { DEFAULT_POLICY } from '../../../protocol/policy-settings.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../vectors/online-protocol.json', import.meta.url), 'utf8'));
@@ -49,12 +50,35 @@ describe('signatures', () => {
   it('accepts a signed policy once and refuses a tampered, foreign, unsigned or older one', async () => {
     const { policy, signature } = vectors.policy;
     const ws = policy.workstationId;
-    expect(await checkSignedPolicy({ policy, signature }, edPublic, ws, 7)).toMatchObject({ ok: true, policy: { version: 7 } });
-    expect(await checkSignedPolicy({ policy: { ...policy, settings: { ...policy.settings, offlineMode: false } }, signature }, edPublic, ws, 0)).toMatchObject({ ok: false, code: 'policy-signature' });
-    expect(await checkSignedPolicy({ policy, signature }, edPublic, 'ws_ZZZZZZZZZZZZZZZZZZZZZZZZZZ', 0)).toMatchObject({ ok: false, code: 'policy-wrong-workstation' });
-    expect(await checkSignedPolicy({ policy, signature }, edPublic, ws, 8)).toMatchObject({ ok: false, code: 'policy-older' });
+    expect(await checkSignedPolicy({ policy, signature }, edPublic, ws, 7)).toMatchObject({
+      ok: true,
+      policy: { version: 7 },
+    });
+    expect(
+      await checkSignedPolicy(
+        { policy: { ...policy, settings: { ...policy.settings, offlineMode: false } }, signature },
+        edPublic,
+        ws,
+        0,
+      ),
+    ).toMatchObject({ ok: false, code: 'policy-signature' });
+    expect(await checkSignedPolicy({ policy, signature }, edPublic, 'ws_ZZZZZZZZZZZZZZZZZZZZZZZZZZ', 0)).toMatchObject({
+      ok: false,
+      code: 'policy-wrong-workstation',
+    });
+    expect(await checkSignedPolicy({ policy, signature }, edPublic, ws, 8)).toMatchObject({
+      ok: false,
+      code: 'policy-older',
+    });
     expect(await checkSignedPolicy({ policy }, edPublic, ws, 0)).toMatchObject({ ok: false, code: 'policy-malformed' });
-    expect(await checkSignedPolicy({ policy: { ...policy, settings: { ...policy.settings, pinCount: 5 } }, signature }, edPublic, ws, 0)).toMatchObject({ ok: false, code: 'policy-malformed' });
+    expect(
+      await checkSignedPolicy(
+        { policy: { ...policy, settings: { ...policy.settings, pinCount: 5 } }, signature },
+        edPublic,
+        ws,
+        0,
+      ),
+    ).toMatchObject({ ok: false, code: 'policy-malformed' });
     const other = await generateKeyPair(ED25519);
     const forged = await signPolicy(policy as PolicyDocument, other.privateKey);
     expect(await checkSignedPolicy(forged, edPublic, ws, 0)).toMatchObject({ ok: false, code: 'policy-signature' });
@@ -63,24 +87,53 @@ describe('signatures', () => {
   it('keeps verifying a policy signed before pinDisplaySeconds existed, with the default; reads one that has it', async () => {
     const older = vectors.policy;
     expect('pinDisplaySeconds' in older.policy.settings).toBe(false);
-    expect(await checkSignedPolicy(older, edPublic, older.policy.workstationId, 0)).toMatchObject({ ok: true, policy: { settings: { pinDisplaySeconds: DEFAULT_POLICY.pinDisplaySeconds } } });
+    expect(await checkSignedPolicy(older, edPublic, older.policy.workstationId, 0)).toMatchObject({
+      ok: true,
+      policy: { settings: { pinDisplaySeconds: DEFAULT_POLICY.pinDisplaySeconds } },
+    });
     const newer = vectors.policyWithDisplaySeconds;
-    expect(await checkSignedPolicy(newer, edPublic, newer.policy.workstationId, 7)).toMatchObject({ ok: true, policy: { version: 8, settings: { pinDisplaySeconds: 90 } } });
-    const tooLong = { policy: { ...newer.policy, settings: { ...newer.policy.settings, pinDisplaySeconds: 301 } }, signature: newer.signature };
-    expect(await checkSignedPolicy(tooLong, edPublic, newer.policy.workstationId, 0)).toMatchObject({ ok: false, code: 'policy-malformed', message: /pinDisplaySeconds must be an integer from 10 to 300/ });
+    expect(await checkSignedPolicy(newer, edPublic, newer.policy.workstationId, 7)).toMatchObject({
+      ok: true,
+      policy: { version: 8, settings: { pinDisplaySeconds: 90 } },
+    });
+    const tooLong = {
+      policy: { ...newer.policy, settings: { ...newer.policy.settings, pinDisplaySeconds: 301 } },
+      signature: newer.signature,
+    };
+    expect(await checkSignedPolicy(tooLong, edPublic, newer.policy.workstationId, 0)).toMatchObject({
+      ok: false,
+      code: 'policy-malformed',
+      message: /pinDisplaySeconds must be an integer from 10 to 300/,
+    });
   });
 
   it('signs requests over method, path, time, nonce and body; any change breaks the signature', async () => {
     const key = await generateKeyPair(ED25519);
-    const request = { method: 'POST', path: '/v1/workstation/auth-requests?x=1', body: new TextEncoder().encode('{"user":"alice"}') };
+    const request = {
+      method: 'POST',
+      path: '/v1/workstation/auth-requests?x=1',
+      body: new TextEncoder().encode('{"user":"alice"}'),
+    };
     const headers = await signRequest(request, 'ws_X', key.privateKey, 1_000_000);
     const lookup = async (id: string) => (id === 'ws_X' ? key.publicKey : null);
     expect(await checkRequestSignature(request, headers, lookup, 1_000_500)).toMatchObject({ ok: true, keyId: 'ws_X' });
-    expect(await checkRequestSignature({ ...request, path: '/v1/workstation/auth-requests' }, headers, lookup, 1_000_500)).toMatchObject({ ok: false });
-    expect(await checkRequestSignature({ ...request, body: new Uint8Array() }, headers, lookup, 1_000_500)).toMatchObject({ ok: false });
-    expect(await checkRequestSignature(request, headers, lookup, 1_000_000 + 6 * 60_000)).toMatchObject({ ok: false, message: /5 minutes/ });
-    expect(await checkRequestSignature(request, { ...headers, 'latchkey-key-id': 'ws_Y' }, lookup, 1_000_500)).toMatchObject({ ok: false, message: /unknown/ });
-    expect(await checkRequestSignature(request, {}, lookup, 1_000_500)).toMatchObject({ ok: false, message: /not signed/ });
+    expect(
+      await checkRequestSignature({ ...request, path: '/v1/workstation/auth-requests' }, headers, lookup, 1_000_500),
+    ).toMatchObject({ ok: false });
+    expect(
+      await checkRequestSignature({ ...request, body: new Uint8Array() }, headers, lookup, 1_000_500),
+    ).toMatchObject({ ok: false });
+    expect(await checkRequestSignature(request, headers, lookup, 1_000_000 + 6 * 60_000)).toMatchObject({
+      ok: false,
+      message: /5 minutes/,
+    });
+    expect(
+      await checkRequestSignature(request, { ...headers, 'latchkey-key-id': 'ws_Y' }, lookup, 1_000_500),
+    ).toMatchObject({ ok: false, message: /unknown/ });
+    expect(await checkRequestSignature(request, {}, lookup, 1_000_500)).toMatchObject({
+      ok: false,
+      message: /not signed/,
+    });
   });
 });
 
@@ -106,15 +159,32 @@ describe('pool envelope', () => {
     const boxPrivate = await importPrivateKey(X25519, fromBase64url(boxPkcs8));
     const boxPublic = fromBase64url(boxPublicKey);
     const expectIds = { deviceId: envelope.deviceId, workstationId: contents.workstationId };
-    expect(await openPoolEnvelope(envelope, edPublic, boxPrivate, boxPublic, expectIds)).toEqual({ ok: true, contents });
-    const flipped = { ...envelope, ciphertext: `${envelope.ciphertext.slice(0, 10)}${envelope.ciphertext[10] === 'A' ? 'B' : 'A'}${envelope.ciphertext.slice(11)}` };
-    expect(await openPoolEnvelope(flipped, edPublic, boxPrivate, boxPublic, expectIds)).toMatchObject({ ok: false, code: 'envelope-signature' });
-    expect(await openPoolEnvelope(envelope, edPublic, boxPrivate, boxPublic, { ...expectIds, deviceId: 'dev_other' })).toMatchObject({ ok: false, code: 'envelope-mismatch' });
+    expect(await openPoolEnvelope(envelope, edPublic, boxPrivate, boxPublic, expectIds)).toEqual({
+      ok: true,
+      contents,
+    });
+    const flipped = {
+      ...envelope,
+      ciphertext: `${envelope.ciphertext.slice(0, 10)}${envelope.ciphertext[10] === 'A' ? 'B' : 'A'}${envelope.ciphertext.slice(11)}`,
+    };
+    expect(await openPoolEnvelope(flipped, edPublic, boxPrivate, boxPublic, expectIds)).toMatchObject({
+      ok: false,
+      code: 'envelope-signature',
+    });
+    expect(
+      await openPoolEnvelope(envelope, edPublic, boxPrivate, boxPublic, { ...expectIds, deviceId: 'dev_other' }),
+    ).toMatchObject({ ok: false, code: 'envelope-mismatch' });
     const stranger = await generateKeyPair(X25519);
-    expect(await openPoolEnvelope(envelope, edPublic, stranger.privateKey, stranger.publicKey, expectIds)).toMatchObject({ ok: false, code: 'envelope-undecryptable' });
+    expect(
+      await openPoolEnvelope(envelope, edPublic, stranger.privateKey, stranger.publicKey, expectIds),
+    ).toMatchObject({ ok: false, code: 'envelope-undecryptable' });
     const otherWorkstation = await generateKeyPair(ED25519);
-    expect(await openPoolEnvelope(envelope, otherWorkstation.publicKey, boxPrivate, boxPublic, expectIds)).toMatchObject({ ok: false, code: 'envelope-signature' });
-    expect(await openPoolEnvelope({ ...envelope, extra: 1 }, edPublic, boxPrivate, boxPublic, expectIds)).toMatchObject({ ok: false, code: 'envelope-malformed' });
+    expect(
+      await openPoolEnvelope(envelope, otherWorkstation.publicKey, boxPrivate, boxPublic, expectIds),
+    ).toMatchObject({ ok: false, code: 'envelope-signature' });
+    expect(await openPoolEnvelope({ ...envelope, extra: 1 }, edPublic, boxPrivate, boxPublic, expectIds)).toMatchObject(
+      { ok: false, code: 'envelope-malformed' },
+    );
   });
 
   it('seals what the phone opens', async () => {
@@ -122,8 +192,12 @@ describe('pool envelope', () => {
     const phoneBox = await generateKeyPair(X25519);
     const contents: PoolContents = { ...vectors.envelope.contents };
     const sealed = await sealPoolEnvelope(contents, 'dev_D', phoneBox.publicKey, workstation.privateKey);
-    expect(await openPoolEnvelope(sealed, workstation.publicKey, phoneBox.privateKey, phoneBox.publicKey, { deviceId: 'dev_D', workstationId: contents.workstationId })).toEqual({ ok: true, contents });
+    expect(
+      await openPoolEnvelope(sealed, workstation.publicKey, phoneBox.privateKey, phoneBox.publicKey, {
+        deviceId: 'dev_D',
+        workstationId: contents.workstationId,
+      }),
+    ).toEqual({ ok: true, contents });
     expect(JSON.stringify(sealed)).not.toContain(contents.seed);
   });
 });
-

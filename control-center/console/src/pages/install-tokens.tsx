@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { InstallTokenView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { shortId, when } from '../format.js';
-import { Page, StatusLine, TableWrap, useApiCall } from '../ui.js';
+import { Page, StatusLine, TableWrap, useApiCall, TableHead } from '../ui.js';
 
 export function InstallTokensPage() {
   const { status, setStatus, run } = useApiCall();
@@ -22,7 +22,11 @@ export function InstallTokensPage() {
   const create = async (event: Event) => {
     event.preventDefault();
     setCreated(null);
-    const body = { ...(note.trim() ? { note: note.trim() } : {}), expiresInHours: /^\d+$/.test(hours) ? Number(hours) : NaN, maxUses: /^\d+$/.test(uses) ? Number(uses) : NaN };
+    const body = {
+      ...(note.trim() ? { note: note.trim() } : {}),
+      expiresInHours: /^\d+$/.test(hours) ? Number(hours) : NaN,
+      maxUses: /^\d+$/.test(uses) ? Number(uses) : NaN,
+    };
     const token = await run(() => admin.createInstallToken(body));
     if (!token) return;
     setCreated(token);
@@ -38,42 +42,97 @@ export function InstallTokensPage() {
 
   return (
     <Page title="Install tokens" id="install-tokens">
-      <p>An installer enrolls a workstation with an install token (the <code>INSTALL_TOKEN</code> property, or <code>controlCenter.installToken</code>).</p>
+      <p>
+        An installer enrolls a workstation with an install token (the <code>INSTALL_TOKEN</code> property, or{' '}
+        <code>controlCenter.installToken</code>).
+      </p>
       <form onSubmit={create} noValidate class="inline-form">
         <div class="field">
           <label for="token-note">Note</label>
-          <input id="token-note" maxLength={200} value={note} onInput={(e) => setNote((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            id="token-note"
+            maxLength={200}
+            value={note}
+            onInput={(e) => setNote((e.currentTarget as HTMLInputElement).value)}
+          />
         </div>
         <div class="field">
           <label for="token-hours">Expires in (hours)</label>
-          <input id="token-hours" type="number" min={1} max={8760} value={hours} onInput={(e) => setHours((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            id="token-hours"
+            type="number"
+            min={1}
+            max={8760}
+            value={hours}
+            onInput={(e) => setHours((e.currentTarget as HTMLInputElement).value)}
+          />
         </div>
         <div class="field">
           <label for="token-uses">Workstations it may enroll</label>
-          <input id="token-uses" type="number" min={1} max={1000000} value={uses} onInput={(e) => setUses((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            id="token-uses"
+            type="number"
+            min={1}
+            max={1000000}
+            value={uses}
+            onInput={(e) => setUses((e.currentTarget as HTMLInputElement).value)}
+          />
         </div>
-        <div class="actions"><button type="submit">Create install token</button></div>
+        <div class="actions">
+          <button type="submit">Create install token</button>
+        </div>
       </form>
       <StatusLine status={status} />
       {created?.token && (
+        // biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the box for the console test and assistive tools that read aria-labelledby on any element; a landmark here would be one too many
         <div class="secret" aria-labelledby="new-token-title">
           <h3 id="new-token-title">New install token</h3>
-          <p class="token" data-testid="install-token">{created.token}</p>
-          <p>Store it now: it is shown once. It works until {when(created.expiresAt)}, for up to {created.maxUses} workstations.</p>
+          <p class="token" data-testid="install-token">
+            {created.token}
+          </p>
+          <p>
+            Store it now: it is shown once. It works until {when(created.expiresAt)}, for up to {created.maxUses}{' '}
+            workstations.
+          </p>
         </div>
       )}
       <h3>Tokens</h3>
-      {tokens === null ? <p>Loading…</p> : tokens.length === 0 ? <p>No install tokens yet.</p> : (
+      {tokens === null ? (
+        <p>Loading…</p>
+      ) : tokens.length === 0 ? (
+        <p>No install tokens yet.</p>
+      ) : (
         <TableWrap label="Install tokens">
           <table>
-            <thead><tr><th scope="col">Token</th><th scope="col">Note</th><th scope="col">Uses</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <TableHead columns={['Token', 'Note', 'Uses', 'Expires', 'State']} actions />
             <tbody>
               {tokens.map((t) => {
-                const state = t.revokedAt !== null ? `revoked ${when(t.revokedAt)}` : t.expiresAt <= Date.now() ? 'expired' : t.uses >= t.maxUses ? 'used up' : 'active';
+                const state =
+                  t.revokedAt !== null
+                    ? `revoked ${when(t.revokedAt)}`
+                    : t.expiresAt <= Date.now()
+                      ? 'expired'
+                      : t.uses >= t.maxUses
+                        ? 'used up'
+                        : 'active';
                 return (
                   <tr key={t.installTokenId}>
-                    <th scope="row" class="id">{shortId(t.installTokenId)}</th><td>{t.note || '—'}</td><td>{t.uses} of {t.maxUses}</td><td>{when(t.expiresAt)}</td><td>{state}</td>
-                    <td>{state === 'active' && <button type="button" class="secondary" onClick={() => revoke(t.installTokenId)}>Revoke<span class="visually-hidden"> {t.note || shortId(t.installTokenId)}</span></button>}</td>
+                    <th scope="row" class="id">
+                      {shortId(t.installTokenId)}
+                    </th>
+                    <td>{t.note || '—'}</td>
+                    <td>
+                      {t.uses} of {t.maxUses}
+                    </td>
+                    <td>{when(t.expiresAt)}</td>
+                    <td>{state}</td>
+                    <td>
+                      {state === 'active' && (
+                        <button type="button" class="secondary" onClick={() => revoke(t.installTokenId)}>
+                          Revoke<span class="visually-hidden"> {t.note || shortId(t.installTokenId)}</span>
+                        </button>
+                      )}
+                    </td>
                   </tr>
                 );
               })}

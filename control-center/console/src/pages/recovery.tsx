@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
-import { Page, StatusLine, useApiCall } from '../ui.js';
+import { Page, StatusLine, useApiCall, WorkstationOptions } from '../ui.js';
 
 export function RecoveryPage() {
   const { status, setStatus, run } = useApiCall();
@@ -18,43 +18,78 @@ export function RecoveryPage() {
       setWorkstations(list.workstations);
       if (list.workstations[0]) setWorkstationId(list.workstations[0].workstationId);
     });
-    void run(() => admin.settings()).then((settings) => settings && setEnabled(settings.effective.recoveryPin === true));
+    void run(() => admin.settings()).then(
+      (settings) => settings && setEnabled(settings.effective.recoveryPin === true),
+    );
   }, [run]);
   const chosen = workstations.find((w) => w.workstationId === workstationId);
 
   const reveal = async (event: Event) => {
     event.preventDefault();
     setShown(null);
-    if (!chosen || user.trim() === '') return setStatus({ kind: 'error', text: 'Choose a workstation and name the user.' });
+    if (!chosen || user.trim() === '')
+      return setStatus({ kind: 'error', text: 'Choose a workstation and name the user.' });
     const answer = await run(() => admin.revealRecoveryPin(chosen.workstationId, user.trim()));
     if (!answer) return;
     setShown({ pin: answer.pin.replace(/(.{4})(?=.)/g, '$1-'), user: user.trim(), workstation: chosen.name });
-    setStatus({ kind: 'ok', text: `Recovery PIN for ${user.trim()} on ${chosen.name} revealed; it is shown once, below.` });
+    setStatus({
+      kind: 'ok',
+      text: `Recovery PIN for ${user.trim()} on ${chosen.name} revealed; it is shown once, below.`,
+    });
   };
 
   return (
     <Page title="Recovery PIN" id="recovery">
-      <p>A one-time PIN for one user on one workstation, for when their phone is lost. It works once, offline too; the workstation makes a new one when it is next online. Every reveal is in the audit.</p>
-      {enabled === false && <p class="notice">Recovery PINs are off in Workstation Settings; turn them on there first (workstations then make one per user when next online).</p>}
+      <p>
+        A one-time PIN for one user on one workstation, for when their phone is lost. It works once, offline too; the
+        workstation makes a new one when it is next online. Every reveal is in the audit.
+      </p>
+      {enabled === false && (
+        <p class="notice">
+          Recovery PINs are off in Workstation Settings; turn them on there first (workstations then make one per user
+          when next online).
+        </p>
+      )}
       <form onSubmit={reveal} noValidate class="inline-form">
         <div class="field">
           <label for="recovery-workstation">Workstation</label>
-          <select id="recovery-workstation" value={workstationId} onChange={(e) => setWorkstationId((e.currentTarget as HTMLSelectElement).value)}>
-            {workstations.map((w) => <option key={w.workstationId} value={w.workstationId}>{w.name}</option>)}
+          <select
+            id="recovery-workstation"
+            value={workstationId}
+            onChange={(e) => setWorkstationId((e.currentTarget as HTMLSelectElement).value)}
+          >
+            <WorkstationOptions workstations={workstations} />
           </select>
         </div>
         <div class="field">
           <label for="recovery-user">User</label>
-          <input id="recovery-user" list="recovery-users" autocomplete="off" value={user} onInput={(e) => setUser((e.currentTarget as HTMLInputElement).value)} />
-          <datalist id="recovery-users">{(chosen?.users ?? []).map((u) => <option key={u} value={u} />)}</datalist>
+          <input
+            id="recovery-user"
+            list="recovery-users"
+            autocomplete="off"
+            value={user}
+            onInput={(e) => setUser((e.currentTarget as HTMLInputElement).value)}
+          />
+          <datalist id="recovery-users">
+            {(chosen?.users ?? []).map((u) => (
+              <option key={u} value={u} />
+            ))}
+          </datalist>
         </div>
-        <div class="actions"><button type="submit">Reveal recovery PIN</button></div>
+        <div class="actions">
+          <button type="submit">Reveal recovery PIN</button>
+        </div>
       </form>
       <StatusLine status={status} />
       {shown && (
+        // biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the box for the console test and assistive tools that read aria-labelledby on any element; a landmark here would be one too many
         <div class="secret" aria-labelledby="recovery-pin-title">
-          <h3 id="recovery-pin-title">Recovery PIN for {shown.user} on {shown.workstation}</h3>
-          <p class="pin" data-testid="recovery-pin">{shown.pin}</p>
+          <h3 id="recovery-pin-title">
+            Recovery PIN for {shown.user} on {shown.workstation}
+          </h3>
+          <p class="pin" data-testid="recovery-pin">
+            {shown.pin}
+          </p>
           <p>Read it to the user now: it is shown once and leaves this page when you go elsewhere.</p>
         </div>
       )}

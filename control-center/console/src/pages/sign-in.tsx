@@ -3,7 +3,13 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ConsoleSessionView } from '../../../admin-client.js';
 import { admin, messageOf } from '../api.js';
 
-export function SignInPage({ notice, onSignedIn }: { notice: string | null; onSignedIn: (view: ConsoleSessionView) => void }) {
+export function SignInPage({
+  notice,
+  onSignedIn,
+}: {
+  notice: string | null;
+  onSignedIn: (view: ConsoleSessionView) => void;
+}) {
   const field = useRef<HTMLInputElement>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -32,17 +38,35 @@ export function SignInPage({ notice, onSignedIn }: { notice: string | null; onSi
   return (
     <main id="main" class="sign-in">
       <h1>Latchkey Control Center</h1>
-      {notice && <p role="status" class="notice">{notice}</p>}
+      {notice && (
+        <p role="status" class="notice">
+          {notice}
+        </p>
+      )}
       <form onSubmit={submit} aria-labelledby="sign-in-title" noValidate>
         <h2 id="sign-in-title">Sign in</h2>
         <label for="admin-token">Admin token</label>
-        <p id="admin-token-help" class="help">The token printed at the Control Center's first start, or one made with <code>latchkey admin admin-tokens create</code>. It is exchanged for a session that ends after 15 idle minutes.</p>
+        <p id="admin-token-help" class="help">
+          The token printed at the Control Center's first start, or one made with{' '}
+          <code>latchkey admin admin-tokens create</code>. It is exchanged for a session that ends after 15 idle
+          minutes.
+        </p>
         <input
-          id="admin-token" ref={field} type="password" autocomplete="off" spellcheck={false} required
-          aria-describedby={error ? 'admin-token-help admin-token-error' : 'admin-token-help'} aria-invalid={error ? 'true' : undefined}
+          id="admin-token"
+          ref={field}
+          type="password"
+          autocomplete="off"
+          spellcheck={false}
+          required
+          aria-describedby={error ? 'admin-token-help admin-token-error' : 'admin-token-help'}
+          aria-invalid={error ? 'true' : undefined}
         />
-        <p id="admin-token-error" role="alert" class="field-error">{error ?? ''}</p>
-        <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        <p id="admin-token-error" role="alert" class="field-error">
+          {error ?? ''}
+        </p>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
     </main>
   );

@@ -1,0 +1,331 @@
+/**
+ * The offline-PIN operations (docs/ipc.md ops 1–6: status, verify, enroll, reset, unenroll,
+ * list) beside OnlineOps and BleOps. AgentService has authorized the caller; here one user's
+ * work is serialised, the state is durable before the reply, and every decision is audited.
+ */
+import type { ClockReading } from '../../platform/clock.js';
+import type { Logger } from '../../platform/log.js';
+import type { Reason, Reply } from '../../protocol/ipc-messages.js';
+import { DAY_MS, isLow, type Policy } from '../../protocol/policy-settings.js';
+import type { Peer } from '../agent-service.js';
+import { describeBlePhone } from '../ble/ble-phones.js';
+import type { KeyedMutex } from '../keyed-mutex.js';
+import { acceptedMessage, reasonMessage, remainingMessage } from '../sentences.js';
+import type { AuditEntry } from '../state/audit-log.js';
+import { MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf } from '../state/user-state.js';
+import { remainingOf, type UserState } from '../state/user-state.js';
+import type { SealingKeys, UserStateStore } from '../state/user-state-store.js';
+import { FRESH_HAMMERING, attemptGate, type AttemptGate } from './anti-hammering.js';
+import type { KdfParams } from './kdf.js';
+import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
+import { noUsablePoolReason, usablePools, verifyOfflinePin } from './verify-offline-pin.js';
+
+type Answer = Omit<Reply, 'requestId'>;
+type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
+
+export interface OfflineOpsDeps {
+  readonly store: UserStateStore;
+  readonly keys: () => Promise<SealingKeys>;
+  readonly mutex: KeyedMutex;
+  readonly log: Logger;
+  readonly host: string;
+  readonly kdf: KdfParams;
+  readonly verifier?: VerifierFunction | undefined;
+  /** The policy in force (the Control Center's signed one, else the config file's). */
+  readonly policy: () => Policy;
+  /** The wall-clock floor pool expiry never goes below (state/wall-clock-floor.ts). */
+  readonly wallFloorMs: () => number;
+  /** Now, on both clocks (the floor raised to it). */
+  readonly now: () => ClockReading;
+  readonly audit: (entry: Omit<AuditEntry, 'peer'>, peer: Peer, now: ClockReading) => void;
+  /** Enrolled with a Control Center: offline PINs then come from signing in with the phone. */
+  readonly managed: () => boolean;
+  /** What a status says of the other ways in, and (for the CLI) of the agent's setup. */
+  readonly others: {
+    online(user: string): Promise<boolean>;
+    ble(state: UserState | null): boolean;
+    setup(): Promise<Record<string, unknown>>;
+  };
+}
+
+const error = (reason: NonNullable<Reply['reason']>, message: string): Refusal => ({
+  status: 'error',
+  reason,
+  message,
+});
+
+/** Whole seconds left of a running delay, if one runs. */
+function retryAfterSeconds(open: AttemptGate): number | undefined {
+  return !open.open && open.reason === 'hammering-delay' ? Math.ceil(open.retryAfterMs / 1000) : undefined;
+}
+
+export class OfflineOps {
+  constructor(private readonly deps: OfflineOpsDeps) {}
+
+  /** A lock screen's status (lockScreen) leaves out `detail`, which only the CLI reads. */
+  async status(user: string, lockScreen: boolean): Promise<Answer> {
+    const policy = this.deps.policy();
+    const stored = await this.deps.store.read(user);
+    const state = stored ?? emptyUserState(user);
+    const now = this.deps.now();
+    const floor = this.deps.wallFloorMs();
+    // Every pool a PIN would be accepted from, pending ones included (usablePools); and a recovery
+    // PIN an admin may have revealed, so the prompt is there to type it.
+    const pools = usablePools(state, policy, now, floor);
+    const recovery = policy.recoveryPin && state.recovery !== null;
+    const remaining = pools.reduce((sum, pool) => sum + remainingOf(pool), 0);
+    const low =
+      pools.length > 0 &&
+      isLow(
+        remaining,
+        pools.reduce((sum, pool) => sum + pinCountOf(pool), 0),
+        policy,
+      );
+    const open = attemptGate(state.hammering, now);
+    const retryAfter = retryAfterSeconds(open);
+    // The reason tells a lock screen why it should not prompt (docs/ipc.md, status).
+    const reason: Reason | undefined = !policy.offlineMode
+      ? 'offline-mode-off'
+      : !open.open
+        ? open.reason
+        : pools.length === 0
+          ? noUsablePoolReason(state, policy, now, floor)
+          : undefined;
+    const message = reason === undefined ? remainingMessage(remaining, low) : reasonMessage(reason, retryAfter);
+    return {
+      status: 'ok',
+      ...(reason !== undefined ? { reason } : {}),
+      offlineMode: policy.offlineMode,
+      online: await this.deps.others.online(user),
+      ble: this.deps.others.ble(stored),
+      usable: pools.length > 0 || (recovery && policy.offlineMode),
+      remaining,
+      low,
+      locked: !open.open,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+      message,
+      ...(lockScreen
+        ? {}
+        : { detail: JSON.stringify({ ...this.#statusDetail(state, now), ...(await this.deps.others.setup()) }) }),
+    };
+  }
+
+  #statusDetail(state: UserState, now: ClockReading) {
+    const policy = this.deps.policy();
+    const open = attemptGate(state.hammering, now);
+    const floor = Math.max(state.wallHighWaterMs, this.deps.wallFloorMs());
+    return {
+      user: state.user,
+      offlineMode: policy.offlineMode,
+      // A pending pool (sent to the phone after a sign-in, not used yet) is listed too: its PINs work already.
+      pools: [
+        ...state.pools.map((pool) => [pool, false] as const),
+        ...state.pendingPools.map((pending) => [pending.pool, true] as const),
+      ].map(([pool, pending]) => ({
+        authenticatorId: pool.authenticatorId,
+        charset: pool.charset,
+        length: pool.length,
+        remaining: remainingOf(pool),
+        pinCount: pinCountOf(pool),
+        issuedAt: new Date(pool.issuedAtMs).toISOString(),
+        expiresAt: new Date(expiresAtMs(pool, policy.offlineAccessDays, now, floor)).toISOString(),
+        expired: isExpired(pool, policy.offlineAccessDays, now, floor),
+        pending,
+      })),
+      failures: state.hammering.failures,
+      locked: !open.open,
+      retryAfter: retryAfterSeconds(open) ?? null,
+      disabled: state.hammering.disabled,
+      blePhones: state.blePhones.map(describeBlePhone),
+    };
+  }
+
+  async verify(user: string, pin: Uint8Array, context: string, peer: Peer): Promise<Answer> {
+    const started = performance.now();
+    return this.deps.mutex.run(user, async () => {
+      const state = await this.deps.store.read(user);
+      const keys = await this.deps.keys();
+      const now = this.deps.now();
+      const { decision, nextState } = await verifyOfflinePin({
+        user,
+        state,
+        policy: this.deps.policy(),
+        pin,
+        now,
+        wallFloorMs: this.deps.wallFloorMs(),
+        tagKey: keys.tagKey,
+        verifier: this.deps.verifier,
+      });
+      if (nextState !== null) await this.deps.store.write(nextState);
+      this.deps.audit(
+        {
+          event: 'verify',
+          user,
+          authenticatorId: decision.ok ? decision.authenticatorId : null,
+          result: decision.status,
+          reason: decision.ok ? null : decision.reason,
+          remaining: decision.ok ? decision.remaining : null,
+          context,
+        },
+        peer,
+        now,
+      );
+      // ms: from the request to a durable, audited decision (bench/agent-verify.mjs reads it).
+      // Logged once the reply is on its way: the log line is not part of the decision.
+      const fields = {
+        user,
+        result: decision.status,
+        reason: decision.ok ? undefined : decision.reason,
+        context,
+        ms: Number((performance.now() - started).toFixed(3)),
+      };
+      setImmediate(() => this.deps.log.info('verify', fields));
+      if (decision.ok)
+        return {
+          status: 'accepted',
+          remaining: decision.remaining,
+          low: decision.low,
+          message: acceptedMessage(decision.remaining, decision.low),
+        };
+      const reply: Answer = {
+        status: decision.status,
+        reason: decision.reason,
+        message: reasonMessage(decision.reason, decision.retryAfterSeconds),
+      };
+      if (decision.retryAfterSeconds !== undefined) reply.retryAfter = decision.retryAfterSeconds;
+      return reply;
+    });
+  }
+
+  /** `prove` is the caller's proof (root, or the user's password), run once the cheap checks pass. */
+  async enroll(
+    user: string,
+    authenticatorId: string,
+    peer: Peer,
+    prove: () => Promise<Refusal | null>,
+  ): Promise<Answer> {
+    const policy = this.deps.policy();
+    if (this.deps.managed())
+      return error(
+        'permission-denied',
+        'this computer is enrolled with a Control Center: offline PINs come from signing in with your phone (latchkey pair)',
+      );
+    if (!policy.offlineMode)
+      return { status: 'unavailable', reason: 'offline-mode-off', message: reasonMessage('offline-mode-off') };
+    const unproven = await prove();
+    if (unproven) return unproven;
+    return this.deps.mutex.run(user, async () => {
+      const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
+      const others = state.pools.filter((pool) => pool.authenticatorId !== authenticatorId);
+      if (others.length >= MAX_POOLS_PER_USER)
+        return error('bad-field', `a user may have at most ${MAX_POOLS_PER_USER} authenticators`);
+      const now = this.deps.now();
+      const { pool, importUri } = await issuePool({
+        user,
+        host: this.deps.host,
+        authenticatorId,
+        format: { charset: policy.pinCharset, length: policy.pinLength },
+        pinCount: policy.pinCount,
+        kdf: this.deps.kdf,
+        now,
+        verifier: this.deps.verifier,
+      });
+      // An enrollment is an authenticated event (root, or the user's password): it clears anti-hammering.
+      await this.deps.store.write({
+        ...state,
+        generation: state.generation + 1,
+        wallHighWaterMs: Math.max(state.wallHighWaterMs, now.wallMs),
+        pools: [...others, pool],
+        hammering: FRESH_HAMMERING,
+      });
+      this.deps.audit(
+        { event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null },
+        peer,
+        now,
+      );
+      this.deps.log.info('enroll', { user, authenticatorId, pinCount: pool.limit });
+      const expiresAt = new Date(pool.issuedAtMs + policy.offlineAccessDays * DAY_MS).toISOString();
+      return {
+        status: 'ok',
+        secret: importUri,
+        remaining: pool.limit,
+        message: `Enrolled ${authenticatorId} for ${user}: ${pool.limit} offline PINs, valid until ${expiresAt.slice(0, 10)}.`,
+        detail: JSON.stringify({
+          user,
+          authenticatorId,
+          charset: pool.charset,
+          length: pool.length,
+          pinCount: pool.limit,
+          expiresAt,
+        }),
+      };
+    });
+  }
+
+  async reset(user: string, discardState: boolean, peer: Peer): Promise<Answer> {
+    return this.deps.mutex.run(user, async () => {
+      const now = this.deps.now();
+      let discarded = false;
+      if (discardState) {
+        discarded = await this.deps.store.discard(user, now.wallMs);
+      } else {
+        const state = await this.deps.store.read(user);
+        if (state !== null)
+          await this.deps.store.write({ ...state, generation: state.generation + 1, hammering: FRESH_HAMMERING });
+      }
+      this.deps.audit(
+        {
+          event: 'reset',
+          user,
+          authenticatorId: null,
+          result: 'ok',
+          reason: discardState ? 'discard-state' : null,
+          remaining: null,
+          context: null,
+        },
+        peer,
+        now,
+      );
+      this.deps.log.info('reset', { user, discardState, discarded });
+      return {
+        status: 'ok',
+        message: discardState
+          ? discarded
+            ? `Set ${user}'s offline PIN state aside; ${user} must enroll again.`
+            : `${user} had no offline PIN state.`
+          : `Cleared failed attempts for ${user}; offline PINs work again.`,
+        detail: JSON.stringify({ user, discarded }),
+      };
+    });
+  }
+
+  async unenroll(user: string, authenticatorId: string, peer: Peer): Promise<Answer> {
+    return this.deps.mutex.run(user, async () => {
+      const state = await this.deps.store.read(user);
+      if (state === null || !state.pools.some((pool) => pool.authenticatorId === authenticatorId)) {
+        return error('not-enrolled', `${user} has no offline PINs for ${authenticatorId}`);
+      }
+      const now = this.deps.now();
+      await this.deps.store.write({
+        ...state,
+        generation: state.generation + 1,
+        pools: state.pools.filter((pool) => pool.authenticatorId !== authenticatorId),
+      });
+      this.deps.audit(
+        { event: 'unenroll', user, authenticatorId, result: 'ok', reason: null, remaining: null, context: null },
+        peer,
+        now,
+      );
+      return { status: 'ok', message: `Removed ${authenticatorId}'s offline PINs for ${user}.` };
+    });
+  }
+
+  async list(): Promise<Answer> {
+    const { states, unreadable } = await this.deps.store.list();
+    const now = this.deps.now();
+    return {
+      status: 'ok',
+      detail: JSON.stringify({ users: states.map((state) => this.#statusDetail(state, now)), unreadable }),
+    };
+  }
+}

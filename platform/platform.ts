@@ -1,0 +1,106 @@
+/**
+ * The seams between Latchkey and the operating system (docs/architecture.md "Platform seams"):
+ * every OS-specific call goes through one of these interfaces, and each OS has one file per seam
+ * under platform/<os>/. Nothing outside platform/ imports platform/<os>/ (test/architecture
+ * checks it); the seam modules beside this file (ipc-transport.ts, users.ts, file-lock.ts,
+ * durable-file.ts, secure-path.ts, clock.ts, password-check.ts, keystore/keystore.ts) pick the
+ * implementation here, at call time.
+ *
+ * A Windows port adds platform/windows/ and one line in currentPlatform(); until then every
+ * seam fails closed on another OS with a SystemError that names it.
+ */
+import type { ClockReading } from './clock.js';
+import type { ExclusiveLock } from './file-lock.js';
+import type { LocalTransport } from './ipc-transport.js';
+import type { KeystoreBackends } from './keystore/keystore.js';
+import type { PasswordCheckOptions, PasswordCheckResult } from './password-check.js';
+import type { FileAccess } from './secure-path.js';
+import { SystemError, type SystemErrorCode } from './system-error.js';
+import type { UserRecord } from './users.js';
+import { linuxPlatform } from './linux/linux-platform.js';
+
+export interface Platform {
+  /** process.platform of the OS this implements. */
+  readonly name: NodeJS.Platform;
+  /** The local IPC transport and the caller's identity (Unix socket + SO_PEERCRED; a named pipe + the client's token). */
+  readonly ipc: LocalTransport;
+  /** Local accounts by name and by id (NSS; LookupAccountName). null: no such account; a failed lookup throws. */
+  readonly users: {
+    byName(name: string): UserRecord | null;
+    byId(id: number | string): UserRecord | null;
+    /** The account this process runs as. */
+    current(): number | string;
+    /** Whether this process runs as the administrator (root; SYSTEM or an elevated administrator). */
+    isAdministrator(): boolean;
+  };
+  /** One process per state directory (flock; LockFileEx). */
+  readonly locks: { acquireExclusive(file: string): Promise<ExclusiveLock> };
+  /** Durable replacement of a file, and making a directory's entries durable (fsync; MoveFileEx write-through). */
+  readonly durable: {
+    writeFile(file: string, data: Uint8Array, mode: number): Promise<void>;
+    syncDirectory(directory: string): Promise<void>;
+  };
+  /** Who may own and read the files that grant access, and making directories that meet the rule (mode bits; ACLs). */
+  readonly access: FileAccess;
+  /** The clocks anti-hammering delays are measured on: a boot id and the time since boot that counts suspend (CLOCK_BOOTTIME; an unbiased tick count). */
+  readonly bootClock: { now(): ClockReading };
+  /** The keystore backends (docs/keystore.md): sealed files for a system service, and the OS keychain. */
+  readonly keystores: KeystoreBackends;
+  /** A local account's password, checked by the OS before a self-enrollment (PAM in a child process; LogonUser). */
+  readonly passwords: { check(options: PasswordCheckOptions): Promise<PasswordCheckResult> };
+}
+
+let chosen: Platform | undefined;
+
+/** The implementation for the OS this process runs on. */
+export function currentPlatform(): Platform {
+  chosen ??= process.platform === 'linux' ? linuxPlatform : unsupportedPlatform(process.platform);
+  return chosen;
+}
+
+/** Every seam refuses, naming the OS: a feature that is not there fails closed, never open. */
+export function unsupportedPlatform(name: NodeJS.Platform): Platform {
+  const refuse = (code: SystemErrorCode, what: string) => (): never => {
+    throw new SystemError(code, `${what} is not implemented on ${name} yet (Latchkey runs on Linux)`);
+  };
+  return {
+    name,
+    ipc: {
+      defaultEndpoint: '',
+      listen: refuse('peer-credentials-unavailable', "the agent's local socket"),
+      connect: refuse('peer-credentials-unavailable', "the agent's local socket"),
+      identifyCaller: refuse('peer-credentials-unavailable', "reading a caller's identity"),
+      identifyServer: refuse('peer-credentials-unavailable', "reading a server's identity"),
+    },
+    users: {
+      byName: refuse('user-lookup-failed', 'looking up users'),
+      byId: refuse('user-lookup-failed', 'looking up users'),
+      current: refuse('user-lookup-failed', 'looking up users'),
+      isAdministrator: () => false,
+    },
+    locks: { acquireExclusive: refuse('lock-unavailable', 'locking the state directory') },
+    durable: {
+      writeFile: refuse('files-unavailable', 'writing files durably'),
+      syncDirectory: refuse('files-unavailable', 'writing files durably'),
+    },
+    access: {
+      check: refuse('files-unavailable', 'checking who may use a file'),
+      checkDirectoryChain: refuse('files-unavailable', 'checking who may use a directory'),
+      checkParentDirectory: refuse('files-unavailable', 'checking who may use a directory'),
+      makeDirectories: refuse('files-unavailable', 'making directories'),
+      trustedOwners: () => [],
+    },
+    bootClock: { now: refuse('boot-clock-unavailable', 'reading the boot clock') },
+    keystores: {
+      file: refuse('files-unavailable', 'the file keystore'),
+      os: refuse('files-unavailable', 'the OS keychain'),
+    },
+    passwords: {
+      check: async (options) => ({
+        ok: false,
+        code: 'password-check-unavailable',
+        message: `checking passwords is not implemented on ${name} yet (${options.service})`,
+      }),
+    },
+  };
+}
