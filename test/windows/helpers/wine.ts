@@ -48,6 +48,7 @@ export class WinePrefix {
   readonly prefix: string;
   readonly env: NodeJS.ProcessEnv;
   readonly #children = new Set<ChildProcess>();
+  #runs = 0;
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -73,11 +74,21 @@ export class WinePrefix {
     if (run.status !== 0) throw new Error(`${what} exited ${run.status ?? run.signal}: ${String(run.stderr ?? '')}${String(run.stdout ?? '')}`);
   }
 
-  /** Runs a Windows program to its end; its output comes back as text. */
+  /**
+   * Runs a Windows program to its end; its output comes back as text. Output goes through files,
+   * not pipes: a service this starts (sc start) would hold a pipe open long after the command ends.
+   */
   run(args: string[], options: { timeout?: number; allowFailure?: boolean } = {}): { status: number | null; stdout: string; stderr: string } {
-    const run = spawnSync('wine', args, { env: this.env, encoding: 'utf8', timeout: options.timeout ?? 120_000 });
-    if (!options.allowFailure) this.check(run, `wine ${args.join(' ')}`);
-    return { status: run.status, stdout: run.stdout ?? '', stderr: run.stderr ?? '' };
+    const out = join(this.dir, `run-${process.pid}-${++this.#runs}`);
+    const [stdout, stderr] = [openSync(`${out}.out`, 'w'), openSync(`${out}.err`, 'w')];
+    const run = spawnSync('wine', args, { env: this.env, stdio: ['ignore', stdout, stderr], timeout: options.timeout ?? 120_000 });
+    closeSync(stdout);
+    closeSync(stderr);
+    const result = { ...run, stdout: readFileSync(`${out}.out`, 'utf8'), stderr: readFileSync(`${out}.err`, 'utf8') };
+    rmSync(`${out}.out`);
+    rmSync(`${out}.err`);
+    if (!options.allowFailure) this.check(result, `wine ${args.join(' ')}`);
+    return { status: run.status, stdout: result.stdout, stderr: result.stderr };
   }
 
   reg(args: string[]): string {
