@@ -56,11 +56,18 @@ export class WinePrefix {
     this.env = { ...process.env, WINEPREFIX: this.prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', DISPLAY: '' };
   }
 
-  /** A fresh prefix reporting Windows 10 (node.exe refuses the Windows 7 a new prefix reports). */
+  /**
+   * A fresh prefix reporting Windows 10 (node.exe refuses the Windows 7 a new prefix reports), with
+   * test/windows/c/keep-prefix.c running so that its services live as they would on Windows.
+   */
   static create(): WinePrefix {
     const wine = new WinePrefix(mkdtempSync('/tmp/latchkey-wine-'));
     wine.check(spawnSync('wineboot', ['-i'], { env: wine.env, stdio: 'ignore', timeout: 180_000 }), 'wineboot -i');
+    // the services wineboot left running cannot start new ones: let that wineserver end first
+    spawnSync('wineserver', ['-w'], { env: wine.env, stdio: 'ignore', timeout: 60_000 });
     wine.reg(['add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f']);
+    const keeper = mingw(join(wine.dir, 'keep-prefix.exe'), [join(ROOT, 'test', 'windows', 'c', 'keep-prefix.c')]);
+    wine.start([keeper], join(wine.dir, 'keep-prefix.log'));
     return wine;
   }
 
