@@ -35,8 +35,8 @@ export const TARGETS = [
     args: ['-shared', ...PROVIDER_SOURCES, ...SHARED_C_SOURCES, join(here, 'latchkey-cp.def'),
       '-lole32', '-luuid', '-ladvapi32', '-lsecur32', '-lwtsapi32', '-lbcrypt', '-l:libssp.a'],
   },
-  { output: 'latchkey-service.exe', args: [...source('latchkey-service.c'), '-ladvapi32', '-lshell32', '-l:libssp.a'] },
-  { output: 'latchkey-msi.dll', args: ['-shared', ...source('msi-actions.c'), join(here, 'latchkey-msi.def'), '-lmsi', '-ladvapi32', '-l:libssp.a'] },
+  { output: 'latchkey-service.exe', args: [...source('latchkey-service.c'), '-ladvapi32', '-lshell32', '-lole32', '-luuid', '-l:libssp.a'] },
+  { output: 'latchkey-msi.dll', args: ['-shared', ...source('msi-actions.c'), join(here, 'latchkey-msi.def'), '-lmsi', '-ladvapi32', '-lshell32', '-lole32', '-luuid', '-l:libssp.a'] },
   { output: 'cp-harness.exe', args: [...source('cp-harness.c'), '-lole32', '-luuid', '-ladvapi32', '-l:libssp.a'] },
 ];
 

@@ -5,14 +5,12 @@
  *
  *   cp-harness.exe logon|unlock STEP…    steps: select, status, user=NAME, pin=PIN, phone,
  *                                        wait=MS (for CredentialsChanged), serialize, report=NTSTATUS
- *   cp-harness.exe acl PATH              the file's DACL as SDDL (the MSI test)
  *   cp-harness.exe whoami                this process's account SID (what a service runs as under wine)
  */
 #define INITGUID
 #include <windows.h>
 #include <ntsecapi.h>
 #include <sddl.h>
-#include <aclapi.h>
 #include <stdio.h>
 #include <wchar.h>
 
@@ -271,22 +269,6 @@ static int drive(int argc, char **argv) {
   return 0;
 }
 
-static int print_acl(const char *path) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  LPWSTR sddl = NULL;
-  DWORD r = GetNamedSecurityInfoW(widen(path), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, NULL, NULL, &sd);
-  if (r != ERROR_SUCCESS || !ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &sddl, NULL)) {
-    printf("{\"error\":%lu}\n", r != ERROR_SUCCESS ? r : GetLastError());
-    return 1;
-  }
-  printf("{\"sddl\":");
-  json_wide(sddl, -1);
-  printf("}\n");
-  LocalFree(sddl);
-  LocalFree(sd);
-  return 0;
-}
-
 static int print_sid(void) {
   HANDLE token = NULL;
   BYTE buffer[SECURITY_MAX_SID_SIZE + sizeof(TOKEN_USER)];
@@ -307,8 +289,7 @@ static int print_sid(void) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "whoami") == 0) return print_sid();
-  if (argc >= 3 && strcmp(argv[1], "acl") == 0) return print_acl(argv[2]);
   if (argc >= 2 && (strcmp(argv[1], "logon") == 0 || strcmp(argv[1], "unlock") == 0)) return drive(argc, argv);
-  fprintf(stderr, "usage: cp-harness.exe logon|unlock STEP... | acl PATH | whoami\n");
+  fprintf(stderr, "usage: cp-harness.exe logon|unlock STEP... | whoami\n");
   return 2;
 }

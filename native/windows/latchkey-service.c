@@ -7,6 +7,8 @@
  *   latchkey-service.exe [--log FILE] -- PROGRAM [ARGUMENT…]
  */
 #include <windows.h>
+#include <knownfolders.h>
+#include <shlobj.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <wchar.h>
@@ -201,11 +203,16 @@ int main(void) {
   if (wcslen(child) >= sizeof command_line / sizeof command_line[0]) return usage("the command is too long");
   wcscpy(command_line, child);
   if (log_path[0] == L'\0') {
-    DWORD n = ExpandEnvironmentStringsW(L"%ProgramData%\\Latchkey\\agent.log", log_path, PATH_MAX_UNITS);
-    if (n == 0 || n > PATH_MAX_UNITS) return usage("%ProgramData% is not set; give --log");
-    WCHAR directory[PATH_MAX_UNITS];
-    ExpandEnvironmentStringsW(L"%ProgramData%\\Latchkey", directory, PATH_MAX_UNITS);
-    CreateDirectoryW(directory, NULL);
+    /* the folder itself, not %ProgramData%: a service's environment need not name it */
+    PWSTR data = NULL;
+    if (SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &data) != S_OK || wcslen(data) > PATH_MAX_UNITS - 32) {
+      CoTaskMemFree(data);
+      return usage("the ProgramData folder is unknown; give --log");
+    }
+    swprintf(log_path, PATH_MAX_UNITS, L"%ls\\Latchkey", data);
+    CoTaskMemFree(data);
+    CreateDirectoryW(log_path, NULL);
+    wcscat(log_path, L"\\agent.log");
   }
   SERVICE_TABLE_ENTRYW services[] = {{(LPWSTR)L"LatchkeyAgent", service_main}, {NULL, NULL}};
   if (!StartServiceCtrlDispatcherW(services)) {

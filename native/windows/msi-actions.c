@@ -9,6 +9,8 @@
  */
 #include <windows.h>
 #include <aclapi.h>
+#include <knownfolders.h>
+#include <shlobj.h>
 #include <msi.h>
 #include <msiquery.h>
 #include <sddl.h>
@@ -132,8 +134,11 @@ __declspec(dllexport) UINT __stdcall WriteEnrollFile(MSIHANDLE install) {
     if (name != NULL && name[0] != L'\0') WideCharToMultiByte(CP_UTF8, 0, name, -1, name8, sizeof name8, NULL, NULL);
     if (name8[0] != '\0') snprintf(json, sizeof json, "{\"url\":\"%s\",\"installToken\":\"%s\",\"name\":\"%s\"}\n", url8, token8, name8);
     else snprintf(json, sizeof json, "{\"url\":\"%s\",\"installToken\":\"%s\"}\n", url8, token8);
-    DWORD n = ExpandEnvironmentStringsW(L"%ProgramData%\\Latchkey", directory, MAX_PATH);
-    int ok = n > 0 && n <= MAX_PATH && (CreateDirectoryW(directory, NULL) || GetLastError() == ERROR_ALREADY_EXISTS) &&
+    PWSTR data = NULL;
+    int ok = SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &data) == S_OK && wcslen(data) < MAX_PATH - 32;
+    if (ok) swprintf(directory, MAX_PATH, L"%ls\\Latchkey", data);
+    CoTaskMemFree(data);
+    ok = ok && (CreateDirectoryW(directory, NULL) || GetLastError() == ERROR_ALREADY_EXISTS) &&
              protect(directory, DIRECTORY_SDDL) && write_enroll_file(directory, json);
     SecureZeroMemory(json, sizeof json);
     SecureZeroMemory(token8, sizeof token8);
