@@ -29,6 +29,7 @@ struct lk_tile {
   WCHAR pin[PIN_UNITS_MAX + 1];
   WCHAR status[STATUS_MAX + 1];
   int pin_enabled, phone_link;
+  int pin_overlong; /* the last PIN typed was longer than any PIN: it is refused without asking */
   int phone_busy;     /* a worker is asking the phone */
   int has_credential; /* the worker left a credential for GetSerialization */
   struct lk_logon_credential credential;
@@ -348,8 +349,10 @@ static HRESULT STDMETHODCALLTYPE tile_set_string(ICredentialProviderCredential *
   if (target == NULL || value == NULL) return E_INVALIDARG;
   EnterCriticalSection(&t->lock);
   lk_wipe(target, (capacity + 1) * sizeof(WCHAR));
-  /* longer than any PIN or name can be: kept cut, and so refused later */
-  wcsncpy(target, value, capacity);
+  /* longer than any PIN or name can be: nothing is kept, and the PIN is refused unsent (as PAM's > 64 bytes) */
+  size_t length = wcsnlen(value, capacity + 1);
+  if (length <= capacity) wcsncpy(target, value, capacity);
+  if (field == LK_FIELD_PIN) t->pin_overlong = length > capacity;
   LeaveCriticalSection(&t->lock);
   return S_OK;
 }
@@ -436,6 +439,9 @@ static HRESULT STDMETHODCALLTYPE tile_get_serialization(ICredentialProviderCrede
     message = LK_SAY_BAD_OPTIONS;
   } else if (!account_utf8(t, user, sizeof user)) {
     message = t->scenario == CPUS_LOGON ? LK_SAY_TYPE_USER : LK_SAY_FALLBACK;
+  } else if (t->pin_overlong) {
+    t->pin_overlong = 0;
+    message = LK_SAY_WRONG_PIN;
   } else if (t->pin[0] == L'\0') {
     /* Enter with no PIN asks the phone when one could approve (docs/pam.md "push=ask") */
     asking_phone = t->phone_link && start_phone(t, user);

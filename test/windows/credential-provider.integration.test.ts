@@ -140,6 +140,13 @@ describe('an offline PIN', () => {
     expect(last(harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize'))).toMatchObject({ response: 0, text: SAY.noCredential, serialization: null });
   });
 
+  it('a PIN longer than any PIN can be is refused without asking the agent', () => {
+    script({ status: USABLE, verify: { status: 'accepted', credential: ALICE } });
+    const run = harness('unlock', 'select', `pin=${'A'.repeat(65)}`, 'serialize');
+    expect(last(run)).toMatchObject({ response: 0, text: SAY.wrong, serialization: null });
+    expect(requests().map((r) => r.op)).toEqual(['status']);
+  });
+
   it('a locked user sees the ladder\'s sentence at once and no PIN field', () => {
     script({ status: { status: 'ok', offlineMode: true, usable: true, locked: true, retryAfter: 60, reason: 'hammering-delay', message: 'Too many attempts \u2014 try again in 1 minute.' } });
     const run = harness('unlock', 'select');
