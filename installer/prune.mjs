@@ -4,8 +4,17 @@
 // platforms — and every remaining ELF object is stripped. Rules are by position (a package's
 // own top-level folders), never by name anywhere: `yaml/dist/doc/` is code.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, openSync, readFileSync, readSync, closeSync, readdirSync } from 'node:fs';
-import { rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  closeSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Packages npm keeps that nothing loads at run time, with why. */
@@ -45,7 +54,8 @@ const TOP_LEVEL_DIRS = new Set([
 const NATIVE_SOURCE_DIRS = new Set(['src', 'deps', 'vendor', 'libusb']);
 /** …except where the package loads JavaScript from them (test/installer's load check proves the list). */
 const NATIVE_DIRS_WITH_CODE = { koffi: ['src'] };
-const PLATFORM = 'linux-x64';
+/** The platform whose prebuilt addons stay (node's `${process.platform}-${process.arch}`). */
+const LINUX_X64 = 'linux-x64';
 
 function isNativePackage(dir) {
   return ['binding.gyp', 'CMakeLists.txt', 'cnoke.cjs'].some((file) => existsSync(join(dir, file)));
@@ -92,18 +102,18 @@ function pruneBuildDir(build) {
   }
 }
 
-/** prebuilds/ keeps only this platform's glibc builds. */
-function prunePrebuilds(prebuilds) {
+/** prebuilds/ keeps only this platform's (glibc) builds. */
+function prunePrebuilds(prebuilds, platform) {
   for (const entry of readdirSync(prebuilds)) {
     const full = join(prebuilds, entry);
-    if (entry !== PLATFORM) rmSync(full, { recursive: true, force: true });
+    if (entry !== platform) rmSync(full, { recursive: true, force: true });
     else
       for (const file of readdirSync(full))
         if (/\.musl\.node$|\.armv\d\.node$/.test(file)) rmSync(join(full, file), { force: true });
   }
 }
 
-function prunePackage(dir, removed) {
+function prunePackage(dir, removed, platform) {
   const native = isNativePackage(dir);
   const manifest = manifestOf(dir);
   const main = withoutDot(manifest.main ?? 'index.js').split('/')[0];
@@ -124,7 +134,7 @@ function prunePackage(dir, removed) {
       rmSync(full, { recursive: true, force: true });
       removed.push(full);
     } else if (entry === 'build') pruneBuildDir(full);
-    else if (entry === 'prebuilds') prunePrebuilds(full);
+    else if (entry === 'prebuilds') prunePrebuilds(full, platform);
   }
 }
 
@@ -161,13 +171,14 @@ function packageDirs(modules) {
   return dirs;
 }
 
-/** Prunes `modules` (an app's node_modules) in place; returns the ELF objects it stripped. */
-export function pruneNodeModules(modules) {
+/** Prunes `modules` (an app's node_modules) for `platform` in place; returns the ELF objects it stripped. */
+export function pruneNodeModules(modules, platform = LINUX_X64) {
   for (const name of Object.keys(NOT_AT_RUNTIME)) rmSync(join(modules, name), { recursive: true, force: true });
   for (const entry of ['.bin', '.package-lock.json', '.cache'])
     rmSync(join(modules, entry), { recursive: true, force: true });
   const removed = [];
-  for (const dir of packageDirs(modules)) if (existsSync(join(dir, 'package.json'))) prunePackage(dir, removed);
+  for (const dir of packageDirs(modules))
+    if (existsSync(join(dir, 'package.json'))) prunePackage(dir, removed, platform);
   const elves = [];
   pruneFiles(modules, elves);
   if (elves.length > 0)

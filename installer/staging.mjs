@@ -83,11 +83,12 @@ function requireBuilt() {
 }
 
 /**
- * The application as it ships, shared by both packages: package.json (runtime fields only, the
- * package's version), bin/latchkey.js, dist/ without source maps, and the production
- * dependencies npm already built, pruned.
+ * The application as it ships, shared by both packages (and the MSI): package.json (runtime fields
+ * only, the package's version), bin/latchkey.js, dist/ without source maps, and the production
+ * dependencies, pruned: for Linux those npm already built; for Windows (`platform` 'win32-x64')
+ * a fresh `npm ci` of the same lockfile for win32, which brings the win32 prebuilt addons.
  */
-export function stageApp(appDir, version) {
+export function stageApp(appDir, version, platform = 'linux-x64') {
   requireBuilt();
   rmSync(appDir, { recursive: true, force: true });
   mkdirSync(join(appDir, 'bin'), { recursive: true });
@@ -102,24 +103,44 @@ export function stageApp(appDir, version) {
   const bin = readFileSync(join(ROOT, 'bin', 'latchkey.js'), 'utf8').replace(/^#!.*\n/, '');
   writeFileSync(join(appDir, 'bin', 'latchkey.js'), bin, { mode: 0o644 });
   cpSync(join(ROOT, 'dist'), join(appDir, 'dist'), { recursive: true, filter: (source) => !source.endsWith('.map') });
-  cpSync(join(ROOT, 'node_modules'), join(appDir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
-  // Drops devDependencies (and what only they needed) offline, with the lockfile as the list.
-  execFileSync(
-    'npm',
-    [
-      'prune',
-      '--omit=dev',
-      '--omit=peer',
-      '--offline',
-      '--ignore-scripts',
-      '--no-audit',
-      '--no-fund',
-      '--loglevel=error',
-    ],
-    { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  if (platform === 'linux-x64') {
+    cpSync(join(ROOT, 'node_modules'), join(appDir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+    // Drops devDependencies (and what only they needed) offline, with the lockfile as the list.
+    execFileSync(
+      'npm',
+      [
+        'prune',
+        '--omit=dev',
+        '--omit=peer',
+        '--offline',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+      ],
+      { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  } else {
+    const [os, cpu] = platform.split('-');
+    execFileSync(
+      'npm',
+      [
+        'ci',
+        '--omit=dev',
+        '--omit=peer',
+        `--os=${os}`,
+        `--cpu=${cpu}`,
+        '--ignore-scripts',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+      ],
+      { cwd: appDir, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  }
   rmSync(join(appDir, 'package-lock.json'));
-  pruneNodeModules(join(appDir, 'node_modules'));
+  pruneNodeModules(join(appDir, 'node_modules'), platform);
 }
 
 function changelog(name, version) {

@@ -52,9 +52,14 @@ export interface Platform {
 
 let chosen: Platform | undefined;
 
+/** Whether this OS has its implementations (until then every seam refuses: unsupportedPlatform). */
+export function platformImplemented(name: NodeJS.Platform = process.platform): boolean {
+  return name === 'linux';
+}
+
 /** The implementation for the OS this process runs on. */
 export function currentPlatform(): Platform {
-  chosen ??= process.platform === 'linux' ? linuxPlatform : unsupportedPlatform(process.platform);
+  chosen ??= platformImplemented() ? linuxPlatform : unsupportedPlatform(process.platform);
   return chosen;
 }
 

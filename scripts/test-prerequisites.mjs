@@ -65,6 +65,24 @@ const REQUIREMENTS = [
     'util-linux',
     'the package test starts the services as their units say (user, no-new-privs, capability bounding set)',
   ],
+  [
+    'wine',
+    'wine',
+    'the Windows tests run the credential provider, the service wrapper, node.exe and msiexec under wine (test/windows)',
+  ],
+  ['/usr/lib/wine/wine64', 'wine64', 'the Windows parts and node.exe are 64-bit: wine64 runs them'],
+  [
+    'x86_64-w64-mingw32-gcc',
+    'gcc-mingw-w64-x86-64',
+    'npm run build:windows cross-builds the provider DLL, the service wrapper and the harness with mingw-w64',
+  ],
+  [
+    'x86_64-w64-mingw32-objdump',
+    'binutils-mingw-w64-x86-64',
+    "the Windows build test reads the provider DLL's exports and imports",
+  ],
+  ['wixl', 'wixl', 'npm run package:msi builds the MSI from a WiX .wxs'],
+  ['msiinfo', 'msitools', "the MSI test reads the MSI's tables"],
 ];
 
 function present(what) {

@@ -1,3 +1,4 @@
+import { platformImplemented } from '../../platform/platform.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
@@ -66,6 +67,14 @@ export function registerAgent(program: Command): void {
     .action(async (options: { config?: string; stateDir?: string; socket?: string; logLevel: string }) => {
       if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel))
         throw new CliError('--log-level must be debug, info, warn or error', 64);
+      // Before anything touches the disk: on an OS without its seams (Windows until docs/windows.md
+      // §11 lands) the agent cannot work, and a service manager must not restart it over and over.
+      if (!platformImplemented()) {
+        throw new CliError(
+          `the agent does not run on ${process.platform} yet (docs/windows.md "Phase B"); nothing was changed`,
+          EXIT_CONFIG,
+        );
+      }
       const log = createLogger({ level: options.logLevel as LogLevel });
       let agent: RunningAgent;
       let config: AgentConfig | undefined;

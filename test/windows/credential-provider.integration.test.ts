@@ -1,0 +1,429 @@
+/**
+ * The credential provider under wine (docs/windows.md §4, §10): cp-harness.exe plays LogonUI and
+ * loads latchkey-cp.dll by its CLSID through COM; a stand-in agent (stand-in-agent.mjs, node.exe,
+ * the agent's TypeScript frame codec) answers on \\.\pipe\latchkey-agent, run by the real service
+ * wrapper as LatchkeyAgent, so the provider's check of who holds the pipe is the real one.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROVIDER_CLSID, ROOT, WinePrefix, buildWindowsParts, nodeExe, waitFor, windowsPath } from './helpers/wine.js';
+
+const PIPE = '\\\\.\\pipe\\latchkey-agent';
+const OPTIONS_KEY = 'HKLM\\SOFTWARE\\Latchkey\\CredentialProvider';
+const ALICE = { domain: 'DESK-042', user: 'alice', password: 'correct horse \u2603' };
+const SAY = {
+  fallback: 'Offline PINs are unavailable right now \u2014 use your password.',
+  wrong: "That PIN didn't work \u2014 type the next offline PIN from your phone.",
+  noCredential: 'Latchkey could not sign you in to Windows \u2014 use your password.',
+  ask: 'Type an offline PIN, or choose Approve on my phone.',
+  approve: 'Approve on your phone\u2026',
+  badOptions: 'Latchkey is not set up correctly on this computer \u2014 use your password, and tell IT.',
+  typeUser: 'Type your user name first.',
+};
+const USABLE = { status: 'ok', offlineMode: true, usable: true, remaining: 5 };
+
+interface Step {
+  step: string;
+  status?: string;
+  text?: string;
+  response?: number;
+  icon?: number;
+  autoLogon?: number;
+  changed?: number;
+  afterMs?: number;
+  said?: string;
+  fields?: Record<string, { state: string; interactive: string }>;
+  serialization?: {
+    package: number;
+    provider: string;
+    messageType: number;
+    domain: string;
+    user: string;
+    password: string;
+  } | null;
+}
+interface Run {
+  created: number;
+  labels: string[];
+  count: number;
+  steps: Step[];
+  released: boolean;
+}
+
+let wine: WinePrefix;
+let work: string;
+let build: string;
+const files = () => ({
+  script: join(work, 'script.json'),
+  requests: join(work, 'requests.log'),
+  ready: join(work, 'ready'),
+  log: join(work, 'agent.log'),
+});
+
+function script(entries: Record<string, unknown>): void {
+  writeFileSync(files().script, JSON.stringify(entries));
+  rmSync(files().requests, { force: true });
+}
+
+function requests(): Record<string, unknown>[] {
+  return readFileSync(files().requests, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+function harness(scenario: 'logon' | 'unlock', ...steps: string[]): Run {
+  const run = wine.run([join(build, 'cp-harness.exe'), scenario, ...steps]);
+  return JSON.parse(run.stdout) as Run;
+}
+
+const last = (run: Run) => run.steps.at(-1)!;
+
+function option(name: string, value: string | number | undefined): void {
+  if (value === undefined) wine.run(['reg', 'delete', OPTIONS_KEY, '/v', name, '/f'], { allowFailure: true });
+  else
+    wine.reg([
+      'add',
+      OPTIONS_KEY,
+      '/v',
+      name,
+      '/t',
+      typeof value === 'number' ? 'REG_DWORD' : 'REG_SZ',
+      '/d',
+      String(value),
+      '/f',
+    ]);
+}
+
+/** The stand-in, as the service LatchkeyAgent (the service wrapper runs it, as it will run the agent). */
+async function startAgentService(): Promise<void> {
+  rmSync(files().ready, { force: true });
+  wine.sc(['start', 'LatchkeyAgent']);
+  await waitFor('the stand-in agent on its pipe', () => existsSync(files().ready), 60_000);
+}
+
+async function stopAgentService(): Promise<void> {
+  wine.sc(['stop', 'LatchkeyAgent'], true);
+  await waitFor('LatchkeyAgent to stop', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 30_000);
+}
+
+beforeAll(async () => {
+  wine = WinePrefix.create();
+  work = join(wine.dir, 'work');
+  build = join(wine.dir, 'build');
+  mkdirSync(work);
+  buildWindowsParts(build);
+  const node = nodeExe();
+  wine.addNegotiatePackage();
+  const clsid = `HKCR\\CLSID\\${PROVIDER_CLSID}`;
+  wine.reg(['add', clsid, '/ve', '/d', 'Latchkey', '/f']);
+  wine.reg(['add', `${clsid}\\InprocServer32`, '/ve', '/d', windowsPath(join(build, 'latchkey-cp.dll')), '/f']);
+  wine.reg(['add', `${clsid}\\InprocServer32`, '/v', 'ThreadingModel', '/d', 'Apartment', '/f']);
+  // Under wine every process runs as the same user; on Windows the agent's SID is SYSTEM's (the default).
+  option('AgentAccount', wine.sid(join(build, 'cp-harness.exe')));
+  script({ status: USABLE });
+  const f = files();
+  const stand = [
+    windowsPath(node),
+    windowsPath(join(ROOT, 'test', 'windows', 'stand-in-agent.mjs')),
+    PIPE,
+    windowsPath(f.script),
+    windowsPath(f.requests),
+    windowsPath(f.ready),
+    windowsPath(join(ROOT, 'dist', 'protocol')),
+  ];
+  wine.sc([
+    'create',
+    'LatchkeyAgent',
+    'binPath=',
+    [windowsPath(join(build, 'latchkey-service.exe')), '--log', windowsPath(f.log), '--', ...stand].join(' '),
+    'start=',
+    'demand',
+  ]);
+  await startAgentService();
+}, 300_000);
+
+afterAll(async () => {
+  await wine?.destroy();
+}, 120_000);
+
+describe('the provider as LogonUI loads it', () => {
+  it('is found by its CLSID and offers one Latchkey tile with the fields of §4.3', () => {
+    script({ status: USABLE });
+    const run = harness('logon', 'status');
+    expect(run).toMatchObject({
+      created: 0,
+      count: 1,
+      released: true,
+      labels: ['Latchkey', 'User name', 'Offline PIN', 'Approve on my phone', '', 'Submit'],
+    });
+    expect(last(run).fields!.user!.state).toBe('selected');
+    expect(harness('unlock', 'status').steps[0]!.fields!.user!.state).toBe('hidden');
+  });
+});
+
+describe('an offline PIN', () => {
+  it('accepted at the lock screen: KERB_INTERACTIVE_UNLOCK_LOGON (Negotiate) with the name, domain and password the agent handed back', () => {
+    script({
+      status: USABLE,
+      verify: {
+        status: 'accepted',
+        reason: 'wrong-pin',
+        message: 'Unlocked \u2014 4 offline PINs left.',
+        remaining: 4,
+        credential: ALICE,
+      },
+    });
+    const run = harness('unlock', 'select', 'pin=K7QM-2XHD', 'serialize');
+    expect(run.steps[0]).toMatchObject({
+      status: '',
+      fields: { pin: { interactive: 'focused' }, phone: { state: 'hidden' } },
+    });
+    expect(last(run)).toMatchObject({
+      response: 2,
+      text: '',
+      serialization: { provider: PROVIDER_CLSID, messageType: 7, ...ALICE },
+    });
+    // selecting the tile asked status; the PIN went on a connection of its own, bound by its own status
+    const ops = requests();
+    expect(ops.map((r) => r.op)).toEqual(['status', 'status', 'verify']);
+    expect(ops[1]).toMatchObject({ op: 'status', lockScreen: true });
+    expect(ops[2]).toMatchObject({ op: 'verify', pin: 'K7QM-2XHD', context: 'cp:unlock', user: ops[1]!.user });
+    expect(String(ops[1]!.user)).toMatch(/^[^\\]+\\[^\\]+$/); // DOMAIN\name of the locked session
+  });
+
+  it('accepted at logon: KerbInteractiveLogon for the name typed on the tile', () => {
+    script({ status: USABLE, verify: { status: 'accepted', message: 'Unlocked.', credential: ALICE } });
+    const run = harness('logon', 'select', 'user=DESK-042\\alice', 'pin=K7QM2XHD', 'serialize');
+    expect(last(run)).toMatchObject({ response: 2, serialization: { messageType: 2, ...ALICE } });
+    expect(requests()[1]).toMatchObject({ op: 'verify', user: 'DESK-042\\alice', context: 'cp:logon' });
+  });
+
+  it.each([
+    ['rejected (a wrong or replayed PIN)', { status: 'rejected', reason: 'wrong-pin', message: SAY.wrong }, SAY.wrong],
+    [
+      'locked (the anti-hammering ladder)',
+      {
+        status: 'locked',
+        reason: 'hammering-delay',
+        retryAfter: 300,
+        message: 'Too many attempts \u2014 try again in 5 minutes.',
+      },
+      'Too many attempts \u2014 try again in 5 minutes.',
+    ],
+    [
+      'unavailable (a state fault)',
+      {
+        status: 'unavailable',
+        reason: 'state-unreadable',
+        message: 'Offline PINs are unavailable right now \u2014 use your password.',
+      },
+      SAY.fallback,
+    ],
+    ['rejected without a sentence', { status: 'rejected', reason: 'wrong-pin' }, SAY.wrong],
+  ])("%s: no serialization, and the agent's sentence", (_name, verify, sentence) => {
+    script({ status: USABLE, verify });
+    const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
+    expect(last(run)).toMatchObject({ response: 0, icon: 1, text: sentence, serialization: null });
+  });
+
+  it.each([
+    ['no credential in it', { status: 'accepted', message: 'Unlocked.' }],
+    ['a malformed credential', { status: 'accepted', secretHex: '0100044400' }],
+    ["another request's id", { status: 'accepted', credential: ALICE, wrongRequestId: true }],
+  ])('an accepted reply with %s signs nobody in', (_name, verify) => {
+    script({ status: USABLE, verify });
+    expect(last(harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize'))).toMatchObject({
+      response: 0,
+      text: SAY.noCredential,
+      serialization: null,
+    });
+  });
+
+  it('a PIN longer than any PIN can be is refused without asking the agent', () => {
+    script({ status: USABLE, verify: { status: 'accepted', credential: ALICE } });
+    const run = harness('unlock', 'select', `pin=${'A'.repeat(65)}`, 'serialize');
+    expect(last(run)).toMatchObject({ response: 0, text: SAY.wrong, serialization: null });
+    expect(requests().map((r) => r.op)).toEqual(['status']);
+  });
+
+  it("a locked user sees the ladder's sentence at once and no PIN field", () => {
+    script({
+      status: {
+        status: 'ok',
+        offlineMode: true,
+        usable: true,
+        locked: true,
+        retryAfter: 60,
+        reason: 'hammering-delay',
+        message: 'Too many attempts \u2014 try again in 1 minute.',
+      },
+    });
+    const run = harness('unlock', 'select');
+    expect(run.steps[0]).toMatchObject({
+      status: 'Too many attempts \u2014 try again in 1 minute.',
+      fields: { pin: { interactive: 'disabled' } },
+    });
+  });
+});
+
+describe('the phone (docs/pam.md "push=")', () => {
+  it('Push=ask: "Approve on my phone" asks over Bluetooth, then LogonUI is told and logs on at once', () => {
+    script({
+      status: { ...USABLE, ble: true },
+      'ble-auth': { status: 'accepted', message: 'Unlocked.', credential: ALICE },
+    });
+    const run = harness('unlock', 'select', 'phone', 'wait=20000', 'serialize');
+    expect(run.steps[0]).toMatchObject({
+      status: SAY.ask,
+      fields: { phone: { state: 'selected' }, pin: { interactive: 'focused' } },
+    });
+    expect(run.steps[1]).toMatchObject({ said: SAY.approve });
+    expect(run.steps[2]).toMatchObject({ changed: 1, autoLogon: 1 });
+    expect(last(run)).toMatchObject({ response: 2, serialization: { messageType: 7, ...ALICE } });
+    expect(requests().map((r) => [r.op, r.wait])).toEqual([
+      ['status', undefined],
+      ['status', undefined],
+      ['ble-auth', 5000],
+    ]);
+  });
+
+  it('Push=ask: Enter with no PIN asks the phone; a declined approval leaves the PIN field and says so', () => {
+    script({
+      status: { ...USABLE, online: true },
+      'online-auth': { status: 'rejected', reason: 'denied', message: 'The sign-in was denied on your phone.' },
+    });
+    const run = harness('unlock', 'select', 'serialize', 'wait=30000', 'status');
+    expect(run.steps[1]).toMatchObject({ response: 0, text: SAY.approve, icon: 0 });
+    expect(run.steps[2]).toMatchObject({ changed: 1, autoLogon: 0, status: 'The sign-in was denied on your phone.' });
+    expect(last(run).fields!.pin!.interactive).toBe('focused');
+  });
+
+  it('Push=auto with a phone that never answers: the PIN field and the reason after 5 s (R3), then a PIN works', () => {
+    option('Push', 'auto');
+    try {
+      script({
+        status: { ...USABLE, ble: true, online: true },
+        'ble-auth': {
+          status: 'unavailable',
+          reason: 'timeout',
+          delayMs: 'wait',
+          message: 'No answer from your phone over Bluetooth \u2014 type an offline PIN or your password.',
+        },
+        'online-auth': {
+          status: 'unavailable',
+          reason: 'timeout',
+          delayMs: 'wait',
+          message: 'No answer from your phone \u2014 type an offline PIN or your password.',
+        },
+        verify: { status: 'accepted', credential: ALICE },
+      });
+      const run = harness('unlock', 'select', 'wait=30000', 'pin=K7QM2XHD', 'serialize');
+      expect(run.steps[0]).toMatchObject({ status: SAY.approve });
+      expect(run.steps[1]).toMatchObject({
+        changed: 1,
+        autoLogon: 0,
+        status: 'No answer from your phone \u2014 type an offline PIN or your password.',
+      });
+      expect(run.steps[1]!.afterMs).toBeGreaterThanOrEqual(4_500); // the phone had its 5 s, no less
+      const waits = Object.fromEntries(
+        requests()
+          .filter((r) => r.op !== 'status' && r.op !== 'verify')
+          .map((r) => [r.op, r.wait as number]),
+      );
+      expect(waits['ble-auth']).toBe(2500);
+      expect(waits['online-auth']).toBeLessThanOrEqual(2500);
+      expect(last(run)).toMatchObject({ response: 2, serialization: ALICE });
+    } finally {
+      option('Push', undefined);
+    }
+  }, 60_000);
+
+  it('at logon the phone needs a user name first', () => {
+    script({ status: { ...USABLE, ble: true } });
+    expect(harness('logon', 'select', 'phone').steps[1]).toMatchObject({ said: SAY.typeUser });
+  });
+});
+
+describe('when the agent cannot answer, the password stays', () => {
+  it('no agent: the fallback, the PIN field disabled, no serialization', async () => {
+    await stopAgentService();
+    try {
+      const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
+      expect(run.steps[0]).toMatchObject({ status: SAY.fallback, fields: { pin: { interactive: 'disabled' } } });
+      expect(last(run)).toMatchObject({ response: 0, text: SAY.fallback, serialization: null });
+    } finally {
+      await startAgentService();
+    }
+  }, 120_000);
+
+  it('a pipe server the service did not start (a squatter) is refused before a byte is sent', async () => {
+    await stopAgentService();
+    const rogue = join(work, 'rogue');
+    mkdirSync(rogue, { recursive: true });
+    const f = {
+      script: join(rogue, 'script.json'),
+      requests: join(rogue, 'requests.log'),
+      ready: join(rogue, 'ready'),
+    };
+    writeFileSync(f.script, JSON.stringify({ status: USABLE, verify: { status: 'accepted', credential: ALICE } }));
+    const squatter = wine.start(
+      [
+        nodeExe(),
+        windowsPath(join(ROOT, 'test', 'windows', 'stand-in-agent.mjs')),
+        PIPE,
+        windowsPath(f.script),
+        windowsPath(f.requests),
+        windowsPath(f.ready),
+        windowsPath(join(ROOT, 'dist', 'protocol')),
+      ],
+      join(rogue, 'out.log'),
+    );
+    try {
+      await waitFor('the squatter on the pipe', () => existsSync(f.ready), 60_000);
+      const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
+      expect(last(run)).toMatchObject({ response: 0, text: SAY.fallback, serialization: null });
+      expect(existsSync(f.requests)).toBe(false); // neither the user's name nor the PIN reached it
+    } finally {
+      await wine.stop(squatter);
+      await startAgentService();
+    }
+  }, 120_000);
+
+  it("the service's own child running as another account than AgentAccount is refused too", () => {
+    script({ status: USABLE, verify: { status: 'accepted', credential: ALICE } });
+    option('AgentAccount', 'S-1-5-18'); // SYSTEM: under wine the service runs as the user
+    try {
+      expect(last(harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize'))).toMatchObject({
+        response: 0,
+        text: SAY.fallback,
+        serialization: null,
+      });
+      expect(existsSync(files().requests)).toBe(false);
+    } finally {
+      option('AgentAccount', wine.sid(join(build, 'cp-harness.exe')));
+    }
+  });
+
+  it('options it cannot use disable the tile and say so; nothing is asked', () => {
+    script({ status: USABLE, verify: { status: 'accepted', credential: ALICE } });
+    option('TimeoutMs', 0);
+    try {
+      const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
+      expect(run.steps[0]).toMatchObject({ status: SAY.badOptions, fields: { pin: { interactive: 'disabled' } } });
+      expect(last(run)).toMatchObject({ response: 0, text: SAY.badOptions, serialization: null });
+      expect(existsSync(files().requests)).toBe(false);
+    } finally {
+      option('TimeoutMs', undefined);
+    }
+  });
+
+  it('Windows refusing the handed-back password is said on the tile', () => {
+    expect(last(harness('unlock', 'report=0xC000006D'))).toMatchObject({
+      icon: 1,
+      text: 'Windows did not accept the saved password \u2014 sign in with your password.',
+    });
+  });
+});
