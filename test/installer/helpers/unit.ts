@@ -7,6 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { collectOutput } from '../../helpers/child-output.js';
 import type { Sandbox } from './sandbox.js';
 
 export interface ServiceUnit {
@@ -113,24 +114,13 @@ export function startService(sandbox: Sandbox, unitPath: string, mdweExec: strin
     ...unit.execStart,
   ];
   const child = sandbox.spawn(command, { PATH: SERVICE_PATH, LANG: 'C.UTF-8', ...unit.environment });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const printed = collectOutput(child, unitPath);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
-    output: () => output,
-    async waitFor(pattern, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = pattern.exec(output);
-        if (match) return match[0];
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`${unitPath} exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`${unitPath}: no ${pattern} within ${timeoutMs} ms:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
+    output: printed.output,
+    waitFor: (pattern, timeoutMs = 60_000) =>
+      printed.waitFor((output) => pattern.exec(output)?.[0], String(pattern), timeoutMs),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
