@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latchkeyCommand } from '../../cli/agent-process.js';
 import { startControlCenter } from '../../control-center/control-center.js';
 import type { FetchLike } from '../../platform/api-client.js';
-import { signApproval } from '../../protocol/online/approvals.js';
 import { newId } from '../../protocol/online/ids.js';
 import { DeviceInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { EnrollResponseSchema } from '../../protocol/online/http-bodies.js';
@@ -20,7 +19,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, toBase64url } from './helpers.js';
 import type { TestCc, TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
-import { askAuth } from './helpers.js';
+import { askAuth, sendDecision, signedDecision } from './helpers.js';
 import { makeSelfSignedCertificate } from '../helpers/tls.js';
 
 interface ServerProcess {
@@ -196,26 +195,13 @@ describe('latchkey admin against the running server', () => {
           timeoutMs: 30_000,
         });
         for (const r of inbox.authRequests) {
-          const fields = {
+          const { body } = await signedDecision(phone, {
             requestId: r.requestId,
             workstationId: workstation.id,
             user: 'alice',
             challenge: r.challenge,
-            decision: 'approve' as const,
-            deviceId: phone.deviceId,
-            signedAt: Date.now(),
-          };
-          await phone.client.call(
-            'POST',
-            `/v1/device/auth-requests/${r.requestId}/decision`,
-            {
-              decision: 'approve',
-              signedAt: fields.signedAt,
-              signature: await signApproval(fields, phone.signing.privateKey),
-            },
-            any,
-            CALL,
-          );
+          });
+          await sendDecision(phone, r.requestId, body);
         }
       }
     };
