@@ -30,6 +30,12 @@ async function phoneOutcome(index = 0) {
   return rig!.phone.outcomes[index]!;
 }
 
+/** The workstation hears the phone's error (peerCode) and the phone refused for `phoneCode`. */
+async function expectRefusedByPhone(peerCode: number, phoneCode: string): Promise<void> {
+  expect(await rig!.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'peer-error', peerCode });
+  expect(await phoneOutcome()).toMatchObject({ ok: false, code: phoneCode });
+}
+
 async function stillUnlocks(): Promise<void> {
   rig!.controller.faults.clear();
   expect(await rig!.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true });
@@ -50,12 +56,7 @@ describe('who is refused', () => {
       workstationPublicKey: identityFromSeed(new Uint8Array(randomBytes(32))).publicKey,
     };
     rig = await startRig({ pairing: real, phonePairings: [impostor] });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'peer-error',
-      peerCode: 0x02,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
+    await expectRefusedByPhone(0x02, 'bad-signature');
   });
 
   it("an impostor with the pairing key and the phone's public key, but not its private key, fails on PROOF", async () => {
@@ -87,12 +88,7 @@ describe('who is refused', () => {
         },
       },
     });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'peer-error',
-      peerCode: 0x02,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
+    await expectRefusedByPhone(0x02, 'bad-signature');
     expect(prompts).toBe(0);
   });
 });
@@ -113,12 +109,7 @@ describe('replayed, reordered and tampered traffic is refused', () => {
   it('a tampered HELLO fails its signature on the phone', async () => {
     rig = await startRig();
     rig.controller.faults.onAtt(fromWorkstation, { kind: 'mutate', mutate: flipLast });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'peer-error',
-      peerCode: 0x02,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
+    await expectRefusedByPhone(0x02, 'bad-signature');
   });
 
   it('reordered HELLO fragments are refused as a gap', async () => {
@@ -127,12 +118,7 @@ describe('replayed, reordered and tampered traffic is refused', () => {
       (pdu) => fromWorkstation(pdu) && fragmentOf(pdu).id === 0 && fragmentOf(pdu).index === 1,
       { kind: 'hold-until-next' },
     );
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'peer-error',
-      peerCode: 0x04,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'fragment-gap' });
+    await expectRefusedByPhone(0x04, 'fragment-gap');
   });
 
   it('a fragment replayed within the session is refused as a duplicate', async () => {
