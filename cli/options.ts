@@ -52,6 +52,16 @@ export function withAgentOptions(
     .option('--timeout <ms>', timeoutHelp, timeoutOption, timeoutMs);
 }
 
+/** `PARENT NAME --user <name> …`: a command about one user (a user name that userOption accepts). */
+export function userCommand(
+  parent: CommandType,
+  name: string,
+  description: string,
+  userHelp = 'the user',
+): CommandType {
+  return parent.command(name).description(description).requiredOption('--user <name>', userHelp, userOption);
+}
+
 /** An absolute path of at most `maxBytes` (a socket's is short: sockaddr_un). */
 export function absolutePathOption(name: string, maxBytes = 4096) {
   return (value: string): string => {

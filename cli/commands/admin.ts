@@ -83,6 +83,22 @@ function show<T>(command: Command, answer: T, human: (answer: T) => string): voi
   print(command.optsWithGlobals<Globals>().json ? JSON.stringify(answer, null, 2) : human(answer));
 }
 
+/** `… VERB <argument>`: one call about one named thing, and the sentence that says what was done. */
+function oneCallCommand<T>(
+  parent: Command,
+  verb: string,
+  argument: string,
+  request: (admin: AdminClient, value: string) => Promise<T>,
+  done: (answer: T, value: string) => string,
+): void {
+  parent
+    .command(verb)
+    .argument(argument)
+    .action(async (value: string, _o: object, command: Command) =>
+      show(command, await call(command, (a) => request(a, value)), (answer) => done(answer, value)),
+    );
+}
+
 function parseAssignments(pairs: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
@@ -173,18 +189,20 @@ function registerDirectory(admin: Command): void {
           .join('\n'),
       ),
     );
-  groups
-    .command('create')
-    .argument('<name>')
-    .action(async (name: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => a.createGroup(name)), (g) => `Created group ${g.name}: ${g.groupId}`),
-    );
-  groups
-    .command('delete')
-    .argument('<groupId>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => a.deleteGroup(id)), () => `Deleted group ${id}.`),
-    );
+  oneCallCommand(
+    groups,
+    'create',
+    '<name>',
+    (a, name) => a.createGroup(name),
+    (g) => `Created group ${g.name}: ${g.groupId}`,
+  );
+  oneCallCommand(
+    groups,
+    'delete',
+    '<groupId>',
+    (a, id) => a.deleteGroup(id),
+    (_answer, id) => `Deleted group ${id}.`,
+  );
 
   const tokens = admin.command('install-tokens').description('install tokens for enrolling workstations');
   tokens
@@ -222,12 +240,13 @@ function registerDirectory(admin: Command): void {
         (a) => a.installTokens.map(describeInstallToken).join('\n') || 'No install tokens.',
       ),
     );
-  tokens
-    .command('revoke')
-    .argument('<id>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => a.revokeInstallToken(id)), (t) => `Revoked ${t.installTokenId}.`),
-    );
+  oneCallCommand(
+    tokens,
+    'revoke',
+    '<id>',
+    (a, id) => a.revokeInstallToken(id),
+    (t) => `Revoked ${t.installTokenId}.`,
+  );
 
   const workstations = admin.command('workstations').description('enrolled workstations');
   workstations
@@ -288,16 +307,13 @@ function registerDirectory(admin: Command): void {
         (w) => `Moved ${w.workstationId} to group ${w.groupId}.`,
       ),
     );
-  workstations
-    .command('remove')
-    .argument('<workstationId>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(
-        command,
-        await call(command, (a) => a.removeWorkstation(id)),
-        (w) => `Removed ${w.workstationId}; its key is refused from now on.`,
-      ),
-    );
+  oneCallCommand(
+    workstations,
+    'remove',
+    '<workstationId>',
+    (a, id) => a.removeWorkstation(id),
+    (w) => `Removed ${w.workstationId}; its key is refused from now on.`,
+  );
 
   admin
     .command('users')
@@ -331,16 +347,13 @@ function registerDirectory(admin: Command): void {
             .join('\n') || 'No phones.',
       ),
     );
-  devices
-    .command('revoke')
-    .argument('<deviceId>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(
-        command,
-        await call(command, (a) => a.revokeDevice(id)),
-        (d) => `Revoked ${d.deviceId}; its key is refused from now on.`,
-      ),
-    );
+  oneCallCommand(
+    devices,
+    'revoke',
+    '<deviceId>',
+    (a, id) => a.revokeDevice(id),
+    (d) => `Revoked ${d.deviceId}; its key is refused from now on.`,
+  );
 }
 
 function registerAuditAndTokens(admin: Command): void {
@@ -423,22 +436,20 @@ function registerAuditAndTokens(admin: Command): void {
         a.adminTokens.map(describeAdminToken).join('\n'),
       ),
     );
-  tokens
-    .command('create')
-    .argument('<name>')
-    .action(async (name: string, _o: object, command: Command) =>
-      show(
-        command,
-        await call(command, (a) => a.createAdminToken(name)),
-        (t) => `Admin token "${t.name}" (shown once, store it now): ${t.token}\n  ${t.adminTokenId}`,
-      ),
-    );
-  tokens
-    .command('revoke')
-    .argument('<id>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => a.revokeAdminToken(id)), (t) => `Revoked ${t.adminTokenId}.`),
-    );
+  oneCallCommand(
+    tokens,
+    'create',
+    '<name>',
+    (a, name) => a.createAdminToken(name),
+    (t) => `Admin token "${t.name}" (shown once, store it now): ${t.token}\n  ${t.adminTokenId}`,
+  );
+  oneCallCommand(
+    tokens,
+    'revoke',
+    '<id>',
+    (a, id) => a.revokeAdminToken(id),
+    (t) => `Revoked ${t.adminTokenId}.`,
+  );
 
   admin
     .command('recovery-pin')

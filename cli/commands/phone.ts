@@ -63,7 +63,17 @@ export function registerPhone(program: Command): void {
       'after',
       '\nExit codes: 0 done, 1 failure, 2 no offline PIN, 3 Control Center unreachable, 4 vault, 5 pairing refused,\n6 offer only, 64 usage (docs/phone.md).',
     );
-  const user = ['--user <name>', 'the user, when the phone is paired for several there', userOption] as const;
+  /** A subcommand about one paired workstation (and, with --user, one of its users there). */
+  const workstationCommand = (name: string, description: string) =>
+    phone
+      .command(name)
+      .argument('<workstation>', 'a workstation id (ws_…) or name')
+      .description(description)
+      .option('--user <name>', 'the user, when the phone is paired for several there', userOption);
+  const target = (workstation: string, options: { user?: string }) => ({
+    workstation,
+    ...(options.user ? { user: options.user } : {}),
+  });
 
   phone
     .command('init')
@@ -94,13 +104,10 @@ export function registerPhone(program: Command): void {
     .description('the main screen: workstations, offline PINs left, warnings, and whether the phone is online')
     .action(() => run(phone, runStatus));
 
-  phone
-    .command('tap')
-    .argument('<workstation>', 'a workstation id (ws_…) or name')
-    .description(
-      'sign in online; when the workstation does not answer within 5 s (or there is no internet), show an offline PIN',
-    )
-    .option(...user)
+  workstationCommand(
+    'tap',
+    'sign in online; when the workstation does not answer within 5 s (or there is no internet), show an offline PIN',
+  )
     .option('--offer-only', 'stop at the offer instead of showing the offline PIN')
     .option(
       '--pool-wait <s>',
@@ -109,17 +116,13 @@ export function registerPhone(program: Command): void {
       10,
     )
     .action((workstation: string, options: { user?: string; offerOnly?: boolean; poolWait: number }) =>
-      run(phone, (g) => runTap(g, { workstation, ...(options.user ? { user: options.user } : {}) }, options)),
+      run(phone, (g) => runTap(g, target(workstation, options), options)),
     );
 
-  phone
-    .command('long-press')
-    .argument('<workstation>', 'a workstation id (ws_…) or name')
-    .description('show the next offline PIN, online or not')
-    .option(...user)
-    .action((workstation: string, options: { user?: string }) =>
-      run(phone, (g) => runLongPress(g, { workstation, ...(options.user ? { user: options.user } : {}) })),
-    );
+  workstationCommand('long-press', 'show the next offline PIN, online or not').action(
+    (workstation: string, options: { user?: string }) =>
+      run(phone, (g) => runLongPress(g, target(workstation, options))),
+  );
 
   phone
     .command('serve')
@@ -143,14 +146,9 @@ export function registerPhone(program: Command): void {
       .action((request: string | undefined) => run(phone, (g) => runDecide(g, request, decision)));
   }
 
-  phone
-    .command('unpair')
-    .argument('<workstation>', 'a workstation id (ws_…) or name')
-    .description('forget a workstation and its offline PINs on this phone')
-    .option(...user)
-    .action((workstation: string, options: { user?: string }) =>
-      run(phone, (g) => runUnpair(g, { workstation, ...(options.user ? { user: options.user } : {}) })),
-    );
+  workstationCommand('unpair', 'forget a workstation and its offline PINs on this phone').action(
+    (workstation: string, options: { user?: string }) => run(phone, (g) => runUnpair(g, target(workstation, options))),
+  );
 
   registerPhoneBle(phone);
   for (const command of phone.commands) command.exitOverride();
