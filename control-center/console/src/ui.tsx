@@ -46,6 +46,45 @@ export function TableWrap({ label, children }: { label: string; children: Compon
   );
 }
 
+/** A data table in its scrolling wrap: an optional caption for screen readers, the header, and the rows. */
+export function DataTable({
+  label,
+  caption,
+  columns,
+  actions = false,
+  children,
+}: {
+  label: string;
+  caption?: string;
+  columns: readonly string[];
+  actions?: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <TableWrap label={label}>
+      <table>
+        {caption !== undefined && <caption class="visually-hidden">{caption}</caption>}
+        <TableHead columns={columns} actions={actions} />
+        <tbody>{children}</tbody>
+      </table>
+    </TableWrap>
+  );
+}
+
+/** A form field: its label, then the control it names (`for` is the control's id). */
+export function Field({ for: id, label, children }: { for: string; label: string; children: ComponentChildren }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {children}
+    </div>
+  );
+}
+
+/** An input or select handler that passes the control's new value on. */
+export const valueTo = (set: (value: string) => void) => (e: Event) =>
+  set((e.currentTarget as HTMLInputElement | HTMLSelectElement).value);
+
 /**
  * Runs one API call for a page: the status line says what failed; a 401 returns to sign-in.
  * Answers the result, or undefined when the call failed.

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
-import { Page, StatusLine, useApiCall, WorkstationOptions } from '../ui.js';
+import { Page, StatusLine, useApiCall, WorkstationOptions, Field, valueTo } from '../ui.js';
 
 export function RecoveryPage() {
   const { status, setStatus, run } = useApiCall();
@@ -51,31 +51,19 @@ export function RecoveryPage() {
         </p>
       )}
       <form onSubmit={reveal} noValidate class="inline-form">
-        <div class="field">
-          <label for="recovery-workstation">Workstation</label>
-          <select
-            id="recovery-workstation"
-            value={workstationId}
-            onChange={(e) => setWorkstationId((e.currentTarget as HTMLSelectElement).value)}
-          >
+        <Field for="recovery-workstation" label="Workstation">
+          <select id="recovery-workstation" value={workstationId} onChange={valueTo(setWorkstationId)}>
             <WorkstationOptions workstations={workstations} />
           </select>
-        </div>
-        <div class="field">
-          <label for="recovery-user">User</label>
-          <input
-            id="recovery-user"
-            list="recovery-users"
-            autocomplete="off"
-            value={user}
-            onInput={(e) => setUser((e.currentTarget as HTMLInputElement).value)}
-          />
+        </Field>
+        <Field for="recovery-user" label="User">
+          <input id="recovery-user" list="recovery-users" autocomplete="off" value={user} onInput={valueTo(setUser)} />
           <datalist id="recovery-users">
             {(chosen?.users ?? []).map((u) => (
               <option key={u} value={u} />
             ))}
           </datalist>
-        </div>
+        </Field>
         <div class="actions">
           <button type="submit">Reveal recovery PIN</button>
         </div>
