@@ -36,6 +36,12 @@ async function expectRefusedByPhone(peerCode: number, phoneCode: string): Promis
   expect(await phoneOutcome()).toMatchObject({ ok: false, code: phoneCode });
 }
 
+/** The workstation refuses for `code`, for good, and tells the phone so (its verdict). */
+async function expectRefusedByWorkstation(code: string, verdict: number): Promise<void> {
+  expect(await rig!.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code, retryable: false });
+  expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict });
+}
+
 async function stillUnlocks(): Promise<void> {
   rig!.controller.faults.clear();
   expect(await rig!.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true });
@@ -66,12 +72,7 @@ describe('who is refused', () => {
       phoneIdentity: { ...real.phone.phoneIdentity, privateKey: new Uint8Array(randomBytes(32)) },
     };
     rig = await startRig({ pairing: real, phonePairings: [impostor] });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'bad-signature',
-      retryable: false,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict: 1 });
+    await expectRefusedByWorkstation('bad-signature', 1);
   });
 
   it('an unpaired workstation gets no approval prompt on the phone', async () => {
@@ -179,12 +180,7 @@ describe('relay resistance', () => {
   it('a PROOF that arrives later than the bound is refused, and the phone is told', async () => {
     rig = await startRig({ workstation: { proofDeadlineMs: 300 } });
     rig.controller.faults.onAtt((pdu) => fromPhone(pdu) && fragmentOf(pdu).id === 1, { kind: 'delay', ms: 400 });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'reply-too-late',
-      retryable: false,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict: 2 });
+    await expectRefusedByWorkstation('reply-too-late', 2);
   });
 
   it('a phone heard below the RSSI threshold is not used', async () => {
