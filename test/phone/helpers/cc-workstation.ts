@@ -6,7 +6,6 @@
  */
 import { checkApproval, checkPoolConfirm } from '../../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
-import { newId } from '../../../protocol/online/ids.js';
 import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../../protocol/online/http-bodies.js';
 import { PoolDeliveryStatusResponseSchema } from '../../../protocol/online/http-bodies.js';
 import { WorkstationInboxResponseSchema } from '../../../protocol/online/http-bodies.js';
@@ -17,6 +16,7 @@ import { CALL, confirmRedeemedPairing, enroll, installToken, openPairing } from 
 import type { TestCc } from '../../control-center/helpers.js';
 import type { TestWorkstation } from '../../control-center/helpers.js';
 import { randomBytes } from '../../../protocol/crypto/hashes.js';
+import { newPool } from './new-pool.js';
 
 export class CcWorkstation {
   /** Device keys accepted at pairing, by `${deviceId} ${user}`: what approvals are checked against. */
@@ -118,19 +118,7 @@ export class CcWorkstation {
     deviceId: string,
     format: { count?: number; length?: number } = {},
   ): Promise<{ seed: Uint8Array; contents: PoolContents }> {
-    const seed = randomBytes(32);
-    const contents: PoolContents = {
-      deliveryId: newId('pd'),
-      poolId: newId('pool'),
-      workstationId: this.id,
-      user,
-      seed: toBase64url(seed),
-      charset: 'alphanumeric',
-      length: format.length ?? 8,
-      counter: 0,
-      count: format.count ?? 25,
-      issuedAt: this.t.clock.now(),
-    };
+    const { seed, contents } = newPool(this.id, user, this.t.clock.now(), format);
     const envelope = await sealPoolEnvelope(
       contents,
       deviceId,
