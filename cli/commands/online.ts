@@ -5,7 +5,7 @@ import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
 import { askOk, ownPasswordFor, showCodeThenFinish } from '../ask.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
-import { integerOption, urlOption, withAgentOptions, userCommand } from '../options.js';
+import { integerOption, urlOption, withAgentOptions, userCommand, pairingCommand } from '../options.js';
 import { readRequiredSecret } from '../../platform/read-secret.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
 
@@ -51,12 +51,11 @@ export function registerOnline(program: Command): void {
     },
   );
 
-  const pair = userCommand(
+  const pair = pairingCommand(
     program,
     'pair',
     "show a code to pair a user's phone with this workstation, and wait until the phone has used it",
-    'the user whose phone it is',
-  ).option('--wait <seconds>', 'how long to wait for the phone', integerOption('--wait', 1, 600), 600);
+  );
   pair.addHelpText(
     'after',
     '\nRoot may pair a phone for any user. Any other user may pair only their own phone, is asked for\ntheir password (read from stdin when it is not a terminal), and only while the Workstation Settings\nallow it (selfPairing). Every pairing is audited.',

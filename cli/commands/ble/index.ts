@@ -7,7 +7,8 @@
 import type { Command } from 'commander';
 import { askOk, showCodeThenFinish } from '../../ask.js';
 import { CliError, EXIT } from '../../../platform/exit-codes.js';
-import { authenticatorOption, integerOption, userOption, withAgentOptions, userCommand } from '../../options.js';
+import { authenticatorOption, integerOption, userOption, withAgentOptions } from '../../options.js';
+import { pairingCommand, userCommand } from '../../options.js';
 import { adapterTransport, radioToolError, runThenExit, withAdapterOptions } from './adapter-options.js';
 import type { AdapterOptions } from './adapter-options.js';
 import type { UnlockTestFlags } from './radio-tools.js';
@@ -64,12 +65,11 @@ export function registerBle(program: Command): void {
     radioTool(() => runBleScan(adapterTransport(options), options)),
   );
 
-  const pair = userCommand(
+  const pair = pairingCommand(
     ble,
     'pair',
     "show a code to pair a user's phone over Bluetooth (root), and wait near it until the phone has used it",
-    'the user whose phone it is',
-  ).option('--wait <seconds>', 'how long to wait for the phone', integerOption('--wait', 1, 600), 600);
+  );
   withAgentOptions(pair).action(async (options: { user: string; wait: number; socket: string; timeout: number }) => {
     const started = await askOk(options.socket, { op: 'ble-pair', user: options.user }, options.timeout);
     await showCodeThenFinish(started, options, { label: 'Bluetooth pairing code', finish: 'ble-pair-finish' });
