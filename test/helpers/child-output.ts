@@ -6,9 +6,12 @@
 import type { ChildProcess } from 'node:child_process';
 
 export interface ChildOutput {
+  readonly child: ChildProcess;
+  /** Settles when the child has exited. */
+  readonly exited: Promise<void>;
   output(): string;
   /** Resolves with what `find` picks out of the output so far, once it picks something. */
-  waitFor<T>(find: (output: string) => T | undefined, what: string, timeoutMs: number): Promise<T>;
+  waitForOutput<T>(find: (output: string) => T | undefined, what: string, timeoutMs: number): Promise<T>;
 }
 
 /** Starts collecting `child`'s output; `name` says whose it is in errors. */
@@ -26,8 +29,10 @@ export function collectOutput(child: ChildProcess, name: string): ChildOutput {
   child.stderr!.on('data', onData);
   child.once('exit', wakeAll);
   return {
+    child,
+    exited: new Promise<void>((resolve) => child.once('exit', () => resolve())),
     output: () => output,
-    async waitFor(find, what, timeoutMs) {
+    async waitForOutput(find, what, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = find(output);

@@ -65,12 +65,10 @@ export function startScriptAs(uid: number, dir: string, name: string, args: stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const printed = collectOutput(child, name);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    child,
-    output: printed.output,
+    ...printed,
     waitFor: (pattern, timeoutMs = 15_000) =>
-      printed.waitFor(
+      printed.waitForOutput(
         (output) => output.split('\n').find((candidate) => pattern.test(candidate)),
         String(pattern),
         timeoutMs,
@@ -79,7 +77,7 @@ export function startScriptAs(uid: number, dir: string, name: string, args: stri
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
+      await printed.exited;
       clearTimeout(timer);
     },
   };

@@ -115,16 +115,14 @@ export function startService(sandbox: Sandbox, unitPath: string, mdweExec: strin
   ];
   const child = sandbox.spawn(command, { PATH: SERVICE_PATH, LANG: 'C.UTF-8', ...unit.environment });
   const printed = collectOutput(child, unitPath);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    child,
-    output: printed.output,
+    ...printed,
     waitFor: (pattern, timeoutMs = 60_000) =>
-      printed.waitFor((output) => pattern.exec(output)?.[0], String(pattern), timeoutMs),
+      printed.waitForOutput((output) => pattern.exec(output)?.[0], String(pattern), timeoutMs),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        await exited;
+        await printed.exited;
       }
       // systemd removes the RuntimeDirectory when the service stops.
       if (unit.runtimeDirectory) sandbox.run(['rm', '-rf', `/run/${unit.runtimeDirectory.name}`]);
