@@ -165,6 +165,12 @@ export function removePamServices(): void {
   for (const name of services.splice(0)) rmSync(join('/etc/pam.d', name), { force: true });
 }
 
+/** Takes back what a test added to the machine: the PAM service files it wrote, then its users. */
+export function removePamServicesAndUsers(...users: Array<TestUser | undefined>): void {
+  removePamServices();
+  for (const user of users) removeUser(user);
+}
+
 export interface PamRun {
   readonly status: number | null;
   readonly output: string; // pamtester's stdout and stderr: prompts, messages, verdict
