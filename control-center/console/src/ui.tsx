@@ -81,6 +81,17 @@ export function Field({ for: id, label, children }: { for: string; label: string
   );
 }
 
+/** A secret shown once, in a box its heading names. */
+export function SecretBox({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the box for the console test and assistive tools that read aria-labelledby on any element; a landmark here would be one too many
+    <div class="secret" aria-labelledby={id}>
+      <h3 id={id}>{title}</h3>
+      {children}
+    </div>
+  );
+}
+
 /** An input or select handler that passes the control's new value on. */
 export const valueTo = (set: (value: string) => void) => (e: Event) =>
   set((e.currentTarget as HTMLInputElement | HTMLSelectElement).value);

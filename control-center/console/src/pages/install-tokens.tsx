@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { InstallTokenView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { shortId, when } from '../format.js';
-import { Page, StatusLine, useApiCall, DataTable, Field, valueTo } from '../ui.js';
+import { Page, StatusLine, useApiCall, DataTable, Field, SecretBox, valueTo } from '../ui.js';
 
 export function InstallTokensPage() {
   const { status, setStatus, run } = useApiCall();
@@ -62,9 +62,7 @@ export function InstallTokensPage() {
       </form>
       <StatusLine status={status} />
       {created?.token && (
-        // biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the box for the console test and assistive tools that read aria-labelledby on any element; a landmark here would be one too many
-        <div class="secret" aria-labelledby="new-token-title">
-          <h3 id="new-token-title">New install token</h3>
+        <SecretBox id="new-token-title" title="New install token">
           <p class="token" data-testid="install-token">
             {created.token}
           </p>
@@ -72,7 +70,7 @@ export function InstallTokensPage() {
             Store it now: it is shown once. It works until {when(created.expiresAt)}, for up to {created.maxUses}{' '}
             workstations.
           </p>
-        </div>
+        </SecretBox>
       )}
       <h3>Tokens</h3>
       {tokens === null ? (

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
-import { Page, StatusLine, useApiCall, WorkstationOptions, Field, valueTo } from '../ui.js';
+import { Page, StatusLine, useApiCall, WorkstationOptions, Field, SecretBox, valueTo } from '../ui.js';
 
 export function RecoveryPage() {
   const { status, setStatus, run } = useApiCall();
@@ -70,16 +70,12 @@ export function RecoveryPage() {
       </form>
       <StatusLine status={status} />
       {shown && (
-        // biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the box for the console test and assistive tools that read aria-labelledby on any element; a landmark here would be one too many
-        <div class="secret" aria-labelledby="recovery-pin-title">
-          <h3 id="recovery-pin-title">
-            Recovery PIN for {shown.user} on {shown.workstation}
-          </h3>
+        <SecretBox id="recovery-pin-title" title={`Recovery PIN for ${shown.user} on ${shown.workstation}`}>
           <p class="pin" data-testid="recovery-pin">
             {shown.pin}
           </p>
           <p>Read it to the user now: it is shown once and leaves this page when you go elsewhere.</p>
-        </div>
+        </SecretBox>
       )}
     </Page>
   );
