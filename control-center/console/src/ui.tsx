@@ -71,6 +71,26 @@ export function DataTable({
   );
 }
 
+/** A form on one line: its fields, then the button that submits it. */
+export function InlineForm({
+  onSubmit,
+  submit,
+  children,
+}: {
+  onSubmit: (e: Event) => void;
+  submit: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <form onSubmit={onSubmit} noValidate class="inline-form">
+      {children}
+      <div class="actions">
+        <button type="submit">{submit}</button>
+      </div>
+    </form>
+  );
+}
+
 /** A form field: its label, then the control it names (`for` is the control's id). */
 export function Field({ for: id, label, children }: { for: string; label: string; children: ComponentChildren }) {
   return (

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { InstallTokenView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { shortId, when } from '../format.js';
-import { Page, StatusLine, useApiCall, DataTable, Field, SecretBox, valueTo } from '../ui.js';
+import { Page, StatusLine, useApiCall, DataTable, Field, SecretBox, valueTo, InlineForm } from '../ui.js';
 
 export function InstallTokensPage() {
   const { status, setStatus, run } = useApiCall();
@@ -46,7 +46,7 @@ export function InstallTokensPage() {
         An installer enrolls a workstation with an install token (the <code>INSTALL_TOKEN</code> property, or{' '}
         <code>controlCenter.installToken</code>).
       </p>
-      <form onSubmit={create} noValidate class="inline-form">
+      <InlineForm onSubmit={create} submit="Create install token">
         <Field for="token-note" label="Note">
           <input id="token-note" maxLength={200} value={note} onInput={valueTo(setNote)} />
         </Field>
@@ -56,10 +56,7 @@ export function InstallTokensPage() {
         <Field for="token-uses" label="Workstations it may enroll">
           <input id="token-uses" type="number" min={1} max={1000000} value={uses} onInput={valueTo(setUses)} />
         </Field>
-        <div class="actions">
-          <button type="submit">Create install token</button>
-        </div>
-      </form>
+      </InlineForm>
       <StatusLine status={status} />
       {created?.token && (
         <SecretBox id="new-token-title" title="New install token">

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
-import { Page, StatusLine, useApiCall, WorkstationOptions, Field, SecretBox, valueTo } from '../ui.js';
+import { Page, StatusLine, useApiCall, WorkstationOptions, Field, SecretBox, valueTo, InlineForm } from '../ui.js';
 
 export function RecoveryPage() {
   const { status, setStatus, run } = useApiCall();
@@ -50,7 +50,7 @@ export function RecoveryPage() {
           when next online).
         </p>
       )}
-      <form onSubmit={reveal} noValidate class="inline-form">
+      <InlineForm onSubmit={reveal} submit="Reveal recovery PIN">
         <Field for="recovery-workstation" label="Workstation">
           <select id="recovery-workstation" value={workstationId} onChange={valueTo(setWorkstationId)}>
             <WorkstationOptions workstations={workstations} />
@@ -64,10 +64,7 @@ export function RecoveryPage() {
             ))}
           </datalist>
         </Field>
-        <div class="actions">
-          <button type="submit">Reveal recovery PIN</button>
-        </div>
-      </form>
+      </InlineForm>
       <StatusLine status={status} />
       {shown && (
         <SecretBox id="recovery-pin-title" title={`Recovery PIN for ${shown.user} on ${shown.workstation}`}>
