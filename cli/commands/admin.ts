@@ -83,20 +83,26 @@ function show<T>(command: Command, answer: T, human: (answer: T) => string): voi
   print(command.optsWithGlobals<Globals>().json ? JSON.stringify(answer, null, 2) : human(answer));
 }
 
-/** `… VERB <argument>`: one call about one named thing, and the sentence that says what was done. */
-function oneCallCommand<T>(
+/** What removing a workstation or revoking a phone means: its signed requests fail from now on. */
+const keyRefused = (done: string, id: string) => `${done} ${id}; its key is refused from now on.`;
+
+/** The admin client's calls that take one string: a name or an id. */
+type OneArgumentCall = {
+  [K in keyof AdminClient]: AdminClient[K] extends (value: string) => Promise<unknown> ? K : never;
+}[keyof AdminClient];
+
+/** `… VERB <argument>`: the admin client's `request` on the argument, and the sentence that says what was done. */
+function oneCallCommand<K extends OneArgumentCall>(
   parent: Command,
-  verb: string,
-  argument: string,
-  request: (admin: AdminClient, value: string) => Promise<T>,
-  done: (answer: T, value: string) => string,
+  usage: string,
+  request: K,
+  done: (answer: Awaited<ReturnType<AdminClient[K]>>, value: string) => string,
 ): void {
-  parent
-    .command(verb)
-    .argument(argument)
-    .action(async (value: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => request(a, value)), (answer) => done(answer, value)),
-    );
+  type Answer = Awaited<ReturnType<AdminClient[K]>>;
+  parent.command(usage).action(async (value: string, _o: object, command: Command) => {
+    const answer = await call(command, (a) => (a[request] as (value: string) => Promise<Answer>)(value));
+    show(command, answer, (shown) => done(shown, value));
+  });
 }
 
 function parseAssignments(pairs: string[]): Record<string, unknown> {
@@ -189,20 +195,8 @@ function registerDirectory(admin: Command): void {
           .join('\n'),
       ),
     );
-  oneCallCommand(
-    groups,
-    'create',
-    '<name>',
-    (a, name) => a.createGroup(name),
-    (g) => `Created group ${g.name}: ${g.groupId}`,
-  );
-  oneCallCommand(
-    groups,
-    'delete',
-    '<groupId>',
-    (a, id) => a.deleteGroup(id),
-    (_answer, id) => `Deleted group ${id}.`,
-  );
+  oneCallCommand(groups, 'create <name>', 'createGroup', (g) => `Created group ${g.name}: ${g.groupId}`);
+  oneCallCommand(groups, 'delete <groupId>', 'deleteGroup', (_answer, id) => `Deleted group ${id}.`);
 
   const tokens = admin.command('install-tokens').description('install tokens for enrolling workstations');
   tokens
@@ -240,13 +234,7 @@ function registerDirectory(admin: Command): void {
         (a) => a.installTokens.map(describeInstallToken).join('\n') || 'No install tokens.',
       ),
     );
-  oneCallCommand(
-    tokens,
-    'revoke',
-    '<id>',
-    (a, id) => a.revokeInstallToken(id),
-    (t) => `Revoked ${t.installTokenId}.`,
-  );
+  oneCallCommand(tokens, 'revoke <id>', 'revokeInstallToken', (t) => `Revoked ${t.installTokenId}.`);
 
   const workstations = admin.command('workstations').description('enrolled workstations');
   workstations
@@ -307,12 +295,8 @@ function registerDirectory(admin: Command): void {
         (w) => `Moved ${w.workstationId} to group ${w.groupId}.`,
       ),
     );
-  oneCallCommand(
-    workstations,
-    'remove',
-    '<workstationId>',
-    (a, id) => a.removeWorkstation(id),
-    (w) => `Removed ${w.workstationId}; its key is refused from now on.`,
+  oneCallCommand(workstations, 'remove <workstationId>', 'removeWorkstation', (w) =>
+    keyRefused('Removed', w.workstationId),
   );
 
   admin
@@ -347,13 +331,7 @@ function registerDirectory(admin: Command): void {
             .join('\n') || 'No phones.',
       ),
     );
-  oneCallCommand(
-    devices,
-    'revoke',
-    '<deviceId>',
-    (a, id) => a.revokeDevice(id),
-    (d) => `Revoked ${d.deviceId}; its key is refused from now on.`,
-  );
+  oneCallCommand(devices, 'revoke <deviceId>', 'revokeDevice', (d) => keyRefused('Revoked', d.deviceId));
 }
 
 function registerAuditAndTokens(admin: Command): void {
@@ -438,18 +416,11 @@ function registerAuditAndTokens(admin: Command): void {
     );
   oneCallCommand(
     tokens,
-    'create',
-    '<name>',
-    (a, name) => a.createAdminToken(name),
+    'create <name>',
+    'createAdminToken',
     (t) => `Admin token "${t.name}" (shown once, store it now): ${t.token}\n  ${t.adminTokenId}`,
   );
-  oneCallCommand(
-    tokens,
-    'revoke',
-    '<id>',
-    (a, id) => a.revokeAdminToken(id),
-    (t) => `Revoked ${t.adminTokenId}.`,
-  );
+  oneCallCommand(tokens, 'revoke <id>', 'revokeAdminToken', (t) => `Revoked ${t.adminTokenId}.`);
 
   admin
     .command('recovery-pin')

@@ -160,6 +160,16 @@ describe('latchkey admin against the running server', () => {
     expect(badTime.stderr).toMatch(/--since must be a time such as 2026-12-04/);
   });
 
+  it('says what a one-argument command did: groups create and delete, admin-tokens create and revoke', async () => {
+    const created = await admin(['groups', 'create', 'one-call']);
+    expect(created.stdout).toMatch(/^Created group one-call: g_\w+\n$/);
+    const groupId = /g_\w+/.exec(created.stdout)![0];
+    expect((await admin(['groups', 'delete', groupId])).stdout).toBe(`Deleted group ${groupId}.\n`);
+    const token = JSON.parse((await admin(['--json', 'admin-tokens', 'create', 'one-call'])).stdout);
+    const revoked = await admin(['admin-tokens', 'revoke', token.adminTokenId]);
+    expect(revoked.stdout).toBe(`Revoked ${token.adminTokenId}.\n`);
+  });
+
   it('reads the token from --token-file, and refuses a wrong, a missing or an unreachable one clearly', async () => {
     const file = path.join(dir, 'admin-token');
     await fs.writeFile(file, `${token}\n`, { mode: 0o600 });
