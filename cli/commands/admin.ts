@@ -150,12 +150,15 @@ const describeWorkstationDetail = (d: v.InferOutput<typeof WorkstationDetailView
 const describeAdminToken = (t: v.InferOutput<typeof AdminTokenViewSchema>) =>
   `${t.adminTokenId}  ${t.name}  created ${when(t.createdAt)}${t.revokedAt === null ? '' : `  revoked ${when(t.revokedAt)}`}`;
 
+/** Settings commands act on the tenant unless --group names one of its groups. */
+const groupScope = ['--group <groupId>', 'a group instead of the tenant'] as const;
+
 function registerSettings(admin: Command): void {
   const settings = admin.command('settings').description('Workstation Settings of the tenant or a group');
   settings
     .command('show')
     .description('show overrides and the settings in force')
-    .option('--group <groupId>', 'a group instead of the tenant')
+    .option(...groupScope)
     .action(async (options: { group?: string }, command: Command) =>
       show(command, await call(command, (a) => a.settings(options.group)), describeSettings),
     );
@@ -163,7 +166,7 @@ function registerSettings(admin: Command): void {
     .command('set')
     .description('set settings, such as offlineMode=true pinCount=30')
     .argument('<key=value...>')
-    .option('--group <groupId>', 'a group instead of the tenant')
+    .option(...groupScope)
     .action(async (pairs: string[], options: { group?: string }, command: Command) => {
       const current = await call(command, (a) => a.settings(options.group));
       show(
@@ -176,7 +179,7 @@ function registerSettings(admin: Command): void {
     .command('unset')
     .description('drop overrides, so the tenant default or built-in default applies')
     .argument('<key...>')
-    .option('--group <groupId>', 'a group instead of the tenant')
+    .option(...groupScope)
     .action(async (keys: string[], options: { group?: string }, command: Command) => {
       const current = await call(command, (a) => a.settings(options.group));
       const overrides = Object.fromEntries(Object.entries(current.overrides).filter(([key]) => !keys.includes(key)));
