@@ -162,27 +162,34 @@ function registerSettings(admin: Command): void {
     .action(async (options: { group?: string }, command: Command) =>
       show(command, await call(command, (a) => a.settings(options.group)), describeSettings),
     );
+  overridesCommand(
+    settings,
+    'set <key=value...>',
+    'set settings, such as offlineMode=true pinCount=30',
+    (current, pairs) => ({ ...current, ...parseAssignments(pairs) }),
+  );
+  overridesCommand(
+    settings,
+    'unset <key...>',
+    'drop overrides, so the tenant default or built-in default applies',
+    (current, keys) => Object.fromEntries(Object.entries(current).filter(([key]) => !keys.includes(key))),
+  );
+}
+
+/** `settings VERB …`: reads the overrides of the tenant (or --group), puts `change`'s instead, shows the settings. */
+function overridesCommand(
+  settings: Command,
+  usage: string,
+  description: string,
+  change: (current: Record<string, unknown>, args: string[]) => Record<string, unknown>,
+): void {
   settings
-    .command('set')
-    .description('set settings, such as offlineMode=true pinCount=30')
-    .argument('<key=value...>')
+    .command(usage)
+    .description(description)
     .option(...groupScope)
-    .action(async (pairs: string[], options: { group?: string }, command: Command) => {
+    .action(async (args: string[], options: { group?: string }, command: Command) => {
       const current = await call(command, (a) => a.settings(options.group));
-      show(
-        command,
-        await call(command, (a) => a.putSettings({ ...current.overrides, ...parseAssignments(pairs) }, options.group)),
-        describeSettings,
-      );
-    });
-  settings
-    .command('unset')
-    .description('drop overrides, so the tenant default or built-in default applies')
-    .argument('<key...>')
-    .option(...groupScope)
-    .action(async (keys: string[], options: { group?: string }, command: Command) => {
-      const current = await call(command, (a) => a.settings(options.group));
-      const overrides = Object.fromEntries(Object.entries(current.overrides).filter(([key]) => !keys.includes(key)));
+      const overrides = change(current.overrides, args);
       show(command, await call(command, (a) => a.putSettings(overrides, options.group)), describeSettings);
     });
 }

@@ -170,6 +170,14 @@ describe('latchkey admin against the running server', () => {
     expect(revoked.stdout).toBe(`Revoked ${token.adminTokenId}.\n`);
   });
 
+  it('unsets an override and keeps the others, and set puts it back', async () => {
+    const unset = JSON.parse((await admin(['--json', 'settings', 'unset', 'pinDisplaySeconds'])).stdout);
+    expect(unset.overrides).not.toHaveProperty('pinDisplaySeconds');
+    expect(unset.overrides).toMatchObject({ offlineMode: true });
+    const set = JSON.parse((await admin(['--json', 'settings', 'set', 'pinDisplaySeconds=90'])).stdout);
+    expect(set.overrides).toMatchObject({ offlineMode: true, pinDisplaySeconds: 90 });
+  });
+
   it('reads the token from --token-file, and refuses a wrong, a missing or an unreachable one clearly', async () => {
     const file = path.join(dir, 'admin-token');
     await fs.writeFile(file, `${token}\n`, { mode: 0o600 });
