@@ -8,13 +8,10 @@
 //   npm run build && node --expose-gc bench/agent-chores-day.mjs [--hours 24]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { mock } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { benchOptions } from './bench-support.mjs';
+import { benchOptions, dist } from './bench-support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (module) => import(join(ROOT, 'dist', module));
 const { startControlCenter } = await dist('control-center/control-center.js');
 const { startAgent } = await dist('agent/agent.js');
 const { resolveAgentConfig } = await dist('agent/config.js');

@@ -13,16 +13,13 @@
 // simulated day of an enrolled agent's background chores (bench/agent-chores-day.mjs). Results also go to
 // bench/results/agent-verify.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { C_COMPILER, compileC } from './c/compile.mjs';
 import { INCLUDE_DIR, buildLibraries } from '../native/c-library.mjs';
-import { benchOptions, canConnect } from './bench-support.mjs';
+import { benchOptions, canConnect, ROOT, dist, writeResults } from './bench-support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (module) => import(join(ROOT, 'dist', module));
 const { askAgent } = await dist('cli/agent-client.js');
 const { parseEnrollmentUri } = await dist('protocol/enrollment-uri.js');
 const { deriveOfflinePin, formatPinForDisplay } = await dist('protocol/offline-pin.js');
@@ -324,8 +321,4 @@ if (results.choresDay) {
     `JS heap ${(day.heapBeforeKiB / 1024).toFixed(1)} → ${(day.heapAfterKiB / 1024).toFixed(1)} MiB over ${day.ticks} chores rounds`,
   );
 } else line('a simulated day of chores', 'n/a (see the error above)');
-mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(
-  join(ROOT, 'bench/results/agent-verify.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), summary, results }, null, 1)}\n`,
-);
+writeResults('agent-verify', { date: new Date().toISOString(), summary, results }, 1);

@@ -1,9 +1,25 @@
 // What several benchmarks share: their options (--count, --samples, --rounds…), parsed with
 // commander like every other command line in the project (unknown options are let through:
 // bench/run-all.mjs hands the same ones to every benchmark, and each takes its own), and whether
-// an agent answers on a socket yet.
+// an agent answers on a socket yet; where the repository is, its compiled modules, and where the
+// figures go.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+
+/** The repository's root. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A compiled module of the project, from dist/ (`npm run build` first). */
+export const dist = (module) => import(pathToFileURL(join(ROOT, 'dist', module)).href);
+
+/** Writes a benchmark's figures to bench/results/NAME.json. */
+export function writeResults(name, figures, indent = 2) {
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results', `${name}.json`), `${JSON.stringify(figures, null, indent)}\n`);
+}
 
 /**
  * `numbers` maps each whole-number option (without its dashes) to its default; `strings` and

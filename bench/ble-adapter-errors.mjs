@@ -6,13 +6,10 @@
 // power-on wait). Results also go to bench/results/ble-adapter-errors.json.
 //   npm run build && node bench/ble-adapter-errors.mjs [--count N]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { benchCount } from './bench-support.mjs';
+import { benchCount, ROOT, writeResults } from './bench-support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
 const COUNT = benchCount(10);
 
@@ -46,8 +43,4 @@ console.log(
 for (const r of rows) console.log(`  ${r.name}: p50 ${f(r.p50Ms)}, max ${f(r.maxMs)}\n    ${r.line}`);
 const worst = Math.max(...rows.map((r) => r.maxMs));
 console.log(`\ntarget: every failure within 1 s: worst ${f(worst)} (${worst <= 1000 ? 'met' : 'MISSED'})`);
-mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(
-  join(ROOT, 'bench/results/ble-adapter-errors.json'),
-  `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`,
-);
+writeResults('ble-adapter-errors', { node: process.version, count: COUNT, rows });

@@ -13,11 +13,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchCount, canConnect } from './bench-support.mjs';
+import { join } from 'node:path';
+import { benchCount, canConnect, ROOT, writeResults } from './bench-support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
 const MODULE = join(ROOT, 'build/Release/pam_latchkey.so');
 const COUNT = benchCount(30);
@@ -235,9 +233,5 @@ const trips = Math.max(...rows.map((r) => r.exchangeTrips));
 console.log(
   `\ntargets: round trips after GATT setup ${trips} (≤ 2: ${trips <= 2 ? 'met' : 'MISSED'}); worst PAM p99 or first unlock ${f(worst)} (≤ 1 s: ${worst <= 1000 ? 'met' : 'MISSED'})`,
 );
-mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(
-  join(ROOT, 'bench/results/ble-pam.json'),
-  `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`,
-);
+writeResults('ble-pam', { node: process.version, count: COUNT, rows });
 process.exit(rows.some((r) => r.failures > 0) ? 1 : 0);

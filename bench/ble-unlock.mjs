@@ -6,14 +6,11 @@
 // Results also go to bench/results/ble-unlock.json.
 //   npm run build && node bench/ble-unlock.mjs [--count N]
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { benchCount } from './bench-support.mjs';
+import { join } from 'node:path';
+import { benchCount, dist, writeResults } from './bench-support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (module) => import(pathToFileURL(join(ROOT, 'dist', module)).href);
 const { WorkstationCentral } = await dist('ble/central.js');
 const { PhonePeripheral } = await dist('ble/peripheral.js');
 const { identityFromSeed } = await dist('ble/protocol/pairing-records.js');
@@ -173,10 +170,6 @@ const trips = Math.max(...rows.map((r) => r.unlockTrips));
 console.log(
   `\ntargets: round trips after GATT setup ${trips} (≤ 2: ${trips <= 2 ? 'met' : 'MISSED'}); worst p99 (and first unlock) outside the stress row ${f(worst)} (≤ 1 s: ${worst <= 1000 ? 'met' : 'MISSED'})`,
 );
-mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(
-  join(ROOT, 'bench/results/ble-unlock.json'),
-  `${JSON.stringify({ node: process.version, count: COUNT, rows }, null, 2)}\n`,
-);
+writeResults('ble-unlock', { node: process.version, count: COUNT, rows });
 // bleno polls its adapter forever; end the process explicitly.
 process.exit(rows.some((r) => r.failures > 0) ? 1 : 0);

@@ -16,15 +16,12 @@
 // Results also go to bench/results/control-center-approvals.json.
 import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchOptions } from './bench-support.mjs';
+import { join } from 'node:path';
+import { benchOptions, dist, writeResults } from './bench-support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (module) => import(join(ROOT, 'dist', module));
 const { ApiClient } = await dist('platform/api-client.js');
 const { toBase64url } = await dist('protocol/online/base64url.js');
 const { transcript } = await dist('protocol/online/canonical-json.js');
@@ -344,8 +341,4 @@ for (const jit of options.jit ? [false, true] : [false]) {
     ].join('\n'),
   );
 }
-mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(
-  join(ROOT, 'bench', 'results', 'control-center-approvals.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
-);
+writeResults('control-center-approvals', { date: new Date().toISOString(), node: process.version, results });

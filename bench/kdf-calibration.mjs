@@ -6,11 +6,10 @@
 //   npm run build && node bench/kdf-calibration.mjs
 import { scrypt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ROOT } from './bench-support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { computeVerifier, DEFAULT_KDF, KDF_FLOOR } = await import(join(ROOT, 'dist/agent/offline-pin/kdf.js'));
 const pin = new TextEncoder().encode('K7QM2XHD');
 const salt = new Uint8Array(16).fill(7);

@@ -17,14 +17,12 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { C_COMPILER, compileC } from './c/compile.mjs';
 import { randomBytes } from 'node:crypto';
 import { hashRaw } from '@node-rs/argon2';
-import { benchOptions } from './bench-support.mjs';
+import { benchOptions, ROOT, writeResults } from './bench-support.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/latchkey.js');
 const MODULE = join(ROOT, 'build/Release/pam_latchkey.so');
 const N = 100; // authentications per pamtester call (and the largest pool the agent issues)
@@ -352,8 +350,7 @@ async function main() {
         '',
       ].join('\n'),
     );
-    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench/results/pam-vs-oath.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeResults('pam-vs-oath', result);
   } finally {
     if (agent) await agent.stop();
     for (const file of services) rmSync(file, { force: true });

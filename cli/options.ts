@@ -52,6 +52,26 @@ export function withAgentOptions(
     .option('--timeout <ms>', timeoutHelp, timeoutOption, timeoutMs);
 }
 
+/** `PARENT NAME --user <name> …`: a command about one user (a user name that userOption accepts). */
+export function userCommand(
+  parent: CommandType,
+  name: string,
+  description: string,
+  userHelp = 'the user',
+): CommandType {
+  return parent.command(name).description(description).requiredOption('--user <name>', userHelp, userOption);
+}
+
+/** A command that shows a code to pair a user's phone, then waits (--wait seconds) until the phone has used it. */
+export function pairingCommand(parent: CommandType, name: string, description: string): CommandType {
+  return userCommand(parent, name, description, 'the user whose phone it is').option(
+    '--wait <seconds>',
+    'how long to wait for the phone',
+    integerOption('--wait', 1, 600),
+    600,
+  );
+}
+
 /** An absolute path of at most `maxBytes` (a socket's is short: sockaddr_un). */
 export function absolutePathOption(name: string, maxBytes = 4096) {
   return (value: string): string => {

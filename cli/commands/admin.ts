@@ -83,6 +83,28 @@ function show<T>(command: Command, answer: T, human: (answer: T) => string): voi
   print(command.optsWithGlobals<Globals>().json ? JSON.stringify(answer, null, 2) : human(answer));
 }
 
+/** What removing a workstation or revoking a phone means: its signed requests fail from now on. */
+const keyRefused = (done: string, id: string) => `${done} ${id}; its key is refused from now on.`;
+
+/** The admin client's calls that take one string: a name or an id. */
+type OneArgumentCall = {
+  [K in keyof AdminClient]: AdminClient[K] extends (value: string) => Promise<unknown> ? K : never;
+}[keyof AdminClient];
+
+/** `… VERB <argument>`: the admin client's `request` on the argument, and the sentence that says what was done. */
+function oneCallCommand<K extends OneArgumentCall>(
+  parent: Command,
+  usage: string,
+  request: K,
+  done: (answer: Awaited<ReturnType<AdminClient[K]>>, value: string) => string,
+): void {
+  type Answer = Awaited<ReturnType<AdminClient[K]>>;
+  parent.command(usage).action(async (value: string, _o: object, command: Command) => {
+    const answer = await call(command, (a) => (a[request] as (value: string) => Promise<Answer>)(value));
+    show(command, answer, (shown) => done(shown, value));
+  });
+}
+
 function parseAssignments(pairs: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
@@ -128,36 +150,46 @@ const describeWorkstationDetail = (d: v.InferOutput<typeof WorkstationDetailView
 const describeAdminToken = (t: v.InferOutput<typeof AdminTokenViewSchema>) =>
   `${t.adminTokenId}  ${t.name}  created ${when(t.createdAt)}${t.revokedAt === null ? '' : `  revoked ${when(t.revokedAt)}`}`;
 
+/** Settings commands act on the tenant unless --group names one of its groups. */
+const groupScope = ['--group <groupId>', 'a group instead of the tenant'] as const;
+
 function registerSettings(admin: Command): void {
   const settings = admin.command('settings').description('Workstation Settings of the tenant or a group');
   settings
     .command('show')
     .description('show overrides and the settings in force')
-    .option('--group <groupId>', 'a group instead of the tenant')
+    .option(...groupScope)
     .action(async (options: { group?: string }, command: Command) =>
       show(command, await call(command, (a) => a.settings(options.group)), describeSettings),
     );
+  overridesCommand(
+    settings,
+    'set <key=value...>',
+    'set settings, such as offlineMode=true pinCount=30',
+    (current, pairs) => ({ ...current, ...parseAssignments(pairs) }),
+  );
+  overridesCommand(
+    settings,
+    'unset <key...>',
+    'drop overrides, so the tenant default or built-in default applies',
+    (current, keys) => Object.fromEntries(Object.entries(current).filter(([key]) => !keys.includes(key))),
+  );
+}
+
+/** `settings VERB …`: reads the overrides of the tenant (or --group), puts `change`'s instead, shows the settings. */
+function overridesCommand(
+  settings: Command,
+  usage: string,
+  description: string,
+  change: (current: Record<string, unknown>, args: string[]) => Record<string, unknown>,
+): void {
   settings
-    .command('set')
-    .description('set settings, such as offlineMode=true pinCount=30')
-    .argument('<key=value...>')
-    .option('--group <groupId>', 'a group instead of the tenant')
-    .action(async (pairs: string[], options: { group?: string }, command: Command) => {
+    .command(usage)
+    .description(description)
+    .option(...groupScope)
+    .action(async (args: string[], options: { group?: string }, command: Command) => {
       const current = await call(command, (a) => a.settings(options.group));
-      show(
-        command,
-        await call(command, (a) => a.putSettings({ ...current.overrides, ...parseAssignments(pairs) }, options.group)),
-        describeSettings,
-      );
-    });
-  settings
-    .command('unset')
-    .description('drop overrides, so the tenant default or built-in default applies')
-    .argument('<key...>')
-    .option('--group <groupId>', 'a group instead of the tenant')
-    .action(async (keys: string[], options: { group?: string }, command: Command) => {
-      const current = await call(command, (a) => a.settings(options.group));
-      const overrides = Object.fromEntries(Object.entries(current.overrides).filter(([key]) => !keys.includes(key)));
+      const overrides = change(current.overrides, args);
       show(command, await call(command, (a) => a.putSettings(overrides, options.group)), describeSettings);
     });
 }
@@ -173,18 +205,8 @@ function registerDirectory(admin: Command): void {
           .join('\n'),
       ),
     );
-  groups
-    .command('create')
-    .argument('<name>')
-    .action(async (name: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => a.createGroup(name)), (g) => `Created group ${g.name}: ${g.groupId}`),
-    );
-  groups
-    .command('delete')
-    .argument('<groupId>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => a.deleteGroup(id)), () => `Deleted group ${id}.`),
-    );
+  oneCallCommand(groups, 'create <name>', 'createGroup', (g) => `Created group ${g.name}: ${g.groupId}`);
+  oneCallCommand(groups, 'delete <groupId>', 'deleteGroup', (_answer, id) => `Deleted group ${id}.`);
 
   const tokens = admin.command('install-tokens').description('install tokens for enrolling workstations');
   tokens
@@ -222,12 +244,7 @@ function registerDirectory(admin: Command): void {
         (a) => a.installTokens.map(describeInstallToken).join('\n') || 'No install tokens.',
       ),
     );
-  tokens
-    .command('revoke')
-    .argument('<id>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => a.revokeInstallToken(id)), (t) => `Revoked ${t.installTokenId}.`),
-    );
+  oneCallCommand(tokens, 'revoke <id>', 'revokeInstallToken', (t) => `Revoked ${t.installTokenId}.`);
 
   const workstations = admin.command('workstations').description('enrolled workstations');
   workstations
@@ -288,16 +305,9 @@ function registerDirectory(admin: Command): void {
         (w) => `Moved ${w.workstationId} to group ${w.groupId}.`,
       ),
     );
-  workstations
-    .command('remove')
-    .argument('<workstationId>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(
-        command,
-        await call(command, (a) => a.removeWorkstation(id)),
-        (w) => `Removed ${w.workstationId}; its key is refused from now on.`,
-      ),
-    );
+  oneCallCommand(workstations, 'remove <workstationId>', 'removeWorkstation', (w) =>
+    keyRefused('Removed', w.workstationId),
+  );
 
   admin
     .command('users')
@@ -331,16 +341,7 @@ function registerDirectory(admin: Command): void {
             .join('\n') || 'No phones.',
       ),
     );
-  devices
-    .command('revoke')
-    .argument('<deviceId>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(
-        command,
-        await call(command, (a) => a.revokeDevice(id)),
-        (d) => `Revoked ${d.deviceId}; its key is refused from now on.`,
-      ),
-    );
+  oneCallCommand(devices, 'revoke <deviceId>', 'revokeDevice', (d) => keyRefused('Revoked', d.deviceId));
 }
 
 function registerAuditAndTokens(admin: Command): void {
@@ -423,22 +424,13 @@ function registerAuditAndTokens(admin: Command): void {
         a.adminTokens.map(describeAdminToken).join('\n'),
       ),
     );
-  tokens
-    .command('create')
-    .argument('<name>')
-    .action(async (name: string, _o: object, command: Command) =>
-      show(
-        command,
-        await call(command, (a) => a.createAdminToken(name)),
-        (t) => `Admin token "${t.name}" (shown once, store it now): ${t.token}\n  ${t.adminTokenId}`,
-      ),
-    );
-  tokens
-    .command('revoke')
-    .argument('<id>')
-    .action(async (id: string, _o: object, command: Command) =>
-      show(command, await call(command, (a) => a.revokeAdminToken(id)), (t) => `Revoked ${t.adminTokenId}.`),
-    );
+  oneCallCommand(
+    tokens,
+    'create <name>',
+    'createAdminToken',
+    (t) => `Admin token "${t.name}" (shown once, store it now): ${t.token}\n  ${t.adminTokenId}`,
+  );
+  oneCallCommand(tokens, 'revoke <id>', 'revokeAdminToken', (t) => `Revoked ${t.adminTokenId}.`);
 
   admin
     .command('recovery-pin')

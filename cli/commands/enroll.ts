@@ -4,7 +4,7 @@ import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { describeFileError } from '../../platform/file-errors.js';
 import { wipe } from '../../protocol/bytes.js';
 import { askOk, parseDetail, ownPasswordFor } from '../ask.js';
-import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
+import { authenticatorOption, withAgentOptions, userCommand } from '../options.js';
 
 interface EnrollDetail {
   user: string;
@@ -37,10 +37,12 @@ function writeUriFile(file: string, uri: Uint8Array, uriText: string): void {
 }
 
 export function registerEnroll(program: Command): void {
-  const command = program
-    .command('enroll')
-    .description('issue a pool of offline PINs for a user and print what the phone imports (shown once, never stored)')
-    .requiredOption('--user <name>', 'the OS user the PINs unlock', userOption)
+  const command = userCommand(
+    program,
+    'enroll',
+    'issue a pool of offline PINs for a user and print what the phone imports (shown once, never stored)',
+    'the OS user the PINs unlock',
+  )
     .option(
       '--authenticator <name>',
       'which phone (re-enrolling the same one replaces its PINs)',

@@ -5,7 +5,7 @@ import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
 import { askOk, ownPasswordFor, showCodeThenFinish } from '../ask.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
-import { integerOption, urlOption, userOption, withAgentOptions } from '../options.js';
+import { integerOption, urlOption, withAgentOptions, userCommand, pairingCommand } from '../options.js';
 import { readRequiredSecret } from '../../platform/read-secret.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
 
@@ -51,11 +51,11 @@ export function registerOnline(program: Command): void {
     },
   );
 
-  const pair = program
-    .command('pair')
-    .description("show a code to pair a user's phone with this workstation, and wait until the phone has used it")
-    .requiredOption('--user <name>', 'the user whose phone it is', userOption)
-    .option('--wait <seconds>', 'how long to wait for the phone', integerOption('--wait', 1, 600), 600);
+  const pair = pairingCommand(
+    program,
+    'pair',
+    "show a code to pair a user's phone with this workstation, and wait until the phone has used it",
+  );
   pair.addHelpText(
     'after',
     '\nRoot may pair a phone for any user. Any other user may pair only their own phone, is asked for\ntheir password (read from stdin when it is not a terminal), and only while the Workstation Settings\nallow it (selfPairing). Every pairing is audited.',
@@ -75,13 +75,11 @@ export function registerOnline(program: Command): void {
     await showCodeThenFinish(started, options, { label: 'Pairing code', finish: 'pair-finish' });
   });
 
-  const signIn = program
-    .command('sign-in')
-    .description(
-      "ask the user's phone to approve a sign-in now, as the lock screen does (exit 0 approved, 1 denied, 3 unavailable)",
-    )
-    .requiredOption('--user <name>', 'the user', userOption)
-    .option('--wait <ms>', 'how long the agent waits for the phone', integerOption('--wait', 1000, 120_000), 20_000);
+  const signIn = userCommand(
+    program,
+    'sign-in',
+    "ask the user's phone to approve a sign-in now, as the lock screen does (exit 0 approved, 1 denied, 3 unavailable)",
+  ).option('--wait <ms>', 'how long the agent waits for the phone', integerOption('--wait', 1000, 120_000), 20_000);
   withAgentOptions(signIn).action(async (options: { user: string; wait: number; socket: string }) => {
     try {
       const reply = await askAgent(

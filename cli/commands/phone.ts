@@ -28,24 +28,21 @@ async function run(global: Command, action: (options: GlobalOptions) => Promise<
   }
 }
 
-// The phone's code (and its Bluetooth stack) loads only when a phone command runs: `latchkey
-// agent` and the other commands stay small (bench/agent-verify.mjs, cold start and RSS).
-type Actions = typeof import('../../phone/cli/actions.js');
-type BleActions = typeof import('../../phone/cli/ble-actions.js');
-const actions = () => import('../../phone/cli/actions.js');
-const bleActions = () => import('../../phone/cli/ble-actions.js');
-const runInit: Actions['runInit'] = async (...args) => (await actions()).runInit(...args);
-const runPair: Actions['runPair'] = async (...args) => (await actions()).runPair(...args);
-const runStatus: Actions['runStatus'] = async (...args) => (await actions()).runStatus(...args);
-const runTap: Actions['runTap'] = async (...args) => (await actions()).runTap(...args);
-const runLongPress: Actions['runLongPress'] = async (...args) => (await actions()).runLongPress(...args);
-const runServe: Actions['runServe'] = async (...args) => (await actions()).runServe(...args);
-const runDecide: Actions['runDecide'] = async (...args) => (await actions()).runDecide(...args);
-const runUnpair: Actions['runUnpair'] = async (...args) => (await actions()).runUnpair(...args);
-const runBlePair: BleActions['runBlePair'] = async (...args) => (await bleActions()).runBlePair(...args);
-const runBleServe: BleActions['runBleServe'] = async (...args) => (await bleActions()).runBleServe(...args);
-const runBleUnpair: BleActions['runBleUnpair'] = async (...args) => (await bleActions()).runBleUnpair(...args);
-const runBleList: BleActions['runBleList'] = async (...args) => (await bleActions()).runBleList(...args);
+/**
+ * The module's functions, each importing the module when it is first called: the phone's code
+ * (and its Bluetooth stack) loads only when a phone command runs, so `latchkey agent` and the
+ * other commands stay small (bench/agent-verify.mjs, cold start and RSS).
+ */
+function importedOnFirstCall<M extends object>(load: () => Promise<M>): M {
+  return new Proxy({} as M, {
+    get:
+      (_module, name) =>
+      async (...args: unknown[]) =>
+        ((await load())[name as keyof M] as (...values: unknown[]) => unknown)(...args),
+  });
+}
+const actions = importedOnFirstCall(() => import('../../phone/cli/actions.js'));
+const bleActions = importedOnFirstCall(() => import('../../phone/cli/ble-actions.js'));
 
 export function registerPhone(program: Command): void {
   const phone = program
@@ -63,13 +60,23 @@ export function registerPhone(program: Command): void {
       'after',
       '\nExit codes: 0 done, 1 failure, 2 no offline PIN, 3 Control Center unreachable, 4 vault, 5 pairing refused,\n6 offer only, 64 usage (docs/phone.md).',
     );
-  const user = ['--user <name>', 'the user, when the phone is paired for several there', userOption] as const;
+  /** A subcommand about one paired workstation (and, with --user, one of its users there). */
+  const workstationCommand = (name: string, description: string) =>
+    phone
+      .command(name)
+      .argument('<workstation>', 'a workstation id (ws_…) or name')
+      .description(description)
+      .option('--user <name>', 'the user, when the phone is paired for several there', userOption);
+  const target = (workstation: string, options: { user?: string }) => ({
+    workstation,
+    ...(options.user ? { user: options.user } : {}),
+  });
 
   phone
     .command('init')
     .description("make this phone's keys and its encrypted vault")
     .option('--name <name>', 'how the phone is called on workstations', nameOption)
-    .action((options: { name?: string }) => run(phone, (g) => runInit(g, options.name)));
+    .action((options: { name?: string }) => run(phone, (g) => actions.runInit(g, options.name)));
 
   phone
     .command('pair')
@@ -86,21 +93,18 @@ export function registerPhone(program: Command): void {
         Buffer.from(
           await readRequiredSecret('Pairing code: ', 'pairing code', 'give it as an argument, or pipe it in'),
         ).toString('utf8');
-      await run(phone, (g) => runPair(g, typed, options.url, options.name));
+      await run(phone, (g) => actions.runPair(g, typed, options.url, options.name));
     });
 
   phone
     .command('status')
     .description('the main screen: workstations, offline PINs left, warnings, and whether the phone is online')
-    .action(() => run(phone, runStatus));
+    .action(() => run(phone, actions.runStatus));
 
-  phone
-    .command('tap')
-    .argument('<workstation>', 'a workstation id (ws_…) or name')
-    .description(
-      'sign in online; when the workstation does not answer within 5 s (or there is no internet), show an offline PIN',
-    )
-    .option(...user)
+  workstationCommand(
+    'tap',
+    'sign in online; when the workstation does not answer within 5 s (or there is no internet), show an offline PIN',
+  )
     .option('--offer-only', 'stop at the offer instead of showing the offline PIN')
     .option(
       '--pool-wait <s>',
@@ -109,17 +113,13 @@ export function registerPhone(program: Command): void {
       10,
     )
     .action((workstation: string, options: { user?: string; offerOnly?: boolean; poolWait: number }) =>
-      run(phone, (g) => runTap(g, { workstation, ...(options.user ? { user: options.user } : {}) }, options)),
+      run(phone, (g) => actions.runTap(g, target(workstation, options), options)),
     );
 
-  phone
-    .command('long-press')
-    .argument('<workstation>', 'a workstation id (ws_…) or name')
-    .description('show the next offline PIN, online or not')
-    .option(...user)
-    .action((workstation: string, options: { user?: string }) =>
-      run(phone, (g) => runLongPress(g, { workstation, ...(options.user ? { user: options.user } : {}) })),
-    );
+  workstationCommand('long-press', 'show the next offline PIN, online or not').action(
+    (workstation: string, options: { user?: string }) =>
+      run(phone, (g) => actions.runLongPress(g, target(workstation, options))),
+  );
 
   phone
     .command('serve')
@@ -132,7 +132,7 @@ export function registerPhone(program: Command): void {
       integerOption('--timeout', 0, 86_400),
     )
     .action((options: { autoApprove?: boolean; once?: boolean; timeout?: number }) =>
-      run(phone, (g) => runServe(g, options)),
+      run(phone, (g) => actions.runServe(g, options)),
     );
 
   for (const decision of ['approve', 'deny'] as const) {
@@ -140,17 +140,13 @@ export function registerPhone(program: Command): void {
       .command(decision)
       .argument('[request]', 'the request id (ar_…); the only waiting one when left out')
       .description(`${decision} a waiting sign-in request`)
-      .action((request: string | undefined) => run(phone, (g) => runDecide(g, request, decision)));
+      .action((request: string | undefined) => run(phone, (g) => actions.runDecide(g, request, decision)));
   }
 
-  phone
-    .command('unpair')
-    .argument('<workstation>', 'a workstation id (ws_…) or name')
-    .description('forget a workstation and its offline PINs on this phone')
-    .option(...user)
-    .action((workstation: string, options: { user?: string }) =>
-      run(phone, (g) => runUnpair(g, { workstation, ...(options.user ? { user: options.user } : {}) })),
-    );
+  workstationCommand('unpair', 'forget a workstation and its offline PINs on this phone').action(
+    (workstation: string, options: { user?: string }) =>
+      run(phone, (g) => actions.runUnpair(g, target(workstation, options))),
+  );
 
   registerPhoneBle(phone);
   for (const command of phone.commands) command.exitOverride();
@@ -178,7 +174,10 @@ function registerPhoneBle(phone: Command): void {
       Buffer.from(
         await readRequiredSecret('Pairing code: ', 'pairing code', 'give it as an argument, or pipe it in'),
       ).toString('utf8');
-    await runThenExit(() => runBlePair(global(), typed, adapterTransport(options), options.wait), toCliError);
+    await runThenExit(
+      () => bleActions.runBlePair(global(), typed, adapterTransport(options), options.wait),
+      toCliError,
+    );
   });
 
   withAdapterOptions(
@@ -196,7 +195,7 @@ function registerPhoneBle(phone: Command): void {
         (value: string, previous: string[] = []) => [...previous, value],
       ),
   ).action((options: AdapterOptions & { autoApprove?: boolean; count: number; timeout: number; pairing?: string[] }) =>
-    runThenExit(() => runBleServe(global(), adapterTransport(options), options), toCliError),
+    runThenExit(() => bleActions.runBleServe(global(), adapterTransport(options), options), toCliError),
   );
 
   ble
@@ -208,13 +207,13 @@ function registerPhoneBle(phone: Command): void {
     .description('forget a workstation paired over Bluetooth on this phone')
     .option('--user <name>', 'the user, when the phone is paired over Bluetooth for several there', userOption)
     .action((workstation: string, options: { user?: string }) =>
-      run(phone, (g) => runBleUnpair(g, workstation, options.user)),
+      run(phone, (g) => bleActions.runBleUnpair(g, workstation, options.user)),
     );
 
   ble
     .command('list')
     .description('the workstations this phone unlocks over Bluetooth')
-    .action(() => run(phone, runBleList));
+    .action(() => run(phone, bleActions.runBleList));
 
   for (const command of ble.commands) command.exitOverride();
 }

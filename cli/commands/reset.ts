@@ -1,16 +1,12 @@
 import type { Command } from 'commander';
 import { askOk } from '../ask.js';
-import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
+import { authenticatorOption, withAgentOptions, userCommand } from '../options.js';
 
 export function registerReset(program: Command): void {
-  const reset = program
-    .command('reset')
-    .description("admin: clear a user's failed attempts and lockout (root only)")
-    .requiredOption('--user <name>', 'the user', userOption)
-    .option(
-      '--discard-state',
-      "set the user's state journal aside (kept as *.corrupt-<time>) when it is unreadable; they must enroll again",
-    );
+  const reset = userCommand(program, 'reset', "admin: clear a user's failed attempts and lockout (root only)").option(
+    '--discard-state',
+    "set the user's state journal aside (kept as *.corrupt-<time>) when it is unreadable; they must enroll again",
+  );
   withAgentOptions(reset).action(
     async (options: { user: string; discardState?: boolean; socket: string; timeout: number }) => {
       const reply = await askOk(
@@ -22,11 +18,12 @@ export function registerReset(program: Command): void {
     },
   );
 
-  const unenroll = program
-    .command('unenroll')
-    .description("remove one authenticator's offline PINs for a user")
-    .requiredOption('--user <name>', 'the user', userOption)
-    .option('--authenticator <name>', 'which phone', authenticatorOption, 'phone');
+  const unenroll = userCommand(program, 'unenroll', "remove one authenticator's offline PINs for a user").option(
+    '--authenticator <name>',
+    'which phone',
+    authenticatorOption,
+    'phone',
+  );
   withAgentOptions(unenroll).action(
     async (options: { user: string; authenticator: string; socket: string; timeout: number }) => {
       const reply = await askOk(

@@ -2,17 +2,18 @@ import type { Command } from 'commander';
 import { wipe } from '../../protocol/bytes.js';
 import { AgentClientError, askAgent } from '../agent-client.js';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
-import { userOption, withAgentOptions } from '../options.js';
+import { withAgentOptions, userCommand } from '../options.js';
 import { readRequiredSecret } from '../../platform/read-secret.js';
 
 const EXIT_BY_STATUS: Record<string, number> = { accepted: EXIT.ok, rejected: EXIT.rejected, locked: EXIT.locked };
 
 export function registerVerify(program: Command): void {
-  const command = program
-    .command('verify')
-    .description('check an offline PIN as a lock screen would; reads the PIN from stdin (echo off on a terminal)')
-    .requiredOption('--user <name>', 'the user whose PIN it is', userOption)
-    .option('--context <text>', 'what is asking, for the audit log', 'cli:verify');
+  const command = userCommand(
+    program,
+    'verify',
+    'check an offline PIN as a lock screen would; reads the PIN from stdin (echo off on a terminal)',
+    'the user whose PIN it is',
+  ).option('--context <text>', 'what is asking, for the audit log', 'cli:verify');
   withAgentOptions(command, 5000, 'give up (exit 3) after this long')
     .addHelpText(
       'after',

@@ -30,6 +30,9 @@ interface Setup {
   restart(): Promise<void>;
 }
 
+/** The lock screen asks for a Bluetooth unlock of USER, waiting up to `wait` ms. */
+const bleAuth = (s: Setup, wait: number) => s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait });
+
 async function setup(ble: Record<string, unknown> = {}): Promise<Setup> {
   const dir = await makeTempDir('latchkey-ble-agent-');
   const files = await writeAgentConfig(
@@ -251,17 +254,14 @@ describe('BLE unlock through the agent (op 11)', () => {
     });
     // After the phone's address rotates, the agent still finds it (complaint 6).
     s.controller.rotateAddress('phone');
-    expect((await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 3_000 })).status).toBe('accepted');
+    expect((await bleAuth(s, 3_000)).status).toBe('accepted');
   });
 
   it('a decline is rejected, and the lock screen skips Bluetooth for this user for a while', async () => {
     const s = await setup();
     const { pairing } = await pairPhone(s);
     await serve(s.controller, pairing, false);
-    expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 3_000 })).toMatchObject({
-      status: 'rejected',
-      reason: 'declined',
-    });
+    expect(await bleAuth(s, 3_000)).toMatchObject({ status: 'rejected', reason: 'declined' });
     expect((await s.agent.ask({ op: 'status', user: USER })).ble).toBe(false);
     expect((await auditLines(s.agent)).at(-1)).toMatchObject({
       event: 'ble-auth',
@@ -274,18 +274,12 @@ describe('BLE unlock through the agent (op 11)', () => {
     const s = await setup({ budgetMs: 800 });
     const { pairing } = await pairPhone(s);
     const started = performance.now();
-    expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 5_000 })).toMatchObject({
-      status: 'unavailable',
-      reason: 'timeout',
-    });
+    expect(await bleAuth(s, 5_000)).toMatchObject({ status: 'unavailable', reason: 'timeout' });
     expect(performance.now() - started).toBeLessThan(3_000);
     // A phone with another pairing key (not paired here) advertises: nothing connects to it.
     await serve(s.controller, { ...pairing, pairingKey: new Uint8Array(randomBytes(32)) });
     const before = s.controller.connections.length;
-    expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 5_000 })).toMatchObject({
-      status: 'unavailable',
-      reason: 'timeout',
-    });
+    expect(await bleAuth(s, 5_000)).toMatchObject({ status: 'unavailable', reason: 'timeout' });
     expect(s.controller.connections.length).toBe(before);
   });
 
@@ -297,10 +291,7 @@ describe('BLE unlock through the agent (op 11)', () => {
       status: 'ok',
     });
     expect((await s.agent.ask({ op: 'status', user: USER })).ble).toBe(false);
-    expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 1_000 })).toMatchObject({
-      status: 'unavailable',
-      reason: 'no-phone',
-    });
+    expect(await bleAuth(s, 1_000)).toMatchObject({ status: 'unavailable', reason: 'no-phone' });
     expect(await s.agent.ask({ op: 'ble-unpair', user: USER })).toMatchObject({
       status: 'error',
       reason: 'not-enrolled',
@@ -317,9 +308,7 @@ describe('BLE unlock through the agent (op 11)', () => {
     await serve(s.controller, pairing);
     const roundTrips = async () => {
       const before = s.controller.connections.length;
-      expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 3_000 })).toMatchObject({
-        status: 'accepted',
-      });
+      expect(await bleAuth(s, 3_000)).toMatchObject({ status: 'accepted' });
       const connections = s.controller.connections.slice(before);
       expect(connections).toHaveLength(1);
       return countRoundTrips(connections[0]!.att);
@@ -338,10 +327,7 @@ describe('BLE unlock through the agent (op 11)', () => {
   it('with ble.enabled false there is no flag, no pairing and no radio', async () => {
     const s = await setup({ enabled: false });
     expect((await s.agent.ask({ op: 'status', user: USER })).ble).toBe(false);
-    expect(await s.agent.ask({ op: 'ble-auth', user: USER, context: 'test', wait: 1_000 })).toMatchObject({
-      status: 'unavailable',
-      reason: 'ble-off',
-    });
+    expect(await bleAuth(s, 1_000)).toMatchObject({ status: 'unavailable', reason: 'ble-off' });
     expect(await s.agent.ask({ op: 'ble-pair', user: USER })).toMatchObject({
       status: 'unavailable',
       reason: 'ble-off',

@@ -32,6 +32,10 @@ async function stillServes() {
   expect(await verifyWith(agent.ask, 'daemon', phone.pin(nextPin++))).toMatchObject({ status: 'accepted' });
 }
 
+/** A verify request for the enrolled user, as the PAM module frames it. */
+const verifyFrame = (requestId: number, pin: string, context: string) =>
+  encodeRequest({ op: 'verify', requestId, user: 'daemon', pin: utf8(pin), context });
+
 const vectors = JSON.parse(readFileSync(new URL('../vectors/ipc-frames.json', import.meta.url), 'utf8')) as {
   invalidRequests: { name: string; hex: string; reason: string }[];
 };
@@ -79,13 +83,7 @@ describe('IPC boundary', () => {
 
   it("a lock screen's status leaves out the detail and binds the connection to that user's lock-screen requests", async () => {
     const lockScreen = encodeRequest({ op: 'status', requestId: 1, user: 'daemon', lockScreen: true });
-    const verify = encodeRequest({
-      op: 'verify',
-      requestId: 2,
-      user: 'daemon',
-      pin: utf8(phone.pin(nextPin++)),
-      context: 'pam:test',
-    });
+    const verify = verifyFrame(2, phone.pin(nextPin++), 'pam:test');
     const plain = await rawExchange(
       agent.files.socket,
       [encodeRequest({ op: 'status', requestId: 9, user: 'daemon' })],
@@ -122,13 +120,7 @@ describe('IPC boundary', () => {
   });
 
   it('a wrong PIN in a pipelined burst is still refused and the agent carries on', async () => {
-    const wrongFrame = encodeRequest({
-      op: 'verify',
-      requestId: 9,
-      user: 'daemon',
-      pin: utf8('0000-0000'),
-      context: 'x',
-    });
+    const wrongFrame = verifyFrame(9, '0000-0000', 'x');
     const outcome = await rawExchange(agent.files.socket, [Buffer.concat([wrongFrame, wrongFrame, wrongFrame])]);
     expect(outcome.replies.every((r) => r.status !== 'accepted')).toBe(true);
     await agent.ask({ op: 'reset', user: 'daemon', discardState: false });
@@ -158,13 +150,7 @@ describe('IPC boundary', () => {
   });
 
   it('survives random bytes, random bodies behind a valid header, and bit-flipped wrong-PIN frames (fuzz)', async () => {
-    const wrongFrame = encodeRequest({
-      op: 'verify',
-      requestId: 77,
-      user: 'daemon',
-      pin: utf8('ZZZZ-ZZZZ'),
-      context: 'fuzz',
-    });
+    const wrongFrame = verifyFrame(77, 'ZZZZ-ZZZZ', 'fuzz');
     const frames = fc.oneof(
       fc.uint8Array({ minLength: 1, maxLength: 600 }),
       fc.uint8Array({ maxLength: 300 }).map((body) => {

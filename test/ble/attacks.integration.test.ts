@@ -30,6 +30,18 @@ async function phoneOutcome(index = 0) {
   return rig!.phone.outcomes[index]!;
 }
 
+/** The workstation hears the phone's error (peerCode) and the phone refused for `phoneCode`. */
+async function expectRefusedByPhone(peerCode: number, phoneCode: string): Promise<void> {
+  expect(await rig!.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code: 'peer-error', peerCode });
+  expect(await phoneOutcome()).toMatchObject({ ok: false, code: phoneCode });
+}
+
+/** The workstation refuses for `code`, for good, and tells the phone so (its verdict). */
+async function expectRefusedByWorkstation(code: string, verdict: number): Promise<void> {
+  expect(await rig!.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: false, code, retryable: false });
+  expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict });
+}
+
 async function stillUnlocks(): Promise<void> {
   rig!.controller.faults.clear();
   expect(await rig!.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({ ok: true });
@@ -50,12 +62,7 @@ describe('who is refused', () => {
       workstationPublicKey: identityFromSeed(new Uint8Array(randomBytes(32))).publicKey,
     };
     rig = await startRig({ pairing: real, phonePairings: [impostor] });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'peer-error',
-      peerCode: 0x02,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
+    await expectRefusedByPhone(0x02, 'bad-signature');
   });
 
   it("an impostor with the pairing key and the phone's public key, but not its private key, fails on PROOF", async () => {
@@ -65,12 +72,7 @@ describe('who is refused', () => {
       phoneIdentity: { ...real.phone.phoneIdentity, privateKey: new Uint8Array(randomBytes(32)) },
     };
     rig = await startRig({ pairing: real, phonePairings: [impostor] });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'bad-signature',
-      retryable: false,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict: 1 });
+    await expectRefusedByWorkstation('bad-signature', 1);
   });
 
   it('an unpaired workstation gets no approval prompt on the phone', async () => {
@@ -87,12 +89,7 @@ describe('who is refused', () => {
         },
       },
     });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'peer-error',
-      peerCode: 0x02,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
+    await expectRefusedByPhone(0x02, 'bad-signature');
     expect(prompts).toBe(0);
   });
 });
@@ -113,12 +110,7 @@ describe('replayed, reordered and tampered traffic is refused', () => {
   it('a tampered HELLO fails its signature on the phone', async () => {
     rig = await startRig();
     rig.controller.faults.onAtt(fromWorkstation, { kind: 'mutate', mutate: flipLast });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'peer-error',
-      peerCode: 0x02,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'bad-signature' });
+    await expectRefusedByPhone(0x02, 'bad-signature');
   });
 
   it('reordered HELLO fragments are refused as a gap', async () => {
@@ -127,12 +119,7 @@ describe('replayed, reordered and tampered traffic is refused', () => {
       (pdu) => fromWorkstation(pdu) && fragmentOf(pdu).id === 0 && fragmentOf(pdu).index === 1,
       { kind: 'hold-until-next' },
     );
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'peer-error',
-      peerCode: 0x04,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: false, code: 'fragment-gap' });
+    await expectRefusedByPhone(0x04, 'fragment-gap');
   });
 
   it('a fragment replayed within the session is refused as a duplicate', async () => {
@@ -193,12 +180,7 @@ describe('relay resistance', () => {
   it('a PROOF that arrives later than the bound is refused, and the phone is told', async () => {
     rig = await startRig({ workstation: { proofDeadlineMs: 300 } });
     rig.controller.faults.onAtt((pdu) => fromPhone(pdu) && fragmentOf(pdu).id === 1, { kind: 'delay', ms: 400 });
-    expect(await rig.workstation.unlock({ budgetMs: 5_000 })).toMatchObject({
-      ok: false,
-      code: 'reply-too-late',
-      retryable: false,
-    });
-    expect(await phoneOutcome()).toMatchObject({ ok: true, accepted: false, verdict: 2 });
+    await expectRefusedByWorkstation('reply-too-late', 2);
   });
 
   it('a phone heard below the RSSI threshold is not used', async () => {

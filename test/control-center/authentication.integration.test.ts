@@ -3,10 +3,9 @@
 // admin token are all 401, audited, and counted per address; keys have a budget.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceInboxResponseSchema, WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
-import { signRequest } from '../../protocol/online/request-signing.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { ApiClient, CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, rawRequest } from './helpers.js';
-import { failureCode } from './helpers.js';
+import { failureCode, signedHeaders } from './helpers.js';
 import { startTestCc, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;
@@ -25,12 +24,7 @@ const encoder = new TextEncoder();
 describe('signed requests', () => {
   it('accept a request once and refuse the same bytes again (replayed nonce)', async () => {
     const path = '/v1/workstation/inbox';
-    const headers = await signRequest(
-      { method: 'GET', path, body: new Uint8Array() },
-      ws.id,
-      ws.key.privateKey,
-      t.clock.now(),
-    );
+    const headers = await signedHeaders(t, ws, 'GET', path);
     expect((await rawRequest(t.url, 'GET', path, { headers })).status).toBe(200);
     const replay = await rawRequest(t.url, 'GET', path, { headers });
     expect(replay.status).toBe(401);
@@ -63,7 +57,7 @@ describe('signed requests', () => {
 
     const path = '/v1/workstation/pairings';
     const signed = encoder.encode(JSON.stringify({ user: 'alice' }));
-    const headers = await signRequest({ method: 'POST', path, body: signed }, ws.id, ws.key.privateKey, t.clock.now());
+    const headers = await signedHeaders(t, ws, 'POST', path, signed);
     const changed = await rawRequest(t.url, 'POST', path, {
       headers: { ...headers, 'content-type': 'application/json' },
       body: JSON.stringify({ user: 'mallory' }),

@@ -2,8 +2,7 @@
 // oversized bodies and bad query strings are 4xx with a sentence naming the field, never the
 // value sent, and nothing is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../../protocol/online/request-signing.js';
-import { countRows, enroll, installToken, rawRequest, startTestCc, type TestCc } from './helpers.js';
+import { countRows, enroll, installToken, rawRequest, signedHeaders, startTestCc, type TestCc } from './helpers.js';
 import type { TestWorkstation } from './helpers.js';
 
 let t: TestCc;
@@ -35,7 +34,7 @@ afterAll(async () => {
 /** A signed workstation request with an arbitrary body and content type. */
 async function signed(method: string, path: string, body: string | Uint8Array, contentType = 'application/json') {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  const headers = await signRequest({ method, path, body: bytes }, ws.id, ws.key.privateKey, t.clock.now());
+  const headers = await signedHeaders(t, ws, method, path, bytes);
   return rawRequest(t.url, method, path, { headers: { ...headers, 'content-type': contentType }, body: bytes });
 }
 
@@ -134,12 +133,7 @@ describe('query strings, paths and methods', () => {
       ['colour=red', /colour is not a known field/],
     ] as const) {
       const path = `/v1/workstation/inbox?${query}`;
-      const headers = await signRequest(
-        { method: 'GET', path, body: new Uint8Array() },
-        ws.id,
-        ws.key.privateKey,
-        t.clock.now(),
-      );
+      const headers = await signedHeaders(t, ws, 'GET', path);
       const response = await rawRequest(t.url, 'GET', path, { headers });
       expect(response.status).toBe(400);
       expect(response.json?.error?.message).toMatch(message);
@@ -152,12 +146,7 @@ describe('query strings, paths and methods', () => {
     expect(missing.json?.error?.code).toBe('not-found');
     expect((await rawRequest(t.url, 'PATCH', '/v1/workstations/enroll')).status).toBe(404);
     const path = '/v1/workstation/auth-requests/not-an-id';
-    const headers = await signRequest(
-      { method: 'GET', path, body: new Uint8Array() },
-      ws.id,
-      ws.key.privateKey,
-      t.clock.now(),
-    );
+    const headers = await signedHeaders(t, ws, 'GET', path);
     const malformed = await rawRequest(t.url, 'GET', path, { headers });
     expect(malformed.status).toBe(400);
     expect(malformed.json?.error?.message).toMatch(/requestId/);

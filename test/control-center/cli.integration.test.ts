@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latchkeyCommand } from '../../cli/agent-process.js';
 import { startControlCenter } from '../../control-center/control-center.js';
 import type { FetchLike } from '../../platform/api-client.js';
-import { signApproval } from '../../protocol/online/approvals.js';
 import { newId } from '../../protocol/online/ids.js';
 import { DeviceInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { EnrollResponseSchema } from '../../protocol/online/http-bodies.js';
@@ -20,7 +19,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { ApiClient, CALL, any, enroll, enrollProof, newPhone, pair, testClock, toBase64url } from './helpers.js';
 import type { TestCc, TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
-import { askAuth } from './helpers.js';
+import { askAuth, sendDecision, signedDecision } from './helpers.js';
 import { makeSelfSignedCertificate } from '../helpers/tls.js';
 
 interface ServerProcess {
@@ -161,6 +160,24 @@ describe('latchkey admin against the running server', () => {
     expect(badTime.stderr).toMatch(/--since must be a time such as 2026-12-04/);
   });
 
+  it('says what a one-argument command did: groups create and delete, admin-tokens create and revoke', async () => {
+    const created = await admin(['groups', 'create', 'one-call']);
+    expect(created.stdout).toMatch(/^Created group one-call: g_\w+\n$/);
+    const groupId = /g_\w+/.exec(created.stdout)![0];
+    expect((await admin(['groups', 'delete', groupId])).stdout).toBe(`Deleted group ${groupId}.\n`);
+    const token = JSON.parse((await admin(['--json', 'admin-tokens', 'create', 'one-call'])).stdout);
+    const revoked = await admin(['admin-tokens', 'revoke', token.adminTokenId]);
+    expect(revoked.stdout).toBe(`Revoked ${token.adminTokenId}.\n`);
+  });
+
+  it('unsets an override and keeps the others, and set puts it back', async () => {
+    const unset = JSON.parse((await admin(['--json', 'settings', 'unset', 'pinDisplaySeconds'])).stdout);
+    expect(unset.overrides).not.toHaveProperty('pinDisplaySeconds');
+    expect(unset.overrides).toMatchObject({ offlineMode: true });
+    const set = JSON.parse((await admin(['--json', 'settings', 'set', 'pinDisplaySeconds=90'])).stdout);
+    expect(set.overrides).toMatchObject({ offlineMode: true, pinDisplaySeconds: 90 });
+  });
+
   it('reads the token from --token-file, and refuses a wrong, a missing or an unreachable one clearly', async () => {
     const file = path.join(dir, 'admin-token');
     await fs.writeFile(file, `${token}\n`, { mode: 0o600 });
@@ -196,26 +213,13 @@ describe('latchkey admin against the running server', () => {
           timeoutMs: 30_000,
         });
         for (const r of inbox.authRequests) {
-          const fields = {
+          const { body } = await signedDecision(phone, {
             requestId: r.requestId,
             workstationId: workstation.id,
             user: 'alice',
             challenge: r.challenge,
-            decision: 'approve' as const,
-            deviceId: phone.deviceId,
-            signedAt: Date.now(),
-          };
-          await phone.client.call(
-            'POST',
-            `/v1/device/auth-requests/${r.requestId}/decision`,
-            {
-              decision: 'approve',
-              signedAt: fields.signedAt,
-              signature: await signApproval(fields, phone.signing.privateKey),
-            },
-            any,
-            CALL,
-          );
+          });
+          await sendDecision(phone, r.requestId, body);
         }
       }
     };

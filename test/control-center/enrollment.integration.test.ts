@@ -5,6 +5,7 @@ import { SignedPolicySchema } from '../../protocol/online/http-bodies.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { ApiClient, CALL, any, countRows, enroll, enrollProof, failure, fromBase64url } from './helpers.js';
+import { longPoll } from './helpers.js';
 import { putSettings } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { installToken, queryDb, rawRequest, startTestCc, toBase64url, type TestCc } from './helpers.js';
@@ -121,14 +122,11 @@ describe('the signed policy', () => {
     expect(again).toEqual(first);
 
     const started = Date.now();
-    const waiting = ws.client.call(
-      'GET',
-      `/v1/workstation/policy?since=${first.policy.version}&wait=20`,
-      undefined,
+    const { answer: waiting } = await longPoll(
+      ws,
+      `/v1/workstation/policy?since=${first.policy.version}`,
       SignedPolicySchema,
-      { timeoutMs: 25_000 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
     await putSettings(t, { offlineMode: true, pinCount: 30 });
     const changed = await waiting;
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -10,6 +10,7 @@ import { SignedPolicySchema, WorkstationInboxResponseSchema } from '../../protoc
 import { CALL, any, enroll, failure, installToken, newPhone, pair, startTestCc, type TestCc } from './helpers.js';
 import { failureCode } from './helpers.js';
 import type { TestPhone, TestWorkstation } from './helpers.js';
+import { acceptedEvent } from './workstation-event.js';
 
 let t: TestCc;
 let admin: AdminClient;
@@ -124,24 +125,15 @@ describe('the fleet view', () => {
 describe('uploaded events, filtered', () => {
   it('by user, kind and time, and exported as CSV that a spreadsheet cannot run', async () => {
     const now = t.clock.now();
-    const event = (time: number, type: string, user: string, context: string | null = null) => ({
-      id: newId('ev'),
-      time,
-      type,
-      user,
-      result: 'accepted',
-      reason: null,
-      context,
-    });
     await ws.client.call(
       'POST',
       '/v1/workstation/events',
       {
         events: [
-          event(now - 3000, 'verify', 'alice', '=HYPERLINK("x")'),
-          event(now - 2000, 'online-auth', 'alice'),
-          event(now - 1000, 'verify', 'carol'),
-          event(now, 'enroll', 'alice'),
+          acceptedEvent(now - 3000, 'verify', 'alice', '=HYPERLINK("x")'),
+          acceptedEvent(now - 2000, 'online-auth', 'alice'),
+          acceptedEvent(now - 1000, 'verify', 'carol'),
+          acceptedEvent(now, 'enroll', 'alice'),
         ],
       },
       any,

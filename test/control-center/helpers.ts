@@ -16,10 +16,12 @@ import { EnrollResponseSchema, PairingStatusResponseSchema } from '../../protoco
 import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
 import { RedeemPairingResponseSchema } from '../../protocol/online/http-bodies.js';
 import { derivePairingKey, deviceMac, newPairingSecret, signDeviceProof } from '../../protocol/online/pairing-keys.js';
-import { workstationMac } from '../../protocol/online/pairing-keys.js';
+import { checkMac, workstationMac } from '../../protocol/online/pairing-keys.js';
 import { ED25519, X25519, generateKeyPair, sign, type KeyPair } from '../../protocol/crypto/webcrypto.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { sha256 } from '../../protocol/crypto/hashes.js';
+import { signRequest } from '../../protocol/online/request-signing.js';
+import { signApproval, type ApprovalFields } from '../../protocol/online/approvals.js';
 
 export const CALL = { timeoutMs: 10_000 } as const;
 const any = v.unknown();
@@ -247,22 +249,33 @@ export async function pair(t: TestCc, ws: TestWorkstation, phone: TestPhone, use
     ccKey: redeemed.ccKey,
   });
   if (toBase64url(expectedWsMac) !== redeemed.workstationMac) throw new Error('workstation MAC does not check');
+  await confirmRedeemedPairing(ws, pairingId, pairingKey, 5);
+  phone.deviceId = redeemed.deviceId;
+  phone.client = new ApiClient({
+    baseUrl: t.url,
+    now: t.clock.now,
+    signer: { keyId: redeemed.deviceId, privateKey: phone.signing.privateKey },
+  });
+}
+
+/**
+ * The workstation's half of a pairing the phone redeems: waits (up to `wait` s) for the redemption,
+ * checks the device MAC, and confirms the pairing only when it checks. Returns the phone's device.
+ */
+export async function confirmRedeemedPairing(ws: Caller, pairingId: string, pairingKey: Uint8Array, wait: number) {
   const status = await ws.client.call(
     'GET',
-    `/v1/workstation/pairings/${pairingId}?wait=5`,
+    `/v1/workstation/pairings/${pairingId}?wait=${wait}`,
     undefined,
     PairingStatusResponseSchema,
     CALL,
   );
   if (status.status !== 'redeemed') throw new Error(`pairing is ${status.status}`);
   const { device } = status;
-  const expectedDeviceMac = await deviceMac(pairingKey, {
-    pairingId,
-    signingKey: device.signingKey,
-    boxKey: device.boxKey,
-    name: device.name,
-  });
-  const accept = toBase64url(expectedDeviceMac) === device.deviceMac;
+  const accept = await checkMac(
+    deviceMac(pairingKey, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name }),
+    fromBase64url(device.deviceMac),
+  );
   await ws.client.call(
     'POST',
     `/v1/workstation/pairings/${pairingId}/confirm`,
@@ -271,12 +284,7 @@ export async function pair(t: TestCc, ws: TestWorkstation, phone: TestPhone, use
     CALL,
   );
   if (!accept) throw new Error('device MAC does not check');
-  phone.deviceId = redeemed.deviceId;
-  phone.client = new ApiClient({
-    baseUrl: t.url,
-    now: t.clock.now,
-    signer: { keyId: redeemed.deviceId, privateKey: phone.signing.privateKey },
-  });
+  return device;
 }
 
 /** The ApiError a call fails with (or a thrown Error when it does not fail). */
@@ -304,6 +312,18 @@ export const askAuth = (ws: Caller, body: unknown) =>
 export const authStatus = (ws: Caller, requestId: string) =>
   ws.client.call('GET', `/v1/workstation/auth-requests/${requestId}`, undefined, AuthStatusResponseSchema, CALL);
 
+/** What a phone sends to decide a sign-in request: the decision, when, and its signature over the fields. */
+export async function signedDecision(
+  phone: TestPhone,
+  request: { requestId: string; workstationId: string; user: string; challenge: string },
+  decision: 'approve' | 'deny' = 'approve',
+  signedAt = Date.now(),
+) {
+  const fields: ApprovalFields = { ...request, decision, deviceId: phone.deviceId, signedAt };
+  const signature = await signApproval(fields, phone.signing.privateKey);
+  return { fields, body: { decision, signedAt, signature } };
+}
+
 /** A phone's decision on a sign-in request. */
 export const sendDecision = <S extends v.GenericSchema = typeof any>(
   phone: Caller,
@@ -319,10 +339,30 @@ export const sendDecision = <S extends v.GenericSchema = typeof any>(
     CALL,
   );
 
+/**
+ * Begins a long poll (wait=20; the client gives it 25 s) and lets it reach the server (200 ms),
+ * so that what the test does next happens while the poll waits; `answer` is the poll's reply.
+ */
+export async function longPoll<S extends v.GenericSchema>(caller: Caller, path: string, schema: S) {
+  const query = `${path}${path.includes('?') ? '&' : '?'}wait=20`;
+  const answer = caller.client.call('GET', query, undefined, schema, { timeoutMs: 25_000 });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return { answer };
+}
+
 /** The code of the ApiError a call fails with (fails the test when the call succeeds). */
 export async function failureCode(promise: Promise<unknown>): Promise<string> {
   return (await failure(promise)).code;
 }
+
+/** The signature headers of a workstation's request (an empty body unless given), to send it raw or twice. */
+export const signedHeaders = (
+  t: { readonly clock: TestClock },
+  ws: TestWorkstation,
+  method: string,
+  path: string,
+  body: Uint8Array = new Uint8Array(),
+) => signRequest({ method, path, body }, ws.id, ws.key.privateKey, t.clock.now());
 
 /** A raw HTTP request, for bodies the ApiClient would never send. */
 export async function rawRequest(

@@ -7,6 +7,7 @@ import { PairingStatusResponseSchema } from '../../protocol/online/http-bodies.j
 import { derivePairingKey, newPairingId, newPairingSecret } from '../../protocol/online/pairing-keys.js';
 import { signDeviceProof } from '../../protocol/online/pairing-keys.js';
 import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, queryDb, redeem } from './helpers.js';
+import { longPoll } from './helpers.js';
 import type { TestPhone } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
@@ -48,14 +49,11 @@ describe('pairing end to end', () => {
   it('wakes the workstation waiting on the pairing when the phone redeems it', async () => {
     const { pairingId, pairingKey } = await openPairing(ws, 'dave');
     const started = Date.now();
-    const waiting = ws.client.call(
-      'GET',
-      `/v1/workstation/pairings/${pairingId}?wait=20`,
-      undefined,
+    const { answer: waiting } = await longPoll(
+      ws,
+      `/v1/workstation/pairings/${pairingId}`,
       PairingStatusResponseSchema,
-      { timeoutMs: 25_000 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const phone = await newPhone(t);
     await redeem(phone, pairingId, pairingKey);
     const status = await waiting;

@@ -10,6 +10,7 @@ import { RevealRecoveryPinResponseSchema } from '../../protocol/online/http-bodi
 import { openPoolEnvelope, sealPoolEnvelope, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { sealTo } from '../../protocol/online/sealed-box.js';
 import { ApiClient, CALL, any, countRows, enroll, failure, fromBase64url, installToken, newPhone } from './helpers.js';
+import { longPoll } from './helpers.js';
 import { putSettings } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { pair, queryDb, startTestCc, toBase64url, type TestCc, type TestPhone } from './helpers.js';
@@ -52,15 +53,7 @@ describe('pool deliveries', () => {
     expect(await putDelivery(ws, deliveryId, { envelope: sealed, deviceId: phone.deviceId, user: 'alice' })).toEqual({
       status: 'pending',
     });
-    const different = await failure(
-      ws.client.call(
-        'PUT',
-        `/v1/workstation/pool-deliveries/${deliveryId}`,
-        { ...put, envelope: await envelope(deliveryId) },
-        any,
-        CALL,
-      ),
-    );
+    const different = await failure(putDelivery(ws, deliveryId, { ...put, envelope: await envelope(deliveryId) }));
     expect(different.code).toBe('conflict');
 
     const inbox = await phone.client.call('GET', '/v1/device/inbox?wait=5', undefined, DeviceInboxResponseSchema, CALL);
@@ -75,14 +68,11 @@ describe('pool deliveries', () => {
     expect(opened.ok).toBe(true);
     if (!opened.ok) return;
 
-    const waitingWs = ws.client.call(
-      'GET',
-      `/v1/workstation/pool-deliveries/${deliveryId}?wait=20`,
-      undefined,
+    const { answer: waitingWs } = await longPoll(
+      ws,
+      `/v1/workstation/pool-deliveries/${deliveryId}`,
       PoolDeliveryStatusResponseSchema,
-      { timeoutMs: 25_000 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const fields = {
       deliveryId,
       poolId: opened.contents.poolId,
@@ -126,20 +116,8 @@ describe('pool deliveries', () => {
   it('supersedes an unconfirmed delivery with a newer one for the same user and phone', async () => {
     const older = newId('pd');
     const newer = newId('pd');
-    await ws.client.call(
-      'PUT',
-      `/v1/workstation/pool-deliveries/${older}`,
-      { user: 'alice', deviceId: phone.deviceId, envelope: await envelope(older) },
-      any,
-      CALL,
-    );
-    await ws.client.call(
-      'PUT',
-      `/v1/workstation/pool-deliveries/${newer}`,
-      { user: 'alice', deviceId: phone.deviceId, envelope: await envelope(newer) },
-      any,
-      CALL,
-    );
+    await putDelivery(ws, older, { user: 'alice', deviceId: phone.deviceId, envelope: await envelope(older) });
+    await putDelivery(ws, newer, { user: 'alice', deviceId: phone.deviceId, envelope: await envelope(newer) });
     const inbox = await phone.client.call('GET', '/v1/device/inbox', undefined, DeviceInboxResponseSchema, CALL);
     expect(inbox.poolDeliveries.map((d) => d.deliveryId)).toEqual([newer]);
     expect(

@@ -8,14 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startControlCenter } from '../../control-center/control-center.js';
 import { StartupError } from '../../control-center/errors.js';
 import { DeviceInboxResponseSchema, SignedPolicySchema } from '../../protocol/online/http-bodies.js';
-import { signApproval } from '../../protocol/online/approvals.js';
-import { signRequest } from '../../protocol/online/request-signing.js';
 import { checkSignedPolicy } from '../../protocol/online/signed-policy.js';
 import { makeTempDir } from '../helpers/agent-harness.js';
 import { ApiClient, CALL, any, enroll, fromBase64url, installToken, newPhone, pair, rawRequest } from './helpers.js';
-import { putSettings } from './helpers.js';
+import { putSettings, signedHeaders } from './helpers.js';
 import { startTestCc, toBase64url, type TestCc } from './helpers.js';
-import { askAuth, authStatus } from './helpers.js';
+import { askAuth, authStatus, sendDecision, signedDecision } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 
 const running: TestCc[] = [];
@@ -54,12 +52,7 @@ describe('restart on the same database', () => {
     const policy = await ws.client.call('GET', '/v1/workstation/policy', undefined, SignedPolicySchema, CALL);
     const challenge = toBase64url(randomBytes(32));
     const { requestId } = await askAuth(ws, { user: 'alice', challenge, ttlMs: 120_000 });
-    const beforeRestart = await signRequest(
-      { method: 'GET', path: '/v1/workstation/inbox', body: new Uint8Array() },
-      ws.id,
-      ws.key.privateKey,
-      first.clock.now(),
-    );
+    const beforeRestart = await signedHeaders(first, ws, 'GET', '/v1/workstation/inbox');
     expect((await rawRequest(first.url, 'GET', '/v1/workstation/inbox', { headers: beforeRestart })).status).toBe(200);
     const ccKey = first.cc.keys.ccKey;
 
@@ -86,26 +79,8 @@ describe('restart on the same database', () => {
 
     const inbox = await phone2.call('GET', '/v1/device/inbox', undefined, DeviceInboxResponseSchema, CALL);
     expect(inbox.authRequests.map((r) => r.requestId)).toEqual([requestId]);
-    const fields = {
-      requestId,
-      workstationId: ws.id,
-      user: 'alice',
-      challenge,
-      decision: 'approve' as const,
-      deviceId: phone.deviceId,
-      signedAt: Date.now(),
-    };
-    await phone2.call(
-      'POST',
-      `/v1/device/auth-requests/${requestId}/decision`,
-      {
-        decision: 'approve',
-        signedAt: fields.signedAt,
-        signature: await signApproval(fields, phone.signing.privateKey),
-      },
-      any,
-      CALL,
-    );
+    const { body } = await signedDecision(phone, { requestId, workstationId: ws.id, user: 'alice', challenge });
+    await sendDecision({ client: phone2 }, requestId, body);
     expect((await authStatus(ws2, requestId)).status).toBe('approved');
     const logs = [...first.logLines, ...second.logLines].join('');
     expect(logs).not.toMatch(/lk_admin_[A-Za-z0-9_-]{43}/);

@@ -2,11 +2,12 @@
 // auth request → the phone's long-poll wakes → signed decision → the workstation's long-poll
 // sees it and checks the signature itself; another user's phone sees and answers nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkApproval, signApproval, type ApprovalFields } from '../../protocol/online/approvals.js';
+import { checkApproval } from '../../protocol/online/approvals.js';
 import { AuthStatusResponseSchema } from '../../protocol/online/http-bodies.js';
 import { DeviceInboxResponseSchema, SignInIntentResponseSchema } from '../../protocol/online/http-bodies.js';
 import { WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
 import { CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, startTestCc } from './helpers.js';
+import { longPoll, signedDecision } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { toBase64url, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
@@ -33,25 +34,12 @@ async function decide(phone: TestPhone, requestId: string, decision: 'approve' |
     c ??
     queryDb<{ challenge: string }>(t.databaseFile, 'SELECT challenge FROM auth_requests WHERE id = ?', requestId)[0]!
       .challenge;
-  const fields: ApprovalFields = {
-    requestId,
-    workstationId: ws.id,
-    user,
-    challenge: found,
-    decision,
-    deviceId: phone.deviceId,
-    signedAt: t.clock.now(),
-  };
-  const signature = await signApproval(fields, phone.signing.privateKey);
-  return { fields, body: { decision, signedAt: fields.signedAt, signature } };
+  return signedDecision(phone, { requestId, workstationId: ws.id, user, challenge: found }, decision, t.clock.now());
 }
 
 describe('push approval', () => {
   it('goes from the workstation to the phone and back, with a signature the workstation can check', async () => {
-    const waitingPhone = alice.client.call('GET', '/v1/device/inbox?wait=20', undefined, DeviceInboxResponseSchema, {
-      timeoutMs: 25_000,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { answer: waitingPhone } = await longPoll(alice, '/v1/device/inbox', DeviceInboxResponseSchema);
     const c = challenge();
     const started = Date.now();
     const { requestId } = await askAuth(ws, { user: 'alice', challenge: c, ttlMs: 60_000 });
@@ -68,14 +56,11 @@ describe('push approval', () => {
       }),
     ]);
 
-    const waitingWs = ws.client.call(
-      'GET',
-      `/v1/workstation/auth-requests/${requestId}?wait=20`,
-      undefined,
+    const { answer: waitingWs } = await longPoll(
+      ws,
+      `/v1/workstation/auth-requests/${requestId}`,
       AuthStatusResponseSchema,
-      { timeoutMs: 25_000 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const { fields, body } = await decide(alice, requestId, 'approve', 'alice', c);
     await sendDecision(alice, requestId, body, AuthStatusResponseSchema);
     const status = await waitingWs;
@@ -169,14 +154,7 @@ describe("another user's phone", () => {
 
 describe('phone-initiated sign-in (R3)', () => {
   it('puts an intent in the workstation inbox, which the auth request naming it answers once', async () => {
-    const waitingWs = ws.client.call(
-      'GET',
-      '/v1/workstation/inbox?wait=20',
-      undefined,
-      WorkstationInboxResponseSchema,
-      { timeoutMs: 25_000 },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { answer: waitingWs } = await longPoll(ws, '/v1/workstation/inbox', WorkstationInboxResponseSchema);
     const { intentId } = await alice.client.call(
       'POST',
       '/v1/device/sign-in',

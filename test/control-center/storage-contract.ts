@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { newId } from '../../protocol/online/ids.js';
 import type { AuditEntry } from '../../control-center/storage/records.js';
 import type { Storage } from '../../control-center/storage/storage.js';
+import { acceptedEvent } from './workstation-event.js';
 
 export interface StorageFactory {
   /** A fresh, empty store; `reopen` opens the same data again after `close`. */
@@ -295,26 +296,17 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       const { storage } = await factory.create();
       const { tenant, workstation: ws } = await workstation(storage);
       const { workstation: other } = await workstation(storage);
-      const event = (time: number, type: string, user: string) => ({
-        id: newId('ev'),
-        time,
-        type,
-        user,
-        result: 'accepted',
-        reason: null,
-        context: null,
-      });
       await storage.addEvents(
         ws.id,
         [
-          event(NOW, 'verify', 'alice'),
-          event(NOW + 10, 'online-auth', 'alice'),
-          event(NOW + 20, 'verify', 'bob'),
-          event(NOW + 30, 'enroll', 'alice'),
+          acceptedEvent(NOW, 'verify', 'alice'),
+          acceptedEvent(NOW + 10, 'online-auth', 'alice'),
+          acceptedEvent(NOW + 20, 'verify', 'bob'),
+          acceptedEvent(NOW + 30, 'enroll', 'alice'),
         ],
         NOW,
       );
-      await storage.addEvents(other.id, [event(NOW + 5, 'verify', 'alice')], NOW);
+      await storage.addEvents(other.id, [acceptedEvent(NOW + 5, 'verify', 'alice')], NOW);
       const list = async (query: Omit<Parameters<Storage['listEvents']>[1], 'limit'>) =>
         (await storage.listEvents(tenant.id, { limit: 100, ...query })).items.map(
           (e) => `${e.type}:${e.user}@${e.time - NOW}`,

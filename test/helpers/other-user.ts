@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir, REPO } from './agent-harness.js';
+import { collectOutput } from './child-output.js';
 
 export const NOBODY = 65534;
 
@@ -63,41 +64,20 @@ export function startScriptAs(uid: number, dir: string, name: string, args: stri
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const waiters: Array<() => void> = [];
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const wake of waiters.splice(0)) wake();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('exit', () => {
-    for (const wake of waiters.splice(0)) wake();
-  });
+  const printed = collectOutput(child, name);
   return {
-    child,
-    output: () => output,
-    async waitFor(pattern, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const line = output.split('\n').find((candidate) => pattern.test(candidate));
-        if (line !== undefined) return line;
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`${name} exited before printing ${pattern}: ${output}`);
-        if (Date.now() > deadline)
-          throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms: ${output}`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 100);
-        });
-      }
-    },
+    ...printed,
+    waitFor: (pattern, timeoutMs = 15_000) =>
+      printed.waitForOutput(
+        (output) => output.split('\n').find((candidate) => pattern.test(candidate)),
+        String(pattern),
+        timeoutMs,
+      ),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
+      await printed.exited;
       clearTimeout(timer);
     },
   };

@@ -8,7 +8,7 @@ import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
 import { PhoneCli, eventually } from '../helpers/online-stack.js';
 import { runCli, startCli } from '../helpers/run-cli.js';
 import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
-import { removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { type TestUser, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
 
 const BLE_WAIT_MS = 2_500;
 let dir: string;
@@ -101,9 +101,7 @@ afterAll(async () => {
   for (const phone of serving) await phone.stop();
   await agent?.stop();
   await controller?.stop();
-  removePamServices();
-  removeUser(alice);
-  removeUser(bob);
+  removePamServicesAndUsers(alice, bob);
 });
 
 describe('Bluetooth unlock, end to end (issue 5)', () => {

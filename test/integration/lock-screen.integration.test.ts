@@ -19,8 +19,8 @@ import { makeScriptDir } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
-import { VERDICT, createUser, pamService, pamtesterTimed, removePamServices } from '../native/helpers/pam-env.js';
-import { removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { VERDICT, createUser, pamService, pamtesterTimed } from '../native/helpers/pam-env.js';
+import { removePamServicesAndUsers, type TestUser } from '../native/helpers/pam-env.js';
 import { pamModule } from '../native/helpers/native-tools.js';
 
 const WORKSTATION = 'ws-lock-screen';
@@ -97,8 +97,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await agent?.close();
   await cc?.close();
-  removePamServices();
-  removeUser(alice);
+  removePamServicesAndUsers(alice);
 });
 
 describe('push=ask: the person chooses (item 1)', () => {

@@ -14,7 +14,7 @@ import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
 import { runCli } from '../helpers/run-cli.js';
 import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
-import { removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { type TestUser, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
 
 const WORKSTATION = 'ws-e2e';
 let dir: string;
@@ -108,9 +108,7 @@ afterAll(async () => {
   await phoneB?.stopServing();
   await agent?.stop();
   await cc?.stop();
-  removePamServices();
-  removeUser(alice);
-  removeUser(bob);
+  removePamServicesAndUsers(alice, bob);
 });
 
 describe('online sign-in and offline PINs, end to end', () => {

@@ -5,12 +5,12 @@
  * i3lock exits when it unlocks; a locker that is still running is still locked.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
 import { createUser, enroll, latchkey, moduleLine, pins, removeUser, startAgent } from './helpers/pam-env.js';
-import type { Agent, TestUser } from './helpers/pam-env.js';
+import { auditEntries, type Agent, type TestUser } from './helpers/pam-env.js';
 
 /** A display number no X server on this machine uses yet. */
 function freeDisplay(): number {
@@ -112,11 +112,7 @@ describe('i3lock under Xvfb', () => {
     expect(await until(() => !running(locker!), 10_000)).toBe(true);
     expect(locker.exitCode).toBe(0);
     // the module asked as the user itself (no root needed at the lock screen)
-    const audit = readFileSync(join(agent.stateDir, 'audit.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(audit.at(-1)).toMatchObject({
+    expect(auditEntries(agent).at(-1)).toMatchObject({
       event: 'verify',
       user: user.name,
       result: 'accepted',
@@ -136,11 +132,9 @@ describe('i3lock under Xvfb', () => {
     type(pins(uri, 1)[0]!);
     expect(await until(() => !running(locker!), 10_000)).toBe(true);
     expect(locker.exitCode).toBe(0);
-    const verdicts = readFileSync(join(agent.stateDir, 'audit.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
+    const verdicts = auditEntries(agent)
       .slice(-3)
-      .map((l) => JSON.parse(l).result);
+      .map((entry) => entry.result);
     expect(verdicts).toEqual(['rejected', 'rejected', 'accepted']);
   }, 60_000);
 

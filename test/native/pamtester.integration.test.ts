@@ -10,8 +10,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERDICT, createUser, enroll, latchkey, moduleLine, pamService, pamtester, pins } from './helpers/pam-env.js';
-import { removePamServices, removeUser, startAgent, userStateFile, type Agent } from './helpers/pam-env.js';
+import { removeUser, startAgent, userStateFile, type Agent, removePamServicesAndUsers } from './helpers/pam-env.js';
 import type { TestUser } from './helpers/pam-env.js';
+
+/** How many operations pamtester reports as successful in `output`. */
+const successes = (output: string) => output.split(VERDICT.success).length - 1;
 
 let agent: Agent;
 let alice: TestUser; // enrolled
@@ -32,9 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
-  removePamServices();
-  removeUser(alice);
-  removeUser(bob);
+  removePamServicesAndUsers(alice, bob);
 });
 
 describe('pamtester: offline PINs at the prompt', () => {
@@ -240,19 +241,12 @@ describe('pamtester: the connection a PAM handle keeps (docs/pam.md "One connect
       const codes = pins(enroll(chatty, user), 0, 5);
       const svc = pamService('kept', [moduleLine('required', chatty, `timeout=${TIMEOUT_MS}`)]);
       const before = await connections(chatty);
-      const three = pamtester(svc, user, `${codes.slice(0, 3).join('\n')}\n`, [
-        'authenticate',
-        'authenticate',
-        'authenticate',
-      ]);
-      expect(three.output.split(VERDICT.success).length - 1).toBe(3);
+      const typed = (lines: string[]) => `${lines.join('\n')}\n`;
+      const three = pamtester(svc, user, typed(codes.slice(0, 3)), ['authenticate', 'authenticate', 'authenticate']);
+      expect(successes(three.output)).toBe(3);
       expect((await connections(chatty)) - before).toBe(1);
-      const split = pamtester(svc, user, `${codes.slice(3, 5).join('\n')}\n`, [
-        'authenticate',
-        'setcred',
-        'authenticate',
-      ]);
-      expect(split.output.split(VERDICT.success).length - 1).toBe(2);
+      const split = pamtester(svc, user, typed(codes.slice(3, 5)), ['authenticate', 'setcred', 'authenticate']);
+      expect(successes(split.output)).toBe(2);
       expect((await connections(chatty)) - before).toBe(3);
     } finally {
       await chatty.stop();
@@ -284,7 +278,7 @@ describe('pamtester: the connection a PAM handle keeps (docs/pam.md "One connect
       second = await startAgent({ dir });
       child.stdin.end(`${codes[1]}\n`);
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      expect(output.split(VERDICT.success).length - 1, output).toBe(2);
+      expect(successes(output), output).toBe(2);
       expect(code).toBe(0);
       expect(pamtester(svc, alice.name, `${codes[1]}\n`).output).not.toContain(VERDICT.success); // replay
     } finally {

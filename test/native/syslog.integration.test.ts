@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { createUser, enroll, moduleLine, pamService, pins, removePamServices, removeUser } from './helpers/pam-env.js';
+import { createUser, enroll, moduleLine, pamService, pins, removePamServicesAndUsers } from './helpers/pam-env.js';
 import { startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
 
 const LOG_AUTHPRIV = 10 << 3;
@@ -27,8 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   removeScratchDir();
   await agent?.stop();
-  removePamServices();
-  removeUser(alice);
+  removePamServicesAndUsers(alice);
 });
 
 function pamtesterLogged(service: string, input: string): { output: string; syslog: string } {

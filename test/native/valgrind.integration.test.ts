@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERDICT, createUser, enroll, moduleLine, pamService, pamtester, pins } from './helpers/pam-env.js';
-import { removePamServices, removeUser, startAgent, userStateFile, type Agent } from './helpers/pam-env.js';
+import { removeUser, startAgent, userStateFile, type Agent, removePamServicesAndUsers } from './helpers/pam-env.js';
 import type { TestUser } from './helpers/pam-env.js';
 
 const VALGRIND = [
@@ -34,9 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
-  removePamServices();
-  removeUser(alice);
-  removeUser(bob);
+  removePamServicesAndUsers(alice, bob);
 });
 
 function underValgrind(service: string, user: string, input: string, operations = ['authenticate']) {

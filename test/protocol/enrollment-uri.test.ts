@@ -3,32 +3,23 @@ import { buildEnrollmentUri, parseEnrollmentUri } from '../../protocol/enrollmen
 
 const seed = Uint8Array.from({ length: 32 }, (_, i) => i);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const numericPool = {
+  user: 'alice',
+  host: 'ws1',
+  authenticatorId: 'phone',
+  format: { charset: 'numeric', length: 8 },
+  counter: 0,
+  count: 25,
+} as const;
 
 describe('enrollment import URIs', () => {
   it('numeric pools are otpauth Key URIs any HOTP app can import', () => {
-    const uri = text(
-      buildEnrollmentUri({
-        user: 'alice',
-        host: 'ws1',
-        authenticatorId: 'phone',
-        format: { charset: 'numeric', length: 8 },
-        counter: 0,
-        count: 25,
-        seed,
-      }),
-    );
+    const uri = text(buildEnrollmentUri({ ...numericPool, seed }));
     expect(uri).toMatch(
       /^otpauth:\/\/hotp\/Latchkey:alice%40ws1\?secret=AAAQEAYEAUDAOCAJBIFQYDIOB4IBCEQTCQKRMFYYDENBWHA5DYPQ&issuer=Latchkey&algorithm=SHA1&digits=8&counter=0/,
     );
     const parsed = parseEnrollmentUri(uri);
-    expect(parsed).toMatchObject({
-      user: 'alice',
-      host: 'ws1',
-      authenticatorId: 'phone',
-      format: { charset: 'numeric', length: 8 },
-      counter: 0,
-      count: 25,
-    });
+    expect(parsed).toMatchObject(numericPool);
     expect(parsed.seed).toEqual(seed);
   });
 

@@ -14,7 +14,7 @@ import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent
 import { makeScriptDir, startScriptAs } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
 import { installToken, startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
-import { createUser, pamService, removePamServices, removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { createUser, pamService, type TestUser, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
 
 /** As user U: `pair` (with a password when given), then `pair-finish` once the code is out. */
 const PAIR_AS_USER = `
@@ -119,8 +119,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await agent?.close();
   await cc?.close();
-  removePamServices();
-  removeUser(user);
+  removePamServicesAndUsers(user);
 });
 
 describe("pairing a phone online needs root or the user's password", () => {

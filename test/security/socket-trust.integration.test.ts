@@ -12,8 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, canConnect, makeTempDir, writeAgentConfig } from '../helpers/agent-harness.js';
 import { NOBODY, makeScriptDir, runScriptAs, startScriptAs, type RunningScript } from '../helpers/other-user.js';
-import { VERDICT, createUser, pamService, pamtester, removePamServices } from '../native/helpers/pam-env.js';
-import { removeUser, type TestUser } from '../native/helpers/pam-env.js';
+import { VERDICT, createUser, pamService, pamtester, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
+import type { TestUser } from '../native/helpers/pam-env.js';
 import { pamModule } from '../native/helpers/native-tools.js';
 
 /** Answers every request as a real agent's best news would look: a PIN prompt, then "accepted". */
@@ -67,8 +67,7 @@ beforeAll(async () => {
   user = createUser('sock');
 });
 afterAll(() => {
-  removePamServices();
-  removeUser(user);
+  removePamServicesAndUsers(user);
 });
 
 /** `latchkey agent` with a socket path; resolves when it exits (these refusals exit at once). */

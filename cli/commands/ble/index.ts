@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { askOk, showCodeThenFinish } from '../../ask.js';
 import { CliError, EXIT } from '../../../platform/exit-codes.js';
 import { authenticatorOption, integerOption, userOption, withAgentOptions } from '../../options.js';
+import { pairingCommand, userCommand } from '../../options.js';
 import { adapterTransport, radioToolError, runThenExit, withAdapterOptions } from './adapter-options.js';
 import type { AdapterOptions } from './adapter-options.js';
 import type { UnlockTestFlags } from './radio-tools.js';
@@ -64,23 +65,21 @@ export function registerBle(program: Command): void {
     radioTool(() => runBleScan(adapterTransport(options), options)),
   );
 
-  const pair = ble
-    .command('pair')
-    .description(
-      "show a code to pair a user's phone over Bluetooth (root), and wait near it until the phone has used it",
-    )
-    .requiredOption('--user <name>', 'the user whose phone it is', userOption)
-    .option('--wait <seconds>', 'how long to wait for the phone', integerOption('--wait', 1, 600), 600);
+  const pair = pairingCommand(
+    ble,
+    'pair',
+    "show a code to pair a user's phone over Bluetooth (root), and wait near it until the phone has used it",
+  );
   withAgentOptions(pair).action(async (options: { user: string; wait: number; socket: string; timeout: number }) => {
     const started = await askOk(options.socket, { op: 'ble-pair', user: options.user }, options.timeout);
     await showCodeThenFinish(started, options, { label: 'Bluetooth pairing code', finish: 'ble-pair-finish' });
   });
 
-  const unpair = ble
-    .command('unpair')
-    .description("forget a user's phone paired over Bluetooth (all of them without --device)")
-    .requiredOption('--user <name>', 'the user', userOption)
-    .option('--device <id>', 'the phone, as "latchkey status" lists it (ble-…)', authenticatorOption);
+  const unpair = userCommand(
+    ble,
+    'unpair',
+    "forget a user's phone paired over Bluetooth (all of them without --device)",
+  ).option('--device <id>', 'the phone, as "latchkey status" lists it (ble-…)', authenticatorOption);
   withAgentOptions(unpair).action(
     async (options: { user: string; device?: string; socket: string; timeout: number }) => {
       const reply = await askOk(

@@ -46,6 +46,76 @@ export function TableWrap({ label, children }: { label: string; children: Compon
   );
 }
 
+/** A data table in its scrolling wrap: an optional caption for screen readers, the header, and the rows. */
+export function DataTable({
+  label,
+  caption,
+  columns,
+  actions = false,
+  children,
+}: {
+  label: string;
+  caption?: string;
+  columns: readonly string[];
+  actions?: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <TableWrap label={label}>
+      <table>
+        {caption !== undefined && <caption class="visually-hidden">{caption}</caption>}
+        <TableHead columns={columns} actions={actions} />
+        <tbody>{children}</tbody>
+      </table>
+    </TableWrap>
+  );
+}
+
+/** A form on one line: its fields, then the button that submits it. */
+export function InlineForm({
+  onSubmit,
+  submit,
+  children,
+}: {
+  onSubmit: (e: Event) => void;
+  submit: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <form onSubmit={onSubmit} noValidate class="inline-form">
+      {children}
+      <div class="actions">
+        <button type="submit">{submit}</button>
+      </div>
+    </form>
+  );
+}
+
+/** A form field: its label, then the control it names (`for` is the control's id). */
+export function Field({ for: id, label, children }: { for: string; label: string; children: ComponentChildren }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {children}
+    </div>
+  );
+}
+
+/** A secret shown once, in a box its heading names. */
+export function SecretBox({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
+  return (
+    // biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the box for the console test and assistive tools that read aria-labelledby on any element; a landmark here would be one too many
+    <div class="secret" aria-labelledby={id}>
+      <h3 id={id}>{title}</h3>
+      {children}
+    </div>
+  );
+}
+
+/** An input or select handler that passes the control's new value on. */
+export const valueTo = (set: (value: string) => void) => (e: Event) =>
+  set((e.currentTarget as HTMLInputElement | HTMLSelectElement).value);
+
 /**
  * Runs one API call for a page: the status line says what failed; a 401 returns to sign-in.
  * Answers the result, or undefined when the call failed.

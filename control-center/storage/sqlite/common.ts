@@ -57,3 +57,11 @@ export function parseOverrides(json: string): SettingsOverrides {
 export function inTransaction<T>(db: Database, fn: () => T): T {
   return db.transaction(fn).immediate();
 }
+
+/** The row when it belongs to `tenantId` and is not revoked: what a tenant may revoke (another tenant's is not found). */
+export function liveRowOf<R extends { tenant_id: string; revoked_at: number | null }>(
+  row: R | undefined,
+  tenantId: string,
+): R | undefined {
+  return row && row.tenant_id === tenantId && row.revoked_at === null ? row : undefined;
+}

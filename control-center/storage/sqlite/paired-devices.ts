@@ -1,7 +1,7 @@
 /** SQLite storage: pairings, devices, bindings and users (docs/online-protocol.md "Pairing"). */
 import type { Binding, Device, Pairing, PairingState, UserSummary } from '../records.js';
 import type { Storage } from '../storage.js';
-import { inTransaction, type Shared } from './common.js';
+import { inTransaction, liveRowOf, type Shared } from './common.js';
 
 export type PairingStore = Pick<
   Storage,
@@ -220,9 +220,7 @@ export function pairingStore(shared: Shared): PairingStore {
     },
     async revokeDevice(tenantId, id, now, audit) {
       return inTransaction(db, () => {
-        const row = getDevice.get(id);
-        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null)
-          return { ok: false, code: 'not-found' } as const;
+        if (!liveRowOf(getDevice.get(id), tenantId)) return { ok: false, code: 'not-found' } as const;
         revokeDevice.run(now, id);
         deleteBindings.run(id);
         shared.audit(audit);

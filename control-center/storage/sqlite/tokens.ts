@@ -1,7 +1,7 @@
 /** SQLite storage: admin tokens, install tokens, and enrollment (which spends an install token). */
 import type { AdminToken, InstallToken } from '../records.js';
 import type { Storage } from '../storage.js';
-import { inTransaction, type Shared } from './common.js';
+import { inTransaction, liveRowOf, type Shared } from './common.js';
 import { workstation, type WorkstationRow } from './directory.js';
 
 export type TokenStore = Pick<
@@ -106,9 +106,7 @@ export function tokenStore(shared: Shared): TokenStore {
     },
     async revokeAdminToken(tenantId, id, now, audit) {
       return inTransaction(db, () => {
-        const row = getAdmin.get(id);
-        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null)
-          return { ok: false, code: 'not-found' } as const;
+        if (!liveRowOf(getAdmin.get(id), tenantId)) return { ok: false, code: 'not-found' } as const;
         if (activeAdmins.get(tenantId)!.n <= 1) return { ok: false, code: 'last-token' } as const;
         revokeAdmin.run(now, id);
         shared.audit(audit);
@@ -140,9 +138,7 @@ export function tokenStore(shared: Shared): TokenStore {
     },
     async revokeInstallToken(tenantId, id, now, audit) {
       return inTransaction(db, () => {
-        const row = getInstall.get(id);
-        if (!row || row.tenant_id !== tenantId || row.revoked_at !== null)
-          return { ok: false, code: 'not-found' } as const;
+        if (!liveRowOf(getInstall.get(id), tenantId)) return { ok: false, code: 'not-found' } as const;
         revokeInstall.run(now, id);
         shared.audit(audit);
         return { ok: true, token: installToken(getInstall.get(id)!) } as const;

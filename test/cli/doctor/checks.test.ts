@@ -63,6 +63,8 @@ const findings = (over: Partial<DoctorFindings> = {}): DoctorFindings => ({
   now: NOW,
   ...over,
 });
+/** Findings where the agent answers `status` with this. */
+const agentAnswers = (status: StatusAnswer) => findings({ agent: { reachable: true, listenerUid: 0, answer: status } });
 const problems = (f: DoctorFindings) => diagnose(f).checks.filter((check) => check.status === 'problem');
 
 describe('diagnose', () => {
@@ -80,13 +82,7 @@ describe('diagnose', () => {
       expiresAt: '2026-11-01T00:00:00.000Z',
       expired: true,
     };
-    const alone = findings({
-      agent: {
-        reachable: true,
-        listenerUid: 0,
-        answer: answer({ usable: false, reason: 'pools-expired' }, { pools: [expired] }),
-      },
-    });
+    const alone = agentAnswers(answer({ usable: false, reason: 'pools-expired' }, { pools: [expired] }));
     expect(diagnose(alone).pinPrompt).toBe(false);
     expect(problems(alone)).toEqual([
       expect.objectContaining({
@@ -96,21 +92,13 @@ describe('diagnose', () => {
         blocking: true,
       }),
     ]);
-    const beside = findings({
-      agent: { reachable: true, listenerUid: 0, answer: answer({}, { pools: [detail().pools[0]!, expired] }) },
-    });
+    const beside = agentAnswers(answer({}, { pools: [detail().pools[0]!, expired] }));
     expect(diagnose(beside).pinPrompt).toBe(true);
     expect(problems(beside)).toEqual([expect.objectContaining({ id: 'pins', blocking: false })]);
   });
 
   it('ten failures: disabled, with the reset as the fix', () => {
-    const f = findings({
-      agent: {
-        reachable: true,
-        listenerUid: 0,
-        answer: answer({ locked: true }, { disabled: true, failures: 10, locked: true }),
-      },
-    });
+    const f = agentAnswers(answer({ locked: true }, { disabled: true, failures: 10, locked: true }));
     expect(diagnose(f).pinPrompt).toBe(false);
     expect(problems(f)).toEqual([
       expect.objectContaining({
@@ -172,9 +160,7 @@ describe('diagnose', () => {
 
   it('new PINs the phone showed but has not confirmed are worth knowing, not a problem', () => {
     const pending = { ...detail().pools[0]!, remaining: 25, pending: true };
-    const f = findings({
-      agent: { reachable: true, listenerUid: 0, answer: answer({}, { pools: [detail().pools[0]!, pending] }) },
-    });
+    const f = agentAnswers(answer({}, { pools: [detail().pools[0]!, pending] }));
     expect(diagnose(f).checks).toContainEqual(
       expect.objectContaining({
         id: 'pins-pending',

@@ -7,6 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { collectOutput } from '../../helpers/child-output.js';
 import type { Sandbox } from './sandbox.js';
 
 export interface ServiceUnit {
@@ -113,28 +114,15 @@ export function startService(sandbox: Sandbox, unitPath: string, mdweExec: strin
     ...unit.execStart,
   ];
   const child = sandbox.spawn(command, { PATH: SERVICE_PATH, LANG: 'C.UTF-8', ...unit.environment });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const printed = collectOutput(child, unitPath);
   return {
-    child,
-    output: () => output,
-    async waitFor(pattern, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = pattern.exec(output);
-        if (match) return match[0];
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`${unitPath} exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`${unitPath}: no ${pattern} within ${timeoutMs} ms:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
+    ...printed,
+    waitFor: (pattern, timeoutMs = 60_000) =>
+      printed.waitForOutput((output) => pattern.exec(output)?.[0], String(pattern), timeoutMs),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        await exited;
+        await printed.exited;
       }
       // systemd removes the RuntimeDirectory when the service stops.
       if (unit.runtimeDirectory) sandbox.run(['rm', '-rf', `/run/${unit.runtimeDirectory.name}`]);

@@ -4,7 +4,7 @@
  * Everything created here is removed by the matching cleanup call.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT, pamModule } from './native-tools.js';
@@ -165,6 +165,12 @@ export function removePamServices(): void {
   for (const name of services.splice(0)) rmSync(join('/etc/pam.d', name), { force: true });
 }
 
+/** Takes back what a test added to the machine: the PAM service files it wrote, then its users. */
+export function removePamServicesAndUsers(...users: Array<TestUser | undefined>): void {
+  removePamServices();
+  for (const user of users) removeUser(user);
+}
+
 export interface PamRun {
   readonly status: number | null;
   readonly output: string; // pamtester's stdout and stderr: prompts, messages, verdict
@@ -238,6 +244,14 @@ export const VERDICT = {
 /** The user's state journal (docs/state-files.md); the name comes from the agent's own code. */
 export function userStateFile(agent: Agent, user: string): string {
   return join(agent.stateDir, 'users', stateFileName(user));
+}
+
+/** The agent's audit log (audit.jsonl), one entry a line, oldest first. */
+export function auditEntries(agent: Agent): Array<Record<string, unknown>> {
+  return readFileSync(join(agent.stateDir, 'audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 export { existsSync };

@@ -72,35 +72,22 @@ describe('decideOfflinePin', () => {
   it('R8: warns at and below lowPinWarnPercent × pinCount of the settings, not above', () => {
     // 20 % of 25 = 5: the PIN that leaves 5 warns, the one that leaves 6 does not.
     const settings = { offlineMode: true, pinCount: 25, lowPinWarnPercent: 20 };
-    expect(decideOfflinePin(pairing(settings, { pool: pool({ next: 18 }) }), NOW)).toMatchObject({
-      ok: true,
-      remainingAfter: 6,
-      lowAfter: false,
-    });
-    expect(decideOfflinePin(pairing(settings, { pool: pool({ next: 19 }) }), NOW)).toMatchObject({
-      ok: true,
-      remainingAfter: 5,
-      lowAfter: true,
-    });
-    expect(offlinePinStatus(pairing(settings, { pool: pool({ next: 20 }) }), NOW)).toEqual({
-      ok: true,
-      remaining: 5,
-      low: true,
-    });
-    expect(offlinePinStatus(pairing(settings, { pool: pool({ next: 19 }) }), NOW)).toEqual({
-      ok: true,
-      remaining: 6,
-      low: false,
-    });
+    const nextAt = (next: number, rules = settings) => pairing(rules, { pool: pool({ next }) });
+    expect(decideOfflinePin(nextAt(18), NOW)).toMatchObject({ ok: true, remainingAfter: 6, lowAfter: false });
+    expect(decideOfflinePin(nextAt(19), NOW)).toMatchObject({ ok: true, remainingAfter: 5, lowAfter: true });
+    expect(offlinePinStatus(nextAt(20), NOW)).toEqual({ ok: true, remaining: 5, low: true });
+    expect(offlinePinStatus(nextAt(19), NOW)).toEqual({ ok: true, remaining: 6, low: false });
     // The threshold follows the settings' pinCount, not the pool's size.
-    expect(offlinePinStatus(pairing({ ...settings, pinCount: 50 }, { pool: pool({ next: 15 }) }), NOW)).toEqual({
+    expect(offlinePinStatus(nextAt(15, { ...settings, pinCount: 50 }), NOW)).toEqual({
       ok: true,
       remaining: 10,
       low: true,
     });
-    expect(offlinePinStatus(pairing({ ...settings, lowPinWarnPercent: 0 }, { pool: pool({ next: 24 }) }), NOW)).toEqual(
-      { ok: true, remaining: 1, low: false },
-    );
+    expect(offlinePinStatus(nextAt(24, { ...settings, lowPinWarnPercent: 0 }), NOW)).toEqual({
+      ok: true,
+      remaining: 1,
+      low: false,
+    });
   });
 
   it('R10: all PINs used is an error', () => {

@@ -4,21 +4,19 @@
  * protocol functions — pairing MACs, auth requests, answering sign-in intents, sealing pools —
  * and checking what the phone signed with the key it accepted at pairing.
  */
-import * as v from 'valibot';
 import { checkApproval, checkPoolConfirm } from '../../../protocol/online/approvals.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
-import { newId } from '../../../protocol/online/ids.js';
 import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../../protocol/online/http-bodies.js';
-import { PairingStatusResponseSchema, PoolDeliveryStatusResponseSchema } from '../../../protocol/online/http-bodies.js';
+import { PoolDeliveryStatusResponseSchema } from '../../../protocol/online/http-bodies.js';
 import { WorkstationInboxResponseSchema } from '../../../protocol/online/http-bodies.js';
-import { checkMac, deviceMac, formatPairingCode } from '../../../protocol/online/pairing-keys.js';
+import { formatPairingCode } from '../../../protocol/online/pairing-keys.js';
 import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
 import { deriveOfflinePin, formatPinForDisplay } from '../../../protocol/offline-pin.js';
-import { CALL, enroll, installToken, openPairing, type TestCc } from '../../control-center/helpers.js';
+import { CALL, confirmRedeemedPairing, enroll, installToken, openPairing } from '../../control-center/helpers.js';
+import type { TestCc } from '../../control-center/helpers.js';
 import type { TestWorkstation } from '../../control-center/helpers.js';
 import { randomBytes } from '../../../protocol/crypto/hashes.js';
-
-const any = v.unknown();
+import { newPool } from './new-pool.js';
 
 export class CcWorkstation {
   /** Device keys accepted at pairing, by `${deviceId} ${user}`: what approvals are checked against. */
@@ -43,21 +41,7 @@ export class CcWorkstation {
   async pairingCode(user: string): Promise<{ code: string; accept: () => Promise<string> }> {
     const { pairingId, secret, pairingKey } = await openPairing(this.ws, user);
     const accept = async () => {
-      const status = await this.ws.client.call(
-        'GET',
-        `/v1/workstation/pairings/${pairingId}?wait=10`,
-        undefined,
-        PairingStatusResponseSchema,
-        CALL,
-      );
-      if (status.status !== 'redeemed') throw new Error(`pairing is ${status.status}`);
-      const { device } = status;
-      const ok = await checkMac(
-        deviceMac(pairingKey, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name }),
-        fromBase64url(device.deviceMac),
-      );
-      await this.ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: ok }, any, CALL);
-      if (!ok) throw new Error('device MAC does not verify');
+      const device = await confirmRedeemedPairing(this.ws, pairingId, pairingKey, 10);
       this.devices.set(`${device.deviceId} ${user}`, {
         signingKey: fromBase64url(device.signingKey),
         boxKey: fromBase64url(device.boxKey),
@@ -134,19 +118,7 @@ export class CcWorkstation {
     deviceId: string,
     format: { count?: number; length?: number } = {},
   ): Promise<{ seed: Uint8Array; contents: PoolContents }> {
-    const seed = randomBytes(32);
-    const contents: PoolContents = {
-      deliveryId: newId('pd'),
-      poolId: newId('pool'),
-      workstationId: this.id,
-      user,
-      seed: toBase64url(seed),
-      charset: 'alphanumeric',
-      length: format.length ?? 8,
-      counter: 0,
-      count: format.count ?? 25,
-      issuedAt: this.t.clock.now(),
-    };
+    const { seed, contents } = newPool(this.id, user, this.t.clock.now(), format);
     const envelope = await sealPoolEnvelope(
       contents,
       deviceId,

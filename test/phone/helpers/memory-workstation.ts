@@ -7,12 +7,13 @@ import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.j
 import { newId } from '../../../protocol/online/ids.js';
 import { checkMac, derivePairingKey, deviceMac, formatPairingCode } from '../../../protocol/online/pairing-keys.js';
 import { newPairingId, newPairingSecret, workstationMac } from '../../../protocol/online/pairing-keys.js';
-import { sealPoolEnvelope, type PoolContents } from '../../../protocol/online/pool-envelope.js';
+import { sealPoolEnvelope } from '../../../protocol/online/pool-envelope.js';
 import { ED25519, generateKeyPair, type KeyPair } from '../../../protocol/crypto/webcrypto.js';
 import type { PinCharset } from '../../../protocol/offline-pin.js';
 import type { Policy } from '../../../protocol/policy-settings.js';
 import { CC_KEY, type MemoryControlCenter } from './memory-control-center.js';
 import { randomBytes } from '../../../protocol/crypto/hashes.js';
+import { newPool } from './new-pool.js';
 
 export class TestWorkstation {
   readonly #pairingKeys = new Map<string, Uint8Array>();
@@ -133,19 +134,7 @@ export class TestWorkstation {
       sealFor?: Uint8Array;
     } = {},
   ) {
-    const seed = randomBytes(32);
-    const contents: PoolContents = {
-      deliveryId: newId('pd'),
-      poolId: newId('pool'),
-      workstationId: this.workstationId,
-      user,
-      seed: toBase64url(seed),
-      charset: format.charset ?? 'alphanumeric',
-      length: format.length ?? 8,
-      counter: 0,
-      count: format.count ?? 25,
-      issuedAt: format.issuedAt ?? this.cc.clock.now(),
-    };
+    const { seed, contents } = newPool(this.workstationId, user, format.issuedAt ?? this.cc.clock.now(), format);
     const boxKey = format.sealFor ?? fromBase64url(this.cc.devices.get(deviceId)!.boxKey);
     const envelope = await sealPoolEnvelope(contents, deviceId, boxKey, (format.signWith ?? this.key).privateKey);
     this.cc.deliveries.set(contents.deliveryId, {

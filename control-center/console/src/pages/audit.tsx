@@ -9,7 +9,7 @@ import { eventsToCsv, type AuditEntryView, type EventView, type EventsFilter } f
 import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { when } from '../format.js';
-import { Page, StatusLine, TableWrap, useApiCall, TableHead, WorkstationOptions } from '../ui.js';
+import { Page, StatusLine, useApiCall, WorkstationOptions, DataTable, Field } from '../ui.js';
 
 const PAGE_SIZE = 100;
 const EXPORT_LIMIT = 1000;
@@ -115,27 +115,22 @@ export function AuditPage() {
         online.
       </p>
       <form onSubmit={apply} noValidate class="inline-form filters" aria-label="Filter unlocks">
-        <div class="field">
-          <label for="filter-user">User</label>
+        <Field for="filter-user" label="User">
           <input id="filter-user" autocomplete="off" value={filters.user} onInput={set('user')} />
-        </div>
-        <div class="field">
-          <label for="filter-workstation">Workstation</label>
+        </Field>
+        <Field for="filter-workstation" label="Workstation">
           <select id="filter-workstation" value={filters.workstationId} onChange={set('workstationId')}>
             <option value="">All workstations</option>
             <WorkstationOptions workstations={workstations} />
           </select>
-        </div>
-        <div class="field">
-          <label for="filter-from">From</label>
+        </Field>
+        <Field for="filter-from" label="From">
           <input id="filter-from" type="datetime-local" value={filters.from} onInput={set('from')} />
-        </div>
-        <div class="field">
-          <label for="filter-to">To</label>
+        </Field>
+        <Field for="filter-to" label="To">
           <input id="filter-to" type="datetime-local" value={filters.to} onInput={set('to')} />
-        </div>
-        <div class="field">
-          <label for="filter-kind">Kind</label>
+        </Field>
+        <Field for="filter-kind" label="Kind">
           <select id="filter-kind" value={filters.kind} onChange={set('kind')}>
             {Object.entries(KINDS).map(([key, kind]) => (
               <option key={key} value={key}>
@@ -143,7 +138,7 @@ export function AuditPage() {
               </option>
             ))}
           </select>
-        </div>
+        </Field>
         <div class="actions">
           <button type="submit">Show</button>
           <button type="button" class="secondary" onClick={exportCsv}>
@@ -157,26 +152,21 @@ export function AuditPage() {
       ) : events.items.length === 0 ? (
         <p>No unlocks match.</p>
       ) : (
-        <TableWrap label="Unlocks">
-          <table>
-            <TableHead columns={['Time', 'Workstation', 'User', 'Kind', 'Result', 'Reported']} />
-            <tbody>
-              {events.items.map((e) => (
-                <tr key={e.id}>
-                  <td>{when(e.time)}</td>
-                  <td>{names.get(e.workstationId) ?? e.workstationId}</td>
-                  <td>{e.user}</td>
-                  <td>{KIND_NAMES[e.type] ?? e.type}</td>
-                  <td>
-                    {e.result}
-                    {e.reason ? ` (${e.reason})` : ''}
-                  </td>
-                  <td>{when(e.receivedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable label="Unlocks" columns={['Time', 'Workstation', 'User', 'Kind', 'Result', 'Reported']}>
+          {events.items.map((e) => (
+            <tr key={e.id}>
+              <td>{when(e.time)}</td>
+              <td>{names.get(e.workstationId) ?? e.workstationId}</td>
+              <td>{e.user}</td>
+              <td>{KIND_NAMES[e.type] ?? e.type}</td>
+              <td>
+                {e.result}
+                {e.reason ? ` (${e.reason})` : ''}
+              </td>
+              <td>{when(e.receivedAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {events?.next != null && (
         <button type="button" class="secondary" onClick={() => search(filters, events.next!)}>
@@ -191,22 +181,17 @@ export function AuditPage() {
       {log === null ? (
         <p>Loading…</p>
       ) : (
-        <TableWrap label="Control Center log">
-          <table>
-            <TableHead columns={['Time', 'Who', 'Action', 'Target', 'Result']} />
-            <tbody>
-              {log.items.map((e) => (
-                <tr key={e.id}>
-                  <td>{when(e.time)}</td>
-                  <td class="id">{e.actor}</td>
-                  <td>{e.action}</td>
-                  <td class="id">{e.target ?? '—'}</td>
-                  <td>{e.result}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable label="Control Center log" columns={['Time', 'Who', 'Action', 'Target', 'Result']}>
+          {log.items.map((e) => (
+            <tr key={e.id}>
+              <td>{when(e.time)}</td>
+              <td class="id">{e.actor}</td>
+              <td>{e.action}</td>
+              <td class="id">{e.target ?? '—'}</td>
+              <td>{e.result}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {log?.next != null && (
         <button type="button" class="secondary" onClick={() => loadLog(log.next!)}>

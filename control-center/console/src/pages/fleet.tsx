@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { WorkstationDetailView, WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { shortId, when } from '../format.js';
-import { Page, StatusLine, TableWrap, useApiCall, TableHead } from '../ui.js';
+import { Page, StatusLine, useApiCall, DataTable } from '../ui.js';
 
 const PAGE_SIZE = 1000;
 
@@ -38,44 +38,43 @@ export function FleetPage() {
       ) : workstations.length === 0 ? (
         <p>No workstations yet — create an install token and enroll one.</p>
       ) : (
-        <TableWrap label="Workstations">
-          <table>
-            <caption class="visually-hidden">Workstations</caption>
-            <TableHead columns={['Name', 'Last seen', 'Policy revision', 'Users', 'Phones']} actions />
-            <tbody>
-              {workstations.map((w) => (
-                <tr key={w.workstationId}>
-                  <th scope="row">
-                    {w.name} <span class="id">{shortId(w.workstationId)}</span>
-                  </th>
-                  <td>{when(w.lastSeenAt)}</td>
-                  <td>
-                    {w.policyVersion ?? '—'}
-                    {w.policyVersion !== null &&
-                    w.policyVersion !== undefined &&
-                    revision !== null &&
-                    w.policyVersion < revision
-                      ? ' (older)'
-                      : ''}
-                  </td>
-                  <td>{w.users?.join(', ') || '—'}</td>
-                  <td>{w.phones ?? 0}</td>
-                  <td>
-                    <button
-                      type="button"
-                      class="secondary"
-                      aria-expanded={selected === w.workstationId}
-                      aria-controls="workstation-detail"
-                      onClick={() => setSelected(selected === w.workstationId ? null : w.workstationId)}
-                    >
-                      Manage<span class="visually-hidden"> {w.name}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable
+          label="Workstations"
+          caption="Workstations"
+          columns={['Name', 'Last seen', 'Policy revision', 'Users', 'Phones']}
+          actions
+        >
+          {workstations.map((w) => (
+            <tr key={w.workstationId}>
+              <th scope="row">
+                {w.name} <span class="id">{shortId(w.workstationId)}</span>
+              </th>
+              <td>{when(w.lastSeenAt)}</td>
+              <td>
+                {w.policyVersion ?? '—'}
+                {w.policyVersion !== null &&
+                w.policyVersion !== undefined &&
+                revision !== null &&
+                w.policyVersion < revision
+                  ? ' (older)'
+                  : ''}
+              </td>
+              <td>{w.users?.join(', ') || '—'}</td>
+              <td>{w.phones ?? 0}</td>
+              <td>
+                <button
+                  type="button"
+                  class="secondary"
+                  aria-expanded={selected === w.workstationId}
+                  aria-controls="workstation-detail"
+                  onClick={() => setSelected(selected === w.workstationId ? null : w.workstationId)}
+                >
+                  Manage<span class="visually-hidden"> {w.name}</span>
+                </button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <div id="workstation-detail">
         {selected && (
@@ -138,30 +137,25 @@ function WorkstationDetail({ id, onChanged, onRemoved }: { id: string; onChanged
       {detail.phones.length === 0 ? (
         <p>No phone is paired here.</p>
       ) : (
-        <TableWrap label={`Phones paired on ${name}`}>
-          <table>
-            <TableHead columns={['User', 'Phone', 'Paired', 'Last seen']} actions />
-            <tbody>
-              {detail.phones.map((p) => (
-                <tr key={`${p.deviceId} ${p.user}`}>
-                  <td>{p.user}</td>
-                  <td>{p.name}</td>
-                  <td>{when(p.pairedAt)}</td>
-                  <td>{when(p.lastSeenAt)}</td>
-                  <td>
-                    <button type="button" class="secondary" onClick={() => unpair(p.deviceId, p.name, p.user)}>
-                      Unpair
-                      <span class="visually-hidden">
-                        {' '}
-                        {p.name} from {p.user}
-                      </span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable label={`Phones paired on ${name}`} columns={['User', 'Phone', 'Paired', 'Last seen']} actions>
+          {detail.phones.map((p) => (
+            <tr key={`${p.deviceId} ${p.user}`}>
+              <td>{p.user}</td>
+              <td>{p.name}</td>
+              <td>{when(p.pairedAt)}</td>
+              <td>{when(p.lastSeenAt)}</td>
+              <td>
+                <button type="button" class="secondary" onClick={() => unpair(p.deviceId, p.name, p.user)}>
+                  Unpair
+                  <span class="visually-hidden">
+                    {' '}
+                    {p.name} from {p.user}
+                  </span>
+                </button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <h4>Lockouts</h4>
       <p class="help">

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { InstallTokenView } from '../../../admin-client.js';
 import { admin } from '../api.js';
 import { shortId, when } from '../format.js';
-import { Page, StatusLine, TableWrap, useApiCall, TableHead } from '../ui.js';
+import { Page, StatusLine, useApiCall, DataTable, Field, SecretBox, valueTo, InlineForm } from '../ui.js';
 
 export function InstallTokensPage() {
   const { status, setStatus, run } = useApiCall();
@@ -46,47 +46,20 @@ export function InstallTokensPage() {
         An installer enrolls a workstation with an install token (the <code>INSTALL_TOKEN</code> property, or{' '}
         <code>controlCenter.installToken</code>).
       </p>
-      <form onSubmit={create} noValidate class="inline-form">
-        <div class="field">
-          <label for="token-note">Note</label>
-          <input
-            id="token-note"
-            maxLength={200}
-            value={note}
-            onInput={(e) => setNote((e.currentTarget as HTMLInputElement).value)}
-          />
-        </div>
-        <div class="field">
-          <label for="token-hours">Expires in (hours)</label>
-          <input
-            id="token-hours"
-            type="number"
-            min={1}
-            max={8760}
-            value={hours}
-            onInput={(e) => setHours((e.currentTarget as HTMLInputElement).value)}
-          />
-        </div>
-        <div class="field">
-          <label for="token-uses">Workstations it may enroll</label>
-          <input
-            id="token-uses"
-            type="number"
-            min={1}
-            max={1000000}
-            value={uses}
-            onInput={(e) => setUses((e.currentTarget as HTMLInputElement).value)}
-          />
-        </div>
-        <div class="actions">
-          <button type="submit">Create install token</button>
-        </div>
-      </form>
+      <InlineForm onSubmit={create} submit="Create install token">
+        <Field for="token-note" label="Note">
+          <input id="token-note" maxLength={200} value={note} onInput={valueTo(setNote)} />
+        </Field>
+        <Field for="token-hours" label="Expires in (hours)">
+          <input id="token-hours" type="number" min={1} max={8760} value={hours} onInput={valueTo(setHours)} />
+        </Field>
+        <Field for="token-uses" label="Workstations it may enroll">
+          <input id="token-uses" type="number" min={1} max={1000000} value={uses} onInput={valueTo(setUses)} />
+        </Field>
+      </InlineForm>
       <StatusLine status={status} />
       {created?.token && (
-        // biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the box for the console test and assistive tools that read aria-labelledby on any element; a landmark here would be one too many
-        <div class="secret" aria-labelledby="new-token-title">
-          <h3 id="new-token-title">New install token</h3>
+        <SecretBox id="new-token-title" title="New install token">
           <p class="token" data-testid="install-token">
             {created.token}
           </p>
@@ -94,7 +67,7 @@ export function InstallTokensPage() {
             Store it now: it is shown once. It works until {when(created.expiresAt)}, for up to {created.maxUses}{' '}
             workstations.
           </p>
-        </div>
+        </SecretBox>
       )}
       <h3>Tokens</h3>
       {tokens === null ? (
@@ -102,43 +75,38 @@ export function InstallTokensPage() {
       ) : tokens.length === 0 ? (
         <p>No install tokens yet.</p>
       ) : (
-        <TableWrap label="Install tokens">
-          <table>
-            <TableHead columns={['Token', 'Note', 'Uses', 'Expires', 'State']} actions />
-            <tbody>
-              {tokens.map((t) => {
-                const state =
-                  t.revokedAt !== null
-                    ? `revoked ${when(t.revokedAt)}`
-                    : t.expiresAt <= Date.now()
-                      ? 'expired'
-                      : t.uses >= t.maxUses
-                        ? 'used up'
-                        : 'active';
-                return (
-                  <tr key={t.installTokenId}>
-                    <th scope="row" class="id">
-                      {shortId(t.installTokenId)}
-                    </th>
-                    <td>{t.note || '—'}</td>
-                    <td>
-                      {t.uses} of {t.maxUses}
-                    </td>
-                    <td>{when(t.expiresAt)}</td>
-                    <td>{state}</td>
-                    <td>
-                      {state === 'active' && (
-                        <button type="button" class="secondary" onClick={() => revoke(t.installTokenId)}>
-                          Revoke<span class="visually-hidden"> {t.note || shortId(t.installTokenId)}</span>
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable label="Install tokens" columns={['Token', 'Note', 'Uses', 'Expires', 'State']} actions>
+          {tokens.map((t) => {
+            const state =
+              t.revokedAt !== null
+                ? `revoked ${when(t.revokedAt)}`
+                : t.expiresAt <= Date.now()
+                  ? 'expired'
+                  : t.uses >= t.maxUses
+                    ? 'used up'
+                    : 'active';
+            return (
+              <tr key={t.installTokenId}>
+                <th scope="row" class="id">
+                  {shortId(t.installTokenId)}
+                </th>
+                <td>{t.note || '—'}</td>
+                <td>
+                  {t.uses} of {t.maxUses}
+                </td>
+                <td>{when(t.expiresAt)}</td>
+                <td>{state}</td>
+                <td>
+                  {state === 'active' && (
+                    <button type="button" class="secondary" onClick={() => revoke(t.installTokenId)}>
+                      Revoke<span class="visually-hidden"> {t.note || shortId(t.installTokenId)}</span>
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </DataTable>
       )}
     </Page>
   );

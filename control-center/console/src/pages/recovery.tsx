@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { WorkstationView } from '../../../admin-client.js';
 import { admin } from '../api.js';
-import { Page, StatusLine, useApiCall, WorkstationOptions } from '../ui.js';
+import { Page, StatusLine, useApiCall, WorkstationOptions, Field, SecretBox, valueTo, InlineForm } from '../ui.js';
 
 export function RecoveryPage() {
   const { status, setStatus, run } = useApiCall();
@@ -50,48 +50,29 @@ export function RecoveryPage() {
           when next online).
         </p>
       )}
-      <form onSubmit={reveal} noValidate class="inline-form">
-        <div class="field">
-          <label for="recovery-workstation">Workstation</label>
-          <select
-            id="recovery-workstation"
-            value={workstationId}
-            onChange={(e) => setWorkstationId((e.currentTarget as HTMLSelectElement).value)}
-          >
+      <InlineForm onSubmit={reveal} submit="Reveal recovery PIN">
+        <Field for="recovery-workstation" label="Workstation">
+          <select id="recovery-workstation" value={workstationId} onChange={valueTo(setWorkstationId)}>
             <WorkstationOptions workstations={workstations} />
           </select>
-        </div>
-        <div class="field">
-          <label for="recovery-user">User</label>
-          <input
-            id="recovery-user"
-            list="recovery-users"
-            autocomplete="off"
-            value={user}
-            onInput={(e) => setUser((e.currentTarget as HTMLInputElement).value)}
-          />
+        </Field>
+        <Field for="recovery-user" label="User">
+          <input id="recovery-user" list="recovery-users" autocomplete="off" value={user} onInput={valueTo(setUser)} />
           <datalist id="recovery-users">
             {(chosen?.users ?? []).map((u) => (
               <option key={u} value={u} />
             ))}
           </datalist>
-        </div>
-        <div class="actions">
-          <button type="submit">Reveal recovery PIN</button>
-        </div>
-      </form>
+        </Field>
+      </InlineForm>
       <StatusLine status={status} />
       {shown && (
-        // biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the box for the console test and assistive tools that read aria-labelledby on any element; a landmark here would be one too many
-        <div class="secret" aria-labelledby="recovery-pin-title">
-          <h3 id="recovery-pin-title">
-            Recovery PIN for {shown.user} on {shown.workstation}
-          </h3>
+        <SecretBox id="recovery-pin-title" title={`Recovery PIN for ${shown.user} on ${shown.workstation}`}>
           <p class="pin" data-testid="recovery-pin">
             {shown.pin}
           </p>
           <p>Read it to the user now: it is shown once and leaves this page when you go elsewhere.</p>
-        </div>
+        </SecretBox>
       )}
     </Page>
   );
