@@ -256,12 +256,7 @@ export async function pair(t: TestCc, ws: TestWorkstation, phone: TestPhone, use
   );
   if (status.status !== 'redeemed') throw new Error(`pairing is ${status.status}`);
   const { device } = status;
-  const expectedDeviceMac = await deviceMac(pairingKey, {
-    pairingId,
-    signingKey: device.signingKey,
-    boxKey: device.boxKey,
-    name: device.name,
-  });
+  const expectedDeviceMac = await deviceMac(pairingKey, { pairingId, ...device });
   const accept = toBase64url(expectedDeviceMac) === device.deviceMac;
   await ws.client.call(
     'POST',

@@ -52,10 +52,7 @@ export class CcWorkstation {
       );
       if (status.status !== 'redeemed') throw new Error(`pairing is ${status.status}`);
       const { device } = status;
-      const ok = await checkMac(
-        deviceMac(pairingKey, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name }),
-        fromBase64url(device.deviceMac),
-      );
+      const ok = await checkMac(deviceMac(pairingKey, { pairingId, ...device }), fromBase64url(device.deviceMac));
       await this.ws.client.call('POST', `/v1/workstation/pairings/${pairingId}/confirm`, { accept: ok }, any, CALL);
       if (!ok) throw new Error('device MAC does not verify');
       this.devices.set(`${device.deviceId} ${user}`, {
