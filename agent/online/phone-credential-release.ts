@@ -65,6 +65,21 @@ export function phoneCopyOf(
 }
 
 /**
+ * For a Bluetooth unlock (docs/ble-protocol.md §5.1, request 0x02): per BLE phone with a
+ * credential key and a copy, that copy's eph; null when none could release one.
+ */
+export function bleCopyEphs(
+  phones: readonly { readonly deviceId: string; readonly credentialKey?: string }[],
+  credential: WindowsCredentialAtRest | null | undefined,
+): Record<string, Uint8Array> | null {
+  const entries = phones.flatMap((phone) => {
+    const copy = phone.credentialKey === undefined ? null : phoneCopyOf(credential, phone.deviceId);
+    return copy ? [[phone.deviceId, fromBase64url(copy.eph)] as const] : [];
+  });
+  return entries.length > 0 ? Object.fromEntries(entries) : null;
+}
+
+/**
  * The credential request for an online sign-in, or null when no phone paired online holds a copy
  * (a phone without a credential key never has one). Signed with the workstation key.
  */

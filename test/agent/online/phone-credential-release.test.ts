@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  bleCopyEphs,
   buildCredentialAsk,
   logonCredentialFromCopyKey,
   logonCredentialFromRelease,
@@ -153,5 +154,18 @@ describe('a release turned into the logon credential', () => {
     expect(opened.ok).toBe(true);
     expect(await logonCredentialFromCopyKey(key!, s.credential, PHONE)).toMatchObject({ code: 'copy-unopenable' });
     expect(await logonCredentialFromCopyKey(key!, s.credential, 'ble-00000')).toMatchObject({ code: 'no-copy' });
+  });
+});
+
+describe('the copies a Bluetooth unlock asks to release', () => {
+  it('names each BLE phone with a credential key and a copy by its eph, and nothing else', async () => {
+    const s = await setting();
+    const ble = s.credential.copies[3] as { eph: string };
+    const phones = [{ deviceId: BLE_PHONE, credentialKey: toBase64url(s.bleKey.publicKey) }, { deviceId: 'ble-00000' }];
+    expect(bleCopyEphs(phones, s.credential)).toEqual({
+      [BLE_PHONE]: new Uint8Array(Buffer.from(ble.eph, 'base64url')),
+    });
+    expect(bleCopyEphs([{ deviceId: BLE_PHONE }], s.credential)).toBeNull();
+    expect(bleCopyEphs(phones, null)).toBeNull();
   });
 });
