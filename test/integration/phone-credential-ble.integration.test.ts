@@ -14,22 +14,20 @@ import { BleOps } from '../../agent/ble/ble-ops.js';
 import { BleRadio } from '../../agent/ble/ble-radio.js';
 import { resolveAgentConfig } from '../../agent/config.js';
 import { KeyedMutex } from '../../agent/keyed-mutex.js';
-import type { PhoneCopyAtRest, WindowsCredentialAtRest } from '../../agent/online/phone-credential-release.js';
+import type { WindowsCredentialAtRest } from '../../agent/online/phone-credential-release.js';
 import { AuditLog } from '../../agent/state/audit-log.js';
-import { SealingKeyProvider } from '../../agent/state/sealing-key.js';
-import { UserStateStore } from '../../agent/state/user-state-store.js';
-import type { UserState } from '../../agent/state/user-state.js';
+import type { UserStateStore } from '../../agent/state/user-state-store.js';
 import { FileVaultStore } from '../../phone/cli/vault-file.js';
 import { loadCredentialKey } from '../../phone/core/credential-key.js';
 import { systemClock } from '../../platform/clock.js';
-import { openKeystore } from '../../platform/keystore/keystore.js';
 import { createLogger } from '../../platform/log.js';
-import { copyKeyFor, wrapCredential } from '../../protocol/credential-wrap.js';
+import { copyKeyFor } from '../../protocol/credential-wrap.js';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-credential.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { InProcessAgent } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
+import { agentStateStore, expectNoSecrets, phoneCopyAtRest, withWindowsCredential } from '../helpers/phone-release.js';
 import { PhoneCli, eventually } from '../helpers/online-stack.js';
 import { type CliResult, startCli } from '../helpers/run-cli.js';
 
@@ -50,10 +48,7 @@ const testLog: string[] = [];
 const copyKeys: Uint8Array[] = [];
 
 function realStore(): UserStateStore {
-  const keystore = openKeystore({ backend: 'file', directory: files.keystoreDir });
-  const store = new UserStateStore(path.join(files.stateDir, 'users'), () => keys.keys());
-  const keys = new SealingKeyProvider(files.stateDir, keystore, () => store.hasAnyState());
-  return store;
+  return agentStateStore(files);
 }
 
 async function vault() {
@@ -64,17 +59,7 @@ async function vault() {
 /** The agent's BLE half over its own sealed state, `windowsCredential` handed in (the credential branch adds it to the schema). */
 async function bleOps(credential: WindowsCredentialAtRest) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
-  const real = realStore();
-  const store = Object.assign(Object.create(real) as UserStateStore, {
-    read: async (user: string) => {
-      const state = await real.read(user);
-      return state && { ...state, windowsCredential: credential };
-    },
-    write: async (state: UserState & { windowsCredential?: unknown }) => {
-      const { windowsCredential: _kept, ...rest } = state;
-      await real.write(rest);
-    },
-  });
+  const store = withWindowsCredential(realStore(), credential);
   const config = resolveAgentConfig(JSON.parse(await fs.readFile(files.configFile, 'utf8')), files.configFile);
   await radio?.close(); // one central on the workstation port at a time
   radio = new BleRadio(config.ble, log);
@@ -142,19 +127,11 @@ describe("the phone's credential key over Bluetooth (docs/windows.md §6.3)", ()
 describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
   it('ble-auth asked for the credential gets k in PROOF and answers the logon credential in secret', async () => {
     const record = (await realStore().read(USER))!.blePhones[0]!;
-    const copy = await wrapCredential(fromBase64url(record.credentialKey!), utf16le(PASSWORD), {
-      holder: 'phone',
+    const phoneCopy = await phoneCopyAtRest(fromBase64url(record.credentialKey!), PASSWORD, {
       sid: SID,
       generation: 1,
       deviceId: record.deviceId,
     });
-    const phoneCopy: PhoneCopyAtRest = {
-      holder: 'phone',
-      deviceId: record.deviceId,
-      eph: toBase64url(copy.eph),
-      nonce: toBase64url(copy.nonce),
-      ciphertext: toBase64url(copy.ciphertext),
-    };
     const credential: WindowsCredentialAtRest = {
       sid: SID,
       domain: 'DESK-042',
@@ -163,7 +140,7 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
       copies: [phoneCopy],
     };
     const ck = await loadCredentialKey((await vault()).blePairings![0]!.credentialKey);
-    copyKeys.push((await copyKeyFor(ck!, copy.eph))!);
+    copyKeys.push((await copyKeyFor(ck!, fromBase64url(phoneCopy.eph)))!);
 
     serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
     const ops = await bleOps(credential);
@@ -192,12 +169,6 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
 
   it('neither the password nor k reaches a log, an output, the vault or the state', async () => {
     expect(copyKeys).toHaveLength(1);
-    const needles = [
-      Buffer.from(PASSWORD, 'utf8'),
-      Buffer.from(utf16le(PASSWORD)),
-      ...copyKeys.map((k) => Buffer.from(k)),
-    ];
-    const texts = needles.flatMap((b) => [b.toString('hex'), b.toString('base64'), b.toString('base64url')]);
     const haystacks: [string, Buffer][] = [
       ['the agent log', Buffer.from(agent.logLines.join('\n'))],
       ["the release's log", Buffer.from(testLog.join('\n'))],
@@ -211,10 +182,6 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
       if (stats.isFile()) haystacks.push([String(file), await fs.readFile(full)]);
     }
     expect(haystacks.some(([name]) => name.endsWith('.journal'))).toBe(true);
-    for (const [name, hay] of haystacks) {
-      for (const needle of needles) expect(hay.includes(needle), `${name} holds a secret's bytes`).toBe(false);
-      const text = hay.toString('latin1');
-      for (const needle of texts) expect(text.includes(needle), `${name} holds a secret's text`).toBe(false);
-    }
+    expectNoSecrets(haystacks, [new TextEncoder().encode(PASSWORD), utf16le(PASSWORD), ...copyKeys]);
   });
 });

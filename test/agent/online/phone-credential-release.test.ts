@@ -12,11 +12,12 @@ import {
   type CredentialHolderState,
   type WindowsCredentialAtRest,
 } from '../../../agent/online/phone-credential-release.js';
-import { copyKeyFor, wrapCredential, type X25519Pair } from '../../../protocol/credential-wrap.js';
+import { copyKeyFor, type X25519Pair } from '../../../protocol/credential-wrap.js';
 import { ED25519, X25519, generateKeyPair } from '../../../protocol/crypto/webcrypto.js';
 import { toBase64url } from '../../../protocol/online/base64url.js';
 import { checkCredentialRequest, phoneRelease } from '../../../protocol/online/credential-release.js';
 import { decodeLogonCredential, utf16le } from '../../../protocol/windows-logon-credential.js';
+import { phoneCopyAtRest } from '../../helpers/phone-release.js';
 
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-1001';
 const PHONE = 'dev_0123456789ABCDEFGHJKMNPQRS';
@@ -34,15 +35,8 @@ async function x25519Pair(): Promise<X25519Pair> {
   return { privateKey: pair.privateKey, publicKey: pair.publicKey };
 }
 
-async function phoneCopy(recipient: Uint8Array, deviceId: string, generation = 3) {
-  const copy = await wrapCredential(recipient, utf16le(PASSWORD), { holder: 'phone', sid: SID, generation, deviceId });
-  return {
-    holder: 'phone' as const,
-    deviceId,
-    eph: toBase64url(copy.eph),
-    nonce: toBase64url(copy.nonce),
-    ciphertext: toBase64url(copy.ciphertext),
-  };
+function phoneCopy(recipient: Uint8Array, deviceId: string, generation = 3) {
+  return phoneCopyAtRest(recipient, PASSWORD, { sid: SID, generation, deviceId });
 }
 
 async function setting() {
