@@ -223,33 +223,47 @@ describe('the release online (docs/windows.md §6.5)', () => {
     db.close();
   }, 60_000);
 
-  it('a request the workstation did not sign (a rogue Control Center) is refused by the phone', async () => {
+  /** Starts the agent's sign-in, then does what a rogue Control Center would: swaps Q for its own key and signs with a key of its own. */
+  async function forgedRequest() {
     const state = await agentState();
     const device = state.devices[0]!;
     const credential = windowsCredential([await phoneCopyFor(device.deviceId, device.credentialKey!)]);
     const signIn = signInWith(credential).signIn(USER, 30_000, undefined, undefined, true);
     const requestId = await pendingRequestId();
-    // The Control Center swaps Q for its own key and signs with a key of its own.
     const db = new BetterSqlite3(cc.databaseFile);
-    const row = db.prepare('SELECT challenge, credential FROM auth_requests WHERE id = ?').get(requestId) as {
-      challenge: string;
-      credential: string;
-    };
-    const stored = JSON.parse(row.credential) as { requestKey: string; copies: { deviceId: string; eph: string }[] };
-    const rogue = await generateKeyPair(ED25519);
-    const forged = await signCredentialRequest(
-      { challenge: row.challenge, user: USER, workstationId: identity.identity.workstationId },
-      { requestKey: toBase64url(new Uint8Array(32).fill(6)), copies: stored.copies },
-      rogue.privateKey,
-    );
-    db.prepare('UPDATE auth_requests SET credential = ? WHERE id = ?').run(JSON.stringify(forged), requestId);
-    db.close();
-    const refused = await run(phone, ['approve', requestId]);
+    try {
+      const row = db.prepare('SELECT challenge, credential FROM auth_requests WHERE id = ?').get(requestId) as {
+        challenge: string;
+        credential: string;
+      };
+      const stored = JSON.parse(row.credential) as { copies: { deviceId: string; eph: string }[] };
+      const rogue = await generateKeyPair(ED25519);
+      const forged = await signCredentialRequest(
+        { challenge: row.challenge, user: USER, workstationId: identity.identity.workstationId },
+        { requestKey: toBase64url(new Uint8Array(32).fill(6)), copies: stored.copies },
+        rogue.privateKey,
+      );
+      db.prepare('UPDATE auth_requests SET credential = ? WHERE id = ?').run(JSON.stringify(forged), requestId);
+    } finally {
+      db.close();
+    }
+    return { signIn, requestId };
+  }
+
+  it('a request the workstation did not sign (a rogue Control Center) is refused by the phone', async () => {
+    const first = await forgedRequest();
+    const refused = await run(phone, ['approve', first.requestId]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('was changed on the way');
     expect(refused.stderr).toContain('(credential-request-forged)');
-    expect(await signIn).toMatchObject({ ok: false, code: 'denied' });
-  }, 60_000);
+    expect(await first.signIn).toMatchObject({ ok: false, code: 'denied' });
+    // `serve --auto-approve` denies it the same way and says so.
+    const second = await forgedRequest();
+    const served = await run(phone, ['serve', '--once', '--auto-approve', '--timeout', '10']);
+    expect(served.stdout).toContain('was changed on the way');
+    expect(served.stdout).toContain('(credential-request-forged)');
+    expect(await second.signIn).toMatchObject({ ok: false, code: 'denied' });
+  }, 90_000);
 
   it('the Control Center refuses malformed credential fields with a clear 400 naming the field', async () => {
     const link = new ControlCenterLink(identity, createLogger({ write: (line) => testLog.push(line) }));
