@@ -209,8 +209,14 @@ export async function openPairing(
   return { pairingId, secret, pairingKey };
 }
 
-export async function redeemBody(phone: TestPhone, pairingId: string, pairingKey: Uint8Array) {
-  const keys = { pairingId, signingKey: phone.signingKey, boxKey: phone.boxKey, name: phone.name };
+export async function redeemBody(phone: TestPhone, pairingId: string, pairingKey: Uint8Array, credentialKey?: string) {
+  const keys = {
+    pairingId,
+    signingKey: phone.signingKey,
+    boxKey: phone.boxKey,
+    name: phone.name,
+    ...(credentialKey === undefined ? {} : { credentialKey }),
+  };
   return {
     ...keys,
     proof: await signDeviceProof(keys, phone.signing.privateKey),
