@@ -167,6 +167,29 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
     expect(testLog.join('\n')).toContain('ble-auth.no-credential');
   }, 120_000);
 
+  it('a phone whose pairing has no credential key answers 0x07, and the agent unlocks without a release', async () => {
+    // As a phone paired before credential keys: its vault's pairing holds none.
+    await serving?.stop();
+    const passphrase = (await fs.readFile(phone.passphraseFile, 'utf8')).split('\n')[0]!;
+    const store = await FileVaultStore.open(phone.home, new TextEncoder().encode(passphrase));
+    await store.update((state) => {
+      for (const pairing of state.blePairings ?? []) delete pairing.credentialKey;
+    });
+    serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
+    const record = (await realStore().read(USER))!.blePhones[0]!;
+    const copy = await phoneCopyAtRest(fromBase64url(record.credentialKey!), PASSWORD, {
+      sid: SID,
+      generation: 1,
+      deviceId: record.deviceId,
+    });
+    const ops = await bleOps({ sid: SID, domain: 'DESK-042', user: USER, generation: 1, copies: [copy] });
+    const refused = serving.nextSession(20_000);
+    const unlocked = await ops.auth(USER, 8_000, 'test', { pid: process.pid, uid: 0 }, true);
+    expect(await refused).toMatch(/^An unlock did not finish: unsupported-request/);
+    expect(unlocked.status, unlocked.message).toBe('accepted');
+    expect(unlocked.secret).toBeUndefined();
+  }, 120_000);
+
   it('neither the password nor k reaches a log, an output, the vault or the state', async () => {
     expect(copyKeys).toHaveLength(1);
     const haystacks: [string, Buffer][] = [
