@@ -14,7 +14,7 @@ import {
 } from '../../../agent/online/phone-credential-release.js';
 import { copyKeyFor, type X25519Pair } from '../../../protocol/credential-wrap.js';
 import { ED25519, X25519, generateKeyPair } from '../../../protocol/crypto/webcrypto.js';
-import { toBase64url } from '../../../protocol/online/base64url.js';
+import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { checkCredentialRequest, phoneRelease } from '../../../protocol/online/credential-release.js';
 import { decodeLogonCredential, utf16le } from '../../../protocol/windows-logon-credential.js';
 import { phoneCopyAtRest } from '../../helpers/phone-release.js';
@@ -130,7 +130,9 @@ describe('a release turned into the logon credential', () => {
         s.credential,
       ),
     ).toMatchObject({ code: 'release-unopenable' });
-    const tampered = { ...released.release, ciphertext: `B${released.release.ciphertext.slice(1)}` };
+    const flipped = fromBase64url(released.release.ciphertext);
+    flipped[0]! ^= 1;
+    const tampered = { ...released.release, ciphertext: toBase64url(flipped) };
     expect(
       await logonCredentialFromRelease(ask, { ...approval, release: tampered }, context, s.credential),
     ).toMatchObject({ code: 'release-unopenable' });
