@@ -9,12 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { HelloReplayCache, PhoneHandshake } from '../../../ble/protocol/handshake-phone.js';
 import { WorkstationHandshake, type WorkstationStep } from '../../../ble/protocol/handshake-workstation.js';
 import { CREDENTIAL_MESSAGE_BYTES, ErrorCode, decodeMessage } from '../../../ble/protocol/message-codec.js';
-import { PhonePairingHandshake, WorkstationPairingHandshake } from '../../../ble/protocol/pairing-handshake.js';
 import type { PairingStep } from '../../../ble/protocol/pairing-handshake.js';
 import { identityFromSeed, type PhonePairing, type WorkstationPairing } from '../../../ble/protocol/pairing-records.js';
 import { toHex } from '../../../protocol/bytes.js';
 import { copyKeyFor, x25519PairFromSeed } from '../../../protocol/credential-wrap.js';
-import { hex, scriptedRandom, vectors } from './vectors.js';
+import { hex, scriptedRandom, vectorPairingPhone, vectorPairingWorkstation, vectors } from './vectors.js';
 
 const all = JSON.parse(readFileSync(new URL('../../vectors/ble-protocol.json', import.meta.url), 'utf8')) as {
   pairingWithCredentialKey: Record<string, string>;
@@ -31,26 +30,8 @@ function sent(step: PairingStep | WorkstationStep | ReturnType<PhoneHandshake['r
 }
 
 describe('PAIR-READY with the credential key (§12)', () => {
-  const workstation = () =>
-    new WorkstationPairingHandshake(
-      {
-        pairingId: p.pairingId,
-        codeKey: hex(p.codeKey),
-        identity: identityFromSeed(hex(p.workstationSeed)),
-        name: p.workstationName,
-        random: scriptedRandom(hex(p.workstationEphemeralPrivate)),
-      },
-      hex(p.pairTag),
-    );
-  const phone = (credentialKey?: Uint8Array) =>
-    new PhonePairingHandshake({
-      pairingId: p.pairingId,
-      codeKey: hex(p.codeKey),
-      identity: identityFromSeed(hex(p.phoneSeed)),
-      name: p.phoneName,
-      random: scriptedRandom(hex(p.phoneEphemeralPrivate)),
-      ...(credentialKey ? { credentialKey } : {}),
-    });
+  const workstation = vectorPairingWorkstation;
+  const phone = vectorPairingPhone;
 
   it('reproduces the Python messages; the workstation learns CK.pub, and both keep the same pairing key', () => {
     const ws = workstation();
