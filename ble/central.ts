@@ -58,6 +58,11 @@ export interface UnlockRequest {
    * since win over them.
    */
   readonly gattHandles?: Readonly<Record<string, GattHandles>>;
+  /**
+   * Windows only (docs/windows.md §6.5): per pairing id, the eph of that phone's copy of the
+   * user's password. The phone found is asked with request 0x02 and releases the copy key.
+   */
+  readonly copyEphs?: Readonly<Record<string, Uint8Array>>;
 }
 
 export interface UnlockTimings {
@@ -81,6 +86,8 @@ export type UnlockResult =
       /** Whether GATT setup used cached handles, and the handles to keep for next time. */
       readonly gattCached: boolean;
       readonly gattHandles: GattHandles | null;
+      /** With `copyEphs` naming this phone: the copy key it released (the caller wipes it). */
+      readonly copyKey?: Uint8Array;
     }
   | {
       readonly ok: false;
@@ -282,6 +289,7 @@ export class WorkstationCentral {
         ...(this.#options.proofDeadlineMs !== undefined && { proofDeadlineMs: this.#options.proofDeadlineMs }),
         minRssi: this.#minRssi(),
         ...(this.#options.random !== undefined && { random: this.#options.random }),
+        ...(request.copyEphs?.[pairing.id] !== undefined && { copyEph: request.copyEphs[pairing.id] }),
       });
       if (!result.ok) {
         // A cached setup that led nowhere may mean the phone's GATT layout changed: rediscover next time.
@@ -307,6 +315,7 @@ export class WorkstationCentral {
         },
         gattCached: cached,
         gattHandles: this.#gattHandles.get(pairing.id) ?? null,
+        ...(result.copyKey && { copyKey: result.copyKey }),
       };
     } catch (error) {
       const code = error instanceof BleTransportError ? error.code : 'gatt-setup-failed';

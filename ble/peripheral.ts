@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import type { Bleno, ConnectionHandle } from '@stoprocent/bleno';
 import { withTimeout } from './errors.js';
 import { PhonePairingSession, type PhonePairingOutcome } from './phone-pairing-session.js';
-import { PhoneSession, type Approver, type PeripheralSession, type PhoneSessionOutcome } from './phone-session.js';
+import { PhoneSession, type Approver, type CopyKeySource } from './phone-session.js';
+import type { PeripheralSession, PhoneSessionOutcome } from './phone-session.js';
 import { CONTROL_POINT_UUID, GATT_DEVICE_NAME, RESPONSE_UUID, SERVICE_UUID } from './protocol/constants.js';
 import { SLOT_SECONDS } from './protocol/constants.js';
 import { HelloReplayCache } from './protocol/handshake-phone.js';
@@ -23,6 +24,8 @@ export interface PhonePeripheralOptions {
   readonly transport: BleTransport;
   readonly pairings: readonly PhonePairing[];
   readonly approve: Approver;
+  /** Makes the copy key for request 0x02 (docs/windows.md §6.5); absent: the phone releases nothing. */
+  readonly copyKey?: CopyKeySource;
   /** Wall clock for tag slots (ms since the epoch). */
   readonly clock?: () => number;
   readonly random?: RandomSource;
@@ -91,6 +94,7 @@ export class PhonePeripheral extends EventEmitter {
           pairings: options.pairings,
           replayCache,
           approve: options.approve,
+          ...(options.copyKey && { copyKey: options.copyKey }),
           clock,
           ...(options.random && { random: options.random }),
           ...(options.approvalPromptMs !== undefined && { approvalPromptMs: options.approvalPromptMs }),

@@ -4,7 +4,7 @@
  * independent of bleno (the peripheral wires it to GATT callbacks).
  */
 import { HELLO_TIMEOUT_MS, PHONE_APPROVAL_PROMPT_MS, VERDICT_TIMEOUT_MS } from './protocol/constants.js';
-import { asBleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
+import { BleProtocolError, asBleProtocolError, type BleProtocolErrorCode } from './protocol/errors.js';
 import { type HelloReplayCache, PhoneHandshake, type Approval, type PhoneStep } from './protocol/handshake-phone.js';
 import { encodeError, ErrorCode } from './protocol/message-codec.js';
 import type { PhonePairing } from './protocol/pairing-records.js';
@@ -19,6 +19,12 @@ export interface ApprovalRequest {
 
 /** The user's answer: true approves, false declines. Timing out is the session's job. */
 export type Approver = (request: ApprovalRequest) => Promise<boolean>;
+
+/**
+ * k of docs/windows.md §6.4 from the pairing's credential key and a copy's eph (request 0x02,
+ * asked only after the user approved); null when it cannot be made. The caller's bytes are wiped here.
+ */
+export type CopyKeySource = (pairingId: string, copyEph: Uint8Array) => Promise<Uint8Array | null>;
 
 export type PhoneSessionOutcome =
   | {
@@ -48,6 +54,8 @@ export interface PhoneSessionDeps {
   readonly pairings: readonly PhonePairing[];
   readonly replayCache: HelloReplayCache;
   readonly approve: Approver;
+  /** Releases for request 0x02; absent: such a request is answered with ERROR 0x07 after approval. */
+  readonly copyKey?: CopyKeySource;
   readonly clock: () => number;
   readonly random?: RandomSource;
   readonly approvalPromptMs?: number;
@@ -110,7 +118,7 @@ export class PhoneSession implements PeripheralSession {
       case 'approve':
         this.#pairingId = step.pairing.id;
         clearTimeout(this.#timer);
-        void this.#ask(step.pairing);
+        void this.#ask(step.pairing, step.copyEph);
         return;
       case 'send':
         this.#send(step.message);
@@ -131,7 +139,7 @@ export class PhoneSession implements PeripheralSession {
     }
   }
 
-  async #ask(pairing: PhonePairing): Promise<void> {
+  async #ask(pairing: PhonePairing, copyEph: Uint8Array | null): Promise<void> {
     const promptMs = this.#deps.approvalPromptMs ?? PHONE_APPROVAL_PROMPT_MS;
     let timer: NodeJS.Timeout | undefined;
     const answer = await Promise.race<Approval>([
@@ -143,7 +151,25 @@ export class PhoneSession implements PeripheralSession {
     ]);
     clearTimeout(timer);
     if (this.#finished) return;
-    this.#send(this.#handshake.approval(answer));
+    // Only once the user approved is the copy key made (docs/windows.md §6.5).
+    const copyKey =
+      answer === 'approved' && copyEph !== null
+        ? await (this.#deps.copyKey?.(pairing.id, copyEph) ?? Promise.resolve(null)).catch(() => null)
+        : null;
+    if (this.#finished) {
+      copyKey?.fill(0);
+      return;
+    }
+    const reply = this.#handshake.approval(answer, copyKey);
+    copyKey?.fill(0);
+    if (this.#handshake.state === 'failed') {
+      this.#fail(
+        new BleProtocolError('unsupported-request', 'this phone cannot release a copy key for that pairing'),
+        reply,
+      );
+      return;
+    }
+    this.#send(reply);
     if (answer === 'approved') this.#arm(this.#deps.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
     else {
       this.#finish({

@@ -35,10 +35,19 @@ export interface ExchangeOptions {
   readonly proofDeadlineMs?: number;
   readonly minRssi?: number | null;
   readonly random?: RandomSource;
+  /** Request 0x02: the eph of this phone's copy; the phone releases k in PROOF (docs/windows.md §6.5). */
+  readonly copyEph?: Uint8Array;
 }
 
 export type ExchangeResult =
-  | { readonly ok: true; readonly proofMs: number; readonly rssi: number | null; readonly exchangeMs: number }
+  | {
+      readonly ok: true;
+      readonly proofMs: number;
+      readonly rssi: number | null;
+      readonly exchangeMs: number;
+      /** With `copyEph`: the copy key the phone released (the caller wipes it). */
+      readonly copyKey?: Uint8Array;
+    }
   | {
       readonly ok: false;
       readonly code: BleProtocolErrorCode | 'disconnected' | 'gatt-setup-failed';
@@ -58,6 +67,7 @@ export function runWorkstationExchange(
     ...(options.proofDeadlineMs !== undefined && { proofDeadlineMs: options.proofDeadlineMs }),
     ...(options.minRssi !== undefined && { minRssi: options.minRssi }),
     ...(options.random !== undefined && { random: options.random }),
+    ...(options.copyEph !== undefined && { copyEph: options.copyEph }),
   });
   const reassembler = new Reassembler(link.mtu);
   const fragmenter = new Fragmenter(link.mtu);
@@ -139,7 +149,14 @@ export function runWorkstationExchange(
               // The VERDICT only informs the phone; hand it to the adapter before the link goes.
               stopListening();
               void sendLast(message).then(() => {
-                if (decision.ok) finish({ ok: true, proofMs: decision.proofMs, rssi: decision.rssi, exchangeMs });
+                if (decision.ok)
+                  finish({
+                    ok: true,
+                    proofMs: decision.proofMs,
+                    rssi: decision.rssi,
+                    exchangeMs,
+                    ...(decision.copyKey && { copyKey: decision.copyKey }),
+                  });
                 else finish({ ok: false, code: decision.code, reason: decision.reason });
               });
             });

@@ -23,6 +23,9 @@ import { withGattHandles } from './ble-phones.js';
 import type { BleRadio } from './ble-radio.js';
 import { bleAuthAnswer, bleAuthOutcome, type BleAuthOutcome } from './ble-result.js';
 import type { WorkstationCentral } from '../../ble/central.js';
+import { ErrorCode } from '../../ble/protocol/message-codec.js';
+import { bleCopyEphs, logonCredentialFromCopyKey } from '../online/phone-credential-release.js';
+import type { CredentialHolderState, CredentialOpening } from '../online/phone-credential-release.js';
 
 type Answer = Omit<Reply, 'requestId'>;
 type Peer = Pick<Caller, 'pid' | 'uid'>;
@@ -83,10 +86,17 @@ export class BleOps {
     return (this.#pausedUntil.get(state.user) ?? 0) <= performance.now();
   }
 
-  /** Op 11: one BLE unlock for the lock screen, bounded by the smaller of `waitMs` and `ble.budgetMs`. */
-  async auth(user: string, waitMs: number, context: string, peer: Peer): Promise<Answer> {
+  /**
+   * Op 11: one BLE unlock for the lock screen, bounded by the smaller of `waitMs` and `ble.budgetMs`.
+   * `wantsCredential`: also ask the phone to release the user's Windows password (docs/windows.md
+   * §6.5) — only for a Windows lock-screen connection from SYSTEM; on Linux the agent never asks.
+   */
+  async auth(user: string, waitMs: number, context: string, peer: Peer, wantsCredential = false): Promise<Answer> {
     const started = performance.now();
-    const { outcome, gatt } = await this.#unlock(user, Math.min(waitMs, this.deps.config.budgetMs), started);
+    const budgetMs = Math.min(waitMs, this.deps.config.budgetMs);
+    const { outcome, gatt, credential } = await this.#unlock(user, budgetMs, started, wantsCredential);
+    if (credential && !credential.ok) this.deps.log.warn('ble-auth.no-credential', { user, reason: credential.code });
+    const secret = outcome.status === 'accepted' && credential?.ok ? credential.logonCredential : undefined;
     if (outcome.status === 'accepted') {
       // A proof from the paired phone is an authenticated event, like an online sign-in: it clears
       // anti-hammering. The phone's GATT handles are kept with it when they changed (§3).
@@ -126,7 +136,8 @@ export class BleOps {
       context,
       ms: Number((performance.now() - started).toFixed(1)),
     });
-    return bleAuthAnswer(outcome);
+    // docs/windows.md §5: the logon credential rides in `secret`, wiped by the connection once sent.
+    return secret ? { ...bleAuthAnswer(outcome), secret } : bleAuthAnswer(outcome);
   }
 
   /** Op 12: a pairing code for `user` (root only). */
@@ -222,12 +233,16 @@ export class BleOps {
     };
   }
 
-  /** One unlock; with an accepted one, the GATT handles it used (null when it has none to keep). */
+  /**
+   * One unlock; with an accepted one, the GATT handles it used (null when it has none to keep) and,
+   * when asked, the logon credential from the copy key the phone released (or why there is none).
+   */
   async #unlock(
     user: string,
     budgetMs: number,
     started: number,
-  ): Promise<{ outcome: BleAuthOutcome; gatt: BleGattHandles | null }> {
+    wantsCredential = false,
+  ): Promise<{ outcome: BleAuthOutcome; gatt: BleGattHandles | null; credential?: CredentialOpening }> {
     const none = (outcome: BleAuthOutcome) => ({ outcome, gatt: null });
     if (!this.deps.config.enabled)
       return none({ status: 'unavailable', reason: 'ble-off', sentence: 'ble-off', detail: 'ble.enabled is false' });
@@ -241,15 +256,31 @@ export class BleOps {
       return none({ status: 'unavailable', reason: 'ble-off', sentence: 'ble-off', detail: (error as Error).message });
     }
     const pairings = state.blePhones.map(toWorkstationPairing);
+    const windowsCredential = (state as CredentialHolderState).windowsCredential;
+    const copyEphs = wantsCredential ? bleCopyEphs(state.blePhones, windowsCredential) : null;
     try {
       // The deadline counts from the request, so time queued behind another unlock is not added.
-      const result = await central.unlock({
+      const request = {
         pairings,
         deadline: started + budgetMs,
         approvalTimeoutMs: budgetMs,
         gattHandles: keptGattHandles(state.blePhones),
-      });
-      return { outcome: bleAuthOutcome(result), gatt: result.ok ? result.gattHandles : null };
+      };
+      let result = await central.unlock({ ...request, ...(copyEphs && { copyEphs }) });
+      // A phone that cannot release (no credential key, or an older phone) says 0x07: unlock without.
+      if (copyEphs && !result.ok && result.peerCode === ErrorCode.unsupportedRequest)
+        result = await central.unlock(request);
+      const gatt = result.ok ? result.gattHandles : null;
+      if (!wantsCredential) return { outcome: bleAuthOutcome(result), gatt };
+      let credential: CredentialOpening = { ok: false, code: 'no-release', message: 'the phone released no copy key' };
+      if (result.ok && result.copyKey && windowsCredential) {
+        try {
+          credential = await logonCredentialFromCopyKey(result.copyKey, windowsCredential, result.pairingId);
+        } finally {
+          result.copyKey.fill(0);
+        }
+      }
+      return { outcome: bleAuthOutcome(result), gatt, credential };
     } finally {
       wipePairings(pairings);
     }

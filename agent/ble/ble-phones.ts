@@ -28,6 +28,7 @@ export function newBlePhone(
     pairingKey: toBase64url(peer.pairingKey),
     workstationSeed: toBase64url(workstationSeed),
     phoneKey: toBase64url(peer.peerPublicKey),
+    ...(peer.credentialKey && { credentialKey: toBase64url(peer.credentialKey) }),
     pairedAtMs,
     ...(gatt !== null && { gatt: { controlPoint: gatt.controlPoint, response: gatt.response, cccd: gatt.cccd } }),
   };

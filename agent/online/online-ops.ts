@@ -31,9 +31,15 @@ export class OnlineOps {
     private readonly log: Logger,
   ) {}
 
-  async signIn(user: string, waitMs: number, context: string): Promise<Answer> {
-    const result = await this.online.signIn(user, waitMs);
+  /**
+   * Op 10. `wantsCredential` only for a Windows lock-screen connection from SYSTEM: an accepted
+   * reply then carries the logon credential in `secret` (docs/windows.md §5) when the phone released it.
+   */
+  async signIn(user: string, waitMs: number, context: string, wantsCredential = false): Promise<Answer> {
+    const result = await this.online.signIn(user, waitMs, wantsCredential);
     this.log.info('online-auth.request', { user, context, result: result.ok ? 'accepted' : result.code });
+    if (result.ok && result.credential?.ok)
+      return { status: 'accepted', message: SIGN_IN_MESSAGES.accepted, secret: result.credential.logonCredential };
     if (result.ok) return { status: 'accepted', message: SIGN_IN_MESSAGES.accepted };
     const status = result.code === 'denied' || result.code === 'bad-approval' ? 'rejected' : 'unavailable';
     return { status, reason: result.code, message: SIGN_IN_MESSAGES[result.code] };

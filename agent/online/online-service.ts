@@ -214,16 +214,20 @@ export class OnlineService {
     return managed.signIn.hasDevice(user);
   }
 
-  /** Online sign-in for the lock screen: a fresh approval from the phone, or one it gave in the last minute. */
-  async signIn(user: string, waitMs: number): Promise<SignInResult> {
+  /**
+   * Online sign-in for the lock screen: a fresh approval from the phone, or one it gave in the last
+   * minute. `wantsCredential` (a Windows lock screen from SYSTEM, docs/windows.md §6.5) asks the
+   * phone for its release, so only a fresh approval serves: a tap's approval carried none.
+   */
+  async signIn(user: string, waitMs: number, wantsCredential = false): Promise<SignInResult> {
     const managed = this.#managed;
     if (!managed)
       return { ok: false, code: 'not-managed', message: 'this workstation is not enrolled with a Control Center' };
-    const preApproved = managed.signIn.takePreApproval(user);
+    const preApproved = wantsCredential ? null : managed.signIn.takePreApproval(user);
     if (preApproved) return { ok: true, deviceId: preApproved };
     if (!managed.link.online && !(await this.#probe(managed)))
       return { ok: false, code: 'offline', message: 'the Control Center cannot be reached' };
-    return managed.signIn.signIn(user, waitMs, undefined, this.#abort.signal);
+    return managed.signIn.signIn(user, waitMs, undefined, this.#abort.signal, wantsCredential);
   }
 
   async close(): Promise<void> {

@@ -13,13 +13,24 @@ import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
 import { emptyUserState } from '../state/user-state.js';
 import { auditOnline, updateUser, type OnlineContext } from './online-context.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
+import {
+  buildCredentialAsk,
+  logonCredentialFromRelease,
+  type CredentialHolderState,
+} from './phone-credential-release.js';
+import type { CredentialOpening } from './phone-credential-release.js';
 
 export const WAIT_SLICE_S = 25;
 /** How long an approval the phone started (a tap, R3) stays good for the lock screen. */
 export const PRE_APPROVAL_MS = 60_000;
 
 export type SignInResult =
-  | { ok: true; deviceId: string }
+  | {
+      ok: true;
+      deviceId: string;
+      /** Only when asked (a Windows lock screen from SYSTEM, docs/windows.md §5): the logon credential, or why there is none. */
+      credential?: CredentialOpening;
+    }
   | {
       ok: false;
       code: 'offline' | 'service-refused' | 'not-managed' | 'no-device' | 'denied' | 'timeout' | 'bad-approval';
@@ -46,12 +57,25 @@ export class OnlineSignIn {
     return entry && entry.until > Date.now() ? entry.deviceId : null;
   }
 
-  async signIn(user: string, waitMs: number, intentId?: string, signal?: AbortSignal): Promise<SignInResult> {
+  /**
+   * `wantsCredential`: ask the phone to release the user's Windows password (docs/windows.md §6.5).
+   * Only a Windows lock-screen connection from SYSTEM sets it; on Linux the agent never asks.
+   */
+  async signIn(
+    user: string,
+    waitMs: number,
+    intentId?: string,
+    signal?: AbortSignal,
+    wantsCredential = false,
+  ): Promise<SignInResult> {
     const state = (await this.ctx.store.read(user)) ?? emptyUserState(user);
     if (state.devices.length === 0)
       return { ok: false, code: 'no-device', message: 'no phone is paired for this user on this workstation' };
     const { link } = this.ctx;
     const challenge = toBase64url(randomBytes(32));
+    const context = { challenge, user, workstationId: link.workstationId };
+    const holder = state as CredentialHolderState;
+    const ask = wantsCredential ? await buildCredentialAsk(holder, context, link.loaded.privateKey) : null;
     const deadline = Date.now() + waitMs;
     let requestId: string;
     try {
@@ -63,6 +87,7 @@ export class OnlineSignIn {
           challenge,
           ttlMs: Math.min(Math.max(waitMs, 1000), MAX_AUTH_REQUEST_TTL_MS),
           ...(intentId ? { intentId } : {}),
+          ...(ask ? { credential: ask.body } : {}),
         },
         CreateAuthResponseSchema,
         1_500,
@@ -95,6 +120,7 @@ export class OnlineSignIn {
           decision: status.decision,
           deviceId: status.deviceId,
           signedAt: status.signedAt,
+          ...(status.release === undefined ? {} : { release: status.release }),
         };
         if (!device || !(await checkApproval(fields, status.signature, fromBase64url(device.signingKey)))) {
           this.ctx.log.error('online-auth.bad-approval', { user, deviceId: status.deviceId, known: Boolean(device) });
@@ -125,7 +151,13 @@ export class OnlineSignIn {
         }
         await this.#recordSuccess(user, device.deviceId);
         if (intentId) this.#preApproved.set(user, { deviceId: device.deviceId, until: Date.now() + PRE_APPROVAL_MS });
-        return { ok: true, deviceId: device.deviceId };
+        if (!wantsCredential) return { ok: true, deviceId: device.deviceId };
+        const credential =
+          ask && holder.windowsCredential
+            ? await logonCredentialFromRelease(ask, { ...status, requestId }, context, holder.windowsCredential)
+            : ({ ok: false, code: 'no-copy', message: 'no phone here holds a copy of the password' } as const);
+        if (!credential.ok) this.ctx.log.warn('online-auth.no-credential', { user, reason: credential.code });
+        return { ok: true, deviceId: device.deviceId, credential };
       }
     } catch (error) {
       if (error instanceof ApiError && error.offline)

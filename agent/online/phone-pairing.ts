@@ -107,6 +107,7 @@ export class Pairings {
         signingKey: device.signingKey,
         boxKey: device.boxKey,
         name: device.name,
+        ...(device.credentialKey === undefined ? {} : { credentialKey: device.credentialKey }),
       });
       const accept = equalBytes(expected, fromBase64url(device.deviceMac));
       await this.ctx.link.call(
@@ -132,6 +133,7 @@ export class Pairings {
         name: device.name,
         signingKey: device.signingKey,
         boxKey: device.boxKey,
+        ...(device.credentialKey === undefined ? {} : { credentialKey: device.credentialKey }),
         pairedAtMs: this.ctx.clock.now().wallMs,
       };
       await updateUser(this.ctx, open.user, (state) => ({

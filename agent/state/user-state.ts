@@ -47,6 +47,8 @@ export interface PairedDevice {
   readonly signingKey: string;
   /** base64url raw X25519 key: pools are sealed to it. */
   readonly boxKey: string;
+  /** base64url raw X25519 key: the phone's credential key for this pairing (docs/windows.md §6.3); absent for older phones. */
+  readonly credentialKey?: string;
   readonly pairedAtMs: number;
 }
 
@@ -64,6 +66,8 @@ export interface BlePhone {
   readonly workstationSeed: string;
   /** The phone's Ed25519 identity key for this pairing. */
   readonly phoneKey: string;
+  /** base64url raw X25519 key: the phone's credential key for this pairing (docs/windows.md §6.3); absent for older phones. */
+  readonly credentialKey?: string;
   readonly pairedAtMs: number;
   /**
    * The phone's attribute handles for the Latchkey service, from pairing or the last unlock, so
@@ -197,6 +201,7 @@ const PairedDeviceSchema = v.strictObject({
   name: v.pipe(v.string(), v.maxLength(128)),
   signingKey: key32,
   boxKey: key32,
+  credentialKey: v.optional(key32),
   pairedAtMs: counter,
 });
 
@@ -208,6 +213,7 @@ const BlePhoneSchema = v.strictObject({
   pairingKey: key32,
   workstationSeed: key32,
   phoneKey: key32,
+  credentialKey: v.optional(key32),
   pairedAtMs: counter,
   gatt: v.optional(
     v.pipe(

@@ -7,8 +7,8 @@ import { concatBytes, toHex, wipe } from '../../protocol/bytes.js';
 import { KEY_BYTES } from './constants.js';
 import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError } from './errors.js';
-import { decodeMessage, encodeError, ErrorCode, header, HELLO_SIGNED_BYTES, ReadyStatus } from './message-codec.js';
-import { REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './message-codec.js';
+import { decodeMessage, encodeError, ErrorCode, header, ReadyStatus } from './message-codec.js';
+import { REQUEST_UNLOCK, REQUEST_UNLOCK_AND_RELEASE, VerdictResult, type DecodedMessage } from './message-codec.js';
 import { checkPhonePairing, type PhonePairing } from './pairing-records.js';
 import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys } from './session.js';
 import type { SessionKeys } from './session.js';
@@ -19,7 +19,8 @@ export type PhoneState = 'listening' | 'awaiting-approval' | 'ready-sent' | 'pro
 export type Approval = 'approved' | 'declined' | 'timed-out';
 
 export type PhoneStep =
-  | { readonly kind: 'approve'; readonly pairing: PhonePairing }
+  /** Ask the user; with `copyEph` (request 0x02) compute k from the pairing's credential key for `approval`. */
+  | { readonly kind: 'approve'; readonly pairing: PhonePairing; readonly copyEph: Uint8Array | null }
   | { readonly kind: 'send'; readonly message: Uint8Array }
   | { readonly kind: 'done'; readonly accepted: boolean; readonly result: number }
   | { readonly kind: 'failed'; readonly error: BleProtocolError; readonly message: Uint8Array | null };
@@ -55,6 +56,8 @@ export class PhoneHandshake {
   #hello: DecodedMessage & { type: 'hello' } = null!;
   #ready: Uint8Array | null = null;
   #keys: SessionKeys | null = null;
+  /** Request 0x02, approved: the copy key k that PROOF carries, wiped once sent. */
+  #copyKey: Uint8Array | null = null;
 
   constructor(pairings: readonly PhonePairing[], options: PhoneHandshakeOptions) {
     for (const pairing of pairings) checkPhonePairing(pairing);
@@ -95,10 +98,21 @@ export class PhoneHandshake {
     }
   }
 
-  /** The user's answer: READY carries it, sealed under fresh session keys (§5.1). */
-  approval(answer: Approval): Uint8Array {
+  /**
+   * The user's answer: READY carries it, sealed under fresh session keys (§5.1). For request 0x02
+   * an approval needs `copyKey` (k of docs/windows.md §6.4, 32 bytes, copied here and wiped after
+   * PROOF); without one the phone answers ERROR 0x07 instead and the session ends.
+   */
+  approval(answer: Approval, copyKey: Uint8Array | null = null): Uint8Array {
     if (this.#state !== 'awaiting-approval')
       throw new BleProtocolError('unexpected-message', `no approval is pending (state ${this.#state})`);
+    if (answer === 'approved' && this.#hello.copyEph !== null) {
+      if (copyKey === null || copyKey.length !== KEY_BYTES) {
+        this.#state = 'failed';
+        return encodeError(ErrorCode.unsupportedRequest);
+      }
+      this.#copyKey = copyKey.slice();
+    }
     const ephemeralPrivate = this.#random(KEY_BYTES);
     const ephemeral = x25519PublicKey(ephemeralPrivate);
     const salt = deriveSessionSalt(this.#pairing!.pairingKey);
@@ -131,7 +145,7 @@ export class PhoneHandshake {
   #onHello(message: DecodedMessage, nowMs: number): PhoneStep {
     if (message.type !== 'hello')
       throw new BleProtocolError('unexpected-message', `${message.type.toUpperCase()} where HELLO was expected`);
-    if (message.request !== REQUEST_UNLOCK)
+    if (message.request !== REQUEST_UNLOCK && message.request !== REQUEST_UNLOCK_AND_RELEASE)
       throw new BleProtocolError(
         'unsupported-request',
         `request kind 0x${message.request.toString(16)} is not supported`,
@@ -151,19 +165,18 @@ export class PhoneHandshake {
         'unknown-tag',
         'HELLO names a tag this phone did not advertise (not paired, or too old)',
       );
-    const signed = helloSignedPayload(
-      pairing.workstationPublicKey,
-      pairing.phoneIdentity.publicKey,
-      message.bytes.subarray(0, HELLO_SIGNED_BYTES),
-    );
+    const signed = helloSignedPayload(pairing.workstationPublicKey, pairing.phoneIdentity.publicKey, message.signed);
     if (!ed25519Verify(pairing.workstationPublicKey, signed, message.signature))
       throw new BleProtocolError('bad-signature', "HELLO is not signed by the paired workstation's key");
     if (!this.#replayCache.remember(message.ephemeral, slot))
       throw new BleProtocolError('replayed-hello', 'this HELLO was already answered');
+    // A pairing without a credential key holds no copy to release (docs/windows.md §6.5).
+    if (message.copyEph !== null && pairing.credentialKey === undefined)
+      throw new BleProtocolError('unsupported-request', 'this pairing has no credential key to release a copy with');
     this.#pairing = pairing;
     this.#hello = message;
     this.#state = 'awaiting-approval';
-    return { kind: 'approve', pairing };
+    return { kind: 'approve', pairing, copyEph: message.copyEph };
   }
 
   #onChallenge(message: DecodedMessage): PhoneStep {
@@ -182,7 +195,10 @@ export class PhoneHandshake {
       challenge,
     );
     const signature = ed25519Sign(phoneIdentity.privateKey, signed);
-    const proof = concatBytes(header('proof'), aeadSeal(this.#keys!.p2w, 1, header('proof'), signature));
+    const plaintext = concatBytes(signature, this.#copyKey ?? new Uint8Array(0));
+    const proof = concatBytes(header('proof'), aeadSeal(this.#keys!.p2w, 1, header('proof'), plaintext));
+    wipe(plaintext, this.#copyKey);
+    this.#copyKey = null;
     this.#state = 'proof-sent';
     return { kind: 'send', message: proof };
   }
@@ -205,6 +221,8 @@ export class PhoneHandshake {
         : new BleProtocolError('message-malformed', 'internal fault while handling a message', { cause: error });
     this.#state = 'failed';
     wipeSessionKeys(this.#keys);
+    wipe(this.#copyKey);
+    this.#copyKey = null;
     const code = ERROR_FOR[failure.code] ?? ErrorCode.badMessage;
     return { kind: 'failed', error: failure, message: failure.code === 'peer-error' ? null : encodeError(code) };
   }

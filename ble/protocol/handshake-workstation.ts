@@ -5,10 +5,11 @@
  */
 import { concatBytes, wipe } from '../../protocol/bytes.js';
 import { CHALLENGE_BYTES, DEFAULT_MIN_RSSI, DEFAULT_PROOF_DEADLINE_MS, KEY_BYTES, TAG_BYTES } from './constants.js';
+import { SIGNATURE_BYTES } from './constants.js';
 import { aeadOpen, aeadSeal, ed25519Sign, ed25519Verify, x25519PublicKey } from '../../protocol/crypto/node-crypto.js';
 import { BleProtocolError, type BleProtocolErrorCode } from './errors.js';
 import { decodeMessage, encodeError, ErrorCode, header, READY_AAD_BYTES, ReadyStatus } from './message-codec.js';
-import { REQUEST_UNLOCK, VerdictResult, type DecodedMessage } from './message-codec.js';
+import { REQUEST_UNLOCK, REQUEST_UNLOCK_AND_RELEASE, VerdictResult, type DecodedMessage } from './message-codec.js';
 import { checkWorkstationPairing, type WorkstationPairing } from './pairing-records.js';
 import { deriveSessionKeys, helloSignedPayload, proofSignedPayload, wipeSessionKeys } from './session.js';
 import type { SessionKeys } from './session.js';
@@ -23,6 +24,11 @@ export interface WorkstationHandshakeOptions {
   readonly proofDeadlineMs?: number;
   /** Lowest acceptable connection RSSI in dBm; null turns the check off (§7). */
   readonly minRssi?: number | null;
+  /**
+   * Request 0x02 (docs/windows.md §6.5): the eph of this phone's copy of the Windows password;
+   * the phone then releases the copy key k inside PROOF. Absent: a plain unlock (0x01).
+   */
+  readonly copyEph?: Uint8Array;
 }
 
 export type WorkstationStep =
@@ -31,7 +37,13 @@ export type WorkstationStep =
   | { readonly kind: 'failed'; readonly error: BleProtocolError; readonly message: Uint8Array | null };
 
 export type WorkstationDecision =
-  | { readonly ok: true; readonly proofMs: number; readonly rssi: number | null }
+  | {
+      readonly ok: true;
+      readonly proofMs: number;
+      readonly rssi: number | null;
+      /** Request 0x02 only: the copy key the phone released (the caller opens its copy, then wipes it). */
+      readonly copyKey?: Uint8Array;
+    }
   | { readonly ok: false; readonly code: BleProtocolErrorCode; readonly reason: string };
 
 const REFUSAL: Partial<Record<BleProtocolErrorCode, number>> = {
@@ -47,6 +59,8 @@ export class WorkstationHandshake {
   readonly #random: RandomSource;
   readonly #proofDeadlineMs: number;
   readonly #minRssi: number | null;
+  readonly #copyEph: Uint8Array | null;
+  #copyKey: Uint8Array | null = null;
   #state: WorkstationState = 'start';
   #ephemeralPrivate: Uint8Array | null = null;
   #hello: Uint8Array | null = null;
@@ -67,21 +81,25 @@ export class WorkstationHandshake {
     this.#minRssi = options.minRssi === undefined ? DEFAULT_MIN_RSSI : options.minRssi;
     if (!(this.#proofDeadlineMs > 0))
       throw new RangeError(`proofDeadlineMs must be positive (got ${this.#proofDeadlineMs})`);
+    if (options.copyEph !== undefined && options.copyEph.length !== KEY_BYTES)
+      throw new RangeError(`copyEph must be ${KEY_BYTES} bytes (got ${options.copyEph.length})`);
+    this.#copyEph = options.copyEph?.slice() ?? null;
   }
 
   get state(): WorkstationState {
     return this.#state;
   }
 
-  /** HELLO: request ‖ tag ‖ ephW, signed by IKw (§5.1). */
+  /** HELLO: request ‖ tag ‖ ephW [‖ eph], signed by IKw (§5.1). */
   hello(): Uint8Array {
     this.#expect('start');
     this.#ephemeralPrivate = this.#random(KEY_BYTES);
     const prefix = concatBytes(
       header('hello'),
-      Uint8Array.of(REQUEST_UNLOCK),
+      Uint8Array.of(this.#copyEph ? REQUEST_UNLOCK_AND_RELEASE : REQUEST_UNLOCK),
       this.#tag,
       x25519PublicKey(this.#ephemeralPrivate),
+      this.#copyEph ?? new Uint8Array(0),
     );
     const { workstationIdentity, phonePublicKey } = this.#pairing;
     const signature = ed25519Sign(
@@ -141,8 +159,10 @@ export class WorkstationHandshake {
     }
     const message = this.#verdict(VerdictResult.accepted);
     this.#state = 'done';
+    const copyKey = this.#copyKey;
+    this.#copyKey = null;
     this.#cleanup();
-    return { decision: { ok: true, proofMs: this.#proofMs, rssi }, message };
+    return { decision: { ok: true, proofMs: this.#proofMs, rssi, ...(copyKey ? { copyKey } : {}) }, message };
   }
 
   #onReady(message: DecodedMessage, nowMs: number): WorkstationStep {
@@ -181,8 +201,18 @@ export class WorkstationHandshake {
         `PROOF came ${this.#proofMs} ms after CHALLENGE, over the bound of ${this.#proofDeadlineMs} ms`,
       );
     }
-    const signature = aeadOpen(this.#keys!.p2w, 1, header('proof'), message.sealed);
-    if (signature === null) throw new BleProtocolError('decrypt-failed', 'PROOF does not open under the session key');
+    const opened = aeadOpen(this.#keys!.p2w, 1, header('proof'), message.sealed);
+    if (opened === null) throw new BleProtocolError('decrypt-failed', 'PROOF does not open under the session key');
+    // A release's PROOF carries k after the signature; a plain unlock's carries nothing more.
+    const expected = SIGNATURE_BYTES + (this.#copyEph ? KEY_BYTES : 0);
+    if (opened.length !== expected) {
+      wipe(opened);
+      throw new BleProtocolError(
+        'message-malformed',
+        this.#copyEph ? 'PROOF carries no copy key for request 0x02' : 'PROOF carries more than the signature',
+      );
+    }
+    const signature = opened.subarray(0, SIGNATURE_BYTES);
     const { workstationIdentity, phonePublicKey } = this.#pairing;
     const signed = proofSignedPayload(
       phonePublicKey,
@@ -192,8 +222,12 @@ export class WorkstationHandshake {
       this.#challengeMessage!,
       this.#challenge!,
     );
-    if (!ed25519Verify(phonePublicKey, signed, signature))
+    if (!ed25519Verify(phonePublicKey, signed, signature)) {
+      wipe(opened);
       throw new BleProtocolError('bad-signature', "the phone's signature over the transcript does not verify");
+    }
+    if (this.#copyEph) this.#copyKey = opened.slice(SIGNATURE_BYTES);
+    wipe(opened);
     this.#state = 'proof-verified';
     return { kind: 'proof-verified' };
   }
@@ -228,7 +262,8 @@ export class WorkstationHandshake {
   }
 
   #cleanup(): void {
-    wipe(this.#ephemeralPrivate, this.#challenge);
+    wipe(this.#ephemeralPrivate, this.#challenge, this.#copyKey);
+    this.#copyKey = null;
     wipeSessionKeys(this.#keys);
     this.#ephemeralPrivate = null;
   }

@@ -24,6 +24,8 @@ export type MessageTypeName = keyof typeof MessageType;
 
 export const HEADER_BYTES = 2;
 export const REQUEST_UNLOCK = 0x01;
+/** Unlock and release the phone's copy key of the Windows password (docs/windows.md §6.5). */
+export const REQUEST_UNLOCK_AND_RELEASE = 0x02;
 
 /** Offsets and sizes inside each message. */
 export const HELLO_SIGNED_BYTES = HEADER_BYTES + 1 + TAG_BYTES + KEY_BYTES; // 51
@@ -41,6 +43,16 @@ export const MESSAGE_BYTES = {
   pairConfirm: HEADER_BYTES + PAIR_SEALED_PLAINTEXT_BYTES + AEAD_TAG_BYTES, // 210
   pairDone: HEADER_BYTES + 1 + AEAD_TAG_BYTES, // 19
   error: HEADER_BYTES + 1, // 3
+} as const;
+/**
+ * The longer forms (docs/windows.md §6.3, §6.5): HELLO with request 0x02 carries the copy's eph,
+ * its PROOF carries the copy key k after the signature, and PAIR-READY may carry the phone's
+ * credential key after its name.
+ */
+export const CREDENTIAL_MESSAGE_BYTES = {
+  hello: MESSAGE_BYTES.hello + KEY_BYTES, // 147
+  proof: MESSAGE_BYTES.proof + KEY_BYTES, // 114
+  pairReady: MESSAGE_BYTES.pairReady + KEY_BYTES, // 274
 } as const;
 
 export const ReadyStatus = { approved: 0x00, declined: 0x01, timedOut: 0x02 } as const;
@@ -66,6 +78,10 @@ export type DecodedMessage =
       readonly request: number;
       readonly tag: Uint8Array;
       readonly ephemeral: Uint8Array;
+      /** Request 0x02 only: the ephemeral key of the phone's copy of the Windows password. */
+      readonly copyEph: Uint8Array | null;
+      /** What sigW covers (everything before it). */
+      readonly signed: Uint8Array;
       readonly signature: Uint8Array;
     }
   | { readonly type: 'ready'; readonly bytes: Uint8Array; readonly ephemeral: Uint8Array; readonly sealed: Uint8Array }
@@ -103,23 +119,36 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
   const type = NAMES.get(bytes[1]!);
   if (type === undefined)
     throw new BleProtocolError('message-malformed', `unknown message type 0x${bytes[1]!.toString(16)}`);
-  if (bytes.length !== MESSAGE_BYTES[type]) {
+  const longer = (CREDENTIAL_MESSAGE_BYTES as Partial<Record<MessageTypeName, number>>)[type];
+  if (bytes.length !== MESSAGE_BYTES[type] && bytes.length !== longer) {
+    const sizes = longer === undefined ? `${MESSAGE_BYTES[type]}` : `${MESSAGE_BYTES[type]} or ${longer}`;
     throw new BleProtocolError(
       'message-malformed',
-      `${type.toUpperCase()} must be ${MESSAGE_BYTES[type]} bytes (got ${bytes.length})`,
+      `${type.toUpperCase()} must be ${sizes} bytes (got ${bytes.length})`,
     );
   }
   const body = bytes.subarray(HEADER_BYTES);
   switch (type) {
-    case 'hello':
+    case 'hello': {
+      // The length follows the request: 0x02 carries eph, every other request does not.
+      const releasing = body[0] === REQUEST_UNLOCK_AND_RELEASE;
+      if (releasing !== (bytes.length === longer))
+        throw new BleProtocolError(
+          'message-malformed',
+          `HELLO with request 0x${body[0]!.toString(16)} must be ${releasing ? longer : MESSAGE_BYTES.hello} bytes (got ${bytes.length})`,
+        );
+      const signedBytes = bytes.length - SIGNATURE_BYTES;
       return {
         type,
         bytes,
         request: body[0]!,
         tag: body.subarray(1, 1 + TAG_BYTES),
         ephemeral: body.subarray(1 + TAG_BYTES, 1 + TAG_BYTES + KEY_BYTES),
-        signature: bytes.subarray(HELLO_SIGNED_BYTES),
+        copyEph: releasing ? bytes.subarray(HELLO_SIGNED_BYTES, HELLO_SIGNED_BYTES + KEY_BYTES) : null,
+        signed: bytes.subarray(0, signedBytes),
+        signature: bytes.subarray(signedBytes),
       };
+    }
     case 'ready':
     case 'pairReady':
       return { type, bytes, ephemeral: body.subarray(0, KEY_BYTES), sealed: bytes.subarray(READY_AAD_BYTES) };

@@ -28,6 +28,8 @@ export interface PairingSetup {
   readonly identity: Ed25519Identity;
   /** Shown to the other side: "alice on ws-1" (workstation), the phone's name (phone). */
   readonly name: string;
+  /** Phone only: the public half of this pairing's credential key, sent in PAIR-READY (docs/windows.md §6.3). */
+  readonly credentialKey?: Uint8Array;
   readonly random?: RandomSource;
 }
 
@@ -36,6 +38,8 @@ export interface PairedPeer {
   readonly pairingKey: Uint8Array;
   readonly peerPublicKey: Uint8Array;
   readonly peerName: string;
+  /** Workstation only: the phone's credential key, when its PAIR-READY carried one. */
+  readonly credentialKey?: Uint8Array;
 }
 
 export type PairingStep =
@@ -50,7 +54,14 @@ export type PairingStep =
 function openIdentity(
   plaintext: Uint8Array | null,
   what: string,
-): { publicKey: Uint8Array; mac: Uint8Array; signature: Uint8Array; nameField: Uint8Array; name: string } {
+): {
+  publicKey: Uint8Array;
+  mac: Uint8Array;
+  signature: Uint8Array;
+  nameField: Uint8Array;
+  name: string;
+  credentialKey: Uint8Array | null;
+} {
   if (plaintext === null)
     throw new BleProtocolError(
       'pairing-mismatch',
@@ -66,9 +77,10 @@ function openIdentity(
   const mac = take(MAC_BYTES).slice();
   const signature = take(SIGNATURE_BYTES).slice();
   const nameField = take(NAME_BYTES).slice();
+  const credentialKey = plaintext.length > offset ? take(KEY_BYTES).slice() : null;
   const name = decodeNameField(nameField);
   if (name === null) throw new BleProtocolError('message-malformed', `the name in ${what} is not clean UTF-8 text`);
-  return { publicKey, mac, signature, nameField, name };
+  return { publicKey, mac, signature, nameField, name, credentialKey };
 }
 
 function failure(error: unknown, message: Uint8Array | null): PairingStep {
@@ -150,7 +162,7 @@ export class WorkstationPairingHandshake {
       'PAIR-READY',
     );
     const th1 = sha256(this.#hello!, message.ephemeral);
-    const phonePayload = phonePairPayload(th1, phone.publicKey, phone.nameField);
+    const phonePayload = phonePairPayload(th1, phone.publicKey, phone.nameField, phone.credentialKey);
     if (!equalBytes(pairMac(this.#keys.macKey, phonePayload), phone.mac))
       throw new BleProtocolError('pairing-mismatch', "the phone's MAC over its key does not verify under the code");
     if (!ed25519Verify(phone.publicKey, phonePayload, phone.signature))
@@ -181,7 +193,12 @@ export class WorkstationPairingHandshake {
       message.bytes,
       confirm,
     );
-    this.#peer = { pairingKey, peerPublicKey: phone.publicKey, peerName: phone.name };
+    this.#peer = {
+      pairingKey,
+      peerPublicKey: phone.publicKey,
+      peerName: phone.name,
+      ...(phone.credentialKey ? { credentialKey: phone.credentialKey } : {}),
+    };
     this.#state = 'confirm-sent';
     return { kind: 'send', message: confirm };
   }
@@ -233,6 +250,8 @@ export class PhonePairingHandshake {
   #session: PairSessionKeys | null = null;
 
   constructor(setup: PairingSetup) {
+    if (setup.credentialKey !== undefined && setup.credentialKey.length !== KEY_BYTES)
+      throw new RangeError(`credentialKey must be ${KEY_BYTES} bytes (got ${setup.credentialKey.length})`);
     this.#setup = setup;
     this.#keys = derivePairKeys(setup.codeKey);
     this.#tagKey = derivePairTagKey(setup.pairingId);
@@ -304,14 +323,15 @@ export class PhonePairingHandshake {
     } finally {
       wipe(ephemeralPrivate);
     }
-    const { identity, name } = this.#setup;
+    const { identity, name, credentialKey } = this.#setup;
     const nameField = encodeNameField(name);
-    const payload = phonePairPayload(sha256(message.bytes, ephemeral), identity.publicKey, nameField);
+    const payload = phonePairPayload(sha256(message.bytes, ephemeral), identity.publicKey, nameField, credentialKey);
     const plaintext = concatBytes(
       identity.publicKey,
       pairMac(this.#keys.macKey, payload),
       ed25519Sign(identity.privateKey, payload),
       nameField,
+      credentialKey ?? new Uint8Array(0),
     );
     const aad = concatBytes(header('pairReady'), ephemeral);
     this.#ready = concatBytes(aad, aeadSeal(this.#session.p2w, 0, aad, plaintext));

@@ -28,6 +28,11 @@ export interface PhonePairing {
   readonly workstationPublicKey: Uint8Array;
   /** Shown in the approval prompt ("Unlock alice on ws-1?"). */
   readonly workstationName?: string;
+  /**
+   * The public half of this pairing's credential key (docs/windows.md §6.3): a pairing with one
+   * answers request 0x02; the private half stays with the caller, which computes k on approval.
+   */
+  readonly credentialKey?: Uint8Array;
 }
 
 export function identityFromSeed(seed: Uint8Array): Ed25519Identity {

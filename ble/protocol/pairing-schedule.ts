@@ -34,9 +34,14 @@ export function wipePairSessionKeys(keys: PairSessionKeys | null): void {
   if (keys) wipe(keys.shared, keys.w2p, keys.p2w);
 }
 
-/** What macP and sigP cover: label ‖ SHA-256(PAIR-HELLO ‖ ephP) ‖ IKp.pub ‖ phone name. */
-export function phonePairPayload(th1: Uint8Array, phonePublicKey: Uint8Array, phoneName: Uint8Array): Uint8Array {
-  return concatBytes(PHONE_LABEL, th1, phonePublicKey, phoneName);
+/** What macP and sigP cover: label ‖ SHA-256(PAIR-HELLO ‖ ephP) ‖ IKp.pub ‖ phone name [‖ CK.pub] (§12.2). */
+export function phonePairPayload(
+  th1: Uint8Array,
+  phonePublicKey: Uint8Array,
+  phoneName: Uint8Array,
+  credentialKey: Uint8Array | null = null,
+): Uint8Array {
+  return concatBytes(PHONE_LABEL, th1, phonePublicKey, phoneName, credentialKey ?? new Uint8Array(0));
 }
 
 /** What macW and sigW cover: label ‖ SHA-256(PAIR-HELLO ‖ PAIR-READY) ‖ IKw.pub ‖ IKp.pub ‖ workstation name. */

@@ -4,6 +4,7 @@
  * hashes are SHA-256 in hex; times are unix milliseconds.
  */
 import type { Policy } from '../../protocol/policy-settings.js';
+import type { CredentialRequestBody, ReleaseBody } from '../../protocol/online/credential-release.js';
 
 /** The settings keys a tenant or group overrides (validated before they are stored). */
 export type SettingsOverrides = Partial<Policy>;
@@ -93,6 +94,8 @@ export interface Redemption {
   readonly signingKey: string;
   readonly boxKey: string;
   readonly name: string;
+  /** The phone's credential key for this pairing (docs/windows.md §6.3), when it sent one. */
+  readonly credentialKey?: string;
   readonly deviceMac: string;
 }
 
@@ -124,6 +127,8 @@ export interface Decision {
   readonly decision: 'approve' | 'deny';
   readonly signedAt: number;
   readonly signature: string;
+  /** Relayed, never interpreted: k sealed to the request key (docs/windows.md §6.5). */
+  readonly release?: ReleaseBody;
 }
 
 export interface AuthRequest {
@@ -134,6 +139,8 @@ export interface AuthRequest {
   readonly intentId: string | null;
   readonly createdAt: number;
   readonly expiresAt: number;
+  /** The workstation's signed credential request, relayed to the phone as it came (docs/windows.md §6.5). */
+  readonly credential: CredentialRequestBody | null;
   readonly decision: Decision | null;
 }
 

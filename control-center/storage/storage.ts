@@ -6,6 +6,7 @@
  * `BEGIN … COMMIT` and conditional `UPDATE … RETURNING` without touching a handler.
  */
 import type { AdminToken, AuditEntry, AuditRecord, AuthRequest, Binding, Decision, Device } from './records.js';
+import type { CredentialRequestBody } from '../../protocol/online/credential-release.js';
 import type { FleetBinding, Group, InboxAuthRequest, InstallToken, Intent, LockoutReset, Page } from './records.js';
 import type { Pairing, PoolDelivery, RecoveryPinBox, Redemption, Revision, SettingsOverrides } from './records.js';
 import type { StoredEvent, Tenant, UserSummary, Workstation, WorkstationEvent } from './records.js';
@@ -42,6 +43,7 @@ export interface NewAuthRequest {
   readonly user: string;
   readonly challenge: string;
   readonly intentId: string | null;
+  readonly credential: CredentialRequestBody | null;
   readonly now: number;
   readonly expiresAt: number;
 }

@@ -16,6 +16,9 @@ import { ErrorCode } from '../../ble/protocol/message-codec.js';
 import type { BleTransport } from '../../ble/stack.js';
 import { wipe } from '../../protocol/bytes.js';
 import { fromBase64urlOfLength, toBase64url } from '../../protocol/online/base64url.js';
+import { loadCredentialKey, newCredentialKey } from '../core/credential-key.js';
+import { copyKeyFor } from '../../protocol/credential-wrap.js';
+import type { CopyKeySource } from '../../ble/phone-session.js';
 import { PhoneError } from '../core/errors.js';
 import type { BlePairing } from '../core/phone-state.js';
 import { CliError } from '../../platform/exit-codes.js';
@@ -55,10 +58,18 @@ export async function runBlePair(
   const id = `ble-${parsed.pairingId}`;
   const seed = randomBytes(32);
   const codeKey = await deriveCodeKey(parsed.pairingId, parsed.secret);
+  // One credential key per pairing (docs/windows.md §6.3): its public half goes in PAIR-READY.
+  const credentialKey = await newCredentialKey();
   const phone = await startRadio(() =>
     PhonePeripheral.startPairing({
       transport,
-      setup: { pairingId: parsed.pairingId, codeKey, identity: identityFromSeed(seed), name: state.device.name },
+      setup: {
+        pairingId: parsed.pairingId,
+        codeKey,
+        identity: identityFromSeed(seed),
+        name: state.device.name,
+        credentialKey: fromBase64urlOfLength(credentialKey.public, 32, 'credentialKey'),
+      },
       store: async (peer) => {
         const record: BlePairing = {
           id,
@@ -67,6 +78,7 @@ export async function runBlePair(
           identitySeed: toBase64url(seed),
           workstationKey: toBase64url(peer.peerPublicKey),
           pairedAt: Date.now(),
+          credentialKey,
         };
         await store.update((draft) => {
           draft.blePairings = [...(draft.blePairings ?? []).filter((p) => p.id !== id), record];
@@ -108,7 +120,16 @@ function phonePairings(records: readonly BlePairing[]): PhonePairing[] {
     phoneIdentity: identityFromSeed(fromBase64urlOfLength(r.identitySeed, 32, 'identitySeed')),
     workstationPublicKey: fromBase64urlOfLength(r.workstationKey, 32, 'workstationKey'),
     workstationName: r.workstationName,
+    ...(r.credentialKey && { credentialKey: fromBase64urlOfLength(r.credentialKey.public, 32, 'credentialKey') }),
   }));
+}
+
+/** k for request 0x02 from the pairing's credential key, kept sealed in the vault (docs/windows.md §6.5). */
+function copyKeySource(records: readonly BlePairing[]): CopyKeySource {
+  return async (pairingId, copyEph) => {
+    const ck = await loadCredentialKey(records.find((r) => r.id === pairingId)?.credentialKey);
+    return ck === null ? null : copyKeyFor(ck, copyEph);
+  };
 }
 
 function askOnTerminal(question: string): Promise<boolean> {
@@ -133,10 +154,13 @@ export interface BleServeFlags {
 }
 
 /** The pairings to serve: the vault's, or with --pairing the phone sides of development pairing files (no vault needed). */
-async function servedPairings(global: GlobalOptions, files: readonly string[] | undefined): Promise<PhonePairing[]> {
+async function servedPairings(
+  global: GlobalOptions,
+  files: readonly string[] | undefined,
+): Promise<{ pairings: PhonePairing[]; copyKey?: CopyKeySource }> {
   if (files !== undefined) {
     try {
-      return readPhonePairingFiles(files);
+      return { pairings: readPhonePairingFiles(files) };
     } catch (error) {
       // The file stands in for the vault: the vault's exit code (docs/phone.md "CLI").
       if (error instanceof PairingFileError) throw new CliError(error.message, PHONE_EXIT.vault);
@@ -150,7 +174,7 @@ async function servedPairings(global: GlobalOptions, files: readonly string[] | 
       'unknown-workstation',
       'This phone is paired with no workstation over Bluetooth — run "latchkey ble pair --user USER" there, then "latchkey phone ble pair CODE" here.',
     );
-  return phonePairings(records);
+  return { pairings: phonePairings(records), copyKey: copyKeySource(records) };
 }
 
 /** `ble serve`: advertises the rotating tags of its BLE pairings and answers unlocks until stopped. */
@@ -159,7 +183,7 @@ export async function runBleServe(
   transport: BleTransport,
   flags: BleServeFlags,
 ): Promise<number> {
-  const pairings = await servedPairings(global, flags.pairing);
+  const { pairings, copyKey } = await servedPairings(global, flags.pairing);
   let served = 0;
   try {
     const phone = await startRadio(() =>
@@ -168,6 +192,7 @@ export async function runBleServe(
         pairings,
         approve: async ({ workstationName }) =>
           flags.autoApprove === true || askOnTerminal(`Unlock ${workstationName ?? 'the workstation'}?`),
+        ...(copyKey && { copyKey }),
       }),
     );
     print(`Serving ${pairings.length} Bluetooth pairing${pairings.length === 1 ? '' : 's'} on ${phone.address}.`);

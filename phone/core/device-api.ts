@@ -21,6 +21,8 @@ export const CALL_TIMEOUT_MS = 10_000;
 const LONG_POLL_GRACE_MS = 5000;
 
 export type DeviceInbox = v.InferOutput<typeof DeviceInboxResponseSchema>;
+import type { ReleaseBody } from '../../protocol/online/credential-release.js';
+
 export type InboxAuthRequest = DeviceInbox['authRequests'][number];
 export type InboxPoolDelivery = DeviceInbox['poolDeliveries'][number];
 export type DeviceWorkstation = v.InferOutput<typeof DeviceWorkstationsResponseSchema>['workstations'][number];
@@ -46,6 +48,7 @@ export class DeviceApi {
     signingKey: string;
     boxKey: string;
     name: string;
+    credentialKey?: string;
     proof: string;
     deviceMac: string;
   }): Promise<RedeemedPairing> {
@@ -76,7 +79,7 @@ export class DeviceApi {
 
   decide(
     requestId: string,
-    body: { decision: 'approve' | 'deny'; signedAt: number; signature: string },
+    body: { decision: 'approve' | 'deny'; signedAt: number; signature: string; release?: ReleaseBody },
   ): Promise<v.InferOutput<typeof AuthStatusResponseSchema>> {
     return guard(
       this.#client.call(

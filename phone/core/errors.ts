@@ -26,6 +26,7 @@ export type PhoneErrorCode =
   | 'ambiguous-workstation'
   | 'unknown-request'
   | 'request-expired'
+  | 'credential-request-forged'
   // the Control Center
   | 'unreachable'
   | 'refused'

@@ -53,6 +53,16 @@ export async function serveRound(ctx: PhoneContext, options: ServeOptions): Prom
         events.push({ event: 'decided', ...decided });
       } catch (error) {
         if (!(error instanceof PhoneError)) throw error;
+        if (error.code === 'credential-request-forged')
+          events.push({
+            event: 'request-refused',
+            requestId: request.requestId,
+            workstationId: request.workstationId,
+            workstationName: request.workstationName,
+            user: request.user,
+            code: error.code,
+            message: error.message,
+          });
       }
     }
   }

@@ -12,6 +12,7 @@ import { serverCode, type DeviceApi } from './device-api.js';
 import type { DeviceKeys } from './device-keys.js';
 import { PhoneError } from './errors.js';
 import type { Pairing } from './phone-state.js';
+import { newCredentialKey } from './credential-key.js';
 
 export interface PairingInput {
   readonly code: string;
@@ -28,12 +29,15 @@ export async function redeemPairingCode(api: DeviceApi, keys: DeviceKeys, input:
       'That is not a pairing code: it has 17 letters and digits, shown as XXXXX-XXXX-XXXX-XXXX on the workstation.',
     );
   const pairingKey = await derivePairingKey(parsed.pairingId, parsed.secret);
+  // One credential key per pairing (docs/windows.md §6.3): its public half is MACed and proven with the rest.
+  const credentialKey = await newCredentialKey();
   try {
     const ours: PairingDeviceKeys = {
       pairingId: parsed.pairingId,
       signingKey: keys.signingPublic,
       boxKey: keys.boxPublicText,
       name: input.deviceName,
+      credentialKey: credentialKey.public,
     };
     const body = {
       ...ours,
@@ -75,6 +79,7 @@ export async function redeemPairingCode(api: DeviceApi, keys: DeviceKeys, input:
       pool: null,
       pendingPool: null,
       lastApprovedAt: null,
+      credentialKey,
     };
   } finally {
     pairingKey.fill(0);

@@ -30,6 +30,12 @@ export const StoredPoolSchema = v.strictObject({
 });
 export type StoredPool = v.InferOutput<typeof StoredPoolSchema>;
 
+/** The pairing's credential key (docs/windows.md §6.3): kept only inside the vault, never sent. */
+export const CredentialKeySchema = v.strictObject({
+  pkcs8: v.pipe(v.string(), v.maxLength(256), v.regex(/^[A-Za-z0-9_-]+$/)),
+  public: b64u(32),
+});
+
 export const PairingSchema = v.strictObject({
   workstationId: v.pipe(v.string(), v.regex(idPattern('ws'))),
   workstationName: text(128),
@@ -44,6 +50,8 @@ export const PairingSchema = v.strictObject({
   pool: v.nullable(StoredPoolSchema),
   pendingPool: v.nullable(StoredPoolSchema),
   lastApprovedAt: v.nullable(millis),
+  /** Absent for pairings made before it (docs/windows.md §6.3). */
+  credentialKey: v.optional(CredentialKeySchema),
 });
 export type Pairing = Omit<v.InferOutput<typeof PairingSchema>, 'settings'> & { settings: Policy | null };
 
@@ -71,6 +79,8 @@ export const BlePairingSchema = v.strictObject({
   identitySeed: b64u(32),
   workstationKey: b64u(32),
   pairedAt: millis,
+  /** Absent for pairings made before it (docs/windows.md §6.3). */
+  credentialKey: v.optional(CredentialKeySchema),
 });
 export type BlePairing = v.InferOutput<typeof BlePairingSchema>;
 

@@ -68,4 +68,11 @@ export type InboxEvent =
       readonly code: string;
       readonly message: string;
     })
+  /** A request the phone would not approve as it came (docs/windows.md §6.5: a forged credential request). */
+  | (WorkstationLabel & {
+      readonly event: 'request-refused';
+      readonly requestId: string;
+      readonly code: string;
+      readonly message: string;
+    })
   | { readonly event: 'unreachable'; readonly url: string };

@@ -97,6 +97,8 @@ export function renderInboxEvent(event: InboxEvent): string {
       return `${event.count} new offline PINs for ${event.workstationName} (${event.user})${event.confirmed ? '' : ' — confirmation pending, will retry'}.`;
     case 'pool-refused':
       return `Refused offline PINs for ${event.workstationName} (${event.user}): ${event.message} (${event.code}).`;
+    case 'request-refused':
+      return `${event.message} (${event.code})`;
     case 'unreachable':
       return `The Control Center at ${event.url} cannot be reached — retrying.`;
   }

@@ -5,6 +5,7 @@
 import { fromBase64url, toBase64url } from './base64url.js';
 import { transcript } from './canonical-json.js';
 import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
+import type { ReleaseBody } from './credential-release.js';
 
 export interface ApprovalFields {
   readonly requestId: string;
@@ -15,6 +16,8 @@ export interface ApprovalFields {
   readonly decision: 'approve' | 'deny';
   readonly deviceId: string;
   readonly signedAt: number;
+  /** The copy key sealed to the request key (docs/windows.md §6.5); signed with the rest when present. */
+  readonly release?: ReleaseBody;
 }
 
 export interface PoolConfirmFields {

@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import { PolicyInputSchema } from '../policy-settings.js';
+import { CredentialRequestSchema, ReleaseSchema } from './credential-release.js';
 import { idPattern } from './ids.js';
 import { PoolEnvelopeSchema } from './pool-envelope.js';
 import { PolicyDocumentSchema } from './signed-policy.js';
@@ -82,6 +83,7 @@ export const RedeemPairingRequestSchema = v.strictObject({
   signingKey: key32,
   boxKey: key32,
   name,
+  credentialKey: v.optional(key32),
   proof: signature,
   deviceMac: mac,
 });
@@ -98,7 +100,14 @@ export const PairingStatusResponseSchema = v.variant('status', [
   v.strictObject({ status: v.literal('pending'), expiresAt: millis }),
   v.strictObject({
     status: v.literal('redeemed'),
-    device: v.strictObject({ deviceId: id('dev'), signingKey: key32, boxKey: key32, name, deviceMac: mac }),
+    device: v.strictObject({
+      deviceId: id('dev'),
+      signingKey: key32,
+      boxKey: key32,
+      name,
+      credentialKey: v.optional(key32),
+      deviceMac: mac,
+    }),
   }),
   v.strictObject({ status: v.picklist(['confirmed', 'rejected', 'expired', 'burnt']) }),
 ]);
@@ -110,6 +119,8 @@ export const CreateAuthRequestSchema = v.strictObject({
   challenge: key32,
   ttlMs: v.pipe(v.number(), v.integer(), v.minValue(1000), v.maxValue(MAX_AUTH_REQUEST_TTL_MS)),
   intentId: v.optional(id('in')),
+  /** Windows lock screen only (docs/windows.md §6.5): relayed to the phone, never interpreted. */
+  credential: v.optional(CredentialRequestSchema),
 });
 export const CreateAuthResponseSchema = v.strictObject({ requestId: id('ar'), expiresAt: millis });
 export const AuthStatusResponseSchema = v.variant('status', [
@@ -120,12 +131,15 @@ export const AuthStatusResponseSchema = v.variant('status', [
     decision: v.picklist(['approve', 'deny']),
     signedAt: millis,
     signature,
+    release: v.optional(ReleaseSchema),
   }),
 ]);
 export const DecisionRequestSchema = v.strictObject({
   decision: v.picklist(['approve', 'deny']),
   signedAt: millis,
   signature,
+  /** The copy key sealed to the request key (docs/windows.md §6.5): only in an approval of a credential request. */
+  release: v.optional(ReleaseSchema),
 });
 export const SignInIntentRequestSchema = v.strictObject({ workstationId: id('ws'), user });
 export const SignInIntentResponseSchema = v.strictObject({ intentId: id('in'), expiresAt: millis });
@@ -150,6 +164,7 @@ export const DeviceInboxResponseSchema = v.strictObject({
       createdAt: millis,
       expiresAt: millis,
       intentId: v.nullable(id('in')),
+      credential: v.optional(CredentialRequestSchema),
     }),
   ),
   poolDeliveries: v.array(

@@ -49,6 +49,8 @@ export interface DeviceKeys {
   readonly signingKey: string;
   readonly boxKey: string;
   readonly name: string;
+  /** The phone's credential key for this pairing (docs/windows.md §6.3); absent: the older transcript, byte for byte. */
+  readonly credentialKey?: string;
 }
 
 export interface WorkstationKeys {
@@ -59,8 +61,14 @@ export interface WorkstationKeys {
   readonly ccKey: string;
 }
 
+/** The MACed and proven object: exactly the keys of DeviceKeys, `credentialKey` only when present. */
+function deviceKeysObject(keys: DeviceKeys): Record<string, string> {
+  const { pairingId, signingKey, boxKey, name, credentialKey } = keys;
+  return { pairingId, signingKey, boxKey, name, ...(credentialKey === undefined ? {} : { credentialKey }) };
+}
+
 export function deviceMac(pairingKey: Uint8Array, keys: DeviceKeys): Uint8Array {
-  return hmacSha256(pairingKey, transcript('latchkey-pairing-device-mac-v1', { ...keys }));
+  return hmacSha256(pairingKey, transcript('latchkey-pairing-device-mac-v1', deviceKeysObject(keys)));
 }
 
 export function workstationMac(pairingKey: Uint8Array, keys: WorkstationKeys): Uint8Array {
@@ -69,7 +77,7 @@ export function workstationMac(pairingKey: Uint8Array, keys: WorkstationKeys): U
 
 /** The new device key's signature over `latchkey-device-proof-v1` (step 2: proves the phone holds the signing key it registers). */
 export async function signDeviceProof(keys: DeviceKeys, deviceSigningKey: CryptoKey): Promise<string> {
-  return toBase64url(await sign(deviceSigningKey, transcript('latchkey-device-proof-v1', { ...keys })));
+  return toBase64url(await sign(deviceSigningKey, transcript('latchkey-device-proof-v1', deviceKeysObject(keys))));
 }
 
 /** The Control Center's check of `proof` against the signing key the request itself carries; false for anything malformed. */
@@ -78,7 +86,7 @@ export async function checkDeviceProof(keys: DeviceKeys, proof: string): Promise
     return await verify(
       fromBase64url(keys.signingKey),
       fromBase64url(proof),
-      transcript('latchkey-device-proof-v1', { ...keys }),
+      transcript('latchkey-device-proof-v1', deviceKeysObject(keys)),
     );
   } catch {
     return false;

@@ -211,8 +211,14 @@ export async function openPairing(
   return { pairingId, secret, pairingKey };
 }
 
-export async function redeemBody(phone: TestPhone, pairingId: string, pairingKey: Uint8Array) {
-  const keys = { pairingId, signingKey: phone.signingKey, boxKey: phone.boxKey, name: phone.name };
+export async function redeemBody(phone: TestPhone, pairingId: string, pairingKey: Uint8Array, credentialKey?: string) {
+  const keys = {
+    pairingId,
+    signingKey: phone.signingKey,
+    boxKey: phone.boxKey,
+    name: phone.name,
+    ...(credentialKey === undefined ? {} : { credentialKey }),
+  };
   return {
     ...keys,
     proof: await signDeviceProof(keys, phone.signing.privateKey),
@@ -272,10 +278,7 @@ export async function confirmRedeemedPairing(ws: Caller, pairingId: string, pair
   );
   if (status.status !== 'redeemed') throw new Error(`pairing is ${status.status}`);
   const { device } = status;
-  const accept = await checkMac(
-    deviceMac(pairingKey, { pairingId, signingKey: device.signingKey, boxKey: device.boxKey, name: device.name }),
-    fromBase64url(device.deviceMac),
-  );
+  const accept = await checkMac(deviceMac(pairingKey, { pairingId, ...device }), fromBase64url(device.deviceMac));
   await ws.client.call(
     'POST',
     `/v1/workstation/pairings/${pairingId}/confirm`,

@@ -10,7 +10,7 @@ import { CALL, any, enroll, failure, installToken, newPhone, openPairing, pair, 
 import { longPoll } from './helpers.js';
 import type { TestPhone } from './helpers.js';
 import { failureCode } from './helpers.js';
-import { redeemBody, startTestCc, type TestCc, type TestWorkstation } from './helpers.js';
+import { redeemBody, startTestCc, toBase64url, type TestCc, type TestWorkstation } from './helpers.js';
 
 let t: TestCc;
 let ws: TestWorkstation;
@@ -44,6 +44,46 @@ describe('pairing end to end', () => {
     expect(phone.deviceId).toBe(first);
     const listed = await deviceWorkstations(phone);
     expect(listed.workstations.map((w) => w.workstationName).sort()).toEqual(['pairing-ws', 'second-ws']);
+  });
+
+  it("relays the phone's credential key under its proof; a key the proof does not cover is refused (docs/windows.md §6.3)", async () => {
+    const phone = await newPhone(t, 'keyed-phone');
+    const credentialKey = toBase64url(new Uint8Array(32).fill(7));
+    const { pairingId, pairingKey } = await openPairing(ws, 'erin');
+    // Added after signing (a proxy, or a Control Center client gone wrong): the proof no longer verifies.
+    const unkeyed = await redeemBody(phone, pairingId, pairingKey);
+    expect(
+      await failure(phone.client.call('POST', '/v1/devices/pair', { ...unkeyed, credentialKey }, any, CALL)),
+    ).toMatchObject({
+      status: 401,
+      code: 'unauthenticated',
+    });
+    expect(
+      (await failure(phone.client.call('POST', '/v1/devices/pair', { ...unkeyed, credentialKey: 'short' }, any, CALL)))
+        .message,
+    ).toMatch(/credentialKey must be a base64url 32-byte key/);
+    const keyed = await redeemBody(phone, pairingId, pairingKey, credentialKey);
+    await phone.client.call('POST', '/v1/devices/pair', keyed, any, CALL);
+    const status = await ws.client.call(
+      'GET',
+      `/v1/workstation/pairings/${pairingId}`,
+      undefined,
+      PairingStatusResponseSchema,
+      CALL,
+    );
+    expect(status).toMatchObject({ status: 'redeemed', device: { credentialKey, deviceMac: keyed.deviceMac } });
+    // A phone without one pairs as before: no credentialKey anywhere.
+    const plain = await newPhone(t, 'plain-phone');
+    const second = await openPairing(ws, 'erin');
+    await redeem(plain, second.pairingId, second.pairingKey);
+    const plainStatus = await ws.client.call(
+      'GET',
+      `/v1/workstation/pairings/${second.pairingId}`,
+      undefined,
+      PairingStatusResponseSchema,
+      CALL,
+    );
+    expect(plainStatus.status === 'redeemed' && plainStatus.device).not.toHaveProperty('credentialKey');
   });
 
   it('wakes the workstation waiting on the pairing when the phone redeems it', async () => {

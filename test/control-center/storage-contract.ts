@@ -155,6 +155,12 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       await storage.confirmPairing(pairing, true, NOW, audit('confirm'));
       const deviceId = redeemed.device.id;
       expect(await storage.devicesFor(ws.id, 'alice')).toEqual([deviceId]);
+      expect(redeemed.pairing.redemption).not.toHaveProperty('credentialKey');
+      const withKey = await openPairing(storage, ws.id, tenant.id);
+      const credentialKey = key();
+      const keyed = await storage.redeemPairing(withKey, { ...redemption(), credentialKey }, NOW, () => audit('r'));
+      if (!keyed.ok) throw new Error(keyed.code);
+      expect((await storage.getPairing(withKey))?.redemption?.credentialKey).toBe(credentialKey);
 
       const ar = newId('ar');
       await storage.createAuthRequest(
@@ -164,6 +170,7 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
           user: 'alice',
           challenge: key(),
           intentId: null,
+          credential: null,
           now: NOW,
           expiresAt: NOW + 60_000,
         },
@@ -176,6 +183,30 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
       ]);
       expect([first.outcome, second.outcome]).toEqual(['decided', 'already-decided']);
       expect(second.request.decision?.decision).toBe('approve');
+      expect(second.request.credential).toBeNull();
+      expect(second.request.decision).not.toHaveProperty('release');
+
+      // A credential request and its release are kept as they came (docs/windows.md §6.5).
+      const withCredential = newId('ar');
+      const credential = { requestKey: key(), copies: [{ deviceId, eph: key() }], signature: 'S'.repeat(86) };
+      await storage.createAuthRequest(
+        {
+          id: withCredential,
+          workstationId: ws.id,
+          user: 'alice',
+          challenge: key(),
+          intentId: null,
+          credential,
+          now: NOW,
+          expiresAt: NOW + 60_000,
+        },
+        audit('ar'),
+      );
+      expect((await storage.pendingAuthRequestsForDevice(deviceId, NOW))[0]?.credential).toEqual(credential);
+      const release = { eph: key(), nonce: 'N'.repeat(16), ciphertext: 'C'.repeat(64) };
+      const released = await storage.decideAuthRequest(withCredential, { ...decision, release }, NOW, audit('decide'));
+      expect(released.request.decision?.release).toEqual(release);
+      expect((await storage.getAuthRequest(withCredential))?.decision?.release).toEqual(release);
 
       const delivery = { workstationId: ws.id, user: 'alice', deviceId, createdAt: NOW };
       const older = newId('pd');

@@ -37,6 +37,8 @@ def main() -> None:
         {"name": "paired before handles were kept (no gatt)", "record": record()},
         {"name": "handles from pairing, as bleno lays the service out", "record": record(gatt=gatt(0x000e, 0x0010))},
         {"name": "the smallest and largest handles", "record": record(gatt=gatt(0x0001, 0xfffe))},
+        # docs/windows.md §6.3: the phone's credential key, optional (absent above: paired before it).
+        {"name": "with the phone's credential key", "record": record(credentialKey=key("credential key"), gatt=gatt(0x000e, 0x0010))},
     ]
     invalid = [
         {"name": "CCCD not right after the response value", "record": record(gatt=gatt(0x000e, 0x0010, cccd=0x0012))},
@@ -47,6 +49,9 @@ def main() -> None:
         {"name": "a handle missing", "record": record(gatt={"controlPoint": 14, "response": 16})},
         {"name": "an unknown key among the handles", "record": record(gatt={**gatt(14, 16), "service": 12})},
         {"name": "gatt null instead of absent", "record": record(gatt=None)},
+        {"name": "a credential key of 31 bytes", "record": record(credentialKey=key("credential key")[:42])},
+        {"name": "a credential key in standard base64", "record": record(credentialKey=base64.b64encode(hashlib.sha256(b"ck+/").digest()).decode())},
+        {"name": "credentialKey null instead of absent", "record": record(credentialKey=None)},
     ]
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ble-phone-records.json")
     with open(out, "w") as f:

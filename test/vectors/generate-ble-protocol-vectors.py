@@ -288,7 +288,7 @@ def name_field(name):
 class Pairing:
     """One pairing exchange from fixed inputs (docs/ble-protocol.md §12.1-12.2)."""
 
-    def __init__(self, ck, pairing_id, slot, ikw, ikp, eph_w, eph_p, ws_name, phone_name):
+    def __init__(self, ck, pairing_id, slot, ikw, ikp, eph_w, eph_p, ws_name, phone_name, credential_key=b""):
         self.ck = ck
         self.salt = hkdf(ck, b"", LABEL + b" pair session", 32)
         self.mac_key = hkdf(ck, b"", LABEL + b" pair mac", 32)
@@ -299,10 +299,11 @@ class Pairing:
         okm = hkdf(self.ss, self.salt, LABEL + b" pair keys" + self.th1, 64)
         self.kw2p, self.kp2w = okm[:32], okm[32:]
         pn = name_field(phone_name)
-        payload_p = LABEL + b" pair phone" + self.th1 + ed25519_public(ikp) + pn
+        # docs/windows.md §6.3: the phone's credential key, when it sends one, follows the name.
+        payload_p = LABEL + b" pair phone" + self.th1 + ed25519_public(ikp) + pn + credential_key
         self.mac_p = hmac.new(self.mac_key, payload_p, hashlib.sha256).digest()
         aad = hdr("pairReady") + eph_p_pub
-        self.ready = aad + aead_seal(self.kp2w, nonce_for(0), aad, ed25519_public(ikp) + self.mac_p + ed25519_sign(ikp, payload_p) + pn)
+        self.ready = aad + aead_seal(self.kp2w, nonce_for(0), aad, ed25519_public(ikp) + self.mac_p + ed25519_sign(ikp, payload_p) + pn + credential_key)
         self.th2 = sha256(self.hello, self.ready)
         wn = name_field(ws_name)
         self.payload_w = LABEL + b" pair workstation" + self.th2 + ed25519_public(ikw) + ed25519_public(ikp) + wn
@@ -373,7 +374,8 @@ def main():
         {"name": "hello with a tag two slots old", "side": "phone", "after": [], "input": hx(build_hello(ikw, ikp_pub, tag(pk, slot - 2), eph_w)), "code": "unknown-tag"},
         {"name": "hello with the tag of an unknown pairing key", "side": "phone", "after": [], "input": hx(build_hello(ikw, ikp_pub, tag(other_pk, slot), eph_w)), "code": "unknown-tag"},
         {"name": "hello signed by an unpaired workstation", "side": "phone", "after": [], "input": hx(build_hello(other, ikp_pub, t, eph_w)), "code": "bad-signature"},
-        {"name": "hello asking for another request kind", "side": "phone", "after": [], "input": hx(build_hello(ikw, ikp_pub, t, eph_w, request=2)), "code": "unsupported-request"},
+        {"name": "hello asking for another request kind", "side": "phone", "after": [], "input": hx(build_hello(ikw, ikp_pub, t, eph_w, request=3)), "code": "unsupported-request"},
+        {"name": "hello asking for a release (0x02) without the copy's eph", "side": "phone", "after": [], "input": hx(build_hello(ikw, ikp_pub, t, eph_w, request=2)), "code": "message-malformed"},
         {"name": "hello of protocol version 2", "side": "phone", "after": [], "input": hx(b"\x02" + hello[1:]), "code": "message-malformed"},
         {"name": "hello one byte short", "side": "phone", "after": [], "input": hx(hello[:-1]), "code": "message-malformed"},
         {"name": "unknown message type", "side": "phone", "after": [], "input": hx(b"\x01\x09" + hello[2:]), "code": "message-malformed"},
@@ -476,12 +478,42 @@ def main():
         {"name": "pair-confirm one byte short", "side": "phone", "after": ["hello"], "input": hx(pr.confirm[:-1]), "code": "message-malformed"},
     ]
 
+    # --- the credential key in pairing, and a release (docs/windows.md §6.3, §6.5)
+    ck_priv = seed("credential key")
+    ck_pub = x25519_public(ck_priv)
+    keyed = Pairing(ck, pairing_id, slot, p_ikw, p_ikp, p_eph_w, p_eph_p, "alice on ws-1", "Alice phone", ck_pub)
+    pairing_with_key = {
+        "credentialKeyPrivate": hx(ck_priv), "credentialKey": hx(ck_pub), "macP": hx(keyed.mac_p),
+        "pairReady": hx(keyed.ready), "pairConfirm": hx(keyed.confirm), "pairDone": hx(keyed.done), "pairingKey": hx(keyed.pairing_key),
+        # The same PAIR-READY with its CK cut off: the MAC no longer covers what is sent.
+        "pairReadyKeyDropped": hx(Pairing(ck, pairing_id, slot, p_ikw, p_ikp, p_eph_w, p_eph_p, "alice on ws-1", "Alice phone").ready),
+    }
+    copy_eph_priv = seed("copy ephemeral")
+    copy_eph = x25519_public(copy_eph_priv)
+    # k of docs/windows.md §6.4: HKDF(X25519(ck, eph), salt = eph ‖ CK.pub, info = "latchkey-windows-credential-v1").
+    copy_key = hkdf(x25519(ck_priv, copy_eph), copy_eph + ck_pub, b"latchkey-windows-credential-v1", 32)
+    assert copy_key == hkdf(x25519(copy_eph_priv, ck_pub), copy_eph + ck_pub, b"latchkey-windows-credential-v1", 32)
+    r_prefix = hdr("hello") + b"\x02" + t + x25519_public(eph_w) + copy_eph
+    r_hello = r_prefix + ed25519_sign(ikw, LABEL + b" hello" + ikw_pub + ikp_pub + r_prefix)
+    r_kw2p, r_kp2w = keys(ss, pk, r_hello, eph_p_pub)
+    r_ready = build_ready(r_kp2w, eph_p_pub, 0)
+    r_chal = seal_message("challenge", r_kw2p, 0, challenge)
+    r_sig = ed25519_sign(ikp, LABEL + b" proof" + ikp_pub + ikw_pub + sha256(r_hello, r_ready, r_chal) + challenge)
+    release = {
+        "credentialKeyPrivate": hx(ck_priv), "credentialKey": hx(ck_pub), "copyEph": hx(copy_eph), "copyKey": hx(copy_key),
+        "kW2P": hx(r_kw2p), "kP2W": hx(r_kp2w), "hello": hx(r_hello), "ready": hx(r_ready), "challengeMessage": hx(r_chal),
+        "proofSignature": hx(r_sig), "proof": hx(seal_message("proof", r_kp2w, 1, r_sig + copy_key)),
+        # A PROOF without k after a release HELLO, and one with k after a plain HELLO: both malformed.
+        "proofWithoutKey": hx(seal_message("proof", r_kp2w, 1, r_sig)),
+    }
+
     doc = {
         "description": "latchkey-ble/1 vectors (docs/ble-protocol.md), from an independent Python implementation (standard library only).",
         "generator": "test/vectors/generate-ble-protocol-vectors.py",
         "tags": tags, "handshake": handshake, "invalidHandshake": invalid,
         "fragments": fragments, "invalidFragments": invalid_fragments,
         "pairing": pairing, "invalidPairing": invalid_pairing,
+        "pairingWithCredentialKey": pairing_with_key, "handshakeWithRelease": release,
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ble-protocol.json")
     with open(path, "w") as f:

@@ -30,6 +30,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: CcContext): void {
           createdAt: r.createdAt,
           expiresAt: r.expiresAt,
           intentId: r.intentId,
+          ...(r.credential === null ? {} : { credential: r.credential }),
         })),
         poolDeliveries: deliveries.map((d) => ({
           deliveryId: d.id,

@@ -32,8 +32,9 @@ export function pairingStatus(pairing: Pairing, now: number) {
     return live ? ({ status: 'pending', expiresAt: pairing.expiresAt } as const) : ({ status: 'expired' } as const);
   if (pairing.state === 'redeemed') {
     if (!live) return { status: 'expired' } as const;
-    const { deviceId, signingKey, boxKey, name, deviceMac } = pairing.redemption!;
-    return { status: 'redeemed', device: { deviceId, signingKey, boxKey, name, deviceMac } } as const;
+    const { deviceId, signingKey, boxKey, name, credentialKey, deviceMac } = pairing.redemption!;
+    const device = { deviceId, signingKey, boxKey, name, ...(credentialKey ? { credentialKey } : {}), deviceMac };
+    return { status: 'redeemed', device } as const;
   }
   return { status: pairing.state } as const;
 }
@@ -160,7 +161,13 @@ export function pairingRoutes(app: FastifyInstance, ctx: CcContext): void {
         ? new CcError(error.code, `${error.message} The pairing is now burnt; start a new one on the workstation.`)
         : error;
     };
-    const keys = { pairingId: body.pairingId, signingKey: body.signingKey, boxKey: body.boxKey, name: body.name };
+    const keys = {
+      pairingId: body.pairingId,
+      signingKey: body.signingKey,
+      boxKey: body.boxKey,
+      name: body.name,
+      ...(body.credentialKey === undefined ? {} : { credentialKey: body.credentialKey }),
+    };
     if (!(await checkDeviceProof(keys, body.proof)))
       return failedTry(
         'proof',
@@ -172,6 +179,7 @@ export function pairingRoutes(app: FastifyInstance, ctx: CcContext): void {
         signingKey: body.signingKey,
         boxKey: body.boxKey,
         name: body.name,
+        ...(body.credentialKey === undefined ? {} : { credentialKey: body.credentialKey }),
         deviceMac: body.deviceMac,
         newDeviceId: newId('dev'),
       },

@@ -30,12 +30,20 @@ export function authStatus(request: AuthRequest, now: number) {
       decision: d.decision,
       signedAt: d.signedAt,
       signature: d.signature,
+      ...(d.release === undefined ? {} : { release: d.release }),
     } as const;
   return { status: now < request.expiresAt ? 'pending' : 'expired' } as const;
 }
 
+const sameRelease = (a: Decision['release'], b: Decision['release']) =>
+  a === b ||
+  (a !== undefined && b !== undefined && a.eph === b.eph && a.nonce === b.nonce && a.ciphertext === b.ciphertext);
 const sameDecision = (a: Decision, b: Decision) =>
-  a.deviceId === b.deviceId && a.decision === b.decision && a.signedAt === b.signedAt && a.signature === b.signature;
+  a.deviceId === b.deviceId &&
+  a.decision === b.decision &&
+  a.signedAt === b.signedAt &&
+  a.signature === b.signature &&
+  sameRelease(a.release, b.release);
 
 export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
   app.post('/v1/workstation/auth-requests', async (request, reply) => {
@@ -59,12 +67,14 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
         user: body.user,
         challenge: body.challenge,
         intentId: body.intentId ?? null,
+        credential: body.credential ?? null,
         now,
         expiresAt: now + body.ttlMs,
       },
       auditOk(ctx, workstationActor(workstation), request, 'auth-request.create', id, {
         user: body.user,
         intentId: body.intentId ?? null,
+        credential: body.credential !== undefined,
       }),
     );
     if (!created.ok) throw new CcError('conflict', 'That sign-in intent already has an auth request.');
@@ -150,6 +160,7 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
       decision: body.decision,
       signedAt: body.signedAt,
       signature: body.signature,
+      ...(body.release === undefined ? {} : { release: body.release }),
     };
     const now = ctx.now();
     if (found.decision) {
@@ -157,6 +168,11 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
       throw new CcError('conflict', 'This auth request was already decided.');
     }
     if (now >= found.expiresAt) throw new CcError('gone', 'This auth request has expired; start the sign-in again.');
+    if (body.release !== undefined && (body.decision !== 'approve' || found.credential === null))
+      throw new CcError(
+        'bad-request',
+        'release: only an approval of a request that asked for a credential carries one.',
+      );
     const fields = {
       requestId: id,
       workstationId: found.workstationId,
@@ -165,6 +181,7 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
       decision: body.decision,
       deviceId: device.id,
       signedAt: body.signedAt,
+      ...(body.release === undefined ? {} : { release: body.release }),
     };
     if (!(await checkApproval(fields, body.signature, fromBase64url(device.signingKey)))) {
       throw new CcError('bad-request', "signature does not verify with this phone's key over latchkey-approval-v1.");

@@ -136,4 +136,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE events ADD COLUMN since INTEGER;
     `,
   },
+  {
+    // The phone's credential key and its release (docs/windows.md §6.3, §6.5): public keys and
+    // ciphertext the Control Center relays and never interprets.
+    version: 4,
+    sql: `
+      ALTER TABLE pairings ADD COLUMN device_credential_key TEXT;
+      ALTER TABLE auth_requests ADD COLUMN credential TEXT;
+      ALTER TABLE auth_requests ADD COLUMN release TEXT;
+    `,
+  },
 ];

@@ -36,6 +36,7 @@ interface PairingRow {
   device_box_key: string | null;
   device_name: string | null;
   device_mac: string | null;
+  device_credential_key: string | null;
 }
 interface DeviceRow {
   id: string;
@@ -72,6 +73,7 @@ const pairing = (row: PairingRow): Pairing => ({
           signingKey: row.device_signing_key!,
           boxKey: row.device_box_key!,
           name: row.device_name!,
+          ...(row.device_credential_key === null ? {} : { credentialKey: row.device_credential_key }),
           deviceMac: row.device_mac!,
         },
 });
@@ -106,7 +108,7 @@ export function pairingStore(shared: Shared): PairingStore {
     "UPDATE pairings SET tries = tries + 1, state = CASE WHEN tries + 1 >= ? THEN 'burnt' ELSE state END WHERE id = ? AND state = 'open'",
   );
   const redeem = db.prepare(
-    "UPDATE pairings SET state = 'redeemed', device_id = ?, device_signing_key = ?, device_box_key = ?, device_name = ?, device_mac = ? WHERE id = ? AND state = 'open'",
+    "UPDATE pairings SET state = 'redeemed', device_id = ?, device_signing_key = ?, device_box_key = ?, device_name = ?, device_mac = ?, device_credential_key = ? WHERE id = ? AND state = 'open'",
   );
   const setState = db.prepare('UPDATE pairings SET state = ? WHERE id = ?');
   const getDevice = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
@@ -188,7 +190,15 @@ export function pairingStore(shared: Shared): PairingStore {
           insertDevice.run(input.newDeviceId, row.tenant_id, input.name, input.signingKey, input.boxKey, now);
           existing = getDevice.get(input.newDeviceId)!;
         }
-        redeem.run(existing.id, input.signingKey, input.boxKey, input.name, input.deviceMac, id);
+        redeem.run(
+          existing.id,
+          input.signingKey,
+          input.boxKey,
+          input.name,
+          input.deviceMac,
+          input.credentialKey ?? null,
+          id,
+        );
         shared.audit(audit(existing.id));
         return { ok: true, pairing: pairing(getPairing.get(id)!), device: device(existing) } as const;
       });

@@ -1,4 +1,5 @@
 /** SQLite storage: sign-in intents and auth requests (docs/online-protocol.md "Online sign-in"). */
+import type { CredentialRequestBody, ReleaseBody } from '../../../protocol/online/credential-release.js';
 import type { AuthRequest, InboxAuthRequest, Intent } from '../records.js';
 import type { Storage } from '../storage.js';
 import { inTransaction, type Shared } from './common.js';
@@ -35,6 +36,8 @@ interface AuthRow {
   decision: 'approve' | 'deny' | null;
   signed_at: number | null;
   signature: string | null;
+  credential: string | null;
+  release: string | null;
 }
 
 const intent = (row: IntentRow): Intent => ({
@@ -54,10 +57,17 @@ const authRequest = (row: AuthRow): AuthRequest => ({
   intentId: row.intent_id,
   createdAt: row.created_at,
   expiresAt: row.expires_at,
+  credential: row.credential === null ? null : (JSON.parse(row.credential) as CredentialRequestBody),
   decision:
     row.decision === null
       ? null
-      : { deviceId: row.device_id!, decision: row.decision, signedAt: row.signed_at!, signature: row.signature! },
+      : {
+          deviceId: row.device_id!,
+          decision: row.decision,
+          signedAt: row.signed_at!,
+          signature: row.signature!,
+          ...(row.release === null ? {} : { release: JSON.parse(row.release) as ReleaseBody }),
+        },
 });
 
 export function signInStore(shared: Shared): SignInStore {
@@ -71,7 +81,7 @@ export function signInStore(shared: Shared): SignInStore {
   );
   const answerIntent = db.prepare('UPDATE intents SET answered_by = ? WHERE id = ? AND answered_by IS NULL');
   const insertRequest = db.prepare(
-    'INSERT INTO auth_requests (id, workstation_id, user, challenge, intent_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO auth_requests (id, workstation_id, user, challenge, intent_id, created_at, expires_at, credential) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const getRequest = db.prepare<[string], AuthRow>('SELECT * FROM auth_requests WHERE id = ?');
   const pendingForDevice = db.prepare<[string, number], AuthRow & { workstation_name: string }>(
@@ -83,7 +93,7 @@ export function signInStore(shared: Shared): SignInStore {
      ORDER BY a.created_at`,
   );
   const decide = db.prepare(
-    'UPDATE auth_requests SET device_id = ?, decision = ?, signed_at = ?, signature = ? WHERE id = ? AND decision IS NULL',
+    'UPDATE auth_requests SET device_id = ?, decision = ?, signed_at = ?, signature = ?, release = ? WHERE id = ? AND decision IS NULL',
   );
 
   return {
@@ -113,6 +123,7 @@ export function signInStore(shared: Shared): SignInStore {
           input.intentId,
           input.now,
           input.expiresAt,
+          input.credential === null ? null : JSON.stringify(input.credential),
         );
         shared.audit(audit);
         return { ok: true, request: authRequest(getRequest.get(input.id)!) } as const;
@@ -132,7 +143,14 @@ export function signInStore(shared: Shared): SignInStore {
         const row = getRequest.get(id)!;
         if (row.decision !== null) return { outcome: 'already-decided', request: authRequest(row) } as const;
         if (row.expires_at <= now) return { outcome: 'expired', request: authRequest(row) } as const;
-        decide.run(decision.deviceId, decision.decision, decision.signedAt, decision.signature, id);
+        decide.run(
+          decision.deviceId,
+          decision.decision,
+          decision.signedAt,
+          decision.signature,
+          decision.release === undefined ? null : JSON.stringify(decision.release),
+          id,
+        );
         shared.audit(audit);
         return { outcome: 'decided', request: authRequest(getRequest.get(id)!) } as const;
       });

@@ -3,33 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../protocol/bytes.js';
 import { deriveCodeKey, derivePairKeys } from '../../../ble/protocol/pairing-code.js';
-import { PhonePairingHandshake, WorkstationPairingHandshake } from '../../../ble/protocol/pairing-handshake.js';
 import type { PairingStep } from '../../../ble/protocol/pairing-handshake.js';
-import { identityFromSeed } from '../../../ble/protocol/pairing-records.js';
-import { hex, scriptedRandom, vectors } from './vectors.js';
+import { hex, vectorPairingPhone, vectorPairingWorkstation, vectors } from './vectors.js';
 
 const v = vectors.pairing;
 const NOW = v.unixMs;
 
-const workstation = () =>
-  new WorkstationPairingHandshake(
-    {
-      pairingId: v.pairingId,
-      codeKey: hex(v.codeKey),
-      identity: identityFromSeed(hex(v.workstationSeed)),
-      name: v.workstationName,
-      random: scriptedRandom(hex(v.workstationEphemeralPrivate)),
-    },
-    hex(v.pairTag),
-  );
-const phone = () =>
-  new PhonePairingHandshake({
-    pairingId: v.pairingId,
-    codeKey: hex(v.codeKey),
-    identity: identityFromSeed(hex(v.phoneSeed)),
-    name: v.phoneName,
-    random: scriptedRandom(hex(v.phoneEphemeralPrivate)),
-  });
+const workstation = vectorPairingWorkstation;
+const phone = () => vectorPairingPhone();
 
 function sent(step: PairingStep): string {
   if (step.kind !== 'send') throw new Error(`expected a message, got ${JSON.stringify(step)}`);

@@ -1,6 +1,8 @@
 /** Loads test/vectors/ble-protocol.json (written by the independent Python generator). */
 import { readFileSync } from 'node:fs';
 import { fromHex } from '../../../protocol/bytes.js';
+import { PhonePairingHandshake, WorkstationPairingHandshake } from '../../../ble/protocol/pairing-handshake.js';
+import { identityFromSeed } from '../../../ble/protocol/pairing-records.js';
 
 const path = new URL('../../vectors/ble-protocol.json', import.meta.url);
 export const vectors = JSON.parse(readFileSync(path, 'utf8')) as {
@@ -87,4 +89,32 @@ export function scriptedRandom(...chunks: Uint8Array[]): (length: number) => Uin
     if (!next || next.length !== length) throw new Error(`scripted random: no ${length}-byte chunk left`);
     return next.slice();
   };
+}
+
+/** The workstation's side of the vector pairing (§12), from its fixed seeds. */
+export function vectorPairingWorkstation(): WorkstationPairingHandshake {
+  const v = vectors.pairing;
+  return new WorkstationPairingHandshake(
+    {
+      pairingId: v.pairingId,
+      codeKey: hex(v.codeKey),
+      identity: identityFromSeed(hex(v.workstationSeed)),
+      name: v.workstationName,
+      random: scriptedRandom(hex(v.workstationEphemeralPrivate)),
+    },
+    hex(v.pairTag),
+  );
+}
+
+/** The phone's side of the vector pairing; with `credentialKey` it sends one (docs/windows.md §6.3). */
+export function vectorPairingPhone(credentialKey?: Uint8Array): PhonePairingHandshake {
+  const v = vectors.pairing;
+  return new PhonePairingHandshake({
+    pairingId: v.pairingId,
+    codeKey: hex(v.codeKey),
+    identity: identityFromSeed(hex(v.phoneSeed)),
+    name: v.phoneName,
+    random: scriptedRandom(hex(v.phoneEphemeralPrivate)),
+    ...(credentialKey ? { credentialKey } : {}),
+  });
 }

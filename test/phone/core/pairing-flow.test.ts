@@ -29,6 +29,13 @@ describe('pairing', () => {
     const second = await pairPhone(fx, 'bob');
     expect(second.deviceId).toBe(pairing.deviceId);
     expect((await fx.store.read()).pairings).toHaveLength(2);
+    // Each pairing has a credential key of its own (docs/windows.md §6.3): the public half went to the
+    // Control Center under the MAC and the proof (the memory Control Center checks the proof).
+    const [first, again] = (await fx.store.read()).pairings;
+    expect(first?.credentialKey?.public).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(again?.credentialKey?.public).not.toBe(first?.credentialKey?.public);
+    const redeemed = [...fx.cc.pairings.values()].map((p) => p.redeemed);
+    expect(redeemed.map((r) => r?.credentialKey)).toEqual([first?.credentialKey?.public, again?.credentialKey?.public]);
   });
 
   it('forgets the pairing when the workstation MAC does not check out (keys swapped in between)', async () => {

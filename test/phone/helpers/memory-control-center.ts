@@ -22,7 +22,14 @@ export interface CcPairing {
   workstationId: string;
   user: string;
   workstationMac?: string;
-  redeemed?: { deviceId: string; signingKey: string; boxKey: string; name: string; deviceMac: string };
+  redeemed?: {
+    deviceId: string;
+    signingKey: string;
+    boxKey: string;
+    name: string;
+    credentialKey?: string;
+    deviceMac: string;
+  };
   used: boolean;
 }
 export interface CcAuthRequest {
@@ -173,17 +180,17 @@ export class MemoryControlCenter {
   async #redeem(json: unknown): Promise<Reply> {
     const body = v.safeParse(RedeemPairingRequestSchema, json);
     if (!body.success) return error(400, 'bad-request', body.issues[0]!.message);
-    const { pairingId, signingKey, boxKey, name, proof, deviceMac } = body.output;
+    const { pairingId, signingKey, boxKey, name, credentialKey, proof, deviceMac } = body.output;
     const pairing = this.pairings.get(pairingId);
     if (!pairing) return error(404, 'not-found', 'no such pairing');
     if (pairing.used || pairing.redeemed) return error(410, 'gone', 'pairing used');
     if (!pairing.workstationMac) return error(409, 'conflict', 'not ready');
-    if (!(await checkDeviceProof({ pairingId, signingKey, boxKey, name }, proof)))
+    if (!(await checkDeviceProof({ pairingId, signingKey, boxKey, name, credentialKey }, proof)))
       return error(400, 'bad-request', 'proof does not verify');
     const known = [...this.devices].find(([, d]) => d.signingKey === signingKey);
     const deviceId = known?.[0] ?? newId('dev');
     this.devices.set(deviceId, { signingKey, boxKey, name });
-    pairing.redeemed = { deviceId, signingKey, boxKey, name, deviceMac };
+    pairing.redeemed = { deviceId, signingKey, boxKey, name, ...(credentialKey ? { credentialKey } : {}), deviceMac };
     const ws = this.workstations.get(pairing.workstationId)!;
     return {
       status: 200,

@@ -63,12 +63,7 @@ export class TestWorkstation {
     const pairing = this.cc.pairings.get(pairingId)!;
     const device = pairing.redeemed!;
     const ok = await checkMac(
-      deviceMac(this.#pairingKeys.get(pairingId)!, {
-        pairingId,
-        signingKey: device.signingKey,
-        boxKey: device.boxKey,
-        name: device.name,
-      }),
+      deviceMac(this.#pairingKeys.get(pairingId)!, { pairingId, ...device }),
       fromBase64url(device.deviceMac),
     );
     if (!ok) throw new Error('device MAC does not verify');

@@ -1,0 +1,164 @@
+/**
+ * The agent's half of a phone's release (docs/windows.md §6.5), for a Windows lock-screen
+ * connection from SYSTEM only: build the signed credential request from the user's state, and
+ * turn what the phone released into the logon credential of docs/windows.md §5. Pure (no I/O):
+ * the request key's private half lives in the returned ask, in memory, for this request only.
+ */
+import { openCopy, type CopyBinding, type X25519Pair } from '../../protocol/credential-wrap.js';
+import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
+import { openPhoneRelease, signCredentialRequest } from '../../protocol/online/credential-release.js';
+import type { CredentialRequestBody, CredentialRequestContext } from '../../protocol/online/credential-release.js';
+import type { ReleaseBody } from '../../protocol/online/credential-release.js';
+import { X25519, generateKeyPair, type CryptoKey } from '../../protocol/crypto/webcrypto.js';
+import { encodeLogonCredential } from '../../protocol/windows-logon-credential.js';
+
+/**
+ * `windowsCredential` in the user's sealed state, as docs/windows.md §6.4 lays it out (bytes as
+ * base64url). Defined here, in one place, until the state schema carries it (issue 13, the
+ * credential branch adds the schema); only what a phone's release needs is read.
+ */
+export interface PhoneCopyAtRest {
+  readonly holder: 'phone';
+  readonly deviceId: string;
+  readonly eph: string;
+  readonly nonce: string;
+  readonly ciphertext: string;
+}
+export interface WindowsCredentialAtRest {
+  readonly sid: string;
+  readonly domain: string;
+  readonly user: string;
+  readonly generation: number;
+  readonly copies: readonly ({ readonly holder: 'pin' } | PhoneCopyAtRest)[];
+}
+
+/** What of the user's state a release needs: the online phones (with their credential keys) and the copies. */
+export interface CredentialHolderState {
+  readonly devices: readonly { readonly deviceId: string; readonly credentialKey?: string }[];
+  readonly windowsCredential?: WindowsCredentialAtRest | null;
+}
+
+export interface CredentialAsk {
+  /** Q: its private half exists only here, for this one request. */
+  readonly requestKey: X25519Pair;
+  readonly body: CredentialRequestBody;
+}
+
+export type CredentialOpening =
+  | { ok: true; logonCredential: Uint8Array }
+  | {
+      ok: false;
+      code: 'no-release' | 'release-unopenable' | 'no-copy' | 'copy-unopenable' | 'copy-malformed' | 'bad-key';
+      message: string;
+    };
+
+function phoneCopies(credential: WindowsCredentialAtRest): PhoneCopyAtRest[] {
+  return credential.copies.filter((copy): copy is PhoneCopyAtRest => copy.holder === 'phone');
+}
+
+/** The copy of `deviceId` (an online `dev_…` or a Bluetooth `ble-…` phone), if the state holds one. */
+export function phoneCopyOf(
+  credential: WindowsCredentialAtRest | null | undefined,
+  deviceId: string,
+): PhoneCopyAtRest | null {
+  return credential ? (phoneCopies(credential).find((copy) => copy.deviceId === deviceId) ?? null) : null;
+}
+
+/**
+ * For a Bluetooth unlock (docs/ble-protocol.md §5.1, request 0x02): per BLE phone with a
+ * credential key and a copy, that copy's eph; null when none could release one.
+ */
+export function bleCopyEphs(
+  phones: readonly { readonly deviceId: string; readonly credentialKey?: string }[],
+  credential: WindowsCredentialAtRest | null | undefined,
+): Record<string, Uint8Array> | null {
+  const entries = phones.flatMap((phone) => {
+    const copy = phone.credentialKey === undefined ? null : phoneCopyOf(credential, phone.deviceId);
+    return copy ? [[phone.deviceId, fromBase64url(copy.eph)] as const] : [];
+  });
+  return entries.length > 0 ? Object.fromEntries(entries) : null;
+}
+
+/**
+ * The credential request for an online sign-in, or null when no phone paired online holds a copy
+ * (a phone without a credential key never has one). Signed with the workstation key.
+ */
+export async function buildCredentialAsk(
+  state: CredentialHolderState,
+  context: CredentialRequestContext,
+  workstationKey: CryptoKey,
+): Promise<CredentialAsk | null> {
+  const credential = state.windowsCredential;
+  if (!credential) return null;
+  const keyed = new Set(state.devices.filter((d) => d.credentialKey !== undefined).map((d) => d.deviceId));
+  const copies = phoneCopies(credential)
+    .filter((copy) => keyed.has(copy.deviceId))
+    .map(({ deviceId, eph }) => ({ deviceId, eph }));
+  if (copies.length === 0) return null;
+  const pair = await generateKeyPair(X25519);
+  pair.pkcs8.fill(0);
+  const requestKey = { privateKey: pair.privateKey, publicKey: pair.publicKey };
+  const body = await signCredentialRequest(
+    context,
+    { requestKey: toBase64url(requestKey.publicKey), copies },
+    workstationKey,
+  );
+  return { requestKey, body };
+}
+
+/** An approval's release opened with Q, then the phone's copy opened with k (wiped after). */
+export async function logonCredentialFromRelease(
+  ask: CredentialAsk,
+  approval: { readonly requestId: string; readonly deviceId: string; readonly release?: ReleaseBody },
+  context: CredentialRequestContext,
+  credential: WindowsCredentialAtRest,
+): Promise<CredentialOpening> {
+  if (approval.release === undefined)
+    return { ok: false, code: 'no-release', message: 'the phone approved without releasing the Windows password' };
+  const key = await openPhoneRelease(ask.requestKey, approval.release, {
+    ...context,
+    requestId: approval.requestId,
+    deviceId: approval.deviceId,
+  });
+  if (key === null)
+    return { ok: false, code: 'release-unopenable', message: 'the release does not open for this request' };
+  try {
+    return await logonCredentialFromCopyKey(key, credential, approval.deviceId);
+  } finally {
+    key.fill(0);
+  }
+}
+
+/** The logon credential from a copy key k a phone released (online, or over Bluetooth). */
+export async function logonCredentialFromCopyKey(
+  key: Uint8Array,
+  credential: WindowsCredentialAtRest,
+  deviceId: string,
+): Promise<CredentialOpening> {
+  const copy = phoneCopyOf(credential, deviceId);
+  if (copy === null) return { ok: false, code: 'no-copy', message: 'this phone holds no copy of the password' };
+  const binding: CopyBinding = {
+    holder: 'phone',
+    sid: credential.sid,
+    generation: credential.generation,
+    deviceId,
+  };
+  const opened = await openCopy(
+    key,
+    { eph: fromBase64url(copy.eph), nonce: fromBase64url(copy.nonce), ciphertext: fromBase64url(copy.ciphertext) },
+    binding,
+  );
+  if (!opened.ok) return opened;
+  try {
+    return {
+      ok: true,
+      logonCredential: encodeLogonCredential({
+        domain: credential.domain,
+        user: credential.user,
+        password: opened.password,
+      }),
+    };
+  } finally {
+    opened.password.fill(0);
+  }
+}

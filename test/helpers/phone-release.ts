@@ -1,0 +1,64 @@
+/**
+ * What the tests of the phone's release (docs/windows.md §6.5) share: a phone copy as the user
+ * state keeps it, the agent's sealed state store (with `windowsCredential` handed in until the state
+ * schema carries it), and the search for a secret in every place it must not be.
+ */
+import path from 'node:path';
+import { expect } from 'vitest';
+import type { PhoneCopyAtRest } from '../../agent/online/phone-credential-release.js';
+import { SealingKeyProvider } from '../../agent/state/sealing-key.js';
+import { UserStateStore } from '../../agent/state/user-state-store.js';
+import type { UserState } from '../../agent/state/user-state.js';
+import { openKeystore } from '../../platform/keystore/keystore.js';
+import { wrapCredential } from '../../protocol/credential-wrap.js';
+import { toBase64url } from '../../protocol/online/base64url.js';
+import { utf16le } from '../../protocol/windows-logon-credential.js';
+
+/** The password wrapped to a phone's credential key, as `windowsCredential.copies[]` holds it (§6.4). */
+export async function phoneCopyAtRest(
+  recipient: Uint8Array,
+  password: string,
+  binding: { sid: string; generation: number; deviceId: string },
+): Promise<PhoneCopyAtRest> {
+  const copy = await wrapCredential(recipient, utf16le(password), { holder: 'phone', ...binding });
+  return {
+    holder: 'phone',
+    deviceId: binding.deviceId,
+    eph: toBase64url(copy.eph),
+    nonce: toBase64url(copy.nonce),
+    ciphertext: toBase64url(copy.ciphertext),
+  };
+}
+
+/** The agent's own sealed state (file keystore), as a second reader of its directory. */
+export function agentStateStore(files: { stateDir: string; keystoreDir: string }): UserStateStore {
+  const keystore = openKeystore({ backend: 'file', directory: files.keystoreDir });
+  const store = new UserStateStore(path.join(files.stateDir, 'users'), () => keys.keys());
+  const keys = new SealingKeyProvider(files.stateDir, keystore, () => store.hasAnyState());
+  return store;
+}
+
+/** The same store, reading `windowsCredential` into every state and writing everything else. */
+export function withWindowsCredential(real: UserStateStore, credential: unknown): UserStateStore {
+  return Object.assign(Object.create(real) as UserStateStore, {
+    read: async (user: string) => {
+      const state = await real.read(user);
+      return state && credential ? { ...state, windowsCredential: credential } : state;
+    },
+    write: async (state: UserState & { windowsCredential?: unknown }) => {
+      const { windowsCredential: _kept, ...rest } = state;
+      await real.write(rest);
+    },
+  });
+}
+
+/** Fails when any secret's bytes, hex, base64 or base64url are in any haystack. */
+export function expectNoSecrets(haystacks: readonly [string, Buffer][], secrets: readonly Uint8Array[]): void {
+  const needles = secrets.map((secret) => Buffer.from(secret));
+  const texts = needles.flatMap((b) => [b.toString('hex'), b.toString('base64'), b.toString('base64url')]);
+  for (const [name, hay] of haystacks) {
+    for (const needle of needles) expect(hay.includes(needle), `${name} holds a secret's bytes`).toBe(false);
+    const text = hay.toString('latin1');
+    for (const needle of texts) expect(text.includes(needle), `${name} holds a secret's text`).toBe(false);
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The phone's credential key and its release over Bluetooth (docs/windows.md §6.3, §6.5;
+ * docs/ble-protocol.md §5.1, §12) with the real parts: the virtual controller as a process on
+ * ptys, the agent (in this process) on the workstation port, and `latchkey phone` CLI processes
+ * pairing and serving on the phone port. Pairing leaves CK.pub on the agent's blePhones[] record
+ * and CK sealed in the vault; ble-auth asked for the credential (as a Windows lock screen from
+ * SYSTEM will) gets k in PROOF and hands back the logon credential in `secret`; asked without,
+ * nothing. Neither the password nor k reaches a log, an output, the vault or the state.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BleOps } from '../../agent/ble/ble-ops.js';
+import { BleRadio } from '../../agent/ble/ble-radio.js';
+import { resolveAgentConfig } from '../../agent/config.js';
+import { KeyedMutex } from '../../agent/keyed-mutex.js';
+import type { WindowsCredentialAtRest } from '../../agent/online/phone-credential-release.js';
+import { AuditLog } from '../../agent/state/audit-log.js';
+import type { UserStateStore } from '../../agent/state/user-state-store.js';
+import { FileVaultStore } from '../../phone/cli/vault-file.js';
+import { loadCredentialKey } from '../../phone/core/credential-key.js';
+import { systemClock } from '../../platform/clock.js';
+import { createLogger } from '../../platform/log.js';
+import { copyKeyFor } from '../../protocol/credential-wrap.js';
+import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
+import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-credential.js';
+import { makeTempDir, startInProcessAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
+import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
+import { agentStateStore, expectNoSecrets, phoneCopyAtRest, withWindowsCredential } from '../helpers/phone-release.js';
+import { PhoneCli, eventually } from '../helpers/online-stack.js';
+import { type CliResult, startCli } from '../helpers/run-cli.js';
+
+const USER = 'daemon';
+const PASSWORD = 'Bluetooth ☃ pässword 42';
+const SID = 'S-1-5-21-1004336348-1177238915-682003330-1002';
+const CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
+let dir: string;
+let controller: ControllerProcess;
+let files: AgentFiles;
+let agent: InProcessAgent;
+let agentClosed = false;
+let phone: PhoneCli;
+let serving: BlePhoneProcess | null = null;
+let radio: BleRadio | null = null;
+const outputs: CliResult[] = [];
+const testLog: string[] = [];
+const copyKeys: Uint8Array[] = [];
+
+function realStore(): UserStateStore {
+  return agentStateStore(files);
+}
+
+async function vault() {
+  const passphrase = (await fs.readFile(phone.passphraseFile, 'utf8')).split('\n')[0]!;
+  return (await FileVaultStore.open(phone.home, new TextEncoder().encode(passphrase))).read();
+}
+
+/** The agent's BLE half over its own sealed state, `windowsCredential` handed in (the credential branch adds it to the schema). */
+async function bleOps(credential: WindowsCredentialAtRest) {
+  const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
+  const store = withWindowsCredential(realStore(), credential);
+  const config = resolveAgentConfig(JSON.parse(await fs.readFile(files.configFile, 'utf8')), files.configFile);
+  await radio?.close(); // one central on the workstation port at a time
+  radio = new BleRadio(config.ble, log);
+  return new BleOps({
+    config: config.ble,
+    store,
+    mutex: new KeyedMutex(),
+    audit: new AuditLog(path.join(dir, 'ble-release-audit.jsonl'), log),
+    log,
+    clock: systemClock,
+    workstationName: () => 'ws-ble',
+    radio,
+  });
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir('latchkey-ble-release-');
+  controller = await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'workstation']);
+  files = await writeAgentConfig(
+    dir,
+    { offlineMode: true, pinCount: 10 },
+    { ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 8_000 } },
+  );
+  agent = await startInProcessAgent(files);
+  phone = await PhoneCli.create(dir, 'Ana phone');
+}, 120_000);
+
+afterAll(async () => {
+  await serving?.stop();
+  await radio?.close();
+  if (!agentClosed) await agent?.close();
+  await controller?.stop();
+});
+
+describe("the phone's credential key over Bluetooth (docs/windows.md §6.3)", () => {
+  it('pairing through the agent keeps CK.pub on the blePhones[] record and CK sealed in the vault', async () => {
+    const shown = startCli(['ble', 'pair', '--user', USER, '--wait', '60', '--socket', files.socket]);
+    try {
+      const code = await eventually('the Bluetooth pairing code', async () => CODE.exec(shown.output())?.[1]);
+      const paired = await phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '30'], {
+        timeoutMs: 60_000,
+      });
+      outputs.push(paired);
+      expect(paired.code, paired.stderr).toBe(0);
+      expect(await shown.exited, shown.output()).toBe(0);
+    } finally {
+      shown.stop();
+    }
+    const record = (await realStore().read(USER))!.blePhones[0]!;
+    const pairing = (await vault()).blePairings![0]!;
+    expect(record.deviceId).toBe(pairing.id);
+    expect(record.credentialKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(pairing.credentialKey?.public).toBe(record.credentialKey);
+    const ck = await loadCredentialKey(pairing.credentialKey);
+    expect(toBase64url(ck!.publicKey)).toBe(record.credentialKey);
+    const raw = await fs.readFile(path.join(phone.home, 'vault.json'), 'utf8');
+    expect(raw).not.toContain(pairing.credentialKey!.pkcs8);
+    expect(raw).not.toContain(pairing.credentialKey!.public);
+    // From here the test is the agent at a Windows lock screen: the agent frees the radio.
+    agentClosed = true;
+    await agent.close();
+  }, 120_000);
+});
+
+describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
+  it('ble-auth asked for the credential gets k in PROOF and answers the logon credential in secret', async () => {
+    const record = (await realStore().read(USER))!.blePhones[0]!;
+    const phoneCopy = await phoneCopyAtRest(fromBase64url(record.credentialKey!), PASSWORD, {
+      sid: SID,
+      generation: 1,
+      deviceId: record.deviceId,
+    });
+    const credential: WindowsCredentialAtRest = {
+      sid: SID,
+      domain: 'DESK-042',
+      user: USER,
+      generation: 1,
+      copies: [phoneCopy],
+    };
+    const ck = await loadCredentialKey((await vault()).blePairings![0]!.credentialKey);
+    copyKeys.push((await copyKeyFor(ck!, fromBase64url(phoneCopy.eph)))!);
+
+    serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
+    const ops = await bleOps(credential);
+    const peer = { pid: process.pid, uid: 0 };
+    const session = serving.nextSession(20_000);
+    const released = await ops.auth(USER, 8_000, 'test', peer, true);
+    expect(released.status, released.message).toBe('accepted');
+    const decoded = decodeLogonCredential(released.secret!);
+    if (!decoded.ok) throw new Error(decoded.message);
+    expect([decoded.credential.domain, decoded.credential.user]).toEqual(['DESK-042', USER]);
+    expect(Buffer.from(decoded.credential.password).equals(Buffer.from(utf16le(PASSWORD)))).toBe(true);
+    expect(await session).toMatch(/^Unlocked/);
+
+    // Asked without (Linux, or any caller but SYSTEM at a lock screen): the plain unlock, nothing released.
+    const plain = await ops.auth(USER, 8_000, 'test', peer);
+    expect(plain.status, plain.message).toBe('accepted');
+    expect(plain.secret).toBeUndefined();
+
+    // A copy that does not match its binding (a newer generation recorded) gives no credential.
+    const stale = await bleOps({ ...credential, generation: 2 });
+    const refused = await stale.auth(USER, 8_000, 'test', peer, true);
+    expect(refused.status).toBe('accepted');
+    expect(refused.secret).toBeUndefined();
+    expect(testLog.join('\n')).toContain('ble-auth.no-credential');
+  }, 120_000);
+
+  it('a phone whose pairing has no credential key answers 0x07, and the agent unlocks without a release', async () => {
+    // As a phone paired before credential keys: its vault's pairing holds none.
+    await serving?.stop();
+    const passphrase = (await fs.readFile(phone.passphraseFile, 'utf8')).split('\n')[0]!;
+    const store = await FileVaultStore.open(phone.home, new TextEncoder().encode(passphrase));
+    await store.update((state) => {
+      for (const pairing of state.blePairings ?? []) delete pairing.credentialKey;
+    });
+    serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
+    const record = (await realStore().read(USER))!.blePhones[0]!;
+    const copy = await phoneCopyAtRest(fromBase64url(record.credentialKey!), PASSWORD, {
+      sid: SID,
+      generation: 1,
+      deviceId: record.deviceId,
+    });
+    const ops = await bleOps({ sid: SID, domain: 'DESK-042', user: USER, generation: 1, copies: [copy] });
+    const refused = serving.nextSession(20_000);
+    const unlocked = await ops.auth(USER, 8_000, 'test', { pid: process.pid, uid: 0 }, true);
+    expect(await refused).toMatch(/^An unlock did not finish: unsupported-request/);
+    expect(unlocked.status, unlocked.message).toBe('accepted');
+    expect(unlocked.secret).toBeUndefined();
+  }, 120_000);
+
+  it('neither the password nor k reaches a log, an output, the vault or the state', async () => {
+    expect(copyKeys).toHaveLength(1);
+    const haystacks: [string, Buffer][] = [
+      ['the agent log', Buffer.from(agent.logLines.join('\n'))],
+      ["the release's log", Buffer.from(testLog.join('\n'))],
+      ['the phone output', Buffer.from(outputs.map((o) => o.stdout + o.stderr).join('\n') + (serving?.output ?? ''))],
+      ['the controller', Buffer.from(controller.stderr())],
+      ['vault', await fs.readFile(path.join(phone.home, 'vault.json'))],
+    ];
+    for (const file of await fs.readdir(dir, { recursive: true })) {
+      const full = path.join(dir, String(file));
+      const stats = await fs.lstat(full);
+      if (stats.isFile()) haystacks.push([String(file), await fs.readFile(full)]);
+    }
+    expect(haystacks.some(([name]) => name.endsWith('.journal'))).toBe(true);
+    expectNoSecrets(haystacks, [new TextEncoder().encode(PASSWORD), utf16le(PASSWORD), ...copyKeys]);
+  });
+});
