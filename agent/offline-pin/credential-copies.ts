@@ -115,12 +115,16 @@ async function sealTo(
   recipients: readonly Recipient[],
   password: Uint8Array,
 ): Promise<CredentialCopy[]> {
-  return Promise.all(
-    recipients.map(async ({ holder, key }) => ({
-      ...holder,
-      ...(await wrapCredential(key, password, bindingOf(credential, holder))),
-    })),
+  const copies = await Promise.all(
+    recipients.map(async ({ holder, key }): Promise<CredentialCopy | null> => {
+      try {
+        return { ...holder, ...(await wrapCredential(key, password, bindingOf(credential, holder))) };
+      } catch {
+        return null; // a key nothing can be wrapped to (a low-order point) gets no copy; the others still do
+      }
+    }),
   );
+  return copies.filter((copy) => copy !== null);
 }
 
 /**
