@@ -38,6 +38,12 @@ import { wipe } from '../protocol/bytes.js';
 import { MAX_PASSWORD_UNITS, unitsProblem, utf16leOfUtf8 } from '../protocol/windows-logon-credential.js';
 import type { WallClockFloor } from './state/wall-clock-floor.js';
 
+/** A local account as the OS names it: its canonical name and its id (a SID on Windows). */
+export interface Account {
+  readonly name: string;
+  readonly uid: AccountId;
+}
+
 /** Who asks, as the OS vouches for it (platform/ipc-transport.ts): the uid it may ask for, the account it counts against, whether it is an administrator. */
 export type Peer = Caller;
 
@@ -50,6 +56,8 @@ export interface AgentServiceDeps {
   readonly log: Logger;
   readonly host: string;
   readonly lookupUid: (user: string) => Promise<AccountId | null>;
+  /** The account as the OS spells it (`DOMAIN\\name` on Windows) with its id: whose password a capture keeps. */
+  readonly lookupAccount: (user: string) => Promise<Account | null>;
   readonly passwordCheck: PasswordCheck;
   readonly verifier?: VerifierFunction;
   readonly wallFloor: WallClockFloor;
@@ -247,7 +255,8 @@ export class AgentService {
    * when it cannot be a Windows logon credential. The caller wipes `password`.
    */
   async #capture(user: string, password: Uint8Array, state: UserState): Promise<UserState> {
-    const account = windowsAccountOf(user, await this.deps.lookupUid(user), this.deps.computerName);
+    const found = await this.deps.lookupAccount(user);
+    const account = found && windowsAccountOf(found.name, found.uid, this.deps.computerName);
     const units = utf16leOfUtf8(password);
     try {
       if (account === null || units === null || unitsProblem(units, MAX_PASSWORD_UNITS) !== null) {

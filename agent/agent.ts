@@ -21,7 +21,7 @@ import { acquireExclusiveLock } from '../platform/file-lock.js';
 import { checkPassword, type PasswordCheck } from '../platform/password-check.js';
 import { lookupUserByName } from '../platform/users.js';
 import { currentPlatform } from '../platform/platform.js';
-import type { AccountId } from '../platform/ipc-transport.js';
+import type { Account } from './agent-service.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { UserStateStore } from './state/user-state-store.js';
 import { describePolicyOrigin, policyOrigin } from './policy-origin.js';
@@ -53,8 +53,8 @@ export interface StartAgentOptions {
    * currentPlatform().name unless a test on Linux walks the Windows path through the real agent.
    */
   readonly platformName?: NodeJS.Platform;
-  /** A local account's id by name (tests of that Windows path: a SID); the platform's user lookup otherwise. */
-  readonly lookupUid?: (user: string) => Promise<AccountId | null>;
+  /** A local account by name (tests of that Windows path: `DOMAIN\\name` and a SID); the platform's user lookup otherwise. */
+  readonly lookupAccount?: (user: string) => Promise<Account | null>;
 }
 
 export interface RunningAgent {
@@ -114,6 +114,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const radio = new BleRadio(config.ble, log, options.bleTransport);
+    const lookupAccount =
+      options.lookupAccount ??
+      (async (user: string): Promise<Account | null> => {
+        const record = lookupUserByName(user);
+        return record && { name: record.name, uid: record.uid };
+      });
     const service = new AgentService({
       online,
       radio,
@@ -126,7 +132,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       audit,
       log,
       host: hostname(),
-      lookupUid: options.lookupUid ?? (async (user) => lookupUserByName(user)?.uid ?? null),
+      lookupUid: async (user) => (await lookupAccount(user))?.uid ?? null,
+      lookupAccount,
       passwordCheck: options.passwordCheck ?? checkPassword,
       verifier: options.verifier,
       platformName: options.platformName ?? currentPlatform().name,

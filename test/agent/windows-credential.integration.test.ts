@@ -41,7 +41,12 @@ afterEach(async () => {
 async function start(platformName: NodeJS.Platform, policy: Record<string, unknown> = {}) {
   const files = await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 10, ...policy });
   agent = await startInProcessAgent(files, {
-    windows: { platformName, passwordCheck, lookupUid: async (user) => (user === USER ? SID : null) },
+    // The account as LookupAccountNameW spells it, whatever case the request used.
+    windows: {
+      platformName,
+      passwordCheck,
+      lookupAccount: async (user) => (user.toLowerCase() === USER.toLowerCase() ? { name: USER, uid: SID } : null),
+    },
   });
   return agent;
 }

@@ -107,7 +107,7 @@ export async function startInProcessAgent(
     bleTransport?: StartAgentOptions['bleTransport'];
     fetch?: StartAgentOptions['fetch'];
     /** The Windows path on Linux (docs/windows.md §5–6): the OS decided for, the password check, SIDs. */
-    windows?: Pick<StartAgentOptions, 'platformName' | 'passwordCheck' | 'lookupUid'>;
+    windows?: Pick<StartAgentOptions, 'platformName' | 'passwordCheck' | 'lookupAccount'>;
   } = {},
 ): Promise<InProcessAgent> {
   const json = JSON.parse(await fs.readFile(files.configFile, 'utf8')) as Record<string, unknown>;
