@@ -62,7 +62,7 @@ static void show(struct lk_tile *t) {
   if (t->events == NULL) return;
   ICredentialProviderCredentialEvents *e = t->events;
   e->lpVtbl->SetFieldString(e, &t->iface, LK_FIELD_STATUS, t->status);
-  e->lpVtbl->SetFieldInteractiveState(e, &t->iface, LK_FIELD_PIN, t->pin_enabled ? CPFIS_FOCUSED : CPFIS_DISABLED);
+  e->lpVtbl->SetFieldInteractiveState(e, &t->iface, LK_FIELD_PIN, t->pin_enabled || t->password_mode ? CPFIS_FOCUSED : CPFIS_DISABLED);
   e->lpVtbl->SetFieldState(e, &t->iface, LK_FIELD_PHONE, t->phone_link ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN);
   e->lpVtbl->SetFieldState(e, &t->iface, LK_FIELD_PASSWORD_LINK, t->options.valid && !t->password_mode ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN);
 }
@@ -392,7 +392,6 @@ static HRESULT STDMETHODCALLTYPE tile_command_link(ICredentialProviderCredential
   if (field == LK_FIELD_PASSWORD_LINK) {
     /* docs/windows.md §6.1: the PIN field becomes the password field */
     clear_pin(t);
-    if (t->events != NULL) t->events->lpVtbl->SetFieldString(t->events, &t->iface, LK_FIELD_PIN, L"");
     t->password_mode = t->options.valid;
     set_status_utf8(t, t->options.valid ? LK_SAY_TYPE_PASSWORD : LK_SAY_BAD_OPTIONS);
   } else if (!t->options.valid) set_status_utf8(t, LK_SAY_BAD_OPTIONS);
@@ -452,6 +451,7 @@ static int typed_password(struct lk_tile *t, const char *user, struct lk_logon_c
     return 0;
   WCHAR *slash = wcschr(account, L'\\');
   const WCHAR *name = slash != NULL ? slash + 1 : account;
+  if ((slash != NULL && slash - account > LK_DOMAIN_UNITS_MAX) || wcslen(name) > LK_USER_UNITS_MAX) return 0;
   if (slash != NULL) {
     *slash = L'\0';
     wcsncpy((WCHAR *)out->domain, account, LK_DOMAIN_UNITS_MAX);

@@ -170,10 +170,21 @@ describe('"Sign in with my password" (docs/windows.md §6.1)', () => {
 
   it('packs the typed password like any password and, once LSA accepted it, hands it to the agent', () => {
     script({ status: USABLE, 'credential-capture': { status: 'ok' } });
-    const run = harness('logon', 'select', 'user=DESK-042\\alice', 'password', `pin=${TYPED}`, 'serialize', 'report=0');
+    const run = harness(
+      'logon',
+      'select',
+      'user=DESK-042\\alice',
+      'password',
+      'status',
+      `pin=${TYPED}`,
+      'serialize',
+      'report=0',
+    );
     expect(run.steps[0]!.fields!.passwordLink).toMatchObject({ state: 'selected' });
     expect(run.steps[2]).toMatchObject({ said: 'Type your Windows password.' });
-    expect(run.steps[4]).toMatchObject({
+    // The PIN field now takes the password; the link is gone until the sign-in is over.
+    expect(run.steps[3]!.fields).toMatchObject({ pin: { interactive: 'focused' }, passwordLink: { state: 'hidden' } });
+    expect(run.steps[5]).toMatchObject({
       response: 2,
       serialization: { messageType: 2, domain: 'DESK-042', user: 'alice', password: TYPED },
     });
@@ -401,6 +412,11 @@ describe('when the agent cannot answer, the password stays', () => {
       const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
       expect(run.steps[0]).toMatchObject({ status: SAY.fallback, fields: { pin: { interactive: 'disabled' } } });
       expect(last(run)).toMatchObject({ response: 0, text: SAY.fallback, serialization: null });
+      // "Sign in with my password" still works on this tile; only the capture after it has nobody to go to.
+      const typed = harness('unlock', 'select', 'password', 'status', 'pin=typed 42', 'serialize', 'report=0');
+      expect(typed.steps[2]!.fields).toMatchObject({ pin: { interactive: 'focused' } });
+      expect(typed.steps[4]).toMatchObject({ response: 2, serialization: { messageType: 7, password: 'typed 42' } });
+      expect(last(typed)).toMatchObject({ hr: 0, text: '' });
     } finally {
       await startAgentService();
     }
