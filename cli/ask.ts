@@ -34,6 +34,18 @@ export async function ownPasswordFor(user: string): Promise<Uint8Array | undefin
 }
 
 /**
+ * The user's Windows password for an enrollment by an administrator (`--windows-password`): the
+ * agent checks it and keeps it only wrapped for the new PINs (docs/windows.md §6.1). The caller wipes it.
+ */
+export async function windowsPasswordFor(user: string): Promise<Uint8Array> {
+  return readRequiredSecret(
+    `Windows password for ${user}: `,
+    'password',
+    'run it on a terminal, or pipe the password in',
+  );
+}
+
+/**
  * The second half of pairing a phone (online or over Bluetooth): shows the code the agent made
  * (then wipes it), and waits until the phone has used it or the wait runs out.
  */

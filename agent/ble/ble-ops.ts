@@ -25,7 +25,7 @@ import { bleAuthAnswer, bleAuthOutcome, type BleAuthOutcome } from './ble-result
 import type { WorkstationCentral } from '../../ble/central.js';
 import { ErrorCode } from '../../ble/protocol/message-codec.js';
 import { bleCopyEphs, logonCredentialFromCopyKey } from '../online/phone-credential-release.js';
-import type { CredentialHolderState, CredentialOpening } from '../online/phone-credential-release.js';
+import type { CredentialOpening } from '../online/phone-credential-release.js';
 
 type Answer = Omit<Reply, 'requestId'>;
 type Peer = Pick<Caller, 'pid' | 'uid'>;
@@ -256,7 +256,7 @@ export class BleOps {
       return none({ status: 'unavailable', reason: 'ble-off', sentence: 'ble-off', detail: (error as Error).message });
     }
     const pairings = state.blePhones.map(toWorkstationPairing);
-    const windowsCredential = (state as CredentialHolderState).windowsCredential;
+    const { windowsCredential } = state;
     const copyEphs = wantsCredential ? bleCopyEphs(state.blePhones, windowsCredential) : null;
     try {
       // The deadline counts from the request, so time queued behind another unlock is not added.

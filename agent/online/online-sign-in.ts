@@ -74,7 +74,7 @@ export class OnlineSignIn {
     const { link } = this.ctx;
     const challenge = toBase64url(randomBytes(32));
     const context = { challenge, user, workstationId: link.workstationId };
-    const holder = state as CredentialHolderState;
+    const holder: CredentialHolderState = state;
     const ask = wantsCredential ? await buildCredentialAsk(holder, context, link.loaded.privateKey) : null;
     const deadline = Date.now() + waitMs;
     let requestId: string;

@@ -5,37 +5,18 @@
  * the request key's private half lives in the returned ask, in memory, for this request only.
  */
 import { openCopy, type CopyBinding, type X25519Pair } from '../../protocol/credential-wrap.js';
-import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
+import { toBase64url } from '../../protocol/online/base64url.js';
 import { openPhoneRelease, signCredentialRequest } from '../../protocol/online/credential-release.js';
 import type { CredentialRequestBody, CredentialRequestContext } from '../../protocol/online/credential-release.js';
 import type { ReleaseBody } from '../../protocol/online/credential-release.js';
 import { X25519, generateKeyPair, type CryptoKey } from '../../protocol/crypto/webcrypto.js';
 import { encodeLogonCredential } from '../../protocol/windows-logon-credential.js';
-
-/**
- * `windowsCredential` in the user's sealed state, as docs/windows.md §6.4 lays it out (bytes as
- * base64url). Defined here, in one place, until the state schema carries it (issue 13, the
- * credential branch adds the schema); only what a phone's release needs is read.
- */
-export interface PhoneCopyAtRest {
-  readonly holder: 'phone';
-  readonly deviceId: string;
-  readonly eph: string;
-  readonly nonce: string;
-  readonly ciphertext: string;
-}
-export interface WindowsCredentialAtRest {
-  readonly sid: string;
-  readonly domain: string;
-  readonly user: string;
-  readonly generation: number;
-  readonly copies: readonly ({ readonly holder: 'pin' } | PhoneCopyAtRest)[];
-}
+import type { PhoneCopy, WindowsCredentialState } from '../state/windows-credential.js';
 
 /** What of the user's state a release needs: the online phones (with their credential keys) and the copies. */
 export interface CredentialHolderState {
-  readonly devices: readonly { readonly deviceId: string; readonly credentialKey?: string }[];
-  readonly windowsCredential?: WindowsCredentialAtRest | null;
+  readonly devices: readonly { readonly deviceId: string; readonly credentialKey?: string | undefined }[];
+  readonly windowsCredential?: WindowsCredentialState | null;
 }
 
 export interface CredentialAsk {
@@ -52,15 +33,12 @@ export type CredentialOpening =
       message: string;
     };
 
-function phoneCopies(credential: WindowsCredentialAtRest): PhoneCopyAtRest[] {
-  return credential.copies.filter((copy): copy is PhoneCopyAtRest => copy.holder === 'phone');
+function phoneCopies(credential: WindowsCredentialState): PhoneCopy[] {
+  return credential.copies.filter((copy): copy is PhoneCopy => copy.holder === 'phone');
 }
 
 /** The copy of `deviceId` (an online `dev_…` or a Bluetooth `ble-…` phone), if the state holds one. */
-export function phoneCopyOf(
-  credential: WindowsCredentialAtRest | null | undefined,
-  deviceId: string,
-): PhoneCopyAtRest | null {
+export function phoneCopyOf(credential: WindowsCredentialState | null | undefined, deviceId: string): PhoneCopy | null {
   return credential ? (phoneCopies(credential).find((copy) => copy.deviceId === deviceId) ?? null) : null;
 }
 
@@ -69,12 +47,12 @@ export function phoneCopyOf(
  * credential key and a copy, that copy's eph; null when none could release one.
  */
 export function bleCopyEphs(
-  phones: readonly { readonly deviceId: string; readonly credentialKey?: string }[],
-  credential: WindowsCredentialAtRest | null | undefined,
+  phones: readonly { readonly deviceId: string; readonly credentialKey?: string | undefined }[],
+  credential: WindowsCredentialState | null | undefined,
 ): Record<string, Uint8Array> | null {
   const entries = phones.flatMap((phone) => {
     const copy = phone.credentialKey === undefined ? null : phoneCopyOf(credential, phone.deviceId);
-    return copy ? [[phone.deviceId, fromBase64url(copy.eph)] as const] : [];
+    return copy ? [[phone.deviceId, copy.eph] as const] : [];
   });
   return entries.length > 0 ? Object.fromEntries(entries) : null;
 }
@@ -93,7 +71,7 @@ export async function buildCredentialAsk(
   const keyed = new Set(state.devices.filter((d) => d.credentialKey !== undefined).map((d) => d.deviceId));
   const copies = phoneCopies(credential)
     .filter((copy) => keyed.has(copy.deviceId))
-    .map(({ deviceId, eph }) => ({ deviceId, eph }));
+    .map(({ deviceId, eph }) => ({ deviceId, eph: toBase64url(eph) }));
   if (copies.length === 0) return null;
   const pair = await generateKeyPair(X25519);
   pair.pkcs8.fill(0);
@@ -111,7 +89,7 @@ export async function logonCredentialFromRelease(
   ask: CredentialAsk,
   approval: { readonly requestId: string; readonly deviceId: string; readonly release?: ReleaseBody },
   context: CredentialRequestContext,
-  credential: WindowsCredentialAtRest,
+  credential: WindowsCredentialState,
 ): Promise<CredentialOpening> {
   if (approval.release === undefined)
     return { ok: false, code: 'no-release', message: 'the phone approved without releasing the Windows password' };
@@ -132,7 +110,7 @@ export async function logonCredentialFromRelease(
 /** The logon credential from a copy key k a phone released (online, or over Bluetooth). */
 export async function logonCredentialFromCopyKey(
   key: Uint8Array,
-  credential: WindowsCredentialAtRest,
+  credential: WindowsCredentialState,
   deviceId: string,
 ): Promise<CredentialOpening> {
   const copy = phoneCopyOf(credential, deviceId);
@@ -143,11 +121,7 @@ export async function logonCredentialFromCopyKey(
     generation: credential.generation,
     deviceId,
   };
-  const opened = await openCopy(
-    key,
-    { eph: fromBase64url(copy.eph), nonce: fromBase64url(copy.nonce), ciphertext: fromBase64url(copy.ciphertext) },
-    binding,
-  );
+  const opened = await openCopy(key, copy, binding);
   if (!opened.ok) return opened;
   try {
     return {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { describeFileError } from '../../platform/file-errors.js';
 import { wipe } from '../../protocol/bytes.js';
-import { askOk, parseDetail, ownPasswordFor } from '../ask.js';
+import { askOk, parseDetail, ownPasswordFor, windowsPasswordFor } from '../ask.js';
 import { authenticatorOption, withAgentOptions, userCommand } from '../options.js';
 
 interface EnrollDetail {
@@ -49,6 +49,10 @@ export function registerEnroll(program: Command): void {
       authenticatorOption,
       'phone',
     )
+    .option(
+      '--windows-password',
+      "ask for the user's password even as an administrator: on Windows the agent checks it and keeps it only wrapped, one copy per offline PIN",
+    )
     .option('--json', 'print one JSON object (includes the import URI)')
     .option(
       '--uri-file <file>',
@@ -67,6 +71,7 @@ export function registerEnroll(program: Command): void {
         json?: boolean;
         uriFile?: string;
         timeout: number;
+        windowsPassword?: boolean;
       }) => {
         if (options.uriFile !== undefined && existsSync(options.uriFile)) {
           throw new CliError(
@@ -74,7 +79,9 @@ export function registerEnroll(program: Command): void {
             EXIT.usage,
           );
         }
-        const password = await ownPasswordFor(options.user);
+        const password = options.windowsPassword
+          ? await windowsPasswordFor(options.user)
+          : await ownPasswordFor(options.user);
         let uri: Uint8Array | undefined;
         try {
           const reply = await askOk(

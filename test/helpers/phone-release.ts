@@ -1,17 +1,16 @@
 /**
  * What the tests of the phone's release (docs/windows.md §6.5) share: a phone copy as the user
- * state keeps it, the agent's sealed state store (with `windowsCredential` handed in until the state
- * schema carries it), and the search for a secret in every place it must not be.
+ * state keeps it, the agent's sealed state store (with a `windowsCredential` handed in for the
+ * in-process sign-in under test, the agent process's own state untouched), and the search for a secret in every place it must not be.
  */
 import path from 'node:path';
 import { expect } from 'vitest';
-import type { PhoneCopyAtRest } from '../../agent/online/phone-credential-release.js';
 import { SealingKeyProvider } from '../../agent/state/sealing-key.js';
 import { UserStateStore } from '../../agent/state/user-state-store.js';
 import type { UserState } from '../../agent/state/user-state.js';
+import type { PhoneCopy, WindowsCredentialState } from '../../agent/state/windows-credential.js';
 import { openKeystore } from '../../platform/keystore/keystore.js';
 import { wrapCredential } from '../../protocol/credential-wrap.js';
-import { toBase64url } from '../../protocol/online/base64url.js';
 import { utf16le } from '../../protocol/windows-logon-credential.js';
 
 /** The password wrapped to a phone's credential key, as `windowsCredential.copies[]` holds it (§6.4). */
@@ -19,15 +18,9 @@ export async function phoneCopyAtRest(
   recipient: Uint8Array,
   password: string,
   binding: { sid: string; generation: number; deviceId: string },
-): Promise<PhoneCopyAtRest> {
+): Promise<PhoneCopy> {
   const copy = await wrapCredential(recipient, utf16le(password), { holder: 'phone', ...binding });
-  return {
-    holder: 'phone',
-    deviceId: binding.deviceId,
-    eph: toBase64url(copy.eph),
-    nonce: toBase64url(copy.nonce),
-    ciphertext: toBase64url(copy.ciphertext),
-  };
+  return { holder: 'phone', deviceId: binding.deviceId, eph: copy.eph, nonce: copy.nonce, ciphertext: copy.ciphertext };
 }
 
 /** The agent's own sealed state (file keystore), as a second reader of its directory. */
@@ -39,15 +32,14 @@ export function agentStateStore(files: { stateDir: string; keystoreDir: string }
 }
 
 /** The same store, reading `windowsCredential` into every state and writing everything else. */
-export function withWindowsCredential(real: UserStateStore, credential: unknown): UserStateStore {
+export function withWindowsCredential(real: UserStateStore, credential: WindowsCredentialState | null): UserStateStore {
   return Object.assign(Object.create(real) as UserStateStore, {
     read: async (user: string) => {
       const state = await real.read(user);
       return state && credential ? { ...state, windowsCredential: credential } : state;
     },
-    write: async (state: UserState & { windowsCredential?: unknown }) => {
-      const { windowsCredential: _kept, ...rest } = state;
-      await real.write(rest);
+    write: async (state: UserState) => {
+      await real.write({ ...state, windowsCredential: null });
     },
   });
 }

@@ -14,7 +14,7 @@ import { BleOps } from '../../agent/ble/ble-ops.js';
 import { BleRadio } from '../../agent/ble/ble-radio.js';
 import { resolveAgentConfig } from '../../agent/config.js';
 import { KeyedMutex } from '../../agent/keyed-mutex.js';
-import type { WindowsCredentialAtRest } from '../../agent/online/phone-credential-release.js';
+import type { WindowsCredentialState } from '../../agent/state/windows-credential.js';
 import { AuditLog } from '../../agent/state/audit-log.js';
 import type { UserStateStore } from '../../agent/state/user-state-store.js';
 import { FileVaultStore } from '../../phone/cli/vault-file.js';
@@ -57,7 +57,7 @@ async function vault() {
 }
 
 /** The agent's BLE half over its own sealed state, `windowsCredential` handed in (the credential branch adds it to the schema). */
-async function bleOps(credential: WindowsCredentialAtRest) {
+async function bleOps(credential: WindowsCredentialState) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
   const store = withWindowsCredential(realStore(), credential);
   const config = resolveAgentConfig(JSON.parse(await fs.readFile(files.configFile, 'utf8')), files.configFile);
@@ -132,7 +132,7 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
       generation: 1,
       deviceId: record.deviceId,
     });
-    const credential: WindowsCredentialAtRest = {
+    const credential: WindowsCredentialState = {
       sid: SID,
       domain: 'DESK-042',
       user: USER,
@@ -140,7 +140,7 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
       copies: [phoneCopy],
     };
     const ck = await loadCredentialKey((await vault()).blePairings![0]!.credentialKey);
-    copyKeys.push((await copyKeyFor(ck!, fromBase64url(phoneCopy.eph)))!);
+    copyKeys.push((await copyKeyFor(ck!, phoneCopy.eph))!);
 
     serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
     const ops = await bleOps(credential);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlCenterLink } from '../../agent/online/control-center-link.js';
 import { OnlineSignIn } from '../../agent/online/online-sign-in.js';
 import { buildCredentialAsk, logonCredentialFromRelease } from '../../agent/online/phone-credential-release.js';
-import type { PhoneCopyAtRest, WindowsCredentialAtRest } from '../../agent/online/phone-credential-release.js';
+import type { PhoneCopy, WindowsCredentialState } from '../../agent/state/windows-credential.js';
 import { loadIdentity, type LoadedIdentity } from '../../agent/online/workstation-identity.js';
 import { KeyedMutex } from '../../agent/keyed-mutex.js';
 import { AuditLog } from '../../agent/state/audit-log.js';
@@ -69,7 +69,7 @@ async function run(cli: PhoneCli, args: string[]): Promise<CliResult> {
 }
 
 /** The workstation's side as the agent runs it, over the agent's own identity and sealed state. */
-function signInWith(credential: WindowsCredentialAtRest | null) {
+function signInWith(credential: WindowsCredentialState | null) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
   // The state schema gains `windowsCredential` on the credential branch; until then it is handed in here.
   const store = withWindowsCredential(agentStateStore(agent.files), credential);
@@ -94,7 +94,7 @@ function phoneCopyFor(deviceId: string, credentialKey: string, generation = 3) {
   return phoneCopyAtRest(fromBase64url(credentialKey), PASSWORD, { sid: SID, generation, deviceId });
 }
 
-function windowsCredential(copies: WindowsCredentialAtRest['copies']): WindowsCredentialAtRest {
+function windowsCredential(copies: WindowsCredentialState['copies']): WindowsCredentialState {
   return { sid: SID, domain: 'DESK-042', user: 'daemon', generation: 3, copies };
 }
 
@@ -183,7 +183,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
 
     // What the phone's k was (the test reads CK from the vault): it must appear nowhere.
     const ck = await loadCredentialKey((await vaultOf(phone)).pairings[0]!.credentialKey);
-    copyKeys.push((await copyKeyFor(ck!, fromBase64url((credential.copies[0] as PhoneCopyAtRest).eph)))!);
+    copyKeys.push((await copyKeyFor(ck!, (credential.copies[0] as PhoneCopy).eph))!);
 
     // Replayed: the stored release, opened for a later request (another Q), does not open.
     const db = new BetterSqlite3(cc.databaseFile, { readonly: true });

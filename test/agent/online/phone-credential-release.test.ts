@@ -10,9 +10,9 @@ import {
   logonCredentialFromCopyKey,
   logonCredentialFromRelease,
   type CredentialHolderState,
-  type WindowsCredentialAtRest,
 } from '../../../agent/online/phone-credential-release.js';
-import { copyKeyFor, type X25519Pair } from '../../../protocol/credential-wrap.js';
+import type { PhoneCopy, PinCopy, WindowsCredentialState } from '../../../agent/state/windows-credential.js';
+import { copyKeyFor, wrapCredential, type X25519Pair } from '../../../protocol/credential-wrap.js';
 import { ED25519, X25519, generateKeyPair } from '../../../protocol/crypto/webcrypto.js';
 import { fromBase64url, toBase64url } from '../../../protocol/online/base64url.js';
 import { checkCredentialRequest, phoneRelease } from '../../../protocol/online/credential-release.js';
@@ -39,17 +39,24 @@ function phoneCopy(recipient: Uint8Array, deviceId: string, generation = 3) {
   return phoneCopyAtRest(recipient, PASSWORD, { sid: SID, generation, deviceId });
 }
 
+/** A PIN's copy (§6.2): never asked of a phone. */
+async function pinCopy(recipient: Uint8Array): Promise<PinCopy> {
+  const at = { poolId: 'pool-1', c: 0 };
+  const copy = await wrapCredential(recipient, utf16le(PASSWORD), { holder: 'pin', sid: SID, generation: 3, ...at });
+  return { holder: 'pin', ...at, ...copy };
+}
+
 async function setting() {
   const workstation = await generateKeyPair(ED25519);
   const phoneKey = await x25519Pair();
   const bleKey = await x25519Pair();
-  const credential: WindowsCredentialAtRest = {
+  const credential: WindowsCredentialState = {
     sid: SID,
     domain: 'DESK-042',
     user: 'alice',
     generation: 3,
     copies: [
-      { holder: 'pin' },
+      await pinCopy((await x25519Pair()).publicKey),
       await phoneCopy(phoneKey.publicKey, PHONE),
       await phoneCopy((await x25519Pair()).publicKey, OLD_PHONE),
       await phoneCopy(bleKey.publicKey, BLE_PHONE),
@@ -144,8 +151,8 @@ describe('a release turned into the logon credential', () => {
 
   it("over Bluetooth: k from the pairing's credential key opens that phone's copy, and no other", async () => {
     const s = await setting();
-    const bleCopy = s.credential.copies[3] as { eph: string };
-    const key = await copyKeyFor(s.bleKey, Buffer.from(bleCopy.eph, 'base64url'));
+    const bleCopy = s.credential.copies[3] as PhoneCopy;
+    const key = await copyKeyFor(s.bleKey, bleCopy.eph);
     const opened = await logonCredentialFromCopyKey(key!, s.credential, BLE_PHONE);
     expect(opened.ok).toBe(true);
     expect(await logonCredentialFromCopyKey(key!, s.credential, PHONE)).toMatchObject({ code: 'copy-unopenable' });
@@ -156,10 +163,10 @@ describe('a release turned into the logon credential', () => {
 describe('the copies a Bluetooth unlock asks to release', () => {
   it('names each BLE phone with a credential key and a copy by its eph, and nothing else', async () => {
     const s = await setting();
-    const ble = s.credential.copies[3] as { eph: string };
+    const ble = s.credential.copies[3] as PhoneCopy;
     const phones = [{ deviceId: BLE_PHONE, credentialKey: toBase64url(s.bleKey.publicKey) }, { deviceId: 'ble-00000' }];
     expect(bleCopyEphs(phones, s.credential)).toEqual({
-      [BLE_PHONE]: new Uint8Array(Buffer.from(ble.eph, 'base64url')),
+      [BLE_PHONE]: ble.eph,
     });
     expect(bleCopyEphs([{ deviceId: BLE_PHONE }], s.credential)).toBeNull();
     expect(bleCopyEphs(phones, null)).toBeNull();
