@@ -176,8 +176,11 @@ export class AgentService {
           return { requestId, ...(await this.#offlineOps.unenroll(request.user, request.authenticator, peer)) };
         case 'list':
           return { requestId, ...(await this.#offlineOps.list()) };
-        case 'online-auth':
-          return { requestId, ...(await this.#onlineOps.signIn(request.user, request.wait, request.context)) };
+        case 'online-auth': {
+          // docs/windows.md §6.5: the phone is asked to release the password under the same rule as verify's handback.
+          const { give } = credentialHandback({ ...this.#where(connection, peer), op: 'online-auth' });
+          return { requestId, ...(await this.#onlineOps.signIn(request.user, request.wait, request.context, give)) };
+        }
         case 'pair':
           return { requestId, ...(await this.#pair(request.user, request.password, peer)) };
         case 'pair-finish':
@@ -187,8 +190,10 @@ export class AgentService {
           };
         case 'workstation-enroll':
           return { requestId, ...(await this.#onlineOps.enroll(request.url, request.token, request.name)) };
-        case 'ble-auth':
-          return { requestId, ...(await this.#bleOps.auth(request.user, request.wait, request.context, peer)) };
+        case 'ble-auth': {
+          const { give } = credentialHandback({ ...this.#where(connection, peer), op: 'ble-auth' });
+          return { requestId, ...(await this.#bleOps.auth(request.user, request.wait, request.context, peer, give)) };
+        }
         case 'ble-pair':
           // As for enroll: a pairing for a name that is no user here is a typo, not a credential.
           if ((await this.deps.lookupUid(request.user)) === null)

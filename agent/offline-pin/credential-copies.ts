@@ -48,7 +48,7 @@ export type HandbackDecision =
   | { readonly give: true }
   | { readonly give: false; readonly why: 'not-windows' | 'not-an-unlock' | 'not-a-lock-screen' | 'not-the-system' };
 
-/** Ops whose accepted reply may carry the logon credential (docs/windows.md §5); this agent hands it back on verify. */
+/** Ops whose accepted reply may carry the logon credential (docs/windows.md §5): a PIN's copy on verify, a phone's release on online-auth and ble-auth (§6.5). */
 const UNLOCK_OPS: ReadonlySet<OpName> = new Set(['verify', 'online-auth', 'ble-auth']);
 
 /**
