@@ -49,6 +49,7 @@ const EventsQuery = v.strictObject({
   before: v.optional(queryInteger(1, Number.MAX_SAFE_INTEGER, 1)),
   limit: queryInteger(1, 1000, 100),
 });
+const adminTokenIdParam = v.pipe(v.string(), v.regex(idPattern('at'), 'must be an at_ id'));
 const adminTokenView = (t: AdminToken) => ({
   adminTokenId: t.id,
   name: t.name,
@@ -93,8 +94,7 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
   });
 
   app.delete('/v1/admin/admin-tokens/:id', async (request, reply) => {
-    const atId = v.pipe(v.string(), v.regex(idPattern('at'), 'must be an at_ id'));
-    const result = await endById(ctx, request, atId, 'admin-token.revoke', (...end) =>
+    const result = await endById(ctx, request, adminTokenIdParam, 'admin-token.revoke', (...end) =>
       ctx.storage.revokeAdminToken(...end),
     );
     if (!result.ok) {
