@@ -3,13 +3,10 @@
  * validates requests with them, and `latchkey admin`, which validates answers with them.
  */
 import * as v from 'valibot';
-import { idPattern } from '../protocol/online/ids.js';
-import { EVENT_TYPES, SettingsSchema } from '../protocol/online/http-bodies.js';
+import { EVENT_TYPES, idSchema, SettingsSchema } from '../protocol/online/http-bodies.js';
 import type { Policy } from '../protocol/policy-settings.js';
 import { describeIssues } from '../protocol/schema-issues.js';
 
-const id = (prefix: Parameters<typeof idPattern>[0]) =>
-  v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const name = v.pipe(
   v.string(),
   v.minLength(1, 'must not be empty'),
@@ -33,12 +30,12 @@ export const INSTALL_TOKEN_DEFAULT_USES = 1000;
 // Requests
 export const CreateGroupRequestSchema = v.strictObject({ name });
 export const CreateInstallTokenRequestSchema = v.strictObject({
-  groupId: v.optional(id('g')),
+  groupId: v.optional(idSchema('g')),
   expiresInHours: v.optional(int(1, 8760)),
   maxUses: v.optional(int(1, 1_000_000)),
   note: v.optional(v.pipe(v.string(), v.maxLength(200, 'must be at most 200 characters'))),
 });
-export const MoveWorkstationRequestSchema = v.strictObject({ groupId: id('g') });
+export const MoveWorkstationRequestSchema = v.strictObject({ groupId: idSchema('g') });
 export const CreateAdminTokenRequestSchema = v.strictObject({ name });
 export const ConsoleSignInRequestSchema = v.strictObject({
   adminToken: v.pipe(v.string(), v.maxLength(128, 'must be an admin token')),
@@ -50,7 +47,7 @@ const user = v.pipe(
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
   v.regex(/^[^/\u0000-\u001f\u007f]+$/, 'must be a user name'),
 );
-export const UnpairRequestSchema = v.strictObject({ deviceId: id('dev'), user });
+export const UnpairRequestSchema = v.strictObject({ deviceId: idSchema('dev'), user });
 export const LockoutResetRequestSchema = v.strictObject({ user });
 /** The kinds of unlock the console's audit filters by, and the event types each one is (docs/console.md "Pages"). */
 export const UNLOCK_KINDS = {

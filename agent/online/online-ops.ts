@@ -25,6 +25,9 @@ const SIGN_IN_MESSAGES = {
   'bad-approval': 'The answer did not come from your paired phone — use an offline PIN or your password.',
 } as const;
 
+/** The answer when this computer has no Control Center to pair through. */
+const notManaged = (message: string): Answer => ({ status: 'unavailable', reason: 'not-managed', message });
+
 export class OnlineOps {
   constructor(
     private readonly online: OnlineService,
@@ -48,11 +51,7 @@ export class OnlineOps {
   async pair(user: string, caller: PairingCaller): Promise<Answer> {
     const pairings = this.online.pairings;
     if (!pairings)
-      return {
-        status: 'unavailable',
-        reason: 'not-managed',
-        message: 'This computer is not enrolled with a Control Center, so phones cannot be paired yet.',
-      };
+      return notManaged('This computer is not enrolled with a Control Center, so phones cannot be paired yet.');
     try {
       const started = await pairings.start(user, caller);
       return {
@@ -72,12 +71,7 @@ export class OnlineOps {
 
   async finishPairing(user: string, pairingId: string, waitMs: number, caller: PairingCaller): Promise<Answer> {
     const pairings = this.online.pairings;
-    if (!pairings)
-      return {
-        status: 'unavailable',
-        reason: 'not-managed',
-        message: 'This computer is not enrolled with a Control Center.',
-      };
+    if (!pairings) return notManaged('This computer is not enrolled with a Control Center.');
     try {
       const outcome = await pairings.finish(user, pairingId, waitMs, caller);
       if (outcome.ok)

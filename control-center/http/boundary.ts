@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import type { Logger } from '../../platform/log.js';
+import { parseJsonBytes } from '../../protocol/json-bytes.js';
 import { MAX_WAIT_SECONDS } from '../../protocol/online/http-bodies.js';
 import { describeIssues } from '../../protocol/schema-issues.js';
 import { CcError } from '../errors.js';
@@ -24,15 +25,11 @@ export function readBody<S extends v.GenericSchema>(request: FastifyRequest, sch
   const type = request.headers['content-type'];
   if (typeof type !== 'string' || !JSON_TYPE.test(type))
     throw new CcError('bad-request', 'The body must be sent as application/json.');
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw new CcError('bad-request', 'The body is not valid JSON.');
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json))
+  const json = parseJsonBytes(bytes);
+  if (!json.ok) throw new CcError('bad-request', 'The body is not valid JSON.');
+  if (json.value === null || typeof json.value !== 'object' || Array.isArray(json.value))
     throw new CcError('bad-request', 'The body must be a JSON object.');
-  const parsed = v.safeParse(schema, json, { abortEarly: false });
+  const parsed = v.safeParse(schema, json.value, { abortEarly: false });
   if (!parsed.success) throw new CcError('bad-request', describeIssues(parsed.issues));
   return parsed.output;
 }

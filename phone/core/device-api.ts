@@ -52,67 +52,48 @@ export class DeviceApi {
     proof: string;
     deviceMac: string;
   }): Promise<RedeemedPairing> {
-    return guard(
-      this.#client.call('POST', '/v1/devices/pair', body, RedeemPairingResponseSchema, { timeoutMs: CALL_TIMEOUT_MS }),
-    );
+    return this.#post('/v1/devices/pair', body, RedeemPairingResponseSchema, CALL_TIMEOUT_MS);
   }
 
   signIn(workstationId: string, user: string): Promise<{ intentId: string; expiresAt: number }> {
-    return guard(
-      this.#client.call('POST', '/v1/device/sign-in', { workstationId, user }, SignInIntentResponseSchema, {
-        timeoutMs: ONLINE_ANSWER_MS,
-      }),
-    );
+    return this.#post('/v1/device/sign-in', { workstationId, user }, SignInIntentResponseSchema, ONLINE_ANSWER_MS);
   }
 
   /** Long-poll: the server answers at once when something is waiting, else within `waitSeconds`. */
   inbox(waitSeconds: number, signal?: AbortSignal): Promise<DeviceInbox> {
     const wait = Math.max(0, Math.min(30, Math.ceil(waitSeconds)));
     const timeoutMs = wait === 0 ? ONLINE_ANSWER_MS : wait * 1000 + LONG_POLL_GRACE_MS;
-    return guard(
-      this.#client.call('GET', `/v1/device/inbox?wait=${wait}`, undefined, DeviceInboxResponseSchema, {
-        timeoutMs,
-        ...(signal ? { signal } : {}),
-      }),
-    );
+    return this.#get(`/v1/device/inbox?wait=${wait}`, DeviceInboxResponseSchema, timeoutMs, signal);
   }
 
   decide(
     requestId: string,
     body: { decision: 'approve' | 'deny'; signedAt: number; signature: string; release?: ReleaseBody },
   ): Promise<v.InferOutput<typeof AuthStatusResponseSchema>> {
-    return guard(
-      this.#client.call(
-        'POST',
-        `/v1/device/auth-requests/${encodeURIComponent(requestId)}/decision`,
-        body,
-        AuthStatusResponseSchema,
-        { timeoutMs: CALL_TIMEOUT_MS },
-      ),
-    );
+    const path = `/v1/device/auth-requests/${encodeURIComponent(requestId)}/decision`;
+    return this.#post(path, body, AuthStatusResponseSchema, CALL_TIMEOUT_MS);
   }
 
   confirmPool(
     deliveryId: string,
     body: { poolId: string; signature: string },
   ): Promise<v.InferOutput<typeof PoolDeliveryStatusResponseSchema>> {
-    return guard(
-      this.#client.call(
-        'POST',
-        `/v1/device/pool-deliveries/${encodeURIComponent(deliveryId)}/confirm`,
-        body,
-        PoolDeliveryStatusResponseSchema,
-        { timeoutMs: CALL_TIMEOUT_MS },
-      ),
-    );
+    const path = `/v1/device/pool-deliveries/${encodeURIComponent(deliveryId)}/confirm`;
+    return this.#post(path, body, PoolDeliveryStatusResponseSchema, CALL_TIMEOUT_MS);
   }
 
-  workstations(): Promise<DeviceWorkstation[]> {
-    return guard(
-      this.#client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, {
-        timeoutMs: ONLINE_ANSWER_MS,
-      }),
-    ).then((r) => r.workstations);
+  async workstations(): Promise<DeviceWorkstation[]> {
+    return (await this.#get('/v1/device/workstations', DeviceWorkstationsResponseSchema, ONLINE_ANSWER_MS))
+      .workstations;
+  }
+
+  /** A POST bounded by `timeoutMs`; its failure a PhoneError (`guard`). */
+  #post<S extends v.GenericSchema>(path: string, body: unknown, schema: S, timeoutMs: number) {
+    return guard(this.#client.call('POST', path, body, schema, { timeoutMs }));
+  }
+
+  #get<S extends v.GenericSchema>(path: string, schema: S, timeoutMs: number, signal?: AbortSignal) {
+    return guard(this.#client.call('GET', path, undefined, schema, { timeoutMs, ...(signal ? { signal } : {}) }));
   }
 }
 

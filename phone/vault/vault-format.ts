@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
+import { parseJsonBytes } from '../../protocol/json-bytes.js';
 import { canonicalJson } from '../../protocol/online/canonical-json.js';
 import { aesGcmOpen, aesGcmSeal, pbkdf2Sha256 } from '../../protocol/crypto/webcrypto.js';
 import { PhoneError } from '../core/errors.js';
@@ -85,13 +86,9 @@ export async function newVaultKey(passphrase: Uint8Array, iterations = MIN_PBKDF
 function parseFile(bytes: Uint8Array): v.InferOutput<typeof VaultFileSchema> {
   if (bytes.length > MAX_VAULT_BYTES * 2)
     throw new PhoneError('vault-malformed', 'The vault file is too large to be a phone vault.');
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw new PhoneError('vault-malformed', 'The vault file is not a phone vault (not JSON).');
-  }
-  const parsed = v.safeParse(VaultFileSchema, json);
+  const json = parseJsonBytes(bytes);
+  if (!json.ok) throw new PhoneError('vault-malformed', 'The vault file is not a phone vault (not JSON).');
+  const parsed = v.safeParse(VaultFileSchema, json.value);
   if (!parsed.success)
     throw new PhoneError(
       'vault-malformed',
@@ -149,13 +146,9 @@ export async function openVault(file: Uint8Array, key: VaultKey): Promise<PhoneS
       'The phone vault was modified: it does not decrypt (the passphrase is right).',
     );
   try {
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
-    } catch {
-      throw new PhoneError('vault-malformed', 'The phone vault decrypts but holds no phone state.');
-    }
-    const state = parsePhoneState(json);
+    const json = parseJsonBytes(plaintext);
+    if (!json.ok) throw new PhoneError('vault-malformed', 'The phone vault decrypts but holds no phone state.');
+    const state = parsePhoneState(json.value);
     if (state === null) throw new PhoneError('vault-malformed', 'The phone vault decrypts but its state is not valid.');
     return state;
   } finally {

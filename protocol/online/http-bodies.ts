@@ -33,7 +33,8 @@ const user = v.pipe(
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
   v.regex(/^[^/\u0000-\u001f\u007f]+$/, 'must be an OS user name'),
 );
-const id = (prefix: Parameters<typeof idPattern>[0]) =>
+/** A typed id (ids.ts) in a body, a query or a path. */
+export const idSchema = (prefix: Parameters<typeof idPattern>[0]) =>
   v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const millis = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 export const PAIRING_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{5}$/;
@@ -66,8 +67,8 @@ export const EnrollRequestSchema = v.strictObject({
   proof: signature,
 });
 export const EnrollResponseSchema = v.strictObject({
-  workstationId: id('ws'),
-  tenantId: id('t'),
+  workstationId: idSchema('ws'),
+  tenantId: idSchema('t'),
   ccKey: key32,
   ccBoxKey: key32,
   policy: PolicyDocumentSchema,
@@ -88,8 +89,8 @@ export const RedeemPairingRequestSchema = v.strictObject({
   deviceMac: mac,
 });
 export const RedeemPairingResponseSchema = v.strictObject({
-  deviceId: id('dev'),
-  workstationId: id('ws'),
+  deviceId: idSchema('dev'),
+  workstationId: idSchema('ws'),
   workstationName: name,
   workstationKey: key32,
   user,
@@ -101,7 +102,7 @@ export const PairingStatusResponseSchema = v.variant('status', [
   v.strictObject({
     status: v.literal('redeemed'),
     device: v.strictObject({
-      deviceId: id('dev'),
+      deviceId: idSchema('dev'),
       signingKey: key32,
       boxKey: key32,
       name,
@@ -118,16 +119,16 @@ export const CreateAuthRequestSchema = v.strictObject({
   user,
   challenge: key32,
   ttlMs: v.pipe(v.number(), v.integer(), v.minValue(1000), v.maxValue(MAX_AUTH_REQUEST_TTL_MS)),
-  intentId: v.optional(id('in')),
+  intentId: v.optional(idSchema('in')),
   /** Windows lock screen only (docs/windows.md §6.5): relayed to the phone, never interpreted. */
   credential: v.optional(CredentialRequestSchema),
 });
-export const CreateAuthResponseSchema = v.strictObject({ requestId: id('ar'), expiresAt: millis });
+export const CreateAuthResponseSchema = v.strictObject({ requestId: idSchema('ar'), expiresAt: millis });
 export const AuthStatusResponseSchema = v.variant('status', [
   v.strictObject({ status: v.picklist(['pending', 'expired']) }),
   v.strictObject({
     status: v.picklist(['approved', 'denied']),
-    deviceId: id('dev'),
+    deviceId: idSchema('dev'),
     decision: v.picklist(['approve', 'deny']),
     signedAt: millis,
     signature,
@@ -141,11 +142,15 @@ export const DecisionRequestSchema = v.strictObject({
   /** The copy key sealed to the request key (docs/windows.md §6.5): only in an approval of a credential request. */
   release: v.optional(ReleaseSchema),
 });
-export const SignInIntentRequestSchema = v.strictObject({ workstationId: id('ws'), user });
-export const SignInIntentResponseSchema = v.strictObject({ intentId: id('in'), expiresAt: millis });
+export const SignInIntentRequestSchema = v.strictObject({ workstationId: idSchema('ws'), user });
+export const SignInIntentResponseSchema = v.strictObject({ intentId: idSchema('in'), expiresAt: millis });
 
 // Replenishment
-export const PutPoolDeliveryRequestSchema = v.strictObject({ user, deviceId: id('dev'), envelope: PoolEnvelopeSchema });
+export const PutPoolDeliveryRequestSchema = v.strictObject({
+  user,
+  deviceId: idSchema('dev'),
+  envelope: PoolEnvelopeSchema,
+});
 export const PoolDeliveryStatusResponseSchema = v.variant('status', [
   v.strictObject({ status: v.literal('pending') }),
   v.strictObject({ status: v.literal('confirmed'), poolId: v.pipe(v.string(), v.maxLength(128)), signature }),
@@ -156,32 +161,32 @@ export const ConfirmPoolRequestSchema = v.strictObject({ poolId: v.pipe(v.string
 export const DeviceInboxResponseSchema = v.strictObject({
   authRequests: v.array(
     v.strictObject({
-      requestId: id('ar'),
-      workstationId: id('ws'),
+      requestId: idSchema('ar'),
+      workstationId: idSchema('ws'),
       workstationName: name,
       user,
       challenge: key32,
       createdAt: millis,
       expiresAt: millis,
-      intentId: v.nullable(id('in')),
+      intentId: v.nullable(idSchema('in')),
       credential: v.optional(CredentialRequestSchema),
     }),
   ),
   poolDeliveries: v.array(
-    v.strictObject({ deliveryId: id('pd'), workstationId: id('ws'), user, envelope: PoolEnvelopeSchema }),
+    v.strictObject({ deliveryId: idSchema('pd'), workstationId: idSchema('ws'), user, envelope: PoolEnvelopeSchema }),
   ),
 });
 /** `lockoutResets` is sent only when there is one (docs/online-protocol.md "Lockout reset"). */
 export const WorkstationInboxResponseSchema = v.strictObject({
   intents: v.array(
-    v.strictObject({ intentId: id('in'), user, deviceId: id('dev'), createdAt: millis, expiresAt: millis }),
+    v.strictObject({ intentId: idSchema('in'), user, deviceId: idSchema('dev'), createdAt: millis, expiresAt: millis }),
   ),
-  lockoutResets: v.optional(v.array(v.strictObject({ resetId: id('lr'), user, requestedAt: millis }))),
+  lockoutResets: v.optional(v.array(v.strictObject({ resetId: idSchema('lr'), user, requestedAt: millis }))),
 });
 export const LockoutResetDoneRequestSchema = v.strictObject({ result: v.picklist(['cleared', 'no-state']) });
 export const DeviceWorkstationsResponseSchema = v.strictObject({
   workstations: v.array(
-    v.strictObject({ workstationId: id('ws'), workstationName: name, user, settings: PolicyInputSchema }),
+    v.strictObject({ workstationId: idSchema('ws'), workstationName: name, user, settings: PolicyInputSchema }),
   ),
 });
 
@@ -199,7 +204,7 @@ export const EVENT_TYPES = [
   'credential-capture',
 ] as const;
 export const EventSchema = v.strictObject({
-  id: id('ev'),
+  id: idSchema('ev'),
   time: millis,
   type: v.picklist(EVENT_TYPES),
   user,
@@ -223,7 +228,7 @@ export const PutRecoveryPinRequestSchema = v.strictObject({
   ciphertext: v.pipe(v.string(), v.maxLength(256)),
 });
 export const PutRecoveryPinResponseSchema = v.strictObject({ storedAt: millis });
-export const RevealRecoveryPinRequestSchema = v.strictObject({ workstationId: id('ws'), user });
+export const RevealRecoveryPinRequestSchema = v.strictObject({ workstationId: idSchema('ws'), user });
 export const RevealRecoveryPinResponseSchema = v.strictObject({
   pin: v.pipe(v.string(), v.regex(/^[0-9A-HJKMNP-TV-Z]{12}$/)),
 });

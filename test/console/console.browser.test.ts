@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, statusJson } from '../helpers/run-cli.js';
 import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import { CONSOLE_IDLE_MS } from '../../control-center/http/console-session.js';
@@ -46,15 +46,13 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-async function status() {
-  const run = await runCli(['status', '--user', user.name, '--json', '--socket', files.socket]);
-  if (run.code !== 0) throw new Error(`status: ${run.stderr}`);
-  return JSON.parse(run.stdout) as {
+function status() {
+  return statusJson<{
     offlineMode: boolean;
     pools: { pinCount: number; remaining: number }[];
     failures: number;
     locked: boolean;
-  };
+  }>(files.socket, user.name);
 }
 
 async function adminJson<T>(args: string[]): Promise<T> {

@@ -64,25 +64,13 @@ describe('pairing end to end', () => {
     ).toMatch(/credentialKey must be a base64url 32-byte key/);
     const keyed = await redeemBody(phone, pairingId, pairingKey, credentialKey);
     await phone.client.call('POST', '/v1/devices/pair', keyed, any, CALL);
-    const status = await ws.client.call(
-      'GET',
-      `/v1/workstation/pairings/${pairingId}`,
-      undefined,
-      PairingStatusResponseSchema,
-      CALL,
-    );
+    const status = await pairingStatus(pairingId);
     expect(status).toMatchObject({ status: 'redeemed', device: { credentialKey, deviceMac: keyed.deviceMac } });
     // A phone without one pairs as before: no credentialKey anywhere.
     const plain = await newPhone(t, 'plain-phone');
     const second = await openPairing(ws, 'erin');
     await redeem(plain, second.pairingId, second.pairingKey);
-    const plainStatus = await ws.client.call(
-      'GET',
-      `/v1/workstation/pairings/${second.pairingId}`,
-      undefined,
-      PairingStatusResponseSchema,
-      CALL,
-    );
+    const plainStatus = await pairingStatus(second.pairingId);
     expect(plainStatus.status === 'redeemed' && plainStatus.device).not.toHaveProperty('credentialKey');
   });
 
@@ -163,13 +151,7 @@ describe('pairing end to end', () => {
         )
       ).status,
     ).toBe(410);
-    const status = await ws.client.call(
-      'GET',
-      `/v1/workstation/pairings/${pairingId}`,
-      undefined,
-      PairingStatusResponseSchema,
-      CALL,
-    );
+    const status = await pairingStatus(pairingId);
     expect(status.status).toBe('burnt');
   });
 
@@ -257,6 +239,11 @@ describe('guessing pairing ids', () => {
 });
 
 /** What a phone lists as its workstations (docs/online-protocol.md "Phone API"). */
+/** The pairing as the workstation that opened it sees it. */
+function pairingStatus(pairingId: string) {
+  return ws.client.call('GET', `/v1/workstation/pairings/${pairingId}`, undefined, PairingStatusResponseSchema, CALL);
+}
+
 function deviceWorkstations(phone: TestPhone) {
   return phone.client.call('GET', '/v1/device/workstations', undefined, DeviceWorkstationsResponseSchema, CALL);
 }

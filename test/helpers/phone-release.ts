@@ -1,17 +1,39 @@
 /**
- * What the tests of the phone's release (docs/windows.md §6.5) share: a phone copy as the user
- * state keeps it, the agent's sealed state store (with a `windowsCredential` handed in for the
- * in-process sign-in under test, the agent process's own state untouched), and the search for a secret in every place it must not be.
+ * What the tests of the phone's release (docs/windows.md §6.5) share: the credential key as a
+ * pairing leaves it on both sides, a phone copy as the user state keeps it, the agent's sealed state
+ * store (with a `windowsCredential` handed in for the in-process sign-in under test, the agent
+ * process's own state untouched), and the search for a secret in every place it must not be.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { SealingKeyProvider } from '../../agent/state/sealing-key.js';
 import { UserStateStore } from '../../agent/state/user-state-store.js';
 import type { UserState } from '../../agent/state/user-state.js';
 import type { PhoneCopy, WindowsCredentialState } from '../../agent/state/windows-credential.js';
+import { loadCredentialKey, type StoredCredentialKey } from '../../phone/core/credential-key.js';
 import { openKeystore } from '../../platform/keystore/keystore.js';
 import { wrapCredential } from '../../protocol/credential-wrap.js';
+import { toBase64url } from '../../protocol/online/base64url.js';
 import { utf16le } from '../../protocol/windows-logon-credential.js';
+
+/**
+ * CK after a pairing (§6.3): the agent's record holds CK.pub, the phone's vault holds the same key
+ * pair, and the vault file (`home`/vault.json) holds neither half in clear.
+ */
+export async function expectCredentialKeyPaired(
+  agentHolds: string | undefined,
+  vaultHolds: StoredCredentialKey | undefined,
+  home: string,
+): Promise<void> {
+  expect(agentHolds).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(vaultHolds?.public).toBe(agentHolds);
+  const ck = await loadCredentialKey(vaultHolds);
+  expect(toBase64url(ck!.publicKey)).toBe(agentHolds);
+  const raw = await fs.readFile(path.join(home, 'vault.json'), 'utf8');
+  expect(raw).not.toContain(vaultHolds!.pkcs8);
+  expect(raw).not.toContain(vaultHolds!.public);
+}
 
 /** The password wrapped to a phone's credential key, as `windowsCredential.copies[]` holds it (§6.4). */
 export async function phoneCopyAtRest(

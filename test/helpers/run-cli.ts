@@ -54,3 +54,10 @@ export function startCli(args: string[]): BackgroundCli {
   };
   return { child, output: () => out, exited, stop };
 }
+
+/** `latchkey status --user U --json` against the agent at `socket`, as the test reads it; a failed run throws. */
+export async function statusJson<T>(socket: string, user: string): Promise<T> {
+  const run = await runCli(['status', '--user', user, '--json', '--socket', socket]);
+  if (run.code !== 0) throw new Error(`status: ${run.stderr}`);
+  return JSON.parse(run.stdout) as T;
+}

@@ -6,7 +6,7 @@ import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../h
 import type { AgentProcess } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
 import { PhoneCli, eventually } from '../helpers/online-stack.js';
-import { runCli, startCli } from '../helpers/run-cli.js';
+import { runCli, startCli, statusJson } from '../helpers/run-cli.js';
 import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
 import { type TestUser, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
 
@@ -42,11 +42,8 @@ function phonePair(phone: PhoneCli, code: string, pty: string, waitSeconds = 30)
   });
 }
 
-async function status(user: string) {
-  const run = await runCli(['status', '--user', user, '--json', ...socket()]);
-  if (run.code !== 0) throw new Error(`status: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { ble: boolean; usable: boolean; blePhones: { deviceId: string; name: string }[] };
-}
+const status = (user: string) =>
+  statusJson<{ ble: boolean; usable: boolean; blePhones: { deviceId: string; name: string }[] }>(files.socket, user);
 
 async function audit(): Promise<
   {

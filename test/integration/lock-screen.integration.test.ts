@@ -17,7 +17,7 @@ import { approveOnPhone, newPhoneApp, pairThroughAgentInProcess, poolConfirmed }
 import { signInApproving, startManagedAgent } from '../helpers/managed-agent.js';
 import { makeScriptDir } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
-import { runCli } from '../helpers/run-cli.js';
+import { statusJson } from '../helpers/run-cli.js';
 import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import { VERDICT, createUser, pamService, pamtesterTimed } from '../native/helpers/pam-env.js';
 import { removePamServicesAndUsers, type TestUser } from '../native/helpers/pam-env.js';
@@ -66,17 +66,15 @@ async function signIn(): Promise<void> {
   expect(await signInApproving(agent, phone, alice.name)).toMatchObject({ status: 'accepted' });
 }
 
-async function status() {
-  const run = await runCli(['status', '--user', alice.name, '--json', '--socket', agent.files.socket]);
-  if (run.code !== 0) throw new Error(run.stderr);
-  return JSON.parse(run.stdout) as {
+function status() {
+  return statusJson<{
     usable: boolean;
     locked: boolean;
     remaining: number;
     message: string;
     online: boolean;
     pools: Array<{ remaining: number; pending: boolean }>;
-  };
+  }>(agent.files.socket, alice.name);
 }
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, statusJson } from '../helpers/run-cli.js';
 import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
 import { type TestUser, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
 
@@ -30,17 +30,14 @@ let offlineService: string;
 
 const socket = () => ['--socket', files.socket];
 
-async function status(user: string) {
-  const run = await runCli(['status', '--user', user, '--json', ...socket()]);
-  if (run.code !== 0) throw new Error(`status: ${run.stderr}`);
-  return JSON.parse(run.stdout) as {
+const status = (user: string) =>
+  statusJson<{
     online: boolean;
     usable: boolean;
     remaining: number;
     pools: { authenticatorId: string; remaining: number; pinCount: number; pending: boolean }[];
     failures: number;
-  };
-}
+  }>(files.socket, user);
 
 /** The next offline PIN the phone shows (R5: a long press), and the screen text. */
 async function nextPin(

@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { createUser, enroll, latchkey, moduleLine, pins, removeUser, startAgent } from './helpers/pam-env.js';
+import { latchkey, moduleLine, pins, removeUser, startAgentForUsers } from './helpers/pam-env.js';
 import { auditEntries, type Agent, type TestUser } from './helpers/pam-env.js';
 
 /** A display number no X server on this machine uses yet. */
@@ -83,9 +83,7 @@ beforeAll(async () => {
   xvfb = spawn('Xvfb', [DISPLAY, '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-ac'], { stdio: 'ignore' });
   if (!(await until(() => existsSync(`/tmp/.X11-unix/X${DISPLAY_NUMBER}`), 10_000)))
     throw new Error('Xvfb did not start');
-  agent = await startAgent();
-  user = createUser('l');
-  uri = enroll(agent, user.name);
+  [agent, uri, user] = await startAgentForUsers('l');
   service = join(scratchDir(), 'pam.d-i3lock');
   writeFileSync(
     service,

@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, writeFileS
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, pamModule, scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { VERDICT, createUser, enroll, pins, removeUser, startAgent, type Agent } from './helpers/pam-env.js';
+import { VERDICT, pins, removeUser, startAgentForUsers, type Agent } from './helpers/pam-env.js';
 import type { TestUser } from './helpers/pam-env.js';
 
 const PROFILE = join(ROOT, 'native/pam/pam-configs/latchkey');
@@ -37,9 +37,7 @@ function systemModuleDir(): string {
 }
 
 beforeAll(async () => {
-  agent = await startAgent();
-  user = createUser('p');
-  uri = enroll(agent, user.name);
+  [agent, uri, user] = await startAgentForUsers('p');
   moduleDir = systemModuleDir();
   work = mkdtempSync(join(scratchDir(), 'pam-auth-update-'));
   cpSync('/etc/pam.d', join(work, 'pam.d'), { recursive: true });

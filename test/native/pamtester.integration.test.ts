@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERDICT, createUser, enroll, latchkey, moduleLine, pamService, pamtester, pins } from './helpers/pam-env.js';
-import { removeUser, startAgent, userStateFile, type Agent, removePamServicesAndUsers } from './helpers/pam-env.js';
+import { removeUser, startAgent, startAgentForUsers, userStateFile, type Agent } from './helpers/pam-env.js';
+import { removePamServicesAndUsers } from './helpers/pam-env.js';
 import type { TestUser } from './helpers/pam-env.js';
 
 /** How many operations pamtester reports as successful in `output`. */
@@ -25,10 +26,7 @@ let stack: string;
 const TIMEOUT_MS = 400;
 
 beforeAll(async () => {
-  agent = await startAgent();
-  alice = createUser('a');
-  bob = createUser('b');
-  uri = enroll(agent, alice.name);
+  [agent, uri, alice, bob] = await startAgentForUsers('a', 'b');
   alone = pamService('alone', [moduleLine('required', agent, `timeout=${TIMEOUT_MS}`)]);
   stack = pamService('stack', [moduleLine('sufficient', agent, `timeout=${TIMEOUT_MS}`), 'auth required pam_unix.so']);
 });

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { createUser, enroll, moduleLine, pins, removeUser, startAgent, type Agent } from './helpers/pam-env.js';
+import { moduleLine, pins, removeUser, startAgentForUsers, type Agent } from './helpers/pam-env.js';
 import type { TestUser } from './helpers/pam-env.js';
 import { onTerminal, runOnPty } from './helpers/pty.js';
 
@@ -19,10 +19,7 @@ let uri: string;
 let suService: string;
 
 beforeAll(async () => {
-  agent = await startAgent();
-  target = createUser('s');
-  caller = createUser('r');
-  uri = enroll(agent, target.name);
+  [agent, uri, target, caller] = await startAgentForUsers('s', 'r');
   suService = join(scratchDir(), 'pam.d-su');
   writeFileSync(
     suService,

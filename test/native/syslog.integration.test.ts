@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, removeScratchDir } from './helpers/native-tools.js';
-import { createUser, enroll, moduleLine, pamService, pins, removePamServicesAndUsers } from './helpers/pam-env.js';
-import { startAgent, type Agent, type TestUser } from './helpers/pam-env.js';
+import { moduleLine, pamService, pins, removePamServicesAndUsers } from './helpers/pam-env.js';
+import { startAgentForUsers, type Agent, type TestUser } from './helpers/pam-env.js';
 
 const LOG_AUTHPRIV = 10 << 3;
 const PRI = { err: `<${LOG_AUTHPRIV | 3}>`, warning: `<${LOG_AUTHPRIV | 4}>`, debug: `<${LOG_AUTHPRIV | 7}>` };
@@ -19,9 +19,7 @@ let alice: TestUser;
 let uri: string;
 
 beforeAll(async () => {
-  agent = await startAgent();
-  alice = createUser('g');
-  uri = enroll(agent, alice.name);
+  [agent, uri, alice] = await startAgentForUsers('g');
 });
 
 afterAll(async () => {

@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERDICT, createUser, enroll, moduleLine, pamService, pamtester, pins } from './helpers/pam-env.js';
-import { removeUser, startAgent, userStateFile, type Agent, removePamServicesAndUsers } from './helpers/pam-env.js';
+import { removeUser, startAgent, startAgentForUsers, userStateFile, type Agent } from './helpers/pam-env.js';
+import { removePamServicesAndUsers } from './helpers/pam-env.js';
 import type { TestUser } from './helpers/pam-env.js';
 
 const VALGRIND = [
@@ -25,10 +26,7 @@ let uri: string;
 let alone: string;
 
 beforeAll(async () => {
-  agent = await startAgent();
-  alice = createUser('va');
-  bob = createUser('vb');
-  uri = enroll(agent, alice.name);
+  [agent, uri, alice, bob] = await startAgentForUsers('va', 'vb');
   alone = pamService('vg', [moduleLine('required', agent, 'timeout=1500')]);
 });
 

@@ -7,15 +7,16 @@ import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
 import { fromBase64url } from '../../../protocol/online/base64url.js';
 import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { RevealRecoveryPinRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { idSchema, RevealRecoveryPinRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { openFrom } from '../../../protocol/online/sealed-box.js';
 import { CreateAdminTokenRequestSchema, EVENT_TYPES } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { settingsFor } from '../../policy.js';
 import { newAdminToken, tokenDigest } from '../../secrets.js';
 import type { AdminToken } from '../../storage/records.js';
+import { adminRead, endById } from '../admin-route.js';
 import { authenticateAdmin } from '../authenticate.js';
-import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
+import { queryInteger, readBody, readQuery } from '../boundary.js';
 import { audit, type CcContext, auditOk } from '../route-context.js';
 
 export const RECOVERY_PIN_LABEL = 'latchkey-recovery-pin-v1';
@@ -29,7 +30,7 @@ const queryMillis = v.optional(
   v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'must be a time in milliseconds since 1970'), v.transform(Number)),
 );
 const EventsQuery = v.strictObject({
-  workstationId: v.optional(v.pipe(v.string(), v.regex(idPattern('ws'), 'must be a ws_ id'))),
+  workstationId: v.optional(idSchema('ws')),
   user: v.optional(
     v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(256, 'must be at most 256 characters')),
   ),
@@ -48,6 +49,7 @@ const EventsQuery = v.strictObject({
   before: v.optional(queryInteger(1, Number.MAX_SAFE_INTEGER, 1)),
   limit: queryInteger(1, 1000, 100),
 });
+const adminTokenIdParam = v.pipe(v.string(), v.regex(idPattern('at'), 'must be an at_ id'));
 const adminTokenView = (t: AdminToken) => ({
   adminTokenId: t.id,
   name: t.name,
@@ -75,11 +77,9 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
     return reply.send({ events: page.items, next: page.next });
   });
 
-  app.get('/v1/admin/admin-tokens', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    readQuery(request, NoQuery);
-    return reply.send({ adminTokens: (await ctx.storage.listAdminTokens(admin.tenantId)).map(adminTokenView) });
-  });
+  adminRead(app, ctx, '/v1/admin/admin-tokens', async (admin) => ({
+    adminTokens: (await ctx.storage.listAdminTokens(admin.tenantId)).map(adminTokenView),
+  }));
 
   app.post('/v1/admin/admin-tokens', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
@@ -94,13 +94,8 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: CcContext): void {
   });
 
   app.delete('/v1/admin/admin-tokens/:id', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    const id = readParam(request, 'id', v.pipe(v.string(), v.regex(idPattern('at'), 'must be an at_ id')));
-    const result = await ctx.storage.revokeAdminToken(
-      admin.tenantId,
-      id,
-      ctx.now(),
-      auditOk(ctx, admin, request, 'admin-token.revoke', id),
+    const result = await endById(ctx, request, adminTokenIdParam, 'admin-token.revoke', (...end) =>
+      ctx.storage.revokeAdminToken(...end),
     );
     if (!result.ok) {
       throw result.code === 'last-token'

@@ -4,19 +4,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
-import { idPattern, newId } from '../../../protocol/online/ids.js';
+import { idSchema } from '../../../protocol/online/http-bodies.js';
+import { newId } from '../../../protocol/online/ids.js';
 import { CreateInstallTokenRequestSchema, INSTALL_TOKEN_DEFAULT_HOURS } from '../../admin-api.js';
 import { INSTALL_TOKEN_DEFAULT_USES, MoveWorkstationRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { newInstallToken, tokenDigest } from '../../secrets.js';
 import type { Binding, Device, InstallToken } from '../../storage/records.js';
+import { adminRead, endById } from '../admin-route.js';
 import { authenticateAdmin } from '../authenticate.js';
-import { NoQuery, queryInteger, readBody, readParam, readQuery } from '../boundary.js';
+import { queryInteger, readBody, readParam, readQuery } from '../boundary.js';
 import { type CcContext, auditOk } from '../route-context.js';
 import { workstationView } from './admin-workstations.js';
 
-const param = (prefix: Parameters<typeof idPattern>[0]) =>
-  v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const HOUR_MS = 3_600_000;
 
 const installTokenView = (t: InstallToken) => ({
@@ -39,8 +39,8 @@ const deviceView = (d: Device & { bindings: Binding[] }) => ({
 });
 
 const WorkstationsQuery = v.strictObject({
-  groupId: v.optional(param('g')),
-  after: v.optional(param('ws')),
+  groupId: v.optional(idSchema('g')),
+  after: v.optional(idSchema('ws')),
   limit: queryInteger(1, 1000, 100),
 });
 const DevicesQuery = v.strictObject({ user: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(256))) });
@@ -74,20 +74,13 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
     return reply.code(201).send({ ...installTokenView(created), token });
   });
 
-  app.get('/v1/admin/install-tokens', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    readQuery(request, NoQuery);
-    return reply.send({ installTokens: (await ctx.storage.listInstallTokens(admin.tenantId)).map(installTokenView) });
-  });
+  adminRead(app, ctx, '/v1/admin/install-tokens', async (admin) => ({
+    installTokens: (await ctx.storage.listInstallTokens(admin.tenantId)).map(installTokenView),
+  }));
 
   app.delete('/v1/admin/install-tokens/:id', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    const id = readParam(request, 'id', param('it'));
-    const result = await ctx.storage.revokeInstallToken(
-      admin.tenantId,
-      id,
-      ctx.now(),
-      auditOk(ctx, admin, request, 'install-token.revoke', id),
+    const result = await endById(ctx, request, idSchema('it'), 'install-token.revoke', (...end) =>
+      ctx.storage.revokeInstallToken(...end),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no active install token with that id.');
     return reply.send(installTokenView(result.token));
@@ -103,7 +96,7 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
 
   app.put('/v1/admin/workstations/:id/group', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
-    const id = readParam(request, 'id', param('ws'));
+    const id = readParam(request, 'id', idSchema('ws'));
     const { groupId } = readBody(request, MoveWorkstationRequestSchema);
     const result = await ctx.storage.moveWorkstation(
       admin.tenantId,
@@ -122,23 +115,14 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
   });
 
   app.delete('/v1/admin/workstations/:id', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    const id = readParam(request, 'id', param('ws'));
-    const result = await ctx.storage.removeWorkstation(
-      admin.tenantId,
-      id,
-      ctx.now(),
-      auditOk(ctx, admin, request, 'workstation.remove', id),
+    const result = await endById(ctx, request, idSchema('ws'), 'workstation.remove', (...end) =>
+      ctx.storage.removeWorkstation(...end),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no workstation with that id.');
     return reply.send(workstationView(result.workstation));
   });
 
-  app.get('/v1/admin/users', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    readQuery(request, NoQuery);
-    return reply.send({ users: await ctx.storage.listUsers(admin.tenantId) });
-  });
+  adminRead(app, ctx, '/v1/admin/users', async (admin) => ({ users: await ctx.storage.listUsers(admin.tenantId) }));
 
   app.get('/v1/admin/devices', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
@@ -147,16 +131,11 @@ export function adminFleetRoutes(app: FastifyInstance, ctx: CcContext): void {
   });
 
   app.delete('/v1/admin/devices/:id', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    const id = readParam(request, 'id', param('dev'));
-    const result = await ctx.storage.revokeDevice(
-      admin.tenantId,
-      id,
-      ctx.now(),
-      auditOk(ctx, admin, request, 'device.revoke', id),
+    const result = await endById(ctx, request, idSchema('dev'), 'device.revoke', (...end) =>
+      ctx.storage.revokeDevice(...end),
     );
     if (!result.ok) throw new CcError('not-found', 'There is no active phone with that id.');
-    ctx.bus.publish(`device:${id}`);
+    ctx.bus.publish(`device:${result.device.id}`);
     return reply.send(deviceView({ ...result.device, bindings: [] }));
   });
 }

@@ -5,18 +5,18 @@
  * agent waiting on its policy.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import * as v from 'valibot';
-import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { SettingsSchema } from '../../../protocol/online/http-bodies.js';
+import { newId } from '../../../protocol/online/ids.js';
+import { idSchema, SettingsSchema } from '../../../protocol/online/http-bodies.js';
 import { CreateGroupRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import { resolveSettings } from '../../policy.js';
 import type { AdminToken, Group, SettingsOverrides, Tenant } from '../../storage/records.js';
+import { adminRead } from '../admin-route.js';
 import { authenticateAdmin, type AdminCaller } from '../authenticate.js';
-import { NoQuery, rawBody, readBody, readParam, readQuery } from '../boundary.js';
+import { rawBody, readBody, readParam } from '../boundary.js';
 import { audit, type CcContext, auditOk } from '../route-context.js';
 
-const groupIdParam = v.pipe(v.string(), v.regex(idPattern('g'), 'must be a g_ id'));
+const groupIdParam = idSchema('g');
 
 /** Only the keys the admin sent, validated by the shared settings schema. */
 function readOverrides(request: FastifyRequest): SettingsOverrides {
@@ -86,11 +86,7 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
     ctx.bus.publish('policy');
   };
 
-  app.get('/v1/admin/settings', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    readQuery(request, NoQuery);
-    return reply.send(await view(ctx, await tenantOf(ctx, admin), null));
-  });
+  adminRead(app, ctx, '/v1/admin/settings', async (admin) => view(ctx, await tenantOf(ctx, admin), null));
 
   app.put('/v1/admin/settings', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
@@ -110,11 +106,9 @@ export function adminSettingsRoutes(app: FastifyInstance, ctx: CcContext): void 
     return reply.send(await view(ctx, await tenantOf(ctx, admin), (await ctx.storage.getGroup(group.id))!));
   });
 
-  app.get('/v1/admin/groups', async (request, reply) => {
-    const admin = await authenticateAdmin(ctx, request);
-    readQuery(request, NoQuery);
-    return reply.send({ groups: (await ctx.storage.listGroups(admin.tenantId)).map(groupView) });
-  });
+  adminRead(app, ctx, '/v1/admin/groups', async (admin) => ({
+    groups: (await ctx.storage.listGroups(admin.tenantId)).map(groupView),
+  }));
 
   app.post('/v1/admin/groups', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);

@@ -5,9 +5,8 @@
  * "Lockout reset").
  */
 import type { FastifyInstance } from 'fastify';
-import * as v from 'valibot';
-import { idPattern, newId } from '../../../protocol/online/ids.js';
-import { LockoutResetDoneRequestSchema } from '../../../protocol/online/http-bodies.js';
+import { newId } from '../../../protocol/online/ids.js';
+import { idSchema, LockoutResetDoneRequestSchema } from '../../../protocol/online/http-bodies.js';
 import { LockoutResetRequestSchema, UnpairRequestSchema } from '../../admin-api.js';
 import { CcError } from '../../errors.js';
 import type { FleetBinding, LockoutReset, Workstation } from '../../storage/records.js';
@@ -15,8 +14,6 @@ import { authenticateAdmin, authenticateWorkstation, type AdminCaller } from '..
 import { NoQuery, readBody, readParam, readQuery } from '../boundary.js';
 import { audit, type CcContext, auditOk } from '../route-context.js';
 
-const param = (prefix: Parameters<typeof idPattern>[0]) =>
-  v.pipe(v.string(), v.regex(idPattern(prefix), `must be a ${prefix}_ id`));
 const RECENT_RESETS = 20;
 
 /** A workstation as the admin API lists it; with its bindings, the users and phone count of the fleet view. */
@@ -57,7 +54,7 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
   app.get('/v1/admin/workstations/:id', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
     readQuery(request, NoQuery);
-    const workstation = await activeWorkstation(ctx, admin, readParam(request, 'id', param('ws')));
+    const workstation = await activeWorkstation(ctx, admin, readParam(request, 'id', idSchema('ws')));
     const bindings = await ctx.storage.fleetBindings([workstation.id]);
     return reply.send({
       workstation: workstationView(workstation, bindings),
@@ -74,7 +71,7 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
 
   app.post('/v1/admin/workstations/:id/unpair', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
-    const workstation = await activeWorkstation(ctx, admin, readParam(request, 'id', param('ws')));
+    const workstation = await activeWorkstation(ctx, admin, readParam(request, 'id', idSchema('ws')));
     const { deviceId, user } = readBody(request, UnpairRequestSchema);
     const result = await ctx.storage.unbindDevice(
       admin.tenantId,
@@ -88,7 +85,7 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
 
   app.post('/v1/admin/workstations/:id/lockout-resets', async (request, reply) => {
     const admin = await authenticateAdmin(ctx, request);
-    const workstation = await activeWorkstation(ctx, admin, readParam(request, 'id', param('ws')));
+    const workstation = await activeWorkstation(ctx, admin, readParam(request, 'id', idSchema('ws')));
     const { user } = readBody(request, LockoutResetRequestSchema);
     const id = newId('lr');
     const result = await ctx.storage.createLockoutReset(
@@ -109,7 +106,7 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
 
   app.post('/v1/workstation/lockout-resets/:id', async (request, reply) => {
     const workstation = await authenticateWorkstation(ctx, request);
-    const id = readParam(request, 'id', param('lr'));
+    const id = readParam(request, 'id', idSchema('lr'));
     const { result } = readBody(request, LockoutResetDoneRequestSchema);
     const done = await ctx.storage.finishLockoutReset(
       workstation.id,

@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { keptGattHandles, newBlePhone, withGattHandles } from '../../../agent/ble/ble-phones.js';
 import { UserStateSchema, type BlePhone } from '../../../agent/state/user-state.js';
+import { snapshotWith } from '../../helpers/user-state-snapshot.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../vectors/ble-phone-records.json', import.meta.url), 'utf8')) as {
   valid: { name: string; record: Record<string, unknown> }[];
@@ -13,16 +14,7 @@ const vectors = JSON.parse(readFileSync(new URL('../../vectors/ble-phone-records
 };
 
 /** A whole sealed snapshot holding one BLE phone record. */
-function stateWith(record: Record<string, unknown>) {
-  return {
-    user: 'alice',
-    generation: 1,
-    wallHighWaterMs: 0,
-    pools: [],
-    hammering: { failures: 0, disabled: false, wrongTags: [], delay: null },
-    blePhones: [record],
-  };
-}
+const stateWith = (record: Record<string, unknown>) => snapshotWith({ blePhones: [record] });
 
 describe('BLE phone records on disk (test/vectors/ble-phone-records.json)', () => {
   it.each(vectors.valid)('reads $name', ({ record }) => {

@@ -6,16 +6,12 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { UserStateSchema } from '../../../agent/state/user-state.js';
+import { snapshotWith } from '../../helpers/user-state-snapshot.js';
 
 const KEY = 'q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA';
 
 function stateWith(device: Record<string, unknown>) {
-  return {
-    user: 'alice',
-    generation: 1,
-    wallHighWaterMs: 0,
-    pools: [],
-    hammering: { failures: 0, disabled: false, wrongTags: [], delay: null },
+  return snapshotWith({
     devices: [
       {
         deviceId: 'dev_0123456789ABCDEFGHJKMNPQRS',
@@ -26,7 +22,7 @@ function stateWith(device: Record<string, unknown>) {
         ...device,
       },
     ],
-  };
+  });
 }
 
 describe('credentialKey on devices[]', () => {

@@ -127,6 +127,27 @@ export interface TestUser {
   readonly uid: number;
 }
 
+/**
+ * How a PAM test begins: `[agent, uri, ...users]`, the agent started, a user created for each tag
+ * and the first of them enrolled (`uri`: the import URI its phone would read); the others are
+ * never enrolled. What it made before a failure is stopped and removed again.
+ */
+export async function startAgentForUsers<Tags extends [string, ...string[]]>(
+  ...tags: Tags
+): Promise<[Agent, string, ...{ [K in keyof Tags]: TestUser }]> {
+  const agent = await startAgent();
+  const users: TestUser[] = [];
+  try {
+    for (const tag of tags) users.push(createUser(tag));
+    const uri = enroll(agent, users[0]!.name);
+    return [agent, uri, ...(users as { [K in keyof Tags]: TestUser })];
+  } catch (error) {
+    await agent.stop();
+    for (const user of users) removeUser(user);
+    throw error;
+  }
+}
+
 /** A real local user with a known password (pam_unix checks it). */
 export function createUser(tag: string): TestUser {
   const name = `lk${process.pid % 100000}${tag}`.slice(0, 31);
