@@ -104,7 +104,7 @@ export function copyRecipients(state: UserState): Recipient[] {
   for (const phone of [...state.devices, ...state.blePhones])
     if (phone.credentialKey !== undefined)
       recipients.push({
-        holder: { holder: 'phone', deviceId: phone.deviceId },
+        holder: { holder: 'phone', deviceId: phone.deviceId, credentialKey: phone.credentialKey },
         key: new Uint8Array(Buffer.from(phone.credentialKey, 'base64url')),
       });
   return recipients;

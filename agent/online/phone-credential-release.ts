@@ -44,22 +44,22 @@ export function phoneCopyOf(credential: WindowsCredentialState | null | undefine
 
 /**
  * For a Bluetooth unlock (docs/ble-protocol.md §5.1, request 0x02): per BLE phone with a
- * credential key and a copy, that copy's eph; null when none could release one.
+ * credential key and a copy sealed to that key, that copy's eph; null when none could release one.
  */
 export function bleCopyEphs(
   phones: readonly { readonly deviceId: string; readonly credentialKey?: string | undefined }[],
   credential: WindowsCredentialState | null | undefined,
 ): Record<string, Uint8Array> | null {
   const entries = phones.flatMap((phone) => {
-    const copy = phone.credentialKey === undefined ? null : phoneCopyOf(credential, phone.deviceId);
-    return copy ? [[phone.deviceId, copy.eph] as const] : [];
+    const copy = phoneCopyOf(credential, phone.deviceId);
+    return copy && copy.credentialKey === phone.credentialKey ? [[phone.deviceId, copy.eph] as const] : [];
   });
   return entries.length > 0 ? Object.fromEntries(entries) : null;
 }
 
 /**
  * The credential request for an online sign-in, or null when no phone paired online holds a copy
- * (a phone without a credential key never has one). Signed with the workstation key.
+ * sealed to the credential key it has now (a phone without one never has a copy). Signed with the workstation key.
  */
 export async function buildCredentialAsk(
   state: CredentialHolderState,
@@ -68,9 +68,9 @@ export async function buildCredentialAsk(
 ): Promise<CredentialAsk | null> {
   const credential = state.windowsCredential;
   if (!credential) return null;
-  const keyed = new Set(state.devices.filter((d) => d.credentialKey !== undefined).map((d) => d.deviceId));
+  const keyed = new Map(state.devices.map((d) => [d.deviceId, d.credentialKey]));
   const copies = phoneCopies(credential)
-    .filter((copy) => keyed.has(copy.deviceId))
+    .filter((copy) => keyed.get(copy.deviceId) === copy.credentialKey)
     .map(({ deviceId, eph }) => ({ deviceId, eph: toBase64url(eph) }));
   if (copies.length === 0) return null;
   const pair = await generateKeyPair(X25519);

@@ -20,7 +20,14 @@ export async function phoneCopyAtRest(
   binding: { sid: string; generation: number; deviceId: string },
 ): Promise<PhoneCopy> {
   const copy = await wrapCredential(recipient, utf16le(password), { holder: 'phone', ...binding });
-  return { holder: 'phone', deviceId: binding.deviceId, eph: copy.eph, nonce: copy.nonce, ciphertext: copy.ciphertext };
+  return {
+    holder: 'phone',
+    deviceId: binding.deviceId,
+    credentialKey: Buffer.from(recipient).toString('base64url'),
+    eph: copy.eph,
+    nonce: copy.nonce,
+    ciphertext: copy.ciphertext,
+  };
 }
 
 /** The agent's own sealed state (file keystore), as a second reader of its directory. */

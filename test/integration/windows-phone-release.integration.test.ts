@@ -104,7 +104,8 @@ async function phoneCopyKey(): Promise<Uint8Array> {
   if (!copy) throw new Error('the phone holds no copy');
   const passphrase = (await fs.readFile(phone.passphraseFile, 'utf8')).split('\n')[0]!;
   const vault = await (await FileVaultStore.open(phone.home, utf8(passphrase))).read();
-  const k = await copyKeyFor((await loadCredentialKey(vault.pairings[0]!.credentialKey))!, copy.eph);
+  const pairing = vault.pairings.find((held) => held.credentialKey?.public === state.devices[0]!.credentialKey);
+  const k = await copyKeyFor((await loadCredentialKey(pairing?.credentialKey))!, copy.eph);
   if (!k) throw new Error('the phone cannot open its copy');
   return k;
 }
@@ -258,9 +259,36 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     expect(logonCredentialOf(unlocked).password).toBe(SECOND);
   }, 120_000);
 
+  it('a phone that pairs again keeps its deviceId and gets a new CK: its old copy goes in that write, a new one comes at the next unlock', async () => {
+    await phone.stopServing();
+    const before = (await agentState()).devices[0]!;
+    await pairThroughAgent(agent.files.socket, USER, phone, cc.url);
+    const repaired = await agentState();
+    expect(repaired.devices).toHaveLength(1);
+    expect(repaired.devices[0]!.deviceId).toBe(before.deviceId);
+    expect(repaired.devices[0]!.credentialKey).not.toBe(before.credentialKey);
+    // The copy sealed to the old CK no phone can open any more: gone with the write that paired again.
+    expect(repaired.windowsCredential!.copies.filter((copy) => copy.holder === 'phone')).toEqual([]);
+    phone.startServing();
+    const unasked = await signInAtLockScreen();
+    expect(unasked.status).toBe('accepted');
+    expect(unasked.secret).toBeUndefined();
+    expect(newestAsk()).toBeNull();
+
+    const unlocked = await askAtLockScreen(agent.files.socket, USER, {
+      op: 'verify',
+      user: USER,
+      pin: utf8(pins.pin(2)),
+      context: 'cp:unlock',
+    });
+    expect(logonCredentialOf(unlocked).password).toBe(SECOND);
+    copyKeys.push(await phoneCopyKey());
+    expect(logonCredentialOf(await signInAtLockScreen())).toEqual({ domain: 'CORP', user: 'alice', password: SECOND });
+  }, 180_000);
+
   it('neither password nor any k reaches the database, a log, the audit, the state or an output', async () => {
     await phone.stopServing();
-    expect(copyKeys).toHaveLength(2);
+    expect(copyKeys).toHaveLength(3);
     const haystacks: [string, Buffer][] = [
       ['the Control Center log', Buffer.from(cc.logLines.join('\n'))],
       ['the agent log', Buffer.from(agent.logLines.join('\n'))],
@@ -282,7 +310,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
       cc.databaseFile,
       'SELECT release FROM auth_requests WHERE release IS NOT NULL',
     );
-    expect(released).toHaveLength(2);
+    expect(released).toHaveLength(3);
     const ciphertext = (JSON.parse(released[0]!.release) as { ciphertext: string }).ciphertext;
     expect(haystacks.some(([, hay]) => hay.toString('latin1').includes(ciphertext))).toBe(true);
     expectNoSecrets(haystacks, [utf8(FIRST), utf16le(FIRST), utf8(SECOND), utf16le(SECOND), ...copyKeys]);
