@@ -1,25 +1,10 @@
-/**
- * The Windows password released by a phone online, end to end (docs/windows.md §6.5) through the
- * real agent over its real socket, told it decides for win32 (test/helpers/agent-harness.ts
- * `windows`): `latchkey enroll --windows-password` keeps the password for the PINs, `latchkey
- * workstation enroll` joins a Control Center on loopback (SQLite on disk), `latchkey phone pair`
- * pairs the phone CLI (CK.pub on the agent's devices[] record), a PIN unlock at the lock screen
- * seals the phone its copy, and `online-auth` from the system's lock-screen connection, approved
- * by `latchkey phone serve --auto-approve`, hands back the logon credential in `secret`. A
- * capture at the tile re-wraps the new password to the phone. Not from a lock screen, or from an
- * elevated administrator who is not the system: accepted, no credential, and the phone is not
- * even asked. Neither password nor any copy key k reaches the database, a log, the audit or the state.
- */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PhoneCopy } from '../../agent/state/windows-credential.js';
 import type { UserState } from '../../agent/state/user-state.js';
 import { FileVaultStore } from '../../phone/cli/vault-file.js';
 import { loadCredentialKey } from '../../phone/core/credential-key.js';
-import type { PasswordCheck } from '../../platform/password-check.js';
 import { utf8 } from '../../protocol/bytes.js';
 import { copyKeyFor } from '../../protocol/credential-wrap.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
@@ -27,15 +12,17 @@ import { utf16le } from '../../protocol/windows-logon-credential.js';
 import { installToken, putSettings, queryDb, startTestCc, type TestCc } from '../control-center/helpers.js';
 import {
   Phone,
-  REPO,
   makeTempDir,
   startInProcessAgent,
   writeAgentConfig,
   type InProcessAgent,
 } from '../helpers/agent-harness.js';
-import { collectOutput } from '../helpers/child-output.js';
-import { askAtLockScreen, logonCredentialOf } from '../helpers/lock-screen.js';
-import { NOBODY } from '../helpers/other-user.js';
+import {
+  askAsElevatedAdministrator,
+  askAtLockScreen,
+  logonCredentialOf,
+  windowsStandIn,
+} from '../helpers/lock-screen.js';
 import { PhoneCli, pairThroughAgent } from '../helpers/online-stack.js';
 import { agentStateStore, expectNoSecrets } from '../helpers/phone-release.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
@@ -45,11 +32,6 @@ const SID = 'S-1-5-21-1004336348-1177238915-682003330-1103';
 const FIRST = 'Winter is coming ☃ 2026';
 const SECOND = 'correct horse battery stäple';
 let current = FIRST;
-const passwordCheck: PasswordCheck = async ({ user, password }) =>
-  user === USER && Buffer.from(password).toString('utf8') === current
-    ? { ok: true }
-    : { ok: false, code: 'password-rejected', message: 'the stand-in refused it' };
-
 let cc: TestCc;
 let agent: InProcessAgent;
 let phone: PhoneCli;
@@ -63,11 +45,7 @@ beforeAll(async () => {
   await putSettings(cc, { offlineMode: true, pinCount: 10 });
   const files = await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 10 });
   agent = await startInProcessAgent(files, {
-    windows: {
-      platformName: 'win32',
-      passwordCheck,
-      lookupAccount: async (user) => (user.toLowerCase() === USER.toLowerCase() ? { name: USER, uid: SID } : null),
-    },
+    windows: windowsStandIn(USER, SID, () => current),
   });
   phone = await PhoneCli.create(await makeTempDir('latchkey-winphone-'), 'alice');
 }, 90_000);
@@ -116,67 +94,6 @@ function newestAsk(): string | null {
     cc.databaseFile,
     'SELECT credential FROM auth_requests ORDER BY created_at DESC LIMIT 1',
   )[0]!.credential;
-}
-
-/** A lock screen's two requests on one connection, by a script that prints the second reply's shape. */
-const LOCK_SCREEN_SCRIPT = `import net from 'node:net';
-const [protocol, socketPath, user, ask] = process.argv.slice(2);
-const { encodeRequest, decodeReplyBody } = await import(protocol + '/ipc-messages.js');
-const { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, decodeFrameHeader } = await import(protocol + '/ipc-frame.js');
-const socket = net.connect(socketPath);
-let received = Buffer.alloc(0);
-const replies = [];
-let wake = () => {};
-socket.on('data', (chunk) => {
-  received = Buffer.concat([received, chunk]);
-  while (received.length >= FRAME_HEADER_BYTES) {
-    const { bodyLength } = decodeFrameHeader(received.subarray(0, FRAME_HEADER_BYTES), FrameKind.reply, MAX_REPLY_BODY);
-    if (received.length < FRAME_HEADER_BYTES + bodyLength) break;
-    replies.push(decodeReplyBody(received.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + bodyLength)));
-    received = received.subarray(FRAME_HEADER_BYTES + bodyLength);
-    wake();
-  }
-});
-const next = (count) => new Promise((resolve) => { wake = () => replies.length >= count && resolve(replies[count - 1]); });
-socket.write(encodeRequest({ op: 'status', requestId: 1, user, lockScreen: true }));
-const bound = await next(1);
-if (bound.status !== 'ok') throw new Error('status: ' + bound.status);
-socket.write(encodeRequest({ ...JSON.parse(ask), requestId: 2 }));
-const reply = await next(2);
-console.log(JSON.stringify({ status: reply.status, secret: reply.secret !== undefined }));
-socket.destroy();
-`;
-
-/**
- * `online-auth` on a lock-screen connection from an elevated administrator who is not the system:
- * effective uid root, real uid nobody (`setpriv --ruid`), so the agent sees admin but not its own account.
- */
-async function signInAsElevatedAdministrator(): Promise<{ status: string; secret: boolean }> {
-  const script = path.join(await makeTempDir('latchkey-elevated-'), 'lock-screen.mjs');
-  await fs.writeFile(script, LOCK_SCREEN_SCRIPT);
-  const protocol = pathToFileURL(path.join(REPO, 'dist/protocol')).href;
-  const child = spawn(
-    'setpriv',
-    [
-      '--ruid',
-      String(NOBODY),
-      process.execPath,
-      script,
-      protocol,
-      agent.files.socket,
-      USER,
-      JSON.stringify(onlineAuth),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const printed = collectOutput(child, 'the elevated lock screen');
-  try {
-    const line = await printed.waitForOutput((output) => /^\{.*\}$/m.exec(output)?.[0], 'its reply', 60_000);
-    return JSON.parse(line) as { status: string; secret: boolean };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await printed.exited;
-  }
 }
 
 describe('the Windows password released by the phone, through the agent (docs/windows.md §6.5)', () => {
@@ -232,7 +149,10 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     expect(plain.secret).toBeUndefined();
     expect(newestAsk()).toBeNull();
 
-    expect(await signInAsElevatedAdministrator()).toEqual({ status: 'accepted', secret: false });
+    expect(await askAsElevatedAdministrator(agent.files.socket, USER, onlineAuth)).toEqual({
+      status: 'accepted',
+      secret: false,
+    });
     expect(newestAsk()).toBeNull();
   }, 120_000);
 
