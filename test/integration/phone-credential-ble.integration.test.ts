@@ -27,7 +27,7 @@ import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-cre
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { InProcessAgent } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
-import { agentStateStore, expectNoSecrets, phoneCopyAtRest, withWindowsCredential } from '../helpers/phone-release.js';
+import { agentStateStore, expectNoSecrets, keepCredentialInState, phoneCopyAtRest } from '../helpers/phone-release.js';
 import { PhoneCli, eventually } from '../helpers/online-stack.js';
 import { type CliResult, startCli } from '../helpers/run-cli.js';
 
@@ -56,10 +56,10 @@ async function vault() {
   return (await FileVaultStore.open(phone.home, new TextEncoder().encode(passphrase))).read();
 }
 
-/** The agent's BLE half over its own sealed state, `windowsCredential` handed in (the credential branch adds it to the schema). */
+/** The agent's BLE half over its own sealed state, holding `credential` (the agent process stopped: it writes no more). */
 async function bleOps(credential: WindowsCredentialState) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
-  const store = withWindowsCredential(realStore(), credential);
+  const store = await keepCredentialInState(realStore(), USER, credential);
   const config = resolveAgentConfig(JSON.parse(await fs.readFile(files.configFile, 'utf8')), files.configFile);
   await radio?.close(); // one central on the workstation port at a time
   radio = new BleRadio(config.ble, log);

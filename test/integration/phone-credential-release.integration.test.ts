@@ -33,7 +33,7 @@ import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protoc
 import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-credential.js';
 import { queryDb, startTestCc, type TestCc } from '../control-center/helpers.js';
 import { makeTempDir, TEST_KDF, type InProcessAgent } from '../helpers/agent-harness.js';
-import { agentStateStore, expectNoSecrets, phoneCopyAtRest, withWindowsCredential } from '../helpers/phone-release.js';
+import { agentStateStore, expectNoSecrets, keepCredentialInState, phoneCopyAtRest } from '../helpers/phone-release.js';
 import { startManagedAgent } from '../helpers/managed-agent.js';
 import { PhoneCli, eventually, pairThroughAgent } from '../helpers/online-stack.js';
 import type { CliResult } from '../helpers/run-cli.js';
@@ -68,11 +68,10 @@ async function run(cli: PhoneCli, args: string[]): Promise<CliResult> {
   return result;
 }
 
-/** The workstation's side as the agent runs it, over the agent's own identity and sealed state. */
-function signInWith(credential: WindowsCredentialState | null) {
+/** The workstation's side as the agent runs it, over the agent's own identity and sealed state holding `credential`. */
+async function signInWith(credential: WindowsCredentialState | null) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
-  // The state schema gains `windowsCredential` on the credential branch; until then it is handed in here.
-  const store = withWindowsCredential(agentStateStore(agent.files), credential);
+  const store = await keepCredentialInState(agentStateStore(agent.files), USER, credential);
   return new OnlineSignIn(
     {
       link: new ControlCenterLink(identity, log),
@@ -170,7 +169,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
     const state = await agentState();
     const device = state.devices[0]!;
     const credential = windowsCredential([await phoneCopyFor(device.deviceId, device.credentialKey!)]);
-    const signIn = signInWith(credential).signIn(USER, 30_000, undefined, undefined, true);
+    const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     await pendingRequestId();
     expect(await run(phone, ['approve'])).toMatchObject({ code: 0 });
     const result = await signIn;
@@ -210,7 +209,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
     const state = await agentState();
     const other = state.devices[1]!;
     const credential = windowsCredential([await phoneCopyFor(other.deviceId, other.credentialKey!)]);
-    const signIn = signInWith(credential).signIn(USER, 30_000, undefined, undefined, true);
+    const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     const requestId = await pendingRequestId();
     expect(await run(phone, ['approve', requestId])).toMatchObject({ code: 0 });
     expect(await signIn).toMatchObject({
@@ -228,7 +227,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
     const state = await agentState();
     const device = state.devices[0]!;
     const credential = windowsCredential([await phoneCopyFor(device.deviceId, device.credentialKey!)]);
-    const signIn = signInWith(credential).signIn(USER, 30_000, undefined, undefined, true);
+    const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     const requestId = await pendingRequestId();
     const db = new BetterSqlite3(cc.databaseFile);
     try {
