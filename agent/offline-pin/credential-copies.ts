@@ -155,6 +155,21 @@ export async function sealMissingCopies(state: UserState, password: Uint8Array):
   return { ...state, windowsCredential: { ...credential, copies } };
 }
 
+/**
+ * After a phone's release opened the password of the capture `opened` (docs/windows.md §6.6): the
+ * copies live holders lack, sealed at that generation; the state unchanged when a capture since
+ * made another (the password in hand is then not the one kept).
+ */
+export async function sealMissingCopiesAfterRelease(
+  state: UserState,
+  opened: Pick<WindowsCredentialState, 'sid' | 'generation'>,
+  password: Uint8Array,
+): Promise<UserState> {
+  const current = state.windowsCredential;
+  if (current === null || current.sid !== opened.sid || current.generation !== opened.generation) return state;
+  return sealMissingCopies(state, password);
+}
+
 export type PinCopyOpening = CopyOpening | { ok: false; code: 'no-copy'; message: string };
 
 /** Opens the copy the accepted PIN holds, with seed_c (the caller wipes the seed and the password). */

@@ -84,12 +84,19 @@ export async function buildCredentialAsk(
   return { requestKey, body };
 }
 
+/**
+ * What to do with the password while a release holds it open (the caller seals the copies live
+ * holders lack, docs/windows.md §6.6); the password is wiped after, whatever it did.
+ */
+export type WhileOpen = (password: Uint8Array) => Promise<void>;
+
 /** An approval's release opened with Q, then the phone's copy opened with k (wiped after). */
 export async function logonCredentialFromRelease(
   ask: CredentialAsk,
   approval: { readonly requestId: string; readonly deviceId: string; readonly release?: ReleaseBody },
   context: CredentialRequestContext,
   credential: WindowsCredentialState,
+  whileOpen?: WhileOpen,
 ): Promise<CredentialOpening> {
   if (approval.release === undefined)
     return { ok: false, code: 'no-release', message: 'the phone approved without releasing the Windows password' };
@@ -101,7 +108,7 @@ export async function logonCredentialFromRelease(
   if (key === null)
     return { ok: false, code: 'release-unopenable', message: 'the release does not open for this request' };
   try {
-    return await logonCredentialFromCopyKey(key, credential, approval.deviceId);
+    return await logonCredentialFromCopyKey(key, credential, approval.deviceId, whileOpen);
   } finally {
     key.fill(0);
   }
@@ -112,6 +119,7 @@ export async function logonCredentialFromCopyKey(
   key: Uint8Array,
   credential: WindowsCredentialState,
   deviceId: string,
+  whileOpen?: WhileOpen,
 ): Promise<CredentialOpening> {
   const copy = phoneCopyOf(credential, deviceId);
   if (copy === null) return { ok: false, code: 'no-copy', message: 'this phone holds no copy of the password' };
@@ -124,6 +132,7 @@ export async function logonCredentialFromCopyKey(
   const opened = await openCopy(key, copy, binding);
   if (!opened.ok) return opened;
   try {
+    await whileOpen?.(opened.password);
     return {
       ok: true,
       logonCredential: encodeLogonCredential({

@@ -13,7 +13,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlCenterLink } from '../../agent/online/control-center-link.js';
 import { OnlineSignIn } from '../../agent/online/online-sign-in.js';
-import { buildCredentialAsk, logonCredentialFromRelease } from '../../agent/online/phone-credential-release.js';
+import {
+  buildCredentialAsk,
+  logonCredentialFromCopyKey,
+  logonCredentialFromRelease,
+} from '../../agent/online/phone-credential-release.js';
 import type { PhoneCopy, WindowsCredentialState } from '../../agent/state/windows-credential.js';
 import { loadIdentity, type LoadedIdentity } from '../../agent/online/workstation-identity.js';
 import { KeyedMutex } from '../../agent/keyed-mutex.js';
@@ -183,6 +187,21 @@ describe('the release online (docs/windows.md §6.5)', () => {
     // What the phone's k was (the test reads CK from the vault): it must appear nowhere.
     const ck = await loadCredentialKey((await vaultOf(phone)).pairings[0]!.credentialKey);
     copyKeys.push((await copyKeyFor(ck!, (credential.copies[0] as PhoneCopy).eph))!);
+
+    // While the release held the password open, the other phone (paired, no copy yet) got its copy (§6.6).
+    const sealed = (await agentState()).windowsCredential!;
+    const other = state.devices[1]!;
+    const otherCopy = sealed.copies.find(
+      (copy): copy is PhoneCopy => copy.holder === 'phone' && copy.deviceId === other.deviceId,
+    );
+    expect(otherCopy).toMatchObject({ credentialKey: other.credentialKey });
+    expect(sealed.generation).toBe(3);
+    const otherCk = await loadCredentialKey((await vaultOf(otherPhone)).pairings[0]!.credentialKey);
+    const otherK = (await copyKeyFor(otherCk!, otherCopy!.eph))!;
+    copyKeys.push(otherK);
+    const viaOther = await logonCredentialFromCopyKey(otherK, sealed, other.deviceId);
+    if (!viaOther.ok) throw new Error(viaOther.message);
+    expect(viaOther.logonCredential).toEqual(result.credential.logonCredential);
 
     // Replayed: the stored release, opened for a later request (another Q), does not open.
     const db = new BetterSqlite3(cc.databaseFile, { readonly: true });
@@ -361,7 +380,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
   }, 60_000);
 
   it('neither the password nor k reaches a log, the output, the vault or the database in clear', async () => {
-    expect(copyKeys).toHaveLength(1);
+    expect(copyKeys).toHaveLength(2);
     const haystacks: [string, Buffer][] = [
       ['the Control Center log', Buffer.from(cc.logLines.join('\n'))],
       ['the agent log', Buffer.from(agent.logLines.join('\n'))],

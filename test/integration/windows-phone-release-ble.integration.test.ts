@@ -124,12 +124,32 @@ describe('the Windows password released by the phone over Bluetooth, through the
   }, 180_000);
 
   it('ble-auth from the lock screen of the system: the phone releases k, the reply carries the logon credential', async () => {
+    // A pool an administrator enrolled without the password: no copies until the password is open again.
+    const enrolled = await agent.ask({ op: 'enroll', user: USER, authenticator: 'tablet' }, 30_000);
+    expect(enrolled.status).toBe('ok');
+    const tablet = new Phone(enrolled.secret!);
+    const tabletPool = (await agentState()).pools.find((pool) => pool.authenticatorId === 'tablet')!;
+    const tabletCopies = async () =>
+      (await agentState()).windowsCredential!.copies.filter(
+        (copy) => copy.holder === 'pin' && copy.poolId === tabletPool.poolId,
+      );
+    expect(await tabletCopies()).toEqual([]);
+
     serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
     const session = serving.nextSession(30_000);
     const accepted = await askAtLockScreen(files.socket, USER, bleAuth);
     expect(accepted.status, accepted.message).toBe('accepted');
     expect(logonCredentialOf(accepted)).toEqual({ domain: 'CORP', user: 'bob', password: PASSWORD });
     expect(await session).toMatch(/^Unlocked/);
+    // While the release held the password open, the tablet's PINs got their copies (§6.6).
+    expect(await tabletCopies()).toHaveLength(10);
+    const viaTablet = await askAtLockScreen(files.socket, USER, {
+      op: 'verify',
+      user: USER,
+      pin: utf8(tablet.pin(0)),
+      context: 'cp:unlock',
+    });
+    expect(logonCredentialOf(viaTablet).password).toBe(PASSWORD);
   }, 90_000);
 
   it('not from a lock screen, or from an administrator who is not the system: accepted, no credential', async () => {
