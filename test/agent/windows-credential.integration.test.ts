@@ -15,7 +15,7 @@ import {
   writeAgentConfig,
   type InProcessAgent,
 } from '../helpers/agent-harness.js';
-import { askAtLockScreen, logonCredentialOf, session } from '../helpers/lock-screen.js';
+import { logonCredentialOf, pinAtLockScreen, session } from '../helpers/lock-screen.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const USER = 'CORP\\alice';
@@ -55,12 +55,7 @@ async function enrollWithPassword(running: InProcessAgent, password = PASSWORDS.
 
 /** A lock screen's exchange: status with the lock-screen flag, then the PIN, on one connection. */
 function unlockAtLockScreen(running: InProcessAgent, pin: string): Promise<Reply> {
-  return askAtLockScreen(running.files.socket, USER, {
-    op: 'verify',
-    user: USER,
-    pin: utf8(pin),
-    context: 'cp:unlock',
-  });
+  return pinAtLockScreen(running.files.socket, USER, pin);
 }
 
 describe('the Windows password through the agent (docs/windows.md §5–6)', () => {

@@ -62,6 +62,16 @@ export async function askAtLockScreen(socketPath: string, user: string, request:
   }
 }
 
+/** A PIN typed at the lock screen (`cp:unlock`): status with the lock-screen flag, then verify, on one connection. */
+export function pinAtLockScreen(socketPath: string, user: string, pin: string): Promise<Reply> {
+  return askAtLockScreen(socketPath, user, {
+    op: 'verify',
+    user,
+    pin: new TextEncoder().encode(pin),
+    context: 'cp:unlock',
+  });
+}
+
 /** The logon credential a reply's `secret` carries, its password as text. */
 export function logonCredentialOf(reply: Reply): { domain: string; user: string; password: string } {
   if (!reply.secret) throw new Error(`the reply carries no secret: ${reply.status} ${reply.reason ?? ''}`);

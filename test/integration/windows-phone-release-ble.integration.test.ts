@@ -27,21 +27,21 @@ import {
   type AgentFiles,
   type InProcessAgent,
 } from '../helpers/agent-harness.js';
-import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
+import { BlePhoneProcess, ControllerProcess, pairOverBluetooth } from '../helpers/ble-stack.js';
 import {
   askAsElevatedAdministrator,
   askAtLockScreen,
   logonCredentialOf,
+  pinAtLockScreen,
   windowsStandIn,
 } from '../helpers/lock-screen.js';
-import { PhoneCli, eventually } from '../helpers/online-stack.js';
+import { PhoneCli } from '../helpers/online-stack.js';
 import { agentStateStore, expectNoSecrets } from '../helpers/phone-release.js';
-import { runCli, startCli, type CliResult } from '../helpers/run-cli.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
 
 const USER = 'CORP\\bob';
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-1104';
 const PASSWORD = 'Blåtand ☃ over the air 7';
-const CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
 let dir: string;
 let controller: ControllerProcess;
 let files: AgentFiles;
@@ -90,28 +90,12 @@ describe('the Windows password released by the phone over Bluetooth, through the
     expect(enrolled.code, enrolled.stderr).toBe(0);
     const pins = new Phone(utf8((JSON.parse(enrolled.stdout) as { uri: string }).uri));
 
-    const shown = startCli(['ble', 'pair', '--user', USER, '--wait', '60', '--socket', files.socket]);
-    try {
-      const code = await eventually('the Bluetooth pairing code', async () => CODE.exec(shown.output())?.[1]);
-      const paired = await phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '30'], {
-        timeoutMs: 60_000,
-      });
-      outputs.push(paired);
-      expect(paired.code, paired.stderr).toBe(0);
-      expect(await shown.exited, shown.output()).toBe(0);
-    } finally {
-      shown.stop();
-    }
+    outputs.push(await pairOverBluetooth(files.socket, USER, phone, controller.ports.phone!));
     const record = (await agentState()).blePhones[0]!;
     expect(record.credentialKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await agentState()).windowsCredential!.copies.every((copy) => copy.holder === 'pin')).toBe(true);
 
-    const unlocked = await askAtLockScreen(files.socket, USER, {
-      op: 'verify',
-      user: USER,
-      pin: utf8(pins.pin(0)),
-      context: 'cp:unlock',
-    });
+    const unlocked = await pinAtLockScreen(files.socket, USER, pins.pin(0));
     expect(logonCredentialOf(unlocked)).toEqual({ domain: 'CORP', user: 'bob', password: PASSWORD });
     const copy = (await agentState()).windowsCredential!.copies.find(
       (held): held is PhoneCopy => held.holder === 'phone',
@@ -143,12 +127,7 @@ describe('the Windows password released by the phone over Bluetooth, through the
     expect(await session).toMatch(/^Unlocked/);
     // While the release held the password open, the tablet's PINs got their copies (§6.6).
     expect(await tabletCopies()).toHaveLength(10);
-    const viaTablet = await askAtLockScreen(files.socket, USER, {
-      op: 'verify',
-      user: USER,
-      pin: utf8(tablet.pin(0)),
-      context: 'cp:unlock',
-    });
+    const viaTablet = await pinAtLockScreen(files.socket, USER, tablet.pin(0));
     expect(logonCredentialOf(viaTablet).password).toBe(PASSWORD);
   }, 90_000);
 

@@ -21,6 +21,7 @@ import {
   askAsElevatedAdministrator,
   askAtLockScreen,
   logonCredentialOf,
+  pinAtLockScreen,
   windowsStandIn,
 } from '../helpers/lock-screen.js';
 import { PhoneCli, pairThroughAgent } from '../helpers/online-stack.js';
@@ -120,12 +121,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     expect(newestAsk()).toBeNull();
 
     // A PIN unlock at the lock screen opens the password and seals the phone the copy it lacked.
-    const unlocked = await askAtLockScreen(agent.files.socket, USER, {
-      op: 'verify',
-      user: USER,
-      pin: utf8(pins.pin(0)),
-      context: 'cp:unlock',
-    });
+    const unlocked = await pinAtLockScreen(agent.files.socket, USER, pins.pin(0));
     expect(logonCredentialOf(unlocked)).toEqual({ domain: 'CORP', user: 'alice', password: FIRST });
     const sealed = (await agentState()).windowsCredential!;
     expect(sealed.copies.filter((copy) => copy.holder === 'phone')).toMatchObject([
@@ -170,12 +166,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     copyKeys.push(await phoneCopyKey());
     expect(logonCredentialOf(await signInAtLockScreen())).toEqual({ domain: 'CORP', user: 'alice', password: SECOND });
     // The PINs got the new password in the same capture.
-    const unlocked = await askAtLockScreen(agent.files.socket, USER, {
-      op: 'verify',
-      user: USER,
-      pin: utf8(pins.pin(1)),
-      context: 'cp:unlock',
-    });
+    const unlocked = await pinAtLockScreen(agent.files.socket, USER, pins.pin(1));
     expect(logonCredentialOf(unlocked).password).toBe(SECOND);
   }, 120_000);
 
@@ -195,12 +186,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     expect(unasked.secret).toBeUndefined();
     expect(newestAsk()).toBeNull();
 
-    const unlocked = await askAtLockScreen(agent.files.socket, USER, {
-      op: 'verify',
-      user: USER,
-      pin: utf8(pins.pin(2)),
-      context: 'cp:unlock',
-    });
+    const unlocked = await pinAtLockScreen(agent.files.socket, USER, pins.pin(2));
     expect(logonCredentialOf(unlocked).password).toBe(SECOND);
     copyKeys.push(await phoneCopyKey());
     expect(logonCredentialOf(await signInAtLockScreen())).toEqual({ domain: 'CORP', user: 'alice', password: SECOND });

@@ -29,6 +29,15 @@ const KDF = { algorithm: 'argon2id', version: 19, memoryKiB: 8, iterations: 1, p
 const ACCOUNT = { sid: 'S-1-5-21-1004336348-1177238915-682003330-1001', domain: 'DESK-042', user: 'alice' };
 const USER = 'DESK-042\\alice';
 const PHONE_KEY = Buffer.from(new Uint8Array(32).fill(9)).toString('base64url');
+const BLE_PHONE = {
+  deviceId: 'ble-7K2QD',
+  name: 'Pixel',
+  pairingKey: PHONE_KEY,
+  workstationSeed: PHONE_KEY,
+  phoneKey: PHONE_KEY,
+  credentialKey: PHONE_KEY,
+  pairedAtMs: 1,
+};
 const OTHER_KEY = Buffer.from(new Uint8Array(32).fill(10)).toString('base64url');
 
 async function windowsState(clock = new ManualClock()) {
@@ -199,17 +208,8 @@ describe('windowsCredential in the user state', () => {
   });
 
   it('the store drops a phone copy in the write that gives its deviceId another credential key; the next seal makes a new one', async () => {
-    const blePhone = {
-      deviceId: 'ble-7K2QD',
-      name: 'Pixel',
-      pairingKey: PHONE_KEY,
-      workstationSeed: PHONE_KEY,
-      phoneKey: PHONE_KEY,
-      credentialKey: PHONE_KEY,
-      pairedAtMs: 1,
-    };
     const { state: captured } = await windowsState();
-    const state = await captureCredential({ ...captured, blePhones: [blePhone] }, ACCOUNT, utf16le('hunter2'));
+    const state = await captureCredential({ ...captured, blePhones: [BLE_PHONE] }, ACCOUNT, utf16le('hunter2'));
     const phones = (held: UserState) =>
       held.windowsCredential!.copies.flatMap((copy) =>
         copy.holder === 'phone' ? [`${copy.deviceId} ${copy.credentialKey}`] : [],
@@ -224,7 +224,7 @@ describe('windowsCredential in the user state', () => {
       ...state,
       generation: state.generation + 1,
       devices: [{ ...state.devices[0]!, credentialKey: OTHER_KEY }, state.devices[1]!],
-      blePhones: [{ ...blePhone, credentialKey: OTHER_KEY }],
+      blePhones: [{ ...BLE_PHONE, credentialKey: OTHER_KEY }],
     };
     expect(copiesProblem(repaired)).toMatch(/not a live holder/);
     await store.write(repaired);
@@ -243,18 +243,9 @@ describe('windowsCredential in the user state', () => {
 
   it('reads a credentialKey on paired phones and refuses one of the wrong length', async () => {
     const { state } = await windowsState();
-    const blePhone = {
-      deviceId: 'ble-7K2QD',
-      name: 'Pixel',
-      pairingKey: PHONE_KEY,
-      workstationSeed: PHONE_KEY,
-      phoneKey: PHONE_KEY,
-      credentialKey: PHONE_KEY,
-      pairedAtMs: 1,
-    };
-    const withBle = { ...state, blePhones: [blePhone] };
+    const withBle = { ...state, blePhones: [BLE_PHONE] };
     expect(read(journalOf(withBle)).blePhones[0]!.credentialKey).toBe(PHONE_KEY);
-    const short = { ...withBle, blePhones: [{ ...blePhone, credentialKey: PHONE_KEY.slice(1) }] };
+    const short = { ...withBle, blePhones: [{ ...BLE_PHONE, credentialKey: PHONE_KEY.slice(1) }] };
     expect(() => read(journalOf(short))).toThrow(StateUnreadableError);
   });
 });
