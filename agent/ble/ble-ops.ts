@@ -9,6 +9,7 @@ import { currentAccount } from '../../platform/users.js';
 import type { Caller } from '../../platform/ipc-transport.js';
 import type { Reply } from '../../protocol/ipc-messages.js';
 import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
+import { sealMissingCopiesAfterRelease } from '../offline-pin/credential-copies.js';
 import type { AuditEntry, AuditLog } from '../state/audit-log.js';
 import type { Clock } from '../../platform/clock.js';
 import type { BleConfig } from '../config.js';
@@ -275,7 +276,13 @@ export class BleOps {
       let credential: CredentialOpening = { ok: false, code: 'no-release', message: 'the phone released no copy key' };
       if (result.ok && result.copyKey && windowsCredential) {
         try {
-          credential = await logonCredentialFromCopyKey(result.copyKey, windowsCredential, result.pairingId);
+          // docs/windows.md §6.6: while the password is open, the copies live holders lack.
+          credential = await logonCredentialFromCopyKey(
+            result.copyKey,
+            windowsCredential,
+            result.pairingId,
+            (password) => this.#update(user, (now) => sealMissingCopiesAfterRelease(now, windowsCredential, password)),
+          );
         } finally {
           result.copyKey.fill(0);
         }
@@ -286,11 +293,14 @@ export class BleOps {
     }
   }
 
-  async #update(user: string, change: (state: UserState) => UserState | null): Promise<void> {
+  async #update(
+    user: string,
+    change: (state: UserState) => UserState | null | Promise<UserState | null>,
+  ): Promise<void> {
     await this.deps.mutex.run(user, async () => {
       const state = (await this.deps.store.read(user)) ?? emptyUserState(user);
-      const next = change(state);
-      if (next !== null) await this.deps.store.write({ ...next, generation: state.generation + 1 });
+      const next = await change(state);
+      if (next !== null && next !== state) await this.deps.store.write({ ...next, generation: state.generation + 1 });
     });
   }
 

@@ -104,7 +104,7 @@ export function copyRecipients(state: UserState): Recipient[] {
   for (const phone of [...state.devices, ...state.blePhones])
     if (phone.credentialKey !== undefined)
       recipients.push({
-        holder: { holder: 'phone', deviceId: phone.deviceId },
+        holder: { holder: 'phone', deviceId: phone.deviceId, credentialKey: phone.credentialKey },
         key: new Uint8Array(Buffer.from(phone.credentialKey, 'base64url')),
       });
   return recipients;
@@ -153,6 +153,21 @@ export async function sealMissingCopies(state: UserState, password: Uint8Array):
   if (missing.length === 0) return state;
   const copies = [...credential.copies, ...(await sealTo(credential, missing, password))];
   return { ...state, windowsCredential: { ...credential, copies } };
+}
+
+/**
+ * After a phone's release opened the password of the capture `opened` (docs/windows.md §6.6): the
+ * copies live holders lack, sealed at that generation; the state unchanged when a capture since
+ * made another (the password in hand is then not the one kept).
+ */
+export async function sealMissingCopiesAfterRelease(
+  state: UserState,
+  opened: Pick<WindowsCredentialState, 'sid' | 'generation'>,
+  password: Uint8Array,
+): Promise<UserState> {
+  const current = state.windowsCredential;
+  if (current === null || current.sid !== opened.sid || current.generation !== opened.generation) return state;
+  return sealMissingCopies(state, password);
 }
 
 export type PinCopyOpening = CopyOpening | { ok: false; code: 'no-copy'; message: string };

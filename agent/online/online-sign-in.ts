@@ -10,6 +10,8 @@ import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protoc
 import { MAX_AUTH_REQUEST_TTL_MS } from '../../protocol/online/http-bodies.js';
 import { ApiError } from '../../platform/api-client.js';
 import { FRESH_HAMMERING } from '../offline-pin/anti-hammering.js';
+import { sealMissingCopiesAfterRelease } from '../offline-pin/credential-copies.js';
+import type { WindowsCredentialState } from '../state/windows-credential.js';
 import { emptyUserState } from '../state/user-state.js';
 import { auditOnline, updateUser, type OnlineContext } from './online-context.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
@@ -152,9 +154,12 @@ export class OnlineSignIn {
         await this.#recordSuccess(user, device.deviceId);
         if (intentId) this.#preApproved.set(user, { deviceId: device.deviceId, until: Date.now() + PRE_APPROVAL_MS });
         if (!wantsCredential) return { ok: true, deviceId: device.deviceId };
+        const opened = holder.windowsCredential;
         const credential =
-          ask && holder.windowsCredential
-            ? await logonCredentialFromRelease(ask, { ...status, requestId }, context, holder.windowsCredential)
+          ask && opened
+            ? await logonCredentialFromRelease(ask, { ...status, requestId }, context, opened, (password) =>
+                this.#sealMissingCopies(user, opened, password),
+              )
             : ({ ok: false, code: 'no-copy', message: 'no phone here holds a copy of the password' } as const);
         if (!credential.ok) this.ctx.log.warn('online-auth.no-credential', { user, reason: credential.code });
         return { ok: true, deviceId: device.deviceId, credential };
@@ -170,6 +175,14 @@ export class OnlineSignIn {
         };
       throw error;
     }
+  }
+
+  /** docs/windows.md §6.6: while a release holds the password open, the copies live holders lack, made durable before the reply. */
+  async #sealMissingCopies(user: string, opened: WindowsCredentialState, password: Uint8Array): Promise<void> {
+    await updateUser(this.ctx, user, async (state) => {
+      const next = await sealMissingCopiesAfterRelease(state, opened, password);
+      return { next: next === state ? null : next, result: undefined };
+    });
   }
 
   async #recordSuccess(user: string, deviceId: string): Promise<void> {

@@ -44,22 +44,22 @@ export function phoneCopyOf(credential: WindowsCredentialState | null | undefine
 
 /**
  * For a Bluetooth unlock (docs/ble-protocol.md §5.1, request 0x02): per BLE phone with a
- * credential key and a copy, that copy's eph; null when none could release one.
+ * credential key and a copy sealed to that key, that copy's eph; null when none could release one.
  */
 export function bleCopyEphs(
   phones: readonly { readonly deviceId: string; readonly credentialKey?: string | undefined }[],
   credential: WindowsCredentialState | null | undefined,
 ): Record<string, Uint8Array> | null {
   const entries = phones.flatMap((phone) => {
-    const copy = phone.credentialKey === undefined ? null : phoneCopyOf(credential, phone.deviceId);
-    return copy ? [[phone.deviceId, copy.eph] as const] : [];
+    const copy = phoneCopyOf(credential, phone.deviceId);
+    return copy && copy.credentialKey === phone.credentialKey ? [[phone.deviceId, copy.eph] as const] : [];
   });
   return entries.length > 0 ? Object.fromEntries(entries) : null;
 }
 
 /**
  * The credential request for an online sign-in, or null when no phone paired online holds a copy
- * (a phone without a credential key never has one). Signed with the workstation key.
+ * sealed to the credential key it has now (a phone without one never has a copy). Signed with the workstation key.
  */
 export async function buildCredentialAsk(
   state: CredentialHolderState,
@@ -68,9 +68,9 @@ export async function buildCredentialAsk(
 ): Promise<CredentialAsk | null> {
   const credential = state.windowsCredential;
   if (!credential) return null;
-  const keyed = new Set(state.devices.filter((d) => d.credentialKey !== undefined).map((d) => d.deviceId));
+  const keyed = new Map(state.devices.map((d) => [d.deviceId, d.credentialKey]));
   const copies = phoneCopies(credential)
-    .filter((copy) => keyed.has(copy.deviceId))
+    .filter((copy) => keyed.get(copy.deviceId) === copy.credentialKey)
     .map(({ deviceId, eph }) => ({ deviceId, eph: toBase64url(eph) }));
   if (copies.length === 0) return null;
   const pair = await generateKeyPair(X25519);
@@ -84,12 +84,19 @@ export async function buildCredentialAsk(
   return { requestKey, body };
 }
 
+/**
+ * What to do with the password while a release holds it open (the caller seals the copies live
+ * holders lack, docs/windows.md §6.6); the password is wiped after, whatever it did.
+ */
+export type WhileOpen = (password: Uint8Array) => Promise<void>;
+
 /** An approval's release opened with Q, then the phone's copy opened with k (wiped after). */
 export async function logonCredentialFromRelease(
   ask: CredentialAsk,
   approval: { readonly requestId: string; readonly deviceId: string; readonly release?: ReleaseBody },
   context: CredentialRequestContext,
   credential: WindowsCredentialState,
+  whileOpen?: WhileOpen,
 ): Promise<CredentialOpening> {
   if (approval.release === undefined)
     return { ok: false, code: 'no-release', message: 'the phone approved without releasing the Windows password' };
@@ -101,7 +108,7 @@ export async function logonCredentialFromRelease(
   if (key === null)
     return { ok: false, code: 'release-unopenable', message: 'the release does not open for this request' };
   try {
-    return await logonCredentialFromCopyKey(key, credential, approval.deviceId);
+    return await logonCredentialFromCopyKey(key, credential, approval.deviceId, whileOpen);
   } finally {
     key.fill(0);
   }
@@ -112,6 +119,7 @@ export async function logonCredentialFromCopyKey(
   key: Uint8Array,
   credential: WindowsCredentialState,
   deviceId: string,
+  whileOpen?: WhileOpen,
 ): Promise<CredentialOpening> {
   const copy = phoneCopyOf(credential, deviceId);
   if (copy === null) return { ok: false, code: 'no-copy', message: 'this phone holds no copy of the password' };
@@ -124,6 +132,7 @@ export async function logonCredentialFromCopyKey(
   const opened = await openCopy(key, copy, binding);
   if (!opened.ok) return opened;
   try {
+    await whileOpen?.(opened.password);
     return {
       ok: true,
       logonCredential: encodeLogonCredential({

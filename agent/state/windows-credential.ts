@@ -28,6 +28,11 @@ export interface PinCopy extends WrappedCopy {
 export interface PhoneCopy extends WrappedCopy {
   readonly holder: 'phone';
   readonly deviceId: string;
+  /**
+   * The phone's CK.pub (base64url) the copy was sealed to: a phone that pairs again keeps its
+   * deviceId and gets a new credential key, and the copy sealed to the old one is then no live holder's.
+   */
+  readonly credentialKey: string;
 }
 
 export type CredentialCopy = PinCopy | PhoneCopy;
@@ -67,8 +72,10 @@ interface HolderPool {
 export const MAX_CREDENTIAL_COPIES = 16 * 100 + 2 * 16;
 export const SID_PATTERN = /^S-1-[0-9]{1,13}(-[0-9]{1,10}){0,15}$/;
 
-/** Where a copy sits: a PIN (its pool and counter) or a paired phone. */
-export type CopyHolder = Pick<PinCopy, 'holder' | 'poolId' | 'c'> | Pick<PhoneCopy, 'holder' | 'deviceId'>;
+/** Where a copy sits: a PIN (its pool and counter) or a paired phone (its device and the credential key it has now). */
+export type CopyHolder =
+  | Pick<PinCopy, 'holder' | 'poolId' | 'c'>
+  | Pick<PhoneCopy, 'holder' | 'deviceId' | 'credentialKey'>;
 
 /** The binding a copy's aad carries (docs/windows.md §6.4): where it sits, for which capture of whose password. */
 export function bindingOf(credential: Pick<WindowsCredentialState, 'sid' | 'generation'>, at: CopyHolder): CopyBinding {
@@ -78,9 +85,9 @@ export function bindingOf(credential: Pick<WindowsCredentialState, 'sid' | 'gene
     : { holder: 'phone', sid, generation, deviceId: at.deviceId };
 }
 
-/** What a copy is held by: one copy per (pin, pool, counter) or (phone, device). */
+/** What a copy is held by: one copy per (pin, pool, counter) or (phone, device, credential key). */
 export function holderKey(at: CopyHolder): string {
-  return at.holder === 'pin' ? `pin ${at.poolId} ${at.c}` : `phone ${at.deviceId}`;
+  return at.holder === 'pin' ? `pin ${at.poolId} ${at.c}` : `phone ${at.deviceId} ${at.credentialKey}`;
 }
 
 /** Whether a pool's PINs get copies: the `argon2id-hkdf-v1` format, and PINs of at least 40 bits (docs/windows.md §6.7). */
@@ -88,14 +95,15 @@ export function poolTakesCopies(pool: HolderPool): boolean {
   return pool.verifier !== undefined && poolCarriesCopies(pool.charset, pool.length);
 }
 
-/** Every place a copy may sit right now: each live counter of a pool that takes copies, each phone with a credential key. */
+/** Every place a copy may sit right now: each live counter of a pool that takes copies, each phone with the credential key it has now. */
 export function liveHolders(state: Omit<CopyHolders, 'windowsCredential'>): Set<string> {
   const holders = new Set<string>();
   for (const pool of [...state.pools, ...state.pendingPools.map((pending) => pending.pool)])
     if (poolTakesCopies(pool))
       for (let c = pool.next; c < pool.limit; c++) holders.add(holderKey({ holder: 'pin', poolId: pool.poolId, c }));
   for (const phone of [...state.devices, ...state.blePhones])
-    if (phone.credentialKey !== undefined) holders.add(holderKey({ holder: 'phone', deviceId: phone.deviceId }));
+    if (phone.credentialKey !== undefined)
+      holders.add(holderKey({ holder: 'phone', deviceId: phone.deviceId, credentialKey: phone.credentialKey }));
   return holders;
 }
 
@@ -114,7 +122,7 @@ export function copiesProblem(state: CopyHolders): string | null {
   return null;
 }
 
-/** The state with only the copies whose holder is still live (a spent or replaced PIN, an unpaired phone: gone). */
+/** The state with only the copies whose holder is still live (a spent or replaced PIN, an unpaired or re-paired phone: gone). */
 export function withLiveCopies<T extends CopyHolders>(state: T): T {
   const credential = state.windowsCredential;
   if (credential === null) return state;
@@ -173,6 +181,7 @@ export const WindowsCredentialSchema = v.strictObject({
           v.strictObject({
             holder: v.literal('phone'),
             deviceId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/)),
+            credentialKey: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/)),
             ...wrapped,
           }),
         ]),

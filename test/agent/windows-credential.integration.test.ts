@@ -4,14 +4,10 @@
  * is a stand-in (LogonUserW is the other side of the platform seam, proven under wine). The caller
  * is root — on Linux the same shape as SYSTEM (the agent's own account, acting as itself).
  */
-import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { RequestWithoutId } from '../../cli/agent-client.js';
 import type { PasswordCheck } from '../../platform/password-check.js';
 import { utf8 } from '../../protocol/bytes.js';
-import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, decodeFrameHeader } from '../../protocol/ipc-frame.js';
-import { decodeReplyBody, encodeRequest, type Reply, type Request } from '../../protocol/ipc-messages.js';
-import { decodeLogonCredential } from '../../protocol/windows-logon-credential.js';
+import type { Reply } from '../../protocol/ipc-messages.js';
 import {
   Phone,
   makeTempDir,
@@ -19,6 +15,7 @@ import {
   writeAgentConfig,
   type InProcessAgent,
 } from '../helpers/agent-harness.js';
+import { logonCredentialOf, pinAtLockScreen, session } from '../helpers/lock-screen.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const USER = 'CORP\\alice';
@@ -52,51 +49,13 @@ async function start(platformName: NodeJS.Platform, policy: Record<string, unkno
   return agent;
 }
 
-/** One connection, one request at a time (a lock screen's: status with the flag, then verify). */
-async function session(socketPath: string) {
-  const socket = net.connect(socketPath);
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  let received = Buffer.alloc(0);
-  let waiting: ((reply: Reply) => void) | null = null;
-  socket.on('data', (chunk) => {
-    received = Buffer.concat([received, chunk]);
-    if (received.length < FRAME_HEADER_BYTES) return;
-    const { bodyLength } = decodeFrameHeader(received.subarray(0, FRAME_HEADER_BYTES), FrameKind.reply, MAX_REPLY_BODY);
-    if (received.length < FRAME_HEADER_BYTES + bodyLength) return;
-    const reply = decodeReplyBody(received.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + bodyLength));
-    received = received.subarray(FRAME_HEADER_BYTES + bodyLength);
-    waiting?.(reply);
-  });
-  let id = 1;
-  return {
-    ask(request: RequestWithoutId): Promise<Reply> {
-      const reply = new Promise<Reply>((resolve) => (waiting = resolve));
-      socket.write(encodeRequest({ ...request, requestId: id++ } as Request));
-      return reply;
-    },
-    close: () => socket.destroy(),
-  };
-}
-
 async function enrollWithPassword(running: InProcessAgent, password = PASSWORDS.get(USER)!, authenticator = 'phone') {
   return running.ask({ op: 'enroll', user: USER, authenticator, password: utf8(password) }, 30_000);
 }
 
 /** A lock screen's exchange: status with the lock-screen flag, then the PIN, on one connection. */
-async function unlockAtLockScreen(running: InProcessAgent, pin: string): Promise<Reply> {
-  const lockScreen = await session(running.files.socket);
-  try {
-    expect(await lockScreen.ask({ op: 'status', user: USER, lockScreen: true })).toMatchObject({ status: 'ok' });
-    return await lockScreen.ask({ op: 'verify', user: USER, pin: utf8(pin), context: 'cp:unlock' });
-  } finally {
-    lockScreen.close();
-  }
-}
-
-function logonCredentialOf(reply: Reply) {
-  const decoded = decodeLogonCredential(reply.secret!);
-  if (!decoded.ok) throw new Error(decoded.message);
-  return { ...decoded.credential, password: Buffer.from(decoded.credential.password).toString('utf16le') };
+function unlockAtLockScreen(running: InProcessAgent, pin: string): Promise<Reply> {
+  return pinAtLockScreen(running.files.socket, USER, pin);
 }
 
 describe('the Windows password through the agent (docs/windows.md §5–6)', () => {

@@ -6,6 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { latchkeyCommand } from '../../cli/agent-process.js';
+import { eventually, type PhoneCli } from './online-stack.js';
+import { startCli, type CliResult } from './run-cli.js';
 
 /** Collects a child's stdout and resolves lines as they come. */
 class Lines {
@@ -172,5 +174,31 @@ export class BlePhoneProcess {
 
   stop(): Promise<number | null> {
     return stopChild(this.child);
+  }
+}
+
+const PAIRING_CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
+
+/**
+ * Pairs `phone` for `user` over Bluetooth the way a person does: `latchkey ble pair` on the
+ * workstation shows the code, `latchkey phone ble pair` on the phone's pty takes it; both exit 0,
+ * or this throws. Returns what the phone printed.
+ */
+export async function pairOverBluetooth(
+  socket: string,
+  user: string,
+  phone: PhoneCli,
+  pty: string,
+): Promise<CliResult> {
+  const shown = startCli(['ble', 'pair', '--user', user, '--wait', '60', '--socket', socket]);
+  try {
+    const code = await eventually('the Bluetooth pairing code', async () => PAIRING_CODE.exec(shown.output())?.[1]);
+    const paired = await phone.run(['ble', 'pair', code, '--uart', pty, '--wait', '30'], { timeoutMs: 60_000 });
+    if (paired.code !== 0) throw new Error(`the phone did not pair over Bluetooth: ${paired.stderr}`);
+    const exit = await shown.exited;
+    if (exit !== 0) throw new Error(`latchkey ble pair exited with ${exit}: ${shown.output()}`);
+    return paired;
+  } finally {
+    shown.stop();
   }
 }

@@ -1,15 +1,14 @@
 /**
  * What the tests of the phone's release (docs/windows.md §6.5) share: the credential key as a
  * pairing leaves it on both sides, a phone copy as the user state keeps it, the agent's sealed state
- * store (with a `windowsCredential` handed in for the in-process sign-in under test, the agent
- * process's own state untouched), and the search for a secret in every place it must not be.
+ * store (a second reader of its directory; a writer once the agent stopped, to set the
+ * `windowsCredential` a test needs), and the search for a secret in every place it must not be.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { SealingKeyProvider } from '../../agent/state/sealing-key.js';
 import { UserStateStore } from '../../agent/state/user-state-store.js';
-import type { UserState } from '../../agent/state/user-state.js';
 import type { PhoneCopy, WindowsCredentialState } from '../../agent/state/windows-credential.js';
 import { loadCredentialKey, type StoredCredentialKey } from '../../phone/core/credential-key.js';
 import { openKeystore } from '../../platform/keystore/keystore.js';
@@ -42,7 +41,14 @@ export async function phoneCopyAtRest(
   binding: { sid: string; generation: number; deviceId: string },
 ): Promise<PhoneCopy> {
   const copy = await wrapCredential(recipient, utf16le(password), { holder: 'phone', ...binding });
-  return { holder: 'phone', deviceId: binding.deviceId, eph: copy.eph, nonce: copy.nonce, ciphertext: copy.ciphertext };
+  return {
+    holder: 'phone',
+    deviceId: binding.deviceId,
+    credentialKey: Buffer.from(recipient).toString('base64url'),
+    eph: copy.eph,
+    nonce: copy.nonce,
+    ciphertext: copy.ciphertext,
+  };
 }
 
 /** The agent's own sealed state (file keystore), as a second reader of its directory. */
@@ -53,17 +59,16 @@ export function agentStateStore(files: { stateDir: string; keystoreDir: string }
   return store;
 }
 
-/** The same store, reading `windowsCredential` into every state and writing everything else. */
-export function withWindowsCredential(real: UserStateStore, credential: WindowsCredentialState | null): UserStateStore {
-  return Object.assign(Object.create(real) as UserStateStore, {
-    read: async (user: string) => {
-      const state = await real.read(user);
-      return state && credential ? { ...state, windowsCredential: credential } : state;
-    },
-    write: async (state: UserState) => {
-      await real.write({ ...state, windowsCredential: null });
-    },
-  });
+/** Puts `credential` in the user's state on disk (the agent that wrote it stopped), as a capture would have. */
+export async function keepCredentialInState(
+  store: UserStateStore,
+  user: string,
+  credential: WindowsCredentialState | null,
+): Promise<UserStateStore> {
+  const state = await store.read(user);
+  if (!state) throw new Error(`no state for ${user}`);
+  await store.write({ ...state, generation: state.generation + 1, windowsCredential: credential });
+  return store;
 }
 
 /** Fails when any secret's bytes, hex, base64 or base64url are in any haystack. */

@@ -26,16 +26,15 @@ import { fromBase64url } from '../../protocol/online/base64url.js';
 import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-credential.js';
 import { makeTempDir, startInProcessAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { InProcessAgent } from '../helpers/agent-harness.js';
-import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
+import { BlePhoneProcess, ControllerProcess, pairOverBluetooth } from '../helpers/ble-stack.js';
 import { agentStateStore, expectCredentialKeyPaired, expectNoSecrets } from '../helpers/phone-release.js';
-import { phoneCopyAtRest, withWindowsCredential } from '../helpers/phone-release.js';
-import { PhoneCli, eventually } from '../helpers/online-stack.js';
-import { type CliResult, startCli } from '../helpers/run-cli.js';
+import { keepCredentialInState, phoneCopyAtRest } from '../helpers/phone-release.js';
+import { PhoneCli } from '../helpers/online-stack.js';
+import type { CliResult } from '../helpers/run-cli.js';
 
 const USER = 'daemon';
 const PASSWORD = 'Bluetooth ☃ pässword 42';
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-1002';
-const CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
 let dir: string;
 let controller: ControllerProcess;
 let files: AgentFiles;
@@ -57,10 +56,10 @@ async function vault() {
   return (await FileVaultStore.open(phone.home, new TextEncoder().encode(passphrase))).read();
 }
 
-/** The agent's BLE half over its own sealed state, `windowsCredential` handed in (the credential branch adds it to the schema). */
+/** The agent's BLE half over its own sealed state, holding `credential` (the agent process stopped: it writes no more). */
 async function bleOps(credential: WindowsCredentialState) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
-  const store = withWindowsCredential(realStore(), credential);
+  const store = await keepCredentialInState(realStore(), USER, credential);
   const config = resolveAgentConfig(JSON.parse(await fs.readFile(files.configFile, 'utf8')), files.configFile);
   await radio?.close(); // one central on the workstation port at a time
   radio = new BleRadio(config.ble, log);
@@ -97,18 +96,7 @@ afterAll(async () => {
 
 describe("the phone's credential key over Bluetooth (docs/windows.md §6.3)", () => {
   it('pairing through the agent keeps CK.pub on the blePhones[] record and CK sealed in the vault', async () => {
-    const shown = startCli(['ble', 'pair', '--user', USER, '--wait', '60', '--socket', files.socket]);
-    try {
-      const code = await eventually('the Bluetooth pairing code', async () => CODE.exec(shown.output())?.[1]);
-      const paired = await phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '30'], {
-        timeoutMs: 60_000,
-      });
-      outputs.push(paired);
-      expect(paired.code, paired.stderr).toBe(0);
-      expect(await shown.exited, shown.output()).toBe(0);
-    } finally {
-      shown.stop();
-    }
+    outputs.push(await pairOverBluetooth(files.socket, USER, phone, controller.ports.phone!));
     const record = (await realStore().read(USER))!.blePhones[0]!;
     const pairing = (await vault()).blePairings![0]!;
     expect(record.deviceId).toBe(pairing.id);

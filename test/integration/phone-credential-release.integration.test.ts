@@ -13,7 +13,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlCenterLink } from '../../agent/online/control-center-link.js';
 import { OnlineSignIn } from '../../agent/online/online-sign-in.js';
-import { buildCredentialAsk, logonCredentialFromRelease } from '../../agent/online/phone-credential-release.js';
+import {
+  buildCredentialAsk,
+  logonCredentialFromCopyKey,
+  logonCredentialFromRelease,
+} from '../../agent/online/phone-credential-release.js';
 import type { PhoneCopy, WindowsCredentialState } from '../../agent/state/windows-credential.js';
 import { loadIdentity, type LoadedIdentity } from '../../agent/online/workstation-identity.js';
 import { KeyedMutex } from '../../agent/keyed-mutex.js';
@@ -34,7 +38,7 @@ import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-cre
 import { queryDb, startTestCc, type TestCc } from '../control-center/helpers.js';
 import { makeTempDir, TEST_KDF, type InProcessAgent } from '../helpers/agent-harness.js';
 import { agentStateStore, expectCredentialKeyPaired, expectNoSecrets } from '../helpers/phone-release.js';
-import { phoneCopyAtRest, withWindowsCredential } from '../helpers/phone-release.js';
+import { keepCredentialInState, phoneCopyAtRest } from '../helpers/phone-release.js';
 import { startManagedAgent } from '../helpers/managed-agent.js';
 import { PhoneCli, eventually, pairThroughAgent } from '../helpers/online-stack.js';
 import type { CliResult } from '../helpers/run-cli.js';
@@ -69,11 +73,10 @@ async function run(cli: PhoneCli, args: string[]): Promise<CliResult> {
   return result;
 }
 
-/** The workstation's side as the agent runs it, over the agent's own identity and sealed state. */
-function signInWith(credential: WindowsCredentialState | null) {
+/** The workstation's side as the agent runs it, over the agent's own identity and sealed state holding `credential`. */
+async function signInWith(credential: WindowsCredentialState | null) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
-  // The state schema gains `windowsCredential` on the credential branch; until then it is handed in here.
-  const store = withWindowsCredential(agentStateStore(agent.files), credential);
+  const store = await keepCredentialInState(agentStateStore(agent.files), USER, credential);
   return new OnlineSignIn(
     {
       link: new ControlCenterLink(identity, log),
@@ -164,7 +167,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
     const state = await agentState();
     const device = state.devices[0]!;
     const credential = windowsCredential([await phoneCopyFor(device.deviceId, device.credentialKey!)]);
-    const signIn = signInWith(credential).signIn(USER, 30_000, undefined, undefined, true);
+    const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     await pendingRequestId();
     expect(await run(phone, ['approve'])).toMatchObject({ code: 0 });
     const result = await signIn;
@@ -178,6 +181,21 @@ describe('the release online (docs/windows.md §6.5)', () => {
     // What the phone's k was (the test reads CK from the vault): it must appear nowhere.
     const ck = await loadCredentialKey((await vaultOf(phone)).pairings[0]!.credentialKey);
     copyKeys.push((await copyKeyFor(ck!, (credential.copies[0] as PhoneCopy).eph))!);
+
+    // While the release held the password open, the other phone (paired, no copy yet) got its copy (§6.6).
+    const sealed = (await agentState()).windowsCredential!;
+    const other = state.devices[1]!;
+    const otherCopy = sealed.copies.find(
+      (copy): copy is PhoneCopy => copy.holder === 'phone' && copy.deviceId === other.deviceId,
+    );
+    expect(otherCopy).toMatchObject({ credentialKey: other.credentialKey });
+    expect(sealed.generation).toBe(3);
+    const otherCk = await loadCredentialKey((await vaultOf(otherPhone)).pairings[0]!.credentialKey);
+    const otherK = (await copyKeyFor(otherCk!, otherCopy!.eph))!;
+    copyKeys.push(otherK);
+    const viaOther = await logonCredentialFromCopyKey(otherK, sealed, other.deviceId);
+    if (!viaOther.ok) throw new Error(viaOther.message);
+    expect(viaOther.logonCredential).toEqual(result.credential.logonCredential);
 
     // Replayed: the stored release, opened for a later request (another Q), does not open.
     const db = new BetterSqlite3(cc.databaseFile, { readonly: true });
@@ -204,7 +222,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
     const state = await agentState();
     const other = state.devices[1]!;
     const credential = windowsCredential([await phoneCopyFor(other.deviceId, other.credentialKey!)]);
-    const signIn = signInWith(credential).signIn(USER, 30_000, undefined, undefined, true);
+    const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     const requestId = await pendingRequestId();
     expect(await run(phone, ['approve', requestId])).toMatchObject({ code: 0 });
     expect(await signIn).toMatchObject({
@@ -222,7 +240,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
     const state = await agentState();
     const device = state.devices[0]!;
     const credential = windowsCredential([await phoneCopyFor(device.deviceId, device.credentialKey!)]);
-    const signIn = signInWith(credential).signIn(USER, 30_000, undefined, undefined, true);
+    const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     const requestId = await pendingRequestId();
     const db = new BetterSqlite3(cc.databaseFile);
     try {
@@ -356,7 +374,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
   }, 60_000);
 
   it('neither the password nor k reaches a log, the output, the vault or the database in clear', async () => {
-    expect(copyKeys).toHaveLength(1);
+    expect(copyKeys).toHaveLength(2);
     const haystacks: [string, Buffer][] = [
       ['the Control Center log', Buffer.from(cc.logLines.join('\n'))],
       ['the agent log', Buffer.from(agent.logLines.join('\n'))],

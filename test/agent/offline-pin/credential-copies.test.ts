@@ -13,6 +13,7 @@ import {
   mayCapture,
   openPinCopy,
   sealMissingCopies,
+  sealMissingCopiesAfterRelease,
   windowsAccountOf,
 } from '../../../agent/offline-pin/credential-copies.js';
 import { issuePool } from '../../../agent/offline-pin/offline-pin-pool.js';
@@ -255,6 +256,35 @@ describe('capture and handback', () => {
     const tablet = new Phone(later.importUri);
     const viaTablet = await accept(handed.nextState, tablet.pin(1));
     expect((await openPinCopy(handed.nextState, viaTablet.pinKey!)).ok).toBe(true);
+  });
+
+  it("after a phone's release, seals what live holders lack, but only at the generation the release opened", async () => {
+    const { state } = await stateWithPools();
+    const captured = await captureCredential(state, ACCOUNT, utf16le('hunter2'));
+    const later = await issue('tablet', 10, 2);
+    const grown: UserState = { ...captured, pools: [...captured.pools, later.pool] };
+    const opened = captured.windowsCredential!;
+    const sealed = await sealMissingCopiesAfterRelease(grown, opened, utf16le('hunter2'));
+    expect(
+      sealed.windowsCredential!.copies.filter((copy) => copy.holder === 'pin' && copy.poolId === later.pool.poolId),
+    ).toHaveLength(2);
+    // A capture since the release was asked for: the password in hand is not the one kept, so nothing is sealed.
+    const recaptured = await captureCredential(grown, ACCOUNT, utf16le('newer'));
+    const withoutTablet: UserState = {
+      ...recaptured,
+      windowsCredential: {
+        ...recaptured.windowsCredential!,
+        copies: recaptured.windowsCredential!.copies.filter(
+          (copy) => copy.holder !== 'pin' || copy.poolId !== later.pool.poolId,
+        ),
+      },
+    };
+    expect(await sealMissingCopiesAfterRelease(withoutTablet, opened, utf16le('hunter2'))).toBe(withoutTablet);
+    expect(
+      await sealMissingCopiesAfterRelease({ ...grown, windowsCredential: null }, opened, utf16le('hunter2')),
+    ).toMatchObject({
+      windowsCredential: null,
+    });
   });
 
   it('skips a phone key nothing can be wrapped to, and wraps to the others', async () => {

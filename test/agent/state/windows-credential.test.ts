@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { captureCredential } from '../../../agent/offline-pin/credential-copies.js';
+import { captureCredential, sealMissingCopies } from '../../../agent/offline-pin/credential-copies.js';
 import { issuePool } from '../../../agent/offline-pin/offline-pin-pool.js';
 import { verifyOfflinePin } from '../../../agent/offline-pin/verify-offline-pin.js';
 import {
@@ -29,6 +29,16 @@ const KDF = { algorithm: 'argon2id', version: 19, memoryKiB: 8, iterations: 1, p
 const ACCOUNT = { sid: 'S-1-5-21-1004336348-1177238915-682003330-1001', domain: 'DESK-042', user: 'alice' };
 const USER = 'DESK-042\\alice';
 const PHONE_KEY = Buffer.from(new Uint8Array(32).fill(9)).toString('base64url');
+const BLE_PHONE = {
+  deviceId: 'ble-7K2QD',
+  name: 'Pixel',
+  pairingKey: PHONE_KEY,
+  workstationSeed: PHONE_KEY,
+  phoneKey: PHONE_KEY,
+  credentialKey: PHONE_KEY,
+  pairedAtMs: 1,
+};
+const OTHER_KEY = Buffer.from(new Uint8Array(32).fill(10)).toString('base64url');
 
 async function windowsState(clock = new ManualClock()) {
   const issue = (authenticatorId: string, charset: 'alphanumeric' | 'numeric', length: number) =>
@@ -112,14 +122,24 @@ describe('windowsCredential in the user state', () => {
     const { state } = await windowsState();
     const [first, ...rest] = state.windowsCredential!.copies as [CredentialCopy, ...CredentialCopy[]];
     if (first.holder !== 'pin') throw new Error('expected a PIN copy first');
+    const { eph, nonce, ciphertext } = first;
+    const phoneCopy = (deviceId: string, credentialKey: string): CredentialCopy => ({
+      holder: 'phone',
+      deviceId,
+      credentialKey,
+      eph,
+      nonce,
+      ciphertext,
+    });
     const weakPool = state.pools[1]!;
     const misplaced: Record<string, CredentialCopy> = {
       'a spent counter': { ...first, c: 0 },
       'a counter past the limit': { ...first, c: 4 },
       'an unknown pool': { ...first, poolId: 'ab'.repeat(16) },
       'a pool too weak for copies': { ...first, poolId: weakPool.poolId },
-      'a phone without a credential key': { ...first, holder: 'phone', deviceId: 'dev_B' } as CredentialCopy,
-      'an unknown phone': { ...first, holder: 'phone', deviceId: 'dev_Z' } as CredentialCopy,
+      'a phone without a credential key': phoneCopy('dev_B', PHONE_KEY),
+      'an unknown phone': phoneCopy('dev_Z', PHONE_KEY),
+      'a phone whose credential key is another now': phoneCopy('dev_A', OTHER_KEY),
     };
     const spent = {
       ...state,
@@ -187,20 +207,45 @@ describe('windowsCredential in the user state', () => {
     expect((await fs.readdir(dir)).length).toBe(1);
   });
 
+  it('the store drops a phone copy in the write that gives its deviceId another credential key; the next seal makes a new one', async () => {
+    const { state: captured } = await windowsState();
+    const state = await captureCredential({ ...captured, blePhones: [BLE_PHONE] }, ACCOUNT, utf16le('hunter2'));
+    const phones = (held: UserState) =>
+      held.windowsCredential!.copies.flatMap((copy) =>
+        copy.holder === 'phone' ? [`${copy.deviceId} ${copy.credentialKey}`] : [],
+      );
+    expect(phones(state)).toEqual([`dev_A ${PHONE_KEY}`, `ble-7K2QD ${PHONE_KEY}`]);
+    const dir = await makeTempDir();
+    const store = new UserStateStore(dir, async () => keys);
+    await store.read(USER);
+    await store.write(state);
+    // Both phones pair again (pairing replaces the record of the same deviceId): each has a new CK.
+    const repaired: UserState = {
+      ...state,
+      generation: state.generation + 1,
+      devices: [{ ...state.devices[0]!, credentialKey: OTHER_KEY }, state.devices[1]!],
+      blePhones: [{ ...BLE_PHONE, credentialKey: OTHER_KEY }],
+    };
+    expect(copiesProblem(repaired)).toMatch(/not a live holder/);
+    await store.write(repaired);
+    const reread = (await new UserStateStore(dir, async () => keys).read(USER))!;
+    expect(phones(reread)).toEqual([]);
+    expect(reread.windowsCredential!.copies).toHaveLength(4); // the PINs' copies stay
+    // While the password is at hand again (an unlock opened a copy), the phones get copies sealed to their new keys.
+    const resealed = await sealMissingCopies(reread, utf16le('hunter2'));
+    expect(phones(resealed)).toEqual([`dev_A ${OTHER_KEY}`, `ble-7K2QD ${OTHER_KEY}`]);
+    await store.write({ ...resealed, generation: resealed.generation + 1 });
+    expect(phones((await new UserStateStore(dir, async () => keys).read(USER))!)).toEqual([
+      `dev_A ${OTHER_KEY}`,
+      `ble-7K2QD ${OTHER_KEY}`,
+    ]);
+  });
+
   it('reads a credentialKey on paired phones and refuses one of the wrong length', async () => {
     const { state } = await windowsState();
-    const blePhone = {
-      deviceId: 'ble-7K2QD',
-      name: 'Pixel',
-      pairingKey: PHONE_KEY,
-      workstationSeed: PHONE_KEY,
-      phoneKey: PHONE_KEY,
-      credentialKey: PHONE_KEY,
-      pairedAtMs: 1,
-    };
-    const withBle = { ...state, blePhones: [blePhone] };
+    const withBle = { ...state, blePhones: [BLE_PHONE] };
     expect(read(journalOf(withBle)).blePhones[0]!.credentialKey).toBe(PHONE_KEY);
-    const short = { ...withBle, blePhones: [{ ...blePhone, credentialKey: PHONE_KEY.slice(1) }] };
+    const short = { ...withBle, blePhones: [{ ...BLE_PHONE, credentialKey: PHONE_KEY.slice(1) }] };
     expect(() => read(journalOf(short))).toThrow(StateUnreadableError);
   });
 });
