@@ -1,7 +1,14 @@
 import { platformImplemented } from '../../platform/platform.js';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
+import {
+  DEFAULT_CONFIG_FILE,
+  DEFAULT_SOCKET,
+  DEFAULT_STATE_DIR,
+  MAX_SOCKET_PATH_BYTES,
+  loadAgentConfig,
+  type AgentConfig,
+} from '../../agent/config.js';
 import { ConfigError } from '../../platform/config-error.js';
 import { describeFileError, isSystemCallError } from '../../platform/file-errors.js';
 import { createLogger, type LogLevel } from '../../platform/log.js';
@@ -55,12 +62,12 @@ export function registerAgent(program: Command): void {
     )
     .option(
       '--state-dir <dir>',
-      'state directory (overrides the config file; default /var/lib/latchkey)',
+      `state directory (overrides the config file; default ${DEFAULT_STATE_DIR})`,
       absolutePathOption('--state-dir'),
     )
     .option(
       '--socket <path>',
-      'socket to listen on (overrides the config file; default /run/latchkey/agent.sock)',
+      `socket to listen on (overrides the config file; default ${DEFAULT_SOCKET})`,
       absolutePathOption('--socket', MAX_SOCKET_PATH_BYTES),
     )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
