@@ -71,29 +71,41 @@ export function registerAgent(program: Command): void {
       absolutePathOption('--socket', MAX_SOCKET_PATH_BYTES),
     )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .action(async (options: { config?: string; stateDir?: string; socket?: string; logLevel: string }) => {
-      if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel))
-        throw new CliError('--log-level must be debug, info, warn or error', 64);
-      // Before anything touches the disk: on an OS without its seams (Windows until docs/windows.md
-      // §11 lands) the agent cannot work, and a service manager must not restart it over and over.
-      if (!platformImplemented()) {
-        throw new CliError(
-          `the agent does not run on ${process.platform} yet (docs/windows.md "Phase B"); nothing was changed`,
-          EXIT_CONFIG,
-        );
-      }
-      const log = createLogger({ level: options.logLevel as LogLevel });
-      let agent: RunningAgent;
-      let config: AgentConfig | undefined;
-      try {
-        config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
-        // node:http(s), not global fetch: the agent runs without WebAssembly, which undici needs.
-        const { startAgent } = await import('../../agent/agent.js');
-        agent = await startAgent({ config, log, fetch: nodeFetch });
-      } catch (error) {
-        throw startFailure(error, config);
-      }
-      await untilStopped(log, 'agent.stopping');
-      await agent.close();
-    });
+    .option(
+      '--stop-on-stdin-close',
+      'also stop cleanly when standard input closes (the Windows service wrapper asks so: docs/windows.md §2)',
+    )
+    .action(
+      async (options: {
+        config?: string;
+        stateDir?: string;
+        socket?: string;
+        logLevel: string;
+        stopOnStdinClose?: boolean;
+      }) => {
+        if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel))
+          throw new CliError('--log-level must be debug, info, warn or error', 64);
+        // Before anything touches the disk: on an OS without its seams (neither Linux nor Windows)
+        // the agent cannot work, and a service manager must not restart it over and over.
+        if (!platformImplemented()) {
+          throw new CliError(
+            `the agent does not run on ${process.platform} (Linux and Windows only); nothing was changed`,
+            EXIT_CONFIG,
+          );
+        }
+        const log = createLogger({ level: options.logLevel as LogLevel });
+        let agent: RunningAgent;
+        let config: AgentConfig | undefined;
+        try {
+          config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
+          // node:http(s), not global fetch: the agent runs without WebAssembly, which undici needs.
+          const { startAgent } = await import('../../agent/agent.js');
+          agent = await startAgent({ config, log, fetch: nodeFetch });
+        } catch (error) {
+          throw startFailure(error, config);
+        }
+        await untilStopped(log, 'agent.stopping', { stdinClose: options.stopOnStdinClose === true });
+        await agent.close();
+      },
+    );
 }
