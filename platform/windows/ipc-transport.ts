@@ -18,6 +18,7 @@ import { callerFromToken } from './tokens.js';
 import {
   ERROR_ACCESS_DENIED,
   ERROR_BROKEN_PIPE,
+  ERROR_FILE_NOT_FOUND,
   ERROR_PIPE_CONNECTED,
   INVALID_HANDLE_VALUE,
   SDDL_REVISION_1,
@@ -189,6 +190,19 @@ function securityAttributes(win: Win32): {
   };
 }
 
+/**
+ * Whether anyone holds the name already, asked without connecting: WaitNamedPipeW says "not
+ * found" only when no instance exists. FILE_FLAG_FIRST_PIPE_INSTANCE is the race-free check on
+ * Windows; wine 8 does not enforce that flag, and this catches a live holder there too.
+ */
+function refuseHeldName(win: Win32, endpoint: string): void {
+  if (win.WaitNamedPipeW(endpoint, 1) === 0 && win.GetLastError() === ERROR_FILE_NOT_FOUND) return;
+  throw new InsecurePathError(
+    endpoint,
+    `another process already holds the pipe ${endpoint} (another agent, or a program posing as one); stop it first`,
+  );
+}
+
 async function listen(endpoint: string, events: LocalServerEvents): Promise<LocalServer> {
   const win = useWin32(CODE);
   const waiter = new EventWaiter(win);
@@ -223,6 +237,7 @@ async function listen(endpoint: string, events: LocalServerEvents): Promise<Loca
 
   let next: number | null;
   try {
+    refuseHeldName(win, endpoint);
     next = create(true);
   } catch (error) {
     security.release();

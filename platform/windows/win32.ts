@@ -83,6 +83,7 @@ export interface Win32 {
   LockFileEx(file: number, flags: number, reserved: number, low: number, high: number, overlapped: Pointer): number;
   FlushFileBuffers(file: number): number;
   MoveFileExW(from: string, to: string, flags: number): number;
+  WaitNamedPipeW(name: string, timeoutMs: number): number;
   CreateDirectoryW(path: string, attributes: SecurityAttributes | null): number;
   GetTickCount64(): number | bigint;
   GetCurrentProcess(): number;
@@ -290,6 +291,7 @@ function bind(koffi: Koffi): Win32 {
     LockFileEx: k('LockFileEx', 'int', [H, 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', 'void *']),
     FlushFileBuffers: k('FlushFileBuffers', 'int', [H]),
     MoveFileExW: k('MoveFileExW', 'int', ['str16', 'str16', 'uint32_t']),
+    WaitNamedPipeW: k('WaitNamedPipeW', 'int', ['str16', 'uint32_t']),
     CreateDirectoryW: k('CreateDirectoryW', 'int', ['str16', koffi.pointer(securityAttributes)]),
     GetTickCount64: k('GetTickCount64', 'uint64_t', []),
     GetCurrentProcess: k('GetCurrentProcess', H, []),
