@@ -118,7 +118,7 @@ describe('the MSI', () => {
     );
     expect(service).toMatch(/Start\s+REG_DWORD\s+0x2/);
     expect(service).toMatch(/ObjectName\s+REG_SZ\s+LocalSystem/);
-    // the installer started it: the wrapper ran the agent (whose Windows side is issue 13's phase B)
+    // the installer started it: the wrapper ran the agent
     await waitFor(
       "the wrapper's first line",
       () => wine.readText(programData('agent.log')).includes('latchkey-service: started the agent'),
@@ -184,10 +184,10 @@ describe('the MSI', () => {
   }, 300_000);
 
   it('uninstalls: the service, the registration and the program files go; the state in ProgramData stays', async () => {
-    // The install before started the service without waiting: let that start finish (the agent,
-    // which has no Windows side yet, refuses to run and the service stops) before removing it.
+    // The install before started the service without waiting: let that start finish (RUNNING, the
+    // agent on its pipe; or STOPPED) before removing it — wine's msiexec fails on a pending service.
     await waitFor('the service to settle', () =>
-      /STOPPED/.test(wine.run(['sc', 'query', 'LatchkeyAgent'], { allowFailure: true }).stdout),
+      /RUNNING|STOPPED/.test(wine.run(['sc', 'query', 'LatchkeyAgent'], { allowFailure: true }).stdout),
     );
     const run = msiexec(['/x', windowsPath(msi)]);
     expect(run.status).toBe(0);

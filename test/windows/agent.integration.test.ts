@@ -1,0 +1,239 @@
+/**
+ * The real agent on Windows, under wine (docs/windows.md §10, §11): node.exe runs the staged app
+ * (dist and its production dependencies with their win32 prebuilds) as the service LatchkeyAgent
+ * through the real service wrapper, with its defaults in the ProgramData known folder. The real
+ * CLI enrolls the prefix's user over \\.\pipe\latchkey-agent, and cp-harness.exe walks the
+ * provider's tile against that agent: PINs accepted, replayed, wrong, locked out, and the agent
+ * stopped. What wine cannot prove (one user for every process, no pipe or file ACLs, LogonUserW
+ * and DPAPI as stubs) is listed in docs/windows.md §10.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Phone } from '../helpers/agent-harness.js';
+import {
+  PROVIDER_CLSID,
+  ROOT,
+  WinePrefix,
+  buildWindowsParts,
+  mingw,
+  nodeExe,
+  waitFor,
+  windowsPath,
+} from './helpers/wine.js';
+
+const OPTIONS_KEY = 'HKLM\\SOFTWARE\\Latchkey\\CredentialProvider';
+const SAY = {
+  fallback: 'Offline PINs are unavailable right now \u2014 use your password.',
+  wrong: "That PIN didn't work \u2014 type the next offline PIN from your phone.",
+  noCredential: 'Latchkey could not sign you in to Windows \u2014 use your password.',
+};
+const POOL = 10;
+
+interface Step {
+  step: string;
+  response?: number;
+  icon?: number;
+  text?: string;
+  status?: string;
+  serialization?: { domain: string; user: string; password: string; messageType: number } | null;
+}
+
+let wine: WinePrefix;
+let build: string;
+let node: string;
+let app: string;
+let user: string;
+let phone: Phone;
+const serviceLog = () => join(wine.dir, 'agent.log');
+const dataDir = () => wine.driveC('ProgramData', 'Latchkey');
+
+/** The real CLI under node.exe, as a person at the computer runs it. */
+function latchkey(args: string[], allowFailure = false) {
+  return wine.run([node, '--lite-mode', '--no-expose-wasm', windowsPath(join(app, 'bin', 'latchkey.js')), ...args], {
+    allowFailure,
+  });
+}
+
+function tile(...steps: string[]): Step {
+  const run = wine.run([join(build, 'cp-harness.exe'), 'logon', 'select', `user=${user}`, ...steps]);
+  return (JSON.parse(run.stdout) as { steps: Step[] }).steps.at(-1)!;
+}
+
+function remaining(): number {
+  const out = latchkey(['status', '--user', user]).stdout;
+  return Number(/(\d+) offline PINs? left/.exec(out)?.[1] ?? Number.NaN);
+}
+
+async function startService(): Promise<void> {
+  const before = wine.readText(serviceLog()).split('agent.ready').length;
+  wine.sc(['start', 'LatchkeyAgent']);
+  await waitFor(
+    'the agent on its pipe',
+    () => wine.readText(serviceLog()).split('agent.ready').length > before,
+    90_000,
+  );
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+beforeAll(async () => {
+  wine = WinePrefix.create();
+  build = join(wine.dir, 'build');
+  app = join(wine.dir, 'app');
+  buildWindowsParts(build);
+  node = windowsPath(nodeExe());
+  // the app as the MSI installs it: dist, bin and production node_modules with the win32 prebuilds
+  execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { stageApp } = await import(${JSON.stringify(join(ROOT, 'installer', 'staging.mjs'))}); stageApp(${JSON.stringify(app)}, '0.1.0', 'win32-x64');`,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  // wine 8 lacks ProcessPrng, which the Rust-built argon2 addon imports (docs/windows.md §10);
+  // the override in the registry reaches the service too, which an environment variable would not
+  mingw(
+    wine.driveC('windows', 'system32', 'bcryptprimitives.dll'),
+    [join(ROOT, 'test', 'windows', 'c', 'process-prng-stand-in.c')],
+    ['-shared', '-lbcrypt'],
+  );
+  wine.reg(['add', 'HKCU\\Software\\Wine\\DllOverrides', '/v', 'bcryptprimitives', '/d', 'native', '/f']);
+  wine.addNegotiatePackage();
+  const clsid = `HKCR\\CLSID\\${PROVIDER_CLSID}`;
+  wine.reg(['add', clsid, '/ve', '/d', 'Latchkey', '/f']);
+  wine.reg(['add', `${clsid}\\InprocServer32`, '/ve', '/d', windowsPath(join(build, 'latchkey-cp.dll')), '/f']);
+  wine.reg(['add', `${clsid}\\InprocServer32`, '/v', 'ThreadingModel', '/d', 'Apartment', '/f']);
+  // Under wine every process runs as the same user; on Windows the agent's SID is SYSTEM's (the default).
+  wine.reg(['add', OPTIONS_KEY, '/v', 'AgentAccount', '/d', wine.sid(join(build, 'cp-harness.exe')), '/f']);
+  // the agent's config where it looks by default (%ProgramData%\Latchkey\agent.json); the cheapest KDF
+  mkdirSync(dataDir(), { recursive: true });
+  writeFileSync(
+    join(dataDir(), 'agent.json'),
+    JSON.stringify({
+      policy: { offlineMode: true, pinCount: POOL, pinLength: 8 },
+      kdf: { memoryKiB: 8, iterations: 1 },
+    }),
+  );
+  user = wine.run(['cmd', '/c', 'echo %USERNAME%']).stdout.trim();
+  const agent = [node, '--lite-mode', '--no-expose-wasm', windowsPath(join(app, 'bin', 'latchkey.js'))];
+  wine.sc([
+    'create',
+    'LatchkeyAgent',
+    'binPath=',
+    [
+      windowsPath(join(build, 'latchkey-service.exe')),
+      '--log',
+      windowsPath(serviceLog()),
+      '--',
+      ...agent,
+      'agent',
+      '--log-level',
+      'debug',
+      '--stop-on-stdin-close',
+    ].join(' '),
+    'start=',
+    'demand',
+  ]);
+  await startService();
+}, 600_000);
+
+afterAll(async () => {
+  await wine?.destroy();
+}, 120_000);
+
+describe('the agent as the service LatchkeyAgent', () => {
+  it('listens on \\\\.\\pipe\\latchkey-agent with its files under the ProgramData known folder, the host key under DPAPI', () => {
+    const ready = wine
+      .readText(serviceLog())
+      .split('\n')
+      .find((line) => line.includes('agent.ready'))!;
+    expect(ready).toContain('socket="\\\\\\\\.\\\\pipe\\\\latchkey-agent"');
+    expect(ready).toContain('stateDir="C:\\\\ProgramData\\\\Latchkey\\\\state"');
+    expect(ready).toContain('config="C:\\\\ProgramData\\\\Latchkey\\\\agent.json"');
+    expect(ready).toContain('host key protected by DPAPI, machine scope');
+    expect(wine.serviceState('LatchkeyAgent')).toBe('RUNNING');
+  });
+
+  it('enrolls the prefix user with the real CLI over the pipe; the caller is known by its SID', () => {
+    const out = latchkey(['enroll', '--user', user]).stdout;
+    const uri = /latchkey:\/\/offline-pins\?\S+/.exec(out)?.[0];
+    expect(uri, out).toBeDefined();
+    phone = new Phone(Buffer.from(uri!));
+    expect(remaining()).toBe(POOL);
+    expect(wine.readText(serviceLog())).toMatch(/ipc\.connection peerUid=S-1-5-21-[\d-]+ peerPid=\d+/);
+    // the host key is a DPAPI blob, not the 32 bytes themselves
+    expect(statSync(join(dataDir(), 'state', 'keystore', 'host.key')).size).toBeGreaterThan(100);
+  }, 120_000);
+
+  it("a second agent cannot take the pipe's name: it refuses to start (exit 78)", () => {
+    const second = latchkey(['agent', '--state-dir', 'C:\\latchkey-second'], true);
+    expect(second.status).toBe(78);
+    expect(second.stderr).toMatch(/another process already holds the pipe \\\\\.\\pipe\\latchkey-agent/);
+  }, 120_000);
+});
+
+describe('the tile against the real agent', () => {
+  it('a valid offline PIN from the enrollment is accepted (the agent spends it)', () => {
+    const step = tile(`pin=${phone.pin(0)}`, 'serialize');
+    // Without the user's Windows password in the agent (docs/windows.md §6) the tile cannot sign in:
+    // the accepted PIN yields no serialization and the tile says so.
+    expect(step).toMatchObject({ response: 0, text: SAY.noCredential, serialization: null });
+    expect(remaining()).toBe(POOL - 1);
+  }, 120_000);
+
+  it("its replay and a wrong PIN are refused with the agent's sentence", () => {
+    expect(tile(`pin=${phone.pin(0)}`, 'serialize')).toMatchObject({
+      response: 0,
+      text: SAY.wrong,
+      serialization: null,
+    });
+    expect(tile('pin=ZZZZ-ZZZZ', 'serialize')).toMatchObject({ response: 0, text: SAY.wrong, serialization: null });
+    expect(remaining()).toBe(POOL - 1);
+  }, 120_000);
+
+  it("repeated wrong PINs reach the lockout ladder's message", () => {
+    let step: Step | undefined;
+    // distinct wrong PINs: the same wrong PIN counts once (docs/state-files.md "Anti-hammering")
+    for (let attempt = 10; attempt < 30; attempt++) {
+      step = tile(`pin=ZZZZ-ZZ${attempt}`, 'serialize');
+      if (/Too many attempts/.test(step.text ?? '')) break;
+    }
+    expect(step).toMatchObject({ response: 0, serialization: null });
+    expect(step!.text).toMatch(/Too many attempts \u2014 try again in \d+ (seconds?|minutes?)\./);
+    // a valid PIN does not get through the delay either
+    expect(tile(`pin=${phone.pin(1)}`, 'serialize').serialization).toBeNull();
+  }, 300_000);
+
+  it('the state directory holds no PIN in clear', () => {
+    const pins = Array.from({ length: POOL }, (_, counter) => phone.pin(counter));
+    const forms = pins.flatMap((pin) => [pin, pin.replaceAll('-', '')]);
+    const files = filesUnder(dataDir());
+    expect(files.length).toBeGreaterThan(3);
+    for (const file of [...files, serviceLog()]) {
+      const bytes = readFileSync(file);
+      for (const form of forms) {
+        expect(bytes.includes(Buffer.from(form, 'utf8')), `${form} in ${file}`).toBe(false);
+        expect(bytes.includes(Buffer.from(form, 'utf16le')), `${form} in ${file}`).toBe(false);
+      }
+    }
+  });
+
+  it('with the agent stopped (the wrapper closes its standard input), the fallback sentence and no serialization', async () => {
+    wine.sc(['stop', 'LatchkeyAgent'], true);
+    await waitFor('LatchkeyAgent to stop', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 60_000);
+    // the agent stopped on its own, cleanly: not terminated after the wrapper's 10 s
+    expect(wine.readText(serviceLog())).toMatch(/agent\.stopping signal="?stdin-closed/);
+    const step = tile(`pin=${phone.pin(2)}`, 'serialize');
+    expect(step).toMatchObject({ response: 0, text: SAY.fallback, serialization: null });
+  }, 120_000);
+});
