@@ -26,7 +26,23 @@ import type { AuditEntry, AuditLog } from './state/audit-log.js';
 import { KeyUnavailableError } from './state/sealing-key.js';
 import { DEFAULT_AUTHENTICATOR_ID } from './state/user-state.js';
 import { StateUnreadableError, type SealingKeys, type UserStateStore } from './state/user-state-store.js';
+import type { UserState } from './state/user-state.js';
+import type { ConnectionFacts } from './ipc-connection.js';
+import {
+  captureCredential,
+  credentialHandback,
+  mayCapture,
+  windowsAccountOf,
+} from './offline-pin/credential-copies.js';
+import { wipe } from '../protocol/bytes.js';
+import { MAX_PASSWORD_UNITS, unitsProblem, utf16leOfUtf8 } from '../protocol/windows-logon-credential.js';
 import type { WallClockFloor } from './state/wall-clock-floor.js';
+
+/** A local account as the OS names it: its canonical name and its id (a SID on Windows). */
+export interface Account {
+  readonly name: string;
+  readonly uid: AccountId;
+}
 
 /** Who asks, as the OS vouches for it (platform/ipc-transport.ts): the uid it may ask for, the account it counts against, whether it is an administrator. */
 export type Peer = Caller;
@@ -40,6 +56,8 @@ export interface AgentServiceDeps {
   readonly log: Logger;
   readonly host: string;
   readonly lookupUid: (user: string) => Promise<AccountId | null>;
+  /** The account as the OS spells it (`DOMAIN\\name` on Windows) with its id: whose password a capture keeps. */
+  readonly lookupAccount: (user: string) => Promise<Account | null>;
   readonly passwordCheck: PasswordCheck;
   readonly verifier?: VerifierFunction;
   readonly wallFloor: WallClockFloor;
@@ -49,6 +67,10 @@ export interface AgentServiceDeps {
   readonly online: OnlineService;
   /** The Bluetooth adapter, opened on first use (agent/ble/). */
   readonly radio: BleRadio;
+  /** The OS the agent decides for: only on win32 is the Windows password captured and handed back (docs/windows.md §5–6). */
+  readonly platformName: NodeJS.Platform;
+  /** The domain of a local Windows account (docs/windows.md §5): the computer's NetBIOS name. */
+  readonly computerName: string;
 }
 
 type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
@@ -107,7 +129,7 @@ export class AgentService {
   }
 
   /** Answers one request; never throws (an internal fault is `unavailable/internal-error`). */
-  async handle(request: Request, peer: Peer): Promise<Reply> {
+  async handle(request: Request, peer: Peer, connection: ConnectionFacts = { lockScreen: false }): Promise<Reply> {
     const requestId = request.requestId;
     try {
       const denied = await this.#authorize(request, peer);
@@ -115,10 +137,18 @@ export class AgentService {
       switch (request.op) {
         case 'status':
           return { requestId, ...(await this.#offlineOps.status(request.user, request.lockScreen === true)) };
-        case 'verify':
-          return { requestId, ...(await this.#offlineOps.verify(request.user, request.pin, request.context, peer)) };
+        case 'verify': {
+          // docs/windows.md §5: the logon credential only to the system's lock-screen connection, on Windows.
+          const { give } = credentialHandback({ ...this.#where(connection, peer), op: 'verify' });
+          return {
+            requestId,
+            ...(await this.#offlineOps.verify(request.user, request.pin, request.context, peer, give)),
+          };
+        }
         case 'enroll': {
           const { user, password } = request;
+          // docs/windows.md §6.1: on Windows a password given at enrollment is checked, even an administrator's, and kept wrapped.
+          const keep = this.deps.platformName === 'win32' && password !== undefined;
           const prove = () =>
             this.#proveSelf(
               'enroll',
@@ -126,10 +156,18 @@ export class AgentService {
               password,
               peer,
               'enrolling yourself needs your password (latchkey enroll asks for it)',
+              keep,
             );
+          const capture = keep ? (state: UserState) => this.#capture(user, password, state) : undefined;
           return {
             requestId,
-            ...(await this.#offlineOps.enroll(user, request.authenticator ?? DEFAULT_AUTHENTICATOR_ID, peer, prove)),
+            ...(await this.#offlineOps.enroll(
+              user,
+              request.authenticator ?? DEFAULT_AUTHENTICATOR_ID,
+              peer,
+              prove,
+              capture,
+            )),
           };
         }
         case 'reset':
@@ -166,6 +204,8 @@ export class AgentService {
           };
         case 'ble-unpair':
           return { requestId, ...(await this.#bleOps.unpair(request.user, request.authenticator, peer)) };
+        case 'credential-capture':
+          return { requestId, ...(await this.#credentialCapture(request.user, request.password, peer, connection)) };
       }
     } catch (fault) {
       return { requestId, ...this.#fault(fault, request.op, 'user' in request ? request.user : undefined) };
@@ -205,6 +245,55 @@ export class AgentService {
     return peer.admin;
   }
 
+  #where(connection: ConnectionFacts, peer: Peer) {
+    return { platform: this.deps.platformName, lockScreen: connection.lockScreen, caller: peer };
+  }
+
+  /**
+   * The state with the password (UTF-8, as the request carried it; already checked by the OS) kept
+   * wrapped to every live holder (docs/windows.md §6.6 "capture"); unchanged, and said in the log,
+   * when it cannot be a Windows logon credential. The caller wipes `password`.
+   */
+  async #capture(user: string, password: Uint8Array, state: UserState): Promise<UserState> {
+    const found = await this.deps.lookupAccount(user);
+    const account = found && windowsAccountOf(found.name, found.uid, this.deps.computerName);
+    const units = utf16leOfUtf8(password);
+    try {
+      if (account === null || units === null || unitsProblem(units, MAX_PASSWORD_UNITS) !== null) {
+        this.deps.log.warn('credential.not-kept', { user, reason: account === null ? 'account' : 'password-form' });
+        return state;
+      }
+      return await captureCredential(state, account, units);
+    } finally {
+      wipe(units);
+    }
+  }
+
+  /**
+   * docs/ipc.md op 15: the password a person just signed in with at the tile, which LSA accepted:
+   * only from the system's lock-screen connection, on Windows; checked by the OS again, then kept.
+   */
+  async #credentialCapture(
+    user: string,
+    password: Uint8Array,
+    peer: Peer,
+    connection: ConnectionFacts,
+  ): Promise<Omit<Reply, 'requestId'>> {
+    if (!mayCapture(this.#where(connection, peer)))
+      return error('permission-denied', 'only the Windows sign-in screen may hand over a password');
+    const checked = await this.deps.passwordCheck({ service: this.deps.config.selfEnrollPamService, user, password });
+    if (!checked.ok) {
+      this.deps.log.warn('credential-capture.password-check', { user, result: checked.code });
+      return error(
+        checked.code,
+        checked.code === 'password-rejected'
+          ? 'the password was not accepted'
+          : `the password could not be checked: ${checked.message}`,
+      );
+    }
+    return this.#offlineOps.keepCredential(user, peer, (state) => this.#capture(user, password, state));
+  }
+
   #caller(peer: Peer): PairingCaller {
     return { uid: peer.uid, admin: this.#isAdmin(peer) };
   }
@@ -231,11 +320,12 @@ export class AgentService {
     password: Uint8Array | undefined,
     peer: Peer,
     needPassword: string,
+    checkEvenForAdmin = false,
   ): Promise<Refusal | null> {
     if (this.#isAdmin(peer)) {
-      return (await this.deps.lookupUid(user)) === null
-        ? error('unknown-user', `there is no user ${JSON.stringify(user)} on this computer`)
-        : null;
+      if ((await this.deps.lookupUid(user)) === null)
+        return error('unknown-user', `there is no user ${JSON.stringify(user)} on this computer`);
+      if (!checkEvenForAdmin) return null;
     }
     if (password === undefined) return error('permission-denied', needPassword);
     const checked = await this.deps.passwordCheck({ service: this.deps.config.selfEnrollPamService, user, password });

@@ -20,6 +20,8 @@ import { ensureSecureDirectory } from '../platform/secure-path.js';
 import { acquireExclusiveLock } from '../platform/file-lock.js';
 import { checkPassword, type PasswordCheck } from '../platform/password-check.js';
 import { lookupUserByName } from '../platform/users.js';
+import { currentPlatform } from '../platform/platform.js';
+import type { Account } from './agent-service.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { UserStateStore } from './state/user-state-store.js';
 import { describePolicyOrigin, policyOrigin } from './policy-origin.js';
@@ -46,6 +48,13 @@ export interface StartAgentOptions {
   readonly fetch?: FetchLike;
   /** The Bluetooth transport (tests: a port of an in-process virtual controller); `ble.transport` otherwise. */
   readonly bleTransport?: BleTransport;
+  /**
+   * The OS the agent decides for (the Windows password's capture and handback, docs/windows.md §5–6):
+   * currentPlatform().name unless a test on Linux walks the Windows path through the real agent.
+   */
+  readonly platformName?: NodeJS.Platform;
+  /** A local account by name (tests of that Windows path: `DOMAIN\\name` and a SID); the platform's user lookup otherwise. */
+  readonly lookupAccount?: (user: string) => Promise<Account | null>;
 }
 
 export interface RunningAgent {
@@ -105,6 +114,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const radio = new BleRadio(config.ble, log, options.bleTransport);
+    const lookupAccount =
+      options.lookupAccount ??
+      (async (user: string): Promise<Account | null> => {
+        const record = lookupUserByName(user);
+        return record && { name: record.name, uid: record.uid };
+      });
     const service = new AgentService({
       online,
       radio,
@@ -117,16 +132,19 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       audit,
       log,
       host: hostname(),
-      lookupUid: async (user) => lookupUserByName(user)?.uid ?? null,
+      lookupUid: async (user) => (await lookupAccount(user))?.uid ?? null,
+      lookupAccount,
       passwordCheck: options.passwordCheck ?? checkPassword,
       verifier: options.verifier,
+      platformName: options.platformName ?? currentPlatform().name,
+      computerName: process.env.COMPUTERNAME ?? hostname(),
     });
     const stale = await store.removeStaleTempFiles();
     if (stale > 0) log.info('state.removed-temp-files', { count: stale });
     const server = await startIpcServer({
       ...options.ipcLimits,
       socketPath: config.socket,
-      handle: (request, peer) => service.handle(request, peer),
+      handle: (request, peer, connection) => service.handle(request, peer, connection),
       log,
     });
     if (isBelowFloor(config.kdf)) {

@@ -15,7 +15,19 @@ import type { Peer } from './agent-service.js';
 import type { TrackedConnection } from './ipc-limits.js';
 
 /** What a connection bound by a lock screen's status may still ask (docs/ipc.md "Lock-screen connections"). */
-const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set(['status', 'verify', 'online-auth', 'ble-auth']);
+const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set([
+  'status',
+  'verify',
+  'online-auth',
+  'ble-auth',
+  'credential-capture',
+]);
+
+/** What the connection, not the request, says about a request (docs/windows.md §5: who gets the logon credential). */
+export interface ConnectionFacts {
+  /** A status with the lock-screen flag bound this connection to its user. */
+  readonly lockScreen: boolean;
+}
 
 const PROTOCOL_REASONS: Record<ProtocolError['code'], Reason> = {
   'bad-frame': 'bad-frame',
@@ -36,7 +48,7 @@ export interface ConnectionServices {
   readonly log: Logger;
   readonly frameTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  readonly handle: (request: Request, peer: Peer) => Promise<Reply>;
+  readonly handle: (request: Request, peer: Peer, connection: ConnectionFacts) => Promise<Reply>;
   /** A token of the peer's request budget, or the refusal to send once the next token is due. */
   readonly takeToken: (peer: Peer, requestId: number) => { reply: Reply; waitMs: number } | null;
   readonly sendAndClose: (socket: Duplex, reply: Reply) => void;
@@ -125,7 +137,7 @@ export function serveConnection(
       frame.fill(0);
       fail(
         'permission-denied',
-        `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth and ble-auth for that user`,
+        `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth, ble-auth and credential-capture for that user`,
         request.requestId,
       );
       return;
@@ -151,7 +163,7 @@ export function serveConnection(
   async function answer(request: Request, frame: Uint8Array): Promise<void> {
     let reply: Reply;
     try {
-      reply = await services.handle(request, peer);
+      reply = await services.handle(request, peer, { lockScreen: boundUser !== null });
     } catch (error) {
       log.error('ipc.handler-fault', { op: request.op, error: error as Error });
       reply = {

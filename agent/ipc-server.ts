@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { encodeReply, type Reply, type Request } from '../protocol/ipc-messages.js';
 import type { Peer } from './agent-service.js';
-import { serveConnection, type ConnectionServices } from './ipc-connection.js';
+import { serveConnection, type ConnectionFacts, type ConnectionServices } from './ipc-connection.js';
 import { ConnectionBudget, DEFAULT_IPC_LIMITS, RequestRateLimiter, type IpcLimits } from './ipc-limits.js';
 import type { TrackedConnection } from './ipc-limits.js';
 import { localTransport, type LocalServer, type LocalTransport } from '../platform/ipc-transport.js';
@@ -20,7 +20,7 @@ const RATE_LOG_INTERVAL_MS = 60_000;
 
 export interface IpcServerOptions {
   readonly socketPath: string;
-  readonly handle: (request: Request, peer: Peer) => Promise<Reply>;
+  readonly handle: (request: Request, peer: Peer, connection: ConnectionFacts) => Promise<Reply>;
   /** The platform's local transport (platform/ipc-transport.ts) unless a test gives another. */
   readonly transport?: LocalTransport;
   readonly log: Logger;

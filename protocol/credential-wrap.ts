@@ -85,15 +85,23 @@ export function poolCarriesCopies(charset: PinCharset, length: number): boolean 
   return pinBits(charset, length) >= MIN_PIN_BITS_FOR_COPIES;
 }
 
+/** §6.2: verifier_c of one Argon2id output (the pool format `argon2id-hkdf-v1`). */
+export function pinVerifierOf(argon2Output: Uint8Array): Uint8Array {
+  requireLength('argon2Output', argon2Output, KEY_BYTES);
+  return hkdfSha256(argon2Output, EMPTY, PIN_VERIFIER_INFO, KEY_BYTES);
+}
+
+/** §6.2: seed_c, the private half of the PIN's credential key, from the same Argon2id output. */
+export function pinCredentialSeedOf(argon2Output: Uint8Array): Uint8Array {
+  requireLength('argon2Output', argon2Output, KEY_BYTES);
+  return hkdfSha256(argon2Output, EMPTY, PIN_CREDENTIAL_KEY_INFO, KEY_BYTES);
+}
+
 /** §6.2: the verifier and the credential key's seed from one Argon2id output. */
 export async function splitPinKey(
   argon2Output: Uint8Array,
 ): Promise<{ verifier: Uint8Array; credentialSeed: Uint8Array }> {
-  requireLength('argon2Output', argon2Output, KEY_BYTES);
-  return {
-    verifier: await hkdfSha256(argon2Output, EMPTY, PIN_VERIFIER_INFO, KEY_BYTES),
-    credentialSeed: await hkdfSha256(argon2Output, EMPTY, PIN_CREDENTIAL_KEY_INFO, KEY_BYTES),
-  };
+  return { verifier: pinVerifierOf(argon2Output), credentialSeed: pinCredentialSeedOf(argon2Output) };
 }
 
 /** The X25519 key pair whose private key is `seed` (RFC 7748; clamping happens on use). */

@@ -22,6 +22,7 @@ export const Op = {
   'ble-pair': 12,
   'ble-pair-finish': 13,
   'ble-unpair': 14,
+  'credential-capture': 15,
 } as const;
 export type OpName = keyof typeof Op;
 const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([name, code]) => [code, name])) as Record<number, OpName>;
@@ -107,7 +108,7 @@ interface FieldSpec {
 }
 
 export const FIELDS = {
-  op: { tag: 0x01, type: 'u8', min: 1, max: 14 },
+  op: { tag: 0x01, type: 'u8', min: 1, max: 15 },
   requestId: { tag: 0x02, type: 'u32' },
   user: { tag: 0x03, type: 'text', min: 1, max: 256, pattern: /^[^/]+$/ },
   pin: { tag: 0x04, type: 'bytes', min: 1, max: 64 },
@@ -155,6 +156,7 @@ const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional:
   'ble-pair': { required: ['user'], optional: [] },
   'ble-pair-finish': { required: ['user', 'pairingId'], optional: ['wait'] },
   'ble-unpair': { required: ['user'], optional: ['authenticator'] },
+  'credential-capture': { required: ['user', 'password'], optional: [] },
 };
 /** What a request carries when it leaves an optional field out. */
 const REQUEST_DEFAULTS: Partial<Record<OpName, Partial<Record<FieldName, Value>>>> = {
@@ -195,7 +197,8 @@ export type Request =
   | { op: 'ble-auth'; requestId: number; user: string; context: string; wait: number }
   | { op: 'ble-pair'; requestId: number; user: string }
   | { op: 'ble-pair-finish'; requestId: number; user: string; pairingId: string; wait: number }
-  | { op: 'ble-unpair'; requestId: number; user: string; authenticator?: string };
+  | { op: 'ble-unpair'; requestId: number; user: string; authenticator?: string }
+  | { op: 'credential-capture'; requestId: number; user: string; password: Uint8Array };
 
 export interface Reply {
   requestId: number;

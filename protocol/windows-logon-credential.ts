@@ -115,3 +115,49 @@ export function decodeLogonCredential(bytes: Uint8Array): LogonCredentialDecodin
     },
   };
 }
+
+/**
+ * UTF-16LE of a password that arrived as UTF-8 bytes (docs/ipc.md `password`), without ever making
+ * it a string (a string cannot be wiped). Null when the bytes are not strict UTF-8 (overlong forms,
+ * surrogates, beyond U+10FFFF, a cut sequence). The caller wipes both buffers.
+ */
+export function utf16leOfUtf8(bytes: Uint8Array): Uint8Array | null {
+  const out = new Uint8Array(bytes.length * 2);
+  let length = 0;
+  const put = (unit: number) => {
+    out[length++] = unit & 0xff;
+    out[length++] = unit >> 8;
+  };
+  try {
+    for (let i = 0; i < bytes.length; ) {
+      const lead = bytes[i]!;
+      const extra =
+        lead < 0x80
+          ? 0
+          : lead >= 0xc2 && lead <= 0xdf
+            ? 1
+            : lead >= 0xe0 && lead <= 0xef
+              ? 2
+              : lead >= 0xf0 && lead <= 0xf4
+                ? 3
+                : -1;
+      if (extra < 0 || i + extra >= bytes.length) return null;
+      let point = extra === 0 ? lead : lead & (0x3f >> extra);
+      for (let k = 1; k <= extra; k++) {
+        const next = bytes[i + k]!;
+        if ((next & 0xc0) !== 0x80) return null;
+        point = (point << 6) | (next & 0x3f);
+      }
+      const min = [0, 0x80, 0x800, 0x10000][extra]!;
+      if (point < min || point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) return null;
+      if (point >= 0x10000) {
+        put(0xd800 + ((point - 0x10000) >> 10));
+        put(0xdc00 + ((point - 0x10000) & 0x3ff));
+      } else put(point);
+      i += extra + 1;
+    }
+    return out.slice(0, length);
+  } finally {
+    out.fill(0);
+  }
+}

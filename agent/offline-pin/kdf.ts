@@ -11,6 +11,13 @@ import { intRange } from '../../protocol/policy-settings.js';
 
 export const VERIFIER_SALT_BYTES = 16;
 export const VERIFIER_HASH_BYTES = 32;
+/**
+ * The verifier format of every pool issued now (docs/windows.md §6.2): the one Argon2id output
+ * A_c is kept as neither; the pool keeps HKDF(A_c, "latchkey-pin/1 verifier") and the X25519 public
+ * key of HKDF(A_c, "latchkey-pin/1 credential key"). A pool without the field keeps A_c itself.
+ */
+export const HKDF_VERIFIER_FORMAT = 'argon2id-hkdf-v1';
+export type VerifierFormat = typeof HKDF_VERIFIER_FORMAT;
 const ARGON2ID = 2; // @node-rs/argon2 Algorithm.Argon2id (a const enum)
 const VERSION_0x13 = 1; // @node-rs/argon2 Version.V0x13
 

@@ -18,7 +18,10 @@ import type { SealingKeys, UserStateStore } from '../state/user-state-store.js';
 import { FRESH_HAMMERING, attemptGate, type AttemptGate } from './anti-hammering.js';
 import type { KdfParams } from './kdf.js';
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
-import { noUsablePoolReason, usablePools, verifyOfflinePin } from './verify-offline-pin.js';
+import { noUsablePoolReason, usablePools, verifyOfflinePin, type VerifyResult } from './verify-offline-pin.js';
+import { handBack } from './credential-copies.js';
+import { withLiveCopies } from '../state/windows-credential.js';
+import { wipe } from '../../protocol/bytes.js';
 
 type Answer = Omit<Reply, 'requestId'>;
 type Refusal = Pick<Reply, 'status' | 'reason' | 'message'>;
@@ -140,13 +143,17 @@ export class OfflineOps {
     };
   }
 
-  async verify(user: string, pin: Uint8Array, context: string, peer: Peer): Promise<Answer> {
+  /**
+   * `withCredential`: the caller may receive the Windows logon credential (credentialHandback, docs/windows.md §5);
+   * an accepted PIN's copy is then opened and handed back as `secret`, durable state first.
+   */
+  async verify(user: string, pin: Uint8Array, context: string, peer: Peer, withCredential = false): Promise<Answer> {
     const started = performance.now();
     return this.deps.mutex.run(user, async () => {
       const state = await this.deps.store.read(user);
       const keys = await this.deps.keys();
       const now = this.deps.now();
-      const { decision, nextState } = await verifyOfflinePin({
+      const result = await verifyOfflinePin({
         user,
         state,
         policy: this.deps.policy(),
@@ -155,8 +162,16 @@ export class OfflineOps {
         wallFloorMs: this.deps.wallFloorMs(),
         tagKey: keys.tagKey,
         verifier: this.deps.verifier,
+        wantCredentialSeed: withCredential,
       });
-      if (nextState !== null) await this.deps.store.write(nextState);
+      const { decision } = result;
+      const { nextState, secret, credential } = await this.#handBack(state, result, withCredential);
+      try {
+        if (nextState !== null) await this.deps.store.write(nextState);
+      } catch (fault) {
+        wipe(secret);
+        throw fault;
+      }
       this.deps.audit(
         {
           event: 'verify',
@@ -177,6 +192,7 @@ export class OfflineOps {
         result: decision.status,
         reason: decision.ok ? undefined : decision.reason,
         context,
+        ...(credential !== undefined ? { credential } : {}),
         ms: Number((performance.now() - started).toFixed(3)),
       };
       setImmediate(() => this.deps.log.info('verify', fields));
@@ -186,6 +202,7 @@ export class OfflineOps {
           remaining: decision.remaining,
           low: decision.low,
           message: acceptedMessage(decision.remaining, decision.low),
+          ...(secret !== null ? { secret } : {}),
         };
       const reply: Answer = {
         status: decision.status,
@@ -197,12 +214,74 @@ export class OfflineOps {
     });
   }
 
-  /** `prove` is the caller's proof (root, or the user's password), run once the cheap checks pass. */
+  /**
+   * The accepted PIN's copy opened, the copies other holders lack sealed while the password is at
+   * hand, and the logon credential (docs/windows.md §5, §6.6) — or, for any failure, the accepted
+   * state as it was and no credential: the PIN is still accepted. `credential` says which, for the log.
+   */
+  async #handBack(
+    state: UserState | null,
+    result: VerifyResult,
+    withCredential: boolean,
+  ): Promise<{ nextState: UserState | null; secret: Uint8Array | null; credential?: string }> {
+    const none = { nextState: result.nextState, secret: null };
+    if (!withCredential || !result.decision.ok) return none;
+    if (result.pinKey === undefined || state === null || result.nextState === null)
+      return { ...none, credential: 'no-copy' };
+    try {
+      const handed = await handBack(state, result.nextState, result.pinKey);
+      return { nextState: handed.nextState, secret: handed.secret, credential: handed.opening };
+    } catch (fault) {
+      this.deps.log.error('verify.credential-fault', { user: state.user, error: fault as Error });
+      return { ...none, credential: 'internal-error' };
+    } finally {
+      wipe(result.pinKey.seed);
+    }
+  }
+
+  /**
+   * A capture outside an enrollment (credential-capture, docs/ipc.md op 15): `keep` wraps the
+   * password into the state, written durably before the reply.
+   */
+  async keepCredential(user: string, peer: Peer, keep: (state: UserState) => Promise<UserState>): Promise<Answer> {
+    return this.deps.mutex.run(user, async () => {
+      const state = await this.deps.store.read(user);
+      if (state === null)
+        return error('not-enrolled', `${user} has no offline PINs or phones here to keep a password for`);
+      const kept = await keep(state);
+      const now = this.deps.now();
+      if (kept !== state) await this.deps.store.write({ ...kept, generation: state.generation + 1 });
+      const generation = kept.windowsCredential?.generation ?? null;
+      this.deps.audit(
+        {
+          event: 'credential-capture',
+          user,
+          authenticatorId: null,
+          result: kept !== state ? 'ok' : 'refused',
+          reason: kept !== state ? null : 'not-kept',
+          remaining: null,
+          context: null,
+        },
+        peer,
+        now,
+      );
+      this.deps.log.info('credential-capture', { user, kept: kept !== state, generation });
+      return kept !== state
+        ? { status: 'ok', message: 'Latchkey keeps your new Windows password for your offline PINs and phones.' }
+        : error('bad-field', 'this password cannot be kept for Windows sign-in');
+    });
+  }
+
+  /**
+   * `prove` is the caller's proof (root, or the user's password), run once the cheap checks pass;
+   * `capture` (Windows, with a password: docs/windows.md §6.1) wraps the password into the new state.
+   */
   async enroll(
     user: string,
     authenticatorId: string,
     peer: Peer,
     prove: () => Promise<Refusal | null>,
+    capture?: (state: UserState) => Promise<UserState>,
   ): Promise<Answer> {
     const policy = this.deps.policy();
     if (this.deps.managed())
@@ -231,13 +310,15 @@ export class OfflineOps {
         verifier: this.deps.verifier,
       });
       // An enrollment is an authenticated event (root, or the user's password): it clears anti-hammering.
-      await this.deps.store.write({
+      const enrolled: UserState = {
         ...state,
         generation: state.generation + 1,
         wallHighWaterMs: Math.max(state.wallHighWaterMs, now.wallMs),
         pools: [...others, pool],
         hammering: FRESH_HAMMERING,
-      });
+      };
+      // The replaced pool's copies leave with it; the new pool's PINs get theirs in this same write.
+      await this.deps.store.write(capture ? await capture(withLiveCopies(enrolled)) : enrolled);
       this.deps.audit(
         { event: 'enroll', user, authenticatorId, result: 'ok', reason: null, remaining: pool.limit, context: null },
         peer,

@@ -1,12 +1,14 @@
 /**
- * Issuing a pool (docs/offline-pins.md "Pools"): draw a seed, derive every PIN, keep only a
- * salted Argon2id verifier per counter, hand the seed out once and wipe it.
+ * Issuing a pool (docs/offline-pins.md "Pools"): draw a seed, derive every PIN, keep per counter
+ * only a salt, the verifier and the credential key's public half made from one Argon2id evaluation
+ * (format `argon2id-hkdf-v1`, docs/windows.md §6.2), hand the seed out once and wipe it.
  */
 import { buildEnrollmentUri } from '../../protocol/enrollment-uri.js';
 import { SEED_BYTES, deriveOfflinePin, type PinFormat } from '../../protocol/offline-pin.js';
 import { toHex, wipe } from '../../protocol/bytes.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
-import { VERIFIER_SALT_BYTES, computeVerifier, type KdfParams } from './kdf.js';
+import { pinCredentialSeedOf, pinVerifierOf, x25519PairFromSeed } from '../../protocol/credential-wrap.js';
+import { HKDF_VERIFIER_FORMAT, VERIFIER_SALT_BYTES, computeVerifier, type KdfParams } from './kdf.js';
 import type { ClockReading } from '../../platform/clock.js';
 import type { PoolState, Verifier } from '../state/user-state.js';
 
@@ -32,6 +34,16 @@ export interface IssuedPool {
   readonly importUri: Uint8Array;
 }
 
+/** docs/windows.md §6.2: verifier_c and P_c from one Argon2id output; A_c and seed_c are wiped here. */
+async function derivedFromArgon2(argon2: Uint8Array): Promise<{ hash: Uint8Array; credentialKey: Uint8Array }> {
+  const seed = pinCredentialSeedOf(argon2);
+  try {
+    return { hash: pinVerifierOf(argon2), credentialKey: (await x25519PairFromSeed(seed)).publicKey };
+  } finally {
+    wipe(argon2, seed);
+  }
+}
+
 export async function issuePool(options: IssuePoolOptions): Promise<IssuedPool> {
   const verifierOf = options.verifier ?? computeVerifier;
   const seed = randomBytes(SEED_BYTES);
@@ -41,7 +53,7 @@ export async function issuePool(options: IssuePoolOptions): Promise<IssuedPool> 
     const verifiers: Verifier[] = await Promise.all(
       pins.map(async (pin, c) => {
         const salt = randomBytes(VERIFIER_SALT_BYTES);
-        return { c, salt, hash: await verifierOf(pin, salt, options.kdf) };
+        return { c, salt, ...(await derivedFromArgon2(await verifierOf(pin, salt, options.kdf))) };
       }),
     );
     const pool: PoolState = {
@@ -56,6 +68,7 @@ export async function issuePool(options: IssuePoolOptions): Promise<IssuedPool> 
       issuedBootId: options.now.bootId,
       issuedUptimeMs: options.now.uptimeMs,
       kdf: options.kdf,
+      verifier: HKDF_VERIFIER_FORMAT,
       verifiers,
     };
     await options.sealSeed?.(seed, pool);

@@ -5,8 +5,9 @@
  * next PIN is tried first, on its own round, so the common case costs one evaluation.
  */
 import { wipe } from '../../protocol/bytes.js';
+import { pinCredentialSeedOf, pinVerifierOf } from '../../protocol/credential-wrap.js';
 import { equalBytes } from '../../protocol/crypto/hashes.js';
-import type { KdfParams } from './kdf.js';
+import type { KdfParams, VerifierFormat } from './kdf.js';
 import type { VerifierFunction } from './offline-pin-pool.js';
 import type { PendingPool, PoolState, RecoveryPinState, Verifier } from '../state/user-state.js';
 import type { TypedPin } from './typed-pin.js';
@@ -25,7 +26,15 @@ export interface Candidate {
   readonly salt: Uint8Array;
   readonly hash: Uint8Array;
   readonly kdf: KdfParams;
+  /** How `hash` was made from Argon2id: absent, the raw output (older pools, the recovery PIN). */
+  readonly format?: VerifierFormat;
   readonly pin: Uint8Array;
+}
+
+/** The candidate that matched and, from an `argon2id-hkdf-v1` pool when asked for, seed_c (the caller wipes it). */
+export interface Match {
+  readonly candidate: Candidate;
+  readonly credentialSeed: Uint8Array | null;
 }
 
 function poolOf(source: Source): PoolState | null {
@@ -54,7 +63,15 @@ export function candidatesFor(sources: readonly Source[], typed: TypedPin): Cand
       const at = (offset: number) => {
         const verifier: Verifier | undefined = pool.verifiers[offset];
         return (
-          verifier && { source, counter: verifier.c, salt: verifier.salt, hash: verifier.hash, kdf: pool.kdf, pin }
+          verifier && {
+            source,
+            counter: verifier.c,
+            salt: verifier.salt,
+            hash: verifier.hash,
+            kdf: pool.kdf,
+            ...(pool.verifier ? { format: pool.verifier } : {}),
+            pin,
+          }
         );
       };
       lists.push({ at, length: pool.verifiers.length });
@@ -83,21 +100,31 @@ export function candidatesFor(sources: readonly Source[], typed: TypedPin): Cand
   return { firstRound: lists.map((list) => list.at(0)!), rest };
 }
 
-/** The first candidate whose verifier matches, evaluating at most `parallelism` at once. */
+/**
+ * The first candidate whose verifier matches, evaluating at most `parallelism` at once: one
+ * Argon2id per candidate whatever its format (docs/windows.md §6.2). With `wantCredentialSeed`,
+ * a match from an `argon2id-hkdf-v1` pool also yields seed_c from the same evaluation.
+ */
 export async function firstMatch(
   candidates: Candidates,
   verifierOf: VerifierFunction,
   parallelism: number,
-): Promise<Candidate | null> {
-  let found: Candidate | null = null;
+  wantCredentialSeed = false,
+): Promise<Match | null> {
+  let found: Match | null = null;
   const run = async (slice: readonly Candidate[]) => {
     let index = 0;
     const worker = async () => {
       while (found === null && index < slice.length) {
         const candidate = slice[index++]!;
-        const hash = await verifierOf(candidate.pin, candidate.salt, candidate.kdf);
-        if (equalBytes(hash, candidate.hash)) found ??= candidate;
-        wipe(hash);
+        const argon2 = await verifierOf(candidate.pin, candidate.salt, candidate.kdf);
+        const hash = candidate.format === undefined ? argon2 : pinVerifierOf(argon2);
+        if (equalBytes(hash, candidate.hash) && found === null)
+          found = {
+            candidate,
+            credentialSeed: wantCredentialSeed && candidate.format !== undefined ? pinCredentialSeedOf(argon2) : null,
+          };
+        wipe(hash, argon2);
       }
     };
     await Promise.all(Array.from({ length: Math.min(parallelism, slice.length) }, worker));

@@ -13,6 +13,7 @@ import type { VerifierFunction } from './offline-pin-pool.js';
 import { candidatesFor, firstMatch, type Candidate, type Source } from './pin-candidates.js';
 import { TypedPin } from './typed-pin.js';
 import { isExpired, pinCountOf, remainingOf, type PoolState, type UserState } from '../state/user-state.js';
+import { withLiveCopies } from '../state/windows-credential.js';
 
 export type VerifyDecision =
   | {
@@ -47,12 +48,23 @@ export interface VerifyInput {
   readonly tagKey: Uint8Array;
   readonly verifier?: VerifierFunction;
   readonly parallelism?: number;
+  /** Return seed_c of an accepted PIN from an `argon2id-hkdf-v1` pool (docs/windows.md §6.2), to open its copy of the password. */
+  readonly wantCredentialSeed?: boolean;
+}
+
+/** The accepted PIN's place and seed_c: the private key its copy of the password is wrapped to. The caller wipes `seed`. */
+export interface AcceptedPinKey {
+  readonly poolId: string;
+  readonly c: number;
+  readonly seed: Uint8Array;
 }
 
 export interface VerifyResult {
   readonly decision: VerifyDecision;
   /** The state to write durably before replying; null when nothing changed. */
   readonly nextState: UserState | null;
+  /** Only with `wantCredentialSeed`, for a PIN accepted from an `argon2id-hkdf-v1` pool. */
+  readonly pinKey?: AcceptedPinKey;
 }
 
 const refuse = (
@@ -124,6 +136,10 @@ export function wrongInputTag(tagKey: Uint8Array, user: string, typed: Uint8Arra
   }
 }
 
+function poolOfSource(source: Source): PoolState | null {
+  return source.kind === 'pool' ? source.pool : source.kind === 'pending' ? source.pending.pool : null;
+}
+
 /** The state after `match` was accepted: counters advanced, a pending pool made live, a recovery PIN spent. */
 function accept(state: UserState, match: Candidate, policy: Policy, wallHighWaterMs: number): VerifyResult {
   const base = { ...state, generation: state.generation + 1, wallHighWaterMs, hammering: FRESH_HAMMERING };
@@ -154,6 +170,8 @@ function accept(state: UserState, match: Candidate, policy: Policy, wallHighWate
     };
   }
   const remaining = remainingOf(consumed);
+  // The accepted PIN's copy of the Windows password (and those of the PINs it skipped) leave with it.
+  nextState = withLiveCopies(nextState);
   return {
     decision: {
       ok: true,
@@ -191,9 +209,15 @@ export async function verifyOfflinePin(input: VerifyInput): Promise<VerifyResult
       candidatesFor(sources, typed),
       input.verifier ?? computeVerifier,
       input.parallelism ?? KDF_PARALLELISM,
+      input.wantCredentialSeed === true,
     );
     const wallHighWaterMs = Math.max(state.wallHighWaterMs, input.now.wallMs);
-    if (match !== null) return accept(state, match, policy, wallHighWaterMs);
+    if (match !== null) {
+      const accepted = accept(state, match.candidate, policy, wallHighWaterMs);
+      const pool = poolOfSource(match.candidate.source);
+      if (match.credentialSeed === null || pool === null) return accepted;
+      return { ...accepted, pinKey: { poolId: pool.poolId, c: match.candidate.counter, seed: match.credentialSeed } };
+    }
     return refuseWrongPin(state, wrongInputTag(input.tagKey, input.user, typed), input.now, wallHighWaterMs);
   } finally {
     typed.wipe();

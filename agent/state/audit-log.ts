@@ -26,7 +26,8 @@ export type AuditEvent =
   | 'ble-auth'
   | 'pairing'
   | 'replenish'
-  | 'recovery-pin';
+  | 'recovery-pin'
+  | 'credential-capture';
 
 export interface AuditEntry {
   readonly event: AuditEvent;

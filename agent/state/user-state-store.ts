@@ -13,6 +13,7 @@ import { ownedByThisProcess, readCheckedFile } from '../../platform/secure-path.
 import { MAX_JOURNAL_BYTES, StateUnreadableError, encodeJournalHeader, journalUser } from './state-journal.js';
 import { parseJournal, sealRecord, type SealingKeys } from './state-journal.js';
 import type { UserState } from './user-state.js';
+import { withLiveCopies } from './windows-credential.js';
 
 export { StateUnreadableError, deriveSealingKeys, type SealingKeys } from './state-journal.js';
 
@@ -109,7 +110,10 @@ export class UserStateStore {
    * Makes `state` durable: appended and fdatasynced, or (new, long or large journal) written
    * whole and renamed into place. Callers read the user's state first, under the per-user lock.
    */
-  async write(state: UserState): Promise<void> {
+  async write(written: UserState): Promise<void> {
+    // A copy of the Windows password leaves with its holder in the same write (docs/windows.md §6.4):
+    // whatever spent a PIN, replaced a pool or unpaired a phone, no copy outlives it.
+    const state = withLiveCopies(written);
     const keys = await this.keys();
     const file = this.fileFor(state.user);
     const cached = this.#cache.get(state.user);

@@ -1,5 +1,6 @@
 /**
- * One user's state: pools and anti-hammering (docs/state-files.md "User state file"). This
+ * One user's state: pools, anti-hammering, paired phones and (Windows) the password's wrapped
+ * copies (docs/state-files.md "User state file"). This
  * module holds the types and the schema that every decrypted file must pass; sealing and I/O
  * live in user-state-store.ts.
  */
@@ -10,7 +11,11 @@ import type { ClockReading } from '../../platform/clock.js';
 import { DAY_MS } from '../../protocol/policy-settings.js';
 import { FRESH_HAMMERING, MAX_WRONG_TAGS } from '../offline-pin/anti-hammering.js';
 import { PoolEnvelopeSchema, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
-import { KdfParamsSchema, VERIFIER_HASH_BYTES, VERIFIER_SALT_BYTES, type KdfParams } from '../offline-pin/kdf.js';
+import { KEY_BYTES as CREDENTIAL_KEY_BYTES } from '../../protocol/credential-wrap.js';
+import { WindowsCredentialSchema, copiesProblem, windowsCredentialToJson } from './windows-credential.js';
+import type { WindowsCredentialState } from './windows-credential.js';
+import { HKDF_VERIFIER_FORMAT, KdfParamsSchema, VERIFIER_HASH_BYTES, VERIFIER_SALT_BYTES } from '../offline-pin/kdf.js';
+import type { KdfParams, VerifierFormat } from '../offline-pin/kdf.js';
 
 export const MAX_POOLS_PER_USER = 16;
 export const MAX_POOL_SIZE = 100;
@@ -20,7 +25,10 @@ export const DEFAULT_AUTHENTICATOR_ID = 'phone';
 export interface Verifier {
   readonly c: number;
   readonly salt: Uint8Array;
+  /** Argon2id's output itself, or (pool format `argon2id-hkdf-v1`) verifier_c derived from it. */
   readonly hash: Uint8Array;
+  /** P_c (docs/windows.md §6.2): the X25519 public key the PIN's copy of the password is wrapped to; `argon2id-hkdf-v1` pools only. */
+  readonly credentialKey?: Uint8Array;
 }
 
 export interface PoolState {
@@ -36,6 +44,8 @@ export interface PoolState {
   readonly issuedBootId: string;
   readonly issuedUptimeMs: number;
   readonly kdf: KdfParams;
+  /** How `hash` is made from Argon2id (docs/offline-pins.md "Verifiers at rest"); absent: the raw output (pools issued before it). */
+  readonly verifier?: VerifierFormat;
   readonly verifiers: readonly Verifier[];
 }
 
@@ -47,6 +57,8 @@ export interface PairedDevice {
   readonly signingKey: string;
   /** base64url raw X25519 key: pools are sealed to it. */
   readonly boxKey: string;
+  /** base64url raw X25519 key CK.pub (docs/windows.md §6.3): the phone's copy of the Windows password is wrapped to it. */
+  readonly credentialKey?: string;
   readonly pairedAtMs: number;
 }
 
@@ -64,6 +76,8 @@ export interface BlePhone {
   readonly workstationSeed: string;
   /** The phone's Ed25519 identity key for this pairing. */
   readonly phoneKey: string;
+  /** CK.pub of this pairing (docs/windows.md §6.3), as for a phone paired online. */
+  readonly credentialKey?: string;
   readonly pairedAtMs: number;
   /**
    * The phone's attribute handles for the Latchkey service, from pairing or the last unlock, so
@@ -112,6 +126,8 @@ export interface UserState {
   readonly recovery: RecoveryPinState | null;
   /** The last successful online sign-in (R2: offline PINs exist only after one). */
   readonly onlineAuthAtMs: number | null;
+  /** The Windows password, only wrapped (docs/windows.md §6.4); null elsewhere and before a capture. */
+  readonly windowsCredential: WindowsCredentialState | null;
 }
 
 export function emptyUserState(user: string): UserState {
@@ -126,6 +142,7 @@ export function emptyUserState(user: string): UserState {
     pendingPools: [],
     recovery: null,
     onlineAuthAtMs: null,
+    windowsCredential: null,
   };
 }
 
@@ -148,6 +165,7 @@ const VerifierSchema = v.strictObject({
   c: counter,
   salt: base64Bytes(VERIFIER_SALT_BYTES),
   hash: base64Bytes(VERIFIER_HASH_BYTES),
+  credentialKey: v.optional(base64Bytes(CREDENTIAL_KEY_BYTES)),
 });
 
 const PoolSchema = v.pipe(
@@ -163,6 +181,7 @@ const PoolSchema = v.pipe(
     issuedBootId: v.pipe(v.string(), v.maxLength(64)),
     issuedUptimeMs: counter,
     kdf: KdfParamsSchema,
+    verifier: v.optional(v.literal(HKDF_VERIFIER_FORMAT)),
     verifiers: v.union([v.pipe(v.array(VerifierSchema), v.maxLength(MAX_POOL_SIZE)), v.literal(CARRIED_VERIFIERS)]),
   }),
   v.check((pool) => {
@@ -176,6 +195,12 @@ const PoolSchema = v.pipe(
   v.check(
     (pool) => pool.verifiers === CARRIED_VERIFIERS || coversRemaining(pool.verifiers, pool),
     'verifiers must cover next ≤ c < limit in order',
+  ),
+  v.check(
+    (pool) =>
+      pool.verifiers === CARRIED_VERIFIERS ||
+      pool.verifiers.every((verifier) => (verifier.credentialKey !== undefined) === (pool.verifier !== undefined)),
+    'an argon2id-hkdf-v1 pool has a credentialKey for every counter, any other pool none',
   ),
 );
 
@@ -197,6 +222,7 @@ const PairedDeviceSchema = v.strictObject({
   name: v.pipe(v.string(), v.maxLength(128)),
   signingKey: key32,
   boxKey: key32,
+  credentialKey: v.optional(key32),
   pairedAtMs: counter,
 });
 
@@ -208,6 +234,7 @@ const BlePhoneSchema = v.strictObject({
   pairingKey: key32,
   workstationSeed: key32,
   phoneKey: key32,
+  credentialKey: v.optional(key32),
   pairedAtMs: counter,
   gatt: v.optional(
     v.pipe(
@@ -244,6 +271,7 @@ export const UserStateSchema = v.pipe(
     pendingPools: v.optional(v.pipe(v.array(PendingPoolSchema), v.maxLength(MAX_POOLS_PER_USER)), []),
     recovery: v.optional(v.nullable(RecoveryPinSchema), null),
     onlineAuthAtMs: v.optional(v.nullable(counter), null),
+    windowsCredential: v.optional(v.nullable(WindowsCredentialSchema), null),
     hammering: v.strictObject({
       failures: counter,
       disabled: v.boolean(),
@@ -263,6 +291,11 @@ export const UserStateSchema = v.pipe(
     (state) => new Set(state.blePhones.map((phone) => phone.deviceId)).size === state.blePhones.length,
     'one record per BLE phone',
   ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = copiesProblem(dataset.value);
+    if (problem !== null) addIssue({ message: problem });
+  }),
 );
 
 /** A record as the schema reads it: a pool's verifiers may still be carried from the previous record. */
@@ -281,7 +314,7 @@ function poolsById(state: UserState | null): Map<string, PoolState> {
 /** The same pool, issued once: everything but `next` and the spent verifiers is unchanged. */
 function samePool(
   earlier: PoolState,
-  later: Pick<PoolState, 'authenticatorId' | 'charset' | 'length' | 'start' | 'next' | 'limit' | 'kdf'>,
+  later: Pick<PoolState, 'authenticatorId' | 'charset' | 'length' | 'start' | 'next' | 'limit' | 'kdf' | 'verifier'>,
 ): boolean {
   const a = earlier.kdf;
   const b = later.kdf;
@@ -292,6 +325,7 @@ function samePool(
     earlier.start === later.start &&
     earlier.limit === later.limit &&
     earlier.next <= later.next &&
+    earlier.verifier === later.verifier &&
     a.algorithm === b.algorithm &&
     a.version === b.version &&
     a.memoryKiB === b.memoryKiB &&
@@ -301,6 +335,8 @@ function samePool(
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+const sameOptionalBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined) =>
+  a === undefined || b === undefined ? a === b : sameBytes(a, b);
 
 /** True when `pool.verifiers` is exactly `earlier`'s list less the spent ones, so a record may carry it. */
 function carriable(earlier: PoolState | undefined, pool: PoolState): boolean {
@@ -311,7 +347,10 @@ function carriable(earlier: PoolState | undefined, pool: PoolState): boolean {
     const old = earlier.verifiers[skip + i]!;
     return (
       verifier === old ||
-      (verifier.c === old.c && sameBytes(verifier.salt, old.salt) && sameBytes(verifier.hash, old.hash))
+      (verifier.c === old.c &&
+        sameBytes(verifier.salt, old.salt) &&
+        sameBytes(verifier.hash, old.hash) &&
+        sameOptionalBytes(verifier.credentialKey, old.credentialKey))
     );
   });
 }
@@ -326,10 +365,18 @@ export function userStateToJson(state: UserState, previous: UserState | null = n
     ...pool,
     verifiers: carriable(earlier.get(pool.poolId), pool)
       ? CARRIED_VERIFIERS
-      : pool.verifiers.map((verifier) => ({ c: verifier.c, salt: base64(verifier.salt), hash: base64(verifier.hash) })),
+      : pool.verifiers.map((verifier) => ({
+          c: verifier.c,
+          salt: base64(verifier.salt),
+          hash: base64(verifier.hash),
+          ...(verifier.credentialKey ? { credentialKey: base64(verifier.credentialKey) } : {}),
+        })),
   });
+  const { windowsCredential, ...rest } = state;
   return {
-    ...state,
+    ...rest,
+    // Left out when there is none, so a journal without one reads as before.
+    ...(windowsCredential ? { windowsCredential: windowsCredentialToJson(windowsCredential) } : {}),
     pools: state.pools.map(poolToJson),
     pendingPools: state.pendingPools.map((pending) => ({ ...pending, pool: poolToJson(pending.pool) })),
     recovery: state.recovery && {

@@ -13,6 +13,7 @@ enum {
   TAG_USER = 0x03,
   TAG_PIN = 0x04,
   TAG_CONTEXT = 0x05,
+  TAG_PASSWORD = 0x07,
   TAG_FLAGS = 0x08,
   TAG_WAIT = 0x09,
   TAG_STATUS = 0x10,
@@ -351,6 +352,17 @@ size_t lk_encode_verify(uint8_t *out, size_t capacity, uint32_t request_id, cons
     if (pin == NULL || pin_length < 1 || pin_length > LK_PIN_MAX) w.failed = 1;
     else put_field(&w, TAG_PIN, pin, pin_length);
     put_context(&w, context);
+  }
+  return finish_request(&w);
+}
+
+size_t lk_encode_credential_capture(uint8_t *out, size_t capacity, uint32_t request_id,
+                                   const char *user, const uint8_t *password,
+                                   size_t password_length) {
+  struct writer w;
+  if (begin_request(&w, out, capacity, LK_OP_CREDENTIAL_CAPTURE, request_id, user)) {
+    if (password == NULL || password_length < 1 || password_length > LK_PASSWORD_MAX) w.failed = 1;
+    else put_field(&w, TAG_PASSWORD, password, password_length);
   }
   return finish_request(&w);
 }

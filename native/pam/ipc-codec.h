@@ -1,6 +1,7 @@
 /*
- * The module's side of the agent IPC (docs/ipc.md, protocol version 1): encodes the four
- * requests it sends (status, verify, online-auth, ble-auth) and parses replies. Pure: no I/O, no allocation.
+ * The lock screen's side of the agent IPC (docs/ipc.md, protocol version 1): encodes the requests
+ * the PAM module sends (status, verify, online-auth, ble-auth) and the one the Windows credential
+ * provider adds (credential-capture), and parses replies. Pure: no I/O, no allocation.
  */
 #ifndef LATCHKEY_IPC_CODEC_H
 #define LATCHKEY_IPC_CODEC_H
@@ -22,6 +23,7 @@
 /* docs/ipc.md "Fields": the limits this module checks */
 #define LK_USER_MAX 256
 #define LK_PIN_MAX 64
+#define LK_PASSWORD_MAX 512
 #define LK_CONTEXT_MAX 128
 #define LK_REASON_MAX 48
 #define LK_MESSAGE_MAX 512
@@ -29,12 +31,18 @@
 #define LK_DETAIL_MAX 60000
 #define LK_WAIT_MAX_MS 600000
 
-/* A request frame this module builds is never larger than this. */
+/* A request frame this module builds is never larger than this (a bound on every request's fields). */
 #define LK_REQUEST_FRAME_MAX                                                                  \
-  (LK_FRAME_HEADER_BYTES + 6 * LK_FIELD_HEADER_BYTES + 1 + 4 + LK_USER_MAX + LK_PIN_MAX +     \
-   LK_CONTEXT_MAX + 4)
+  (LK_FRAME_HEADER_BYTES + 7 * LK_FIELD_HEADER_BYTES + 1 + 4 + LK_USER_MAX + LK_PIN_MAX +     \
+   LK_CONTEXT_MAX + 4 + LK_PASSWORD_MAX)
 
-enum lk_op { LK_OP_STATUS = 1, LK_OP_VERIFY = 2, LK_OP_ONLINE_AUTH = 7, LK_OP_BLE_AUTH = 11 };
+enum lk_op {
+  LK_OP_STATUS = 1,
+  LK_OP_VERIFY = 2,
+  LK_OP_ONLINE_AUTH = 7,
+  LK_OP_BLE_AUTH = 11,
+  LK_OP_CREDENTIAL_CAPTURE = 15
+};
 
 /* docs/ipc.md field `flags`, bit 1 of a status request */
 #define LK_STATUS_FLAG_LOCK_SCREEN 2
@@ -119,5 +127,10 @@ size_t lk_encode_online_auth(uint8_t *out, size_t capacity, uint32_t request_id,
 /* docs/ipc.md op 11: Bluetooth unlock, the agent trying the paired phone for at most wait_ms. */
 size_t lk_encode_ble_auth(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
                           const char *context, uint32_t wait_ms);
+/* docs/ipc.md op 15: the Windows password LSA just accepted at the tile (UTF-8, 1-512 bytes), for
+ * the agent to keep wrapped (docs/windows.md §6.1). The caller wipes out after writing it. */
+size_t lk_encode_credential_capture(uint8_t *out, size_t capacity, uint32_t request_id,
+                                   const char *user, const uint8_t *password,
+                                   size_t password_length);
 
 #endif

@@ -181,6 +181,7 @@ export const EVENT_TYPES = [
   'recovery-pin',
   'pairing',
   'replenish',
+  'credential-capture',
 ] as const;
 export const EventSchema = v.strictObject({
   id: id('ev'),

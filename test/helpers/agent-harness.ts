@@ -106,6 +106,8 @@ export async function startInProcessAgent(
     auditLimits?: StartAgentOptions['auditLimits'];
     bleTransport?: StartAgentOptions['bleTransport'];
     fetch?: StartAgentOptions['fetch'];
+    /** The Windows path on Linux (docs/windows.md §5–6): the OS decided for, the password check, SIDs. */
+    windows?: Pick<StartAgentOptions, 'platformName' | 'passwordCheck' | 'lookupAccount'>;
   } = {},
 ): Promise<InProcessAgent> {
   const json = JSON.parse(await fs.readFile(files.configFile, 'utf8')) as Record<string, unknown>;
@@ -119,6 +121,7 @@ export async function startInProcessAgent(
     auditLimits: options.auditLimits,
     fetch: options.fetch ?? nodeFetch,
     ...(options.bleTransport && { bleTransport: options.bleTransport }),
+    ...options.windows,
     log: options.log ?? createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
   });
   return {

@@ -263,6 +263,32 @@ describe('request encoder', () => {
     expect(out.hex).toBe(v.hex);
   });
 
+  it('encodes the credential-capture vector byte for byte, which the agent decodes to the same password', () => {
+    const v = byName('credential-capture');
+    const hex = runJson<{ hex: string }>(cli, [
+      'encode-credential-capture',
+      '17',
+      String(v.request!.user),
+      String(v.request!.passwordHex),
+    ]).hex;
+    expect(hex).toBe(v.hex);
+    const frame = fromHex(hex);
+    expect(decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES))).toEqual({
+      op: 'credential-capture',
+      requestId: 17,
+      user: v.request!.user,
+      password: fromHex(String(v.request!.passwordHex)),
+    });
+    // The longest password the field takes, with the longest user: within LK_REQUEST_FRAME_MAX.
+    const longest = runJson<{ hex: string | null }>(cli, [
+      'encode-credential-capture',
+      '1',
+      'u'.repeat(256),
+      '61'.repeat(512),
+    ]).hex;
+    expect(fromHex(longest!).length).toBe(8 + 3 + 1 + 3 + 4 + 3 + 256 + 3 + 512);
+  });
+
   it('produces requests the agent-side decoder accepts with the same fields', () => {
     const userArb = fc
       .array(fc.constantFrom('a', 'Z', '.', '_', '@', 'ü', '漢', '-', '1'), { minLength: 1, maxLength: 40 })
@@ -294,6 +320,9 @@ describe('request encoder', () => {
     ['a PIN of 65 bytes', ['encode-verify', '1', 'alice', '31'.repeat(65)]],
     ['a context of 129 bytes', ['encode-verify', '1', 'alice', '31', 'c'.repeat(129)]],
     ['a context with a tab', ['encode-verify', '1', 'alice', '31', 'pam:\tx']],
+    ['an empty password', ['encode-credential-capture', '1', 'alice', '']],
+    ['a password of 513 bytes', ['encode-credential-capture', '1', 'alice', '61'.repeat(513)]],
+    ['a password for a user with a slash', ['encode-credential-capture', '1', '../root', '61']],
   ])('refuses to encode %s', (_name, args) => {
     expect(runJson<{ hex: string | null }>(cli, args as string[]).hex).toBeNull();
   });

@@ -7,6 +7,7 @@ import {
   decodeLogonCredential,
   encodeLogonCredential,
   utf16le,
+  utf16leOfUtf8,
 } from '../../protocol/windows-logon-credential.js';
 
 const { valid, invalid } = (
@@ -58,5 +59,33 @@ describe('the logon credential', () => {
     expect(() => encodeLogonCredential({ domain: 'D', user: '\uD800', password: utf16le('p') })).toThrow(
       /lone surrogate/,
     );
+  });
+});
+
+describe('utf16leOfUtf8 (a password from docs/ipc.md `password`, never a string)', () => {
+  it('converts strict UTF-8, surrogate pairs included, as TextDecoder and utf16le do', () => {
+    for (const text of [
+      'hunter2',
+      'p\u00e4ssw\u00f6rd \u2603',
+      'pass\u{1F511}word',
+      '\u007f\u0080\u07ff\u0800\uffff\u{10000}\u{10ffff}',
+    ])
+      expect(Buffer.from(utf16leOfUtf8(Buffer.from(text, 'utf8'))!).equals(Buffer.from(utf16le(text)))).toBe(true);
+    expect(utf16leOfUtf8(new Uint8Array(0))).toEqual(new Uint8Array(0));
+  });
+
+  it('refuses what a strict decoder refuses', () => {
+    const invalid = {
+      'a lone continuation byte': [0x80],
+      'a cut two-byte sequence': [0x61, 0xc3],
+      'a cut four-byte sequence': [0xf0, 0x9f, 0x94],
+      'an overlong slash': [0xc0, 0xaf],
+      'an overlong three-byte form': [0xe0, 0x80, 0xaf],
+      'an encoded surrogate': [0xed, 0xa0, 0x80],
+      'beyond U+10FFFF': [0xf4, 0x90, 0x80, 0x80],
+      'a lead byte 0xFF': [0xff],
+      'a continuation that is not one': [0xc3, 0x28],
+    };
+    for (const [name, bytes] of Object.entries(invalid)) expect(utf16leOfUtf8(Uint8Array.from(bytes)), name).toBeNull();
   });
 });

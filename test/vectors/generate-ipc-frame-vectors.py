@@ -73,6 +73,8 @@ def main() -> None:
          "request": {"op": "ble-unpair", "requestId": 15, "user": "alice", "authenticator": "ble-7K2QD"}},
         {"name": "ble-unpair every phone", "hex": req(F("op", u8(14)), F("requestId", u32(16)), F("user", txt("alice"))),
          "request": {"op": "ble-unpair", "requestId": 16, "user": "alice"}},
+        {"name": "credential-capture", "hex": req(F("op", u8(15)), F("requestId", u32(17)), F("user", txt("DESK-042\\alice")), F("password", txt("hunter2 \u2603"))),
+         "request": {"op": "credential-capture", "requestId": 17, "user": "DESK-042\\alice", "passwordHex": txt("hunter2 \u2603").hex()}},
     ]
     status_alice = [F("op", u8(1)), F("requestId", u32(9)), F("user", txt("alice"))]
     invalid_requests = [
@@ -107,7 +109,8 @@ def main() -> None:
         {"name": "verify without pin", "hex": req(F("op", u8(2)), F("requestId", u32(1)), F("user", txt("a"))), "reason": "missing-field"},
         {"name": "op 0", "hex": req(F("op", u8(0)), F("requestId", u32(1))), "reason": "unknown-op"},
         {"name": "op 99", "hex": req(F("op", u8(99)), F("requestId", u32(1))), "reason": "unknown-op"},
-        {"name": "op 15", "hex": req(F("op", u8(15)), F("requestId", u32(1))), "reason": "unknown-op"},
+        {"name": "op 16", "hex": req(F("op", u8(16)), F("requestId", u32(1))), "reason": "unknown-op"},
+        {"name": "credential-capture without a password", "hex": req(F("op", u8(15)), F("requestId", u32(1)), F("user", txt("alice"))), "reason": "missing-field"},
         {"name": "ble-auth without a user", "hex": req(F("op", u8(11)), F("requestId", u32(1))), "reason": "missing-field"},
         {"name": "ble-auth with a pin", "hex": req(F("op", u8(11)), F("requestId", u32(1)), F("user", txt("a")), F("pin", txt("123456"))), "reason": "bad-field"},
         {"name": "ble-auth wait over 600 s", "hex": req(F("op", u8(11)), F("requestId", u32(1)), F("user", txt("a")), F("wait", u32(600001))), "reason": "bad-field"},

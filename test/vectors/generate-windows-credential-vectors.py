@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Independent implementation of docs/windows.md §5-6 (Python, `cryptography` and `argon2-cffi`).
 
-Writes windows-credential.json: the verifier and credential key of one Argon2id evaluation, the
+Writes windows-credential.json: the verifier and credential key of one Argon2id evaluation, a user
+state holding a pool of that format (`argon2id-hkdf-v1`) with a copy per PIN beside a pool of raw
+Argon2id verifiers, the
 password block and its padding, copies wrapped to a PIN and to a phone from fixed ephemeral keys
 and nonces, a phone's release, the credential request transcript, and the logon credential the
 agent hands the provider, each with invalid cases and the code a reader must answer.
     apt-get install python3-cryptography python3-argon2
     /usr/bin/python3 test/vectors/generate-windows-credential-vectors.py   (Debian's python3, which has both)
 """
-import json, os, struct
+import base64, json, os, struct
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -77,6 +79,33 @@ def wrap(name, recipient_seed, eph_seed, nonce, binding, password):
     return {"name": name, "recipientSeedHex": recipient_seed.hex(), "recipientPublicHex": recipient.hex(), "ephemeralSeedHex": eph_seed.hex(),
             "binding": binding, "passwordHex": password.hex(), "aadHex": aad.hex(), "copyKeyHex": k.hex(),
             "copy": {"ephHex": pub(eph_seed).hex(), "nonceHex": nonce.hex(), "ciphertextHex": ct.hex()}}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def pin_pool(pins, salts, hkdf_format: bool) -> dict:
+    """A pool as the user state stores it (docs/state-files.md): `argon2id-hkdf-v1` (docs/windows.md §6.2), or raw Argon2id as before it."""
+    verifiers = []
+    for c, (pin, salt) in enumerate(zip(pins, salts)):
+        key = pin_key(pin, salt, 8, 1)
+        a = bytes.fromhex(key["argon2Hex"])
+        entry = {"c": c, "salt": b64(salt), "hash": b64(bytes.fromhex(key["verifierHex"]) if hkdf_format else a)}
+        if hkdf_format:
+            entry["credentialKey"] = b64(bytes.fromhex(key["publicKeyHex"]))
+        verifiers.append(entry)
+    pool = {"authenticatorId": "phone" if hkdf_format else "old-phone", "poolId": ("0f" if hkdf_format else "0e") * 16,
+            "charset": "alphanumeric", "length": 8, "start": 0, "next": 0, "limit": len(pins),
+            "issuedAtMs": 1795000000000, "issuedBootId": "boot-1", "issuedUptimeMs": 60000,
+            "kdf": {"algorithm": "argon2id", "version": 19, "memoryKiB": 8, "iterations": 1, "parallelism": 1}, "verifiers": verifiers}
+    if hkdf_format:
+        pool["verifier"] = "argon2id-hkdf-v1"
+    return pool
 
 
 def logon(domain: bytes, user: bytes, password: bytes, version: int = 1) -> bytes:
@@ -168,7 +197,29 @@ def main() -> None:
         {"name": "ends after the version", "hex": "01"},
     ]
 
-    out = {"pinKeys": pin_keys, "padding": padding, "invalidBlocks": invalid_blocks, "invalidPasswords": invalid_passwords,
+    # A user state holding both pool formats and the password wrapped to each live PIN of the new one
+    # (docs/windows.md §6.4 "At rest"): the agent must accept every PIN and open its copy with seed_c.
+    sid = pin_binding["sid"]
+    state_pins = ["K7QM2XHD", "7XW4T9PA", "N3RZ8B6C"]
+    hkdf_pool = pin_pool(state_pins, [bytes([0x40 + c]) * 16 for c in range(3)], True)
+    raw_pool = pin_pool(["RAWP1N00", "RAWP1N01"], [bytes([0x50 + c]) * 16 for c in range(2)], False)
+    state_password = utf16("hunter2 \u2603")
+    state_copies = []
+    for c, pin in enumerate(state_pins):
+        seed = bytes.fromhex(pin_key(pin, bytes([0x40 + c]) * 16, 8, 1)["credentialSeedHex"])
+        binding = {"holder": "pin", "sid": sid, "generation": 2, "poolId": hkdf_pool["poolId"], "c": c}
+        w = wrap("", seed, bytes(range(150 + c, 182 + c)), bytes(range(c, c + 12)), binding, state_password)
+        state_copies.append({"holder": "pin", "poolId": hkdf_pool["poolId"], "c": c, "eph": b64u(bytes.fromhex(w["copy"]["ephHex"])),
+                             "nonce": b64u(bytes.fromhex(w["copy"]["nonceHex"])), "ciphertext": b64u(bytes.fromhex(w["copy"]["ciphertextHex"]))})
+    user_state = {
+        "user": "DESK-042\\alice", "generation": 7, "wallHighWaterMs": 1795000000000, "pools": [raw_pool, hkdf_pool],
+        "hammering": {"failures": 0, "disabled": False, "wrongTags": [], "delay": None},
+        "windowsCredential": {"sid": sid, "domain": "DESK-042", "user": "alice", "generation": 2, "copies": state_copies},
+    }
+    user_state_vector = {"state": user_state, "pins": {"phone": state_pins, "old-phone": ["RAWP1N00", "RAWP1N01"]},
+                         "passwordHex": state_password.hex(), "logonCredentialHex": logon(utf16("DESK-042"), utf16("alice"), state_password).hex()}
+
+    out = {"pinKeys": pin_keys, "userState": user_state_vector, "padding": padding, "invalidBlocks": invalid_blocks, "invalidPasswords": invalid_passwords,
            "copies": copies, "invalidCopies": invalid_copies, "release": release, "credentialRequest": credential_request,
            "logonCredential": {"valid": logon_valid, "invalid": logon_invalid}}
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "windows-credential.json")

@@ -7,6 +7,7 @@
  *   codec-cli encode-verify ID USER PIN_HEX [CONTEXT]
  *   codec-cli encode-online-auth ID USER CONTEXT WAIT_MS
  *   codec-cli encode-ble-auth ID USER CONTEXT WAIT_MS
+ *   codec-cli encode-credential-capture ID USER PASSWORD_HEX
  *   codec-cli options [ARG...]
  * Prints one JSON object on stdout.
  */
@@ -100,6 +101,15 @@ int main(int argc, char **argv) {
     size_t pin_length = from_hex(argv[4], pin, sizeof pin);
     size_t n = lk_encode_verify(out, sizeof out, (uint32_t)strtoul(argv[2], NULL, 10), argv[3], pin,
                                 pin_length, argc == 6 ? argv[5] : NULL);
+    if (n == 0) printf("{\"hex\":null}\n");
+    else print_hex(out, n);
+    return 0;
+  }
+  if (argc == 5 && strcmp(argv[1], "encode-credential-capture") == 0) {
+    uint8_t password[LK_PASSWORD_MAX + 32];
+    size_t password_length = from_hex(argv[4], password, sizeof password);
+    size_t n = lk_encode_credential_capture(out, sizeof out, (uint32_t)strtoul(argv[2], NULL, 10), argv[3],
+                                            password, password_length);
     if (n == 0) printf("{\"hex\":null}\n");
     else print_hex(out, n);
     return 0;

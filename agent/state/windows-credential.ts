@@ -1,0 +1,189 @@
+/**
+ * The user's Windows password at rest (docs/windows.md §6.4 "At rest", docs/state-files.md):
+ * only wrapped copies, one per live offline PIN of an `argon2id-hkdf-v1` pool and one per paired
+ * phone with a credential key, inside the user's sealed state. This module holds the types, the
+ * schema every decrypted record must pass, and the rule of where a copy may sit. Pure.
+ */
+import * as v from 'valibot';
+import {
+  KEY_BYTES,
+  MAX_BLOCK_BYTES,
+  MIN_BLOCK_BYTES,
+  BLOCK_BYTES,
+  NONCE_BYTES,
+  TAG_BYTES,
+  poolCarriesCopies,
+  type CopyBinding,
+  type WrappedCopy,
+} from '../../protocol/credential-wrap.js';
+import { MAX_DOMAIN_UNITS, MAX_USER_UNITS } from '../../protocol/windows-logon-credential.js';
+import type { PinCharset } from '../../protocol/offline-pin.js';
+
+export interface PinCopy extends WrappedCopy {
+  readonly holder: 'pin';
+  readonly poolId: string;
+  readonly c: number;
+}
+
+export interface PhoneCopy extends WrappedCopy {
+  readonly holder: 'phone';
+  readonly deviceId: string;
+}
+
+export type CredentialCopy = PinCopy | PhoneCopy;
+
+/** The account the password belongs to and its copies (docs/windows.md §6.4). */
+export interface WindowsCredentialState {
+  /** The account's SID: part of every copy's binding. */
+  readonly sid: string;
+  /** The NetBIOS domain, or the computer name for a local account (docs/windows.md §5). */
+  readonly domain: string;
+  /** The SAM account name. */
+  readonly user: string;
+  /** Counts the captures of this account's password (§6.6); every copy is bound to it. */
+  readonly generation: number;
+  readonly copies: readonly CredentialCopy[];
+}
+
+/** The parts of a user state that say where a copy may sit. */
+export interface CopyHolders {
+  readonly pools: readonly HolderPool[];
+  readonly pendingPools: readonly { readonly pool: HolderPool }[];
+  readonly devices: readonly { readonly deviceId: string; readonly credentialKey?: string | undefined }[];
+  readonly blePhones: readonly { readonly deviceId: string; readonly credentialKey?: string | undefined }[];
+  readonly windowsCredential: WindowsCredentialState | null;
+}
+
+interface HolderPool {
+  readonly poolId: string;
+  readonly charset: PinCharset;
+  readonly length: number;
+  readonly next: number;
+  readonly limit: number;
+  readonly verifier?: string | undefined;
+}
+
+/** 16 pools of 100 PINs, and 16 phones paired online and 16 over Bluetooth. */
+export const MAX_CREDENTIAL_COPIES = 16 * 100 + 2 * 16;
+export const SID_PATTERN = /^S-1-[0-9]{1,13}(-[0-9]{1,10}){0,15}$/;
+
+/** Where a copy sits: a PIN (its pool and counter) or a paired phone. */
+export type CopyHolder = Pick<PinCopy, 'holder' | 'poolId' | 'c'> | Pick<PhoneCopy, 'holder' | 'deviceId'>;
+
+/** The binding a copy's aad carries (docs/windows.md §6.4): where it sits, for which capture of whose password. */
+export function bindingOf(credential: Pick<WindowsCredentialState, 'sid' | 'generation'>, at: CopyHolder): CopyBinding {
+  const { sid, generation } = credential;
+  return at.holder === 'pin'
+    ? { holder: 'pin', sid, generation, poolId: at.poolId, c: at.c }
+    : { holder: 'phone', sid, generation, deviceId: at.deviceId };
+}
+
+/** What a copy is held by: one copy per (pin, pool, counter) or (phone, device). */
+export function holderKey(at: CopyHolder): string {
+  return at.holder === 'pin' ? `pin ${at.poolId} ${at.c}` : `phone ${at.deviceId}`;
+}
+
+/** Whether a pool's PINs get copies: the `argon2id-hkdf-v1` format, and PINs of at least 40 bits (docs/windows.md §6.7). */
+export function poolTakesCopies(pool: HolderPool): boolean {
+  return pool.verifier !== undefined && poolCarriesCopies(pool.charset, pool.length);
+}
+
+/** Every place a copy may sit right now: each live counter of a pool that takes copies, each phone with a credential key. */
+export function liveHolders(state: Omit<CopyHolders, 'windowsCredential'>): Set<string> {
+  const holders = new Set<string>();
+  for (const pool of [...state.pools, ...state.pendingPools.map((pending) => pending.pool)])
+    if (poolTakesCopies(pool))
+      for (let c = pool.next; c < pool.limit; c++) holders.add(holderKey({ holder: 'pin', poolId: pool.poolId, c }));
+  for (const phone of [...state.devices, ...state.blePhones])
+    if (phone.credentialKey !== undefined) holders.add(holderKey({ holder: 'phone', deviceId: phone.deviceId }));
+  return holders;
+}
+
+/** Why the copies cannot be as they are (docs/windows.md §6.4: the state is then unreadable), or null. */
+export function copiesProblem(state: CopyHolders): string | null {
+  const credential = state.windowsCredential;
+  if (credential === null) return null;
+  const live = liveHolders(state);
+  const seen = new Set<string>();
+  for (const copy of credential.copies) {
+    const key = holderKey(copy);
+    if (seen.has(key)) return `holds two copies of the Windows password for ${key}`;
+    seen.add(key);
+    if (!live.has(key)) return `holds a copy of the Windows password for ${key}, which is not a live holder`;
+  }
+  return null;
+}
+
+/** The state with only the copies whose holder is still live (a spent or replaced PIN, an unpaired phone: gone). */
+export function withLiveCopies<T extends CopyHolders>(state: T): T {
+  const credential = state.windowsCredential;
+  if (credential === null) return state;
+  const live = liveHolders(state);
+  const copies = credential.copies.filter((copy) => live.delete(holderKey(copy)));
+  return copies.length === credential.copies.length
+    ? state
+    : { ...state, windowsCredential: { ...credential, copies } };
+}
+
+const b64uBytes = (check: (length: number) => boolean, what: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z0-9_-]*$/),
+    v.transform((text) => new Uint8Array(Buffer.from(text, 'base64url'))),
+    v.check((bytes) => check(bytes.length), `must decode to ${what}`),
+  );
+const wrapped = {
+  eph: b64uBytes((n) => n === KEY_BYTES, `${KEY_BYTES} bytes`),
+  nonce: b64uBytes((n) => n === NONCE_BYTES, `${NONCE_BYTES} bytes`),
+  ciphertext: b64uBytes((n) => {
+    const block = n - TAG_BYTES;
+    return block >= MIN_BLOCK_BYTES && block <= MAX_BLOCK_BYTES && block % BLOCK_BYTES === 0;
+  }, 'whole 64-byte blocks and a tag'),
+};
+const text = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(max),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
+    v.regex(/^[^\u0000-\u001f\u007f]*$/),
+  );
+
+export const WindowsCredentialSchema = v.strictObject({
+  sid: v.pipe(v.string(), v.regex(SID_PATTERN)),
+  domain: text(MAX_DOMAIN_UNITS),
+  user: text(MAX_USER_UNITS),
+  generation: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  copies: v.pipe(
+    v.array(
+      v.variant('holder', [
+        v.strictObject({
+          holder: v.literal('pin'),
+          poolId: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
+          c: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+          ...wrapped,
+        }),
+        v.strictObject({
+          holder: v.literal('phone'),
+          deviceId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/)),
+          ...wrapped,
+        }),
+      ]),
+    ),
+    v.maxLength(MAX_CREDENTIAL_COPIES),
+  ),
+});
+
+const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+export function windowsCredentialToJson(credential: WindowsCredentialState): unknown {
+  return {
+    ...credential,
+    copies: credential.copies.map((copy) => ({
+      ...copy,
+      eph: b64u(copy.eph),
+      nonce: b64u(copy.nonce),
+      ciphertext: b64u(copy.ciphertext),
+    })),
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * The Windows password's copies in the sealed user state (docs/windows.md §6.4 "At rest",
+ * docs/state-files.md): the layout round-trips through a journal; a second copy for one holder,
+ * or a copy where no live holder is, makes the journal unreadable; a copy leaves with its PIN
+ * (or pool, or phone) in the same durable write.
+ */
+import { promises as fs } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { captureCredential } from '../../../agent/offline-pin/credential-copies.js';
+import { issuePool } from '../../../agent/offline-pin/offline-pin-pool.js';
+import { verifyOfflinePin } from '../../../agent/offline-pin/verify-offline-pin.js';
+import {
+  deriveSealingKeys,
+  parseJournal,
+  sealRecord,
+  encodeJournalHeader,
+} from '../../../agent/state/state-journal.js';
+import { emptyUserState, userStateToJson, type UserState } from '../../../agent/state/user-state.js';
+import { StateUnreadableError, UserStateStore } from '../../../agent/state/user-state-store.js';
+import { copiesProblem, withLiveCopies, type CredentialCopy } from '../../../agent/state/windows-credential.js';
+import { ManualClock } from '../../../platform/clock.js';
+import { utf8 } from '../../../protocol/bytes.js';
+import { utf16le } from '../../../protocol/windows-logon-credential.js';
+import { DEFAULT_POLICY } from '../../../protocol/policy-settings.js';
+import { Phone, makeTempDir } from '../../helpers/agent-harness.js';
+
+const keys = deriveSealingKeys(new Uint8Array(32).fill(5));
+const KDF = { algorithm: 'argon2id', version: 19, memoryKiB: 8, iterations: 1, parallelism: 1 } as const;
+const ACCOUNT = { sid: 'S-1-5-21-1004336348-1177238915-682003330-1001', domain: 'DESK-042', user: 'alice' };
+const USER = 'DESK-042\\alice';
+const PHONE_KEY = Buffer.from(new Uint8Array(32).fill(9)).toString('base64url');
+
+async function windowsState(clock = new ManualClock()) {
+  const issue = (authenticatorId: string, charset: 'alphanumeric' | 'numeric', length: number) =>
+    issuePool({
+      user: USER,
+      host: 'ws',
+      authenticatorId,
+      format: { charset, length },
+      pinCount: 4,
+      kdf: KDF,
+      now: clock.now(),
+    });
+  const strong = await issue('phone', 'alphanumeric', 8);
+  const weak = await issue('keypad', 'numeric', 6);
+  const base: UserState = {
+    ...emptyUserState(USER),
+    generation: 1,
+    pools: [strong.pool, weak.pool],
+    devices: [
+      {
+        deviceId: 'dev_A',
+        name: 'Pixel',
+        signingKey: PHONE_KEY,
+        boxKey: PHONE_KEY,
+        credentialKey: PHONE_KEY,
+        pairedAtMs: 1,
+      },
+      { deviceId: 'dev_B', name: 'Old', signingKey: PHONE_KEY, boxKey: PHONE_KEY, pairedAtMs: 1 },
+    ],
+  };
+  const password = utf16le('hunter2');
+  const state = await captureCredential(base, ACCOUNT, password);
+  return { state, clock, phone: new Phone(strong.importUri), weakPhone: new Phone(weak.importUri) };
+}
+
+function journalOf(...states: UserState[]): Buffer {
+  const records = states.map((state, i) => sealRecord(state, keys, i === 0 ? null : states[i - 1]!));
+  return Buffer.concat([encodeJournalHeader(USER), ...records]);
+}
+
+const read = (bytes: Buffer) => parseJournal(bytes, USER, keys, 'test.journal').state;
+
+function withCopies(state: UserState, copies: CredentialCopy[]): UserState {
+  return { ...state, generation: state.generation + 1, windowsCredential: { ...state.windowsCredential!, copies } };
+}
+
+describe('windowsCredential in the user state', () => {
+  it('holds one copy per live PIN of a strong new-format pool and per phone with a credential key; round-trips', async () => {
+    const { state } = await windowsState();
+    const copies = state.windowsCredential!.copies;
+    expect(copies.filter((copy) => copy.holder === 'pin').map((copy) => copy.holder === 'pin' && copy.c)).toEqual([
+      0, 1, 2, 3,
+    ]);
+    expect(
+      copies.filter((copy) => copy.holder === 'phone').map((copy) => copy.holder === 'phone' && copy.deviceId),
+    ).toEqual(['dev_A']);
+    expect(state.windowsCredential).toMatchObject({ ...ACCOUNT, generation: 1 });
+    expect(read(journalOf(state))).toEqual(state);
+    // What gets sealed holds the password in no form: not as text, not as UTF-16LE bytes in base64 or base64url.
+    const snapshot = JSON.stringify(userStateToJson(state));
+    const units = Buffer.from(utf16le('hunter2'));
+    for (const form of ['hunter2', units.toString('base64').slice(0, 12), units.toString('base64url').slice(0, 12)])
+      expect(snapshot).not.toContain(form);
+  });
+
+  it('leaves the windowsCredential out of a state that has none, so such a journal reads as before', async () => {
+    const state = { ...emptyUserState(USER), generation: 1 };
+    const record = sealRecord(state, keys);
+    expect(read(Buffer.concat([encodeJournalHeader(USER), record]))).toEqual(state);
+  });
+
+  it('is unreadable with two copies for one holder', async () => {
+    const { state } = await windowsState();
+    const copies = state.windowsCredential!.copies;
+    const twice = withCopies(state, [...copies, copies[0]!]);
+    expect(copiesProblem(twice)).toMatch(/two copies/);
+    expect(() => read(journalOf(state, twice))).toThrow(StateUnreadableError);
+  });
+
+  it('is unreadable with a copy where no live holder is', async () => {
+    const { state } = await windowsState();
+    const [first, ...rest] = state.windowsCredential!.copies as [CredentialCopy, ...CredentialCopy[]];
+    if (first.holder !== 'pin') throw new Error('expected a PIN copy first');
+    const weakPool = state.pools[1]!;
+    const misplaced: Record<string, CredentialCopy> = {
+      'a spent counter': { ...first, c: 0 },
+      'a counter past the limit': { ...first, c: 4 },
+      'an unknown pool': { ...first, poolId: 'ab'.repeat(16) },
+      'a pool too weak for copies': { ...first, poolId: weakPool.poolId },
+      'a phone without a credential key': { ...first, holder: 'phone', deviceId: 'dev_B' } as CredentialCopy,
+      'an unknown phone': { ...first, holder: 'phone', deviceId: 'dev_Z' } as CredentialCopy,
+    };
+    const spent = {
+      ...state,
+      pools: [{ ...state.pools[0]!, next: 1, verifiers: state.pools[0]!.verifiers.slice(1) }, weakPool],
+    };
+    for (const [name, copy] of Object.entries(misplaced)) {
+      const bad = withCopies(spent, [...rest.filter((held) => held.holder === 'phone'), copy]);
+      expect(copiesProblem(bad), name).toMatch(/not a live holder/);
+      expect(() => read(journalOf(bad)), name).toThrow(StateUnreadableError);
+    }
+  });
+
+  it('refuses a copy of the wrong shape or an account outside the limits', async () => {
+    const { state } = await windowsState();
+    const copy = state.windowsCredential!.copies[0]!;
+    const bad: UserState[] = [
+      withCopies(state, [{ ...copy, eph: new Uint8Array(31) }]),
+      withCopies(state, [{ ...copy, nonce: new Uint8Array(16) }]),
+      withCopies(state, [{ ...copy, ciphertext: copy.ciphertext.subarray(1) }]),
+      { ...state, windowsCredential: { ...state.windowsCredential!, sid: 'not-a-sid' } },
+      { ...state, windowsCredential: { ...state.windowsCredential!, generation: 0 } },
+      { ...state, windowsCredential: { ...state.windowsCredential!, domain: '' } },
+    ];
+    for (const state of bad) expect(() => read(journalOf(state))).toThrow(StateUnreadableError);
+  });
+
+  it('drops a PIN copy in the same write that accepts the PIN (and the copies of PINs it skipped)', async () => {
+    const { state, clock, phone } = await windowsState();
+    const result = await verifyOfflinePin({
+      user: USER,
+      state,
+      policy: { ...DEFAULT_POLICY, offlineMode: true },
+      pin: utf8(phone.pin(2)),
+      now: clock.now(),
+      tagKey: keys.tagKey,
+    });
+    expect(result.decision.ok).toBe(true);
+    const left = result.nextState!.windowsCredential!.copies.map((copy) =>
+      copy.holder === 'pin' ? copy.c : copy.deviceId,
+    );
+    expect(left).toEqual([3, 'dev_A']);
+    expect(read(journalOf(state, result.nextState!))).toEqual(result.nextState);
+  });
+
+  it('the store drops the copies of a replaced pool or an unpaired phone in the write that removes them', async () => {
+    const { state } = await windowsState();
+    const dir = await makeTempDir();
+    const store = new UserStateStore(dir, async () => keys);
+    await store.read(USER);
+    await store.write(state);
+    const removed = { ...state, generation: 2, pools: [state.pools[1]!], devices: [] };
+    expect(copiesProblem(removed)).not.toBeNull();
+    await store.write(removed);
+    const reread = (await new UserStateStore(dir, async () => keys).read(USER))!;
+    expect(reread.windowsCredential).toMatchObject({ ...ACCOUNT, generation: 1, copies: [] });
+    expect(withLiveCopies(removed)).toEqual(reread);
+    expect((await fs.readdir(dir)).length).toBe(1);
+  });
+
+  it('reads a credentialKey on paired phones and refuses one of the wrong length', async () => {
+    const { state } = await windowsState();
+    const blePhone = {
+      deviceId: 'ble-7K2QD',
+      name: 'Pixel',
+      pairingKey: PHONE_KEY,
+      workstationSeed: PHONE_KEY,
+      phoneKey: PHONE_KEY,
+      credentialKey: PHONE_KEY,
+      pairedAtMs: 1,
+    };
+    const withBle = { ...state, blePhones: [blePhone] };
+    expect(read(journalOf(withBle)).blePhones[0]!.credentialKey).toBe(PHONE_KEY);
+    const short = { ...withBle, blePhones: [{ ...blePhone, credentialKey: PHONE_KEY.slice(1) }] };
+    expect(() => read(journalOf(short))).toThrow(StateUnreadableError);
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * The Windows password through the real agent over its real socket (docs/windows.md §5–6), on
+ * Linux: the agent is told it decides for win32, accounts resolve to SIDs and the password check
+ * is a stand-in (LogonUserW is the other side of the platform seam, proven under wine). The caller
+ * is root — on Linux the same shape as SYSTEM (the agent's own account, acting as itself).
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RequestWithoutId } from '../../cli/agent-client.js';
+import type { PasswordCheck } from '../../platform/password-check.js';
+import { utf8 } from '../../protocol/bytes.js';
+import { FRAME_HEADER_BYTES, FrameKind, MAX_REPLY_BODY, decodeFrameHeader } from '../../protocol/ipc-frame.js';
+import { decodeReplyBody, encodeRequest, type Reply, type Request } from '../../protocol/ipc-messages.js';
+import { decodeLogonCredential } from '../../protocol/windows-logon-credential.js';
+import {
+  Phone,
+  makeTempDir,
+  startInProcessAgent,
+  writeAgentConfig,
+  type InProcessAgent,
+} from '../helpers/agent-harness.js';
+
+const USER = 'CORP\\alice';
+const SID = 'S-1-5-21-1004336348-1177238915-682003330-1001';
+const PASSWORDS = new Map([[USER, 'hunter2 \u2603']]);
+const checks: string[] = [];
+const passwordCheck: PasswordCheck = async ({ user, password }) => {
+  checks.push(user);
+  return PASSWORDS.get(user) === Buffer.from(password).toString('utf8')
+    ? { ok: true }
+    : { ok: false, code: 'password-rejected', message: 'the stand-in refused it' };
+};
+
+let agent: InProcessAgent | undefined;
+afterEach(async () => {
+  await agent?.close();
+  agent = undefined;
+  checks.length = 0;
+});
+
+async function start(platformName: NodeJS.Platform, policy: Record<string, unknown> = {}) {
+  const files = await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 10, ...policy });
+  agent = await startInProcessAgent(files, {
+    // The account as LookupAccountNameW spells it, whatever case the request used.
+    windows: {
+      platformName,
+      passwordCheck,
+      lookupAccount: async (user) => (user.toLowerCase() === USER.toLowerCase() ? { name: USER, uid: SID } : null),
+    },
+  });
+  return agent;
+}
+
+/** One connection, one request at a time (a lock screen's: status with the flag, then verify). */
+async function session(socketPath: string) {
+  const socket = net.connect(socketPath);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = Buffer.alloc(0);
+  let waiting: ((reply: Reply) => void) | null = null;
+  socket.on('data', (chunk) => {
+    received = Buffer.concat([received, chunk]);
+    if (received.length < FRAME_HEADER_BYTES) return;
+    const { bodyLength } = decodeFrameHeader(received.subarray(0, FRAME_HEADER_BYTES), FrameKind.reply, MAX_REPLY_BODY);
+    if (received.length < FRAME_HEADER_BYTES + bodyLength) return;
+    const reply = decodeReplyBody(received.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + bodyLength));
+    received = received.subarray(FRAME_HEADER_BYTES + bodyLength);
+    waiting?.(reply);
+  });
+  let id = 1;
+  return {
+    ask(request: RequestWithoutId): Promise<Reply> {
+      const reply = new Promise<Reply>((resolve) => (waiting = resolve));
+      socket.write(encodeRequest({ ...request, requestId: id++ } as Request));
+      return reply;
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+async function enrollWithPassword(running: InProcessAgent, password = PASSWORDS.get(USER)!, authenticator = 'phone') {
+  return running.ask({ op: 'enroll', user: USER, authenticator, password: utf8(password) }, 30_000);
+}
+
+/** A lock screen's exchange: status with the lock-screen flag, then the PIN, on one connection. */
+async function unlockAtLockScreen(running: InProcessAgent, pin: string): Promise<Reply> {
+  const lockScreen = await session(running.files.socket);
+  try {
+    expect(await lockScreen.ask({ op: 'status', user: USER, lockScreen: true })).toMatchObject({ status: 'ok' });
+    return await lockScreen.ask({ op: 'verify', user: USER, pin: utf8(pin), context: 'cp:unlock' });
+  } finally {
+    lockScreen.close();
+  }
+}
+
+function logonCredentialOf(reply: Reply) {
+  const decoded = decodeLogonCredential(reply.secret!);
+  if (!decoded.ok) throw new Error(decoded.message);
+  return { ...decoded.credential, password: Buffer.from(decoded.credential.password).toString('utf16le') };
+}
+
+describe('the Windows password through the agent (docs/windows.md §5–6)', () => {
+  it('keeps the password checked at enrollment and hands it back for an accepted PIN at the lock screen only', async () => {
+    const running = await start('win32');
+    const enrolled = await enrollWithPassword(running);
+    expect(enrolled.status).toBe('ok');
+    expect(checks).toEqual([USER]); // an administrator's password is checked too before it is kept
+    const phone = new Phone(enrolled.secret!);
+
+    const accepted = await unlockAtLockScreen(running, phone.pin(0));
+    expect(accepted).toMatchObject({ status: 'accepted', remaining: 9 });
+    expect(logonCredentialOf(accepted)).toEqual({ domain: 'CORP', user: 'alice', password: 'hunter2 \u2603' });
+
+    // Not a lock-screen connection: accepted, no credential.
+    const plain = await running.ask({ op: 'verify', user: USER, pin: utf8(phone.pin(1)), context: 'cli' });
+    expect(plain.status).toBe('accepted');
+    expect(plain.secret).toBeUndefined();
+    // That PIN is spent: its copy left with it, so the next one still hands back the password.
+    expect(logonCredentialOf(await unlockAtLockScreen(running, phone.pin(2))).password).toBe('hunter2 \u2603');
+    // A replay and a wrong PIN: nothing.
+    for (const pin of [phone.pin(2), 'ZZZZ-ZZZZ']) {
+      const refused = await unlockAtLockScreen(running, pin);
+      expect(refused.status).toBe('rejected');
+      expect(refused.secret).toBeUndefined();
+    }
+    // The password is nowhere in the agent's log.
+    expect(running.logLines.join('\n')).not.toContain('hunter2');
+  });
+
+  it('keeps nothing and hands back nothing on Linux', async () => {
+    const running = await start('linux');
+    const enrolled = await enrollWithPassword(running);
+    expect(enrolled.status).toBe('ok');
+    expect(checks).toEqual([]); // root enrolls without a password check, as before
+    const accepted = await unlockAtLockScreen(running, new Phone(enrolled.secret!).pin(0));
+    expect(accepted.status).toBe('accepted');
+    expect(accepted.secret).toBeUndefined();
+  });
+
+  it('refuses an enrollment whose password Windows does not accept, and keeps nothing', async () => {
+    const running = await start('win32');
+    const refused = await enrollWithPassword(running, 'wrong');
+    expect(refused).toMatchObject({ status: 'error', reason: 'password-rejected' });
+    expect(refused.secret).toBeUndefined();
+  });
+
+  it('accepts a PIN whose pool got no copy (no password at enrollment), with no credential', async () => {
+    const running = await start('win32');
+    const enrolled = await running.ask({ op: 'enroll', user: USER, authenticator: 'phone' }, 30_000);
+    expect(enrolled.status).toBe('ok');
+    const accepted = await unlockAtLockScreen(running, new Phone(enrolled.secret!).pin(0));
+    expect(accepted.status).toBe('accepted');
+    expect(accepted.secret).toBeUndefined();
+    // The verify line is logged once the reply is on its way.
+    await vi.waitFor(() => expect(running.logLines.find((line) => line.includes('credential'))).toMatch(/no-copy/));
+  });
+
+  it('credential-capture: only on a lock-screen connection, a password the OS accepts, then handed back', async () => {
+    const running = await start('win32');
+    const enrolled = await running.ask({ op: 'enroll', user: USER, authenticator: 'phone' }, 30_000);
+    const phone = new Phone(enrolled.secret!);
+    const newPassword = 'correct horse';
+    PASSWORDS.set(USER, newPassword);
+    try {
+      // Not from a lock screen: refused.
+      expect(await running.ask({ op: 'credential-capture', user: USER, password: utf8(newPassword) })).toMatchObject({
+        status: 'error',
+        reason: 'permission-denied',
+      });
+      const lockScreen = await session(running.files.socket);
+      try {
+        await lockScreen.ask({ op: 'status', user: USER, lockScreen: true });
+        expect(await lockScreen.ask({ op: 'credential-capture', user: USER, password: utf8('wrong') })).toMatchObject({
+          status: 'error',
+          reason: 'password-rejected',
+        });
+      } finally {
+        lockScreen.close();
+      }
+      const again = await session(running.files.socket);
+      try {
+        await again.ask({ op: 'status', user: USER, lockScreen: true });
+        expect(await again.ask({ op: 'credential-capture', user: USER, password: utf8(newPassword) })).toMatchObject({
+          status: 'ok',
+        });
+      } finally {
+        again.close();
+      }
+      expect(logonCredentialOf(await unlockAtLockScreen(running, phone.pin(0))).password).toBe(newPassword);
+    } finally {
+      PASSWORDS.set(USER, 'hunter2 \u2603');
+    }
+  });
+
+  it('a pool issued without the password gets its copies at the next unlock that opened one', async () => {
+    const running = await start('win32');
+    const first = new Phone((await enrollWithPassword(running, undefined, 'phone')).secret!);
+    // A second phone enrolled by the administrator without a password: its PINs have no copy yet.
+    const second = new Phone(
+      (await running.ask({ op: 'enroll', user: USER, authenticator: 'tablet' }, 30_000)).secret!,
+    );
+    expect((await unlockAtLockScreen(running, second.pin(0))).secret).toBeUndefined();
+    // An unlock with the first phone's PIN opens the password and seals the tablet's copies too.
+    expect((await unlockAtLockScreen(running, first.pin(0))).secret).toBeDefined();
+    expect(logonCredentialOf(await unlockAtLockScreen(running, second.pin(1))).password).toBe('hunter2 \u2603');
+  });
+});
