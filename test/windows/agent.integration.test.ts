@@ -8,7 +8,7 @@
  * and DPAPI as stubs) is listed in docs/windows.md §10.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Phone } from '../helpers/agent-harness.js';
@@ -49,11 +49,15 @@ let phone: Phone;
 const serviceLog = () => join(wine.dir, 'agent.log');
 const dataDir = () => wine.driveC('ProgramData', 'Latchkey');
 
+/** The user's Windows password as the test knows it (wine's LogonUserW accepts any: docs/windows.md §10). */
+const PASSWORD = 'correct horse \u2603 battery';
+
 /** The real CLI under node.exe, as a person at the computer runs it. */
-function latchkey(args: string[], allowFailure = false) {
-  return wine.run([node, '--lite-mode', '--no-expose-wasm', windowsPath(join(app, 'bin', 'latchkey.js')), ...args], {
-    allowFailure,
-  });
+function latchkey(args: string[], options: { allowFailure?: boolean; stdinFile?: string } = {}) {
+  return wine.run(
+    [node, '--lite-mode', '--no-expose-wasm', windowsPath(join(app, 'bin', 'latchkey.js')), ...args],
+    options,
+  );
 }
 
 function tile(...steps: string[]): Step {
@@ -164,8 +168,11 @@ describe('the agent as the service LatchkeyAgent', () => {
     expect(wine.serviceState('LatchkeyAgent')).toBe('RUNNING');
   });
 
-  it('enrolls the prefix user with the real CLI over the pipe; the caller is known by its SID', () => {
-    const out = latchkey(['enroll', '--user', user]).stdout;
+  it('enrolls the prefix user with the real CLI over the pipe, with the password; the caller is known by its SID', () => {
+    const passwordFile = join(wine.dir, 'password.txt');
+    writeFileSync(passwordFile, `${PASSWORD}\n`);
+    const out = latchkey(['enroll', '--user', user, '--with-password'], { stdinFile: passwordFile }).stdout;
+    rmSync(passwordFile);
     const uri = /latchkey:\/\/offline-pins\?\S+/.exec(out)?.[0];
     expect(uri, out).toBeDefined();
     phone = new Phone(Buffer.from(uri!));
@@ -176,18 +183,18 @@ describe('the agent as the service LatchkeyAgent', () => {
   }, 120_000);
 
   it("a second agent cannot take the pipe's name: it refuses to start (exit 78)", () => {
-    const second = latchkey(['agent', '--state-dir', 'C:\\latchkey-second'], true);
+    const second = latchkey(['agent', '--state-dir', 'C:\\latchkey-second'], { allowFailure: true });
     expect(second.status).toBe(78);
     expect(second.stderr).toMatch(/another process already holds the pipe \\\\\.\\pipe\\latchkey-agent/);
   }, 120_000);
 });
 
 describe('the tile against the real agent', () => {
-  it('a valid offline PIN from the enrollment is accepted (the agent spends it)', () => {
+  it("a valid offline PIN signs in: KERB_INTERACTIVE_UNLOCK_LOGON with the user's name, domain and password", () => {
     const step = tile(`pin=${phone.pin(0)}`, 'serialize');
-    // Without the user's Windows password in the agent (docs/windows.md §6) the tile cannot sign in:
-    // the accepted PIN yields no serialization and the tile says so.
-    expect(step).toMatchObject({ response: 0, text: SAY.noCredential, serialization: null });
+    expect(step).toMatchObject({ response: 2, text: '', serialization: { messageType: 2, user, password: PASSWORD } });
+    // the domain the agent hands back for a local account is the computer's name
+    expect(step.serialization!.domain).toBe(wine.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim());
     expect(remaining()).toBe(POOL - 1);
   }, 120_000);
 
@@ -214,9 +221,9 @@ describe('the tile against the real agent', () => {
     expect(tile(`pin=${phone.pin(1)}`, 'serialize').serialization).toBeNull();
   }, 300_000);
 
-  it('the state directory holds no PIN in clear', () => {
+  it('the state directory holds no PIN and no password in clear', () => {
     const pins = Array.from({ length: POOL }, (_, counter) => phone.pin(counter));
-    const forms = pins.flatMap((pin) => [pin, pin.replaceAll('-', '')]);
+    const forms = [...pins.flatMap((pin) => [pin, pin.replaceAll('-', '')]), PASSWORD, 'correct horse'];
     const files = filesUnder(dataDir());
     expect(files.length).toBeGreaterThan(3);
     for (const file of [...files, serviceLog()]) {

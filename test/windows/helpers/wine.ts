@@ -104,15 +104,18 @@ export class WinePrefix {
    */
   run(
     args: string[],
-    options: { timeout?: number; allowFailure?: boolean } = {},
+    options: { timeout?: number; allowFailure?: boolean; stdinFile?: string } = {},
   ): { status: number | null; stdout: string; stderr: string } {
     const out = join(this.dir, `run-${process.pid}-${++this.#runs}`);
     const [stdout, stderr] = [openSync(`${out}.out`, 'w'), openSync(`${out}.err`, 'w')];
+    // standard input from a file too: node.exe under wine cannot use a Linux pipe
+    const stdin = options.stdinFile === undefined ? 'ignore' : openSync(options.stdinFile, 'r');
     const run = spawnSync('wine', args, {
       env: this.env,
-      stdio: ['ignore', stdout, stderr],
+      stdio: [stdin, stdout, stderr],
       timeout: options.timeout ?? 120_000,
     });
+    if (typeof stdin === 'number') closeSync(stdin);
     closeSync(stdout);
     closeSync(stderr);
     const result = { ...run, stdout: readFileSync(`${out}.out`, 'utf8'), stderr: readFileSync(`${out}.err`, 'utf8') };
