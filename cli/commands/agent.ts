@@ -26,7 +26,7 @@ export function settingFor(config: AgentConfig, file: string): string {
   const configFile = config.source ?? DEFAULT_CONFIG_FILE;
   const key = (name: string) => `${name} in ${configFile}`;
   const flagOrKey = (flag: string, name: string) => (config.source ? `${flag}, or ${key(name)}` : flag);
-  const under = (directory: string) => file === directory || file.startsWith(`${directory}/`);
+  const under = (directory: string) => file === directory || file.startsWith(`${directory}${path.sep}`);
   if (file === config.socket || file === path.dirname(config.socket)) return flagOrKey('--socket', 'socket');
   if (file === config.auditLog) return key('auditLog');
   if (config.keystore.backend === 'file' && under(config.keystore.directory)) return key('keystore.directory');

@@ -5,11 +5,9 @@
  * directory fsync: the write-through rename is what makes an entry durable, so syncDirectory
  * has nothing left to do.
  */
-import { constants, promises as fs } from 'node:fs';
-import path from 'node:path';
-import { toHex } from '../../protocol/bytes.js';
-import { randomBytes } from '../../protocol/crypto/hashes.js';
+import { promises as fs } from 'node:fs';
 import { SystemError } from '../system-error.js';
+import { writeSyncedTempFile } from '../temp-file.js';
 import { describeWin32Error, useWin32 } from './win32.js';
 
 const MOVEFILE_REPLACE_EXISTING = 0x1;
@@ -19,18 +17,7 @@ export async function fsyncDirectory(_directory: string): Promise<void> {}
 
 export async function writeFileDurably(file: string, data: Uint8Array, mode = 0o600): Promise<void> {
   const win = useWin32('files-unavailable');
-  const directory = path.dirname(file);
-  const temp = path.join(directory, `.${path.basename(file)}.tmp-${toHex(randomBytes(6))}`);
-  const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await fs.unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
+  const temp = await writeSyncedTempFile(file, data, mode);
   if (win.MoveFileExW(temp, file, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) === 0) {
     const error = win.GetLastError();
     await fs.unlink(temp).catch(() => undefined);

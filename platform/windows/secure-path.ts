@@ -12,7 +12,7 @@
  */
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { describeFileError } from '../file-errors.js';
+import { missingDirectories } from '../missing-directories.js';
 import type { AccountId } from '../ipc-transport.js';
 import { InsecurePathError, UnusablePathError } from '../path-errors.js';
 import type { PathRule } from '../secure-path.js';
@@ -147,29 +147,7 @@ export function directorySddl(selfSid: string, mode: number): string {
 export async function makeDirectories(directory: string, mode: number): Promise<void> {
   const win = useWin32(CODE);
   const target = path.resolve(directory);
-  const missing: string[] = [];
-  for (let current = target; ; ) {
-    let stats: Stats;
-    try {
-      stats = await fs.stat(current);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const parent = path.dirname(current);
-      if ((code === 'ENOENT' || code === 'ENOTDIR') && parent !== current) {
-        missing.push(current);
-        current = parent;
-        continue;
-      }
-      throw new UnusablePathError(target, describeFileError(error), { cause: error });
-    }
-    if (stats.isDirectory()) break;
-    throw new UnusablePathError(
-      target,
-      current === target
-        ? `${target} exists and is not a directory`
-        : `cannot create ${target}: ${current} is a file, not a directory`,
-    );
-  }
+  const missing = await missingDirectories(target);
   if (missing.length === 0) return;
   const sddl = directorySddl(processIdentity(win, CODE).sid, mode);
   const descriptor: [Pointer] = [null];
@@ -179,7 +157,7 @@ export async function makeDirectories(directory: string, mode: number): Promise<
       `cannot make the access list ${sddl}: ${describeWin32Error(win.GetLastError())}`,
     );
   try {
-    for (const created of missing.reverse()) {
+    for (const created of missing) {
       if (win.CreateDirectoryW(created, { nLength: 24, lpSecurityDescriptor: descriptor[0], bInheritHandle: 0 }) !== 0)
         continue;
       const error = win.GetLastError();

@@ -240,6 +240,16 @@ function bind(koffi: Koffi): Win32 {
   });
   const dataBlob = koffi.struct({ cbData: 'uint32_t', pbData: 'void *' });
   const H = 'intptr_t';
+  // CryptProtectData and CryptUnprotectData: in, description, entropy, reserved, prompt, flags, out
+  const protectArguments = [
+    koffi.pointer(dataBlob),
+    'void *',
+    'void *',
+    'void *',
+    'void *',
+    'uint32_t',
+    koffi.out(koffi.pointer(dataBlob)),
+  ] as unknown as string[];
   const out = (type: string) => koffi.out(koffi.pointer(type));
   const inout = (type: string) => koffi.inout(koffi.pointer(type));
   const k = (name: string, result: string, args: unknown[]): Native =>
@@ -353,24 +363,8 @@ function bind(koffi: Koffi): Win32 {
       out('uint32_t'),
       inout('uint32_t'),
     ]),
-    CryptProtectData: crypt32.func('__stdcall', 'CryptProtectData', 'int', [
-      koffi.pointer(dataBlob),
-      'void *',
-      'void *',
-      'void *',
-      'void *',
-      'uint32_t',
-      koffi.out(koffi.pointer(dataBlob)),
-    ]),
-    CryptUnprotectData: crypt32.func('__stdcall', 'CryptUnprotectData', 'int', [
-      koffi.pointer(dataBlob),
-      'void *',
-      'void *',
-      'void *',
-      'void *',
-      'uint32_t',
-      koffi.out(koffi.pointer(dataBlob)),
-    ]),
+    CryptProtectData: crypt32.func('__stdcall', 'CryptProtectData', 'int', protectArguments),
+    CryptUnprotectData: crypt32.func('__stdcall', 'CryptUnprotectData', 'int', protectArguments),
     SHGetKnownFolderPath: shell32.func('__stdcall', 'SHGetKnownFolderPath', 'int32_t', [
       'void *',
       'uint32_t',

@@ -130,23 +130,12 @@ beforeAll(async () => {
   );
   user = wine.run(['cmd', '/c', 'echo %USERNAME%']).stdout.trim();
   const agent = [node, '--lite-mode', '--no-expose-wasm', windowsPath(join(app, 'bin', 'latchkey.js'))];
-  wine.sc([
-    'create',
-    'LatchkeyAgent',
-    'binPath=',
-    [
-      windowsPath(join(build, 'latchkey-service.exe')),
-      '--log',
-      windowsPath(serviceLog()),
-      '--',
-      ...agent,
-      'agent',
-      '--log-level',
-      'debug',
-      '--stop-on-stdin-close',
-    ].join(' '),
-    'start=',
-    'demand',
+  wine.createAgentService(join(build, 'latchkey-service.exe'), serviceLog(), [
+    ...agent,
+    'agent',
+    '--log-level',
+    'debug',
+    '--stop-on-stdin-close',
   ]);
   await startService();
 }, 600_000);
@@ -186,6 +175,11 @@ describe('the agent as the service LatchkeyAgent', () => {
     const second = latchkey(['agent', '--state-dir', 'C:\\latchkey-second'], { allowFailure: true });
     expect(second.status).toBe(78);
     expect(second.stderr).toMatch(/another process already holds the pipe \\\\\.\\pipe\\latchkey-agent/);
+  }, 120_000);
+  it('a second agent on the same state directory is refused by its lock (LockFileEx)', () => {
+    const second = latchkey(['agent', '--socket', '\\\\.\\pipe\\latchkey-second'], { allowFailure: true });
+    expect(second.status).toBe(1);
+    expect(second.stderr).toContain('another Latchkey agent is using C:\\ProgramData\\Latchkey\\state');
   }, 120_000);
 });
 

@@ -134,14 +134,7 @@ beforeAll(async () => {
     windowsPath(f.ready),
     windowsPath(join(ROOT, 'dist', 'protocol')),
   ];
-  wine.sc([
-    'create',
-    'LatchkeyAgent',
-    'binPath=',
-    [windowsPath(join(build, 'latchkey-service.exe')), '--log', windowsPath(f.log), '--', ...stand].join(' '),
-    'start=',
-    'demand',
-  ]);
+  wine.createAgentService(join(build, 'latchkey-service.exe'), f.log, stand);
   await startAgentService();
 }, 300_000);
 

@@ -134,6 +134,22 @@ export class WinePrefix {
     return this.run(['sc', ...args], { allowFailure }).stdout;
   }
 
+  /**
+   * Creates the service LatchkeyAgent (demand start) as the MSI installs it: the service wrapper
+   * `wrapper` (latchkey-service.exe) with its log in `log`, running `program`.
+   */
+  createAgentService(wrapper: string, log: string, program: string[]): void {
+    this.sc(['delete', 'LatchkeyAgent'], true);
+    this.sc([
+      'create',
+      'LatchkeyAgent',
+      'binPath=',
+      [windowsPath(wrapper), '--log', windowsPath(log), '--', ...program].join(' '),
+      'start=',
+      'demand',
+    ]);
+  }
+
   /** The STATE line of `sc query NAME` (RUNNING, STOPPED, …), or undefined when there is no such service. */
   serviceState(name: string): string | undefined {
     return /STATE\s*:\s*\d+\s+(\w+)/.exec(this.sc(['query', name], true))?.[1];
