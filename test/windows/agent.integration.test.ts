@@ -46,6 +46,9 @@ let node: string;
 let app: string;
 let user: string;
 let phone: Phone;
+let computer: string;
+/** Every pool enrolled here, for the search of the state directory. */
+const phones: Phone[] = [];
 const serviceLog = () => join(wine.dir, 'agent.log');
 const dataDir = () => wine.driveC('ProgramData', 'Latchkey');
 
@@ -63,6 +66,19 @@ function latchkey(args: string[], options: { allowFailure?: boolean; stdinFile?:
 function tile(...steps: string[]): Step {
   const run = wine.run([join(build, 'cp-harness.exe'), 'logon', 'select', `user=${user}`, ...steps]);
   return (JSON.parse(run.stdout) as { steps: Step[] }).steps.at(-1)!;
+}
+
+/** `latchkey enroll --with-password` (the password on standard input): the phone's side of the pool. */
+function enrollWithPassword(account: string): Phone {
+  const passwordFile = join(wine.dir, 'password.txt');
+  writeFileSync(passwordFile, `${PASSWORD}\n`);
+  const out = latchkey(['enroll', '--user', account, '--with-password'], { stdinFile: passwordFile }).stdout;
+  rmSync(passwordFile);
+  const uri = /latchkey:\/\/offline-pins\?\S+/.exec(out)?.[0];
+  expect(uri, out).toBeDefined();
+  const enrolled = new Phone(Buffer.from(uri!));
+  phones.push(enrolled);
+  return enrolled;
 }
 
 function remaining(): number {
@@ -129,6 +145,7 @@ beforeAll(async () => {
     }),
   );
   user = wine.run(['cmd', '/c', 'echo %USERNAME%']).stdout.trim();
+  computer = wine.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim();
   const agent = [node, '--lite-mode', '--no-expose-wasm', windowsPath(join(app, 'bin', 'latchkey.js'))];
   wine.createAgentService(join(build, 'latchkey-service.exe'), serviceLog(), [
     ...agent,
@@ -158,13 +175,7 @@ describe('the agent as the service LatchkeyAgent', () => {
   });
 
   it('enrolls the prefix user with the real CLI over the pipe, with the password; the caller is known by its SID', () => {
-    const passwordFile = join(wine.dir, 'password.txt');
-    writeFileSync(passwordFile, `${PASSWORD}\n`);
-    const out = latchkey(['enroll', '--user', user, '--with-password'], { stdinFile: passwordFile }).stdout;
-    rmSync(passwordFile);
-    const uri = /latchkey:\/\/offline-pins\?\S+/.exec(out)?.[0];
-    expect(uri, out).toBeDefined();
-    phone = new Phone(Buffer.from(uri!));
+    phone = enrollWithPassword(user);
     expect(remaining()).toBe(POOL);
     expect(wine.readText(serviceLog())).toMatch(/ipc\.connection peerUid=S-1-5-21-[\d-]+ peerPid=\d+/);
     // the host key is a DPAPI blob, not the 32 bytes themselves
@@ -188,8 +199,20 @@ describe('the tile against the real agent', () => {
     const step = tile(`pin=${phone.pin(0)}`, 'serialize');
     expect(step).toMatchObject({ response: 2, text: '', serialization: { messageType: 2, user, password: PASSWORD } });
     // the domain the agent hands back for a local account is the computer's name
-    expect(step.serialization!.domain).toBe(wine.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim());
+    expect(step.serialization!.domain).toBe(computer);
     expect(remaining()).toBe(POOL - 1);
+  }, 120_000);
+
+  it('at the unlock screen, for the session account DOMAIN\\name: KerbWorkstationUnlockLogon with the password', () => {
+    // The tile names a locked session's account DOMAIN\name; the agent keeps state per name as given
+    // (docs/windows.md §3), so that spelling is enrolled on its own.
+    const session = enrollWithPassword(`${computer}\\${user}`);
+    const run = wine.run([join(build, 'cp-harness.exe'), 'unlock', 'select', `pin=${session.pin(0)}`, 'serialize']);
+    const step = (JSON.parse(run.stdout) as { steps: Step[] }).steps.at(-1)!;
+    expect(step).toMatchObject({
+      response: 2,
+      serialization: { messageType: 7, domain: computer, user, password: PASSWORD },
+    });
   }, 120_000);
 
   it("its replay and a wrong PIN are refused with the agent's sentence", () => {
@@ -216,7 +239,7 @@ describe('the tile against the real agent', () => {
   }, 300_000);
 
   it('the state directory holds no PIN and no password in clear', () => {
-    const pins = Array.from({ length: POOL }, (_, counter) => phone.pin(counter));
+    const pins = phones.flatMap((enrolled) => Array.from({ length: POOL }, (_, counter) => enrolled.pin(counter)));
     const forms = [...pins.flatMap((pin) => [pin, pin.replaceAll('-', '')]), PASSWORD, 'correct horse'];
     const files = filesUnder(dataDir());
     expect(files.length).toBeGreaterThan(3);
