@@ -139,7 +139,8 @@ export interface Win32 {
     domainChars: [number],
     use: [number],
   ): number;
-  LogonUserW(user: string, domain: string, password: Buffer, type: number, provider: number, token: [number]): number;
+  /** In a worker thread only (password-check-worker.ts): a domain account's check waits on the network. */
+  LogonUserW(user: string, domain: string, password: Pointer, type: number, provider: number, token: [number]): number;
   RegGetValueW(
     key: number,
     subKey: string,
