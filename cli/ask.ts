@@ -33,11 +33,6 @@ export async function ownPasswordFor(user: string): Promise<Uint8Array | undefin
   return readRequiredSecret(`Password for ${user}: `, 'password', 'run it on a terminal, or pipe your password in');
 }
 
-/** The user's password whoever asks (`enroll --with-password`: an administrator setting up Windows sign-in, docs/windows.md §6.1). */
-export function passwordOf(user: string): Promise<Uint8Array> {
-  return readRequiredSecret(`Password for ${user}: `, 'password', 'run it on a terminal, or pipe the password in');
-}
-
 /**
  * Whether `user` names this process's own account: its login name, or on Windows any spelling
  * of it (`DOMAIN\name`, `.\name`, a SID) that resolves to this process's account.
@@ -49,6 +44,18 @@ function isOwnAccount(user: string): boolean {
   } catch {
     return false; // the agent says why: no such user, or the directory out of reach
   }
+}
+
+/**
+ * The user's Windows password for an enrollment by an administrator (`--windows-password`): the
+ * agent checks it and keeps it only wrapped for the new PINs (docs/windows.md §6.1). The caller wipes it.
+ */
+export async function windowsPasswordFor(user: string): Promise<Uint8Array> {
+  return readRequiredSecret(
+    `Windows password for ${user}: `,
+    'password',
+    'run it on a terminal, or pipe the password in',
+  );
 }
 
 /**

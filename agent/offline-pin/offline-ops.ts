@@ -226,16 +226,17 @@ export class OfflineOps {
   ): Promise<{ nextState: UserState | null; secret: Uint8Array | null; credential?: string }> {
     const none = { nextState: result.nextState, secret: null };
     if (!withCredential || !result.decision.ok) return none;
-    if (result.pinKey === undefined || state === null || result.nextState === null)
-      return { ...none, credential: 'no-copy' };
+    const { pinKey, nextState } = result;
+    if (pinKey === undefined) return { ...none, credential: 'no-copy' };
     try {
-      const handed = await handBack(state, result.nextState, result.pinKey);
+      if (state === null || nextState === null) return { ...none, credential: 'no-copy' };
+      const handed = await handBack(state, nextState, pinKey);
       return { nextState: handed.nextState, secret: handed.secret, credential: handed.opening };
     } catch (fault) {
-      this.deps.log.error('verify.credential-fault', { user: state.user, error: fault as Error });
+      this.deps.log.error('verify.credential-fault', { user: state?.user, error: fault as Error });
       return { ...none, credential: 'internal-error' };
     } finally {
-      wipe(result.pinKey.seed);
+      wipe(pinKey.seed);
     }
   }
 

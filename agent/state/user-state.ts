@@ -12,7 +12,8 @@ import { DAY_MS } from '../../protocol/policy-settings.js';
 import { FRESH_HAMMERING, MAX_WRONG_TAGS } from '../offline-pin/anti-hammering.js';
 import { PoolEnvelopeSchema, type PoolEnvelope } from '../../protocol/online/pool-envelope.js';
 import { KEY_BYTES as CREDENTIAL_KEY_BYTES } from '../../protocol/credential-wrap.js';
-import { WindowsCredentialSchema, copiesProblem, windowsCredentialToJson } from './windows-credential.js';
+import { CARRIED_COPIES, WindowsCredentialSchema, copiesCarriable, copiesProblem } from './windows-credential.js';
+import { resolveStoredCredential, windowsCredentialToJson } from './windows-credential.js';
 import type { WindowsCredentialState } from './windows-credential.js';
 import { HKDF_VERIFIER_FORMAT, KdfParamsSchema, VERIFIER_HASH_BYTES, VERIFIER_SALT_BYTES } from '../offline-pin/kdf.js';
 import type { KdfParams, VerifierFormat } from '../offline-pin/kdf.js';
@@ -292,8 +293,9 @@ export const UserStateSchema = v.pipe(
     'one record per BLE phone',
   ),
   v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    const problem = copiesProblem(dataset.value);
+    // Carried copies are checked once resolved (resolveStoredState).
+    if (!dataset.typed || dataset.value.windowsCredential?.copies === CARRIED_COPIES) return;
+    const problem = copiesProblem(dataset.value as Parameters<typeof copiesProblem>[0]);
     if (problem !== null) addIssue({ message: problem });
   }),
 );
@@ -376,7 +378,14 @@ export function userStateToJson(state: UserState, previous: UserState | null = n
   return {
     ...rest,
     // Left out when there is none, so a journal without one reads as before.
-    ...(windowsCredential ? { windowsCredential: windowsCredentialToJson(windowsCredential) } : {}),
+    ...(windowsCredential
+      ? {
+          windowsCredential: windowsCredentialToJson(
+            windowsCredential,
+            copiesCarriable(state, previous?.windowsCredential ?? null),
+          ),
+        }
+      : {}),
     pools: state.pools.map(poolToJson),
     pendingPools: state.pendingPools.map((pending) => ({ ...pending, pool: poolToJson(pending.pool) })),
     recovery: state.recovery && {
@@ -405,11 +414,20 @@ export function resolveStoredState(stored: StoredUserState, previous: UserState 
       throw new Error(`carries verifiers of pool ${pool.poolId} that do not cover next ≤ c < limit`);
     return { ...pool, verifiers };
   };
-  return {
+  const holders = {
     ...stored,
     pools: stored.pools.map(resolve),
     pendingPools: stored.pendingPools.map((pending) => ({ ...pending, pool: resolve(pending.pool) })),
   };
+  const state: UserState = {
+    ...holders,
+    windowsCredential: resolveStoredCredential(stored.windowsCredential, holders, previous?.windowsCredential ?? null),
+  };
+  if (stored.windowsCredential?.copies === CARRIED_COPIES) {
+    const problem = copiesProblem(state);
+    if (problem !== null) throw new Error(problem);
+  }
+  return state;
 }
 
 /**

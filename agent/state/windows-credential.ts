@@ -149,41 +149,95 @@ const text = (max: number) =>
     v.regex(/^[^\u0000-\u001f\u007f]*$/),
   );
 
+/**
+ * In a journal record, `copies` may be this instead of the list: the previous record's copies of
+ * the same capture, less those whose holder is gone (docs/state-files.md "Carried copies").
+ */
+export const CARRIED_COPIES = 'previous-record';
+
 export const WindowsCredentialSchema = v.strictObject({
   sid: v.pipe(v.string(), v.regex(SID_PATTERN)),
   domain: text(MAX_DOMAIN_UNITS),
   user: text(MAX_USER_UNITS),
   generation: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
-  copies: v.pipe(
-    v.array(
-      v.variant('holder', [
-        v.strictObject({
-          holder: v.literal('pin'),
-          poolId: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
-          c: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
-          ...wrapped,
-        }),
-        v.strictObject({
-          holder: v.literal('phone'),
-          deviceId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/)),
-          ...wrapped,
-        }),
-      ]),
+  copies: v.union([
+    v.pipe(
+      v.array(
+        v.variant('holder', [
+          v.strictObject({
+            holder: v.literal('pin'),
+            poolId: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
+            c: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+            ...wrapped,
+          }),
+          v.strictObject({
+            holder: v.literal('phone'),
+            deviceId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/)),
+            ...wrapped,
+          }),
+        ]),
+      ),
+      v.maxLength(MAX_CREDENTIAL_COPIES),
     ),
-    v.maxLength(MAX_CREDENTIAL_COPIES),
-  ),
+    v.literal(CARRIED_COPIES),
+  ]),
 });
+
+type StoredCredential = v.InferOutput<typeof WindowsCredentialSchema>;
+
+const sameCapture = (a: Omit<WindowsCredentialState, 'copies'>, b: Omit<WindowsCredentialState, 'copies'>) =>
+  a.sid === b.sid && a.domain === b.domain && a.user === b.user && a.generation === b.generation;
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+
+/** True when `state`'s copies are exactly the previous record's of the same capture less those whose holder is gone. */
+export function copiesCarriable(state: CopyHolders, previous: WindowsCredentialState | null): boolean {
+  const credential = state.windowsCredential;
+  if (credential === null || previous === null || !sameCapture(credential, previous)) return false;
+  const kept = withLiveCopies({ ...state, windowsCredential: previous }).windowsCredential!.copies;
+  return (
+    kept.length === credential.copies.length &&
+    kept.every((copy, i) => {
+      const now = credential.copies[i]!;
+      return (
+        copy === now ||
+        (holderKey(copy) === holderKey(now) &&
+          sameBytes(copy.eph, now.eph) &&
+          sameBytes(copy.nonce, now.nonce) &&
+          sameBytes(copy.ciphertext, now.ciphertext))
+      );
+    })
+  );
+}
+
+/**
+ * A stored windowsCredential as the state holds it: carried copies taken from `previous` (the
+ * record before; null for a journal's first) less those whose holder `holders` no longer has.
+ * Throws an Error saying what is wrong; the journal reader makes it StateUnreadableError.
+ */
+export function resolveStoredCredential(
+  stored: StoredCredential | null,
+  holders: Omit<CopyHolders, 'windowsCredential'>,
+  previous: WindowsCredentialState | null,
+): WindowsCredentialState | null {
+  if (stored === null || stored.copies !== CARRIED_COPIES) return stored as WindowsCredentialState | null;
+  if (previous === null || !sameCapture(stored, previous))
+    throw new Error('carries the copies of a Windows password the previous record does not hold');
+  return withLiveCopies({ ...holders, windowsCredential: { ...stored, copies: previous.copies } }).windowsCredential;
+}
 
 const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
-export function windowsCredentialToJson(credential: WindowsCredentialState): unknown {
+export function windowsCredentialToJson(credential: WindowsCredentialState, carried = false): unknown {
   return {
     ...credential,
-    copies: credential.copies.map((copy) => ({
-      ...copy,
-      eph: b64u(copy.eph),
-      nonce: b64u(copy.nonce),
-      ciphertext: b64u(copy.ciphertext),
-    })),
+    copies: carried
+      ? CARRIED_COPIES
+      : credential.copies.map((copy) => ({
+          ...copy,
+          eph: b64u(copy.eph),
+          nonce: b64u(copy.nonce),
+          ciphertext: b64u(copy.ciphertext),
+        })),
   };
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '../../platform/exit-codes.js';
 import { describeFileError } from '../../platform/file-errors.js';
 import { wipe } from '../../protocol/bytes.js';
-import { askOk, parseDetail, ownPasswordFor, passwordOf } from '../ask.js';
+import { askOk, parseDetail, ownPasswordFor, windowsPasswordFor } from '../ask.js';
 import { authenticatorOption, userOption, withAgentOptions } from '../options.js';
 
 interface EnrollDetail {
@@ -47,14 +47,14 @@ export function registerEnroll(program: Command): void {
       authenticatorOption,
       'phone',
     )
+    .option(
+      '--windows-password',
+      "ask for the user's password even as an administrator: on Windows the agent checks it and keeps it only wrapped, one copy per offline PIN",
+    )
     .option('--json', 'print one JSON object (includes the import URI)')
     .option(
       '--uri-file <file>',
       'write the import URI to this new file (mode 0600; never overwritten) instead of the terminal: `latchkey pins --uri-file` reads it',
-    )
-    .option(
-      '--with-password',
-      "send the user's password, asked also of an administrator (read from stdin when it is not a terminal): on Windows the agent checks it and keeps it wrapped so that a PIN can sign in to Windows (docs/windows.md §6.1)",
     );
   withAgentOptions(command, 60_000, 'give up after this long (issuing a pool runs the deliberate KDF once per PIN)')
     .addHelpText(
@@ -68,8 +68,8 @@ export function registerEnroll(program: Command): void {
         socket: string;
         json?: boolean;
         uriFile?: string;
-        withPassword?: boolean;
         timeout: number;
+        windowsPassword?: boolean;
       }) => {
         if (options.uriFile !== undefined && existsSync(options.uriFile)) {
           throw new CliError(
@@ -77,7 +77,9 @@ export function registerEnroll(program: Command): void {
             EXIT.usage,
           );
         }
-        const password = options.withPassword ? await passwordOf(options.user) : await ownPasswordFor(options.user);
+        const password = options.windowsPassword
+          ? await windowsPasswordFor(options.user)
+          : await ownPasswordFor(options.user);
         let uri: Uint8Array | undefined;
         try {
           const reply = await askOk(

@@ -64,6 +64,15 @@ enum lk_exchange lk_attempt_phone(struct lk_attempt *a, enum lk_op op,
   return exchange(a, frame, length, wait_ms + PHONE_EXCHANGE_SLACK_MS);
 }
 
+enum lk_exchange lk_attempt_capture(struct lk_attempt *a, const struct lk_options *options, const char *user,
+                                    const uint8_t *password, size_t password_length) {
+  uint8_t frame[LK_REQUEST_FRAME_MAX];
+  if (!a->connected) return LK_NOT_EXCHANGED;
+  a->request_id = fresh_request_id();
+  size_t length = lk_encode_credential_capture(frame, sizeof frame, a->request_id, user, password, password_length);
+  return exchange(a, frame, length, options->timeout_ms);
+}
+
 void lk_attempt_free(struct lk_attempt *a) {
   if (a == NULL) return;
   if (a->connected) lk_pipe_close(&a->pipe);

@@ -36,6 +36,10 @@ enum lk_exchange lk_attempt_verify(struct lk_attempt *attempt, const struct lk_o
 enum lk_exchange lk_attempt_phone(struct lk_attempt *attempt, enum lk_op op,
                                   const char *user, const char *context, DWORD wait_ms);
 
+/* credential-capture (op 15, docs/windows.md §6.1): the password LSA just accepted, UTF-8; the frame is wiped once written. */
+enum lk_exchange lk_attempt_capture(struct lk_attempt *attempt, const struct lk_options *options, const char *user,
+                                    const uint8_t *password, size_t password_length);
+
 /* Closes the connection and wipes the last reply; frees the attempt. */
 void lk_attempt_free(struct lk_attempt *attempt);
 

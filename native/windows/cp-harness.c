@@ -4,6 +4,7 @@
  * steps it is given, and prints one JSON object with what it saw, the serialization decoded.
  *
  *   cp-harness.exe logon|unlock STEP…    steps: select, status, user=NAME, pin=PIN, phone,
+ *                                        password ("Sign in with my password"; pin= then types it),
  *                                        wait=MS (for CredentialsChanged), serialize, report=NTSTATUS
  *   cp-harness.exe whoami                this process's account SID (what a service runs as under wine)
  */
@@ -103,7 +104,7 @@ static ICredentialProviderCredentialEvents credential_events = {&cevents_vtbl};
 /* ---- steps ---- */
 
 static void print_fields(ICredentialProviderCredential *c) {
-  static const char *names[LK_FIELD_COUNT] = {"title", "user", "pin", "phone", "status", "submit"};
+  static const char *names[LK_FIELD_COUNT] = {"title", "user", "pin", "phone", "status", "submit", "passwordLink"};
   static const char *states[] = {"hidden", "selected", "deselected", "both"};
   static const char *interactive[] = {"none", "readonly", "disabled", "focused"};
   printf("\"fields\":{");
@@ -171,8 +172,8 @@ static void step(ICredentialProvider *p, ICredentialProviderCredential **c, cons
     int user = s[0] == 'u';
     HRESULT r = (*c)->lpVtbl->SetStringValue(*c, user ? LK_FIELD_USER : LK_FIELD_PIN, widen(s + (user ? 5 : 4)));
     printf(",\"hr\":%ld", (long)r);
-  } else if (strcmp(s, "phone") == 0) {
-    HRESULT r = (*c)->lpVtbl->CommandLinkClicked(*c, LK_FIELD_PHONE);
+  } else if (strcmp(s, "phone") == 0 || strcmp(s, "password") == 0) {
+    HRESULT r = (*c)->lpVtbl->CommandLinkClicked(*c, s[1] == 'h' ? LK_FIELD_PHONE : LK_FIELD_PASSWORD_LINK);
     printf(",\"hr\":%ld,\"said\":", (long)r);
     json_wide(last_status, -1);
   } else if (strncmp(s, "wait=", 5) == 0) {

@@ -24,6 +24,7 @@
 #define LK_SAY_TYPE_USER "Type your user name first."
 #define LK_SAY_TYPE_PIN "Type the offline PIN from your phone."
 #define LK_SAY_WINDOWS_REFUSED "Windows did not accept the saved password \xe2\x80\x94 sign in with your password."
+#define LK_SAY_TYPE_PASSWORD "Type your Windows password."
 
 /* How an exchange with the agent went, before its reply is looked at. */
 enum lk_exchange { LK_EXCHANGED = 0, LK_NOT_EXCHANGED = 1 };

@@ -47,11 +47,13 @@ static WCHAR label_pin[] = L"Offline PIN";
 static WCHAR label_phone[] = L"Approve on my phone";
 static WCHAR label_status[] = L"";
 static WCHAR label_submit[] = L"Submit";
+static WCHAR label_password_link[] = L"Sign in with my password";
 
 static const CREDENTIAL_PROVIDER_FIELD_DESCRIPTOR descriptors[LK_FIELD_COUNT] = {
     {LK_FIELD_TITLE, CPFT_LARGE_TEXT, label_title, {0}},     {LK_FIELD_USER, CPFT_EDIT_TEXT, label_user, {0}},
     {LK_FIELD_PIN, CPFT_PASSWORD_TEXT, label_pin, {0}},      {LK_FIELD_PHONE, CPFT_COMMAND_LINK, label_phone, {0}},
     {LK_FIELD_STATUS, CPFT_SMALL_TEXT, label_status, {0}},   {LK_FIELD_SUBMIT, CPFT_SUBMIT_BUTTON, label_submit, {0}},
+    {LK_FIELD_PASSWORD_LINK, CPFT_COMMAND_LINK, label_password_link, {0}},
 };
 
 struct provider {

@@ -10,8 +10,17 @@
 /* {E78D8514-2B6B-4F08-876B-C0FB28857736}: docs/windows.md §4.1, installer/msi/latchkey.wxs */
 DEFINE_GUID(CLSID_LatchkeyProvider, 0xe78d8514, 0x2b6b, 0x4f08, 0x87, 0x6b, 0xc0, 0xfb, 0x28, 0x85, 0x77, 0x36);
 
-/* docs/windows.md §4.3 */
-enum lk_field { LK_FIELD_TITLE, LK_FIELD_USER, LK_FIELD_PIN, LK_FIELD_PHONE, LK_FIELD_STATUS, LK_FIELD_SUBMIT, LK_FIELD_COUNT };
+/* docs/windows.md §4.3; the password link (§6.1) comes last so the ids before it keep their numbers */
+enum lk_field {
+  LK_FIELD_TITLE,
+  LK_FIELD_USER,
+  LK_FIELD_PIN,
+  LK_FIELD_PHONE,
+  LK_FIELD_STATUS,
+  LK_FIELD_SUBMIT,
+  LK_FIELD_PASSWORD_LINK,
+  LK_FIELD_COUNT
+};
 
 /* Objects and locks alive in this DLL: DllCanUnloadNow says no while any is. */
 void lk_dll_hold(void);

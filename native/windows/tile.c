@@ -1,8 +1,10 @@
 /*
  * The Latchkey tile (docs/windows.md §4.3-4.4): ICredentialProviderCredential. It shows what the
  * agent says, sends the PIN or asks the phone, and hands LogonUI a serialization only when
- * lk_decide() made a credential. The phone runs on a worker thread that reports back through
- * CredentialsChanged; everything the worker writes is under the tile's lock.
+ * lk_decide() made a credential — or, after "Sign in with my password", packs the password typed
+ * like any password and, once ReportResult says LSA accepted it, hands it to the agent to keep
+ * (credential-capture, docs/windows.md §6.1). The phone runs on a worker thread that reports back
+ * through CredentialsChanged; everything the worker writes is under the tile's lock.
  */
 #include "provider.h"
 
@@ -33,6 +35,11 @@ struct lk_tile {
   int phone_busy;     /* a worker is asking the phone */
   int has_credential; /* the worker left a credential for GetSerialization */
   struct lk_logon_credential credential;
+  int password_mode;  /* "Sign in with my password": the PIN field takes the Windows password */
+  WCHAR password[LK_PASSWORD_UNITS_MAX + 1];
+  int capture_pending; /* a typed password went to LSA: the agent gets it only if ReportResult says LSA took it */
+  char capture_user[LK_USER_MAX + 1];
+  struct lk_logon_credential typed;
 };
 
 static struct lk_tile *tile_of(ICredentialProviderCredential *self) { return (struct lk_tile *)self; }
@@ -55,12 +62,14 @@ static void show(struct lk_tile *t) {
   if (t->events == NULL) return;
   ICredentialProviderCredentialEvents *e = t->events;
   e->lpVtbl->SetFieldString(e, &t->iface, LK_FIELD_STATUS, t->status);
-  e->lpVtbl->SetFieldInteractiveState(e, &t->iface, LK_FIELD_PIN, t->pin_enabled ? CPFIS_FOCUSED : CPFIS_DISABLED);
+  e->lpVtbl->SetFieldInteractiveState(e, &t->iface, LK_FIELD_PIN, t->pin_enabled || t->password_mode ? CPFIS_FOCUSED : CPFIS_DISABLED);
   e->lpVtbl->SetFieldState(e, &t->iface, LK_FIELD_PHONE, t->phone_link ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN);
+  e->lpVtbl->SetFieldState(e, &t->iface, LK_FIELD_PASSWORD_LINK, t->options.valid && !t->password_mode ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN);
 }
 
 static void clear_pin(struct lk_tile *t) {
   lk_wipe(t->pin, sizeof t->pin);
+  lk_wipe(t->password, sizeof t->password);
   if (t->events != NULL) t->events->lpVtbl->SetFieldString(t->events, &t->iface, LK_FIELD_PIN, L"");
 }
 
@@ -264,6 +273,7 @@ static HRESULT STDMETHODCALLTYPE tile_set_deselected(ICredentialProviderCredenti
   struct lk_tile *t = tile_of(self);
   EnterCriticalSection(&t->lock);
   clear_pin(t);
+  t->password_mode = 0;
   LeaveCriticalSection(&t->lock);
   return S_OK;
 }
@@ -280,9 +290,12 @@ static HRESULT STDMETHODCALLTYPE tile_field_state(ICredentialProviderCredential 
   case LK_FIELD_USER: *state = t->scenario == CPUS_LOGON ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN; break;
   case LK_FIELD_PIN:
     *state = CPFS_DISPLAY_IN_SELECTED_TILE;
-    *interactive = t->pin_enabled ? CPFIS_FOCUSED : CPFIS_DISABLED;
+    *interactive = t->pin_enabled || t->password_mode ? CPFIS_FOCUSED : CPFIS_DISABLED;
     break;
   case LK_FIELD_PHONE: *state = t->phone_link ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN; break;
+  case LK_FIELD_PASSWORD_LINK:
+    *state = t->options.valid && !t->password_mode ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN;
+    break;
   default: *state = CPFS_DISPLAY_IN_SELECTED_TILE; break;
   }
   LeaveCriticalSection(&t->lock);
@@ -308,6 +321,7 @@ static HRESULT STDMETHODCALLTYPE tile_string_value(ICredentialProviderCredential
   case LK_FIELD_USER: result = dup_string(t->user, value); break;
   case LK_FIELD_PIN: result = dup_string(L"", value); break; /* never handed back */
   case LK_FIELD_PHONE: result = dup_string(L"Approve on my phone", value); break;
+  case LK_FIELD_PASSWORD_LINK: result = dup_string(L"Sign in with my password", value); break;
   case LK_FIELD_STATUS: result = dup_string(t->status, value); break;
   default: break;
   }
@@ -344,15 +358,18 @@ static HRESULT STDMETHODCALLTYPE tile_combo_at(ICredentialProviderCredential *se
 
 static HRESULT STDMETHODCALLTYPE tile_set_string(ICredentialProviderCredential *self, DWORD field, LPCWSTR value) {
   struct lk_tile *t = tile_of(self);
-  WCHAR *target = field == LK_FIELD_USER ? t->user : field == LK_FIELD_PIN ? t->pin : NULL;
-  size_t capacity = field == LK_FIELD_USER ? LK_USER_MAX : PIN_UNITS_MAX;
-  if (target == NULL || value == NULL) return E_INVALIDARG;
+  if (field != LK_FIELD_USER && field != LK_FIELD_PIN) return E_INVALIDARG;
+  if (value == NULL) return E_INVALIDARG;
   EnterCriticalSection(&t->lock);
+  /* in password mode the PIN field holds the Windows password (up to its 256 units) */
+  int password = field == LK_FIELD_PIN && t->password_mode;
+  WCHAR *target = field == LK_FIELD_USER ? t->user : password ? t->password : t->pin;
+  size_t capacity = field == LK_FIELD_USER ? LK_USER_MAX : password ? LK_PASSWORD_UNITS_MAX : PIN_UNITS_MAX;
   lk_wipe(target, (capacity + 1) * sizeof(WCHAR));
   /* longer than any PIN or name can be: nothing is kept, and the PIN is refused unsent (as PAM's > 64 bytes) */
   size_t length = wcsnlen(value, capacity + 1);
   if (length <= capacity) wcsncpy(target, value, capacity);
-  if (field == LK_FIELD_PIN) t->pin_overlong = length > capacity;
+  if (field == LK_FIELD_PIN && !password) t->pin_overlong = length > capacity;
   LeaveCriticalSection(&t->lock);
   return S_OK;
 }
@@ -370,9 +387,14 @@ static HRESULT STDMETHODCALLTYPE tile_set_combo(ICredentialProviderCredential *s
 static HRESULT STDMETHODCALLTYPE tile_command_link(ICredentialProviderCredential *self, DWORD field) {
   struct lk_tile *t = tile_of(self);
   char user[LK_USER_MAX + 1];
-  if (field != LK_FIELD_PHONE) return E_INVALIDARG;
+  if (field != LK_FIELD_PHONE && field != LK_FIELD_PASSWORD_LINK) return E_INVALIDARG;
   EnterCriticalSection(&t->lock);
-  if (!t->options.valid) set_status_utf8(t, LK_SAY_BAD_OPTIONS);
+  if (field == LK_FIELD_PASSWORD_LINK) {
+    /* docs/windows.md §6.1: the PIN field becomes the password field */
+    clear_pin(t);
+    t->password_mode = t->options.valid;
+    set_status_utf8(t, t->options.valid ? LK_SAY_TYPE_PASSWORD : LK_SAY_BAD_OPTIONS);
+  } else if (!t->options.valid) set_status_utf8(t, LK_SAY_BAD_OPTIONS);
   else if (!account_utf8(t, user, sizeof user)) set_status_utf8(t, t->scenario == CPUS_LOGON ? LK_SAY_TYPE_USER : LK_SAY_FALLBACK);
   else if (!start_phone(t, user)) set_status_utf8(t, LK_SAY_FALLBACK);
   show(t);
@@ -416,6 +438,47 @@ static int check_pin(struct lk_tile *t, const char *user, struct lk_logon_creden
   return verdict;
 }
 
+/*
+ * "Sign in with my password": the account (`DOMAIN\name`, or `name` on this computer) and the
+ * password typed, as any password tile would pack them. 0 when there is no password or account.
+ */
+static int typed_password(struct lk_tile *t, const char *user, struct lk_logon_credential *out) {
+  WCHAR account[LK_USER_MAX + 1];
+  ZeroMemory(out, sizeof *out);
+  size_t password_units = wcsnlen(t->password, LK_PASSWORD_UNITS_MAX + 1);
+  if (password_units == 0 || password_units > LK_PASSWORD_UNITS_MAX ||
+      MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, user, -1, account, LK_USER_MAX + 1) == 0)
+    return 0;
+  WCHAR *slash = wcschr(account, L'\\');
+  const WCHAR *name = slash != NULL ? slash + 1 : account;
+  if ((slash != NULL && slash - account > LK_DOMAIN_UNITS_MAX) || wcslen(name) > LK_USER_UNITS_MAX) return 0;
+  if (slash != NULL) {
+    *slash = L'\0';
+    wcsncpy((WCHAR *)out->domain, account, LK_DOMAIN_UNITS_MAX);
+  } else {
+    DWORD units = LK_DOMAIN_UNITS_MAX + 1;
+    if (!GetComputerNameW((WCHAR *)out->domain, &units)) return 0;
+  }
+  wcsncpy((WCHAR *)out->user, name, LK_USER_UNITS_MAX);
+  CopyMemory(out->password, t->password, password_units * sizeof(WCHAR));
+  out->domain_units = wcslen((WCHAR *)out->domain);
+  out->user_units = wcslen((WCHAR *)out->user);
+  out->password_units = password_units;
+  return out->domain_units > 0 && out->user_units > 0;
+}
+
+/* After LSA accepted the typed password: hand it to the agent (op 15) to keep wrapped; nothing to show either way. */
+static void hand_over_password(const struct lk_options *options, const char *user, const struct lk_logon_credential *typed) {
+  char password[4 * LK_PASSWORD_UNITS_MAX + 1];
+  int n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, (const WCHAR *)typed->password, (int)typed->password_units,
+                              password, (int)sizeof password - 1, NULL, NULL);
+  struct lk_attempt *attempt = n > 0 && n <= LK_PASSWORD_MAX ? lk_attempt_new() : NULL;
+  if (attempt != NULL && lk_attempt_status(attempt, options, user) == LK_EXCHANGED)
+    lk_attempt_capture(attempt, options, user, (const uint8_t *)password, (size_t)n);
+  lk_wipe(password, sizeof password);
+  lk_attempt_free(attempt);
+}
+
 static HRESULT STDMETHODCALLTYPE tile_get_serialization(ICredentialProviderCredential *self,
                                                         CREDENTIAL_PROVIDER_GET_SERIALIZATION_RESPONSE *response,
                                                         CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *serialization,
@@ -439,6 +502,16 @@ static HRESULT STDMETHODCALLTYPE tile_get_serialization(ICredentialProviderCrede
     message = LK_SAY_BAD_OPTIONS;
   } else if (!account_utf8(t, user, sizeof user)) {
     message = t->scenario == CPUS_LOGON ? LK_SAY_TYPE_USER : LK_SAY_FALLBACK;
+  } else if (t->password_mode) {
+    verdict = typed_password(t, user, &credential);
+    clear_pin(t);
+    message = LK_SAY_TYPE_PASSWORD;
+    lk_wipe(&t->typed, sizeof t->typed);
+    t->capture_pending = verdict;
+    if (verdict) {
+      t->typed = credential;
+      lstrcpynA(t->capture_user, user, sizeof t->capture_user);
+    }
   } else if (t->pin_overlong) {
     t->pin_overlong = 0;
     message = LK_SAY_WRONG_PIN;
@@ -456,7 +529,13 @@ static HRESULT STDMETHODCALLTYPE tile_get_serialization(ICredentialProviderCrede
   if (verdict) {
     result = lk_pack_kerb_logon(t->scenario, &credential, &CLSID_LatchkeyProvider, serialization);
     if (result == S_OK) *response = CPGSR_RETURN_CREDENTIAL_FINISHED;
-    else say(LK_SAY_FALLBACK, CPSI_ERROR, text, icon);
+    else {
+      say(LK_SAY_FALLBACK, CPSI_ERROR, text, icon);
+      EnterCriticalSection(&t->lock);
+      lk_wipe(&t->typed, sizeof t->typed);
+      t->capture_pending = 0;
+      LeaveCriticalSection(&t->lock);
+    }
     result = S_OK; /* a failure is a status for the person, never an error LogonUI must handle */
   } else {
     say(message, asking_phone ? CPSI_NONE : CPSI_ERROR, text, icon);
@@ -467,10 +546,27 @@ static HRESULT STDMETHODCALLTYPE tile_get_serialization(ICredentialProviderCrede
 
 static HRESULT STDMETHODCALLTYPE tile_report_result(ICredentialProviderCredential *self, LONG status, LONG substatus,
                                                     LPWSTR *text, CREDENTIAL_PROVIDER_STATUS_ICON *icon) {
-  (void)self, (void)substatus;
+  struct lk_tile *t = tile_of(self);
+  struct lk_logon_credential typed;
+  char user[LK_USER_MAX + 1];
+  (void)substatus;
   if (text != NULL) *text = NULL;
   if (icon != NULL) *icon = CPSI_NONE;
-  if (status != 0) say(LK_SAY_WINDOWS_REFUSED, CPSI_ERROR, text, icon);
+  EnterCriticalSection(&t->lock);
+  int typed_one = t->capture_pending;
+  typed = t->typed;
+  lstrcpynA(user, t->capture_user, sizeof user);
+  lk_wipe(&t->typed, sizeof t->typed);
+  t->capture_pending = 0;
+  if (typed_one && status == 0) t->password_mode = 0;
+  struct lk_options options = t->options;
+  LeaveCriticalSection(&t->lock);
+  /* A password the person typed: LSA accepted it, so the agent keeps it (docs/windows.md §6.1, §6.6);
+     refused, LogonUI says why itself. A handed-back one refused: the saved password is stale. */
+  if (typed_one && status == 0) hand_over_password(&options, user, &typed);
+  else if (!typed_one && status != 0) say(LK_SAY_WINDOWS_REFUSED, CPSI_ERROR, text, icon);
+  lk_wipe(&typed, sizeof typed);
+  lk_wipe(user, sizeof user);
   return S_OK;
 }
 

@@ -19,6 +19,7 @@ import {
   writeAgentConfig,
   type InProcessAgent,
 } from '../helpers/agent-harness.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const USER = 'CORP\\alice';
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-1001';
@@ -124,6 +125,18 @@ describe('the Windows password through the agent (docs/windows.md §5–6)', () 
     }
     // The password is nowhere in the agent's log.
     expect(running.logLines.join('\n')).not.toContain('hunter2');
+  });
+
+  it("latchkey enroll --windows-password: an administrator passes the user's password on stdin, and it is kept", async () => {
+    const running = await start('win32');
+    const result = await runCli(
+      ['enroll', '--user', USER, '--windows-password', '--json', '--socket', running.files.socket],
+      { input: `${PASSWORDS.get(USER)}\n`, timeoutMs: 60_000 },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(checks).toEqual([USER]);
+    const phone = new Phone(utf8((JSON.parse(result.stdout) as { uri: string }).uri));
+    expect(logonCredentialOf(await unlockAtLockScreen(running, phone.pin(0))).password).toBe('hunter2 \u2603');
   });
 
   it('keeps nothing and hands back nothing on Linux', async () => {

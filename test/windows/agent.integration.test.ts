@@ -68,11 +68,11 @@ function tile(...steps: string[]): Step {
   return (JSON.parse(run.stdout) as { steps: Step[] }).steps.at(-1)!;
 }
 
-/** `latchkey enroll --with-password` (the password on standard input): the phone's side of the pool. */
+/** `latchkey enroll --windows-password` (the password on standard input): the phone's side of the pool. */
 function enrollWithPassword(account: string): Phone {
   const passwordFile = join(wine.dir, 'password.txt');
   writeFileSync(passwordFile, `${PASSWORD}\n`);
-  const out = latchkey(['enroll', '--user', account, '--with-password'], { stdinFile: passwordFile }).stdout;
+  const out = latchkey(['enroll', '--user', account, '--windows-password'], { stdinFile: passwordFile }).stdout;
   rmSync(passwordFile);
   const uri = /latchkey:\/\/offline-pins\?\S+/.exec(out)?.[0];
   expect(uri, out).toBeDefined();

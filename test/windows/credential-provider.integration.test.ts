@@ -67,6 +67,7 @@ function script(entries: Record<string, unknown>): void {
 }
 
 function requests(): Record<string, unknown>[] {
+  if (!existsSync(files().requests)) return [];
   return readFileSync(files().requests, 'utf8')
     .trim()
     .split('\n')
@@ -150,10 +151,67 @@ describe('the provider as LogonUI loads it', () => {
       created: 0,
       count: 1,
       released: true,
-      labels: ['Latchkey', 'User name', 'Offline PIN', 'Approve on my phone', '', 'Submit'],
+      labels: ['Latchkey', 'User name', 'Offline PIN', 'Approve on my phone', '', 'Submit', 'Sign in with my password'],
     });
     expect(last(run).fields!.user!.state).toBe('selected');
     expect(harness('unlock', 'status').steps[0]!.fields!.user!.state).toBe('hidden');
+  });
+});
+
+describe('"Sign in with my password" (docs/windows.md §6.1)', () => {
+  const TYPED = 'new password 42'; // ASCII: wine hands the harness its arguments in the ANSI code page
+
+  it('packs the typed password like any password and, once LSA accepted it, hands it to the agent', () => {
+    script({ status: USABLE, 'credential-capture': { status: 'ok' } });
+    const run = harness(
+      'logon',
+      'select',
+      'user=DESK-042\\alice',
+      'password',
+      'status',
+      `pin=${TYPED}`,
+      'serialize',
+      'report=0',
+    );
+    expect(run.steps[0]!.fields!.passwordLink).toMatchObject({ state: 'selected' });
+    expect(run.steps[2]).toMatchObject({ said: 'Type your Windows password.' });
+    // The PIN field now takes the password; the link is gone until the sign-in is over.
+    expect(run.steps[3]!.fields).toMatchObject({ pin: { interactive: 'focused' }, passwordLink: { state: 'hidden' } });
+    expect(run.steps[5]).toMatchObject({
+      response: 2,
+      serialization: { messageType: 2, domain: 'DESK-042', user: 'alice', password: TYPED },
+    });
+    expect(last(run)).toMatchObject({ hr: 0, text: '' });
+    // Nothing reached the agent before LSA said yes; then one lock-screen connection: status, credential-capture.
+    const ops = requests();
+    expect(ops.map((r) => r.op)).toEqual(['status', 'credential-capture']);
+    expect(ops[0]).toMatchObject({ lockScreen: true, user: 'DESK-042\\alice' });
+    expect(ops[1]).toMatchObject({ user: 'DESK-042\\alice', password: TYPED });
+  });
+
+  it("at the lock screen: the locked session's account, the unlock logon, then the capture", () => {
+    script({ status: USABLE, 'credential-capture': { status: 'ok' } });
+    const run = harness('unlock', 'select', 'password', `pin=${TYPED}`, 'serialize', 'report=0');
+    expect(run.steps[3]).toMatchObject({ response: 2, serialization: { messageType: 7, password: TYPED } });
+    const ops = requests();
+    expect(ops.map((r) => r.op)).toEqual(['status', 'status', 'credential-capture']);
+    expect(ops[2]).toMatchObject({ password: TYPED, user: ops[1]!.user });
+  });
+
+  it('a password LSA refused never reaches the agent', () => {
+    script({ status: USABLE, 'credential-capture': { status: 'ok' } });
+    const run = harness(
+      'logon',
+      'select',
+      'user=DESK-042\\alice',
+      'password',
+      'pin=wrong',
+      'serialize',
+      'report=0xC000006D',
+    );
+    expect(run.steps[4]).toMatchObject({ response: 2 });
+    expect(last(run)).toMatchObject({ text: '' }); // LogonUI says why itself
+    expect(requests()).toEqual([]);
   });
 });
 
@@ -347,6 +405,11 @@ describe('when the agent cannot answer, the password stays', () => {
       const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
       expect(run.steps[0]).toMatchObject({ status: SAY.fallback, fields: { pin: { interactive: 'disabled' } } });
       expect(last(run)).toMatchObject({ response: 0, text: SAY.fallback, serialization: null });
+      // "Sign in with my password" still works on this tile; only the capture after it has nobody to go to.
+      const typed = harness('unlock', 'select', 'password', 'status', 'pin=typed 42', 'serialize', 'report=0');
+      expect(typed.steps[2]!.fields).toMatchObject({ pin: { interactive: 'focused' } });
+      expect(typed.steps[4]).toMatchObject({ response: 2, serialization: { messageType: 7, password: 'typed 42' } });
+      expect(last(typed)).toMatchObject({ hr: 0, text: '' });
     } finally {
       await startAgentService();
     }

@@ -42,10 +42,11 @@ async function answer(request) {
 }
 
 function logRequest(request) {
-  const { pin, ...rest } = request;
+  const { pin, password, ...rest } = request;
+  const text = (bytes) => new TextDecoder().decode(bytes);
   appendFileSync(
     requestLog,
-    `${JSON.stringify({ ...rest, ...(pin ? { pin: new TextDecoder().decode(pin) } : {}) })}\n`,
+    `${JSON.stringify({ ...rest, ...(pin ? { pin: text(pin) } : {}), ...(password ? { password: text(password) } : {}) })}\n`,
   );
 }
 

@@ -2,8 +2,9 @@
  * libFuzzer harness: the request encoder (native/pam/ipc-codec.c) with arbitrary user, PIN,
  * context and wait. Checks: it never writes past LK_REQUEST_FRAME_MAX (ASan), an encoded frame
  * has a consistent header and a body within MAX_REQUEST_BODY, a refused input leaves no PIN
- * bytes behind in the output buffer, and online-auth/ble-auth carry their op and refuse a wait
- * over LK_WAIT_MAX_MS.
+ * bytes behind in the output buffer, online-auth/ble-auth carry their op and refuse a wait
+ * over LK_WAIT_MAX_MS, and credential-capture takes 1-512 password bytes and leaves none behind
+ * when it refuses.
  */
 #include "../ipc-codec.h"
 
@@ -52,6 +53,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       /* the first field is the op: tag 0x01, length 1, then 7 or 11 */
       CHECK(frame[8] == 0x01 && frame[9] == 0 && frame[10] == 1 && frame[11] == (op == 0 ? LK_OP_ONLINE_AUTH : LK_OP_BLE_AUTH));
     }
+  }
+  /* credential-capture: the context bytes as a password (1-512 accepted), wiped again when refused */
+  size_t password_length = size - user_length - pin_length;
+  memset(frame, 0xaa, LK_REQUEST_FRAME_MAX);
+  n = lk_encode_credential_capture(frame, LK_REQUEST_FRAME_MAX, id, user, (const uint8_t *)context, password_length);
+  if (password_length < 1 || password_length > LK_PASSWORD_MAX) CHECK(n == 0);
+  if (n > 0) {
+    uint32_t body = ((uint32_t)frame[4] << 24) | ((uint32_t)frame[5] << 16) | ((uint32_t)frame[6] << 8) | frame[7];
+    CHECK(n <= LK_REQUEST_FRAME_MAX && body == n - LK_FRAME_HEADER_BYTES && body <= LK_MAX_REQUEST_BODY);
+    CHECK(frame[8] == 0x01 && frame[9] == 0 && frame[10] == 1 && frame[11] == LK_OP_CREDENTIAL_CAPTURE);
+  } else {
+    for (size_t i = 0; i < LK_REQUEST_FRAME_MAX; i++) CHECK(frame[i] == 0xaa || frame[i] == 0);
   }
 done:
   free(user), free(context), free(frame);

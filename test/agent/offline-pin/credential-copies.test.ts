@@ -107,25 +107,21 @@ describe('windowsAccountOf', () => {
   });
 });
 
+/** An alphanumeric pool of `pinCount` PINs of `length` symbols for alice. */
+const issue = (authenticatorId: string, length: number, pinCount: number) =>
+  issuePool({
+    user: 'alice',
+    host: 'ws',
+    authenticatorId,
+    format: { charset: 'alphanumeric', length },
+    pinCount,
+    kdf: KDF,
+    now: clock.now(),
+  });
+
 async function stateWithPools(): Promise<{ state: UserState; phone: Phone; phoneSeed: Uint8Array }> {
-  const strong = await issuePool({
-    user: 'alice',
-    host: 'ws',
-    authenticatorId: 'phone',
-    format: { charset: 'alphanumeric', length: 8 },
-    pinCount: 3,
-    kdf: KDF,
-    now: clock.now(),
-  });
-  const weak = await issuePool({
-    user: 'alice',
-    host: 'ws',
-    authenticatorId: 'keypad',
-    format: { charset: 'alphanumeric', length: 7 },
-    pinCount: 3,
-    kdf: KDF,
-    now: clock.now(),
-  });
+  const strong = await issue('phone', 8, 3);
+  const weak = await issue('keypad', 7, 3);
   const phoneSeed = new Uint8Array(32).fill(0x21);
   const phoneKey = Buffer.from((await x25519PairFromSeed(phoneSeed)).publicKey).toString('base64url');
   const state: UserState = {
@@ -245,15 +241,7 @@ describe('capture and handback', () => {
   it('seals the copies a new pool lacks at the current generation while the password is at hand', async () => {
     const { state, phone } = await stateWithPools();
     const captured = await captureCredential(state, ACCOUNT, utf16le('hunter2'));
-    const later = await issuePool({
-      user: 'alice',
-      host: 'ws',
-      authenticatorId: 'tablet',
-      format: { charset: 'alphanumeric', length: 10 },
-      pinCount: 2,
-      kdf: KDF,
-      now: clock.now(),
-    });
+    const later = await issue('tablet', 10, 2);
     const grown: UserState = { ...captured, pools: [...captured.pools, later.pool] };
     expect(await sealMissingCopies(grown, utf16le('hunter2'))).not.toBe(grown);
     const result = await accept(grown, phone.pin(0));

@@ -1,8 +1,8 @@
 /**
  * The sealed user-state journal (docs/state-files.md "User state journal") against journals an
  * independent implementation sealed (test/vectors/generate-state-journal-vectors.py): the keys, the
- * header, the file name, a record that carries its verifiers, a torn tail, the wrong-PIN tags,
- * and every journal a reader must refuse.
+ * header, the file name, a record that carries its verifiers, one that carries the Windows
+ * password's copies, a torn tail, the wrong-PIN tags, and every journal a reader must refuse.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,7 @@ interface Vectors {
   tornTail: { hex: string; records: number; end: number; state: unknown };
   wrongPinTags: { user: string; typed: string; tag: string }[];
   invalid: { name: string; hex: string; error: string }[];
+  windowsJournal: { hex: string; records: number; state: unknown };
 }
 const vectors = JSON.parse(
   readFileSync(new URL('../../vectors/state-journal.json', import.meta.url), 'utf8'),
@@ -46,6 +47,12 @@ describe('state journal vectors', () => {
     const parsed = parseJournal(fromHex(vectors.journalHex), vectors.user, keys, 'vector');
     expect(userStateToJson(parsed.state)).toEqual(vectors.state);
     expect({ records: parsed.records, end: parsed.end }).toEqual({ records: vectors.records, end: vectors.end });
+  });
+
+  it("opens the generator's journal whose second record carries the Windows password's copies less the spent PIN's", () => {
+    const parsed = parseJournal(fromHex(vectors.windowsJournal.hex), vectors.user, keys, 'vector');
+    expect(parsed.records).toBe(vectors.windowsJournal.records);
+    expect(userStateToJson(parsed.state)).toEqual(vectors.windowsJournal.state);
   });
 
   it('ignores a torn tail: the last whole record is the state', () => {

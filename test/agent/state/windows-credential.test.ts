@@ -161,7 +161,15 @@ describe('windowsCredential in the user state', () => {
       copy.holder === 'pin' ? copy.c : copy.deviceId,
     );
     expect(left).toEqual([3, 'dev_A']);
+    // The record carries the copies (docs/state-files.md "Carried copies"); a capture lists them again.
+    expect(userStateToJson(result.nextState!, state)).toMatchObject({
+      windowsCredential: { copies: 'previous-record' },
+    });
     expect(read(journalOf(state, result.nextState!))).toEqual(result.nextState);
+    const recaptured = await captureCredential(result.nextState!, ACCOUNT, utf16le('hunter3'));
+    expect(userStateToJson(recaptured, result.nextState!)).toMatchObject({
+      windowsCredential: { generation: 2, copies: expect.any(Array) },
+    });
   });
 
   it('the store drops the copies of a replaced pool or an unpaired phone in the write that removes them', async () => {
