@@ -46,6 +46,8 @@ const BUFFER_BYTES = 64 * 1024;
 const MAX_CONNECTIONS = 48;
 /** A client that connects and says nothing is dropped after this: it has no identity yet, so no limits apply to it. */
 const FIRST_BYTES_TIMEOUT_MS = 10_000;
+/** After a failed accept, the next try waits this long (no busy loop on a lasting fault). */
+const RETRY_AFTER_FAILURE_MS = 1_000;
 
 const CODE = 'peer-credentials-unavailable';
 const callers = new WeakMap<Duplex, Caller>();
@@ -125,10 +127,16 @@ class PipeStream extends Duplex {
         for (let offset = 0; offset < chunk.length; ) {
           if (this.#closed) throw new Error('the pipe is closed');
           const part = chunk.subarray(offset, offset + BUFFER_BYTES);
-          this.#win.koffi.encode(this.#writeBuffer, this.#win.koffi.array('uint8_t', part.length), [...part]);
-          offset += await this.#write.run(this.#pipe, 'WriteFile', this.#waiter, (ov) =>
-            this.#win.WriteFile(this.#pipe, this.#writeBuffer, part.length, null, ov),
-          );
+          const staged = new Uint8Array(this.#win.koffi.view(this.#writeBuffer, part.length));
+          staged.set(part);
+          try {
+            offset += await this.#write.run(this.#pipe, 'WriteFile', this.#waiter, (ov) =>
+              this.#win.WriteFile(this.#pipe, this.#writeBuffer, part.length, null, ov),
+            );
+          } finally {
+            // a reply may carry a secret (docs/windows.md §5): nothing stays in native memory
+            staged.fill(0);
+          }
         }
         callback();
       } catch (error) {
@@ -288,7 +296,15 @@ async function listen(endpoint: string, events: LocalServerEvents): Promise<Loca
         wakeAccept = null;
         continue;
       }
-      const pipe = next ?? create(false);
+      let pipe: number;
+      try {
+        pipe = next ?? create(false);
+      } catch (error) {
+        // out of instances or resources: said in the log, tried again (the lock screen's fallback meanwhile)
+        events.error(error as Error);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_FAILURE_MS));
+        continue;
+      }
       next = null;
       const slot = new OverlappedSlot(win);
       pending = { pipe, slot };
@@ -301,6 +317,7 @@ async function listen(endpoint: string, events: LocalServerEvents): Promise<Loca
           win.CloseHandle(pipe);
           if (closing) return;
           events.error(error as Error);
+          await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_FAILURE_MS));
           continue;
         }
       }

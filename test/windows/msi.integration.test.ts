@@ -185,10 +185,14 @@ describe('the MSI', () => {
 
   it('uninstalls: the service, the registration and the program files go; the state in ProgramData stays', async () => {
     // The install before started the service without waiting: let that start finish (RUNNING, the
-    // agent on its pipe; or STOPPED) before removing it — wine's msiexec fails on a pending service.
+    // agent on its pipe) — wine's msiexec fails on a pending service. Then stop it here: wine's
+    // msiexec does not wait for a running service to stop before it removes the files, so the
+    // running node.exe and wrapper would stay behind (docs/windows.md §10; Windows Installer waits).
     await waitFor('the service to settle', () =>
       /RUNNING|STOPPED/.test(wine.run(['sc', 'query', 'LatchkeyAgent'], { allowFailure: true }).stdout),
     );
+    wine.sc(['stop', 'LatchkeyAgent'], true);
+    await waitFor('the service to stop', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 60_000);
     const run = msiexec(['/x', windowsPath(msi)]);
     expect(run.status).toBe(0);
     expect(existsSync(programFiles())).toBe(false);
