@@ -151,24 +151,8 @@ export interface Win32 {
     bytes: [number],
   ): number;
   // crypt32
-  CryptProtectData(
-    input: DataBlob,
-    description: null,
-    entropy: null,
-    reserved: null,
-    prompt: null,
-    flags: number,
-    output: Partial<DataBlob>,
-  ): number;
-  CryptUnprotectData(
-    input: DataBlob,
-    description: null,
-    entropy: null,
-    reserved: null,
-    prompt: null,
-    flags: number,
-    output: Partial<DataBlob>,
-  ): number;
+  CryptProtectData: DpapiCall;
+  CryptUnprotectData: DpapiCall;
   // shell32
   SHGetKnownFolderPath(folder: Buffer, flags: number, token: null, path: [Pointer]): number;
   CoTaskMemFree(memory: Pointer): void;
@@ -177,6 +161,17 @@ export interface Win32 {
   /** A UTF-16 string at `pointer` (from LocalAlloc / CoTaskMemAlloc), read up to its NUL. */
   readWide(pointer: Pointer): string;
 }
+
+/** CryptProtectData and CryptUnprotectData: input, description, entropy, reserved, prompt, flags, output. */
+type DpapiCall = (
+  input: DataBlob,
+  description: null,
+  entropy: null,
+  reserved: null,
+  prompt: null,
+  flags: number,
+  output: Partial<DataBlob>,
+) => number;
 
 export interface SecurityAttributes {
   nLength: number;

@@ -12,16 +12,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Phone } from '../helpers/agent-harness.js';
-import {
-  PROVIDER_CLSID,
-  ROOT,
-  WinePrefix,
-  buildWindowsParts,
-  mingw,
-  nodeExe,
-  waitFor,
-  windowsPath,
-} from './helpers/wine.js';
+import { ROOT, WinePrefix, buildWindowsParts, mingw, nodeExe, waitFor, windowsPath } from './helpers/wine.js';
 
 const OPTIONS_KEY = 'HKLM\\SOFTWARE\\Latchkey\\CredentialProvider';
 const SAY = {
@@ -129,10 +120,7 @@ beforeAll(async () => {
   );
   wine.reg(['add', 'HKCU\\Software\\Wine\\DllOverrides', '/v', 'bcryptprimitives', '/d', 'native', '/f']);
   wine.addNegotiatePackage();
-  const clsid = `HKCR\\CLSID\\${PROVIDER_CLSID}`;
-  wine.reg(['add', clsid, '/ve', '/d', 'Latchkey', '/f']);
-  wine.reg(['add', `${clsid}\\InprocServer32`, '/ve', '/d', windowsPath(join(build, 'latchkey-cp.dll')), '/f']);
-  wine.reg(['add', `${clsid}\\InprocServer32`, '/v', 'ThreadingModel', '/d', 'Apartment', '/f']);
+  wine.registerProvider(join(build, 'latchkey-cp.dll'));
   // Under wine every process runs as the same user; on Windows the agent's SID is SYSTEM's (the default).
   wine.reg(['add', OPTIONS_KEY, '/v', 'AgentAccount', '/d', wine.sid(join(build, 'cp-harness.exe')), '/f']);
   // the agent's config where it looks by default (%ProgramData%\Latchkey\agent.json); the cheapest KDF

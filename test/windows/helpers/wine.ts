@@ -178,6 +178,14 @@ export class WinePrefix {
     return (JSON.parse(this.run([harness, 'whoami']).stdout) as { sid: string }).sid;
   }
 
+  /** Registers the provider DLL under its CLSID as the MSI does (docs/windows.md §4.1), for CoCreateInstance. */
+  registerProvider(dll: string): void {
+    const clsid = `HKCR\\CLSID\\${PROVIDER_CLSID}`;
+    this.reg(['add', clsid, '/ve', '/d', 'Latchkey', '/f']);
+    this.reg(['add', `${clsid}\\InprocServer32`, '/ve', '/d', windowsPath(dll), '/f']);
+    this.reg(['add', `${clsid}\\InprocServer32`, '/v', 'ThreadingModel', '/d', 'Apartment', '/f']);
+  }
+
   /** Installs the stand-in Negotiate LSA package (test/windows/c/negotiate-stand-in.c) into the prefix. */
   addNegotiatePackage(): void {
     mingw(
