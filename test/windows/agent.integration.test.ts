@@ -170,6 +170,27 @@ describe('the agent as the service LatchkeyAgent', () => {
     expect(statSync(join(dataDir(), 'state', 'keystore', 'host.key')).size).toBeGreaterThan(100);
   }, 120_000);
 
+  it('serves several clients at once while another holds a connection and says nothing', () => {
+    const run = wine.run([
+      node,
+      windowsPath(join(ROOT, 'test', 'windows', 'pipe-clients.mjs')),
+      '\\\\.\\pipe\\latchkey-agent',
+      user,
+      '6',
+      windowsPath(join(ROOT, 'dist', 'protocol')),
+    ]);
+    const result = JSON.parse(run.stdout) as {
+      connected: number;
+      silentOpen: boolean;
+      replies: { status: string; requestId: number; index: number }[];
+    };
+    expect(result.connected).toBe(6);
+    expect(result.silentOpen).toBe(true);
+    expect(result.replies.map((reply) => [reply.status, reply.requestId])).toEqual(
+      Array.from({ length: 6 }, (_, index) => ['ok', 100 + index]),
+    );
+  }, 120_000);
+
   it("a second agent cannot take the pipe's name: it refuses to start (exit 78)", () => {
     const second = latchkey(['agent', '--state-dir', 'C:\\latchkey-second'], { allowFailure: true });
     expect(second.status).toBe(78);
