@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { ConfigError } from '../platform/config-error.js';
 import { localTransport } from '../platform/ipc-transport.js';
+import { currentPlatform } from '../platform/platform.js';
 import { runsAsAdministrator } from '../platform/users.js';
 import * as v from 'valibot';
 import { DEFAULT_KDF, KDF_RANGES, type KdfParams } from './offline-pin/kdf.js';
@@ -16,10 +17,11 @@ import { JsonFileError, readJsonFileWithStats, SETTINGS_FILE_RULE } from '../pla
 import { InsecurePathError } from '../platform/secure-path.js';
 import { parseTransport } from '../ble/transport-spec.js';
 
-export const DEFAULT_CONFIG_FILE = '/etc/latchkey/agent.json';
+/** The platform's defaults (platform.ts `defaults`): /etc/latchkey/agent.json on Linux, %ProgramData%\\Latchkey\\agent.json on Windows. */
+export const DEFAULT_CONFIG_FILE = currentPlatform().defaults.configFile;
 /** Where the agent listens by default: the platform's endpoint (/run/latchkey/agent.sock on Linux, docs/ipc.md). */
 export const DEFAULT_SOCKET = localTransport().defaultEndpoint;
-export const DEFAULT_STATE_DIR = '/var/lib/latchkey';
+export const DEFAULT_STATE_DIR = currentPlatform().defaults.stateDir;
 export const DEFAULT_SELF_ENROLL_PAM_SERVICE = 'latchkey-enroll';
 export const MAX_CONFIG_BYTES = 64 * 1024;
 /** The enrollment file's name, next to the config file by default (docs/deployment.md). */

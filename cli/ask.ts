@@ -5,7 +5,7 @@ import { AgentClientError, askAgent, type RequestWithoutId } from './agent-clien
 import { userInfo } from 'node:os';
 import { CliError, EXIT } from '../platform/exit-codes.js';
 import { readRequiredSecret } from '../platform/read-secret.js';
-import { runsAsAdministrator } from '../platform/users.js';
+import { currentAccount, lookupUserByName, runsAsAdministrator } from '../platform/users.js';
 
 export async function askOk(socket: string, request: RequestWithoutId, timeoutMs: number): Promise<Reply> {
   let reply: Reply;
@@ -29,8 +29,21 @@ export async function askOk(socket: string, request: RequestWithoutId, timeoutMs
  * checks it before making a credential: docs/security.md); root needs none. The caller wipes it.
  */
 export async function ownPasswordFor(user: string): Promise<Uint8Array | undefined> {
-  if (runsAsAdministrator() || user !== userInfo().username) return undefined;
+  if (runsAsAdministrator() || !isOwnAccount(user)) return undefined;
   return readRequiredSecret(`Password for ${user}: `, 'password', 'run it on a terminal, or pipe your password in');
+}
+
+/**
+ * Whether `user` names this process's own account: its login name, or on Windows any spelling
+ * of it (`DOMAIN\name`, `.\name`, a SID) that resolves to this process's account.
+ */
+function isOwnAccount(user: string): boolean {
+  if (user === userInfo().username) return true;
+  try {
+    return lookupUserByName(user)?.uid === currentAccount();
+  } catch {
+    return false; // the agent says why: no such user, or the directory out of reach
+  }
 }
 
 /**

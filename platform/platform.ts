@@ -6,8 +6,8 @@
  * durable-file.ts, secure-path.ts, clock.ts, password-check.ts, keystore/keystore.ts) pick the
  * implementation here, at call time.
  *
- * A Windows port adds platform/windows/ and one line in currentPlatform(); until then every
- * seam fails closed on another OS with a SystemError that names it.
+ * Linux (platform/linux/) and Windows (platform/windows/, docs/windows.md §11) have theirs; on
+ * any other OS every seam fails closed with a SystemError that names it.
  */
 import type { ClockReading } from './clock.js';
 import type { ExclusiveLock } from './file-lock.js';
@@ -18,6 +18,7 @@ import type { FileAccess } from './secure-path.js';
 import { SystemError, type SystemErrorCode } from './system-error.js';
 import type { UserRecord } from './users.js';
 import { linuxPlatform } from './linux/linux-platform.js';
+import { windowsPlatform } from './windows/windows-platform.js';
 
 export interface Platform {
   /** process.platform of the OS this implements. */
@@ -48,25 +49,32 @@ export interface Platform {
   readonly keystores: KeystoreBackends;
   /** A local account's password, checked by the OS before a self-enrollment (PAM in a child process; LogonUser). */
   readonly passwords: { check(options: PasswordCheckOptions): Promise<PasswordCheckResult> };
+  /** Where the agent's files are unless configured otherwise (/etc/latchkey, /var/lib/latchkey; %ProgramData%\\Latchkey). */
+  readonly defaults: { readonly configFile: string; readonly stateDir: string };
 }
 
 let chosen: Platform | undefined;
 
 /** Whether this OS has its implementations (until then every seam refuses: unsupportedPlatform). */
 export function platformImplemented(name: NodeJS.Platform = process.platform): boolean {
-  return name === 'linux';
+  return name === 'linux' || name === 'win32';
 }
 
 /** The implementation for the OS this process runs on. */
 export function currentPlatform(): Platform {
-  chosen ??= platformImplemented() ? linuxPlatform : unsupportedPlatform(process.platform);
+  chosen ??=
+    process.platform === 'linux'
+      ? linuxPlatform
+      : process.platform === 'win32'
+        ? windowsPlatform
+        : unsupportedPlatform(process.platform);
   return chosen;
 }
 
 /** Every seam refuses, naming the OS: a feature that is not there fails closed, never open. */
 export function unsupportedPlatform(name: NodeJS.Platform): Platform {
   const refuse = (code: SystemErrorCode, what: string) => (): never => {
-    throw new SystemError(code, `${what} is not implemented on ${name} yet (Latchkey runs on Linux)`);
+    throw new SystemError(code, `${what} is not implemented on ${name} yet (Latchkey runs on Linux and Windows)`);
   };
   return {
     name,
@@ -107,5 +115,7 @@ export function unsupportedPlatform(name: NodeJS.Platform): Platform {
         message: `checking passwords is not implemented on ${name} yet (${options.service})`,
       }),
     },
+    // Unused: the agent refuses to start first (cli/commands/agent.ts); the CLI only prints them.
+    defaults: { configFile: '/etc/latchkey/agent.json', stateDir: '/var/lib/latchkey' },
   };
 }

@@ -1,7 +1,14 @@
 import { platformImplemented } from '../../platform/platform.js';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG_FILE, MAX_SOCKET_PATH_BYTES, loadAgentConfig, type AgentConfig } from '../../agent/config.js';
+import {
+  DEFAULT_CONFIG_FILE,
+  DEFAULT_SOCKET,
+  DEFAULT_STATE_DIR,
+  MAX_SOCKET_PATH_BYTES,
+  loadAgentConfig,
+  type AgentConfig,
+} from '../../agent/config.js';
 import { ConfigError } from '../../platform/config-error.js';
 import { describeFileError, isSystemCallError } from '../../platform/file-errors.js';
 import { createLogger, type LogLevel } from '../../platform/log.js';
@@ -19,7 +26,7 @@ export function settingFor(config: AgentConfig, file: string): string {
   const configFile = config.source ?? DEFAULT_CONFIG_FILE;
   const key = (name: string) => `${name} in ${configFile}`;
   const flagOrKey = (flag: string, name: string) => (config.source ? `${flag}, or ${key(name)}` : flag);
-  const under = (directory: string) => file === directory || file.startsWith(`${directory}/`);
+  const under = (directory: string) => file === directory || file.startsWith(`${directory}${path.sep}`);
   if (file === config.socket || file === path.dirname(config.socket)) return flagOrKey('--socket', 'socket');
   if (file === config.auditLog) return key('auditLog');
   if (config.keystore.backend === 'file' && under(config.keystore.directory)) return key('keystore.directory');
@@ -55,38 +62,50 @@ export function registerAgent(program: Command): void {
     )
     .option(
       '--state-dir <dir>',
-      'state directory (overrides the config file; default /var/lib/latchkey)',
+      `state directory (overrides the config file; default ${DEFAULT_STATE_DIR})`,
       absolutePathOption('--state-dir'),
     )
     .option(
       '--socket <path>',
-      'socket to listen on (overrides the config file; default /run/latchkey/agent.sock)',
+      `socket to listen on (overrides the config file; default ${DEFAULT_SOCKET})`,
       absolutePathOption('--socket', MAX_SOCKET_PATH_BYTES),
     )
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .action(async (options: { config?: string; stateDir?: string; socket?: string; logLevel: string }) => {
-      if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel))
-        throw new CliError('--log-level must be debug, info, warn or error', 64);
-      // Before anything touches the disk: on an OS without its seams (Windows until docs/windows.md
-      // §11 lands) the agent cannot work, and a service manager must not restart it over and over.
-      if (!platformImplemented()) {
-        throw new CliError(
-          `the agent does not run on ${process.platform} yet (docs/windows.md "Phase B"); nothing was changed`,
-          EXIT_CONFIG,
-        );
-      }
-      const log = createLogger({ level: options.logLevel as LogLevel });
-      let agent: RunningAgent;
-      let config: AgentConfig | undefined;
-      try {
-        config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
-        // node:http(s), not global fetch: the agent runs without WebAssembly, which undici needs.
-        const { startAgent } = await import('../../agent/agent.js');
-        agent = await startAgent({ config, log, fetch: nodeFetch });
-      } catch (error) {
-        throw startFailure(error, config);
-      }
-      await untilStopped(log, 'agent.stopping');
-      await agent.close();
-    });
+    .option(
+      '--stop-on-stdin-close',
+      'also stop cleanly when standard input closes (the Windows service wrapper asks so: docs/windows.md §2)',
+    )
+    .action(
+      async (options: {
+        config?: string;
+        stateDir?: string;
+        socket?: string;
+        logLevel: string;
+        stopOnStdinClose?: boolean;
+      }) => {
+        if (!['debug', 'info', 'warn', 'error'].includes(options.logLevel))
+          throw new CliError('--log-level must be debug, info, warn or error', 64);
+        // Before anything touches the disk: on an OS without its seams (neither Linux nor Windows)
+        // the agent cannot work, and a service manager must not restart it over and over.
+        if (!platformImplemented()) {
+          throw new CliError(
+            `the agent does not run on ${process.platform} (Linux and Windows only); nothing was changed`,
+            EXIT_CONFIG,
+          );
+        }
+        const log = createLogger({ level: options.logLevel as LogLevel });
+        let agent: RunningAgent;
+        let config: AgentConfig | undefined;
+        try {
+          config = await loadAgentConfig(options.config, { stateDir: options.stateDir, socket: options.socket });
+          // node:http(s), not global fetch: the agent runs without WebAssembly, which undici needs.
+          const { startAgent } = await import('../../agent/agent.js');
+          agent = await startAgent({ config, log, fetch: nodeFetch });
+        } catch (error) {
+          throw startFailure(error, config);
+        }
+        await untilStopped(log, 'agent.stopping', { stdinClose: options.stopOnStdinClose === true });
+        await agent.close();
+      },
+    );
 }

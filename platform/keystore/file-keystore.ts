@@ -16,6 +16,20 @@ import { sealEntry } from './sealed-entry.js';
 
 export const HOST_KEY_FILE = 'host.key';
 
+/**
+ * How host.key is kept on the disk: as is (Linux: the 0700 directory is the protection), or
+ * wrapped by the OS (Windows: DPAPI with the machine's key, docs/windows.md §8).
+ */
+export interface HostKeyProtector {
+  /** Words for describe(), e.g. "host key protected by DPAPI". */
+  readonly name: string;
+  /** The largest file `protect` writes. */
+  readonly maxBytes: number;
+  protect(key: Uint8Array): Uint8Array;
+  /** The key, or a KeystoreError (`keystore-tampered`) when the file does not open. */
+  unprotect(blob: Uint8Array, file: string): Uint8Array;
+}
+
 export class FileKeystore implements Keystore {
   readonly backend = 'file';
   readonly directory: string;
@@ -23,14 +37,17 @@ export class FileKeystore implements Keystore {
   /** Writes run one at a time so two first `create`s cannot race to make two host keys. */
   #writes: Promise<unknown> = Promise.resolve();
 
-  constructor(directory: string) {
+  readonly #protector: HostKeyProtector | null;
+
+  constructor(directory: string, protector: HostKeyProtector | null = null) {
     this.directory = path.resolve(directory);
+    this.#protector = protector;
     // Directory and files alike: owned by this process's uid only, no group/world bits at all.
     this.#rule = ownedByThisProcess(0o077);
   }
 
   describe(): string {
-    return `file keystore in ${this.directory}`;
+    return `file keystore in ${this.directory}${this.#protector ? ` (${this.#protector.name})` : ''}`;
   }
 
   async get(name: string): Promise<Uint8Array> {
@@ -130,16 +147,22 @@ export class FileKeystore implements Keystore {
   /** The host key, or null when host.key does not exist. The caller wipes it. */
   async #readHostKey(): Promise<Uint8Array | null> {
     const file = this.#hostKeyPath();
-    let key: Buffer;
+    const maxBytes = this.#protector?.maxBytes ?? HOST_KEY_BYTES;
+    let key: Uint8Array;
     try {
-      key = await readCheckedFile(file, this.#rule, HOST_KEY_BYTES);
+      key = await readCheckedFile(file, this.#rule, maxBytes);
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') return null;
       if (error instanceof RangeError)
-        throw new KeystoreError('keystore-tampered', `${file} is longer than ${HOST_KEY_BYTES} bytes: not a host key`, {
+        throw new KeystoreError('keystore-tampered', `${file} is longer than ${maxBytes} bytes: not a host key`, {
           cause: error,
         });
       throw error;
+    }
+    if (this.#protector) {
+      const blob = key;
+      key = this.#protector.unprotect(blob, file);
+      blob.fill(0);
     }
     if (key.length !== HOST_KEY_BYTES) {
       const length = key.length;
@@ -160,7 +183,8 @@ export class FileKeystore implements Keystore {
     }
     const key = randomBytes(HOST_KEY_BYTES);
     try {
-      await writeFileDurably(this.#hostKeyPath(), key, 0o600);
+      const stored = this.#protector ? this.#protector.protect(key) : key;
+      await writeFileDurably(this.#hostKeyPath(), stored, 0o600);
     } catch (error) {
       key.fill(0);
       throw error;

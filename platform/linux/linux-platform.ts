@@ -30,4 +30,5 @@ export const linuxPlatform: Platform = {
     return linuxKeystores;
   },
   passwords: { check: checkPassword },
+  defaults: { configFile: '/etc/latchkey/agent.json', stateDir: '/var/lib/latchkey' },
 };

@@ -5,6 +5,7 @@
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { describeFileError } from '../file-errors.js';
+import { missingDirectories } from '../missing-directories.js';
 import { InsecurePathError, UnusablePathError } from '../path-errors.js';
 import type { AccountId } from '../ipc-transport.js';
 import type { PathRule } from '../secure-path.js';
@@ -40,30 +41,8 @@ export function checkStats(target: string, stats: Stats, rule: PathRule): void {
  */
 export async function makeDirectories(directory: string, mode: number): Promise<void> {
   const target = path.resolve(directory);
-  const missing: string[] = [];
-  for (let current = target; ; ) {
-    let stats: Stats;
-    try {
-      stats = await fs.stat(current);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const parent = path.dirname(current);
-      if ((code === 'ENOENT' || code === 'ENOTDIR') && parent !== current) {
-        missing.push(current);
-        current = parent;
-        continue;
-      }
-      throw new UnusablePathError(target, describeFileError(error), { cause: error });
-    }
-    if (stats.isDirectory()) break;
-    throw new UnusablePathError(
-      target,
-      current === target
-        ? `${target} exists and is not a directory`
-        : `cannot create ${target}: ${current} is a file, not a directory`,
-    );
-  }
-  for (const created of missing.reverse()) {
+  const missing = await missingDirectories(target);
+  for (const created of missing) {
     try {
       await fs.mkdir(created, { mode });
       await fs.chmod(created, mode);

@@ -118,10 +118,7 @@ beforeAll(async () => {
   buildWindowsParts(build);
   const node = nodeExe();
   wine.addNegotiatePackage();
-  const clsid = `HKCR\\CLSID\\${PROVIDER_CLSID}`;
-  wine.reg(['add', clsid, '/ve', '/d', 'Latchkey', '/f']);
-  wine.reg(['add', `${clsid}\\InprocServer32`, '/ve', '/d', windowsPath(join(build, 'latchkey-cp.dll')), '/f']);
-  wine.reg(['add', `${clsid}\\InprocServer32`, '/v', 'ThreadingModel', '/d', 'Apartment', '/f']);
+  wine.registerProvider(join(build, 'latchkey-cp.dll'));
   // Under wine every process runs as the same user; on Windows the agent's SID is SYSTEM's (the default).
   option('AgentAccount', wine.sid(join(build, 'cp-harness.exe')));
   script({ status: USABLE });
@@ -135,14 +132,7 @@ beforeAll(async () => {
     windowsPath(f.ready),
     windowsPath(join(ROOT, 'dist', 'protocol')),
   ];
-  wine.sc([
-    'create',
-    'LatchkeyAgent',
-    'binPath=',
-    [windowsPath(join(build, 'latchkey-service.exe')), '--log', windowsPath(f.log), '--', ...stand].join(' '),
-    'start=',
-    'demand',
-  ]);
+  wine.createAgentService(join(build, 'latchkey-service.exe'), f.log, stand);
   await startAgentService();
 }, 300_000);
 

@@ -114,11 +114,11 @@ describe('the MSI', () => {
       .trim()
       .replace(/^"([^"]*)"/, '$1');
     expect(imagePath).toBe(
-      `${INSTALLED}\\latchkey-service.exe -- "${INSTALLED}\\node\\node.exe" --lite-mode --no-expose-wasm "${INSTALLED}\\app\\bin\\latchkey.js" agent`,
+      `${INSTALLED}\\latchkey-service.exe -- "${INSTALLED}\\node\\node.exe" --lite-mode --no-expose-wasm "${INSTALLED}\\app\\bin\\latchkey.js" agent --stop-on-stdin-close`,
     );
     expect(service).toMatch(/Start\s+REG_DWORD\s+0x2/);
     expect(service).toMatch(/ObjectName\s+REG_SZ\s+LocalSystem/);
-    // the installer started it: the wrapper ran the agent (whose Windows side is issue 13's phase B)
+    // the installer started it: the wrapper ran the agent
     await waitFor(
       "the wrapper's first line",
       () => wine.readText(programData('agent.log')).includes('latchkey-service: started the agent'),
@@ -184,11 +184,15 @@ describe('the MSI', () => {
   }, 300_000);
 
   it('uninstalls: the service, the registration and the program files go; the state in ProgramData stays', async () => {
-    // The install before started the service without waiting: let that start finish (the agent,
-    // which has no Windows side yet, refuses to run and the service stops) before removing it.
+    // The install before started the service without waiting: let that start finish (RUNNING, the
+    // agent on its pipe) — wine's msiexec fails on a pending service. Then stop it here: wine's
+    // msiexec does not wait for a running service to stop before it removes the files, so the
+    // running node.exe and wrapper would stay behind (docs/windows.md §10; Windows Installer waits).
     await waitFor('the service to settle', () =>
-      /STOPPED/.test(wine.run(['sc', 'query', 'LatchkeyAgent'], { allowFailure: true }).stdout),
+      /RUNNING|STOPPED/.test(wine.run(['sc', 'query', 'LatchkeyAgent'], { allowFailure: true }).stdout),
     );
+    wine.sc(['stop', 'LatchkeyAgent'], true);
+    await waitFor('the service to stop', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 60_000);
     const run = msiexec(['/x', windowsPath(msi)]);
     expect(run.status).toBe(0);
     expect(existsSync(programFiles())).toBe(false);

@@ -39,21 +39,7 @@ function nodeProcesses(): number[] {
 }
 
 function createService(program: string[]): void {
-  wine.sc(['delete', 'LatchkeyAgent'], true);
-  wine.sc([
-    'create',
-    'LatchkeyAgent',
-    'binPath=',
-    [
-      windowsPath(join(build, 'latchkey-service.exe')),
-      '--log',
-      windowsPath(join(dir, 'agent.log')),
-      '--',
-      ...program,
-    ].join(' '),
-    'start=',
-    'demand',
-  ]);
+  wine.createAgentService(join(build, 'latchkey-service.exe'), join(dir, 'agent.log'), program);
 }
 
 beforeAll(() => {

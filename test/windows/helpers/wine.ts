@@ -104,15 +104,18 @@ export class WinePrefix {
    */
   run(
     args: string[],
-    options: { timeout?: number; allowFailure?: boolean } = {},
+    options: { timeout?: number; allowFailure?: boolean; stdinFile?: string } = {},
   ): { status: number | null; stdout: string; stderr: string } {
     const out = join(this.dir, `run-${process.pid}-${++this.#runs}`);
     const [stdout, stderr] = [openSync(`${out}.out`, 'w'), openSync(`${out}.err`, 'w')];
+    // standard input from a file too: node.exe under wine cannot use a Linux pipe
+    const stdin = options.stdinFile === undefined ? 'ignore' : openSync(options.stdinFile, 'r');
     const run = spawnSync('wine', args, {
       env: this.env,
-      stdio: ['ignore', stdout, stderr],
+      stdio: [stdin, stdout, stderr],
       timeout: options.timeout ?? 120_000,
     });
+    if (typeof stdin === 'number') closeSync(stdin);
     closeSync(stdout);
     closeSync(stderr);
     const result = { ...run, stdout: readFileSync(`${out}.out`, 'utf8'), stderr: readFileSync(`${out}.err`, 'utf8') };
@@ -129,6 +132,22 @@ export class WinePrefix {
   /** `sc` as wine ships it; returns its output. */
   sc(args: string[], allowFailure = false): string {
     return this.run(['sc', ...args], { allowFailure }).stdout;
+  }
+
+  /**
+   * Creates the service LatchkeyAgent (demand start) as the MSI installs it: the service wrapper
+   * `wrapper` (latchkey-service.exe) with its log in `log`, running `program`.
+   */
+  createAgentService(wrapper: string, log: string, program: string[]): void {
+    this.sc(['delete', 'LatchkeyAgent'], true);
+    this.sc([
+      'create',
+      'LatchkeyAgent',
+      'binPath=',
+      [windowsPath(wrapper), '--log', windowsPath(log), '--', ...program].join(' '),
+      'start=',
+      'demand',
+    ]);
   }
 
   /** The STATE line of `sc query NAME` (RUNNING, STOPPED, …), or undefined when there is no such service. */
@@ -157,6 +176,14 @@ export class WinePrefix {
   /** The account SID processes run as in this prefix (every process is the same user under wine). */
   sid(harness: string): string {
     return (JSON.parse(this.run([harness, 'whoami']).stdout) as { sid: string }).sid;
+  }
+
+  /** Registers the provider DLL under its CLSID as the MSI does (docs/windows.md §4.1), for CoCreateInstance. */
+  registerProvider(dll: string): void {
+    const clsid = `HKCR\\CLSID\\${PROVIDER_CLSID}`;
+    this.reg(['add', clsid, '/ve', '/d', 'Latchkey', '/f']);
+    this.reg(['add', `${clsid}\\InprocServer32`, '/ve', '/d', windowsPath(dll), '/f']);
+    this.reg(['add', `${clsid}\\InprocServer32`, '/v', 'ThreadingModel', '/d', 'Apartment', '/f']);
   }
 
   /** Installs the stand-in Negotiate LSA package (test/windows/c/negotiate-stand-in.c) into the prefix. */
