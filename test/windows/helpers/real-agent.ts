@@ -5,7 +5,7 @@
  * folder, the provider registered for cp-harness.exe, and the real CLI under node.exe.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, WinePrefix, buildWindowsParts, mingw, nodeExe, waitFor, windowsPath } from './wine.js';
 
@@ -44,11 +44,14 @@ export class RealAgent {
 
   /**
    * A new prefix with the agent installed as LatchkeyAgent with `config` as its agent.json, and
-   * started. Stop it all with destroy().
+   * started. `serialPorts` maps COM ports to Linux devices (a virtual controller's pty), as wine's
+   * dosdevices do. Stop it all with destroy().
    */
-  static async start(config: object): Promise<RealAgent> {
+  static async start(config: object, serialPorts: Record<string, string> = {}): Promise<RealAgent> {
     const agent = new RealAgent(WinePrefix.create());
     const { wine } = agent;
+    for (const [port, device] of Object.entries(serialPorts))
+      symlinkSync(device, join(wine.prefix, 'dosdevices', port.toLowerCase()));
     // the app as the MSI installs it: dist, bin and production node_modules with the win32 prebuilds
     execFileSync(
       process.execPath,
@@ -133,6 +136,17 @@ export class RealAgent {
   /** cp-harness.exe in the background, its JSON in `log` when it ends. */
   startHarness(mode: 'logon' | 'unlock', steps: string[], log: string): ChildProcess {
     return this.wine.start([join(this.build, 'cp-harness.exe'), mode, ...steps], log);
+  }
+
+  /** harness() without blocking this process's event loop (for peers whose output this process reads). */
+  async harnessAsync(mode: 'logon' | 'unlock', ...steps: string[]): Promise<HarnessStep[]> {
+    const log = join(this.wine.dir, `harness-${process.pid}-${Date.now()}.json`);
+    const child = this.startHarness(mode, steps, log);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const output = this.wine.readText(log);
+    rmSync(log, { force: true });
+    if (code !== 0) throw new Error(`cp-harness.exe exited ${code}: ${output}`);
+    return (JSON.parse(output) as { steps: HarnessStep[] }).steps;
   }
 
   async startService(): Promise<void> {
