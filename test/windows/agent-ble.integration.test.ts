@@ -8,7 +8,7 @@
  * phone's copy (§6.6), then "Approve on my phone" with `latchkey phone ble serve --auto-approve`
  * yields the user's KERB_INTERACTIVE_UNLOCK_LOGON.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utf8 } from '../../protocol/bytes.js';
@@ -17,12 +17,15 @@ import { Phone, makeTempDir } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
 import { PhoneCli } from '../helpers/online-stack.js';
 import { expectNoSecrets } from '../helpers/phone-release.js';
-import { RealAgent } from './helpers/real-agent.js';
-import { waitFor } from './helpers/wine.js';
+import { RealAgent, filesUnder } from './helpers/real-agent.js';
 
 const POOL = 10;
 const PASSWORD = 'Bl\u00e5tand \u2603 over the air 7';
-const PAIRING_CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
+const SAY = {
+  declined: 'The unlock was declined on your phone.',
+  notFound:
+    'Your phone was not found over Bluetooth \u2014 is it near, with Latchkey open? Type an offline PIN or your password.',
+};
 
 let dir: string;
 let controller: ControllerProcess;
@@ -53,13 +56,6 @@ afterAll(async () => {
   await controller?.stop();
 }, 120_000);
 
-function filesUnder(path: string): string[] {
-  return readdirSync(path).flatMap((name) => {
-    const full = join(path, name);
-    return statSync(full).isDirectory() ? filesUnder(full) : [full];
-  });
-}
-
 describe('Bluetooth approval through the real agent under wine (docs/windows.md §6.5)', () => {
   it('the agent opens COM5 (the virtual controller through wine) and pairs the phone over Bluetooth', async () => {
     const enrolled = agent.latchkey(['enroll', '--user', agent.user, '--windows-password', '--json'], {
@@ -68,13 +64,7 @@ describe('Bluetooth approval through the real agent under wine (docs/windows.md 
     pins = new Phone(utf8((JSON.parse(enrolled.stdout) as { uri: string }).uri));
 
     const log = join(agent.wine.dir, 'ble-pair.log');
-    const shown = agent.startLatchkey(['ble', 'pair', '--user', agent.user, '--wait', '90'], log);
-    const exited = new Promise<number | null>((resolve) => shown.once('exit', resolve));
-    const code = await waitFor(
-      'the Bluetooth pairing code',
-      () => PAIRING_CODE.exec(agent.wine.readText(log))?.[1],
-      90_000,
-    );
+    const { code, exited } = await agent.showPairingCode(['ble', 'pair', '--user', agent.user, '--wait', '90'], log);
     const paired = await phone.run(['ble', 'pair', code, '--uart', controller.ports.phone!, '--wait', '60'], {
       timeoutMs: 90_000,
     });
@@ -98,6 +88,39 @@ describe('Bluetooth approval through the real agent under wine (docs/windows.md 
       serialization: { messageType: 2, domain: agent.computer, user: agent.user, password: PASSWORD },
     });
     expect(await session).toMatch(/^Unlocked/);
+  }, 180_000);
+
+  it('no phone near within BleWaitMs: the sentence and no serialization, then a PIN still signs in', async () => {
+    await serving!.stop();
+    serving = null;
+    await controller.quiet('phone');
+    agent.option('BleWaitMs', 5_000);
+    try {
+      const steps = await agent.harnessAsync(
+        'logon',
+        'select',
+        `user=${agent.user}`,
+        'phone',
+        'wait=60000',
+        `pin=${pins.pin(1)}`,
+        'serialize',
+      );
+      expect(steps[3], JSON.stringify(steps)).toMatchObject({ changed: 1, autoLogon: 0, status: SAY.notFound });
+      expect(steps[5]!.serialization).toMatchObject({ user: agent.user, password: PASSWORD });
+    } finally {
+      agent.option('BleWaitMs', 15_000);
+    }
+  }, 180_000);
+
+  it("the phone declining: no serialization, the agent's sentence, the PIN field", async () => {
+    // (after the silent phone: a declined unlock keeps the tile from asking over Bluetooth for a minute, docs/ipc.md `ble`)
+    // without --auto-approve and with no terminal to ask on, the phone declines
+    serving = await BlePhoneProcess.start(phone, controller.ports.phone!, []);
+    const session = serving.nextSession(60_000);
+    const steps = await agent.harnessAsync('logon', 'select', `user=${agent.user}`, 'phone', 'wait=60000', 'status');
+    expect(steps[3], JSON.stringify(steps)).toMatchObject({ changed: 1, autoLogon: 0, status: SAY.declined });
+    expect(steps[4]!.fields!.pin!.interactive).toBe('focused');
+    expect(await session).toMatch(/^An unlock did not finish|refused the unlock/);
   }, 180_000);
 
   it('neither the password nor a PIN in the agent log or its state', () => {

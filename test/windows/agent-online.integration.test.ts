@@ -7,7 +7,7 @@
  * seals the phone's copy (§6.6), then "Approve on my phone" with the phone approving yields the
  * user's KERB_INTERACTIVE_UNLOCK_LOGON, and with the phone denying or silent, none.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileVaultStore } from '../../phone/cli/vault-file.js';
@@ -19,8 +19,7 @@ import { queryDb } from '../control-center/helpers.js';
 import { Phone, makeTempDir } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort } from '../helpers/online-stack.js';
 import { expectNoSecrets } from '../helpers/phone-release.js';
-import { RealAgent, type HarnessStep } from './helpers/real-agent.js';
-import { waitFor } from './helpers/wine.js';
+import { RealAgent, filesUnder, type HarnessStep } from './helpers/real-agent.js';
 
 const POOL = 10;
 const PASSWORD = 'Winter is coming \u2603 2026';
@@ -87,13 +86,6 @@ async function copyKeyAsked(): Promise<Uint8Array> {
   return k;
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
 describe('online approval through the real agent under wine (docs/windows.md §6.5)', () => {
   it('enrolls with the password, joins the Control Center on Linux, and pairs the phone with the code the CLI shows', async () => {
     const enrolled = agent.latchkey(['enroll', '--user', agent.user, '--windows-password', '--json'], {
@@ -107,16 +99,7 @@ describe('online approval through the real agent under wine (docs/windows.md §6
     expect(joined.stdout + joined.stderr).not.toContain('latchkey:');
 
     const log = join(agent.wine.dir, 'pair.log');
-    const pairing = agent.startLatchkey(['pair', '--user', agent.user, '--wait', '90'], log);
-    const exited = new Promise<number | null>((resolve) => pairing.once('exit', resolve));
-    const code = await waitFor(
-      'the pairing code',
-      () =>
-        /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/.exec(
-          agent.wine.readText(log),
-        )?.[1],
-      90_000,
-    );
+    const { code, exited } = await agent.showPairingCode(['pair', '--user', agent.user, '--wait', '90'], log);
     const redeemed = await phone.run(['pair', code, '--url', cc.url]);
     expect(redeemed.code, redeemed.stderr).toBe(0);
     expect(await exited, agent.wine.readText(log)).toBe(0);

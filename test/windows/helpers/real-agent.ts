@@ -5,11 +5,21 @@
  * folder, the provider registered for cp-harness.exe, and the real CLI under node.exe.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, WinePrefix, buildWindowsParts, mingw, nodeExe, waitFor, windowsPath } from './wine.js';
 
 export const OPTIONS_KEY = 'HKLM\\SOFTWARE\\Latchkey\\CredentialProvider';
+/** A pairing code as `latchkey pair` and `latchkey ble pair` show it. */
+const PAIRING_CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
+
+/** Every file under `dir`, recursively. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
 
 /** One step of cp-harness.exe's JSON (native/windows/cp-harness.c). */
 export interface HarnessStep {
@@ -125,6 +135,17 @@ export class RealAgent {
   /** The real CLI in the background, its output in `log`; stopped by pid in destroy() if still running. */
   startLatchkey(args: string[], log: string): ChildProcess {
     return this.wine.start([...this.cli(), ...args], log);
+  }
+
+  /**
+   * `latchkey pair` or `latchkey ble pair` (`args`) in the background until it shows its code;
+   * `exited` resolves with its exit code once the phone used it. Its output is in `log`.
+   */
+  async showPairingCode(args: string[], log: string): Promise<{ code: string; exited: Promise<number | null> }> {
+    const shown = this.startLatchkey(args, log);
+    const exited = new Promise<number | null>((resolve) => shown.once('exit', resolve));
+    const code = await waitFor('the pairing code', () => PAIRING_CODE.exec(this.wine.readText(log))?.[1], 90_000);
+    return { code, exited };
   }
 
   /** cp-harness.exe `mode` with `steps`, to its end: every step it printed. */
