@@ -62,7 +62,7 @@ const transportSpec = v.pipe(
     } catch {
       return false;
     }
-  }, 'must be hci:N, hci-user:N, uart:/ABSOLUTE/PATH[@BAUD] or usb:VID:PID[:BUS:ADDRESS]'),
+  }, 'must be hci:N, hci-user:N, uart:/ABSOLUTE/PATH[@BAUD], uart:COMn[@BAUD] or usb:VID:PID[:BUS:ADDRESS]'),
 );
 
 export interface AgentConfig {

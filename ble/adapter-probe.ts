@@ -50,9 +50,13 @@ function probeKernel(): KernelAdapterView {
 }
 
 function probeUart(path: string): UartView {
+  // A Windows COM port (ble/transport-spec.ts) is a device, not a tty: opening \\.\COMn is the probe.
+  const comPort = process.platform === 'win32' && !path.startsWith('/');
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+    fd = comPort
+      ? openSync(path.startsWith('\\\\.\\') ? path : `\\\\.\\${path}`, 'r+')
+      : openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') return { kind: 'uart', state: 'no-access' };
@@ -60,7 +64,7 @@ function probeUart(path: string): UartView {
     return { kind: 'uart', state: 'missing' }; // ENOENT, ENXIO (a tty whose device is gone), ENODEV
   }
   try {
-    return { kind: 'uart', state: isatty(fd) ? 'ok' : 'not-a-tty' };
+    return { kind: 'uart', state: comPort || isatty(fd) ? 'ok' : 'not-a-tty' };
   } finally {
     closeSync(fd);
   }

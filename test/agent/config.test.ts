@@ -108,7 +108,7 @@ describe('the ble section (docs/configuration.md "ble")', () => {
       expect(() => resolveAgentConfig({ ble }, '/etc/latchkey/agent.json', {}, true)).toThrow(pattern);
     refuse(
       { transport: 'bluetooth' },
-      /ble.transport must be hci:N, hci-user:N, uart:\/ABSOLUTE\/PATH\[@BAUD\] or usb:VID:PID/,
+      /ble.transport must be hci:N, hci-user:N, uart:\/ABSOLUTE\/PATH\[@BAUD\], uart:COMn\[@BAUD\] or usb:VID:PID/,
     );
     refuse({ transport: 'uart:ttyUSB0' }, /ble.transport/);
     refuse({ budgetMs: 100 }, /ble.budgetMs must be an integer from 500 to 60000 \(got 100\)/);

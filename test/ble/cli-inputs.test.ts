@@ -22,6 +22,13 @@ describe('transport specs (docs/ble-dongles.md)', () => {
       path: '/dev/ttyUSB0',
       baudRate: 115200,
     });
+    // a Windows COM port by name, or as its device (a dongle's, or one wine maps to a pty)
+    expect(parseTransport('uart:COM5')).toEqual({ kind: 'uart', path: 'COM5' });
+    expect(parseTransport('uart:\\\\.\\COM12@115200')).toEqual({
+      kind: 'uart',
+      path: '\\\\.\\COM12',
+      baudRate: 115200,
+    });
     expect(parseTransport('usb:0a12:0001')).toEqual({ kind: 'usb', vid: 0x0a12, pid: 0x0001 });
     expect(parseTransport('usb:0x0bda:0x8771:1:7')).toEqual({
       kind: 'usb',
@@ -33,7 +40,19 @@ describe('transport specs (docs/ble-dongles.md)', () => {
   });
 
   it('refuses anything else with a sentence that shows the right form', () => {
-    for (const bad of ['hci:', 'hci:x', 'uart:ttyUSB0', 'uart:/dev/x@fast', 'usb:0a12', 'usb:zz:01', 'bt:0', ''])
+    for (const bad of [
+      'hci:',
+      'hci:x',
+      'uart:ttyUSB0',
+      'uart:COM0',
+      'uart:COM257',
+      'uart:COM5x',
+      'uart:/dev/x@fast',
+      'usb:0a12',
+      'usb:zz:01',
+      'bt:0',
+      '',
+    ])
       expect(() => parseTransport(bad)).toThrow(RangeError);
   });
 });
