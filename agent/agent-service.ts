@@ -15,7 +15,7 @@ import { BleOps } from './ble/ble-ops.js';
 import type { BleRadio } from './ble/ble-radio.js';
 import type { AgentConfig } from './config.js';
 import type { KeyedMutex } from './keyed-mutex.js';
-import { reasonMessage } from './sentences.js';
+import { STALE_CREDENTIAL_MESSAGE, reasonMessage } from './sentences.js';
 import { OfflineOps } from './offline-pin/offline-ops.js';
 import type { VerifierFunction } from './offline-pin/offline-pin-pool.js';
 import { OnlineOps } from './online/online-ops.js';
@@ -81,6 +81,11 @@ const error = (reason: NonNullable<Reply['reason']>, message: string): Refusal =
   message,
 });
 
+/** An accepted unlock while the saved password is stale: no credential, and the sentence that says why (docs/windows.md §6.6). */
+function withStale(answer: Omit<Reply, 'requestId'>, stale: boolean): Omit<Reply, 'requestId'> {
+  return stale && answer.status === 'accepted' ? { ...answer, stale, message: STALE_CREDENTIAL_MESSAGE } : answer;
+}
+
 export class AgentService {
   readonly #offlineOps: OfflineOps;
 
@@ -135,14 +140,26 @@ export class AgentService {
       const denied = await this.#authorize(request, peer);
       if (denied) return { requestId, ...denied };
       switch (request.op) {
-        case 'status':
-          return { requestId, ...(await this.#offlineOps.status(request.user, request.lockScreen === true)) };
-        case 'verify': {
-          // docs/windows.md §5: the logon credential only to the system's lock-screen connection, on Windows.
-          const { give } = credentialHandback({ ...this.#where(connection, peer), op: 'verify' });
+        case 'status': {
+          const answer = await this.#offlineOps.status(request.user, request.lockScreen === true);
+          // docs/windows.md §6.6: the system's tile learns that Windows refused the saved password; the
+          // sentence says so unless a reason (no pool, a delay, a lockout) has something more pressing to say.
+          const stale =
+            mayCapture(this.#where(connection, peer)) && (await this.#offlineOps.credentialStale(request.user));
+          if (!stale) return { requestId, ...answer };
           return {
             requestId,
-            ...(await this.#offlineOps.verify(request.user, request.pin, request.context, peer, give)),
+            ...answer,
+            stale,
+            ...(answer.reason === undefined ? { message: STALE_CREDENTIAL_MESSAGE } : {}),
+          };
+        }
+        case 'verify': {
+          // docs/windows.md §5: the logon credential only to the system's lock-screen connection, on Windows.
+          const { give, stale } = await this.#handback(connection, peer, 'verify', request.user);
+          return {
+            requestId,
+            ...withStale(await this.#offlineOps.verify(request.user, request.pin, request.context, peer, give), stale),
           };
         }
         case 'enroll': {
@@ -178,8 +195,11 @@ export class AgentService {
           return { requestId, ...(await this.#offlineOps.list()) };
         case 'online-auth': {
           // docs/windows.md §6.5: the phone is asked to release the password under the same rule as verify's handback.
-          const { give } = credentialHandback({ ...this.#where(connection, peer), op: 'online-auth' });
-          return { requestId, ...(await this.#onlineOps.signIn(request.user, request.wait, request.context, give)) };
+          const { give, stale } = await this.#handback(connection, peer, 'online-auth', request.user);
+          return {
+            requestId,
+            ...withStale(await this.#onlineOps.signIn(request.user, request.wait, request.context, give), stale),
+          };
         }
         case 'pair':
           return { requestId, ...(await this.#pair(request.user, request.password, peer)) };
@@ -191,8 +211,11 @@ export class AgentService {
         case 'workstation-enroll':
           return { requestId, ...(await this.#onlineOps.enroll(request.url, request.token, request.name)) };
         case 'ble-auth': {
-          const { give } = credentialHandback({ ...this.#where(connection, peer), op: 'ble-auth' });
-          return { requestId, ...(await this.#bleOps.auth(request.user, request.wait, request.context, peer, give)) };
+          const { give, stale } = await this.#handback(connection, peer, 'ble-auth', request.user);
+          return {
+            requestId,
+            ...withStale(await this.#bleOps.auth(request.user, request.wait, request.context, peer, give), stale),
+          };
         }
         case 'ble-pair':
           // As for enroll: a pairing for a name that is no user here is a typo, not a credential.
@@ -211,6 +234,17 @@ export class AgentService {
           return { requestId, ...(await this.#bleOps.unpair(request.user, request.authenticator, peer)) };
         case 'credential-capture':
           return { requestId, ...(await this.#credentialCapture(request.user, request.password, peer, connection)) };
+        case 'credential-refused':
+          // docs/ipc.md op 16: the same caller as a capture, the only one that was handed the credential.
+          if (!mayCapture(this.#where(connection, peer)))
+            return {
+              requestId,
+              ...error('permission-denied', 'only the Windows sign-in screen may say Windows refused a password'),
+            };
+          return {
+            requestId,
+            ...(await this.#offlineOps.markCredentialRefused(request.user, request.generation, peer)),
+          };
       }
     } catch (fault) {
       return { requestId, ...this.#fault(fault, request.op, 'user' in request ? request.user : undefined) };
@@ -248,6 +282,16 @@ export class AgentService {
   /** Root, or the uid the agent itself runs as (a per-user agent's owner administers it): the transport says. */
   #isAdmin(peer: Peer): boolean {
     return peer.admin;
+  }
+
+  /**
+   * Whether this unlock may hand back the logon credential (credentialHandback), and whether
+   * Windows refused the current capture's password: then it is not handed back (docs/windows.md §6.6).
+   */
+  async #handback(connection: ConnectionFacts, peer: Peer, op: 'verify' | 'online-auth' | 'ble-auth', user: string) {
+    const { give } = credentialHandback({ ...this.#where(connection, peer), op });
+    const stale = give && (await this.#offlineOps.credentialStale(user));
+    return { give: give && !stale, stale };
   }
 
   #where(connection: ConnectionFacts, peer: Peer) {

@@ -21,6 +21,7 @@ const LOCK_SCREEN_OPS: ReadonlySet<Request['op']> = new Set([
   'online-auth',
   'ble-auth',
   'credential-capture',
+  'credential-refused',
 ]);
 
 /** What the connection, not the request, says about a request (docs/windows.md §5: who gets the logon credential). */
@@ -137,7 +138,7 @@ export function serveConnection(
       frame.fill(0);
       fail(
         'permission-denied',
-        `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth, ble-auth and credential-capture for that user`,
+        `this connection belongs to a lock screen asking about ${JSON.stringify(boundUser)}: it carries only status, verify, online-auth, ble-auth, credential-capture and credential-refused for that user`,
         request.requestId,
       );
       return;

@@ -21,6 +21,9 @@ export function remainingMessage(remaining: number, low: boolean): string {
   return low ? `${count} — sign in once online to get more.` : `${count}.`;
 }
 
+/** docs/windows.md §6.6: Windows refused the password the agent handed back; the tile says so until the next capture. */
+export const STALE_CREDENTIAL_MESSAGE = 'Windows did not accept your saved password — sign in with your password once.';
+
 export function wrongPinMessage(retryAfterSeconds?: number): string {
   if (retryAfterSeconds)
     return `That PIN didn't work. Too many attempts — try again in ${retryPhrase(retryAfterSeconds)}.`;

@@ -23,6 +23,7 @@ export const Op = {
   'ble-pair-finish': 13,
   'ble-unpair': 14,
   'credential-capture': 15,
+  'credential-refused': 16,
 } as const;
 export type OpName = keyof typeof Op;
 const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([name, code]) => [code, name])) as Record<number, OpName>;
@@ -108,7 +109,7 @@ interface FieldSpec {
 }
 
 export const FIELDS = {
-  op: { tag: 0x01, type: 'u8', min: 1, max: 15 },
+  op: { tag: 0x01, type: 'u8', min: 1, max: 16 },
   requestId: { tag: 0x02, type: 'u32' },
   user: { tag: 0x03, type: 'text', min: 1, max: 256, pattern: /^[^/]+$/ },
   pin: { tag: 0x04, type: 'bytes', min: 1, max: 64 },
@@ -134,6 +135,8 @@ export const FIELDS = {
   detail: { tag: 0x1a, type: 'text', min: 0, max: 60000 },
   online: { tag: 0x1b, type: 'flag' },
   ble: { tag: 0x1c, type: 'flag' },
+  generation: { tag: 0x1d, type: 'u32', min: 1 },
+  stale: { tag: 0x1e, type: 'flag' },
 } as const satisfies Record<string, FieldSpec>;
 type FieldName = keyof typeof FIELDS;
 const FIELD_BY_TAG = new Map<number, [FieldName, FieldSpec]>(
@@ -157,6 +160,7 @@ const REQUEST_SHAPES: Record<OpName, { required: readonly FieldName[]; optional:
   'ble-pair-finish': { required: ['user', 'pairingId'], optional: ['wait'] },
   'ble-unpair': { required: ['user'], optional: ['authenticator'] },
   'credential-capture': { required: ['user', 'password'], optional: [] },
+  'credential-refused': { required: ['user', 'generation'], optional: [] },
 };
 /** What a request carries when it leaves an optional field out. */
 const REQUEST_DEFAULTS: Partial<Record<OpName, Partial<Record<FieldName, Value>>>> = {
@@ -181,6 +185,8 @@ const REPLY_FIELDS: readonly FieldName[] = [
   'detail',
   'online',
   'ble',
+  'generation',
+  'stale',
 ];
 
 export type Request =
@@ -198,7 +204,8 @@ export type Request =
   | { op: 'ble-pair'; requestId: number; user: string }
   | { op: 'ble-pair-finish'; requestId: number; user: string; pairingId: string; wait: number }
   | { op: 'ble-unpair'; requestId: number; user: string; authenticator?: string }
-  | { op: 'credential-capture'; requestId: number; user: string; password: Uint8Array };
+  | { op: 'credential-capture'; requestId: number; user: string; password: Uint8Array }
+  | { op: 'credential-refused'; requestId: number; user: string; generation: number };
 
 export interface Reply {
   requestId: number;
@@ -215,6 +222,10 @@ export interface Reply {
   detail?: string;
   online?: boolean;
   ble?: boolean;
+  /** The capture the handed-back credential came from (docs/windows.md §6.6). */
+  generation?: number;
+  /** Windows refused the saved password: the person signs in with it once (docs/windows.md §6.6). */
+  stale?: boolean;
 }
 
 type Value = number | boolean | string | Uint8Array;

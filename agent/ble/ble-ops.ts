@@ -97,7 +97,7 @@ export class BleOps {
     const budgetMs = Math.min(waitMs, this.deps.config.budgetMs);
     const { outcome, gatt, credential } = await this.#unlock(user, budgetMs, started, wantsCredential);
     if (credential && !credential.ok) this.deps.log.warn('ble-auth.no-credential', { user, reason: credential.code });
-    const secret = outcome.status === 'accepted' && credential?.ok ? credential.logonCredential : undefined;
+    const handed = outcome.status === 'accepted' && credential?.ok ? credential : undefined;
     if (outcome.status === 'accepted') {
       // A proof from the paired phone is an authenticated event, like an online sign-in: it clears
       // anti-hammering. The phone's GATT handles are kept with it when they changed (§3).
@@ -138,7 +138,9 @@ export class BleOps {
       ms: Number((performance.now() - started).toFixed(1)),
     });
     // docs/windows.md §5: the logon credential rides in `secret`, wiped by the connection once sent.
-    return secret ? { ...bleAuthAnswer(outcome), secret } : bleAuthAnswer(outcome);
+    return handed
+      ? { ...bleAuthAnswer(outcome), secret: handed.logonCredential, generation: handed.generation }
+      : bleAuthAnswer(outcome);
   }
 
   /** Op 12: a pairing code for `user` (root only). */

@@ -10,7 +10,7 @@ import { DAY_MS, isLow, type Policy } from '../../protocol/policy-settings.js';
 import type { Peer } from '../agent-service.js';
 import { describeBlePhone } from '../ble/ble-phones.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
-import { acceptedMessage, reasonMessage, remainingMessage } from '../sentences.js';
+import { STALE_CREDENTIAL_MESSAGE, acceptedMessage, reasonMessage, remainingMessage } from '../sentences.js';
 import type { AuditEntry } from '../state/audit-log.js';
 import { MAX_POOLS_PER_USER, emptyUserState, expiresAtMs, isExpired, pinCountOf } from '../state/user-state.js';
 import { remainingOf, type UserState } from '../state/user-state.js';
@@ -20,7 +20,7 @@ import type { KdfParams } from './kdf.js';
 import { issuePool, type VerifierFunction } from './offline-pin-pool.js';
 import { noUsablePoolReason, usablePools, verifyOfflinePin, type VerifyResult } from './verify-offline-pin.js';
 import { handBack } from './credential-copies.js';
-import { withLiveCopies } from '../state/windows-credential.js';
+import { markStale, withLiveCopies } from '../state/windows-credential.js';
 import { wipe } from '../../protocol/bytes.js';
 
 type Answer = Omit<Reply, 'requestId'>;
@@ -202,7 +202,8 @@ export class OfflineOps {
           remaining: decision.remaining,
           low: decision.low,
           message: acceptedMessage(decision.remaining, decision.low),
-          ...(secret !== null ? { secret } : {}),
+          // The capture the credential came from: the tile names it if Windows refuses the password (op 16).
+          ...(secret !== null ? { secret, generation: state!.windowsCredential!.generation } : {}),
         };
       const reply: Answer = {
         status: decision.status,
@@ -270,6 +271,42 @@ export class OfflineOps {
       return kept !== state
         ? { status: 'ok', message: 'Latchkey keeps your new Windows password for your offline PINs and phones.' }
         : error('bad-field', 'this password cannot be kept for Windows sign-in');
+    });
+  }
+
+  /** Whether Windows refused the password of the current capture (docs/windows.md §6.6): none is handed back then. */
+  async credentialStale(user: string): Promise<boolean> {
+    return (await this.deps.store.read(user))?.windowsCredential?.stale === true;
+  }
+
+  /**
+   * credential-refused (docs/ipc.md op 16): Windows refused the handed-back password of capture
+   * `generation`; the current capture is marked stale, durably, before the reply (markStale).
+   */
+  async markCredentialRefused(user: string, generation: number, peer: Peer): Promise<Answer> {
+    return this.deps.mutex.run(user, async () => {
+      const state = await this.deps.store.read(user);
+      if (state === null) return error('not-enrolled', `${user} has no offline PINs or phones here`);
+      const { credential, mark } = markStale(state.windowsCredential, generation);
+      const now = this.deps.now();
+      if (mark === 'marked')
+        await this.deps.store.write({ ...state, windowsCredential: credential, generation: state.generation + 1 });
+      this.deps.audit(
+        {
+          event: 'credential-refused',
+          user,
+          authenticatorId: null,
+          result: mark === 'marked' || mark === 'already-stale' ? 'ok' : 'ignored',
+          reason: mark,
+          remaining: null,
+          context: null,
+        },
+        peer,
+        now,
+      );
+      this.deps.log.info('credential-refused', { user, generation, mark, current: credential?.generation ?? null });
+      const stale = credential?.stale === true;
+      return { status: 'ok', stale, ...(stale ? { message: STALE_CREDENTIAL_MESSAGE } : {}) };
     });
   }
 

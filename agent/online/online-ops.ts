@@ -42,7 +42,12 @@ export class OnlineOps {
     const result = await this.online.signIn(user, waitMs, wantsCredential);
     this.log.info('online-auth.request', { user, context, result: result.ok ? 'accepted' : result.code });
     if (result.ok && result.credential?.ok)
-      return { status: 'accepted', message: SIGN_IN_MESSAGES.accepted, secret: result.credential.logonCredential };
+      return {
+        status: 'accepted',
+        message: SIGN_IN_MESSAGES.accepted,
+        secret: result.credential.logonCredential,
+        generation: result.credential.generation,
+      };
     if (result.ok) return { status: 'accepted', message: SIGN_IN_MESSAGES.accepted };
     const status = result.code === 'denied' || result.code === 'bad-approval' ? 'rejected' : 'unavailable';
     return { status, reason: result.code, message: SIGN_IN_MESSAGES[result.code] };

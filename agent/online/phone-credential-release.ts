@@ -26,7 +26,7 @@ export interface CredentialAsk {
 }
 
 export type CredentialOpening =
-  | { ok: true; logonCredential: Uint8Array }
+  | { ok: true; logonCredential: Uint8Array; generation: number }
   | {
       ok: false;
       code: 'no-release' | 'release-unopenable' | 'no-copy' | 'copy-unopenable' | 'copy-malformed' | 'bad-key';
@@ -135,6 +135,7 @@ export async function logonCredentialFromCopyKey(
     await whileOpen?.(opened.password);
     return {
       ok: true,
+      generation: credential.generation,
       logonCredential: encodeLogonCredential({
         domain: credential.domain,
         user: credential.user,

@@ -27,7 +27,8 @@ export type AuditEvent =
   | 'pairing'
   | 'replenish'
   | 'recovery-pin'
-  | 'credential-capture';
+  | 'credential-capture'
+  | 'credential-refused';
 
 export interface AuditEntry {
   readonly event: AuditEvent;

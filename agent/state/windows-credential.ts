@@ -47,7 +47,28 @@ export interface WindowsCredentialState {
   readonly user: string;
   /** Counts the captures of this account's password (§6.6); every copy is bound to it. */
   readonly generation: number;
+  /** Windows refused this capture's password when it was handed back (docs/windows.md §6.6): none is handed back until the next capture. */
+  readonly stale?: true;
   readonly copies: readonly CredentialCopy[];
+}
+
+/** What a report that Windows refused the handed-back password of capture `generation` comes to (docs/windows.md §6.6). */
+export type StaleMark = 'marked' | 'already-stale' | 'older-generation' | 'unknown-generation' | 'no-credential';
+
+/**
+ * The credential with the capture `generation` marked stale — only the current capture: a report
+ * about an older one comes after a capture made a newer password (ignored), one about a newer one
+ * names no capture made here (ignored, fail closed). The next capture starts unmarked.
+ */
+export function markStale(
+  credential: WindowsCredentialState | null,
+  generation: number,
+): { readonly credential: WindowsCredentialState | null; readonly mark: StaleMark } {
+  if (credential === null) return { credential, mark: 'no-credential' };
+  if (generation < credential.generation) return { credential, mark: 'older-generation' };
+  if (generation > credential.generation) return { credential, mark: 'unknown-generation' };
+  if (credential.stale === true) return { credential, mark: 'already-stale' };
+  return { credential: { ...credential, stale: true }, mark: 'marked' };
 }
 
 /** The parts of a user state that say where a copy may sit. */
@@ -168,6 +189,7 @@ export const WindowsCredentialSchema = v.strictObject({
   domain: text(MAX_DOMAIN_UNITS),
   user: text(MAX_USER_UNITS),
   generation: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  stale: v.optional(v.literal(true)),
   copies: v.union([
     v.pipe(
       v.array(

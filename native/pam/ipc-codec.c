@@ -28,7 +28,9 @@ enum {
   TAG_SECRET = 0x19,
   TAG_DETAIL = 0x1a,
   TAG_ONLINE = 0x1b,
-  TAG_BLE = 0x1c
+  TAG_BLE = 0x1c,
+  TAG_GENERATION = 0x1d,
+  TAG_STALE = 0x1e
 };
 
 #define STATUS_HIGHEST LK_STATUS_ERROR
@@ -202,6 +204,12 @@ static int decode_field(uint8_t tag, const uint8_t *v, size_t n, struct lk_reply
   case TAG_BLE:
     r->present |= LK_HAS_BLE;
     return read_flag(v, n, &r->ble);
+  case TAG_GENERATION: /* the capture a handed-back credential came from, 1 or more */
+    r->present |= LK_HAS_GENERATION;
+    return read_u32_field(v, n, &r->generation) && r->generation >= 1;
+  case TAG_STALE:
+    r->present |= LK_HAS_STALE;
+    return read_flag(v, n, &r->stale);
   case TAG_SECRET: /* enroll only; checked, never kept */
     r->present |= LK_HAS_SECRET;
     return n >= 1 && n <= LK_SECRET_MAX;
@@ -363,6 +371,18 @@ size_t lk_encode_credential_capture(uint8_t *out, size_t capacity, uint32_t requ
   if (begin_request(&w, out, capacity, LK_OP_CREDENTIAL_CAPTURE, request_id, user)) {
     if (password == NULL || password_length < 1 || password_length > LK_PASSWORD_MAX) w.failed = 1;
     else put_field(&w, TAG_PASSWORD, password, password_length);
+  }
+  return finish_request(&w);
+}
+
+size_t lk_encode_credential_refused(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
+                                   uint32_t generation) {
+  struct writer w;
+  if (begin_request(&w, out, capacity, LK_OP_CREDENTIAL_REFUSED, request_id, user)) {
+    uint8_t g[4] = {(uint8_t)(generation >> 24), (uint8_t)(generation >> 16), (uint8_t)(generation >> 8),
+                    (uint8_t)generation};
+    if (generation < 1) w.failed = 1;
+    put_field(&w, TAG_GENERATION, g, sizeof g);
   }
   return finish_request(&w);
 }

@@ -41,7 +41,8 @@ enum lk_op {
   LK_OP_VERIFY = 2,
   LK_OP_ONLINE_AUTH = 7,
   LK_OP_BLE_AUTH = 11,
-  LK_OP_CREDENTIAL_CAPTURE = 15
+  LK_OP_CREDENTIAL_CAPTURE = 15,
+  LK_OP_CREDENTIAL_REFUSED = 16
 };
 
 /* docs/ipc.md field `flags`, bit 1 of a status request */
@@ -80,6 +81,8 @@ enum lk_parse_result {
 #define LK_HAS_DETAIL (1u << 9)
 #define LK_HAS_ONLINE (1u << 10)
 #define LK_HAS_BLE (1u << 11)
+#define LK_HAS_GENERATION (1u << 12)
+#define LK_HAS_STALE (1u << 13)
 
 struct lk_reply {
   uint32_t request_id;
@@ -89,7 +92,8 @@ struct lk_reply {
   char message[LK_MESSAGE_MAX + 1];  /* the sentence for a person; UTF-8, no control chars */
   uint32_t remaining;
   uint32_t retry_after;
-  int low, offline_mode, usable, locked, online, ble; /* flags: 0 or 1 */
+  uint32_t generation; /* the capture a handed-back credential came from (docs/windows.md §6.6); 0 if absent */
+  int low, offline_mode, usable, locked, online, ble, stale; /* flags: 0 or 1 */
 };
 
 const char *lk_parse_result_name(enum lk_parse_result result);
@@ -132,5 +136,9 @@ size_t lk_encode_ble_auth(uint8_t *out, size_t capacity, uint32_t request_id, co
 size_t lk_encode_credential_capture(uint8_t *out, size_t capacity, uint32_t request_id,
                                    const char *user, const uint8_t *password,
                                    size_t password_length);
+/* docs/ipc.md op 16: Windows refused the credential of capture `generation` (1 or more) that the
+ * agent handed back (docs/windows.md §6.6). */
+size_t lk_encode_credential_refused(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,
+                                   uint32_t generation);
 
 #endif

@@ -73,6 +73,15 @@ enum lk_exchange lk_attempt_capture(struct lk_attempt *a, const struct lk_option
   return exchange(a, frame, length, options->timeout_ms);
 }
 
+enum lk_exchange lk_attempt_refused(struct lk_attempt *a, const struct lk_options *options, const char *user,
+                                    uint32_t generation) {
+  uint8_t frame[LK_REQUEST_FRAME_MAX];
+  if (!a->connected) return LK_NOT_EXCHANGED;
+  a->request_id = fresh_request_id();
+  size_t length = lk_encode_credential_refused(frame, sizeof frame, a->request_id, user, generation);
+  return exchange(a, frame, length, options->timeout_ms);
+}
+
 void lk_attempt_free(struct lk_attempt *a) {
   if (a == NULL) return;
   if (a->connected) lk_pipe_close(&a->pipe);

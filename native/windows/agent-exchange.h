@@ -40,6 +40,10 @@ enum lk_exchange lk_attempt_phone(struct lk_attempt *attempt, enum lk_op op,
 enum lk_exchange lk_attempt_capture(struct lk_attempt *attempt, const struct lk_options *options, const char *user,
                                     const uint8_t *password, size_t password_length);
 
+/* credential-refused (op 16, docs/windows.md §6.6): Windows refused the handed-back credential of capture `generation`. */
+enum lk_exchange lk_attempt_refused(struct lk_attempt *attempt, const struct lk_options *options, const char *user,
+                                    uint32_t generation);
+
 /* Closes the connection and wipes the last reply; frees the attempt. */
 void lk_attempt_free(struct lk_attempt *attempt);
 

@@ -27,6 +27,8 @@ void lk_view_after_status(enum lk_exchange exchange, const struct lk_reply *repl
     /* no phone: the PIN field alone, or the agent's reason (no pool, used up, expired, locked) */
     view->message = view->pin_enabled ? "" : agent_said(reply, "");
   }
+  /* docs/windows.md §6.6: the saved password is stale; a lockout or the phone asked at once says its own */
+  if (reply->stale == 1 && !view->phone_first && reply->locked == 0) view->message = LK_SAY_STALE;
 }
 
 int lk_decide(enum lk_exchange exchange, const struct lk_reply *reply, uint32_t request_id, const uint8_t *body,
@@ -38,7 +40,7 @@ int lk_decide(enum lk_exchange exchange, const struct lk_reply *reply, uint32_t 
   case LK_STATUS_ACCEPTED: {
     const uint8_t *secret = NULL;
     size_t secret_length = 0;
-    *message = LK_SAY_NO_CREDENTIAL;
+    *message = reply->stale == 1 ? LK_SAY_STALE : LK_SAY_NO_CREDENTIAL;
     if (reply->request_id == request_id && lk_reply_secret(body, body_length, &secret, &secret_length) &&
         lk_decode_logon_credential(secret, secret_length, credential)) {
       *message = "";

@@ -23,7 +23,8 @@
 #define LK_SAY_BAD_OPTIONS "Latchkey is not set up correctly on this computer \xe2\x80\x94 use your password, and tell IT."
 #define LK_SAY_TYPE_USER "Type your user name first."
 #define LK_SAY_TYPE_PIN "Type the offline PIN from your phone."
-#define LK_SAY_WINDOWS_REFUSED "Windows did not accept the saved password \xe2\x80\x94 sign in with your password."
+/* docs/windows.md §6.6: Windows refused the handed-back password; until the next capture the agent hands none back */
+#define LK_SAY_STALE "Windows did not accept your saved password \xe2\x80\x94 sign in with your password once."
 #define LK_SAY_TYPE_PASSWORD "Type your Windows password."
 
 /* How an exchange with the agent went, before its reply is looked at. */

@@ -35,6 +35,10 @@ struct lk_tile {
   int phone_busy;     /* a worker is asking the phone */
   int has_credential; /* the worker left a credential for GetSerialization */
   struct lk_logon_credential credential;
+  uint32_t credential_generation;          /* the capture it came from (docs/ipc.md `generation`), 0 if unsaid */
+  char credential_user[LK_USER_MAX + 1];
+  uint32_t handed_generation;              /* the handed-back credential LSA is checking now, 0 if none (§6.6) */
+  char handed_user[LK_USER_MAX + 1];
   int password_mode;  /* "Sign in with my password": the PIN field takes the Windows password */
   WCHAR password[LK_PASSWORD_UNITS_MAX + 1];
   int capture_pending; /* a typed password went to LSA: the agent gets it only if ReportResult says LSA took it */
@@ -153,6 +157,8 @@ static DWORD WINAPI phone_worker(void *argument) {
   if (verdict) {
     t->credential = credential;
     t->has_credential = 1;
+    t->credential_generation = (attempt->reply.present & LK_HAS_GENERATION) ? attempt->reply.generation : 0;
+    lstrcpynA(t->credential_user, job->user, sizeof t->credential_user);
   }
   t->phone_busy = 0;
   LeaveCriticalSection(&t->lock);
@@ -416,10 +422,12 @@ static size_t pin_utf8(const struct lk_tile *t, char *out, size_t capacity) {
 }
 
 /*
- * The PIN path: connect, status, verify, decide. 1 with *credential only when lk_decide() says so;
+ * The PIN path: connect, status, verify, decide. 1 with *credential (and the capture it came from in
+ * *generation, 0 if the agent did not say) only when lk_decide() says so;
  * otherwise the sentence to show is copied into said (the reply it came from is wiped here).
  */
-static int check_pin(struct lk_tile *t, const char *user, struct lk_logon_credential *credential, char said[LK_MESSAGE_MAX + 1]) {
+static int check_pin(struct lk_tile *t, const char *user, struct lk_logon_credential *credential, char said[LK_MESSAGE_MAX + 1],
+                     uint32_t *generation) {
   const char *message = LK_SAY_FALLBACK;
   char pin[4 * PIN_UNITS_MAX + 1];
   size_t pin_length = pin_utf8(t, pin, sizeof pin);
@@ -429,6 +437,7 @@ static int check_pin(struct lk_tile *t, const char *user, struct lk_logon_creden
   if (attempt != NULL && pin_length > 0 && lk_attempt_status(attempt, &t->options, user) == LK_EXCHANGED) {
     enum lk_exchange e = lk_attempt_verify(attempt, &t->options, user, (const uint8_t *)pin, pin_length, context_of(t));
     verdict = lk_decide(e, &attempt->reply, attempt->request_id, attempt->body, attempt->body_length, credential, &message);
+    *generation = verdict && (attempt->reply.present & LK_HAS_GENERATION) ? attempt->reply.generation : 0;
   } else if (pin_length == 0) {
     message = LK_SAY_WRONG_PIN;
   }
@@ -467,6 +476,14 @@ static int typed_password(struct lk_tile *t, const char *user, struct lk_logon_c
   return out->domain_units > 0 && out->user_units > 0;
 }
 
+/* Windows refused the handed-back credential of capture `generation`: the agent marks it stale (op 16, §6.6). */
+static void report_refused(const struct lk_options *options, const char *user, uint32_t generation) {
+  struct lk_attempt *attempt = lk_attempt_new();
+  if (attempt != NULL && lk_attempt_status(attempt, options, user) == LK_EXCHANGED)
+    lk_attempt_refused(attempt, options, user, generation);
+  lk_attempt_free(attempt);
+}
+
 /* After LSA accepted the typed password: hand it to the agent (op 15) to keep wrapped; nothing to show either way. */
 static void hand_over_password(const struct lk_options *options, const char *user, const struct lk_logon_credential *typed) {
   char password[4 * LK_PASSWORD_UNITS_MAX + 1];
@@ -486,8 +503,9 @@ static HRESULT STDMETHODCALLTYPE tile_get_serialization(ICredentialProviderCrede
   struct lk_tile *t = tile_of(self);
   struct lk_logon_credential credential;
   const char *message = LK_SAY_FALLBACK;
-  char user[LK_USER_MAX + 1], said[LK_MESSAGE_MAX + 1];
+  char user[LK_USER_MAX + 1], said[LK_MESSAGE_MAX + 1], handed_user[LK_USER_MAX + 1] = "";
   int verdict = 0, asking_phone = 0;
+  uint32_t generation = 0; /* of a handed-back credential, never of a typed password */
   *response = CPGSR_NO_CREDENTIAL_NOT_FINISHED;
   if (text != NULL) *text = NULL;
   if (icon != NULL) *icon = CPSI_NONE;
@@ -498,6 +516,9 @@ static HRESULT STDMETHODCALLTYPE tile_get_serialization(ICredentialProviderCrede
     lk_wipe(&t->credential, sizeof t->credential);
     t->has_credential = 0;
     verdict = 1;
+    generation = t->credential_generation;
+    lstrcpynA(handed_user, t->credential_user, sizeof handed_user);
+    t->credential_generation = 0;
   } else if (!t->options.valid) {
     message = LK_SAY_BAD_OPTIONS;
   } else if (!account_utf8(t, user, sizeof user)) {
@@ -521,13 +542,18 @@ static HRESULT STDMETHODCALLTYPE tile_get_serialization(ICredentialProviderCrede
     message = asking_phone ? LK_SAY_APPROVE : LK_SAY_TYPE_PIN;
     show(t);
   } else {
-    verdict = check_pin(t, user, &credential, said);
+    verdict = check_pin(t, user, &credential, said, &generation);
     message = said;
+    lstrcpynA(handed_user, user, sizeof handed_user);
   }
   LeaveCriticalSection(&t->lock);
   HRESULT result = S_OK;
   if (verdict) {
     result = lk_pack_kerb_logon(t->scenario, &credential, &CLSID_LatchkeyProvider, serialization);
+    EnterCriticalSection(&t->lock);
+    t->handed_generation = result == S_OK ? generation : 0;
+    lstrcpynA(t->handed_user, handed_user, sizeof t->handed_user);
+    LeaveCriticalSection(&t->lock);
     if (result == S_OK) *response = CPGSR_RETURN_CREDENTIAL_FINISHED;
     else {
       say(LK_SAY_FALLBACK, CPSI_ERROR, text, icon);
@@ -554,6 +580,10 @@ static HRESULT STDMETHODCALLTYPE tile_report_result(ICredentialProviderCredentia
   if (icon != NULL) *icon = CPSI_NONE;
   EnterCriticalSection(&t->lock);
   int typed_one = t->capture_pending;
+  uint32_t handed = t->handed_generation;
+  char handed_user[LK_USER_MAX + 1];
+  lstrcpynA(handed_user, t->handed_user, sizeof handed_user);
+  t->handed_generation = 0;
   typed = t->typed;
   lstrcpynA(user, t->capture_user, sizeof user);
   lk_wipe(&t->typed, sizeof t->typed);
@@ -562,9 +592,13 @@ static HRESULT STDMETHODCALLTYPE tile_report_result(ICredentialProviderCredentia
   struct lk_options options = t->options;
   LeaveCriticalSection(&t->lock);
   /* A password the person typed: LSA accepted it, so the agent keeps it (docs/windows.md §6.1, §6.6);
-     refused, LogonUI says why itself. A handed-back one refused: the saved password is stale. */
+     refused, LogonUI says why itself. A handed-back one refused: the saved password is stale, and
+     the agent hands it back no more until the next capture (op 16, docs/windows.md §6.6). */
   if (typed_one && status == 0) hand_over_password(&options, user, &typed);
-  else if (!typed_one && status != 0) say(LK_SAY_WINDOWS_REFUSED, CPSI_ERROR, text, icon);
+  else if (!typed_one && status != 0) {
+    say(LK_SAY_STALE, CPSI_ERROR, text, icon);
+    if (handed != 0) report_refused(&options, handed_user, handed);
+  }
   lk_wipe(&typed, sizeof typed);
   lk_wipe(user, sizeof user);
   return S_OK;

@@ -202,6 +202,7 @@ export const EVENT_TYPES = [
   'pairing',
   'replenish',
   'credential-capture',
+  'credential-refused',
 ] as const;
 export const EventSchema = v.strictObject({
   id: idSchema('ev'),

@@ -15,7 +15,14 @@ import {
   writeAgentConfig,
   type InProcessAgent,
 } from '../helpers/agent-harness.js';
-import { logonCredentialOf, pinAtLockScreen, session } from '../helpers/lock-screen.js';
+import { readFile } from 'node:fs/promises';
+import {
+  askAsElevatedAdministrator,
+  askAtLockScreen,
+  logonCredentialOf,
+  pinAtLockScreen,
+  session,
+} from '../helpers/lock-screen.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const USER = 'CORP\\alice';
@@ -36,8 +43,9 @@ afterEach(async () => {
   checks.length = 0;
 });
 
-async function start(platformName: NodeJS.Platform, policy: Record<string, unknown> = {}) {
-  const files = await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 10, ...policy });
+async function start(platformName: NodeJS.Platform, policy: Record<string, unknown> = {}, again?: InProcessAgent) {
+  const files =
+    again?.files ?? (await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 10, ...policy }));
   agent = await startInProcessAgent(files, {
     // The account as LookupAccountNameW spells it, whatever case the request used.
     windows: {
@@ -174,5 +182,79 @@ describe('the Windows password through the agent (docs/windows.md §5–6)', () 
     // An unlock with the first phone's PIN opens the password and seals the tablet's copies too.
     expect((await unlockAtLockScreen(running, first.pin(0))).secret).toBeDefined();
     expect(logonCredentialOf(await unlockAtLockScreen(running, second.pin(1))).password).toBe('hunter2 \u2603');
+  });
+
+  it('credential-refused: Windows refused the handed-back password — stale until the next capture (§6.6)', async () => {
+    const STALE = 'Windows did not accept your saved password — sign in with your password once.';
+    const running = await start('win32');
+    const phone = new Phone((await enrollWithPassword(running)).secret!);
+    const handed = await unlockAtLockScreen(running, phone.pin(0));
+    expect(handed).toMatchObject({ status: 'accepted', generation: 1 });
+    const refused = { op: 'credential-refused', user: USER, generation: 1 } as const;
+
+    // Only the system's lock-screen connection may say so: not a plain connection, not an elevated administrator.
+    expect(await running.ask(refused)).toMatchObject({ status: 'error', reason: 'permission-denied' });
+    expect(await askAsElevatedAdministrator(running.files.socket, USER, refused)).toEqual({
+      status: 'error',
+      secret: false,
+    });
+    expect((await askAtLockScreen(running.files.socket, USER, { op: 'status', user: USER })).stale).toBeUndefined();
+
+    expect(await askAtLockScreen(running.files.socket, USER, refused)).toMatchObject({ status: 'ok', stale: true });
+    // The status a tile asks says it; the CLI's status does not carry it.
+    expect(await askAtLockScreen(running.files.socket, USER, { op: 'status', user: USER })).toMatchObject({
+      status: 'ok',
+      usable: true,
+      stale: true,
+      message: STALE,
+    });
+    expect((await running.ask({ op: 'status', user: USER })).stale).toBeUndefined();
+    // A PIN is still accepted (and spent), but no password Windows just refused is handed back.
+    const accepted = await unlockAtLockScreen(running, phone.pin(1));
+    expect(accepted).toMatchObject({ status: 'accepted', stale: true, message: STALE });
+    expect(accepted.secret).toBeUndefined();
+    expect(accepted.generation).toBeUndefined();
+    // It survives a restart: the mark is in the sealed state.
+    await running.close();
+    agent = undefined;
+    const restarted = await start('win32', {}, running);
+    expect((await unlockAtLockScreen(restarted, phone.pin(2))).secret).toBeUndefined();
+
+    // The person signs in with their password once: a capture (generation 2) clears the mark.
+    expect(
+      await askAtLockScreen(restarted.files.socket, USER, {
+        op: 'credential-capture',
+        user: USER,
+        password: utf8(PASSWORDS.get(USER)!),
+      }),
+    ).toMatchObject({ status: 'ok' });
+    const status = await askAtLockScreen(restarted.files.socket, USER, { op: 'status', user: USER });
+    expect(status.stale).toBeUndefined();
+    expect(status.message).not.toBe(STALE);
+    const again = await unlockAtLockScreen(restarted, phone.pin(3));
+    expect(again).toMatchObject({ status: 'accepted', generation: 2 });
+    expect(logonCredentialOf(again).password).toBe('hunter2 \u2603');
+    // A late report about generation 1 (a capture happened meanwhile) is ignored.
+    expect(await askAtLockScreen(restarted.files.socket, USER, refused)).toMatchObject({ status: 'ok', stale: false });
+    expect(logonCredentialOf(await unlockAtLockScreen(restarted, phone.pin(4))).password).toBe('hunter2 \u2603');
+
+    // Each report is audited with what it came to; the log says it, never the password.
+    const audit = (await readFile(restarted.files.auditLog, 'utf8'))
+      .split('\n')
+      .filter((line) => line.includes('credential-refused'))
+      .map((line) => JSON.parse(line) as { result: string; reason: string });
+    expect(audit.map(({ result, reason }) => [result, reason])).toEqual([
+      ['ok', 'marked'],
+      ['ignored', 'older-generation'],
+    ]);
+    expect(restarted.logLines.join('\n')).not.toContain('hunter2');
+  });
+
+  it('credential-refused on Linux: permission-denied, even on a lock-screen connection', async () => {
+    const running = await start('linux');
+    await enrollWithPassword(running);
+    expect(
+      await askAtLockScreen(running.files.socket, USER, { op: 'credential-refused', user: USER, generation: 1 }),
+    ).toMatchObject({ status: 'error', reason: 'permission-denied' });
   });
 });

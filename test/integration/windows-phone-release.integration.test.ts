@@ -170,6 +170,32 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     expect(logonCredentialOf(unlocked).password).toBe(SECOND);
   }, 120_000);
 
+  it('Windows refused the handed-back password: while stale the phone is not asked for it; the next capture clears it (§6.6)', async () => {
+    const generation = (await agentState()).windowsCredential!.generation;
+    const refused = await askAtLockScreen(agent.files.socket, USER, {
+      op: 'credential-refused',
+      user: USER,
+      generation,
+    });
+    expect(refused).toMatchObject({ status: 'ok', stale: true });
+    const accepted = await signInAtLockScreen();
+    expect(accepted).toMatchObject({ status: 'accepted', stale: true });
+    expect(accepted.secret).toBeUndefined();
+    expect(newestAsk()).toBeNull(); // no credential asked of the phone
+    const captured = await askAtLockScreen(agent.files.socket, USER, {
+      op: 'credential-capture',
+      user: USER,
+      password: utf8(SECOND),
+    });
+    expect(captured.status).toBe('ok');
+    expect((await agentState()).windowsCredential).toMatchObject({ generation: generation + 1 });
+    expect((await agentState()).windowsCredential!.stale).toBeUndefined();
+    copyKeys.push(await phoneCopyKey());
+    const again = await signInAtLockScreen();
+    expect(again).toMatchObject({ status: 'accepted', generation: generation + 1 });
+    expect(logonCredentialOf(again).password).toBe(SECOND);
+  }, 120_000);
+
   it('a phone that pairs again keeps its deviceId and gets a new CK: its old copy goes in that write, a new one comes at the next unlock', async () => {
     await phone.stopServing();
     const before = (await agentState()).devices[0]!;
@@ -194,7 +220,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
 
   it('neither password nor any k reaches the database, a log, the audit, the state or an output', async () => {
     await phone.stopServing();
-    expect(copyKeys).toHaveLength(3);
+    expect(copyKeys).toHaveLength(4);
     const haystacks: [string, Buffer][] = [
       ['the Control Center log', Buffer.from(cc.logLines.join('\n'))],
       ['the agent log', Buffer.from(agent.logLines.join('\n'))],
@@ -216,7 +242,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
       cc.databaseFile,
       'SELECT release FROM auth_requests WHERE release IS NOT NULL',
     );
-    expect(released).toHaveLength(3);
+    expect(released).toHaveLength(4);
     const ciphertext = (JSON.parse(released[0]!.release) as { ciphertext: string }).ciphertext;
     expect(haystacks.some(([, hay]) => hay.toString('latin1').includes(ciphertext))).toBe(true);
     expectNoSecrets(haystacks, [utf8(FIRST), utf16le(FIRST), utf8(SECOND), utf16le(SECOND), ...copyKeys]);

@@ -289,6 +289,20 @@ describe('request encoder', () => {
     expect(fromHex(longest!).length).toBe(8 + 3 + 1 + 3 + 4 + 3 + 256 + 3 + 512);
   });
 
+  it('encodes the credential-refused vector byte for byte, which the agent decodes to the same generation', () => {
+    const v = byName('credential-refused');
+    const hex = runJson<{ hex: string }>(cli, [
+      'encode-credential-refused',
+      '18',
+      String(v.request!.user),
+      String(v.request!.generation),
+    ]).hex;
+    expect(hex).toBe(v.hex);
+    expect(decodeRequestBody(fromHex(hex).subarray(FRAME_HEADER_BYTES))).toEqual(v.request);
+    const highest = runJson<{ hex: string }>(cli, ['encode-credential-refused', '1', 'alice', '4294967295']).hex;
+    expect(decodeRequestBody(fromHex(highest).subarray(FRAME_HEADER_BYTES))).toMatchObject({ generation: 0xffffffff });
+  });
+
   it('produces requests the agent-side decoder accepts with the same fields', () => {
     const userArb = fc
       .array(fc.constantFrom('a', 'Z', '.', '_', '@', 'ü', '漢', '-', '1'), { minLength: 1, maxLength: 40 })
@@ -323,6 +337,8 @@ describe('request encoder', () => {
     ['an empty password', ['encode-credential-capture', '1', 'alice', '']],
     ['a password of 513 bytes', ['encode-credential-capture', '1', 'alice', '61'.repeat(513)]],
     ['a password for a user with a slash', ['encode-credential-capture', '1', '../root', '61']],
+    ['a refusal of generation 0', ['encode-credential-refused', '1', 'alice', '0']],
+    ['a refusal for a user with a slash', ['encode-credential-refused', '1', '../root', '1']],
   ])('refuses to encode %s', (_name, args) => {
     expect(runJson<{ hex: string | null }>(cli, args as string[]).hex).toBeNull();
   });

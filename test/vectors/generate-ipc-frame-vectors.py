@@ -11,7 +11,7 @@ TAG = {"op": 0x01, "requestId": 0x02, "user": 0x03, "pin": 0x04, "context": 0x05
        "password": 0x07, "flags": 0x08, "status": 0x10, "reason": 0x11, "message": 0x12, "remaining": 0x13,
        "low": 0x14, "retryAfter": 0x15, "offlineMode": 0x16, "usable": 0x17, "locked": 0x18, "secret": 0x19,
        "detail": 0x1A, "wait": 0x09, "pairingId": 0x0A, "url": 0x0B, "token": 0x0C, "name": 0x0D, "online": 0x1B,
-       "ble": 0x1C}
+       "ble": 0x1C, "generation": 0x1D, "stale": 0x1E}
 
 
 def field(tag: int, value: bytes) -> bytes:
@@ -75,6 +75,8 @@ def main() -> None:
          "request": {"op": "ble-unpair", "requestId": 16, "user": "alice"}},
         {"name": "credential-capture", "hex": req(F("op", u8(15)), F("requestId", u32(17)), F("user", txt("DESK-042\\alice")), F("password", txt("hunter2 \u2603"))),
          "request": {"op": "credential-capture", "requestId": 17, "user": "DESK-042\\alice", "passwordHex": txt("hunter2 \u2603").hex()}},
+        {"name": "credential-refused", "hex": req(F("op", u8(16)), F("requestId", u32(18)), F("user", txt("DESK-042\\alice")), F("generation", u32(3))),
+         "request": {"op": "credential-refused", "requestId": 18, "user": "DESK-042\\alice", "generation": 3}},
     ]
     status_alice = [F("op", u8(1)), F("requestId", u32(9)), F("user", txt("alice"))]
     invalid_requests = [
@@ -109,8 +111,11 @@ def main() -> None:
         {"name": "verify without pin", "hex": req(F("op", u8(2)), F("requestId", u32(1)), F("user", txt("a"))), "reason": "missing-field"},
         {"name": "op 0", "hex": req(F("op", u8(0)), F("requestId", u32(1))), "reason": "unknown-op"},
         {"name": "op 99", "hex": req(F("op", u8(99)), F("requestId", u32(1))), "reason": "unknown-op"},
-        {"name": "op 16", "hex": req(F("op", u8(16)), F("requestId", u32(1))), "reason": "unknown-op"},
         {"name": "credential-capture without a password", "hex": req(F("op", u8(15)), F("requestId", u32(1)), F("user", txt("alice"))), "reason": "missing-field"},
+        {"name": "credential-refused without a generation", "hex": req(F("op", u8(16)), F("requestId", u32(1)), F("user", txt("alice"))), "reason": "missing-field"},
+        {"name": "credential-refused of generation 0", "hex": req(F("op", u8(16)), F("requestId", u32(1)), F("user", txt("alice")), F("generation", u32(0))), "reason": "bad-field"},
+        {"name": "op 17", "hex": req(F("op", u8(17)), F("requestId", u32(1)), F("user", txt("alice"))), "reason": "unknown-op"},
+        {"name": "stale flag in a request", "hex": req(*status_alice, F("stale", u8(1))), "reason": "bad-field"},
         {"name": "ble-auth without a user", "hex": req(F("op", u8(11)), F("requestId", u32(1))), "reason": "missing-field"},
         {"name": "ble-auth with a pin", "hex": req(F("op", u8(11)), F("requestId", u32(1)), F("user", txt("a")), F("pin", txt("123456"))), "reason": "bad-field"},
         {"name": "ble-auth wait over 600 s", "hex": req(F("op", u8(11)), F("requestId", u32(1)), F("user", txt("a")), F("wait", u32(600001))), "reason": "bad-field"},
@@ -143,6 +148,12 @@ def main() -> None:
          "reply": {"requestId": 13, "status": "ok", "offlineMode": True, "online": False, "ble": True, "usable": True, "remaining": 5, "low": False, "locked": False}},
         {"name": "rate-limited, with when to come back", "hex": rep(F("requestId", u32(15)), F("status", u8(5)), F("reason", txt("rate-limited")), F("retryAfter", u32(1)), F("message", txt("too many requests from uid 1002; try again in 1 s"))),
          "reply": {"requestId": 15, "status": "error", "reason": "rate-limited", "retryAfter": 1, "message": "too many requests from uid 1002; try again in 1 s"}},
+        {"name": "status with the saved Windows password refused", "hex": rep(F("requestId", u32(16)), F("status", u8(0)), F("offlineMode", u8(1)), F("usable", u8(1)), F("stale", u8(1)),
+                                      F("message", txt("Windows did not accept your saved password \u2014 sign in with your password once."))),
+         "reply": {"requestId": 16, "status": "ok", "offlineMode": True, "usable": True, "stale": True,
+                   "message": "Windows did not accept your saved password \u2014 sign in with your password once."}},
+        {"name": "verify accepted with a credential of generation 2", "hex": rep(F("requestId", u32(17)), F("status", u8(1)), F("generation", u32(2)), F("remaining", u32(4))),
+         "reply": {"requestId": 17, "status": "accepted", "generation": 2, "remaining": 4}},
         {"name": "ble-auth too late", "hex": rep(F("requestId", u32(14)), F("status", u8(2)), F("reason", txt("too-late")), F("message", txt("Your phone answered too late \u2014 type an offline PIN or your password."))),
          "reply": {"requestId": 14, "status": "rejected", "reason": "too-late", "message": "Your phone answered too late \u2014 type an offline PIN or your password."}},
         {"name": "ble-auth unavailable, no phone answered", "hex": rep(F("requestId", u32(15)), F("status", u8(4)), F("reason", txt("timeout"))),
@@ -159,6 +170,8 @@ def main() -> None:
         {"name": "online flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(0)), F("online", u8(2))), "reason": "bad-field"},
         {"name": "ble flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(0)), F("ble", u8(2))), "reason": "bad-field"},
         {"name": "ble flag of 2 bytes", "hex": rep(F("requestId", u32(1)), F("status", u8(0)), field(0x1C, b"\x00\x01")), "reason": "bad-field"},
+        {"name": "stale flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(0)), F("stale", u8(2))), "reason": "bad-field"},
+        {"name": "generation 0 in a reply", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), F("generation", u32(0))), "reason": "bad-field"},
         {"name": "low flag of 2", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), F("low", u8(2))), "reason": "bad-field"},
         {"name": "remaining of 2 bytes", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), field(0x13, b"\x00\x01")), "reason": "bad-field"},
         {"name": "request field in a reply", "hex": rep(F("requestId", u32(1)), F("status", u8(1)), F("pin", b"1234")), "reason": "bad-field"},

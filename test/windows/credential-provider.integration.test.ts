@@ -20,6 +20,7 @@ const SAY = {
   approve: 'Approve on your phone\u2026',
   badOptions: 'Latchkey is not set up correctly on this computer \u2014 use your password, and tell IT.',
   typeUser: 'Type your user name first.',
+  stale: 'Windows did not accept your saved password \u2014 sign in with your password once.',
 };
 const USABLE = { status: 'ok', offlineMode: true, usable: true, remaining: 5 };
 
@@ -474,9 +475,55 @@ describe('when the agent cannot answer, the password stays', () => {
   });
 
   it('Windows refusing the handed-back password is said on the tile', () => {
-    expect(last(harness('unlock', 'report=0xC000006D'))).toMatchObject({
-      icon: 1,
-      text: 'Windows did not accept the saved password \u2014 sign in with your password.',
+    expect(last(harness('unlock', 'report=0xC000006D'))).toMatchObject({ icon: 1, text: SAY.stale });
+  });
+});
+
+describe('a handed-back password Windows refused (docs/windows.md §6.6, docs/ipc.md op 16)', () => {
+  const accepted = { status: 'accepted', message: 'Unlocked.', remaining: 4, credential: ALICE, generation: 3 };
+
+  it('ReportResult failing after a handed-back credential tells the agent which capture it was', () => {
+    script({ status: USABLE, verify: accepted, 'credential-refused': { status: 'ok', stale: true } });
+    const run = harness('logon', 'select', 'user=DESK-042\\alice', 'pin=K7QM2XHD', 'serialize', 'report=0xC000006D');
+    expect(run.steps[3]).toMatchObject({ response: 2, serialization: { messageType: 2, ...ALICE } });
+    expect(last(run)).toMatchObject({ icon: 1, text: SAY.stale });
+    // The PIN's connection, then one lock-screen connection of its own: status, credential-refused.
+    const ops = requests();
+    expect(ops.map((r) => r.op)).toEqual(['status', 'verify', 'status', 'credential-refused']);
+    expect(ops[2]).toMatchObject({ lockScreen: true, user: 'DESK-042\\alice' });
+    expect(ops[3]).toMatchObject({ user: 'DESK-042\\alice', generation: 3 });
+  });
+
+  it('the same after a phone approved at the lock screen', () => {
+    script({
+      status: { ...USABLE, online: true },
+      'online-auth': { ...accepted, generation: 7 },
+      'credential-refused': { status: 'ok', stale: true },
     });
+    const run = harness('unlock', 'select', 'phone', 'wait=30000', 'serialize', 'report=0xC000006D');
+    expect(run.steps.at(-2)).toMatchObject({ response: 2, serialization: { messageType: 7, ...ALICE } });
+    expect(last(run)).toMatchObject({ icon: 1, text: SAY.stale });
+    const refused = requests().filter((r) => r.op === 'credential-refused');
+    expect(refused).toEqual([expect.objectContaining({ generation: 7 })]);
+  });
+
+  it('nothing is reported when LSA accepts it, or when the password was typed', () => {
+    script({ status: USABLE, verify: accepted, 'credential-capture': { status: 'ok' } });
+    harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize', 'report=0');
+    harness('logon', 'select', 'user=DESK-042\\alice', 'password', 'pin=wrong', 'serialize', 'report=0xC000006D');
+    expect(requests().map((r) => r.op)).toEqual(['status', 'status', 'verify']);
+  });
+
+  it('while the agent says the saved password is stale, the tile says so — on selection and after an accepted PIN', () => {
+    script({
+      status: { ...USABLE, stale: true, message: SAY.stale },
+      verify: { status: 'accepted', stale: true, message: SAY.stale, remaining: 3 },
+    });
+    const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
+    expect(run.steps[0]).toMatchObject({
+      status: SAY.stale,
+      fields: { pin: { interactive: 'focused' }, passwordLink: { state: 'selected' } },
+    });
+    expect(last(run)).toMatchObject({ response: 0, icon: 1, text: SAY.stale, serialization: null });
   });
 });

@@ -4,7 +4,7 @@
  * has a consistent header and a body within MAX_REQUEST_BODY, a refused input leaves no PIN
  * bytes behind in the output buffer, online-auth/ble-auth carry their op and refuse a wait
  * over LK_WAIT_MAX_MS, and credential-capture takes 1-512 password bytes and leaves none behind
- * when it refuses.
+ * when it refuses, and credential-refused carries its op and refuses generation 0.
  */
 #include "../ipc-codec.h"
 
@@ -65,6 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(frame[8] == 0x01 && frame[9] == 0 && frame[10] == 1 && frame[11] == LK_OP_CREDENTIAL_CAPTURE);
   } else {
     for (size_t i = 0; i < LK_REQUEST_FRAME_MAX; i++) CHECK(frame[i] == 0xaa || frame[i] == 0);
+  }
+  /* credential-refused: the wait's bytes as a generation, 0 refused */
+  n = lk_encode_credential_refused(frame, LK_REQUEST_FRAME_MAX, id, user, wait);
+  if (wait == 0) CHECK(n == 0);
+  if (n > 0) {
+    uint32_t body = ((uint32_t)frame[4] << 24) | ((uint32_t)frame[5] << 16) | ((uint32_t)frame[6] << 8) | frame[7];
+    CHECK(n <= LK_REQUEST_FRAME_MAX && body == n - LK_FRAME_HEADER_BYTES && body <= LK_MAX_REQUEST_BODY);
+    CHECK(frame[8] == 0x01 && frame[9] == 0 && frame[10] == 1 && frame[11] == LK_OP_CREDENTIAL_REFUSED);
   }
 done:
   free(user), free(context), free(frame);

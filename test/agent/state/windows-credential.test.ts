@@ -17,7 +17,12 @@ import {
 } from '../../../agent/state/state-journal.js';
 import { emptyUserState, userStateToJson, type UserState } from '../../../agent/state/user-state.js';
 import { StateUnreadableError, UserStateStore } from '../../../agent/state/user-state-store.js';
-import { copiesProblem, withLiveCopies, type CredentialCopy } from '../../../agent/state/windows-credential.js';
+import {
+  copiesProblem,
+  markStale,
+  withLiveCopies,
+  type CredentialCopy,
+} from '../../../agent/state/windows-credential.js';
 import { ManualClock } from '../../../platform/clock.js';
 import { utf8 } from '../../../protocol/bytes.js';
 import { utf16le } from '../../../protocol/windows-logon-credential.js';
@@ -152,6 +157,28 @@ describe('windowsCredential in the user state', () => {
     }
   });
 
+  it('marks only the current capture stale (§6.6); the mark round-trips, carried copies keep it, and the next capture clears it', async () => {
+    const { state } = await windowsState();
+    const credential = state.windowsCredential!;
+    expect(markStale(null, 1)).toEqual({ credential: null, mark: 'no-credential' });
+    expect(markStale(credential, 2)).toEqual({ credential, mark: 'unknown-generation' });
+    const marked = markStale(credential, 1);
+    expect(marked).toEqual({ credential: { ...credential, stale: true }, mark: 'marked' });
+    expect(markStale(marked.credential, 1)).toEqual({ credential: marked.credential, mark: 'already-stale' });
+    const stale = { ...state, generation: state.generation + 1, windowsCredential: marked.credential };
+    // A state written before the mark existed reads as not stale; the marked one (its copies carried) reads back marked.
+    expect(read(journalOf(state)).windowsCredential!.stale).toBeUndefined();
+    expect(read(journalOf(state, stale))).toEqual(stale);
+    const recaptured = await captureCredential(stale, ACCOUNT, utf16le('correct horse'));
+    expect(recaptured.windowsCredential).toMatchObject({ generation: 2 });
+    expect(recaptured.windowsCredential!.stale).toBeUndefined();
+    // A report about the capture before is too late: ignored.
+    expect(markStale(recaptured.windowsCredential, 1)).toEqual({
+      credential: recaptured.windowsCredential,
+      mark: 'older-generation',
+    });
+  });
+
   it('refuses a copy of the wrong shape or an account outside the limits', async () => {
     const { state } = await windowsState();
     const copy = state.windowsCredential!.copies[0]!;
@@ -162,6 +189,7 @@ describe('windowsCredential in the user state', () => {
       { ...state, windowsCredential: { ...state.windowsCredential!, sid: 'not-a-sid' } },
       { ...state, windowsCredential: { ...state.windowsCredential!, generation: 0 } },
       { ...state, windowsCredential: { ...state.windowsCredential!, domain: '' } },
+      { ...state, windowsCredential: { ...state.windowsCredential!, stale: false as unknown as true } },
     ];
     for (const state of bad) expect(() => read(journalOf(state))).toThrow(StateUnreadableError);
   });

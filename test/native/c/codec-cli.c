@@ -8,6 +8,7 @@
  *   codec-cli encode-online-auth ID USER CONTEXT WAIT_MS
  *   codec-cli encode-ble-auth ID USER CONTEXT WAIT_MS
  *   codec-cli encode-credential-capture ID USER PASSWORD_HEX
+ *   codec-cli encode-credential-refused ID USER GENERATION
  *   codec-cli options [ARG...]
  * Prints one JSON object on stdout.
  */
@@ -70,6 +71,8 @@ static int parse_reply(const char *hex) {
     if (r.present & LK_HAS_ONLINE) printf(",\"online\":%s", r.online ? "true" : "false");
     if (r.present & LK_HAS_BLE) printf(",\"ble\":%s", r.ble ? "true" : "false");
     if (r.present & LK_HAS_LOCKED) printf(",\"locked\":%s", r.locked ? "true" : "false");
+    if (r.present & LK_HAS_GENERATION) printf(",\"generation\":%u", r.generation);
+    if (r.present & LK_HAS_STALE) printf(",\"stale\":%s", r.stale ? "true" : "false");
     printf("}");
   }
   printf("}\n");
@@ -110,6 +113,13 @@ int main(int argc, char **argv) {
     size_t password_length = from_hex(argv[4], password, sizeof password);
     size_t n = lk_encode_credential_capture(out, sizeof out, (uint32_t)strtoul(argv[2], NULL, 10), argv[3],
                                             password, password_length);
+    if (n == 0) printf("{\"hex\":null}\n");
+    else print_hex(out, n);
+    return 0;
+  }
+  if (argc == 5 && strcmp(argv[1], "encode-credential-refused") == 0) {
+    size_t n = lk_encode_credential_refused(out, sizeof out, (uint32_t)strtoul(argv[2], NULL, 10), argv[3],
+                                            (uint32_t)strtoul(argv[4], NULL, 10));
     if (n == 0) printf("{\"hex\":null}\n");
     else print_hex(out, n);
     return 0;
