@@ -26,6 +26,8 @@ const KIND_NAMES: Record<string, string> = {
   verify: 'offline PIN',
   'ble-auth': 'Bluetooth',
   'recovery-pin': 'recovery PIN',
+  'credential-capture': 'Windows password saved',
+  'credential-refused': 'saved Windows password refused',
 };
 
 interface Filters {
