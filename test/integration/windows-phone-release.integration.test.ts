@@ -25,7 +25,7 @@ import {
   windowsStandIn,
 } from '../helpers/lock-screen.js';
 import { PhoneCli, pairThroughAgent } from '../helpers/online-stack.js';
-import { agentStateStore, expectNoSecrets } from '../helpers/phone-release.js';
+import { agentStateStore, expectNoSecrets, expectReleasesFound, haystacksUnder } from '../helpers/phone-release.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 
 const USER = 'CORP\\alice';
@@ -227,24 +227,14 @@ describe('the Windows password released by the phone, through the agent (docs/wi
       ['the CLI output', Buffer.from(outputs.map((o) => o.stdout + o.stderr).join('\n'))],
       ["the phone's serve output", Buffer.from(phone.serveOutput)],
     ];
-    for (const file of await fs.readdir(path.dirname(cc.databaseFile)))
-      haystacks.push([file, await fs.readFile(path.join(path.dirname(cc.databaseFile), file))]);
+    haystacks.push(...(await haystacksUnder(path.dirname(cc.databaseFile))));
     haystacks.push(['vault', await fs.readFile(path.join(phone.home, 'vault.json'))]);
-    for (const file of await fs.readdir(agent.files.dir, { recursive: true })) {
-      const full = path.join(agent.files.dir, String(file));
-      if ((await fs.stat(full)).isFile()) haystacks.push([String(file), await fs.readFile(full)]);
-    }
+    haystacks.push(...(await haystacksUnder(agent.files.dir)));
     // The search reaches what it should: the audit and the state journal are among the haystacks.
     expect(haystacks.map(([name]) => name)).toEqual(
       expect.arrayContaining(['audit.jsonl', expect.stringMatching(/\.journal$/)]),
     );
-    const released = queryDb<{ release: string }>(
-      cc.databaseFile,
-      'SELECT release FROM auth_requests WHERE release IS NOT NULL',
-    );
-    expect(released).toHaveLength(4);
-    const ciphertext = (JSON.parse(released[0]!.release) as { ciphertext: string }).ciphertext;
-    expect(haystacks.some(([, hay]) => hay.toString('latin1').includes(ciphertext))).toBe(true);
+    expectReleasesFound(cc.databaseFile, 4, haystacks);
     expectNoSecrets(haystacks, [utf8(FIRST), utf16le(FIRST), utf8(SECOND), utf16le(SECOND), ...copyKeys]);
   });
 });
