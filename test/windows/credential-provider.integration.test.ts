@@ -83,6 +83,9 @@ function harness(scenario: 'logon' | 'unlock', ...steps: string[]): Run {
 
 const last = (run: Run) => run.steps.at(-1)!;
 
+/** At the sign-in screen, DESK-042\\alice picks "Sign in with my password", then `steps`. */
+const withPassword = (...steps: string[]) => harness('logon', 'select', 'user=DESK-042\\alice', 'password', ...steps);
+
 function option(name: string, value: string | number | undefined): void {
   if (value === undefined) wine.run(['reg', 'delete', OPTIONS_KEY, '/v', name, '/f'], { allowFailure: true });
   else
@@ -161,16 +164,7 @@ describe('"Sign in with my password" (docs/windows.md §6.1)', () => {
 
   it('packs the typed password like any password and, once LSA accepted it, hands it to the agent', () => {
     script({ status: USABLE, 'credential-capture': { status: 'ok' } });
-    const run = harness(
-      'logon',
-      'select',
-      'user=DESK-042\\alice',
-      'password',
-      'status',
-      `pin=${TYPED}`,
-      'serialize',
-      'report=0',
-    );
+    const run = withPassword('status', `pin=${TYPED}`, 'serialize', 'report=0');
     expect(run.steps[0]!.fields!.passwordLink).toMatchObject({ state: 'selected' });
     expect(run.steps[2]).toMatchObject({ said: 'Type your Windows password.' });
     // The PIN field now takes the password; the link is gone until the sign-in is over.
@@ -198,15 +192,7 @@ describe('"Sign in with my password" (docs/windows.md §6.1)', () => {
 
   it('a password LSA refused never reaches the agent', () => {
     script({ status: USABLE, 'credential-capture': { status: 'ok' } });
-    const run = harness(
-      'logon',
-      'select',
-      'user=DESK-042\\alice',
-      'password',
-      'pin=wrong',
-      'serialize',
-      'report=0xC000006D',
-    );
+    const run = withPassword('pin=wrong', 'serialize', 'report=0xC000006D');
     expect(run.steps[4]).toMatchObject({ response: 2 });
     expect(last(run)).toMatchObject({ text: '' }); // LogonUI says why itself
     expect(requests()).toEqual([]);
@@ -510,7 +496,7 @@ describe('a handed-back password Windows refused (docs/windows.md §6.6, docs/ip
   it('nothing is reported when LSA accepts it, or when the password was typed', () => {
     script({ status: USABLE, verify: accepted, 'credential-capture': { status: 'ok' } });
     harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize', 'report=0');
-    harness('logon', 'select', 'user=DESK-042\\alice', 'password', 'pin=wrong', 'serialize', 'report=0xC000006D');
+    withPassword('pin=wrong', 'serialize', 'report=0xC000006D');
     expect(requests().map((r) => r.op)).toEqual(['status', 'status', 'verify']);
   });
 
