@@ -76,6 +76,15 @@ function signInAtLockScreen(): Promise<Reply> {
   return askAtLockScreen(agent.files.socket, USER, onlineAuth);
 }
 
+/** The lock screen's sign-in, approved by the phone but with no password asked of it: accepted, no secret. */
+async function signInUnasked(): Promise<Reply> {
+  const reply = await signInAtLockScreen();
+  expect(reply.status).toBe('accepted');
+  expect(reply.secret).toBeUndefined();
+  expect(newestAsk()).toBeNull();
+  return reply;
+}
+
 /** The copy key k the phone's current copy was sealed with, as the phone would compute it from CK. */
 async function phoneCopyKey(): Promise<Uint8Array> {
   const state = await agentState();
@@ -115,10 +124,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     // Paired after the capture: no copy yet, so the phone is approved but asked for nothing.
     expect(paired.windowsCredential!.copies.every((copy) => copy.holder === 'pin')).toBe(true);
     phone.startServing();
-    const before = await signInAtLockScreen();
-    expect(before.status).toBe('accepted');
-    expect(before.secret).toBeUndefined();
-    expect(newestAsk()).toBeNull();
+    await signInUnasked();
 
     // A PIN unlock at the lock screen opens the password and seals the phone the copy it lacked.
     const unlocked = await pinAtLockScreen(agent.files.socket, USER, pins.pin(0));
@@ -178,10 +184,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
       generation,
     });
     expect(refused).toMatchObject({ status: 'ok', stale: true });
-    const accepted = await signInAtLockScreen();
-    expect(accepted).toMatchObject({ status: 'accepted', stale: true });
-    expect(accepted.secret).toBeUndefined();
-    expect(newestAsk()).toBeNull(); // no credential asked of the phone
+    expect(await signInUnasked()).toMatchObject({ stale: true }); // no credential asked of the phone
     const captured = await askAtLockScreen(agent.files.socket, USER, {
       op: 'credential-capture',
       user: USER,
@@ -207,10 +210,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     // The copy sealed to the old CK no phone can open any more: gone with the write that paired again.
     expect(repaired.windowsCredential!.copies.filter((copy) => copy.holder === 'phone')).toEqual([]);
     phone.startServing();
-    const unasked = await signInAtLockScreen();
-    expect(unasked.status).toBe('accepted');
-    expect(unasked.secret).toBeUndefined();
-    expect(newestAsk()).toBeNull();
+    await signInUnasked();
 
     const unlocked = await pinAtLockScreen(agent.files.socket, USER, pins.pin(2));
     expect(logonCredentialOf(unlocked).password).toBe(SECOND);
