@@ -67,6 +67,18 @@ function script(entries: Record<string, unknown>): void {
   rmSync(files().requests, { force: true });
 }
 
+/** test/windows/stand-in-agent.mjs's arguments: it serves PIPE from `f.script`, logs to `f.requests`, touches `f.ready`. */
+function standIn(f: { script: string; requests: string; ready: string }): string[] {
+  return [
+    windowsPath(join(ROOT, 'test', 'windows', 'stand-in-agent.mjs')),
+    PIPE,
+    windowsPath(f.script),
+    windowsPath(f.requests),
+    windowsPath(f.ready),
+    windowsPath(join(ROOT, 'dist', 'protocol')),
+  ];
+}
+
 function requests(): Record<string, unknown>[] {
   if (!existsSync(files().requests)) return [];
   return readFileSync(files().requests, 'utf8')
@@ -127,16 +139,7 @@ beforeAll(async () => {
   option('AgentAccount', wine.sid(join(build, 'cp-harness.exe')));
   script({ status: USABLE });
   const f = files();
-  const stand = [
-    windowsPath(node),
-    windowsPath(join(ROOT, 'test', 'windows', 'stand-in-agent.mjs')),
-    PIPE,
-    windowsPath(f.script),
-    windowsPath(f.requests),
-    windowsPath(f.ready),
-    windowsPath(join(ROOT, 'dist', 'protocol')),
-  ];
-  wine.createAgentService(join(build, 'latchkey-service.exe'), f.log, stand);
+  wine.createAgentService(join(build, 'latchkey-service.exe'), f.log, [windowsPath(node), ...standIn(f)]);
   await startAgentService();
 }, 300_000);
 
@@ -409,18 +412,7 @@ describe('when the agent cannot answer, the password stays', () => {
       ready: join(rogue, 'ready'),
     };
     writeFileSync(f.script, JSON.stringify({ status: USABLE, verify: { status: 'accepted', credential: ALICE } }));
-    const squatter = wine.start(
-      [
-        nodeExe(),
-        windowsPath(join(ROOT, 'test', 'windows', 'stand-in-agent.mjs')),
-        PIPE,
-        windowsPath(f.script),
-        windowsPath(f.requests),
-        windowsPath(f.ready),
-        windowsPath(join(ROOT, 'dist', 'protocol')),
-      ],
-      join(rogue, 'out.log'),
-    );
+    const squatter = wine.start([nodeExe(), ...standIn(f)], join(rogue, 'out.log'));
     try {
       await waitFor('the squatter on the pipe', () => existsSync(f.ready), 60_000);
       const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
