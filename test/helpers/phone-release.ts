@@ -15,6 +15,7 @@ import { openKeystore } from '../../platform/keystore/keystore.js';
 import { wrapCredential } from '../../protocol/credential-wrap.js';
 import { toBase64url } from '../../protocol/online/base64url.js';
 import { utf16le } from '../../protocol/windows-logon-credential.js';
+import { queryDb } from '../control-center/helpers.js';
 
 /**
  * CK after a pairing (§6.3): the agent's record holds CK.pub, the phone's vault holds the same key
@@ -80,4 +81,28 @@ export function expectNoSecrets(haystacks: readonly [string, Buffer][], secrets:
     const text = hay.toString('latin1');
     for (const needle of texts) expect(text.includes(needle), `${name} holds a secret's text`).toBe(false);
   }
+}
+
+/** Every regular file under `dir` (links not followed), named by its path below `dir`: haystacks for expectNoSecrets. */
+export async function haystacksUnder(dir: string): Promise<[string, Buffer][]> {
+  const haystacks: [string, Buffer][] = [];
+  for (const file of await fs.readdir(dir, { recursive: true })) {
+    const full = path.join(dir, String(file));
+    if ((await fs.lstat(full)).isFile()) haystacks.push([String(file), await fs.readFile(full)]);
+  }
+  return haystacks;
+}
+
+/**
+ * The Control Center's database holds `count` relayed releases, and the search reaches it: the
+ * first release's ciphertext is in one of the haystacks.
+ */
+export function expectReleasesFound(databaseFile: string, count: number, haystacks: readonly [string, Buffer][]): void {
+  const released = queryDb<{ release: string }>(
+    databaseFile,
+    'SELECT release FROM auth_requests WHERE release IS NOT NULL',
+  );
+  expect(released).toHaveLength(count);
+  const ciphertext = (JSON.parse(released[0]!.release) as { ciphertext: string }).ciphertext;
+  expect(haystacks.some(([, hay]) => hay.toString('latin1').includes(ciphertext))).toBe(true);
 }

@@ -28,7 +28,7 @@ import { makeTempDir, startInProcessAgent, writeAgentConfig, type AgentFiles } f
 import type { InProcessAgent } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess, pairOverBluetooth } from '../helpers/ble-stack.js';
 import { agentStateStore, expectCredentialKeyPaired, expectNoSecrets } from '../helpers/phone-release.js';
-import { keepCredentialInState, phoneCopyAtRest } from '../helpers/phone-release.js';
+import { haystacksUnder, keepCredentialInState, phoneCopyAtRest } from '../helpers/phone-release.js';
 import { PhoneCli } from '../helpers/online-stack.js';
 import type { CliResult } from '../helpers/run-cli.js';
 
@@ -182,11 +182,7 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
       ['the controller', Buffer.from(controller.stderr())],
       ['vault', await fs.readFile(path.join(phone.home, 'vault.json'))],
     ];
-    for (const file of await fs.readdir(dir, { recursive: true })) {
-      const full = path.join(dir, String(file));
-      const stats = await fs.lstat(full);
-      if (stats.isFile()) haystacks.push([String(file), await fs.readFile(full)]);
-    }
+    haystacks.push(...(await haystacksUnder(dir)));
     expect(haystacks.some(([name]) => name.endsWith('.journal'))).toBe(true);
     expectNoSecrets(haystacks, [new TextEncoder().encode(PASSWORD), utf16le(PASSWORD), ...copyKeys]);
   });

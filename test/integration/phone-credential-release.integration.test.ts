@@ -35,10 +35,15 @@ import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { signCredentialRequest } from '../../protocol/online/credential-release.js';
 import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
 import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-credential.js';
-import { queryDb, startTestCc, type TestCc } from '../control-center/helpers.js';
+import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import { makeTempDir, TEST_KDF, type InProcessAgent } from '../helpers/agent-harness.js';
 import { agentStateStore, expectCredentialKeyPaired, expectNoSecrets } from '../helpers/phone-release.js';
-import { keepCredentialInState, phoneCopyAtRest } from '../helpers/phone-release.js';
+import {
+  expectReleasesFound,
+  haystacksUnder,
+  keepCredentialInState,
+  phoneCopyAtRest,
+} from '../helpers/phone-release.js';
 import { startManagedAgent } from '../helpers/managed-agent.js';
 import { PhoneCli, eventually, pairThroughAgent } from '../helpers/online-stack.js';
 import type { CliResult } from '../helpers/run-cli.js';
@@ -381,23 +386,13 @@ describe('the release online (docs/windows.md §6.5)', () => {
       ["the sign-in's log", Buffer.from(testLog.join('\n'))],
       ['the phone output', Buffer.from(outputs.map((o) => o.stdout + o.stderr).join('\n'))],
     ];
-    for (const file of await fs.readdir(path.dirname(cc.databaseFile)))
-      haystacks.push([file, await fs.readFile(path.join(path.dirname(cc.databaseFile), file))]);
+    haystacks.push(...(await haystacksUnder(path.dirname(cc.databaseFile))));
     for (const cli of [phone, otherPhone])
       haystacks.push(['vault', await fs.readFile(path.join(cli.home, 'vault.json'))]);
-    for (const file of await fs.readdir(agent.files.dir, { recursive: true })) {
-      const full = path.join(agent.files.dir, String(file));
-      if ((await fs.stat(full)).isFile()) haystacks.push([String(file), await fs.readFile(full)]);
-    }
+    haystacks.push(...(await haystacksUnder(agent.files.dir)));
     expect(haystacks.length).toBeGreaterThan(6);
     // The search reaches what it should: the database holds the relayed release (ciphertext only).
-    const released = queryDb<{ release: string }>(
-      cc.databaseFile,
-      'SELECT release FROM auth_requests WHERE release IS NOT NULL',
-    );
-    expect(released).toHaveLength(1);
-    const ciphertext = (JSON.parse(released[0]!.release) as { ciphertext: string }).ciphertext;
-    expect(haystacks.some(([, hay]) => hay.toString('latin1').includes(ciphertext))).toBe(true);
+    expectReleasesFound(cc.databaseFile, 1, haystacks);
     expectNoSecrets(haystacks, [new TextEncoder().encode(PASSWORD), utf16le(PASSWORD), ...copyKeys]);
   });
 });

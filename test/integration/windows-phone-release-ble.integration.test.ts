@@ -36,7 +36,7 @@ import {
   windowsStandIn,
 } from '../helpers/lock-screen.js';
 import { PhoneCli } from '../helpers/online-stack.js';
-import { agentStateStore, expectNoSecrets } from '../helpers/phone-release.js';
+import { agentStateStore, expectNoSecrets, haystacksUnder } from '../helpers/phone-release.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 
 const USER = 'CORP\\bob';
@@ -149,10 +149,7 @@ describe('the Windows password released by the phone over Bluetooth, through the
       ["the phone's serve output", Buffer.from(serving?.output ?? '')],
       ['the controller', Buffer.from(controller.stderr())],
     ];
-    for (const file of await fs.readdir(dir, { recursive: true })) {
-      const full = path.join(dir, String(file));
-      if ((await fs.lstat(full)).isFile()) haystacks.push([String(file), await fs.readFile(full)]);
-    }
+    haystacks.push(...(await haystacksUnder(dir)));
     expect(haystacks.map(([name]) => name)).toEqual(
       expect.arrayContaining([
         'audit.jsonl',

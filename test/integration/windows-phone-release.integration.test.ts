@@ -25,7 +25,7 @@ import {
   windowsStandIn,
 } from '../helpers/lock-screen.js';
 import { PhoneCli, pairThroughAgent } from '../helpers/online-stack.js';
-import { agentStateStore, expectNoSecrets } from '../helpers/phone-release.js';
+import { agentStateStore, expectNoSecrets, expectReleasesFound, haystacksUnder } from '../helpers/phone-release.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 
 const USER = 'CORP\\alice';
@@ -76,6 +76,15 @@ function signInAtLockScreen(): Promise<Reply> {
   return askAtLockScreen(agent.files.socket, USER, onlineAuth);
 }
 
+/** The lock screen's sign-in, approved by the phone but with no password asked of it: accepted, no secret. */
+async function signInUnasked(): Promise<Reply> {
+  const reply = await signInAtLockScreen();
+  expect(reply.status).toBe('accepted');
+  expect(reply.secret).toBeUndefined();
+  expect(newestAsk()).toBeNull();
+  return reply;
+}
+
 /** The copy key k the phone's current copy was sealed with, as the phone would compute it from CK. */
 async function phoneCopyKey(): Promise<Uint8Array> {
   const state = await agentState();
@@ -115,10 +124,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     // Paired after the capture: no copy yet, so the phone is approved but asked for nothing.
     expect(paired.windowsCredential!.copies.every((copy) => copy.holder === 'pin')).toBe(true);
     phone.startServing();
-    const before = await signInAtLockScreen();
-    expect(before.status).toBe('accepted');
-    expect(before.secret).toBeUndefined();
-    expect(newestAsk()).toBeNull();
+    await signInUnasked();
 
     // A PIN unlock at the lock screen opens the password and seals the phone the copy it lacked.
     const unlocked = await pinAtLockScreen(agent.files.socket, USER, pins.pin(0));
@@ -178,10 +184,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
       generation,
     });
     expect(refused).toMatchObject({ status: 'ok', stale: true });
-    const accepted = await signInAtLockScreen();
-    expect(accepted).toMatchObject({ status: 'accepted', stale: true });
-    expect(accepted.secret).toBeUndefined();
-    expect(newestAsk()).toBeNull(); // no credential asked of the phone
+    expect(await signInUnasked()).toMatchObject({ stale: true }); // no credential asked of the phone
     const captured = await askAtLockScreen(agent.files.socket, USER, {
       op: 'credential-capture',
       user: USER,
@@ -207,10 +210,7 @@ describe('the Windows password released by the phone, through the agent (docs/wi
     // The copy sealed to the old CK no phone can open any more: gone with the write that paired again.
     expect(repaired.windowsCredential!.copies.filter((copy) => copy.holder === 'phone')).toEqual([]);
     phone.startServing();
-    const unasked = await signInAtLockScreen();
-    expect(unasked.status).toBe('accepted');
-    expect(unasked.secret).toBeUndefined();
-    expect(newestAsk()).toBeNull();
+    await signInUnasked();
 
     const unlocked = await pinAtLockScreen(agent.files.socket, USER, pins.pin(2));
     expect(logonCredentialOf(unlocked).password).toBe(SECOND);
@@ -227,24 +227,14 @@ describe('the Windows password released by the phone, through the agent (docs/wi
       ['the CLI output', Buffer.from(outputs.map((o) => o.stdout + o.stderr).join('\n'))],
       ["the phone's serve output", Buffer.from(phone.serveOutput)],
     ];
-    for (const file of await fs.readdir(path.dirname(cc.databaseFile)))
-      haystacks.push([file, await fs.readFile(path.join(path.dirname(cc.databaseFile), file))]);
+    haystacks.push(...(await haystacksUnder(path.dirname(cc.databaseFile))));
     haystacks.push(['vault', await fs.readFile(path.join(phone.home, 'vault.json'))]);
-    for (const file of await fs.readdir(agent.files.dir, { recursive: true })) {
-      const full = path.join(agent.files.dir, String(file));
-      if ((await fs.stat(full)).isFile()) haystacks.push([String(file), await fs.readFile(full)]);
-    }
+    haystacks.push(...(await haystacksUnder(agent.files.dir)));
     // The search reaches what it should: the audit and the state journal are among the haystacks.
     expect(haystacks.map(([name]) => name)).toEqual(
       expect.arrayContaining(['audit.jsonl', expect.stringMatching(/\.journal$/)]),
     );
-    const released = queryDb<{ release: string }>(
-      cc.databaseFile,
-      'SELECT release FROM auth_requests WHERE release IS NOT NULL',
-    );
-    expect(released).toHaveLength(4);
-    const ciphertext = (JSON.parse(released[0]!.release) as { ciphertext: string }).ciphertext;
-    expect(haystacks.some(([, hay]) => hay.toString('latin1').includes(ciphertext))).toBe(true);
+    expectReleasesFound(cc.databaseFile, 4, haystacks);
     expectNoSecrets(haystacks, [utf8(FIRST), utf16le(FIRST), utf8(SECOND), utf16le(SECOND), ...copyKeys]);
   });
 });

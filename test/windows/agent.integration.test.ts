@@ -7,14 +7,13 @@
  * stopped. What wine cannot prove (one user for every process, no pipe or file ACLs, LogonUserW
  * and DPAPI as stubs) is listed in docs/windows.md §10.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Phone } from '../helpers/agent-harness.js';
-import { ROOT, WinePrefix, buildWindowsParts, mingw, nodeExe, waitFor, windowsPath } from './helpers/wine.js';
+import { type HarnessStep, RealAgent, filesUnder } from './helpers/real-agent.js';
+import { ROOT, waitFor, windowsPath } from './helpers/wine.js';
 
-const OPTIONS_KEY = 'HKLM\\SOFTWARE\\Latchkey\\CredentialProvider';
 const SAY = {
   fallback: 'Offline PINs are unavailable right now \u2014 use your password.',
   wrong: "That PIN didn't work \u2014 type the next offline PIN from your phone.",
@@ -22,49 +21,22 @@ const SAY = {
 };
 const POOL = 10;
 
-interface Step {
-  step: string;
-  response?: number;
-  icon?: number;
-  text?: string;
-  status?: string;
-  serialization?: { domain: string; user: string; password: string; messageType: number } | null;
-}
-
-let wine: WinePrefix;
-let build: string;
-let node: string;
-let app: string;
-let user: string;
+let agent: RealAgent;
 let phone: Phone;
-let computer: string;
 /** Every pool enrolled here, for the search of the state directory. */
 const phones: Phone[] = [];
-const serviceLog = () => join(wine.dir, 'agent.log');
-const dataDir = () => wine.driveC('ProgramData', 'Latchkey');
 
 /** The user's Windows password as the test knows it (wine's LogonUserW accepts any: docs/windows.md §10). */
 const PASSWORD = 'correct horse \u2603 battery';
 
-/** The real CLI under node.exe, as a person at the computer runs it. */
-function latchkey(args: string[], options: { allowFailure?: boolean; stdinFile?: string } = {}) {
-  return wine.run(
-    [node, '--lite-mode', '--no-expose-wasm', windowsPath(join(app, 'bin', 'latchkey.js')), ...args],
-    options,
-  );
-}
-
-function tile(...steps: string[]): Step {
-  const run = wine.run([join(build, 'cp-harness.exe'), 'logon', 'select', `user=${user}`, ...steps]);
-  return (JSON.parse(run.stdout) as { steps: Step[] }).steps.at(-1)!;
+/** The tile at the sign-in screen for the prefix's user, walked through `steps`: its last step. */
+function tile(...steps: string[]): HarnessStep {
+  return agent.harness('logon', 'select', `user=${agent.user}`, ...steps).at(-1)!;
 }
 
 /** `latchkey enroll --windows-password` (the password on standard input): the phone's side of the pool. */
 function enrollWithPassword(account: string): Phone {
-  const passwordFile = join(wine.dir, 'password.txt');
-  writeFileSync(passwordFile, `${PASSWORD}\n`);
-  const out = latchkey(['enroll', '--user', account, '--windows-password'], { stdinFile: passwordFile }).stdout;
-  rmSync(passwordFile);
+  const out = agent.latchkey(['enroll', '--user', account, '--windows-password'], { stdin: `${PASSWORD}\n` }).stdout;
   const uri = /latchkey:\/\/offline-pins\?\S+/.exec(out)?.[0];
   expect(uri, out).toBeDefined();
   const enrolled = new Phone(Buffer.from(uri!));
@@ -73,109 +45,49 @@ function enrollWithPassword(account: string): Phone {
 }
 
 function remaining(): number {
-  const out = latchkey(['status', '--user', user]).stdout;
+  const out = agent.latchkey(['status', '--user', agent.user]).stdout;
   return Number(/(\d+) offline PINs? left/.exec(out)?.[1] ?? Number.NaN);
 }
 
-async function startService(): Promise<void> {
-  const before = wine.readText(serviceLog()).split('agent.ready').length;
-  wine.sc(['start', 'LatchkeyAgent']);
-  await waitFor(
-    'the agent on its pipe',
-    () => wine.readText(serviceLog()).split('agent.ready').length > before,
-    90_000,
-  );
-}
-
-/** Every file under `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
 beforeAll(async () => {
-  wine = WinePrefix.create();
-  build = join(wine.dir, 'build');
-  app = join(wine.dir, 'app');
-  buildWindowsParts(build);
-  node = windowsPath(nodeExe());
-  // the app as the MSI installs it: dist, bin and production node_modules with the win32 prebuilds
-  execFileSync(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `const { stageApp } = await import(${JSON.stringify(join(ROOT, 'installer', 'staging.mjs'))}); stageApp(${JSON.stringify(app)}, '0.1.0', 'win32-x64');`,
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  // wine 8 lacks ProcessPrng, which the Rust-built argon2 addon imports (docs/windows.md §10);
-  // the override in the registry reaches the service too, which an environment variable would not
-  mingw(
-    wine.driveC('windows', 'system32', 'bcryptprimitives.dll'),
-    [join(ROOT, 'test', 'windows', 'c', 'process-prng-stand-in.c')],
-    ['-shared', '-lbcrypt'],
-  );
-  wine.reg(['add', 'HKCU\\Software\\Wine\\DllOverrides', '/v', 'bcryptprimitives', '/d', 'native', '/f']);
-  wine.addNegotiatePackage();
-  wine.registerProvider(join(build, 'latchkey-cp.dll'));
-  // Under wine every process runs as the same user; on Windows the agent's SID is SYSTEM's (the default).
-  wine.reg(['add', OPTIONS_KEY, '/v', 'AgentAccount', '/d', wine.sid(join(build, 'cp-harness.exe')), '/f']);
   // the agent's config where it looks by default (%ProgramData%\Latchkey\agent.json); the cheapest KDF
-  mkdirSync(dataDir(), { recursive: true });
-  writeFileSync(
-    join(dataDir(), 'agent.json'),
-    JSON.stringify({
-      policy: { offlineMode: true, pinCount: POOL, pinLength: 8 },
-      kdf: { memoryKiB: 8, iterations: 1 },
-    }),
-  );
-  user = wine.run(['cmd', '/c', 'echo %USERNAME%']).stdout.trim();
-  computer = wine.run(['cmd', '/c', 'echo %COMPUTERNAME%']).stdout.trim();
-  const agent = [node, '--lite-mode', '--no-expose-wasm', windowsPath(join(app, 'bin', 'latchkey.js'))];
-  wine.createAgentService(join(build, 'latchkey-service.exe'), serviceLog(), [
-    ...agent,
-    'agent',
-    '--log-level',
-    'debug',
-    '--stop-on-stdin-close',
-  ]);
-  await startService();
+  agent = await RealAgent.start({
+    policy: { offlineMode: true, pinCount: POOL, pinLength: 8 },
+    kdf: { memoryKiB: 8, iterations: 1 },
+  });
 }, 600_000);
 
 afterAll(async () => {
-  await wine?.destroy();
+  await agent?.destroy();
 }, 120_000);
 
 describe('the agent as the service LatchkeyAgent', () => {
   it('listens on \\\\.\\pipe\\latchkey-agent with its files under the ProgramData known folder, the host key under DPAPI', () => {
-    const ready = wine
-      .readText(serviceLog())
+    const ready = agent.wine
+      .readText(agent.serviceLog)
       .split('\n')
       .find((line) => line.includes('agent.ready'))!;
     expect(ready).toContain('socket="\\\\\\\\.\\\\pipe\\\\latchkey-agent"');
     expect(ready).toContain('stateDir="C:\\\\ProgramData\\\\Latchkey\\\\state"');
     expect(ready).toContain('config="C:\\\\ProgramData\\\\Latchkey\\\\agent.json"');
     expect(ready).toContain('host key protected by DPAPI, machine scope');
-    expect(wine.serviceState('LatchkeyAgent')).toBe('RUNNING');
+    expect(agent.wine.serviceState('LatchkeyAgent')).toBe('RUNNING');
   });
 
   it('enrolls the prefix user with the real CLI over the pipe, with the password; the caller is known by its SID', () => {
-    phone = enrollWithPassword(user);
+    phone = enrollWithPassword(agent.user);
     expect(remaining()).toBe(POOL);
-    expect(wine.readText(serviceLog())).toMatch(/ipc\.connection peerUid=S-1-5-21-[\d-]+ peerPid=\d+/);
+    expect(agent.wine.readText(agent.serviceLog)).toMatch(/ipc\.connection peerUid=S-1-5-21-[\d-]+ peerPid=\d+/);
     // the host key is a DPAPI blob, not the 32 bytes themselves
-    expect(statSync(join(dataDir(), 'state', 'keystore', 'host.key')).size).toBeGreaterThan(100);
+    expect(statSync(join(agent.dataDir, 'state', 'keystore', 'host.key')).size).toBeGreaterThan(100);
   }, 120_000);
 
   it('serves several clients at once while another holds a connection and says nothing', () => {
-    const run = wine.run([
-      node,
+    const run = agent.wine.run([
+      agent.node,
       windowsPath(join(ROOT, 'test', 'windows', 'pipe-clients.mjs')),
       '\\\\.\\pipe\\latchkey-agent',
-      user,
+      agent.user,
       '6',
       windowsPath(join(ROOT, 'dist', 'protocol')),
     ]);
@@ -192,12 +104,12 @@ describe('the agent as the service LatchkeyAgent', () => {
   }, 120_000);
 
   it("a second agent cannot take the pipe's name: it refuses to start (exit 78)", () => {
-    const second = latchkey(['agent', '--state-dir', 'C:\\latchkey-second'], { allowFailure: true });
+    const second = agent.latchkey(['agent', '--state-dir', 'C:\\latchkey-second'], { allowFailure: true });
     expect(second.status).toBe(78);
     expect(second.stderr).toMatch(/another process already holds the pipe \\\\\.\\pipe\\latchkey-agent/);
   }, 120_000);
   it('a second agent on the same state directory is refused by its lock (LockFileEx)', () => {
-    const second = latchkey(['agent', '--socket', '\\\\.\\pipe\\latchkey-second'], { allowFailure: true });
+    const second = agent.latchkey(['agent', '--socket', '\\\\.\\pipe\\latchkey-second'], { allowFailure: true });
     expect(second.status).toBe(1);
     expect(second.stderr).toContain('another Latchkey agent is using C:\\ProgramData\\Latchkey\\state');
   }, 120_000);
@@ -206,21 +118,24 @@ describe('the agent as the service LatchkeyAgent', () => {
 describe('the tile against the real agent', () => {
   it("a valid offline PIN signs in: KERB_INTERACTIVE_UNLOCK_LOGON with the user's name, domain and password", () => {
     const step = tile(`pin=${phone.pin(0)}`, 'serialize');
-    expect(step).toMatchObject({ response: 2, text: '', serialization: { messageType: 2, user, password: PASSWORD } });
+    expect(step).toMatchObject({
+      response: 2,
+      text: '',
+      serialization: { messageType: 2, user: agent.user, password: PASSWORD },
+    });
     // the domain the agent hands back for a local account is the computer's name
-    expect(step.serialization!.domain).toBe(computer);
+    expect(step.serialization!.domain).toBe(agent.computer);
     expect(remaining()).toBe(POOL - 1);
   }, 120_000);
 
   it('at the unlock screen, for the session account DOMAIN\\name: KerbWorkstationUnlockLogon with the password', () => {
     // The tile names a locked session's account DOMAIN\name; the agent keeps state per name as given
     // (docs/windows.md §3), so that spelling is enrolled on its own.
-    const session = enrollWithPassword(`${computer}\\${user}`);
-    const run = wine.run([join(build, 'cp-harness.exe'), 'unlock', 'select', `pin=${session.pin(0)}`, 'serialize']);
-    const step = (JSON.parse(run.stdout) as { steps: Step[] }).steps.at(-1)!;
+    const session = enrollWithPassword(`${agent.computer}\\${agent.user}`);
+    const step = agent.harness('unlock', 'select', `pin=${session.pin(0)}`, 'serialize').at(-1)!;
     expect(step).toMatchObject({
       response: 2,
-      serialization: { messageType: 7, domain: computer, user, password: PASSWORD },
+      serialization: { messageType: 7, domain: agent.computer, user: agent.user, password: PASSWORD },
     });
   }, 120_000);
 
@@ -235,7 +150,7 @@ describe('the tile against the real agent', () => {
   }, 120_000);
 
   it("repeated wrong PINs reach the lockout ladder's message", () => {
-    let step: Step | undefined;
+    let step: HarnessStep | undefined;
     // distinct wrong PINs: the same wrong PIN counts once (docs/state-files.md "Anti-hammering")
     for (let attempt = 10; attempt < 30; attempt++) {
       step = tile(`pin=ZZZZ-ZZ${attempt}`, 'serialize');
@@ -250,9 +165,9 @@ describe('the tile against the real agent', () => {
   it('the state directory holds no PIN and no password in clear', () => {
     const pins = phones.flatMap((enrolled) => Array.from({ length: POOL }, (_, counter) => enrolled.pin(counter)));
     const forms = [...pins.flatMap((pin) => [pin, pin.replaceAll('-', '')]), PASSWORD, 'correct horse'];
-    const files = filesUnder(dataDir());
+    const files = filesUnder(agent.dataDir);
     expect(files.length).toBeGreaterThan(3);
-    for (const file of [...files, serviceLog()]) {
+    for (const file of [...files, agent.serviceLog]) {
       const bytes = readFileSync(file);
       for (const form of forms) {
         expect(bytes.includes(Buffer.from(form, 'utf8')), `${form} in ${file}`).toBe(false);
@@ -262,10 +177,10 @@ describe('the tile against the real agent', () => {
   });
 
   it('with the agent stopped (the wrapper closes its standard input), the fallback sentence and no serialization', async () => {
-    wine.sc(['stop', 'LatchkeyAgent'], true);
-    await waitFor('LatchkeyAgent to stop', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 60_000);
+    agent.wine.sc(['stop', 'LatchkeyAgent'], true);
+    await waitFor('LatchkeyAgent to stop', () => agent.wine.serviceState('LatchkeyAgent') === 'STOPPED', 60_000);
     // the agent stopped on its own, cleanly: the wrapper did not have to end it after 10 s
-    const log = wine.readText(serviceLog());
+    const log = agent.wine.readText(agent.serviceLog);
     expect(log).toMatch(/agent\.stopping signal="?stdin-closed/);
     expect(log).not.toContain('did not stop within');
     const step = tile(`pin=${phone.pin(2)}`, 'serialize');

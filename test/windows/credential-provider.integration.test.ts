@@ -67,6 +67,18 @@ function script(entries: Record<string, unknown>): void {
   rmSync(files().requests, { force: true });
 }
 
+/** test/windows/stand-in-agent.mjs's arguments: it serves PIPE from `f.script`, logs to `f.requests`, touches `f.ready`. */
+function standIn(f: { script: string; requests: string; ready: string }): string[] {
+  return [
+    windowsPath(join(ROOT, 'test', 'windows', 'stand-in-agent.mjs')),
+    PIPE,
+    windowsPath(f.script),
+    windowsPath(f.requests),
+    windowsPath(f.ready),
+    windowsPath(join(ROOT, 'dist', 'protocol')),
+  ];
+}
+
 function requests(): Record<string, unknown>[] {
   if (!existsSync(files().requests)) return [];
   return readFileSync(files().requests, 'utf8')
@@ -82,6 +94,9 @@ function harness(scenario: 'logon' | 'unlock', ...steps: string[]): Run {
 }
 
 const last = (run: Run) => run.steps.at(-1)!;
+
+/** At the sign-in screen, DESK-042\\alice picks "Sign in with my password", then `steps`. */
+const withPassword = (...steps: string[]) => harness('logon', 'select', 'user=DESK-042\\alice', 'password', ...steps);
 
 function option(name: string, value: string | number | undefined): void {
   if (value === undefined) wine.run(['reg', 'delete', OPTIONS_KEY, '/v', name, '/f'], { allowFailure: true });
@@ -124,16 +139,7 @@ beforeAll(async () => {
   option('AgentAccount', wine.sid(join(build, 'cp-harness.exe')));
   script({ status: USABLE });
   const f = files();
-  const stand = [
-    windowsPath(node),
-    windowsPath(join(ROOT, 'test', 'windows', 'stand-in-agent.mjs')),
-    PIPE,
-    windowsPath(f.script),
-    windowsPath(f.requests),
-    windowsPath(f.ready),
-    windowsPath(join(ROOT, 'dist', 'protocol')),
-  ];
-  wine.createAgentService(join(build, 'latchkey-service.exe'), f.log, stand);
+  wine.createAgentService(join(build, 'latchkey-service.exe'), f.log, [windowsPath(node), ...standIn(f)]);
   await startAgentService();
 }, 300_000);
 
@@ -161,16 +167,7 @@ describe('"Sign in with my password" (docs/windows.md §6.1)', () => {
 
   it('packs the typed password like any password and, once LSA accepted it, hands it to the agent', () => {
     script({ status: USABLE, 'credential-capture': { status: 'ok' } });
-    const run = harness(
-      'logon',
-      'select',
-      'user=DESK-042\\alice',
-      'password',
-      'status',
-      `pin=${TYPED}`,
-      'serialize',
-      'report=0',
-    );
+    const run = withPassword('status', `pin=${TYPED}`, 'serialize', 'report=0');
     expect(run.steps[0]!.fields!.passwordLink).toMatchObject({ state: 'selected' });
     expect(run.steps[2]).toMatchObject({ said: 'Type your Windows password.' });
     // The PIN field now takes the password; the link is gone until the sign-in is over.
@@ -198,15 +195,7 @@ describe('"Sign in with my password" (docs/windows.md §6.1)', () => {
 
   it('a password LSA refused never reaches the agent', () => {
     script({ status: USABLE, 'credential-capture': { status: 'ok' } });
-    const run = harness(
-      'logon',
-      'select',
-      'user=DESK-042\\alice',
-      'password',
-      'pin=wrong',
-      'serialize',
-      'report=0xC000006D',
-    );
+    const run = withPassword('pin=wrong', 'serialize', 'report=0xC000006D');
     expect(run.steps[4]).toMatchObject({ response: 2 });
     expect(last(run)).toMatchObject({ text: '' }); // LogonUI says why itself
     expect(requests()).toEqual([]);
@@ -423,18 +412,7 @@ describe('when the agent cannot answer, the password stays', () => {
       ready: join(rogue, 'ready'),
     };
     writeFileSync(f.script, JSON.stringify({ status: USABLE, verify: { status: 'accepted', credential: ALICE } }));
-    const squatter = wine.start(
-      [
-        nodeExe(),
-        windowsPath(join(ROOT, 'test', 'windows', 'stand-in-agent.mjs')),
-        PIPE,
-        windowsPath(f.script),
-        windowsPath(f.requests),
-        windowsPath(f.ready),
-        windowsPath(join(ROOT, 'dist', 'protocol')),
-      ],
-      join(rogue, 'out.log'),
-    );
+    const squatter = wine.start([nodeExe(), ...standIn(f)], join(rogue, 'out.log'));
     try {
       await waitFor('the squatter on the pipe', () => existsSync(f.ready), 60_000);
       const run = harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize');
@@ -510,7 +488,7 @@ describe('a handed-back password Windows refused (docs/windows.md §6.6, docs/ip
   it('nothing is reported when LSA accepts it, or when the password was typed', () => {
     script({ status: USABLE, verify: accepted, 'credential-capture': { status: 'ok' } });
     harness('unlock', 'select', 'pin=K7QM2XHD', 'serialize', 'report=0');
-    harness('logon', 'select', 'user=DESK-042\\alice', 'password', 'pin=wrong', 'serialize', 'report=0xC000006D');
+    withPassword('pin=wrong', 'serialize', 'report=0xC000006D');
     expect(requests().map((r) => r.op)).toEqual(['status', 'status', 'verify']);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The real agent on Windows under wine, as test/windows/agent.integration.test.ts sets it up: the
+ * The real agent on Windows under wine, for test/windows/agent*.integration.test.ts: the
  * staged app (dist and its production dependencies with their win32 prebuilds) under node.exe as
  * the service LatchkeyAgent through the real service wrapper, its defaults in the ProgramData known
  * folder, the provider registered for cp-harness.exe, and the real CLI under node.exe.
