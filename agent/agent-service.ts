@@ -134,9 +134,11 @@ export class AgentService {
   }
 
   /** Answers one request; never throws (an internal fault is `unavailable/internal-error`). */
-  async handle(request: Request, peer: Peer, connection: ConnectionFacts = { lockScreen: false }): Promise<Reply> {
-    const requestId = request.requestId;
+  async handle(asked: Request, peer: Peer, connection: ConnectionFacts = { lockScreen: false }): Promise<Reply> {
+    const requestId = asked.requestId;
+    let request = asked;
     try {
+      request = await this.#accountSpelling(asked);
       const denied = await this.#authorize(request, peer);
       if (denied) return { requestId, ...denied };
       switch (request.op) {
@@ -249,6 +251,19 @@ export class AgentService {
     } catch (fault) {
       return { requestId, ...this.#fault(fault, request.op, 'user' in request ? request.user : undefined) };
     }
+  }
+
+  /**
+   * On Windows one account has several spellings (`alice`, `DESK-042\\alice`, another case): the
+   * request is about the account as the OS spells it (`LookupAccountNameW`, then its SID's name), so
+   * the CLI's `--user alice` and the lock screen's `DESK-042\\alice` keep one state (docs/windows.md
+   * §3). A name the OS does not know stays as typed, and is refused where an account is needed.
+   * On Linux a user name has one spelling: nothing to do.
+   */
+  async #accountSpelling(request: Request): Promise<Request> {
+    if (this.deps.platformName !== 'win32' || !('user' in request)) return request;
+    const found = await this.deps.lookupAccount(request.user);
+    return found && found.name !== request.user ? { ...request, user: found.name } : request;
   }
 
   /**

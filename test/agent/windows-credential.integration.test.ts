@@ -47,11 +47,12 @@ async function start(platformName: NodeJS.Platform, policy: Record<string, unkno
   const files =
     again?.files ?? (await writeAgentConfig(await makeTempDir(), { offlineMode: true, pinCount: 10, ...policy }));
   agent = await startInProcessAgent(files, {
-    // The account as LookupAccountNameW spells it, whatever case the request used.
     windows: {
       platformName,
       passwordCheck,
-      lookupAccount: async (user) => (user.toLowerCase() === USER.toLowerCase() ? { name: USER, uid: SID } : null),
+      // The account as LookupAccountNameW spells it, whatever case the request used, with or without its domain.
+      lookupAccount: async (user) =>
+        ['alice', USER.toLowerCase()].includes(user.toLowerCase()) ? { name: USER, uid: SID } : null,
     },
   });
   return agent;
@@ -104,6 +105,24 @@ describe('the Windows password through the agent (docs/windows.md §5–6)', () 
     expect(checks).toEqual([USER]);
     const phone = new Phone(utf8((JSON.parse(result.stdout) as { uri: string }).uri));
     expect(logonCredentialOf(await unlockAtLockScreen(running, phone.pin(0))).password).toBe('hunter2 \u2603');
+  });
+
+  it('keeps one state per Windows account, whichever way a request spells it (alice, CORP\\alice, another case)', async () => {
+    const running = await start('win32');
+    const enrolled = await running.ask(
+      { op: 'enroll', user: 'alice', authenticator: 'phone', password: utf8(PASSWORDS.get(USER)!) },
+      30_000,
+    );
+    expect(enrolled.status).toBe('ok');
+    const phone = new Phone(enrolled.secret!);
+    // The unlock screen asks about the session's DOMAIN\\name: the same account, the same pool.
+    const accepted = await unlockAtLockScreen(running, phone.pin(0));
+    expect(accepted).toMatchObject({ status: 'accepted', remaining: 9 });
+    expect(logonCredentialOf(accepted).user).toBe('alice');
+    const status = await running.ask({ op: 'status', user: 'corp\\ALICE' });
+    expect(status).toMatchObject({ status: 'ok', remaining: 9 });
+    const listed = await running.ask({ op: 'list' });
+    expect(JSON.stringify(listed)).not.toMatch(/"alice"/); // no second state under the bare name
   });
 
   it('keeps nothing and hands back nothing on Linux', async () => {
