@@ -48,7 +48,7 @@ export function withAgentOptions(
   timeoutHelp = 'give up after this long',
 ): CommandType {
   return command
-    .option('--socket <path>', `the agent's socket (default ${DEFAULT_SOCKET})`, DEFAULT_SOCKET)
+    .option('--socket <path>', "the agent's socket (on Windows, its named pipe)", DEFAULT_SOCKET)
     .option('--timeout <ms>', timeoutHelp, timeoutOption, timeoutMs);
 }
 

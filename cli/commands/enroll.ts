@@ -61,7 +61,7 @@ export function registerEnroll(program: Command): void {
   withAgentOptions(command, 60_000, 'give up after this long (issuing a pool runs the deliberate KDF once per PIN)')
     .addHelpText(
       'after',
-      "\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). Until the phone app and Control Center exist this counts\nas the user's first successful authentication (R2).",
+      '\nRoot may enroll any user. Any other user may enroll only themselves and is asked for their password\n(read from stdin when it is not a terminal). On a computer with no Control Center this enrollment stands\nin for the first online sign-in (R2); a workstation enrolled with one refuses it: PINs then come from\nsigning in online with a paired phone.',
     )
     .action(
       async (options: {

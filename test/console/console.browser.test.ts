@@ -374,7 +374,9 @@ describe('an expired session (a Control Center on a test clock)', () => {
     try {
       await tab.goto(t.url);
       await tab.getByLabel('Admin token').waitFor();
-      await tab.keyboard.type(t.adminToken); // the field has the focus
+      // The page gives the field the focus once it has rendered (an effect, after paint): wait for that, then type.
+      await tab.waitForFunction("document.activeElement?.id === 'admin-token'");
+      await tab.keyboard.type(t.adminToken);
       await tab.keyboard.press('Enter');
       await tab.getByRole('heading', { level: 2, name: 'Workstation Settings' }).waitFor();
       // The page's heading has the focus; the next Tab reaches the first setting, and Space turns it on.
