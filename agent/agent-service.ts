@@ -138,8 +138,9 @@ export class AgentService {
     const requestId = asked.requestId;
     let request = asked;
     try {
-      request = await this.#accountSpelling(asked);
-      const denied = await this.#authorize(request, peer);
+      const spelled = await this.#accountSpelling(asked);
+      request = spelled.request;
+      const denied = await this.#authorize(request, peer, spelled.account);
       if (denied) return { requestId, ...denied };
       switch (request.op) {
         case 'status': {
@@ -258,23 +259,27 @@ export class AgentService {
    * request is about the account as the OS spells it (`LookupAccountNameW`, then its SID's name), so
    * the CLI's `--user alice` and the lock screen's `DESK-042\\alice` keep one state (docs/windows.md
    * §3). A name the OS does not know stays as typed, and is refused where an account is needed.
-   * On Linux a user name has one spelling: nothing to do.
+   * On Linux a user name has one spelling: nothing to do. The account found is handed on, so
+   * #authorize does not ask the OS again (a domain account's lookup waits on a domain controller).
    */
-  async #accountSpelling(request: Request): Promise<Request> {
-    if (this.deps.platformName !== 'win32' || !('user' in request)) return request;
-    const found = await this.deps.lookupAccount(request.user);
-    return found && found.name !== request.user ? { ...request, user: found.name } : request;
+  async #accountSpelling(request: Request): Promise<{ request: Request; account?: Account | null }> {
+    if (this.deps.platformName !== 'win32' || !('user' in request)) return { request };
+    const account = await this.deps.lookupAccount(request.user);
+    return {
+      request: account && account.name !== request.user ? { ...request, user: account.name } : request,
+      account,
+    };
   }
 
   /**
    * docs/ipc.md "Peer credentials": root may ask anything; others only about themselves. Pairing
    * a phone over Bluetooth makes a credential without a password check, so it is root's.
    */
-  async #authorize(request: Request, peer: Peer): Promise<Refusal | null> {
+  async #authorize(request: Request, peer: Peer, known?: Account | null): Promise<Refusal | null> {
     if (this.#isAdmin(peer)) return null;
     if (!('user' in request) || request.op === 'reset' || request.op === 'ble-pair' || request.op === 'ble-pair-finish')
       return error('permission-denied', `only root may ask for ${request.op}`);
-    const uid = await this.deps.lookupUid(request.user);
+    const uid = known === undefined ? await this.deps.lookupUid(request.user) : (known?.uid ?? null);
     if (uid === null) return error('unknown-user', `there is no user ${JSON.stringify(request.user)} on this computer`);
     if (uid !== peer.uid)
       return error(
