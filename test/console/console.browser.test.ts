@@ -379,7 +379,9 @@ describe('an expired session (a Control Center on a test clock)', () => {
       await tab.keyboard.type(t.adminToken);
       await tab.keyboard.press('Enter');
       await tab.getByRole('heading', { level: 2, name: 'Workstation Settings' }).waitFor();
-      // The page's heading has the focus; the next Tab reaches the first setting, and Space turns it on.
+      // The page's heading gets the focus (an effect, after paint); the next Tab reaches the first
+      // setting, and Space turns it on.
+      await tab.waitForFunction("document.activeElement?.textContent === 'Workstation Settings'");
       expect(await tab.evaluate('document.activeElement?.textContent')).toBe('Workstation Settings');
       await tab.keyboard.press('Tab');
       expect(await tab.evaluate('document.activeElement?.id')).toBe('setting-offlineMode');
