@@ -375,14 +375,16 @@ describe('an expired session (a Control Center on a test clock)', () => {
       await tab.goto(t.url);
       await tab.getByLabel('Admin token').waitFor();
       // The page gives the field the focus once it has rendered (an effect, after paint): wait for that, then type.
-      await tab.waitForFunction("document.activeElement?.id === 'admin-token'");
+      // (Polled from the test: a string given to waitForFunction is eval'd in the page, which the console's CSP forbids.)
+      await expect.poll(() => tab.evaluate('document.activeElement?.id'), { timeout: 10_000 }).toBe('admin-token');
       await tab.keyboard.type(t.adminToken);
       await tab.keyboard.press('Enter');
       await tab.getByRole('heading', { level: 2, name: 'Workstation Settings' }).waitFor();
       // The page's heading gets the focus (an effect, after paint); the next Tab reaches the first
       // setting, and Space turns it on.
-      await tab.waitForFunction("document.activeElement?.textContent === 'Workstation Settings'");
-      expect(await tab.evaluate('document.activeElement?.textContent')).toBe('Workstation Settings');
+      await expect
+        .poll(() => tab.evaluate('document.activeElement?.textContent'), { timeout: 10_000 })
+        .toBe('Workstation Settings');
       await tab.keyboard.press('Tab');
       expect(await tab.evaluate('document.activeElement?.id')).toBe('setting-offlineMode');
       await tab.keyboard.press('Space');
