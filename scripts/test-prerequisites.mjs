@@ -5,85 +5,58 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-/** [what must exist (a command on PATH, an absolute path, or lib:NAME for a shared library), Debian package, why] */
-const REQUIREMENTS = [
-  ['dbus-run-session', 'dbus', 'a private session bus for the Secret Service keystore tests'],
-  ['dbus-daemon', 'dbus', 'a private session bus for the Secret Service keystore tests'],
-  ['gnome-keyring-daemon', 'gnome-keyring', 'the real Secret Service behind the OS-keychain backend'],
-  ['lib:libsecret-1.so.0', 'libsecret-1-0', 'the Secret Service client library'],
-  ['oathtool', 'oathtool', 'interop: numeric offline PINs must equal RFC 4226 codes from an independent tool'],
-  ['faketime', 'faketime', 'runs the real agent with the wall clock set back (anti-hammering)'],
-  ['lib:libpam.so.0', 'libpam0g', 'agent/system binds libpam through koffi to check passwords'],
-  ['useradd', 'passwd', 'the password-check and user-lookup tests create real local users'],
-  ['chpasswd', 'passwd', 'the password-check tests set a real password'],
-  ['chage', 'passwd', 'the password-check tests expire a real account'],
-  [
-    '/usr/include/security/pam_modules.h',
-    'libpam0g-dev',
-    'pam_latchkey.so is compiled against the PAM headers (native/)',
-  ],
-  ['cc', 'gcc', 'node-gyp compiles pam_latchkey.so'],
-  ['make', 'make', 'node-gyp compiles pam_latchkey.so'],
-  ['nm', 'binutils', 'the module test checks which symbols pam_latchkey.so exports'],
-  ['pamtester', 'pamtester', 'drives pam_latchkey.so through a real PAM stack'],
-  ['clang', 'clang', 'libFuzzer harnesses and sanitizer builds of the PAM module parsers'],
-  [
-    '/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a',
-    'libclang-rt-14-dev',
-    'the libFuzzer runtime',
-  ],
-  ['valgrind', 'valgrind', 'runs the pamtester flows with pam_latchkey.so under memcheck'],
-  ['Xvfb', 'xvfb', 'a headless X server for the screen-locker test'],
-  ['i3lock', 'i3lock', 'a real screen locker that unlocks through PAM'],
-  ['xdotool', 'xdotool', 'types the offline PIN into the screen locker'],
-  ['socat', 'socat', 'catches what pam_latchkey.so sends to syslog (a /dev/log socket in a private namespace)'],
-  ['openssl', 'openssl', 'a self-signed certificate for the Control Center HTTPS test'],
-  ['socat', 'socat', 'the BLE virtual controller gives each host a pseudo-terminal (two processes as two machines)'],
-  [
-    'ip',
-    'iproute2',
-    "the README test runs the README's blocks in their own network namespace (127.0.0.1:8080 is theirs)",
-  ],
-  ['unshare', 'util-linux', "the README test runs the README's blocks in private mount, PID and network namespaces"],
-  ['tshark', 'tshark', "Wireshark's dissector must open the BLE virtual controller's btsnoop captures"],
-  [
-    '/usr/bin/chromium',
-    'chromium',
-    'the web console test drives a real Chromium through playwright-core (never a downloaded browser)',
-  ],
-  ['dpkg-shlibdeps', 'dpkg-dev', "the .deb build computes the packages' shared-library dependencies (installer/deb)"],
-  ['lintian', 'lintian', 'the package test checks both .debs with lintian'],
-  ['systemd-analyze', 'systemd', 'the package test verifies the units and measures their exposure (systemd-analyze)'],
-  ['rpmbuild', 'rpm', 'npm run package:rpm builds the .rpms; the test checks them with rpm -qlp and rpm -K'],
-  [
-    'adduser',
-    'adduser',
-    "the Control Center package's scripts create its system user (inside the package test's sandbox)",
-  ],
-  [
-    'setpriv',
-    'util-linux',
-    'the package test starts the services as their units say (user, no-new-privs, capability bounding set)',
-  ],
-  [
-    'wine',
-    'wine',
-    'the Windows tests run the credential provider, the service wrapper, node.exe and msiexec under wine (test/windows)',
-  ],
-  ['/usr/lib/wine/wine64', 'wine64', 'the Windows parts and node.exe are 64-bit: wine64 runs them'],
-  [
-    'x86_64-w64-mingw32-gcc',
-    'gcc-mingw-w64-x86-64',
-    'npm run build:windows cross-builds the provider DLL, the service wrapper and the harness with mingw-w64',
-  ],
-  [
-    'x86_64-w64-mingw32-objdump',
-    'binutils-mingw-w64-x86-64',
-    "the Windows build test reads the provider DLL's exports and imports",
-  ],
-  ['wixl', 'wixl', 'npm run package:msi builds the MSI from a WiX .wxs'],
-  ['msiinfo', 'msitools', "the MSI test reads the MSI's tables"],
-];
+// One row a tool: what must exist (a command on PATH, an absolute path, or lib:NAME for a shared
+// library) | the Debian package that brings it | why the tests need it.
+const REQUIREMENTS = rows(`
+  dbus-run-session           | dbus                      | a private session bus for the Secret Service keystore tests
+  dbus-daemon                | dbus                      | a private session bus for the Secret Service keystore tests
+  gnome-keyring-daemon       | gnome-keyring             | the real Secret Service behind the OS-keychain backend
+  lib:libsecret-1.so.0       | libsecret-1-0             | the Secret Service client library
+  oathtool                   | oathtool                  | interop: numeric offline PINs must equal RFC 4226 codes from an independent tool
+  faketime                   | faketime                  | runs the real agent with the wall clock set back (anti-hammering)
+  lib:libpam.so.0            | libpam0g                  | agent/system binds libpam through koffi to check passwords
+  useradd                    | passwd                    | the password-check and user-lookup tests create real local users
+  chpasswd                   | passwd                    | the password-check tests set a real password
+  chage                      | passwd                    | the password-check tests expire a real account
+  /usr/include/security/pam_modules.h | libpam0g-dev              | pam_latchkey.so is compiled against the PAM headers (native/)
+  cc                         | gcc                       | node-gyp compiles pam_latchkey.so
+  make                       | make                      | node-gyp compiles pam_latchkey.so
+  nm                         | binutils                  | the module test checks which symbols pam_latchkey.so exports
+  pamtester                  | pamtester                 | drives pam_latchkey.so through a real PAM stack
+  clang                      | clang                     | libFuzzer harnesses and sanitizer builds of the PAM module parsers
+  /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a | libclang-rt-14-dev        | the libFuzzer runtime
+  valgrind                   | valgrind                  | runs the pamtester flows with pam_latchkey.so under memcheck
+  Xvfb                       | xvfb                      | a headless X server for the screen-locker test
+  i3lock                     | i3lock                    | a real screen locker that unlocks through PAM
+  xdotool                    | xdotool                   | types the offline PIN into the screen locker
+  socat                      | socat                     | catches what pam_latchkey.so sends to syslog (a /dev/log socket in a private namespace)
+  openssl                    | openssl                   | a self-signed certificate for the Control Center HTTPS test
+  socat                      | socat                     | the BLE virtual controller gives each host a pseudo-terminal (two processes as two machines)
+  ip                         | iproute2                  | the README test runs the README's blocks in their own network namespace (127.0.0.1:8080 is theirs)
+  unshare                    | util-linux                | the README test runs the README's blocks in private mount, PID and network namespaces
+  tshark                     | tshark                    | Wireshark's dissector must open the BLE virtual controller's btsnoop captures
+  /usr/bin/chromium          | chromium                  | the web console test drives a real Chromium through playwright-core (never a downloaded browser)
+  dpkg-shlibdeps             | dpkg-dev                  | the .deb build computes the packages' shared-library dependencies (installer/deb)
+  lintian                    | lintian                   | the package test checks both .debs with lintian
+  systemd-analyze            | systemd                   | the package test verifies the units and measures their exposure (systemd-analyze)
+  rpmbuild                   | rpm                       | npm run package:rpm builds the .rpms; the test checks them with rpm -qlp and rpm -K
+  adduser                    | adduser                   | the Control Center package's scripts create its system user (inside the package test's sandbox)
+  setpriv                    | util-linux                | the package test starts the services as their units say (user, no-new-privs, capability bounding set)
+  wine                       | wine                      | the Windows tests run the credential provider, the service wrapper, node.exe and msiexec under wine (test/windows)
+  /usr/lib/wine/wine64       | wine64                    | the Windows parts and node.exe are 64-bit: wine64 runs them
+  x86_64-w64-mingw32-gcc     | gcc-mingw-w64-x86-64      | npm run build:windows cross-builds the provider DLL, the service wrapper and the harness with mingw-w64
+  x86_64-w64-mingw32-objdump | binutils-mingw-w64-x86-64 | the Windows build test reads the provider DLL's exports and imports
+  wixl                       | wixl                      | npm run package:msi builds the MSI from a WiX .wxs
+  msiinfo                    | msitools                  | the MSI test reads the MSI's tables
+`);
+
+/** The rows of a `what | package | why` table, one a line. */
+function rows(table) {
+  return table
+    .trim()
+    .split('\n')
+    .map((line) => line.split('|').map((cell) => cell.trim()));
+}
 
 function present(what) {
   if (what.startsWith('/')) return existsSync(what);
