@@ -226,58 +226,47 @@ describe('reply parser agrees with the TypeScript codec on generated frames', ()
 });
 
 describe('request encoder', () => {
-  const byName = (name: string) => vectors.validRequests!.find((c) => c.name === name)!;
+  /**
+   * Encodes vector `name` with the C encoder, its arguments (after the request id) the vector's
+   * own request `fields` in the driver's order, and checks the frame byte for byte.
+   */
+  function encodeVector(name: string, fields: string[]) {
+    const v = vectors.validRequests!.find((c) => c.name === name)!;
+    const request = v.request!;
+    const args = [String(request.requestId), ...fields.map((f) => String(request[f]))];
+    const hex = runJson<{ hex: string }>(cli, [`encode-${request.op}`, ...args]).hex;
+    expect(hex).toBe(v.hex);
+    return { request, frame: fromHex(hex) };
+  }
 
   it('encodes the lock-screen status vector byte for byte', () => {
-    expect(runJson<{ hex: string }>(cli, ['encode-status', '7', 'alice']).hex).toBe(
-      byName('status from a lock screen').hex,
-    );
+    encodeVector('status from a lock screen', ['user']);
   });
 
   it('encodes the online-auth vector byte for byte, and refuses a wait over ten minutes', () => {
-    expect(runJson<{ hex: string }>(cli, ['encode-online-auth', '6', 'alice', 'pam:gdm-password', '20000']).hex).toBe(
-      byName('online-auth').hex,
-    );
+    encodeVector('online-auth', ['user', 'context', 'wait']);
     expect(
       runJson<{ hex: string | null }>(cli, ['encode-online-auth', '6', 'alice', 'pam:x', '600001']).hex,
     ).toBeNull();
   });
 
   it('encodes the ble-auth vector byte for byte, and refuses a wait over ten minutes or a bad user', () => {
-    expect(runJson<{ hex: string }>(cli, ['encode-ble-auth', '11', 'alice', 'pam:gdm-password', '5000']).hex).toBe(
-      byName('ble-auth').hex,
-    );
+    encodeVector('ble-auth', ['user', 'context', 'wait']);
     expect(runJson<{ hex: string | null }>(cli, ['encode-ble-auth', '11', 'alice', 'pam:x', '600001']).hex).toBeNull();
     expect(runJson<{ hex: string | null }>(cli, ['encode-ble-auth', '11', '../root', 'pam:x', '5000']).hex).toBeNull();
   });
 
   it('encodes the verify vector byte for byte', () => {
-    const v = byName('verify');
-    const out = runJson<{ hex: string }>(cli, [
-      'encode-verify',
-      '4294967295',
-      'alice',
-      String(v.request!.pinHex),
-      'pam:login',
-    ]);
-    expect(out.hex).toBe(v.hex);
+    encodeVector('verify', ['user', 'pinHex', 'context']);
   });
 
   it('encodes the credential-capture vector byte for byte, which the agent decodes to the same password', () => {
-    const v = byName('credential-capture');
-    const hex = runJson<{ hex: string }>(cli, [
-      'encode-credential-capture',
-      '17',
-      String(v.request!.user),
-      String(v.request!.passwordHex),
-    ]).hex;
-    expect(hex).toBe(v.hex);
-    const frame = fromHex(hex);
+    const { request, frame } = encodeVector('credential-capture', ['user', 'passwordHex']);
     expect(decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES))).toEqual({
       op: 'credential-capture',
       requestId: 17,
-      user: v.request!.user,
-      password: fromHex(String(v.request!.passwordHex)),
+      user: request.user,
+      password: fromHex(String(request.passwordHex)),
     });
     // The longest password the field takes, with the longest user: within LK_REQUEST_FRAME_MAX.
     const longest = runJson<{ hex: string | null }>(cli, [
@@ -290,15 +279,8 @@ describe('request encoder', () => {
   });
 
   it('encodes the credential-refused vector byte for byte, which the agent decodes to the same generation', () => {
-    const v = byName('credential-refused');
-    const hex = runJson<{ hex: string }>(cli, [
-      'encode-credential-refused',
-      '18',
-      String(v.request!.user),
-      String(v.request!.generation),
-    ]).hex;
-    expect(hex).toBe(v.hex);
-    expect(decodeRequestBody(fromHex(hex).subarray(FRAME_HEADER_BYTES))).toEqual(v.request);
+    const { request, frame } = encodeVector('credential-refused', ['user', 'generation']);
+    expect(decodeRequestBody(frame.subarray(FRAME_HEADER_BYTES))).toEqual(request);
     const highest = runJson<{ hex: string }>(cli, ['encode-credential-refused', '1', 'alice', '4294967295']).hex;
     expect(decodeRequestBody(fromHex(highest).subarray(FRAME_HEADER_BYTES))).toMatchObject({ generation: 0xffffffff });
   });
