@@ -26,6 +26,13 @@ function msiexec(args: string[]): { status: number | null; log: string } {
   return { status: run.status, log: wine.readText(log) };
 }
 
+/** msiexec /i with these properties (NAME=value): it must succeed. */
+function install(...properties: string[]) {
+  const run = msiexec(['/i', windowsPath(msi), ...properties]);
+  expect(run.status).toBe(0);
+  return run;
+}
+
 /** HKLM and HKCU as `reg export` writes them (UTF-16). */
 function registryText(): string {
   return ['HKLM', 'HKCU']
@@ -76,14 +83,7 @@ describe('the MSI', () => {
   });
 
   it('installs silently with the properties of a push', () => {
-    const run = msiexec([
-      '/i',
-      windowsPath(msi),
-      'CONTROLCENTERURL=https://cc.example.com',
-      `INSTALLTOKEN=${TOKEN}`,
-      'WORKSTATIONNAME=desk-042',
-    ]);
-    expect(run.status).toBe(0);
+    const run = install('CONTROLCENTERURL=https://cc.example.com', `INSTALLTOKEN=${TOKEN}`, 'WORKSTATIONNAME=desk-042');
     expect(run.log).toContain('latchkey: the agent enrolls this workstation at its next start');
     for (const part of [
       'node/node.exe',
@@ -158,25 +158,13 @@ describe('the MSI', () => {
   }, 60_000);
 
   it('installed again with new properties, it reconfigures: a new enrollment file', () => {
-    const run = msiexec([
-      '/i',
-      windowsPath(msi),
-      'CONTROLCENTERURL=https://cc2.example.com',
-      `INSTALLTOKEN=${NEW_TOKEN}`,
-    ]);
-    expect(run.status).toBe(0);
+    install('CONTROLCENTERURL=https://cc2.example.com', `INSTALLTOKEN=${NEW_TOKEN}`);
     expect(enrollFile()).toEqual({ url: 'https://cc2.example.com', installToken: NEW_TOKEN });
     expect(registryText()).not.toContain(NEW_TOKEN);
   }, 300_000);
 
   it('a token of the wrong shape is a warning naming the property; the install goes on and the file stays', () => {
-    const run = msiexec([
-      '/i',
-      windowsPath(msi),
-      'CONTROLCENTERURL=https://cc3.example.com',
-      'INSTALLTOKEN=not-a-token',
-    ]);
-    expect(run.status).toBe(0);
+    const run = install('CONTROLCENTERURL=https://cc3.example.com', 'INSTALLTOKEN=not-a-token');
     expect(run.log).toContain(
       'latchkey: INSTALLTOKEN is not an install token (lk_install_...); this workstation is not enrolled',
     );
