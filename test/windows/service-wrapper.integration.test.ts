@@ -38,6 +38,25 @@ function nodeProcesses(): number[] {
     });
 }
 
+const untilStopped = () => waitFor('STOPPED', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 30_000);
+
+/**
+ * Starts the service with the file `exitCue` in the child's directory (service-child.mjs then exits
+ * 78 on `refuse`, 0 on `done`), waits until the service stops, and returns how many times it started
+ * the child meanwhile.
+ */
+async function startUntilStopped(exitCue: 'refuse' | 'done'): Promise<number> {
+  const before = starts();
+  writeFileSync(join(dir, exitCue), '');
+  try {
+    wine.sc(['start', 'LatchkeyAgent']);
+    await untilStopped();
+    return starts() - before;
+  } finally {
+    rmSync(join(dir, exitCue));
+  }
+}
+
 function createService(program: string[]): void {
   wine.createAgentService(join(build, 'latchkey-service.exe'), join(dir, 'agent.log'), program);
 }
@@ -87,7 +106,7 @@ describe('LatchkeyAgent', () => {
 
   it('stops on SERVICE_CONTROL_STOP: the child is asked through its standard input and is gone', async () => {
     wine.sc(['stop', 'LatchkeyAgent']);
-    await waitFor('STOPPED', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 30_000);
+    await untilStopped();
     expect(childLog()).toContain('stopped by the wrapper');
     expect(wrapperLog()).not.toContain('did not stop within');
     await waitFor('no node.exe left', () => nodeProcesses().length === 0, 10_000);
@@ -95,31 +114,15 @@ describe('LatchkeyAgent', () => {
   }, 60_000);
 
   it('does not restart a child that refused its configuration (exit 78), and says why in its status', async () => {
-    const before = starts();
-    writeFileSync(join(dir, 'refuse'), '');
-    try {
-      wine.sc(['start', 'LatchkeyAgent']);
-      await waitFor('STOPPED', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 30_000);
-      expect(query()).toMatch(/WIN32_EXIT_CODE\s*:\s*1066\b/); // ERROR_SERVICE_SPECIFIC_ERROR
-      expect(query()).toMatch(/SERVICE_EXIT_CODE\s*:\s*78\b/);
-      expect(starts()).toBe(before + 1);
-      expect(wrapperLog()).toContain('refused its configuration (exit 78)');
-    } finally {
-      rmSync(join(dir, 'refuse'));
-    }
+    expect(await startUntilStopped('refuse')).toBe(1);
+    expect(query()).toMatch(/WIN32_EXIT_CODE\s*:\s*1066\b/); // ERROR_SERVICE_SPECIFIC_ERROR
+    expect(query()).toMatch(/SERVICE_EXIT_CODE\s*:\s*78\b/);
+    expect(wrapperLog()).toContain('refused its configuration (exit 78)');
   }, 60_000);
 
   it('stops without a restart when the child ends with 0', async () => {
-    const before = starts();
-    writeFileSync(join(dir, 'done'), '');
-    try {
-      wine.sc(['start', 'LatchkeyAgent']);
-      await waitFor('STOPPED', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 30_000);
-      expect(query()).toMatch(/WIN32_EXIT_CODE\s*:\s*0\b/);
-      expect(starts()).toBe(before + 1);
-    } finally {
-      rmSync(join(dir, 'done'));
-    }
+    expect(await startUntilStopped('done')).toBe(1);
+    expect(query()).toMatch(/WIN32_EXIT_CODE\s*:\s*0\b/);
   }, 60_000);
 
   it('keeps running, and says so, while its program cannot be started', async () => {
@@ -128,7 +131,7 @@ describe('LatchkeyAgent', () => {
     await waitFor('the failure in the log', () => wrapperLog().includes('could not start the agent (error 2)'), 30_000);
     expect(wine.serviceState('LatchkeyAgent')).toBe('RUNNING');
     wine.sc(['stop', 'LatchkeyAgent']);
-    await waitFor('STOPPED', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 30_000);
+    await untilStopped();
   }, 60_000);
 
   it('run by hand, outside the service manager, or without a program: one line and exit 2', () => {
