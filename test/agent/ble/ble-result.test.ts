@@ -33,30 +33,30 @@ describe('bleAuthOutcome (docs/ipc.md op 11)', () => {
     });
   });
 
+  // Each answer with the radio's codes that lead to it: rejected is final, unavailable lets the
+  // lock screen go on to the PIN.
   it.each([
-    ['declined', 'declined'],
-    ['bad-signature', 'bad-proof'],
-    ['decrypt-failed', 'bad-proof'],
-    ['bad-key', 'bad-proof'],
-    ['reply-too-late', 'too-late'],
-    ['signal-too-weak', 'too-weak'],
-  ] as const)('rejects %s as %s', (code, reason) => {
-    expect(bleAuthOutcome(failed(code))).toMatchObject({ status: 'rejected', reason });
-  });
-
-  it.each([
-    ['adapter-unavailable', 'ble-off'],
-    ['no-phone-found', 'timeout'],
-    ['approval-timeout', 'timeout'],
-    ['connect-failed', 'link'],
-    ['gatt-setup-failed', 'link'],
-    ['disconnected', 'link'],
-    ['fragment-gap', 'link'],
-    ['message-malformed', 'link'],
-    ['peer-error', 'link'],
-    ['step-timeout', 'link'],
-  ] as const)('leaves %s unavailable (%s): the lock screen goes on to the PIN', (code, reason) => {
-    expect(bleAuthOutcome(failed(code))).toMatchObject({ status: 'unavailable', reason });
+    { status: 'rejected', reason: 'declined', codes: ['declined'] },
+    { status: 'rejected', reason: 'bad-proof', codes: ['bad-signature', 'decrypt-failed', 'bad-key'] },
+    { status: 'rejected', reason: 'too-late', codes: ['reply-too-late'] },
+    { status: 'rejected', reason: 'too-weak', codes: ['signal-too-weak'] },
+    { status: 'unavailable', reason: 'ble-off', codes: ['adapter-unavailable'] },
+    { status: 'unavailable', reason: 'timeout', codes: ['no-phone-found', 'approval-timeout'] },
+    {
+      status: 'unavailable',
+      reason: 'link',
+      codes: [
+        'connect-failed',
+        'gatt-setup-failed',
+        'disconnected',
+        'fragment-gap',
+        'message-malformed',
+        'peer-error',
+        'step-timeout',
+      ],
+    },
+  ] as const)('$status with reason $reason, for each of its codes', ({ status, reason, codes }) => {
+    for (const code of codes) expect(bleAuthOutcome(failed(code)), code).toMatchObject({ status, reason });
   });
 
   it('a phone heard only faintly while scanning proved nothing: unavailable, not a rejection', () => {
