@@ -66,6 +66,11 @@ const findings = (over: Partial<DoctorFindings> = {}): DoctorFindings => ({
 /** Findings where the agent answers `status` with this. */
 const agentAnswers = (status: StatusAnswer) => findings({ agent: { reachable: true, listenerUid: 0, answer: status } });
 const problems = (f: DoctorFindings) => diagnose(f).checks.filter((check) => check.status === 'problem');
+/** Doctor finds exactly this one problem in `f` (the fields given), and the lock screen prompts for a PIN or not. */
+function expectOneProblem(f: DoctorFindings, pinPrompt: boolean, problem: Record<string, unknown>) {
+  expect(problems(f)).toEqual([expect.objectContaining(problem)]);
+  expect(diagnose(f).pinPrompt).toBe(pinPrompt);
+}
 
 describe('diagnose', () => {
   it('all in place: a prompt, no ✗', () => {
@@ -83,30 +88,23 @@ describe('diagnose', () => {
       expired: true,
     };
     const alone = agentAnswers(answer({ usable: false, reason: 'pools-expired' }, { pools: [expired] }));
-    expect(diagnose(alone).pinPrompt).toBe(false);
-    expect(problems(alone)).toEqual([
-      expect.objectContaining({
-        id: 'pins',
-        text: 'old: the offline PINs expired on 2026-11-01',
-        fix: 'latchkey enroll --user alice for a new pool',
-        blocking: true,
-      }),
-    ]);
+    expectOneProblem(alone, false, {
+      id: 'pins',
+      text: 'old: the offline PINs expired on 2026-11-01',
+      fix: 'latchkey enroll --user alice for a new pool',
+      blocking: true,
+    });
     const beside = agentAnswers(answer({}, { pools: [detail().pools[0]!, expired] }));
-    expect(diagnose(beside).pinPrompt).toBe(true);
-    expect(problems(beside)).toEqual([expect.objectContaining({ id: 'pins', blocking: false })]);
+    expectOneProblem(beside, true, { id: 'pins', blocking: false });
   });
 
   it('ten failures: disabled, with the reset as the fix', () => {
     const f = agentAnswers(answer({ locked: true }, { disabled: true, failures: 10, locked: true }));
-    expect(diagnose(f).pinPrompt).toBe(false);
-    expect(problems(f)).toEqual([
-      expect.objectContaining({
-        id: 'lockout',
-        text: 'offline PINs are disabled for alice after 10 failed attempts',
-        fix: 'latchkey reset --user alice (root), or sign in online once',
-      }),
-    ]);
+    expectOneProblem(f, false, {
+      id: 'lockout',
+      text: 'offline PINs are disabled for alice after 10 failed attempts',
+      fix: 'latchkey reset --user alice (root), or sign in online once',
+    });
   });
 
   it("Offline Mode off in the Control Center's signed policy: its revision and age, and the admin's fix", () => {
@@ -126,12 +124,10 @@ describe('diagnose', () => {
       },
       controlCenterProbe: { answered: true },
     });
-    expect(problems(f)).toEqual([
-      expect.objectContaining({
-        text: 'offline PINs are off (policy signed by the Control Center, revision 7, 3 h old): the lock screen asks for no PIN',
-        fix: expect.stringContaining('latchkey admin settings set offlineMode=true'),
-      }),
-    ]);
+    expectOneProblem(f, false, {
+      text: 'offline PINs are off (policy signed by the Control Center, revision 7, 3 h old): the lock screen asks for no PIN',
+      fix: expect.stringContaining('latchkey admin settings set offlineMode=true'),
+    });
     expect(diagnose(f).checks).toContainEqual(
       expect.objectContaining({
         id: 'control-center',
@@ -152,10 +148,7 @@ describe('diagnose', () => {
         problem: 'uid 1000 may only ask about its own user, not "bob" (permission-denied)',
       },
     });
-    expect(problems(f)).toEqual([
-      expect.objectContaining({ id: 'agent-status', fix: 'run it as root: sudo latchkey doctor --user bob' }),
-    ]);
-    expect(diagnose(f).pinPrompt).toBe(false);
+    expectOneProblem(f, false, { id: 'agent-status', fix: 'run it as root: sudo latchkey doctor --user bob' });
   });
 
   it('new PINs the phone showed but has not confirmed are worth knowing, not a problem', () => {
@@ -180,9 +173,6 @@ describe('diagnose', () => {
         moduleFiles: [],
       },
     });
-    expect(problems(f)).toEqual([
-      expect.objectContaining({ id: 'pam-stacks', text: 'there is no PAM configuration in /chroot/etc/pam.d' }),
-    ]);
-    expect(diagnose(f).pinPrompt).toBe(false);
+    expectOneProblem(f, false, { id: 'pam-stacks', text: 'there is no PAM configuration in /chroot/etc/pam.d' });
   });
 });
