@@ -7,15 +7,14 @@ import { ED25519, generateKeyPair } from '../../protocol/crypto/webcrypto.js';
 import { ApiClient, CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, rawRequest } from './helpers.js';
 import { failureCode, signedHeaders } from './helpers.js';
 import { startTestCc, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
+import { startPairedWorkstation } from '../helpers/paired-workstation.js';
 
 let t: TestCc;
 let ws: TestWorkstation;
 let phone: TestPhone;
 beforeAll(async () => {
-  t = await startTestCc({ rateLimits: { failuresPerMinute: 1000 } });
-  ws = await enroll(t, await installToken(t), 'auth-ws');
-  phone = await newPhone(t);
-  await pair(t, ws, phone, 'alice');
+  const options = { rateLimits: { failuresPerMinute: 1000 } };
+  [t, ws, phone] = await startPairedWorkstation(options, 'auth-ws', ['alice']);
 });
 afterAll(() => t.close());
 

@@ -6,24 +6,21 @@ import { checkApproval } from '../../protocol/online/approvals.js';
 import { AuthStatusResponseSchema } from '../../protocol/online/http-bodies.js';
 import { DeviceInboxResponseSchema, SignInIntentResponseSchema } from '../../protocol/online/http-bodies.js';
 import { WorkstationInboxResponseSchema } from '../../protocol/online/http-bodies.js';
-import { CALL, any, enroll, failure, installToken, newPhone, pair, queryDb, startTestCc } from './helpers.js';
+import { CALL, any, failure, queryDb } from './helpers.js';
 import { longPoll, signedDecision } from './helpers.js';
 import { failureCode } from './helpers.js';
 import { toBase64url, type TestCc, type TestPhone, type TestWorkstation } from './helpers.js';
 import { randomBytes } from '../../protocol/crypto/hashes.js';
 import { askAuth, authStatus, sendDecision } from './helpers.js';
+import { startPairedWorkstation } from '../helpers/paired-workstation.js';
 
 let t: TestCc;
 let ws: TestWorkstation;
 let alice: TestPhone;
 let bob: TestPhone;
 beforeAll(async () => {
-  t = await startTestCc({ rateLimits: { redeemPerMinute: 1000 } });
-  ws = await enroll(t, await installToken(t), 'sign-in-ws');
-  alice = await newPhone(t, 'alice-phone');
-  bob = await newPhone(t, 'bob-phone');
-  await pair(t, ws, alice, 'alice');
-  await pair(t, ws, bob, 'bob');
+  const options = { rateLimits: { redeemPerMinute: 1000 } };
+  [t, ws, alice, bob] = await startPairedWorkstation(options, 'sign-in-ws', ['alice', 'bob']);
 });
 afterAll(() => t.close());
 
