@@ -50,12 +50,17 @@ const REQUIREMENTS = rows(`
   msiinfo                    | msitools                  | the MSI test reads the MSI's tables
 `);
 
-/** The rows of a `what | package | why` table, one a line. */
+/** The rows of a `what | package | why` table, one a line; a row without its three cells is refused. */
 function rows(table) {
   return table
     .trim()
     .split('\n')
-    .map((line) => line.split('|').map((cell) => cell.trim()));
+    .map((line) => {
+      const cells = line.split('|').map((cell) => cell.trim());
+      if (cells.length !== 3 || cells.includes(''))
+        throw new Error(`a requirement needs what | package | why: ${line}`);
+      return cells;
+    });
 }
 
 function present(what) {
