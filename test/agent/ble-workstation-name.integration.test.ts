@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControllerProcess } from '../helpers/ble-stack.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort } from '../helpers/online-stack.js';
-import { createUser, removeUser, type TestUser } from '../native/helpers/pam-env.js';
 import { startCli } from '../helpers/run-cli.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
+import { testUsersForSuite } from '../helpers/suite-users.js';
 
 const WORKSTATION = `Lab bench ${process.pid}`; // the enrolled name: not the host name, and with spaces
 const CODE = /\b([0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b/;
@@ -15,7 +16,6 @@ let cc: ControlCenterProcess;
 let controller: ControllerProcess;
 let files: AgentFiles;
 let agent: AgentProcess;
-let alice: TestUser;
 let phone: PhoneCli;
 
 /** `latchkey COMMAND --user U --socket S` in the background until it prints a pairing code; the phone's `pairWith(code)` runs then. */
@@ -36,15 +36,18 @@ async function withCode(
   }
 }
 
+const [alice] = testUsersForSuite('a test user', 'blen');
+const suite = stopAfterAll();
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('this suite needs root (a test user); CI runs npm test as root');
   expect(hostname()).not.toBe(WORKSTATION);
   dir = await makeTempDir('latchkey-ble-name-');
-  cc = new ControlCenterProcess(path.join(dir, 'cc.db'), await freePort());
+  cc = suite.stop(new ControlCenterProcess(path.join(dir, 'cc.db'), await freePort()), (started) => started.stop());
   await cc.start();
   const created = await cc.admin(['install-tokens', 'create', '--note', 'ble-name']);
   const installToken = /lk_install_[A-Za-z0-9_-]{43}/.exec(created.stdout)![0];
-  controller = await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'workstation']);
+  controller = suite.stop(await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'workstation']), (started) =>
+    started.stop(),
+  );
   files = await writeAgentConfig(
     dir,
     {},
@@ -53,20 +56,12 @@ beforeAll(async () => {
       ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 },
     },
   );
-  agent = await spawnAgent(files);
+  agent = suite.stop(await spawnAgent(files), (started) => started.stop());
   await eventually('the agent to enroll', async () =>
     agent.output().includes('workstation.managed') ? true : undefined,
   );
-  alice = createUser('blen');
   phone = await PhoneCli.create(dir, 'Alice phone');
 }, 120_000);
-
-afterAll(async () => {
-  await agent?.stop();
-  await controller?.stop();
-  await cc?.stop();
-  removeUser(alice);
-});
 
 describe('one name per workstation, online and over Bluetooth', () => {
   it('the Bluetooth pairing names the workstation by its enrolled name, as the online pairing does', async () => {

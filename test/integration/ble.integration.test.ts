@@ -1,22 +1,21 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { AgentProcess } from '../helpers/agent-harness.js';
 import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
 import { PhoneCli, eventually } from '../helpers/online-stack.js';
 import { runCli, startCli, statusJson } from '../helpers/run-cli.js';
-import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
-import { type TestUser, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
+import { VERDICT, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
+import { testUsersForSuite } from '../helpers/suite-users.js';
 
 const BLE_WAIT_MS = 2_500;
 let dir: string;
 let controller: ControllerProcess;
 let files: AgentFiles;
 let agent: AgentProcess;
-let alice: TestUser;
-let bob: TestUser;
 let phoneA: PhoneCli;
 let phoneB: PhoneCli;
 let service: string;
@@ -62,24 +61,31 @@ async function audit(): Promise<
 }
 
 async function serve(phone: PhoneCli, port: string): Promise<BlePhoneProcess> {
-  const process_ = await BlePhoneProcess.start(phone, controller.ports[port]!);
+  const process_ = suite.stop(await BlePhoneProcess.start(phone, controller.ports[port]!), (started) => started.stop());
   serving.push(process_);
   return process_;
 }
 
+/** With LATCHKEY_E2E_LOGS set (CI), the agent's log is kept there once it stopped. */
+async function keepLog(folder = process.env.LATCHKEY_E2E_LOGS): Promise<void> {
+  if (folder) await fs.writeFile(path.join(folder, 'ble-agent.log'), agent?.output() ?? '');
+}
+
+const [alice, bob] = testUsersForSuite('test users, /etc/pam.d, pamtester', 'blea', 'bleb');
+const suite = stopAfterAll();
 beforeAll(async () => {
-  if (process.getuid?.() !== 0)
-    throw new Error('this suite needs root (test users, /etc/pam.d, pamtester); CI runs npm test as root');
+  suite.defer(keepLog);
   dir = await makeTempDir('latchkey-ble-e2e-');
-  controller = await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'phone2', 'workstation']);
+  controller = suite.stop(
+    await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'phone2', 'workstation']),
+    (started) => started.stop(),
+  );
   files = await writeAgentConfig(
     dir,
     { offlineMode: true, pinCount: 10 },
     { ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 4_000 } },
   );
-  agent = await spawnAgent(files);
-  alice = createUser('blea');
-  bob = createUser('bleb');
+  agent = suite.stop(await spawnAgent(files), (started) => started.stop());
   phoneA = await PhoneCli.create(dir, 'Alice phone');
   phoneB = await PhoneCli.create(dir, 'Bob phone');
   const enrolled = await runCli(['enroll', '--user', alice.name, '--json', ...socket()], { timeoutMs: 60_000 });
@@ -91,15 +97,6 @@ beforeAll(async () => {
     'auth required pam_unix.so',
   ]);
 }, 120_000);
-
-afterAll(async () => {
-  if (process.env.LATCHKEY_E2E_LOGS)
-    await fs.writeFile(path.join(process.env.LATCHKEY_E2E_LOGS, 'ble-agent.log'), agent?.output() ?? '');
-  for (const phone of serving) await phone.stop();
-  await agent?.stop();
-  await controller?.stop();
-  removePamServicesAndUsers(alice, bob);
-});
 
 describe('Bluetooth unlock, end to end (issue 5)', () => {
   it('pairs over BLE: the workstation shows a code, the phone process uses it, and both keep the keys', async () => {

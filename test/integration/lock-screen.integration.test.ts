@@ -8,7 +8,7 @@
  *   appears and its PIN unlocks;
  * - the sentence names the real cause when the Control Center is down.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Phone as PhoneApp } from '../../phone/core/phone.js';
 import type { FetchLike } from '../../platform/api-client.js';
 import { nodeFetch } from '../../platform/node-fetch.js';
@@ -22,6 +22,7 @@ import { startTestCc, type TestCc } from '../control-center/helpers.js';
 import { VERDICT, createUser, pamService, pamtesterTimed } from '../native/helpers/pam-env.js';
 import { removePamServicesAndUsers, type TestUser } from '../native/helpers/pam-env.js';
 import { pamModule } from '../native/helpers/native-tools.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
 
 const WORKSTATION = 'ws-lock-screen';
 const ASK_PROMPT = 'Offline PIN (or Enter to approve on your phone): ';
@@ -77,26 +78,21 @@ function status() {
   }>(agent.files.socket, alice.name);
 }
 
+const suite = stopAfterAll();
 beforeAll(async () => {
-  alice = createUser('lock');
-  cc = await startTestCc();
+  alice = suite.stop(createUser('lock'), removePamServicesAndUsers);
+  cc = suite.stop(await startTestCc(), (started) => started.close());
   // The socket in a directory pam_unix's helpers may traverse.
-  agent = await startManagedAgent(cc, {
-    name: WORKSTATION,
-    socketDir: await makeScriptDir({}),
-    agent: { fetch: lossyFetch },
-  });
+  const socketDir = await makeScriptDir({});
+  agent = suite.stop(
+    await startManagedAgent(cc, { name: WORKSTATION, socketDir, agent: { fetch: lossyFetch } }),
+    (started) => started.close(),
+  );
   phone = await newPhoneApp('Alice phone');
   expect(await pairThroughAgentInProcess(agent, alice.name, phone, cc.url)).toMatchObject({ status: 'ok' });
   await signIn(); // the first sign-in brings the first pool (R2, R9)
   await poolConfirmed(agent, phone, alice.name);
 }, 90_000);
-
-afterAll(async () => {
-  await agent?.close();
-  await cc?.close();
-  removePamServicesAndUsers(alice);
-});
 
 describe('push=ask: the person chooses (item 1)', () => {
   it('the PIN prompt comes first, at once, and a typed PIN is checked without asking the phone', async () => {

@@ -8,21 +8,21 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, spawnAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
 import type { AgentProcess } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort, pairThroughAgent } from '../helpers/online-stack.js';
 import { runCli, statusJson } from '../helpers/run-cli.js';
-import { VERDICT, createUser, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
-import { type TestUser, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
+import { VERDICT, moduleLine, pamService, pamtester } from '../native/helpers/pam-env.js';
+import type { TestUser } from '../native/helpers/pam-env.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
+import { testUsersForSuite } from '../helpers/suite-users.js';
 
 const WORKSTATION = 'ws-e2e';
 let dir: string;
 let cc: ControlCenterProcess;
 let files: AgentFiles;
 let agent: AgentProcess;
-let alice: TestUser;
-let bob: TestUser;
 let phoneA: PhoneCli;
 let phoneB: PhoneCli;
 let onlineService: string;
@@ -57,11 +57,20 @@ function pair(user: TestUser, phone: PhoneCli): Promise<{ pairOut: string; phone
   return pairThroughAgent(files.socket, user.name, phone, cc.url);
 }
 
+/** With LATCHKEY_E2E_LOGS set (CI), the processes' logs are kept there once they stopped. */
+async function keepLogs(folder = process.env.LATCHKEY_E2E_LOGS): Promise<void> {
+  if (!folder) return;
+  await fs.writeFile(path.join(folder, 'agent.log'), agent?.output() ?? '');
+  await fs.writeFile(path.join(folder, 'cc.log'), cc?.stderr ?? '');
+  await fs.writeFile(path.join(folder, 'phone.log'), `${phoneA?.serveOutput}\n---\n${phoneB?.serveOutput}`);
+}
+
+const [alice, bob] = testUsersForSuite('test users, /etc/pam.d, pamtester', 'e2ea', 'e2eb');
+const suite = stopAfterAll();
 beforeAll(async () => {
-  if (process.getuid?.() !== 0)
-    throw new Error('this suite needs root (test users, /etc/pam.d, pamtester); CI runs npm test as root');
+  suite.defer(keepLogs);
   dir = await makeTempDir('latchkey-e2e-');
-  cc = new ControlCenterProcess(path.join(dir, 'cc.db'), await freePort());
+  cc = suite.stop(new ControlCenterProcess(path.join(dir, 'cc.db'), await freePort()), (started) => started.stop());
   await cc.start();
   expect(cc.adminToken).toMatch(/^lk_admin_/);
   expect((await cc.admin(['settings', 'set', 'offlineMode=true', 'pinCount=10', 'lowPinWarnPercent=20'])).code).toBe(0);
@@ -72,16 +81,14 @@ beforeAll(async () => {
     {},
     { controlCenter: { url: cc.url, installToken, name: WORKSTATION } },
   );
-  agent = await spawnAgent(files);
+  agent = suite.stop(await spawnAgent(files), (started) => started.stop());
   await eventually('the agent to enroll', async () =>
     agent.output().includes('workstation.managed') ? true : undefined,
   ).catch((error: Error) => {
     throw new Error(`${error.message}\n${agent.output()}`);
   });
-  alice = createUser('e2ea');
-  bob = createUser('e2eb');
-  phoneA = await PhoneCli.create(dir, 'Alice phone');
-  phoneB = await PhoneCli.create(dir, 'Bob phone');
+  phoneA = suite.stop(await PhoneCli.create(dir, 'Alice phone'), (phone) => phone.stopServing());
+  phoneB = suite.stop(await PhoneCli.create(dir, 'Bob phone'), (phone) => phone.stopServing());
   onlineService = pamService('e2e-online', [
     moduleLine('sufficient', files, 'push=auto online_wait=15000'),
     'auth required pam_unix.so',
@@ -91,22 +98,6 @@ beforeAll(async () => {
     'auth required pam_unix.so',
   ]);
 }, 120_000);
-
-afterAll(async () => {
-  if (process.env.LATCHKEY_E2E_LOGS) {
-    await fs.writeFile(path.join(process.env.LATCHKEY_E2E_LOGS, 'agent.log'), agent?.output() ?? '');
-    await fs.writeFile(path.join(process.env.LATCHKEY_E2E_LOGS, 'cc.log'), cc?.stderr ?? '');
-    await fs.writeFile(
-      path.join(process.env.LATCHKEY_E2E_LOGS, 'phone.log'),
-      `${phoneA?.serveOutput}\n---\n${phoneB?.serveOutput}`,
-    );
-  }
-  await phoneA?.stopServing();
-  await phoneB?.stopServing();
-  await agent?.stop();
-  await cc?.stop();
-  removePamServicesAndUsers(alice, bob);
-});
 
 describe('online sign-in and offline PINs, end to end', () => {
   it('enrolls with the install token and enforces the signed policy', async () => {
@@ -236,7 +227,7 @@ describe('online sign-in and offline PINs, end to end', () => {
     const silent = await phoneA.run(['tap', WORKSTATION], { timeoutMs: 30_000 });
     expect(silent.stdout).toMatch(/didn't answer within 5 seconds/);
     expect(silent.stdout).toMatch(/[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/);
-    agent = await spawnAgent(files);
+    agent = suite.stop(await spawnAgent(files), (started) => started.stop());
     await eventually(
       'the agent to be online again',
       async () => ((await status(alice.name)).online ? true : undefined),
@@ -272,7 +263,7 @@ describe('online sign-in and offline PINs, end to end', () => {
     const ids = uploaded.map((event) => event.id);
     expect(new Set(ids).size).toBe(ids.length);
     await agent.stop();
-    agent = await spawnAgent(files);
+    agent = suite.stop(await spawnAgent(files), (started) => started.stop());
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const again = JSON.parse((await cc.admin(['--json', 'events', '--limit', '500'])).stdout);
     const listAgain = Array.isArray(again) ? again : again.events;
@@ -286,7 +277,7 @@ describe('online sign-in and offline PINs, end to end', () => {
     const cached = JSON.parse(await fs.readFile(policyFile, 'utf8'));
     cached.policy.settings.pinCount = 99;
     await fs.writeFile(policyFile, JSON.stringify(cached));
-    agent = await spawnAgent(files);
+    agent = suite.stop(await spawnAgent(files), (started) => started.stop());
     await eventually('the refusal in the log', async () =>
       agent.output().includes('policy.cache-refused') ? true : undefined,
     );

@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BleOps } from '../../agent/ble/ble-ops.js';
 import { BleRadio } from '../../agent/ble/ble-radio.js';
 import { resolveAgentConfig } from '../../agent/config.js';
@@ -24,50 +24,43 @@ import { createLogger } from '../../platform/log.js';
 import { copyKeyFor } from '../../protocol/credential-wrap.js';
 import { fromBase64url } from '../../protocol/online/base64url.js';
 import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-credential.js';
-import { makeTempDir, startInProcessAgent, writeAgentConfig, type AgentFiles } from '../helpers/agent-harness.js';
-import type { InProcessAgent } from '../helpers/agent-harness.js';
-import { BlePhoneProcess, ControllerProcess, pairOverBluetooth } from '../helpers/ble-stack.js';
+import { BlePhoneProcess, pairOverBluetooth } from '../helpers/ble-stack.js';
 import { agentStateStore, expectCredentialKeyPaired, expectNoSecrets } from '../helpers/phone-release.js';
 import { haystacksUnder, keepCredentialInState, phoneCopyAtRest } from '../helpers/phone-release.js';
-import { PhoneCli } from '../helpers/online-stack.js';
-import type { CliResult } from '../helpers/run-cli.js';
+import { bleReleaseSetForSuite } from '../helpers/phone-release-fixture.js';
 
 const USER = 'daemon';
 const PASSWORD = 'Bluetooth ☃ pässword 42';
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-1002';
-let dir: string;
-let controller: ControllerProcess;
-let files: AgentFiles;
-let agent: InProcessAgent;
-let agentClosed = false;
-let phone: PhoneCli;
+const set = bleReleaseSetForSuite({ tempPrefix: 'latchkey-ble-release-', phoneName: 'Ana phone' });
 let serving: BlePhoneProcess | null = null;
 let radio: BleRadio | null = null;
-const outputs: CliResult[] = [];
 const testLog: string[] = [];
-const copyKeys: Uint8Array[] = [];
 
 function realStore(): UserStateStore {
-  return agentStateStore(files);
+  return agentStateStore(set.agent.files);
 }
 
 async function vault() {
-  const passphrase = (await fs.readFile(phone.passphraseFile, 'utf8')).split('\n')[0]!;
-  return (await FileVaultStore.open(phone.home, new TextEncoder().encode(passphrase))).read();
+  const passphrase = (await fs.readFile(set.phone.passphraseFile, 'utf8')).split('\n')[0]!;
+  return (await FileVaultStore.open(set.phone.home, new TextEncoder().encode(passphrase))).read();
 }
 
 /** The agent's BLE half over its own sealed state, holding `credential` (the agent process stopped: it writes no more). */
 async function bleOps(credential: WindowsCredentialState) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
   const store = await keepCredentialInState(realStore(), USER, credential);
-  const config = resolveAgentConfig(JSON.parse(await fs.readFile(files.configFile, 'utf8')), files.configFile);
-  await radio?.close(); // one central on the workstation port at a time
-  radio = new BleRadio(config.ble, log);
+  const config = resolveAgentConfig(
+    JSON.parse(await fs.readFile(set.agent.files.configFile, 'utf8')),
+    set.agent.files.configFile,
+  );
+  if (radio) await set.stack.stopNow(radio); // one central on the workstation port at a time
+  radio = set.stack.stop(new BleRadio(config.ble, log), (r) => r.close());
   return new BleOps({
     config: config.ble,
     store,
     mutex: new KeyedMutex(),
-    audit: new AuditLog(path.join(dir, 'ble-release-audit.jsonl'), log),
+    audit: new AuditLog(path.join(set.dir, 'ble-release-audit.jsonl'), log),
     log,
     clock: systemClock,
     workstationName: () => 'ws-ble',
@@ -75,35 +68,15 @@ async function bleOps(credential: WindowsCredentialState) {
   });
 }
 
-beforeAll(async () => {
-  dir = await makeTempDir('latchkey-ble-release-');
-  controller = await ControllerProcess.start(path.join(dir, 'pty'), ['phone', 'workstation']);
-  files = await writeAgentConfig(
-    dir,
-    { offlineMode: true, pinCount: 10 },
-    { ble: { enabled: true, transport: `uart:${controller.ports.workstation}`, budgetMs: 8_000 } },
-  );
-  agent = await startInProcessAgent(files);
-  phone = await PhoneCli.create(dir, 'Ana phone');
-}, 120_000);
-
-afterAll(async () => {
-  await serving?.stop();
-  await radio?.close();
-  if (!agentClosed) await agent?.close();
-  await controller?.stop();
-});
-
 describe("the phone's credential key over Bluetooth (docs/windows.md §6.3)", () => {
   it('pairing through the agent keeps CK.pub on the blePhones[] record and CK sealed in the vault', async () => {
-    outputs.push(await pairOverBluetooth(files.socket, USER, phone, controller.ports.phone!));
+    set.outputs.push(await pairOverBluetooth(set.agent.files.socket, USER, set.phone, set.controller.ports.phone!));
     const record = (await realStore().read(USER))!.blePhones[0]!;
     const pairing = (await vault()).blePairings![0]!;
     expect(record.deviceId).toBe(pairing.id);
-    await expectCredentialKeyPaired(record.credentialKey, pairing.credentialKey, phone.home);
+    await expectCredentialKeyPaired(record.credentialKey, pairing.credentialKey, set.phone.home);
     // From here the test is the agent at a Windows lock screen: the agent frees the radio.
-    agentClosed = true;
-    await agent.close();
+    await set.stack.stopNow(set.agent);
   }, 120_000);
 });
 
@@ -123,9 +96,9 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
       copies: [phoneCopy],
     };
     const ck = await loadCredentialKey((await vault()).blePairings![0]!.credentialKey);
-    copyKeys.push((await copyKeyFor(ck!, phoneCopy.eph))!);
+    set.copyKeys.push((await copyKeyFor(ck!, phoneCopy.eph))!);
 
-    serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
+    serving = set.stack.stop(await BlePhoneProcess.start(set.phone, set.controller.ports.phone!), (s) => s.stop());
     const ops = await bleOps(credential);
     const peer = { pid: process.pid, uid: 0 };
     const session = serving.nextSession(20_000);
@@ -153,12 +126,12 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
   it('a phone whose pairing has no credential key answers 0x07, and the agent unlocks without a release', async () => {
     // As a phone paired before credential keys: its vault's pairing holds none.
     await serving?.stop();
-    const passphrase = (await fs.readFile(phone.passphraseFile, 'utf8')).split('\n')[0]!;
-    const store = await FileVaultStore.open(phone.home, new TextEncoder().encode(passphrase));
+    const passphrase = (await fs.readFile(set.phone.passphraseFile, 'utf8')).split('\n')[0]!;
+    const store = await FileVaultStore.open(set.phone.home, new TextEncoder().encode(passphrase));
     await store.update((state) => {
       for (const pairing of state.blePairings ?? []) delete pairing.credentialKey;
     });
-    serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
+    serving = set.stack.stop(await BlePhoneProcess.start(set.phone, set.controller.ports.phone!), (s) => s.stop());
     const record = (await realStore().read(USER))!.blePhones[0]!;
     const copy = await phoneCopyAtRest(fromBase64url(record.credentialKey!), PASSWORD, {
       sid: SID,
@@ -174,16 +147,19 @@ describe('the release over Bluetooth (docs/windows.md §6.5)', () => {
   }, 120_000);
 
   it('neither the password nor k reaches a log, an output, the vault or the state', async () => {
-    expect(copyKeys).toHaveLength(1);
+    expect(set.copyKeys).toHaveLength(1);
     const haystacks: [string, Buffer][] = [
-      ['the agent log', Buffer.from(agent.logLines.join('\n'))],
+      ['the agent log', Buffer.from(set.agent.logLines.join('\n'))],
       ["the release's log", Buffer.from(testLog.join('\n'))],
-      ['the phone output', Buffer.from(outputs.map((o) => o.stdout + o.stderr).join('\n') + (serving?.output ?? ''))],
-      ['the controller', Buffer.from(controller.stderr())],
-      ['vault', await fs.readFile(path.join(phone.home, 'vault.json'))],
+      [
+        'the phone output',
+        Buffer.from(set.outputs.map((o) => o.stdout + o.stderr).join('\n') + (serving?.output ?? '')),
+      ],
+      ['the controller', Buffer.from(set.controller.stderr())],
+      ['vault', await fs.readFile(path.join(set.phone.home, 'vault.json'))],
     ];
-    haystacks.push(...(await haystacksUnder(dir)));
+    haystacks.push(...(await haystacksUnder(set.dir)));
     expect(haystacks.some(([name]) => name.endsWith('.journal'))).toBe(true);
-    expectNoSecrets(haystacks, [new TextEncoder().encode(PASSWORD), utf16le(PASSWORD), ...copyKeys]);
+    expectNoSecrets(haystacks, [new TextEncoder().encode(PASSWORD), utf16le(PASSWORD), ...set.copyKeys]);
   });
 });

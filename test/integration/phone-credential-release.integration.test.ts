@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ControlCenterLink } from '../../agent/online/control-center-link.js';
 import { OnlineSignIn } from '../../agent/online/online-sign-in.js';
 import {
@@ -22,7 +22,6 @@ import type { PhoneCopy, WindowsCredentialState } from '../../agent/state/window
 import { loadIdentity, type LoadedIdentity } from '../../agent/online/workstation-identity.js';
 import { KeyedMutex } from '../../agent/keyed-mutex.js';
 import { AuditLog } from '../../agent/state/audit-log.js';
-import type { UserState } from '../../agent/state/user-state.js';
 import { FileVaultStore } from '../../phone/cli/vault-file.js';
 import { loadCredentialKey } from '../../phone/core/credential-key.js';
 import { ApiClient, ApiError } from '../../platform/api-client.js';
@@ -35,8 +34,7 @@ import { fromBase64url, toBase64url } from '../../protocol/online/base64url.js';
 import { signCredentialRequest } from '../../protocol/online/credential-release.js';
 import { AuthStatusResponseSchema, CreateAuthResponseSchema } from '../../protocol/online/http-bodies.js';
 import { decodeLogonCredential, utf16le } from '../../protocol/windows-logon-credential.js';
-import { startTestCc, type TestCc } from '../control-center/helpers.js';
-import { makeTempDir, TEST_KDF, type InProcessAgent } from '../helpers/agent-harness.js';
+import { TEST_KDF } from '../helpers/agent-harness.js';
 import { agentStateStore, expectCredentialKeyPaired, expectNoSecrets } from '../helpers/phone-release.js';
 import {
   expectReleasesFound,
@@ -44,28 +42,25 @@ import {
   keepCredentialInState,
   phoneCopyAtRest,
 } from '../helpers/phone-release.js';
-import { startManagedAgent } from '../helpers/managed-agent.js';
+import { onlineReleaseSetForSuite } from '../helpers/phone-release-fixture.js';
 import { PhoneCli, eventually, pairThroughAgent } from '../helpers/online-stack.js';
 import type { CliResult } from '../helpers/run-cli.js';
 
 const USER = 'daemon';
 const PASSWORD = 'Tr0ub4dor&3 — säkert ☃';
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-1001';
-let cc: TestCc;
-let agent: InProcessAgent;
-let phone: PhoneCli;
+const set = onlineReleaseSetForSuite({
+  phoneTempPrefix: 'latchkey-release-',
+  phoneName: 'ana',
+  enrolledAs: 'ws-release',
+});
 let otherPhone: PhoneCli;
 let identity: LoadedIdentity;
-const outputs: CliResult[] = [];
 const testLog: string[] = [];
-/** Every copy key k the test learnt: none of them may appear anywhere. */
-const copyKeys: Uint8Array[] = [];
 
-async function agentState(): Promise<UserState> {
-  const state = await agentStateStore(agent.files).read(USER);
-  if (!state) throw new Error('no state for the user');
-  return state;
-}
+beforeAll(async () => {
+  otherPhone = await PhoneCli.create(set.phoneDir, 'ben');
+});
 
 async function vaultOf(cli: PhoneCli) {
   const passphrase = (await fs.readFile(cli.passphraseFile, 'utf8')).split('\n')[0]!;
@@ -74,20 +69,20 @@ async function vaultOf(cli: PhoneCli) {
 
 async function run(cli: PhoneCli, args: string[]): Promise<CliResult> {
   const result = await cli.run(args);
-  outputs.push(result);
+  set.outputs.push(result);
   return result;
 }
 
 /** The workstation's side as the agent runs it, over the agent's own identity and sealed state holding `credential`. */
 async function signInWith(credential: WindowsCredentialState | null) {
   const log = createLogger({ level: 'debug', write: (line) => testLog.push(line) });
-  const store = await keepCredentialInState(agentStateStore(agent.files), USER, credential);
+  const store = await keepCredentialInState(agentStateStore(set.agent.files), USER, credential);
   return new OnlineSignIn(
     {
       link: new ControlCenterLink(identity, log),
       store,
       mutex: new KeyedMutex(),
-      audit: new AuditLog(path.join(agent.files.dir, 'release-audit.jsonl'), log),
+      audit: new AuditLog(path.join(set.agent.files.dir, 'release-audit.jsonl'), log),
       log,
       clock: systemClock,
       policy: () => {
@@ -110,7 +105,7 @@ function windowsCredential(copies: WindowsCredentialState['copies']): WindowsCre
 /** The one pending auth request in the CC's database, once the agent created it. */
 async function pendingRequestId(): Promise<string> {
   return eventually('the auth request at the Control Center', async () => {
-    const db = new BetterSqlite3(cc.databaseFile, { readonly: true });
+    const db = new BetterSqlite3(set.cc.databaseFile, { readonly: true });
     try {
       const row = db.prepare('SELECT id FROM auth_requests WHERE decision IS NULL ORDER BY created_at DESC').get() as
         | { id: string }
@@ -122,28 +117,14 @@ async function pendingRequestId(): Promise<string> {
   });
 }
 
-beforeAll(async () => {
-  cc = await startTestCc();
-  agent = await startManagedAgent(cc, { name: 'ws-release' });
-  const dir = await makeTempDir('latchkey-release-');
-  phone = await PhoneCli.create(dir, 'ana');
-  otherPhone = await PhoneCli.create(dir, 'ben');
-}, 90_000);
-
-let agentClosed = false;
-afterAll(async () => {
-  if (!agentClosed) await agent?.close();
-  await cc?.close();
-});
-
 describe("the phone's credential key (docs/windows.md §6.3)", () => {
   it('pairing through the agent leaves CK.pub in its sealed state and CK sealed in the vault', async () => {
-    await pairThroughAgent(agent.files.socket, USER, phone, cc.url);
-    await pairThroughAgent(agent.files.socket, USER, otherPhone, cc.url);
-    const devices = (await agentState()).devices;
+    await pairThroughAgent(set.agent.files.socket, USER, set.phone, set.cc.url);
+    await pairThroughAgent(set.agent.files.socket, USER, otherPhone, set.cc.url);
+    const devices = (await set.state(USER)).devices;
     expect(devices).toHaveLength(2);
     for (const [cli, device] of [
-      [phone, devices[0]!],
+      [set.phone, devices[0]!],
       [otherPhone, devices[1]!],
     ] as const) {
       const pairing = (await vaultOf(cli)).pairings[0]!;
@@ -152,29 +133,28 @@ describe("the phone's credential key (docs/windows.md §6.3)", () => {
     }
     expect(devices[0]!.credentialKey).not.toBe(devices[1]!.credentialKey);
     // The agent's journal is sealed too.
-    const users = path.join(agent.files.stateDir, 'users');
+    const users = path.join(set.agent.files.stateDir, 'users');
     for (const name of await fs.readdir(users)) {
       const raw = await fs.readFile(path.join(users, name));
       expect(raw.includes(Buffer.from(devices[0]!.credentialKey!))).toBe(false);
     }
     identity = (await loadIdentity(
-      agent.files.stateDir,
-      openKeystore({ backend: 'file', directory: agent.files.keystoreDir }),
+      set.agent.files.stateDir,
+      openKeystore({ backend: 'file', directory: set.agent.files.keystoreDir }),
     ))!;
     // From here the test is the agent (a Windows lock screen's sign-in): the agent process stops writing.
-    agentClosed = true;
-    await agent.close();
+    await set.stack.stopNow(set.agent);
   }, 120_000);
 });
 
 describe('the release online (docs/windows.md §6.5)', () => {
   it('the phone releases k sealed to Q; the agent opens the copy and hands back the logon credential', async () => {
-    const state = await agentState();
+    const state = await set.state(USER);
     const device = state.devices[0]!;
     const credential = windowsCredential([await phoneCopyFor(device.deviceId, device.credentialKey!)]);
     const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     await pendingRequestId();
-    expect(await run(phone, ['approve'])).toMatchObject({ code: 0 });
+    expect(await run(set.phone, ['approve'])).toMatchObject({ code: 0 });
     const result = await signIn;
     if (!result.ok || !result.credential?.ok) throw new Error(JSON.stringify(result));
     const decoded = decodeLogonCredential(result.credential.logonCredential);
@@ -184,11 +164,11 @@ describe('the release online (docs/windows.md §6.5)', () => {
     expect(Buffer.from(decoded.credential.password).equals(Buffer.from(utf16le(PASSWORD)))).toBe(true);
 
     // What the phone's k was (the test reads CK from the vault): it must appear nowhere.
-    const ck = await loadCredentialKey((await vaultOf(phone)).pairings[0]!.credentialKey);
-    copyKeys.push((await copyKeyFor(ck!, (credential.copies[0] as PhoneCopy).eph))!);
+    const ck = await loadCredentialKey((await vaultOf(set.phone)).pairings[0]!.credentialKey);
+    set.copyKeys.push((await copyKeyFor(ck!, (credential.copies[0] as PhoneCopy).eph))!);
 
     // While the release held the password open, the other phone (paired, no copy yet) got its copy (§6.6).
-    const sealed = (await agentState()).windowsCredential!;
+    const sealed = (await set.state(USER)).windowsCredential!;
     const other = state.devices[1]!;
     const otherCopy = sealed.copies.find(
       (copy): copy is PhoneCopy => copy.holder === 'phone' && copy.deviceId === other.deviceId,
@@ -197,13 +177,13 @@ describe('the release online (docs/windows.md §6.5)', () => {
     expect(sealed.generation).toBe(3);
     const otherCk = await loadCredentialKey((await vaultOf(otherPhone)).pairings[0]!.credentialKey);
     const otherK = (await copyKeyFor(otherCk!, otherCopy!.eph))!;
-    copyKeys.push(otherK);
+    set.copyKeys.push(otherK);
     const viaOther = await logonCredentialFromCopyKey(otherK, sealed, other.deviceId);
     if (!viaOther.ok) throw new Error(viaOther.message);
     expect(viaOther.logonCredential).toEqual(result.credential.logonCredential);
 
     // Replayed: the stored release, opened for a later request (another Q), does not open.
-    const db = new BetterSqlite3(cc.databaseFile, { readonly: true });
+    const db = new BetterSqlite3(set.cc.databaseFile, { readonly: true });
     const row = db.prepare('SELECT id, challenge, release FROM auth_requests WHERE release IS NOT NULL').get() as {
       id: string;
       challenge: string;
@@ -224,30 +204,30 @@ describe('the release online (docs/windows.md §6.5)', () => {
   }, 60_000);
 
   it("a request naming only another phone's copy is approved without a release", async () => {
-    const state = await agentState();
+    const state = await set.state(USER);
     const other = state.devices[1]!;
     const credential = windowsCredential([await phoneCopyFor(other.deviceId, other.credentialKey!)]);
     const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     const requestId = await pendingRequestId();
-    expect(await run(phone, ['approve', requestId])).toMatchObject({ code: 0 });
+    expect(await run(set.phone, ['approve', requestId])).toMatchObject({ code: 0 });
     expect(await signIn).toMatchObject({
       ok: true,
       deviceId: state.devices[0]!.deviceId,
       credential: { ok: false, code: 'no-release' },
     });
-    const db = new BetterSqlite3(cc.databaseFile, { readonly: true });
+    const db = new BetterSqlite3(set.cc.databaseFile, { readonly: true });
     expect(db.prepare('SELECT release FROM auth_requests WHERE id = ?').get(requestId)).toEqual({ release: null });
     db.close();
   }, 60_000);
 
   /** Starts the agent's sign-in, then does what a rogue Control Center would: swaps Q for its own key and signs with a key of its own. */
   async function forgedRequest() {
-    const state = await agentState();
+    const state = await set.state(USER);
     const device = state.devices[0]!;
     const credential = windowsCredential([await phoneCopyFor(device.deviceId, device.credentialKey!)]);
     const signIn = (await signInWith(credential)).signIn(USER, 30_000, undefined, undefined, true);
     const requestId = await pendingRequestId();
-    const db = new BetterSqlite3(cc.databaseFile);
+    const db = new BetterSqlite3(set.cc.databaseFile);
     try {
       const row = db.prepare('SELECT challenge, credential FROM auth_requests WHERE id = ?').get(requestId) as {
         challenge: string;
@@ -269,14 +249,14 @@ describe('the release online (docs/windows.md §6.5)', () => {
 
   it('a request the workstation did not sign (a rogue Control Center) is refused by the phone', async () => {
     const first = await forgedRequest();
-    const refused = await run(phone, ['approve', first.requestId]);
+    const refused = await run(set.phone, ['approve', first.requestId]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('was changed on the way');
     expect(refused.stderr).toContain('(credential-request-forged)');
     expect(await first.signIn).toMatchObject({ ok: false, code: 'denied' });
     // `serve --auto-approve` denies it the same way and says so.
     const second = await forgedRequest();
-    const served = await run(phone, ['serve', '--once', '--auto-approve', '--timeout', '10']);
+    const served = await run(set.phone, ['serve', '--once', '--auto-approve', '--timeout', '10']);
     expect(served.stdout).toContain('was changed on the way');
     expect(served.stdout).toContain('(credential-request-forged)');
     expect(await second.signIn).toMatchObject({ ok: false, code: 'denied' });
@@ -285,7 +265,7 @@ describe('the release online (docs/windows.md §6.5)', () => {
   it('the Control Center refuses malformed credential fields with a clear 400 naming the field', async () => {
     const link = new ControlCenterLink(identity, createLogger({ write: (line) => testLog.push(line) }));
     const challenge = toBase64url(new Uint8Array(32).fill(8));
-    const deviceId = (await agentState()).devices[0]!.deviceId;
+    const deviceId = (await set.state(USER)).devices[0]!.deviceId;
     const good = { requestKey: 'Q'.repeat(43), copies: [{ deviceId, eph: 'E'.repeat(43) }], signature: 'S'.repeat(86) };
     const post = (credential: unknown) =>
       link.client.call(
@@ -328,9 +308,9 @@ describe('the release online (docs/windows.md §6.5)', () => {
     );
 
     // A release only in an approval of a credential request: the phone's own key, a request without one.
-    const vault = await vaultOf(phone);
+    const vault = await vaultOf(set.phone);
     const phoneClient = new ApiClient({
-      baseUrl: cc.url,
+      baseUrl: set.cc.url,
       signer: {
         keyId: vault.pairings[0]!.deviceId,
         privateKey: await importPrivateKey(ED25519, fromBase64url(vault.device.signingPkcs8)),
@@ -379,20 +359,20 @@ describe('the release online (docs/windows.md §6.5)', () => {
   }, 60_000);
 
   it('neither the password nor k reaches a log, the output, the vault or the database in clear', async () => {
-    expect(copyKeys).toHaveLength(2);
+    expect(set.copyKeys).toHaveLength(2);
     const haystacks: [string, Buffer][] = [
-      ['the Control Center log', Buffer.from(cc.logLines.join('\n'))],
-      ['the agent log', Buffer.from(agent.logLines.join('\n'))],
+      ['the Control Center log', Buffer.from(set.cc.logLines.join('\n'))],
+      ['the agent log', Buffer.from(set.agent.logLines.join('\n'))],
       ["the sign-in's log", Buffer.from(testLog.join('\n'))],
-      ['the phone output', Buffer.from(outputs.map((o) => o.stdout + o.stderr).join('\n'))],
+      ['the phone output', Buffer.from(set.outputs.map((o) => o.stdout + o.stderr).join('\n'))],
     ];
-    haystacks.push(...(await haystacksUnder(path.dirname(cc.databaseFile))));
-    for (const cli of [phone, otherPhone])
+    haystacks.push(...(await haystacksUnder(path.dirname(set.cc.databaseFile))));
+    for (const cli of [set.phone, otherPhone])
       haystacks.push(['vault', await fs.readFile(path.join(cli.home, 'vault.json'))]);
-    haystacks.push(...(await haystacksUnder(agent.files.dir)));
+    haystacks.push(...(await haystacksUnder(set.agent.files.dir)));
     expect(haystacks.length).toBeGreaterThan(6);
     // The search reaches what it should: the database holds the relayed release (ciphertext only).
-    expectReleasesFound(cc.databaseFile, 1, haystacks);
-    expectNoSecrets(haystacks, [new TextEncoder().encode(PASSWORD), utf16le(PASSWORD), ...copyKeys]);
+    expectReleasesFound(set.cc.databaseFile, 1, haystacks);
+    expectNoSecrets(haystacks, [new TextEncoder().encode(PASSWORD), utf16le(PASSWORD), ...set.copyKeys]);
   });
 });

@@ -6,15 +6,14 @@
  * turn self-pairing off, only root may pair. Every attempt is an audit line.
  */
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Phone, newPhoneState } from '../../phone/core/phone.js';
-import { MemoryStore, systemClock } from '../../phone/core/ports.js';
-import { makeTempDir, startInProcessAgent, writeAgentConfig, type InProcessAgent } from '../helpers/agent-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { InProcessAgent } from '../helpers/agent-harness.js';
+import { newPhoneApp, startManagedAgent } from '../helpers/managed-agent.js';
 import { makeScriptDir, startScriptAs } from '../helpers/other-user.js';
 import { eventually } from '../helpers/online-stack.js';
-import { installToken, startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
+import { startTestCc, type TestCc, putSettings } from '../control-center/helpers.js';
 import { createUser, pamService, type TestUser, removePamServicesAndUsers } from '../native/helpers/pam-env.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
 
 /** As user U: `pair` (with a password when given), then `pair-finish` once the code is out. */
 const PAIR_AS_USER = `
@@ -77,14 +76,6 @@ async function pairAsUser(
   }
 }
 
-async function newPhone(): Promise<Phone> {
-  return Phone.open({
-    store: new MemoryStore(await newPhoneState('attacker phone', Date.now())),
-    clock: systemClock,
-    connectivity: { hasNetwork: () => true },
-  });
-}
-
 async function auditLines(): Promise<Array<Record<string, unknown>>> {
   const text = await fs.readFile(agent.files.auditLog, 'utf8').catch(() => '');
   return text
@@ -93,34 +84,22 @@ async function auditLines(): Promise<Array<Record<string, unknown>>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+const suite = stopAfterAll();
 beforeAll(async () => {
-  user = createUser('pair');
+  user = suite.stop(createUser('pair'), removePamServicesAndUsers);
   scripts = await makeScriptDir({ pair: PAIR_AS_USER });
   const service = pamService('selfpair', ['auth required pam_unix.so']);
-  cc = await startTestCc();
-  await putSettings(cc, { offlineMode: true, pinCount: 10 });
-  const token = await installToken(cc);
+  cc = suite.stop(await startTestCc(), (started) => started.close());
   // The socket where U can reach it (a root-owned 0755 directory), as /run/latchkey is.
-  const files = await writeAgentConfig(
-    await makeTempDir(),
-    {},
-    {
-      socket: path.join(scripts, 'agent.sock'),
-      selfEnrollPamService: service,
-      controlCenter: { url: cc.url, installToken: token, name: 'ws-self-pairing' },
-    },
-  );
-  agent = await startInProcessAgent({ ...files, socket: path.join(scripts, 'agent.sock') });
-  await eventually('the agent to enroll', async () =>
-    agent.logLines.join('').includes('workstation.managed') ? true : undefined,
+  agent = suite.stop(
+    await startManagedAgent(cc, {
+      name: 'ws-self-pairing',
+      socketDir: scripts,
+      config: { selfEnrollPamService: service },
+    }),
+    (started) => started.close(),
   );
 }, 60_000);
-
-afterAll(async () => {
-  await agent?.close();
-  await cc?.close();
-  removePamServicesAndUsers(user);
-});
 
 describe("pairing a phone online needs root or the user's password", () => {
   it('the attack of the review: a process running as U, without the password, gets no code and no pairing', async () => {
@@ -155,7 +134,7 @@ describe("pairing a phone online needs root or the user's password", () => {
   }, 60_000);
 
   it("with U's password it pairs, audited as checked by password; the phone then approves root's sign-in for U", async () => {
-    const phone = await newPhone();
+    const phone = await newPhoneApp('attacker phone');
     const { start, finish } = await pairAsUser(user.password, (code) => phone.pair(code, cc.url).then(() => undefined));
     expect(start).toMatchObject({ status: 'ok' });
     expect(finish).toMatchObject({ status: 'ok' });

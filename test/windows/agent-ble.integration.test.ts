@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { utf8 } from '../../protocol/bytes.js';
 import { utf16le } from '../../protocol/windows-logon-credential.js';
 import { Phone, makeTempDir } from '../helpers/agent-harness.js';
@@ -18,6 +18,7 @@ import { BlePhoneProcess, ControllerProcess } from '../helpers/ble-stack.js';
 import { PhoneCli } from '../helpers/online-stack.js';
 import { expectNoSecrets } from '../helpers/phone-release.js';
 import { RealAgent, filesUnder } from './helpers/real-agent.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
 
 const POOL = 10;
 const PASSWORD = 'Bl\u00e5tand \u2603 over the air 7';
@@ -34,9 +35,12 @@ let phone: PhoneCli;
 let pins: Phone;
 let serving: BlePhoneProcess | null = null;
 
+const suite = stopAfterAll();
 beforeAll(async () => {
   dir = await makeTempDir('latchkey-winble-');
-  controller = await ControllerProcess.start(join(dir, 'pty'), ['phone', 'workstation']);
+  controller = suite.stop(await ControllerProcess.start(join(dir, 'pty'), ['phone', 'workstation']), (started) =>
+    started.stop(),
+  );
   agent = await RealAgent.start(
     {
       policy: { offlineMode: true, pinCount: POOL, pinLength: 8 },
@@ -45,16 +49,11 @@ beforeAll(async () => {
     },
     { COM5: controller.ports.workstation! },
   );
+  suite.stop(agent, (started) => started.destroy());
   // the phone gets its time over Bluetooth under wine's load
   agent.option('BleWaitMs', 15_000);
   phone = await PhoneCli.create(dir, 'bob');
 }, 600_000);
-
-afterAll(async () => {
-  await serving?.stop();
-  await agent?.destroy();
-  await controller?.stop();
-}, 120_000);
 
 describe('Bluetooth approval through the real agent under wine (docs/windows.md §6.5)', () => {
   it('the agent opens COM5 (the virtual controller through wine) and pairs the phone over Bluetooth', async () => {
@@ -78,7 +77,7 @@ describe('Bluetooth approval through the real agent under wine (docs/windows.md 
     ).at(-1)!;
     expect(unlocked.serialization).toMatchObject({ user: agent.user, password: PASSWORD });
 
-    serving = await BlePhoneProcess.start(phone, controller.ports.phone!);
+    serving = suite.stop(await BlePhoneProcess.start(phone, controller.ports.phone!), (started) => started.stop());
     const session = serving.nextSession(60_000);
     const steps = await agent.harnessAsync('logon', 'select', `user=${agent.user}`, 'phone', 'wait=60000', 'serialize');
     expect(steps[3], JSON.stringify(steps)).toMatchObject({ changed: 1, autoLogon: 1 });
@@ -115,7 +114,7 @@ describe('Bluetooth approval through the real agent under wine (docs/windows.md 
   it("the phone declining: no serialization, the agent's sentence, the PIN field", async () => {
     // (after the silent phone: a declined unlock keeps the tile from asking over Bluetooth for a minute, docs/ipc.md `ble`)
     // without --auto-approve and with no terminal to ask on, the phone declines
-    serving = await BlePhoneProcess.start(phone, controller.ports.phone!, []);
+    serving = suite.stop(await BlePhoneProcess.start(phone, controller.ports.phone!, []), (started) => started.stop());
     const session = serving.nextSession(60_000);
     const steps = await agent.harnessAsync('logon', 'select', `user=${agent.user}`, 'phone', 'wait=60000', 'status');
     expect(steps[3], JSON.stringify(steps)).toMatchObject({ changed: 1, autoLogon: 0, status: SAY.declined });

@@ -9,7 +9,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FileVaultStore } from '../../phone/cli/vault-file.js';
 import { loadCredentialKey } from '../../phone/core/credential-key.js';
 import { utf8 } from '../../protocol/bytes.js';
@@ -20,6 +20,7 @@ import { Phone, makeTempDir } from '../helpers/agent-harness.js';
 import { ControlCenterProcess, PhoneCli, eventually, freePort } from '../helpers/online-stack.js';
 import { expectNoSecrets } from '../helpers/phone-release.js';
 import { RealAgent, filesUnder, type HarnessStep } from './helpers/real-agent.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
 
 const POOL = 10;
 const PASSWORD = 'Winter is coming \u2603 2026';
@@ -39,23 +40,21 @@ let pins: Phone;
 /** Every copy key k the phone released: none may appear anywhere. */
 const copyKeys: Uint8Array[] = [];
 
+const suite = stopAfterAll();
 beforeAll(async () => {
   dir = await makeTempDir('latchkey-winonline-');
-  cc = new ControlCenterProcess(join(dir, 'cc.db'), await freePort());
+  cc = suite.stop(new ControlCenterProcess(join(dir, 'cc.db'), await freePort()), (started) => started.stop());
   await cc.start();
   expect((await cc.admin(['settings', 'set', 'offlineMode=true', `pinCount=${POOL}`])).code).toBe(0);
-  agent = await RealAgent.start({
-    policy: { offlineMode: true, pinCount: POOL, pinLength: 8 },
-    kdf: { memoryKiB: 8, iterations: 1 },
-  });
-  phone = await PhoneCli.create(dir, 'alice');
+  agent = suite.stop(
+    await RealAgent.start({
+      policy: { offlineMode: true, pinCount: POOL, pinLength: 8 },
+      kdf: { memoryKiB: 8, iterations: 1 },
+    }),
+    (started) => started.destroy(),
+  );
+  phone = suite.stop(await PhoneCli.create(dir, 'alice'), (started) => started.stopServing());
 }, 600_000);
-
-afterAll(async () => {
-  await phone?.stopServing();
-  await agent?.destroy();
-  await cc?.stop();
-}, 120_000);
 
 /** The tile at logon for the prefix's user, through `steps`. */
 function tile(...steps: string[]): HarnessStep[] {

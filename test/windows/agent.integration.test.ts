@@ -9,10 +9,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Phone } from '../helpers/agent-harness.js';
 import { type HarnessStep, RealAgent, filesUnder } from './helpers/real-agent.js';
 import { ROOT, waitFor, windowsPath } from './helpers/wine.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
 
 const SAY = {
   fallback: 'Offline PINs are unavailable right now \u2014 use your password.',
@@ -49,17 +50,17 @@ function remaining(): number {
   return Number(/(\d+) offline PINs? left/.exec(out)?.[1] ?? Number.NaN);
 }
 
+const suite = stopAfterAll();
 beforeAll(async () => {
   // the agent's config where it looks by default (%ProgramData%\Latchkey\agent.json); the cheapest KDF
-  agent = await RealAgent.start({
-    policy: { offlineMode: true, pinCount: POOL, pinLength: 8 },
-    kdf: { memoryKiB: 8, iterations: 1 },
-  });
+  agent = suite.stop(
+    await RealAgent.start({
+      policy: { offlineMode: true, pinCount: POOL, pinLength: 8 },
+      kdf: { memoryKiB: 8, iterations: 1 },
+    }),
+    (started) => started.destroy(),
+  );
 }, 600_000);
-
-afterAll(async () => {
-  await agent?.destroy();
-}, 120_000);
 
 describe('the agent as the service LatchkeyAgent', () => {
   it('listens on \\\\.\\pipe\\latchkey-agent with its files under the ProgramData known folder, the host key under DPAPI', () => {

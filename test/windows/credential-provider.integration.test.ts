@@ -6,8 +6,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_CLSID, ROOT, WinePrefix, buildWindowsParts, nodeExe, waitFor, windowsPath } from './helpers/wine.js';
+import { stopAfterAll } from '../helpers/stop-after-all.js';
 
 const PIPE = '\\\\.\\pipe\\latchkey-agent';
 const OPTIONS_KEY = 'HKLM\\SOFTWARE\\Latchkey\\CredentialProvider';
@@ -126,8 +127,9 @@ async function stopAgentService(): Promise<void> {
   await waitFor('LatchkeyAgent to stop', () => wine.serviceState('LatchkeyAgent') === 'STOPPED', 30_000);
 }
 
+const suite = stopAfterAll();
 beforeAll(async () => {
-  wine = WinePrefix.create();
+  wine = suite.stop(WinePrefix.create(), (prefix) => prefix.destroy());
   work = join(wine.dir, 'work');
   build = join(wine.dir, 'build');
   mkdirSync(work);
@@ -142,10 +144,6 @@ beforeAll(async () => {
   wine.createAgentService(join(build, 'latchkey-service.exe'), f.log, [windowsPath(node), ...standIn(f)]);
   await startAgentService();
 }, 300_000);
-
-afterAll(async () => {
-  await wine?.destroy();
-}, 120_000);
 
 describe('the provider as LogonUI loads it', () => {
   it('is found by its CLSID and offers one Latchkey tile with the fields of §4.3', () => {
