@@ -164,12 +164,9 @@ export interface Storage {
   ): Promise<Outcome<{ reset: LockoutReset }, 'not-found'>>;
   /** Resets not done yet, oldest first. */
   pendingLockoutResets(workstationId: string): Promise<LockoutReset[]>;
-  /** Marks a reset done once; a repeat answers the stored one (`created: false`). */
+  /** Marks the workstation's reset `id` done once; a repeat answers the stored one (`created: false`). */
   finishLockoutReset(
-    workstationId: string,
-    id: string,
-    result: string,
-    now: number,
+    done: { workstationId: string; id: string; result: string; doneAt: number },
     audit: AuditEntry,
   ): Promise<Outcome<{ reset: LockoutReset; created: boolean }, 'not-found'>>;
   /** The newest resets of a workstation, done or not. */
