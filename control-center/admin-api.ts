@@ -22,10 +22,10 @@ const int = (min: number, max: number) =>
     v.maxValue(max, `must be from ${min} to ${max}`),
   );
 const millis = v.number();
+const nullableMillis = v.nullable(v.number());
 /** The answer that lists records of one kind under `key`. */
 const listOf = <K extends string, S extends v.GenericSchema>(key: K, item: S) =>
   v.object({ [key]: v.array(item) } as { [P in K]: v.ArraySchema<S, undefined> });
-const nullableMillis = v.nullable(v.number());
 
 export const INSTALL_TOKEN_DEFAULT_HOURS = 168;
 export const INSTALL_TOKEN_DEFAULT_USES = 1000;
