@@ -23,6 +23,9 @@ const int = (min: number, max: number) =>
   );
 const millis = v.number();
 const nullableMillis = v.nullable(v.number());
+/** The answer that lists records of one kind under `key`. */
+const listOf = <K extends string, S extends v.GenericSchema>(key: K, item: S) =>
+  v.object({ [key]: v.array(item) } as { [P in K]: v.ArraySchema<S, undefined> });
 
 export const INSTALL_TOKEN_DEFAULT_HOURS = 168;
 export const INSTALL_TOKEN_DEFAULT_USES = 1000;
@@ -86,7 +89,6 @@ export const GroupViewSchema = v.object({
   overrides: Overrides,
   createdAt: millis,
 });
-export const GroupsViewSchema = v.object({ groups: v.array(GroupViewSchema) });
 export const InstallTokenViewSchema = v.object({
   installTokenId: v.string(),
   groupId: v.string(),
@@ -99,7 +101,6 @@ export const InstallTokenViewSchema = v.object({
   /** Only in the answer that creates it: the token itself, shown once. */
   token: v.optional(v.string()),
 });
-export const InstallTokensViewSchema = v.object({ installTokens: v.array(InstallTokenViewSchema) });
 export const WorkstationViewSchema = v.object({
   workstationId: v.string(),
   name: v.string(),
@@ -152,7 +153,6 @@ export const DeviceViewSchema = v.object({
   revokedAt: nullableMillis,
   bindings: v.array(v.object({ workstationId: v.string(), user: v.string(), createdAt: millis })),
 });
-export const DevicesViewSchema = v.object({ devices: v.array(DeviceViewSchema) });
 export const AuditViewSchema = v.object({
   entries: v.array(
     v.object({
@@ -193,7 +193,6 @@ export const AdminTokenViewSchema = v.object({
   revokedAt: nullableMillis,
   token: v.optional(v.string()),
 });
-export const AdminTokensViewSchema = v.object({ adminTokens: v.array(AdminTokenViewSchema) });
 export const OkViewSchema = v.object({ ok: v.literal(true) });
 export const ConsoleSessionViewSchema = v.object({
   csrfToken: v.string(),
@@ -202,3 +201,9 @@ export const ConsoleSessionViewSchema = v.object({
   idleSeconds: v.number(),
   expiresAt: millis,
 });
+
+// Answers that list one kind of record
+export const GroupsViewSchema = listOf('groups', GroupViewSchema);
+export const InstallTokensViewSchema = listOf('installTokens', InstallTokenViewSchema);
+export const DevicesViewSchema = listOf('devices', DeviceViewSchema);
+export const AdminTokensViewSchema = listOf('adminTokens', AdminTokenViewSchema);

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type * as v from 'valibot';
-import type { AuditEntry } from '../storage/records.js';
+import type { EndById, Outcome } from '../storage/storage.js';
 import { type AdminCaller, authenticateAdmin } from './authenticate.js';
 import { NoQuery, readParam, readQuery } from './boundary.js';
 import { type CcContext, auditOk } from './route-context.js';
@@ -28,13 +28,13 @@ export function adminRead(
  * Revoking or removing the record the path's `:id` names: `end` is the store's call, given the
  * admin's tenant, the id, the time and the audit entry of `action` on that id.
  */
-export async function endById<R>(
+export async function endById<T, C extends string>(
   ctx: CcContext,
   request: FastifyRequest,
   id: v.GenericSchema<string, string>,
   action: string,
-  end: (tenantId: string, id: string, now: number, audit: AuditEntry) => Promise<R>,
-): Promise<R> {
+  end: EndById<T, C>,
+): Promise<Outcome<T, C>> {
   const admin = await authenticateAdmin(ctx, request);
   const target = readParam(request, 'id', id);
   return end(admin.tenantId, target, ctx.now(), auditOk(ctx, admin, request, action, target));

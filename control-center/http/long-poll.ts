@@ -5,7 +5,10 @@
  * subscribes before the first read, so no change is lost in between, and gives up when the
  * client goes away.
  */
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Device, Workstation } from '../storage/records.js';
+import { authenticateDevice, authenticateWorkstation } from './authenticate.js';
+import { readQuery, WaitQuery } from './boundary.js';
 import type { CcContext } from './route-context.js';
 
 export interface PollRead<T> {
@@ -40,4 +43,29 @@ export async function longPoll<T>(
     subscription.close();
     reply.raw.off('close', onClose);
   }
+}
+
+const inboxOwners = { device: authenticateDevice, workstation: authenticateWorkstation };
+type InboxOwner = { device: Device; workstation: Workstation };
+
+/**
+ * `GET /v1/<owner>/inbox`: authenticates the device or workstation, then long-polls its topic
+ * (`device:<id>`, `workstation:<id>`) for what `read` finds, a set of lists: the answer is
+ * final as soon as one of them holds something.
+ */
+export function inboxRoute<K extends keyof InboxOwner>(
+  app: FastifyInstance,
+  ctx: CcContext,
+  owner: K,
+  read: (caller: InboxOwner[K]) => Promise<Readonly<Record<string, readonly unknown[]>>>,
+): void {
+  app.get(`/v1/${owner}/inbox`, async (request, reply) => {
+    const caller = (await inboxOwners[owner](ctx, request)) as InboxOwner[K];
+    const { wait } = readQuery(request, WaitQuery);
+    const inbox = await longPoll(ctx, reply, [`${owner}:${caller.id}`], wait, async () => {
+      const value = await read(caller);
+      return { value, final: Object.values(value).some((list) => list.length > 0) };
+    });
+    return reply.send(inbox);
+  });
 }

@@ -49,22 +49,35 @@ export const workstationActor = (workstation: { readonly id: string; readonly te
   actor: `workstation:${workstation.id}`,
 });
 
-/** The audit entry of a change that succeeded (docs/control-center.md "Audit"): who, from where, what on which. */
+/** The audit entry of what `who` did (docs/control-center.md "Audit"): who, from where, what on which, with what result. */
+export function auditResult(
+  ctx: CcContext,
+  who: AuditActor,
+  request: { readonly ip: string },
+  action: string,
+  target: string | null,
+  result: string,
+  detail?: AuditDetail,
+): AuditEntry {
+  return audit(ctx, {
+    tenantId: who.tenantId,
+    actor: who.actor,
+    address: request.ip,
+    action,
+    target,
+    result,
+    ...(detail ? { detail } : {}),
+  });
+}
+
+/** The audit entry of a change that succeeded. */
 export function auditOk(
   ctx: CcContext,
-  admin: AuditActor,
+  who: AuditActor,
   request: { readonly ip: string },
   action: string,
   target: string | null,
   detail?: AuditDetail,
 ): AuditEntry {
-  return audit(ctx, {
-    tenantId: admin.tenantId,
-    actor: admin.actor,
-    address: request.ip,
-    action,
-    target,
-    result: 'ok',
-    ...(detail ? { detail } : {}),
-  });
+  return auditResult(ctx, who, request, action, target, 'ok', detail);
 }

@@ -14,6 +14,17 @@ import type { StoredEvent, Tenant, UserSummary, Workstation, WorkstationEvent } 
 export type Refusal<C extends string> = { readonly ok: false; readonly code: C };
 export type Outcome<T, C extends string> = ({ readonly ok: true } & T) | Refusal<C>;
 
+/**
+ * Revokes or removes the tenant's record `id` at `now`, appending `audit` in the same
+ * transaction; another tenant's record, or one already ended, is 'not-found'.
+ */
+export type EndById<T, C extends string = 'not-found'> = (
+  tenantId: string,
+  id: string,
+  now: number,
+  audit: AuditEntry,
+) => Promise<Outcome<T, C>>;
+
 export interface SettingsScope {
   readonly tenantId: string;
   /** Absent: the tenant's own overrides. */
@@ -97,12 +108,7 @@ export interface Storage {
   ): Promise<AdminToken>;
   findAdminToken(sha256: string): Promise<AdminToken | null>;
   listAdminTokens(tenantId: string): Promise<AdminToken[]>;
-  revokeAdminToken(
-    tenantId: string,
-    id: string,
-    now: number,
-    audit: AuditEntry,
-  ): Promise<Outcome<{ token: AdminToken }, 'not-found' | 'last-token'>>;
+  revokeAdminToken: EndById<{ token: AdminToken }, 'not-found' | 'last-token'>;
 
   // Install tokens and enrollment
   createInstallToken(
@@ -111,12 +117,7 @@ export interface Storage {
   ): Promise<InstallToken>;
   findInstallToken(sha256: string): Promise<InstallToken | null>;
   listInstallTokens(tenantId: string): Promise<InstallToken[]>;
-  revokeInstallToken(
-    tenantId: string,
-    id: string,
-    now: number,
-    audit: AuditEntry,
-  ): Promise<Outcome<{ token: InstallToken }, 'not-found'>>;
+  revokeInstallToken: EndById<{ token: InstallToken }>;
   /**
    * Enrolls with the install token whose SHA-256 is given, counting one use; a public key that
    * is already enrolled answers its workstation (`created: false`) without counting a use.
@@ -144,12 +145,7 @@ export interface Storage {
     now: number,
     audit: AuditEntry,
   ): Promise<Outcome<{ workstation: Workstation; revision: Revision }, 'not-found' | 'no-group'>>;
-  removeWorkstation(
-    tenantId: string,
-    id: string,
-    now: number,
-    audit: AuditEntry,
-  ): Promise<Outcome<{ workstation: Workstation }, 'not-found'>>;
+  removeWorkstation: EndById<{ workstation: Workstation }>;
 
   // The fleet (docs/console.md "Fleet")
   /** Records the policy version a workstation says it holds (the NORMAL-sync connection, like last-seen times). */
@@ -168,12 +164,9 @@ export interface Storage {
   ): Promise<Outcome<{ reset: LockoutReset }, 'not-found'>>;
   /** Resets not done yet, oldest first. */
   pendingLockoutResets(workstationId: string): Promise<LockoutReset[]>;
-  /** Marks a reset done once; a repeat answers the stored one (`created: false`). */
+  /** Marks the workstation's reset `id` done once; a repeat answers the stored one (`created: false`). */
   finishLockoutReset(
-    workstationId: string,
-    id: string,
-    result: string,
-    now: number,
+    done: { workstationId: string; id: string; result: string; doneAt: number },
     audit: AuditEntry,
   ): Promise<Outcome<{ reset: LockoutReset; created: boolean }, 'not-found'>>;
   /** The newest resets of a workstation, done or not. */
@@ -220,12 +213,7 @@ export interface Storage {
   findDeviceBySigningKey(signingKey: string): Promise<Device | null>;
   getDevice(id: string): Promise<Device | null>;
   listDevices(tenantId: string, query: { user?: string }): Promise<Array<Device & { bindings: Binding[] }>>;
-  revokeDevice(
-    tenantId: string,
-    id: string,
-    now: number,
-    audit: AuditEntry,
-  ): Promise<Outcome<{ device: Device }, 'not-found'>>;
+  revokeDevice: EndById<{ device: Device }>;
   bindingsOfDevice(deviceId: string): Promise<Binding[]>;
   /** Devices bound to (workstation, user) and not revoked. */
   devicesFor(workstationId: string, user: string): Promise<string[]>;

@@ -307,14 +307,23 @@ export function describeStorageContract(name: string, factory: StorageFactory): 
         reset: { id, doneAt: null },
       });
       expect((await storage.pendingLockoutResets(ws.id)).map((r) => r.id)).toEqual([id]);
-      expect(await storage.finishLockoutReset('ws_OTHER', id, 'cleared', NOW + 1, audit('lockout-reset.done'))).toEqual(
-        { ok: false, code: 'not-found' },
-      );
       expect(
-        await storage.finishLockoutReset(ws.id, id, 'cleared', NOW + 1, audit('lockout-reset.done')),
+        await storage.finishLockoutReset(
+          { workstationId: 'ws_OTHER', id, result: 'cleared', doneAt: NOW + 1 },
+          audit('lockout-reset.done'),
+        ),
+      ).toEqual({ ok: false, code: 'not-found' });
+      expect(
+        await storage.finishLockoutReset(
+          { workstationId: ws.id, id, result: 'cleared', doneAt: NOW + 1 },
+          audit('lockout-reset.done'),
+        ),
       ).toMatchObject({ ok: true, created: true, reset: { doneAt: NOW + 1, result: 'cleared' } });
       expect(
-        await storage.finishLockoutReset(ws.id, id, 'no-state', NOW + 2, audit('lockout-reset.done')),
+        await storage.finishLockoutReset(
+          { workstationId: ws.id, id, result: 'no-state', doneAt: NOW + 2 },
+          audit('lockout-reset.done'),
+        ),
       ).toMatchObject({ ok: true, created: false, reset: { result: 'cleared' } });
       expect(await storage.pendingLockoutResets(ws.id)).toEqual([]);
       await storage.close();

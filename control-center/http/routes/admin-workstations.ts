@@ -12,7 +12,7 @@ import { CcError } from '../../errors.js';
 import type { FleetBinding, LockoutReset, Workstation } from '../../storage/records.js';
 import { authenticateAdmin, authenticateWorkstation, type AdminCaller } from '../authenticate.js';
 import { NoQuery, readBody, readParam, readQuery } from '../boundary.js';
-import { audit, type CcContext, auditOk } from '../route-context.js';
+import { type CcContext, auditOk, auditResult, workstationActor } from '../route-context.js';
 
 const RECENT_RESETS = 20;
 
@@ -109,18 +109,8 @@ export function adminWorkstationRoutes(app: FastifyInstance, ctx: CcContext): vo
     const id = readParam(request, 'id', idSchema('lr'));
     const { result } = readBody(request, LockoutResetDoneRequestSchema);
     const done = await ctx.storage.finishLockoutReset(
-      workstation.id,
-      id,
-      result,
-      ctx.now(),
-      audit(ctx, {
-        tenantId: workstation.tenantId,
-        actor: `workstation:${workstation.id}`,
-        address: request.ip,
-        action: 'lockout-reset.done',
-        target: id,
-        result,
-      }),
+      { workstationId: workstation.id, id, result, doneAt: ctx.now() },
+      auditResult(ctx, workstationActor(workstation), request, 'lockout-reset.done', id, result),
     );
     if (!done.ok) throw new CcError('not-found', 'There is no lockout reset with that id for this workstation.');
     return reply.send(resetView(done.reset));

@@ -7,41 +7,36 @@
 import type { FastifyInstance } from 'fastify';
 import { settingsFor } from '../../policy.js';
 import { authenticateDevice } from '../authenticate.js';
-import { NoQuery, readQuery, WaitQuery } from '../boundary.js';
+import type { InboxAuthRequest, PoolDelivery } from '../../storage/records.js';
+import { NoQuery, readQuery } from '../boundary.js';
+import { inboxRoute } from '../long-poll.js';
 import type { CcContext } from '../route-context.js';
-import { longPoll } from '../long-poll.js';
+
+const inboxAuthRequest = (r: InboxAuthRequest) => ({
+  requestId: r.id,
+  workstationId: r.workstationId,
+  workstationName: r.workstationName,
+  user: r.user,
+  challenge: r.challenge,
+  createdAt: r.createdAt,
+  expiresAt: r.expiresAt,
+  intentId: r.intentId,
+  ...(r.credential === null ? {} : { credential: r.credential }),
+});
+const inboxPoolDelivery = (d: PoolDelivery) => ({
+  deliveryId: d.id,
+  workstationId: d.workstationId,
+  user: d.user,
+  envelope: (JSON.parse(d.body) as { envelope: unknown }).envelope,
+});
 
 export function deviceRoutes(app: FastifyInstance, ctx: CcContext): void {
-  app.get('/v1/device/inbox', async (request, reply) => {
-    const device = await authenticateDevice(ctx, request);
-    const { wait } = readQuery(request, WaitQuery);
-    const inbox = await longPoll(ctx, reply, [`device:${device.id}`], wait, async () => {
-      const [requests, deliveries] = await Promise.all([
-        ctx.storage.pendingAuthRequestsForDevice(device.id, ctx.now()),
-        ctx.storage.pendingPoolDeliveriesForDevice(device.id),
-      ]);
-      const value = {
-        authRequests: requests.map((r) => ({
-          requestId: r.id,
-          workstationId: r.workstationId,
-          workstationName: r.workstationName,
-          user: r.user,
-          challenge: r.challenge,
-          createdAt: r.createdAt,
-          expiresAt: r.expiresAt,
-          intentId: r.intentId,
-          ...(r.credential === null ? {} : { credential: r.credential }),
-        })),
-        poolDeliveries: deliveries.map((d) => ({
-          deliveryId: d.id,
-          workstationId: d.workstationId,
-          user: d.user,
-          envelope: (JSON.parse(d.body) as { envelope: unknown }).envelope,
-        })),
-      };
-      return { value, final: value.authRequests.length + value.poolDeliveries.length > 0 };
-    });
-    return reply.send(inbox);
+  inboxRoute(app, ctx, 'device', async (device) => {
+    const [requests, deliveries] = await Promise.all([
+      ctx.storage.pendingAuthRequestsForDevice(device.id, ctx.now()),
+      ctx.storage.pendingPoolDeliveriesForDevice(device.id),
+    ]);
+    return { authRequests: requests.map(inboxAuthRequest), poolDeliveries: deliveries.map(inboxPoolDelivery) };
   });
 
   app.get('/v1/device/workstations', async (request, reply) => {

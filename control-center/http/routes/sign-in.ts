@@ -15,8 +15,8 @@ import { CcError } from '../../errors.js';
 import type { AuthRequest, Decision } from '../../storage/records.js';
 import { authenticateDevice, authenticateWorkstation } from '../authenticate.js';
 import { readBody, readParam, readQuery, WaitQuery } from '../boundary.js';
-import { audit, type CcContext, auditOk, deviceActor, workstationActor } from '../route-context.js';
-import { longPoll } from '../long-poll.js';
+import { type CcContext, auditOk, auditResult, deviceActor, workstationActor } from '../route-context.js';
+import { inboxRoute, longPoll } from '../long-poll.js';
 
 export const INTENT_TTL_MS = 30_000;
 const requestIdParam = v.pipe(v.string(), v.regex(idPattern('ar'), 'must be an ar_ id'));
@@ -97,30 +97,24 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
     return reply.send(status);
   });
 
-  app.get('/v1/workstation/inbox', async (request, reply) => {
-    const workstation = await authenticateWorkstation(ctx, request);
-    const { wait } = readQuery(request, WaitQuery);
-    const inbox = await longPoll(ctx, reply, [`workstation:${workstation.id}`], wait, async () => {
-      const [intents, resets] = await Promise.all([
-        ctx.storage.pendingIntents(workstation.id, ctx.now()),
-        ctx.storage.pendingLockoutResets(workstation.id),
-      ]);
-      const value = {
-        intents: intents.map((intent) => ({
-          intentId: intent.id,
-          user: intent.user,
-          deviceId: intent.deviceId,
-          createdAt: intent.createdAt,
-          expiresAt: intent.expiresAt,
-        })),
-        // Only when there is one, so an agent that predates lockout resets keeps reading its inbox.
-        ...(resets.length > 0
-          ? { lockoutResets: resets.map((r) => ({ resetId: r.id, user: r.user, requestedAt: r.requestedAt })) }
-          : {}),
-      };
-      return { value, final: intents.length + resets.length > 0 };
-    });
-    return reply.send(inbox);
+  inboxRoute(app, ctx, 'workstation', async (workstation) => {
+    const [intents, resets] = await Promise.all([
+      ctx.storage.pendingIntents(workstation.id, ctx.now()),
+      ctx.storage.pendingLockoutResets(workstation.id),
+    ]);
+    return {
+      intents: intents.map((intent) => ({
+        intentId: intent.id,
+        user: intent.user,
+        deviceId: intent.deviceId,
+        createdAt: intent.createdAt,
+        expiresAt: intent.expiresAt,
+      })),
+      // Only when there is one, so an agent that predates lockout resets keeps reading its inbox.
+      ...(resets.length > 0
+        ? { lockoutResets: resets.map((r) => ({ resetId: r.id, user: r.user, requestedAt: r.requestedAt })) }
+        : {}),
+    };
   });
 
   app.post('/v1/device/sign-in', async (request, reply) => {
@@ -131,14 +125,7 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
     const now = ctx.now();
     const id = newId('in');
     const intent = await ctx.storage.createIntent(
-      {
-        id,
-        workstationId: body.workstationId,
-        user: body.user,
-        deviceId: device.id,
-        createdAt: now,
-        expiresAt: now + INTENT_TTL_MS,
-      },
+      { id, ...body, deviceId: device.id, createdAt: now, expiresAt: now + INTENT_TTL_MS },
       auditOk(ctx, deviceActor(device), request, 'sign-in.intent', id, {
         workstationId: body.workstationId,
         user: body.user,
@@ -155,13 +142,7 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
     const found = await ctx.storage.getAuthRequest(id);
     if (!found || !(await ctx.storage.isBound(device.id, found.workstationId, found.user)))
       throw new CcError('not-found', 'This phone has no auth request with that id.');
-    const decision: Decision = {
-      deviceId: device.id,
-      decision: body.decision,
-      signedAt: body.signedAt,
-      signature: body.signature,
-      ...(body.release === undefined ? {} : { release: body.release }),
-    };
+    const decision: Decision = { deviceId: device.id, ...body };
     const now = ctx.now();
     if (found.decision) {
       if (sameDecision(found.decision, decision)) return reply.send(authStatus(found, now));
@@ -190,14 +171,9 @@ export function signInRoutes(app: FastifyInstance, ctx: CcContext): void {
       id,
       decision,
       now,
-      audit(ctx, {
-        tenantId: device.tenantId,
-        actor: `device:${device.id}`,
-        address: request.ip,
-        action: 'auth-request.decide',
-        target: id,
-        result: body.decision,
-        detail: { workstationId: found.workstationId, user: found.user },
+      auditResult(ctx, deviceActor(device), request, 'auth-request.decide', id, body.decision, {
+        workstationId: found.workstationId,
+        user: found.user,
       }),
     );
     if (result.outcome === 'expired')

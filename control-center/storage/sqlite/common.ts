@@ -1,4 +1,4 @@
-/** Helpers the SQLite storage areas share: the audit writer, the revision counter, row mapping. */
+/** Helpers the SQLite storage areas share: the audit writer, the revision counter, reading rows as records. */
 import type { AuditEntry, Revision, SettingsOverrides } from '../records.js';
 import type { Database } from './open-database.js';
 
@@ -64,4 +64,32 @@ export function liveRowOf<R extends { tenant_id: string; revoked_at: number | nu
   tenantId: string,
 ): R | undefined {
   return row && row.tenant_id === tenantId && row.revoked_at === null ? row : undefined;
+}
+
+/** The rows of one table, read by their `id` and mapped to records (see recordsById). */
+export interface RecordsById<Row, T> {
+  /** The row itself, for the checks a write makes first. */
+  row(id: string): Row | undefined;
+  /** The record, or null when there is none: what a `get…` call answers. */
+  get(id: string): Promise<T | null>;
+  /** The record of a row that exists, such as the one a write has just made. */
+  written(id: string): T;
+}
+
+/** Prepares the read of `table` by id (`columns`, all by default), answering rows or records. */
+export function recordsById<Row, T>(
+  db: Database,
+  table: string,
+  record: (row: Row) => T,
+  columns = '*',
+): RecordsById<Row, T> {
+  const byId = db.prepare<[string], Row>(`SELECT ${columns} FROM ${table} WHERE id = ?`);
+  return {
+    row: (id) => byId.get(id),
+    async get(id) {
+      const row = byId.get(id);
+      return row === undefined ? null : record(row);
+    },
+    written: (id) => record(byId.get(id)!),
+  };
 }

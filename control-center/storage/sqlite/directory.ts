@@ -2,7 +2,7 @@
 import { newId } from '../../../protocol/online/ids.js';
 import type { Group, Revision, Tenant, Workstation } from '../records.js';
 import type { Storage } from '../storage.js';
-import { inTransaction, parseOverrides, type Shared } from './common.js';
+import { inTransaction, parseOverrides, recordsById, type Shared } from './common.js';
 
 export type DirectoryStore = Pick<
   Storage,
@@ -115,7 +115,7 @@ export function directoryStore(shared: Shared): DirectoryStore {
   const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
   const insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
   const defaultTenant = db.prepare<[], TenantRow>('SELECT * FROM tenants ORDER BY created_at, id LIMIT 1');
-  const getTenant = db.prepare<[string], TenantRow>('SELECT * FROM tenants WHERE id = ?');
+  const tenants = recordsById(db, 'tenants', tenant);
   const listGroups = db.prepare<[string], GroupRow>(
     `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.tenant_id = ? ORDER BY g.is_default DESC, g.name`,
   );
@@ -132,7 +132,7 @@ export function directoryStore(shared: Shared): DirectoryStore {
   );
   const setTenantSettings = db.prepare('UPDATE tenants SET settings = ? WHERE id = ?');
   const setGroupSettings = db.prepare('UPDATE groups SET settings = ? WHERE id = ? AND tenant_id = ?');
-  const getWorkstation = db.prepare<[string], WorkstationRow>('SELECT * FROM workstations WHERE id = ?');
+  const workstations = recordsById(db, 'workstations', workstation);
   const listWorkstations = db.prepare<[string, string | null, string | null, string, number], WorkstationRow>(
     `SELECT * FROM workstations WHERE tenant_id = ? AND (? IS NULL OR group_id = ?) AND id > ? AND removed_at IS NULL ORDER BY id LIMIT ?`,
   );
@@ -140,7 +140,7 @@ export function directoryStore(shared: Shared): DirectoryStore {
   const removeWorkstation = db.prepare('UPDATE workstations SET removed_at = ? WHERE id = ?');
 
   const activeWorkstation = (tenantId: string, id: string): Workstation | null => {
-    const row = getWorkstation.get(id);
+    const row = workstations.row(id);
     return row && row.tenant_id === tenantId && row.removed_at === null ? workstation(row) : null;
   };
 
@@ -161,10 +161,7 @@ export function directoryStore(shared: Shared): DirectoryStore {
         return out;
       });
     },
-    async getTenant(id) {
-      const row = getTenant.get(id);
-      return row ? tenant(row) : null;
-    },
+    getTenant: tenants.get,
     async listGroups(tenantId) {
       return listGroups.all(tenantId).map(group);
     },
@@ -207,10 +204,7 @@ export function directoryStore(shared: Shared): DirectoryStore {
     async revision(): Promise<Revision> {
       return shared.readRevision();
     },
-    async getWorkstation(id) {
-      const row = getWorkstation.get(id);
-      return row ? workstation(row) : null;
-    },
+    getWorkstation: workstations.get,
     async listWorkstations(tenantId, query) {
       const rows = listWorkstations.all(
         tenantId,
@@ -230,7 +224,7 @@ export function directoryStore(shared: Shared): DirectoryStore {
         moveWorkstation.run(groupId, id);
         const revision = shared.bumpRevision(now);
         shared.audit({ ...audit, detail: { ...audit.detail, revision: revision.revision } });
-        return { ok: true, workstation: workstation(getWorkstation.get(id)!), revision } as const;
+        return { ok: true, workstation: workstations.written(id), revision } as const;
       });
     },
     async removeWorkstation(tenantId, id, now, audit) {
@@ -238,7 +232,7 @@ export function directoryStore(shared: Shared): DirectoryStore {
         if (!activeWorkstation(tenantId, id)) return { ok: false, code: 'not-found' } as const;
         removeWorkstation.run(now, id);
         shared.audit(audit);
-        return { ok: true, workstation: workstation(getWorkstation.get(id)!) } as const;
+        return { ok: true, workstation: workstations.written(id) } as const;
       });
     },
   };

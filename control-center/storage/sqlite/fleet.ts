@@ -5,7 +5,7 @@
  */
 import type { FleetBinding, LockoutReset } from '../records.js';
 import type { Storage } from '../storage.js';
-import { inTransaction, type Database, type Shared } from './common.js';
+import { inTransaction, recordsById, type Database, type Shared } from './common.js';
 
 export type FleetStore = Pick<
   Storage,
@@ -77,7 +77,7 @@ export function fleetStore(shared: Shared, replay: Database): FleetStore {
   const insertReset = db.prepare(
     'INSERT INTO lockout_resets (id, tenant_id, workstation_id, user, requested_at, requested_by) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const getReset = db.prepare<[string], ResetRow>('SELECT * FROM lockout_resets WHERE id = ?');
+  const resets = recordsById(db, 'lockout_resets', reset);
   const pending = db.prepare<[string], ResetRow>(
     'SELECT * FROM lockout_resets WHERE workstation_id = ? AND done_at IS NULL ORDER BY requested_at, id',
   );
@@ -114,20 +114,20 @@ export function fleetStore(shared: Shared, replay: Database): FleetStore {
           input.requestedBy,
         );
         shared.audit(audit);
-        return { ok: true, reset: reset(getReset.get(input.id)!) } as const;
+        return { ok: true, reset: resets.written(input.id) } as const;
       });
     },
     async pendingLockoutResets(workstationId) {
       return pending.all(workstationId).map(reset);
     },
-    async finishLockoutReset(workstationId, id, result, now, audit) {
+    async finishLockoutReset(done, audit) {
       return inTransaction(db, () => {
-        const row = getReset.get(id);
-        if (!row || row.workstation_id !== workstationId) return { ok: false, code: 'not-found' } as const;
+        const row = resets.row(done.id);
+        if (!row || row.workstation_id !== done.workstationId) return { ok: false, code: 'not-found' } as const;
         if (row.done_at !== null) return { ok: true, reset: reset(row), created: false } as const;
-        finish.run(now, result, id);
+        finish.run(done.doneAt, done.result, done.id);
         shared.audit(audit);
-        return { ok: true, reset: reset(getReset.get(id)!), created: true } as const;
+        return { ok: true, reset: resets.written(done.id), created: true } as const;
       });
     },
     async listLockoutResets(workstationId, limit) {

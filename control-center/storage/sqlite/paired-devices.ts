@@ -1,7 +1,7 @@
 /** SQLite storage: pairings, devices, bindings and users (docs/online-protocol.md "Pairing"). */
 import type { Binding, Device, Pairing, PairingState, UserSummary } from '../records.js';
 import type { Storage } from '../storage.js';
-import { inTransaction, liveRowOf, type Shared } from './common.js';
+import { inTransaction, liveRowOf, recordsById, type Shared } from './common.js';
 
 export type PairingStore = Pick<
   Storage,
@@ -96,7 +96,8 @@ const binding = (row: BindingRow): Binding => ({
 
 export function pairingStore(shared: Shared): PairingStore {
   const { db } = shared;
-  const getPairing = db.prepare<[string], PairingRow>('SELECT * FROM pairings WHERE id = ?');
+  const pairings = recordsById(db, 'pairings', pairing);
+  const devices = recordsById(db, 'devices', device);
   const insertPairing = db.prepare(
     "INSERT INTO pairings (id, tenant_id, workstation_id, user, created_at, expires_at, state) VALUES (?, ?, ?, ?, ?, ?, 'open')",
   );
@@ -111,7 +112,6 @@ export function pairingStore(shared: Shared): PairingStore {
     "UPDATE pairings SET state = 'redeemed', device_id = ?, device_signing_key = ?, device_box_key = ?, device_name = ?, device_mac = ?, device_credential_key = ? WHERE id = ? AND state = 'open'",
   );
   const setState = db.prepare('UPDATE pairings SET state = ? WHERE id = ?');
-  const getDevice = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
   const deviceByKey = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE signing_key = ?');
   const insertDevice = db.prepare(
     'INSERT INTO devices (id, tenant_id, name, signing_key, box_key, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -146,31 +146,28 @@ export function pairingStore(shared: Shared): PairingStore {
   return {
     async createPairing(input, audit) {
       return inTransaction(db, () => {
-        if (getPairing.get(input.id)) return { ok: false, code: 'id-taken' } as const;
+        if (pairings.row(input.id)) return { ok: false, code: 'id-taken' } as const;
         insertPairing.run(input.id, input.tenantId, input.workstationId, input.user, input.now, input.expiresAt);
         insertUser.run(input.tenantId, input.user, input.now);
         shared.audit(audit);
-        return { ok: true, pairing: pairing(getPairing.get(input.id)!) } as const;
+        return { ok: true, pairing: pairings.written(input.id) } as const;
       });
     },
-    async getPairing(id) {
-      const row = getPairing.get(id);
-      return row ? pairing(row) : null;
-    },
+    getPairing: pairings.get,
     async setWorkstationMac(id, mac, now) {
       return inTransaction(db, () => {
-        const row = getPairing.get(id);
+        const row = pairings.row(id);
         if (row?.state !== 'open' || row.expires_at <= now) return { ok: false, code: 'not-open' } as const;
         if (row.workstation_mac !== null && row.workstation_mac !== mac)
           return { ok: false, code: 'different-mac' } as const;
         setMac.run(mac, id);
-        return { ok: true, pairing: pairing(getPairing.get(id)!) } as const;
+        return { ok: true, pairing: pairings.written(id) } as const;
       });
     },
     async countPairingTry(id, maxTries, _now, audit) {
       return inTransaction(db, () => {
         countTry.run(maxTries, id);
-        const row = getPairing.get(id);
+        const row = pairings.row(id);
         const result = { tries: row?.tries ?? 0, burnt: row?.state === 'burnt' };
         shared.audit({ ...audit, detail: { ...audit.detail, tries: result.tries, burnt: result.burnt } });
         return result;
@@ -178,7 +175,7 @@ export function pairingStore(shared: Shared): PairingStore {
     },
     async redeemPairing(id, input, now, audit) {
       return inTransaction(db, () => {
-        const row = getPairing.get(id);
+        const row = pairings.row(id);
         if (row?.state !== 'open') return { ok: false, code: 'not-open' } as const;
         if (row.expires_at <= now) return { ok: false, code: 'expired' } as const;
         if (row.workstation_mac === null) return { ok: false, code: 'no-mac' } as const;
@@ -188,7 +185,7 @@ export function pairingStore(shared: Shared): PairingStore {
           return { ok: false, code: 'key-mismatch' } as const;
         if (!existing) {
           insertDevice.run(input.newDeviceId, row.tenant_id, input.name, input.signingKey, input.boxKey, now);
-          existing = getDevice.get(input.newDeviceId)!;
+          existing = devices.row(input.newDeviceId)!;
         }
         redeem.run(
           existing.id,
@@ -200,28 +197,25 @@ export function pairingStore(shared: Shared): PairingStore {
           id,
         );
         shared.audit(audit(existing.id));
-        return { ok: true, pairing: pairing(getPairing.get(id)!), device: device(existing) } as const;
+        return { ok: true, pairing: pairings.written(id), device: device(existing) } as const;
       });
     },
     async confirmPairing(id, accept, now, audit) {
       return inTransaction(db, () => {
-        const row = getPairing.get(id);
+        const row = pairings.row(id);
         if (row?.state !== 'redeemed') return { ok: false, code: 'not-redeemed' } as const;
         if (row.expires_at <= now) return { ok: false, code: 'expired' } as const;
         setState.run(accept ? 'confirmed' : 'rejected', id);
         if (accept) insertBinding.run(row.device_id, row.workstation_id, row.user, id, now);
         shared.audit(audit);
-        return { ok: true, pairing: pairing(getPairing.get(id)!) } as const;
+        return { ok: true, pairing: pairings.written(id) } as const;
       });
     },
     async findDeviceBySigningKey(signingKey) {
       const row = deviceByKey.get(signingKey);
       return row ? device(row) : null;
     },
-    async getDevice(id) {
-      const row = getDevice.get(id);
-      return row ? device(row) : null;
-    },
+    getDevice: devices.get,
     async listDevices(tenantId, query) {
       return listDevices
         .all(tenantId)
@@ -230,11 +224,11 @@ export function pairingStore(shared: Shared): PairingStore {
     },
     async revokeDevice(tenantId, id, now, audit) {
       return inTransaction(db, () => {
-        if (!liveRowOf(getDevice.get(id), tenantId)) return { ok: false, code: 'not-found' } as const;
+        if (!liveRowOf(devices.row(id), tenantId)) return { ok: false, code: 'not-found' } as const;
         revokeDevice.run(now, id);
         deleteBindings.run(id);
         shared.audit(audit);
-        return { ok: true, device: device(getDevice.get(id)!) } as const;
+        return { ok: true, device: devices.written(id) } as const;
       });
     },
     async bindingsOfDevice(deviceId) {

@@ -1,7 +1,7 @@
 /** SQLite storage: pool deliveries, uploaded events and recovery PIN boxes — what the CC relays or keeps sealed. */
 import type { PoolDelivery, PoolDeliveryState, RecoveryPinBox, StoredEvent } from '../records.js';
 import type { Storage } from '../storage.js';
-import { inTransaction, type Shared } from './common.js';
+import { inTransaction, recordsById, type Shared } from './common.js';
 
 export type RelayStore = Pick<
   Storage,
@@ -42,15 +42,6 @@ interface EventRow {
   repeated: number | null;
   since: number | null;
 }
-interface RecoveryRow {
-  workstation_id: string;
-  user: string;
-  eph: string;
-  nonce: string;
-  ciphertext: string;
-  stored_at: number;
-  revealed_at: number | null;
-}
 
 const delivery = (row: DeliveryRow): PoolDelivery => ({
   id: row.id,
@@ -75,19 +66,10 @@ const event = (row: EventRow): StoredEvent => ({
   receivedAt: row.received_at,
   ...(row.repeated !== null ? { repeated: row.repeated, since: row.since ?? row.time } : {}),
 });
-const recovery = (row: RecoveryRow): RecoveryPinBox => ({
-  workstationId: row.workstation_id,
-  user: row.user,
-  eph: row.eph,
-  nonce: row.nonce,
-  ciphertext: row.ciphertext,
-  storedAt: row.stored_at,
-  revealedAt: row.revealed_at,
-});
 
 export function relayStore(shared: Shared): RelayStore {
   const { db } = shared;
-  const getDelivery = db.prepare<[string], DeliveryRow>('SELECT * FROM pool_deliveries WHERE id = ?');
+  const deliveries = recordsById(db, 'pool_deliveries', delivery);
   const supersede = db.prepare(
     "UPDATE pool_deliveries SET state = 'superseded' WHERE workstation_id = ? AND user = ? AND device_id = ? AND state = 'pending'",
   );
@@ -130,15 +112,17 @@ export function relayStore(shared: Shared): RelayStore {
      ON CONFLICT (workstation_id, user) DO UPDATE SET eph = excluded.eph, nonce = excluded.nonce, ciphertext = excluded.ciphertext,
        stored_at = excluded.stored_at, revealed_at = NULL`,
   );
-  const getRecovery = db.prepare<[string, string], RecoveryRow>(
-    'SELECT * FROM recovery_pins WHERE workstation_id = ? AND user = ?',
+  // A box is only ever read whole, so its columns are selected under the record's names.
+  const getRecovery = db.prepare<[string, string], RecoveryPinBox>(
+    `SELECT workstation_id AS workstationId, user, eph, nonce, ciphertext, stored_at AS storedAt, revealed_at AS revealedAt
+     FROM recovery_pins WHERE workstation_id = ? AND user = ?`,
   );
   const revealRecovery = db.prepare('UPDATE recovery_pins SET revealed_at = ? WHERE workstation_id = ? AND user = ?');
 
   return {
     async putPoolDelivery(input, audit) {
       return inTransaction(db, () => {
-        const existing = getDelivery.get(input.id);
+        const existing = deliveries.row(input.id);
         if (existing) {
           const same = existing.body === input.body && existing.workstation_id === input.workstationId;
           return same
@@ -148,19 +132,16 @@ export function relayStore(shared: Shared): RelayStore {
         supersede.run(input.workstationId, input.user, input.deviceId);
         insertDelivery.run(input.id, input.workstationId, input.user, input.deviceId, input.body, input.createdAt);
         shared.audit(audit);
-        return { ok: true, delivery: delivery(getDelivery.get(input.id)!), created: true } as const;
+        return { ok: true, delivery: deliveries.written(input.id), created: true } as const;
       });
     },
-    async getPoolDelivery(id) {
-      const row = getDelivery.get(id);
-      return row ? delivery(row) : null;
-    },
+    getPoolDelivery: deliveries.get,
     async pendingPoolDeliveriesForDevice(deviceId) {
       return pendingForDevice.all(deviceId).map(delivery);
     },
     async confirmPoolDelivery(id, confirmation, now, audit) {
       return inTransaction(db, () => {
-        const row = getDelivery.get(id)!;
+        const row = deliveries.row(id)!;
         if (row.state === 'superseded') return { ok: false, code: 'superseded' } as const;
         if (row.state === 'confirmed') {
           const same = row.pool_id === confirmation.poolId && row.signature === confirmation.signature;
@@ -170,7 +151,7 @@ export function relayStore(shared: Shared): RelayStore {
         }
         confirm.run(confirmation.poolId, confirmation.signature, now, id);
         shared.audit(audit);
-        return { ok: true, delivery: delivery(getDelivery.get(id)!), created: true } as const;
+        return { ok: true, delivery: deliveries.written(id), created: true } as const;
       });
     },
     async addEvents(workstationId, events, now) {
@@ -218,8 +199,7 @@ export function relayStore(shared: Shared): RelayStore {
       });
     },
     async getRecoveryPin(workstationId, user) {
-      const row = getRecovery.get(workstationId, user);
-      return row ? recovery(row) : null;
+      return getRecovery.get(workstationId, user) ?? null;
     },
     async markRecoveryPinRevealed(workstationId, user, now, audit) {
       inTransaction(db, () => {

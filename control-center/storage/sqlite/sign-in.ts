@@ -2,7 +2,7 @@
 import type { CredentialRequestBody, ReleaseBody } from '../../../protocol/online/credential-release.js';
 import type { AuthRequest, InboxAuthRequest, Intent } from '../records.js';
 import type { Storage } from '../storage.js';
-import { inTransaction, type Shared } from './common.js';
+import { inTransaction, recordsById, type Shared } from './common.js';
 
 export type SignInStore = Pick<
   Storage,
@@ -75,7 +75,7 @@ export function signInStore(shared: Shared): SignInStore {
   const insertIntent = db.prepare(
     'INSERT INTO intents (id, workstation_id, user, device_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const getIntent = db.prepare<[string], IntentRow>('SELECT * FROM intents WHERE id = ?');
+  const intents = recordsById(db, 'intents', intent);
   const pendingIntents = db.prepare<[string, number], IntentRow>(
     'SELECT * FROM intents WHERE workstation_id = ? AND answered_by IS NULL AND expires_at > ? ORDER BY created_at',
   );
@@ -83,7 +83,7 @@ export function signInStore(shared: Shared): SignInStore {
   const insertRequest = db.prepare(
     'INSERT INTO auth_requests (id, workstation_id, user, challenge, intent_id, created_at, expires_at, credential) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const getRequest = db.prepare<[string], AuthRow>('SELECT * FROM auth_requests WHERE id = ?');
+  const requests = recordsById(db, 'auth_requests', authRequest);
   const pendingForDevice = db.prepare<[string, number], AuthRow & { workstation_name: string }>(
     `SELECT a.*, w.name AS workstation_name FROM bindings b
        JOIN devices d ON d.id = b.device_id
@@ -101,13 +101,10 @@ export function signInStore(shared: Shared): SignInStore {
       return inTransaction(db, () => {
         insertIntent.run(input.id, input.workstationId, input.user, input.deviceId, input.createdAt, input.expiresAt);
         shared.audit(audit);
-        return intent(getIntent.get(input.id)!);
+        return intents.written(input.id);
       });
     },
-    async getIntent(id) {
-      const row = getIntent.get(id);
-      return row ? intent(row) : null;
-    },
+    getIntent: intents.get,
     async pendingIntents(workstationId, now) {
       return pendingIntents.all(workstationId, now).map(intent);
     },
@@ -126,13 +123,10 @@ export function signInStore(shared: Shared): SignInStore {
           input.credential === null ? null : JSON.stringify(input.credential),
         );
         shared.audit(audit);
-        return { ok: true, request: authRequest(getRequest.get(input.id)!) } as const;
+        return { ok: true, request: requests.written(input.id) } as const;
       });
     },
-    async getAuthRequest(id) {
-      const row = getRequest.get(id);
-      return row ? authRequest(row) : null;
-    },
+    getAuthRequest: requests.get,
     async pendingAuthRequestsForDevice(deviceId, now): Promise<InboxAuthRequest[]> {
       return pendingForDevice
         .all(deviceId, now)
@@ -140,7 +134,7 @@ export function signInStore(shared: Shared): SignInStore {
     },
     async decideAuthRequest(id, decision, now, audit) {
       return inTransaction(db, () => {
-        const row = getRequest.get(id)!;
+        const row = requests.row(id)!;
         if (row.decision !== null) return { outcome: 'already-decided', request: authRequest(row) } as const;
         if (row.expires_at <= now) return { outcome: 'expired', request: authRequest(row) } as const;
         decide.run(
@@ -152,7 +146,7 @@ export function signInStore(shared: Shared): SignInStore {
           id,
         );
         shared.audit(audit);
-        return { outcome: 'decided', request: authRequest(getRequest.get(id)!) } as const;
+        return { outcome: 'decided', request: requests.written(id) } as const;
       });
     },
   };
