@@ -380,6 +380,9 @@ describe('an expired session (a Control Center on a test clock)', () => {
       await tab.keyboard.type(t.adminToken);
       await tab.keyboard.press('Enter');
       await tab.getByRole('heading', { level: 2, name: 'Workstation Settings' }).waitFor();
+      // The heading shows (and may take the focus) while the settings still load: wait for the form,
+      // or the Tab below would leave a page that has no setting yet.
+      await tab.getByRole('switch', { name: 'Offline Mode' }).waitFor();
       // The page's heading gets the focus (an effect, after paint); the next Tab reaches the first
       // setting, and Space turns it on.
       await expect
