@@ -19,6 +19,7 @@ import {
 } from './crypto/webcrypto.js';
 import { MAX_PASSWORD_UNITS, unitsProblem } from './windows-logon-credential.js';
 import type { PinCharset } from './offline-pin.js';
+import { refusal, type Refusal } from './refusal.js';
 
 export const COPY_LABEL = 'latchkey-windows-credential-v1';
 export const REQUEST_LABEL = 'latchkey-credential-request-v1';
@@ -63,7 +64,7 @@ export interface WrappedCopy {
 
 export type CopyOpening =
   | { ok: true; password: Uint8Array }
-  | { ok: false; code: 'copy-malformed' | 'copy-unopenable' | 'bad-key'; message: string };
+  | Refusal<'copy-malformed' | 'copy-unopenable' | 'bad-key'>;
 
 export interface X25519Pair {
   readonly privateKey: CryptoKey;
@@ -210,21 +211,16 @@ function copyShapeProblem(copy: WrappedCopy): string | null {
 }
 
 function malformed(why: string): CopyOpening {
-  return { ok: false, code: 'copy-malformed', message: `the credential copy is malformed: ${why}` };
+  return refusal('copy-malformed', `the credential copy is malformed: ${why}`);
 }
 
 /** Opens a copy with its copy key k (released by a phone, or computed from a PIN). */
 export async function openCopy(key: Uint8Array, copy: WrappedCopy, binding: CopyBinding): Promise<CopyOpening> {
   const shape = copyShapeProblem(copy);
   if (shape !== null) return malformed(shape);
-  if (key.length !== KEY_BYTES) return { ok: false, code: 'bad-key', message: 'the copy key is not 32 bytes' };
+  if (key.length !== KEY_BYTES) return refusal('bad-key', 'the copy key is not 32 bytes');
   const block = await aesGcmOpen(key, copy.nonce, copy.ciphertext, copyAad(binding));
-  if (block === null)
-    return {
-      ok: false,
-      code: 'copy-unopenable',
-      message: 'the credential copy does not open with this key and binding',
-    };
+  if (block === null) return refusal('copy-unopenable', 'the credential copy does not open with this key and binding');
   try {
     const password = unpadPassword(block);
     if (password === null) return malformed('its block breaks the padding rules');
@@ -243,7 +239,7 @@ export async function unwrapCredential(
   const shape = copyShapeProblem(copy);
   if (shape !== null) return malformed(shape);
   const key = await copyKeyFor(recipient, copy.eph);
-  if (key === null) return { ok: false, code: 'bad-key', message: "the copy's eph is not a usable X25519 public key" };
+  if (key === null) return refusal('bad-key', "the copy's eph is not a usable X25519 public key");
   try {
     return await openCopy(key, copy, binding);
   } finally {
