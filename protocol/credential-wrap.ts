@@ -25,8 +25,7 @@ export const COPY_LABEL = 'latchkey-windows-credential-v1';
 export const REQUEST_LABEL = 'latchkey-credential-request-v1';
 export const RELEASE_LABEL = 'latchkey-credential-release-v1';
 /** HKDF info strings of §6.2: two independent outputs of one Argon2id evaluation. */
-export const PIN_VERIFIER_INFO = 'latchkey-pin/1 verifier';
-export const PIN_CREDENTIAL_KEY_INFO = 'latchkey-pin/1 credential key';
+const PIN_KEY_INFO = { verifier: 'latchkey-pin/1 verifier', credentialSeed: 'latchkey-pin/1 credential key' } as const;
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
@@ -86,16 +85,19 @@ export function poolCarriesCopies(charset: PinCharset, length: number): boolean 
   return pinBits(charset, length) >= MIN_PIN_BITS_FOR_COPIES;
 }
 
+function pinKeyOf(argon2Output: Uint8Array, output: keyof typeof PIN_KEY_INFO): Uint8Array {
+  requireLength('argon2Output', argon2Output, KEY_BYTES);
+  return hkdfSha256(argon2Output, EMPTY, PIN_KEY_INFO[output], KEY_BYTES);
+}
+
 /** §6.2: verifier_c of one Argon2id output (the pool format `argon2id-hkdf-v1`). */
 export function pinVerifierOf(argon2Output: Uint8Array): Uint8Array {
-  requireLength('argon2Output', argon2Output, KEY_BYTES);
-  return hkdfSha256(argon2Output, EMPTY, PIN_VERIFIER_INFO, KEY_BYTES);
+  return pinKeyOf(argon2Output, 'verifier');
 }
 
 /** §6.2: seed_c, the private half of the PIN's credential key, from the same Argon2id output. */
 export function pinCredentialSeedOf(argon2Output: Uint8Array): Uint8Array {
-  requireLength('argon2Output', argon2Output, KEY_BYTES);
-  return hkdfSha256(argon2Output, EMPTY, PIN_CREDENTIAL_KEY_INFO, KEY_BYTES);
+  return pinKeyOf(argon2Output, 'credentialSeed');
 }
 
 /** §6.2: the verifier and the credential key's seed from one Argon2id output. */
