@@ -17,8 +17,9 @@ import type { PasswordCheckOptions, PasswordCheckResult } from './password-check
 import type { FileAccess } from './secure-path.js';
 import { SystemError, type SystemErrorCode } from './system-error.js';
 import type { UserRecord } from './users.js';
-import { linuxPlatform } from './linux/linux-platform.js';
-import { windowsPlatform } from './windows/windows-platform.js';
+import net from 'node:net';
+import * as linux from './linux/linux-platform.js';
+import * as windows from './windows/windows-platform.js';
 
 export interface Platform {
   /** process.platform of the OS this implements. */
@@ -53,6 +54,51 @@ export interface Platform {
   readonly defaults: { readonly configFile: string; readonly stateDir: string };
 }
 
+/** What each OS folder's <os>-platform.ts exports: its seam files' functions, under the same names. */
+interface OsSeams {
+  readonly name: NodeJS.Platform;
+  /** The local transport but for connecting, which is the same on every OS (osPlatform). */
+  readonly transport: Omit<LocalTransport, 'connect'>;
+  readonly users: Platform['users'];
+  readonly acquireExclusiveLock: Platform['locks']['acquireExclusive'];
+  readonly writeFileDurably: Platform['durable']['writeFile'];
+  readonly fsyncDirectory: Platform['durable']['syncDirectory'];
+  readonly checkStats: FileAccess['check'];
+  readonly checkDirectoryChain: FileAccess['checkDirectoryChain'];
+  readonly checkParentDirectory: FileAccess['checkParentDirectory'];
+  readonly makeDirectories: FileAccess['makeDirectories'];
+  readonly trustedOwners: FileAccess['trustedOwners'];
+  readonly readBootClock: Platform['bootClock']['now'];
+  readonly keystores: KeystoreBackends;
+  readonly checkPassword: Platform['passwords']['check'];
+  readonly defaults: Platform['defaults'];
+}
+
+/** One OS folder's seams as a Platform, made when first asked for, so no import order can see one uninitialised. */
+function osPlatform(os: OsSeams): Platform {
+  return {
+    name: os.name,
+    // A client reaches a Unix socket's path and a named pipe's name alike through Node's net.
+    ipc: { ...os.transport, connect: (endpoint) => net.connect(endpoint) },
+    users: os.users,
+    locks: { acquireExclusive: os.acquireExclusiveLock },
+    durable: { writeFile: os.writeFileDurably, syncDirectory: os.fsyncDirectory },
+    access: {
+      check: os.checkStats,
+      checkDirectoryChain: os.checkDirectoryChain,
+      checkParentDirectory: os.checkParentDirectory,
+      makeDirectories: os.makeDirectories,
+      trustedOwners: os.trustedOwners,
+    },
+    bootClock: { now: os.readBootClock },
+    keystores: os.keystores,
+    passwords: { check: os.checkPassword },
+    get defaults() {
+      return os.defaults;
+    },
+  };
+}
+
 let chosen: Platform | undefined;
 
 /** Whether this OS has its implementations (until then every seam refuses: unsupportedPlatform). */
@@ -64,9 +110,9 @@ export function platformImplemented(name: NodeJS.Platform = process.platform): b
 export function currentPlatform(): Platform {
   chosen ??=
     process.platform === 'linux'
-      ? linuxPlatform
+      ? osPlatform(linux)
       : process.platform === 'win32'
-        ? windowsPlatform
+        ? osPlatform(windows)
         : unsupportedPlatform(process.platform);
   return chosen;
 }

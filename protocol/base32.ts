@@ -1,7 +1,9 @@
 import { ProtocolError } from './errors.js';
+import { alphabetOf, decodeSymbols } from './rfc4648.js';
 
 /** RFC 4648 §6 alphabet, used for the `secret` of Key URIs. */
 const RFC4648_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const RFC4648 = alphabetOf(RFC4648_ALPHABET);
 /** Crockford's base32 alphabet: no I, L, O, U. */
 export const CROCKFORD_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -25,25 +27,11 @@ export function encodeBase32(bytes: Uint8Array): Uint8Array {
 
 /** Decodes RFC 4648 base32, case-insensitive, ignoring trailing `=` padding. */
 export function decodeBase32(text: string): Uint8Array {
-  const clean = text.replace(/=+$/, '').toUpperCase();
-  const out = new Uint8Array(Math.floor((clean.length * 5) / 8));
-  let bits = 0;
-  let buffer = 0;
-  let index = 0;
-  for (const char of clean) {
-    const value = RFC4648_ALPHABET.indexOf(char);
-    if (value < 0) throw new ProtocolError('bad-base32', 'base32 text has a character outside A–Z, 2–7');
-    buffer = ((buffer << 5) | value) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      out[index++] = (buffer >>> (bits - 8)) & 0xff;
-      bits -= 8;
-    }
-  }
-  if (bits >= 5 || (buffer & ((1 << bits) - 1)) !== 0) {
-    throw new ProtocolError('bad-base32', 'base32 text has a length or trailing bits no encoder produces');
-  }
-  return out;
+  const decoded = decodeSymbols(text.replace(/=+$/, '').toUpperCase(), RFC4648);
+  if (decoded.ok) return decoded.bytes;
+  if (decoded.problem === 'character')
+    throw new ProtocolError('bad-base32', 'base32 text has a character outside A–Z, 2–7');
+  throw new ProtocolError('bad-base32', 'base32 text has a length or trailing bits no encoder produces');
 }
 
 /**

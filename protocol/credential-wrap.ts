@@ -19,13 +19,13 @@ import {
 } from './crypto/webcrypto.js';
 import { MAX_PASSWORD_UNITS, unitsProblem } from './windows-logon-credential.js';
 import type { PinCharset } from './offline-pin.js';
+import { refusal, type Refusal } from './refusal.js';
 
 export const COPY_LABEL = 'latchkey-windows-credential-v1';
 export const REQUEST_LABEL = 'latchkey-credential-request-v1';
 export const RELEASE_LABEL = 'latchkey-credential-release-v1';
 /** HKDF info strings of §6.2: two independent outputs of one Argon2id evaluation. */
-export const PIN_VERIFIER_INFO = 'latchkey-pin/1 verifier';
-export const PIN_CREDENTIAL_KEY_INFO = 'latchkey-pin/1 credential key';
+const PIN_KEY_INFO = { verifier: 'latchkey-pin/1 verifier', credentialSeed: 'latchkey-pin/1 credential key' } as const;
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
@@ -63,7 +63,7 @@ export interface WrappedCopy {
 
 export type CopyOpening =
   | { ok: true; password: Uint8Array }
-  | { ok: false; code: 'copy-malformed' | 'copy-unopenable' | 'bad-key'; message: string };
+  | Refusal<'copy-malformed' | 'copy-unopenable' | 'bad-key'>;
 
 export interface X25519Pair {
   readonly privateKey: CryptoKey;
@@ -85,16 +85,19 @@ export function poolCarriesCopies(charset: PinCharset, length: number): boolean 
   return pinBits(charset, length) >= MIN_PIN_BITS_FOR_COPIES;
 }
 
+function pinKeyOf(argon2Output: Uint8Array, output: keyof typeof PIN_KEY_INFO): Uint8Array {
+  requireLength('argon2Output', argon2Output, KEY_BYTES);
+  return hkdfSha256(argon2Output, EMPTY, PIN_KEY_INFO[output], KEY_BYTES);
+}
+
 /** §6.2: verifier_c of one Argon2id output (the pool format `argon2id-hkdf-v1`). */
 export function pinVerifierOf(argon2Output: Uint8Array): Uint8Array {
-  requireLength('argon2Output', argon2Output, KEY_BYTES);
-  return hkdfSha256(argon2Output, EMPTY, PIN_VERIFIER_INFO, KEY_BYTES);
+  return pinKeyOf(argon2Output, 'verifier');
 }
 
 /** §6.2: seed_c, the private half of the PIN's credential key, from the same Argon2id output. */
 export function pinCredentialSeedOf(argon2Output: Uint8Array): Uint8Array {
-  requireLength('argon2Output', argon2Output, KEY_BYTES);
-  return hkdfSha256(argon2Output, EMPTY, PIN_CREDENTIAL_KEY_INFO, KEY_BYTES);
+  return pinKeyOf(argon2Output, 'credentialSeed');
 }
 
 /** §6.2: the verifier and the credential key's seed from one Argon2id output. */
@@ -210,21 +213,16 @@ function copyShapeProblem(copy: WrappedCopy): string | null {
 }
 
 function malformed(why: string): CopyOpening {
-  return { ok: false, code: 'copy-malformed', message: `the credential copy is malformed: ${why}` };
+  return refusal('copy-malformed', `the credential copy is malformed: ${why}`);
 }
 
 /** Opens a copy with its copy key k (released by a phone, or computed from a PIN). */
 export async function openCopy(key: Uint8Array, copy: WrappedCopy, binding: CopyBinding): Promise<CopyOpening> {
   const shape = copyShapeProblem(copy);
   if (shape !== null) return malformed(shape);
-  if (key.length !== KEY_BYTES) return { ok: false, code: 'bad-key', message: 'the copy key is not 32 bytes' };
+  if (key.length !== KEY_BYTES) return refusal('bad-key', 'the copy key is not 32 bytes');
   const block = await aesGcmOpen(key, copy.nonce, copy.ciphertext, copyAad(binding));
-  if (block === null)
-    return {
-      ok: false,
-      code: 'copy-unopenable',
-      message: 'the credential copy does not open with this key and binding',
-    };
+  if (block === null) return refusal('copy-unopenable', 'the credential copy does not open with this key and binding');
   try {
     const password = unpadPassword(block);
     if (password === null) return malformed('its block breaks the padding rules');
@@ -243,7 +241,7 @@ export async function unwrapCredential(
   const shape = copyShapeProblem(copy);
   if (shape !== null) return malformed(shape);
   const key = await copyKeyFor(recipient, copy.eph);
-  if (key === null) return { ok: false, code: 'bad-key', message: "the copy's eph is not a usable X25519 public key" };
+  if (key === null) return refusal('bad-key', "the copy's eph is not a usable X25519 public key");
   try {
     return await openCopy(key, copy, binding);
   } finally {

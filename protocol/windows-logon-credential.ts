@@ -4,6 +4,7 @@
  * byte length and UTF-16LE, nothing after. The C side is native/windows/logon-credential.c;
  * both read test/vectors/windows-credential.json. Pure: no I/O.
  */
+import { refusal, type Refusal } from './refusal.js';
 
 export const LOGON_CREDENTIAL_VERSION = 1;
 /** Code units (docs/windows.md §5 "Limits"). */
@@ -20,9 +21,7 @@ export interface LogonCredential {
   readonly password: Uint8Array;
 }
 
-export type LogonCredentialDecoding =
-  | { ok: true; credential: LogonCredential }
-  | { ok: false; code: 'credential-malformed'; message: string };
+export type LogonCredentialDecoding = { ok: true; credential: LogonCredential } | Refusal<'credential-malformed'>;
 
 /** UTF-16LE of a well-formed string (no lone surrogates). */
 export function utf16le(text: string): Uint8Array {
@@ -84,7 +83,7 @@ function decodeUnits(units: number[]): string {
 
 /** Strict: every rule of docs/windows.md §5, checked before a value is read. */
 export function decodeLogonCredential(bytes: Uint8Array): LogonCredentialDecoding {
-  const bad = (message: string): LogonCredentialDecoding => ({ ok: false, code: 'credential-malformed', message });
+  const bad = (message: string) => refusal('credential-malformed', message);
   if (bytes.length < 1 || bytes[0] !== LOGON_CREDENTIAL_VERSION)
     return bad('the logon credential has an unknown version');
   const values: Uint8Array[] = [];

@@ -2,8 +2,8 @@
  * HCI commands the virtual controller answers (docs/ble-virtual-controller.md "Commands"). Each
  * checks its parameter length first; anything unknown gets Command Complete "Unknown HCI Command".
  */
-import { AdvType, bytesToAddress, commandComplete, commandStatus, HCI_VERSION_5_0, leMeta, LeSub } from './hci.js';
-import { MANUFACTURER_LINUX_FOUNDATION, addressToBytes, Op, Status, u16 } from './hci.js';
+import { AdvType, bytesToAddress, commandComplete, commandStatus, HCI_VERSION_5_0 } from './hci.js';
+import { leConnectionUpdateComplete, MANUFACTURER_LINUX_FOUNDATION, addressToBytes, Op, Status, u16 } from './hci.js';
 import type { Port } from './port.js';
 
 /** What command handlers may ask of the controller. */
@@ -88,10 +88,14 @@ export function handleCommand(actions: ControllerActions, port: Port, opcode: nu
       port.send(ok(opcode, ...addressToBytes(port.publicAddress)));
       return;
     case Op.vendorWriteBdAddr:
-      port.publicAddress = bytesToAddress(params.subarray(0, 6));
+    case Op.leSetRandomAddress: {
+      const address = bytesToAddress(params.subarray(0, 6));
+      if (opcode === Op.vendorWriteBdAddr) port.publicAddress = address;
+      else port.randomAddress = address;
       port.send(ok(opcode));
       actions.advertisingChanged(port);
       return;
+    }
     case Op.leReadBufferSize:
       port.send(ok(opcode, ...u16(actions.aclDataLength), actions.aclBufferCount));
       return;
@@ -110,11 +114,6 @@ export function handleCommand(actions: ControllerActions, port: Port, opcode: nu
       return;
     case Op.leReadAdvTxPower:
       port.send(ok(opcode, 0));
-      return;
-    case Op.leSetRandomAddress:
-      port.randomAddress = bytesToAddress(params.subarray(0, 6));
-      port.send(ok(opcode));
-      actions.advertisingChanged(port);
       return;
     case Op.leSetAdvParams: {
       const type = params[4]!;
@@ -203,17 +202,13 @@ export function handleCommand(actions: ControllerActions, port: Port, opcode: nu
       const connection = port.connections.get(handle);
       port.send(commandStatus(opcode, connection ? Status.success : Status.unknownConnection));
       if (!connection) return;
-      const interval = view.getUint16(4, true);
-      const latency = view.getUint16(6, true);
-      const timeout = view.getUint16(8, true);
-      for (const end of [connection.central, connection.peripheral]) {
-        end.port.send(
-          leMeta(
-            LeSub.connectionUpdateComplete,
-            Uint8Array.of(Status.success, ...u16(end.handle), ...u16(interval), ...u16(latency), ...u16(timeout)),
-          ),
-        );
-      }
+      const link = {
+        intervalUnits: view.getUint16(4, true),
+        latency: view.getUint16(6, true),
+        timeoutUnits: view.getUint16(8, true),
+      };
+      for (const end of [connection.central, connection.peripheral])
+        end.port.send(leConnectionUpdateComplete(end.handle, link));
       return;
     }
     case Op.leStartEncryption:

@@ -9,8 +9,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { handleCommand, type ControllerActions } from './commands.js';
 import { Faults } from './faults.js';
-import { ACL_PB_CONTINUATION, AdvReport, AdvType, addressToBytes, disconnectionComplete, H4, leMeta } from './hci.js';
-import { LeSub, randomAddress, Status, u16 } from './hci.js';
+import { ACL_PB_CONTINUATION, AdvReport, AdvType, disconnectionComplete, H4, leAdvertisingReport } from './hci.js';
+import {
+  addressToBytes,
+  leConnectionComplete,
+  leConnectionFailed,
+  randomAddress,
+  Status,
+  type AirAddress,
+} from './hci.js';
 import { Connection, type ConnectionStats } from './link.js';
 import { Port } from './port.js';
 
@@ -223,18 +230,13 @@ export class VirtualController {
       this.#report(scanner, AdvReport.scanRsp, air, adv.scanResponse, advertiser.rssi);
   }
 
-  #report(scanner: Port, type: number, air: { address: string; type: number }, data: Uint8Array, rssi: number): void {
+  #report(scanner: Port, type: number, air: AirAddress, data: Uint8Array, rssi: number): void {
     if (scanner.scanning.filterDuplicates) {
       const key = `${air.address}/${air.type}/${type}/${Buffer.from(data).toString('hex')}`;
       if (scanner.scanning.seen.has(key)) return;
       scanner.scanning.seen.add(key);
     }
-    scanner.send(
-      leMeta(
-        LeSub.advertisingReport,
-        Uint8Array.of(1, type, air.type, ...addressToBytes(air.address), data.length, ...data, rssi & 0xff),
-      ),
-    );
+    scanner.send(leAdvertisingReport(type, air, data, rssi));
   }
 
   #initiate(initiator: Port): void {
@@ -243,9 +245,7 @@ export class VirtualController {
     const failure = this.faults.takeConnectionFailure();
     if (failure !== null) {
       initiator.initiating = null;
-      this.#later(this.faults.connectDelayMs, () =>
-        initiator.send(leMeta(LeSub.connectionComplete, Uint8Array.of(failure, ...new Uint8Array(17)))),
-      );
+      this.#later(this.faults.connectDelayMs, () => initiator.send(leConnectionFailed(failure)));
       return;
     }
     const target = [...this.#ports.values()].find((p) => {
@@ -282,40 +282,15 @@ export class VirtualController {
       this.#connections.push(connection);
       initiator.connections.set(connection.central.handle, connection);
       target.connections.set(connection.peripheral.handle, connection);
-      const tail = [...u16(want.intervalUnits), ...u16(want.latency), ...u16(want.timeoutUnits), 0];
-      initiator.send(
-        leMeta(
-          LeSub.connectionComplete,
-          Uint8Array.of(
-            Status.success,
-            ...u16(connection.central.handle),
-            0,
-            peripheralAir.type,
-            ...addressToBytes(peripheralAir.address),
-            ...tail,
-          ),
-        ),
-      );
-      target.send(
-        leMeta(
-          LeSub.connectionComplete,
-          Uint8Array.of(
-            Status.success,
-            ...u16(connection.peripheral.handle),
-            1,
-            centralAir.type,
-            ...addressToBytes(centralAir.address),
-            ...tail,
-          ),
-        ),
-      );
+      initiator.send(leConnectionComplete(connection.central.handle, 0, peripheralAir, want));
+      target.send(leConnectionComplete(connection.peripheral.handle, 1, centralAir, want));
     });
   }
 
   #cancelInitiate(initiator: Port): void {
     initiator.initiating = null;
     // Core Vol 4 Part E 7.8.13: the cancelled attempt completes with Unknown Connection Identifier.
-    initiator.send(leMeta(LeSub.connectionComplete, Uint8Array.of(Status.unknownConnection, ...new Uint8Array(17))));
+    initiator.send(leConnectionFailed(Status.unknownConnection));
   }
 
   /**

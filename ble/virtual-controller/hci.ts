@@ -49,7 +49,6 @@ export const Evt = {
   numberOfCompletedPackets: 0x13,
   leMeta: 0x3e,
 } as const;
-export const LeSub = { connectionComplete: 0x01, advertisingReport: 0x02, connectionUpdateComplete: 0x03 } as const;
 
 /** Error codes (Core Vol 1 Part F). */
 export const Status = {
@@ -131,12 +130,59 @@ export function commandStatus(opcode: number, status: number): Uint8Array {
   return event(Evt.commandStatus, Uint8Array.of(status, 1, opcode & 0xff, opcode >> 8));
 }
 
-export function leMeta(subevent: number, params: Uint8Array): Uint8Array {
+export function u16(value: number): number[] {
+  return [value & 0xff, (value >> 8) & 0xff];
+}
+
+/** A device address as it goes on the air: public (type 0) or random (type 1). */
+export interface AirAddress {
+  readonly address: string;
+  readonly type: number;
+}
+
+/** Connection_Interval, Peripheral_Latency and Supervision_Timeout, in the spec's units. */
+export interface LinkParameters {
+  readonly intervalUnits: number;
+  readonly latency: number;
+  readonly timeoutUnits: number;
+}
+
+/** Subevent codes of LE Meta (Core Vol 4 Part E 7.7.65), used only by the builders below. */
+const LeSub = { connectionComplete: 0x01, advertisingReport: 0x02, connectionUpdateComplete: 0x03 } as const;
+
+function leMeta(subevent: number, params: Uint8Array): Uint8Array {
   return event(Evt.leMeta, Uint8Array.of(subevent, ...params));
 }
 
-export function u16(value: number): number[] {
-  return [value & 0xff, (value >> 8) & 0xff];
+const linkParameterBytes = (link: LinkParameters) => [
+  ...u16(link.intervalUnits),
+  ...u16(link.latency),
+  ...u16(link.timeoutUnits),
+];
+
+/** One LE Advertising Report (7.7.65.2) of `reportType` (AdvReport). */
+export function leAdvertisingReport(reportType: number, air: AirAddress, data: Uint8Array, rssi: number): Uint8Array {
+  const params = [1, reportType, air.type, ...addressToBytes(air.address), data.length, ...data, rssi & 0xff];
+  return leMeta(LeSub.advertisingReport, Uint8Array.from(params));
+}
+
+/** LE Connection Complete (7.7.65.1) of a link made: role 0 central, 1 peripheral; master clock accuracy 0. */
+export function leConnectionComplete(handle: number, role: 0 | 1, peer: AirAddress, link: LinkParameters): Uint8Array {
+  const params = [Status.success, ...u16(handle), role, peer.type, ...addressToBytes(peer.address)];
+  return leMeta(LeSub.connectionComplete, Uint8Array.of(...params, ...linkParameterBytes(link), 0));
+}
+
+/** LE Connection Complete of an attempt that failed or was cancelled: its status, the rest zeros. */
+export function leConnectionFailed(status: number): Uint8Array {
+  return leMeta(LeSub.connectionComplete, Uint8Array.of(status, ...new Uint8Array(17)));
+}
+
+/** LE Connection Update Complete (7.7.65.3). */
+export function leConnectionUpdateComplete(handle: number, link: LinkParameters): Uint8Array {
+  return leMeta(
+    LeSub.connectionUpdateComplete,
+    Uint8Array.of(Status.success, ...u16(handle), ...linkParameterBytes(link)),
+  );
 }
 
 export function disconnectionComplete(handle: number, reason: number): Uint8Array {

@@ -82,10 +82,10 @@ function identifyServer(stream: Duplex): Listener {
   return { pid, uid };
 }
 
-export const unixSocketTransport: LocalTransport = {
+/** Without `connect`: a client connects alike on every OS (platform.ts). */
+export const unixSocketTransport: Omit<LocalTransport, 'connect'> = {
   defaultEndpoint: DEFAULT_SOCKET,
   listen,
-  connect: (socketPath) => net.connect(socketPath),
   identifyCaller,
   identifyServer,
 };

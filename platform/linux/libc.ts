@@ -92,26 +92,20 @@ function bind(koffi: Koffi): Libc {
     pw_dir: 'char *',
     pw_shell: 'char *',
   });
-  const socklen = koffi.inout(koffi.pointer('uint32_t'));
   const fn = (name: string, result: string, args: ArgumentType[]): Native => lib.func(name, result, args);
+  const socklen = koffi.inout(koffi.pointer('uint32_t'));
+  // getsockopt(fd, level, name, void *value, socklen_t *length), declared once per type of value read.
+  const getsockopt = (value: string | TypeObject) =>
+    fn('getsockopt', 'int', ['int', 'int', 'int', koffi.out(koffi.pointer(value)), socklen]);
+  // getpwnam_r and getpwuid_r: the key, then struct passwd *pwd, char *buf, size_t buflen, struct passwd **result.
+  const getpwentry = (name: string, key: string) =>
+    fn(name, 'int', [key, koffi.out(koffi.pointer(passwd)), 'uint8_t *', 'size_t', koffi.out(koffi.pointer('void *'))]);
   return {
     koffi,
-    getsockoptUcred: fn('getsockopt', 'int', ['int', 'int', 'int', koffi.out(koffi.pointer(ucred)), socklen]),
-    getsockoptInt: fn('getsockopt', 'int', ['int', 'int', 'int', koffi.out(koffi.pointer('int')), socklen]),
-    getpwnam_r: fn('getpwnam_r', 'int', [
-      'str',
-      koffi.out(koffi.pointer(passwd)),
-      'uint8_t *',
-      'size_t',
-      koffi.out(koffi.pointer('void *')),
-    ]),
-    getpwuid_r: fn('getpwuid_r', 'int', [
-      'uint32_t',
-      koffi.out(koffi.pointer(passwd)),
-      'uint8_t *',
-      'size_t',
-      koffi.out(koffi.pointer('void *')),
-    ]),
+    getsockoptUcred: getsockopt(ucred),
+    getsockoptInt: getsockopt('int'),
+    getpwnam_r: getpwentry('getpwnam_r', 'str'),
+    getpwuid_r: getpwentry('getpwuid_r', 'uint32_t'),
     sysconf: fn('sysconf', 'long', ['int']),
     flock: fn('flock', 'int', ['int', 'int']),
     malloc: fn('malloc', 'void *', ['size_t']),

@@ -5,6 +5,7 @@
  */
 import { SystemError, requireLinux } from '../system-error.js';
 import { describeErrno, useLibc, type Libc, type Passwd } from './libc.js';
+import type { Platform } from '../platform.js';
 
 export interface UserRecord {
   /** As NSS spells it (a case-insensitive backend may return another spelling than asked). */
@@ -80,3 +81,11 @@ function toRecord(what: string, pwd: Partial<Passwd>): UserRecord {
   }
   return { name, uid, gid, home: home ?? '', shell: shell ?? '' };
 }
+
+/** The users seam (platform/platform.ts): accounts are uids, root administers. */
+export const linuxUsers: Platform['users'] = {
+  byName: lookupUserByName,
+  byId: (id) => (typeof id === 'number' ? lookupUserByUid(id) : null),
+  current: () => process.getuid?.() ?? 0,
+  isAdministrator: () => process.getuid?.() === 0,
+};

@@ -8,7 +8,6 @@
  * impersonation needs a message read from the pipe. The frames are docs/ipc.md's, read by the
  * same FrameReader as the Unix socket's. Clients (the CLI) connect with Node's own pipe client.
  */
-import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { InsecurePathError } from '../path-errors.js';
 import type { Caller, Listener, LocalServer, LocalServerEvents, LocalTransport } from '../ipc-transport.js';
@@ -358,10 +357,10 @@ function identifyServer(_stream: Duplex): Listener {
   );
 }
 
-export const namedPipeTransport: LocalTransport = {
+/** Without `connect`: a client connects alike on every OS (platform.ts). */
+export const namedPipeTransport: Omit<LocalTransport, 'connect'> = {
   defaultEndpoint: DEFAULT_PIPE,
   listen,
-  connect: (endpoint) => net.connect(endpoint),
   identifyCaller,
   identifyServer,
 };

@@ -5,9 +5,10 @@
  * a group or a computer); any other failure — a domain controller out of reach — throws.
  */
 import { SystemError } from '../system-error.js';
+import type { Platform } from '../platform.js';
 import type { UserRecord } from '../users.js';
 import { isSid, parseAccountName } from './security-descriptor.js';
-import { sidToString } from './tokens.js';
+import { processIdentity, sidToString } from './tokens.js';
 import { ERROR_INSUFFICIENT_BUFFER, ERROR_NONE_MAPPED, describeWin32Error, useWin32, type Pointer } from './win32.js';
 
 const CODE = 'user-lookup-failed';
@@ -71,3 +72,13 @@ export function lookupUserBySid(sidText: string): UserRecord | null {
     win.LocalFree(sid[0]);
   }
 }
+
+const identity = () => processIdentity(useWin32(CODE), CODE);
+
+/** The users seam (platform/platform.ts): accounts are SIDs, SYSTEM or an elevated administrator administers. */
+export const windowsUsers: Platform['users'] = {
+  byName: lookupUserByName,
+  byId: (id) => (typeof id === 'string' ? lookupUserBySid(id) : null),
+  current: () => identity().sid,
+  isAdministrator: () => identity().administrator,
+};

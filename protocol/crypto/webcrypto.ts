@@ -87,36 +87,42 @@ export async function x25519(privateKey: CryptoKey, peerPublicKey: Uint8Array): 
   return new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: peer }, privateKey, 256));
 }
 
+/** A raw secret key for one use, never extractable. */
+function importSecret(bytes: Uint8Array, algorithm: 'PBKDF2' | 'AES-GCM', usage: KeyUsage): Promise<CryptoKey> {
+  return subtle.importKey('raw', bytes as BufferSource, algorithm, false, [usage]);
+}
+
 export async function pbkdf2Sha256(
   secret: Uint8Array,
   salt: Uint8Array,
   iterations: number,
   length: number,
 ): Promise<Uint8Array> {
-  const key = await subtle.importKey('raw', secret as BufferSource, 'PBKDF2', false, ['deriveBits']);
-  return new Uint8Array(
-    await subtle.deriveBits(
-      { name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations },
-      key,
-      length * 8,
-    ),
-  );
+  const key = await importSecret(secret, 'PBKDF2', 'deriveBits');
+  const params = { name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations };
+  return new Uint8Array(await subtle.deriveBits(params, key, length * 8));
 }
 
-export async function aesGcmSeal(
+/** AES-256-GCM one way or the other; WebCrypto appends the 16-byte tag to the ciphertext. */
+async function aesGcm(
+  usage: 'encrypt' | 'decrypt',
+  key: Uint8Array,
+  nonce: Uint8Array,
+  input: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array> {
+  const aes = await importSecret(key, 'AES-GCM', usage);
+  const params = { name: 'AES-GCM', iv: nonce as BufferSource, additionalData: aad as BufferSource };
+  return new Uint8Array(await subtle[usage](params, aes, input as BufferSource));
+}
+
+export function aesGcmSeal(
   key: Uint8Array,
   nonce: Uint8Array,
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): Promise<Uint8Array> {
-  const aes = await subtle.importKey('raw', key as BufferSource, 'AES-GCM', false, ['encrypt']);
-  return new Uint8Array(
-    await subtle.encrypt(
-      { name: 'AES-GCM', iv: nonce as BufferSource, additionalData: aad as BufferSource },
-      aes,
-      plaintext as BufferSource,
-    ),
-  );
+  return aesGcm('encrypt', key, nonce, plaintext, aad);
 }
 
 /** Null when authentication fails. */
@@ -127,14 +133,7 @@ export async function aesGcmOpen(
   aad: Uint8Array,
 ): Promise<Uint8Array | null> {
   try {
-    const aes = await subtle.importKey('raw', key as BufferSource, 'AES-GCM', false, ['decrypt']);
-    return new Uint8Array(
-      await subtle.decrypt(
-        { name: 'AES-GCM', iv: nonce as BufferSource, additionalData: aad as BufferSource },
-        aes,
-        sealed as BufferSource,
-      ),
-    );
+    return await aesGcm('decrypt', key, nonce, sealed, aad);
   } catch {
     return null;
   }

@@ -1,6 +1,8 @@
+import { alphabetOf, decodeSymbols } from '../rfc4648.js';
+
 /** base64url without padding (RFC 4648 §5), for keys, signatures and nonces on the wire. */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const LOOKUP = new Map([...ALPHABET].map((char, index) => [char, index]));
+const BASE64URL = alphabetOf(ALPHABET);
 
 export function toBase64url(bytes: Uint8Array): string {
   let out = '';
@@ -18,23 +20,10 @@ export function toBase64url(bytes: Uint8Array): string {
 /** Decodes strictly: only the alphabet, no padding, and no length or trailing bits an encoder never makes. */
 export function fromBase64url(text: string): Uint8Array {
   if (text.length % 4 === 1) throw new TypeError('base64url text has an impossible length');
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
-  let bits = 0;
-  let buffer = 0;
-  let index = 0;
-  for (const char of text) {
-    const value = LOOKUP.get(char);
-    if (value === undefined) throw new TypeError('base64url text has a character outside A–Z a–z 0–9 - _');
-    buffer = (buffer << 6) | value;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[index++] = (buffer >> bits) & 0xff;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (buffer !== 0) throw new TypeError('base64url text has trailing bits');
-  return out;
+  const decoded = decodeSymbols(text, BASE64URL);
+  if (decoded.ok) return decoded.bytes;
+  if (decoded.problem === 'character') throw new TypeError('base64url text has a character outside A–Z a–z 0–9 - _');
+  throw new TypeError('base64url text has trailing bits');
 }
 
 /** Decodes and checks the length, naming the field when it is wrong. */

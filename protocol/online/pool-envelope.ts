@@ -8,6 +8,7 @@ import { fromBase64url, toBase64url } from './base64url.js';
 import { canonicalJson, transcript } from './canonical-json.js';
 import { openFrom, sealTo } from './sealed-box.js';
 import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
+import { refusal, type Refusal } from '../refusal.js';
 
 export const ENVELOPE_LABEL = 'latchkey-pool-envelope-v1';
 const encoder = new TextEncoder();
@@ -88,11 +89,7 @@ export async function sealPoolEnvelope(
 
 export type EnvelopeOpening =
   | { ok: true; contents: PoolContents }
-  | {
-      ok: false;
-      code: 'envelope-malformed' | 'envelope-signature' | 'envelope-undecryptable' | 'envelope-mismatch';
-      message: string;
-    };
+  | Refusal<'envelope-malformed' | 'envelope-signature' | 'envelope-undecryptable' | 'envelope-mismatch'>;
 
 /** The phone's side: check the workstation's signature, open, and check the ids inside. */
 export async function openPoolEnvelope(
@@ -103,7 +100,7 @@ export async function openPoolEnvelope(
   expect: { deviceId: string; workstationId: string },
 ): Promise<EnvelopeOpening> {
   const parsed = v.safeParse(PoolEnvelopeSchema, input);
-  if (!parsed.success) return { ok: false, code: 'envelope-malformed', message: 'the pool envelope is malformed' };
+  if (!parsed.success) return refusal('envelope-malformed', 'the pool envelope is malformed');
   const envelope = parsed.output;
   let signature: Uint8Array;
   let box: { eph: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array };
@@ -115,16 +112,12 @@ export async function openPoolEnvelope(
       ciphertext: fromBase64url(envelope.ciphertext),
     };
   } catch {
-    return { ok: false, code: 'envelope-malformed', message: 'the pool envelope has bad base64url' };
+    return refusal('envelope-malformed', 'the pool envelope has bad base64url');
   }
   if (!(await verify(workstationKey, signature, signedPart(envelope))))
-    return {
-      ok: false,
-      code: 'envelope-signature',
-      message: 'the pool envelope is not signed by the paired workstation',
-    };
+    return refusal('envelope-signature', 'the pool envelope is not signed by the paired workstation');
   if (envelope.deviceId !== expect.deviceId)
-    return { ok: false, code: 'envelope-mismatch', message: 'the pool envelope is for another device' };
+    return refusal('envelope-mismatch', 'the pool envelope is for another device');
   const plaintext = await openFrom(
     deviceBoxPrivate,
     deviceBoxPublic,
@@ -133,30 +126,20 @@ export async function openPoolEnvelope(
     ENVELOPE_LABEL,
   );
   if (plaintext === null)
-    return {
-      ok: false,
-      code: 'envelope-undecryptable',
-      message: 'the pool envelope does not open with this device key',
-    };
+    return refusal('envelope-undecryptable', 'the pool envelope does not open with this device key');
   let contents: v.SafeParseResult<typeof PoolContentsSchema>;
   try {
     contents = v.safeParse(PoolContentsSchema, JSON.parse(new TextDecoder().decode(plaintext)));
   } finally {
     plaintext.fill(0);
   }
-  if (!contents.success)
-    return { ok: false, code: 'envelope-malformed', message: 'the pool inside the envelope is malformed' };
+  if (!contents.success) return refusal('envelope-malformed', 'the pool inside the envelope is malformed');
   const pool = contents.output;
   if (
     pool.deliveryId !== envelope.deliveryId ||
     pool.workstationId !== expect.workstationId ||
     pool.user !== envelope.user
-  ) {
-    return {
-      ok: false,
-      code: 'envelope-mismatch',
-      message: 'the pool inside the envelope does not match its envelope',
-    };
-  }
+  )
+    return refusal('envelope-mismatch', 'the pool inside the envelope does not match its envelope');
   return { ok: true, contents: pool };
 }

@@ -8,6 +8,7 @@ import { fromBase64url, toBase64url } from './base64url.js';
 import { transcript, type CanonicalValue } from './canonical-json.js';
 import { idPattern } from './ids.js';
 import { sign, verify, type CryptoKey } from '../crypto/webcrypto.js';
+import { refusal, type Refusal } from '../refusal.js';
 
 export const POLICY_LABEL = 'latchkey-policy-v1';
 
@@ -44,11 +45,7 @@ export async function signPolicy(policy: PolicyDocument, ccPrivateKey: CryptoKey
 
 export type PolicyCheck =
   | { ok: true; policy: PolicyDocument }
-  | {
-      ok: false;
-      code: 'policy-malformed' | 'policy-signature' | 'policy-wrong-workstation' | 'policy-older';
-      message: string;
-    };
+  | Refusal<'policy-malformed' | 'policy-signature' | 'policy-wrong-workstation' | 'policy-older'>;
 
 /**
  * The one check on a policy that arrived (docs/online-protocol.md "Policy"): shape and ranges,
@@ -61,39 +58,24 @@ export async function checkSignedPolicy(
   cachedVersion: number,
 ): Promise<PolicyCheck> {
   const parsed = v.safeParse(v.strictObject({ policy: PolicyDocumentSchema, signature: v.string() }), input);
-  if (!parsed.success)
-    return {
-      ok: false,
-      code: 'policy-malformed',
-      message: `the policy is malformed: ${parsed.issues.map((i) => `${(i.path ?? []).map((p) => String(p.key)).join('.')} ${i.message}`).join('; ')}`,
-    };
+  if (!parsed.success) {
+    const issues = parsed.issues.map((i) => `${(i.path ?? []).map((p) => String(p.key)).join('.')} ${i.message}`);
+    return refusal('policy-malformed', `the policy is malformed: ${issues.join('; ')}`);
+  }
   const { policy, signature } = parsed.output;
   let signatureBytes: Uint8Array;
   try {
     signatureBytes = fromBase64url(signature);
   } catch {
-    return { ok: false, code: 'policy-signature', message: 'the policy signature is not base64url' };
+    return refusal('policy-signature', 'the policy signature is not base64url');
   }
   // Verify over the document as received (after validation it is the same object, defaults filled in is not allowed).
   const received = (input as { policy: CanonicalValue }).policy;
-  if (!(await verify(ccKey, signatureBytes, transcript(POLICY_LABEL, received)))) {
-    return {
-      ok: false,
-      code: 'policy-signature',
-      message: 'the policy is not signed by the pinned Control Center key',
-    };
-  }
+  if (!(await verify(ccKey, signatureBytes, transcript(POLICY_LABEL, received))))
+    return refusal('policy-signature', 'the policy is not signed by the pinned Control Center key');
   if (policy.workstationId !== workstationId)
-    return {
-      ok: false,
-      code: 'policy-wrong-workstation',
-      message: `the policy is for ${policy.workstationId}, not this workstation`,
-    };
+    return refusal('policy-wrong-workstation', `the policy is for ${policy.workstationId}, not this workstation`);
   if (policy.version < cachedVersion)
-    return {
-      ok: false,
-      code: 'policy-older',
-      message: `the policy version ${policy.version} is older than the cached ${cachedVersion}`,
-    };
+    return refusal('policy-older', `the policy version ${policy.version} is older than the cached ${cachedVersion}`);
   return { ok: true, policy: policy as PolicyDocument };
 }
