@@ -34,6 +34,11 @@ export const BLOCK_BYTES = 64;
 export const MIN_BLOCK_BYTES = BLOCK_BYTES;
 /** 2 + 512 bytes of password, rounded up to a whole block. */
 export const MAX_BLOCK_BYTES = Math.ceil((2 + 2 * MAX_PASSWORD_UNITS) / BLOCK_BYTES) * BLOCK_BYTES;
+
+/** §6.4: whether a padded block may be this long (whole 64-byte blocks, from one to the maximum). */
+export function isBlockLength(bytes: number): boolean {
+  return bytes >= MIN_BLOCK_BYTES && bytes <= MAX_BLOCK_BYTES && bytes % BLOCK_BYTES === 0;
+}
 /** Pools whose PINs carry a copy: at least this many bits per PIN (§6.7). */
 export const MIN_PIN_BITS_FOR_COPIES = 40;
 
@@ -132,7 +137,7 @@ export function padPassword(password: Uint8Array): Uint8Array {
 
 /** The password in a block, or null when the block breaks a rule of §6.4. */
 export function unpadPassword(block: Uint8Array): Uint8Array | null {
-  if (block.length < MIN_BLOCK_BYTES || block.length > MAX_BLOCK_BYTES || block.length % BLOCK_BYTES !== 0) return null;
+  if (!isBlockLength(block.length)) return null;
   const length = (block[0]! << 8) | block[1]!;
   if (2 + length > block.length || Math.ceil((2 + length) / BLOCK_BYTES) * BLOCK_BYTES !== block.length) return null;
   const password = block.subarray(2, 2 + length);
@@ -207,8 +212,7 @@ function copyShapeProblem(copy: WrappedCopy): string | null {
   if (copy.eph.length !== KEY_BYTES) return 'its eph is not 32 bytes';
   if (copy.nonce.length !== NONCE_BYTES) return 'its nonce is not 12 bytes';
   const block = copy.ciphertext.length - TAG_BYTES;
-  if (block < MIN_BLOCK_BYTES || block > MAX_BLOCK_BYTES || block % BLOCK_BYTES !== 0)
-    return 'its ciphertext is not a whole number of blocks';
+  if (!isBlockLength(block)) return 'its ciphertext is not a whole number of blocks';
   return null;
 }
 

@@ -7,11 +7,9 @@
 import * as v from 'valibot';
 import {
   KEY_BYTES,
-  MAX_BLOCK_BYTES,
-  MIN_BLOCK_BYTES,
-  BLOCK_BYTES,
   NONCE_BYTES,
   TAG_BYTES,
+  isBlockLength,
   poolCarriesCopies,
   type CopyBinding,
   type WrappedCopy,
@@ -164,10 +162,7 @@ const b64uBytes = (check: (length: number) => boolean, what: string) =>
 const wrapped = {
   eph: b64uBytes((n) => n === KEY_BYTES, `${KEY_BYTES} bytes`),
   nonce: b64uBytes((n) => n === NONCE_BYTES, `${NONCE_BYTES} bytes`),
-  ciphertext: b64uBytes((n) => {
-    const block = n - TAG_BYTES;
-    return block >= MIN_BLOCK_BYTES && block <= MAX_BLOCK_BYTES && block % BLOCK_BYTES === 0;
-  }, 'whole 64-byte blocks and a tag'),
+  ciphertext: b64uBytes((n) => isBlockLength(n - TAG_BYTES), 'whole 64-byte blocks and a tag'),
 };
 const text = (max: number) =>
   v.pipe(
