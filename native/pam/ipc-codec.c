@@ -155,16 +155,19 @@ enum value_kind {
   VALUE_NOTE    /* up to max bytes of text; checked, never kept */
 };
 
-/* The optional fields of a reply: its LK_HAS_ bit, its kind, and the lk_reply member it fills. */
+/* An optional reply field: its LK_HAS_ bit, its kind, and the lk_reply member it fills. */
 struct reply_field {
   uint8_t tag;
   unsigned has;
   enum value_kind kind;
-  size_t max;        /* the longest value, for the variable-length kinds; the member holds max + 1 */
-  size_t kept_at;    /* offsetof the member, for the kinds that keep their value */
+  size_t max;     /* the longest value, for the variable-length kinds */
+  size_t kept_at; /* offsetof the member, for the kinds that keep their value */
 };
 
 #define KEPT_IN(member) offsetof(struct lk_reply, member)
+/* A kept text of max bytes needs max + 1 bytes of member. */
+_Static_assert(sizeof((struct lk_reply *)0)->reason == LK_REASON_MAX + 1, "reason holds LK_REASON_MAX bytes");
+_Static_assert(sizeof((struct lk_reply *)0)->message == LK_MESSAGE_MAX + 1, "message holds LK_MESSAGE_MAX bytes");
 
 static const struct reply_field reply_fields[] = {
     {TAG_REASON, LK_HAS_REASON, VALUE_REASON, LK_REASON_MAX, KEPT_IN(reason)},
