@@ -4,6 +4,7 @@
  */
 #include "ipc-codec.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* docs/ipc.md "Fields": tags this module reads or writes */
@@ -103,8 +104,7 @@ int lk_valid_user(const char *name) {
   return lk_valid_text((const uint8_t *)name, n);
 }
 
-static int valid_reason_syntax(const uint8_t *s, size_t n) {
-  if (n < 1 || n > LK_REASON_MAX) return 0;
+static int reason_characters(const uint8_t *s, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-')) return 0;
   return 1;
@@ -144,11 +144,47 @@ static enum lk_parse_result split_fields(const uint8_t *body, size_t length) {
   return LK_PARSE_OK;
 }
 
-static int read_flag(const uint8_t *v, size_t n, int *out) {
-  if (n != 1 || v[0] > 1) return 0;
-  *out = v[0];
-  return 1;
-}
+/* How a reply field's value is checked and where it is kept (docs/ipc.md "Fields"). */
+enum value_kind {
+  VALUE_FLAG,   /* one byte, 0 or 1, kept in an int */
+  VALUE_U32,    /* four bytes, big-endian, kept in a uint32_t */
+  VALUE_COUNT,  /* as VALUE_U32, and 1 or more */
+  VALUE_REASON, /* 1 to max bytes of a-z, 0-9 and '-', kept NUL-terminated */
+  VALUE_TEXT,   /* up to max bytes of text (lk_valid_text), kept NUL-terminated */
+  VALUE_BYTES,  /* 1 to max bytes; checked, never kept */
+  VALUE_NOTE    /* up to max bytes of text; checked, never kept */
+};
+
+/* An optional reply field: its LK_HAS_ bit, its kind, and the lk_reply member it fills. */
+struct reply_field {
+  uint8_t tag;
+  unsigned has;
+  enum value_kind kind;
+  size_t max;     /* the longest value, for the variable-length kinds */
+  size_t kept_at; /* offsetof the member, for the kinds that keep their value */
+};
+
+#define KEPT_IN(member) offsetof(struct lk_reply, member)
+/* A kept text of max bytes needs max + 1 bytes of member. */
+_Static_assert(sizeof((struct lk_reply *)0)->reason == LK_REASON_MAX + 1, "reason holds LK_REASON_MAX bytes");
+_Static_assert(sizeof((struct lk_reply *)0)->message == LK_MESSAGE_MAX + 1, "message holds LK_MESSAGE_MAX bytes");
+
+static const struct reply_field reply_fields[] = {
+    {TAG_REASON, LK_HAS_REASON, VALUE_REASON, LK_REASON_MAX, KEPT_IN(reason)},
+    {TAG_MESSAGE, LK_HAS_MESSAGE, VALUE_TEXT, LK_MESSAGE_MAX, KEPT_IN(message)},
+    {TAG_REMAINING, LK_HAS_REMAINING, VALUE_U32, .kept_at = KEPT_IN(remaining)},
+    {TAG_LOW, LK_HAS_LOW, VALUE_FLAG, .kept_at = KEPT_IN(low)},
+    {TAG_RETRY_AFTER, LK_HAS_RETRY_AFTER, VALUE_U32, .kept_at = KEPT_IN(retry_after)},
+    {TAG_OFFLINE_MODE, LK_HAS_OFFLINE_MODE, VALUE_FLAG, .kept_at = KEPT_IN(offline_mode)},
+    {TAG_USABLE, LK_HAS_USABLE, VALUE_FLAG, .kept_at = KEPT_IN(usable)},
+    {TAG_LOCKED, LK_HAS_LOCKED, VALUE_FLAG, .kept_at = KEPT_IN(locked)},
+    {TAG_SECRET, LK_HAS_SECRET, VALUE_BYTES, .max = LK_SECRET_MAX}, /* enroll only */
+    {TAG_DETAIL, LK_HAS_DETAIL, VALUE_NOTE, .max = LK_DETAIL_MAX},  /* for the CLI */
+    {TAG_ONLINE, LK_HAS_ONLINE, VALUE_FLAG, .kept_at = KEPT_IN(online)},
+    {TAG_BLE, LK_HAS_BLE, VALUE_FLAG, .kept_at = KEPT_IN(ble)},
+    {TAG_GENERATION, LK_HAS_GENERATION, VALUE_COUNT, .kept_at = KEPT_IN(generation)}, /* the capture a credential came from */
+    {TAG_STALE, LK_HAS_STALE, VALUE_FLAG, .kept_at = KEPT_IN(stale)},
+};
 
 static int read_u32_field(const uint8_t *v, size_t n, uint32_t *out) {
   if (n != 4) return 0;
@@ -156,69 +192,50 @@ static int read_u32_field(const uint8_t *v, size_t n, uint32_t *out) {
   return 1;
 }
 
-/* Pass 2: one value; returns 0 when it breaks its type or limits (bad-field). */
+static int keep_text(char *out, const uint8_t *v, size_t n) {
+  memcpy(out, v, n);
+  out[n] = '\0';
+  return 1;
+}
+
+/* One optional field's value into its member; 0 when it breaks its kind or limits (bad-field). */
+static int decode_value(const struct reply_field *f, const uint8_t *v, size_t n, struct lk_reply *r) {
+  void *member = (char *)r + f->kept_at;
+  uint32_t *number = member;
+  switch (f->kind) {
+  case VALUE_FLAG:
+    if (n != 1 || v[0] > 1) return 0;
+    *(int *)member = v[0];
+    return 1;
+  case VALUE_U32: return read_u32_field(v, n, number);
+  case VALUE_COUNT: return read_u32_field(v, n, number) && *number >= 1;
+  case VALUE_REASON: return n >= 1 && n <= f->max && reason_characters(v, n) && keep_text(member, v, n);
+  case VALUE_TEXT: return n <= f->max && lk_valid_text(v, n) && keep_text(member, v, n);
+  case VALUE_BYTES: return n >= 1 && n <= f->max;
+  case VALUE_NOTE: return n <= f->max && lk_valid_text(v, n);
+  }
+  return 0;
+}
+
+/* Pass 2: one field; returns 0 when it breaks its type or limits (bad-field). */
 static int decode_field(uint8_t tag, const uint8_t *v, size_t n, struct lk_reply *r,
                         int *status_seen, int *id_seen, int *raw_status) {
-  switch (tag) {
-  case TAG_REQUEST_ID:
+  if (tag == TAG_REQUEST_ID) {
     *id_seen = 1;
     return read_u32_field(v, n, &r->request_id);
-  case TAG_STATUS:
+  }
+  if (tag == TAG_STATUS) {
     if (n != 1) return 0;
     *status_seen = 1;
     *raw_status = v[0];
     return 1;
-  case TAG_REASON:
-    if (!valid_reason_syntax(v, n)) return 0;
-    memcpy(r->reason, v, n);
-    r->reason[n] = '\0';
-    r->present |= LK_HAS_REASON;
-    return 1;
-  case TAG_MESSAGE:
-    if (n > LK_MESSAGE_MAX || !lk_valid_text(v, n)) return 0;
-    memcpy(r->message, v, n);
-    r->message[n] = '\0';
-    r->present |= LK_HAS_MESSAGE;
-    return 1;
-  case TAG_REMAINING:
-    r->present |= LK_HAS_REMAINING;
-    return read_u32_field(v, n, &r->remaining);
-  case TAG_RETRY_AFTER:
-    r->present |= LK_HAS_RETRY_AFTER;
-    return read_u32_field(v, n, &r->retry_after);
-  case TAG_LOW:
-    r->present |= LK_HAS_LOW;
-    return read_flag(v, n, &r->low);
-  case TAG_OFFLINE_MODE:
-    r->present |= LK_HAS_OFFLINE_MODE;
-    return read_flag(v, n, &r->offline_mode);
-  case TAG_USABLE:
-    r->present |= LK_HAS_USABLE;
-    return read_flag(v, n, &r->usable);
-  case TAG_LOCKED:
-    r->present |= LK_HAS_LOCKED;
-    return read_flag(v, n, &r->locked);
-  case TAG_ONLINE:
-    r->present |= LK_HAS_ONLINE;
-    return read_flag(v, n, &r->online);
-  case TAG_BLE:
-    r->present |= LK_HAS_BLE;
-    return read_flag(v, n, &r->ble);
-  case TAG_GENERATION: /* the capture a handed-back credential came from, 1 or more */
-    r->present |= LK_HAS_GENERATION;
-    return read_u32_field(v, n, &r->generation) && r->generation >= 1;
-  case TAG_STALE:
-    r->present |= LK_HAS_STALE;
-    return read_flag(v, n, &r->stale);
-  case TAG_SECRET: /* enroll only; checked, never kept */
-    r->present |= LK_HAS_SECRET;
-    return n >= 1 && n <= LK_SECRET_MAX;
-  case TAG_DETAIL: /* for the CLI; checked, never kept */
-    r->present |= LK_HAS_DETAIL;
-    return n <= LK_DETAIL_MAX && lk_valid_text(v, n);
-  default: /* an unknown tag, or a request field in a reply */
-    return 0;
   }
+  for (size_t i = 0; i < sizeof reply_fields / sizeof reply_fields[0]; i++) {
+    if (reply_fields[i].tag != tag) continue;
+    r->present |= reply_fields[i].has;
+    return decode_value(&reply_fields[i], v, n, r);
+  }
+  return 0; /* an unknown tag, or a request field in a reply */
 }
 
 enum lk_parse_result lk_parse_reply_body(const uint8_t *body, size_t length,
@@ -282,6 +299,17 @@ static void put_field(struct writer *w, uint8_t tag, const uint8_t *value, size_
   w->length += LK_FIELD_HEADER_BYTES + n;
 }
 
+static void put_u32(struct writer *w, uint8_t tag, uint32_t value) {
+  uint8_t bytes[4] = {(uint8_t)(value >> 24), (uint8_t)(value >> 16), (uint8_t)(value >> 8), (uint8_t)value};
+  put_field(w, tag, bytes, sizeof bytes);
+}
+
+/* A value of 1 to max bytes (a PIN, a password); anything else fails the request. */
+static void put_bytes(struct writer *w, uint8_t tag, const uint8_t *value, size_t n, size_t max) {
+  if (value == NULL || n < 1 || n > max) w->failed = 1;
+  else put_field(w, tag, value, n);
+}
+
 static int begin_request(struct writer *w, uint8_t *out, size_t capacity, uint8_t op,
                          uint32_t request_id, const char *user) {
   w->out = out;
@@ -289,10 +317,8 @@ static int begin_request(struct writer *w, uint8_t *out, size_t capacity, uint8_
   w->length = LK_FRAME_HEADER_BYTES;
   w->failed = capacity < LK_FRAME_HEADER_BYTES || !lk_valid_user(user);
   if (w->failed) return 0;
-  uint8_t id[4] = {(uint8_t)(request_id >> 24), (uint8_t)(request_id >> 16),
-                   (uint8_t)(request_id >> 8), (uint8_t)request_id};
   put_field(w, TAG_OP, &op, 1);
-  put_field(w, TAG_REQUEST_ID, id, sizeof id);
+  put_u32(w, TAG_REQUEST_ID, request_id);
   put_field(w, TAG_USER, (const uint8_t *)user, strlen(user));
   return !w->failed;
 }
@@ -315,10 +341,8 @@ static size_t finish_request(struct writer *w) {
 }
 
 size_t lk_encode_status(uint8_t *out, size_t capacity, uint32_t request_id, const char *user) {
-  static const uint8_t lock_screen[4] = {0, 0, 0, LK_STATUS_FLAG_LOCK_SCREEN};
   struct writer w;
-  if (begin_request(&w, out, capacity, LK_OP_STATUS, request_id, user))
-    put_field(&w, TAG_FLAGS, lock_screen, sizeof lock_screen);
+  if (begin_request(&w, out, capacity, LK_OP_STATUS, request_id, user)) put_u32(&w, TAG_FLAGS, LK_STATUS_FLAG_LOCK_SCREEN);
   return finish_request(&w);
 }
 
@@ -336,9 +360,7 @@ static size_t encode_phone_request(uint8_t *out, size_t capacity, uint8_t op, ui
   if (begin_request(&w, out, capacity, op, request_id, user)) {
     put_context(&w, context);
     if (wait_ms > LK_WAIT_MAX_MS) w.failed = 1;
-    uint8_t wait[4] = {(uint8_t)(wait_ms >> 24), (uint8_t)(wait_ms >> 16), (uint8_t)(wait_ms >> 8),
-                       (uint8_t)wait_ms};
-    put_field(&w, TAG_WAIT, wait, sizeof wait);
+    put_u32(&w, TAG_WAIT, wait_ms);
   }
   return finish_request(&w);
 }
@@ -357,8 +379,7 @@ size_t lk_encode_verify(uint8_t *out, size_t capacity, uint32_t request_id, cons
                         const uint8_t *pin, size_t pin_length, const char *context) {
   struct writer w;
   if (begin_request(&w, out, capacity, LK_OP_VERIFY, request_id, user)) {
-    if (pin == NULL || pin_length < 1 || pin_length > LK_PIN_MAX) w.failed = 1;
-    else put_field(&w, TAG_PIN, pin, pin_length);
+    put_bytes(&w, TAG_PIN, pin, pin_length, LK_PIN_MAX);
     put_context(&w, context);
   }
   return finish_request(&w);
@@ -368,10 +389,8 @@ size_t lk_encode_credential_capture(uint8_t *out, size_t capacity, uint32_t requ
                                    const char *user, const uint8_t *password,
                                    size_t password_length) {
   struct writer w;
-  if (begin_request(&w, out, capacity, LK_OP_CREDENTIAL_CAPTURE, request_id, user)) {
-    if (password == NULL || password_length < 1 || password_length > LK_PASSWORD_MAX) w.failed = 1;
-    else put_field(&w, TAG_PASSWORD, password, password_length);
-  }
+  if (begin_request(&w, out, capacity, LK_OP_CREDENTIAL_CAPTURE, request_id, user))
+    put_bytes(&w, TAG_PASSWORD, password, password_length, LK_PASSWORD_MAX);
   return finish_request(&w);
 }
 
@@ -379,10 +398,8 @@ size_t lk_encode_credential_refused(uint8_t *out, size_t capacity, uint32_t requ
                                    uint32_t generation) {
   struct writer w;
   if (begin_request(&w, out, capacity, LK_OP_CREDENTIAL_REFUSED, request_id, user)) {
-    uint8_t g[4] = {(uint8_t)(generation >> 24), (uint8_t)(generation >> 16), (uint8_t)(generation >> 8),
-                    (uint8_t)generation};
     if (generation < 1) w.failed = 1;
-    put_field(&w, TAG_GENERATION, g, sizeof g);
+    put_u32(&w, TAG_GENERATION, generation);
   }
   return finish_request(&w);
 }

@@ -68,55 +68,86 @@ static int valid_prompt(const char *s) {
   return n >= 1 && n <= LK_PROMPT_MAX && lk_valid_text((const unsigned char *)s, n);
 }
 
+/* docs/pam.md "Options", each at most once; the message says what a refused value needs. */
+enum option_id {
+  OPTION_SOCKET, OPTION_AGENT_UID, OPTION_PUSH, OPTION_TIMEOUT,
+  OPTION_ONLINE_WAIT, OPTION_BLE_WAIT, OPTION_PROMPT, OPTION_DEBUG,
+  OPTION_COUNT
+};
+
+static const struct option {
+  const char *name; /* with its '=' when it takes a value */
+  const char *needs;
+} options[OPTION_COUNT] = {
+    [OPTION_SOCKET] = {"socket=", "socket= needs an absolute path of at most 100 bytes, got"},
+    [OPTION_AGENT_UID] = {"agent_uid=", "agent_uid= needs a numeric uid, got"},
+    [OPTION_PUSH] = {"push=", "push= needs ask or auto, got"},
+    [OPTION_TIMEOUT] = {"timeout=", "timeout= needs milliseconds from 1 to 30000, got"},
+    [OPTION_ONLINE_WAIT] = {"online_wait=", "online_wait= needs milliseconds from 0 (off) to 120000, got"},
+    [OPTION_BLE_WAIT] = {"ble_wait=", "ble_wait= needs milliseconds from 0 (off) to 60000, got"},
+    [OPTION_PROMPT] = {"prompt=", "prompt= needs 1-128 bytes of text, got"},
+    [OPTION_DEBUG] = {"debug", NULL},
+};
+
+/* The option arg names, with *value pointing after its '='; OPTION_COUNT when there is none. */
+static enum option_id option_named(const char *arg, const char **value) {
+  for (int id = 0; id < OPTION_COUNT; id++) {
+    const char *name = options[id].name;
+    size_t n = strlen(name);
+    int takes_value = name[n - 1] == '=';
+    if (takes_value ? strncmp(arg, name, n) == 0 : strcmp(arg, name) == 0) {
+      *value = arg + n;
+      return (enum option_id)id;
+    }
+  }
+  return OPTION_COUNT;
+}
+
+/* Sets one option from its value; 0 when the value breaks the option's rule. */
+static int set_option(enum option_id id, const char *value, struct lk_options *o) {
+  switch (id) {
+  case OPTION_SOCKET:
+    if (!valid_socket_path(value)) return 0;
+    strcpy(o->socket_path, value);
+    return 1;
+  case OPTION_AGENT_UID: return parse_decimal(value, &o->agent_uid, 0, LK_AGENT_UID_MAX);
+  case OPTION_PUSH:
+    if (strcmp(value, "ask") == 0) o->push = LK_PUSH_ASK;
+    else if (strcmp(value, "auto") == 0) o->push = LK_PUSH_AUTO;
+    else return 0;
+    return 1;
+  case OPTION_TIMEOUT: return parse_decimal(value, &o->timeout_ms, LK_TIMEOUT_MIN_MS, LK_TIMEOUT_MAX_MS);
+  case OPTION_ONLINE_WAIT:
+    o->online_wait_set = 1;
+    return parse_decimal(value, &o->online_wait_ms, 0, LK_ONLINE_WAIT_MAX_MS);
+  case OPTION_BLE_WAIT: return parse_decimal(value, &o->ble_wait_ms, 0, LK_BLE_WAIT_MAX_MS);
+  case OPTION_PROMPT:
+    if (!valid_prompt(value)) return 0;
+    strcpy(o->prompt, value);
+    return 1;
+  case OPTION_DEBUG:
+    o->debug = 1;
+    return 1;
+  case OPTION_COUNT: break;
+  }
+  return 0;
+}
+
 int lk_parse_options(int argc, const char **argv, struct lk_options *o, char *error,
                      size_t error_size) {
-  int seen_socket = 0, seen_agent_uid = 0, seen_push = 0, seen_timeout = 0, seen_online_wait = 0, seen_ble_wait = 0, seen_prompt = 0, seen_debug = 0;
+  int seen[OPTION_COUNT] = {0};
   struct lk_options parsed;
   set_defaults(o);
   set_defaults(&parsed);
   if (error != NULL && error_size > 0) error[0] = '\0';
   if (argc < 0 || (argc > 0 && argv == NULL)) return fail(error, error_size, "bad argument list", "");
   for (int i = 0; i < argc; i++) {
-    const char *arg = argv[i];
+    const char *arg = argv[i], *value = NULL;
     if (arg == NULL) return fail(error, error_size, "empty option", "");
-    if (strncmp(arg, "socket=", 7) == 0) {
-      if (seen_socket++) return fail(error, error_size, "repeated option", arg);
-      if (!valid_socket_path(arg + 7))
-        return fail(error, error_size, "socket= needs an absolute path of at most 100 bytes, got", arg);
-      strcpy(parsed.socket_path, arg + 7);
-    } else if (strncmp(arg, "agent_uid=", 10) == 0) {
-      if (seen_agent_uid++) return fail(error, error_size, "repeated option", arg);
-      if (!parse_decimal(arg + 10, &parsed.agent_uid, 0, LK_AGENT_UID_MAX))
-        return fail(error, error_size, "agent_uid= needs a numeric uid, got", arg);
-    } else if (strncmp(arg, "push=", 5) == 0) {
-      if (seen_push++) return fail(error, error_size, "repeated option", arg);
-      if (strcmp(arg + 5, "ask") == 0) parsed.push = LK_PUSH_ASK;
-      else if (strcmp(arg + 5, "auto") == 0) parsed.push = LK_PUSH_AUTO;
-      else return fail(error, error_size, "push= needs ask or auto, got", arg);
-    } else if (strncmp(arg, "timeout=", 8) == 0) {
-      if (seen_timeout++) return fail(error, error_size, "repeated option", arg);
-      if (!parse_decimal(arg + 8, &parsed.timeout_ms, LK_TIMEOUT_MIN_MS, LK_TIMEOUT_MAX_MS))
-        return fail(error, error_size, "timeout= needs milliseconds from 1 to 30000, got", arg);
-    } else if (strncmp(arg, "online_wait=", 12) == 0) {
-      if (seen_online_wait++) return fail(error, error_size, "repeated option", arg);
-      if (!parse_decimal(arg + 12, &parsed.online_wait_ms, 0, LK_ONLINE_WAIT_MAX_MS))
-        return fail(error, error_size, "online_wait= needs milliseconds from 0 (off) to 120000, got", arg);
-      parsed.online_wait_set = 1;
-    } else if (strncmp(arg, "ble_wait=", 9) == 0) {
-      if (seen_ble_wait++) return fail(error, error_size, "repeated option", arg);
-      if (!parse_decimal(arg + 9, &parsed.ble_wait_ms, 0, LK_BLE_WAIT_MAX_MS))
-        return fail(error, error_size, "ble_wait= needs milliseconds from 0 (off) to 60000, got", arg);
-    } else if (strncmp(arg, "prompt=", 7) == 0) {
-      if (seen_prompt++) return fail(error, error_size, "repeated option", arg);
-      if (!valid_prompt(arg + 7))
-        return fail(error, error_size, "prompt= needs 1-128 bytes of text, got", arg);
-      strcpy(parsed.prompt, arg + 7);
-    } else if (strcmp(arg, "debug") == 0) {
-      if (seen_debug++) return fail(error, error_size, "repeated option", arg);
-      parsed.debug = 1;
-    } else {
-      return fail(error, error_size, "unknown option", arg);
-    }
+    enum option_id id = option_named(arg, &value);
+    if (id == OPTION_COUNT) return fail(error, error_size, "unknown option", arg);
+    if (seen[id]++) return fail(error, error_size, "repeated option", arg);
+    if (!set_option(id, value, &parsed)) return fail(error, error_size, options[id].needs, arg);
   }
   *o = parsed;
   return 0;

@@ -185,37 +185,37 @@ static void context_for(pam_handle_t *pamh, char out[LK_CONTEXT_MAX + 1]) {
     memcpy(out + prefix, service, n + 1);
 }
 
+/* What the agent's decisions mean to PAM, and what the person is told when the agent sent no message. */
+static const struct verdict {
+  enum lk_status status;
+  int code;
+  int style;
+  const char *fallback;
+} verdicts[] = {
+    {LK_STATUS_ACCEPTED, PAM_SUCCESS, PAM_TEXT_INFO, "Unlocked."},
+    {LK_STATUS_REJECTED, PAM_AUTH_ERR, PAM_ERROR_MSG, FALLBACK_REJECTED},
+    {LK_STATUS_UNAVAILABLE, PAM_AUTHINFO_UNAVAIL, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE},
+};
+
 /*
- * Maps the agent's decision on a PIN, a Bluetooth unlock or an online sign-in. The result starts as a failure
- * and becomes PAM_SUCCESS in exactly one place: an `accepted` reply to this request.
+ * Maps the agent's decision on a PIN, a Bluetooth unlock or an online sign-in. PAM_SUCCESS comes
+ * from exactly one place: the row of an `accepted` reply to this request.
  */
 static int decide(const struct session *s, const struct lk_reply *reply, const char *what) {
-  int result = PAM_AUTH_ERR;
-  switch (reply->status) {
-  case LK_STATUS_ACCEPTED:
-    say(s, PAM_TEXT_INFO, message_or(reply, "Unlocked."));
-    result = PAM_SUCCESS;
-    break;
-  case LK_STATUS_REJECTED:
-    say(s, PAM_ERROR_MSG, message_or(reply, FALLBACK_REJECTED));
-    result = PAM_AUTH_ERR;
-    break;
-  case LK_STATUS_LOCKED:
+  if (reply->status == LK_STATUS_LOCKED) {
     say_locked(s, reply);
-    result = PAM_MAXTRIES;
-    break;
-  case LK_STATUS_UNAVAILABLE:
-    say(s, PAM_ERROR_MSG, message_or(reply, FALLBACK_UNAVAILABLE));
-    result = PAM_AUTHINFO_UNAVAIL;
-    break;
-  default: /* `ok` to a decision, or `error`: the module asked wrongly; the password decides */
-    pam_syslog(s->pamh, LOG_ERR, "%s for %s: agent answered status %d reason %s", what, s->user,
-               (int)reply->status, (reply->present & LK_HAS_REASON) ? reply->reason : "-");
-    say(s, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE);
-    result = PAM_AUTHINFO_UNAVAIL;
-    break;
+    return PAM_MAXTRIES;
   }
-  return result;
+  for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++) {
+    if (verdicts[i].status != reply->status) continue;
+    say(s, verdicts[i].style, message_or(reply, verdicts[i].fallback));
+    return verdicts[i].code;
+  }
+  /* `ok` to a decision, or `error`: the module asked wrongly; the password decides */
+  pam_syslog(s->pamh, LOG_ERR, "%s for %s: agent answered status %d reason %s", what, s->user,
+             (int)reply->status, (reply->present & LK_HAS_REASON) ? reply->reason : "-");
+  say(s, PAM_ERROR_MSG, FALLBACK_UNAVAILABLE);
+  return PAM_AUTHINFO_UNAVAIL;
 }
 
 typedef size_t (*phone_encoder)(uint8_t *out, size_t capacity, uint32_t request_id, const char *user,

@@ -62,33 +62,26 @@ static HRESULT STDMETHODCALLTYPE cevents_query(ICredentialProviderCredentialEven
 }
 static ULONG STDMETHODCALLTYPE cevents_add_ref(ICredentialProviderCredentialEvents *self) { (void)self; return 2; }
 static ULONG STDMETHODCALLTYPE cevents_release(ICredentialProviderCredentialEvents *self) { (void)self; return 1; }
-static HRESULT STDMETHODCALLTYPE cevents_state(ICredentialProviderCredentialEvents *self, ICredentialProviderCredential *c, DWORD f, CREDENTIAL_PROVIDER_FIELD_STATE s) {
-  (void)self, (void)c, (void)f, (void)s;
-  return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE cevents_interactive(ICredentialProviderCredentialEvents *self, ICredentialProviderCredential *c, DWORD f, CREDENTIAL_PROVIDER_FIELD_INTERACTIVE_STATE s) {
-  (void)self, (void)c, (void)f, (void)s;
+
+/* A field event the harness has no use for (the status string aside): it answers S_OK and keeps nothing. */
+#define IGNORED_FIELD_EVENT(name, value_type)                                                             \
+  static HRESULT STDMETHODCALLTYPE name(ICredentialProviderCredentialEvents *self,                        \
+                                        ICredentialProviderCredential *c, DWORD f, value_type value) {    \
+    (void)self, (void)c, (void)f, (void)value;                                                            \
+    return S_OK;                                                                                          \
+  }
+IGNORED_FIELD_EVENT(cevents_state, CREDENTIAL_PROVIDER_FIELD_STATE)
+IGNORED_FIELD_EVENT(cevents_interactive, CREDENTIAL_PROVIDER_FIELD_INTERACTIVE_STATE)
+IGNORED_FIELD_EVENT(cevents_bitmap, HBITMAP)
+IGNORED_FIELD_EVENT(cevents_combo, DWORD)
+IGNORED_FIELD_EVENT(cevents_append, LPCWSTR)
+static HRESULT STDMETHODCALLTYPE cevents_checkbox(ICredentialProviderCredentialEvents *self, ICredentialProviderCredential *c, DWORD f, BOOL b, LPCWSTR l) {
+  (void)self, (void)c, (void)f, (void)b, (void)l;
   return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE cevents_string(ICredentialProviderCredentialEvents *self, ICredentialProviderCredential *c, DWORD f, LPCWSTR value) {
   (void)self, (void)c;
   if (f == LK_FIELD_STATUS && value != NULL) wcsncpy(last_status, value, 1023);
-  return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE cevents_checkbox(ICredentialProviderCredentialEvents *self, ICredentialProviderCredential *c, DWORD f, BOOL b, LPCWSTR l) {
-  (void)self, (void)c, (void)f, (void)b, (void)l;
-  return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE cevents_bitmap(ICredentialProviderCredentialEvents *self, ICredentialProviderCredential *c, DWORD f, HBITMAP b) {
-  (void)self, (void)c, (void)f, (void)b;
-  return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE cevents_combo(ICredentialProviderCredentialEvents *self, ICredentialProviderCredential *c, DWORD f, DWORD i) {
-  (void)self, (void)c, (void)f, (void)i;
-  return S_OK;
-}
-static HRESULT STDMETHODCALLTYPE cevents_append(ICredentialProviderCredentialEvents *self, ICredentialProviderCredential *c, DWORD f, LPCWSTR i) {
-  (void)self, (void)c, (void)f, (void)i;
   return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE cevents_window(ICredentialProviderCredentialEvents *self, HWND *owner) {

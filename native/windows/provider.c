@@ -13,6 +13,37 @@ static LONG dll_refs = 0;
 void lk_dll_hold(void) { InterlockedIncrement(&dll_refs); }
 void lk_dll_release(void) { InterlockedDecrement(&dll_refs); }
 
+/* ---- IUnknown ---- */
+
+void lk_com_init(struct lk_com *com, const IID *iid, void (*destroy)(void *object)) {
+  com->refs = 1;
+  com->iid = iid;
+  com->destroy = destroy;
+  lk_dll_hold();
+}
+
+HRESULT lk_com_query(void *object, struct lk_com *com, REFIID riid, void **out) {
+  if (out == NULL) return E_POINTER;
+  if (!IsEqualIID(riid, &IID_IUnknown) && !IsEqualIID(riid, com->iid)) {
+    *out = NULL;
+    return E_NOINTERFACE;
+  }
+  *out = object;
+  lk_com_add_ref(com);
+  return S_OK;
+}
+
+ULONG lk_com_add_ref(struct lk_com *com) { return InterlockedIncrement(&com->refs); }
+
+ULONG lk_com_release(void *object, struct lk_com *com) {
+  LONG refs = InterlockedDecrement(&com->refs);
+  if (refs == 0) {
+    com->destroy(object); /* com goes with it */
+    lk_dll_release();
+  }
+  return refs;
+}
+
 /* ---- notify ---- */
 
 void lk_notify_hold(struct lk_notify *notify) { InterlockedIncrement(&notify->refs); }
@@ -58,7 +89,7 @@ static const CREDENTIAL_PROVIDER_FIELD_DESCRIPTOR descriptors[LK_FIELD_COUNT] = 
 
 struct provider {
   ICredentialProvider iface;
-  LONG refs;
+  struct lk_com com;
   CREDENTIAL_PROVIDER_USAGE_SCENARIO scenario;
   struct lk_options options;
   struct lk_notify *notify;
@@ -67,34 +98,22 @@ struct provider {
 
 static struct provider *provider_of(ICredentialProvider *self) { return (struct provider *)self; }
 
+static void provider_free(void *object) {
+  struct provider *p = object;
+  if (p->tile != NULL) {
+    ICredentialProviderCredential *tile = lk_tile_interface(p->tile);
+    tile->lpVtbl->Release(tile);
+  }
+  notify_set(p->notify, NULL, 0);
+  lk_notify_release(p->notify);
+  HeapFree(GetProcessHeap(), 0, p);
+}
+
 static HRESULT STDMETHODCALLTYPE provider_query(ICredentialProvider *self, REFIID riid, void **out) {
-  if (out == NULL) return E_POINTER;
-  if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICredentialProvider)) {
-    *out = self;
-    self->lpVtbl->AddRef(self);
-    return S_OK;
-  }
-  *out = NULL;
-  return E_NOINTERFACE;
+  return lk_com_query(self, &provider_of(self)->com, riid, out);
 }
-
-static ULONG STDMETHODCALLTYPE provider_add_ref(ICredentialProvider *self) { return InterlockedIncrement(&provider_of(self)->refs); }
-
-static ULONG STDMETHODCALLTYPE provider_release(ICredentialProvider *self) {
-  struct provider *p = provider_of(self);
-  LONG refs = InterlockedDecrement(&p->refs);
-  if (refs == 0) {
-    if (p->tile != NULL) {
-      ICredentialProviderCredential *tile = lk_tile_interface(p->tile);
-      tile->lpVtbl->Release(tile);
-    }
-    notify_set(p->notify, NULL, 0);
-    lk_notify_release(p->notify);
-    HeapFree(GetProcessHeap(), 0, p);
-    lk_dll_release();
-  }
-  return refs;
-}
+static ULONG STDMETHODCALLTYPE provider_add_ref(ICredentialProvider *self) { return lk_com_add_ref(&provider_of(self)->com); }
+static ULONG STDMETHODCALLTYPE provider_release(ICredentialProvider *self) { return lk_com_release(self, &provider_of(self)->com); }
 
 static HRESULT STDMETHODCALLTYPE provider_set_usage_scenario(ICredentialProvider *self, CREDENTIAL_PROVIDER_USAGE_SCENARIO scenario, DWORD flags) {
   (void)flags;
@@ -183,9 +202,8 @@ static HRESULT provider_new(REFIID riid, void **out) {
   InitializeCriticalSection(&notify->lock);
   notify->refs = 1;
   p->iface.lpVtbl = &provider_vtbl;
-  p->refs = 1;
   p->notify = notify;
-  lk_dll_hold();
+  lk_com_init(&p->com, &IID_ICredentialProvider, provider_free);
   HRESULT result = provider_query(&p->iface, riid, out);
   provider_release(&p->iface);
   return result;

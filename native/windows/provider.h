@@ -27,6 +27,21 @@ void lk_dll_hold(void);
 void lk_dll_release(void);
 
 /*
+ * The IUnknown half of every object this DLL allocates (the provider and its tile): the object
+ * starts with its interface, and that interface's QueryInterface, AddRef and Release call these.
+ * An object holds the DLL from lk_com_init until its last Release has freed it.
+ */
+struct lk_com {
+  LONG refs;
+  const IID *iid;                /* the one interface it has besides IUnknown */
+  void (*destroy)(void *object); /* frees the object once the last reference is gone */
+};
+void lk_com_init(struct lk_com *com, const IID *iid, void (*destroy)(void *object));
+HRESULT lk_com_query(void *object, struct lk_com *com, REFIID riid, void **out);
+ULONG lk_com_add_ref(struct lk_com *com);
+ULONG lk_com_release(void *object, struct lk_com *com);
+
+/*
  * How a tile reaches LogonUI's provider events from its phone worker, whatever thread that is:
  * ref-counted, and emptied by UnAdvise so a late worker calls nobody.
  */

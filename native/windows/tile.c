@@ -21,7 +21,7 @@
 
 struct lk_tile {
   ICredentialProviderCredential iface;
-  LONG refs;
+  struct lk_com com;
   CRITICAL_SECTION lock;
   CREDENTIAL_PROVIDER_USAGE_SCENARIO scenario;
   struct lk_options options;
@@ -187,7 +187,7 @@ static int start_phone(struct lk_tile *t, const char *user) {
   HANDLE thread = CreateThread(NULL, 0, phone_worker, job, 0, NULL);
   if (thread == NULL) {
     HeapFree(GetProcessHeap(), 0, job);
-    InterlockedDecrement(&t->refs); /* the AddRef above; the caller still holds its own */
+    t->iface.lpVtbl->Release(&t->iface); /* the AddRef above; the caller still holds its own */
     lk_dll_release();
     return 0;
   }
@@ -226,32 +226,20 @@ static void refresh(struct lk_tile *t) {
 
 /* ---- ICredentialProviderCredential ---- */
 
+static void tile_free(void *object) {
+  struct lk_tile *t = object;
+  if (t->events != NULL) t->events->lpVtbl->Release(t->events);
+  lk_notify_release(t->notify);
+  DeleteCriticalSection(&t->lock);
+  lk_wipe(t, sizeof *t);
+  HeapFree(GetProcessHeap(), 0, t);
+}
+
 static HRESULT STDMETHODCALLTYPE tile_query(ICredentialProviderCredential *self, REFIID riid, void **out) {
-  if (out == NULL) return E_POINTER;
-  if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICredentialProviderCredential)) {
-    *out = self;
-    self->lpVtbl->AddRef(self);
-    return S_OK;
-  }
-  *out = NULL;
-  return E_NOINTERFACE;
+  return lk_com_query(self, &tile_of(self)->com, riid, out);
 }
-
-static ULONG STDMETHODCALLTYPE tile_add_ref(ICredentialProviderCredential *self) { return InterlockedIncrement(&tile_of(self)->refs); }
-
-static ULONG STDMETHODCALLTYPE tile_release(ICredentialProviderCredential *self) {
-  struct lk_tile *t = tile_of(self);
-  LONG refs = InterlockedDecrement(&t->refs);
-  if (refs == 0) {
-    if (t->events != NULL) t->events->lpVtbl->Release(t->events);
-    lk_notify_release(t->notify);
-    DeleteCriticalSection(&t->lock);
-    lk_wipe(t, sizeof *t);
-    HeapFree(GetProcessHeap(), 0, t);
-    lk_dll_release();
-  }
-  return refs;
-}
+static ULONG STDMETHODCALLTYPE tile_add_ref(ICredentialProviderCredential *self) { return lk_com_add_ref(&tile_of(self)->com); }
+static ULONG STDMETHODCALLTYPE tile_release(ICredentialProviderCredential *self) { return lk_com_release(self, &tile_of(self)->com); }
 
 static HRESULT STDMETHODCALLTYPE tile_advise(ICredentialProviderCredential *self, ICredentialProviderCredentialEvents *events) {
   struct lk_tile *t = tile_of(self);
@@ -616,7 +604,6 @@ HRESULT lk_tile_new(CREDENTIAL_PROVIDER_USAGE_SCENARIO scenario, const struct lk
   struct lk_tile *t = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *t);
   if (t == NULL) return E_OUTOFMEMORY;
   t->iface.lpVtbl = &tile_vtbl;
-  t->refs = 1;
   t->scenario = scenario;
   t->options = *options;
   t->pin_enabled = 1;
@@ -624,7 +611,7 @@ HRESULT lk_tile_new(CREDENTIAL_PROVIDER_USAGE_SCENARIO scenario, const struct lk
   InitializeCriticalSection(&t->lock);
   lk_notify_hold(notify);
   t->notify = notify;
-  lk_dll_hold();
+  lk_com_init(&t->com, &IID_ICredentialProviderCredential, tile_free);
   *out = t;
   return S_OK;
 }
