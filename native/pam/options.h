@@ -7,18 +7,10 @@
 
 #include <stddef.h>
 
+#include "waits.h"
+
 #define LK_DEFAULT_SOCKET "/run/latchkey/agent.sock"
 #define LK_SOCKET_PATH_MAX 100 /* the agent's own limit (docs/configuration.md `socket`) */
-#define LK_DEFAULT_TIMEOUT_MS 2000u
-#define LK_TIMEOUT_MIN_MS 1u
-#define LK_TIMEOUT_MAX_MS 30000u
-#define LK_DEFAULT_ONLINE_WAIT_MS 20000u
-/* push=auto without an explicit online_wait=: the phone gets this long in all before the PIN
- * prompt appears (PRODUCT.md R3's five seconds). */
-#define LK_AUTO_PHONE_BUDGET_MS 5000u
-#define LK_ONLINE_WAIT_MAX_MS 120000u
-#define LK_DEFAULT_BLE_WAIT_MS 5000u
-#define LK_BLE_WAIT_MAX_MS 60000u
 #define LK_DEFAULT_AGENT_UID 0u
 #define LK_AGENT_UID_MAX 4294967294u /* (uid_t)-1 means "no uid" */
 #define LK_DEFAULT_PROMPT "Offline PIN: "

@@ -46,9 +46,9 @@ void lk_read_options(struct lk_options *o) {
   wcscpy(o->pipe, L"\\\\.\\pipe\\latchkey-agent");
   wcscpy(o->service, L"LatchkeyAgent");
   wcscpy(o->account, L"S-1-5-18");
-  o->timeout_ms = 2000;
-  o->online_wait_ms = 20000;
-  o->ble_wait_ms = 5000;
+  o->timeout_ms = LK_DEFAULT_TIMEOUT_MS;
+  o->online_wait_ms = LK_DEFAULT_ONLINE_WAIT_MS;
+  o->ble_wait_ms = LK_DEFAULT_BLE_WAIT_MS;
   o->valid = 1;
 
   HKEY key;
@@ -62,8 +62,8 @@ void lk_read_options(struct lk_options *o) {
     if (wcscmp(push, L"auto") == 0) o->push_auto = 1;
     else if (wcscmp(push, L"ask") != 0) refuse(o, L"Push", L"must be ask or auto");
   }
-  read_number(o, key, L"TimeoutMs", 1, 30000, &o->timeout_ms, NULL);
-  read_number(o, key, L"OnlineWaitMs", 0, 120000, &o->online_wait_ms, &o->online_wait_set);
-  read_number(o, key, L"BleWaitMs", 0, 60000, &o->ble_wait_ms, NULL);
+  read_number(o, key, L"TimeoutMs", LK_TIMEOUT_MIN_MS, LK_TIMEOUT_MAX_MS, &o->timeout_ms, NULL);
+  read_number(o, key, L"OnlineWaitMs", 0, LK_ONLINE_WAIT_MAX_MS, &o->online_wait_ms, &o->online_wait_set);
+  read_number(o, key, L"BleWaitMs", 0, LK_BLE_WAIT_MAX_MS, &o->ble_wait_ms, NULL);
   RegCloseKey(key);
 }

@@ -7,12 +7,12 @@
 
 #include <windows.h>
 
+#include "../pam/waits.h"
+
 #define LK_OPTIONS_KEY L"SOFTWARE\\Latchkey\\CredentialProvider"
 #define LK_PIPE_MAX 200
 #define LK_NAME_MAX 256
 #define LK_SID_TEXT_MAX 184
-/* docs/pam.md "push=": Bluetooth and online sign-in share 5 s when the phone goes first (R3). */
-#define LK_AUTO_PHONE_BUDGET_MS 5000
 
 struct lk_options {
   WCHAR pipe[LK_PIPE_MAX + 1];
