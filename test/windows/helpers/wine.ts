@@ -11,6 +11,8 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const PROVIDER_CLSID = '{E78D8514-2B6B-4F08-876B-C0FB28857736}';
 const NODE_RUNTIME_DIR = join(ROOT, 'build', 'windows', 'node');
+/** What wine's loader prints when it could not start a program at all (so nothing of it ran). */
+const WINE_LAUNCH_FAILURE = /^Application could not be started|ShellExecuteEx failed/m;
 
 /** Z:\… for a Linux path (wine maps / to Z:). */
 export function windowsPath(linux: string): string {
@@ -106,6 +108,22 @@ export class WinePrefix {
     args: string[],
     options: { timeout?: number; allowFailure?: boolean; stdinFile?: string } = {},
   ): { status: number | null; stdout: string; stderr: string } {
+    // Wine now and then fails to launch a program at all (its loader says so, and nothing ran):
+    // only then is the run tried again, at most twice.
+    for (let attempt = 1; ; attempt++) {
+      const result = this.#runOnce(args, options);
+      if (attempt === 3 || result.status === 0 || !WINE_LAUNCH_FAILURE.test(result.stderr)) {
+        if (!options.allowFailure) this.check(result, `wine ${args.join(' ')}`);
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500 * attempt);
+    }
+  }
+
+  #runOnce(
+    args: string[],
+    options: { timeout?: number; stdinFile?: string },
+  ): Omit<SpawnSyncReturns<Buffer>, 'stdout' | 'stderr'> & { stdout: string; stderr: string } {
     const out = join(this.dir, `run-${process.pid}-${++this.#runs}`);
     const [stdout, stderr] = [openSync(`${out}.out`, 'w'), openSync(`${out}.err`, 'w')];
     // standard input from a file too: node.exe under wine cannot use a Linux pipe
@@ -121,8 +139,7 @@ export class WinePrefix {
     const result = { ...run, stdout: readFileSync(`${out}.out`, 'utf8'), stderr: readFileSync(`${out}.err`, 'utf8') };
     rmSync(`${out}.out`);
     rmSync(`${out}.err`);
-    if (!options.allowFailure) this.check(result, `wine ${args.join(' ')}`);
-    return { status: run.status, stdout: result.stdout, stderr: result.stderr };
+    return result;
   }
 
   reg(args: string[]): string {
