@@ -375,7 +375,7 @@ describe('an expired session (a Control Center on a test clock)', () => {
       await tab.goto(t.url);
       await tab.getByLabel('Admin token').waitFor();
       // The page gives the field the focus once it has rendered (an effect, after paint): wait for that, then type.
-      // (Polled from the test: a string given to waitForFunction is eval'd in the page, which the console's CSP forbids.)
+      // (Polled from the test: waitForFunction evals its predicate in the page, which the console's CSP forbids.)
       await expect.poll(() => tab.evaluate('document.activeElement?.id'), { timeout: 10_000 }).toBe('admin-token');
       await tab.keyboard.type(t.adminToken);
       await tab.keyboard.press('Enter');
