@@ -72,15 +72,21 @@ export function adapterProblem(
     return null;
   }
   if (transport.kind === 'uart' && view.kind === 'uart') {
+    // A Windows COM port (COM5, \\.\COM12) is found and opened another way than a Linux tty.
+    const comPort = !transport.path.startsWith('/');
     switch (view.state) {
       case 'ok':
         return null;
       case 'missing':
-        return `the serial port ${name} does not exist: plug the dongle in and look for it with "ls /dev/ttyACM* /dev/ttyUSB*", or start a virtual one with "latchkey ble virtual-controller"`;
+        return comPort
+          ? `the serial port ${name} does not exist: plug the dongle in and find its port in Device Manager, under "Ports (COM & LPT)"`
+          : `the serial port ${name} does not exist: plug the dongle in and look for it with "ls /dev/ttyACM* /dev/ttyUSB*", or start a virtual one with "latchkey ble virtual-controller"`;
       case 'not-a-tty':
         return `${name} is not a serial port (not a tty): name the dongle's, for example --uart /dev/ttyACM0`;
       case 'no-access':
-        return `no permission to open ${name}: join its group (sudo usermod -aG dialout $USER, then log in again) or run as root`;
+        return comPort
+          ? `${name} could not be opened: another program has it open (a COM port serves one program at a time), or run as an administrator`
+          : `no permission to open ${name}: join its group (sudo usermod -aG dialout $USER, then log in again) or run as root`;
     }
   }
   if (transport.kind === 'usb' && view.kind === 'usb') {

@@ -58,6 +58,16 @@ describe('serial adapters (--uart PATH)', () => {
       /^no permission to open \/dev\/ttyACM7: join its group \(sudo usermod -aG dialout/,
     );
   });
+
+  it('a Windows COM port is looked for in Device Manager, and one another program holds is named as such', () => {
+    expect(problem('uart:COM5', { kind: 'uart', state: 'missing' })).toBe(
+      'the serial port COM5 does not exist: plug the dongle in and find its port in Device Manager, under "Ports (COM & LPT)"',
+    );
+    expect(problem('uart:\\\\.\\COM12', { kind: 'uart', state: 'no-access' })).toMatch(
+      /could not be opened: another program has it open \(a COM port serves one program at a time\), or run as an administrator$/,
+    );
+    expect(problem('uart:COM5', { kind: 'uart', state: 'no-access' })).not.toContain('dialout');
+  });
 });
 
 describe('USB dongles (--usb VID:PID)', () => {
