@@ -27,7 +27,9 @@ const rows = cases.map(({ name, args }) => {
   for (let i = 0; i < COUNT; i++) {
     const started = performance.now();
     // The bin under the shipped V8 flags, as `latchkey` runs (cli/agent-process.ts).
-    const run = spawnSync(process.execPath, ['--lite-mode', '--no-expose-wasm', BIN, ...args], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--lite-mode', '--no-expose-wasm', '--single-threaded-gc', BIN, ...args], {
+      encoding: 'utf8',
+    });
     ms.push(performance.now() - started);
     if (run.status !== 2) throw new Error(`${args.join(' ')} exited ${run.status}: ${run.stderr}`);
     line = run.stderr.trim();

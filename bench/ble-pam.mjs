@@ -32,7 +32,7 @@ function need(condition, message) {
 
 /** A latchkey process whose output lines can be awaited. */
 function start(args, { stdin = 'ignore' } = {}) {
-  const child = spawn(process.execPath, ['--lite-mode', '--no-expose-wasm', BIN, ...args], {
+  const child = spawn(process.execPath, ['--lite-mode', '--no-expose-wasm', '--single-threaded-gc', BIN, ...args], {
     stdio: [stdin, 'pipe', 'pipe'],
   });
   children.push(child);

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --lite-mode --no-expose-wasm
+#!/usr/bin/env -S node --lite-mode --no-expose-wasm --single-threaded-gc
 // Entry point for the `latchkey` command. The TypeScript sources are compiled to dist/ by
 // `npm ci` (the `prepare` script); this file only hands over to the compiled CLI.
 //

@@ -153,7 +153,7 @@ function killChild(pid: number | undefined): void {
  * The helper runs under the agent's own V8 flags: under lite mode (no JIT) it needs no memory
  * that is both writable and executable, so it survives the unit's MemoryDenyWriteExecute=yes.
  */
-const HELPER_V8_FLAGS = new Set(['--lite-mode', '--jitless', '--no-expose-wasm']);
+const HELPER_V8_FLAGS = new Set(['--lite-mode', '--jitless', '--no-expose-wasm', '--single-threaded-gc']);
 
 function childScript(): string {
   const here = fileURLToPath(import.meta.url);

@@ -190,6 +190,7 @@ describe('on a workstation (apt, in a private copy of this machine)', () => {
       '/usr/lib/latchkey/node/bin/node',
       '--lite-mode',
       '--no-expose-wasm',
+      '--single-threaded-gc',
       join(ROOT, 'test/installer/helpers/load-check.mjs'),
       '/usr/lib/latchkey',
     ]);

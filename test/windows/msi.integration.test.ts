@@ -114,7 +114,7 @@ describe('the MSI', () => {
       .trim()
       .replace(/^"([^"]*)"/, '$1');
     expect(imagePath).toBe(
-      `${INSTALLED}\\latchkey-service.exe -- "${INSTALLED}\\node\\node.exe" --lite-mode --no-expose-wasm "${INSTALLED}\\app\\bin\\latchkey.js" agent --stop-on-stdin-close`,
+      `${INSTALLED}\\latchkey-service.exe -- "${INSTALLED}\\node\\node.exe" --lite-mode --no-expose-wasm --single-threaded-gc "${INSTALLED}\\app\\bin\\latchkey.js" agent --stop-on-stdin-close`,
     );
     expect(service).toMatch(/Start\s+REG_DWORD\s+0x2/);
     expect(service).toMatch(/ObjectName\s+REG_SZ\s+LocalSystem/);

@@ -1,5 +1,5 @@
 // Run by an installed package's own node under the shipped flags:
-//   /usr/lib/latchkey/node/bin/node --lite-mode --no-expose-wasm load-check.mjs /usr/lib/latchkey
+//   /usr/lib/latchkey/node/bin/node --lite-mode --no-expose-wasm --single-threaded-gc load-check.mjs /usr/lib/latchkey
 // Loads the application's entry modules and every runtime dependency — the lazily loaded
 // native ones too, each doing a little real work — and prints what it loaded and any module
 // that came from outside the installed tree (there must be none).

@@ -115,7 +115,13 @@ export class RealAgent {
   }
 
   private cli(): string[] {
-    return [this.node, '--lite-mode', '--no-expose-wasm', windowsPath(join(this.app, 'bin', 'latchkey.js'))];
+    return [
+      this.node,
+      '--lite-mode',
+      '--no-expose-wasm',
+      '--single-threaded-gc',
+      windowsPath(join(this.app, 'bin', 'latchkey.js')),
+    ];
   }
 
   /** The real CLI under node.exe, as a person at the computer runs it; `stdin` is written to a file first. */
