@@ -13,7 +13,7 @@ let session: SecretServiceSession | undefined;
 let agent: AgentProcess | undefined;
 afterAll(async () => {
   await agent?.stop();
-  await session?.stopBus();
+  await session?.close(); // the bus, the keyring and their temporary HOME
 });
 
 describe('agent with the OS keychain (Secret Service)', () => {

@@ -59,7 +59,17 @@ export class RealAgent {
    */
   static async start(config: object, serialPorts: Record<string, string> = {}): Promise<RealAgent> {
     const agent = new RealAgent(WinePrefix.create());
-    const { wine } = agent;
+    try {
+      await agent.#setUp(config, serialPorts);
+      return agent;
+    } catch (error) {
+      await agent.destroy(); // a step that failed leaves no prefix, wineserver or service behind
+      throw error;
+    }
+  }
+
+  async #setUp(config: object, serialPorts: Record<string, string>): Promise<void> {
+    const { wine } = this;
     for (const [port, device] of Object.entries(serialPorts))
       symlinkSync(device, join(wine.prefix, 'dosdevices', port.toLowerCase()));
     // the app as the MSI installs it: dist, bin and production node_modules with the win32 prebuilds
@@ -68,7 +78,7 @@ export class RealAgent {
       [
         '--input-type=module',
         '-e',
-        `const { stageApp } = await import(${JSON.stringify(join(ROOT, 'installer', 'staging.mjs'))}); stageApp(${JSON.stringify(agent.app)}, '0.1.0', 'win32-x64');`,
+        `const { stageApp } = await import(${JSON.stringify(join(ROOT, 'installer', 'staging.mjs'))}); stageApp(${JSON.stringify(this.app)}, '0.1.0', 'win32-x64');`,
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
@@ -81,20 +91,19 @@ export class RealAgent {
     );
     wine.reg(['add', 'HKCU\\Software\\Wine\\DllOverrides', '/v', 'bcryptprimitives', '/d', 'native', '/f']);
     wine.addNegotiatePackage();
-    wine.registerProvider(join(agent.build, 'latchkey-cp.dll'));
+    wine.registerProvider(join(this.build, 'latchkey-cp.dll'));
     // Under wine every process runs as the same user; on Windows the agent's SID is SYSTEM's (the default).
-    agent.option('AgentAccount', wine.sid(join(agent.build, 'cp-harness.exe')));
-    mkdirSync(agent.dataDir, { recursive: true });
-    writeFileSync(join(agent.dataDir, 'agent.json'), JSON.stringify(config));
-    wine.createAgentService(join(agent.build, 'latchkey-service.exe'), agent.serviceLog, [
-      ...agent.cli(),
+    this.option('AgentAccount', wine.sid(join(this.build, 'cp-harness.exe')));
+    mkdirSync(this.dataDir, { recursive: true });
+    writeFileSync(join(this.dataDir, 'agent.json'), JSON.stringify(config));
+    wine.createAgentService(join(this.build, 'latchkey-service.exe'), this.serviceLog, [
+      ...this.cli(),
       'agent',
       '--log-level',
       'debug',
       '--stop-on-stdin-close',
     ]);
-    await agent.startService();
-    return agent;
+    await this.startService();
   }
 
   get serviceLog(): string {

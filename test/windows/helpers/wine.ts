@@ -78,13 +78,20 @@ export class WinePrefix {
    */
   static create(): WinePrefix {
     const wine = new WinePrefix(mkdtempSync('/tmp/latchkey-wine-'));
-    wine.check(spawnSync('wineboot', ['-i'], { env: wine.env, stdio: 'ignore', timeout: 180_000 }), 'wineboot -i');
-    // the services wineboot left running cannot start new ones: let that wineserver end first
-    spawnSync('wineserver', ['-w'], { env: wine.env, stdio: 'ignore', timeout: 60_000 });
-    wine.reg(['add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f']);
-    const keeper = mingw(join(wine.dir, 'keep-prefix.exe'), [join(ROOT, 'test', 'windows', 'c', 'keep-prefix.c')]);
-    wine.start([keeper], join(wine.dir, 'keep-prefix.log'));
-    return wine;
+    try {
+      wine.check(spawnSync('wineboot', ['-i'], { env: wine.env, stdio: 'ignore', timeout: 180_000 }), 'wineboot -i');
+      // the services wineboot left running cannot start new ones: let that wineserver end first
+      spawnSync('wineserver', ['-w'], { env: wine.env, stdio: 'ignore', timeout: 60_000 });
+      wine.reg(['add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f']);
+      const keeper = mingw(join(wine.dir, 'keep-prefix.exe'), [join(ROOT, 'test', 'windows', 'c', 'keep-prefix.c')]);
+      wine.start([keeper], join(wine.dir, 'keep-prefix.log'));
+      return wine;
+    } catch (error) {
+      // nothing of ours runs yet but what wineboot left: end the prefix's wineserver, remove the prefix
+      spawnSync('wineserver', ['-k'], { env: wine.env, stdio: 'ignore', timeout: 30_000 });
+      rmSync(wine.dir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** C:\… inside the prefix, as a Linux path. */
