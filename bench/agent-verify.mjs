@@ -2,7 +2,10 @@
 // Agent benchmark (issue 2): prints figures, never asserts. Everything runs against real agent
 // processes on temp directories, over the real socket, with the default KDF unless noted.
 //
-//   npm run build && node bench/agent-verify.mjs [--samples 100]
+//   npm run build && node bench/agent-verify.mjs [--samples 100] [--node-flags="--lite-mode …"]
+//
+// --node-flags runs the agents under other V8 flags than the shipped ones (cli/agent-process.ts),
+// for an A/B of memory; bench/agent-memory-parts.mjs says what the agent's idle memory is made of.
 //
 // Prints: verification latency p50/p99 for a valid PIN and for a wrong PIN against a full
 // default pool; the KDF cost per guess and the offline-guessing estimate; the IPC + durable
@@ -24,8 +27,12 @@ const { askAgent } = await dist('cli/agent-client.js');
 const { parseEnrollmentUri } = await dist('protocol/enrollment-uri.js');
 const { deriveOfflinePin, formatPinForDisplay } = await dist('protocol/offline-pin.js');
 const { computeVerifier, DEFAULT_KDF } = await dist('agent/offline-pin/kdf.js');
-const { latchkeyCommand } = await dist('cli/agent-process.js');
-const { samples: SAMPLES } = benchOptions({ numbers: { samples: 100 } });
+const { AGENT_NODE_FLAGS, latchkeyCommand } = await dist('cli/agent-process.js');
+// --node-flags="…" runs the agents under other V8 flags than the shipped ones (an A/B of memory).
+const { samples: SAMPLES, nodeFlags: NODE_FLAGS } = benchOptions({
+  numbers: { samples: 100 },
+  strings: { 'node-flags': AGENT_NODE_FLAGS.join(' ') },
+});
 const MIN_KDF = { memoryKiB: 8, iterations: 1 };
 const USER = 'daemon';
 const enc = new TextEncoder();
@@ -52,7 +59,11 @@ async function startAgent(policy, kdf, { logLevel = 'warn' } = {}) {
     { mode: 0o600 },
   );
   const started = performance.now();
-  const run = latchkeyCommand(['agent', '--config', config, '--log-level', logLevel]);
+  const shipped = latchkeyCommand(['agent', '--config', config, '--log-level', logLevel]);
+  const run = {
+    ...shipped,
+    args: [...NODE_FLAGS.split(' ').filter(Boolean), ...shipped.args.slice(AGENT_NODE_FLAGS.length)],
+  };
   const child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (chunk) => {
@@ -193,6 +204,7 @@ for (let i = 0; i < 5; i++) {
 }
 results.coldStartMs = quantile(starts, 0.5);
 results.idleRssKiB = quantile(idle, 0.5);
+results.idleEachKiB = idle;
 results.bareNodeRssKiB = await bareNodeRssKiB();
 
 // A simulated day of an enrolled agent's background chores (bench/agent-chores-day.mjs: the
@@ -312,6 +324,11 @@ line(
   'idle RSS, median of 5: agent / bare node',
   `${(results.idleRssKiB / 1024).toFixed(1)} / ${(results.bareNodeRssKiB / 1024).toFixed(1)} MiB`,
   `ratio ${summary.rssRatio.toFixed(2)} (target ≤ 1.5) ${summary.rssRatio <= 1.5 ? 'MET' : 'MISSED'}`,
+);
+line(
+  '  each agent, idle',
+  results.idleEachKiB.map((kib) => (kib / 1024).toFixed(1)).join(' '),
+  `MiB, under ${NODE_FLAGS}`,
 );
 line('RSS after default-KDF verifications', `${(results.rssAfterVerificationsKiB / 1024).toFixed(1)} MiB`);
 if (results.choresDay) {

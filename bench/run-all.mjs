@@ -10,6 +10,7 @@ let failed = 0;
 for (const bench of [
   'kdf-calibration.mjs',
   'agent-verify.mjs',
+  'agent-memory-parts.mjs',
   'pam-vs-oath.mjs',
   'control-center-approvals.mjs',
   'ble-unlock.mjs',
